@@ -1,0 +1,149 @@
+// docker load: docker-archive (legacy and Docker 25+ layouts) and OCI image layouts.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { invalid } from '../errors.js';
+import { chainIds, hex, isDigest, sha256 } from '../util/digest.js';
+import { SpooledArchive } from './archive.js';
+import type { ImageConfig } from './config.js';
+import { familiar, familiarString, parseReference, parseTaggedReference, referenceString } from './reference.js';
+import type { ImageService } from './service.js';
+
+export type LoadMessage =
+  | { kind: 'layer'; id: string; size: number }
+  | { kind: 'loaded'; tag?: string; id: string }
+  | { kind: 'renamed'; tag: string; previous: string };
+
+interface ArchiveImage {
+  config: Buffer;
+  layers: string[]; // archive members, bottom first
+  tags: string[]; // normalized references
+  parent?: string;
+}
+
+interface DockerManifestEntry {
+  Config: string;
+  RepoTags?: string[] | null;
+  Layers: string[];
+  Parent?: string;
+}
+
+interface Descriptor {
+  mediaType?: string;
+  digest: string;
+  annotations?: Record<string, string>;
+  platform?: { os?: string; architecture?: string; variant?: string };
+}
+
+const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+
+export async function loadImages(service: ImageService, input: Readable, onMessage: (m: LoadMessage) => void): Promise<void> {
+  const staging = await mkdtemp(join(service.tmpDir, 'load-'));
+  try {
+    const archive = await SpooledArchive.spool(input, staging);
+    const images = archive.has('manifest.json') ? await readDockerArchive(archive) : await readOciLayout(archive);
+    await service.lock.run(async () => {
+      try {
+        for (const image of images) await importImage(service, archive, image, onMessage);
+      } catch (err) {
+        // Layers this load brought in for an image it could not finish: collect them now.
+        await service.layers.gc();
+        throw err;
+      }
+    });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+async function readDockerArchive(archive: SpooledArchive): Promise<ArchiveImage[]> {
+  const manifest = await archive.json<DockerManifestEntry[]>('manifest.json');
+  if (!Array.isArray(manifest)) throw invalid('invalid image archive: manifest.json is not a list');
+  const images: ArchiveImage[] = [];
+  for (const entry of manifest) {
+    if (typeof entry?.Config !== 'string' || !Array.isArray(entry.Layers)) {
+      throw invalid('invalid image archive: manifest.json entry without Config or Layers');
+    }
+    images.push({
+      config: await archive.read(entry.Config),
+      layers: entry.Layers,
+      tags: (entry.RepoTags ?? []).map((t) => referenceString(parseTaggedReference(t))),
+      parent: entry.Parent && isDigest(entry.Parent) ? entry.Parent : undefined,
+    });
+  }
+  return images;
+}
+
+const blobMember = (digest: string) => {
+  if (!isDigest(digest)) throw invalid(`invalid image archive: unsupported digest ${digest}`);
+  return `blobs/sha256/${hex(digest)}`;
+};
+
+async function readOciLayout(archive: SpooledArchive): Promise<ArchiveImage[]> {
+  if (!archive.has('index.json')) throw invalid('invalid image archive: neither manifest.json nor index.json found');
+  const index = await archive.json<{ manifests?: Descriptor[] }>('index.json');
+  const images: ArchiveImage[] = [];
+  for (const top of index.manifests ?? []) {
+    const descriptor = await selectPlatform(archive, top);
+    const manifest = await archive.json<{ config: Descriptor; layers: Descriptor[] }>(blobMember(descriptor.digest));
+    const config = await archive.read(blobMember(manifest.config.digest));
+    if (sha256(config) !== manifest.config.digest) throw invalid(`invalid image archive: config digest mismatch for ${manifest.config.digest}`);
+    images.push({ config, layers: manifest.layers.map((l) => blobMember(l.digest)), tags: ociTags(top.annotations ?? {}) });
+  }
+  return images;
+}
+
+/** Follows an index to the manifest for this host's platform (or the only one there is). */
+async function selectPlatform(archive: SpooledArchive, descriptor: Descriptor): Promise<Descriptor> {
+  if (!INDEX_TYPES.has(descriptor.mediaType ?? '')) return descriptor;
+  const nested = await archive.json<{ manifests: Descriptor[] }>(blobMember(descriptor.digest));
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+  const match = nested.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === arch) ?? nested.manifests[0];
+  if (!match) throw invalid('invalid image archive: empty image index');
+  return selectPlatform(archive, match);
+}
+
+/** containerd names the image in full; OCI's ref.name may be a full reference (podman) or just a tag. */
+function ociTags(annotations: Record<string, string>): string[] {
+  for (const candidate of [annotations['io.containerd.image.name'], annotations['org.opencontainers.image.ref.name']]) {
+    if (!candidate) continue;
+    try {
+      const ref = parseReference(candidate);
+      if (candidate.includes('/') || candidate.includes(':')) return [referenceString(ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' })];
+    } catch {
+      // a bare tag or something else: not a name we can use
+    }
+  }
+  return [];
+}
+
+async function importImage(service: ImageService, archive: SpooledArchive, image: ArchiveImage, onMessage: (m: LoadMessage) => void) {
+  let config: ImageConfig;
+  try {
+    config = JSON.parse(image.config.toString('utf8')) as ImageConfig;
+  } catch {
+    throw invalid('invalid image archive: image config is not JSON');
+  }
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== image.layers.length || !diffIds.every(isDigest)) {
+    throw invalid(`invalid image archive: ${image.layers.length} layers for ${diffIds.length} diff IDs in the config`);
+  }
+  const chains = chainIds(diffIds);
+  let size = 0;
+  for (let i = 0; i < diffIds.length; i++) {
+    let layer = service.layers.get(chains[i]!);
+    if (!layer) {
+      const file = archive.path(image.layers[i]!);
+      if (!file) throw invalid(`invalid image archive: layer ${image.layers[i]} is missing`);
+      layer = await service.layers.import(file, diffIds[i]!, chains[i]!, i === 0 ? null : chains[i - 1]!);
+      onMessage({ kind: 'layer', id: hex(diffIds[i]!).slice(0, 12), size: layer.tar_size });
+    }
+    size += layer.size;
+  }
+  const id = sha256(image.config);
+  const parent = image.parent && service.store.get(image.parent) ? image.parent : null;
+  const moved = service.store.commit({ id, config: image.config, topLayer: chains.at(-1) ?? null, parent, size }, image.tags);
+  for (const m of moved) onMessage({ kind: 'renamed', tag: familiar(m.tag), previous: m.previous });
+  if (image.tags.length === 0) onMessage({ kind: 'loaded', id });
+  for (const tag of image.tags) onMessage({ kind: 'loaded', id, tag: familiarString(parseReference(tag)) });
+}

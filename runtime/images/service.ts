@@ -1,0 +1,182 @@
+// The image service: what the API's image endpoints ask of the engine.
+import type { LayerStore } from '../storage/layers.js';
+import { conflict, invalid } from '../errors.js';
+import { Mutex } from '../util/lock.js';
+import { hex } from '../util/digest.js';
+import { ImageStore, parseConfig, type ImageRecord } from './store.js';
+import { familiar, familiarRepository, familiarString, parseReference, parseTaggedReference, referenceString, validateTag } from './reference.js';
+
+export type DeleteRecord = { untagged: string } | { deleted: string };
+
+export interface HistoryItem {
+  id: string;
+  created: number;
+  createdBy: string;
+  comment: string;
+  size: number;
+  tags: string[];
+}
+
+export interface ImageFilters {
+  reference?: string[];
+  dangling?: boolean;
+  label?: string[];
+  before?: string;
+  since?: string;
+  until?: string;
+}
+
+export class ImageService {
+  /** Serializes changes to the set of images and layers, so a collection never races a load. */
+  readonly lock = new Mutex();
+
+  constructor(readonly store: ImageStore, readonly layers: LayerStore, readonly tmpDir: string) {}
+
+  tags = (id: string) => this.store.tagsOf(id).map(familiar);
+  digests = (id: string) => this.store.digestsOf(id).map(familiar);
+
+  /** Images as `docker images` lists them; without `all`, untagged parents of other images are hidden. */
+  list(all: boolean, filters: ImageFilters): ImageRecord[] {
+    const images = this.store.all();
+    const hasChildren = new Set(images.map((i) => i.parent).filter((p): p is string => !!p));
+    const before = filters.before ? this.store.resolve(filters.before).created : undefined;
+    const since = filters.since ? this.store.resolve(filters.since).created : undefined;
+    const until = filters.until ? parseUntil(filters.until) : undefined;
+    return images.filter((image) => {
+      const tags = this.store.tagsOf(image.id);
+      if (!all && tags.length === 0 && hasChildren.has(image.id) && filters.dangling === undefined) return false;
+      if (filters.dangling !== undefined && (tags.length === 0 && !hasChildren.has(image.id)) !== filters.dangling) return false;
+      if (filters.reference?.length && !filters.reference.some((p) => tags.some((t) => matchesReference(p, t)))) return false;
+      if (filters.label?.length && !matchesLabels(image, filters.label)) return false;
+      if (before !== undefined && !(image.created < before)) return false;
+      if (since !== undefined && !(image.created > since)) return false;
+      if (until !== undefined && !(Date.parse(image.created) < until)) return false;
+      return true;
+    });
+  }
+
+  tag(source: string, repo: string, tag: string | undefined): void {
+    const image = this.store.resolve(source);
+    const ref = parseReference(repo);
+    if (ref.digest) throw invalid('refusing to create a tag with a digest reference');
+    if (tag) validateTag(tag);
+    const target = { ...ref, tag: tag || ref.tag || 'latest' };
+    this.store.setTag(referenceString(target), image.id);
+  }
+
+  history(nameOrId: string): HistoryItem[] {
+    let image: ImageRecord | undefined = this.store.resolve(nameOrId);
+    const config = parseConfig(image);
+    const stack = this.layers.stack(image.top_layer);
+    let layer = 0;
+    const items: HistoryItem[] = [];
+    for (const h of config.history ?? []) {
+      const size = h.empty_layer ? 0 : (stack[layer++]?.size ?? 0);
+      items.unshift({ id: '<missing>', created: h.created ? Math.floor(Date.parse(h.created) / 1000) : 0, createdBy: h.created_by ?? '', comment: h.comment ?? '', size, tags: [] });
+    }
+    for (const item of items) {
+      if (!image) break;
+      item.id = image.id;
+      item.tags = this.tags(image.id);
+      image = image.parent ? this.store.get(image.parent) : undefined;
+    }
+    return items;
+  }
+
+  /** docker rmi: untag by name, delete by ID, with Docker's conflicts. */
+  remove(nameOrId: string, force: boolean, prune: boolean): Promise<DeleteRecord[]> {
+    return this.lock.run(async () => {
+      const image = this.store.resolve(nameOrId);
+      const records: DeleteRecord[] = [];
+      const refs = [...this.store.tagsOf(image.id), ...this.store.digestsOf(image.id)];
+      if (!isIdPrefix(image.id, nameOrId)) {
+        const ref = parseTaggedReference(nameOrId);
+        const key = referenceString(ref.digest ? { ...ref, tag: undefined } : ref);
+        if (this.store.untag(key)) records.push({ untagged: familiarString(ref.digest ? { ...ref, tag: undefined } : ref) });
+        if (refs.length > 1) return records;
+        // That was its last name: the image goes too, unless something still needs it.
+        if (this.store.children(image.id).length > 0) return records;
+      } else {
+        if (refs.length > 1 && !force) {
+          throw conflict(`conflict: unable to delete ${hex(image.id).slice(0, 12)} (must be forced) - image is referenced in multiple repositories`);
+        }
+        if (this.store.children(image.id).length > 0) {
+          throw conflict(`conflict: unable to delete ${hex(image.id).slice(0, 12)} (cannot be forced) - image has dependent child images`);
+        }
+        for (const ref of refs) {
+          this.store.untag(ref);
+          records.push({ untagged: familiar(ref) });
+        }
+      }
+      await this.deleteImage(image, prune, records);
+      return records;
+    });
+  }
+
+  private async deleteImage(image: ImageRecord, prune: boolean, records: DeleteRecord[]): Promise<void> {
+    this.store.remove(image.id);
+    records.push({ deleted: image.id });
+    for (const layer of await this.layers.gc()) records.push({ deleted: layer.chain_id });
+    const parent = image.parent ? this.store.get(image.parent) : undefined;
+    if (prune && parent && this.store.tagsOf(parent.id).length === 0 && this.store.children(parent.id).length === 0) {
+      await this.deleteImage(parent, prune, records);
+    }
+  }
+
+  /** docker image prune: dangling images by default, every unused image with dangling=false. */
+  async prune(filters: ImageFilters): Promise<{ records: DeleteRecord[]; reclaimed: number }> {
+    const danglingOnly = filters.dangling !== false;
+    const records: DeleteRecord[] = [];
+    let reclaimed = 0;
+    const until = filters.until ? parseUntil(filters.until) : undefined;
+    const candidates = this.store.all().filter((image) => {
+      if (this.store.children(image.id).length > 0) return false;
+      if (danglingOnly && this.store.tagsOf(image.id).length > 0) return false;
+      if (filters.label?.length && !matchesLabels(image, filters.label)) return false;
+      if (until !== undefined && !(Date.parse(image.created) < until)) return false;
+      return true;
+    });
+    for (const image of candidates) {
+      const stack = new Map(this.layers.stack(image.top_layer).map((l) => [l.chain_id, l.size]));
+      const removed = await this.remove(image.id, true, true);
+      for (const r of removed) if ('deleted' in r) reclaimed += stack.get(r.deleted) ?? 0;
+      records.push(...removed);
+    }
+    return { records, reclaimed };
+  }
+}
+
+const isIdPrefix = (id: string, input: string) => {
+  const h = input.startsWith('sha256:') ? input.slice(7) : input;
+  return /^[a-f0-9]+$/.test(h) && hex(id).startsWith(h);
+};
+
+/** Docker's reference filter: a path.Match glob against the familiar name, with or without the tag. */
+function matchesReference(pattern: string, stored: string): boolean {
+  const ref = parseReference(stored);
+  const re = new RegExp(
+    '^' + pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$',
+  );
+  return re.test(familiarString(ref)) || re.test(familiarRepository(ref));
+}
+
+function matchesLabels(image: ImageRecord, wanted: string[]): boolean {
+  const labels = (image.labels ? JSON.parse(image.labels) : {}) as Record<string, string>;
+  return wanted.every((w) => {
+    const eq = w.indexOf('=');
+    return eq === -1 ? w in labels : labels[w.slice(0, eq)] === w.slice(eq + 1);
+  });
+}
+
+/** `until` is a Unix timestamp, an RFC 3339 time, or a Go duration like `10m` before now. */
+function parseUntil(value: string): number {
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const duration = /^(\d+)(ns|us|ms|s|m|h)$/.exec(value);
+  if (duration) {
+    const unit = { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 }[duration[2] as 'ns'];
+    return Date.now() - Number(duration[1]) * unit;
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw invalid(`invalid filter 'until=${value}'`);
+  return t;
+}

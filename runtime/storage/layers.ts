@@ -1,0 +1,163 @@
+// Layers: each unpacked once per chain ID into <root>/layers/<chain>/diff (an overlayfs lower dir), with
+// its uncompressed tar kept as a blob so that save and push reproduce the exact diff ID.
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { DB } from '../state/db.js';
+import { invalid } from '../errors.js';
+import { hex } from '../util/digest.js';
+import { openLayer } from './decompress.js';
+import { unpackLayer, UnsafeArchiveError } from './unpack.js';
+
+export interface LayerRecord {
+  chain_id: string;
+  diff_id: string;
+  parent: string | null;
+  size: number;
+  tar_size: number;
+  created_at: number;
+}
+
+export class LayerStore {
+  readonly layersDir: string;
+  readonly blobsDir: string;
+
+  constructor(private readonly db: DB, root: string, private readonly tmpDir: string) {
+    this.layersDir = join(root, 'layers');
+    this.blobsDir = join(root, 'blobs', 'sha256');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.layersDir, { recursive: true });
+    await mkdir(this.blobsDir, { recursive: true });
+  }
+
+  get(chainId: string): LayerRecord | undefined {
+    return this.db.prepare('SELECT * FROM layers WHERE chain_id = ?').get(chainId) as LayerRecord | undefined;
+  }
+
+  diffDir = (chainId: string) => join(this.layersDir, hex(chainId), 'diff');
+  blobPath = (diffId: string) => join(this.blobsDir, hex(diffId));
+
+  /** The layers of a stack, bottom first. */
+  stack(topChainId: string | null): LayerRecord[] {
+    if (!topChainId) return [];
+    const rows = this.db
+      .prepare(
+        `WITH RECURSIVE s(chain_id, depth) AS (SELECT ?, 0 UNION ALL
+           SELECT l.parent, s.depth + 1 FROM layers l JOIN s ON l.chain_id = s.chain_id WHERE l.parent IS NOT NULL)
+         SELECT layers.* FROM s JOIN layers USING (chain_id) ORDER BY depth DESC`,
+      )
+      .all(topChainId) as LayerRecord[];
+    return rows;
+  }
+
+  /**
+   * Imports one layer file (gzip, zstd or plain tar) as chainId on top of parent. The diff ID is checked
+   * before anything becomes visible: the blob and the unpacked dir are built under tmp and renamed into
+   * place, and the DB row is written last, so a crash leaves only files that gc() removes.
+   */
+  async import(file: string, diffId: string, chainId: string, parent: string | null): Promise<LayerRecord> {
+    const existing = this.get(chainId);
+    if (existing) return existing;
+    const work = await mkdtemp(join(this.tmpDir, 'layer-'));
+    try {
+      const tar = join(work, 'layer.tar');
+      const { stream } = await openLayer(file);
+      const hash = createHash('sha256');
+      let tarSize = 0;
+      const measure = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk);
+          tarSize += chunk.length;
+          done(null, chunk);
+        },
+      });
+      try {
+        await pipeline(stream, measure, createWriteStream(tar));
+      } catch (err) {
+        throw invalid(`invalid layer ${diffId}: ${(err as Error).message}`);
+      }
+      const actual = 'sha256:' + hash.digest('hex');
+      if (actual !== diffId) throw invalid(`layer digest mismatch: expected ${diffId}, got ${actual}`);
+      const diff = join(work, 'diff');
+      await mkdir(diff);
+      let size: number;
+      try {
+        ({ size } = await unpackLayer((await openLayer(tar)).stream, diff));
+      } catch (err) {
+        if (err instanceof UnsafeArchiveError) throw invalid(err.message);
+        throw invalid(`invalid layer ${diffId}: ${(err as Error).message}`);
+      }
+      const finalDir = join(this.layersDir, hex(chainId));
+      await rm(finalDir, { recursive: true, force: true }); // a leftover of a crashed import
+      await mkdir(finalDir);
+      await rename(diff, join(finalDir, 'diff'));
+      await rename(tar, this.blobPath(diffId));
+      const record: LayerRecord = { chain_id: chainId, diff_id: diffId, parent, size, tar_size: tarSize, created_at: Date.now() };
+      this.db
+        .prepare(
+          'INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, size, tar_size, created_at) VALUES (@chain_id, @diff_id, @parent, @size, @tar_size, @created_at)',
+        )
+        .run(record);
+      return record;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /** Chain IDs that some image (or, later, container) stands on. */
+  private usedChainIds(): Set<string> {
+    const rows = this.db
+      .prepare(
+        `WITH RECURSIVE used(chain_id) AS (SELECT top_layer FROM images WHERE top_layer IS NOT NULL UNION
+           SELECT l.parent FROM layers l JOIN used u ON l.chain_id = u.chain_id WHERE l.parent IS NOT NULL)
+         SELECT chain_id FROM used`,
+      )
+      .all() as { chain_id: string }[];
+    return new Set(rows.map((r) => r.chain_id));
+  }
+
+  /** Removes layers no image uses, and files no DB row owns (leftovers of a crash). Returns what went. */
+  async gc(): Promise<LayerRecord[]> {
+    const used = this.usedChainIds();
+    const all = this.db.prepare('SELECT * FROM layers').all() as LayerRecord[];
+    const unused = all.filter((l) => !used.has(l.chain_id));
+    const removed: LayerRecord[] = [];
+    // Rows go first (children before parents, in one transaction), files after: a crash in between leaves
+    // only ownerless files, which the next gc removes.
+    const del = this.db.prepare('DELETE FROM layers WHERE chain_id = ?');
+    this.db.transaction(() => {
+      const remaining = new Set(unused.map((l) => l.chain_id));
+      while (remaining.size > 0) {
+        for (const l of unused) {
+          if (!remaining.has(l.chain_id)) continue;
+          const hasChild = unused.some((c) => c.parent === l.chain_id && remaining.has(c.chain_id));
+          if (!hasChild) {
+            del.run(l.chain_id);
+            remaining.delete(l.chain_id);
+            removed.push(l);
+          }
+        }
+      }
+    })();
+    const kept = this.db.prepare('SELECT chain_id, diff_id FROM layers').all() as LayerRecord[];
+    const keptDirs = new Set(kept.map((l) => hex(l.chain_id)));
+    const keptBlobs = new Set(kept.map((l) => hex(l.diff_id)));
+    for (const name of await readdir(this.layersDir)) {
+      if (!keptDirs.has(name)) await rm(join(this.layersDir, name), { recursive: true, force: true });
+    }
+    for (const name of await readdir(this.blobsDir)) {
+      if (!keptBlobs.has(name)) await rm(join(this.blobsDir, name), { force: true });
+    }
+    return removed;
+  }
+
+  async blobSize(diffId: string): Promise<number> {
+    return (await stat(this.blobPath(diffId))).size;
+  }
+}
+

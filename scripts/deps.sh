@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what berth needs on a fresh Debian machine (idempotent), then the npm packages and the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# runtime: runc (default OCI runtime), conmon (one monitor per container), attr (setfattr for overlay
+# whiteouts and xattrs), busybox-static (the project's test images), systemd (socket activation tools),
+# docker.io (a reference dockerd for the tests and benchmarks that compare against it).
+PACKAGES=(runc conmon attr busybox-static systemd python3 docker.io)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "berth: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian docker.io package may start its own dockerd; berth's tests run a private one when needed.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-fund --no-audit
+fi
+npm run -s build

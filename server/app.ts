@@ -1,0 +1,92 @@
+// The HTTP face of the engine: Docker's paths, headers, body parsing and error shapes. Thin by design:
+// routes parse and validate, the engine does the work.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { EngineError } from '../runtime/errors.js';
+import type { Engine } from '../runtime/engine.js';
+import { openApiDocument, type RouteDoc } from '../openapi/document.js';
+import { BERTH_VERSION, MAX_API_VERSION, checkVersion, splitVersion } from './versioning.js';
+import { systemRoutes } from './routes/system.js';
+import { imageNameRouteDocs, imageRoutes } from './routes/images.js';
+
+const requestedVersions = new WeakMap<IncomingMessage, string>();
+
+/** The API version a request asked for (its path prefix), or the newest when it named none. */
+export const apiVersion = (request: FastifyRequest) => requestedVersions.get(request.raw) ?? MAX_API_VERSION;
+
+/** Headers dockerd puts on every response; hijacked and raw streams add them by hand. */
+export const commonHeaders = {
+  'Api-Version': MAX_API_VERSION,
+  'Docker-Experimental': 'false',
+  Ostype: 'linux',
+  Server: `Berth/${BERTH_VERSION} (linux)`,
+};
+
+const STATUS = { invalid: 400, 'not-found': 404, conflict: 409, internal: 500 } as const;
+
+export interface AppOptions {
+  logger?: boolean;
+}
+
+export async function buildApp(engine: Engine, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // Image names in paths carry slashes and colons; never reject a long URL or treat %2F specially.
+    maxParamLength: 2048,
+    forceCloseConnections: 'idle',
+    rewriteUrl(req) {
+      const { version, url } = splitVersion(req.url ?? '/');
+      if (version) requestedVersions.set(req, version);
+      return url;
+    },
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  });
+
+  // Bodies: JSON (an empty one is no body), and anything else (tar archives, empty text/plain) as a raw
+  // stream for the route to consume.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(new EngineError('invalid', `invalid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(commonHeaders);
+    const version = requestedVersions.get(request.raw);
+    if (version) checkVersion(version);
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown; code?: string }, request, reply) => {
+    if (error instanceof EngineError) {
+      if (error.kind === 'internal') request.log.error(error);
+      return sendError(reply, STATUS[error.kind], error.message);
+    }
+    if (error.validation) return sendError(reply, 400, `invalid parameter: ${error.message}`);
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return sendError(reply, error.statusCode, error.message);
+    request.log.error(error);
+    return sendError(reply, 500, error.message || 'internal error');
+  });
+  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'page not found'));
+
+  const routes: RouteDoc[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const schema = (route.schema ?? {}) as Omit<RouteDoc, 'method' | 'url'>;
+    for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, ...schema });
+  });
+
+  await app.register(systemRoutes, { engine });
+  await app.register(imageRoutes, { engine });
+  app.get('/openapi.json', async () => openApiDocument([...routes.filter((r) => !r.url.endsWith('*')), ...imageNameRouteDocs], BERTH_VERSION, MAX_API_VERSION));
+  return app;
+}
+
+export function sendError(reply: FastifyReply, status: number, message: string) {
+  return reply.code(status).header('content-type', 'application/json').send(JSON.stringify({ message }));
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// `berth serve`: start the engine on a Unix socket (or the one systemd passes) and serve the API.
+import { parseArgs } from 'node:util';
+import { writeFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Engine } from '../runtime/engine.js';
+import { buildApp } from './app.js';
+import { activationFd, listen, notifyReady, prepareSocketPath, secureSocket, watchIdle } from './listen.js';
+import { BERTH_VERSION } from './versioning.js';
+
+const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS] [--log]
+
+  --socket     API socket (env BERTH_SOCKET, default /run/berth/berth.sock)
+  --root       persistent state (env BERTH_ROOT, default /var/lib/berth)
+  --run-root   runtime state (env BERTH_RUN_ROOT, default /run/berth)
+  --runtime    default OCI runtime (env BERTH_RUNTIME, default runc)
+  --idle-exit  exit after this many seconds without a connection (for socket activation)
+  --log        log requests to stderr
+`;
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function serve(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      socket: { type: 'string', default: process.env.BERTH_SOCKET || '/run/berth/berth.sock' },
+      root: { type: 'string', default: process.env.BERTH_ROOT || '/var/lib/berth' },
+      'run-root': { type: 'string', default: process.env.BERTH_RUN_ROOT || '/run/berth' },
+      runtime: { type: 'string', default: process.env.BERTH_RUNTIME || 'runc' },
+      'idle-exit': { type: 'string' },
+      log: { type: 'boolean', default: false },
+    },
+  });
+  const fd = activationFd();
+  // Refuse a live socket before touching the state: a second engine must not disturb the first.
+  if (fd === undefined) await prepareSocketPath(values.socket);
+  const engine = await Engine.open({ root: values.root, runRoot: values['run-root'], defaultRuntime: values.runtime });
+  const app = await buildApp(engine, { logger: values.log });
+  await app.ready();
+  if (fd !== undefined) {
+    await listen(app.server, { fd });
+  } else {
+    await listen(app.server, { path: values.socket });
+    await secureSocket(values.socket);
+  }
+  const pidFile = join(values['run-root'], 'berth.pid');
+  await writeFile(pidFile, `${process.pid}\n`);
+
+  let stopping = false;
+  const stop = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`berth: ${reason}, shutting down\n`);
+    // Stop accepting, let requests in flight finish (bounded), then close the DB cleanly.
+    const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    await app.close();
+    clearTimeout(force);
+    engine.close();
+    await rm(pidFile, { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  const idle = values['idle-exit'];
+  if (idle !== undefined) watchIdle(app.server, Number(idle), () => void stop(`idle for ${idle}s`));
+  await notifyReady();
+  process.stderr.write(`berth ${BERTH_VERSION} serving on ${fd !== undefined ? `fd ${fd} (socket activation)` : values.socket}\n`);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === 'serve') {
+  serve(rest).catch((err: Error) => {
+    process.stderr.write(`berth: ${err.message}\n`);
+    process.exit(1);
+  });
+} else if (command === 'version' || command === '--version') {
+  process.stdout.write(`berth ${BERTH_VERSION}\n`);
+} else {
+  process.stdout.write(USAGE);
+  process.exit(command === undefined || command === 'help' || command === '--help' ? 0 : 2);
+}

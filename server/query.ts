@@ -1,0 +1,40 @@
+// Query parsing as lenient as moby's: clients send booleans and filters in several shapes.
+import { invalid } from '../runtime/errors.js';
+
+/** moby's rule: false iff the value is "", 0, no, false or none (any case); absent means the default. */
+export function parseBool(value: string | undefined, fallback = false): boolean {
+  if (value === undefined) return fallback;
+  return !['', '0', 'no', 'false', 'none'].includes(value.trim().toLowerCase());
+}
+
+export type FilterMap = Record<string, string[]>;
+
+/** `{"label":{"a=b":true}}` (docker CLI) and `{"label":["a=b"]}` (docker-py, dockerode) both. */
+export function parseFilters(raw: string | undefined, allowed: readonly string[]): FilterMap {
+  if (!raw) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalid(`invalid filter: ${raw}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid(`invalid filter: ${raw}`);
+  const out: FilterMap = {};
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!allowed.includes(key)) throw invalid(`invalid filter '${key}'`);
+    if (Array.isArray(value)) out[key] = value.map(String);
+    else if (value && typeof value === 'object') out[key] = Object.entries(value).filter(([, on]) => on).map(([v]) => v);
+    else throw invalid(`invalid filter: ${raw}`);
+  }
+  return out;
+}
+
+/** A filter that takes a single boolean, such as `dangling`. */
+export function boolFilter(filters: FilterMap, key: string): boolean | undefined {
+  const values = filters[key];
+  if (!values || values.length === 0) return undefined;
+  const v = values[values.length - 1]!.toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw invalid(`invalid filter '${key}=${values[values.length - 1]}'`);
+}

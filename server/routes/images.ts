@@ -1,0 +1,125 @@
+// /images: list, inspect, history, tag, delete, prune, load, save.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import type { Engine } from '../../runtime/engine.js';
+import { invalid } from '../../runtime/errors.js';
+import { loadImages, type LoadMessage } from '../../runtime/images/load.js';
+import { saveImages } from '../../runtime/images/save.js';
+import {
+  DeleteItem, HistoryItem, ImageDeleteQuery, ImageInspect, ImageListQuery, ImageLoadQuery, ImageNameQuery, ImagePruneQuery,
+  ImagePruneResponse, ImageSummary, ImageTagQuery,
+} from '../../openapi/images.js';
+import { Type } from '@sinclair/typebox';
+import { apiVersion } from '../app.js';
+import { boolFilter, parseBool, parseFilters } from '../query.js';
+import { jsonLines, progressBar, type JsonMessage } from '../streams.js';
+import { validated } from '../validate.js';
+import { deleteItem, historyItem, imageInspect, imageSummary } from '../views/images.js';
+import type { RouteDoc } from '../../openapi/document.js';
+
+const LIST_FILTERS = ['before', 'dangling', 'label', 'reference', 'since', 'until'] as const;
+const PRUNE_FILTERS = ['dangling', 'label', 'until'] as const;
+
+/** Operations reached through the `/images/{name}/...` wildcard, documented here since Fastify sees one route. */
+export const imageNameRouteDocs: RouteDoc[] = [
+  { method: 'GET', url: '/images/{name}/json', summary: 'Inspect an image', response: { 200: ImageInspect } },
+  { method: 'GET', url: '/images/{name}/history', summary: 'Image history', response: { 200: Type.Array(HistoryItem) } },
+  { method: 'GET', url: '/images/{name}/get', summary: 'Export an image (docker save)' },
+  { method: 'POST', url: '/images/{name}/tag', summary: 'Tag an image', querystring: ImageTagQuery },
+  { method: 'DELETE', url: '/images/{name}', summary: 'Remove an image', querystring: ImageDeleteQuery, response: { 200: Type.Array(DeleteItem) } },
+];
+
+export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  const images = engine.images;
+
+  app.get('/images/json', { schema: { summary: 'List images', querystring: ImageListQuery, response: { 200: Type.Array(ImageSummary) } } }, async (request) => {
+    const query = request.query as ImageListQuery;
+    const filters = parseFilters(query.filters, LIST_FILTERS);
+    const list = images.list(parseBool(query.all), {
+      reference: filters.reference,
+      dangling: boolFilter(filters, 'dangling'),
+      label: filters.label,
+      before: filters.before?.[0],
+      since: filters.since?.[0],
+      until: filters.until?.[0],
+    });
+    return list.map((image) => imageSummary(images, image, apiVersion(request)));
+  });
+
+  app.get('/images/get', { schema: { summary: 'Export images (docker save)', querystring: ImageNameQuery } }, async (request, reply) => {
+    const names = (request.query as ImageNameQuery).names ?? [];
+    if (names.length === 0) throw invalid('no image names given');
+    return sendArchive(reply, names);
+  });
+
+  app.post('/images/load', { schema: { summary: 'Import images (docker load)', querystring: ImageLoadQuery } }, async (request, reply) => {
+    const quiet = parseBool((request.query as ImageLoadQuery).quiet);
+    const body = request.body;
+    if (!(body instanceof Readable)) throw invalid('expected a tar archive as the request body');
+    const messages: JsonMessage[] = [];
+    await loadImages(images, body, (m) => {
+      const message = loadMessage(m, quiet);
+      if (message) messages.push(message);
+    });
+    return reply.header('content-type', 'application/json').send(jsonLines(messages));
+  });
+
+  app.post('/images/prune', { schema: { summary: 'Remove unused images', querystring: ImagePruneQuery, response: { 200: ImagePruneResponse } } }, async (request) => {
+    const filters = parseFilters((request.query as ImagePruneQuery).filters, PRUNE_FILTERS);
+    const { records, reclaimed } = await images.prune({ dangling: boolFilter(filters, 'dangling'), label: filters.label, until: filters.until?.[0] });
+    return { ImagesDeleted: records.length > 0 ? records.map(deleteItem) : null, SpaceReclaimed: reclaimed };
+  });
+
+  app.get('/images/*', async (request, reply) => {
+    const { name, operation } = splitName(request);
+    switch (operation) {
+      case 'json':
+        return imageInspect(images, images.store.resolve(name), apiVersion(request));
+      case 'history':
+        return images.history(name).map(historyItem);
+      case 'get':
+        return sendArchive(reply, [name]);
+      default:
+        return notFound(reply);
+    }
+  });
+
+  app.post('/images/*', async (request, reply) => {
+    const { name, operation } = splitName(request);
+    if (operation !== 'tag') return notFound(reply);
+    const query = validated(ImageTagQuery, request.query);
+    images.tag(name, query.repo, query.tag);
+    return reply.code(201).send();
+  });
+
+  app.delete('/images/*', async (request) => {
+    const name = (request.params as { '*': string })['*'];
+    const query = validated(ImageDeleteQuery, request.query);
+    const records = await images.remove(name, parseBool(query.force), !parseBool(query.noprune));
+    return records.map(deleteItem);
+  });
+
+  function sendArchive(reply: FastifyReply, names: string[]) {
+    return reply.header('content-type', 'application/x-tar').send(saveImages(images, names));
+  }
+};
+
+/** `/images/localhost:5000/app:1/json` → name `localhost:5000/app:1`, operation `json`. */
+function splitName(request: FastifyRequest): { name: string; operation: string } {
+  const rest = (request.params as { '*': string })['*'];
+  const slash = rest.lastIndexOf('/');
+  return slash === -1 ? { name: rest, operation: '' } : { name: rest.slice(0, slash), operation: rest.slice(slash + 1) };
+}
+
+const notFound = (reply: FastifyReply) => reply.code(404).header('content-type', 'application/json').send(JSON.stringify({ message: 'page not found' }));
+
+function loadMessage(m: LoadMessage, quiet: boolean): JsonMessage | undefined {
+  switch (m.kind) {
+    case 'layer':
+      return quiet ? undefined : { status: 'Loading layer', progressDetail: { current: m.size, total: m.size }, progress: progressBar(m.size, m.size), id: m.id };
+    case 'renamed':
+      return { stream: `The image ${m.tag} already exists, renaming the old one with ID ${m.previous} to empty string\n` };
+    case 'loaded':
+      return { stream: m.tag ? `Loaded image: ${m.tag}\n` : `Loaded image ID: ${m.id}\n` };
+  }
+}

@@ -1,0 +1,121 @@
+// /_ping, /version, /info.
+import type { FastifyPluginAsync } from 'fastify';
+import type { Engine } from '../../runtime/engine.js';
+import { SystemInfo, SystemVersion } from '../../openapi/system.js';
+import { BERTH_VERSION, LIBPOD_API_VERSION, MAX_API_VERSION, MIN_API_VERSION } from '../versioning.js';
+
+export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  const ping = {
+    handler: async (request: { method: string }, reply: import('fastify').FastifyReply) => {
+      reply.headers({
+        'Builder-Version': '1',
+        'Cache-Control': 'no-cache, no-store, must-revalidate',
+        Pragma: 'no-cache',
+        'Libpod-Api-Version': LIBPOD_API_VERSION,
+        'Content-Type': 'text/plain; charset=utf-8',
+      });
+      return request.method === 'HEAD' ? reply.header('Content-Length', 0).send() : reply.send('OK');
+    },
+  };
+  for (const url of ['/_ping', '/libpod/_ping']) {
+    app.route({ method: ['GET', 'HEAD'], url, schema: { summary: 'Ping' } as object, handler: ping.handler });
+  }
+
+  app.get('/version', { schema: { summary: 'Engine version', response: { 200: SystemVersion } } }, async (): Promise<SystemVersion> => {
+    const { host } = engine;
+    const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime) ?? host.runtimes[0];
+    const components: SystemVersion['Components'] = [
+      {
+        Name: 'Engine',
+        Version: BERTH_VERSION,
+        Details: {
+          ApiVersion: MAX_API_VERSION, Arch: host.goArch, BuildTime: '', Experimental: 'false', GitCommit: '',
+          GoVersion: `node${process.versions.node}`, KernelVersion: host.kernelVersion, MinAPIVersion: MIN_API_VERSION, Os: 'linux',
+        },
+      },
+    ];
+    if (host.conmonVersion) components.push({ Name: 'conmon', Version: host.conmonVersion, Details: { GitCommit: '' } });
+    if (runtime) components.push({ Name: runtime.name, Version: runtime.version, Details: { GitCommit: runtime.commit } });
+    return {
+      Platform: { Name: 'berth' },
+      Components: components,
+      Version: BERTH_VERSION,
+      ApiVersion: MAX_API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: '',
+      GoVersion: `node${process.versions.node}`,
+      Os: 'linux',
+      Arch: host.goArch,
+      KernelVersion: host.kernelVersion,
+      BuildTime: '',
+    };
+  });
+
+  app.get('/info', { schema: { summary: 'System information', response: { 200: SystemInfo } } }, async (): Promise<SystemInfo> => {
+    const { host } = engine;
+    const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime);
+    return {
+      ID: engine.id,
+      Containers: 0,
+      ContainersRunning: 0,
+      ContainersPaused: 0,
+      ContainersStopped: 0,
+      Images: engine.images.store.count(),
+      Driver: 'overlay2',
+      DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
+      MemoryLimit: true,
+      SwapLimit: true,
+      CpuCfsPeriod: true,
+      CpuCfsQuota: true,
+      CPUShares: true,
+      CPUSet: true,
+      PidsLimit: true,
+      OomKillDisable: host.cgroupVersion === '1',
+      IPv4Forwarding: true,
+      BridgeNfIptables: true,
+      BridgeNfIp6tables: true,
+      Debug: false,
+      NFd: 0,
+      NGoroutines: 0,
+      SystemTime: new Date().toISOString(),
+      LoggingDriver: 'k8s-file',
+      CgroupDriver: host.cgroupDriver,
+      CgroupVersion: host.cgroupVersion,
+      NEventsListener: 0,
+      KernelVersion: host.kernelVersion,
+      OperatingSystem: host.operatingSystem,
+      OSVersion: host.osVersion,
+      OSType: 'linux',
+      Architecture: host.architecture,
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: {
+        AllowNondistributableArtifactsCIDRs: [], AllowNondistributableArtifactsHostnames: [], InsecureRegistryCIDRs: ['127.0.0.0/8'],
+        IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } }, Mirrors: [],
+      },
+      NCPU: host.ncpu,
+      MemTotal: host.memTotal,
+      GenericResources: null,
+      DockerRootDir: engine.options.root,
+      HttpProxy: process.env.HTTP_PROXY ?? '',
+      HttpsProxy: process.env.HTTPS_PROXY ?? '',
+      NoProxy: process.env.NO_PROXY ?? '',
+      Name: host.hostname,
+      Labels: [],
+      ExperimentalBuild: false,
+      ServerVersion: BERTH_VERSION,
+      Runtimes: Object.fromEntries(host.runtimes.map((r) => [r.name, { path: r.path }])),
+      DefaultRuntime: host.defaultRuntime,
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: true,
+      Isolation: '',
+      InitBinary: 'catatonit',
+      ContainerdCommit: { ID: '', Expected: '' },
+      RuncCommit: { ID: runtime?.commit || runtime?.version || '', Expected: runtime?.commit || runtime?.version || '' },
+      InitCommit: { ID: '', Expected: '' },
+      SecurityOptions: host.securityOptions,
+      CDISpecDirs: [],
+      Warnings: null,
+    };
+  });
+};

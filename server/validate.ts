@@ -1,0 +1,16 @@
+// ajv validation for routes that dispatch by hand (image names contain slashes, so one wildcard route
+// serves several operations). Other routes validate through Fastify's schema option, also ajv.
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { invalid } from '../runtime/errors.js';
+
+const ajv = new Ajv({ coerceTypes: 'array', allErrors: false });
+const compiled = new WeakMap<TSchema, ValidateFunction>();
+
+export function validated<T extends TSchema>(schema: T, value: unknown): Static<T> {
+  let check = compiled.get(schema);
+  if (!check) compiled.set(schema, (check = ajv.compile(schema)));
+  const copy = structuredClone(value ?? {});
+  if (!check(copy)) throw invalid(`invalid parameter: ${ajv.errorsText(check.errors, { dataVar: 'query' })}`);
+  return copy as Static<T>;
+}

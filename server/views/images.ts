@@ -1,0 +1,79 @@
+// Image records shaped as the Docker API returns them, for the API version asked.
+import { join } from 'node:path';
+import type { ImageService, HistoryItem as RuntimeHistoryItem, DeleteRecord } from '../../runtime/images/service.js';
+import { parseConfig, type ImageRecord } from '../../runtime/images/store.js';
+import type { DeleteItem, HistoryItem, ImageInspect, ImageSummary } from '../../openapi/images.js';
+import { versionBefore } from '../versioning.js';
+
+const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000) || 0;
+
+export function imageSummary(images: ImageService, image: ImageRecord, version: string): ImageSummary {
+  const tags = images.tags(image.id);
+  const digests = images.digests(image.id);
+  const legacy = versionBefore(version, '1.44');
+  return {
+    Containers: -1,
+    Created: unixSeconds(image.created),
+    Id: image.id,
+    Labels: image.labels ? (JSON.parse(image.labels) as Record<string, string>) : null,
+    ParentId: image.parent ?? '',
+    RepoDigests: digests.length > 0 || !legacy ? digests : tags.length > 0 ? [] : ['<none>@<none>'],
+    RepoTags: tags.length > 0 || !legacy ? tags : ['<none>:<none>'],
+    SharedSize: -1,
+    Size: image.size,
+    ...(legacy ? { VirtualSize: image.size } : {}),
+  };
+}
+
+export function imageInspect(images: ImageService, image: ImageRecord, version: string): ImageInspect {
+  const config = parseConfig(image);
+  const stack = images.layers.stack(image.top_layer);
+  const dirs = stack.map((l) => images.layers.diffDir(l.chain_id)).reverse();
+  const top = stack.at(-1);
+  const inspect: ImageInspect = {
+    Id: image.id,
+    RepoTags: images.tags(image.id),
+    RepoDigests: images.digests(image.id),
+    Parent: image.parent ?? '',
+    Comment: config.comment ?? '',
+    Created: config.created ?? '',
+    DockerVersion: config.docker_version ?? '',
+    Author: config.author ?? '',
+    Config: (config.config as ImageInspect['Config']) ?? null,
+    Architecture: config.architecture ?? '',
+    ...(config.variant ? { Variant: config.variant } : {}),
+    Os: config.os ?? '',
+    ...(config['os.version'] ? { OsVersion: config['os.version'] } : {}),
+    Size: image.size,
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: top
+        ? {
+            ...(dirs.length > 1 ? { LowerDir: dirs.slice(1).join(':') } : {}),
+            UpperDir: dirs[0]!,
+            MergedDir: join(dirs[0]!, '..', 'merged'),
+            WorkDir: join(dirs[0]!, '..', 'work'),
+          }
+        : null,
+    },
+    RootFS: { Type: 'layers', Layers: config.rootfs?.diff_ids ?? [] },
+    Metadata: { LastTagTime: image.last_tag_time ?? '0001-01-01T00:00:00Z' },
+  };
+  if (versionBefore(version, '1.45')) {
+    inspect.Container = config.container ?? '';
+    inspect.ContainerConfig = (config.container_config as ImageInspect['ContainerConfig']) ?? null;
+  }
+  if (versionBefore(version, '1.44')) inspect.VirtualSize = image.size;
+  return inspect;
+}
+
+export const historyItem = (h: RuntimeHistoryItem): HistoryItem => ({
+  Comment: h.comment,
+  Created: h.created,
+  CreatedBy: h.createdBy,
+  Id: h.id,
+  Size: h.size,
+  Tags: h.tags.length > 0 ? h.tags : null,
+});
+
+export const deleteItem = (r: DeleteRecord): DeleteItem => ('untagged' in r ? { Untagged: r.untagged } : { Deleted: r.deleted });
