@@ -15,7 +15,8 @@ describe('image references, normalized as Docker does', () => {
     ['localhost:5000/a/b:c', 'localhost:5000/a/b:c', 'localhost:5000/a/b:c'],
     ['registry.example.com/x', 'registry.example.com/x:latest', 'registry.example.com/x:latest'],
     ['golden/layered:1.0', 'docker.io/golden/layered:1.0', 'golden/layered:1.0'],
-    ['a__b-c.d/e---f:T_1.x-y', 'docker.io/a__b-c.d/e---f:T_1.x-y', 'a__b-c.d/e---f:T_1.x-y'],
+    ['a__b-c/e---f:T_1.x-y', 'docker.io/a__b-c/e---f:T_1.x-y', 'a__b-c/e---f:T_1.x-y'],
+    ['my.registry/a__b.c:T_1.x-y', 'my.registry/a__b.c:T_1.x-y', 'my.registry/a__b.c:T_1.x-y'],
   ])('%s', (input, full, familiar) => {
     expect(normalized(input)).toBe(full);
     expect(familiarString(parseTaggedReference(input))).toBe(familiar);
