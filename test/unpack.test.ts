@@ -36,6 +36,12 @@ const tempDir = async () => {
   dirs.push(dir);
   return dir;
 };
+/** A target inside its own temp dir, so escapes land somewhere the test can see (and clean up). */
+const nestedTarget = async () => {
+  const parent = await tempDir();
+  await mkdir(join(parent, 'diff'));
+  return { parent, target: join(parent, 'diff') };
+};
 const unpack = async (entries: Entry[], target?: string) => {
   const dir = target ?? (await tempDir());
   const result = await unpackLayer(Readable.from([await makeTar(entries)]), dir);
@@ -101,7 +107,7 @@ describe('unpackLayer', () => {
   });
 
   it('keeps symlinks as they are, dangling ones too, with their owner', async () => {
-    const { dir } = await unpack([
+    const { dir, result } = await unpack([
       { name: 'data/a.txt', data: 'x' },
       { name: 'data/link', type: 'symlink', linkname: '/data/a.txt', uid: 1000, gid: 1000, mtime: T1 },
       { name: 'data/rel', type: 'symlink', linkname: 'a.txt' },
@@ -111,6 +117,8 @@ describe('unpackLayer', () => {
     expect([link.uid, link.gid, link.mtime.getTime()]).toEqual([1000, 1000, T1.getTime()]);
     expect(await readlink(join(dir, 'data/link'))).toBe('/data/a.txt');
     expect(await readFile(join(dir, 'data/rel'), 'utf8')).toBe('x');
+    // Docker's layer size counts symlinks by their lstat size, the length of the target.
+    expect(result.size).toBe(1 + '/data/a.txt'.length + 'a.txt'.length);
   });
 
   it('makes hard links to the same inode', async () => {
@@ -179,16 +187,17 @@ describe('unpackLayer', () => {
   });
 
   describe('rejects', () => {
-    const rejects = async (entries: Entry[], message: string) => {
-      const err = await unpack(entries).catch((e: unknown) => e);
+    const rejects = async (entries: Entry[], message: string, target?: string) => {
+      const err = await unpack(entries, target).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UnsafeArchiveError);
       expect((err as Error).message).toBe(message);
     };
 
     it('paths with ..', async () => {
-      await rejects([{ name: '../evil', data: 'x' }], 'unsafe path in layer: "../evil"');
-      await rejects([{ name: 'a/../../evil', data: 'x' }], 'unsafe path in layer: "a/../../evil"');
-      expect(await readdir(base)).not.toContain('evil');
+      const { parent, target } = await nestedTarget();
+      await rejects([{ name: '../evil', data: 'x' }], 'unsafe path in layer: "../evil"', target);
+      await rejects([{ name: 'a/../../evil', data: 'x' }], 'unsafe path in layer: "a/../../evil"', target);
+      expect(await readdir(parent)).toEqual(['diff']);
     });
 
     it('writing through a symlink', async () => {
@@ -242,7 +251,7 @@ describe('unpackLayer', () => {
       // The input never ends: the unpack must still settle, and release the input.
       const input = new PassThrough();
       input.write(await makeTar([{ name: '../evil', data: 'x' }]));
-      await expect(unpackLayer(input, await tempDir())).rejects.toBeInstanceOf(UnsafeArchiveError);
+      await expect(unpackLayer(input, (await nestedTarget()).target)).rejects.toBeInstanceOf(UnsafeArchiveError);
       expect(input.destroyed).toBe(true);
     });
 
@@ -257,9 +266,7 @@ describe('unpackLayer', () => {
 });
 
 it('leaves a failed target for the caller to delete, with nothing outside it', async () => {
-  const parent = await tempDir();
-  const target = join(parent, 'diff');
-  await mkdir(target);
+  const { parent, target } = await nestedTarget();
   await expect(
     unpack([{ name: 'ok', data: 'fine' }, { name: '../sibling', data: 'x' }], target),
   ).rejects.toBeInstanceOf(UnsafeArchiveError);

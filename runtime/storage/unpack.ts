@@ -13,7 +13,7 @@ import tar from 'tar-stream';
 export class UnsafeArchiveError extends Error {}
 
 export interface UnpackResult {
-  /** Sum of the regular-file sizes written, which Docker reports as the layer's size. */
+  /** Bytes of regular files (once per inode) and symlink targets, which is what Docker reports as a layer's size. */
   size: number;
 }
 
@@ -27,6 +27,9 @@ type Entry = AsyncIterable<unknown> & { header: tar.Header };
 /** Extracts an uncompressed tar stream into target, an empty directory. Rejects on any unsafe or broken entry. */
 export async function unpackLayer(input: NodeJS.ReadableStream, target: string): Promise<UnpackResult> {
   const extractor = tar.extract();
+  // An entry read after the extractor failed only says "Stream was destroyed"; this error says why.
+  let failure: Error | undefined;
+  extractor.on('error', (err: Error) => (failure ??= err));
   const source = input as Readable;
   // pipe() does not forward source errors; a failed read must fail the unpack, not stall it.
   source.on('error', (err) => extractor.destroy(err));
@@ -40,7 +43,7 @@ export async function unpackLayer(input: NodeJS.ReadableStream, target: string):
     // Leaving the loop early already destroys the extractor; the source must not stay open behind it.
     extractor.destroy();
     source.destroy?.();
-    throw err;
+    throw failure && !(err instanceof UnsafeArchiveError) ? failure : err;
   }
 }
 
@@ -68,7 +71,7 @@ class Unpacker {
     switch (h.type) {
       case 'file':
       case 'contiguous-file': {
-        const path = await this.prepare(parts);
+        const path = await this.prepare(parts, h.name);
         const file = await open(path, CREATE, 0o600);
         await pipeline(Readable.from(entry), file.createWriteStream()); // closes the file
         this.size += h.size;
@@ -76,15 +79,16 @@ class Unpacker {
       }
       case 'directory': {
         await drain(entry);
-        const path = await this.prepare(parts, true);
+        const path = await this.prepare(parts, h.name, true);
         this.dirs.add(rel);
         this.dirTimes.set(rel, h.mtime);
         return this.finishEntry(path, h, false);
       }
       case 'symlink': {
         await drain(entry);
-        const path = await this.prepare(parts);
+        const path = await this.prepare(parts, h.name);
         await symlink(h.linkname ?? '', path);
+        this.size += Buffer.byteLength(h.linkname ?? ''); // a symlink's lstat size, as Docker counts it
         await lchown(path, h.uid, h.gid);
         await lutimes(path, h.mtime, h.mtime);
         return this.setXattrs(path, h);
@@ -97,18 +101,19 @@ class Unpacker {
         const targetParts = split(h.linkname ?? '', `unsafe hard link to ${to}`, h.name);
         if (targetParts.length === 0) throw unsafe('hard link to the layer root', h.name);
         if (targetParts.join('/') === rel) return; // a link to itself changes nothing
-        await this.checkParents(targetParts.slice(0, -1), h.name);
         const from = join(this.root, ...targetParts);
-        if (!(await exists(from))) throw unsafe(`hard link to missing file ${to}`, h.name);
+        if (!(await this.checkParents(targetParts.slice(0, -1), h.name)) || !(await exists(from))) {
+          throw unsafe(`hard link to missing file ${to}`, h.name);
+        }
         // The link shares the target's inode, whose owner and mode are already set.
-        await link(from, await this.prepare(parts));
+        await link(from, await this.prepare(parts, h.name));
         return;
       }
       case 'character-device':
       case 'block-device':
       case 'fifo': {
         await drain(entry);
-        const path = await this.prepare(parts);
+        const path = await this.prepare(parts, h.name);
         const kind = h.type === 'fifo' ? ['p'] : [h.type === 'block-device' ? 'b' : 'c', `${h.devmajor}`, `${h.devminor}`];
         await run('mknod', [path, ...kind]); // Node has no mknod(2)
         return this.finishEntry(path, h);
@@ -132,17 +137,17 @@ class Unpacker {
     if (base.startsWith(WHITEOUT + WHITEOUT)) return; // other AUFS metadata: meaningless to overlayfs
     const hidden = base.slice(WHITEOUT.length);
     if (hidden === '' || hidden === '.' || hidden === '..') throw unsafe('invalid whiteout', name);
-    await run('mknod', [await this.prepare([...dirParts, hidden]), 'c', '0', '0']);
+    await run('mknod', [await this.prepare([...dirParts, hidden], name), 'c', '0', '0']);
   }
 
   /**
    * Makes the way for a new entry: parents exist as real directories (created when missing), and anything
    * already at the path is removed, unless both are directories (then they merge). Returns the full path.
    */
-  private async prepare(parts: string[], isDir = false): Promise<string> {
+  private async prepare(parts: string[], name: string, isDir = false): Promise<string> {
     const path = join(this.root, ...parts);
     if (parts.length === 0) return path;
-    await this.checkParents(parts.slice(0, -1), parts.join('/'), true);
+    await this.checkParents(parts.slice(0, -1), name, true);
     const existing = await lstat(path).catch(notFoundAsUndefined);
     if (existing && !(isDir && existing.isDirectory())) {
       await rm(path, { recursive: true, force: true });
@@ -152,8 +157,11 @@ class Unpacker {
     return path;
   }
 
-  /** Rejects parent paths that are symlinks on disk; optionally creates missing ones (root-owned, 0755). */
-  private async checkParents(parts: string[], name: string, create = false): Promise<void> {
+  /**
+   * Rejects parent paths that are symlinks on disk. Missing ones are created (root-owned, 0755) if create is
+   * set; otherwise the answer is false.
+   */
+  private async checkParents(parts: string[], name: string, create = false): Promise<boolean> {
     for (let i = 1; i <= parts.length; i++) {
       const rel = parts.slice(0, i).join('/');
       if (this.dirs.has(rel)) continue;
@@ -161,7 +169,7 @@ class Unpacker {
       const st = await lstat(path).catch(notFoundAsUndefined);
       if (st?.isSymbolicLink()) throw unsafe(`path through symlink "${rel}"`, name);
       if (!st) {
-        if (!create) throw unsafe(`missing directory "${rel}"`, name);
+        if (!create) return false;
         await mkdir(path);
         await chmod(path, 0o755); // whatever the umask
       } else if (!st.isDirectory()) {
@@ -169,6 +177,7 @@ class Unpacker {
       }
       this.dirs.add(rel);
     }
+    return true;
   }
 
   /** Drops what we knew about a removed path and everything below it. */
@@ -229,7 +238,9 @@ const exists = async (path: string) => (await lstat(path).catch(notFoundAsUndefi
 
 /** Reads an entry's data to its end, so the extractor moves on to the next header. */
 async function drain(entry: Entry): Promise<void> {
-  for await (const _ of entry);
+  for await (const _ of entry) {
+    // discard
+  }
 }
 
 /** Runs a command, rejecting with its stderr if it fails. */
