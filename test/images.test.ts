@@ -57,9 +57,11 @@ describe('listing and inspecting', () => {
     const out = await ok(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}']);
     expect(out).toContain('busybox:latest ' + images.busybox.id.slice(7, 19));
     expect(out).toContain('golden/layered:1.0 66b04af8f074');
-    expect(out).toContain('localhost/golden/layered:1.0 66b04af8f074');
+    // The OCI archive took the tag podman's docker-archive had; busybox:latest moved to the project's own.
+    expect(out).toContain('localhost/golden/layered:1.0 b8efb374c09b');
+    expect(out).toContain('<none>:<none> 97a1b8b6078f');
     const q = (await ok(['images', '-q'])).trim().split('\n');
-    expect(new Set(q)).toEqual(new Set(['66b04af8f074', 'b8efb374c09b', images.busybox.id.slice(7, 19), images.layered.id.slice(7, 19)]));
+    expect(new Set(q)).toEqual(new Set(['66b04af8f074', 'b8efb374c09b', '97a1b8b6078f', images.busybox.id.slice(7, 19), images.layered.id.slice(7, 19)]));
   });
 
   it('filters by reference, label, dangling, before and since', async () => {
@@ -67,7 +69,12 @@ describe('listing and inspecting', () => {
     const labelled = (await ok(['images', '--filter', 'label=org.example.role=golden', '-q'])).trim().split('\n');
     expect(new Set(labelled)).toEqual(new Set(['66b04af8f074', 'b8efb374c09b']));
     expect((await ok(['images', '--filter', 'label=org.example.role=nope', '-q'])).trim()).toBe('');
-    expect((await ok(['images', '--filter', 'dangling=true', '-q'])).trim()).toBe('');
+    expect((await ok(['images', '--filter', 'dangling=true', '-q'])).trim()).toBe('97a1b8b6078f');
+    expect((await ok(['images', '--filter', 'dangling=false', '-q'])).trim().split('\n')).toHaveLength(4);
+    // The project's images say they were created 2026-01-01, the golden ones later that year.
+    const older = ['97a1b8b6078f', images.busybox.id.slice(7, 19), images.layered.id.slice(7, 19)];
+    expect(new Set((await ok(['images', '--filter', 'before=golden/layered:1.0', '-q'])).trim().split('\n'))).toEqual(new Set(older));
+    expect(new Set((await ok(['images', '--filter', 'since=busybox:latest', '-q'])).trim().split('\n'))).toEqual(new Set(['66b04af8f074', 'b8efb374c09b', '97a1b8b6078f']));
     const bad = await engine.docker(['images', '--filter', 'colour=red']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain("invalid filter 'colour'");
