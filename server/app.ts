@@ -32,7 +32,7 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   const app = Fastify({
     logger: options.logger ?? false,
     // Image names in paths carry slashes and colons; never reject a long URL or treat %2F specially.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     forceCloseConnections: 'idle',
     rewriteUrl(req) {
       const { version, url } = splitVersion(req.url ?? '/');
@@ -60,6 +60,14 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
     reply.headers(commonHeaders);
     const version = requestedVersions.get(request.raw);
     if (version) checkVersion(version);
+  });
+
+  // dockerd says `application/json` exactly, and the docker CLI compares the header to that string
+  // before it reads an error's message; Fastify would add `; charset=utf-8`.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('application/json;')) reply.header('content-type', 'application/json');
+    return payload;
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown; code?: string }, request, reply) => {

@@ -45,7 +45,7 @@ describe('ping and versions', () => {
     const res = await engine.http('GET', '/v1.41/nosuch/route');
     expect(res.status).toBe(404);
     expect(res.json()).toEqual({ message: 'page not found' });
-    expect(res.headers['content-type']).toMatch(/application\/json/);
+    expect(res.headers['content-type']).toBe('application/json');
     expect(res.headers['api-version']).toBe('1.50');
   });
 
@@ -85,6 +85,15 @@ describe('version and info through the docker CLI', () => {
     expect(info.MemTotal).toBeGreaterThan(0);
     expect(info.Images).toBe(0);
     expect(info.CgroupVersion).toBe(existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1');
+  });
+});
+
+describe('errors as the docker CLI reads them', () => {
+  it('prints the message of an error, not its JSON', async () => {
+    const res = await engine.docker(['image', 'inspect', 'nosuch']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('Error response from daemon: No such image: nosuch:latest');
+    expect(res.stderr).not.toContain('{"message"');
   });
 });
 
