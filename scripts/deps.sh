@@ -18,7 +18,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # The Debian docker.io package may start its own dockerd; berth's tests run a private one when needed.
+# `npm install` rather than `npm ci`: this npm leaves other platforms' optional packages (rollup's) out of
+# the lock file and then refuses `npm ci` on it. The lock still pins every version installed.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-fund --no-audit
+  npm install --no-fund --no-audit
 fi
 npm run -s build
