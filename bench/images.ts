@@ -3,7 +3,7 @@
 // Needs root, the docker CLI and Debian's docker.io (a private dockerd + containerd is started).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { once } from 'node:events';
@@ -38,6 +38,7 @@ interface Run {
 }
 
 const running = new Set<ChildProcess>(); // CLI commands in flight, killed on interrupt
+let interrupted = false; // set by SIGINT/SIGTERM: the remaining steps are skipped
 
 function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -256,12 +257,22 @@ interface Row {
   cells: Cell[]; // one per engine, in engine order
 }
 
-/** Runs one step on every engine; a failure becomes the cell's text instead of ending the run. */
-async function step(rows: Row[], engines: Engine[], label: string, unit: Row['unit'], fn: (e: Engine) => Promise<number>) {
+/**
+ * Runs one step on every engine: fn gives one measurement or several (the row shows their median).
+ * A failure becomes the cell's text instead of ending the run.
+ */
+async function step(rows: Row[], engines: Engine[], label: string, unit: Row['unit'], fn: (e: Engine) => Promise<number | number[]>) {
   const row: Row = { step: label, unit, cells: [] };
   for (const e of engines) {
-    process.stderr.write(`bench: ${label} on ${e.name}\n`);
-    row.cells.push(await fn(e).catch((err: Error) => `error: ${err.message.split('\n')[0]}`));
+    if (interrupted) throw new Error('interrupted');
+    try {
+      const runs = [await fn(e)].flat();
+      process.stderr.write(`bench: ${label} on ${e.name}: ${runs.map((x) => x.toFixed(unit === 'ms' ? 0 : 1)).join(', ')} ${unit}\n`);
+      row.cells.push(median(runs));
+    } catch (err) {
+      process.stderr.write(`bench: ${label} on ${e.name}: ${(err as Error).message}\n`);
+      row.cells.push(`error: ${(err as Error).message.split('\n')[0]}`);
+    }
   }
   rows.push(row);
 }
@@ -312,6 +323,7 @@ async function main() {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       console.error(`bench: ${sig}, cleaning up`);
+      interrupted = true;
       void cleanup().finally(() => process.exit(130));
     });
   }
@@ -320,6 +332,7 @@ async function main() {
     // Images: one ~100 MB multi-layer image, and 200 tiny distinct images merged into one archive.
     process.stderr.write('bench: building test images\n');
     const big = await buildSizedArchive(join(dir, 'big.tar'), { ...BIG, seed: 1 });
+    const bigLabel = `${Math.round(statSync(big.archive).size / 1e6)} MB, ${big.diffIds.length} layers`;
     await mkdir(join(dir, 'small'));
     const parts: string[] = [];
     for (let i = 0; i < SMALL_COUNT; i++) {
@@ -332,10 +345,14 @@ async function main() {
 
     engines.push(await startBerth(dir), await startDockerd(dir));
     const names = engines.map((e) => e.name);
+    const memory = (e: Engine) => rss(e.pid, e.name === 'dockerd') / 2 ** 20;
+    await sleep(2000);
+    const atStart = new Map(engines.map((e) => [e, memory(e)]));
+    const loadAvg = os.loadavg()[0].toFixed(2); // other work on the machine skews the times
     const rows: Row[] = [];
 
     // 1. load the big image: 3 cold loads, the image removed before each.
-    await step(rows, engines, `docker load -i (${BIG.layers}×${BIG.bytesPerLayer >> 20} MiB layers), median of 3`, 'ms', async (e) => {
+    await step(rows, engines, `docker load -i (${bigLabel}), median of 3`, 'ms', async (e) => {
       const ms: number[] = [];
       for (let i = 0; i < 3; i++) {
         await docker(e, ['rmi', '-f', BIG.tag]).catch(() => {}); // absent on the first run
@@ -344,7 +361,7 @@ async function main() {
       }
       const id = (await docker(e, ['image', 'inspect', '--format', '{{.Id}}', BIG.tag])).stdout.trim();
       if (id !== big.id) throw new Error(`loaded ID ${id}, expected ${big.id}`);
-      return median(ms);
+      return ms;
     });
 
     // 2. list with 200 (+1) images: one load of the merged archive (timed once, for information).
@@ -354,11 +371,11 @@ async function main() {
       if (listed < SMALL_COUNT + 1) throw new Error(`lists ${listed} images, expected ${SMALL_COUNT + 1}`);
       const ms: number[] = [];
       for (let i = 0; i < 10; i++) ms.push(await time(e, ['images']));
-      return median(ms);
+      return ms;
     });
 
     // 3. save the big image.
-    await step(rows, engines, 'docker save -o (the ~100 MB image), median of 3', 'ms', async (e) => {
+    await step(rows, engines, `docker save -o (${bigLabel}), median of 3`, 'ms', async (e) => {
       const out = join(dir, `saved-${e.name}.tar`);
       const ms: number[] = [];
       for (let i = 0; i < 3; i++) {
@@ -367,21 +384,20 @@ async function main() {
         ms.push(await time(e, ['save', '-o', out, BIG.tag]));
       }
       await rm(out, { force: true });
-      return median(ms);
+      return ms;
     });
 
-    // 4. idle memory after the workload.
+    // 4. idle memory (dockerd's includes its containerd), after the workload and, for reference, at start.
     await sleep(2000);
-    await step(rows, engines, 'idle RSS after the workload (dockerd: + containerd)', 'MiB', async (e) =>
-      rss(e.pid, e.name === 'dockerd') / 2 ** 20,
-    );
+    await step(rows, engines, 'idle RSS after the workload', 'MiB', async (e) => memory(e));
+    await step(rows, engines, 'idle RSS at start (for reference)', 'MiB', async (e) => atStart.get(e)!);
 
     const cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
     const pkg = JSON.parse(await readFile(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8'));
-    const cli = (await exec(DOCKER, ['version', '--format', '{{.Client.Version}}'])).stdout.trim();
+    const cli = (await docker(engines[1], ['version', '--format', '{{.Client.Version}}'])).stdout.trim();
     const containerd = (await exec('containerd', ['--version']).catch(() => ({ stdout: '?' }))).stdout.trim();
     console.log();
-    console.log(`machine: ${os.availableParallelism()} CPUs (nproc) ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${os.release()}`);
+    console.log(`machine: ${os.availableParallelism()} CPUs (nproc) ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${os.release()}, load average ${loadAvg} at start`);
     console.log(`versions: berth ${pkg.version} (server says ${await serverVersion(engines[0])}) on Node ${process.version}; ` +
       `dockerd ${await serverVersion(engines[1])} (${containerd}); docker CLI ${cli}`);
     console.log(`state on ${dir} (${spawnSync('findmnt', ['-no', 'FSTYPE', '-T', dir]).stdout?.toString().trim() || '?'}); times are wall clock of the docker CLI command\n`);
@@ -392,6 +408,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(`bench: ${err instanceof Error ? err.stack ?? err.message : err}`);
+  if (!interrupted) console.error(`bench: ${err instanceof Error ? err.stack ?? err.message : err}`);
   process.exitCode = 1;
 });
