@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Filters, Nullable, QueryBool, StringMap } from './common.js';
 
 export const ImageListQuery = Type.Object({ all: Type.Optional(QueryBool), digests: Type.Optional(QueryBool), filters: Type.Optional(Filters) });
-export const ImageNameQuery = Type.Object({ names: Type.Optional(Type.Array(Type.String())) });
+export const ImageNameQuery = Type.Object({ names: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])) });
 export const ImageLoadQuery = Type.Object({ quiet: Type.Optional(QueryBool) });
 export const ImageTagQuery = Type.Object({ repo: Type.String({ minLength: 1 }), tag: Type.Optional(Type.String()) });
 export const ImageDeleteQuery = Type.Object({ force: Type.Optional(QueryBool), noprune: Type.Optional(QueryBool) });

@@ -7,11 +7,28 @@ import { LayerStore } from './storage/layers.js';
 import { ImageStore } from './images/store.js';
 import { ImageService } from './images/service.js';
 import { hostFacts, type HostFacts } from './system/host.js';
+import { existsSync } from 'node:fs';
+import { OciRuntime } from './oci/runtime.js';
+import { ContainerService } from './containers/service.js';
+import { ContainerStore } from './containers/store.js';
+import { ContainerPaths } from './containers/paths.js';
+
+/** Debian's tini-static: a static init that works in any image, run as PID 1 for `--init`. */
+const INIT_BINARY = '/usr/bin/tini-static';
+/** Docker's default RLIMIT_NOFILE for containers, capped by the engine's own (a runtime cannot raise it). */
+const DEFAULT_NOFILE = 1048576;
 
 export interface EngineOptions {
   root: string; // persistent state: DB, blobs, layers
   runRoot: string; // state that dies with the machine: sockets, pid files
   defaultRuntime?: string;
+  /** argv that runs `berth cleanup` (the container ID is appended): conmon's exit command. */
+  exitCommand: string[];
+  /**
+   * Reconcile at open: empty the staging dir, collect orphan layers, settle containers that ended
+   * unseen. The API server does; `berth cleanup`, which runs beside it, must not.
+   */
+  reconcile?: boolean;
 }
 
 export class Engine {
@@ -20,24 +37,38 @@ export class Engine {
     readonly id: string,
     readonly db: DB,
     readonly images: ImageService,
+    readonly containers: ContainerService,
     readonly host: HostFacts,
   ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
     await mkdir(options.root, { recursive: true, mode: 0o700 });
     await mkdir(options.runRoot, { recursive: true, mode: 0o700 });
+    const reconcile = options.reconcile ?? true;
     // Staging for loads and layer imports: whatever is here is the leftover of a crash.
     const tmpDir = join(options.root, 'tmp');
-    await rm(tmpDir, { recursive: true, force: true });
-    await mkdir(tmpDir);
+    if (reconcile) await rm(tmpDir, { recursive: true, force: true });
+    await mkdir(tmpDir, { recursive: true });
     const db = openDatabase(join(options.root, 'berth.db'));
     const layers = new LayerStore(db, options.root, tmpDir);
     await layers.init();
     const images = new ImageService(new ImageStore(db), layers, tmpDir);
-    // Reconcile: layers that no image uses (a load killed before its commit) and files no row owns.
-    await images.lock.run(() => layers.gc());
     const host = await hostFacts(options.defaultRuntime);
-    return new Engine(options, await engineId(options.root), db, images, host);
+    const runtimes = new Map(host.runtimes.map((r) => [r.name, new OciRuntime(r.path, join(options.runRoot, r.name))]));
+    const containers = new ContainerService(new ContainerStore(db), images, new ContainerPaths(options.root, options.runRoot), {
+      runtimes,
+      defaultRuntime: host.defaultRuntime,
+      exitCommand: options.exitCommand,
+      initBinary: existsSync(INIT_BINARY) ? INIT_BINARY : undefined,
+      nofileLimit: await nofileLimit(),
+    });
+    await containers.init();
+    if (reconcile) {
+      await containers.reconcile();
+      // Layers that nothing uses (a load killed before its commit) and files no row owns.
+      await images.lock.run(() => layers.gc());
+    }
+    return new Engine(options, await engineId(options.root), db, images, containers, host);
   }
 
   close(): void {
@@ -56,4 +87,10 @@ async function engineId(root: string): Promise<string> {
   const id = randomBytes(32).toString('hex');
   await writeFile(file, id + '\n');
   return id;
+}
+
+async function nofileLimit(): Promise<number> {
+  const limits = await readFile('/proc/self/limits', 'utf8').catch(() => '');
+  const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(limits)?.[1];
+  return hard && /^\d+$/.test(hard) ? Math.min(DEFAULT_NOFILE, Number(hard)) : DEFAULT_NOFILE;
 }

@@ -8,6 +8,8 @@ import { openApiDocument, type RouteDoc } from '../openapi/document.js';
 import { BERTH_VERSION, MAX_API_VERSION, checkVersion, splitVersion } from './versioning.js';
 import { systemRoutes } from './routes/system.js';
 import { imageNameRouteDocs, imageRoutes } from './routes/images.js';
+import { containerRoutes } from './routes/containers.js';
+import { handleUpgrades } from './hijack.js';
 
 const requestedVersions = new WeakMap<IncomingMessage, string>();
 
@@ -39,7 +41,8 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
       if (version) requestedVersions.set(req, version);
       return url;
     },
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    // No coercion: bodies must arrive as sent (null stays null); query values are validated as strings.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
   // Bodies: JSON (an empty one is no body), and anything else (tar archives, empty text/plain) as a raw
@@ -91,6 +94,8 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
 
   await app.register(systemRoutes, { engine });
   await app.register(imageRoutes, { engine });
+  await app.register(containerRoutes, { engine });
+  handleUpgrades(app.server, engine);
   app.get('/openapi.json', async () => openApiDocument([...routes.filter((r) => !r.url.endsWith('*')), ...imageNameRouteDocs], BERTH_VERSION, MAX_API_VERSION));
   return app;
 }

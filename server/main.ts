@@ -35,7 +35,12 @@ async function serve(argv: string[]): Promise<void> {
   const fd = activationFd();
   // Refuse a live socket before touching the state: a second engine must not disturb the first.
   if (fd === undefined) await prepareSocketPath(values.socket);
-  const engine = await Engine.open({ root: values.root, runRoot: values['run-root'], defaultRuntime: values.runtime });
+  const engine = await Engine.open({
+    root: values.root,
+    runRoot: values['run-root'],
+    defaultRuntime: values.runtime,
+    exitCommand: cleanupCommand(values.root, values['run-root']),
+  });
   const app = await buildApp(engine, { logger: values.log });
   await app.ready();
   if (fd !== undefined) {
@@ -44,6 +49,7 @@ async function serve(argv: string[]): Promise<void> {
     await listen(app.server, { path: values.socket });
     await secureSocket(values.socket);
   }
+  const stopWatchingExits = engine.containers.watchExits();
   const pidFile = join(values['run-root'], 'berth.pid');
   await writeFile(pidFile, `${process.pid}\n`);
 
@@ -56,6 +62,7 @@ async function serve(argv: string[]): Promise<void> {
     const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     await app.close();
     clearTimeout(force);
+    stopWatchingExits();
     engine.close();
     await rm(pidFile, { force: true });
     process.exit(0);
@@ -68,8 +75,41 @@ async function serve(argv: string[]): Promise<void> {
   process.stderr.write(`berth ${BERTH_VERSION} serving on ${fd !== undefined ? `fd ${fd} (socket activation)` : values.socket}\n`);
 }
 
+/** The command conmon runs when a container exits, so exits are handled even with no API server up. */
+function cleanupCommand(root: string, runRoot: string): string[] {
+  return [process.execPath, process.argv[1]!, 'cleanup', '--root', root, '--run-root', runRoot];
+}
+
+/** `berth cleanup ID`: record a container's exit, release its rootfs, apply --rm or its restart policy. */
+async function cleanup(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      root: { type: 'string', default: process.env.BERTH_ROOT || '/var/lib/berth' },
+      'run-root': { type: 'string', default: process.env.BERTH_RUN_ROOT || '/run/berth' },
+    },
+  });
+  const id = positionals[0];
+  if (!id) throw new Error('usage: berth cleanup [--root DIR] [--run-root DIR] CONTAINER-ID');
+  const engine = await Engine.open({ root: values.root, runRoot: values['run-root'], exitCommand: cleanupCommand(values.root, values['run-root']), reconcile: false });
+  try {
+    await engine.containers.handleExit(id);
+  } finally {
+    engine.close();
+  }
+}
+
 const [command, ...rest] = process.argv.slice(2);
-if (command === 'serve') {
+if (command === 'cleanup') {
+  cleanup(rest).then(
+    () => process.exit(0),
+    (err: Error) => {
+      process.stderr.write(`berth cleanup: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
+} else if (command === 'serve') {
   serve(rest).catch((err: Error) => {
     process.stderr.write(`berth: ${err.message}\n`);
     process.exit(1);

@@ -4,7 +4,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { invalid } from '../runtime/errors.js';
 
-const ajv = new Ajv({ coerceTypes: 'array', allErrors: false });
+const ajv = new Ajv({ coerceTypes: false, allErrors: false });
 const compiled = new WeakMap<TSchema, ValidateFunction>();
 
 export function validated<T extends TSchema>(schema: T, value: unknown): Static<T> {

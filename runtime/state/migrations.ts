@@ -32,4 +32,26 @@ export const migrations: string[] = [
   );
   CREATE INDEX digests_image ON digests(image_id);
   `,
+  `
+  CREATE TABLE containers (
+    id             TEXT PRIMARY KEY,        -- 64 hex
+    name           TEXT NOT NULL UNIQUE,    -- without Docker's leading slash
+    image_id       TEXT NOT NULL,           -- no FK: rmi -f may drop the record while the container lives on
+    image_name     TEXT NOT NULL,           -- Config.Image as the client sent it
+    top_layer      TEXT,                    -- keeps the image's layers alive for this container
+    config         TEXT NOT NULL,           -- Config (JSON), image defaults merged in
+    host_config    TEXT NOT NULL,           -- HostConfig (JSON)
+    created        TEXT NOT NULL,
+    state          TEXT NOT NULL,           -- created|running|paused|restarting|removing|exited|dead
+    pid            INTEGER NOT NULL DEFAULT 0,
+    exit_code      INTEGER NOT NULL DEFAULT 0,
+    error          TEXT NOT NULL DEFAULT '',
+    oom_killed     INTEGER NOT NULL DEFAULT 0,
+    started_at     TEXT,
+    finished_at    TEXT,
+    restart_count  INTEGER NOT NULL DEFAULT 0,
+    stopped_by_user INTEGER NOT NULL DEFAULT 0, -- a stop or kill asked for: restart policies stand down
+    run_id         INTEGER NOT NULL DEFAULT 0   -- bumped at every start, so a late exit of an old run is ignored
+  );
+  `,
 ];

@@ -109,11 +109,12 @@ export class LayerStore {
     }
   }
 
-  /** Chain IDs that some image (or, later, container) stands on. */
+  /** Chain IDs that some image or container stands on. */
   private usedChainIds(): Set<string> {
     const rows = this.db
       .prepare(
         `WITH RECURSIVE used(chain_id) AS (SELECT top_layer FROM images WHERE top_layer IS NOT NULL UNION
+           SELECT top_layer FROM containers WHERE top_layer IS NOT NULL UNION
            SELECT l.parent FROM layers l JOIN used u ON l.chain_id = u.chain_id WHERE l.parent IS NOT NULL)
          SELECT chain_id FROM used`,
       )

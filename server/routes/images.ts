@@ -47,7 +47,8 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
   });
 
   app.get('/images/get', { schema: { summary: 'Export images (docker save)', querystring: ImageNameQuery } }, async (request, reply) => {
-    const names = (request.query as ImageNameQuery).names ?? [];
+    const given = (request.query as ImageNameQuery).names ?? [];
+    const names = Array.isArray(given) ? given : [given];
     if (names.length === 0) throw invalid('no image names given');
     return sendArchive(reply, names);
   });

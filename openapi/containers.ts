@@ -1,0 +1,112 @@
+// Request and response schemas of the container endpoints (Docker Engine API, /containers).
+import { Type, type Static } from '@sinclair/typebox';
+import { Filters, Nullable, QueryBool, StringMap } from './common.js';
+
+const StrList = Nullable(Type.Array(Type.String()));
+const Loose = { additionalProperties: true } as const;
+
+export const RestartPolicy = Type.Object({ Name: Type.Optional(Type.String()), MaximumRetryCount: Type.Optional(Type.Integer()) }, Loose);
+export const Ulimit = Type.Object({ Name: Type.String(), Soft: Type.Integer(), Hard: Type.Integer() });
+export const MountSpec = Type.Object(
+  { Type: Type.Optional(Type.String()), Source: Type.Optional(Type.String()), Target: Type.Optional(Type.String()), ReadOnly: Type.Optional(Type.Boolean()) },
+  Loose,
+);
+
+export const HostConfig = Type.Object(
+  {
+    Binds: Type.Optional(StrList),
+    NetworkMode: Type.Optional(Type.String()),
+    RestartPolicy: Type.Optional(Nullable(RestartPolicy)),
+    AutoRemove: Type.Optional(Type.Boolean()),
+    Privileged: Type.Optional(Type.Boolean()),
+    ReadonlyRootfs: Type.Optional(Type.Boolean()),
+    CapAdd: Type.Optional(StrList),
+    CapDrop: Type.Optional(StrList),
+    Dns: Type.Optional(StrList),
+    DnsSearch: Type.Optional(StrList),
+    DnsOptions: Type.Optional(StrList),
+    ExtraHosts: Type.Optional(StrList),
+    GroupAdd: Type.Optional(StrList),
+    SecurityOpt: Type.Optional(StrList),
+    Tmpfs: Type.Optional(Nullable(StringMap)),
+    Sysctls: Type.Optional(Nullable(StringMap)),
+    Ulimits: Type.Optional(Nullable(Type.Array(Ulimit))),
+    Init: Type.Optional(Nullable(Type.Boolean())),
+    ShmSize: Type.Optional(Type.Integer()),
+    Runtime: Type.Optional(Type.String()),
+    Memory: Type.Optional(Type.Integer()),
+    MemorySwap: Type.Optional(Type.Integer()),
+    MemoryReservation: Type.Optional(Type.Integer()),
+    NanoCpus: Type.Optional(Type.Integer()),
+    CpuShares: Type.Optional(Type.Integer()),
+    CpuPeriod: Type.Optional(Type.Integer()),
+    CpuQuota: Type.Optional(Type.Integer()),
+    CpusetCpus: Type.Optional(Type.String()),
+    CpusetMems: Type.Optional(Type.String()),
+    PidsLimit: Type.Optional(Nullable(Type.Integer())),
+    BlkioWeight: Type.Optional(Type.Integer()),
+    OomKillDisable: Type.Optional(Nullable(Type.Boolean())),
+    LogConfig: Type.Optional(Type.Object({ Type: Type.Optional(Type.String()), Config: Type.Optional(Nullable(StringMap)) }, Loose)),
+    ConsoleSize: Type.Optional(Nullable(Type.Array(Type.Integer()))),
+    Mounts: Type.Optional(Nullable(Type.Array(MountSpec))),
+    PortBindings: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
+  },
+  Loose,
+);
+
+export const ContainerConfig = Type.Object(
+  {
+    Hostname: Type.Optional(Type.String()),
+    Domainname: Type.Optional(Type.String()),
+    User: Type.Optional(Type.String()),
+    AttachStdin: Type.Optional(Type.Boolean()),
+    AttachStdout: Type.Optional(Type.Boolean()),
+    AttachStderr: Type.Optional(Type.Boolean()),
+    ExposedPorts: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
+    Tty: Type.Optional(Type.Boolean()),
+    OpenStdin: Type.Optional(Type.Boolean()),
+    StdinOnce: Type.Optional(Type.Boolean()),
+    Env: Type.Optional(StrList),
+    Cmd: Type.Optional(Nullable(Type.Union([Type.Array(Type.String()), Type.String()]))),
+    Entrypoint: Type.Optional(Nullable(Type.Union([Type.Array(Type.String()), Type.String()]))),
+    Image: Type.Optional(Type.String()),
+    Volumes: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
+    WorkingDir: Type.Optional(Type.String()),
+    Labels: Type.Optional(Nullable(StringMap)),
+    StopSignal: Type.Optional(Type.String()),
+    StopTimeout: Type.Optional(Nullable(Type.Integer())),
+    Healthcheck: Type.Optional(Type.Unknown()),
+  },
+  Loose,
+);
+
+export const ContainerCreateBody = Type.Intersect([
+  ContainerConfig,
+  Type.Object({ HostConfig: Type.Optional(Nullable(HostConfig)), NetworkingConfig: Type.Optional(Type.Unknown()) }, Loose),
+]);
+
+export const ContainerCreateQuery = Type.Object({ name: Type.Optional(Type.String()), platform: Type.Optional(Type.String()) });
+export const ContainerCreateResponse = Type.Object({ Id: Type.String(), Warnings: Type.Array(Type.String()) });
+export const ContainerListQuery = Type.Object({ all: Type.Optional(QueryBool), limit: Type.Optional(Type.String()), size: Type.Optional(QueryBool), filters: Type.Optional(Filters) });
+export const StopQuery = Type.Object({ t: Type.Optional(Type.String()), signal: Type.Optional(Type.String()) });
+export const KillQuery = Type.Object({ signal: Type.Optional(Type.String()) });
+export const WaitQuery = Type.Object({ condition: Type.Optional(Type.Union([Type.Literal('not-running'), Type.Literal('next-exit'), Type.Literal('removed'), Type.Literal('')])) });
+export const RemoveQuery = Type.Object({ force: Type.Optional(QueryBool), v: Type.Optional(QueryBool), link: Type.Optional(QueryBool) });
+export const RenameQuery = Type.Object({ name: Type.String() });
+export const LogsQuery = Type.Object({
+  follow: Type.Optional(QueryBool), stdout: Type.Optional(QueryBool), stderr: Type.Optional(QueryBool), since: Type.Optional(Type.String()),
+  until: Type.Optional(Type.String()), timestamps: Type.Optional(QueryBool), tail: Type.Optional(Type.String()),
+});
+export const TopQuery = Type.Object({ ps_args: Type.Optional(Type.String()) });
+export const AttachQuery = Type.Object({
+  stream: Type.Optional(QueryBool), stdin: Type.Optional(QueryBool), stdout: Type.Optional(QueryBool), stderr: Type.Optional(QueryBool),
+  logs: Type.Optional(QueryBool), detachKeys: Type.Optional(Type.String()),
+});
+export const ResizeQuery = Type.Object({ h: Type.Optional(Type.String()), w: Type.Optional(Type.String()) });
+
+export type HostConfig = Static<typeof HostConfig>;
+export type ContainerConfig = Static<typeof ContainerConfig>;
+export type ContainerCreateBody = Static<typeof ContainerCreateBody>;
+export type ContainerListQuery = Static<typeof ContainerListQuery>;
+export type LogsQuery = Static<typeof LogsQuery>;
+export type AttachQuery = Static<typeof AttachQuery>;

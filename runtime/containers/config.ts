@@ -1,0 +1,43 @@
+// A container's Config: the create request over the image's defaults, merged as dockerd merges them.
+import type { ContainerConfig } from '../../openapi/containers.js';
+import type { ImageConfig } from '../images/config.js';
+import { DEFAULT_PATH } from '../oci/defaults.js';
+
+const envKey = (e: string) => e.split('=')[0]!;
+const asList = (v: string[] | string | null | undefined): string[] | null => (v == null ? null : Array.isArray(v) ? v : [v]);
+
+export function mergeConfig(request: ContainerConfig, image: ImageConfig, id: string): ContainerConfig {
+  const ic = image.config ?? {};
+  const config: ContainerConfig = { ...request };
+  config.Hostname = request.Hostname || id.slice(0, 12);
+  config.Domainname = request.Domainname ?? '';
+  config.User = request.User || ic.User || '';
+  const env = [...(request.Env ?? [])];
+  const keys = new Set(env.map(envKey));
+  for (const e of ic.Env ?? []) if (!keys.has(envKey(e))) env.push(e);
+  if (!env.some((e) => envKey(e) === 'PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
+  config.Env = env;
+  const entrypoint = asList(request.Entrypoint);
+  let cmd = asList(request.Cmd);
+  if (!entrypoint || entrypoint.length === 0) {
+    if (!cmd || cmd.length === 0) cmd = ic.Cmd ?? null;
+    config.Entrypoint = entrypoint ?? ic.Entrypoint ?? null;
+  } else {
+    config.Entrypoint = entrypoint;
+  }
+  // `--entrypoint ""` clears the image's entrypoint.
+  if (config.Entrypoint && config.Entrypoint.length === 1 && config.Entrypoint[0] === '') config.Entrypoint = null;
+  config.Cmd = cmd;
+  config.WorkingDir = request.WorkingDir || ic.WorkingDir || '';
+  config.Labels = { ...(ic.Labels ?? {}), ...(request.Labels ?? {}) };
+  config.ExposedPorts = { ...(ic.ExposedPorts ?? {}), ...(request.ExposedPorts ?? {}) };
+  config.Volumes = { ...(ic.Volumes ?? {}), ...(request.Volumes ?? {}) };
+  config.StopSignal = request.StopSignal || ic.StopSignal || undefined;
+  config.Tty = !!request.Tty;
+  config.OpenStdin = !!request.OpenStdin;
+  config.StdinOnce = !!request.StdinOnce;
+  config.AttachStdin = !!request.AttachStdin;
+  config.AttachStdout = !!request.AttachStdout;
+  config.AttachStderr = !!request.AttachStderr;
+  return config;
+}

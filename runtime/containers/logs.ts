@@ -1,0 +1,122 @@
+// Container logs: conmon writes k8s-file lines (`<RFC3339Nano> <stdout|stderr> <F|P> <text>`); this reads
+// them back with Docker's filters, and follows the file as it grows (for `logs -f` and attach).
+import { open, stat } from 'node:fs/promises';
+import { watch } from 'node:fs';
+
+export interface LogEntry {
+  stream: 'stdout' | 'stderr';
+  time: string; // RFC 3339 with nanoseconds, UTC ("...Z") as Docker prints it
+  data: Buffer; // a whole line with its newline, or a partial line
+}
+
+export interface LogReadOptions {
+  stdout: boolean;
+  stderr: boolean;
+  since?: number; // unix seconds (fractional)
+  until?: number;
+  tail?: number; // last N lines; undefined for all
+  follow: boolean;
+  fromEnd?: boolean; // attach: only what is written from now on
+  signal?: AbortSignal;
+  /** Whether the container may still write: following ends once it is false and the file is drained. */
+  running: () => boolean;
+}
+
+function parseLine(line: Buffer): LogEntry | undefined {
+  // The header is text; the payload stays bytes (it need not be UTF-8).
+  const s1 = line.indexOf(0x20);
+  const s2 = line.indexOf(0x20, s1 + 1);
+  if (s1 < 0 || s2 < 0) return undefined;
+  const stream = line.subarray(s1 + 1, s2).toString();
+  const tag = String.fromCharCode(line[s2 + 1] ?? 0);
+  if ((stream !== 'stdout' && stream !== 'stderr') || (tag !== 'F' && tag !== 'P')) return undefined;
+  const payload = line.subarray(Math.min(line.length, s2 + 3));
+  return { stream, time: toUtc(line.subarray(0, s1).toString()), data: tag === 'F' ? Buffer.concat([payload, Buffer.from('\n')]) : payload };
+}
+
+/** conmon writes `...166+00:00`; Docker shows `...166Z`. */
+const toUtc = (t: string) => t.replace(/\+00:00$/, 'Z');
+const seconds = (t: string) => Date.parse(t) / 1000 + Number(`0.${(/\.(\d+)/.exec(t)?.[1] ?? '0').slice(3)}`) / 1000;
+
+function wanted(e: LogEntry, o: LogReadOptions): boolean {
+  if (e.stream === 'stdout' ? !o.stdout : !o.stderr) return false;
+  if (o.since !== undefined && o.since > 0 && seconds(e.time) < o.since) return false;
+  if (o.until !== undefined && o.until > 0 && seconds(e.time) > o.until) return false;
+  return true;
+}
+
+/** Reads the log (then follows it, if asked) as entries. */
+export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<LogEntry> {
+  let offset = 0;
+  let pending = Buffer.alloc(0);
+  if (o.fromEnd) offset = (await stat(path).catch(() => ({ size: 0 }))).size;
+  const readNew = async (): Promise<LogEntry[]> => {
+    const size = (await stat(path).catch(() => ({ size: 0 }))).size;
+    if (size < offset) {
+      offset = 0; // conmon truncated the file at its size bound
+      pending = Buffer.alloc(0);
+    }
+    if (size === offset) return [];
+    const handle = await open(path, 'r');
+    try {
+      // A bounded read: a container that printed 50 MB is streamed, not held in memory.
+      const buf = Buffer.alloc(Math.min(size - offset, 1 << 20));
+      const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
+      offset += bytesRead;
+      pending = Buffer.concat([pending, buf.subarray(0, bytesRead)]);
+    } finally {
+      await handle.close();
+    }
+    const entries: LogEntry[] = [];
+    let nl: number;
+    while ((nl = pending.indexOf(0x0a)) >= 0) {
+      const entry = parseLine(pending.subarray(0, nl));
+      pending = pending.subarray(nl + 1);
+      if (entry && wanted(entry, o)) entries.push(entry);
+    }
+    return entries;
+  };
+  const atStart = async () => (await stat(path).catch(() => ({ size: 0 }))).size <= offset;
+  if (o.tail !== undefined && o.tail >= 0) {
+    let all: LogEntry[] = [];
+    do all = all.concat(await readNew()).slice(-o.tail); while (!(await atStart()));
+    yield* o.tail === 0 ? [] : all;
+  } else {
+    do yield* await readNew(); while (!(await atStart()));
+  }
+  if (!o.follow) return;
+  // Follow: wake on file changes, and poll as a fallback (the file may not exist yet, or be replaced).
+  let wake: (() => void) | undefined;
+  const poke = () => wake?.();
+  let watcher: ReturnType<typeof watch> | undefined;
+  const arm = () => {
+    if (watcher) return;
+    try {
+      watcher = watch(path, poke);
+      watcher.on('error', () => undefined);
+    } catch {
+      // not there yet
+    }
+  };
+  o.signal?.addEventListener('abort', poke);
+  try {
+    while (!o.signal?.aborted) {
+      arm();
+      const stillRunning = o.running();
+      const entries = await readNew();
+      yield* entries;
+      const drained = await atStart();
+      if (!stillRunning && drained) return;
+      if (drained) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 100);
+        });
+        wake = undefined;
+      }
+    }
+  } finally {
+    watcher?.close();
+    o.signal?.removeEventListener('abort', poke);
+  }
+}

@@ -1,0 +1,23 @@
+// Where a container's files live. Persistent state under the root; sockets, exit files and runc state
+// under the run root (gone with a reboot, as the processes are).
+import { join } from 'node:path';
+
+export class ContainerPaths {
+  constructor(readonly root: string, readonly runRoot: string) {}
+
+  dir = (id: string) => join(this.root, 'containers', id);
+  upper = (id: string) => join(this.dir(id), 'diff');
+  work = (id: string) => join(this.dir(id), 'work');
+  merged = (id: string) => join(this.dir(id), 'merged');
+  /** The OCI bundle: config.json, generated /etc files, the log; conmon's persist dir too. */
+  bundle = (id: string) => join(this.dir(id), 'userdata');
+  log = (id: string) => join(this.bundle(id), 'ctr.log');
+  exitDir = () => join(this.runRoot, 'exits');
+  exitFile = (id: string) => join(this.exitDir(), id);
+  runcRoot = () => join(this.runRoot, 'runc');
+  socketDir = () => join(this.runRoot, 'sock');
+  /** conmon names the attach socket by a short ID so the socket path fits in 108 bytes. */
+  attachSocket = (id: string) => join(this.socketDir(), id.slice(0, 12), 'attach');
+  controlFifo = (id: string) => join(this.bundle(id), 'ctl');
+  conmonPid = (id: string) => join(this.bundle(id), 'conmon.pid');
+}

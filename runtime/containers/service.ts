@@ -1,0 +1,418 @@
+// The container service: create, start, stop, kill, wait, remove... Podman's shape: SQLite records what
+// exists, conmon + the OCI runtime run it, exit files and `runtime state` say what runs.
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, watch } from 'node:fs';
+import { conflict, EngineError, invalid } from '../errors.js';
+import type { ImageService } from '../images/service.js';
+import { parseConfig } from '../images/store.js';
+import type { ContainerCreateBody, HostConfig } from '../../openapi/containers.js';
+import { buildSpec } from '../oci/spec.js';
+import { resolveUser } from '../oci/user.js';
+import type { OciRuntime } from '../oci/runtime.js';
+import { mountOverlay, unmount } from '../storage/rootfs.js';
+import { mergeConfig } from './config.js';
+import { startConmon } from './conmon.js';
+import { writeEtcFiles } from './etc-files.js';
+import { generateName, validateName } from './names.js';
+import type { ContainerPaths } from './paths.js';
+import { parseSignal } from './signals.js';
+import type { Container, ContainerStore } from './store.js';
+
+export interface ContainerServiceOptions {
+  runtimes: Map<string, OciRuntime>;
+  defaultRuntime: string;
+  /** argv of `berth cleanup` without the container ID: conmon runs it when a container exits. */
+  exitCommand: string[];
+  initBinary?: string;
+  nofileLimit: number;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+const RUNNING = new Set(['running', 'paused', 'restarting']);
+const now = () => new Date().toISOString();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class ContainerService {
+  /** 'changed' (id) whenever this process changes a container's state. */
+  readonly events = new EventEmitter();
+
+  constructor(
+    readonly store: ContainerStore,
+    private readonly images: ImageService,
+    readonly paths: ContainerPaths,
+    private readonly options: ContainerServiceOptions,
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  async init(): Promise<void> {
+    for (const dir of [this.paths.exitDir(), this.paths.socketDir()]) await mkdir(dir, { recursive: true });
+    for (const runtime of this.options.runtimes.values()) await mkdir(runtime.stateRoot, { recursive: true });
+  }
+
+  /** In the API server: handle exits as soon as conmon writes them (the exit command is slower). */
+  watchExits(): () => void {
+    const watcher = watch(this.paths.exitDir(), (_event, file) => {
+      if (file) void this.handleExit(String(file)).catch(() => undefined);
+    });
+    return () => watcher.close();
+  }
+
+  runtimeOf(c: Container): OciRuntime {
+    const name = c.hostConfig.Runtime || this.options.defaultRuntime;
+    const runtime = this.options.runtimes.get(name);
+    if (!runtime) throw invalid(`unknown or invalid runtime name: ${name}`);
+    return runtime;
+  }
+
+  private changed(id: string) {
+    this.events.emit('changed', id);
+  }
+
+  async create(body: ContainerCreateBody, name?: string): Promise<{ id: string; warnings: string[] }> {
+    const { HostConfig: hostConfig, NetworkingConfig: _net, ...request } = body;
+    const hc: HostConfig = hostConfig ?? {};
+    if (!request.Image) throw invalid('config cannot be empty in order to create a container');
+    const image = this.images.store.resolve(request.Image);
+    const runtime = hc.Runtime || this.options.defaultRuntime;
+    if (!this.options.runtimes.has(runtime)) throw invalid(`unknown or invalid runtime name: ${runtime}`);
+    const mode = hc.NetworkMode ?? '';
+    if (!['', 'default', 'bridge', 'host', 'none'].includes(mode)) {
+      throw invalid(`network ${mode} not found: only bridge, host and none are available in this version of berth`);
+    }
+    const id = randomBytes(32).toString('hex');
+    const finalName = name ? validateName(name) : generateName((n) => !!this.store.byName(n));
+    const holder = this.store.byName(finalName);
+    if (holder) {
+      throw conflict(`Conflict. The container name "/${finalName}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    const config = mergeConfig(request, parseConfig(image), id);
+    if ((!config.Entrypoint || config.Entrypoint.length === 0) && (!config.Cmd || config.Cmd.length === 0)) {
+      throw invalid('no command specified');
+    }
+    // Files first, the row last: a crash in between leaves a directory that reconcile() removes.
+    await mkdir(this.paths.bundle(id), { recursive: true });
+    try {
+      this.store.insert({
+        id, name: finalName, image_id: image.id, image_name: request.Image, top_layer: image.top_layer, config, hostConfig: hc,
+        created: now(), state: 'created', pid: 0, exit_code: 0, error: '', oom_killed: 0, started_at: null, finished_at: null,
+        restart_count: 0, stopped_by_user: 0, run_id: 0,
+      });
+    } catch (err) {
+      await rm(this.paths.dir(id), { recursive: true, force: true });
+      if (String(err).includes('UNIQUE constraint failed: containers.name')) {
+        throw conflict(`Conflict. The container name "/${finalName}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+      throw err;
+    }
+    this.changed(id);
+    return { id, warnings: [] };
+  }
+
+  /** Starts a created or exited container; false when it was running already (Docker's 304). */
+  async start(nameOrId: string): Promise<boolean> {
+    const c = this.store.resolve(nameOrId);
+    if (c.state === 'running' || c.state === 'paused') return false;
+    if (c.state === 'removing') throw conflict(`container is marked for removal and cannot be started`);
+    await this.run(c);
+    return true;
+  }
+
+  /** One run of a container: rootfs, spec, conmon, runtime start. */
+  private async run(c: Container): Promise<void> {
+    const runtime = this.runtimeOf(c);
+    const id = c.id;
+    const bundle = this.paths.bundle(id);
+    await runtime.delete(id); // a leftover of a previous run
+    await rm(this.paths.exitFile(id), { force: true });
+    try {
+      const lower = this.images.layers.stack(c.top_layer).map((l) => this.images.layers.diffDir(l.chain_id)).reverse();
+      if (lower.length === 0) {
+        const empty = `${this.paths.dir(id)}/empty`;
+        await mkdir(empty, { recursive: true });
+        lower.push(empty);
+      }
+      const merged = this.paths.merged(id);
+      await mountOverlay(lower, this.paths.upper(id), this.paths.work(id), merged);
+      const etcFiles = await writeEtcFiles(bundle, c.config, c.hostConfig);
+      const user = await resolveUser(merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
+      const env = [...(c.config.Env ?? [])];
+      if (c.hostConfig.NetworkMode !== 'host' && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.config.Hostname}`);
+      if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+      if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
+      if (c.config.WorkingDir) await mkdir(`${merged}/${c.config.WorkingDir}`, { recursive: true });
+      const spec = buildSpec({
+        id, config: { ...c.config, Env: env }, hostConfig: c.hostConfig, rootfs: merged, user, etcFiles,
+        initBinary: this.options.initBinary, nofileLimit: this.options.nofileLimit, cgroupsPath: `/berth/${id}`,
+      });
+      await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
+      const logSizeMax = parseSize(c.hostConfig.LogConfig?.Config?.['max-size']);
+      const pid = await startConmon({
+        id, name: c.name, bundle, runtimePath: runtime.path, runtimeRoot: runtime.stateRoot, exitDir: this.paths.exitDir(),
+        logPath: this.paths.log(id), logSizeMax, socketDir: this.paths.socketDir(), conmonPidFile: this.paths.conmonPid(id),
+        stdin: !!c.config.OpenStdin, leaveStdinOpen: !!c.config.OpenStdin && !c.config.StdinOnce, tty: !!c.config.Tty,
+        exitCommand: [...this.options.exitCommand, id],
+      });
+      this.store.update(id, { state: 'running', pid, started_at: now(), error: '', exit_code: 0, stopped_by_user: 0, run_id: c.run_id + 1, oom_killed: 0 });
+      this.changed(id);
+      await runtime.start(id);
+    } catch (err) {
+      const message = (err as Error).message;
+      await runtime.delete(id);
+      await unmount(this.paths.merged(id));
+      const exitCode = /no such file or directory|not found/i.test(message) ? 127 : /permission denied/i.test(message) ? 126 : 128;
+      this.store.update(id, { state: c.run_id > 0 ? 'exited' : 'created', pid: 0, error: message, exit_code: exitCode, finished_at: c.run_id > 0 ? now() : null });
+      this.changed(id);
+      // A container that cannot start has ended: --rm removes it (the CLI waits for condition=removed).
+      if (c.hostConfig.AutoRemove) await this.removeFiles(this.store.get(id)!).catch(() => undefined);
+      throw err instanceof EngineError ? err : new EngineError('internal', message);
+    }
+  }
+
+  /**
+   * What happens when a container's process has ended: record the exit, release the rootfs, then
+   * --rm or the restart policy. Runs in the API server and in `berth cleanup` (conmon's exit command);
+   * whichever comes first does the work, the other finds nothing to do.
+   */
+  async handleExit(id: string): Promise<void> {
+    const c = this.store.get(id);
+    if (!c || !RUNNING.has(c.state) || c.state === 'restarting') return;
+    const runtime = this.runtimeOf(c);
+    const code = await readExitCode(this.paths.exitFile(id));
+    if (code === undefined) {
+      const state = await runtime.state(id);
+      if (state && state.status !== 'stopped') return; // still running
+    }
+    const oom = existsSync(`${this.paths.bundle(id)}/oom`);
+    const claimed = this.store.transition(id, c.run_id, {
+      state: 'exited', pid: 0, exit_code: code ?? 255, finished_at: now(), oom_killed: oom ? 1 : 0,
+    });
+    if (!claimed) return;
+    this.changed(id);
+    await runtime.delete(id);
+    await unmount(this.paths.merged(id));
+    const after = this.store.get(id)!;
+    if (after.hostConfig.AutoRemove) {
+      await this.removeFiles(after);
+      return;
+    }
+    await this.maybeRestart(after);
+  }
+
+  /** Docker's restart policies, with its back-off: 100 ms doubling per restart, reset after 10 s up. */
+  private async maybeRestart(c: Container): Promise<void> {
+    const policy = c.hostConfig.RestartPolicy?.Name ?? 'no';
+    if (c.stopped_by_user || policy === 'no' || policy === '') return;
+    if (policy === 'on-failure') {
+      const max = c.hostConfig.RestartPolicy?.MaximumRetryCount ?? 0;
+      if (c.exit_code === 0 || (max > 0 && c.restart_count >= max)) return;
+    }
+    const ranFor = c.started_at ? Date.now() - Date.parse(c.started_at) : 0;
+    const count = ranFor > 10_000 ? 0 : c.restart_count;
+    const delay = Math.min(100 * 2 ** count, 60_000);
+    this.store.update(c.id, { state: 'restarting' });
+    this.changed(c.id);
+    await sleep(delay);
+    const fresh = this.store.get(c.id);
+    if (!fresh || fresh.state !== 'restarting' || fresh.stopped_by_user) return;
+    this.store.update(c.id, { restart_count: count + 1, state: 'exited' });
+    await this.run({ ...fresh, restart_count: count + 1, state: 'exited' }).catch(() => undefined);
+  }
+
+  async kill(nameOrId: string, signal?: string): Promise<void> {
+    const c = this.store.resolve(nameOrId);
+    if (!RUNNING.has(c.state)) throw conflict(`Cannot kill container: ${nameOrId}: Container ${c.id} is not running`);
+    const sig = parseSignal(signal);
+    if (sig === 9 || sig === 15) this.store.update(c.id, { stopped_by_user: 1 });
+    if (c.state === 'restarting') {
+      this.store.update(c.id, { state: 'exited' });
+      return this.changed(c.id);
+    }
+    await this.runtimeOf(c).kill(c.id, sig);
+  }
+
+  /** StopSignal (or the given one), then SIGKILL after the timeout; returns once the exit is recorded. */
+  async stop(nameOrId: string, timeout?: number, signal?: string): Promise<boolean> {
+    const c = this.store.resolve(nameOrId);
+    if (c.state === 'restarting') {
+      this.store.update(c.id, { state: 'exited', stopped_by_user: 1 });
+      this.changed(c.id);
+      return true;
+    }
+    if (!RUNNING.has(c.state)) return false;
+    this.store.update(c.id, { stopped_by_user: 1 });
+    const runtime = this.runtimeOf(c);
+    if (c.state === 'paused') await runtime.resume(c.id).catch(() => undefined);
+    const wait = timeout ?? c.config.StopTimeout ?? 10;
+    await runtime.kill(c.id, parseSignal(signal || c.config.StopSignal, 'SIGTERM')).catch(() => undefined);
+    if (!(await this.exitedWithin(c.id, wait < 0 ? Infinity : wait * 1000))) {
+      await runtime.kill(c.id, 9, true).catch(() => undefined);
+      await this.exitedWithin(c.id, 30_000);
+    }
+    return true;
+  }
+
+  private async exitedWithin(id: string, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (existsSync(this.paths.exitFile(id))) {
+        await this.handleExit(id);
+        return true;
+      }
+      const c = this.store.get(id);
+      if (!c || !RUNNING.has(c.state)) return true;
+      await sleep(20);
+    }
+    return false;
+  }
+
+  async restart(nameOrId: string, timeout?: number, signal?: string): Promise<void> {
+    const c = this.store.resolve(nameOrId);
+    await this.stop(c.id, timeout, signal);
+    const fresh = this.store.get(c.id)!;
+    await this.run(fresh);
+  }
+
+  async pause(nameOrId: string): Promise<void> {
+    const c = this.store.resolve(nameOrId);
+    if (c.state === 'paused') throw conflict(`Container ${c.id} is already paused`);
+    if (c.state !== 'running') throw conflict(`Container ${c.id} is not running`);
+    await this.runtimeOf(c).pause(c.id);
+    this.store.update(c.id, { state: 'paused' });
+    this.changed(c.id);
+  }
+
+  async unpause(nameOrId: string): Promise<void> {
+    const c = this.store.resolve(nameOrId);
+    if (c.state !== 'paused') throw conflict(`Container ${c.id} is not paused`);
+    await this.runtimeOf(c).resume(c.id);
+    this.store.update(c.id, { state: 'running' });
+    this.changed(c.id);
+  }
+
+  rename(nameOrId: string, newName: string): void {
+    const c = this.store.resolve(nameOrId);
+    const name = validateName(newName);
+    if (name === c.name) throw conflict(`Renaming a container with the same name as its current name`);
+    const holder = this.store.byName(name);
+    if (holder) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    this.store.update(c.id, { name });
+    this.changed(c.id);
+  }
+
+  async remove(nameOrId: string, force: boolean): Promise<void> {
+    const c = this.store.resolve(nameOrId);
+    if (RUNNING.has(c.state) && c.state !== 'restarting') {
+      if (!force) {
+        throw conflict(`You cannot remove a ${c.state} container ${c.id}. Stop the container before attempting removal or force remove`);
+      }
+      this.store.update(c.id, { stopped_by_user: 1 });
+      await this.runtimeOf(c).kill(c.id, 9, true).catch(() => undefined);
+      await this.exitedWithin(c.id, 30_000);
+    }
+    const fresh = this.store.get(c.id);
+    if (fresh) await this.removeFiles(fresh);
+  }
+
+  /** Row first (in `removing`, then gone), files after: a crash between leaves a dir reconcile() removes. */
+  private async removeFiles(c: Container): Promise<void> {
+    this.store.update(c.id, { state: 'removing' });
+    await this.runtimeOf(c).delete(c.id);
+    await unmount(this.paths.merged(c.id));
+    this.store.remove(c.id);
+    this.changed(c.id);
+    await rm(this.paths.dir(c.id), { recursive: true, force: true });
+    // The exit file stays (it is small, under the run root): a `wait` that sees the container gone reads its code there.
+  }
+
+  /** Resolves with the exit code once the condition holds; `removed` answers with the last exit code. */
+  wait(nameOrId: string, condition: WaitCondition, signal?: AbortSignal): Promise<{ code: number; error?: string }> {
+    const start = this.store.resolve(nameOrId);
+    const startRun = start.run_id;
+    let last = start;
+    return new Promise((resolve, reject) => {
+      let finished = false;
+      const check = async () => {
+        if (finished) return;
+        const c = this.store.get(start.id);
+        if (!c) {
+          // Gone (--rm, or removed by another process): its exit code outlives it in the exit file.
+          const code = RUNNING.has(last.state) || last.state === 'created' ? await readExitCode(this.paths.exitFile(start.id)) : undefined;
+          return done({ code: code ?? last.exit_code, error: last.error || undefined });
+        }
+        last = c;
+        const stopped = !RUNNING.has(c.state);
+        if (condition === 'not-running' && stopped) return done({ code: c.exit_code, error: c.error || undefined });
+        if (condition === 'next-exit' && stopped && (c.run_id > startRun || RUNNING.has(start.state))) return done({ code: c.exit_code, error: c.error || undefined });
+      };
+      const onChange = (id: string) => void (id === start.id && check());
+      // Other processes (`berth cleanup`) change the DB too: look every so often besides the events.
+      const timer = setInterval(() => void check(), 250);
+      const stop = () => {
+        finished = true;
+        clearInterval(timer);
+        this.events.off('changed', onChange);
+      };
+      const done = (result: { code: number; error?: string }) => {
+        if (finished) return;
+        stop();
+        resolve(result);
+      };
+      signal?.addEventListener('abort', () => {
+        stop();
+        reject(new Error('aborted'));
+      });
+      this.events.on('changed', onChange);
+      void check();
+    });
+  }
+
+  /**
+   * Brings the record in line with what runs: containers that ended while no berth process was there
+   * to see it are handled now; directories without a record (a crash mid-create) go.
+   */
+  async reconcile(): Promise<void> {
+    for (const c of this.store.all()) {
+      if (c.state === 'removing') {
+        await this.removeFiles(c);
+        continue;
+      }
+      if (!RUNNING.has(c.state)) continue;
+      const state = await this.runtimeOf(c).state(c.id);
+      if (state && state.status !== 'stopped') continue;
+      if (c.state === 'restarting') this.store.update(c.id, { state: 'running' });
+      if (!existsSync(this.paths.exitFile(c.id))) {
+        // The runtime lost it (run root reset, host reboot): it ended without an exit code.
+        await writeFile(this.paths.exitFile(c.id), '255').catch(() => undefined);
+      }
+      await this.handleExit(c.id);
+    }
+  }
+}
+
+/** The exit code conmon wrote; undefined when there is no file. A file still being written is waited for. */
+async function readExitCode(file: string): Promise<number | undefined> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    let text: string;
+    try {
+      text = (await readFile(file, 'utf8')).trim();
+    } catch {
+      return undefined;
+    }
+    if (text !== '') return Number(text);
+    await sleep(10);
+  }
+  return undefined;
+}
+
+/** `10m`, `1g`, `512k`, `1000` in bytes (Docker's log-opt max-size). */
+function parseSize(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(value.trim());
+  if (!m) throw invalid(`invalid max-size: ${value}`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '']!;
+  return Math.floor(Number(m[1]) * unit);
+}

@@ -1,0 +1,108 @@
+// Container records in the state DB, and how a user's name for a container resolves.
+import type { DB } from '../state/db.js';
+import { notFound } from '../errors.js';
+import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerRow {
+  id: string;
+  name: string;
+  image_id: string;
+  image_name: string;
+  top_layer: string | null;
+  config: string;
+  host_config: string;
+  created: string;
+  state: ContainerState;
+  pid: number;
+  exit_code: number;
+  error: string;
+  oom_killed: number;
+  started_at: string | null;
+  finished_at: string | null;
+  restart_count: number;
+  stopped_by_user: number;
+  run_id: number;
+}
+
+/** A container row with its JSON columns parsed. */
+export interface Container extends Omit<ContainerRow, 'config' | 'host_config'> {
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+}
+
+const parse = (row: ContainerRow): Container => {
+  const { config, host_config, ...rest } = row;
+  return { ...rest, config: JSON.parse(config) as ContainerConfig, hostConfig: JSON.parse(host_config) as HostConfig };
+};
+
+export class ContainerStore {
+  constructor(private readonly db: DB) {}
+
+  get(id: string): Container | undefined {
+    const row = this.db.prepare('SELECT * FROM containers WHERE id = ?').get(id) as ContainerRow | undefined;
+    return row && parse(row);
+  }
+
+  all(): Container[] {
+    return (this.db.prepare('SELECT * FROM containers ORDER BY created DESC, rowid DESC').all() as ContainerRow[]).map(parse);
+  }
+
+  byName(name: string): Container | undefined {
+    const row = this.db.prepare('SELECT * FROM containers WHERE name = ?').get(name) as ContainerRow | undefined;
+    return row && parse(row);
+  }
+
+  /** Full ID, name (with or without its leading slash), or a unique ID prefix, in dockerd's order. */
+  resolve(nameOrId: string): Container {
+    const exact = this.get(nameOrId) ?? this.byName(nameOrId.replace(/^\//, ''));
+    if (exact) return exact;
+    if (/^[a-f0-9]+$/.test(nameOrId)) {
+      const rows = this.db.prepare("SELECT * FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(nameOrId) as ContainerRow[];
+      if (rows.length === 1) return parse(rows[0]!);
+    }
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+
+  insert(c: Container): void {
+    this.db
+      .prepare(
+        `INSERT INTO containers (id, name, image_id, image_name, top_layer, config, host_config, created, state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(c.id, c.name, c.image_id, c.image_name, c.top_layer, JSON.stringify(c.config), JSON.stringify(c.hostConfig), c.created, c.state);
+  }
+
+  update(id: string, fields: Partial<Omit<ContainerRow, 'id'>>): void {
+    const keys = Object.keys(fields);
+    if (keys.length === 0) return;
+    this.db.prepare(`UPDATE containers SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`).run({ ...fields, id });
+  }
+
+  /** Moves a run's state on only if it is still that run and still running: one caller wins. */
+  transition(id: string, runId: number, fields: Partial<Omit<ContainerRow, 'id'>>): boolean {
+    const keys = Object.keys(fields);
+    const sql = `UPDATE containers SET ${keys.map((k) => `${k} = @${k}`).join(', ')}
+                 WHERE id = @id AND run_id = @runId AND state IN ('running', 'paused')`;
+    return this.db.prepare(sql).run({ ...fields, id, runId }).changes === 1;
+  }
+
+  remove(id: string): void {
+    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+  }
+
+  usingImage(imageId: string): Container[] {
+    return (this.db.prepare('SELECT * FROM containers WHERE image_id = ?').all(imageId) as ContainerRow[]).map(parse);
+  }
+
+  count(): Record<ContainerState | 'total', number> {
+    const rows = this.db.prepare('SELECT state, count(*) AS n FROM containers GROUP BY state').all() as { state: ContainerState; n: number }[];
+    const out = { created: 0, running: 0, paused: 0, restarting: 0, removing: 0, exited: 0, dead: 0, total: 0 };
+    for (const r of rows) {
+      out[r.state] = r.n;
+      out.total += r.n;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,27 @@
+// A container's root filesystem: an overlayfs of its image's layers under a private upper dir.
+import { execFile } from 'node:child_process';
+import { mkdir, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export async function isMounted(path: string): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+  return mounts.split('\n').some((line) => line.split(' ')[4] === path);
+}
+
+/** Mounts lower dirs (top first) under upper at merged; a no-op when it is mounted already. */
+export async function mountOverlay(lower: string[], upper: string, work: string, merged: string): Promise<void> {
+  if (await isMounted(merged)) return;
+  await mkdir(upper, { recursive: true });
+  await mkdir(work, { recursive: true });
+  await mkdir(merged, { recursive: true });
+  const options = `lowerdir=${lower.join(':')},upperdir=${upper},workdir=${work}`;
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', options, merged]);
+}
+
+export async function unmount(path: string): Promise<void> {
+  while (await isMounted(path)) {
+    await run('umount', [path]).catch(() => run('umount', ['-l', path]));
+  }
+}

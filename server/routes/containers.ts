@@ -1,0 +1,214 @@
+// /containers: create, list, inspect, start, stop, restart, kill, pause, unpause, wait, remove, rename,
+// top, logs, resize, and attach for clients that do not ask for an Upgrade.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Readable } from 'node:stream';
+import type { Engine } from '../../runtime/engine.js';
+import { invalid } from '../../runtime/errors.js';
+import { readLog } from '../../runtime/containers/logs.js';
+import { resizeTerminal } from '../../runtime/containers/attach.js';
+import type { Container } from '../../runtime/containers/store.js';
+import {
+  AttachQuery, ContainerCreateBody, ContainerCreateQuery, ContainerCreateResponse, ContainerListQuery, KillQuery, LogsQuery, RemoveQuery,
+  RenameQuery, ResizeQuery, StopQuery, TopQuery, WaitQuery,
+} from '../../openapi/containers.js';
+import { parseBool, parseFilters } from '../query.js';
+import { attachContainer } from '../attach.js';
+import { commonHeaders } from '../app.js';
+import { containerInspect, containerSummary } from '../views/containers.js';
+import { frame, STDERR, STDOUT } from '../framing.js';
+
+const run = promisify(execFile);
+const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task'] as const;
+type Id = { Params: { id: string } };
+
+export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  const containers = engine.containers;
+  const resolve = (request: FastifyRequest) => containers.store.resolve((request.params as { id: string }).id);
+
+  app.post('/containers/create', { schema: { summary: 'Create a container', querystring: ContainerCreateQuery, body: ContainerCreateBody, response: { 201: ContainerCreateResponse } } }, async (request, reply) => {
+    const { name } = request.query as { name?: string };
+    const { id, warnings } = await containers.create((request.body ?? {}) as ContainerCreateBody, name || undefined);
+    return reply.code(201).send({ Id: id, Warnings: warnings });
+  });
+
+  app.get('/containers/json', { schema: { summary: 'List containers', querystring: ContainerListQuery } }, async (request) => {
+    const query = request.query as { all?: string; limit?: string; filters?: string; size?: string };
+    const filters = parseFilters(query.filters, LIST_FILTERS);
+    let list = containers.store.all();
+    const all = parseBool(query.all) || (filters.status?.length ?? 0) > 0 || (filters.exited?.length ?? 0) > 0;
+    if (!all) list = list.filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting');
+    list = list.filter((c) => matches(engine, c, filters));
+    const limit = Number(query.limit ?? -1);
+    if (limit > 0) list = list.slice(0, limit);
+    return list.map(containerSummary);
+  });
+
+  app.get<Id>('/containers/:id/json', async (request) => containerInspect(engine, resolve(request)));
+
+  app.post<Id>('/containers/:id/start', async (request, reply) => {
+    const started = await containers.start(request.params.id);
+    return reply.code(started ? 204 : 304).send();
+  });
+
+  app.post<Id>('/containers/:id/stop', { schema: { querystring: StopQuery } }, async (request, reply) => {
+    const { t, signal } = request.query as { t?: string; signal?: string };
+    const stopped = await containers.stop(request.params.id, t === undefined ? undefined : Number(t), signal);
+    return reply.code(stopped ? 204 : 304).send();
+  });
+
+  app.post<Id>('/containers/:id/restart', { schema: { querystring: StopQuery } }, async (request, reply) => {
+    const { t, signal } = request.query as { t?: string; signal?: string };
+    await containers.restart(request.params.id, t === undefined ? undefined : Number(t), signal);
+    return reply.code(204).send();
+  });
+
+  app.post<Id>('/containers/:id/kill', { schema: { querystring: KillQuery } }, async (request, reply) => {
+    await containers.kill(request.params.id, (request.query as { signal?: string }).signal);
+    return reply.code(204).send();
+  });
+
+  app.post<Id>('/containers/:id/pause', async (request, reply) => {
+    await containers.pause(request.params.id);
+    return reply.code(204).send();
+  });
+
+  app.post<Id>('/containers/:id/unpause', async (request, reply) => {
+    await containers.unpause(request.params.id);
+    return reply.code(204).send();
+  });
+
+  app.post<Id>('/containers/:id/rename', { schema: { querystring: RenameQuery } }, async (request, reply) => {
+    containers.rename(request.params.id, (request.query as { name: string }).name);
+    return reply.code(204).send();
+  });
+
+  app.delete<Id>('/containers/:id', { schema: { querystring: RemoveQuery } }, async (request, reply) => {
+    const q = request.query as { force?: string };
+    await containers.remove(request.params.id, parseBool(q.force));
+    return reply.code(204).send();
+  });
+
+  // The docker CLI sends /start only once these headers have arrived: send them at once.
+  app.post<Id>('/containers/:id/wait', { schema: { querystring: WaitQuery } }, async (request, reply) => {
+    const c = resolve(request);
+    const condition = ((request.query as { condition?: string }).condition || 'not-running') as 'not-running' | 'next-exit' | 'removed';
+    const abort = new AbortController();
+    const result = containers.wait(c.id, condition, abort.signal);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { ...commonHeaders, 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    request.raw.socket.on('close', () => abort.abort());
+    try {
+      const { code, error } = await result;
+      res.end(JSON.stringify({ Error: error ? { Message: error } : null, StatusCode: code }) + '\n');
+    } catch {
+      res.end();
+    }
+  });
+
+  app.get<Id>('/containers/:id/top', { schema: { querystring: TopQuery } }, async (request) => {
+    const c = resolve(request);
+    if (c.state !== 'running' && c.state !== 'paused') throw invalid(`Container ${c.id} is not running`);
+    const pids = new Set(await containers.runtimeOf(c).pids(c.id));
+    const psArgs = ((request.query as { ps_args?: string }).ps_args || '-ef').split(/\s+/).filter(Boolean);
+    const { stdout } = await run('ps', psArgs);
+    const [header = '', ...lines] = stdout.trimEnd().split('\n');
+    const titles = header.trim().split(/\s+/);
+    const pidColumn = titles.indexOf('PID');
+    if (pidColumn < 0) throw invalid(`Couldn't find PID field in ps output`);
+    const processes = lines
+      .map((l) => {
+        const fields = l.trim().split(/\s+/);
+        return [...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(' ')];
+      })
+      .filter((f) => pids.has(Number(f[pidColumn])));
+    return { Titles: titles, Processes: processes };
+  });
+
+  app.get<Id>('/containers/:id/logs', { schema: { querystring: LogsQuery } }, async (request, reply) => {
+    const c = resolve(request);
+    const q = request.query as LogsQuery;
+    const stdout = parseBool(q.stdout);
+    const stderr = parseBool(q.stderr);
+    if (!stdout && !stderr) throw invalid('You must choose at least one stream');
+    const timestamps = parseBool(q.timestamps);
+    const tail = q.tail === undefined || q.tail === 'all' || Number(q.tail) < 0 ? undefined : Number(q.tail);
+    const abort = new AbortController();
+    request.raw.socket.on('close', () => abort.abort());
+    const tty = !!c.config.Tty;
+    const entries = readLog(containers.paths.log(c.id), {
+      stdout, stderr, tail, since: parseTime(q.since), until: parseTime(q.until), follow: parseBool(q.follow), signal: abort.signal,
+      running: () => ['running', 'paused', 'restarting'].includes(containers.store.get(c.id)?.state ?? ''),
+    });
+    const body = Readable.from(
+      (async function* () {
+        for await (const e of entries) {
+          const data = timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.data]) : e.data;
+          yield tty ? data : frame(e.stream === 'stdout' ? STDOUT : STDERR, data);
+        }
+      })(),
+    );
+    return reply.header('content-type', tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream').send(body);
+  });
+
+  app.post<Id>('/containers/:id/resize', { schema: { querystring: ResizeQuery } }, async (request, reply) => {
+    const c = resolve(request);
+    const { h, w } = request.query as { h?: string; w?: string };
+    if (c.state !== 'running') throw invalid(`Container ${c.id} is not running`);
+    if (c.config.Tty) await resizeTerminal(containers.paths, c.id, Number(h ?? 0), Number(w ?? 0)).catch(() => undefined);
+    return reply.code(200).send();
+  });
+
+  // Clients that attach without asking for an Upgrade get 200 and the raw stream until it ends.
+  app.post<Id>('/containers/:id/attach', { schema: { querystring: AttachQuery } }, async (request, reply) => {
+    const c = resolve(request);
+    const q = request.query as Record<string, string | undefined>;
+    reply.hijack();
+    const socket = reply.raw.socket!;
+    socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + Object.entries(commonHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n');
+    await attachContainer(engine, c, socket, {
+      stdin: false, stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), logs: parseBool(q.logs), stream: parseBool(q.stream),
+    });
+    socket.destroySoon?.();
+  });
+};
+
+/** `since`/`until`: Unix seconds (fractions allowed) or RFC 3339. */
+function parseTime(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw invalid(`invalid time value: ${value}`);
+  return t / 1000;
+}
+
+function matches(engine: Engine, c: Container, f: Record<string, string[]>): boolean {
+  const any = (key: string, test: (v: string) => boolean) => !f[key]?.length || f[key]!.some(test);
+  if (!any('id', (v) => c.id.startsWith(v))) return false;
+  if (!any('name', (v) => new RegExp(v).test(c.name) || new RegExp(v).test(`/${c.name}`))) return false;
+  if (!any('status', (v) => v === c.state)) return false;
+  if (!any('exited', (v) => c.state === 'exited' && Number(v) === c.exit_code)) return false;
+  if (f.label?.length) {
+    const labels = c.config.Labels ?? {};
+    for (const l of f.label) {
+      const eq = l.indexOf('=');
+      if (eq < 0 ? !(l in labels) : labels[l.slice(0, eq)] !== l.slice(eq + 1)) return false;
+    }
+  }
+  if (f.ancestor?.length) {
+    const ok = f.ancestor.some((a) => {
+      try {
+        return engine.images.store.resolve(a).id === c.image_id;
+      } catch {
+        return false;
+      }
+    });
+    if (!ok) return false;
+  }
+  if (f.before?.length && !(c.created < engine.containers.store.resolve(f.before[0]!).created)) return false;
+  if (f.since?.length && !(c.created > engine.containers.store.resolve(f.since[0]!).created)) return false;
+  return true;
+}

@@ -1,0 +1,166 @@
+// Container records shaped as the Docker API returns them (inspect, and the `docker ps` list).
+import type { Container } from '../../runtime/containers/store.js';
+import type { Engine } from '../../runtime/engine.js';
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+const asList = (v: string[] | string | null | undefined): string[] => (v == null ? [] : Array.isArray(v) ? v : [v]);
+
+export const command = (c: Container) => [...asList(c.config.Entrypoint), ...asList(c.config.Cmd)];
+
+/** Docker's HumanDuration: "Less than a second", "5 seconds", "About a minute", "3 hours"... */
+export function humanDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const m = Math.floor(s / 60);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.round(s / 3600);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
+  return `${Math.floor(h / 24 / 365)} years`;
+}
+
+/** The Status column of `docker ps`. */
+export function statusText(c: Container): string {
+  const since = (t: string | null) => humanDuration(Date.now() - Date.parse(t ?? new Date().toISOString()));
+  switch (c.state) {
+    case 'running':
+      return `Up ${since(c.started_at)}`;
+    case 'paused':
+      return `Up ${since(c.started_at)} (Paused)`;
+    case 'restarting':
+      return `Restarting (${c.exit_code}) ${since(c.finished_at)} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+    case 'exited':
+      return `Exited (${c.exit_code}) ${since(c.finished_at)} ago`;
+    default:
+      return 'Created';
+  }
+}
+
+const networkMode = (c: Container) => (!c.hostConfig.NetworkMode || c.hostConfig.NetworkMode === 'default' ? 'bridge' : c.hostConfig.NetworkMode);
+
+export function containerSummary(c: Container): object {
+  return {
+    Id: c.id,
+    Names: [`/${c.name}`],
+    Image: c.image_name,
+    ImageID: c.image_id,
+    Command: command(c).join(' '),
+    Created: Math.floor(Date.parse(c.created) / 1000),
+    Ports: [],
+    Labels: c.config.Labels ?? {},
+    State: c.state,
+    Status: statusText(c),
+    HostConfig: { NetworkMode: networkMode(c) },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+  };
+}
+
+export function containerInspect(engine: Engine, c: Container): object {
+  const paths = engine.containers.paths;
+  const layers = engine.images.layers.stack(c.top_layer).map((l) => engine.images.layers.diffDir(l.chain_id)).reverse();
+  const args = command(c);
+  const hc = c.hostConfig;
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: args[0] ?? '',
+    Args: args.slice(1),
+    State: {
+      Status: c.state,
+      Running: c.state === 'running' || c.state === 'paused',
+      Paused: c.state === 'paused',
+      Restarting: c.state === 'restarting',
+      OOMKilled: !!c.oom_killed,
+      Dead: c.state === 'dead',
+      Pid: c.pid,
+      ExitCode: c.exit_code,
+      Error: c.error,
+      StartedAt: c.started_at ?? ZERO_TIME,
+      FinishedAt: c.finished_at ?? ZERO_TIME,
+    },
+    Image: c.image_id,
+    ResolvConfPath: `${paths.bundle(c.id)}/resolv.conf`,
+    HostnamePath: `${paths.bundle(c.id)}/hostname`,
+    HostsPath: `${paths.bundle(c.id)}/hosts`,
+    LogPath: paths.log(c.id),
+    Name: `/${c.name}`,
+    RestartCount: c.restart_count,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      Binds: hc.Binds ?? null,
+      ContainerIDFile: '',
+      LogConfig: { Type: 'json-file', Config: hc.LogConfig?.Config ?? {} },
+      NetworkMode: networkMode(c),
+      PortBindings: hc.PortBindings ?? {},
+      RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
+      AutoRemove: !!hc.AutoRemove,
+      VolumeDriver: '',
+      VolumesFrom: null,
+      CapAdd: hc.CapAdd ?? null,
+      CapDrop: hc.CapDrop ?? null,
+      Dns: hc.Dns ?? [],
+      DnsOptions: hc.DnsOptions ?? [],
+      DnsSearch: hc.DnsSearch ?? [],
+      ExtraHosts: hc.ExtraHosts ?? null,
+      GroupAdd: hc.GroupAdd ?? null,
+      IpcMode: 'private',
+      Privileged: !!hc.Privileged,
+      PublishAllPorts: false,
+      ReadonlyRootfs: !!hc.ReadonlyRootfs,
+      SecurityOpt: hc.SecurityOpt ?? null,
+      Tmpfs: hc.Tmpfs ?? undefined,
+      UTSMode: '',
+      ShmSize: hc.ShmSize || 67108864,
+      Sysctls: hc.Sysctls ?? undefined,
+      Runtime: hc.Runtime || engine.host.defaultRuntime,
+      Memory: hc.Memory ?? 0,
+      MemorySwap: hc.MemorySwap ?? 0,
+      MemoryReservation: hc.MemoryReservation ?? 0,
+      NanoCpus: hc.NanoCpus ?? 0,
+      CpuShares: hc.CpuShares ?? 0,
+      CpuPeriod: hc.CpuPeriod ?? 0,
+      CpuQuota: hc.CpuQuota ?? 0,
+      CpusetCpus: hc.CpusetCpus ?? '',
+      CpusetMems: hc.CpusetMems ?? '',
+      BlkioWeight: hc.BlkioWeight ?? 0,
+      PidsLimit: hc.PidsLimit ?? null,
+      OomKillDisable: hc.OomKillDisable ?? null,
+      Ulimits: hc.Ulimits ?? null,
+      Init: hc.Init ?? null,
+      ConsoleSize: hc.ConsoleSize ?? [0, 0],
+      Mounts: hc.Mounts ?? undefined,
+    },
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: {
+        LowerDir: layers.join(':'),
+        MergedDir: paths.merged(c.id),
+        UpperDir: paths.upper(c.id),
+        WorkDir: paths.work(c.id),
+      },
+    },
+    Mounts: [],
+    Config: { ...c.config, Image: c.image_name },
+    NetworkSettings: {
+      Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: {}, SandboxKey: '',
+      SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
+    },
+  };
+}
