@@ -1,6 +1,6 @@
 // Container logs: conmon writes k8s-file lines (`<RFC3339Nano> <stdout|stderr> <F|P> <text>`); this reads
 // them back with Docker's filters, and follows the file as it grows (for `logs -f` and attach).
-import { open, stat } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { watch } from 'node:fs';
 
 export interface LogEntry {
@@ -49,24 +49,25 @@ function wanted(e: LogEntry, o: LogReadOptions): boolean {
 export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<LogEntry> {
   let offset = 0;
   let pending = Buffer.alloc(0);
-  if (o.fromEnd) offset = (await stat(path).catch(() => ({ size: 0 }))).size;
+  // The file is held open once it exists: a --rm container's directory may go before we have read all.
+  let handle: FileHandle | undefined;
+  const size = async () => {
+    handle ??= await open(path, 'r').catch(() => undefined);
+    return handle ? (await handle.stat()).size : 0;
+  };
+  if (o.fromEnd) offset = await size();
   const readNew = async (): Promise<LogEntry[]> => {
-    const size = (await stat(path).catch(() => ({ size: 0 }))).size;
-    if (size < offset) {
+    const end = await size();
+    if (end < offset) {
       offset = 0; // conmon truncated the file at its size bound
       pending = Buffer.alloc(0);
     }
-    if (size === offset) return [];
-    const handle = await open(path, 'r');
-    try {
-      // A bounded read: a container that printed 50 MB is streamed, not held in memory.
-      const buf = Buffer.alloc(Math.min(size - offset, 1 << 20));
-      const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
-      offset += bytesRead;
-      pending = Buffer.concat([pending, buf.subarray(0, bytesRead)]);
-    } finally {
-      await handle.close();
-    }
+    if (!handle || end === offset) return [];
+    // A bounded read: a container that printed 50 MB is streamed, not held in memory.
+    const buf = Buffer.alloc(Math.min(end - offset, 1 << 20));
+    const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
+    offset += bytesRead;
+    pending = Buffer.concat([pending, buf.subarray(0, bytesRead)]);
     const entries: LogEntry[] = [];
     let nl: number;
     while ((nl = pending.indexOf(0x0a)) >= 0) {
@@ -76,7 +77,8 @@ export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<
     }
     return entries;
   };
-  const atStart = async () => (await stat(path).catch(() => ({ size: 0 }))).size <= offset;
+  const atStart = async () => (await size()) <= offset;
+  try {
   if (o.tail !== undefined && o.tail >= 0) {
     let all: LogEntry[] = [];
     do all = all.concat(await readNew()).slice(-o.tail); while (!(await atStart()));
@@ -110,7 +112,9 @@ export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<
       if (drained) {
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, 100);
+          // Until the file exists (attach before start), look often: a short-lived --rm container can
+          // come and go within a few tens of milliseconds.
+          setTimeout(resolve, handle ? 100 : 10);
         });
         wake = undefined;
       }
@@ -118,5 +122,8 @@ export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<
   } finally {
     watcher?.close();
     o.signal?.removeEventListener('abort', poke);
+  }
+  } finally {
+    await handle?.close();
   }
 }

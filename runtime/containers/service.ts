@@ -149,6 +149,8 @@ export class ContainerService {
         initBinary: this.options.initBinary, nofileLimit: this.options.nofileLimit, cgroupsPath: `/berth/${id}`,
       });
       await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
+      // The log exists before the container does, so attached clients hold it open from the first byte.
+      await writeFile(this.paths.log(id), '', { flag: 'a' });
       const logSizeMax = parseSize(c.hostConfig.LogConfig?.Config?.['max-size']);
       const pid = await startConmon({
         id, name: c.name, bundle, runtimePath: runtime.path, runtimeRoot: runtime.stateRoot, exitDir: this.paths.exitDir(),

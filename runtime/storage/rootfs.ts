@@ -20,8 +20,9 @@ export async function mountOverlay(lower: string[], upper: string, work: string,
   await run('mount', ['-t', 'overlay', 'overlay', '-o', options, merged]);
 }
 
+/** Unmounts everything stacked at path. Another process (`berth cleanup`) may be doing the same: not an error. */
 export async function unmount(path: string): Promise<void> {
-  while (await isMounted(path)) {
-    await run('umount', [path]).catch(() => run('umount', ['-l', path]));
+  for (let attempt = 0; attempt < 10 && (await isMounted(path)); attempt++) {
+    await run('umount', [path]).catch(() => run('umount', ['-l', path]).catch(() => undefined));
   }
 }

@@ -73,9 +73,14 @@ export class TestEngine {
     return code;
   }
 
-  /** Stops the engine and removes everything it made. */
+  /** Stops the engine and removes everything it made: containers (their conmon and processes), mounts, files. */
   async destroy(): Promise<void> {
+    if (this.process && this.process.exitCode === null) {
+      const list = await this.http('GET', '/containers/json?all=1').then((r) => (r.status === 200 ? r.json() : []), () => []);
+      await Promise.all(list.map((c: { Id: string }) => this.http('DELETE', `/containers/${c.Id}?force=1`).catch(() => undefined)));
+    }
     await this.stop('SIGKILL');
+    await reapStragglers(this.dir);
     await rm(this.dir, { recursive: true, force: true });
   }
 
@@ -120,4 +125,22 @@ export function run(command: string, args: string[], options: { input?: Buffer |
     child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(options.input);
   });
+}
+
+/** Kills processes whose command line names `dir` (conmon, containers, cleanups) and unmounts under it. */
+export async function reapStragglers(dir: string): Promise<void> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(dir)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(dir));
+  for (const m of mounts.reverse()) await run('umount', ['-l', m]);
 }

@@ -1,0 +1,179 @@
+// Containers through the docker CLI, on real conmon, runc and overlayfs: the flows of the course notes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { TestEngine } from './helpers/engine.js';
+
+const images = inject('images');
+let engine: TestEngine;
+
+beforeAll(async () => {
+  engine = await TestEngine.start();
+  expect((await engine.docker(['load', '-i', images.busybox.archive])).code).toBe(0);
+  expect((await engine.docker(['load', '-i', images.layered.archive])).code).toBe(0);
+});
+afterAll(async () => {
+  await engine?.destroy();
+});
+
+const docker = (args: string[], input?: string) => engine.docker(args, { input });
+const ok = async (args: string[], input?: string) => {
+  const res = await docker(args, input);
+  expect(res.stderr, `docker ${args.join(' ')}`).toBe('');
+  expect(res.code, `docker ${args.join(' ')}`).toBe(0);
+  return res.stdout;
+};
+const state = async (name: string) => JSON.parse(await ok(['inspect', '--format', '{{json .State}}', name]));
+
+describe('docker run', () => {
+  it('prints and removes with --rm', async () => {
+    expect(await ok(['run', '--rm', 'busybox', 'echo', 'hi'])).toBe('hi\n');
+    expect((await ok(['ps', '-aq'])).trim()).toBe('');
+  });
+
+  it('passes exit codes through', async () => {
+    expect((await docker(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3'])).code).toBe(3);
+    expect((await docker(['run', 'busybox', 'sh', '-c', 'exit 5'])).code).toBe(5);
+  });
+
+  it('keeps stdout and stderr apart', async () => {
+    const res = await docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
+    expect(res.stdout).toBe('out\n');
+    expect(res.stderr).toBe('err\n');
+  });
+
+  it('feeds piped stdin with -i and closes it at EOF', async () => {
+    expect(await ok(['run', '-i', '--rm', 'busybox', 'cat'], 'hi\n')).toBe('hi\n');
+    expect(await ok(['run', '-i', '--rm', 'busybox', 'wc', '-l'], 'a\nb\nc\n')).toMatch(/^\s*3\n$/);
+  });
+
+  it('applies -e, -w, -u, --entrypoint, --hostname and the image config', async () => {
+    expect(await ok(['run', '--rm', '-e', 'FOO=bar', '-w', '/tmp', '-u', '1000:1000', 'busybox', 'sh', '-c', 'echo $FOO; pwd; id -u; id -g'])).toBe('bar\n/tmp\n1000\n1000\n');
+    expect(await ok(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'via', 'entrypoint'])).toBe('via entrypoint\n');
+    expect(await ok(['run', '--rm', '--hostname', 'myhost', 'busybox', 'hostname'])).toBe('myhost\n');
+    // The layered image: USER 1000:1000, WORKDIR /data, ENTRYPOINT sh -c, CMD cat c.txt, whiteouts applied.
+    expect(await ok(['run', '--rm', images.layered.tag])).toBe('three\n');
+    expect(await ok(['run', '--rm', images.layered.tag, 'id -u; pwd; echo $GREETING; ls /data'])).toBe('1000\n/data\nhello\nc.txt\nlink\n');
+  });
+
+  it('resolves user names against the image', async () => {
+    expect(await ok(['run', '--rm', '-u', 'nobody', 'busybox', 'id'])).toBe('uid=65534(nobody) gid=65534(nobody)\n');
+    const res = await docker(['run', '--rm', '-u', 'nosuchuser', 'busybox', 'id']);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain('unable to find user nosuchuser');
+  });
+
+  it('exits 127 for a missing command, and 125 for a bad name or a name in use', async () => {
+    const missing = await docker(['run', '--rm', 'busybox', '/nonexistent-binary']);
+    expect(missing.code).toBe(127);
+    const badName = await docker(['run', '--name', 'x', 'busybox', 'true']);
+    expect(badName.code).toBe(125);
+    expect(badName.stderr).toContain('Invalid container name (x)');
+    await ok(['create', '--name', 'taken', 'busybox', 'true']);
+    const inUse = await docker(['run', '--name', 'taken', 'busybox', 'true']);
+    expect(inUse.code).toBe(125);
+    expect(inUse.stderr).toContain('The container name "/taken" is already in use');
+  });
+
+  it('asks to pull an image it does not have (404 on create)', async () => {
+    const res = await engine.http('POST', '/v1.50/containers/create', { Image: 'nosuchimage:1.0' });
+    expect(res.status).toBe(404);
+    expect(res.json()).toEqual({ message: 'No such image: nosuchimage:1.0' });
+  });
+
+  it('runs with host networking and with none', async () => {
+    expect(await ok(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net'])).toBe('lo\n');
+    const host = await ok(['run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', 'ls /sys/class/net | wc -l']);
+    expect(Number(host.trim())).toBeGreaterThan(1);
+  });
+
+  it('mounts host directories with -v, read-only with :ro', async () => {
+    const dir = await mkdtemp('/var/tmp/berth-bind-');
+    try {
+      await writeFile(join(dir, 'in.txt'), 'from host\n');
+      expect(await ok(['run', '--rm', '-v', `${dir}:/data`, 'busybox', 'sh', '-c', 'cat /data/in.txt; echo back > /data/out.txt'])).toBe('from host\n');
+      expect(await readFile(join(dir, 'out.txt'), 'utf8')).toBe('back\n');
+      const ro = await docker(['run', '--rm', '-v', `${dir}:/data:ro`, 'busybox', 'sh', '-c', 'echo x > /data/nope']);
+      expect(ro.code).not.toBe(0);
+      expect(ro.stderr).toContain('Read-only file system');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('applies Docker\'s security defaults', async () => {
+    // Docker's default capability set, as a bitmask in /proc/self/status.
+    expect(await ok(['run', '--rm', 'busybox', 'sh', '-c', 'grep CapEff /proc/self/status'])).toBe('CapEff:\t00000000a80425fb\n');
+    expect((await docker(['run', '--rm', 'busybox', 'mount', '-t', 'tmpfs', 'none', '/mnt'])).code).not.toBe(0);
+    expect((await docker(['run', '--rm', 'busybox', 'unshare', '-n', 'true'])).code).not.toBe(0);
+    expect((await docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo 1 > /proc/sys/vm/drop_caches'])).stderr).toContain('Read-only file system');
+    expect((await docker(['run', '--rm', '--read-only', 'busybox', 'touch', '/x'])).stderr).toContain('Read-only file system');
+  });
+});
+
+describe('the lifecycle', () => {
+  it('runs detached, lists, logs, stops, restarts, removes', async () => {
+    const id = (await ok(['run', '-d', '--name', 'ticker', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done'])).trim();
+    expect(id).toMatch(/^[a-f0-9]{64}$/);
+    expect(await ok(['ps', '--format', '{{.Names}} {{.Image}} {{.Status}}'])).toMatch(/^ticker busybox Up /m);
+    expect((await ok(['ps', '-q'])).trim()).toBe(id.slice(0, 12));
+    await new Promise((r) => setTimeout(r, 800));
+    const logs = await ok(['logs', 'ticker']);
+    expect(logs).toMatch(/^tick 0\ntick 1\n/);
+    expect((await ok(['logs', '--tail', '1', 'ticker'])).trim().split('\n')).toHaveLength(1);
+    expect(await ok(['logs', '-t', '--tail', '1', 'ticker'])).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z tick \d+\n$/);
+    const inspect = JSON.parse(await ok(['inspect', 'ticker']))[0];
+    expect(inspect.Name).toBe('/ticker');
+    expect(inspect.State.Running).toBe(true);
+    expect(inspect.State.Pid).toBeGreaterThan(0);
+    expect(inspect.Config.Cmd[0]).toBe('sh');
+    expect(await ok(['inspect', '--format', '{{.State.Status}} {{.HostConfig.NetworkMode}} {{.Config.Image}}', 'ticker'])).toBe('running bridge busybox\n');
+    const top = await ok(['top', 'ticker']);
+    expect(top).toMatch(/UID\s+PID\s+PPID/);
+    expect(top).toContain('sh -c');
+    await ok(['stop', 'ticker']);
+    expect(await state('ticker')).toMatchObject({ Status: 'exited', ExitCode: 0, Running: false });
+    await ok(['restart', 'ticker']);
+    expect((await state('ticker')).Status).toBe('running');
+    const rm = await docker(['rm', 'ticker']);
+    expect(rm.code).not.toBe(0);
+    expect(rm.stderr).toContain('Stop the container before attempting removal or force remove');
+    await ok(['rm', '-f', 'ticker']);
+    expect((await docker(['inspect', 'ticker'])).code).not.toBe(0);
+  });
+
+  it('kills with signals, waits, pauses and renames', async () => {
+    await ok(['run', '-d', '--name', 'sleeper', 'busybox', 'sh', '-c', 'trap "exit 42" USR1; while :; do sleep 0.1; done']);
+    await ok(['pause', 'sleeper']);
+    expect((await state('sleeper')).Paused).toBe(true);
+    expect(await ok(['ps', '--format', '{{.Status}}', '--filter', 'name=sleeper'])).toMatch(/\(Paused\)/);
+    await ok(['unpause', 'sleeper']);
+    await ok(['rename', 'sleeper', 'sleepy']);
+    const waiting = docker(['wait', 'sleepy']);
+    await ok(['kill', '-s', 'USR1', 'sleepy']);
+    expect((await waiting).stdout.trim()).toBe('42');
+    expect(await state('sleepy')).toMatchObject({ Status: 'exited', ExitCode: 42 });
+    await ok(['start', 'sleepy']);
+    await ok(['kill', 'sleepy']);
+    expect((await ok(['wait', 'sleepy'])).trim()).toBe('137');
+    await ok(['rm', 'sleepy']);
+  });
+
+  it('stops several at once and removes with filters', async () => {
+    for (const n of ['m1', 'm2', 'm3']) await ok(['run', '-d', '--name', n, '--label', 'group=multi', 'busybox', 'sleep', '1000']);
+    const ids = (await ok(['ps', '-q', '--filter', 'label=group=multi'])).trim().split('\n');
+    expect(ids).toHaveLength(3);
+    await ok(['stop', '-t', '1', ...ids]);
+    expect((await ok(['ps', '-q', '--filter', 'label=group=multi'])).trim()).toBe('');
+    expect((await ok(['ps', '-aq', '--filter', 'status=exited', '--filter', 'label=group=multi'])).trim().split('\n')).toHaveLength(3);
+    await ok(['rm', ...ids]);
+  });
+
+  it('follows logs until the container ends', async () => {
+    await ok(['run', '-d', '--name', 'short', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line $i; sleep 0.3; done']);
+    expect(await ok(['logs', '-f', 'short'])).toBe('line 1\nline 2\nline 3\n');
+    expect((await ok(['wait', 'short'])).trim()).toBe('0');
+    await ok(['rm', 'short']);
+  });
+});
