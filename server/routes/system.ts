@@ -54,12 +54,13 @@ export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
   app.get('/info', { schema: { summary: 'System information', response: { 200: SystemInfo } } }, async (): Promise<SystemInfo> => {
     const { host } = engine;
     const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime);
+    const counts = engine.containers.store.count();
     return {
       ID: engine.id,
-      Containers: 0,
-      ContainersRunning: 0,
-      ContainersPaused: 0,
-      ContainersStopped: 0,
+      Containers: counts.total,
+      ContainersRunning: counts.running + counts.restarting,
+      ContainersPaused: counts.paused,
+      ContainersStopped: counts.total - counts.running - counts.restarting - counts.paused,
       Images: engine.images.store.count(),
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
