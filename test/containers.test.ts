@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { TestEngine } from './helpers/engine.js';
+import { TestEngine, run } from './helpers/engine.js';
 
 const images = inject('images');
 let engine: TestEngine;
@@ -168,6 +168,34 @@ describe('the lifecycle', () => {
     expect((await ok(['ps', '-q', '--filter', 'label=group=multi'])).trim()).toBe('');
     expect((await ok(['ps', '-aq', '--filter', 'status=exited', '--filter', 'label=group=multi'])).trim().split('\n')).toHaveLength(3);
     await ok(['rm', ...ids]);
+  });
+
+  it('keeps images that containers use', async () => {
+    await ok(['tag', 'busybox', 'inuse:1']);
+    await ok(['run', '-d', '--name', 'user', 'inuse:1', 'sleep', '1000']);
+    const byName = await docker(['rmi', 'busybox']); // another name remains: a plain untag
+    expect(byName.code).toBe(0);
+    const lastName = await docker(['rmi', 'inuse:1']);
+    expect(lastName.code).not.toBe(0);
+    expect(lastName.stderr).toMatch(/unable to remove repository reference "inuse:1" \(must force\) - container [0-9a-f]{12} is using its referenced image/);
+    const byId = await docker(['rmi', '-f', images.busybox.id]);
+    expect(byId.stderr).toMatch(/image is being used by running container/);
+    await ok(['stop', '-t', '0', 'user']);
+    await ok(['image', 'prune', '-a', '-f']);
+    expect((await ok(['images', '-q'])).trim().split('\n')).toContain(images.busybox.id.slice(7, 19));
+    await ok(['rm', 'user']);
+    await ok(['tag', 'inuse:1', 'busybox:latest']);
+    await ok(['rmi', 'inuse:1']);
+  });
+
+  it('gives a TTY with -t, and -it drives it', async () => {
+    expect(await ok(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'tty; echo $TERM'])).toBe('/dev/pts/0\r\nxterm\r\n');
+    // A real terminal: script(1) gives the CLI a pty, as a person at a terminal has.
+    const res = await run('script', ['-qec', 'docker run -it --rm busybox sh -c "stty size; exit 4"', '/dev/null'], {
+      env: { ...process.env, DOCKER_HOST: `unix://${engine.socket}`, DOCKER_CONFIG: join(engine.dir, 'docker-config'), COLUMNS: '100', LINES: '30' },
+      input: '',
+    });
+    expect(res.code).toBe(4);
   });
 
   it('follows logs until the container ends', async () => {

@@ -89,14 +89,27 @@ export class ImageService {
       const image = this.store.resolve(nameOrId);
       const records: DeleteRecord[] = [];
       const refs = [...this.store.tagsOf(image.id), ...this.store.digestsOf(image.id)];
+      const users = this.store.containersUsing(image.id);
+      const running = users.find((c) => ['running', 'paused', 'restarting'].includes(c.state));
+      const short = (id: string) => hex(id).slice(0, 12);
       if (!isIdPrefix(image.id, nameOrId)) {
         const ref = parseTaggedReference(nameOrId);
+        const shown = familiarString(ref.digest ? { ...ref, tag: undefined } : ref);
+        if (refs.length === 1 && users.length > 0 && !force) {
+          throw conflict(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${short(users[0]!.id)} is using its referenced image ${short(image.id)}`);
+        }
         const key = referenceString(ref.digest ? { ...ref, tag: undefined } : ref);
-        if (this.store.untag(key)) records.push({ untagged: familiarString(ref.digest ? { ...ref, tag: undefined } : ref) });
+        if (this.store.untag(key)) records.push({ untagged: shown });
         if (refs.length > 1) return records;
         // That was its last name: the image goes too, unless something still needs it.
-        if (this.store.children(image.id).length > 0) return records;
+        if (this.store.children(image.id).length > 0 || running) return records;
       } else {
+        if (running) {
+          throw conflict(`conflict: unable to delete ${short(image.id)} (cannot be forced) - image is being used by running container ${short(running.id)}`);
+        }
+        if (users.length > 0 && !force) {
+          throw conflict(`conflict: unable to delete ${short(image.id)} (must be forced) - image is being used by stopped container ${short(users[0]!.id)}`);
+        }
         if (refs.length > 1 && !force) {
           throw conflict(`conflict: unable to delete ${hex(image.id).slice(0, 12)} (must be forced) - image is referenced in multiple repositories`);
         }
@@ -130,7 +143,7 @@ export class ImageService {
     let reclaimed = 0;
     const until = filters.until ? parseUntil(filters.until) : undefined;
     const candidates = this.store.all().filter((image) => {
-      if (this.store.children(image.id).length > 0) return false;
+      if (this.store.children(image.id).length > 0 || this.store.containersUsing(image.id).length > 0) return false;
       if (danglingOnly && this.store.tagsOf(image.id).length > 0) return false;
       if (filters.label?.length && !matchesLabels(image, filters.label)) return false;
       if (until !== undefined && !(Date.parse(image.created) < until)) return false;

@@ -58,6 +58,11 @@ export class ImageStore {
     return (this.db.prepare('SELECT image_id FROM tags WHERE name = ?').get(ref) as { image_id: string } | undefined)?.image_id;
   }
 
+  /** Containers created from the image (the containers table is the containers service's; read-only here). */
+  containersUsing(id: string): { id: string; state: string }[] {
+    return this.db.prepare('SELECT id, state FROM containers WHERE image_id = ?').all(id) as { id: string; state: string }[];
+  }
+
   children(id: string): string[] {
     return (this.db.prepare('SELECT id FROM images WHERE parent = ?').all(id) as { id: string }[]).map((r) => r.id);
   }
