@@ -220,8 +220,9 @@ export class ContainerService {
     await sleep(delay);
     const fresh = this.store.get(c.id);
     if (!fresh || fresh.state !== 'restarting' || fresh.stopped_by_user) return;
-    this.store.update(c.id, { restart_count: count + 1, state: 'exited' });
-    await this.run({ ...fresh, restart_count: count + 1, state: 'exited' }).catch(() => undefined);
+    // Still `restarting` until run() moves it to running (or, failing, to exited): never a false "exited".
+    this.store.update(c.id, { restart_count: count + 1 });
+    await this.run({ ...fresh, restart_count: count + 1 }).catch(() => undefined);
   }
 
   async kill(nameOrId: string, signal?: string): Promise<void> {
