@@ -1,6 +1,7 @@
 // Containers through the docker CLI, on real conmon, runc and overlayfs: the flows of the course notes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { TestEngine, run } from './helpers/engine.js';
@@ -196,6 +197,41 @@ describe('the lifecycle', () => {
       input: '',
     });
     expect(res.code).toBe(4);
+  });
+
+  it('sets cgroup limits at run and changes them with docker update', async () => {
+    const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+    const memFile = v2 ? '/sys/fs/cgroup/memory.max' : '/sys/fs/cgroup/memory/memory.limit_in_bytes';
+    const pidsFile = v2 ? '/sys/fs/cgroup/pids.max' : '/sys/fs/cgroup/pids/pids.max';
+    expect(await ok(['run', '--rm', '--memory', '64m', '--pids-limit', '50', 'busybox', 'sh', '-c', `cat ${memFile} ${pidsFile}`])).toBe('67108864\n50\n');
+    await ok(['run', '-d', '--name', 'limited', '--memory', '64m', 'busybox', 'sleep', '1000']);
+    await ok(['update', '--memory', '128m', '--memory-swap', '256m', 'limited']);
+    expect(await ok(['inspect', '--format', '{{.HostConfig.Memory}}', 'limited'])).toBe('134217728\n');
+    // The running container's cgroup changed too (read from the host side).
+    const id = (await ok(['inspect', '--format', '{{.Id}}', 'limited'])).trim();
+    const hostFile = v2 ? `/sys/fs/cgroup/berth/${id}/memory.max` : `/sys/fs/cgroup/memory/berth/${id}/memory.limit_in_bytes`;
+    expect((await readFile(hostFile, 'utf8')).trim()).toBe('134217728');
+    await ok(['rm', '-f', 'limited']);
+  });
+
+  it('shows changes, exports, and prunes stopped containers', async () => {
+    await ok(['run', '--name', 'changer', 'busybox', 'sh', '-c', 'echo new > /new.txt; rm /bin/vi; mkdir -p /root/dir']);
+    const diff = await ok(['diff', 'changer']);
+    expect(diff).toContain('A /new.txt');
+    expect(diff).toContain('D /bin/vi');
+    expect(diff).toContain('C /bin');
+    expect(diff).toContain('A /root/dir');
+    const out = join(engine.dir, 'export.tar');
+    await ok(['export', '-o', out, 'changer']);
+    const listing = await run('tar', ['-tf', out]);
+    expect(listing.stdout).toContain('./new.txt');
+    expect(listing.stdout).toContain('./bin/busybox');
+    expect(listing.stdout).not.toContain('./bin/vi\n');
+    await ok(['create', '--label', 'keep=yes', 'busybox', 'true']);
+    const pruned = await ok(['container', 'prune', '-f', '--filter', 'label!=keep=yes']);
+    expect(pruned).toContain('Deleted Containers:');
+    expect((await ok(['ps', '-a', '--format', '{{.Names}}'])).trim().split('\n')).not.toContain('changer');
+    expect((await ok(['ps', '-aq', '--filter', 'label=keep=yes'])).trim()).not.toBe('');
   });
 
   it('follows logs until the container ends', async () => {

@@ -8,7 +8,7 @@ import { conflict, EngineError, invalid } from '../errors.js';
 import type { ImageService } from '../images/service.js';
 import { parseConfig } from '../images/store.js';
 import type { ContainerCreateBody, HostConfig } from '../../openapi/containers.js';
-import { buildSpec } from '../oci/spec.js';
+import { buildResources, buildSpec } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
 import type { OciRuntime } from '../oci/runtime.js';
 import { mountOverlay, unmount } from '../storage/rootfs.js';
@@ -329,6 +329,39 @@ export class ContainerService {
     this.changed(c.id);
     await rm(this.paths.dir(c.id), { recursive: true, force: true });
     // The exit file stays (it is small, under the run root): a `wait` that sees the container gone reads its code there.
+  }
+
+  /** docker update: new limits (and restart policy) recorded, and applied at once to a running container. */
+  async update(nameOrId: string, changes: Partial<HostConfig>): Promise<void> {
+    const c = this.store.resolve(nameOrId);
+    const LIMITS = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
+    const next: HostConfig = { ...c.hostConfig };
+    for (const key of LIMITS) if (changes[key] !== undefined && changes[key] !== null) (next as Record<string, unknown>)[key] = changes[key];
+    if (changes.RestartPolicy?.Name) {
+      if (next.AutoRemove && changes.RestartPolicy.Name !== 'no') throw conflict('Restart policy cannot be updated because AutoRemove is enabled for the container');
+      next.RestartPolicy = changes.RestartPolicy;
+    }
+    if (next.Memory && next.MemorySwap && next.MemorySwap > 0 && next.MemorySwap < next.Memory) {
+      throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage');
+    }
+    if (RUNNING.has(c.state) && c.state !== 'restarting') {
+      // runc update takes limits only; device rules stay as the container started with them.
+      const { devices: _devices, ...limits } = buildResources(next) as { devices?: unknown };
+      await this.runtimeOf(c).update(c.id, limits);
+    }
+    this.store.setHostConfig(c.id, next);
+    this.changed(c.id);
+  }
+
+  /** docker container prune: every container that is not running, with label and until filters. */
+  async prune(filter: (c: Container) => boolean): Promise<string[]> {
+    const removed: string[] = [];
+    for (const c of this.store.all()) {
+      if (RUNNING.has(c.state) || !filter(c)) continue;
+      await this.removeFiles(c);
+      removed.push(c.id);
+    }
+    return removed;
   }
 
   /** Resolves with the exit code once the condition holds; `removed` answers with the last exit code. */

@@ -88,6 +88,10 @@ export class ContainerStore {
     return this.db.prepare(sql).run({ ...fields, id, runId }).changes === 1;
   }
 
+  setHostConfig(id: string, hostConfig: HostConfig): void {
+    this.db.prepare('UPDATE containers SET host_config = ? WHERE id = ?').run(JSON.stringify(hostConfig), id);
+  }
+
   remove(id: string): void {
     this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
   }

@@ -43,7 +43,8 @@ function capabilities(hostConfig: HostConfig): string[] {
   return [...new Set(caps)];
 }
 
-function resources(hc: HostConfig): object {
+/** The OCI linux.resources section for a host config (also what `runc update` takes). */
+export function buildResources(hc: HostConfig): object {
   const devices: object[] = [{ allow: false, access: 'rwm' }];
   if (hc.Privileged) devices.push({ allow: true, access: 'rwm' });
   else {
@@ -137,7 +138,7 @@ export function buildSpec(input: SpecInput): object {
     hostname: network ? undefined : config.Hostname,
     mounts,
     linux: {
-      resources: resources(hc),
+      resources: buildResources(hc),
       cgroupsPath: input.cgroupsPath,
       namespaces,
       sysctl: hc.Sysctls ?? undefined,

@@ -14,6 +14,9 @@ import {
   RenameQuery, ResizeQuery, StopQuery, TopQuery, WaitQuery,
 } from '../../openapi/containers.js';
 import { parseBool, parseFilters } from '../query.js';
+import { Type } from '@sinclair/typebox';
+import { HostConfig } from '../../openapi/containers.js';
+import { changes, exportRootfs } from '../../runtime/containers/filesystem.js';
 import { attachContainer } from '../attach.js';
 import { commonHeaders } from '../app.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
@@ -162,6 +165,41 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     return reply.code(200).send();
   });
 
+  app.post<Id>('/containers/:id/update', { schema: { body: HostConfig } }, async (request) => {
+    await containers.update(request.params.id, (request.body ?? {}) as HostConfig);
+    return { Warnings: [] };
+  });
+
+  app.post('/containers/prune', { schema: { summary: 'Remove stopped containers', querystring: Type.Object({ filters: Type.Optional(Type.String()) }) } }, async (request) => {
+    const filters = parseFilters((request.query as { filters?: string }).filters, ['until', 'label', 'label!']);
+    const until = filters.until?.[0] ? untilTime(filters.until[0]) : undefined;
+    const removed = await containers.prune((c) => {
+      if (until !== undefined && Date.parse(c.created) >= until) return false;
+      const labels = c.config.Labels ?? {};
+      const has = (l: string) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels);
+      if (filters.label?.length && !filters.label.every(has)) return false;
+      if (filters['label!']?.length && filters['label!'].some(has)) return false;
+      return true;
+    });
+    return { ContainersDeleted: removed.length ? removed : null, SpaceReclaimed: 0 };
+  });
+
+  app.get<Id>('/containers/:id/changes', async (request) => {
+    const c = resolve(request);
+    const lowers = engine.images.layers.stack(c.top_layer).map((l) => engine.images.layers.diffDir(l.chain_id)).reverse();
+    const list = await changes(containers.paths.upper(c.id), lowers);
+    return list.length ? list : null;
+  });
+
+  app.get<Id>('/containers/:id/export', async (request, reply) => {
+    const c = resolve(request);
+    const p = containers.paths;
+    const lowers = engine.images.layers.stack(c.top_layer).map((l) => engine.images.layers.diffDir(l.chain_id)).reverse();
+    if (lowers.length === 0) lowers.push(`${p.dir(c.id)}/empty`);
+    const tar = await exportRootfs(lowers, p.upper(c.id), p.work(c.id), p.merged(c.id));
+    return reply.header('content-type', 'application/x-tar').send(tar);
+  });
+
   // Clients that attach without asking for an Upgrade get 200 and the raw stream until it ends.
   app.post<Id>('/containers/:id/attach', { schema: { querystring: AttachQuery } }, async (request, reply) => {
     const c = resolve(request);
@@ -175,6 +213,13 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     socket.destroySoon?.();
   });
 };
+
+/** Prune's `until`: Unix seconds, RFC 3339, or a duration before now (`10m`, `2h`). */
+function untilTime(value: string): number {
+  const d = /^(\d+)(s|m|h)$/.exec(value);
+  if (d) return Date.now() - Number(d[1]) * { s: 1e3, m: 6e4, h: 3.6e6 }[d[2] as 's'];
+  return (parseTime(value) ?? 0) * 1000;
+}
 
 /** `since`/`until`: Unix seconds (fractions allowed) or RFC 3339. */
 function parseTime(value: string | undefined): number | undefined {

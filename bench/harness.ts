@@ -1,0 +1,414 @@
+// Shared by the benchmarks (bench/images.ts, bench/containers.ts): running the docker CLI against a
+// private berth and a private reference dockerd started side by side under one temporary directory,
+// timing, memory, the results table, and a cleanup that leaves nothing of the run behind.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const DOCKER = '/usr/local/bin/docker';
+export const DOCKERD = '/usr/sbin/dockerd';
+const BERTH_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
+
+export interface Engine {
+  name: string;
+  pid: number;
+  env: NodeJS.ProcessEnv; // DOCKER_HOST / DOCKER_CONFIG for the CLI
+  stop(): Promise<void>;
+}
+
+// ---- processes -----------------------------------------------------------------------------------
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+const running = new Set<ChildProcess>(); // CLI commands in flight, killed on interrupt
+let interrupted = false; // set by SIGINT/SIGTERM: the remaining steps are skipped
+
+export function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    child.on('exit', () => running.delete(child));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - start }));
+  });
+}
+
+/** Runs the docker CLI against an engine; throws with its stderr if it fails. */
+export async function docker(engine: Engine, args: string[]): Promise<Run> {
+  const res = await exec(DOCKER, args, engine.env);
+  if (res.code !== 0) throw new Error(`docker ${args[0]}: ${res.stderr.trim().split('\n').pop() || `exit ${res.code}`}`);
+  return res;
+}
+
+/** Wall-clock milliseconds of one docker CLI command (CLI start-up included, as a user sees it). */
+export const time = async (engine: Engine, args: string[]) => (await docker(engine, args)).ms;
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+const ping = (socketPath: string) =>
+  new Promise<number>((resolve) => {
+    const req = request({ socketPath, path: '/_ping', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+
+async function waitForPing(name: string, child: ChildProcess, socket: string, log: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) break;
+    if ((await ping(socket)) === 200) return;
+    await sleep(100);
+  }
+  const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '';
+  throw new Error(`${name} did not answer /_ping on ${socket}\n${tail}`);
+}
+
+// /proc helpers: parent PID and start time from /proc/PID/stat (fields after the "(comm)").
+export function stat(pid: number): { ppid: number; start: string } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), start: f[19] };
+  } catch {
+    return undefined; // gone
+  }
+}
+
+const pids = () => readdirSync('/proc').map(Number).filter((p) => Number.isInteger(p) && p > 0);
+
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const p of pids()) {
+    const st = stat(p);
+    if (st) children.set(st.ppid, [...(children.get(st.ppid) ?? []), p]);
+  }
+  const out: number[] = [];
+  for (let queue = [pid]; queue.length; ) {
+    for (const c of children.get(queue.shift()!) ?? []) out.push(c), queue.push(c);
+  }
+  return out;
+}
+
+/** A running process: its PID, start time (so a reused PID is not mistaken for it), name and argv. */
+export interface Proc {
+  pid: number;
+  start: string;
+  comm: string;
+  cmdline: string;
+}
+
+function proc(pid: number): Proc | undefined {
+  try {
+    const st = stat(pid);
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+    return st && { pid, start: st.start, comm, cmdline };
+  } catch {
+    return undefined; // gone
+  }
+}
+
+/** Every process (not this one) whose command line mentions text, e.g. the bench directory. */
+export const processesMentioning = (text: string): Proc[] =>
+  pids().filter((p) => p !== process.pid).map(proc).filter((p): p is Proc => !!p && p.cmdline.includes(text));
+
+const alive = (p: Proc) => stat(p.pid)?.start === p.start;
+
+/** Resident memory in bytes (VmRSS) of a process, optionally plus all its descendants. */
+export function rss(pid: number, withDescendants: boolean): number {
+  let total = 0;
+  for (const p of [pid, ...(withDescendants ? descendants(pid) : [])]) {
+    try {
+      const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      total += kb ? Number(kb[1]) * 1024 : 0;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+/** An engine's own memory in MiB: berth's API process; dockerd with all its descendants (its containerd). */
+export const engineRss = (e: Engine) => rss(e.pid, e.name === 'dockerd') / 2 ** 20;
+
+/** SIGTERM a child we spawned and wait for it (SIGKILL after a grace period). */
+async function terminate(child: ChildProcess, graceMs: number) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  if ((await Promise.race([exited, sleep(graceMs, 'timeout')])) === 'timeout') {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** Sends sig to each process that is still the same process, then waits up to waitMs for them to be gone. */
+async function killAll(procs: Proc[], sig: NodeJS.Signals, waitMs: number) {
+  for (const p of procs) {
+    try {
+      if (alive(p)) process.kill(p.pid, sig);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  for (const deadline = Date.now() + waitMs; Date.now() < deadline && procs.some(alive); ) await sleep(100);
+}
+
+// ---- engines -------------------------------------------------------------------------------------
+
+const cliEnv = (dir: string, socket: string) => ({ ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'docker-config') });
+
+export async function startBerth(dir: string): Promise<Engine> {
+  const socket = join(dir, 'berth.sock');
+  const log = join(dir, 'berth.log');
+  const args = [BERTH_MAIN, 'serve', '--socket', socket, '--root', join(dir, 'berth-root'), '--run-root', join(dir, 'berth-run')];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], detached: true });
+  const engine: Engine = { name: 'berth', pid: child.pid!, env: cliEnv(dir, socket), stop: () => terminate(child, 15_000) };
+  try {
+    await waitForPing('berth', child, socket, log, 20_000);
+  } catch (err) {
+    await engine.stop();
+    throw err;
+  }
+  return engine;
+}
+
+/** Starts a private dockerd (and its containerd); extraArgs are appended to its command line. */
+export async function startDockerd(dir: string, extraArgs: string[] = []): Promise<Engine> {
+  const socket = join(dir, 'dockerd.sock');
+  const log = join(dir, 'dockerd.log');
+  await writeFile(join(dir, 'daemon.json'), '{}\n'); // ignore any host-wide /etc/docker/daemon.json
+  const args = [
+    '-H', `unix://${socket}`, '--config-file', join(dir, 'daemon.json'),
+    '--data-root', join(dir, 'dockerd-root'), '--exec-root', join(dir, 'dockerd-exec'), '--pidfile', join(dir, 'dockerd.pid'),
+    '--bridge', 'none', '--iptables=false', '--ip-masq=false',
+    '--containerd-namespace', 'berthbench', '--containerd-plugins-namespace', 'berthbenchp',
+    ...extraArgs,
+  ];
+  const child = spawn(DOCKERD, args, { stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], detached: true });
+  const pid = child.pid!;
+  const stop = async () => {
+    // Remember dockerd's children (its private containerd) with their start times: once dockerd
+    // exits they are reparented and can no longer be found from it.
+    const kids = descendants(pid).map((p) => ({ p, start: stat(p)?.start }));
+    await terminate(child, 30_000);
+    for (const { p, start } of kids) {
+      if (stat(p)?.start !== start) continue; // exited (or PID reused)
+      const kill = (sig: NodeJS.Signals) => stat(p)?.start === start && process.kill(p, sig);
+      kill('SIGTERM');
+      for (let i = 0; i < 50 && stat(p)?.start === start; i++) await sleep(100);
+      kill('SIGKILL');
+    }
+  };
+  const engine: Engine = { name: 'dockerd', pid, env: cliEnv(dir, socket), stop };
+  try {
+    await waitForPing('dockerd', child, socket, log);
+  } catch (err) {
+    await engine.stop();
+    throw err;
+  }
+  return engine;
+}
+
+// ---- leftovers -----------------------------------------------------------------------------------
+
+/** Mount points under dir, from /proc/self/mountinfo (octal escapes decoded), deepest first. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((m): m is string => !!m && m.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Ends whatever of the run outlived its engines: every process whose command line mentions dir (conmon,
+ * containerd-shim, runc, berth's exit command …) with all its descendants (the containers, which do not
+ * mention dir), plus the extra processes given (containers the benchmark saw start). Then unmounts
+ * anything under dir (deepest first, repeated for stacked mounts) and removes dir. Reports on stderr
+ * what it had to kill and anything that could not be removed.
+ */
+async function removeLeftovers(dir: string, extra: Proc[]) {
+  const found = processesMentioning(dir);
+  const tree = found.flatMap((p) => descendants(p.pid)).map(proc).filter((p): p is Proc => !!p);
+  const byPid = new Map([...found, ...tree, ...extra.filter(alive)].map((p) => [p.pid, p]));
+  const left = [...byPid.values()];
+  if (left.length) {
+    process.stderr.write(`bench: killing ${left.length} leftover process(es): ${left.map((p) => `${p.pid} ${p.comm}`).join(', ')}\n`);
+    await killAll(left, 'SIGKILL', 5000);
+  }
+  for (let i = 0; i < 5; i++) {
+    const mounts = mountsUnder(dir);
+    if (!mounts.length) break;
+    for (const m of mounts) {
+      if (spawnSync('umount', [m]).status !== 0) spawnSync('umount', ['-l', m]);
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+  const still = [...processesMentioning(dir), ...left.filter(alive)];
+  if (still.length) process.stderr.write(`bench: still running after cleanup: ${still.map((p) => `${p.pid} ${p.comm}`).join(', ')}\n`);
+  const mounted = mountsUnder(dir);
+  if (mounted.length) process.stderr.write(`bench: still mounted after cleanup: ${mounted.join(', ')}\n`);
+  if (existsSync(dir)) process.stderr.write(`bench: ${dir} could not be removed\n`);
+}
+
+// ---- the table -----------------------------------------------------------------------------------
+
+export type Cell = number | string; // a measurement, or the error that prevented it
+export interface Row {
+  step: string;
+  unit: 'ms' | 'MiB';
+  cells: Cell[]; // one per engine, in engine order
+}
+
+/**
+ * Runs one step on every engine: fn gives one measurement or several (the row shows their median).
+ * A failure becomes the cell's text instead of ending the run.
+ */
+export async function step(rows: Row[], engines: Engine[], label: string, unit: Row['unit'], fn: (e: Engine) => Promise<number | number[]>) {
+  const row: Row = { step: label, unit, cells: [] };
+  for (const e of engines) {
+    if (interrupted) throw new Error('interrupted');
+    try {
+      const runs = [await fn(e)].flat();
+      process.stderr.write(`bench: ${label} on ${e.name}: ${runs.map((x) => x.toFixed(unit === 'ms' ? 0 : 1)).join(', ')} ${unit}\n`);
+      row.cells.push(median(runs));
+    } catch (err) {
+      process.stderr.write(`bench: ${label} on ${e.name}: ${(err as Error).message}\n`);
+      row.cells.push(`error: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  rows.push(row);
+}
+
+export function printTable(rows: Row[], names: string[]) {
+  const fmt = (c: Cell, unit: string) => (typeof c === 'number' ? `${c.toFixed(unit === 'ms' ? 0 : 1)} ${unit}` : c);
+  const table = [
+    ['step', ...names, `ratio ${names[0]}/${names[1]}`],
+    ...rows.map((r) => {
+      const [a, b] = r.cells;
+      return [r.step, ...r.cells.map((c) => fmt(c, r.unit)), typeof a === 'number' && typeof b === 'number' ? (a / b).toFixed(2) : '—'];
+    }),
+  ];
+  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  const line = (r: string[]) => '| ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  console.log(line(table[0]));
+  console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
+  for (const r of table.slice(1)) console.log(line(r));
+}
+
+async function serverVersion(e: Engine) {
+  return (await docker(e, ['version', '--format', '{{.Server.Version}}']).catch((err: Error) => ({ stdout: err.message }))).stdout.trim();
+}
+
+/** The lines above the table: machine, versions (engines are berth, dockerd), where the state lives. */
+export async function printHeader(engines: Engine[], dir: string, loadAvg: string) {
+  const cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
+  const pkg = JSON.parse(await readFile(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8'));
+  const cli = (await docker(engines[1], ['version', '--format', '{{.Client.Version}}'])).stdout.trim();
+  const containerd = (await exec('containerd', ['--version']).catch(() => ({ stdout: '?' }))).stdout.trim();
+  console.log();
+  console.log(`machine: ${os.availableParallelism()} CPUs (nproc) ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${os.release()}, load average ${loadAvg} at start`);
+  console.log(`versions: berth ${pkg.version} (server says ${await serverVersion(engines[0])}) on Node ${process.version}; ` +
+    `dockerd ${await serverVersion(engines[1])} (${containerd}); docker CLI ${cli}`);
+  console.log(`state on ${dir} (${spawnSync('findmnt', ['-no', 'FSTYPE', '-T', dir]).stdout?.toString().trim() || '?'}); times are wall clock of the docker CLI command\n`);
+}
+
+// ---- a run ---------------------------------------------------------------------------------------
+
+export interface Bench {
+  /** The run's private directory (sockets, roots, archives), removed at the end. */
+  dir: string;
+  /** The engines started so far (push them here): stopped at the end. */
+  engines: Engine[];
+  /** Runs fn at the end (also after an error or a signal) while the engines still run, before they stop. */
+  beforeStop(fn: () => Promise<void>): void;
+  /** Processes the run started that do not mention dir (containers): killed at the end if still there. */
+  track(pid: number): void;
+}
+
+/**
+ * Checks the prerequisites, makes the run's directory and runs body. At the end — also after an error,
+ * SIGINT or SIGTERM — kills the CLI commands in flight, runs the beforeStop hooks, stops the engines,
+ * and removes every process, mount and file of the run (see removeLeftovers).
+ */
+export async function runBench(body: (b: Bench) => Promise<void>) {
+  if (!existsSync(DOCKERD)) {
+    console.error(`bench: ${DOCKERD} is missing; install the reference engine with: sudo bash scripts/deps.sh`);
+    process.exit(1);
+  }
+  if (!existsSync(DOCKER)) {
+    console.error(`bench: the docker CLI (${DOCKER}) is missing`);
+    process.exit(1);
+  }
+  if (process.getuid?.() !== 0) {
+    console.error('bench: run as root (dockerd and berth need it)');
+    process.exit(1);
+  }
+
+  const dir = await mkdtemp('/var/tmp/berth-bench-');
+  const hooks: (() => Promise<void>)[] = [];
+  const tracked: Proc[] = [];
+  const bench: Bench = {
+    dir,
+    engines: [],
+    beforeStop: (fn) => hooks.push(fn),
+    track: (pid) => {
+      const p = proc(pid);
+      if (p) tracked.push(p);
+    },
+  };
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const c of running) c.kill('SIGKILL');
+      for (const fn of hooks) await fn().catch((err) => console.error(`bench: cleanup: ${err instanceof Error ? err.message : err}`));
+      for (const e of bench.engines) await e.stop().catch((err) => console.error(`bench: stopping ${e.name}: ${err}`));
+      await removeLeftovers(dir, tracked);
+    })());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      console.error(`bench: ${sig}, cleaning up`);
+      interrupted = true;
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+
+  try {
+    try {
+      await body(bench);
+    } finally {
+      await cleanup();
+    }
+  } catch (err) {
+    if (!interrupted) console.error(`bench: ${err instanceof Error ? err.stack ?? err.message : err}`);
+    process.exitCode = 1;
+  }
+}
+
