@@ -234,6 +234,37 @@ describe('the lifecycle', () => {
     expect((await ok(['ps', '-aq', '--filter', 'label=keep=yes'])).trim()).not.toBe('');
   });
 
+  it('copies files in and out with docker cp, never outside the container', async () => {
+    await ok(['run', '-d', '--name', 'cpbox', 'busybox', 'sh', '-c', 'mkdir -p /srv/tmp; echo out > /srv/tmp/out.txt; ln -s ../../../../../../etc /srv/up; sleep 1000']);
+    await new Promise((r) => setTimeout(r, 300));
+    const local = await mkdtemp('/var/tmp/berth-cp-');
+    try {
+      await writeFile(join(local, 'hello.txt'), 'hello\n');
+      await ok(['cp', join(local, 'hello.txt'), 'cpbox:/srv/tmp/hello.txt']);
+      expect(await ok(['logs', 'cpbox'])).toBe('');
+      await ok(['cp', 'cpbox:/srv/tmp/out.txt', join(local, 'out.txt')]);
+      expect(await readFile(join(local, 'out.txt'), 'utf8')).toBe('out\n');
+      await ok(['cp', 'cpbox:/srv/tmp', join(local, 'dir')]);
+      expect((await readFile(join(local, 'dir', 'hello.txt'), 'utf8'))).toBe('hello\n');
+      // A symlink that climbs out resolves inside the container's root, as the container sees it.
+      await ok(['cp', 'cpbox:/srv/up/passwd', join(local, 'passwd')]);
+      expect((await readFile(join(local, 'passwd'), 'utf8')).split('\n')[0]).toBe('root:x:0:0:root:/root:/bin/sh');
+      await ok(['cp', join(local, 'hello.txt'), 'cpbox:/srv/up/']);
+      expect(existsSync('/etc/hello.txt')).toBe(false);
+      const missing = await docker(['cp', 'cpbox:/nonexistent', join(local, 'x')]);
+      expect(missing.stderr).toContain('Could not find the file /nonexistent in container cpbox');
+      await ok(['stop', '-t', '0', 'cpbox']);
+      await ok(['cp', join(local, 'hello.txt'), 'cpbox:/stopped.txt']);
+      const diff = await ok(['diff', 'cpbox']);
+      expect(diff).toContain('A /stopped.txt');
+      expect(diff).toContain('A /srv/tmp/hello.txt');
+      expect(diff).toContain('A /etc/hello.txt');
+    } finally {
+      await rm(local, { recursive: true, force: true });
+      await docker(['rm', '-f', 'cpbox']);
+    }
+  });
+
   it('follows logs until the container ends', async () => {
     await ok(['run', '-d', '--name', 'short', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line $i; sleep 0.3; done']);
     expect(await ok(['logs', '-f', 'short'])).toBe('line 1\nline 2\nline 3\n');

@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { isMounted, mountOverlay, unmount } from '../storage/rootfs.js';
 
 export type ChangeKind = 0 | 1 | 2; // modified, added, deleted (Docker's numbering)
 
@@ -35,13 +34,7 @@ export async function changes(upper: string, lowers: string[]): Promise<{ Path: 
   return out.sort((a, b) => a.Path.localeCompare(b.Path));
 }
 
-/** The container's merged filesystem as a tar stream, mounting it for the duration if it is not running. */
-export async function exportRootfs(lowers: string[], upper: string, work: string, merged: string): Promise<Readable> {
-  const wasMounted = await isMounted(merged);
-  if (!wasMounted) await mountOverlay(lowers, upper, work, merged);
-  const tar = spawn('tar', ['--numeric-owner', '--xattrs', '--acls', '-C', merged, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  tar.on('close', () => {
-    if (!wasMounted) void unmount(merged);
-  });
-  return tar.stdout;
+/** The container's merged filesystem (mounted by the caller) as a tar stream. */
+export function exportRootfs(merged: string): Readable {
+  return spawn('tar', ['--numeric-owner', '--xattrs', '-C', merged, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'ignore'] }).stdout;
 }

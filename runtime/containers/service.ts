@@ -11,7 +11,7 @@ import type { ContainerCreateBody, HostConfig } from '../../openapi/containers.j
 import { buildResources, buildSpec } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
 import type { OciRuntime } from '../oci/runtime.js';
-import { mountOverlay, unmount } from '../storage/rootfs.js';
+import { isMounted, mountOverlay, unmount } from '../storage/rootfs.js';
 import { mergeConfig } from './config.js';
 import { startConmon } from './conmon.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -129,14 +129,8 @@ export class ContainerService {
     await runtime.delete(id); // a leftover of a previous run
     await rm(this.paths.exitFile(id), { force: true });
     try {
-      const lower = this.images.layers.stack(c.top_layer).map((l) => this.images.layers.diffDir(l.chain_id)).reverse();
-      if (lower.length === 0) {
-        const empty = `${this.paths.dir(id)}/empty`;
-        await mkdir(empty, { recursive: true });
-        lower.push(empty);
-      }
+      await this.mountRootfs(c);
       const merged = this.paths.merged(id);
-      await mountOverlay(lower, this.paths.upper(id), this.paths.work(id), merged);
       const etcFiles = await writeEtcFiles(bundle, c.config, c.hostConfig);
       const user = await resolveUser(merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
       const env = [...(c.config.Env ?? [])];
@@ -172,6 +166,31 @@ export class ContainerService {
       if (c.hostConfig.AutoRemove) await this.removeFiles(this.store.get(id)!).catch(() => undefined);
       throw err instanceof EngineError ? err : new EngineError('internal', message);
     }
+  }
+
+  /** The image's layer dirs under a container, top first (an empty dir for an image without layers). */
+  async lowerDirs(c: Container): Promise<string[]> {
+    const lower = this.images.layers.stack(c.top_layer).map((l) => this.images.layers.diffDir(l.chain_id)).reverse();
+    if (lower.length === 0) {
+      const empty = `${this.paths.dir(c.id)}/empty`;
+      await mkdir(empty, { recursive: true });
+      lower.push(empty);
+    }
+    return lower;
+  }
+
+  /** Mounts the container's rootfs; returns whether it was mounted already. */
+  async mountRootfs(c: Container): Promise<boolean> {
+    const merged = this.paths.merged(c.id);
+    if (await isMounted(merged)) return true;
+    await mountOverlay(await this.lowerDirs(c), this.paths.upper(c.id), this.paths.work(c.id), merged);
+    return false;
+  }
+
+  /** Releases a rootfs mounted for a copy, unless the container is running off it. */
+  async releaseRootfs(c: Container, wasMounted: boolean): Promise<void> {
+    const now = this.store.get(c.id);
+    if (!wasMounted && (!now || !RUNNING.has(now.state))) await unmount(this.paths.merged(c.id));
   }
 
   /**

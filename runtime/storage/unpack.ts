@@ -25,7 +25,12 @@ const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | const
 type Entry = AsyncIterable<unknown> & { header: tar.Header };
 
 /** Extracts an uncompressed tar stream into target, an empty directory. Rejects on any unsafe or broken entry. */
-export async function unpackLayer(input: NodeJS.ReadableStream, target: string): Promise<UnpackResult> {
+export interface UnpackOptions {
+  /** Own everything by this user instead of the archive's owners (docker cp without -a). */
+  owner?: { uid: number; gid: number };
+}
+
+export async function unpackLayer(input: NodeJS.ReadableStream, target: string, options: UnpackOptions = {}): Promise<UnpackResult> {
   const extractor = tar.extract();
   // An entry read after the extractor failed only says "Stream was destroyed"; this error says why.
   let failure: Error | undefined;
@@ -34,7 +39,7 @@ export async function unpackLayer(input: NodeJS.ReadableStream, target: string):
   // pipe() does not forward source errors; a failed read must fail the unpack, not stall it.
   source.on('error', (err) => extractor.destroy(err));
   source.pipe(extractor);
-  const unpacker = new Unpacker(resolve(target));
+  const unpacker = new Unpacker(resolve(target), options.owner);
   try {
     for await (const entry of extractor) await unpacker.entry(entry);
     await unpacker.finish();
@@ -54,7 +59,10 @@ class Unpacker {
   /** Directory mtimes, applied last because creating children changes them. */
   private readonly dirTimes = new Map<string, Date>();
 
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string, private readonly owner?: { uid: number; gid: number }) {}
+
+  private uid = (h: tar.Header) => this.owner?.uid ?? h.uid;
+  private gid = (h: tar.Header) => this.owner?.gid ?? h.gid;
 
   async entry(entry: Entry): Promise<void> {
     const h = entry.header;
@@ -89,7 +97,7 @@ class Unpacker {
         const path = await this.prepare(parts, h.name);
         await symlink(h.linkname ?? '', path);
         this.size += Buffer.byteLength(h.linkname ?? ''); // a symlink's lstat size, as Docker counts it
-        await lchown(path, h.uid, h.gid);
+        await lchown(path, this.uid(h), this.gid(h));
         await lutimes(path, h.mtime, h.mtime);
         return this.setXattrs(path, h);
       }
@@ -191,7 +199,7 @@ class Unpacker {
   }
 
   private async finishEntry(path: string, h: tar.Header, setTime = true): Promise<void> {
-    await lchown(path, h.uid, h.gid);
+    await lchown(path, this.uid(h), this.gid(h));
     await chmod(path, h.mode & 0o7777); // after chown, which clears setuid/setgid
     await this.setXattrs(path, h); // after chown, which drops security.capability
     if (setTime) await utimes(path, h.mtime, h.mtime);

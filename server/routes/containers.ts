@@ -17,6 +17,7 @@ import { parseBool, parseFilters } from '../query.js';
 import { Type } from '@sinclair/typebox';
 import { HostConfig } from '../../openapi/containers.js';
 import { changes, exportRootfs } from '../../runtime/containers/filesystem.js';
+import { extractInto, statPath, tarOf } from '../../runtime/containers/archive.js';
 import { attachContainer } from '../attach.js';
 import { commonHeaders } from '../app.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
@@ -186,18 +187,61 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.get<Id>('/containers/:id/changes', async (request) => {
     const c = resolve(request);
-    const lowers = engine.images.layers.stack(c.top_layer).map((l) => engine.images.layers.diffDir(l.chain_id)).reverse();
-    const list = await changes(containers.paths.upper(c.id), lowers);
+    const list = await changes(containers.paths.upper(c.id), await containers.lowerDirs(c));
     return list.length ? list : null;
   });
 
   app.get<Id>('/containers/:id/export', async (request, reply) => {
     const c = resolve(request);
-    const p = containers.paths;
-    const lowers = engine.images.layers.stack(c.top_layer).map((l) => engine.images.layers.diffDir(l.chain_id)).reverse();
-    if (lowers.length === 0) lowers.push(`${p.dir(c.id)}/empty`);
-    const tar = await exportRootfs(lowers, p.upper(c.id), p.work(c.id), p.merged(c.id));
+    const wasMounted = await containers.mountRootfs(c);
+    const tar = exportRootfs(containers.paths.merged(c.id));
+    tar.on('close', () => void containers.releaseRootfs(c, wasMounted));
     return reply.header('content-type', 'application/x-tar').send(tar);
+  });
+
+  // docker cp. HEAD and GET: a path's stat (and contents); PUT: a tar extracted into a directory.
+  const pathStatHeader = (stat: object) => Buffer.from(JSON.stringify(stat)).toString('base64');
+  app.head<Id>('/containers/:id/archive', async (request, reply) => {
+    const c = resolve(request);
+    const path = (request.query as { path?: string }).path ?? '';
+    const wasMounted = await containers.mountRootfs(c);
+    try {
+      const { stat } = await statPath(containers.paths.merged(c.id), path, (request.params as { id: string }).id);
+      return reply.header('X-Docker-Container-Path-Stat', pathStatHeader(stat)).header('content-type', 'application/x-tar').send();
+    } finally {
+      await containers.releaseRootfs(c, wasMounted);
+    }
+  });
+
+  app.get<Id>('/containers/:id/archive', async (request, reply) => {
+    const c = resolve(request);
+    const path = (request.query as { path?: string }).path ?? '';
+    if (!path) throw invalid('path is required');
+    const wasMounted = await containers.mountRootfs(c);
+    try {
+      const { full, stat } = await statPath(containers.paths.merged(c.id), path, request.params.id);
+      const tar = tarOf(full, path);
+      tar.on('close', () => void containers.releaseRootfs(c, wasMounted));
+      return reply.header('X-Docker-Container-Path-Stat', pathStatHeader(stat)).header('content-type', 'application/x-tar').send(tar);
+    } catch (err) {
+      await containers.releaseRootfs(c, wasMounted);
+      throw err;
+    }
+  });
+
+  app.put<Id>('/containers/:id/archive', async (request, reply) => {
+    const c = resolve(request);
+    const q = request.query as { path?: string; copyUIDGID?: string };
+    if (!q.path) throw invalid('path is required');
+    if (!(request.body instanceof Readable)) throw invalid('expected a tar archive as the request body');
+    if (c.hostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
+    const wasMounted = await containers.mountRootfs(c);
+    try {
+      await extractInto(containers.paths.merged(c.id), q.path, request.params.id, request.body, parseBool(q.copyUIDGID));
+    } finally {
+      await containers.releaseRootfs(c, wasMounted);
+    }
+    return reply.code(200).send();
   });
 
   // Clients that attach without asking for an Upgrade get 200 and the raw stream until it ends.
