@@ -104,6 +104,13 @@ export const AttachQuery = Type.Object({
 });
 export const ResizeQuery = Type.Object({ h: Type.Optional(Type.String()), w: Type.Optional(Type.String()) });
 
+export const CommitQuery = Type.Object({
+  container: Type.Optional(Type.String()), repo: Type.Optional(Type.String()), tag: Type.Optional(Type.String()),
+  comment: Type.Optional(Type.String()), author: Type.Optional(Type.String()), pause: Type.Optional(QueryBool),
+  changes: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+});
+
+export type CommitQuery = Static<typeof CommitQuery>;
 export type HostConfig = Static<typeof HostConfig>;
 export type ContainerConfig = Static<typeof ContainerConfig>;
 export type ContainerCreateBody = Static<typeof ContainerCreateBody>;

@@ -265,6 +265,18 @@ describe('the lifecycle', () => {
     }
   });
 
+  it('commits a container to an image that runs', async () => {
+    await ok(['run', '--name', 'tocommit', 'busybox', 'sh', '-c', 'echo committed > /data.txt; rm /bin/vi; mkdir -p /d/e']);
+    const id = (await ok(['commit', '-m', 'my msg', '-a', 'me', '-c', 'ENV FOO=bar', '-c', 'CMD ["cat","/data.txt"]', 'tocommit', 'mycommit:v1'])).trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await ok(['run', '--rm', 'mycommit:v1'])).toBe('committed\n');
+    expect(await ok(['run', '--rm', 'mycommit:v1', 'sh', '-c', 'echo $FOO; ls /bin/vi 2>&1; ls -d /d/e'])).toBe('bar\nls: /bin/vi: No such file or directory\n/d/e\n');
+    expect(await ok(['inspect', '--format', '{{.Author}}|{{.Comment}}|{{.Parent}}', 'mycommit:v1'])).toBe(`me|my msg|${images.busybox.id}\n`);
+    expect((await ok(['history', '--format', '{{.ID}} {{.Comment}}', 'mycommit:v1'])).split('\n').slice(0, 2)).toEqual([`${id.slice(7, 19)} my msg`, `${images.busybox.id.slice(7, 19)} `]);
+    await ok(['rm', 'tocommit']);
+    await ok(['rmi', 'mycommit:v1']);
+  });
+
   it('follows logs until the container ends', async () => {
     await ok(['run', '-d', '--name', 'short', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line $i; sleep 0.3; done']);
     expect(await ok(['logs', '-f', 'short'])).toBe('line 1\nline 2\nline 3\n');

@@ -7,7 +7,11 @@ import { existsSync, watch } from 'node:fs';
 import { conflict, EngineError, invalid } from '../errors.js';
 import type { ImageService } from '../images/service.js';
 import { parseConfig } from '../images/store.js';
-import type { ContainerCreateBody, HostConfig } from '../../openapi/containers.js';
+import { parseTaggedReference, referenceString } from '../images/reference.js';
+import { chainIds, sha256 } from '../util/digest.js';
+import { applyChanges, tempDir, writeUpperAsLayer } from './commit.js';
+import { join } from 'node:path';
+import type { ContainerConfig, ContainerCreateBody, HostConfig } from '../../openapi/containers.js';
 import { buildResources, buildSpec } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
 import type { OciRuntime } from '../oci/runtime.js';
@@ -32,6 +36,7 @@ export interface ContainerServiceOptions {
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 const RUNNING = new Set(['running', 'paused', 'restarting']);
+const command = (config: ContainerConfig) => [...(config.Entrypoint ?? []), ...(Array.isArray(config.Cmd) ? config.Cmd : config.Cmd ? [config.Cmd] : [])].join(' ');
 const now = () => new Date().toISOString();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -370,6 +375,53 @@ export class ContainerService {
     }
     this.store.setHostConfig(c.id, next);
     this.changed(c.id);
+  }
+
+  /** docker commit: the upper dir as a new layer over the container's image, with its config. */
+  async commit(nameOrId: string, o: { repo?: string; tag?: string; author?: string; comment?: string; changes: string[]; pause: boolean }): Promise<string> {
+    const c = this.store.resolve(nameOrId);
+    const image = this.images.store.get(c.image_id);
+    if (!image) throw invalid(`the image of container ${c.id} was removed: cannot commit`);
+    const base = parseConfig(image);
+    const config = applyChanges({ ...c.config, Hostname: '', Domainname: '' }, o.changes);
+    const paused = o.pause && c.state === 'running';
+    const runtime = this.runtimeOf(c);
+    if (paused) await runtime.pause(c.id);
+    const work = await tempDir(this.images.tmpDir);
+    try {
+      const layerFile = join(work.dir, 'layer.tar');
+      let diffId: string;
+      try {
+        ({ diffId } = await writeUpperAsLayer(this.paths.upper(c.id), layerFile));
+      } finally {
+        if (paused) await runtime.resume(c.id).catch(() => undefined);
+      }
+      const created = now();
+      const diffIds = [...(base.rootfs?.diff_ids ?? []), diffId];
+      const chains = chainIds(diffIds);
+      const { Image: _image, ...imageConfig } = config;
+      const newConfig = Buffer.from(JSON.stringify({
+        ...base,
+        created,
+        author: o.author ?? '',
+        comment: o.comment ?? '',
+        container: c.id,
+        config: imageConfig,
+        container_config: imageConfig,
+        rootfs: { type: 'layers', diff_ids: diffIds },
+        history: [...(base.history ?? []), { created, author: o.author || undefined, comment: o.comment || undefined, created_by: command(c.config) }],
+      }));
+      const id = sha256(newConfig);
+      const tags = o.repo ? [referenceString(parseTaggedReference(o.tag ? `${o.repo}:${o.tag}` : o.repo))] : [];
+      await this.images.lock.run(async () => {
+        const layer = await this.images.layers.import(layerFile, diffId, chains.at(-1)!, chains.at(-2) ?? null);
+        const below = this.images.layers.stack(image.top_layer).reduce((n, l) => n + l.size, 0);
+        this.images.store.commit({ id, config: newConfig, topLayer: layer.chain_id, parent: image.id, size: below + layer.size }, tags);
+      });
+      return id;
+    } finally {
+      await work.done();
+    }
   }
 
   /** docker container prune: every container that is not running, with label and until filters. */

@@ -15,7 +15,7 @@ import {
 } from '../../openapi/containers.js';
 import { parseBool, parseFilters } from '../query.js';
 import { Type } from '@sinclair/typebox';
-import { HostConfig } from '../../openapi/containers.js';
+import { CommitQuery, HostConfig } from '../../openapi/containers.js';
 import { changes, exportRootfs } from '../../runtime/containers/filesystem.js';
 import { extractInto, statPath, tarOf } from '../../runtime/containers/archive.js';
 import { attachContainer } from '../attach.js';
@@ -197,6 +197,17 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const tar = exportRootfs(containers.paths.merged(c.id));
     tar.on('close', () => void containers.releaseRootfs(c, wasMounted));
     return reply.header('content-type', 'application/x-tar').send(tar);
+  });
+
+  app.post('/commit', { schema: { summary: 'Create an image from a container', querystring: CommitQuery } }, async (request, reply) => {
+    const q = request.query as CommitQuery;
+    if (!q.container) throw invalid('container is required');
+    const given = q.changes ?? [];
+    const id = await containers.commit(q.container, {
+      repo: q.repo || undefined, tag: q.tag || undefined, author: q.author, comment: q.comment,
+      changes: Array.isArray(given) ? given : [given], pause: parseBool(q.pause, true),
+    });
+    return reply.code(201).send({ Id: id });
   });
 
   // docker cp. HEAD and GET: a path's stat (and contents); PUT: a tar extracted into a directory.
