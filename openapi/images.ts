@@ -1,6 +1,8 @@
 // Request and response schemas of the image endpoints (Docker Engine API, /images).
 import { Type, type Static } from '@sinclair/typebox';
 import { Filters, Nullable, QueryBool, StringMap } from './common.js';
+// An image's Config is a container config: the same schema.
+import { ContainerConfig } from './containers.js';
 
 export const ImageListQuery = Type.Object({ all: Type.Optional(QueryBool), digests: Type.Optional(QueryBool), filters: Type.Optional(Filters) });
 export const ImageNameQuery = Type.Object({ names: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])) });
@@ -8,29 +10,6 @@ export const ImageLoadQuery = Type.Object({ quiet: Type.Optional(QueryBool) });
 export const ImageTagQuery = Type.Object({ repo: Type.String({ minLength: 1 }), tag: Type.Optional(Type.String()) });
 export const ImageDeleteQuery = Type.Object({ force: Type.Optional(QueryBool), noprune: Type.Optional(QueryBool) });
 export const ImagePruneQuery = Type.Object({ filters: Type.Optional(Filters) });
-
-const ContainerConfig = Type.Object({
-  Hostname: Type.Optional(Type.String()),
-  Domainname: Type.Optional(Type.String()),
-  User: Type.Optional(Type.String()),
-  AttachStdin: Type.Optional(Type.Boolean()),
-  AttachStdout: Type.Optional(Type.Boolean()),
-  AttachStderr: Type.Optional(Type.Boolean()),
-  ExposedPorts: Type.Optional(Nullable(Type.Record(Type.String(), Type.Object({})))),
-  Tty: Type.Optional(Type.Boolean()),
-  OpenStdin: Type.Optional(Type.Boolean()),
-  StdinOnce: Type.Optional(Type.Boolean()),
-  Env: Type.Optional(Nullable(Type.Array(Type.String()))),
-  Cmd: Type.Optional(Nullable(Type.Array(Type.String()))),
-  Image: Type.Optional(Type.String()),
-  Volumes: Type.Optional(Nullable(Type.Record(Type.String(), Type.Object({})))),
-  WorkingDir: Type.Optional(Type.String()),
-  Entrypoint: Type.Optional(Nullable(Type.Array(Type.String()))),
-  OnBuild: Type.Optional(Nullable(Type.Array(Type.String()))),
-  Labels: Type.Optional(Nullable(StringMap)),
-  StopSignal: Type.Optional(Type.String()),
-  Shell: Type.Optional(Type.Array(Type.String())),
-}, { additionalProperties: true });
 
 export const ImageSummary = Type.Object({
   Id: Type.String(),
