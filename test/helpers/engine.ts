@@ -127,9 +127,24 @@ export function run(command: string, args: string[], options: { input?: Buffer |
   });
 }
 
-/** Kills processes whose command line names `dir` (conmon, containers, cleanups) and unmounts under it. */
+/**
+ * Kills what an engine under `dir` may have left: processes whose command line names `dir` (conmon,
+ * cleanups), the processes in its containers' cgroups (their command lines name nothing), and mounts.
+ */
 export async function reapStragglers(dir: string): Promise<void> {
-  const { readdir, readFile } = await import('node:fs/promises');
+  const { readdir, readFile, rmdir } = await import('node:fs/promises');
+  const ids = await readdir(join(dir, 'root', 'containers')).catch(() => [] as string[]);
+  const cgroupDirs = ids.flatMap((id) => ['', 'pids/', 'memory/', 'cpu/', 'freezer/', 'unified/', 'systemd/'].map((c) => `/sys/fs/cgroup/${c}berth/${id}`));
+  for (const cg of cgroupDirs) {
+    await writeFileQuiet(`${cg}/freezer.state`, 'THAWED');
+    for (const pid of (await readFile(`${cg}/cgroup.procs`, 'utf8').catch(() => '')).split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
@@ -143,4 +158,15 @@ export async function reapStragglers(dir: string): Promise<void> {
   }
   const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(dir));
   for (const m of mounts.reverse()) await run('umount', ['-l', m]);
+  await new Promise((r) => setTimeout(r, 100));
+  for (const cg of cgroupDirs) await rmdir(cg).catch(() => undefined);
+  // The shared parent goes too once no engine has containers in it (rmdir refuses a non-empty one).
+  for (const c of ['', 'pids/', 'memory/', 'cpu/', 'cpuacct/', 'cpuset/', 'blkio/', 'devices/', 'freezer/', 'net_cls/', 'perf_event/', 'hugetlb/', 'unified/', 'systemd/']) {
+    await rmdir(`/sys/fs/cgroup/${c}berth`).catch(() => undefined);
+  }
+}
+
+async function writeFileQuiet(path: string, data: string): Promise<void> {
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(path, data).catch(() => undefined);
 }
