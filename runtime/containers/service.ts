@@ -58,12 +58,23 @@ export class ContainerService {
     for (const runtime of this.options.runtimes.values()) await mkdir(runtime.stateRoot, { recursive: true });
   }
 
-  /** In the API server: handle exits as soon as conmon writes them (the exit command is slower). */
+  /**
+   * In the API server: handle exits as soon as conmon writes them (conmon's exit command defers to a
+   * running server). A sweep every few seconds catches what a coalesced watch event might miss.
+   */
   watchExits(): () => void {
     const watcher = watch(this.paths.exitDir(), (_event, file) => {
       if (file) void this.handleExit(String(file)).catch(() => undefined);
     });
-    return () => watcher.close();
+    const sweep = setInterval(() => {
+      for (const c of this.store.all()) {
+        if ((c.state === 'running' || c.state === 'paused') && existsSync(this.paths.exitFile(c.id))) void this.handleExit(c.id).catch(() => undefined);
+      }
+    }, 2000);
+    return () => {
+      watcher.close();
+      clearInterval(sweep);
+    };
   }
 
   runtimeOf(c: Container): OciRuntime {
