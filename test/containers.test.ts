@@ -220,11 +220,12 @@ describe('the lifecycle', () => {
   it('gives a TTY with -t, and -it drives it', async () => {
     expect(await ok(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'tty; echo $TERM'])).toBe('/dev/pts/0\r\nxterm\r\n');
     // A real terminal: script(1) gives the CLI a pty, as a person at a terminal has.
-    const res = await run('script', ['-qec', 'docker run -it --rm busybox sh -c "stty size; exit 4"', '/dev/null'], {
+    const res = await run('script', ['-qec', 'stty cols 101 rows 31; docker run -it --rm busybox sh -c "stty size; exit 4"', '/dev/null'], {
       env: { ...process.env, DOCKER_HOST: `unix://${engine.socket}`, DOCKER_CONFIG: join(engine.dir, 'docker-config'), COLUMNS: '100', LINES: '30' },
       input: '',
     });
     expect(res.code).toBe(4);
+    expect(res.stdout).toContain('31 101'); // the client's terminal size, from the first instruction on
   });
 
   it('sets cgroup limits at run and changes them with docker update', async () => {

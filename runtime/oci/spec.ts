@@ -124,6 +124,8 @@ export function buildSpec(input: SpecInput): object {
     ociVersion: '1.0.2',
     process: {
       terminal: !!config.Tty,
+      // The client's terminal size from the start (HostConfig.ConsoleSize is [rows, cols]); resizes follow.
+      consoleSize: config.Tty && hc.ConsoleSize?.[0] && hc.ConsoleSize[1] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } : undefined,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids.length ? user.additionalGids : undefined },
       args,
       env,
