@@ -46,7 +46,13 @@ async function serve(argv: string[]): Promise<void> {
   if (fd !== undefined) {
     await listen(app.server, { fd });
   } else {
-    await listen(app.server, { path: values.socket });
+    // The socket is born 0660 (no moment where others could connect); then its group is set.
+    const umask = process.umask(0o117);
+    try {
+      await listen(app.server, { path: values.socket });
+    } finally {
+      process.umask(umask);
+    }
     await secureSocket(values.socket);
   }
   const stopWatchingExits = engine.containers.watchExits();
@@ -71,8 +77,8 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   const idle = values['idle-exit'];
   if (idle !== undefined) watchIdle(app.server, Number(idle), () => void stop(`idle for ${idle}s`));
-  await notifyReady();
   process.stderr.write(`berth ${BERTH_VERSION} serving on ${fd !== undefined ? `fd ${fd} (socket activation)` : values.socket}\n`);
+  await notifyReady();
 }
 
 /**

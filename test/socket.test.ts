@@ -102,6 +102,7 @@ describe('systemd', () => {
       const res = await engine.docker(['version', '--format', '{{.Server.Version}}']);
       expect(res.stderr).toBe('');
       expect(res.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+      for (let i = 0; i < 40 && !stderr.includes('socket activation'); i++) await new Promise((r) => setTimeout(r, 50));
       expect(stderr).toContain('socket activation');
       const [code] = await Promise.race([once(activator, 'exit'), new Promise((_, rej) => setTimeout(() => rej(new Error('no idle exit')), 10_000))]) as [number];
       expect(code).toBe(0);
