@@ -196,6 +196,12 @@ describe('the lifecycle', () => {
     await ok(['stop', '-t', '1', ...ids]);
     expect((await ok(['ps', '-q', '--filter', 'label=group=multi'])).trim()).toBe('');
     expect((await ok(['ps', '-aq', '--filter', 'status=exited', '--filter', 'label=group=multi'])).trim().split('\n')).toHaveLength(3);
+    expect((await ok(['ps', '-aq', '--filter', 'label=group=multi', '--filter', 'network=bridge'])).trim().split('\n')).toHaveLength(3);
+    expect((await ok(['ps', '-aq', '--filter', 'label=group=multi', '--filter', 'network=host'])).trim()).toBe('');
+    expect((await ok(['ps', '-aq', '--filter', 'label=group=multi', '--filter', 'health=none'])).trim().split('\n')).toHaveLength(3);
+    expect((await ok(['ps', '-aq', '--filter', 'label=group=multi', '--filter', 'health=healthy'])).trim()).toBe('');
+    expect((await ok(['ps', '-aq', '--filter', 'label=group=multi', '--filter', 'volume=/nothing'])).trim()).toBe('');
+    expect((await ok(['ps', '-aq', '--filter', 'ancestor=busybox', '--filter', 'label=group=multi'])).trim().split('\n')).toHaveLength(3);
     await ok(['rm', ...ids]);
   });
 

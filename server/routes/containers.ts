@@ -308,6 +308,14 @@ function matches(engine: Engine, c: Container, f: Record<string, string[]>): boo
     });
     if (!ok) return false;
   }
+  // No healthchecks run yet: every container's health is "none".
+  if (!any('health', (v) => v === 'none')) return false;
+  // No container is a swarm task.
+  if (!any('is-task', (v) => !parseBool(v))) return false;
+  const network = !c.hostConfig.NetworkMode || c.hostConfig.NetworkMode === 'default' ? 'bridge' : c.hostConfig.NetworkMode;
+  if (!any('network', (v) => v === network)) return false;
+  // Volumes are host directories for now: match a bind's source or its destination.
+  if (!any('volume', (v) => (c.hostConfig.Binds ?? []).some((b) => b.split(':')[0] === v || b.split(':')[1] === v))) return false;
   if (f.before?.length && !(c.created < engine.containers.store.resolve(f.before[0]!).created)) return false;
   if (f.since?.length && !(c.created > engine.containers.store.resolve(f.since[0]!).created)) return false;
   return true;
