@@ -312,6 +312,29 @@ describe('the lifecycle', () => {
     await ok(['rmi', 'mycommit:v1']);
   });
 
+  it('bounds logs with --log-opt max-size and max-file, losing nothing but the oldest', async () => {
+    const id = (await ok(['run', '-d', '--name', 'chatty', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c',
+      'i=0; while [ $i -lt 400 ]; do echo line $i; i=$((i+1)); [ $((i % 20)) -eq 0 ] && sleep 0.2; done; sleep 1000'])).trim();
+    const following = docker(['logs', '-f', 'chatty']);
+    const dir = join(engine.root, 'containers', id, 'userdata');
+    for (let i = 0; i < 100 && !(await readFile(join(dir, 'ctr.log'), 'utf8')).includes('line 399'); i++) await new Promise((r) => setTimeout(r, 100));
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(dir)).filter((f) => f.startsWith('ctr.log')).sort()).toEqual(['ctr.log', 'ctr.log.1', 'ctr.log.2']);
+    const lines = (await ok(['logs', 'chatty'])).trim().split('\n');
+    expect(lines.at(-1)).toBe('line 399');
+    expect(lines.length).toBeLessThan(400);
+    const first = Number(lines[0]!.split(' ')[1]);
+    expect(lines).toEqual(Array.from({ length: 400 - first }, (_, i) => `line ${first + i}`));
+    expect((await ok(['logs', '--tail', '3', 'chatty'])).trim().split('\n')).toEqual(['line 397', 'line 398', 'line 399']);
+    await ok(['rm', '-f', 'chatty']);
+    // A follower that started at the beginning saw every line, across the rotations.
+    const followed = (await following).stdout.trim().split('\n');
+    expect(followed).toEqual(Array.from({ length: 400 }, (_, i) => `line ${i}`));
+    const bad = await docker(['run', '--rm', '--log-opt', 'max-file=zero', 'busybox', 'true']);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain('invalid value for max-file');
+  });
+
   it('follows logs until the container ends', async () => {
     await ok(['run', '-d', '--name', 'short', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line $i; sleep 0.3; done']);
     expect(await ok(['logs', '-f', 'short'])).toBe('line 1\nline 2\nline 3\n');

@@ -1,6 +1,6 @@
 // Container logs: conmon writes k8s-file lines (`<RFC3339Nano> <stdout|stderr> <F|P> <text>`); this reads
 // them back with Docker's filters, and follows the file as it grows (for `logs -f` and attach).
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { watch } from 'node:fs';
 
 export interface LogEntry {
@@ -18,6 +18,8 @@ export interface LogReadOptions {
   follow: boolean;
   fromEnd?: boolean; // attach: only what is written from now on
   signal?: AbortSignal;
+  /** Rotated files of this log, oldest first: read before it (not when following from the end). */
+  history?: string[];
   /** Whether the container may still write: following ends once it is false and the file is drained. */
   running: () => boolean;
 }
@@ -56,6 +58,19 @@ export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<
     return handle ? (await handle.stat()).size : 0;
   };
   if (o.fromEnd) offset = await size();
+  let watcher: ReturnType<typeof watch> | undefined;
+  /** The log was rotated (renamed away; conmon writes a new file): move on to the new one. */
+  const rotated = async (): Promise<boolean> => {
+    const current = await stat(path).catch(() => undefined);
+    if (!current || !handle || current.ino === (await handle.stat()).ino) return false;
+    await handle.close();
+    handle = undefined;
+    offset = 0;
+    pending = Buffer.alloc(0);
+    watcher?.close();
+    watcher = undefined;
+    return true;
+  };
   const readNew = async (): Promise<LogEntry[]> => {
     const end = await size();
     if (end < offset) {
@@ -78,19 +93,26 @@ export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<
     return entries;
   };
   const atStart = async () => (await size()) <= offset;
+  // Rotated files are small (max-size each): read whole, oldest first.
+  const older: LogEntry[] = [];
+  if (!o.fromEnd) {
+    for (const file of o.history ?? []) {
+      for await (const e of readLog(file, { ...o, history: [], tail: undefined, follow: false })) older.push(e);
+    }
+  }
   try {
   if (o.tail !== undefined && o.tail >= 0) {
-    let all: LogEntry[] = [];
+    let all: LogEntry[] = older.slice(-o.tail);
     do all = all.concat(await readNew()).slice(-o.tail); while (!(await atStart()));
     yield* o.tail === 0 ? [] : all;
   } else {
+    yield* older;
     do yield* await readNew(); while (!(await atStart()));
   }
   if (!o.follow) return;
   // Follow: wake on file changes, and poll as a fallback (the file may not exist yet, or be replaced).
   let wake: (() => void) | undefined;
   const poke = () => wake?.();
-  let watcher: ReturnType<typeof watch> | undefined;
   const arm = () => {
     if (watcher) return;
     try {
@@ -108,6 +130,7 @@ export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<
       const entries = await readNew();
       yield* entries;
       const drained = await atStart();
+      if (drained && handle && (await rotated())) continue;
       if (!stillRunning && drained) return;
       if (drained) {
         await new Promise<void>((resolve) => {

@@ -18,6 +18,7 @@ import type { OciRuntime } from '../oci/runtime.js';
 import { isMounted, mountOverlay, unmount } from '../storage/rootfs.js';
 import { mergeConfig } from './config.js';
 import { startConmon } from './conmon.js';
+import { rotateIfNeeded, type LogLimits } from './log-rotation.js';
 import { writeEtcFiles } from './etc-files.js';
 import { generateName, validateName } from './names.js';
 import type { ContainerPaths } from './paths.js';
@@ -68,9 +69,11 @@ export class ContainerService {
     });
     const sweep = setInterval(() => {
       for (const c of this.store.all()) {
-        if ((c.state === 'running' || c.state === 'paused') && existsSync(this.paths.exitFile(c.id))) void this.handleExit(c.id).catch(() => undefined);
+        if (c.state !== 'running' && c.state !== 'paused') continue;
+        if (existsSync(this.paths.exitFile(c.id))) void this.handleExit(c.id).catch(() => undefined);
+        else void rotateIfNeeded(this.paths, c.id, logLimits(c)).catch(() => undefined);
       }
-    }, 2000);
+    }, 500);
     return () => {
       watcher.close();
       clearInterval(sweep);
@@ -106,6 +109,7 @@ export class ContainerService {
       throw conflict(`Conflict. The container name "/${finalName}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
     const config = mergeConfig(request, parseConfig(image), id);
+    logLimits({ hostConfig: hc } as Container); // refuse bad --log-opt values now, not at start
     if ((!config.Entrypoint || config.Entrypoint.length === 0) && (!config.Cmd || config.Cmd.length === 0)) {
       throw invalid('no command specified');
     }
@@ -161,7 +165,9 @@ export class ContainerService {
       await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
       // The log exists before the container does, so attached clients hold it open from the first byte.
       await writeFile(this.paths.log(id), '', { flag: 'a' });
-      const logSizeMax = parseSize(c.hostConfig.LogConfig?.Config?.['max-size']);
+      const limits = logLimits(c);
+      // One file: conmon bounds it. Several: the engine rotates (log-rotation.ts).
+      const logSizeMax = limits.maxFile <= 1 ? limits.maxSize : undefined;
       const pid = await startConmon({
         id, name: c.name, bundle, runtimePath: runtime.path, runtimeRoot: runtime.stateRoot, exitDir: this.paths.exitDir(),
         logPath: this.paths.log(id), logSizeMax, socketDir: this.paths.socketDir(), conmonPidFile: this.paths.conmonPid(id),
@@ -524,6 +530,13 @@ async function readExitCode(file: string): Promise<number | undefined> {
     await sleep(10);
   }
   return undefined;
+}
+
+export function logLimits(c: Container): LogLimits {
+  const config = c.hostConfig.LogConfig?.Config ?? {};
+  const maxFile = config['max-file'] ? Number(config['max-file']) : 1;
+  if (!Number.isInteger(maxFile) || maxFile < 1) throw invalid(`invalid value for max-file: ${config['max-file']}`);
+  return { maxSize: parseSize(config['max-size']), maxFile };
 }
 
 /** `10m`, `1g`, `512k`, `1000` in bytes (Docker's log-opt max-size). */

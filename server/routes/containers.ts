@@ -7,6 +7,8 @@ import { Readable } from 'node:stream';
 import type { Engine } from '../../runtime/engine.js';
 import { invalid } from '../../runtime/errors.js';
 import { readLog } from '../../runtime/containers/logs.js';
+import { rotatedLogs } from '../../runtime/containers/log-rotation.js';
+import { logLimits } from '../../runtime/containers/service.js';
 import { resizeTerminal } from '../../runtime/containers/attach.js';
 import type { Container } from '../../runtime/containers/store.js';
 import {
@@ -144,6 +146,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     request.raw.socket.on('close', () => abort.abort());
     const tty = !!c.config.Tty;
     const entries = readLog(containers.paths.log(c.id), {
+      history: await rotatedLogs(containers.paths.log(c.id), logLimits(c).maxFile),
       stdout, stderr, tail, since: parseTime(q.since), until: parseTime(q.until), follow: parseBool(q.follow), signal: abort.signal,
       running: () => ['running', 'paused', 'restarting'].includes(containers.store.get(c.id)?.state ?? ''),
     });

@@ -1,0 +1,34 @@
+// `--log-opt max-size=S --log-opt max-file=N`: conmon keeps one log file (at its size bound it starts it
+// over), so for N > 1 the engine rotates: log.(N-2) → log.(N-1) …, log → log.1, then conmon reopens
+// its log on a control message. Nothing is lost: conmon writes the old file until it reopens.
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import type { ContainerPaths } from './paths.js';
+
+export interface LogLimits {
+  maxSize?: number;
+  maxFile: number;
+}
+
+/** The rotated files of a log, oldest first (those that exist). */
+export async function rotatedLogs(log: string, maxFile: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = Math.max(maxFile - 1, 0); i >= 1; i--) {
+    if (await stat(`${log}.${i}`).then(() => true, () => false)) out.push(`${log}.${i}`);
+  }
+  return out;
+}
+
+export async function rotateIfNeeded(paths: ContainerPaths, id: string, limits: LogLimits): Promise<void> {
+  if (!limits.maxSize || limits.maxFile <= 1) return;
+  const log = paths.log(id);
+  const size = (await stat(log).catch(() => ({ size: 0 }))).size;
+  if (size < limits.maxSize) return;
+  await rm(`${log}.${limits.maxFile - 1}`, { force: true });
+  for (let i = limits.maxFile - 2; i >= 1; i--) await rename(`${log}.${i}`, `${log}.${i + 1}`).catch(() => undefined);
+  await rename(log, `${log}.1`);
+  // conmon's control FIFO: message type 2 reopens the log file. O_NONBLOCK: never hang on a gone conmon.
+  const ctl = await open(paths.controlFifo(id), constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined);
+  await ctl?.write('2 0 0\n').catch(() => undefined);
+  await ctl?.close();
+}
