@@ -55,6 +55,10 @@ export class Engine {
     const images = new ImageService(new ImageStore(db), layers, tmpDir);
     const host = await hostFacts(options.defaultRuntime);
     const runtimes = new Map(host.runtimes.map((r) => [r.name, new OciRuntime(r.path, join(options.runRoot, r.name))]));
+    if (!runtimes.has(host.defaultRuntime)) {
+      db.close();
+      throw new Error(`default runtime ${host.defaultRuntime} not found on PATH (found: ${[...runtimes.keys()].join(', ') || 'none'})`);
+    }
     const containers = new ContainerService(new ContainerStore(db), images, new ContainerPaths(options.root, options.runRoot), {
       runtimes,
       defaultRuntime: host.defaultRuntime,

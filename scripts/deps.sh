@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # conmon's SOCK_SEQPACKET attach socket), tini (tini-static for --init), attr (setfattr for overlay
 # whiteouts and xattrs), busybox-static (the project's test images), systemd (socket activation tools),
 # docker.io (a reference dockerd for the tests and benchmarks that compare against it).
-PACKAGES=(runc conmon socat tini attr procps busybox-static systemd python3 docker.io)
+PACKAGES=(runc crun conmon socat tini attr procps busybox-static systemd python3 docker.io)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

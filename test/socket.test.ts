@@ -47,6 +47,12 @@ describe('the socket', () => {
     expect((await first.http('GET', '/_ping')).status).toBe(200);
   });
 
+  it('takes the default OCI runtime from --runtime', async () => {
+    const engine = await fresh();
+    await engine.start(['--runtime', 'crun']);
+    expect((await engine.docker(['info', '--format', '{{.DefaultRuntime}}'])).stdout).toBe('crun\n');
+  });
+
   it('runs side by side with another engine on other paths', async () => {
     const a = await fresh();
     const b = await fresh();
