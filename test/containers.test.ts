@@ -103,6 +103,13 @@ describe('docker run', () => {
     expect(soft).toBeGreaterThan(1024);
   });
 
+  it('honours no-new-privileges and seccomp=unconfined', async () => {
+    expect(await ok(['run', '--rm', '--security-opt', 'no-new-privileges', 'busybox', 'grep', 'NoNewPrivs', '/proc/self/status'])).toBe('NoNewPrivs:\t1\n');
+    expect(await ok(['run', '--rm', 'busybox', 'grep', 'NoNewPrivs', '/proc/self/status'])).toBe('NoNewPrivs:\t0\n');
+    expect(await ok(['run', '--rm', 'busybox', 'grep', 'Seccomp:', '/proc/self/status'])).toBe('Seccomp:\t2\n');
+    expect(await ok(['run', '--rm', '--security-opt', 'seccomp=unconfined', 'busybox', 'grep', 'Seccomp:', '/proc/self/status'])).toBe('Seccomp:\t0\n');
+  });
+
   it('selects the OCI runtime per container: runc by default, crun on request', async () => {
     expect(await ok(['info', '--format', '{{.DefaultRuntime}}'])).toBe('runc\n');
     const res = await docker(['run', '--rm', '--runtime', 'crun', 'busybox', 'echo', 'via crun']);
@@ -300,6 +307,11 @@ describe('the lifecycle', () => {
       expect((await readFile(join(local, 'passwd'), 'utf8')).split('\n')[0]).toBe('root:x:0:0:root:/root:/bin/sh');
       await ok(['cp', join(local, 'hello.txt'), 'cpbox:/srv/up/']);
       expect(existsSync('/etc/hello.txt')).toBe(false);
+      // A file over a directory is refused, as dockerd refuses it (noOverwriteDirNonDir).
+      await writeFile(join(local, 'tmp'), 'not a dir\n');
+      const clash = await docker(['cp', join(local, 'tmp'), 'cpbox:/srv/']);
+      expect(clash.code).not.toBe(0);
+      expect(clash.stderr).toContain('cannot overwrite directory "/tmp" with non-directory');
       const missing = await docker(['cp', 'cpbox:/nonexistent', join(local, 'x')]);
       expect(missing.stderr).toContain('Could not find the file /nonexistent in container cpbox');
       await ok(['stop', '-t', '0', 'cpbox']);

@@ -5,7 +5,7 @@ import { lstat, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalid, notFound } from '../errors.js';
-import { unpackLayer, UnsafeArchiveError } from '../storage/unpack.js';
+import { OverwriteError, unpackLayer, UnsafeArchiveError } from '../storage/unpack.js';
 
 export interface PathStat {
   name: string;
@@ -71,15 +71,15 @@ export function tarOf(full: string, requestedName: string): Readable {
 }
 
 /** Extracts a client's tar into a directory of the container; entries that would escape are refused. */
-export async function extractInto(root: string, path: string, container: string, tar: Readable, copyUidGid: boolean): Promise<void> {
+export async function extractInto(root: string, path: string, container: string, tar: Readable, copyUidGid: boolean, noOverwriteDirNonDir: boolean): Promise<void> {
   const full = await resolveInRoot(root, path);
   const st = await lstat(full).catch(() => undefined);
   if (!st) throw notFound(`Could not find the file ${path} in container ${container}`);
   if (!st.isDirectory()) throw invalid(`extraction point is not a directory`);
   try {
-    await unpackLayer(tar, full, copyUidGid ? {} : { owner: { uid: 0, gid: 0 } });
+    await unpackLayer(tar, full, { owner: copyUidGid ? undefined : { uid: 0, gid: 0 }, noOverwriteDirNonDir });
   } catch (err) {
-    if (err instanceof UnsafeArchiveError) throw invalid(err.message);
+    if (err instanceof UnsafeArchiveError || err instanceof OverwriteError) throw invalid(err.message);
     throw invalid(`cannot extract the archive: ${(err as Error).message}`);
   }
 }

@@ -12,6 +12,9 @@ import tar from 'tar-stream';
 /** A layer entry that would escape the target directory (or otherwise cannot be trusted). */
 export class UnsafeArchiveError extends Error {}
 
+/** With noOverwriteDirNonDir: an entry would replace a directory by a file, or a file by a directory. */
+export class OverwriteError extends Error {}
+
 export interface UnpackResult {
   /** Bytes of regular files (once per inode) and symlink targets, which is what Docker reports as a layer's size. */
   size: number;
@@ -28,6 +31,8 @@ type Entry = AsyncIterable<unknown> & { header: tar.Header };
 export interface UnpackOptions {
   /** Own everything by this user instead of the archive's owners (docker cp without -a). */
   owner?: { uid: number; gid: number };
+  /** Refuse to replace a directory with a non-directory or the reverse (docker cp's noOverwriteDirNonDir). */
+  noOverwriteDirNonDir?: boolean;
 }
 
 export async function unpackLayer(input: NodeJS.ReadableStream, target: string, options: UnpackOptions = {}): Promise<UnpackResult> {
@@ -39,7 +44,7 @@ export async function unpackLayer(input: NodeJS.ReadableStream, target: string, 
   // pipe() does not forward source errors; a failed read must fail the unpack, not stall it.
   source.on('error', (err) => extractor.destroy(err));
   source.pipe(extractor);
-  const unpacker = new Unpacker(resolve(target), options.owner);
+  const unpacker = new Unpacker(resolve(target), options);
   try {
     for await (const entry of extractor) await unpacker.entry(entry);
     await unpacker.finish();
@@ -59,10 +64,10 @@ class Unpacker {
   /** Directory mtimes, applied last because creating children changes them. */
   private readonly dirTimes = new Map<string, Date>();
 
-  constructor(private readonly root: string, private readonly owner?: { uid: number; gid: number }) {}
+  constructor(private readonly root: string, private readonly options: UnpackOptions = {}) {}
 
-  private uid = (h: tar.Header) => this.owner?.uid ?? h.uid;
-  private gid = (h: tar.Header) => this.owner?.gid ?? h.gid;
+  private uid = (h: tar.Header) => this.options.owner?.uid ?? h.uid;
+  private gid = (h: tar.Header) => this.options.owner?.gid ?? h.gid;
 
   async entry(entry: Entry): Promise<void> {
     const h = entry.header;
@@ -157,6 +162,11 @@ class Unpacker {
     if (parts.length === 0) return path;
     await this.checkParents(parts.slice(0, -1), name, true);
     const existing = await lstat(path).catch(notFoundAsUndefined);
+    if (existing && this.options.noOverwriteDirNonDir && existing.isDirectory() !== isDir) {
+      throw new OverwriteError(
+        existing.isDirectory() ? `cannot overwrite directory "/${parts.join('/')}" with non-directory` : `cannot overwrite non-directory "/${parts.join('/')}" with directory`,
+      );
+    }
     if (existing && !(isDir && existing.isDirectory())) {
       await rm(path, { recursive: true, force: true });
       this.forget(parts.join('/'));

@@ -245,13 +245,13 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.put<Id>('/containers/:id/archive', async (request, reply) => {
     const c = resolve(request);
-    const q = request.query as { path?: string; copyUIDGID?: string };
+    const q = request.query as { path?: string; copyUIDGID?: string; noOverwriteDirNonDir?: string };
     if (!q.path) throw invalid('path is required');
     if (!(request.body instanceof Readable)) throw invalid('expected a tar archive as the request body');
     if (c.hostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
     const wasMounted = await containers.mountRootfs(c);
     try {
-      await extractInto(containers.paths.merged(c.id), q.path, request.params.id, request.body, parseBool(q.copyUIDGID));
+      await extractInto(containers.paths.merged(c.id), q.path, request.params.id, request.body, parseBool(q.copyUIDGID), parseBool(q.noOverwriteDirNonDir));
     } finally {
       await containers.releaseRootfs(c, wasMounted);
     }
