@@ -260,6 +260,11 @@ describe('the lifecycle', () => {
     const memFile = v2 ? '/sys/fs/cgroup/memory.max' : '/sys/fs/cgroup/memory/memory.limit_in_bytes';
     const pidsFile = v2 ? '/sys/fs/cgroup/pids.max' : '/sys/fs/cgroup/pids/pids.max';
     expect(await ok(['run', '--rm', '--memory', '64m', '--pids-limit', '50', 'busybox', 'sh', '-c', `cat ${memFile} ${pidsFile}`])).toBe('67108864\n50\n');
+    const cpu = v2
+      ? 'cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpuset.cpus; cat /sys/fs/cgroup/cpu.weight'
+      : 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpuset/cpuset.cpus /sys/fs/cgroup/cpu/cpu.shares';
+    const cpuOut = await ok(['run', '--rm', '--cpus', '0.5', '--cpuset-cpus', '0', '--cpu-shares', '512', 'busybox', 'sh', '-c', cpu]);
+    expect(cpuOut).toBe(v2 ? '50000 100000\n0\n' + cpuOut.split('\n')[2] + '\n' : '50000\n100000\n0\n512\n');
     await ok(['run', '-d', '--name', 'limited', '--memory', '64m', 'busybox', 'sleep', '1000']);
     await ok(['update', '--memory', '128m', '--memory-swap', '256m', 'limited']);
     expect(await ok(['inspect', '--format', '{{.HostConfig.Memory}}', 'limited'])).toBe('134217728\n');
