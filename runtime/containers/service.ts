@@ -146,7 +146,7 @@ export class ContainerService {
     const runtime = this.runtimeOf(c);
     const id = c.id;
     const bundle = this.paths.bundle(id);
-    await runtime.delete(id); // a leftover of a previous run
+    if (c.run_id > 0) await runtime.delete(id); // a leftover of a previous run
     await rm(this.paths.exitFile(id), { force: true });
     try {
       await this.mountRootfs(c);
@@ -239,7 +239,7 @@ export class ContainerService {
     await unmount(this.paths.merged(id));
     const after = this.store.get(id)!;
     if (after.hostConfig.AutoRemove) {
-      await this.removeFiles(after);
+      await this.removeFiles(after, false);
       return;
     }
     await this.maybeRestart(after);
@@ -362,9 +362,9 @@ export class ContainerService {
   }
 
   /** Row first (in `removing`, then gone), files after: a crash between leaves a dir reconcile() removes. */
-  private async removeFiles(c: Container): Promise<void> {
+  private async removeFiles(c: Container, runtimeState = true): Promise<void> {
     this.store.update(c.id, { state: 'removing' });
-    await this.runtimeOf(c).delete(c.id);
+    if (runtimeState) await this.runtimeOf(c).delete(c.id);
     await unmount(this.paths.merged(c.id));
     this.store.remove(c.id);
     this.changed(c.id);
