@@ -348,7 +348,9 @@ describe('the lifecycle', () => {
       'i=0; while [ $i -lt 400 ]; do echo line $i; i=$((i+1)); [ $((i % 20)) -eq 0 ] && sleep 0.2; done; sleep 1000'])).trim();
     const following = docker(['logs', '-f', 'chatty']);
     const dir = join(engine.root, 'containers', id, 'userdata');
-    for (let i = 0; i < 100 && !(await readFile(join(dir, 'ctr.log'), 'utf8')).includes('line 399'); i++) await new Promise((r) => setTimeout(r, 100));
+    // Between a rotation's rename and conmon's reopen there is briefly no ctr.log: read it as empty then.
+    const current = () => readFile(join(dir, 'ctr.log'), 'utf8').catch(() => '');
+    for (let i = 0; i < 100 && !(await current()).includes('line 399'); i++) await new Promise((r) => setTimeout(r, 100));
     const { readdir } = await import('node:fs/promises');
     expect((await readdir(dir)).filter((f) => f.startsWith('ctr.log')).sort()).toEqual(['ctr.log', 'ctr.log.1', 'ctr.log.2']);
     const lines = (await ok(['logs', 'chatty'])).trim().split('\n');
