@@ -24,7 +24,11 @@ export const commonHeaders = {
   Server: `Berth/${BERTH_VERSION} (linux)`,
 };
 
-const STATUS = { invalid: 400, 'not-found': 404, conflict: 409, internal: 500 } as const;
+/** HTTP status of each kind of engine error. */
+export const ERROR_STATUS = { invalid: 400, 'not-found': 404, conflict: 409, internal: 500 } as const;
+
+/** The common headers as raw header lines, for responses written straight onto a hijacked socket. */
+export const rawCommonHeaders = () => Object.entries(commonHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('');
 
 export interface AppOptions {
   logger?: boolean;
@@ -76,7 +80,7 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown; code?: string }, request, reply) => {
     if (error instanceof EngineError) {
       if (error.kind === 'internal') request.log.error(error);
-      return sendError(reply, STATUS[error.kind], error.message);
+      return sendError(reply, ERROR_STATUS[error.kind], error.message);
     }
     if (error.validation) return sendError(reply, 400, `invalid parameter: ${error.message}`);
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return sendError(reply, error.statusCode, error.message);

@@ -6,17 +6,15 @@ import type { Engine } from '../runtime/engine.js';
 import { EngineError } from '../runtime/errors.js';
 import { attachContainer } from './attach.js';
 import { checkVersion, splitVersion } from './versioning.js';
-import { commonHeaders } from './app.js';
+import { ERROR_STATUS, rawCommonHeaders } from './app.js';
 import { parseBool } from './query.js';
-
-const STATUS = { invalid: 400, 'not-found': 404, conflict: 409, internal: 500 } as const;
 
 function writeError(socket: Duplex, status: number, message: string) {
   const body = JSON.stringify({ message });
   const reason = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error' }[status] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      Object.entries(commonHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('') + `Connection: close\r\n\r\n${body}`,
+      rawCommonHeaders() + `Connection: close\r\n\r\n${body}`,
   );
 }
 
@@ -25,7 +23,7 @@ export function handleUpgrades(server: Server, engine: Engine): void {
     socket.on('error', () => undefined);
     if (head.length > 0) socket.unshift(head);
     void upgrade(req, socket, engine).catch((err: Error) => {
-      if (err instanceof EngineError) writeError(socket, STATUS[err.kind], err.message);
+      if (err instanceof EngineError) writeError(socket, ERROR_STATUS[err.kind], err.message);
       else writeError(socket, 500, err.message);
     });
   });

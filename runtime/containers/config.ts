@@ -2,9 +2,14 @@
 import type { ContainerConfig } from '../../openapi/containers.js';
 import type { ImageConfig } from '../images/config.js';
 import { DEFAULT_PATH } from '../oci/defaults.js';
+import { asList } from '../util/list.js';
 
 const envKey = (e: string) => e.split('=')[0]!;
-const asList = (v: string[] | string | null | undefined): string[] | null => (v == null ? null : Array.isArray(v) ? v : [v]);
+// null stays null here: an absent Entrypoint or Cmd is not an empty one when merging with the image.
+const asListOrNull = (v: string[] | string | null | undefined): string[] | null => (v == null ? null : asList(v));
+
+/** Entrypoint + Cmd: the command a container runs. */
+export const commandOf = (config: ContainerConfig): string[] => [...asList(config.Entrypoint), ...asList(config.Cmd)];
 
 export function mergeConfig(request: ContainerConfig, image: ImageConfig, id: string): ContainerConfig {
   const ic = image.config ?? {};
@@ -17,8 +22,8 @@ export function mergeConfig(request: ContainerConfig, image: ImageConfig, id: st
   for (const e of ic.Env ?? []) if (!keys.has(envKey(e))) env.push(e);
   if (!env.some((e) => envKey(e) === 'PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
   config.Env = env;
-  const entrypoint = asList(request.Entrypoint);
-  let cmd = asList(request.Cmd);
+  const entrypoint = asListOrNull(request.Entrypoint);
+  let cmd = asListOrNull(request.Cmd);
   if (!entrypoint || entrypoint.length === 0) {
     if (!cmd || cmd.length === 0) cmd = ic.Cmd ?? null;
     config.Entrypoint = entrypoint ?? ic.Entrypoint ?? null;

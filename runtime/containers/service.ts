@@ -11,12 +11,12 @@ import { parseTaggedReference, referenceString } from '../images/reference.js';
 import { chainIds, sha256 } from '../util/digest.js';
 import { applyChanges, tempDir, writeUpperAsLayer } from './commit.js';
 import { join } from 'node:path';
-import type { ContainerConfig, ContainerCreateBody, HostConfig } from '../../openapi/containers.js';
+import type { ContainerCreateBody, HostConfig } from '../../openapi/containers.js';
 import { buildResources, buildSpec } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
 import type { OciRuntime } from '../oci/runtime.js';
 import { isMounted, mountOverlay, unmount } from '../storage/rootfs.js';
-import { mergeConfig } from './config.js';
+import { commandOf, mergeConfig } from './config.js';
 import { startConmon } from './conmon.js';
 import { rotateIfNeeded, type LogLimits } from './log-rotation.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -37,7 +37,6 @@ export interface ContainerServiceOptions {
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 const RUNNING = new Set(['running', 'paused', 'restarting']);
-const command = (config: ContainerConfig) => [...(config.Entrypoint ?? []), ...(Array.isArray(config.Cmd) ? config.Cmd : config.Cmd ? [config.Cmd] : [])].join(' ');
 const now = () => new Date().toISOString();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -192,7 +191,7 @@ export class ContainerService {
 
   /** The image's layer dirs under a container, top first (an empty dir for an image without layers). */
   async lowerDirs(c: Container): Promise<string[]> {
-    const lower = this.images.layers.stack(c.top_layer).map((l) => this.images.layers.diffDir(l.chain_id)).reverse();
+    const lower = this.images.layers.diffDirs(c.top_layer);
     if (lower.length === 0) {
       const empty = `${this.paths.dir(c.id)}/empty`;
       await mkdir(empty, { recursive: true });
@@ -426,7 +425,7 @@ export class ContainerService {
         config: imageConfig,
         container_config: imageConfig,
         rootfs: { type: 'layers', diff_ids: diffIds },
-        history: [...(base.history ?? []), { created, author: o.author || undefined, comment: o.comment || undefined, created_by: command(c.config) }],
+        history: [...(base.history ?? []), { created, author: o.author || undefined, comment: o.comment || undefined, created_by: commandOf(c.config).join(' ') }],
       }));
       const id = sha256(newConfig);
       const tags = o.repo ? [referenceString(parseTaggedReference(o.tag ? `${o.repo}:${o.tag}` : o.repo))] : [];

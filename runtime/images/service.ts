@@ -2,6 +2,7 @@
 import type { LayerStore } from '../storage/layers.js';
 import { conflict, invalid } from '../errors.js';
 import { Mutex } from '../util/lock.js';
+import { parseUntil } from '../util/time.js';
 import { hex } from '../util/digest.js';
 import { ImageStore, parseConfig, type ImageRecord } from './store.js';
 import { familiar, familiarRepository, familiarString, parseReference, parseTaggedReference, referenceString, validateTag } from './reference.js';
@@ -179,17 +180,4 @@ function matchesLabels(image: ImageRecord, wanted: string[]): boolean {
     const eq = w.indexOf('=');
     return eq === -1 ? w in labels : labels[w.slice(0, eq)] === w.slice(eq + 1);
   });
-}
-
-/** `until` is a Unix timestamp, an RFC 3339 time, or a Go duration like `10m` before now. */
-function parseUntil(value: string): number {
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const duration = /^(\d+)(ns|us|ms|s|m|h)$/.exec(value);
-  if (duration) {
-    const unit = { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 }[duration[2] as 'ns'];
-    return Date.now() - Number(duration[1]) * unit;
-  }
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw invalid(`invalid filter 'until=${value}'`);
-  return t;
 }

@@ -1,5 +1,7 @@
 // The OCI runtime spec of a container: Docker's defaults, the image config, and the create request.
 import { invalid } from '../errors.js';
+import { asList } from '../util/list.js';
+import { commandOf } from '../containers/config.js';
 import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
 import type { ResolvedUser } from './user.js';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS, defaultSeccomp } from './defaults.js';
@@ -22,11 +24,9 @@ const RLIMITS: Record<string, string> = {
   rtprio: 'RLIMIT_RTPRIO', rttime: 'RLIMIT_RTTIME', sigpending: 'RLIMIT_SIGPENDING', stack: 'RLIMIT_STACK', as: 'RLIMIT_AS',
 };
 
-const asList = (v: string[] | string | null | undefined): string[] => (v == null ? [] : Array.isArray(v) ? v : [v]);
-
 /** Entrypoint + Cmd, as Docker runs them. */
 export function processArgs(config: ContainerConfig): string[] {
-  const args = [...asList(config.Entrypoint), ...asList(config.Cmd)];
+  const args = commandOf(config);
   if (args.length === 0) throw invalid('no command specified');
   return args;
 }

@@ -42,6 +42,11 @@ export class LayerStore {
   diffDir = (chainId: string) => join(this.layersDir, hex(chainId), 'diff');
   blobPath = (diffId: string) => join(this.blobsDir, hex(diffId));
 
+  /** The unpacked dirs of a stack, top first: overlayfs lowerdir order. */
+  diffDirs(topChainId: string | null): string[] {
+    return this.stack(topChainId).map((l) => this.diffDir(l.chain_id)).reverse();
+  }
+
   /** The layers of a stack, bottom first. */
   stack(topChainId: string | null): LayerRecord[] {
     if (!topChainId) return [];

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { Engine } from '../../runtime/engine.js';
 import { invalid } from '../../runtime/errors.js';
 import { readLog } from '../../runtime/containers/logs.js';
+import { parseUntil } from '../../runtime/util/time.js';
 import { rotatedLogs } from '../../runtime/containers/log-rotation.js';
 import { logLimits } from '../../runtime/containers/service.js';
 import { resizeTerminal } from '../../runtime/containers/attach.js';
@@ -21,7 +22,7 @@ import { CommitQuery, HostConfig } from '../../openapi/containers.js';
 import { changes, exportRootfs } from '../../runtime/containers/filesystem.js';
 import { extractInto, statPath, tarOf } from '../../runtime/containers/archive.js';
 import { attachContainer } from '../attach.js';
-import { commonHeaders } from '../app.js';
+import { commonHeaders, rawCommonHeaders } from '../app.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
 import { frame, STDERR, STDOUT } from '../framing.js';
 
@@ -176,7 +177,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.post('/containers/prune', { schema: { summary: 'Remove stopped containers', querystring: Type.Object({ filters: Type.Optional(Type.String()) }) } }, async (request) => {
     const filters = parseFilters((request.query as { filters?: string }).filters, ['until', 'label', 'label!']);
-    const until = filters.until?.[0] ? untilTime(filters.until[0]) : undefined;
+    const until = filters.until?.[0] ? parseUntil(filters.until[0]) : undefined;
     const removed = await containers.prune((c) => {
       if (until !== undefined && Date.parse(c.created) >= until) return false;
       const labels = c.config.Labels ?? {};
@@ -264,20 +265,13 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const q = request.query as Record<string, string | undefined>;
     reply.hijack();
     const socket = reply.raw.socket!;
-    socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + Object.entries(commonHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n');
+    socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
     await attachContainer(engine, c, socket, {
       stdin: false, stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), logs: parseBool(q.logs), stream: parseBool(q.stream),
     });
     socket.destroySoon?.();
   });
 };
-
-/** Prune's `until`: Unix seconds, RFC 3339, or a duration before now (`10m`, `2h`). */
-function untilTime(value: string): number {
-  const d = /^(\d+)(s|m|h)$/.exec(value);
-  if (d) return Date.now() - Number(d[1]) * { s: 1e3, m: 6e4, h: 3.6e6 }[d[2] as 's'];
-  return (parseTime(value) ?? 0) * 1000;
-}
 
 /** `since`/`until`: Unix seconds (fractions allowed) or RFC 3339. */
 function parseTime(value: string | undefined): number | undefined {

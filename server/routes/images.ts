@@ -10,7 +10,7 @@ import {
   ImagePruneResponse, ImageSummary, ImageTagQuery,
 } from '../../openapi/images.js';
 import { Type } from '@sinclair/typebox';
-import { apiVersion } from '../app.js';
+import { apiVersion, sendError } from '../app.js';
 import { boolFilter, parseBool, parseFilters } from '../query.js';
 import { jsonLines, progressBar, type JsonMessage } from '../streams.js';
 import { validated } from '../validate.js';
@@ -112,7 +112,7 @@ function splitName(request: FastifyRequest): { name: string; operation: string }
   return slash === -1 ? { name: rest, operation: '' } : { name: rest.slice(0, slash), operation: rest.slice(slash + 1) };
 }
 
-const notFound = (reply: FastifyReply) => reply.code(404).header('content-type', 'application/json').send(JSON.stringify({ message: 'page not found' }));
+const notFound = (reply: FastifyReply) => sendError(reply, 404, 'page not found');
 
 function loadMessage(m: LoadMessage, quiet: boolean): JsonMessage | undefined {
   switch (m.kind) {

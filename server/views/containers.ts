@@ -1,11 +1,10 @@
 // Container records shaped as the Docker API returns them (inspect, and the `docker ps` list).
 import type { Container } from '../../runtime/containers/store.js';
 import type { Engine } from '../../runtime/engine.js';
+import { commandOf } from '../../runtime/containers/config.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
-const asList = (v: string[] | string | null | undefined): string[] => (v == null ? [] : Array.isArray(v) ? v : [v]);
-
-export const command = (c: Container) => [...asList(c.config.Entrypoint), ...asList(c.config.Cmd)];
+const command = (c: Container) => commandOf(c.config);
 
 /** Docker's HumanDuration: "Less than a second", "5 seconds", "About a minute", "3 hours"... */
 export function humanDuration(ms: number): string {
@@ -68,7 +67,7 @@ export function containerSummary(c: Container): object {
 
 export function containerInspect(engine: Engine, c: Container): object {
   const paths = engine.containers.paths;
-  const layers = engine.images.layers.stack(c.top_layer).map((l) => engine.images.layers.diffDir(l.chain_id)).reverse();
+  const layers = engine.images.layers.diffDirs(c.top_layer);
   const args = command(c);
   const hc = c.hostConfig;
   return {

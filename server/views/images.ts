@@ -27,9 +27,8 @@ export function imageSummary(images: ImageService, image: ImageRecord, version: 
 
 export function imageInspect(images: ImageService, image: ImageRecord, version: string): ImageInspect {
   const config = parseConfig(image);
-  const stack = images.layers.stack(image.top_layer);
-  const dirs = stack.map((l) => images.layers.diffDir(l.chain_id)).reverse();
-  const top = stack.at(-1);
+  const dirs = images.layers.diffDirs(image.top_layer);
+  const top = dirs[0];
   const inspect: ImageInspect = {
     Id: image.id,
     RepoTags: images.tags(image.id),
