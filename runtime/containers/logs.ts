@@ -59,17 +59,19 @@ export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<
   };
   if (o.fromEnd) offset = await size();
   let watcher: ReturnType<typeof watch> | undefined;
-  /** The log was rotated (renamed away; conmon writes a new file): move on to the new one. */
+  /** The log was rotated: renamed away, and conmon (which creates the new file only when it reopens,
+   * so the old one is final by then) writes a new file. */
   const rotated = async (): Promise<boolean> => {
     const current = await stat(path).catch(() => undefined);
-    if (!current || !handle || current.ino === (await handle.stat()).ino) return false;
-    await handle.close();
+    return !!current && !!handle && current.ino !== (await handle.stat()).ino;
+  };
+  const moveToNewFile = async () => {
+    await handle?.close();
     handle = undefined;
     offset = 0;
     pending = Buffer.alloc(0);
     watcher?.close();
     watcher = undefined;
-    return true;
   };
   const readNew = async (): Promise<LogEntry[]> => {
     const end = await size();
@@ -130,7 +132,12 @@ export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<
       const entries = await readNew();
       yield* entries;
       const drained = await atStart();
-      if (drained && handle && (await rotated())) continue;
+      if (drained && handle && (await rotated())) {
+        // What conmon wrote to the old file between our last read and its reopen comes first.
+        do yield* await readNew(); while (!(await atStart()));
+        await moveToNewFile();
+        continue;
+      }
       if (!stillRunning && drained) return;
       if (drained) {
         await new Promise<void>((resolve) => {
