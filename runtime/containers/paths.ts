@@ -5,7 +5,8 @@ import { join } from 'node:path';
 export class ContainerPaths {
   constructor(readonly root: string, readonly runRoot: string) {}
 
-  dir = (id: string) => join(this.root, 'containers', id);
+  containersDir = () => join(this.root, 'containers');
+  dir = (id: string) => join(this.containersDir(), id);
   upper = (id: string) => join(this.dir(id), 'diff');
   work = (id: string) => join(this.dir(id), 'work');
   merged = (id: string) => join(this.dir(id), 'merged');

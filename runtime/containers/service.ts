@@ -2,7 +2,7 @@
 // exists, conmon + the OCI runtime run it, exit files and `runtime state` say what runs.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, watch } from 'node:fs';
 import { conflict, EngineError, invalid } from '../errors.js';
 import type { ImageService } from '../images/service.js';
@@ -148,9 +148,14 @@ export class ContainerService {
     if (c.run_id > 0) await runtime.delete(id); // a leftover of a previous run
     await rm(this.paths.exitFile(id), { force: true });
     try {
-      await this.mountRootfs(c);
+      // Independent steps at once: each is a process or a few syscalls, and `docker run` waits on them.
+      const [, etcFiles] = await Promise.all([
+        this.mountRootfs(c),
+        writeEtcFiles(bundle, c.config, c.hostConfig),
+        // The log exists before the container does, so attached clients hold it open from the first byte.
+        writeFile(this.paths.log(id), '', { flag: 'a' }),
+      ]);
       const merged = this.paths.merged(id);
-      const etcFiles = await writeEtcFiles(bundle, c.config, c.hostConfig);
       const user = await resolveUser(merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
       const env = [...(c.config.Env ?? [])];
       if (c.hostConfig.NetworkMode !== 'host' && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.config.Hostname}`);
@@ -162,8 +167,6 @@ export class ContainerService {
         initBinary: this.options.initBinary, nofileLimit: this.options.nofileLimit, cgroupsPath: `/berth/${id}`,
       });
       await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
-      // The log exists before the container does, so attached clients hold it open from the first byte.
-      await writeFile(this.paths.log(id), '', { flag: 'a' });
       const limits = logLimits(c);
       // One file: conmon bounds it. Several: the engine rotates (log-rotation.ts).
       const logSizeMax = limits.maxFile <= 1 ? limits.maxSize : undefined;
@@ -234,13 +237,12 @@ export class ContainerService {
     });
     if (!claimed) return;
     this.changed(id);
-    await runtime.delete(id);
-    await unmount(this.paths.merged(id));
     const after = this.store.get(id)!;
     if (after.hostConfig.AutoRemove) {
-      await this.removeFiles(after, false);
+      await this.removeFiles(after);
       return;
     }
+    await Promise.all([runtime.delete(id), unmount(this.paths.merged(id))]);
     await this.maybeRestart(after);
   }
 
@@ -360,13 +362,14 @@ export class ContainerService {
     if (fresh) await this.removeFiles(fresh);
   }
 
-  /** Row first (in `removing`, then gone), files after: a crash between leaves a dir reconcile() removes. */
+  /**
+   * Row first, files after: a `wait condition=removed` (docker run --rm) answers at once, and a crash
+   * in between leaves a directory without a row, which reconcile() removes.
+   */
   private async removeFiles(c: Container, runtimeState = true): Promise<void> {
-    this.store.update(c.id, { state: 'removing' });
-    if (runtimeState) await this.runtimeOf(c).delete(c.id);
-    await unmount(this.paths.merged(c.id));
     this.store.remove(c.id);
     this.changed(c.id);
+    await Promise.all([runtimeState ? this.runtimeOf(c).delete(c.id) : undefined, unmount(this.paths.merged(c.id))]);
     await rm(this.paths.dir(c.id), { recursive: true, force: true });
     // The exit file stays (it is small, under the run root): a `wait` that sees the container gone reads its code there.
   }
@@ -498,6 +501,14 @@ export class ContainerService {
    * to see it are handled now; directories without a record (a crash mid-create) go.
    */
   async reconcile(): Promise<void> {
+    // Directories without a row: a create or a removal that a crash cut short.
+    const known = new Set(this.store.all().map((c) => c.id));
+    for (const id of await readdir(this.paths.containersDir()).catch(() => [] as string[])) {
+      if (known.has(id)) continue;
+      for (const runtime of this.options.runtimes.values()) await runtime.delete(id);
+      await unmount(this.paths.merged(id));
+      await rm(this.paths.dir(id), { recursive: true, force: true });
+    }
     for (const c of this.store.all()) {
       if (c.state === 'removing') {
         await this.removeFiles(c);
