@@ -12,6 +12,9 @@ import { OciRuntime } from './oci/runtime.js';
 import { ContainerService } from './containers/service.js';
 import { ContainerStore } from './containers/store.js';
 import { ContainerPaths } from './containers/paths.js';
+import { EventLog } from './events/log.js';
+import { ExecStore } from './exec/store.js';
+import { ExecService } from './exec/service.js';
 
 /** Debian's tini-static: a static init that works in any image, run as PID 1 for `--init`. */
 const INIT_BINARY = '/usr/bin/tini-static';
@@ -38,6 +41,8 @@ export class Engine {
     readonly db: DB,
     readonly images: ImageService,
     readonly containers: ContainerService,
+    readonly execs: ExecService,
+    readonly events: EventLog,
     readonly host: HostFacts,
   ) {}
 
@@ -59,20 +64,24 @@ export class Engine {
       db.close();
       throw new Error(`default runtime ${host.defaultRuntime} not found on PATH (found: ${[...runtimes.keys()].join(', ') || 'none'})`);
     }
+    const events = new EventLog(db);
     const containers = new ContainerService(new ContainerStore(db), images, new ContainerPaths(options.root, options.runRoot), {
       runtimes,
       defaultRuntime: host.defaultRuntime,
       exitCommand: options.exitCommand,
       initBinary: existsSync(INIT_BINARY) ? INIT_BINARY : undefined,
       nofileLimit: await nofileLimit(),
-    });
+    }, events);
+    const execStore = new ExecStore(db);
+    containers.execStore = execStore;
+    const execs = new ExecService(execStore, containers, events);
     await containers.init();
     if (reconcile) {
       await containers.reconcile();
       // Layers that nothing uses (a load killed before its commit) and files no row owns.
       await images.lock.run(() => layers.gc());
     }
-    return new Engine(options, await engineId(options.root), db, images, containers, host);
+    return new Engine(options, await engineId(options.root), db, images, containers, execs, events, host);
   }
 
   close(): void {

@@ -9,6 +9,7 @@ import { BERTH_VERSION, MAX_API_VERSION, checkVersion, splitVersion } from './ve
 import { systemRoutes } from './routes/system.js';
 import { imageNameRouteDocs, imageRoutes } from './routes/images.js';
 import { containerRoutes } from './routes/containers.js';
+import { execRoutes } from './routes/exec.js';
 import { handleUpgrades } from './hijack.js';
 
 const requestedVersions = new WeakMap<IncomingMessage, string>();
@@ -99,6 +100,7 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   await app.register(systemRoutes, { engine });
   await app.register(imageRoutes, { engine });
   await app.register(containerRoutes, { engine });
+  await app.register(execRoutes, { engine });
   handleUpgrades(app.server, engine);
   app.get('/openapi.json', async () => openApiDocument([...routes.filter((r) => !r.url.endsWith('*')), ...imageNameRouteDocs], BERTH_VERSION, MAX_API_VERSION));
   return app;

@@ -3,7 +3,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Engine } from '../runtime/engine.js';
-import { EngineError } from '../runtime/errors.js';
+import { EngineError, invalid } from '../runtime/errors.js';
+import type { ExecStartBody } from '../openapi/exec.js';
+import { runExecSession, startConsoleSize } from './exec.js';
 import { attachContainer } from './attach.js';
 import { checkVersion, splitVersion } from './versioning.js';
 import { ERROR_STATUS, rawCommonHeaders } from './app.js';
@@ -18,16 +20,43 @@ function writeError(socket: Duplex, status: number, message: string) {
   );
 }
 
+/** An error as an HTTP response on a raw socket: before a hijacked stream has started. */
+export function writeEngineError(socket: Duplex, err: Error): void {
+  if (err instanceof EngineError) writeError(socket, ERROR_STATUS[err.kind], err.message);
+  else writeError(socket, 500, err.message);
+}
+
 export function handleUpgrades(server: Server, engine: Engine): void {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
     if (head.length > 0) socket.unshift(head);
-    void upgrade(req, socket, engine).catch((err: Error) => {
-      if (err instanceof EngineError) writeError(socket, ERROR_STATUS[err.kind], err.message);
-      else writeError(socket, 500, err.message);
-    });
+    void upgrade(req, socket, engine).catch((err: Error) => writeEngineError(socket, err));
   });
 }
+
+/** The request body that precedes the raw stream on an upgraded connection (Content-Length bytes). */
+async function readBody(req: IncomingMessage, socket: Duplex): Promise<Buffer> {
+  let want = Number(req.headers['content-length'] ?? 0);
+  const chunks: Buffer[] = [];
+  while (want > 0) {
+    const chunk = socket.read() as Buffer | null;
+    if (!chunk) {
+      await new Promise((resolve) => {
+        socket.once('readable', resolve);
+        socket.once('end', resolve);
+      });
+      if (socket.readableEnded) break;
+      continue;
+    }
+    const take = chunk.subarray(0, want);
+    if (chunk.length > want) socket.unshift(chunk.subarray(want));
+    chunks.push(take);
+    want -= take.length;
+  }
+  return Buffer.concat(chunks);
+}
+
+const UPGRADED = 'HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n';
 
 async function upgrade(req: IncomingMessage, socket: Duplex, engine: Engine): Promise<void> {
   const { version, url } = splitVersion(req.url ?? '/');
@@ -38,11 +67,31 @@ async function upgrade(req: IncomingMessage, socket: Duplex, engine: Engine): Pr
   if (req.method === 'POST' && attach) {
     const container = engine.containers.store.resolve(decodeURIComponent(attach[1]!));
     // Drain the (empty) request body the CLI announces with Content-Length: 0; the raw bytes follow.
-    socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+    await readBody(req, socket);
+    socket.write(`${UPGRADED}\r\n`);
     await attachContainer(engine, container, socket, {
       stdin: parseBool(q('stdin')), stdout: parseBool(q('stdout')), stderr: parseBool(q('stderr')), logs: parseBool(q('logs')),
-      stream: parseBool(q('stream')),
+      stream: parseBool(q('stream')), detachKeys: q('detachKeys') ?? q('detachkeys'),
     });
+    return;
+  }
+  const exec = /^(?:\/libpod)?\/exec\/([^/]+)\/start$/.exec(parsed.pathname);
+  if (req.method === 'POST' && exec) {
+    const id = decodeURIComponent(exec[1]!);
+    const raw = (await readBody(req, socket)).toString();
+    let body: ExecStartBody;
+    try {
+      body = raw.trim() ? (JSON.parse(raw) as ExecStartBody) : {};
+    } catch (err) {
+      throw invalid(`invalid JSON: ${(err as Error).message}`);
+    }
+    if (body.Detach) {
+      await engine.execs.start(id, { consoleSize: startConsoleSize(body) });
+      socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\n${rawCommonHeaders()}\r\n`);
+      return;
+    }
+    engine.execs.store.get(id); // 404 before anything else
+    await runExecSession(engine, id, socket, () => socket.write(`${UPGRADED}${rawCommonHeaders()}\r\n`), startConsoleSize(body));
     return;
   }
   writeError(socket, 404, 'page not found');

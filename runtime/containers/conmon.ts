@@ -6,11 +6,15 @@ import { EngineError } from '../errors.js';
 
 export interface ConmonOptions {
   id: string;
+  /** conmon's name for this monitor: the attach socket dir under socketDir (short, for the 108-byte limit). */
+  uuid: string;
   name: string;
   bundle: string;
+  /** conmon's persist dir: its ctl/winsz FIFOs, and an `exit` file with the exit code. */
+  persistDir: string;
   runtimePath: string;
   runtimeRoot: string;
-  exitDir: string;
+  exitDir?: string;
   logPath: string;
   logSizeMax?: number;
   socketDir: string;
@@ -19,15 +23,21 @@ export interface ConmonOptions {
   leaveStdinOpen: boolean;
   tty: boolean;
   exitCommand: string[];
+  /** An exec session in the (running) container `id`, with this OCI process spec. */
+  execProcessSpec?: string;
+  /** Exec sessions: called with the exit code conmon reports on the sync pipe. */
+  onExecExit?: (code: number) => void;
 }
 
 /** Starts conmon (which daemonizes) and returns the container's PID once the runtime has created it. */
 export function startConmon(o: ConmonOptions): Promise<number> {
   const args = [
-    '--api-version', '1', '-c', o.id, '-u', o.id.slice(0, 12), '-r', o.runtimePath, '-b', o.bundle, '-p', `${o.bundle}/pidfile`,
-    '-n', o.name, '--exit-dir', o.exitDir, '-l', `k8s-file:${o.logPath}`, '--socket-dir-path', o.socketDir,
-    '--conmon-pidfile', o.conmonPidFile, '-0', o.bundle, '--log-level', 'error', '--runtime-arg', '--root', '--runtime-arg', o.runtimeRoot,
+    '--api-version', '1', '-c', o.id, '-u', o.uuid, '-r', o.runtimePath, '-b', o.bundle, '-p', `${o.persistDir}/pidfile`,
+    '-n', o.name, '-l', `k8s-file:${o.logPath}`, '--socket-dir-path', o.socketDir,
+    '--conmon-pidfile', o.conmonPidFile, '-0', o.persistDir, '--log-level', 'error', '--runtime-arg', '--root', '--runtime-arg', o.runtimeRoot,
   ];
+  if (o.exitDir) args.push('--exit-dir', o.exitDir);
+  if (o.execProcessSpec) args.push('--exec', '--exec-process-spec', o.execProcessSpec);
   if (o.logSizeMax) args.push('--log-size-max', String(o.logSizeMax));
   if (o.stdin) args.push('-i');
   if (o.leaveStdinOpen) args.push('--leave-stdin-open');
@@ -46,13 +56,24 @@ export function startConmon(o: ConmonOptions): Promise<number> {
     const pipe = child.stdio[3] as NodeJS.ReadableStream;
     let settled = false;
     const answer = () => {
-      const line = sync.split('\n').find((l) => l.includes('"data"') && l.trim().endsWith('}'));
-      if (!line || settled) return;
+      const lines = sync.split('\n').filter((l) => l.includes('"data"') && l.trim().endsWith('}'));
+      const line = lines[0];
+      if (!line) return;
+      if (settled) {
+        // An exec's second message is its exit code.
+        if (lines[1]) {
+          o.onExecExit?.((JSON.parse(lines[1]) as { data: number }).data);
+          (pipe as unknown as { destroy(): void }).destroy();
+        }
+        return;
+      }
       settled = true;
-      (pipe as unknown as { destroy(): void }).destroy(); // the daemonized conmon keeps its end; we need nothing more from it
       const msg = JSON.parse(line) as { data: number; message?: string };
+      // The daemonized conmon keeps its end; a container needs nothing more from it, an exec its exit code.
+      if (!o.onExecExit || msg.data <= 0) (pipe as unknown as { destroy(): void }).destroy();
+      else if (lines[1]) answer();
       if (msg.data > 0) resolve(msg.data);
-      else reject(new EngineError('invalid', `OCI runtime create failed: ${(msg.message ?? stderr).trim()}`));
+      else reject(new EngineError('invalid', `OCI runtime ${o.execProcessSpec ? 'exec' : 'create'} failed: ${(msg.message ?? stderr).trim()}`));
     };
     pipe.on('data', (d: Buffer) => {
       sync += d.toString();

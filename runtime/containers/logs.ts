@@ -22,6 +22,8 @@ export interface LogReadOptions {
   history?: string[];
   /** Whether the container may still write: following ends once it is false and the file is drained. */
   running: () => boolean;
+  /** Subscribes to changes of `running()` (returns the unsubscribe), so a follower wakes at the end at once. */
+  onStateChange?: (wake: () => void) => () => void;
 }
 
 function parseLine(line: Buffer): LogEntry | undefined {
@@ -125,6 +127,7 @@ export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<
     }
   };
   o.signal?.addEventListener('abort', poke);
+  const unsubscribe = o.onStateChange?.(poke);
   try {
     while (!o.signal?.aborted) {
       arm();
@@ -151,6 +154,7 @@ export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<
     }
   } finally {
     watcher?.close();
+    unsubscribe?.();
     o.signal?.removeEventListener('abort', poke);
   }
   } finally {

@@ -1,6 +1,8 @@
 // The container service: create, start, stop, kill, wait, remove... Podman's shape: SQLite records what
 // exists, conmon + the OCI runtime run it, exit files and `runtime state` say what runs.
 import { EventEmitter } from 'node:events';
+import type { EventLog } from '../events/log.js';
+import type { ExecStore } from '../exec/store.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, watch } from 'node:fs';
@@ -43,12 +45,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class ContainerService {
   /** 'changed' (id) whenever this process changes a container's state. */
   readonly events = new EventEmitter();
+  /** Exec sessions, whose records go with their container. */
+  execStore?: ExecStore;
 
   constructor(
     readonly store: ContainerStore,
     private readonly images: ImageService,
     readonly paths: ContainerPaths,
     private readonly options: ContainerServiceOptions,
+    private readonly eventLog: EventLog,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -90,6 +95,16 @@ export class ContainerService {
     this.events.emit('changed', id);
   }
 
+  /** Actor attributes of a container's events, as dockerd gives them: its labels, image and name. */
+  eventAttributes(c: Container): Record<string, string> {
+    return { ...(c.config.Labels ?? {}), image: c.image_name, name: c.name };
+  }
+
+  /** Records a container event (the row as it is now, or as given when it is gone). */
+  record(c: Container, action: string, extra: Record<string, string> = {}): void {
+    this.eventLog.record('container', action, c.id, { ...this.eventAttributes(c), ...extra });
+  }
+
   async create(body: ContainerCreateBody, name?: string): Promise<{ id: string; warnings: string[] }> {
     const { HostConfig: hostConfig, NetworkingConfig: _net, ...request } = body;
     const hc: HostConfig = hostConfig ?? {};
@@ -128,6 +143,7 @@ export class ContainerService {
       throw err;
     }
     this.changed(id);
+    this.record(this.store.get(id)!, 'create');
     return { id, warnings: [] };
   }
 
@@ -171,7 +187,7 @@ export class ContainerService {
       // One file: conmon bounds it. Several: the engine rotates (log-rotation.ts).
       const logSizeMax = limits.maxFile <= 1 ? limits.maxSize : undefined;
       const pid = await startConmon({
-        id, name: c.name, bundle, runtimePath: runtime.path, runtimeRoot: runtime.stateRoot, exitDir: this.paths.exitDir(),
+        id, uuid: id.slice(0, 12), persistDir: bundle, name: c.name, bundle, runtimePath: runtime.path, runtimeRoot: runtime.stateRoot, exitDir: this.paths.exitDir(),
         logPath: this.paths.log(id), logSizeMax, socketDir: this.paths.socketDir(), conmonPidFile: this.paths.conmonPid(id),
         stdin: !!c.config.OpenStdin, leaveStdinOpen: !!c.config.OpenStdin && !c.config.StdinOnce, tty: !!c.config.Tty,
         exitCommand: [...this.options.exitCommand, id],
@@ -179,6 +195,7 @@ export class ContainerService {
       this.store.update(id, { state: 'running', pid, started_at: now(), error: '', exit_code: 0, stopped_by_user: 0, run_id: c.run_id + 1, oom_killed: 0 });
       this.changed(id);
       await runtime.start(id);
+      this.record(c, 'start');
     } catch (err) {
       const message = (err as Error).message;
       await runtime.delete(id);
@@ -238,6 +255,9 @@ export class ContainerService {
     if (!claimed) return;
     this.changed(id);
     const after = this.store.get(id)!;
+    if (oom) this.record(after, 'oom');
+    const ranFor = after.started_at ? (Date.now() - Date.parse(after.started_at)) / 1000 : 0;
+    this.record(after, 'die', { exitCode: String(code ?? 255), execDuration: String(Math.max(0, Math.round(ranFor))) });
     if (after.hostConfig.AutoRemove) {
       await this.removeFiles(after);
       return;
@@ -272,6 +292,7 @@ export class ContainerService {
     if (!RUNNING.has(c.state)) throw conflict(`Cannot kill container: ${nameOrId}: Container ${c.id} is not running`);
     const sig = parseSignal(signal);
     if (sig === 9 || sig === 15) this.store.update(c.id, { stopped_by_user: 1 });
+    this.record(c, 'kill', { signal: String(sig) });
     if (c.state === 'restarting') {
       this.store.update(c.id, { state: 'exited' });
       return this.changed(c.id);
@@ -292,11 +313,15 @@ export class ContainerService {
     const runtime = this.runtimeOf(c);
     if (c.state === 'paused') await runtime.resume(c.id).catch(() => undefined);
     const wait = timeout ?? c.config.StopTimeout ?? 10;
-    await runtime.kill(c.id, parseSignal(signal || c.config.StopSignal, 'SIGTERM')).catch(() => undefined);
+    const sig = parseSignal(signal || c.config.StopSignal, 'SIGTERM');
+    this.record(c, 'kill', { signal: String(sig) });
+    await runtime.kill(c.id, sig).catch(() => undefined);
     if (!(await this.exitedWithin(c.id, wait < 0 ? Infinity : wait * 1000))) {
+      this.record(c, 'kill', { signal: '9' });
       await runtime.kill(c.id, 9, true).catch(() => undefined);
       await this.exitedWithin(c.id, 30_000);
     }
+    this.record(this.store.get(c.id) ?? c, 'stop');
     return true;
   }
 
@@ -319,6 +344,7 @@ export class ContainerService {
     await this.stop(c.id, timeout, signal);
     const fresh = this.store.get(c.id)!;
     await this.run(fresh);
+    this.record(fresh, 'restart');
   }
 
   async pause(nameOrId: string): Promise<void> {
@@ -328,6 +354,7 @@ export class ContainerService {
     await this.runtimeOf(c).pause(c.id);
     this.store.update(c.id, { state: 'paused' });
     this.changed(c.id);
+    this.record(c, 'pause');
   }
 
   async unpause(nameOrId: string): Promise<void> {
@@ -336,6 +363,7 @@ export class ContainerService {
     await this.runtimeOf(c).resume(c.id);
     this.store.update(c.id, { state: 'running' });
     this.changed(c.id);
+    this.record(c, 'unpause');
   }
 
   rename(nameOrId: string, newName: string): void {
@@ -346,6 +374,7 @@ export class ContainerService {
     if (holder) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     this.store.update(c.id, { name });
     this.changed(c.id);
+    this.record({ ...c, name }, 'rename', { oldName: `/${c.name}` });
   }
 
   async remove(nameOrId: string, force: boolean): Promise<void> {
@@ -368,7 +397,9 @@ export class ContainerService {
    */
   private async removeFiles(c: Container, runtimeState = true): Promise<void> {
     this.store.remove(c.id);
+    this.execStore?.removeOfContainer(c.id);
     this.changed(c.id);
+    this.record(c, 'destroy');
     await Promise.all([runtimeState ? this.runtimeOf(c).delete(c.id) : undefined, unmount(this.paths.merged(c.id))]);
     await rm(this.paths.dir(c.id), { recursive: true, force: true });
     // The exit file stays (it is small, under the run root): a `wait` that sees the container gone reads its code there.
@@ -394,6 +425,7 @@ export class ContainerService {
     }
     this.store.setHostConfig(c.id, next);
     this.changed(c.id);
+    this.record(c, 'update');
   }
 
   /** docker commit: the upper dir as a new layer over the container's image, with its config. */
@@ -437,6 +469,7 @@ export class ContainerService {
         const below = this.images.layers.stack(image.top_layer).reduce((n, l) => n + l.size, 0);
         this.images.store.commit({ id, config: newConfig, topLayer: layer.chain_id, parent: image.id, size: below + layer.size }, tags);
       });
+      this.record(c, 'commit', { comment: o.comment ?? '', imageID: id, imageRef: tags[0] ?? '' });
       return id;
     } finally {
       await work.done();

@@ -54,4 +54,25 @@ export const migrations: string[] = [
     run_id         INTEGER NOT NULL DEFAULT 0   -- bumped at every start, so a late exit of an old run is ignored
   );
   `,
+  `
+  CREATE TABLE exec_sessions (
+    id           TEXT PRIMARY KEY,          -- 64 hex
+    container_id TEXT NOT NULL,             -- no FK: the session rows go with the container, by hand
+    config       TEXT NOT NULL,             -- the exec create body (JSON)
+    state        TEXT NOT NULL,             -- created|running|exited
+    pid          INTEGER NOT NULL DEFAULT 0,
+    exit_code    INTEGER,                   -- null until it has ended
+    created_at   INTEGER NOT NULL
+  );
+  CREATE INDEX exec_sessions_container ON exec_sessions(container_id);
+  CREATE TABLE events (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_nano  INTEGER NOT NULL,            -- unix nanoseconds
+    type       TEXT NOT NULL,               -- container|image|volume|network|daemon
+    action     TEXT NOT NULL,
+    actor_id   TEXT NOT NULL,
+    attributes TEXT NOT NULL                -- Actor.Attributes (JSON)
+  );
+  CREATE INDEX events_time ON events(time_nano);
+  `,
 ];

@@ -166,7 +166,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const c = resolve(request);
     const { h, w } = request.query as { h?: string; w?: string };
     if (c.state !== 'running') throw invalid(`Container ${c.id} is not running`);
-    if (c.config.Tty) await resizeTerminal(containers.paths, c.id, Number(h ?? 0), Number(w ?? 0)).catch(() => undefined);
+    if (c.config.Tty) await resizeTerminal(containers.paths.controlFifo(c.id), Number(h ?? 0), Number(w ?? 0)).catch(() => undefined);
     return reply.code(200).send();
   });
 

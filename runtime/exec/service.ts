@@ -1,0 +1,131 @@
+// Exec sessions: a process started in a running container by its own conmon (`conmon --exec`), like
+// Podman. conmon runs `<runtime> exec`, writes the output to the session's log (which clients follow
+// as they follow a container's) and reports the exit code on its sync pipe and in an `exit` file.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { EventEmitter } from 'node:events';
+import { conflict } from '../errors.js';
+import { startConmon } from '../containers/conmon.js';
+import type { ContainerService } from '../containers/service.js';
+import type { Container } from '../containers/store.js';
+import type { EventLog } from '../events/log.js';
+import { commandOf } from '../containers/config.js';
+import { execProcess } from './process.js';
+import type { ExecSession, ExecStore } from './store.js';
+import type { ExecCreateBody } from '../../openapi/exec.js';
+
+export interface ExecStartOptions {
+  consoleSize?: [number, number];
+}
+
+export class ExecService {
+  /** 'changed' (exec ID) when a session starts or ends. */
+  readonly changes = new EventEmitter();
+
+  constructor(
+    readonly store: ExecStore,
+    private readonly containers: ContainerService,
+    private readonly events: EventLog,
+  ) {
+    this.changes.setMaxListeners(0);
+  }
+
+  /** Where a session's files live: process spec, log, conmon's FIFOs and exit file. */
+  dir = (s: Pick<ExecSession, 'id' | 'container_id'>) => `${this.containers.paths.bundle(s.container_id)}/exec/${s.id}`;
+  logPath = (s: Pick<ExecSession, 'id' | 'container_id'>) => `${this.dir(s)}/log`;
+  /** conmon's socket dir name: short, as the attach socket path must fit in 108 bytes. */
+  uuid = (s: Pick<ExecSession, 'id'>) => s.id.slice(0, 12);
+  attachSocket = (s: Pick<ExecSession, 'id'>) => `${this.containers.paths.socketDir()}/${this.uuid(s)}/attach`;
+  controlFifo = (s: Pick<ExecSession, 'id' | 'container_id'>) => `${this.dir(s)}/ctl`;
+
+  create(nameOrId: string, config: ExecCreateBody): string {
+    const c = this.runningContainer(nameOrId);
+    const id = randomBytes(32).toString('hex');
+    this.store.insert(id, c.id, config);
+    this.events.record('container', `exec_create: ${(config.Cmd ?? []).join(' ')}`, c.id, { ...this.containers.eventAttributes(c), execID: id });
+    return id;
+  }
+
+  private runningContainer(nameOrId: string): Container {
+    const c = this.containers.store.resolve(nameOrId);
+    if (c.state === 'paused') throw conflict(`Container ${c.name} is paused, unpause the container before exec`);
+    if (c.state !== 'running') throw conflict(`Container ${c.id} is not running`);
+    return c;
+  }
+
+  /** The session with its state brought up to date (an exit the server did not see, a container gone). */
+  inspect(id: string): ExecSession {
+    const s = this.store.get(id);
+    if (s.state === 'running') {
+      const code = this.exitFileCode(s);
+      const c = this.containers.store.get(s.container_id);
+      if (code !== undefined) this.finish(s, code);
+      else if (!c || c.state !== 'running' && c.state !== 'paused') this.finish(s, 137);
+      return this.store.get(id);
+    }
+    return s;
+  }
+
+  private exitFileCode(s: ExecSession): number | undefined {
+    try {
+      const text = readFileSync(`${this.dir(s)}/exit`, 'utf8').trim();
+      return text === '' ? undefined : Number(text);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Starts the session's process; resolves once it runs (its PID recorded). */
+  async start(id: string, o: ExecStartOptions = {}): Promise<ExecSession> {
+    const s = this.store.get(id);
+    if (s.state !== 'created') throw conflict(`Exec command ${id} has already run`);
+    const c = this.runningContainer(s.container_id);
+    if (!this.store.transition(id, 'created', { state: 'running' })) throw conflict(`Exec command ${id} is already running`);
+    const dir = this.dir(s);
+    try {
+      await mkdir(dir, { recursive: true });
+      const config = { ...s.config, ConsoleSize: o.consoleSize ?? s.config.ConsoleSize };
+      const process = await execProcess(this.containers.paths.bundle(c.id), this.containers.paths.merged(c.id), c.hostConfig.GroupAdd ?? [], config);
+      await writeFile(`${dir}/process.json`, JSON.stringify(process));
+      await writeFile(this.logPath(s), '', { flag: 'a' });
+      const runtime = this.containers.runtimeOf(c);
+      const pid = await startConmon({
+        id: c.id, uuid: this.uuid(s), name: c.name, bundle: dir, persistDir: dir, runtimePath: runtime.path, runtimeRoot: runtime.stateRoot,
+        logPath: this.logPath(s), socketDir: this.containers.paths.socketDir(), conmonPidFile: `${dir}/conmon.pid`,
+        stdin: !!s.config.AttachStdin, leaveStdinOpen: false, tty: !!s.config.Tty, exitCommand: [],
+        execProcessSpec: `${dir}/process.json`,
+        onExecExit: (code) => this.finish(this.store.get(id), code),
+      });
+      this.store.transition(id, 'running', { state: 'running', pid });
+      this.events.record('container', `exec_start: ${commandOf({ Cmd: s.config.Cmd ?? [] }).join(' ')}`, c.id, { ...this.containers.eventAttributes(c), execID: id });
+      this.changes.emit('changed', id);
+      this.watchExitFile(s);
+      return this.store.get(id);
+    } catch (err) {
+      this.store.transition(id, 'running', { state: 'exited', exit_code: 126 });
+      this.changes.emit('changed', id);
+      throw err;
+    }
+  }
+
+  /** A fallback to the sync pipe: conmon's exit file, polled while the session runs. */
+  private watchExitFile(s: ExecSession) {
+    const timer = setInterval(() => {
+      const fresh = this.store.get(s.id);
+      if (fresh.state !== 'running') return clearInterval(timer);
+      void readFile(`${this.dir(s)}/exit`, 'utf8').then((t) => t.trim() !== '' && this.finish(fresh, Number(t.trim())), () => {
+        const c = this.containers.store.get(s.container_id);
+        if (!c || (c.state !== 'running' && c.state !== 'paused')) this.finish(fresh, 137);
+      });
+    }, 500);
+    timer.unref();
+  }
+
+  private finish(s: ExecSession, code: number) {
+    if (!this.store.transition(s.id, 'running', { state: 'exited', exit_code: code })) return;
+    const c = this.containers.store.get(s.container_id);
+    if (c) this.events.record('container', 'exec_die', c.id, { ...this.containers.eventAttributes(c), execID: s.id, exitCode: String(code) });
+    this.changes.emit('changed', s.id);
+  }
+}

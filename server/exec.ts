@@ -1,0 +1,34 @@
+// An exec session on a hijacked connection: start it, stream its output (from its conmon log) and the
+// client's stdin, and end when the process has ended and its output is drained.
+import type { Duplex } from 'node:stream';
+import type { Engine } from '../runtime/engine.js';
+import { changesOf, parseDetachKeys, pumpStdin, streamOutput } from './session-stream.js';
+
+/**
+ * Starts exec session `id`; `writeHead` answers the request (101 or 200) once the process runs, so a
+ * start that fails is still an HTTP error. Then streams until the process has ended.
+ */
+export async function runExecSession(engine: Engine, id: string, socket: Duplex, writeHead: () => void, consoleSize?: [number, number]): Promise<void> {
+  const { execs } = engine;
+  const session = await execs.start(id, { consoleSize });
+  writeHead();
+  const abort = new AbortController();
+  socket.on('close', () => abort.abort());
+  socket.on('error', () => abort.abort());
+  const { config } = session;
+  const running = () => execs.store.get(id).state === 'running';
+  if (config.AttachStdin) {
+    void pumpStdin(socket, async () => execs.attachSocket(session), parseDetachKeys(config.DetachKeys || undefined), () => abort.abort());
+  } else socket.resume();
+  await streamOutput(socket, {
+    logPath: execs.logPath(session), tty: !!config.Tty, stdout: !!config.AttachStdout, stderr: !!config.AttachStderr,
+    follow: true, fromEnd: false, running, onStateChange: changesOf(execs.changes, id), signal: abort.signal,
+  });
+  socket.end();
+}
+
+/** A console size from an exec start body: Docker's ConsoleSize [h, w], or podman's h and w. */
+export function startConsoleSize(body: { ConsoleSize?: number[] | null; h?: number; w?: number }): [number, number] | undefined {
+  const [h, w] = body.ConsoleSize ?? [body.h, body.w];
+  return h && w ? [h, w] : undefined;
+}

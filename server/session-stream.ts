@@ -1,0 +1,116 @@
+// What attach and exec have in common on a hijacked connection: output followed from a conmon log
+// (framed without a TTY, raw with one), and the client's bytes into a conmon-held stdin, watched for
+// the detach key sequence.
+import { Transform, type Duplex, type TransformCallback } from 'node:stream';
+import { readLog } from '../runtime/containers/logs.js';
+import { openStdin } from '../runtime/containers/attach.js';
+import { invalid } from '../runtime/errors.js';
+import { frame, STDERR, STDOUT } from './framing.js';
+import type { EventEmitter } from 'node:events';
+
+/** An onStateChange for the 'changed' events of one ID on an emitter. */
+export function changesOf(emitter: EventEmitter, id: string): (wake: () => void) => () => void {
+  return (wake) => {
+    const listener = (changed: string) => changed === id && wake();
+    emitter.on('changed', listener);
+    return () => emitter.off('changed', listener);
+  };
+}
+
+export interface OutputOptions {
+  logPath: string;
+  tty: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  follow: boolean;
+  fromEnd: boolean; // only what is written from now on
+  running: () => boolean; // following ends once this is false and the log is drained
+  onStateChange?: (wake: () => void) => () => void;
+  signal: AbortSignal;
+}
+
+/** Streams the log to the socket with backpressure: a 50 MB output is never held in memory. */
+export async function streamOutput(socket: Duplex, o: OutputOptions): Promise<void> {
+  const entries = readLog(o.logPath, { stdout: o.stdout, stderr: o.stderr, follow: o.follow, fromEnd: o.fromEnd, running: o.running, onStateChange: o.onStateChange, signal: o.signal });
+  try {
+    for await (const e of entries) {
+      const chunk = o.tty ? e.data : frame(e.stream === 'stdout' ? STDOUT : STDERR, e.data);
+      if (!socket.write(chunk)) await new Promise((r) => socket.once('drain', r));
+      if (o.signal.aborted) break;
+    }
+  } catch {
+    // the client went away
+  }
+}
+
+const CTRL: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 };
+
+/** Docker's detach key syntax: `ctrl-p,ctrl-q`, `a,ctrl-@`...; an empty string disables detaching. */
+export function parseDetachKeys(spec: string | undefined): Buffer {
+  if (spec === undefined) spec = 'ctrl-p,ctrl-q';
+  if (spec === '') return Buffer.alloc(0);
+  const bytes = spec.split(',').map((key) => {
+    const k = key.trim();
+    if (k.length === 1) return k.charCodeAt(0);
+    const m = /^ctrl-(.)$/i.exec(k);
+    if (m) {
+      const c = m[1]!.toLowerCase();
+      if (c >= 'a' && c <= 'z') return c.charCodeAt(0) - 96;
+      if (c in CTRL) return CTRL[c]!;
+    }
+    throw invalid(`Invalid detach keys (${spec}) provided`);
+  });
+  return Buffer.from(bytes);
+}
+
+/** Passes bytes through until the detach sequence arrives (held back while it may be one). */
+export class DetachScanner extends Transform {
+  private matched = 0;
+  detached = false;
+
+  constructor(private readonly keys: Buffer, private readonly onDetach: () => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (this.detached) return done();
+    if (this.keys.length === 0) return done(null, chunk);
+    const out: number[] = [];
+    for (const byte of chunk) {
+      if (byte === this.keys[this.matched]) {
+        this.matched++;
+        if (this.matched === this.keys.length) {
+          this.detached = true;
+          if (out.length) this.push(Buffer.from(out));
+          this.onDetach();
+          return done();
+        }
+        continue;
+      }
+      // Not the sequence after all: what was held goes through.
+      out.push(...this.keys.subarray(0, this.matched));
+      this.matched = 0;
+      if (byte === this.keys[0]) this.matched = 1;
+      else out.push(byte);
+    }
+    done(null, out.length ? Buffer.from(out) : undefined);
+  }
+}
+
+/**
+ * Client bytes into a stdin once `ready` says where its attach socket is (undefined: never); the
+ * client's half-close closes that stdin. The socket is paused until then: `docker run -i` sends
+ * stdin before the container has started.
+ */
+export async function pumpStdin(socket: Duplex, ready: () => Promise<string | undefined>, detachKeys: Buffer, onDetach: () => void): Promise<void> {
+  socket.pause();
+  const attachSocket = await ready();
+  if (!attachSocket) {
+    socket.resume();
+    return;
+  }
+  const pipe = openStdin(attachSocket);
+  const scanner = new DetachScanner(detachKeys, onDetach);
+  socket.pipe(scanner).pipe(pipe.stdin);
+  socket.resume();
+}
