@@ -65,6 +65,7 @@ export class Engine {
       throw new Error(`default runtime ${host.defaultRuntime} not found on PATH (found: ${[...runtimes.keys()].join(', ') || 'none'})`);
     }
     const events = new EventLog(db);
+    images.eventLog = events;
     const containers = new ContainerService(new ContainerStore(db), images, new ContainerPaths(options.root, options.runRoot), {
       runtimes,
       defaultRuntime: host.defaultRuntime,

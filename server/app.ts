@@ -10,6 +10,7 @@ import { systemRoutes } from './routes/system.js';
 import { imageNameRouteDocs, imageRoutes } from './routes/images.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
+import { eventRoutes } from './routes/events.js';
 import { handleUpgrades } from './hijack.js';
 
 const requestedVersions = new WeakMap<IncomingMessage, string>();
@@ -101,6 +102,7 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   await app.register(imageRoutes, { engine });
   await app.register(containerRoutes, { engine });
   await app.register(execRoutes, { engine });
+  await app.register(eventRoutes, { engine });
   handleUpgrades(app.server, engine);
   app.get('/openapi.json', async () => openApiDocument([...routes.filter((r) => !r.url.endsWith('*')), ...imageNameRouteDocs], BERTH_VERSION, MAX_API_VERSION));
   return app;

@@ -144,6 +144,7 @@ async function importImage(service: ImageService, archive: SpooledArchive, image
   const parent = image.parent && service.store.get(image.parent) ? image.parent : null;
   const moved = service.store.commit({ id, config: image.config, topLayer: chains.at(-1) ?? null, parent, size }, image.tags);
   for (const m of moved) onMessage({ kind: 'renamed', tag: familiar(m.tag), previous: m.previous });
+  service.record('load', id, id);
   if (image.tags.length === 0) onMessage({ kind: 'loaded', id });
   for (const tag of image.tags) onMessage({ kind: 'loaded', id, tag: familiarString(parseReference(tag)) });
 }

@@ -26,7 +26,10 @@ export function saveImages(service: ImageService, names: string[]): Readable {
   }
   const pack = tar.pack();
   writeArchive(service, [...items.values()], pack).then(
-    () => pack.finalize(),
+    () => {
+      for (const id of items.keys()) service.record('save', id, id);
+      pack.finalize();
+    },
     (err: Error) => pack.destroy(err),
   );
   return pack as unknown as Readable;

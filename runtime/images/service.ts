@@ -1,4 +1,5 @@
 // The image service: what the API's image endpoints ask of the engine.
+import type { EventLog } from '../events/log.js';
 import type { LayerStore } from '../storage/layers.js';
 import { conflict, invalid } from '../errors.js';
 import { Mutex } from '../util/lock.js';
@@ -31,7 +32,17 @@ export class ImageService {
   /** Serializes changes to the set of images and layers, so a collection never races a load. */
   readonly lock = new Mutex();
 
+  /** Where image events go (the engine wires it; a bare service records none). */
+  eventLog?: EventLog;
+
   constructor(readonly store: ImageStore, readonly layers: LayerStore, readonly tmpDir: string) {}
+
+  /** An image event as dockerd logs it: the image's labels, and `name`. */
+  record(action: string, actorId: string, name: string): void {
+    const image = this.store.get(actorId);
+    const labels = image ? ((parseConfig(image).config?.Labels ?? {}) as Record<string, string>) : {};
+    this.eventLog?.record('image', action, actorId, { ...labels, name });
+  }
 
   tags = (id: string) => this.store.tagsOf(id).map(familiar);
   digests = (id: string) => this.store.digestsOf(id).map(familiar);
@@ -63,6 +74,7 @@ export class ImageService {
     if (tag) validateTag(tag);
     const target = { ...ref, tag: tag || ref.tag || 'latest' };
     this.store.setTag(referenceString(target), image.id);
+    this.record('tag', image.id, familiarString(target));
   }
 
   history(nameOrId: string): HistoryItem[] {
@@ -100,7 +112,10 @@ export class ImageService {
           throw conflict(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${short(users[0]!.id)} is using its referenced image ${short(image.id)}`);
         }
         const key = referenceString(ref.digest ? { ...ref, tag: undefined } : ref);
-        if (this.store.untag(key)) records.push({ untagged: shown });
+        if (this.store.untag(key)) {
+          records.push({ untagged: shown });
+          this.record('untag', image.id, image.id);
+        }
         if (refs.length > 1) return records;
         // That was its last name: the image goes too, unless something still needs it.
         if (this.store.children(image.id).length > 0 || running) return records;
@@ -120,6 +135,7 @@ export class ImageService {
         for (const ref of refs) {
           this.store.untag(ref);
           records.push({ untagged: familiar(ref) });
+          this.record('untag', image.id, image.id);
         }
       }
       await this.deleteImage(image, prune, records);
@@ -128,6 +144,7 @@ export class ImageService {
   }
 
   private async deleteImage(image: ImageRecord, prune: boolean, records: DeleteRecord[]): Promise<void> {
+    this.record('delete', image.id, image.id); // before the row goes: the event carries its labels
     this.store.remove(image.id);
     records.push({ deleted: image.id });
     for (const layer of await this.layers.gc()) records.push({ deleted: layer.chain_id });

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Readable } from 'node:stream';
 import type { Engine } from '../../runtime/engine.js';
-import { invalid } from '../../runtime/errors.js';
+import { conflict, invalid } from '../../runtime/errors.js';
 import { readLog } from '../../runtime/containers/logs.js';
 import { parseUntil } from '../../runtime/util/time.js';
 import { rotatedLogs } from '../../runtime/containers/log-rotation.js';
@@ -118,7 +118,8 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.get<Id>('/containers/:id/top', { schema: { querystring: TopQuery } }, async (request) => {
     const c = resolve(request);
-    if (c.state !== 'running' && c.state !== 'paused') throw invalid(`Container ${c.id} is not running`);
+    if (c.state !== 'running' && c.state !== 'paused') throw conflict(`Container ${c.id} is not running`);
+    containers.record(c, 'top');
     const pids = new Set(await containers.runtimeOf(c).pids(c.id));
     const psArgs = ((request.query as { ps_args?: string }).ps_args || '-ef').split(/\s+/).filter(Boolean);
     const { stdout } = await run('ps', psArgs);
@@ -165,8 +166,9 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   app.post<Id>('/containers/:id/resize', { schema: { querystring: ResizeQuery } }, async (request, reply) => {
     const c = resolve(request);
     const { h, w } = request.query as { h?: string; w?: string };
-    if (c.state !== 'running') throw invalid(`Container ${c.id} is not running`);
+    if (c.state !== 'running') throw conflict(`Container ${c.id} is not running`);
     if (c.config.Tty) await resizeTerminal(containers.paths.controlFifo(c.id), Number(h ?? 0), Number(w ?? 0)).catch(() => undefined);
+    containers.record(c, 'resize', { height: String(h ?? 0), width: String(w ?? 0) });
     return reply.code(200).send();
   });
 
@@ -200,6 +202,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const wasMounted = await containers.mountRootfs(c);
     const tar = exportRootfs(containers.paths.merged(c.id));
     tar.on('close', () => void containers.releaseRootfs(c, wasMounted));
+    containers.record(c, 'export');
     return reply.header('content-type', 'application/x-tar').send(tar);
   });
 
@@ -237,6 +240,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
       const { full, stat } = await statPath(containers.paths.merged(c.id), path, request.params.id);
       const tar = tarOf(full, path);
       tar.on('close', () => void containers.releaseRootfs(c, wasMounted));
+    containers.record(c, 'export');
       return reply.header('X-Docker-Container-Path-Stat', pathStatHeader(stat)).header('content-type', 'application/x-tar').send(tar);
     } catch (err) {
       await containers.releaseRootfs(c, wasMounted);
