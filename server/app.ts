@@ -1,5 +1,6 @@
 // The HTTP face of the engine: Docker's paths, headers, body parsing and error shapes. Thin by design:
 // routes parse and validate, the engine does the work.
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { EngineError } from '../runtime/errors.js';
@@ -9,6 +10,7 @@ import { BERTH_VERSION, MAX_API_VERSION, checkVersion, splitVersion } from './ve
 import { systemRoutes } from './routes/system.js';
 import { imageNameRouteDocs, imageRoutes } from './routes/images.js';
 import { containerRoutes } from './routes/containers.js';
+import { statsRoutes } from './routes/stats.js';
 import { execRoutes } from './routes/exec.js';
 import { eventRoutes } from './routes/events.js';
 import { handleUpgrades } from './hijack.js';
@@ -98,9 +100,11 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, ...schema });
   });
 
+  await app.register(websocket);
   await app.register(systemRoutes, { engine });
   await app.register(imageRoutes, { engine });
   await app.register(containerRoutes, { engine });
+  await app.register(statsRoutes, { engine });
   await app.register(execRoutes, { engine });
   await app.register(eventRoutes, { engine });
   handleUpgrades(app.server, engine);

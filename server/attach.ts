@@ -12,6 +12,8 @@ export interface AttachOptions {
   logs: boolean; // replay the log first
   stream: boolean;
   detachKeys?: string;
+  /** Frame stdout/stderr without a TTY (the hijacked stream); the websocket form sends raw bytes. */
+  multiplex?: boolean;
 }
 
 const LIVE = new Set(['running', 'paused', 'restarting']);
@@ -23,7 +25,9 @@ export async function attachContainer(engine: Engine, container: Container, sock
   const runAtAttach = container.run_id;
   const errorAtAttach = container.error;
   const wasLive = LIVE.has(container.state);
+  // As dockerd: the detach sequence is looked for only on a TTY; piped binary stdin passes untouched.
   const keys = parseDetachKeys(o.detachKeys);
+  const detachKeys = container.config.Tty ? keys : Buffer.alloc(0);
   const abort = new AbortController();
   socket.on('close', () => abort.abort());
   socket.on('error', () => abort.abort());
@@ -51,7 +55,7 @@ export async function attachContainer(engine: Engine, container: Container, sock
   };
 
   if (o.stdin && container.config.OpenStdin) {
-    void pumpStdin(socket, stdinReady, keys, () => {
+    void pumpStdin(socket, stdinReady, detachKeys, () => {
       const c = containers.store.get(id);
       if (c) containers.record(c, 'detach');
       abort.abort(); // the container runs on; this client is done
@@ -60,7 +64,7 @@ export async function attachContainer(engine: Engine, container: Container, sock
 
   if (o.stdout || o.stderr) {
     await streamOutput(socket, {
-      logPath: containers.paths.log(id), tty: !!container.config.Tty, stdout: o.stdout, stderr: o.stderr,
+      logPath: containers.paths.log(id), tty: !!container.config.Tty || o.multiplex === false, stdout: o.stdout, stderr: o.stderr,
       follow: o.stream, fromEnd: !o.logs, running: attached, onStateChange: changesOf(containers.events, id), signal: abort.signal,
     });
   } else {

@@ -2,6 +2,8 @@
 // client's stdin, and end when the process has ended and its output is drained.
 import type { Duplex } from 'node:stream';
 import type { Engine } from '../runtime/engine.js';
+import { EngineError } from '../runtime/errors.js';
+import { frame, STDOUT } from './framing.js';
 import { changesOf, parseDetachKeys, pumpStdin, streamOutput } from './session-stream.js';
 
 /**
@@ -10,7 +12,18 @@ import { changesOf, parseDetachKeys, pumpStdin, streamOutput } from './session-s
  */
 export async function runExecSession(engine: Engine, id: string, socket: Duplex, writeHead: () => void, consoleSize?: [number, number]): Promise<void> {
   const { execs } = engine;
-  const session = await execs.start(id, { consoleSize });
+  let session;
+  try {
+    session = await execs.start(id, { consoleSize });
+  } catch (err) {
+    // Not there, or not startable: an HTTP error. A process that could not start: as dockerd, the
+    // stream opens and carries the runtime's message (as stdout), and the exit code is 126.
+    if (err instanceof EngineError && (err.kind === 'not-found' || err.kind === 'conflict')) throw err;
+    writeHead();
+    const message = Buffer.from(`${(err as Error).message}\r\n`);
+    socket.end(execs.store.get(id).config.Tty ? message : frame(STDOUT, message));
+    return;
+  }
   writeHead();
   const abort = new AbortController();
   socket.on('close', () => abort.abort());
@@ -18,7 +31,7 @@ export async function runExecSession(engine: Engine, id: string, socket: Duplex,
   const { config } = session;
   const running = () => execs.store.get(id).state === 'running';
   if (config.AttachStdin) {
-    void pumpStdin(socket, async () => execs.attachSocket(session), parseDetachKeys(config.DetachKeys || undefined), () => abort.abort());
+    void pumpStdin(socket, async () => execs.attachSocket(session), config.Tty ? parseDetachKeys(config.DetachKeys || undefined) : Buffer.alloc(0), () => abort.abort());
   } else socket.resume();
   await streamOutput(socket, {
     logPath: execs.logPath(session), tty: !!config.Tty, stdout: !!config.AttachStdout, stderr: !!config.AttachStderr,

@@ -26,8 +26,18 @@ export function writeEngineError(socket: Duplex, err: Error): void {
   else writeError(socket, 500, err.message);
 }
 
+/**
+ * The server's one 'upgrade' listener: WebSocket upgrades go to the listeners already there
+ * (@fastify/websocket's, which routes them through Fastify), the Docker hijack (`Upgrade: tcp`) here.
+ */
 export function handleUpgrades(server: Server, engine: Engine): void {
+  const websocketListeners = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
+  server.removeAllListeners('upgrade');
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (req.headers.upgrade?.toLowerCase() === 'websocket') {
+      for (const listener of websocketListeners) listener.call(server, req, socket, head);
+      return;
+    }
     socket.on('error', () => undefined);
     if (head.length > 0) socket.unshift(head);
     void upgrade(req, socket, engine).catch((err: Error) => writeEngineError(socket, err));

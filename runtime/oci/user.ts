@@ -52,8 +52,9 @@ export async function resolveUser(rootfs: string, spec: string, groupAdd: string
     else if (isNumber(groupPart)) gid = Number(groupPart);
     else throw invalid(`unable to find group ${groupPart}: no matching entries in group file`);
   }
-  // Supplementary groups: those listing the user by name (only when no explicit group was given), then GroupAdd.
-  const additional = new Set<number>();
+  // Supplementary groups, as Docker (libcontainer) sets them: the primary group, those listing the user
+  // by name (only when no explicit group was given), then GroupAdd.
+  const additional = new Set<number>([gid]);
   if (name && groupPart === undefined) for (const g of allGroups) if (g.members.includes(name) && g.gid !== gid) additional.add(g.gid);
   for (const extra of groupAdd) {
     const group = allGroups.find((g) => (isNumber(extra) ? g.gid === Number(extra) : g.name === extra));

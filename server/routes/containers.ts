@@ -22,6 +22,7 @@ import { CommitQuery, HostConfig } from '../../openapi/containers.js';
 import { changes, exportRootfs } from '../../runtime/containers/filesystem.js';
 import { extractInto, statPath, tarOf } from '../../runtime/containers/archive.js';
 import { attachContainer } from '../attach.js';
+import { websocketDuplex } from '../websocket.js';
 import { commonHeaders, rawCommonHeaders } from '../app.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
 import { frame, STDERR, STDOUT } from '../framing.js';
@@ -261,6 +262,21 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
       await containers.releaseRootfs(c, wasMounted);
     }
     return reply.code(200).send();
+  });
+
+  // The websocket attach: raw output bytes (never framed) out, stdin in.
+  app.get('/containers/:id/attach/ws', { websocket: true, schema: { summary: 'Attach to a container via a websocket', querystring: AttachQuery } }, async (socket, request) => {
+    const q = request.query as Record<string, string | undefined>;
+    const stream = websocketDuplex(socket);
+    try {
+      const c = resolve(request);
+      await attachContainer(engine, c, stream, {
+        stdin: parseBool(q.stdin), stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), logs: parseBool(q.logs), stream: parseBool(q.stream),
+        detachKeys: q.detachKeys, multiplex: false,
+      });
+    } catch (err) {
+      socket.close(1011, (err as Error).message.slice(0, 120));
+    }
   });
 
   // Clients that attach without asking for an Upgrade get 200 and the raw stream until it ends.
