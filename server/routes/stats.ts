@@ -1,0 +1,52 @@
+// GET /containers/{id}/stats: Docker's stats documents, one a second on a stream, or a single one.
+import type { FastifyPluginAsync } from 'fastify';
+import type { Engine } from '../../runtime/engine.js';
+import { invalid } from '../../runtime/errors.js';
+import { statsDocuments } from '../../runtime/containers/stats.js';
+import { ContainerStatsResponse, StatsQuery, type ContainerStats } from '../../openapi/stats.js';
+import { apiVersion, commonHeaders } from '../app.js';
+import { parseBool } from '../query.js';
+import { versionBefore } from '../versioning.js';
+
+/**
+ * JSON as Go prints uint64s: integers above 2^53 in full. JSON.stringify would print v1's "no limit"
+ * 9223372036854771712 (exact as a double) as 9223372036854772000.
+ */
+const toJson = (doc: ContainerStats) =>
+  JSON.stringify(doc, (_key, v) => (typeof v === 'number' && v > Number.MAX_SAFE_INTEGER && Number.isInteger(v) ? `\u0000${BigInt(v)}` : v)).replace(/"\\u0000(\d+)"/g, '$1');
+
+const schema = { summary: 'Get container resource usage statistics', querystring: StatsQuery, response: { 200: ContainerStatsResponse } };
+
+export const statsRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  app.get<{ Params: { id: string }; Querystring: StatsQuery }>(
+    '/containers/:id/stats',
+    { schema },
+    async (request, reply) => {
+      const c = engine.containers.store.resolve(request.params.id);
+      const stream = parseBool(request.query.stream, true);
+      // one-shot came with API 1.41: dockerd ignores it from older clients.
+      const oneShot = !versionBefore(apiVersion(request), '1.41') && parseBool(request.query['one-shot']);
+      if (stream && oneShot) throw invalid('cannot have stream=true and one-shot=true');
+      const abort = new AbortController();
+      // The response closes early only when the client goes away: stop sampling then.
+      reply.raw.on('close', () => abort.abort());
+      const documents = statsDocuments(engine.containers.store, c.id, engine.host, { stream, oneShot, signal: abort.signal });
+
+      if (!stream) {
+        let body = '';
+        for await (const doc of documents) body = toJson(doc) + '\n';
+        return reply.header('content-type', 'application/json').send(body);
+      }
+      // Headers at once, then a document a second: clients show the first one without waiting.
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { ...commonHeaders, 'Content-Type': 'application/json' });
+      res.flushHeaders();
+      try {
+        for await (const doc of documents) res.write(toJson(doc) + '\n');
+      } finally {
+        res.end();
+      }
+    },
+  );
+};
