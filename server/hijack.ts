@@ -6,6 +6,7 @@ import type { Engine } from '../runtime/engine.js';
 import { EngineError, invalid } from '../runtime/errors.js';
 import type { ExecStartBody } from '../openapi/exec.js';
 import { runExecSession, startConsoleSize } from './exec.js';
+import { parseDetachKeys } from './session-stream.js';
 import { attachContainer } from './attach.js';
 import { checkVersion, splitVersion } from './versioning.js';
 import { ERROR_STATUS, rawCommonHeaders } from './app.js';
@@ -78,6 +79,7 @@ async function upgrade(req: IncomingMessage, socket: Duplex, engine: Engine): Pr
     const container = engine.containers.store.resolve(decodeURIComponent(attach[1]!));
     // Drain the (empty) request body the CLI announces with Content-Length: 0; the raw bytes follow.
     await readBody(req, socket);
+    parseDetachKeys(q('detachKeys') ?? q('detachkeys')); // a bad sequence is a 400 before the stream
     socket.write(`${UPGRADED}\r\n`);
     await attachContainer(engine, container, socket, {
       stdin: parseBool(q('stdin')), stdout: parseBool(q('stdout')), stderr: parseBool(q('stderr')), logs: parseBool(q('logs')),

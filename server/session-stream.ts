@@ -2,10 +2,10 @@
 // (framed without a TTY, raw with one), and the client's bytes into a conmon-held stdin, watched for
 // the detach key sequence.
 import { Transform, type Duplex, type TransformCallback } from 'node:stream';
-import { readLog } from '../runtime/containers/logs.js';
+import { readLogBatches } from '../runtime/containers/logs.js';
 import { openStdin } from '../runtime/containers/attach.js';
 import { invalid } from '../runtime/errors.js';
-import { frame, STDERR, STDOUT } from './framing.js';
+import { encodeEntries } from './framing.js';
 import type { EventEmitter } from 'node:events';
 
 /** An onStateChange for the 'changed' events of one ID on an emitter. */
@@ -31,11 +31,10 @@ export interface OutputOptions {
 
 /** Streams the log to the socket with backpressure: a 50 MB output is never held in memory. */
 export async function streamOutput(socket: Duplex, o: OutputOptions): Promise<void> {
-  const entries = readLog(o.logPath, { stdout: o.stdout, stderr: o.stderr, follow: o.follow, fromEnd: o.fromEnd, running: o.running, onStateChange: o.onStateChange, signal: o.signal });
+  const batches = readLogBatches(o.logPath, { stdout: o.stdout, stderr: o.stderr, follow: o.follow, fromEnd: o.fromEnd, running: o.running, onStateChange: o.onStateChange, signal: o.signal, coalesce: true });
   try {
-    for await (const e of entries) {
-      const chunk = o.tty ? e.data : frame(e.stream === 'stdout' ? STDOUT : STDERR, e.data);
-      if (!socket.write(chunk)) await new Promise((r) => socket.once('drain', r));
+    for await (const batch of batches) {
+      if (!socket.write(encodeEntries(batch, { tty: o.tty }))) await new Promise((r) => socket.once('drain', r));
       if (o.signal.aborted) break;
     }
   } catch {

@@ -59,7 +59,7 @@ describe('docker run', () => {
   });
 
   it('resolves user names against the image', async () => {
-    expect(await ok(['run', '--rm', '-u', 'nobody', 'busybox', 'id'])).toBe('uid=65534(nobody) gid=65534(nobody)\n');
+    expect(await ok(['run', '--rm', '-u', 'nobody', 'busybox', 'id'])).toBe('uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n'); // as dockerd: the primary group is a supplementary one too
     const res = await docker(['run', '--rm', '-u', 'nosuchuser', 'busybox', 'id']);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('unable to find user nosuchuser');

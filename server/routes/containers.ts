@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { Readable } from 'node:stream';
 import type { Engine } from '../../runtime/engine.js';
 import { conflict, invalid } from '../../runtime/errors.js';
-import { readLog } from '../../runtime/containers/logs.js';
+import { readLogBatches } from '../../runtime/containers/logs.js';
 import { parseUntil } from '../../runtime/util/time.js';
 import { rotatedLogs } from '../../runtime/containers/log-rotation.js';
 import { logLimits } from '../../runtime/containers/service.js';
@@ -23,9 +23,10 @@ import { changes, exportRootfs } from '../../runtime/containers/filesystem.js';
 import { extractInto, statPath, tarOf } from '../../runtime/containers/archive.js';
 import { attachContainer } from '../attach.js';
 import { websocketDuplex } from '../websocket.js';
+import { parseDetachKeys } from '../session-stream.js';
 import { commonHeaders, rawCommonHeaders } from '../app.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
-import { frame, STDERR, STDOUT } from '../framing.js';
+import { encodeEntries } from '../framing.js';
 
 const run = promisify(execFile);
 const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task'] as const;
@@ -148,18 +149,16 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const abort = new AbortController();
     request.raw.socket.on('close', () => abort.abort());
     const tty = !!c.config.Tty;
-    const entries = readLog(containers.paths.log(c.id), {
+    const batches = readLogBatches(containers.paths.log(c.id), {
       history: await rotatedLogs(containers.paths.log(c.id), logLimits(c).maxFile),
-      stdout, stderr, tail, since: parseTime(q.since), until: parseTime(q.until), follow: parseBool(q.follow), signal: abort.signal,
+      stdout, stderr, tail, since: parseTime(q.since), until: parseTime(q.until), follow: parseBool(q.follow), signal: abort.signal, coalesce: !timestamps,
       running: () => ['running', 'paused', 'restarting'].includes(containers.store.get(c.id)?.state ?? ''),
     });
     const body = Readable.from(
       (async function* () {
-        for await (const e of entries) {
-          const data = timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.data]) : e.data;
-          yield tty ? data : frame(e.stream === 'stdout' ? STDOUT : STDERR, data);
-        }
+        for await (const batch of batches) yield encodeEntries(batch, { tty, timestamps });
       })(),
+      { highWaterMark: 1 }, // batches are up to a MiB each: read ahead one, not sixteen
     );
     return reply.header('content-type', tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream').send(body);
   });
@@ -283,6 +282,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   app.post<Id>('/containers/:id/attach', { schema: { querystring: AttachQuery } }, async (request, reply) => {
     const c = resolve(request);
     const q = request.query as Record<string, string | undefined>;
+    parseDetachKeys(q.detachKeys ?? q.detachkeys); // a bad sequence is a 400 before the stream
     reply.hijack();
     const socket = reply.raw.socket!;
     socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');

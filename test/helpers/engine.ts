@@ -134,7 +134,9 @@ export function run(command: string, args: string[], options: { input?: Buffer |
 export async function reapStragglers(dir: string): Promise<void> {
   const { readdir, readFile, rmdir } = await import('node:fs/promises');
   const ids = await readdir(join(dir, 'root', 'containers')).catch(() => [] as string[]);
-  const cgroupDirs = ids.flatMap((id) => ['', 'pids/', 'memory/', 'cpu/', 'freezer/', 'unified/', 'systemd/'].map((c) => `/sys/fs/cgroup/${c}berth/${id}`));
+  // Every hierarchy: the v2 root ('') and, on v1, each controller's (runc makes a dir in all of them).
+  const hierarchies = ['', ...(await readdir('/sys/fs/cgroup', { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => `${d.name}/`)];
+  const cgroupDirs = ids.flatMap((id) => hierarchies.map((c) => `/sys/fs/cgroup/${c}berth/${id}`));
   for (const cg of cgroupDirs) {
     await writeFileQuiet(`${cg}/freezer.state`, 'THAWED');
     for (const pid of (await readFile(`${cg}/cgroup.procs`, 'utf8').catch(() => '')).split('\n').filter(Boolean)) {
@@ -161,7 +163,7 @@ export async function reapStragglers(dir: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 100));
   for (const cg of cgroupDirs) await rmdir(cg).catch(() => undefined);
   // The shared parent goes too once no engine has containers in it (rmdir refuses a non-empty one).
-  for (const c of ['', 'pids/', 'memory/', 'cpu/', 'cpuacct/', 'cpuset/', 'blkio/', 'devices/', 'freezer/', 'net_cls/', 'perf_event/', 'hugetlb/', 'unified/', 'systemd/']) {
+  for (const c of hierarchies) {
     await rmdir(`/sys/fs/cgroup/${c}berth`).catch(() => undefined);
   }
 }

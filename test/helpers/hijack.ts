@@ -18,8 +18,11 @@ export function parseFrames(body: Buffer): { stream: number; data: string }[] {
   return frames;
 }
 
-/** POSTs `path` with the Upgrade headers, sends `stdin` and half-closes (unless `keepOpen`), reads to the end. */
-export function hijack(socketPath: string, path: string, body = '', stdin?: Buffer, o: { keepOpen?: boolean; timeoutMs?: number } = {}): Promise<HijackResult> {
+/**
+ * POSTs `path` with the Upgrade headers, sends `stdin` (several writes 300 ms apart when a list) and
+ * half-closes (unless `keepOpen`), reads to the end.
+ */
+export function hijack(socketPath: string, path: string, body = '', stdin?: Buffer | Buffer[], o: { keepOpen?: boolean; timeoutMs?: number } = {}): Promise<HijackResult> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     const chunks: Buffer[] = [];
@@ -29,8 +32,13 @@ export function hijack(socketPath: string, path: string, body = '', stdin?: Buff
     }, o.timeoutMs ?? 15_000);
     socket.on('connect', () => {
       socket.write(`POST ${path} HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n${body}`);
-      if (stdin) socket.write(stdin);
-      if (!o.keepOpen) socket.end();
+      void (async () => {
+        for (const [i, chunk] of (Array.isArray(stdin) ? stdin : stdin ? [stdin] : []).entries()) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 300));
+          socket.write(chunk);
+        }
+        if (!o.keepOpen) socket.end();
+      })();
     });
     socket.on('data', (d: Buffer) => chunks.push(d));
     socket.on('error', reject);
