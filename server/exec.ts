@@ -21,7 +21,7 @@ export async function runExecSession(engine: Engine, id: string, socket: Duplex,
     if (err instanceof EngineError && (err.kind === 'not-found' || err.kind === 'conflict')) throw err;
     writeHead();
     const message = Buffer.from(`${(err as Error).message}\r\n`);
-    socket.end(execs.store.get(id).config.Tty ? message : frame(STDOUT, message));
+    socket.end(execs.store.find(id)?.config.Tty ? message : frame(STDOUT, message));
     return;
   }
   writeHead();
@@ -29,7 +29,7 @@ export async function runExecSession(engine: Engine, id: string, socket: Duplex,
   socket.on('close', () => abort.abort());
   socket.on('error', () => abort.abort());
   const { config } = session;
-  const running = () => execs.store.get(id).state === 'running';
+  const running = () => execs.store.find(id)?.state === 'running';
   if (config.AttachStdin) {
     void pumpStdin(socket, async () => execs.attachSocket(session), config.Tty ? parseDetachKeys(config.DetachKeys || undefined) : Buffer.alloc(0), () => abort.abort());
   } else socket.resume();

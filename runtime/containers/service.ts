@@ -384,6 +384,7 @@ export class ContainerService {
         throw conflict(`You cannot remove a ${c.state} container ${c.id}. Stop the container before attempting removal or force remove`);
       }
       this.store.update(c.id, { stopped_by_user: 1 });
+      this.record(c, 'kill', { signal: '9' });
       await this.runtimeOf(c).kill(c.id, 9, true).catch(() => undefined);
       await this.exitedWithin(c.id, 30_000);
     }

@@ -60,8 +60,8 @@ export class ExecService {
     if (s.state === 'running') {
       const code = this.exitFileCode(s);
       const c = this.containers.store.get(s.container_id);
-      if (code !== undefined) this.finish(s, code);
-      else if (!c || c.state !== 'running' && c.state !== 'paused') this.finish(s, 137);
+      if (code !== undefined) this.finish(id, code);
+      else if (!c || (c.state !== 'running' && c.state !== 'paused')) this.finish(id, 137);
       return this.store.get(id);
     }
     return s;
@@ -95,7 +95,7 @@ export class ExecService {
         logPath: this.logPath(s), socketDir: this.containers.paths.socketDir(), conmonPidFile: `${dir}/conmon.pid`,
         stdin: !!s.config.AttachStdin, leaveStdinOpen: false, tty: !!s.config.Tty, exitCommand: [],
         execProcessSpec: `${dir}/process.json`,
-        onExecExit: (code) => this.finish(this.store.get(id), code),
+        onExecExit: (code) => this.finish(id, code),
       });
       this.store.transition(id, 'running', { state: 'running', pid });
       this.events.record('container', `exec_start: ${commandOf({ Cmd: s.config.Cmd ?? [] }).join(' ')}`, c.id, { ...this.containers.eventAttributes(c), execID: id });
@@ -112,20 +112,21 @@ export class ExecService {
   /** A fallback to the sync pipe: conmon's exit file, polled while the session runs. */
   private watchExitFile(s: ExecSession) {
     const timer = setInterval(() => {
-      const fresh = this.store.get(s.id);
-      if (fresh.state !== 'running') return clearInterval(timer);
-      void readFile(`${this.dir(s)}/exit`, 'utf8').then((t) => t.trim() !== '' && this.finish(fresh, Number(t.trim())), () => {
+      if (this.store.find(s.id)?.state !== 'running') return clearInterval(timer);
+      void readFile(`${this.dir(s)}/exit`, 'utf8').then((t) => t.trim() !== '' && this.finish(s.id, Number(t.trim())), () => {
         const c = this.containers.store.get(s.container_id);
-        if (!c || (c.state !== 'running' && c.state !== 'paused')) this.finish(fresh, 137);
+        if (!c || (c.state !== 'running' && c.state !== 'paused')) this.finish(s.id, 137);
       });
     }, 500);
     timer.unref();
   }
 
-  private finish(s: ExecSession, code: number) {
-    if (!this.store.transition(s.id, 'running', { state: 'exited', exit_code: code })) return;
+  /** Records a session's end, once (sync pipe, exit file and inspect may all see it); never throws. */
+  private finish(id: string, code: number) {
+    const s = this.store.find(id);
+    if (!s || !this.store.transition(id, 'running', { state: 'exited', exit_code: code })) return;
     const c = this.containers.store.get(s.container_id);
-    if (c) this.events.record('container', 'exec_die', c.id, { ...this.containers.eventAttributes(c), execID: s.id, exitCode: String(code) });
-    this.changes.emit('changed', s.id);
+    if (c) this.events.record('container', 'exec_die', c.id, { ...this.containers.eventAttributes(c), execID: id, exitCode: String(code) });
+    this.changes.emit('changed', id);
   }
 }

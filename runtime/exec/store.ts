@@ -30,9 +30,15 @@ export class ExecStore {
   }
 
   get(id: string): ExecSession {
+    const s = this.find(id);
+    if (!s) throw notFound(`No such exec instance: ${id}`);
+    return s;
+  }
+
+  /** The session, or undefined once its container (and with it the record) is gone. */
+  find(id: string): ExecSession | undefined {
     const row = this.db.prepare('SELECT * FROM exec_sessions WHERE id = ?').get(id) as ExecRow | undefined;
-    if (!row) throw notFound(`No such exec instance: ${id}`);
-    return parse(row);
+    return row && parse(row);
   }
 
   ofContainer(containerId: string): ExecSession[] {
