@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { inject } from 'vitest';
 import { TestEngine } from './helpers/engine.js';
 import { onTerminal } from './helpers/terminal.js';
@@ -105,8 +106,13 @@ describe('docker exec', () => {
     expect((await engine.http('POST', `/exec/${Id}/start`, { Detach: false })).status).toBe(409); // already ran
     await ok(['run', '-d', '--name', 'shortlived', 'busybox', 'sleep', '1000']);
     const other = (await engine.http('POST', '/containers/shortlived/exec', { Cmd: ['true'] })).json().Id;
+    const shortId = (await ok(['inspect', '-f', '{{.Id}}', 'shortlived'])).trim();
+    expect((await engine.http('POST', `/exec/${other}/start`, { Detach: true })).status).toBe(200);
     await ok(['rm', '-f', 'shortlived']);
     expect((await engine.http('GET', `/exec/${other}/json`)).status).toBe(404);
+    // Nothing of theirs is left in the run root: conmon's attach socket links go with them.
+    const links = await readdir(join(engine.runRoot, 'sock'));
+    expect(links.filter((l) => l === shortId.slice(0, 12) || l === other.slice(0, 12))).toEqual([]);
   });
 
   it('speaks the hijack handshake: 101, framed output, half-close closes stdin', async () => {

@@ -19,6 +19,8 @@ export class ContainerPaths {
   socketDir = () => join(this.runRoot, 'sock');
   /** conmon names the attach socket by a short ID so the socket path fits in 108 bytes. */
   attachSocket = (id: string) => join(this.socketDir(), id.slice(0, 12), 'attach');
+  /** conmon's link from the socket dir to the persist dir that holds the attach socket. */
+  attachLink = (id: string) => join(this.socketDir(), id.slice(0, 12));
   controlFifo = (id: string) => join(this.bundle(id), 'ctl');
   conmonPid = (id: string) => join(this.bundle(id), 'conmon.pid');
 }

@@ -397,12 +397,15 @@ export class ContainerService {
    * in between leaves a directory without a row, which reconcile() removes.
    */
   private async removeFiles(c: Container, runtimeState = true): Promise<void> {
+    const sessions = this.execStore?.ofContainer(c.id) ?? [];
     this.store.remove(c.id);
     this.execStore?.removeOfContainer(c.id);
     this.changed(c.id);
     this.record(c, 'destroy');
     await Promise.all([runtimeState ? this.runtimeOf(c).delete(c.id) : undefined, unmount(this.paths.merged(c.id))]);
     await rm(this.paths.dir(c.id), { recursive: true, force: true });
+    // conmon's links to the attach sockets (the container's, its exec sessions'), named by short IDs.
+    for (const id of [c.id, ...sessions.map((s) => s.id)]) await rm(this.paths.attachLink(id), { force: true });
     // The exit file stays (it is small, under the run root): a `wait` that sees the container gone reads its code there.
   }
 
@@ -542,6 +545,11 @@ export class ContainerService {
       for (const runtime of this.options.runtimes.values()) await runtime.delete(id);
       await unmount(this.paths.merged(id));
       await rm(this.paths.dir(id), { recursive: true, force: true });
+    }
+    // Attach socket links whose container is gone.
+    for (const name of await readdir(this.paths.socketDir()).catch(() => [] as string[])) {
+      const link = join(this.paths.socketDir(), name);
+      if (!existsSync(link)) await rm(link, { force: true });
     }
     for (const c of this.store.all()) {
       if (c.state === 'removing') {
