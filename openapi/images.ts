@@ -10,6 +10,15 @@ export const ImageLoadQuery = Type.Object({ quiet: Type.Optional(QueryBool) });
 export const ImageTagQuery = Type.Object({ repo: Type.String({ minLength: 1 }), tag: Type.Optional(Type.String()) });
 export const ImageDeleteQuery = Type.Object({ force: Type.Optional(QueryBool), noprune: Type.Optional(QueryBool) });
 export const ImagePruneQuery = Type.Object({ filters: Type.Optional(Filters) });
+export const ImageCreateQuery = Type.Object({
+  fromImage: Type.Optional(Type.String({ description: 'pull: not available yet' })),
+  fromSrc: Type.Optional(Type.String({ description: '`-` (the body is the tarball) or an http(s) URL to download it from' })),
+  repo: Type.Optional(Type.String()),
+  tag: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
+  changes: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: 'Dockerfile instructions, repeated' })),
+  platform: Type.Optional(Type.String()),
+});
 
 export const ImageSummary = Type.Object({
   Id: Type.String(),
@@ -70,3 +79,4 @@ export type ImageDeleteQuery = Static<typeof ImageDeleteQuery>;
 export type ImageNameQuery = Static<typeof ImageNameQuery>;
 export type ImageLoadQuery = Static<typeof ImageLoadQuery>;
 export type ImagePruneQuery = Static<typeof ImagePruneQuery>;
+export type ImageCreateQuery = Static<typeof ImageCreateQuery>;

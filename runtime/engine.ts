@@ -13,6 +13,8 @@ import { ContainerService } from './containers/service.js';
 import { ContainerStore } from './containers/store.js';
 import { ContainerPaths } from './containers/paths.js';
 import { EventLog } from './events/log.js';
+import type { RegistryOptions } from './registry/endpoints.js';
+import { BlobIndex } from './registry/blobs.js';
 import { ExecStore } from './exec/store.js';
 import { ExecService } from './exec/service.js';
 
@@ -32,6 +34,8 @@ export interface EngineOptions {
    * unseen. The API server does; `berth cleanup`, which runs beside it, must not.
    */
   reconcile?: boolean;
+  /** Insecure registries and certs.d for pulls and pushes. */
+  registry?: RegistryOptions;
 }
 
 export class Engine {
@@ -66,6 +70,7 @@ export class Engine {
     }
     const events = new EventLog(db);
     images.eventLog = events;
+    images.blobs = new BlobIndex(db);
     const containers = new ContainerService(new ContainerStore(db), images, new ContainerPaths(options.root, options.runRoot), {
       runtimes,
       defaultRuntime: host.defaultRuntime,

@@ -28,11 +28,10 @@ export function humanSize(bytes: number): string {
 
 /** The progress bar dockerd puts in `progress`: 50 columns, then current/total. */
 export function progressBar(current: number, total: number): string {
+  // moby's JSONProgress: numbars '=' then '>' then the rest in spaces, then "%8v/%v".
   const width = 50;
-  const filled = total > 0 ? Math.floor((width * Math.min(current, total)) / total) : 0;
-  const bar = filled >= width ? '='.repeat(width) : '='.repeat(filled) + '>' + ' '.repeat(width - filled - 1);
-  const sizes = `${humanSize(current)}/${humanSize(total)}`;
-  return `[${bar}] ${sizes.padStart(18)}`;
+  const filled = total > 0 ? Math.min(width, Math.floor((width * current) / total)) : 0;
+  return `[${'='.repeat(filled)}>${' '.repeat(width - filled)}] ${humanSize(current).padStart(8)}/${humanSize(total)}`;
 }
 
 export function errorMessage(message: string, code?: number): JsonMessage {

@@ -1,5 +1,6 @@
 // The image service: what the API's image endpoints ask of the engine.
 import type { EventLog } from '../events/log.js';
+import type { BlobIndex } from '../registry/blobs.js';
 import type { LayerStore } from '../storage/layers.js';
 import { conflict, invalid } from '../errors.js';
 import { Mutex } from '../util/lock.js';
@@ -34,12 +35,14 @@ export class ImageService {
 
   /** Where image events go (the engine wires it; a bare service records none). */
   eventLog?: EventLog;
+  /** Which compressed blobs layers are in registries (pulls and pushes fill it). */
+  blobs?: BlobIndex;
 
   constructor(readonly store: ImageStore, readonly layers: LayerStore, readonly tmpDir: string) {}
 
   /** An image event as dockerd logs it: the image's labels, and `name`. */
-  record(action: string, actorId: string, name: string): void {
-    const image = this.store.get(actorId);
+  record(action: string, actorId: string, name: string, imageId = actorId): void {
+    const image = this.store.get(imageId);
     const labels = image ? ((parseConfig(image).config?.Labels ?? {}) as Record<string, string>) : {};
     this.eventLog?.record('image', action, actorId, { ...labels, name });
   }

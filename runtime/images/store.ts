@@ -122,6 +122,17 @@ export class ImageStore {
     return moved;
   }
 
+  /** The tags of a repository (`docker.io/library/busybox` → `latest`, ...). */
+  tagsOfRepository(repository: string): string[] {
+    const rows = this.db.prepare("SELECT name FROM tags WHERE substr(name, 1, ?) = ? ORDER BY name").all(repository.length + 1, `${repository}:`) as { name: string }[];
+    return rows.map((r) => r.name.slice(repository.length + 1)).filter((t) => !t.includes('/'));
+  }
+
+  /** Records `repo@sha256:...` (a pulled or pushed manifest digest) for an image: its RepoDigests. */
+  setDigest(ref: string, id: string): void {
+    this.db.prepare('INSERT INTO digests (name, image_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id').run(ref, id);
+  }
+
   setTag(ref: string, id: string): void {
     this.db.transaction(() => {
       this.db.prepare('INSERT INTO tags (name, image_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id').run(ref, id);

@@ -75,4 +75,15 @@ export const migrations: string[] = [
   );
   CREATE INDEX events_time ON events(time_nano);
   `,
+  `
+  CREATE TABLE layer_blobs (
+    diff_id    TEXT NOT NULL,               -- the uncompressed layer
+    repository TEXT NOT NULL,               -- registry host/path it is known in
+    digest     TEXT NOT NULL,               -- the compressed blob there
+    media_type TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    PRIMARY KEY (diff_id, repository, digest)
+  );
+  CREATE INDEX layer_blobs_diff ON layer_blobs(diff_id);
+  `,
 ];

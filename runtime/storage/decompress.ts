@@ -32,3 +32,21 @@ export async function openLayer(path: string): Promise<{ stream: Readable; compr
   }
   return { stream: file, compressed: false };
 }
+
+/** A layer blob stream as an uncompressed tar, by its media type (gzip, zstd or none). */
+export function decompressStream(blob: Readable, mediaType: string): Readable {
+  if (/gzip/.test(mediaType) || mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip') {
+    const gunzip = createGunzip();
+    blob.on('error', (err) => gunzip.destroy(err));
+    return blob.pipe(gunzip);
+  }
+  if (/zstd/.test(mediaType)) {
+    const child = spawn('zstd', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    child.on('error', () => child.stdout.destroy(invalid('zstd-compressed layer: install the zstd command to pull it')));
+    child.stdin.on('error', () => undefined);
+    blob.on('error', (err) => child.stdout.destroy(err));
+    blob.pipe(child.stdin);
+    return child.stdout;
+  }
+  return blob;
+}

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import type { DB } from '../state/db.js';
 import { invalid } from '../errors.js';
 import { hex } from '../util/digest.js';
@@ -66,37 +66,62 @@ export class LayerStore {
    * place, and the DB row is written last, so a crash leaves only files that gc() removes.
    */
   async import(file: string, diffId: string, chainId: string, parent: string | null): Promise<LayerRecord> {
+    if (this.get(chainId)) return this.get(chainId)!;
+    return this.importStream((await openLayer(file)).stream, diffId, chainId, parent);
+  }
+
+  /**
+   * Imports an uncompressed layer tar as it streams in (a pull unpacks while it downloads): one pass
+   * writes the tar blob, hashes it against `diffId` and unpacks it; nothing is recorded unless all
+   * three succeed.
+   */
+  async importStream(tarStream: Readable, diffId: string, chainId: string, parent: string | null, beforeCommit?: () => Promise<void>): Promise<LayerRecord> {
     const existing = this.get(chainId);
-    if (existing) return existing;
+    if (existing) {
+      tarStream.destroy();
+      return existing;
+    }
     const work = await mkdtemp(join(this.tmpDir, 'layer-'));
     try {
       const tar = join(work, 'layer.tar');
-      const { stream } = await openLayer(file);
+      const diff = join(work, 'diff');
+      await mkdir(diff);
       const hash = createHash('sha256');
       let tarSize = 0;
+      const file = createWriteStream(tar);
       const measure = new Transform({
         transform(chunk: Buffer, _enc, done) {
           hash.update(chunk);
           tarSize += chunk.length;
-          done(null, chunk);
+          if (file.write(chunk)) done(null, chunk);
+          else file.once('drain', () => done(null, chunk));
+        },
+        flush(done) {
+          file.end(done);
         },
       });
+      file.on('error', (err) => measure.destroy(err));
+      const tee = new PassThrough();
+      let size: number;
       try {
-        await pipeline(stream, measure, createWriteStream(tar));
+        [, { size }] = await Promise.all([
+          pipeline(tarStream, measure, tee),
+          unpackLayer(tee, diff).catch((err: Error) => {
+            tarStream.destroy(err);
+            throw err;
+          }),
+        ]);
       } catch (err) {
+        file.destroy();
+        if (err instanceof UnsafeArchiveError) throw invalid(err.message);
         throw invalid(`invalid layer ${diffId}: ${(err as Error).message}`);
       }
       const actual = 'sha256:' + hash.digest('hex');
       if (actual !== diffId) throw invalid(`layer digest mismatch: expected ${diffId}, got ${actual}`);
-      const diff = join(work, 'diff');
-      await mkdir(diff);
-      let size: number;
-      try {
-        ({ size } = await unpackLayer((await openLayer(tar)).stream, diff));
-      } catch (err) {
-        if (err instanceof UnsafeArchiveError) throw invalid(err.message);
-        throw invalid(`invalid layer ${diffId}: ${(err as Error).message}`);
-      }
+      // A pull checks the compressed blob's digest, and waits for the parent layer's record, here.
+      await beforeCommit?.();
+      const raced = this.get(chainId);
+      if (raced) return raced;
       const finalDir = join(this.layersDir, hex(chainId));
       await rm(finalDir, { recursive: true, force: true }); // a leftover of a crashed import
       await mkdir(finalDir);

@@ -1,19 +1,21 @@
-// /images: list, inspect, history, tag, delete, prune, load, save.
+// /images: list, inspect, history, tag, delete, prune, load, save, import.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { Engine } from '../../runtime/engine.js';
 import { invalid } from '../../runtime/errors.js';
 import { loadImages, type LoadMessage } from '../../runtime/images/load.js';
+import { importImage, type ImportMessage } from '../../runtime/images/import.js';
 import { saveImages } from '../../runtime/images/save.js';
 import {
-  DeleteItem, HistoryItem, ImageDeleteQuery, ImageInspect, ImageListQuery, ImageLoadQuery, ImageNameQuery, ImagePruneQuery,
+  DeleteItem, HistoryItem, ImageCreateQuery, ImageDeleteQuery, ImageInspect, ImageListQuery, ImageLoadQuery, ImageNameQuery, ImagePruneQuery,
   ImagePruneResponse, ImageSummary, ImageTagQuery,
 } from '../../openapi/images.js';
 import { Type } from '@sinclair/typebox';
 import { apiVersion, sendError } from '../app.js';
 import { boolFilter, parseBool, parseFilters } from '../query.js';
-import { jsonLines, progressBar, type JsonMessage } from '../streams.js';
+import { errorMessage, humanSize, jsonLines, progressBar, type JsonMessage } from '../streams.js';
 import { validated } from '../validate.js';
+import { pull, push } from '../pull.js';
 import { deleteItem, historyItem, imageInspect, imageSummary } from '../views/images.js';
 import type { RouteDoc } from '../../openapi/document.js';
 
@@ -26,6 +28,7 @@ export const imageNameRouteDocs: RouteDoc[] = [
   { method: 'GET', url: '/images/{name}/history', summary: 'Image history', response: { 200: Type.Array(HistoryItem) } },
   { method: 'GET', url: '/images/{name}/get', summary: 'Export an image (docker save)' },
   { method: 'POST', url: '/images/{name}/tag', summary: 'Tag an image', querystring: ImageTagQuery },
+  { method: 'POST', url: '/images/{name}/push', summary: 'Push an image to a registry' },
   { method: 'DELETE', url: '/images/{name}', summary: 'Remove an image', querystring: ImageDeleteQuery, response: { 200: Type.Array(DeleteItem) } },
 ];
 
@@ -65,6 +68,37 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     return reply.header('content-type', 'application/json').send(jsonLines(messages));
   });
 
+  // docker pull (fromImage) and docker import (fromSrc).
+  app.post('/images/create', { schema: { summary: 'Pull (fromImage) or import (fromSrc) an image', querystring: ImageCreateQuery } }, async (request, reply) => {
+    const q = request.query as ImageCreateQuery;
+    if (q.fromImage) return pull(engine, { fromImage: q.fromImage, tag: q.tag, platform: q.platform }, request.headers['x-registry-auth'] as string | undefined, reply);
+    if (!q.fromSrc) throw invalid('fromImage or fromSrc is required');
+    const body = request.body;
+    if (q.fromSrc === '-' && body !== undefined && !(body instanceof Readable)) throw invalid('expected a tarball as the request body');
+    const changes = q.changes === undefined ? [] : Array.isArray(q.changes) ? q.changes : [q.changes];
+    // As dockerd: nothing is written until the first message (a download's), so earlier failures are
+    // HTTP errors; later ones end the stream as an error message.
+    let stream: PassThrough | undefined;
+    const send = (m: JsonMessage) => {
+      if (!stream) reply.header('content-type', 'application/json').send((stream = new PassThrough()));
+      stream.write(JSON.stringify(m) + '\r\n');
+    };
+    try {
+      const id = await importImage(
+        images,
+        { source: q.fromSrc, body: body as Readable | undefined, repo: q.repo, tag: q.tag, message: q.message, changes, platform: q.platform },
+        (m) => send(importMessage(m)),
+      );
+      if (!stream) return reply.header('content-type', 'application/json').send(jsonLines([{ status: id }]));
+      send({ status: id });
+    } catch (err) {
+      if (!stream) throw err;
+      send(errorMessage((err as Error).message));
+    }
+    stream.end();
+    return reply;
+  });
+
   app.post('/images/prune', { schema: { summary: 'Remove unused images', querystring: ImagePruneQuery, response: { 200: ImagePruneResponse } } }, async (request) => {
     const filters = parseFilters((request.query as ImagePruneQuery).filters, PRUNE_FILTERS);
     const { records, reclaimed } = await images.prune({ dangling: boolFilter(filters, 'dangling'), label: filters.label, until: filters.until?.[0] });
@@ -87,6 +121,10 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
 
   app.post('/images/*', async (request, reply) => {
     const { name, operation } = splitName(request);
+    if (operation === 'push') {
+      const { tag } = request.query as { tag?: string };
+      return push(engine, name, tag || undefined, request.headers['x-registry-auth'] as string | undefined, reply);
+    }
     if (operation !== 'tag') return notFound(reply);
     const query = validated(ImageTagQuery, request.query);
     images.tag(name, query.repo, query.tag);
@@ -113,6 +151,13 @@ function splitName(request: FastifyRequest): { name: string; operation: string }
 }
 
 const notFound = (reply: FastifyReply) => sendError(reply, 404, 'page not found');
+
+function importMessage(m: ImportMessage): JsonMessage {
+  if (m.kind === 'downloading') return { status: `Downloading from ${m.url}` };
+  // Without a Content-Length, dockerd shows just the bytes so far.
+  if (m.total < 0) return { status: 'Importing', progressDetail: { current: m.current }, progress: humanSize(m.current).padStart(8) };
+  return { status: 'Importing', progressDetail: { current: m.current, total: m.total }, progress: progressBar(m.current, m.total) };
+}
 
 function loadMessage(m: LoadMessage, quiet: boolean): JsonMessage | undefined {
   switch (m.kind) {

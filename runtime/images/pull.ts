@@ -1,0 +1,227 @@
+// docker pull: resolve the manifest (an index narrowed to one platform), fetch and verify the config,
+// then the layers — up to three at once, each unpacked as it downloads, its digest checked before it is
+// recorded — and commit the image, its tag and its RepoDigest last. A pull cut off at any point leaves
+// no image; completed layers stay for the next try.
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { invalid, notFound, EngineError } from '../errors.js';
+import { chainIds, hex, sha256 } from '../util/digest.js';
+import { decompressStream } from '../storage/decompress.js';
+import { RegistryClient, RegistryError, header } from '../registry/client.js';
+import type { Credentials } from '../registry/auth.js';
+import { endpointFor, type RegistryOptions } from '../registry/endpoints.js';
+import { ACCEPT, parseManifest, platformString, selectPlatform, type Descriptor, type ImageManifest, type Platform } from '../registry/manifest.js';
+import { familiarString, parseTaggedReference, referenceString, type Reference } from './reference.js';
+import type { ImageConfig } from './config.js';
+import type { ImageService } from './service.js';
+
+export interface Progress {
+  id?: string;
+  status: string;
+  current?: number;
+  total?: number;
+  /** Machine-readable result (push: Tag, Digest, Size), sent as `aux`. */
+  aux?: Record<string, unknown>;
+}
+
+export interface PullOptions {
+  platform: Platform;
+  credentials: Credentials;
+  registry: RegistryOptions;
+  /** Layers downloaded at once. */
+  concurrency?: number;
+}
+
+const PROGRESS_EVERY_MS = 100;
+
+export async function pullImage(service: ImageService, name: string, o: PullOptions, progress: (p: Progress) => void): Promise<{ id: string; digest: string }> {
+  const ref = parseTaggedReference(name);
+  const shown = familiarString(ref);
+  const client = new RegistryClient(await endpointFor(ref.domain, o.registry), o.credentials);
+  const scope = `repository:${ref.path}:pull`;
+  try {
+    const top = await fetchManifest(client, ref, ref.digest ?? ref.tag!, scope, shown);
+    let parsed = parseManifest(top.bytes, top.type, shown);
+    if (parsed.kind === 'index') {
+      const entry = selectPlatform(parsed.index, o.platform);
+      if (!entry) throw notFound(`no matching manifest for ${platformString(o.platform)} in the manifest list entries`);
+      const chosen = await fetchManifest(client, ref, entry.digest, scope, shown);
+      if (sha256(chosen.bytes) !== entry.digest) throw invalid(`manifest verification failed for digest ${entry.digest}`);
+      parsed = parseManifest(chosen.bytes, chosen.type, shown);
+      if (parsed.kind !== 'image') throw invalid(`unsupported nested manifest list for ${shown}`);
+    }
+    const manifest = (parsed as { kind: 'image'; manifest: ImageManifest }).manifest;
+    progress({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag });
+    const configBytes = await fetchBlob(client, ref, manifest.config, scope);
+    if (sha256(configBytes) !== manifest.config.digest) throw invalid(`config digest mismatch for ${shown}: expected ${manifest.config.digest}`);
+    const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== manifest.layers.length) throw invalid(`invalid image ${shown}: ${manifest.layers.length} layers in the manifest, ${diffIds.length} in the config`);
+    const chains = chainIds(diffIds);
+    const id = manifest.config.digest;
+    const upToDate = ref.tag ? service.store.tagged(referenceString(ref)) === id : !!service.store.get(id);
+
+    await fetchLayers(service, client, ref, manifest.layers, diffIds, chains, scope, o.concurrency ?? 3, progress);
+    for (const [i, layer] of manifest.layers.entries()) {
+      service.blobs?.remember(diffIds[i]!, { repository: `${ref.domain}/${ref.path}`, digest: layer.digest, mediaType: layer.mediaType, size: layer.size });
+    }
+
+    const size = service.layers.stack(chains.at(-1) ?? null).reduce((n, l) => n + l.size, 0);
+    const repoDigest = `${ref.domain}/${ref.path}@${top.digest}`;
+    await service.lock.run(async () => {
+      service.store.commit({ id, config: configBytes, topLayer: chains.at(-1) ?? null, parent: null, size }, ref.tag ? [referenceString(ref)] : []);
+      service.store.setDigest(repoDigest, id);
+    });
+    service.record('pull', familiarString(ref), familiarString(ref), id);
+    progress({ status: `Digest: ${top.digest}` });
+    progress({ status: upToDate ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}` });
+    return { id, digest: top.digest };
+  } catch (err) {
+    if (err instanceof RegistryError) {
+      throw new EngineError(err.status === 404 ? 'not-found' : err.status === 401 || err.status === 403 ? 'not-found' : 'internal', err.message);
+    }
+    throw err;
+  } finally {
+    await client.close();
+  }
+}
+
+async function fetchManifest(client: RegistryClient, ref: Reference, reference: string, scope: string, shown: string) {
+  const res = await client.fetch('GET', `/v2/${ref.path}/manifests/${reference}`, scope, { headers: { accept: ACCEPT } });
+  if (res.status === 404) {
+    const text = await res.body.text();
+    const code = (() => {
+      try {
+        return (JSON.parse(text) as { errors?: { code?: string }[] }).errors?.[0]?.code;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (code === 'NAME_UNKNOWN' || code === 'UNAUTHORIZED' || code === 'DENIED') {
+      throw new RegistryError(`pull access denied for ${shown.replace(/:[^:/]+$/, '').replace(/@.*$/, '')}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`, 404, code);
+    }
+    throw new RegistryError(`manifest for ${shown} not found: manifest unknown: manifest unknown`, 404, code);
+  }
+  if (res.status === 401 || res.status === 403) {
+    await res.body.dump();
+    throw new RegistryError(`pull access denied for ${shown.replace(/:[^:/]+$/, '')}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`, 404, 'DENIED');
+  }
+  if (res.status !== 200) await RegistryClient.fail(res, `fetching the manifest of ${shown}`);
+  const bytes = Buffer.from(await res.body.arrayBuffer());
+  const digest = header(res.headers, 'docker-content-digest') ?? sha256(bytes);
+  if (reference.startsWith('sha256:') && sha256(bytes) !== reference) throw invalid(`manifest verification failed for digest ${reference}`);
+  return { bytes, type: header(res.headers, 'content-type'), digest: reference.startsWith('sha256:') ? reference : sha256(bytes) === digest ? digest : sha256(bytes) };
+}
+
+async function fetchBlob(client: RegistryClient, ref: Reference, d: Descriptor, scope: string): Promise<Buffer> {
+  const res = await client.fetch('GET', `/v2/${ref.path}/blobs/${d.digest}`, scope);
+  if (res.status !== 200) await RegistryClient.fail(res, `fetching blob ${d.digest}`);
+  return Buffer.from(await res.body.arrayBuffer());
+}
+
+/** Downloads and unpacks the missing layers, `concurrency` at a time; records them bottom first. */
+async function fetchLayers(
+  service: ImageService, client: RegistryClient, ref: Reference, layers: Descriptor[], diffIds: string[], chains: string[], scope: string,
+  concurrency: number, progress: (p: Progress) => void,
+): Promise<void> {
+  const short = (d: Descriptor) => hex(d.digest).slice(0, 12);
+  const missing: number[] = [];
+  for (const [i, layer] of layers.entries()) {
+    if (service.layers.get(chains[i]!)) progress({ id: short(layer), status: 'Already exists' });
+    else missing.push(i);
+  }
+  for (const i of missing) progress({ id: short(layers[i]!), status: 'Pulling fs layer' });
+  for (const i of missing.slice(concurrency)) progress({ id: short(layers[i]!), status: 'Waiting' });
+  // Each layer's record waits for its parent's: the DB keeps the chain in order.
+  const recorded = new Map<number, Promise<void>>();
+  const parentRecorded = (i: number) => (i === 0 ? Promise.resolve() : recorded.get(i - 1) ?? Promise.resolve());
+  const done: Promise<void>[] = [];
+  let next = 0;
+  const runOne = async (i: number): Promise<void> => {
+    const layer = layers[i]!;
+    const id = short(layer);
+    const res = await client.fetch('GET', `/v2/${ref.path}/blobs/${layer.digest}`, scope);
+    if (res.status !== 200) await RegistryClient.fail(res, `fetching layer ${layer.digest}`);
+    const total = layer.size || Number(header(res.headers, 'content-length') ?? 0);
+    const hash = createHash('sha256');
+    let current = 0;
+    let last = 0;
+    let verified!: () => void;
+    let failed!: (e: Error) => void;
+    const blobChecked = new Promise<void>((resolve, reject) => ((verified = resolve), (failed = reject)));
+    blobChecked.catch(() => undefined);
+    const count = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        current += chunk.length;
+        if (Date.now() - last >= PROGRESS_EVERY_MS) {
+          last = Date.now();
+          progress({ id, status: 'Downloading', current, total });
+        }
+        cb(null, chunk);
+      },
+      flush(cb) {
+        progress({ id, status: 'Downloading', current, total });
+        progress({ id, status: 'Verifying Checksum' });
+        const actual = 'sha256:' + hash.digest('hex');
+        if (actual !== layer.digest) {
+          const err = invalid(`filesystem layer verification failed for digest ${layer.digest}`);
+          failed(err);
+          cb(err);
+          return;
+        }
+        progress({ id, status: 'Download complete' });
+        verified();
+        cb();
+      },
+    });
+    res.body.on('error', (err) => count.destroy(err));
+    const tar = decompressStream(res.body.pipe(count), layer.mediaType);
+    count.on('error', (err) => tar.destroy(err));
+    const record = service.layers.importStream(tar, diffIds[i]!, chains[i]!, i === 0 ? null : chains[i - 1]!, async () => {
+      // The tar can end before the blob does (compression trailers): wait for the whole blob's digest.
+      await new Promise<void>((resolve) => (count.writableFinished ? resolve() : count.once('finish', resolve)));
+      await blobChecked;
+      progress({ id, status: 'Extracting', current: total, total });
+      await parentRecorded(i);
+    });
+    recorded.set(i, record.then(() => undefined));
+    await record;
+    progress({ id, status: 'Pull complete' });
+  };
+  const worker = async () => {
+    while (next < missing.length) {
+      const i = missing[next++]!;
+      await runOne(i);
+    }
+  };
+  // Existing layers are recorded already; missing ones get their promise as they start.
+  for (const [i] of layers.entries()) if (!missing.includes(i)) recorded.set(i, Promise.resolve());
+  for (let w = 0; w < Math.min(concurrency, missing.length); w++) done.push(worker());
+  await Promise.all(done);
+}
+
+/** GET /distribution/{name}/json: the descriptor a name resolves to in its registry, and its platforms. */
+export async function distributionInspect(name: string, o: Omit<PullOptions, 'platform'>) {
+  const ref = parseTaggedReference(name);
+  const shown = familiarString(ref);
+  const client = new RegistryClient(await endpointFor(ref.domain, o.registry), o.credentials);
+  const scope = `repository:${ref.path}:pull`;
+  try {
+    const top = await fetchManifest(client, ref, ref.digest ?? ref.tag!, scope, shown);
+    const parsed = parseManifest(top.bytes, top.type, shown);
+    const mediaType = top.type?.split(';')[0] ?? '';
+    let platforms: Platform[];
+    if (parsed.kind === 'index') platforms = parsed.index.manifests.map((m) => m.platform).filter((p): p is Platform => !!p);
+    else {
+      const config = JSON.parse((await fetchBlob(client, ref, parsed.manifest.config, scope)).toString('utf8')) as { os?: string; architecture?: string; variant?: string };
+      platforms = [{ architecture: config.architecture ?? '', os: config.os ?? '', ...(config.variant ? { variant: config.variant } : {}) }];
+    }
+    return { Descriptor: { mediaType, digest: top.digest, size: top.bytes.length }, Platforms: platforms };
+  } catch (err) {
+    if (err instanceof RegistryError) throw new EngineError(err.status === 404 ? 'not-found' : err.status === 401 ? 'not-found' : 'internal', err.message);
+    throw err;
+  } finally {
+    await client.close();
+  }
+}

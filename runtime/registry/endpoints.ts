@@ -1,0 +1,36 @@
+// Which server a repository's domain means, and how to talk to it: docker.io is registry-1.docker.io;
+// loopback registries are insecure by default (as in Docker); TLS material comes from Docker's
+// certs.d layout (`<certsDir>/<host[:port]>/ca.crt`, `*.crt` CAs, `client.cert` + `client.key`).
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Endpoint } from './client.js';
+
+export interface RegistryOptions {
+  /** Hosts (host[:port]) allowed over plain HTTP and unverified TLS, beyond loopback. */
+  insecure: string[];
+  certsDir: string;
+}
+
+export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { insecure: [], certsDir: '/etc/docker/certs.d' };
+
+export const registryHost = (domain: string) => (domain === 'docker.io' ? 'registry-1.docker.io' : domain);
+
+function isLoopback(host: string): boolean {
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name === 'localhost' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+
+export async function endpointFor(domain: string, o: RegistryOptions): Promise<Endpoint> {
+  const host = registryHost(domain);
+  const insecure = isLoopback(host) || o.insecure.includes(host) || o.insecure.includes(domain);
+  const dir = join(o.certsDir, domain);
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const ca = await Promise.all(files.filter((f) => f.endsWith('.crt')).map((f) => readFile(join(dir, f))));
+  const certFile = files.find((f) => f.endsWith('.cert'));
+  const keyFile = certFile && files.find((f) => f === certFile.replace(/\.cert$/, '.key'));
+  return {
+    host,
+    insecure,
+    tls: { ca, cert: certFile && keyFile ? await readFile(join(dir, certFile)) : undefined, key: certFile && keyFile ? await readFile(join(dir, keyFile)) : undefined },
+  };
+}

@@ -1,0 +1,44 @@
+// GET /images/search: the registry's v1 search API (`/v1/search?q=&n=`), which Docker Hub and some
+// registries serve; a registry without one (distribution) gets dockerd's error.
+import { RegistryClient, RegistryError } from './client.js';
+import type { Credentials } from './auth.js';
+import { endpointFor, type RegistryOptions } from './endpoints.js';
+
+export interface SearchResult {
+  name: string;
+  description: string;
+  star_count: number;
+  is_official: boolean;
+  is_automated: boolean;
+}
+
+/** `busybox` searches docker.io; `host:port/term` searches that registry for `term`. */
+function splitTerm(term: string): { domain: string; query: string } {
+  const i = term.indexOf('/');
+  const first = i > 0 ? term.slice(0, i) : '';
+  if (first && (/[.:]/.test(first) || first === 'localhost')) return { domain: first, query: term.slice(i + 1) };
+  return { domain: 'docker.io', query: term };
+}
+
+export async function search(term: string, limit: number, creds: Credentials, o: RegistryOptions): Promise<SearchResult[]> {
+  const { domain, query } = splitTerm(term);
+  const endpoint = await endpointFor(domain, o);
+  // Docker Hub's search lives on the index, not on registry-1.
+  const client = new RegistryClient(domain === 'docker.io' ? { ...endpoint, host: 'index.docker.io' } : endpoint, creds);
+  try {
+    await client.baseUrl();
+    const res = await client.fetch('GET', `/v1/search?q=${encodeURIComponent(query)}&n=${limit}`, '');
+    if (res.status === 404) {
+      await res.body.dump();
+      throw new RegistryError(`Unexpected status code 404`, 404);
+    }
+    if (res.status !== 200) await RegistryClient.fail(res, 'searching');
+    const body = JSON.parse(await res.body.text()) as { results?: Partial<SearchResult>[] };
+    const prefix = domain === 'docker.io' ? '' : `${domain}/`;
+    return (body.results ?? []).slice(0, limit).map((r) => ({
+      name: `${prefix}${r.name ?? ''}`, description: r.description ?? '', star_count: r.star_count ?? 0, is_official: !!r.is_official, is_automated: !!r.is_automated,
+    }));
+  } finally {
+    await client.close();
+  }
+}

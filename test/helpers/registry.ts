@@ -1,0 +1,71 @@
+// A real registry for the tests: Debian's docker-registry (distribution 2.8) on 127.0.0.1, on a free
+// port, its storage in a temp dir; stopped and removed by stop().
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { TEST_BASE, run } from './engine.js';
+
+export const REGISTRY_BINARY = '/usr/bin/docker-registry';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  server.close();
+  return port;
+}
+
+export class TestRegistry {
+  private constructor(readonly dir: string, readonly port: number, private readonly child: ChildProcess) {}
+
+  /** host:port, as image names use it. */
+  get host(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  static async start(extraConfig = ''): Promise<TestRegistry> {
+    const dir = await mkdtemp(join(TEST_BASE, 'berth-registry-'));
+    const port = await freePort();
+    await writeFile(join(dir, 'config.yml'), [
+      'version: 0.1',
+      'log: {level: error}',
+      'storage:',
+      `  filesystem: {rootdirectory: ${join(dir, 'data')}}`,
+      '  delete: {enabled: true}',
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '  secret: berth-test',
+      extraConfig,
+    ].join('\n'));
+    const child = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+    const registry = new TestRegistry(dir, port, child);
+    for (let i = 0; i < 100; i++) {
+      if (child.exitCode !== null) throw new Error(`docker-registry exited: ${log}`);
+      const up = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status < 500, () => false);
+      if (up) return registry;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await registry.stop();
+    throw new Error(`docker-registry did not start: ${log}`);
+  }
+
+  /** Copies an image archive into the registry with skopeo (an independent client). */
+  async pushArchive(archive: string, name: string): Promise<void> {
+    const res = await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `docker-archive:${archive}`, `docker://${this.host}/${name}`]);
+    if (res.code !== 0) throw new Error(`skopeo copy: ${res.stderr}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      const exited = once(this.child, 'exit');
+      this.child.kill('SIGKILL');
+      await exited;
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

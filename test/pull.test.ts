@@ -1,0 +1,147 @@
+// docker pull against a real registry (Debian's docker-registry on 127.0.0.1), the images put there by
+// skopeo: manifests, verified blobs, layers shared with what is there, platforms, errors as dockerd's.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, connect, type Server } from 'node:net';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { TestEngine } from './helpers/engine.js';
+import { TestRegistry } from './helpers/registry.js';
+import { onTerminal } from './helpers/terminal.js';
+import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
+
+const images = inject('images');
+let engine: TestEngine;
+let registry: TestRegistry;
+
+beforeAll(async () => {
+  registry = await TestRegistry.start();
+  await registry.pushArchive(images.busybox.archive, 'busybox:latest');
+  await registry.pushArchive(images.layered.archive, 'team/layered:1.0');
+  engine = await TestEngine.start();
+}, 60_000);
+afterAll(async () => {
+  await engine?.destroy();
+  await registry?.stop();
+});
+
+const docker = (args: string[]) => engine.docker(args);
+const ok = async (args: string[]) => {
+  const res = await docker(args);
+  expect(res.code, `docker ${args.join(' ')}: ${res.stderr}`).toBe(0);
+  return res.stdout;
+};
+const cliEnv = () => ({ ...process.env, DOCKER_HOST: `unix://${engine.socket}`, DOCKER_CONFIG: join(engine.dir, 'docker-config') });
+
+/** The registry's manifest digest for a tag. */
+async function manifestDigest(name: string, tag: string): Promise<string> {
+  const res = await fetch(`http://${registry.host}/v2/${name}/manifests/${tag}`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+  return res.headers.get('docker-content-digest')!;
+}
+
+describe('docker pull', () => {
+  it('pulls by tag: the same image ID as the archive, its RepoDigest, and it runs', async () => {
+    const out = await ok(['pull', `${registry.host}/busybox:latest`]);
+    const digest = await manifestDigest('busybox', 'latest');
+    expect(out).toContain('latest: Pulling from busybox');
+    expect(out).toContain(`Digest: ${digest}`);
+    expect(out).toContain(`Status: Downloaded newer image for ${registry.host}/busybox:latest`);
+    expect(out.trim().split('\n').at(-1)).toBe(`${registry.host}/busybox:latest`);
+    expect((await ok(['image', 'inspect', '-f', '{{.Id}} {{json .RepoDigests}}', `${registry.host}/busybox`])).trim())
+      .toBe(`${images.busybox.id} ["${registry.host}/busybox@${digest}"]`);
+    expect(await ok(['run', '--rm', `${registry.host}/busybox`, 'echo', 'pulled'])).toBe('pulled\n');
+    const again = await ok(['pull', `${registry.host}/busybox:latest`]);
+    expect(again).toContain(`Status: Image is up to date for ${registry.host}/busybox:latest`);
+  });
+
+  it('does not fetch layers it has ("Already exists") and pulls by digest', async () => {
+    const out = await ok(['pull', `${registry.host}/team/layered:1.0`]);
+    expect(out).toMatch(/: Already exists\n/); // the busybox layer below
+    expect(out).toMatch(/: Pull complete\n/);
+    expect((await ok(['image', 'inspect', '-f', '{{.Id}}', `${registry.host}/team/layered:1.0`])).trim()).toBe(images.layered.id);
+    expect(await ok(['run', '--rm', `${registry.host}/team/layered:1.0`])).toBe('three\n');
+    const digest = await manifestDigest('team/layered', '1.0');
+    await ok(['rmi', `${registry.host}/team/layered:1.0`]);
+    const byDigest = await ok(['pull', `${registry.host}/team/layered@${digest}`]);
+    expect(byDigest).toContain(`Digest: ${digest}`);
+    expect((await ok(['image', 'inspect', '-f', '{{.Id}}', `${registry.host}/team/layered@${digest}`])).trim()).toBe(images.layered.id);
+  });
+
+  it('answers unknown repositories and tags as dockerd, with nothing stored', async () => {
+    const before = await ok(['images', '-q', '-a']);
+    const tag = await docker(['pull', `${registry.host}/busybox:nosuchtag`]);
+    expect(tag.code).toBe(1);
+    expect(tag.stderr).toContain(`manifest for ${registry.host}/busybox:nosuchtag not found: manifest unknown: manifest unknown`);
+    const repo = await docker(['pull', `${registry.host}/nosuch/repo`]);
+    expect(repo.code).toBe(1);
+    expect(repo.stderr).toMatch(/pull access denied for .*nosuch\/repo|not found/);
+    const closed = await docker(['pull', '127.0.0.1:1/busybox']);
+    expect(closed.code).toBe(1);
+    expect(closed.stderr).toContain('connection refused');
+    expect(await ok(['images', '-q', '-a'])).toBe(before);
+  });
+
+  it('refuses a blob whose bytes do not match its digest, and keeps nothing of it', async () => {
+    // A proxy in front of the registry flips one byte in every blob body it relays.
+    const proxy = await corruptingProxy(registry.port);
+    try {
+      const name = `127.0.0.1:${proxy.port}/team/layered:1.0`;
+      await ok(['rmi', '-f', images.layered.id]).catch(() => undefined);
+      const res = await docker(['pull', name]);
+      expect(res.code).toBe(1);
+      expect(res.stdout + res.stderr).toMatch(/verification failed|digest mismatch|invalid layer/);
+      expect((await docker(['image', 'inspect', name])).code).toBe(1);
+    } finally {
+      proxy.server.close();
+    }
+  });
+
+  it.skipIf(!haveDockerd())('draws the progress the docker CLI draws with dockerd', async () => {
+    /** The last state the CLI drew for each layer, and the closing lines, from a pull on a real terminal. */
+    const screen = async (env: NodeJS.ProcessEnv) => {
+      const res = await onTerminal([40, 120], [], ['docker', 'pull', `${registry.host}/team/layered:1.0`], env);
+      expect(res.code, res.stdout).toBe(0);
+      const text = res.stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '\n');
+      const layers = new Map<string, string>();
+      for (const m of text.matchAll(/([0-9a-f]{12}): ([A-Za-z ]+?) *(?=\[|\r|\n|$)/g)) layers.set(m[1]!, m[2]!);
+      return { layers: Object.fromEntries([...layers].sort()), tail: text.split(/\r?\n/).map((l) => l.trim()).filter((l) => /^(Digest|Status):/.test(l)) };
+    };
+    await ok(['rmi', '-f', images.layered.id]).catch(() => undefined);
+    await ok(['rmi', '-f', images.busybox.id]).catch(() => undefined);
+    const dockerd = await ReferenceDockerd.start();
+    try {
+      const ours = await screen(cliEnv());
+      const theirs = await screen({ ...process.env, DOCKER_HOST: `unix://${dockerd.socket}`, DOCKER_CONFIG: join(dockerd.dir, 'docker-config') });
+      expect(Object.values(ours.layers).every((s) => s === 'Pull complete')).toBe(true);
+      expect(ours).toEqual(theirs);
+    } finally {
+      await dockerd.stop();
+    }
+  }, 60_000);
+});
+
+/** A TCP proxy to the registry that corrupts blob bodies (responses with an octet-stream type). */
+async function corruptingProxy(target: number): Promise<{ server: Server; port: number }> {
+  const server = createServer((client) => {
+    const upstream = connect(target, '127.0.0.1');
+    client.pipe(upstream);
+    let inBlob = false;
+    upstream.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('latin1');
+      if (/^HTTP\/1\.1 200/.test(text)) inBlob = /content-type: application\/octet-stream/i.test(text);
+      if (inBlob) {
+        const bodyAt = text.indexOf('\r\n\r\n');
+        const at = bodyAt >= 0 ? bodyAt + 4 : 0;
+        if (at < chunk.length) chunk[at] = chunk[at]! ^ 0xff;
+        inBlob = false; // one flipped byte per response is enough
+      }
+      client.write(chunk);
+    });
+    upstream.on('end', () => client.end());
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port };
+}
