@@ -30,11 +30,13 @@ const PROGRESS_EVERY_MS = 100;
 /** Pushes `name` (with `tag`, or every tag of the repository when none is given). */
 export async function pushImage(service: ImageService, name: string, tag: string | undefined, o: PushOptions, progress: (p: Progress) => void): Promise<void> {
   const repoRef = parseReference(name);
+  const repository = familiarString({ ...repoRef, tag: undefined, digest: undefined });
   const tags = tag || repoRef.tag ? [tag || repoRef.tag!] : service.store.tagsOfRepository(`${repoRef.domain}/${repoRef.path}`);
-  if (tags.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarString(repoRef)}`);
   const client = new RegistryClient(await endpointFor(repoRef.domain, o.registry), o.credentials);
   try {
-    progress({ status: `The push refers to repository [${familiarString({ ...repoRef, tag: undefined, digest: undefined })}]` });
+    progress({ status: `The push refers to repository [${repository}]` });
+    const missing = tags.length === 0 || tags.some((t) => !service.store.tagged(referenceString({ ...repoRef, tag: t, digest: undefined })));
+    if (missing) throw notFound(`An image does not exist locally with the tag: ${repository}`);
     for (const t of tags) await pushTag(service, client, { ...repoRef, tag: t, digest: undefined }, o, progress);
   } catch (err) {
     if (err instanceof RegistryError) throw new EngineError(err.status === 404 ? 'not-found' : 'internal', err.message);
