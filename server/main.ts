@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `berth serve`: start the engine on a Unix socket (or the one systemd passes) and serve the API.
 import { parseArgs } from 'node:util';
+import { readRegistriesConf } from '../runtime/registry/config.js';
 import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Engine } from '../runtime/engine.js';
@@ -30,6 +31,10 @@ async function serve(argv: string[]): Promise<void> {
       runtime: { type: 'string', default: process.env.BERTH_RUNTIME || 'runc' },
       'idle-exit': { type: 'string' },
       log: { type: 'boolean', default: false },
+      // Registries: Docker's daemon flag, its certs.d, and Podman's registries.conf.
+      'insecure-registry': { type: 'string', multiple: true, default: [] },
+      'certs-dir': { type: 'string', default: process.env.BERTH_CERTS_DIR || '/etc/docker/certs.d' },
+      'registries-conf': { type: 'string', default: process.env.BERTH_REGISTRIES_CONF || '/etc/containers/registries.conf' },
     },
   });
   const fd = activationFd();
@@ -40,6 +45,7 @@ async function serve(argv: string[]): Promise<void> {
     runRoot: values['run-root'],
     defaultRuntime: values.runtime,
     exitCommand: cleanupCommand(values.root, values['run-root']),
+    registry: { insecure: values['insecure-registry'], certsDir: values['certs-dir'], conf: await readRegistriesConf(values['registries-conf']) },
   });
   const app = await buildApp(engine, { logger: values.log });
   await app.ready();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import tar from 'tar-stream';
@@ -199,3 +199,293 @@ describe('refusals', () => {
   });
 });
 
+
+describe('import from a URL', () => {
+  /** What the server serves: a rootfs tar and its gzip, under these names. */
+  let served: string;
+  let server: Server;
+  let base: string;
+  /** A port nothing listens on (a server's, closed): connections to it are refused. */
+  let closedPort: number;
+  /** The paths berth asked for, in order. */
+  const requested: string[] = [];
+  /** `/held.tar` sends half the tar, then waits for this before the rest. */
+  let held: Promise<void> = Promise.resolve();
+  let releaseHeld = () => undefined as void;
+  /** The digest of what `/unsized.tar` sent, once it is sent. */
+  let unsizedDigest = '';
+  let unsizedLength = 0;
+
+  const url = (path: string) => `${base}${path}`;
+  const create = (source: string, repo = '') => post(`/v1.50/images/create?fromSrc=${encodeURIComponent(source)}${repo ? `&repo=${repo}` : ''}`);
+  /** The lines of a JSON-message stream, each ended with CRLF as dockerd ends them. */
+  const messages = (body: Buffer) => {
+    const text = body.toString();
+    expect(text.endsWith('\r\n'), text).toBe(true);
+    return text.slice(0, -2).split('\r\n').map((l) => JSON.parse(l));
+  };
+  /** What must be unchanged after a failed import: the images, the layers, an empty tmp. */
+  const storeState = async () => ({
+    images: await ok(['images', '-aq']),
+    layers: (await readdir(join(engine.root, 'layers'))).sort(),
+    tmp: await readdir(join(engine.root, 'tmp')),
+  });
+
+  beforeAll(async () => {
+    served = join(dir, 'served');
+    await mkdir(served);
+    await writeFile(join(served, 'rootfs.tar'), await readFile(rootfs));
+    expect((await run('gzip', ['-k', '-f', join(served, 'rootfs.tar')])).code).toBe(0);
+    server = createServer((req, res) => {
+      requested.push(req.url!);
+      const sendFile = async (file: string) => {
+        res.writeHead(200, { 'content-type': 'application/x-tar', 'content-length': (await stat(file)).size });
+        createReadStream(file).pipe(res);
+      };
+      switch (req.url) {
+        case '/rootfs.tar':
+        case '/rootfs.tar.gz':
+          void sendFile(join(served, req.url.slice(1)));
+          return;
+        case '/held.tar':
+          void readFile(rootfs).then(async (whole) => {
+            res.writeHead(200, { 'content-type': 'application/x-tar', 'content-length': whole.length });
+            res.write(whole.subarray(0, whole.length >> 1));
+            await held;
+            res.end(whole.subarray(whole.length >> 1));
+          });
+          return;
+        case '/unsized.tar': {
+          // Streamed as it is packed: chunked, no Content-Length.
+          const pack = tar.pack();
+          const hash = createHash('sha256');
+          let length = 0;
+          pack.on('data', (chunk: unknown) => {
+            const c = chunk as Buffer;
+            hash.update(c);
+            length += c.length;
+            res.write(c);
+          });
+          pack.on('end', () => {
+            unsizedDigest = 'sha256:' + hash.digest('hex');
+            unsizedLength = length;
+            res.end();
+          });
+          res.writeHead(200, { 'content-type': 'application/x-tar' });
+          pack.entry({ name: 'hello.txt', mtime: new Date(0) }, 'hello from a stream\n');
+          pack.entry({ name: 'big.bin', mtime: new Date(0) }, Buffer.alloc(1536 * 1024, 7));
+          pack.finalize();
+          return;
+        }
+        case '/truncated.tar':
+          // Promises the whole tar, sends half, then drops the connection.
+          void readFile(rootfs).then((whole) => {
+            res.writeHead(200, { 'content-type': 'application/x-tar', 'content-length': whole.length });
+            res.write(whole.subarray(0, whole.length >> 1), () => setTimeout(() => res.destroy(), 50));
+          });
+          return;
+        case '/unavailable.tar':
+          res.writeHead(503, { 'content-type': 'text/plain' });
+          res.end('try again later\n');
+          return;
+        default:
+          res.writeHead(404, { 'content-type': 'text/plain' });
+          res.end('no such tarball\n');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    closedPort = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+  });
+  afterAll(async () => {
+    releaseHeld();
+    server?.closeAllConnections();
+    if (server?.listening) await new Promise((r) => server.close(r));
+  });
+
+  it('imports a URL through the CLI: the download, then the ID; the image runs', async () => {
+    const source = url('/rootfs.tar');
+    const out = await ok(['import', source, 'imported:url']);
+    const image = await inspect('imported:url');
+    // The CLI prints the statuses (not the progress bars) of a stream it does not draw on a terminal.
+    expect(out).toBe(`Downloading from ${source}\n${image.Id}\n`);
+    expect(requested.at(-1)).toBe('/rootfs.tar');
+    expect(image.RepoTags).toEqual(['imported:url']);
+    expect(image.Comment).toBe(`Imported from ${source}`);
+    expect(image.RootFS).toEqual({ Type: 'layers', Layers: [rootfsDiffId] });
+    expect(await ok(['run', '--rm', 'imported:url', 'echo', 'from a URL'])).toBe('from a URL\n');
+  });
+
+  it("streams dockerd's messages: Downloading, Importing with progress, then the ID", async () => {
+    const source = url('/rootfs.tar');
+    const size = (await stat(rootfs)).size;
+    const res = await create(source, 'imported:url-raw');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json');
+    const all = messages(res.body);
+    expect(all[0]).toEqual({ status: `Downloading from ${source}` });
+    expect(all.at(-1)).toEqual({ status: (await inspect('imported:url-raw')).Id });
+    const progress = all.slice(1, -1);
+    expect(progress.length).toBeGreaterThan(0);
+    for (const m of progress) {
+      expect(m).toEqual({ status: 'Importing', progressDetail: { current: expect.any(Number), total: size }, progress: expect.stringMatching(/^\[=*> *\] +[\d.]+[kMG]?B\/[\d.]+[kMG]?B$/) });
+    }
+    const currents = progress.map((m) => m.progressDetail.current);
+    expect(currents).toEqual([...currents].sort((a, b) => a - b));
+    expect(new Set(currents).size).toBe(currents.length);
+    // The last update is the whole download: a full bar.
+    expect(currents.at(-1)).toBe(size);
+    expect(progress.at(-1).progress).toMatch(new RegExp(`^\\[${'='.repeat(50)}>\\] `));
+  });
+
+  it('sends the first message while the download is still running', async () => {
+    held = new Promise<void>((r) => (releaseHeld = r));
+    const source = url('/held.tar');
+    let first: (chunk: string) => void;
+    const firstChunk = new Promise<string>((r) => (first = r));
+    const whole = new Promise<string>((resolve, reject) => {
+      const req = request({ socketPath: engine.socket, method: 'POST', path: `/images/create?fromSrc=${encodeURIComponent(source)}&repo=imported:held` }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          first(c.toString());
+          text += c.toString();
+        });
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    // Half the tar is all there is until we have seen a message (or waited long enough to know none comes).
+    const early = await Promise.race([firstChunk, new Promise<string>((r) => setTimeout(() => r('(nothing before the download ended)'), 10_000))]);
+    releaseHeld();
+    const text = await whole;
+    expect(early).toMatch(new RegExp(`^\\{"status":"Downloading from ${source.replace(/[.]/g, '\\.')}"\\}\r\n`));
+    expect(early).not.toContain('sha256:');
+    const image = await inspect('imported:held');
+    expect(text.endsWith(`{"status":"${image.Id}"}\r\n`)).toBe(true);
+    expect(image.RootFS.Layers).toEqual([rootfsDiffId]);
+  });
+
+  it('imports a gzip URL to the same layer as the plain tar', async () => {
+    const source = url('/rootfs.tar.gz');
+    const out = await ok(['import', source, 'imported:url-gzip']);
+    const image = await inspect('imported:url-gzip');
+    expect(out).toBe(`Downloading from ${source}\n${image.Id}\n`);
+    expect(requested.at(-1)).toBe('/rootfs.tar.gz');
+    expect(image.Comment).toBe(`Imported from ${source}`);
+    expect(image.RootFS.Layers).toEqual([rootfsDiffId]);
+    expect(await ok(['run', '--rm', 'imported:url-gzip', 'echo', 'gunzipped'])).toBe('gunzipped\n');
+  });
+
+  it('reports the bytes so far when the server sends no length', async () => {
+    const res = await create(url('/unsized.tar'), 'imported:unsized');
+    expect(res.status).toBe(200);
+    const all = messages(res.body);
+    const image = await inspect('imported:unsized');
+    expect(all.at(-1)).toEqual({ status: image.Id });
+    const progress = all.slice(1, -1);
+    expect(progress.length).toBeGreaterThan(0);
+    for (const m of progress) {
+      expect(m).toEqual({ status: 'Importing', progressDetail: { current: expect.any(Number) }, progress: expect.stringMatching(/^ *[\d.]+[kMG]?B$/) });
+    }
+    expect(progress.at(-1).progressDetail.current).toBe(unsizedLength);
+    // go-units' HumanSize: four significant digits, decimal units; right-aligned in eight columns.
+    expect(progress.at(-1).progress).toBe(`${Number((unsizedLength / 1e6).toPrecision(4))}MB`.padStart(8));
+    expect(image.RootFS.Layers).toEqual([unsizedDigest]);
+  });
+
+  it('refuses a missing, failing or unreachable URL as an HTTP error before any message, storing nothing', async () => {
+    const before = await storeState();
+    const cases = [
+      [url('/missing.tar'), 404, `failed to GET ${url('/missing.tar')} with status 404 Not Found: no such tarball`],
+      [url('/unavailable.tar'), 500, `failed to GET ${url('/unavailable.tar')} with status 503 Service Unavailable: try again later`],
+      [`http://127.0.0.1:${closedPort}/rootfs.tar`, 500, `Get "http://127.0.0.1:${closedPort}/rootfs.tar": connect ECONNREFUSED 127.0.0.1:${closedPort}`],
+    ] as const;
+    for (const [source, status, message] of cases) {
+      const res = await create(source, 'imported:failed');
+      expect(res.status, source).toBe(status);
+      expect(res.headers['content-type'], source).toBe('application/json');
+      expect(res.json(), source).toEqual({ message });
+      const cli = await engine.docker(['import', source, 'imported:failed']);
+      expect(cli.code, source).toBe(1);
+      expect(cli.stdout, source).toBe('');
+      expect(cli.stderr, source).toBe(`Error response from daemon: ${message}\n`);
+    }
+    // The server was asked (twice each): the errors are its answers.
+    expect(requested.filter((p) => p === '/missing.tar')).toHaveLength(2);
+    expect(requested.filter((p) => p === '/unavailable.tar')).toHaveLength(2);
+    expect(await storeState()).toEqual(before);
+    expect(before.tmp).toEqual([]);
+  });
+
+  it('ends the stream with an error message when the download breaks off, storing nothing', async () => {
+    const before = await storeState();
+    const source = url('/truncated.tar');
+    const res = await create(source, 'imported:truncated');
+    expect(res.status).toBe(200);
+    const all = messages(res.body);
+    expect(all[0]).toEqual({ status: `Downloading from ${source}` });
+    const last = all.at(-1);
+    expect(last).toEqual({ errorDetail: { message: expect.stringMatching(/^Error processing tar file: /) }, error: last.errorDetail?.message });
+    expect(all.some((m) => /^sha256:/.test(m.status ?? ''))).toBe(false);
+    const cli = await engine.docker(['import', source, 'imported:truncated']);
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toBe(`Downloading from ${source}\n`);
+    expect(cli.stderr).toBe(`${last.error}\n`);
+    expect(await storeState()).toEqual(before);
+  });
+});
+
+describe.skipIf(!haveDockerd())('against a reference dockerd', () => {
+  let dockerd: ReferenceDockerd | undefined;
+  /** What differs between any two engines' imports of the same tar: identity, time, naming, storage, version. */
+  const PER_ENGINE = ['Id', 'Created', 'RepoTags', 'RepoDigests', 'DockerVersion', 'Metadata', 'GraphDriver'];
+  const CHANGES = ['CMD ["/bin/sh"]', 'ENV A=b', 'LABEL x=y', 'EXPOSE 80', 'USER 1000', 'WORKDIR /w', 'VOLUME /v', 'ENTRYPOINT ["/bin/echo"]'];
+
+  beforeAll(async () => {
+    dockerd = await ReferenceDockerd.start();
+  });
+  afterAll(async () => {
+    await dockerd?.stop();
+  });
+
+  /** GET /v1.41/images/<name>/json on an engine's socket. */
+  const inspectOn = async (socket: string, name: string) => {
+    const res = await httpOn(socket, 'GET', `/v1.41/images/${name}/json`);
+    expect(res.status, `${socket}: ${res.body}`).toBe(200);
+    return res.json();
+  };
+  const historyArgs = (name: string) => ['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Comment}}|{{.Size}}', name];
+
+  for (const [what, args, name] of [
+    ['no changes', [], 'compare:plain'],
+    ['every change and a message', [...CHANGES.flatMap((c) => ['-c', c]), '-m', 'msg'], 'compare:changes'],
+  ] as const) {
+    it(`inspects and shows the history as dockerd does, importing the same tar with ${what}`, async () => {
+      const argv = ['import', ...args, rootfs, name];
+      importedId(await ok(argv));
+      const imported = await dockerd!.docker(argv);
+      expect(imported.stderr, `dockerd: docker ${argv.join(' ')}`).toBe('');
+      importedId(imported.stdout);
+
+      const ours = await inspectOn(engine.socket, name);
+      const theirs = await inspectOn(dockerd!.socket, name);
+      const fields = [...new Set([...Object.keys(theirs), ...Object.keys(ours)])].filter((k) => !PER_ENGINE.includes(k)).sort();
+      // Everything dockerd reports of an image's content and config is compared.
+      expect(fields).toEqual(expect.arrayContaining(['Architecture', 'Comment', 'Config', 'ContainerConfig', 'Os', 'Parent', 'RootFS', 'Size', 'VirtualSize']));
+      for (const field of fields) expect(ours[field], field).toEqual(theirs[field]);
+      // The known difference: berth is not a Docker release, so it names none.
+      expect(ours.DockerVersion).toBe('');
+      expect(theirs.DockerVersion).not.toBe('');
+
+      const history = await dockerd!.docker(historyArgs(name));
+      expect(history.stderr).toBe('');
+      expect(history.stdout.trim().split('\n'), 'one entry').toHaveLength(1);
+      expect(await ok(historyArgs(name))).toBe(history.stdout);
+    });
+  }
+});

@@ -10,6 +10,7 @@ import { decompressStream } from '../storage/decompress.js';
 import { RegistryClient, RegistryError, header } from '../registry/client.js';
 import type { Credentials } from '../registry/auth.js';
 import { endpointFor, type RegistryOptions } from '../registry/endpoints.js';
+import { pullSources } from '../registry/config.js';
 import { ACCEPT, parseManifest, platformString, selectPlatform, type Descriptor, type ImageManifest, type Platform } from '../registry/manifest.js';
 import { familiarString, parseTaggedReference, referenceString, type Reference } from './reference.js';
 import type { ImageConfig } from './config.js';
@@ -37,22 +38,21 @@ const PROGRESS_EVERY_MS = 100;
 export async function pullImage(service: ImageService, name: string, o: PullOptions, progress: (p: Progress) => void): Promise<{ id: string; digest: string }> {
   const ref = parseTaggedReference(name);
   const shown = familiarString(ref);
-  const client = new RegistryClient(await endpointFor(ref.domain, o.registry), o.credentials);
-  const scope = `repository:${ref.path}:pull`;
+  const { client, source, top } = await resolveSource(ref, o, shown).catch(asEngineError);
+  const scope = `repository:${source.path}:pull`;
   try {
-    const top = await fetchManifest(client, ref, ref.digest ?? ref.tag!, scope, shown);
     let parsed = parseManifest(top.bytes, top.type, shown);
     if (parsed.kind === 'index') {
       const entry = selectPlatform(parsed.index, o.platform);
       if (!entry) throw notFound(`no matching manifest for ${platformString(o.platform)} in the manifest list entries`);
-      const chosen = await fetchManifest(client, ref, entry.digest, scope, shown);
+      const chosen = await fetchManifest(client, source, entry.digest, scope, shown);
       if (sha256(chosen.bytes) !== entry.digest) throw invalid(`manifest verification failed for digest ${entry.digest}`);
       parsed = parseManifest(chosen.bytes, chosen.type, shown);
       if (parsed.kind !== 'image') throw invalid(`unsupported nested manifest list for ${shown}`);
     }
     const manifest = (parsed as { kind: 'image'; manifest: ImageManifest }).manifest;
     progress({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag });
-    const configBytes = await fetchBlob(client, ref, manifest.config, scope);
+    const configBytes = await fetchBlob(client, source, manifest.config, scope);
     if (sha256(configBytes) !== manifest.config.digest) throw invalid(`config digest mismatch for ${shown}: expected ${manifest.config.digest}`);
     const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
     const diffIds = config.rootfs?.diff_ids ?? [];
@@ -61,7 +61,7 @@ export async function pullImage(service: ImageService, name: string, o: PullOpti
     const id = manifest.config.digest;
     const upToDate = ref.tag ? service.store.tagged(referenceString(ref)) === id : !!service.store.get(id);
 
-    await fetchLayers(service, client, ref, manifest.layers, diffIds, chains, scope, o.concurrency ?? 3, progress);
+    await fetchLayers(service, client, source, manifest.layers, diffIds, chains, scope, o.concurrency ?? 3, progress);
     for (const [i, layer] of manifest.layers.entries()) {
       service.blobs?.remember(diffIds[i]!, { repository: `${ref.domain}/${ref.path}`, digest: layer.digest, mediaType: layer.mediaType, size: layer.size });
     }
@@ -77,13 +77,36 @@ export async function pullImage(service: ImageService, name: string, o: PullOpti
     progress({ status: upToDate ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}` });
     return { id, digest: top.digest };
   } catch (err) {
-    if (err instanceof RegistryError) {
-      throw new EngineError(err.status === 404 ? 'not-found' : err.status === 401 || err.status === 403 ? 'not-found' : 'internal', err.message);
-    }
-    throw err;
+    asEngineError(err);
   } finally {
     await client.close();
   }
+}
+
+/** A registry's failure as the engine's: not found (404, or denied, as dockerd words it) or internal. */
+function asEngineError(err: unknown): never {
+  if (err instanceof RegistryError) throw new EngineError(err.status === 404 || err.status === 401 || err.status === 403 ? 'not-found' : 'internal', err.message);
+  throw err;
+}
+
+/**
+ * The first place (registries.conf mirrors, then the registry) that has the manifest, with it. A mirror
+ * that fails or lacks it is skipped; the registry's own failure is the pull's.
+ */
+async function resolveSource(ref: Reference, o: Omit<PullOptions, 'platform'>, shown: string) {
+  const sources = pullSources(o.registry.conf, ref.domain, ref.path);
+  for (const [i, s] of sources.entries()) {
+    const client = new RegistryClient(await endpointFor(s.domain, o.registry, s.insecure), s.mirror ? {} : o.credentials);
+    const source = { ...ref, domain: s.domain, path: s.path };
+    try {
+      const top = await fetchManifest(client, source, ref.digest ?? ref.tag!, `repository:${s.path}:pull`, shown);
+      return { client, source, top };
+    } catch (err) {
+      await client.close();
+      if (i === sources.length - 1) throw err;
+    }
+  }
+  throw invalid(`no registry to pull ${shown} from`);
 }
 
 async function fetchManifest(client: RegistryClient, ref: Reference, reference: string, scope: string, shown: string) {
@@ -205,22 +228,20 @@ async function fetchLayers(
 export async function distributionInspect(name: string, o: Omit<PullOptions, 'platform'>) {
   const ref = parseTaggedReference(name);
   const shown = familiarString(ref);
-  const client = new RegistryClient(await endpointFor(ref.domain, o.registry), o.credentials);
-  const scope = `repository:${ref.path}:pull`;
+  const { client, source, top } = await resolveSource(ref, o, shown).catch(asEngineError);
+  const scope = `repository:${source.path}:pull`;
   try {
-    const top = await fetchManifest(client, ref, ref.digest ?? ref.tag!, scope, shown);
     const parsed = parseManifest(top.bytes, top.type, shown);
     const mediaType = top.type?.split(';')[0] ?? '';
     let platforms: Platform[];
     if (parsed.kind === 'index') platforms = parsed.index.manifests.map((m) => m.platform).filter((p): p is Platform => !!p);
     else {
-      const config = JSON.parse((await fetchBlob(client, ref, parsed.manifest.config, scope)).toString('utf8')) as { os?: string; architecture?: string; variant?: string };
+      const config = JSON.parse((await fetchBlob(client, source, parsed.manifest.config, scope)).toString('utf8')) as { os?: string; architecture?: string; variant?: string };
       platforms = [{ architecture: config.architecture ?? '', os: config.os ?? '', ...(config.variant ? { variant: config.variant } : {}) }];
     }
     return { Descriptor: { mediaType, digest: top.digest, size: top.bytes.length }, Platforms: platforms };
   } catch (err) {
-    if (err instanceof RegistryError) throw new EngineError(err.status === 404 ? 'not-found' : err.status === 401 ? 'not-found' : 'internal', err.message);
-    throw err;
+    asEngineError(err);
   } finally {
     await client.close();
   }

@@ -4,14 +4,16 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Endpoint } from './client.js';
+import { EMPTY_CONF, type RegistriesConf } from './config.js';
 
 export interface RegistryOptions {
   /** Hosts (host[:port]) allowed over plain HTTP and unverified TLS, beyond loopback. */
   insecure: string[];
   certsDir: string;
+  conf: RegistriesConf;
 }
 
-export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { insecure: [], certsDir: '/etc/docker/certs.d' };
+export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { insecure: [], certsDir: '/etc/docker/certs.d', conf: EMPTY_CONF };
 
 export const registryHost = (domain: string) => (domain === 'docker.io' ? 'registry-1.docker.io' : domain);
 
@@ -20,9 +22,11 @@ function isLoopback(host: string): boolean {
   return name === 'localhost' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
 }
 
-export async function endpointFor(domain: string, o: RegistryOptions): Promise<Endpoint> {
+/** How to reach `domain`; `insecure` (a registries.conf entry or mirror says so) allows plain HTTP too. */
+export async function endpointFor(domain: string, o: RegistryOptions, insecureHere = false): Promise<Endpoint> {
   const host = registryHost(domain);
-  const insecure = isLoopback(host) || o.insecure.includes(host) || o.insecure.includes(domain);
+  const configured = o.conf.registries.some((r) => r.insecure && (r.location === domain || r.prefix === domain));
+  const insecure = insecureHere || configured || isLoopback(host) || o.insecure.includes(host) || o.insecure.includes(domain);
   const dir = join(o.certsDir, domain);
   const files = await readdir(dir).catch(() => [] as string[]);
   const ca = await Promise.all(files.filter((f) => f.endsWith('.crt')).map((f) => readFile(join(dir, f))));

@@ -1,0 +1,94 @@
+// Registry configuration: containers-registries.conf v2 (the file Podman reads) plus Docker's daemon
+// knobs (`--insecure-registry`, certs.d). Decides, for a repository, the ordered places to pull from
+// (mirrors first, then the registry itself) and whether it is insecure or blocked.
+import { readFile } from 'node:fs/promises';
+import { parse } from 'smol-toml';
+import { invalid } from '../errors.js';
+
+export interface MirrorConfig {
+  location: string;
+  insecure: boolean;
+}
+
+export interface RegistryEntry {
+  prefix: string; // what it matches: host[/path]
+  location: string; // where it really is (replaces the prefix)
+  insecure: boolean;
+  blocked: boolean;
+  mirrors: MirrorConfig[];
+}
+
+export interface RegistriesConf {
+  unqualifiedSearchRegistries: string[];
+  shortNameMode: 'enforcing' | 'permissive' | 'disabled';
+  registries: RegistryEntry[];
+}
+
+export const EMPTY_CONF: RegistriesConf = { unqualifiedSearchRegistries: [], shortNameMode: 'permissive', registries: [] };
+
+/** Reads a registries.conf; a missing file is an empty configuration, a malformed one an error. */
+export async function readRegistriesConf(path: string): Promise<RegistriesConf> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return EMPTY_CONF;
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw invalid(`${path}: ${(err as Error).message}`);
+  }
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+  const registries = (Array.isArray(doc.registry) ? doc.registry : []).map((r: Record<string, unknown>) => {
+    const location = String(r.location ?? r.prefix ?? '');
+    return {
+      prefix: String(r.prefix ?? location),
+      location,
+      insecure: r.insecure === true,
+      blocked: r.blocked === true,
+      mirrors: (Array.isArray(r.mirror) ? r.mirror : []).map((m: Record<string, unknown>) => ({ location: String(m.location ?? ''), insecure: m.insecure === true })),
+    };
+  });
+  const mode = String(doc['short-name-mode'] ?? 'permissive');
+  return {
+    unqualifiedSearchRegistries: list(doc['unqualified-search-registries']),
+    shortNameMode: mode === 'enforcing' || mode === 'disabled' ? mode : 'permissive',
+    registries,
+  };
+}
+
+/** The entry whose prefix matches `domain/path` longest (prefix on a path-component boundary). */
+export function entryFor(conf: RegistriesConf, domain: string, path: string): RegistryEntry | undefined {
+  const full = `${domain}/${path}`;
+  return conf.registries
+    .filter((r) => r.prefix && (full === r.prefix || full.startsWith(`${r.prefix}/`) || (!r.prefix.includes('/') && domain === r.prefix)))
+    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+}
+
+export interface Source {
+  /** host[:port] to connect to. */
+  domain: string;
+  /** The repository path there. */
+  path: string;
+  insecure: boolean;
+  mirror: boolean;
+}
+
+/** Where to pull `domain/path` from, in order: the entry's mirrors, then its location. */
+export function pullSources(conf: RegistriesConf, domain: string, path: string): Source[] {
+  const entry = entryFor(conf, domain, path);
+  if (!entry) return [{ domain, path, insecure: false, mirror: false }];
+  if (entry.blocked) throw invalid(`registry ${domain} is blocked in registries.conf`);
+  const rest = `${domain}/${path}`.slice(entry.prefix.length).replace(/^\//, '');
+  const split = (location: string) => {
+    const full = rest ? `${location}/${rest}` : location;
+    const i = full.indexOf('/');
+    return { domain: full.slice(0, i), path: full.slice(i + 1) };
+  };
+  return [
+    ...entry.mirrors.map((m) => ({ ...split(m.location), insecure: m.insecure, mirror: true })),
+    { ...split(entry.location), insecure: entry.insecure, mirror: false },
+  ];
+}
