@@ -22,6 +22,8 @@ const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function serve(argv: string[]): Promise<void> {
+  // A promise nobody awaited must not take the API down (containers would run on, unmanaged): log it.
+  process.on('unhandledRejection', (err) => process.stderr.write(`berth: unhandled rejection: ${(err as Error)?.stack ?? String(err)}\n`));
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -120,6 +120,62 @@ describe('docker pull', () => {
   }, 60_000);
 });
 
+describe('an interrupted pull', () => {
+  it('leaves no image, keeps the partial blob, and resumes it with Range on the next pull', async () => {
+    await ok(['rmi', '-f', images.busybox.id]).catch(() => undefined);
+    await ok(['rmi', '-f', images.layered.id]).catch(() => undefined);
+    const proxy = await cuttingProxy(registry.port, 300_000);
+    try {
+      const name = `127.0.0.1:${proxy.port}/busybox:latest`;
+      const cut = await docker(['pull', name]);
+      expect(cut.code).toBe(1);
+      expect((await docker(['image', 'inspect', name])).code).toBe(1);
+      const { readdir } = await import('node:fs/promises');
+      expect((await readdir(join(engine.root, 'partial'))).length).toBeGreaterThanOrEqual(1);
+      proxy.cutting = false;
+      expect(await ok(['pull', name])).toContain(`Downloaded newer image for ${name}`);
+      expect(proxy.ranges.some((r) => /^bytes=\d+-$/.test(r) && Number(r.slice(6, -1)) > 0)).toBe(true);
+      expect((await ok(['image', 'inspect', '-f', '{{.Id}}', name])).trim()).toBe(images.busybox.id);
+      expect(await readdir(join(engine.root, 'partial'))).toEqual([]);
+    } finally {
+      proxy.server.close();
+    }
+  });
+});
+
+/** A proxy that cuts the connection after `cutAfter` bytes of a big response body (while `cutting`), and notes Range headers. */
+async function cuttingProxy(target: number, cutAfter: number) {
+  const state = { server: undefined as unknown as Server, port: 0, cutting: true, ranges: [] as string[] };
+  state.server = createServer((client) => {
+    const upstream = connect(target, '127.0.0.1');
+    client.on('data', (chunk: Buffer) => {
+      for (const m of chunk.toString('latin1').matchAll(/^range: (.*)\r$/gim)) state.ranges.push(m[1]!);
+      upstream.write(chunk);
+    });
+    let body = -1;
+    upstream.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('latin1');
+      const length = /content-length: (\d+)/i.exec(text);
+      if (/^HTTP\/1\.1 20[06]/.test(text) && length && Number(length[1]) > cutAfter) body = chunk.length - text.indexOf('\r\n\r\n') - 4;
+      else if (body >= 0) body += chunk.length;
+      if (state.cutting && body >= cutAfter) {
+        client.write(chunk.subarray(0, chunk.length - (body - cutAfter)));
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+    upstream.on('end', () => client.end());
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  state.server.listen(0, '127.0.0.1');
+  await once(state.server, 'listening');
+  state.port = (state.server.address() as { port: number }).port;
+  return state;
+}
+
 /** A TCP proxy to the registry that corrupts blob bodies (responses with an octet-stream type). */
 async function corruptingProxy(target: number): Promise<{ server: Server; port: number }> {
   const server = createServer((client) => {

@@ -150,8 +150,13 @@ export async function* readLogBatches(path: string, o: LogReadOptions): AsyncGen
   counting = false;
   if (!o.follow) return;
   // Follow: wake on file changes, and poll as a fallback (the file may not exist yet, or be replaced).
+  // A poke between our last look and the wait must not be lost: it is remembered until then.
   let wake: (() => void) | undefined;
-  const poke = () => wake?.();
+  let poked = false;
+  const poke = () => {
+    poked = true;
+    wake?.();
+  };
   const arm = () => {
     if (watcher) return;
     try {
@@ -166,6 +171,7 @@ export async function* readLogBatches(path: string, o: LogReadOptions): AsyncGen
   try {
     while (!o.signal?.aborted) {
       arm();
+      poked = false;
       const stillRunning = o.running();
       const entries = await readNew();
       if (entries.length) yield entries;
@@ -177,7 +183,7 @@ export async function* readLogBatches(path: string, o: LogReadOptions): AsyncGen
         continue;
       }
       if (!stillRunning && drained) return;
-      if (drained) {
+      if (drained && !poked) {
         await new Promise<void>((resolve) => {
           wake = resolve;
           // Until the file exists (attach before start), look often: a short-lived --rm container can

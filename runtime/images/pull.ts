@@ -3,7 +3,9 @@
 // recorded — and commit the image, its tag and its RepoDigest last. A pull cut off at any point leaves
 // no image; completed layers stay for the next try.
 import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import { invalid, notFound, EngineError } from '../errors.js';
 import { chainIds, hex, sha256 } from '../util/digest.js';
 import { decompressStream } from '../storage/decompress.js';
@@ -142,6 +144,46 @@ async function fetchBlob(client: RegistryClient, ref: Reference, d: Descriptor, 
   return Buffer.from(await res.body.arrayBuffer());
 }
 
+/**
+ * A layer blob as a stream, saved to a partial file as it arrives. When an earlier pull was cut off,
+ * its partial file is replayed and only the rest is asked for (`Range`), if the registry allows it.
+ */
+async function downloadLayer(service: ImageService, client: RegistryClient, ref: Reference, layer: Descriptor, scope: string) {
+  const partial = service.layers.partialPath(layer.digest);
+  const have = (await stat(partial).catch(() => undefined))?.size ?? 0;
+  const resume = have > 0 && have < layer.size;
+  const res = await client.fetch('GET', `/v2/${ref.path}/blobs/${layer.digest}`, scope, { headers: resume ? { range: `bytes=${have}-` } : {} });
+  if (res.status !== 200 && res.status !== 206) await RegistryClient.fail(res, `fetching layer ${layer.digest}`);
+  const resumedAt = res.status === 206 ? have : 0;
+  const save = createWriteStream(partial, { flags: resumedAt > 0 ? 'a' : 'w' });
+  save.on('error', () => undefined); // the partial file is a bonus: a failure to keep it is not the pull's
+  const saving = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (save.write(chunk)) cb(null, chunk);
+      else save.once('drain', () => cb(null, chunk));
+    },
+    flush(cb) {
+      save.end(cb);
+    },
+  });
+  let cut = false;
+  res.body.on('error', (err) => {
+    cut = true;
+    saving.destroy(err);
+    save.end();
+  });
+  const network = res.body.pipe(saving);
+  const body = resumedAt > 0
+    ? Readable.from((async function* () {
+      yield* createReadStream(partial, { end: resumedAt - 1 }) as AsyncIterable<Buffer>;
+      yield* network as AsyncIterable<Buffer>;
+    })())
+    : network;
+  // Only a download cut short leaves a partial worth resuming; bad bytes must not be replayed.
+  const keepPartial = () => cut;
+  return { body, resumedAt, keepPartial };
+}
+
 /** Downloads and unpacks the missing layers, `concurrency` at a time; records them bottom first. */
 async function fetchLayers(
   service: ImageService, client: RegistryClient, ref: Reference, layers: Descriptor[], diffIds: string[], chains: string[], scope: string,
@@ -163,9 +205,8 @@ async function fetchLayers(
   const runOne = async (i: number): Promise<void> => {
     const layer = layers[i]!;
     const id = short(layer);
-    const res = await client.fetch('GET', `/v2/${ref.path}/blobs/${layer.digest}`, scope);
-    if (res.status !== 200) await RegistryClient.fail(res, `fetching layer ${layer.digest}`);
-    const total = layer.size || Number(header(res.headers, 'content-length') ?? 0);
+    const { body, resumedAt, keepPartial } = await downloadLayer(service, client, ref, layer, scope);
+    const total = layer.size;
     const hash = createHash('sha256');
     let current = 0;
     let last = 0;
@@ -198,8 +239,9 @@ async function fetchLayers(
         cb();
       },
     });
-    res.body.on('error', (err) => count.destroy(err));
-    const tar = decompressStream(res.body.pipe(count), layer.mediaType);
+    if (resumedAt > 0) progress({ id, status: 'Downloading', current: resumedAt, total });
+    body.on('error', (err) => count.destroy(err));
+    const tar = decompressStream(body.pipe(count), layer.mediaType);
     count.on('error', (err) => tar.destroy(err));
     const record = service.layers.importStream(tar, diffIds[i]!, chains[i]!, i === 0 ? null : chains[i - 1]!, async () => {
       // The tar can end before the blob does (compression trailers): wait for the whole blob's digest.
@@ -208,8 +250,16 @@ async function fetchLayers(
       progress({ id, status: 'Extracting', current: total, total });
       await parentRecorded(i);
     });
-    recorded.set(i, record.then(() => undefined));
-    await record;
+    const settled = record.then(() => undefined);
+    settled.catch(() => undefined); // awaited by the layer above, if it gets that far; the failure is reported below
+    recorded.set(i, settled);
+    try {
+      await record;
+    } catch (err) {
+      if (!keepPartial()) await rm(service.layers.partialPath(layer.digest), { force: true });
+      throw err;
+    }
+    await rm(service.layers.partialPath(layer.digest), { force: true });
     progress({ id, status: 'Pull complete' });
   };
   const worker = async () => {

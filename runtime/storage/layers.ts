@@ -24,15 +24,19 @@ export interface LayerRecord {
 export class LayerStore {
   readonly layersDir: string;
   readonly blobsDir: string;
+  /** Compressed blobs of pulls that were cut off, kept (unlike tmp/) across restarts to resume them. */
+  readonly partialDir: string;
 
   constructor(private readonly db: DB, root: string, private readonly tmpDir: string) {
     this.layersDir = join(root, 'layers');
     this.blobsDir = join(root, 'blobs', 'sha256');
+    this.partialDir = join(root, 'partial');
   }
 
   async init(): Promise<void> {
     await mkdir(this.layersDir, { recursive: true });
     await mkdir(this.blobsDir, { recursive: true });
+    await mkdir(this.partialDir, { recursive: true });
   }
 
   get(chainId: string): LayerRecord | undefined {
@@ -41,6 +45,7 @@ export class LayerStore {
 
   diffDir = (chainId: string) => join(this.layersDir, hex(chainId), 'diff');
   blobPath = (diffId: string) => join(this.blobsDir, hex(diffId));
+  partialPath = (digest: string) => join(this.partialDir, hex(digest));
 
   /** The unpacked dirs of a stack, top first: overlayfs lowerdir order. */
   diffDirs(topChainId: string | null): string[] {
