@@ -120,6 +120,45 @@ describe('docker pull', () => {
   }, 60_000);
 });
 
+describe('multi-platform images', () => {
+  it('picks the host platform from an index, another with --platform, and says when none matches', async () => {
+    await registry.pushArchive(images.busybox.archive, 'multi:amd64');
+    await registry.pushArchive(images.layered.archive, 'multi:arm64');
+    const manifestOf = async (tag: string) => {
+      const res = await fetch(`http://${registry.host}/v2/multi/manifests/${tag}`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+      const body = Buffer.from(await res.arrayBuffer());
+      return { mediaType: res.headers.get('content-type')!, digest: res.headers.get('docker-content-digest')!, size: body.length };
+    };
+    const index = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { ...(await manifestOf('amd64')), platform: { os: 'linux', architecture: 'amd64' } },
+        { ...(await manifestOf('arm64')), platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+      ],
+    };
+    const put = await fetch(`http://${registry.host}/v2/multi/manifests/latest`, { method: 'PUT', headers: { 'content-type': index.mediaType }, body: JSON.stringify(index) });
+    expect(put.status).toBe(201);
+    const name = `${registry.host}/multi:latest`;
+    const out = await ok(['pull', name]);
+    expect(out).toContain(`Digest: ${put.headers.get('docker-content-digest')}`);
+    expect((await ok(['image', 'inspect', '-f', '{{.Id}}', name])).trim()).toBe(images.busybox.id);
+    await ok(['pull', '--platform', 'linux/arm64', name]);
+    expect((await ok(['image', 'inspect', '-f', '{{.Id}}', name])).trim()).toBe(images.layered.id);
+    const none = await docker(['pull', '--platform', 'linux/s390x', name]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no matching manifest for linux/s390x in the manifest list entries');
+    // GET /distribution/{name}/json: what buildx asks before a build
+    const dist = await engine.http('GET', `/distribution/${name}/json`);
+    expect(dist.status).toBe(200);
+    expect(dist.json()).toEqual({
+      Descriptor: { mediaType: index.mediaType, digest: put.headers.get('docker-content-digest'), size: JSON.stringify(index).length },
+      Platforms: [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64', variant: 'v8' }],
+    });
+    expect((await engine.http('GET', `/distribution/${registry.host}/nosuch:1/json`)).status).toBe(404);
+  });
+});
+
 describe('an interrupted pull', () => {
   it('leaves no image, keeps the partial blob, and resumes it with Range on the next pull', async () => {
     await ok(['rmi', '-f', images.busybox.id]).catch(() => undefined);

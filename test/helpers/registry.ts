@@ -2,7 +2,7 @@
 // port, its storage in a temp dir; stopped and removed by stop().
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { TEST_BASE, run } from './engine.js';
@@ -26,7 +26,8 @@ export class TestRegistry {
     return `127.0.0.1:${this.port}`;
   }
 
-  static async start(extraConfig = ''): Promise<TestRegistry> {
+  /** `extraConfig` is appended to the YAML (after the `http:` block: indent to add to it). */
+  static async start(extraConfig = '', scheme: 'http' | 'https' = 'http'): Promise<TestRegistry> {
     const dir = await mkdtemp(join(TEST_BASE, 'berth-registry-'));
     const port = await freePort();
     await writeFile(join(dir, 'config.yml'), [
@@ -46,7 +47,13 @@ export class TestRegistry {
     const registry = new TestRegistry(dir, port, child);
     for (let i = 0; i < 100; i++) {
       if (child.exitCode !== null) throw new Error(`docker-registry exited: ${log}`);
-      const up = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status < 500, () => false);
+      // A TLS registry: up once it accepts a connection (it may demand a client certificate).
+      const up = scheme === 'http'
+        ? await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status < 500, () => false)
+        : await new Promise<boolean>((resolve) => {
+          const socket = createConnection(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+          socket.on('error', () => resolve(false));
+        });
       if (up) return registry;
       await new Promise((r) => setTimeout(r, 100));
     }
