@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 # runtime: runc (default OCI runtime), conmon (one monitor per container), socat (carries stdin to
 # conmon's SOCK_SEQPACKET attach socket), tini (tini-static for --init), attr (setfattr for overlay
 # whiteouts and xattrs), busybox-static (the project's test images), systemd (socket activation tools),
-# docker.io (a reference dockerd for the tests and benchmarks that compare against it).
-PACKAGES=(runc crun conmon socat tini attr procps busybox-static systemd python3 docker.io)
+# docker.io (a reference dockerd for the tests and benchmarks that compare against it), zstd (zstd
+# layers), docker-registry and skopeo (a real registry and an independent client for the registry tests),
+# openssl (the tests' CA and token-signing keys).
+PACKAGES=(runc crun conmon socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -19,6 +21,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # The Debian docker.io package may start its own dockerd; berth's tests run a private one when needed.
+# docker-registry's package starts a registry on :5000 where systemd runs; the tests start their own.
+if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
 # `npm install` rather than `npm ci`: this npm leaves other platforms' optional packages (rollup's) out of
 # the lock file and then refuses `npm ci` on it. The lock still pins every version installed.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
