@@ -19,17 +19,19 @@ async function freePort(): Promise<number> {
 }
 
 export class TestRegistry {
-  private constructor(readonly dir: string, readonly port: number, private readonly child: ChildProcess) {}
+  private constructor(readonly dir: string, readonly address: string, readonly port: number, private readonly child: ChildProcess) {}
 
   /** host:port, as image names use it. */
   get host(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.address}:${this.port}`;
   }
 
   /** `extraConfig` is appended to the YAML (after the `http:` block: indent to add to it). */
-  static async start(extraConfig = '', scheme: 'http' | 'https' = 'http'): Promise<TestRegistry> {
+  /** `at`: another address, in a network namespace (test/helpers/netns.ts), instead of 127.0.0.1. */
+  static async start(extraConfig = '', scheme: 'http' | 'https' = 'http', at?: { address: string; exec: string[] }): Promise<TestRegistry> {
     const dir = await mkdtemp(join(TEST_BASE, 'berth-registry-'));
-    const port = await freePort();
+    const address = at?.address ?? '127.0.0.1';
+    const port = at ? 5000 : await freePort();
     await writeFile(join(dir, 'config.yml'), [
       'version: 0.1',
       'log: {level: error}',
@@ -37,21 +39,22 @@ export class TestRegistry {
       `  filesystem: {rootdirectory: ${join(dir, 'data')}}`,
       '  delete: {enabled: true}',
       'http:',
-      `  addr: 127.0.0.1:${port}`,
+      `  addr: ${address}:${port}`,
       '  secret: berth-test',
       extraConfig,
     ].join('\n'));
-    const child = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const [command, ...args] = [...(at?.exec ?? []), REGISTRY_BINARY, 'serve', join(dir, 'config.yml')];
+    const child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-    const registry = new TestRegistry(dir, port, child);
+    const registry = new TestRegistry(dir, address, port, child);
     for (let i = 0; i < 100; i++) {
       if (child.exitCode !== null) throw new Error(`docker-registry exited: ${log}`);
       // A TLS registry: up once it accepts a connection (it may demand a client certificate).
       const up = scheme === 'http'
-        ? await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status < 500, () => false)
+        ? await fetch(`http://${address}:${port}/v2/`).then((r) => r.status < 500, () => false)
         : await new Promise<boolean>((resolve) => {
-          const socket = createConnection(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+          const socket = createConnection(port, address, () => (socket.destroy(), resolve(true)));
           socket.on('error', () => resolve(false));
         });
       if (up) return registry;
