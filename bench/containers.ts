@@ -6,8 +6,7 @@ import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { buildBusyboxArchive } from '../test/images/build.js';
-import {
+import { startWithBusybox,
   docker, engineRss, mean, printHeader, printTable, processesMentioning, rss, runBench, startBerth, startDockerd, step, time,
   type Engine, type Row,
 } from './harness.js';
@@ -61,17 +60,8 @@ await runBench(async (bench) => {
     }
   });
 
-  process.stderr.write('bench: building the busybox image\n');
-  const busybox = await buildBusyboxArchive(join(dir, 'busybox.tar'), IMAGE);
-
-  engines.push(await startBerth(dir), await startDockerd(dir));
+  await startWithBusybox(dir, engines, IMAGE);
   const names = engines.map((e) => e.name);
-  for (const e of engines) {
-    await docker(e, ['load', '-i', busybox.archive]);
-    const id = (await docker(e, ['image', 'inspect', '--format', '{{.Id}}', IMAGE])).stdout.trim();
-    if (id !== busybox.id) throw new Error(`${e.name} loaded ${IMAGE} as ${id}, expected ${busybox.id}`);
-  }
-  await sleep(2000);
   const atStart = new Map(engines.map((e) => [e, engineRss(e)]));
   const loadAvg = os.loadavg()[0].toFixed(2); // other work on the machine skews the times
   const rows: Row[] = [];

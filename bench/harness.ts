@@ -412,3 +412,18 @@ export async function runBench(body: (b: Bench) => Promise<void>) {
   }
 }
 
+
+/** Starts berth and dockerd into `engines`, loads the busybox test image into both (checking its ID),
+ * and lets them settle. */
+export async function startWithBusybox(dir: string, engines: Engine[], image: string): Promise<void> {
+  process.stderr.write('bench: building the busybox image\n');
+  const { buildBusyboxArchive } = await import('../test/images/build.js');
+  const busybox = await buildBusyboxArchive(join(dir, 'busybox.tar'), image);
+  engines.push(await startBerth(dir), await startDockerd(dir));
+  for (const e of engines) {
+    await docker(e, ['load', '-i', busybox.archive]);
+    const id = (await docker(e, ['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim();
+    if (id !== busybox.id) throw new Error(`${e.name} loaded ${image} as ${id}, expected ${busybox.id}`);
+  }
+  await sleep(2000);
+}

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { Agent, WebSocket } from 'undici';
 import { TestEngine } from './helpers/engine.js';
+import { cliOf } from './helpers/cli.js';
 import { onTerminal } from './helpers/terminal.js';
 import { hijack } from './helpers/hijack.js';
 
@@ -21,14 +22,7 @@ afterAll(async () => {
   await engine?.destroy();
 });
 
-const docker = (args: string[], input?: string) => engine.docker(args, { input });
-const ok = async (args: string[], input?: string) => {
-  const res = await docker(args, input);
-  expect(res.stderr, `docker ${args.join(' ')}`).toBe('');
-  expect(res.code, `docker ${args.join(' ')}`).toBe(0);
-  return res.stdout;
-};
-const cliEnv = () => ({ ...process.env, DOCKER_HOST: `unix://${engine.socket}`, DOCKER_CONFIG: join(engine.dir, 'docker-config') });
+const { docker, ok, env: cliEnv } = cliOf(() => engine, { strict: true });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const running = async (name: string) => (await ok(['inspect', '-f', '{{.State.Running}}', name])).trim() === 'true';
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { readdir } from 'node:fs/promises';
 import { inject } from 'vitest';
 import { TestEngine } from './helpers/engine.js';
+import { cliOf } from './helpers/cli.js';
 import { onTerminal } from './helpers/terminal.js';
 import { hijack } from './helpers/hijack.js';
 
@@ -20,14 +21,7 @@ afterAll(async () => {
   await engine?.destroy();
 });
 
-const docker = (args: string[], input?: string | Buffer) => engine.docker(args, { input });
-const ok = async (args: string[], input?: string | Buffer) => {
-  const res = await docker(args, input);
-  expect(res.stderr, `docker ${args.join(' ')}`).toBe('');
-  expect(res.code, `docker ${args.join(' ')}`).toBe(0);
-  return res.stdout;
-};
-const cliEnv = () => ({ ...process.env, DOCKER_HOST: `unix://${engine.socket}`, DOCKER_CONFIG: join(engine.dir, 'docker-config') });
+const { docker, ok, env: cliEnv } = cliOf(() => engine, { strict: true });
 
 describe('docker exec', () => {
   it('runs a command and passes its output and exit code through', async () => {

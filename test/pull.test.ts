@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { TestEngine } from './helpers/engine.js';
+import { cliOf } from './helpers/cli.js';
 import { TestRegistry } from './helpers/registry.js';
 import { onTerminal } from './helpers/terminal.js';
 import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
@@ -25,13 +26,7 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-const docker = (args: string[]) => engine.docker(args);
-const ok = async (args: string[]) => {
-  const res = await docker(args);
-  expect(res.code, `docker ${args.join(' ')}: ${res.stderr}`).toBe(0);
-  return res.stdout;
-};
-const cliEnv = () => ({ ...process.env, DOCKER_HOST: `unix://${engine.socket}`, DOCKER_CONFIG: join(engine.dir, 'docker-config') });
+const { docker, ok, env: cliEnv } = cliOf(() => engine);
 
 /** The registry's manifest digest for a tag. */
 async function manifestDigest(name: string, tag: string): Promise<string> {

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { TestEngine } from './helpers/engine.js';
+import { cliOf } from './helpers/cli.js';
 import { TestRegistry } from './helpers/registry.js';
 import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
 
@@ -21,12 +22,7 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-const docker = (args: string[]) => engine.docker(args);
-const ok = async (args: string[]) => {
-  const res = await docker(args);
-  expect(res.code, `docker ${args.join(' ')}: ${res.stderr}`).toBe(0);
-  return res.stdout;
-};
+const { docker, ok, env: cliEnv } = cliOf(() => engine);
 
 describe('docker push', () => {
   it('uploads every layer, the config and the manifest, and prints the digest', async () => {

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { TEST_BASE, TestEngine, run } from './helpers/engine.js';
+import { cliOf } from './helpers/cli.js';
 import { TestRegistry } from './helpers/registry.js';
 import { startTokenServer, type TokenServer } from './helpers/token-server.js';
 
@@ -46,12 +47,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const docker = (args: string[], input?: string) => engine.docker(args, { input });
-const ok = async (args: string[], input?: string) => {
-  const res = await docker(args, input);
-  expect(res.code, `docker ${args.join(' ')}: ${res.stderr}`).toBe(0);
-  return res.stdout;
-};
+const { docker, ok, env: cliEnv } = cliOf(() => engine);
 
 describe('Basic auth (htpasswd)', () => {
   it('logs in, pushes and pulls with the stored credentials, and logs out', async () => {
