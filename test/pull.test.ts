@@ -47,6 +47,13 @@ describe('docker pull', () => {
     expect(await ok(['run', '--rm', `${registry.host}/busybox`, 'echo', 'pulled'])).toBe('pulled\n');
     const again = await ok(['pull', `${registry.host}/busybox:latest`]);
     expect(again).toContain(`Status: Image is up to date for ${registry.host}/busybox:latest`);
+    // Pulled layers are stored as downloaded (gzip); docker save still writes the plain tars.
+    const archive = join(engine.dir, 'pulled.tar');
+    await ok(['save', '-o', archive, `${registry.host}/busybox:latest`]);
+    await ok(['rmi', `${registry.host}/busybox:latest`]);
+    await ok(['rmi', images.busybox.id]);
+    expect(await ok(['load', '-i', archive])).toContain(`Loaded image: ${registry.host}/busybox:latest`);
+    expect((await ok(['image', 'inspect', '-f', '{{.Id}}', `${registry.host}/busybox`])).trim()).toBe(images.busybox.id);
   });
 
   it('does not fetch layers it has ("Already exists") and pulls by digest', async () => {

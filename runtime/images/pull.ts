@@ -157,19 +157,32 @@ async function downloadLayer(service: ImageService, client: RegistryClient, ref:
   const resumedAt = res.status === 206 ? have : 0;
   const save = createWriteStream(partial, { flags: resumedAt > 0 ? 'a' : 'w' });
   save.on('error', () => undefined); // the partial file is a bonus: a failure to keep it is not the pull's
+  // Network chunks are small (a socket read each): written in batches of 1 MiB, not one by one.
+  let batch: Buffer[] = [];
+  let batched = 0;
+  const writeBatch = (cb: () => void) => {
+    const data = Buffer.concat(batch);
+    batch = [];
+    batched = 0;
+    if (save.write(data)) cb();
+    else save.once('drain', cb);
+  };
   const saving = new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      if (save.write(chunk)) cb(null, chunk);
-      else save.once('drain', () => cb(null, chunk));
+      batch.push(chunk);
+      batched += chunk.length;
+      if (batched < 1 << 20) return cb(null, chunk);
+      writeBatch(() => cb(null, chunk));
     },
     flush(cb) {
-      save.end(cb);
+      writeBatch(() => save.end(cb));
     },
   });
   let cut = false;
   res.body.on('error', (err) => {
     cut = true;
     saving.destroy(err);
+    if (batched) save.write(Buffer.concat(batch)); // what did arrive is worth keeping
     save.end();
   });
   const network = res.body.pipe(saving);
@@ -198,13 +211,33 @@ async function fetchLayers(
   for (const i of missing) progress({ id: short(layers[i]!), status: 'Pulling fs layer' });
   for (const i of missing.slice(concurrency)) progress({ id: short(layers[i]!), status: 'Waiting' });
   // Each layer's record waits for its parent's: the DB keeps the chain in order.
-  const recorded = new Map<number, Promise<void>>();
-  const parentRecorded = (i: number) => (i === 0 ? Promise.resolve() : recorded.get(i - 1) ?? Promise.resolve());
+  // Each layer's record waits for its parent's (the DB keeps chains in order): one settled promise per
+  // layer, made before any download starts (a layer may wait for another pull's download of its parent).
+  const recorded = new Map<number, { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void }>();
+  for (const [i] of layers.entries()) {
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    promise.catch(() => undefined); // awaited by the layer above, if it gets that far; failures are reported by their own layer
+    recorded.set(i, { promise, resolve, reject });
+    if (!missing.includes(i)) resolve();
+  }
+  const parentRecorded = (i: number) => (i === 0 ? Promise.resolve() : recorded.get(i - 1)!.promise);
   const done: Promise<void>[] = [];
   let next = 0;
-  const runOne = async (i: number): Promise<void> => {
+  // A pull that shares a layer with one in progress (or with a failed one still cleaning up) waits for it.
+  const runOne = (i: number): Promise<void> => service.downloads.run(layers[i]!.digest, () => fetchOne(i)).catch((err: Error) => {
+    recorded.get(i)!.reject(err); // whatever failed, the layers above must not wait for this one
+    throw err;
+  });
+  const fetchOne = async (i: number): Promise<void> => {
     const layer = layers[i]!;
     const id = short(layer);
+    if (service.layers.get(chains[i]!)) {
+      recorded.get(i)!.resolve();
+      progress({ id, status: 'Pull complete' });
+      return;
+    }
     const { body, resumedAt, keepPartial } = await downloadLayer(service, client, ref, layer, scope);
     const total = layer.size;
     const hash = createHash('sha256');
@@ -243,18 +276,20 @@ async function fetchLayers(
     body.on('error', (err) => count.destroy(err));
     const tar = decompressStream(body.pipe(count), layer.mediaType);
     count.on('error', (err) => tar.destroy(err));
-    const record = service.layers.importStream(tar, diffIds[i]!, chains[i]!, i === 0 ? null : chains[i - 1]!, async () => {
-      // The tar can end before the blob does (compression trailers): wait for the whole blob's digest.
-      await new Promise<void>((resolve) => (count.writableFinished ? resolve() : count.once('finish', resolve)));
-      await blobChecked;
-      progress({ id, status: 'Extracting', current: total, total });
-      await parentRecorded(i);
+    // The downloaded (compressed) file becomes the layer's stored blob: no second copy as a plain tar.
+    const record = service.layers.importStream(tar, diffIds[i]!, chains[i]!, i === 0 ? null : chains[i - 1]!, {
+      blobFrom: service.layers.partialPath(layer.digest),
+      beforeCommit: async () => {
+        // The tar can end before the blob does (compression trailers): wait for the whole blob's digest.
+        await new Promise<void>((resolve) => (count.writableFinished ? resolve() : count.once('finish', resolve)));
+        await blobChecked;
+        progress({ id, status: 'Extracting', current: total, total });
+        await parentRecorded(i);
+      },
     });
-    const settled = record.then(() => undefined);
-    settled.catch(() => undefined); // awaited by the layer above, if it gets that far; the failure is reported below
-    recorded.set(i, settled);
     try {
       await record;
+      recorded.get(i)!.resolve();
     } catch (err) {
       if (!keepPartial()) await rm(service.layers.partialPath(layer.digest), { force: true });
       throw err;
@@ -262,14 +297,16 @@ async function fetchLayers(
     await rm(service.layers.partialPath(layer.digest), { force: true });
     progress({ id, status: 'Pull complete' });
   };
+  let failed = false;
   const worker = async () => {
-    while (next < missing.length) {
+    while (next < missing.length && !failed) {
       const i = missing[next++]!;
-      await runOne(i);
+      await runOne(i).catch((err: Error) => {
+        failed = true; // the pull has failed: start no more downloads
+        throw err;
+      });
     }
   };
-  // Existing layers are recorded already; missing ones get their promise as they start.
-  for (const [i] of layers.entries()) if (!missing.includes(i)) recorded.set(i, Promise.resolve());
   for (let w = 0; w < Math.min(concurrency, missing.length); w++) done.push(worker());
   await Promise.all(done);
 }

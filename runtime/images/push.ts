@@ -4,7 +4,6 @@
 // the Docker schema 2 manifest under the tag. Pulled back, the image has the same ID (its config is
 // sent byte for byte).
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { invalid, notFound, EngineError } from '../errors.js';
@@ -131,7 +130,7 @@ async function pushLayer(
       cb(null, chunk);
     },
   });
-  const compressed = createReadStream(service.layers.blobPath(diffId)).pipe(counter).pipe(gzip);
+  const compressed = (await service.layers.tarStream(diffId)).pipe(counter).pipe(gzip);
   let pending: Buffer[] = [];
   let pendingSize = 0;
   const flush = async () => {

@@ -58,10 +58,10 @@ async function writeArchive(service: ImageService, items: SaveItem[], pack: tar.
   const mtime = new Date(0);
   const addBuffer = (name: string, data: Buffer | string) =>
     new Promise<void>((resolve, reject) => pack.entry({ name, mtime, mode: 0o644 }, data, (err) => (err ? reject(err) : resolve())));
-  const addFile = (name: string, path: string, size: number) =>
+  const addFile = (name: string, source: Readable, size: number) =>
     new Promise<void>((resolve, reject) => {
       const entry = pack.entry({ name, size, mtime, mode: 0o644 }, (err) => (err ? reject(err) : resolve()));
-      createReadStream(path).on('error', reject).pipe(entry);
+      source.on('error', reject).pipe(entry);
     });
   await new Promise<void>((resolve) => pack.entry({ name: 'blobs/', type: 'directory', mtime, mode: 0o755 }, () => resolve()));
   await new Promise<void>((resolve) => pack.entry({ name: 'blobs/sha256/', type: 'directory', mtime, mode: 0o755 }, () => resolve()));
@@ -73,7 +73,7 @@ async function writeArchive(service: ImageService, items: SaveItem[], pack: tar.
     for (const layer of service.layers.stack(image.top_layer)) {
       const member = `blobs/sha256/${hex(layer.diff_id)}`;
       if (!written.has(member)) {
-        await addFile(member, service.layers.blobPath(layer.diff_id), layer.tar_size);
+        await addFile(member, await service.layers.tarStream(layer.diff_id), layer.tar_size);
         written.add(member);
       }
       layerPaths.push(member);

@@ -3,7 +3,7 @@ import type { EventLog } from '../events/log.js';
 import type { BlobIndex } from '../registry/blobs.js';
 import type { LayerStore } from '../storage/layers.js';
 import { conflict, invalid } from '../errors.js';
-import { Mutex } from '../util/lock.js';
+import { KeyedMutex, Mutex } from '../util/lock.js';
 import { parseUntil } from '../util/time.js';
 import { hex } from '../util/digest.js';
 import { ImageStore, parseConfig, type ImageRecord } from './store.js';
@@ -32,6 +32,8 @@ export interface ImageFilters {
 export class ImageService {
   /** Serializes changes to the set of images and layers, so a collection never races a load. */
   readonly lock = new Mutex();
+  /** One download of a blob at a time, across pulls (they may share layers). */
+  readonly downloads = new KeyedMutex();
 
   /** Where image events go (the engine wires it; a bare service records none). */
   eventLog?: EventLog;

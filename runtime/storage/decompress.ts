@@ -36,7 +36,8 @@ export async function openLayer(path: string): Promise<{ stream: Readable; compr
 /** A layer blob stream as an uncompressed tar, by its media type (gzip, zstd or none). */
 export function decompressStream(blob: Readable, mediaType: string): Readable {
   if (/gzip/.test(mediaType) || mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip') {
-    const gunzip = createGunzip();
+    // Big output chunks: every chunk costs a hash update, a file write and a tar parse step downstream.
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
     blob.on('error', (err) => gunzip.destroy(err));
     return blob.pipe(gunzip);
   }

@@ -47,6 +47,11 @@ export class LayerStore {
   blobPath = (diffId: string) => join(this.blobsDir, hex(diffId));
   partialPath = (digest: string) => join(this.partialDir, hex(digest));
 
+  /** A layer as its uncompressed tar: the blob may be stored as loaded (a tar) or as pulled (gzip, zstd). */
+  async tarStream(diffId: string): Promise<Readable> {
+    return (await openLayer(this.blobPath(diffId))).stream;
+  }
+
   /** The unpacked dirs of a stack, top first: overlayfs lowerdir order. */
   diffDirs(topChainId: string | null): string[] {
     return this.stack(topChainId).map((l) => this.diffDir(l.chain_id)).reverse();
@@ -78,9 +83,13 @@ export class LayerStore {
   /**
    * Imports an uncompressed layer tar as it streams in (a pull unpacks while it downloads): one pass
    * writes the tar blob, hashes it against `diffId` and unpacks it; nothing is recorded unless all
-   * three succeed.
+   * three succeed. `o.blobFrom`: a file that already holds this layer (compressed: a pull's download)
+   * and becomes its blob at the commit, instead of writing the tar out again.
    */
-  async importStream(tarStream: Readable, diffId: string, chainId: string, parent: string | null, beforeCommit?: () => Promise<void>): Promise<LayerRecord> {
+  async importStream(
+    tarStream: Readable, diffId: string, chainId: string, parent: string | null,
+    o: { beforeCommit?: () => Promise<void>; blobFrom?: string } = {},
+  ): Promise<LayerRecord> {
     const existing = this.get(chainId);
     if (existing) {
       tarStream.destroy();
@@ -93,19 +102,20 @@ export class LayerStore {
       await mkdir(diff);
       const hash = createHash('sha256');
       let tarSize = 0;
-      const file = createWriteStream(tar);
+      const file = o.blobFrom ? undefined : createWriteStream(tar);
       const measure = new Transform({
         transform(chunk: Buffer, _enc, done) {
           hash.update(chunk);
           tarSize += chunk.length;
-          if (file.write(chunk)) done(null, chunk);
+          if (!file || file.write(chunk)) done(null, chunk);
           else file.once('drain', () => done(null, chunk));
         },
         flush(done) {
-          file.end(done);
+          if (file) file.end(done);
+          else done();
         },
       });
-      file.on('error', (err) => measure.destroy(err));
+      file?.on('error', (err) => measure.destroy(err));
       const tee = new PassThrough();
       let size: number;
       try {
@@ -117,21 +127,21 @@ export class LayerStore {
           }),
         ]);
       } catch (err) {
-        file.destroy();
+        file?.destroy();
         if (err instanceof UnsafeArchiveError) throw invalid(err.message);
         throw invalid(`invalid layer ${diffId}: ${(err as Error).message}`);
       }
       const actual = 'sha256:' + hash.digest('hex');
       if (actual !== diffId) throw invalid(`layer digest mismatch: expected ${diffId}, got ${actual}`);
       // A pull checks the compressed blob's digest, and waits for the parent layer's record, here.
-      await beforeCommit?.();
+      await o.beforeCommit?.();
       const raced = this.get(chainId);
       if (raced) return raced;
       const finalDir = join(this.layersDir, hex(chainId));
       await rm(finalDir, { recursive: true, force: true }); // a leftover of a crashed import
       await mkdir(finalDir);
       await rename(diff, join(finalDir, 'diff'));
-      await rename(tar, this.blobPath(diffId));
+      await rename(o.blobFrom ?? tar, this.blobPath(diffId));
       const record: LayerRecord = { chain_id: chainId, diff_id: diffId, parent, size, tar_size: tarSize, created_at: Date.now() };
       this.db
         .prepare(
