@@ -119,7 +119,8 @@ async function pushLayer(
   let compressedSize = 0;
   let read = 0;
   let last = 0;
-  const gzip = createGzip();
+  // Level 3: about twice zlib's default speed for a few percent more bytes; the image ID does not change.
+  const gzip = createGzip({ level: 3 });
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       read += chunk.length;
