@@ -13,16 +13,15 @@ export async function isMounted(path: string): Promise<boolean> {
 /** Mounts lower dirs (top first) under upper at merged; a no-op when it is mounted already. */
 export async function mountOverlay(lower: string[], upper: string, work: string, merged: string): Promise<void> {
   if (await isMounted(merged)) return;
-  await mkdir(upper, { recursive: true });
-  await mkdir(work, { recursive: true });
-  await mkdir(merged, { recursive: true });
+  await Promise.all([upper, work, merged].map((dir) => mkdir(dir, { recursive: true })));
   const options = `lowerdir=${lower.join(':')},upperdir=${upper},workdir=${work}`;
-  await run('mount', ['-t', 'overlay', 'overlay', '-o', options, merged]);
+  // -n (no mtab), -i (no helpers), --no-canonicalize (our paths are absolute): less work per start.
+  await run('mount', ['-n', '-i', '--no-canonicalize', '-t', 'overlay', 'overlay', '-o', options, merged]);
 }
 
 /** Unmounts everything stacked at path. Another process (`berth cleanup`) may be doing the same: not an error. */
 export async function unmount(path: string): Promise<void> {
   for (let attempt = 0; attempt < 10 && (await isMounted(path)); attempt++) {
-    await run('umount', [path]).catch(() => run('umount', ['-l', path]).catch(() => undefined));
+    await run('umount', ['-n', '-i', '-c', path]).catch(() => run('umount', ['-n', '-i', '-c', '-l', path]).catch(() => undefined));
   }
 }
