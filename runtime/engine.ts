@@ -17,6 +17,7 @@ import type { RegistryOptions } from './registry/endpoints.js';
 import { BlobIndex } from './registry/blobs.js';
 import { ExecStore } from './exec/store.js';
 import { ExecService } from './exec/service.js';
+import { VolumeService } from './volumes/service.js';
 
 /** Debian's tini-static: a static init that works in any image, run as PID 1 for `--init`. */
 const INIT_BINARY = '/usr/bin/tini-static';
@@ -46,6 +47,7 @@ export class Engine {
     readonly images: ImageService,
     readonly containers: ContainerService,
     readonly execs: ExecService,
+    readonly volumes: VolumeService,
     readonly events: EventLog,
     readonly host: HostFacts,
   ) {}
@@ -81,13 +83,15 @@ export class Engine {
     const execStore = new ExecStore(db);
     containers.execStore = execStore;
     const execs = new ExecService(execStore, containers, events);
+    const volumes = new VolumeService(db, options.root, events);
+    containers.volumes = volumes;
     await containers.init();
     if (reconcile) {
       await containers.reconcile();
       // Layers that nothing uses (a load killed before its commit) and files no row owns.
       await images.lock.run(() => layers.gc());
     }
-    return new Engine(options, await engineId(options.root), db, images, containers, execs, events, host);
+    return new Engine(options, await engineId(options.root), db, images, containers, execs, volumes, events, host);
   }
 
   close(): void {

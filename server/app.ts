@@ -14,6 +14,7 @@ import { statsRoutes } from './routes/stats.js';
 import { execRoutes } from './routes/exec.js';
 import { eventRoutes } from './routes/events.js';
 import { registryRoutes } from './routes/registry.js';
+import { volumeRoutes } from './routes/volumes.js';
 import { handleUpgrades } from './hijack.js';
 
 const requestedVersions = new WeakMap<IncomingMessage, string>();
@@ -109,6 +110,7 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   await app.register(execRoutes, { engine });
   await app.register(eventRoutes, { engine });
   await app.register(registryRoutes, { engine });
+  await app.register(volumeRoutes, { engine });
   handleUpgrades(app.server, engine);
   app.get('/openapi.json', async () => openApiDocument([...routes.filter((r) => !r.url.endsWith('*')), ...imageNameRouteDocs], BERTH_VERSION, MAX_API_VERSION));
   return app;

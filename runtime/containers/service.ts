@@ -3,6 +3,9 @@
 import { EventEmitter } from 'node:events';
 import type { EventLog } from '../events/log.js';
 import type { ExecStore } from '../exec/store.js';
+import { isVolumeName, type VolumeService } from '../volumes/service.js';
+import { parseBind } from '../oci/spec.js';
+import { asList } from '../util/list.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, watch } from 'node:fs';
@@ -47,6 +50,8 @@ export class ContainerService {
   readonly events = new EventEmitter();
   /** Exec sessions, whose records go with their container. */
   execStore?: ExecStore;
+  /** Named volumes that Binds refer to (made at create when missing, as dockerd does). */
+  volumes?: VolumeService;
 
   constructor(
     readonly store: ContainerStore,
@@ -127,6 +132,13 @@ export class ContainerService {
     if ((!config.Entrypoint || config.Entrypoint.length === 0) && (!config.Cmd || config.Cmd.length === 0)) {
       throw invalid('no command specified');
     }
+    for (const bind of asList(hc.Binds)) {
+      const { source } = parseBind(bind);
+      if (isVolumeName(source)) {
+        if (!this.volumes) throw invalid(`named volumes are not available: '${bind}'`);
+        await this.volumes.create({ name: source });
+      }
+    }
     // Files first, the row last: a crash in between leaves a directory that reconcile() removes.
     await mkdir(this.paths.bundle(id), { recursive: true });
     try {
@@ -181,6 +193,7 @@ export class ContainerService {
       const spec = buildSpec({
         id, config: { ...c.config, Env: env }, hostConfig: c.hostConfig, rootfs: merged, user, etcFiles,
         initBinary: this.options.initBinary, nofileLimit: this.options.nofileLimit, cgroupsPath: `/berth/${id}`,
+        volumePath: this.volumes?.mountpoint,
       });
       await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
       const limits = logLimits(c);

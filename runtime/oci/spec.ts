@@ -16,6 +16,8 @@ export interface SpecInput {
   initBinary?: string; // a static init to run as PID 1 when HostConfig.Init
   nofileLimit: number; // the engine's own RLIMIT_NOFILE hard limit: containers cannot exceed it
   cgroupsPath: string;
+  /** Where a named volume's data is (Binds `name:/path`). */
+  volumePath?: (name: string) => string;
 }
 
 const RLIMITS: Record<string, string> = {
@@ -97,7 +99,7 @@ export function buildSpec(input: SpecInput): object {
     { destination: '/etc/hostname', type: 'bind', source: input.etcFiles.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: input.etcFiles.hosts, options: ['rbind', 'rprivate'] },
   );
-  for (const bind of asList(hc.Binds)) mounts.push(bindMount(bind));
+  for (const bind of asList(hc.Binds)) mounts.push(bindMount(bind, input.volumePath));
   for (const [target, options] of Object.entries(hc.Tmpfs ?? {})) {
     mounts.push({ destination: target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(options ? options.split(',') : [])] });
   }
@@ -152,14 +154,21 @@ export function buildSpec(input: SpecInput): object {
 }
 
 /** `-v /host:/ctr[:ro|rw|z|Z|...]` for host directories. Named volumes arrive with the volumes issue. */
-function bindMount(spec: string): object {
+/** `source:destination[:mode]`; a source that is not a path is a named volume. */
+export function parseBind(spec: string): { source: string; destination: string; modes: string[] } {
   const parts = spec.split(':');
   if (parts.length < 2 || parts.length > 3) throw invalid(`invalid volume specification: '${spec}'`);
   const [source, destination, mode = ''] = parts as [string, string, string?];
-  if (!source.startsWith('/')) throw invalid(`named volumes are not supported yet: '${spec}'`);
+  if (!source) throw invalid(`invalid volume specification: '${spec}'`);
   if (!destination.startsWith('/')) throw invalid(`invalid mount config: mount path must be absolute: '${destination}'`);
+  return { source, destination, modes: mode.split(',').filter(Boolean) };
+}
+
+function bindMount(spec: string, volumePath?: (name: string) => string): object {
+  const { source: named, destination, modes } = parseBind(spec);
+  if (!named.startsWith('/') && !volumePath) throw invalid(`named volumes are not available here: '${spec}'`);
+  const source = named.startsWith('/') ? named : volumePath!(named);
   const options = ['rbind'];
-  const modes = mode.split(',').filter(Boolean);
   options.push(modes.includes('ro') ? 'ro' : 'rw');
   const propagation = modes.find((m) => /^r?(shared|slave|private)$/.test(m));
   options.push(propagation ?? 'rprivate');

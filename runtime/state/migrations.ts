@@ -86,4 +86,14 @@ export const migrations: string[] = [
   );
   CREATE INDEX layer_blobs_diff ON layer_blobs(diff_id);
   `,
+  `
+  CREATE TABLE volumes (
+    name       TEXT PRIMARY KEY,
+    driver     TEXT NOT NULL,               -- local
+    labels     TEXT NOT NULL,               -- JSON
+    options    TEXT NOT NULL,               -- DriverOpts (JSON)
+    anonymous  INTEGER NOT NULL DEFAULT 0,  -- made for a container (image VOLUME, -v /path): rm -v takes it
+    created_at TEXT NOT NULL
+  );
+  `,
 ];

@@ -51,7 +51,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     list = list.filter((c) => matches(engine, c, filters));
     const limit = Number(query.limit ?? -1);
     if (limit > 0) list = list.slice(0, limit);
-    return list.map(containerSummary);
+    return list.map((c) => containerSummary(engine, c));
   });
 
   app.get<Id>('/containers/:id/json', async (request) => containerInspect(engine, resolve(request)));

@@ -1,5 +1,6 @@
 // Container records shaped as the Docker API returns them (inspect, and the `docker ps` list).
 import type { Container } from '../../runtime/containers/store.js';
+import { containerMounts } from './volumes.js';
 import type { Engine } from '../../runtime/engine.js';
 import { commandOf } from '../../runtime/containers/config.js';
 
@@ -47,7 +48,7 @@ export function statusText(c: Container): string {
 
 const networkMode = (c: Container) => (!c.hostConfig.NetworkMode || c.hostConfig.NetworkMode === 'default' ? 'bridge' : c.hostConfig.NetworkMode);
 
-export function containerSummary(c: Container): object {
+export function containerSummary(engine: Engine, c: Container): object {
   return {
     Id: c.id,
     Names: [`/${c.name}`],
@@ -61,7 +62,7 @@ export function containerSummary(c: Container): object {
     Status: statusText(c),
     HostConfig: { NetworkMode: networkMode(c) },
     NetworkSettings: { Networks: {} },
-    Mounts: [],
+    Mounts: containerMounts(engine, c),
   };
 }
 
@@ -154,7 +155,7 @@ export function containerInspect(engine: Engine, c: Container): object {
         WorkDir: paths.work(c.id),
       },
     },
-    Mounts: [],
+    Mounts: containerMounts(engine, c),
     Config: { ...c.config, Image: c.image_name },
     NetworkSettings: {
       Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: {}, SandboxKey: '',

@@ -1,0 +1,60 @@
+// /volumes: create, list (filters name, label, dangling, driver), inspect, remove (409 while in use),
+// prune (anonymous volumes only unless all=true, as dockerd ≥ 23).
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Engine } from '../../runtime/engine.js';
+import { parseBool, parseFilters } from '../query.js';
+import { volumeUsers, volumeView } from '../views/volumes.js';
+import type { Volume } from '../../runtime/volumes/service.js';
+
+const VolumeCreateBody = Type.Object({
+  Name: Type.Optional(Type.String()),
+  Driver: Type.Optional(Type.String()),
+  DriverOpts: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()])),
+  Labels: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()])),
+}, { additionalProperties: true });
+const FiltersQuery = Type.Object({ filters: Type.Optional(Type.String()) });
+
+export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  const { volumes } = engine;
+  const labelled = (v: Volume, wanted: string[]) => wanted.every((l) => {
+    const eq = l.indexOf('=');
+    return eq < 0 ? l in v.labels : v.labels[l.slice(0, eq)] === l.slice(eq + 1);
+  });
+
+  app.post('/volumes/create', { schema: { summary: 'Create a volume', body: VolumeCreateBody } }, async (request, reply) => {
+    const b = (request.body ?? {}) as { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null };
+    const v = await volumes.create({ name: b.Name, driver: b.Driver, options: b.DriverOpts ?? undefined, labels: b.Labels ?? undefined });
+    return reply.code(201).send(volumeView(v));
+  });
+
+  app.get('/volumes', { schema: { summary: 'List volumes', querystring: FiltersQuery } }, async (request) => {
+    const f = parseFilters((request.query as { filters?: string }).filters, ['name', 'label', 'dangling', 'driver']);
+    const list = volumes.all().filter((v) =>
+      (!f.name?.length || f.name.some((n) => v.name.includes(n)))
+      && (!f.driver?.length || f.driver.includes(v.driver))
+      && labelled(v, f.label ?? [])
+      && (!f.dangling?.length || f.dangling.some((d) => parseBool(d) === (volumeUsers(engine, v.name).length === 0))));
+    return { Volumes: list.map(volumeView), Warnings: [] };
+  });
+
+  app.get('/volumes/:name', async (request) => volumeView(volumes.get((request.params as { name: string }).name)));
+
+  app.delete('/volumes/:name', { schema: { querystring: Type.Object({ force: Type.Optional(Type.String()) }) } }, async (request, reply) => {
+    const { name } = request.params as { name: string };
+    await volumes.remove(name, volumeUsers(engine, name), parseBool((request.query as { force?: string }).force));
+    return reply.code(204).send();
+  });
+
+  app.post('/volumes/prune', { schema: { summary: 'Remove unused volumes', querystring: FiltersQuery } }, async (request) => {
+    const f = parseFilters((request.query as { filters?: string }).filters, ['label', 'all']);
+    const all = (f.all ?? []).some((v) => parseBool(v));
+    const deleted: string[] = [];
+    for (const v of volumes.all()) {
+      if ((!all && !v.anonymous) || !labelled(v, f.label ?? []) || volumeUsers(engine, v.name).length) continue;
+      await volumes.remove(v.name, []);
+      deleted.push(v.name);
+    }
+    return { VolumesDeleted: deleted, SpaceReclaimed: 0 };
+  });
+};
