@@ -15,6 +15,7 @@ export const MountSpec = Type.Object(
 export const HostConfig = Type.Object(
   {
     Binds: Type.Optional(StrList),
+    VolumesFrom: Type.Optional(StrList),
     NetworkMode: Type.Optional(Type.String()),
     RestartPolicy: Type.Optional(Nullable(RestartPolicy)),
     AutoRemove: Type.Optional(Type.Boolean()),

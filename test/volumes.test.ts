@@ -13,6 +13,7 @@ let engine: TestEngine;
 beforeAll(async () => {
   engine = await TestEngine.start();
   expect((await engine.docker(['load', '-i', images.busybox.archive])).code).toBe(0);
+  expect((await engine.docker(['load', '-i', images.layered.archive])).code).toBe(0);
 });
 afterAll(async () => {
   await engine?.destroy();
@@ -59,5 +60,42 @@ describe('docker volume', () => {
     const events = await ok(['events', '--since', '5m', '--until', '0s', '--filter', 'type=volume', '--format', '{{.Action}} {{.Actor.ID}}']);
     expect(events).toContain('create data\n');
     expect(events).toContain('destroy data\n');
+  });
+
+  it("gives an image's VOLUMEs anonymous volumes, filled from the image, removed by rm -v and --rm", async () => {
+    await ok(['create', '--name', 'base', images.layered.tag]);
+    await ok(['commit', '-c', 'VOLUME /data', 'base', 'withvol:1']);
+    await ok(['rm', 'base']);
+    const id = (await ok(['create', '--name', 'anon', '-u', '0', 'withvol:1', 'sh', '-c', 'ls -ln /data/c.txt; cat /data/c.txt'])).trim();
+    const [mount] = JSON.parse(await ok(['inspect', '-f', '{{json .Mounts}}', id]));
+    expect(mount).toMatchObject({ Type: 'volume', Destination: '/data', Driver: 'local', RW: true });
+    expect(mount.Name).toMatch(/^[0-9a-f]{64}$/);
+    await ok(['start', '-a', 'anon']);
+    // the copy-up: the image's /data content, its owner kept
+    expect(await ok(['run', '--rm', '-v', `${mount.Name}:/v`, 'busybox', 'cat', '/v/c.txt'])).toBe('three\n');
+    await ok(['rm', '-v', 'anon']);
+    expect((await engine.http('GET', `/volumes/${mount.Name}`)).status).toBe(404);
+    // -v /path alone is anonymous too; --rm takes it away
+    const before = await ok(['volume', 'ls', '-q']);
+    await ok(['run', '--rm', '-v', '/scratch', 'busybox', 'sh', '-c', 'echo x > /scratch/y']);
+    expect(await ok(['volume', 'ls', '-q'])).toBe(before);
+    await ok(['rmi', 'withvol:1']);
+  });
+
+  it('takes --mount volume, bind and tmpfs, and --volumes-from', async () => {
+    const dir = join(engine.dir, 'hostdir');
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(dir);
+    await writeFile(join(dir, 'h.txt'), 'host\n');
+    const out = await ok(['run', '--name', 'mounter', '--mount', 'type=volume,src=mv,dst=/mv', '--mount', `type=bind,src=${dir},dst=/h,readonly`,
+      '--mount', 'type=tmpfs,dst=/t,tmpfs-size=1048576', 'busybox', 'sh', '-c', 'echo vol > /mv/f; cat /h/h.txt; touch /h/x 2>/dev/null || echo ro; grep " /t " /proc/mounts | grep -c size=1024k']);
+    expect(out).toBe('host\nro\n1\n');
+    expect(await ok(['run', '--rm', '--volumes-from', 'mounter:ro', 'busybox', 'sh', '-c', 'cat /mv/f; cat /h/h.txt; touch /mv/z 2>/dev/null || echo ro'])).toBe('vol\nhost\nro\n');
+    const mounts = JSON.parse(await ok(['inspect', '-f', '{{json .Mounts}}', 'mounter']));
+    expect(mounts.map((m: { Type: string; Destination: string }) => `${m.Type} ${m.Destination}`)).toEqual(['volume /mv', 'bind /h', 'tmpfs /t']);
+    await ok(['rm', 'mounter']);
+    await ok(['volume', 'rm', 'mv']);
+    const bad = await engine.http('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { Mounts: [{ Type: 'nope', Target: '/x' }] } });
+    expect(bad.status).toBe(400);
   });
 });

@@ -3,8 +3,14 @@
 import { EventEmitter } from 'node:events';
 import type { EventLog } from '../events/log.js';
 import type { ExecStore } from '../exec/store.js';
-import { isVolumeName, type VolumeService } from '../volumes/service.js';
-import { parseBind } from '../oci/spec.js';
+import type { VolumeService } from '../volumes/service.js';
+import { planMounts, type MountPoint } from '../volumes/mounts.js';
+import { resolveInRoot } from './archive.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+/** cp -a: owners, modes, links and times kept; symlinks copied as links, not followed. */
+const copyTree = (from: string, to: string) => promisify(execFile)('cp', ['-a', '--', from, to]);
 import { asList } from '../util/list.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -132,20 +138,14 @@ export class ContainerService {
     if ((!config.Entrypoint || config.Entrypoint.length === 0) && (!config.Cmd || config.Cmd.length === 0)) {
       throw invalid('no command specified');
     }
-    for (const bind of asList(hc.Binds)) {
-      const { source } = parseBind(bind);
-      if (isVolumeName(source)) {
-        if (!this.volumes) throw invalid(`named volumes are not available: '${bind}'`);
-        await this.volumes.create({ name: source });
-      }
-    }
+    const mounts = await this.planMounts(hc, Object.keys(config.Volumes ?? {}));
     // Files first, the row last: a crash in between leaves a directory that reconcile() removes.
     await mkdir(this.paths.bundle(id), { recursive: true });
     try {
       this.store.insert({
         id, name: finalName, image_id: image.id, image_name: request.Image, top_layer: image.top_layer, config, hostConfig: hc,
         created: now(), state: 'created', pid: 0, exit_code: 0, error: '', oom_killed: 0, started_at: null, finished_at: null,
-        restart_count: 0, stopped_by_user: 0, run_id: 0,
+        restart_count: 0, stopped_by_user: 0, run_id: 0, mounts,
       });
     } catch (err) {
       await rm(this.paths.dir(id), { recursive: true, force: true });
@@ -157,6 +157,44 @@ export class ContainerService {
     this.changed(id);
     this.record(this.store.get(id)!, 'create');
     return { id, warnings: [] };
+  }
+
+  /**
+   * The mount points of a new container (volumes/mounts.ts), with its volumes made: named ones that do
+   * not exist yet, and a generated name for each anonymous one, as dockerd does at create.
+   */
+  private async planMounts(hc: HostConfig, imageVolumes: string[]): Promise<MountPoint[]> {
+    const from = asList(hc.VolumesFrom).map((spec) => {
+      const [ref = '', mode = 'rw'] = spec.split(':');
+      return { mounts: this.store.resolve(ref).mounts, mode };
+    });
+    const mounts = planMounts(hc, imageVolumes, from);
+    for (const m of mounts) {
+      if (m.type !== 'volume') continue;
+      if (!this.volumes) throw invalid('volumes are not available');
+      if (m.anonymous) m.name = randomBytes(32).toString('hex');
+      await this.volumes.create({ name: m.name, anonymous: m.anonymous });
+    }
+    return mounts;
+  }
+
+  /**
+   * A volume still empty when first mounted over a directory of the image gets that directory's
+   * content (owners, modes and all), as dockerd does — unless the mount said nocopy.
+   */
+  private async copyUp(c: Container): Promise<void> {
+    if (!this.volumes) return;
+    for (const m of c.mounts) {
+      if (m.type !== 'volume' || m.noCopy || !m.name) continue;
+      const target = this.volumes.mountpoint(m.name);
+      // Resolved inside the rootfs: an image's symlink must not lead the copy to the host's files.
+      const source = await resolveInRoot(this.paths.merged(c.id), m.destination).catch(() => undefined);
+      if (!source) continue;
+      if ((await readdir(target).catch(() => ['?'])).length > 0) continue;
+      const entries = await readdir(source).catch(() => [] as string[]);
+      if (entries.length === 0) continue;
+      await copyTree(`${source}/.`, `${target}/`);
+    }
   }
 
   /** Starts a created or exited container; false when it was running already (Docker's 304). */
@@ -184,6 +222,7 @@ export class ContainerService {
         writeFile(this.paths.log(id), '', { flag: 'a' }),
       ]);
       const merged = this.paths.merged(id);
+      await this.copyUp(c);
       const user = await resolveUser(merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
       const env = [...(c.config.Env ?? [])];
       if (c.hostConfig.NetworkMode !== 'host' && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.config.Hostname}`);
@@ -193,7 +232,7 @@ export class ContainerService {
       const spec = buildSpec({
         id, config: { ...c.config, Env: env }, hostConfig: c.hostConfig, rootfs: merged, user, etcFiles,
         initBinary: this.options.initBinary, nofileLimit: this.options.nofileLimit, cgroupsPath: `/berth/${id}`,
-        volumePath: this.volumes?.mountpoint,
+        volumePath: this.volumes?.mountpoint, mounts: c.mounts,
       });
       await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
       const limits = logLimits(c);
@@ -390,7 +429,8 @@ export class ContainerService {
     this.record({ ...c, name }, 'rename', { oldName: `/${c.name}` });
   }
 
-  async remove(nameOrId: string, force: boolean): Promise<void> {
+  /** docker rm [-f] [-v]: `volumes` also removes the container's anonymous volumes. */
+  async remove(nameOrId: string, force: boolean, volumes = false): Promise<void> {
     const c = this.store.resolve(nameOrId);
     if (RUNNING.has(c.state) && c.state !== 'restarting') {
       if (!force) {
@@ -402,14 +442,14 @@ export class ContainerService {
       await this.exitedWithin(c.id, 30_000);
     }
     const fresh = this.store.get(c.id);
-    if (fresh) await this.removeFiles(fresh);
+    if (fresh) await this.removeFiles(fresh, true, volumes);
   }
 
   /**
    * Row first, files after: a `wait condition=removed` (docker run --rm) answers at once, and a crash
    * in between leaves a directory without a row, which reconcile() removes.
    */
-  private async removeFiles(c: Container, runtimeState = true): Promise<void> {
+  private async removeFiles(c: Container, runtimeState = true, anonymousVolumes = !!c.hostConfig.AutoRemove): Promise<void> {
     const sessions = this.execStore?.ofContainer(c.id) ?? [];
     this.store.remove(c.id);
     this.execStore?.removeOfContainer(c.id);
@@ -419,6 +459,14 @@ export class ContainerService {
     await rm(this.paths.dir(c.id), { recursive: true, force: true });
     // conmon's links to the attach sockets (the container's, its exec sessions'), named by short IDs.
     for (const id of [c.id, ...sessions.map((s) => s.id)]) await rm(this.paths.attachLink(id), { force: true });
+    // rm -v, and --rm: the anonymous volumes go too, unless another container mounts them (VolumesFrom).
+    if (anonymousVolumes && this.volumes) {
+      for (const m of c.mounts) {
+        if (m.type !== 'volume' || !m.name || !this.volumes.find(m.name)?.anonymous) continue;
+        const users = this.store.all().filter((o) => o.mounts.some((x) => x.type === 'volume' && x.name === m.name));
+        if (users.length === 0) await this.volumes.remove(m.name, []).catch(() => undefined);
+      }
+    }
     // The exit file stays (it is small, under the run root): a `wait` that sees the container gone reads its code there.
   }
 
@@ -460,6 +508,7 @@ export class ContainerService {
       const layerFile = join(work.dir, 'layer.tar');
       let diffId: string;
       try {
+        await mkdir(this.paths.upper(c.id), { recursive: true }); // a container never started has no upper dir yet
         ({ diffId } = await writeUpperAsLayer(this.paths.upper(c.id), layerFile));
       } finally {
         if (paused) await runtime.resume(c.id).catch(() => undefined);

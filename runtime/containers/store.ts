@@ -1,6 +1,7 @@
 // Container records in the state DB, and how a user's name for a container resolves.
 import type { DB } from '../state/db.js';
 import { notFound } from '../errors.js';
+import type { MountPoint } from '../volumes/mounts.js';
 import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -24,17 +25,19 @@ export interface ContainerRow {
   restart_count: number;
   stopped_by_user: number;
   run_id: number;
+  mounts: string;
 }
 
 /** A container row with its JSON columns parsed. */
-export interface Container extends Omit<ContainerRow, 'config' | 'host_config'> {
+export interface Container extends Omit<ContainerRow, 'config' | 'host_config' | 'mounts'> {
   config: ContainerConfig;
   hostConfig: HostConfig;
+  mounts: MountPoint[];
 }
 
 const parse = (row: ContainerRow): Container => {
-  const { config, host_config, ...rest } = row;
-  return { ...rest, config: JSON.parse(config) as ContainerConfig, hostConfig: JSON.parse(host_config) as HostConfig };
+  const { config, host_config, mounts, ...rest } = row;
+  return { ...rest, config: JSON.parse(config) as ContainerConfig, hostConfig: JSON.parse(host_config) as HostConfig, mounts: JSON.parse(mounts) as MountPoint[] };
 };
 
 export class ContainerStore {
@@ -68,10 +71,10 @@ export class ContainerStore {
   insert(c: Container): void {
     this.db
       .prepare(
-        `INSERT INTO containers (id, name, image_id, image_name, top_layer, config, host_config, created, state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO containers (id, name, image_id, image_name, top_layer, config, host_config, created, state, mounts)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(c.id, c.name, c.image_id, c.image_name, c.top_layer, JSON.stringify(c.config), JSON.stringify(c.hostConfig), c.created, c.state);
+      .run(c.id, c.name, c.image_id, c.image_name, c.top_layer, JSON.stringify(c.config), JSON.stringify(c.hostConfig), c.created, c.state, JSON.stringify(c.mounts));
   }
 
   update(id: string, fields: Partial<Omit<ContainerRow, 'id'>>): void {

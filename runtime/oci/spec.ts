@@ -4,6 +4,7 @@ import { asList } from '../util/list.js';
 import { commandOf } from '../containers/config.js';
 import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
 import type { ResolvedUser } from './user.js';
+import { ociMount, type MountPoint } from '../volumes/mounts.js';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS, defaultSeccomp } from './defaults.js';
 
 export interface SpecInput {
@@ -16,7 +17,8 @@ export interface SpecInput {
   initBinary?: string; // a static init to run as PID 1 when HostConfig.Init
   nofileLimit: number; // the engine's own RLIMIT_NOFILE hard limit: containers cannot exceed it
   cgroupsPath: string;
-  /** Where a named volume's data is (Binds `name:/path`). */
+  /** The container's mount points (volumes, binds, tmpfs), and where a volume's data is. */
+  mounts?: MountPoint[];
   volumePath?: (name: string) => string;
 }
 
@@ -99,7 +101,7 @@ export function buildSpec(input: SpecInput): object {
     { destination: '/etc/hostname', type: 'bind', source: input.etcFiles.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: input.etcFiles.hosts, options: ['rbind', 'rprivate'] },
   );
-  for (const bind of asList(hc.Binds)) mounts.push(bindMount(bind, input.volumePath));
+  for (const m of input.mounts ?? []) mounts.push(ociMount(m, input.volumePath ?? ((name) => { throw invalid(`volume ${name}: volumes are not available`); })));
   for (const [target, options] of Object.entries(hc.Tmpfs ?? {})) {
     mounts.push({ destination: target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(options ? options.split(',') : [])] });
   }
@@ -154,23 +156,3 @@ export function buildSpec(input: SpecInput): object {
 }
 
 /** `-v /host:/ctr[:ro|rw|z|Z|...]` for host directories. Named volumes arrive with the volumes issue. */
-/** `source:destination[:mode]`; a source that is not a path is a named volume. */
-export function parseBind(spec: string): { source: string; destination: string; modes: string[] } {
-  const parts = spec.split(':');
-  if (parts.length < 2 || parts.length > 3) throw invalid(`invalid volume specification: '${spec}'`);
-  const [source, destination, mode = ''] = parts as [string, string, string?];
-  if (!source) throw invalid(`invalid volume specification: '${spec}'`);
-  if (!destination.startsWith('/')) throw invalid(`invalid mount config: mount path must be absolute: '${destination}'`);
-  return { source, destination, modes: mode.split(',').filter(Boolean) };
-}
-
-function bindMount(spec: string, volumePath?: (name: string) => string): object {
-  const { source: named, destination, modes } = parseBind(spec);
-  if (!named.startsWith('/') && !volumePath) throw invalid(`named volumes are not available here: '${spec}'`);
-  const source = named.startsWith('/') ? named : volumePath!(named);
-  const options = ['rbind'];
-  options.push(modes.includes('ro') ? 'ro' : 'rw');
-  const propagation = modes.find((m) => /^r?(shared|slave|private)$/.test(m));
-  options.push(propagation ?? 'rprivate');
-  return { destination, type: 'bind', source, options };
-}

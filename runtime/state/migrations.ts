@@ -96,4 +96,7 @@ export const migrations: string[] = [
     created_at TEXT NOT NULL
   );
   `,
+  `
+  ALTER TABLE containers ADD COLUMN mounts TEXT NOT NULL DEFAULT '[]'; -- mount points (JSON), fixed at create
+  `,
 ];

@@ -83,5 +83,3 @@ export class VolumeService {
   }
 }
 
-/** A bind spec's source is a volume name unless it is a path. */
-export const isVolumeName = (source: string) => !source.startsWith('/') && source !== '';

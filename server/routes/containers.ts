@@ -94,8 +94,8 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   });
 
   app.delete<Id>('/containers/:id', { schema: { querystring: RemoveQuery } }, async (request, reply) => {
-    const q = request.query as { force?: string };
-    await containers.remove(request.params.id, parseBool(q.force));
+    const q = request.query as { force?: string; v?: string };
+    await containers.remove(request.params.id, parseBool(q.force), parseBool(q.v));
     return reply.code(204).send();
   });
 

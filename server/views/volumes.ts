@@ -2,9 +2,6 @@
 import type { Engine } from '../../runtime/engine.js';
 import type { Container } from '../../runtime/containers/store.js';
 import type { Volume } from '../../runtime/volumes/service.js';
-import { isVolumeName } from '../../runtime/volumes/service.js';
-import { parseBind } from '../../runtime/oci/spec.js';
-import { asList } from '../../runtime/util/list.js';
 
 export function volumeView(v: Volume) {
   return {
@@ -13,23 +10,18 @@ export function volumeView(v: Volume) {
   };
 }
 
-/** A container's mounts (Binds): named volumes and host directories, as `Mounts` in inspect and ps. */
+/** A container's mount points, as `Mounts` in inspect and ps. */
 export function containerMounts(engine: Engine, c: Container) {
-  return asList(c.hostConfig.Binds).map((bind) => {
-    const { source, destination, modes } = parseBind(bind);
-    const rw = !modes.includes('ro');
-    const propagation = modes.find((m) => /^r?(shared|slave|private)$/.test(m)) ?? 'rprivate';
-    const mode = modes.filter((m) => m !== 'ro' && m !== 'rw').join(',');
-    if (isVolumeName(source)) {
-      return { Type: 'volume', Name: source, Source: engine.volumes.mountpoint(source), Destination: destination, Driver: 'local', Mode: mode || 'z', RW: rw, Propagation: '' };
+  return c.mounts.map((m) => {
+    if (m.type === 'volume') {
+      return { Type: 'volume', Name: m.name, Source: engine.volumes.mountpoint(m.name!), Destination: m.destination, Driver: 'local', Mode: m.mode, RW: m.rw, Propagation: '' };
     }
-    return { Type: 'bind', Source: source, Destination: destination, Mode: mode, RW: rw, Propagation: propagation };
+    if (m.type === 'tmpfs') return { Type: 'tmpfs', Source: '', Destination: m.destination, Mode: '', RW: m.rw, Propagation: '' };
+    return { Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.mode, RW: m.rw, Propagation: m.propagation };
   });
 }
 
-/** The containers (IDs) whose Binds name the volume. */
+/** The containers (IDs) that mount the volume. */
 export function volumeUsers(engine: Engine, name: string): string[] {
-  return engine.containers.store.all()
-    .filter((c) => asList(c.hostConfig.Binds).some((b) => parseBind(b).source === name))
-    .map((c) => c.id);
+  return engine.containers.store.all().filter((c) => c.mounts.some((m) => m.type === 'volume' && m.name === name)).map((c) => c.id);
 }
