@@ -6,21 +6,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { Agent, WebSocket } from 'undici';
-import { TestEngine } from './helpers/engine.js';
+import { suiteEngine } from './helpers/suite.js';
 import { cliOf } from './helpers/cli.js';
 import { onTerminal } from './helpers/terminal.js';
 import { hijack } from './helpers/hijack.js';
 
 const images = inject('images');
-let engine: TestEngine;
-
-beforeAll(async () => {
-  engine = await TestEngine.start();
-  expect((await engine.docker(['load', '-i', images.busybox.archive])).code).toBe(0);
-});
-afterAll(async () => {
-  await engine?.destroy();
-});
+const engine = suiteEngine({ load: [images.busybox.archive] });
 
 const { docker, ok, env: cliEnv } = cliOf(() => engine, { strict: true });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

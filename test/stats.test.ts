@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import os from 'node:os';
 import { TestEngine, httpOn } from './helpers/engine.js';
+import { suiteEngine } from './helpers/suite.js';
 import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
 
 const images = inject('images');
@@ -18,15 +19,7 @@ const TOP_KEYS = ['read', 'preread', 'pids_stats', 'blkio_stats', 'num_procs', '
 const ZERO_CPU = { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let engine: TestEngine;
-
-beforeAll(async () => {
-  engine = await TestEngine.start();
-  expect((await engine.docker(['load', '-i', images.busybox.archive])).code).toBe(0);
-});
-afterAll(async () => {
-  await engine?.destroy();
-});
+const engine = suiteEngine({ load: [images.busybox.archive] });
 // Every test's containers go, whatever it asserted.
 afterEach(async () => {
   const list = (await engine.http('GET', '/containers/json?all=1')).json() as { Id: string }[];

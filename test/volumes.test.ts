@@ -4,20 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { TestEngine } from './helpers/engine.js';
+import { suiteEngine } from './helpers/suite.js';
 import { cliOf } from './helpers/cli.js';
 
 const images = inject('images');
-let engine: TestEngine;
-
-beforeAll(async () => {
-  engine = await TestEngine.start();
-  expect((await engine.docker(['load', '-i', images.busybox.archive])).code).toBe(0);
-  expect((await engine.docker(['load', '-i', images.layered.archive])).code).toBe(0);
-});
-afterAll(async () => {
-  await engine?.destroy();
-});
+const engine = suiteEngine({ load: [images.busybox.archive, images.layered.archive] });
 
 const { docker, ok } = cliOf(() => engine);
 
