@@ -90,6 +90,27 @@ describe('token auth', () => {
   });
 });
 
+describe('identity tokens', () => {
+  it('answers a login with the refresh token the token server gave, and later uses it (OAuth refresh grant)', async () => {
+    const login = await engine.http('POST', '/auth', { username: 'alice', password: 'secret', serveraddress: tokenRegistry.host });
+    expect(login.status).toBe(200);
+    const { Status, IdentityToken } = login.json();
+    expect(Status).toBe('Login Succeeded');
+    expect(IdentityToken).toMatch(/^[0-9a-f]{32}$/);
+    const name = `${tokenRegistry.host}/private/idtoken:1`;
+    await ok(['tag', 'busybox', name]);
+    const auth = Buffer.from(JSON.stringify({ identitytoken: IdentityToken, serveraddress: tokenRegistry.host })).toString('base64url');
+    const before = tokens.requests.length;
+    const push = await engine.http('POST', `/images/${name}/push`, undefined, { 'x-registry-auth': auth });
+    expect(push.status).toBe(200);
+    expect(push.body.toString()).toMatch(/"Digest":"sha256:/);
+    expect(tokens.requests.slice(before).some((r) => r.grant === 'refresh_token' && r.authenticated)).toBe(true);
+    const bad = Buffer.from(JSON.stringify({ identitytoken: 'nope', serveraddress: tokenRegistry.host })).toString('base64url');
+    const denied = await engine.http('POST', `/images/${name}/push`, undefined, { 'x-registry-auth': bad });
+    expect(denied.body.toString()).toMatch(/invalid refresh token|unauthorized/);
+  });
+});
+
 describe('registries.conf', () => {
   it('pulls through a mirror, skipping one that is down, and refuses a blocked registry', async () => {
     // Only the mirror has this image: the pull can only have come from it.

@@ -9,7 +9,7 @@ export interface Endpoint {
   /** host[:port] as in the reference (`registry-1.docker.io` for docker.io). */
   host: string;
   insecure: boolean;
-  tls?: { ca?: Buffer[]; cert?: Buffer; key?: Buffer };
+  tls?: { ca?: (Buffer | string)[]; cert?: Buffer; key?: Buffer };
 }
 
 export class RegistryError extends Error {

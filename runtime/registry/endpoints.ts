@@ -3,6 +3,7 @@
 // certs.d layout (`<certsDir>/<host[:port]>/ca.crt`, `*.crt` CAs, `client.cert` + `client.key`).
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import type { Endpoint } from './client.js';
 import { EMPTY_CONF, type RegistriesConf } from './config.js';
 
@@ -17,6 +18,12 @@ export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { insecure: [], certsDi
 
 export const registryHost = (domain: string) => (domain === 'docker.io' ? 'registry-1.docker.io' : domain);
 
+/** The system CA bundle (Debian's ca-certificates), else Node's own roots. */
+async function systemCAs(): Promise<(Buffer | string)[]> {
+  const bundle = await readFile('/etc/ssl/certs/ca-certificates.crt').catch(() => undefined);
+  return bundle ? [bundle] : [...rootCertificates];
+}
+
 function isLoopback(host: string): boolean {
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
   return name === 'localhost' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
@@ -29,7 +36,9 @@ export async function endpointFor(domain: string, o: RegistryOptions, insecureHe
   const insecure = insecureHere || configured || isLoopback(host) || o.insecure.includes(host) || o.insecure.includes(domain);
   const dir = join(o.certsDir, domain);
   const files = await readdir(dir).catch(() => [] as string[]);
-  const ca = await Promise.all(files.filter((f) => f.endsWith('.crt')).map((f) => readFile(join(dir, f))));
+  const extra = await Promise.all(files.filter((f) => f.endsWith('.crt')).map((f) => readFile(join(dir, f))));
+  // CAs given to TLS replace the defaults: as Docker, certs.d adds to the system's bundle.
+  const ca = extra.length ? [...(await systemCAs()), ...extra] : [];
   const certFile = files.find((f) => f.endsWith('.cert'));
   const keyFile = certFile && files.find((f) => f === certFile.replace(/\.cert$/, '.key'));
   return {

@@ -14,7 +14,7 @@ export interface TokenServer {
   issuer: string;
   certFile: string;
   /** Every request's account and scope, for assertions. */
-  requests: { account?: string; scope?: string; authenticated: boolean }[];
+  requests: { account?: string; scope?: string; authenticated: boolean; grant?: string }[];
   close(): Promise<void>;
 }
 
@@ -31,11 +31,25 @@ export async function startTokenServer(dir: string, users: Record<string, string
   const service = 'berth-registry';
   const issuer = 'berth-test-issuer';
   const requests: TokenServer['requests'] = [];
-  const server: Server = createServer((req, res) => {
+  // OAuth refresh tokens (what `docker login` stores as an identity token), by the user they stand for.
+  const refreshTokens = new Map<string, string>();
+  const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const auth = req.headers.authorization;
     let user: string | undefined;
-    if (auth?.startsWith('Basic ')) {
+    let grant: string | undefined;
+    if (req.method === 'POST') {
+      let body = '';
+      for await (const chunk of req) body += String(chunk);
+      const form = new URLSearchParams(body);
+      grant = form.get('grant_type') ?? undefined;
+      user = refreshTokens.get(form.get('refresh_token') ?? '');
+      if (grant !== 'refresh_token' || !user) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ details: 'invalid refresh token' }));
+        return;
+      }
+      for (const [k, v] of form) url.searchParams.set(k, v);
+    } else if (auth?.startsWith('Basic ')) {
       const [name, password] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
       if (!name || users[name] !== password) {
         res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ details: 'incorrect username or password' }));
@@ -44,7 +58,7 @@ export async function startTokenServer(dir: string, users: Record<string, string
       user = name;
     }
     const scope = url.searchParams.get('scope') ?? undefined;
-    requests.push({ account: url.searchParams.get('account') ?? undefined, scope, authenticated: !!user });
+    requests.push({ account: url.searchParams.get('account') ?? undefined, scope, authenticated: !!user, grant });
     const access = (scope ?? '').split(' ').filter(Boolean).map((s) => {
       const [type, name, actions] = s.split(':');
       const wanted = (actions ?? '').split(',');
@@ -56,7 +70,13 @@ export async function startTokenServer(dir: string, users: Record<string, string
     const claims = b64url(JSON.stringify({ iss: issuer, sub: user ?? '', aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access }));
     const signature = b64url(sign('sha256', Buffer.from(`${header}.${claims}`), key));
     const token = `${header}.${claims}.${signature}`;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
+    let refresh: string | undefined;
+    if (user && url.searchParams.get('offline_token') === 'true' && !grant) {
+      refresh = randomBytes(16).toString('hex');
+      refreshTokens.set(refresh, user);
+    }
+    res.writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString(), ...(refresh ? { refresh_token: refresh } : {}) }));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
