@@ -162,6 +162,31 @@ describe('multi-platform images', () => {
 });
 
 describe('an interrupted pull', () => {
+  it('survives a kill -9 of the engine mid-download: no image, and the next pull resumes the blob', async () => {
+    await ok(['rmi', '-f', images.busybox.id]).catch(() => undefined);
+    await ok(['rmi', '-f', images.layered.id]).catch(() => undefined);
+    const proxy = await cuttingProxy(registry.port, 700_000, true);
+    try {
+      const name = `127.0.0.1:${proxy.port}/busybox:latest`;
+      const pulling = docker(['pull', name]);
+      for (let i = 0; i < 100 && !proxy.stalled; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(proxy.stalled).toBe(true);
+      await new Promise((r) => setTimeout(r, 300)); // let the engine write what it got
+      await engine.stop('SIGKILL');
+      expect((await pulling).code).not.toBe(0);
+      for (const s of proxy.sockets) s.destroy();
+      await engine.start();
+      expect((await docker(['image', 'inspect', name])).code).toBe(1);
+      proxy.cutting = false;
+      expect(await ok(['pull', name])).toContain(`Downloaded newer image for ${name}`);
+      expect(proxy.ranges.some((r) => /^bytes=\d+-$/.test(r) && Number(r.slice(6, -1)) >= 256 * 1024)).toBe(true);
+      expect((await ok(['image', 'inspect', '-f', '{{.Id}}', name])).trim()).toBe(images.busybox.id);
+    } finally {
+      for (const s of proxy.sockets) s.destroy();
+      proxy.server.close();
+    }
+  }, 60_000);
+
   it('leaves no image, keeps the partial blob, and resumes it with Range on the next pull', async () => {
     await ok(['rmi', '-f', images.busybox.id]).catch(() => undefined);
     await ok(['rmi', '-f', images.layered.id]).catch(() => undefined);
@@ -184,11 +209,15 @@ describe('an interrupted pull', () => {
   });
 });
 
-/** A proxy that cuts the connection after `cutAfter` bytes of a big response body (while `cutting`), and notes Range headers. */
-async function cuttingProxy(target: number, cutAfter: number) {
-  const state = { server: undefined as unknown as Server, port: 0, cutting: true, ranges: [] as string[] };
+/**
+ * A proxy that cuts the connection after `cutAfter` bytes of a big response body (while `cutting`) —
+ * or, with `stall`, stops relaying there and holds the connection open — and notes Range headers.
+ */
+async function cuttingProxy(target: number, cutAfter: number, stall = false) {
+  const state = { server: undefined as unknown as Server, port: 0, cutting: true, ranges: [] as string[], stalled: false, sockets: new Set<import('node:net').Socket>() };
   state.server = createServer((client) => {
     const upstream = connect(target, '127.0.0.1');
+    state.sockets.add(client).add(upstream);
     client.on('data', (chunk: Buffer) => {
       for (const m of chunk.toString('latin1').matchAll(/^range: (.*)\r$/gim)) state.ranges.push(m[1]!);
       upstream.write(chunk);
@@ -200,7 +229,13 @@ async function cuttingProxy(target: number, cutAfter: number) {
       if (/^HTTP\/1\.1 20[06]/.test(text) && length && Number(length[1]) > cutAfter) body = chunk.length - text.indexOf('\r\n\r\n') - 4;
       else if (body >= 0) body += chunk.length;
       if (state.cutting && body >= cutAfter) {
+        if (state.stalled) return;
         client.write(chunk.subarray(0, chunk.length - (body - cutAfter)));
+        if (stall) {
+          state.stalled = true;
+          upstream.pause();
+          return;
+        }
         client.destroy();
         upstream.destroy();
         return;

@@ -157,7 +157,7 @@ async function downloadLayer(service: ImageService, client: RegistryClient, ref:
   const resumedAt = res.status === 206 ? have : 0;
   const save = createWriteStream(partial, { flags: resumedAt > 0 ? 'a' : 'w' });
   save.on('error', () => undefined); // the partial file is a bonus: a failure to keep it is not the pull's
-  // Network chunks are small (a socket read each): written in batches of 1 MiB, not one by one.
+  // Network chunks are small (a socket read each): written in batches of 256 KiB, not one by one.
   let batch: Buffer[] = [];
   let batched = 0;
   const writeBatch = (cb: () => void) => {
@@ -171,7 +171,7 @@ async function downloadLayer(service: ImageService, client: RegistryClient, ref:
     transform(chunk: Buffer, _enc, cb) {
       batch.push(chunk);
       batched += chunk.length;
-      if (batched < 1 << 20) return cb(null, chunk);
+      if (batched < 256 << 10) return cb(null, chunk);
       writeBatch(() => cb(null, chunk));
     },
     flush(cb) {
