@@ -3,14 +3,13 @@
 // as they follow a container's) and reports the exit code on its sync pipe and in an `exit` file.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { EventEmitter } from 'node:events';
 import { conflict } from '../errors.js';
 import { startConmon } from '../containers/conmon.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Container } from '../containers/store.js';
 import type { EventLog } from '../events/log.js';
-import { commandOf } from '../containers/config.js';
 import { execProcess } from './process.js';
 import type { ExecSession, ExecStore } from './store.js';
 import type { ExecCreateBody } from '../../openapi/exec.js';
@@ -56,15 +55,19 @@ export class ExecService {
 
   /** The session with its state brought up to date (an exit the server did not see, a container gone). */
   inspect(id: string): ExecSession {
-    const s = this.store.get(id);
-    if (s.state === 'running') {
-      const code = this.exitFileCode(s);
-      const c = this.containers.store.get(s.container_id);
-      if (code !== undefined) this.finish(id, code);
-      else if (!c || (c.state !== 'running' && c.state !== 'paused')) this.finish(id, 137);
-      return this.store.get(id);
-    }
-    return s;
+    this.store.get(id); // 404 for an unknown session
+    this.settle(id);
+    return this.store.get(id);
+  }
+
+  /** A running session's end from conmon's exit file, or from its container's (killed with it: 137). */
+  private settle(id: string): void {
+    const s = this.store.find(id);
+    if (s?.state !== 'running') return;
+    const code = this.exitFileCode(s);
+    if (code !== undefined) return this.finish(id, code);
+    const c = this.containers.store.get(s.container_id);
+    if (!c || (c.state !== 'running' && c.state !== 'paused')) this.finish(id, 137);
   }
 
   private exitFileCode(s: ExecSession): number | undefined {
@@ -98,7 +101,7 @@ export class ExecService {
         onExecExit: (code) => this.finish(id, code),
       });
       this.store.transition(id, 'running', { state: 'running', pid });
-      this.events.record('container', `exec_start: ${commandOf({ Cmd: s.config.Cmd ?? [] }).join(' ')}`, c.id, { ...this.containers.eventAttributes(c), execID: id });
+      this.events.record('container', `exec_start: ${(s.config.Cmd ?? []).join(' ')}`, c.id, { ...this.containers.eventAttributes(c), execID: id });
       this.changes.emit('changed', id);
       this.watchExitFile(s);
       return this.store.get(id);
@@ -109,14 +112,11 @@ export class ExecService {
     }
   }
 
-  /** A fallback to the sync pipe: conmon's exit file, polled while the session runs. */
+  /** A fallback to the sync pipe, while the session runs. */
   private watchExitFile(s: ExecSession) {
     const timer = setInterval(() => {
       if (this.store.find(s.id)?.state !== 'running') return clearInterval(timer);
-      void readFile(`${this.dir(s)}/exit`, 'utf8').then((t) => t.trim() !== '' && this.finish(s.id, Number(t.trim())), () => {
-        const c = this.containers.store.get(s.container_id);
-        if (!c || (c.state !== 'running' && c.state !== 'paused')) this.finish(s.id, 137);
-      });
+      this.settle(s.id);
     }, 500);
     timer.unref();
   }
