@@ -82,7 +82,7 @@ export class Engine {
     }, events);
     const execStore = new ExecStore(db);
     containers.execStore = execStore;
-    const execs = new ExecService(execStore, containers, events);
+    const execs = new ExecService(execStore, containers);
     const volumes = new VolumeService(db, options.root, events);
     containers.volumes = volumes;
     await containers.init();

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import { TEST_BASE, TestEngine, httpOn, run } from './helpers/engine.js';
+import { cliOf } from './helpers/cli.js';
 import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
 import { tarOf } from './helpers/archive.js';
 
@@ -24,12 +25,7 @@ const sha = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('he
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const goArch = process.arch === 'x64' ? 'amd64' : process.arch;
 
-const ok = async (args: string[], input?: Buffer) => {
-  const res = await engine.docker(args, { input });
-  expect(res.stderr, `docker ${args.join(' ')}`).toBe('');
-  expect(res.code, `docker ${args.join(' ')}`).toBe(0);
-  return res.stdout;
-};
+const { ok } = cliOf(() => engine, { strict: true });
 const inspect = async (name: string) => JSON.parse(await ok(['image', 'inspect', name]))[0];
 /** What `docker import` prints: the new image's ID, alone on its line. */
 const importedId = (stdout: string) => {

@@ -107,7 +107,7 @@ export class ContainerService {
   }
 
   /** Actor attributes of a container's events, as dockerd gives them: its labels, image and name. */
-  eventAttributes(c: Container): Record<string, string> {
+  private eventAttributes(c: Container): Record<string, string> {
     return { ...(c.config.Labels ?? {}), image: c.image_name, name: c.name };
   }
 
@@ -463,11 +463,15 @@ export class ContainerService {
     if (anonymousVolumes && this.volumes) {
       for (const m of c.mounts) {
         if (m.type !== 'volume' || !m.name || !this.volumes.find(m.name)?.anonymous) continue;
-        const users = this.store.all().filter((o) => o.mounts.some((x) => x.type === 'volume' && x.name === m.name));
-        if (users.length === 0) await this.volumes.remove(m.name, []).catch(() => undefined);
+        if (this.volumeUsers(m.name).length === 0) await this.volumes.remove(m.name, []).catch(() => undefined);
       }
     }
     // The exit file stays (it is small, under the run root): a `wait` that sees the container gone reads its code there.
+  }
+
+  /** The containers (IDs) that mount a volume: it cannot be removed while there are any. */
+  volumeUsers(name: string): string[] {
+    return this.store.all().filter((c) => c.mounts.some((m) => m.type === 'volume' && m.name === name)).map((c) => c.id);
   }
 
   /** docker update: new limits (and restart policy) recorded, and applied at once to a running container. */

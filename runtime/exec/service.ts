@@ -9,7 +9,6 @@ import { conflict } from '../errors.js';
 import { startConmon } from '../containers/conmon.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Container } from '../containers/store.js';
-import type { EventLog } from '../events/log.js';
 import { execProcess } from './process.js';
 import type { ExecSession, ExecStore } from './store.js';
 import type { ExecCreateBody } from '../../openapi/exec.js';
@@ -25,7 +24,6 @@ export class ExecService {
   constructor(
     readonly store: ExecStore,
     private readonly containers: ContainerService,
-    private readonly events: EventLog,
   ) {
     this.changes.setMaxListeners(0);
   }
@@ -42,7 +40,7 @@ export class ExecService {
     const c = this.runningContainer(nameOrId);
     const id = randomBytes(32).toString('hex');
     this.store.insert(id, c.id, config);
-    this.events.record('container', `exec_create: ${(config.Cmd ?? []).join(' ')}`, c.id, { ...this.containers.eventAttributes(c), execID: id });
+    this.containers.record(c, `exec_create: ${(config.Cmd ?? []).join(' ')}`, { execID: id });
     return id;
   }
 
@@ -101,7 +99,7 @@ export class ExecService {
         onExecExit: (code) => this.finish(id, code),
       });
       this.store.transition(id, 'running', { state: 'running', pid });
-      this.events.record('container', `exec_start: ${(s.config.Cmd ?? []).join(' ')}`, c.id, { ...this.containers.eventAttributes(c), execID: id });
+      this.containers.record(c, `exec_start: ${(s.config.Cmd ?? []).join(' ')}`, { execID: id });
       this.changes.emit('changed', id);
       this.watchExitFile(s);
       return this.store.get(id);
@@ -126,7 +124,7 @@ export class ExecService {
     const s = this.store.find(id);
     if (!s || !this.store.transition(id, 'running', { state: 'exited', exit_code: code })) return;
     const c = this.containers.store.get(s.container_id);
-    if (c) this.events.record('container', 'exec_die', c.id, { ...this.containers.eventAttributes(c), execID: id, exitCode: String(code) });
+    if (c) this.containers.record(c, 'exec_die', { execID: id, exitCode: String(code) });
     this.changes.emit('changed', id);
   }
 }

@@ -85,7 +85,7 @@ export async function pullImage(service: ImageService, name: string, o: PullOpti
 }
 
 /** A registry's failure as the engine's: not found (404, or denied, as dockerd words it) or internal. */
-function asEngineError(err: unknown): never {
+export function asEngineError(err: unknown): never {
   if (err instanceof RegistryError) throw new EngineError(err.status === 404 || err.status === 401 || err.status === 403 ? 'not-found' : 'internal', err.message);
   throw err;
 }

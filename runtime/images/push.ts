@@ -6,15 +6,15 @@
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { invalid, notFound, EngineError } from '../errors.js';
+import { invalid, notFound } from '../errors.js';
 import { hex, sha256 } from '../util/digest.js';
-import { RegistryClient, RegistryError, header } from '../registry/client.js';
+import { RegistryClient, header } from '../registry/client.js';
 import type { Credentials } from '../registry/auth.js';
 import { endpointFor, type RegistryOptions } from '../registry/endpoints.js';
 import { MEDIA, type Descriptor } from '../registry/manifest.js';
 import { familiarString, parseReference, referenceString, type Reference } from './reference.js';
 import type { ImageService } from './service.js';
-import type { Progress } from './pull.js';
+import { asEngineError, type Progress } from './pull.js';
 
 export interface PushOptions {
   credentials: Credentials;
@@ -38,8 +38,7 @@ export async function pushImage(service: ImageService, name: string, tag: string
     if (missing) throw notFound(`An image does not exist locally with the tag: ${repository}`);
     for (const t of tags) await pushTag(service, client, { ...repoRef, tag: t, digest: undefined }, o, progress);
   } catch (err) {
-    if (err instanceof RegistryError) throw new EngineError(err.status === 404 ? 'not-found' : 'internal', err.message);
-    throw err;
+    asEngineError(err);
   } finally {
     await client.close();
   }

@@ -2,7 +2,7 @@
 // choice (HTTPS, then plain HTTP only for an insecure registry), TLS from certs.d, and the auth
 // dance of auth.ts, retried once per request with what a 401 asked for.
 import { Agent, request, type Dispatcher } from 'undici';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { AuthError, parseChallenge, reason, TokenCache, type Challenge, type Credentials } from './auth.js';
 
 export interface Endpoint {
@@ -98,7 +98,8 @@ export class RegistryClient {
       } catch (err) {
         throw new RegistryError(`${method[0]}${method.slice(1).toLowerCase()} "${url}": ${describe(err)}`, 500);
       }
-      if (res.statusCode === 401 && attempt === 0 && typeof o.body !== 'object') {
+      // A 401 is answered once with the challenge it carries; a streamed body cannot be sent twice.
+      if (res.statusCode === 401 && attempt === 0 && !(o.body instanceof Readable)) {
         const challenge = parseChallenge(header(res.headers, 'www-authenticate'));
         await res.body.dump();
         if (challenge) {

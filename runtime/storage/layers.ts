@@ -76,7 +76,8 @@ export class LayerStore {
    * place, and the DB row is written last, so a crash leaves only files that gc() removes.
    */
   async import(file: string, diffId: string, chainId: string, parent: string | null): Promise<LayerRecord> {
-    if (this.get(chainId)) return this.get(chainId)!;
+    const existing = this.get(chainId);
+    if (existing) return existing;
     return this.importStream((await openLayer(file)).stream, diffId, chainId, parent);
   }
 

@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../runtime/engine.js';
 import { parseBool, parseFilters } from '../query.js';
-import { volumeUsers, volumeView } from '../views/volumes.js';
+import { volumeView } from '../views/volumes.js';
 import type { Volume } from '../../runtime/volumes/service.js';
 
 const VolumeCreateBody = Type.Object({
@@ -34,7 +34,7 @@ export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
       (!f.name?.length || f.name.some((n) => v.name.includes(n)))
       && (!f.driver?.length || f.driver.includes(v.driver))
       && labelled(v, f.label ?? [])
-      && (!f.dangling?.length || f.dangling.some((d) => parseBool(d) === (volumeUsers(engine, v.name).length === 0))));
+      && (!f.dangling?.length || f.dangling.some((d) => parseBool(d) === (engine.containers.volumeUsers(v.name).length === 0))));
     return { Volumes: list.map(volumeView), Warnings: [] };
   });
 
@@ -42,7 +42,7 @@ export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
 
   app.delete('/volumes/:name', { schema: { querystring: Type.Object({ force: Type.Optional(Type.String()) }) } }, async (request, reply) => {
     const { name } = request.params as { name: string };
-    await volumes.remove(name, volumeUsers(engine, name), parseBool((request.query as { force?: string }).force));
+    await volumes.remove(name, engine.containers.volumeUsers(name), parseBool((request.query as { force?: string }).force));
     return reply.code(204).send();
   });
 
@@ -51,7 +51,7 @@ export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
     const all = (f.all ?? []).some((v) => parseBool(v));
     const deleted: string[] = [];
     for (const v of volumes.all()) {
-      if ((!all && !v.anonymous) || !labelled(v, f.label ?? []) || volumeUsers(engine, v.name).length) continue;
+      if ((!all && !v.anonymous) || !labelled(v, f.label ?? []) || engine.containers.volumeUsers(v.name).length) continue;
       await volumes.remove(v.name, []);
       deleted.push(v.name);
     }

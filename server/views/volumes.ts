@@ -20,8 +20,3 @@ export function containerMounts(engine: Engine, c: Container) {
     return { Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.mode, RW: m.rw, Propagation: m.propagation };
   });
 }
-
-/** The containers (IDs) that mount the volume. */
-export function volumeUsers(engine: Engine, name: string): string[] {
-  return engine.containers.store.all().filter((c) => c.mounts.some((m) => m.type === 'volume' && m.name === name)).map((c) => c.id);
-}
