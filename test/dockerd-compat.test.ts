@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { TestEngine } from './helpers/engine.js';
+import { GOLDEN } from './helpers/golden.js';
 import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
 
-const GOLDEN = new URL('../../shared/golden/', import.meta.url).pathname;
 let engine: TestEngine;
 let dockerd: ReferenceDockerd | undefined;
 

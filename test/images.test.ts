@@ -4,8 +4,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestEngine } from './helpers/engine.js';
+import { GOLDEN } from './helpers/golden.js';
 
-const GOLDEN = fileURLToPath(new URL('../../shared/golden', import.meta.url));
 const golden = [
   ['dockerd-busybox.tar', 'busybox:latest', 'sha256:97a1b8b6078fcd6bde4cfc4cfee09487bdfcf6a4370f638d8f245e9ba287731a'],
   ['dockerd-layered.tar', 'golden/layered:1.0', 'sha256:66b04af8f07427bb8ff60f3e877687b75baaa7c07b321378e33e84ffb9894ecb'],

@@ -7,9 +7,9 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { TestEngine } from './helpers/engine.js';
+import { GOLDEN } from './helpers/golden.js';
 import { dockerArchive, tarOf } from './helpers/archive.js';
 
-const GOLDEN = new URL('../../shared/golden/', import.meta.url).pathname;
 let engine: TestEngine;
 
 beforeAll(async () => {

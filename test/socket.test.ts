@@ -6,6 +6,7 @@ import { stat, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { MAIN, TestEngine, run } from './helpers/engine.js';
+import { GOLDEN } from './helpers/golden.js';
 
 const engines: TestEngine[] = [];
 const fresh = async () => {
@@ -68,7 +69,7 @@ describe('SIGTERM', () => {
   it('finishes the request in flight, then exits 0', async () => {
     const engine = await fresh();
     await engine.start();
-    const archive = await readFile(join(new URL('../../shared/golden', import.meta.url).pathname, 'dockerd-busybox.tar'));
+    const archive = await readFile(join(GOLDEN, 'dockerd-busybox.tar'));
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request({ socketPath: engine.socket, method: 'POST', path: '/images/load?quiet=1', headers: { 'content-type': 'application/x-tar' } }, (res) => {
         let body = '';
