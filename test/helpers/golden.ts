@@ -11,7 +11,7 @@ const checkout = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 function fromOrigin(): string | undefined {
   try {
     const origin = execFileSync('git', ['-C', checkout, 'config', '--get', 'remote.origin.url'], { encoding: 'utf8' }).trim();
-    return origin.startsWith('/') ? join(dirname(origin), 'shared', 'golden') : undefined;
+    return origin.startsWith('/') ? join(dirname(resolve(origin)), 'shared', 'golden') : undefined; // '/work/main/.' too
   } catch {
     return undefined;
   }
