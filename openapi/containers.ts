@@ -1,6 +1,7 @@
 // Request and response schemas of the container endpoints (Docker Engine API, /containers).
 import { Type, type Static } from '@sinclair/typebox';
 import { Filters, Nullable, QueryBool, StringMap } from './common.js';
+import { NetworkingConfig } from './networks.js';
 
 const StrList = Nullable(Type.Array(Type.String()));
 const Loose = { additionalProperties: true } as const;
@@ -11,6 +12,8 @@ export const MountSpec = Type.Object(
   { Type: Type.Optional(Type.String()), Source: Type.Optional(Type.String()), Target: Type.Optional(Type.String()), ReadOnly: Type.Optional(Type.Boolean()) },
   Loose,
 );
+
+export const PortBinding = Type.Object({ HostIp: Type.Optional(Type.String()), HostPort: Type.Optional(Type.String()) }, Loose);
 
 export const HostConfig = Type.Object(
   {
@@ -50,7 +53,9 @@ export const HostConfig = Type.Object(
     LogConfig: Type.Optional(Type.Object({ Type: Type.Optional(Type.String()), Config: Type.Optional(Nullable(StringMap)) }, Loose)),
     ConsoleSize: Type.Optional(Nullable(Type.Array(Type.Integer()))),
     Mounts: Type.Optional(Nullable(Type.Array(MountSpec))),
-    PortBindings: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
+    PortBindings: Type.Optional(Nullable(Type.Record(Type.String(), Nullable(Type.Array(PortBinding))))),
+    PublishAllPorts: Type.Optional(Nullable(Type.Boolean())),
+    Links: Type.Optional(StrList),
   },
   Loose,
 );
@@ -83,7 +88,7 @@ export const ContainerConfig = Type.Object(
 
 export const ContainerCreateBody = Type.Intersect([
   ContainerConfig,
-  Type.Object({ HostConfig: Type.Optional(Nullable(HostConfig)), NetworkingConfig: Type.Optional(Type.Unknown()) }, Loose),
+  Type.Object({ HostConfig: Type.Optional(Nullable(HostConfig)), NetworkingConfig: Type.Optional(Nullable(NetworkingConfig)) }, Loose),
 ]);
 
 export const ContainerCreateQuery = Type.Object({ name: Type.Optional(Type.String()), platform: Type.Optional(Type.String()) });
@@ -113,6 +118,7 @@ export const CommitQuery = Type.Object({
 
 export type CommitQuery = Static<typeof CommitQuery>;
 export type HostConfig = Static<typeof HostConfig>;
+export type PortBinding = Static<typeof PortBinding>;
 export type ContainerConfig = Static<typeof ContainerConfig>;
 export type ContainerCreateBody = Static<typeof ContainerCreateBody>;
 export type ContainerListQuery = Static<typeof ContainerListQuery>;

@@ -18,9 +18,15 @@ import { BlobIndex } from './registry/blobs.js';
 import { ExecStore } from './exec/store.js';
 import { ExecService } from './exec/service.js';
 import { VolumeService } from './volumes/service.js';
+import { NetworkStore } from './network/store.js';
+import { NetworkService } from './network/service.js';
+import { Netavark } from './network/netavark.js';
+import { Attachments } from './network/attachments.js';
 
 /** Debian's tini-static: a static init that works in any image, run as PID 1 for `--init`. */
 const INIT_BINARY = '/usr/bin/tini-static';
+/** The default root: its networks take the pools' first subnets; other roots (tests) start elsewhere. */
+export const DEFAULT_ROOT = '/var/lib/berth';
 /** Docker's default RLIMIT_NOFILE for containers, capped by the engine's own (a runtime cannot raise it). */
 const DEFAULT_NOFILE = 1048576;
 
@@ -48,6 +54,7 @@ export class Engine {
     readonly containers: ContainerService,
     readonly execs: ExecService,
     readonly volumes: VolumeService,
+    readonly networks: NetworkService,
     readonly events: EventLog,
     readonly host: HostFacts,
   ) {}
@@ -85,13 +92,17 @@ export class Engine {
     const execs = new ExecService(execStore, containers);
     const volumes = new VolumeService(db, options.root, events);
     containers.volumes = volumes;
+    const networks = new NetworkService(new NetworkStore(db), events, options.root, options.root === DEFAULT_ROOT);
+    if (reconcile) await networks.init();
+    const netavark = Netavark.find(join(options.runRoot, 'netavark'), join(options.runRoot, 'netns'));
+    containers.network = new Attachments(networks.store, networks, containers.store, netavark);
     await containers.init();
     if (reconcile) {
       await containers.reconcile();
       // Layers that nothing uses (a load killed before its commit) and files no row owns.
       await images.lock.run(() => layers.gc());
     }
-    return new Engine(options, await engineId(options.root), db, images, containers, execs, volumes, events, host);
+    return new Engine(options, await engineId(options.root), db, images, containers, execs, volumes, networks, events, host);
   }
 
   close(): void {

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # docker.io (a reference dockerd for the tests and benchmarks that compare against it), zstd (zstd
 # layers), docker-registry and skopeo (a real registry and an independent client for the registry tests),
 # openssl (the tests' CA and token-signing keys).
-PACKAGES=(runc crun conmon socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl)
+PACKAGES=(runc crun conmon socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -15,6 +15,7 @@ import { execRoutes } from './routes/exec.js';
 import { eventRoutes } from './routes/events.js';
 import { registryRoutes } from './routes/registry.js';
 import { volumeRoutes } from './routes/volumes.js';
+import { networkRoutes } from './routes/networks.js';
 import { handleUpgrades } from './hijack.js';
 
 const requestedVersions = new WeakMap<IncomingMessage, string>();
@@ -31,7 +32,7 @@ export const commonHeaders = {
 };
 
 /** HTTP status of each kind of engine error. */
-export const ERROR_STATUS = { invalid: 400, 'not-found': 404, conflict: 409, internal: 500 } as const;
+export const ERROR_STATUS = { invalid: 400, forbidden: 403, 'not-found': 404, conflict: 409, internal: 500 } as const;
 
 /** The common headers as raw header lines, for responses written straight onto a hijacked socket. */
 export const rawCommonHeaders = () => Object.entries(commonHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('');
@@ -111,6 +112,7 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   await app.register(eventRoutes, { engine });
   await app.register(registryRoutes, { engine });
   await app.register(volumeRoutes, { engine });
+  await app.register(networkRoutes, { engine });
   handleUpgrades(app.server, engine);
   app.get('/openapi.json', async () => openApiDocument([...routes.filter((r) => !r.url.endsWith('*')), ...imageNameRouteDocs], BERTH_VERSION, MAX_API_VERSION));
   return app;

@@ -11,10 +11,21 @@ export interface EtcFiles {
 
 const BASE_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
 
-export async function writeEtcFiles(dir: string, config: ContainerConfig, hc: HostConfig): Promise<EtcFiles> {
-  const files = { hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') };
-  const hostNetwork = hc.NetworkMode === 'host';
+/** What the network gives the files: the container's address, and name servers that know its peers. */
+export interface EtcNetwork {
+  hostNetwork: boolean;
+  ip?: string;
+  nameservers: string[];
+}
+
+export const etcFilesIn = (dir: string): EtcFiles => ({ hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') });
+
+export async function writeEtcFiles(dir: string, config: ContainerConfig, hc: HostConfig, net: EtcNetwork): Promise<EtcFiles> {
+  const files = etcFilesIn(dir);
+  const hostNetwork = net.hostNetwork;
   let hosts = hostNetwork ? await readFile('/etc/hosts', 'utf8').catch(() => BASE_HOSTS) : BASE_HOSTS;
+  // dockerd's line for the container itself: its address, its FQDN (with --domainname) and hostname.
+  if (net.ip && config.Hostname) hosts += `${net.ip}\t${config.Domainname ? `${config.Hostname}.${config.Domainname} ` : ''}${config.Hostname}\n`;
   for (const entry of hc.ExtraHosts ?? []) {
     const sep = entry.indexOf(':') >= 0 && !entry.includes('=') ? entry.indexOf(':') : entry.indexOf('=');
     if (sep > 0) hosts += `${entry.slice(sep + 1)}\t${entry.slice(0, sep)}\n`;
@@ -22,17 +33,21 @@ export async function writeEtcFiles(dir: string, config: ContainerConfig, hc: Ho
   const hostname = hostNetwork ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : config.Hostname!;
   await writeFile(files.hosts, hosts);
   await writeFile(files.hostname, `${hostname}\n`);
-  await writeFile(files.resolvConf, await resolvConf(hc, hostNetwork));
+  await writeFile(files.resolvConf, await resolvConf(hc, hostNetwork, net.nameservers));
   return files;
 }
 
-/** The host's resolver config, minus loopback nameservers the container cannot reach, with --dns overrides. */
-async function resolvConf(hc: HostConfig, hostNetwork: boolean): Promise<string> {
+/**
+ * The host's resolver config, minus loopback nameservers the container cannot reach, with --dns
+ * overrides. On networks with DNS, their aardvark-dns comes first (it forwards other names upstream).
+ */
+async function resolvConf(hc: HostConfig, hostNetwork: boolean, networkServers: string[]): Promise<string> {
   const host = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   const lines = host.split('\n');
   let nameservers = lines.filter((l) => /^\s*nameserver\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!);
   if (!hostNetwork) nameservers = nameservers.filter((n) => !n.startsWith('127.') && n !== '::1');
   if (hc.Dns?.length) nameservers = hc.Dns;
+  if (networkServers.length) nameservers = [...networkServers, ...(hc.Dns ?? [])];
   if (nameservers.length === 0) nameservers = ['8.8.8.8', '8.8.4.4'];
   const search = hc.DnsSearch?.length ? hc.DnsSearch : lines.filter((l) => /^\s*search\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
   const options = hc.DnsOptions?.length ? hc.DnsOptions : lines.filter((l) => /^\s*options\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));

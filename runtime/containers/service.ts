@@ -30,7 +30,8 @@ import { isMounted, mountOverlay, unmount } from '../storage/rootfs.js';
 import { commandOf, mergeConfig } from './config.js';
 import { startConmon } from './conmon.js';
 import { rotateIfNeeded, type LogLimits } from './log-rotation.js';
-import { writeEtcFiles } from './etc-files.js';
+import { etcFilesIn, writeEtcFiles } from './etc-files.js';
+import { networkMode, type Attachments } from '../network/attachments.js';
 import { generateName, validateName } from './names.js';
 import type { ContainerPaths } from './paths.js';
 import { parseSignal } from './signals.js';
@@ -58,6 +59,8 @@ export class ContainerService {
   execStore?: ExecStore;
   /** Named volumes that Binds refer to (made at create when missing, as dockerd does). */
   volumes?: VolumeService;
+  /** Networks: endpoints, addresses and ports, netavark setup and teardown. */
+  network?: Attachments;
 
   constructor(
     readonly store: ContainerStore,
@@ -117,16 +120,12 @@ export class ContainerService {
   }
 
   async create(body: ContainerCreateBody, name?: string): Promise<{ id: string; warnings: string[] }> {
-    const { HostConfig: hostConfig, NetworkingConfig: _net, ...request } = body;
+    const { HostConfig: hostConfig, NetworkingConfig: networking, ...request } = body;
     const hc: HostConfig = hostConfig ?? {};
     if (!request.Image) throw invalid('config cannot be empty in order to create a container');
     const image = this.images.store.resolve(request.Image);
     const runtime = hc.Runtime || this.options.defaultRuntime;
     if (!this.options.runtimes.has(runtime)) throw invalid(`unknown or invalid runtime name: ${runtime}`);
-    const mode = hc.NetworkMode ?? '';
-    if (!['', 'default', 'bridge', 'host', 'none'].includes(mode)) {
-      throw invalid(`network ${mode} not found: only bridge, host and none are available in this version of berth`);
-    }
     const id = randomBytes(32).toString('hex');
     const finalName = name ? validateName(name) : generateName((n) => !!this.store.byName(n));
     const holder = this.store.byName(finalName);
@@ -138,14 +137,20 @@ export class ContainerService {
     if ((!config.Entrypoint || config.Entrypoint.length === 0) && (!config.Cmd || config.Cmd.length === 0)) {
       throw invalid('no command specified');
     }
+    const imageName = request.Image;
+    const endpoints = this.network?.plan(hc, networking, config.ExposedPorts) ?? [];
     const mounts = await this.planMounts(hc, Object.keys(config.Volumes ?? {}));
     // Files first, the row last: a crash in between leaves a directory that reconcile() removes.
     await mkdir(this.paths.bundle(id), { recursive: true });
     try {
-      this.store.insert({
-        id, name: finalName, image_id: image.id, image_name: request.Image, top_layer: image.top_layer, config, hostConfig: hc,
-        created: now(), state: 'created', pid: 0, exit_code: 0, error: '', oom_killed: 0, started_at: null, finished_at: null,
-        restart_count: 0, stopped_by_user: 0, run_id: 0, mounts,
+      // The row and its networks together: a container is never half on its networks.
+      this.store.transaction(() => {
+        this.store.insert({
+          id, name: finalName, image_id: image.id, image_name: imageName, top_layer: image.top_layer, config, hostConfig: hc,
+          created: now(), state: 'created', pid: 0, exit_code: 0, error: '', oom_killed: 0, started_at: null, finished_at: null,
+          restart_count: 0, stopped_by_user: 0, run_id: 0, mounts, ports: [],
+        });
+        this.network?.addPlanned(id, endpoints);
       });
     } catch (err) {
       await rm(this.paths.dir(id), { recursive: true, force: true });
@@ -214,10 +219,13 @@ export class ContainerService {
     if (c.run_id > 0) await runtime.delete(id); // a leftover of a previous run
     await rm(this.paths.exitFile(id), { force: true });
     try {
+      // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
+      const net = this.network ? await this.network.prepare(c) : { hostNetwork: networkMode(c.hostConfig).kind === 'host', nameservers: [] };
       // Independent steps at once: each is a process or a few syscalls, and `docker run` waits on them.
       const [, etcFiles] = await Promise.all([
         this.mountRootfs(c),
-        writeEtcFiles(bundle, c.config, c.hostConfig),
+        // container:<id> shares that container's /etc files, as its network.
+        'joined' in net && net.joined ? etcFilesIn(this.paths.bundle(net.joined.id)) : writeEtcFiles(bundle, c.config, c.hostConfig, net),
         // The log exists before the container does, so attached clients hold it open from the first byte.
         writeFile(this.paths.log(id), '', { flag: 'a' }),
       ]);
@@ -232,18 +240,21 @@ export class ContainerService {
       const spec = buildSpec({
         id, config: { ...c.config, Env: env }, hostConfig: c.hostConfig, rootfs: merged, user, etcFiles,
         initBinary: this.options.initBinary, nofileLimit: this.options.nofileLimit, cgroupsPath: `/berth/${id}`,
-        volumePath: this.volumes?.mountpoint, mounts: c.mounts,
+        volumePath: this.volumes?.mountpoint, mounts: c.mounts, network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined },
       });
       await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
       const limits = logLimits(c);
       // One file: conmon bounds it. Several: the engine rotates (log-rotation.ts).
       const logSizeMax = limits.maxFile <= 1 ? limits.maxSize : undefined;
-      const pid = await startConmon({
+      // netavark's setup runs beside conmon's `runc create`: the process waits for `runc start`.
+      const networkSetup = this.network?.setup(c);
+      const conmon = startConmon({
         id, uuid: id.slice(0, 12), persistDir: bundle, name: c.name, bundle, runtimePath: runtime.path, runtimeRoot: runtime.stateRoot, exitDir: this.paths.exitDir(),
         logPath: this.paths.log(id), logSizeMax, socketDir: this.paths.socketDir(), conmonPidFile: this.paths.conmonPid(id),
         stdin: !!c.config.OpenStdin, leaveStdinOpen: !!c.config.OpenStdin && !c.config.StdinOnce, tty: !!c.config.Tty,
         exitCommand: [...this.options.exitCommand, id],
       });
+      const [pid] = await allOrFirstError([conmon, networkSetup]);
       this.store.update(id, { state: 'running', pid, started_at: now(), error: '', exit_code: 0, stopped_by_user: 0, run_id: c.run_id + 1, oom_killed: 0 });
       this.changed(id);
       await runtime.start(id);
@@ -251,7 +262,7 @@ export class ContainerService {
     } catch (err) {
       const message = (err as Error).message;
       await runtime.delete(id);
-      await unmount(this.paths.merged(id));
+      await Promise.all([unmount(this.paths.merged(id)), this.network?.release(c)]);
       const exitCode = /no such file or directory|not found/i.test(message) ? 127 : /permission denied/i.test(message) ? 126 : 128;
       this.store.update(id, { state: c.run_id > 0 ? 'exited' : 'created', pid: 0, error: message, exit_code: exitCode, finished_at: c.run_id > 0 ? now() : null });
       this.changed(id);
@@ -314,7 +325,7 @@ export class ContainerService {
       await this.removeFiles(after);
       return;
     }
-    await Promise.all([runtime.delete(id), unmount(this.paths.merged(id))]);
+    await Promise.all([runtime.delete(id), unmount(this.paths.merged(id)), this.network?.release(after)]);
     await this.maybeRestart(after);
   }
 
@@ -451,6 +462,8 @@ export class ContainerService {
    */
   private async removeFiles(c: Container, runtimeState = true, anonymousVolumes = !!c.hostConfig.AutoRemove): Promise<void> {
     const sessions = this.execStore?.ofContainer(c.id) ?? [];
+    // Networking first, while the record still says what was set up (the row takes its endpoints along).
+    if (this.network?.holdsResources(c)) await this.network.release(c);
     this.store.remove(c.id);
     this.execStore?.removeOfContainer(c.id);
     this.changed(c.id);
@@ -622,7 +635,11 @@ export class ContainerService {
         await this.removeFiles(c);
         continue;
       }
-      if (!RUNNING.has(c.state)) continue;
+      if (!RUNNING.has(c.state)) {
+        // A start or an exit cut short: addresses, ports or a namespace may be left.
+        if (this.network?.holdsResources(c)) await this.network.release(c);
+        continue;
+      }
       const state = await this.runtimeOf(c).state(c.id);
       if (state && state.status !== 'stopped') continue;
       if (c.state === 'restarting') this.store.update(c.id, { state: 'running' });
@@ -633,6 +650,14 @@ export class ContainerService {
       await this.handleExit(c.id);
     }
   }
+}
+
+/** Awaits every promise; rejects with the first failure only after all have settled (nothing left running). */
+async function allOrFirstError<A, B>(promises: [Promise<A>, Promise<B> | undefined]): Promise<[A, B | undefined]> {
+  const [a, b] = await Promise.allSettled(promises);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
+  return [a.value, b.value];
 }
 
 /** The exit code conmon wrote; undefined when there is no file. A file still being written is waited for. */

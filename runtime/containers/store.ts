@@ -2,6 +2,7 @@
 import type { DB } from '../state/db.js';
 import { notFound } from '../errors.js';
 import type { MountPoint } from '../volumes/mounts.js';
+import type { HeldPort } from '../network/ports.js';
 import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -26,18 +27,24 @@ export interface ContainerRow {
   stopped_by_user: number;
   run_id: number;
   mounts: string;
+  ports: string;
 }
 
 /** A container row with its JSON columns parsed. */
-export interface Container extends Omit<ContainerRow, 'config' | 'host_config' | 'mounts'> {
+export interface Container extends Omit<ContainerRow, 'config' | 'host_config' | 'mounts' | 'ports'> {
   config: ContainerConfig;
   hostConfig: HostConfig;
   mounts: MountPoint[];
+  /** Host ports published while it runs (empty otherwise). */
+  ports: HeldPort[];
 }
 
 const parse = (row: ContainerRow): Container => {
-  const { config, host_config, mounts, ...rest } = row;
-  return { ...rest, config: JSON.parse(config) as ContainerConfig, hostConfig: JSON.parse(host_config) as HostConfig, mounts: JSON.parse(mounts) as MountPoint[] };
+  const { config, host_config, mounts, ports, ...rest } = row;
+  return {
+    ...rest, config: JSON.parse(config) as ContainerConfig, hostConfig: JSON.parse(host_config) as HostConfig, mounts: JSON.parse(mounts) as MountPoint[],
+    ports: JSON.parse(ports) as HeldPort[],
+  };
 };
 
 export class ContainerStore {
@@ -71,10 +78,10 @@ export class ContainerStore {
   insert(c: Container): void {
     this.db
       .prepare(
-        `INSERT INTO containers (id, name, image_id, image_name, top_layer, config, host_config, created, state, mounts)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO containers (id, name, image_id, image_name, top_layer, config, host_config, created, state, mounts, ports)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(c.id, c.name, c.image_id, c.image_name, c.top_layer, JSON.stringify(c.config), JSON.stringify(c.hostConfig), c.created, c.state, JSON.stringify(c.mounts));
+      .run(c.id, c.name, c.image_id, c.image_name, c.top_layer, JSON.stringify(c.config), JSON.stringify(c.hostConfig), c.created, c.state, JSON.stringify(c.mounts), JSON.stringify(c.ports));
   }
 
   update(id: string, fields: Partial<Omit<ContainerRow, 'id'>>): void {
@@ -97,6 +104,10 @@ export class ContainerStore {
 
   remove(id: string): void {
     this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
   usingImage(imageId: string): Container[] {

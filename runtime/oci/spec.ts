@@ -17,6 +17,8 @@ export interface SpecInput {
   initBinary?: string; // a static init to run as PID 1 when HostConfig.Init
   nofileLimit: number; // the engine's own RLIMIT_NOFILE hard limit: containers cannot exceed it
   cgroupsPath: string;
+  /** The network namespace: the host's, a path to join (bridge networks, container:<id>), or a new one. */
+  network: { host: boolean; netns?: string };
   /** The container's mount points (volumes, binds, tmpfs), and where a volume's data is. */
   mounts?: MountPoint[];
   volumePath?: (name: string) => string;
@@ -95,7 +97,7 @@ export function buildSpec(input: SpecInput): object {
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${hc.ShmSize || DEFAULT_SHM_SIZE}`] },
   ];
-  const network = (hc.NetworkMode ?? '') === 'host';
+  const network = input.network.host;
   mounts.push(
     { destination: '/etc/resolv.conf', type: 'bind', source: input.etcFiles.resolvConf, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hostname', type: 'bind', source: input.etcFiles.hostname, options: ['rbind', 'rprivate'] },
@@ -110,7 +112,7 @@ export function buildSpec(input: SpecInput): object {
     args = ['/sbin/docker-init', '--', ...args];
   }
   const namespaces: object[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  if (!network) namespaces.push({ type: 'network' });
+  if (!network) namespaces.push(input.network.netns ? { type: 'network', path: input.network.netns } : { type: 'network' });
   namespaces.push({ type: 'cgroup' });
   const rlimits = new Map<string, { type: string; hard: number; soft: number }>();
   rlimits.set('RLIMIT_NOFILE', { type: 'RLIMIT_NOFILE', hard: input.nofileLimit, soft: input.nofileLimit });

@@ -99,4 +99,36 @@ export const migrations: string[] = [
   `
   ALTER TABLE containers ADD COLUMN mounts TEXT NOT NULL DEFAULT '[]'; -- mount points (JSON), fixed at create
   `,
+  `
+  CREATE TABLE networks (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    driver     TEXT NOT NULL,               -- bridge, host, null
+    bridge     TEXT NOT NULL,               -- the Linux bridge netavark makes ('' for host/null)
+    subnets    TEXT NOT NULL,               -- IPAM Config (JSON: [{Subnet, Gateway, IPRange}])
+    internal   INTEGER NOT NULL DEFAULT 0,
+    attachable INTEGER NOT NULL DEFAULT 0,
+    ipv6       INTEGER NOT NULL DEFAULT 0,
+    dns        INTEGER NOT NULL DEFAULT 0,  -- aardvark-dns resolves container names (user networks)
+    options    TEXT NOT NULL,               -- JSON
+    labels     TEXT NOT NULL,               -- JSON
+    created_at TEXT NOT NULL
+  );
+  -- A container on a network. ip/mac/interface are set while it runs there (IPAM), null otherwise:
+  -- an allocation exists exactly as long as netavark may have set it up.
+  CREATE TABLE endpoints (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    network_id   TEXT NOT NULL REFERENCES networks(id),
+    position     INTEGER NOT NULL,          -- connect order: the first is the primary (ports, eth0)
+    aliases      TEXT NOT NULL,             -- JSON, as asked
+    static_ip    TEXT NOT NULL DEFAULT '',  -- IPAMConfig.IPv4Address
+    endpoint_id  TEXT NOT NULL DEFAULT '',
+    ip           TEXT,
+    mac          TEXT NOT NULL DEFAULT '',
+    interface    TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (container_id, network_id),
+    UNIQUE (network_id, ip)
+  );
+  ALTER TABLE containers ADD COLUMN ports TEXT NOT NULL DEFAULT '[]'; -- host ports held while it runs (JSON)
+  `,
 ];

@@ -26,10 +26,11 @@ import { websocketDuplex } from '../websocket.js';
 import { parseDetachKeys } from '../session-stream.js';
 import { commonHeaders, rawCommonHeaders } from '../app.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
+import { containerNetworks } from '../views/networks.js';
 import { encodeEntries } from '../framing.js';
 
 const run = promisify(execFile);
-const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task'] as const;
+const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task', 'publish', 'expose'] as const;
 type Id = { Params: { id: string } };
 
 export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
@@ -329,8 +330,16 @@ function matches(engine: Engine, c: Container, f: Record<string, string[]>): boo
   if (!any('health', (v) => v === 'none')) return false;
   // No container is a swarm task.
   if (!any('is-task', (v) => !parseBool(v))) return false;
-  const network = !c.hostConfig.NetworkMode || c.hostConfig.NetworkMode === 'default' ? 'bridge' : c.hostConfig.NetworkMode;
-  if (!any('network', (v) => v === network)) return false;
+  const networks = Object.entries(containerNetworks(engine, c)).flatMap(([name, n]) => [name, n.NetworkID]);
+  if (!any('network', (v) => networks.includes(v))) return false;
+  // publish/expose: a port ("80", "80/tcp") or a range, on the host side (publish) or the container's.
+  const ports = (v: string, list: { port: number; protocol: string }[]) => {
+    const [range = '', protocol] = v.split('/');
+    const [from, to = from] = range.split('-').map(Number);
+    return list.some((p) => p.port >= from! && p.port <= to! && (!protocol || p.protocol === protocol));
+  };
+  if (!any('publish', (v) => ports(v, c.ports.map((p) => ({ port: p.HostPort, protocol: p.Protocol }))))) return false;
+  if (!any('expose', (v) => ports(v, Object.keys(c.config.ExposedPorts ?? {}).map((k) => ({ port: Number(k.split('/')[0]), protocol: k.split('/')[1] ?? 'tcp' }))))) return false;
   // Volumes are host directories for now: match a bind's source or its destination.
   if (!any('volume', (v) => (c.hostConfig.Binds ?? []).some((b) => b.split(':')[0] === v || b.split(':')[1] === v))) return false;
   if (f.before?.length && !(c.created < engine.containers.store.resolve(f.before[0]!).created)) return false;

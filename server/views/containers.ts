@@ -3,6 +3,7 @@ import type { Container } from '../../runtime/containers/store.js';
 import { containerMounts } from './volumes.js';
 import type { Engine } from '../../runtime/engine.js';
 import { commandOf } from '../../runtime/containers/config.js';
+import { containerNetworks, networkSettings, portList } from './networks.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const command = (c: Container) => commandOf(c.config);
@@ -56,12 +57,12 @@ export function containerSummary(engine: Engine, c: Container): object {
     ImageID: c.image_id,
     Command: command(c).join(' '),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: [],
+    Ports: portList(c),
     Labels: c.config.Labels ?? {},
     State: c.state,
     Status: statusText(c),
     HostConfig: { NetworkMode: networkMode(c) },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: containerNetworks(engine, c) },
     Mounts: containerMounts(engine, c),
   };
 }
@@ -118,10 +119,11 @@ export function containerInspect(engine: Engine, c: Container): object {
       DnsOptions: hc.DnsOptions ?? [],
       DnsSearch: hc.DnsSearch ?? [],
       ExtraHosts: hc.ExtraHosts ?? null,
+      Links: hc.Links ?? null,
       GroupAdd: hc.GroupAdd ?? null,
       IpcMode: 'private',
       Privileged: !!hc.Privileged,
-      PublishAllPorts: false,
+      PublishAllPorts: !!hc.PublishAllPorts,
       ReadonlyRootfs: !!hc.ReadonlyRootfs,
       SecurityOpt: hc.SecurityOpt ?? null,
       Tmpfs: hc.Tmpfs ?? undefined,
@@ -157,10 +159,6 @@ export function containerInspect(engine: Engine, c: Container): object {
     },
     Mounts: containerMounts(engine, c),
     Config: { ...c.config, Image: c.image_name },
-    NetworkSettings: {
-      Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: {}, SandboxKey: '',
-      SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
-    },
+    NetworkSettings: networkSettings(engine, c),
   };
 }

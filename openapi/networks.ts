@@ -1,0 +1,52 @@
+// Request and response schemas of the network endpoints (Docker Engine API, /networks), and the
+// container create's NetworkingConfig.
+import { Type, type Static } from '@sinclair/typebox';
+import { Nullable, StringMap } from './common.js';
+
+const Loose = { additionalProperties: true } as const;
+
+export const IPAMConfig = Type.Object(
+  { Subnet: Type.Optional(Type.String()), Gateway: Type.Optional(Type.String()), IPRange: Type.Optional(Type.String()), AuxiliaryAddresses: Type.Optional(Nullable(StringMap)) },
+  Loose,
+);
+
+export const NetworkCreateBody = Type.Object(
+  {
+    Name: Type.String(),
+    CheckDuplicate: Type.Optional(Type.Boolean()),
+    Driver: Type.Optional(Type.String()),
+    Scope: Type.Optional(Type.String()),
+    Internal: Type.Optional(Type.Boolean()),
+    Attachable: Type.Optional(Type.Boolean()),
+    Ingress: Type.Optional(Type.Boolean()),
+    EnableIPv6: Type.Optional(Nullable(Type.Boolean())),
+    EnableIPv4: Type.Optional(Nullable(Type.Boolean())),
+    IPAM: Type.Optional(Nullable(Type.Object(
+      { Driver: Type.Optional(Type.String()), Config: Type.Optional(Nullable(Type.Array(IPAMConfig))), Options: Type.Optional(Nullable(StringMap)) },
+      Loose,
+    ))),
+    Options: Type.Optional(Nullable(StringMap)),
+    Labels: Type.Optional(Nullable(StringMap)),
+  },
+  Loose,
+);
+
+/** One network of a container: as create's NetworkingConfig and as the connect body give it. */
+export const EndpointSettings = Type.Object(
+  {
+    IPAMConfig: Type.Optional(Nullable(Type.Object({ IPv4Address: Type.Optional(Type.String()), IPv6Address: Type.Optional(Type.String()) }, Loose))),
+    Aliases: Type.Optional(Nullable(Type.Array(Type.String()))),
+    Links: Type.Optional(Nullable(Type.Array(Type.String()))),
+  },
+  Loose,
+);
+
+export const NetworkingConfig = Type.Object({ EndpointsConfig: Type.Optional(Nullable(Type.Record(Type.String(), Nullable(EndpointSettings)))) }, Loose);
+
+export const NetworkConnectBody = Type.Object({ Container: Type.String(), EndpointConfig: Type.Optional(Nullable(EndpointSettings)) }, Loose);
+export const NetworkDisconnectBody = Type.Object({ Container: Type.String(), Force: Type.Optional(Type.Boolean()) }, Loose);
+
+export type NetworkCreateBody = Static<typeof NetworkCreateBody>;
+export type EndpointSettings = Static<typeof EndpointSettings>;
+export type NetworkingConfig = Static<typeof NetworkingConfig>;
+export type IPAMConfig = Static<typeof IPAMConfig>;

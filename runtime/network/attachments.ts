@@ -1,0 +1,288 @@
+// A container's networking: its mode (bridge or a user network, host, none, container:<id>), the
+// networks it is on (endpoints), and what happens at start and exit. Order for crash safety: addresses
+// and host ports are recorded first, then the namespace and netavark's setup; release undoes netavark
+// from the record, then clears it. Whatever a kill -9 interrupts, the record says what to undo.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { EngineError, conflict, invalid, notFound } from '../errors.js';
+import { Mutex } from '../util/lock.js';
+import type { HostConfig } from '../../openapi/containers.js';
+import type { EndpointSettings, NetworkingConfig } from '../../openapi/networks.js';
+import type { Container, ContainerStore } from '../containers/store.js';
+import { contains, nextFree, parseSubnet } from './ipam.js';
+import { pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
+import { allocatePorts, wantedPorts, type HeldPort } from './ports.js';
+import type { NetworkService } from './service.js';
+import type { Endpoint, Network, NetworkStore } from './store.js';
+
+export type NetworkModeKind = 'bridge' | 'host' | 'none' | 'container' | 'user';
+
+/** The mode as dockerd reads HostConfig.NetworkMode: '' and 'default' are the bridge. */
+export function networkMode(hc: HostConfig): { kind: NetworkModeKind; name: string } {
+  const mode = hc.NetworkMode ?? '';
+  if (mode === '' || mode === 'default' || mode === 'bridge') return { kind: 'bridge', name: 'bridge' };
+  if (mode === 'host' || mode === 'none') return { kind: mode, name: mode };
+  if (mode.startsWith('container:')) return { kind: 'container', name: mode.slice('container:'.length) };
+  return { kind: 'user', name: mode };
+}
+
+/** What a start needs from the network: the namespace to join and what goes into /etc files. */
+export interface StartNetwork {
+  /** The netns to join; undefined = the host's (host mode) or a new empty one (none). */
+  netns?: string;
+  hostNetwork: boolean;
+  /** The container's own address, for its /etc/hosts line. */
+  ip?: string;
+  /** Name servers that resolve container names (aardvark-dns on the gateway), before the others. */
+  nameservers: string[];
+  /** container:<id>: that container, whose /etc files are shared. */
+  joined?: Container;
+}
+
+export interface PlannedEndpoint {
+  networkId: string;
+  aliases: string[];
+  staticIp: string;
+}
+
+export class Attachments {
+  private readonly portLock = new Mutex();
+
+  constructor(
+    readonly store: NetworkStore,
+    readonly networks: NetworkService,
+    private readonly containers: ContainerStore,
+    readonly netavark: Netavark | undefined,
+  ) {}
+
+  /** The networks a new container joins (validated now, so create fails and not start). */
+  plan(hc: HostConfig, config: NetworkingConfig | null | undefined, exposed: Record<string, unknown> | null | undefined): PlannedEndpoint[] {
+    const mode = networkMode(hc);
+    wantedPorts({ ExposedPorts: exposed }, hc); // malformed port specs fail at create
+    const endpoints = Object.entries(config?.EndpointsConfig ?? {});
+    if (mode.kind === 'host' || mode.kind === 'none' || mode.kind === 'container') {
+      if (mode.kind === 'container') this.containers.resolve(mode.name);
+      if (endpoints.some(([name]) => name !== mode.name && name !== hc.NetworkMode)) {
+        throw invalid(`conflicting options: cannot attach both user-defined and non-user-defined network-modes`);
+      }
+      return [];
+    }
+    const primary = this.networks.resolve(mode.name);
+    if (primary.driver !== 'bridge') throw invalid(`network ${mode.name} is not a bridge network`);
+    // The CLI names the mode's network as the mode says it ('default' too): that entry is the primary's.
+    const isPrimary = (name: string) => name === mode.name || name === primary.id || name === hc.NetworkMode || (mode.kind === 'bridge' && name === 'default');
+    const planned = [endpointPlan(primary, endpoints.find(([name]) => isPrimary(name))?.[1])];
+    for (const [name, settings] of endpoints) {
+      if (isPrimary(name)) continue;
+      const n = this.networks.resolve(name);
+      if (n.id === primary.id) continue;
+      if (n.driver !== 'bridge') throw invalid(`conflicting options: cannot attach both user-defined and non-user-defined network-modes`);
+      planned.push(endpointPlan(n, settings));
+    }
+    for (const p of planned) if (p.aliases.length && this.networks.store.get(p.networkId)!.name === 'bridge') {
+      throw invalid('network-scoped alias is supported only for containers in user defined networks');
+    }
+    return planned;
+  }
+
+  /** Records the planned endpoints of a container just inserted (same transaction as its row). */
+  addPlanned(containerId: string, planned: PlannedEndpoint[]): void {
+    for (const p of planned) this.store.addEndpoint(containerId, p.networkId, p.aliases, p.staticIp);
+  }
+
+  /** A container's endpoints with their networks (those whose network still exists). */
+  endpointsOf(containerId: string): { endpoint: Endpoint; network: Network }[] {
+    return this.store.endpointsOf(containerId).flatMap((endpoint) => {
+      const network = this.store.get(endpoint.networkId);
+      return network ? [{ endpoint, network }] : [];
+    });
+  }
+
+  private attachment(c: Container, e: Endpoint, n: Network): Attachment {
+    const aliases = n.dns ? [...new Set([...e.aliases, c.id.slice(0, 12)])] : [];
+    return { network: netavarkNetwork(n), interfaceName: e.interface, ip: e.ip!, aliases, ...(e.mac ? { mac: e.mac } : {}) };
+  }
+
+  /** Allocates an address on one network (in the DB, before anything is set up). */
+  private allocate(c: Container, e: Endpoint, n: Network, interfaceName: string): string {
+    return this.store.transaction(() => {
+      const cfg = n.subnets[0];
+      if (!cfg?.Subnet) throw invalid(`network ${n.name} has no IPv4 subnet`);
+      const subnet = parseSubnet(cfg.Subnet);
+      const taken = this.store.takenOn(n.id);
+      let ip = e.staticIp;
+      if (ip) {
+        if (!contains(subnet, ip)) throw invalid(`Invalid address ${ip}: It does not belong to any of this network's subnets`);
+        if (taken.has(ip) || ip === cfg.Gateway) throw new EngineError('internal', `Address already in use`);
+      } else {
+        ip = nextFree(subnet, cfg.Gateway ?? '', taken, cfg.IPRange ? parseSubnet(cfg.IPRange) : undefined) ?? '';
+        if (!ip) throw new EngineError('internal', `no available IPv4 addresses on network ${n.name}`);
+      }
+      this.store.setAddress(c.id, n.id, { ip, interface: interfaceName, endpointId: randomBytes(32).toString('hex') });
+      return ip;
+    });
+  }
+
+  /**
+   * Before a start: addresses, host ports and the network namespace, all recorded. The caller writes
+   * the /etc files from the result, then runs `setup` beside the runtime's create.
+   */
+  async prepare(c: Container): Promise<StartNetwork> {
+    const mode = networkMode(c.hostConfig);
+    if (mode.kind === 'host') return { hostNetwork: true, nameservers: [] };
+    if (mode.kind === 'none') return { hostNetwork: false, nameservers: [] };
+    if (mode.kind === 'container') {
+      const other = this.containers.resolve(mode.name);
+      if (other.state !== 'running' && other.state !== 'paused') throw conflict(`cannot join network of a non running container: ${other.id}`);
+      if (other.id === c.id) throw invalid('cannot join own network');
+      const netns = this.netavark && existsSync(this.netavark.netnsPath(other.id)) ? this.netavark.netnsPath(other.id) : `/proc/${other.pid}/ns/net`;
+      return { netns, hostNetwork: false, nameservers: [], joined: other };
+    }
+    const netavark = this.requireNetavark();
+    const list = this.endpointsOf(c.id);
+    if (list.length === 0) throw notFound(`network ${mode.name} not found`);
+    let ip: string | undefined;
+    list.forEach(({ endpoint, network }, i) => {
+      const assigned = this.allocate(c, endpoint, network, `eth${i}`);
+      ip ??= assigned;
+    });
+    await this.portLock.run(async () => {
+      const others = this.containers.all().filter((o) => o.id !== c.id).flatMap((o) => o.ports);
+      const ports = await allocatePorts(wantedPorts(c.config, c.hostConfig), others);
+      this.containers.update(c.id, { ports: JSON.stringify(ports) });
+    });
+    const netns = await netavark.createNetns(c.id);
+    const nameservers = list.filter(({ network }) => network.dns).map(({ network }) => network.subnets[0]!.Gateway!);
+    return { netns, hostNetwork: false, ip, nameservers: [...new Set(nameservers)] };
+  }
+
+  /** netavark setup of every allocated endpoint (the primary one with the published ports). */
+  async setup(c: Container): Promise<void> {
+    const fresh = this.containers.get(c.id)!;
+    const list = this.endpointsOf(c.id).filter(({ endpoint }) => endpoint.ip);
+    if (list.length === 0) return;
+    const netavark = this.requireNetavark();
+    const netns = netavark.netnsPath(c.id);
+    const [first, ...rest] = list;
+    const batches = [{ items: [first!], ports: fresh.ports }, ...(rest.length ? [{ items: rest, ports: [] as HeldPort[] }] : [])];
+    for (const batch of batches) {
+      const result = await netavark.setup(netns, c.id, c.name, batch.items.map(({ endpoint, network }) => this.attachment(c, endpoint, network)), batch.ports);
+      for (const { network } of batch.items) this.store.setMac(c.id, network.id, result.get(network.id)?.mac ?? '');
+    }
+  }
+
+  /** Undoes a start's networking from the record, then clears it. Safe to repeat, and after a crash. */
+  async release(c: Container): Promise<void> {
+    const list = this.endpointsOf(c.id).filter(({ endpoint }) => endpoint.ip);
+    const fresh = this.containers.get(c.id) ?? c;
+    if (this.netavark) {
+      const primary = list.find(({ endpoint }) => endpoint.interface === 'eth0');
+      const rest = list.filter((x) => x !== primary);
+      try {
+        if (primary) await this.netavark.teardown(c.id, c.name, [this.attachment(c, primary.endpoint, primary.network)], fresh.ports);
+        if (rest.length) await this.netavark.teardown(c.id, c.name, rest.map(({ endpoint, network }) => this.attachment(c, endpoint, network)), []);
+      } catch (err) {
+        process.stderr.write(`berth: network teardown of ${c.id}: ${(err as Error).message}\n`);
+      }
+      await this.netavark.removeNetns(c.id);
+    }
+    this.store.transaction(() => {
+      for (const { endpoint } of list) this.store.setAddress(c.id, endpoint.networkId, { ip: null, interface: '', endpointId: '' });
+      if (this.containers.get(c.id)) this.containers.update(c.id, { ports: '[]' });
+    });
+    if (list.length) this.pruneChainsSoon();
+  }
+
+  /**
+   * Once nothing of this engine is on a bridge, netavark's shared chains go (if nobody else has rules in
+   * them). Off the exit path and a little later: the next `docker run` would only make them again.
+   */
+  pruneChainsSoon(): void {
+    const idle = () => !this.store.allEndpoints().some((e) => e.ip);
+    if (!this.netavark || !idle()) return;
+    clearTimeout(this.pruneTimer);
+    this.pruneTimer = setTimeout(() => void (idle() ? pruneNetavarkChains() : undefined), 2000).unref();
+  }
+
+  private pruneTimer?: NodeJS.Timeout;
+
+  /** Whether anything of a start's networking may be left (allocations, a namespace file). */
+  holdsResources(c: Container): boolean {
+    return c.ports.length > 0 || this.store.endpointsOf(c.id).some((e) => e.ip) || (!!this.netavark && existsSync(this.netavark.netnsPath(c.id)));
+  }
+
+  /** docker network connect: recorded, and set up at once on a running container. */
+  async connect(networkRef: string, containerRef: string, settings: EndpointSettings | null | undefined): Promise<void> {
+    const n = this.networks.resolve(networkRef);
+    const c = this.containers.resolve(containerRef);
+    const mode = networkMode(c.hostConfig);
+    if (n.driver !== 'bridge' || mode.kind === 'host' || mode.kind === 'none' || mode.kind === 'container') {
+      throw invalid(`container cannot be disconnected from host network or connected to host network`);
+    }
+    if (this.store.endpointsOf(c.id).some((e) => e.networkId === n.id)) {
+      throw new EngineError('forbidden', `endpoint with name ${c.name} already exists in network ${n.name}`);
+    }
+    const plan = endpointPlan(n, settings);
+    if (plan.aliases.length && n.name === 'bridge') throw invalid('network-scoped alias is supported only for containers in user defined networks');
+    this.store.addEndpoint(c.id, n.id, plan.aliases, plan.staticIp);
+    if (c.state === 'running' || c.state === 'paused') {
+      const netavark = this.requireNetavark();
+      const e = this.store.endpointsOf(c.id).find((x) => x.networkId === n.id)!;
+      const used = new Set(this.store.endpointsOf(c.id).map((x) => x.interface).filter(Boolean));
+      let i = 0;
+      while (used.has(`eth${i}`)) i++;
+      try {
+        const ip = this.allocate(c, e, n, `eth${i}`);
+        const result = await netavark.setup(netavark.netnsPath(c.id), c.id, c.name, [this.attachment(c, { ...e, ip, interface: `eth${i}` }, n)], []);
+        this.store.setMac(c.id, n.id, result.get(n.id)?.mac ?? '');
+      } catch (err) {
+        await this.disconnect(n.id, c.id, true).catch(() => undefined);
+        throw err;
+      }
+    }
+    this.networks.record(n, 'connect', c.id);
+  }
+
+  /** docker network disconnect: torn down at once on a running container, then forgotten. */
+  async disconnect(networkRef: string, containerRef: string, force: boolean): Promise<void> {
+    const n = this.networks.resolve(networkRef);
+    const c = this.containers.get(containerRef) ?? (force ? undefined : this.containers.resolve(containerRef));
+    if (!c) return;
+    const e = this.store.endpointsOf(c.id).find((x) => x.networkId === n.id);
+    if (!e) throw new EngineError('forbidden', `container ${c.id} is not connected to network ${n.name}`);
+    if (e.ip && this.netavark) {
+      const ports = e.interface === 'eth0' ? c.ports : [];
+      await this.netavark.teardown(c.id, c.name, [this.attachment(c, e, n)], ports).catch((err: Error) => {
+        if (!force) throw err;
+      });
+      if (ports.length) this.containers.update(c.id, { ports: '[]' });
+    }
+    this.store.removeEndpoint(c.id, n.id);
+    this.networks.record(n, 'disconnect', c.id);
+  }
+
+  private requireNetavark(): Netavark {
+    if (!this.netavark) throw new EngineError('internal', 'netavark is not installed: bridge networks are not available (install netavark and aardvark-dns, or use --network host/none)');
+    return this.netavark;
+  }
+}
+
+function endpointPlan(n: Network, settings: EndpointSettings | null | undefined): PlannedEndpoint {
+  const staticIp = settings?.IPAMConfig?.IPv4Address ?? '';
+  if (staticIp) {
+    const cfg = n.subnets[0];
+    if (n.name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
+    if (!cfg?.Subnet || !contains(parseSubnet(cfg.Subnet), staticIp)) throw invalid(`Invalid address ${staticIp}: It does not belong to any of this network's subnets`);
+  }
+  return { networkId: n.id, aliases: [...new Set(settings?.Aliases ?? [])], staticIp };
+}
+
+export function netavarkNetwork(n: Network): NetavarkNetwork {
+  return {
+    // netavark names its firewall chains after the network's name, which must then be unique on the host
+    // (engines side by side each have a `bridge`): it gets the ID.
+    name: n.id, id: n.id, driver: 'bridge', network_interface: n.bridge,
+    subnets: n.subnets.map((s) => ({ subnet: s.Subnet!, gateway: s.Gateway! })),
+    ipv6_enabled: false, internal: n.internal, dns_enabled: n.dns, ipam_options: { driver: 'host-local' },
+  };
+}

@@ -1,0 +1,137 @@
+// Networks: the predefined bridge/host/none, user-defined bridge networks (subnets from a pool that
+// avoids the host's routes), removal and prune. What containers do on them is in attachments.ts.
+import { createHash, randomBytes } from 'node:crypto';
+import { EngineError, conflict, invalid } from '../errors.js';
+import type { EventLog } from '../events/log.js';
+import type { NetworkCreateBody } from '../../openapi/networks.js';
+import { contains, firstHost, hostRoutes, overlaps, parseSubnet, pickSubnet, subnetString, type Subnet } from './ipam.js';
+import type { Network, NetworkStore } from './store.js';
+
+export const PREDEFINED = ['bridge', 'host', 'none'];
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const now = () => new Date().toISOString();
+
+/** Where subnets come from: the default network takes a /16, user networks /24s, as Podman's pools. */
+const DEFAULT_POOL = { start: '10.88.0.0', bits: 16, count: 40 };
+const USER_POOL = { start: '10.128.0.0', bits: 24, count: 32768 };
+
+export class NetworkService {
+  /** Rotates the pools by the engine's root, so engines side by side (tests) start at other subnets. */
+  private readonly offset: number;
+
+  constructor(readonly store: NetworkStore, private readonly events: EventLog, root: string, defaultRoot: boolean) {
+    this.offset = defaultRoot ? 0 : createHash('sha256').update(root).digest().readUInt32BE(0);
+  }
+
+  /** The predefined networks exist from the first start on (bridge's subnet chosen once, then kept). */
+  async init(): Promise<void> {
+    if (!this.store.byName('bridge')) {
+      const subnet = pickSubnet(DEFAULT_POOL.start, DEFAULT_POOL.bits, DEFAULT_POOL.count, await this.usedSubnets(), this.offset % DEFAULT_POOL.count);
+      const id = randomBytes(32).toString('hex');
+      this.store.insert({
+        id, name: 'bridge', driver: 'bridge', bridge: `berth${id.slice(0, 8)}`.slice(0, 15), subnets: [{ Subnet: subnetString(subnet), Gateway: firstHost(subnet) }],
+        internal: false, attachable: false, ipv6: false, dns: false, createdAt: now(), labels: {},
+        options: {
+          'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true',
+          'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+          'com.docker.network.bridge.name': `berth${id.slice(0, 8)}`, 'com.docker.network.driver.mtu': '1500',
+        },
+      });
+    }
+    for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
+      if (this.store.byName(name)) continue;
+      this.store.insert({
+        id: randomBytes(32).toString('hex'), name, driver, bridge: '', subnets: [], internal: false, attachable: false, ipv6: false, dns: false,
+        options: {}, labels: {}, createdAt: now(),
+      });
+    }
+  }
+
+  /** Subnets a new network must not overlap: the host's routes and every network of this engine. */
+  private async usedSubnets(): Promise<Subnet[]> {
+    const mine = this.store.all().flatMap((n) => n.subnets.map((s) => parseSubnet(s.Subnet!)));
+    return [...(await hostRoutes()), ...mine];
+  }
+
+  list(): Network[] {
+    return this.store.all();
+  }
+
+  resolve(nameOrId: string): Network {
+    return this.store.resolve(nameOrId);
+  }
+
+  async create(body: NetworkCreateBody): Promise<{ id: string; warning: string }> {
+    const name = body.Name;
+    if (!name || !NAME.test(name)) throw invalid(`invalid network name "${name ?? ''}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+    if (this.store.byName(name)) {
+      if (PREDEFINED.includes(name)) throw new EngineError('forbidden', `${name} is a pre-defined network and cannot be recreated`);
+      throw conflict(`network with name ${name} already exists`);
+    }
+    const driver = body.Driver || 'bridge';
+    if (driver !== 'bridge') throw invalid(`could not find plugin ${driver} in v1 plugin registry: plugin not found`);
+    if (body.EnableIPv6) throw invalid('IPv6 networks are not supported by berth yet');
+    const ipamDriver = body.IPAM?.Driver || 'default';
+    if (ipamDriver !== 'default') throw invalid(`IPAM driver ${ipamDriver} is not supported`);
+    const used = await this.usedSubnets();
+    const subnets = (body.IPAM?.Config ?? []).map((c) => {
+      if (!c.Subnet) {
+        if (c.Gateway || c.IPRange) throw invalid('a gateway or IP range needs a subnet');
+        return undefined;
+      }
+      if (c.Subnet.includes(':')) throw invalid('IPv6 subnets are not supported by berth yet');
+      const subnet = parseSubnet(c.Subnet);
+      if (subnetString(subnet) !== c.Subnet.trim()) throw invalid(`invalid subnet ${c.Subnet}: it has host bits set`);
+      const clash = this.store.all().find((n) => n.subnets.some((s) => overlaps(parseSubnet(s.Subnet!), subnet)));
+      if (clash) throw new EngineError('forbidden', `Pool overlaps with other one on this address space`);
+      if (c.Gateway && !contains(subnet, c.Gateway)) throw invalid(`gateway ${c.Gateway} is not in subnet ${c.Subnet}`);
+      if (c.IPRange) {
+        const range = parseSubnet(c.IPRange);
+        if (range.bits < subnet.bits || !contains(subnet, c.IPRange.split('/')[0]!)) throw invalid(`ip range ${c.IPRange} is not in subnet ${c.Subnet}`);
+      }
+      return { Subnet: subnetString(subnet), Gateway: c.Gateway || firstHost(subnet), ...(c.IPRange ? { IPRange: c.IPRange } : {}) };
+    }).filter((s) => s !== undefined);
+    if (subnets.length === 0) {
+      const subnet = pickSubnet(USER_POOL.start, USER_POOL.bits, USER_POOL.count, used, this.offset % USER_POOL.count);
+      subnets.push({ Subnet: subnetString(subnet), Gateway: firstHost(subnet) });
+    }
+    const id = randomBytes(32).toString('hex');
+    const options = body.Options ?? {};
+    const bridge = options['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
+    this.store.insert({
+      id, name, driver, bridge, subnets, internal: !!body.Internal, attachable: !!body.Attachable, ipv6: false, dns: true,
+      options, labels: body.Labels ?? {}, createdAt: now(),
+    });
+    this.events.record('network', 'create', id, { name, type: driver });
+    return { id, warning: '' };
+  }
+
+  /** docker network rm: refused for the predefined networks and while a running container is on it. */
+  remove(nameOrId: string, running: (containerId: string) => boolean): void {
+    const n = this.store.resolve(nameOrId);
+    if (PREDEFINED.includes(n.name)) throw new EngineError('forbidden', `${n.name} is a pre-defined network and cannot be removed`);
+    const active = this.store.endpointsOn(n.id).filter((e) => e.ip !== null || running(e.containerId));
+    if (active.length) throw new EngineError('forbidden', `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+    this.store.transaction(() => {
+      for (const e of this.store.endpointsOn(n.id)) this.store.removeEndpoint(e.containerId, n.id);
+      this.store.remove(n.id);
+    });
+    this.events.record('network', 'destroy', n.id, { name: n.name, type: n.driver });
+  }
+
+  /** docker network prune: user networks no container is on. */
+  prune(keep: (n: Network) => boolean): string[] {
+    const removed: string[] = [];
+    for (const n of this.store.all()) {
+      if (PREDEFINED.includes(n.name) || keep(n) || this.store.endpointsOn(n.id).length) continue;
+      this.store.remove(n.id);
+      this.events.record('network', 'destroy', n.id, { name: n.name, type: n.driver });
+      removed.push(n.name);
+    }
+    return removed;
+  }
+
+  record(n: Network, action: string, containerId: string): void {
+    this.events.record('network', action, n.id, { container: containerId, name: n.name, type: n.driver });
+  }
+}

@@ -1,0 +1,134 @@
+// Network and endpoint records in the state DB. An endpoint is a container on a network; its address is
+// allocated (ip not null) exactly while netavark may have it set up, so the DB always knows what to undo.
+import type { DB } from '../state/db.js';
+import { notFound } from '../errors.js';
+import type { IPAMConfig } from '../../openapi/networks.js';
+
+export interface Network {
+  id: string;
+  name: string;
+  driver: string; // bridge, host, null
+  bridge: string;
+  subnets: IPAMConfig[];
+  internal: boolean;
+  attachable: boolean;
+  ipv6: boolean;
+  dns: boolean;
+  options: Record<string, string>;
+  labels: Record<string, string>;
+  createdAt: string;
+}
+
+export interface Endpoint {
+  containerId: string;
+  networkId: string;
+  position: number;
+  aliases: string[];
+  staticIp: string;
+  endpointId: string;
+  ip: string | null;
+  mac: string;
+  interface: string;
+}
+
+interface NetworkRow {
+  id: string; name: string; driver: string; bridge: string; subnets: string; internal: number; attachable: number; ipv6: number;
+  dns: number; options: string; labels: string; created_at: string;
+}
+
+interface EndpointRow {
+  container_id: string; network_id: string; position: number; aliases: string; static_ip: string; endpoint_id: string;
+  ip: string | null; mac: string; interface: string;
+}
+
+const parseNetwork = (r: NetworkRow): Network => ({
+  id: r.id, name: r.name, driver: r.driver, bridge: r.bridge, subnets: JSON.parse(r.subnets) as IPAMConfig[], internal: !!r.internal,
+  attachable: !!r.attachable, ipv6: !!r.ipv6, dns: !!r.dns, options: JSON.parse(r.options) as Record<string, string>,
+  labels: JSON.parse(r.labels) as Record<string, string>, createdAt: r.created_at,
+});
+
+const parseEndpoint = (r: EndpointRow): Endpoint => ({
+  containerId: r.container_id, networkId: r.network_id, position: r.position, aliases: JSON.parse(r.aliases) as string[], staticIp: r.static_ip,
+  endpointId: r.endpoint_id, ip: r.ip, mac: r.mac, interface: r.interface,
+});
+
+export class NetworkStore {
+  constructor(readonly db: DB) {}
+
+  all(): Network[] {
+    return (this.db.prepare('SELECT * FROM networks ORDER BY created_at, rowid').all() as NetworkRow[]).map(parseNetwork);
+  }
+
+  get(id: string): Network | undefined {
+    const row = this.db.prepare('SELECT * FROM networks WHERE id = ?').get(id) as NetworkRow | undefined;
+    return row && parseNetwork(row);
+  }
+
+  byName(name: string): Network | undefined {
+    const row = this.db.prepare('SELECT * FROM networks WHERE name = ?').get(name) as NetworkRow | undefined;
+    return row && parseNetwork(row);
+  }
+
+  /** Full ID, name, or a unique ID prefix, as dockerd resolves them (name before prefix). */
+  resolve(nameOrId: string): Network {
+    const found = this.get(nameOrId) ?? this.byName(nameOrId);
+    if (found) return found;
+    if (/^[a-f0-9]+$/.test(nameOrId)) {
+      const rows = this.db.prepare("SELECT * FROM networks WHERE id LIKE ? || '%' LIMIT 2").all(nameOrId) as NetworkRow[];
+      if (rows.length === 1) return parseNetwork(rows[0]!);
+    }
+    throw notFound(`network ${nameOrId} not found`);
+  }
+
+  insert(n: Network): void {
+    this.db.prepare(
+      `INSERT INTO networks (id, name, driver, bridge, subnets, internal, attachable, ipv6, dns, options, labels, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(n.id, n.name, n.driver, n.bridge, JSON.stringify(n.subnets), +n.internal, +n.attachable, +n.ipv6, +n.dns, JSON.stringify(n.options), JSON.stringify(n.labels), n.createdAt);
+  }
+
+  remove(id: string): void {
+    this.db.prepare('DELETE FROM networks WHERE id = ?').run(id);
+  }
+
+  endpointsOf(containerId: string): Endpoint[] {
+    return (this.db.prepare('SELECT * FROM endpoints WHERE container_id = ? ORDER BY position').all(containerId) as EndpointRow[]).map(parseEndpoint);
+  }
+
+  endpointsOn(networkId: string): Endpoint[] {
+    return (this.db.prepare('SELECT * FROM endpoints WHERE network_id = ? ORDER BY position').all(networkId) as EndpointRow[]).map(parseEndpoint);
+  }
+
+  allEndpoints(): Endpoint[] {
+    return (this.db.prepare('SELECT * FROM endpoints').all() as EndpointRow[]).map(parseEndpoint);
+  }
+
+  addEndpoint(containerId: string, networkId: string, aliases: string[], staticIp: string): void {
+    const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
+    this.db.prepare('INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip) VALUES (?, ?, ?, ?, ?)')
+      .run(containerId, networkId, next, JSON.stringify(aliases), staticIp);
+  }
+
+  removeEndpoint(containerId: string, networkId: string): void {
+    this.db.prepare('DELETE FROM endpoints WHERE container_id = ? AND network_id = ?').run(containerId, networkId);
+  }
+
+  /** Records an allocation (or, with ip null, its release). */
+  setAddress(containerId: string, networkId: string, fields: { ip: string | null; interface: string; endpointId: string; mac?: string }): void {
+    this.db.prepare('UPDATE endpoints SET ip = ?, interface = ?, endpoint_id = ?, mac = ? WHERE container_id = ? AND network_id = ?')
+      .run(fields.ip, fields.interface, fields.endpointId, fields.mac ?? '', containerId, networkId);
+  }
+
+  setMac(containerId: string, networkId: string, mac: string): void {
+    this.db.prepare('UPDATE endpoints SET mac = ? WHERE container_id = ? AND network_id = ?').run(mac, containerId, networkId);
+  }
+
+  /** Addresses in use on a network. */
+  takenOn(networkId: string): Set<string> {
+    return new Set((this.db.prepare('SELECT ip FROM endpoints WHERE network_id = ? AND ip IS NOT NULL').all(networkId) as { ip: string }[]).map((r) => r.ip));
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+}

@@ -1,0 +1,74 @@
+// /networks: create, list (filters name, id, driver, label, type, dangling, scope), inspect, remove,
+// connect, disconnect, prune (until, label).
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Engine } from '../../runtime/engine.js';
+import { parseBool, parseFilters } from '../query.js';
+import { parseUntil } from '../../runtime/util/time.js';
+import { networkView } from '../views/networks.js';
+import { NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody } from '../../openapi/networks.js';
+import type { Network } from '../../runtime/network/store.js';
+import { PREDEFINED } from '../../runtime/network/service.js';
+
+const FiltersQuery = Type.Object({ filters: Type.Optional(Type.String()) });
+
+const labelled = (n: Network, wanted: string[]) => wanted.every((l) => {
+  const eq = l.indexOf('=');
+  return eq < 0 ? l in n.labels : n.labels[l.slice(0, eq)] === l.slice(eq + 1);
+});
+
+export const networkRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  const { networks } = engine;
+  const attachments = engine.containers.network!;
+  const inUse = (n: Network) => networks.store.endpointsOn(n.id).length > 0;
+
+  app.post('/networks/create', { schema: { summary: 'Create a network', body: NetworkCreateBody } }, async (request, reply) => {
+    const { id, warning } = await networks.create(request.body as NetworkCreateBody);
+    return reply.code(201).send({ Id: id, Warning: warning });
+  });
+
+  app.get('/networks', { schema: { summary: 'List networks', querystring: FiltersQuery } }, async (request) => {
+    const f = parseFilters((request.query as { filters?: string }).filters, ['name', 'id', 'driver', 'label', 'type', 'dangling', 'scope']);
+    return networks.list().filter((n) =>
+      (!f.name?.length || f.name.some((v) => n.name.includes(v)))
+      && (!f.id?.length || f.id.some((v) => n.id.includes(v)))
+      && (!f.driver?.length || f.driver.includes(n.driver))
+      && (!f.scope?.length || f.scope.includes('local'))
+      && labelled(n, f.label ?? [])
+      && (!f.type?.length || f.type.includes(PREDEFINED.includes(n.name) ? 'builtin' : 'custom'))
+      && (!f.dangling?.length || f.dangling.some((d) => parseBool(d) === (!inUse(n) && !PREDEFINED.includes(n.name)))))
+      .map((n) => networkView(engine, n, false));
+  });
+
+  app.get('/networks/:id', async (request) => networkView(engine, networks.resolve((request.params as { id: string }).id), true));
+
+  app.delete('/networks/:id', async (request, reply) => {
+    networks.remove((request.params as { id: string }).id, (id) => {
+      const c = engine.containers.store.get(id);
+      return !!c && (c.state === 'running' || c.state === 'paused');
+    });
+    return reply.code(204).send();
+  });
+
+  app.post('/networks/:id/connect', { schema: { summary: 'Connect a container to a network', body: NetworkConnectBody } }, async (request, reply) => {
+    const body = request.body as { Container: string; EndpointConfig?: unknown };
+    await attachments.connect((request.params as { id: string }).id, body.Container, body.EndpointConfig as never);
+    return reply.code(200).send();
+  });
+
+  app.post('/networks/:id/disconnect', { schema: { summary: 'Disconnect a container from a network', body: NetworkDisconnectBody } }, async (request, reply) => {
+    const body = request.body as { Container: string; Force?: boolean };
+    await attachments.disconnect((request.params as { id: string }).id, body.Container, !!body.Force);
+    return reply.code(200).send();
+  });
+
+  app.post('/networks/prune', { schema: { summary: 'Remove unused networks', querystring: FiltersQuery } }, async (request) => {
+    const f = parseFilters((request.query as { filters?: string }).filters, ['until', 'label', 'label!']);
+    const until = f.until?.[0] ? parseUntil(f.until[0]) : undefined;
+    const removed = networks.prune((n) =>
+      (until !== undefined && Date.parse(n.createdAt) >= until)
+      || !labelled(n, f.label ?? [])
+      || (f['label!'] ?? []).some((l) => labelled(n, [l])));
+    return { NetworksDeleted: removed };
+  });
+};

@@ -1,0 +1,112 @@
+// Networks, and a container's networks and ports, in dockerd's shapes.
+import type { Engine } from '../../runtime/engine.js';
+import type { Container } from '../../runtime/containers/store.js';
+import type { Endpoint, Network } from '../../runtime/network/store.js';
+import { networkMode } from '../../runtime/network/attachments.js';
+import { parsePortKey } from '../../runtime/network/ports.js';
+
+const RUNNING = new Set(['running', 'paused']);
+const prefixLength = (n: Network) => Number(n.subnets[0]?.Subnet?.split('/')[1] ?? 0);
+
+/** One entry of NetworkSettings.Networks: the endpoint's addresses while it runs, empty otherwise. */
+function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
+  const on = !!e?.ip && RUNNING.has(c.state);
+  const aliases = e && n.dns ? [...e.aliases, c.id.slice(0, 12)] : null;
+  return {
+    IPAMConfig: e?.staticIp ? { IPv4Address: e.staticIp } : null,
+    Links: null,
+    Aliases: aliases,
+    NetworkID: n.id,
+    EndpointID: on ? e!.endpointId : '',
+    Gateway: on ? n.subnets[0]?.Gateway ?? '' : '',
+    IPAddress: on ? e!.ip! : '',
+    IPPrefixLen: on ? prefixLength(n) : 0,
+    IPv6Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    MacAddress: on ? e!.mac : '',
+    DriverOpts: null,
+    DNSNames: n.dns ? [c.name, ...(e?.aliases ?? []), c.id.slice(0, 12)] : null,
+  };
+}
+
+/** NetworkSettings.Networks of a container: its endpoints, or the host/none/container mode's entry. */
+export function containerNetworks(engine: Engine, c: Container): Record<string, ReturnType<typeof endpointView>> {
+  const mode = networkMode(c.hostConfig);
+  if (mode.kind === 'host' || mode.kind === 'none') {
+    const n = engine.networks.store.byName(mode.name);
+    return n ? { [n.name]: endpointView(c, n, undefined) } : {};
+  }
+  if (mode.kind === 'container') return {};
+  return Object.fromEntries(engine.containers.network!.endpointsOf(c.id).map(({ endpoint, network }) => [network.name, endpointView(c, network, endpoint)]));
+}
+
+/** NetworkSettings.Ports: each exposed port with the host ports it is published on (null if none). */
+export function portMap(c: Container): Record<string, { HostIp: string; HostPort: string }[] | null> {
+  if (!RUNNING.has(c.state)) return {};
+  const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  for (const key of Object.keys(c.config.ExposedPorts ?? {})) out[normalKey(key)] = null;
+  for (const p of c.ports) (out[`${p.ContainerPort}/${p.Protocol}`] ??= []).push({ HostIp: p.HostIp || '0.0.0.0', HostPort: String(p.HostPort) });
+  return out;
+}
+
+const normalKey = (key: string) => {
+  const [port, protocol] = parsePortKey(key);
+  return `${port}/${protocol}`;
+};
+
+/** `Ports` of the container list: published ones with their host side, then exposed-only ones. */
+export function portList(c: Container): object[] {
+  const published = RUNNING.has(c.state) ? c.ports : [];
+  const out: object[] = published.map((p) => ({ IP: p.HostIp || '0.0.0.0', PrivatePort: p.ContainerPort, PublicPort: p.HostPort, Type: p.Protocol }));
+  for (const key of Object.keys(c.config.ExposedPorts ?? {})) {
+    const [port, protocol] = parsePortKey(key);
+    if (!published.some((p) => p.ContainerPort === port && p.Protocol === protocol)) out.push({ PrivatePort: port, Type: protocol });
+  }
+  return out;
+}
+
+/** The whole NetworkSettings of inspect; the top-level address fields describe the default bridge. */
+export function networkSettings(engine: Engine, c: Container): object {
+  const networks = containerNetworks(engine, c);
+  const bridge = networks.bridge;
+  const running = RUNNING.has(c.state);
+  const netns = engine.containers.network?.netavark?.netnsPath(c.id) ?? '';
+  return {
+    Bridge: '', SandboxID: running && netns ? c.id : '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+    Ports: portMap(c), SandboxKey: running && networkMode(c.hostConfig).kind !== 'host' ? netns : '',
+    SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+    EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+    IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: bridge?.MacAddress ?? '',
+    Networks: networks,
+  };
+}
+
+/** GET /networks/{id} (and each entry of GET /networks, where Containers is empty as in dockerd). */
+export function networkView(engine: Engine, n: Network, withContainers: boolean): object {
+  const containers: Record<string, object> = {};
+  if (withContainers) {
+    for (const e of engine.networks.store.endpointsOn(n.id)) {
+      const c = engine.containers.store.get(e.containerId);
+      if (!c || !e.ip || !RUNNING.has(c.state)) continue;
+      containers[c.id] = { Name: c.name, EndpointID: e.endpointId, MacAddress: e.mac, IPv4Address: `${e.ip}/${prefixLength(n)}`, IPv6Address: '' };
+    }
+  }
+  return {
+    Name: n.name,
+    Id: n.id,
+    Created: n.createdAt,
+    Scope: 'local',
+    Driver: n.driver,
+    EnableIPv6: n.ipv6,
+    IPAM: { Driver: 'default', Options: n.name === 'bridge' || n.driver !== 'bridge' ? null : {}, Config: n.subnets },
+    Internal: n.internal,
+    Attachable: n.attachable,
+    Ingress: false,
+    ConfigFrom: { Network: '' },
+    ConfigOnly: false,
+    Containers: containers,
+    Options: n.options,
+    Labels: n.labels,
+  };
+}
