@@ -78,9 +78,11 @@ export class Netavark {
       network_info: Object.fromEntries(attachments.map((a) => [a.network.name, a.network])),
       port_mappings: ports.map((p) => ({ host_ip: p.HostIp, container_port: p.ContainerPort, host_port: p.HostPort, range: 1, protocol: p.Protocol })),
     };
-    const args = ['--config', this.configDir, ...(this.aardvark ? ['-a', this.aardvark] : []), verb, netns];
+    // One netavark at a time per engine, across its processes (`berth cleanup` too): a teardown that
+    // finds the bridge empty removes the network's chains, which a setup beside it is appending to.
+    const args = [`${this.configDir}/berth.lock`, this.binary, '--config', this.configDir, ...(this.aardvark ? ['-a', this.aardvark] : []), verb, netns];
     return new Promise((resolve, reject) => {
-      const child = execFile(this.binary, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+      const child = execFile('flock', args, { timeout: 30_000 }, (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
         const text = `${stdout}${stderr}`.trim();
         let message = text;

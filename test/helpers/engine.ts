@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { scrubNetworks } from './network.js';
 
 export const MAIN = fileURLToPath(new URL('../../dist/server/main.js', import.meta.url));
 // Overlay mounts and xattrs need a real filesystem: keep test state off tmpfs.
@@ -131,7 +132,7 @@ export function run(command: string, args: string[], options: { input?: Buffer |
  * Kills what an engine under `dir` may have left: processes whose command line names `dir` (conmon,
  * cleanups), the processes in its containers' cgroups (their command lines name nothing), and mounts.
  */
-export async function reapStragglers(dir: string): Promise<void> {
+export async function reapStragglers(dir: string, o: { keepNetworks?: boolean } = {}): Promise<void> {
   const { readdir, readFile, rmdir } = await import('node:fs/promises');
   const ids = await readdir(join(dir, 'root', 'containers')).catch(() => [] as string[]);
   // Every hierarchy: the v2 root ('') and, on v1, each controller's (runc makes a dir in all of them).
@@ -160,6 +161,7 @@ export async function reapStragglers(dir: string): Promise<void> {
   }
   const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(dir));
   for (const m of mounts.reverse()) await run('umount', ['-l', m]);
+  if (!o.keepNetworks) await scrubNetworks(join(dir, 'root')).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 100));
   for (const cg of cgroupDirs) await rmdir(cg).catch(() => undefined);
   // The shared parent goes too once no engine has containers in it (rmdir refuses a non-empty one).

@@ -1,0 +1,90 @@
+// What an engine's networks leave on the host — bridges, firewall rules, namespace mounts, aardvark-dns —
+// so the suites can check that nothing stays behind; and the host's own address for reachability tests.
+import { execFileSync } from 'node:child_process';
+import { readFile, readdir } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import type { TestEngine } from './engine.js';
+
+export interface NetworkTrace {
+  bridge: string;
+  subnet: string;
+}
+
+/** The bridge and subnet of a network, as its inspect document gives them (remember them before rm). */
+export async function traceOf(engine: TestEngine, name: string): Promise<NetworkTrace> {
+  const n = (await engine.http('GET', `/networks/${name}`)).json();
+  const bridge = n.Options?.['com.docker.network.bridge.name'] || `br-${String(n.Id).slice(0, 12)}`;
+  return { bridge, subnet: n.IPAM.Config[0].Subnet };
+}
+
+const sh = (cmd: string, args: string[]) => {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8' });
+  } catch {
+    return '';
+  }
+};
+
+/** Everything of these networks still on the host: an empty list when all was undone. */
+export async function leftovers(engine: TestEngine, traces: NetworkTrace[], hostPorts: number[] = []): Promise<string[]> {
+  const found: string[] = [];
+  const rules = sh('iptables-save', []).split('\n');
+  for (const t of traces) {
+    if (sh('ip', ['link', 'show', t.bridge]).trim()) found.push(`bridge ${t.bridge}`);
+    for (const r of rules) if (r.includes(t.subnet)) found.push(`rule ${r}`);
+  }
+  for (const port of hostPorts) for (const r of rules) if (new RegExp(`--dport ${port}\\b`).test(r)) found.push(`rule ${r}`);
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(`${engine.runRoot}/netns`));
+  found.push(...mounts.map((m) => `netns ${m}`));
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes('aardvark') && cmd.includes(engine.dir)) found.push(`aardvark-dns ${pid}`);
+  }
+  return found;
+}
+
+/** The host's first non-loopback IPv4 address (containers reach it through their gateway). */
+export function hostAddress(): string {
+  for (const [name, list] of Object.entries(networkInterfaces())) {
+    if (/^(br-|berth|veth|docker)/.test(name)) continue;
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  throw new Error('no host address');
+}
+
+/**
+ * After an engine is gone for good (its processes killed): the bridges and firewall rules of its
+ * networks, which only its teardown would remove, go; then netavark's shared chains if nobody uses them.
+ */
+export async function scrubNetworks(root: string): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const db = `${root}/berth.db`;
+  if (!existsSync(db)) return;
+  const Database = (await import('better-sqlite3')).default;
+  let rows: { bridge: string; subnets: string }[] = [];
+  try {
+    const conn = new Database(db, { readonly: true, fileMustExist: true });
+    rows = conn.prepare("SELECT bridge, subnets FROM networks WHERE driver = 'bridge'").all() as typeof rows;
+    conn.close();
+  } catch {
+    return; // no networks table (an engine from before networks)
+  }
+  const subnets = rows.flatMap((r) => (JSON.parse(r.subnets) as { Subnet: string }[]).map((s) => s.Subnet));
+  for (const r of rows) if (sh('ip', ['link', 'show', r.bridge]).trim()) sh('ip', ['link', 'del', r.bridge]);
+  const save = sh('iptables-save', []);
+  const script: string[] = [];
+  let table = '';
+  const chains = new Set<string>();
+  for (const line of save.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    if (!line.startsWith('-A ') || !subnets.some((s) => line.includes(s))) continue;
+    script.push(`*${table}`, `-D${line.slice(2)}`, 'COMMIT');
+    const jump = / -j (NETAVARK-[0-9A-F]+)/.exec(line)?.[1];
+    if (jump) chains.add(jump);
+  }
+  for (const c of chains) for (const chain of [c, c.replace('NETAVARK-', 'NETAVARK-DN-')]) script.push('*nat', `-F ${chain}`, `-X ${chain}`, 'COMMIT');
+  for (const part of script.join('\n').split('COMMIT\n')) if (part.trim()) execFileSync('iptables-restore', ['--noflush'], { input: `${part.trim()}\nCOMMIT\n`, stdio: ['pipe', 'ignore', 'ignore'] });
+  const { pruneNetavarkChains } = await import('../../runtime/network/netavark.js');
+  await pruneNetavarkChains();
+}
