@@ -80,7 +80,8 @@ export class Netavark {
     };
     // One netavark at a time per engine, across its processes (`berth cleanup` too): a teardown that
     // finds the bridge empty removes the network's chains, which a setup beside it is appending to.
-    const args = [`${this.configDir}/berth.lock`, this.binary, '--config', this.configDir, ...(this.aardvark ? ['-a', this.aardvark] : []), verb, netns];
+    // --close: the aardvark-dns that netavark leaves running must not inherit (and hold) the lock.
+    const args = ['--close', `${this.configDir}/berth.lock`, this.binary, '--config', this.configDir, ...(this.aardvark ? ['-a', this.aardvark] : []), verb, netns];
     return new Promise((resolve, reject) => {
       const child = execFile('flock', args, { timeout: 30_000 }, (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
