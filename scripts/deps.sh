@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # whiteouts and xattrs), busybox-static (the project's test images), systemd (socket activation tools),
 # docker.io (a reference dockerd for the tests and benchmarks that compare against it), zstd (zstd
 # layers), docker-registry and skopeo (a real registry and an independent client for the registry tests),
-# openssl (the tests' CA and token-signing keys).
-PACKAGES=(runc crun conmon socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl)
+# openssl (the tests' CA and token-signing keys), netavark + aardvark-dns + iptables + iproute2 (networks),
+# curl and docker-compose (v1: the networks tests drive compose as users do).
+PACKAGES=(runc crun conmon socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl docker-compose)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -2,15 +2,34 @@
 // makes the bridge, the veth in the container's network namespace, the firewall rules and port forwards,
 // and keeps aardvark-dns's name records. Network namespaces are files under the run root (bind mounts of
 // nsfs), so they outlive the engine with their containers.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { EngineError } from '../errors.js';
 import { isMounted, unmount } from '../storage/rootfs.js';
 import type { HeldPort } from './ports.js';
 
 const run = promisify(execFile);
+
+// netavark's chains are shared by every engine on the host (NETAVARK_FORWARD, the port-forward chains):
+// a teardown that finds a bridge empty removes chains a setup beside it is appending to, and a prune
+// removes what a setup is about to use. So all of it, in any berth process, runs under one host lock.
+const HOST_LOCK = '/run/lock/berth-netavark.lock';
+
+/** Runs fn holding the host's netavark lock (held by a flock child, released if this process dies). */
+export async function withNetavarkLock<T>(fn: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(HOST_LOCK), { recursive: true });
+  const holder = spawn('flock', [HOST_LOCK, 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  await Promise.race([once(holder.stdout!, 'data'), once(holder, 'exit').then(() => { throw new Error('flock failed'); })]);
+  try {
+    return await fn();
+  } finally {
+    holder.stdin!.end();
+  }
+}
 
 export const NETAVARK_PATHS = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark', '/usr/local/libexec/podman/netavark'];
 export const AARDVARK_PATHS = ['/usr/lib/podman/aardvark-dns', '/usr/libexec/podman/aardvark-dns', '/usr/local/libexec/podman/aardvark-dns'];
@@ -78,12 +97,9 @@ export class Netavark {
       network_info: Object.fromEntries(attachments.map((a) => [a.network.name, a.network])),
       port_mappings: ports.map((p) => ({ host_ip: p.HostIp, container_port: p.ContainerPort, host_port: p.HostPort, range: 1, protocol: p.Protocol })),
     };
-    // One netavark at a time per engine, across its processes (`berth cleanup` too): a teardown that
-    // finds the bridge empty removes the network's chains, which a setup beside it is appending to.
-    // --close: the aardvark-dns that netavark leaves running must not inherit (and hold) the lock.
-    const args = ['--close', `${this.configDir}/berth.lock`, this.binary, '--config', this.configDir, ...(this.aardvark ? ['-a', this.aardvark] : []), verb, netns];
-    return new Promise((resolve, reject) => {
-      const child = execFile('flock', args, { timeout: 30_000 }, (err, stdout, stderr) => {
+    const args = ['--config', this.configDir, ...(this.aardvark ? ['-a', this.aardvark] : []), verb, netns];
+    return withNetavarkLock(() => new Promise((resolve, reject) => {
+      const child = execFile(this.binary, args, { timeout: 30_000 }, (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
         const text = `${stdout}${stderr}`.trim();
         let message = text;
@@ -95,7 +111,7 @@ export class Netavark {
         reject(new EngineError('internal', `netavark ${verb}: ${message || err.message}`));
       });
       child.stdin!.end(JSON.stringify(input));
-    });
+    }));
   }
 
   /** Sets the container up on its networks; returns each interface's MAC address, by network name. */
@@ -137,7 +153,11 @@ const GLOBAL_CHAINS = { nat: ['NETAVARK-HOSTPORT-DNAT', 'NETAVARK-HOSTPORT-MASQ'
  * netavark's teardown leaves its shared chains (port-forward and forward hooks) behind. When no network
  * of anyone's (berth's or Podman's) has rules left in them, they go too: nothing stale stays.
  */
-export async function pruneNetavarkChains(): Promise<void> {
+export function pruneNetavarkChains(): Promise<void> {
+  return withNetavarkLock(pruneUnusedChains);
+}
+
+async function pruneUnusedChains(): Promise<void> {
   const save = await run('iptables-save').then((r) => r.stdout, () => '');
   if (!save.includes('NETAVARK')) return;
   const tables = new Map<string, string[]>();
