@@ -55,6 +55,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class ContainerService {
   /** 'changed' (id) whenever this process changes a container's state. */
   readonly events = new EventEmitter();
+  /** Exits being settled in this process: a start waits for the last run's cleanup. */
+  private readonly exiting = new Map<string, Promise<Container | undefined>>();
   /** Exec sessions, whose records go with their container. */
   execStore?: ExecStore;
   /** Named volumes that Binds refer to (made at create when missing, as dockerd does). */
@@ -216,6 +218,9 @@ export class ContainerService {
     const runtime = this.runtimeOf(c);
     const id = c.id;
     const bundle = this.paths.bundle(id);
+    await this.exiting.get(id);
+    // What another process (`berth cleanup`) or a crash left of the last run's network.
+    if (c.run_id > 0 && this.network?.holdsResources(c)) await this.network.release(c);
     if (c.run_id > 0) await runtime.delete(id); // a leftover of a previous run
     await rm(this.paths.exitFile(id), { force: true });
     try {
@@ -303,19 +308,30 @@ export class ContainerService {
    * whichever comes first does the work, the other finds nothing to do.
    */
   async handleExit(id: string): Promise<void> {
+    // A second caller (the exit-dir watcher beside `stop`) waits for the first one's cleanup.
+    const inFlight = this.exiting.get(id);
+    if (inFlight) return void (await inFlight);
+    const settling = this.settleExit(id).finally(() => this.exiting.delete(id));
+    this.exiting.set(id, settling);
+    const after = await settling;
+    if (after && !after.hostConfig.AutoRemove) await this.maybeRestart(after);
+  }
+
+  /** Records the exit and undoes the run (runtime state, rootfs, network); the container if this call claimed it. */
+  private async settleExit(id: string): Promise<Container | undefined> {
     const c = this.store.get(id);
-    if (!c || !RUNNING.has(c.state) || c.state === 'restarting') return;
+    if (!c || !RUNNING.has(c.state) || c.state === 'restarting') return undefined;
     const runtime = this.runtimeOf(c);
     const code = await readExitCode(this.paths.exitFile(id));
     if (code === undefined) {
       const state = await runtime.state(id);
-      if (state && state.status !== 'stopped') return; // still running
+      if (state && state.status !== 'stopped') return undefined; // still running
     }
     const oom = existsSync(`${this.paths.bundle(id)}/oom`);
     const claimed = this.store.transition(id, c.run_id, {
       state: 'exited', pid: 0, exit_code: code ?? 255, finished_at: now(), oom_killed: oom ? 1 : 0,
     });
-    if (!claimed) return;
+    if (!claimed) return undefined;
     this.changed(id);
     const after = this.store.get(id)!;
     if (oom) this.record(after, 'oom');
@@ -323,10 +339,10 @@ export class ContainerService {
     this.record(after, 'die', { exitCode: String(code ?? 255), execDuration: String(Math.max(0, Math.round(ranFor))) });
     if (after.hostConfig.AutoRemove) {
       await this.removeFiles(after);
-      return;
+      return after;
     }
     await Promise.all([runtime.delete(id), unmount(this.paths.merged(id)), this.network?.release(after)]);
-    await this.maybeRestart(after);
+    return after;
   }
 
   /** Docker's restart policies, with its back-off: 100 ms doubling per restart, reset after 10 s up. */
