@@ -199,15 +199,19 @@ export async function startBerth(dir: string): Promise<Engine> {
   return engine;
 }
 
-/** Starts a private dockerd (and its containerd); extraArgs are appended to its command line. */
-export async function startDockerd(dir: string, extraArgs: string[] = []): Promise<Engine> {
+/**
+ * Starts a private dockerd (and its containerd); extraArgs are appended to its command line. Without
+ * networking it makes no bridge and no firewall rules; with it, its default docker0 and iptables rules
+ * (removed afterwards by removeDockerNetworking).
+ */
+export async function startDockerd(dir: string, extraArgs: string[] = [], networking = false): Promise<Engine> {
   const socket = join(dir, 'dockerd.sock');
   const log = join(dir, 'dockerd.log');
   await writeFile(join(dir, 'daemon.json'), '{}\n'); // ignore any host-wide /etc/docker/daemon.json
   const args = [
     '-H', `unix://${socket}`, '--config-file', join(dir, 'daemon.json'),
     '--data-root', join(dir, 'dockerd-root'), '--exec-root', join(dir, 'dockerd-exec'), '--pidfile', join(dir, 'dockerd.pid'),
-    '--bridge', 'none', '--iptables=false', '--ip-masq=false',
+    ...(networking ? [] : ['--bridge', 'none', '--iptables=false', '--ip-masq=false']),
     '--containerd-namespace', 'berthbench', '--containerd-plugins-namespace', 'berthbenchp',
     ...extraArgs,
   ];
@@ -237,6 +241,37 @@ export async function startDockerd(dir: string, extraArgs: string[] = []): Promi
 }
 
 // ---- leftovers -----------------------------------------------------------------------------------
+
+/** The iptables rules and chains dockerd made (DOCKER*, docker0), as iptables-restore lines that undo them. */
+function dockerRulesUndo(): string[] {
+  const undo: string[] = [];
+  let table = '';
+  const chains: string[] = [];
+  for (const line of spawnSync('iptables-save').stdout.toString().split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    else if (line.startsWith(':DOCKER')) chains.push(`${table} ${line.slice(1).split(' ')[0]}`);
+    else if (line.startsWith('-A ') && /DOCKER|docker0/.test(line) && !line.startsWith('-A DOCKER')) undo.push(`*${table}`, `-D${line.slice(2)}`, 'COMMIT');
+  }
+  for (const c of chains) {
+    const [t, name] = c.split(' ');
+    undo.push(`*${t}`, `-F ${name}`, 'COMMIT');
+  }
+  for (const c of chains) {
+    const [t, name] = c.split(' ');
+    undo.push(`*${t}`, `-X ${name}`, 'COMMIT');
+  }
+  return undo;
+}
+
+/** Whether dockerd's networking is on the host already (another dockerd): then the bench leaves it alone. */
+export const dockerNetworkingPresent = () => dockerRulesUndo().length > 0 || spawnSync('ip', ['link', 'show', 'docker0']).status === 0;
+
+/** After a networking dockerd stopped: its docker0 bridge and iptables chains go (dockerd leaves them). */
+export function removeDockerNetworking(): void {
+  spawnSync('ip', ['link', 'del', 'docker0']);
+  const undo = dockerRulesUndo();
+  for (let i = 0; i < undo.length; i += 3) spawnSync('iptables-restore', ['--noflush'], { input: `${undo.slice(i, i + 3).join('\n')}\n` });
+}
 
 /** Mount points under dir, from /proc/self/mountinfo (octal escapes decoded), deepest first. */
 export function mountsUnder(dir: string): string[] {
@@ -415,11 +450,11 @@ export async function runBench(body: (b: Bench) => Promise<void>) {
 
 /** Starts berth and dockerd into `engines`, loads the busybox test image into both (checking its ID),
  * and lets them settle. */
-export async function startWithBusybox(dir: string, engines: Engine[], image: string): Promise<void> {
+export async function startWithBusybox(dir: string, engines: Engine[], image: string, dockerdNetworking = false): Promise<void> {
   process.stderr.write('bench: building the busybox image\n');
   const { buildBusyboxArchive } = await import('../test/images/build.js');
   const busybox = await buildBusyboxArchive(join(dir, 'busybox.tar'), image);
-  engines.push(await startBerth(dir), await startDockerd(dir));
+  engines.push(await startBerth(dir), await startDockerd(dir, [], dockerdNetworking));
   for (const e of engines) {
     await docker(e, ['load', '-i', busybox.archive]);
     const id = (await docker(e, ['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim();

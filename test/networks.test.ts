@@ -37,7 +37,9 @@ function freePort(): number {
 }
 
 afterAll(async () => {
-  await docker(['rm', '-f', ...(await ok(['ps', '-aq'])).split('\n').filter(Boolean)]);
+  // Best effort: after a failure the engine may be down (the suite helper then reaps and scrubs).
+  const ids = (await docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  if (ids.length) await docker(['rm', '-f', ...ids]);
 });
 
 describe('the default bridge', () => {

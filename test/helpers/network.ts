@@ -17,9 +17,9 @@ export async function traceOf(engine: TestEngine, name: string): Promise<Network
   return { bridge, subnet: n.IPAM.Config[0].Subnet };
 }
 
-const sh = (cmd: string, args: string[]) => {
+const sh = (cmd: string, args: string[], input?: string) => {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8' });
+    return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'ignore'] });
   } catch {
     return '';
   }
@@ -62,29 +62,32 @@ export async function scrubNetworks(root: string): Promise<void> {
   const db = `${root}/berth.db`;
   if (!existsSync(db)) return;
   const Database = (await import('better-sqlite3')).default;
-  let rows: { bridge: string; subnets: string }[] = [];
+  let rows: { id: string; bridge: string; subnets: string }[] = [];
   try {
     const conn = new Database(db, { readonly: true, fileMustExist: true });
-    rows = conn.prepare("SELECT bridge, subnets FROM networks WHERE driver = 'bridge'").all() as typeof rows;
+    rows = conn.prepare("SELECT id, bridge, subnets FROM networks WHERE driver = 'bridge'").all() as typeof rows;
     conn.close();
   } catch {
     return; // no networks table (an engine from before networks)
   }
   const subnets = rows.flatMap((r) => (JSON.parse(r.subnets) as { Subnet: string }[]).map((s) => s.Subnet));
   for (const r of rows) if (sh('ip', ['link', 'show', r.bridge]).trim()) sh('ip', ['link', 'del', r.bridge]);
+  // The rules of these networks: by subnet, and port forwards by the network name netavark put in their
+  // comment (berth names netavark networks by ID); then the per-network chains they jump to.
+  const ours = (line: string) => subnets.some((s) => line.includes(s)) || rows.some((r) => line.includes(`dnat name: ${r.id} `));
   const save = sh('iptables-save', []);
-  const script: string[] = [];
+  const blocks: string[] = []; // one iptables-restore each: one that fails does not stop the others
   let table = '';
   const chains = new Set<string>();
   for (const line of save.split('\n')) {
     if (line.startsWith('*')) table = line.slice(1);
-    if (!line.startsWith('-A ') || !subnets.some((s) => line.includes(s))) continue;
-    script.push(`*${table}`, `-D${line.slice(2)}`, 'COMMIT');
-    const jump = / -j (NETAVARK-[0-9A-F]+)/.exec(line)?.[1];
-    if (jump) chains.add(jump);
+    if (!line.startsWith('-A ') || !ours(line)) continue;
+    blocks.push(`*${table}\n-D${line.slice(2)}\nCOMMIT\n`);
+    const jump = / -j (NETAVARK-(?:DN-)?[0-9A-F]+)\b/.exec(line)?.[1];
+    if (jump) for (const c of [jump, jump.replace(/^NETAVARK-(DN-)?/, 'NETAVARK-'), jump.replace(/^NETAVARK-(DN-)?/, 'NETAVARK-DN-')]) chains.add(c);
   }
-  for (const c of chains) for (const chain of [c, c.replace('NETAVARK-', 'NETAVARK-DN-')]) script.push('*nat', `-F ${chain}`, `-X ${chain}`, 'COMMIT');
-  for (const part of script.join('\n').split('COMMIT\n')) if (part.trim()) execFileSync('iptables-restore', ['--noflush'], { input: `${part.trim()}\nCOMMIT\n`, stdio: ['pipe', 'ignore', 'ignore'] });
+  for (const c of chains) if (save.includes(`:${c} `)) blocks.push(`*nat\n-F ${c}\n-X ${c}\nCOMMIT\n`);
+  for (const input of blocks) sh('iptables-restore', ['--noflush'], input);
   const { pruneNetavarkChains } = await import('../../runtime/network/netavark.js');
   await pruneNetavarkChains();
 }
