@@ -266,8 +266,39 @@ describe('kill -9 and cleanup', () => {
     await ok(['network', 'rm', 'crash']);
   }, 120_000);
 
+  it('recovers from a kill -9 at each step of a start: nothing half set up stays, the port is free again', async () => {
+    await ok(['network', 'create', 'halfway']);
+    traces.push(await traceOf(engine, 'halfway'));
+    const port = freePort();
+    for (const point of ['start:prepared', 'start:created', 'start:recorded']) {
+      await engine.stop();
+      await engine.start([], { BERTH_CRASH_AT: point });
+      const cut = await docker(['run', '-d', '--name', 'halfway', '--network', 'halfway', '-p', `${port}:80`, 'busybox', ...HTTPD(point)]);
+      expect(cut.code, point).not.toBe(0); // the engine died under the CLI
+      await engine.start();
+      const c = JSON.parse(await ok(['inspect', 'halfway']))[0];
+      expect(c.State.Running, point).toBe(false);
+      expect(c.NetworkSettings.Networks.halfway.IPAddress, point).toBe('');
+      expect(pgrep(`conmon.*${c.Id}`), point).toBe('');
+      // Everything it held is free: the same port and network serve a new start.
+      await ok(['start', 'halfway']);
+      expect((await fetchText(`http://127.0.0.1:${port}/`)).trim(), point).toBe(point);
+      await ok(['rm', '-f', 'halfway']);
+    }
+    await ok(['network', 'rm', 'halfway']);
+  }, 120_000);
+
   it('leaves no bridge, rule, namespace or DNS server behind', async () => {
     await docker(['rm', '-f', ...(await ok(['ps', '-aq'])).split('\n').filter(Boolean)]);
     expect(await leftovers(engine, traces, hostPorts)).toEqual([]);
   });
 });
+
+/** The processes whose command line matches (pgrep exits 1 when none does). */
+function pgrep(pattern: string): string {
+  try {
+    return execFileSync('pgrep', ['-af', pattern], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}

@@ -32,6 +32,7 @@ import { startConmon } from './conmon.js';
 import { rotateIfNeeded, type LogLimits } from './log-rotation.js';
 import { etcFilesIn, writeEtcFiles } from './etc-files.js';
 import { networkMode, type Attachments } from '../network/attachments.js';
+import { crashPoint } from '../util/crash.js';
 import { generateName, validateName } from './names.js';
 import type { ContainerPaths } from './paths.js';
 import { parseSignal } from './signals.js';
@@ -226,6 +227,7 @@ export class ContainerService {
     try {
       // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
       const net = this.network ? await this.network.prepare(c) : { hostNetwork: networkMode(c.hostConfig).kind === 'host', nameservers: [] };
+      crashPoint('start:prepared');
       // Independent steps at once: each is a process or a few syscalls, and `docker run` waits on them.
       const [, etcFiles] = await Promise.all([
         this.mountRootfs(c),
@@ -260,8 +262,10 @@ export class ContainerService {
         exitCommand: [...this.options.exitCommand, id],
       });
       const [pid] = await allOrFirstError([conmon, networkSetup]);
+      crashPoint('start:created');
       this.store.update(id, { state: 'running', pid, started_at: now(), error: '', exit_code: 0, stopped_by_user: 0, run_id: c.run_id + 1, oom_killed: 0 });
       this.changed(id);
+      crashPoint('start:recorded');
       await runtime.start(id);
       this.record(c, 'start');
     } catch (err) {
@@ -480,7 +484,12 @@ export class ContainerService {
     const sessions = this.execStore?.ofContainer(c.id) ?? [];
     // Networking first, while the record still says what was set up (the row takes its endpoints along).
     if (this.network?.holdsResources(c)) await this.network.release(c);
+    // rm -v, and --rm: the anonymous volumes go too, unless another container mounts them (VolumesFrom).
+    // Their rows go in the same tick as the container's, so whoever sees it removed sees them removed too.
+    const anonymous = anonymousVolumes && this.volumes ? c.mounts.filter((m) => m.type === 'volume' && m.name && this.volumes!.find(m.name)?.anonymous) : [];
+    const volumeNames = anonymous.map((m) => m.name!).filter((name) => this.volumeUsers(name).every((user) => user === c.id));
     this.store.remove(c.id);
+    const volumesGone = Promise.all(volumeNames.map((name) => this.volumes!.remove(name, []).catch(() => undefined)));
     this.execStore?.removeOfContainer(c.id);
     this.changed(c.id);
     this.record(c, 'destroy');
@@ -488,13 +497,7 @@ export class ContainerService {
     await rm(this.paths.dir(c.id), { recursive: true, force: true });
     // conmon's links to the attach sockets (the container's, its exec sessions'), named by short IDs.
     for (const id of [c.id, ...sessions.map((s) => s.id)]) await rm(this.paths.attachLink(id), { force: true });
-    // rm -v, and --rm: the anonymous volumes go too, unless another container mounts them (VolumesFrom).
-    if (anonymousVolumes && this.volumes) {
-      for (const m of c.mounts) {
-        if (m.type !== 'volume' || !m.name || !this.volumes.find(m.name)?.anonymous) continue;
-        if (this.volumeUsers(m.name).length === 0) await this.volumes.remove(m.name, []).catch(() => undefined);
-      }
-    }
+    await volumesGone;
     // The exit file stays (it is small, under the run root): a `wait` that sees the container gone reads its code there.
   }
 
@@ -652,12 +655,19 @@ export class ContainerService {
         continue;
       }
       if (!RUNNING.has(c.state)) {
-        // A start or an exit cut short: addresses, ports or a namespace may be left.
+        // A start or an exit cut short: a created runtime container (and its conmon), the rootfs mount,
+        // addresses, ports or a namespace may be left.
+        if (this.runtimeOf(c).knows(c.id)) await this.runtimeOf(c).delete(c.id);
+        await unmount(this.paths.merged(c.id));
         if (this.network?.holdsResources(c)) await this.network.release(c);
         continue;
       }
       const state = await this.runtimeOf(c).state(c.id);
-      if (state && state.status !== 'stopped') continue;
+      if (state?.status === 'created') {
+        // Recorded as started, but the engine died before `runc start`: it never ran; it ended.
+        await this.runtimeOf(c).delete(c.id);
+        await writeFile(this.paths.exitFile(c.id), '255').catch(() => undefined);
+      } else if (state && state.status !== 'stopped') continue;
       if (c.state === 'restarting') this.store.update(c.id, { state: 'running' });
       if (!existsSync(this.paths.exitFile(c.id))) {
         // The runtime lost it (run root reset, host reboot): it ended without an exit code.

@@ -1,5 +1,6 @@
 // The OCI runtime command line (runc, or crun where it works), with a private state root per engine.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { EngineError } from '../errors.js';
 
 export interface RuntimeState {
@@ -24,6 +25,9 @@ export class OciRuntime {
   get name(): string {
     return this.path.split('/').pop() ?? this.path;
   }
+
+  /** Whether the runtime has state for the container (runc and crun keep a directory per container): no process spawned. */
+  knows = (id: string) => existsSync(`${this.stateRoot}/${id}`);
 
   /** The runtime's view of a container, or undefined when it does not know it. */
   async state(id: string): Promise<RuntimeState | undefined> {
