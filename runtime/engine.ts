@@ -92,6 +92,7 @@ export class Engine {
     const execs = new ExecService(execStore, containers);
     const volumes = new VolumeService(db, options.root, events);
     containers.volumes = volumes;
+    volumes.holders = containers.store;
     const networks = new NetworkService(new NetworkStore(db), events, options.root, options.root === DEFAULT_ROOT);
     if (reconcile) await networks.init();
     const netavark = Netavark.find(join(options.runRoot, 'netavark'), join(options.runRoot, 'netns'));
@@ -99,6 +100,7 @@ export class Engine {
     await containers.init();
     if (reconcile) {
       await containers.reconcile();
+      await volumes.reconcile(); // option volumes left mounted with no running container
       // Layers that nothing uses (a load killed before its commit) and files no row owns.
       await images.lock.run(() => layers.gc());
     }

@@ -181,7 +181,7 @@ export class ContainerService {
       if (m.type !== 'volume') continue;
       if (!this.volumes) throw invalid('volumes are not available');
       if (m.anonymous) m.name = randomBytes(32).toString('hex');
-      await this.volumes.create({ name: m.name, anonymous: m.anonymous });
+      await this.volumes.forMount(m);
     }
     return mounts;
   }
@@ -237,6 +237,7 @@ export class ContainerService {
         writeFile(this.paths.log(id), '', { flag: 'a' }),
       ]);
       const merged = this.paths.merged(id);
+      await this.volumes?.activate(c); // option volumes mounted, bind sources made
       await this.copyUp(c);
       const user = await resolveUser(merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
       const env = [...(c.config.Env ?? [])];
@@ -272,6 +273,7 @@ export class ContainerService {
       const message = (err as Error).message;
       await runtime.delete(id);
       await Promise.all([unmount(this.paths.merged(id)), this.network?.release(c)]);
+      await this.volumes?.release(c).catch(() => undefined);
       const exitCode = /no such file or directory|not found/i.test(message) ? 127 : /permission denied/i.test(message) ? 126 : 128;
       this.store.update(id, { state: c.run_id > 0 ? 'exited' : 'created', pid: 0, error: message, exit_code: exitCode, finished_at: c.run_id > 0 ? now() : null });
       this.changed(id);
@@ -341,6 +343,7 @@ export class ContainerService {
     if (oom) this.record(after, 'oom');
     const ranFor = after.started_at ? (Date.now() - Date.parse(after.started_at)) / 1000 : 0;
     this.record(after, 'die', { exitCode: String(code ?? 255), execDuration: String(Math.max(0, Math.round(ranFor))) });
+    await this.volumes?.release(after).catch(() => undefined); // option volumes nothing else runs on are unmounted
     if (after.hostConfig.AutoRemove) {
       await this.removeFiles(after);
       return after;

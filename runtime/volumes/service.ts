@@ -1,11 +1,21 @@
 // Local volumes: a directory per volume under <root>/volumes/<name>/_data, recorded in the DB (the row
-// last on create, first on remove: a crash leaves at most a directory without a row).
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+// last on create, first on remove: a crash leaves at most a directory without a row). A volume with
+// driver options (type/device/o, volumes/local.ts) is a mount of that directory while running
+// containers use it: mounted by the first one's start, unmounted when the last one has exited, at
+// engine start when none runs, and before its removal. Whether it is mounted is read from
+// /proc/self/mountinfo, who uses it from the containers' records: nothing is kept in memory but the
+// starts in flight, so `berth cleanup` (another process) releases it as the server does.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DB } from '../state/db.js';
-import { conflict, invalid, notFound } from '../errors.js';
+import { conflict, EngineError, invalid, notFound } from '../errors.js';
 import type { EventLog } from '../events/log.js';
+import { isMounted, unmount } from '../storage/rootfs.js';
+import { KeyedMutex } from '../util/lock.js';
+import { mountLocal, needsMount, validateOptions } from './local.js';
+import type { MountPoint } from './mounts.js';
 
 export interface Volume {
   name: string;
@@ -27,8 +37,23 @@ interface VolumeRow {
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+const RUNNING = new Set(['running', 'paused', 'restarting']);
+
+/** The containers' records, as far as volumes care (the container store). */
+export interface VolumeHolders {
+  all(): { id: string; state: string; mounts: MountPoint[] }[];
+}
+
+/** A container as activate/release see it. */
+type Holder = { id: string; mounts: MountPoint[] };
 
 export class VolumeService {
+  /** Who mounts what: set by the engine. Without it no volume counts as used. */
+  holders?: VolumeHolders;
+  /** Starts in flight in this process (volume → container IDs): their volume stays mounted though they are not running yet. */
+  private readonly starting = new Map<string, Set<string>>();
+  private readonly lock = new KeyedMutex();
+
   constructor(private readonly db: DB, private readonly root: string, private readonly events: EventLog) {}
 
   mountpoint = (name: string) => join(this.root, 'volumes', name, '_data');
@@ -56,10 +81,15 @@ export class VolumeService {
   /** Creates a volume (a generated name when none); an existing one with that name is returned as is, as dockerd does. */
   async create(o: { name?: string; driver?: string; labels?: Record<string, string>; options?: Record<string, string>; anonymous?: boolean } = {}): Promise<Volume> {
     const name = o.name || randomBytes(32).toString('hex');
+    if (name.length === 1) throw invalid(`create ${name}: volume name is too short, names should be at least two alphanumeric characters`);
     if (!NAME.test(name)) throw invalid(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
     const driver = o.driver || 'local';
     if (driver !== 'local') throw notFound(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
-    if (o.options && Object.keys(o.options).length) throw invalid(`create ${name}: driver options (type, device, o) are not supported yet by this berth`);
+    try {
+      validateOptions(o.options ?? {});
+    } catch (err) {
+      throw err instanceof EngineError ? new EngineError(err.kind, `create ${name}: ${err.message}`) : err;
+    }
     const existing = this.find(name);
     if (existing) return existing;
     await mkdir(this.mountpoint(name), { recursive: true, mode: 0o755 });
@@ -77,9 +107,116 @@ export class VolumeService {
       throw notFound(`get ${name}: no such volume`);
     }
     if (users.length) throw conflict(`remove ${name}: volume is in use - [${users.join(', ')}]`);
-    this.db.prepare('DELETE FROM volumes WHERE name = ?').run(name);
-    await rm(join(this.root, 'volumes', name), { recursive: true, force: true });
+    await this.lock.run(name, async () => {
+      // Never delete through a mount (a bind volume's device is the user's own directory).
+      await unmount(v.mountpoint);
+      if (await isMounted(v.mountpoint)) throw new EngineError('internal', `remove ${name}: ${v.mountpoint} is still mounted`);
+      this.db.prepare('DELETE FROM volumes WHERE name = ?').run(name);
+      await rm(join(this.root, 'volumes', name), { recursive: true, force: true });
+    });
     this.events.record('volume', 'destroy', name, { driver: v.driver });
+  }
+
+  /** The containers (IDs) that mount a volume; with `running`, only those running (or paused, restarting). */
+  users(name: string, running = false): string[] {
+    return (this.holders?.all() ?? [])
+      .filter((c) => (!running || RUNNING.has(c.state)) && c.mounts.some((m) => m.type === 'volume' && m.name === name))
+      .map((c) => c.id);
+  }
+
+  /**
+   * The volume of a new container's mount point: made when missing (with the mount's driver, options
+   * and labels), as dockerd does at create. The creation details are not kept with the mount point.
+   */
+  async forMount(m: MountPoint): Promise<void> {
+    const { create } = m;
+    delete m.create;
+    await this.create({ ...create, name: m.name, anonymous: m.anonymous });
+  }
+
+  /**
+   * Before a container starts: its volumes with driver options mounted, missing bind sources made
+   * (Binds, CreateMountpoint), bind propagation and volume subpaths checked — in dockerd's words.
+   */
+  async activate(c: Holder): Promise<void> {
+    for (const m of c.mounts) {
+      if (m.type === 'bind' && m.source) {
+        if (m.createSource && !existsSync(m.source)) await mkdir(m.source, { recursive: true, mode: 0o755 });
+        await checkPropagation(m.source, m.propagation);
+      }
+      if (m.type !== 'volume' || !m.name) continue;
+      const v = this.find(m.name);
+      if (v && needsMount(v.options)) {
+        await this.lock.run(v.name, async () => {
+          let pins = this.starting.get(v.name);
+          if (!pins) this.starting.set(v.name, (pins = new Set()));
+          pins.add(c.id);
+          if (await isMounted(v.mountpoint)) return;
+          await mkdir(v.mountpoint, { recursive: true, mode: 0o755 });
+          await mountLocal(v.options, v.mountpoint);
+        });
+      }
+      if (m.subpath) await checkSubpath(this.mountpoint(m.name), m.subpath);
+    }
+  }
+
+  /** After a container's run (exited, or a start that failed): its option volumes that nothing else runs on are unmounted. */
+  async release(c: Holder): Promise<void> {
+    for (const m of c.mounts) {
+      if (m.type !== 'volume' || !m.name) continue;
+      const pins = this.starting.get(m.name);
+      pins?.delete(c.id);
+      if (pins?.size === 0) this.starting.delete(m.name);
+      await this.settle(m.name, c.id);
+    }
+  }
+
+  /** At engine start: option volumes left mounted with no running container (a crash, a reboot of the engine only). */
+  async reconcile(): Promise<void> {
+    for (const v of this.all()) if (needsMount(v.options)) await this.settle(v.name);
+  }
+
+  /** Unmounts a volume with driver options unless a container runs on it or is starting on it (`except`: the one just ended). */
+  private async settle(name: string, except?: string): Promise<void> {
+    const v = this.find(name);
+    if (!v || !needsMount(v.options)) return;
+    await this.lock.run(name, async () => {
+      if (this.starting.get(name)?.size) return;
+      if (this.users(name, true).some((id) => id !== except)) return;
+      await unmount(v.mountpoint);
+    });
   }
 }
 
+/** Optional fields of the mount that holds `path`: its mount point and propagation tags (shared:N, master:N). */
+async function mountOf(path: string): Promise<{ point: string; tags: string[] }> {
+  const real = await realpath(path);
+  let best = { point: '/', tags: [] as string[] };
+  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+    const fields = line.split(' ');
+    const point = fields[4];
+    if (!point) continue;
+    const inside = point === '/' || real === point || real.startsWith(point + '/');
+    if (inside && point.length >= best.point.length) best = { point, tags: fields.slice(6, fields.indexOf('-')) };
+  }
+  return best;
+}
+
+/** dockerd refuses shared/slave propagation from a mount that cannot give it (daemon/oci_linux.go). */
+async function checkPropagation(source: string, propagation: string): Promise<void> {
+  const shared = propagation === 'shared' || propagation === 'rshared';
+  const slave = propagation === 'slave' || propagation === 'rslave';
+  if (!shared && !slave) return;
+  const { point, tags } = await mountOf(source);
+  if (shared && !tags.some((t) => t.startsWith('shared:'))) throw new EngineError('internal', `path ${source} is mounted on ${point} but it is not a shared mount`);
+  if (slave && !tags.some((t) => t.startsWith('shared:') || t.startsWith('master:'))) throw new EngineError('internal', `path ${source} is mounted on ${point} but it is not a shared or slave mount`);
+}
+
+/** A volume subpath must exist and stay inside the volume (symlinks resolved). */
+async function checkSubpath(root: string, subpath: string): Promise<void> {
+  const full = join(root, subpath);
+  const real = await realpath(full).catch(() => undefined);
+  if (!real) throw new EngineError('internal', `cannot access path ${full}: no such file or directory`);
+  const rel = relative(await realpath(root), real);
+  if (rel.startsWith('..')) throw new EngineError('internal', `subpath ${subpath} points outside of the volume`);
+}

@@ -1,19 +1,11 @@
 // /volumes: create, list (filters name, label, dangling, driver), inspect, remove (409 while in use),
 // prune (anonymous volumes only unless all=true, as dockerd ≥ 23).
 import type { FastifyPluginAsync } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../runtime/engine.js';
 import { parseBool, parseFilters } from '../query.js';
 import { volumeView } from '../views/volumes.js';
 import type { Volume } from '../../runtime/volumes/service.js';
-
-const VolumeCreateBody = Type.Object({
-  Name: Type.Optional(Type.String()),
-  Driver: Type.Optional(Type.String()),
-  DriverOpts: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()])),
-  Labels: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()])),
-}, { additionalProperties: true });
-const FiltersQuery = Type.Object({ filters: Type.Optional(Type.String()) });
+import { Volume as VolumeSchema, VolumeCreateBody, VolumeDeleteQuery, VolumeFiltersQuery as FiltersQuery, VolumeList, VolumePruneResponse } from '../../openapi/volumes.js';
 
 export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   const { volumes } = engine;
@@ -22,13 +14,13 @@ export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
     return eq < 0 ? l in v.labels : v.labels[l.slice(0, eq)] === l.slice(eq + 1);
   });
 
-  app.post('/volumes/create', { schema: { summary: 'Create a volume', body: VolumeCreateBody } }, async (request, reply) => {
+  app.post('/volumes/create', { schema: { summary: 'Create a volume', body: VolumeCreateBody, response: { 201: VolumeSchema } } }, async (request, reply) => {
     const b = (request.body ?? {}) as { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null };
     const v = await volumes.create({ name: b.Name, driver: b.Driver, options: b.DriverOpts ?? undefined, labels: b.Labels ?? undefined });
     return reply.code(201).send(volumeView(v));
   });
 
-  app.get('/volumes', { schema: { summary: 'List volumes', querystring: FiltersQuery } }, async (request) => {
+  app.get('/volumes', { schema: { summary: 'List volumes', querystring: FiltersQuery, response: { 200: VolumeList } } }, async (request) => {
     const f = parseFilters((request.query as { filters?: string }).filters, ['name', 'label', 'dangling', 'driver']);
     const list = volumes.all().filter((v) =>
       (!f.name?.length || f.name.some((n) => v.name.includes(n)))
@@ -38,15 +30,15 @@ export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
     return { Volumes: list.map(volumeView), Warnings: [] };
   });
 
-  app.get('/volumes/:name', async (request) => volumeView(volumes.get((request.params as { name: string }).name)));
+  app.get('/volumes/:name', { schema: { summary: 'Inspect a volume', response: { 200: VolumeSchema } } }, async (request) => volumeView(volumes.get((request.params as { name: string }).name)));
 
-  app.delete('/volumes/:name', { schema: { querystring: Type.Object({ force: Type.Optional(Type.String()) }) } }, async (request, reply) => {
+  app.delete('/volumes/:name', { schema: { summary: 'Remove a volume', querystring: VolumeDeleteQuery } }, async (request, reply) => {
     const { name } = request.params as { name: string };
     await volumes.remove(name, engine.containers.volumeUsers(name), parseBool((request.query as { force?: string }).force));
     return reply.code(204).send();
   });
 
-  app.post('/volumes/prune', { schema: { summary: 'Remove unused volumes', querystring: FiltersQuery } }, async (request) => {
+  app.post('/volumes/prune', { schema: { summary: 'Remove unused volumes', querystring: FiltersQuery, response: { 200: VolumePruneResponse } } }, async (request) => {
     const f = parseFilters((request.query as { filters?: string }).filters, ['label', 'all']);
     const all = (f.all ?? []).some((v) => parseBool(v));
     const deleted: string[] = [];
