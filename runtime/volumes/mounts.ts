@@ -104,6 +104,10 @@ function validate(m: MountRequest, bindSourceMustExist: boolean): void {
     case 'tmpfs':
       if (m.BindOptions) throw configError(type, 'field BindOptions must not be specified');
       if (m.Source) throw configError(type, 'field Source must not be specified');
+      for (const [field, goType] of [['SizeBytes', 'int64'], ['Mode', 'fs.FileMode']] as const) {
+        const value = m.TmpfsOptions?.[field];
+        if (value != null && typeof value !== 'number') throw invalid(`json: cannot unmarshal ${typeof value} into Go struct field TmpfsOptions.HostConfig.Mounts.TmpfsOptions.${field} of type ${goType}`);
+      }
       tmpfsOptions(m);
       return;
     default:

@@ -107,14 +107,18 @@ export class VolumeService {
       throw notFound(`get ${name}: no such volume`);
     }
     if (users.length) throw conflict(`remove ${name}: volume is in use - [${users.join(', ')}]`);
-    await this.lock.run(name, async () => {
-      // Never delete through a mount (a bind volume's device is the user's own directory).
-      await unmount(v.mountpoint);
-      if (await isMounted(v.mountpoint)) throw new EngineError('internal', `remove ${name}: ${v.mountpoint} is still mounted`);
-      this.db.prepare('DELETE FROM volumes WHERE name = ?').run(name);
-      await rm(join(this.root, 'volumes', name), { recursive: true, force: true });
-    });
+    // Never delete through a mount (a bind volume's device is the user's own directory).
+    if (needsMount(v.options)) {
+      await this.lock.run(name, async () => {
+        await unmount(v.mountpoint);
+        if (await isMounted(v.mountpoint)) throw new EngineError('internal', `remove ${name}: ${v.mountpoint} is still mounted`);
+      });
+    }
+    // A plain volume's row goes in the caller's tick: a container removal takes its anonymous volumes along at once.
+    this.db.prepare('DELETE FROM volumes WHERE name = ?').run(name);
     this.events.record('volume', 'destroy', name, { driver: v.driver });
+    // Something mounted over a plain volume is not berth's: its files stay then.
+    if (!(await isMounted(v.mountpoint))) await rm(join(this.root, 'volumes', name), { recursive: true, force: true });
   }
 
   /** The containers (IDs) that mount a volume; with `running`, only those running (or paused, restarting). */
