@@ -1,5 +1,7 @@
-// Schemas of /_ping, /version and /info.
+// Schemas of /_ping, /version, /info and /system/df.
 import { Type, type Static } from '@sinclair/typebox';
+import { ImageSummary } from './images.js';
+import { Volume } from './volumes.js';
 
 const ComponentVersion = Type.Object({ Name: Type.String(), Version: Type.String(), Details: Type.Optional(Type.Record(Type.String(), Type.String())) });
 
@@ -83,3 +85,32 @@ export const SystemInfo = Type.Object({
 
 export type SystemVersion = Static<typeof SystemVersion>;
 export type SystemInfo = Static<typeof SystemInfo>;
+
+export const DiskUsageQuery = Type.Object({
+  type: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: 'container, image, volume, build-cache (repeated; API ≥ 1.42); all when absent' })),
+});
+
+export const BuildCacheRecord = Type.Object({
+  ID: Type.String(),
+  Parents: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  Type: Type.String(),
+  Description: Type.String(),
+  InUse: Type.Boolean(),
+  Shared: Type.Boolean(),
+  Size: Type.Integer(),
+  CreatedAt: Type.String(),
+  LastUsedAt: Type.Union([Type.String(), Type.Null()]),
+  UsageCount: Type.Integer(),
+});
+
+/** `GET /system/df`: kinds not asked for (`type`) are null. Containers are `GET /containers/json` items with SizeRw/SizeRootFs. */
+export const SystemDataUsage = Type.Object({
+  LayersSize: Type.Integer(),
+  Images: Type.Union([Type.Array(ImageSummary), Type.Null()]),
+  Containers: Type.Union([Type.Array(Type.Object({ SizeRw: Type.Optional(Type.Integer()), SizeRootFs: Type.Optional(Type.Integer()) }, { additionalProperties: true })), Type.Null()]),
+  Volumes: Type.Union([Type.Array(Volume), Type.Null()]),
+  BuildCache: Type.Union([Type.Array(BuildCacheRecord), Type.Null()]),
+  BuilderSize: Type.Optional(Type.Integer({ description: 'API < 1.42, when not 0' })),
+});
+
+export type SystemDataUsage = Static<typeof SystemDataUsage>;

@@ -22,6 +22,7 @@ import { NetworkStore } from './network/store.js';
 import { NetworkService } from './network/service.js';
 import { Netavark } from './network/netavark.js';
 import { Attachments } from './network/attachments.js';
+import { DiskUsage } from './system/df.js';
 
 /** Debian's tini-static: a static init that works in any image, run as PID 1 for `--init`. */
 const INIT_BINARY = '/usr/bin/tini-static';
@@ -57,6 +58,8 @@ export class Engine {
     readonly networks: NetworkService,
     readonly events: EventLog,
     readonly host: HostFacts,
+    /** `docker system df`; a builder sets `diskUsage.buildCache` to report its cache. */
+    readonly diskUsage: DiskUsage,
   ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -104,7 +107,7 @@ export class Engine {
       // Layers that nothing uses (a load killed before its commit) and files no row owns.
       await images.lock.run(() => layers.gc());
     }
-    return new Engine(options, await engineId(options.root), db, images, containers, execs, volumes, networks, events, host);
+    return new Engine(options, await engineId(options.root), db, images, containers, execs, volumes, networks, events, host, new DiskUsage(images, containers, volumes));
   }
 
   close(): void {

@@ -1,8 +1,14 @@
-// /_ping, /version, /info.
+// /_ping, /version, /info, /system/df.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../runtime/engine.js';
-import { SystemInfo, SystemVersion } from '../../openapi/system.js';
-import { BERTH_VERSION, LIBPOD_API_VERSION, MAX_API_VERSION, MIN_API_VERSION } from '../versioning.js';
+import { invalid } from '../../runtime/errors.js';
+import { DISK_USAGE_TYPES, type DiskUsageType } from '../../runtime/system/df.js';
+import { DiskUsageQuery, SystemDataUsage, SystemInfo, SystemVersion } from '../../openapi/system.js';
+import { BERTH_VERSION, LIBPOD_API_VERSION, MAX_API_VERSION, MIN_API_VERSION, versionBefore } from '../versioning.js';
+import { apiVersion } from '../app.js';
+import { imageSummary } from '../views/images.js';
+import { containerSummary } from '../views/containers.js';
+import { volumeView } from '../views/volumes.js';
 
 export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   const ping = {
@@ -117,6 +123,31 @@ export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
       SecurityOptions: host.securityOptions,
       CDISpecDirs: [],
       Warnings: null,
+    };
+  });
+
+  // dockerd's shape: kinds not asked for are null; `type` is read from API 1.42 on.
+  app.get('/system/df', { schema: { summary: 'Disk usage', querystring: DiskUsageQuery, response: { 200: SystemDataUsage } } }, async (request): Promise<SystemDataUsage> => {
+    const version = apiVersion(request);
+    const asked = (request.query as { type?: string | string[] }).type;
+    const types: DiskUsageType[] = [];
+    if (asked !== undefined && !versionBefore(version, '1.42')) {
+      for (const t of Array.isArray(asked) ? asked : [asked]) {
+        if (!(DISK_USAGE_TYPES as readonly string[]).includes(t)) throw invalid(`unknown object type: ${t}`);
+        types.push(t as DiskUsageType);
+      }
+    }
+    const usage = await engine.diskUsage.report(types);
+    const builderSize = (usage.buildCache ?? []).reduce((a, r) => a + r.Size, 0);
+    return {
+      LayersSize: usage.layersSize,
+      Images: usage.images?.map((i) => ({ ...imageSummary(engine.images, i.image, version), Containers: i.containers, SharedSize: i.sharedSize })) ?? null,
+      Containers: usage.containers?.map((c) => ({
+        ...containerSummary(engine, c.container), ...(c.sizeRw ? { SizeRw: c.sizeRw } : {}), ...(c.sizeRootFs ? { SizeRootFs: c.sizeRootFs } : {}),
+      })) ?? null,
+      Volumes: usage.volumes?.map((v) => ({ ...volumeView(v.volume), UsageData: { Size: v.size, RefCount: v.refCount } })) ?? null,
+      BuildCache: usage.buildCache ?? null,
+      ...(versionBefore(version, '1.42') && builderSize ? { BuilderSize: builderSize } : {}),
     };
   });
 };

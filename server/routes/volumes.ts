@@ -5,6 +5,7 @@ import type { Engine } from '../../runtime/engine.js';
 import { parseBool, parseFilters } from '../query.js';
 import { volumeView } from '../views/volumes.js';
 import type { Volume } from '../../runtime/volumes/service.js';
+import { directorySize } from '../../runtime/system/df.js';
 import { Volume as VolumeSchema, VolumeCreateBody, VolumeDeleteQuery, VolumeFiltersQuery as FiltersQuery, VolumeList, VolumePruneResponse } from '../../openapi/volumes.js';
 
 export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
@@ -42,11 +43,15 @@ export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
     const f = parseFilters((request.query as { filters?: string }).filters, ['label', 'all']);
     const all = (f.all ?? []).some((v) => parseBool(v));
     const deleted: string[] = [];
+    let reclaimed = 0;
     for (const v of volumes.all()) {
       if ((!all && !v.anonymous) || !labelled(v, f.label ?? []) || engine.containers.volumeUsers(v.name).length) continue;
+      // What its directory held (a volume with driver options is not mounted while unused: its own dir).
+      const size = await directorySize(v.mountpoint);
       await volumes.remove(v.name, []);
       deleted.push(v.name);
+      reclaimed += size;
     }
-    return { VolumesDeleted: deleted, SpaceReclaimed: 0 };
+    return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
   });
 };
