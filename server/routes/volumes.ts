@@ -27,7 +27,7 @@ export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
       (!f.name?.length || f.name.some((n) => v.name.includes(n)))
       && (!f.driver?.length || f.driver.includes(v.driver))
       && labelled(v, f.label ?? [])
-      && (!f.dangling?.length || f.dangling.some((d) => parseBool(d) === (engine.containers.volumeUsers(v.name).length === 0))));
+      && (!f.dangling?.length || f.dangling.some((d) => parseBool(d) === (volumes.users(v.name).length === 0))));
     return { Volumes: list.map(volumeView), Warnings: [] };
   });
 
@@ -35,7 +35,7 @@ export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
 
   app.delete('/volumes/:name', { schema: { summary: 'Remove a volume', querystring: VolumeDeleteQuery } }, async (request, reply) => {
     const { name } = request.params as { name: string };
-    await volumes.remove(name, engine.containers.volumeUsers(name), parseBool((request.query as { force?: string }).force));
+    await volumes.remove(name, volumes.users(name), parseBool((request.query as { force?: string }).force));
     return reply.code(204).send();
   });
 
@@ -45,7 +45,7 @@ export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const v of volumes.all()) {
-      if ((!all && !v.anonymous) || !labelled(v, f.label ?? []) || engine.containers.volumeUsers(v.name).length) continue;
+      if ((!all && !v.anonymous) || !labelled(v, f.label ?? []) || volumes.users(v.name).length) continue;
       // What its directory held (a volume with driver options is not mounted while unused: its own dir).
       const size = await directorySize(v.mountpoint);
       await volumes.remove(v.name, []);
