@@ -23,6 +23,8 @@ import { NetworkService } from './network/service.js';
 import { Netavark } from './network/netavark.js';
 import { Attachments } from './network/attachments.js';
 import { DiskUsage } from './system/df.js';
+import { Builder } from './build/builder.js';
+import { DEFAULT_REGISTRY_OPTIONS } from './registry/endpoints.js';
 
 /** Debian's tini-static: a static init that works in any image, run as PID 1 for `--init`. */
 const INIT_BINARY = '/usr/bin/tini-static';
@@ -47,6 +49,9 @@ export interface EngineOptions {
 }
 
 export class Engine {
+  /** Builds from Dockerfiles (POST /build; any build endpoint uses the same builder). */
+  builder!: Builder;
+
   private constructor(
     readonly options: EngineOptions,
     readonly id: string,
@@ -107,7 +112,10 @@ export class Engine {
       // Layers that nothing uses (a load killed before its commit) and files no row owns.
       await images.lock.run(() => layers.gc());
     }
-    return new Engine(options, await engineId(options.root), db, images, containers, execs, volumes, networks, events, host, new DiskUsage(images, containers, volumes));
+    const engine = new Engine(options, await engineId(options.root), db, images, containers, execs, volumes, networks, events, host, new DiskUsage(images, containers, volumes));
+    engine.builder = new Builder(images, containers, db, { registry: options.registry ?? DEFAULT_REGISTRY_OPTIONS, platform: { os: 'linux', architecture: host.goArch } });
+    engine.diskUsage.buildCache = () => engine.builder.cacheRecords();
+    return engine;
   }
 
   close(): void {

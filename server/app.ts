@@ -16,6 +16,7 @@ import { eventRoutes } from './routes/events.js';
 import { registryRoutes } from './routes/registry.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { networkRoutes } from './routes/networks.js';
+import { buildRoutes } from './routes/build.js';
 import { handleUpgrades } from './hijack.js';
 
 const requestedVersions = new WeakMap<IncomingMessage, string>();
@@ -113,6 +114,7 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   await app.register(registryRoutes, { engine });
   await app.register(volumeRoutes, { engine });
   await app.register(networkRoutes, { engine });
+  await app.register(buildRoutes, { engine });
   handleUpgrades(app.server, engine);
   app.get('/openapi.json', async () => openApiDocument([...routes.filter((r) => !r.url.endsWith('*')), ...imageNameRouteDocs], BERTH_VERSION, MAX_API_VERSION));
   return app;

@@ -16,9 +16,9 @@ import type { ContainerConfig } from '../../openapi/containers.js';
 const run = promisify(execFile);
 
 /** Runtime-made mount points in the upper dir: not part of what the container changed. */
-const MOUNT_POINTS = new Set(['etc/hosts', 'etc/hostname', 'etc/resolv.conf']);
+export const MOUNT_POINTS = new Set(['etc/hosts', 'etc/hostname', 'etc/resolv.conf']);
 
-async function isOpaque(dir: string): Promise<boolean> {
+export async function isOpaque(dir: string): Promise<boolean> {
   const { stdout } = await run('getfattr', ['--absolute-names', '--only-values', '-n', 'trusted.overlay.opaque', dir]).catch(() => ({ stdout: '' }));
   return stdout.trim() === 'y';
 }

@@ -131,4 +131,14 @@ export const migrations: string[] = [
   );
   ALTER TABLE containers ADD COLUMN ports TEXT NOT NULL DEFAULT '[]'; -- host ports held while it runs (JSON)
   `,
+  `
+  -- Images made by build steps (the classic builder's cache): what docker builder prune and the build
+  -- cache of system df see. The row goes with the image.
+  CREATE TABLE build_cache (
+    image_id    TEXT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+    created_at  INTEGER NOT NULL,          -- ms
+    last_used   INTEGER NOT NULL,          -- ms: made, or last a cache hit
+    usage_count INTEGER NOT NULL DEFAULT 0 -- cache hits
+  );
+  `,
 ];

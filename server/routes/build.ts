@@ -1,0 +1,170 @@
+// POST /build (the classic builder, which the docker CLI uses without buildx) and POST /build/prune.
+// The build runs in runtime/build; this maps the query to its options and its output to Docker's JSON
+// messages: `stream` text (RUN's stderr in red, as dockerd marks it), pull progress, `aux` image IDs.
+// Nothing is sent before the first message, so a bad request, context or Dockerfile is an HTTP error;
+// later failures end the stream with an errorDetail. With q=1 the output is held back and sent only if
+// the build fails; a success answers the image ID. A client that goes away cancels the build.
+import type { FastifyPluginAsync } from 'fastify';
+import { Readable } from 'node:stream';
+import type { Engine } from '../../runtime/engine.js';
+import { EngineError, invalid } from '../../runtime/errors.js';
+import { BuildError, type BuildEvent, type BuildRequest } from '../../runtime/build/builder.js';
+import type { Credentials } from '../../runtime/registry/auth.js';
+import type { HostConfig } from '../../openapi/containers.js';
+import { BuildPruneQuery, BuildPruneResponse, BuildQuery } from '../../openapi/build.js';
+import { parseUntil } from '../../runtime/util/time.js';
+import { apiVersion, commonHeaders, ERROR_STATUS, sendError } from '../app.js';
+import { parseBool, parseFilters } from '../query.js';
+import { errorMessage, type JsonMessage } from '../streams.js';
+import { progressMessage } from '../pull.js';
+
+const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function json<T>(name: string, value: string | undefined): T | undefined {
+  if (!value) return undefined;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    throw invalid(`invalid ${name}: ${value}`);
+  }
+}
+
+const int = (name: string, value: string | undefined): number | undefined => {
+  if (value === undefined || value === '') return undefined;
+  if (!/^-?\d+$/.test(value)) throw invalid(`invalid ${name}: ${value}`);
+  return Number(value);
+};
+
+/** Go's encoding/json escapes <, > and & (dockerd's messages carry them as \u003c...). */
+const goJson = (m: JsonMessage) => JSON.stringify(m).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** X-Registry-Config: base64 JSON of registry → credentials; looked up by the registry of a base image. */
+function registryConfig(header: string | undefined): (domain: string) => Credentials {
+  let map: Record<string, Record<string, string>> = {};
+  if (header) {
+    try {
+      map = JSON.parse(Buffer.from(header.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as typeof map;
+    } catch {
+      map = {};
+    }
+  }
+  const byHost = new Map<string, Credentials>();
+  for (const [key, entry] of Object.entries(map ?? {})) {
+    if (!entry || typeof entry !== 'object') continue;
+    let host = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    if (host === 'index.docker.io' || host === 'registry-1.docker.io') host = 'docker.io';
+    let { username, password } = entry;
+    if (!username && entry.auth) [username, password] = Buffer.from(entry.auth, 'base64').toString('utf8').split(/:(.*)/s) as [string, string];
+    byHost.set(host, { username, password, identitytoken: entry.identitytoken || undefined, registrytoken: entry.registrytoken || undefined });
+  }
+  return (domain) => byHost.get(domain) ?? {};
+}
+
+/** The query as the builder's options (moby's newImageBuildOptions). */
+function buildRequest(q: BuildQuery): BuildRequest {
+  const hostConfig: HostConfig = {};
+  const set = (key: keyof HostConfig, value: unknown) => {
+    if (value !== undefined) (hostConfig as Record<string, unknown>)[key] = value;
+  };
+  set('Memory', int('memory', q.memory));
+  set('MemorySwap', int('memswap', q.memswap));
+  set('CpuShares', int('cpushares', q.cpushares));
+  set('CpuPeriod', int('cpuperiod', q.cpuperiod));
+  set('CpuQuota', int('cpuquota', q.cpuquota));
+  set('CpusetCpus', q.cpusetcpus || undefined);
+  set('CpusetMems', q.cpusetmems || undefined);
+  set('ShmSize', int('shmsize', q.shmsize));
+  set('Ulimits', json('ulimits', q.ulimits));
+  const hosts = list(q.extrahosts).flatMap((h) => h.split(',')).filter(Boolean);
+  if (hosts.length) hostConfig.ExtraHosts = hosts;
+  const memory = hostConfig.Memory ?? 0;
+  const swap = hostConfig.MemorySwap ?? 0;
+  if (memory > 0 && swap > 0 && swap < memory) throw invalid('The length of the swap must be at least the length of memory');
+  return {
+    dockerfile: q.dockerfile || undefined,
+    remote: q.remote || undefined,
+    tags: list(q.t).filter(Boolean),
+    buildArgs: json<Record<string, string | null>>('buildargs', q.buildargs) ?? {},
+    labels: json<Record<string, string>>('labels', q.labels) ?? {},
+    target: q.target || undefined,
+    noCache: parseBool(q.nocache),
+    pull: parseBool(q.pull),
+    remove: q.rm === undefined || q.rm === '' ? true : parseBool(q.rm),
+    forceRemove: parseBool(q.forcerm),
+    networkMode: q.networkmode && q.networkmode !== 'default' ? q.networkmode : undefined,
+    platform: q.platform || undefined,
+    cacheFrom: json<string[]>('cachefrom', q.cachefrom) ?? [],
+    hostConfig,
+    squash: parseBool(q.squash),
+  };
+}
+
+export function buildMessage(e: BuildEvent, withAux: boolean): JsonMessage | undefined {
+  switch (e.kind) {
+    case 'stdout':
+      return { stream: e.text };
+    case 'stderr':
+      return { stream: `\x1b[91m${e.text}\x1b[0m` };
+    case 'progress':
+      return progressMessage(e.progress);
+    case 'image':
+      return withAux ? { aux: { ID: e.id } } : undefined;
+  }
+}
+
+export const buildRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  app.post('/build', { schema: { summary: 'Build an image (the classic builder)', querystring: BuildQuery } }, async (request, reply) => {
+    const q = request.query as BuildQuery;
+    const quiet = parseBool(q.q);
+    const withAux = Number(apiVersion(request)) >= 1.3;
+    const options = buildRequest(q);
+    const body = request.body instanceof Readable ? request.body : undefined;
+    const abort = new AbortController();
+    const res = reply.raw;
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    let started = false;
+    const held: string[] = [];
+    const write = (line: string) => {
+      if (!started) {
+        started = true;
+        reply.hijack();
+        res.writeHead(200, { ...commonHeaders, 'Content-Type': 'application/json' });
+      }
+      res.write(line);
+    };
+    const send = (m: JsonMessage) => {
+      const line = goJson(m) + '\r\n';
+      if (quiet) held.push(line);
+      else write(line);
+    };
+    try {
+      const { id } = await engine.builder.build(
+        { ...options, body, credentials: registryConfig(request.headers['x-registry-config'] as string | undefined), signal: abort.signal },
+        (e) => {
+          const m = buildMessage(e, withAux);
+          if (m) send(m);
+        },
+      );
+      if (quiet) write(goJson({ stream: `${id}\n` }) + '\r\n');
+    } catch (err) {
+      const message = (err as Error).message;
+      if (!started && held.length === 0) {
+        return sendError(reply, err instanceof EngineError && !(err instanceof BuildError) ? ERROR_STATUS[err.kind] : 500, message);
+      }
+      for (const line of held) write(line);
+      write(goJson(errorMessage(message, err instanceof BuildError ? err.code : undefined)) + '\r\n');
+    }
+    if (started) res.end();
+    return reply;
+  });
+
+  app.post('/build/prune', { schema: { summary: 'Remove the build cache', querystring: BuildPruneQuery, response: { 200: BuildPruneResponse } } }, async (request) => {
+    const q = request.query as BuildPruneQuery;
+    const filters = parseFilters(q.filters, ['until', 'unused-for', 'type', 'id', 'description', 'inuse', 'shared', 'private']);
+    const until = filters.until?.[0] ?? filters['unused-for']?.[0];
+    const { deleted, reclaimed } = await engine.builder.prune({ until: until ? parseUntil(until) : undefined });
+    return { CachesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
+  });
+};
