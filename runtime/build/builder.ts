@@ -761,7 +761,7 @@ class BuildRun {
     signal?.addEventListener('abort', kill);
     try {
       this.checkCancelled();
-      const exited = this.containers.wait(id, 'not-running');
+      const exited = this.containers.wait(id, 'next-exit'); // set up before the start: a fast exit is not missed
       await this.containers.start(id);
       const running = () => ['running', 'paused', 'restarting'].includes(this.containers.store.get(id)?.state ?? '');
       const onStateChange = (wake: () => void) => {
