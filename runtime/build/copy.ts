@@ -4,9 +4,8 @@
 // leads a write out of it), owners set to root or --chown, modes from the source or --chmod.
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { chmod, lchown, lstat, lutimes, mkdir, open, readdir, readFile, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readFile, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { invalid } from '../errors.js';
 import { resolveInRoot } from '../containers/archive.js';
 import { unpackLayer, UnsafeArchiveError } from '../storage/unpack.js';
@@ -38,7 +37,9 @@ export interface Identity {
   gid: number;
 }
 
-const notFound = (path: string) => invalid(`file not found in build context or excluded by .dockerignore: stat ${path}: file does not exist`);
+/** dockerd's words for a missing source: the context's hint names .dockerignore; an image's does not. */
+const notFound = (src: SourceRoot, path: string) =>
+  invalid(`${src.sums ? 'file not found in build context or excluded by .dockerignore: ' : ''}stat ${path}: file does not exist`);
 
 /** The host's user and group names by number: what Go's archive/tar puts in a header made from a file. */
 let hostNames: Promise<{ users: Map<number, string>; groups: Map<number, string> }> | undefined;
@@ -122,7 +123,7 @@ export async function copyInfos(src: SourceRoot, orig: string, o: { wildcards: b
   }
   const full = await resolveSource(src, posix.normalize(path));
   const st = await stat(full).catch(() => undefined);
-  if (!st) throw notFound(path);
+  if (!st) throw notFound(src, path);
   const rel = posix.relative(src.root, full);
   if (!st.isDirectory()) return [{ source: src, path, full, hash: `file:${await hashOf(src, rel)}`, decompress: o.decompress }];
   const entries = await walk(src.root, rel);
@@ -221,9 +222,8 @@ async function copyEntry(from: string, to: string, o: CopyOptions, top: boolean)
     return undefined;
   }
   if (!st.isFile()) return undefined; // devices, fifos and sockets are not copied from a context
-  // O_EXCL|O_NOFOLLOW: created fresh, never written through whatever was at the path.
-  const handle = await open(to, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  await pipeline(createReadStream(from), handle.createWriteStream());
+  // COPYFILE_EXCL: created fresh (O_EXCL), never written through whatever was at the path.
+  await copyFile(from, to, constants.COPYFILE_EXCL);
   await lchown(to, o.owner.uid, o.owner.gid);
   await chmod(to, o.mode ?? st.mode & 0o7777);
   await utimes(to, st.mtime, st.mtime);
