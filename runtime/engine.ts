@@ -73,7 +73,10 @@ export class Engine {
     const reconcile = options.reconcile ?? true;
     // Staging for loads and layer imports: whatever is here is the leftover of a crash.
     const tmpDir = join(options.root, 'tmp');
-    if (reconcile) await rm(tmpDir, { recursive: true, force: true });
+    if (reconcile) {
+      await Builder.releaseMounts(tmpDir); // a build's overlays, if it was cut off
+      await rm(tmpDir, { recursive: true, force: true });
+    }
     await mkdir(tmpDir, { recursive: true });
     const db = openDatabase(join(options.root, 'berth.db'));
     const layers = new LayerStore(db, options.root, tmpDir);
@@ -115,6 +118,7 @@ export class Engine {
     const engine = new Engine(options, await engineId(options.root), db, images, containers, execs, volumes, networks, events, host, new DiskUsage(images, containers, volumes));
     engine.builder = new Builder(images, containers, db, { registry: options.registry ?? DEFAULT_REGISTRY_OPTIONS, platform: { os: 'linux', architecture: host.goArch } });
     engine.diskUsage.buildCache = () => engine.builder.cacheRecords();
+    if (reconcile) await engine.builder.removeLeftovers();
     return engine;
   }
 

@@ -304,4 +304,23 @@ describe('docker build', () => {
     expect(prune).toMatch(/Total reclaimed space/);
     await rm(dir, { recursive: true });
   });
+
+  it('leaves nothing of a build the engine was killed in (kill -9) once it is back', async () => {
+    const dir = await context({ Dockerfile: 'FROM busybox AS a\nRUN echo a > /a\nFROM busybox\nCOPY --from=a /a /a\nRUN echo started && sleep 60\n' });
+    const cli = spawn('docker', ['build', '--no-cache', dir], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      cli.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('started\n')) resolve();
+      });
+      cli.on('exit', () => reject(new Error(`docker build ended early: ${out}`)));
+    });
+    await engine.stop('SIGKILL');
+    cli.kill('SIGKILL');
+    await engine.start();
+    await nothingLeft();
+    expect(await ok(['run', '--rm', 'busybox', 'true'])).toBe('');
+    await rm(dir, { recursive: true });
+  });
 });

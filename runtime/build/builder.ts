@@ -6,7 +6,7 @@
 // image; each step is committed as an image whose parent is the last one, and probed in the cache
 // first. Everything the build made besides images — containers, mounts, the context — is gone when it
 // returns, whether it succeeded, failed or was cancelled.
-import { chmod, lstat, mkdir, mkdtemp, rm, utimes } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { EngineError, invalid } from '../errors.js';
 import type { ContainerService } from '../containers/service.js';
@@ -86,13 +86,31 @@ export interface BuilderOptions {
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+/** Marks a build's intermediate containers (not the images made of them): one a crash left is removed at the next start. */
+export const INTERMEDIATE_LABEL = 'io.berth.build.intermediate';
 const short = (id: string) => hex(id).slice(0, 12);
 
 export class Builder {
   private readonly records: BuildCacheStore;
 
+  /**
+   * Before the staging dir is emptied at start: a build cut off by a crash leaves its overlays (COPY
+   * steps, --from images) mounted under it, and removing a mounted directory fails.
+   */
+  static async releaseMounts(staging: string): Promise<void> {
+    const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(staging + '/'));
+    for (const m of mounts.sort((a, b) => b.length - a.length)) await unmount(m.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+  }
+
   constructor(private readonly images: ImageService, private readonly containers: ContainerService, db: DB, private readonly options: BuilderOptions) {
     this.records = new BuildCacheStore(db);
+  }
+
+  /** At start: intermediate containers of builds that a crash of the engine cut off. */
+  async removeLeftovers(): Promise<void> {
+    for (const c of this.containers.store.all()) {
+      if (c.config.Labels && INTERMEDIATE_LABEL in c.config.Labels) await this.containers.remove(c.id, true, true).catch(() => undefined);
+    }
   }
 
   /**
@@ -746,7 +764,8 @@ class BuildRun {
   private async createContainer(config: ContainerConfig): Promise<string> {
     const hc: HostConfig = { ...(this.req.hostConfig ?? {}), NetworkMode: this.req.networkMode || undefined, AutoRemove: false };
     const { Hostname: _h, Image: _i, ...rest } = config;
-    const { id, warnings } = await this.containers.create({ ...rest, Image: this.state.imageId, HostConfig: hc } as never);
+    const labels = { ...(rest.Labels ?? {}), [INTERMEDIATE_LABEL]: '' };
+    const { id, warnings } = await this.containers.create({ ...rest, Labels: labels, Image: this.state.imageId, HostConfig: hc } as never);
     this.liveContainers.add(id);
     this.stepContainers.push(id);
     for (const w of warnings) this.out(` ---> [Warning] ${w}\n`);
