@@ -2,7 +2,7 @@
 // CLI: the course notes' Containerfile, multi-stage builds, build args, targets, .dockerignore, ADD of
 // archives and URLs, the layer cache, failures, context escapes, a cancelled build — and that nothing
 // (containers, mounts) is left behind. History lines are the ones dockerd 20.10's builder writes.
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
@@ -17,11 +17,18 @@ const images = inject('images');
 const engine = suiteEngine({ load: [images.busybox.archive] });
 const { docker, ok, env } = cliOf(() => engine);
 
+/** Every directory the tests made, removed at the end even when a test failed halfway. */
+const made: string[] = [];
+afterAll(async () => {
+  for (const dir of made) await rm(dir, { recursive: true, force: true });
+});
+
 type File = string | { data: string; mode?: number } | { symlink: string } | { dir: true; mode?: number };
 
 /** A build context directory with these files (modes set explicitly: the checksums depend on them). */
 async function context(files: Record<string, File>): Promise<string> {
   const dir = await mkdtemp(join(TEST_BASE, 'berth-ctx-'));
+  made.push(dir);
   for (const [path, spec] of Object.entries(files)) {
     const full = join(dir, path);
     await mkdir(join(full, '..'), { recursive: true });
@@ -44,6 +51,20 @@ const build = (dir: string, args: string[] = []) => docker(['build', ...args, di
 const history = async (image: string) => (await ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', image])).trim().split('\n');
 const inspect = async (image: string, format: string) => JSON.parse(await ok(['image', 'inspect', '--format', `{{json ${format}}}`, image]));
 const stepsUsingCache = (out: string) => out.split('\n').filter((l) => l === ' ---> Using cache').length;
+
+/** A `docker build` in the background, once its RUN step has printed `started`. */
+async function buildUntilStarted(dir: string, args: string[] = []) {
+  const cli = spawn('docker', ['build', ...args, dir], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    cli.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('started\n')) resolve();
+    });
+    cli.on('exit', () => reject(new Error(`docker build ended early: ${out}`)));
+  });
+  return cli;
+}
 
 /** Nothing of a build is left: no container, no mount under the engine's directory. */
 async function nothingLeft(): Promise<void> {
@@ -225,6 +246,7 @@ describe('docker build', () => {
 
   it('refuses sources outside the context, and bad Dockerfiles with their line', async () => {
     const outside = await mkdtemp(join(TEST_BASE, 'berth-outside-'));
+    made.push(outside);
     await writeFile(join(outside, 'secret'), 'secret');
     const dir = await context({ a: 'a', b: 'b', link: { symlink: join(outside, 'secret') }, up: { symlink: '../..' }, Dockerfile: '' });
     for (const [line, message] of [
@@ -287,15 +309,7 @@ describe('docker build', () => {
 
   it('cancels the build when the client goes away, leaving nothing behind', async () => {
     const dir = await context({ Dockerfile: 'FROM busybox\nRUN echo started && sleep 60\n' });
-    const cli = spawn('docker', ['build', dir], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      cli.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('started\n')) resolve();
-      });
-      cli.on('exit', () => reject(new Error(`docker build ended early: ${out}`)));
-    });
+    const cli = await buildUntilStarted(dir);
     cli.kill('SIGKILL');
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline && (await ok(['ps', '-aq'])).trim() !== '') await new Promise((r) => setTimeout(r, 100));
@@ -307,15 +321,7 @@ describe('docker build', () => {
 
   it('leaves nothing of a build the engine was killed in (kill -9) once it is back', async () => {
     const dir = await context({ Dockerfile: 'FROM busybox AS a\nRUN echo a > /a\nFROM busybox\nCOPY --from=a /a /a\nRUN echo started && sleep 60\n' });
-    const cli = spawn('docker', ['build', '--no-cache', dir], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      cli.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('started\n')) resolve();
-      });
-      cli.on('exit', () => reject(new Error(`docker build ended early: ${out}`)));
-    });
+    const cli = await buildUntilStarted(dir, ['--no-cache']);
     await engine.stop('SIGKILL');
     cli.kill('SIGKILL');
     await engine.start();

@@ -256,27 +256,45 @@ function nameValues(node: Node, rest: string, escape: string): void {
  * substitution removes them later).
  */
 export function parseWords(rest: string, escape: string): string[] {
+  return scanWords(rest, { escape, keep: true }).words;
+}
+
+/** The `--flag[=value]` words at the start of the arguments (quotes and `\` escapes taken out), and the rest. */
+function extractFlags(line: string): { rest: string; flags: string[] } {
+  const { words, rest } = scanWords(line, { escape: '\\', keep: false, flags: true });
+  return { rest, flags: words };
+}
+
+/**
+ * BuildKit's two word scanners in one: parseWords (`keep`: quotes and escapes stay in the words) and
+ * extractBuilderFlags (`flags`: only words starting with `--`, up to the first other word or a lone
+ * `--`, whose position is the rest; quotes and escapes are taken out).
+ */
+function scanWords(line: string, o: { escape: string; keep: boolean; flags?: boolean }): { words: string[]; rest: string } {
   const words: string[] = [];
-  const chars = [...rest];
+  const chars = [...line];
   let word = '';
   let phase: 'spaces' | 'word' | 'quote' = 'spaces';
   let quote = '';
   let blankOk = false;
+  const restAt = (pos: number) => chars.slice(pos).join('');
   for (let pos = 0; pos <= chars.length; pos++) {
     const end = pos === chars.length;
     let ch = chars[pos] ?? '';
     if (phase === 'spaces') {
       if (end) break;
       if (/\s/u.test(ch)) continue;
+      if (o.flags && (ch !== '-' || chars[pos + 1] !== '-')) return { words, rest: restAt(pos) };
       phase = 'word';
     }
     if (end) {
-      if (blankOk || word.length > 0) words.push(word);
+      if (!(o.flags && word === '--') && (blankOk || word.length > 0)) words.push(word);
       break;
     }
     if (phase === 'word') {
       if (/\s/u.test(ch)) {
         phase = 'spaces';
+        if (o.flags && word === '--') return { words, rest: restAt(pos) };
         if (blankOk || word.length > 0) words.push(word);
         word = '';
         blankOk = false;
@@ -286,88 +304,30 @@ export function parseWords(rest: string, escape: string): string[] {
         quote = ch;
         blankOk = true;
         phase = 'quote';
+        if (!o.keep) continue;
       }
-      if (ch === escape) {
+      if (ch === o.escape) {
         if (pos + 1 === chars.length) continue; // an escape at the end of the line is dropped
-        word += ch;
-        pos++;
-        ch = chars[pos]!;
+        if (o.keep) word += ch;
+        ch = chars[++pos]!;
       }
       word += ch;
       continue;
     }
-    // in a quote
-    if (ch === quote) phase = 'word';
-    if (ch === escape && quote !== "'") {
+    // in a quote: the escape is literal inside single quotes of kept words
+    if (ch === quote) {
+      phase = 'word';
+      if (!o.keep) continue;
+    }
+    if (ch === o.escape && (!o.keep || quote !== "'")) {
       if (pos + 1 === chars.length) {
         phase = 'word';
         continue;
       }
-      pos++;
-      word += ch;
-      ch = chars[pos]!;
+      if (o.keep) word += ch;
+      ch = chars[++pos]!;
     }
     word += ch;
   }
-  return words;
-}
-
-/** The `--flag[=value]` words at the start of the arguments, and the rest. */
-function extractFlags(line: string): { rest: string; flags: string[] } {
-  const flags: string[] = [];
-  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
-  let word = '';
-  let quote = '';
-  let blankOk = false;
-  for (let pos = 0; pos <= line.length; pos++) {
-    const end = pos === line.length;
-    let ch = line[pos] ?? '';
-    if (phase === 'spaces') {
-      if (end) break;
-      if (/\s/.test(ch)) continue;
-      if (ch !== '-' || line[pos + 1] !== '-') return { rest: line.slice(pos), flags };
-      phase = 'word';
-    }
-    if (end) {
-      if (word !== '--' && (blankOk || word.length > 0)) flags.push(word);
-      break;
-    }
-    if (phase === 'word') {
-      if (/\s/.test(ch)) {
-        phase = 'spaces';
-        if (word === '--') return { rest: line.slice(pos), flags };
-        if (blankOk || word.length > 0) flags.push(word);
-        word = '';
-        blankOk = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOk = true;
-        phase = 'quote';
-        continue;
-      }
-      if (ch === '\\') {
-        if (pos + 1 === line.length) continue;
-        pos++;
-        ch = line[pos]!;
-      }
-      word += ch;
-      continue;
-    }
-    if (ch === quote) {
-      phase = 'word';
-      continue;
-    }
-    if (ch === '\\') {
-      if (pos + 1 === line.length) {
-        phase = 'word';
-        continue;
-      }
-      pos++;
-      ch = line[pos]!;
-    }
-    word += ch;
-  }
-  return { rest: '', flags };
+  return { words, rest: '' };
 }
