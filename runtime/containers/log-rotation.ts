@@ -10,13 +10,9 @@ export interface LogLimits {
   maxFile: number;
 }
 
-/** The rotated files of a log, oldest first (those that exist). */
-export async function rotatedLogs(log: string, maxFile: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = Math.max(maxFile - 1, 0); i >= 1; i--) {
-    if (await stat(`${log}.${i}`).then(() => true, () => false)) out.push(`${log}.${i}`);
-  }
-  return out;
+/** The names a log's rotated files have, oldest first (readLog skips those that do not exist). */
+export function rotatedLogs(log: string, maxFile: number): string[] {
+  return Array.from({ length: Math.max(maxFile - 1, 0) }, (_, i) => `${log}.${maxFile - 1 - i}`);
 }
 
 export async function rotateIfNeeded(paths: ContainerPaths, id: string, limits: LogLimits): Promise<void> {

@@ -56,6 +56,21 @@ function wanted(e: LogEntry, o: LogReadOptions): boolean {
   return true;
 }
 
+/**
+ * Opens files that a rotation renames into one another (log.1 → log.2, log → log.1): when one was
+ * renamed while they were being opened, they are opened again, so the handles are one moment's set.
+ */
+async function openTogether(paths: string[]): Promise<(FileHandle | undefined)[]> {
+  for (let attempt = 0; ; attempt++) {
+    const handles = await Promise.all(paths.map((p) => open(p, 'r').catch(() => undefined)));
+    const inodes = await Promise.all(paths.map((p) => stat(p).then((s) => s.ino, () => undefined)));
+    const opened = await Promise.all(handles.map((h) => h?.stat().then((s) => s.ino)));
+    if (attempt >= 50 || inodes.every((ino, i) => ino === opened[i])) return handles;
+    await Promise.all(handles.map((h) => h?.close()));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** Reads the log (then follows it, if asked) as entries. */
 export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<LogEntry> {
   for await (const batch of readLogBatches(path, o)) yield* batch;
@@ -65,11 +80,14 @@ export async function* readLog(path: string, o: LogReadOptions): AsyncGenerator<
  * The same, as the batches each read of the file gives (up to 1 MiB of it): a container that writes
  * a million short lines is sent in a few hundred writes, not a million.
  */
-export async function* readLogBatches(path: string, o: LogReadOptions): AsyncGenerator<LogEntry[]> {
+export async function* readLogBatches(path: string, o: LogReadOptions, opened?: FileHandle): AsyncGenerator<LogEntry[]> {
   let offset = 0;
   let pending = Buffer.alloc(0);
+  // The rotated files and the log itself as one set, so a rotation meanwhile neither loses nor repeats lines.
+  const history = o.fromEnd ? [] : o.history ?? [];
+  const files = history.length ? await openTogether([...history, path]) : [];
   // The file is held open once it exists: a --rm container's directory may go before we have read all.
-  let handle: FileHandle | undefined;
+  let handle: FileHandle | undefined = opened ?? files.pop();
   const size = async () => {
     handle ??= await open(path, 'r').catch(() => undefined);
     return handle ? (await handle.stat()).size : 0;
@@ -133,10 +151,10 @@ export async function* readLogBatches(path: string, o: LogReadOptions): AsyncGen
   const merging = () => !!o.coalesce && !counting && !o.since && !o.until;
   // Rotated files are small (max-size each): read whole, oldest first.
   const older: LogEntry[] = [];
-  if (!o.fromEnd) {
-    for (const file of o.history ?? []) {
-      for await (const e of readLog(file, { ...o, history: [], tail: undefined, follow: false, coalesce: o.coalesce && !counting })) older.push(e);
-    }
+  for (const [i, file] of files.entries()) {
+    if (!file) continue;
+    const options = { ...o, history: [], tail: undefined, follow: false, coalesce: o.coalesce && !counting };
+    for await (const batch of readLogBatches(history[i]!, options, file)) older.push(...batch);
   }
   try {
   if (o.tail !== undefined && o.tail >= 0) {

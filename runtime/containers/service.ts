@@ -58,6 +58,8 @@ export class ContainerService {
   readonly events = new EventEmitter();
   /** Exits being settled in this process: a start waits for the last run's cleanup. */
   private readonly exiting = new Map<string, Promise<Container | undefined>>();
+  /** Rootfs mounts in flight (one per container): a start, a copy or a removal waits for the same one. */
+  private readonly mounting = new Map<string, Promise<boolean>>();
   /** Exec sessions, whose records go with their container. */
   execStore?: ExecStore;
   /** Named volumes that Binds refer to (made at create when missing, as dockerd does). */
@@ -163,7 +165,10 @@ export class ContainerService {
       throw err;
     }
     this.changed(id);
-    this.record(this.store.get(id)!, 'create');
+    const created = this.store.get(id)!;
+    this.record(created, 'create');
+    // Mounted ahead: `docker run` starts it right after, and the mount is a process spawn it need not wait on then.
+    void this.mountRootfs(created).catch(() => undefined);
     return { id, warnings: [] };
   }
 
@@ -272,7 +277,7 @@ export class ContainerService {
     } catch (err) {
       const message = (err as Error).message;
       await runtime.delete(id);
-      await Promise.all([unmount(this.paths.merged(id)), this.network?.release(c)]);
+      await Promise.all([this.unmountRootfs(id), this.network?.release(c)]);
       await this.volumes?.release(c).catch(() => undefined);
       const exitCode = /no such file or directory|not found/i.test(message) ? 127 : /permission denied/i.test(message) ? 126 : 128;
       this.store.update(id, { state: c.run_id > 0 ? 'exited' : 'created', pid: 0, error: message, exit_code: exitCode, finished_at: c.run_id > 0 ? now() : null });
@@ -295,17 +300,29 @@ export class ContainerService {
   }
 
   /** Mounts the container's rootfs; returns whether it was mounted already. */
-  async mountRootfs(c: Container): Promise<boolean> {
-    const merged = this.paths.merged(c.id);
-    if (await isMounted(merged)) return true;
-    await mountOverlay(await this.lowerDirs(c), this.paths.upper(c.id), this.paths.work(c.id), merged);
-    return false;
+  mountRootfs(c: Container): Promise<boolean> {
+    const inFlight = this.mounting.get(c.id);
+    if (inFlight) return inFlight.then(() => true);
+    const mounting = (async () => {
+      const merged = this.paths.merged(c.id);
+      if (await isMounted(merged)) return true;
+      await mountOverlay(await this.lowerDirs(c), this.paths.upper(c.id), this.paths.work(c.id), merged);
+      return false;
+    })().finally(() => this.mounting.delete(c.id));
+    this.mounting.set(c.id, mounting);
+    return mounting;
+  }
+
+  /** Unmounts the container's rootfs, after a mount still in flight (one made ahead at create). */
+  private async unmountRootfs(id: string): Promise<void> {
+    await this.mounting.get(id)?.catch(() => undefined);
+    await unmount(this.paths.merged(id));
   }
 
   /** Releases a rootfs mounted for a copy, unless the container is running off it. */
   async releaseRootfs(c: Container, wasMounted: boolean): Promise<void> {
     const now = this.store.get(c.id);
-    if (!wasMounted && (!now || !RUNNING.has(now.state))) await unmount(this.paths.merged(c.id));
+    if (!wasMounted && (!now || !RUNNING.has(now.state))) await this.unmountRootfs(c.id);
   }
 
   /**
@@ -348,7 +365,7 @@ export class ContainerService {
       await this.removeFiles(after);
       return after;
     }
-    await Promise.all([runtime.delete(id), unmount(this.paths.merged(id)), this.network?.release(after)]);
+    await Promise.all([runtime.delete(id), this.unmountRootfs(id), this.network?.release(after)]);
     return after;
   }
 
@@ -496,7 +513,7 @@ export class ContainerService {
     this.execStore?.removeOfContainer(c.id);
     this.changed(c.id);
     this.record(c, 'destroy');
-    await Promise.all([runtimeState ? this.runtimeOf(c).delete(c.id) : undefined, unmount(this.paths.merged(c.id))]);
+    await Promise.all([runtimeState ? this.runtimeOf(c).delete(c.id) : undefined, this.unmountRootfs(c.id)]);
     await rm(this.paths.dir(c.id), { recursive: true, force: true });
     // conmon's links to the attach sockets (the container's, its exec sessions'), named by short IDs.
     for (const id of [c.id, ...sessions.map((s) => s.id)]) await rm(this.paths.attachLink(id), { force: true });
@@ -644,7 +661,7 @@ export class ContainerService {
     for (const id of await readdir(this.paths.containersDir()).catch(() => [] as string[])) {
       if (known.has(id)) continue;
       for (const runtime of this.options.runtimes.values()) await runtime.delete(id);
-      await unmount(this.paths.merged(id));
+      await this.unmountRootfs(id);
       await rm(this.paths.dir(id), { recursive: true, force: true });
     }
     // Attach socket links whose container is gone.
@@ -661,7 +678,7 @@ export class ContainerService {
         // A start or an exit cut short: a created runtime container (and its conmon), the rootfs mount,
         // addresses, ports or a namespace may be left.
         if (this.runtimeOf(c).knows(c.id)) await this.runtimeOf(c).delete(c.id);
-        await unmount(this.paths.merged(c.id));
+        await this.unmountRootfs(c.id);
         if (this.network?.holdsResources(c)) await this.network.release(c);
         continue;
       }
