@@ -507,7 +507,7 @@ export class ContainerService {
     // rm -v, and --rm: the anonymous volumes go too, unless another container mounts them (VolumesFrom).
     // Their rows go in the same tick as the container's, so whoever sees it removed sees them removed too.
     const anonymous = anonymousVolumes && this.volumes ? c.mounts.filter((m) => m.type === 'volume' && m.name && this.volumes!.find(m.name)?.anonymous) : [];
-    const volumeNames = anonymous.map((m) => m.name!).filter((name) => this.volumeUsers(name).every((user) => user === c.id));
+    const volumeNames = anonymous.map((m) => m.name!).filter((name) => this.volumes!.users(name).every((user) => user === c.id));
     this.store.remove(c.id);
     const volumesGone = Promise.all(volumeNames.map((name) => this.volumes!.remove(name, []).catch(() => undefined)));
     this.execStore?.removeOfContainer(c.id);
@@ -519,11 +519,6 @@ export class ContainerService {
     for (const id of [c.id, ...sessions.map((s) => s.id)]) await rm(this.paths.attachLink(id), { force: true });
     await volumesGone;
     // The exit file stays (it is small, under the run root): a `wait` that sees the container gone reads its code there.
-  }
-
-  /** The containers (IDs) that mount a volume: it cannot be removed while there are any. */
-  volumeUsers(name: string): string[] {
-    return this.store.all().filter((c) => c.mounts.some((m) => m.type === 'volume' && m.name === name)).map((c) => c.id);
   }
 
   /** docker update: new limits (and restart policy) recorded, and applied at once to a running container. */
