@@ -94,6 +94,7 @@ export const ContainerCreateBody = Type.Intersect([
 export const ContainerCreateQuery = Type.Object({ name: Type.Optional(Type.String()), platform: Type.Optional(Type.String()) });
 export const ContainerCreateResponse = Type.Object({ Id: Type.String(), Warnings: Type.Array(Type.String()) });
 export const ContainerListQuery = Type.Object({ all: Type.Optional(QueryBool), limit: Type.Optional(Type.String()), size: Type.Optional(QueryBool), filters: Type.Optional(Filters) });
+export const InspectQuery = Type.Object({ size: Type.Optional(QueryBool) });
 export const StopQuery = Type.Object({ t: Type.Optional(Type.String()), signal: Type.Optional(Type.String()) });
 export const KillQuery = Type.Object({ signal: Type.Optional(Type.String()) });
 export const WaitQuery = Type.Object({ condition: Type.Optional(Type.Union([Type.Literal('not-running'), Type.Literal('next-exit'), Type.Literal('removed'), Type.Literal('')])) });

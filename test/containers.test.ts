@@ -275,6 +275,17 @@ describe('the lifecycle', () => {
     await ok(['rm', '-f', 'limited']);
   });
 
+  it('reports sizes with ps -s and inspect -s: the writable layer, and that with the image', async () => {
+    await ok(['run', '--name', 'sized', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero > /big']);
+    const [rw, rootfs] = (await ok(['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'sized'])).trim().split(' ').map(Number);
+    expect(rw).toBe(100000);
+    const imageSize = Number((await ok(['image', 'inspect', '-f', '{{.Size}}', 'busybox'])).trim());
+    expect(rootfs).toBe(imageSize + 100000);
+    expect((await ok(['inspect', '-f', '{{.SizeRw}}', 'sized'])).trim()).toBe('<nil>'); // only when asked, as dockerd
+    expect(await ok(['ps', '-as', '--filter', 'name=sized', '--format', '{{.Size}}'])).toMatch(/^100kB \(virtual [\d.]+[kM]B\)/);
+    await ok(['rm', 'sized']);
+  });
+
   it('shows changes, exports, and prunes stopped containers', async () => {
     await ok(['run', '--name', 'changer', 'busybox', 'sh', '-c', 'echo new > /new.txt; rm /bin/vi; mkdir -p /root/dir']);
     const diff = await ok(['diff', 'changer']);

@@ -102,10 +102,13 @@ export class DiskUsage {
   }
 
   private async containerUsage(): Promise<NonNullable<DiskUsageReport['containers']>> {
-    return Promise.all(this.containers.store.all().map(async (container) => {
-      const sizeRw = await directorySize(this.containers.paths.upper(container.id));
-      return { container, sizeRw, sizeRootFs: (this.images.store.get(container.image_id)?.size ?? 0) + sizeRw };
-    }));
+    return Promise.all(this.containers.store.all().map(async (container) => ({ container, ...(await this.containerSize(container)) })));
+  }
+
+  /** A container's writable layer, and that plus its image (`docker ps -s`, `inspect -s`, df). */
+  async containerSize(container: Container): Promise<{ sizeRw: number; sizeRootFs: number }> {
+    const sizeRw = await directorySize(this.containers.paths.upper(container.id));
+    return { sizeRw, sizeRootFs: (this.images.store.get(container.image_id)?.size ?? 0) + sizeRw };
   }
 
   private async volumeUsage(): Promise<NonNullable<DiskUsageReport['volumes']>> {

@@ -13,7 +13,7 @@ import { logLimits } from '../../runtime/containers/service.js';
 import { resizeTerminal } from '../../runtime/containers/attach.js';
 import type { Container } from '../../runtime/containers/store.js';
 import {
-  AttachQuery, ContainerCreateBody, ContainerCreateQuery, ContainerCreateResponse, ContainerListQuery, KillQuery, LogsQuery, RemoveQuery,
+  AttachQuery, ContainerCreateBody, ContainerCreateQuery, ContainerCreateResponse, ContainerListQuery, InspectQuery, KillQuery, LogsQuery, RemoveQuery,
   RenameQuery, ResizeQuery, StopQuery, TopQuery, WaitQuery,
 } from '../../openapi/containers.js';
 import { parseBool, parseFilters } from '../query.js';
@@ -25,7 +25,7 @@ import { attachContainer } from '../attach.js';
 import { websocketDuplex } from '../websocket.js';
 import { parseDetachKeys } from '../session-stream.js';
 import { commonHeaders, rawCommonHeaders } from '../app.js';
-import { containerInspect, containerSummary } from '../views/containers.js';
+import { containerInspect, containerSummary, sizeFields } from '../views/containers.js';
 import { containerNetworks } from '../views/networks.js';
 import { encodeEntries } from '../framing.js';
 
@@ -36,6 +36,8 @@ type Id = { Params: { id: string } };
 export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   const containers = engine.containers;
   const resolve = (request: FastifyRequest) => containers.store.resolve((request.params as { id: string }).id);
+  /** `size=1` (ps -s, inspect -s): the writable layer, and that with the image. */
+  const sizesOf = async (c: Container) => sizeFields(await engine.diskUsage.containerSize(c));
 
   app.post('/containers/create', { schema: { summary: 'Create a container', querystring: ContainerCreateQuery, body: ContainerCreateBody, response: { 201: ContainerCreateResponse } } }, async (request, reply) => {
     const { name } = request.query as { name?: string };
@@ -52,10 +54,15 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     list = list.filter((c) => matches(engine, c, filters));
     const limit = Number(query.limit ?? -1);
     if (limit > 0) list = list.slice(0, limit);
-    return list.map((c) => containerSummary(engine, c));
+    if (!parseBool(query.size)) return list.map((c) => containerSummary(engine, c));
+    return Promise.all(list.map(async (c) => ({ ...containerSummary(engine, c), ...(await sizesOf(c)) })));
   });
 
-  app.get<Id>('/containers/:id/json', async (request) => containerInspect(engine, resolve(request)));
+  app.get<Id>('/containers/:id/json', { schema: { querystring: InspectQuery } }, async (request) => {
+    const c = resolve(request);
+    const inspect = containerInspect(engine, c);
+    return parseBool((request.query as { size?: string }).size) ? { ...inspect, ...(await sizesOf(c)) } : inspect;
+  });
 
   app.post<Id>('/containers/:id/start', async (request, reply) => {
     const started = await containers.start(request.params.id);

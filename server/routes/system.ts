@@ -7,7 +7,7 @@ import { DiskUsageQuery, SystemDataUsage, SystemInfo, SystemVersion } from '../.
 import { BERTH_VERSION, LIBPOD_API_VERSION, MAX_API_VERSION, MIN_API_VERSION, versionBefore } from '../versioning.js';
 import { apiVersion } from '../app.js';
 import { imageSummary } from '../views/images.js';
-import { containerSummary } from '../views/containers.js';
+import { containerSummary, sizeFields } from '../views/containers.js';
 import { volumeView } from '../views/volumes.js';
 
 export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
@@ -143,7 +143,7 @@ export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
       LayersSize: usage.layersSize,
       Images: usage.images?.map((i) => ({ ...imageSummary(engine.images, i.image, version), Containers: i.containers, SharedSize: i.sharedSize })) ?? null,
       Containers: usage.containers?.map((c) => ({
-        ...containerSummary(engine, c.container), ...(c.sizeRw ? { SizeRw: c.sizeRw } : {}), ...(c.sizeRootFs ? { SizeRootFs: c.sizeRootFs } : {}),
+        ...containerSummary(engine, c.container), ...sizeFields(c),
       })) ?? null,
       Volumes: usage.volumes?.map((v) => ({ ...volumeView(v.volume), UsageData: { Size: v.size, RefCount: v.refCount } })) ?? null,
       BuildCache: usage.buildCache ?? null,

@@ -49,6 +49,11 @@ export function statusText(c: Container): string {
 
 const networkMode = (c: Container) => (!c.hostConfig.NetworkMode || c.hostConfig.NetworkMode === 'default' ? 'bridge' : c.hostConfig.NetworkMode);
 
+/** `SizeRw`/`SizeRootFs` of a list entry or inspect asked with size: dockerd omits them when 0. */
+export const sizeFields = (s: { sizeRw: number; sizeRootFs: number }) => ({
+  ...(s.sizeRw ? { SizeRw: s.sizeRw } : {}), ...(s.sizeRootFs ? { SizeRootFs: s.sizeRootFs } : {}),
+});
+
 export function containerSummary(engine: Engine, c: Container): object {
   return {
     Id: c.id,
