@@ -2,19 +2,18 @@
 // Dockerfile) unpacked into the build's work dir with the layer unpacker (nothing escapes it), a tarsum
 // of every entry taken on the way (the checksums COPY and ADD are cached by, as dockerd computes them),
 // .dockerignore applied, the Dockerfile read.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, readlink, rm, rmdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rm, rmdir, writeFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { join, posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { request } from 'undici';
 import { EngineError, invalid } from '../errors.js';
 import { unpackLayer, UnsafeArchiveError } from '../storage/unpack.js';
+import { decompressSniffed } from '../storage/decompress.js';
 import { PatternMatcher, readDockerignore } from './dockerignore.js';
 
 export interface BuildContext {
@@ -27,45 +26,8 @@ export interface BuildContext {
   dockerfilePath: string;
 }
 
-const MAGIC: [Buffer, string][] = [
-  [Buffer.from([0x1f, 0x8b]), 'gzip'],
-  [Buffer.from('BZh'), 'bzip2'],
-  [Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), 'xz'],
-  [Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), 'zstd'],
-];
-
-/** The compression of a file, by its first bytes ('' for none). */
-export async function compressionOf(file: string): Promise<string> {
-  const head = Buffer.alloc(6);
-  const handle = await open(file, 'r');
-  try {
-    await handle.read(head, 0, 6, 0);
-  } finally {
-    await handle.close();
-  }
-  return MAGIC.find(([magic]) => head.subarray(0, magic.length).equals(magic))?.[1] ?? '';
-}
-
 /** A file as its decompressed bytes (gzip in-process; bzip2, xz and zstd through Debian's tools). */
-export async function openDecompressed(file: string): Promise<Readable> {
-  const format = await compressionOf(file);
-  if (format === '') return createReadStream(file);
-  if (format === 'gzip') {
-    const gunzip = createGunzip();
-    const source = createReadStream(file);
-    source.on('error', (err) => gunzip.destroy(err));
-    return source.pipe(gunzip);
-  }
-  const child = spawn(format, ['-dc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = new PassThrough();
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-1000)));
-  child.on('error', (err) => out.destroy(new EngineError('internal', `${format}-compressed input: cannot run ${format}: ${err.message}`)));
-  child.stdout.pipe(out, { end: false });
-  child.on('close', (code) => (code === 0 ? out.end() : out.destroy(invalid(`${format}: ${stderr.trim() || `exit status ${code}`}`))));
-  out.on('close', () => child.exitCode === null && child.kill());
-  return out;
-}
+export const openDecompressed = (file: string): Promise<Readable> => decompressSniffed(createReadStream(file), (tool, why) => `${tool}: ${why}`);
 
 /** Whether a (decompressed) stream starts with a tar header: ustar magic, or a v7 header whose checksum holds. */
 export async function isTar(file: string): Promise<boolean> {

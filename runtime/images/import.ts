@@ -1,15 +1,14 @@
 // docker import: a tarball (the request body, or downloaded from a URL) becomes an image of exactly one
 // layer, with a config built from `changes` the way dockerd builds it for imports.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { request } from 'undici';
+import { decompressSniffed } from '../storage/decompress.js';
 import { EngineError, invalid, notFound } from '../errors.js';
 import { sha256 } from '../util/digest.js';
 import { applyChanges } from '../containers/commit.js';
@@ -215,69 +214,10 @@ async function inflate(input: Readable, out: string): Promise<string> {
     },
   });
   try {
-    await pipeline(await decompress(input), measure, createWriteStream(out));
+    await pipeline(await decompressSniffed(input, (tool, why) => `Error processing tar file (${tool}): ${why}`), measure, createWriteStream(out));
   } catch (err) {
     if (err instanceof EngineError) throw err;
     throw invalid(`Error processing tar file: ${(err as Error).message}`);
   }
   return 'sha256:' + hash.digest('hex');
-}
-
-const MAGIC: [Buffer, string][] = [
-  [Buffer.from([0x1f, 0x8b, 0x08]), 'gzip'],
-  [Buffer.from('BZh'), 'bzip2'],
-  [Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), 'xz'],
-  [Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), 'zstd'],
-];
-
-async function decompress(input: Readable): Promise<Readable> {
-  const { head, stream } = await peek(input, 6);
-  const format = MAGIC.find(([magic]) => head.subarray(0, magic.length).equals(magic))?.[1];
-  if (!format) return stream;
-  if (format === 'gzip') {
-    const gunzip = createGunzip();
-    stream.on('error', (err) => gunzip.destroy(err));
-    return stream.pipe(gunzip);
-  }
-  return throughTool(format, stream);
-}
-
-/** The first n bytes of a stream (fewer if it is shorter), and the whole stream again. */
-async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
-  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const seen: Buffer[] = [];
-  let length = 0;
-  while (length < n) {
-    const next = await chunks.next();
-    if (next.done) break;
-    seen.push(next.value);
-    length += next.value.length;
-  }
-  const head = Buffer.concat(seen);
-  async function* all() {
-    if (head.length > 0) yield head;
-    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
-  }
-  return { head, stream: Readable.from(all(), { objectMode: false }) };
-}
-
-/** Node has no bzip2, xz or zstd: Debian's tools decode them. A failed exit fails the stream. */
-function throughTool(command: string, input: Readable): Readable {
-  const child = spawn(command, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const out = new PassThrough();
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-1000)));
-  // A missing tool is the host's fault, not the client's.
-  child.on('error', (err) => out.destroy(new EngineError('internal', `${command}-compressed input: cannot run ${command}: ${err.message}`)));
-  // The tool may stop reading early on bad input; its exit status says why, not the broken pipe.
-  child.stdin.on('error', () => undefined);
-  input.on('error', (err) => {
-    child.kill();
-    out.destroy(err);
-  });
-  input.pipe(child.stdin);
-  child.stdout.pipe(out, { end: false });
-  child.on('close', (code) => (code === 0 ? out.end() : out.destroy(invalid(`Error processing tar file (${command}): ${stderr.trim() || `exit status ${code}`}`))));
-  out.on('close', () => child.exitCode === null && child.kill());
-  return out;
 }
