@@ -2,6 +2,9 @@
 // the log and the exit file, serves the attach socket, and calls the exit command when the container
 // ends — whether or not the API server is running.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors.js';
 
 export interface ConmonOptions {
@@ -86,4 +89,32 @@ export function startConmon(o: ConmonOptions): Promise<number> {
     });
     child.unref();
   });
+}
+
+/**
+ * Waits for the conmon whose pid file is given to be gone, killing it after `timeoutMs`. A monitor that
+ * outlives its deleted container would write its exit file (and call the exit command) late, into the
+ * next run of the same container.
+ */
+export async function awaitConmonGone(id: string, pidFile: string, timeoutMs = 3000): Promise<void> {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const alive = () => {
+    try {
+      // A pid reused by another process is not ours to wait for (or kill).
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return cmdline.startsWith('conmon') && cmdline.includes(id);
+    } catch {
+      return false;
+    }
+  };
+  for (const deadline = Date.now() + timeoutMs; alive(); await sleep(20)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        return;
+      }
+    }
+  }
 }

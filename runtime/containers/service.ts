@@ -28,7 +28,7 @@ import { resolveUser } from '../oci/user.js';
 import type { OciRuntime } from '../oci/runtime.js';
 import { isMounted, mountOverlay, unmount } from '../storage/rootfs.js';
 import { commandOf, mergeConfig } from './config.js';
-import { startConmon } from './conmon.js';
+import { awaitConmonGone, startConmon } from './conmon.js';
 import { rotateIfNeeded, type LogLimits } from './log-rotation.js';
 import { etcFilesIn, writeEtcFiles } from './etc-files.js';
 import { networkMode, type Attachments } from '../network/attachments.js';
@@ -227,7 +227,7 @@ export class ContainerService {
     await this.exiting.get(id);
     // What another process (`berth cleanup`) or a crash left of the last run's network.
     if (c.run_id > 0 && this.network?.holdsResources(c)) await this.network.release(c);
-    if (c.run_id > 0) await runtime.delete(id); // a leftover of a previous run
+    if (c.run_id > 0) await this.deleteRuntimeContainer(c); // a leftover of a previous run
     await rm(this.paths.exitFile(id), { force: true });
     try {
       // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
@@ -276,7 +276,7 @@ export class ContainerService {
       this.record(c, 'start');
     } catch (err) {
       const message = (err as Error).message;
-      await runtime.delete(id);
+      await this.deleteRuntimeContainer(c);
       await Promise.all([this.unmountRootfs(id), this.network?.release(c)]);
       await this.volumes?.release(c).catch(() => undefined);
       const exitCode = /no such file or directory|not found/i.test(message) ? 127 : /permission denied/i.test(message) ? 126 : 128;
@@ -286,6 +286,12 @@ export class ContainerService {
       if (c.hostConfig.AutoRemove) await this.removeFiles(this.store.get(id)!).catch(() => undefined);
       throw err instanceof EngineError ? err : new EngineError('internal', message);
     }
+  }
+
+  /** Deletes the runtime's container and waits for its conmon, which must not report into the next run. */
+  private async deleteRuntimeContainer(c: Container): Promise<void> {
+    await this.runtimeOf(c).delete(c.id);
+    await awaitConmonGone(c.id, this.paths.conmonPid(c.id));
   }
 
   /** The image's layer dirs under a container, top first (an empty dir for an image without layers). */
@@ -672,7 +678,7 @@ export class ContainerService {
       if (!RUNNING.has(c.state)) {
         // A start or an exit cut short: a created runtime container (and its conmon), the rootfs mount,
         // addresses, ports or a namespace may be left.
-        if (this.runtimeOf(c).knows(c.id)) await this.runtimeOf(c).delete(c.id);
+        if (this.runtimeOf(c).knows(c.id)) await this.deleteRuntimeContainer(c);
         await this.unmountRootfs(c.id);
         if (this.network?.holdsResources(c)) await this.network.release(c);
         continue;
@@ -680,7 +686,7 @@ export class ContainerService {
       const state = await this.runtimeOf(c).state(c.id);
       if (state?.status === 'created') {
         // Recorded as started, but the engine died before `runc start`: it never ran; it ended.
-        await this.runtimeOf(c).delete(c.id);
+        await this.deleteRuntimeContainer(c);
         await writeFile(this.paths.exitFile(c.id), '255').catch(() => undefined);
       } else if (state && state.status !== 'stopped') continue;
       if (c.state === 'restarting') this.store.update(c.id, { state: 'running' });

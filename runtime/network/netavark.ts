@@ -5,7 +5,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { EngineError } from '../errors.js';
@@ -117,6 +118,7 @@ export class Netavark {
   /** Sets the container up on its networks; returns each interface's MAC address, by network name. */
   async setup(netns: string, containerId: string, containerName: string, attachments: Attachment[], ports: HeldPort[]): Promise<Map<string, SetupResult>> {
     const out = JSON.parse(await this.call('setup', netns, containerId, containerName, attachments, ports)) as Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
+    if (this.aardvark) await awaitDnsListeners(attachments.filter((a) => a.network.dns_enabled).flatMap((a) => a.network.subnets.map((s) => s.gateway)));
     return new Map(attachments.map((a) => [a.network.name, { mac: out[a.network.name]?.interfaces?.[a.interfaceName]?.mac_address ?? '' }]));
   }
 
@@ -144,6 +146,20 @@ export class Netavark {
     } finally {
       if (standIn) await this.removeNetns(`${containerId}.teardown`);
     }
+  }
+}
+
+/**
+ * aardvark-dns binds a network's gateway only when it reloads on netavark's SIGHUP, after setup has
+ * returned: a container's first lookup could beat it and fail ("bad address"). Waits (up to 2 s) for
+ * each gateway's UDP port 53 in the host's socket table.
+ */
+async function awaitDnsListeners(gateways: string[]): Promise<void> {
+  const wanted = [...new Set(gateways)].map((ip) => `${ip.split('.').reverse().map((b) => Number(b).toString(16).padStart(2, '0')).join('').toUpperCase()}:0035`);
+  for (let waited = 0; wanted.length && waited < 2000; waited += 10) {
+    const table = await readFile('/proc/net/udp', 'utf8').catch(() => undefined);
+    if (table === undefined || wanted.every((w) => table.includes(` ${w} `))) return;
+    await sleep(10);
   }
 }
 
