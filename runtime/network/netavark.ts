@@ -115,10 +115,35 @@ export class Netavark {
     }));
   }
 
+  /** Set once aardvark-dns is seen to keep its listeners across a reload (newer versions may). */
+  private listenersKept = false;
+
+  /**
+   * aardvark-dns 1.4 closes and rebinds every gateway's listener when it reloads on netavark's SIGHUP,
+   * after setup has returned: a container's first lookup in that window fails ("bad address"). Waits
+   * (up to 2 s) until each gateway has a listener made after the setup began. One that stays the same
+   * for 250 ms means this aardvark keeps its listeners, and later setups wait only for one to exist.
+   */
+  private async awaitDnsReload(gateways: string[], before: Map<string, string>): Promise<void> {
+    let allUpSince: number | undefined;
+    for (const start = Date.now(); Date.now() - start < 2000; await sleep(5)) {
+      const now = await dnsListeners(gateways);
+      if (!gateways.every((g) => now.has(g))) continue;
+      if (this.listenersKept || gateways.every((g) => now.get(g) !== before.get(g))) return;
+      allUpSince ??= Date.now();
+      if (Date.now() - allUpSince > 250) {
+        this.listenersKept = true;
+        return;
+      }
+    }
+  }
+
   /** Sets the container up on its networks; returns each interface's MAC address, by network name. */
   async setup(netns: string, containerId: string, containerName: string, attachments: Attachment[], ports: HeldPort[]): Promise<Map<string, SetupResult>> {
+    const gateways = this.aardvark ? attachments.filter((a) => a.network.dns_enabled).flatMap((a) => a.network.subnets.map((s) => s.gateway)) : [];
+    const before = gateways.length ? await dnsListeners(gateways) : new Map<string, string>();
     const out = JSON.parse(await this.call('setup', netns, containerId, containerName, attachments, ports)) as Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
-    if (this.aardvark) await awaitDnsListeners(attachments.filter((a) => a.network.dns_enabled).flatMap((a) => a.network.subnets.map((s) => s.gateway)));
+    if (gateways.length) await this.awaitDnsReload(gateways, before);
     return new Map(attachments.map((a) => [a.network.name, { mac: out[a.network.name]?.interfaces?.[a.interfaceName]?.mac_address ?? '' }]));
   }
 
@@ -149,20 +174,19 @@ export class Netavark {
   }
 }
 
-/**
- * aardvark-dns binds a network's gateway only when it reloads on netavark's SIGHUP, after setup has
- * returned: a container's first lookup could beat it and fail ("bad address"). Waits (up to 2 s) for
- * each gateway's UDP port 53 in the host's socket table.
- */
-async function awaitDnsListeners(gateways: string[]): Promise<void> {
-  const wanted = [...new Set(gateways)].map((ip) => `${ip.split('.').reverse().map((b) => Number(b).toString(16).padStart(2, '0')).join('').toUpperCase()}:0035`);
-  for (let waited = 0; wanted.length && waited < 2000; waited += 10) {
-    const table = await readFile('/proc/net/udp', 'utf8').catch(() => undefined);
-    if (table === undefined || wanted.every((w) => table.includes(` ${w} `))) return;
-    await sleep(10);
+/** The UDP port-53 listeners on these gateways: socket inode by gateway. */
+async function dnsListeners(gateways: string[]): Promise<Map<string, string>> {
+  // /proc/net/udp names local addresses as little-endian hex, `0109E70A:0035` for 10.231.9.1:53.
+  const hex = new Map(gateways.map((ip) => [`${ip.split('.').reverse().map((b) => Number(b).toString(16).padStart(2, '0')).join('').toUpperCase()}:0035`, ip]));
+  const found = new Map<string, string>();
+  const table = await readFile('/proc/net/udp', 'utf8').catch(() => '');
+  for (const line of table.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    const ip = hex.get(fields[1] ?? '');
+    if (ip && fields[9]) found.set(ip, fields[9]);
   }
+  return found;
 }
-
 const GLOBAL_CHAINS = { nat: ['NETAVARK-HOSTPORT-DNAT', 'NETAVARK-HOSTPORT-MASQ', 'NETAVARK-HOSTPORT-SETMARK'], filter: ['NETAVARK_FORWARD'] } as const;
 
 /**
