@@ -21,5 +21,26 @@ export function openDatabase(path: string): DB {
       db.pragma(`user_version = ${version + 1}`);
     })();
   }
+  cacheStatements(db);
   return db;
+}
+
+/**
+ * Makes `db.prepare(sql)` reuse one compiled statement per SQL text. The stores prepare on every call,
+ * and better-sqlite3 compiles on every prepare: a 200-container list spent most of its time there.
+ * Calls with more arguments (better-sqlite3's own, as pragma(), which then plucks) are not cached; a
+ * statement's modes (safeIntegers) stay with its SQL text, which no caller here mixes.
+ */
+function cacheStatements(db: DB): void {
+  const prepare = db.prepare.bind(db) as (sql: string, ...internal: unknown[]) => Database.Statement;
+  const statements = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string, ...internal: unknown[]) => {
+    if (internal.length) return prepare(sql, ...internal);
+    let statement = statements.get(sql);
+    if (!statement) {
+      if (statements.size >= 1000) statements.clear(); // SQL built from values must not grow it forever
+      statements.set(sql, (statement = prepare(sql)));
+    }
+    return statement;
+  }) as unknown as DB['prepare'];
 }
