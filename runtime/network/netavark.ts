@@ -141,7 +141,8 @@ export class Netavark {
   /** Sets the container up on its networks; returns each interface's MAC address, by network name. */
   async setup(netns: string, containerId: string, containerName: string, attachments: Attachment[], ports: HeldPort[]): Promise<Map<string, SetupResult>> {
     const gateways = this.aardvark ? attachments.filter((a) => a.network.dns_enabled).flatMap((a) => a.network.subnets.map((s) => s.gateway)) : [];
-    const before = gateways.length ? await dnsListeners(gateways) : new Map<string, string>();
+    // Only a rebinding aardvark needs the listeners from before (to tell the new ones).
+    const before = gateways.length && !this.listenersKept ? await dnsListeners(gateways) : new Map<string, string>();
     const out = JSON.parse(await this.call('setup', netns, containerId, containerName, attachments, ports)) as Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
     if (gateways.length) await this.awaitDnsReload(gateways, before);
     return new Map(attachments.map((a) => [a.network.name, { mac: out[a.network.name]?.interfaces?.[a.interfaceName]?.mac_address ?? '' }]));
