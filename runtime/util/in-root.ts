@@ -1,0 +1,160 @@
+// Race-free paths inside a root a container controls (its rootfs, a volume). A container's processes
+// can swap any directory for a symlink at any moment, so a path checked and then used by name can lead
+// out of the root. Here every step is an O_PATH file descriptor: each component is opened relative to
+// the descriptor of its parent (through /proc/self/fd, Node having no openat) without following it,
+// symlinks are read and resolved by us (absolute ones from the root, `..` never above it), and what
+// the caller gets is a descriptor of the object itself, which no later rename can redirect.
+import { closeSync, constants, fstatSync, openSync, readlinkSync, type Stats } from 'node:fs';
+import { posix } from 'node:path';
+import { EngineError } from '../errors.js';
+
+// Not in fs.constants: open the object for path operations only (never blocks, opens a symlink itself
+// with O_NOFOLLOW, needs no read permission).
+const O_PATH = 0o10000000;
+const MAX_HOPS = 40;
+
+/** An O_PATH descriptor of a file or directory inside a root. Close it when done. */
+export class RootedFd {
+  private closed = false;
+  constructor(readonly fd: number, /** its path inside the root, for messages */ readonly path: string) {}
+
+  /** A path naming this object itself, for this process (fs calls): the kernel follows the fd, not a name. */
+  get self(): string {
+    return `/proc/self/fd/${this.fd}`;
+  }
+
+  /** The same for another process (a child's cwd, mount(8) --no-canonicalize, tar -C). */
+  get forChild(): string {
+    return `/proc/${process.pid}/fd/${this.fd}`;
+  }
+
+  /**
+   * A path to `name` directly in this directory: the lookup of `name` is the only one by name. Use it
+   * with calls that do not follow a final symlink (lstat, mkdir, symlink, unlink, rename, mknod) or with
+   * open(O_NOFOLLOW).
+   */
+  child(name: string): string {
+    if (!name || name === '.' || name === '..' || name.includes('/')) throw new Error(`not a single path component: ${name}`);
+    return `${this.self}/${name}`;
+  }
+
+  stat(): Stats {
+    return fstatSync(this.fd);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+}
+
+export interface ResolveOptions {
+  /** Follow a symlink in the last component (default true); false gives the symlink itself. */
+  followLast?: boolean;
+}
+
+/** Opens a host directory that is a root (the container can not change the path *to* it). */
+export function openRoot(root: string): RootedFd {
+  return new RootedFd(openSync(root, O_PATH | constants.O_DIRECTORY), '/');
+}
+
+/**
+ * Opens `path` inside `root` as a chroot would resolve it. Throws ENOENT/ENOTDIR (errno errors, as fs
+ * does) when a component is missing, EngineError for a symlink loop. `root` may be a path or an open
+ * root (which stays open).
+ */
+export function openInRoot(root: string | RootedFd, path: string, options: ResolveOptions = {}): RootedFd {
+  const base = typeof root === 'string' ? openRoot(root) : root;
+  try {
+    return walk(base, path, options.followLast ?? true);
+  } finally {
+    if (base !== root) base.close();
+  }
+}
+
+/**
+ * The directory that would hold `path` (resolved, symlinks followed) and the last component's name,
+ * unresolved: what creating, replacing or removing `path` needs. The name is '' for the root itself.
+ */
+export function openParentInRoot(root: string | RootedFd, path: string): { dir: RootedFd; name: string } {
+  const clean = posix.normalize('/' + path);
+  const name = clean === '/' ? '' : posix.basename(clean);
+  return { dir: openInRoot(root, name ? posix.dirname(clean) : '/'), name };
+}
+
+/** Runs `fn` with `path` opened inside `root`, closing it after. */
+export async function withInRoot<T>(root: string | RootedFd, path: string, fn: (fd: RootedFd) => T | Promise<T>, options: ResolveOptions = {}): Promise<T> {
+  const fd = openInRoot(root, path, options);
+  try {
+    return await fn(fd);
+  } finally {
+    fd.close();
+  }
+}
+
+function walk(root: RootedFd, path: string, followLast: boolean): RootedFd {
+  // The chain of open directories from the root down: `..` pops it, an absolute symlink cuts it back.
+  const stack: RootedFd[] = [];
+  const top = () => stack[stack.length - 1] ?? root;
+  const names: string[] = [];
+  const pending = posix.normalize('/' + path).split('/').filter(Boolean);
+  let hops = 0;
+  try {
+    while (pending.length > 0) {
+      const part = pending.shift()!;
+      if (part === '.') continue;
+      if (part === '..') {
+        stack.pop()?.close();
+        names.pop();
+        continue;
+      }
+      const at = `${top().self}/${part}`;
+      const fd = new RootedFd(openSync(at, O_PATH | constants.O_NOFOLLOW), '/' + [...names, part].join('/'));
+      const st = fd.stat();
+      if (st.isSymbolicLink() && (pending.length > 0 || followLast)) {
+        fd.close();
+        if (++hops > MAX_HOPS) throw new EngineError('invalid', `too many levels of symbolic links: ${path}`);
+        // Read by name in the (pinned) parent: if it was swapped meanwhile, what we read is still only a
+        // string, resolved again step by step from here.
+        let target: string;
+        try {
+          target = readlinkSync(at);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+          pending.unshift(part); // no longer a symlink: look again
+          continue;
+        }
+        if (target.startsWith('/')) {
+          for (const d of stack.splice(0)) d.close();
+          names.length = 0;
+        }
+        pending.unshift(...target.split('/').filter(Boolean));
+        continue;
+      }
+      if (pending.length > 0 && !st.isDirectory()) {
+        fd.close();
+        throw Object.assign(new Error(`ENOTDIR: not a directory, ${fd.path}`), { code: 'ENOTDIR' });
+      }
+      stack.push(fd);
+      names.push(part);
+    }
+    const result = stack.pop();
+    if (result) return result;
+    // The root itself: a fresh descriptor, so the caller may close what it got.
+    return new RootedFd(openSync(root.self, O_PATH | constants.O_DIRECTORY), '/');
+  } finally {
+    for (const d of stack) d.close();
+  }
+}
+
+/**
+ * Opens a pinned regular file for reading: through /proc/self/fd the kernel reopens that very inode (no
+ * name is looked up again). Anything but a regular file is refused: a FIFO or device could block or lie.
+ */
+export function openForRead(fd: RootedFd): number {
+  if (!fd.stat().isFile()) throw Object.assign(new Error(`not a regular file: ${fd.path}`), { code: 'EINVAL' });
+  return openSync(fd.self, constants.O_RDONLY | constants.O_NONBLOCK);
+}
+
+export const isErrno = (err: unknown, ...codes: string[]): boolean => codes.includes((err as NodeJS.ErrnoException)?.code ?? '');
