@@ -33,6 +33,7 @@ import { rotateIfNeeded, type LogLimits } from './log-rotation.js';
 import { etcFilesIn, writeEtcFiles } from './etc-files.js';
 import { networkMode, type Attachments } from '../network/attachments.js';
 import { crashPoint } from '../util/crash.js';
+import { freeingSpace } from '../state/reserve.js';
 import { generateName, validateName } from './names.js';
 import type { ContainerPaths } from './paths.js';
 import { parseSignal } from './signals.js';
@@ -146,7 +147,10 @@ export class ContainerService {
     const endpoints = this.network?.plan(hc, networking, config.ExposedPorts) ?? [];
     const mounts = await this.planMounts(hc, Object.keys(config.Volumes ?? {}));
     // Files first, the row last: a crash in between leaves a directory that reconcile() removes.
-    await mkdir(this.paths.bundle(id), { recursive: true });
+    // One level at a time: a recursive mkdir on a full disk reports ENOENT, not ENOSPC.
+    await mkdir(this.paths.containersDir(), { recursive: true });
+    await mkdir(this.paths.dir(id));
+    await mkdir(this.paths.bundle(id));
     try {
       // The row and its networks together: a container is never half on its networks.
       this.store.transaction(() => {
@@ -336,7 +340,11 @@ export class ContainerService {
    * --rm or the restart policy. Runs in the API server and in `berth cleanup` (conmon's exit command);
    * whichever comes first does the work, the other finds nothing to do.
    */
-  async handleExit(id: string): Promise<void> {
+  handleExit(id: string): Promise<void> {
+    return freeingSpace(() => this.settleAndRestart(id)); // a full disk must not keep an exit unrecorded
+  }
+
+  private async settleAndRestart(id: string): Promise<void> {
     // A second caller (the exit-dir watcher beside `stop`) waits for the first one's cleanup.
     const inFlight = this.exiting.get(id);
     if (inFlight) return void (await inFlight);
@@ -396,7 +404,12 @@ export class ContainerService {
     await this.run({ ...fresh, restart_count: count + 1 }).catch(() => undefined);
   }
 
-  async kill(nameOrId: string, signal?: string): Promise<void> {
+  /** Kill, stop and rm free space: on a full disk their DB writes use the reserve (state/reserve.ts). */
+  kill(nameOrId: string, signal?: string): Promise<void> {
+    return freeingSpace(() => this.signal(nameOrId, signal));
+  }
+
+  private async signal(nameOrId: string, signal?: string): Promise<void> {
     const c = this.store.resolve(nameOrId);
     if (!RUNNING.has(c.state)) throw conflict(`Cannot kill container: ${nameOrId}: Container ${c.id} is not running`);
     const sig = parseSignal(signal);
@@ -410,7 +423,11 @@ export class ContainerService {
   }
 
   /** StopSignal (or the given one), then SIGKILL after the timeout; returns once the exit is recorded. */
-  async stop(nameOrId: string, timeout?: number, signal?: string): Promise<boolean> {
+  stop(nameOrId: string, timeout?: number, signal?: string): Promise<boolean> {
+    return freeingSpace(() => this.stopNow(nameOrId, timeout, signal));
+  }
+
+  private async stopNow(nameOrId: string, timeout?: number, signal?: string): Promise<boolean> {
     const c = this.store.resolve(nameOrId);
     if (c.state === 'restarting') {
       this.store.update(c.id, { state: 'exited', stopped_by_user: 1 });
@@ -487,7 +504,11 @@ export class ContainerService {
   }
 
   /** docker rm [-f] [-v]: `volumes` also removes the container's anonymous volumes. */
-  async remove(nameOrId: string, force: boolean, volumes = false): Promise<void> {
+  remove(nameOrId: string, force: boolean, volumes = false): Promise<void> {
+    return freeingSpace(() => this.removeNow(nameOrId, force, volumes));
+  }
+
+  private async removeNow(nameOrId: string, force: boolean, volumes: boolean): Promise<void> {
     const c = this.store.resolve(nameOrId);
     if (RUNNING.has(c.state) && c.state !== 'restarting') {
       if (!force) {
@@ -600,7 +621,11 @@ export class ContainerService {
   }
 
   /** docker container prune: every container that is not running, with label and until filters. */
-  async prune(filter: (c: Container) => boolean): Promise<string[]> {
+  prune(filter: (c: Container) => boolean): Promise<string[]> {
+    return freeingSpace(() => this.pruneNow(filter));
+  }
+
+  private async pruneNow(filter: (c: Container) => boolean): Promise<string[]> {
     const removed: string[] = [];
     for (const c of this.store.all()) {
       if (RUNNING.has(c.state) || !filter(c)) continue;
