@@ -1,7 +1,7 @@
 // The engine: state DB, stores and services for one root. The API server holds one of these.
 import { access, constants, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openDatabase, type DB } from './state/db.js';
 import { LayerStore } from './storage/layers.js';
@@ -77,10 +77,8 @@ export class Engine {
   ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
-    await mkdir(options.root, { recursive: true, mode: 0o700 });
-    await mkdir(options.runRoot, { recursive: true, mode: 0o700 });
-    await mustBeWritable(options.root, 'root');
-    await mustBeWritable(options.runRoot, 'run root');
+    await makeWritableDir(options.root, 'root');
+    await makeWritableDir(options.runRoot, 'run root');
     const reconcile = options.reconcile ?? true;
     const dbPath = join(options.root, 'berth.db');
     if (!options.acceptEmptyDb) await refuseLostState(options.root, dbPath);
@@ -146,15 +144,22 @@ export class Engine {
   }
 }
 
-/** A root on a read-only filesystem (or not ours to write) fails here with a message that says so. */
-async function mustBeWritable(dir: string, what: string): Promise<void> {
+/**
+ * Makes the root (or run root) and checks that it can be written: one on a read-only filesystem fails
+ * here with a message that says so (a recursive mkdir there reports ENOENT, and later writes EROFS).
+ */
+async function makeWritableDir(dir: string, what: string): Promise<void> {
+  const made = await mkdir(dir, { recursive: true, mode: 0o700 }).then(() => undefined, (err: Error) => err);
+  let existing = dir;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
   try {
-    await access(dir, constants.W_OK);
+    await access(existing, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EROFS') throw new Error(`the ${what} ${dir} is on a read-only filesystem: berth keeps its state there and must be able to write it`);
     throw new Error(`the ${what} ${dir} is not writable: ${(err as Error).message}`);
   }
+  if (made) throw new Error(`cannot make the ${what} ${dir}: ${made.message}`);
 }
 
 /**

@@ -581,6 +581,7 @@ export class ContainerService {
     const paused = o.pause && c.state === 'running';
     const runtime = this.runtimeOf(c);
     if (paused) await runtime.pause(c.id);
+    crashPoint('commit:paused'); // frozen, the DB still says running: reconcile() thaws it
     const work = await tempDir(this.images.tmpDir);
     try {
       const layerFile = join(work.dir, 'layer.tar');
@@ -686,6 +687,7 @@ export class ContainerService {
     const known = new Set(this.store.all().map((c) => c.id));
     for (const id of await readdir(this.paths.containersDir()).catch(() => [] as string[])) {
       if (known.has(id)) continue;
+      process.stderr.write(`berth: removing container directory ${this.paths.dir(id)}: the state DB has no record of it\n`);
       for (const runtime of this.options.runtimes.values()) await runtime.delete(id);
       await this.unmountRootfs(id);
       await rm(this.paths.dir(id), { recursive: true, force: true });
@@ -709,6 +711,16 @@ export class ContainerService {
         continue;
       }
       const state = await this.runtimeOf(c).state(c.id);
+      if (state?.status === 'paused' && c.state !== 'paused') {
+        // Frozen, but nobody paused it (the DB would say so): a commit or a pause cut short by a crash.
+        process.stderr.write(`berth: container ${c.id} was left frozen (paused by a commit or pause cut short): resuming it\n`);
+        await this.runtimeOf(c).resume(c.id).catch((err: Error) => process.stderr.write(`berth: resuming ${c.id}: ${err.message}\n`));
+        continue;
+      }
+      if (state?.status === 'running' && c.state === 'paused') {
+        this.store.update(c.id, { state: 'running' }); // an unpause cut short between the runtime and the record
+        continue;
+      }
       if (state?.status === 'created') {
         // Recorded as started, but the engine died before `runc start`: it never ran; it ended.
         await this.deleteRuntimeContainer(c);
