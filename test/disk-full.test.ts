@@ -49,6 +49,8 @@ afterAll(async () => {
 
 describe('a full disk', () => {
   it('still lets kill, stop and rm -f through, and fails other writes as errors', async () => {
+    const reserve = join(engine.root, 'space-reserve');
+    expect(existsSync(reserve)).toBe(true);
     await ok(['run', '-d', '--name', 'sleeper', 'busybox', 'sleep', '1000']);
     await ok(['exec', '-d', 'sleeper', 'sleep', '2']); // ends while the disk is full
     await fillDisk('filler');
@@ -82,6 +84,7 @@ describe('a full disk', () => {
     expect(JSON.parse(await ok(['inspect', '--format', '{{json .State.Status}}', 'sleeper']))).toBe('exited');
     await ok(['rm', '-f', 'filler']);
     expect(free()).toBeGreaterThan(100 * 1024 * 1024);
+    expect(existsSync(reserve), 'the reserve is made again').toBe(true);
 
     // Space is back: everything works again.
     await ok(['rm', 'sleeper']);
@@ -97,6 +100,17 @@ describe('a full disk', () => {
     await ok(['rm', '-f', 'filler2']);
     expect(free()).toBeGreaterThan(100 * 1024 * 1024);
     expect((await ok(['ps', '-aq'])).trim()).toBe('');
+    expect(engine.stderr).not.toMatch(/unhandled rejection/i);
+  });
+
+  it('lets the engine stop and start again on a full disk, and rm what filled it', async () => {
+    await fillDisk('filler3');
+    expect(await engine.stop()).toBe(0);
+    expect(engine.stderr).not.toMatch(/unhandled rejection/i);
+    await engine.start();
+    await ok(['rm', '-f', 'filler3']);
+    expect(free()).toBeGreaterThan(100 * 1024 * 1024);
+    expect((await ok(['run', '--rm', 'busybox', 'echo', 'back'])).trim()).toBe('back');
     expect(engine.stderr).not.toMatch(/unhandled rejection/i);
   });
 });

@@ -340,15 +340,12 @@ export class ContainerService {
    * --rm or the restart policy. Runs in the API server and in `berth cleanup` (conmon's exit command);
    * whichever comes first does the work, the other finds nothing to do.
    */
-  handleExit(id: string): Promise<void> {
-    return freeingSpace(() => this.settleAndRestart(id)); // a full disk must not keep an exit unrecorded
-  }
-
-  private async settleAndRestart(id: string): Promise<void> {
+  async handleExit(id: string): Promise<void> {
     // A second caller (the exit-dir watcher beside `stop`) waits for the first one's cleanup.
     const inFlight = this.exiting.get(id);
     if (inFlight) return void (await inFlight);
-    const settling = this.settleExit(id).finally(() => this.exiting.delete(id));
+    // A full disk must not keep an exit unrecorded: settling may use the space reserve (a restart may not).
+    const settling = freeingSpace(() => this.settleExit(id)).finally(() => this.exiting.delete(id));
     this.exiting.set(id, settling);
     const after = await settling;
     if (after && !after.hostConfig.AutoRemove) await this.maybeRestart(after);
