@@ -89,7 +89,7 @@ export class Engine {
       await rm(tmpDir, { recursive: true, force: true });
     }
     await mkdir(tmpDir, { recursive: true });
-    const { db } = openDatabase(dbPath, { reserveDir: options.root });
+    const db = openDatabase(dbPath, { reserveDir: options.root });
     const layers = new LayerStore(db, options.root, tmpDir);
     await layers.init();
     const images = new ImageService(new ImageStore(db), layers, tmpDir);

@@ -6,17 +6,11 @@ import { mayUseReserve, SpaceReserve } from './reserve.js';
 
 export type DB = Database.Database;
 
-/** The DB as opened: `fresh` when it had no schema yet (a new root, or a DB file lost). */
-export interface OpenedDB {
-  db: DB;
-  fresh: boolean;
-}
-
 /**
  * Opens the state DB in WAL mode and brings its schema up to date. Failures name the DB file. With
  * `reserveDir`, writes of operations that free space may use a space reserve kept there (reserve.ts).
  */
-export function openDatabase(path: string, o: { reserveDir?: string } = {}): OpenedDB {
+export function openDatabase(path: string, o: { reserveDir?: string } = {}): DB {
   let db: DB | undefined;
   try {
     db = new Database(path);
@@ -36,7 +30,7 @@ export function openDatabase(path: string, o: { reserveDir?: string } = {}): Ope
     }
     cacheStatements(db);
     if (o.reserveDir) guardWrites(db, path, new SpaceReserve(join(o.reserveDir, 'space-reserve')));
-    return { db, fresh: current === 0 };
+    return db;
   } catch (err) {
     db?.close();
     throw new Error(`state DB ${path}: ${(err as Error).message}`);
