@@ -113,4 +113,14 @@ describe('a full disk', () => {
     expect((await ok(['run', '--rm', 'busybox', 'echo', 'back'])).trim()).toBe('back');
     expect(engine.stderr).not.toMatch(/unhandled rejection/i);
   });
+
+  it('lets the engine start again after a kill -9 on a full disk, and rm what filled it', async () => {
+    await fillDisk('filler4');
+    await engine.stop('SIGKILL');
+    await engine.start();
+    await ok(['rm', '-f', 'filler4']);
+    expect(free()).toBeGreaterThan(100 * 1024 * 1024);
+    expect((await ok(['run', '--rm', 'busybox', 'echo', 'back'])).trim()).toBe('back');
+    expect(engine.stderr).not.toMatch(/unhandled rejection/i);
+  });
 });

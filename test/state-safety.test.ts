@@ -145,6 +145,10 @@ describe('a container left frozen by a crash', () => {
     const id = (await ok(['run', '-d', '--name', 'frozen', 'busybox', 'sleep', '1000'])).trim();
     await ok(['run', '-d', '--name', 'paused', 'busybox', 'sleep', '1000']);
     await ok(['pause', 'paused']);
+    // Recorded paused, but running: an unpause cut short between the runtime and the record.
+    const resumed = (await ok(['run', '-d', '--name', 'resumed', 'busybox', 'sleep', '1000'])).trim();
+    await ok(['pause', 'resumed']);
+    expect((await run('runc', ['--root', join(engine.runRoot, 'runc'), 'resume', resumed])).code).toBe(0);
     await engine.stop();
     await engine.start([], { BERTH_CRASH_AT: 'commit:paused' });
     expect((await docker(['commit', 'frozen'])).code).not.toBe(0); // the engine died under the CLI
@@ -159,6 +163,8 @@ describe('a container left frozen by a crash', () => {
     expect((await ok(['commit', 'frozen'])).trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
     // What the user paused stays paused.
     expect((await ok(['inspect', '--format', '{{.State.Status}}', 'paused'])).trim()).toBe('paused');
-    await ok(['rm', '-f', 'frozen', 'paused']);
+    expect(await runcState((await ok(['inspect', '--format', '{{.Id}}', 'paused'])).trim())).toBe('paused');
+    expect((await ok(['inspect', '--format', '{{.State.Status}}', 'resumed'])).trim()).toBe('running');
+    await ok(['rm', '-f', 'frozen', 'paused', 'resumed']);
   });
 });
