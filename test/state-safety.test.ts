@@ -74,6 +74,13 @@ describe('a lost state DB', () => {
     await engine.start();
   });
 
+  it('removes what the DB records as unused without a word', async () => {
+    await ok(['load', '-i', images.busybox.archive]);
+    await ok(['rmi', 'busybox']);
+    expect((await listing(engine.root)).layers).toEqual([]);
+    expect(engine.stderr).not.toContain('no record');
+  });
+
   it('still starts a new root without any flag', async () => {
     const fresh = await TestEngine.start();
     try {

@@ -195,15 +195,17 @@ export class LayerStore {
     const keptDirs = new Set(kept.map((l) => hex(l.chain_id)));
     const keptBlobs = new Set(kept.map((l) => hex(l.diff_id)));
     // Files no row owns: a crash's leftovers, or (a DB lost and the loss accepted) whole images. Said in
-    // the log either way: nothing the DB cannot vouch for goes silently.
+    // the log: nothing the DB cannot vouch for goes silently. (The files of rows removed above are not.)
+    const removedDirs = new Set(removed.map((l) => hex(l.chain_id)));
+    const removedBlobs = new Set(removed.map((l) => hex(l.diff_id)));
     for (const name of await readdir(this.layersDir)) {
       if (keptDirs.has(name)) continue;
-      process.stderr.write(`berth: removing layer ${join(this.layersDir, name)}: the state DB has no record of it\n`);
+      if (!removedDirs.has(name)) process.stderr.write(`berth: removing layer ${join(this.layersDir, name)}: the state DB has no record of it\n`);
       await rm(join(this.layersDir, name), { recursive: true, force: true });
     }
     for (const name of await readdir(this.blobsDir)) {
       if (keptBlobs.has(name)) continue;
-      process.stderr.write(`berth: removing blob ${join(this.blobsDir, name)}: the state DB has no record of it\n`);
+      if (!removedBlobs.has(name)) process.stderr.write(`berth: removing blob ${join(this.blobsDir, name)}: the state DB has no record of it\n`);
       await rm(join(this.blobsDir, name), { force: true });
     }
     return removed;
