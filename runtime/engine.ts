@@ -1,7 +1,8 @@
 // The engine: state DB, stores and services for one root. The API server holds one of these.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { openDatabase, type DB } from './state/db.js';
 import { LayerStore } from './storage/layers.js';
 import { ImageStore } from './images/store.js';
@@ -46,7 +47,15 @@ export interface EngineOptions {
   reconcile?: boolean;
   /** Insecure registries and certs.d for pulls and pushes. */
   registry?: RegistryOptions;
+  /**
+   * Start even when the state DB is missing or empty over a root that holds layers or containers: the
+   * start-up collection then deletes what no record owns. Without it such a start is refused.
+   */
+  acceptEmptyDb?: boolean;
 }
+
+/** What a root holds that only its DB can vouch for: an empty DB over these has lost its state. */
+const STATEFUL_DIRS = ['layers', 'blobs/sha256', 'containers', 'volumes'];
 
 export class Engine {
   /** Builds from Dockerfiles (POST /build; any build endpoint uses the same builder). */
@@ -68,9 +77,11 @@ export class Engine {
   ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
-    await mkdir(options.root, { recursive: true, mode: 0o700 });
-    await mkdir(options.runRoot, { recursive: true, mode: 0o700 });
+    await makeWritableDir(options.root, 'root');
+    await makeWritableDir(options.runRoot, 'run root');
     const reconcile = options.reconcile ?? true;
+    const dbPath = join(options.root, 'berth.db');
+    if (!options.acceptEmptyDb) await refuseLostState(options.root, dbPath);
     // Staging for loads and layer imports: whatever is here is the leftover of a crash.
     const tmpDir = join(options.root, 'tmp');
     if (reconcile) {
@@ -78,7 +89,7 @@ export class Engine {
       await rm(tmpDir, { recursive: true, force: true });
     }
     await mkdir(tmpDir, { recursive: true });
-    const db = openDatabase(join(options.root, 'berth.db'));
+    const db = openDatabase(dbPath, { reserveDir: options.root });
     const layers = new LayerStore(db, options.root, tmpDir);
     await layers.init();
     const images = new ImageService(new ImageStore(db), layers, tmpDir);
@@ -123,10 +134,62 @@ export class Engine {
   }
 
   close(): void {
-    if (this.db.open) {
+    if (!this.db.open) return;
+    try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
-      this.db.close();
+    } catch {
+      // A full disk: the WAL stays, and the next open replays it.
     }
+    this.db.close();
+  }
+}
+
+/**
+ * Makes the root (or run root) and checks that it can be written: one on a read-only filesystem fails
+ * here with a message that says so (a recursive mkdir there reports ENOENT, and later writes EROFS).
+ */
+async function makeWritableDir(dir: string, what: string): Promise<void> {
+  const made = await mkdir(dir, { recursive: true, mode: 0o700 }).then(() => undefined, (err: Error) => err);
+  let existing = dir;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  try {
+    await access(existing, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EROFS') throw new Error(`the ${what} ${dir} is on a read-only filesystem: berth keeps its state there and must be able to write it`);
+    throw new Error(`the ${what} ${dir} is not writable: ${(err as Error).message}`);
+  }
+  if (made) throw new Error(`cannot make the ${what} ${dir}: ${made.message}`);
+}
+
+/**
+ * A DB that is missing or has no schema over a root with layers, blobs, containers or volumes: the
+ * state was lost (a deleted or truncated berth.db), and starting would collect everything on disk as
+ * ownerless. Refused, unless the caller accepts it (EngineOptions.acceptEmptyDb).
+ */
+async function refuseLostState(root: string, dbPath: string): Promise<void> {
+  const held: string[] = [];
+  for (const dir of STATEFUL_DIRS) {
+    if ((await readdir(join(root, dir)).catch(() => [])).length > 0) held.push(`${dir}/`);
+  }
+  if (held.length === 0 || !dbIsEmpty(dbPath)) return;
+  throw new Error(
+    `the state DB ${dbPath} is missing or empty, but the root ${root} holds ${held.join(', ')} of an earlier state: ` +
+    `starting would delete them. Restore the DB file, or start with --accept-empty-db (BERTH_ACCEPT_EMPTY_DB=1) to start empty and discard them.`,
+  );
+}
+
+/** Whether the DB file is absent or has no schema (user_version 0). Nothing is created or written. */
+function dbIsEmpty(dbPath: string): boolean {
+  if (!existsSync(dbPath)) return true;
+  let db: DB | undefined;
+  try {
+    db = new Database(dbPath, { fileMustExist: true });
+    return db.pragma('user_version', { simple: true }) === 0;
+  } catch (err) {
+    throw new Error(`state DB ${dbPath}: ${(err as Error).message}`);
+  } finally {
+    db?.close();
   }
 }
 

@@ -9,7 +9,7 @@ import { buildApp } from './app.js';
 import { activationFd, listen, notifyReady, prepareSocketPath, secureSocket, watchIdle } from './listen.js';
 import { BERTH_VERSION } from './versioning.js';
 
-const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS] [--log]
+const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS] [--log] [--accept-empty-db]
 
   --socket     API socket (env BERTH_SOCKET, default /run/berth/berth.sock)
   --root       persistent state (env BERTH_ROOT, default /var/lib/berth)
@@ -17,6 +17,8 @@ const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] 
   --runtime    default OCI runtime (env BERTH_RUNTIME, default runc)
   --idle-exit  exit after this many seconds without a connection (for socket activation)
   --log        log requests to stderr
+  --accept-empty-db  start even though the state DB is missing or empty over a root that holds layers or
+               containers, which are then discarded (env BERTH_ACCEPT_EMPTY_DB=1; refused without it)
 `;
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -33,6 +35,7 @@ async function serve(argv: string[]): Promise<void> {
       runtime: { type: 'string', default: process.env.BERTH_RUNTIME || 'runc' },
       'idle-exit': { type: 'string' },
       log: { type: 'boolean', default: false },
+      'accept-empty-db': { type: 'boolean', default: process.env.BERTH_ACCEPT_EMPTY_DB === '1' },
       // Registries: Docker's daemon flag, its certs.d, and Podman's registries.conf.
       'insecure-registry': { type: 'string', multiple: true, default: [] },
       'certs-dir': { type: 'string', default: process.env.BERTH_CERTS_DIR || '/etc/docker/certs.d' },
@@ -47,6 +50,7 @@ async function serve(argv: string[]): Promise<void> {
     runRoot: values['run-root'],
     defaultRuntime: values.runtime,
     exitCommand: cleanupCommand(values.root, values['run-root']),
+    acceptEmptyDb: values['accept-empty-db'],
     registry: { insecure: values['insecure-registry'], certsDir: values['certs-dir'], conf: await readRegistriesConf(values['registries-conf']) },
   });
   const app = await buildApp(engine, { logger: values.log });

@@ -33,6 +33,7 @@ import { rotateIfNeeded, type LogLimits } from './log-rotation.js';
 import { etcFilesIn, writeEtcFiles } from './etc-files.js';
 import { networkMode, type Attachments } from '../network/attachments.js';
 import { crashPoint } from '../util/crash.js';
+import { freeingSpace } from '../state/reserve.js';
 import { generateName, validateName } from './names.js';
 import type { ContainerPaths } from './paths.js';
 import { parseSignal } from './signals.js';
@@ -146,7 +147,10 @@ export class ContainerService {
     const endpoints = this.network?.plan(hc, networking, config.ExposedPorts) ?? [];
     const mounts = await this.planMounts(hc, Object.keys(config.Volumes ?? {}));
     // Files first, the row last: a crash in between leaves a directory that reconcile() removes.
-    await mkdir(this.paths.bundle(id), { recursive: true });
+    // One level at a time: a recursive mkdir on a full disk reports ENOENT, not ENOSPC.
+    await mkdir(this.paths.containersDir(), { recursive: true });
+    await mkdir(this.paths.dir(id));
+    await mkdir(this.paths.bundle(id));
     try {
       // The row and its networks together: a container is never half on its networks.
       this.store.transaction(() => {
@@ -340,7 +344,8 @@ export class ContainerService {
     // A second caller (the exit-dir watcher beside `stop`) waits for the first one's cleanup.
     const inFlight = this.exiting.get(id);
     if (inFlight) return void (await inFlight);
-    const settling = this.settleExit(id).finally(() => this.exiting.delete(id));
+    // A full disk must not keep an exit unrecorded: settling may use the space reserve (a restart may not).
+    const settling = freeingSpace(() => this.settleExit(id)).finally(() => this.exiting.delete(id));
     this.exiting.set(id, settling);
     const after = await settling;
     if (after && !after.hostConfig.AutoRemove) await this.maybeRestart(after);
@@ -396,7 +401,12 @@ export class ContainerService {
     await this.run({ ...fresh, restart_count: count + 1 }).catch(() => undefined);
   }
 
-  async kill(nameOrId: string, signal?: string): Promise<void> {
+  /** Kill, stop and rm free space: on a full disk their DB writes use the reserve (state/reserve.ts). */
+  kill(nameOrId: string, signal?: string): Promise<void> {
+    return freeingSpace(() => this.signal(nameOrId, signal));
+  }
+
+  private async signal(nameOrId: string, signal?: string): Promise<void> {
     const c = this.store.resolve(nameOrId);
     if (!RUNNING.has(c.state)) throw conflict(`Cannot kill container: ${nameOrId}: Container ${c.id} is not running`);
     const sig = parseSignal(signal);
@@ -410,7 +420,11 @@ export class ContainerService {
   }
 
   /** StopSignal (or the given one), then SIGKILL after the timeout; returns once the exit is recorded. */
-  async stop(nameOrId: string, timeout?: number, signal?: string): Promise<boolean> {
+  stop(nameOrId: string, timeout?: number, signal?: string): Promise<boolean> {
+    return freeingSpace(() => this.stopNow(nameOrId, timeout, signal));
+  }
+
+  private async stopNow(nameOrId: string, timeout?: number, signal?: string): Promise<boolean> {
     const c = this.store.resolve(nameOrId);
     if (c.state === 'restarting') {
       this.store.update(c.id, { state: 'exited', stopped_by_user: 1 });
@@ -487,7 +501,11 @@ export class ContainerService {
   }
 
   /** docker rm [-f] [-v]: `volumes` also removes the container's anonymous volumes. */
-  async remove(nameOrId: string, force: boolean, volumes = false): Promise<void> {
+  remove(nameOrId: string, force: boolean, volumes = false): Promise<void> {
+    return freeingSpace(() => this.removeNow(nameOrId, force, volumes));
+  }
+
+  private async removeNow(nameOrId: string, force: boolean, volumes: boolean): Promise<void> {
     const c = this.store.resolve(nameOrId);
     if (RUNNING.has(c.state) && c.state !== 'restarting') {
       if (!force) {
@@ -560,6 +578,7 @@ export class ContainerService {
     const paused = o.pause && c.state === 'running';
     const runtime = this.runtimeOf(c);
     if (paused) await runtime.pause(c.id);
+    crashPoint('commit:paused'); // frozen, the DB still says running: reconcile() thaws it
     const work = await tempDir(this.images.tmpDir);
     try {
       const layerFile = join(work.dir, 'layer.tar');
@@ -600,7 +619,11 @@ export class ContainerService {
   }
 
   /** docker container prune: every container that is not running, with label and until filters. */
-  async prune(filter: (c: Container) => boolean): Promise<string[]> {
+  prune(filter: (c: Container) => boolean): Promise<string[]> {
+    return freeingSpace(() => this.pruneNow(filter));
+  }
+
+  private async pruneNow(filter: (c: Container) => boolean): Promise<string[]> {
     const removed: string[] = [];
     for (const c of this.store.all()) {
       if (RUNNING.has(c.state) || !filter(c)) continue;
@@ -661,6 +684,7 @@ export class ContainerService {
     const known = new Set(this.store.all().map((c) => c.id));
     for (const id of await readdir(this.paths.containersDir()).catch(() => [] as string[])) {
       if (known.has(id)) continue;
+      process.stderr.write(`berth: removing container directory ${this.paths.dir(id)}: the state DB has no record of it\n`);
       for (const runtime of this.options.runtimes.values()) await runtime.delete(id);
       await this.unmountRootfs(id);
       await rm(this.paths.dir(id), { recursive: true, force: true });
@@ -684,6 +708,16 @@ export class ContainerService {
         continue;
       }
       const state = await this.runtimeOf(c).state(c.id);
+      if (state?.status === 'paused' && c.state !== 'paused') {
+        // Frozen, but nobody paused it (the DB would say so): a commit or a pause cut short by a crash.
+        process.stderr.write(`berth: container ${c.id} was left frozen (paused by a commit or pause cut short): resuming it\n`);
+        await this.runtimeOf(c).resume(c.id).catch((err: Error) => process.stderr.write(`berth: resuming ${c.id}: ${err.message}\n`));
+        continue;
+      }
+      if (state?.status === 'running' && c.state === 'paused') {
+        this.store.update(c.id, { state: 'running' }); // an unpause cut short between the runtime and the record
+        continue;
+      }
       if (state?.status === 'created') {
         // Recorded as started, but the engine died before `runc start`: it never ran; it ended.
         await this.deleteRuntimeContainer(c);

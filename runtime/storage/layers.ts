@@ -194,11 +194,19 @@ export class LayerStore {
     const kept = this.db.prepare('SELECT chain_id, diff_id FROM layers').all() as LayerRecord[];
     const keptDirs = new Set(kept.map((l) => hex(l.chain_id)));
     const keptBlobs = new Set(kept.map((l) => hex(l.diff_id)));
+    // Files no row owns: a crash's leftovers, or (a DB lost and the loss accepted) whole images. Said in
+    // the log: nothing the DB cannot vouch for goes silently. (The files of rows removed above are not.)
+    const removedDirs = new Set(removed.map((l) => hex(l.chain_id)));
+    const removedBlobs = new Set(removed.map((l) => hex(l.diff_id)));
     for (const name of await readdir(this.layersDir)) {
-      if (!keptDirs.has(name)) await rm(join(this.layersDir, name), { recursive: true, force: true });
+      if (keptDirs.has(name)) continue;
+      if (!removedDirs.has(name)) process.stderr.write(`berth: removing layer ${join(this.layersDir, name)}: the state DB has no record of it\n`);
+      await rm(join(this.layersDir, name), { recursive: true, force: true });
     }
     for (const name of await readdir(this.blobsDir)) {
-      if (!keptBlobs.has(name)) await rm(join(this.blobsDir, name), { force: true });
+      if (keptBlobs.has(name)) continue;
+      if (!removedBlobs.has(name)) process.stderr.write(`berth: removing blob ${join(this.blobsDir, name)}: the state DB has no record of it\n`);
+      await rm(join(this.blobsDir, name), { force: true });
     }
     return removed;
   }
