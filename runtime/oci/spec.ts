@@ -6,6 +6,8 @@ import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
 import type { ResolvedUser } from './user.js';
 import { ociMount, type MountPoint } from '../volumes/mounts.js';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS, defaultSeccomp } from './defaults.js';
+import { loadSeccompProfile } from './seccomp.js';
+import { parseSecurityOptions } from './security.js';
 
 export interface SpecInput {
   id: string;
@@ -37,7 +39,7 @@ export function processArgs(config: ContainerConfig): string[] {
   return args;
 }
 
-function capabilities(hostConfig: HostConfig): string[] {
+export function capabilities(hostConfig: HostConfig): string[] {
   if (hostConfig.Privileged) return [...ALL_CAPABILITIES];
   const norm = (c: string) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`);
   const add = asList(hostConfig.CapAdd).map(norm);
@@ -84,6 +86,18 @@ export function buildResources(hc: HostConfig): object {
   return out;
 }
 
+/**
+ * no-new-privileges and the seccomp section from the container's security options (Docker's default
+ * profile unless one is given; none when privileged or `seccomp=unconfined`). Create calls it to
+ * refuse what start could not use.
+ */
+export function securityOf(hc: HostConfig, caps = capabilities(hc)): { noNewPrivileges: boolean; seccomp?: object } {
+  const options = parseSecurityOptions(hc.SecurityOpt);
+  if (hc.Privileged || options.seccomp === 'unconfined') return { noNewPrivileges: options.noNewPrivileges };
+  const seccomp = options.seccomp === undefined ? defaultSeccomp(caps) : loadSeccompProfile(options.seccomp, caps);
+  return { noNewPrivileges: options.noNewPrivileges, seccomp };
+}
+
 export function buildSpec(input: SpecInput): object {
   const { config, hostConfig: hc, user } = input;
   const caps = capabilities(hc);
@@ -121,9 +135,7 @@ export function buildSpec(input: SpecInput): object {
     if (!type) throw invalid(`invalid ulimit type: ${u.Name}`);
     rlimits.set(type, { type, hard: u.Hard, soft: u.Soft });
   }
-  const securityOpt = asList(hc.SecurityOpt);
-  const unconfined = hc.Privileged || securityOpt.some((o) => /^seccomp[=:]unconfined$/.test(o));
-  const noNewPrivileges = securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o));
+  const { noNewPrivileges, seccomp } = securityOf(hc, caps);
   const env = config.Env ?? [];
   const capList = { bounding: caps, effective: caps, permitted: caps };
   return {
@@ -140,7 +152,7 @@ export function buildSpec(input: SpecInput): object {
       capabilities: user.uid === 0 ? capList : { bounding: caps, effective: [], permitted: [] },
       rlimits: [...rlimits.values()],
       noNewPrivileges,
-      oomScoreAdj: 0,
+      oomScoreAdj: hc.OomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, readonly: !!hc.ReadonlyRootfs },
     hostname: network ? undefined : config.Hostname,
@@ -150,7 +162,7 @@ export function buildSpec(input: SpecInput): object {
       cgroupsPath: input.cgroupsPath,
       namespaces,
       sysctl: hc.Sysctls ?? undefined,
-      seccomp: unconfined ? undefined : defaultSeccomp(caps),
+      seccomp,
       maskedPaths: hc.Privileged ? undefined : MASKED_PATHS,
       readonlyPaths: hc.Privileged ? undefined : READONLY_PATHS,
     },

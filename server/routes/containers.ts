@@ -16,7 +16,7 @@ import {
   AttachQuery, ContainerCreateBody, ContainerCreateQuery, ContainerCreateResponse, ContainerListQuery, InspectQuery, KillQuery, LogsQuery, RemoveQuery,
   RenameQuery, ResizeQuery, StopQuery, TopQuery, WaitQuery,
 } from '../../openapi/containers.js';
-import { parseBool, parseFilters } from '../query.js';
+import { parseBool, parseFilters, parseGoInt } from '../query.js';
 import { Type } from '@sinclair/typebox';
 import { CommitQuery, HostConfig } from '../../openapi/containers.js';
 import { changes, exportRootfs } from '../../runtime/containers/filesystem.js';
@@ -71,13 +71,13 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.post<Id>('/containers/:id/stop', { schema: { querystring: StopQuery } }, async (request, reply) => {
     const { t, signal } = request.query as { t?: string; signal?: string };
-    const stopped = await containers.stop(request.params.id, t === undefined ? undefined : Number(t), signal);
+    const stopped = await containers.stop(request.params.id, t ? parseGoInt(t) : undefined, signal);
     return reply.code(stopped ? 204 : 304).send();
   });
 
   app.post<Id>('/containers/:id/restart', { schema: { querystring: StopQuery } }, async (request, reply) => {
     const { t, signal } = request.query as { t?: string; signal?: string };
-    await containers.restart(request.params.id, t === undefined ? undefined : Number(t), signal);
+    await containers.restart(request.params.id, t ? parseGoInt(t) : undefined, signal);
     return reply.code(204).send();
   });
 
@@ -272,7 +272,9 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   });
 
   // The websocket attach: raw output bytes (never framed) out, stdin in.
-  app.get('/containers/:id/attach/ws', { websocket: true, schema: { summary: 'Attach to a container via a websocket', querystring: AttachQuery } }, async (socket, request) => {
+  // A missing container is a 404 with dockerd's message before any upgrade (the hook runs for both).
+  const websocketAttach = { summary: 'Attach to a container via a websocket', querystring: AttachQuery };
+  app.get('/containers/:id/attach/ws', { websocket: true, schema: websocketAttach, preHandler: async (request) => void resolve(request) }, async (socket, request) => {
     const q = request.query as Record<string, string | undefined>;
     const stream = websocketDuplex(socket);
     try {
