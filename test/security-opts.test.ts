@@ -47,6 +47,14 @@ describe('seccomp', () => {
     expect(await ok(['run', '--rm', 'busybox', 'grep', 'Seccomp:', '/proc/self/status'])).toMatch(/Seccomp:\s+2/);
   });
 
+  it('takes seccomp=builtin and an empty seccomp= as the default profile, as dockerd does', async () => {
+    expect(await ok(['run', '--rm', '--security-opt', 'seccomp=builtin', 'busybox', 'grep', 'Seccomp:', '/proc/self/status'])).toMatch(/Seccomp:\s+2/);
+    const res = await engine.http('POST', '/containers/create?name=empty-seccomp', { Image: 'busybox', Cmd: ['grep', 'Seccomp:', '/proc/self/status'], HostConfig: { SecurityOpt: ['seccomp='] } });
+    expect(res.status, res.body.toString()).toBe(201);
+    expect(await ok(['start', '-a', 'empty-seccomp'])).toMatch(/Seccomp:\s+2/);
+    await ok(['rm', 'empty-seccomp']);
+  });
+
   it('refuses a profile it cannot use at create, with dockerd\'s message, making nothing', async () => {
     const before = await containerCount();
     for (const [value, message] of [

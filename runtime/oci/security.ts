@@ -39,7 +39,7 @@ export function parseSecurityOptions(list: string[] | string | null | undefined)
       case 'apparmor':
         break;
       case 'seccomp':
-        out.seccomp = value === 'builtin' ? undefined : value;
+        out.seccomp = value === 'builtin' || value === '' ? undefined : value; // both mean the default profile
         break;
       case 'no-new-privileges': {
         const on = parseGoBool(value);
