@@ -32,6 +32,7 @@ describe('create', () => {
     ['a relative working directory', { WorkingDir: 'rel/dir' }, "the working directory 'rel/dir' is invalid, it needs to be an absolute path"],
     ['a healthcheck interval under 1 ms', { Healthcheck: { Test: ['CMD', 'true'], Interval: 100 } }, 'Interval in Healthcheck cannot be less than 1ms'],
     ['negative healthcheck retries', { Healthcheck: { Test: ['CMD', 'true'], Retries: -1 } }, 'Retries in Healthcheck cannot be negative'],
+    ['an unknown capability', { HostConfig: { CapAdd: ['BOGUS'] } }, 'invalid CapAdd: unknown capability: "CAP_BOGUS"'],
     ['an empty environment variable name', { Env: ['=x'] }, 'invalid environment variable: =x'],
   ];
   it.each(refused)('refuses %s with 400 and dockerd\'s message, making nothing', async (_what, body, message) => {

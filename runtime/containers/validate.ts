@@ -4,6 +4,8 @@ import { availableParallelism } from 'node:os';
 import { posix } from 'node:path';
 import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
 import { invalid } from '../errors.js';
+import { ALL_CAPABILITIES } from '../oci/defaults.js';
+import { asList } from '../util/list.js';
 import { parseSignal } from './signals.js';
 
 /** Below this a container cannot even start (moby's linuxMinMemory). */
@@ -20,6 +22,8 @@ export function validateCreate(config: ContainerConfig, hc: HostConfig): string 
   const workingDir = validateConfig(config);
   if (hc.AutoRemove && !isNoRestart(hc)) throw invalid(`can't create 'AutoRemove' container with restart policy`);
   validateRestartPolicy(hc.RestartPolicy);
+  validateCapabilities('CapAdd', hc.CapAdd);
+  validateCapabilities('CapDrop', hc.CapDrop);
   validateResources(hc, false);
   if ((hc.ShmSize ?? 0) < 0) throw invalid('SHM size can not be less than 0');
   const oom = hc.OomScoreAdj ?? 0;
@@ -67,6 +71,16 @@ function validateRestartPolicy(policy: HostConfig['RestartPolicy']): void {
     if (count < 0) throw invalid('invalid restart policy: maximum retry count cannot be negative');
   } else if (count !== 0) {
     throw invalid(`invalid restart policy: maximum retry count can only be used with 'on-failure'${count < 0 ? ' and cannot be negative' : ''}`);
+  }
+}
+
+/** Capability names as moby normalizes them (any case, `CAP_` optional, `ALL`). */
+function validateCapabilities(field: string, list: string[] | null | undefined): void {
+  for (const given of asList(list)) {
+    const upper = given.toUpperCase();
+    if (upper === 'ALL') continue;
+    const name = upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
+    if (!ALL_CAPABILITIES.includes(name)) throw invalid(`invalid ${field}: unknown capability: ${JSON.stringify(name)}`);
   }
 }
 
