@@ -50,7 +50,7 @@ export const HostConfig = Type.Object(
     PidsLimit: Type.Optional(Nullable(Type.Integer())),
     BlkioWeight: Type.Optional(Type.Integer()),
     OomKillDisable: Type.Optional(Nullable(Type.Boolean())),
-    OomScoreAdj: Type.Optional(Type.Integer()),
+    OomScoreAdj: Type.Optional(Nullable(Type.Integer())),
     MemorySwappiness: Type.Optional(Nullable(Type.Integer())),
     LogConfig: Type.Optional(Type.Object({ Type: Type.Optional(Type.String()), Config: Type.Optional(Nullable(StringMap)) }, Loose)),
     ConsoleSize: Type.Optional(Nullable(Type.Array(Type.Integer()))),
@@ -62,15 +62,15 @@ export const HostConfig = Type.Object(
   Loose,
 );
 
-/** Durations are nanoseconds (Go's time.Duration). */
+/** Durations are nanoseconds (Go's time.Duration); null is 0, as Go decodes it. */
 export const HealthConfig = Type.Object(
   {
     Test: Type.Optional(StrList),
-    Interval: Type.Optional(Type.Integer()),
-    Timeout: Type.Optional(Type.Integer()),
-    StartPeriod: Type.Optional(Type.Integer()),
-    StartInterval: Type.Optional(Type.Integer()),
-    Retries: Type.Optional(Type.Integer()),
+    Interval: Type.Optional(Nullable(Type.Integer())),
+    Timeout: Type.Optional(Nullable(Type.Integer())),
+    StartPeriod: Type.Optional(Nullable(Type.Integer())),
+    StartInterval: Type.Optional(Nullable(Type.Integer())),
+    Retries: Type.Optional(Nullable(Type.Integer())),
   },
   Loose,
 );

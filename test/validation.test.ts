@@ -53,6 +53,12 @@ describe('create', () => {
     expect(await containerCount()).toBe(before);
   });
 
+  it('takes null where Go decodes it as zero (clients send it)', async () => {
+    const res = await create({ Healthcheck: { Test: ['CMD', 'true'], Interval: null, Retries: null }, HostConfig: { OomScoreAdj: null, MemorySwappiness: null } }, '?name=nulls');
+    expect(res.status, res.body.toString()).toBe(201);
+    await engine.http('DELETE', '/containers/nulls');
+  });
+
   it('keeps an absolute working directory cleaned, as dockerd does', async () => {
     const res = await create({ WorkingDir: '/a/../b/' }, '?name=wd');
     expect(res.status).toBe(201);

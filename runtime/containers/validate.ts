@@ -49,7 +49,7 @@ function validateConfig(config: ContainerConfig): string | undefined {
   }
   const health = config.Healthcheck;
   if (health) {
-    const tooShort = (d: number | undefined) => d !== undefined && d !== 0 && d < MIN_DURATION_NS;
+    const tooShort = (d: number | null | undefined) => !!d && d < MIN_DURATION_NS;
     if (tooShort(health.Interval)) throw invalid('Interval in Healthcheck cannot be less than 1ms');
     if (tooShort(health.Timeout)) throw invalid('Timeout in Healthcheck cannot be less than 1ms');
     if ((health.Retries ?? 0) < 0) throw invalid('Retries in Healthcheck cannot be negative');
