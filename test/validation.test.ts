@@ -140,6 +140,13 @@ describe('repeated query parameters', () => {
     await engine.http('DELETE', '/images/repeated:1');
   });
 
+  it('take the first on the routes that validate by hand (tag)', async () => {
+    expect((await engine.http('POST', '/images/busybox/tag?repo=first/x&repo=second/x')).status).toBe(201);
+    expect((await engine.http('GET', '/images/first/x/json')).status).toBe(200);
+    expect((await engine.http('GET', '/images/second/x/json')).status).toBe(404);
+    await engine.http('DELETE', '/images/first/x');
+  });
+
   it('keep every value where the API takes a list (t=)', async () => {
     const context = await tarOf([{ name: 'Dockerfile', content: 'FROM busybox\nLABEL x=y\n' }]);
     const res = await engine.http('POST', '/build?t=many:1&t=many:2', context, { 'content-type': 'application/x-tar' });
