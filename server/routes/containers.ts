@@ -273,8 +273,9 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   // The websocket attach: raw output bytes (never framed) out, stdin in.
   // A missing container is a 404 with dockerd's message before any upgrade (the hook runs for both).
-  const websocketAttach = { summary: 'Attach to a container via a websocket', querystring: AttachQuery };
-  app.get('/containers/:id/attach/ws', { websocket: true, schema: websocketAttach, preHandler: async (request) => void resolve(request) }, async (socket, request) => {
+  app.get('/containers/:id/attach/ws', {
+    websocket: true, schema: { summary: 'Attach to a container via a websocket', querystring: AttachQuery }, preHandler: async (request) => void resolve(request),
+  }, async (socket, request) => {
     const q = request.query as Record<string, string | undefined>;
     const stream = websocketDuplex(socket);
     try {
