@@ -53,6 +53,16 @@ describe('create', () => {
     expect(await containerCount()).toBe(before);
   });
 
+  it('checks Healthcheck.StartInterval from API 1.44 on, and ignores it before, as dockerd does', async () => {
+    const health = { Image: 'busybox', Cmd: ['true'], Healthcheck: { Test: ['CMD', 'true'], StartInterval: 100 } };
+    const res = await engine.http('POST', '/v1.44/containers/create', health);
+    expect(res.json()).toEqual({ message: 'StartInterval in Healthcheck cannot be less than 1ms' });
+    expect(res.status).toBe(400);
+    const old = await engine.http('POST', '/v1.43/containers/create?name=old-client', health);
+    expect(old.status, old.body.toString()).toBe(201);
+    await engine.http('DELETE', '/containers/old-client');
+  });
+
   it('takes null where Go decodes it as zero (clients send it)', async () => {
     const res = await create({ Healthcheck: { Test: ['CMD', 'true'], Interval: null, Retries: null }, HostConfig: { OomScoreAdj: null, MemorySwappiness: null } }, '?name=nulls');
     expect(res.status, res.body.toString()).toBe(201);

@@ -24,7 +24,8 @@ import { extractInto, statPath, tarOf } from '../../runtime/containers/archive.j
 import { attachContainer } from '../attach.js';
 import { websocketDuplex } from '../websocket.js';
 import { parseDetachKeys } from '../session-stream.js';
-import { commonHeaders, rawCommonHeaders } from '../app.js';
+import { apiVersion, commonHeaders, rawCommonHeaders } from '../app.js';
+import { versionBefore } from '../versioning.js';
 import { containerInspect, containerSummary, sizeFields } from '../views/containers.js';
 import { containerNetworks } from '../views/networks.js';
 import { encodeEntries } from '../framing.js';
@@ -41,7 +42,10 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.post('/containers/create', { schema: { summary: 'Create a container', querystring: ContainerCreateQuery, body: ContainerCreateBody, response: { 201: ContainerCreateResponse } } }, async (request, reply) => {
     const { name } = request.query as { name?: string };
-    const { id, warnings } = await containers.create((request.body ?? {}) as ContainerCreateBody, name || undefined);
+    const body = (request.body ?? {}) as ContainerCreateBody;
+    // Healthcheck.StartInterval came with API 1.44: dockerd ignores it (unchecked) from older clients.
+    if (body.Healthcheck && versionBefore(apiVersion(request), '1.44')) body.Healthcheck.StartInterval = undefined;
+    const { id, warnings } = await containers.create(body, name || undefined);
     return reply.code(201).send({ Id: id, Warnings: warnings });
   });
 
