@@ -102,6 +102,13 @@ describe('other security options', () => {
     expect(await nnp(['no-new-privileges=false'])).toMatch(/NoNewPrivs:\s+0/);
   });
 
+  it('mounts the cgroup hierarchy read-write for writable-cgroups=true (Docker 28), read-only otherwise', async () => {
+    const cgroupMount = async (opts: string[]) => ok(['run', '--rm', ...opts, 'busybox', 'sh', '-c', "grep -E ' /sys/fs/cgroup(/memory)? cgroup2? ' /proc/mounts"]);
+    expect(await cgroupMount(['--security-opt', 'writable-cgroups=true'])).toMatch(/ cgroup2? rw,/);
+    expect(await cgroupMount([])).toMatch(/ cgroup2? ro,/);
+    expect((await create(['writable-cgroups=maybe'])).json()).toEqual({ message: 'invalid --security-opt 2: "writable-cgroups=maybe"' });
+  });
+
   it('takes apparmor= and label= as dockerd does on a host without AppArmor or SELinux: accepted, no effect', async () => {
     const out = await ok(['run', '--rm', '--security-opt', 'apparmor=my-profile', '--security-opt', 'label=type:foo_t', '--security-opt', 'label=disable', 'busybox', 'echo', 'ran']);
     expect(out).toBe('ran\n');

@@ -1,5 +1,5 @@
 // HostConfig.SecurityOpt as dockerd reads it (moby's parseSecurityOpt): `no-new-privileges[=bool]`,
-// `seccomp=<profile JSON>|unconfined|builtin`, `apparmor=...`, `label=...`, `disable`. This host has
+// `seccomp=<profile JSON>|unconfined|builtin`, `writable-cgroups=bool`, `apparmor=...`, `label=...`, `disable`. This host has
 // neither AppArmor nor SELinux, so apparmor and label options are taken and have no effect, as dockerd
 // does on such a host.
 import { asList } from '../util/list.js';
@@ -7,6 +7,8 @@ import { EngineError } from '../errors.js';
 
 export interface SecurityOptions {
   noNewPrivileges: boolean;
+  /** `writable-cgroups=true`: /sys/fs/cgroup mounted read-write (Docker 28). */
+  writableCgroups?: boolean;
   /** The profile's JSON as the client sent it (the docker CLI reads the file), 'unconfined', or undefined for the default. */
   seccomp?: string;
 }
@@ -41,10 +43,12 @@ export function parseSecurityOptions(list: string[] | string | null | undefined)
       case 'seccomp':
         out.seccomp = value === 'builtin' || value === '' ? undefined : value; // both mean the default profile
         break;
-      case 'no-new-privileges': {
+      case 'no-new-privileges':
+      case 'writable-cgroups': {
         const on = parseGoBool(value);
         if (on === undefined) throw refused(`invalid --security-opt 2: ${JSON.stringify(opt)}`);
-        out.noNewPrivileges = on;
+        if (key === 'no-new-privileges') out.noNewPrivileges = on;
+        else out.writableCgroups = on;
         break;
       }
       default:

@@ -91,23 +91,25 @@ export function buildResources(hc: HostConfig): object {
  * profile unless one is given; none when privileged or `seccomp=unconfined`). Create calls it to
  * refuse what start could not use.
  */
-export function securityOf(hc: HostConfig, caps = capabilities(hc)): { noNewPrivileges: boolean; seccomp?: object } {
+export function securityOf(hc: HostConfig, caps = capabilities(hc)): { noNewPrivileges: boolean; writableCgroups: boolean; seccomp?: object } {
   const options = parseSecurityOptions(hc.SecurityOpt);
-  if (hc.Privileged || options.seccomp === 'unconfined') return { noNewPrivileges: options.noNewPrivileges };
+  const flags = { noNewPrivileges: options.noNewPrivileges, writableCgroups: !!hc.Privileged || !!options.writableCgroups };
+  if (hc.Privileged || options.seccomp === 'unconfined') return flags;
   const seccomp = options.seccomp === undefined ? defaultSeccomp(caps) : loadSeccompProfile(options.seccomp, caps);
-  return { noNewPrivileges: options.noNewPrivileges, seccomp };
+  return { ...flags, seccomp };
 }
 
 export function buildSpec(input: SpecInput): object {
   const { config, hostConfig: hc, user } = input;
   const caps = capabilities(hc);
+  const { noNewPrivileges, writableCgroups, seccomp } = securityOf(hc, caps);
   let args = processArgs(config);
   const mounts: object[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', hc.Privileged ? 'rw' : 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', hc.Privileged ? 'rw' : 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', writableCgroups ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${hc.ShmSize || DEFAULT_SHM_SIZE}`] },
   ];
@@ -135,7 +137,6 @@ export function buildSpec(input: SpecInput): object {
     if (!type) throw invalid(`invalid ulimit type: ${u.Name}`);
     rlimits.set(type, { type, hard: u.Hard, soft: u.Soft });
   }
-  const { noNewPrivileges, seccomp } = securityOf(hc, caps);
   const env = config.Env ?? [];
   const capList = { bounding: caps, effective: caps, permitted: caps };
   return {
