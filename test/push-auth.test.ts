@@ -26,7 +26,7 @@ describe('push credentials', () => {
     for (const headers of [{}, { 'x-registry-auth': '' }]) {
       const res = await engine.http('POST', `/images/${name}/push`, undefined, headers);
       expect(res.status).toBe(400);
-      expect(res.json()).toEqual({ message: 'Bad parameters and missing X-Registry-Auth: EOF' });
+      expect(res.json()).toEqual({ message: 'bad parameters and missing X-Registry-Auth: invalid X-Registry-Auth header: EOF' });
     }
     expect(await manifestStatus('berth/unauthed')).toBe(404);
   });

@@ -143,10 +143,12 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
   }
 };
 
+const MISSING_AUTH = 'bad parameters and missing X-Registry-Auth: invalid X-Registry-Auth header';
+
 /**
  * The credentials of a push, as dockerd takes them: the X-Registry-Auth header, or else (its old form)
- * an auth config as the JSON body. Neither is refused: a push never goes out without the client's
- * credentials having been considered.
+ * an auth config as the JSON body. With neither, the push is refused: it never goes out without the
+ * client's credentials having been considered.
  */
 async function pushAuth(request: FastifyRequest): Promise<string> {
   const header = request.headers['x-registry-auth'];
@@ -159,11 +161,12 @@ async function pushAuth(request: FastifyRequest): Promise<string> {
     try {
       body = text === '' ? undefined : JSON.parse(text);
     } catch {
-      throw invalid(`Bad parameters and missing X-Registry-Auth: invalid character '${text[0]}' looking for beginning of value`);
+      throw invalid(`${MISSING_AUTH}: invalid character '${text[0]}' looking for beginning of value`);
     }
   }
-  if (body === undefined) throw invalid('Bad parameters and missing X-Registry-Auth: EOF');
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalid('Bad parameters and missing X-Registry-Auth: json: cannot unmarshal into Go value of type registry.AuthConfig');
+  if (body === undefined) throw invalid(`${MISSING_AUTH}: EOF`);
+  if (typeof body !== 'object' || Array.isArray(body)) throw invalid(`${MISSING_AUTH}: json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into Go value of type registry.AuthConfig`);
+  if (body === null) return ''; // Go decodes null as an empty auth config
   return Buffer.from(JSON.stringify(body)).toString('base64');
 }
 
