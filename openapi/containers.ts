@@ -50,12 +50,27 @@ export const HostConfig = Type.Object(
     PidsLimit: Type.Optional(Nullable(Type.Integer())),
     BlkioWeight: Type.Optional(Type.Integer()),
     OomKillDisable: Type.Optional(Nullable(Type.Boolean())),
+    OomScoreAdj: Type.Optional(Nullable(Type.Integer())),
+    MemorySwappiness: Type.Optional(Nullable(Type.Integer())),
     LogConfig: Type.Optional(Type.Object({ Type: Type.Optional(Type.String()), Config: Type.Optional(Nullable(StringMap)) }, Loose)),
     ConsoleSize: Type.Optional(Nullable(Type.Array(Type.Integer()))),
     Mounts: Type.Optional(Nullable(Type.Array(MountSpec))),
     PortBindings: Type.Optional(Nullable(Type.Record(Type.String(), Nullable(Type.Array(PortBinding))))),
     PublishAllPorts: Type.Optional(Nullable(Type.Boolean())),
     Links: Type.Optional(StrList),
+  },
+  Loose,
+);
+
+/** Durations are nanoseconds (Go's time.Duration); null is 0, as Go decodes it. */
+export const HealthConfig = Type.Object(
+  {
+    Test: Type.Optional(StrList),
+    Interval: Type.Optional(Nullable(Type.Integer())),
+    Timeout: Type.Optional(Nullable(Type.Integer())),
+    StartPeriod: Type.Optional(Nullable(Type.Integer())),
+    StartInterval: Type.Optional(Nullable(Type.Integer())),
+    Retries: Type.Optional(Nullable(Type.Integer())),
   },
   Loose,
 );
@@ -81,7 +96,7 @@ export const ContainerConfig = Type.Object(
     Labels: Type.Optional(Nullable(StringMap)),
     StopSignal: Type.Optional(Type.String()),
     StopTimeout: Type.Optional(Nullable(Type.Integer())),
-    Healthcheck: Type.Optional(Type.Unknown()),
+    Healthcheck: Type.Optional(Nullable(HealthConfig)),
   },
   Loose,
 );

@@ -18,6 +18,7 @@ import { volumeRoutes } from './routes/volumes.js';
 import { networkRoutes } from './routes/networks.js';
 import { buildRoutes } from './routes/build.js';
 import { handleUpgrades } from './hijack.js';
+import { firstOfRepeated } from './query.js';
 
 const requestedVersions = new WeakMap<IncomingMessage, string>();
 
@@ -75,6 +76,11 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
     reply.headers(commonHeaders);
     const version = requestedVersions.get(request.raw);
     if (version) checkVersion(version);
+  });
+
+  // A repeated single-valued parameter is its first value, as dockerd reads it (query.ts).
+  app.addHook('preValidation', async (request) => {
+    firstOfRepeated(request.query as Record<string, unknown>, request.routeOptions.schema?.querystring as { properties?: Record<string, unknown> } | undefined);
   });
 
   // dockerd says `application/json` exactly, and the docker CLI compares the header to that string

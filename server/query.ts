@@ -1,5 +1,5 @@
 // Query parsing as lenient as moby's: clients send booleans and filters in several shapes.
-import { invalid } from '../runtime/errors.js';
+import { EngineError, invalid } from '../runtime/errors.js';
 
 /** moby's rule: false iff the value is "", 0, no, false or none (any case); absent means the default. */
 export function parseBool(value: string | undefined, fallback = false): boolean {
@@ -37,4 +37,29 @@ export function boolFilter(filters: FilterMap, key: string): boolean | undefined
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
   throw invalid(`invalid filter '${key}=${values[values.length - 1]}'`);
+}
+
+/**
+ * dockerd reads a single-valued parameter with Go's url.Values.Get, the first of its values: a repeated
+ * one (`name=a&name=b`, docker-py's repeated `dockerfile=`) is no error. Parameters whose schema takes
+ * a list (`t`, `names`, `changes`...) keep every value.
+ */
+export function firstOfRepeated(query: Record<string, unknown>, schema?: { properties?: Record<string, unknown> }): void {
+  for (const [key, value] of Object.entries(query)) {
+    if (Array.isArray(value) && !takesList(schema?.properties?.[key])) query[key] = value[0];
+  }
+}
+
+function takesList(schema: unknown): boolean {
+  if (!schema || typeof schema !== 'object') return false;
+  const s = schema as { type?: unknown; anyOf?: unknown[]; oneOf?: unknown[] };
+  return s.type === 'array' || (Array.isArray(s.type) && s.type.includes('array')) || !!s.anyOf?.some(takesList) || !!s.oneOf?.some(takesList);
+}
+
+/** Go's strconv.Atoi, as dockerd parses `t` (its errors are dockerd's 500s). */
+export function parseGoInt(value: string): number {
+  if (!/^[+-]?\d+$/.test(value)) throw new EngineError('internal', `strconv.Atoi: parsing ${JSON.stringify(value)}: invalid syntax`);
+  const n = BigInt(value);
+  if (n > 9223372036854775807n || n < -9223372036854775808n) throw new EngineError('internal', `strconv.Atoi: parsing ${JSON.stringify(value)}: value out of range`);
+  return Number(n);
 }

@@ -3,8 +3,11 @@ import { randomInt } from 'node:crypto';
 import { invalid } from '../errors.js';
 
 const VALID = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+/** The longest name a request path can carry (the server's path parameter limit): longer ones could never be addressed. */
+export const MAX_NAME_LENGTH = 2048;
 
 export function validateName(name: string): string {
+  if (name.replace(/^\//, '').length > MAX_NAME_LENGTH) throw invalid(`Invalid container name: longer than ${MAX_NAME_LENGTH} characters`);
   if (!VALID.test(name)) throw invalid(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   return name.replace(/^\//, '');
 }

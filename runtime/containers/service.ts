@@ -23,11 +23,12 @@ import { chainIds, sha256 } from '../util/digest.js';
 import { applyChanges, tempDir, writeUpperAsLayer } from './commit.js';
 import { join } from 'node:path';
 import type { ContainerCreateBody, HostConfig } from '../../openapi/containers.js';
-import { buildResources, buildSpec } from '../oci/spec.js';
+import { buildResources, buildSpec, securityOf } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
 import type { OciRuntime } from '../oci/runtime.js';
 import { isMounted, mountOverlay, unmount } from '../storage/rootfs.js';
 import { commandOf, mergeConfig } from './config.js';
+import { validateCreate, validateUpdate } from './validate.js';
 import { awaitConmonGone, startConmon } from './conmon.js';
 import { rotateIfNeeded, type LogLimits } from './log-rotation.js';
 import { etcFilesIn, writeEtcFiles } from './etc-files.js';
@@ -129,6 +130,9 @@ export class ContainerService {
     const { HostConfig: hostConfig, NetworkingConfig: networking, ...request } = body;
     const hc: HostConfig = hostConfig ?? {};
     if (!request.Image) throw invalid('config cannot be empty in order to create a container');
+    // What dockerd refuses before it looks at the image; security options as start would apply them.
+    const workingDir = validateCreate(request, hc);
+    securityOf(hc);
     const image = this.images.store.resolve(request.Image);
     const runtime = hc.Runtime || this.options.defaultRuntime;
     if (!this.options.runtimes.has(runtime)) throw invalid(`unknown or invalid runtime name: ${runtime}`);
@@ -138,7 +142,7 @@ export class ContainerService {
     if (holder) {
       throw conflict(`Conflict. The container name "/${finalName}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
-    const config = mergeConfig(request, parseConfig(image), id);
+    const config = mergeConfig({ ...request, WorkingDir: workingDir }, parseConfig(image), id);
     logLimits({ hostConfig: hc } as Container); // refuse bad --log-opt values now, not at start
     if ((!config.Entrypoint || config.Entrypoint.length === 0) && (!config.Cmd || config.Cmd.length === 0)) {
       throw invalid('no command specified');
@@ -548,6 +552,7 @@ export class ContainerService {
   /** docker update: new limits (and restart policy) recorded, and applied at once to a running container. */
   async update(nameOrId: string, changes: Partial<HostConfig>): Promise<void> {
     const c = this.store.resolve(nameOrId);
+    validateUpdate(changes);
     const LIMITS = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
     const next: HostConfig = { ...c.hostConfig };
     for (const key of LIMITS) if (changes[key] !== undefined && changes[key] !== null) (next as Record<string, unknown>)[key] = changes[key];

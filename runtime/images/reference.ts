@@ -18,11 +18,14 @@ const REFERENCE = new RegExp(
 const TAG = /^[\w][\w.-]{0,127}$/;
 const FULL_ID = /^[a-f0-9]{64}$/;
 
-/** Splits the domain off a name as Docker does: the first component is a domain only if it looks like one. */
+/**
+ * Splits the domain off a name as dockerd does: the first component is a domain only if it has a `.` or
+ * a `:` or is `localhost`; otherwise it is part of the path, where uppercase is refused (`UPPER/case`).
+ */
 function splitDomain(name: string): { domain: string; path: string } {
   const i = name.indexOf('/');
   const first = name.slice(0, i);
-  if (i === -1 || (!/[.:]/.test(first) && first !== 'localhost' && first.toLowerCase() === first)) {
+  if (i === -1 || (!/[.:]/.test(first) && first !== 'localhost')) {
     return { domain: DEFAULT_DOMAIN, path: withLibrary(name) };
   }
   const domain = first === 'index.docker.io' ? DEFAULT_DOMAIN : first;

@@ -6,6 +6,8 @@ import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
 import type { ResolvedUser } from './user.js';
 import { ociMount, type MountPoint } from '../volumes/mounts.js';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS, defaultSeccomp } from './defaults.js';
+import { loadSeccompProfile } from './seccomp.js';
+import { parseSecurityOptions } from './security.js';
 
 export interface SpecInput {
   id: string;
@@ -37,7 +39,7 @@ export function processArgs(config: ContainerConfig): string[] {
   return args;
 }
 
-function capabilities(hostConfig: HostConfig): string[] {
+export function capabilities(hostConfig: HostConfig): string[] {
   if (hostConfig.Privileged) return [...ALL_CAPABILITIES];
   const norm = (c: string) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`);
   const add = asList(hostConfig.CapAdd).map(norm);
@@ -84,16 +86,30 @@ export function buildResources(hc: HostConfig): object {
   return out;
 }
 
+/**
+ * no-new-privileges and the seccomp section from the container's security options (Docker's default
+ * profile unless one is given; none when privileged or `seccomp=unconfined`). Create calls it to
+ * refuse what start could not use.
+ */
+export function securityOf(hc: HostConfig, caps = capabilities(hc)): { noNewPrivileges: boolean; writableCgroups: boolean; seccomp?: object } {
+  const options = parseSecurityOptions(hc.SecurityOpt);
+  const flags = { noNewPrivileges: options.noNewPrivileges, writableCgroups: !!hc.Privileged || !!options.writableCgroups };
+  if (hc.Privileged || options.seccomp === 'unconfined') return flags;
+  const seccomp = options.seccomp === undefined ? defaultSeccomp(caps) : loadSeccompProfile(options.seccomp, caps);
+  return { ...flags, seccomp };
+}
+
 export function buildSpec(input: SpecInput): object {
   const { config, hostConfig: hc, user } = input;
   const caps = capabilities(hc);
+  const { noNewPrivileges, writableCgroups, seccomp } = securityOf(hc, caps);
   let args = processArgs(config);
   const mounts: object[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', hc.Privileged ? 'rw' : 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', hc.Privileged ? 'rw' : 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', writableCgroups ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${hc.ShmSize || DEFAULT_SHM_SIZE}`] },
   ];
@@ -121,9 +137,6 @@ export function buildSpec(input: SpecInput): object {
     if (!type) throw invalid(`invalid ulimit type: ${u.Name}`);
     rlimits.set(type, { type, hard: u.Hard, soft: u.Soft });
   }
-  const securityOpt = asList(hc.SecurityOpt);
-  const unconfined = hc.Privileged || securityOpt.some((o) => /^seccomp[=:]unconfined$/.test(o));
-  const noNewPrivileges = securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o));
   const env = config.Env ?? [];
   const capList = { bounding: caps, effective: caps, permitted: caps };
   return {
@@ -140,7 +153,7 @@ export function buildSpec(input: SpecInput): object {
       capabilities: user.uid === 0 ? capList : { bounding: caps, effective: [], permitted: [] },
       rlimits: [...rlimits.values()],
       noNewPrivileges,
-      oomScoreAdj: 0,
+      oomScoreAdj: hc.OomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, readonly: !!hc.ReadonlyRootfs },
     hostname: network ? undefined : config.Hostname,
@@ -150,7 +163,7 @@ export function buildSpec(input: SpecInput): object {
       cgroupsPath: input.cgroupsPath,
       namespaces,
       sysctl: hc.Sysctls ?? undefined,
-      seccomp: unconfined ? undefined : defaultSeccomp(caps),
+      seccomp,
       maskedPaths: hc.Privileged ? undefined : MASKED_PATHS,
       readonlyPaths: hc.Privileged ? undefined : READONLY_PATHS,
     },

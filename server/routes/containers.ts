@@ -16,7 +16,7 @@ import {
   AttachQuery, ContainerCreateBody, ContainerCreateQuery, ContainerCreateResponse, ContainerListQuery, InspectQuery, KillQuery, LogsQuery, RemoveQuery,
   RenameQuery, ResizeQuery, StopQuery, TopQuery, WaitQuery,
 } from '../../openapi/containers.js';
-import { parseBool, parseFilters } from '../query.js';
+import { parseBool, parseFilters, parseGoInt } from '../query.js';
 import { Type } from '@sinclair/typebox';
 import { CommitQuery, HostConfig } from '../../openapi/containers.js';
 import { changes, exportRootfs } from '../../runtime/containers/filesystem.js';
@@ -24,7 +24,8 @@ import { extractInto, statPath, tarOf } from '../../runtime/containers/archive.j
 import { attachContainer } from '../attach.js';
 import { websocketDuplex } from '../websocket.js';
 import { parseDetachKeys } from '../session-stream.js';
-import { commonHeaders, rawCommonHeaders } from '../app.js';
+import { apiVersion, commonHeaders, rawCommonHeaders } from '../app.js';
+import { versionBefore } from '../versioning.js';
 import { containerInspect, containerSummary, sizeFields } from '../views/containers.js';
 import { containerNetworks } from '../views/networks.js';
 import { encodeEntries } from '../framing.js';
@@ -41,7 +42,10 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.post('/containers/create', { schema: { summary: 'Create a container', querystring: ContainerCreateQuery, body: ContainerCreateBody, response: { 201: ContainerCreateResponse } } }, async (request, reply) => {
     const { name } = request.query as { name?: string };
-    const { id, warnings } = await containers.create((request.body ?? {}) as ContainerCreateBody, name || undefined);
+    const body = (request.body ?? {}) as ContainerCreateBody;
+    // Healthcheck.StartInterval came with API 1.44: dockerd ignores it (unchecked) from older clients.
+    if (body.Healthcheck && versionBefore(apiVersion(request), '1.44')) body.Healthcheck.StartInterval = undefined;
+    const { id, warnings } = await containers.create(body, name || undefined);
     return reply.code(201).send({ Id: id, Warnings: warnings });
   });
 
@@ -71,13 +75,13 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.post<Id>('/containers/:id/stop', { schema: { querystring: StopQuery } }, async (request, reply) => {
     const { t, signal } = request.query as { t?: string; signal?: string };
-    const stopped = await containers.stop(request.params.id, t === undefined ? undefined : Number(t), signal);
+    const stopped = await containers.stop(request.params.id, t ? parseGoInt(t) : undefined, signal);
     return reply.code(stopped ? 204 : 304).send();
   });
 
   app.post<Id>('/containers/:id/restart', { schema: { querystring: StopQuery } }, async (request, reply) => {
     const { t, signal } = request.query as { t?: string; signal?: string };
-    await containers.restart(request.params.id, t === undefined ? undefined : Number(t), signal);
+    await containers.restart(request.params.id, t ? parseGoInt(t) : undefined, signal);
     return reply.code(204).send();
   });
 
@@ -272,7 +276,10 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   });
 
   // The websocket attach: raw output bytes (never framed) out, stdin in.
-  app.get('/containers/:id/attach/ws', { websocket: true, schema: { summary: 'Attach to a container via a websocket', querystring: AttachQuery } }, async (socket, request) => {
+  // A missing container is a 404 with dockerd's message before any upgrade (the hook runs for both).
+  app.get('/containers/:id/attach/ws', {
+    websocket: true, schema: { summary: 'Attach to a container via a websocket', querystring: AttachQuery }, preHandler: async (request) => void resolve(request),
+  }, async (socket, request) => {
     const q = request.query as Record<string, string | undefined>;
     const stream = websocketDuplex(socket);
     try {

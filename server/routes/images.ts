@@ -123,7 +123,7 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     const { name, operation } = splitName(request);
     if (operation === 'push') {
       const { tag } = request.query as { tag?: string };
-      return push(engine, name, tag || undefined, request.headers['x-registry-auth'] as string | undefined, reply);
+      return push(engine, name, tag || undefined, await pushAuth(request), reply);
     }
     if (operation !== 'tag') return notFound(reply);
     const query = validated(ImageTagQuery, request.query);
@@ -142,6 +142,33 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     return reply.header('content-type', 'application/x-tar').send(saveImages(images, names));
   }
 };
+
+const MISSING_AUTH = 'bad parameters and missing X-Registry-Auth: invalid X-Registry-Auth header';
+
+/**
+ * The credentials of a push, as dockerd takes them: the X-Registry-Auth header, or else (its old form)
+ * an auth config as the JSON body. With neither, the push is refused: it never goes out without the
+ * client's credentials having been considered.
+ */
+async function pushAuth(request: FastifyRequest): Promise<string> {
+  const header = request.headers['x-registry-auth'];
+  if (typeof header === 'string' && header !== '') return header;
+  let body: unknown = request.body;
+  if (body instanceof Readable) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(Buffer.from(chunk));
+    const text = Buffer.concat(chunks).toString().trim();
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      throw invalid(`${MISSING_AUTH}: invalid character '${text[0]}' looking for beginning of value`);
+    }
+  }
+  if (body === undefined) throw invalid(`${MISSING_AUTH}: EOF`);
+  if (typeof body !== 'object' || Array.isArray(body)) throw invalid(`${MISSING_AUTH}: json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into Go value of type registry.AuthConfig`);
+  if (body === null) return ''; // Go decodes null as an empty auth config
+  return Buffer.from(JSON.stringify(body)).toString('base64');
+}
 
 /** `/images/localhost:5000/app:1/json` → name `localhost:5000/app:1`, operation `json`. */
 function splitName(request: FastifyRequest): { name: string; operation: string } {

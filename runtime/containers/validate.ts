@@ -1,0 +1,110 @@
+// What dockerd refuses at create (and, for resources and the restart policy, at update) before anything
+// is made: moby's verifyContainerSettings, in its order and with its messages (API 1.50).
+import { availableParallelism } from 'node:os';
+import { posix } from 'node:path';
+import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
+import { invalid } from '../errors.js';
+import { ALL_CAPABILITIES } from '../oci/defaults.js';
+import { asList } from '../util/list.js';
+import { parseSignal } from './signals.js';
+
+/** Below this a container cannot even start (moby's linuxMinMemory). */
+const MIN_MEMORY = 6 * 1024 * 1024;
+/** Healthcheck durations under a millisecond (but not 0, the default) are refused. */
+const MIN_DURATION_NS = 1_000_000;
+const RESTART_POLICIES = ['no', 'always', 'on-failure', 'unless-stopped'];
+
+/**
+ * Checks a create request; returns the WorkingDir as dockerd keeps it (cleaned). `config` is the
+ * request's own config, before the image's defaults are merged in.
+ */
+export function validateCreate(config: ContainerConfig, hc: HostConfig): string | undefined {
+  const workingDir = validateConfig(config);
+  if (hc.AutoRemove && !isNoRestart(hc)) throw invalid(`can't create 'AutoRemove' container with restart policy`);
+  validateRestartPolicy(hc.RestartPolicy);
+  validateCapabilities('CapAdd', hc.CapAdd);
+  validateCapabilities('CapDrop', hc.CapDrop);
+  validateResources(hc, false);
+  if ((hc.ShmSize ?? 0) < 0) throw invalid('SHM size can not be less than 0');
+  const oom = hc.OomScoreAdj ?? 0;
+  if (oom < -1000 || oom > 1000) throw invalid(`Invalid value ${oom}, range for oom score adj is [-1000, 1000]`);
+  return workingDir;
+}
+
+/** Checks the host config an update request carries (limits and the restart policy only). */
+export function validateUpdate(changes: HostConfig): void {
+  validateRestartPolicy(changes.RestartPolicy);
+  validateResources(changes, true);
+}
+
+function validateConfig(config: ContainerConfig): string | undefined {
+  let workingDir = config.WorkingDir;
+  if (workingDir) {
+    if (!workingDir.startsWith('/')) throw invalid(`the working directory '${workingDir}' is invalid, it needs to be an absolute path`);
+    workingDir = posix.normalize(workingDir).replace(/(.)\/$/, '$1');
+  }
+  if (config.StopSignal) parseSignal(config.StopSignal);
+  for (const e of config.Env ?? []) {
+    if (e === '' || e.startsWith('=')) throw invalid(`invalid environment variable: ${e}`);
+  }
+  const health = config.Healthcheck;
+  if (health) {
+    const tooShort = (d: number | null | undefined) => !!d && d < MIN_DURATION_NS;
+    if (tooShort(health.Interval)) throw invalid('Interval in Healthcheck cannot be less than 1ms');
+    if (tooShort(health.Timeout)) throw invalid('Timeout in Healthcheck cannot be less than 1ms');
+    if ((health.Retries ?? 0) < 0) throw invalid('Retries in Healthcheck cannot be negative');
+    if (tooShort(health.StartPeriod)) throw invalid('StartPeriod in Healthcheck cannot be less than 1ms');
+    if (tooShort(health.StartInterval)) throw invalid('StartInterval in Healthcheck cannot be less than 1ms');
+  }
+  return workingDir;
+}
+
+const isNoRestart = (hc: HostConfig) => !hc.RestartPolicy?.Name || hc.RestartPolicy.Name === 'no';
+
+function validateRestartPolicy(policy: HostConfig['RestartPolicy']): void {
+  if (!policy?.Name) return; // an empty name (what old clients send) takes any count, as dockerd allows
+  const count = policy.MaximumRetryCount ?? 0;
+  if (!RESTART_POLICIES.includes(policy.Name)) {
+    throw invalid(`invalid restart policy: unknown policy '${policy.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+  }
+  if (policy.Name === 'on-failure') {
+    if (count < 0) throw invalid('invalid restart policy: maximum retry count cannot be negative');
+  } else if (count !== 0) {
+    throw invalid(`invalid restart policy: maximum retry count can only be used with 'on-failure'${count < 0 ? ' and cannot be negative' : ''}`);
+  }
+}
+
+/** Capability names as moby normalizes them (any case, `CAP_` optional, `ALL`). */
+function validateCapabilities(field: string, list: string[] | null | undefined): void {
+  for (const given of asList(list)) {
+    const upper = given.toUpperCase();
+    if (upper === 'ALL') continue;
+    const name = upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
+    if (!ALL_CAPABILITIES.includes(name)) throw invalid(`invalid ${field}: unknown capability: ${JSON.stringify(name)}`);
+  }
+}
+
+/** moby's verifyPlatformContainerResources: limits runc would refuse, or apply to no effect. */
+function validateResources(r: HostConfig, update: boolean): void {
+  const memory = r.Memory ?? 0;
+  const swap = r.MemorySwap ?? 0;
+  if (memory !== 0 && memory < MIN_MEMORY) throw invalid('Minimum memory limit allowed is 6MB');
+  if (memory > 0 && swap > 0 && swap < memory) throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage');
+  if (memory === 0 && swap > 0 && !update) throw invalid('You should always set the Memory limit when using Memoryswap limit, see usage');
+  const swappiness = r.MemorySwappiness ?? -1; // -1: the kernel's default
+  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) throw invalid(`Invalid value: ${swappiness}, valid memory swappiness range is 0-100`);
+  const reservation = r.MemoryReservation ?? 0;
+  if (reservation > 0 && reservation < MIN_MEMORY) throw invalid('Minimum memory reservation allowed is 6MB');
+  if (memory > 0 && reservation > 0 && memory < reservation) throw invalid('Minimum memory limit can not be less than memory reservation limit, see usage');
+  const nanoCpus = r.NanoCpus ?? 0;
+  const period = r.CpuPeriod ?? 0;
+  const quota = r.CpuQuota ?? 0;
+  if (nanoCpus > 0 && period > 0) throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (nanoCpus > 0 && quota > 0) throw invalid('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
+  const cpus = availableParallelism();
+  if (nanoCpus < 0 || nanoCpus > cpus * 1e9) throw invalid(`Range of CPUs is from 0.01 to ${cpus}.00, as there are only ${cpus} CPUs available`);
+  const shares = r.CpuShares ?? 0;
+  if (shares < 0) throw invalid(`invalid CPU shares (${shares}): value must be a positive integer`);
+  if (period !== 0 && (period < 1000 || period > 1_000_000)) throw invalid('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  if (quota > 0 && quota < 1000) throw invalid('CPU cfs quota can not be less than 1ms (i.e. 1000)');
+}
