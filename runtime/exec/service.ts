@@ -121,10 +121,16 @@ export class ExecService {
 
   /** Records a session's end, once (sync pipe, exit file and inspect may all see it); never throws. */
   private finish(id: string, code: number) {
-    const s = this.store.find(id);
-    if (!s || !this.store.transition(id, 'running', { state: 'exited', exit_code: code })) return;
-    const c = this.containers.store.get(s.container_id);
-    if (c) this.containers.record(c, 'exec_die', { execID: id, exitCode: String(code) });
-    this.changes.emit('changed', id);
+    try {
+      const s = this.store.find(id);
+      if (!s || !this.store.transition(id, 'running', { state: 'exited', exit_code: code })) return;
+      const c = this.containers.store.get(s.container_id);
+      if (c) this.containers.record(c, 'exec_die', { execID: id, exitCode: String(code) });
+      this.changes.emit('changed', id);
+    } catch (err) {
+      // Called from conmon's callback and a timer, where a throw would take the engine down (a DB write
+      // on a full disk). The session stays running in the record: the exit file is read again next tick.
+      process.stderr.write(`berth: exec ${id}: recording its exit failed: ${(err as Error).message}\n`);
+    }
   }
 }
