@@ -38,6 +38,7 @@ import { BuildCacheStore } from './records.js';
 import type { BuildCacheRecord } from '../system/df.js';
 import type { DB } from '../state/db.js';
 import { goDuration, goList, goQuote, goQuoteList, goQuoteRune } from './gofmt.js';
+import { freeingSpace } from '../state/reserve.js';
 
 export interface BuildRequest {
   /** The context as a tar (plain, gzip, bzip2, xz, zstd); or `remote`. */
@@ -118,6 +119,10 @@ export class Builder {
    * no container), older than `until` when given; their layers go when no image is left on them.
    */
   prune(o: { until?: number } = {}): Promise<{ deleted: string[]; reclaimed: number }> {
+    return freeingSpace(() => this.pruneNow(o));
+  }
+
+  private pruneNow(o: { until?: number }): Promise<{ deleted: string[]; reclaimed: number }> {
     return this.images.lock.run(async () => {
       const deleted: string[] = [];
       for (const row of this.records.all()) {

@@ -8,6 +8,7 @@ import { parseUntil } from '../util/time.js';
 import { hex } from '../util/digest.js';
 import { ImageStore, parseConfig, type ImageRecord } from './store.js';
 import { familiar, familiarRepository, familiarString, parseReference, parseTaggedReference, referenceString, validateTag } from './reference.js';
+import { freeingSpace } from '../state/reserve.js';
 
 export type DeleteRecord = { untagged: string } | { deleted: string };
 
@@ -103,6 +104,10 @@ export class ImageService {
 
   /** docker rmi: untag by name, delete by ID, with Docker's conflicts. */
   remove(nameOrId: string, force: boolean, prune: boolean): Promise<DeleteRecord[]> {
+    return freeingSpace(() => this.removeNow(nameOrId, force, prune));
+  }
+
+  private removeNow(nameOrId: string, force: boolean, prune: boolean): Promise<DeleteRecord[]> {
     return this.lock.run(async () => {
       const image = this.store.resolve(nameOrId);
       const records: DeleteRecord[] = [];
@@ -160,7 +165,11 @@ export class ImageService {
   }
 
   /** docker image prune: dangling images by default, every unused image with dangling=false. */
-  async prune(filters: ImageFilters): Promise<{ records: DeleteRecord[]; reclaimed: number }> {
+  prune(filters: ImageFilters): Promise<{ records: DeleteRecord[]; reclaimed: number }> {
+    return freeingSpace(() => this.pruneNow(filters));
+  }
+
+  private async pruneNow(filters: ImageFilters): Promise<{ records: DeleteRecord[]; reclaimed: number }> {
     const danglingOnly = filters.dangling !== false;
     const records: DeleteRecord[] = [];
     let reclaimed = 0;
