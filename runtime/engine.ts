@@ -101,7 +101,7 @@ export class Engine {
     const execStore = new ExecStore(db);
     containers.execStore = execStore;
     const execs = new ExecService(execStore, containers);
-    const volumes = new VolumeService(db, options.root, events);
+    const volumes = new VolumeService(db, options.root, events, options.runRoot);
     containers.volumes = volumes;
     volumes.holders = containers.store;
     const networks = new NetworkService(new NetworkStore(db), events, options.root, options.root === DEFAULT_ROOT);

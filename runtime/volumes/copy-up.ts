@@ -1,0 +1,147 @@
+// Copy-up: an empty volume first mounted over a directory of the image gets that directory's content
+// (owners, modes, times, links), as dockerd does. Both sides are containers': the source is in the
+// rootfs, and another container that shares the volume may be changing it while we copy (a name made a
+// symlink to /etc just before we write to it). So nothing here is used by name but one component in a
+// pinned directory, nothing existing is written through or over, and every new object is checked to be
+// what we made before its owner, mode or times are set through its descriptor.
+import {
+  chmodSync, chownSync, constants, copyFileSync, fstatSync, linkSync, lchownSync, lutimesSync, mkdirSync, openSync,
+  readdirSync, readlinkSync, symlinkSync, utimesSync, type Stats,
+} from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { isErrno, openInRoot, openParentInRoot, openRoot, RootedFd } from '../util/in-root.js';
+
+const O_PATH = 0o10000000;
+
+/** Copies `dir` of `rootfs` into `volume` if the volume is empty and the directory is not; true if it did. */
+export function copyUp(rootfs: string, dir: string, volume: string): boolean {
+  let src: RootedFd;
+  try {
+    src = openInRoot(rootfs, dir);
+  } catch {
+    return false; // not in the image: nothing to copy
+  }
+  const dst = openRoot(volume);
+  try {
+    if (!src.stat().isDirectory()) return false;
+    if (readdirSync(dst.self).length > 0 || readdirSync(src.self).length === 0) return false;
+    copyDir(src, dst, { root: dst, links: new Map() }, '');
+    return true;
+  } finally {
+    src.close();
+    dst.close();
+  }
+}
+
+interface Walk {
+  root: RootedFd;
+  /** Hard links: the first copy of each inode (device:inode), by its path in the volume. */
+  links: Map<string, string>;
+}
+
+function copyDir(src: RootedFd, dst: RootedFd, walk: Walk, at: string): void {
+  for (const name of readdirSync(src.self)) {
+    const from = open(src.child(name));
+    try {
+      copyEntry(src, from, dst, name, walk, at ? `${at}/${name}` : name);
+    } finally {
+      from.close();
+    }
+  }
+}
+
+function copyEntry(srcDir: RootedFd, from: RootedFd, dst: RootedFd, name: string, walk: Walk, path: string): void {
+  const st = from.stat();
+  const target = dst.child(name);
+  if (!st.isDirectory() && st.nlink > 1) {
+    const ids = fstatSync(from.fd, { bigint: true });
+    const key = `${ids.dev}:${ids.ino}`;
+    const first = walk.links.get(key);
+    if (first !== undefined) {
+      const { dir, name: firstName } = openParentInRoot(walk.root, first);
+      try {
+        // link(2) never follows the old name: at worst it links what is there now, inside the volume.
+        return void ignoreExisting(() => linkSync(dir.child(firstName), target));
+      } finally {
+        dir.close();
+      }
+    }
+    walk.links.set(key, path);
+  }
+  if (st.isSymbolicLink()) {
+    if (!ignoreExisting(() => symlinkSync(readlinkSync(srcDir.child(name)), target))) return;
+    // By name in the pinned directory, never following: at worst it changes a symlink of the volume's.
+    lchownSync(target, st.uid, st.gid);
+    lutimesSync(target, st.atime, st.mtime);
+    return;
+  }
+  if (st.isDirectory()) {
+    if (!ignoreExisting(() => mkdirSync(target, { mode: 0o700 }))) return;
+    const made = madeAs(target, st);
+    if (!made) return;
+    try {
+      copyDir(from, made, walk, path);
+      setAttributes(made, st); // after the content: its times stay
+    } finally {
+      made.close();
+    }
+    return;
+  }
+  if (st.isFile()) {
+    // COPYFILE_EXCL: O_CREAT|O_EXCL, which fails on anything there, a symlink too.
+    if (!ignoreExisting(() => copyFileSync(from.self, target, constants.COPYFILE_EXCL))) return;
+  } else {
+    const kind = st.isFIFO() ? ['p'] : st.isCharacterDevice() ? ['c'] : st.isBlockDevice() ? ['b'] : undefined;
+    if (!kind) return; // a socket: nothing to copy
+    if (kind[0] !== 'p') kind.push(String(major(st.rdev)), String(minor(st.rdev)));
+    // mknod(2) does not follow the last name either; the child process reaches our pinned directory.
+    try {
+      execFileSync('mknod', ['-m', '600', `${dst.forChild}/${name}`, ...kind], { stdio: 'ignore' });
+    } catch {
+      return; // existing, or refused: skipped, as an existing file is
+    }
+  }
+  const made = madeAs(target, st);
+  if (!made) return;
+  try {
+    setAttributes(made, st);
+  } finally {
+    made.close();
+  }
+}
+
+/** What we just made at `target`, pinned, if it is still of the kind we made (not swapped meanwhile). */
+function madeAs(target: string, st: Stats): RootedFd | undefined {
+  let fd: RootedFd;
+  try {
+    fd = open(target);
+  } catch {
+    return undefined;
+  }
+  if ((fd.stat().mode & constants.S_IFMT) === (st.mode & constants.S_IFMT)) return fd;
+  fd.close();
+  return undefined;
+}
+
+/** Owner, mode (after the owner: chown clears set-id bits) and times, through the descriptor. */
+function setAttributes(fd: RootedFd, st: Stats): void {
+  chownSync(fd.self, st.uid, st.gid);
+  chmodSync(fd.self, st.mode & 0o7777);
+  utimesSync(fd.self, st.atime, st.mtime);
+}
+
+const open = (path: string) => new RootedFd(openSync(path, O_PATH | constants.O_NOFOLLOW), path);
+
+/** Runs a create; false when something is there already (left alone, never replaced). */
+function ignoreExisting(create: () => void): boolean {
+  try {
+    create();
+    return true;
+  } catch (err) {
+    if (isErrno(err, 'EEXIST')) return false;
+    throw err;
+  }
+}
+
+const major = (dev: number) => Number(((BigInt(dev) >> 8n) & 0xfffn) | ((BigInt(dev) >> 32n) & ~0xfffn));
+const minor = (dev: number) => Number((BigInt(dev) & 0xffn) | ((BigInt(dev) >> 12n) & ~0xffn));
