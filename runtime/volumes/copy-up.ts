@@ -26,6 +26,7 @@ export function copyUp(rootfs: string, dir: string, volume: string): boolean {
     if (!src.stat().isDirectory()) return false;
     if (readdirSync(dst.self).length > 0 || readdirSync(src.self).length === 0) return false;
     copyDir(src, dst, { root: dst, links: new Map() }, '');
+    setAttributes(dst, src.stat()); // the volume takes the directory's owner, mode and times too
     return true;
   } finally {
     src.close();
