@@ -10,10 +10,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suiteEngine } from './helpers/suite.js';
+import { TestEngine } from './helpers/engine.js';
 import { cliOf } from './helpers/cli.js';
 import { openDatabase } from '../runtime/state/db.js';
 import { EventLog } from '../runtime/events/log.js';
@@ -33,6 +34,7 @@ describe('volume subpath and bind races', () => {
   // A file only the host's / holds: whoever sees it through the mount sees the host.
   const probe = `berth-subpath-probe-${randomBytes(6).toString('hex')}`;
   let data = '';
+  let rootfs = '';
   beforeAll(async () => {
     writeFileSync(`/${probe}`, 'host\n');
     await ok(['volume', 'create', 'race']);
@@ -42,8 +44,10 @@ describe('volume subpath and bind races', () => {
     // /v/real leads alternately to a directory of the volume (d) and to / (the host's, for a lookup on
     // the host), each swap one atomic rename, as fast as sh goes: it always exists, so a check by name
     // passes half of the time, and a later use by name finds / half of the time.
+    // It does the same to /real in its own rootfs (a bind source inside a container's rootfs).
     await ok(['run', '-d', '--name', 'swapper', '--network', 'none', '-v', 'race:/v', 'busybox', 'sh', '-c',
-      'while :; do ln -s / /v/a; mv -T /v/a /v/real; ln -s d /v/b; mv -T /v/b /v/real; done']);
+      'mkdir /d; ln -s d /real; while :; do ln -s / /v/a; mv -T /v/a /v/real; ln -s / /a; mv -T /a /real; ln -s d /v/b; mv -T /v/b /v/real; ln -s d /b; mv -T /b /real; done']);
+    rootfs = join(engine.root, 'containers', (await ok(['inspect', '-f', '{{.Id}}', 'swapper'])).trim(), 'merged');
   }, 60_000);
   afterAll(async () => {
     rmSync(`/${probe}`, { force: true });
@@ -56,10 +60,11 @@ describe('volume subpath and bind races', () => {
   it(`never gives runc a source that leads to the host (${ATTEMPTS} resolutions handed out)`, async () => {
     const db = openDatabase(join(engine.dir, 'race.db'));
     const volumes = new VolumeService(db, engine.root, new EventLog(db), join(engine.dir, 'race-run'));
-    // One mount point an attempt, the subpath and the bind in turn.
+    // One mount point an attempt, in turn: the subpath, a bind inside the volume, a bind inside the swapper's rootfs.
     const holders: { id: string; mounts: MountPoint[] }[] = [
       { id: 'race-subpath', mounts: [{ type: 'volume', name: 'race', destination: '/sub', rw: true, mode: 'z', propagation: '', subpath: 'real' }] },
       { id: 'race-bind', mounts: [{ type: 'bind', source: join(data, 'real'), destination: '/bind', rw: true, mode: '', propagation: 'rprivate' }] },
+      { id: 'race-rootfs', mounts: [{ type: 'bind', source: join(rootfs, 'real'), destination: '/bind', rw: true, mode: '', propagation: 'rprivate' }] },
     ];
     const seen = { attempts: 0, mounted: 0, refused: 0, hostSeen: 0 };
     const hostSeenBy: Record<string, number> = {};
@@ -97,6 +102,28 @@ describe('volume subpath and bind races', () => {
     expect(seen.mounted).toBeGreaterThanOrEqual(ATTEMPTS);
     expect(await stagingMounts()).toEqual([]);
   }, 120_000);
+
+  it('leaves no staging mount behind an engine killed mid-start: the next engine start removes it', async () => {
+    const other = await TestEngine.create();
+    try {
+      await other.start([], { BERTH_CRASH_AT: 'start:staged' });
+      const load = await other.docker(['load', '-i', images.busybox.archive]);
+      expect(load.code, load.stderr + other.stderr).toBe(0);
+      const created = await other.docker(['volume', 'create', 'vol']);
+      expect(created.code, created.stderr).toBe(0);
+      mkdirSync(join(other.root, 'volumes', 'vol', '_data', 'sub'));
+      const run = await other.docker(['run', '-d', '--network', 'none', '--mount', 'type=volume,src=vol,dst=/s,volume-subpath=sub', 'busybox', 'true']);
+      expect(run.code).not.toBe(0); // the engine died under it
+      await new Promise((r) => other.process!.exitCode !== null || other.process!.signalCode !== null ? r(null) : other.process!.once('exit', r));
+      const staged = async () => (await stagingMounts()).filter((l) => l.includes(other.runRoot));
+      expect(await staged()).toHaveLength(1);
+      await other.start();
+      expect(await staged()).toEqual([]);
+      expect(readdirSync(join(other.runRoot, 'subpaths'))).toEqual([]);
+    } finally {
+      await other.destroy();
+    }
+  }, 60_000);
 
   it(`never mounts the host's / into a container started on the subpath (full starts, ${FULL_STARTS_MS / 1000} s)`, async () => {
     // Both mounts in one container: the subpath (/sub) and a bind whose source is in the volume (/bind).

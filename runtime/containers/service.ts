@@ -233,6 +233,7 @@ export class ContainerService {
       const merged = this.paths.merged(id);
       // Option volumes mounted, bind sources made, container-controlled sources pinned (staged).
       const staged = await this.volumes?.activate(c);
+      crashPoint('start:staged');
       await this.copyUp(c);
       const user = await resolveUser(merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
       const env = [...(c.config.Env ?? [])];
