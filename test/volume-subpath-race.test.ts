@@ -86,6 +86,7 @@ describe('volume subpath and bind races', () => {
           const { source } = ociMount(m, volumes.mountpoint, staged?.get(m)) as { source: string };
           // runc's mount(2) looks the source up by name, following symlinks: so does this.
           if (existsSync(join(source, probe))) {
+            if (!seen.hostSeen) console.log(`host first seen at attempt ${seen.attempts} (${holder.id})`);
             seen.hostSeen++;
             hostSeenBy[holder.id] = (hostSeenBy[holder.id] ?? 0) + 1;
           } else seen.mounted++;
@@ -151,6 +152,7 @@ describe('volume subpath and bind races', () => {
         continue;
       }
       const code = (await engine.http('POST', `/containers/${id}/wait`)).json().StatusCode;
+      if (code !== 0 && !seen.hostSeen) console.log(`host first seen at start ${seen.ran + seen.refused + 1} (exit ${code})`);
       if (code !== 0) seen.hostSeen++;
       seen.ran++;
     }

@@ -195,7 +195,7 @@ export class ContainerService {
     for (const m of c.mounts) {
       if (m.type !== 'volume' || m.noCopy || !m.name) continue;
       // Both sides are containers' (another one may share the volume): copied by descriptors (copy-up.ts).
-      copyVolumeUp(this.paths.merged(c.id), m.destination, this.volumes.mountpoint(m.name));
+      await copyVolumeUp(this.paths.merged(c.id), m.destination, this.volumes.mountpoint(m.name));
     }
   }
 

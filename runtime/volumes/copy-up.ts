@@ -4,17 +4,20 @@
 // symlink to /etc just before we write to it). So nothing here is used by name but one component in a
 // pinned directory, nothing existing is written through or over, and every new object is checked to be
 // what we made before its owner, mode or times are set through its descriptor.
-import {
-  chmodSync, chownSync, constants, copyFileSync, fstatSync, linkSync, lchownSync, lutimesSync, mkdirSync, openSync,
-  readdirSync, readlinkSync, symlinkSync, utimesSync, type Stats,
-} from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { constants, fstatSync, openSync, type Stats } from 'node:fs';
+import { chmod, chown, copyFile, lchown, link, lutimes, mkdir, readdir, readlink, symlink, utimes } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { isErrno, openInRoot, openParentInRoot, openRoot, RootedFd } from '../util/in-root.js';
 
 const O_PATH = 0o10000000;
+const run = promisify(execFile);
 
-/** Copies `dir` of `rootfs` into `volume` if the volume is empty and the directory is not; true if it did. */
-export function copyUp(rootfs: string, dir: string, volume: string): boolean {
+/**
+ * Copies `dir` of `rootfs` into `volume` if the volume is empty and the directory is not; true if it
+ * did. Opening a descriptor is a syscall that does not wait; what may (reading, copying) is async.
+ */
+export async function copyUp(rootfs: string, dir: string, volume: string): Promise<boolean> {
   let src: RootedFd;
   try {
     src = openInRoot(rootfs, dir);
@@ -24,9 +27,9 @@ export function copyUp(rootfs: string, dir: string, volume: string): boolean {
   const dst = openRoot(volume);
   try {
     if (!src.stat().isDirectory()) return false;
-    if (readdirSync(dst.self).length > 0 || readdirSync(src.self).length === 0) return false;
-    copyDir(src, dst, { root: dst, links: new Map() }, '');
-    setAttributes(dst, src.stat()); // the volume takes the directory's owner, mode and times too
+    if ((await readdir(dst.self)).length > 0 || (await readdir(src.self)).length === 0) return false;
+    await copyDir(src, dst, { root: dst, links: new Map() }, '');
+    await setAttributes(dst, src.stat()); // the volume takes the directory's owner, mode and times too
     return true;
   } finally {
     src.close();
@@ -40,18 +43,18 @@ interface Walk {
   links: Map<string, string>;
 }
 
-function copyDir(src: RootedFd, dst: RootedFd, walk: Walk, at: string): void {
-  for (const name of readdirSync(src.self)) {
+async function copyDir(src: RootedFd, dst: RootedFd, walk: Walk, at: string): Promise<void> {
+  for (const name of await readdir(src.self)) {
     const from = open(src.child(name));
     try {
-      copyEntry(src, from, dst, name, walk, at ? `${at}/${name}` : name);
+      await copyEntry(src, from, dst, name, walk, at ? `${at}/${name}` : name);
     } finally {
       from.close();
     }
   }
 }
 
-function copyEntry(srcDir: RootedFd, from: RootedFd, dst: RootedFd, name: string, walk: Walk, path: string): void {
+async function copyEntry(srcDir: RootedFd, from: RootedFd, dst: RootedFd, name: string, walk: Walk, path: string): Promise<void> {
   const st = from.stat();
   const target = dst.child(name);
   if (!st.isDirectory() && st.nlink > 1) {
@@ -62,7 +65,7 @@ function copyEntry(srcDir: RootedFd, from: RootedFd, dst: RootedFd, name: string
       const { dir, name: firstName } = openParentInRoot(walk.root, first);
       try {
         // link(2) never follows the old name: at worst it links what is there now, inside the volume.
-        return void ignoreExisting(() => linkSync(dir.child(firstName), target));
+        return void (await ignoreExisting(() => link(dir.child(firstName), target)));
       } finally {
         dir.close();
       }
@@ -70,19 +73,20 @@ function copyEntry(srcDir: RootedFd, from: RootedFd, dst: RootedFd, name: string
     walk.links.set(key, path);
   }
   if (st.isSymbolicLink()) {
-    if (!ignoreExisting(() => symlinkSync(readlinkSync(srcDir.child(name)), target))) return;
+    const linked = await readlink(srcDir.child(name));
+    if (!(await ignoreExisting(() => symlink(linked, target)))) return;
     // By name in the pinned directory, never following: at worst it changes a symlink of the volume's.
-    lchownSync(target, st.uid, st.gid);
-    lutimesSync(target, st.atime, st.mtime);
+    await lchown(target, st.uid, st.gid);
+    await lutimes(target, st.atime, st.mtime);
     return;
   }
   if (st.isDirectory()) {
-    if (!ignoreExisting(() => mkdirSync(target, { mode: 0o700 }))) return;
+    if (!(await ignoreExisting(() => mkdir(target, { mode: 0o700 })))) return;
     const made = madeAs(target, st);
     if (!made) return;
     try {
-      copyDir(from, made, walk, path);
-      setAttributes(made, st); // after the content: its times stay
+      await copyDir(from, made, walk, path);
+      await setAttributes(made, st); // after the content: its times stay
     } finally {
       made.close();
     }
@@ -90,14 +94,14 @@ function copyEntry(srcDir: RootedFd, from: RootedFd, dst: RootedFd, name: string
   }
   if (st.isFile()) {
     // COPYFILE_EXCL: O_CREAT|O_EXCL, which fails on anything there, a symlink too.
-    if (!ignoreExisting(() => copyFileSync(from.self, target, constants.COPYFILE_EXCL))) return;
+    if (!(await ignoreExisting(() => copyFile(from.self, target, constants.COPYFILE_EXCL)))) return;
   } else {
     const kind = st.isFIFO() ? ['p'] : st.isCharacterDevice() ? ['c'] : st.isBlockDevice() ? ['b'] : undefined;
     if (!kind) return; // a socket: nothing to copy
     if (kind[0] !== 'p') kind.push(String(major(st.rdev)), String(minor(st.rdev)));
     // mknod(2) does not follow the last name either; the child process reaches our pinned directory.
     try {
-      execFileSync('mknod', ['-m', '600', `${dst.forChild}/${name}`, ...kind], { stdio: 'ignore' });
+      await run('mknod', ['-m', '600', `${dst.forChild}/${name}`, ...kind]);
     } catch {
       return; // existing, or refused: skipped, as an existing file is
     }
@@ -105,7 +109,7 @@ function copyEntry(srcDir: RootedFd, from: RootedFd, dst: RootedFd, name: string
   const made = madeAs(target, st);
   if (!made) return;
   try {
-    setAttributes(made, st);
+    await setAttributes(made, st);
   } finally {
     made.close();
   }
@@ -125,18 +129,18 @@ function madeAs(target: string, st: Stats): RootedFd | undefined {
 }
 
 /** Owner, mode (after the owner: chown clears set-id bits) and times, through the descriptor. */
-function setAttributes(fd: RootedFd, st: Stats): void {
-  chownSync(fd.self, st.uid, st.gid);
-  chmodSync(fd.self, st.mode & 0o7777);
-  utimesSync(fd.self, st.atime, st.mtime);
+async function setAttributes(fd: RootedFd, st: Stats): Promise<void> {
+  await chown(fd.self, st.uid, st.gid);
+  await chmod(fd.self, st.mode & 0o7777);
+  await utimes(fd.self, st.atime, st.mtime);
 }
 
 const open = (path: string) => new RootedFd(openSync(path, O_PATH | constants.O_NOFOLLOW), path);
 
 /** Runs a create; false when something is there already (left alone, never replaced). */
-function ignoreExisting(create: () => void): boolean {
+async function ignoreExisting(create: () => Promise<unknown>): Promise<boolean> {
   try {
-    create();
+    await create();
     return true;
   } catch (err) {
     if (isErrno(err, 'EEXIST')) return false;
