@@ -110,6 +110,7 @@ export class Engine {
     containers.network = new Attachments(networks.store, networks, containers.store, netavark);
     await containers.init();
     if (reconcile) {
+      await volumes.releaseStaging(); // first: reconciling may restart containers, which stage afresh
       await containers.reconcile();
       await volumes.reconcile(); // option volumes left mounted with no running container
       // Layers that nothing uses (a load killed before its commit) and files no row owns.

@@ -227,6 +227,14 @@ export class VolumeService {
     return undefined;
   };
 
+  /**
+   * At engine start, before any container is started again: the staging mounts a killed engine left
+   * (none outlives a `runc create`, so every one there is a leftover).
+   */
+  releaseStaging(): Promise<void> {
+    return this.staging.releaseAll();
+  }
+
   /** Drops a container's staging mounts: runc has made its own (or the start failed). */
   unstage(id: string): Promise<void> {
     return this.staging.release(id);
@@ -246,7 +254,6 @@ export class VolumeService {
 
   /** At engine start: option volumes left mounted with no running container (a crash, a reboot of the engine only). */
   async reconcile(): Promise<void> {
-    await this.staging.releaseAll();
     for (const v of this.all()) if (needsMount(v.options)) await this.settle(v.name);
   }
 
