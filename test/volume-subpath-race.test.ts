@@ -51,6 +51,7 @@ describe('volume subpath and bind races', () => {
   }, 60_000);
   afterAll(async () => {
     rmSync(`/${probe}`, { force: true });
+    rmSync(`/made-${probe}`, { recursive: true, force: true }); // made only by an escape
     await ok(['rm', '-f', 'swapper']);
     await ok(['volume', 'rm', 'race']);
     // Nothing staged is left behind, by a start that worked or one that was refused.
@@ -103,6 +104,31 @@ describe('volume subpath and bind races', () => {
     expect(seen.mounted).toBeGreaterThanOrEqual(ATTEMPTS);
     expect(await stagingMounts()).toEqual([]);
   }, 120_000);
+
+  it("resolves a bind source inside a volume within the volume: made there, its symlinks never lead to the host", async () => {
+    await ok(['volume', 'create', 'binds']);
+    const made = `made-${probe}`; // unique: what an escape would make in the host's /
+    const vol = join(engine.root, 'volumes', 'binds', '_data');
+    symlinkSync('/', join(vol, 'up'));
+    // Binds make a missing source: inside the volume, through its symlinks as the volume sees them.
+    const out = await ok(['run', '--rm', '--network', 'none', '-v', `${vol}/up/${made}/here:/m`, '-v', `${vol}/up:/root-of-volume`, 'busybox', 'sh', '-c',
+      `touch /m/x; ls /root-of-volume; test -e /root-of-volume/${probe} && echo host; true`]);
+    expect(out.split('\n')).toEqual([made, 'up', '']);
+    expect(existsSync(join(vol, made, 'here', 'x'))).toBe(true);
+    expect(existsSync(`/${made}`)).toBe(false);
+    const missing = await engine.http('POST', '/containers/create', {
+      Image: 'busybox', HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'bind', Source: `${vol}/${made}`, Target: '/m' }] },
+    });
+    expect(missing.status).toBe(201);
+    rmSync(join(vol, made), { recursive: true });
+    symlinkSync('/etc', join(vol, made));
+    // /etc of the volume does not exist: refused as a missing source, never the host's /etc.
+    const start = await engine.http('POST', `/containers/${missing.json().Id}/start`);
+    expect(start.json().message).toBe(`invalid mount config for type "bind": bind source path does not exist: ${vol}/${made}`);
+    await ok(['rm', missing.json().Id]);
+    await ok(['volume', 'rm', 'binds']);
+    expect(await stagingMounts()).toEqual([]);
+  });
 
   it('leaves no staging mount behind an engine killed mid-start: the next engine start removes it', async () => {
     const other = await TestEngine.create();
