@@ -38,8 +38,15 @@ export function openSubpath(volume: string, subpath: string): RootedFd {
     while (pending.length > 0) {
       const part = pending.shift()!;
       if (part === '..') {
-        if (!stack.length) throw escapes();
-        stack.pop()!.close();
+        if (stack.length) {
+          stack.pop()!.close();
+          continue;
+        }
+        // Above the volume: the host's (the engine's) directories, where only a way straight back in,
+        // by name, is inside (`../_data/a` as dockerd's EvalSymlinks would allow it).
+        const back = posix.relative(real, posix.join(posix.dirname(real), ...pending));
+        if (back === '..' || back.startsWith('../') || posix.isAbsolute(back)) throw escapes();
+        pending.splice(0, pending.length, ...back.split('/').filter(Boolean));
         continue;
       }
       const at = `${top().self}/${part}`;
