@@ -28,8 +28,9 @@ export async function copyUp(rootfs: string, dir: string, volume: string): Promi
   try {
     if (!src.stat().isDirectory()) return false;
     if ((await readdir(dst.self)).length > 0 || (await readdir(src.self)).length === 0) return false;
-    await copyDir(src, dst, { root: dst, links: new Map() }, '');
-    await setAttributes(dst, src.stat()); // the volume takes the directory's owner, mode and times too
+    const walk: Walk = { root: dst, links: new Map(), xattrs: await xattrsUnder(src) };
+    await copyDir(src, dst, walk, '');
+    await setAttributes(dst, src.stat(), walk.xattrs.get('')); // the volume takes the directory's owner, mode and times too
     return true;
   } finally {
     src.close();
@@ -41,6 +42,31 @@ interface Walk {
   root: RootedFd;
   /** Hard links: the first copy of each inode (device:inode), by its path in the volume. */
   links: Map<string, string>;
+  /** Extended attributes of the source's entries (getfattr's `name=0s<base64>`), by path ('' the top). */
+  xattrs: Map<string, string[]>;
+}
+
+/**
+ * The xattrs under a directory of the rootfs (file capabilities, say): Node has no xattr calls. One
+ * getfattr for the whole tree; the rootfs is not raced (its container is not running yet).
+ */
+async function xattrsUnder(src: RootedFd): Promise<Map<string, string[]>> {
+  const base = `${src.forChild}/.`;
+  const out = new Map<string, string[]>();
+  const { stdout } = await run('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'base64', '--absolute-names', base], { maxBuffer: 64 << 20 })
+    .catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' })); // exit 1 for an entry it could not read: keep the rest
+  let current: string[] | undefined;
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('# file: ')) {
+      const name = line.slice('# file: '.length);
+      const rel = name === base ? '' : name.startsWith(`${base}/`) ? name.slice(base.length + 1) : undefined;
+      current = rel === undefined ? undefined : [];
+      if (current) out.set(rel!, current);
+    } else if (current && line.includes('=') && !line.startsWith('trusted.overlay.')) {
+      current.push(line);
+    }
+  }
+  return out;
 }
 
 async function copyDir(src: RootedFd, dst: RootedFd, walk: Walk, at: string): Promise<void> {
@@ -86,7 +112,7 @@ async function copyEntry(srcDir: RootedFd, from: RootedFd, dst: RootedFd, name: 
     if (!made) return;
     try {
       await copyDir(from, made, walk, path);
-      await setAttributes(made, st); // after the content: its times stay
+      await setAttributes(made, st, walk.xattrs.get(path)); // after the content: its times stay
     } finally {
       made.close();
     }
@@ -109,7 +135,7 @@ async function copyEntry(srcDir: RootedFd, from: RootedFd, dst: RootedFd, name: 
   const made = madeAs(target, st);
   if (!made) return;
   try {
-    await setAttributes(made, st);
+    await setAttributes(made, st, walk.xattrs.get(path));
   } finally {
     made.close();
   }
@@ -128,10 +154,17 @@ function madeAs(target: string, st: Stats): RootedFd | undefined {
   return undefined;
 }
 
-/** Owner, mode (after the owner: chown clears set-id bits) and times, through the descriptor. */
-async function setAttributes(fd: RootedFd, st: Stats): Promise<void> {
+/**
+ * Owner, mode and xattrs (after the owner: chown clears set-id bits and file capabilities), then times,
+ * through the descriptor (setfattr follows /proc/<pid>/fd/N to the object itself).
+ */
+async function setAttributes(fd: RootedFd, st: Stats, xattrs: string[] = []): Promise<void> {
   await chown(fd.self, st.uid, st.gid);
   await chmod(fd.self, st.mode & 0o7777);
+  for (const attr of xattrs) {
+    const at = attr.indexOf('=');
+    await run('setfattr', ['-n', attr.slice(0, at), '-v', attr.slice(at + 1), fd.forChild]).catch(() => undefined); // as cp -a: best effort
+  }
   await utimes(fd.self, st.atime, st.mtime);
 }
 
