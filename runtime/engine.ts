@@ -112,7 +112,7 @@ export class Engine {
     const execStore = new ExecStore(db);
     containers.execStore = execStore;
     const execs = new ExecService(execStore, containers);
-    const volumes = new VolumeService(db, options.root, events);
+    const volumes = new VolumeService(db, options.root, events, options.runRoot);
     containers.volumes = volumes;
     volumes.holders = containers.store;
     const networks = new NetworkService(new NetworkStore(db), events, options.root, options.root === DEFAULT_ROOT);
@@ -121,6 +121,7 @@ export class Engine {
     containers.network = new Attachments(networks.store, networks, containers.store, netavark);
     await containers.init();
     if (reconcile) {
+      await volumes.releaseStaging(); // first: reconciling may restart containers, which stage afresh
       await containers.reconcile();
       await volumes.reconcile(); // option volumes left mounted with no running container
       // Layers that nothing uses (a load killed before its commit) and files no row owns.

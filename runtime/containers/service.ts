@@ -5,12 +5,7 @@ import type { EventLog } from '../events/log.js';
 import type { ExecStore } from '../exec/store.js';
 import type { VolumeService } from '../volumes/service.js';
 import { planMounts, type MountPoint } from '../volumes/mounts.js';
-import { resolveInRoot } from './archive.js';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-/** cp -a: owners, modes, links and times kept; symlinks copied as links, not followed. */
-const copyTree = (from: string, to: string) => promisify(execFile)('cp', ['-a', '--', from, to]);
+import { copyUp as copyVolumeUp } from '../volumes/copy-up.js';
 import { asList } from '../util/list.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -207,14 +202,8 @@ export class ContainerService {
     if (!this.volumes) return;
     for (const m of c.mounts) {
       if (m.type !== 'volume' || m.noCopy || !m.name) continue;
-      const target = this.volumes.mountpoint(m.name);
-      // Resolved inside the rootfs: an image's symlink must not lead the copy to the host's files.
-      const source = await resolveInRoot(this.paths.merged(c.id), m.destination).catch(() => undefined);
-      if (!source) continue;
-      if ((await readdir(target).catch(() => ['?'])).length > 0) continue;
-      const entries = await readdir(source).catch(() => [] as string[]);
-      if (entries.length === 0) continue;
-      await copyTree(`${source}/.`, `${target}/`);
+      // Both sides are containers' (another one may share the volume): copied by descriptors (copy-up.ts).
+      await copyVolumeUp(this.paths.merged(c.id), m.destination, this.volumes.mountpoint(m.name));
     }
   }
 
@@ -250,7 +239,9 @@ export class ContainerService {
         writeFile(this.paths.log(id), '', { flag: 'a' }),
       ]);
       const merged = this.paths.merged(id);
-      await this.volumes?.activate(c); // option volumes mounted, bind sources made
+      // Option volumes mounted, bind sources made, container-controlled sources pinned (staged).
+      const staged = await this.volumes?.activate(c);
+      crashPoint('start:staged');
       await this.copyUp(c);
       const user = await resolveUser(merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
       const env = [...(c.config.Env ?? [])];
@@ -261,7 +252,7 @@ export class ContainerService {
       const spec = buildSpec({
         id, config: { ...c.config, Env: env }, hostConfig: c.hostConfig, rootfs: merged, user, etcFiles,
         initBinary: this.options.initBinary, nofileLimit: this.options.nofileLimit, cgroupsPath: `/berth/${id}`,
-        volumePath: this.volumes?.mountpoint, mounts: c.mounts, network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined },
+        volumePath: this.volumes?.mountpoint, staged, mounts: c.mounts, network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined },
       });
       await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
       const limits = logLimits(c);
@@ -276,6 +267,7 @@ export class ContainerService {
         exitCommand: [...this.options.exitCommand, id],
       });
       const [pid] = await allOrFirstError([conmon, networkSetup]);
+      await this.volumes?.unstage(id); // runc has mounted them in the container's namespace
       crashPoint('start:created');
       this.store.update(id, { state: 'running', pid, started_at: now(), error: '', exit_code: 0, stopped_by_user: 0, run_id: c.run_id + 1, oom_killed: 0 });
       this.changed(id);

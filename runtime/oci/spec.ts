@@ -24,6 +24,8 @@ export interface SpecInput {
   /** The container's mount points (volumes, binds, tmpfs), and where a volume's data is. */
   mounts?: MountPoint[];
   volumePath?: (name: string) => string;
+  /** Mount sources pinned at staging mount points, by mount point (VolumeService.activate). */
+  staged?: Map<MountPoint, string>;
 }
 
 const RLIMITS: Record<string, string> = {
@@ -119,7 +121,7 @@ export function buildSpec(input: SpecInput): object {
     { destination: '/etc/hostname', type: 'bind', source: input.etcFiles.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: input.etcFiles.hosts, options: ['rbind', 'rprivate'] },
   );
-  for (const m of input.mounts ?? []) mounts.push(ociMount(m, input.volumePath ?? ((name) => { throw invalid(`volume ${name}: volumes are not available`); })));
+  for (const m of input.mounts ?? []) mounts.push(ociMount(m, input.volumePath ?? ((name) => { throw invalid(`volume ${name}: volumes are not available`); }), input.staged?.get(m)));
   for (const [target, options] of Object.entries(hc.Tmpfs ?? {})) {
     mounts.push({ destination: target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(options ? options.split(',') : [])] });
   }

@@ -261,8 +261,8 @@ function tmpfsSize(bytes: number): string {
   return String(bytes);
 }
 
-/** The OCI mount of a mount point. */
-export function ociMount(m: MountPoint, volumePath: (name: string) => string): object {
+/** The OCI mount of a mount point. `staged`: its source pinned at a staging mount point (volumes/staging.ts). */
+export function ociMount(m: MountPoint, volumePath: (name: string) => string, staged?: string): object {
   if (m.type === 'tmpfs') {
     const extra = m.tmpfs?.options ?? [];
     const options = ['nosuid', 'nodev', ...(extra.includes('exec') ? [] : ['noexec'])];
@@ -272,6 +272,8 @@ export function ociMount(m: MountPoint, volumePath: (name: string) => string): o
     if (!m.rw) options.push('ro');
     return { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options };
   }
-  const source = m.type === 'volume' ? posix.join(volumePath(m.name!), m.subpath ?? '') : m.source!;
+  // A subpath is container-controlled: never handed to runc by name.
+  if (m.subpath && !staged) throw new Error(`volume ${m.name}: subpath ${m.subpath} not staged`);
+  const source = staged ?? (m.type === 'volume' ? volumePath(m.name!) : m.source!);
   return { destination: m.destination, type: 'bind', source, options: [m.nonRecursive ? 'bind' : 'rbind', m.rw ? 'rw' : 'ro', m.propagation || 'rprivate'] };
 }

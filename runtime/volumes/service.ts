@@ -5,16 +5,18 @@
 // engine start when none runs, and before its removal. Whether it is mounted is read from
 // /proc/self/mountinfo, who uses it from the containers' records: nothing is kept in memory but the
 // starts in flight, so `berth cleanup` (another process) releases it as the server does.
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DB } from '../state/db.js';
 import { conflict, EngineError, invalid, notFound } from '../errors.js';
 import type { EventLog } from '../events/log.js';
 import { isMounted, unmount } from '../storage/rootfs.js';
 import { KeyedMutex } from '../util/lock.js';
+import { isErrno, openInRoot } from '../util/in-root.js';
 import { mountLocal, needsMount, validateOptions } from './local.js';
+import { locateInRoot, mkdirInRoot, openSubpath, SubpathStaging } from './staging.js';
 import type { MountPoint } from './mounts.js';
 
 export interface Volume {
@@ -54,7 +56,15 @@ export class VolumeService {
   private readonly starting = new Map<string, Set<string>>();
   private readonly lock = new KeyedMutex();
 
-  constructor(private readonly db: DB, private readonly root: string, private readonly events: EventLog) {}
+  /** Staging mount points of pinned mount sources (staging.ts). */
+  private readonly staging: SubpathStaging;
+  /** The engine root as given and resolved: where volumes and rootfs dirs are. */
+  private readonly roots: string[];
+
+  constructor(private readonly db: DB, private readonly root: string, private readonly events: EventLog, runRoot: string) {
+    this.staging = new SubpathStaging(join(runRoot, 'subpaths'));
+    this.roots = [...new Set([root, realpathSync(root)])];
+  }
 
   mountpoint = (name: string) => join(this.root, 'volumes', name, '_data');
 
@@ -140,32 +150,99 @@ export class VolumeService {
 
   /**
    * Before a container starts: its volumes with driver options mounted, missing bind sources made
-   * (Binds, CreateMountpoint), bind propagation and volume subpaths checked — in dockerd's words.
+   * (Binds, CreateMountpoint), bind propagation checked — in dockerd's words — and the sources a
+   * container controls (volume subpaths, binds inside a volume or a rootfs) pinned at staging mount
+   * points (staging.ts): what runc must mount instead, by mount point. unstage() once runc has mounted.
    */
-  async activate(c: Holder): Promise<void> {
-    for (const m of c.mounts) {
-      if (m.type === 'bind' && m.source) {
-        if (m.createSource && !existsSync(m.source)) await mkdir(m.source, { recursive: true, mode: 0o755 });
-        await checkPropagation(m.source, m.propagation);
+  async activate(c: Holder): Promise<Map<MountPoint, string>> {
+    const staged = new Map<MountPoint, string>();
+    try {
+      for (const [index, m] of c.mounts.entries()) {
+        if (m.type === 'bind' && m.source) {
+          const inside = locateInRoot(m.source, this.controlledRoot);
+          if (inside) {
+            staged.set(m, await this.stageBind(c.id, index, m, inside));
+            continue;
+          }
+          if (m.createSource && !existsSync(m.source)) await mkdir(m.source, { recursive: true, mode: 0o755 });
+          await checkPropagation(m.source, m.propagation);
+        }
+        if (m.type !== 'volume' || !m.name) continue;
+        const v = this.find(m.name);
+        if (v && needsMount(v.options)) {
+          await this.lock.run(v.name, async () => {
+            let pins = this.starting.get(v.name);
+            if (!pins) this.starting.set(v.name, (pins = new Set()));
+            pins.add(c.id);
+            if (await isMounted(v.mountpoint)) return;
+            await mkdir(v.mountpoint, { recursive: true, mode: 0o755 });
+            await mountLocal(v.options, v.mountpoint);
+          });
+        }
+        if (m.subpath) {
+          const fd = openSubpath(this.mountpoint(m.name), m.subpath);
+          try {
+            staged.set(m, await this.staging.stage(c.id, index, fd));
+          } finally {
+            fd.close();
+          }
+        }
       }
-      if (m.type !== 'volume' || !m.name) continue;
-      const v = this.find(m.name);
-      if (v && needsMount(v.options)) {
-        await this.lock.run(v.name, async () => {
-          let pins = this.starting.get(v.name);
-          if (!pins) this.starting.set(v.name, (pins = new Set()));
-          pins.add(c.id);
-          if (await isMounted(v.mountpoint)) return;
-          await mkdir(v.mountpoint, { recursive: true, mode: 0o755 });
-          await mountLocal(v.options, v.mountpoint);
-        });
-      }
-      if (m.subpath) await checkSubpath(this.mountpoint(m.name), m.subpath);
+    } catch (err) {
+      await this.staging.release(c.id);
+      throw err;
     }
+    return staged;
+  }
+
+  /** A bind source inside a volume or a rootfs: made (Binds) and opened inside that root, then staged. */
+  private async stageBind(id: string, index: number, m: MountPoint, at: { root: string; rest: string }): Promise<string> {
+    if (m.createSource) mkdirInRoot(at.root, at.rest);
+    let fd;
+    try {
+      fd = openInRoot(at.root, at.rest);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ENOTDIR')) throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+      throw err;
+    }
+    try {
+      return await this.staging.stage(id, index, fd);
+    } finally {
+      fd.close();
+    }
+  }
+
+  /**
+   * The directory a container controls that holds `path`, if any: a volume's data, a container's
+   * rootfs or upper dir. Matched on the engine root as given and as resolved.
+   */
+  private controlledRoot = (path: string): string | undefined => {
+    for (const root of this.roots) {
+      const rel = relative(root, path);
+      if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) continue;
+      const [top, name, sub] = rel.split('/');
+      if (top === 'volumes' && name && sub === '_data') return join(root, top, name, sub);
+      if (top === 'containers' && name && (sub === 'merged' || sub === 'diff')) return join(root, top, name, sub);
+    }
+    return undefined;
+  };
+
+  /**
+   * At engine start, before any container is started again: the staging mounts a killed engine left
+   * (none outlives a `runc create`, so every one there is a leftover).
+   */
+  releaseStaging(): Promise<void> {
+    return this.staging.releaseAll();
+  }
+
+  /** Drops a container's staging mounts: runc has made its own (or the start failed). */
+  unstage(id: string): Promise<void> {
+    return this.staging.release(id);
   }
 
   /** After a container's run (exited, or a start that failed): its option volumes that nothing else runs on are unmounted. */
   async release(c: Holder): Promise<void> {
+    await this.staging.release(c.id);
     for (const m of c.mounts) {
       if (m.type !== 'volume' || !m.name) continue;
       const pins = this.starting.get(m.name);
@@ -216,11 +293,3 @@ async function checkPropagation(source: string, propagation: string): Promise<vo
   if (slave && !tags.some((t) => t.startsWith('shared:') || t.startsWith('master:'))) throw new EngineError('internal', `path ${source} is mounted on ${point} but it is not a shared or slave mount`);
 }
 
-/** A volume subpath must exist and stay inside the volume (symlinks resolved). */
-async function checkSubpath(root: string, subpath: string): Promise<void> {
-  const full = join(root, subpath);
-  const real = await realpath(full).catch(() => undefined);
-  if (!real) throw new EngineError('internal', `cannot access path ${full}: no such file or directory`);
-  const rel = relative(await realpath(root), real);
-  if (rel.startsWith('..')) throw new EngineError('internal', `subpath ${subpath} points outside of the volume`);
-}
