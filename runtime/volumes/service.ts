@@ -18,6 +18,7 @@ import { isErrno, openInRoot } from '../util/in-root.js';
 import { mountLocal, needsMount, validateOptions } from './local.js';
 import { locateInRoot, mkdirInRoot, openSubpath, SubpathStaging } from './staging.js';
 import type { MountPoint } from './mounts.js';
+import { freeingSpace } from '../state/reserve.js';
 
 export interface Volume {
   name: string;
@@ -110,7 +111,12 @@ export class VolumeService {
   }
 
   /** Removes a volume; `users` are the containers that mount it (409 unless there are none). */
-  async remove(name: string, users: string[], force = false): Promise<void> {
+  /** Removal frees space: on a full disk its DB write may use the space reserve. */
+  remove(name: string, users: string[], force = false): Promise<void> {
+    return freeingSpace(() => this.removeNow(name, users, force));
+  }
+
+  private async removeNow(name: string, users: string[], force: boolean): Promise<void> {
     const v = this.find(name);
     if (!v) {
       if (force) return;
