@@ -46,6 +46,8 @@ export interface EngineOptions {
   reconcile?: boolean;
   /** Insecure registries and certs.d for pulls and pushes. */
   registry?: RegistryOptions;
+  /** Bytes a layer, an import or a build context may expand to (`--max-layer-size`). */
+  maxLayerSize?: number;
 }
 
 export class Engine {
@@ -79,7 +81,7 @@ export class Engine {
     }
     await mkdir(tmpDir, { recursive: true });
     const db = openDatabase(join(options.root, 'berth.db'));
-    const layers = new LayerStore(db, options.root, tmpDir);
+    const layers = new LayerStore(db, options.root, tmpDir, options.maxLayerSize);
     await layers.init();
     const images = new ImageService(new ImageStore(db), layers, tmpDir);
     const host = await hostFacts(options.defaultRuntime);

@@ -18,6 +18,7 @@ import { volumeRoutes } from './routes/volumes.js';
 import { networkRoutes } from './routes/networks.js';
 import { buildRoutes } from './routes/build.js';
 import { handleUpgrades } from './hijack.js';
+import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
 
 const requestedVersions = new WeakMap<IncomingMessage, string>();
 
@@ -60,13 +61,11 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   // Bodies: JSON (an empty one is no body), and anything else (tar archives, empty text/plain) as a raw
   // stream for the route to consume.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = (body as string).trim();
-    if (text === '') return done(null, undefined);
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_JSON_BODY }, (_req, body, done) => {
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJsonBody(body as string));
     } catch (err) {
-      done(new EngineError('invalid', `invalid JSON: ${(err as Error).message}`), undefined);
+      done(err as Error, undefined);
     }
   });
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
@@ -86,11 +85,15 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown; code?: string }, request, reply) => {
+    // A request refused before its body was read whole (a bound passed, a broken archive): the rest of
+    // the body would be taken for the next request, so the connection ends after this answer.
+    if (!request.raw.complete) reply.header('connection', 'close');
     if (error instanceof EngineError) {
       if (error.kind === 'internal') request.log.error(error);
       return sendError(reply, ERROR_STATUS[error.kind], error.message);
     }
     if (error.validation) return sendError(reply, 400, `invalid parameter: ${error.message}`);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 413, `request body is larger than the limit of ${MAX_JSON_BODY / 1024 / 1024} MiB`);
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return sendError(reply, error.statusCode, error.message);
     request.log.error(error);
     return sendError(reply, 500, error.message || 'internal error');

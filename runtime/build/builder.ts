@@ -164,7 +164,7 @@ export class Builder {
     const work = await mkdtemp(join(this.images.tmpDir, 'build-'));
     const run = new BuildRun(this.images, this.containers, this.records, this.options, req, work, emit, platform);
     try {
-      const context = await receiveContext({ body: req.body as never, remote: req.remote, dockerfile: req.dockerfile, signal: req.signal }, work);
+      const context = await receiveContext({ body: req.body as never, remote: req.remote, dockerfile: req.dockerfile, signal: req.signal, maxSize: this.images.layers.maxLayerSize }, work);
       let plan: BuildPlan;
       try {
         plan = parsePlan(context.dockerfile);

@@ -64,7 +64,7 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     await loadImages(images, body, (m) => {
       const message = loadMessage(m, quiet);
       if (message) messages.push(message);
-    });
+    }, clientGoneSignal(reply));
     return reply.header('content-type', 'application/json').send(jsonLines(messages));
   });
 
@@ -86,7 +86,7 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     try {
       const id = await importImage(
         images,
-        { source: q.fromSrc, body: body as Readable | undefined, repo: q.repo, tag: q.tag, message: q.message, changes, platform: q.platform },
+        { source: q.fromSrc, body: body as Readable | undefined, repo: q.repo, tag: q.tag, message: q.message, changes, platform: q.platform, signal: clientGoneSignal(reply) },
         (m) => send(importMessage(m)),
       );
       if (!stream) return reply.header('content-type', 'application/json').send(jsonLines([{ status: id }]));
@@ -142,6 +142,16 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     return reply.header('content-type', 'application/x-tar').send(saveImages(images, names));
   }
 };
+
+/** Aborted when the client goes away before its answer is complete: the work for it stops. */
+export function clientGoneSignal(reply: FastifyReply): AbortSignal {
+  const abort = new AbortController();
+  const res = reply.raw;
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  return abort.signal;
+}
 
 /** `/images/localhost:5000/app:1/json` → name `localhost:5000/app:1`, operation `json`. */
 function splitName(request: FastifyRequest): { name: string; operation: string } {
