@@ -79,7 +79,7 @@ export async function importImage(service: ImageService, o: ImportOptions, onMes
   } finally {
     // A download is ours to close; the request body is the server's (destroying it closes the socket).
     if (o.source !== '-') input.destroy();
-    await rm(work, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true, maxRetries: 3 }); // a write stream may still be opening
   }
 }
 

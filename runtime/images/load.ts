@@ -53,7 +53,7 @@ export async function loadImages(service: ImageService, input: Readable, onMessa
       }
     });
   } finally {
-    await rm(staging, { recursive: true, force: true });
+    await rm(staging, { recursive: true, force: true, maxRetries: 3 }); // a write stream may still be opening
   }
 }
 

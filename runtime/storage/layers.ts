@@ -134,7 +134,12 @@ export class LayerStore {
           tee.destroy(err);
         });
       } catch (err) {
-        file?.destroy();
+        // The blob file may still be opening: wait until it is closed, so the removal below finds it.
+        if (file && !file.closed) {
+          const closed = new Promise<void>((resolve) => file.once('close', () => resolve()));
+          file.destroy();
+          await closed;
+        }
         if (err instanceof EngineError) throw err;
         if (err instanceof UnsafeArchiveError) throw invalid(err.message);
         throw invalid(`invalid layer ${diffId}: ${(err as Error).message}`);
@@ -160,7 +165,7 @@ export class LayerStore {
         .run(record);
       return record;
     } finally {
-      await rm(work, { recursive: true, force: true });
+      await rm(work, { recursive: true, force: true, maxRetries: 3 });
     }
   }
 

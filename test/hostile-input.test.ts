@@ -1,0 +1,231 @@
+// Requests built to hurt: a cut-off archive, JSON nested thousands deep, a body past the JSON bound,
+// compression bombs, and a client that leaves while its load is being written. The engine answers
+// each with Docker's 4xx error shape, stays up, and leaves nothing in tmp/.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createGzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { GOLDEN } from './helpers/golden.js';
+import { TestEngine } from './helpers/engine.js';
+import { dockerArchive, tarOf } from './helpers/archive.js';
+
+const MiB = 1024 * 1024;
+
+/** Engine with a small --max-layer-size (set through its environment variable) for the bombs. */
+let small: TestEngine;
+/** Engine with the default bound, for what must pass and for the client that leaves. */
+let plain: TestEngine;
+
+beforeAll(async () => {
+  small = await TestEngine.create();
+  await small.start([], { BERTH_MAX_LAYER_SIZE: '64MiB' });
+  plain = await TestEngine.start();
+  const layer = await tarOf([{ name: 'bin/', type: 'directory' }, { name: 'bin/sh', content: '#!/bin/true\n', mode: 0o755 }]);
+  const { archive } = await dockerArchive([layer], 'hostile-base:1');
+  for (const engine of [small, plain]) {
+    expect((await engine.http('POST', '/images/load?quiet=1', archive, { 'content-type': 'application/x-tar' })).status).toBe(200);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await small?.destroy();
+  await plain?.destroy();
+});
+
+/** A tar of one file of `size` zero bytes (after `extra` entries), gzipped as it is made; also its diff ID. */
+async function zeroBomb(size: number, extra: { name: string; content: string }[] = [], level = 9): Promise<{ gz: Buffer; diffId: string }> {
+  const pack = tar.pack();
+  const hash = createHash('sha256');
+  pack.on('data', (c: Buffer) => hash.update(c));
+  const gzip = createGzip({ level });
+  const chunks: Buffer[] = [];
+  gzip.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise((resolve) => gzip.on('end', resolve));
+  pack.pipe(gzip);
+  for (const e of extra) pack.entry({ name: e.name, mtime: new Date(0) }, e.content);
+  const entry = pack.entry({ name: 'zeros', size, mtime: new Date(0) });
+  const block = Buffer.alloc(MiB);
+  for (let left = size; left > 0; left -= block.length) {
+    if (!entry.write(left >= block.length ? block : block.subarray(0, left))) await new Promise((r) => entry.once('drain', r));
+  }
+  entry.end();
+  pack.finalize();
+  await done;
+  return { gz: Buffer.concat(chunks), diffId: 'sha256:' + hash.digest('hex') };
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/** A request that reads the answer even if the engine answers before the body is sent (and then closes). */
+function send(engine: TestEngine, method: string, path: string, body: Buffer, contentType: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ socketPath: engine.socket, method, path, headers: { 'content-type': contentType, 'content-length': body.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', (err) => setTimeout(() => reject(err), 1000)); // EPIPE after an early answer: the answer wins
+    const timer = setTimeout(() => req.destroy(new Error('no answer in 60 s')), 60_000);
+    req.on('close', () => clearTimeout(timer));
+    req.end(body);
+  });
+}
+
+const alive = async (engine: TestEngine) => expect((await engine.http('GET', '/_ping')).status).toBe(200);
+
+/** tmp/ empties once the request's work is over (cleanup runs just after the answer). */
+async function expectTmpEmpty(engine: TestEngine, withinMs = 5000) {
+  const deadline = Date.now() + withinMs;
+  let left: string[] = [];
+  while (Date.now() < deadline) {
+    left = await readdir(join(engine.root, 'tmp'));
+    if (left.length === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(left).toEqual([]);
+}
+
+describe('archives cut off', () => {
+  it('docker load of the first 5000 bytes of an image fails with a 400 and the engine stays up', async () => {
+    const cut = join(plain.dir, 'cut.tar');
+    await writeFile(cut, (await readFile(join(GOLDEN, 'dockerd-layered.tar'))).subarray(0, 5000));
+    const res = await plain.docker(['load', '-i', cut]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/invalid image archive: Unexpected end of data/);
+    await alive(plain);
+    await expectTmpEmpty(plain);
+  });
+});
+
+describe('JSON bodies', () => {
+  it('answers 400 to a create body nested 5000 deep', async () => {
+    const body = `{"Image":"hostile-base:1","Labels":{"x":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
+    const res = await send(plain, 'POST', '/containers/create', Buffer.from(body), 'application/json');
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toEqual({ message: 'invalid JSON: nested deeper than 512 levels' });
+    await alive(plain);
+  });
+
+  it('answers 400 to an exec start body nested 5000 deep (the hijacked form parses its own)', async () => {
+    const res = await send(plain, 'POST', '/exec/nonexistent/start', Buffer.from('{"a":'.repeat(5000) + '1' + '}'.repeat(5000)), 'application/json');
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).message).toBe('invalid JSON: nested deeper than 512 levels');
+    await alive(plain);
+  });
+
+  it('takes nesting up to the bound (an unknown field 500 deep is ignored, as dockerd ignores it)', async () => {
+    const body = `{"Image":"hostile-base:1","Cmd":["/bin/sh"],"Unknown":${'['.repeat(500)}${']'.repeat(500)}}`;
+    const res = await send(plain, 'POST', '/containers/create', Buffer.from(body), 'application/json');
+    expect(res.status).toBe(201);
+    await plain.http('DELETE', `/containers/${JSON.parse(res.body).Id}`);
+  });
+
+  it('runs a 1.2 MB create (20 000 --env-file variables) from the docker CLI', async () => {
+    const file = join(plain.dir, 'big.env');
+    const vars = Array.from({ length: 20_000 }, (_, i) => `VARIABLE_NUMBER_${i}=${'v'.repeat(40)}${i}`);
+    await writeFile(file, vars.join('\n') + '\n');
+    const res = await plain.docker(['create', '--name', 'many-env', '--env-file', file, 'hostile-base:1', '/bin/sh']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const env = (await plain.http('GET', '/containers/many-env/json')).json().Config.Env as string[];
+    expect(env.filter((e) => e.startsWith('VARIABLE_NUMBER_'))).toEqual(vars);
+    expect((await plain.docker(['rm', 'many-env'])).code).toBe(0);
+  });
+
+  it('refuses a JSON body over 32 MiB with 413 and Docker\'s error shape', async () => {
+    const body = Buffer.from(JSON.stringify({ Image: 'hostile-base:1', Env: Array.from({ length: 400_000 }, (_, i) => `V${i}=${'x'.repeat(80)}`) }));
+    expect(body.length).toBeGreaterThan(32 * MiB);
+    const res = await send(plain, 'POST', '/containers/create', body, 'application/json');
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body)).toEqual({ message: 'request body is larger than the limit of 32 MiB' });
+    await alive(plain);
+  });
+});
+
+describe('compression bombs (--max-layer-size 64MiB)', () => {
+  let bomb: { gz: Buffer; diffId: string };
+  beforeAll(async () => {
+    bomb = await zeroBomb(200 * MiB, [{ name: 'Dockerfile', content: 'FROM scratch\nCOPY zeros /\n' }]);
+  }, 60_000);
+
+  it('stops a docker import at the bound with a 400', async () => {
+    const res = await send(small, 'POST', '/images/create?fromSrc=-&repo=bomb&tag=1', bomb.gz, 'application/x-tar');
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).message).toBe("the imported tarball expands to more than 64 MiB, the engine's limit (berth serve --max-layer-size)");
+    await alive(small);
+    await expectTmpEmpty(small);
+  });
+
+  it('stops a docker load at the bound with a 400 the CLI shows', async () => {
+    const { archive } = await dockerArchive([bomb.gz], 'bomb:1', [bomb.diffId]);
+    const file = join(small.dir, 'bomb.tar');
+    await writeFile(file, archive);
+    const res = await small.docker(['load', '-i', file]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain(`layer ${bomb.diffId} expands to more than 64 MiB, the engine's limit (berth serve --max-layer-size)`);
+    await alive(small);
+    await expectTmpEmpty(small);
+    expect((await small.http('GET', '/images/bomb:1/json')).status).toBe(404);
+  });
+
+  it('refuses a load whose archive holds a file larger than the bound', async () => {
+    const { archive } = await dockerArchive([Buffer.alloc(65 * MiB)], 'big:1');
+    const res = await send(small, 'POST', '/images/load?quiet=1', archive, 'application/x-tar');
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).message).toBe("invalid image archive: layer0/layer.tar expands to more than 64 MiB, the engine's limit (berth serve --max-layer-size)");
+    await alive(small);
+    await expectTmpEmpty(small);
+  });
+
+  it('stops a build context at the bound with a 400', async () => {
+    const res = await send(small, 'POST', '/build?t=bomb:2', bomb.gz, 'application/x-tar');
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).message).toBe("the build context expands to more than 64 MiB, the engine's limit (berth serve --max-layer-size)");
+    await alive(small);
+    await expectTmpEmpty(small);
+  });
+
+  it('refuses a bad --max-layer-size at start', async () => {
+    const engine = await TestEngine.create();
+    try {
+      await expect(engine.start(['--max-layer-size', 'lots'])).rejects.toThrow(/invalid size "lots"/);
+    } finally {
+      await engine.destroy();
+    }
+  });
+});
+
+describe('a client that leaves', () => {
+  it('stops a load being written when its client disconnects', async () => {
+    // 1 GiB of zeros (5 MB gzipped, fast) with its true diff ID: loaded whole, it would be an image.
+    const big = await zeroBomb(1024 * MiB, [], 1);
+    const { archive } = await dockerArchive([big.gz], 'left:1', [big.diffId]);
+    const req = httpRequest({ socketPath: plain.socket, method: 'POST', path: '/images/load?quiet=1', headers: { 'content-type': 'application/x-tar' } });
+    req.on('error', () => undefined);
+    req.end(archive);
+    // Once the layer is being written, the client goes.
+    const tmp = join(plain.root, 'tmp');
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const staged = await readdir(tmp);
+      if (staged.some((d) => d.startsWith('layer-'))) break;
+      if (Date.now() > deadline) throw new Error(`the load never reached its layer: ${staged.join(' ')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    req.destroy();
+    await expectTmpEmpty(plain, 3000);
+    // Nothing keeps growing after, and the half-written layer became nothing.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await readdir(tmp)).toEqual([]);
+    expect((await plain.http('GET', '/images/left:1/json')).status).toBe(404);
+    expect(await readdir(join(plain.root, 'layers'))).toHaveLength(1); // hostile-base's only
+    await alive(plain);
+  }, 60_000);
+});
