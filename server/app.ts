@@ -85,9 +85,6 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown; code?: string }, request, reply) => {
-    // A request refused before its body was read whole (a bound passed, a broken archive): the rest of
-    // the body would be taken for the next request, so the connection ends after this answer.
-    if (!request.raw.complete) reply.header('connection', 'close');
     if (error instanceof EngineError) {
       if (error.kind === 'internal') request.log.error(error);
       return sendError(reply, ERROR_STATUS[error.kind], error.message);
@@ -124,5 +121,25 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
 }
 
 export function sendError(reply: FastifyReply, status: number, message: string) {
+  if (!reply.request.raw.complete) discardRest(reply.request.raw);
   return reply.code(status).header('content-type', 'application/json').send(JSON.stringify({ message }));
+}
+
+/** How long the rest of a refused request's body is read before the connection is dropped. */
+const DISCARD_MS = 30_000;
+
+/**
+ * A request refused before its body was read whole (a bound passed, a broken archive): the rest is read
+ * and dropped. Clients send the whole body before they read the answer (the docker CLI reports a broken
+ * pipe, not the answer, when the connection closes under it), and the connection stays usable. A body
+ * still coming after DISCARD_MS ends the connection.
+ */
+function discardRest(req: IncomingMessage) {
+  req.unpipe();
+  // A reader that stopped (an async iterator, a decompressor) must not hold the stream paused.
+  req.removeAllListeners('readable');
+  req.resume();
+  const timer = setTimeout(() => req.socket.destroy(), DISCARD_MS).unref();
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
 }
