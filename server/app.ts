@@ -121,7 +121,11 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
 }
 
 export function sendError(reply: FastifyReply, status: number, message: string) {
-  if (!reply.request.raw.complete) discardRest(reply.request.raw);
+  if (!reply.request.raw.complete) {
+    discardRest(reply.request.raw);
+    // Fastify closes the connection after a refused body, under the client still sending it.
+    reply.removeHeader('connection');
+  }
   return reply.code(status).header('content-type', 'application/json').send(JSON.stringify({ message }));
 }
 

@@ -12,6 +12,7 @@ import tar from 'tar-stream';
 import { GOLDEN } from './helpers/golden.js';
 import { TestEngine } from './helpers/engine.js';
 import { dockerArchive, tarOf } from './helpers/archive.js';
+import { TestRegistry } from './helpers/registry.js';
 
 const MiB = 1024 * 1024;
 
@@ -19,8 +20,10 @@ const MiB = 1024 * 1024;
 let small: TestEngine;
 /** Engine with the default bound, for what must pass and for the client that leaves. */
 let plain: TestEngine;
+let registry: TestRegistry;
 
 beforeAll(async () => {
+  registry = await TestRegistry.start();
   small = await TestEngine.create();
   await small.start([], { BERTH_MAX_LAYER_SIZE: '64MiB' });
   plain = await TestEngine.start();
@@ -32,6 +35,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await registry?.stop();
   await small?.destroy();
   await plain?.destroy();
 });
@@ -185,6 +189,21 @@ describe('compression bombs (--max-layer-size 64MiB)', () => {
     await expectTmpEmpty(small);
   });
 
+  it('stops a docker pull at the bound, with the error in the pull\'s stream', async () => {
+    {
+      const { archive } = await dockerArchive([bomb.gz], 'bomb:1', [bomb.diffId]);
+      const file = join(small.dir, 'bomb-push.tar');
+      await writeFile(file, archive);
+      await registry.pushArchive(file, 'bomb:1');
+      const res = await small.docker(['pull', `${registry.host}/bomb:1`]);
+      expect(res.code).not.toBe(0);
+      expect(res.stderr).toContain(`layer ${bomb.diffId} expands to more than 64 MiB, the engine's limit (berth serve --max-layer-size)`);
+      await alive(small);
+      await expectTmpEmpty(small);
+      expect(await readdir(join(small.root, 'partial'))).toEqual([]);
+    }
+  });
+
   it('stops a build context at the bound with a 400', async () => {
     const res = await send(small, 'POST', '/build?t=bomb:2', bomb.gz, 'application/x-tar');
     expect(res.status).toBe(400);
@@ -204,20 +223,25 @@ describe('compression bombs (--max-layer-size 64MiB)', () => {
 });
 
 describe('a client that leaves', () => {
-  it('stops a load being written when its client disconnects', async () => {
-    // 1 GiB of zeros (5 MB gzipped, fast) with its true diff ID: loaded whole, it would be an image.
+  // 1 GiB of zeros (5 MB gzipped, fast) with its true diff ID: loaded or pulled whole, it would be an image.
+  let archive: Buffer;
+  beforeAll(async () => {
     const big = await zeroBomb(1024 * MiB, [], 1);
-    const { archive } = await dockerArchive([big.gz], 'left:1', [big.diffId]);
-    const req = httpRequest({ socketPath: plain.socket, method: 'POST', path: '/images/load?quiet=1', headers: { 'content-type': 'application/x-tar' } });
+    archive = (await dockerArchive([big.gz], 'left:1', [big.diffId])).archive;
+  }, 60_000);
+
+  /** Sends the request, and drops the connection once the engine is writing the layer. */
+  async function leaveWhileWriting(path: string, body?: Buffer) {
+    const req = httpRequest({ socketPath: plain.socket, method: 'POST', path, headers: body ? { 'content-type': 'application/x-tar' } : {} });
     req.on('error', () => undefined);
-    req.end(archive);
-    // Once the layer is being written, the client goes.
+    req.on('response', (res) => res.resume());
+    req.end(body);
     const tmp = join(plain.root, 'tmp');
     const deadline = Date.now() + 20_000;
     for (;;) {
       const staged = await readdir(tmp);
       if (staged.some((d) => d.startsWith('layer-'))) break;
-      if (Date.now() > deadline) throw new Error(`the load never reached its layer: ${staged.join(' ')}`);
+      if (Date.now() > deadline) throw new Error(`the layer was never written: ${staged.join(' ')}`);
       await new Promise((r) => setTimeout(r, 20));
     }
     req.destroy();
@@ -225,8 +249,20 @@ describe('a client that leaves', () => {
     // Nothing keeps growing after, and the half-written layer became nothing.
     await new Promise((r) => setTimeout(r, 1000));
     expect(await readdir(tmp)).toEqual([]);
-    expect((await plain.http('GET', '/images/left:1/json')).status).toBe(404);
     expect(await readdir(join(plain.root, 'layers'))).toHaveLength(1); // hostile-base's only
     await alive(plain);
+  }
+
+  it('stops a load being written when its client disconnects', async () => {
+    await leaveWhileWriting('/images/load?quiet=1', archive);
+    expect((await plain.http('GET', '/images/left:1/json')).status).toBe(404);
+  }, 60_000);
+
+  it('stops a pull being unpacked when its client disconnects', async () => {
+    const file = join(plain.dir, 'left.tar');
+    await writeFile(file, archive);
+    await registry.pushArchive(file, 'left:1');
+    await leaveWhileWriting(`/images/create?fromImage=${registry.host}/left&tag=1`);
+    expect((await plain.http('GET', `/images/${registry.host}/left:1/json`)).status).toBe(404);
   }, 60_000);
 });

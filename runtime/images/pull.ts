@@ -33,6 +33,8 @@ export interface PullOptions {
   registry: RegistryOptions;
   /** Layers downloaded at once. */
   concurrency?: number;
+  /** Aborted when the client goes away: downloads and unpacking stop, nothing is recorded. */
+  signal?: AbortSignal;
 }
 
 const PROGRESS_EVERY_MS = 100;
@@ -62,7 +64,7 @@ export async function pullImage(service: ImageService, name: string, o: PullOpti
     const id = manifest.config.digest;
     const upToDate = ref.tag ? service.store.tagged(referenceString(ref)) === id : !!service.store.get(id);
 
-    await fetchLayers(service, client, source, manifest.layers, diffIds, chains, scope, o.concurrency ?? 3, progress);
+    await fetchLayers(service, client, source, manifest.layers, diffIds, chains, scope, o.concurrency ?? 3, progress, o.signal);
     for (const [i, layer] of manifest.layers.entries()) {
       service.blobs?.remember(diffIds[i]!, { repository: `${ref.domain}/${ref.path}`, digest: layer.digest, mediaType: layer.mediaType, size: layer.size });
     }
@@ -194,13 +196,15 @@ async function downloadLayer(service: ImageService, client: RegistryClient, ref:
     : network;
   // Only a download cut short leaves a partial worth resuming; bad bytes must not be replayed.
   const keepPartial = () => cut;
-  return { body, resumedAt, keepPartial };
+  // The connection is the registry client's until the body is read: one left paused would hold its close.
+  const cancel = () => res.body.destroy();
+  return { body, resumedAt, keepPartial, cancel };
 }
 
 /** Downloads and unpacks the missing layers, `concurrency` at a time; records them bottom first. */
 async function fetchLayers(
   service: ImageService, client: RegistryClient, ref: Reference, layers: Descriptor[], diffIds: string[], chains: string[], scope: string,
-  concurrency: number, progress: (p: Progress) => void,
+  concurrency: number, progress: (p: Progress) => void, signal?: AbortSignal,
 ): Promise<void> {
   const short = (d: Descriptor) => hex(d.digest).slice(0, 12);
   const missing: number[] = [];
@@ -238,7 +242,7 @@ async function fetchLayers(
       progress({ id, status: 'Pull complete' });
       return;
     }
-    const { body, resumedAt, keepPartial } = await downloadLayer(service, client, ref, layer, scope);
+    const { body, resumedAt, keepPartial, cancel } = await downloadLayer(service, client, ref, layer, scope);
     const total = layer.size;
     const hash = createHash('sha256');
     let current = 0;
@@ -279,6 +283,7 @@ async function fetchLayers(
     // The downloaded (compressed) file becomes the layer's stored blob: no second copy as a plain tar.
     const record = service.layers.importStream(tar, diffIds[i]!, chains[i]!, i === 0 ? null : chains[i - 1]!, {
       blobFrom: service.layers.partialPath(layer.digest),
+      signal,
       beforeCommit: async () => {
         // The tar can end before the blob does (compression trailers): wait for the whole blob's digest.
         await new Promise<void>((resolve) => (count.writableFinished ? resolve() : count.once('finish', resolve)));
@@ -291,6 +296,7 @@ async function fetchLayers(
       await record;
       recorded.get(i)!.resolve();
     } catch (err) {
+      cancel();
       if (!keepPartial()) await rm(service.layers.partialPath(layer.digest), { force: true });
       throw err;
     }
@@ -299,7 +305,7 @@ async function fetchLayers(
   };
   let failed = false;
   const worker = async () => {
-    while (next < missing.length && !failed) {
+    while (next < missing.length && !failed && !signal?.aborted) {
       const i = missing[next++]!;
       await runOne(i).catch((err: Error) => {
         failed = true; // the pull has failed: start no more downloads

@@ -13,7 +13,7 @@ import {
 import { Type } from '@sinclair/typebox';
 import { apiVersion, sendError } from '../app.js';
 import { boolFilter, parseBool, parseFilters } from '../query.js';
-import { errorMessage, humanSize, jsonLines, progressBar, type JsonMessage } from '../streams.js';
+import { clientGoneSignal, errorMessage, humanSize, jsonLines, progressBar, type JsonMessage } from '../streams.js';
 import { validated } from '../validate.js';
 import { pull, push } from '../pull.js';
 import { deleteItem, historyItem, imageInspect, imageSummary } from '../views/images.js';
@@ -142,16 +142,6 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     return reply.header('content-type', 'application/x-tar').send(saveImages(images, names));
   }
 };
-
-/** Aborted when the client goes away before its answer is complete: the work for it stops. */
-export function clientGoneSignal(reply: FastifyReply): AbortSignal {
-  const abort = new AbortController();
-  const res = reply.raw;
-  res.on('close', () => {
-    if (!res.writableFinished) abort.abort();
-  });
-  return abort.signal;
-}
 
 /** `/images/localhost:5000/app:1/json` → name `localhost:5000/app:1`, operation `json`. */
 function splitName(request: FastifyRequest): { name: string; operation: string } {
