@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { Readable } from 'node:stream';
@@ -224,14 +224,29 @@ describe('compression bombs (--max-layer-size 64MiB)', () => {
 
 describe('a client that leaves', () => {
   // 1 GiB of zeros (5 MB gzipped, fast) with its true diff ID: loaded or pulled whole, it would be an image.
+  let big: { gz: Buffer; diffId: string };
   let archive: Buffer;
   beforeAll(async () => {
-    const big = await zeroBomb(1024 * MiB, [], 1);
+    big = await zeroBomb(1024 * MiB, [{ name: 'Dockerfile', content: 'FROM scratch\nCOPY zeros /\n' }], 1);
     archive = (await dockerArchive([big.gz], 'left:1', [big.diffId])).archive;
   }, 60_000);
 
-  /** Sends the request, and drops the connection once the engine is writing the layer. */
-  async function leaveWhileWriting(path: string, body?: Buffer) {
+  /** Bytes of the files under a directory. */
+  async function du(dir: string): Promise<number> {
+    let total = 0;
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) total += await du(path);
+      else if (e.isFile()) total += (await stat(path).catch(() => ({ size: 0 }))).size;
+    }
+    return total;
+  }
+
+  /**
+   * Sends the request, and drops the connection once the engine is expanding it: `staging` is in tmp/
+   * and tmp/ holds more than the whole compressed upload could be.
+   */
+  async function leaveWhileWriting(path: string, body?: Buffer, staging = /^layer-/) {
     const req = httpRequest({ socketPath: plain.socket, method: 'POST', path, headers: body ? { 'content-type': 'application/x-tar' } : {} });
     req.on('error', () => undefined);
     req.on('response', (res) => res.resume());
@@ -240,7 +255,7 @@ describe('a client that leaves', () => {
     const deadline = Date.now() + 20_000;
     for (;;) {
       const staged = await readdir(tmp);
-      if (staged.some((d) => d.startsWith('layer-'))) break;
+      if (staged.some((d) => staging.test(d)) && (await du(tmp)) > 64 * MiB) break;
       if (Date.now() > deadline) throw new Error(`the layer was never written: ${staged.join(' ')}`);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -256,6 +271,16 @@ describe('a client that leaves', () => {
   it('stops a load being written when its client disconnects', async () => {
     await leaveWhileWriting('/images/load?quiet=1', archive);
     expect((await plain.http('GET', '/images/left:1/json')).status).toBe(404);
+  }, 60_000);
+
+  it('stops an import being written when its client disconnects', async () => {
+    await leaveWhileWriting('/images/create?fromSrc=-&repo=left-import&tag=1', big.gz, /^import-/);
+    expect((await plain.http('GET', '/images/left-import:1/json')).status).toBe(404);
+  }, 60_000);
+
+  it('stops a build context being unpacked when its client disconnects', async () => {
+    await leaveWhileWriting('/build?t=left-build:1', big.gz, /^build-/);
+    expect((await plain.http('GET', '/images/left-build:1/json')).status).toBe(404);
   }, 60_000);
 
   it('stops a pull being unpacked when its client disconnects', async () => {
