@@ -111,5 +111,10 @@ export async function pumpStdin(socket: Duplex, ready: () => Promise<string | un
   const pipe = openStdin(attachSocket);
   const scanner = new DetachScanner(detachKeys, onDetach);
   socket.pipe(scanner).pipe(pipe.stdin);
+  // pipe() ends stdin only at the client's end; a connection that fails (reset) or was gone before
+  // the container ran must close it too, or the container waits on its stdin forever.
+  const close = () => scanner.writableEnded || scanner.end();
+  if (socket.destroyed) close();
+  else socket.once('close', close);
   socket.resume();
 }

@@ -1,9 +1,10 @@
 // Requests built to hurt: a cut-off archive, JSON nested thousands deep, a body past the JSON bound,
 // compression bombs, and a client that leaves while its load is being written. The engine answers
 // each with Docker's 4xx error shape, stays up, and leaves nothing in tmp/.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
@@ -289,5 +290,43 @@ describe('a client that leaves', () => {
     await registry.pushArchive(file, 'left:1');
     await leaveWhileWriting(`/images/create?fromImage=${registry.host}/left&tag=1`);
     expect((await plain.http('GET', `/images/${registry.host}/left:1/json`)).status).toBe(404);
+  }, 60_000);
+});
+
+describe('attach stdin from a client that resets', () => {
+  it('closes the container\'s stdin when the client\'s connection fails instead of ending', async () => {
+    expect((await plain.docker(['load', '-i', inject('images').busybox.archive])).code).toBe(0);
+    // 8 MB of output first: the client never reads it, so its receive queue is full when it goes, and
+    // the engine sees the connection reset (an error), not an end.
+    const created = await plain.http('POST', '/containers/create', {
+      Image: 'busybox', Cmd: ['sh', '-c', 'head -c 8000000 /dev/zero; cat >/dev/null; echo done'],
+      OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true,
+    });
+    expect(created.status).toBe(201);
+    const id = created.json().Id as string;
+    try {
+      const socket = connect(plain.socket);
+      socket.on('error', () => undefined);
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(`POST /containers/${id}/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: berth\r\nContent-Length: 0\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+      socket.pause();
+      expect((await plain.http('POST', `/containers/${id}/start`)).status).toBe(204);
+      await new Promise((r) => setTimeout(r, 1500));
+      socket.write('some input\n');
+      await new Promise((r) => setTimeout(r, 300));
+      socket.destroy();
+      // cat sees EOF and the container ends.
+      const deadline = Date.now() + 10_000;
+      let state: { Running: boolean } = { Running: true };
+      while (Date.now() < deadline) {
+        state = (await plain.http('GET', `/containers/${id}/json`)).json().State;
+        if (!state.Running) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(state.Running).toBe(false);
+      await alive(plain);
+    } finally {
+      await plain.http('DELETE', `/containers/${id}?force=1`);
+    }
   }, 60_000);
 });
