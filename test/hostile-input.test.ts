@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { Readable } from 'node:stream';
@@ -294,7 +294,7 @@ describe('a client that leaves', () => {
 });
 
 describe('attach stdin from a client that resets', () => {
-  it('closes the container\'s stdin when the client\'s connection fails instead of ending', async () => {
+  it('closes the container\'s stdin and lets go of the output when the client\'s connection fails', async () => {
     expect((await plain.docker(['load', '-i', inject('images').busybox.archive])).code).toBe(0);
     // 8 MB of output first: the client never reads it, so its receive queue is full when it goes, and
     // the engine sees the connection reset (an error), not an end.
@@ -324,6 +324,15 @@ describe('attach stdin from a client that resets', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
       expect(state.Running).toBe(false);
+      // And the engine let go of the attach: no file of the container is still open (its log was being
+      // streamed to the client when it went).
+      const openFiles = async () => {
+        const fds = await readdir(`/proc/${plain.process!.pid}/fd`);
+        const targets = await Promise.all(fds.map((fd) => readlink(`/proc/${plain.process!.pid}/fd/${fd}`).catch(() => '')));
+        return targets.filter((t) => t.includes(id));
+      };
+      for (let i = 0; i < 20 && (await openFiles()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await openFiles()).toEqual([]);
       await alive(plain);
     } finally {
       await plain.http('DELETE', `/containers/${id}?force=1`);
