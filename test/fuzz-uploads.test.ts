@@ -10,7 +10,7 @@ import { TestEngine } from './helpers/engine.js';
 import { dockerArchive, tarOf } from './helpers/archive.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
-const CASES_PER_ENDPOINT = Number(process.env.FUZZ_CASES ?? 24);
+const CASES_PER_ENDPOINT = Number(process.env.FUZZ_CASES ?? 40);
 const REQUEST_TIMEOUT_MS = 15_000;
 
 /** mulberry32: small, fast, good enough to pick mutations. */

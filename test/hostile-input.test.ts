@@ -125,6 +125,19 @@ describe('JSON bodies', () => {
     await alive(plain);
   });
 
+  it('refuses an exec start (Upgrade) announcing a body over 32 MiB before reading it', async () => {
+    const socket = connect(plain.socket);
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('POST /exec/whatever/start HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n{');
+    await new Promise((r) => socket.once('close', r));
+    const answer = Buffer.concat(chunks).toString();
+    expect(answer).toMatch(/^HTTP\/1.1 413 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ message: 'request body is larger than the limit of 32 MiB' });
+    await alive(plain);
+  });
+
   it('takes nesting up to the bound (an unknown field 500 deep is ignored, as dockerd ignores it)', async () => {
     const body = `{"Image":"hostile-base:1","Cmd":["/bin/sh"],"Unknown":${'['.repeat(500)}${']'.repeat(500)}}`;
     const res = await send(plain, 'POST', '/containers/create', Buffer.from(body), 'application/json');
