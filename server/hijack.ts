@@ -3,7 +3,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Engine } from '../runtime/engine.js';
-import { EngineError, invalid } from '../runtime/errors.js';
+import { EngineError } from '../runtime/errors.js';
 import type { ExecStartBody } from '../openapi/exec.js';
 import { runExecSession, startConsoleSize } from './exec.js';
 import { parseDetachKeys } from './session-stream.js';

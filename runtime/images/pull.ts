@@ -296,8 +296,10 @@ async function fetchLayers(
       await record;
       recorded.get(i)!.resolve();
     } catch (err) {
+      // A download cut off (the network, or a client that left) is kept to resume; one refused is not.
+      const keep = keepPartial() || !!signal?.aborted;
       cancel();
-      if (!keepPartial()) await rm(service.layers.partialPath(layer.digest), { force: true });
+      if (!keep) await rm(service.layers.partialPath(layer.digest), { force: true });
       throw err;
     }
     await rm(service.layers.partialPath(layer.digest), { force: true });
