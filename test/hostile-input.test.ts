@@ -3,7 +3,8 @@
 // each with Docker's 4xx error shape, stays up, and leaves nothing in tmp/.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -349,6 +350,39 @@ describe('attach stdin from a client that resets', () => {
       await alive(plain);
     } finally {
       await plain.http('DELETE', `/containers/${id}?force=1`);
+    }
+  }, 60_000);
+});
+
+describe('a registry that sends without end', () => {
+  it('stops reading a manifest past 4 MiB', async () => {
+    // 256 MiB of manifest (bounded, so the engine before the bound answers too, only much later).
+    let sent = 0;
+    const server = createServer((req, res) => {
+      if (req.url === '/v2/') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      res.writeHead(200, { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' });
+      const chunk = Buffer.alloc(MiB, ' ');
+      const more = () => {
+        while (sent < 256 * MiB) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      res.on('close', () => (sent = Infinity));
+      more();
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const res = await send(plain, 'POST', `/images/create?fromImage=${host}/endless&tag=1`, Buffer.alloc(0), 'text/plain');
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toEqual({ message: `manifest for ${host}/endless:1 is larger than 4 MiB` });
+      await alive(plain);
+    } finally {
+      server.closeAllConnections();
+      server.close();
     }
   }, 60_000);
 });

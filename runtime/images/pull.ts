@@ -9,7 +9,7 @@ import { rm, stat } from 'node:fs/promises';
 import { invalid, notFound, EngineError } from '../errors.js';
 import { chainIds, hex, sha256 } from '../util/digest.js';
 import { decompressStream } from '../storage/decompress.js';
-import { RegistryClient, RegistryError, header } from '../registry/client.js';
+import { MAX_CONFIG_SIZE, MAX_MANIFEST_SIZE, readBounded, RegistryClient, RegistryError, header } from '../registry/client.js';
 import type { Credentials } from '../registry/auth.js';
 import { endpointFor, type RegistryOptions } from '../registry/endpoints.js';
 import { pullSources } from '../registry/config.js';
@@ -133,7 +133,7 @@ async function fetchManifest(client: RegistryClient, ref: Reference, reference: 
     throw new RegistryError(`pull access denied for ${shown.replace(/:[^:/]+$/, '')}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`, 404, 'DENIED');
   }
   if (res.status !== 200) await RegistryClient.fail(res, `fetching the manifest of ${shown}`);
-  const bytes = Buffer.from(await res.body.arrayBuffer());
+  const bytes = await readBounded(res.body, MAX_MANIFEST_SIZE, () => invalid(`manifest for ${shown} is larger than ${MAX_MANIFEST_SIZE / 1024 / 1024} MiB`));
   // The digest is what the bytes hash to (the registry's Docker-Content-Digest says the same, or lies).
   const digest = sha256(bytes);
   if (reference.startsWith('sha256:') && digest !== reference) throw invalid(`manifest verification failed for digest ${reference}`);
@@ -143,7 +143,9 @@ async function fetchManifest(client: RegistryClient, ref: Reference, reference: 
 async function fetchBlob(client: RegistryClient, ref: Reference, d: Descriptor, scope: string): Promise<Buffer> {
   const res = await client.fetch('GET', `/v2/${ref.path}/blobs/${d.digest}`, scope);
   if (res.status !== 200) await RegistryClient.fail(res, `fetching blob ${d.digest}`);
-  return Buffer.from(await res.body.arrayBuffer());
+  // More than the descriptor says cannot hash to its digest.
+  const max = Math.min(d.size >= 0 ? d.size : MAX_CONFIG_SIZE, MAX_CONFIG_SIZE);
+  return readBounded(res.body, max, () => invalid(`blob ${d.digest} is larger than ${max === MAX_CONFIG_SIZE ? `${MAX_CONFIG_SIZE / 1024 / 1024} MiB` : `its size, ${max} bytes`}`));
 }
 
 /**

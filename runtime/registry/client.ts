@@ -137,3 +137,26 @@ function describe(err: unknown): string {
   if (cause.code === 'ECONNREFUSED') return `dial tcp ${cause.message.replace(/^connect ECONNREFUSED /, '')}: connect: connection refused`;
   return cause.message || String(err);
 }
+
+/** The most a manifest may weigh (containerd's and the registries' common bound): it is held in memory. */
+export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
+/** The most a config blob may weigh: held in memory too; real ones are kilobytes. */
+export const MAX_CONFIG_SIZE = 64 * 1024 * 1024;
+
+/**
+ * A response body read whole, but never more than max bytes: a registry that sends without end must
+ * not exhaust the engine's memory. Past max the body is closed and `tooLarge()` thrown.
+ */
+export async function readBounded(body: Readable, max: number, tooLarge: () => Error): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > max) {
+      body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
