@@ -355,12 +355,20 @@ describe('attach stdin from a client that resets', () => {
 });
 
 describe('a registry that sends without end', () => {
-  it('stops reading a manifest past 4 MiB', async () => {
-    // 256 MiB of manifest (bounded, so the engine before the bound answers too, only much later).
-    let sent = 0;
+  /**
+   * A registry whose answer at `endless` is 256 MiB of spaces (bounded, so an engine without the bound
+   * answers too, only much later); `/v2/` asks for a token from `/token` when `tokens` is set.
+   */
+  async function registryServer(endless: string, tokens = false) {
     const server = createServer((req, res) => {
+      const base = `http://${req.headers.host}`;
+      if (req.url === '/v2/' && tokens && !req.headers.authorization) {
+        return res.writeHead(401, { 'www-authenticate': `Bearer realm="${base}/token",service="endless"` }).end();
+      }
       if (req.url === '/v2/') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (!req.url!.startsWith(endless)) return res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' });
+      let sent = 0;
       const chunk = Buffer.alloc(MiB, ' ');
       const more = () => {
         while (sent < 256 * MiB) {
@@ -374,11 +382,28 @@ describe('a registry that sends without end', () => {
     });
     server.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
-    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { server, host: `127.0.0.1:${(server.address() as AddressInfo).port}` };
+  }
+
+  it('stops reading a manifest past 4 MiB', async () => {
+    const { server, host } = await registryServer('/v2/endless/manifests/');
     try {
       const res = await send(plain, 'POST', `/images/create?fromImage=${host}/endless&tag=1`, Buffer.alloc(0), 'text/plain');
       expect(res.status).toBe(400);
       expect(JSON.parse(res.body)).toEqual({ message: `manifest for ${host}/endless:1 is larger than 4 MiB` });
+      await alive(plain);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 60_000);
+
+  it('stops reading a token past 4 MiB', async () => {
+    const { server, host } = await registryServer('/token', true);
+    try {
+      const res = await send(plain, 'POST', `/images/create?fromImage=${host}/endless&tag=1`, Buffer.alloc(0), 'text/plain');
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(JSON.parse(res.body).message).toContain("the token server's answer is larger than 4 MiB");
       await alive(plain);
     } finally {
       server.closeAllConnections();

@@ -4,6 +4,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
 import { AuthError, parseChallenge, reason, TokenCache, type Challenge, type Credentials } from './auth.js';
+import { MAX_DOCUMENT_SIZE, readBounded } from './bodies.js';
 
 export interface Endpoint {
   /** host[:port] as in the reference (`registry-1.docker.io` for docker.io). */
@@ -113,7 +114,8 @@ export class RegistryClient {
 
   /** Throws the registry's error for a failed response, in the wording dockerd passes on. */
   static async fail(res: RegistryResponse, what: string): Promise<never> {
-    const text = res.status === 405 || res.status >= 500 ? '' : await res.body.text().catch(() => '');
+    // An error body past the bound says nothing worth the memory: the status speaks alone then.
+    const text = res.status === 405 || res.status >= 500 ? '' : (await readBounded(res.body, MAX_DOCUMENT_SIZE, () => new Error('too large')).catch(() => '')).toString();
     const why = reason(text);
     let code: string | undefined;
     try {
@@ -138,25 +140,3 @@ function describe(err: unknown): string {
   return cause.message || String(err);
 }
 
-/** The most a manifest may weigh (containerd's and the registries' common bound): it is held in memory. */
-export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
-/** The most a config blob may weigh: held in memory too; real ones are kilobytes. */
-export const MAX_CONFIG_SIZE = 64 * 1024 * 1024;
-
-/**
- * A response body read whole, but never more than max bytes: a registry that sends without end must
- * not exhaust the engine's memory. Past max the body is closed and `tooLarge()` thrown.
- */
-export async function readBounded(body: Readable, max: number, tooLarge: () => Error): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > max) {
-      body.destroy();
-      throw tooLarge();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
