@@ -227,6 +227,37 @@ describe('compression bombs (--max-layer-size 64MiB)', () => {
     await expectTmpEmpty(small);
   });
 
+  it('stops a remote build context\'s download at the bound', async () => {
+    // 100 MiB, uncompressed: what arrives is bounded as much as what it expands to.
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-tar' });
+      let sent = 0;
+      const chunk = Buffer.alloc(MiB);
+      const more = () => {
+        while (sent < 100 * MiB) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      res.on('close', () => (sent = Infinity));
+      more();
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/context.tar`;
+    try {
+      const res = await send(small, 'POST', `/build?remote=${encodeURIComponent(url)}`, Buffer.alloc(0), 'text/plain');
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body).message).toBe(`${url} expands to more than 64 MiB, the engine's limit (berth serve --max-layer-size)`);
+      await alive(small);
+      await expectTmpEmpty(small);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('refuses a bad --max-layer-size at start', async () => {
     const engine = await TestEngine.create();
     try {

@@ -680,7 +680,7 @@ class BuildRun {
     const dir = await mkdtemp(join(this.work, 'download-'));
     const file = join(dir, filename);
     this.emit({ kind: 'progress', progress: { status: 'Downloading', id: '' } });
-    const headers = await download(url, file, this.req.signal);
+    const headers = await download(url, file, this.images.layers.maxLayerSize, this.req.signal);
     await chmod(file, 0o600);
     const modified = Date.parse(String(headers['last-modified'] ?? ''));
     const time = Number.isFinite(modified) ? new Date(modified) : new Date(0);

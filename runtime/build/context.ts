@@ -56,8 +56,11 @@ export async function isTar(file: string): Promise<boolean> {
   return Number.isFinite(stored) && stored === sum && head[0] !== 0;
 }
 
-/** Downloads a URL to a file (http and https), failing with dockerd's wording; returns the response headers. */
-export async function download(url: string, file: string, signal?: AbortSignal): Promise<Record<string, string | string[] | undefined>> {
+/**
+ * Downloads a URL to a file (http and https), failing with dockerd's wording; returns the response
+ * headers. More than `max` bytes (the engine's --max-layer-size) stops it with a 400.
+ */
+export async function download(url: string, file: string, max: number, signal?: AbortSignal): Promise<Record<string, string | string[] | undefined>> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -75,7 +78,7 @@ export async function download(url: string, file: string, signal?: AbortSignal):
     const body = (await res.body.text().catch(() => '')).slice(0, 4096).trim();
     throw new EngineError(res.statusCode === 404 ? 'not-found' : 'internal', `failed to GET ${url} with status ${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ''}: ${body}`);
   }
-  await pipeline(res.body, createWriteStream(file));
+  await pipeline(res.body, limitSize(max, (m) => tooLarge(url, m)), createWriteStream(file));
   return res.headers;
 }
 
@@ -127,7 +130,7 @@ export async function receiveContext(src: ContextSource, work: string): Promise<
   const sums = new Map<string, string>();
   let lone = false; // a remote Dockerfile, not an archive
   if (src.remote) {
-    await download(src.remote, raw, src.signal);
+    await download(src.remote, raw, src.maxSize, src.signal);
     lone = !(await isTar(raw));
   } else {
     const limit = limitSize(src.maxSize, (max) => tooLarge('the build context', max));
