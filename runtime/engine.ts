@@ -52,6 +52,8 @@ export interface EngineOptions {
    * start-up collection then deletes what no record owns. Without it such a start is refused.
    */
   acceptEmptyDb?: boolean;
+  /** Bytes a layer, an import or a build context may expand to (`--max-layer-size`). */
+  maxLayerSize?: number;
 }
 
 /** What a root holds that only its DB can vouch for: an empty DB over these has lost its state. */
@@ -90,7 +92,7 @@ export class Engine {
     }
     await mkdir(tmpDir, { recursive: true });
     const db = openDatabase(dbPath, { reserveDir: options.root });
-    const layers = new LayerStore(db, options.root, tmpDir);
+    const layers = new LayerStore(db, options.root, tmpDir, options.maxLayerSize);
     await layers.init();
     const images = new ImageService(new ImageStore(db), layers, tmpDir);
     const host = await hostFacts(options.defaultRuntime);

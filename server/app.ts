@@ -19,6 +19,7 @@ import { networkRoutes } from './routes/networks.js';
 import { buildRoutes } from './routes/build.js';
 import { handleUpgrades } from './hijack.js';
 import { firstOfRepeated } from './query.js';
+import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
 
 const requestedVersions = new WeakMap<IncomingMessage, string>();
 
@@ -61,13 +62,11 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   // Bodies: JSON (an empty one is no body), and anything else (tar archives, empty text/plain) as a raw
   // stream for the route to consume.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = (body as string).trim();
-    if (text === '') return done(null, undefined);
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_JSON_BODY }, (_req, body, done) => {
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJsonBody(body as string));
     } catch (err) {
-      done(new EngineError('invalid', `invalid JSON: ${(err as Error).message}`), undefined);
+      done(err as Error, undefined);
     }
   });
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
@@ -97,6 +96,7 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
       return sendError(reply, ERROR_STATUS[error.kind], error.message);
     }
     if (error.validation) return sendError(reply, 400, `invalid parameter: ${error.message}`);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 413, `request body is larger than the limit of ${MAX_JSON_BODY / 1024 / 1024} MiB`);
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return sendError(reply, error.statusCode, error.message);
     request.log.error(error);
     return sendError(reply, 500, error.message || 'internal error');
@@ -127,5 +127,29 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
 }
 
 export function sendError(reply: FastifyReply, status: number, message: string) {
+  if (!reply.request.raw.complete) {
+    discardRest(reply.request.raw);
+    // Fastify closes the connection after a refused body, under the client still sending it.
+    reply.removeHeader('connection');
+  }
   return reply.code(status).header('content-type', 'application/json').send(JSON.stringify({ message }));
+}
+
+/** How long the rest of a refused request's body is read before the connection is dropped. */
+const DISCARD_MS = 30_000;
+
+/**
+ * A request refused before its body was read whole (a bound passed, a broken archive): the rest is read
+ * and dropped. Clients send the whole body before they read the answer (the docker CLI reports a broken
+ * pipe, not the answer, when the connection closes under it), and the connection stays usable. A body
+ * still coming after DISCARD_MS ends the connection.
+ */
+function discardRest(req: IncomingMessage) {
+  req.unpipe();
+  // A reader that stopped (an async iterator, a decompressor) must not hold the stream paused.
+  req.removeAllListeners('readable');
+  req.resume();
+  const timer = setTimeout(() => req.socket.destroy(), DISCARD_MS).unref();
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
 }

@@ -3,7 +3,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Engine } from '../runtime/engine.js';
-import { EngineError, invalid } from '../runtime/errors.js';
+import { EngineError } from '../runtime/errors.js';
 import type { ExecStartBody } from '../openapi/exec.js';
 import { runExecSession, startConsoleSize } from './exec.js';
 import { parseDetachKeys } from './session-stream.js';
@@ -11,10 +11,18 @@ import { attachContainer } from './attach.js';
 import { checkVersion, splitVersion } from './versioning.js';
 import { ERROR_STATUS, rawCommonHeaders } from './app.js';
 import { parseBool } from './query.js';
+import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
+
+/** A body announced larger than any JSON body may be; refused before it is read. */
+class BodyTooLarge extends Error {
+  constructor() {
+    super(`request body is larger than the limit of ${MAX_JSON_BODY / 1024 / 1024} MiB`);
+  }
+}
 
 function writeError(socket: Duplex, status: number, message: string) {
   const body = JSON.stringify({ message });
-  const reason = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error' }[status] ?? 'Error';
+  const reason = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 500: 'Internal Server Error' }[status] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
       rawCommonHeaders() + `Connection: close\r\n\r\n${body}`,
@@ -23,7 +31,8 @@ function writeError(socket: Duplex, status: number, message: string) {
 
 /** An error as an HTTP response on a raw socket: before a hijacked stream has started. */
 export function writeEngineError(socket: Duplex, err: Error): void {
-  if (err instanceof EngineError) writeError(socket, ERROR_STATUS[err.kind], err.message);
+  if (err instanceof BodyTooLarge) writeError(socket, 413, err.message);
+  else if (err instanceof EngineError) writeError(socket, ERROR_STATUS[err.kind], err.message);
   else writeError(socket, 500, err.message);
 }
 
@@ -48,6 +57,8 @@ export function handleUpgrades(server: Server, engine: Engine): void {
 /** The request body that precedes the raw stream on an upgraded connection (Content-Length bytes). */
 async function readBody(req: IncomingMessage, socket: Duplex): Promise<Buffer> {
   let want = Number(req.headers['content-length'] ?? 0);
+  // Held in memory: bounded as every JSON body is.
+  if (want > MAX_JSON_BODY) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
   while (want > 0) {
     const chunk = socket.read() as Buffer | null;
@@ -91,12 +102,7 @@ async function upgrade(req: IncomingMessage, socket: Duplex, engine: Engine): Pr
   if (req.method === 'POST' && exec) {
     const id = decodeURIComponent(exec[1]!);
     const raw = (await readBody(req, socket)).toString();
-    let body: ExecStartBody;
-    try {
-      body = raw.trim() ? (JSON.parse(raw) as ExecStartBody) : {};
-    } catch (err) {
-      throw invalid(`invalid JSON: ${(err as Error).message}`);
-    }
+    const body = (parseJsonBody(raw) ?? {}) as ExecStartBody;
     if (body.Detach) {
       await engine.execs.start(id, { consoleSize: startConsoleSize(body) });
       socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\n${rawCommonHeaders()}\r\n`);

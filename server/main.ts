@@ -8,14 +8,18 @@ import { Engine } from '../runtime/engine.js';
 import { buildApp } from './app.js';
 import { activationFd, listen, notifyReady, prepareSocketPath, secureSocket, watchIdle } from './listen.js';
 import { BERTH_VERSION } from './versioning.js';
+import { parseByteSize } from '../runtime/storage/streams.js';
 
-const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS] [--log] [--accept-empty-db]
+const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS]
+                   [--max-layer-size SIZE] [--log] [--accept-empty-db]
 
   --socket     API socket (env BERTH_SOCKET, default /run/berth/berth.sock)
   --root       persistent state (env BERTH_ROOT, default /var/lib/berth)
   --run-root   runtime state (env BERTH_RUN_ROOT, default /run/berth)
   --runtime    default OCI runtime (env BERTH_RUNTIME, default runc)
   --idle-exit  exit after this many seconds without a connection (for socket activation)
+  --max-layer-size  the most a layer, an import or a build context may expand to, e.g. 512MiB
+               (env BERTH_MAX_LAYER_SIZE, default 64GiB)
   --log        log requests to stderr
   --accept-empty-db  start even though the state DB is missing or empty over a root that holds layers or
                containers, which are then discarded (env BERTH_ACCEPT_EMPTY_DB=1; refused without it)
@@ -40,8 +44,10 @@ async function serve(argv: string[]): Promise<void> {
       'insecure-registry': { type: 'string', multiple: true, default: [] },
       'certs-dir': { type: 'string', default: process.env.BERTH_CERTS_DIR || '/etc/docker/certs.d' },
       'registries-conf': { type: 'string', default: process.env.BERTH_REGISTRIES_CONF || '/etc/containers/registries.conf' },
+      'max-layer-size': { type: 'string', default: process.env.BERTH_MAX_LAYER_SIZE || '64GiB' },
     },
   });
+  const maxLayerSize = parseByteSize(values['max-layer-size']);
   const fd = activationFd();
   // Refuse a live socket before touching the state: a second engine must not disturb the first.
   if (fd === undefined) await prepareSocketPath(values.socket);
@@ -52,6 +58,7 @@ async function serve(argv: string[]): Promise<void> {
     exitCommand: cleanupCommand(values.root, values['run-root']),
     acceptEmptyDb: values['accept-empty-db'],
     registry: { insecure: values['insecure-registry'], certsDir: values['certs-dir'], conf: await readRegistriesConf(values['registries-conf']) },
+    maxLayerSize,
   });
   const app = await buildApp(engine, { logger: values.log });
   await app.ready();

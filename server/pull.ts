@@ -10,7 +10,7 @@ import { decodeAuthHeader } from '../runtime/registry/auth.js';
 import { parsePlatform } from '../runtime/registry/manifest.js';
 import { DEFAULT_REGISTRY_OPTIONS } from '../runtime/registry/endpoints.js';
 import { commonHeaders, ERROR_STATUS, sendError } from './app.js';
-import { errorMessage, progressBar, type JsonMessage } from './streams.js';
+import { clientGoneSignal, errorMessage, progressBar, type JsonMessage } from './streams.js';
 
 export interface PullQuery {
   fromImage: string;
@@ -60,7 +60,7 @@ async function streamProgress(reply: FastifyReply, work: (report: (p: Progress) 
 
 export function pull(engine: Engine, q: PullQuery, authHeader: string | undefined, reply: FastifyReply): Promise<void> {
   const platform = q.platform ? parsePlatform(q.platform) : { os: 'linux', architecture: engine.host.goArch };
-  const options = { platform, credentials: decodeAuthHeader(authHeader), registry: engine.options.registry ?? DEFAULT_REGISTRY_OPTIONS };
+  const options = { platform, credentials: decodeAuthHeader(authHeader), registry: engine.options.registry ?? DEFAULT_REGISTRY_OPTIONS, signal: clientGoneSignal(reply) };
   return streamProgress(reply, (report) => pullImage(engine.images, pullReference(q), options, report));
 }
 

@@ -34,12 +34,26 @@ export async function streamOutput(socket: Duplex, o: OutputOptions): Promise<vo
   const batches = readLogBatches(o.logPath, { stdout: o.stdout, stderr: o.stderr, follow: o.follow, fromEnd: o.fromEnd, running: o.running, onStateChange: o.onStateChange, signal: o.signal, coalesce: true });
   try {
     for await (const batch of batches) {
-      if (!socket.write(encodeEntries(batch, { tty: o.tty }))) await new Promise((r) => socket.once('drain', r));
+      if (!socket.write(encodeEntries(batch, { tty: o.tty }))) await drainedOrGone(socket);
       if (o.signal.aborted) break;
     }
   } catch {
     // the client went away
   }
+}
+
+/** Waits for the socket to take more, or to close: a client gone under a full buffer never drains. */
+function drainedOrGone(socket: Duplex): Promise<void> {
+  if (socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
 }
 
 const CTRL: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 };
@@ -111,5 +125,10 @@ export async function pumpStdin(socket: Duplex, ready: () => Promise<string | un
   const pipe = openStdin(attachSocket);
   const scanner = new DetachScanner(detachKeys, onDetach);
   socket.pipe(scanner).pipe(pipe.stdin);
+  // pipe() ends stdin only at the client's end; a connection that fails (reset) or was gone before
+  // the container ran must close it too, or the container waits on its stdin forever.
+  const close = () => scanner.writableEnded || scanner.end();
+  if (socket.destroyed) close();
+  else socket.once('close', close);
   socket.resume();
 }

@@ -1,4 +1,5 @@
 // Docker's JSON-message streams (load, pull, push, build): one JSON object per chunk, each ending \r\n.
+import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 
 export interface JsonMessage {
@@ -36,4 +37,14 @@ export function progressBar(current: number, total: number): string {
 
 export function errorMessage(message: string, code?: number): JsonMessage {
   return { errorDetail: code === undefined ? { message } : { code, message }, error: message };
+}
+
+/** Aborted when the client goes away before its answer is complete: the work for it stops. */
+export function clientGoneSignal(reply: FastifyReply): AbortSignal {
+  const abort = new AbortController();
+  const res = reply.raw;
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  return abort.signal;
 }

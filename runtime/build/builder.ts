@@ -169,7 +169,7 @@ export class Builder {
     const work = await mkdtemp(join(this.images.tmpDir, 'build-'));
     const run = new BuildRun(this.images, this.containers, this.records, this.options, req, work, emit, platform);
     try {
-      const context = await receiveContext({ body: req.body as never, remote: req.remote, dockerfile: req.dockerfile, signal: req.signal }, work);
+      const context = await receiveContext({ body: req.body as never, remote: req.remote, dockerfile: req.dockerfile, signal: req.signal, maxSize: this.images.layers.maxLayerSize }, work);
       let plan: BuildPlan;
       try {
         plan = parsePlan(context.dockerfile);
@@ -685,7 +685,7 @@ class BuildRun {
     const dir = await mkdtemp(join(this.work, 'download-'));
     const file = join(dir, filename);
     this.emit({ kind: 'progress', progress: { status: 'Downloading', id: '' } });
-    const headers = await download(url, file, this.req.signal);
+    const headers = await download(url, file, this.images.layers.maxLayerSize, this.req.signal);
     await chmod(file, 0o600);
     const modified = Date.parse(String(headers['last-modified'] ?? ''));
     const time = Number.isFinite(modified) ? new Date(modified) : new Date(0);

@@ -14,6 +14,7 @@ import { request } from 'undici';
 import { EngineError, invalid } from '../errors.js';
 import { unpackLayer, UnsafeArchiveError } from '../storage/unpack.js';
 import { decompressSniffed } from '../storage/decompress.js';
+import { clientGone, limitSize, settledBoth, tooLarge } from '../storage/streams.js';
 import { PatternMatcher, readDockerignore } from './dockerignore.js';
 
 export interface BuildContext {
@@ -55,8 +56,11 @@ export async function isTar(file: string): Promise<boolean> {
   return Number.isFinite(stored) && stored === sum && head[0] !== 0;
 }
 
-/** Downloads a URL to a file (http and https), failing with dockerd's wording; returns the response headers. */
-export async function download(url: string, file: string, signal?: AbortSignal): Promise<Record<string, string | string[] | undefined>> {
+/**
+ * Downloads a URL to a file (http and https), failing with dockerd's wording; returns the response
+ * headers. More than `max` bytes (the engine's --max-layer-size) stops it with a 400.
+ */
+export async function download(url: string, file: string, max: number, signal?: AbortSignal): Promise<Record<string, string | string[] | undefined>> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -74,7 +78,7 @@ export async function download(url: string, file: string, signal?: AbortSignal):
     const body = (await res.body.text().catch(() => '')).slice(0, 4096).trim();
     throw new EngineError(res.statusCode === 404 ? 'not-found' : 'internal', `failed to GET ${url} with status ${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ''}: ${body}`);
   }
-  await pipeline(res.body, createWriteStream(file));
+  await pipeline(res.body, limitSize(max, (m) => tooLarge(url, m)), createWriteStream(file));
   return res.headers;
 }
 
@@ -112,7 +116,10 @@ export interface ContextSource {
   /** A URL to a tarball or to a Dockerfile. */
   remote?: string;
   dockerfile?: string;
+  /** Aborted when the client goes away: receiving stops. */
   signal?: AbortSignal;
+  /** The most bytes the context may take, as sent and unpacked (the engine's --max-layer-size). */
+  maxSize: number;
 }
 
 /** Receives the context into `work` (which the caller removes) and reads its Dockerfile. */
@@ -123,17 +130,30 @@ export async function receiveContext(src: ContextSource, work: string): Promise<
   const sums = new Map<string, string>();
   let lone = false; // a remote Dockerfile, not an archive
   if (src.remote) {
-    await download(src.remote, raw, src.signal);
+    await download(src.remote, raw, src.maxSize, src.signal);
     lone = !(await isTar(raw));
   } else {
-    await pipeline(src.body ?? Readable.from([]), createWriteStream(raw));
+    const limit = limitSize(src.maxSize, (max) => tooLarge('the build context', max));
+    try {
+      await pipeline(src.body ?? Readable.from([]), limit, createWriteStream(raw), { signal: src.signal });
+    } catch (err) {
+      if (src.signal?.aborted) throw clientGone();
+      if (err instanceof EngineError) throw err;
+      throw invalid(`Error reading the build context: ${(err as Error).message}`);
+    }
   }
   if (lone) {
     await writeFile(join(root, src.dockerfile || 'Dockerfile'), await readFile(raw));
   } else if ((await lstat(raw)).size > 0) {
-    const stream = await openDecompressed(raw);
+    const decompressed = await openDecompressed(raw);
+    // The unpacked size is bounded, as a layer's: a compression bomb stops here.
+    const stream = decompressed.pipe(limitSize(src.maxSize, (max) => tooLarge('the build context', max)));
     const toUnpack = new PassThrough();
     const toSum = new PassThrough();
+    const onAbort = () => stream.destroy(clientGone());
+    src.signal?.addEventListener('abort', onAbort);
+    decompressed.on('error', (err) => stream.destroy(err));
+    stream.on('close', () => decompressed.destroy());
     stream.on('error', (err) => {
       toUnpack.destroy(err);
       toSum.destroy(err);
@@ -141,12 +161,14 @@ export async function receiveContext(src: ContextSource, work: string): Promise<
     stream.pipe(toUnpack);
     stream.pipe(toSum);
     try {
-      await Promise.all([unpackLayer(toUnpack, root), sumEntries(toSum, sums)]);
+      await settledBoth(unpackLayer(toUnpack, root), sumEntries(toSum, sums), (err) => stream.destroy(err));
     } catch (err) {
-      stream.destroy();
+      if (src.signal?.aborted) throw clientGone();
       if (err instanceof EngineError) throw err;
       if (err instanceof UnsafeArchiveError) throw invalid(err.message.replace(/ in layer:/, ' in the build context:'));
       throw invalid(`Error processing tar file: ${(err as Error).message}`);
+    } finally {
+      src.signal?.removeEventListener('abort', onAbort);
     }
   }
   await rm(raw, { force: true });

@@ -8,24 +8,33 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { invalid } from '../errors.js';
+import { clientGone, limitSize, tooLarge } from '../storage/streams.js';
 
 export class SpooledArchive {
   private readonly files = new Set<string>();
   private readonly links = new Map<string, string>();
 
-  private constructor(readonly dir: string) {}
+  private constructor(readonly dir: string, private readonly maxMember: number) {}
 
-  static async spool(input: Readable, dir: string): Promise<SpooledArchive> {
-    const archive = new SpooledArchive(dir);
+  /**
+   * Stores the archive's files under dir. `maxMember` bounds each file (no layer is larger); `signal`
+   * (the client went away) stops the spooling.
+   */
+  static async spool(input: Readable, dir: string, o: { maxMember: number; signal?: AbortSignal }): Promise<SpooledArchive> {
+    const archive = new SpooledArchive(dir, o.maxMember);
     const extract = tar.extract();
     extract.on('entry', (header, stream, next) => {
+      // A cut-off archive fails the entry too, maybe before store() reads it: the extractor's error
+      // (which fails the pipeline below) says why, and an unheard 'error' would take the engine down.
+      stream.on('error', () => undefined);
       archive
         .store(header, stream as unknown as Readable)
         .then(() => next(), (err: Error) => { stream.resume(); extract.destroy(err); });
     });
     try {
-      await pipeline(input, extract);
+      await pipeline(input, extract, { signal: o.signal });
     } catch (err) {
+      if (o.signal?.aborted) throw clientGone();
       if ((err as { kind?: string }).kind) throw err;
       throw invalid(`invalid image archive: ${(err as Error).message}`);
     }
@@ -37,7 +46,7 @@ export class SpooledArchive {
     if (header.type === 'file' || header.type === 'contiguous-file') {
       const path = join(this.dir, 'files', name);
       await mkdir(dirname(path), { recursive: true });
-      await pipeline(stream, createWriteStream(path));
+      await pipeline(stream, limitSize(this.maxMember, (max) => tooLarge(`invalid image archive: ${name}`, max)), createWriteStream(path));
       this.files.add(name);
       return;
     }

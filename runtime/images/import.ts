@@ -9,6 +9,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
 import { decompressSniffed } from '../storage/decompress.js';
+import { clientGone, limitSize, tooLarge } from '../storage/streams.js';
 import { EngineError, invalid, notFound } from '../errors.js';
 import { sha256 } from '../util/digest.js';
 import { applyChanges } from '../containers/commit.js';
@@ -25,6 +26,8 @@ export interface ImportOptions {
   message?: string;
   changes: string[];
   platform?: string;
+  /** Aborted when the client goes away: the import stops. */
+  signal?: AbortSignal;
 }
 
 export type ImportMessage =
@@ -45,7 +48,7 @@ export async function importImage(service: ImageService, o: ImportOptions, onMes
   const work = await mkdtemp(join(service.tmpDir, 'import-'));
   try {
     const tarFile = join(work, 'layer.tar');
-    const diffId = await inflate(input, tarFile);
+    const diffId = await inflate(input, tarFile, service.layers.maxLayerSize, o.signal);
     const created = new Date().toISOString();
     const comment = o.message || `Imported from ${o.source}`;
     // dockerd's keys, in its (alphabetical) order; no docker_version: berth is not a Docker release.
@@ -63,7 +66,7 @@ export async function importImage(service: ImageService, o: ImportOptions, onMes
     const id = sha256(bytes);
     await service.lock.run(async () => {
       try {
-        const layer = await service.layers.import(tarFile, diffId, diffId, null);
+        const layer = await service.layers.import(tarFile, diffId, diffId, null, o.signal);
         service.store.commit({ id, config: bytes, topLayer: layer.chain_id, parent: null, size: layer.size }, tag ? [tag] : []);
       } catch (err) {
         await service.layers.gc(); // a layer this import brought in for an image it could not record
@@ -76,7 +79,7 @@ export async function importImage(service: ImageService, o: ImportOptions, onMes
   } finally {
     // A download is ours to close; the request body is the server's (destroying it closes the socket).
     if (o.source !== '-') input.destroy();
-    await rm(work, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true, maxRetries: 3 }); // a write stream may still be opening
   }
 }
 
@@ -205,7 +208,7 @@ async function download(source: string, onMessage: (m: ImportMessage) => void): 
  * Decompresses (moby's DecompressStream: gzip, bzip2, xz, zstd or none) into out while hashing: the
  * digest of the whole uncompressed stream is the layer's diff ID, as dockerd computes it.
  */
-async function inflate(input: Readable, out: string): Promise<string> {
+async function inflate(input: Readable, out: string, max: number, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
   const measure = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -214,8 +217,10 @@ async function inflate(input: Readable, out: string): Promise<string> {
     },
   });
   try {
-    await pipeline(await decompressSniffed(input, (tool, why) => `Error processing tar file (${tool}): ${why}`), measure, createWriteStream(out));
+    const tar = await decompressSniffed(input, (tool, why) => `Error processing tar file (${tool}): ${why}`);
+    await pipeline(tar, limitSize(max, (m) => tooLarge('the imported tarball', m)), measure, createWriteStream(out), { signal });
   } catch (err) {
+    if (signal?.aborted) throw clientGone();
     if (err instanceof EngineError) throw err;
     throw invalid(`Error processing tar file: ${(err as Error).message}`);
   }

@@ -37,14 +37,15 @@ interface Descriptor {
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
-export async function loadImages(service: ImageService, input: Readable, onMessage: (m: LoadMessage) => void): Promise<void> {
+/** Loads the images of an archive; `signal` (the client went away) stops the work wherever it is. */
+export async function loadImages(service: ImageService, input: Readable, onMessage: (m: LoadMessage) => void, signal?: AbortSignal): Promise<void> {
   const staging = await mkdtemp(join(service.tmpDir, 'load-'));
   try {
-    const archive = await SpooledArchive.spool(input, staging);
+    const archive = await SpooledArchive.spool(input, staging, { maxMember: service.layers.maxLayerSize, signal });
     const images = archive.has('manifest.json') ? await readDockerArchive(archive) : await readOciLayout(archive);
     await service.lock.run(async () => {
       try {
-        for (const image of images) await importImage(service, archive, image, onMessage);
+        for (const image of images) await importImage(service, archive, image, onMessage, signal);
       } catch (err) {
         // Layers this load brought in for an image it could not finish: collect them now.
         await service.layers.gc();
@@ -52,7 +53,7 @@ export async function loadImages(service: ImageService, input: Readable, onMessa
       }
     });
   } finally {
-    await rm(staging, { recursive: true, force: true });
+    await rm(staging, { recursive: true, force: true, maxRetries: 3 }); // a write stream may still be opening
   }
 }
 
@@ -117,7 +118,7 @@ function ociTags(annotations: Record<string, string>): string[] {
   return [];
 }
 
-async function importImage(service: ImageService, archive: SpooledArchive, image: ArchiveImage, onMessage: (m: LoadMessage) => void) {
+async function importImage(service: ImageService, archive: SpooledArchive, image: ArchiveImage, onMessage: (m: LoadMessage) => void, signal?: AbortSignal) {
   let config: ImageConfig;
   try {
     config = JSON.parse(image.config.toString('utf8')) as ImageConfig;
@@ -135,7 +136,7 @@ async function importImage(service: ImageService, archive: SpooledArchive, image
     if (!layer) {
       const file = archive.path(image.layers[i]!);
       if (!file) throw invalid(`invalid image archive: layer ${image.layers[i]} is missing`);
-      layer = await service.layers.import(file, diffIds[i]!, chains[i]!, i === 0 ? null : chains[i - 1]!);
+      layer = await service.layers.import(file, diffIds[i]!, chains[i]!, i === 0 ? null : chains[i - 1]!, signal);
       onMessage({ kind: 'layer', id: hex(diffIds[i]!).slice(0, 12), size: layer.tar_size });
     }
     size += layer.size;

@@ -10,6 +10,7 @@ import { invalid, notFound, EngineError } from '../errors.js';
 import { chainIds, hex, sha256 } from '../util/digest.js';
 import { decompressStream } from '../storage/decompress.js';
 import { RegistryClient, RegistryError, header } from '../registry/client.js';
+import { MAX_CONFIG_SIZE, MAX_MANIFEST_SIZE, readBounded } from '../registry/bodies.js';
 import type { Credentials } from '../registry/auth.js';
 import { endpointFor, type RegistryOptions } from '../registry/endpoints.js';
 import { pullSources } from '../registry/config.js';
@@ -33,6 +34,8 @@ export interface PullOptions {
   registry: RegistryOptions;
   /** Layers downloaded at once. */
   concurrency?: number;
+  /** Aborted when the client goes away: downloads and unpacking stop, nothing is recorded. */
+  signal?: AbortSignal;
 }
 
 const PROGRESS_EVERY_MS = 100;
@@ -62,7 +65,7 @@ export async function pullImage(service: ImageService, name: string, o: PullOpti
     const id = manifest.config.digest;
     const upToDate = ref.tag ? service.store.tagged(referenceString(ref)) === id : !!service.store.get(id);
 
-    await fetchLayers(service, client, source, manifest.layers, diffIds, chains, scope, o.concurrency ?? 3, progress);
+    await fetchLayers(service, client, source, manifest.layers, diffIds, chains, scope, o.concurrency ?? 3, progress, o.signal);
     for (const [i, layer] of manifest.layers.entries()) {
       service.blobs?.remember(diffIds[i]!, { repository: `${ref.domain}/${ref.path}`, digest: layer.digest, mediaType: layer.mediaType, size: layer.size });
     }
@@ -131,7 +134,7 @@ async function fetchManifest(client: RegistryClient, ref: Reference, reference: 
     throw new RegistryError(`pull access denied for ${shown.replace(/:[^:/]+$/, '')}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`, 404, 'DENIED');
   }
   if (res.status !== 200) await RegistryClient.fail(res, `fetching the manifest of ${shown}`);
-  const bytes = Buffer.from(await res.body.arrayBuffer());
+  const bytes = await readBounded(res.body, MAX_MANIFEST_SIZE, () => invalid(`manifest for ${shown} is larger than ${MAX_MANIFEST_SIZE / 1024 / 1024} MiB`));
   // The digest is what the bytes hash to (the registry's Docker-Content-Digest says the same, or lies).
   const digest = sha256(bytes);
   if (reference.startsWith('sha256:') && digest !== reference) throw invalid(`manifest verification failed for digest ${reference}`);
@@ -141,7 +144,9 @@ async function fetchManifest(client: RegistryClient, ref: Reference, reference: 
 async function fetchBlob(client: RegistryClient, ref: Reference, d: Descriptor, scope: string): Promise<Buffer> {
   const res = await client.fetch('GET', `/v2/${ref.path}/blobs/${d.digest}`, scope);
   if (res.status !== 200) await RegistryClient.fail(res, `fetching blob ${d.digest}`);
-  return Buffer.from(await res.body.arrayBuffer());
+  // More than the descriptor says cannot hash to its digest.
+  const max = Math.min(d.size >= 0 ? d.size : MAX_CONFIG_SIZE, MAX_CONFIG_SIZE);
+  return readBounded(res.body, max, () => invalid(`blob ${d.digest} is larger than ${max === MAX_CONFIG_SIZE ? `${MAX_CONFIG_SIZE / 1024 / 1024} MiB` : `its size, ${max} bytes`}`));
 }
 
 /**
@@ -194,13 +199,15 @@ async function downloadLayer(service: ImageService, client: RegistryClient, ref:
     : network;
   // Only a download cut short leaves a partial worth resuming; bad bytes must not be replayed.
   const keepPartial = () => cut;
-  return { body, resumedAt, keepPartial };
+  // The connection is the registry client's until the body is read: one left paused would hold its close.
+  const cancel = () => res.body.destroy();
+  return { body, resumedAt, keepPartial, cancel };
 }
 
 /** Downloads and unpacks the missing layers, `concurrency` at a time; records them bottom first. */
 async function fetchLayers(
   service: ImageService, client: RegistryClient, ref: Reference, layers: Descriptor[], diffIds: string[], chains: string[], scope: string,
-  concurrency: number, progress: (p: Progress) => void,
+  concurrency: number, progress: (p: Progress) => void, signal?: AbortSignal,
 ): Promise<void> {
   const short = (d: Descriptor) => hex(d.digest).slice(0, 12);
   const missing: number[] = [];
@@ -238,7 +245,7 @@ async function fetchLayers(
       progress({ id, status: 'Pull complete' });
       return;
     }
-    const { body, resumedAt, keepPartial } = await downloadLayer(service, client, ref, layer, scope);
+    const { body, resumedAt, keepPartial, cancel } = await downloadLayer(service, client, ref, layer, scope);
     const total = layer.size;
     const hash = createHash('sha256');
     let current = 0;
@@ -279,6 +286,7 @@ async function fetchLayers(
     // The downloaded (compressed) file becomes the layer's stored blob: no second copy as a plain tar.
     const record = service.layers.importStream(tar, diffIds[i]!, chains[i]!, i === 0 ? null : chains[i - 1]!, {
       blobFrom: service.layers.partialPath(layer.digest),
+      signal,
       beforeCommit: async () => {
         // The tar can end before the blob does (compression trailers): wait for the whole blob's digest.
         await new Promise<void>((resolve) => (count.writableFinished ? resolve() : count.once('finish', resolve)));
@@ -291,7 +299,10 @@ async function fetchLayers(
       await record;
       recorded.get(i)!.resolve();
     } catch (err) {
-      if (!keepPartial()) await rm(service.layers.partialPath(layer.digest), { force: true });
+      // A download cut off (the network, or a client that left) is kept to resume; one refused is not.
+      const keep = keepPartial() || !!signal?.aborted;
+      cancel();
+      if (!keep) await rm(service.layers.partialPath(layer.digest), { force: true });
       throw err;
     }
     await rm(service.layers.partialPath(layer.digest), { force: true });
@@ -299,7 +310,7 @@ async function fetchLayers(
   };
   let failed = false;
   const worker = async () => {
-    while (next < missing.length && !failed) {
+    while (next < missing.length && !failed && !signal?.aborted) {
       const i = missing[next++]!;
       await runOne(i).catch((err: Error) => {
         failed = true; // the pull has failed: start no more downloads

@@ -2,6 +2,7 @@
 // `WWW-Authenticate` challenge; Basic sends the credentials, Bearer trades them (or nothing, for
 // anonymous pulls) at the realm for a token scoped to the repository, cached until it expires.
 import { request, type Dispatcher } from 'undici';
+import { MAX_DOCUMENT_SIZE, readBounded } from './bodies.js';
 
 /** What a client sends in `X-Registry-Auth` (base64url JSON), or what `docker login` stored. */
 export interface Credentials {
@@ -79,7 +80,7 @@ export class TokenCache {
       if (creds.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`;
       res = await request(url, { method: 'GET', headers, dispatcher });
     }
-    const text = await res.body.text();
+    const text = (await readBounded(res.body, MAX_DOCUMENT_SIZE, () => new AuthError(`the token server's answer is larger than ${MAX_DOCUMENT_SIZE / 1024 / 1024} MiB`))).toString();
     if (res.statusCode === 401 || res.statusCode === 403) throw new AuthError(reason(text) || 'unauthorized: incorrect username or password');
     if (res.statusCode >= 300) throw new AuthError(`token server answered ${res.statusCode}: ${text.slice(0, 200)}`);
     const body = JSON.parse(text) as { token?: string; access_token?: string; expires_in?: number; refresh_token?: string };

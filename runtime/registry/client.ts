@@ -4,6 +4,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
 import { AuthError, parseChallenge, reason, TokenCache, type Challenge, type Credentials } from './auth.js';
+import { MAX_DOCUMENT_SIZE, readBounded } from './bodies.js';
 
 export interface Endpoint {
   /** host[:port] as in the reference (`registry-1.docker.io` for docker.io). */
@@ -113,7 +114,8 @@ export class RegistryClient {
 
   /** Throws the registry's error for a failed response, in the wording dockerd passes on. */
   static async fail(res: RegistryResponse, what: string): Promise<never> {
-    const text = res.status === 405 || res.status >= 500 ? '' : await res.body.text().catch(() => '');
+    // An error body past the bound says nothing worth the memory: the status speaks alone then.
+    const text = res.status === 405 || res.status >= 500 ? '' : (await readBounded(res.body, MAX_DOCUMENT_SIZE, () => new Error('too large')).catch(() => '')).toString();
     const why = reason(text);
     let code: string | undefined;
     try {
@@ -137,3 +139,4 @@ function describe(err: unknown): string {
   if (cause.code === 'ECONNREFUSED') return `dial tcp ${cause.message.replace(/^connect ECONNREFUSED /, '')}: connect: connection refused`;
   return cause.message || String(err);
 }
+

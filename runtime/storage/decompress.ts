@@ -21,6 +21,7 @@ export async function openLayer(path: string): Promise<{ stream: Readable; compr
   if (head.subarray(0, 2).equals(GZIP)) {
     const gunzip = createGunzip();
     file.on('error', (err) => gunzip.destroy(err));
+    gunzip.on('close', () => file.destroy()); // a reader that stops early (a bound passed) closes the file
     return { stream: file.pipe(gunzip), compressed: true };
   }
   if (head.equals(ZSTD)) {

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type { DB } from '../state/db.js';
-import { invalid } from '../errors.js';
+import { EngineError, invalid } from '../errors.js';
 import { hex } from '../util/digest.js';
 import { openLayer } from './decompress.js';
 import { unpackLayer, UnsafeArchiveError } from './unpack.js';
+import { clientGone, DEFAULT_MAX_LAYER_SIZE, layerTooLarge, limitSize, settledBoth } from './streams.js';
 
 export interface LayerRecord {
   chain_id: string;
@@ -27,7 +28,11 @@ export class LayerStore {
   /** Compressed blobs of pulls that were cut off, kept (unlike tmp/) across restarts to resume them. */
   readonly partialDir: string;
 
-  constructor(private readonly db: DB, root: string, private readonly tmpDir: string) {
+  /**
+   * @param maxLayerSize the most bytes a layer (an import, a build context) may expand to: past it the
+   * work stops with a 400, so a compression bomb cannot fill the disk.
+   */
+  constructor(private readonly db: DB, root: string, private readonly tmpDir: string, readonly maxLayerSize = DEFAULT_MAX_LAYER_SIZE) {
     this.layersDir = join(root, 'layers');
     this.blobsDir = join(root, 'blobs', 'sha256');
     this.partialDir = join(root, 'partial');
@@ -75,10 +80,10 @@ export class LayerStore {
    * before anything becomes visible: the blob and the unpacked dir are built under tmp and renamed into
    * place, and the DB row is written last, so a crash leaves only files that gc() removes.
    */
-  async import(file: string, diffId: string, chainId: string, parent: string | null): Promise<LayerRecord> {
+  async import(file: string, diffId: string, chainId: string, parent: string | null, signal?: AbortSignal): Promise<LayerRecord> {
     const existing = this.get(chainId);
     if (existing) return existing;
-    return this.importStream((await openLayer(file)).stream, diffId, chainId, parent);
+    return this.importStream((await openLayer(file)).stream, diffId, chainId, parent, { signal });
   }
 
   /**
@@ -89,7 +94,7 @@ export class LayerStore {
    */
   async importStream(
     tarStream: Readable, diffId: string, chainId: string, parent: string | null,
-    o: { beforeCommit?: () => Promise<void>; blobFrom?: string } = {},
+    o: { beforeCommit?: () => Promise<void>; blobFrom?: string; signal?: AbortSignal } = {},
   ): Promise<LayerRecord> {
     const existing = this.get(chainId);
     if (existing) {
@@ -118,19 +123,28 @@ export class LayerStore {
       });
       file?.on('error', (err) => measure.destroy(err));
       const tee = new PassThrough();
+      const bound = limitSize(this.maxLayerSize, (max) => layerTooLarge(diffId, max));
+      const onAbort = () => tarStream.destroy(clientGone());
+      o.signal?.addEventListener('abort', onAbort);
       let size: number;
       try {
-        [, { size }] = await Promise.all([
-          pipeline(tarStream, measure, tee),
-          unpackLayer(tee, diff).catch((err: Error) => {
-            tarStream.destroy(err);
-            throw err;
-          }),
-        ]);
+        if (o.signal?.aborted) throw clientGone();
+        [, { size }] = await settledBoth(pipeline(tarStream, bound, measure, tee), unpackLayer(tee, diff), (err) => {
+          tarStream.destroy(err);
+          tee.destroy(err);
+        });
       } catch (err) {
-        file?.destroy();
+        // The blob file may still be opening: wait until it is closed, so the removal below finds it.
+        if (file && !file.closed) {
+          const closed = new Promise<void>((resolve) => file.once('close', () => resolve()));
+          file.destroy();
+          await closed;
+        }
+        if (err instanceof EngineError) throw err;
         if (err instanceof UnsafeArchiveError) throw invalid(err.message);
         throw invalid(`invalid layer ${diffId}: ${(err as Error).message}`);
+      } finally {
+        o.signal?.removeEventListener('abort', onAbort);
       }
       const actual = 'sha256:' + hash.digest('hex');
       if (actual !== diffId) throw invalid(`layer digest mismatch: expected ${diffId}, got ${actual}`);
@@ -151,7 +165,7 @@ export class LayerStore {
         .run(record);
       return record;
     } finally {
-      await rm(work, { recursive: true, force: true });
+      await rm(work, { recursive: true, force: true, maxRetries: 3 });
     }
   }
 

@@ -13,7 +13,7 @@ import {
 import { Type } from '@sinclair/typebox';
 import { apiVersion, sendError } from '../app.js';
 import { boolFilter, parseBool, parseFilters } from '../query.js';
-import { errorMessage, humanSize, jsonLines, progressBar, type JsonMessage } from '../streams.js';
+import { clientGoneSignal, errorMessage, humanSize, jsonLines, progressBar, type JsonMessage } from '../streams.js';
 import { validated } from '../validate.js';
 import { pull, push } from '../pull.js';
 import { deleteItem, historyItem, imageInspect, imageSummary } from '../views/images.js';
@@ -64,7 +64,7 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     await loadImages(images, body, (m) => {
       const message = loadMessage(m, quiet);
       if (message) messages.push(message);
-    });
+    }, clientGoneSignal(reply));
     return reply.header('content-type', 'application/json').send(jsonLines(messages));
   });
 
@@ -86,7 +86,7 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     try {
       const id = await importImage(
         images,
-        { source: q.fromSrc, body: body as Readable | undefined, repo: q.repo, tag: q.tag, message: q.message, changes, platform: q.platform },
+        { source: q.fromSrc, body: body as Readable | undefined, repo: q.repo, tag: q.tag, message: q.message, changes, platform: q.platform, signal: clientGoneSignal(reply) },
         (m) => send(importMessage(m)),
       );
       if (!stream) return reply.header('content-type', 'application/json').send(jsonLines([{ status: id }]));
