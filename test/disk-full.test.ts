@@ -105,7 +105,7 @@ describe('a full disk', () => {
 
   it('lets the engine stop and start again on a full disk, and rm what filled it', async () => {
     await fillDisk('filler3');
-    expect(await engine.stop()).toBe(0);
+    expect(await engine.stop(), engine.stderr).toBe(0);
     expect(engine.stderr).not.toMatch(/unhandled rejection/i);
     await engine.start();
     await ok(['rm', '-f', 'filler3']);
