@@ -4,7 +4,7 @@
 // the descriptor of its parent (through /proc/self/fd, Node having no openat) without following it,
 // symlinks are read and resolved by us (absolute ones from the root, `..` never above it), and what
 // the caller gets is a descriptor of the object itself, which no later rename can redirect.
-import { closeSync, constants, fstatSync, openSync, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { EngineError } from '../errors.js';
 
@@ -81,6 +81,47 @@ export function openParentInRoot(root: string | RootedFd, path: string): { dir: 
   const clean = posix.normalize('/' + path);
   const name = clean === '/' ? '' : posix.basename(clean);
   return { dir: openInRoot(root, name ? posix.dirname(clean) : '/'), name };
+}
+
+/**
+ * `mkdir -p` inside `root`: opens the directory `path`, creating what is missing (with `mode`, before
+ * the umask), each missing component made in its pinned parent by its single name. Symlinks on the way
+ * are followed as openInRoot follows them; one that dangles, or a non-directory, fails (ENOENT, ENOTDIR).
+ */
+export function mkdirInRoot(root: string | RootedFd, path: string, mode = 0o755): RootedFd {
+  const base = typeof root === 'string' ? openRoot(root) : root;
+  try {
+    return mkdirAll(base, posix.normalize('/' + path), mode);
+  } finally {
+    if (base !== root) base.close();
+  }
+}
+
+function mkdirAll(root: RootedFd, path: string, mode: number): RootedFd {
+  try {
+    return openDirectory(root, path);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT') || path === '/') throw err;
+  }
+  const parent = mkdirAll(root, posix.dirname(path), mode);
+  try {
+    mkdirSync(parent.child(posix.basename(path)), mode);
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err; // made meanwhile, or a dangling symlink: the open below decides
+  } finally {
+    parent.close();
+  }
+  return openDirectory(root, path);
+}
+
+/** openInRoot for a path that must be a directory. */
+function openDirectory(root: RootedFd, path: string): RootedFd {
+  const fd = openInRoot(root, path);
+  if (!fd.stat().isDirectory()) {
+    fd.close();
+    throw Object.assign(new Error(`ENOTDIR: not a directory, ${path}`), { code: 'ENOTDIR' });
+  }
+  return fd;
 }
 
 /** Runs `fn` with `path` opened inside `root`, closing it after. */

@@ -1,0 +1,180 @@
+// A container's own processes swap directories and files for symlinks to the host's files as fast as
+// they can while the engine works on paths inside it (berth issue 12, CVE-2018-15664's class). Each
+// race is tried at least 1000 times; nothing may be written, read or listed outside the container.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TestEngine } from './helpers/engine.js';
+import { tarOf } from './helpers/archive.js';
+
+const images = inject('images');
+let engine: TestEngine;
+
+const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+// On the host, at paths a container could only reach by escaping: `/` seen through a swapped symlink.
+const SECRET = `berth-host-secret-${tag}`;
+const probe = `berth-race-probe-${tag}`; // a host file: /<probe>
+const probeDir = `berth-race-dir-${tag}`; // a host dir: /<probeDir>/inside
+const written = `berth-race-put-${tag}`; // what PUT attempts write: must never appear as /<written>
+
+const ATTEMPTS = 1000;
+const BUDGET_MS = 60_000;
+const TIMEOUT = BUDGET_MS + 30_000;
+
+// The issue's loop: /w/d is a directory, then a symlink to /, then a directory again, forever.
+const DIR_SWAP = 'mkdir -p /w/d; ln -s / /w/symroot; while :; do mv /w/d /w/tmpd; mv /w/symroot /w/d; mv /w/d /w/symroot; mv /w/tmpd /w/d; done';
+
+/** Runs `attempt` ATTEMPTS times (within the budget); returns the first attempt that escaped, or 0. */
+async function race(attempt: (i: number) => Promise<boolean>): Promise<{ escapedAt: number; tries: number }> {
+  const deadline = Date.now() + BUDGET_MS;
+  let i = 0;
+  while (i < ATTEMPTS && Date.now() < deadline) {
+    i++;
+    if (await attempt(i)) return { escapedAt: i, tries: i };
+  }
+  return { escapedAt: 0, tries: i };
+}
+
+const runSwapper = async (name: string, script: string) => {
+  const res = await engine.docker(['run', '-d', '--name', name, 'busybox', 'sh', '-c', script]);
+  expect(res.code, res.stderr).toBe(0);
+  await new Promise((r) => setTimeout(r, 300)); // the loop is running
+  return res.stdout.trim();
+};
+
+beforeAll(async () => {
+  await writeFile(`/${probe}`, SECRET);
+  await mkdir(`/${probeDir}`);
+  await writeFile(`/${probeDir}/inside`, SECRET);
+  engine = await TestEngine.start();
+  expect((await engine.docker(['load', '-i', images.busybox.archive])).code).toBe(0);
+});
+afterAll(async () => {
+  await engine?.destroy();
+  await rm(`/${probe}`, { force: true });
+  await rm(`/${probeDir}`, { recursive: true, force: true });
+  await rm(`/${written}`, { force: true });
+  await rm(`/${written}-cli`, { force: true });
+});
+
+describe('docker cp against a container swapping /w/d for a symlink to /', () => {
+  let id: string;
+  beforeAll(async () => {
+    id = await runSwapper('cpracer', DIR_SWAP);
+  });
+
+  it('PUT archive never writes outside the container', async () => {
+    const body = await tarOf([{ name: written, content: 'x' }]);
+    const statuses = new Set<number>();
+    const { escapedAt, tries } = await race(async () => {
+      const res = await engine.http('PUT', `/containers/${id}/archive?path=/w/d/`, body, { 'content-type': 'application/x-tar' });
+      statuses.add(res.status);
+      return existsSync(`/${written}`);
+    });
+    expect(escapedAt, `PUT wrote into the host's / after ${escapedAt} tries`).toBe(0);
+    expect(tries).toBe(ATTEMPTS);
+    // The swaps were seen: some copies went through the symlink, into the container's own /.
+    expect((await engine.http('HEAD', `/containers/${id}/archive?path=/${written}`)).status).toBe(200);
+    expect([...statuses].every((s) => s === 200 || s === 404), [...statuses].join()).toBe(true);
+  }, TIMEOUT);
+
+  it('GET archive never returns a host file', async () => {
+    const { escapedAt, tries } = await race(async () => {
+      const res = await engine.http('GET', `/containers/${id}/archive?path=/w/d/${probe}`);
+      return res.body.includes(SECRET);
+    });
+    expect(escapedAt, `GET returned the host's /${probe} after ${escapedAt} tries`).toBe(0);
+    expect(tries).toBe(ATTEMPTS);
+  }, TIMEOUT);
+
+  it('HEAD archive (stat) never sees a host file', async () => {
+    const { escapedAt, tries } = await race(async () => {
+      const res = await engine.http('HEAD', `/containers/${id}/archive?path=/w/d/${probe}`);
+      return res.status !== 404;
+    });
+    expect(escapedAt, `HEAD found the host's /${probe} after ${escapedAt} tries`).toBe(0);
+    expect(tries).toBe(ATTEMPTS);
+  }, TIMEOUT);
+
+  it('the docker CLI copies neither way through the swap', async () => {
+    const local = await mkdtemp('/var/tmp/berth-race-cli-');
+    try {
+      const cliName = `${written}-cli`;
+      await writeFile(join(local, cliName), 'x');
+      for (let i = 0; i < 15; i++) {
+        await engine.docker(['cp', join(local, cliName), 'cpracer:/w/d/']);
+        expect(existsSync(`/${cliName}`), `docker cp wrote into the host's / after ${i + 1} tries`).toBe(false);
+        const out = await engine.docker(['cp', `cpracer:/w/d/${probe}`, '-']);
+        expect(out.stdout.includes(SECRET), `docker cp returned a host file after ${i + 1} tries`).toBe(false);
+      }
+    } finally {
+      await rm(local, { recursive: true, force: true });
+    }
+  }, TIMEOUT);
+});
+
+describe('diff, commit and export against a container swapping its files for symlinks to host files', () => {
+  let id: string;
+  // /t/f flips between a regular file and a symlink to the host's probe file; /t/sub between a
+  // directory and a symlink to the host's probe dir. Inside the container both symlinks dangle.
+  const script = [
+    `mkdir -p /t/sub; echo container > /t/f; echo container > /t/sub/file; ln -s /${probe} /t/lnk; ln -s /${probeDir} /t/dlnk`,
+    'while :; do mv /t/f /t/x; mv /t/lnk /t/f; mv /t/f /t/lnk; mv /t/x /t/f; mv /t/sub /t/y; mv /t/dlnk /t/sub; mv /t/sub /t/dlnk; mv /t/y /t/sub; done',
+  ].join('; ');
+  beforeAll(async () => {
+    id = await runSwapper('fsracer', script);
+  });
+
+  it('diff never lists a host directory', async () => {
+    const statuses = new Set<number>();
+    const { escapedAt, tries } = await race(async () => {
+      const res = await engine.http('GET', `/containers/${id}/changes`);
+      statuses.add(res.status);
+      return res.body.includes('/inside');
+    });
+    expect(escapedAt, `diff listed the host's /${probeDir} after ${escapedAt} tries`).toBe(0);
+    expect(tries).toBe(ATTEMPTS);
+    expect([...statuses]).toEqual([200]); // entries that vanish mid-walk are not errors
+  }, TIMEOUT);
+
+  it('export never contains a host file', async () => {
+    const statuses = new Set<number>();
+    const { escapedAt, tries } = await race(async () => {
+      const res = await engine.http('GET', `/containers/${id}/export`);
+      statuses.add(res.status);
+      return res.body.includes(SECRET);
+    });
+    expect([...statuses]).toEqual([200]);
+    expect(escapedAt, `export contained a host file after ${escapedAt} tries`).toBe(0);
+    expect(tries).toBe(ATTEMPTS);
+  }, TIMEOUT);
+
+  it('commit never puts a host file into the layer', async () => {
+    const blobs = join(engine.root, 'blobs', 'sha256');
+    const seen = new Set<string>();
+    const leaked = async () => {
+      for (const name of await readdir(blobs)) {
+        if (seen.has(name)) continue;
+        seen.add(name);
+        if ((await readFile(join(blobs, name))).includes(SECRET)) return true;
+      }
+      return false;
+    };
+    const failures = new Set<string>();
+    try {
+      const { escapedAt, tries } = await race(async () => {
+        // pause=0: dockerd's default pause would stop the loop; the walk itself must be safe.
+        const res = await engine.http('POST', `/commit?container=${id}&pause=0`);
+        if (res.status !== 201) failures.add(`${res.status} ${res.body}`);
+        return leaked();
+      });
+      expect(escapedAt, `commit put a host file into a layer after ${escapedAt} tries`).toBe(0);
+      expect(tries).toBe(ATTEMPTS);
+      expect([...failures]).toEqual([]); // entries that vanish mid-walk are not errors
+    } finally {
+      await engine.http('POST', '/images/prune?filters=' + encodeURIComponent(JSON.stringify({ dangling: ['true'] })));
+    }
+  }, TIMEOUT);
+});
