@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { TestEngine } from './helpers/engine.js';
 import { tarOf } from './helpers/archive.js';
@@ -177,4 +178,45 @@ describe('diff, commit and export against a container swapping its files for sym
       await engine.http('POST', '/images/prune?filters=' + encodeURIComponent(JSON.stringify({ dangling: ['true'] })));
     }
   }, TIMEOUT);
+});
+
+describe('docker cp edge cases', () => {
+  beforeAll(async () => {
+    const res = await engine.docker(['run', '-d', '--name', 'cpedge', 'busybox', 'sh', '-c', 'ln -s /nonexistent /dlink; mkdir /dst; sleep 1000']);
+    expect(res.code, res.stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+  });
+
+  it('refuses to copy into a dangling symlink to a directory, as dockerd', async () => {
+    const local = await mkdtemp('/var/tmp/berth-race-cli-');
+    try {
+      await writeFile(join(local, 'f'), 'x');
+      const res = await engine.docker(['cp', join(local, 'f'), 'cpedge:/dlink/']);
+      expect(res.code).not.toBe(0);
+      // The CLI's own error once the daemon says /dlink/ does not exist (moby: HEAD follows a trailing /).
+      expect(res.stderr).toContain('no such directory');
+      expect((await engine.http('HEAD', '/containers/cpedge/archive?path=/dlink/')).status).toBe(404);
+      expect((await engine.http('HEAD', '/containers/cpedge/archive?path=/nonexistent')).status).toBe(404);
+    } finally {
+      await rm(local, { recursive: true, force: true });
+    }
+  });
+
+  it('answers a truncated or garbage upload with 400 and keeps serving', async () => {
+    const whole = await tarOf([{ name: 'big', content: Buffer.alloc(4096, 'a') }]);
+    const put = (body: Buffer) => engine.http('PUT', '/containers/cpedge/archive?path=/dst', body, { 'content-type': 'application/x-tar' });
+    const truncated = await put(whole.subarray(0, 512 + 1000));
+    expect(truncated.status, truncated.body.toString()).toBe(400);
+    const garbage = await put(randomBytes(4096));
+    expect(garbage.status, garbage.body.toString()).toBe(400);
+    // A client that goes away mid-body.
+    await new Promise<void>((resolve) => {
+      const req = httpRequest({ socketPath: engine.socket, method: 'PUT', path: '/containers/cpedge/archive?path=/dst', headers: { 'content-length': '100000', 'content-type': 'application/x-tar' } });
+      req.on('error', () => resolve());
+      req.write(whole.subarray(0, 1024), () => setTimeout(() => (req.destroy(), resolve()), 100));
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await engine.http('GET', '/_ping')).status).toBe(200);
+    expect(engine.process?.exitCode).toBe(null);
+  });
 });

@@ -190,6 +190,14 @@ function walk(root: RootedFd, path: string, followLast: boolean): RootedFd {
 }
 
 /**
+ * Opens directory `name` in `dir` to list and descend into, never through a symlink (ELOOP or ENOTDIR
+ * when `name` is not a directory now). For walking a tree the container may be changing.
+ */
+export function openChildDir(dir: RootedFd, name: string): RootedFd {
+  return new RootedFd(openSync(dir.child(name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW), posix.join(dir.path, name));
+}
+
+/**
  * Opens a pinned regular file for reading: through /proc/self/fd the kernel reopens that very inode (no
  * name is looked up again). Anything but a regular file is refused: a FIFO or device could block or lie.
  */
