@@ -220,3 +220,23 @@ describe('docker cp edge cases', () => {
     expect(engine.process?.exitCode).toBe(null);
   });
 });
+
+describe('WORKDIR at start', () => {
+  it('is made inside the rootfs when a symlink on its way points at a host path', async () => {
+    const hostDir = `/berth-workdir-${tag}`;
+    try {
+      const create = await engine.docker(['create', '--name', 'wdlink', '-w', '/evil/sub', 'busybox', 'true']);
+      expect(create.code, create.stderr).toBe(0);
+      const link = await tarOf([{ name: 'evil', type: 'symlink', linkname: hostDir }]);
+      expect((await engine.http('PUT', '/containers/wdlink/archive?path=/', link, { 'content-type': 'application/x-tar' })).status).toBe(200);
+      const start = await engine.docker(['start', '-a', 'wdlink']);
+      expect(start.code, start.stderr).toBe(0);
+      expect(existsSync(hostDir)).toBe(false);
+      // Made where the container sees it.
+      expect((await engine.http('HEAD', `/containers/wdlink/archive?path=${hostDir}/sub`)).status).toBe(200);
+    } finally {
+      await engine.docker(['rm', '-f', 'wdlink']);
+      await rm(hostDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -6,6 +6,7 @@ import type { ExecStore } from '../exec/store.js';
 import type { VolumeService } from '../volumes/service.js';
 import { planMounts, type MountPoint } from '../volumes/mounts.js';
 import { resolveInRoot } from './archive.js';
+import { makeWorkingDir } from './workdir.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -249,7 +250,7 @@ export class ContainerService {
       if (c.hostConfig.NetworkMode !== 'host' && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.config.Hostname}`);
       if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
-      if (c.config.WorkingDir) await mkdir(`${merged}/${c.config.WorkingDir}`, { recursive: true });
+      if (c.config.WorkingDir) makeWorkingDir(merged, c.config.WorkingDir);
       const spec = buildSpec({
         id, config: { ...c.config, Env: env }, hostConfig: c.hostConfig, rootfs: merged, user, etcFiles,
         initBinary: this.options.initBinary, nofileLimit: this.options.nofileLimit, cgroupsPath: `/berth/${id}`,

@@ -86,32 +86,46 @@ export function openParentInRoot(root: string | RootedFd, path: string): { dir: 
 /**
  * `mkdir -p` inside `root`: opens the directory `path`, creating what is missing (with `mode`, before
  * the umask), each missing component made in its pinned parent by its single name. Symlinks on the way
- * are followed as openInRoot follows them; one that dangles, or a non-directory, fails (ENOENT, ENOTDIR).
+ * are followed as openInRoot follows them, and one that dangles has its target made, as dockerd makes a
+ * WORKDIR (its path resolved in the root's scope first); a non-directory fails (ENOTDIR).
  */
 export function mkdirInRoot(root: string | RootedFd, path: string, mode = 0o755): RootedFd {
   const base = typeof root === 'string' ? openRoot(root) : root;
   try {
-    return mkdirAll(base, posix.normalize('/' + path), mode);
+    return mkdirAll(base, posix.normalize('/' + path), mode, { hops: 0 });
   } finally {
     if (base !== root) base.close();
   }
 }
 
-function mkdirAll(root: RootedFd, path: string, mode: number): RootedFd {
+function mkdirAll(root: RootedFd, path: string, mode: number, seen: { hops: number }): RootedFd {
   try {
     return openDirectory(root, path);
   } catch (err) {
     if (!isErrno(err, 'ENOENT') || path === '/') throw err;
   }
-  const parent = mkdirAll(root, posix.dirname(path), mode);
+  const parent = mkdirAll(root, posix.dirname(path), mode, seen);
+  const name = posix.basename(path);
+  let redirect: string | undefined;
   try {
-    mkdirSync(parent.child(posix.basename(path)), mode);
+    mkdirSync(parent.child(name), mode);
   } catch (err) {
-    if (!isErrno(err, 'EEXIST')) throw err; // made meanwhile, or a dangling symlink: the open below decides
+    if (!isErrno(err, 'EEXIST')) throw err;
+    // Made meanwhile, or a symlink that dangles: then its target is what to make.
+    let target: string | undefined;
+    try {
+      target = readlinkSync(parent.child(name));
+    } catch {
+      // not a symlink: the open below decides
+    }
+    if (target !== undefined) {
+      if (++seen.hops > MAX_HOPS) throw new EngineError('invalid', `too many levels of symbolic links: ${path}`);
+      redirect = posix.normalize('/' + (target.startsWith('/') ? target : posix.join(parent.path, target)));
+    }
   } finally {
     parent.close();
   }
-  return openDirectory(root, path);
+  return redirect ? mkdirAll(root, redirect, mode, seen) : openDirectory(root, path);
 }
 
 /** openInRoot for a path that must be a directory. */
