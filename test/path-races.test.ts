@@ -241,3 +241,23 @@ describe('WORKDIR at start', () => {
     }
   });
 });
+
+describe('User at start', () => {
+  it('is looked up in the container\'s /etc/passwd, never a host file a symlink names', async () => {
+    const hostPasswd = `/berth-passwd-${tag}`;
+    await writeFile(hostPasswd, 'hostonly:x:4242:4242::/:/bin/sh\n');
+    try {
+      const create = await engine.docker(['create', '--name', 'userlink', '-u', 'hostonly', 'busybox', 'id', '-u']);
+      expect(create.code, create.stderr).toBe(0);
+      const link = await tarOf([{ name: 'passwd', type: 'symlink', linkname: hostPasswd }]);
+      expect((await engine.http('PUT', '/containers/userlink/archive?path=/etc', link, { 'content-type': 'application/x-tar' })).status).toBe(200);
+      const start = await engine.docker(['start', '-a', 'userlink']);
+      expect(start.stdout).not.toContain('4242');
+      expect(start.code).not.toBe(0);
+      expect(start.stderr).toContain('hostonly');
+    } finally {
+      await engine.docker(['rm', '-f', 'userlink']);
+      await rm(hostPasswd, { force: true });
+    }
+  });
+});
