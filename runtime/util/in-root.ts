@@ -4,7 +4,7 @@
 // the descriptor of its parent (through /proc/self/fd, Node having no openat) without following it,
 // symlinks are read and resolved by us (absolute ones from the root, `..` never above it), and what
 // the caller gets is a descriptor of the object itself, which no later rename can redirect.
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, mkdirSync, openSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { EngineError } from '../errors.js';
 
@@ -89,26 +89,42 @@ export function openParentInRoot(root: string | RootedFd, path: string): { dir: 
  * are followed as openInRoot follows them, and one that dangles has its target made, as dockerd makes a
  * WORKDIR (its path resolved in the root's scope first); a non-directory fails (ENOTDIR).
  */
-export function mkdirInRoot(root: string | RootedFd, path: string, mode = 0o755): RootedFd {
+export interface MkdirOptions {
+  /** Of each directory made, whatever the umask (default 0755). */
+  mode?: number;
+  /** Owner of each directory made (default: the engine's, root). */
+  owner?: { uid: number; gid: number };
+}
+
+export function mkdirInRoot(root: string | RootedFd, path: string, options: MkdirOptions = {}): RootedFd {
   const base = typeof root === 'string' ? openRoot(root) : root;
   try {
-    return mkdirAll(base, posix.normalize('/' + path), mode, { hops: 0 });
+    return mkdirAll(base, posix.normalize('/' + path), options, { hops: 0 });
   } finally {
     if (base !== root) base.close();
   }
 }
 
-function mkdirAll(root: RootedFd, path: string, mode: number, seen: { hops: number }): RootedFd {
+function mkdirAll(root: RootedFd, path: string, options: MkdirOptions, seen: { hops: number }): RootedFd {
   try {
     return openDirectory(root, path);
   } catch (err) {
     if (!isErrno(err, 'ENOENT') || path === '/') throw err;
   }
-  const parent = mkdirAll(root, posix.dirname(path), mode, seen);
+  const parent = mkdirAll(root, posix.dirname(path), options, seen);
   const name = posix.basename(path);
   let redirect: string | undefined;
   try {
+    const mode = options.mode ?? 0o755;
     mkdirSync(parent.child(name), mode);
+    // Set through a descriptor of what was made (a name could be swapped meanwhile; chmod follows).
+    const made = openChildDir(parent, name);
+    try {
+      if (options.owner) fchownSync(made.fd, options.owner.uid, options.owner.gid);
+      fchmodSync(made.fd, mode);
+    } finally {
+      made.close();
+    }
   } catch (err) {
     if (!isErrno(err, 'EEXIST')) throw err;
     // Made meanwhile, or a symlink that dangles: then its target is what to make.
@@ -125,7 +141,7 @@ function mkdirAll(root: RootedFd, path: string, mode: number, seen: { hops: numb
   } finally {
     parent.close();
   }
-  return redirect ? mkdirAll(root, redirect, mode, seen) : openDirectory(root, path);
+  return redirect ? mkdirAll(root, redirect, options, seen) : openDirectory(root, path);
 }
 
 /** openInRoot for a path that must be a directory. */
