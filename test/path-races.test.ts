@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { TestEngine } from './helpers/engine.js';
@@ -49,6 +49,8 @@ beforeAll(async () => {
   await writeFile(`/${probe}`, SECRET);
   await mkdir(`/${probeDir}`);
   await writeFile(`/${probeDir}/inside`, SECRET);
+  await writeFile(`/${probeDir}/huge`, '');
+  await truncate(`/${probeDir}/huge`, 2 ** 40); // sparse: a size no container layer here comes near
   engine = await TestEngine.start();
   expect((await engine.docker(['load', '-i', images.busybox.archive])).code).toBe(0);
 });
@@ -138,6 +140,19 @@ describe('diff, commit and export against a container swapping its files for sym
     expect(escapedAt, `diff listed the host's /${probeDir} after ${escapedAt} tries`).toBe(0);
     expect(tries).toBe(ATTEMPTS);
     expect([...statuses]).toEqual([200]); // entries that vanish mid-walk are not errors
+  }, TIMEOUT);
+
+  it('system df never measures a host directory', async () => {
+    const statuses = new Set<number>();
+    const { escapedAt, tries } = await race(async () => {
+      const res = await engine.http('GET', '/v1.44/system/df?type=container');
+      statuses.add(res.status);
+      const mine = (res.json().Containers ?? []).find((c: { Id: string }) => c.Id === id);
+      return !mine || mine.SizeRw >= 2 ** 39;
+    });
+    expect(escapedAt, `df measured the host's /${probeDir} after ${escapedAt} tries`).toBe(0);
+    expect(tries).toBe(ATTEMPTS);
+    expect([...statuses]).toEqual([200]);
   }, TIMEOUT);
 
   it('export never contains a host file', async () => {

@@ -10,8 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import tar from 'tar-stream';
 import { invalid } from '../errors.js';
-import { openRoot, type RootedFd } from '../util/in-root.js';
-import { lstatIfThere, openChildDirIfThere } from './filesystem.js';
+import { lstatIfThere, openChildDirIfThere, openRoot, type RootedFd } from '../util/in-root.js';
 import type { ContainerConfig } from '../../openapi/containers.js';
 
 const run = promisify(execFile);

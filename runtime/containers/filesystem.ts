@@ -2,35 +2,14 @@
 // The container may be running: its upper dir is walked through descriptors (util/in-root.ts), so a
 // directory swapped for a symlink is never followed out of it.
 import { spawn } from 'node:child_process';
-import type { Stats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { isErrno, openChildDir, openRoot, type RootedFd } from '../util/in-root.js';
+import { isErrno, lstatIfThere, openChildDirIfThere, openRoot, type RootedFd } from '../util/in-root.js';
 
 export type ChangeKind = 0 | 1 | 2; // modified, added, deleted (Docker's numbering)
 
 /** Mount points the runtime creates in the upper dir: not changes the container made. */
 const RUNTIME_PATHS = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/etc', '/sbin/docker-init', '/sbin']);
-
-/** lstat of a name that may vanish while we look (the container is running): undefined then. */
-export async function lstatIfThere(path: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return undefined;
-    throw err;
-  }
-}
-
-/** openChildDir, or undefined when `name` is no longer a directory. */
-export function openChildDirIfThere(dir: RootedFd, name: string): RootedFd | undefined {
-  try {
-    return openChildDir(dir, name);
-  } catch (err) {
-    if (isErrno(err, 'ENOENT', 'ENOTDIR', 'ELOOP')) return undefined;
-    throw err;
-  }
-}
 
 /**
  * Walks the upper dir: whiteouts are deletions, paths a lower layer has are modifications, the rest

@@ -5,6 +5,7 @@
 // symlinks are read and resolved by us (absolute ones from the root, `..` never above it), and what
 // the caller gets is a descriptor of the object itself, which no later rename can redirect.
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, mkdirSync, openSync, readlinkSync, type Stats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { EngineError } from '../errors.js';
 
@@ -225,6 +226,26 @@ function walk(root: RootedFd, path: string, followLast: boolean): RootedFd {
  */
 export function openChildDir(dir: RootedFd, name: string): RootedFd {
   return new RootedFd(openSync(dir.child(name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW), posix.join(dir.path, name));
+}
+
+/** openChildDir, or undefined when `name` is gone or no longer a directory (a tree being changed). */
+export function openChildDirIfThere(dir: RootedFd, name: string): RootedFd | undefined {
+  try {
+    return openChildDir(dir, name);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR', 'ELOOP')) return undefined;
+    throw err;
+  }
+}
+
+/** lstat of a name that may vanish while we look: undefined then. */
+export async function lstatIfThere(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw err;
+  }
 }
 
 /**
