@@ -104,6 +104,15 @@ describe('docker cp against a container swapping /w/d for a symlink to /', () =>
     expect(tries).toBe(ATTEMPTS);
   }, TIMEOUT);
 
+  it('GET archive of the parent never descends through the swapped symlink', async () => {
+    const { escapedAt, tries } = await race(async () => {
+      const res = await engine.http('GET', `/containers/${id}/archive?path=/w`);
+      return res.body.includes(SECRET);
+    });
+    expect(escapedAt, `GET /w contained a host file after ${escapedAt} tries`).toBe(0);
+    expect(tries).toBe(ATTEMPTS);
+  }, TIMEOUT);
+
   it('HEAD archive (stat) never sees a host file', async () => {
     const { escapedAt, tries } = await race(async () => {
       const res = await engine.http('HEAD', `/containers/${id}/archive?path=/w/d/${probe}`);
