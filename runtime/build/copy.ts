@@ -7,7 +7,7 @@ import { constants, createReadStream, readlinkSync } from 'node:fs';
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readFile, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { invalid } from '../errors.js';
-import { isErrno, openInRoot } from '../util/in-root.js';
+import { isErrno, mkdirInRoot, openInRoot } from '../util/in-root.js';
 import { unpackLayer, UnsafeArchiveError } from '../storage/unpack.js';
 import { isTar, OutsideContextError, openDecompressed, resolveInContext, tarsumHeader } from './context.js';
 import { globMatcher, hasWildcards } from './dockerignore.js';
@@ -167,19 +167,14 @@ export const sourcesHash = (infos: { hash: string }[]) => (infos.length === 1 ? 
 
 /** Makes the missing directories of `dir` (absolute in the rootfs), new ones 0755 owned by `owner`; returns the host path. */
 async function mkdirs(rootfs: string, dir: string, owner: Identity): Promise<string> {
-  const parts = dir.split('/').filter(Boolean);
-  let current = '/';
-  for (const part of parts) {
-    current = posix.join(current, part);
-    const host = await inRootPath(rootfs, current);
-    const st = await lstat(host).catch(() => undefined);
-    if (st?.isDirectory()) continue;
-    if (st) throw invalid(`failed to copy files: mkdir ${current}: not a directory`);
-    await mkdir(host, { mode: 0o755 });
-    await chmod(host, 0o755);
-    await lchown(host, owner.uid, owner.gid);
+  try {
+    const fd = mkdirInRoot(rootfs, dir, { owner });
+    fd.close();
+    return fd.path === '/' ? rootfs : posix.join(rootfs, fd.path);
+  } catch (err) {
+    if (isErrno(err, 'ENOTDIR', 'EEXIST')) throw invalid(`failed to copy files: mkdir ${dir}: not a directory`);
+    throw err;
   }
-  return inRootPath(rootfs, dir);
 }
 
 export interface CopyOptions {

@@ -84,12 +84,6 @@ export function openParentInRoot(root: string | RootedFd, path: string): { dir: 
   return { dir: openInRoot(root, name ? posix.dirname(clean) : '/'), name };
 }
 
-/**
- * `mkdir -p` inside `root`: opens the directory `path`, creating what is missing (with `mode`, before
- * the umask), each missing component made in its pinned parent by its single name. Symlinks on the way
- * are followed as openInRoot follows them, and one that dangles has its target made, as dockerd makes a
- * WORKDIR (its path resolved in the root's scope first); a non-directory fails (ENOTDIR).
- */
 export interface MkdirOptions {
   /** Of each directory made, whatever the umask (default 0755). */
   mode?: number;
@@ -97,6 +91,12 @@ export interface MkdirOptions {
   owner?: { uid: number; gid: number };
 }
 
+/**
+ * `mkdir -p` inside `root`: opens the directory `path`, creating what is missing (options: mode, owner),
+ * each missing component made in its pinned parent by its single name. Symlinks on the way
+ * are followed as openInRoot follows them, and one that dangles has its target made, as dockerd makes a
+ * WORKDIR (its path resolved in the root's scope first); a non-directory fails (ENOTDIR).
+ */
 export function mkdirInRoot(root: string | RootedFd, path: string, options: MkdirOptions = {}): RootedFd {
   const base = typeof root === 'string' ? openRoot(root) : root;
   try {
