@@ -9,6 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { TestEngine } from './helpers/engine.js';
 import { tarOf } from './helpers/archive.js';
+import tar from 'tar-stream';
 
 const images = inject('images');
 let engine: TestEngine;
@@ -236,6 +237,28 @@ describe('docker cp edge cases', () => {
     } finally {
       await rm(local, { recursive: true, force: true });
     }
+  });
+
+  it('names GET entries as dockerd: /dst/ follows and keeps the name, /dst/. gives the content', async () => {
+    const entries = await tarOf([{ name: 'inner', content: 'hi' }, { name: 'l', type: 'symlink', linkname: 'inner' }]);
+    expect((await engine.http('PUT', '/containers/cpedge/archive?path=/dst', entries, { 'content-type': 'application/x-tar' })).status).toBe(200);
+    const names = async (path: string) => {
+      const res = await engine.http('GET', `/containers/cpedge/archive?path=${path}`);
+      expect(res.status).toBe(200);
+      const list: string[] = [];
+      const extract = tar.extract();
+      extract.on('entry', (h, stream, next) => {
+        list.push(h.type === 'symlink' ? `${h.name} -> ${h.linkname}` : h.name);
+        stream.resume();
+        stream.on('end', next);
+      });
+      await new Promise((resolve, reject) => extract.on('finish', resolve).on('error', reject).end(res.body));
+      return list.sort();
+    };
+    // What dockerd 20.10 answers for the same container paths.
+    expect(await names('/dst/')).toEqual(['dst/', 'dst/inner', 'dst/l -> inner']);
+    expect(await names('/dst')).toEqual(['dst/', 'dst/inner', 'dst/l -> inner']);
+    expect(await names('/dst/.')).toEqual(['./', './inner', './l -> inner']);
   });
 
   it('answers a truncated or garbage upload with 400 and keeps serving', async () => {
