@@ -26,7 +26,7 @@ const BUDGET_MS = 60_000;
 // An export tars the whole rootfs and a commit imports a layer: on a shared 2-core machine 1000 of them
 // take minutes, so these two get a shorter budget and must reach at least HEAVY_MIN attempts (the old
 // commit leaked a host file within 30).
-const HEAVY_BUDGET_MS = 40_000;
+const HEAVY_BUDGET_MS = 35_000;
 const HEAVY_MIN = 200;
 const TIMEOUT = BUDGET_MS + 30_000;
 
@@ -109,9 +109,9 @@ describe('docker cp against a container swapping /w/d for a symlink to /', () =>
     const { escapedAt, tries } = await race(async () => {
       const res = await engine.http('GET', `/containers/${id}/archive?path=/w`);
       return res.body.includes(SECRET);
-    });
+    }, 1, 10_000); // GNU tar's own walk, safe before too: a guard, on a short budget
     expect(escapedAt, `GET /w contained a host file after ${escapedAt} tries`).toBe(0);
-    expect(tries).toBe(ATTEMPTS);
+    expect(tries).toBeGreaterThanOrEqual(HEAVY_MIN);
   }, TIMEOUT);
 
   it('HEAD archive (stat) never sees a host file', async () => {
