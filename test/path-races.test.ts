@@ -51,6 +51,8 @@ async function race(attempt: (i: number) => Promise<boolean>, parallel = 1, budg
   return { escapedAt, tries: escapedAt || started };
 }
 
+const engineFds = async () => (await readdir(`/proc/${engine.process!.pid}/fd`)).length;
+
 const runSwapper = async (name: string, script: string) => {
   const res = await engine.docker(['run', '-d', '--name', name, 'busybox', 'sh', '-c', script]);
   expect(res.code, res.stderr).toBe(0);
@@ -77,8 +79,10 @@ afterAll(async () => {
 
 describe('docker cp against a container swapping /w/d for a symlink to /', () => {
   let id: string;
+  let fdsBefore = 0;
   beforeAll(async () => {
     id = await runSwapper('cpracer', DIR_SWAP);
+    fdsBefore = await engineFds();
   });
 
   it('PUT archive never writes outside the container', async () => {
@@ -141,6 +145,10 @@ describe('docker cp against a container swapping /w/d for a symlink to /', () =>
       await rm(local, { recursive: true, force: true });
     }
   }, TIMEOUT);
+
+  it('holds no descriptors once the copies are done', async () => {
+    expect(await engineFds()).toBeLessThan(fdsBefore + 10);
+  });
 });
 
 describe('diff, commit and export against a container swapping its files for symlinks to host files', () => {
@@ -151,8 +159,10 @@ describe('diff, commit and export against a container swapping its files for sym
     `mkdir -p /t/sub; echo container > /t/f; echo container > /t/sub/file; ln -s /${probe} /t/lnk; ln -s /${probeDir} /t/dlnk`,
     'while :; do mv /t/f /t/x; mv /t/lnk /t/f; mv /t/f /t/lnk; mv /t/x /t/f; mv /t/sub /t/y; mv /t/dlnk /t/sub; mv /t/sub /t/dlnk; mv /t/y /t/sub; done',
   ].join('; ');
+  let fdsBefore = 0;
   beforeAll(async () => {
     id = await runSwapper('fsracer', script);
+    fdsBefore = await engineFds();
   });
 
   it('diff never lists a host directory', async () => {
@@ -218,6 +228,10 @@ describe('diff, commit and export against a container swapping its files for sym
       await engine.http('POST', '/images/prune?filters=' + encodeURIComponent(JSON.stringify({ dangling: ['true'] })));
     }
   }, TIMEOUT);
+
+  it('holds no descriptors once the walks are done', async () => {
+    expect(await engineFds()).toBeLessThan(fdsBefore + 10);
+  });
 });
 
 describe('docker cp edge cases', () => {
