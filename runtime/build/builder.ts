@@ -6,7 +6,7 @@
 // image; each step is committed as an image whose parent is the last one, and probed in the cache
 // first. Everything the build made besides images — containers, mounts, the context — is gone when it
 // returns, whether it succeeded, failed or was cancelled.
-import { chmod, lstat, mkdir, mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { EngineError, invalid } from '../errors.js';
 import type { ContainerService } from '../containers/service.js';
@@ -20,7 +20,7 @@ import type { Credentials } from '../registry/auth.js';
 import type { RegistryOptions } from '../registry/endpoints.js';
 import { parsePlatform, type Platform } from '../registry/manifest.js';
 import { readLogBatches } from '../containers/logs.js';
-import { resolveInRoot } from '../containers/archive.js';
+import { isErrno, mkdirInRoot } from '../util/in-root.js';
 import { parseSignal } from '../containers/signals.js';
 import { resolveUser } from '../oci/user.js';
 import { DEFAULT_PATH } from '../oci/defaults.js';
@@ -591,14 +591,14 @@ class BuildRun {
     if (await this.probe(probe)) return;
     if (!this.state.imageId) {
       // scratch: the directory in a layer of its own, made in an overlay as COPY does.
-      return this.inOverlay(probe, async (rootfs) => void (await makeDirs(rootfs, rc.WorkingDir!)));
+      return this.inOverlay(probe, async (rootfs) => makeDirs(rootfs, rc.WorkingDir!));
     }
     const id = await this.createContainer(probe);
     probe.Hostname = id.slice(0, 12);
     const c = this.containers.store.get(id)!;
     const wasMounted = await this.containers.mountRootfs(c);
     try {
-      await makeDirs(this.containers.paths.merged(id), rc.WorkingDir!);
+      makeDirs(this.containers.paths.merged(id), rc.WorkingDir!);
     } finally {
       await this.containers.releaseRootfs(c, wasMounted);
     }
@@ -819,17 +819,13 @@ function scratchConfig(platform: Platform): ImageConfig {
   return { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}), rootfs: { type: 'layers', diff_ids: [] }, history: [] };
 }
 
-/** mkdir -p inside a rootfs: new directories 0755, root's. */
-async function makeDirs(rootfs: string, path: string): Promise<void> {
-  let current = '/';
-  for (const part of path.split('/').filter(Boolean)) {
-    current = posix.join(current, part);
-    const host = await resolveInRoot(rootfs, current);
-    const st = await lstat(host).catch(() => undefined);
-    if (st?.isDirectory()) continue;
-    if (st) throw invalid(`mkdir ${current}: not a directory`);
-    await mkdir(host);
-    await chmod(host, 0o755);
+/** mkdir -p inside a rootfs: new directories 0755, root's, made through pinned parents (util/in-root.ts). */
+function makeDirs(rootfs: string, path: string): void {
+  try {
+    mkdirInRoot(rootfs, path).close();
+  } catch (err) {
+    if (isErrno(err, 'ENOTDIR', 'EEXIST')) throw invalid(`mkdir ${path}: not a directory`);
+    throw err;
   }
 }
 

@@ -3,11 +3,11 @@
 // root filesystem — every destination path resolved inside that root (a symlink in the image never
 // leads a write out of it), owners set to root or --chown, modes from the source or --chmod.
 import { createHash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
+import { constants, createReadStream, readlinkSync } from 'node:fs';
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readFile, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { invalid } from '../errors.js';
-import { resolveInRoot } from '../containers/archive.js';
+import { isErrno, mkdirInRoot, openInRoot } from '../util/in-root.js';
 import { unpackLayer, UnsafeArchiveError } from '../storage/unpack.js';
 import { isTar, OutsideContextError, openDecompressed, resolveInContext, tarsumHeader } from './context.js';
 import { globMatcher, hasWildcards } from './dockerignore.js';
@@ -50,9 +50,40 @@ function namesOnHost() {
   return hostNames;
 }
 
+/**
+ * The host path `path` names in a root (a step's overlay, a mounted image: nothing runs in them while we
+ * copy), symlinks resolved in its scope by util/in-root.ts. A missing rest stays as named, under the
+ * resolved part, for the caller to create.
+ */
+function inRootPath(root: string, path: string, followLast = true, hops = 0): string {
+  const clean = posix.normalize('/' + path);
+  try {
+    const fd = openInRoot(root, clean, { followLast });
+    fd.close();
+    return fd.path === '/' ? root : posix.join(root, fd.path);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT', 'ENOTDIR') || clean === '/') throw err;
+  }
+  const parent = inRootPath(root, posix.dirname(clean), true, hops);
+  const full = posix.join(parent, posix.basename(clean));
+  // A dangling symlink last: its target is what is named (dockerd resolves scoped paths so).
+  const target = followLast ? readlinkOrUndefined(full) : undefined;
+  if (target === undefined) return full;
+  if (hops >= 40) throw invalid(`too many levels of symbolic links: ${path}`);
+  return inRootPath(root, target.startsWith('/') ? target : posix.join(posix.relative(root, parent), target), true, hops + 1);
+}
+
+function readlinkOrUndefined(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resolves a source path in its root: strictly for the context (escapes refused), chroot-style in an image. */
 async function resolveSource(src: SourceRoot, rel: string): Promise<string> {
-  if (!src.sums) return resolveInRoot(src.root, rel);
+  if (!src.sums) return inRootPath(src.root, rel);
   try {
     return await resolveInContext(src.root, rel);
   } catch (err) {
@@ -82,7 +113,7 @@ async function hashOf(src: SourceRoot, rel: string): Promise<string> {
 
 /** dockerd's lazy-source hash of a file in a mounted image: a tarsum header built from the file, then its bytes. */
 async function fileHash(root: string, rel: string): Promise<string> {
-  const full = await resolveInRoot(root, rel);
+  const full = await inRootPath(root, rel);
   const st = await lstat(full);
   const { users, groups } = await namesOnHost();
   const name = posix.relative(root, full) + (st.isDirectory() ? '/' : '');
@@ -136,19 +167,14 @@ export const sourcesHash = (infos: { hash: string }[]) => (infos.length === 1 ? 
 
 /** Makes the missing directories of `dir` (absolute in the rootfs), new ones 0755 owned by `owner`; returns the host path. */
 async function mkdirs(rootfs: string, dir: string, owner: Identity): Promise<string> {
-  const parts = dir.split('/').filter(Boolean);
-  let current = '/';
-  for (const part of parts) {
-    current = posix.join(current, part);
-    const host = await resolveInRoot(rootfs, current);
-    const st = await lstat(host).catch(() => undefined);
-    if (st?.isDirectory()) continue;
-    if (st) throw invalid(`failed to copy files: mkdir ${current}: not a directory`);
-    await mkdir(host, { mode: 0o755 });
-    await chmod(host, 0o755);
-    await lchown(host, owner.uid, owner.gid);
+  try {
+    const fd = mkdirInRoot(rootfs, dir, { owner });
+    fd.close();
+    return fd.path === '/' ? rootfs : posix.join(rootfs, fd.path);
+  } catch (err) {
+    if (isErrno(err, 'ENOTDIR', 'EEXIST')) throw invalid(`failed to copy files: mkdir ${dir}: not a directory`);
+    throw err;
   }
-  return resolveInRoot(rootfs, dir);
 }
 
 export interface CopyOptions {
@@ -176,15 +202,15 @@ export async function performCopy(rootfs: string, info: CopyInfo, dest: string, 
     }
     return;
   }
-  const existing = await lstat(await resolveInRoot(rootfs, destPath)).catch(() => undefined);
+  const existing = await lstat(await inRootPath(rootfs, destPath)).catch(() => undefined);
   const target = dest.endsWith('/') || existing?.isDirectory() ? posix.join(destPath, posix.basename(info.path)) : destPath;
   await mkdirs(rootfs, posix.dirname(target), o.owner);
-  await copyEntry(info.full, await resolveInRoot(rootfs, target, false), o, true);
+  await copyEntry(info.full, await inRootPath(rootfs, target, false), o, true);
 }
 
 /** Copies a directory's content into `dest` (made when missing, with the source directory's mode). */
 async function copyTree(src: string, rootfs: string, dest: string, o: CopyOptions): Promise<void> {
-  const existed = (await lstat(await resolveInRoot(rootfs, dest)).catch(() => undefined))?.isDirectory() ?? false;
+  const existed = (await lstat(await inRootPath(rootfs, dest)).catch(() => undefined))?.isDirectory() ?? false;
   const target = await mkdirs(rootfs, dest, o.owner);
   const rootStat = await lstat(src);
   await chmod(target, o.mode ?? rootStat.mode & 0o7777);
@@ -192,7 +218,7 @@ async function copyTree(src: string, rootfs: string, dest: string, o: CopyOption
   const dirTimes: [string, Date][] = [[target, rootStat.mtime]];
   for (const rel of await walk(src, '')) {
     // Parents resolve inside the rootfs (an image's symlinked directory is followed as the image sees it).
-    const to = await resolveInRoot(rootfs, posix.join(dest, rel), false);
+    const to = await inRootPath(rootfs, posix.join(dest, rel), false);
     const time = await copyEntry(join(src, rel), to, o, false);
     if (time) dirTimes.push([to, time]);
   }

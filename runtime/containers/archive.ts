@@ -1,11 +1,15 @@
 // docker cp: paths inside a container's root filesystem, resolved the way the container sees them
-// (symlinks followed inside the root, never out of it), copied out as tar and in from tar.
+// (symlinks followed inside the root, never out of it), copied out as tar and in from tar. The container
+// may be running and swapping any directory for a symlink meanwhile, so nothing here uses a host path
+// into the rootfs: paths are resolved to pinned descriptors (util/in-root.ts), and tar works from one.
 import { spawn } from 'node:child_process';
-import { lstat, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { invalid, notFound } from '../errors.js';
-import { OverwriteError, unpackLayer, UnsafeArchiveError } from '../storage/unpack.js';
+import { EngineError, invalid, notFound } from '../errors.js';
+import { OverwriteError, UnsafeArchiveError } from '../storage/unpack.js';
+import { isErrno, openInRoot, openParentInRoot, openRoot, type RootedFd } from '../util/in-root.js';
+import { extractInRoot } from './extract.js';
 
 export interface PathStat {
   name: string;
@@ -15,71 +19,97 @@ export interface PathStat {
   linkTarget: string;
 }
 
-/**
- * Resolves `path` under `root` like a chroot would: `..` stops at the root, absolute symlinks restart
- * from it. With `followLast` false the final component is not followed (a symlink is itself).
- */
-export async function resolveInRoot(root: string, path: string, followLast = true): Promise<string> {
-  const parts = posix.normalize('/' + path).split('/').filter(Boolean);
-  let resolved: string[] = [];
-  let hops = 0;
-  while (parts.length > 0) {
-    const part = parts.shift()!;
-    if (part === '.') continue;
-    if (part === '..') {
-      resolved.pop();
-      continue;
-    }
-    const candidate = [...resolved, part];
-    const st = await lstat(posix.join(root, ...candidate)).catch(() => undefined);
-    if (st?.isSymbolicLink() && (parts.length > 0 || followLast)) {
-      if (++hops > 40) throw invalid(`too many levels of symbolic links: ${path}`);
-      const target = await readlink(posix.join(root, ...candidate));
-      if (target.startsWith('/')) resolved = [];
-      parts.unshift(...target.split('/').filter(Boolean));
-      continue;
-    }
-    resolved = candidate;
-  }
-  return posix.join(root, ...resolved);
-}
-
 // Go's FileMode type bits, which Docker puts in X-Docker-Container-Path-Stat.
 const MODE_DIR = 2 ** 31;
 const MODE_SYMLINK = 2 ** 27;
 
-export async function statPath(root: string, path: string, container: string): Promise<{ full: string; stat: PathStat }> {
-  const full = await resolveInRoot(root, path, false);
-  const st = await lstat(full).catch(() => undefined);
-  if (!st) throw notFound(`Could not find the file ${path} in container ${container}`);
-  let mode = st.mode & 0o777;
-  if (st.isDirectory()) mode += MODE_DIR;
-  if (st.isSymbolicLink()) mode += MODE_SYMLINK;
-  const linkTarget = st.isSymbolicLink() ? await readlink(full) : '';
-  return { full, stat: { name: posix.basename(path) || '/', size: st.size, mode, mtime: st.mtime.toISOString(), linkTarget } };
+/**
+ * What a cp path names: a member `name` of the open directory `dir` ('.' for dir itself, which tar
+ * then names `rename`). As dockerd: the last component is a symlink itself unless the path ends in
+ * `/` or `/.`, which follow it.
+ */
+interface Located {
+  dir: RootedFd;
+  name: string;
+  rename?: string;
+  stat: PathStat;
 }
 
-/** A tar of one path in the container, named as the client asked for it. */
-export function tarOf(full: string, requestedName: string): Readable {
-  const dir = posix.dirname(full);
-  const base = posix.basename(full);
-  const name = posix.basename(requestedName) || base;
-  const args = ['--numeric-owner', '-C', dir, '-cf', '-'];
-  if (name !== base) args.push(`--transform=s,^${base.replace(/[^\w.-]/g, '\\$&')},${name.replace(/[^\w.-]/g, '\\$&')},`);
-  args.push(base);
-  return spawn('tar', args, { stdio: ['ignore', 'pipe', 'ignore'] }).stdout;
+function locate(root: string, path: string, container: string): Located {
+  const missing = () => notFound(`Could not find the file ${path} in container ${container}`);
+  const follow = /\/\.?$/.test(path);
+  let dir: RootedFd;
+  let name: string;
+  try {
+    if (follow) ({ dir, name } = { dir: openInRoot(root, path), name: '' });
+    else ({ dir, name } = openParentInRoot(root, path));
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) throw missing();
+    throw err;
+  }
+  try {
+    let st: Stats;
+    try {
+      st = name ? lstatSync(dir.child(name)) : dir.stat();
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ENOTDIR')) throw missing();
+      throw err;
+    }
+    if (follow && !st.isDirectory()) throw missing(); // `file/`: not a directory, as lstat says in dockerd
+    let mode = st.mode & 0o777;
+    if (st.isDirectory()) mode += MODE_DIR;
+    if (st.isSymbolicLink()) mode += MODE_SYMLINK;
+    const linkTarget = st.isSymbolicLink() ? readlinkSync(dir.child(name)) : '';
+    const stat = { name: posix.basename(path) || '/', size: st.size, mode, mtime: st.mtime.toISOString(), linkTarget };
+    // `/dir/`: the directory under its own name; `/dir/.` and `/`: its content as `./...`.
+    const rename = follow && !path.endsWith('/.') ? posix.basename(posix.normalize('/' + path)) || undefined : undefined;
+    return { dir, name: name || '.', rename, stat };
+  } catch (err) {
+    dir.close();
+    throw err;
+  }
+}
+
+export function statPath(root: string, path: string, container: string): PathStat {
+  const { dir, stat } = locate(root, path, container);
+  dir.close();
+  return stat;
+}
+
+/** The stat of a path in the container and a tar of it, named as the client asked for it. */
+export function archivePath(root: string, path: string, container: string): { stat: PathStat; tar: Readable } {
+  const { dir, name, rename, stat } = locate(root, path, container);
+  try {
+    const args = ['--numeric-owner', '-cf', '-'];
+    // S: symlink targets are the container's data, not member names.
+    if (rename) args.push(`--transform=s,^\\.,${rename.replace(/[^\w.-]/g, '\\$&')},S`);
+    // tar starts in the pinned directory and names one member in it; it never follows symlinks below.
+    const child = spawn('tar', [...args, '--', name], { cwd: dir.forChild, stdio: ['ignore', 'pipe', 'ignore'] });
+    return { stat, tar: child.stdout };
+  } finally {
+    dir.close(); // the child has changed into it: spawn returns after its exec
+  }
 }
 
 /** Extracts a client's tar into a directory of the container; entries that would escape are refused. */
 export async function extractInto(root: string, path: string, container: string, tar: Readable, copyUidGid: boolean, noOverwriteDirNonDir: boolean): Promise<void> {
-  const full = await resolveInRoot(root, path);
-  const st = await lstat(full).catch(() => undefined);
-  if (!st) throw notFound(`Could not find the file ${path} in container ${container}`);
-  if (!st.isDirectory()) throw invalid(`extraction point is not a directory`);
+  const rootFd = openRoot(root);
+  let dest: RootedFd | undefined;
   try {
-    await unpackLayer(tar, full, { owner: copyUidGid ? undefined : { uid: 0, gid: 0 }, noOverwriteDirNonDir });
+    try {
+      dest = openInRoot(rootFd, path);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ENOTDIR')) throw notFound(`Could not find the file ${path} in container ${container}`);
+      throw err;
+    }
+    if (!dest.stat().isDirectory()) throw invalid(`extraction point is not a directory`);
+    await extractInRoot(tar, rootFd, dest, { owner: copyUidGid ? undefined : { uid: 0, gid: 0 }, noOverwriteDirNonDir });
   } catch (err) {
+    if (err instanceof EngineError) throw err;
     if (err instanceof UnsafeArchiveError || err instanceof OverwriteError) throw invalid(err.message);
     throw invalid(`cannot extract the archive: ${(err as Error).message}`);
+  } finally {
+    dest?.close();
+    rootFd.close();
   }
 }

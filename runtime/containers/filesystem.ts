@@ -1,40 +1,69 @@
 // What a container did to its filesystem (docker diff) and its whole filesystem as a tar (docker export).
+// The container may be running: its upper dir is walked through descriptors (util/in-root.ts), so a
+// directory swapped for a symlink is never followed out of it.
 import { spawn } from 'node:child_process';
-import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { isErrno, lstatIfThere, openChildDirIfThere, openRoot, type RootedFd } from '../util/in-root.js';
 
 export type ChangeKind = 0 | 1 | 2; // modified, added, deleted (Docker's numbering)
 
 /** Mount points the runtime creates in the upper dir: not changes the container made. */
 const RUNTIME_PATHS = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/etc', '/sbin/docker-init', '/sbin']);
 
-/** Walks the upper dir: whiteouts are deletions, paths a lower layer has are modifications, the rest additions. */
+/**
+ * Walks the upper dir: whiteouts are deletions, paths a lower layer has are modifications, the rest
+ * additions. Each lower is followed down the same directories by descriptor (undefined where it has no
+ * such directory), so a lookup there never follows a symlink either.
+ */
 export async function changes(upper: string, lowers: string[]): Promise<{ Path: string; Kind: ChangeKind }[]> {
   const out: { Path: string; Kind: ChangeKind }[] = [];
-  const existsBelow = async (rel: string) => {
-    for (const lower of lowers) if (await lstat(join(lower, rel)).then(() => true, () => false)) return true;
-    return false;
-  };
-  const walk = async (rel: string): Promise<void> => {
-    const entries = await readdir(join(upper, rel), { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const path = `${rel}/${entry.name}`;
-      const st = await lstat(join(upper, path));
+  const walk = async (dir: RootedFd, rel: string, below: (RootedFd | undefined)[]): Promise<void> => {
+    let names: string[];
+    try {
+      names = await readdir(dir.self);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return;
+      throw err;
+    }
+    for (const name of names) {
+      const path = `${rel}/${name}`;
+      const st = await lstatIfThere(dir.child(name));
+      if (!st) continue;
       if (st.isCharacterDevice() && st.rdev === 0) {
         out.push({ Path: path, Kind: 2 });
         continue;
       }
-      const below = await existsBelow(path);
-      if (!(RUNTIME_PATHS.has(path) && (entry.isDirectory() || st.size === 0))) out.push({ Path: path, Kind: below ? 0 : 1 });
-      if (entry.isDirectory()) await walk(path);
+      let existsBelow = false;
+      for (const lower of below) if (!existsBelow && lower) existsBelow = !!(await lstatIfThere(lower.child(name)));
+      if (!(RUNTIME_PATHS.has(path) && (st.isDirectory() || st.size === 0))) out.push({ Path: path, Kind: existsBelow ? 0 : 1 });
+      if (!st.isDirectory()) continue;
+      const sub = openChildDirIfThere(dir, name);
+      if (!sub) continue;
+      const subBelow = below.map((lower) => lower && openChildDirIfThere(lower, name));
+      try {
+        await walk(sub, path, subBelow);
+      } finally {
+        sub.close();
+        for (const lower of subBelow) lower?.close();
+      }
     }
   };
-  await walk('');
+  const top = openRoot(upper);
+  const lowerFds = lowers.map((l) => openRoot(l));
+  try {
+    await walk(top, '', lowerFds);
+  } finally {
+    top.close();
+    for (const l of lowerFds) l.close();
+  }
   return out.sort((a, b) => a.Path.localeCompare(b.Path));
 }
 
-/** The container's merged filesystem (mounted by the caller) as a tar stream. */
+/**
+ * The container's merged filesystem (mounted by the caller) as a tar stream. GNU tar walks it with
+ * openat(O_NOFOLLOW) from the directory it was started in, so a swapped symlink is archived as one.
+ */
 export function exportRootfs(merged: string): Readable {
-  return spawn('tar', ['--numeric-owner', '--xattrs', '-C', merged, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'ignore'] }).stdout;
+  return spawn('tar', ['--numeric-owner', '--xattrs', '-cf', '-', '.'], { cwd: merged, stdio: ['ignore', 'pipe', 'ignore'] }).stdout;
 }

@@ -6,6 +6,7 @@ import type { ExecStore } from '../exec/store.js';
 import type { VolumeService } from '../volumes/service.js';
 import { planMounts, type MountPoint } from '../volumes/mounts.js';
 import { copyUp as copyVolumeUp } from '../volumes/copy-up.js';
+import { makeWorkingDir } from './workdir.js';
 import { asList } from '../util/list.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -248,7 +249,7 @@ export class ContainerService {
       if (c.hostConfig.NetworkMode !== 'host' && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.config.Hostname}`);
       if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
-      if (c.config.WorkingDir) await mkdir(`${merged}/${c.config.WorkingDir}`, { recursive: true });
+      if (c.config.WorkingDir) makeWorkingDir(merged, c.config.WorkingDir);
       const spec = buildSpec({
         id, config: { ...c.config, Env: env }, hostConfig: c.hostConfig, rootfs: merged, user, etcFiles,
         initBinary: this.options.initBinary, nofileLimit: this.options.nofileLimit, cgroupsPath: `/berth/${id}`,

@@ -1,7 +1,7 @@
 // `User` resolved the way Docker does: names and numbers against the image's /etc/passwd and /etc/group.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { closeSync, readFileSync } from 'node:fs';
 import { invalid } from '../errors.js';
+import { openForRead, withInRoot } from '../util/in-root.js';
 
 export interface ResolvedUser {
   uid: number;
@@ -13,10 +13,19 @@ export interface ResolvedUser {
 interface PasswdEntry { name: string; uid: number; gid: number; home: string }
 interface GroupEntry { name: string; gid: number; members: string[] }
 
+async function readInRoot(rootfs: string, path: string): Promise<string> {
+  const fd = await withInRoot(rootfs, path, openForRead);
+  try {
+    return readFileSync(fd, 'utf8'); // a small regular file
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function readLines(rootfs: string, path: string): Promise<string[][]> {
-  // The rootfs is the container's: a symlinked /etc/passwd must not lead out of it, so read with no
-  // symlink following beyond the root (these files are regular files in practice).
-  const text = await readFile(join(rootfs, path), 'utf8').catch(() => '');
+  // The rootfs is the container's: a symlinked /etc/passwd must not lead out of it, so it is resolved
+  // inside the root and read through the descriptor of what was found (util/in-root.ts).
+  const text = await readInRoot(rootfs, path).catch(() => '');
   return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
 }
 

@@ -4,12 +4,12 @@
 // which are mounts of something else) by walking their data dir. The build cache comes from whoever
 // provides it: `DiskUsage.buildCache` (the builder in runtime/build sets it; none means no records).
 import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ImageService } from '../images/service.js';
 import type { ImageRecord } from '../images/store.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Container } from '../containers/store.js';
 import type { Volume, VolumeService } from '../volumes/service.js';
+import { openChildDirIfThere, openRoot, type RootedFd } from '../util/in-root.js';
 
 /** One build cache record, in the Engine API's BuildCache shape. */
 export interface BuildCacheRecord {
@@ -46,21 +46,38 @@ export interface DiskUsageReport {
 export async function directorySize(dir: string): Promise<number> {
   const seen = new Set<bigint>();
   let total = 0;
-  const walk = async (path: string): Promise<void> => {
-    const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
+  // Through descriptors (util/in-root.ts): a running container swapping a directory for a symlink must
+  // not have us walk (and measure) host directories.
+  const walk = async (d: RootedFd): Promise<void> => {
+    const entries = await readdir(d.self, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
-      const full = join(path, e.name);
       if (e.isDirectory()) {
-        await walk(full);
+        const sub = openChildDirIfThere(d, e.name);
+        if (!sub) continue;
+        try {
+          await walk(sub);
+        } finally {
+          sub.close();
+        }
         continue;
       }
-      const st = await lstat(full, { bigint: true }).catch(() => undefined);
+      const st = await lstat(d.child(e.name), { bigint: true }).catch(() => undefined);
       if (!st || st.size === 0n || seen.has(st.ino)) continue;
       seen.add(st.ino);
       total += Number(st.size);
     }
   };
-  await walk(dir);
+  let top: RootedFd;
+  try {
+    top = openRoot(dir);
+  } catch {
+    return 0; // not there (yet): nothing in it
+  }
+  try {
+    await walk(top);
+  } finally {
+    top.close();
+  }
   return total;
 }
 

@@ -4,7 +4,8 @@
 // the descriptor of its parent (through /proc/self/fd, Node having no openat) without following it,
 // symlinks are read and resolved by us (absolute ones from the root, `..` never above it), and what
 // the caller gets is a descriptor of the object itself, which no later rename can redirect.
-import { closeSync, constants, fstatSync, openSync, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, constants, fchmodSync, fchownSync, fstatSync, mkdirSync, openSync, readlinkSync, type Stats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { EngineError } from '../errors.js';
 
@@ -83,6 +84,77 @@ export function openParentInRoot(root: string | RootedFd, path: string): { dir: 
   return { dir: openInRoot(root, name ? posix.dirname(clean) : '/'), name };
 }
 
+export interface MkdirOptions {
+  /** Of each directory made, whatever the umask (default 0755). */
+  mode?: number;
+  /** Owner of each directory made (default: the engine's, root). */
+  owner?: { uid: number; gid: number };
+}
+
+/**
+ * `mkdir -p` inside `root`: opens the directory `path`, creating what is missing (options: mode, owner),
+ * each missing component made in its pinned parent by its single name. Symlinks on the way
+ * are followed as openInRoot follows them, and one that dangles has its target made, as dockerd makes a
+ * WORKDIR (its path resolved in the root's scope first); a non-directory fails (ENOTDIR).
+ */
+export function mkdirInRoot(root: string | RootedFd, path: string, options: MkdirOptions = {}): RootedFd {
+  const base = typeof root === 'string' ? openRoot(root) : root;
+  try {
+    return mkdirAll(base, posix.normalize('/' + path), options, { hops: 0 });
+  } finally {
+    if (base !== root) base.close();
+  }
+}
+
+function mkdirAll(root: RootedFd, path: string, options: MkdirOptions, seen: { hops: number }): RootedFd {
+  try {
+    return openDirectory(root, path);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT') || path === '/') throw err;
+  }
+  const parent = mkdirAll(root, posix.dirname(path), options, seen);
+  const name = posix.basename(path);
+  let redirect: string | undefined;
+  try {
+    const mode = options.mode ?? 0o755;
+    mkdirSync(parent.child(name), mode);
+    // Set through a descriptor of what was made (a name could be swapped meanwhile; chmod follows).
+    const made = openChildDir(parent, name);
+    try {
+      if (options.owner) fchownSync(made.fd, options.owner.uid, options.owner.gid);
+      fchmodSync(made.fd, mode);
+    } finally {
+      made.close();
+    }
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err;
+    // Made meanwhile, or a symlink that dangles: then its target is what to make.
+    let target: string | undefined;
+    try {
+      target = readlinkSync(parent.child(name));
+    } catch {
+      // not a symlink: the open below decides
+    }
+    if (target !== undefined) {
+      if (++seen.hops > MAX_HOPS) throw new EngineError('invalid', `too many levels of symbolic links: ${path}`);
+      redirect = posix.normalize('/' + (target.startsWith('/') ? target : posix.join(parent.path, target)));
+    }
+  } finally {
+    parent.close();
+  }
+  return redirect ? mkdirAll(root, redirect, options, seen) : openDirectory(root, path);
+}
+
+/** openInRoot for a path that must be a directory. */
+function openDirectory(root: RootedFd, path: string): RootedFd {
+  const fd = openInRoot(root, path);
+  if (!fd.stat().isDirectory()) {
+    fd.close();
+    throw Object.assign(new Error(`ENOTDIR: not a directory, ${path}`), { code: 'ENOTDIR' });
+  }
+  return fd;
+}
+
 /** Runs `fn` with `path` opened inside `root`, closing it after. */
 export async function withInRoot<T>(root: string | RootedFd, path: string, fn: (fd: RootedFd) => T | Promise<T>, options: ResolveOptions = {}): Promise<T> {
   const fd = openInRoot(root, path, options);
@@ -145,6 +217,44 @@ function walk(root: RootedFd, path: string, followLast: boolean): RootedFd {
     return new RootedFd(openSync(root.self, O_PATH | constants.O_DIRECTORY), '/');
   } finally {
     for (const d of stack) d.close();
+  }
+}
+
+/**
+ * Opens directory `name` in `dir` to list and descend into, never through a symlink (ELOOP or ENOTDIR
+ * when `name` is not a directory now). For walking a tree the container may be changing.
+ */
+export function openChildDir(dir: RootedFd, name: string): RootedFd {
+  return new RootedFd(openSync(dir.child(name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW), posix.join(dir.path, name));
+}
+
+/** openChildDir, or undefined when `name` is gone or no longer a directory (a tree being changed). */
+export function openChildDirIfThere(dir: RootedFd, name: string): RootedFd | undefined {
+  try {
+    return openChildDir(dir, name);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR', 'ELOOP')) return undefined;
+    throw err;
+  }
+}
+
+/** lstat of a name that may vanish while we look: undefined then. */
+export function lstatIfThereSync(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw err;
+  }
+}
+
+/** The same, asynchronous (for long walks). */
+export async function lstatIfThere(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw err;
   }
 }
 

@@ -16,7 +16,8 @@ import { isMounted, unmount } from '../storage/rootfs.js';
 import { KeyedMutex } from '../util/lock.js';
 import { isErrno, openInRoot } from '../util/in-root.js';
 import { mountLocal, needsMount, validateOptions } from './local.js';
-import { locateInRoot, mkdirInRoot, openSubpath, SubpathStaging } from './staging.js';
+import { locateInRoot, openSubpath, SubpathStaging } from './staging.js';
+import { mkdirInRoot } from '../util/in-root.js';
 import type { MountPoint } from './mounts.js';
 import { freeingSpace } from '../state/reserve.js';
 
@@ -203,7 +204,7 @@ export class VolumeService {
 
   /** A bind source inside a volume or a rootfs: made (Binds) and opened inside that root, then staged. */
   private async stageBind(id: string, index: number, m: MountPoint, at: { root: string; rest: string }): Promise<string> {
-    if (m.createSource) mkdirInRoot(at.root, at.rest);
+    if (m.createSource) mkdirInRoot(at.root, at.rest).close();
     let fd;
     try {
       fd = openInRoot(at.root, at.rest);

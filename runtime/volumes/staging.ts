@@ -5,13 +5,13 @@
 // a staging mount point under the run root, and hand runc that path, which no container can change.
 // The staging mounts are needed only until `runc create` has made the container's own (the engine
 // drops them then); release() and reconcile at engine start take whatever a failure or crash left.
-import { constants, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { constants, mkdirSync, openSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join, posix } from 'node:path';
 import { EngineError } from '../errors.js';
-import { isErrno, openParentInRoot, openRoot, RootedFd } from '../util/in-root.js';
+import { isErrno, lstatIfThereSync, openRoot, RootedFd } from '../util/in-root.js';
 import { isMounted, unmount } from '../storage/rootfs.js';
 
 const run = promisify(execFile);
@@ -114,7 +114,7 @@ export function locateInRoot(path: string, rootOf: (dir: string) => string | und
     }
     const next = posix.join(resolved, part);
     // Not in a container's root so far: these names are the host's (the user's) own.
-    const st = lstatOrUndefined(next);
+    const st = lstatIfThereSync(next);
     if (st?.isSymbolicLink() && ++hops <= MAX_HOPS) {
       const target = readlinkSync(next);
       if (target.startsWith('/')) resolved = '/';
@@ -131,28 +131,6 @@ export function locateInRoot(path: string, rootOf: (dir: string) => string | und
   }
 }
 
-function lstatOrUndefined(path: string) {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** mkdir -p of `path` inside `root`: every component made in its pinned parent, symlinks resolved inside the root. */
-export function mkdirInRoot(root: string, path: string): void {
-  const parts = posix.normalize('/' + path).split('/').filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) {
-    const { dir, name } = openParentInRoot(root, parts.slice(0, i).join('/'));
-    try {
-      if (name) mkdirSync(dir.child(name), { mode: 0o755 });
-    } catch (err) {
-      if (!isErrno(err, 'EEXIST')) throw err;
-    } finally {
-      dir.close();
-    }
-  }
-}
 
 /** Staging mount points: `<dir>/<container>/<n>`, n the mount's index among the container's mount points. */
 export class SubpathStaging {

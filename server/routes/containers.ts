@@ -20,7 +20,7 @@ import { parseBool, parseFilters, parseGoInt } from '../query.js';
 import { Type } from '@sinclair/typebox';
 import { CommitQuery, HostConfig } from '../../openapi/containers.js';
 import { changes, exportRootfs } from '../../runtime/containers/filesystem.js';
-import { extractInto, statPath, tarOf } from '../../runtime/containers/archive.js';
+import { archivePath, extractInto, statPath } from '../../runtime/containers/archive.js';
 import { attachContainer } from '../attach.js';
 import { websocketDuplex } from '../websocket.js';
 import { parseDetachKeys } from '../session-stream.js';
@@ -236,7 +236,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const path = (request.query as { path?: string }).path ?? '';
     const wasMounted = await containers.mountRootfs(c);
     try {
-      const { stat } = await statPath(containers.paths.merged(c.id), path, (request.params as { id: string }).id);
+      const stat = statPath(containers.paths.merged(c.id), path, (request.params as { id: string }).id);
       return reply.header('X-Docker-Container-Path-Stat', pathStatHeader(stat)).header('content-type', 'application/x-tar').send();
     } finally {
       await containers.releaseRootfs(c, wasMounted);
@@ -249,8 +249,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     if (!path) throw invalid('path is required');
     const wasMounted = await containers.mountRootfs(c);
     try {
-      const { full, stat } = await statPath(containers.paths.merged(c.id), path, request.params.id);
-      const tar = tarOf(full, path);
+      const { stat, tar } = archivePath(containers.paths.merged(c.id), path, request.params.id);
       tar.on('close', () => void containers.releaseRootfs(c, wasMounted));
     containers.record(c, 'export');
       return reply.header('X-Docker-Container-Path-Stat', pathStatHeader(stat)).header('content-type', 'application/x-tar').send(tar);

@@ -1,0 +1,266 @@
+// docker cp into a container: a client's tar extracted into a directory of a rootfs the container's
+// processes may be changing right now. Every entry is made by its single name in a parent directory we
+// hold open (an O_PATH descriptor, see util/in-root.ts), with calls that never follow the name; parents
+// that are symlinks are followed as the container would (inside its root), never by a host path.
+// The layer unpacker (storage/unpack.ts) works on directories nobody else touches; this is its twin for
+// directories someone else does.
+import { spawn } from 'node:child_process';
+import { constants, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync, rmdirSync, symlinkSync, unlinkSync, chmodSync, chownSync, utimesSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { isErrno, lstatIfThereSync, mkdirInRoot, openInRoot, RootedFd } from '../util/in-root.js';
+import { OverwriteError, UnsafeArchiveError } from '../storage/unpack.js';
+
+const O_PATH = 0o10000000;
+// A file is only ever created fresh, never opened through whatever is at its name.
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+// Open directories held at once; beyond this the cache starts over (they are looked up again).
+const MAX_OPEN_DIRS = 512;
+
+export interface ExtractOptions {
+  /** Own everything by this user instead of the archive's owners (docker cp without -a). */
+  owner?: { uid: number; gid: number };
+  /** Refuse to replace a directory with a non-directory or the reverse. */
+  noOverwriteDirNonDir?: boolean;
+}
+
+type Entry = AsyncIterable<unknown> & { header: tar.Header };
+
+/** Extracts a tar stream into `dest`, a directory inside `root` (both held open by the caller). */
+export async function extractInRoot(input: Readable, root: RootedFd, dest: RootedFd, options: ExtractOptions = {}): Promise<void> {
+  const extractor = tar.extract();
+  let failure: Error | undefined;
+  extractor.on('error', (err: Error) => (failure ??= err));
+  // pipe() does not forward source errors: a client's broken upload must fail the extraction.
+  input.on('error', (err) => extractor.destroy(err));
+  input.pipe(extractor);
+  const writer = new Writer(root, dest, options);
+  try {
+    for await (const entry of extractor) await writer.entry(entry as Entry);
+    writer.finish();
+  } catch (err) {
+    extractor.destroy();
+    input.destroy();
+    throw failure && !(err instanceof UnsafeArchiveError || err instanceof OverwriteError) ? failure : err;
+  } finally {
+    writer.close();
+  }
+}
+
+class Writer {
+  /** Directories by path relative to dest ('' is dest itself, which the caller owns). */
+  private readonly dirs = new Map<string, RootedFd>();
+  private readonly dirTimes = new Map<string, Date>();
+
+  constructor(private readonly root: RootedFd, private readonly dest: RootedFd, private readonly options: ExtractOptions) {
+    this.dirs.set('', dest);
+  }
+
+  private uid = (h: tar.Header) => this.options.owner?.uid ?? h.uid ?? 0;
+  private gid = (h: tar.Header) => this.options.owner?.gid ?? h.gid ?? 0;
+
+  async entry(entry: Entry): Promise<void> {
+    const h = entry.header;
+    const parts = h.name.split('/').filter((p) => p !== '' && p !== '.');
+    if (parts.includes('..')) throw new UnsafeArchiveError(`invalid path in archive: ${JSON.stringify(h.name)}`);
+    const isDir = h.type === 'directory';
+    if (h.type !== 'file' && h.type !== 'contiguous-file') await drain(entry);
+    if (parts.length === 0) {
+      if (isDir) return; // `.`: the destination itself, as dockerd leaves it
+      throw new UnsafeArchiveError(`invalid path in archive: ${JSON.stringify(h.name)}`);
+    }
+    if (this.dirs.size > MAX_OPEN_DIRS) this.forget('');
+    const rel = parts.join('/');
+    const name = parts[parts.length - 1]!;
+    const dir = this.dirOf(parts.slice(0, -1));
+    const at = dir.child(name);
+    const existing = lstatIfThereSync(at);
+    if (existing && this.options.noOverwriteDirNonDir && existing.isDirectory() !== isDir) {
+      throw new OverwriteError(existing.isDirectory() ? `cannot overwrite directory "/${rel}" with non-directory` : `cannot overwrite non-directory "/${rel}" with directory`);
+    }
+    if (existing && !(isDir && existing.isDirectory())) {
+      this.forget(rel);
+      removeAt(dir, name);
+    }
+    const mode = h.mode & 0o7777;
+    switch (h.type) {
+      case 'file':
+      case 'contiguous-file': {
+        const file = await open(at, CREATE, 0o600);
+        try {
+          for await (const chunk of entry) await file.write(chunk as Buffer);
+          await file.chown(this.uid(h), this.gid(h));
+          await file.chmod(mode); // after chown, which clears setuid/setgid
+          await setXattrs(`/proc/${process.pid}/fd/${file.fd}`, h, false);
+          await file.utimes(h.mtime, h.mtime);
+        } finally {
+          await file.close();
+        }
+        return;
+      }
+      case 'directory': {
+        if (!existing?.isDirectory()) mkdirSync(at, 0o700);
+        const fd = new RootedFd(openSync(at, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW), posix.join(dir.path, name));
+        this.forget(rel);
+        this.dirs.set(rel, fd);
+        chownSync(fd.self, this.uid(h), this.gid(h));
+        chmodSync(fd.self, mode);
+        await setXattrs(fd.forChild, h, false);
+        this.dirTimes.set(rel, h.mtime);
+        return;
+      }
+      case 'symlink':
+        symlinkSync(h.linkname ?? '', at);
+        lchownSync(at, this.uid(h), this.gid(h));
+        lutimesSync(at, h.mtime, h.mtime);
+        return setXattrs(`${dir.forChild}/${name}`, h, true);
+      case 'link': {
+        // The target is a name under dest too: linked by that name in its own pinned directory (link(2)
+        // never follows a symlink there).
+        const target = (h.linkname ?? '').split('/').filter((p) => p !== '' && p !== '.');
+        if (target.length === 0 || target.includes('..')) throw new UnsafeArchiveError(`invalid hard link in archive: ${JSON.stringify(h.name)} to ${JSON.stringify(h.linkname)}`);
+        linkSync(this.dirOf(target.slice(0, -1)).child(target[target.length - 1]!), at);
+        return;
+      }
+      case 'character-device':
+      case 'block-device':
+      case 'fifo': {
+        const kind = h.type === 'fifo' ? ['p'] : [h.type === 'block-device' ? 'b' : 'c', `${h.devmajor}`, `${h.devminor}`];
+        await run('mknod', [`${dir.forChild}/${name}`, ...kind]); // Node has no mknod(2); mknod never follows
+        const fd = new RootedFd(openSync(at, O_PATH | constants.O_NOFOLLOW), rel);
+        try {
+          chownSync(fd.self, this.uid(h), this.gid(h));
+          chmodSync(fd.self, mode);
+          utimesSync(fd.self, h.mtime, h.mtime);
+        } finally {
+          fd.close();
+        }
+        return;
+      }
+      default:
+        // other types (pax globals, sparse, ...) carry nothing to create
+    }
+  }
+
+  /** Directory mtimes last: creating entries inside changed them. */
+  finish(): void {
+    for (const [rel, mtime] of this.dirTimes) {
+      let fd: RootedFd;
+      try {
+        fd = openInRoot(this.dest, rel, { followLast: false });
+      } catch {
+        continue; // removed or replaced meanwhile: nothing of ours to date
+      }
+      try {
+        if (fd.stat().isDirectory()) utimesSync(fd.self, mtime, mtime);
+      } finally {
+        fd.close();
+      }
+    }
+  }
+
+  close(): void {
+    this.forget('');
+  }
+
+  /**
+   * The directory at `parts` under dest, made (0755) when missing. A symlink on the way is followed
+   * inside the container's root; anything else that is not a directory is an error.
+   */
+  private dirOf(parts: string[]): RootedFd {
+    const rel = parts.join('/');
+    const known = this.dirs.get(rel);
+    if (known) return known;
+    const parent = this.dirOf(parts.slice(0, -1));
+    const name = parts[parts.length - 1]!;
+    let fd = openPathOrMake(parent, name);
+    const st = fd.stat();
+    if (st.isSymbolicLink()) {
+      fd.close();
+      fd = mkdirInRoot(this.root, posix.join(parent.path, name));
+    } else if (!st.isDirectory()) {
+      fd.close();
+      throw new Error(`cannot extract into "/${rel}": not a directory`);
+    }
+    this.dirs.set(rel, fd);
+    return fd;
+  }
+
+  /** Closes the directories known at `rel` and below (all of them for ''), except dest. */
+  private forget(rel: string): void {
+    for (const [known, fd] of this.dirs) {
+      if (known !== '' && (rel === '' || known === rel || known.startsWith(rel + '/'))) {
+        fd.close();
+        this.dirs.delete(known);
+      }
+    }
+  }
+}
+
+function openPathOrMake(parent: RootedFd, name: string): RootedFd {
+  const path = posix.join(parent.path, name);
+  try {
+    return new RootedFd(openSync(parent.child(name), O_PATH | constants.O_NOFOLLOW), path);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+  }
+  try {
+    mkdirSync(parent.child(name), 0o755);
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err;
+  }
+  return new RootedFd(openSync(parent.child(name), O_PATH | constants.O_NOFOLLOW), path);
+}
+
+
+/**
+ * `rm -r` of `name` in `dir` without ever following a name: a directory is descended through a
+ * descriptor opened with O_NOFOLLOW, so one swapped for a symlink meanwhile fails instead of leading out.
+ */
+function removeAt(dir: RootedFd, name: string): void {
+  const st = lstatIfThereSync(dir.child(name));
+  if (!st) return;
+  if (!st.isDirectory()) return unlinkSync(dir.child(name));
+  const sub = new RootedFd(openSync(dir.child(name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW), posix.join(dir.path, name));
+  try {
+    for (const child of readdirSync(sub.self)) removeAt(sub, child);
+  } finally {
+    sub.close();
+  }
+  rmdirSync(dir.child(name));
+}
+
+/** The xattrs a PAX header carries as `SCHILY.xattr.NAME`; only privileged namespaces may fail. */
+async function setXattrs(path: string, h: tar.Header, noDereference: boolean): Promise<void> {
+  for (const [key, value] of Object.entries((h.pax ?? {}) as Record<string, string>)) {
+    if (!key.startsWith('SCHILY.xattr.')) continue;
+    const attr = key.slice('SCHILY.xattr.'.length);
+    const optional = attr.startsWith('security.') || attr.startsWith('trusted.');
+    if (value.includes('\uFFFD')) {
+      if (optional) continue;
+      throw new Error(`xattr ${attr} of ${JSON.stringify(h.name)} has a binary value that cannot be read`);
+    }
+    const args = [...(noDereference ? ['-h'] : []), '-n', attr, '-v', '0s' + Buffer.from(value, 'utf8').toString('base64'), path];
+    await run('setfattr', args).catch((err: Error) => {
+      if (!optional) throw err;
+    });
+  }
+}
+
+async function drain(entry: Entry): Promise<void> {
+  for await (const _ of entry) {
+    // discard
+  }
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd}: ${stderr.trim() || `exit code ${code}`}`))));
+  });
+}
