@@ -65,7 +65,9 @@ export function startConmon(o: ConmonOptions): Promise<number> {
       if (settled) {
         // An exec's second message is its exit code.
         if (lines[1]) {
-          o.onExecExit?.((JSON.parse(lines[1]) as { data: number }).data);
+          const code = (JSON.parse(lines[1]) as { data: number }).data;
+          // After the start's own continuation (which records exec_start): a quick exit comes in the same read.
+          setImmediate(() => o.onExecExit?.(code));
           (pipe as unknown as { destroy(): void }).destroy();
         }
         return;
