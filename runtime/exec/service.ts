@@ -132,7 +132,7 @@ export class ExecService {
     if (!s || s.state === 'running') return;
     this.store.remove(id);
     await rm(this.dir(s), { recursive: true, force: true });
-    await rm(`${this.containers.paths.socketDir()}/${this.uuid(s)}`, { force: true });
+    await rm(this.containers.paths.attachLink(s.id), { force: true });
   }
 
   /** A fallback to the sync pipe, while the session runs. */
