@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TestEngine } from './helpers/engine.js';
 import { cliOf } from './helpers/cli.js';
+import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
 
 const images = inject('images');
 let engine: TestEngine;
@@ -232,4 +233,42 @@ describe('healthchecks', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(!haveDockerd())('has dockerd 20.10\'s shapes: State.Health, the echo, ps, and the events of a probe', async () => {
+    const ref = await ReferenceDockerd.start();
+    try {
+      /** What a client sees of one healthy container: field names and types, texts without times and IDs. */
+      const observe = async (cli: (args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>) => {
+        const since = Math.floor(Date.now() / 1000) - 1;
+        expect((await cli(['load', '-i', images.busybox.archive])).code).toBe(0);
+        const runRes = await cli(['run', '-d', '--name', 'shape', '--network', 'none', '--health-cmd', 'echo hi', '--health-interval', '1s', '--health-retries', '2', 'busybox', 'sleep', '1000']);
+        expect(runRes.code, runRes.stderr).toBe(0);
+        let state: { Health: Health } | undefined;
+        for (let i = 0; i < 75 && state?.Health?.Status !== 'healthy'; i++) {
+          await sleep(200);
+          state = JSON.parse((await cli(['inspect', '-f', '{{json .State}}', 'shape'])).stdout);
+        }
+        const inspect = JSON.parse((await cli(['inspect', 'shape'])).stdout)[0];
+        const ps = (await cli(['ps', '--filter', 'health=healthy', '--format', '{{.Names}} {{.Status}}'])).stdout.replace(/Up .* \(/, 'Up … (');
+        const events = (await cli(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'container=shape', '--format', '{{json .}}'])).stdout
+          .trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.Action.startsWith('exec_') || e.Action.startsWith('health_status'));
+        await cli(['rm', '-f', 'shape']);
+        const types = (o: object) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v]));
+        return {
+          stateKeys: Object.keys(inspect.State),
+          health: { ...types(inspect.State.Health), Status: inspect.State.Health.Status, FailingStreak: inspect.State.Health.FailingStreak },
+          log: { ...types(inspect.State.Health.Log[0]), ExitCode: inspect.State.Health.Log[0].ExitCode, Output: inspect.State.Health.Log[0].Output },
+          echo: inspect.Config.Healthcheck,
+          ps,
+          // The first probe's events and the status change, with their attribute names.
+          events: events.slice(0, 4).map((e) => [e.status, e.Action, Object.keys(e.Actor.Attributes).sort().join(',')]),
+        };
+      };
+      const ours = await observe((args) => docker(args));
+      const theirs = await observe((args) => ref.docker(args));
+      expect(ours).toEqual(theirs);
+    } finally {
+      await ref.stop();
+    }
+  }, 90_000);
 });

@@ -77,9 +77,16 @@ export class HealthMonitor {
 
   /** Starts monitoring (the API server): running containers' probes resume, changes are followed. Returns the stop. */
   start(): () => Promise<void> {
-    const onChange = (id: string) => this.update(id);
+    // Called inside the container service's own steps: a failure here (a full disk) must not fail them.
+    const onChange = (id: string) => {
+      try {
+        this.update(id);
+      } catch (err) {
+        process.stderr.write(`berth: health check of ${id}: ${(err as Error).message}\n`);
+      }
+    };
     this.containers.events.on('changed', onChange);
-    for (const c of this.containers.store.all()) if (c.state === 'running') this.update(c.id);
+    for (const c of this.containers.store.all()) if (c.state === 'running') onChange(c.id);
     return async () => {
       this.containers.events.off('changed', onChange);
       const monitors = [...this.monitors.values()];
