@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createConnection } from 'node:net';
 import { TestEngine } from './helpers/engine.js';
 import { cliOf } from './helpers/cli.js';
 import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
@@ -179,10 +180,13 @@ describe('healthchecks', () => {
 
   it('keeps an engine under --idle-exit up while containers are health-checked', async () => {
     const idle = await TestEngine.start(['--idle-exit', '1']);
+    // A connection held open while setting up: the engine must not idle out between the CLI's commands.
+    const hold = createConnection(idle.socket);
     try {
       expect((await idle.docker(['load', '-i', images.busybox.archive])).code).toBe(0);
       expect((await idle.docker(['run', '-d', '--name', 'watched', '--network', 'none', '--health-cmd', 'true', '--health-interval', '500ms', 'busybox', 'sleep', '1000'])).code).toBe(0);
-      await sleep(2500);
+      hold.destroy();
+      await sleep(3000);
       expect(idle.process!.exitCode).toBeNull();
       expect((await idle.docker(['inspect', '-f', '{{.State.Health.Status}}', 'watched'])).stdout).toBe('healthy\n');
       expect((await idle.docker(['rm', '-f', 'watched'])).code).toBe(0);
@@ -190,6 +194,7 @@ describe('healthchecks', () => {
       while (idle.process!.exitCode === null && Date.now() < deadline) await sleep(100);
       expect(idle.process!.exitCode).toBe(0);
     } finally {
+      hold.destroy();
       await idle.destroy();
     }
   });
