@@ -90,6 +90,15 @@ describe('healthchecks', () => {
     await ok(['rm', '-f', 'failing', 'warming']);
   });
 
+  it('keeps the first 4096 bytes of a probe\'s output, stdout and stderr together, marked "..." when cut', async () => {
+    await run('chatty', '--health-cmd', 'echo out; echo err >&2; head -c 5000 /dev/zero | tr "\\0" a', '--health-interval', '200ms', 'busybox', 'sleep', '1000');
+    const h = await healthUntil('chatty', (x) => x.Log.length >= 1);
+    const output = h.Log[0]!.Output;
+    // Two pipes into one log: the order of the first two lines is conmon's to choose.
+    expect([output.slice(0, 8), output.slice(8)]).toEqual([expect.stringMatching(/^(out\nerr\n|err\nout\n)$/), `${'a'.repeat(4096 - 8)}...`]);
+    await ok(['rm', '-f', 'chatty']);
+  });
+
   it('ends a probe past its timeout: exit code -1 and dockerd\'s message', async () => {
     await run('stuck', '--health-cmd', 'sleep 30', '--health-timeout', '300ms', '--health-interval', '500ms', '--health-retries', '1', 'busybox', 'sleep', '1000');
     const h = await healthUntil('stuck', (x) => x.Status === 'unhealthy');
