@@ -97,6 +97,8 @@ export const ContainerConfig = Type.Object(
     StopSignal: Type.Optional(Type.String()),
     StopTimeout: Type.Optional(Nullable(Type.Integer())),
     Healthcheck: Type.Optional(Nullable(HealthConfig)),
+    /** The shell of CMD-SHELL healthchecks (dockerd's default: /bin/sh -c). */
+    Shell: Type.Optional(StrList),
   },
   Loose,
 );
@@ -136,6 +138,7 @@ export type CommitQuery = Static<typeof CommitQuery>;
 export type HostConfig = Static<typeof HostConfig>;
 export type PortBinding = Static<typeof PortBinding>;
 export type ContainerConfig = Static<typeof ContainerConfig>;
+export type HealthConfig = Static<typeof HealthConfig>;
 export type ContainerCreateBody = Static<typeof ContainerCreateBody>;
 export type ContainerListQuery = Static<typeof ContainerListQuery>;
 export type LogsQuery = Static<typeof LogsQuery>;

@@ -18,6 +18,7 @@ import type { RegistryOptions } from './registry/endpoints.js';
 import { BlobIndex } from './registry/blobs.js';
 import { ExecStore } from './exec/store.js';
 import { ExecService } from './exec/service.js';
+import { HealthMonitor } from './containers/health.js';
 import { VolumeService } from './volumes/service.js';
 import { NetworkStore } from './network/store.js';
 import { NetworkService } from './network/service.js';
@@ -62,6 +63,8 @@ const STATEFUL_DIRS = ['layers', 'blobs/sha256', 'containers', 'volumes'];
 export class Engine {
   /** Builds from Dockerfiles (POST /build; any build endpoint uses the same builder). */
   builder!: Builder;
+  /** Healthcheck probes: the API server starts them (`health.start()`), `berth cleanup` does not. */
+  readonly health: HealthMonitor;
 
   private constructor(
     readonly options: EngineOptions,
@@ -76,7 +79,9 @@ export class Engine {
     readonly host: HostFacts,
     /** `docker system df`; a builder sets `diskUsage.buildCache` to report its cache. */
     readonly diskUsage: DiskUsage,
-  ) {}
+  ) {
+    this.health = new HealthMonitor(containers, execs);
+  }
 
   static async open(options: EngineOptions): Promise<Engine> {
     await makeWritableDir(options.root, 'root');

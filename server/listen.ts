@@ -65,15 +65,16 @@ export function notifyReady(env = process.env): Promise<void> {
 }
 
 /**
- * Calls onIdle once no connection has been open and no request in flight for `seconds`
- * (socket activation starts the engine again on the next connection).
+ * Calls onIdle once no connection has been open and no request in flight for `seconds`, and `busy`
+ * (work that runs only in the engine, such as healthchecks) is false then; while busy it looks again
+ * every `seconds`. Socket activation starts the engine again on the next connection.
  */
-export function watchIdle(server: Server, seconds: number, onIdle: () => void): void {
+export function watchIdle(server: Server, seconds: number, onIdle: () => void, busy: () => boolean = () => false): void {
   let open = 0;
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     clearTimeout(timer);
-    if (open === 0) timer = setTimeout(onIdle, seconds * 1000);
+    if (open === 0) timer = setTimeout(() => (busy() ? arm() : onIdle()), seconds * 1000);
   };
   server.on('connection', (socket) => {
     open++;

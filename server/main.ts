@@ -75,6 +75,8 @@ async function serve(argv: string[]): Promise<void> {
     await secureSocket(values.socket);
   }
   const stopWatchingExits = engine.containers.watchExits();
+  // After reconcile (in Engine.open): running containers' healthchecks resume.
+  const stopHealthchecks = engine.health.start();
   const pidFile = join(values['run-root'], 'berth.pid');
   await writeFile(pidFile, `${process.pid}\n`);
 
@@ -88,6 +90,7 @@ async function serve(argv: string[]): Promise<void> {
     await app.close();
     clearTimeout(force);
     stopWatchingExits();
+    await stopHealthchecks(); // probes in flight are killed: none writes to a closed DB
     engine.close();
     await rm(pidFile, { force: true });
     process.exit(0);
@@ -95,7 +98,8 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   const idle = values['idle-exit'];
-  if (idle !== undefined) watchIdle(app.server, Number(idle), () => void stop(`idle for ${idle}s`));
+  // Not while containers are health-checked: no probe runs without an engine.
+  if (idle !== undefined) watchIdle(app.server, Number(idle), () => void stop(`idle for ${idle}s`), () => engine.health.active());
   process.stderr.write(`berth ${BERTH_VERSION} serving on ${fd !== undefined ? `fd ${fd} (socket activation)` : values.socket}\n`);
   await notifyReady();
 }

@@ -623,7 +623,7 @@ class BuildRun {
     runConfig.Cmd = cmd;
     runConfig.Env = [...(s.runConfig.Env ?? []), ...buildArgs];
     runConfig.Entrypoint = [''];
-    delete runConfig.Healthcheck;
+    runConfig.Healthcheck = { Test: ['NONE'] }; // as dockerd's withoutHealthcheck: not the image's, inherited at create
     const id = await this.createContainer(runConfig);
     const code = await this.runContainer(id);
     if (code !== 0) throw new BuildError(`The command '${cmd.join(' ')}' returned a non-zero code: ${code}`, code);

@@ -3,6 +3,7 @@ import type { ContainerConfig } from '../../openapi/containers.js';
 import type { ImageConfig } from '../images/config.js';
 import { DEFAULT_PATH } from '../oci/defaults.js';
 import { asList } from '../util/list.js';
+import { mergeHealthcheck } from './health-state.js';
 
 const envKey = (e: string) => e.split('=')[0]!;
 // null stays null here: an absent Entrypoint or Cmd is not an empty one when merging with the image.
@@ -38,6 +39,8 @@ export function mergeConfig(request: ContainerConfig, image: ImageConfig, id: st
   config.ExposedPorts = { ...(ic.ExposedPorts ?? {}), ...(request.ExposedPorts ?? {}) };
   config.Volumes = { ...(ic.Volumes ?? {}), ...(request.Volumes ?? {}) };
   config.StopSignal = request.StopSignal || ic.StopSignal || undefined;
+  // The image's HEALTHCHECK under the request's, field by field; kept as dockerd echoes it (no zero fields).
+  config.Healthcheck = mergeHealthcheck(request.Healthcheck, ic.Healthcheck);
   config.Tty = !!request.Tty;
   config.OpenStdin = !!request.OpenStdin;
   config.StdinOnce = !!request.StdinOnce;

@@ -65,7 +65,9 @@ export function startConmon(o: ConmonOptions): Promise<number> {
       if (settled) {
         // An exec's second message is its exit code.
         if (lines[1]) {
-          o.onExecExit?.((JSON.parse(lines[1]) as { data: number }).data);
+          const code = (JSON.parse(lines[1]) as { data: number }).data;
+          // After the start's own continuation (which records exec_start): a quick exit comes in the same read.
+          setImmediate(() => o.onExecExit?.(code));
           (pipe as unknown as { destroy(): void }).destroy();
         }
         return;
@@ -76,7 +78,8 @@ export function startConmon(o: ConmonOptions): Promise<number> {
       if (!o.onExecExit || msg.data <= 0) (pipe as unknown as { destroy(): void }).destroy();
       else if (lines[1]) answer();
       if (msg.data > 0) resolve(msg.data);
-      else reject(new EngineError('invalid', `OCI runtime ${o.execProcessSpec ? 'exec' : 'create'} failed: ${(msg.message ?? stderr).trim()}`));
+      else if (o.execProcessSpec) reject(new EngineError('invalid', `OCI runtime exec failed: ${logrusMessage((msg.message ?? stderr).trim())}: unknown`));
+      else reject(new EngineError('invalid', `OCI runtime create failed: ${(msg.message ?? stderr).trim()}`));
     };
     pipe.on('data', (d: Buffer) => {
       sync += d.toString();
@@ -89,6 +92,21 @@ export function startConmon(o: ConmonOptions): Promise<number> {
     });
     child.unref();
   });
+}
+
+/**
+ * runc's error as dockerd words it: the message of its logrus line (`time=… level=error msg="…"`),
+ * unquoted; anything else as it is.
+ */
+function logrusMessage(text: string): string {
+  const quoted = /(?:^|\s)msg=("(?:[^"\\]|\\.)*")/.exec(text)?.[1];
+  if (!quoted) return text;
+  try {
+    const value: unknown = JSON.parse(quoted);
+    return typeof value === 'string' ? value : text;
+  } catch {
+    return text;
+  }
 }
 
 /**

@@ -35,6 +35,7 @@ import { generateName, validateName } from './names.js';
 import type { ContainerPaths } from './paths.js';
 import { parseSignal } from './signals.js';
 import type { Container, ContainerStore } from './store.js';
+import { startingHealth, stoppedHealth } from './health-state.js';
 
 export interface ContainerServiceOptions {
   runtimes: Map<string, OciRuntime>;
@@ -157,7 +158,7 @@ export class ContainerService {
         this.store.insert({
           id, name: finalName, image_id: image.id, image_name: imageName, top_layer: image.top_layer, config, hostConfig: hc,
           created: now(), state: 'created', pid: 0, exit_code: 0, error: '', oom_killed: 0, started_at: null, finished_at: null,
-          restart_count: 0, stopped_by_user: 0, run_id: 0, mounts, ports: [],
+          restart_count: 0, stopped_by_user: 0, run_id: 0, mounts, ports: [], health: null,
         });
         this.network?.addPlanned(id, endpoints);
       });
@@ -270,7 +271,12 @@ export class ContainerService {
       const [pid] = await allOrFirstError([conmon, networkSetup]);
       await this.volumes?.unstage(id); // runc has mounted them in the container's namespace
       crashPoint('start:created');
-      this.store.update(id, { state: 'running', pid, started_at: now(), error: '', exit_code: 0, stopped_by_user: 0, run_id: c.run_id + 1, oom_killed: 0 });
+      // Each run's health starts over (the probe log stays), as dockerd's; the monitor (health.ts) follows.
+      const health = startingHealth(c.config, c.health);
+      this.store.update(id, {
+        state: 'running', pid, started_at: now(), error: '', exit_code: 0, stopped_by_user: 0, run_id: c.run_id + 1, oom_killed: 0,
+        health: health && JSON.stringify(health),
+      });
       this.changed(id);
       crashPoint('start:recorded');
       await runtime.start(id);
@@ -281,7 +287,10 @@ export class ContainerService {
       await Promise.all([this.unmountRootfs(id), this.network?.release(c)]);
       await this.volumes?.release(c).catch(() => undefined);
       const exitCode = /no such file or directory|not found/i.test(message) ? 127 : /permission denied/i.test(message) ? 126 : 128;
-      this.store.update(id, { state: c.run_id > 0 ? 'exited' : 'created', pid: 0, error: message, exit_code: exitCode, finished_at: c.run_id > 0 ? now() : null });
+      this.store.update(id, {
+        state: c.run_id > 0 ? 'exited' : 'created', pid: 0, error: message, exit_code: exitCode, finished_at: c.run_id > 0 ? now() : null,
+        health: c.health && JSON.stringify(c.health), // a run that never started has no health of its own
+      });
       this.changed(id);
       // A container that cannot start has ended: --rm removes it (the CLI waits for condition=removed).
       if (c.hostConfig.AutoRemove) await this.removeFiles(this.store.get(id)!).catch(() => undefined);
@@ -359,8 +368,10 @@ export class ContainerService {
       if (state && state.status !== 'stopped') return undefined; // still running
     }
     const oom = existsSync(`${this.paths.bundle(id)}/oom`);
+    // Health as of now (a probe may have recorded meanwhile): no monitor runs any more, so "unhealthy".
+    const health = stoppedHealth(this.store.get(id)?.health ?? null);
     const claimed = this.store.transition(id, c.run_id, {
-      state: 'exited', pid: 0, exit_code: code ?? 255, finished_at: now(), oom_killed: oom ? 1 : 0,
+      state: 'exited', pid: 0, exit_code: code ?? 255, finished_at: now(), oom_killed: oom ? 1 : 0, health,
     });
     if (!claimed) return undefined;
     this.changed(id);
@@ -472,7 +483,8 @@ export class ContainerService {
     if (c.state === 'paused') throw conflict(`Container ${c.id} is already paused`);
     if (c.state !== 'running') throw conflict(`Container ${c.id} is not running`);
     await this.runtimeOf(c).pause(c.id);
-    this.store.update(c.id, { state: 'paused' });
+    // No probes while paused: dockerd then says unhealthy until the next probe after unpause.
+    this.store.update(c.id, { state: 'paused', health: stoppedHealth(this.store.get(c.id)?.health ?? null) });
     this.changed(c.id);
     this.record(c, 'pause');
   }

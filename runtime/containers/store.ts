@@ -4,6 +4,7 @@ import { notFound } from '../errors.js';
 import type { MountPoint } from '../volumes/mounts.js';
 import type { HeldPort } from '../network/ports.js';
 import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
+import type { HealthState } from './health-state.js';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -28,22 +29,25 @@ export interface ContainerRow {
   run_id: number;
   mounts: string;
   ports: string;
+  /** State.Health as JSON; null until a healthcheck first starts (health-state.ts). */
+  health: string | null;
 }
 
 /** A container row with its JSON columns parsed. */
-export interface Container extends Omit<ContainerRow, 'config' | 'host_config' | 'mounts' | 'ports'> {
+export interface Container extends Omit<ContainerRow, 'config' | 'host_config' | 'mounts' | 'ports' | 'health'> {
   config: ContainerConfig;
   hostConfig: HostConfig;
   mounts: MountPoint[];
   /** Host ports published while it runs (empty otherwise). */
   ports: HeldPort[];
+  health: HealthState | null;
 }
 
 const parse = (row: ContainerRow): Container => {
-  const { config, host_config, mounts, ports, ...rest } = row;
+  const { config, host_config, mounts, ports, health, ...rest } = row;
   return {
     ...rest, config: JSON.parse(config) as ContainerConfig, hostConfig: JSON.parse(host_config) as HostConfig, mounts: JSON.parse(mounts) as MountPoint[],
-    ports: JSON.parse(ports) as HeldPort[],
+    ports: JSON.parse(ports) as HeldPort[], health: health === null ? null : (JSON.parse(health) as HealthState),
   };
 };
 
@@ -96,6 +100,11 @@ export class ContainerStore {
     const sql = `UPDATE containers SET ${keys.map((k) => `${k} = @${k}`).join(', ')}
                  WHERE id = @id AND run_id = @runId AND state IN ('running', 'paused')`;
     return this.db.prepare(sql).run({ ...fields, id, runId }).changes === 1;
+  }
+
+  /** Records a probe's outcome, only while that run still runs (an exit or a pause meanwhile wins). */
+  setHealth(id: string, runId: number, health: HealthState): boolean {
+    return this.db.prepare("UPDATE containers SET health = ? WHERE id = ? AND run_id = ? AND state = 'running'").run(JSON.stringify(health), id, runId).changes === 1;
   }
 
   setHostConfig(id: string, hostConfig: HostConfig): void {

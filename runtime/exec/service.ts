@@ -3,7 +3,7 @@
 // as they follow a container's) and reports the exit code on its sync pipe and in an `exit` file.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { EventEmitter } from 'node:events';
 import { conflict } from '../errors.js';
 import { startConmon } from '../containers/conmon.js';
@@ -15,7 +15,12 @@ import type { ExecCreateBody } from '../../openapi/exec.js';
 
 export interface ExecStartOptions {
   consoleSize?: [number, number];
+  /** conmon's bound on the session's log file (health probes keep only the head of their output). */
+  logSizeMax?: number;
 }
+
+/** dockerd's event action: entrypoint, a space, the arguments (so `exec_create: true ` for a lone word). */
+const actionOf = (action: string, cmd: string[] | null | undefined) => `${action}: ${cmd?.[0] ?? ''} ${(cmd ?? []).slice(1).join(' ')}`;
 
 export class ExecService {
   /** 'changed' (exec ID) when a session starts or ends. */
@@ -40,7 +45,7 @@ export class ExecService {
     const c = this.runningContainer(nameOrId);
     const id = randomBytes(32).toString('hex');
     this.store.insert(id, c.id, config);
-    this.containers.record(c, `exec_create: ${(config.Cmd ?? []).join(' ')}`, { execID: id });
+    this.containers.record(c, actionOf('exec_create', config.Cmd), { execID: id });
     return id;
   }
 
@@ -93,13 +98,13 @@ export class ExecService {
       const runtime = this.containers.runtimeOf(c);
       const pid = await startConmon({
         id: c.id, uuid: this.uuid(s), name: c.name, bundle: dir, persistDir: dir, runtimePath: runtime.path, runtimeRoot: runtime.stateRoot,
-        logPath: this.logPath(s), socketDir: this.containers.paths.socketDir(), conmonPidFile: `${dir}/conmon.pid`,
+        logPath: this.logPath(s), logSizeMax: o.logSizeMax, socketDir: this.containers.paths.socketDir(), conmonPidFile: `${dir}/conmon.pid`,
         stdin: !!s.config.AttachStdin, leaveStdinOpen: false, tty: !!s.config.Tty, exitCommand: [],
         execProcessSpec: `${dir}/process.json`,
         onExecExit: (code) => this.finish(id, code),
       });
       this.store.transition(id, 'running', { state: 'running', pid });
-      this.containers.record(c, `exec_start: ${(s.config.Cmd ?? []).join(' ')}`, { execID: id });
+      this.containers.record(c, actionOf('exec_start', s.config.Cmd), { execID: id });
       this.changes.emit('changed', id);
       this.watchExitFile(s);
       return this.store.get(id);
@@ -108,6 +113,26 @@ export class ExecService {
       this.changes.emit('changed', id);
       throw err;
     }
+  }
+
+  /** Signals a running session's process (a health probe past its timeout). */
+  signal(id: string, signal: NodeJS.Signals): void {
+    const s = this.store.find(id);
+    if (s?.state !== 'running' || s.pid <= 0) return;
+    try {
+      process.kill(s.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Forgets an ended session: its record, files and attach socket link (health probes, one per run). */
+  async discard(id: string): Promise<void> {
+    const s = this.store.find(id);
+    if (!s || s.state === 'running') return;
+    this.store.remove(id);
+    await rm(this.dir(s), { recursive: true, force: true });
+    await rm(this.containers.paths.attachLink(s.id), { force: true });
   }
 
   /** A fallback to the sync pipe, while the session runs. */

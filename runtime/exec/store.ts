@@ -52,6 +52,10 @@ export class ExecStore {
     return r.changes === 1;
   }
 
+  remove(id: string): void {
+    this.db.prepare('DELETE FROM exec_sessions WHERE id = ?').run(id);
+  }
+
   removeOfContainer(containerId: string): void {
     this.db.prepare('DELETE FROM exec_sessions WHERE container_id = ?').run(containerId);
   }

@@ -1,4 +1,6 @@
 // The OCI / Docker image config, as far as berth reads it. The bytes are kept verbatim; this is a view.
+import type { HealthConfig } from '../../openapi/containers.js';
+
 export interface ContainerConfig {
   User?: string;
   ExposedPorts?: Record<string, object>;
@@ -11,7 +13,7 @@ export interface ContainerConfig {
   StopSignal?: string;
   OnBuild?: string[] | null;
   Shell?: string[];
-  Healthcheck?: object;
+  Healthcheck?: HealthConfig | null;
   [key: string]: unknown;
 }
 

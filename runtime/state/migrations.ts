@@ -141,4 +141,9 @@ export const migrations: string[] = [
     usage_count INTEGER NOT NULL DEFAULT 0 -- cache hits
   );
   `,
+  `
+  -- State.Health (JSON: Status, FailingStreak, Log of the last 5 probes), NULL for a container whose
+  -- healthcheck never ran (none configured, NONE, or never started): what inspect and ps show.
+  ALTER TABLE containers ADD COLUMN health TEXT;
+  `,
 ];

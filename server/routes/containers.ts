@@ -29,6 +29,7 @@ import { versionBefore } from '../versioning.js';
 import { containerInspect, containerSummary, sizeFields } from '../views/containers.js';
 import { containerNetworks } from '../views/networks.js';
 import { encodeEntries } from '../framing.js';
+import { HEALTH_FILTER_VALUES } from '../../runtime/containers/health-state.js';
 
 const run = promisify(execFile);
 const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task', 'publish', 'expose'] as const;
@@ -52,6 +53,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   app.get('/containers/json', { schema: { summary: 'List containers', querystring: ContainerListQuery } }, async (request) => {
     const query = request.query as { all?: string; limit?: string; filters?: string; size?: string };
     const filters = parseFilters(query.filters, LIST_FILTERS);
+    for (const v of filters.health ?? []) if (!HEALTH_FILTER_VALUES.includes(v)) throw invalid(`Unrecognised filter value for health: ${v}`);
     let list = containers.store.all();
     const all = parseBool(query.all) || (filters.status?.length ?? 0) > 0 || (filters.exited?.length ?? 0) > 0;
     if (!all) list = list.filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting');
@@ -339,8 +341,7 @@ function matches(engine: Engine, c: Container, f: Record<string, string[]>): boo
     });
     if (!ok) return false;
   }
-  // No healthchecks run yet: every container's health is "none".
-  if (!any('health', (v) => v === 'none')) return false;
+  if (!any('health', (v) => v === (c.health?.Status ?? 'none'))) return false;
   // No container is a swarm task.
   if (!any('is-task', (v) => !parseBool(v))) return false;
   const networks = Object.entries(containerNetworks(engine, c)).flatMap(([name, n]) => [name, n.NetworkID]);

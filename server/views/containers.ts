@@ -4,6 +4,7 @@ import { containerMounts } from './volumes.js';
 import type { Engine } from '../../runtime/engine.js';
 import { commandOf } from '../../runtime/containers/config.js';
 import { containerNetworks, networkSettings, portList } from './networks.js';
+import { healthText } from '../../runtime/containers/health-state.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const command = (c: Container) => commandOf(c.config);
@@ -31,7 +32,7 @@ export function statusText(c: Container): string {
   const since = (t: string | null) => humanDuration(Date.now() - Date.parse(t ?? new Date().toISOString()));
   switch (c.state) {
     case 'running':
-      return `Up ${since(c.started_at)}`;
+      return `Up ${since(c.started_at)}${c.health ? ` (${healthText(c.health)})` : ''}`;
     case 'paused':
       return `Up ${since(c.started_at)} (Paused)`;
     case 'restarting':
@@ -94,6 +95,8 @@ export function containerInspect(engine: Engine, c: Container): object {
       Error: c.error,
       StartedAt: c.started_at ?? ZERO_TIME,
       FinishedAt: c.finished_at ?? ZERO_TIME,
+      // Absent until a healthcheck first starts, as dockerd (omitempty).
+      ...(c.health ? { Health: { Status: c.health.Status, FailingStreak: c.health.FailingStreak, Log: c.health.Log } } : {}),
     },
     Image: c.image_id,
     ResolvConfPath: `${paths.bundle(c.id)}/resolv.conf`,
