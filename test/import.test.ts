@@ -399,7 +399,7 @@ describe('import from a URL', () => {
     const cases = [
       [url('/missing.tar'), 404, `failed to GET ${url('/missing.tar')} with status 404 Not Found: no such tarball`],
       [url('/unavailable.tar'), 500, `failed to GET ${url('/unavailable.tar')} with status 503 Service Unavailable: try again later`],
-      [`http://127.0.0.1:${closedPort}/rootfs.tar`, 500, `Get "http://127.0.0.1:${closedPort}/rootfs.tar": connect ECONNREFUSED 127.0.0.1:${closedPort}`],
+      [`http://127.0.0.1:${closedPort}/rootfs.tar`, 500, `Get "http://127.0.0.1:${closedPort}/rootfs.tar": dial tcp 127.0.0.1:${closedPort}: connect: connection refused`],
     ] as const;
     for (const [source, status, message] of cases) {
       const res = await create(source, 'imported:failed');

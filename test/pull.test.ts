@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, connect, type Server } from 'node:net';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { TestEngine } from './helpers/engine.js';
@@ -27,6 +28,12 @@ afterAll(async () => {
 });
 
 const { docker, ok, env: cliEnv } = cliOf(() => engine);
+
+/** The DNS server dockerd names in a failed lookup: the first of resolv.conf, as Go's resolver reports it. */
+function resolver(): string {
+  const ip = /^\s*nameserver\s+(\S+)/m.exec(readFileSync('/etc/resolv.conf', 'utf8'))?.[1] ?? '127.0.0.1';
+  return ip.includes(':') ? `[${ip}]:53` : `${ip}:53`;
+}
 
 /** The registry's manifest digest for a tag. */
 async function manifestDigest(name: string, tag: string): Promise<string> {
@@ -79,7 +86,15 @@ describe('docker pull', () => {
     expect(repo.stderr).toMatch(/pull access denied for .*nosuch\/repo|not found/);
     const closed = await docker(['pull', '127.0.0.1:1/busybox']);
     expect(closed.code).toBe(1);
-    expect(closed.stderr).toContain('connection refused');
+    expect(closed.stderr).toContain('dial tcp 127.0.0.1:1: connect: connection refused');
+    // An unknown host: Go's resolver wording (dockerd's), not Node's `getaddrinfo ENOTFOUND`.
+    const lookup = `dial tcp: lookup nosuchhost.invalid on ${resolver()}: no such host`;
+    const unknown = await docker(['pull', 'nosuchhost.invalid/x']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(`Error response from daemon: Get "https://nosuchhost.invalid/v2/": ${lookup}\n`);
+    const raw = await engine.http('POST', '/images/create?fromImage=nosuchhost.invalid:5000/x&tag=1');
+    expect(raw.status).toBe(500);
+    expect(raw.json()).toEqual({ message: `Get "https://nosuchhost.invalid:5000/v2/": ${lookup}` });
     expect(await ok(['images', '-q', '-a'])).toBe(before);
   });
 
