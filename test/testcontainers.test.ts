@@ -3,7 +3,7 @@
 // withReuse, streamed logs, restart and stop. Each test asserts what the library reports.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -253,6 +253,39 @@ describe('testcontainers against berth', () => {
       expect(last).toBe('second\n');
     } finally {
       await c.stop();
+    }
+  });
+
+  it('builds from a Dockerfile with build args, runs the image, and commits a container with changes', async () => {
+    const context = join(home, 'context');
+    await mkdir(context);
+    await writeFile(join(context, 'hello.txt'), 'hello from the context\n');
+    await writeFile(join(context, 'Dockerfile'), [
+      `FROM ${IMAGE}`, 'ARG WORD=unset', 'COPY hello.txt /hello.txt', 'RUN echo "$WORD" > /word', 'CMD ["sh", "-c", "cat /word; exec sleep 300"]', '',
+    ].join('\n'));
+    // deleteOnExit needs Ryuk (disabled here): the test removes its images itself.
+    const built = await tc.GenericContainer.fromDockerfile(context).withBuildArgs({ WORD: 'argued' }).build('tc-built:1', { deleteOnExit: false });
+    const made: string[] = ['tc-built:1'];
+    try {
+      const c = await built.withWaitStrategy(tc.Wait.forLogMessage('argued')).start();
+      try {
+        expect((await c.exec(['cat', '/hello.txt'])).stdout).toBe('hello from the context\n');
+        await c.exec(['sh', '-c', 'echo changed > /changed']);
+        const id = await c.commit({ repo: 'tc-committed', tag: 'v1', deleteOnExit: false, changes: ['ENV COMMITTED=yes'] });
+        made.push(id);
+        expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      } finally {
+        await c.stop();
+      }
+      const committed = await new tc.GenericContainer('tc-committed:v1').withWaitStrategy(tc.Wait.forLogMessage('argued')).start();
+      try {
+        expect((await committed.exec(['sh', '-c', 'cat /changed; echo $COMMITTED'])).stdout).toBe('changed\nyes\n');
+      } finally {
+        await committed.stop();
+      }
+    } finally {
+      for (const image of made.reverse()) await engine.docker(['rmi', '-f', image]);
+      await engine.docker(['rmi', 'tc-committed:v1']);
     }
   });
 
