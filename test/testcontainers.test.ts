@@ -132,15 +132,21 @@ describe('testcontainers against berth', () => {
     }
   });
 
-  it('execs with output, stdout, stderr, exit code, user, working dir and environment', async () => {
+  it('applies name, hostname, tmpfs, binds, extra hosts, quotas, shm, ulimits, capabilities; execs with output, exit code, user, dir, env', async () => {
     const c = await new tc.GenericContainer(IMAGE).withCommand(['sleep', '300']).withName('tc-exec').withHostname('tchost')
       .withTmpFs({ '/scratch': 'rw,size=1m' }).withBindMounts([{ source: home, target: '/home-dir', mode: 'ro' }])
+      .withExtraHosts([{ host: 'db.test', ipAddress: '10.1.2.3' }]).withResourcesQuota({ memory: 0.25, cpu: 0.5 }).withSharedMemorySize(8 * 1024 * 1024)
+      .withUlimits({ nofile: { soft: 1000, hard: 1000 } }).withAddedCapabilities('NET_ADMIN').withWorkingDir('/etc')
       .withWaitStrategy(tc.Wait.forAll([tc.Wait.forSuccessfulCommand('test -d /scratch'), tc.Wait.forSuccessfulCommand('test -d /home-dir')])).start();
     try {
       expect(c.getName()).toBe('/tc-exec');
       expect(c.getHostname()).toBe('tchost');
       const mounts = await c.exec(['sh', '-c', 'hostname; grep -E " /(scratch|home-dir) " /proc/mounts | cut -d" " -f2,3,4 | cut -d, -f1']);
       expect(mounts.stdout).toMatch(/^tchost\n\/home-dir \S+ ro\n\/scratch tmpfs rw\n$/);
+      const limits = await c.exec(['sh', '-c', 'pwd; grep db.test /etc/hosts; df -k /dev/shm | tail -1; ulimit -n; ip link set lo mtu 1500 && echo net-admin; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max']);
+      expect(limits.stdout, limits.stderr).toMatch(/^\/etc\n10\.1\.2\.3\tdb\.test\nshm +8192 .*\n1000\nnet-admin\n268435456\n$/);
+      const hc = JSON.parse((await engine.docker(['inspect', '-f', '{{json .HostConfig}}', c.getId()])).stdout);
+      expect(hc).toMatchObject({ Memory: 268435456, NanoCpus: 500000000, ShmSize: 8388608, CapAdd: ['NET_ADMIN'], Ulimits: [{ Name: 'nofile', Soft: 1000, Hard: 1000 }] });
       const res = await c.exec(['sh', '-c', 'echo out; echo err >&2; exit 3']);
       expect(res).toEqual({ output: 'out\nerr\n', stdout: 'out\n', stderr: 'err\n', exitCode: 3 });
       const opts = await c.exec(['sh', '-c', 'id -u; pwd; echo $GREETING'], { user: '1000', workingDir: '/tmp', env: { GREETING: 'hi' } });
