@@ -1,6 +1,7 @@
 // testcontainers-node 11 against berth, as CI users run it: GenericContainer with exposed ports (HostPort
-// "0", an ephemeral host port) and each wait strategy, exec, copies in and out, networks and aliases,
-// withReuse, streamed logs, restart and stop. Each test asserts what the library reports.
+// "0", an ephemeral host port) and each wait strategy, the container options CI users set, exec, copies in
+// and out, networks and aliases, withReuse, streamed logs, builds and commits, restart and stop. Each test
+// asserts what the library reports.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +20,7 @@ const HTTPD = ['sh', '-c', 'mkdir -p /www && echo hello > /www/index.html && ech
 
 let tc: typeof import('testcontainers');
 let home = '';
+const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   home = await mkdtemp(join(TEST_BASE, 'berth-tc-home-'));
@@ -37,6 +39,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+  Object.assign(process.env, savedEnv);
   await rm(home, { recursive: true, force: true });
 });
 
@@ -50,20 +54,12 @@ async function get(host: string, port: number, path = '/'): Promise<string> {
 async function untar(stream: NodeJS.ReadableStream): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const extract = tar.extract();
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (header, body, next) => {
-      const chunks: Buffer[] = [];
-      body.on('data', (c: Buffer) => chunks.push(c));
-      body.on('end', () => {
-        out[header.name] = header.type === 'directory' ? '<dir>' : Buffer.concat(chunks).toString();
-        next();
-      });
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-  });
-  (stream as Readable).pipe(extract);
-  await done;
+  stream.pipe(extract);
+  for await (const entry of extract) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) if (Buffer.isBuffer(chunk)) chunks.push(chunk);
+    out[entry.header.name] = entry.header.type === 'directory' ? '<dir>' : Buffer.concat(chunks).toString();
+  }
   return out;
 }
 
@@ -171,7 +167,7 @@ describe('testcontainers against berth', () => {
       const pack = tar.pack();
       pack.entry({ name: 'packed/one.txt' }, 'one\n');
       pack.finalize();
-      await c.copyArchiveToContainer(pack as unknown as Readable, '/data');
+      await c.copyArchiveToContainer(Readable.from(pack), '/data');
       const listed = await c.exec(['sh', '-c', 'stat -c "%n %a" /data/before.txt; cat /data/before.txt /data/file.txt /data/after.txt /data/packed/one.txt']);
       expect(listed.stdout).toBe('/data/before.txt 640\nbefore start\nfrom a file\nafter start\none\n');
       const out = await untar(await c.copyArchiveFromContainer('/data'));
