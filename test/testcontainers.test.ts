@@ -126,6 +126,12 @@ describe('testcontainers against berth', () => {
     } finally {
       await c.stop();
     }
+    // A check that never passes: start() rejects with the library's words once the container is unhealthy.
+    const failing = new tc.GenericContainer(IMAGE).withName('tc-unhealthy').withCommand(['sleep', '300'])
+      .withHealthCheck({ test: ['CMD', 'false'], interval: 200, timeout: 1000, retries: 2 })
+      .withWaitStrategy(tc.Wait.forHealthCheck()).withStartupTimeout(20_000);
+    await expect(failing.start()).rejects.toThrow('Health check failed: unhealthy');
+    await engine.docker(['rm', '-f', 'tc-unhealthy']);
   });
 
   it('applies name, hostname, tmpfs, binds, extra hosts, quotas, shm, ulimits, capabilities; execs with output, exit code, user, dir, env', async () => {
