@@ -3,13 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, connect, type Server } from 'node:net';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { TestEngine } from './helpers/engine.js';
 import { cliOf } from './helpers/cli.js';
 import { TestRegistry } from './helpers/registry.js';
 import { onTerminal } from './helpers/terminal.js';
+import { resolverAddress } from './helpers/network.js';
 import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
 
 const images = inject('images');
@@ -28,12 +28,6 @@ afterAll(async () => {
 });
 
 const { docker, ok, env: cliEnv } = cliOf(() => engine);
-
-/** The DNS server dockerd names in a failed lookup: the first of resolv.conf, as Go's resolver reports it. */
-function resolver(): string {
-  const ip = /^\s*nameserver\s+(\S+)/m.exec(readFileSync('/etc/resolv.conf', 'utf8'))?.[1] ?? '127.0.0.1';
-  return ip.includes(':') ? `[${ip}]:53` : `${ip}:53`;
-}
 
 /** The registry's manifest digest for a tag. */
 async function manifestDigest(name: string, tag: string): Promise<string> {
@@ -88,7 +82,7 @@ describe('docker pull', () => {
     expect(closed.code).toBe(1);
     expect(closed.stderr).toContain('dial tcp 127.0.0.1:1: connect: connection refused');
     // An unknown host: Go's resolver wording (dockerd's), not Node's `getaddrinfo ENOTFOUND`.
-    const lookup = `dial tcp: lookup nosuchhost.invalid on ${resolver()}: no such host`;
+    const lookup = `dial tcp: lookup nosuchhost.invalid on ${resolverAddress()}: no such host`;
     const unknown = await docker(['pull', 'nosuchhost.invalid/x']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe(`Error response from daemon: Get "https://nosuchhost.invalid/v2/": ${lookup}\n`);

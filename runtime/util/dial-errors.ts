@@ -20,7 +20,6 @@ const connectReasons: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   EHOSTUNREACH: 'no route to host',
   ENETUNREACH: 'network is unreachable',
-  ECONNRESET: 'connection reset by peer',
 };
 
 /** Go's wording for a failed dial, or undefined when the error is not one dockerd would word so. */
@@ -29,7 +28,7 @@ export function dialError(err: unknown): string | undefined {
   const inner = e.cause ? dialError(e.cause) : undefined;
   if (inner) return inner;
   if (e.code === 'ENOTFOUND' && e.hostname) return `dial tcp: lookup ${e.hostname} on ${nameserver()}: no such host`;
-  const why = e.code && e.address && e.code in connectReasons ? connectReasons[e.code] : undefined;
-  if (why) return `dial tcp ${e.address!.includes(':') ? `[${e.address}]` : e.address}:${e.port}: connect: ${why}`;
+  const why = e.code ? connectReasons[e.code] : undefined;
+  if (why && e.address) return `dial tcp ${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}: connect: ${why}`;
   return undefined;
 }
