@@ -13,6 +13,7 @@ import { TEST_BASE, TestEngine, httpOn, run } from './helpers/engine.js';
 import { cliOf } from './helpers/cli.js';
 import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
 import { tarOf } from './helpers/archive.js';
+import { resolverAddress } from './helpers/network.js';
 
 const images = inject('images');
 let engine: TestEngine;
@@ -399,7 +400,9 @@ describe('import from a URL', () => {
     const cases = [
       [url('/missing.tar'), 404, `failed to GET ${url('/missing.tar')} with status 404 Not Found: no such tarball`],
       [url('/unavailable.tar'), 500, `failed to GET ${url('/unavailable.tar')} with status 503 Service Unavailable: try again later`],
-      [`http://127.0.0.1:${closedPort}/rootfs.tar`, 500, `Get "http://127.0.0.1:${closedPort}/rootfs.tar": connect ECONNREFUSED 127.0.0.1:${closedPort}`],
+      [`http://127.0.0.1:${closedPort}/rootfs.tar`, 500, `Get "http://127.0.0.1:${closedPort}/rootfs.tar": dial tcp 127.0.0.1:${closedPort}: connect: connection refused`],
+      // An unknown host: a 500 worded by Go's resolver, as dockerd 20.10 answers (not Node's getaddrinfo ENOTFOUND).
+      ['http://nosuchhost.invalid/rootfs.tar', 500, `Get "http://nosuchhost.invalid/rootfs.tar": dial tcp: lookup nosuchhost.invalid on ${resolverAddress()}: no such host`],
     ] as const;
     for (const [source, status, message] of cases) {
       const res = await create(source, 'imported:failed');

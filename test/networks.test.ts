@@ -122,6 +122,30 @@ describe('published ports', () => {
     await ok(['rm', '-f', 'local', 'ranged']);
   });
 
+  it('takes host port 0 as any free port, as testcontainers asks (-p 0:80, HostPort "0")', async () => {
+    await ok(['run', '-d', '--name', 'zero', '-p', '0:80', '-p', '127.0.0.1:0:81', 'busybox', ...HTTPD('zero')]);
+    const ports = JSON.parse(await ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'zero']));
+    const picked = Number(ports['80/tcp'][0].HostPort);
+    hostPorts.push(picked, Number(ports['81/tcp'][0].HostPort));
+    expect(picked).toBeGreaterThanOrEqual(1024);
+    expect(ports['81/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: expect.stringMatching(/^[1-9]\d+$/) }]);
+    expect((await ok(['port', 'zero', '80/tcp'])).trim()).toBe(`0.0.0.0:${picked}`);
+    expect((await fetchText(`http://127.0.0.1:${picked}/`)).trim()).toBe('zero');
+    // What was asked stays as asked, as dockerd keeps it.
+    expect(JSON.parse(await ok(['inspect', '-f', '{{json .HostConfig.PortBindings}}', 'zero']))['80/tcp']).toEqual([{ HostIp: '', HostPort: '0' }]);
+    // The raw body testcontainers sends.
+    const created = await engine.http('POST', '/containers/create?name=zero-api', {
+      Image: 'busybox', Cmd: HTTPD('api'), ExposedPorts: { '8080/tcp': {} }, HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '0' }] } },
+    });
+    expect(created.status, created.body.toString()).toBe(201);
+    expect((await engine.http('POST', '/containers/zero-api/start')).status).toBe(204);
+    const apiPort = (await engine.http('GET', '/containers/zero-api/json')).json().NetworkSettings.Ports['80/tcp'][0].HostPort;
+    hostPorts.push(Number(apiPort));
+    expect(apiPort).not.toBe(String(picked));
+    expect((await fetchText(`http://127.0.0.1:${apiPort}/`)).trim()).toBe('api');
+    await ok(['rm', '-f', 'zero', 'zero-api']);
+  });
+
   it('forwards UDP (-p HOST:53/udp)', async () => {
     const port = freePort();
     await ok(['run', '-d', '--name', 'udp', '-p', `${port}:53/udp`, 'busybox', 'sleep', '300']);

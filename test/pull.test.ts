@@ -9,6 +9,7 @@ import { TestEngine } from './helpers/engine.js';
 import { cliOf } from './helpers/cli.js';
 import { TestRegistry } from './helpers/registry.js';
 import { onTerminal } from './helpers/terminal.js';
+import { resolverAddress } from './helpers/network.js';
 import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
 
 const images = inject('images');
@@ -79,7 +80,15 @@ describe('docker pull', () => {
     expect(repo.stderr).toMatch(/pull access denied for .*nosuch\/repo|not found/);
     const closed = await docker(['pull', '127.0.0.1:1/busybox']);
     expect(closed.code).toBe(1);
-    expect(closed.stderr).toContain('connection refused');
+    expect(closed.stderr).toContain('dial tcp 127.0.0.1:1: connect: connection refused');
+    // An unknown host: Go's resolver wording (dockerd's), not Node's `getaddrinfo ENOTFOUND`.
+    const lookup = `dial tcp: lookup nosuchhost.invalid on ${resolverAddress()}: no such host`;
+    const unknown = await docker(['pull', 'nosuchhost.invalid/x']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(`Error response from daemon: Get "https://nosuchhost.invalid/v2/": ${lookup}\n`);
+    const raw = await engine.http('POST', '/images/create?fromImage=nosuchhost.invalid:5000/x&tag=1');
+    expect(raw.status).toBe(500);
+    expect(raw.json()).toEqual({ message: `Get "https://nosuchhost.invalid:5000/v2/": ${lookup}` });
     expect(await ok(['images', '-q', '-a'])).toBe(before);
   });
 

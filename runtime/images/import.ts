@@ -12,6 +12,7 @@ import { decompressSniffed } from '../storage/decompress.js';
 import { clientGone, limitSize, tooLarge } from '../storage/streams.js';
 import { EngineError, invalid, notFound } from '../errors.js';
 import { sha256 } from '../util/digest.js';
+import { dialError } from '../util/dial-errors.js';
 import { applyChanges } from '../containers/commit.js';
 import type { ContainerConfig } from '../../openapi/containers.js';
 import { familiarString, parseReference, referenceString, validateTag } from './reference.js';
@@ -162,9 +163,8 @@ async function download(source: string, onMessage: (m: ImportMessage) => void): 
   try {
     res = await request(url, { method: 'GET', maxRedirections: 10 });
   } catch (err) {
-    const e = err as Error & { code?: string };
-    // dockerd answers 404 when the name does not resolve.
-    throw e.code === 'ENOTFOUND' ? notFound(`Get "${address}": ${e.message}`) : failed(e.message);
+    // Go's wording, as dockerd 20.10 answers (a 500, an unknown host too).
+    throw failed(dialError(err) ?? (err as Error).message);
   }
   if (res.statusCode >= 400) {
     let body = '';

@@ -32,11 +32,13 @@ export function parsePortKey(key: string): [number, string] {
   return [n, protocol.toLowerCase()];
 }
 
+/** The host port range asked for; "" and "0" (what testcontainers sends) both mean any free port, as in dockerd. */
 function hostRange(hostPort: string | undefined, key: string): [number, number] {
   if (!hostPort) return [0, 0];
   const m = /^(\d+)(?:-(\d+))?$/.exec(hostPort.trim());
   const from = Number(m?.[1]);
   const to = Number(m?.[2] ?? m?.[1]);
+  if (m && from === 0 && to === 0) return [0, 0];
   if (!m || from < 1 || to > 65535 || to < from) throw invalid(`invalid port specification: "${hostPort}" for ${key}`);
   return [from, to];
 }

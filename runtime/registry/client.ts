@@ -5,6 +5,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
 import { AuthError, parseChallenge, reason, TokenCache, type Challenge, type Credentials } from './auth.js';
 import { MAX_DOCUMENT_SIZE, readBounded } from './bodies.js';
+import { dialError } from '../util/dial-errors.js';
 
 export interface Endpoint {
   /** host[:port] as in the reference (`registry-1.docker.io` for docker.io). */
@@ -134,9 +135,7 @@ export function header(headers: Record<string, string | string[] | undefined>, n
 }
 
 function describe(err: unknown): string {
-  const e = err as Error & { code?: string; cause?: Error & { code?: string } };
-  const cause = e.cause ?? e;
-  if (cause.code === 'ECONNREFUSED') return `dial tcp ${cause.message.replace(/^connect ECONNREFUSED /, '')}: connect: connection refused`;
-  return cause.message || String(err);
+  const e = err as Error & { cause?: Error };
+  return dialError(err) ?? ((e.cause ?? e).message || String(err));
 }
 

@@ -1,5 +1,6 @@
 // Container records shaped as the Docker API returns them (inspect, and the `docker ps` list).
 import type { Container } from '../../runtime/containers/store.js';
+import type { HostConfig } from '../../openapi/containers.js';
 import { containerMounts } from './volumes.js';
 import type { Engine } from '../../runtime/engine.js';
 import { commandOf } from '../../runtime/containers/config.js';
@@ -116,7 +117,7 @@ export function containerInspect(engine: Engine, c: Container): object {
       ContainerIDFile: '',
       LogConfig: { Type: 'json-file', Config: hc.LogConfig?.Config ?? {} },
       NetworkMode: networkMode(c),
-      PortBindings: hc.PortBindings ?? {},
+      PortBindings: portBindings(hc),
       RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
       AutoRemove: !!hc.AutoRemove,
       VolumeDriver: '',
@@ -169,4 +170,9 @@ export function containerInspect(engine: Engine, c: Container): object {
     Config: { ...c.config, Image: c.image_name },
     NetworkSettings: networkSettings(engine, c),
   };
+}
+
+/** PortBindings as dockerd echoes them: each binding with both fields (testcontainers sends HostPort alone). */
+function portBindings(hc: HostConfig): Record<string, { HostIp: string; HostPort: string }[] | null> {
+  return Object.fromEntries(Object.entries(hc.PortBindings ?? {}).map(([key, list]) => [key, list?.map((b) => ({ HostIp: b.HostIp ?? '', HostPort: b.HostPort ?? '' })) ?? null]));
 }

@@ -38,7 +38,9 @@ export function containerNetworks(engine: Engine, c: Container): Record<string, 
     return n ? { [n.name]: endpointView(c, n, undefined) } : {};
   }
   if (mode.kind === 'container') return {};
-  return Object.fromEntries(engine.containers.network!.endpointsOf(c.id).map(({ endpoint, network }) => [network.name, endpointView(c, network, endpoint)]));
+  // Sorted by name: dockerd's JSON encodes this map in key order (testcontainers lists networks in it).
+  const entries = engine.containers.network!.endpointsOf(c.id).map(({ endpoint, network }) => [network.name, endpointView(c, network, endpoint)] as const);
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** NetworkSettings.Ports: each exposed port with the host ports it is published on (null if none). */

@@ -1,6 +1,7 @@
 // What an engine's networks leave on the host — bridges, firewall rules, namespace mounts, aardvark-dns —
 // so the suites can check that nothing stays behind; and the host's own address for reachability tests.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { TestEngine } from './engine.js';
@@ -45,6 +46,12 @@ export async function leftovers(engine: TestEngine, traces: NetworkTrace[], host
 }
 
 /** The host's first non-loopback IPv4 address (containers reach it through their gateway). */
+/** The DNS server dockerd names in a failed lookup (`lookup X on <it>: no such host`): resolv.conf's first, as Go reports it. */
+export function resolverAddress(): string {
+  const ip = /^\s*nameserver\s+(\S+)/m.exec(readFileSync('/etc/resolv.conf', 'utf8'))?.[1] ?? '127.0.0.1';
+  return ip.includes(':') ? `[${ip}]:53` : `${ip}:53`;
+}
+
 export function hostAddress(): string {
   for (const [name, list] of Object.entries(networkInterfaces())) {
     if (/^(br-|berth|veth|docker)/.test(name)) continue;
