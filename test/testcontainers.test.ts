@@ -115,8 +115,7 @@ describe('testcontainers against berth', () => {
     }
   });
 
-  // berth does not run healthchecks yet (the healthcheck work is on its own branch): enable after it merges.
-  it.skip('waits for a healthy health check', async () => {
+  it('waits for a healthy health check', async () => {
     const c = await new tc.GenericContainer(IMAGE).withCommand(['sh', '-c', 'sleep 1; touch /tmp/healthy; exec sleep 300'])
       .withHealthCheck({ test: ['CMD-SHELL', 'test -f /tmp/healthy'], interval: 500, timeout: 1000, retries: 10, startPeriod: 0 })
       .withWaitStrategy(tc.Wait.forHealthCheck()).withStartupTimeout(20_000).start();
