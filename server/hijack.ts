@@ -108,8 +108,7 @@ async function upgrade(req: IncomingMessage, socket: Duplex, engine: Engine): Pr
       socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\n${rawCommonHeaders()}\r\n`);
       return;
     }
-    engine.execs.store.get(id); // 404 before anything else
-    await runExecSession(engine, id, socket, () => socket.write(`${UPGRADED}${rawCommonHeaders()}\r\n`), startConsoleSize(body));
+    await runExecSession(engine, id, socket, () => socket.write(`${UPGRADED}${rawCommonHeaders()}\r\n`), { consoleSize: startConsoleSize(body), tty: body.Tty ?? undefined });
     return;
   }
   writeError(socket, 404, 'page not found');

@@ -413,6 +413,9 @@ export class ContainerService {
       return this.changed(c.id);
     }
     await this.runtimeOf(c).kill(c.id, sig);
+    // As dockerd: a SIGKILL answers once the container is stopped and its exit recorded, so a `rm` or
+    // `commit` right after sees it stopped; other signals answer at once.
+    if (sig === 9) await this.exitedWithin(c.id, 30_000);
   }
 
   /** StopSignal (or the given one), then SIGKILL after the timeout; returns once the exit is recorded. */
@@ -444,6 +447,11 @@ export class ContainerService {
     return true;
   }
 
+  /** Resolves once an exit being handled now (its rootfs, network, runtime state) is done with. */
+  private async settled(id: string): Promise<void> {
+    await this.exiting.get(id)?.catch(() => undefined);
+  }
+
   private async exitedWithin(id: string, ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
@@ -452,7 +460,10 @@ export class ContainerService {
         return true;
       }
       const c = this.store.get(id);
-      if (!c || !RUNNING.has(c.state)) return true;
+      if (!c || !RUNNING.has(c.state)) {
+        await this.settled(id);
+        return true;
+      }
       await sleep(20);
     }
     return false;
@@ -658,10 +669,12 @@ export class ContainerService {
         clearInterval(timer);
         this.events.off('changed', onChange);
       };
+      // The answer goes once the exit is wholly handled: a client's next request (rm, commit) finds
+      // the container settled, as after dockerd's wait.
       const done = (result: { code: number; error?: string }) => {
         if (finished) return;
         stop();
-        resolve(result);
+        void this.settled(start.id).then(() => resolve(result));
       };
       signal?.addEventListener('abort', () => {
         stop();
