@@ -626,19 +626,25 @@ export class ContainerService {
     }
   }
 
-  /** docker container prune: every container that is not running, with label and until filters. */
-  prune(filter: (c: Container) => boolean): Promise<string[]> {
-    return freeingSpace(() => this.pruneNow(filter));
+  /**
+   * docker container prune: every container that is not running, with label and until filters.
+   * `sizeOf` measures each one's writable layer before it goes: SpaceReclaimed, as dockerd counts it.
+   */
+  prune(filter: (c: Container) => boolean, sizeOf: (c: Container) => Promise<number>): Promise<{ removed: string[]; reclaimed: number }> {
+    return freeingSpace(() => this.pruneNow(filter, sizeOf));
   }
 
-  private async pruneNow(filter: (c: Container) => boolean): Promise<string[]> {
+  private async pruneNow(filter: (c: Container) => boolean, sizeOf: (c: Container) => Promise<number>): Promise<{ removed: string[]; reclaimed: number }> {
     const removed: string[] = [];
+    let reclaimed = 0;
     for (const c of this.store.all()) {
       if (RUNNING.has(c.state) || !filter(c)) continue;
+      const size = await sizeOf(c).catch(() => 0);
       await this.removeFiles(c);
       removed.push(c.id);
+      reclaimed += size;
     }
-    return removed;
+    return { removed, reclaimed };
   }
 
   /** Resolves with the exit code once the condition holds; `removed` answers with the last exit code. */
