@@ -129,14 +129,28 @@ describe('attach without stream', () => {
   }, 30_000);
 });
 
+describe('docker logs', () => {
+  it('sends one frame per line, as dockerd: docker-py yields a line at a time', async () => {
+    await ok(['run', '--name', 'lines', 'busybox', 'sh', '-c', 'echo a; echo b; echo c; echo e >&2']);
+    const out = await py(`
+c = client.containers.get('lines')
+print([x for x in c.logs(stream=True, stderr=False)])
+print(len(list(c.logs(stream=True, timestamps=True))))
+print(c.logs())
+`);
+    expect(out).toBe("[b'a\\n', b'b\\n', b'c\\n']\n4\nb'a\\nb\\nc\\ne\\n'\n");
+    await ok(['rm', 'lines']);
+  }, 30_000);
+});
+
 describe('lists and prune', () => {
   it('ps -n counts stopped and created containers; prune reports SpaceReclaimed', async () => {
     await ok(['run', '-d', '--name', 'lim-run', 'busybox', 'sleep', '1000']);
     await ok(['run', '--name', 'lim-exited', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero > /z']);
     await ok(['create', '--name', 'lim-created', 'busybox']);
-    expect((await ok(['ps', '-n', '3', '--format', '{{.Names}}'])).trim().split('\n')).toEqual(['lim-created', 'lim-exited', 'lim-run']);
+    expect((await ok(['ps', '-n', '3', '--format', '{{.Names}}', '--filter', 'name=lim-'])).trim().split('\n')).toEqual(['lim-created', 'lim-exited', 'lim-run']);
     expect((await ok(['ps', '-n', '1', '--format', '{{.Names}}', '--filter', 'name=lim-exited'])).trim()).toBe('lim-exited');
-    expect(await py(`print(sorted(c.name for c in client.containers.list(limit=3)))`)).toBe("['lim-created', 'lim-exited', 'lim-run']\n");
+    expect(await py(`print(sorted(c.name for c in client.containers.list(limit=3, filters={'name': 'lim-'})))`)).toBe("['lim-created', 'lim-exited', 'lim-run']\n");
     const pruned = await py(`print(client.containers.prune())`);
     const reclaimed = Number(/'SpaceReclaimed': (\d+)/.exec(pruned)?.[1]);
     expect(reclaimed).toBeGreaterThanOrEqual(100_000);

@@ -169,7 +169,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     });
     const body = Readable.from(
       (async function* () {
-        for await (const batch of batches) yield encodeEntries(batch, { tty, timestamps });
+        for await (const batch of batches) yield encodeEntries(batch, { tty, timestamps, perLine: true });
       })(),
       { highWaterMark: 1 }, // batches are up to a MiB each: read ahead one, not sixteen
     );
