@@ -5,15 +5,19 @@ import { describe, expect, inject, it } from 'vitest';
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { suiteEngine } from './helpers/suite.js';
 import { cliOf } from './helpers/cli.js';
 import { MAIN, TestEngine, run } from './helpers/engine.js';
 import { hijack } from './helpers/hijack.js';
-import { tarOf } from './helpers/archive.js';
+import { dockerArchive, tarOf } from './helpers/archive.js';
 
 const images = inject('images');
 const engine = suiteEngine({ load: [images.busybox.archive] });
 const { docker, ok, env } = cliOf(() => engine);
+const sha = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
 /** Runs a docker-py script against the engine; its stdout. */
 async function py(script: string): Promise<string> {
@@ -157,6 +161,29 @@ describe('lists and prune', () => {
     expect(pruned).toContain("'ContainersDeleted': [");
     await ok(['rm', '-f', 'lim-run']);
   }, 60_000);
+});
+
+describe('docker load', () => {
+  it('reports a failure after progress inside the JSON stream, as dockerd; quiet by default', async () => {
+    const good = await tarOf([{ name: 'a', content: 'a\n' }]);
+    const bad = await tarOf([{ name: 'b', content: 'b\n' }]);
+    // The second layer's diff ID is not its digest: it fails once the first one is loaded and reported.
+    const { archive } = await dockerArchive([good, bad], 'halfbad:1', [sha(good), sha(good)]);
+    const file = join(engine.dir, 'halfbad.tar');
+    await writeFile(file, archive);
+    const fine = join(engine.dir, 'fine.tar');
+    await writeFile(fine, (await dockerArchive([await tarOf([{ name: 'c', content: 'c\n' }])], 'loadfine:1')).archive);
+    const out = await py(`
+msgs = list(client.api.load_image(open('${file}', 'rb').read(), quiet=False))
+print(msgs[0]['status'], 'errorDetail' in msgs[-1], msgs[-1]['error'] == msgs[-1]['errorDetail']['message'])
+# No quiet parameter: dockerd's default is quiet, so no progress.
+print(list(client.api.load_image(open('${fine}', 'rb').read())))
+`);
+    expect(out).toBe("Loading layer True True\n[{'stream': 'Loaded image: loadfine:1\\n'}]\n");
+    expect((await engine.http('GET', '/images/halfbad:1/json')).status).toBe(404);
+    await ok(['rmi', 'loadfine:1']);
+    await Promise.all([rm(file), rm(fine)]);
+  }, 30_000);
 });
 
 describe('build', () => {
