@@ -14,8 +14,8 @@ export function frame(stream: number, data: Buffer): Buffer {
  * Log entries as bytes on the wire: raw with a TTY, else one frame per run of entries from the same
  * stream (clients parse a byte stream; fewer, bigger frames move millions of short lines quickly), or
  * with `perLine` one frame per line, as dockerd's logs (docker-py's `logs(stream=True)` yields a frame
- * at a time). Entries may hold several lines (the reader merges them): they are split here, where it
- * costs an 8-byte header per line and no copy of the payload.
+ * at a time). Entries may hold several lines (the reader merges them): they are split here, into one
+ * buffer per batch.
  */
 export function encodeEntries(entries: { stream: 'stdout' | 'stderr'; time: string; data: Buffer }[], o: { tty: boolean; timestamps?: boolean; perLine?: boolean }): Buffer {
   if (o.perLine && !o.tty) return framePerLine(entries, !!o.timestamps);
