@@ -17,6 +17,7 @@ import { registryRoutes } from './routes/registry.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { networkRoutes } from './routes/networks.js';
 import { buildRoutes } from './routes/build.js';
+import { swarmRoutes } from './routes/swarm.js';
 import { handleUpgrades } from './hijack.js';
 import { firstOfRepeated } from './query.js';
 import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
@@ -121,6 +122,7 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   await app.register(volumeRoutes, { engine });
   await app.register(networkRoutes, { engine });
   await app.register(buildRoutes, { engine });
+  await app.register(swarmRoutes);
   handleUpgrades(app.server, engine);
   app.get('/openapi.json', async () => openApiDocument([...routes.filter((r) => !r.url.endsWith('*')), ...imageNameRouteDocs], BERTH_VERSION, MAX_API_VERSION));
   return app;

@@ -54,7 +54,7 @@ export async function attachContainer(engine: Engine, container: Container, sock
     }
   };
 
-  if (o.stdin && container.config.OpenStdin) {
+  if (o.stdin && o.stream && container.config.OpenStdin) {
     void pumpStdin(socket, stdinReady, detachKeys, () => {
       const c = containers.store.get(id);
       if (c) containers.record(c, 'detach');
@@ -67,7 +67,8 @@ export async function attachContainer(engine: Engine, container: Container, sock
       logPath: containers.paths.log(id), tty: !!container.config.Tty || o.multiplex === false, stdout: o.stdout, stderr: o.stderr,
       follow: o.stream, fromEnd: !o.logs, running: attached, onStateChange: changesOf(containers.events, id), signal: abort.signal,
     });
-  } else {
+  } else if (o.stream) {
+    // Without `stream`, dockerd answers what `logs` asked for (here nothing) and ends.
     while (attached() && !abort.signal.aborted) await sleep(100);
   }
   socket.end();

@@ -2,39 +2,47 @@
 // client's stdin, and end when the process has ended and its output is drained.
 import type { Duplex } from 'node:stream';
 import type { Engine } from '../runtime/engine.js';
-import { EngineError } from '../runtime/errors.js';
 import { frame, STDOUT } from './framing.js';
 import { changesOf, parseDetachKeys, pumpStdin, streamOutput } from './session-stream.js';
 
 /**
- * Starts exec session `id`; `writeHead` answers the request (101 or 200) once the process runs, so a
- * start that fails is still an HTTP error. Then streams until the process has ended.
+ * Starts exec session `id`. What start refuses outright (no such session, run already, container not
+ * running) is an HTTP error; then `writeHead` answers (101 or 200) before the process starts, as dockerd
+ * does: docker-py reads the head with a buffered reader and loses bytes that come in the same read. A
+ * process that cannot start is reported in the stream. `tty` (the start request's Tty, else the
+ * exec's) decides the framing.
  */
-export async function runExecSession(engine: Engine, id: string, socket: Duplex, writeHead: () => void, consoleSize?: [number, number]): Promise<void> {
+export async function runExecSession(engine: Engine, id: string, socket: Duplex, writeHead: () => void, o: { consoleSize?: [number, number]; tty?: boolean } = {}): Promise<void> {
   const { execs } = engine;
+  const { session: created } = execs.checkStartable(id);
+  const tty = o.tty ?? !!created.config.Tty;
+  // A bad detach sequence of the session (an exec created with it) is refused before the stream opens.
+  const detachKeys = created.config.Tty && created.config.AttachStdin ? parseDetachKeys(created.config.DetachKeys || undefined) : Buffer.alloc(0);
+  writeHead();
   let session;
   try {
-    session = await execs.start(id, { consoleSize });
+    session = await execs.start(id, { consoleSize: o.consoleSize });
   } catch (err) {
-    // Not there, or not startable: an HTTP error. A process that could not start: as dockerd, the
-    // stream opens and carries the runtime's message (as stdout), and the exit code is 126.
-    if (err instanceof EngineError && (err.kind === 'not-found' || err.kind === 'conflict')) throw err;
-    writeHead();
+    // As dockerd: the message goes as stdout and the exit code is 126.
     const message = Buffer.from(`${(err as Error).message}\r\n`);
-    socket.end(execs.store.find(id)?.config.Tty ? message : frame(STDOUT, message));
+    socket.end(tty ? message : frame(STDOUT, message));
     return;
   }
-  writeHead();
   const abort = new AbortController();
   socket.on('close', () => abort.abort());
   socket.on('error', () => abort.abort());
   const { config } = session;
   const running = () => execs.store.find(id)?.state === 'running';
   if (config.AttachStdin) {
-    void pumpStdin(socket, async () => execs.attachSocket(session), config.Tty ? parseDetachKeys(config.DetachKeys || undefined) : Buffer.alloc(0), () => abort.abort());
+    // Detaching closes the session's stdin and ends the stream with dockerd's message.
+    void pumpStdin(socket, async () => execs.attachSocket(session), detachKeys, () => {
+      const message = Buffer.from('exec attach failed: error on attach stdin: read escape sequence\r\n');
+      socket.write(tty ? message : frame(STDOUT, message));
+      abort.abort();
+    }, { closeOnDetach: true });
   } else socket.resume();
   await streamOutput(socket, {
-    logPath: execs.logPath(session), tty: !!config.Tty, stdout: !!config.AttachStdout, stderr: !!config.AttachStderr,
+    logPath: execs.logPath(session), tty, stdout: !!config.AttachStdout, stderr: !!config.AttachStderr,
     follow: true, fromEnd: false, running, onStateChange: changesOf(execs.changes, id), signal: abort.signal,
   });
   socket.end();

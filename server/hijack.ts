@@ -13,6 +13,19 @@ import { ERROR_STATUS, rawCommonHeaders } from './app.js';
 import { parseBool } from './query.js';
 import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
 
+/** Time for a client to read a 101 head on its own before the stream's first bytes follow it. */
+const HEAD_ALONE_MS = 50;
+
+function headReadFirst(socket: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, HEAD_ALONE_MS);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** A body announced larger than any JSON body may be; refused before it is read. */
 class BodyTooLarge extends Error {
   constructor() {
@@ -91,9 +104,13 @@ async function upgrade(req: IncomingMessage, socket: Duplex, engine: Engine): Pr
     // Drain the (empty) request body the CLI announces with Content-Length: 0; the raw bytes follow.
     await readBody(req, socket);
     parseDetachKeys(q('detachKeys') ?? q('detachkeys')); // a bad sequence is a 400 before the stream
+    const logs = parseBool(q('logs'));
     socket.write(`${UPGRADED}\r\n`);
+    // The log replay would follow the head at once: docker-py reads the head with a buffered reader and
+    // loses what arrives in the same read. dockerd's replay comes later than that; so does this one.
+    if (logs) await headReadFirst(socket);
     await attachContainer(engine, container, socket, {
-      stdin: parseBool(q('stdin')), stdout: parseBool(q('stdout')), stderr: parseBool(q('stderr')), logs: parseBool(q('logs')),
+      stdin: parseBool(q('stdin')), stdout: parseBool(q('stdout')), stderr: parseBool(q('stderr')), logs,
       stream: parseBool(q('stream')), detachKeys: q('detachKeys') ?? q('detachkeys'),
     });
     return;
@@ -108,8 +125,7 @@ async function upgrade(req: IncomingMessage, socket: Duplex, engine: Engine): Pr
       socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\n${rawCommonHeaders()}\r\n`);
       return;
     }
-    engine.execs.store.get(id); // 404 before anything else
-    await runExecSession(engine, id, socket, () => socket.write(`${UPGRADED}${rawCommonHeaders()}\r\n`), startConsoleSize(body));
+    await runExecSession(engine, id, socket, () => socket.write(`${UPGRADED}${rawCommonHeaders()}\r\n`), { consoleSize: startConsoleSize(body), tty: body.Tty ?? undefined });
     return;
   }
   writeError(socket, 404, 'page not found');

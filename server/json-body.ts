@@ -37,3 +37,17 @@ function depthExceeds(text: string, max: number): boolean {
   }
   return false;
 }
+
+/**
+ * Go decodes JSON field names case-insensitively, and clients rely on it (docker-py sends exec's
+ * `detachKeys`): a field spelt in another case is taken under the schema's name when that is absent.
+ */
+export function foldFieldCase<T extends object>(body: T, names: readonly string[]): T {
+  const byLower = new Map(names.map((n) => [n.toLowerCase(), n]));
+  const out: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(body)) {
+    const name = byLower.get(key.toLowerCase());
+    if (name && name !== key && !(name in out)) out[name] = value;
+  }
+  return out as T;
+}

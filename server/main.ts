@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { readRegistriesConf } from '../runtime/registry/config.js';
 import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import { Engine } from '../runtime/engine.js';
 import { buildApp } from './app.js';
 import { activationFd, listen, notifyReady, prepareSocketPath, secureSocket, watchIdle } from './listen.js';
@@ -11,7 +12,8 @@ import { BERTH_VERSION } from './versioning.js';
 import { parseByteSize } from '../runtime/storage/streams.js';
 
 const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS]
-                   [--max-layer-size SIZE] [--log] [--accept-empty-db]
+                   [--max-layer-size SIZE] [--insecure-registry HOST]... [--certs-dir DIR]
+                   [--registries-conf FILE] [--log] [--accept-empty-db]
 
   --socket     API socket (env BERTH_SOCKET, default /run/berth/berth.sock)
   --root       persistent state (env BERTH_ROOT, default /var/lib/berth)
@@ -20,6 +22,12 @@ const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] 
   --idle-exit  exit after this many seconds without a connection (for socket activation)
   --max-layer-size  the most a layer, an import or a build context may expand to, e.g. 512MiB
                (env BERTH_MAX_LAYER_SIZE, default 64GiB)
+  --insecure-registry  a registry host[:port] reached over plain HTTP or unverified TLS;
+               repeatable
+  --certs-dir  TLS material per registry, <dir>/<host:port>/{ca.crt,client.cert,client.key}
+               (env BERTH_CERTS_DIR, default /etc/docker/certs.d)
+  --registries-conf  containers-registries.conf v2: mirrors, insecure and blocked registries
+               (env BERTH_REGISTRIES_CONF, default /etc/containers/registries.conf)
   --log        log requests to stderr
   --accept-empty-db  start even though the state DB is missing or empty over a root that holds layers or
                containers, which are then discarded (env BERTH_ACCEPT_EMPTY_DB=1; refused without it)
@@ -45,8 +53,13 @@ async function serve(argv: string[]): Promise<void> {
       'certs-dir': { type: 'string', default: process.env.BERTH_CERTS_DIR || '/etc/docker/certs.d' },
       'registries-conf': { type: 'string', default: process.env.BERTH_REGISTRIES_CONF || '/etc/containers/registries.conf' },
       'max-layer-size': { type: 'string', default: process.env.BERTH_MAX_LAYER_SIZE || '64GiB' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
   const maxLayerSize = parseByteSize(values['max-layer-size']);
   const fd = activationFd();
   // Refuse a live socket before touching the state: a second engine must not disturb the first.
@@ -74,6 +87,12 @@ async function serve(argv: string[]): Promise<void> {
     }
     await secureSocket(values.socket);
   }
+  // Every connection, until it closes: shutdown ends the ones left after its grace.
+  const sockets = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   const stopWatchingExits = engine.containers.watchExits();
   // After reconcile (in Engine.open): running containers' healthchecks resume.
   const stopHealthchecks = engine.health.start();
@@ -85,10 +104,15 @@ async function serve(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`berth: ${reason}, shutting down\n`);
-    // Stop accepting, let requests in flight finish (bounded), then close the DB cleanly.
-    const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    await app.close();
-    clearTimeout(force);
+    // Stop accepting, let requests in flight finish (bounded), then close the DB cleanly. Past the
+    // grace every socket goes, hijacked and upgraded ones too (the HTTP server no longer tracks them):
+    // an attach whose client stopped reading must not hold the engine up.
+    const closed = app.close();
+    const graceOver = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
+    await Promise.race([closed, graceOver]);
+    app.server.closeAllConnections();
+    for (const socket of sockets) socket.destroy();
+    await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref())]);
     stopWatchingExits();
     await stopHealthchecks(); // probes in flight are killed: none writes to a closed DB
     engine.close();

@@ -115,7 +115,7 @@ export class DetachScanner extends Transform {
  * client's half-close closes that stdin. The socket is paused until then: `docker run -i` sends
  * stdin before the container has started.
  */
-export async function pumpStdin(socket: Duplex, ready: () => Promise<string | undefined>, detachKeys: Buffer, onDetach: () => void): Promise<void> {
+export async function pumpStdin(socket: Duplex, ready: () => Promise<string | undefined>, detachKeys: Buffer, onDetach: () => void, o: { closeOnDetach?: boolean } = {}): Promise<void> {
   socket.pause();
   const attachSocket = await ready();
   if (!attachSocket) {
@@ -123,7 +123,14 @@ export async function pumpStdin(socket: Duplex, ready: () => Promise<string | un
     return;
   }
   const pipe = openStdin(attachSocket);
-  const scanner = new DetachScanner(detachKeys, onDetach);
+  // An exec's stdin closes on detach, as dockerd's (its copy ends); a container's stays open.
+  const scanner = new DetachScanner(detachKeys, () => {
+    onDetach();
+    if (o.closeOnDetach) {
+      socket.unpipe(scanner);
+      close();
+    }
+  });
   socket.pipe(scanner).pipe(pipe.stdin);
   // pipe() ends stdin only at the client's end; a connection that fails (reset) or was gone before
   // the container ran must close it too, or the container waits on its stdin forever.

@@ -425,6 +425,9 @@ export class ContainerService {
       return this.changed(c.id);
     }
     await this.runtimeOf(c).kill(c.id, sig);
+    // As dockerd: a SIGKILL answers once the container is stopped and its exit recorded, so a `rm` or
+    // `commit` right after sees it stopped; other signals answer at once.
+    if (sig === 9) await this.exitedWithin(c.id, 30_000);
   }
 
   /** StopSignal (or the given one), then SIGKILL after the timeout; returns once the exit is recorded. */
@@ -456,6 +459,11 @@ export class ContainerService {
     return true;
   }
 
+  /** Resolves once an exit being handled now (its rootfs, network, runtime state) is done with. */
+  private async settled(id: string): Promise<void> {
+    await this.exiting.get(id)?.catch(() => undefined);
+  }
+
   private async exitedWithin(id: string, ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
@@ -464,7 +472,10 @@ export class ContainerService {
         return true;
       }
       const c = this.store.get(id);
-      if (!c || !RUNNING.has(c.state)) return true;
+      if (!c || !RUNNING.has(c.state)) {
+        await this.settled(id);
+        return true;
+      }
       await sleep(20);
     }
     return false;
@@ -628,19 +639,25 @@ export class ContainerService {
     }
   }
 
-  /** docker container prune: every container that is not running, with label and until filters. */
-  prune(filter: (c: Container) => boolean): Promise<string[]> {
-    return freeingSpace(() => this.pruneNow(filter));
+  /**
+   * docker container prune: every container that is not running, with label and until filters.
+   * `sizeOf` measures each one's writable layer before it goes: SpaceReclaimed, as dockerd counts it.
+   */
+  prune(filter: (c: Container) => boolean, sizeOf: (c: Container) => Promise<number>): Promise<{ removed: string[]; reclaimed: number }> {
+    return freeingSpace(() => this.pruneNow(filter, sizeOf));
   }
 
-  private async pruneNow(filter: (c: Container) => boolean): Promise<string[]> {
+  private async pruneNow(filter: (c: Container) => boolean, sizeOf: (c: Container) => Promise<number>): Promise<{ removed: string[]; reclaimed: number }> {
     const removed: string[] = [];
+    let reclaimed = 0;
     for (const c of this.store.all()) {
       if (RUNNING.has(c.state) || !filter(c)) continue;
+      const size = await sizeOf(c).catch(() => 0);
       await this.removeFiles(c);
       removed.push(c.id);
+      reclaimed += size;
     }
-    return removed;
+    return { removed, reclaimed };
   }
 
   /** Resolves with the exit code once the condition holds; `removed` answers with the last exit code. */
@@ -671,10 +688,12 @@ export class ContainerService {
         clearInterval(timer);
         this.events.off('changed', onChange);
       };
+      // The answer goes once the exit is wholly handled: a client's next request (rm, commit) finds
+      // the container settled, as after dockerd's wait.
       const done = (result: { code: number; error?: string }) => {
         if (finished) return;
         stop();
-        resolve(result);
+        void this.settled(start.id).then(() => resolve(result));
       };
       signal?.addEventListener('abort', () => {
         stop();

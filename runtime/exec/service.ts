@@ -82,11 +82,16 @@ export class ExecService {
     }
   }
 
+  /** What start() refuses before it does anything: a session not there (404), run already, or whose container does not run (409). */
+  checkStartable(id: string): { session: ExecSession; container: Container } {
+    const session = this.store.get(id);
+    if (session.state !== 'created') throw conflict(`Exec command ${id} has already run`);
+    return { session, container: this.runningContainer(session.container_id) };
+  }
+
   /** Starts the session's process; resolves once it runs (its PID recorded). */
   async start(id: string, o: ExecStartOptions = {}): Promise<ExecSession> {
-    const s = this.store.get(id);
-    if (s.state !== 'created') throw conflict(`Exec command ${id} has already run`);
-    const c = this.runningContainer(s.container_id);
+    const { session: s, container: c } = this.checkStartable(id);
     if (!this.store.transition(id, 'created', { state: 'running' })) throw conflict(`Exec command ${id} is already running`);
     const dir = this.dir(s);
     try {

@@ -113,6 +113,10 @@ export function buildMessage(e: BuildEvent, withAux: boolean): JsonMessage | und
 }
 
 export const buildRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  // The body of /build is the context whatever the Content-Type says, as dockerd reads it: a client
+  // that labels its tar application/json must not get a JSON parse error.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', (_req, payload, done) => done(null, payload));
   app.post('/build', { schema: { summary: 'Build an image (the classic builder)', querystring: BuildQuery } }, async (request, reply) => {
     const q = request.query as BuildQuery;
     const quiet = parseBool(q.q);

@@ -55,10 +55,11 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const filters = parseFilters(query.filters, LIST_FILTERS);
     for (const v of filters.health ?? []) if (!HEALTH_FILTER_VALUES.includes(v)) throw invalid(`Unrecognised filter value for health: ${v}`);
     let list = containers.store.all();
-    const all = parseBool(query.all) || (filters.status?.length ?? 0) > 0 || (filters.exited?.length ?? 0) > 0;
+    const limit = Number(query.limit ?? -1);
+    // As dockerd: a positive limit lists stopped and created containers too (the newest N of all).
+    const all = parseBool(query.all) || limit > 0 || (filters.status?.length ?? 0) > 0 || (filters.exited?.length ?? 0) > 0;
     if (!all) list = list.filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting');
     list = list.filter((c) => matches(engine, c, filters));
-    const limit = Number(query.limit ?? -1);
     if (limit > 0) list = list.slice(0, limit);
     if (!parseBool(query.size)) return list.map((c) => containerSummary(engine, c));
     return Promise.all(list.map(async (c) => ({ ...containerSummary(engine, c), ...(await sizesOf(c)) })));
@@ -170,7 +171,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     });
     const body = Readable.from(
       (async function* () {
-        for await (const batch of batches) yield encodeEntries(batch, { tty, timestamps });
+        for await (const batch of batches) yield encodeEntries(batch, { tty, timestamps, perLine: true });
       })(),
       { highWaterMark: 1 }, // batches are up to a MiB each: read ahead one, not sixteen
     );
@@ -194,15 +195,15 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   app.post('/containers/prune', { schema: { summary: 'Remove stopped containers', querystring: Type.Object({ filters: Type.Optional(Type.String()) }) } }, async (request) => {
     const filters = parseFilters((request.query as { filters?: string }).filters, ['until', 'label', 'label!']);
     const until = filters.until?.[0] ? parseUntil(filters.until[0]) : undefined;
-    const removed = await containers.prune((c) => {
+    const { removed, reclaimed } = await containers.prune((c) => {
       if (until !== undefined && Date.parse(c.created) >= until) return false;
       const labels = c.config.Labels ?? {};
       const has = (l: string) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels);
       if (filters.label?.length && !filters.label.every(has)) return false;
       if (filters['label!']?.length && filters['label!'].some(has)) return false;
       return true;
-    });
-    return { ContainersDeleted: removed.length ? removed : null, SpaceReclaimed: 0 };
+    }, async (c) => (await engine.diskUsage.containerSize(c)).sizeRw);
+    return { ContainersDeleted: removed.length ? removed : null, SpaceReclaimed: reclaimed };
   });
 
   app.get<Id>('/containers/:id/changes', async (request) => {

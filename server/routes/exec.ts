@@ -2,7 +2,9 @@
 // detached starts), resize, inspect. The Upgrade form of start is in hijack.ts.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../runtime/engine.js';
-import { invalid } from '../../runtime/errors.js';
+import { EngineError, invalid } from '../../runtime/errors.js';
+import { foldFieldCase } from '../json-body.js';
+import { parseDetachKeys } from '../session-stream.js';
 import { resizeTerminal } from '../../runtime/containers/attach.js';
 import { ExecCreateBody, ExecCreateResponse, ExecStartBody } from '../../openapi/exec.js';
 import { ResizeQuery } from '../../openapi/containers.js';
@@ -17,8 +19,16 @@ export const execRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { 
   const { execs } = engine;
 
   app.post('/containers/:id/exec', { schema: { summary: 'Create an exec instance', body: ExecCreateBody, response: { 201: ExecCreateResponse } } }, async (request, reply) => {
-    const body = (request.body ?? {}) as ExecCreateBody;
+    const body = foldFieldCase((request.body ?? {}) as ExecCreateBody, Object.keys(ExecCreateBody.properties));
     if (!body.Cmd?.length) throw invalid('No exec command specified');
+    if (body.DetachKeys !== undefined && body.DetachKeys !== null) {
+      if (typeof body.DetachKeys !== 'string') throw invalid('invalid parameter: DetachKeys must be a string');
+      try {
+        parseDetachKeys(body.DetachKeys);
+      } catch {
+        throw new EngineError('internal', `Invalid escape keys (${body.DetachKeys}) provided`); // dockerd's words and status
+      }
+    }
     return reply.code(201).send({ Id: execs.create((request.params as { id: string }).id, body) });
   });
 
@@ -30,12 +40,12 @@ export const execRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { 
       await execs.start(id, { consoleSize: size });
       return reply.code(200).send();
     }
-    execs.store.get(id); // 404 before the stream starts
+    execs.checkStartable(id); // 404 or 409 before the stream starts
     reply.hijack();
     const socket = reply.raw.socket!;
     await runExecSession(engine, id, socket, () => {
       socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
-    }, size).catch((err: Error) => writeEngineError(socket, err));
+    }, { consoleSize: size, tty: body.Tty ?? undefined }).catch((err: Error) => writeEngineError(socket, err));
     socket.destroySoon?.();
   });
 

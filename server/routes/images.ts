@@ -57,15 +57,30 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
   });
 
   app.post('/images/load', { schema: { summary: 'Import images (docker load)', querystring: ImageLoadQuery } }, async (request, reply) => {
-    const quiet = parseBool((request.query as ImageLoadQuery).quiet);
+    // dockerd's default is quiet (docker-py sends no `quiet`): progress only when asked for.
+    const { quiet: quietParam } = request.query as ImageLoadQuery;
+    const quiet = quietParam === undefined || parseBool(quietParam);
     const body = request.body;
     if (!(body instanceof Readable)) throw invalid('expected a tar archive as the request body');
-    const messages: JsonMessage[] = [];
-    await loadImages(images, body, (m) => {
-      const message = loadMessage(m, quiet);
-      if (message) messages.push(message);
-    }, clientGoneSignal(reply));
-    return reply.header('content-type', 'application/json').send(jsonLines(messages));
+    // Messages go as they come (a layer's progress as it is loaded). A failure before the first one is
+    // an HTTP error; after it, the stream has started and the error ends it as a message, as dockerd's.
+    let stream: PassThrough | undefined;
+    const send = (m: JsonMessage) => {
+      if (!stream) reply.header('content-type', 'application/json').send((stream = new PassThrough()));
+      stream.write(JSON.stringify(m) + '\r\n');
+    };
+    try {
+      await loadImages(images, body, (m) => {
+        const message = loadMessage(m, quiet);
+        if (message) send(message);
+      }, clientGoneSignal(reply));
+    } catch (err) {
+      if (!stream) throw err;
+      send(errorMessage((err as Error).message));
+    }
+    if (!stream) return reply.header('content-type', 'application/json').send('');
+    stream.end();
+    return reply;
   });
 
   // docker pull (fromImage) and docker import (fromSrc).
