@@ -113,10 +113,16 @@ async function serve(argv: string[]): Promise<void> {
     app.server.closeAllConnections();
     for (const socket of sockets) socket.destroy();
     await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref())]);
-    stopWatchingExits();
-    await stopHealthchecks(); // probes in flight are killed: none writes to a closed DB
-    engine.close();
-    await rm(pidFile, { force: true });
+    try {
+      stopWatchingExits();
+      await stopHealthchecks(); // probes in flight are killed: none writes to a closed DB
+      engine.close();
+      await rm(pidFile, { force: true });
+    } catch (err) {
+      // Said, not thrown: a rejection here would end the process without a word.
+      process.stderr.write(`berth: shutting down: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
