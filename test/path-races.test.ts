@@ -297,6 +297,23 @@ describe('docker cp edge cases', () => {
   });
 });
 
+describe('a refused upload', () => {
+  it('gets its answer while the client still sends: the rest of the body is read, not cut off', async () => {
+    // The first entry is refused (a file over a directory); 32 MiB follow it. Cutting the connection
+    // under the sender gave the docker CLI "error during connect" instead of the message.
+    const create = await engine.docker(['create', '--name', 'refused', 'busybox', 'true']);
+    expect(create.code, create.stderr).toBe(0);
+    try {
+      const body = await tarOf([{ name: 'tmp', content: Buffer.from('x') }, { name: 'filler', content: Buffer.alloc(32 * 1024 * 1024) }]);
+      const put = await engine.http('PUT', '/containers/refused/archive?path=/&noOverwriteDirNonDir=true', body, { 'content-type': 'application/x-tar' });
+      expect(put.status, put.body.toString()).toBe(400);
+      expect(put.json().message).toContain('cannot overwrite directory');
+    } finally {
+      await engine.docker(['rm', '-f', 'refused']);
+    }
+  });
+});
+
 describe('WORKDIR at start', () => {
   it('is made inside the rootfs when a symlink on its way points at a host path', async () => {
     const hostDir = `/berth-workdir-${tag}`;

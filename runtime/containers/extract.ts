@@ -42,7 +42,8 @@ export async function extractInRoot(input: Readable, root: RootedFd, dest: Roote
     writer.finish();
   } catch (err) {
     extractor.destroy();
-    input.destroy();
+    // Not destroyed: the server reads and drops the rest, so the client (still sending) gets the answer.
+    input.unpipe(extractor);
     throw failure && !(err instanceof UnsafeArchiveError || err instanceof OverwriteError) ? failure : err;
   } finally {
     writer.close();
