@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { inject } from 'vitest';
 import { TestEngine, type Result } from './helpers/engine.js';
 import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
@@ -20,6 +21,7 @@ beforeAll(async () => {
   }
 }, 120_000);
 afterAll(async () => {
+  await rm(CP_FILE, { force: true });
   await engine?.destroy();
   await dockerd?.stop();
 });
@@ -43,12 +45,17 @@ async function eventsSince(on: Docker, since: number, ...filters: string[]): Pro
 }
 
 /** The same actions on either engine. */
+/** A host file for docker cp both ways. */
+const CP_FILE = `/var/tmp/berth-events-cp-${process.pid}`;
+
 async function scenario(on: Docker) {
   await ok(['run', '--rm', '--name', 'evt', '--network', 'none', '--label', 'app=demo', 'busybox', 'true'], on);
   await ok(['run', '-d', '--name', 'evlong', '--network', 'none', 'busybox', 'sleep', '1000'], on);
   await ok(['exec', 'evlong', 'sh', '-c', 'exit 2'], on).catch(() => undefined);
   await ok(['pause', 'evlong'], on);
   await ok(['unpause', 'evlong'], on);
+  await ok(['cp', 'evlong:/etc/hostname', CP_FILE], on); // archive-path
+  await ok(['cp', CP_FILE, 'evlong:/tmp/'], on); // extract-to-dir
   await ok(['rename', 'evlong', 'evrenamed'], on);
   await ok(['kill', '-s', 'USR1', 'evrenamed'], on);
   await ok(['rm', '-f', 'evrenamed'], on);

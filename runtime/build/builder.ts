@@ -596,7 +596,7 @@ class BuildRun {
     const id = await this.createContainer(probe);
     probe.Hostname = id.slice(0, 12);
     const c = this.containers.store.get(id)!;
-    const wasMounted = await this.containers.mountRootfs(c);
+    const wasMounted = await this.containers.holdRootfs(c);
     try {
       makeDirs(this.containers.paths.merged(id), rc.WorkingDir!);
     } finally {

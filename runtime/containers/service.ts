@@ -52,6 +52,9 @@ const RUNNING = new Set(['running', 'paused', 'restarting']);
 const now = () => new Date().toISOString();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+
+/** How long an unmount waits for the copies holding a rootfs. */
+const HOLD_WAIT_MS = 10_000;
 export class ContainerService {
   /** 'changed' (id) whenever this process changes a container's state. */
   readonly events = new EventEmitter();
@@ -59,6 +62,7 @@ export class ContainerService {
   private readonly exiting = new Map<string, Promise<Container | undefined>>();
   /** Rootfs mounts in flight (one per container): a start, a copy or a removal waits for the same one. */
   private readonly mounting = new Map<string, Promise<boolean>>();
+  private readonly rootfsHolds = new Map<string, { count: number; released: Promise<void>; release: () => void }>();
   /** Exec sessions, whose records go with their container. */
   execStore?: ExecStore;
   /** Named volumes that Binds refer to (made at create when missing, as dockerd does). */
@@ -329,14 +333,48 @@ export class ContainerService {
     return mounting;
   }
 
-  /** Unmounts the container's rootfs, after a mount still in flight (one made ahead at create). */
+  /**
+   * Mounts the rootfs for a reader or writer from outside (cp, export, a build step's WORKDIR): an exit
+   * being settled unmounts first, and an unmount waits for the hold (up to a bound) so a copy never sees
+   * the mount go under it. Pair with releaseRootfs.
+   */
+  async holdRootfs(c: Container): Promise<boolean> {
+    await this.exiting.get(c.id)?.catch(() => undefined);
+    let hold = this.rootfsHolds.get(c.id);
+    if (!hold) {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      hold = { count: 0, released, release };
+      this.rootfsHolds.set(c.id, hold);
+    }
+    hold.count++;
+    try {
+      return await this.mountRootfs(c);
+    } catch (err) {
+      this.dropHold(c.id);
+      throw err;
+    }
+  }
+
+  private dropHold(id: string): void {
+    const hold = this.rootfsHolds.get(id);
+    if (!hold || --hold.count > 0) return;
+    this.rootfsHolds.delete(id);
+    hold.release();
+  }
+
+  /** Unmounts the container's rootfs, after a mount still in flight (one made ahead at create) and the holds. */
   private async unmountRootfs(id: string): Promise<void> {
     await this.mounting.get(id)?.catch(() => undefined);
+    const held = this.rootfsHolds.get(id)?.released;
+    // Bounded: a client that stops reading an export must not keep a removal waiting for ever.
+    if (held) await Promise.race([held, new Promise((resolve) => setTimeout(resolve, HOLD_WAIT_MS).unref())]);
     await unmount(this.paths.merged(id));
   }
 
-  /** Releases a rootfs mounted for a copy, unless the container is running off it. */
+  /** Releases a rootfs held for a copy, unmounting it unless the container is running off it. */
   async releaseRootfs(c: Container, wasMounted: boolean): Promise<void> {
+    this.dropHold(c.id);
     const now = this.store.get(c.id);
     if (!wasMounted && (!now || !RUNNING.has(now.state))) await this.unmountRootfs(c.id);
   }

@@ -214,7 +214,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.get<Id>('/containers/:id/export', async (request, reply) => {
     const c = resolve(request);
-    const wasMounted = await containers.mountRootfs(c);
+    const wasMounted = await containers.holdRootfs(c);
     const tar = exportRootfs(containers.paths.merged(c.id));
     tar.on('close', () => void containers.releaseRootfs(c, wasMounted));
     containers.record(c, 'export');
@@ -237,7 +237,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   app.head<Id>('/containers/:id/archive', async (request, reply) => {
     const c = resolve(request);
     const path = (request.query as { path?: string }).path ?? '';
-    const wasMounted = await containers.mountRootfs(c);
+    const wasMounted = await containers.holdRootfs(c);
     try {
       const stat = statPath(containers.paths.merged(c.id), path, (request.params as { id: string }).id);
       return reply.header('X-Docker-Container-Path-Stat', pathStatHeader(stat)).header('content-type', 'application/x-tar').send();
@@ -250,11 +250,11 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const c = resolve(request);
     const path = (request.query as { path?: string }).path ?? '';
     if (!path) throw invalid('path is required');
-    const wasMounted = await containers.mountRootfs(c);
+    const wasMounted = await containers.holdRootfs(c);
     try {
       const { stat, tar } = archivePath(containers.paths.merged(c.id), path, request.params.id);
       tar.on('close', () => void containers.releaseRootfs(c, wasMounted));
-    containers.record(c, 'export');
+      containers.record(c, 'archive-path');
       return reply.header('X-Docker-Container-Path-Stat', pathStatHeader(stat)).header('content-type', 'application/x-tar').send(tar);
     } catch (err) {
       await containers.releaseRootfs(c, wasMounted);
@@ -268,12 +268,13 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     if (!q.path) throw invalid('path is required');
     if (!(request.body instanceof Readable)) throw invalid('expected a tar archive as the request body');
     if (c.hostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
-    const wasMounted = await containers.mountRootfs(c);
+    const wasMounted = await containers.holdRootfs(c);
     try {
       await extractInto(containers.paths.merged(c.id), q.path, request.params.id, request.body, parseBool(q.copyUIDGID), parseBool(q.noOverwriteDirNonDir));
     } finally {
       await containers.releaseRootfs(c, wasMounted);
     }
+    containers.record(c, 'extract-to-dir');
     return reply.code(200).send();
   });
 
