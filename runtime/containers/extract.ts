@@ -4,14 +4,13 @@
 // that are symlinks are followed as the container would (inside its root), never by a host path.
 // The layer unpacker (storage/unpack.ts) works on directories nobody else touches; this is its twin for
 // directories someone else does.
-import { spawn } from 'node:child_process';
 import { constants, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync, rmdirSync, symlinkSync, unlinkSync, chmodSync, chownSync, utimesSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { isErrno, lstatIfThereSync, mkdirInRoot, openInRoot, RootedFd } from '../util/in-root.js';
-import { OverwriteError, UnsafeArchiveError } from '../storage/unpack.js';
+import { drain, OverwriteError, run, UnsafeArchiveError } from '../storage/unpack.js';
 
 const O_PATH = 0o10000000;
 // A file is only ever created fresh, never opened through whatever is at its name.
@@ -250,18 +249,3 @@ async function setXattrs(path: string, h: tar.Header, noDereference: boolean): P
   }
 }
 
-async function drain(entry: Entry): Promise<void> {
-  for await (const _ of entry) {
-    // discard
-  }
-}
-
-function run(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd}: ${stderr.trim() || `exit code ${code}`}`))));
-  });
-}

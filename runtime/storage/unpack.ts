@@ -255,14 +255,14 @@ const notFoundAsUndefined = (err: NodeJS.ErrnoException): undefined => {
 const exists = async (path: string) => (await lstat(path).catch(notFoundAsUndefined)) !== undefined;
 
 /** Reads an entry's data to its end, so the extractor moves on to the next header. */
-async function drain(entry: Entry): Promise<void> {
+export async function drain(entry: Entry): Promise<void> {
   for await (const _ of entry) {
     // discard
   }
 }
 
 /** Runs a command, rejecting with its stderr if it fails. */
-function run(cmd: string, args: string[]): Promise<void> {
+export function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
