@@ -30,7 +30,7 @@ export async function writeEtcFiles(dir: string, config: ContainerConfig, hc: Ho
     const sep = entry.indexOf(':') >= 0 && !entry.includes('=') ? entry.indexOf(':') : entry.indexOf('=');
     if (sep > 0) hosts += `${entry.slice(sep + 1)}\t${entry.slice(0, sep)}\n`;
   }
-  const hostname = hostNetwork ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : config.Hostname!;
+  const hostname = hostNetwork || hc.UTSMode === 'host' ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : config.Hostname!;
   await writeFile(files.hosts, hosts);
   await writeFile(files.hostname, `${hostname}\n`);
   await writeFile(files.resolvConf, await resolvConf(hc, hostNetwork, net.nameservers));

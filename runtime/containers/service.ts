@@ -11,7 +11,9 @@ import { asList } from '../util/list.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, watch } from 'node:fs';
-import { conflict, EngineError, invalid } from '../errors.js';
+import { conflict, EngineError, invalid, notFound } from '../errors.js';
+import { joinedRef, namespacesOf, type Namespaces } from '../oci/namespaces.js';
+import { validateLogDriver } from './log-driver.js';
 import type { ImageService } from '../images/service.js';
 import { parseConfig } from '../images/store.js';
 import { parseTaggedReference, referenceString } from '../images/reference.js';
@@ -22,7 +24,8 @@ import type { ContainerCreateBody, HostConfig } from '../../openapi/containers.j
 import { buildResources, buildSpec, securityOf } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
 import type { OciRuntime } from '../oci/runtime.js';
-import { isMounted, mountOverlay, unmount } from '../storage/rootfs.js';
+import { isMounted, mountOverlay, mountTmpfs, unmount } from '../storage/rootfs.js';
+import { DEFAULT_SHM_SIZE } from '../oci/defaults.js';
 import { commandOf, mergeConfig } from './config.js';
 import { validateCreate, validateUpdate } from './validate.js';
 import { awaitConmonGone, startConmon } from './conmon.js';
@@ -124,11 +127,18 @@ export class ContainerService {
 
   async create(body: ContainerCreateBody, name?: string): Promise<{ id: string; warnings: string[] }> {
     const { HostConfig: hostConfig, NetworkingConfig: networking, ...request } = body;
-    const hc: HostConfig = hostConfig ?? {};
+    const hc: HostConfig = { ...hostConfig };
     if (!request.Image) throw invalid('config cannot be empty in order to create a container');
     // What dockerd refuses before it looks at the image; security options as start would apply them.
     const workingDir = validateCreate(request, hc);
     securityOf(hc);
+    validateLogDriver(hc);
+    if (hc.Isolation && hc.Isolation !== 'default') throw new EngineError('internal', `Invalid isolation: "${hc.Isolation}" - linux only supports 'default'`);
+    // container:<name> recorded as container:<id>, as dockerd echoes it; a missing one is the request's fault.
+    for (const key of ['IpcMode', 'PidMode'] as const) {
+      const ref = joinedRef(hc[key]);
+      if (ref !== undefined) hc[key] = `container:${this.resolveReferenced(ref).id}`;
+    }
     const image = this.images.store.resolve(request.Image);
     const runtime = hc.Runtime || this.options.defaultRuntime;
     if (!this.options.runtimes.has(runtime)) throw invalid(`unknown or invalid runtime name: ${runtime}`);
@@ -176,6 +186,24 @@ export class ContainerService {
     return { id, warnings: [] };
   }
 
+  /** A container another one's create names (VolumesFrom, container:<id> modes): dockerd answers 400 when missing. */
+  private resolveReferenced(ref: string): Container {
+    try {
+      return this.store.resolve(ref);
+    } catch (err) {
+      throw err instanceof EngineError && err.kind === 'not-found' ? invalid(err.message) : err;
+    }
+  }
+
+  /** The PID/IPC/UTS namespaces a run joins: those of the containers its modes name, running. */
+  private namespacesOf(c: Container): Namespaces {
+    return namespacesOf(c.hostConfig, (id) => {
+      const d = this.store.get(id);
+      if (!d) throw notFound(`No such container: ${id}`);
+      return { id: d.id, pid: d.pid, running: d.state === 'running' || d.state === 'paused', ipcMode: d.hostConfig.IpcMode ?? '', shm: this.paths.shm(d.id) };
+    });
+  }
+
   /**
    * The mount points of a new container (volumes/mounts.ts), with its volumes made: named ones that do
    * not exist yet, and a generated name for each anonymous one, as dockerd does at create.
@@ -183,7 +211,7 @@ export class ContainerService {
   private async planMounts(hc: HostConfig, imageVolumes: string[]): Promise<MountPoint[]> {
     const from = asList(hc.VolumesFrom).map((spec) => {
       const [ref = '', mode = 'rw'] = spec.split(':');
-      return { mounts: this.store.resolve(ref).mounts, mode };
+      return { mounts: this.resolveReferenced(ref).mounts, mode };
     });
     const mounts = planMounts(hc, imageVolumes, from);
     for (const m of mounts) {
@@ -228,6 +256,7 @@ export class ContainerService {
     if (c.run_id > 0) await this.deleteRuntimeContainer(c); // a leftover of a previous run
     await rm(this.paths.exitFile(id), { force: true });
     try {
+      const namespaces = this.namespacesOf(c);
       // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
       const net = this.network ? await this.network.prepare(c) : { hostNetwork: networkMode(c.hostConfig).kind === 'host', nameservers: [] };
       crashPoint('start:prepared');
@@ -240,6 +269,10 @@ export class ContainerService {
         writeFile(this.paths.log(id), '', { flag: 'a' }),
       ]);
       const merged = this.paths.merged(id);
+      if (c.hostConfig.IpcMode === 'shareable') {
+        await mountTmpfs(this.paths.shm(id), `nosuid,nodev,noexec,mode=1777,size=${c.hostConfig.ShmSize || DEFAULT_SHM_SIZE}`);
+        namespaces.shm = { bind: this.paths.shm(id) };
+      }
       // Option volumes mounted, bind sources made, container-controlled sources pinned (staged).
       const staged = await this.volumes?.activate(c);
       crashPoint('start:staged');
@@ -253,7 +286,7 @@ export class ContainerService {
       const spec = buildSpec({
         id, config: { ...c.config, Env: env }, hostConfig: c.hostConfig, rootfs: merged, user, etcFiles,
         initBinary: this.options.initBinary, nofileLimit: this.options.nofileLimit, cgroupsPath: `/berth/${id}`,
-        volumePath: this.volumes?.mountpoint, staged, mounts: c.mounts, network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined },
+        volumePath: this.volumes?.mountpoint, staged, mounts: c.mounts, network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined }, namespaces,
       });
       await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
       const limits = logLimits(c);
@@ -323,7 +356,7 @@ export class ContainerService {
   /** Unmounts the container's rootfs, after a mount still in flight (one made ahead at create). */
   private async unmountRootfs(id: string): Promise<void> {
     await this.mounting.get(id)?.catch(() => undefined);
-    await unmount(this.paths.merged(id));
+    await Promise.all([unmount(this.paths.merged(id)), unmount(this.paths.shm(id))]);
   }
 
   /** Releases a rootfs mounted for a copy, unless the container is running off it. */

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { Engine } from '../../runtime/engine.js';
 import { conflict, invalid } from '../../runtime/errors.js';
 import { readLogBatches } from '../../runtime/containers/logs.js';
+import { assertReadableLogs } from '../../runtime/containers/log-driver.js';
 import { parseUntil } from '../../runtime/util/time.js';
 import { rotatedLogs } from '../../runtime/containers/log-rotation.js';
 import { logLimits } from '../../runtime/containers/service.js';
@@ -152,6 +153,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.get<Id>('/containers/:id/logs', { schema: { querystring: LogsQuery } }, async (request, reply) => {
     const c = resolve(request);
+    assertReadableLogs(c.hostConfig);
     const q = request.query as LogsQuery;
     const stdout = parseBool(q.stdout);
     const stderr = parseBool(q.stderr);

@@ -3,6 +3,7 @@ import type { Container } from '../../runtime/containers/store.js';
 import { containerMounts } from './volumes.js';
 import type { Engine } from '../../runtime/engine.js';
 import { commandOf } from '../../runtime/containers/config.js';
+import { logDriver } from '../../runtime/containers/log-driver.js';
 import { containerNetworks, networkSettings, portList } from './networks.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -111,13 +112,13 @@ export function containerInspect(engine: Engine, c: Container): object {
     HostConfig: {
       Binds: hc.Binds ?? null,
       ContainerIDFile: '',
-      LogConfig: { Type: 'json-file', Config: hc.LogConfig?.Config ?? {} },
+      LogConfig: { Type: logDriver(hc), Config: hc.LogConfig?.Config ?? {} },
       NetworkMode: networkMode(c),
       PortBindings: hc.PortBindings ?? {},
       RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
       AutoRemove: !!hc.AutoRemove,
-      VolumeDriver: '',
-      VolumesFrom: null,
+      VolumeDriver: hc.VolumeDriver ?? '',
+      VolumesFrom: hc.VolumesFrom ?? null,
       CapAdd: hc.CapAdd ?? null,
       CapDrop: hc.CapDrop ?? null,
       Dns: hc.Dns ?? [],
@@ -126,13 +127,15 @@ export function containerInspect(engine: Engine, c: Container): object {
       ExtraHosts: hc.ExtraHosts ?? null,
       Links: hc.Links ?? null,
       GroupAdd: hc.GroupAdd ?? null,
-      IpcMode: 'private',
+      IpcMode: hc.IpcMode || 'private', // dockerd 20.10's default-ipc-mode
+      PidMode: hc.PidMode ?? '',
       Privileged: !!hc.Privileged,
       PublishAllPorts: !!hc.PublishAllPorts,
       ReadonlyRootfs: !!hc.ReadonlyRootfs,
       SecurityOpt: hc.SecurityOpt ?? null,
       Tmpfs: hc.Tmpfs ?? undefined,
-      UTSMode: '',
+      UTSMode: hc.UTSMode ?? '',
+      Isolation: hc.Isolation ?? '',
       ShmSize: hc.ShmSize || 67108864,
       Sysctls: hc.Sysctls ?? undefined,
       Runtime: hc.Runtime || engine.host.defaultRuntime,
@@ -148,6 +151,8 @@ export function containerInspect(engine: Engine, c: Container): object {
       BlkioWeight: hc.BlkioWeight ?? 0,
       PidsLimit: hc.PidsLimit ?? null,
       OomKillDisable: hc.OomKillDisable ?? null,
+      MemorySwappiness: hc.MemorySwappiness != null && hc.MemorySwappiness >= 0 ? hc.MemorySwappiness : null, // -1 is the kernel's default: null, as dockerd echoes it
+      DeviceCgroupRules: hc.DeviceCgroupRules ?? null,
       Ulimits: hc.Ulimits ?? null,
       Init: hc.Init ?? null,
       ConsoleSize: hc.ConsoleSize ?? [0, 0],
