@@ -14,6 +14,7 @@ import { existsSync, watch } from 'node:fs';
 import { conflict, EngineError, invalid, notFound } from '../errors.js';
 import { joinedRef, namespacesOf, type Namespaces } from '../oci/namespaces.js';
 import { validateLogDriver } from './log-driver.js';
+import { linkEnv, linkHostsLine, linksOf, liveLinks } from './links.js';
 import type { ImageService } from '../images/service.js';
 import { parseConfig } from '../images/store.js';
 import { parseTaggedReference, referenceString } from '../images/reference.js';
@@ -139,6 +140,16 @@ export class ContainerService {
       const ref = joinedRef(hc[key]);
       if (ref !== undefined) hc[key] = `container:${this.resolveReferenced(ref).id}`;
     }
+    // Legacy links (not on user-defined networks, where dockerd makes them aliases): recorded by ID.
+    if (hc.Links?.length && networkMode(hc).kind !== 'user') {
+      hc.Links = linksOf(hc).map(({ target, alias }) => {
+        try {
+          return `${this.store.resolve(target).id}:${alias}`;
+        } catch (err) {
+          throw err instanceof EngineError && err.kind === 'not-found' ? invalid(`could not get container for ${target}: ${err.message}`) : err;
+        }
+      });
+    }
     const image = this.images.store.resolve(request.Image);
     const runtime = hc.Runtime || this.options.defaultRuntime;
     if (!this.options.runtimes.has(runtime)) throw invalid(`unknown or invalid runtime name: ${runtime}`);
@@ -184,6 +195,37 @@ export class ContainerService {
     // Mounted ahead: `docker run` starts it right after, and the mount is a process spawn it need not wait on then.
     void this.mountRootfs(created).catch(() => undefined);
     return { id, warnings: [] };
+  }
+
+  /** A container's address on the default bridge (where legacy links reach it). */
+  private bridgeIp(c: Container): string | undefined {
+    const store = this.network?.store;
+    return store?.endpointsOf(c.id).find((e) => e.ip && store.get(e.networkId)?.name === 'bridge')?.ip ?? undefined;
+  }
+
+  /**
+   * `docker rm --link /parent/alias`: the parent forgets that link; a running parent's /etc/hosts loses
+   * its line, as dockerd rewrites it.
+   */
+  async removeLink(name: string): Promise<void> {
+    const full = name.startsWith('/') ? name : `/${name}`;
+    const at = full.lastIndexOf('/');
+    if (at === 0) throw new EngineError('internal', 'Conflict, cannot remove the default link name of the container');
+    const parent = this.store.byName(full.slice(1, at));
+    const alias = full.slice(at + 1);
+    const links = parent ? linksOf(parent.hostConfig) : [];
+    const gone = links.find((l) => l.alias === alias);
+    if (!parent || !gone) throw notFound(`No such container: ${name}`);
+    this.store.setHostConfig(parent.id, { ...parent.hostConfig, Links: asList(parent.hostConfig.Links).filter((_, i) => links[i] !== gone) });
+    this.changed(parent.id);
+    const target = this.store.get(gone.target);
+    const ip = target && this.bridgeIp(target);
+    if (target && ip && (parent.state === 'running' || parent.state === 'paused')) {
+      const file = etcFilesIn(this.paths.bundle(parent.id)).hosts;
+      const line = linkHostsLine({ alias, container: target, ip });
+      const hosts = await readFile(file, 'utf8').catch(() => undefined);
+      if (hosts?.includes(line)) await writeFile(file, hosts.replace(line, ''));
+    }
   }
 
   /** A container another one's create names (VolumesFrom, container:<id> modes): dockerd answers 400 when missing. */
@@ -257,6 +299,7 @@ export class ContainerService {
     await rm(this.paths.exitFile(id), { force: true });
     try {
       const namespaces = this.namespacesOf(c);
+      const links = networkMode(c.hostConfig).kind === 'bridge' ? liveLinks(c, (ref) => this.store.get(ref), (t) => this.bridgeIp(t)) : [];
       // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
       const net = this.network ? await this.network.prepare(c) : { hostNetwork: networkMode(c.hostConfig).kind === 'host', nameservers: [] };
       crashPoint('start:prepared');
@@ -264,7 +307,7 @@ export class ContainerService {
       const [, etcFiles] = await Promise.all([
         this.mountRootfs(c),
         // container:<id> shares that container's /etc files, as its network.
-        'joined' in net && net.joined ? etcFilesIn(this.paths.bundle(net.joined.id)) : writeEtcFiles(bundle, c.config, c.hostConfig, net),
+        'joined' in net && net.joined ? etcFilesIn(this.paths.bundle(net.joined.id)) : writeEtcFiles(bundle, c.config, c.hostConfig, { ...net, links: links.map(linkHostsLine) }),
         // The log exists before the container does, so attached clients hold it open from the first byte.
         writeFile(this.paths.log(id), '', { flag: 'a' }),
       ]);
@@ -278,7 +321,9 @@ export class ContainerService {
       crashPoint('start:staged');
       await this.copyUp(c);
       const user = await resolveUser(merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
-      const env = [...(c.config.Env ?? [])];
+      // Links' variables first; the container's own replace them (moby's ReplaceOrAppendEnvValues).
+      const own = new Set((c.config.Env ?? []).map((e) => e.split('=')[0]));
+      const env = [...links.flatMap((l) => linkEnv(c.name, l)).filter((e) => !own.has(e.split('=')[0])), ...(c.config.Env ?? [])];
       if (c.hostConfig.NetworkMode !== 'host' && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.config.Hostname}`);
       if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);

@@ -4,6 +4,7 @@ import { containerMounts } from './volumes.js';
 import type { Engine } from '../../runtime/engine.js';
 import { commandOf } from '../../runtime/containers/config.js';
 import { logDriver } from '../../runtime/containers/log-driver.js';
+import { linksEcho } from '../../runtime/containers/links.js';
 import { containerNetworks, networkSettings, portList } from './networks.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -125,7 +126,7 @@ export function containerInspect(engine: Engine, c: Container): object {
       DnsOptions: hc.DnsOptions ?? [],
       DnsSearch: hc.DnsSearch ?? [],
       ExtraHosts: hc.ExtraHosts ?? null,
-      Links: hc.Links ?? null,
+      Links: linksEcho(c, (ref) => engine.containers.store.get(ref) ?? engine.containers.store.byName(ref)),
       GroupAdd: hc.GroupAdd ?? null,
       IpcMode: hc.IpcMode || 'private', // dockerd 20.10's default-ipc-mode
       PidMode: hc.PidMode ?? '',
