@@ -84,7 +84,7 @@ describe('resources and other HostConfig fields', () => {
     expect([from.status, from.json().message]).toEqual([400, 'No such container: nonexist']);
   });
 
-  it('gives the interface Config.MacAddress (docker-py mac_address) and echoes it', async () => {
+  it('gives the interface Config.MacAddress (docker-py mac_address) or the endpoint\'s (docker CLI --mac-address) and echoes it', async () => {
     const res = await python([
       "k = c.containers.run('busybox', 'sleep 300', detach=True, name='mac', mac_address='02:42:ac:11:00:99')",
       'k.reload()',
@@ -93,6 +93,8 @@ describe('resources and other HostConfig fields', () => {
       'k.remove(force=True)',
     ].join('\n'));
     expect(res.out).toBe('02:42:ac:11:00:99 02:42:ac:11:00:99 02:42:ac:11:00:99\n02:42:ac:11:00:99\n');
+    // The docker CLI (API >= 1.44) sends it in the endpoint's settings instead.
+    expect(await ok(['run', '--rm', '--mac-address', '02:42:ac:11:00:98', 'busybox', 'cat', '/sys/class/net/eth0/address'])).toBe('02:42:ac:11:00:98\n');
   });
 
   it('takes the json-file, local and none log drivers; none keeps no readable logs; others are refused', async () => {

@@ -160,6 +160,8 @@ export class ContainerService {
       throw conflict(`Conflict. The container name "/${finalName}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
     const config = mergeConfig({ ...request, WorkingDir: workingDir }, parseConfig(image), id);
+    // API ≥ 1.44 clients (docker CLI 28) give the MAC address per network: the primary one's is the container's.
+    config.MacAddress ||= primaryEndpoint(hc, networking)?.MacAddress || undefined;
     logLimits({ hostConfig: hc } as Container); // refuse bad --log-opt values now, not at start
     if ((!config.Entrypoint || config.Entrypoint.length === 0) && (!config.Cmd || config.Cmd.length === 0)) {
       throw invalid('no command specified');
@@ -807,6 +809,13 @@ export class ContainerService {
       await this.handleExit(c.id);
     }
   }
+}
+
+/** The create request's settings for the network of its NetworkMode (the CLI may name it `default`). */
+function primaryEndpoint(hc: HostConfig, networking: ContainerCreateBody['NetworkingConfig']) {
+  const endpoints = networking?.EndpointsConfig ?? {};
+  const mode = networkMode(hc);
+  return endpoints[mode.name] ?? endpoints[hc.NetworkMode ?? ''] ?? (mode.kind === 'bridge' ? endpoints.default : undefined);
 }
 
 /** Awaits every promise; rejects with the first failure only after all have settled (nothing left running). */
