@@ -156,36 +156,48 @@ describe('legacy links', () => {
     await ok(['rm', 'linker', 'off']);
   });
 
-  it('lets docker-compose v1 services on the default bridge reach each other through links', async () => {
+  /** `docker-compose up` of a db (httpd) and an app that links to it as `database`, on the given network mode. */
+  const composeLinks = async (project: string, networkMode: string | undefined, appCommand: string) => {
     const dir = await mkdtemp(join(engine.dir, 'compose-'));
     const compose = (args: string[]) => new Promise<{ code: number; out: string }>((resolve) => {
-      execFile('docker-compose', ['-p', 'lnk', ...args], { cwd: dir, env: env() }, (err, stdout, stderr) =>
+      execFile('docker-compose', ['-p', project, ...args], { cwd: dir, env: env() }, (err, stdout, stderr) =>
         resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }));
     });
+    const mode = networkMode ? [`    network_mode: ${networkMode}`] : [];
     await writeFile(join(dir, 'docker-compose.yml'), [
       'version: "2"',
       'services:',
       '  db:',
       '    image: busybox',
-      '    network_mode: bridge',
+      ...mode,
       '    stop_signal: SIGKILL',
       '    expose: ["80"]',
       '    command: sh -c "mkdir -p /www && echo from-db > /www/index.html && exec httpd -f -p 80 -h /www"',
       '  app:',
       '    image: busybox',
-      '    network_mode: bridge',
+      ...mode,
       '    links: ["db:database"]',
-      '    command: sh -c "echo $$DATABASE_PORT_80_TCP_ADDR; for i in 1 2 3 4 5; do wget -qO- http://database/ && break; sleep 0.3; done"',
+      `    command: sh -c "${appCommand}for i in 1 2 3 4 5; do wget -qO- http://database/ && break; sleep 0.3; done"`,
     ].join('\n'));
     try {
       const up = await compose(['up', '--abort-on-container-exit', '--exit-code-from', 'app']);
-      up.out = up.out.replace(/\x1b\[[0-9;]*m/g, '');
-      expect(up.out).toMatch(/app_1 +\| \d+\.\d+\.\d+\.\d+\s[\s\S]*app_1 +\| from-db/);
-      expect(up.code, up.out).toBe(0);
+      return { ...up, out: up.out.replace(/\x1b\[[0-9;]*m/g, '') };
     } finally {
       await compose(['down']);
       await rm(dir, { recursive: true, force: true });
     }
+  };
+
+  it('lets docker-compose v1 services on the default bridge reach each other through links', async () => {
+    const up = await composeLinks('lnk', 'bridge', 'echo $$DATABASE_PORT_80_TCP_ADDR; ');
+    expect(up.out).toMatch(/app_1 +\| \d+\.\d+\.\d+\.\d+\s[\s\S]*app_1 +\| from-db/);
+    expect(up.code, up.out).toBe(0);
+  });
+
+  it('resolves a link alias on a compose project network (dockerd answers it from its DNS)', async () => {
+    const up = await composeLinks('lnkn', undefined, '');
+    expect(up.out).toMatch(/app_1 +\| from-db/);
+    expect(up.code, up.out).toBe(0);
   });
 });
 

@@ -206,6 +206,21 @@ export class ContainerService {
   }
 
   /**
+   * Links on user-defined networks (compose v1's `links:`): dockerd's DNS answers the alias to the
+   * linking container only; a hosts line for each running target on a shared network does the same.
+   */
+  private userNetworkLinkLines(c: Container): string[] {
+    const store = this.network?.store;
+    if (!store) return [];
+    const mine = new Set(store.endpointsOf(c.id).map((e) => e.networkId));
+    return linksOf(c.hostConfig).flatMap(({ target, alias }) => {
+      const t = this.store.get(target) ?? this.store.byName(target);
+      const ip = t && RUNNING.has(t.state) ? store.endpointsOf(t.id).find((e) => e.ip && mine.has(e.networkId))?.ip : undefined;
+      return ip ? [`${ip}\t${alias}\n`] : [];
+    });
+  }
+
+  /**
    * `docker rm --link /parent/alias`: the parent forgets that link; a running parent's /etc/hosts loses
    * its line, as dockerd rewrites it.
    */
@@ -301,7 +316,9 @@ export class ContainerService {
     await rm(this.paths.exitFile(id), { force: true });
     try {
       const namespaces = this.namespacesOf(c);
-      const links = networkMode(c.hostConfig).kind === 'bridge' ? liveLinks(c, (ref) => this.store.get(ref), (t) => this.bridgeIp(t)) : [];
+      const mode = networkMode(c.hostConfig).kind;
+      const links = mode === 'bridge' ? liveLinks(c, (ref) => this.store.get(ref), (t) => this.bridgeIp(t)) : [];
+      const linkLines = mode === 'user' ? this.userNetworkLinkLines(c) : links.map(linkHostsLine);
       // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
       const net = this.network ? await this.network.prepare(c) : { hostNetwork: networkMode(c.hostConfig).kind === 'host', nameservers: [] };
       crashPoint('start:prepared');
@@ -309,7 +326,7 @@ export class ContainerService {
       const [, etcFiles] = await Promise.all([
         this.mountRootfs(c),
         // container:<id> shares that container's /etc files, as its network.
-        'joined' in net && net.joined ? etcFilesIn(this.paths.bundle(net.joined.id)) : writeEtcFiles(bundle, c.config, c.hostConfig, { ...net, links: links.map(linkHostsLine) }),
+        'joined' in net && net.joined ? etcFilesIn(this.paths.bundle(net.joined.id)) : writeEtcFiles(bundle, c.config, c.hostConfig, { ...net, links: linkLines }),
         // The log exists before the container does, so attached clients hold it open from the first byte.
         writeFile(this.paths.log(id), '', { flag: 'a' }),
       ]);
