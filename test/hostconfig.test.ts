@@ -149,6 +149,10 @@ describe('legacy links', () => {
   it('refuses links to missing or stopped containers with dockerd\'s words', async () => {
     const missing = await engine.http('POST', '/containers/create', { Image: 'busybox', HostConfig: { Links: ['nonexist:x'] } });
     expect([missing.status, missing.json().message]).toEqual([400, 'could not get container for nonexist: No such container: nonexist']);
+    for (const [mode, words] of [['host', 'host type networking'], ['container:missing', 'container type network']]) {
+      const res = await engine.http('POST', '/containers/create', { Image: 'busybox', HostConfig: { NetworkMode: mode, Links: ['x:y'] } });
+      expect([res.status, res.json().message]).toEqual([400, `conflicting options: ${words} can't be used with links. This would result in undefined behavior`]);
+    }
     await ok(['create', '--name', 'off', 'busybox', 'true']);
     await ok(['create', '--name', 'linker', '--link', 'off:x', 'busybox', 'true']);
     const res = await engine.http('POST', '/containers/linker/start');

@@ -1,7 +1,7 @@
 // Legacy links (`--link name:alias`, HostConfig.Links) on the default bridge, as dockerd 20.10 gives
 // them: /etc/hosts lines and environment variables naming the linked container's address and ports.
 // Recorded as `<id>:<alias>` so that renames follow; echoed as dockerd does, `/<name>:/<parent>/<alias>`.
-import { EngineError, invalid } from '../errors.js';
+import { EngineError } from '../errors.js';
 import { asList } from '../util/list.js';
 import type { HostConfig } from '../../openapi/containers.js';
 import type { Container } from './store.js';
@@ -15,7 +15,7 @@ export interface Link {
 /** moby's ParseLink: `name:alias`, `name` (alias = name), or a stored `/name:/parent/alias`. */
 export function parseLink(spec: string): Link {
   const parts = spec.split(':');
-  if (parts.length > 2) throw invalid(`bad format for links: ${spec}`);
+  if (parts.length > 2) throw new EngineError('internal', `bad format for links: ${spec}`); // a 500 from dockerd
   if (parts.length === 1) return { target: spec, alias: spec };
   if (parts[0]!.startsWith('/')) return { target: parts[0]!.slice(1), alias: parts[1]!.split('/').pop()! };
   return { target: parts[0]!, alias: parts[1]! };

@@ -135,21 +135,7 @@ export class ContainerService {
     securityOf(hc);
     validateLogDriver(hc);
     if (hc.Isolation && hc.Isolation !== 'default') throw new EngineError('internal', `Invalid isolation: "${hc.Isolation}" - linux only supports 'default'`);
-    // container:<name> recorded as container:<id>, as dockerd echoes it; a missing one is the request's fault.
-    for (const key of ['IpcMode', 'PidMode'] as const) {
-      const ref = joinedRef(hc[key]);
-      if (ref !== undefined) hc[key] = `container:${this.resolveReferenced(ref).id}`;
-    }
-    // Legacy links (not on user-defined networks, where dockerd makes them aliases): recorded by ID.
-    if (hc.Links?.length && networkMode(hc).kind !== 'user') {
-      hc.Links = linksOf(hc).map(({ target, alias }) => {
-        try {
-          return `${this.store.resolve(target).id}:${alias}`;
-        } catch (err) {
-          throw err instanceof EngineError && err.kind === 'not-found' ? invalid(`could not get container for ${target}: ${err.message}`) : err;
-        }
-      });
-    }
+    this.recordReferences(hc);
     const image = this.images.store.resolve(request.Image);
     const runtime = hc.Runtime || this.options.defaultRuntime;
     if (!this.options.runtimes.has(runtime)) throw invalid(`unknown or invalid runtime name: ${runtime}`);
@@ -197,6 +183,31 @@ export class ContainerService {
     // Mounted ahead: `docker run` starts it right after, and the mount is a process spawn it need not wait on then.
     void this.mountRootfs(created).catch(() => undefined);
     return { id, warnings: [] };
+  }
+
+  /**
+   * What a create names of other containers, recorded by ID as dockerd echoes it (renames follow):
+   * container:<name> modes and legacy links. A missing one is the request's fault (400).
+   */
+  private recordReferences(hc: HostConfig): void {
+    for (const key of ['IpcMode', 'PidMode'] as const) {
+      const ref = joinedRef(hc[key]);
+      if (ref !== undefined) hc[key] = `container:${this.resolveReferenced(ref).id}`;
+    }
+    // Legacy links (not on user-defined networks, where dockerd makes them aliases): recorded by ID.
+    const linkMode = networkMode(hc).kind;
+    if (hc.Links?.length && (linkMode === 'host' || linkMode === 'container')) {
+      throw invalid(`conflicting options: ${linkMode === 'host' ? 'host type networking' : 'container type network'} can't be used with links. This would result in undefined behavior`);
+    }
+    if (hc.Links?.length && linkMode !== 'user') {
+      hc.Links = linksOf(hc).map(({ target, alias }) => {
+        try {
+          return `${this.store.resolve(target).id}:${alias}`;
+        } catch (err) {
+          throw err instanceof EngineError && err.kind === 'not-found' ? invalid(`could not get container for ${target}: ${err.message}`) : err;
+        }
+      });
+    }
   }
 
   /** A container's address on the default bridge (where legacy links reach it). */
