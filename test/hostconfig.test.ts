@@ -116,6 +116,8 @@ describe('resources and other HostConfig fields', () => {
     expect(await inspect(await ok(['create', 'busybox', 'true']).then((s) => s.trim()), '{{.HostConfig.LogConfig.Type}}')).toBe('json-file');
     const bogus = await docker(['create', '--log-driver', 'bogus', 'busybox', 'true']);
     expect(bogus.stderr).toContain('Error response from daemon: error looking up logging plugin bogus: plugin "bogus" not found');
+    expect((await docker(['create', '--log-opt', 'foo=bar', 'busybox', 'true'])).stderr).toContain("unknown log opt 'foo' for json-file log driver");
+    expect((await docker(['create', '--log-driver', 'local', '--log-opt', 'labels=x', 'busybox', 'true'])).stderr).toContain("unknown log opt 'labels' for log driver local");
     await ok(['container', 'prune', '-f']);
   });
 });

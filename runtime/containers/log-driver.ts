@@ -3,7 +3,12 @@
 import { EngineError, invalid } from '../errors.js';
 import type { HostConfig } from '../../openapi/containers.js';
 
-const DRIVERS = ['json-file', 'local', 'none'];
+/** The drivers, with the options each takes (none takes any: dockerd ignores them). */
+const OPTIONS: Record<string, string[] | undefined> = {
+  'json-file': ['max-file', 'max-size', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'],
+  local: ['max-file', 'max-size', 'compress'],
+  none: undefined,
+};
 
 /** The driver a container logs with ('' is the daemon's default, json-file). */
 export const logDriver = (hc: HostConfig): string => hc.LogConfig?.Type || 'json-file';
@@ -11,7 +16,11 @@ export const logDriver = (hc: HostConfig): string => hc.LogConfig?.Type || 'json
 /** At create: any other driver is a plugin dockerd would look up, and not find. */
 export function validateLogDriver(hc: HostConfig): void {
   const driver = logDriver(hc);
-  if (!DRIVERS.includes(driver)) throw invalid(`error looking up logging plugin ${driver}: plugin "${driver}" not found`);
+  if (!(driver in OPTIONS)) throw invalid(`error looking up logging plugin ${driver}: plugin "${driver}" not found`);
+  const known = OPTIONS[driver];
+  for (const key of Object.keys(hc.LogConfig?.Config ?? {})) {
+    if (known && !known.includes(key)) throw invalid(driver === 'local' ? `unknown log opt '${key}' for log driver local` : `unknown log opt '${key}' for ${driver} log driver`);
+  }
 }
 
 /** Before reading logs back: dockerd's 501 for a driver that keeps none. */
