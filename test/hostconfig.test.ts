@@ -145,7 +145,11 @@ describe('legacy links', () => {
     expect((await docker(['rm', '--link', 'db'])).stderr).toContain('Conflict, cannot remove the default link name of the container');
     await ok(['rename', 'db', 'db2']);
     expect(JSON.parse(await inspect('web', '{{json .HostConfig.Links}}'))).toEqual(['/db2:/web/db']);
-    await ok(['rm', '-f', 'web', 'db2']);
+    // A removed container's link stays, and stops the next start, as in dockerd.
+    await ok(['rm', '-f', 'db2']);
+    expect(JSON.parse(await inspect('web', '{{json .HostConfig.Links}}'))).toEqual(['/db2:/web/db']);
+    expect((await docker(['restart', '-t', '0', 'web'])).stderr).toContain('Cannot link to a non running container: /db2 AS /web/db');
+    await ok(['rm', '-f', 'web']);
   });
 
   it('refuses links to missing or stopped containers with dockerd\'s words', async () => {

@@ -1,13 +1,13 @@
 // Legacy links (`--link name:alias`, HostConfig.Links) on the default bridge, as dockerd 20.10 gives
 // them: /etc/hosts lines and environment variables naming the linked container's address and ports.
-// Recorded as `<id>:<alias>` so that renames follow; echoed as dockerd does, `/<name>:/<parent>/<alias>`.
+// Recorded as `<name>:<alias>` (a rename rewrites them); echoed as dockerd does, `/<name>:/<parent>/<alias>`.
 import { EngineError } from '../errors.js';
 import { asList } from '../util/list.js';
 import type { HostConfig } from '../../openapi/containers.js';
 import type { Container } from './store.js';
 
 export interface Link {
-  /** The linked container's ID (as recorded) or name (as requested). */
+  /** The linked container's name (or, as requested, its ID). */
   target: string;
   alias: string;
 }
@@ -23,13 +23,17 @@ export function parseLink(spec: string): Link {
 
 export const linksOf = (hc: HostConfig): Link[] => asList(hc.Links).map(parseLink);
 
-/** HostConfig.Links as inspect shows them (links to containers since removed are gone). */
-export function linksEcho(c: Container, lookup: (id: string) => Container | undefined): string[] | null {
-  const out = linksOf(c.hostConfig).flatMap(({ target, alias }) => {
-    const t = lookup(target);
-    return t ? [`/${t.name}:/${c.name}/${alias}`] : [];
-  });
+/** HostConfig.Links as inspect shows them (a removed container's name stays, as in dockerd). */
+export function linksEcho(c: Container): string[] | null {
+  const out = linksOf(c.hostConfig).map(({ target, alias }) => `/${target}:/${c.name}/${alias}`);
   return out.length ? out : null;
+}
+
+/** The links of a host config after a linked container's rename; undefined when none names it. */
+export function renameLinkTarget(hc: HostConfig, from: string, to: string): string[] | undefined {
+  const links = linksOf(hc);
+  if (!links.some((l) => l.target === from)) return undefined;
+  return links.map(({ target, alias }) => `${target === from ? to : target}:${alias}`);
 }
 
 /** A link at start: the container, and its address on the default bridge. */
@@ -71,11 +75,10 @@ export function linkEnv(parentName: string, l: LiveLink): string[] {
 
 /** A start's links: each linked container must be running (dockerd answers 500 otherwise). */
 export function liveLinks(c: Container, lookup: (id: string) => Container | undefined, bridgeIp: (c: Container) => string | undefined): LiveLink[] {
-  return linksOf(c.hostConfig).flatMap(({ target, alias }) => {
+  return linksOf(c.hostConfig).map(({ target, alias }) => {
     const t = lookup(target);
-    if (!t) return [];
-    const ip = t.state === 'running' || t.state === 'paused' ? bridgeIp(t) : undefined;
-    if (!ip) throw new EngineError('internal', `Cannot link to a non running container: /${t.name} AS /${c.name}/${alias}`);
-    return [{ alias, container: t, ip }];
+    const ip = t && (t.state === 'running' || t.state === 'paused') ? bridgeIp(t) : undefined;
+    if (!t || !ip) throw new EngineError('internal', `Cannot link to a non running container: /${target} AS /${c.name}/${alias}`);
+    return { alias, container: t, ip };
   });
 }

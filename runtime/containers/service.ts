@@ -14,7 +14,7 @@ import { existsSync, watch } from 'node:fs';
 import { conflict, EngineError, invalid, notFound } from '../errors.js';
 import { joinedRef, namespacesOf, type Namespaces } from '../oci/namespaces.js';
 import { validateLogDriver } from './log-driver.js';
-import { linkEnv, linkHostsLine, linksOf, liveLinks } from './links.js';
+import { linkEnv, linkHostsLine, linksOf, liveLinks, renameLinkTarget } from './links.js';
 import type { ImageService } from '../images/service.js';
 import { parseConfig } from '../images/store.js';
 import { parseTaggedReference, referenceString } from '../images/reference.js';
@@ -186,15 +186,15 @@ export class ContainerService {
   }
 
   /**
-   * What a create names of other containers, recorded by ID as dockerd echoes it (renames follow):
-   * container:<name> modes and legacy links. A missing one is the request's fault (400).
+   * What a create names of other containers, recorded as dockerd echoes it: container:<id> modes, and
+   * legacy links by the linked container's own name (renames follow). A missing one is the request's fault (400).
    */
   private recordReferences(hc: HostConfig): void {
     for (const key of ['IpcMode', 'PidMode'] as const) {
       const ref = joinedRef(hc[key]);
       if (ref !== undefined) hc[key] = `container:${this.resolveReferenced(ref).id}`;
     }
-    // Legacy links (not on user-defined networks, where dockerd makes them aliases): recorded by ID.
+    // Legacy links (not on user-defined networks, where dockerd makes them aliases): by the name it has.
     const linkMode = networkMode(hc).kind;
     if (hc.Links?.length && (linkMode === 'host' || linkMode === 'container')) {
       throw invalid(`conflicting options: ${linkMode === 'host' ? 'host type networking' : 'container type network'} can't be used with links. This would result in undefined behavior`);
@@ -202,7 +202,7 @@ export class ContainerService {
     if (hc.Links?.length && linkMode !== 'user') {
       hc.Links = linksOf(hc).map(({ target, alias }) => {
         try {
-          return `${this.store.resolve(target).id}:${alias}`;
+          return `${this.store.resolve(target).name}:${alias}`;
         } catch (err) {
           throw err instanceof EngineError && err.kind === 'not-found' ? invalid(`could not get container for ${target}: ${err.message}`) : err;
         }
@@ -225,7 +225,7 @@ export class ContainerService {
     if (!store) return [];
     const mine = new Set(store.endpointsOf(c.id).map((e) => e.networkId));
     return linksOf(c.hostConfig).flatMap(({ target, alias }) => {
-      const t = this.store.get(target) ?? this.store.byName(target);
+      const t = this.store.byName(target) ?? this.store.get(target);
       const ip = t && RUNNING.has(t.state) ? store.endpointsOf(t.id).find((e) => e.ip && mine.has(e.networkId))?.ip : undefined;
       return ip ? [`${ip}\t${alias}\n`] : [];
     });
@@ -246,7 +246,7 @@ export class ContainerService {
     if (!parent || !gone) throw notFound(`No such container: ${name}`);
     this.store.setHostConfig(parent.id, { ...parent.hostConfig, Links: asList(parent.hostConfig.Links).filter((_, i) => links[i] !== gone) });
     this.changed(parent.id);
-    const target = this.store.get(gone.target);
+    const target = this.store.byName(gone.target);
     const ip = target && this.bridgeIp(target);
     if (target && ip && (parent.state === 'running' || parent.state === 'paused')) {
       const file = etcFilesIn(this.paths.bundle(parent.id)).hosts;
@@ -328,7 +328,7 @@ export class ContainerService {
     try {
       const namespaces = this.namespacesOf(c);
       const mode = networkMode(c.hostConfig).kind;
-      const links = mode === 'bridge' ? liveLinks(c, (ref) => this.store.get(ref), (t) => this.bridgeIp(t)) : [];
+      const links = mode === 'bridge' ? liveLinks(c, (ref) => this.store.byName(ref), (t) => this.bridgeIp(t)) : [];
       const linkLines = mode === 'user' ? this.userNetworkLinkLines(c) : links.map(linkHostsLine);
       // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
       const net = this.network ? await this.network.prepare(c) : { hostNetwork: networkMode(c.hostConfig).kind === 'host', nameservers: [] };
@@ -600,7 +600,14 @@ export class ContainerService {
     if (name === c.name) throw conflict(`Renaming a container with the same name as its current name`);
     const holder = this.store.byName(name);
     if (holder) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
-    this.store.update(c.id, { name });
+    this.store.transaction(() => {
+      this.store.update(c.id, { name });
+      // Links name their container: they follow it, as dockerd's link graph does.
+      for (const parent of this.store.all()) {
+        const links = renameLinkTarget(parent.hostConfig, c.name, name);
+        if (links) this.store.setHostConfig(parent.id, { ...parent.hostConfig, Links: links });
+      }
+    });
     this.changed(c.id);
     this.record({ ...c, name }, 'rename', { oldName: `/${c.name}` });
   }

@@ -126,7 +126,7 @@ export function containerInspect(engine: Engine, c: Container): object {
       DnsOptions: hc.DnsOptions ?? [],
       DnsSearch: hc.DnsSearch ?? [],
       ExtraHosts: hc.ExtraHosts ?? null,
-      Links: linksEcho(c, (ref) => engine.containers.store.get(ref) ?? engine.containers.store.byName(ref)),
+      Links: linksEcho(c),
       GroupAdd: hc.GroupAdd ?? null,
       IpcMode: hc.IpcMode || 'private', // dockerd 20.10's default-ipc-mode
       PidMode: hc.PidMode ?? '',
