@@ -152,6 +152,18 @@ describe('legacy links', () => {
     await ok(['rm', '-f', 'web']);
   });
 
+  it('gives docker-py links (links={name: alias}) the same hosts line and variables', async () => {
+    await ok(['run', '-d', '--name', 'py-db', '-e', 'K=v', 'busybox', 'sleep', '300']);
+    const ip = await inspect('py-db', '{{.NetworkSettings.IPAddress}}');
+    const short = (await idOf('py-db')).slice(0, 12);
+    const res = await python([
+      "out = c.containers.run('busybox', ['sh', '-c', 'echo $DB_NAME $DB_ENV_K; grep py-db /etc/hosts'], name='py-app', links={'py-db': 'db'}, remove=True)",
+      'print(out.decode(), end="")',
+    ].join('\n'));
+    expect(res.out).toBe(`/py-app/db v\n${ip}\tdb ${short} py-db\n`);
+    await ok(['rm', '-f', 'py-db']);
+  });
+
   it('refuses links to missing or stopped containers with dockerd\'s words', async () => {
     const missing = await engine.http('POST', '/containers/create', { Image: 'busybox', HostConfig: { Links: ['nonexist:x'] } });
     expect([missing.status, missing.json().message]).toEqual([400, 'could not get container for nonexist: No such container: nonexist']);
