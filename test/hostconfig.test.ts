@@ -77,6 +77,12 @@ describe('resources and other HostConfig fields', () => {
     // What the CLI sends when not asked (-1) is echoed as dockerd does: null.
     await ok(['create', '--name', 'plain', 'busybox', 'true']);
     expect(JSON.parse(await inspect('plain', '{{json .HostConfig}}'))).toMatchObject({ MemorySwappiness: null, DeviceCgroupRules: null, Isolation: '', VolumesFrom: null });
+    // The fields dockerd 20.10 echoes, each for the API versions that have it (KernelMemory until 1.42).
+    const at = async (version: string) => Object.keys((await engine.http('GET', `/v${version}/containers/plain/json`)).json().HostConfig).sort();
+    const v141 = await at('1.41');
+    expect(v141).toEqual(expect.arrayContaining(['KernelMemory', 'KernelMemoryTCP', 'CgroupnsMode', 'MaskedPaths', 'ReadonlyPaths', 'BlkioDeviceReadBps', 'Devices', 'CpuRealtimePeriod', 'UsernsMode', 'OomScoreAdj']));
+    expect(v141).not.toContain('Init'); // omitted when unset, as dockerd does
+    expect(await at('1.50')).toEqual(v141.filter((k) => k !== 'KernelMemory'));
     await ok(['rm', '-v', 'fields', 'plain', 'src']);
     const isolation = await engine.http('POST', '/containers/create', { Image: 'busybox', HostConfig: { Isolation: 'hyperv' } });
     expect([isolation.status, isolation.json().message]).toEqual([500, 'Invalid isolation: "hyperv" - linux only supports \'default\'']);

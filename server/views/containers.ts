@@ -6,6 +6,8 @@ import { commandOf } from '../../runtime/containers/config.js';
 import { logDriver } from '../../runtime/containers/log-driver.js';
 import { linksEcho } from '../../runtime/containers/links.js';
 import { containerNetworks, networkSettings, portList } from './networks.js';
+import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/oci/defaults.js';
+import { MAX_API_VERSION, versionBefore } from '../versioning.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const command = (c: Container) => commandOf(c.config);
@@ -74,7 +76,26 @@ export function containerSummary(engine: Engine, c: Container): object {
   };
 }
 
-export function containerInspect(engine: Engine, c: Container): object {
+/**
+ * HostConfig fields berth takes but does not act on, echoed as stored (dockerd's zero values otherwise),
+ * each for the API versions that have it: KernelMemory until 1.42, KernelMemoryTCP until 1.52.
+ */
+function storedHostConfig(hc: Container['hostConfig'], version: string): object {
+  const stored = hc as Record<string, unknown>;
+  const or = (key: string, zero: unknown) => stored[key] ?? zero;
+  return {
+    Cgroup: or('Cgroup', ''), CgroupParent: or('CgroupParent', ''), UsernsMode: or('UsernsMode', ''),
+    BlkioWeightDevice: or('BlkioWeightDevice', []), BlkioDeviceReadBps: or('BlkioDeviceReadBps', []), BlkioDeviceWriteBps: or('BlkioDeviceWriteBps', []),
+    BlkioDeviceReadIOps: or('BlkioDeviceReadIOps', []), BlkioDeviceWriteIOps: or('BlkioDeviceWriteIOps', []),
+    CpuRealtimePeriod: or('CpuRealtimePeriod', 0), CpuRealtimeRuntime: or('CpuRealtimeRuntime', 0), CpuCount: or('CpuCount', 0), CpuPercent: or('CpuPercent', 0),
+    IOMaximumIOps: or('IOMaximumIOps', 0), IOMaximumBandwidth: or('IOMaximumBandwidth', 0),
+    Devices: or('Devices', []), DeviceRequests: or('DeviceRequests', null),
+    ...(versionBefore(version, '1.42') ? { KernelMemory: or('KernelMemory', 0) } : {}),
+    ...(versionBefore(version, '1.52') ? { KernelMemoryTCP: or('KernelMemoryTCP', 0) } : {}),
+  };
+}
+
+export function containerInspect(engine: Engine, c: Container, version: string = MAX_API_VERSION): object {
   const paths = engine.containers.paths;
   const layers = engine.images.layers.diffDirs(c.top_layer);
   const args = command(c);
@@ -155,9 +176,14 @@ export function containerInspect(engine: Engine, c: Container): object {
       MemorySwappiness: hc.MemorySwappiness != null && hc.MemorySwappiness >= 0 ? hc.MemorySwappiness : null, // -1 is the kernel's default: null, as dockerd echoes it
       DeviceCgroupRules: hc.DeviceCgroupRules ?? null,
       Ulimits: hc.Ulimits ?? null,
-      Init: hc.Init ?? null,
+      Init: hc.Init ?? undefined, // omitempty in dockerd
       ConsoleSize: hc.ConsoleSize ?? [0, 0],
       Mounts: hc.Mounts ?? undefined,
+      OomScoreAdj: hc.OomScoreAdj ?? 0,
+      CgroupnsMode: 'private', // berth gives every container a cgroup namespace
+      MaskedPaths: hc.Privileged ? null : MASKED_PATHS,
+      ReadonlyPaths: hc.Privileged ? null : READONLY_PATHS,
+      ...storedHostConfig(hc, version),
     },
     GraphDriver: {
       Name: 'overlay2',
