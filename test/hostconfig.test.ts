@@ -86,6 +86,8 @@ describe('resources and other HostConfig fields', () => {
     await ok(['rm', '-v', 'fields', 'plain', 'src']);
     const isolation = await engine.http('POST', '/containers/create', { Image: 'busybox', HostConfig: { Isolation: 'hyperv' } });
     expect([isolation.status, isolation.json().message]).toEqual([500, 'Invalid isolation: "hyperv" - linux only supports \'default\'']);
+    const driver = await engine.http('POST', '/containers/create', { Image: 'busybox', HostConfig: { VolumeDriver: 'foo', Binds: ['fresh:/d'] } });
+    expect([driver.status, driver.json().message]).toEqual([404, 'create fresh: error looking up volume plugin foo: plugin "foo" not found']);
     const from = await engine.http('POST', '/containers/create', { Image: 'busybox', HostConfig: { VolumesFrom: ['nonexist'] } });
     expect([from.status, from.json().message]).toEqual([400, 'No such container: nonexist']);
   });

@@ -276,7 +276,8 @@ export class ContainerService {
 
   /**
    * The mount points of a new container (volumes/mounts.ts), with its volumes made: named ones that do
-   * not exist yet, and a generated name for each anonymous one, as dockerd does at create.
+   * not exist yet, and a generated name for each anonymous one, as dockerd does at create (with
+   * HostConfig.VolumeDriver as their driver).
    */
   private async planMounts(hc: HostConfig, imageVolumes: string[]): Promise<MountPoint[]> {
     const from = asList(hc.VolumesFrom).map((spec) => {
@@ -288,6 +289,8 @@ export class ContainerService {
       if (m.type !== 'volume') continue;
       if (!this.volumes) throw invalid('volumes are not available');
       if (m.anonymous) m.name = randomBytes(32).toString('hex');
+      // --volume-driver: the driver of the volumes this create makes (a plugin berth has not, unless local).
+      if (hc.VolumeDriver && !m.create?.driver && !this.volumes.find(m.name!)) m.create = { ...m.create, driver: hc.VolumeDriver };
       await this.volumes.forMount(m);
     }
     return mounts;
