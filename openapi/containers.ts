@@ -58,6 +58,12 @@ export const HostConfig = Type.Object(
     PortBindings: Type.Optional(Nullable(Type.Record(Type.String(), Nullable(Type.Array(PortBinding))))),
     PublishAllPorts: Type.Optional(Nullable(Type.Boolean())),
     Links: Type.Optional(StrList),
+    PidMode: Type.Optional(Type.String()),
+    IpcMode: Type.Optional(Type.String()),
+    UTSMode: Type.Optional(Type.String()),
+    Isolation: Type.Optional(Type.String()),
+    VolumeDriver: Type.Optional(Type.String()),
+    DeviceCgroupRules: Type.Optional(StrList),
   },
   Loose,
 );
@@ -99,6 +105,7 @@ export const ContainerConfig = Type.Object(
     Healthcheck: Type.Optional(Nullable(HealthConfig)),
     /** The shell of CMD-SHELL healthchecks (dockerd's default: /bin/sh -c). */
     Shell: Type.Optional(StrList),
+    MacAddress: Type.Optional(Type.String()),
   },
   Loose,
 );

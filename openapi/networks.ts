@@ -37,6 +37,7 @@ export const EndpointSettings = Type.Object(
     IPAMConfig: Type.Optional(Nullable(Type.Object({ IPv4Address: Type.Optional(Type.String()), IPv6Address: Type.Optional(Type.String()) }, Loose))),
     Aliases: Type.Optional(Nullable(Type.Array(Type.String()))),
     Links: Type.Optional(Nullable(Type.Array(Type.String()))),
+    MacAddress: Type.Optional(Type.String()),
   },
   Loose,
 );

@@ -1,5 +1,5 @@
 // Engine errors carry the HTTP-neutral kind of failure; the server maps kinds to status codes.
-export type ErrorKind = 'invalid' | 'forbidden' | 'not-found' | 'conflict' | 'internal';
+export type ErrorKind = 'invalid' | 'forbidden' | 'not-found' | 'conflict' | 'internal' | 'not-implemented';
 
 export class EngineError extends Error {
   constructor(readonly kind: ErrorKind, message: string) {

@@ -36,7 +36,7 @@ export const commonHeaders = {
 };
 
 /** HTTP status of each kind of engine error. */
-export const ERROR_STATUS = { invalid: 400, forbidden: 403, 'not-found': 404, conflict: 409, internal: 500 } as const;
+export const ERROR_STATUS = { invalid: 400, forbidden: 403, 'not-found': 404, conflict: 409, internal: 500, 'not-implemented': 501 } as const;
 
 /** The common headers as raw header lines, for responses written straight onto a hijacked socket. */
 export const rawCommonHeaders = () => Object.entries(commonHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('');

@@ -16,6 +16,8 @@ export interface EtcNetwork {
   hostNetwork: boolean;
   ip?: string;
   nameservers: string[];
+  /** Legacy links' lines (links.ts). */
+  links?: string[];
 }
 
 export const etcFilesIn = (dir: string): EtcFiles => ({ hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') });
@@ -24,13 +26,14 @@ export async function writeEtcFiles(dir: string, config: ContainerConfig, hc: Ho
   const files = etcFilesIn(dir);
   const hostNetwork = net.hostNetwork;
   let hosts = hostNetwork ? await readFile('/etc/hosts', 'utf8').catch(() => BASE_HOSTS) : BASE_HOSTS;
-  // dockerd's line for the container itself: its address, its FQDN (with --domainname) and hostname.
-  if (net.ip && config.Hostname) hosts += `${net.ip}\t${config.Domainname ? `${config.Hostname}.${config.Domainname} ` : ''}${config.Hostname}\n`;
   for (const entry of hc.ExtraHosts ?? []) {
     const sep = entry.indexOf(':') >= 0 && !entry.includes('=') ? entry.indexOf(':') : entry.indexOf('=');
     if (sep > 0) hosts += `${entry.slice(sep + 1)}\t${entry.slice(0, sep)}\n`;
   }
-  const hostname = hostNetwork ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : config.Hostname!;
+  hosts += (net.links ?? []).join('');
+  // dockerd's line for the container itself, last: its address, its FQDN (with --domainname) and hostname.
+  if (net.ip && config.Hostname) hosts += `${net.ip}\t${config.Domainname ? `${config.Hostname}.${config.Domainname} ` : ''}${config.Hostname}\n`;
+  const hostname = hostNetwork || hc.UTSMode === 'host' ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : config.Hostname!;
   await writeFile(files.hosts, hosts);
   await writeFile(files.hostname, `${hostname}\n`);
   await writeFile(files.resolvConf, await resolvConf(hc, hostNetwork, net.nameservers));

@@ -10,6 +10,8 @@ export class ContainerPaths {
   upper = (id: string) => join(this.dir(id), 'diff');
   work = (id: string) => join(this.dir(id), 'work');
   merged = (id: string) => join(this.dir(id), 'merged');
+  /** An IpcMode shareable container's /dev/shm, mounted on the host so that joiners can bind it. */
+  shm = (id: string) => join(this.dir(id), 'shm');
   /** The OCI bundle: config.json, generated /etc files, the log; conmon's persist dir too. */
   bundle = (id: string) => join(this.dir(id), 'userdata');
   log = (id: string) => join(this.bundle(id), 'ctr.log');

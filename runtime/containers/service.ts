@@ -11,7 +11,10 @@ import { asList } from '../util/list.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, watch } from 'node:fs';
-import { conflict, EngineError, invalid } from '../errors.js';
+import { conflict, EngineError, invalid, notFound } from '../errors.js';
+import { joinedRef, namespacesOf, type Namespaces } from '../oci/namespaces.js';
+import { validateLogDriver } from './log-driver.js';
+import { linkEnv, linkHostsLine, linksOf, liveLinks, renameLinkTarget } from './links.js';
 import type { ImageService } from '../images/service.js';
 import { parseConfig } from '../images/store.js';
 import { parseTaggedReference, referenceString } from '../images/reference.js';
@@ -22,7 +25,8 @@ import type { ContainerCreateBody, HostConfig } from '../../openapi/containers.j
 import { buildResources, buildSpec, securityOf } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
 import type { OciRuntime } from '../oci/runtime.js';
-import { isMounted, mountOverlay, unmount } from '../storage/rootfs.js';
+import { isMounted, mountOverlay, mountTmpfs, unmount } from '../storage/rootfs.js';
+import { DEFAULT_SHM_SIZE } from '../oci/defaults.js';
 import { commandOf, mergeConfig } from './config.js';
 import { validateCreate, validateUpdate } from './validate.js';
 import { awaitConmonGone, startConmon } from './conmon.js';
@@ -129,11 +133,14 @@ export class ContainerService {
 
   async create(body: ContainerCreateBody, name?: string): Promise<{ id: string; warnings: string[] }> {
     const { HostConfig: hostConfig, NetworkingConfig: networking, ...request } = body;
-    const hc: HostConfig = hostConfig ?? {};
+    const hc: HostConfig = { ...hostConfig };
     if (!request.Image) throw invalid('config cannot be empty in order to create a container');
     // What dockerd refuses before it looks at the image; security options as start would apply them.
     const workingDir = validateCreate(request, hc);
     securityOf(hc);
+    validateLogDriver(hc);
+    if (hc.Isolation && hc.Isolation !== 'default') throw new EngineError('internal', `Invalid isolation: "${hc.Isolation}" - linux only supports 'default'`);
+    this.recordReferences(hc);
     const image = this.images.store.resolve(request.Image);
     const runtime = hc.Runtime || this.options.defaultRuntime;
     if (!this.options.runtimes.has(runtime)) throw invalid(`unknown or invalid runtime name: ${runtime}`);
@@ -144,6 +151,8 @@ export class ContainerService {
       throw conflict(`Conflict. The container name "/${finalName}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
     const config = mergeConfig({ ...request, WorkingDir: workingDir }, parseConfig(image), id);
+    // API ≥ 1.44 clients (docker CLI 28) give the MAC address per network: the primary one's is the container's.
+    config.MacAddress ||= primaryEndpoint(hc, networking)?.MacAddress || undefined;
     logLimits({ hostConfig: hc } as Container); // refuse bad --log-opt values now, not at start
     if ((!config.Entrypoint || config.Entrypoint.length === 0) && (!config.Cmd || config.Cmd.length === 0)) {
       throw invalid('no command specified');
@@ -182,19 +191,111 @@ export class ContainerService {
   }
 
   /**
+   * What a create names of other containers, recorded as dockerd echoes it: container:<id> modes, and
+   * legacy links by the linked container's own name (renames follow). A missing one is the request's fault (400).
+   */
+  private recordReferences(hc: HostConfig): void {
+    for (const key of ['IpcMode', 'PidMode'] as const) {
+      const ref = joinedRef(hc[key]);
+      if (ref !== undefined) hc[key] = `container:${this.resolveReferenced(ref).id}`;
+    }
+    // Legacy links (not on user-defined networks, where dockerd makes them aliases): by the name it has.
+    const linkMode = networkMode(hc).kind;
+    if (hc.Links?.length && (linkMode === 'host' || linkMode === 'container')) {
+      throw invalid(`conflicting options: ${linkMode === 'host' ? 'host type networking' : 'container type network'} can't be used with links. This would result in undefined behavior`);
+    }
+    if (hc.Links?.length && linkMode !== 'user') {
+      hc.Links = linksOf(hc).map(({ target, alias }) => {
+        try {
+          return `${this.store.resolve(target).name}:${alias}`;
+        } catch (err) {
+          throw err instanceof EngineError && err.kind === 'not-found' ? invalid(`could not get container for ${target}: ${err.message}`) : err;
+        }
+      });
+    }
+  }
+
+  /** A container's address on the default bridge (where legacy links reach it). */
+  private bridgeIp(c: Container): string | undefined {
+    const store = this.network?.store;
+    return store?.endpointsOf(c.id).find((e) => e.ip && store.get(e.networkId)?.name === 'bridge')?.ip ?? undefined;
+  }
+
+  /**
+   * Links on user-defined networks (compose v1's `links:`): dockerd's DNS answers the alias to the
+   * linking container only; a hosts line for each running target on a shared network does the same.
+   */
+  private userNetworkLinkLines(c: Container): string[] {
+    const store = this.network?.store;
+    if (!store) return [];
+    const mine = new Set(store.endpointsOf(c.id).map((e) => e.networkId));
+    return linksOf(c.hostConfig).flatMap(({ target, alias }) => {
+      const t = this.store.byName(target) ?? this.store.get(target);
+      const ip = t && RUNNING.has(t.state) ? store.endpointsOf(t.id).find((e) => e.ip && mine.has(e.networkId))?.ip : undefined;
+      return ip ? [`${ip}\t${alias}\n`] : [];
+    });
+  }
+
+  /**
+   * `docker rm --link /parent/alias`: the parent forgets that link; a running parent's /etc/hosts loses
+   * its line, as dockerd rewrites it.
+   */
+  async removeLink(name: string): Promise<void> {
+    const full = name.startsWith('/') ? name : `/${name}`;
+    const at = full.lastIndexOf('/');
+    if (at === 0) throw new EngineError('internal', 'Conflict, cannot remove the default link name of the container');
+    const parent = this.store.byName(full.slice(1, at));
+    const alias = full.slice(at + 1);
+    const links = parent ? linksOf(parent.hostConfig) : [];
+    const gone = links.find((l) => l.alias === alias);
+    if (!parent || !gone) throw notFound(`No such container: ${name}`);
+    this.store.setHostConfig(parent.id, { ...parent.hostConfig, Links: asList(parent.hostConfig.Links).filter((_, i) => links[i] !== gone) });
+    this.changed(parent.id);
+    const target = this.store.byName(gone.target);
+    const ip = target && this.bridgeIp(target);
+    if (target && ip && (parent.state === 'running' || parent.state === 'paused')) {
+      const file = etcFilesIn(this.paths.bundle(parent.id)).hosts;
+      const line = linkHostsLine({ alias, container: target, ip });
+      const hosts = await readFile(file, 'utf8').catch(() => undefined);
+      if (hosts?.includes(line)) await writeFile(file, hosts.replace(line, ''));
+    }
+  }
+
+  /** A container another one's create names (VolumesFrom, container:<id> modes): dockerd answers 400 when missing. */
+  private resolveReferenced(ref: string): Container {
+    try {
+      return this.store.resolve(ref);
+    } catch (err) {
+      throw err instanceof EngineError && err.kind === 'not-found' ? invalid(err.message) : err;
+    }
+  }
+
+  /** The PID/IPC/UTS namespaces a run joins: those of the containers its modes name, running. */
+  private namespacesOf(c: Container): Namespaces {
+    return namespacesOf(c.hostConfig, (id) => {
+      const d = this.store.get(id);
+      if (!d) throw notFound(`No such container: ${id}`);
+      return { id: d.id, pid: d.pid, running: d.state === 'running' || d.state === 'paused', ipcMode: d.hostConfig.IpcMode ?? '', shm: this.paths.shm(d.id) };
+    });
+  }
+
+  /**
    * The mount points of a new container (volumes/mounts.ts), with its volumes made: named ones that do
-   * not exist yet, and a generated name for each anonymous one, as dockerd does at create.
+   * not exist yet, and a generated name for each anonymous one, as dockerd does at create (with
+   * HostConfig.VolumeDriver as their driver).
    */
   private async planMounts(hc: HostConfig, imageVolumes: string[]): Promise<MountPoint[]> {
     const from = asList(hc.VolumesFrom).map((spec) => {
       const [ref = '', mode = 'rw'] = spec.split(':');
-      return { mounts: this.store.resolve(ref).mounts, mode };
+      return { mounts: this.resolveReferenced(ref).mounts, mode };
     });
     const mounts = planMounts(hc, imageVolumes, from);
     for (const m of mounts) {
       if (m.type !== 'volume') continue;
       if (!this.volumes) throw invalid('volumes are not available');
       if (m.anonymous) m.name = randomBytes(32).toString('hex');
+      // --volume-driver: the driver of the volumes this create makes (a plugin berth has not, unless local).
+      if (hc.VolumeDriver && !m.create?.driver && !this.volumes.find(m.name!)) m.create = { ...m.create, driver: hc.VolumeDriver };
       await this.volumes.forMount(m);
     }
     return mounts;
@@ -233,6 +334,10 @@ export class ContainerService {
     if (c.run_id > 0) await this.deleteRuntimeContainer(c); // a leftover of a previous run
     await rm(this.paths.exitFile(id), { force: true });
     try {
+      const namespaces = this.namespacesOf(c);
+      const mode = networkMode(c.hostConfig).kind;
+      const links = mode === 'bridge' ? liveLinks(c, (ref) => this.store.byName(ref), (t) => this.bridgeIp(t)) : [];
+      const linkLines = mode === 'user' ? this.userNetworkLinkLines(c) : links.map(linkHostsLine);
       // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
       const net = this.network ? await this.network.prepare(c) : { hostNetwork: networkMode(c.hostConfig).kind === 'host', nameservers: [] };
       crashPoint('start:prepared');
@@ -240,17 +345,23 @@ export class ContainerService {
       const [, etcFiles] = await Promise.all([
         this.mountRootfs(c),
         // container:<id> shares that container's /etc files, as its network.
-        'joined' in net && net.joined ? etcFilesIn(this.paths.bundle(net.joined.id)) : writeEtcFiles(bundle, c.config, c.hostConfig, net),
+        'joined' in net && net.joined ? etcFilesIn(this.paths.bundle(net.joined.id)) : writeEtcFiles(bundle, c.config, c.hostConfig, { ...net, links: linkLines }),
         // The log exists before the container does, so attached clients hold it open from the first byte.
         writeFile(this.paths.log(id), '', { flag: 'a' }),
       ]);
       const merged = this.paths.merged(id);
+      if (c.hostConfig.IpcMode === 'shareable') {
+        await mountTmpfs(this.paths.shm(id), `nosuid,nodev,noexec,mode=1777,size=${c.hostConfig.ShmSize || DEFAULT_SHM_SIZE}`);
+        namespaces.shm = { bind: this.paths.shm(id) };
+      }
       // Option volumes mounted, bind sources made, container-controlled sources pinned (staged).
       const staged = await this.volumes?.activate(c);
       crashPoint('start:staged');
       await this.copyUp(c);
       const user = await resolveUser(merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
-      const env = [...(c.config.Env ?? [])];
+      // Links' variables first; the container's own replace them (moby's ReplaceOrAppendEnvValues).
+      const own = new Set((c.config.Env ?? []).map((e) => e.split('=')[0]));
+      const env = [...links.flatMap((l) => linkEnv(c.name, l)).filter((e) => !own.has(e.split('=')[0])), ...(c.config.Env ?? [])];
       if (c.hostConfig.NetworkMode !== 'host' && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.config.Hostname}`);
       if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
@@ -258,7 +369,7 @@ export class ContainerService {
       const spec = buildSpec({
         id, config: { ...c.config, Env: env }, hostConfig: c.hostConfig, rootfs: merged, user, etcFiles,
         initBinary: this.options.initBinary, nofileLimit: this.options.nofileLimit, cgroupsPath: `/berth/${id}`,
-        volumePath: this.volumes?.mountpoint, staged, mounts: c.mounts, network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined },
+        volumePath: this.volumes?.mountpoint, staged, mounts: c.mounts, network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined }, namespaces,
       });
       await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
       const limits = logLimits(c);
@@ -369,7 +480,7 @@ export class ContainerService {
     const held = this.rootfsHolds.get(id)?.released;
     // Bounded: a client that stops reading an export must not keep a removal waiting for ever.
     if (held) await Promise.race([held, new Promise((resolve) => setTimeout(resolve, HOLD_WAIT_MS).unref())]);
-    await unmount(this.paths.merged(id));
+    await Promise.all([unmount(this.paths.merged(id)), unmount(this.paths.shm(id))]);
   }
 
   /** Releases a rootfs held for a copy, unmounting it unless the container is running off it. */
@@ -553,7 +664,14 @@ export class ContainerService {
     if (name === c.name) throw conflict(`Renaming a container with the same name as its current name`);
     const holder = this.store.byName(name);
     if (holder) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
-    this.store.update(c.id, { name });
+    this.store.transaction(() => {
+      this.store.update(c.id, { name });
+      // Links name their container: they follow it, as dockerd's link graph does.
+      for (const parent of this.store.all()) {
+        const links = renameLinkTarget(parent.hostConfig, c.name, name);
+        if (links) this.store.setHostConfig(parent.id, { ...parent.hostConfig, Links: links });
+      }
+    });
     this.changed(c.id);
     this.record({ ...c, name }, 'rename', { oldName: `/${c.name}` });
   }
@@ -798,6 +916,13 @@ export class ContainerService {
       await this.handleExit(c.id);
     }
   }
+}
+
+/** The create request's settings for the network of its NetworkMode (the CLI may name it `default`). */
+function primaryEndpoint(hc: HostConfig, networking: ContainerCreateBody['NetworkingConfig']) {
+  const endpoints = networking?.EndpointsConfig ?? {};
+  const mode = networkMode(hc);
+  return endpoints[mode.name] ?? endpoints[hc.NetworkMode ?? ''] ?? (mode.kind === 'bridge' ? endpoints.default : undefined);
 }
 
 /** Awaits every promise; rejects with the first failure only after all have settled (nothing left running). */

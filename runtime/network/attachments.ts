@@ -104,7 +104,7 @@ export class Attachments {
   }
 
   /** Allocates an address on one network (in the DB, before anything is set up). */
-  private allocate(c: Container, e: Endpoint, n: Network, interfaceName: string): string {
+  private allocate(c: Container, e: Endpoint, n: Network, interfaceName: string, mac?: string): string {
     return this.store.transaction(() => {
       const cfg = n.subnets[0];
       if (!cfg?.Subnet) throw invalid(`network ${n.name} has no IPv4 subnet`);
@@ -118,7 +118,7 @@ export class Attachments {
         ip = nextFree(subnet, cfg.Gateway ?? '', taken, cfg.IPRange ? parseSubnet(cfg.IPRange) : undefined) ?? '';
         if (!ip) throw new EngineError('internal', `no available IPv4 addresses on network ${n.name}`);
       }
-      this.store.setAddress(c.id, n.id, { ip, interface: interfaceName, endpointId: randomBytes(32).toString('hex') });
+      this.store.setAddress(c.id, n.id, { ip, interface: interfaceName, endpointId: randomBytes(32).toString('hex'), mac });
       return ip;
     });
   }
@@ -143,7 +143,8 @@ export class Attachments {
     if (list.length === 0) throw notFound(`network ${mode.name} not found`);
     let ip: string | undefined;
     list.forEach(({ endpoint, network }, i) => {
-      const assigned = this.allocate(c, endpoint, network, `eth${i}`);
+      // Config.MacAddress is the primary interface's (netavark's static_mac), as dockerd applies it.
+      const assigned = this.allocate(c, endpoint, network, `eth${i}`, i === 0 ? c.config.MacAddress : undefined);
       ip ??= assigned;
     });
     await this.portLock.run(async () => {

@@ -1,5 +1,5 @@
 // The OCI runtime spec of a container: Docker's defaults, the image config, and the create request.
-import { invalid } from '../errors.js';
+import { EngineError, invalid } from '../errors.js';
 import { asList } from '../util/list.js';
 import { commandOf } from '../containers/config.js';
 import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
@@ -8,6 +8,7 @@ import { ociMount, type MountPoint } from '../volumes/mounts.js';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS, defaultSeccomp } from './defaults.js';
 import { loadSeccompProfile } from './seccomp.js';
 import { parseSecurityOptions } from './security.js';
+import type { Namespaces } from './namespaces.js';
 
 export interface SpecInput {
   id: string;
@@ -21,6 +22,8 @@ export interface SpecInput {
   cgroupsPath: string;
   /** The network namespace: the host's, a path to join (bridge networks, container:<id>), or a new one. */
   network: { host: boolean; netns?: string };
+  /** PID, IPC and UTS namespaces (namespaces.ts); all new when absent. */
+  namespaces?: Namespaces;
   /** The container's mount points (volumes, binds, tmpfs), and where a volume's data is. */
   mounts?: MountPoint[];
   volumePath?: (name: string) => string;
@@ -53,6 +56,14 @@ export function capabilities(hostConfig: HostConfig): string[] {
   return [...new Set(caps)];
 }
 
+/** `--device-cgroup-rule 'c 1:3 rwm'` (`*` for any major or minor) as an OCI device rule; moby's regexp and words. */
+function deviceRule(rule: string): object {
+  const m = /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/.exec(rule);
+  if (!m) throw new EngineError('internal', `invalid device cgroup rule format: '${rule}'`);
+  const num = (v: string) => (v === '*' ? undefined : Number(v));
+  return { allow: true, type: m[1], major: num(m[2]!), minor: num(m[3]!), access: m[4] };
+}
+
 /** The OCI linux.resources section for a host config (also what `runc update` takes). */
 export function buildResources(hc: HostConfig): object {
   const devices: object[] = [{ allow: false, access: 'rwm' }];
@@ -62,6 +73,7 @@ export function buildResources(hc: HostConfig): object {
       { allow: true, type: 'c', access: 'm' }, { allow: true, type: 'b', access: 'm' },
       ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2], [10, 200]].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
       { allow: true, type: 'c', major: 136, access: 'rwm' },
+      ...asList(hc.DeviceCgroupRules).map(deviceRule),
     );
   }
   const memory: Record<string, unknown> = {};
@@ -70,6 +82,7 @@ export function buildResources(hc: HostConfig): object {
   else if (hc.Memory) memory.swap = hc.Memory * 2; // Docker: swap defaults to twice the memory limit
   if (hc.MemoryReservation) memory.reservation = hc.MemoryReservation;
   if (hc.OomKillDisable) memory.disableOOMKiller = true;
+  if (hc.MemorySwappiness != null && hc.MemorySwappiness >= 0) memory.swappiness = hc.MemorySwappiness;
   const cpu: Record<string, unknown> = {};
   if (hc.CpuShares) cpu.shares = hc.CpuShares;
   if (hc.NanoCpus) {
@@ -113,8 +126,11 @@ export function buildSpec(input: SpecInput): object {
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', hc.Privileged ? 'rw' : 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', writableCgroups ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${hc.ShmSize || DEFAULT_SHM_SIZE}`] },
   ];
+  const ns = input.namespaces;
+  // IpcMode none: no /dev/shm; host or a donor's IPC: its /dev/shm too, as dockerd mounts it.
+  if (ns?.shm === undefined) mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${hc.ShmSize || DEFAULT_SHM_SIZE}`] });
+  else if (ns.shm !== 'none') mounts.push({ destination: '/dev/shm', type: 'bind', source: ns.shm.bind, options: ['rbind', 'rprivate'] });
   const network = input.network.host;
   mounts.push(
     { destination: '/etc/resolv.conf', type: 'bind', source: input.etcFiles.resolvConf, options: ['rbind', 'rprivate'] },
@@ -129,7 +145,12 @@ export function buildSpec(input: SpecInput): object {
     mounts.push({ destination: '/sbin/docker-init', type: 'bind', source: input.initBinary, options: ['rbind', 'ro'] });
     args = ['/sbin/docker-init', '--', ...args];
   }
-  const namespaces: object[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  const namespaces: object[] = [];
+  for (const type of ['pid', 'ipc', 'uts'] as const) {
+    const mode = ns?.[type];
+    if (mode !== 'host') namespaces.push(mode ? { type, path: mode.path } : { type });
+  }
+  namespaces.push({ type: 'mount' });
   if (!network) namespaces.push(input.network.netns ? { type: 'network', path: input.network.netns } : { type: 'network' });
   namespaces.push({ type: 'cgroup' });
   const rlimits = new Map<string, { type: string; hard: number; soft: number }>();
@@ -158,7 +179,7 @@ export function buildSpec(input: SpecInput): object {
       oomScoreAdj: hc.OomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, readonly: !!hc.ReadonlyRootfs },
-    hostname: network ? undefined : config.Hostname,
+    hostname: network || ns?.uts === 'host' ? undefined : config.Hostname, // runc sets none without a UTS namespace of its own
     mounts,
     linux: {
       resources: buildResources(hc),

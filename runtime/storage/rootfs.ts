@@ -19,6 +19,13 @@ export async function mountOverlay(lower: string[], upper: string, work: string,
   await run('mount', ['-n', '-i', '--no-canonicalize', '-t', 'overlay', 'overlay', '-o', options, merged]);
 }
 
+/** A tmpfs at path (a shareable container's /dev/shm, which others bind too); a no-op when mounted already. */
+export async function mountTmpfs(path: string, options: string): Promise<void> {
+  if (await isMounted(path)) return;
+  await mkdir(path, { recursive: true });
+  await run('mount', ['-n', '-i', '--no-canonicalize', '-t', 'tmpfs', '-o', options, 'shm', path]);
+}
+
 /** Unmounts everything stacked at path. Another process (`berth cleanup`) may be doing the same: not an error. */
 export async function unmount(path: string): Promise<void> {
   for (let attempt = 0; attempt < 10 && (await isMounted(path)); attempt++) {

@@ -14,8 +14,8 @@ const O_PATH = 0o10000000;
 const run = promisify(execFile);
 
 /**
- * Copies `dir` of `rootfs` into `volume` if the volume is empty and the directory is not; true if it
- * did. Opening a descriptor is a syscall that does not wait; what may (reading, copying) is async.
+ * Copies `dir` of `rootfs` into `volume` if the volume is empty; true if it did. An empty directory
+ * copies too: the volume's root takes its owner, mode and times, as dockerd's copyOwnership does. Opening a descriptor is a syscall that does not wait; what may (reading, copying) is async.
  */
 export async function copyUp(rootfs: string, dir: string, volume: string): Promise<boolean> {
   let src: RootedFd;
@@ -27,7 +27,7 @@ export async function copyUp(rootfs: string, dir: string, volume: string): Promi
   const dst = openRoot(volume);
   try {
     if (!src.stat().isDirectory()) return false;
-    if ((await readdir(dst.self)).length > 0 || (await readdir(src.self)).length === 0) return false;
+    if ((await readdir(dst.self)).length > 0) return false;
     const walk: Walk = { root: dst, links: new Map(), xattrs: await xattrsUnder(src) };
     await copyDir(src, dst, walk, '');
     await setAttributes(dst, src.stat(), walk.xattrs.get('')); // the volume takes the directory's owner, mode and times too

@@ -5,8 +5,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Readable } from 'node:stream';
 import type { Engine } from '../../runtime/engine.js';
-import { conflict, invalid } from '../../runtime/errors.js';
+import { conflict, invalid, notFound } from '../../runtime/errors.js';
 import { readLogBatches } from '../../runtime/containers/logs.js';
+import { assertReadableLogs } from '../../runtime/containers/log-driver.js';
 import { parseUntil } from '../../runtime/util/time.js';
 import { rotatedLogs } from '../../runtime/containers/log-rotation.js';
 import { logLimits } from '../../runtime/containers/service.js';
@@ -67,7 +68,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.get<Id>('/containers/:id/json', { schema: { querystring: InspectQuery } }, async (request) => {
     const c = resolve(request);
-    const inspect = containerInspect(engine, c);
+    const inspect = containerInspect(engine, c, apiVersion(request));
     return parseBool((request.query as { size?: string }).size) ? { ...inspect, ...(await sizesOf(c)) } : inspect;
   });
 
@@ -109,8 +110,21 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   });
 
   app.delete<Id>('/containers/:id', { schema: { querystring: RemoveQuery } }, async (request, reply) => {
-    const q = request.query as { force?: string; v?: string };
+    const q = request.query as { force?: string; v?: string; link?: string };
+    if (parseBool(q.link)) {
+      containers.store.resolve(request.params.id);
+      await containers.removeLink(request.params.id);
+      return reply.code(204).send();
+    }
     await containers.remove(request.params.id, parseBool(q.force), parseBool(q.v));
+    return reply.code(204).send();
+  });
+
+  // `docker rm --link /web/db`: the CLI trims the leading slash, so the link name spans two segments.
+  app.delete<{ Params: { parent: string; alias: string } }>('/containers/:parent/:alias', { schema: { querystring: RemoveQuery } }, async (request, reply) => {
+    const { parent, alias } = request.params;
+    if (!parseBool((request.query as { link?: string }).link)) throw notFound(`No such container: ${parent}/${alias}`);
+    await containers.removeLink(`${parent}/${alias}`);
     return reply.code(204).send();
   });
 
@@ -155,6 +169,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.get<Id>('/containers/:id/logs', { schema: { querystring: LogsQuery } }, async (request, reply) => {
     const c = resolve(request);
+    assertReadableLogs(c.hostConfig);
     const q = request.query as LogsQuery;
     const stdout = parseBool(q.stdout);
     const stderr = parseBool(q.stderr);

@@ -4,8 +4,12 @@ import type { HostConfig } from '../../openapi/containers.js';
 import { containerMounts } from './volumes.js';
 import type { Engine } from '../../runtime/engine.js';
 import { commandOf } from '../../runtime/containers/config.js';
+import { logDriver } from '../../runtime/containers/log-driver.js';
+import { linksEcho } from '../../runtime/containers/links.js';
 import { containerNetworks, networkSettings, portList } from './networks.js';
 import { healthText } from '../../runtime/containers/health-state.js';
+import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/oci/defaults.js';
+import { MAX_API_VERSION, versionBefore } from '../versioning.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const command = (c: Container) => commandOf(c.config);
@@ -74,7 +78,26 @@ export function containerSummary(engine: Engine, c: Container): object {
   };
 }
 
-export function containerInspect(engine: Engine, c: Container): object {
+/**
+ * HostConfig fields berth takes but does not act on, echoed as stored (dockerd's zero values otherwise),
+ * each for the API versions that have it: KernelMemory until 1.42, KernelMemoryTCP until 1.52.
+ */
+function storedHostConfig(hc: Container['hostConfig'], version: string): object {
+  const stored = hc as Record<string, unknown>;
+  const or = (key: string, zero: unknown) => stored[key] ?? zero;
+  return {
+    Cgroup: or('Cgroup', ''), CgroupParent: or('CgroupParent', ''), UsernsMode: or('UsernsMode', ''),
+    BlkioWeightDevice: or('BlkioWeightDevice', []), BlkioDeviceReadBps: or('BlkioDeviceReadBps', []), BlkioDeviceWriteBps: or('BlkioDeviceWriteBps', []),
+    BlkioDeviceReadIOps: or('BlkioDeviceReadIOps', []), BlkioDeviceWriteIOps: or('BlkioDeviceWriteIOps', []),
+    CpuRealtimePeriod: or('CpuRealtimePeriod', 0), CpuRealtimeRuntime: or('CpuRealtimeRuntime', 0), CpuCount: or('CpuCount', 0), CpuPercent: or('CpuPercent', 0),
+    IOMaximumIOps: or('IOMaximumIOps', 0), IOMaximumBandwidth: or('IOMaximumBandwidth', 0),
+    Devices: or('Devices', []), DeviceRequests: or('DeviceRequests', null),
+    ...(versionBefore(version, '1.42') ? { KernelMemory: or('KernelMemory', 0) } : {}),
+    ...(versionBefore(version, '1.52') ? { KernelMemoryTCP: or('KernelMemoryTCP', 0) } : {}),
+  };
+}
+
+export function containerInspect(engine: Engine, c: Container, version: string = MAX_API_VERSION): object {
   const paths = engine.containers.paths;
   const layers = engine.images.layers.diffDirs(c.top_layer);
   const args = command(c);
@@ -115,28 +138,30 @@ export function containerInspect(engine: Engine, c: Container): object {
     HostConfig: {
       Binds: hc.Binds ?? null,
       ContainerIDFile: '',
-      LogConfig: { Type: 'json-file', Config: hc.LogConfig?.Config ?? {} },
+      LogConfig: { Type: logDriver(hc), Config: hc.LogConfig?.Config ?? {} },
       NetworkMode: networkMode(c),
       PortBindings: portBindings(hc),
       RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
       AutoRemove: !!hc.AutoRemove,
-      VolumeDriver: '',
-      VolumesFrom: null,
+      VolumeDriver: hc.VolumeDriver ?? '',
+      VolumesFrom: hc.VolumesFrom ?? null,
       CapAdd: hc.CapAdd ?? null,
       CapDrop: hc.CapDrop ?? null,
       Dns: hc.Dns ?? [],
       DnsOptions: hc.DnsOptions ?? [],
       DnsSearch: hc.DnsSearch ?? [],
       ExtraHosts: hc.ExtraHosts ?? null,
-      Links: hc.Links ?? null,
+      Links: linksEcho(c),
       GroupAdd: hc.GroupAdd ?? null,
-      IpcMode: 'private',
+      IpcMode: hc.IpcMode || 'private', // dockerd 20.10's default-ipc-mode
+      PidMode: hc.PidMode ?? '',
       Privileged: !!hc.Privileged,
       PublishAllPorts: !!hc.PublishAllPorts,
       ReadonlyRootfs: !!hc.ReadonlyRootfs,
       SecurityOpt: hc.SecurityOpt ?? null,
       Tmpfs: hc.Tmpfs ?? undefined,
-      UTSMode: '',
+      UTSMode: hc.UTSMode ?? '',
+      Isolation: hc.Isolation ?? '',
       ShmSize: hc.ShmSize || 67108864,
       Sysctls: hc.Sysctls ?? undefined,
       Runtime: hc.Runtime || engine.host.defaultRuntime,
@@ -152,10 +177,17 @@ export function containerInspect(engine: Engine, c: Container): object {
       BlkioWeight: hc.BlkioWeight ?? 0,
       PidsLimit: hc.PidsLimit ?? null,
       OomKillDisable: hc.OomKillDisable ?? null,
+      MemorySwappiness: hc.MemorySwappiness != null && hc.MemorySwappiness >= 0 ? hc.MemorySwappiness : null, // -1 is the kernel's default: null, as dockerd echoes it
+      DeviceCgroupRules: hc.DeviceCgroupRules ?? null,
       Ulimits: hc.Ulimits ?? null,
-      Init: hc.Init ?? null,
+      Init: hc.Init ?? undefined, // omitempty in dockerd
       ConsoleSize: hc.ConsoleSize ?? [0, 0],
       Mounts: hc.Mounts ?? undefined,
+      OomScoreAdj: hc.OomScoreAdj ?? 0,
+      CgroupnsMode: 'private', // berth gives every container a cgroup namespace
+      MaskedPaths: hc.Privileged ? null : MASKED_PATHS,
+      ReadonlyPaths: hc.Privileged ? null : READONLY_PATHS,
+      ...storedHostConfig(hc, version),
     },
     GraphDriver: {
       Name: 'overlay2',

@@ -1,0 +1,59 @@
+// A container's pid, ipc and uts namespaces from HostConfig.PidMode, IpcMode and UTSMode, as dockerd
+// reads them: '' (private; IPC's 'private', 'shareable', 'none' too) is a new one, 'host' none at all,
+// 'container:<id>' that running container's (IPC only from a 'shareable' donor, whose /dev/shm is a
+// tmpfs on the host, as dockerd makes it: a mount cannot be bound from another mount namespace).
+import { EngineError } from '../errors.js';
+import type { HostConfig } from '../../openapi/containers.js';
+
+// dockerd answers a start that cannot join with a 500.
+const internal = (message: string) => new EngineError('internal', message);
+
+/** One namespace: a new one (undefined), the host's, or the path of one to join. */
+export type NamespaceMode = undefined | 'host' | { path: string };
+
+export interface Namespaces {
+  pid: NamespaceMode;
+  ipc: NamespaceMode;
+  uts: NamespaceMode;
+  /** /dev/shm: a tmpfs of its own (undefined), none (IpcMode none), or a bind of the host's or the donor's. */
+  shm?: { bind: string } | 'none';
+}
+
+/** The container a mode names (`container:<name or id>`), if it names one. */
+export const joinedRef = (mode: string | undefined): string | undefined => (mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined);
+
+/** A running container whose namespaces another joins: its ID, PID, and IpcMode. */
+export interface Donor {
+  id: string;
+  pid: number;
+  running: boolean;
+  ipcMode: string;
+  /** Its /dev/shm as seen from the host. */
+  shm: string;
+}
+
+/** The namespaces to run with; `donor` looks up a container a mode names (by the ID create recorded). */
+export function namespacesOf(hc: HostConfig, donor: (id: string) => Donor): Namespaces {
+  const ns: Namespaces = { pid: undefined, ipc: undefined, uts: hc.UTSMode === 'host' ? 'host' : undefined };
+  const pidRef = joinedRef(hc.PidMode);
+  if (hc.PidMode === 'host') ns.pid = 'host';
+  else if (pidRef !== undefined) {
+    const d = donor(pidRef);
+    if (!d.running) throw internal(`container ${d.id} is not running`);
+    ns.pid = { path: `/proc/${d.pid}/ns/pid` };
+  }
+  const ipcRef = joinedRef(hc.IpcMode);
+  if (hc.IpcMode === 'host') {
+    ns.ipc = 'host';
+    ns.shm = { bind: '/dev/shm' };
+  } else if (hc.IpcMode === 'none') {
+    ns.shm = 'none';
+  } else if (ipcRef !== undefined) {
+    const d = donor(ipcRef);
+    if (!d.running) throw internal(`can't join IPC of container ${d.id}: container ${d.id} is not running`);
+    if (d.ipcMode !== 'shareable') throw internal(`can't join IPC of container ${d.id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
+    ns.ipc = { path: `/proc/${d.pid}/ns/ipc` };
+    ns.shm = { bind: d.shm };
+  }
+  return ns;
+}
