@@ -64,7 +64,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.get<Id>('/containers/:id/json', { schema: { querystring: InspectQuery } }, async (request) => {
     const c = resolve(request);
-    const inspect = containerInspect(engine, c);
+    const inspect = containerInspect(engine, c, apiVersion(request));
     return parseBool((request.query as { size?: string }).size) ? { ...inspect, ...(await sizesOf(c)) } : inspect;
   });
 

@@ -4,6 +4,7 @@ import { containerMounts } from './volumes.js';
 import type { Engine } from '../../runtime/engine.js';
 import { commandOf } from '../../runtime/containers/config.js';
 import { containerNetworks, networkSettings, portList } from './networks.js';
+import { versionBefore } from '../versioning.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const command = (c: Container) => commandOf(c.config);
@@ -72,7 +73,12 @@ export function containerSummary(engine: Engine, c: Container): object {
   };
 }
 
-export function containerInspect(engine: Engine, c: Container): object {
+export function containerInspect(engine: Engine, c: Container, version: string): object {
+  const inspect = currentInspect(engine, c);
+  return versionBefore(version, '1.21') ? legacyInspect(inspect, c, version) : inspect;
+}
+
+function currentInspect(engine: Engine, c: Container) {
   const paths = engine.containers.paths;
   const layers = engine.images.layers.diffDirs(c.top_layer);
   const args = command(c);
@@ -165,5 +171,31 @@ export function containerInspect(engine: Engine, c: Container): object {
     Mounts: containerMounts(engine, c),
     Config: { ...c.config, Image: c.image_name },
     NetworkSettings: networkSettings(engine, c),
+  };
+}
+
+/**
+ * dockerd 20.10's shapes for API < 1.21: no per-network settings, a few host settings echoed in Config;
+ * before 1.20 the volumes as Volumes/VolumesRW maps instead of Mounts.
+ */
+function legacyInspect(inspect: ReturnType<typeof currentInspect>, c: Container, version: string): object {
+  const hc = c.hostConfig;
+  const { Networks: _networks, ...settings } = inspect.NetworkSettings;
+  const config: Record<string, unknown> = {
+    ...inspect.Config,
+    // berth keeps none of these three: dockerd's defaults.
+    MacAddress: '',
+    NetworkDisabled: false,
+    VolumeDriver: '',
+  };
+  if (!versionBefore(version, '1.20')) return { ...inspect, Config: config, NetworkSettings: settings };
+  const { Mounts: mounts, ...rest } = inspect;
+  Object.assign(config, { Memory: hc.Memory ?? 0, MemorySwap: hc.MemorySwap ?? 0, CpuShares: hc.CpuShares ?? 0, Cpuset: hc.CpusetCpus ?? '' });
+  return {
+    ...rest,
+    Config: config,
+    NetworkSettings: settings,
+    Volumes: Object.fromEntries(mounts.map((m) => [m.Destination, m.Source])),
+    VolumesRW: Object.fromEntries(mounts.map((m) => [m.Destination, m.RW])),
   };
 }

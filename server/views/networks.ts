@@ -67,7 +67,7 @@ export function portList(c: Container): object[] {
 }
 
 /** The whole NetworkSettings of inspect; the top-level address fields describe the default bridge. */
-export function networkSettings(engine: Engine, c: Container): object {
+export function networkSettings(engine: Engine, c: Container) {
   const networks = containerNetworks(engine, c);
   const bridge = networks.bridge;
   const running = RUNNING.has(c.state);
