@@ -68,6 +68,42 @@ describe('container inspect shapes before 1.21', () => {
   });
 });
 
+describe('other pre-1.25 shapes', () => {
+  it('info before 1.25 has ExecutionDriver and security options by name', async () => {
+    const old = (await engine.http('GET', '/v1.22/info')).json();
+    expect(old.ExecutionDriver).toBe('<not supported>');
+    expect(old.SecurityOptions.every((o: string) => !o.includes('='))).toBe(true);
+    const current = (await engine.http('GET', '/v1.41/info')).json();
+    expect(current).not.toHaveProperty('ExecutionDriver');
+    expect(old.SecurityOptions).toEqual(current.SecurityOptions.map((o: string) => /name=([^,]*)/.exec(o)![1]));
+  });
+
+  it('stats before 1.21 sum the interfaces in one `network`, with no name or id', async () => {
+    expect((await engine.docker(['run', '-d', '--name', 'stats20', 'busybox', 'sleep', '60'])).code).toBe(0);
+    try {
+      const current = (await engine.http('GET', '/v1.41/containers/stats20/stats?stream=0')).json();
+      const old = (await engine.http('GET', '/v1.20/containers/stats20/stats?stream=0')).json();
+      expect(Object.keys(old).sort()).toEqual(['blkio_stats', 'cpu_stats', 'memory_stats', 'network', 'num_procs', 'pids_stats', 'precpu_stats', 'preread', 'read', 'storage_stats']);
+      expect(Object.keys(old.network).sort()).toEqual(Object.keys(current.networks.eth0).sort());
+      expect(old.network.rx_packets).toBeGreaterThanOrEqual(current.networks.eth0.rx_packets);
+    } finally {
+      await engine.docker(['rm', '-f', 'stats20']);
+    }
+  });
+
+  it('a host config on start is refused from 1.24 on, as dockerd words it', async () => {
+    expect((await engine.docker(['create', '--name', 'startbody', 'busybox', 'true'])).code).toBe(0);
+    try {
+      const res = await engine.http('POST', '/v1.24/containers/startbody/start', { Dns: ['9.9.9.9'] });
+      expect(res.status).toBe(400);
+      expect(res.json()).toEqual({ message: 'starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24' });
+      expect((await engine.http('POST', '/v1.24/containers/startbody/start', {})).status).toBe(204);
+    } finally {
+      await engine.docker(['rm', '-f', 'startbody']);
+    }
+  });
+});
+
 describe('behaviour follows the request version', () => {
   it('volume prune takes unused named volumes for a 1.41 client, anonymous ones only from 1.42', async () => {
     for (const name of ['keepme', 'named141']) expect((await engine.docker(['volume', 'create', name])).code).toBe(0);
