@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # layers), docker-registry and skopeo (a real registry and an independent client for the registry tests),
 # openssl (the tests' CA and token-signing keys), netavark + aardvark-dns + iptables + iproute2 (networks),
 # curl and docker-compose (v1: the networks tests drive compose as users do).
-PACKAGES=(runc crun conmon socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl docker-compose)
+PACKAGES=(runc crun conmon socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl docker-compose python3-docker)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

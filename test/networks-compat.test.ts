@@ -1,0 +1,51 @@
+// Networks as clients other than the docker CLI create them: docker-py (Debian's python3-docker, run by
+// /usr/bin/python3) sends unset IPAM pool fields as null; names may hold spaces as dockerd allows;
+// GET /networks/ lists like /networks.
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { run } from './helpers/engine.js';
+import { GOLDEN } from './helpers/golden.js';
+import { suiteEngine } from './helpers/suite.js';
+
+const engine = suiteEngine({ load: [join(GOLDEN, 'dockerd-busybox.tar')] });
+
+const dockerPy = (script: string) => run('/usr/bin/python3', ['-c', `import docker, json, sys\nc = docker.DockerClient(base_url=sys.argv[1])\n${script}`, `unix://${engine.socket}`]);
+
+describe('networks from docker-py', () => {
+  it('creates a network from IPAM pools whose unset fields are null, named with a space, and runs a container on it', async () => {
+    const res = await dockerPy([
+      "ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet='10.79.0.0/24')])",
+      "n = c.networks.create('py net', ipam=ipam)",
+      'try:',
+      "    print(json.dumps(n.attrs['IPAM']['Config']))",
+      "    print(c.containers.run('busybox', 'ip -4 -o addr show eth0', network='py net', remove=True).decode().split()[3])",
+      'finally:',
+      '    n.remove()',
+    ].join('\n'));
+    expect(res.stderr).toBe('');
+    const [config, address] = res.stdout.trim().split('\n');
+    expect(JSON.parse(config!)[0].Subnet).toBe('10.79.0.0/24');
+    expect(address).toBe('10.79.0.2/24');
+  }, 60_000);
+
+  it('sends the nulls the schema now takes (raw, as docker-py 5 sends them)', async () => {
+    const body = { Name: 'nullpool', CheckDuplicate: true, IPAM: { Driver: 'default', Config: [{ Subnet: '10.79.1.0/24', IPRange: null, Gateway: null, AuxiliaryAddresses: null }], Options: null } };
+    const res = await engine.http('POST', '/v1.41/networks/create', body);
+    expect(res.status).toBe(201);
+    expect((await engine.docker(['network', 'rm', 'nullpool'])).code).toBe(0);
+  });
+});
+
+describe('network names and paths', () => {
+  it('refuses a blank name in dockerd words', async () => {
+    const res = await engine.http('POST', '/v1.41/networks/create', { Name: '  ' });
+    expect(res.status).toBe(400);
+    expect(res.json()).toEqual({ message: 'invalid name:   ' });
+  });
+
+  it('lists networks at /networks/ too', async () => {
+    const slash = await engine.http('GET', '/v1.41/networks/');
+    expect(slash.status).toBe(200);
+    expect(slash.json().map((n: { Name: string }) => n.Name).sort()).toEqual((await engine.http('GET', '/v1.41/networks')).json().map((n: { Name: string }) => n.Name).sort());
+  });
+});
