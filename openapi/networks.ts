@@ -38,9 +38,13 @@ export const NetworkCreateBody = Type.Object(
 /** One network of a container: as create's NetworkingConfig and as the connect body give it. */
 export const EndpointSettings = Type.Object(
   {
-    IPAMConfig: Type.Optional(Nullable(Type.Object({ IPv4Address: Type.Optional(Type.String()), IPv6Address: Type.Optional(Type.String()) }, Loose))),
+    IPAMConfig: Type.Optional(Nullable(Type.Object({
+      IPv4Address: Type.Optional(Nullable(Type.String())), IPv6Address: Type.Optional(Nullable(Type.String())),
+      LinkLocalIPs: Type.Optional(Nullable(Type.Array(Type.String()))),
+    }, Loose))),
     Aliases: Type.Optional(Nullable(Type.Array(Type.String()))),
     Links: Type.Optional(Nullable(Type.Array(Type.String()))),
+    DriverOpts: Type.Optional(Nullable(StringMap)),
   },
   Loose,
 );

@@ -49,3 +49,25 @@ describe('network names and paths', () => {
     expect(slash.json().map((n: { Name: string }) => n.Name).sort()).toEqual((await engine.http('GET', '/v1.41/networks')).json().map((n: { Name: string }) => n.Name).sort());
   });
 });
+
+describe('endpoint settings kept as dockerd keeps them', () => {
+  it('stores LinkLocalIPs and DriverOpts from create and connect, and the container still runs', async () => {
+    for (const n of ['ll1', 'll2']) expect((await engine.docker(['network', 'create', n])).code).toBe(0);
+    try {
+      const created = await engine.docker(['create', '--name', 'llc', '--network', 'name=ll1,driver-opt=com.example.x=y', '--link-local-ip', '169.254.7.7', 'busybox', 'sleep', '30']);
+      expect(created.stderr).toBe('');
+      const connected = await engine.docker(['network', 'connect', '--link-local-ip', '169.254.8.8', '--driver-opt', 'a=b', 'll2', 'llc']);
+      expect(connected.stderr).toBe('');
+      expect((await engine.docker(['start', 'llc'])).code).toBe(0);
+      const nets = JSON.parse((await engine.docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'llc'])).stdout);
+      expect(nets.ll1.IPAMConfig).toEqual({ LinkLocalIPs: ['169.254.7.7'] });
+      expect(nets.ll1.DriverOpts).toEqual({ 'com.example.x': 'y' });
+      expect(nets.ll2.IPAMConfig).toEqual({ LinkLocalIPs: ['169.254.8.8'] });
+      expect(nets.ll2.DriverOpts).toEqual({ a: 'b' });
+      expect(nets.ll1.IPAddress).not.toBe('');
+    } finally {
+      await engine.docker(['rm', '-f', 'llc']);
+      await engine.docker(['network', 'rm', 'll1', 'll2']);
+    }
+  });
+});

@@ -43,6 +43,8 @@ export interface PlannedEndpoint {
   networkId: string;
   aliases: string[];
   staticIp: string;
+  linkLocalIps: string[]; // kept as asked, shown by inspect (dockerd stores them too)
+  driverOpts: Record<string, string> | null;
 }
 
 export class Attachments {
@@ -87,7 +89,7 @@ export class Attachments {
 
   /** Records the planned endpoints of a container just inserted (same transaction as its row). */
   addPlanned(containerId: string, planned: PlannedEndpoint[]): void {
-    for (const p of planned) this.store.addEndpoint(containerId, p.networkId, p.aliases, p.staticIp);
+    for (const p of planned) this.store.addEndpoint(containerId, p);
   }
 
   /** A container's endpoints with their networks (those whose network still exists). */
@@ -224,7 +226,7 @@ export class Attachments {
     }
     const plan = endpointPlan(n, settings);
     if (plan.aliases.length && n.name === 'bridge') throw invalid('network-scoped alias is supported only for containers in user defined networks');
-    this.store.addEndpoint(c.id, n.id, plan.aliases, plan.staticIp);
+    this.store.addEndpoint(c.id, plan);
     if (c.state === 'running' || c.state === 'paused') {
       const netavark = this.requireNetavark();
       const e = this.store.endpointsOf(c.id).find((x) => x.networkId === n.id)!;
@@ -274,7 +276,10 @@ function endpointPlan(n: Network, settings: EndpointSettings | null | undefined)
     if (n.name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
     if (!cfg?.Subnet || !contains(parseSubnet(cfg.Subnet), staticIp)) throw invalid(`Invalid address ${staticIp}: It does not belong to any of this network's subnets`);
   }
-  return { networkId: n.id, aliases: [...new Set(settings?.Aliases ?? [])], staticIp };
+  return {
+    networkId: n.id, aliases: [...new Set(settings?.Aliases ?? [])], staticIp,
+    linkLocalIps: settings?.IPAMConfig?.LinkLocalIPs ?? [], driverOpts: settings?.DriverOpts ?? null,
+  };
 }
 
 export function netavarkNetwork(n: Network): NetavarkNetwork {

@@ -25,6 +25,8 @@ export interface Endpoint {
   position: number;
   aliases: string[];
   staticIp: string;
+  linkLocalIps: string[];
+  driverOpts: Record<string, string> | null;
   endpointId: string;
   ip: string | null;
   mac: string;
@@ -37,7 +39,8 @@ interface NetworkRow {
 }
 
 interface EndpointRow {
-  container_id: string; network_id: string; position: number; aliases: string; static_ip: string; endpoint_id: string;
+  container_id: string; network_id: string; position: number; aliases: string; static_ip: string; link_local_ips: string; driver_opts: string;
+  endpoint_id: string;
   ip: string | null; mac: string; interface: string;
 }
 
@@ -49,6 +52,7 @@ const parseNetwork = (r: NetworkRow): Network => ({
 
 const parseEndpoint = (r: EndpointRow): Endpoint => ({
   containerId: r.container_id, networkId: r.network_id, position: r.position, aliases: JSON.parse(r.aliases) as string[], staticIp: r.static_ip,
+  linkLocalIps: JSON.parse(r.link_local_ips) as string[], driverOpts: JSON.parse(r.driver_opts) as Record<string, string> | null,
   endpointId: r.endpoint_id, ip: r.ip, mac: r.mac, interface: r.interface,
 });
 
@@ -103,10 +107,10 @@ export class NetworkStore {
     return (this.db.prepare('SELECT * FROM endpoints').all() as EndpointRow[]).map(parseEndpoint);
   }
 
-  addEndpoint(containerId: string, networkId: string, aliases: string[], staticIp: string): void {
+  addEndpoint(containerId: string, e: { networkId: string; aliases: string[]; staticIp: string; linkLocalIps: string[]; driverOpts: Record<string, string> | null }): void {
     const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
-    this.db.prepare('INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip) VALUES (?, ?, ?, ?, ?)')
-      .run(containerId, networkId, next, JSON.stringify(aliases), staticIp);
+    this.db.prepare('INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, link_local_ips, driver_opts) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(containerId, e.networkId, next, JSON.stringify(e.aliases), e.staticIp, JSON.stringify(e.linkLocalIps), JSON.stringify(e.driverOpts));
   }
 
   removeEndpoint(containerId: string, networkId: string): void {

@@ -141,4 +141,9 @@ export const migrations: string[] = [
     usage_count INTEGER NOT NULL DEFAULT 0 -- cache hits
   );
   `,
+  `
+  -- An endpoint's settings dockerd keeps and shows though nothing here acts on them.
+  ALTER TABLE endpoints ADD COLUMN link_local_ips TEXT NOT NULL DEFAULT '[]'; -- IPAMConfig.LinkLocalIPs (JSON)
+  ALTER TABLE endpoints ADD COLUMN driver_opts TEXT NOT NULL DEFAULT 'null'; -- DriverOpts (JSON)
+  `,
 ];

@@ -13,7 +13,9 @@ function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
   const on = !!e?.ip && RUNNING.has(c.state);
   const aliases = e && n.dns ? [...e.aliases, c.id.slice(0, 12)] : null;
   return {
-    IPAMConfig: e?.staticIp ? { IPv4Address: e.staticIp } : null,
+    IPAMConfig: e?.staticIp || e?.linkLocalIps.length
+      ? { ...(e.staticIp ? { IPv4Address: e.staticIp } : {}), ...(e.linkLocalIps.length ? { LinkLocalIPs: e.linkLocalIps } : {}) }
+      : null,
     Links: null,
     Aliases: aliases,
     NetworkID: n.id,
@@ -25,7 +27,7 @@ function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
     MacAddress: on ? e!.mac : '',
-    DriverOpts: null,
+    DriverOpts: e?.driverOpts ?? null,
     DNSNames: n.dns ? [c.name, ...(e?.aliases ?? []), c.id.slice(0, 12)] : null,
   };
 }
