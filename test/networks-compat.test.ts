@@ -1,7 +1,9 @@
 // Networks as clients other than the docker CLI create them: docker-py (Debian's python3-docker, run by
 // /usr/bin/python3) sends unset IPAM pool fields as null; names may hold spaces as dockerd allows;
-// GET /networks/ lists like /networks.
+// GET /networks/ lists like /networks; endpoint settings kept; compose one-off runs get no service alias.
 import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from './helpers/engine.js';
 import { GOLDEN } from './helpers/golden.js';
@@ -70,4 +72,36 @@ describe('endpoint settings kept as dockerd keeps them', () => {
       await engine.docker(['network', 'rm', 'll1', 'll2']);
     }
   });
+});
+
+describe('docker-compose one-off containers', () => {
+  it('get the service name as an alias only with --use-aliases; short IDs appended once, at start', async () => {
+    const dir = join(engine.dir, 'compose');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'docker-compose.yml'), 'version: "3"\nservices:\n  web:\n    image: busybox\n    command: sleep 30\n');
+    const env = { ...process.env, DOCKER_HOST: `unix://${engine.socket}` };
+    const compose = (args: string[]) => new Promise<string>((resolve, reject) => {
+      execFile('docker-compose', ['-p', 'oneoff', ...args], { cwd: dir, env }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)));
+    });
+    const aliases = async (name: string) => JSON.parse((await engine.docker(['inspect', '-f', '{{json .NetworkSettings.Networks.oneoff_default.Aliases}}', name])).stdout);
+    try {
+      const plain = (await compose(['run', '-d', 'web', 'sleep', '30'])).trim();
+      const aliased = (await compose(['run', '-d', '--use-aliases', 'web', 'sleep', '30'])).trim();
+      await compose(['up', '-d']);
+      const short = async (name: string) => (await engine.docker(['inspect', '-f', '{{.Id}}', name])).stdout.slice(0, 12);
+      expect(await aliases(plain)).toEqual([await short(plain)]);
+      expect((await aliases(aliased)).sort()).toEqual([await short(aliased), 'web'].sort());
+      expect((await aliases('oneoff_web_1')).sort()).toEqual([await short('oneoff_web_1'), 'web'].sort());
+      // Never started: the aliases as asked, no short ID.
+      expect((await engine.docker(['network', 'create', 'fresh'])).code).toBe(0);
+      expect((await engine.docker(['create', '--name', 'unstarted', '--network', 'fresh', '--network-alias', 'a1', 'busybox'])).code).toBe(0);
+      expect(JSON.parse((await engine.docker(['inspect', '-f', '{{json .NetworkSettings.Networks.fresh.Aliases}}', 'unstarted'])).stdout)).toEqual(['a1']);
+    } finally {
+      await engine.docker(['rm', '-f', 'unstarted']);
+      await engine.docker(['network', 'rm', 'fresh']);
+      const ids = (await engine.docker(['ps', '-aq', '--filter', 'label=com.docker.compose.project=oneoff'])).stdout.split('\n').filter(Boolean);
+      if (ids.length) await engine.docker(['rm', '-f', ...ids]);
+      await compose(['down']).catch(() => undefined);
+    }
+  }, 90_000);
 });

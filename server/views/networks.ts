@@ -11,7 +11,11 @@ const prefixLength = (n: Network) => Number(n.subnets[0]?.Subnet?.split('/')[1] 
 /** One entry of NetworkSettings.Networks: the endpoint's addresses while it runs, empty otherwise. */
 function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
   const on = !!e?.ip && RUNNING.has(c.state);
-  const aliases = e && n.dns ? [...e.aliases, c.id.slice(0, 12)] : null;
+  // dockerd appends the short-ID alias (unless given) when the endpoint is first set up, at start; before
+  // that the aliases are as asked. docker-compose reconnects a container whose aliases lack it, which is
+  // how its one-off `run` containers lose the service alias.
+  const started = RUNNING.has(c.state) || !!c.started_at;
+  const aliases = e && n.dns ? (started ? [...new Set([...e.aliases, c.id.slice(0, 12)])] : e.aliases.length ? e.aliases : null) : null;
   return {
     IPAMConfig: e?.staticIp || e?.linkLocalIps.length
       ? { ...(e.staticIp ? { IPv4Address: e.staticIp } : {}), ...(e.linkLocalIps.length ? { LinkLocalIPs: e.linkLocalIps } : {}) }
