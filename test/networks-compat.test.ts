@@ -105,3 +105,26 @@ describe('docker-compose one-off containers', () => {
     }
   }, 90_000);
 });
+
+describe('a network that does not exist yet', () => {
+  it('is looked up at start, as dockerd does: create works, start fails until the network exists', async () => {
+    const created = await engine.docker(['create', '--name', 'late', '--network', 'later', '--network-alias', 'lal', 'busybox', 'sleep', '30']);
+    expect(created.stderr).toBe('');
+    try {
+      const before = JSON.parse((await engine.docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'late'])).stdout);
+      expect(before.later).toMatchObject({ NetworkID: '', Aliases: ['lal'], IPAddress: '' });
+      const failed = await engine.docker(['start', 'late']);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain('Error response from daemon: network later not found');
+      expect((await engine.docker(['network', 'create', 'later'])).code).toBe(0);
+      expect((await engine.docker(['start', 'late'])).code).toBe(0);
+      const after = JSON.parse((await engine.docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'late'])).stdout);
+      expect(Object.keys(after)).toEqual(['later']);
+      expect(after.later.IPAddress).not.toBe('');
+      expect(after.later.Aliases[0]).toBe('lal');
+    } finally {
+      await engine.docker(['rm', '-f', 'late']);
+      await engine.docker(['network', 'rm', 'later']);
+    }
+  });
+});

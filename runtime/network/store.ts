@@ -2,7 +2,7 @@
 // allocated (ip not null) exactly while netavark may have it set up, so the DB always knows what to undo.
 import type { DB } from '../state/db.js';
 import { notFound } from '../errors.js';
-import type { IPAMConfig } from '../../openapi/networks.js';
+import type { EndpointSettings, IPAMConfig } from '../../openapi/networks.js';
 
 export interface Network {
   id: string;
@@ -111,6 +111,21 @@ export class NetworkStore {
     const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
     this.db.prepare('INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, link_local_ips, driver_opts) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(containerId, e.networkId, next, JSON.stringify(e.aliases), e.staticIp, JSON.stringify(e.linkLocalIps), JSON.stringify(e.driverOpts));
+  }
+
+  /** Networks a container was created on that did not exist then, in joining order. */
+  pendingOf(containerId: string): { name: string; settings: EndpointSettings | null }[] {
+    const rows = this.db.prepare('SELECT name, settings FROM pending_endpoints WHERE container_id = ? ORDER BY position').all(containerId) as { name: string; settings: string }[];
+    return rows.map((r) => ({ name: r.name, settings: JSON.parse(r.settings) as EndpointSettings | null }));
+  }
+
+  addPending(containerId: string, name: string, settings: EndpointSettings | null | undefined): void {
+    const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM pending_endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
+    this.db.prepare('INSERT INTO pending_endpoints (container_id, name, position, settings) VALUES (?, ?, ?, ?)').run(containerId, name, next, JSON.stringify(settings ?? null));
+  }
+
+  clearPending(containerId: string): void {
+    this.db.prepare('DELETE FROM pending_endpoints WHERE container_id = ?').run(containerId);
   }
 
   removeEndpoint(containerId: string, networkId: string): void {

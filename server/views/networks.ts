@@ -2,6 +2,7 @@
 import type { Engine } from '../../runtime/engine.js';
 import type { Container } from '../../runtime/containers/store.js';
 import type { Endpoint, Network } from '../../runtime/network/store.js';
+import type { EndpointSettings } from '../../openapi/networks.js';
 import { networkMode } from '../../runtime/network/attachments.js';
 import { parsePortKey } from '../../runtime/network/ports.js';
 
@@ -44,7 +45,21 @@ export function containerNetworks(engine: Engine, c: Container): Record<string, 
     return n ? { [n.name]: endpointView(c, n, undefined) } : {};
   }
   if (mode.kind === 'container') return {};
-  return Object.fromEntries(engine.containers.network!.endpointsOf(c.id).map(({ endpoint, network }) => [network.name, endpointView(c, network, endpoint)]));
+  const pending = engine.networks.store.pendingOf(c.id).map(({ name, settings }) => [name, pendingView(settings)] as const);
+  return Object.fromEntries([
+    ...engine.containers.network!.endpointsOf(c.id).map(({ endpoint, network }) => [network.name, endpointView(c, network, endpoint)] as const),
+    ...pending,
+  ]);
+}
+
+/** A network the container was created on before it existed: the settings as asked, no network yet. */
+function pendingView(settings: EndpointSettings | null): ReturnType<typeof endpointView> {
+  const ipam = settings?.IPAMConfig;
+  return {
+    IPAMConfig: ipam ? { ...(ipam.IPv4Address ? { IPv4Address: ipam.IPv4Address } : {}), ...(ipam.LinkLocalIPs?.length ? { LinkLocalIPs: ipam.LinkLocalIPs } : {}) } : null,
+    Links: null, Aliases: settings?.Aliases?.length ? settings.Aliases : null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
+    IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: settings?.DriverOpts ?? null, DNSNames: null,
+  };
 }
 
 /** NetworkSettings.Ports: each exposed port with the host ports it is published on (null if none). */
