@@ -50,6 +50,8 @@ describe('container inspect shapes before 1.21', () => {
 
       const v120 = (await engine.http('GET', '/v1.20/containers/shapes/json')).json();
       expect(v120.NetworkSettings).not.toHaveProperty('Networks');
+      expect(v120.NetworkSettings.Ports).toBeNull(); // empty: null before 1.21 (dockerd 20.10)
+      expect(v121.NetworkSettings.Ports).toEqual({});
       expect(v120.Config).toMatchObject({ MacAddress: '', NetworkDisabled: false, VolumeDriver: '' });
       expect(v120.Config).not.toHaveProperty('Memory');
       expect(v120.Mounts).toHaveLength(1);

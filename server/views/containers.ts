@@ -180,7 +180,9 @@ function currentInspect(engine: Engine, c: Container) {
  */
 function legacyInspect(inspect: ReturnType<typeof currentInspect>, c: Container, version: string): object {
   const hc = c.hostConfig;
-  const { Networks: _networks, ...settings } = inspect.NetworkSettings;
+  const { Networks: _networks, Ports: ports, ...rest } = inspect.NetworkSettings;
+  // An empty port map comes out as null there.
+  const settings = { ...rest, Ports: Object.keys(ports).length ? ports : null };
   const config: Record<string, unknown> = {
     ...inspect.Config,
     // berth keeps none of these three: dockerd's defaults.
@@ -189,10 +191,10 @@ function legacyInspect(inspect: ReturnType<typeof currentInspect>, c: Container,
     VolumeDriver: '',
   };
   if (!versionBefore(version, '1.20')) return { ...inspect, Config: config, NetworkSettings: settings };
-  const { Mounts: mounts, ...rest } = inspect;
+  const { Mounts: mounts, ...others } = inspect;
   Object.assign(config, { Memory: hc.Memory ?? 0, MemorySwap: hc.MemorySwap ?? 0, CpuShares: hc.CpuShares ?? 0, Cpuset: hc.CpusetCpus ?? '' });
   return {
-    ...rest,
+    ...others,
     Config: config,
     NetworkSettings: settings,
     Volumes: Object.fromEntries(mounts.map((m) => [m.Destination, m.Source])),
