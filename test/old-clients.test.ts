@@ -107,6 +107,17 @@ describe('other pre-1.25 shapes', () => {
 });
 
 describe('behaviour follows the request version', () => {
+  it('image inspect carries Container/ContainerConfig and VirtualSize for a 1.41 client only', async () => {
+    const inspect = async (env: NodeJS.ProcessEnv) => JSON.parse((await engine.docker(['image', 'inspect', 'busybox'], { env })).stdout)[0];
+    const old = await inspect({ DOCKER_API_VERSION: '1.41' });
+    expect(old).toHaveProperty('ContainerConfig');
+    expect(old).toHaveProperty('Container');
+    expect(old.VirtualSize).toBe(old.Size);
+    const current = await inspect({});
+    expect(current).not.toHaveProperty('ContainerConfig');
+    expect(current).not.toHaveProperty('VirtualSize');
+  });
+
   it('volume prune takes unused named volumes for a 1.41 client, anonymous ones only from 1.42', async () => {
     for (const name of ['keepme', 'named141']) expect((await engine.docker(['volume', 'create', name])).code).toBe(0);
     const prune = (env: NodeJS.ProcessEnv) => engine.docker(['volume', 'prune', '-f'], { env });
