@@ -61,8 +61,9 @@ export class Attachments {
   ) {}
 
   /**
-   * The networks a new container joins (validated now, so create fails and not start). One that does
-   * not exist yet defers them all to start, in order, as dockerd looks them up there.
+   * The networks a new container joins, validated now so that create fails and not start. Except that a
+   * network which does not exist yet defers them all to start, in order (the first stays the primary),
+   * as dockerd looks networks up there.
    */
   plan(hc: HostConfig, config: NetworkingConfig | null | undefined, exposed: Record<string, unknown> | null | undefined): NetworkPlan {
     const mode = networkMode(hc);
