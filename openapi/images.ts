@@ -4,7 +4,10 @@ import { Filters, Nullable, QueryBool, StringMap } from './common.js';
 // An image's Config is a container config: the same schema.
 import { ContainerConfig } from './containers.js';
 
-export const ImageListQuery = Type.Object({ all: Type.Optional(QueryBool), digests: Type.Optional(QueryBool), filters: Type.Optional(Filters) });
+export const ImageListQuery = Type.Object({
+  all: Type.Optional(QueryBool), digests: Type.Optional(QueryBool), filters: Type.Optional(Filters),
+  filter: Type.Optional(Type.String({ description: 'Before API 1.41: one more reference pattern' })),
+});
 export const ImageNameQuery = Type.Object({ names: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])) });
 export const ImageLoadQuery = Type.Object({ quiet: Type.Optional(QueryBool) });
 export const ImageTagQuery = Type.Object({ repo: Type.String({ minLength: 1 }), tag: Type.Optional(Type.String()) });

@@ -6,7 +6,11 @@ import { Nullable, StringMap } from './common.js';
 const Loose = { additionalProperties: true } as const;
 
 export const IPAMConfig = Type.Object(
-  { Subnet: Type.Optional(Type.String()), Gateway: Type.Optional(Type.String()), IPRange: Type.Optional(Type.String()), AuxiliaryAddresses: Type.Optional(Nullable(StringMap)) },
+  // Clients send unset fields as null (docker-py's IPAMPool): dockerd reads them as empty.
+  {
+    Subnet: Type.Optional(Nullable(Type.String())), Gateway: Type.Optional(Nullable(Type.String())), IPRange: Type.Optional(Nullable(Type.String())),
+    AuxiliaryAddresses: Type.Optional(Nullable(StringMap)),
+  },
   Loose,
 );
 
@@ -22,7 +26,7 @@ export const NetworkCreateBody = Type.Object(
     EnableIPv6: Type.Optional(Nullable(Type.Boolean())),
     EnableIPv4: Type.Optional(Nullable(Type.Boolean())),
     IPAM: Type.Optional(Nullable(Type.Object(
-      { Driver: Type.Optional(Type.String()), Config: Type.Optional(Nullable(Type.Array(IPAMConfig))), Options: Type.Optional(Nullable(StringMap)) },
+      { Driver: Type.Optional(Nullable(Type.String())), Config: Type.Optional(Nullable(Type.Array(IPAMConfig))), Options: Type.Optional(Nullable(StringMap)) },
       Loose,
     ))),
     Options: Type.Optional(Nullable(StringMap)),
@@ -34,10 +38,14 @@ export const NetworkCreateBody = Type.Object(
 /** One network of a container: as create's NetworkingConfig and as the connect body give it. */
 export const EndpointSettings = Type.Object(
   {
-    IPAMConfig: Type.Optional(Nullable(Type.Object({ IPv4Address: Type.Optional(Type.String()), IPv6Address: Type.Optional(Type.String()) }, Loose))),
+    IPAMConfig: Type.Optional(Nullable(Type.Object({
+      IPv4Address: Type.Optional(Nullable(Type.String())), IPv6Address: Type.Optional(Nullable(Type.String())),
+      LinkLocalIPs: Type.Optional(Nullable(Type.Array(Type.String()))),
+    }, Loose))),
     Aliases: Type.Optional(Nullable(Type.Array(Type.String()))),
     Links: Type.Optional(Nullable(Type.Array(Type.String()))),
     MacAddress: Type.Optional(Type.String()),
+    DriverOpts: Type.Optional(Nullable(StringMap)),
   },
   Loose,
 );

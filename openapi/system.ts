@@ -80,6 +80,7 @@ export const SystemInfo = Type.Object({
   InitCommit: Commit,
   SecurityOptions: Type.Array(Type.String()),
   CDISpecDirs: Type.Array(Type.String()),
+  ExecutionDriver: Type.Optional(Type.String({ description: 'Before API 1.25 only' })),
   Warnings: Type.Union([Type.Array(Type.String()), Type.Null()]),
 });
 

@@ -1,7 +1,7 @@
-// Engine API versions: paths may carry /v1.24 … /v1.50 or none (meaning the newest).
+// Engine API versions: paths may carry /v1.12 … /v1.50 or none (meaning the newest).
 import { invalid } from '../runtime/errors.js';
 
-export const MIN_API_VERSION = '1.24';
+export const MIN_API_VERSION = '1.12';
 export const MAX_API_VERSION = '1.50';
 export const BERTH_VERSION = '0.1.0';
 export const LIBPOD_API_VERSION = '4.3.1';

@@ -36,9 +36,9 @@ describe('ping and versions', () => {
     const tooNew = await engine.http('GET', '/v1.51/version');
     expect(tooNew.status).toBe(400);
     expect(tooNew.json()).toEqual({ message: 'client version 1.51 is too new. Maximum supported API version is 1.50' });
-    const tooOld = await engine.http('GET', '/v1.12/version');
+    const tooOld = await engine.http('GET', '/v1.11/version');
     expect(tooOld.status).toBe(400);
-    expect(tooOld.json().message).toMatch(/^client version 1.12 is too old. Minimum supported API version is 1.24/);
+    expect(tooOld.json().message).toMatch(/^client version 1.11 is too old. Minimum supported API version is 1.12/);
   });
 
   it('answers unknown routes with 404 page not found, with the common headers', async () => {
@@ -65,7 +65,7 @@ describe('version and info through the docker CLI', () => {
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/Server:/);
-    expect(res.stdout).toMatch(/API version:\s+1\.50 \(minimum version 1\.24\)/);
+    expect(res.stdout).toMatch(/API version:\s+1\.50 \(minimum version 1\.12\)/);
     const json = JSON.parse((await engine.docker(['version', '--format', '{{json .Server}}'])).stdout);
     expect(json.ApiVersion).toBe('1.50');
     expect(json.Os).toBe('linux');

@@ -252,10 +252,13 @@ describe('user-defined networks', () => {
     await ok(['network', 'rm', 'sealed']);
   });
 
-  it('refuses unknown networks (404) and bad port specs (400)', async () => {
+  it('refuses unknown networks at start (404, as dockerd looks them up there) and bad port specs at create (400)', async () => {
     const unknown = await engine.http('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'nowhere' } });
-    expect(unknown.status).toBe(404);
-    expect(unknown.json().message).toBe('network nowhere not found');
+    expect(unknown.status).toBe(201);
+    const start = await engine.http('POST', `/containers/${unknown.json().Id}/start`);
+    expect(start.status).toBe(404);
+    expect(start.json().message).toBe('network nowhere not found');
+    expect((await engine.http('DELETE', `/containers/${unknown.json().Id}`)).status).toBe(204);
     const bad = await engine.http('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { PortBindings: { 'x/tcp': [{ HostPort: '1' }] } } });
     expect(bad.status).toBe(400);
     const overlap = await engine.http('POST', '/networks/create', { Name: 'dup', IPAM: { Config: [{ Subnet: traces[0]!.subnet }] } });

@@ -158,7 +158,7 @@ export class ContainerService {
       throw invalid('no command specified');
     }
     const imageName = request.Image;
-    const endpoints = this.network?.plan(hc, networking, config.ExposedPorts) ?? [];
+    const endpoints = this.network?.plan(hc, networking, config.ExposedPorts);
     const mounts = await this.planMounts(hc, Object.keys(config.Volumes ?? {}));
     // Files first, the row last: a crash in between leaves a directory that reconcile() removes.
     // One level at a time: a recursive mkdir on a full disk reports ENOENT, not ENOSPC.
@@ -173,7 +173,7 @@ export class ContainerService {
           created: now(), state: 'created', pid: 0, exit_code: 0, error: '', oom_killed: 0, started_at: null, finished_at: null,
           restart_count: 0, stopped_by_user: 0, run_id: 0, mounts, ports: [], health: null,
         });
-        this.network?.addPlanned(id, endpoints);
+        if (endpoints) this.network?.addPlanned(id, endpoints);
       });
     } catch (err) {
       await rm(this.paths.dir(id), { recursive: true, force: true });

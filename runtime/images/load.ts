@@ -1,10 +1,13 @@
-// docker load: docker-archive (legacy and Docker 25+ layouts) and OCI image layouts.
+// docker load: docker-archive (legacy and Docker 25+ layouts), OCI image layouts, and pre-1.10 v1 archives.
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalid } from '../errors.js';
 import { chainIds, hex, isDigest, sha256 } from '../util/digest.js';
 import { SpooledArchive } from './archive.js';
+import { readLegacyArchive } from './legacy-archive.js';
+import { openLayer } from '../storage/decompress.js';
 import type { ImageConfig } from './config.js';
 import { familiar, familiarString, parseReference, parseTaggedReference, referenceString } from './reference.js';
 import type { ImageService } from './service.js';
@@ -19,6 +22,7 @@ interface ArchiveImage {
   layers: string[]; // archive members, bottom first
   tags: string[]; // normalized references
   parent?: string;
+  silent?: boolean; // a v1 archive's image: loaded without a "Loaded image" message, as dockerd
 }
 
 interface DockerManifestEntry {
@@ -42,7 +46,9 @@ export async function loadImages(service: ImageService, input: Readable, onMessa
   const staging = await mkdtemp(join(service.tmpDir, 'load-'));
   try {
     const archive = await SpooledArchive.spool(input, staging, { maxMember: service.layers.maxLayerSize, signal });
-    const images = archive.has('manifest.json') ? await readDockerArchive(archive) : await readOciLayout(archive);
+    const images = archive.has('manifest.json') ? await readDockerArchive(archive)
+      : archive.has('repositories') && !archive.has('index.json') ? await readLegacyArchive(archive, (m) => diffIdOf(archive, m))
+      : await readOciLayout(archive);
     await service.lock.run(async () => {
       try {
         for (const image of images) await importImage(service, archive, image, onMessage, signal);
@@ -73,6 +79,13 @@ async function readDockerArchive(archive: SpooledArchive): Promise<ArchiveImage[
     });
   }
   return images;
+}
+
+/** The digest of a layer member as a tar (decompressed if it is not one). */
+async function diffIdOf(archive: SpooledArchive, member: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of (await openLayer(archive.path(member)!)).stream) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 const blobMember = (digest: string) => {
@@ -146,6 +159,7 @@ async function importImage(service: ImageService, archive: SpooledArchive, image
   const moved = service.store.commit({ id, config: image.config, topLayer: chains.at(-1) ?? null, parent, size }, image.tags);
   for (const m of moved) onMessage({ kind: 'renamed', tag: familiar(m.tag), previous: m.previous });
   service.record('load', id, id);
+  if (image.silent) return;
   if (image.tags.length === 0) onMessage({ kind: 'loaded', id });
   for (const tag of image.tags) onMessage({ kind: 'loaded', id, tag: familiarString(parseReference(tag)) });
 }

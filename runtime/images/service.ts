@@ -7,7 +7,7 @@ import { KeyedMutex, Mutex } from '../util/lock.js';
 import { parseUntil } from '../util/time.js';
 import { hex } from '../util/digest.js';
 import { ImageStore, parseConfig, type ImageRecord } from './store.js';
-import { familiar, familiarRepository, familiarString, parseReference, parseTaggedReference, referenceString, validateTag } from './reference.js';
+import { familiar, familiarRepository, familiarString, parseReference, parseTaggedReference, referenceString, repositoryName, validateTag } from './reference.js';
 import { freeingSpace } from '../state/reserve.js';
 
 export type DeleteRecord = { untagged: string } | { deleted: string };
@@ -53,6 +53,12 @@ export class ImageService {
   tags = (id: string) => this.store.tagsOf(id).map(familiar);
   digests = (id: string) => this.store.digestsOf(id).map(familiar);
 
+  /** An image's familiar names for `docker images`: with a reference filter, only those it matches (as dockerd). */
+  names(id: string, reference: string[] = []): { tags: string[]; digests: string[] } {
+    const keep = (stored: string[]) => (reference.length ? stored.filter((r) => reference.some((p) => matchesReference(p, r))) : stored).map(familiar);
+    return { tags: keep(this.store.tagsOf(id)), digests: keep(this.store.digestsOf(id)) };
+  }
+
   /** Images as `docker images` lists them; without `all`, untagged parents of other images are hidden. */
   list(all: boolean, filters: ImageFilters): ImageRecord[] {
     const images = this.store.all();
@@ -64,7 +70,8 @@ export class ImageService {
       const tags = this.store.tagsOf(image.id);
       if (!all && tags.length === 0 && hasChildren.has(image.id) && filters.dangling === undefined) return false;
       if (filters.dangling !== undefined && (tags.length === 0 && !hasChildren.has(image.id)) !== filters.dangling) return false;
-      if (filters.reference?.length && !filters.reference.some((p) => tags.some((t) => matchesReference(p, t)))) return false;
+      const refs = filters.reference?.length ? [...tags, ...this.store.digestsOf(image.id)] : [];
+      if (filters.reference?.length && !filters.reference.some((p) => refs.some((r) => matchesReference(p, r)))) return false;
       if (filters.label?.length && !matchesLabels(image, filters.label)) return false;
       if (before !== undefined && !(image.created < before)) return false;
       if (since !== undefined && !(image.created > since)) return false;
@@ -118,7 +125,7 @@ export class ImageService {
       if (!isIdPrefix(image.id, nameOrId)) {
         const ref = parseTaggedReference(nameOrId);
         const shown = familiarString(ref.digest ? { ...ref, tag: undefined } : ref);
-        if (refs.length === 1 && users.length > 0 && !force) {
+        if (isSingleReference(refs) && users.length > 0 && !force) {
           throw conflict(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${short(users[0]!.id)} is using its referenced image ${short(image.id)}`);
         }
         const key = referenceString(ref.digest ? { ...ref, tag: undefined } : ref);
@@ -126,7 +133,18 @@ export class ImageService {
           records.push({ untagged: shown });
           this.record('untag', image.id, image.id);
         }
-        if (refs.length > 1) return records;
+        let remaining = refs.filter((r) => r !== key);
+        // The repository's last tag gone, its digest references go too (dockerd): a later pull downloads again.
+        const repo = repositoryName(ref);
+        const digestOfRepo = (r: string) => r.includes('@') && repositoryName(parseReference(r)) === repo;
+        if (!ref.digest && !remaining.some((r) => !r.includes('@') && repositoryName(parseReference(r)) === repo)) {
+          for (const r of remaining.filter(digestOfRepo)) {
+            this.store.untag(r);
+            records.push({ untagged: familiar(r) });
+          }
+          remaining = remaining.filter((r) => !digestOfRepo(r));
+        }
+        if (remaining.length > 0) return records;
         // That was its last name: the image goes too, unless something still needs it.
         if (this.store.children(image.id).length > 0 || running) return records;
       } else {
@@ -189,6 +207,15 @@ export class ImageService {
     }
     return { records, reclaimed };
   }
+}
+
+/** dockerd's isSingleReference: at most one tag, and every reference from that one repository. */
+function isSingleReference(refs: string[]): boolean {
+  if (refs.length <= 1) return refs.length === 1;
+  const tags = refs.filter((r) => !r.includes('@'));
+  if (tags.length > 1) return false;
+  const repos = new Set(refs.filter((r) => r.includes('@')).map((r) => repositoryName(parseReference(r))));
+  return repos.size === 1 && repos.has(repositoryName(parseReference(tags[0] ?? refs[0]!)));
 }
 
 const isIdPrefix = (id: string, input: string) => {

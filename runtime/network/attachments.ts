@@ -43,7 +43,12 @@ export interface PlannedEndpoint {
   networkId: string;
   aliases: string[];
   staticIp: string;
+  linkLocalIps: string[]; // kept as asked, shown by inspect (dockerd stores them too)
+  driverOpts: Record<string, string> | null;
 }
+
+/** What a create records: the endpoints, or (a network missing yet) the networks by name to join at start. */
+export type NetworkPlan = { endpoints: PlannedEndpoint[] } | { pending: [string, EndpointSettings | null | undefined][] };
 
 export class Attachments {
   private readonly portLock = new Mutex();
@@ -55,8 +60,12 @@ export class Attachments {
     readonly netavark: Netavark | undefined,
   ) {}
 
-  /** The networks a new container joins (validated now, so create fails and not start). */
-  plan(hc: HostConfig, config: NetworkingConfig | null | undefined, exposed: Record<string, unknown> | null | undefined): PlannedEndpoint[] {
+  /**
+   * The networks a new container joins, validated now so that create fails and not start. Except that a
+   * network which does not exist yet defers them all to start, in order (the first stays the primary),
+   * as dockerd looks networks up there.
+   */
+  plan(hc: HostConfig, config: NetworkingConfig | null | undefined, exposed: Record<string, unknown> | null | undefined): NetworkPlan {
     const mode = networkMode(hc);
     wantedPorts({ ExposedPorts: exposed }, hc); // malformed port specs fail at create
     const endpoints = Object.entries(config?.EndpointsConfig ?? {});
@@ -65,7 +74,12 @@ export class Attachments {
       if (endpoints.some(([name]) => name !== mode.name && name !== hc.NetworkMode)) {
         throw invalid(`conflicting options: cannot attach both user-defined and non-user-defined network-modes`);
       }
-      return [];
+      return { endpoints: [] };
+    }
+    const namesPrimary = (name: string) => name === mode.name || name === hc.NetworkMode || (mode.kind === 'bridge' && name === 'default');
+    // (The default bridge always exists, whichever name the CLI gives it.)
+    if (![mode.name, ...endpoints.map(([name]) => name)].every((name) => (mode.kind === 'bridge' && namesPrimary(name)) || this.exists(name))) {
+      return { pending: [[mode.name, endpoints.find(([name]) => namesPrimary(name))?.[1]], ...endpoints.filter(([name]) => !namesPrimary(name))] };
     }
     const primary = this.networks.resolve(mode.name);
     if (primary.driver !== 'bridge') throw invalid(`network ${mode.name} is not a bridge network`);
@@ -82,12 +96,40 @@ export class Attachments {
     for (const p of planned) if (p.aliases.length && this.networks.store.get(p.networkId)!.name === 'bridge') {
       throw invalid('network-scoped alias is supported only for containers in user defined networks');
     }
-    return planned;
+    return { endpoints: planned };
+  }
+
+  private exists(name: string): boolean {
+    try {
+      this.networks.resolve(name);
+      return true;
+    } catch (err) {
+      if (err instanceof EngineError && err.kind === 'not-found') return false;
+      throw err;
+    }
   }
 
   /** Records the planned endpoints of a container just inserted (same transaction as its row). */
-  addPlanned(containerId: string, planned: PlannedEndpoint[]): void {
-    for (const p of planned) this.store.addEndpoint(containerId, p.networkId, p.aliases, p.staticIp);
+  addPlanned(containerId: string, plan: NetworkPlan): void {
+    if ('pending' in plan) for (const [name, settings] of plan.pending) this.store.addPending(containerId, name, settings);
+    else for (const p of plan.endpoints) this.store.addEndpoint(containerId, p);
+  }
+
+  /** At start: the networks a create named before they existed join now, or the start fails as dockerd's. */
+  private joinPending(c: Container): void {
+    const pending = this.store.pendingOf(c.id);
+    if (pending.length === 0) return;
+    this.store.transaction(() => {
+      for (const { name, settings } of pending) {
+        const n = this.networks.resolve(name);
+        if (n.driver !== 'bridge') throw invalid(`network ${name} is not a bridge network`);
+        if (this.store.endpointsOf(c.id).some((e) => e.networkId === n.id)) continue;
+        const plan = endpointPlan(n, settings);
+        if (plan.aliases.length && n.name === 'bridge') throw invalid('network-scoped alias is supported only for containers in user defined networks');
+        this.store.addEndpoint(c.id, plan);
+      }
+      this.store.clearPending(c.id);
+    });
   }
 
   /** A container's endpoints with their networks (those whose network still exists). */
@@ -139,6 +181,7 @@ export class Attachments {
       return { netns, hostNetwork: false, nameservers: [], joined: other };
     }
     const netavark = this.requireNetavark();
+    this.joinPending(c);
     const list = this.endpointsOf(c.id);
     if (list.length === 0) throw notFound(`network ${mode.name} not found`);
     let ip: string | undefined;
@@ -225,7 +268,7 @@ export class Attachments {
     }
     const plan = endpointPlan(n, settings);
     if (plan.aliases.length && n.name === 'bridge') throw invalid('network-scoped alias is supported only for containers in user defined networks');
-    this.store.addEndpoint(c.id, n.id, plan.aliases, plan.staticIp);
+    this.store.addEndpoint(c.id, plan);
     if (c.state === 'running' || c.state === 'paused') {
       const netavark = this.requireNetavark();
       const e = this.store.endpointsOf(c.id).find((x) => x.networkId === n.id)!;
@@ -275,7 +318,10 @@ function endpointPlan(n: Network, settings: EndpointSettings | null | undefined)
     if (n.name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
     if (!cfg?.Subnet || !contains(parseSubnet(cfg.Subnet), staticIp)) throw invalid(`Invalid address ${staticIp}: It does not belong to any of this network's subnets`);
   }
-  return { networkId: n.id, aliases: [...new Set(settings?.Aliases ?? [])], staticIp };
+  return {
+    networkId: n.id, aliases: [...new Set(settings?.Aliases ?? [])], staticIp,
+    linkLocalIps: settings?.IPAMConfig?.LinkLocalIPs ?? [], driverOpts: settings?.DriverOpts ?? null,
+  };
 }
 
 export function netavarkNetwork(n: Network): NetavarkNetwork {

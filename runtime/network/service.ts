@@ -8,7 +8,7 @@ import { contains, firstHost, hostRoutes, overlaps, parseSubnet, pickSubnet, sub
 import type { Network, NetworkStore } from './store.js';
 
 export const PREDEFINED = ['bridge', 'host', 'none'];
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const NAME = /^[^/\x00-\x1f\x7f]+$/;
 const now = () => new Date().toISOString();
 
 /** Where subnets come from: the default network takes a /16, user networks /24s, as Podman's pools. */
@@ -63,7 +63,10 @@ export class NetworkService {
 
   async create(body: NetworkCreateBody): Promise<{ id: string; warning: string }> {
     const name = body.Name;
-    if (!name || !NAME.test(name)) throw invalid(`invalid network name "${name ?? ''}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+    // dockerd takes any name that is not blank; berth keeps out what cannot be a file name (aardvark-dns
+    // keeps a file per network name).
+    if (!name || !name.trim()) throw invalid(`invalid name: ${name ?? ''}`);
+    if (!NAME.test(name)) throw invalid(`invalid network name "${name}": it may not contain "/" or control characters`);
     if (this.store.byName(name)) {
       if (PREDEFINED.includes(name)) throw new EngineError('forbidden', `${name} is a pre-defined network and cannot be recreated`);
       throw conflict(`network with name ${name} already exists`);

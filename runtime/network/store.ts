@@ -2,7 +2,7 @@
 // allocated (ip not null) exactly while netavark may have it set up, so the DB always knows what to undo.
 import type { DB } from '../state/db.js';
 import { notFound } from '../errors.js';
-import type { IPAMConfig } from '../../openapi/networks.js';
+import type { EndpointSettings, IPAMConfig } from '../../openapi/networks.js';
 
 export interface Network {
   id: string;
@@ -25,6 +25,8 @@ export interface Endpoint {
   position: number;
   aliases: string[];
   staticIp: string;
+  linkLocalIps: string[];
+  driverOpts: Record<string, string> | null;
   endpointId: string;
   ip: string | null;
   mac: string;
@@ -37,7 +39,8 @@ interface NetworkRow {
 }
 
 interface EndpointRow {
-  container_id: string; network_id: string; position: number; aliases: string; static_ip: string; endpoint_id: string;
+  container_id: string; network_id: string; position: number; aliases: string; static_ip: string; link_local_ips: string; driver_opts: string;
+  endpoint_id: string;
   ip: string | null; mac: string; interface: string;
 }
 
@@ -49,6 +52,7 @@ const parseNetwork = (r: NetworkRow): Network => ({
 
 const parseEndpoint = (r: EndpointRow): Endpoint => ({
   containerId: r.container_id, networkId: r.network_id, position: r.position, aliases: JSON.parse(r.aliases) as string[], staticIp: r.static_ip,
+  linkLocalIps: JSON.parse(r.link_local_ips) as string[], driverOpts: JSON.parse(r.driver_opts) as Record<string, string> | null,
   endpointId: r.endpoint_id, ip: r.ip, mac: r.mac, interface: r.interface,
 });
 
@@ -103,10 +107,25 @@ export class NetworkStore {
     return (this.db.prepare('SELECT * FROM endpoints').all() as EndpointRow[]).map(parseEndpoint);
   }
 
-  addEndpoint(containerId: string, networkId: string, aliases: string[], staticIp: string): void {
+  addEndpoint(containerId: string, e: { networkId: string; aliases: string[]; staticIp: string; linkLocalIps: string[]; driverOpts: Record<string, string> | null }): void {
     const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
-    this.db.prepare('INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip) VALUES (?, ?, ?, ?, ?)')
-      .run(containerId, networkId, next, JSON.stringify(aliases), staticIp);
+    this.db.prepare('INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, link_local_ips, driver_opts) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(containerId, e.networkId, next, JSON.stringify(e.aliases), e.staticIp, JSON.stringify(e.linkLocalIps), JSON.stringify(e.driverOpts));
+  }
+
+  /** Networks a container was created on that did not exist then, in joining order. */
+  pendingOf(containerId: string): { name: string; settings: EndpointSettings | null }[] {
+    const rows = this.db.prepare('SELECT name, settings FROM pending_endpoints WHERE container_id = ? ORDER BY position').all(containerId) as { name: string; settings: string }[];
+    return rows.map((r) => ({ name: r.name, settings: JSON.parse(r.settings) as EndpointSettings | null }));
+  }
+
+  addPending(containerId: string, name: string, settings: EndpointSettings | null | undefined): void {
+    const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM pending_endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
+    this.db.prepare('INSERT INTO pending_endpoints (container_id, name, position, settings) VALUES (?, ?, ?, ?)').run(containerId, name, next, JSON.stringify(settings ?? null));
+  }
+
+  clearPending(containerId: string): void {
+    this.db.prepare('DELETE FROM pending_endpoints WHERE container_id = ?').run(containerId);
   }
 
   removeEndpoint(containerId: string, networkId: string): void {

@@ -146,4 +146,19 @@ export const migrations: string[] = [
   -- healthcheck never ran (none configured, NONE, or never started): what inspect and ps show.
   ALTER TABLE containers ADD COLUMN health TEXT;
   `,
+  `
+  -- An endpoint's settings dockerd keeps and shows though nothing here acts on them.
+  ALTER TABLE endpoints ADD COLUMN link_local_ips TEXT NOT NULL DEFAULT '[]'; -- IPAMConfig.LinkLocalIPs (JSON)
+  ALTER TABLE endpoints ADD COLUMN driver_opts TEXT NOT NULL DEFAULT 'null'; -- DriverOpts (JSON)
+  `,
+  `
+  -- Networks a container was created on before they existed (dockerd allows it): looked up at start.
+  CREATE TABLE pending_endpoints (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,             -- as the create named it
+    position     INTEGER NOT NULL,          -- the order to join in: the first is the primary
+    settings     TEXT NOT NULL,             -- EndpointSettings (JSON), as asked
+    PRIMARY KEY (container_id, name)
+  );
+  `,
 ];

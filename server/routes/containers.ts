@@ -73,6 +73,13 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   });
 
   app.post<Id>('/containers/:id/start', async (request, reply) => {
+    // A host config on start: dockerd 20.10 refuses any body of JSON-object size (or of unknown length)
+    // from 1.24 on. Older clients' start-time host config is not applied (berth fixes mounts at create).
+    const length = request.headers['content-length'];
+    const sized = length === undefined ? request.headers['transfer-encoding'] !== undefined : Number(length) > 7;
+    if (sized && !versionBefore(apiVersion(request), '1.24')) {
+      throw invalid('starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24');
+    }
     const started = await containers.start(request.params.id);
     return reply.code(started ? 204 : 304).send();
   });

@@ -12,6 +12,7 @@ import {
 } from '../../openapi/images.js';
 import { Type } from '@sinclair/typebox';
 import { apiVersion, sendError } from '../app.js';
+import { versionBefore } from '../versioning.js';
 import { boolFilter, parseBool, parseFilters } from '../query.js';
 import { clientGoneSignal, errorMessage, humanSize, jsonLines, progressBar, type JsonMessage } from '../streams.js';
 import { validated } from '../validate.js';
@@ -38,6 +39,9 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
   app.get('/images/json', { schema: { summary: 'List images', querystring: ImageListQuery, response: { 200: Type.Array(ImageSummary) } } }, async (request) => {
     const query = request.query as ImageListQuery;
     const filters = parseFilters(query.filters, LIST_FILTERS);
+    const version = apiVersion(request);
+    // Before 1.41 a `filter` parameter was one more reference pattern (dockerd 20.10).
+    if (versionBefore(version, '1.41') && query.filter) (filters.reference ??= []).push(query.filter);
     const list = images.list(parseBool(query.all), {
       reference: filters.reference,
       dangling: boolFilter(filters, 'dangling'),
@@ -46,7 +50,7 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
       since: filters.since?.[0],
       until: filters.until?.[0],
     });
-    return list.map((image) => imageSummary(images, image, apiVersion(request)));
+    return list.map((image) => imageSummary(images, image, version, images.names(image.id, filters.reference)));
   });
 
   app.get('/images/get', { schema: { summary: 'Export images (docker save)', querystring: ImageNameQuery } }, async (request, reply) => {

@@ -1,6 +1,6 @@
 // /networks: create, list (filters name, id, driver, label, type, dangling, scope), inspect, remove,
 // connect, disconnect, prune (until, label).
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../runtime/engine.js';
 import { parseBool, parseFilters } from '../query.js';
@@ -27,7 +27,8 @@ export const networkRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app,
     return reply.code(201).send({ Id: id, Warning: warning });
   });
 
-  app.get('/networks', { schema: { summary: 'List networks', querystring: FiltersQuery } }, async (request) => {
+  const listSchema = { summary: 'List networks', querystring: FiltersQuery };
+  const list = async (request: FastifyRequest) => {
     const f = parseFilters((request.query as { filters?: string }).filters, ['name', 'id', 'driver', 'label', 'type', 'dangling', 'scope']);
     return networks.list().filter((n) =>
       (!f.name?.length || f.name.some((v) => n.name.includes(v)))
@@ -38,7 +39,10 @@ export const networkRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app,
       && (!f.type?.length || f.type.includes(PREDEFINED.includes(n.name) ? 'builtin' : 'custom'))
       && (!f.dangling?.length || f.dangling.some((d) => parseBool(d) === (!inUse(n) && !PREDEFINED.includes(n.name)))))
       .map((n) => networkView(engine, n, false));
-  });
+  };
+  app.get('/networks', { schema: listSchema }, list);
+  // dockerd routes the trailing-slash form to the list too (some clients build it).
+  app.get('/networks/', { schema: listSchema }, list);
 
   app.get('/networks/:id', async (request) => networkView(engine, networks.resolve((request.params as { id: string }).id), true));
 

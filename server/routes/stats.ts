@@ -12,8 +12,17 @@ import { versionBefore } from '../versioning.js';
  * JSON as Go prints uint64s: integers above 2^53 in full. JSON.stringify would print v1's "no limit"
  * 9223372036854771712 (exact as a double) as 9223372036854772000.
  */
-const toJson = (doc: ContainerStats) =>
+const toJson = (doc: object) =>
   JSON.stringify(doc, (_key, v) => (typeof v === 'number' && v > Number.MAX_SAFE_INTEGER && Number.isInteger(v) ? `\u0000${BigInt(v)}` : v)).replace(/"\\u0000(\d+)"/g, '$1');
+
+const NETWORK_COUNTERS = ['rx_bytes', 'rx_packets', 'rx_errors', 'rx_dropped', 'tx_bytes', 'tx_packets', 'tx_errors', 'tx_dropped'] as const;
+
+/** dockerd 20.10's document for API < 1.21: no name or id, one `network` summing every interface. */
+function legacyStats({ name: _name, id: _id, networks, ...stats }: ContainerStats): object {
+  const nets = Object.values(networks ?? {});
+  const network = Object.fromEntries(NETWORK_COUNTERS.map((k) => [k, nets.reduce((sum, n) => sum + n[k], 0)]));
+  return { ...stats, network };
+}
 
 const schema = { summary: 'Get container resource usage statistics', querystring: StatsQuery, response: { 200: ContainerStatsResponse } };
 
@@ -30,11 +39,12 @@ export const statsRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
       const abort = new AbortController();
       // The response closes early only when the client goes away: stop sampling then.
       reply.raw.on('close', () => abort.abort());
+      const shape = versionBefore(apiVersion(request), '1.21') ? legacyStats : (doc: ContainerStats) => doc;
       const documents = statsDocuments(engine.containers.store, c.id, engine.host, { stream, oneShot, signal: abort.signal });
 
       if (!stream) {
         let body = '';
-        for await (const doc of documents) body = toJson(doc) + '\n';
+        for await (const doc of documents) body = toJson(shape(doc)) + '\n';
         return reply.header('content-type', 'application/json').send(body);
       }
       // Headers at once, then a document a second: clients show the first one without waiting.
@@ -43,7 +53,7 @@ export const statsRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
       res.writeHead(200, { ...commonHeaders, 'Content-Type': 'application/json' });
       res.flushHeaders();
       try {
-        for await (const doc of documents) res.write(toJson(doc) + '\n');
+        for await (const doc of documents) res.write(toJson(shape(doc)) + '\n');
       } finally {
         res.end();
       }

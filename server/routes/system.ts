@@ -57,7 +57,15 @@ export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
     };
   });
 
-  app.get('/info', { schema: { summary: 'System information', response: { 200: SystemInfo } } }, async (): Promise<SystemInfo> => {
+  app.get('/info', { schema: { summary: 'System information', response: { 200: SystemInfo } } }, async (request): Promise<SystemInfo> => {
+    const info = systemInfo();
+    // Before 1.25 dockerd 20.10 adds ExecutionDriver and gives security options by name only.
+    if (!versionBefore(apiVersion(request), '1.25')) return info;
+    const names = info.SecurityOptions.map((o) => /(?:^|,)name=([^,]*)/.exec(o)?.[1] ?? o);
+    return { ...info, ExecutionDriver: '<not supported>', SecurityOptions: names };
+  });
+
+  const systemInfo = (): SystemInfo => {
     const { host } = engine;
     const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime);
     const counts = engine.containers.store.count();
@@ -124,7 +132,7 @@ export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
       CDISpecDirs: [],
       Warnings: null,
     };
-  });
+  };
 
   // dockerd's shape: kinds not asked for are null; `type` is read from API 1.42 on.
   app.get('/system/df', { schema: { summary: 'Disk usage', querystring: DiskUsageQuery, response: { 200: SystemDataUsage } } }, async (request): Promise<SystemDataUsage> => {

@@ -1,7 +1,9 @@
 // /volumes: create, list (filters name, label, dangling, driver), inspect, remove (409 while in use),
-// prune (anonymous volumes only unless all=true, as dockerd ≥ 23).
+// prune (anonymous volumes only unless all=true, as dockerd ≥ 23; every unused one before API 1.42).
 import type { FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../runtime/engine.js';
+import { apiVersion } from '../app.js';
+import { versionBefore } from '../versioning.js';
 import { parseBool, parseFilters } from '../query.js';
 import { volumeView } from '../views/volumes.js';
 import type { Volume } from '../../runtime/volumes/service.js';
@@ -40,8 +42,10 @@ export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
   });
 
   app.post('/volumes/prune', { schema: { summary: 'Remove unused volumes', querystring: FiltersQuery, response: { 200: VolumePruneResponse } } }, async (request) => {
-    const f = parseFilters((request.query as { filters?: string }).filters, ['label', 'all']);
-    const all = (f.all ?? []).some((v) => parseBool(v));
+    // Before API 1.42 prune took named volumes too and knew no `all` filter (dockerd 20.10).
+    const legacy = versionBefore(apiVersion(request), '1.42');
+    const f = parseFilters((request.query as { filters?: string }).filters, legacy ? ['label'] : ['label', 'all']);
+    const all = legacy || (f.all ?? []).some((v) => parseBool(v));
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const v of volumes.all()) {

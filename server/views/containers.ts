@@ -98,6 +98,11 @@ function storedHostConfig(hc: Container['hostConfig'], version: string): object 
 }
 
 export function containerInspect(engine: Engine, c: Container, version: string = MAX_API_VERSION): object {
+  const inspect = currentInspect(engine, c, version);
+  return versionBefore(version, '1.21') ? legacyInspect(inspect, c, version) : inspect;
+}
+
+function currentInspect(engine: Engine, c: Container, version: string) {
   const paths = engine.containers.paths;
   const layers = engine.images.layers.diffDirs(c.top_layer);
   const args = command(c);
@@ -207,4 +212,31 @@ export function containerInspect(engine: Engine, c: Container, version: string =
 /** PortBindings as dockerd echoes them: each binding with both fields (testcontainers sends HostPort alone). */
 function portBindings(hc: HostConfig): Record<string, { HostIp: string; HostPort: string }[] | null> {
   return Object.fromEntries(Object.entries(hc.PortBindings ?? {}).map(([key, list]) => [key, list?.map((b) => ({ HostIp: b.HostIp ?? '', HostPort: b.HostPort ?? '' })) ?? null]));
+}
+
+/**
+ * dockerd 20.10's shapes for API < 1.21: no per-network settings, a few host settings echoed in Config;
+ * before 1.20 the volumes as Volumes/VolumesRW maps instead of Mounts.
+ */
+function legacyInspect(inspect: ReturnType<typeof currentInspect>, c: Container, version: string): object {
+  const hc = c.hostConfig;
+  const { Networks: _networks, Ports: ports, ...rest } = inspect.NetworkSettings;
+  // An empty port map comes out as null there.
+  const settings = { ...rest, Ports: Object.keys(ports).length ? ports : null };
+  const config: Record<string, unknown> = {
+    ...inspect.Config,
+    MacAddress: inspect.Config.MacAddress ?? '',
+    NetworkDisabled: false, // berth keeps none: dockerd's default
+    VolumeDriver: hc.VolumeDriver ?? '',
+  };
+  if (!versionBefore(version, '1.20')) return { ...inspect, Config: config, NetworkSettings: settings };
+  const { Mounts: mounts, ...others } = inspect;
+  Object.assign(config, { Memory: hc.Memory ?? 0, MemorySwap: hc.MemorySwap ?? 0, CpuShares: hc.CpuShares ?? 0, Cpuset: hc.CpusetCpus ?? '' });
+  return {
+    ...others,
+    Config: config,
+    NetworkSettings: settings,
+    Volumes: Object.fromEntries(mounts.map((m) => [m.Destination, m.Source])),
+    VolumesRW: Object.fromEntries(mounts.map((m) => [m.Destination, m.RW])),
+  };
 }

@@ -7,9 +7,9 @@ import { versionBefore } from '../versioning.js';
 
 const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000) || 0;
 
-export function imageSummary(images: ImageService, image: ImageRecord, version: string): ImageSummary {
-  const tags = images.tags(image.id);
-  const digests = images.digests(image.id);
+/** `names`: the tags and digests to show (a reference filter narrows them); all of the image's by default. */
+export function imageSummary(images: ImageService, image: ImageRecord, version: string, names = images.names(image.id)): ImageSummary {
+  const { tags, digests } = names;
   const legacy = versionBefore(version, '1.44');
   return {
     Containers: -1,

@@ -2,6 +2,7 @@
 import type { Engine } from '../../runtime/engine.js';
 import type { Container } from '../../runtime/containers/store.js';
 import type { Endpoint, Network } from '../../runtime/network/store.js';
+import type { EndpointSettings } from '../../openapi/networks.js';
 import { networkMode } from '../../runtime/network/attachments.js';
 import { parsePortKey } from '../../runtime/network/ports.js';
 
@@ -11,9 +12,15 @@ const prefixLength = (n: Network) => Number(n.subnets[0]?.Subnet?.split('/')[1] 
 /** One entry of NetworkSettings.Networks: the endpoint's addresses while it runs, empty otherwise. */
 function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
   const on = !!e?.ip && RUNNING.has(c.state);
-  const aliases = e && n.dns ? [...e.aliases, c.id.slice(0, 12)] : null;
+  // dockerd appends the short-ID alias (unless given) when the endpoint is first set up, at start; before
+  // that the aliases are as asked. docker-compose reconnects a container whose aliases lack it, which is
+  // how its one-off `run` containers lose the service alias.
+  const started = RUNNING.has(c.state) || !!c.started_at;
+  const aliases = e && n.dns ? (started ? [...new Set([...e.aliases, c.id.slice(0, 12)])] : e.aliases.length ? e.aliases : null) : null;
   return {
-    IPAMConfig: e?.staticIp ? { IPv4Address: e.staticIp } : null,
+    IPAMConfig: e?.staticIp || e?.linkLocalIps.length
+      ? { ...(e.staticIp ? { IPv4Address: e.staticIp } : {}), ...(e.linkLocalIps.length ? { LinkLocalIPs: e.linkLocalIps } : {}) }
+      : null,
     Links: null,
     Aliases: aliases,
     NetworkID: n.id,
@@ -25,7 +32,7 @@ function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
     MacAddress: on ? e!.mac : '',
-    DriverOpts: null,
+    DriverOpts: e?.driverOpts ?? null,
     DNSNames: n.dns ? [c.name, ...(e?.aliases ?? []), c.id.slice(0, 12)] : null,
   };
 }
@@ -39,8 +46,22 @@ export function containerNetworks(engine: Engine, c: Container): Record<string, 
   }
   if (mode.kind === 'container') return {};
   // Sorted by name: dockerd's JSON encodes this map in key order (testcontainers lists networks in it).
-  const entries = engine.containers.network!.endpointsOf(c.id).map(({ endpoint, network }) => [network.name, endpointView(c, network, endpoint)] as const);
+  const pending = engine.networks.store.pendingOf(c.id).map(({ name, settings }) => [name, pendingView(settings)] as const);
+  const entries = [
+    ...engine.containers.network!.endpointsOf(c.id).map(({ endpoint, network }) => [network.name, endpointView(c, network, endpoint)] as const),
+    ...pending,
+  ];
   return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** A network the container was created on before it existed: the settings as asked, no network yet. */
+function pendingView(settings: EndpointSettings | null): ReturnType<typeof endpointView> {
+  const ipam = settings?.IPAMConfig;
+  return {
+    IPAMConfig: ipam ? { ...(ipam.IPv4Address ? { IPv4Address: ipam.IPv4Address } : {}), ...(ipam.LinkLocalIPs?.length ? { LinkLocalIPs: ipam.LinkLocalIPs } : {}) } : null,
+    Links: null, Aliases: settings?.Aliases?.length ? settings.Aliases : null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
+    IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: settings?.DriverOpts ?? null, DNSNames: null,
+  };
 }
 
 /** NetworkSettings.Ports: each exposed port with the host ports it is published on (null if none). */
@@ -69,7 +90,7 @@ export function portList(c: Container): object[] {
 }
 
 /** The whole NetworkSettings of inspect; the top-level address fields describe the default bridge. */
-export function networkSettings(engine: Engine, c: Container): object {
+export function networkSettings(engine: Engine, c: Container) {
   const networks = containerNetworks(engine, c);
   const bridge = networks.bridge;
   const running = RUNNING.has(c.state);
