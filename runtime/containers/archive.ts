@@ -8,7 +8,8 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { EngineError, invalid, notFound } from '../errors.js';
 import { OverwriteError, UnsafeArchiveError } from '../storage/unpack.js';
-import { isErrno, openInRoot, openParentInRoot, openRoot, type RootedFd } from '../util/in-root.js';
+import { isErrno, openInRoot, openParentInRoot, openRoot, RootedFd } from '../util/in-root.js';
+import { CpMounts } from './cp-mounts.js';
 import { extractInRoot } from './extract.js';
 
 export interface PathStat {
@@ -33,16 +34,28 @@ interface Located {
   name: string;
   rename?: string;
   stat: PathStat;
+  /** `dir` is a file mounted at the path itself (/etc/hosts, a file bind): tar reads it through its descriptor. */
+  file?: boolean;
 }
 
-function locate(root: string, path: string, container: string): Located {
+const NO_MOUNTS = new CpMounts([]);
+
+function locate(root: string, path: string, container: string, mounts: CpMounts): Located {
   const missing = () => notFound(`Could not find the file ${path} in container ${container}`);
   const follow = /\/\.?$/.test(path);
   let dir: RootedFd;
   let name: string;
   try {
-    if (follow) ({ dir, name } = { dir: openInRoot(root, path), name: '' });
-    else ({ dir, name } = openParentInRoot(root, path));
+    if (follow) ({ dir, name } = { dir: openInRoot(root, path, { mounts: mounts.lookup }), name: '' });
+    else ({ dir, name } = openParentInRoot(root, path, mounts.lookup));
+    // The path itself a mount point: its source, whatever the rootfs holds there.
+    const mounted = name ? mounts.lookup(posix.join(dir.path, name)) : undefined;
+    if (mounted !== undefined) {
+      const at = new RootedFd(mounted, posix.join(dir.path, name));
+      dir.close();
+      dir = at;
+      name = '';
+    }
   } catch (err) {
     if (isErrno(err, 'ENOENT', 'ENOTDIR')) throw missing();
     throw err;
@@ -62,23 +75,24 @@ function locate(root: string, path: string, container: string): Located {
     const linkTarget = st.isSymbolicLink() ? readlinkSync(dir.child(name)) : '';
     const stat = { name: posix.basename(path) || '/', size: st.size, mode, mtime: st.mtime.toISOString(), linkTarget };
     // `/dir/`: the directory under its own name; `/dir/.` and `/`: its content as `./...`.
-    const rename = follow && !path.endsWith('/.') ? posix.basename(posix.normalize('/' + path)) || undefined : undefined;
-    return { dir, name: name || '.', rename, stat };
+    const rename = !path.endsWith('/.') ? posix.basename(posix.normalize('/' + path)) || undefined : undefined;
+    return { dir, name: name || '.', rename: name ? undefined : rename, stat, file: !name && !st.isDirectory() };
   } catch (err) {
     dir.close();
     throw err;
   }
 }
 
-export function statPath(root: string, path: string, container: string): PathStat {
-  const { dir, stat } = locate(root, path, container);
+export function statPath(root: string, path: string, container: string, mounts = NO_MOUNTS): PathStat {
+  const { dir, stat } = locate(root, path, container, mounts);
   dir.close();
   return stat;
 }
 
 /** The stat of a path in the container and a tar of it, named as the client asked for it. */
-export function archivePath(root: string, path: string, container: string): { stat: PathStat; tar: Readable } {
-  const { dir, name, rename, stat } = locate(root, path, container);
+export function archivePath(root: string, path: string, container: string, mounts = NO_MOUNTS): { stat: PathStat; tar: Readable } {
+  const { dir, name, rename, stat, file } = locate(root, path, container, mounts);
+  if (file) return { stat, tar: archiveFile(dir, rename ?? name) };
   try {
     const args = ['--numeric-owner', '-cf', '-'];
     // S: symlink targets are the container's data, not member names.
@@ -91,19 +105,44 @@ export function archivePath(root: string, path: string, container: string): { st
   }
 }
 
-/** Extracts a client's tar into a directory of the container; entries that would escape are refused. */
-export async function extractInto(root: string, path: string, container: string, tar: Readable, copyUidGid: boolean, noOverwriteDirNonDir: boolean): Promise<void> {
+/**
+ * A tar of one regular file held by descriptor, named `name`: tar opens it through our descriptor (the
+ * kernel reopens that inode; -h follows only this magic link, a file has nothing below), which stays
+ * open until tar is done.
+ */
+function archiveFile(fd: RootedFd, name: string): Readable {
+  const member = String(fd.fd);
+  const child = spawn('tar', ['--numeric-owner', '-h', '-cf', '-', `--transform=s,^${member}$,${name.replace(/[^\w.-]/g, '\\$&')},S`, '--', member], {
+    cwd: `/proc/${process.pid}/fd`, stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  child.on('close', () => fd.close());
+  child.on('error', () => fd.close());
+  return child.stdout;
+}
+
+/** How PUT owns what it makes: the archive's owners (dockerd keeps them), or with copyUIDGID the container's user. */
+export type ExtractOwner = { uid: number; gid: number } | undefined;
+
+/**
+ * Extracts a client's tar into a directory of the container; entries that would escape are refused.
+ * Read-only checks as dockerd's, after the path resolves: a read-only volume or bind holding the path,
+ * else a read-only rootfs.
+ */
+export async function extractInto(root: string, path: string, container: string, tar: Readable, owner: ExtractOwner, noOverwriteDirNonDir: boolean, mounts = NO_MOUNTS, readonlyRootfs = false): Promise<void> {
   const rootFd = openRoot(root);
   let dest: RootedFd | undefined;
   try {
     try {
-      dest = openInRoot(rootFd, path);
+      dest = openInRoot(rootFd, path, { mounts: mounts.lookup });
     } catch (err) {
       if (isErrno(err, 'ENOENT', 'ENOTDIR')) throw notFound(`Could not find the file ${path} in container ${container}`);
       throw err;
     }
-    if (!dest.stat().isDirectory()) throw invalid(`extraction point is not a directory`);
-    await extractInRoot(tar, rootFd, dest, { owner: copyUidGid ? undefined : { uid: 0, gid: 0 }, noOverwriteDirNonDir });
+    if (!dest.stat().isDirectory()) throw new EngineError('internal', 'extraction point is not a directory');
+    const volume = mounts.volumeHolding(posix.normalize('/' + path).replace(/(.)\/+$/, '$1'));
+    if (volume && !volume.rw) throw new EngineError('internal', 'mounted volume is marked read-only');
+    if (!volume && readonlyRootfs) throw new EngineError('internal', 'container rootfs is marked read-only');
+    await extractInRoot(tar, rootFd, dest, { owner, noOverwriteDirNonDir });
   } catch (err) {
     if (err instanceof EngineError) throw err;
     if (err instanceof UnsafeArchiveError || err instanceof OverwriteError) throw invalid(err.message);
