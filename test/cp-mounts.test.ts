@@ -78,8 +78,11 @@ describe('docker cp through mounts', () => {
   });
 
   it('copies out of and into a bind mount of a running container', async () => {
-    await ok(['run', '-d', '--name', 'bindc', '-v', `${local}:/bnd`, 'busybox', 'sleep', '300']);
+    await ok(['run', '-d', '--name', 'bindc', '-v', `${local}:/bnd`, '--tmpfs', '/tm', 'busybox', 'sleep', '300']);
     expect((await cpOut('bindc:/bnd/b.txt')).map((m) => m.content)).toEqual(['bound\n']);
+    // A tmpfs lives only in the container's mount namespace: dockerd leaves it out, and sees the rootfs under it.
+    await ok(['exec', 'bindc', 'sh', '-c', 'echo t > /tm/t']);
+    expect((await engine.docker(['cp', 'bindc:/tm/t', '-'])).stderr).toContain('Could not find the file /tm/t in container bindc');
     await ok(['cp', join(local, 'in.txt'), 'bindc:/bnd/in2.txt']);
     expect(await readFile(join(local, 'in2.txt'), 'utf8')).toBe('copied in\n');
     await ok(['rm', '-f', 'bindc']);
