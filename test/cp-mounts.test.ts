@@ -72,6 +72,12 @@ describe('docker cp through mounts', () => {
     expect((await cpOut('volc:/vol1/data.txt')).map((m) => [m.name, m.content])).toEqual([['data.txt', 'hello\n']]);
     // The mount point itself: the volume's content under the asked name.
     expect((await cpOut('volc:/vol1')).map((m) => m.name).sort()).toEqual(['vol1/', 'vol1/data.txt']);
+    // The root holding it: the volume's files in their place, the rest of the rootfs around them.
+    const whole = await engine.http('GET', '/containers/volc/archive?path=/'); // binaries: raw bytes, not the CLI's text
+    expect(whole.status).toBe(200);
+    const all = await members(whole.body);
+    expect(all.filter((m) => m.name.includes('vol1')).map((m) => [m.name, m.content])).toEqual([['./vol1/', ''], ['./vol1/data.txt', 'hello\n']]);
+    expect(all.some((m) => m.name === './bin/busybox')).toBe(true);
     await ok(['cp', join(local, 'in.txt'), 'volc:/vol1/']);
     expect(await ok(['run', '--rm', '-v', 'cpvol:/v', 'busybox', 'cat', '/v/in.txt'])).toBe('copied in\n');
     await ok(['rm', 'volc']);
@@ -96,6 +102,10 @@ describe('docker cp through mounts', () => {
       expect((await cpOut(`etcc:/etc/${file}`)).map((m) => [m.name, m.content])).toEqual([[file, seen]]);
     }
     expect(await ok(['exec', 'etcc', 'cat', '/etc/hosts'])).toContain('cpmounts.example');
+    // A directory holding them: its tar has the mounted files in their place (dockerd: etc/hosts, 150 bytes).
+    const etc = await cpOut('etcc:/etc');
+    expect(etc.filter((m) => m.name === 'etc/hosts').map((m) => m.content)).toEqual([await ok(['exec', 'etcc', 'cat', '/etc/hosts'])]);
+    expect(etc.filter((m) => m.name === 'etc/passwd')).toHaveLength(1);
     // A stopped container keeps them (dockerd's paths stay set once the files are written).
     await ok(['stop', '-t', '0', 'etcc']);
     expect((await cpOut('etcc:/etc/resolv.conf'))[0]!.content).toContain('nameserver 10.9.8.7');

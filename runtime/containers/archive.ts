@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import tar from 'tar-stream';
 import { EngineError, invalid, notFound } from '../errors.js';
 import { OverwriteError, UnsafeArchiveError } from '../storage/unpack.js';
 import { isErrno, openInRoot, openParentInRoot, openRoot, RootedFd } from '../util/in-root.js';
@@ -93,16 +94,99 @@ export function statPath(root: string, path: string, container: string, mounts =
 export function archivePath(root: string, path: string, container: string, mounts = NO_MOUNTS): { stat: PathStat; tar: Readable } {
   const { dir, name, rename, stat, file } = locate(root, path, container, mounts);
   if (file) return { stat, tar: archiveFile(dir, rename ?? name) };
+  const jobs: TarJob[] = [{ dir, name, outName: rename ?? name, base: name === '.' ? dir.path : posix.join(dir.path, name), excludes: [] }];
+  let started = false;
   try {
-    const args = ['--numeric-owner', '-cf', '-'];
-    // S: symlink targets are the container's data, not member names.
-    if (rename) args.push(`--transform=s,^\\.,${rename.replace(/[^\w.-]/g, '\\$&')},S`);
-    // tar starts in the pinned directory and names one member in it; it never follows symlinks below.
-    const child = spawn('tar', [...args, '--', name], { cwd: dir.forChild, stdio: ['ignore', 'pipe', 'ignore'] });
-    return { stat, tar: child.stdout };
+    // Mounts below a directory: its tar leaves out what the rootfs holds at the mount point, and each
+    // source is tarred under the mount point's member name (dockerd tars the tree with them mounted).
+    if (stat.mode >= MODE_DIR) {
+      for (const destination of mounts.below(jobs[0]!.base)) {
+        if (!reachedByName(root, destination, mounts)) continue;
+        const parent = jobs.filter((j) => destination.startsWith(j.base === '/' ? '/' : j.base + '/')).pop()!;
+        const rel = posix.relative(parent.base, destination);
+        parent.excludes.push(`${parent.name}/${rel}`);
+        const source = new RootedFd(mounts.lookup(destination)!, destination);
+        jobs.push({ dir: source, name: '.', outName: `${parent.outName}/${rel}`, base: destination, excludes: [], file: !source.stat().isDirectory() });
+      }
+    }
+    started = true;
+    const tars = jobs.map((job) => (job.file ? archiveFile(job.dir, job.outName) : archiveDir(job)));
+    // Each buffered from now on: node drains (drops) a child's stdout nobody listens to once it exits.
+    return { stat, tar: tars.length === 1 ? tars[0]! : concatTars(tars.map((t) => t.pipe(new PassThrough()))) };
   } finally {
-    dir.close(); // the child has changed into it: spawn returns after its exec
+    // The children have changed into them: spawn returns after its exec (files stay open for their tar).
+    for (const job of jobs) if (!started || !job.file) job.dir.close();
   }
+}
+
+/**
+ * Whether a mount point's directory is where its name says (no symlink on the way in the rootfs, which
+ * would put the mount elsewhere in the tree; missing is fine: the mount makes it), for tarring it there.
+ */
+function reachedByName(root: string, destination: string, mounts: CpMounts): boolean {
+  try {
+    const parent = openInRoot(root, posix.dirname(destination), { mounts: mounts.lookup });
+    parent.close();
+    return parent.path === posix.dirname(destination);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return true;
+    return false;
+  }
+}
+
+interface TarJob {
+  dir: RootedFd;
+  /** The member tar names in `dir` ('.': dir itself). */
+  name: string;
+  /** What the member is called in the archive. */
+  outName: string;
+  /** Its in-container path. */
+  base: string;
+  /** Member names (before renaming) left out: mount points, their sources tarred apart. */
+  excludes: string[];
+  file?: boolean;
+}
+
+function archiveDir(job: TarJob): Readable {
+  const args = ['--numeric-owner', '-cf', '-'];
+  // S: symlink targets are the container's data, not member names.
+  if (job.name === '.' && job.outName !== '.') args.push(`--transform=s,^\\.,${sedReplacement(job.outName)},S`);
+  if (job.excludes.length) args.push('--no-wildcards', '--anchored', ...job.excludes.map((e) => `--exclude=${e}`));
+  // tar starts in the pinned directory and names one member in it; it never follows symlinks below.
+  const child = spawn('tar', [...args, '--', job.name], { cwd: job.dir.forChild, stdio: ['ignore', 'pipe', 'ignore'] });
+  return child.stdout;
+}
+
+/**
+ * A name as the replacement of tar's --transform s,,,: only `\\`, `&` and the delimiter are special
+ * (GNU tar keeps the backslash of any other escape: `a\\+b` would name the member `a\\+b`).
+ */
+const sedReplacement = (name: string) => name.replace(/[\\&,]/g, '\\$&');
+
+/** One archive of several tars' members, in order. */
+function concatTars(parts: Readable[]): Readable {
+  const out = tar.pack();
+  const through = new PassThrough();
+  out.pipe(through);
+  void (async () => {
+    for (const part of parts) {
+      const extract = tar.extract();
+      part.pipe(extract);
+      for await (const entry of extract) {
+        await new Promise<void>((resolve, reject) => {
+          const sink = out.entry(entry.header, (err) => (err ? reject(err) : resolve()));
+          // Only files have a body: any other entry's sink is done as soon as it is made.
+          if (entry.header.type === 'file' || entry.header.type === 'contiguous-file') entry.pipe(sink);
+          else entry.resume();
+        });
+      }
+    }
+    out.finalize();
+  })().catch((err: Error) => {
+    for (const part of parts) part.destroy();
+    through.destroy(err);
+  });
+  return through;
 }
 
 /**
@@ -112,7 +196,7 @@ export function archivePath(root: string, path: string, container: string, mount
  */
 function archiveFile(fd: RootedFd, name: string): Readable {
   const member = String(fd.fd);
-  const child = spawn('tar', ['--numeric-owner', '-h', '-cf', '-', `--transform=s,^${member}$,${name.replace(/[^\w.-]/g, '\\$&')},S`, '--', member], {
+  const child = spawn('tar', ['--numeric-owner', '-h', '-cf', '-', `--transform=s,^${member}$,${sedReplacement(name)},S`, '--', member], {
     cwd: `/proc/${process.pid}/fd`, stdio: ['ignore', 'pipe', 'ignore'],
   });
   child.on('close', () => fd.close());

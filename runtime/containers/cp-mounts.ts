@@ -70,6 +70,12 @@ export class CpMounts {
   /** For the descriptor walk (util/in-root.ts): the source mounted at an in-container path. */
   readonly lookup: MountLookup = (path) => this.byDestination.get(path)?.open();
 
+  /** The mount destinations strictly below an in-container directory, outermost first. */
+  below(path: string): string[] {
+    const prefix = path === '/' ? '/' : path + '/';
+    return [...this.byDestination.keys()].filter((d) => d.startsWith(prefix) && d !== path).sort((a, b) => a.length - b.length || a.localeCompare(b));
+  }
+
   /** The volume or bind holding an in-container path (the deepest), if any: dockerd's checkIfPathIsInAVolume. */
   volumeHolding(path: string): CpMount | undefined {
     let best: CpMount | undefined;
