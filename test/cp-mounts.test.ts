@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import { run, TestEngine, TEST_BASE } from './helpers/engine.js';
@@ -54,6 +54,10 @@ beforeAll(async () => {
   local = await mkdtemp(join(TEST_BASE, 'berth-cpmounts-'));
   await writeFile(join(local, 'b.txt'), 'bound\n');
   await writeFile(join(local, 'in.txt'), 'copied in\n');
+  await mkdir(join(local, 'tree', 'vol1'), { recursive: true });
+  await writeFile(join(local, 'tree', 'vol1', 'put.txt'), 'through the root\n');
+  await mkdir(join(local, 'tree2', 'vol1'), { recursive: true });
+  await writeFile(join(local, 'tree2', 'vol1', 'put2.txt'), 'refused\n');
   engine = await TestEngine.start();
   await ok(['load', '-i', images.busybox.archive]);
   await ok(['volume', 'create', 'cpvol']);
@@ -80,6 +84,9 @@ describe('docker cp through mounts', () => {
     expect(all.some((m) => m.name === './bin/busybox')).toBe(true);
     await ok(['cp', join(local, 'in.txt'), 'volc:/vol1/']);
     expect(await ok(['run', '--rm', '-v', 'cpvol:/v', 'busybox', 'cat', '/v/in.txt'])).toBe('copied in\n');
+    // Into a directory holding it: the entries below the mount point go into the volume.
+    await ok(['cp', join(local, 'tree') + '/.', 'volc:/']);
+    expect(await ok(['run', '--rm', '-v', 'cpvol:/v', 'busybox', 'cat', '/v/put.txt'])).toBe('through the root\n');
     await ok(['rm', 'volc']);
   });
 
@@ -160,6 +167,14 @@ describe('docker cp through mounts', () => {
     await ok(['cp', join(local, 'b.txt'), 'roc:/vrw/']);
     expect((await engine.docker(['cp', join(local, 'in.txt'), 'roc:/tmp/'])).stderr).toContain('container rootfs is marked read-only');
     await ok(['rm', 'roc']);
+    // Below the destination too: the host's source is writable, the mount is not.
+    await ok(['create', '--name', 'roc2', '-v', 'cpvol:/vol1:ro', 'busybox', 'true']);
+    // (dockerd: "Error processing tar file(exit status 1): lchown /vol1: read-only file system")
+    const below = await engine.docker(['cp', join(local, 'tree2') + '/.', 'roc2:/']);
+    expect(below.code).not.toBe(0);
+    expect(below.stderr).toContain('read-only');
+    expect((await ok(['run', '--rm', '-v', 'cpvol:/v', 'busybox', 'ls', '/v'])).split('\n')).not.toContain('put2.txt');
+    await ok(['rm', 'roc2']);
   });
 });
 

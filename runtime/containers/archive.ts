@@ -223,10 +223,11 @@ export async function extractInto(root: string, path: string, container: string,
       throw err;
     }
     if (!dest.stat().isDirectory()) throw new EngineError('internal', 'extraction point is not a directory');
-    const volume = mounts.volumeHolding(posix.normalize('/' + path).replace(/(.)\/+$/, '$1'));
+    // Where the path led (symlinks followed) decides: a read-only mount refuses writes there, as it would in dockerd.
+    const volume = mounts.volumeHolding(dest.path);
     if (volume && !volume.rw) throw new EngineError('internal', 'mounted volume is marked read-only');
     if (!volume && readonlyRootfs) throw new EngineError('internal', 'container rootfs is marked read-only');
-    await extractInRoot(tar, rootFd, dest, { owner, noOverwriteDirNonDir });
+    await extractInRoot(tar, rootFd, dest, { owner, noOverwriteDirNonDir, mounts: mounts.writableLookup });
   } catch (err) {
     if (err instanceof EngineError) throw err;
     if (err instanceof UnsafeArchiveError || err instanceof OverwriteError) throw invalid(err.message);

@@ -6,6 +6,7 @@
 // live only in the container's mount namespace, and cp sees the rootfs underneath.
 import { constants, existsSync, openSync } from 'node:fs';
 import { posix } from 'node:path';
+import { EngineError } from '../errors.js';
 import { openSubpath } from '../volumes/staging.js';
 import type { MountLookup } from '../util/in-root.js';
 import type { MountPoint } from '../volumes/mounts.js';
@@ -69,6 +70,16 @@ export class CpMounts {
 
   /** For the descriptor walk (util/in-root.ts): the source mounted at an in-container path. */
   readonly lookup: MountLookup = (path) => this.byDestination.get(path)?.open();
+
+  /**
+   * For writing below a PUT's destination: the source of a writable mount; a read-only one refused, as
+   * the mount would refuse the write in dockerd (the host's source itself is writable).
+   */
+  readonly writableLookup: MountLookup = (path) => {
+    const m = this.byDestination.get(path);
+    if (m && !m.rw) throw new EngineError('internal', 'mounted volume is marked read-only');
+    return m?.open();
+  };
 
   /** The mount destinations strictly below an in-container directory, outermost first. */
   below(path: string): string[] {
