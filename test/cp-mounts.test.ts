@@ -182,7 +182,7 @@ describe('a container swapping a directory of its volume for a symlink to /', ()
   const ATTEMPTS = 1000;
   const BUDGET_MS = 70_000;
 
-  it('can not make GET or PUT archive through the volume reach the host', async () => {
+  it('can not make GET or PUT archive through the volume, or through a bind of a directory in it, reach the host', async () => {
     const id = (await ok(['run', '-d', '--name', 'volracer', '-v', 'racevol:/v', 'busybox', 'sh', '-c',
       'mkdir -p /v/d; ln -s / /v/symroot; while :; do mv /v/d /v/tmpd; mv /v/symroot /v/d; mv /v/d /v/symroot; mv /v/tmpd /v/d; done'])).trim();
     await new Promise((r) => setTimeout(r, 300)); // the loop is running
@@ -211,6 +211,26 @@ describe('a container swapping a directory of its volume for a symlink to /', ()
     expect(tries).toBe(ATTEMPTS);
     // The copies went through the volume: into /v/d, or through the swapped symlink into the container's /.
     expect(statuses.has(200), [...statuses].join()).toBe(true);
+
+    // Another container binds that very directory (a source the racer controls): the source resolves
+    // inside the volume, where the symlink to / leads to the volume's own root, never the host's.
+    await ok(['create', '--name', 'bindvictim', '-v', `${engine.root}/volumes/racevol/_data/d:/b`, 'busybox', 'true']);
+    statuses.clear();
+    tries = 0;
+    const bindDeadline = Date.now() + BUDGET_MS;
+    while (tries < ATTEMPTS && Date.now() < bindDeadline && !escapedAt) {
+      tries++;
+      const [w, r] = await Promise.all([
+        engine.http('PUT', '/containers/bindvictim/archive?path=/b/', put, { 'content-type': 'application/x-tar' }),
+        engine.http('GET', `/containers/bindvictim/archive?path=/b/${probe}`),
+      ]);
+      statuses.add(w.status);
+      if (existsSync(`/${written}`) || r.body.includes(SECRET)) escapedAt = tries;
+    }
+    expect(escapedAt, `a copy through the bind reached the host after ${escapedAt} tries`).toBe(0);
+    expect(tries).toBe(ATTEMPTS);
+    expect(statuses.has(200), [...statuses].join()).toBe(true);
+    await ok(['rm', 'bindvictim']);
     await ok(['rm', '-f', 'volracer']);
     await ok(['volume', 'rm', 'racevol']);
     expect((await stat(`/${probe}`)).size).toBe(SECRET.length);

@@ -1,18 +1,16 @@
 // What docker cp sees mounted in a container, as dockerd's archive code does (it mounts the container's
 // volumes, binds and network files over the rootfs first): a table from in-container destination to the
 // host source. The sources are the engine's own (a volume's _data, the bundle's /etc files) or given by
-// whoever made the container (a bind's source): opened by name. A volume's subpath is the container's,
-// opened inside the volume by descriptor. tmpfs mounts are left out, as dockerd leaves them out: they
+// whoever made the container (a bind's source): opened by name. A volume's subpath, and a bind source
+// inside a volume or a rootfs, are a container's: opened inside it by descriptor. tmpfs mounts are left out, as dockerd leaves them out: they
 // live only in the container's mount namespace, and cp sees the rootfs underneath.
 import { constants, existsSync, openSync } from 'node:fs';
 import { posix } from 'node:path';
 import { EngineError } from '../errors.js';
 import { openSubpath } from '../volumes/staging.js';
-import type { MountLookup } from '../util/in-root.js';
+import { O_PATH, type MountLookup } from '../util/in-root.js';
 import type { MountPoint } from '../volumes/mounts.js';
 import { etcFilesIn, etcPlaceholderIn } from './etc-files.js';
-
-const O_PATH = 0o10000000;
 
 export interface CpMount {
   destination: string;
@@ -27,6 +25,8 @@ export interface CpMountSources {
   mounts: MountPoint[];
   /** A volume's _data directory (undefined: no volumes in this engine). */
   volumePath?: (name: string) => string;
+  /** A bind source's descriptor: resolved by descriptor when a container controls where it lies. */
+  openBind?: (source: string) => number;
   /** The bundle holding the container's /etc files (its own, or that of the container whose network it joined). */
   etcDir?: string;
   readonlyRootfs: boolean;
@@ -51,7 +51,8 @@ export class CpMounts {
         entries.push({ destination, rw: m.rw, volume: true, open: () => (subpath ? openSubpath(data, subpath).fd : openSync(data, O_PATH)) });
       } else if (m.type === 'bind' && m.source) {
         const source = m.source;
-        entries.push({ destination, rw: m.rw, volume: true, open: () => openSync(source, O_PATH) });
+        const openBind = sources.openBind ?? ((path: string) => openSync(path, O_PATH));
+        entries.push({ destination, rw: m.rw, volume: true, open: () => openBind(source) });
       }
     }
     // The network files, unless a mount point covers them: once written (at the first start), those;

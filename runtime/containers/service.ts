@@ -377,8 +377,9 @@ export class ContainerService {
         // gone: the rootfs's own files answer
       }
     }
+    const volumes = this.volumes;
     return CpMounts.of({
-      mounts: c.mounts, volumePath: this.volumes?.mountpoint,
+      mounts: c.mounts, volumePath: volumes?.mountpoint, openBind: volumes ? (source) => volumes.openBindSource(source) : undefined,
       etcDir: this.paths.bundle(etcOwner), readonlyRootfs: !!c.hostConfig.ReadonlyRootfs,
     });
   }

@@ -11,7 +11,7 @@ import { EngineError } from '../errors.js';
 
 // Not in fs.constants: open the object for path operations only (never blocks, opens a symlink itself
 // with O_NOFOLLOW, needs no read permission).
-const O_PATH = 0o10000000;
+export const O_PATH = 0o10000000;
 const MAX_HOPS = 40;
 
 /** An O_PATH descriptor of a file or directory inside a root. Close it when done. */
