@@ -229,7 +229,7 @@ describe('docker build', () => {
     }
   });
 
-  it('fails a failing step with its exit code and message, leaving no container', async () => {
+  it('fails a failing step with its exit code and message, leaving its container unless --force-rm, as dockerd', async () => {
     const dir = await context({ Dockerfile: 'FROM busybox\nRUN echo before && echo on stderr >&2 && false\nRUN echo never\n' });
     const res = await build(dir);
     expect(res.code).toBe(1);
@@ -240,6 +240,12 @@ describe('docker build', () => {
     const three = await build(dir);
     expect(three.code).toBe(3);
     expect(three.stderr).toContain("The command 'sh -c exit 3' returned a non-zero code: 3");
+    // dockerd keeps a failed step's container with --rm (the default): one per failed build here.
+    const kept = (await ok(['ps', '-aq', '--filter', 'status=exited'])).trim().split('\n').filter(Boolean);
+    expect(kept).toHaveLength(2);
+    await ok(['rm', ...kept]);
+    const forced = await build(dir, ['--force-rm']);
+    expect(forced.code).toBe(3);
     await nothingLeft();
     await rm(dir, { recursive: true });
   });

@@ -411,11 +411,19 @@ class BuildRun {
     this.state.runConfig.Image = this.state.imageId;
   }
 
-  /** After a step: its containers go ("Removing intermediate container"), as with --rm; after a failure too, unless --rm=false. */
+  /**
+   * After a step: its containers go ("Removing intermediate container") with --rm (the default) or
+   * --force-rm. A failed step's container stays unless --force-rm, as dockerd leaves it (compose and users
+   * look at it); a cancelled build's still goes (cleanup).
+   */
   private async removeStepContainers(failed: boolean): Promise<void> {
     const remove = this.req.remove !== false;
     const ids = this.stepContainers;
     this.stepContainers = [];
+    if (failed && !this.req.forceRemove && !this.req.signal?.aborted) {
+      for (const id of ids) this.liveContainers.delete(id); // kept: cleanup must not take it either
+      return;
+    }
     if (!remove && !this.req.forceRemove) return;
     for (const id of ids) {
       await this.removeContainer(id);

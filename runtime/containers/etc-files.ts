@@ -1,5 +1,5 @@
 // The /etc/hosts, /etc/hostname and /etc/resolv.conf a container gets, generated per container.
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
 
@@ -21,6 +21,18 @@ export interface EtcNetwork {
 }
 
 export const etcFilesIn = (dir: string): EtcFiles => ({ hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') });
+
+/**
+ * What a never-started container shows at the three paths: dockerd's init layer holds them as empty
+ * files (0755) until the first start writes the real ones. Made at create, for docker cp.
+ */
+export const etcPlaceholderIn = (dir: string): string => join(dir, 'etc-placeholder');
+
+export async function writeEtcPlaceholder(dir: string): Promise<void> {
+  const file = etcPlaceholderIn(dir);
+  await writeFile(file, '');
+  await chmod(file, 0o755);
+}
 
 export async function writeEtcFiles(dir: string, config: ContainerConfig, hc: HostConfig, net: EtcNetwork): Promise<EtcFiles> {
   const files = etcFilesIn(dir);

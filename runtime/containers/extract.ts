@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { isErrno, lstatIfThereSync, mkdirInRoot, openInRoot, RootedFd } from '../util/in-root.js';
+import { isErrno, lstatIfThereSync, mkdirInRoot, openInRoot, RootedFd, type MountLookup } from '../util/in-root.js';
 import { drain, OverwriteError, run, UnsafeArchiveError } from '../storage/unpack.js';
 
 const O_PATH = 0o10000000;
@@ -23,6 +23,8 @@ export interface ExtractOptions {
   owner?: { uid: number; gid: number };
   /** Refuse to replace a directory with a non-directory or the reverse. */
   noOverwriteDirNonDir?: boolean;
+  /** What is mounted in the container (util/in-root.ts): entries below a mount point go into its source. */
+  mounts?: MountLookup;
 }
 
 type Entry = AsyncIterable<unknown> & { header: tar.Header };
@@ -75,6 +77,22 @@ class Writer {
     const rel = parts.join('/');
     const name = parts[parts.length - 1]!;
     const dir = this.dirOf(parts.slice(0, -1));
+    const mount = this.mounted(dir, name);
+    if (mount) {
+      // A mount point: a directory entry is the mount's root (owned and moded as the entry says, as
+      // dockerd's untar does through the mount); anything else would replace a mount point.
+      if (!isDir || !mount.stat().isDirectory()) {
+        mount.close();
+        throw new Error(`cannot replace the mount point "/${rel}"`);
+      }
+      this.forget(rel);
+      this.dirs.set(rel, mount);
+      chownSync(mount.self, this.uid(h), this.gid(h));
+      chmodSync(mount.self, h.mode & 0o7777);
+      await setXattrs(mount.forChild, h, false);
+      this.dirTimes.set(rel, h.mtime);
+      return;
+    }
     const at = dir.child(name);
     const existing = lstatIfThereSync(at);
     if (existing && this.options.noOverwriteDirNonDir && existing.isDirectory() !== isDir) {
@@ -175,7 +193,12 @@ class Writer {
     if (known) return known;
     const parent = this.dirOf(parts.slice(0, -1));
     const name = parts[parts.length - 1]!;
-    let fd = openPathOrMake(parent, name);
+    const mount = this.mounted(parent, name);
+    if (mount && !mount.stat().isDirectory()) {
+      mount.close();
+      throw new Error(`cannot extract into "/${rel}": not a directory`);
+    }
+    let fd = mount ?? openPathOrMake(parent, name);
     const st = fd.stat();
     if (st.isSymbolicLink()) {
       fd.close();
@@ -186,6 +209,13 @@ class Writer {
     }
     this.dirs.set(rel, fd);
     return fd;
+  }
+
+  /** The source mounted at `name` in `dir`, if the container has a mount there. */
+  private mounted(dir: RootedFd, name: string): RootedFd | undefined {
+    const path = posix.join(dir.path, name);
+    const fd = this.options.mounts?.(path);
+    return fd === undefined ? undefined : new RootedFd(fd, path);
   }
 
   /** Closes the directories known at `rel` and below (all of them for ''), except dest. */

@@ -31,7 +31,9 @@ import { commandOf, mergeConfig } from './config.js';
 import { validateCreate, validateUpdate } from './validate.js';
 import { awaitConmonGone, startConmon } from './conmon.js';
 import { rotateIfNeeded, type LogLimits } from './log-rotation.js';
-import { etcFilesIn, writeEtcFiles } from './etc-files.js';
+import { etcFilesIn, writeEtcFiles, writeEtcPlaceholder } from './etc-files.js';
+import { CpMounts } from './cp-mounts.js';
+import type { ExtractOwner } from './archive.js';
 import { networkMode, type Attachments } from '../network/attachments.js';
 import { crashPoint } from '../util/crash.js';
 import { freeingSpace } from '../state/reserve.js';
@@ -165,6 +167,7 @@ export class ContainerService {
     await mkdir(this.paths.containersDir(), { recursive: true });
     await mkdir(this.paths.dir(id));
     await mkdir(this.paths.bundle(id));
+    await writeEtcPlaceholder(this.paths.bundle(id));
     try {
       // The row and its networks together: a container is never half on its networks.
       this.store.transaction(() => {
@@ -472,6 +475,34 @@ export class ContainerService {
     if (!hold || --hold.count > 0) return;
     this.rootfsHolds.delete(id);
     hold.release();
+  }
+
+  /** What docker cp sees mounted in the container: its volumes and binds, and its network files once written. */
+  cpMounts(c: Container): CpMounts {
+    const mode = c.hostConfig.NetworkMode ?? '';
+    let etcOwner = c.id;
+    if (mode.startsWith('container:')) {
+      try {
+        etcOwner = this.store.resolve(mode.slice('container:'.length)).id;
+      } catch {
+        // gone: the rootfs's own files answer
+      }
+    }
+    const volumes = this.volumes;
+    return CpMounts.of({
+      mounts: c.mounts, volumePath: volumes?.mountpoint, openBind: volumes ? (source) => volumes.openBindSource(source) : undefined,
+      etcDir: this.paths.bundle(etcOwner), readonlyRootfs: !!c.hostConfig.ReadonlyRootfs,
+    });
+  }
+
+  /**
+   * Who owns what docker cp extracts: the archive's owners, as dockerd keeps them; with copyUIDGID and a
+   * configured user, that user (dockerd looks it up on the host; here in the container's own passwd file).
+   */
+  async cpOwner(c: Container, copyUidGid: boolean): Promise<ExtractOwner> {
+    if (!copyUidGid || !c.config.User) return undefined;
+    const user = await resolveUser(this.paths.merged(c.id), c.config.User);
+    return { uid: user.uid, gid: user.gid };
   }
 
   /** Unmounts the container's rootfs, after a mount still in flight (one made ahead at create) and the holds. */

@@ -11,7 +11,7 @@ import { EngineError } from '../errors.js';
 
 // Not in fs.constants: open the object for path operations only (never blocks, opens a symlink itself
 // with O_NOFOLLOW, needs no read permission).
-const O_PATH = 0o10000000;
+export const O_PATH = 0o10000000;
 const MAX_HOPS = 40;
 
 /** An O_PATH descriptor of a file or directory inside a root. Close it when done. */
@@ -53,7 +53,16 @@ export class RootedFd {
 export interface ResolveOptions {
   /** Follow a symlink in the last component (default true); false gives the symlink itself. */
   followLast?: boolean;
+  /**
+   * What is mounted over paths of the root (the container's volumes, binds, /etc files): an O_PATH
+   * descriptor of the source mounted at an in-root path, or undefined. The walk continues inside the
+   * source there; symlinks met inside still resolve from the root, as the container sees them.
+   */
+  mounts?: MountLookup;
 }
+
+/** An O_PATH descriptor of what is mounted at `path` (normalized, absolute, in-root), if anything. */
+export type MountLookup = (path: string) => number | undefined;
 
 /** Opens a host directory that is a root (the container can not change the path *to* it). */
 export function openRoot(root: string): RootedFd {
@@ -68,7 +77,7 @@ export function openRoot(root: string): RootedFd {
 export function openInRoot(root: string | RootedFd, path: string, options: ResolveOptions = {}): RootedFd {
   const base = typeof root === 'string' ? openRoot(root) : root;
   try {
-    return walk(base, path, options.followLast ?? true);
+    return walk(base, path, options.followLast ?? true, options.mounts);
   } finally {
     if (base !== root) base.close();
   }
@@ -78,10 +87,10 @@ export function openInRoot(root: string | RootedFd, path: string, options: Resol
  * The directory that would hold `path` (resolved, symlinks followed) and the last component's name,
  * unresolved: what creating, replacing or removing `path` needs. The name is '' for the root itself.
  */
-export function openParentInRoot(root: string | RootedFd, path: string): { dir: RootedFd; name: string } {
+export function openParentInRoot(root: string | RootedFd, path: string, mounts?: MountLookup): { dir: RootedFd; name: string } {
   const clean = posix.normalize('/' + path);
   const name = clean === '/' ? '' : posix.basename(clean);
-  return { dir: openInRoot(root, name ? posix.dirname(clean) : '/'), name };
+  return { dir: openInRoot(root, name ? posix.dirname(clean) : '/', { mounts }), name };
 }
 
 export interface MkdirOptions {
@@ -165,7 +174,7 @@ export async function withInRoot<T>(root: string | RootedFd, path: string, fn: (
   }
 }
 
-function walk(root: RootedFd, path: string, followLast: boolean): RootedFd {
+function walk(root: RootedFd, path: string, followLast: boolean, mounts?: MountLookup): RootedFd {
   // The chain of open directories from the root down: `..` pops it, an absolute symlink cuts it back.
   const stack: RootedFd[] = [];
   const top = () => stack[stack.length - 1] ?? root;
@@ -182,7 +191,9 @@ function walk(root: RootedFd, path: string, followLast: boolean): RootedFd {
         continue;
       }
       const at = `${top().self}/${part}`;
-      const fd = new RootedFd(openSync(at, O_PATH | constants.O_NOFOLLOW), '/' + [...names, part].join('/'));
+      const inRoot = '/' + [...names, part].join('/');
+      // A mount point is the source mounted there, whatever the root holds underneath (if anything).
+      const fd = new RootedFd(mounts?.(inRoot) ?? openSync(at, O_PATH | constants.O_NOFOLLOW), inRoot);
       const st = fd.stat();
       if (st.isSymbolicLink() && (pending.length > 0 || followLast)) {
         fd.close();

@@ -5,7 +5,7 @@
 // engine start when none runs, and before its removal. Whether it is mounted is read from
 // /proc/self/mountinfo, who uses it from the containers' records: nothing is kept in memory but the
 // starts in flight, so `berth cleanup` (another process) releases it as the server does.
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, openSync, realpathSync } from 'node:fs';
 import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import { conflict, EngineError, invalid, notFound } from '../errors.js';
 import type { EventLog } from '../events/log.js';
 import { isMounted, unmount } from '../storage/rootfs.js';
 import { KeyedMutex } from '../util/lock.js';
-import { isErrno, openInRoot } from '../util/in-root.js';
+import { isErrno, O_PATH, openInRoot } from '../util/in-root.js';
 import { mountLocal, needsMount, validateOptions } from './local.js';
 import { locateInRoot, openSubpath, SubpathStaging } from './staging.js';
 import { mkdirInRoot } from '../util/in-root.js';
@@ -217,6 +217,16 @@ export class VolumeService {
     } finally {
       fd.close();
     }
+  }
+
+  /**
+   * An O_PATH descriptor of a bind's source for docker cp: by name when it is the host's, resolved by
+   * descriptor inside the volume or rootfs holding it when a container controls that (as activate pins it).
+   */
+  openBindSource(source: string): number {
+    const inside = locateInRoot(source, this.controlledRoot);
+    if (!inside) return openSync(source, O_PATH);
+    return openInRoot(inside.root, inside.rest).fd;
   }
 
   /**

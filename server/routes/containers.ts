@@ -261,7 +261,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const path = (request.query as { path?: string }).path ?? '';
     const wasMounted = await containers.holdRootfs(c);
     try {
-      const stat = statPath(containers.paths.merged(c.id), path, (request.params as { id: string }).id);
+      const stat = statPath(containers.paths.merged(c.id), path, (request.params as { id: string }).id, containers.cpMounts(c));
       return reply.header('X-Docker-Container-Path-Stat', pathStatHeader(stat)).header('content-type', 'application/x-tar').send();
     } finally {
       await containers.releaseRootfs(c, wasMounted);
@@ -274,7 +274,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     if (!path) throw invalid('path is required');
     const wasMounted = await containers.holdRootfs(c);
     try {
-      const { stat, tar } = archivePath(containers.paths.merged(c.id), path, request.params.id);
+      const { stat, tar } = archivePath(containers.paths.merged(c.id), path, request.params.id, containers.cpMounts(c));
       tar.on('close', () => void containers.releaseRootfs(c, wasMounted));
       containers.record(c, 'archive-path');
       return reply.header('X-Docker-Container-Path-Stat', pathStatHeader(stat)).header('content-type', 'application/x-tar').send(tar);
@@ -289,10 +289,10 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const q = request.query as { path?: string; copyUIDGID?: string; noOverwriteDirNonDir?: string };
     if (!q.path) throw invalid('path is required');
     if (!(request.body instanceof Readable)) throw invalid('expected a tar archive as the request body');
-    if (c.hostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
     const wasMounted = await containers.holdRootfs(c);
     try {
-      await extractInto(containers.paths.merged(c.id), q.path, request.params.id, request.body, parseBool(q.copyUIDGID), parseBool(q.noOverwriteDirNonDir));
+      const owner = await containers.cpOwner(c, parseBool(q.copyUIDGID));
+      await extractInto(containers.paths.merged(c.id), q.path, request.params.id, request.body, owner, parseBool(q.noOverwriteDirNonDir), containers.cpMounts(c), !!c.hostConfig.ReadonlyRootfs);
     } finally {
       await containers.releaseRootfs(c, wasMounted);
     }
