@@ -64,6 +64,15 @@ describe('duplicate network names', () => {
   }, 60_000);
 });
 
+describe('concurrent creates of one name', () => {
+  it('with CheckDuplicate make exactly one network', async () => {
+    const results = await Promise.all(Array.from({ length: 6 }, () => engine.http('POST', '/v1.41/networks/create', { Name: 'racenet', CheckDuplicate: true })));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    expect(await ids('racenet')).toHaveLength(1);
+    expect((await engine.docker(['network', 'rm', 'racenet'])).code).toBe(0);
+  });
+});
+
 describe('network names with "/"', () => {
   it('creates, inspects, connects to and removes a network named a/b', async () => {
     const created = await engine.docker(['network', 'create', 'team/app']);

@@ -71,13 +71,14 @@ export class NetworkService {
     // its ID, so a name never becomes a path); berth keeps control characters out.
     if (!name || !name.trim()) throw invalid(`invalid name: ${name ?? ''}`);
     if (!NAME.test(name)) throw invalid(`invalid network name "${name}": it may not contain control characters`);
-    const same = this.store.allNamed(name);
-    let warning = '';
-    if (same.length) {
+    const duplicate = () => {
+      const same = this.store.allNamed(name);
+      if (!same.length) return '';
       if (PREDEFINED.includes(name)) throw new EngineError('forbidden', `${name} is a pre-defined network and cannot be recreated`);
       if (checkDuplicate) throw conflict(`network with name ${name} already exists`);
-      warning = `Network with name ${name} (id : ${same[same.length - 1]!.id}) already exists`;
-    }
+      return `Network with name ${name} (id : ${same[same.length - 1]!.id}) already exists`;
+    };
+    duplicate();
     const driver = body.Driver || 'bridge';
     if (driver !== 'bridge') throw invalid(`could not find plugin ${driver} in v1 plugin registry: plugin not found`);
     if (body.EnableIPv6) throw invalid('IPv6 networks are not supported by berth yet');
@@ -108,6 +109,8 @@ export class NetworkService {
     const id = randomBytes(32).toString('hex');
     const options = body.Options ?? {};
     const bridge = options['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
+    // Checked again with no await before the insert: a create of the same name may have run meanwhile.
+    const warning = duplicate();
     this.store.insert({
       id, name, driver, bridge, subnets, internal: !!body.Internal, attachable: !!body.Attachable, ipv6: false, dns: true,
       options, labels: body.Labels ?? {}, createdAt: now(),
