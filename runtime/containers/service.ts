@@ -28,7 +28,8 @@ import type { OciRuntime } from '../oci/runtime.js';
 import { isMounted, mountOverlay, mountTmpfs, unmount } from '../storage/rootfs.js';
 import { DEFAULT_SHM_SIZE } from '../oci/defaults.js';
 import { commandOf, mergeConfig } from './config.js';
-import { validateCreate, validateUpdate } from './validate.js';
+import { validateCreate, validateStart, validateUpdate } from './validate.js';
+import { wantedPorts } from '../network/ports.js';
 import { awaitConmonGone, startConmon } from './conmon.js';
 import { rotateIfNeeded, type LogLimits } from './log-rotation.js';
 import { etcFilesIn, writeEtcFiles, writeEtcPlaceholder } from './etc-files.js';
@@ -61,6 +62,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How long an unmount waits for the copies holding a rootfs. */
 const HOLD_WAIT_MS = 10_000;
+/** Host config fields start reads (ports, restart policy, privileges), which a start before API 1.24 may set. */
+const START_FIELDS = ['PortBindings', 'PublishAllPorts', 'RestartPolicy', 'Privileged', 'CapAdd', 'CapDrop'] as const;
+
 export class ContainerService {
   /** 'changed' (id) whenever this process changes a container's state. */
   readonly events = new EventEmitter();
@@ -318,10 +322,25 @@ export class ContainerService {
   }
 
   /** Starts a created or exited container; false when it was running already (Docker's 304). */
-  async start(nameOrId: string): Promise<boolean> {
-    const c = this.store.resolve(nameOrId);
+  /**
+   * `hostConfig`: what a client before API 1.24 gives start. dockerd then replaces the container's host
+   * config; berth applies the fields start reads (START_FIELDS), checked as create checks them. Mounts and
+   * networks were fixed at create, so Binds, NetworkMode and the like given here are not applied.
+   */
+  async start(nameOrId: string, hostConfig?: HostConfig): Promise<boolean> {
+    let c = this.store.resolve(nameOrId);
     if (c.state === 'running' || c.state === 'paused') return false;
     if (c.state === 'removing') throw conflict(`container is marked for removal and cannot be started`);
+    if (hostConfig) {
+      const next: HostConfig = { ...c.hostConfig };
+      for (const key of START_FIELDS) if (hostConfig[key] !== undefined) (next as Record<string, unknown>)[key] = hostConfig[key];
+      validateStart(next);
+      securityOf(next);
+      wantedPorts(c.config, next); // malformed port specs are the request's fault (400), as at create
+      this.store.setHostConfig(c.id, next);
+      this.changed(c.id);
+      c = this.store.get(c.id)!;
+    }
     await this.run(c);
     return true;
   }

@@ -31,6 +31,14 @@ export function validateCreate(config: ContainerConfig, hc: HostConfig): string 
   return workingDir;
 }
 
+/** Checks a host config given at start (API < 1.24), merged over the stored one: what start applies. */
+export function validateStart(hc: HostConfig): void {
+  if (hc.AutoRemove && !isNoRestart(hc)) throw invalid(`can't create 'AutoRemove' container with restart policy`);
+  validateRestartPolicy(hc.RestartPolicy);
+  validateCapabilities('CapAdd', hc.CapAdd);
+  validateCapabilities('CapDrop', hc.CapDrop);
+}
+
 /** Checks the host config an update request carries (limits and the restart policy only). */
 export function validateUpdate(changes: HostConfig): void {
   validateRestartPolicy(changes.RestartPolicy);

@@ -8,7 +8,7 @@ import { contains, firstHost, hostRoutes, overlaps, parseSubnet, pickSubnet, sub
 import type { Network, NetworkStore } from './store.js';
 
 export const PREDEFINED = ['bridge', 'host', 'none'];
-const NAME = /^[^/\x00-\x1f\x7f]+$/;
+const NAME = /^[^\x00-\x1f\x7f]+$/;
 const now = () => new Date().toISOString();
 
 /** Where subnets come from: the default network takes a /16, user networks /24s, as Podman's pools. */
@@ -57,20 +57,28 @@ export class NetworkService {
     return this.store.all();
   }
 
-  resolve(nameOrId: string): Network {
-    return this.store.resolve(nameOrId);
+  resolve(nameOrId: string, wording?: 'find' | 'inspect'): Network {
+    return this.store.resolve(nameOrId, wording);
   }
 
-  async create(body: NetworkCreateBody): Promise<{ id: string; warning: string }> {
+  /**
+   * With `checkDuplicate` (asked for, or implied from API 1.44 on, as dockerd does) a name in use is
+   * refused; without it dockerd 20.10 makes a second network of that name and warns.
+   */
+  async create(body: NetworkCreateBody, checkDuplicate = true): Promise<{ id: string; warning: string }> {
     const name = body.Name;
-    // dockerd takes any name that is not blank; berth keeps out what cannot be a file name (aardvark-dns
-    // keeps a file per network name).
+    // dockerd takes any name that is not blank, "/" included (netavark and aardvark-dns know a network by
+    // its ID, so a name never becomes a path); berth keeps control characters out.
     if (!name || !name.trim()) throw invalid(`invalid name: ${name ?? ''}`);
-    if (!NAME.test(name)) throw invalid(`invalid network name "${name}": it may not contain "/" or control characters`);
-    if (this.store.byName(name)) {
+    if (!NAME.test(name)) throw invalid(`invalid network name "${name}": it may not contain control characters`);
+    const duplicate = () => {
+      const same = this.store.allNamed(name);
+      if (!same.length) return '';
       if (PREDEFINED.includes(name)) throw new EngineError('forbidden', `${name} is a pre-defined network and cannot be recreated`);
-      throw conflict(`network with name ${name} already exists`);
-    }
+      if (checkDuplicate) throw conflict(`network with name ${name} already exists`);
+      return `Network with name ${name} (id : ${same[same.length - 1]!.id}) already exists`;
+    };
+    duplicate();
     const driver = body.Driver || 'bridge';
     if (driver !== 'bridge') throw invalid(`could not find plugin ${driver} in v1 plugin registry: plugin not found`);
     if (body.EnableIPv6) throw invalid('IPv6 networks are not supported by berth yet');
@@ -101,12 +109,14 @@ export class NetworkService {
     const id = randomBytes(32).toString('hex');
     const options = body.Options ?? {};
     const bridge = options['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
+    // Checked again with no await before the insert: a create of the same name may have run meanwhile.
+    const warning = duplicate();
     this.store.insert({
       id, name, driver, bridge, subnets, internal: !!body.Internal, attachable: !!body.Attachable, ipv6: false, dns: true,
       options, labels: body.Labels ?? {}, createdAt: now(),
     });
     this.events.record('network', 'create', id, { name, type: driver });
-    return { id, warning: '' };
+    return { id, warning };
   }
 
   /** docker network rm: refused for the predefined networks and while a running container is on it. */

@@ -1,7 +1,7 @@
 // Network and endpoint records in the state DB. An endpoint is a container on a network; its address is
 // allocated (ip not null) exactly while netavark may have it set up, so the DB always knows what to undo.
 import type { DB } from '../state/db.js';
-import { notFound } from '../errors.js';
+import { invalid, notFound } from '../errors.js';
 import type { EndpointSettings, IPAMConfig } from '../../openapi/networks.js';
 
 export interface Network {
@@ -68,18 +68,32 @@ export class NetworkStore {
     return row && parseNetwork(row);
   }
 
+  /** The first network of that name (names may repeat: see NetworkService.create). */
   byName(name: string): Network | undefined {
-    const row = this.db.prepare('SELECT * FROM networks WHERE name = ?').get(name) as NetworkRow | undefined;
-    return row && parseNetwork(row);
+    return this.allNamed(name)[0];
   }
 
-  /** Full ID, name, or a unique ID prefix, as dockerd resolves them (name before prefix). */
-  resolve(nameOrId: string): Network {
-    const found = this.get(nameOrId) ?? this.byName(nameOrId);
-    if (found) return found;
+  allNamed(name: string): Network[] {
+    return (this.db.prepare('SELECT * FROM networks WHERE name = ? ORDER BY created_at, rowid').all(name) as NetworkRow[]).map(parseNetwork);
+  }
+
+  /**
+   * Full ID, then name, then a unique ID prefix, as dockerd's FindNetwork resolves them. Several matches
+   * are refused; `inspect` words that as dockerd's GET /networks/{id} does, otherwise as FindNetwork.
+   */
+  resolve(nameOrId: string, wording: 'find' | 'inspect' = 'find'): Network {
+    const exact = this.get(nameOrId);
+    if (exact) return exact;
+    const ambiguous = (n: number, basis: string) => invalid(wording === 'inspect'
+      ? `${n} matches found based on ${basis}: network ${nameOrId} is ambiguous`
+      : `network ${nameOrId} is ambiguous (${n} matches found based on ${basis})`);
+    const named = this.allNamed(nameOrId);
+    if (named.length === 1) return named[0]!;
+    if (named.length > 1) throw ambiguous(named.length, 'name');
     if (/^[a-f0-9]+$/.test(nameOrId)) {
-      const rows = this.db.prepare("SELECT * FROM networks WHERE id LIKE ? || '%' LIMIT 2").all(nameOrId) as NetworkRow[];
+      const rows = this.db.prepare("SELECT * FROM networks WHERE id LIKE ? || '%'").all(nameOrId) as NetworkRow[];
       if (rows.length === 1) return parseNetwork(rows[0]!);
+      if (rows.length > 1) throw ambiguous(rows.length, 'ID prefix');
     }
     throw notFound(`network ${nameOrId} not found`);
   }

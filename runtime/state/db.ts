@@ -22,11 +22,20 @@ export function openDatabase(path: string, o: { reserveDir?: string } = {}): DB 
     if (current > migrations.length) {
       throw new Error(`it has schema ${current}, newer than this berth (${migrations.length})`);
     }
-    for (let version = current; version < migrations.length; version++) {
-      db.transaction(() => {
-        db!.exec(migrations[version]!);
-        db!.pragma(`user_version = ${version + 1}`);
-      })();
+    if (current < migrations.length) {
+      // Foreign keys are off while migrating (the pragma is a no-op inside a transaction), as SQLite's
+      // table-rebuild procedure needs; no migration may leave more broken references than it found.
+      db.pragma('foreign_keys = OFF');
+      for (let version = current; version < migrations.length; version++) {
+        db.transaction(() => {
+          const before = (db!.pragma('foreign_key_check') as unknown[]).length;
+          db!.exec(migrations[version]!);
+          const after = (db!.pragma('foreign_key_check') as unknown[]).length;
+          if (after > before) throw new Error(`migration ${version + 1} broke ${after - before} foreign key reference(s)`);
+          db!.pragma(`user_version = ${version + 1}`);
+        })();
+      }
+      db.pragma('foreign_keys = ON');
     }
     cacheStatements(db);
     if (o.reserveDir) guardWrites(db, path, new SpaceReserve(join(o.reserveDir, 'space-reserve')));

@@ -161,4 +161,27 @@ export const migrations: string[] = [
     PRIMARY KEY (container_id, name)
   );
   `,
+  `
+  -- Network names need not be unique (dockerd allows duplicates below API 1.44 without CheckDuplicate):
+  -- the table is rebuilt without the UNIQUE constraint, ids unchanged (openDatabase runs migrations
+  -- with foreign keys off, so endpoints' references survive the DROP).
+  CREATE TABLE networks_new (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    driver     TEXT NOT NULL,
+    bridge     TEXT NOT NULL,
+    subnets    TEXT NOT NULL,
+    internal   INTEGER NOT NULL DEFAULT 0,
+    attachable INTEGER NOT NULL DEFAULT 0,
+    ipv6       INTEGER NOT NULL DEFAULT 0,
+    dns        INTEGER NOT NULL DEFAULT 0,
+    options    TEXT NOT NULL,
+    labels     TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  INSERT INTO networks_new SELECT id, name, driver, bridge, subnets, internal, attachable, ipv6, dns, options, labels, created_at FROM networks;
+  DROP TABLE networks;
+  ALTER TABLE networks_new RENAME TO networks;
+  CREATE INDEX networks_name ON networks (name);
+  `,
 ];

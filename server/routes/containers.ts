@@ -20,6 +20,7 @@ import {
 import { parseBool, parseFilters, parseGoInt } from '../query.js';
 import { Type } from '@sinclair/typebox';
 import { CommitQuery, HostConfig } from '../../openapi/containers.js';
+import { validated } from '../validate.js';
 import { changes, exportRootfs } from '../../runtime/containers/filesystem.js';
 import { archivePath, extractInto, statPath } from '../../runtime/containers/archive.js';
 import { attachContainer } from '../attach.js';
@@ -74,13 +75,16 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.post<Id>('/containers/:id/start', async (request, reply) => {
     // A host config on start: dockerd 20.10 refuses any body of JSON-object size (or of unknown length)
-    // from 1.24 on. Older clients' start-time host config is not applied (berth fixes mounts at create).
+    // from 1.24 on. Before, it takes the body as a host config (bare, or wrapped as create's HostConfig);
+    // the engine applies what start reads of it.
     const length = request.headers['content-length'];
     const sized = length === undefined ? request.headers['transfer-encoding'] !== undefined : Number(length) > 7;
     if (sized && !versionBefore(apiVersion(request), '1.24')) {
       throw invalid('starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24');
     }
-    const started = await containers.start(request.params.id);
+    const body = request.body as { HostConfig?: unknown } | null | undefined;
+    const given = sized && body && typeof body === 'object' && !Array.isArray(body) ? body.HostConfig ?? body : undefined;
+    const started = await containers.start(request.params.id, given ? validated(HostConfig, given) : undefined);
     return reply.code(started ? 204 : 304).send();
   });
 

@@ -1,7 +1,7 @@
 // /networks: create, list (filters name, id, driver, label, type, dangling, scope), inspect, remove,
 // connect, disconnect, prune (until, label).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { Engine } from '../../runtime/engine.js';
 import { parseBool, parseFilters } from '../query.js';
 import { parseUntil } from '../../runtime/util/time.js';
@@ -9,6 +9,9 @@ import { networkView } from '../views/networks.js';
 import { NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody } from '../../openapi/networks.js';
 import type { Network } from '../../runtime/network/store.js';
 import { PREDEFINED } from '../../runtime/network/service.js';
+import { apiVersion, sendError } from '../app.js';
+import { versionBefore } from '../versioning.js';
+import { validated } from '../validate.js';
 
 const FiltersQuery = Type.Object({ filters: Type.Optional(Type.String()) });
 
@@ -23,7 +26,9 @@ export const networkRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app,
   const inUse = (n: Network) => networks.store.endpointsOn(n.id).length > 0;
 
   app.post('/networks/create', { schema: { summary: 'Create a network', body: NetworkCreateBody } }, async (request, reply) => {
-    const { id, warning } = await networks.create(request.body as NetworkCreateBody);
+    const body = request.body as NetworkCreateBody;
+    // Below API 1.44 dockerd checks for a duplicate name only when asked to; from 1.44 always.
+    const { id, warning } = await networks.create(body, !!body.CheckDuplicate || !versionBefore(apiVersion(request), '1.44'));
     return reply.code(201).send({ Id: id, Warning: warning });
   });
 
@@ -44,25 +49,40 @@ export const networkRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app,
   // dockerd routes the trailing-slash form to the list too (some clients build it).
   app.get('/networks/', { schema: listSchema }, list);
 
-  app.get('/networks/:id', async (request) => networkView(engine, networks.resolve((request.params as { id: string }).id), true));
+  // Names may contain "/" (dockerd routes `{id:.+}`): a wildcard carries them.
+  const idOf = (request: FastifyRequest) => (request.params as { '*': string })['*'];
 
-  app.delete('/networks/:id', async (request, reply) => {
-    networks.remove((request.params as { id: string }).id, (id) => {
+  app.get('/networks/*', async (request) => networkView(engine, networks.resolve(idOf(request), 'inspect'), true));
+
+  app.delete('/networks/*', async (request, reply) => {
+    networks.remove(idOf(request), (id) => {
       const c = engine.containers.store.get(id);
       return !!c && (c.state === 'running' || c.state === 'paused');
     });
     return reply.code(204).send();
   });
 
+  const connect = async (ref: string, body: Static<typeof NetworkConnectBody>) => attachments.connect(ref, body.Container, body.EndpointConfig as never);
+  const disconnect = async (ref: string, body: Static<typeof NetworkDisconnectBody>) => attachments.disconnect(ref, body.Container, !!body.Force);
+
   app.post('/networks/:id/connect', { schema: { summary: 'Connect a container to a network', body: NetworkConnectBody } }, async (request, reply) => {
-    const body = request.body as { Container: string; EndpointConfig?: unknown };
-    await attachments.connect((request.params as { id: string }).id, body.Container, body.EndpointConfig as never);
+    await connect((request.params as { id: string }).id, request.body as Static<typeof NetworkConnectBody>);
     return reply.code(200).send();
   });
 
   app.post('/networks/:id/disconnect', { schema: { summary: 'Disconnect a container from a network', body: NetworkDisconnectBody } }, async (request, reply) => {
-    const body = request.body as { Container: string; Force?: boolean };
-    await attachments.disconnect((request.params as { id: string }).id, body.Container, !!body.Force);
+    await disconnect((request.params as { id: string }).id, request.body as Static<typeof NetworkDisconnectBody>);
+    return reply.code(200).send();
+  });
+
+  // connect/disconnect of a network whose name has a "/": `/networks/a/b/connect`.
+  app.post('/networks/*', async (request, reply) => {
+    const rest = idOf(request);
+    const slash = rest.lastIndexOf('/');
+    const [ref, operation] = [rest.slice(0, slash), rest.slice(slash + 1)];
+    if (slash <= 0 || (operation !== 'connect' && operation !== 'disconnect')) return sendError(reply, 404, 'page not found');
+    if (operation === 'connect') await connect(ref, validated(NetworkConnectBody, request.body));
+    else await disconnect(ref, validated(NetworkDisconnectBody, request.body));
     return reply.code(200).send();
   });
 
