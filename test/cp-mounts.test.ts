@@ -143,7 +143,7 @@ describe('docker cp through mounts', () => {
       "m = tarfile.open(fileobj=io.BytesIO(b''.join(stream))).getmembers()[0]",
       "print(m.name, m.uid, m.gid, st['name'], st['size'])",
     ].join('\n');
-    const res = await run('python3', ['-c', py]);
+    const res = await run('/usr/bin/python3', ['-c', py]);
     expect(res.stderr).toBe('');
     expect(res.stdout).toBe('owned.txt 1042 1043 owned.txt 2\n');
     expect((await cpOut('ownc:/tmp/owned.txt')).map((m) => [m.uid, m.gid])).toEqual([[1042, 1043]]);
