@@ -161,4 +161,9 @@ export const migrations: string[] = [
     PRIMARY KEY (container_id, name)
   );
   `,
+  `
+  -- IPv6: an endpoint's --ip6 and the v6 address it holds while it runs (NULL when not on a v6 network).
+  ALTER TABLE endpoints ADD COLUMN static_ip6 TEXT NOT NULL DEFAULT '';
+  ALTER TABLE endpoints ADD COLUMN ip6 TEXT;
+  `,
 ];
