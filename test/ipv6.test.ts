@@ -70,9 +70,19 @@ describe('IPv6 networks', () => {
     expect(a.IPAddress).toMatch(/^10\./);
     expect(b).toMatchObject({ GlobalIPv6Address: `${prefix}99`, GlobalIPv6PrefixLen: 64, IPAMConfig: { IPv6Address: `${prefix}99` } });
     expect(await ok(['exec', 'six1', 'ip', '-6', 'addr', 'show', 'eth0'])).toContain(`inet6 ${prefix}2/64`);
+    expect(ip6Rules()).toContain(V6); // netavark's v6 rules, which the last test wants gone
 
     const n = JSON.parse(await ok(['network', 'inspect', '-f', '{{json .Containers}}', 'v6net']));
     expect(Object.values(n).map((c) => (c as { IPv6Address: string }).IPv6Address).sort()).toEqual([`${prefix}2/64`, `${prefix}99/64`]);
+    // The DB holds a v6 address once: another --ip6 of it fails the start.
+    await ok(['create', '--name', 'six4', '--network', 'v6net', '--ip6', `${prefix}99`, 'busybox', 'true']);
+    expect((await docker(['start', 'six4'])).stderr).toContain('Address already in use');
+
+    // docker network connect --ip6 onto a running container: set up at once.
+    await ok(['run', '-d', '--name', 'six3', 'busybox', 'sleep', '300']);
+    await ok(['network', 'connect', '--ip6', `${prefix}42`, 'v6net', 'six3']);
+    expect(await ok(['inspect', '-f', '{{.NetworkSettings.Networks.v6net.GlobalIPv6Address}}', 'six3'])).toBe(`${prefix}42\n`);
+    expect(await ok(['exec', 'six3', 'ip', '-6', 'addr', 'show', 'eth1'])).toContain(`inet6 ${prefix}42/64`);
 
     // An --ip6 outside the network's v6 subnet is refused at create, as dockerd does.
     const outside = await docker(['create', '--network', 'v6net', '--ip6', 'fd00:dead::5', 'busybox']);
@@ -91,7 +101,7 @@ describe('IPv6 networks', () => {
   });
 
   it('leave nothing behind', async () => {
-    await ok(['rm', '-f', 'six1', 'six2']);
+    await ok(['rm', '-f', 'six1', 'six2', 'six3', 'six4']);
     for (const n of ['v6net', 'v6only']) await ok(['network', 'rm', n]);
     await sleep(2500); // the shared chains' prune runs 2 s after the last container
     expect(await leftovers(engine, traces)).toEqual([]);
