@@ -18,6 +18,7 @@ const tag = Math.floor(Math.random() * 0xfff0 + 1).toString(16);
 const V4 = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}.0/24`;
 const V6 = `fd00:b347:${tag}::/64`;
 const V6ONLY = `fd00:b348:${tag}::/64`;
+const V6PLAIN = `fd00:b349:${tag}::/64`;
 const prefix = `fd00:b347:${tag}::`;
 
 const ip6Rules = () => {
@@ -33,7 +34,7 @@ const traces: NetworkTrace[] = [];
 afterAll(async () => {
   const ids = (await docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
   if (ids.length) await docker(['rm', '-f', ...ids]);
-  for (const n of ['v6net', 'v6only', 'v6plain']) await docker(['network', 'rm', n]);
+  for (const n of ['v6net', 'v6only', 'v6plain', 'v4plain']) await docker(['network', 'rm', n]);
 });
 
 describe('IPv6 networks', () => {
@@ -70,6 +71,9 @@ describe('IPv6 networks', () => {
     expect(a.IPAddress).toMatch(/^10\./);
     expect(b).toMatchObject({ GlobalIPv6Address: `${prefix}99`, GlobalIPv6PrefixLen: 64, IPAMConfig: { IPv6Address: `${prefix}99` } });
     expect(await ok(['exec', 'six1', 'ip', '-6', 'addr', 'show', 'eth0'])).toContain(`inet6 ${prefix}2/64`);
+    // /etc/hosts names the container by both addresses, as dockerd writes it.
+    const hostname = (await ok(['exec', 'six1', 'hostname'])).trim();
+    expect(await ok(['exec', 'six1', 'cat', '/etc/hosts'])).toContain(`${prefix}2\t${hostname}\n`);
     expect(ip6Rules()).toContain(V6); // netavark's v6 rules, which the last test wants gone
 
     const n = JSON.parse(await ok(['network', 'inspect', '-f', '{{json .Containers}}', 'v6net']));
@@ -84,9 +88,20 @@ describe('IPv6 networks', () => {
     expect(await ok(['inspect', '-f', '{{.NetworkSettings.Networks.v6net.GlobalIPv6Address}}', 'six3'])).toBe(`${prefix}42\n`);
     expect(await ok(['exec', 'six3', 'ip', '-6', 'addr', 'show', 'eth1'])).toContain(`inet6 ${prefix}42/64`);
 
-    // An --ip6 outside the network's v6 subnet is refused at create, as dockerd does.
-    const outside = await docker(['create', '--network', 'v6net', '--ip6', 'fd00:dead::5', 'busybox']);
-    expect(outside.stderr).toContain("Invalid address fd00:dead::5: It does not belong to any of this network's subnets");
+    // As dockerd 20.10: a malformed --ip6 fails the create; one outside the v6 subnet, or on a network
+    // without a v6 subnet, fails the start; on a v6 subnet without --ipv6 it is ignored.
+    expect((await docker(['create', '--network', 'v6net', '--ip6', 'zzz', 'busybox'])).stderr).toContain('invalid IPv6 address: zzz');
+    await ok(['create', '--name', 'six5', '--network', 'v6net', '--ip6', 'fd00:dead::5', 'busybox', 'true']);
+    expect((await docker(['start', 'six5'])).stderr).toContain("Invalid address fd00:dead::5: It does not belong to any of this network's subnets");
+    await ok(['network', 'create', '--subnet', V6PLAIN, 'v6plain']);
+    expect(await ok(['network', 'inspect', '-f', '{{.EnableIPv6}} {{len .IPAM.Config}}', 'v6plain'])).toBe('false 2\n');
+    expect(await ok(['run', '--rm', '--network', 'v6plain', '--ip6', `${V6PLAIN.slice(0, -3)}5`, 'busybox', 'ip', '-6', 'addr', 'show', 'eth0'])).not.toContain('global');
+    await ok(['network', 'rm', 'v6plain']);
+    await ok(['network', 'create', 'v4plain']);
+    await ok(['create', '--name', 'six6', '--network', 'v4plain', '--ip6', `${prefix}6`, 'busybox', 'true']);
+    expect((await docker(['start', 'six6'])).stderr).toContain('user specified IP address is supported only when connecting to networks with user configured subnets');
+    await ok(['rm', 'six6']);
+    await ok(['network', 'rm', 'v4plain']);
   });
 
   it('reach each other over v6, by address and by name (AAAA)', async () => {
@@ -101,7 +116,7 @@ describe('IPv6 networks', () => {
   });
 
   it('leave nothing behind', async () => {
-    await ok(['rm', '-f', 'six1', 'six2', 'six3', 'six4']);
+    await ok(['rm', '-f', 'six1', 'six2', 'six3', 'six4', 'six5']);
     for (const n of ['v6net', 'v6only']) await ok(['network', 'rm', n]);
     await sleep(2500); // the shared chains' prune runs 2 s after the last container
     expect(await leftovers(engine, traces)).toEqual([]);

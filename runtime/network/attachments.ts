@@ -10,7 +10,7 @@ import type { HostConfig } from '../../openapi/containers.js';
 import type { EndpointSettings, NetworkingConfig } from '../../openapi/networks.js';
 import type { Container, ContainerStore } from '../containers/store.js';
 import { contains, nextFree, parseSubnet } from './ipam.js';
-import { canonical6, contains6, isV6, nextFree6, parseSubnet6 } from './ipam6.js';
+import { canonical6, contains6, isIp6, isV6, nextFree6, parseSubnet6 } from './ipam6.js';
 import { pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
 import { allocatePorts, wantedPorts, type HeldPort } from './ports.js';
 import type { NetworkService } from './service.js';
@@ -32,8 +32,9 @@ export interface StartNetwork {
   /** The netns to join; undefined = the host's (host mode) or a new empty one (none). */
   netns?: string;
   hostNetwork: boolean;
-  /** The container's own address, for its /etc/hosts line. */
+  /** The container's own addresses (v4, and v6 on an IPv6 network), for its /etc/hosts lines. */
   ip?: string;
+  ip6?: string;
   /** Name servers that resolve container names (aardvark-dns on the gateway), before the others. */
   nameservers: string[];
   /** container:<id>: that container, whose /etc files are shared. */
@@ -170,6 +171,10 @@ export class Attachments {
 
   /** The v6 address on a network with IPv6 enabled: --ip6, or the lowest free one from ::2. */
   private allocate6(e: Endpoint, n: Network): string | undefined {
+    if (e.staticIp6 && !n.subnets.some((s) => isV6(s.Subnet!))) {
+      throw invalid('user specified IP address is supported only when connecting to networks with user configured subnets');
+    }
+    // (A v6 subnet without --ipv6: dockerd ignores --ip6, and gives no v6 address.)
     const cfg = v6Config(n);
     if (!cfg) return undefined;
     const subnet = parseSubnet6(cfg.Subnet!);
@@ -205,10 +210,11 @@ export class Attachments {
     const list = this.endpointsOf(c.id);
     if (list.length === 0) throw notFound(`network ${mode.name} not found`);
     let ip: string | undefined;
+    let ip6: string | undefined;
     list.forEach(({ endpoint, network }, i) => {
       // Config.MacAddress is the primary interface's (netavark's static_mac), as dockerd applies it.
       const assigned = this.allocate(c, endpoint, network, `eth${i}`, i === 0 ? c.config.MacAddress : undefined);
-      ip ??= assigned.ip;
+      if (i === 0) ({ ip, ip6 } = assigned);
     });
     await this.portLock.run(async () => {
       const others = this.containers.all().filter((o) => o.id !== c.id).flatMap((o) => o.ports);
@@ -217,7 +223,7 @@ export class Attachments {
     });
     const netns = await netavark.createNetns(c.id);
     const nameservers = list.filter(({ network }) => network.dns).map(({ network }) => v4Config(network)!.Gateway!);
-    return { netns, hostNetwork: false, ip, nameservers: [...new Set(nameservers)] };
+    return { netns, hostNetwork: false, ip, ip6, nameservers: [...new Set(nameservers)] };
   }
 
   /** netavark setup of every allocated endpoint (the primary one with the published ports). */
@@ -341,10 +347,8 @@ function endpointPlan(n: Network, settings: EndpointSettings | null | undefined)
     const cfg = v4Config(n);
     if (!cfg?.Subnet || !contains(parseSubnet(cfg.Subnet), staticIp)) throw invalid(`Invalid address ${staticIp}: It does not belong to any of this network's subnets`);
   }
-  if (staticIp6) {
-    const cfg = v6Config(n);
-    if (!isV6(staticIp6) || !cfg || !contains6(parseSubnet6(cfg.Subnet!), staticIp6)) throw invalid(`Invalid address ${staticIp6}: It does not belong to any of this network's subnets`);
-  }
+  // The v6 address's subnet is checked at start, as dockerd 20.10 does (allocate6); here only its form.
+  if (staticIp6 && !isIp6(staticIp6)) throw invalid(`invalid IPv6 address: ${staticIp6}`);
   return {
     networkId: n.id, aliases: [...new Set(settings?.Aliases ?? [])], staticIp, staticIp6,
     linkLocalIps: settings?.IPAMConfig?.LinkLocalIPs ?? [], driverOpts: settings?.DriverOpts ?? null,

@@ -23,6 +23,16 @@ export function toBig6(ip: string): bigint {
   return all.reduce((n, g) => (n << 16n) | BigInt(Number.parseInt(g, 16)), 0n);
 }
 
+/** Whether this is an IPv6 address (in any of its written forms). */
+export function isIp6(ip: string): boolean {
+  try {
+    toBig6(ip);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The canonical form: lower case, no leading zeros, the longest run (2+) of zero groups as `::`. */
 export function toIp6(n: bigint): string {
   const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
