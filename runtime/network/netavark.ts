@@ -195,11 +195,15 @@ const GLOBAL_CHAINS = { nat: ['NETAVARK-HOSTPORT-DNAT', 'NETAVARK-HOSTPORT-MASQ'
  * of anyone's (berth's or Podman's) has rules left in them, they go too: nothing stale stays.
  */
 export function pruneNetavarkChains(): Promise<void> {
-  return withNetavarkLock(pruneUnusedChains);
+  // netavark makes them in both families (ip6tables too, for IPv6 networks): each is pruned on its own.
+  return withNetavarkLock(async () => {
+    await pruneUnusedChains('iptables');
+    await pruneUnusedChains('ip6tables');
+  });
 }
 
-async function pruneUnusedChains(): Promise<void> {
-  const save = await run('iptables-save').then((r) => r.stdout, () => '');
+async function pruneUnusedChains(tool: 'iptables' | 'ip6tables'): Promise<void> {
+  const save = await run(`${tool}-save`).then((r) => r.stdout, () => '');
   if (!save.includes('NETAVARK')) return;
   const tables = new Map<string, string[]>();
   let table = '';
@@ -226,7 +230,7 @@ async function pruneUnusedChains(): Promise<void> {
   }
   if (script.length === 0) return;
   await new Promise<void>((resolve) => {
-    const child = execFile('iptables-restore', ['--noflush'], () => resolve());
+    const child = execFile(`${tool}-restore`, ['--noflush'], () => resolve());
     child.stdin!.end(`${script.join('\n')}\n`);
   });
 }
