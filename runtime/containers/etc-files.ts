@@ -15,6 +15,7 @@ const BASE_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopb
 export interface EtcNetwork {
   hostNetwork: boolean;
   ip?: string;
+  ip6?: string; // on an IPv6 network: a second line for the container, as dockerd writes it
   nameservers: string[];
   /** Legacy links' lines (links.ts). */
   links?: string[];
@@ -44,7 +45,8 @@ export async function writeEtcFiles(dir: string, config: ContainerConfig, hc: Ho
   }
   hosts += (net.links ?? []).join('');
   // dockerd's line for the container itself, last: its address, its FQDN (with --domainname) and hostname.
-  if (net.ip && config.Hostname) hosts += `${net.ip}\t${config.Domainname ? `${config.Hostname}.${config.Domainname} ` : ''}${config.Hostname}\n`;
+  const names = `${config.Domainname ? `${config.Hostname}.${config.Domainname} ` : ''}${config.Hostname}`;
+  for (const ip of [net.ip, net.ip6]) if (ip && config.Hostname) hosts += `${ip}\t${names}\n`;
   const hostname = hostNetwork || hc.UTSMode === 'host' ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : config.Hostname!;
   await writeFile(files.hosts, hosts);
   await writeFile(files.hostname, `${hostname}\n`);

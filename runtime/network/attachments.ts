@@ -10,6 +10,7 @@ import type { HostConfig } from '../../openapi/containers.js';
 import type { EndpointSettings, NetworkingConfig } from '../../openapi/networks.js';
 import type { Container, ContainerStore } from '../containers/store.js';
 import { contains, nextFree, parseSubnet } from './ipam.js';
+import { canonical6, contains6, isIp6, isV6, nextFree6, parseSubnet6 } from './ipam6.js';
 import { pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
 import { allocatePorts, wantedPorts, type HeldPort } from './ports.js';
 import type { NetworkService } from './service.js';
@@ -31,8 +32,9 @@ export interface StartNetwork {
   /** The netns to join; undefined = the host's (host mode) or a new empty one (none). */
   netns?: string;
   hostNetwork: boolean;
-  /** The container's own address, for its /etc/hosts line. */
+  /** The container's own addresses (v4, and v6 on an IPv6 network), for its /etc/hosts lines. */
   ip?: string;
+  ip6?: string;
   /** Name servers that resolve container names (aardvark-dns on the gateway), before the others. */
   nameservers: string[];
   /** container:<id>: that container, whose /etc files are shared. */
@@ -43,6 +45,7 @@ export interface PlannedEndpoint {
   networkId: string;
   aliases: string[];
   staticIp: string;
+  staticIp6: string;
   linkLocalIps: string[]; // kept as asked, shown by inspect (dockerd stores them too)
   driverOpts: Record<string, string> | null;
 }
@@ -142,13 +145,13 @@ export class Attachments {
 
   private attachment(c: Container, e: Endpoint, n: Network): Attachment {
     const aliases = n.dns ? [...new Set([...e.aliases, c.id.slice(0, 12)])] : [];
-    return { network: netavarkNetwork(n), interfaceName: e.interface, ip: e.ip!, aliases, ...(e.mac ? { mac: e.mac } : {}) };
+    return { network: netavarkNetwork(n), interfaceName: e.interface, ips: [e.ip!, ...(e.ip6 ? [e.ip6] : [])], aliases, ...(e.mac ? { mac: e.mac } : {}) };
   }
 
-  /** Allocates an address on one network (in the DB, before anything is set up). */
-  private allocate(c: Container, e: Endpoint, n: Network, interfaceName: string, mac?: string): string {
+  /** Allocates an address on one network (and a v6 one when it has IPv6), in the DB, before anything is set up. */
+  private allocate(c: Container, e: Endpoint, n: Network, interfaceName: string, mac?: string): { ip: string; ip6?: string } {
     return this.store.transaction(() => {
-      const cfg = n.subnets[0];
+      const cfg = v4Config(n);
       if (!cfg?.Subnet) throw invalid(`network ${n.name} has no IPv4 subnet`);
       const subnet = parseSubnet(cfg.Subnet);
       const taken = this.store.takenOn(n.id);
@@ -160,9 +163,31 @@ export class Attachments {
         ip = nextFree(subnet, cfg.Gateway ?? '', taken, cfg.IPRange ? parseSubnet(cfg.IPRange) : undefined) ?? '';
         if (!ip) throw new EngineError('internal', `no available IPv4 addresses on network ${n.name}`);
       }
-      this.store.setAddress(c.id, n.id, { ip, interface: interfaceName, endpointId: randomBytes(32).toString('hex'), mac });
-      return ip;
+      const ip6 = this.allocate6(e, n);
+      this.store.setAddress(c.id, n.id, { ip, ip6, interface: interfaceName, endpointId: randomBytes(32).toString('hex'), mac });
+      return { ip, ip6 };
     });
+  }
+
+  /** The v6 address on a network with IPv6 enabled: --ip6, or the lowest free one from ::2. */
+  private allocate6(e: Endpoint, n: Network): string | undefined {
+    if (e.staticIp6 && !n.subnets.some((s) => isV6(s.Subnet!))) {
+      throw invalid('user specified IP address is supported only when connecting to networks with user configured subnets');
+    }
+    // (A v6 subnet without --ipv6: dockerd ignores --ip6, and gives no v6 address.)
+    const cfg = v6Config(n);
+    if (!cfg) return undefined;
+    const subnet = parseSubnet6(cfg.Subnet!);
+    const taken = this.store.taken6On(n.id);
+    if (e.staticIp6) {
+      const ip6 = canonical6(e.staticIp6);
+      if (!contains6(subnet, ip6)) throw invalid(`Invalid address ${e.staticIp6}: It does not belong to any of this network's subnets`);
+      if (taken.has(ip6) || ip6 === cfg.Gateway) throw new EngineError('internal', `Address already in use`);
+      return ip6;
+    }
+    const ip6 = nextFree6(subnet, cfg.Gateway ?? '', taken, cfg.IPRange ? parseSubnet6(cfg.IPRange) : undefined);
+    if (!ip6) throw new EngineError('internal', `no available IPv6 addresses on network ${n.name}`);
+    return ip6;
   }
 
   /**
@@ -185,10 +210,11 @@ export class Attachments {
     const list = this.endpointsOf(c.id);
     if (list.length === 0) throw notFound(`network ${mode.name} not found`);
     let ip: string | undefined;
+    let ip6: string | undefined;
     list.forEach(({ endpoint, network }, i) => {
       // Config.MacAddress is the primary interface's (netavark's static_mac), as dockerd applies it.
       const assigned = this.allocate(c, endpoint, network, `eth${i}`, i === 0 ? c.config.MacAddress : undefined);
-      ip ??= assigned;
+      if (i === 0) ({ ip, ip6 } = assigned);
     });
     await this.portLock.run(async () => {
       const others = this.containers.all().filter((o) => o.id !== c.id).flatMap((o) => o.ports);
@@ -196,8 +222,8 @@ export class Attachments {
       this.containers.update(c.id, { ports: JSON.stringify(ports) });
     });
     const netns = await netavark.createNetns(c.id);
-    const nameservers = list.filter(({ network }) => network.dns).map(({ network }) => network.subnets[0]!.Gateway!);
-    return { netns, hostNetwork: false, ip, nameservers: [...new Set(nameservers)] };
+    const nameservers = list.filter(({ network }) => network.dns).map(({ network }) => v4Config(network)!.Gateway!);
+    return { netns, hostNetwork: false, ip, ip6, nameservers: [...new Set(nameservers)] };
   }
 
   /** netavark setup of every allocated endpoint (the primary one with the published ports). */
@@ -276,8 +302,8 @@ export class Attachments {
       let i = 0;
       while (used.has(`eth${i}`)) i++;
       try {
-        const ip = this.allocate(c, e, n, `eth${i}`);
-        const result = await netavark.setup(netavark.netnsPath(c.id), c.id, c.name, [this.attachment(c, { ...e, ip, interface: `eth${i}` }, n)], []);
+        const { ip, ip6 } = this.allocate(c, e, n, `eth${i}`);
+        const result = await netavark.setup(netavark.netnsPath(c.id), c.id, c.name, [this.attachment(c, { ...e, ip, ip6: ip6 ?? null, interface: `eth${i}` }, n)], []);
         this.store.setMac(c.id, n.id, result.get(n.id)?.mac ?? '');
       } catch (err) {
         await this.disconnect(n.id, c.id, true).catch(() => undefined);
@@ -313,23 +339,33 @@ export class Attachments {
 
 function endpointPlan(n: Network, settings: EndpointSettings | null | undefined): PlannedEndpoint {
   const staticIp = settings?.IPAMConfig?.IPv4Address ?? '';
-  if (staticIp) {
-    const cfg = n.subnets[0];
+  const staticIp6 = settings?.IPAMConfig?.IPv6Address ?? '';
+  if (staticIp || staticIp6) {
     if (n.name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
+  }
+  if (staticIp) {
+    const cfg = v4Config(n);
     if (!cfg?.Subnet || !contains(parseSubnet(cfg.Subnet), staticIp)) throw invalid(`Invalid address ${staticIp}: It does not belong to any of this network's subnets`);
   }
+  // The v6 address's subnet is checked at start, as dockerd 20.10 does (allocate6); here only its form.
+  if (staticIp6 && !isIp6(staticIp6)) throw invalid(`invalid IPv6 address: ${staticIp6}`);
   return {
-    networkId: n.id, aliases: [...new Set(settings?.Aliases ?? [])], staticIp,
+    networkId: n.id, aliases: [...new Set(settings?.Aliases ?? [])], staticIp, staticIp6,
     linkLocalIps: settings?.IPAMConfig?.LinkLocalIPs ?? [], driverOpts: settings?.DriverOpts ?? null,
   };
 }
+
+/** A network's IPv4 subnet (the first, which addresses come from). */
+export const v4Config = (n: Network) => n.subnets.find((s) => s.Subnet && !isV6(s.Subnet));
+/** Its IPv6 subnet, when IPv6 is enabled on it (one given without --ipv6 is kept but unused, as dockerd). */
+export const v6Config = (n: Network) => (n.ipv6 ? n.subnets.find((s) => s.Subnet && isV6(s.Subnet)) : undefined);
 
 export function netavarkNetwork(n: Network): NetavarkNetwork {
   return {
     // netavark names its firewall chains after the network's name, which must then be unique on the host
     // (engines side by side each have a `bridge`): it gets the ID.
     name: n.id, id: n.id, driver: 'bridge', network_interface: n.bridge,
-    subnets: n.subnets.map((s) => ({ subnet: s.Subnet!, gateway: s.Gateway! })),
-    ipv6_enabled: false, internal: n.internal, dns_enabled: n.dns, ipam_options: { driver: 'host-local' },
+    subnets: [v4Config(n), v6Config(n)].filter((s) => s !== undefined).map((s) => ({ subnet: s.Subnet!, gateway: s.Gateway! })),
+    ipv6_enabled: !!v6Config(n), internal: n.internal, dns_enabled: n.dns, ipam_options: { driver: 'host-local' },
   };
 }

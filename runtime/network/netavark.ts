@@ -52,7 +52,7 @@ export interface NetavarkNetwork {
 export interface Attachment {
   network: NetavarkNetwork;
   interfaceName: string;
-  ip: string;
+  ips: string[]; // the v4 address, then the v6 one on an IPv6 network
   mac?: string;
   aliases: string[];
 }
@@ -93,7 +93,7 @@ export class Netavark {
       container_id: containerId,
       container_name: containerName,
       networks: Object.fromEntries(attachments.map((a) => [a.network.name, {
-        interface_name: a.interfaceName, static_ips: [a.ip], aliases: a.aliases, ...(a.mac ? { static_mac: a.mac } : {}),
+        interface_name: a.interfaceName, static_ips: a.ips, aliases: a.aliases, ...(a.mac ? { static_mac: a.mac } : {}),
       }])),
       network_info: Object.fromEntries(attachments.map((a) => [a.network.name, a.network])),
       port_mappings: ports.map((p) => ({ host_ip: p.HostIp, container_port: p.ContainerPort, host_port: p.HostPort, range: 1, protocol: p.Protocol })),
@@ -140,7 +140,7 @@ export class Netavark {
 
   /** Sets the container up on its networks; returns each interface's MAC address, by network name. */
   async setup(netns: string, containerId: string, containerName: string, attachments: Attachment[], ports: HeldPort[]): Promise<Map<string, SetupResult>> {
-    const gateways = this.aardvark ? attachments.filter((a) => a.network.dns_enabled).flatMap((a) => a.network.subnets.map((s) => s.gateway)) : [];
+    const gateways = this.aardvark ? attachments.filter((a) => a.network.dns_enabled).flatMap((a) => a.network.subnets.map((s) => s.gateway)).filter((g) => !g.includes(':')) : [];
     // Only a rebinding aardvark needs the listeners from before (to tell the new ones).
     const before = gateways.length && !this.listenersKept ? await dnsListeners(gateways) : new Map<string, string>();
     const out = JSON.parse(await this.call('setup', netns, containerId, containerName, attachments, ports)) as Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
@@ -195,11 +195,15 @@ const GLOBAL_CHAINS = { nat: ['NETAVARK-HOSTPORT-DNAT', 'NETAVARK-HOSTPORT-MASQ'
  * of anyone's (berth's or Podman's) has rules left in them, they go too: nothing stale stays.
  */
 export function pruneNetavarkChains(): Promise<void> {
-  return withNetavarkLock(pruneUnusedChains);
+  // netavark makes them in both families (ip6tables too, for IPv6 networks): each is pruned on its own.
+  return withNetavarkLock(async () => {
+    await pruneUnusedChains('iptables');
+    await pruneUnusedChains('ip6tables');
+  });
 }
 
-async function pruneUnusedChains(): Promise<void> {
-  const save = await run('iptables-save').then((r) => r.stdout, () => '');
+async function pruneUnusedChains(tool: 'iptables' | 'ip6tables'): Promise<void> {
+  const save = await run(`${tool}-save`).then((r) => r.stdout, () => '');
   if (!save.includes('NETAVARK')) return;
   const tables = new Map<string, string[]>();
   let table = '';
@@ -226,7 +230,7 @@ async function pruneUnusedChains(): Promise<void> {
   }
   if (script.length === 0) return;
   await new Promise<void>((resolve) => {
-    const child = execFile('iptables-restore', ['--noflush'], () => resolve());
+    const child = execFile(`${tool}-restore`, ['--noflush'], () => resolve());
     child.stdin!.end(`${script.join('\n')}\n`);
   });
 }

@@ -1,10 +1,11 @@
 // Networks: the predefined bridge/host/none, user-defined bridge networks (subnets from a pool that
 // avoids the host's routes), removal and prune. What containers do on them is in attachments.ts.
 import { createHash, randomBytes } from 'node:crypto';
-import { EngineError, conflict, invalid } from '../errors.js';
+import { EngineError, conflict, invalid, notFound } from '../errors.js';
 import type { EventLog } from '../events/log.js';
-import type { NetworkCreateBody } from '../../openapi/networks.js';
+import type { IPAMConfig, NetworkCreateBody } from '../../openapi/networks.js';
 import { contains, firstHost, hostRoutes, overlaps, parseSubnet, pickSubnet, subnetString, type Subnet } from './ipam.js';
+import { canonical6, contains6, firstHost6, isV6, overlaps6, parseSubnet6, subnet6String } from './ipam6.js';
 import type { Network, NetworkStore } from './store.js';
 
 export const PREDEFINED = ['bridge', 'host', 'none'];
@@ -49,7 +50,7 @@ export class NetworkService {
 
   /** Subnets a new network must not overlap: the host's routes and every network of this engine. */
   private async usedSubnets(): Promise<Subnet[]> {
-    const mine = this.store.all().flatMap((n) => n.subnets.map((s) => parseSubnet(s.Subnet!)));
+    const mine = this.store.all().flatMap((n) => n.subnets.filter((s) => !isV6(s.Subnet!)).map((s) => parseSubnet(s.Subnet!)));
     return [...(await hostRoutes()), ...mine];
   }
 
@@ -81,42 +82,67 @@ export class NetworkService {
     duplicate();
     const driver = body.Driver || 'bridge';
     if (driver !== 'bridge') throw invalid(`could not find plugin ${driver} in v1 plugin registry: plugin not found`);
-    if (body.EnableIPv6) throw invalid('IPv6 networks are not supported by berth yet');
     const ipamDriver = body.IPAM?.Driver || 'default';
     if (ipamDriver !== 'default') throw invalid(`IPAM driver ${ipamDriver} is not supported`);
     const used = await this.usedSubnets();
-    const subnets = (body.IPAM?.Config ?? []).map((c) => {
+    const configs = (body.IPAM?.Config ?? []).map((c) => {
       if (!c.Subnet) {
         if (c.Gateway || c.IPRange) throw invalid('a gateway or IP range needs a subnet');
         return undefined;
       }
-      if (c.Subnet.includes(':')) throw invalid('IPv6 subnets are not supported by berth yet');
-      const subnet = parseSubnet(c.Subnet);
-      if (subnetString(subnet) !== c.Subnet.trim()) throw invalid(`invalid subnet ${c.Subnet}: it has host bits set`);
-      const clash = this.store.all().find((n) => n.subnets.some((s) => overlaps(parseSubnet(s.Subnet!), subnet)));
-      if (clash) throw new EngineError('forbidden', `Pool overlaps with other one on this address space`);
-      if (c.Gateway && !contains(subnet, c.Gateway)) throw invalid(`gateway ${c.Gateway} is not in subnet ${c.Subnet}`);
-      if (c.IPRange) {
-        const range = parseSubnet(c.IPRange);
-        if (range.bits < subnet.bits || !contains(subnet, c.IPRange.split('/')[0]!)) throw invalid(`ip range ${c.IPRange} is not in subnet ${c.Subnet}`);
-      }
-      return { Subnet: subnetString(subnet), Gateway: c.Gateway || firstHost(subnet), ...(c.IPRange ? { IPRange: c.IPRange } : {}) };
+      return isV6(c.Subnet) ? this.subnet6(c) : this.subnet4(c);
     }).filter((s) => s !== undefined);
+    // Both families in dockerd's order: v4 (from the pool when none is given), then v6.
+    const subnets = configs.filter((s) => !isV6(s.Subnet!));
+    const v6 = configs.filter((s) => isV6(s.Subnet!));
     if (subnets.length === 0) {
       const subnet = pickSubnet(USER_POOL.start, USER_POOL.bits, USER_POOL.count, used, this.offset % USER_POOL.count);
       subnets.push({ Subnet: subnetString(subnet), Gateway: firstHost(subnet) });
     }
+    // dockerd 20.10 has no default IPv6 pool: --ipv6 needs a v6 subnet. (One without --ipv6 is kept, unused.)
+    if (body.EnableIPv6 && v6.length === 0) throw notFound('could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
+    subnets.push(...v6);
     const id = randomBytes(32).toString('hex');
     const options = body.Options ?? {};
     const bridge = options['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
     // Checked again with no await before the insert: a create of the same name may have run meanwhile.
     const warning = duplicate();
     this.store.insert({
-      id, name, driver, bridge, subnets, internal: !!body.Internal, attachable: !!body.Attachable, ipv6: false, dns: true,
+      id, name, driver, bridge, subnets, internal: !!body.Internal, attachable: !!body.Attachable, ipv6: !!body.EnableIPv6, dns: true,
       options, labels: body.Labels ?? {}, createdAt: now(),
     });
     this.events.record('network', 'create', id, { name, type: driver });
     return { id, warning };
+  }
+
+  /** A given IPv4 subnet, checked (host bits, overlaps, gateway and range inside), with its gateway. */
+  private subnet4(c: IPAMConfig): IPAMConfig {
+    const subnet = parseSubnet(c.Subnet!);
+    if (subnetString(subnet) !== c.Subnet!.trim()) throw invalid(`invalid subnet ${c.Subnet}: it has host bits set`);
+    const clash = this.store.all().find((n) => n.subnets.some((s) => !isV6(s.Subnet!) && overlaps(parseSubnet(s.Subnet!), subnet)));
+    if (clash) throw new EngineError('forbidden', `Pool overlaps with other one on this address space`);
+    if (c.Gateway && !contains(subnet, c.Gateway)) throw invalid(`gateway ${c.Gateway} is not in subnet ${c.Subnet}`);
+    if (c.IPRange) {
+      const range = parseSubnet(c.IPRange);
+      if (range.bits < subnet.bits || !contains(subnet, c.IPRange.split('/')[0]!)) throw invalid(`ip range ${c.IPRange} is not in subnet ${c.Subnet}`);
+    }
+    return { Subnet: subnetString(subnet), Gateway: c.Gateway || firstHost(subnet), ...(c.IPRange ? { IPRange: c.IPRange } : {}) };
+  }
+
+  /** The same for an IPv6 subnet, kept in canonical form (what netavark and the allocator compare). */
+  private subnet6(c: IPAMConfig): IPAMConfig {
+    const subnet = parseSubnet6(c.Subnet!);
+    if (subnet6String(subnet) !== canonical6(c.Subnet!.trim().split('/')[0]!) + `/${subnet.bits}`) throw invalid(`invalid subnet ${c.Subnet}: it has host bits set`);
+    const clash = this.store.all().find((n) => n.subnets.some((s) => isV6(s.Subnet!) && overlaps6(parseSubnet6(s.Subnet!), subnet)));
+    if (clash) throw new EngineError('forbidden', `Pool overlaps with other one on this address space`);
+    if (c.Gateway && (!isV6(c.Gateway) || !contains6(subnet, c.Gateway))) throw invalid(`gateway ${c.Gateway} is not in subnet ${c.Subnet}`);
+    let range: string | undefined;
+    if (c.IPRange) {
+      const r = parseSubnet6(c.IPRange);
+      if (r.bits < subnet.bits || !contains6(subnet, c.IPRange.split('/')[0]!)) throw invalid(`ip range ${c.IPRange} is not in subnet ${c.Subnet}`);
+      range = subnet6String(r);
+    }
+    return { Subnet: subnet6String(subnet), Gateway: c.Gateway ? canonical6(c.Gateway) : firstHost6(subnet), ...(range ? { IPRange: range } : {}) };
   }
 
   /** docker network rm: refused for the predefined networks and while a running container is on it. */

@@ -25,10 +25,12 @@ export interface Endpoint {
   position: number;
   aliases: string[];
   staticIp: string;
+  staticIp6: string;
   linkLocalIps: string[];
   driverOpts: Record<string, string> | null;
   endpointId: string;
   ip: string | null;
+  ip6: string | null; // set with ip, on a network with IPv6 enabled
   mac: string;
   interface: string;
 }
@@ -39,9 +41,9 @@ interface NetworkRow {
 }
 
 interface EndpointRow {
-  container_id: string; network_id: string; position: number; aliases: string; static_ip: string; link_local_ips: string; driver_opts: string;
+  container_id: string; network_id: string; position: number; aliases: string; static_ip: string; static_ip6: string; link_local_ips: string; driver_opts: string;
   endpoint_id: string;
-  ip: string | null; mac: string; interface: string;
+  ip: string | null; ip6: string | null; mac: string; interface: string;
 }
 
 const parseNetwork = (r: NetworkRow): Network => ({
@@ -51,9 +53,9 @@ const parseNetwork = (r: NetworkRow): Network => ({
 });
 
 const parseEndpoint = (r: EndpointRow): Endpoint => ({
-  containerId: r.container_id, networkId: r.network_id, position: r.position, aliases: JSON.parse(r.aliases) as string[], staticIp: r.static_ip,
+  containerId: r.container_id, networkId: r.network_id, position: r.position, aliases: JSON.parse(r.aliases) as string[], staticIp: r.static_ip, staticIp6: r.static_ip6,
   linkLocalIps: JSON.parse(r.link_local_ips) as string[], driverOpts: JSON.parse(r.driver_opts) as Record<string, string> | null,
-  endpointId: r.endpoint_id, ip: r.ip, mac: r.mac, interface: r.interface,
+  endpointId: r.endpoint_id, ip: r.ip, ip6: r.ip6, mac: r.mac, interface: r.interface,
 });
 
 export class NetworkStore {
@@ -121,10 +123,10 @@ export class NetworkStore {
     return (this.db.prepare('SELECT * FROM endpoints').all() as EndpointRow[]).map(parseEndpoint);
   }
 
-  addEndpoint(containerId: string, e: { networkId: string; aliases: string[]; staticIp: string; linkLocalIps: string[]; driverOpts: Record<string, string> | null }): void {
+  addEndpoint(containerId: string, e: { networkId: string; aliases: string[]; staticIp: string; staticIp6: string; linkLocalIps: string[]; driverOpts: Record<string, string> | null }): void {
     const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
-    this.db.prepare('INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, link_local_ips, driver_opts) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(containerId, e.networkId, next, JSON.stringify(e.aliases), e.staticIp, JSON.stringify(e.linkLocalIps), JSON.stringify(e.driverOpts));
+    this.db.prepare('INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, static_ip6, link_local_ips, driver_opts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(containerId, e.networkId, next, JSON.stringify(e.aliases), e.staticIp, e.staticIp6, JSON.stringify(e.linkLocalIps), JSON.stringify(e.driverOpts));
   }
 
   /** Networks a container was created on that did not exist then, in joining order. */
@@ -147,9 +149,9 @@ export class NetworkStore {
   }
 
   /** Records an allocation (or, with ip null, its release). */
-  setAddress(containerId: string, networkId: string, fields: { ip: string | null; interface: string; endpointId: string; mac?: string }): void {
-    this.db.prepare('UPDATE endpoints SET ip = ?, interface = ?, endpoint_id = ?, mac = ? WHERE container_id = ? AND network_id = ?')
-      .run(fields.ip, fields.interface, fields.endpointId, fields.mac ?? '', containerId, networkId);
+  setAddress(containerId: string, networkId: string, fields: { ip: string | null; ip6?: string; interface: string; endpointId: string; mac?: string }): void {
+    this.db.prepare('UPDATE endpoints SET ip = ?, ip6 = ?, interface = ?, endpoint_id = ?, mac = ? WHERE container_id = ? AND network_id = ?')
+      .run(fields.ip, fields.ip6 ?? null, fields.interface, fields.endpointId, fields.mac ?? '', containerId, networkId);
   }
 
   setMac(containerId: string, networkId: string, mac: string): void {
@@ -159,6 +161,11 @@ export class NetworkStore {
   /** Addresses in use on a network. */
   takenOn(networkId: string): Set<string> {
     return new Set((this.db.prepare('SELECT ip FROM endpoints WHERE network_id = ? AND ip IS NOT NULL').all(networkId) as { ip: string }[]).map((r) => r.ip));
+  }
+
+  /** IPv6 addresses in use on a network. */
+  taken6On(networkId: string): Set<string> {
+    return new Set((this.db.prepare('SELECT ip6 FROM endpoints WHERE network_id = ? AND ip6 IS NOT NULL').all(networkId) as { ip6: string }[]).map((r) => r.ip6));
   }
 
   transaction<T>(fn: () => T): T {

@@ -184,4 +184,10 @@ export const migrations: string[] = [
   ALTER TABLE networks_new RENAME TO networks;
   CREATE INDEX networks_name ON networks (name);
   `,
+  `
+  -- IPv6: an endpoint's --ip6 and the v6 address it holds while it runs (NULL when not on a v6 network).
+  ALTER TABLE endpoints ADD COLUMN static_ip6 TEXT NOT NULL DEFAULT '';
+  ALTER TABLE endpoints ADD COLUMN ip6 TEXT;
+  CREATE UNIQUE INDEX endpoints_ip6 ON endpoints (network_id, ip6); -- held once, as ip (NULLs are distinct)
+  `,
 ];

@@ -3,34 +3,39 @@ import type { Engine } from '../../runtime/engine.js';
 import type { Container } from '../../runtime/containers/store.js';
 import type { Endpoint, Network } from '../../runtime/network/store.js';
 import type { EndpointSettings } from '../../openapi/networks.js';
-import { networkMode } from '../../runtime/network/attachments.js';
+import { networkMode, v4Config, v6Config } from '../../runtime/network/attachments.js';
 import { parsePortKey } from '../../runtime/network/ports.js';
 
 const RUNNING = new Set(['running', 'paused']);
-const prefixLength = (n: Network) => Number(n.subnets[0]?.Subnet?.split('/')[1] ?? 0);
+const prefixLength = (n: Network) => Number(v4Config(n)?.Subnet?.split('/')[1] ?? 0);
+const prefixLength6 = (n: Network) => Number(v6Config(n)?.Subnet?.split('/')[1] ?? 0);
+
+/** IPAMConfig of an endpoint as asked (null when nothing was). */
+const ipamConfig = (v4: string, v6: string, linkLocal: string[]) => (v4 || v6 || linkLocal.length
+  ? { ...(v4 ? { IPv4Address: v4 } : {}), ...(v6 ? { IPv6Address: v6 } : {}), ...(linkLocal.length ? { LinkLocalIPs: linkLocal } : {}) }
+  : null);
 
 /** One entry of NetworkSettings.Networks: the endpoint's addresses while it runs, empty otherwise. */
 function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
   const on = !!e?.ip && RUNNING.has(c.state);
+  const on6 = on && !!e.ip6;
   // dockerd appends the short-ID alias (unless given) when the endpoint is first set up, at start; before
   // that the aliases are as asked. docker-compose reconnects a container whose aliases lack it, which is
   // how its one-off `run` containers lose the service alias.
   const started = RUNNING.has(c.state) || !!c.started_at;
   const aliases = e && n.dns ? (started ? [...new Set([...e.aliases, c.id.slice(0, 12)])] : e.aliases.length ? e.aliases : null) : null;
   return {
-    IPAMConfig: e?.staticIp || e?.linkLocalIps.length
-      ? { ...(e.staticIp ? { IPv4Address: e.staticIp } : {}), ...(e.linkLocalIps.length ? { LinkLocalIPs: e.linkLocalIps } : {}) }
-      : null,
+    IPAMConfig: e ? ipamConfig(e.staticIp, e.staticIp6, e.linkLocalIps) : null,
     Links: null,
     Aliases: aliases,
     NetworkID: n.id,
     EndpointID: on ? e!.endpointId : '',
-    Gateway: on ? n.subnets[0]?.Gateway ?? '' : '',
+    Gateway: on ? v4Config(n)?.Gateway ?? '' : '',
     IPAddress: on ? e!.ip! : '',
     IPPrefixLen: on ? prefixLength(n) : 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
+    IPv6Gateway: on6 ? v6Config(n)?.Gateway ?? '' : '',
+    GlobalIPv6Address: on6 ? e!.ip6! : '',
+    GlobalIPv6PrefixLen: on6 ? prefixLength6(n) : 0,
     MacAddress: on ? e!.mac : '',
     DriverOpts: e?.driverOpts ?? null,
     DNSNames: n.dns ? [c.name, ...(e?.aliases ?? []), c.id.slice(0, 12)] : null,
@@ -58,7 +63,7 @@ export function containerNetworks(engine: Engine, c: Container): Record<string, 
 function pendingView(settings: EndpointSettings | null): ReturnType<typeof endpointView> {
   const ipam = settings?.IPAMConfig;
   return {
-    IPAMConfig: ipam ? { ...(ipam.IPv4Address ? { IPv4Address: ipam.IPv4Address } : {}), ...(ipam.LinkLocalIPs?.length ? { LinkLocalIPs: ipam.LinkLocalIPs } : {}) } : null,
+    IPAMConfig: ipam ? ipamConfig(ipam.IPv4Address ?? '', ipam.IPv6Address ?? '', ipam.LinkLocalIPs ?? []) ?? {} : null,
     Links: null, Aliases: settings?.Aliases?.length ? settings.Aliases : null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
     IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: settings?.DriverOpts ?? null, DNSNames: null,
   };
@@ -99,8 +104,9 @@ export function networkSettings(engine: Engine, c: Container) {
     Bridge: '', SandboxID: running && netns ? c.id : '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
     Ports: portMap(c), SandboxKey: running && networkMode(c.hostConfig).kind !== 'host' ? netns : '',
     SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-    EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-    IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: bridge?.MacAddress ?? '',
+    EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: bridge?.GlobalIPv6Address ?? '',
+    GlobalIPv6PrefixLen: bridge?.GlobalIPv6PrefixLen ?? 0, IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0,
+    IPv6Gateway: bridge?.IPv6Gateway ?? '', MacAddress: bridge?.MacAddress ?? '',
     Networks: networks,
   };
 }
@@ -112,7 +118,8 @@ export function networkView(engine: Engine, n: Network, withContainers: boolean)
     for (const e of engine.networks.store.endpointsOn(n.id)) {
       const c = engine.containers.store.get(e.containerId);
       if (!c || !e.ip || !RUNNING.has(c.state)) continue;
-      containers[c.id] = { Name: c.name, EndpointID: e.endpointId, MacAddress: e.mac, IPv4Address: `${e.ip}/${prefixLength(n)}`, IPv6Address: '' };
+      containers[c.id] = { Name: c.name, EndpointID: e.endpointId, MacAddress: e.mac, IPv4Address: `${e.ip}/${prefixLength(n)}`,
+        IPv6Address: e.ip6 ? `${e.ip6}/${prefixLength6(n)}` : '' };
     }
   }
   return {

@@ -82,19 +82,22 @@ export async function scrubNetworks(root: string): Promise<void> {
   // The rules of these networks: by subnet, and port forwards by the network name netavark put in their
   // comment (berth names netavark networks by ID); then the per-network chains they jump to.
   const ours = (line: string) => subnets.some((s) => line.includes(s)) || rows.some((r) => line.includes(`dnat name: ${r.id} `));
-  const save = sh('iptables-save', []);
-  const blocks: string[] = []; // one iptables-restore each: one that fails does not stop the others
-  let table = '';
-  const chains = new Set<string>();
-  for (const line of save.split('\n')) {
-    if (line.startsWith('*')) table = line.slice(1);
-    if (!line.startsWith('-A ') || !ours(line)) continue;
-    blocks.push(`*${table}\n-D${line.slice(2)}\nCOMMIT\n`);
-    const jump = / -j (NETAVARK-(?:DN-)?[0-9A-F]+)\b/.exec(line)?.[1];
-    if (jump) for (const c of [jump, jump.replace(/^NETAVARK-(DN-)?/, 'NETAVARK-'), jump.replace(/^NETAVARK-(DN-)?/, 'NETAVARK-DN-')]) chains.add(c);
+  // Both families: IPv6 networks have their rules in ip6tables.
+  for (const tool of ['iptables', 'ip6tables']) {
+    const save = sh(`${tool}-save`, []);
+    const blocks: string[] = []; // one iptables-restore each: one that fails does not stop the others
+    let table = '';
+    const chains = new Set<string>();
+    for (const line of save.split('\n')) {
+      if (line.startsWith('*')) table = line.slice(1);
+      if (!line.startsWith('-A ') || !ours(line)) continue;
+      blocks.push(`*${table}\n-D${line.slice(2)}\nCOMMIT\n`);
+      const jump = / -j (NETAVARK-(?:DN-)?[0-9A-F]+)\b/.exec(line)?.[1];
+      if (jump) for (const c of [jump, jump.replace(/^NETAVARK-(DN-)?/, 'NETAVARK-'), jump.replace(/^NETAVARK-(DN-)?/, 'NETAVARK-DN-')]) chains.add(c);
+    }
+    for (const c of chains) if (save.includes(`:${c} `)) blocks.push(`*nat\n-F ${c}\n-X ${c}\nCOMMIT\n`);
+    for (const input of blocks) sh(`${tool}-restore`, ['--noflush'], input);
   }
-  for (const c of chains) if (save.includes(`:${c} `)) blocks.push(`*nat\n-F ${c}\n-X ${c}\nCOMMIT\n`);
-  for (const input of blocks) sh('iptables-restore', ['--noflush'], input);
   const { pruneNetavarkChains } = await import('../../runtime/network/netavark.js');
   await pruneNetavarkChains();
 }
