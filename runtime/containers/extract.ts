@@ -10,7 +10,7 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { isErrno, lstatIfThereSync, mkdirInRoot, openInRoot, RootedFd, type MountLookup } from '../util/in-root.js';
-import { drain, OverwriteError, run, UnsafeArchiveError } from '../storage/unpack.js';
+import { drain, OverwriteError, run, setPaxXattrs, UnsafeArchiveError } from '../storage/unpack.js';
 
 const O_PATH = 0o10000000;
 // A file is only ever created fresh, never opened through whatever is at its name.
@@ -262,20 +262,7 @@ function removeAt(dir: RootedFd, name: string): void {
   rmdirSync(dir.child(name));
 }
 
-/** The xattrs a PAX header carries as `SCHILY.xattr.NAME`; only privileged namespaces may fail. */
-async function setXattrs(path: string, h: tar.Header, noDereference: boolean): Promise<void> {
-  for (const [key, value] of Object.entries((h.pax ?? {}) as Record<string, string>)) {
-    if (!key.startsWith('SCHILY.xattr.')) continue;
-    const attr = key.slice('SCHILY.xattr.'.length);
-    const optional = attr.startsWith('security.') || attr.startsWith('trusted.');
-    if (value.includes('\uFFFD')) {
-      if (optional) continue;
-      throw new Error(`xattr ${attr} of ${JSON.stringify(h.name)} has a binary value that cannot be read`);
-    }
-    const args = [...(noDereference ? ['-h'] : []), '-n', attr, '-v', '0s' + Buffer.from(value, 'utf8').toString('base64'), path];
-    await run('setfattr', args).catch((err: Error) => {
-      if (!optional) throw err;
-    });
-  }
-}
+/** The xattrs a PAX header carries, worded for docker cp. */
+const setXattrs = (path: string, h: tar.Header, noDereference: boolean) =>
+  setPaxXattrs(path, h, noDereference, (attr) => `xattr ${attr} of ${JSON.stringify(h.name)} has a binary value that cannot be read`);
 

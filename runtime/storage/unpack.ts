@@ -215,26 +215,30 @@ class Unpacker {
     if (setTime) await utimes(path, h.mtime, h.mtime);
   }
 
-  /** Sets the xattrs a PAX header carries as `SCHILY.xattr.NAME` records. */
-  private async setXattrs(path: string, h: tar.Header): Promise<void> {
-    const name = h.name;
-    for (const [key, value] of Object.entries((h.pax ?? {}) as Record<string, string>)) {
-      if (!key.startsWith('SCHILY.xattr.')) continue;
-      const attr = key.slice('SCHILY.xattr.'.length);
-      // Only privileged namespaces may fail: they depend on the host (SELinux, capabilities), not the image.
-      const optional = attr.startsWith('security.') || attr.startsWith('trusted.');
-      // tar-stream decodes PAX values as UTF-8, so a binary value arrives mangled; never write that.
-      if (value.includes('\uFFFD')) {
-        if (optional) continue;
-        throw new Error(`invalid layer entry "${name}": xattr ${attr} has a binary value that cannot be read`);
-      }
-      const encoded = '0s' + Buffer.from(value, 'utf8').toString('base64');
-      try {
-        await run('setfattr', ['-h', '-n', attr, '-v', encoded, path]);
-      } catch (err) {
-        if (!optional) throw err;
-      }
+  private setXattrs(path: string, h: tar.Header): Promise<void> {
+    return setPaxXattrs(path, h, true, (attr) => `invalid layer entry "${h.name}": xattr ${attr} has a binary value that cannot be read`);
+  }
+}
+
+/**
+ * Sets the xattrs a PAX header carries as `SCHILY.xattr.NAME` records (on a symlink itself with
+ * `noDereference`). Only privileged namespaces may fail: they depend on the host (SELinux,
+ * capabilities), not the archive. tar-stream decodes PAX values as UTF-8, so a binary value arrives
+ * mangled: never written, an error (`binaryValue`'s words) unless optional.
+ */
+export async function setPaxXattrs(path: string, h: tar.Header, noDereference: boolean, binaryValue: (attr: string) => string): Promise<void> {
+  for (const [key, value] of Object.entries((h.pax ?? {}) as Record<string, string>)) {
+    if (!key.startsWith('SCHILY.xattr.')) continue;
+    const attr = key.slice('SCHILY.xattr.'.length);
+    const optional = attr.startsWith('security.') || attr.startsWith('trusted.');
+    if (value.includes('\uFFFD')) {
+      if (optional) continue;
+      throw new Error(binaryValue(attr));
     }
+    const args = [...(noDereference ? ['-h'] : []), '-n', attr, '-v', '0s' + Buffer.from(value, 'utf8').toString('base64'), path];
+    await run('setfattr', args).catch((err: Error) => {
+      if (!optional) throw err;
+    });
   }
 }
 
