@@ -1,24 +1,24 @@
 // /images: list, inspect, history, tag, delete, prune, load, save, import.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { PassThrough, Readable } from 'node:stream';
-import type { Engine } from '../../runtime/engine.js';
-import { invalid } from '../../runtime/errors.js';
-import { loadImages, type LoadMessage } from '../../runtime/images/load.js';
-import { importImage, type ImportMessage } from '../../runtime/images/import.js';
-import { saveImages } from '../../runtime/images/save.js';
+import type { Engine } from '../../../runtime/engine.js';
+import { invalid } from '../../../runtime/errors.js';
+import { loadImages, type LoadMessage } from '../../../runtime/images/load.js';
+import { importImage, type ImportMessage } from '../../../runtime/images/import.js';
+import { saveImages } from '../../../runtime/images/save.js';
 import {
   DeleteItem, HistoryItem, ImageCreateQuery, ImageDeleteQuery, ImageInspect, ImageListQuery, ImageLoadQuery, ImageNameQuery, ImagePruneQuery,
   ImagePruneResponse, ImageSummary, ImageTagQuery,
-} from '../../openapi/images.js';
+} from '../../../openapi/images.js';
 import { Type } from '@sinclair/typebox';
-import { apiVersion, sendError } from '../app.js';
-import { versionBefore } from '../versioning.js';
-import { boolFilter, parseBool, parseFilters } from '../query.js';
-import { clientGoneSignal, errorMessage, humanSize, jsonLines, progressBar, type JsonMessage } from '../streams.js';
-import { validated } from '../validate.js';
-import { pull, push } from '../pull.js';
+import { apiVersion, sendError } from '../../app.js';
+import { versionBefore } from '../../versioning.js';
+import { boolFilter, parseBool, parseFilters } from '../../query.js';
+import { clientGoneSignal, errorMessage, humanSize, jsonLines, progressBar, type JsonMessage } from '../../streams.js';
+import { validated } from '../../validate.js';
+import { pull, push } from '../../pull.js';
 import { deleteItem, historyItem, imageInspect, imageSummary } from '../views/images.js';
-import type { RouteDoc } from '../../openapi/document.js';
+import type { RouteDoc } from '../../../openapi/document.js';
 
 const LIST_FILTERS = ['before', 'dangling', 'label', 'reference', 'since', 'until'] as const;
 const PRUNE_FILTERS = ['dangling', 'label', 'until'] as const;

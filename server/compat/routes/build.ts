@@ -6,17 +6,17 @@
 // the build fails; a success answers the image ID. A client that goes away cancels the build.
 import type { FastifyPluginAsync } from 'fastify';
 import { Readable } from 'node:stream';
-import type { Engine } from '../../runtime/engine.js';
-import { EngineError, invalid } from '../../runtime/errors.js';
-import { BuildError, type BuildEvent, type BuildRequest } from '../../runtime/build/builder.js';
-import type { Credentials } from '../../runtime/registry/auth.js';
-import type { HostConfig } from '../../openapi/containers.js';
-import { BuildPruneQuery, BuildPruneResponse, BuildQuery } from '../../openapi/build.js';
-import { parseUntil } from '../../runtime/util/time.js';
-import { apiVersion, commonHeaders, ERROR_STATUS, sendError } from '../app.js';
-import { parseBool, parseFilters } from '../query.js';
-import { errorMessage, type JsonMessage } from '../streams.js';
-import { progressMessage } from '../pull.js';
+import type { Engine } from '../../../runtime/engine.js';
+import { EngineError, invalid } from '../../../runtime/errors.js';
+import { BuildError, type BuildEvent, type BuildRequest } from '../../../runtime/build/builder.js';
+import type { Credentials } from '../../../runtime/registry/auth.js';
+import type { HostConfig } from '../../../openapi/containers.js';
+import { BuildPruneQuery, BuildPruneResponse, BuildQuery } from '../../../openapi/build.js';
+import { parseUntil } from '../../../runtime/util/time.js';
+import { apiVersion, commonHeaders, ERROR_STATUS, sendError } from '../../app.js';
+import { parseBool, parseFilters } from '../../query.js';
+import { errorMessage, type JsonMessage } from '../../streams.js';
+import { progressMessage } from '../../pull.js';
 
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 

@@ -1,12 +1,12 @@
 // GET /events: the history from `since` (kept in the DB), then live events, until `until` or the
 // client goes. Headers go out at once: clients wait for them before doing what they watch.
 import type { FastifyPluginAsync } from 'fastify';
-import type { Engine } from '../../runtime/engine.js';
-import type { EngineEvent } from '../../runtime/events/log.js';
-import { invalid } from '../../runtime/errors.js';
-import { EventsQuery } from '../../openapi/events.js';
-import { commonHeaders } from '../app.js';
-import { parseFilters } from '../query.js';
+import type { Engine } from '../../../runtime/engine.js';
+import type { EngineEvent } from '../../../runtime/events/log.js';
+import { invalid } from '../../../runtime/errors.js';
+import { EventsQuery } from '../../../openapi/events.js';
+import { commonHeaders } from '../../app.js';
+import { parseFilters } from '../../query.js';
 import { eventMessage } from '../views/events.js';
 
 const FILTERS = ['container', 'image', 'event', 'type', 'label', 'volume', 'network', 'daemon', 'scope', 'plugin', 'node', 'service', 'secret', 'config'];

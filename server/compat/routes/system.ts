@@ -1,11 +1,11 @@
 // /_ping, /version, /info, /system/df.
 import type { FastifyPluginAsync } from 'fastify';
-import type { Engine } from '../../runtime/engine.js';
-import { invalid } from '../../runtime/errors.js';
-import { DISK_USAGE_TYPES, type DiskUsageType } from '../../runtime/system/df.js';
-import { DiskUsageQuery, SystemDataUsage, SystemInfo, SystemVersion } from '../../openapi/system.js';
-import { BERTH_VERSION, LIBPOD_API_VERSION, MAX_API_VERSION, MIN_API_VERSION, versionBefore } from '../versioning.js';
-import { apiVersion } from '../app.js';
+import type { Engine } from '../../../runtime/engine.js';
+import { invalid } from '../../../runtime/errors.js';
+import { DISK_USAGE_TYPES, type DiskUsageType } from '../../../runtime/system/df.js';
+import { DiskUsageQuery, SystemDataUsage, SystemInfo, SystemVersion } from '../../../openapi/system.js';
+import { BERTH_VERSION, LIBPOD_API_VERSION, MAX_API_VERSION, MIN_API_VERSION, versionBefore } from '../../versioning.js';
+import { apiVersion } from '../../app.js';
 import { imageSummary } from '../views/images.js';
 import { containerSummary, sizeFields } from '../views/containers.js';
 import { volumeView } from '../views/volumes.js';

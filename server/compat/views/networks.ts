@@ -1,10 +1,10 @@
 // Networks, and a container's networks and ports, in dockerd's shapes.
-import type { Engine } from '../../runtime/engine.js';
-import type { Container } from '../../runtime/containers/store.js';
-import type { Endpoint, Network } from '../../runtime/network/store.js';
-import type { EndpointSettings } from '../../openapi/networks.js';
-import { networkMode, v4Config, v6Config } from '../../runtime/network/attachments.js';
-import { parsePortKey } from '../../runtime/network/ports.js';
+import type { Engine } from '../../../runtime/engine.js';
+import type { Container } from '../../../runtime/containers/store.js';
+import type { Endpoint, Network } from '../../../runtime/network/store.js';
+import type { EndpointSettings } from '../../../openapi/networks.js';
+import { networkMode, v4Config, v6Config } from '../../../runtime/network/attachments.js';
+import { parsePortKey } from '../../../runtime/network/ports.js';
 
 const RUNNING = new Set(['running', 'paused']);
 const prefixLength = (n: Network) => Number(v4Config(n)?.Subnet?.split('/')[1] ?? 0);

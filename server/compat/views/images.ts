@@ -1,9 +1,9 @@
 // Image records shaped as the Docker API returns them, for the API version asked.
 import { join } from 'node:path';
-import type { ImageService, HistoryItem as RuntimeHistoryItem, DeleteRecord } from '../../runtime/images/service.js';
-import { parseConfig, type ImageRecord } from '../../runtime/images/store.js';
-import type { DeleteItem, HistoryItem, ImageInspect, ImageSummary } from '../../openapi/images.js';
-import { versionBefore } from '../versioning.js';
+import type { ImageService, HistoryItem as RuntimeHistoryItem, DeleteRecord } from '../../../runtime/images/service.js';
+import { parseConfig, type ImageRecord } from '../../../runtime/images/store.js';
+import type { DeleteItem, HistoryItem, ImageInspect, ImageSummary } from '../../../openapi/images.js';
+import { versionBefore } from '../../versioning.js';
 
 const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000) || 0;
 

@@ -4,7 +4,7 @@
 // join a swarm; berth cannot, and says so with the same status.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { sendError } from '../app.js';
+import { sendError } from '../../app.js';
 
 const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 const NOT_IN_SWARM = 'This node is not part of a swarm';

@@ -2,16 +2,16 @@
 // connect, disconnect, prune (until, label).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { Engine } from '../../runtime/engine.js';
-import { parseBool, parseFilters } from '../query.js';
-import { parseUntil } from '../../runtime/util/time.js';
+import type { Engine } from '../../../runtime/engine.js';
+import { parseBool, parseFilters } from '../../query.js';
+import { parseUntil } from '../../../runtime/util/time.js';
 import { networkView } from '../views/networks.js';
-import { NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody } from '../../openapi/networks.js';
-import type { Network } from '../../runtime/network/store.js';
-import { PREDEFINED } from '../../runtime/network/service.js';
-import { apiVersion, sendError } from '../app.js';
-import { versionBefore } from '../versioning.js';
-import { validated } from '../validate.js';
+import { NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody } from '../../../openapi/networks.js';
+import type { Network } from '../../../runtime/network/store.js';
+import { PREDEFINED } from '../../../runtime/network/service.js';
+import { apiVersion, sendError } from '../../app.js';
+import { versionBefore } from '../../versioning.js';
+import { validated } from '../../validate.js';
 
 const FiltersQuery = Type.Object({ filters: Type.Optional(Type.String()) });
 

@@ -1,17 +1,17 @@
 // /containers/{id}/exec and /exec/{id}: create, start (for clients that do not ask for an Upgrade, and
 // detached starts), resize, inspect. The Upgrade form of start is in hijack.ts.
 import type { FastifyPluginAsync } from 'fastify';
-import type { Engine } from '../../runtime/engine.js';
-import { EngineError, invalid } from '../../runtime/errors.js';
-import { foldFieldCase } from '../json-body.js';
-import { parseDetachKeys } from '../session-stream.js';
-import { resizeTerminal } from '../../runtime/containers/attach.js';
-import { ExecCreateBody, ExecCreateResponse, ExecStartBody } from '../../openapi/exec.js';
-import { ResizeQuery } from '../../openapi/containers.js';
-import { rawCommonHeaders } from '../app.js';
+import type { Engine } from '../../../runtime/engine.js';
+import { EngineError, invalid } from '../../../runtime/errors.js';
+import { foldFieldCase } from '../../json-body.js';
+import { parseDetachKeys } from '../../session-stream.js';
+import { resizeTerminal } from '../../../runtime/containers/attach.js';
+import { ExecCreateBody, ExecCreateResponse, ExecStartBody } from '../../../openapi/exec.js';
+import { ResizeQuery } from '../../../openapi/containers.js';
+import { rawCommonHeaders } from '../../app.js';
 import { execInspect } from '../views/exec.js';
-import { writeEngineError } from '../hijack.js';
-import { runExecSession, startConsoleSize } from '../exec.js';
+import { writeEngineError } from '../../hijack.js';
+import { runExecSession, startConsoleSize } from '../../exec.js';
 
 type Id = { Params: { id: string } };
 

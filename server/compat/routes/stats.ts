@@ -1,12 +1,12 @@
 // GET /containers/{id}/stats: Docker's stats documents, one a second on a stream, or a single one.
 import type { FastifyPluginAsync } from 'fastify';
-import type { Engine } from '../../runtime/engine.js';
-import { invalid } from '../../runtime/errors.js';
-import { statsDocuments } from '../../runtime/containers/stats.js';
-import { ContainerStatsResponse, StatsQuery, type ContainerStats } from '../../openapi/stats.js';
-import { apiVersion, commonHeaders } from '../app.js';
-import { parseBool } from '../query.js';
-import { versionBefore } from '../versioning.js';
+import type { Engine } from '../../../runtime/engine.js';
+import { invalid } from '../../../runtime/errors.js';
+import { statsDocuments } from '../../../runtime/containers/stats.js';
+import { ContainerStatsResponse, StatsQuery, type ContainerStats } from '../../../openapi/stats.js';
+import { apiVersion, commonHeaders } from '../../app.js';
+import { parseBool } from '../../query.js';
+import { versionBefore } from '../../versioning.js';
 
 /**
  * JSON as Go prints uint64s: integers above 2^53 in full. JSON.stringify would print v1's "no limit"

@@ -1,14 +1,14 @@
 // /volumes: create, list (filters name, label, dangling, driver), inspect, remove (409 while in use),
 // prune (anonymous volumes only unless all=true, as dockerd ≥ 23; every unused one before API 1.42).
 import type { FastifyPluginAsync } from 'fastify';
-import type { Engine } from '../../runtime/engine.js';
-import { apiVersion } from '../app.js';
-import { versionBefore } from '../versioning.js';
-import { parseBool, parseFilters } from '../query.js';
+import type { Engine } from '../../../runtime/engine.js';
+import { apiVersion } from '../../app.js';
+import { versionBefore } from '../../versioning.js';
+import { parseBool, parseFilters } from '../../query.js';
 import { volumeView } from '../views/volumes.js';
-import type { Volume } from '../../runtime/volumes/service.js';
-import { directorySize } from '../../runtime/system/df.js';
-import { Volume as VolumeSchema, VolumeCreateBody, VolumeDeleteQuery, VolumeFiltersQuery as FiltersQuery, VolumeList, VolumePruneResponse } from '../../openapi/volumes.js';
+import type { Volume } from '../../../runtime/volumes/service.js';
+import { directorySize } from '../../../runtime/system/df.js';
+import { Volume as VolumeSchema, VolumeCreateBody, VolumeDeleteQuery, VolumeFiltersQuery as FiltersQuery, VolumeList, VolumePruneResponse } from '../../../openapi/volumes.js';
 
 export const volumeRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   const { volumes } = engine;

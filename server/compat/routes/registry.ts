@@ -2,16 +2,16 @@
 // GET /distribution/{name}/json.
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { Engine } from '../../runtime/engine.js';
-import { invalid, notFound } from '../../runtime/errors.js';
-import { login } from '../../runtime/registry/login.js';
-import { search } from '../../runtime/registry/search.js';
-import { RegistryError } from '../../runtime/registry/client.js';
-import { decodeAuthHeader, type Credentials } from '../../runtime/registry/auth.js';
-import { DEFAULT_REGISTRY_OPTIONS } from '../../runtime/registry/endpoints.js';
-import { distributionInspect } from '../../runtime/images/pull.js';
-import { parseFilters } from '../query.js';
-import { sendError } from '../app.js';
+import type { Engine } from '../../../runtime/engine.js';
+import { invalid, notFound } from '../../../runtime/errors.js';
+import { login } from '../../../runtime/registry/login.js';
+import { search } from '../../../runtime/registry/search.js';
+import { RegistryError } from '../../../runtime/registry/client.js';
+import { decodeAuthHeader, type Credentials } from '../../../runtime/registry/auth.js';
+import { DEFAULT_REGISTRY_OPTIONS } from '../../../runtime/registry/endpoints.js';
+import { distributionInspect } from '../../../runtime/images/pull.js';
+import { parseFilters } from '../../query.js';
+import { sendError } from '../../app.js';
 
 const AuthBody = Type.Object({
   username: Type.Optional(Type.String()), password: Type.Optional(Type.String()), serveraddress: Type.Optional(Type.String()),

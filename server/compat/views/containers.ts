@@ -1,15 +1,15 @@
 // Container records shaped as the Docker API returns them (inspect, and the `docker ps` list).
-import type { Container } from '../../runtime/containers/store.js';
-import type { HostConfig } from '../../openapi/containers.js';
+import type { Container } from '../../../runtime/containers/store.js';
+import type { HostConfig } from '../../../openapi/containers.js';
 import { containerMounts } from './volumes.js';
-import type { Engine } from '../../runtime/engine.js';
-import { commandOf } from '../../runtime/containers/config.js';
-import { logDriver } from '../../runtime/containers/log-driver.js';
-import { linksEcho } from '../../runtime/containers/links.js';
+import type { Engine } from '../../../runtime/engine.js';
+import { commandOf } from '../../../runtime/containers/config.js';
+import { logDriver } from '../../../runtime/containers/log-driver.js';
+import { linksEcho } from '../../../runtime/containers/links.js';
 import { containerNetworks, networkSettings, portList } from './networks.js';
-import { healthText } from '../../runtime/containers/health-state.js';
-import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/oci/defaults.js';
-import { MAX_API_VERSION, versionBefore } from '../versioning.js';
+import { healthText } from '../../../runtime/containers/health-state.js';
+import { MASKED_PATHS, READONLY_PATHS } from '../../../runtime/oci/defaults.js';
+import { MAX_API_VERSION, versionBefore } from '../../versioning.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const command = (c: Container) => commandOf(c.config);
