@@ -1,0 +1,7 @@
+// The build verbs the server may call: options in, results out; no store, path or process leaks out.
+import type { Engine } from '../engine.js';
+
+export function buildApi(engine: Engine) {
+  void engine;
+  return {};
+}

@@ -1,0 +1,7 @@
+// The exec verbs the server may call: options in, results out; no store, path or process leaks out.
+import type { Engine } from '../engine.js';
+
+export function execApi(engine: Engine) {
+  void engine;
+  return {};
+}

@@ -1,0 +1,7 @@
+// The networks verbs the server may call: options in, results out; no store, path or process leaks out.
+import type { Engine } from '../engine.js';
+
+export function networkApi(engine: Engine) {
+  void engine;
+  return {};
+}
