@@ -15,6 +15,7 @@ import { registryApi } from './api/registry.js';
 
 export type { Engine } from './engine.js';
 export { EngineError } from './errors.js';
+export type * from './containers/spec.js';
 
 export function createApi(engine: Engine) {
   return {

@@ -1,0 +1,186 @@
+// ContainerSpec: berth's own model of a container to create, whichever API asked for it (Docker's
+// create body today, libpod's SpecGenerator next). The state DB stores it, the OCI spec is built from it,
+// and each API's views rebuild their inspect from it (plus that API's echo of what it alone models).
+// Optional fields are "not given": an API that tells absent from empty (Docker's null CapAdd vs []) keeps
+// the difference. Values the engine completes at create (image defaults, names resolved to IDs) are
+// written back here, so the stored spec is what runs.
+
+/** A namespace: a new one of the container's own, the host's, another container's, or a pod's. */
+export type NamespaceMode = 'private' | 'host' | `container:${string}` | `pod:${string}`;
+/** IPC adds `shareable` (private, and joinable by others) and `none` (private, without /dev/shm). */
+export type IpcNamespaceMode = NamespaceMode | 'shareable' | 'none';
+/** The network namespace: private ones join `networks`; `none` is private with loopback only. */
+export type NetworkNamespaceMode = NamespaceMode | 'none';
+
+export interface Namespaces {
+  pid: NamespaceMode;
+  ipc: IpcNamespaceMode;
+  uts: NamespaceMode;
+  network: NetworkNamespaceMode;
+}
+
+export interface ProcessSpec {
+  /** Absent: the image's. An empty list clears the image's. */
+  entrypoint?: string[];
+  /** Absent: the image's (when the entrypoint is not the request's). */
+  command?: string[];
+  /** KEY=value, in order; the image's are merged in at create. */
+  env: string[];
+  workdir?: string;
+  /** user[:group], names or IDs, resolved in the rootfs at start. */
+  user?: string;
+  /** Supplementary groups (names or IDs). */
+  groups?: string[];
+  tty: boolean;
+  /** Stdin kept open (attachable); `stdinOnce` closes it after the first attach detaches. */
+  stdin: boolean;
+  stdinOnce: boolean;
+  /** [rows, cols] of the terminal at start. */
+  consoleSize?: number[];
+  /** A static init as PID 1 (absent: the engine's default, which is none). */
+  init?: boolean;
+  /** The shell of shell-form commands (healthcheck CMD-SHELL). */
+  shell?: string[];
+  stopSignal?: string;
+  /** Seconds a stop waits before SIGKILL (absent: 10). */
+  stopTimeout?: number;
+  rlimits?: { name: string; soft: number; hard: number }[];
+  oomScoreAdj?: number;
+}
+
+/** A mount the create asked for, before planning (volumes/mounts.ts makes MountPoints of these). */
+export interface MountRequest {
+  type: string;
+  source?: string;
+  target?: string;
+  readonly?: boolean;
+  /** Type-specific options (bind propagation, volume driver and labels, tmpfs size and mode), as asked. */
+  [option: string]: unknown;
+}
+
+export interface MountsSpec {
+  /** `src:dst[:opts]` volume and bind specs (the CLI's -v syntax, shared by docker and podman). */
+  volumes?: string[];
+  mounts?: MountRequest[];
+  /** Destination → mount options. */
+  tmpfs?: Record<string, string>;
+  /** `<container>[:ro|rw]`: another container's mounts. */
+  volumesFrom?: string[];
+  /** The driver of the volumes this create makes. */
+  volumeDriver?: string;
+  /** Anonymous volumes at these paths (the image's VOLUMEs are merged in at create). */
+  anonymous: string[];
+}
+
+export interface PortSpec {
+  /** `port/proto` keys the container exposes (the image's are merged in at create). */
+  expose: string[];
+  /** `port/proto` → host bindings as asked (null: exposed, not published). */
+  publish?: Record<string, { hostIp?: string; hostPort?: string }[] | null>;
+  /** Every exposed port on an ephemeral host port. */
+  publishAll?: boolean;
+}
+
+export interface EndpointSpec {
+  aliases?: string[];
+  ipv4?: string;
+  ipv6?: string;
+  linkLocalIps?: string[];
+  mac?: string;
+  driverOpts?: Record<string, string>;
+}
+
+export interface NetworkSpec {
+  /** The primary network's name for a private namespace ('' or 'default': the default bridge). */
+  mode: string;
+  /** Networks to join, by name, in order, with their endpoint settings. */
+  endpoints?: Record<string, EndpointSpec | null>;
+  hostname: string;
+  domainname: string;
+  /** The container's MAC on its primary network. */
+  mac?: string;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** `host:ip` lines for /etc/hosts. */
+  hosts?: string[];
+  /** Legacy links, `name:alias` by the linked container's own name. */
+  links?: string[];
+}
+
+export interface ResourcesSpec {
+  memory?: number;
+  memorySwap?: number;
+  memoryReservation?: number;
+  memorySwappiness?: number | null;
+  oomKillDisable?: boolean | null;
+  nanoCpus?: number;
+  cpuShares?: number;
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  pidsLimit?: number | null;
+  blkioWeight?: number;
+  /** `c 1:3 rwm` device cgroup rules. */
+  deviceRules?: string[];
+  shmSize?: number;
+}
+
+export interface SecuritySpec {
+  privileged: boolean;
+  readonlyRootfs: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  /** `key=value` options: seccomp, no-new-privileges, writable-cgroups, apparmor, label. */
+  options?: string[];
+  sysctls?: Record<string, string>;
+}
+
+export interface RestartSpec {
+  /** no | always | unless-stopped | on-failure ('' as not given). */
+  policy: string;
+  maxRetries: number;
+  /** Removed when it exits. */
+  autoRemove: boolean;
+}
+
+/** Nanosecond durations; absent fields take the image's, then the engine's defaults. */
+export interface HealthcheckSpec {
+  test?: string[];
+  interval?: number;
+  timeout?: number;
+  startPeriod?: number;
+  startInterval?: number;
+  retries?: number;
+}
+
+export interface LogSpec {
+  driver: string;
+  options?: Record<string, string>;
+}
+
+export interface ContainerSpec {
+  /** The image as the client named it. */
+  image: string;
+  process: ProcessSpec;
+  namespaces: Namespaces;
+  /** The pod the container belongs to (libpod). */
+  pod?: string;
+  mounts: MountsSpec;
+  ports: PortSpec;
+  network: NetworkSpec;
+  resources: ResourcesSpec;
+  security: SecuritySpec;
+  restart: RestartSpec;
+  healthcheck?: HealthcheckSpec;
+  log?: LogSpec;
+  labels: Record<string, string>;
+  /** OCI annotations. */
+  annotations?: Record<string, string>;
+  /** The OCI runtime to run it with (absent: the engine's default). */
+  runtime?: string;
+}
+
+/** The namespace a mode joins (`container:<ref>`), if it joins a container's. */
+export const joinedContainer = (mode: string): string | undefined => (mode.startsWith('container:') ? mode.slice('container:'.length) : undefined);
