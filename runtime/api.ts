@@ -16,6 +16,8 @@ import { registryApi } from './api/registry.js';
 export type { Engine } from './engine.js';
 export { EngineError } from './errors.js';
 export type * from './containers/spec.js';
+export type { ClientEcho, Container } from './containers/store.js';
+export type { ContainerConfig as ImageContainerConfig } from './images/config.js';
 
 export function createApi(engine: Engine) {
   return {

@@ -27,7 +27,7 @@ export async function attachContainer(engine: Engine, container: Container, sock
   const wasLive = LIVE.has(container.state);
   // As dockerd: the detach sequence is looked for only on a TTY; piped binary stdin passes untouched.
   const keys = parseDetachKeys(o.detachKeys);
-  const detachKeys = container.config.Tty ? keys : Buffer.alloc(0);
+  const detachKeys = container.spec.process.tty ? keys : Buffer.alloc(0);
   const abort = new AbortController();
   socket.on('close', () => abort.abort());
   socket.on('error', () => abort.abort());
@@ -54,7 +54,7 @@ export async function attachContainer(engine: Engine, container: Container, sock
     }
   };
 
-  if (o.stdin && o.stream && container.config.OpenStdin) {
+  if (o.stdin && o.stream && container.spec.process.stdin) {
     void pumpStdin(socket, stdinReady, detachKeys, () => {
       const c = containers.store.get(id);
       if (c) containers.record(c, 'detach');
@@ -64,7 +64,7 @@ export async function attachContainer(engine: Engine, container: Container, sock
 
   if (o.stdout || o.stderr) {
     await streamOutput(socket, {
-      logPath: containers.paths.log(id), tty: !!container.config.Tty || o.multiplex === false, stdout: o.stdout, stderr: o.stderr,
+      logPath: containers.paths.log(id), tty: container.spec.process.tty || o.multiplex === false, stdout: o.stdout, stderr: o.stderr,
       follow: o.stream, fromEnd: !o.logs, running: attached, onStateChange: changesOf(containers.events, id), signal: abort.signal,
     });
   } else if (o.stream) {

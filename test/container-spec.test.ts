@@ -5,10 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { toSpec } from '../server/compat/create/to-spec.js';
 import { dockerOf } from '../server/compat/create/to-docker.js';
-import { completeSpec, mergeConfig } from '../runtime/containers/config.js';
+import { completeSpec } from '../runtime/containers/config.js';
+import { mergeConfig } from './helpers/legacy-config.js';
 import type { ContainerCreateBody } from '../openapi/containers.js';
 import type { ImageConfig } from '../runtime/images/config.js';
 import type { ContainerSpec } from '../runtime/containers/spec.js';
+import { specOfLegacyRow } from '../runtime/state/spec-migration.js';
 
 const ID = 'abcdef0123456789'.repeat(4);
 const IMAGE: ImageConfig = {
@@ -51,8 +53,9 @@ const cases: Case[] = [
   { name: 'Healthcheck StartInterval ignored before 1.44', body: { Image: 'busybox', Healthcheck: { Test: ['CMD', 'x'], StartInterval: 1e9 } }, version: '1.43', image: BARE, spec: { healthcheck: { test: ['CMD', 'x'] } } },
   { name: 'Shell', body: { Image: 'busybox', Shell: ['/bin/bash', '-c'] }, spec: { process: { shell: ['/bin/bash', '-c'] } } },
   { name: 'MacAddress', body: { Image: 'busybox', MacAddress: '02:42:ac:11:00:09' }, spec: { network: { mac: '02:42:ac:11:00:09' } } },
+  { name: 'NetworkDisabled', body: { Image: 'busybox', NetworkDisabled: true } as ContainerCreateBody, spec: { network: { disabled: true } } },
   { name: 'unknown Config keys are echoed', body: { Image: 'busybox', NetworkDisabled: false, OnBuild: null, ArgsEscaped: true } as ContainerCreateBody,
-    echo: { Config: { NetworkDisabled: false, OnBuild: null, ArgsEscaped: true } } },
+    spec: { network: { disabled: false } }, echo: { Config: { OnBuild: null, ArgsEscaped: true } } },
   // HostConfig: mounts
   { name: 'Binds', body: hc({ Binds: ['/tmp:/mnt:ro', 'vol:/data'] }), spec: { mounts: { volumes: ['/tmp:/mnt:ro', 'vol:/data'] } } },
   { name: 'Mounts', body: hc({ Mounts: [{ Type: 'bind', Source: '/tmp', Target: '/mnt', ReadOnly: true, BindOptions: { Propagation: 'rslave' } }] as never }),
@@ -144,6 +147,20 @@ describe('Docker create body → ContainerSpec', () => {
       expect(canonical(dockerOf(completed, echo))).toEqual(legacyRow(c));
     });
   }
+
+  // Migration 14 turns a row the old code wrote into what the converter makes of the same request now.
+  it('a row written before the spec migrates to the spec and echo a create makes now', () => {
+    for (const c of cases) {
+      const { spec, echo } = toSpec(structuredClone(c.body), c.version ?? '1.50');
+      const mac = c.body.NetworkingConfig?.EndpointsConfig?.[c.body.HostConfig?.NetworkMode ?? '']?.MacAddress;
+      const { network: { endpoints: _endpoints, ...network }, ...completed } = completeSpec(spec, c.image ?? IMAGE, ID, { mac: mac || undefined });
+      const { config, hostConfig } = legacyRow(c) as { config: Record<string, unknown>; hostConfig: Record<string, unknown> };
+      const migrated = specOfLegacyRow(config, hostConfig);
+      // (Endpoints live in their own tables: the old row never held them.)
+      expect(canonical(migrated.spec), c.name).toEqual(canonical({ ...completed, network }));
+      expect(canonical(migrated.echo), c.name).toEqual(canonical(echo));
+    }
+  });
 
   it('the spec and the echo are JSON (what the row stores) and survive a round trip', () => {
     for (const c of cases) {

@@ -10,7 +10,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { EngineError, invalid } from '../errors.js';
 import type { ContainerService } from '../containers/service.js';
-import type { HostConfig } from '../../openapi/containers.js';
+import type { ContainerSpec, ProcessSpec, ResourcesSpec } from '../containers/spec.js';
 import type { ContainerConfig, ImageConfig } from '../images/config.js';
 import type { ImageService } from '../images/service.js';
 import { parseConfig, type ImageRecord } from '../images/store.js';
@@ -59,8 +59,8 @@ export interface BuildRequest {
   networkMode?: string;
   platform?: string;
   cacheFrom?: string[];
-  /** Resources and the like for RUN containers: ShmSize, Memory, MemorySwap, CpuShares, CpuPeriod, CpuQuota, CpusetCpus, CpusetMems, ExtraHosts, Ulimits... */
-  hostConfig?: HostConfig;
+  /** Resources, rlimits and extra /etc/hosts lines of RUN containers. */
+  run?: { resources: ResourcesSpec; rlimits?: ProcessSpec['rlimits']; hosts?: string[] };
   /** Registry credentials by registry (`docker.io`, `localhost:5000`), for pulls of base images. */
   credentials?: (domain: string) => Credentials;
   squash?: boolean;
@@ -110,7 +110,7 @@ export class Builder {
   /** At start: intermediate containers of builds that a crash of the engine cut off. */
   async removeLeftovers(): Promise<void> {
     for (const c of this.containers.store.all()) {
-      if (c.config.Labels && INTERMEDIATE_LABEL in c.config.Labels) await this.containers.remove(c.id, true, true).catch(() => undefined);
+      if (INTERMEDIATE_LABEL in c.spec.labels) await this.containers.remove(c.id, true, true).catch(() => undefined);
     }
   }
 
@@ -775,15 +775,41 @@ class BuildRun {
 
   /** An intermediate container of the current step (" ---> Running in <id>"). */
   private async createContainer(config: ContainerConfig): Promise<string> {
-    const hc: HostConfig = { ...(this.req.hostConfig ?? {}), NetworkMode: this.req.networkMode || undefined, AutoRemove: false };
-    const { Hostname: _h, Image: _i, ...rest } = config;
-    const labels = { ...(rest.Labels ?? {}), [INTERMEDIATE_LABEL]: '' };
-    const { id, warnings } = await this.containers.create({ ...rest, Labels: labels, Image: this.state.imageId, HostConfig: hc } as never);
+    const { id, warnings } = await this.containers.create(this.runSpec(config), {});
     this.liveContainers.add(id);
     this.stepContainers.push(id);
     for (const w of warnings) this.out(` ---> [Warning] ${w}\n`);
     this.out(` ---> Running in ${short(id)}\n`);
     return id;
+  }
+
+  /** A RUN container's spec: the step's config on the current image, with the build's resources. */
+  private runSpec(config: ContainerConfig): ContainerSpec {
+    const run = this.req.run;
+    const health = config.Healthcheck;
+    const process: ProcessSpec = { env: config.Env ?? [], tty: false, stdin: false, stdinOnce: false };
+    if (config.Entrypoint) process.entrypoint = config.Entrypoint;
+    if (config.Cmd) process.command = config.Cmd;
+    if (config.WorkingDir) process.workdir = config.WorkingDir;
+    if (config.User) process.user = config.User;
+    if (config.Shell) process.shell = config.Shell;
+    if (config.StopSignal) process.stopSignal = config.StopSignal;
+    if (run?.rlimits) process.rlimits = run.rlimits;
+    const spec: ContainerSpec = {
+      image: this.state.imageId, process,
+      namespaces: { pid: 'private', ipc: 'private', uts: 'private', network: networkNamespace(this.req.networkMode) },
+      mounts: { anonymous: Object.keys(config.Volumes ?? {}) },
+      ports: { expose: Object.keys(config.ExposedPorts ?? {}) },
+      network: { mode: this.req.networkMode ?? '', hostname: '', domainname: '', ...(run?.hosts ? { hosts: run.hosts } : {}) },
+      resources: run?.resources ?? {},
+      security: { privileged: false, readonlyRootfs: false },
+      restart: { policy: '', maxRetries: 0, autoRemove: false },
+      labels: { ...(config.Labels ?? {}), [INTERMEDIATE_LABEL]: '' },
+    };
+    if (health) {
+      spec.healthcheck = { test: health.Test ?? undefined, interval: health.Interval ?? undefined, timeout: health.Timeout ?? undefined, startPeriod: health.StartPeriod ?? undefined, retries: health.Retries ?? undefined };
+    }
+    return spec;
   }
 
   /** Starts a RUN container, streams its output as it comes, and returns its exit code. A cancelled build kills it. */
@@ -866,4 +892,10 @@ function parsePortSpec(spec: string): string[] {
 function prefixed(prefix: string, err: unknown): Error {
   if (err instanceof EngineError) return new EngineError(err.kind, `${prefix}: ${err.message}`);
   return new EngineError('internal', `${prefix}: ${(err as Error).message}`);
+}
+
+/** The build's network mode (`--network`) as a namespace: host, none, or a private one on the named network. */
+function networkNamespace(mode: string | undefined): ContainerSpec['namespaces']['network'] {
+  if (mode === 'host' || mode === 'none') return mode;
+  return mode?.startsWith('container:') ? `container:${mode.slice('container:'.length)}` : 'private';
 }

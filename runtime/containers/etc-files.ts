@@ -1,7 +1,7 @@
 // The /etc/hosts, /etc/hostname and /etc/resolv.conf a container gets, generated per container.
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
+import type { ContainerSpec, NetworkSpec } from './spec.js';
 
 export interface EtcFiles {
   hosts: string;
@@ -35,22 +35,23 @@ export async function writeEtcPlaceholder(dir: string): Promise<void> {
   await chmod(file, 0o755);
 }
 
-export async function writeEtcFiles(dir: string, config: ContainerConfig, hc: HostConfig, net: EtcNetwork): Promise<EtcFiles> {
+export async function writeEtcFiles(dir: string, spec: ContainerSpec, net: EtcNetwork): Promise<EtcFiles> {
+  const n = spec.network;
   const files = etcFilesIn(dir);
   const hostNetwork = net.hostNetwork;
   let hosts = hostNetwork ? await readFile('/etc/hosts', 'utf8').catch(() => BASE_HOSTS) : BASE_HOSTS;
-  for (const entry of hc.ExtraHosts ?? []) {
+  for (const entry of n.hosts ?? []) {
     const sep = entry.indexOf(':') >= 0 && !entry.includes('=') ? entry.indexOf(':') : entry.indexOf('=');
     if (sep > 0) hosts += `${entry.slice(sep + 1)}\t${entry.slice(0, sep)}\n`;
   }
   hosts += (net.links ?? []).join('');
   // dockerd's line for the container itself, last: its address, its FQDN (with --domainname) and hostname.
-  const names = `${config.Domainname ? `${config.Hostname}.${config.Domainname} ` : ''}${config.Hostname}`;
-  for (const ip of [net.ip, net.ip6]) if (ip && config.Hostname) hosts += `${ip}\t${names}\n`;
-  const hostname = hostNetwork || hc.UTSMode === 'host' ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : config.Hostname!;
+  const names = `${n.domainname ? `${n.hostname}.${n.domainname} ` : ''}${n.hostname}`;
+  for (const ip of [net.ip, net.ip6]) if (ip && n.hostname) hosts += `${ip}\t${names}\n`;
+  const hostname = hostNetwork || spec.namespaces.uts === 'host' ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : n.hostname;
   await writeFile(files.hosts, hosts);
   await writeFile(files.hostname, `${hostname}\n`);
-  await writeFile(files.resolvConf, await resolvConf(hc, hostNetwork, net.nameservers));
+  await writeFile(files.resolvConf, await resolvConf(n, hostNetwork, net.nameservers));
   return files;
 }
 
@@ -58,16 +59,16 @@ export async function writeEtcFiles(dir: string, config: ContainerConfig, hc: Ho
  * The host's resolver config, minus loopback nameservers the container cannot reach, with --dns
  * overrides. On networks with DNS, their aardvark-dns comes first (it forwards other names upstream).
  */
-async function resolvConf(hc: HostConfig, hostNetwork: boolean, networkServers: string[]): Promise<string> {
+async function resolvConf(n: NetworkSpec, hostNetwork: boolean, networkServers: string[]): Promise<string> {
   const host = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   const lines = host.split('\n');
   let nameservers = lines.filter((l) => /^\s*nameserver\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!);
   if (!hostNetwork) nameservers = nameservers.filter((n) => !n.startsWith('127.') && n !== '::1');
-  if (hc.Dns?.length) nameservers = hc.Dns;
-  if (networkServers.length) nameservers = [...networkServers, ...(hc.Dns ?? [])];
+  if (n.dns?.length) nameservers = n.dns;
+  if (networkServers.length) nameservers = [...networkServers, ...(n.dns ?? [])];
   if (nameservers.length === 0) nameservers = ['8.8.8.8', '8.8.4.4'];
-  const search = hc.DnsSearch?.length ? hc.DnsSearch : lines.filter((l) => /^\s*search\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
-  const options = hc.DnsOptions?.length ? hc.DnsOptions : lines.filter((l) => /^\s*options\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
+  const search = n.dnsSearch?.length ? n.dnsSearch : lines.filter((l) => /^\s*search\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
+  const options = n.dnsOptions?.length ? n.dnsOptions : lines.filter((l) => /^\s*options\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
   let out = nameservers.map((n) => `nameserver ${n}\n`).join('');
   if (search.length) out += `search ${search.join(' ')}\n`;
   if (options.length) out += `options ${options.join(' ')}\n`;

@@ -49,18 +49,18 @@ class Monitor {
   private schedule(): void {
     if (this.stopped) return;
     const c = this.health.current(this);
-    if (!c?.health || !c.config.Healthcheck) return;
+    if (!c?.health || !c.spec.healthcheck) return;
     this.timer = setTimeout(() => {
       this.probing = this.probe().catch((err: Error) => void process.stderr.write(`berth: health check of ${this.id}: ${err.message}\n`));
       void this.probing.then(() => this.schedule());
-    }, nextProbeDelay(c.config.Healthcheck, c.health.Status, c.started_at));
+    }, nextProbeDelay(c.spec.healthcheck, c.health.Status, c.started_at));
   }
 
   private async probe(): Promise<void> {
     const c = this.health.current(this);
-    const command = c && probeCommand(c.config);
+    const command = c && probeCommand(c.spec);
     if (!c || !command || this.stopped) return;
-    const timeout = (c.config.Healthcheck?.Timeout || DEFAULT_TIMEOUT) / 1e6;
+    const timeout = (c.spec.healthcheck?.timeout || DEFAULT_TIMEOUT) / 1e6;
     const { result, ended } = await this.health.runProbe(c, command, timeout, this.abort.signal);
     if (result && !this.stopped) this.health.record(this, result);
     await ended;
@@ -109,7 +109,7 @@ export class HealthMonitor {
   /** Starts or stops a container's monitor to match its state: one per running (unpaused) run with a probe. */
   private update(id: string): void {
     const c = this.containers.store.get(id);
-    const wanted = !!c && c.state === 'running' && !!probeCommand(c.config);
+    const wanted = !!c && c.state === 'running' && !!probeCommand(c.spec);
     const existing = this.monitors.get(id);
     if (existing && wanted && existing.runId === c.run_id) return;
     let after = Promise.resolve();
@@ -119,7 +119,7 @@ export class HealthMonitor {
     }
     if (!wanted) return;
     // Running with a healthcheck but no state yet: started before this berth kept health.
-    if (!c.health) this.containers.store.setHealth(id, c.run_id, startingHealth(c.config, null)!);
+    if (!c.health) this.containers.store.setHealth(id, c.run_id, startingHealth(c.spec, null)!);
     this.monitors.set(id, new Monitor(this, id, c.run_id, after));
   }
 
@@ -218,8 +218,8 @@ export class HealthMonitor {
   /** A probe's result applied to the run it belongs to; a change of status is an event. */
   record(m: Monitor, result: HealthResult): void {
     const c = this.current(m);
-    if (!c?.health || !c.config.Healthcheck) return;
-    const next = applyResult(c.health, c.config.Healthcheck, result, c.started_at);
+    if (!c?.health || !c.spec.healthcheck) return;
+    const next = applyResult(c.health, c.spec.healthcheck, result, c.started_at);
     if (!this.containers.store.setHealth(c.id, c.run_id, next)) return;
     if (next.Status !== c.health.Status) this.containers.record(c, `health_status: ${next.Status}`);
   }

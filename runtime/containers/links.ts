@@ -2,8 +2,7 @@
 // them: /etc/hosts lines and environment variables naming the linked container's address and ports.
 // Recorded as `<name>:<alias>` (a rename rewrites them); echoed as dockerd does, `/<name>:/<parent>/<alias>`.
 import { EngineError } from '../errors.js';
-import { asList } from '../util/list.js';
-import type { HostConfig } from '../../openapi/containers.js';
+import type { ContainerSpec } from './spec.js';
 import type { Container } from './store.js';
 
 export interface Link {
@@ -21,17 +20,17 @@ export function parseLink(spec: string): Link {
   return { target: parts[0]!, alias: parts[1]! };
 }
 
-export const linksOf = (hc: HostConfig): Link[] => asList(hc.Links).map(parseLink);
+export const linksOf = (spec: ContainerSpec): Link[] => (spec.network.links ?? []).map(parseLink);
 
 /** HostConfig.Links as inspect shows them (a removed container's name stays, as in dockerd). */
 export function linksEcho(c: Container): string[] | null {
-  const out = linksOf(c.hostConfig).map(({ target, alias }) => `/${target}:/${c.name}/${alias}`);
+  const out = linksOf(c.spec).map(({ target, alias }) => `/${target}:/${c.name}/${alias}`);
   return out.length ? out : null;
 }
 
-/** The links of a host config after a linked container's rename; undefined when none names it. */
-export function renameLinkTarget(hc: HostConfig, from: string, to: string): string[] | undefined {
-  const links = linksOf(hc);
+/** The links of a spec after a linked container's rename; undefined when none names it. */
+export function renameLinkTarget(spec: ContainerSpec, from: string, to: string): string[] | undefined {
+  const links = linksOf(spec);
   if (!links.some((l) => l.target === from)) return undefined;
   return links.map(({ target, alias }) => `${target === from ? to : target}:${alias}`);
 }
@@ -45,12 +44,12 @@ export interface LiveLink {
 
 /** The /etc/hosts line: the alias, the linked container's hostname, and its name unless the alias is it. */
 export const linkHostsLine = (l: LiveLink) =>
-  `${l.ip}\t${[l.alias, l.container.config.Hostname, ...(l.alias === l.container.name ? [] : [l.container.name])].join(' ')}\n`;
+  `${l.ip}\t${[l.alias, l.container.spec.network.hostname, ...(l.alias === l.container.name ? [] : [l.container.name])].join(' ')}\n`;
 
 /** moby's Link.ToEnv: `ALIAS_PORT`, `ALIAS_PORT_<port>_<PROTO>[_ADDR|_PORT|_PROTO]`, `ALIAS_NAME`, `ALIAS_ENV_*`. */
 export function linkEnv(parentName: string, l: LiveLink): string[] {
   const prefix = l.alias.toUpperCase().replace(/-/g, '_');
-  const ports = Object.keys(l.container.config.ExposedPorts ?? {}).map((p) => {
+  const ports = l.container.spec.ports.expose.map((p) => {
     const [port = '', proto = 'tcp'] = p.split('/');
     return { port, proto };
   });
@@ -63,7 +62,7 @@ export function linkEnv(parentName: string, l: LiveLink): string[] {
     env.push(`${key}=${proto}://${l.ip}:${port}`, `${key}_ADDR=${l.ip}`, `${key}_PORT=${port}`, `${key}_PROTO=${proto}`);
   }
   env.push(`${prefix}_NAME=/${parentName}/${l.alias}`);
-  for (const e of l.container.config.Env ?? []) {
+  for (const e of l.container.spec.process.env) {
     const at = e.indexOf('=');
     if (at < 0) continue;
     const key = e.slice(0, at);
@@ -75,7 +74,7 @@ export function linkEnv(parentName: string, l: LiveLink): string[] {
 
 /** A start's links: each linked container must be running (dockerd answers 500 otherwise). */
 export function liveLinks(c: Container, lookup: (id: string) => Container | undefined, bridgeIp: (c: Container) => string | undefined): LiveLink[] {
-  return linksOf(c.hostConfig).map(({ target, alias }) => {
+  return linksOf(c.spec).map(({ target, alias }) => {
     const t = lookup(target);
     const ip = t && (t.state === 'running' || t.state === 'paused') ? bridgeIp(t) : undefined;
     if (!t || !ip) throw new EngineError('internal', `Cannot link to a non running container: /${target} AS /${c.name}/${alias}`);

@@ -1,7 +1,7 @@
 // HostConfig.LogConfig.Type: what dockerd 20.10 takes without a plugin that berth can honour. conmon
 // writes the log in every case (attach follows it); `none` only means it is not read back, as dockerd says.
 import { EngineError, invalid } from '../errors.js';
-import type { HostConfig } from '../../openapi/containers.js';
+import type { LogSpec } from './spec.js';
 
 /** The drivers, with the options each takes (none takes any: dockerd ignores them). */
 const OPTIONS: Record<string, string[] | undefined> = {
@@ -11,19 +11,19 @@ const OPTIONS: Record<string, string[] | undefined> = {
 };
 
 /** The driver a container logs with ('' is the daemon's default, json-file). */
-export const logDriver = (hc: HostConfig): string => hc.LogConfig?.Type || 'json-file';
+export const logDriver = (log: LogSpec | undefined): string => log?.driver || 'json-file';
 
 /** At create: any other driver is a plugin dockerd would look up, and not find. */
-export function validateLogDriver(hc: HostConfig): void {
-  const driver = logDriver(hc);
+export function validateLogDriver(log: LogSpec | undefined): void {
+  const driver = logDriver(log);
   if (!(driver in OPTIONS)) throw invalid(`error looking up logging plugin ${driver}: plugin "${driver}" not found`);
   const known = OPTIONS[driver];
-  for (const key of Object.keys(hc.LogConfig?.Config ?? {})) {
+  for (const key of Object.keys(log?.options ?? {})) {
     if (known && !known.includes(key)) throw invalid(driver === 'local' ? `unknown log opt '${key}' for log driver local` : `unknown log opt '${key}' for ${driver} log driver`);
   }
 }
 
 /** Before reading logs back: dockerd's 501 for a driver that keeps none. */
-export function assertReadableLogs(hc: HostConfig): void {
-  if (logDriver(hc) === 'none') throw new EngineError('not-implemented', 'configured logging driver does not support reading');
+export function assertReadableLogs(log: LogSpec | undefined): void {
+  if (logDriver(log) === 'none') throw new EngineError('not-implemented', 'configured logging driver does not support reading');
 }

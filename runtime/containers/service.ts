@@ -7,7 +7,6 @@ import type { VolumeService } from '../volumes/service.js';
 import { planMounts, type MountPoint } from '../volumes/mounts.js';
 import { copyUp as copyVolumeUp } from '../volumes/copy-up.js';
 import { makeWorkingDir } from './workdir.js';
-import { asList } from '../util/list.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, watch } from 'node:fs';
@@ -21,13 +20,14 @@ import { parseTaggedReference, referenceString } from '../images/reference.js';
 import { chainIds, sha256 } from '../util/digest.js';
 import { applyChanges, tempDir, writeUpperAsLayer } from './commit.js';
 import { join } from 'node:path';
-import type { ContainerCreateBody, HostConfig } from '../../openapi/containers.js';
+import type { ContainerSpec, ContainerUpdate, LogSpec, StartChanges } from './spec.js';
+import type { ContainerConfig as ImageContainerConfig } from '../images/config.js';
 import { buildResources, buildSpec, securityOf } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
 import type { OciRuntime } from '../oci/runtime.js';
 import { isMounted, mountOverlay, mountTmpfs, unmount } from '../storage/rootfs.js';
 import { DEFAULT_SHM_SIZE } from '../oci/defaults.js';
-import { commandOf, mergeConfig } from './config.js';
+import { commandOf, completeSpec } from './config.js';
 import { validateCreate, validateStart, validateUpdate } from './validate.js';
 import { wantedPorts } from '../network/ports.js';
 import { awaitConmonGone, startConmon } from './conmon.js';
@@ -41,7 +41,7 @@ import { freeingSpace } from '../state/reserve.js';
 import { generateName, validateName } from './names.js';
 import type { ContainerPaths } from './paths.js';
 import { parseSignal } from './signals.js';
-import type { Container, ContainerStore } from './store.js';
+import type { ClientEcho, Container, ContainerStore } from './store.js';
 import { startingHealth, stoppedHealth } from './health-state.js';
 
 export interface ContainerServiceOptions {
@@ -62,8 +62,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How long an unmount waits for the copies holding a rootfs. */
 const HOLD_WAIT_MS = 10_000;
-/** Host config fields start reads (ports, restart policy, privileges), which a start before API 1.24 may set. */
-const START_FIELDS = ['PortBindings', 'PublishAllPorts', 'RestartPolicy', 'Privileged', 'CapAdd', 'CapDrop'] as const;
 
 export class ContainerService {
   /** 'changed' (id) whenever this process changes a container's state. */
@@ -107,7 +105,7 @@ export class ContainerService {
       for (const c of this.store.all()) {
         if (c.state !== 'running' && c.state !== 'paused') continue;
         if (existsSync(this.paths.exitFile(c.id))) void this.handleExit(c.id).catch(() => undefined);
-        else void rotateIfNeeded(this.paths, c.id, logLimits(c)).catch(() => undefined);
+        else void rotateIfNeeded(this.paths, c.id, logLimits(c.spec.log)).catch(() => undefined);
       }
     }, 500);
     return () => {
@@ -117,7 +115,7 @@ export class ContainerService {
   }
 
   runtimeOf(c: Container): OciRuntime {
-    const name = c.hostConfig.Runtime || this.options.defaultRuntime;
+    const name = c.spec.runtime || this.options.defaultRuntime;
     const runtime = this.options.runtimes.get(name);
     if (!runtime) throw invalid(`unknown or invalid runtime name: ${name}`);
     return runtime;
@@ -129,7 +127,7 @@ export class ContainerService {
 
   /** Actor attributes of a container's events, as dockerd gives them: its labels, image and name. */
   private eventAttributes(c: Container): Record<string, string> {
-    return { ...(c.config.Labels ?? {}), image: c.image_name, name: c.name };
+    return { ...c.spec.labels, image: c.image_name, name: c.name };
   }
 
   /** Records a container event (the row as it is now, or as given when it is gone). */
@@ -137,18 +135,19 @@ export class ContainerService {
     this.eventLog.record('container', action, c.id, { ...this.eventAttributes(c), ...extra });
   }
 
-  async create(body: ContainerCreateBody, name?: string): Promise<{ id: string; warnings: string[] }> {
-    const { HostConfig: hostConfig, NetworkingConfig: networking, ...request } = body;
-    const hc: HostConfig = { ...hostConfig };
-    if (!request.Image) throw invalid('config cannot be empty in order to create a container');
+  /**
+   * `spec`: the request's, completed here with the image's defaults; `echo`: the creating API's own
+   * fields, stored for its views.
+   */
+  async create(request: ContainerSpec, echo: ClientEcho, name?: string): Promise<{ id: string; warnings: string[] }> {
+    if (!request.image) throw invalid('config cannot be empty in order to create a container');
     // What dockerd refuses before it looks at the image; security options as start would apply them.
-    const workingDir = validateCreate(request, hc);
-    securityOf(hc);
-    validateLogDriver(hc);
-    if (hc.Isolation && hc.Isolation !== 'default') throw new EngineError('internal', `Invalid isolation: "${hc.Isolation}" - linux only supports 'default'`);
-    this.recordReferences(hc);
-    const image = this.images.store.resolve(request.Image);
-    const runtime = hc.Runtime || this.options.defaultRuntime;
+    const workdir = validateCreate(request);
+    securityOf(request.security);
+    validateLogDriver(request.log);
+    const references = this.recordReferences(request);
+    const image = this.images.store.resolve(request.image);
+    const runtime = request.runtime || this.options.defaultRuntime;
     if (!this.options.runtimes.has(runtime)) throw invalid(`unknown or invalid runtime name: ${runtime}`);
     const id = randomBytes(32).toString('hex');
     const finalName = name ? validateName(name) : generateName((n) => !!this.store.byName(n));
@@ -156,16 +155,13 @@ export class ContainerService {
     if (holder) {
       throw conflict(`Conflict. The container name "/${finalName}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
-    const config = mergeConfig({ ...request, WorkingDir: workingDir }, parseConfig(image), id);
     // API ≥ 1.44 clients (docker CLI 28) give the MAC address per network: the primary one's is the container's.
-    config.MacAddress ||= primaryEndpoint(hc, networking)?.MacAddress || undefined;
-    logLimits({ hostConfig: hc } as Container); // refuse bad --log-opt values now, not at start
-    if ((!config.Entrypoint || config.Entrypoint.length === 0) && (!config.Cmd || config.Cmd.length === 0)) {
-      throw invalid('no command specified');
-    }
-    const imageName = request.Image;
-    const endpoints = this.network?.plan(hc, networking, config.ExposedPorts);
-    const mounts = await this.planMounts(hc, Object.keys(config.Volumes ?? {}));
+    const spec = completeSpec({ ...request, ...references }, parseConfig(image), id, { workdir, mac: primaryEndpoint(request)?.mac });
+    logLimits(spec.log); // refuse bad --log-opt values now, not at start
+    if (commandOf(spec).length === 0) throw invalid('no command specified');
+    const imageName = request.image;
+    const endpoints = this.network?.plan(spec);
+    const mounts = await this.planMounts(spec);
     // Files first, the row last: a crash in between leaves a directory that reconcile() removes.
     // One level at a time: a recursive mkdir on a full disk reports ENOENT, not ENOSPC.
     await mkdir(this.paths.containersDir(), { recursive: true });
@@ -176,7 +172,7 @@ export class ContainerService {
       // The row and its networks together: a container is never half on its networks.
       this.store.transaction(() => {
         this.store.insert({
-          id, name: finalName, image_id: image.id, image_name: imageName, top_layer: image.top_layer, config, hostConfig: hc,
+          id, name: finalName, image_id: image.id, image_name: imageName, top_layer: image.top_layer, spec, echo,
           created: now(), state: 'created', pid: 0, exit_code: 0, error: '', oom_killed: 0, started_at: null, finished_at: null,
           restart_count: 0, stopped_by_user: 0, run_id: 0, mounts, ports: [], health: null,
         });
@@ -201,18 +197,20 @@ export class ContainerService {
    * What a create names of other containers, recorded as dockerd echoes it: container:<id> modes, and
    * legacy links by the linked container's own name (renames follow). A missing one is the request's fault (400).
    */
-  private recordReferences(hc: HostConfig): void {
-    for (const key of ['IpcMode', 'PidMode'] as const) {
-      const ref = joinedRef(hc[key]);
-      if (ref !== undefined) hc[key] = `container:${this.resolveReferenced(ref).id}`;
+  private recordReferences(spec: ContainerSpec): Pick<ContainerSpec, 'namespaces' | 'network'> {
+    const namespaces = { ...spec.namespaces };
+    for (const key of ['ipc', 'pid'] as const) {
+      const ref = joinedRef(namespaces[key]);
+      if (ref !== undefined) namespaces[key] = `container:${this.resolveReferenced(ref).id}`;
     }
+    const network = { ...spec.network };
     // Legacy links (not on user-defined networks, where dockerd makes them aliases): by the name it has.
-    const linkMode = networkMode(hc).kind;
-    if (hc.Links?.length && (linkMode === 'host' || linkMode === 'container')) {
+    const linkMode = networkMode(spec.network.mode).kind;
+    if (network.links?.length && (linkMode === 'host' || linkMode === 'container')) {
       throw invalid(`conflicting options: ${linkMode === 'host' ? 'host type networking' : 'container type network'} can't be used with links. This would result in undefined behavior`);
     }
-    if (hc.Links?.length && linkMode !== 'user') {
-      hc.Links = linksOf(hc).map(({ target, alias }) => {
+    if (network.links?.length && linkMode !== 'user') {
+      network.links = linksOf(spec).map(({ target, alias }) => {
         try {
           return `${this.store.resolve(target).name}:${alias}`;
         } catch (err) {
@@ -220,6 +218,7 @@ export class ContainerService {
         }
       });
     }
+    return { namespaces, network };
   }
 
   /** A container's address on the default bridge (where legacy links reach it). */
@@ -236,7 +235,7 @@ export class ContainerService {
     const store = this.network?.store;
     if (!store) return [];
     const mine = new Set(store.endpointsOf(c.id).map((e) => e.networkId));
-    return linksOf(c.hostConfig).flatMap(({ target, alias }) => {
+    return linksOf(c.spec).flatMap(({ target, alias }) => {
       const t = this.store.byName(target) ?? this.store.get(target);
       const ip = t && RUNNING.has(t.state) ? store.endpointsOf(t.id).find((e) => e.ip && mine.has(e.networkId))?.ip : undefined;
       return ip ? [`${ip}\t${alias}\n`] : [];
@@ -253,10 +252,11 @@ export class ContainerService {
     if (at === 0) throw new EngineError('internal', 'Conflict, cannot remove the default link name of the container');
     const parent = this.store.byName(full.slice(1, at));
     const alias = full.slice(at + 1);
-    const links = parent ? linksOf(parent.hostConfig) : [];
+    const links = parent ? linksOf(parent.spec) : [];
     const gone = links.find((l) => l.alias === alias);
     if (!parent || !gone) throw notFound(`No such container: ${name}`);
-    this.store.setHostConfig(parent.id, { ...parent.hostConfig, Links: asList(parent.hostConfig.Links).filter((_, i) => links[i] !== gone) });
+    const kept = (parent.spec.network.links ?? []).filter((_, i) => links[i] !== gone);
+    this.store.setSpec(parent.id, { ...parent.spec, network: { ...parent.spec.network, links: kept } });
     this.changed(parent.id);
     const target = this.store.byName(gone.target);
     const ip = target && this.bridgeIp(target);
@@ -279,30 +279,31 @@ export class ContainerService {
 
   /** The PID/IPC/UTS namespaces a run joins: those of the containers its modes name, running. */
   private namespacesOf(c: Container): Namespaces {
-    return namespacesOf(c.hostConfig, (id) => {
+    return namespacesOf(c.spec.namespaces, (id) => {
       const d = this.store.get(id);
       if (!d) throw notFound(`No such container: ${id}`);
-      return { id: d.id, pid: d.pid, running: d.state === 'running' || d.state === 'paused', ipcMode: d.hostConfig.IpcMode ?? '', shm: this.paths.shm(d.id) };
+      return { id: d.id, pid: d.pid, running: d.state === 'running' || d.state === 'paused', ipcMode: d.spec.namespaces.ipc, shm: this.paths.shm(d.id) };
     });
   }
 
   /**
    * The mount points of a new container (volumes/mounts.ts), with its volumes made: named ones that do
    * not exist yet, and a generated name for each anonymous one, as dockerd does at create (with
-   * HostConfig.VolumeDriver as their driver).
+   * the spec's volume driver as their driver).
    */
-  private async planMounts(hc: HostConfig, imageVolumes: string[]): Promise<MountPoint[]> {
-    const from = asList(hc.VolumesFrom).map((spec) => {
-      const [ref = '', mode = 'rw'] = spec.split(':');
+  private async planMounts(spec: ContainerSpec): Promise<MountPoint[]> {
+    const from = (spec.mounts.volumesFrom ?? []).map((entry) => {
+      const [ref = '', mode = 'rw'] = entry.split(':');
       return { mounts: this.resolveReferenced(ref).mounts, mode };
     });
-    const mounts = planMounts(hc, imageVolumes, from);
+    const mounts = planMounts(spec.mounts, from);
+    const driver = spec.mounts.volumeDriver;
     for (const m of mounts) {
       if (m.type !== 'volume') continue;
       if (!this.volumes) throw invalid('volumes are not available');
       if (m.anonymous) m.name = randomBytes(32).toString('hex');
       // --volume-driver: the driver of the volumes this create makes (a plugin berth has not, unless local).
-      if (hc.VolumeDriver && !m.create?.driver && !this.volumes.find(m.name!)) m.create = { ...m.create, driver: hc.VolumeDriver };
+      if (driver && !m.create?.driver && !this.volumes.find(m.name!)) m.create = { ...m.create, driver };
       await this.volumes.forMount(m);
     }
     return mounts;
@@ -323,21 +324,20 @@ export class ContainerService {
 
   /** Starts a created or exited container; false when it was running already (Docker's 304). */
   /**
-   * `hostConfig`: what a client before API 1.24 gives start. dockerd then replaces the container's host
-   * config; berth applies the fields start reads (START_FIELDS), checked as create checks them. Mounts and
-   * networks were fixed at create, so Binds, NetworkMode and the like given here are not applied.
+   * `changes`: what a Docker client before API 1.24 gives start (its host config). dockerd then replaces
+   * the container's host config; berth applies what start reads (ports, restart policy, privileges),
+   * checked as create checks them. Mounts and networks were fixed at create.
    */
-  async start(nameOrId: string, hostConfig?: HostConfig): Promise<boolean> {
+  async start(nameOrId: string, changes?: StartChanges): Promise<boolean> {
     let c = this.store.resolve(nameOrId);
     if (c.state === 'running' || c.state === 'paused') return false;
     if (c.state === 'removing') throw conflict(`container is marked for removal and cannot be started`);
-    if (hostConfig) {
-      const next: HostConfig = { ...c.hostConfig };
-      for (const key of START_FIELDS) if (hostConfig[key] !== undefined) (next as Record<string, unknown>)[key] = hostConfig[key];
+    if (changes) {
+      const next = withStartChanges(c.spec, changes);
       validateStart(next);
-      securityOf(next);
-      wantedPorts(c.config, next); // malformed port specs are the request's fault (400), as at create
-      this.store.setHostConfig(c.id, next);
+      securityOf(next.security);
+      wantedPorts(next.ports); // malformed port specs are the request's fault (400), as at create
+      this.store.setSpec(c.id, next);
       this.changed(c.id);
       c = this.store.get(c.id)!;
     }
@@ -357,44 +357,45 @@ export class ContainerService {
     await rm(this.paths.exitFile(id), { force: true });
     try {
       const namespaces = this.namespacesOf(c);
-      const mode = networkMode(c.hostConfig).kind;
+      const mode = networkMode(c.spec.network.mode).kind;
       const links = mode === 'bridge' ? liveLinks(c, (ref) => this.store.byName(ref), (t) => this.bridgeIp(t)) : [];
       const linkLines = mode === 'user' ? this.userNetworkLinkLines(c) : links.map(linkHostsLine);
       // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
-      const net = this.network ? await this.network.prepare(c) : { hostNetwork: networkMode(c.hostConfig).kind === 'host', nameservers: [] };
+      const net = this.network ? await this.network.prepare(c) : { hostNetwork: mode === 'host', nameservers: [] };
       crashPoint('start:prepared');
       // Independent steps at once: each is a process or a few syscalls, and `docker run` waits on them.
       const [, etcFiles] = await Promise.all([
         this.mountRootfs(c),
         // container:<id> shares that container's /etc files, as its network.
-        'joined' in net && net.joined ? etcFilesIn(this.paths.bundle(net.joined.id)) : writeEtcFiles(bundle, c.config, c.hostConfig, { ...net, links: linkLines }),
+        'joined' in net && net.joined ? etcFilesIn(this.paths.bundle(net.joined.id)) : writeEtcFiles(bundle, c.spec, { ...net, links: linkLines }),
         // The log exists before the container does, so attached clients hold it open from the first byte.
         writeFile(this.paths.log(id), '', { flag: 'a' }),
       ]);
       const merged = this.paths.merged(id);
-      if (c.hostConfig.IpcMode === 'shareable') {
-        await mountTmpfs(this.paths.shm(id), `nosuid,nodev,noexec,mode=1777,size=${c.hostConfig.ShmSize || DEFAULT_SHM_SIZE}`);
+      if (c.spec.namespaces.ipc === 'shareable') {
+        await mountTmpfs(this.paths.shm(id), `nosuid,nodev,noexec,mode=1777,size=${c.spec.resources.shmSize || DEFAULT_SHM_SIZE}`);
         namespaces.shm = { bind: this.paths.shm(id) };
       }
       // Option volumes mounted, bind sources made, container-controlled sources pinned (staged).
       const staged = await this.volumes?.activate(c);
       crashPoint('start:staged');
       await this.copyUp(c);
-      const user = await resolveUser(merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
+      const p = c.spec.process;
+      const user = await resolveUser(merged, p.user ?? '', p.groups ?? []);
       // Links' variables first; the container's own replace them (moby's ReplaceOrAppendEnvValues).
-      const own = new Set((c.config.Env ?? []).map((e) => e.split('=')[0]));
-      const env = [...links.flatMap((l) => linkEnv(c.name, l)).filter((e) => !own.has(e.split('=')[0])), ...(c.config.Env ?? [])];
-      if (c.hostConfig.NetworkMode !== 'host' && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.config.Hostname}`);
-      if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+      const own = new Set(p.env.map((e) => e.split('=')[0]));
+      const env = [...links.flatMap((l) => linkEnv(c.name, l)).filter((e) => !own.has(e.split('=')[0])), ...p.env];
+      if (c.spec.network.mode !== 'host' && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.spec.network.hostname}`);
+      if (p.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
-      if (c.config.WorkingDir) makeWorkingDir(merged, c.config.WorkingDir);
+      if (p.workdir) makeWorkingDir(merged, p.workdir);
       const spec = buildSpec({
-        id, config: { ...c.config, Env: env }, hostConfig: c.hostConfig, rootfs: merged, user, etcFiles,
+        id, spec: c.spec, env, rootfs: merged, user, etcFiles,
         initBinary: this.options.initBinary, nofileLimit: this.options.nofileLimit, cgroupsPath: `/berth/${id}`,
         volumePath: this.volumes?.mountpoint, staged, mounts: c.mounts, network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined }, namespaces,
       });
       await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
-      const limits = logLimits(c);
+      const limits = logLimits(c.spec.log);
       // One file: conmon bounds it. Several: the engine rotates (log-rotation.ts).
       const logSizeMax = limits.maxFile <= 1 ? limits.maxSize : undefined;
       // netavark's setup runs beside conmon's `runc create`: the process waits for `runc start`.
@@ -402,14 +403,14 @@ export class ContainerService {
       const conmon = startConmon({
         id, uuid: id.slice(0, 12), persistDir: bundle, name: c.name, bundle, runtimePath: runtime.path, runtimeRoot: runtime.stateRoot, exitDir: this.paths.exitDir(),
         logPath: this.paths.log(id), logSizeMax, socketDir: this.paths.socketDir(), conmonPidFile: this.paths.conmonPid(id),
-        stdin: !!c.config.OpenStdin, leaveStdinOpen: !!c.config.OpenStdin && !c.config.StdinOnce, tty: !!c.config.Tty,
+        stdin: c.spec.process.stdin, leaveStdinOpen: c.spec.process.stdin && !c.spec.process.stdinOnce, tty: c.spec.process.tty,
         exitCommand: [...this.options.exitCommand, id],
       });
       const [pid] = await allOrFirstError([conmon, networkSetup]);
       await this.volumes?.unstage(id); // runc has mounted them in the container's namespace
       crashPoint('start:created');
       // Each run's health starts over (the probe log stays), as dockerd's; the monitor (health.ts) follows.
-      const health = startingHealth(c.config, c.health);
+      const health = startingHealth(c.spec, c.health);
       this.store.update(id, {
         state: 'running', pid, started_at: now(), error: '', exit_code: 0, stopped_by_user: 0, run_id: c.run_id + 1, oom_killed: 0,
         health: health && JSON.stringify(health),
@@ -430,7 +431,7 @@ export class ContainerService {
       });
       this.changed(id);
       // A container that cannot start has ended: --rm removes it (the CLI waits for condition=removed).
-      if (c.hostConfig.AutoRemove) await this.removeFiles(this.store.get(id)!).catch(() => undefined);
+      if (c.spec.restart.autoRemove) await this.removeFiles(this.store.get(id)!).catch(() => undefined);
       throw err instanceof EngineError ? err : new EngineError('internal', message);
     }
   }
@@ -498,7 +499,7 @@ export class ContainerService {
 
   /** What docker cp sees mounted in the container: its volumes and binds, and its network files once written. */
   cpMounts(c: Container): CpMounts {
-    const mode = c.hostConfig.NetworkMode ?? '';
+    const mode = c.spec.network.mode;
     let etcOwner = c.id;
     if (mode.startsWith('container:')) {
       try {
@@ -510,7 +511,7 @@ export class ContainerService {
     const volumes = this.volumes;
     return CpMounts.of({
       mounts: c.mounts, volumePath: volumes?.mountpoint, openBind: volumes ? (source) => volumes.openBindSource(source) : undefined,
-      etcDir: this.paths.bundle(etcOwner), readonlyRootfs: !!c.hostConfig.ReadonlyRootfs,
+      etcDir: this.paths.bundle(etcOwner), readonlyRootfs: c.spec.security.readonlyRootfs,
     });
   }
 
@@ -519,8 +520,8 @@ export class ContainerService {
    * configured user, that user (dockerd looks it up on the host; here in the container's own passwd file).
    */
   async cpOwner(c: Container, copyUidGid: boolean): Promise<ExtractOwner> {
-    if (!copyUidGid || !c.config.User) return undefined;
-    const user = await resolveUser(this.paths.merged(c.id), c.config.User);
+    if (!copyUidGid || !c.spec.process.user) return undefined;
+    const user = await resolveUser(this.paths.merged(c.id), c.spec.process.user);
     return { uid: user.uid, gid: user.gid };
   }
 
@@ -553,7 +554,7 @@ export class ContainerService {
     const settling = freeingSpace(() => this.settleExit(id)).finally(() => this.exiting.delete(id));
     this.exiting.set(id, settling);
     const after = await settling;
-    if (after && !after.hostConfig.AutoRemove) await this.maybeRestart(after);
+    if (after && !after.spec.restart.autoRemove) await this.maybeRestart(after);
   }
 
   /** Records the exit and undoes the run (runtime state, rootfs, network); the container if this call claimed it. */
@@ -579,7 +580,7 @@ export class ContainerService {
     const ranFor = after.started_at ? (Date.now() - Date.parse(after.started_at)) / 1000 : 0;
     this.record(after, 'die', { exitCode: String(code ?? 255), execDuration: String(Math.max(0, Math.round(ranFor))) });
     await this.volumes?.release(after).catch(() => undefined); // option volumes nothing else runs on are unmounted
-    if (after.hostConfig.AutoRemove) {
+    if (after.spec.restart.autoRemove) {
       await this.removeFiles(after);
       return after;
     }
@@ -589,10 +590,9 @@ export class ContainerService {
 
   /** Docker's restart policies, with its back-off: 100 ms doubling per restart, reset after 10 s up. */
   private async maybeRestart(c: Container): Promise<void> {
-    const policy = c.hostConfig.RestartPolicy?.Name ?? 'no';
+    const { policy, maxRetries: max } = c.spec.restart;
     if (c.stopped_by_user || policy === 'no' || policy === '') return;
     if (policy === 'on-failure') {
-      const max = c.hostConfig.RestartPolicy?.MaximumRetryCount ?? 0;
       if (c.exit_code === 0 || (max > 0 && c.restart_count >= max)) return;
     }
     const ranFor = c.started_at ? Date.now() - Date.parse(c.started_at) : 0;
@@ -645,8 +645,8 @@ export class ContainerService {
     this.store.update(c.id, { stopped_by_user: 1 });
     const runtime = this.runtimeOf(c);
     if (c.state === 'paused') await runtime.resume(c.id).catch(() => undefined);
-    const wait = timeout ?? c.config.StopTimeout ?? 10;
-    const sig = parseSignal(signal || c.config.StopSignal, 'SIGTERM');
+    const wait = timeout ?? c.spec.process.stopTimeout ?? 10;
+    const sig = parseSignal(signal || c.spec.process.stopSignal, 'SIGTERM');
     this.record(c, 'kill', { signal: String(sig) });
     await runtime.kill(c.id, sig).catch(() => undefined);
     if (!(await this.exitedWithin(c.id, wait < 0 ? Infinity : wait * 1000))) {
@@ -718,8 +718,8 @@ export class ContainerService {
       this.store.update(c.id, { name });
       // Links name their container: they follow it, as dockerd's link graph does.
       for (const parent of this.store.all()) {
-        const links = renameLinkTarget(parent.hostConfig, c.name, name);
-        if (links) this.store.setHostConfig(parent.id, { ...parent.hostConfig, Links: links });
+        const links = renameLinkTarget(parent.spec, c.name, name);
+        if (links) this.store.setSpec(parent.id, { ...parent.spec, network: { ...parent.spec.network, links } });
       }
     });
     this.changed(c.id);
@@ -750,7 +750,7 @@ export class ContainerService {
    * Row first, files after: a `wait condition=removed` (docker run --rm) answers at once, and a crash
    * in between leaves a directory without a row, which reconcile() removes.
    */
-  private async removeFiles(c: Container, runtimeState = true, anonymousVolumes = !!c.hostConfig.AutoRemove): Promise<void> {
+  private async removeFiles(c: Container, runtimeState = true, anonymousVolumes = c.spec.restart.autoRemove): Promise<void> {
     const sessions = this.execStore?.ofContainer(c.id) ?? [];
     // Networking first, while the record still says what was set up (the row takes its endpoints along).
     if (this.network?.holdsResources(c)) await this.network.release(c);
@@ -772,36 +772,40 @@ export class ContainerService {
   }
 
   /** docker update: new limits (and restart policy) recorded, and applied at once to a running container. */
-  async update(nameOrId: string, changes: Partial<HostConfig>): Promise<void> {
+  async update(nameOrId: string, changes: ContainerUpdate): Promise<void> {
     const c = this.store.resolve(nameOrId);
     validateUpdate(changes);
-    const LIMITS = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
-    const next: HostConfig = { ...c.hostConfig };
-    for (const key of LIMITS) if (changes[key] !== undefined && changes[key] !== null) (next as Record<string, unknown>)[key] = changes[key];
-    if (changes.RestartPolicy?.Name) {
-      if (next.AutoRemove && changes.RestartPolicy.Name !== 'no') throw conflict('Restart policy cannot be updated because AutoRemove is enabled for the container');
-      next.RestartPolicy = changes.RestartPolicy;
+    const LIMITS = ['memory', 'memorySwap', 'memoryReservation', 'nanoCpus', 'cpuShares', 'cpuPeriod', 'cpuQuota', 'cpusetCpus', 'cpusetMems', 'pidsLimit', 'blkioWeight'] as const;
+    const resources = { ...c.spec.resources };
+    for (const key of LIMITS) if (changes.resources[key] != null) Object.assign(resources, { [key]: changes.resources[key] });
+    const next: ContainerSpec = { ...c.spec, resources };
+    if (changes.restart?.policy) {
+      if (next.restart.autoRemove && changes.restart.policy !== 'no') throw conflict('Restart policy cannot be updated because AutoRemove is enabled for the container');
+      next.restart = { ...next.restart, ...changes.restart };
     }
-    if (next.Memory && next.MemorySwap && next.MemorySwap > 0 && next.MemorySwap < next.Memory) {
+    if (resources.memory && resources.memorySwap && resources.memorySwap > 0 && resources.memorySwap < resources.memory) {
       throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage');
     }
     if (RUNNING.has(c.state) && c.state !== 'restarting') {
       // runc update takes limits only; device rules stay as the container started with them.
-      const { devices: _devices, ...limits } = buildResources(next) as { devices?: unknown };
+      const { devices: _devices, ...limits } = buildResources(resources, next.security.privileged) as { devices?: unknown };
       await this.runtimeOf(c).update(c.id, limits);
     }
-    this.store.setHostConfig(c.id, next);
+    this.store.setSpec(c.id, next);
     this.changed(c.id);
     this.record(c, 'update');
   }
 
-  /** docker commit: the upper dir as a new layer over the container's image, with its config. */
-  async commit(nameOrId: string, o: { repo?: string; tag?: string; author?: string; comment?: string; changes: string[]; pause: boolean }): Promise<string> {
+  /**
+   * docker commit: the upper dir as a new layer over the container's image, with `o.config` (the
+   * container's config in the image config's format, as the API shows it) as its config.
+   */
+  async commit(nameOrId: string, o: { repo?: string; tag?: string; author?: string; comment?: string; changes: string[]; pause: boolean; config: ImageContainerConfig }): Promise<string> {
     const c = this.store.resolve(nameOrId);
     const image = this.images.store.get(c.image_id);
     if (!image) throw invalid(`the image of container ${c.id} was removed: cannot commit`);
     const base = parseConfig(image);
-    const config = applyChanges({ ...c.config, Hostname: '', Domainname: '' }, o.changes);
+    const config = applyChanges({ ...o.config, Hostname: '', Domainname: '' }, o.changes);
     const paused = o.pause && c.state === 'running';
     const runtime = this.runtimeOf(c);
     if (paused) await runtime.pause(c.id);
@@ -829,7 +833,7 @@ export class ContainerService {
         config: imageConfig,
         container_config: imageConfig,
         rootfs: { type: 'layers', diff_ids: diffIds },
-        history: [...(base.history ?? []), { created, author: o.author || undefined, comment: o.comment || undefined, created_by: commandOf(c.config).join(' ') }],
+        history: [...(base.history ?? []), { created, author: o.author || undefined, comment: o.comment || undefined, created_by: commandOf(c.spec).join(' ') }],
       }));
       const id = sha256(newConfig);
       const tags = o.repo ? [referenceString(parseTaggedReference(o.tag ? `${o.repo}:${o.tag}` : o.repo))] : [];
@@ -969,10 +973,22 @@ export class ContainerService {
 }
 
 /** The create request's settings for the network of its NetworkMode (the CLI may name it `default`). */
-function primaryEndpoint(hc: HostConfig, networking: ContainerCreateBody['NetworkingConfig']) {
-  const endpoints = networking?.EndpointsConfig ?? {};
-  const mode = networkMode(hc);
-  return endpoints[mode.name] ?? endpoints[hc.NetworkMode ?? ''] ?? (mode.kind === 'bridge' ? endpoints.default : undefined);
+function primaryEndpoint(spec: ContainerSpec) {
+  const endpoints = spec.network.endpoints ?? {};
+  const mode = networkMode(spec.network.mode);
+  return endpoints[mode.name] ?? endpoints[spec.network.mode] ?? (mode.kind === 'bridge' ? endpoints.default : undefined);
+}
+
+/** The spec with what a start before API 1.24 changed (absent: unchanged; null: cleared). */
+function withStartChanges(spec: ContainerSpec, changes: StartChanges): ContainerSpec {
+  const next: ContainerSpec = { ...spec, ports: { ...spec.ports }, restart: { ...spec.restart }, security: { ...spec.security } };
+  if (changes.publish !== undefined) next.ports.publish = changes.publish ?? undefined;
+  if (changes.publishAll !== undefined) next.ports.publishAll = changes.publishAll;
+  if (changes.restart) next.restart = { ...next.restart, ...changes.restart };
+  if (changes.privileged !== undefined) next.security.privileged = changes.privileged;
+  if (changes.capAdd !== undefined) next.security.capAdd = changes.capAdd ?? undefined;
+  if (changes.capDrop !== undefined) next.security.capDrop = changes.capDrop ?? undefined;
+  return next;
 }
 
 /** Awaits every promise; rejects with the first failure only after all have settled (nothing left running). */
@@ -998,8 +1014,8 @@ async function readExitCode(file: string): Promise<number | undefined> {
   return undefined;
 }
 
-export function logLimits(c: Container): LogLimits {
-  const config = c.hostConfig.LogConfig?.Config ?? {};
+export function logLimits(log: LogSpec | undefined): LogLimits {
+  const config = log?.options ?? {};
   const maxFile = config['max-file'] ? Number(config['max-file']) : 1;
   if (!Number.isInteger(maxFile) || maxFile < 1) throw invalid(`invalid value for max-file: ${config['max-file']}`);
   return { maxSize: parseSize(config['max-size']), maxFile };

@@ -4,6 +4,9 @@
 // Optional fields are "not given": an API that tells absent from empty (Docker's null CapAdd vs []) keeps
 // the difference. Values the engine completes at create (image defaults, names resolved to IDs) are
 // written back here, so the stored spec is what runs.
+import type { MountRequest } from '../volumes/mounts.js';
+
+export type { MountRequest };
 
 /** A namespace: a new one of the container's own, the host's, another container's, or a pod's. */
 export type NamespaceMode = 'private' | 'host' | `container:${string}` | `pod:${string}`;
@@ -48,19 +51,10 @@ export interface ProcessSpec {
   oomScoreAdj?: number;
 }
 
-/** A mount the create asked for, before planning (volumes/mounts.ts makes MountPoints of these). */
-export interface MountRequest {
-  type: string;
-  source?: string;
-  target?: string;
-  readonly?: boolean;
-  /** Type-specific options (bind propagation, volume driver and labels, tmpfs size and mode), as asked. */
-  [option: string]: unknown;
-}
-
 export interface MountsSpec {
   /** `src:dst[:opts]` volume and bind specs (the CLI's -v syntax, shared by docker and podman). */
   volumes?: string[];
+  /** Mounts as asked (volumes/mounts.ts plans them into the container's mount points). */
   mounts?: MountRequest[];
   /** Destination → mount options. */
   tmpfs?: Record<string, string>;
@@ -85,6 +79,7 @@ export interface EndpointSpec {
   aliases?: string[];
   ipv4?: string;
   ipv6?: string;
+  /** Present (maybe empty) when IPAM settings were given. */
   linkLocalIps?: string[];
   mac?: string;
   driverOpts?: Record<string, string>;
@@ -106,6 +101,8 @@ export interface NetworkSpec {
   hosts?: string[];
   /** Legacy links, `name:alias` by the linked container's own name. */
   links?: string[];
+  /** No network at all (Docker's NetworkDisabled), as given. */
+  disabled?: boolean;
 }
 
 export interface ResourcesSpec {
@@ -180,6 +177,23 @@ export interface ContainerSpec {
   annotations?: Record<string, string>;
   /** The OCI runtime to run it with (absent: the engine's default). */
   runtime?: string;
+}
+
+/** What `update` may change: limits, and the restart policy when one is named. */
+export interface ContainerUpdate {
+  resources: ResourcesSpec;
+  restart?: Pick<RestartSpec, 'policy' | 'maxRetries'>;
+}
+
+/** What a start before Docker API 1.24 may change (the host config it carries); absent: unchanged. */
+export interface StartChanges {
+  publish?: PortSpec['publish'] | null;
+  publishAll?: boolean;
+  restart?: Pick<RestartSpec, 'policy' | 'maxRetries'>;
+  privileged?: boolean;
+  /** null: given as null (none added or dropped any more). */
+  capAdd?: string[] | null;
+  capDrop?: string[] | null;
 }
 
 /** The namespace a mode joins (`container:<ref>`), if it joins a container's. */

@@ -181,7 +181,7 @@ async function systemCpu(): Promise<{ system_cpu_usage: number; online_cpus: num
  * sandbox it built: none for `--network none` (only lo) and none for host networking.
  */
 async function networkStats(c: Container): Promise<Record<string, NetworkStats> | undefined> {
-  if (c.hostConfig.NetworkMode === 'host' || (c.config as { NetworkDisabled?: boolean }).NetworkDisabled || c.pid <= 0) return undefined;
+  if (c.spec.namespaces.network === 'host' || c.spec.network.disabled || c.pid <= 0) return undefined;
   const out: Record<string, NetworkStats> = {};
   for (const line of ((await text(`/proc/${c.pid}/net/dev`)) ?? '').split('\n').slice(2)) {
     const colon = line.indexOf(':');

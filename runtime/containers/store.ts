@@ -3,7 +3,7 @@ import type { DB } from '../state/db.js';
 import { notFound } from '../errors.js';
 import type { MountPoint } from '../volumes/mounts.js';
 import type { HeldPort } from '../network/ports.js';
-import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
+import type { ContainerSpec } from './spec.js';
 import type { HealthState } from './health-state.js';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -14,8 +14,10 @@ export interface ContainerRow {
   image_id: string;
   image_name: string;
   top_layer: string | null;
-  config: string;
-  host_config: string;
+  /** ContainerSpec (JSON): what the container is, image defaults merged in. */
+  spec: string;
+  /** What the creating API's client sent that the spec does not model (JSON, opaque here): echoed by its views. */
+  echo: string;
   created: string;
   state: ContainerState;
   pid: number;
@@ -34,19 +36,22 @@ export interface ContainerRow {
 }
 
 /** A container row with its JSON columns parsed. */
-export interface Container extends Omit<ContainerRow, 'config' | 'host_config' | 'mounts' | 'ports' | 'health'> {
-  config: ContainerConfig;
-  hostConfig: HostConfig;
+export interface Container extends Omit<ContainerRow, 'spec' | 'echo' | 'mounts' | 'ports' | 'health'> {
+  spec: ContainerSpec;
+  echo: ClientEcho;
   mounts: MountPoint[];
   /** Host ports published while it runs (empty otherwise). */
   ports: HeldPort[];
   health: HealthState | null;
 }
 
+/** An API's own fields of a container, kept for its views and never read by the engine. */
+export type ClientEcho = Record<string, unknown>;
+
 const parse = (row: ContainerRow): Container => {
-  const { config, host_config, mounts, ports, health, ...rest } = row;
+  const { spec, echo, mounts, ports, health, ...rest } = row;
   return {
-    ...rest, config: JSON.parse(config) as ContainerConfig, hostConfig: JSON.parse(host_config) as HostConfig, mounts: JSON.parse(mounts) as MountPoint[],
+    ...rest, spec: JSON.parse(spec) as ContainerSpec, echo: JSON.parse(echo) as ClientEcho, mounts: JSON.parse(mounts) as MountPoint[],
     ports: JSON.parse(ports) as HeldPort[], health: health === null ? null : (JSON.parse(health) as HealthState),
   };
 };
@@ -82,10 +87,10 @@ export class ContainerStore {
   insert(c: Container): void {
     this.db
       .prepare(
-        `INSERT INTO containers (id, name, image_id, image_name, top_layer, config, host_config, created, state, mounts, ports)
+        `INSERT INTO containers (id, name, image_id, image_name, top_layer, spec, echo, created, state, mounts, ports)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(c.id, c.name, c.image_id, c.image_name, c.top_layer, JSON.stringify(c.config), JSON.stringify(c.hostConfig), c.created, c.state, JSON.stringify(c.mounts), JSON.stringify(c.ports));
+      .run(c.id, c.name, c.image_id, c.image_name, c.top_layer, JSON.stringify(c.spec), JSON.stringify(c.echo), c.created, c.state, JSON.stringify(c.mounts), JSON.stringify(c.ports));
   }
 
   update(id: string, fields: Partial<Omit<ContainerRow, 'id'>>): void {
@@ -107,8 +112,8 @@ export class ContainerStore {
     return this.db.prepare("UPDATE containers SET health = ? WHERE id = ? AND run_id = ? AND state = 'running'").run(JSON.stringify(health), id, runId).changes === 1;
   }
 
-  setHostConfig(id: string, hostConfig: HostConfig): void {
-    this.db.prepare('UPDATE containers SET host_config = ? WHERE id = ?').run(JSON.stringify(hostConfig), id);
+  setSpec(id: string, spec: ContainerSpec): void {
+    this.db.prepare('UPDATE containers SET spec = ? WHERE id = ?').run(JSON.stringify(spec), id);
   }
 
   remove(id: string): void {

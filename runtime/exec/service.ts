@@ -97,7 +97,7 @@ export class ExecService {
     try {
       await mkdir(dir, { recursive: true });
       const config = { ...s.config, ConsoleSize: o.consoleSize ?? s.config.ConsoleSize };
-      const process = await execProcess(this.containers.paths.bundle(c.id), this.containers.paths.merged(c.id), c.hostConfig.GroupAdd ?? [], config);
+      const process = await execProcess(this.containers.paths.bundle(c.id), this.containers.paths.merged(c.id), c.spec.process.groups ?? [], config);
       await writeFile(`${dir}/process.json`, JSON.stringify(process));
       await writeFile(this.logPath(s), '', { flag: 'a' });
       const runtime = this.containers.runtimeOf(c);

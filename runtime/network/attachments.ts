@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { EngineError, conflict, invalid, notFound } from '../errors.js';
 import { Mutex } from '../util/lock.js';
-import type { HostConfig } from '../../openapi/containers.js';
+import type { ContainerSpec, EndpointSpec } from '../containers/spec.js';
 import type { EndpointSettings, NetworkingConfig } from '../../openapi/networks.js';
 import type { Container, ContainerStore } from '../containers/store.js';
 import { contains, nextFree, parseSubnet } from './ipam.js';
@@ -18,9 +18,8 @@ import type { Endpoint, Network, NetworkStore } from './store.js';
 
 export type NetworkModeKind = 'bridge' | 'host' | 'none' | 'container' | 'user';
 
-/** The mode as dockerd reads HostConfig.NetworkMode: '' and 'default' are the bridge. */
-export function networkMode(hc: HostConfig): { kind: NetworkModeKind; name: string } {
-  const mode = hc.NetworkMode ?? '';
+/** The mode as dockerd reads HostConfig.NetworkMode (the spec's network.mode): '' and 'default' are the bridge. */
+export function networkMode(mode: string): { kind: NetworkModeKind; name: string } {
   if (mode === '' || mode === 'default' || mode === 'bridge') return { kind: 'bridge', name: 'bridge' };
   if (mode === 'host' || mode === 'none') return { kind: mode, name: mode };
   if (mode.startsWith('container:')) return { kind: 'container', name: mode.slice('container:'.length) };
@@ -68,10 +67,11 @@ export class Attachments {
    * network which does not exist yet defers them all to start, in order (the first stays the primary),
    * as dockerd looks networks up there.
    */
-  plan(hc: HostConfig, config: NetworkingConfig | null | undefined, exposed: Record<string, unknown> | null | undefined): NetworkPlan {
-    const mode = networkMode(hc);
-    wantedPorts({ ExposedPorts: exposed }, hc); // malformed port specs fail at create
-    const endpoints = Object.entries(config?.EndpointsConfig ?? {});
+  plan(spec: ContainerSpec): NetworkPlan {
+    const hc = { NetworkMode: spec.network.mode };
+    const mode = networkMode(spec.network.mode);
+    wantedPorts(spec.ports); // malformed port specs fail at create
+    const endpoints = Object.entries(spec.network.endpoints ?? {}).map(([name, e]): [string, EndpointSettings | null] => [name, e && endpointSettings(e)]);
     if (mode.kind === 'host' || mode.kind === 'none' || mode.kind === 'container') {
       if (mode.kind === 'container') this.containers.resolve(mode.name);
       if (endpoints.some(([name]) => name !== mode.name && name !== hc.NetworkMode)) {
@@ -195,7 +195,7 @@ export class Attachments {
    * the /etc files from the result, then runs `setup` beside the runtime's create.
    */
   async prepare(c: Container): Promise<StartNetwork> {
-    const mode = networkMode(c.hostConfig);
+    const mode = networkMode(c.spec.network.mode);
     if (mode.kind === 'host') return { hostNetwork: true, nameservers: [] };
     if (mode.kind === 'none') return { hostNetwork: false, nameservers: [] };
     if (mode.kind === 'container') {
@@ -213,12 +213,12 @@ export class Attachments {
     let ip6: string | undefined;
     list.forEach(({ endpoint, network }, i) => {
       // Config.MacAddress is the primary interface's (netavark's static_mac), as dockerd applies it.
-      const assigned = this.allocate(c, endpoint, network, `eth${i}`, i === 0 ? c.config.MacAddress : undefined);
+      const assigned = this.allocate(c, endpoint, network, `eth${i}`, i === 0 ? c.spec.network.mac : undefined);
       if (i === 0) ({ ip, ip6 } = assigned);
     });
     await this.portLock.run(async () => {
       const others = this.containers.all().filter((o) => o.id !== c.id).flatMap((o) => o.ports);
-      const ports = await allocatePorts(wantedPorts(c.config, c.hostConfig), others);
+      const ports = await allocatePorts(wantedPorts(c.spec.ports), others);
       this.containers.update(c.id, { ports: JSON.stringify(ports) });
     });
     const netns = await netavark.createNetns(c.id);
@@ -285,7 +285,7 @@ export class Attachments {
   async connect(networkRef: string, containerRef: string, settings: EndpointSettings | null | undefined): Promise<void> {
     const n = this.networks.resolve(networkRef);
     const c = this.containers.resolve(containerRef);
-    const mode = networkMode(c.hostConfig);
+    const mode = networkMode(c.spec.network.mode);
     if (n.driver !== 'bridge' || mode.kind === 'host' || mode.kind === 'none' || mode.kind === 'container') {
       throw invalid(`container cannot be disconnected from host network or connected to host network`);
     }
@@ -335,6 +335,12 @@ export class Attachments {
     if (!this.netavark) throw new EngineError('internal', 'netavark is not installed: bridge networks are not available (install netavark and aardvark-dns, or use --network host/none)');
     return this.netavark;
   }
+}
+
+/** An endpoint of the spec as the network API's settings (what pending endpoints record). */
+function endpointSettings(e: EndpointSpec): EndpointSettings {
+  const ipam = e.ipv4 || e.ipv6 || e.linkLocalIps !== undefined ? { IPv4Address: e.ipv4, IPv6Address: e.ipv6, LinkLocalIPs: e.linkLocalIps } : undefined;
+  return { Aliases: e.aliases, IPAMConfig: ipam, MacAddress: e.mac, DriverOpts: e.driverOpts };
 }
 
 function endpointPlan(n: Network, settings: EndpointSettings | null | undefined): PlannedEndpoint {

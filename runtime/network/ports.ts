@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { EngineError, invalid } from '../errors.js';
-import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
+import type { PortSpec } from '../containers/spec.js';
 
 /** A host port held by a running container (the `ports` column). */
 export interface HeldPort {
@@ -44,14 +44,14 @@ function hostRange(hostPort: string | undefined, key: string): [number, number] 
 }
 
 /** What the container asks to publish; throws on malformed specs (create refuses them early). */
-export function wantedPorts(config: ContainerConfig, hc: HostConfig): Wanted[] {
+export function wantedPorts(ports: Pick<PortSpec, 'expose' | 'publish' | 'publishAll'>): Wanted[] {
   const out: Wanted[] = [];
-  const bindings = hc.PortBindings ?? {};
+  const bindings = ports.publish ?? {};
   for (const [key, list] of Object.entries(bindings)) {
     const [containerPort, protocol] = parsePortKey(key);
     for (const b of list ?? [{}]) {
-      const [from, to] = hostRange(b.HostPort, key);
-      const hostIp = b.HostIp && b.HostIp !== '0.0.0.0' ? b.HostIp : '';
+      const [from, to] = hostRange(b.hostPort, key);
+      const hostIp = b.hostIp && b.hostIp !== '0.0.0.0' ? b.hostIp : '';
       if (hostIp && !/^\d+\.\d+\.\d+\.\d+$/.test(hostIp)) {
         if (hostIp === '::') continue; // IPv6 wildcard: berth's networks are IPv4; the IPv4 binding covers it
         throw invalid(`invalid IP address in port binding: ${hostIp}`);
@@ -59,8 +59,8 @@ export function wantedPorts(config: ContainerConfig, hc: HostConfig): Wanted[] {
       out.push({ hostIp, from, to, containerPort, protocol });
     }
   }
-  if (hc.PublishAllPorts) {
-    for (const key of Object.keys(config.ExposedPorts ?? {})) {
+  if (ports.publishAll) {
+    for (const key of ports.expose) {
       if (key in bindings) continue;
       const [containerPort, protocol] = parsePortKey(key);
       out.push({ hostIp: '', from: 0, to: 0, containerPort, protocol });

@@ -1,9 +1,9 @@
-// A container's pid, ipc and uts namespaces from HostConfig.PidMode, IpcMode and UTSMode, as dockerd
-// reads them: '' (private; IPC's 'private', 'shareable', 'none' too) is a new one, 'host' none at all,
+// A container's pid, ipc and uts namespaces from its spec's modes, as dockerd reads Docker's PidMode,
+// IpcMode and UTSMode: private (IPC's 'shareable', 'none' too) is a new one, 'host' none at all,
 // 'container:<id>' that running container's (IPC only from a 'shareable' donor, whose /dev/shm is a
 // tmpfs on the host, as dockerd makes it: a mount cannot be bound from another mount namespace).
 import { EngineError } from '../errors.js';
-import type { HostConfig } from '../../openapi/containers.js';
+import type { Namespaces as NamespaceModes } from '../containers/spec.js';
 
 // dockerd answers a start that cannot join with a 500.
 const internal = (message: string) => new EngineError('internal', message);
@@ -33,20 +33,20 @@ export interface Donor {
 }
 
 /** The namespaces to run with; `donor` looks up a container a mode names (by the ID create recorded). */
-export function namespacesOf(hc: HostConfig, donor: (id: string) => Donor): Namespaces {
-  const ns: Namespaces = { pid: undefined, ipc: undefined, uts: hc.UTSMode === 'host' ? 'host' : undefined };
-  const pidRef = joinedRef(hc.PidMode);
-  if (hc.PidMode === 'host') ns.pid = 'host';
+export function namespacesOf(modes: NamespaceModes, donor: (id: string) => Donor): Namespaces {
+  const ns: Namespaces = { pid: undefined, ipc: undefined, uts: modes.uts === 'host' ? 'host' : undefined };
+  const pidRef = joinedRef(modes.pid);
+  if (modes.pid === 'host') ns.pid = 'host';
   else if (pidRef !== undefined) {
     const d = donor(pidRef);
     if (!d.running) throw internal(`container ${d.id} is not running`);
     ns.pid = { path: `/proc/${d.pid}/ns/pid` };
   }
-  const ipcRef = joinedRef(hc.IpcMode);
-  if (hc.IpcMode === 'host') {
+  const ipcRef = joinedRef(modes.ipc);
+  if (modes.ipc === 'host') {
     ns.ipc = 'host';
     ns.shm = { bind: '/dev/shm' };
-  } else if (hc.IpcMode === 'none') {
+  } else if (modes.ipc === 'none') {
     ns.shm = 'none';
   } else if (ipcRef !== undefined) {
     const d = donor(ipcRef);

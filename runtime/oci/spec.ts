@@ -1,8 +1,7 @@
-// The OCI runtime spec of a container: Docker's defaults, the image config, and the create request.
+// The OCI runtime spec of a container: Docker's defaults and the container's spec (image defaults merged in).
 import { EngineError, invalid } from '../errors.js';
-import { asList } from '../util/list.js';
 import { commandOf } from '../containers/config.js';
-import type { ContainerConfig, HostConfig } from '../../openapi/containers.js';
+import type { ContainerSpec, ResourcesSpec, SecuritySpec } from '../containers/spec.js';
 import type { ResolvedUser } from './user.js';
 import { ociMount, type MountPoint } from '../volumes/mounts.js';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS, defaultSeccomp } from './defaults.js';
@@ -12,12 +11,13 @@ import type { Namespaces } from './namespaces.js';
 
 export interface SpecInput {
   id: string;
-  config: ContainerConfig; // merged with the image's defaults
-  hostConfig: HostConfig;
+  spec: ContainerSpec;
+  /** The process environment (the spec's with the engine's additions: links, HOSTNAME, HOME...). */
+  env: string[];
   rootfs: string;
   user: ResolvedUser;
   etcFiles: { hosts: string; hostname: string; resolvConf: string };
-  initBinary?: string; // a static init to run as PID 1 when HostConfig.Init
+  initBinary?: string; // a static init to run as PID 1 when the spec asks for one
   nofileLimit: number; // the engine's own RLIMIT_NOFILE hard limit: containers cannot exceed it
   cgroupsPath: string;
   /** The network namespace: the host's, a path to join (bridge networks, container:<id>), or a new one. */
@@ -37,18 +37,18 @@ const RLIMITS: Record<string, string> = {
   rtprio: 'RLIMIT_RTPRIO', rttime: 'RLIMIT_RTTIME', sigpending: 'RLIMIT_SIGPENDING', stack: 'RLIMIT_STACK', as: 'RLIMIT_AS',
 };
 
-/** Entrypoint + Cmd, as Docker runs them. */
-export function processArgs(config: ContainerConfig): string[] {
-  const args = commandOf(config);
+/** Entrypoint + command, as Docker runs them. */
+export function processArgs(spec: ContainerSpec): string[] {
+  const args = commandOf(spec);
   if (args.length === 0) throw invalid('no command specified');
   return args;
 }
 
-export function capabilities(hostConfig: HostConfig): string[] {
-  if (hostConfig.Privileged) return [...ALL_CAPABILITIES];
+export function capabilities(security: Pick<SecuritySpec, 'privileged' | 'capAdd' | 'capDrop'>): string[] {
+  if (security.privileged) return [...ALL_CAPABILITIES];
   const norm = (c: string) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`);
-  const add = asList(hostConfig.CapAdd).map(norm);
-  const drop = asList(hostConfig.CapDrop).map(norm);
+  const add = (security.capAdd ?? []).map(norm);
+  const drop = (security.capDrop ?? []).map(norm);
   let caps = add.includes('CAP_ALL') ? [...ALL_CAPABILITIES] : [...DEFAULT_CAPABILITIES, ...add.filter((c) => c !== 'CAP_ALL')];
   if (drop.includes('CAP_ALL')) caps = add.filter((c) => c !== 'CAP_ALL');
   else caps = caps.filter((c) => !drop.includes(c));
@@ -64,40 +64,40 @@ function deviceRule(rule: string): object {
   return { allow: true, type: m[1], major: num(m[2]!), minor: num(m[3]!), access: m[4] };
 }
 
-/** The OCI linux.resources section for a host config (also what `runc update` takes). */
-export function buildResources(hc: HostConfig): object {
+/** The OCI linux.resources section for a container's resources (also what `runc update` takes). */
+export function buildResources(r: ResourcesSpec, privileged: boolean): object {
   const devices: object[] = [{ allow: false, access: 'rwm' }];
-  if (hc.Privileged) devices.push({ allow: true, access: 'rwm' });
+  if (privileged) devices.push({ allow: true, access: 'rwm' });
   else {
     devices.push(
       { allow: true, type: 'c', access: 'm' }, { allow: true, type: 'b', access: 'm' },
       ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2], [10, 200]].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
       { allow: true, type: 'c', major: 136, access: 'rwm' },
-      ...asList(hc.DeviceCgroupRules).map(deviceRule),
+      ...(r.deviceRules ?? []).map(deviceRule),
     );
   }
   const memory: Record<string, unknown> = {};
-  if (hc.Memory) memory.limit = hc.Memory;
-  if (hc.MemorySwap) memory.swap = hc.MemorySwap === -1 ? -1 : hc.MemorySwap;
-  else if (hc.Memory) memory.swap = hc.Memory * 2; // Docker: swap defaults to twice the memory limit
-  if (hc.MemoryReservation) memory.reservation = hc.MemoryReservation;
-  if (hc.OomKillDisable) memory.disableOOMKiller = true;
-  if (hc.MemorySwappiness != null && hc.MemorySwappiness >= 0) memory.swappiness = hc.MemorySwappiness;
+  if (r.memory) memory.limit = r.memory;
+  if (r.memorySwap) memory.swap = r.memorySwap === -1 ? -1 : r.memorySwap;
+  else if (r.memory) memory.swap = r.memory * 2; // Docker: swap defaults to twice the memory limit
+  if (r.memoryReservation) memory.reservation = r.memoryReservation;
+  if (r.oomKillDisable) memory.disableOOMKiller = true;
+  if (r.memorySwappiness != null && r.memorySwappiness >= 0) memory.swappiness = r.memorySwappiness;
   const cpu: Record<string, unknown> = {};
-  if (hc.CpuShares) cpu.shares = hc.CpuShares;
-  if (hc.NanoCpus) {
+  if (r.cpuShares) cpu.shares = r.cpuShares;
+  if (r.nanoCpus) {
     cpu.period = 100_000;
-    cpu.quota = Math.round((hc.NanoCpus * 100_000) / 1e9);
+    cpu.quota = Math.round((r.nanoCpus * 100_000) / 1e9);
   }
-  if (hc.CpuPeriod) cpu.period = hc.CpuPeriod;
-  if (hc.CpuQuota) cpu.quota = hc.CpuQuota;
-  if (hc.CpusetCpus) cpu.cpus = hc.CpusetCpus;
-  if (hc.CpusetMems) cpu.mems = hc.CpusetMems;
+  if (r.cpuPeriod) cpu.period = r.cpuPeriod;
+  if (r.cpuQuota) cpu.quota = r.cpuQuota;
+  if (r.cpusetCpus) cpu.cpus = r.cpusetCpus;
+  if (r.cpusetMems) cpu.mems = r.cpusetMems;
   const out: Record<string, unknown> = { devices };
   if (Object.keys(memory).length) out.memory = memory;
   if (Object.keys(cpu).length) out.cpu = cpu;
-  if (hc.PidsLimit && hc.PidsLimit > 0) out.pids = { limit: hc.PidsLimit };
-  if (hc.BlkioWeight) out.blockIO = { weight: hc.BlkioWeight };
+  if (r.pidsLimit && r.pidsLimit > 0) out.pids = { limit: r.pidsLimit };
+  if (r.blkioWeight) out.blockIO = { weight: r.blkioWeight };
   return out;
 }
 
@@ -106,30 +106,31 @@ export function buildResources(hc: HostConfig): object {
  * profile unless one is given; none when privileged or `seccomp=unconfined`). Create calls it to
  * refuse what start could not use.
  */
-export function securityOf(hc: HostConfig, caps = capabilities(hc)): { noNewPrivileges: boolean; writableCgroups: boolean; seccomp?: object } {
-  const options = parseSecurityOptions(hc.SecurityOpt);
-  const flags = { noNewPrivileges: options.noNewPrivileges, writableCgroups: !!hc.Privileged || !!options.writableCgroups };
-  if (hc.Privileged || options.seccomp === 'unconfined') return flags;
+export function securityOf(s: SecuritySpec, caps = capabilities(s)): { noNewPrivileges: boolean; writableCgroups: boolean; seccomp?: object } {
+  const options = parseSecurityOptions(s.options);
+  const flags = { noNewPrivileges: options.noNewPrivileges, writableCgroups: s.privileged || !!options.writableCgroups };
+  if (s.privileged || options.seccomp === 'unconfined') return flags;
   const seccomp = options.seccomp === undefined ? defaultSeccomp(caps) : loadSeccompProfile(options.seccomp, caps);
   return { ...flags, seccomp };
 }
 
 export function buildSpec(input: SpecInput): object {
-  const { config, hostConfig: hc, user } = input;
-  const caps = capabilities(hc);
-  const { noNewPrivileges, writableCgroups, seccomp } = securityOf(hc, caps);
-  let args = processArgs(config);
+  const { spec, user } = input;
+  const { process: p, security: s } = spec;
+  const caps = capabilities(s);
+  const { noNewPrivileges, writableCgroups, seccomp } = securityOf(s, caps);
+  let args = processArgs(spec);
   const mounts: object[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', hc.Privileged ? 'rw' : 'ro'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', s.privileged ? 'rw' : 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', writableCgroups ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
   ];
   const ns = input.namespaces;
   // IpcMode none: no /dev/shm; host or a donor's IPC: its /dev/shm too, as dockerd mounts it.
-  if (ns?.shm === undefined) mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${hc.ShmSize || DEFAULT_SHM_SIZE}`] });
+  if (ns?.shm === undefined) mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${spec.resources.shmSize || DEFAULT_SHM_SIZE}`] });
   else if (ns.shm !== 'none') mounts.push({ destination: '/dev/shm', type: 'bind', source: ns.shm.bind, options: ['rbind', 'rprivate'] });
   const network = input.network.host;
   mounts.push(
@@ -138,10 +139,10 @@ export function buildSpec(input: SpecInput): object {
     { destination: '/etc/hosts', type: 'bind', source: input.etcFiles.hosts, options: ['rbind', 'rprivate'] },
   );
   for (const m of input.mounts ?? []) mounts.push(ociMount(m, input.volumePath ?? ((name) => { throw invalid(`volume ${name}: volumes are not available`); }), input.staged?.get(m)));
-  for (const [target, options] of Object.entries(hc.Tmpfs ?? {})) {
+  for (const [target, options] of Object.entries(spec.mounts.tmpfs ?? {})) {
     mounts.push({ destination: target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(options ? options.split(',') : [])] });
   }
-  if (hc.Init && input.initBinary) {
+  if (p.init && input.initBinary) {
     mounts.push({ destination: '/sbin/docker-init', type: 'bind', source: input.initBinary, options: ['rbind', 'ro'] });
     args = ['/sbin/docker-init', '--', ...args];
   }
@@ -155,40 +156,40 @@ export function buildSpec(input: SpecInput): object {
   namespaces.push({ type: 'cgroup' });
   const rlimits = new Map<string, { type: string; hard: number; soft: number }>();
   rlimits.set('RLIMIT_NOFILE', { type: 'RLIMIT_NOFILE', hard: input.nofileLimit, soft: input.nofileLimit });
-  for (const u of hc.Ulimits ?? []) {
-    const type = RLIMITS[u.Name];
-    if (!type) throw invalid(`invalid ulimit type: ${u.Name}`);
-    rlimits.set(type, { type, hard: u.Hard, soft: u.Soft });
+  for (const u of p.rlimits ?? []) {
+    const type = RLIMITS[u.name];
+    if (!type) throw invalid(`invalid ulimit type: ${u.name}`);
+    rlimits.set(type, { type, hard: u.hard, soft: u.soft });
   }
-  const env = config.Env ?? [];
+  const env = input.env;
   const capList = { bounding: caps, effective: caps, permitted: caps };
   return {
     ociVersion: '1.0.2',
     process: {
-      terminal: !!config.Tty,
-      // The client's terminal size from the start (HostConfig.ConsoleSize is [rows, cols]); resizes follow.
-      consoleSize: config.Tty && hc.ConsoleSize?.[0] && hc.ConsoleSize[1] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } : undefined,
+      terminal: p.tty,
+      // The client's terminal size from the start ([rows, cols]); resizes follow.
+      consoleSize: p.tty && p.consoleSize?.[0] && p.consoleSize[1] ? { height: p.consoleSize[0], width: p.consoleSize[1] } : undefined,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids.length ? user.additionalGids : undefined },
       args,
       env,
-      cwd: config.WorkingDir || '/',
+      cwd: p.workdir || '/',
       // Docker gives non-root users the bounding set only; effective caps come from file caps or setuid.
       capabilities: user.uid === 0 ? capList : { bounding: caps, effective: [], permitted: [] },
       rlimits: [...rlimits.values()],
       noNewPrivileges,
-      oomScoreAdj: hc.OomScoreAdj ?? 0,
+      oomScoreAdj: p.oomScoreAdj ?? 0,
     },
-    root: { path: input.rootfs, readonly: !!hc.ReadonlyRootfs },
-    hostname: network || ns?.uts === 'host' ? undefined : config.Hostname, // runc sets none without a UTS namespace of its own
+    root: { path: input.rootfs, readonly: s.readonlyRootfs },
+    hostname: network || ns?.uts === 'host' ? undefined : spec.network.hostname, // runc sets none without a UTS namespace of its own
     mounts,
     linux: {
-      resources: buildResources(hc),
+      resources: buildResources(spec.resources, s.privileged),
       cgroupsPath: input.cgroupsPath,
       namespaces,
-      sysctl: hc.Sysctls ?? undefined,
+      sysctl: s.sysctls,
       seccomp,
-      maskedPaths: hc.Privileged ? undefined : MASKED_PATHS,
-      readonlyPaths: hc.Privileged ? undefined : READONLY_PATHS,
+      maskedPaths: s.privileged ? undefined : MASKED_PATHS,
+      readonlyPaths: s.privileged ? undefined : READONLY_PATHS,
     },
   };
 }

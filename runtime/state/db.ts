@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { migrations } from './migrations.js';
+import { migrations, migrationSteps } from './migrations.js';
+import { crashPoint } from '../util/crash.js';
 import { EngineError } from '../errors.js';
 import { mayUseReserve, SpaceReserve } from './reserve.js';
 
@@ -30,6 +31,8 @@ export function openDatabase(path: string, o: { reserveDir?: string } = {}): DB 
         db.transaction(() => {
           const before = (db!.pragma('foreign_key_check') as unknown[]).length;
           db!.exec(migrations[version]!);
+          migrationSteps[version + 1]?.(db!);
+          crashPoint(`migrate:${version + 1}`); // a kill -9 here leaves the DB as it was before this migration
           const after = (db!.pragma('foreign_key_check') as unknown[]).length;
           if (after > before) throw new Error(`migration ${version + 1} broke ${after - before} foreign key reference(s)`);
           db!.pragma(`user_version = ${version + 1}`);

@@ -1,5 +1,9 @@
 // Versioned schema migrations. Each entry runs once, in order, inside a transaction; PRAGMA user_version
-// records how many have run. Never edit a released entry: append a new one.
+// records how many have run. Never edit a released entry: append a new one. A migration that must
+// convert rows in code has a step (below), run after its SQL in the same transaction.
+import type { DB } from './db.js';
+import { migrateContainerRows } from './spec-migration.js';
+
 export const migrations: string[] = [
   `
   CREATE TABLE layers (
@@ -190,4 +194,19 @@ export const migrations: string[] = [
   ALTER TABLE endpoints ADD COLUMN ip6 TEXT;
   CREATE UNIQUE INDEX endpoints_ip6 ON endpoints (network_id, ip6); -- held once, as ip (NULLs are distinct)
   `,
+  `
+  -- ContainerSpec: a container's row holds berth's own model (spec) and the creating API's echo of what
+  -- its client sent that the spec does not model, instead of Docker's Config and HostConfig. The step
+  -- converts every row; then the Docker columns go.
+  ALTER TABLE containers ADD COLUMN spec TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE containers ADD COLUMN echo TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
+
+/** Code run after a migration's SQL (by its 1-based number), inside the same transaction. */
+export const migrationSteps: Record<number, (db: DB) => void> = {
+  14: (db) => {
+    migrateContainerRows(db);
+    db.exec('ALTER TABLE containers DROP COLUMN config; ALTER TABLE containers DROP COLUMN host_config;');
+  },
+};

@@ -5,8 +5,7 @@
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import { invalid } from '../errors.js';
-import { asList } from '../util/list.js';
-import type { HostConfig } from '../../openapi/containers.js';
+import type { MountsSpec } from '../containers/spec.js';
 
 export interface MountPoint {
   type: 'volume' | 'bind' | 'tmpfs';
@@ -215,8 +214,8 @@ function fromMount(m: MountRequest): MountPoint {
 }
 
 /** HostConfig.Tmpfs destinations, checked as moby's ValidateTmpfsMountDestination. */
-function tmpfsDestinations(hc: HostConfig): string[] {
-  return Object.keys(hc.Tmpfs ?? {}).map((dest) => {
+function tmpfsDestinations(m: MountsSpec): string[] {
+  return Object.keys(m.tmpfs ?? {}).map((dest) => {
     if (cleanTarget(dest) === '/') throw invalid("invalid specification: destination can't be '/'");
     if (!posix.isAbsolute(dest)) throw invalid(`invalid mount path: '${dest}' mount path must be absolute`);
     return cleanTarget(dest);
@@ -229,24 +228,24 @@ function tmpfsDestinations(hc: HostConfig): string[] {
  * destination with each other or with HostConfig.Tmpfs (Duplicate mount point); VolumesFrom and image
  * volumes fill the destinations left.
  */
-export function planMounts(hc: HostConfig, imageVolumes: string[], from: { mounts: MountPoint[]; mode: string }[]): MountPoint[] {
+export function planMounts(spec: MountsSpec, from: { mounts: MountPoint[]; mode: string }[]): MountPoint[] {
   const out: MountPoint[] = [];
-  const tmpfs = new Set(tmpfsDestinations(hc));
+  const tmpfs = new Set(tmpfsDestinations(spec));
   const taken = new Set<string>();
   const add = (m: MountPoint, shown = m.destination) => {
     if (taken.has(m.destination) || tmpfs.has(m.destination)) throw invalid(`Duplicate mount point: ${shown}`);
     taken.add(m.destination);
     out.push(m);
   };
-  for (const b of asList(hc.Binds)) add(fromBind(b));
-  for (const m of (hc.Mounts ?? []) as MountRequest[]) add(fromMount(m), m.Target);
+  for (const b of spec.volumes ?? []) add(fromBind(b));
+  for (const m of spec.mounts ?? []) add(fromMount(m), m.Target);
   for (const f of from) {
     for (const m of f.mounts) {
       if (taken.has(m.destination) || tmpfs.has(m.destination)) continue;
       add({ ...m, rw: m.rw && f.mode !== 'ro', anonymous: false });
     }
   }
-  for (const v of imageVolumes) {
+  for (const v of spec.anonymous) {
     const dest = cleanTarget(v);
     if (!taken.has(dest) && !tmpfs.has(dest)) add({ type: 'volume', destination: dest, rw: true, mode: '', propagation: '', anonymous: true });
   }

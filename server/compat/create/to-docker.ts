@@ -2,6 +2,7 @@
 // dockerd stores them: what inspect shows (views/containers.ts applies dockerd's zero values on top).
 import type { ContainerConfig, HealthConfig, HostConfig } from '../../../openapi/containers.js';
 import type { ContainerSpec, HealthcheckSpec } from '../../../runtime/api.js';
+import type { ClientEcho, ImageContainerConfig } from '../../../runtime/api.js';
 import type { DockerEcho } from './to-spec.js';
 
 const set = (keys: string[]): Record<string, object> => Object.fromEntries(keys.map((k) => [k, {}]));
@@ -16,11 +17,15 @@ export function healthConfig(h: HealthcheckSpec): HealthConfig {
   return assignDefined<HealthConfig>({}, { Test: h.test, Interval: h.interval, Timeout: h.timeout, StartPeriod: h.startPeriod, StartInterval: h.startInterval, Retries: h.retries });
 }
 
-export function dockerConfig(spec: ContainerSpec, echo: DockerEcho): ContainerConfig {
+/** Config as create and inspect have it; also an image config's `config` (what commit writes). */
+type DockerConfig = ContainerConfig & ImageContainerConfig;
+
+export function dockerConfig(spec: ContainerSpec, echo: DockerEcho): DockerConfig {
   const p = spec.process;
-  return assignDefined<ContainerConfig>(
+  return assignDefined<DockerConfig>(
     {
       ...echo.Config,
+      ...(spec.network.disabled === undefined ? {} : { NetworkDisabled: spec.network.disabled }),
       Hostname: spec.network.hostname, Domainname: spec.network.domainname, User: p.user ?? '', Tty: p.tty, OpenStdin: p.stdin, StdinOnce: p.stdinOnce,
       Env: p.env, Cmd: p.command ?? null, Entrypoint: p.entrypoint ?? null, Image: spec.image, WorkingDir: p.workdir ?? '', Labels: spec.labels,
       ExposedPorts: set(spec.ports.expose), Volumes: set(spec.mounts.anonymous),
@@ -39,7 +44,7 @@ export function dockerHostConfig(spec: ContainerSpec, echo: DockerEcho): HostCon
   const { process: p, mounts: m, network: n, resources: r, security: s, restart } = spec;
   const hc: HostConfig = { ...echo.HostConfig };
   return assignDefined<HostConfig>(hc, {
-    Binds: m.volumes, VolumesFrom: m.volumesFrom, Mounts: m.mounts as HostConfig['Mounts'], Tmpfs: m.tmpfs, VolumeDriver: m.volumeDriver,
+    Binds: m.volumes, VolumesFrom: m.volumesFrom, Mounts: m.mounts, Tmpfs: m.tmpfs, VolumeDriver: m.volumeDriver,
     NetworkMode: n.mode || undefined, Dns: n.dns, DnsSearch: n.dnsSearch, DnsOptions: n.dnsOptions, ExtraHosts: n.hosts, Links: n.links,
     PortBindings: spec.ports.publish && Object.fromEntries(Object.entries(spec.ports.publish).map(([key, list]) => [key, list?.map((b) => assignDefined<{ HostIp?: string; HostPort?: string }>({}, { HostIp: b.hostIp, HostPort: b.hostPort })) ?? null])),
     PublishAllPorts: spec.ports.publishAll,
@@ -57,5 +62,13 @@ export function dockerHostConfig(spec: ContainerSpec, echo: DockerEcho): HostCon
   });
 }
 
+const record = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? { ...v } : {});
+
+/** A stored echo as Docker's (a container the engine or another API made has none: {}). */
+export const dockerEcho = (echo: ClientEcho): DockerEcho => ({ Config: record(echo.Config), HostConfig: record(echo.HostConfig) });
+
 /** Both, as the containers row held them before the spec. */
-export const dockerOf = (spec: ContainerSpec, echo: DockerEcho) => ({ config: dockerConfig(spec, echo), hostConfig: dockerHostConfig(spec, echo) });
+export const dockerOf = (spec: ContainerSpec, echo: ClientEcho) => {
+  const docker = dockerEcho(echo);
+  return { config: dockerConfig(spec, docker), hostConfig: dockerHostConfig(spec, docker) };
+};

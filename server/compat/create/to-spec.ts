@@ -4,8 +4,9 @@
 // image or other containers (image defaults, names resolved to IDs) the engine completes at create.
 import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig } from '../../../openapi/containers.js';
 import type { EndpointSettings } from '../../../openapi/networks.js';
+import { EngineError } from '../../../runtime/api.js';
 import type {
-  ContainerSpec, EndpointSpec, LogSpec, MountsSpec, NetworkSpec, PortSpec, ProcessSpec, ResourcesSpec, SecuritySpec, HealthcheckSpec, IpcNamespaceMode, MountRequest, NamespaceMode, NetworkNamespaceMode,
+  ContainerSpec, ContainerUpdate, StartChanges, EndpointSpec, LogSpec, MountsSpec, NetworkSpec, PortSpec, ProcessSpec, ResourcesSpec, SecuritySpec, HealthcheckSpec, IpcNamespaceMode, MountRequest, NamespaceMode, NetworkNamespaceMode,
 } from '../../../runtime/api.js';
 import { versionBefore } from '../../versioning.js';
 
@@ -18,7 +19,7 @@ export interface DockerEcho {
 /** Config keys the spec models; every other key is echoed. */
 export const MODELED_CONFIG = [
   'Hostname', 'Domainname', 'User', 'ExposedPorts', 'Tty', 'OpenStdin', 'StdinOnce', 'Env', 'Cmd', 'Entrypoint', 'Image', 'Volumes',
-  'WorkingDir', 'Labels', 'StopSignal', 'StopTimeout', 'Healthcheck', 'Shell', 'MacAddress', 'HostConfig', 'NetworkingConfig',
+  'WorkingDir', 'Labels', 'StopSignal', 'StopTimeout', 'Healthcheck', 'Shell', 'MacAddress', 'NetworkDisabled', 'HostConfig', 'NetworkingConfig',
 ] as const;
 
 /** HostConfig keys the spec models; every other key is echoed. */
@@ -76,7 +77,7 @@ function endpoint(e: EndpointSettings | null | undefined): EndpointSpec | null {
   const ipam = e.IPAMConfig;
   if (ipam?.IPv4Address) out.ipv4 = ipam.IPv4Address;
   if (ipam?.IPv6Address) out.ipv6 = ipam.IPv6Address;
-  if (ipam?.LinkLocalIPs) out.linkLocalIps = ipam.LinkLocalIPs;
+  if (ipam) out.linkLocalIps = ipam.LinkLocalIPs ?? []; // present: the IPAM settings were given
   if (e.MacAddress) out.mac = e.MacAddress;
   if (e.DriverOpts) out.driverOpts = e.DriverOpts;
   return out;
@@ -120,6 +121,7 @@ export function toSpec(body: ContainerCreateBody, version: string): { spec: Cont
       {
         endpoints: networking?.EndpointsConfig ? Object.fromEntries(Object.entries(networking.EndpointsConfig).map(([name, e]) => [name, endpoint(e)])) : undefined,
         mac: config.MacAddress || undefined, dns: given(hc.Dns), dnsSearch: given(hc.DnsSearch), dnsOptions: given(hc.DnsOptions), hosts: given(hc.ExtraHosts), links: given(hc.Links),
+        disabled: given((config as { NetworkDisabled?: boolean | null }).NetworkDisabled),
       },
     ),
     resources: assignDefined<ResourcesSpec>({}, {
@@ -141,10 +143,34 @@ export function toSpec(body: ContainerCreateBody, version: string): { spec: Cont
   const annotations = (hc as { Annotations?: Record<string, string> | null }).Annotations;
   if (annotations) spec.annotations = annotations;
   if (hc.Runtime) spec.runtime = hc.Runtime;
+  // Windows' isolation modes: dockerd on Linux refuses them with a 500.
+  if (hc.Isolation && hc.Isolation !== 'default') throw new EngineError('internal', `Invalid isolation: "${hc.Isolation}" - linux only supports 'default'`);
   const echo: DockerEcho = {
     // The attach flags are the client's business: kept as booleans, as dockerd stores them.
     Config: { ...without(config, MODELED_CONFIG), AttachStdin: !!config.AttachStdin, AttachStdout: !!config.AttachStdout, AttachStderr: !!config.AttachStderr },
     HostConfig: without(hc, MODELED_HOST_CONFIG),
   };
   return { spec, echo };
+}
+
+/** An update body (a HostConfig of limits and a restart policy) as the engine's update. */
+export function updateOf(hc: HostConfig): ContainerUpdate {
+  const { spec } = toSpec({ HostConfig: hc }, '');
+  return hc.RestartPolicy?.Name ? { resources: spec.resources, restart: spec.restart } : { resources: spec.resources };
+}
+
+/**
+ * A host config given to start (API < 1.24) as what start applies of it: ports, restart policy and
+ * privileges; a field given (null too) replaces the container's, as dockerd replaces the host config.
+ */
+export function startChangesOf(hc: HostConfig): StartChanges {
+  const { spec } = toSpec({ HostConfig: hc }, '');
+  const out: StartChanges = {};
+  if (hc.PortBindings !== undefined) out.publish = spec.ports.publish ?? null;
+  if (hc.PublishAllPorts !== undefined) out.publishAll = !!hc.PublishAllPorts;
+  if (hc.RestartPolicy !== undefined) out.restart = { policy: spec.restart.policy, maxRetries: spec.restart.maxRetries };
+  if (hc.Privileged !== undefined) out.privileged = spec.security.privileged;
+  if (hc.CapAdd !== undefined) out.capAdd = spec.security.capAdd ?? null;
+  if (hc.CapDrop !== undefined) out.capDrop = spec.security.capDrop ?? null;
+  return out;
 }

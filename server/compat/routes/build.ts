@@ -17,6 +17,7 @@ import { apiVersion, commonHeaders, ERROR_STATUS, sendError } from '../../app.js
 import { parseBool, parseFilters } from '../../query.js';
 import { errorMessage, type JsonMessage } from '../../streams.js';
 import { progressMessage } from '../../pull.js';
+import { toSpec } from '../create/to-spec.js';
 
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
@@ -94,7 +95,7 @@ function buildRequest(q: BuildQuery): BuildRequest {
     networkMode: q.networkmode && q.networkmode !== 'default' ? q.networkmode : undefined,
     platform: q.platform || undefined,
     cacheFrom: json<string[]>('cachefrom', q.cachefrom) ?? [],
-    hostConfig,
+    run: runOf(hostConfig),
     squash: parseBool(q.squash),
   };
 }
@@ -172,3 +173,9 @@ export const buildRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     return { CachesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   });
 };
+
+/** What RUN containers take of the build's host config: limits, ulimits, extra hosts. */
+function runOf(hostConfig: HostConfig): NonNullable<BuildRequest['run']> {
+  const { spec } = toSpec({ HostConfig: hostConfig }, '');
+  return { resources: spec.resources, rlimits: spec.process.rlimits, hosts: spec.network.hosts };
+}

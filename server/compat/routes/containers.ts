@@ -32,6 +32,8 @@ import { containerInspect, containerSummary, sizeFields } from '../views/contain
 import { containerNetworks } from '../views/networks.js';
 import { encodeEntries } from '../../framing.js';
 import { HEALTH_FILTER_VALUES } from '../../../runtime/containers/health-state.js';
+import { startChangesOf, toSpec, updateOf } from '../create/to-spec.js';
+import { dockerConfig, dockerEcho } from '../create/to-docker.js';
 
 const run = promisify(execFile);
 const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task', 'publish', 'expose'] as const;
@@ -45,10 +47,8 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.post('/containers/create', { schema: { summary: 'Create a container', querystring: ContainerCreateQuery, body: ContainerCreateBody, response: { 201: ContainerCreateResponse } } }, async (request, reply) => {
     const { name } = request.query as { name?: string };
-    const body = (request.body ?? {}) as ContainerCreateBody;
-    // Healthcheck.StartInterval came with API 1.44: dockerd ignores it (unchecked) from older clients.
-    if (body.Healthcheck && versionBefore(apiVersion(request), '1.44')) body.Healthcheck.StartInterval = undefined;
-    const { id, warnings } = await containers.create(body, name || undefined);
+    const { spec, echo } = toSpec((request.body ?? {}) as ContainerCreateBody, apiVersion(request));
+    const { id, warnings } = await containers.create(spec, { ...echo }, name || undefined);
     return reply.code(201).send({ Id: id, Warnings: warnings });
   });
 
@@ -84,7 +84,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     }
     const body = request.body as { HostConfig?: unknown } | null | undefined;
     const given = sized && body && typeof body === 'object' && !Array.isArray(body) ? body.HostConfig ?? body : undefined;
-    const started = await containers.start(request.params.id, given ? validated(HostConfig, given) : undefined);
+    const started = await containers.start(request.params.id, given ? startChangesOf(validated(HostConfig, given)) : undefined);
     return reply.code(started ? 204 : 304).send();
   });
 
@@ -180,7 +180,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.get<Id>('/containers/:id/logs', { schema: { querystring: LogsQuery } }, async (request, reply) => {
     const c = resolve(request);
-    assertReadableLogs(c.hostConfig);
+    assertReadableLogs(c.spec.log);
     const q = request.query as LogsQuery;
     const stdout = parseBool(q.stdout);
     const stderr = parseBool(q.stderr);
@@ -189,9 +189,9 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const tail = q.tail === undefined || q.tail === 'all' || Number(q.tail) < 0 ? undefined : Number(q.tail);
     const abort = new AbortController();
     request.raw.socket.on('close', () => abort.abort());
-    const tty = !!c.config.Tty;
+    const tty = c.spec.process.tty;
     const batches = readLogBatches(containers.paths.log(c.id), {
-      history: rotatedLogs(containers.paths.log(c.id), logLimits(c).maxFile),
+      history: rotatedLogs(containers.paths.log(c.id), logLimits(c.spec.log).maxFile),
       stdout, stderr, tail, since: parseTime(q.since), until: parseTime(q.until), follow: parseBool(q.follow), signal: abort.signal, coalesce: !timestamps,
       running: () => ['running', 'paused', 'restarting'].includes(containers.store.get(c.id)?.state ?? ''),
     });
@@ -208,13 +208,13 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const c = resolve(request);
     const { h, w } = request.query as { h?: string; w?: string };
     if (c.state !== 'running') throw conflict(`Container ${c.id} is not running`);
-    if (c.config.Tty) await resizeTerminal(containers.paths.controlFifo(c.id), Number(h ?? 0), Number(w ?? 0)).catch(() => undefined);
+    if (c.spec.process.tty) await resizeTerminal(containers.paths.controlFifo(c.id), Number(h ?? 0), Number(w ?? 0)).catch(() => undefined);
     containers.record(c, 'resize', { height: String(h ?? 0), width: String(w ?? 0) });
     return reply.code(200).send();
   });
 
   app.post<Id>('/containers/:id/update', { schema: { body: HostConfig } }, async (request) => {
-    await containers.update(request.params.id, (request.body ?? {}) as HostConfig);
+    await containers.update(request.params.id, updateOf((request.body ?? {}) as HostConfig));
     return { Warnings: [] };
   });
 
@@ -223,7 +223,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const until = filters.until?.[0] ? parseUntil(filters.until[0]) : undefined;
     const { removed, reclaimed } = await containers.prune((c) => {
       if (until !== undefined && Date.parse(c.created) >= until) return false;
-      const labels = c.config.Labels ?? {};
+      const labels = c.spec.labels;
       const has = (l: string) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels);
       if (filters.label?.length && !filters.label.every(has)) return false;
       if (filters['label!']?.length && filters['label!'].some(has)) return false;
@@ -251,7 +251,9 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const q = request.query as CommitQuery;
     if (!q.container) throw invalid('container is required');
     const given = q.changes ?? [];
-    const id = await containers.commit(q.container, {
+    const c = containers.store.resolve(q.container);
+    const id = await containers.commit(c.id, {
+      config: dockerConfig(c.spec, dockerEcho(c.echo)),
       repo: q.repo || undefined, tag: q.tag || undefined, author: q.author, comment: q.comment,
       changes: Array.isArray(given) ? given : [given], pause: parseBool(q.pause, true),
     });
@@ -296,7 +298,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const wasMounted = await containers.holdRootfs(c);
     try {
       const owner = await containers.cpOwner(c, parseBool(q.copyUIDGID));
-      await extractInto(containers.paths.merged(c.id), q.path, request.params.id, request.body, owner, parseBool(q.noOverwriteDirNonDir), containers.cpMounts(c), !!c.hostConfig.ReadonlyRootfs);
+      await extractInto(containers.paths.merged(c.id), q.path, request.params.id, request.body, owner, parseBool(q.noOverwriteDirNonDir), containers.cpMounts(c), c.spec.security.readonlyRootfs);
     } finally {
       await containers.releaseRootfs(c, wasMounted);
     }
@@ -353,7 +355,7 @@ function matches(engine: Engine, c: Container, f: Record<string, string[]>): boo
   if (!any('status', (v) => v === c.state)) return false;
   if (!any('exited', (v) => c.state === 'exited' && Number(v) === c.exit_code)) return false;
   if (f.label?.length) {
-    const labels = c.config.Labels ?? {};
+    const labels = c.spec.labels;
     for (const l of f.label) {
       const eq = l.indexOf('=');
       if (eq < 0 ? !(l in labels) : labels[l.slice(0, eq)] !== l.slice(eq + 1)) return false;
@@ -381,9 +383,9 @@ function matches(engine: Engine, c: Container, f: Record<string, string[]>): boo
     return list.some((p) => p.port >= from! && p.port <= to! && (!protocol || p.protocol === protocol));
   };
   if (!any('publish', (v) => ports(v, c.ports.map((p) => ({ port: p.HostPort, protocol: p.Protocol }))))) return false;
-  if (!any('expose', (v) => ports(v, Object.keys(c.config.ExposedPorts ?? {}).map((k) => ({ port: Number(k.split('/')[0]), protocol: k.split('/')[1] ?? 'tcp' }))))) return false;
+  if (!any('expose', (v) => ports(v, c.spec.ports.expose.map((k) => ({ port: Number(k.split('/')[0]), protocol: k.split('/')[1] ?? 'tcp' }))))) return false;
   // Volumes are host directories for now: match a bind's source or its destination.
-  if (!any('volume', (v) => (c.hostConfig.Binds ?? []).some((b) => b.split(':')[0] === v || b.split(':')[1] === v))) return false;
+  if (!any('volume', (v) => (c.spec.mounts.volumes ?? []).some((b) => b.split(':')[0] === v || b.split(':')[1] === v))) return false;
   if (f.before?.length && !(c.created < engine.containers.store.resolve(f.before[0]!).created)) return false;
   if (f.since?.length && !(c.created > engine.containers.store.resolve(f.since[0]!).created)) return false;
   return true;

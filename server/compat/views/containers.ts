@@ -1,4 +1,5 @@
-// Container records shaped as the Docker API returns them (inspect, and the `docker ps` list).
+// Container records shaped as the Docker API returns them (inspect, and the `docker ps` list): Docker's
+// Config and HostConfig rebuilt from the spec and the echo of what the client sent (create/to-docker.ts).
 import type { Container } from '../../../runtime/containers/store.js';
 import type { HostConfig } from '../../../openapi/containers.js';
 import { containerMounts } from './volumes.js';
@@ -10,9 +11,10 @@ import { containerNetworks, networkSettings, portList } from './networks.js';
 import { healthText } from '../../../runtime/containers/health-state.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../../../runtime/oci/defaults.js';
 import { MAX_API_VERSION, versionBefore } from '../../versioning.js';
+import { dockerOf } from '../create/to-docker.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
-const command = (c: Container) => commandOf(c.config);
+const command = (c: Container) => commandOf(c.spec);
 
 /** Docker's HumanDuration: "Less than a second", "5 seconds", "About a minute", "3 hours"... */
 export function humanDuration(ms: number): string {
@@ -53,7 +55,7 @@ export function statusText(c: Container): string {
   }
 }
 
-const networkMode = (c: Container) => (!c.hostConfig.NetworkMode || c.hostConfig.NetworkMode === 'default' ? 'bridge' : c.hostConfig.NetworkMode);
+const networkMode = (c: Container) => (!c.spec.network.mode || c.spec.network.mode === 'default' ? 'bridge' : c.spec.network.mode);
 
 /** `SizeRw`/`SizeRootFs` of a list entry or inspect asked with size: dockerd omits them when 0. */
 export const sizeFields = (s: { sizeRw: number; sizeRootFs: number }) => ({
@@ -69,7 +71,7 @@ export function containerSummary(engine: Engine, c: Container): object {
     Command: command(c).join(' '),
     Created: Math.floor(Date.parse(c.created) / 1000),
     Ports: portList(c),
-    Labels: c.config.Labels ?? {},
+    Labels: c.spec.labels,
     State: c.state,
     Status: statusText(c),
     HostConfig: { NetworkMode: networkMode(c) },
@@ -82,7 +84,7 @@ export function containerSummary(engine: Engine, c: Container): object {
  * HostConfig fields berth takes but does not act on, echoed as stored (dockerd's zero values otherwise),
  * each for the API versions that have it: KernelMemory until 1.42, KernelMemoryTCP until 1.52.
  */
-function storedHostConfig(hc: Container['hostConfig'], version: string): object {
+function storedHostConfig(hc: HostConfig, version: string): object {
   const stored = hc as Record<string, unknown>;
   const or = (key: string, zero: unknown) => stored[key] ?? zero;
   return {
@@ -106,7 +108,7 @@ function currentInspect(engine: Engine, c: Container, version: string) {
   const paths = engine.containers.paths;
   const layers = engine.images.layers.diffDirs(c.top_layer);
   const args = command(c);
-  const hc = c.hostConfig;
+  const { config, hostConfig: hc } = dockerOf(c.spec, c.echo);
   return {
     Id: c.id,
     Created: c.created,
@@ -143,7 +145,7 @@ function currentInspect(engine: Engine, c: Container, version: string) {
     HostConfig: {
       Binds: hc.Binds ?? null,
       ContainerIDFile: '',
-      LogConfig: { Type: logDriver(hc), Config: hc.LogConfig?.Config ?? {} },
+      LogConfig: { Type: logDriver(c.spec.log), Config: hc.LogConfig?.Config ?? {} },
       NetworkMode: networkMode(c),
       PortBindings: portBindings(hc),
       RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
@@ -204,7 +206,7 @@ function currentInspect(engine: Engine, c: Container, version: string) {
       },
     },
     Mounts: containerMounts(engine, c),
-    Config: { ...c.config, Image: c.image_name },
+    Config: { ...config, Image: c.image_name },
     NetworkSettings: networkSettings(engine, c),
   };
 }
@@ -219,7 +221,7 @@ function portBindings(hc: HostConfig): Record<string, { HostIp: string; HostPort
  * before 1.20 the volumes as Volumes/VolumesRW maps instead of Mounts.
  */
 function legacyInspect(inspect: ReturnType<typeof currentInspect>, c: Container, version: string): object {
-  const hc = c.hostConfig;
+  const { hostConfig: hc } = dockerOf(c.spec, c.echo);
   const { Networks: _networks, Ports: ports, ...rest } = inspect.NetworkSettings;
   // An empty port map comes out as null there.
   const settings = { ...rest, Ports: Object.keys(ports).length ? ports : null };

@@ -44,7 +44,7 @@ function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
 
 /** NetworkSettings.Networks of a container: its endpoints, or the host/none/container mode's entry. */
 export function containerNetworks(engine: Engine, c: Container): Record<string, ReturnType<typeof endpointView>> {
-  const mode = networkMode(c.hostConfig);
+  const mode = networkMode(c.spec.network.mode);
   if (mode.kind === 'host' || mode.kind === 'none') {
     const n = engine.networks.store.byName(mode.name);
     return n ? { [n.name]: endpointView(c, n, undefined) } : {};
@@ -73,7 +73,7 @@ function pendingView(settings: EndpointSettings | null): ReturnType<typeof endpo
 export function portMap(c: Container): Record<string, { HostIp: string; HostPort: string }[] | null> {
   if (!RUNNING.has(c.state)) return {};
   const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
-  for (const key of Object.keys(c.config.ExposedPorts ?? {})) out[normalKey(key)] = null;
+  for (const key of c.spec.ports.expose) out[normalKey(key)] = null;
   for (const p of c.ports) (out[`${p.ContainerPort}/${p.Protocol}`] ??= []).push({ HostIp: p.HostIp || '0.0.0.0', HostPort: String(p.HostPort) });
   return out;
 }
@@ -87,7 +87,7 @@ const normalKey = (key: string) => {
 export function portList(c: Container): object[] {
   const published = RUNNING.has(c.state) ? c.ports : [];
   const out: object[] = published.map((p) => ({ IP: p.HostIp || '0.0.0.0', PrivatePort: p.ContainerPort, PublicPort: p.HostPort, Type: p.Protocol }));
-  for (const key of Object.keys(c.config.ExposedPorts ?? {})) {
+  for (const key of c.spec.ports.expose) {
     const [port, protocol] = parsePortKey(key);
     if (!published.some((p) => p.ContainerPort === port && p.Protocol === protocol)) out.push({ PrivatePort: port, Type: protocol });
   }
@@ -102,7 +102,7 @@ export function networkSettings(engine: Engine, c: Container) {
   const netns = engine.containers.network?.netavark?.netnsPath(c.id) ?? '';
   return {
     Bridge: '', SandboxID: running && netns ? c.id : '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-    Ports: portMap(c), SandboxKey: running && networkMode(c.hostConfig).kind !== 'host' ? netns : '',
+    Ports: portMap(c), SandboxKey: running && networkMode(c.spec.network.mode).kind !== 'host' ? netns : '',
     SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
     EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: bridge?.GlobalIPv6Address ?? '',
     GlobalIPv6PrefixLen: bridge?.GlobalIPv6PrefixLen ?? 0, IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0,
