@@ -765,7 +765,7 @@ class BuildRun {
     const s = this.state;
     const image = await commitStep(this.images, {
       parent: s.image, parentConfig: s.imageConfig, upper: o.upper, config: copyConfig(s.runConfig), containerConfig,
-      container: o.container, author: s.maintainer, tmpDir: this.work,
+      container: o.container, author: s.maintainer,
     });
     this.records.made(image.id);
     await this.moveTo(image.id);

@@ -4,20 +4,13 @@
 // rootfs), working on the narrow context (context.ts) this service builds once.
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ContainerCreateBody, HostConfig } from '../../openapi/containers.js';
 import { invalid } from '../errors.js';
-import { parseTaggedReference, referenceString } from '../images/reference.js';
-import { parseConfig } from '../images/store.js';
 import type { Attachments } from '../network/attachments.js';
 import type { OciRuntime } from '../oci/runtime.js';
-import { crashPoint } from '../util/crash.js';
-import { chainIds, sha256 } from '../util/digest.js';
 import type { ExtractOwner } from './archive.js';
-import { applyChanges, tempDir, writeUpperAsLayer } from './commit.js';
-import { commandOf } from './config.js';
+import { commit, type CommitOptions } from './commit.js';
 import type { ContainerContext, ContainerDeps, ContainerServiceOptions } from './context.js';
-import { now } from './context.js';
 import type { CpMounts } from './cp-mounts.js';
 import { create } from './create.js';
 import { exitedWithin, handleExit, settled, wait, watchExits, type WaitCondition } from './exit.js';
@@ -110,56 +103,7 @@ export class ContainerService {
   cpMounts = (c: Container): CpMounts => this.rootfs.cpMounts(c);
   cpOwner = (c: Container, copyUidGid: boolean): Promise<ExtractOwner> => this.rootfs.cpOwner(c, copyUidGid);
 
-  /** docker commit: the upper dir as a new layer over the container's image, with its config. */
-  async commit(nameOrId: string, o: { repo?: string; tag?: string; author?: string; comment?: string; changes: string[]; pause: boolean }): Promise<string> {
-    const c = this.ctx.store.resolve(nameOrId);
-    const image = this.ctx.images.store.get(c.image_id);
-    if (!image) throw invalid(`the image of container ${c.id} was removed: cannot commit`);
-    const base = parseConfig(image);
-    const config = applyChanges({ ...c.config, Hostname: '', Domainname: '' }, o.changes);
-    const paused = o.pause && c.state === 'running';
-    const runtime = this.ctx.runtimeOf(c);
-    if (paused) await runtime.pause(c.id);
-    crashPoint('commit:paused'); // frozen, the DB still says running: reconcile() thaws it
-    const work = await tempDir(this.ctx.images.tmpDir);
-    try {
-      const layerFile = join(work.dir, 'layer.tar');
-      let diffId: string;
-      try {
-        await mkdir(this.ctx.paths.upper(c.id), { recursive: true }); // a container never started has no upper dir yet
-        ({ diffId } = await writeUpperAsLayer(this.ctx.paths.upper(c.id), layerFile));
-      } finally {
-        if (paused) await runtime.resume(c.id).catch(() => undefined);
-      }
-      const created = now();
-      const diffIds = [...(base.rootfs?.diff_ids ?? []), diffId];
-      const chains = chainIds(diffIds);
-      const { Image: _image, ...imageConfig } = config;
-      const newConfig = Buffer.from(JSON.stringify({
-        ...base,
-        created,
-        author: o.author ?? '',
-        comment: o.comment ?? '',
-        container: c.id,
-        config: imageConfig,
-        container_config: imageConfig,
-        rootfs: { type: 'layers', diff_ids: diffIds },
-        history: [...(base.history ?? []), { created, author: o.author || undefined, comment: o.comment || undefined, created_by: commandOf(c.config).join(' ') }],
-      }));
-      const id = sha256(newConfig);
-      const tags = o.repo ? [referenceString(parseTaggedReference(o.tag ? `${o.repo}:${o.tag}` : o.repo))] : [];
-      await this.ctx.images.lock.run(async () => {
-        const layer = await this.ctx.images.layers.import(layerFile, diffId, chains.at(-1)!, chains.at(-2) ?? null);
-        const below = this.ctx.images.layers.stack(image.top_layer).reduce((n, l) => n + l.size, 0);
-        this.ctx.images.store.commit({ id, config: newConfig, topLayer: layer.chain_id, parent: image.id, size: below + layer.size }, tags);
-      });
-      this.ctx.record(c, 'commit', { comment: o.comment ?? '', imageID: id, imageRef: tags[0] ?? '' });
-      return id;
-    } finally {
-      await work.done();
-    }
-  }
-
+  commit = (nameOrId: string, o: CommitOptions) => commit(this.ctx, nameOrId, o);
 }
 
 /** A container's log bounds (its json-file max-size and max-file options). */
