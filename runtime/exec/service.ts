@@ -22,13 +22,16 @@ export interface ExecStartOptions {
 /** dockerd's event action: entrypoint, a space, the arguments (so `exec_create: true ` for a lone word). */
 const actionOf = (action: string, cmd: string[] | null | undefined) => `${action}: ${cmd?.[0] ?? ''} ${(cmd ?? []).slice(1).join(' ')}`;
 
+/** What exec sessions use of the container service: records, paths, runtimes, events. */
+export type ExecContainers = Pick<ContainerService, 'store' | 'paths' | 'record' | 'runtimeOf'>;
+
 export class ExecService {
   /** 'changed' (exec ID) when a session starts or ends. */
   readonly changes = new EventEmitter();
 
   constructor(
     readonly store: ExecStore,
-    private readonly containers: ContainerService,
+    private readonly containers: ExecContainers,
   ) {
     this.changes.setMaxListeners(0);
   }
