@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import { run, TestEngine, TEST_BASE } from './helpers/engine.js';
+import { chunkOf } from './helpers/archive.js';
 
 const images = inject('images');
 let engine: TestEngine;
@@ -150,7 +151,7 @@ describe('docker cp through mounts', () => {
     const body = await new Promise<Buffer>((resolve) => {
       const pack = tar.pack();
       const chunks: Buffer[] = [];
-      pack.on('data', (c: Buffer) => chunks.push(c));
+      pack.on('data', (c) => chunks.push(chunkOf(c)));
       pack.on('end', () => resolve(Buffer.concat(chunks)));
       pack.entry({ name: 'asuser.txt', uid: 1042, gid: 1043, mode: 0o644 }, 'x');
       pack.finalize();
@@ -189,7 +190,7 @@ describe('a container swapping a directory of its volume for a symlink to /', ()
     const put = await new Promise<Buffer>((resolve) => {
       const pack = tar.pack();
       const chunks: Buffer[] = [];
-      pack.on('data', (c: Buffer) => chunks.push(c));
+      pack.on('data', (c) => chunks.push(chunkOf(c)));
       pack.on('end', () => resolve(Buffer.concat(chunks)));
       pack.entry({ name: written, mode: 0o644 }, 'x');
       pack.finalize();
