@@ -10,8 +10,7 @@ import { startConmon } from '../containers/conmon.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Container } from '../containers/store.js';
 import { execProcess } from './process.js';
-import type { ExecSession, ExecStore } from './store.js';
-import type { ExecCreateBody } from '../../openapi/exec.js';
+import type { ExecConfig, ExecSession, ExecStore } from './store.js';
 
 export interface ExecStartOptions {
   consoleSize?: [number, number];
@@ -44,7 +43,7 @@ export class ExecService {
   attachSocket = (s: Pick<ExecSession, 'id'>) => `${this.containers.paths.socketDir()}/${this.uuid(s)}/attach`;
   controlFifo = (s: Pick<ExecSession, 'id' | 'container_id'>) => `${this.dir(s)}/ctl`;
 
-  create(nameOrId: string, config: ExecCreateBody): string {
+  create(nameOrId: string, config: ExecConfig): string {
     const c = this.runningContainer(nameOrId);
     const id = randomBytes(32).toString('hex');
     this.store.insert(id, c.id, config);

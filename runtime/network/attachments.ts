@@ -6,20 +6,23 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { EngineError, conflict, invalid, notFound } from '../errors.js';
 import { Mutex } from '../util/lock.js';
-import type { HostConfig } from '../../openapi/containers.js';
-import type { EndpointSettings, NetworkingConfig } from '../../openapi/networks.js';
 import type { Container, ContainerStore } from '../containers/store.js';
 import { contains, nextFree, parseSubnet } from './ipam.js';
 import { canonical6, contains6, isIp6, isV6, nextFree6, parseSubnet6 } from './ipam6.js';
 import { pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
 import { allocatePorts, wantedPorts, type HeldPort } from './ports.js';
 import type { NetworkService } from './service.js';
-import type { Endpoint, Network, NetworkStore } from './store.js';
+import type { Endpoint, EndpointSettings, Network, NetworkStore } from './store.js';
+
+/** The networks a create asks for, by network name or ID (Docker's NetworkingConfig). */
+export interface NetworkingConfig {
+  EndpointsConfig?: Record<string, EndpointSettings | null> | null;
+}
 
 export type NetworkModeKind = 'bridge' | 'host' | 'none' | 'container' | 'user';
 
 /** The mode as dockerd reads HostConfig.NetworkMode: '' and 'default' are the bridge. */
-export function networkMode(hc: HostConfig): { kind: NetworkModeKind; name: string } {
+export function networkMode(hc: { NetworkMode?: string }): { kind: NetworkModeKind; name: string } {
   const mode = hc.NetworkMode ?? '';
   if (mode === '' || mode === 'default' || mode === 'bridge') return { kind: 'bridge', name: 'bridge' };
   if (mode === 'host' || mode === 'none') return { kind: mode, name: mode };
@@ -68,7 +71,7 @@ export class Attachments {
    * network which does not exist yet defers them all to start, in order (the first stays the primary),
    * as dockerd looks networks up there.
    */
-  plan(hc: HostConfig, config: NetworkingConfig | null | undefined, exposed: Record<string, unknown> | null | undefined): NetworkPlan {
+  plan(hc: Parameters<typeof wantedPorts>[1], config: NetworkingConfig | null | undefined, exposed: Record<string, unknown> | null | undefined): NetworkPlan {
     const mode = networkMode(hc);
     wantedPorts({ ExposedPorts: exposed }, hc); // malformed port specs fail at create
     const endpoints = Object.entries(config?.EndpointsConfig ?? {});
