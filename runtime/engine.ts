@@ -61,27 +61,24 @@ export interface EngineOptions {
 const STATEFUL_DIRS = ['layers', 'blobs/sha256', 'containers', 'volumes'];
 
 export class Engine {
-  /** Builds from Dockerfiles (POST /build; any build endpoint uses the same builder). */
-  builder!: Builder;
-  /** Healthcheck probes: the API server starts them (`health.start()`), `berth cleanup` does not. */
-  readonly health: HealthMonitor;
-
   private constructor(
     readonly options: EngineOptions,
     readonly id: string,
     readonly db: DB,
+    readonly events: EventLog,
     readonly images: ImageService,
-    readonly containers: ContainerService,
-    readonly execs: ExecService,
     readonly volumes: VolumeService,
     readonly networks: NetworkService,
-    readonly events: EventLog,
-    readonly host: HostFacts,
-    /** `docker system df`; a builder sets `diskUsage.buildCache` to report its cache. */
+    readonly containers: ContainerService,
+    readonly execs: ExecService,
+    /** Healthcheck probes: the API server starts them (`health.start()`), `berth cleanup` does not. */
+    readonly health: HealthMonitor,
+    /** Builds from Dockerfiles (POST /build; any build endpoint uses the same builder). */
+    readonly builder: Builder,
+    /** `docker system df`. */
     readonly diskUsage: DiskUsage,
-  ) {
-    this.health = new HealthMonitor(containers, execs);
-  }
+    readonly host: HostFacts,
+  ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
     await makeWritableDir(options.root, 'root');
@@ -99,33 +96,36 @@ export class Engine {
     const db = openDatabase(dbPath, { reserveDir: options.root });
     const layers = new LayerStore(db, options.root, tmpDir, options.maxLayerSize);
     await layers.init();
-    const images = new ImageService(new ImageStore(db), layers, tmpDir);
     const host = await hostFacts(options.defaultRuntime);
     const runtimes = new Map(host.runtimes.map((r) => [r.name, new OciRuntime(r.path, join(options.runRoot, r.name))]));
     if (!runtimes.has(host.defaultRuntime)) {
       db.close();
       throw new Error(`default runtime ${host.defaultRuntime} not found on PATH (found: ${[...runtimes.keys()].join(', ') || 'none'})`);
     }
+    // Each service gets what it uses when it is made, in this order: nothing is wired afterwards.
     const events = new EventLog(db);
-    images.eventLog = events;
-    images.blobs = new BlobIndex(db);
-    const containers = new ContainerService(new ContainerStore(db), images, new ContainerPaths(options.root, options.runRoot), {
-      runtimes,
-      defaultRuntime: host.defaultRuntime,
-      exitCommand: options.exitCommand,
-      initBinary: existsSync(INIT_BINARY) ? INIT_BINARY : undefined,
-      nofileLimit: await nofileLimit(),
-    }, events);
-    const execStore = new ExecStore(db);
-    containers.execStore = execStore;
-    const execs = new ExecService(execStore, containers);
-    const volumes = new VolumeService(db, options.root, events, options.runRoot);
-    containers.volumes = volumes;
-    volumes.holders = containers.store;
+    const images = new ImageService(new ImageStore(db), layers, tmpDir, events, new BlobIndex(db));
+    const containerStore = new ContainerStore(db);
+    const volumes = new VolumeService(db, options.root, events, options.runRoot, containerStore);
     const networks = new NetworkService(new NetworkStore(db), events, options.root, options.root === DEFAULT_ROOT);
-    if (reconcile) await networks.init();
     const netavark = Netavark.find(join(options.runRoot, 'netavark'), join(options.runRoot, 'netns'));
-    containers.network = new Attachments(networks.store, networks, containers.store, netavark);
+    const network = new Attachments(networks.store, networks, containerStore, netavark);
+    const execStore = new ExecStore(db);
+    const containers = new ContainerService(
+      { store: containerStore, paths: new ContainerPaths(options.root, options.runRoot), images, volumes, network, execs: execStore, eventLog: events },
+      {
+        runtimes,
+        defaultRuntime: host.defaultRuntime,
+        exitCommand: options.exitCommand,
+        initBinary: existsSync(INIT_BINARY) ? INIT_BINARY : undefined,
+        nofileLimit: await nofileLimit(),
+      },
+    );
+    const execs = new ExecService(execStore, containers);
+    const health = new HealthMonitor(containers, execs);
+    const builder = new Builder(images, containers, db, { registry: options.registry ?? DEFAULT_REGISTRY_OPTIONS, platform: { os: 'linux', architecture: host.goArch } });
+    const diskUsage = new DiskUsage(images, containers, volumes, () => builder.cacheRecords());
+    if (reconcile) await networks.init();
     await containers.init();
     if (reconcile) {
       await volumes.releaseStaging(); // first: reconciling may restart containers, which stage afresh
@@ -133,12 +133,9 @@ export class Engine {
       await volumes.reconcile(); // option volumes left mounted with no running container
       // Layers that nothing uses (a load killed before its commit) and files no row owns.
       await images.lock.run(() => layers.gc());
+      await builder.removeLeftovers();
     }
-    const engine = new Engine(options, await engineId(options.root), db, images, containers, execs, volumes, networks, events, host, new DiskUsage(images, containers, volumes));
-    engine.builder = new Builder(images, containers, db, { registry: options.registry ?? DEFAULT_REGISTRY_OPTIONS, platform: { os: 'linux', architecture: host.goArch } });
-    engine.diskUsage.buildCache = () => engine.builder.cacheRecords();
-    if (reconcile) await engine.builder.removeLeftovers();
-    return engine;
+    return new Engine(options, await engineId(options.root), db, events, images, volumes, networks, containers, execs, health, builder, diskUsage, host);
   }
 
   close(): void {

@@ -26,9 +26,16 @@ fi
 if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
   systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
-# `npm install` rather than `npm ci`: this npm leaves other platforms' optional packages (rollup's) out of
-# the lock file and then refuses `npm ci` on it. The lock still pins every version installed.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm install --no-fund --no-audit
+# `npm ci` installs exactly the committed lock (complete for every platform), so the tree stays clean.
+# It is skipped when node_modules was installed from this very lock by this Node (a stamp holds both):
+# npm ci starts by deleting node_modules, which would make every start and test run slow.
+# A symlinked node_modules is another checkout's install (worktrees share one): never reinstall it.
+stamp=node_modules/.berth-installed
+want="$(sha256sum package-lock.json | cut -d' ' -f1) node $(node -v)"
+if [ -L node_modules ]; then
+  [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] || echo "berth: node_modules is a symlink to another checkout; not reinstalling it" >&2
+elif [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  npm ci --no-fund --no-audit
+  echo "$want" >"$stamp"
 fi
 npm run -s build

@@ -12,6 +12,7 @@ import { suiteEngine } from './helpers/suite.js';
 import { cliOf } from './helpers/cli.js';
 import { MAIN, TestEngine, run } from './helpers/engine.js';
 import { hijack } from './helpers/hijack.js';
+import { dockerPy } from './helpers/docker-py.js';
 import { dockerArchive, tarOf } from './helpers/archive.js';
 
 const images = inject('images');
@@ -19,9 +20,9 @@ const engine = suiteEngine({ load: [images.busybox.archive] });
 const { docker, ok, env } = cliOf(() => engine);
 const sha = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
-/** Runs a docker-py script (Debian's python3-docker, which scripts/deps.sh installs) against the engine; its stdout. */
+/** A docker-py script against the engine, which must succeed; its stdout. */
 async function py(script: string): Promise<string> {
-  const res = await run('/usr/bin/python3', ['-c', `import docker, time\nclient = docker.DockerClient(base_url='unix://${engine.socket}')\n${script}`], { env: env() });
+  const res = await dockerPy(engine.socket, script, { env: env() });
   expect(res.code, res.stderr).toBe(0);
   return res.stdout;
 }

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { suiteEngine } from './helpers/suite.js';
 import { cliOf } from './helpers/cli.js';
+import { dockerPy } from './helpers/docker-py.js';
 
 const images = inject('images');
 const engine = suiteEngine({ load: [images.busybox.archive] });
@@ -18,11 +19,11 @@ const { docker, ok, env } = cliOf(() => engine);
 const inspect = async (name: string, format: string) => (await ok(['inspect', '-f', format, name])).trim();
 const idOf = (name: string) => inspect(name, '{{.Id}}');
 
-/** A docker-py script (Debian's python3-docker, what compose v1 runs on) against the engine. */
-const python = (script: string) => new Promise<{ code: number; out: string }>((resolve) => {
-  execFile('/usr/bin/python3', ['-c', `import docker\nc = docker.DockerClient(base_url='unix://${engine.socket}')\n${script}`], (err, stdout, stderr) =>
-    resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }));
-});
+/** A docker-py script against the engine: its exit code and its output (stdout, then stderr). */
+const python = async (script: string) => {
+  const res = await dockerPy(engine.socket, script);
+  return { code: res.code, out: res.stdout + res.stderr };
+};
 
 describe('PID, IPC and UTS modes', () => {
   it('joins a shareable container\'s IPC (its /dev/shm too) and a container\'s PIDs, echoing container:<id>', async () => {

@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { GOLDEN } from './helpers/golden.js';
 import { TestEngine } from './helpers/engine.js';
-import { dockerArchive, tarOf } from './helpers/archive.js';
+import { chunkOf, dockerArchive, tarOf } from './helpers/archive.js';
 import { TestRegistry } from './helpers/registry.js';
 
 const MiB = 1024 * 1024;
@@ -46,7 +46,7 @@ afterAll(async () => {
 async function zeroBomb(size: number, extra: { name: string; content: string }[] = [], level = 9): Promise<{ gz: Buffer; diffId: string }> {
   const pack = tar.pack();
   const hash = createHash('sha256');
-  pack.on('data', (c: Buffer) => hash.update(c));
+  pack.on('data', (c) => hash.update(chunkOf(c)));
   const gzip = createGzip({ level });
   const chunks: Buffer[] = [];
   gzip.on('data', (c: Buffer) => chunks.push(c));
@@ -56,9 +56,9 @@ async function zeroBomb(size: number, extra: { name: string; content: string }[]
   const entry = pack.entry({ name: 'zeros', size, mtime: new Date(0) });
   const block = Buffer.alloc(MiB);
   for (let left = size; left > 0; left -= block.length) {
-    if (!entry.write(left >= block.length ? block : block.subarray(0, left))) await new Promise((r) => entry.once('drain', r));
+    if (!entry.write(left >= block.length ? block : block.subarray(0, left))) await new Promise<void>((r) => entry.once('drain', () => r()));
   }
-  entry.end();
+  entry.end(undefined); // streamx's types want an argument; undefined ends without writing
   pack.finalize();
   await done;
   return { gz: Buffer.concat(chunks), diffId: 'sha256:' + hash.digest('hex') };

@@ -5,22 +5,23 @@ import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TEST_BASE, run } from './helpers/engine.js';
+import { TEST_BASE } from './helpers/engine.js';
 import { GOLDEN } from './helpers/golden.js';
 import { suiteEngine } from './helpers/suite.js';
+import { dockerPy } from './helpers/docker-py.js';
 import { openDatabase } from '../runtime/state/db.js';
 import { migrations } from '../runtime/state/migrations.js';
 
 const engine = suiteEngine({ load: [join(GOLDEN, 'dockerd-busybox.tar')] });
 
-const dockerPy = (script: string) => run('/usr/bin/python3', ['-c', `import docker, json, sys\nc = docker.DockerClient(base_url=sys.argv[1], version='1.41')\n${script}`, `unix://${engine.socket}`]);
+const python = (script: string) => dockerPy(engine.socket, script, { version: '1.41' });
 const ids = async (name: string) => (await engine.docker(['network', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Name}}'])).stdout.trim().split('\n')
   .map((l) => l.split(' ')).filter(([, n]) => n === name).map(([id]) => id);
 
 describe('duplicate network names', () => {
   // docker-py at 1.41, as it talks to dockerd 20.10 (berth's newest version would refuse duplicates).
   it('docker-py (no CheckDuplicate) makes a second network of a name, warned; the CLI refuses a third', async () => {
-    const py = await dockerPy([
+    const py = await python([
       "a = c.api.create_network('dupnet')",
       "b = c.api.create_network('dupnet')",
       'print(json.dumps([a, b]))',

@@ -5,17 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from './helpers/engine.js';
 import { GOLDEN } from './helpers/golden.js';
 import { suiteEngine } from './helpers/suite.js';
+import { dockerPy } from './helpers/docker-py.js';
 
 const engine = suiteEngine({ load: [join(GOLDEN, 'dockerd-busybox.tar')] });
 
-const dockerPy = (script: string) => run('/usr/bin/python3', ['-c', `import docker, json, sys\nc = docker.DockerClient(base_url=sys.argv[1])\n${script}`, `unix://${engine.socket}`]);
+const python = (script: string) => dockerPy(engine.socket, script);
 
 describe('networks from docker-py', () => {
   it('creates a network from IPAM pools whose unset fields are null, named with a space, and runs a container on it', async () => {
-    const res = await dockerPy([
+    const res = await python([
       "ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet='10.79.0.0/24')])",
       "n = c.networks.create('py net', ipam=ipam)",
       'try:',

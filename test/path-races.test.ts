@@ -269,7 +269,7 @@ describe('docker cp edge cases', () => {
         stream.resume();
         stream.on('end', next);
       });
-      await new Promise((resolve, reject) => extract.on('finish', resolve).on('error', reject).end(res.body));
+      await new Promise<void>((resolve, reject) => extract.on('finish', () => resolve()).on('error', reject).end(res.body));
       return list.sort();
     };
     // What dockerd 20.10 answers for the same container paths.

@@ -23,7 +23,8 @@ describe('push credentials', () => {
   it('refuses a push without X-Registry-Auth with dockerd\'s 400, and the registry gets nothing', async () => {
     const name = `${registry.host}/berth/unauthed:1`;
     expect((await engine.http('POST', `/images/busybox/tag?repo=${registry.host}/berth/unauthed&tag=1`)).status).toBe(201);
-    for (const headers of [{}, { 'x-registry-auth': '' }]) {
+    const missing: Record<string, string>[] = [{}, { 'x-registry-auth': '' }];
+    for (const headers of missing) {
       const res = await engine.http('POST', `/images/${name}/push`, undefined, headers);
       expect(res.status).toBe(400);
       expect(res.json()).toEqual({ message: 'bad parameters and missing X-Registry-Auth: invalid X-Registry-Auth header: EOF' });

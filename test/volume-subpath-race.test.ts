@@ -60,7 +60,7 @@ describe('volume subpath and bind races', () => {
 
   it(`never gives runc a source that leads to the host (${ATTEMPTS} resolutions handed out)`, async () => {
     const db = openDatabase(join(engine.dir, 'race.db'));
-    const volumes = new VolumeService(db, engine.root, new EventLog(db), join(engine.dir, 'race-run'));
+    const volumes = new VolumeService(db, engine.root, new EventLog(db), join(engine.dir, 'race-run'), { all: () => [] });
     // One mount point an attempt, in turn: the subpath, a bind inside the volume, a bind inside the swapper's rootfs.
     const holders: { id: string; mounts: MountPoint[] }[] = [
       { id: 'race-subpath', mounts: [{ type: 'volume', name: 'race', destination: '/sub', rw: true, mode: 'z', propagation: '', subpath: 'real' }] },

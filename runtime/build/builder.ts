@@ -40,6 +40,12 @@ import type { DB } from '../state/db.js';
 import { goDuration, goList, goQuote, goQuoteList, goQuoteRune } from './gofmt.js';
 import { freeingSpace } from '../state/reserve.js';
 
+/** What a build does with containers: a RUN step's intermediate container, from create to removal, and its rootfs. */
+export type BuildContainers = Pick<
+  ContainerService,
+  'store' | 'paths' | 'events' | 'create' | 'start' | 'kill' | 'wait' | 'remove' | 'holdRootfs' | 'releaseRootfs' | 'lowerDirs'
+>;
+
 export interface BuildRequest {
   /** The context as a tar (plain, gzip, bzip2, xz, zstd); or `remote`. */
   body?: NodeJS.ReadableStream;
@@ -103,7 +109,7 @@ export class Builder {
     for (const m of mounts.sort((a, b) => b.length - a.length)) await unmount(m.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
   }
 
-  constructor(private readonly images: ImageService, private readonly containers: ContainerService, db: DB, private readonly options: BuilderOptions) {
+  constructor(private readonly images: ImageService, private readonly containers: BuildContainers, db: DB, private readonly options: BuilderOptions) {
     this.records = new BuildCacheStore(db);
   }
 
@@ -247,7 +253,7 @@ class BuildRun {
 
   constructor(
     private readonly images: ImageService,
-    private readonly containers: ContainerService,
+    private readonly containers: BuildContainers,
     private readonly records: BuildCacheStore,
     private readonly options: BuilderOptions,
     private readonly req: BuildRequest,
@@ -765,7 +771,7 @@ class BuildRun {
     const s = this.state;
     const image = await commitStep(this.images, {
       parent: s.image, parentConfig: s.imageConfig, upper: o.upper, config: copyConfig(s.runConfig), containerConfig,
-      container: o.container, author: s.maintainer, tmpDir: this.work,
+      container: o.container, author: s.maintainer,
     });
     this.records.made(image.id);
     await this.moveTo(image.id);

@@ -6,11 +6,8 @@ import { join } from 'node:path';
 import type { ContainerConfig, ImageConfig } from '../images/config.js';
 import type { ImageService } from '../images/service.js';
 import type { ImageRecord } from '../images/store.js';
-import { isOpaque, MOUNT_POINTS, writeUpperAsLayer } from '../containers/commit.js';
-import { chainIds, sha256 } from '../util/digest.js';
-
-/** The digest of an empty tar (1024 zero bytes): a step that changed nothing. */
-export const EMPTY_TAR = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
+import { commitImage } from '../images/commit.js';
+import { isOpaque, MOUNT_POINTS } from '../storage/upper-layer.js';
 
 const sortKeys = <T>(map: Record<string, T>) => Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
@@ -50,51 +47,36 @@ export interface StepCommit {
   /** The intermediate container of the step, if it had one. */
   container?: string;
   author: string;
-  /** Staging for the layer tar. */
-  tmpDir: string;
 }
 
-/** Records a step's image; returns it (an identical config is the same image). */
-export async function commitStep(images: ImageService, s: StepCommit): Promise<ImageRecord> {
-  let diffId = EMPTY_TAR;
-  const layerFile = join(s.tmpDir, `layer-${Date.now()}-${Math.random().toString(36).slice(2)}.tar`);
-  try {
-    if (s.upper && (await lstat(s.upper).catch(() => undefined))) ({ diffId } = await writeUpperAsLayer(s.upper, layerFile));
-    const empty = diffId === EMPTY_TAR;
-    const created = new Date().toISOString();
-    const parentIds = s.parentConfig.rootfs?.diff_ids ?? [];
-    const diffIds = empty ? parentIds : [...parentIds, diffId];
-    const history = [
-      ...(s.parentConfig.history ?? []),
-      { created, ...(s.author ? { author: s.author } : {}), created_by: (s.containerConfig.Cmd ?? []).join(' '), ...(empty ? { empty_layer: true } : {}) },
-    ];
-    const p = s.parentConfig;
-    // image.Image marshals through a map: its top-level keys come out sorted.
-    const document: Record<string, unknown> = {
-      architecture: p.architecture ?? 'amd64',
-      ...(s.author ? { author: s.author } : {}),
-      config: goConfig(s.config),
-      ...(s.container ? { container: s.container } : {}),
-      container_config: goConfig(s.containerConfig),
-      created,
-      history,
-      os: p.os ?? 'linux',
-      ...(p['os.version'] ? { 'os.version': p['os.version'] } : {}),
-      rootfs: { type: 'layers', diff_ids: diffIds },
-      ...(p.variant ? { variant: p.variant } : {}),
-    };
-    const bytes = Buffer.from(JSON.stringify(sortKeys(document)));
-    const id = sha256(bytes);
-    const chains = chainIds(diffIds);
-    return await images.lock.run(async () => {
-      const top = empty ? (s.parent?.top_layer ?? null) : (await images.layers.import(layerFile, diffId, chains.at(-1)!, chains.at(-2) ?? null)).chain_id;
-      const size = images.layers.stack(top).reduce((n, l) => n + l.size, 0);
-      images.store.commit({ id, config: bytes, topLayer: top, parent: s.parent?.id ?? null, size }, []);
-      return images.store.get(id)!;
-    });
-  } finally {
-    await rm(layerFile, { force: true });
-  }
+/** Records a step's image (images/commit.ts); returns it (an identical config is the same image). */
+export function commitStep(images: Pick<ImageService, 'store' | 'layers' | 'lock' | 'tmpDir'>, s: StepCommit): Promise<ImageRecord> {
+  const p = s.parentConfig;
+  return commitImage(images, {
+    parent: s.parent, parentDiffIds: p.rootfs?.diff_ids ?? [], upper: s.upper, emptyLayer: 'skip',
+    document: ({ diffIds, empty }) => {
+      const created = new Date().toISOString();
+      const history = [
+        ...(p.history ?? []),
+        { created, ...(s.author ? { author: s.author } : {}), created_by: (s.containerConfig.Cmd ?? []).join(' '), ...(empty ? { empty_layer: true } : {}) },
+      ];
+      // image.Image marshals through a map: its top-level keys come out sorted.
+      const document: Record<string, unknown> = {
+        architecture: p.architecture ?? 'amd64',
+        ...(s.author ? { author: s.author } : {}),
+        config: goConfig(s.config),
+        ...(s.container ? { container: s.container } : {}),
+        container_config: goConfig(s.containerConfig),
+        created,
+        history,
+        os: p.os ?? 'linux',
+        ...(p['os.version'] ? { 'os.version': p['os.version'] } : {}),
+        rootfs: { type: 'layers', diff_ids: diffIds },
+        ...(p.variant ? { variant: p.variant } : {}),
+      };
+      return Buffer.from(JSON.stringify(sortKeys(document)));
+    },
+  });
 }
 
 /**

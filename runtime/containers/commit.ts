@@ -1,185 +1,61 @@
-// docker commit: a container's upper dir becomes a new layer on top of its image, with the container's
-// config (and `--change` instructions) as the new image's config.
-import { createHash } from 'node:crypto';
-import { constants, createWriteStream, type Stats } from 'node:fs';
-import { mkdtemp, open, readdir, readlink, rm, type FileHandle } from 'node:fs/promises';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable, Transform } from 'node:stream';
-import tar from 'tar-stream';
+// docker commit: the container's upper dir as a new layer over its image (images/commit.ts), with the
+// container's config (and `--change` instructions) as the new image's config.
+import { mkdir } from 'node:fs/promises';
 import { invalid } from '../errors.js';
-import { lstatIfThere, openChildDirIfThere, openRoot, type RootedFd } from '../util/in-root.js';
-import type { ContainerConfig } from '../../openapi/containers.js';
+import { applyChanges } from '../images/changes.js';
+import { commitImage } from '../images/commit.js';
+import { parseTaggedReference, referenceString } from '../images/reference.js';
+import type { ContainerConfig } from '../images/config.js';
+import { parseConfig } from '../images/store.js';
+import { commandOf } from './config.js';
+import { now, type ContainerContext } from './context.js';
 
-const run = promisify(execFile);
-
-/** Runtime-made mount points in the upper dir: not part of what the container changed. */
-export const MOUNT_POINTS = new Set(['etc/hosts', 'etc/hostname', 'etc/resolv.conf']);
-
-/** Whether an upper-dir directory hides what is below it; `dir` may be a descriptor's /proc path (followed). */
-export async function isOpaque(dir: string): Promise<boolean> {
-  const { stdout } = await run('getfattr', ['--absolute-names', '--only-values', '-n', 'trusted.overlay.opaque', dir]).catch(() => ({ stdout: '' }));
-  return stdout.trim() === 'y';
+export interface CommitOptions {
+  repo?: string;
+  tag?: string;
+  author?: string;
+  comment?: string;
+  changes: string[];
+  /** Freeze a running container while its changes are read (the default of docker commit). */
+  pause: boolean;
+  /** The container's config in the image config's shape, as the API shows it: the new image's, changes applied. */
+  config: ContainerConfig;
 }
 
-/**
- * Writes the upper dir as an OCI layer tar (overlay whiteouts back to `.wh.` entries); returns its diff ID.
- * The container may be running (commit without pause, a build step): the walk goes through descriptors,
- * and each file is opened O_NOFOLLOW and described by what was opened, so a name swapped for a symlink
- * is never followed out of the upper dir (util/in-root.ts).
- */
-export async function writeUpperAsLayer(upper: string, out: string): Promise<{ diffId: string }> {
-  const pack = tar.pack();
-  const hash = createHash('sha256');
-  const measure = new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk);
-      done(null, chunk);
+/** Returns the new image's ID. */
+export async function commit(ctx: ContainerContext, nameOrId: string, o: CommitOptions): Promise<string> {
+  const c = ctx.store.resolve(nameOrId);
+  const image = ctx.images.store.get(c.image_id);
+  if (!image) throw invalid(`the image of container ${c.id} was removed: cannot commit`);
+  const base = parseConfig(image);
+  const { Image: _image, ...config } = applyChanges({ ...o.config, Hostname: '', Domainname: '' }, o.changes);
+  const tags = o.repo ? [referenceString(parseTaggedReference(o.tag ? `${o.repo}:${o.tag}` : o.repo))] : [];
+  const runtime = ctx.runtimeOf(c);
+  const upper = ctx.paths.upper(c.id);
+  await mkdir(upper, { recursive: true }); // a container never started has no upper dir yet
+  const committed = await commitImage(ctx.images, {
+    parent: image, parentDiffIds: base.rootfs?.diff_ids ?? [], upper, emptyLayer: 'keep', tags,
+    freeze: o.pause && c.state === 'running'
+      ? async () => {
+          await runtime.pause(c.id);
+          return () => runtime.resume(c.id);
+        }
+      : undefined,
+    document: ({ diffIds }) => {
+      const created = now();
+      return Buffer.from(JSON.stringify({
+        ...base,
+        created,
+        author: o.author ?? '',
+        comment: o.comment ?? '',
+        container: c.id,
+        config,
+        container_config: config,
+        rootfs: { type: 'layers', diff_ids: diffIds },
+        history: [...(base.history ?? []), { created, author: o.author || undefined, comment: o.comment || undefined, created_by: commandOf(c.spec).join(' ') }],
+      }));
     },
   });
-  const written = pipeline(pack, measure, createWriteStream(out));
-  const inodes = new Map<number, string>();
-  const entry = (header: Parameters<tar.Pack['entry']>[0], body?: Buffer) =>
-    new Promise<void>((resolve, reject) => pack.entry(header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
-  const walk = async (dir: RootedFd, rel: string): Promise<void> => {
-    for (const name of (await readdir(dir.self)).sort()) {
-      const path = rel ? `${rel}/${name}` : name;
-      const st = await lstatIfThere(dir.child(name));
-      if (!st) continue; // gone meanwhile
-      const header = (s: Stats) => ({ uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, mtime: s.mtime });
-      if (st.isCharacterDevice() && st.rdev === 0) {
-        await entry({ name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, ...header(st), mode: 0o644 });
-      } else if (st.isDirectory()) {
-        const sub = openChildDirIfThere(dir, name);
-        if (!sub) continue; // no longer a directory
-        try {
-          const dst = sub.stat();
-          await entry({ name: `${path}/`, type: 'directory', ...header(dst) });
-          if (await isOpaque(sub.forChild)) await entry({ name: `${path}/.wh..wh..opq`, ...header(dst), mode: 0o644 });
-          await walk(sub, path);
-        } finally {
-          sub.close();
-        }
-      } else if (st.isSymbolicLink()) {
-        const target = await readlink(dir.child(name)).catch(() => undefined);
-        if (target !== undefined) await entry({ name: path, type: 'symlink', linkname: target, ...header(st) });
-      } else if (st.isFile()) {
-        const file = await open(dir.child(name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
-        if (!file) continue; // gone, or a symlink now
-        try {
-          const fst = await file.stat();
-          if (!fst.isFile()) continue;
-          if (MOUNT_POINTS.has(path) && fst.size === 0) continue;
-          const first = inodes.get(fst.ino);
-          if (first && fst.nlink > 1) {
-            await entry({ name: path, type: 'link', linkname: first, ...header(fst) });
-            continue;
-          }
-          inodes.set(fst.ino, path);
-          await new Promise<void>((resolve, reject) => {
-            const sink = pack.entry({ name: path, size: fst.size, ...header(fst) }, (err) => (err ? reject(err) : resolve()));
-            Readable.from(readExactly(file, fst.size)).on('error', reject).pipe(sink);
-          });
-        } finally {
-          await file.close();
-        }
-      } else if (st.isFIFO()) {
-        await entry({ name: path, type: 'fifo', ...header(st) });
-      }
-    }
-  };
-  const top = openRoot(upper);
-  try {
-    await walk(top, '');
-  } finally {
-    top.close();
-  }
-  pack.finalize();
-  await written;
-  return { diffId: 'sha256:' + hash.digest('hex') };
-}
-
-/** `size` bytes of a file the container may be writing to: cut at size, zero-padded if it shrank. */
-async function* readExactly(file: FileHandle, size: number): AsyncGenerator<Buffer> {
-  let position = 0;
-  while (position < size) {
-    const buffer = Buffer.alloc(Math.min(size - position, 1 << 16));
-    const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
-    if (bytesRead === 0) {
-      yield Buffer.alloc(size - position);
-      return;
-    }
-    position += bytesRead;
-    yield buffer.subarray(0, bytesRead);
-  }
-}
-
-const shellOrJson = (args: string): string[] => {
-  const text = args.trim();
-  if (text.startsWith('[')) {
-    try {
-      return JSON.parse(text) as string[];
-    } catch {
-      // not JSON: the shell form
-    }
-  }
-  return ['/bin/sh', '-c', text];
-};
-
-/** Applies `--change` Dockerfile instructions (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL). */
-export function applyChanges(config: ContainerConfig, changes: string[]): ContainerConfig {
-  const out: ContainerConfig = { ...config, Env: [...(config.Env ?? [])], Labels: { ...(config.Labels ?? {}) } };
-  for (const change of changes.flatMap((c) => c.split('\n')).map((c) => c.trim()).filter(Boolean)) {
-    const [, keyword = '', rest = ''] = /^(\w+)\s+([\s\S]*)$/.exec(change) ?? [];
-    switch (keyword.toUpperCase()) {
-      case 'CMD':
-        out.Cmd = shellOrJson(rest);
-        break;
-      case 'ENTRYPOINT':
-        out.Entrypoint = shellOrJson(rest);
-        break;
-      case 'ENV': {
-        const pairs = rest.includes('=') ? rest.match(/(\S+?)=("[^"]*"|\S*)/g) ?? [] : [rest.replace(/\s+/, '=')];
-        for (const pair of pairs) {
-          const [key] = pair.split('=');
-          const value = pair.slice(key!.length + 1).replace(/^"(.*)"$/, '$1');
-          out.Env = [...out.Env!.filter((e) => e.split('=')[0] !== key), `${key}=${value}`];
-        }
-        break;
-      }
-      case 'LABEL':
-        for (const pair of rest.match(/(\S+?)=("[^"]*"|\S*)/g) ?? []) {
-          const [key] = pair.split('=');
-          out.Labels![key!] = pair.slice(key!.length + 1).replace(/^"(.*)"$/, '$1');
-        }
-        break;
-      case 'EXPOSE':
-        out.ExposedPorts = { ...(out.ExposedPorts ?? {}) };
-        for (const port of rest.split(/\s+/)) out.ExposedPorts[port.includes('/') ? port : `${port}/tcp`] = {};
-        break;
-      case 'USER':
-        out.User = rest;
-        break;
-      case 'WORKDIR':
-        out.WorkingDir = rest;
-        break;
-      case 'STOPSIGNAL':
-        out.StopSignal = rest;
-        break;
-      case 'VOLUME':
-        out.Volumes = { ...(out.Volumes ?? {}) };
-        for (const v of shellOrJson(rest)[0] === '/bin/sh' ? rest.split(/\s+/) : shellOrJson(rest)) out.Volumes[v] = {};
-        break;
-      default:
-        throw invalid(`${keyword} is not a valid change command`);
-    }
-  }
-  return out;
-}
-
-export async function tempDir(base: string): Promise<{ dir: string; done: () => Promise<void> }> {
-  const dir = await mkdtemp(join(base, 'commit-'));
-  return { dir, done: () => rm(dir, { recursive: true, force: true }) };
+  ctx.record(c, 'commit', { comment: o.comment ?? '', imageID: committed.id, imageRef: tags[0] ?? '' });
+  return committed.id;
 }

@@ -23,10 +23,10 @@ export interface CpMount {
 
 export interface CpMountSources {
   mounts: MountPoint[];
-  /** A volume's _data directory (undefined: no volumes in this engine). */
-  volumePath?: (name: string) => string;
+  /** A volume's _data directory. */
+  volumePath: (name: string) => string;
   /** A bind source's descriptor: resolved by descriptor when a container controls where it lies. */
-  openBind?: (source: string) => number;
+  openBind: (source: string) => number;
   /** The bundle holding the container's /etc files (its own, or that of the container whose network it joined). */
   etcDir?: string;
   readonlyRootfs: boolean;
@@ -44,15 +44,14 @@ export class CpMounts {
     for (const m of sources.mounts) {
       if (m.type === 'tmpfs') continue;
       const destination = posix.normalize(m.destination).replace(/(.)\/+$/, '$1');
-      if (m.type === 'volume' && m.name && sources.volumePath) {
+      if (m.type === 'volume' && m.name) {
         const data = sources.volumePath(m.name);
         const subpath = m.subpath;
         // The subpath's descriptor is handed over as it is: the caller closes it.
         entries.push({ destination, rw: m.rw, volume: true, open: () => (subpath ? openSubpath(data, subpath).fd : openSync(data, O_PATH)) });
       } else if (m.type === 'bind' && m.source) {
         const source = m.source;
-        const openBind = sources.openBind ?? ((path: string) => openSync(path, O_PATH));
-        entries.push({ destination, rw: m.rw, volume: true, open: () => openBind(source) });
+        entries.push({ destination, rw: m.rw, volume: true, open: () => sources.openBind(source) });
       }
     }
     // The network files, unless a mount point covers them: once written (at the first start), those;

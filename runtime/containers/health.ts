@@ -67,12 +67,16 @@ class Monitor {
   }
 }
 
+/** What probes use: the containers' records and state changes, and exec sessions to run in them. */
+export type HealthContainers = Pick<ContainerService, 'events' | 'store' | 'record'>;
+export type HealthExecs = Pick<ExecService, 'changes' | 'create' | 'discard' | 'logPath' | 'signal' | 'start' | 'store'>;
+
 export class HealthMonitor {
   private readonly monitors = new Map<string, Monitor>();
 
   constructor(
-    private readonly containers: ContainerService,
-    private readonly execs: ExecService,
+    private readonly containers: HealthContainers,
+    private readonly execs: HealthExecs,
   ) {}
 
   /** Starts monitoring (the API server): running containers' probes resume, changes are followed. Returns the stop. */

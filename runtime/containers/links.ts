@@ -3,6 +3,7 @@
 // Recorded as `<name>:<alias>` (a rename rewrites them); echoed as dockerd does, `/<name>:/<parent>/<alias>`.
 import { EngineError } from '../errors.js';
 import type { ContainerSpec } from './spec.js';
+import type { NetworkStore } from '../network/store.js';
 import type { Container } from './store.js';
 
 export interface Link {
@@ -80,4 +81,9 @@ export function liveLinks(c: Container, lookup: (id: string) => Container | unde
     if (!t || !ip) throw new EngineError('internal', `Cannot link to a non running container: /${target} AS /${c.name}/${alias}`);
     return { alias, container: t, ip };
   });
+}
+
+/** A container's address on the default bridge (where legacy links reach it). */
+export function bridgeIp(networks: Pick<NetworkStore, 'endpointsOf' | 'get'>, c: Container): string | undefined {
+  return networks.endpointsOf(c.id).find((e) => e.ip && networks.get(e.networkId)?.name === 'bridge')?.ip ?? undefined;
 }

@@ -3,11 +3,72 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import type { BlkioStatEntry, BlkioStats, ContainerStats, CpuStats, MemoryStats, NetworkStats, PidsStats } from '../../openapi/stats.js';
 import type { HostFacts } from '../system/host.js';
 import type { Container, ContainerStore } from './store.js';
 
 export type StatsHost = Pick<HostFacts, 'cgroupVersion' | 'memTotal'>;
+
+// The document's parts, named as moby's StatsJSON names them (Go's uint64 counters as numbers; `?` is
+// what Go's omitempty leaves out when zero). The server's schema (openapi/stats.ts) has the same shape.
+export interface BlkioStatEntry {
+  major: number;
+  minor: number;
+  op: string;
+  value: number;
+}
+type BlkioList = BlkioStatEntry[] | null;
+export interface BlkioStats {
+  io_service_bytes_recursive: BlkioList;
+  io_serviced_recursive: BlkioList;
+  io_queue_recursive: BlkioList;
+  io_service_time_recursive: BlkioList;
+  io_wait_time_recursive: BlkioList;
+  io_merged_recursive: BlkioList;
+  io_time_recursive: BlkioList;
+  sectors_recursive: BlkioList;
+}
+export interface CpuStats {
+  cpu_usage: { total_usage: number; percpu_usage?: number[]; usage_in_kernelmode: number; usage_in_usermode: number };
+  system_cpu_usage?: number;
+  online_cpus?: number;
+  throttling_data: { periods: number; throttled_periods: number; throttled_time: number };
+}
+export interface MemoryStats {
+  usage?: number;
+  max_usage?: number; // cgroup v1 only
+  stats?: Record<string, number>;
+  failcnt?: number;
+  limit?: number;
+}
+export interface NetworkStats {
+  rx_bytes: number;
+  rx_packets: number;
+  rx_errors: number;
+  rx_dropped: number;
+  tx_bytes: number;
+  tx_packets: number;
+  tx_errors: number;
+  tx_dropped: number;
+}
+export interface PidsStats {
+  current?: number;
+  limit?: number;
+}
+/** One stats document: a reading, the read time and CPU figures of the one before, the container's name and ID. */
+export interface ContainerStats {
+  read: string;
+  preread: string;
+  pids_stats: PidsStats;
+  blkio_stats: BlkioStats;
+  num_procs: number;
+  storage_stats: Record<string, never>;
+  cpu_stats: CpuStats;
+  precpu_stats: CpuStats;
+  memory_stats: MemoryStats;
+  name: string;
+  id: string;
+  networks?: Record<string, NetworkStats>;
+}
 
 /** Go's zero time: dockerd's `read`/`preread` when there is no reading. */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

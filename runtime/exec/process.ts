@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { invalid } from '../errors.js';
 import { resolveUser } from '../oci/user.js';
 import { ALL_CAPABILITIES } from '../oci/defaults.js';
-import type { ExecCreateBody } from '../../openapi/exec.js';
+import type { ExecConfig } from './store.js';
 
 interface OciProcess {
   terminal?: boolean;
@@ -24,7 +24,7 @@ function mergeEnv(base: string[], extra: string[]): string[] {
   return [...out.values()];
 }
 
-export async function execProcess(bundle: string, rootfs: string, groupAdd: string[], config: ExecCreateBody): Promise<OciProcess> {
+export async function execProcess(bundle: string, rootfs: string, groupAdd: string[], config: ExecConfig): Promise<OciProcess> {
   const spec = JSON.parse(await readFile(`${bundle}/config.json`, 'utf8')) as { process: OciProcess };
   const base = spec.process;
   const args = config.Cmd ?? [];

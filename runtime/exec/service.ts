@@ -10,8 +10,7 @@ import { startConmon } from '../containers/conmon.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Container } from '../containers/store.js';
 import { execProcess } from './process.js';
-import type { ExecSession, ExecStore } from './store.js';
-import type { ExecCreateBody } from '../../openapi/exec.js';
+import type { ExecConfig, ExecSession, ExecStore } from './store.js';
 
 export interface ExecStartOptions {
   consoleSize?: [number, number];
@@ -22,13 +21,16 @@ export interface ExecStartOptions {
 /** dockerd's event action: entrypoint, a space, the arguments (so `exec_create: true ` for a lone word). */
 const actionOf = (action: string, cmd: string[] | null | undefined) => `${action}: ${cmd?.[0] ?? ''} ${(cmd ?? []).slice(1).join(' ')}`;
 
+/** What exec sessions use of the container service: records, paths, runtimes, events. */
+export type ExecContainers = Pick<ContainerService, 'store' | 'paths' | 'record' | 'runtimeOf'>;
+
 export class ExecService {
   /** 'changed' (exec ID) when a session starts or ends. */
   readonly changes = new EventEmitter();
 
   constructor(
     readonly store: ExecStore,
-    private readonly containers: ContainerService,
+    private readonly containers: ExecContainers,
   ) {
     this.changes.setMaxListeners(0);
   }
@@ -41,7 +43,7 @@ export class ExecService {
   attachSocket = (s: Pick<ExecSession, 'id'>) => `${this.containers.paths.socketDir()}/${this.uuid(s)}/attach`;
   controlFifo = (s: Pick<ExecSession, 'id' | 'container_id'>) => `${this.dir(s)}/ctl`;
 
-  create(nameOrId: string, config: ExecCreateBody): string {
+  create(nameOrId: string, config: ExecConfig): string {
     const c = this.runningContainer(nameOrId);
     const id = randomBytes(32).toString('hex');
     this.store.insert(id, c.id, config);

@@ -1,7 +1,21 @@
 // Exec session records. Docker keeps a finished session until its container goes; so does this table.
 import type { DB } from '../state/db.js';
 import { notFound } from '../errors.js';
-import type { ExecCreateBody } from '../../openapi/exec.js';
+
+/** What an exec runs and how: the create request's fields berth reads, stored as JSON as the client sent them. */
+export interface ExecConfig {
+  Cmd?: string[] | null;
+  Env?: string[] | null;
+  User?: string;
+  WorkingDir?: string;
+  Privileged?: boolean;
+  Tty?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  DetachKeys?: string;
+  ConsoleSize?: number[] | null; // [height, width]
+}
 
 export type ExecState = 'created' | 'running' | 'exited';
 
@@ -16,15 +30,15 @@ interface ExecRow {
 }
 
 export interface ExecSession extends Omit<ExecRow, 'config'> {
-  config: ExecCreateBody;
+  config: ExecConfig;
 }
 
-const parse = ({ config, ...rest }: ExecRow): ExecSession => ({ ...rest, config: JSON.parse(config) as ExecCreateBody });
+const parse = ({ config, ...rest }: ExecRow): ExecSession => ({ ...rest, config: JSON.parse(config) as ExecConfig });
 
 export class ExecStore {
   constructor(private readonly db: DB) {}
 
-  insert(id: string, containerId: string, config: ExecCreateBody): void {
+  insert(id: string, containerId: string, config: ExecConfig): void {
     this.db.prepare('INSERT INTO exec_sessions (id, container_id, config, state, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(id, containerId, JSON.stringify(config), 'created', Date.now());
   }

@@ -13,7 +13,7 @@ import { clientGone, limitSize, tooLarge } from '../storage/streams.js';
 import { EngineError, invalid, notFound } from '../errors.js';
 import { sha256 } from '../util/digest.js';
 import { dialError } from '../util/dial-errors.js';
-import { applyChanges } from '../containers/commit.js';
+import { applyChanges } from './changes.js';
 import type { ContainerConfig } from '../../openapi/containers.js';
 import { familiarString, parseReference, referenceString, validateTag } from './reference.js';
 import type { ImageService } from './service.js';

@@ -67,7 +67,7 @@ export async function pullImage(service: ImageService, name: string, o: PullOpti
 
     await fetchLayers(service, client, source, manifest.layers, diffIds, chains, scope, o.concurrency ?? 3, progress, o.signal);
     for (const [i, layer] of manifest.layers.entries()) {
-      service.blobs?.remember(diffIds[i]!, { repository: `${ref.domain}/${ref.path}`, digest: layer.digest, mediaType: layer.mediaType, size: layer.size });
+      service.blobs.remember(diffIds[i]!, { repository: `${ref.domain}/${ref.path}`, digest: layer.digest, mediaType: layer.mediaType, size: layer.size });
     }
 
     const size = service.layers.stack(chains.at(-1) ?? null).reduce((n, l) => n + l.size, 0);

@@ -94,7 +94,7 @@ async function pushLayer(
   progress: (p: Progress) => void,
 ): Promise<Descriptor> {
   const host = repository.slice(0, repository.indexOf('/'));
-  for (const known of service.blobs?.known(diffId, repository) ?? []) {
+  for (const known of service.blobs.known(diffId, repository)) {
     if (!known.repository.startsWith(`${host}/`)) continue; // another registry's blob
     const descriptor = { mediaType: known.mediaType, size: known.size, digest: known.digest };
     if (await exists(client, ref, known.digest, scope)) {
@@ -107,7 +107,7 @@ async function pushLayer(
     const res = await client.fetch('POST', `/v2/${ref.path}/blobs/uploads/?mount=${encodeURIComponent(known.digest)}&from=${encodeURIComponent(from)}`, `${scope} repository:${from}:pull`);
     await res.body.dump();
     if (res.status === 201) {
-      service.blobs?.remember(diffId, { repository, ...descriptor });
+      service.blobs.remember(diffId, { repository, ...descriptor });
       progress({ id, status: `Mounted from ${from}` });
       return descriptor;
     }
@@ -160,7 +160,7 @@ async function pushLayer(
   progress({ id, status: 'Pushing', current: read, total: tarSize });
   progress({ id, status: 'Pushed' });
   const descriptor = { mediaType: MEDIA.dockerLayer, size: compressedSize, digest };
-  service.blobs?.remember(diffId, { repository, ...descriptor });
+  service.blobs.remember(diffId, { repository, ...descriptor });
   return descriptor;
 }
 

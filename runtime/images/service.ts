@@ -36,18 +36,21 @@ export class ImageService {
   /** One download of a blob at a time, across pulls (they may share layers). */
   readonly downloads = new KeyedMutex();
 
-  /** Where image events go (the engine wires it; a bare service records none). */
-  eventLog?: EventLog;
-  /** Which compressed blobs layers are in registries (pulls and pushes fill it). */
-  blobs?: BlobIndex;
-
-  constructor(readonly store: ImageStore, readonly layers: LayerStore, readonly tmpDir: string) {}
+  constructor(
+    readonly store: ImageStore,
+    readonly layers: LayerStore,
+    readonly tmpDir: string,
+    /** Where image events go. */
+    private readonly eventLog: EventLog,
+    /** Which compressed blobs layers are in registries (pulls and pushes fill it). */
+    readonly blobs: BlobIndex,
+  ) {}
 
   /** An image event as dockerd logs it: the image's labels, and `name`. */
   record(action: string, actorId: string, name: string, imageId = actorId): void {
     const image = this.store.get(imageId);
     const labels = image ? ((parseConfig(image).config?.Labels ?? {}) as Record<string, string>) : {};
-    this.eventLog?.record('image', action, actorId, { ...labels, name });
+    this.eventLog.record('image', action, actorId, { ...labels, name });
   }
 
   tags = (id: string) => this.store.tagsOf(id).map(familiar);

@@ -7,14 +7,13 @@ import { existsSync } from 'node:fs';
 import { EngineError, conflict, invalid, notFound } from '../errors.js';
 import { Mutex } from '../util/lock.js';
 import type { ContainerSpec, EndpointSpec } from '../containers/spec.js';
-import type { EndpointSettings, NetworkingConfig } from '../../openapi/networks.js';
 import type { Container, ContainerStore } from '../containers/store.js';
 import { contains, nextFree, parseSubnet } from './ipam.js';
 import { canonical6, contains6, isIp6, isV6, nextFree6, parseSubnet6 } from './ipam6.js';
 import { pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
 import { allocatePorts, wantedPorts, type HeldPort } from './ports.js';
 import type { NetworkService } from './service.js';
-import type { Endpoint, Network, NetworkStore } from './store.js';
+import type { Endpoint, EndpointSettings, Network, NetworkStore } from './store.js';
 
 export type NetworkModeKind = 'bridge' | 'host' | 'none' | 'container' | 'user';
 

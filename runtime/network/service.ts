@@ -3,10 +3,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EngineError, conflict, invalid, notFound } from '../errors.js';
 import type { EventLog } from '../events/log.js';
-import type { IPAMConfig, NetworkCreateBody } from '../../openapi/networks.js';
 import { contains, firstHost, hostRoutes, overlaps, parseSubnet, pickSubnet, subnetString, type Subnet } from './ipam.js';
 import { canonical6, contains6, firstHost6, isV6, overlaps6, parseSubnet6, subnet6String } from './ipam6.js';
-import type { Network, NetworkStore } from './store.js';
+import type { IPAMConfig, Network, NetworkStore } from './store.js';
+
+/** What a network create asks for (the fields berth reads of Docker's create body). */
+export interface NetworkCreate {
+  Name: string;
+  Driver?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  EnableIPv6?: boolean | null;
+  IPAM?: { Driver?: string | null; Config?: IPAMConfig[] | null } | null;
+  Options?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+}
 
 export const PREDEFINED = ['bridge', 'host', 'none'];
 const NAME = /^[^\x00-\x1f\x7f]+$/;
@@ -66,7 +77,7 @@ export class NetworkService {
    * With `checkDuplicate` (asked for, or implied from API 1.44 on, as dockerd does) a name in use is
    * refused; without it dockerd 20.10 makes a second network of that name and warns.
    */
-  async create(body: NetworkCreateBody, checkDuplicate = true): Promise<{ id: string; warning: string }> {
+  async create(body: NetworkCreate, checkDuplicate = true): Promise<{ id: string; warning: string }> {
     const name = body.Name;
     // dockerd takes any name that is not blank, "/" included (netavark and aardvark-dns know a network by
     // its ID, so a name never becomes a path); berth keeps control characters out.

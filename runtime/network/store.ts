@@ -2,7 +2,23 @@
 // allocated (ip not null) exactly while netavark may have it set up, so the DB always knows what to undo.
 import type { DB } from '../state/db.js';
 import { invalid, notFound } from '../errors.js';
-import type { EndpointSettings, IPAMConfig } from '../../openapi/networks.js';
+
+/** One subnet of a network (Docker's IPAM pool fields, as the subnets column stores them; null = unset). */
+export interface IPAMConfig {
+  Subnet?: string | null;
+  Gateway?: string | null;
+  IPRange?: string | null;
+  AuxiliaryAddresses?: Record<string, string> | null;
+}
+
+/** One network a container asks to be on (create's NetworkingConfig, a connect), kept as given while deferred. */
+export interface EndpointSettings {
+  IPAMConfig?: { IPv4Address?: string | null; IPv6Address?: string | null; LinkLocalIPs?: string[] | null } | null;
+  Aliases?: string[] | null;
+  Links?: string[] | null;
+  MacAddress?: string;
+  DriverOpts?: Record<string, string> | null;
+}
 
 export interface Network {
   id: string;

@@ -2,7 +2,7 @@
 // their layers (shared = layers that more than one image has), each layer once in LayersSize, a
 // container's writable layer by walking its upper dir, local volumes (those without driver options,
 // which are mounts of something else) by walking their data dir. The build cache comes from whoever
-// provides it: `DiskUsage.buildCache` (the builder in runtime/build sets it; none means no records).
+// provides it: the engine gives DiskUsage the builder's cacheRecords.
 import { lstat, readdir } from 'node:fs/promises';
 import type { ImageService } from '../images/service.js';
 import type { ImageRecord } from '../images/store.js';
@@ -82,10 +82,13 @@ export async function directorySize(dir: string): Promise<number> {
 }
 
 export class DiskUsage {
-  /** The build cache's records; the builder sets this when it exists. */
-  buildCache?: BuildCacheProvider;
-
-  constructor(private readonly images: ImageService, private readonly containers: ContainerService, private readonly volumes: VolumeService) {}
+  constructor(
+    private readonly images: ImageService,
+    private readonly containers: Pick<ContainerService, 'store' | 'paths'>,
+    private readonly volumes: VolumeService,
+    /** The build cache's records (the builder's). */
+    private readonly buildCache: BuildCacheProvider,
+  ) {}
 
   /** The usage of the kinds asked for (all when none); kinds not asked for are absent. */
   async report(types: readonly DiskUsageType[] = DISK_USAGE_TYPES): Promise<DiskUsageReport> {
@@ -94,7 +97,7 @@ export class DiskUsage {
     if (wanted.has('image')) Object.assign(out, this.imageUsage());
     if (wanted.has('container')) out.containers = await this.containerUsage();
     if (wanted.has('volume')) out.volumes = await this.volumeUsage();
-    if (wanted.has('build-cache')) out.buildCache = (await this.buildCache?.()) ?? [];
+    if (wanted.has('build-cache')) out.buildCache = await this.buildCache();
     return out;
   }
 

@@ -52,8 +52,6 @@ export interface VolumeHolders {
 type Holder = { id: string; mounts: MountPoint[] };
 
 export class VolumeService {
-  /** Who mounts what: set by the engine. Without it no volume counts as used. */
-  holders?: VolumeHolders;
   /** Starts in flight in this process (volume → container IDs): their volume stays mounted though they are not running yet. */
   private readonly starting = new Map<string, Set<string>>();
   private readonly lock = new KeyedMutex();
@@ -63,7 +61,14 @@ export class VolumeService {
   /** The engine root as given and resolved: where volumes and rootfs dirs are. */
   private readonly roots: string[];
 
-  constructor(private readonly db: DB, private readonly root: string, private readonly events: EventLog, runRoot: string) {
+  constructor(
+    private readonly db: DB,
+    private readonly root: string,
+    private readonly events: EventLog,
+    runRoot: string,
+    /** Who mounts what: the containers' records. */
+    private readonly holders: VolumeHolders,
+  ) {
     this.staging = new SubpathStaging(join(runRoot, 'subpaths'));
     this.roots = [...new Set([root, realpathSync(root)])];
   }
@@ -140,7 +145,7 @@ export class VolumeService {
 
   /** The containers (IDs) that mount a volume; with `running`, only those running (or paused, restarting). */
   users(name: string, running = false): string[] {
-    return (this.holders?.all() ?? [])
+    return this.holders.all()
       .filter((c) => (!running || RUNNING.has(c.state)) && c.mounts.some((m) => m.type === 'volume' && m.name === name))
       .map((c) => c.id);
   }

@@ -10,13 +10,19 @@ export interface Entry {
   mode?: number;
 }
 
+/** tar-stream types its chunks `unknown`; its packs emit Buffers. */
+export function chunkOf(c: unknown): Buffer {
+  if (!Buffer.isBuffer(c)) throw new TypeError('tar-stream emitted a chunk that is not a Buffer');
+  return c;
+}
+
 const sha = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
 export async function tarOf(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((resolve) => pack.on('end', resolve));
+  pack.on('data', (c) => chunks.push(chunkOf(c)));
+  const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   for (const e of entries) {
     const content = e.content === undefined ? undefined : Buffer.from(e.content);
     await new Promise<void>((resolve, reject) =>

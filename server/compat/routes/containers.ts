@@ -191,7 +191,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     request.raw.socket.on('close', () => abort.abort());
     const tty = c.spec.process.tty;
     const batches = readLogBatches(containers.paths.log(c.id), {
-      history: rotatedLogs(containers.paths.log(c.id), logLimits(c.spec.log).maxFile),
+      history: rotatedLogs(containers.paths.log(c.id), logLimits(c).maxFile),
       stdout, stderr, tail, since: parseTime(q.since), until: parseTime(q.until), follow: parseBool(q.follow), signal: abort.signal, coalesce: !timestamps,
       running: () => ['running', 'paused', 'restarting'].includes(containers.store.get(c.id)?.state ?? ''),
     });

@@ -1,0 +1,199 @@
+// docker start: one run of a container. Network prepared, rootfs mounted, /etc files written, volumes
+// activated, the OCI spec built, conmon started (netavark beside it), the row recorded, `runtime start`.
+// A failure undoes what was done; a container that cannot start with --rm is removed.
+import { rm, writeFile } from 'node:fs/promises';
+import type { ContainerSpec, StartChanges } from './spec.js';
+import { conflict, EngineError, notFound } from '../errors.js';
+import { networkMode } from '../network/attachments.js';
+import { wantedPorts } from '../network/ports.js';
+import { DEFAULT_SHM_SIZE } from '../oci/defaults.js';
+import { namespacesOf, type Namespaces } from '../oci/namespaces.js';
+import { buildSpec, securityOf } from '../oci/spec.js';
+import { resolveUser } from '../oci/user.js';
+import { mountTmpfs } from '../storage/rootfs.js';
+import { crashPoint } from '../util/crash.js';
+import { copyUp as copyVolumeUp } from '../volumes/copy-up.js';
+import { awaitConmonGone, startConmon } from './conmon.js';
+import { now, RUNNING, type ContainerContext } from './context.js';
+import { etcFilesIn, writeEtcFiles } from './etc-files.js';
+import { startingHealth } from './health-state.js';
+import { bridgeIp, linkEnv, linkHostsLine, linksOf, liveLinks } from './links.js';
+import { logLimitsOf } from './log-driver.js';
+import type { Container } from './store.js';
+import { validateStart } from './validate.js';
+import { makeWorkingDir } from './workdir.js';
+
+/**
+ * Starts a created or exited container; false when it was running already (Docker's 304).
+ * `changes`: what a Docker client before API 1.24 gives start (its host config). dockerd then replaces
+ * the container's host config; berth applies what start reads (ports, restart policy, privileges),
+ * checked as create checks them. Mounts and networks were fixed at create.
+ */
+export async function start(ctx: ContainerContext, nameOrId: string, changes?: StartChanges): Promise<boolean> {
+  let c = ctx.store.resolve(nameOrId);
+  if (c.state === 'running' || c.state === 'paused') return false;
+  if (c.state === 'removing') throw conflict(`container is marked for removal and cannot be started`);
+  if (changes) {
+    const next = withStartChanges(c.spec, changes);
+    validateStart(next);
+    securityOf(next.security);
+    wantedPorts(next.ports); // malformed port specs are the request's fault (400), as at create
+    ctx.store.setSpec(c.id, next);
+    ctx.changed(c.id);
+    c = ctx.store.get(c.id)!;
+  }
+  await ctx.run(c);
+  return true;
+}
+
+/** One run of a container: rootfs, spec, conmon, runtime start. */
+export async function run(ctx: ContainerContext, c: Container): Promise<void> {
+  const runtime = ctx.runtimeOf(c);
+  const id = c.id;
+  const bundle = ctx.paths.bundle(id);
+  await ctx.exiting.get(id);
+  // What another process (`berth cleanup`) or a crash left of the last run's network.
+  if (c.run_id > 0 && ctx.network.holdsResources(c)) await ctx.network.release(c);
+  if (c.run_id > 0) await ctx.deleteRuntimeContainer(c); // a leftover of a previous run
+  await rm(ctx.paths.exitFile(id), { force: true });
+  try {
+    const namespaces = namespacesOfRun(ctx, c);
+    const mode = networkMode(c.spec.network.mode).kind;
+    const links = mode === 'bridge' ? liveLinks(c, (ref) => ctx.store.byName(ref), (t) => bridgeIp(ctx.network.store, t)) : [];
+    const linkLines = mode === 'user' ? userNetworkLinkLines(ctx, c) : links.map(linkHostsLine);
+    // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
+    const net = await ctx.network.prepare(c);
+    crashPoint('start:prepared');
+    // Independent steps at once: each is a process or a few syscalls, and `docker run` waits on them.
+    const [, etcFiles] = await Promise.all([
+      ctx.rootfs.mount(c),
+      // container:<id> shares that container's /etc files, as its network.
+      'joined' in net && net.joined ? etcFilesIn(ctx.paths.bundle(net.joined.id)) : writeEtcFiles(bundle, c.spec, { ...net, links: linkLines }),
+      // The log exists before the container does, so attached clients hold it open from the first byte.
+      writeFile(ctx.paths.log(id), '', { flag: 'a' }),
+    ]);
+    const merged = ctx.paths.merged(id);
+    if (c.spec.namespaces.ipc === 'shareable') {
+      await mountTmpfs(ctx.paths.shm(id), `nosuid,nodev,noexec,mode=1777,size=${c.spec.resources.shmSize || DEFAULT_SHM_SIZE}`);
+      namespaces.shm = { bind: ctx.paths.shm(id) };
+    }
+    // Option volumes mounted, bind sources made, container-controlled sources pinned (staged).
+    const staged = await ctx.volumes.activate(c);
+    crashPoint('start:staged');
+    await copyUp(ctx, c);
+    const p = c.spec.process;
+    const user = await resolveUser(merged, p.user ?? '', p.groups ?? []);
+    // Links' variables first; the container's own replace them (moby's ReplaceOrAppendEnvValues).
+    const own = new Set(p.env.map((e) => e.split('=')[0]));
+    const env = [...links.flatMap((l) => linkEnv(c.name, l)).filter((e) => !own.has(e.split('=')[0])), ...p.env];
+    if (c.spec.network.mode !== 'host' && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.spec.network.hostname}`);
+    if (p.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+    if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
+    if (p.workdir) makeWorkingDir(merged, p.workdir);
+    const spec = buildSpec({
+      id, spec: c.spec, env, rootfs: merged, user, etcFiles,
+      initBinary: ctx.options.initBinary, nofileLimit: ctx.options.nofileLimit, cgroupsPath: `/berth/${id}`,
+      volumePath: ctx.volumes.mountpoint, staged, mounts: c.mounts, network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined }, namespaces,
+    });
+    await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
+    const limits = logLimitsOf(c.spec.log);
+    // One file: conmon bounds it. Several: the engine rotates (log-rotation.ts).
+    const logSizeMax = limits.maxFile <= 1 ? limits.maxSize : undefined;
+    // netavark's setup runs beside conmon's `runc create`: the process waits for `runc start`.
+    const networkSetup = ctx.network.setup(c);
+    const conmon = startConmon({
+      id, uuid: id.slice(0, 12), persistDir: bundle, name: c.name, bundle, runtimePath: runtime.path, runtimeRoot: runtime.stateRoot, exitDir: ctx.paths.exitDir(),
+      logPath: ctx.paths.log(id), logSizeMax, socketDir: ctx.paths.socketDir(), conmonPidFile: ctx.paths.conmonPid(id),
+      stdin: p.stdin, leaveStdinOpen: p.stdin && !p.stdinOnce, tty: p.tty,
+      exitCommand: [...ctx.options.exitCommand, id],
+    });
+    const [pid] = await allOrFirstError([conmon, networkSetup]);
+    await ctx.volumes.unstage(id); // runc has mounted them in the container's namespace
+    crashPoint('start:created');
+    // Each run's health starts over (the probe log stays), as dockerd's; the monitor (health.ts) follows.
+    const health = startingHealth(c.spec, c.health);
+    ctx.store.update(id, {
+      state: 'running', pid, started_at: now(), error: '', exit_code: 0, stopped_by_user: 0, run_id: c.run_id + 1, oom_killed: 0,
+      health: health && JSON.stringify(health),
+    });
+    ctx.changed(id);
+    crashPoint('start:recorded');
+    await runtime.start(id);
+    ctx.record(c, 'start');
+  } catch (err) {
+    const message = (err as Error).message;
+    await ctx.deleteRuntimeContainer(c);
+    await Promise.all([ctx.rootfs.unmount(id), ctx.network.release(c)]);
+    await ctx.volumes.release(c).catch(() => undefined);
+    const exitCode = /no such file or directory|not found/i.test(message) ? 127 : /permission denied/i.test(message) ? 126 : 128;
+    ctx.store.update(id, {
+      state: c.run_id > 0 ? 'exited' : 'created', pid: 0, error: message, exit_code: exitCode, finished_at: c.run_id > 0 ? now() : null,
+      health: c.health && JSON.stringify(c.health), // a run that never started has no health of its own
+    });
+    ctx.changed(id);
+    // A container that cannot start has ended: --rm removes it (the CLI waits for condition=removed).
+    if (c.spec.restart.autoRemove) await ctx.removeFiles(ctx.store.get(id)!).catch(() => undefined);
+    throw err instanceof EngineError ? err : new EngineError('internal', message);
+  }
+}
+
+/** Deletes the runtime's container and waits for its conmon, which must not report into the next run. */
+export async function deleteRuntimeContainer(ctx: ContainerContext, c: Container): Promise<void> {
+  await ctx.runtimeOf(c).delete(c.id);
+  await awaitConmonGone(c.id, ctx.paths.conmonPid(c.id));
+}
+
+/** The PID/IPC/UTS namespaces a run joins: those of the containers its modes name, running. */
+function namespacesOfRun(ctx: ContainerContext, c: Container): Namespaces {
+  return namespacesOf(c.spec.namespaces, (id) => {
+    const d = ctx.store.get(id);
+    if (!d) throw notFound(`No such container: ${id}`);
+    return { id: d.id, pid: d.pid, running: d.state === 'running' || d.state === 'paused', ipcMode: d.spec.namespaces.ipc, shm: ctx.paths.shm(d.id) };
+  });
+}
+
+/**
+ * Links on user-defined networks (compose v1's `links:`): dockerd's DNS answers the alias to the
+ * linking container only; a hosts line for each running target on a shared network does the same.
+ */
+function userNetworkLinkLines(ctx: ContainerContext, c: Container): string[] {
+  const store = ctx.network.store;
+  const mine = new Set(store.endpointsOf(c.id).map((e) => e.networkId));
+  return linksOf(c.spec).flatMap(({ target, alias }) => {
+    const t = ctx.store.byName(target) ?? ctx.store.get(target);
+    const ip = t && RUNNING.has(t.state) ? store.endpointsOf(t.id).find((e) => e.ip && mine.has(e.networkId))?.ip : undefined;
+    return ip ? [`${ip}\t${alias}\n`] : [];
+  });
+}
+
+/**
+ * A volume still empty when first mounted over a directory of the image gets that directory's
+ * content (owners, modes and all), as dockerd does — unless the mount said nocopy.
+ */
+async function copyUp(ctx: ContainerContext, c: Container): Promise<void> {
+  for (const m of c.mounts) {
+    if (m.type !== 'volume' || m.noCopy || !m.name) continue;
+    // Both sides are containers' (another one may share the volume): copied by descriptors (copy-up.ts).
+    await copyVolumeUp(ctx.paths.merged(c.id), m.destination, ctx.volumes.mountpoint(m.name));
+  }
+}
+
+/** Awaits every promise; rejects with the first failure only after all have settled (nothing left running). */
+async function allOrFirstError<A, B>(promises: [Promise<A>, Promise<B> | undefined]): Promise<[A, B | undefined]> {
+  const [a, b] = await Promise.allSettled(promises);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
+  return [a.value, b.value];
+}
+
+/** The spec with what a start before API 1.24 changed (absent: unchanged; null: cleared). */
+function withStartChanges(spec: ContainerSpec, changes: StartChanges): ContainerSpec {
+  const next: ContainerSpec = { ...spec, ports: { ...spec.ports }, restart: { ...spec.restart }, security: { ...spec.security } };
+  if (changes.publish !== undefined) next.ports.publish = changes.publish ?? undefined;
+  if (changes.publishAll !== undefined) next.ports.publishAll = changes.publishAll;
+  if (changes.restart) next.restart = { ...next.restart, ...changes.restart };
+  if (changes.privileged !== undefined) next.security.privileged = changes.privileged;
+  if (changes.capAdd !== undefined) next.security.capAdd = changes.capAdd ?? undefined;
+  if (changes.capDrop !== undefined) next.security.capDrop = changes.capDrop ?? undefined;
+  return next;
+}
