@@ -1,7 +1,7 @@
 // `--change` instructions (docker commit, docker import): Dockerfile instructions applied to the config
 // of the image being made.
 import { invalid } from '../errors.js';
-import type { ContainerConfig } from '../../openapi/containers.js';
+import type { ContainerConfig } from './config.js';
 
 const shellOrJson = (args: string): string[] => {
   const text = args.trim();

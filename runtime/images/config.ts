@@ -1,5 +1,15 @@
 // The OCI / Docker image config, as far as berth reads it. The bytes are kept verbatim; this is a view.
-import type { HealthConfig } from '../../openapi/containers.js';
+
+/** An image's HEALTHCHECK: durations in nanoseconds (Go's time.Duration); null is 0, as Go decodes it. */
+export interface HealthConfig {
+  Test?: string[] | null;
+  Interval?: number | null;
+  Timeout?: number | null;
+  StartPeriod?: number | null;
+  StartInterval?: number | null;
+  Retries?: number | null;
+  [key: string]: unknown;
+}
 
 export interface ContainerConfig {
   User?: string;

@@ -14,7 +14,7 @@ import { EngineError, invalid, notFound } from '../errors.js';
 import { sha256 } from '../util/digest.js';
 import { dialError } from '../util/dial-errors.js';
 import { applyChanges } from './changes.js';
-import type { ContainerConfig } from '../../openapi/containers.js';
+import type { ContainerConfig } from './config.js';
 import { familiarString, parseReference, referenceString, validateTag } from './reference.js';
 import type { ImageService } from './service.js';
 
