@@ -11,10 +11,10 @@ import type {
 import { versionBefore } from '../../versioning.js';
 
 /** Docker fields the spec does not model, echoed as sent (unknown keys included). */
-export interface DockerEcho {
+export type DockerEcho = {
   Config: Record<string, unknown>;
   HostConfig: Record<string, unknown>;
-}
+};
 
 /** Config keys the spec models; every other key is echoed. */
 export const MODELED_CONFIG = [

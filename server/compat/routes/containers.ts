@@ -48,7 +48,7 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   app.post('/containers/create', { schema: { summary: 'Create a container', querystring: ContainerCreateQuery, body: ContainerCreateBody, response: { 201: ContainerCreateResponse } } }, async (request, reply) => {
     const { name } = request.query as { name?: string };
     const { spec, echo } = toSpec((request.body ?? {}) as ContainerCreateBody, apiVersion(request));
-    const { id, warnings } = await containers.create(spec, { ...echo }, name || undefined);
+    const { id, warnings } = await containers.create(spec, echo, name || undefined);
     return reply.code(201).send({ Id: id, Warnings: warnings });
   });
 
