@@ -1,25 +1,19 @@
 // /containers/{id}/exec and /exec/{id}: create, start (for clients that do not ask for an Upgrade, and
 // detached starts), resize, inspect. The Upgrade form of start is in hijack.ts.
-import type { FastifyPluginAsync } from 'fastify';
-import type { Engine } from '../../../runtime/engine.js';
-import { EngineError, invalid } from '../../../runtime/errors.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { EngineError, invalid, type Api } from '../../../runtime/api.js';
 import { foldFieldCase } from '../../json-body.js';
 import { parseDetachKeys } from '../../session-stream.js';
-import { resizeTerminal } from '../../../runtime/containers/attach.js';
-import { ExecCreateBody, ExecCreateResponse, ExecStartBody } from '../../../openapi/exec.js';
-import { ResizeQuery } from '../../../openapi/containers.js';
+import { ExecCreateBody, ExecCreateResponse, ExecIdParams, ExecInspectResponse, ExecStartBody } from '../../../openapi/exec.js';
+import { ContainerIdParams, ResizeQuery } from '../../../openapi/containers.js';
 import { rawCommonHeaders } from '../../app.js';
 import { execInspect } from '../views/exec.js';
 import { writeEngineError } from '../../hijack.js';
 import { runExecSession, startConsoleSize } from '../../exec.js';
 
-type Id = { Params: { id: string } };
-
-export const execRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
-  const { execs } = engine;
-
-  app.post('/containers/:id/exec', { schema: { summary: 'Create an exec instance', body: ExecCreateBody, response: { 201: ExecCreateResponse } } }, async (request, reply) => {
-    const body = foldFieldCase((request.body ?? {}) as ExecCreateBody, Object.keys(ExecCreateBody.properties));
+export const execRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, { api }) => {
+  app.post('/containers/:id/exec', { schema: { summary: 'Create an exec instance', params: ContainerIdParams, body: ExecCreateBody, response: { 201: ExecCreateResponse } } }, async (request, reply) => {
+    const body = foldFieldCase(request.body ?? {}, Object.keys(ExecCreateBody.properties));
     if (!body.Cmd?.length) throw invalid('No exec command specified');
     if (body.DetachKeys !== undefined && body.DetachKeys !== null) {
       if (typeof body.DetachKeys !== 'string') throw invalid('invalid parameter: DetachKeys must be a string');
@@ -29,34 +23,32 @@ export const execRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { 
         throw new EngineError('internal', `Invalid escape keys (${body.DetachKeys}) provided`); // dockerd's words and status
       }
     }
-    return reply.code(201).send({ Id: execs.create((request.params as { id: string }).id, body) });
+    return reply.code(201).send({ Id: api.exec.create(request.params.id, body) });
   });
 
-  app.post('/exec/:id/start', { schema: { summary: 'Start an exec instance', body: ExecStartBody } }, async (request, reply) => {
-    const body = (request.body ?? {}) as ExecStartBody;
-    const { id } = request.params as { id: string };
+  app.post('/exec/:id/start', { schema: { summary: 'Start an exec instance', params: ExecIdParams, body: ExecStartBody } }, async (request, reply) => {
+    const body = request.body ?? {};
+    const { id } = request.params;
     const size = startConsoleSize(body);
     if (body.Detach) {
-      await execs.start(id, { consoleSize: size });
+      await api.exec.start(id, { consoleSize: size });
       return reply.code(200).send();
     }
-    execs.checkStartable(id); // 404 or 409 before the stream starts
+    api.exec.checkStartable(id); // 404 or 409 before the stream starts
     reply.hijack();
     const socket = reply.raw.socket!;
-    await runExecSession(engine, id, socket, () => {
+    await runExecSession(api, id, socket, () => {
       socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
     }, { consoleSize: size, tty: body.Tty ?? undefined }).catch((err: Error) => writeEngineError(socket, err));
     socket.destroySoon?.();
   });
 
-  app.post<Id>('/exec/:id/resize', { schema: { querystring: ResizeQuery } }, async (request, reply) => {
-    const s = execs.inspect(request.params.id);
-    const { h, w } = request.query as { h?: string; w?: string };
-    if (s.state !== 'running') throw invalid(`Exec ${s.id} is not running`);
-    if (s.config.Tty) await resizeTerminal(execs.controlFifo(s), Number(h ?? 0), Number(w ?? 0)).catch(() => undefined);
+  app.post('/exec/:id/resize', { schema: { params: ExecIdParams, querystring: ResizeQuery } }, async (request, reply) => {
+    const { h, w } = request.query;
+    await api.exec.resize(request.params.id, Number(h ?? 0), Number(w ?? 0));
     // podman's resize answers 201
     return reply.code(request.url.includes('/libpod/') ? 201 : 200).send();
   });
 
-  app.get<Id>('/exec/:id/json', async (request) => execInspect(execs.inspect(request.params.id)));
+  app.get('/exec/:id/json', { schema: { params: ExecIdParams, response: { 200: ExecInspectResponse } } }, async (request) => execInspect(api.exec.inspect(request.params.id)));
 };
