@@ -12,7 +12,7 @@ import { systemRoutes } from './compat/routes/system.js';
 import { imageNameRouteDocs, imageRoutes } from './compat/routes/images.js';
 import { containerRoutes } from './compat/routes/containers.js';
 import { statsRoutes } from './compat/routes/stats.js';
-import { execRoutes } from './compat/routes/exec.js';
+import { containerVerbRoutes } from './container-verbs/index.js';
 import { eventRoutes } from './compat/routes/events.js';
 import { registryRoutes } from './compat/routes/registry.js';
 import { volumeRoutes } from './compat/routes/volumes.js';
@@ -118,7 +118,7 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   await app.register(imageRoutes, { engine });
   await app.register(containerRoutes, { api, engine });
   await app.register(statsRoutes, { api });
-  await app.register(execRoutes, { api });
+  await app.register(containerVerbRoutes, { api, family: 'compat' });
   await app.register(eventRoutes, { engine });
   await app.register(registryRoutes, { engine });
   await app.register(volumeRoutes, { engine });

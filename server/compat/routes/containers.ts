@@ -1,26 +1,18 @@
-// /containers: create, list, inspect, start, stop, restart, kill, pause, unpause, wait, remove, rename,
-// top, logs, resize, and attach for clients that do not ask for an Upgrade.
+// /containers: create, list, inspect, remove, rename, update, prune, changes, export, and /commit. The
+// verbs both API families serve (start, stop, wait, logs, top, cp, attach, resize, exec...) are in
+// server/container-verbs/.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Readable } from 'node:stream';
-import type { Engine } from '../../../runtime/api.js';
-import { invalid, notFound, type Api, type Container } from '../../../runtime/api.js';
+import { invalid, notFound, type Api, type Container, type Engine } from '../../../runtime/api.js';
 import { parseUntil } from '../../../runtime/util/time.js';
 import {
-  ArchiveQuery, AttachQuery, ChangesResponse, CommitResponse, ContainerCreateBody, ContainerCreateQuery, ContainerCreateResponse, ContainerIdParams, ContainerInspectResponse,
-  ContainerListQuery, ContainerListResponse, ContainerPruneQuery, ContainerPruneResponse, ContainerUpdateResponse, ExtractQuery, InspectQuery, KillQuery, LinkParams, LogsQuery,
-  RemoveQuery, RenameQuery, ResizeQuery, StopQuery, TopQuery, TopResponse, WaitQuery, WaitResponse,
+  ChangesResponse, CommitQuery, CommitResponse, ContainerCreateBody, ContainerCreateQuery, ContainerCreateResponse, ContainerIdParams, ContainerInspectResponse, ContainerListQuery,
+  ContainerListResponse, ContainerPruneQuery, ContainerPruneResponse, ContainerUpdateResponse, HostConfig, InspectQuery, LinkParams, RemoveQuery, RenameQuery,
 } from '../../../openapi/containers.js';
-import { parseBool, parseFilters, parseGoInt } from '../../query.js';
-import { CommitQuery, HostConfig } from '../../../openapi/containers.js';
-import { validated } from '../../validate.js';
-import { attachContainer } from '../../attach.js';
-import { websocketDuplex } from '../../websocket.js';
-import { parseDetachKeys } from '../../session-stream.js';
-import { apiVersion, commonHeaders, rawCommonHeaders } from '../../app.js';
+import { parseBool, parseFilters } from '../../query.js';
+import { apiVersion } from '../../app.js';
 import { versionBefore } from '../../versioning.js';
 import { containerInspect, containerSummary, sizeFields } from '../views/containers.js';
 import { containerNetworks } from '../views/networks.js';
-import { encodeEntries } from '../../framing.js';
 import { HEALTH_FILTER_VALUES } from '../../../runtime/containers/health-state.js';
 
 const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task', 'publish', 'expose'] as const;
@@ -65,48 +57,6 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api; engine: Engi
     return parseBool(request.query.size) ? { ...inspect, ...sizeFields(await api.containers.size(c.id)) } : inspect;
   });
 
-  app.post('/containers/:id/start', { schema: { params } }, async (request, reply) => {
-    // A host config on start: dockerd 20.10 refuses any body of JSON-object size (or of unknown length)
-    // from 1.24 on. Before, it takes the body as a host config (bare, or wrapped as create's HostConfig);
-    // the engine applies what start reads of it.
-    const length = request.headers['content-length'];
-    const sized = length === undefined ? request.headers['transfer-encoding'] !== undefined : Number(length) > 7;
-    if (sized && !versionBefore(apiVersion(request), '1.24')) {
-      throw invalid('starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24');
-    }
-    const body = request.body;
-    const given = sized && isRecord(body) ? body.HostConfig ?? body : undefined;
-    const started = await api.containers.start(request.params.id, given ? validated(HostConfig, given) : undefined);
-    return reply.code(started ? 204 : 304).send();
-  });
-
-  app.post('/containers/:id/stop', { schema: { params, querystring: StopQuery } }, async (request, reply) => {
-    const { t, signal } = request.query;
-    const stopped = await api.containers.stop(request.params.id, { timeout: t ? parseGoInt(t) : undefined, signal });
-    return reply.code(stopped ? 204 : 304).send();
-  });
-
-  app.post('/containers/:id/restart', { schema: { params, querystring: StopQuery } }, async (request, reply) => {
-    const { t, signal } = request.query;
-    await api.containers.restart(request.params.id, { timeout: t ? parseGoInt(t) : undefined, signal });
-    return reply.code(204).send();
-  });
-
-  app.post('/containers/:id/kill', { schema: { params, querystring: KillQuery } }, async (request, reply) => {
-    await api.containers.kill(request.params.id, request.query.signal);
-    return reply.code(204).send();
-  });
-
-  app.post('/containers/:id/pause', { schema: { params } }, async (request, reply) => {
-    await api.containers.pause(request.params.id);
-    return reply.code(204).send();
-  });
-
-  app.post('/containers/:id/unpause', { schema: { params } }, async (request, reply) => {
-    await api.containers.unpause(request.params.id);
-    return reply.code(204).send();
-  });
-
   app.post('/containers/:id/rename', { schema: { params, querystring: RenameQuery } }, async (request, reply) => {
     api.containers.rename(request.params.id, request.query.name);
     return reply.code(204).send();
@@ -129,54 +79,6 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api; engine: Engi
     if (!parseBool(request.query.link)) throw notFound(`No such container: ${parent}/${alias}`);
     await api.containers.removeLink(`${parent}/${alias}`);
     return reply.code(204).send();
-  });
-
-  // The docker CLI sends /start only once these headers have arrived: send them at once.
-  app.post('/containers/:id/wait', { schema: { params, querystring: WaitQuery, response: { 200: WaitResponse } } }, async (request, reply) => {
-    const condition = request.query.condition || 'not-running';
-    const abort = new AbortController();
-    const result = api.containers.wait(request.params.id, condition, abort.signal);
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { ...commonHeaders, 'Content-Type': 'application/json' });
-    res.flushHeaders();
-    request.raw.socket.on('close', () => abort.abort());
-    try {
-      const { code, error } = await result;
-      res.end(JSON.stringify({ Error: error ? { Message: error } : null, StatusCode: code }) + '\n');
-    } catch {
-      res.end();
-    }
-  });
-
-  app.get('/containers/:id/top', { schema: { params, querystring: TopQuery, response: { 200: TopResponse } } }, async (request) => {
-    const { titles, processes } = await api.containers.top(request.params.id, request.query.ps_args);
-    return { Titles: titles, Processes: processes };
-  });
-
-  app.get('/containers/:id/logs', { schema: { params, querystring: LogsQuery } }, async (request, reply) => {
-    const q = request.query;
-    const timestamps = parseBool(q.timestamps);
-    const abort = new AbortController();
-    request.raw.socket.on('close', () => abort.abort());
-    const logs = api.containers.logs(request.params.id, {
-      stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), since: q.since, until: q.until, follow: parseBool(q.follow), timestamps, signal: abort.signal,
-      tail: q.tail === undefined || q.tail === 'all' || Number(q.tail) < 0 ? undefined : Number(q.tail),
-    });
-    const { tty } = logs;
-    const body = Readable.from(
-      (async function* () {
-        for await (const batch of logs) yield encodeEntries(batch, { tty, timestamps, perLine: true });
-      })(),
-      { highWaterMark: 1 }, // batches are up to a MiB each: read ahead one, not sixteen
-    );
-    return reply.header('content-type', tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream').send(body);
-  });
-
-  app.post('/containers/:id/resize', { schema: { params, querystring: ResizeQuery } }, async (request, reply) => {
-    const { h, w } = request.query;
-    await api.containers.resize(request.params.id, Number(h ?? 0), Number(w ?? 0));
-    return reply.code(200).send();
   });
 
   app.post('/containers/:id/update', { schema: { params, body: HostConfig, response: { 200: ContainerUpdateResponse } } }, async (request) => {
@@ -218,61 +120,7 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api; engine: Engi
     });
     return reply.code(201).send({ Id: id });
   });
-
-  // docker cp. HEAD and GET: a path's stat (and contents); PUT: a tar extracted into a directory.
-  const pathStatHeader = (stat: object) => Buffer.from(JSON.stringify(stat)).toString('base64');
-  app.head('/containers/:id/archive', { schema: { params, querystring: ArchiveQuery } }, async (request, reply) => {
-    const stat = await api.containers.statPath(request.params.id, request.query.path ?? '');
-    return reply.header('X-Docker-Container-Path-Stat', pathStatHeader(stat)).header('content-type', 'application/x-tar').send();
-  });
-
-  app.get('/containers/:id/archive', { schema: { params, querystring: ArchiveQuery } }, async (request, reply) => {
-    const { stat, tar } = await api.containers.archive(request.params.id, request.query.path ?? '');
-    return reply.header('X-Docker-Container-Path-Stat', pathStatHeader(stat)).header('content-type', 'application/x-tar').send(tar);
-  });
-
-  app.put('/containers/:id/archive', { schema: { params, querystring: ExtractQuery } }, async (request, reply) => {
-    const q = request.query;
-    const tar = request.body instanceof Readable ? request.body : undefined;
-    await api.containers.extract(request.params.id, q.path ?? '', tar, { copyUIDGID: parseBool(q.copyUIDGID), noOverwriteDirNonDir: parseBool(q.noOverwriteDirNonDir) });
-    return reply.code(200).send();
-  });
-
-  // The websocket attach: raw output bytes (never framed) out, stdin in.
-  // A missing container is a 404 with dockerd's message before any upgrade (the hook runs for both).
-  app.get('/containers/:id/attach/ws', {
-    websocket: true, schema: { summary: 'Attach to a container via a websocket', params, querystring: AttachQuery }, preHandler: async (request) => void api.containers.inspect(request.params.id),
-  }, async (socket, request) => {
-    const q = request.query;
-    const stream = websocketDuplex(socket);
-    try {
-      const session = api.containers.attach(request.params.id);
-      await attachContainer(session, stream, {
-        stdin: parseBool(q.stdin), stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), logs: parseBool(q.logs), stream: parseBool(q.stream),
-        detachKeys: q.detachKeys, multiplex: false,
-      });
-    } catch (err) {
-      socket.close(1011, (err as Error).message.slice(0, 120));
-    }
-  });
-
-  // Clients that attach without asking for an Upgrade get 200 and the raw stream until it ends.
-  app.post('/containers/:id/attach', { schema: { params, querystring: AttachQuery } }, async (request, reply) => {
-    const session = api.containers.attach(request.params.id);
-    const q = request.query;
-    parseDetachKeys(q.detachKeys ?? q.detachkeys); // a bad sequence is a 400 before the stream
-    reply.hijack();
-    const socket = reply.raw.socket!;
-    socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
-    await attachContainer(session, socket, {
-      stdin: false, stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), logs: parseBool(q.logs), stream: parseBool(q.stream),
-    });
-    socket.destroySoon?.();
-  });
 };
-
-/** A JSON object (not null, not an array). */
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function matches(engine: Engine, c: Container, f: Record<string, string[]>): boolean {
   const any = (key: string, test: (v: string) => boolean) => !f[key]?.length || f[key]!.some(test);

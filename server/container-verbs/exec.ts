@@ -1,17 +1,20 @@
 // /containers/{id}/exec and /exec/{id}: create, start (for clients that do not ask for an Upgrade, and
-// detached starts), resize, inspect. The Upgrade form of start is in hijack.ts.
+// detached starts), resize, inspect. The Upgrade form of start is in hijack.ts. Both families answer
+// alike, but for resize: 201 from libpod (podman's), 200 from Docker's.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { EngineError, invalid, type Api } from '../../../runtime/api.js';
-import { foldFieldCase } from '../../json-body.js';
-import { parseDetachKeys } from '../../session-stream.js';
-import { ExecCreateBody, ExecCreateResponse, ExecIdParams, ExecInspectResponse, ExecStartBody } from '../../../openapi/exec.js';
-import { ContainerIdParams, ResizeQuery } from '../../../openapi/containers.js';
-import { rawCommonHeaders } from '../../app.js';
-import { execInspect } from '../views/exec.js';
-import { writeEngineError } from '../../hijack.js';
-import { runExecSession, startConsoleSize } from '../../exec.js';
+import { EngineError, invalid } from '../../runtime/api.js';
+import { foldFieldCase } from '../json-body.js';
+import { parseDetachKeys } from '../session-stream.js';
+import { ExecCreateBody, ExecCreateResponse, ExecIdParams, ExecInspectResponse, ExecStartBody } from '../../openapi/exec.js';
+import { ContainerIdParams, ResizeQuery } from '../../openapi/containers.js';
+import { rawCommonHeaders } from '../app.js';
+import { execInspect } from '../compat/views/exec.js';
+import { writeEngineError } from '../hijack.js';
+import { runExecSession, startConsoleSize } from '../exec.js';
 
-export const execRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, { api }) => {
+import type { VerbOptions } from './family.js';
+
+export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
   app.post('/containers/:id/exec', { schema: { summary: 'Create an exec instance', params: ContainerIdParams, body: ExecCreateBody, response: { 201: ExecCreateResponse } } }, async (request, reply) => {
     const body = foldFieldCase(request.body ?? {}, Object.keys(ExecCreateBody.properties));
     if (!body.Cmd?.length) throw invalid('No exec command specified');
@@ -46,8 +49,7 @@ export const execRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, {
   app.post('/exec/:id/resize', { schema: { params: ExecIdParams, querystring: ResizeQuery } }, async (request, reply) => {
     const { h, w } = request.query;
     await api.exec.resize(request.params.id, Number(h ?? 0), Number(w ?? 0));
-    // podman's resize answers 201
-    return reply.code(request.url.includes('/libpod/') ? 201 : 200).send();
+    return reply.code(family === 'libpod' ? 201 : 200).send();
   });
 
   app.get('/exec/:id/json', { schema: { params: ExecIdParams, response: { 200: ExecInspectResponse } } }, async (request) => execInspect(api.exec.inspect(request.params.id)));
