@@ -3,7 +3,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EngineError, type Api } from '../runtime/api.js';
-import type { ExecStartBody } from '../openapi/exec.js';
+import { ExecStartBody } from '../openapi/exec.js';
+import { validated } from './validate.js';
 import { runExecSession, startConsoleSize } from './exec.js';
 import { parseDetachKeys } from './session-stream.js';
 import { attachContainer } from './attach.js';
@@ -118,7 +119,8 @@ async function upgrade(req: IncomingMessage, socket: Duplex, api: Api): Promise<
   if (req.method === 'POST' && exec) {
     const id = decodeURIComponent(exec[1]!);
     const raw = (await readBody(req, socket)).toString();
-    const body = (parseJsonBody(raw) ?? {}) as ExecStartBody;
+    // Validated as the plain start's body is (Fastify's schema): `"Detach": "yes"` is a 400, not a detached start.
+    const body = validated(ExecStartBody, parseJsonBody(raw), 'body');
     if (body.Detach) {
       await api.exec.start(id, { consoleSize: startConsoleSize(body) });
       socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\n${rawCommonHeaders()}\r\n`);
