@@ -14,6 +14,7 @@ import { waitRoutes } from './wait.js';
 
 export type { Family, VerbOptions } from './family.js';
 
-export const containerVerbRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, options) => {
-  for (const routes of [lifecycleRoutes, waitRoutes, logsRoutes, topRoutes, archiveRoutes, attachRoutes, resizeRoutes, execRoutes]) await app.register(routes, options);
+export const containerVerbRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
+  // Only these options go down: a `prefix` given to this plugin already applies to what it registers.
+  for (const routes of [lifecycleRoutes, waitRoutes, logsRoutes, topRoutes, archiveRoutes, attachRoutes, resizeRoutes, execRoutes]) await app.register(routes, { api, family });
 };
