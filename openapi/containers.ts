@@ -120,6 +120,10 @@ export const ContainerCreateResponse = Type.Object({ Id: Type.String(), Warnings
 export const ContainerListQuery = Type.Object({ all: Type.Optional(QueryBool), limit: Type.Optional(Type.String()), size: Type.Optional(QueryBool), filters: Type.Optional(Filters) });
 export const InspectQuery = Type.Object({ size: Type.Optional(QueryBool) });
 export const StopQuery = Type.Object({ t: Type.Optional(Type.String()), signal: Type.Optional(Type.String()) });
+/** libpod's stop: `timeout` (seconds, unsigned) rather than Docker's `t`. */
+export const LibpodStopQuery = Type.Object({ timeout: Type.Optional(Type.String()), ignore: Type.Optional(QueryBool) });
+/** libpod's wait: container states (repeatable), and podman's polling interval (berth is told of changes). */
+export const LibpodWaitQuery = Type.Object({ condition: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])), interval: Type.Optional(Type.String()) });
 export const KillQuery = Type.Object({ signal: Type.Optional(Type.String()) });
 export const WaitQuery = Type.Object({ condition: Type.Optional(Type.Union([Type.Literal('not-running'), Type.Literal('next-exit'), Type.Literal('removed'), Type.Literal('')])) });
 export const RemoveQuery = Type.Object({ force: Type.Optional(QueryBool), v: Type.Optional(QueryBool), link: Type.Optional(QueryBool) });
@@ -132,6 +136,7 @@ export const TopQuery = Type.Object({ ps_args: Type.Optional(Type.String()) });
 export const AttachQuery = Type.Object({
   stream: Type.Optional(QueryBool), stdin: Type.Optional(QueryBool), stdout: Type.Optional(QueryBool), stderr: Type.Optional(QueryBool),
   logs: Type.Optional(QueryBool), detachKeys: Type.Optional(Type.String()),
+  detachkeys: Type.Optional(Type.String({ description: 'detachKeys, as some clients spell it' })),
 });
 export const ResizeQuery = Type.Object({ h: Type.Optional(Type.String()), w: Type.Optional(Type.String()) });
 
@@ -140,6 +145,27 @@ export const CommitQuery = Type.Object({
   comment: Type.Optional(Type.String()), author: Type.Optional(Type.String()), pause: Type.Optional(QueryBool),
   changes: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
 });
+
+export const ContainerIdParams = Type.Object({ id: Type.String({ description: 'the container: its ID, an ID prefix, or its name' }) });
+/** `DELETE /containers/{parent}/{alias}?link=1`: a link's name (`/web/db`) spans two segments. */
+export const LinkParams = Type.Object({ parent: Type.String(), alias: Type.String() });
+export const ArchiveQuery = Type.Object({ path: Type.Optional(Type.String()) });
+export const ExtractQuery = Type.Object({ path: Type.Optional(Type.String()), copyUIDGID: Type.Optional(QueryBool), noOverwriteDirNonDir: Type.Optional(QueryBool) });
+export const ContainerPruneQuery = Type.Object({ filters: Type.Optional(Filters) });
+
+/**
+ * Inspect, and each list entry: the view's fields are many and vary with the API version, so only the
+ * leading ones are listed (the serializer keeps the rest as built, in their order).
+ */
+export const ContainerInspectResponse = Type.Unsafe<object>(Type.Object({ Id: Type.String() }, { additionalProperties: true }));
+export const ContainerListResponse = Type.Array(Type.Unsafe<object>(Type.Object({ Id: Type.String(), Names: Type.Array(Type.String()) }, { additionalProperties: true })));
+/** Kind: 0 modified, 1 added, 2 deleted. No change at all is null, as dockerd sends it. */
+export const ChangesResponse = Nullable(Type.Array(Type.Object({ Path: Type.String(), Kind: Type.Integer() })));
+export const TopResponse = Type.Object({ Titles: Type.Array(Type.String()), Processes: Type.Array(Type.Array(Type.String())) });
+export const WaitResponse = Type.Object({ Error: Nullable(Type.Object({ Message: Type.String() })), StatusCode: Type.Integer() });
+export const ContainerUpdateResponse = Type.Object({ Warnings: Type.Array(Type.String()) });
+export const ContainerPruneResponse = Type.Object({ ContainersDeleted: Nullable(Type.Array(Type.String())), SpaceReclaimed: Type.Integer() });
+export const CommitResponse = Type.Object({ Id: Type.String() });
 
 export type CommitQuery = Static<typeof CommitQuery>;
 export type HostConfig = Static<typeof HostConfig>;

@@ -37,3 +37,26 @@ export const ExecStartBody = Type.Object(
 export type ExecStartBody = Static<typeof ExecStartBody>;
 
 export const ExecCreateResponse = Type.Object({ Id: Type.String() });
+
+export const ExecIdParams = Type.Object({ id: Type.String() });
+
+/** GET /exec/{id}/json, as dockerd 20.10 sends it (ProcessConfig.user only when one was given). */
+export const ExecInspectResponse = Type.Object({
+  ID: Type.String(),
+  Running: Type.Boolean(),
+  ExitCode: Nullable(Type.Integer()),
+  ProcessConfig: Type.Object({
+    tty: Type.Boolean(),
+    entrypoint: Type.String(),
+    arguments: Type.Array(Type.String()),
+    privileged: Type.Boolean(),
+    user: Type.Optional(Type.String()),
+  }),
+  OpenStdin: Type.Boolean(),
+  OpenStderr: Type.Boolean(),
+  OpenStdout: Type.Boolean(),
+  CanRemove: Type.Boolean(),
+  ContainerID: Type.String(),
+  DetachKeys: Type.String(),
+  Pid: Type.Integer(),
+});

@@ -33,3 +33,15 @@ export function createApi(engine: Engine) {
   };
 }
 export type Api = ReturnType<typeof createApi>;
+
+// Types the routes of containers and exec sessions use.
+export { conflict, invalid, notFound } from './errors.js';
+export type { WaitCondition } from './containers/service.js';
+export type { LogEntry } from './containers/logs.js';
+export type { LogsOptions, ContainerLogs } from './containers/container-logs.js';
+export type { TopResult } from './containers/top.js';
+export type { Change, ExtractOptions, PathStat } from './containers/rootfs-io.js';
+export type { AttachSession } from './containers/attach-session.js';
+export type { StopOptions } from './api/containers.js';
+export type { ExecConfig } from './api/exec.js';
+export type { ExecSession } from './exec/store.js';

@@ -5,13 +5,14 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { IncomingMessage } from 'node:http';
 import { EngineError } from '../runtime/errors.js';
 import type { Engine } from '../runtime/engine.js';
+import { createApi } from '../runtime/api.js';
 import { openApiDocument, type RouteDoc } from '../openapi/document.js';
 import { BERTH_VERSION, MAX_API_VERSION, checkVersion, splitVersion } from './versioning.js';
 import { systemRoutes } from './compat/routes/system.js';
 import { imageNameRouteDocs, imageRoutes } from './compat/routes/images.js';
 import { containerRoutes } from './compat/routes/containers.js';
 import { statsRoutes } from './compat/routes/stats.js';
-import { execRoutes } from './compat/routes/exec.js';
+import { containerVerbRoutes } from './container-verbs/index.js';
 import { eventRoutes } from './compat/routes/events.js';
 import { registryRoutes } from './compat/routes/registry.js';
 import { volumeRoutes } from './compat/routes/volumes.js';
@@ -112,18 +113,19 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   });
 
   await app.register(websocket);
+  const api = createApi(engine);
   await app.register(systemRoutes, { engine });
   await app.register(imageRoutes, { engine });
-  await app.register(containerRoutes, { engine });
-  await app.register(statsRoutes, { engine });
-  await app.register(execRoutes, { engine });
+  await app.register(containerRoutes, { api, engine });
+  await app.register(statsRoutes, { api });
+  await app.register(containerVerbRoutes, { api, family: 'compat' });
   await app.register(eventRoutes, { engine });
   await app.register(registryRoutes, { engine });
   await app.register(volumeRoutes, { engine });
   await app.register(networkRoutes, { engine });
   await app.register(buildRoutes, { engine });
   await app.register(swarmRoutes);
-  handleUpgrades(app.server, engine);
+  handleUpgrades(app.server, api);
   app.get('/openapi.json', async () => openApiDocument([...routes.filter((r) => !r.url.endsWith('*')), ...imageNameRouteDocs], BERTH_VERSION, MAX_API_VERSION));
   return app;
 }

@@ -1,9 +1,9 @@
 // An exec session on a hijacked connection: start it, stream its output (from its conmon log) and the
 // client's stdin, and end when the process has ended and its output is drained.
 import type { Duplex } from 'node:stream';
-import type { Engine } from '../runtime/engine.js';
+import type { Api } from '../runtime/api.js';
 import { frame, STDOUT } from './framing.js';
-import { changesOf, parseDetachKeys, pumpStdin, streamOutput } from './session-stream.js';
+import { parseDetachKeys, pumpStdin, streamOutput } from './session-stream.js';
 
 /**
  * Starts exec session `id`. What start refuses outright (no such session, run already, container not
@@ -12,16 +12,15 @@ import { changesOf, parseDetachKeys, pumpStdin, streamOutput } from './session-s
  * process that cannot start is reported in the stream. `tty` (the start request's Tty, else the
  * exec's) decides the framing.
  */
-export async function runExecSession(engine: Engine, id: string, socket: Duplex, writeHead: () => void, o: { consoleSize?: [number, number]; tty?: boolean } = {}): Promise<void> {
-  const { execs } = engine;
-  const { session: created } = execs.checkStartable(id);
+export async function runExecSession(api: Api, id: string, socket: Duplex, writeHead: () => void, o: { consoleSize?: [number, number]; tty?: boolean } = {}): Promise<void> {
+  const created = api.exec.checkStartable(id);
   const tty = o.tty ?? !!created.config.Tty;
   // A bad detach sequence of the session (an exec created with it) is refused before the stream opens.
   const detachKeys = created.config.Tty && created.config.AttachStdin ? parseDetachKeys(created.config.DetachKeys || undefined) : Buffer.alloc(0);
   writeHead();
   let session;
   try {
-    session = await execs.start(id, { consoleSize: o.consoleSize });
+    session = await api.exec.start(id, { consoleSize: o.consoleSize });
   } catch (err) {
     // As dockerd: the message goes as stdout and the exit code is 126.
     const message = Buffer.from(`${(err as Error).message}\r\n`);
@@ -32,19 +31,16 @@ export async function runExecSession(engine: Engine, id: string, socket: Duplex,
   socket.on('close', () => abort.abort());
   socket.on('error', () => abort.abort());
   const { config } = session;
-  const running = () => execs.store.find(id)?.state === 'running';
+  const started = session;
   if (config.AttachStdin) {
     // Detaching closes the session's stdin and ends the stream with dockerd's message.
-    void pumpStdin(socket, async () => execs.attachSocket(session), detachKeys, () => {
+    void pumpStdin(socket, async () => api.exec.stdin(started), detachKeys, () => {
       const message = Buffer.from('exec attach failed: error on attach stdin: read escape sequence\r\n');
       socket.write(tty ? message : frame(STDOUT, message));
       abort.abort();
     }, { closeOnDetach: true });
   } else socket.resume();
-  await streamOutput(socket, {
-    logPath: execs.logPath(session), tty, stdout: !!config.AttachStdout, stderr: !!config.AttachStderr,
-    follow: true, fromEnd: false, running, onStateChange: changesOf(execs.changes, id), signal: abort.signal,
-  });
+  await streamOutput(socket, api.exec.output(session, { stdout: !!config.AttachStdout, stderr: !!config.AttachStderr, signal: abort.signal }), { tty, signal: abort.signal });
   socket.end();
 }
 

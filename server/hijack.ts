@@ -2,9 +2,9 @@
 // the server's 'upgrade' event, outside Fastify's router, with the raw socket; answer 101 and speak bytes.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Engine } from '../runtime/engine.js';
-import { EngineError } from '../runtime/errors.js';
-import type { ExecStartBody } from '../openapi/exec.js';
+import { EngineError, type Api } from '../runtime/api.js';
+import { ExecStartBody } from '../openapi/exec.js';
+import { validated } from './validate.js';
 import { runExecSession, startConsoleSize } from './exec.js';
 import { parseDetachKeys } from './session-stream.js';
 import { attachContainer } from './attach.js';
@@ -53,7 +53,7 @@ export function writeEngineError(socket: Duplex, err: Error): void {
  * The server's one 'upgrade' listener: WebSocket upgrades go to the listeners already there
  * (@fastify/websocket's, which routes them through Fastify), the Docker hijack (`Upgrade: tcp`) here.
  */
-export function handleUpgrades(server: Server, engine: Engine): void {
+export function handleUpgrades(server: Server, api: Api): void {
   const websocketListeners = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
   server.removeAllListeners('upgrade');
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -63,7 +63,7 @@ export function handleUpgrades(server: Server, engine: Engine): void {
     }
     socket.on('error', () => undefined);
     if (head.length > 0) socket.unshift(head);
-    void upgrade(req, socket, engine).catch((err: Error) => writeEngineError(socket, err));
+    void upgrade(req, socket, api).catch((err: Error) => writeEngineError(socket, err));
   });
 }
 
@@ -93,14 +93,14 @@ async function readBody(req: IncomingMessage, socket: Duplex): Promise<Buffer> {
 
 const UPGRADED = 'HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n';
 
-async function upgrade(req: IncomingMessage, socket: Duplex, engine: Engine): Promise<void> {
+async function upgrade(req: IncomingMessage, socket: Duplex, api: Api): Promise<void> {
   const { version, url } = splitVersion(req.url ?? '/');
   if (version) checkVersion(version);
   const parsed = new URL(url, 'http://berth');
   const q = (k: string) => parsed.searchParams.get(k) ?? undefined;
   const attach = /^(?:\/libpod)?\/containers\/([^/]+)\/attach$/.exec(parsed.pathname);
   if (req.method === 'POST' && attach) {
-    const container = engine.containers.store.resolve(decodeURIComponent(attach[1]!));
+    const session = api.containers.attach(decodeURIComponent(attach[1]!));
     // Drain the (empty) request body the CLI announces with Content-Length: 0; the raw bytes follow.
     await readBody(req, socket);
     parseDetachKeys(q('detachKeys') ?? q('detachkeys')); // a bad sequence is a 400 before the stream
@@ -109,7 +109,7 @@ async function upgrade(req: IncomingMessage, socket: Duplex, engine: Engine): Pr
     // The log replay would follow the head at once: docker-py reads the head with a buffered reader and
     // loses what arrives in the same read. dockerd's replay comes later than that; so does this one.
     if (logs) await headReadFirst(socket);
-    await attachContainer(engine, container, socket, {
+    await attachContainer(session, socket, {
       stdin: parseBool(q('stdin')), stdout: parseBool(q('stdout')), stderr: parseBool(q('stderr')), logs,
       stream: parseBool(q('stream')), detachKeys: q('detachKeys') ?? q('detachkeys'),
     });
@@ -119,13 +119,14 @@ async function upgrade(req: IncomingMessage, socket: Duplex, engine: Engine): Pr
   if (req.method === 'POST' && exec) {
     const id = decodeURIComponent(exec[1]!);
     const raw = (await readBody(req, socket)).toString();
-    const body = (parseJsonBody(raw) ?? {}) as ExecStartBody;
+    // Validated as the plain start's body is (Fastify's schema): `"Detach": "yes"` is a 400, not a detached start.
+    const body = validated(ExecStartBody, parseJsonBody(raw), 'body');
     if (body.Detach) {
-      await engine.execs.start(id, { consoleSize: startConsoleSize(body) });
+      await api.exec.start(id, { consoleSize: startConsoleSize(body) });
       socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\n${rawCommonHeaders()}\r\n`);
       return;
     }
-    await runExecSession(engine, id, socket, () => socket.write(`${UPGRADED}${rawCommonHeaders()}\r\n`), { consoleSize: startConsoleSize(body), tty: body.Tty ?? undefined });
+    await runExecSession(api, id, socket, () => socket.write(`${UPGRADED}${rawCommonHeaders()}\r\n`), { consoleSize: startConsoleSize(body), tty: body.Tty ?? undefined });
     return;
   }
   writeError(socket, 404, 'page not found');

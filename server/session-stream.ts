@@ -1,37 +1,15 @@
 // What attach and exec have in common on a hijacked connection: output followed from a conmon log
 // (framed without a TTY, raw with one), and the client's bytes into a conmon-held stdin, watched for
 // the detach key sequence.
-import { Transform, type Duplex, type TransformCallback } from 'node:stream';
-import { readLogBatches } from '../runtime/containers/logs.js';
-import { openStdin } from '../runtime/containers/attach.js';
-import { invalid } from '../runtime/errors.js';
+import { Transform, type Duplex, type TransformCallback, type Writable } from 'node:stream';
+import { invalid, type LogEntry } from '../runtime/api.js';
 import { encodeEntries } from './framing.js';
-import type { EventEmitter } from 'node:events';
 
-/** An onStateChange for the 'changed' events of one ID on an emitter. */
-export function changesOf(emitter: EventEmitter, id: string): (wake: () => void) => () => void {
-  return (wake) => {
-    const listener = (changed: string) => changed === id && wake();
-    emitter.on('changed', listener);
-    return () => emitter.off('changed', listener);
-  };
-}
-
-export interface OutputOptions {
-  logPath: string;
-  tty: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  follow: boolean;
-  fromEnd: boolean; // only what is written from now on
-  running: () => boolean; // following ends once this is false and the log is drained
-  onStateChange?: (wake: () => void) => () => void;
-  signal: AbortSignal;
-}
-
-/** Streams the log to the socket with backpressure: a 50 MB output is never held in memory. */
-export async function streamOutput(socket: Duplex, o: OutputOptions): Promise<void> {
-  const batches = readLogBatches(o.logPath, { stdout: o.stdout, stderr: o.stderr, follow: o.follow, fromEnd: o.fromEnd, running: o.running, onStateChange: o.onStateChange, signal: o.signal, coalesce: true });
+/**
+ * Streams output (batches of log entries, framed without a TTY) to the socket with backpressure: a
+ * 50 MB output is never held in memory.
+ */
+export async function streamOutput(socket: Duplex, batches: AsyncIterable<LogEntry[]>, o: { tty: boolean; signal: AbortSignal }): Promise<void> {
   try {
     for await (const batch of batches) {
       if (!socket.write(encodeEntries(batch, { tty: o.tty }))) await drainedOrGone(socket);
@@ -111,18 +89,17 @@ export class DetachScanner extends Transform {
 }
 
 /**
- * Client bytes into a stdin once `ready` says where its attach socket is (undefined: never); the
- * client's half-close closes that stdin. The socket is paused until then: `docker run -i` sends
- * stdin before the container has started.
+ * Client bytes into a stdin once `ready` gives it (undefined: never); the client's half-close closes
+ * that stdin. The socket is paused until then: `docker run -i` sends stdin before the container has
+ * started.
  */
-export async function pumpStdin(socket: Duplex, ready: () => Promise<string | undefined>, detachKeys: Buffer, onDetach: () => void, o: { closeOnDetach?: boolean } = {}): Promise<void> {
+export async function pumpStdin(socket: Duplex, ready: () => Promise<Writable | undefined>, detachKeys: Buffer, onDetach: () => void, o: { closeOnDetach?: boolean } = {}): Promise<void> {
   socket.pause();
-  const attachSocket = await ready();
-  if (!attachSocket) {
+  const stdin = await ready();
+  if (!stdin) {
     socket.resume();
     return;
   }
-  const pipe = openStdin(attachSocket);
   // An exec's stdin closes on detach, as dockerd's (its copy ends); a container's stays open.
   const scanner = new DetachScanner(detachKeys, () => {
     onDetach();
@@ -131,7 +108,7 @@ export async function pumpStdin(socket: Duplex, ready: () => Promise<string | un
       close();
     }
   });
-  socket.pipe(scanner).pipe(pipe.stdin);
+  socket.pipe(scanner).pipe(stdin);
   // pipe() ends stdin only at the client's end; a connection that fails (reset) or was gone before
   // the container ran must close it too, or the container waits on its stdin forever.
   const close = () => scanner.writableEnded || scanner.end();

@@ -7,10 +7,11 @@ import { invalid } from '../runtime/errors.js';
 const ajv = new Ajv({ coerceTypes: false, allErrors: false });
 const compiled = new WeakMap<TSchema, ValidateFunction>();
 
-export function validated<T extends TSchema>(schema: T, value: unknown): Static<T> {
+/** `where` names the value in the message, as Fastify's validation names it (`query`, `body`). */
+export function validated<T extends TSchema>(schema: T, value: unknown, where = 'query'): Static<T> {
   let check = compiled.get(schema);
   if (!check) compiled.set(schema, (check = ajv.compile(schema)));
   const copy = structuredClone(value ?? {});
-  if (!check(copy)) throw invalid(`invalid parameter: ${ajv.errorsText(check.errors, { dataVar: 'query' })}`);
+  if (!check(copy)) throw invalid(`invalid parameter: ${ajv.errorsText(check.errors, { dataVar: where })}`);
   return copy as Static<T>;
 }

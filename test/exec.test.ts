@@ -117,6 +117,17 @@ describe('docker exec', () => {
     expect(res.frames).toEqual([{ stream: 1, data: 'piped\n' }, { stream: 2, data: 'err\n' }]);
   });
 
+  it('reads the start body of an Upgrade as the plain start reads it', async () => {
+    const { Id } = (await engine.http('POST', '/containers/box/exec', { Cmd: ['true'] })).json();
+    const bad = JSON.stringify({ Detach: 'yes' });
+    const plain = await engine.http('POST', `/exec/${Id}/start`, { Detach: 'yes' });
+    expect([plain.status, plain.json().message]).toEqual([400, 'invalid parameter: body/Detach must be boolean']);
+    const upgraded = await hijack(engine.socket, `/v1.50/exec/${Id}/start`, bad, undefined, { timeoutMs: 5000 });
+    expect(upgraded.head).toMatch(/^HTTP\/1.1 400 /);
+    expect(JSON.parse(upgraded.body.toString())).toEqual({ message: 'invalid parameter: body/Detach must be boolean' });
+    expect((await engine.http('GET', `/exec/${Id}/json`)).json().Running).toBe(false); // never started
+  });
+
   it('runs several sessions at once (testcontainers starts three)', async () => {
     const results = await Promise.all([1, 2, 3, 4].map((i) => docker(['exec', 'box', 'sh', '-c', `sleep 0.2; echo ${i}; exit ${i}`])));
     expect(results.map((r) => [r.code, r.stdout])).toEqual([[1, '1\n'], [2, '2\n'], [3, '3\n'], [4, '4\n']]);

@@ -1,7 +1,64 @@
 // The containers verbs the server may call: options in, results out; no store, path or process leaks out.
+import type { Readable } from 'node:stream';
 import type { Engine } from '../engine.js';
+import type { Container } from '../containers/store.js';
+import type { WaitCondition } from '../containers/service.js';
+import { top } from '../containers/top.js';
+import { containerLogs, type LogsOptions } from '../containers/container-logs.js';
+import { archiveContainerPath, changes, exportContainer, extractToContainer, statContainerPath, type ExtractOptions } from '../containers/rootfs-io.js';
+import { attachSession, resizeContainer } from '../containers/attach-session.js';
+import { statsDocuments, type StatsOptions } from '../containers/stats.js';
+
+/** Options of stop and restart: seconds before the kill (the container's own, or 10, when undefined), and the signal. */
+export interface StopOptions {
+  timeout?: number;
+  signal?: string;
+}
 
 export function containerApi(engine: Engine) {
-  void engine;
-  return {};
+  const { containers } = engine;
+  type Service = typeof containers;
+  return {
+    /** The container's record (404 for an unknown name or ID). */
+    inspect: (id: string): Container => containers.store.resolve(id),
+    /** The writable layer's size, and that with the image's. */
+    size: (id: string) => engine.diskUsage.containerSize(containers.store.resolve(id)),
+    create: (...args: Parameters<Service['create']>) => containers.create(...args),
+    /** Whether it started (false: it was running already). */
+    start: (...args: Parameters<Service['start']>) => containers.start(...args),
+    /** Whether it stopped (false: it was not running). */
+    stop: (id: string, o: StopOptions = {}) => containers.stop(id, o.timeout, o.signal),
+    restart: (id: string, o: StopOptions = {}) => containers.restart(id, o.timeout, o.signal),
+    kill: (id: string, signal?: string) => containers.kill(id, signal),
+    pause: (id: string) => containers.pause(id),
+    unpause: (id: string) => containers.unpause(id),
+    rename: (id: string, name: string) => containers.rename(id, name),
+    remove: (id: string, o: { force: boolean; volumes: boolean }) => containers.remove(id, o.force, o.volumes),
+    /** Removes a link (`/parent/alias`), not a container. */
+    removeLink: (name: string) => containers.removeLink(name),
+    update: (...args: Parameters<Service['update']>) => containers.update(...args),
+    commit: (...args: Parameters<Service['commit']>) => containers.commit(...args),
+    /**
+     * The exit code once the condition holds. The container is looked up now (an unknown one throws
+     * here, before any answer has begun); the promise rejects when the signal aborts.
+     */
+    wait: (id: string, condition: WaitCondition, signal?: AbortSignal) => containers.wait(id, condition, signal),
+    /** `ps` (with these arguments) narrowed to the container's processes. */
+    top: (id: string, psArgs?: string) => top(containers, id, psArgs),
+    /** The log as batches of entries (refusals thrown here, before any is read). */
+    logs: (id: string, o: LogsOptions) => containerLogs(containers, id, o),
+    /** What the container changed in its filesystem. */
+    changes: (id: string) => changes(containers, id),
+    /** The whole filesystem as a tar. */
+    export: (id: string): Promise<Readable> => exportContainer(containers, id),
+    /** docker cp: a path's stat; the path as a tar; a tar extracted into a directory. */
+    statPath: (id: string, path: string) => statContainerPath(containers, id, path),
+    archive: (id: string, path: string) => archiveContainerPath(containers, id, path),
+    extract: (id: string, path: string, tar: Readable | undefined, o: ExtractOptions) => extractToContainer(containers, id, path, tar, o),
+    /** An attach to the container's current (or next) run; the container is looked up now. */
+    attach: (id: string) => attachSession(containers, id),
+    resize: (id: string, height: number, width: number) => resizeContainer(containers, id, height, width),
+    /** Docker's stats documents (the container looked up now). */
+    stats: (id: string, o: StatsOptions) => statsDocuments(containers.store, containers.store.resolve(id).id, engine.host, o),
+  };
 }

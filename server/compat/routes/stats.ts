@@ -1,9 +1,8 @@
 // GET /containers/{id}/stats: Docker's stats documents, one a second on a stream, or a single one.
-import type { FastifyPluginAsync } from 'fastify';
-import type { Engine } from '../../../runtime/engine.js';
-import { invalid } from '../../../runtime/errors.js';
-import { statsDocuments } from '../../../runtime/containers/stats.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { invalid, notFound, type Api } from '../../../runtime/api.js';
 import { ContainerStatsResponse, StatsQuery, type ContainerStats } from '../../../openapi/stats.js';
+import { ContainerIdParams } from '../../../openapi/containers.js';
 import { apiVersion, commonHeaders } from '../../app.js';
 import { parseBool } from '../../query.js';
 import { versionBefore } from '../../versioning.js';
@@ -24,28 +23,29 @@ function legacyStats({ name: _name, id: _id, networks, ...stats }: ContainerStat
   return { ...stats, network };
 }
 
-const schema = { summary: 'Get container resource usage statistics', querystring: StatsQuery, response: { 200: ContainerStatsResponse } };
+const schema = { summary: 'Get container resource usage statistics', params: ContainerIdParams, querystring: StatsQuery, response: { 200: ContainerStatsResponse } };
 
-export const statsRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
-  app.get<{ Params: { id: string }; Querystring: StatsQuery }>(
+export const statsRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, { api }) => {
+  app.get(
     '/containers/:id/stats',
     { schema },
     async (request, reply) => {
-      const c = engine.containers.store.resolve(request.params.id);
       const stream = parseBool(request.query.stream, true);
       // one-shot came with API 1.41: dockerd ignores it from older clients.
       const oneShot = !versionBefore(apiVersion(request), '1.41') && parseBool(request.query['one-shot']);
-      if (stream && oneShot) throw invalid('cannot have stream=true and one-shot=true');
       const abort = new AbortController();
+      const documents = api.containers.stats(request.params.id, { stream, oneShot, signal: abort.signal }); // a 404 first
+      if (stream && oneShot) throw invalid('cannot have stream=true and one-shot=true');
       // The response closes early only when the client goes away: stop sampling then.
       reply.raw.on('close', () => abort.abort());
       const shape = versionBefore(apiVersion(request), '1.21') ? legacyStats : (doc: ContainerStats) => doc;
-      const documents = statsDocuments(engine.containers.store, c.id, engine.host, { stream, oneShot, signal: abort.signal });
 
       if (!stream) {
-        let body = '';
-        for await (const doc of documents) body = toJson(shape(doc)) + '\n';
-        return reply.header('content-type', 'application/json').send(body);
+        let last: ContainerStats | undefined;
+        for await (const doc of documents) last = doc;
+        // The version's shape and Go's uint64s: written here, not by the schema's serializer.
+        if (!last) throw notFound(`No such container: ${request.params.id}`); // removed meanwhile
+        return reply.header('content-type', 'application/json').serializer((doc: ContainerStats) => toJson(shape(doc)) + '\n').send(last);
       }
       // Headers at once, then a document a second: clients show the first one without waiting.
       reply.hijack();

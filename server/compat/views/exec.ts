@@ -1,5 +1,5 @@
 // GET /exec/{id}/json in dockerd's shape.
-import type { ExecSession } from '../../../runtime/exec/store.js';
+import type { ExecSession } from '../../../runtime/api.js';
 
 export function execInspect(s: ExecSession) {
   const [entrypoint = '', ...args] = s.config.Cmd ?? [];

@@ -1,0 +1,90 @@
+// Reads and writes of a container's filesystem from outside it: docker diff, export and cp. Each holds
+// the rootfs mounted for as long as it reads or writes (a stream: until the stream closes) and releases
+// it after, so a running container keeps its mount and a stopped one is unmounted again.
+import type { Readable } from 'node:stream';
+import { invalid } from '../errors.js';
+import { archivePath, extractInto, statPath, type PathStat } from './archive.js';
+import { changes as upperChanges, exportRootfs, type ChangeKind } from './filesystem.js';
+import type { ContainerService } from './service.js';
+import type { Container } from './store.js';
+
+export type { PathStat } from './archive.js';
+export type { ChangeKind } from './filesystem.js';
+
+export interface Change {
+  Path: string;
+  Kind: ChangeKind;
+}
+
+export interface ExtractOptions {
+  /** Own what is extracted by the container's configured user, not the archive's owners. */
+  copyUIDGID: boolean;
+  noOverwriteDirNonDir: boolean;
+}
+
+/** The rootfs mounted for `fn` (given the container and its merged dir), released when it settles. */
+export function withRootfs<T>(containers: ContainerService, nameOrId: string, fn: (c: Container, root: string) => Promise<T> | T): Promise<T> {
+  return holding(containers, containers.store.resolve(nameOrId), fn);
+}
+
+async function holding<T>(containers: ContainerService, c: Container, fn: (c: Container, root: string) => Promise<T> | T): Promise<T> {
+  const wasMounted = await containers.holdRootfs(c);
+  try {
+    return await fn(c, containers.paths.merged(c.id));
+  } finally {
+    await containers.releaseRootfs(c, wasMounted);
+  }
+}
+
+/** A stream out of the held rootfs: released when the stream closes, or at once when making it fails. */
+async function streamFromRootfs<T extends { tar: Readable }>(containers: ContainerService, c: Container, make: (root: string) => T): Promise<T> {
+  const wasMounted = await containers.holdRootfs(c);
+  try {
+    const made = make(containers.paths.merged(c.id));
+    made.tar.on('close', () => void containers.releaseRootfs(c, wasMounted));
+    return made;
+  } catch (err) {
+    await containers.releaseRootfs(c, wasMounted);
+    throw err;
+  }
+}
+
+/** docker diff: what the container changed (its upper dir against the image's layers). */
+export async function changes(containers: ContainerService, nameOrId: string): Promise<Change[]> {
+  const c = containers.store.resolve(nameOrId);
+  return upperChanges(containers.paths.upper(c.id), await containers.lowerDirs(c));
+}
+
+/** docker export: the whole filesystem as a tar. */
+export async function exportContainer(containers: ContainerService, nameOrId: string): Promise<Readable> {
+  const c = containers.store.resolve(nameOrId);
+  const { tar } = await streamFromRootfs(containers, c, (root) => ({ tar: exportRootfs(root) }));
+  containers.record(c, 'export');
+  return tar;
+}
+
+/** docker cp's HEAD: a path's stat, as the container sees it (its volumes and binds included). */
+export function statContainerPath(containers: ContainerService, nameOrId: string, path: string): Promise<PathStat> {
+  return withRootfs(containers, nameOrId, (c, root) => statPath(root, path, nameOrId, containers.cpMounts(c)));
+}
+
+/** docker cp out: a path's stat and a tar of it. */
+export async function archiveContainerPath(containers: ContainerService, nameOrId: string, path: string): Promise<{ stat: PathStat; tar: Readable }> {
+  const c = containers.store.resolve(nameOrId);
+  if (!path) throw invalid('path is required');
+  const archived = await streamFromRootfs(containers, c, (root) => archivePath(root, path, nameOrId, containers.cpMounts(c)));
+  containers.record(c, 'archive-path');
+  return archived;
+}
+
+/** docker cp in: a client's tar extracted into a directory of the container. */
+export async function extractToContainer(containers: ContainerService, nameOrId: string, path: string, tar: Readable | undefined, o: ExtractOptions): Promise<void> {
+  const c = containers.store.resolve(nameOrId);
+  if (!path) throw invalid('path is required');
+  if (!tar) throw invalid('expected a tar archive as the request body');
+  await holding(containers, c, async (_, root) => {
+    const owner = await containers.cpOwner(c, o.copyUIDGID);
+    await extractInto(root, path, nameOrId, tar, owner, o.noOverwriteDirNonDir, containers.cpMounts(c), c.spec.security.readonlyRootfs);
+  });
+  containers.record(c, 'extract-to-dir');
+}

@@ -1,0 +1,56 @@
+// /containers/{id}/exec and /exec/{id}: create, start (for clients that do not ask for an Upgrade, and
+// detached starts), resize, inspect. The Upgrade form of start is in hijack.ts. Both families answer
+// alike, but for resize: 201 from libpod (podman's), 200 from Docker's.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { EngineError, invalid } from '../../runtime/api.js';
+import { foldFieldCase } from '../json-body.js';
+import { parseDetachKeys } from '../session-stream.js';
+import { ExecCreateBody, ExecCreateResponse, ExecIdParams, ExecInspectResponse, ExecStartBody } from '../../openapi/exec.js';
+import { ContainerIdParams, ResizeQuery } from '../../openapi/containers.js';
+import { rawCommonHeaders } from '../app.js';
+import { execInspect } from '../compat/views/exec.js';
+import { writeEngineError } from '../hijack.js';
+import { runExecSession, startConsoleSize } from '../exec.js';
+
+import type { VerbOptions } from './family.js';
+
+export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
+  app.post('/containers/:id/exec', { schema: { summary: 'Create an exec instance', params: ContainerIdParams, body: ExecCreateBody, response: { 201: ExecCreateResponse } } }, async (request, reply) => {
+    const body = foldFieldCase(request.body ?? {}, Object.keys(ExecCreateBody.properties));
+    if (!body.Cmd?.length) throw invalid('No exec command specified');
+    if (body.DetachKeys !== undefined && body.DetachKeys !== null) {
+      if (typeof body.DetachKeys !== 'string') throw invalid('invalid parameter: DetachKeys must be a string');
+      try {
+        parseDetachKeys(body.DetachKeys);
+      } catch {
+        throw new EngineError('internal', `Invalid escape keys (${body.DetachKeys}) provided`); // dockerd's words and status
+      }
+    }
+    return reply.code(201).send({ Id: api.exec.create(request.params.id, body) });
+  });
+
+  app.post('/exec/:id/start', { schema: { summary: 'Start an exec instance', params: ExecIdParams, body: ExecStartBody } }, async (request, reply) => {
+    const body = request.body ?? {};
+    const { id } = request.params;
+    const size = startConsoleSize(body);
+    if (body.Detach) {
+      await api.exec.start(id, { consoleSize: size });
+      return reply.code(200).send();
+    }
+    api.exec.checkStartable(id); // 404 or 409 before the stream starts
+    reply.hijack();
+    const socket = reply.raw.socket!;
+    await runExecSession(api, id, socket, () => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
+    }, { consoleSize: size, tty: body.Tty ?? undefined }).catch((err: Error) => writeEngineError(socket, err));
+    socket.destroySoon?.();
+  });
+
+  app.post('/exec/:id/resize', { schema: { params: ExecIdParams, querystring: ResizeQuery } }, async (request, reply) => {
+    const { h, w } = request.query;
+    await api.exec.resize(request.params.id, Number(h ?? 0), Number(w ?? 0));
+    return reply.code(family === 'libpod' ? 201 : 200).send();
+  });
+
+  app.get('/exec/:id/json', { schema: { params: ExecIdParams, response: { 200: ExecInspectResponse } } }, async (request) => execInspect(api.exec.inspect(request.params.id)));
+};
