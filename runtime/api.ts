@@ -15,6 +15,12 @@ import { registryApi } from './api/registry.js';
 
 export type { Engine } from './engine.js';
 export { EngineError } from './errors.js';
+export {
+  CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, EVENT_FILTERS, NETWORK_LIST_FILTERS, NETWORK_PRUNE_FILTERS, VOLUME_LIST_FILTERS,
+} from './filters.js';
+export type { Filters } from './filters.js';
+export { isLive, isUp } from './containers/state.js';
+export type { ContainerListOptions, ListedContainer } from './containers/list.js';
 
 export function createApi(engine: Engine) {
   return {

@@ -12,7 +12,7 @@ import { BuildError, type BuildEvent, type BuildRequest } from '../../../runtime
 import type { Credentials } from '../../../runtime/registry/auth.js';
 import type { HostConfig } from '../../../openapi/containers.js';
 import { BuildPruneQuery, BuildPruneResponse, BuildQuery } from '../../../openapi/build.js';
-import { parseUntil } from '../../../runtime/util/time.js';
+import { parseUntil } from '../../../runtime/filters.js';
 import { apiVersion, commonHeaders, ERROR_STATUS, sendError } from '../../app.js';
 import { parseBool, parseFilters } from '../../query.js';
 import { errorMessage, type JsonMessage } from '../../streams.js';

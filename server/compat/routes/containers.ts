@@ -5,10 +5,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Readable } from 'node:stream';
 import type { Engine } from '../../../runtime/engine.js';
+import { CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, type Api } from '../../../runtime/api.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { conflict, invalid, notFound } from '../../../runtime/errors.js';
 import { readLogBatches } from '../../../runtime/containers/logs.js';
 import { assertReadableLogs } from '../../../runtime/containers/log-driver.js';
-import { parseUntil } from '../../../runtime/util/time.js';
 import { rotatedLogs } from '../../../runtime/containers/log-rotation.js';
 import { logLimits } from '../../../runtime/containers/service.js';
 import { resizeTerminal } from '../../../runtime/containers/attach.js';
@@ -20,6 +21,7 @@ import {
 import { parseBool, parseFilters, parseGoInt } from '../../query.js';
 import { Type } from '@sinclair/typebox';
 import { CommitQuery, HostConfig } from '../../../openapi/containers.js';
+import { ContainerPruneQuery, ContainerPruneResponse, ContainerSummary } from '../../../openapi/container-list.js';
 import { validated } from '../../validate.js';
 import { changes, exportRootfs } from '../../../runtime/containers/filesystem.js';
 import { archivePath, extractInto, statPath } from '../../../runtime/containers/archive.js';
@@ -29,12 +31,9 @@ import { parseDetachKeys } from '../../session-stream.js';
 import { apiVersion, commonHeaders, rawCommonHeaders } from '../../app.js';
 import { versionBefore } from '../../versioning.js';
 import { containerInspect, containerSummary, sizeFields } from '../views/containers.js';
-import { containerNetworks } from '../views/networks.js';
 import { encodeEntries } from '../../framing.js';
-import { HEALTH_FILTER_VALUES } from '../../../runtime/containers/health-state.js';
 
 const run = promisify(execFile);
-const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task', 'publish', 'expose'] as const;
 type Id = { Params: { id: string } };
 
 export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
@@ -50,21 +49,6 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     if (body.Healthcheck && versionBefore(apiVersion(request), '1.44')) body.Healthcheck.StartInterval = undefined;
     const { id, warnings } = await containers.create(body, name || undefined);
     return reply.code(201).send({ Id: id, Warnings: warnings });
-  });
-
-  app.get('/containers/json', { schema: { summary: 'List containers', querystring: ContainerListQuery } }, async (request) => {
-    const query = request.query as { all?: string; limit?: string; filters?: string; size?: string };
-    const filters = parseFilters(query.filters, LIST_FILTERS);
-    for (const v of filters.health ?? []) if (!HEALTH_FILTER_VALUES.includes(v)) throw invalid(`Unrecognised filter value for health: ${v}`);
-    let list = containers.store.all();
-    const limit = Number(query.limit ?? -1);
-    // As dockerd: a positive limit lists stopped and created containers too (the newest N of all).
-    const all = parseBool(query.all) || limit > 0 || (filters.status?.length ?? 0) > 0 || (filters.exited?.length ?? 0) > 0;
-    if (!all) list = list.filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting');
-    list = list.filter((c) => matches(engine, c, filters));
-    if (limit > 0) list = list.slice(0, limit);
-    if (!parseBool(query.size)) return list.map((c) => containerSummary(engine, c));
-    return Promise.all(list.map(async (c) => ({ ...containerSummary(engine, c), ...(await sizesOf(c)) })));
   });
 
   app.get<Id>('/containers/:id/json', { schema: { querystring: InspectQuery } }, async (request) => {
@@ -218,20 +202,6 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     return { Warnings: [] };
   });
 
-  app.post('/containers/prune', { schema: { summary: 'Remove stopped containers', querystring: Type.Object({ filters: Type.Optional(Type.String()) }) } }, async (request) => {
-    const filters = parseFilters((request.query as { filters?: string }).filters, ['until', 'label', 'label!']);
-    const until = filters.until?.[0] ? parseUntil(filters.until[0]) : undefined;
-    const { removed, reclaimed } = await containers.prune((c) => {
-      if (until !== undefined && Date.parse(c.created) >= until) return false;
-      const labels = c.config.Labels ?? {};
-      const has = (l: string) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels);
-      if (filters.label?.length && !filters.label.every(has)) return false;
-      if (filters['label!']?.length && filters['label!'].some(has)) return false;
-      return true;
-    }, async (c) => (await engine.diskUsage.containerSize(c)).sizeRw);
-    return { ContainersDeleted: removed.length ? removed : null, SpaceReclaimed: reclaimed };
-  });
-
   app.get<Id>('/containers/:id/changes', async (request) => {
     const c = resolve(request);
     const list = await changes(containers.paths.upper(c.id), await containers.lowerDirs(c));
@@ -346,45 +316,25 @@ function parseTime(value: string | undefined): number | undefined {
   return t / 1000;
 }
 
-function matches(engine: Engine, c: Container, f: Record<string, string[]>): boolean {
-  const any = (key: string, test: (v: string) => boolean) => !f[key]?.length || f[key]!.some(test);
-  if (!any('id', (v) => c.id.startsWith(v))) return false;
-  if (!any('name', (v) => new RegExp(v).test(c.name) || new RegExp(v).test(`/${c.name}`))) return false;
-  if (!any('status', (v) => v === c.state)) return false;
-  if (!any('exited', (v) => c.state === 'exited' && Number(v) === c.exit_code)) return false;
-  if (f.label?.length) {
-    const labels = c.config.Labels ?? {};
-    for (const l of f.label) {
-      const eq = l.indexOf('=');
-      if (eq < 0 ? !(l in labels) : labels[l.slice(0, eq)] !== l.slice(eq + 1)) return false;
-    }
-  }
-  if (f.ancestor?.length) {
-    const ok = f.ancestor.some((a) => {
-      try {
-        return engine.images.store.resolve(a).id === c.image_id;
-      } catch {
-        return false;
-      }
+// docker ps and docker container prune (kept apart from the other container routes: the filters are
+// the runtime's, runtime/filters.ts). The engine is here for the container view only.
+// The view types its summary as `object` (it is rebuilt from ContainerSpec in the spec work): the
+// schema is ContainerSummary's, the handler's type the view's.
+const SummaryView = Type.Unsafe<object>(ContainerSummary);
+
+export const containerListRoutes: FastifyPluginAsync<{ api: Api; engine: Engine }> = async (plain, { api, engine }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get('/containers/json', { schema: { summary: 'List containers', querystring: ContainerListQuery, response: { 200: Type.Array(SummaryView) } } }, async (request) => {
+    const q = request.query;
+    const list = await api.containers.list({
+      all: parseBool(q.all), limit: Number(q.limit ?? -1), size: parseBool(q.size), filters: parseFilters(q.filters, CONTAINER_LIST_FILTERS),
     });
-    if (!ok) return false;
-  }
-  if (!any('health', (v) => v === (c.health?.Status ?? 'none'))) return false;
-  // No container is a swarm task.
-  if (!any('is-task', (v) => !parseBool(v))) return false;
-  const networks = Object.entries(containerNetworks(engine, c)).flatMap(([name, n]) => [name, n.NetworkID]);
-  if (!any('network', (v) => networks.includes(v))) return false;
-  // publish/expose: a port ("80", "80/tcp") or a range, on the host side (publish) or the container's.
-  const ports = (v: string, list: { port: number; protocol: string }[]) => {
-    const [range = '', protocol] = v.split('/');
-    const [from, to = from] = range.split('-').map(Number);
-    return list.some((p) => p.port >= from! && p.port <= to! && (!protocol || p.protocol === protocol));
-  };
-  if (!any('publish', (v) => ports(v, c.ports.map((p) => ({ port: p.HostPort, protocol: p.Protocol }))))) return false;
-  if (!any('expose', (v) => ports(v, Object.keys(c.config.ExposedPorts ?? {}).map((k) => ({ port: Number(k.split('/')[0]), protocol: k.split('/')[1] ?? 'tcp' }))))) return false;
-  // Volumes are host directories for now: match a bind's source or its destination.
-  if (!any('volume', (v) => (c.hostConfig.Binds ?? []).some((b) => b.split(':')[0] === v || b.split(':')[1] === v))) return false;
-  if (f.before?.length && !(c.created < engine.containers.store.resolve(f.before[0]!).created)) return false;
-  if (f.since?.length && !(c.created > engine.containers.store.resolve(f.since[0]!).created)) return false;
-  return true;
-}
+    return list.map(({ container, size }) => ({ ...containerSummary(engine, container), ...(size ? sizeFields(size) : {}) }));
+  });
+
+  app.post('/containers/prune', { schema: { summary: 'Remove stopped containers', querystring: ContainerPruneQuery, response: { 200: ContainerPruneResponse } } }, async (request) => {
+    const { removed, reclaimed } = await api.containers.prune(parseFilters(request.query.filters, CONTAINER_PRUNE_FILTERS));
+    return { ContainersDeleted: removed.length ? removed : null, SpaceReclaimed: reclaimed };
+  });
+};

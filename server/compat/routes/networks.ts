@@ -4,7 +4,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Engine } from '../../../runtime/engine.js';
 import { parseBool, parseFilters } from '../../query.js';
-import { parseUntil } from '../../../runtime/util/time.js';
+import { parseUntil } from '../../../runtime/filters.js';
 import { networkView } from '../views/networks.js';
 import { NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody } from '../../../openapi/networks.js';
 import type { Network } from '../../../runtime/network/store.js';

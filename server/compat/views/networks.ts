@@ -5,8 +5,8 @@ import type { Endpoint, Network } from '../../../runtime/network/store.js';
 import type { EndpointSettings } from '../../../openapi/networks.js';
 import { networkMode, v4Config, v6Config } from '../../../runtime/network/attachments.js';
 import { parsePortKey } from '../../../runtime/network/ports.js';
+import { isLive } from '../../../runtime/api.js';
 
-const RUNNING = new Set(['running', 'paused']);
 const prefixLength = (n: Network) => Number(v4Config(n)?.Subnet?.split('/')[1] ?? 0);
 const prefixLength6 = (n: Network) => Number(v6Config(n)?.Subnet?.split('/')[1] ?? 0);
 
@@ -17,12 +17,12 @@ const ipamConfig = (v4: string, v6: string, linkLocal: string[]) => (v4 || v6 ||
 
 /** One entry of NetworkSettings.Networks: the endpoint's addresses while it runs, empty otherwise. */
 function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
-  const on = !!e?.ip && RUNNING.has(c.state);
+  const on = !!e?.ip && isLive(c);
   const on6 = on && !!e.ip6;
   // dockerd appends the short-ID alias (unless given) when the endpoint is first set up, at start; before
   // that the aliases are as asked. docker-compose reconnects a container whose aliases lack it, which is
   // how its one-off `run` containers lose the service alias.
-  const started = RUNNING.has(c.state) || !!c.started_at;
+  const started = isLive(c) || !!c.started_at;
   const aliases = e && n.dns ? (started ? [...new Set([...e.aliases, c.id.slice(0, 12)])] : e.aliases.length ? e.aliases : null) : null;
   return {
     IPAMConfig: e ? ipamConfig(e.staticIp, e.staticIp6, e.linkLocalIps) : null,
@@ -71,7 +71,7 @@ function pendingView(settings: EndpointSettings | null): ReturnType<typeof endpo
 
 /** NetworkSettings.Ports: each exposed port with the host ports it is published on (null if none). */
 export function portMap(c: Container): Record<string, { HostIp: string; HostPort: string }[] | null> {
-  if (!RUNNING.has(c.state)) return {};
+  if (!isLive(c)) return {};
   const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
   for (const key of Object.keys(c.config.ExposedPorts ?? {})) out[normalKey(key)] = null;
   for (const p of c.ports) (out[`${p.ContainerPort}/${p.Protocol}`] ??= []).push({ HostIp: p.HostIp || '0.0.0.0', HostPort: String(p.HostPort) });
@@ -85,7 +85,7 @@ const normalKey = (key: string) => {
 
 /** `Ports` of the container list: published ones with their host side, then exposed-only ones. */
 export function portList(c: Container): object[] {
-  const published = RUNNING.has(c.state) ? c.ports : [];
+  const published = isLive(c) ? c.ports : [];
   const out: object[] = published.map((p) => ({ IP: p.HostIp || '0.0.0.0', PrivatePort: p.ContainerPort, PublicPort: p.HostPort, Type: p.Protocol }));
   for (const key of Object.keys(c.config.ExposedPorts ?? {})) {
     const [port, protocol] = parsePortKey(key);
@@ -98,7 +98,7 @@ export function portList(c: Container): object[] {
 export function networkSettings(engine: Engine, c: Container) {
   const networks = containerNetworks(engine, c);
   const bridge = networks.bridge;
-  const running = RUNNING.has(c.state);
+  const running = isLive(c);
   const netns = engine.containers.network?.netavark?.netnsPath(c.id) ?? '';
   return {
     Bridge: '', SandboxID: running && netns ? c.id : '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
@@ -117,7 +117,7 @@ export function networkView(engine: Engine, n: Network, withContainers: boolean)
   if (withContainers) {
     for (const e of engine.networks.store.endpointsOn(n.id)) {
       const c = engine.containers.store.get(e.containerId);
-      if (!c || !e.ip || !RUNNING.has(c.state)) continue;
+      if (!c || !e.ip || !isLive(c)) continue;
       containers[c.id] = { Name: c.name, EndpointID: e.endpointId, MacAddress: e.mac, IPv4Address: `${e.ip}/${prefixLength(n)}`,
         IPv6Address: e.ip6 ? `${e.ip6}/${prefixLength6(n)}` : '' };
     }
