@@ -19,6 +19,7 @@ import { networkRoutes } from './compat/routes/networks.js';
 import { buildRoutes } from './compat/routes/build.js';
 import { swarmRoutes } from './compat/routes/swarm.js';
 import { handleUpgrades } from './hijack.js';
+import { libpodRoutes } from './libpod/plugin.js';
 import { firstOfRepeated } from './query.js';
 import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
 
@@ -131,6 +132,9 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   await app.register(networkRoutes, { engine });
   await app.register(buildRoutes, { engine });
   await app.register(swarmRoutes);
+  // The libpod API: its own plugin and error body. The container verbs both families share go in
+  // `sharedVerbs` (built with the family option).
+  await app.register(libpodRoutes, { prefix: '/libpod', api, sharedVerbs: [] });
   handleUpgrades(app.server, engine);
   app.get('/openapi.json', async () => openApiDocument([...routes.filter((r) => !r.url.endsWith('*')), ...imageNameRouteDocs], BERTH_VERSION, MAX_API_VERSION));
   return app;

@@ -23,9 +23,7 @@ export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
       return request.method === 'HEAD' ? reply.header('Content-Length', 0).send() : reply.send('OK');
     },
   };
-  for (const url of ['/_ping', '/libpod/_ping']) {
-    app.route({ method: ['GET', 'HEAD'], url, schema: { summary: 'Ping' } as object, handler: ping.handler });
-  }
+  app.route({ method: ['GET', 'HEAD'], url: '/_ping', schema: { summary: 'Ping' } as object, handler: ping.handler });
 
   app.get('/version', { schema: { summary: 'Engine version', response: { 200: SystemVersion } } }, async (): Promise<SystemVersion> => {
     const { host } = engine;
