@@ -236,3 +236,20 @@ export function eventFilter(f: Filters): (e: FilteredEvent) => boolean {
     return matchLabels(e.attributes, f.label ?? []);
   };
 }
+
+// ---- registry search
+
+export const SEARCH_FILTERS = ['is-official', 'is-automated', 'stars'] as const;
+
+/** `docker search --filter`: at least `stars`, official and automated as asked. */
+export function searchFilter(f: Filters): (r: { star_count: number; is_official: boolean; is_automated: boolean }) => boolean {
+  const stars = f.stars?.length ? Number(f.stars[0]) : 0;
+  return (r) =>
+    r.star_count >= stars
+    && (!f['is-official']?.length || String(r.is_official) === f['is-official'][0])
+    && (!f['is-automated']?.length || String(r.is_automated) === f['is-automated'][0]);
+}
+
+// ---- build cache
+
+export const BUILD_PRUNE_FILTERS = ['until', 'unused-for', 'type', 'id', 'description', 'inuse', 'shared', 'private'] as const;

@@ -4,7 +4,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { EngineError } from '../runtime/api.js';
-import { createApi, type Engine } from '../runtime/api.js';
+import { createApi, type Container, type Engine } from '../runtime/api.js';
 import { openApiDocument, type RouteDoc } from '../openapi/document.js';
 import { BERTH_VERSION, LIBPOD_API_VERSION, MAX_API_VERSION, checkVersion, splitVersion } from './versioning.js';
 import { systemRoutes } from './compat/routes/system.js';
@@ -18,6 +18,7 @@ import { volumeRoutes } from './compat/routes/volumes.js';
 import { networkRoutes } from './compat/routes/networks.js';
 import { buildRoutes } from './compat/routes/build.js';
 import { swarmRoutes } from './compat/routes/swarm.js';
+import { containerSummary } from './compat/views/containers.js';
 import { handleUpgrades } from './hijack.js';
 import { libpodRoutes } from './libpod/plugin.js';
 import { firstOfRepeated } from './query.js';
@@ -120,17 +121,19 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
 
   const api = createApi(engine);
   await app.register(websocket);
-  await app.register(systemRoutes, { engine });
-  await app.register(imageRoutes, { engine });
+  // The container views still read the engine (they are rebuilt from ContainerSpec by the spec work).
+  const containerView = (c: Container) => containerSummary(engine, c);
+  await app.register(systemRoutes, { api, containerView });
+  await app.register(imageRoutes, { api });
   await app.register(containerRoutes, { engine });
-  await app.register(containerListRoutes, { api, engine });
+  await app.register(containerListRoutes, { api, containerView });
   await app.register(statsRoutes, { engine });
   await app.register(execRoutes, { engine });
-  await app.register(eventRoutes, { engine });
-  await app.register(registryRoutes, { engine });
-  await app.register(volumeRoutes, { engine });
-  await app.register(networkRoutes, { engine });
-  await app.register(buildRoutes, { engine });
+  await app.register(eventRoutes, { api });
+  await app.register(registryRoutes, { api });
+  await app.register(volumeRoutes, { api });
+  await app.register(networkRoutes, { api });
+  await app.register(buildRoutes, { api });
   await app.register(swarmRoutes);
   // The libpod API: its own plugin and error body. The container verbs both families share go in
   // `sharedVerbs` (built with the family option).

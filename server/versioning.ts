@@ -1,5 +1,5 @@
 // Engine API versions: paths may carry /v1.12 … /v1.50 or none (meaning the newest).
-import { invalid } from '../runtime/errors.js';
+import { invalid } from '../runtime/api.js';
 
 export const MIN_API_VERSION = '1.12';
 export const MAX_API_VERSION = '1.50';

@@ -316,13 +316,13 @@ function parseTime(value: string | undefined): number | undefined {
   return t / 1000;
 }
 
-// docker ps and docker container prune (kept apart from the other container routes: the filters are
-// the runtime's, runtime/filters.ts). The engine is here for the container view only.
 // The view types its summary as `object` (it is rebuilt from ContainerSpec in the spec work): the
 // schema is ContainerSummary's, the handler's type the view's.
 const SummaryView = Type.Unsafe<object>(ContainerSummary);
 
-export const containerListRoutes: FastifyPluginAsync<{ api: Api; engine: Engine }> = async (plain, { api, engine }) => {
+// docker ps and docker container prune (kept apart from the other container routes: the filters are
+// the runtime's, runtime/filters.ts). `containerView` shapes a container as docker ps shows it.
+export const containerListRoutes: FastifyPluginAsync<{ api: Api; containerView: (c: Container) => object }> = async (plain, { api, containerView }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get('/containers/json', { schema: { summary: 'List containers', querystring: ContainerListQuery, response: { 200: Type.Array(SummaryView) } } }, async (request) => {
@@ -330,7 +330,7 @@ export const containerListRoutes: FastifyPluginAsync<{ api: Api; engine: Engine 
     const list = await api.containers.list({
       all: parseBool(q.all), limit: Number(q.limit ?? -1), size: parseBool(q.size), filters: parseFilters(q.filters, CONTAINER_LIST_FILTERS),
     });
-    return list.map(({ container, size }) => ({ ...containerSummary(engine, container), ...(size ? sizeFields(size) : {}) }));
+    return list.map(({ container, size }) => ({ ...containerView(container), ...(size ? sizeFields(size) : {}) }));
   });
 
   app.post('/containers/prune', { schema: { summary: 'Remove stopped containers', querystring: ContainerPruneQuery, response: { 200: ContainerPruneResponse } } }, async (request) => {

@@ -1,11 +1,6 @@
 // Networks, and a container's networks and ports, in dockerd's shapes.
-import type { Engine } from '../../../runtime/engine.js';
-import type { Container } from '../../../runtime/containers/store.js';
-import type { Endpoint, Network } from '../../../runtime/network/store.js';
 import type { EndpointSettings } from '../../../openapi/networks.js';
-import { networkMode, v4Config, v6Config } from '../../../runtime/network/attachments.js';
-import { parsePortKey } from '../../../runtime/network/ports.js';
-import { isLive } from '../../../runtime/api.js';
+import { isLive, networkMode, parsePortKey, v4Config, v6Config, type Container, type Endpoint, type Engine, type Network, type NetworkMember } from '../../../runtime/api.js';
 
 const prefixLength = (n: Network) => Number(v4Config(n)?.Subnet?.split('/')[1] ?? 0);
 const prefixLength6 = (n: Network) => Number(v6Config(n)?.Subnet?.split('/')[1] ?? 0);
@@ -111,16 +106,11 @@ export function networkSettings(engine: Engine, c: Container) {
   };
 }
 
-/** GET /networks/{id} (and each entry of GET /networks, where Containers is empty as in dockerd). */
-export function networkView(engine: Engine, n: Network, withContainers: boolean): object {
-  const containers: Record<string, object> = {};
-  if (withContainers) {
-    for (const e of engine.networks.store.endpointsOn(n.id)) {
-      const c = engine.containers.store.get(e.containerId);
-      if (!c || !e.ip || !isLive(c)) continue;
-      containers[c.id] = { Name: c.name, EndpointID: e.endpointId, MacAddress: e.mac, IPv4Address: `${e.ip}/${prefixLength(n)}`,
-        IPv6Address: e.ip6 ? `${e.ip6}/${prefixLength6(n)}` : '' };
-    }
+/** GET /networks/{id} with its running members; each entry of GET /networks without (Containers empty, as dockerd). */
+export function networkView(n: Network, members: NetworkMember[] = []) {
+  const containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> = {};
+  for (const m of members) {
+    containers[m.id] = { Name: m.name, EndpointID: m.endpointId, MacAddress: m.mac, IPv4Address: `${m.ip}/${prefixLength(n)}`, IPv6Address: m.ip6 ? `${m.ip6}/${prefixLength6(n)}` : '' };
   }
   return {
     Name: n.name,
