@@ -3,6 +3,10 @@
 // own error handler answers libpod's body; everything else (the one facade, body parsing, the upgrade
 // router) it shares with the Docker API. Container verbs both families share are registered here with
 // `family: 'libpod'` (see `sharedVerbs`).
+//
+// podman --remote sends no Content-Type, not even on JSON bodies (create, exec, volume and network
+// create), so its bodies reach routes as the raw stream (app.ts's `*` parser): a libpod route that takes
+// JSON reads and parses it itself (tar and YAML bodies come the same way).
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
