@@ -15,32 +15,42 @@ import { registryApi } from './api/registry.js';
 
 export type { Engine } from './engine.js';
 export { EngineError, conflict, invalid, notFound } from './errors.js';
+
+// Filters (the server parses `filters`, the runtime matches) and times.
 export {
-  CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, EVENT_FILTERS, NETWORK_LIST_FILTERS, NETWORK_PRUNE_FILTERS, VOLUME_LIST_FILTERS,
+  BUILD_PRUNE_FILTERS, CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, EVENT_FILTERS, NETWORK_LIST_FILTERS, NETWORK_PRUNE_FILTERS, SEARCH_FILTERS,
+  VOLUME_LIST_FILTERS, parseEventTime, parseLogTime,
 } from './filters.js';
-export { parseEventTime, parseLogTime, SEARCH_FILTERS, BUILD_PRUNE_FILTERS } from './filters.js';
-export { RegistryError } from './registry/client.js';
-export { BuildError } from './build/builder.js';
-export type { BuildEvent, BuildRequest } from './build/builder.js';
-export type { Credentials } from './registry/auth.js';
+export type { Filters } from './filters.js';
+
+// Containers.
+export { isLive, isUp } from './containers/state.js';
 export type { Container } from './containers/store.js';
+export type { ContainerListOptions, ListedContainer } from './containers/list.js';
+
+// Images, registries, build.
 export type { ImageRecord } from './images/store.js';
 export type { DeleteRecord, HistoryItem, ImageFilters } from './images/service.js';
 export type { LoadMessage } from './images/load.js';
 export type { ImportMessage, ImportOptions } from './images/import.js';
 export type { Progress } from './images/pull.js';
 export type { ImageDetails, PullRequest } from './api/images.js';
-export type { Filters } from './filters.js';
-export type { EngineEvent } from './events/log.js';
-export type { EventSink, WatchOptions } from './events/watch.js';
-export { isLive, isUp } from './containers/state.js';
-export type { ContainerListOptions, ListedContainer } from './containers/list.js';
+export { RegistryError } from './registry/client.js';
+export type { Credentials } from './registry/auth.js';
+export { BuildError } from './build/builder.js';
+export type { BuildEvent, BuildRequest } from './build/builder.js';
+
+// Volumes and networks (the network helpers are what the container views show of endpoints).
 export type { Volume } from './volumes/service.js';
 export type { VolumeCreateOptions } from './api/volumes.js';
 export type { Endpoint, Network } from './network/store.js';
+export type { NetworkCreateOptions, EndpointOptions, NetworkMember } from './api/networks.js';
 export { networkMode, v4Config, v6Config } from './network/attachments.js';
 export { parsePortKey } from './network/ports.js';
-export type { NetworkCreateOptions, EndpointOptions, NetworkMember } from './api/networks.js';
+
+// Events.
+export type { EngineEvent } from './events/log.js';
+export type { EventSink, WatchOptions } from './events/watch.js';
 
 export function createApi(engine: Engine) {
   return {
