@@ -124,7 +124,9 @@ export const imageRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { api
     return { ImagesDeleted: records.length > 0 ? records.map(deleteItem) : null, SpaceReclaimed: reclaimed };
   });
 
-  app.get('/images/*', { schema: { params: RestParams } }, async (request, reply) => {
+  // Inspect and history share the wildcard (names hold slashes): either shape; `get` streams a tar.
+  const ByName = Type.Union([ImageInspect, Type.Array(HistoryItem)]);
+  app.get('/images/*', { schema: { params: RestParams, response: { 200: ByName } } }, async (request, reply) => {
     const { name, operation } = splitName(request.params['*']);
     switch (operation) {
       case 'json':
