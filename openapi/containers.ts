@@ -151,7 +151,6 @@ export const ContainerIdParams = Type.Object({ id: Type.String({ description: 't
 export const LinkParams = Type.Object({ parent: Type.String(), alias: Type.String() });
 export const ArchiveQuery = Type.Object({ path: Type.Optional(Type.String()) });
 export const ExtractQuery = Type.Object({ path: Type.Optional(Type.String()), copyUIDGID: Type.Optional(QueryBool), noOverwriteDirNonDir: Type.Optional(QueryBool) });
-export const ContainerPruneQuery = Type.Object({ filters: Type.Optional(Filters) });
 
 /**
  * Inspect, and each list entry: the view's fields are many and vary with the API version, so only the
@@ -164,7 +163,6 @@ export const ChangesResponse = Nullable(Type.Array(Type.Object({ Path: Type.Stri
 export const TopResponse = Type.Object({ Titles: Type.Array(Type.String()), Processes: Type.Array(Type.Array(Type.String())) });
 export const WaitResponse = Type.Object({ Error: Nullable(Type.Object({ Message: Type.String() })), StatusCode: Type.Integer() });
 export const ContainerUpdateResponse = Type.Object({ Warnings: Type.Array(Type.String()) });
-export const ContainerPruneResponse = Type.Object({ ContainersDeleted: Nullable(Type.Array(Type.String())), SpaceReclaimed: Type.Integer() });
 export const CommitResponse = Type.Object({ Id: Type.String() });
 
 export type CommitQuery = Static<typeof CommitQuery>;

@@ -59,3 +59,26 @@ export type NetworkCreateBody = Static<typeof NetworkCreateBody>;
 export type EndpointSettings = Static<typeof EndpointSettings>;
 export type NetworkingConfig = Static<typeof NetworkingConfig>;
 export type IPAMConfig = Static<typeof IPAMConfig>;
+
+/** A network as GET /networks and /networks/{id} send it (Containers empty in the list). */
+export const Network = Type.Object({
+  Name: Type.String(),
+  Id: Type.String(),
+  Created: Type.String(),
+  Scope: Type.String(),
+  Driver: Type.String(),
+  EnableIPv6: Type.Boolean(),
+  IPAM: Type.Object({ Driver: Type.String(), Options: Nullable(StringMap), Config: Type.Array(Type.Object({}, Loose)) }),
+  Internal: Type.Boolean(),
+  Attachable: Type.Boolean(),
+  Ingress: Type.Boolean(),
+  ConfigFrom: Type.Object({ Network: Type.String() }),
+  ConfigOnly: Type.Boolean(),
+  Containers: Type.Record(Type.String(), Type.Object({
+    Name: Type.String(), EndpointID: Type.String(), MacAddress: Type.String(), IPv4Address: Type.String(), IPv6Address: Type.String(),
+  })),
+  Options: StringMap,
+  Labels: StringMap,
+});
+export const NetworkCreateResponse = Type.Object({ Id: Type.String(), Warning: Type.Optional(Type.String()) });
+export const NetworkPruneResponse = Type.Object({ NetworksDeleted: Nullable(Type.Array(Type.String())) });

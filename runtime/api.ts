@@ -14,10 +14,45 @@ import { eventApi } from './api/events.js';
 import { registryApi } from './api/registry.js';
 
 export type { Engine } from './engine.js';
-export { EngineError } from './errors.js';
-export type * from './containers/spec.js';
+export { EngineError, conflict, invalid, notFound } from './errors.js';
+
+// Filters (the server parses `filters`, the runtime matches) and times.
+export {
+  BUILD_PRUNE_FILTERS, CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, EVENT_FILTERS, NETWORK_LIST_FILTERS, NETWORK_PRUNE_FILTERS, SEARCH_FILTERS,
+  VOLUME_LIST_FILTERS, parseEventTime, parseLogTime,
+} from './filters.js';
+export type { Filters } from './filters.js';
+
+// Containers.
+export { isLive, isUp } from './containers/state.js';
 export type { ClientEcho, Container } from './containers/store.js';
+export type * from './containers/spec.js';
 export type { ContainerConfig as ImageContainerConfig } from './images/config.js';
+export type { ContainerListOptions, ListedContainer } from './containers/list.js';
+
+// Images, registries, build.
+export type { ImageRecord } from './images/store.js';
+export type { DeleteRecord, HistoryItem, ImageFilters } from './images/service.js';
+export type { LoadMessage } from './images/load.js';
+export type { ImportMessage, ImportOptions } from './images/import.js';
+export type { Progress } from './images/pull.js';
+export type { ImageDetails, PullRequest } from './api/images.js';
+export { RegistryError } from './registry/client.js';
+export type { Credentials } from './registry/auth.js';
+export { BuildError } from './build/builder.js';
+export type { BuildEvent, BuildRequest } from './build/builder.js';
+
+// Volumes and networks (the network helpers are what the container views show of endpoints).
+export type { Volume } from './volumes/service.js';
+export type { VolumeCreateOptions } from './api/volumes.js';
+export type { Endpoint, Network } from './network/store.js';
+export type { NetworkCreateOptions, EndpointOptions, NetworkMember } from './api/networks.js';
+export { networkMode, v4Config, v6Config } from './network/attachments.js';
+export { parsePortKey } from './network/ports.js';
+
+// Events.
+export type { EngineEvent } from './events/log.js';
+export type { EventSink, WatchOptions } from './events/watch.js';
 
 export function createApi(engine: Engine) {
   return {
@@ -35,7 +70,6 @@ export function createApi(engine: Engine) {
 export type Api = ReturnType<typeof createApi>;
 
 // Types the routes of containers and exec sessions use.
-export { conflict, invalid, notFound } from './errors.js';
 export type { WaitCondition } from './containers/service.js';
 export type { LogEntry } from './containers/logs.js';
 export type { LogsOptions, ContainerLogs } from './containers/container-logs.js';

@@ -3,14 +3,13 @@
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { EngineError } from '../runtime/errors.js';
-import type { Engine } from '../runtime/engine.js';
-import { createApi } from '../runtime/api.js';
+import { EngineError } from '../runtime/api.js';
+import { createApi, type Container, type Engine } from '../runtime/api.js';
 import { openApiDocument, type RouteDoc } from '../openapi/document.js';
-import { BERTH_VERSION, MAX_API_VERSION, checkVersion, splitVersion } from './versioning.js';
+import { BERTH_VERSION, LIBPOD_API_VERSION, MAX_API_VERSION, checkVersion, splitVersion } from './versioning.js';
 import { systemRoutes } from './compat/routes/system.js';
 import { imageNameRouteDocs, imageRoutes } from './compat/routes/images.js';
-import { containerRoutes } from './compat/routes/containers.js';
+import { containerListRoutes, containerRoutes } from './compat/routes/containers.js';
 import { statsRoutes } from './compat/routes/stats.js';
 import { containerVerbRoutes } from './container-verbs/index.js';
 import { eventRoutes } from './compat/routes/events.js';
@@ -19,14 +18,27 @@ import { volumeRoutes } from './compat/routes/volumes.js';
 import { networkRoutes } from './compat/routes/networks.js';
 import { buildRoutes } from './compat/routes/build.js';
 import { swarmRoutes } from './compat/routes/swarm.js';
+import { containerSummary } from './compat/views/containers.js';
 import { handleUpgrades } from './hijack.js';
+import { libpodRoutes } from './libpod/plugin.js';
 import { firstOfRepeated } from './query.js';
 import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
 
+// Every route may carry an OpenAPI summary (openapi/document.ts lists it).
+declare module 'fastify' {
+  interface FastifySchema {
+    summary?: string;
+  }
+}
+
 const requestedVersions = new WeakMap<IncomingMessage, string>();
+const libpodVersions = new WeakMap<IncomingMessage, string>();
 
 /** The API version a request asked for (its path prefix), or the newest when it named none. */
 export const apiVersion = (request: FastifyRequest) => requestedVersions.get(request.raw) ?? MAX_API_VERSION;
+
+/** The libpod API version of a `/vN.N.N/libpod/...` request, or the one berth speaks when it named none. */
+export const libpodVersion = (request: FastifyRequest) => libpodVersions.get(request.raw) ?? LIBPOD_API_VERSION;
 
 /** Headers dockerd puts on every response; hijacked and raw streams add them by hand. */
 export const commonHeaders = {
@@ -53,8 +65,9 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
     routerOptions: { maxParamLength: 2048 },
     forceCloseConnections: 'idle',
     rewriteUrl(req) {
-      const { version, url } = splitVersion(req.url ?? '/');
+      const { version, libpodVersion, url } = splitVersion(req.url ?? '/');
       if (version) requestedVersions.set(req, version);
+      if (libpodVersion) libpodVersions.set(req, libpodVersion);
       return url;
     },
     // No coercion: bodies must arrive as sent (null stays null); query values are validated as strings.
@@ -92,16 +105,10 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
     return payload;
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown; code?: string }, request, reply) => {
-    if (error instanceof EngineError) {
-      if (error.kind === 'internal') request.log.error(error);
-      return sendError(reply, ERROR_STATUS[error.kind], error.message);
-    }
-    if (error.validation) return sendError(reply, 400, `invalid parameter: ${error.message}`);
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 413, `request body is larger than the limit of ${MAX_JSON_BODY / 1024 / 1024} MiB`);
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return sendError(reply, error.statusCode, error.message);
-    request.log.error(error);
-    return sendError(reply, 500, error.message || 'internal error');
+  app.setErrorHandler((error, request, reply) => {
+    const { status, message, log } = classifyError(error);
+    if (log) request.log.error(error);
+    return sendError(reply, status, message);
   });
   app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'page not found'));
 
@@ -112,31 +119,53 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, ...schema });
   });
 
-  await app.register(websocket);
   const api = createApi(engine);
-  await app.register(systemRoutes, { engine });
-  await app.register(imageRoutes, { engine });
+  await app.register(websocket);
+  // The container views still read the engine for networks and images (not yet behind the facade).
+  const containerView = (c: Container) => containerSummary(engine, c);
+  await app.register(systemRoutes, { api, containerView });
+  await app.register(imageRoutes, { api });
   await app.register(containerRoutes, { api, engine });
+  await app.register(containerListRoutes, { api, containerView });
   await app.register(statsRoutes, { api });
   await app.register(containerVerbRoutes, { api, family: 'compat' });
-  await app.register(eventRoutes, { engine });
-  await app.register(registryRoutes, { engine });
-  await app.register(volumeRoutes, { engine });
-  await app.register(networkRoutes, { engine });
-  await app.register(buildRoutes, { engine });
+  await app.register(eventRoutes, { api });
+  await app.register(registryRoutes, { api });
+  await app.register(volumeRoutes, { api });
+  await app.register(networkRoutes, { api });
+  await app.register(buildRoutes, { api });
   await app.register(swarmRoutes);
+  // The libpod API: its own plugin and error body. The container verbs both families share go in
+  // `sharedVerbs` (built with the family option).
+  await app.register(libpodRoutes, { prefix: '/libpod', api, sharedVerbs: [containerVerbRoutes] });
   handleUpgrades(app.server, api);
   app.get('/openapi.json', async () => openApiDocument([...routes.filter((r) => !r.url.endsWith('*')), ...imageNameRouteDocs], BERTH_VERSION, MAX_API_VERSION));
   return app;
 }
 
+/** The status and message of an error a route threw; `log` when it is the engine's fault. Both API families answer from this. */
+export function classifyError(thrown: unknown): { status: number; message: string; log: boolean } {
+  if (thrown instanceof EngineError) return { status: ERROR_STATUS[thrown.kind], message: thrown.message, log: thrown.kind === 'internal' };
+  // Fastify's own errors carry these (validation, body limits, parsers).
+  const error: { message?: string; statusCode?: number; validation?: unknown; code?: string } = thrown instanceof Error ? thrown : { message: String(thrown) };
+  if (error.validation) return { status: 400, message: `invalid parameter: ${error.message}`, log: false };
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, message: `request body is larger than the limit of ${MAX_JSON_BODY / 1024 / 1024} MiB`, log: false };
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return { status: error.statusCode, message: error.message ?? '', log: false };
+  return { status: 500, message: error.message || 'internal error', log: true };
+}
+
 export function sendError(reply: FastifyReply, status: number, message: string) {
+  return sendErrorBody(reply, status, { message });
+}
+
+/** An error answer in any family's shape (Docker's `{message}`, libpod's `{cause, message, response}`). */
+export function sendErrorBody(reply: FastifyReply, status: number, body: object) {
   if (!reply.request.raw.complete) {
     discardRest(reply.request.raw);
     // Fastify closes the connection after a refused body, under the client still sending it.
     reply.removeHeader('connection');
   }
-  return reply.code(status).header('content-type', 'application/json').send(JSON.stringify({ message }));
+  return reply.code(status).header('content-type', 'application/json').send(JSON.stringify(body));
 }
 
 /** How long the rest of a refused request's body is read before the connection is dropped. */

@@ -1,7 +1,7 @@
 // JSON request bodies: bounded in size and in nesting, so that no body can exhaust the engine's memory
 // or stack. Real requests are a few kB (a create with 20 000 --env-file variables is 1.2 MB) and a
 // few levels deep.
-import { EngineError } from '../runtime/errors.js';
+import { EngineError } from '../runtime/api.js';
 
 /** The largest JSON body accepted (dockerd has no bound; this one is far above what clients send). */
 export const MAX_JSON_BODY = 32 * 1024 * 1024;

@@ -2,13 +2,7 @@
 // failure before it (an unknown repository or manifest, an image not here) is an HTTP error the CLI
 // prints as dockerd's; after it, errors arrive as errorDetail messages.
 import type { FastifyReply } from 'fastify';
-import type { Engine } from '../runtime/engine.js';
-import { EngineError } from '../runtime/errors.js';
-import { pullImage, type Progress } from '../runtime/images/pull.js';
-import { pushImage } from '../runtime/images/push.js';
-import { decodeAuthHeader } from '../runtime/registry/auth.js';
-import { parsePlatform } from '../runtime/registry/manifest.js';
-import { DEFAULT_REGISTRY_OPTIONS } from '../runtime/registry/endpoints.js';
+import { EngineError, type Api, type Progress } from '../runtime/api.js';
 import { commonHeaders, ERROR_STATUS, sendError } from './app.js';
 import { clientGoneSignal, errorMessage, progressBar, type JsonMessage } from './streams.js';
 
@@ -58,13 +52,11 @@ async function streamProgress(reply: FastifyReply, work: (report: (p: Progress) 
   if (started) res.end();
 }
 
-export function pull(engine: Engine, q: PullQuery, authHeader: string | undefined, reply: FastifyReply): Promise<void> {
-  const platform = q.platform ? parsePlatform(q.platform) : { os: 'linux', architecture: engine.host.goArch };
-  const options = { platform, credentials: decodeAuthHeader(authHeader), registry: engine.options.registry ?? DEFAULT_REGISTRY_OPTIONS, signal: clientGoneSignal(reply) };
-  return streamProgress(reply, (report) => pullImage(engine.images, pullReference(q), options, report));
+export function pull(api: Api, q: PullQuery, authHeader: string | undefined, reply: FastifyReply): Promise<void> {
+  const request = { reference: pullReference(q), platform: q.platform || undefined, authHeader, signal: clientGoneSignal(reply) };
+  return streamProgress(reply, (report) => api.images.pull(request, report));
 }
 
-export function push(engine: Engine, name: string, tag: string | undefined, authHeader: string | undefined, reply: FastifyReply): Promise<void> {
-  const options = { credentials: decodeAuthHeader(authHeader), registry: engine.options.registry ?? DEFAULT_REGISTRY_OPTIONS };
-  return streamProgress(reply, (report) => pushImage(engine.images, name, tag, options, report));
+export function push(api: Api, name: string, tag: string | undefined, authHeader: string | undefined, reply: FastifyReply): Promise<void> {
+  return streamProgress(reply, (report) => api.images.push(name, tag, authHeader, report));
 }

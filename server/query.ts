@@ -1,5 +1,5 @@
 // Query parsing as lenient as moby's: clients send booleans and filters in several shapes.
-import { EngineError, invalid } from '../runtime/errors.js';
+import { EngineError, invalid } from '../runtime/api.js';
 
 /** moby's rule: false iff the value is "", 0, no, false or none (any case); absent means the default. */
 export function parseBool(value: string | undefined, fallback = false): boolean {
@@ -63,3 +63,6 @@ export function parseGoInt(value: string): number {
   if (n > 9223372036854775807n || n < -9223372036854775808n) throw new EngineError('internal', `strconv.Atoi: parsing ${JSON.stringify(value)}: value out of range`);
   return Number(n);
 }
+
+/** A header's value when it came once as a string (X-Registry-Auth...); undefined otherwise. */
+export const headerValue = (value: string | string[] | undefined): string | undefined => (typeof value === 'string' ? value : undefined);

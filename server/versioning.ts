@@ -1,5 +1,5 @@
 // Engine API versions: paths may carry /v1.12 … /v1.50 or none (meaning the newest).
-import { invalid } from '../runtime/errors.js';
+import { invalid } from '../runtime/api.js';
 
 export const MIN_API_VERSION = '1.12';
 export const MAX_API_VERSION = '1.50';
@@ -19,10 +19,18 @@ export function compareVersions(a: string, b: string): number {
 
 export const versionBefore = (version: string, than: string) => compareVersions(version, than) < 0;
 
-/** Splits `/v1.41/images/json` into the version and the path the routes know. Libpod keeps its prefix. */
-export function splitVersion(url: string): { version?: string; url: string } {
-  const libpod = /^\/v\d+(?:\.\d+)*(\/libpod(?:\/|\?|$).*)$/.exec(url);
-  if (libpod) return { url: libpod[1]! };
+/** The oldest libpod API podman --remote 4 accepts from a service (it refuses 3.x). */
+export const MIN_LIBPOD_API_VERSION = '4.0.0';
+
+/**
+ * Splits a request path into the API family, its version and the path the routes know:
+ * `/v1.41/images/json` → Docker 1.41 `/images/json`; `/v4.3.1/libpod/info` → libpod 4.3.1
+ * `/libpod/info` (libpod keeps its prefix: its routes live under it). A libpod version is
+ * podman's `N.N.N` (N.N and N accepted too).
+ */
+export function splitVersion(url: string): { version?: string; libpodVersion?: string; url: string } {
+  const libpod = /^\/v(\d+(?:\.\d+){0,2})(\/libpod(?:\/|\?|$).*)$/.exec(url);
+  if (libpod) return { libpodVersion: libpod[1], url: libpod[2]! };
   const engine = /^\/v(\d+\.\d+)((?:\/|\?).*|)$/.exec(url);
   if (engine) return { version: engine[1], url: engine[2] || '/' };
   return { url };

@@ -7,6 +7,9 @@ import { top } from '../containers/top.js';
 import { containerLogs, type LogsOptions } from '../containers/container-logs.js';
 import { archiveContainerPath, changes, exportContainer, extractToContainer, statContainerPath, type ExtractOptions } from '../containers/rootfs-io.js';
 import { attachSession, resizeContainer } from '../containers/attach-session.js';
+import type { Filters } from '../filters.js';
+import { listContainers, pruneFilter, type ContainerListOptions } from '../containers/list.js';
+import { networkMode } from '../network/attachments.js';
 import { statsDocuments, type StatsOptions } from '../containers/stats.js';
 
 /** Options of stop and restart: seconds before the kill (the container's own, or 10, when undefined), and the signal. */
@@ -19,6 +22,7 @@ export function containerApi(engine: Engine) {
   const { containers } = engine;
   type Service = typeof containers;
   return {
+    ...containerListVerbs(engine),
     /** The container's record (404 for an unknown name or ID). */
     inspect: (id: string): Container => containers.store.resolve(id),
     /** The writable layer's size, and that with the image's. */
@@ -61,4 +65,44 @@ export function containerApi(engine: Engine) {
     /** Docker's stats documents (the container looked up now). */
     stats: (id: string, o: StatsOptions) => statsDocuments(containers.store, containers.store.resolve(id).id, engine.host, o),
   };
+}
+
+/** docker ps and docker container prune. */
+function containerListVerbs(engine: Engine) {
+  const { containers } = engine;
+  const sizeOf = (c: Container) => engine.diskUsage.containerSize(c);
+  const deps = {
+    all: () => containers.store.all(),
+    resolve: (ref: string) => containers.store.resolve(ref),
+    imageId: (ref: string) => {
+      try {
+        return engine.images.store.resolve(ref).id;
+      } catch {
+        return undefined;
+      }
+    },
+    networksOf: (c: Container) => networksOf(engine, c),
+    sizeOf,
+  };
+  return {
+    /** The full ID of the container named (or ID-prefixed) `ref`; its not-found otherwise. */
+    idOf: (ref: string) => containers.store.resolve(ref).id,
+    list: (options: ContainerListOptions) => listContainers(deps, options),
+    /** Removes containers that are not up and match `filters`; SpaceReclaimed counts their writable layers. */
+    prune: (filters: Filters) => containers.prune(pruneFilter(filters), async (c) => (await sizeOf(c)).sizeRw),
+  };
+}
+
+/** Names and IDs of the networks a container is on: its mode's network, or its endpoints and the ones pending. */
+function networksOf(engine: Engine, c: Container): string[] {
+  const mode = networkMode(c.spec.network.mode);
+  if (mode.kind === 'host' || mode.kind === 'none') {
+    const n = engine.networks.store.byName(mode.name);
+    return n ? [n.name, n.id] : [];
+  }
+  if (mode.kind === 'container') return [];
+  return [
+    ...engine.containers.network.endpointsOf(c.id).flatMap(({ network }) => [network.name, network.id]),
+    ...engine.networks.store.pendingOf(c.id).flatMap(({ name }) => [name, '']),
+  ];
 }

@@ -1,7 +1,21 @@
 // The registry verbs the server may call: options in, results out; no store, path or process leaks out.
 import type { Engine } from '../engine.js';
+import { decodeAuthHeader, type Credentials } from '../registry/auth.js';
+import { DEFAULT_REGISTRY_OPTIONS } from '../registry/endpoints.js';
+import { login } from '../registry/login.js';
+import { search } from '../registry/search.js';
+import { distributionInspect } from '../images/pull.js';
+import { searchFilter, type Filters } from '../filters.js';
 
 export function registryApi(engine: Engine) {
-  void engine;
-  return {};
+  const registry = () => engine.options.registry ?? DEFAULT_REGISTRY_OPTIONS;
+  return {
+    /** `docker login`: checks the credentials with the registry; its identity token, if it gave one. */
+    login: (credentials: Credentials) => login(credentials, registry()),
+    /** `docker search` with the client's X-Registry-Auth header. */
+    search: async (term: string, limit: number, filters: Filters, authHeader: string | undefined) =>
+      (await search(term, limit, decodeAuthHeader(authHeader), registry())).filter(searchFilter(filters)),
+    /** `docker buildx imagetools`-style manifest lookup (GET /distribution/{name}/json). */
+    distribution: (name: string, authHeader: string | undefined) => distributionInspect(name, { credentials: decodeAuthHeader(authHeader), registry: registry() }),
+  };
 }

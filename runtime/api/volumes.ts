@@ -1,7 +1,42 @@
 // The volumes verbs the server may call: options in, results out; no store, path or process leaks out.
 import type { Engine } from '../engine.js';
+import { volumeFilter, volumePruneFilter, type Filters } from '../filters.js';
+import { directorySize } from '../system/df.js';
+
+export interface VolumeCreateOptions {
+  name?: string;
+  driver?: string;
+  options?: Record<string, string>;
+  labels?: Record<string, string>;
+}
 
 export function volumeApi(engine: Engine) {
-  void engine;
-  return {};
+  const { volumes } = engine;
+  const unused = (v: { name: string }) => volumes.users(v.name).length === 0;
+  return {
+    create: (o: VolumeCreateOptions) => volumes.create(o),
+    /** `docker volume ls` with its filters (name, label, dangling, driver). */
+    list: (filters: Filters = {}) => volumes.all().filter(volumeFilter(filters, unused)),
+    inspect: (name: string) => volumes.get(name),
+    /** Refused while a container uses it, unless `force`. */
+    remove: (name: string, force = false) => volumes.remove(name, volumes.users(name), force),
+    /**
+     * `docker volume prune`: unused volumes, anonymous ones only unless `all`, with the labels asked.
+     * SpaceReclaimed is what each one's directory held (a volume with driver options is not mounted
+     * while unused: its own dir).
+     */
+    prune: async (filters: Filters, all: boolean) => {
+      const wanted = volumePruneFilter(filters, all);
+      const deleted: string[] = [];
+      let reclaimed = 0;
+      for (const v of volumes.all()) {
+        if (!wanted(v) || !unused(v)) continue;
+        const size = await directorySize(v.mountpoint);
+        await volumes.remove(v.name, []);
+        deleted.push(v.name);
+        reclaimed += size;
+      }
+      return { deleted, reclaimed };
+    },
+  };
 }

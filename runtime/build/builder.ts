@@ -39,6 +39,7 @@ import type { BuildCacheRecord } from '../system/df.js';
 import type { DB } from '../state/db.js';
 import { goDuration, goList, goQuote, goQuoteList, goQuoteRune } from './gofmt.js';
 import { freeingSpace } from '../state/reserve.js';
+import { isUp } from '../containers/state.js';
 
 /** What a build does with containers: a RUN step's intermediate container, from create to removal, and its rootfs. */
 export type BuildContainers = Pick<
@@ -827,7 +828,7 @@ class BuildRun {
       this.checkCancelled();
       const exited = this.containers.wait(id, 'next-exit'); // set up before the start: a fast exit is not missed
       await this.containers.start(id);
-      const running = () => ['running', 'paused', 'restarting'].includes(this.containers.store.get(id)?.state ?? '');
+      const running = () => isUp({ state: this.containers.store.get(id)?.state ?? '' });
       const onStateChange = (wake: () => void) => {
         const listener = (changed: string) => changed === id && wake();
         this.containers.events.on('changed', listener);

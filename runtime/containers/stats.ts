@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { HostFacts } from '../system/host.js';
 import type { Container, ContainerStore } from './store.js';
+import { isLive } from './state.js';
 
 export type StatsHost = Pick<HostFacts, 'cgroupVersion' | 'memTotal'>;
 
@@ -297,7 +298,7 @@ function documentOf(r: Reading, pre: { read: string; cpu: CpuStats }): Container
   };
 }
 
-const isLive = (c: Container) => (c.state === 'running' || c.state === 'paused') && c.pid > 0;
+const hasProcess = (c: Container) => isLive(c) && c.pid > 0;
 
 export interface StatsOptions {
   stream: boolean;
@@ -317,7 +318,7 @@ export async function* statsDocuments(store: ContainerStore, id: string, host: S
   const next = async (): Promise<ContainerStats | undefined> => {
     const c = store.get(id);
     if (!c) return undefined;
-    const reading = (isLive(c) && (await readStats(c, host))) || emptyReading(c);
+    const reading = (hasProcess(c) && (await readStats(c, host))) || emptyReading(c);
     const doc = documentOf(reading, pre);
     pre = { read: reading.read, cpu: reading.cpu_stats };
     return doc;
@@ -327,7 +328,7 @@ export async function* statsDocuments(store: ContainerStore, id: string, host: S
   if (!options.stream) {
     const c = store.get(id);
     if (!c) return;
-    if (!isLive(c)) {
+    if (!hasProcess(c)) {
       yield documentOf(emptyReading(c), pre);
       return;
     }

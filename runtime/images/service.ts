@@ -4,11 +4,12 @@ import type { BlobIndex } from '../registry/blobs.js';
 import type { LayerStore } from '../storage/layers.js';
 import { conflict, invalid } from '../errors.js';
 import { KeyedMutex, Mutex } from '../util/lock.js';
-import { parseUntil } from '../util/time.js';
+import { imageTimeLabelFilter, parseUntil } from '../filters.js';
 import { hex } from '../util/digest.js';
 import { ImageStore, parseConfig, type ImageRecord } from './store.js';
 import { familiar, familiarRepository, familiarString, parseReference, parseTaggedReference, referenceString, repositoryName, validateTag } from './reference.js';
 import { freeingSpace } from '../state/reserve.js';
+import { isUp } from '../containers/state.js';
 
 export type DeleteRecord = { untagged: string } | { deleted: string };
 
@@ -68,18 +69,14 @@ export class ImageService {
     const hasChildren = new Set(images.map((i) => i.parent).filter((p): p is string => !!p));
     const before = filters.before ? this.store.resolve(filters.before).created : undefined;
     const since = filters.since ? this.store.resolve(filters.since).created : undefined;
-    const until = filters.until ? parseUntil(filters.until) : undefined;
+    const timeAndLabels = imageTimeLabelFilter({ label: filters.label, before, since, until: filters.until ? parseUntil(filters.until) : undefined });
     return images.filter((image) => {
       const tags = this.store.tagsOf(image.id);
       if (!all && tags.length === 0 && hasChildren.has(image.id) && filters.dangling === undefined) return false;
       if (filters.dangling !== undefined && (tags.length === 0 && !hasChildren.has(image.id)) !== filters.dangling) return false;
       const refs = filters.reference?.length ? [...tags, ...this.store.digestsOf(image.id)] : [];
       if (filters.reference?.length && !filters.reference.some((p) => refs.some((r) => matchesReference(p, r)))) return false;
-      if (filters.label?.length && !matchesLabels(image, filters.label)) return false;
-      if (before !== undefined && !(image.created < before)) return false;
-      if (since !== undefined && !(image.created > since)) return false;
-      if (until !== undefined && !(Date.parse(image.created) < until)) return false;
-      return true;
+      return timeAndLabels(filtered(image));
     });
   }
 
@@ -123,7 +120,7 @@ export class ImageService {
       const records: DeleteRecord[] = [];
       const refs = [...this.store.tagsOf(image.id), ...this.store.digestsOf(image.id)];
       const users = this.store.containersUsing(image.id);
-      const running = users.find((c) => ['running', 'paused', 'restarting'].includes(c.state));
+      const running = users.find(isUp);
       const short = (id: string) => hex(id).slice(0, 12);
       if (!isIdPrefix(image.id, nameOrId)) {
         const ref = parseTaggedReference(nameOrId);
@@ -194,13 +191,11 @@ export class ImageService {
     const danglingOnly = filters.dangling !== false;
     const records: DeleteRecord[] = [];
     let reclaimed = 0;
-    const until = filters.until ? parseUntil(filters.until) : undefined;
+    const timeAndLabels = imageTimeLabelFilter({ label: filters.label, until: filters.until ? parseUntil(filters.until) : undefined });
     const candidates = this.store.all().filter((image) => {
       if (this.store.children(image.id).length > 0 || this.store.containersUsing(image.id).length > 0) return false;
       if (danglingOnly && this.store.tagsOf(image.id).length > 0) return false;
-      if (filters.label?.length && !matchesLabels(image, filters.label)) return false;
-      if (until !== undefined && !(Date.parse(image.created) < until)) return false;
-      return true;
+      return timeAndLabels(filtered(image));
     });
     for (const image of candidates) {
       const stack = new Map(this.layers.stack(image.top_layer).map((l) => [l.chain_id, l.size]));
@@ -235,10 +230,5 @@ function matchesReference(pattern: string, stored: string): boolean {
   return re.test(familiarString(ref)) || re.test(familiarRepository(ref));
 }
 
-function matchesLabels(image: ImageRecord, wanted: string[]): boolean {
-  const labels = (image.labels ? JSON.parse(image.labels) : {}) as Record<string, string>;
-  return wanted.every((w) => {
-    const eq = w.indexOf('=');
-    return eq === -1 ? w in labels : labels[w.slice(0, eq)] === w.slice(eq + 1);
-  });
-}
+/** What the image filters read of a record (labels parsed only when a label filter asks: see imageTimeLabelFilter). */
+const filtered = (image: ImageRecord) => ({ created: image.created, get labels() { return (image.labels ? JSON.parse(image.labels) : {}) as Record<string, string>; } });

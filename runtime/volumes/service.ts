@@ -20,6 +20,7 @@ import { locateInRoot, openSubpath, SubpathStaging } from './staging.js';
 import { mkdirInRoot } from '../util/in-root.js';
 import type { MountPoint } from './mounts.js';
 import { freeingSpace } from '../state/reserve.js';
+import { isUp } from '../containers/state.js';
 
 export interface Volume {
   name: string;
@@ -41,7 +42,6 @@ interface VolumeRow {
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-const RUNNING = new Set(['running', 'paused', 'restarting']);
 
 /** The containers' records, as far as volumes care (the container store). */
 export interface VolumeHolders {
@@ -146,7 +146,7 @@ export class VolumeService {
   /** The containers (IDs) that mount a volume; with `running`, only those running (or paused, restarting). */
   users(name: string, running = false): string[] {
     return this.holders.all()
-      .filter((c) => (!running || RUNNING.has(c.state)) && c.mounts.some((m) => m.type === 'volume' && m.name === name))
+      .filter((c) => (!running || isUp(c)) && c.mounts.some((m) => m.type === 'volume' && m.name === name))
       .map((c) => c.id);
   }
 

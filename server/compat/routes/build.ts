@@ -5,16 +5,13 @@
 // later failures end the stream with an errorDetail. With q=1 the output is held back and sent only if
 // the build fails; a success answers the image ID. A client that goes away cancels the build.
 import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
-import type { Engine } from '../../../runtime/engine.js';
-import { EngineError, invalid } from '../../../runtime/errors.js';
-import { BuildError, type BuildEvent, type BuildRequest } from '../../../runtime/build/builder.js';
-import type { Credentials } from '../../../runtime/registry/auth.js';
+import { BUILD_PRUNE_FILTERS, BuildError, EngineError, type Api, type BuildEvent, type BuildRequest, type Credentials } from '../../../runtime/api.js';
 import type { HostConfig } from '../../../openapi/containers.js';
 import { BuildPruneQuery, BuildPruneResponse, BuildQuery } from '../../../openapi/build.js';
-import { parseUntil } from '../../../runtime/util/time.js';
 import { apiVersion, commonHeaders, ERROR_STATUS, sendError } from '../../app.js';
-import { parseBool, parseFilters } from '../../query.js';
+import { headerValue, parseBool, parseFilters } from '../../query.js';
 import { errorMessage, type JsonMessage } from '../../streams.js';
 import { progressMessage } from '../../pull.js';
 import { toSpec } from '../create/to-spec.js';
@@ -26,13 +23,13 @@ function json<T>(name: string, value: string | undefined): T | undefined {
   try {
     return JSON.parse(value) as T;
   } catch {
-    throw invalid(`invalid ${name}: ${value}`);
+    throw new EngineError('invalid', `invalid ${name}: ${value}`);
   }
 }
 
 const int = (name: string, value: string | undefined): number | undefined => {
   if (value === undefined || value === '') return undefined;
-  if (!/^-?\d+$/.test(value)) throw invalid(`invalid ${name}: ${value}`);
+  if (!/^-?\d+$/.test(value)) throw new EngineError('invalid', `invalid ${name}: ${value}`);
   return Number(value);
 };
 
@@ -80,7 +77,7 @@ function buildRequest(q: BuildQuery): BuildRequest {
   if (hosts.length) hostConfig.ExtraHosts = hosts;
   const memory = hostConfig.Memory ?? 0;
   const swap = hostConfig.MemorySwap ?? 0;
-  if (memory > 0 && swap > 0 && swap < memory) throw invalid('The length of the swap must be at least the length of memory');
+  if (memory > 0 && swap > 0 && swap < memory) throw new EngineError('invalid', 'The length of the swap must be at least the length of memory');
   return {
     dockerfile: q.dockerfile || undefined,
     remote: q.remote || undefined,
@@ -113,13 +110,14 @@ export function buildMessage(e: BuildEvent, withAux: boolean): JsonMessage | und
   }
 }
 
-export const buildRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+export const buildRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { api }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   // The body of /build is the context whatever the Content-Type says, as dockerd reads it: a client
   // that labels its tar application/json must not get a JSON parse error.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (_req, payload, done) => done(null, payload));
   app.post('/build', { schema: { summary: 'Build an image (the classic builder)', querystring: BuildQuery } }, async (request, reply) => {
-    const q = request.query as BuildQuery;
+    const q = request.query;
     const quiet = parseBool(q.q);
     const withAux = Number(apiVersion(request)) >= 1.3;
     const options = buildRequest(q);
@@ -145,8 +143,8 @@ export const buildRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
       else write(line);
     };
     try {
-      const { id } = await engine.builder.build(
-        { ...options, body, credentials: registryConfig(request.headers['x-registry-config'] as string | undefined), signal: abort.signal },
+      const { id } = await api.build.build(
+        { ...options, body, credentials: registryConfig(headerValue(request.headers['x-registry-config'])), signal: abort.signal },
         (e) => {
           const m = buildMessage(e, withAux);
           if (m) send(m);
@@ -166,10 +164,7 @@ export const buildRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
   });
 
   app.post('/build/prune', { schema: { summary: 'Remove the build cache', querystring: BuildPruneQuery, response: { 200: BuildPruneResponse } } }, async (request) => {
-    const q = request.query as BuildPruneQuery;
-    const filters = parseFilters(q.filters, ['until', 'unused-for', 'type', 'id', 'description', 'inuse', 'shared', 'private']);
-    const until = filters.until?.[0] ?? filters['unused-for']?.[0];
-    const { deleted, reclaimed } = await engine.builder.prune({ until: until ? parseUntil(until) : undefined });
+    const { deleted, reclaimed } = await api.build.prune(parseFilters(request.query.filters, BUILD_PRUNE_FILTERS));
     return { CachesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   });
 };

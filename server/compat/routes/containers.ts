@@ -2,11 +2,14 @@
 // verbs both API families serve (start, stop, wait, logs, top, cp, attach, resize, exec...) are in
 // server/container-verbs/.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { invalid, notFound, type Api, type Container, type Engine } from '../../../runtime/api.js';
-import { parseUntil } from '../../../runtime/util/time.js';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, invalid, notFound, type Api, type Container, type Engine } from '../../../runtime/api.js';
+import { ContainerPruneQuery, ContainerPruneResponse, ContainerSummary } from '../../../openapi/container-list.js';
 import {
   ChangesResponse, CommitQuery, CommitResponse, ContainerCreateBody, ContainerCreateQuery, ContainerCreateResponse, ContainerIdParams, ContainerInspectResponse, ContainerListQuery,
-  ContainerListResponse, ContainerPruneQuery, ContainerPruneResponse, ContainerUpdateResponse, HostConfig, InspectQuery, LinkParams, RemoveQuery, RenameQuery,
+  ContainerUpdateResponse, HostConfig, InspectQuery, LinkParams, RemoveQuery, RenameQuery,
 } from '../../../openapi/containers.js';
 import { parseBool, parseFilters } from '../../query.js';
 import { apiVersion } from '../../app.js';
@@ -34,21 +37,6 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api; engine: Engi
     const { spec, echo } = toSpec(request.body ?? {}, apiVersion(request));
     const { id, warnings } = await api.containers.create(spec, echo, name || undefined);
     return reply.code(201).send({ Id: id, Warnings: warnings });
-  });
-
-  app.get('/containers/json', { schema: { summary: 'List containers', querystring: ContainerListQuery, response: { 200: ContainerListResponse } } }, async (request) => {
-    const { query } = request;
-    const filters = parseFilters(query.filters, LIST_FILTERS);
-    for (const v of filters.health ?? []) if (!HEALTH_FILTER_VALUES.includes(v)) throw invalid(`Unrecognised filter value for health: ${v}`);
-    let list = containers.store.all();
-    const limit = Number(query.limit ?? -1);
-    // As dockerd: a positive limit lists stopped and created containers too (the newest N of all).
-    const all = parseBool(query.all) || limit > 0 || (filters.status?.length ?? 0) > 0 || (filters.exited?.length ?? 0) > 0;
-    if (!all) list = list.filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting');
-    list = list.filter((c) => matches(engine, c, filters));
-    if (limit > 0) list = list.slice(0, limit);
-    if (!parseBool(query.size)) return list.map((c) => containerSummary(engine, c));
-    return Promise.all(list.map(async (c) => ({ ...containerSummary(engine, c), ...(await sizesOf(c)) })));
   });
 
   app.get('/containers/:id/json', { schema: { params, querystring: InspectQuery, response: { 200: ContainerInspectResponse } } }, async (request) => {
@@ -86,20 +74,6 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api; engine: Engi
     return { Warnings: [] };
   });
 
-  app.post('/containers/prune', { schema: { summary: 'Remove stopped containers', querystring: ContainerPruneQuery, response: { 200: ContainerPruneResponse } } }, async (request) => {
-    const filters = parseFilters(request.query.filters, ['until', 'label', 'label!']);
-    const until = filters.until?.[0] ? parseUntil(filters.until[0]) : undefined;
-    const { removed, reclaimed } = await containers.prune((c) => {
-      if (until !== undefined && Date.parse(c.created) >= until) return false;
-      const labels = c.spec.labels;
-      const has = (l: string) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels);
-      if (filters.label?.length && !filters.label.every(has)) return false;
-      if (filters['label!']?.length && filters['label!'].some(has)) return false;
-      return true;
-    }, async (c) => (await engine.diskUsage.containerSize(c)).sizeRw);
-    return { ContainersDeleted: removed.length ? removed : null, SpaceReclaimed: reclaimed };
-  });
-
   app.get('/containers/:id/changes', { schema: { params, response: { 200: ChangesResponse } } }, async (request) => {
     const list = await api.containers.changes(request.params.id);
     return list.length ? list : null;
@@ -124,45 +98,23 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api; engine: Engi
   });
 };
 
-function matches(engine: Engine, c: Container, f: Record<string, string[]>): boolean {
-  const any = (key: string, test: (v: string) => boolean) => !f[key]?.length || f[key]!.some(test);
-  if (!any('id', (v) => c.id.startsWith(v))) return false;
-  if (!any('name', (v) => new RegExp(v).test(c.name) || new RegExp(v).test(`/${c.name}`))) return false;
-  if (!any('status', (v) => v === c.state)) return false;
-  if (!any('exited', (v) => c.state === 'exited' && Number(v) === c.exit_code)) return false;
-  if (f.label?.length) {
-    const labels = c.spec.labels;
-    for (const l of f.label) {
-      const eq = l.indexOf('=');
-      if (eq < 0 ? !(l in labels) : labels[l.slice(0, eq)] !== l.slice(eq + 1)) return false;
-    }
-  }
-  if (f.ancestor?.length) {
-    const ok = f.ancestor.some((a) => {
-      try {
-        return engine.images.store.resolve(a).id === c.image_id;
-      } catch {
-        return false;
-      }
+const SummaryView = Type.Unsafe<object>(ContainerSummary);
+
+// docker ps and docker container prune (kept apart from the other container routes: the filters are
+// the runtime's, runtime/filters.ts). `containerView` shapes a container as docker ps shows it.
+export const containerListRoutes: FastifyPluginAsync<{ api: Api; containerView: (c: Container) => object }> = async (plain, { api, containerView }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get('/containers/json', { schema: { summary: 'List containers', querystring: ContainerListQuery, response: { 200: Type.Array(SummaryView) } } }, async (request) => {
+    const q = request.query;
+    const list = await api.containers.list({
+      all: parseBool(q.all), limit: Number(q.limit ?? -1), size: parseBool(q.size), filters: parseFilters(q.filters, CONTAINER_LIST_FILTERS),
     });
-    if (!ok) return false;
-  }
-  if (!any('health', (v) => v === (c.health?.Status ?? 'none'))) return false;
-  // No container is a swarm task.
-  if (!any('is-task', (v) => !parseBool(v))) return false;
-  const networks = Object.entries(containerNetworks(engine, c)).flatMap(([name, n]) => [name, n.NetworkID]);
-  if (!any('network', (v) => networks.includes(v))) return false;
-  // publish/expose: a port ("80", "80/tcp") or a range, on the host side (publish) or the container's.
-  const ports = (v: string, list: { port: number; protocol: string }[]) => {
-    const [range = '', protocol] = v.split('/');
-    const [from, to = from] = range.split('-').map(Number);
-    return list.some((p) => p.port >= from! && p.port <= to! && (!protocol || p.protocol === protocol));
-  };
-  if (!any('publish', (v) => ports(v, c.ports.map((p) => ({ port: p.HostPort, protocol: p.Protocol }))))) return false;
-  if (!any('expose', (v) => ports(v, c.spec.ports.expose.map((k) => ({ port: Number(k.split('/')[0]), protocol: k.split('/')[1] ?? 'tcp' }))))) return false;
-  // Volumes are host directories for now: match a bind's source or its destination.
-  if (!any('volume', (v) => (c.spec.mounts.volumes ?? []).some((b) => b.split(':')[0] === v || b.split(':')[1] === v))) return false;
-  if (f.before?.length && !(c.created < engine.containers.store.resolve(f.before[0]!).created)) return false;
-  if (f.since?.length && !(c.created > engine.containers.store.resolve(f.since[0]!).created)) return false;
-  return true;
-}
+    return list.map(({ container, size }) => ({ ...containerView(container), ...(size ? sizeFields(size) : {}) }));
+  });
+
+  app.post('/containers/prune', { schema: { summary: 'Remove stopped containers', querystring: ContainerPruneQuery, response: { 200: ContainerPruneResponse } } }, async (request) => {
+    const { removed, reclaimed } = await api.containers.prune(parseFilters(request.query.filters, CONTAINER_PRUNE_FILTERS));
+    return { ContainersDeleted: removed.length ? removed : null, SpaceReclaimed: reclaimed };
+  });
+};

@@ -1,11 +1,8 @@
 // /images: list, inspect, history, tag, delete, prune, load, save, import.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { PassThrough, Readable } from 'node:stream';
-import type { Engine } from '../../../runtime/engine.js';
-import { invalid } from '../../../runtime/errors.js';
-import { loadImages, type LoadMessage } from '../../../runtime/images/load.js';
-import { importImage, type ImportMessage } from '../../../runtime/images/import.js';
-import { saveImages } from '../../../runtime/images/save.js';
+import { EngineError, type Api, type ImportMessage, type LoadMessage } from '../../../runtime/api.js';
 import {
   DeleteItem, HistoryItem, ImageCreateQuery, ImageDeleteQuery, ImageInspect, ImageListQuery, ImageLoadQuery, ImageNameQuery, ImagePruneQuery,
   ImagePruneResponse, ImageSummary, ImageTagQuery,
@@ -13,7 +10,7 @@ import {
 import { Type } from '@sinclair/typebox';
 import { apiVersion, sendError } from '../../app.js';
 import { versionBefore } from '../../versioning.js';
-import { boolFilter, parseBool, parseFilters } from '../../query.js';
+import { boolFilter, headerValue, parseBool, parseFilters } from '../../query.js';
 import { clientGoneSignal, errorMessage, humanSize, jsonLines, progressBar, type JsonMessage } from '../../streams.js';
 import { validated } from '../../validate.js';
 import { pull, push } from '../../pull.js';
@@ -33,16 +30,20 @@ export const imageNameRouteDocs: RouteDoc[] = [
   { method: 'DELETE', url: '/images/{name}', summary: 'Remove an image', querystring: ImageDeleteQuery, response: { 200: Type.Array(DeleteItem) } },
 ];
 
-export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
-  const images = engine.images;
+const invalid = (message: string) => new EngineError('invalid', message);
+const RestParams = Type.Object({ '*': Type.String() });
+const PushQuery = Type.Object({ tag: Type.Optional(Type.String()) });
+
+export const imageRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { api }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get('/images/json', { schema: { summary: 'List images', querystring: ImageListQuery, response: { 200: Type.Array(ImageSummary) } } }, async (request) => {
-    const query = request.query as ImageListQuery;
+    const query = request.query;
     const filters = parseFilters(query.filters, LIST_FILTERS);
     const version = apiVersion(request);
     // Before 1.41 a `filter` parameter was one more reference pattern (dockerd 20.10).
     if (versionBefore(version, '1.41') && query.filter) (filters.reference ??= []).push(query.filter);
-    const list = images.list(parseBool(query.all), {
+    const list = api.images.list(parseBool(query.all), {
       reference: filters.reference,
       dangling: boolFilter(filters, 'dangling'),
       label: filters.label,
@@ -50,11 +51,11 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
       since: filters.since?.[0],
       until: filters.until?.[0],
     });
-    return list.map((image) => imageSummary(images, image, version, images.names(image.id, filters.reference)));
+    return list.map((image) => imageSummary(image, api.images.names(image.id, filters.reference), version));
   });
 
   app.get('/images/get', { schema: { summary: 'Export images (docker save)', querystring: ImageNameQuery } }, async (request, reply) => {
-    const given = (request.query as ImageNameQuery).names ?? [];
+    const given = request.query.names ?? [];
     const names = Array.isArray(given) ? given : [given];
     if (names.length === 0) throw invalid('no image names given');
     return sendArchive(reply, names);
@@ -62,7 +63,7 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
 
   app.post('/images/load', { schema: { summary: 'Import images (docker load)', querystring: ImageLoadQuery } }, async (request, reply) => {
     // dockerd's default is quiet (docker-py sends no `quiet`): progress only when asked for.
-    const { quiet: quietParam } = request.query as ImageLoadQuery;
+    const { quiet: quietParam } = request.query;
     const quiet = quietParam === undefined || parseBool(quietParam);
     const body = request.body;
     if (!(body instanceof Readable)) throw invalid('expected a tar archive as the request body');
@@ -74,7 +75,7 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
       stream.write(JSON.stringify(m) + '\r\n');
     };
     try {
-      await loadImages(images, body, (m) => {
+      await api.images.load(body, (m) => {
         const message = loadMessage(m, quiet);
         if (message) send(message);
       }, clientGoneSignal(reply));
@@ -89,8 +90,8 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
 
   // docker pull (fromImage) and docker import (fromSrc).
   app.post('/images/create', { schema: { summary: 'Pull (fromImage) or import (fromSrc) an image', querystring: ImageCreateQuery } }, async (request, reply) => {
-    const q = request.query as ImageCreateQuery;
-    if (q.fromImage) return pull(engine, { fromImage: q.fromImage, tag: q.tag, platform: q.platform }, request.headers['x-registry-auth'] as string | undefined, reply);
+    const q = request.query;
+    if (q.fromImage) return pull(api, { fromImage: q.fromImage, tag: q.tag, platform: q.platform }, headerValue(request.headers['x-registry-auth']), reply);
     if (!q.fromSrc) throw invalid('fromImage or fromSrc is required');
     const body = request.body;
     if (q.fromSrc === '-' && body !== undefined && !(body instanceof Readable)) throw invalid('expected a tarball as the request body');
@@ -103,8 +104,7 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
       stream.write(JSON.stringify(m) + '\r\n');
     };
     try {
-      const id = await importImage(
-        images,
+      const id = await api.images.import(
         { source: q.fromSrc, body: body as Readable | undefined, repo: q.repo, tag: q.tag, message: q.message, changes, platform: q.platform, signal: clientGoneSignal(reply) },
         (m) => send(importMessage(m)),
       );
@@ -119,18 +119,20 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
   });
 
   app.post('/images/prune', { schema: { summary: 'Remove unused images', querystring: ImagePruneQuery, response: { 200: ImagePruneResponse } } }, async (request) => {
-    const filters = parseFilters((request.query as ImagePruneQuery).filters, PRUNE_FILTERS);
-    const { records, reclaimed } = await images.prune({ dangling: boolFilter(filters, 'dangling'), label: filters.label, until: filters.until?.[0] });
+    const filters = parseFilters(request.query.filters, PRUNE_FILTERS);
+    const { records, reclaimed } = await api.images.prune({ dangling: boolFilter(filters, 'dangling'), label: filters.label, until: filters.until?.[0] });
     return { ImagesDeleted: records.length > 0 ? records.map(deleteItem) : null, SpaceReclaimed: reclaimed };
   });
 
-  app.get('/images/*', async (request, reply) => {
-    const { name, operation } = splitName(request);
+  // Inspect and history share the wildcard (names hold slashes): either shape; `get` streams a tar.
+  const ByName = Type.Union([ImageInspect, Type.Array(HistoryItem)]);
+  app.get('/images/*', { schema: { params: RestParams, response: { 200: ByName } } }, async (request, reply) => {
+    const { name, operation } = splitName(request.params['*']);
     switch (operation) {
       case 'json':
-        return imageInspect(images, images.store.resolve(name), apiVersion(request));
+        return imageInspect(api.images.inspect(name), apiVersion(request));
       case 'history':
-        return images.history(name).map(historyItem);
+        return api.images.history(name).map(historyItem);
       case 'get':
         return sendArchive(reply, [name]);
       default:
@@ -138,27 +140,22 @@ export const imageRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     }
   });
 
-  app.post('/images/*', async (request, reply) => {
-    const { name, operation } = splitName(request);
-    if (operation === 'push') {
-      const { tag } = request.query as { tag?: string };
-      return push(engine, name, tag || undefined, await pushAuth(request), reply);
-    }
+  app.post('/images/*', { schema: { params: RestParams, querystring: PushQuery } }, async (request, reply) => {
+    const { name, operation } = splitName(request.params['*']);
+    if (operation === 'push') return push(api, name, request.query.tag || undefined, await pushAuth(request), reply);
     if (operation !== 'tag') return notFound(reply);
     const query = validated(ImageTagQuery, request.query);
-    images.tag(name, query.repo, query.tag);
+    api.images.tag(name, query.repo, query.tag);
     return reply.code(201).send();
   });
 
-  app.delete('/images/*', async (request) => {
-    const name = (request.params as { '*': string })['*'];
-    const query = validated(ImageDeleteQuery, request.query);
-    const records = await images.remove(name, parseBool(query.force), !parseBool(query.noprune));
+  app.delete('/images/*', { schema: { params: RestParams, querystring: ImageDeleteQuery, response: { 200: Type.Array(DeleteItem) } } }, async (request) => {
+    const records = await api.images.remove(request.params['*'], parseBool(request.query.force), !parseBool(request.query.noprune));
     return records.map(deleteItem);
   });
 
   function sendArchive(reply: FastifyReply, names: string[]) {
-    return reply.header('content-type', 'application/x-tar').send(saveImages(images, names));
+    return reply.header('content-type', 'application/x-tar').send(api.images.save(names));
   }
 };
 
@@ -190,8 +187,7 @@ async function pushAuth(request: FastifyRequest): Promise<string> {
 }
 
 /** `/images/localhost:5000/app:1/json` → name `localhost:5000/app:1`, operation `json`. */
-function splitName(request: FastifyRequest): { name: string; operation: string } {
-  const rest = (request.params as { '*': string })['*'];
+function splitName(rest: string): { name: string; operation: string } {
   const slash = rest.lastIndexOf('/');
   return slash === -1 ? { name: rest, operation: '' } : { name: rest.slice(0, slash), operation: rest.slice(slash + 1) };
 }

@@ -1,83 +1,63 @@
 // /networks: create, list (filters name, id, driver, label, type, dangling, scope), inspect, remove,
 // connect, disconnect, prune (until, label).
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import type { Engine } from '../../../runtime/engine.js';
-import { parseBool, parseFilters } from '../../query.js';
-import { parseUntil } from '../../../runtime/util/time.js';
+import { NETWORK_LIST_FILTERS, NETWORK_PRUNE_FILTERS, type Api } from '../../../runtime/api.js';
+import { parseFilters } from '../../query.js';
 import { networkView } from '../views/networks.js';
-import { NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody } from '../../../openapi/networks.js';
-import type { Network } from '../../../runtime/network/store.js';
-import { PREDEFINED } from '../../../runtime/network/service.js';
+import { Network, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse, NetworkDisconnectBody, NetworkPruneResponse } from '../../../openapi/networks.js';
 import { apiVersion, sendError } from '../../app.js';
 import { versionBefore } from '../../versioning.js';
 import { validated } from '../../validate.js';
 
 const FiltersQuery = Type.Object({ filters: Type.Optional(Type.String()) });
+const IdParams = Type.Object({ id: Type.String() });
+// Names may contain "/" (dockerd routes `{id:.+}`): a wildcard carries them.
+const RestParams = Type.Object({ '*': Type.String() });
 
-const labelled = (n: Network, wanted: string[]) => wanted.every((l) => {
-  const eq = l.indexOf('=');
-  return eq < 0 ? l in n.labels : n.labels[l.slice(0, eq)] === l.slice(eq + 1);
-});
+export const networkRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { api }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
 
-export const networkRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
-  const { networks } = engine;
-  const attachments = engine.containers.network!;
-  const inUse = (n: Network) => networks.store.endpointsOn(n.id).length > 0;
-
-  app.post('/networks/create', { schema: { summary: 'Create a network', body: NetworkCreateBody } }, async (request, reply) => {
-    const body = request.body as NetworkCreateBody;
+  app.post('/networks/create', { schema: { summary: 'Create a network', body: NetworkCreateBody, response: { 201: NetworkCreateResponse } } }, async (request, reply) => {
+    const body = request.body;
     // Below API 1.44 dockerd checks for a duplicate name only when asked to; from 1.44 always.
-    const { id, warning } = await networks.create(body, !!body.CheckDuplicate || !versionBefore(apiVersion(request), '1.44'));
+    const { id, warning } = await api.networks.create(body, !!body.CheckDuplicate || !versionBefore(apiVersion(request), '1.44'));
     return reply.code(201).send({ Id: id, Warning: warning });
   });
 
-  const listSchema = { summary: 'List networks', querystring: FiltersQuery };
-  const list = async (request: FastifyRequest) => {
-    const f = parseFilters((request.query as { filters?: string }).filters, ['name', 'id', 'driver', 'label', 'type', 'dangling', 'scope']);
-    return networks.list().filter((n) =>
-      (!f.name?.length || f.name.some((v) => n.name.includes(v)))
-      && (!f.id?.length || f.id.some((v) => n.id.includes(v)))
-      && (!f.driver?.length || f.driver.includes(n.driver))
-      && (!f.scope?.length || f.scope.includes('local'))
-      && labelled(n, f.label ?? [])
-      && (!f.type?.length || f.type.includes(PREDEFINED.includes(n.name) ? 'builtin' : 'custom'))
-      && (!f.dangling?.length || f.dangling.some((d) => parseBool(d) === (!inUse(n) && !PREDEFINED.includes(n.name)))))
-      .map((n) => networkView(engine, n, false));
-  };
-  app.get('/networks', { schema: listSchema }, list);
+  const list = { schema: { summary: 'List networks', querystring: FiltersQuery, response: { 200: Type.Array(Network) } } };
+  const listHandler = async (request: { query: Static<typeof FiltersQuery> }) => api.networks.list(parseFilters(request.query.filters, NETWORK_LIST_FILTERS)).map((n) => networkView(n));
+  app.get('/networks', list, listHandler);
   // dockerd routes the trailing-slash form to the list too (some clients build it).
-  app.get('/networks/', { schema: listSchema }, list);
+  app.get('/networks/', list, listHandler);
 
-  // Names may contain "/" (dockerd routes `{id:.+}`): a wildcard carries them.
-  const idOf = (request: FastifyRequest) => (request.params as { '*': string })['*'];
+  app.get('/networks/*', { schema: { summary: 'Inspect a network', params: RestParams, response: { 200: Network } } }, async (request) => {
+    const { network, members } = api.networks.inspect(request.params['*']);
+    return networkView(network, members);
+  });
 
-  app.get('/networks/*', async (request) => networkView(engine, networks.resolve(idOf(request), 'inspect'), true));
-
-  app.delete('/networks/*', async (request, reply) => {
-    networks.remove(idOf(request), (id) => {
-      const c = engine.containers.store.get(id);
-      return !!c && (c.state === 'running' || c.state === 'paused');
-    });
+  app.delete('/networks/*', { schema: { summary: 'Remove a network', params: RestParams } }, async (request, reply) => {
+    api.networks.remove(request.params['*']);
     return reply.code(204).send();
   });
 
-  const connect = async (ref: string, body: Static<typeof NetworkConnectBody>) => attachments.connect(ref, body.Container, body.EndpointConfig as never);
-  const disconnect = async (ref: string, body: Static<typeof NetworkDisconnectBody>) => attachments.disconnect(ref, body.Container, !!body.Force);
+  const connect = (ref: string, body: Static<typeof NetworkConnectBody>) => api.networks.connect(ref, body.Container, body.EndpointConfig);
+  const disconnect = (ref: string, body: Static<typeof NetworkDisconnectBody>) => api.networks.disconnect(ref, body.Container, !!body.Force);
 
-  app.post('/networks/:id/connect', { schema: { summary: 'Connect a container to a network', body: NetworkConnectBody } }, async (request, reply) => {
-    await connect((request.params as { id: string }).id, request.body as Static<typeof NetworkConnectBody>);
+  app.post('/networks/:id/connect', { schema: { summary: 'Connect a container to a network', params: IdParams, body: NetworkConnectBody } }, async (request, reply) => {
+    await connect(request.params.id, request.body);
     return reply.code(200).send();
   });
 
-  app.post('/networks/:id/disconnect', { schema: { summary: 'Disconnect a container from a network', body: NetworkDisconnectBody } }, async (request, reply) => {
-    await disconnect((request.params as { id: string }).id, request.body as Static<typeof NetworkDisconnectBody>);
+  app.post('/networks/:id/disconnect', { schema: { summary: 'Disconnect a container from a network', params: IdParams, body: NetworkDisconnectBody } }, async (request, reply) => {
+    await disconnect(request.params.id, request.body);
     return reply.code(200).send();
   });
 
   // connect/disconnect of a network whose name has a "/": `/networks/a/b/connect`.
-  app.post('/networks/*', async (request, reply) => {
-    const rest = idOf(request);
+  app.post('/networks/*', { schema: { params: RestParams } }, async (request, reply) => {
+    const rest = request.params['*'];
     const slash = rest.lastIndexOf('/');
     const [ref, operation] = [rest.slice(0, slash), rest.slice(slash + 1)];
     if (slash <= 0 || (operation !== 'connect' && operation !== 'disconnect')) return sendError(reply, 404, 'page not found');
@@ -86,13 +66,7 @@ export const networkRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app,
     return reply.code(200).send();
   });
 
-  app.post('/networks/prune', { schema: { summary: 'Remove unused networks', querystring: FiltersQuery } }, async (request) => {
-    const f = parseFilters((request.query as { filters?: string }).filters, ['until', 'label', 'label!']);
-    const until = f.until?.[0] ? parseUntil(f.until[0]) : undefined;
-    const removed = networks.prune((n) =>
-      (until !== undefined && Date.parse(n.createdAt) >= until)
-      || !labelled(n, f.label ?? [])
-      || (f['label!'] ?? []).some((l) => labelled(n, [l])));
-    return { NetworksDeleted: removed };
+  app.post('/networks/prune', { schema: { summary: 'Remove unused networks', querystring: FiltersQuery, response: { 200: NetworkPruneResponse } } }, async (request) => {
+    return { NetworksDeleted: api.networks.prune(parseFilters(request.query.filters, NETWORK_PRUNE_FILTERS)) };
   });
 };

@@ -1,62 +1,59 @@
 // Registry-facing endpoints besides pull and push: POST /auth (docker login), GET /images/search,
 // GET /distribution/{name}/json.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Engine } from '../../../runtime/engine.js';
-import { invalid, notFound } from '../../../runtime/errors.js';
-import { login } from '../../../runtime/registry/login.js';
-import { search } from '../../../runtime/registry/search.js';
-import { RegistryError } from '../../../runtime/registry/client.js';
-import { decodeAuthHeader, type Credentials } from '../../../runtime/registry/auth.js';
-import { DEFAULT_REGISTRY_OPTIONS } from '../../../runtime/registry/endpoints.js';
-import { distributionInspect } from '../../../runtime/images/pull.js';
-import { parseFilters } from '../../query.js';
+import { EngineError, RegistryError, SEARCH_FILTERS, type Api } from '../../../runtime/api.js';
+import { headerValue, parseFilters } from '../../query.js';
 import { sendError } from '../../app.js';
 
 const AuthBody = Type.Object({
   username: Type.Optional(Type.String()), password: Type.Optional(Type.String()), serveraddress: Type.Optional(Type.String()),
   identitytoken: Type.Optional(Type.String()), registrytoken: Type.Optional(Type.String()), email: Type.Optional(Type.String()),
 }, { additionalProperties: true });
+const AuthResponse = Type.Object({ Status: Type.String(), IdentityToken: Type.Optional(Type.String()) });
 
 const SearchQuery = Type.Object({ term: Type.Optional(Type.String()), limit: Type.Optional(Type.String()), filters: Type.Optional(Type.String()) });
+const SearchResult = Type.Object({ name: Type.String(), description: Type.String(), star_count: Type.Integer(), is_official: Type.Boolean(), is_automated: Type.Boolean() });
+/** A distribution inspect: the descriptor and the platforms (open: registries add fields). */
+const DistributionInspect = Type.Object({ Descriptor: Type.Object({}, { additionalProperties: true }), Platforms: Type.Array(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: true });
+const RestParams = Type.Object({ '*': Type.String() });
 
-export const registryRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
-  const options = () => engine.options.registry ?? DEFAULT_REGISTRY_OPTIONS;
+/** A registry's refusal, with the statuses dockerd passes on (`others` for the rest). */
+const registryFailure = (reply: FastifyReply, err: unknown, passed: number[]) => {
+  if (!(err instanceof RegistryError)) throw err;
+  return sendError(reply, passed.includes(err.status) ? err.status : 500, err.message);
+};
 
-  app.post('/auth', { schema: { summary: 'Check registry credentials (docker login)', body: AuthBody } }, async (request, reply) => {
-    const body = (request.body ?? {}) as Credentials;
+export const registryRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { api }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post('/auth', { schema: { summary: 'Check registry credentials (docker login)', body: AuthBody, response: { 200: AuthResponse } } }, async (request, reply) => {
     try {
-      const { identityToken } = await login(body, options());
+      const { identityToken } = await api.registry.login(request.body ?? {});
       return { Status: 'Login Succeeded', IdentityToken: identityToken };
     } catch (err) {
-      if (err instanceof RegistryError) return sendError(reply, err.status === 401 ? 401 : 500, err.message);
-      throw err;
+      return registryFailure(reply, err, [401]);
     }
   });
 
-  app.get('/images/search', { schema: { summary: 'Search images in a registry', querystring: SearchQuery } }, async (request, reply) => {
-    const q = request.query as { term?: string; limit?: string; filters?: string };
-    if (!q.term) throw invalid('term is required');
-    const f = parseFilters(q.filters, ['is-official', 'is-automated', 'stars']);
+  app.get('/images/search', { schema: { summary: 'Search images in a registry', querystring: SearchQuery, response: { 200: Type.Array(SearchResult) } } }, async (request, reply) => {
+    const q = request.query;
+    if (!q.term) throw new EngineError('invalid', 'term is required');
+    const filters = parseFilters(q.filters, SEARCH_FILTERS);
     const limit = q.limit ? Number(q.limit) : 25;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid(`Limit ${q.limit} is outside the range of [1, 100]`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new EngineError('invalid', `Limit ${q.limit} is outside the range of [1, 100]`);
     try {
-      const results = await search(q.term, limit, decodeAuthHeader(request.headers['x-registry-auth'] as string | undefined), options());
-      const stars = f.stars?.length ? Number(f.stars[0]) : 0;
-      return results.filter((r) =>
-        r.star_count >= stars
-        && (!f['is-official']?.length || String(r.is_official) === f['is-official'][0])
-        && (!f['is-automated']?.length || String(r.is_automated) === f['is-automated'][0]));
+      return await api.registry.search(q.term, limit, filters, headerValue(request.headers['x-registry-auth']));
     } catch (err) {
-      if (err instanceof RegistryError) return sendError(reply, err.status === 401 ? 401 : err.status === 404 ? 404 : 500, err.message);
-      throw err;
+      return registryFailure(reply, err, [401, 404]);
     }
   });
 
   // Names hold slashes: a wildcard, ending in /json.
-  app.get('/distribution/*', async (request) => {
-    const rest = (request.params as { '*': string })['*'];
-    if (!rest.endsWith('/json')) throw notFound('page not found');
-    return distributionInspect(rest.slice(0, -'/json'.length), { credentials: decodeAuthHeader(request.headers['x-registry-auth'] as string | undefined), registry: options() });
+  app.get('/distribution/*', { schema: { summary: 'Inspect an image in a registry', params: RestParams, response: { 200: DistributionInspect } } }, async (request) => {
+    const rest = request.params['*'];
+    if (!rest.endsWith('/json')) throw new EngineError('not-found', 'page not found');
+    return api.registry.distribution(rest.slice(0, -'/json'.length), headerValue(request.headers['x-registry-auth']));
   });
 };

@@ -1,18 +1,24 @@
 // /_ping, /version, /info, /system/df.
-import type { FastifyPluginAsync } from 'fastify';
-import type { Engine } from '../../../runtime/engine.js';
-import { invalid } from '../../../runtime/errors.js';
-import { DISK_USAGE_TYPES, type DiskUsageType } from '../../../runtime/system/df.js';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Api, Container } from '../../../runtime/api.js';
 import { DiskUsageQuery, SystemDataUsage, SystemInfo, SystemVersion } from '../../../openapi/system.js';
 import { BERTH_VERSION, LIBPOD_API_VERSION, MAX_API_VERSION, MIN_API_VERSION, versionBefore } from '../../versioning.js';
 import { apiVersion } from '../../app.js';
 import { imageSummary } from '../views/images.js';
-import { containerSummary, sizeFields } from '../views/containers.js';
+import { sizeFields } from '../views/containers.js';
 import { volumeView } from '../views/volumes.js';
 
-export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+export interface SystemRouteOptions {
+  api: Api;
+  /** A container as `docker ps` shows it (the view still reads the engine; system df lists containers so). */
+  containerView: (c: Container) => object;
+}
+
+export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain, { api, containerView }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const ping = {
-    handler: async (request: { method: string }, reply: import('fastify').FastifyReply) => {
+    handler: async (request: { method: string }, reply: FastifyReply) => {
       reply.headers({
         'Builder-Version': '1',
         'Cache-Control': 'no-cache, no-store, must-revalidate',
@@ -23,12 +29,10 @@ export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
       return request.method === 'HEAD' ? reply.header('Content-Length', 0).send() : reply.send('OK');
     },
   };
-  for (const url of ['/_ping', '/libpod/_ping']) {
-    app.route({ method: ['GET', 'HEAD'], url, schema: { summary: 'Ping' } as object, handler: ping.handler });
-  }
+  app.route({ method: ['GET', 'HEAD'], url: '/_ping', schema: { summary: 'Ping' }, handler: ping.handler });
 
   app.get('/version', { schema: { summary: 'Engine version', response: { 200: SystemVersion } } }, async (): Promise<SystemVersion> => {
-    const { host } = engine;
+    const { host } = api.system;
     const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime) ?? host.runtimes[0];
     const components: SystemVersion['Components'] = [
       {
@@ -66,16 +70,16 @@ export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
   });
 
   const systemInfo = (): SystemInfo => {
-    const { host } = engine;
+    const { host } = api.system;
     const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime);
-    const counts = engine.containers.store.count();
+    const { containers: counts, images } = api.system.counts();
     return {
-      ID: engine.id,
+      ID: api.system.id,
       Containers: counts.total,
       ContainersRunning: counts.running + counts.restarting,
       ContainersPaused: counts.paused,
       ContainersStopped: counts.total - counts.running - counts.restarting - counts.paused,
-      Images: engine.images.store.count(),
+      Images: images,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
@@ -111,7 +115,7 @@ export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
       NCPU: host.ncpu,
       MemTotal: host.memTotal,
       GenericResources: null,
-      DockerRootDir: engine.options.root,
+      DockerRootDir: api.system.root,
       HttpProxy: process.env.HTTP_PROXY ?? '',
       HttpsProxy: process.env.HTTPS_PROXY ?? '',
       NoProxy: process.env.NO_PROXY ?? '',
@@ -137,22 +141,14 @@ export const systemRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
   // dockerd's shape: kinds not asked for are null; `type` is read from API 1.42 on.
   app.get('/system/df', { schema: { summary: 'Disk usage', querystring: DiskUsageQuery, response: { 200: SystemDataUsage } } }, async (request): Promise<SystemDataUsage> => {
     const version = apiVersion(request);
-    const asked = (request.query as { type?: string | string[] }).type;
-    const types: DiskUsageType[] = [];
-    if (asked !== undefined && !versionBefore(version, '1.42')) {
-      for (const t of Array.isArray(asked) ? asked : [asked]) {
-        if (!(DISK_USAGE_TYPES as readonly string[]).includes(t)) throw invalid(`unknown object type: ${t}`);
-        types.push(t as DiskUsageType);
-      }
-    }
-    const usage = await engine.diskUsage.report(types);
+    const asked = request.query.type;
+    const types = asked === undefined || versionBefore(version, '1.42') ? [] : Array.isArray(asked) ? asked : [asked];
+    const usage = await api.system.diskUsage(types);
     const builderSize = (usage.buildCache ?? []).reduce((a, r) => a + r.Size, 0);
     return {
       LayersSize: usage.layersSize,
-      Images: usage.images?.map((i) => ({ ...imageSummary(engine.images, i.image, version), Containers: i.containers, SharedSize: i.sharedSize })) ?? null,
-      Containers: usage.containers?.map((c) => ({
-        ...containerSummary(engine, c.container), ...sizeFields(c),
-      })) ?? null,
+      Images: usage.images?.map((i) => ({ ...imageSummary(i.image, api.images.names(i.image.id), version), Containers: i.containers, SharedSize: i.sharedSize })) ?? null,
+      Containers: usage.containers?.map((c) => ({ ...containerView(c.container), ...sizeFields(c) })) ?? null,
       Volumes: usage.volumes?.map((v) => ({ ...volumeView(v.volume), UsageData: { Size: v.size, RefCount: v.refCount } })) ?? null,
       BuildCache: usage.buildCache ?? null,
       ...(versionBefore(version, '1.42') && builderSize ? { BuilderSize: builderSize } : {}),

@@ -1,6 +1,6 @@
 // An engine event in dockerd's JSON: Type/Action/Actor/scope/time/timeNano, plus the legacy
 // status/id/from fields on container and image events.
-import type { EngineEvent } from '../../../runtime/events/log.js';
+import type { EngineEvent } from '../../../runtime/api.js';
 
 export function eventMessage(e: EngineEvent) {
   const legacy = e.type === 'container'

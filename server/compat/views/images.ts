@@ -1,14 +1,13 @@
 // Image records shaped as the Docker API returns them, for the API version asked.
 import { join } from 'node:path';
-import type { ImageService, HistoryItem as RuntimeHistoryItem, DeleteRecord } from '../../../runtime/images/service.js';
-import { parseConfig, type ImageRecord } from '../../../runtime/images/store.js';
+import type { DeleteRecord, HistoryItem as RuntimeHistoryItem, ImageDetails, ImageRecord } from '../../../runtime/api.js';
 import type { DeleteItem, HistoryItem, ImageInspect, ImageSummary } from '../../../openapi/images.js';
 import { versionBefore } from '../../versioning.js';
 
 const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000) || 0;
 
-/** `names`: the tags and digests to show (a reference filter narrows them); all of the image's by default. */
-export function imageSummary(images: ImageService, image: ImageRecord, version: string, names = images.names(image.id)): ImageSummary {
+/** `names`: the tags and digests to show (a reference filter narrows them). */
+export function imageSummary(image: ImageRecord, names: { tags: string[]; digests: string[] }, version: string): ImageSummary {
   const { tags, digests } = names;
   const legacy = versionBefore(version, '1.44');
   return {
@@ -25,14 +24,12 @@ export function imageSummary(images: ImageService, image: ImageRecord, version: 
   };
 }
 
-export function imageInspect(images: ImageService, image: ImageRecord, version: string): ImageInspect {
-  const config = parseConfig(image);
-  const dirs = images.layers.diffDirs(image.top_layer);
+export function imageInspect({ image, config, tags, digests, layerDirs: dirs }: ImageDetails, version: string): ImageInspect {
   const top = dirs[0];
   const inspect: ImageInspect = {
     Id: image.id,
-    RepoTags: images.tags(image.id),
-    RepoDigests: images.digests(image.id),
+    RepoTags: tags,
+    RepoDigests: digests,
     Parent: image.parent ?? '',
     Comment: config.comment ?? '',
     Created: config.created ?? '',

@@ -1,12 +1,7 @@
 // Networks, and a container's networks and ports, in dockerd's shapes.
-import type { Engine } from '../../../runtime/engine.js';
-import type { Container } from '../../../runtime/containers/store.js';
-import type { Endpoint, Network } from '../../../runtime/network/store.js';
 import type { EndpointSettings } from '../../../openapi/networks.js';
-import { networkMode, v4Config, v6Config } from '../../../runtime/network/attachments.js';
-import { parsePortKey } from '../../../runtime/network/ports.js';
+import { isLive, networkMode, parsePortKey, v4Config, v6Config, type Container, type Endpoint, type Engine, type Network, type NetworkMember } from '../../../runtime/api.js';
 
-const RUNNING = new Set(['running', 'paused']);
 const prefixLength = (n: Network) => Number(v4Config(n)?.Subnet?.split('/')[1] ?? 0);
 const prefixLength6 = (n: Network) => Number(v6Config(n)?.Subnet?.split('/')[1] ?? 0);
 
@@ -17,12 +12,12 @@ const ipamConfig = (v4: string, v6: string, linkLocal: string[]) => (v4 || v6 ||
 
 /** One entry of NetworkSettings.Networks: the endpoint's addresses while it runs, empty otherwise. */
 function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
-  const on = !!e?.ip && RUNNING.has(c.state);
+  const on = !!e?.ip && isLive(c);
   const on6 = on && !!e.ip6;
   // dockerd appends the short-ID alias (unless given) when the endpoint is first set up, at start; before
   // that the aliases are as asked. docker-compose reconnects a container whose aliases lack it, which is
   // how its one-off `run` containers lose the service alias.
-  const started = RUNNING.has(c.state) || !!c.started_at;
+  const started = isLive(c) || !!c.started_at;
   const aliases = e && n.dns ? (started ? [...new Set([...e.aliases, c.id.slice(0, 12)])] : e.aliases.length ? e.aliases : null) : null;
   return {
     IPAMConfig: e ? ipamConfig(e.staticIp, e.staticIp6, e.linkLocalIps) : null,
@@ -71,7 +66,7 @@ function pendingView(settings: EndpointSettings | null): ReturnType<typeof endpo
 
 /** NetworkSettings.Ports: each exposed port with the host ports it is published on (null if none). */
 export function portMap(c: Container): Record<string, { HostIp: string; HostPort: string }[] | null> {
-  if (!RUNNING.has(c.state)) return {};
+  if (!isLive(c)) return {};
   const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
   for (const key of c.spec.ports.expose) out[normalKey(key)] = null;
   for (const p of c.ports) (out[`${p.ContainerPort}/${p.Protocol}`] ??= []).push({ HostIp: p.HostIp || '0.0.0.0', HostPort: String(p.HostPort) });
@@ -85,7 +80,7 @@ const normalKey = (key: string) => {
 
 /** `Ports` of the container list: published ones with their host side, then exposed-only ones. */
 export function portList(c: Container): object[] {
-  const published = RUNNING.has(c.state) ? c.ports : [];
+  const published = isLive(c) ? c.ports : [];
   const out: object[] = published.map((p) => ({ IP: p.HostIp || '0.0.0.0', PrivatePort: p.ContainerPort, PublicPort: p.HostPort, Type: p.Protocol }));
   for (const key of c.spec.ports.expose) {
     const [port, protocol] = parsePortKey(key);
@@ -98,7 +93,7 @@ export function portList(c: Container): object[] {
 export function networkSettings(engine: Engine, c: Container) {
   const networks = containerNetworks(engine, c);
   const bridge = networks.bridge;
-  const running = RUNNING.has(c.state);
+  const running = isLive(c);
   const netns = engine.containers.network?.netavark?.netnsPath(c.id) ?? '';
   return {
     Bridge: '', SandboxID: running && netns ? c.id : '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
@@ -111,16 +106,11 @@ export function networkSettings(engine: Engine, c: Container) {
   };
 }
 
-/** GET /networks/{id} (and each entry of GET /networks, where Containers is empty as in dockerd). */
-export function networkView(engine: Engine, n: Network, withContainers: boolean): object {
-  const containers: Record<string, object> = {};
-  if (withContainers) {
-    for (const e of engine.networks.store.endpointsOn(n.id)) {
-      const c = engine.containers.store.get(e.containerId);
-      if (!c || !e.ip || !RUNNING.has(c.state)) continue;
-      containers[c.id] = { Name: c.name, EndpointID: e.endpointId, MacAddress: e.mac, IPv4Address: `${e.ip}/${prefixLength(n)}`,
-        IPv6Address: e.ip6 ? `${e.ip6}/${prefixLength6(n)}` : '' };
-    }
+/** GET /networks/{id} with its running members; each entry of GET /networks without (Containers empty, as dockerd). */
+export function networkView(n: Network, members: NetworkMember[] = []) {
+  const containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> = {};
+  for (const m of members) {
+    containers[m.id] = { Name: m.name, EndpointID: m.endpointId, MacAddress: m.mac, IPv4Address: `${m.ip}/${prefixLength(n)}`, IPv6Address: m.ip6 ? `${m.ip6}/${prefixLength6(n)}` : '' };
   }
   return {
     Name: n.name,

@@ -1,7 +1,5 @@
 // Volumes and container mounts in dockerd's shapes.
-import type { Engine } from '../../../runtime/engine.js';
-import type { Container } from '../../../runtime/containers/store.js';
-import type { Volume } from '../../../runtime/volumes/service.js';
+import type { Container, Engine, Volume } from '../../../runtime/api.js';
 
 export function volumeView(v: Volume) {
   return {

@@ -1,0 +1,134 @@
+// The libpod API (podman --remote): a Fastify plugin under `/libpod`, reached as `/v{version}/libpod/...`
+// (rewriteUrl in server/app.ts keeps the prefix and records the version: libpodVersion(request)). Its
+// own error handler answers libpod's body; everything else (the one facade, body parsing, the upgrade
+// router) it shares with the Docker API. Container verbs both families share are registered here with
+// `family: 'libpod'` (see `sharedVerbs`).
+//
+// podman --remote sends no Content-Type, not even on JSON bodies (create, exec, volume and network
+// create), so its bodies reach routes as the raw stream (app.ts's `*` parser): a libpod route that takes
+// JSON reads and parses it itself (tar and YAML bodies come the same way).
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../../runtime/api.js';
+import { LibpodInfo, LibpodVersion } from '../../openapi/libpod.js';
+import { classifyError, sendErrorBody } from '../app.js';
+import { BERTH_VERSION, LIBPOD_API_VERSION, MIN_LIBPOD_API_VERSION } from '../versioning.js';
+import { libpodError } from './errors.js';
+
+export interface LibpodOptions {
+  api: Api;
+  /**
+   * The container verbs both API families share (start, stop, kill, pause, unpause, wait, logs, top,
+   * archive, attach, exec), each a plugin taking `{ api, family }`: registered here with `family:
+   * 'libpod'`, so their paths are `/libpod/containers/...` and their errors libpod's.
+   */
+  sharedVerbs?: FastifyPluginAsync<{ api: Api; family: 'libpod' }>[];
+}
+
+const NameParams = Type.Object({ name: Type.String() });
+
+export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { api, sharedVerbs = [] }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('Libpod-Api-Version', LIBPOD_API_VERSION);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, message, log } = classifyError(error);
+    if (log) request.log.error(error);
+    return sendErrorBody(reply, status, libpodError({ message }, status));
+  });
+  // podman's router answers an unknown path with Go's plain 404 (the client ignores it for shouldrestart).
+  app.setNotFoundHandler((_request, reply) => reply.code(404).header('content-type', 'text/plain; charset=utf-8').send('Not Found\n'));
+
+  // podman --remote pings twice before each command and needs 200 (a Libpod-Api-Version ≥ 4.0.0 when present).
+  app.get('/_ping', { schema: { summary: 'Ping (libpod)' } }, async (_request, reply) => {
+    reply.headers({ 'Cache-Control': 'no-cache', Pragma: 'no-cache', 'Content-Type': 'text/plain; charset=utf-8' });
+    return reply.send('OK');
+  });
+
+  app.get('/version', { schema: { summary: 'Version (libpod)', response: { 200: LibpodVersion } } }, async () => {
+    const { host } = api.system;
+    const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime) ?? host.runtimes[0];
+    const goVersion = `node${process.versions.node}`;
+    const components: LibpodVersion['Components'] = [
+      {
+        // The client reads the server's API version from the component named so.
+        Name: 'Podman Engine',
+        Version: LIBPOD_API_VERSION,
+        Details: {
+          APIVersion: LIBPOD_API_VERSION, Arch: host.goArch, BuildTime: '', Experimental: 'false', GitCommit: '', GoVersion: goVersion,
+          KernelVersion: host.kernelVersion, MinAPIVersion: MIN_LIBPOD_API_VERSION, Os: 'linux', BerthVersion: BERTH_VERSION,
+        },
+      },
+    ];
+    if (host.conmonVersion) components.push({ Name: 'Conmon', Version: host.conmonVersion, Details: { Package: '' } });
+    if (runtime) components.push({ Name: `OCI Runtime (${runtime.name})`, Version: runtime.version, Details: { Package: '' } });
+    return {
+      Platform: { Name: `linux/${host.goArch}/berth` },
+      Components: components,
+      Version: LIBPOD_API_VERSION,
+      ApiVersion: '1.41',
+      MinAPIVersion: '1.24',
+      GitCommit: '',
+      GoVersion: goVersion,
+      Os: 'linux',
+      Arch: host.goArch,
+      KernelVersion: host.kernelVersion,
+      BuildTime: '',
+    };
+  });
+
+  app.get('/info', { schema: { summary: 'System information (libpod)', response: { 200: LibpodInfo } } }, async (): Promise<LibpodInfo> => {
+    const { host } = api.system;
+    const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime) ?? host.runtimes[0];
+    const { containers, images } = api.system.counts();
+    const running = containers.running + containers.restarting;
+    return {
+      host: {
+        arch: host.goArch,
+        cgroupManager: host.cgroupDriver,
+        cgroupVersion: `v${host.cgroupVersion}`,
+        conmon: { package: '', path: '', version: host.conmonVersion ?? '' },
+        cpus: host.ncpu,
+        distribution: { distribution: host.operatingSystem, version: host.osVersion },
+        eventLogger: 'file',
+        hostname: host.hostname,
+        kernel: host.kernelVersion,
+        logDriver: 'k8s-file',
+        memTotal: host.memTotal,
+        networkBackend: 'netavark',
+        ociRuntime: { name: runtime?.name ?? '', path: runtime?.path ?? '', package: '', version: runtime?.version ?? '' },
+        os: 'linux',
+        security: {
+          rootless: false, seccompEnabled: host.securityOptions.some((o) => o.includes('seccomp')), apparmorEnabled: false, selinuxEnabled: false,
+        },
+      },
+      store: {
+        graphDriverName: 'overlay',
+        graphRoot: api.system.root,
+        runRoot: api.system.runRoot,
+        volumePath: `${api.system.root}/volumes`,
+        containerStore: { number: containers.total, paused: containers.paused, running, stopped: containers.total - running - containers.paused },
+        imageStore: { number: images },
+      },
+      registries: {},
+      plugins: { volume: ['local'], network: ['bridge'], log: ['k8s-file'], authorization: null },
+      version: {
+        APIVersion: LIBPOD_API_VERSION, Version: LIBPOD_API_VERSION, GoVersion: `node${process.versions.node}`, GitCommit: '', BuiltTime: '', Built: 0,
+        OsArch: `linux/${host.goArch}`, Os: 'linux',
+      },
+    };
+  });
+
+  // podman container exists: 204, or libpod's 404.
+  app.get('/containers/:name/exists', { schema: { summary: 'Whether a container exists (libpod)', params: NameParams } }, async (request, reply) => {
+    api.containers.idOf(request.params.name);
+    return reply.code(204).send();
+  });
+
+  // The shared container verbs (built with the family option) register here.
+  for (const verbs of sharedVerbs) await app.register(verbs, { api, family: 'libpod' });
+};
