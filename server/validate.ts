@@ -2,7 +2,7 @@
 // serves several operations). Other routes validate through Fastify's schema option, also ajv.
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Static, TSchema } from '@sinclair/typebox';
-import { invalid } from '../runtime/errors.js';
+import { invalid } from '../runtime/api.js';
 
 const ajv = new Ajv({ coerceTypes: false, allErrors: false });
 const compiled = new WeakMap<TSchema, ValidateFunction>();
