@@ -18,7 +18,6 @@ import { containerInspect, containerSummary, sizeFields } from '../views/contain
 import { containerNetworks } from '../views/networks.js';
 import { startChangesOf, toSpec, updateOf } from '../create/to-spec.js';
 import { dockerConfig, dockerEcho } from '../create/to-docker.js';
-import { HEALTH_FILTER_VALUES } from '../../../runtime/containers/health-state.js';
 
 const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task', 'publish', 'expose'] as const;
 const params = ContainerIdParams;
