@@ -18,6 +18,12 @@ export { EngineError } from './errors.js';
 export type * from './containers/spec.js';
 export type { ClientEcho, Container } from './containers/store.js';
 export type { ContainerConfig as ImageContainerConfig } from './images/config.js';
+// What the containers' views read of a container beyond its record.
+export { commandOf } from './containers/config.js';
+export { logDriver } from './containers/log-driver.js';
+export { linksEcho } from './containers/links.js';
+export { healthText } from './containers/health-state.js';
+export { MASKED_PATHS, READONLY_PATHS } from './oci/defaults.js';
 
 export function createApi(engine: Engine) {
   return {
