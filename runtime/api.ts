@@ -54,6 +54,13 @@ export { parsePortKey } from './network/ports.js';
 export type { EngineEvent } from './events/log.js';
 export type { EventSink, WatchOptions } from './events/watch.js';
 
+// What the containers' views read of a container beyond its record.
+export { commandOf } from './containers/config.js';
+export { logDriver } from './containers/log-driver.js';
+export { linksEcho } from './containers/links.js';
+export { healthText } from './containers/health-state.js';
+export { MASKED_PATHS, READONLY_PATHS } from './oci/defaults.js';
+
 export function createApi(engine: Engine) {
   return {
     containers: containerApi(engine),

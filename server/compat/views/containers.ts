@@ -1,15 +1,9 @@
 // Container records shaped as the Docker API returns them (inspect, and the `docker ps` list): Docker's
 // Config and HostConfig rebuilt from the spec and the echo of what the client sent (create/to-docker.ts).
-import type { Container } from '../../../runtime/containers/store.js';
 import type { HostConfig } from '../../../openapi/containers.js';
+import { commandOf, healthText, linksEcho, logDriver, MASKED_PATHS, READONLY_PATHS, type Container, type Engine } from '../../../runtime/api.js';
 import { containerMounts } from './volumes.js';
-import type { Engine } from '../../../runtime/engine.js';
-import { commandOf } from '../../../runtime/containers/config.js';
-import { logDriver } from '../../../runtime/containers/log-driver.js';
-import { linksEcho } from '../../../runtime/containers/links.js';
 import { containerNetworks, networkSettings, portList } from './networks.js';
-import { healthText } from '../../../runtime/containers/health-state.js';
-import { MASKED_PATHS, READONLY_PATHS } from '../../../runtime/oci/defaults.js';
 import { MAX_API_VERSION, versionBefore } from '../../versioning.js';
 import { dockerOf } from '../create/to-docker.js';
 
