@@ -26,6 +26,7 @@ export type { Filters } from './filters.js';
 // Containers.
 export { isLive, isUp } from './containers/state.js';
 export type { ClientEcho, Container } from './containers/store.js';
+export type { ContainerFacts } from './containers/facts.js';
 export type * from './containers/spec.js';
 export type { ContainerConfig as ImageContainerConfig } from './images/config.js';
 export type { ContainerListOptions, ListedContainer } from './containers/list.js';
