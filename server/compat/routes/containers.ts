@@ -24,6 +24,7 @@ import { validated } from '../../validate.js';
 import { changes, exportRootfs } from '../../../runtime/containers/filesystem.js';
 import { archivePath, extractInto, statPath } from '../../../runtime/containers/archive.js';
 import { attachContainer } from '../../attach.js';
+import { takeRawSocket } from '../../plain-hijack.js';
 import { websocketDuplex } from '../../websocket.js';
 import { parseDetachKeys } from '../../session-stream.js';
 import { apiVersion, commonHeaders, rawCommonHeaders } from '../../app.js';
@@ -322,16 +323,19 @@ export const containerRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     }
   });
 
-  // Clients that attach without asking for an Upgrade get 200 and the raw stream until it ends.
+  // Clients that attach without asking for an Upgrade get 200 and the raw stream until it ends; what
+  // they send after the request is the container's stdin, as with dockerd.
   app.post<Id>('/containers/:id/attach', { schema: { querystring: AttachQuery } }, async (request, reply) => {
     const c = resolve(request);
     const q = request.query as Record<string, string | undefined>;
     parseDetachKeys(q.detachKeys ?? q.detachkeys); // a bad sequence is a 400 before the stream
     reply.hijack();
     const socket = reply.raw.socket!;
+    takeRawSocket(socket);
     socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
     await attachContainer(engine, c, socket, {
-      stdin: false, stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), logs: parseBool(q.logs), stream: parseBool(q.stream),
+      stdin: parseBool(q.stdin), stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), logs: parseBool(q.logs), stream: parseBool(q.stream),
+      detachKeys: q.detachKeys ?? q.detachkeys,
     });
     socket.destroySoon?.();
   });

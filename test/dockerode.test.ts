@@ -1,0 +1,48 @@
+// dockerode (4.x) against berth, as its own test suite drives an engine: the calls it makes in ways the
+// docker CLI and docker-py never do. attach({stdin: true}) without `hijack` is a plain POST (a JSON body
+// of the options, no Upgrade header) after which dockerode writes the container's stdin as raw bytes on
+// the same connection; dockerd hands the connection to the attach, so must berth.
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import Dockerode from 'dockerode';
+import { suiteEngine } from './helpers/suite.js';
+
+const images = inject('images');
+const engine = suiteEngine({ load: [images.busybox.archive] });
+const created: Dockerode.Container[] = [];
+
+afterAll(async () => {
+  for (const c of created) await c.remove({ force: true }).catch(() => undefined);
+});
+
+/** Creates a container with stdin open, attaches without hijack, starts it, writes `input`, and waits. */
+async function attachWrite(o: { tty: boolean; cmd: string[]; input: string }): Promise<{ output: string; exit: number }> {
+  const docker = new Dockerode({ socketPath: engine.socket });
+  const c = await docker.createContainer({
+    Image: 'busybox:latest', Cmd: o.cmd, Tty: o.tty, OpenStdin: true, StdinOnce: false, AttachStdin: true, AttachStdout: true, AttachStderr: true,
+  });
+  created.push(c);
+  const stream = await c.attach({ stream: true, stdin: true, stdout: true, stderr: true });
+  let output = '';
+  stream.on('data', (d: Buffer) => (output += d.toString()));
+  await c.start();
+  stream.write(o.input);
+  const waited = await Promise.race([c.wait(), new Promise((r) => setTimeout(() => r({ StatusCode: 'timeout' }), 15_000))]);
+  stream.destroy();
+  return { output, exit: (waited as { StatusCode: number }).StatusCode };
+}
+
+describe('dockerode attach with stdin, without hijack', () => {
+  it('feeds what follows the request to the container (no TTY)', async () => {
+    const { output, exit } = await attachWrite({ tty: false, cmd: ['sh'], input: 'echo from-stdin; exit 3\n' });
+    expect(exit).toBe(3);
+    // Framed (no TTY): stdout's header, then the line; never an HTTP error in the stream.
+    expect(output).toContain('from-stdin\n');
+    expect(output).not.toContain('HTTP/1.1');
+  }, 30_000);
+
+  it('feeds a TTY: the line and the EOF reach wc', async () => {
+    const { output, exit } = await attachWrite({ tty: true, cmd: ['wc', '-c'], input: 'abcdefghij\n\x04' });
+    expect(exit).toBe(0);
+    expect(output).toBe('abcdefghij\r\n11\r\n');
+  }, 30_000);
+});
