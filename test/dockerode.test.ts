@@ -46,3 +46,27 @@ describe('dockerode attach with stdin, without hijack', () => {
     expect(output).toBe('abcdefghij\r\n11\r\n');
   }, 30_000);
 });
+
+describe('dockerode exec start with stdin, without hijack', () => {
+  it('feeds what follows the request to the exec', async () => {
+    const docker = new Dockerode({ socketPath: engine.socket });
+    const c = await docker.createContainer({ Image: 'busybox:latest', Cmd: ['sleep', '60'] });
+    created.push(c);
+    await c.start();
+    const exec = await c.exec({ Cmd: ['sh', '-c', 'read x; echo got-$x; exit 4'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ stdin: true });
+    let output = '';
+    stream.on('data', (d: Buffer) => (output += d.toString()));
+    stream.write('hello\n');
+    const deadline = Date.now() + 15_000;
+    let info = await exec.inspect();
+    while ((info.Running || info.ExitCode === null) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      info = await exec.inspect();
+    }
+    stream.destroy();
+    expect(info.ExitCode).toBe(4);
+    expect(output).toContain('got-hello\n');
+    expect(output).not.toContain('HTTP/1.1');
+  }, 30_000);
+});

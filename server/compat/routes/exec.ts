@@ -12,6 +12,7 @@ import { rawCommonHeaders } from '../../app.js';
 import { execInspect } from '../views/exec.js';
 import { writeEngineError } from '../../hijack.js';
 import { runExecSession, startConsoleSize } from '../../exec.js';
+import { takeRawSocket } from '../../plain-hijack.js';
 
 type Id = { Params: { id: string } };
 
@@ -43,6 +44,7 @@ export const execRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { 
     execs.checkStartable(id); // 404 or 409 before the stream starts
     reply.hijack();
     const socket = reply.raw.socket!;
+    takeRawSocket(socket); // stdin, if attached, is what the client sends after the request
     await runExecSession(engine, id, socket, () => {
       socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
     }, { consoleSize: size, tty: body.Tty ?? undefined }).catch((err: Error) => writeEngineError(socket, err));
