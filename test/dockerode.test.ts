@@ -70,3 +70,26 @@ describe('dockerode exec start with stdin, without hijack', () => {
     expect(output).not.toContain('HTTP/1.1');
   }, 30_000);
 });
+
+describe('ephemeral host ports (testcontainers-node publishes 8080 to port "0" in every test)', () => {
+  it('does not hand a just-released port to the next container, as dockerd does not', async () => {
+    const docker = new Dockerode({ socketPath: engine.socket });
+    const published = async () => {
+      const c = await docker.createContainer({
+        Image: 'busybox:latest', Cmd: ['sleep', '60'], ExposedPorts: { '8080/tcp': {} },
+        HostConfig: { PortBindings: { '8080/tcp': [{ HostPort: '0' }] } },
+      });
+      created.push(c);
+      await c.start();
+      const port = Number((await c.inspect()).NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort);
+      await c.remove({ force: true });
+      return port;
+    };
+    const first = await published();
+    const second = await published();
+    expect(first).toBeGreaterThan(0);
+    expect(second).toBeGreaterThan(0);
+    // Reusing it at once sent a client still probing the old port into stale forwarding state: seconds lost.
+    expect(second).not.toBe(first);
+  }, 60_000);
+});
