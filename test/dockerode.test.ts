@@ -93,3 +93,29 @@ describe('ephemeral host ports (testcontainers-node publishes 8080 to port "0" i
     expect(second).not.toBe(first);
   }, 60_000);
 });
+
+describe('a container that takes over a just-freed address', () => {
+  it('is reachable from the host at once (its MAC follows the address, as with dockerd)', async () => {
+    const docker = new Dockerode({ socketPath: engine.socket });
+    const serve = async () => {
+      const c = await docker.createContainer({ Image: 'busybox:latest', Cmd: ['sh', '-c', 'mkdir -p /tmp/w && echo hi > /tmp/w/ok && exec httpd -f -p 8080 -h /tmp/w'] });
+      created.push(c);
+      await c.start();
+      const info = await c.inspect();
+      const ip = info.NetworkSettings.IPAddress;
+      // The host talks to it (as a published port's forwarding does): the host learns its MAC.
+      let body = '';
+      for (const deadline = Date.now() + 8_000; !body && Date.now() < deadline; ) {
+        body = await fetch(`http://${ip}:8080/ok`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text()).catch(() => '');
+      }
+      await c.remove({ force: true });
+      return { ip, mac: info.NetworkSettings.MacAddress, body };
+    };
+    const first = await serve();
+    const second = await serve();
+    expect(second.ip).toBe(first.ip); // the address is reused at once, as dockerd reuses it
+    expect(first.body).toBe('hi\n');
+    expect(second.body).toBe('hi\n'); // a random MAC left it unreachable for ~35 s (stale neighbour entry)
+    expect(second.mac).toBe(`02:42:${second.ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join(':')}`);
+  }, 60_000);
+});
