@@ -12,6 +12,7 @@ import { contains, nextFree, parseSubnet } from './ipam.js';
 import { canonical6, contains6, isIp6, isV6, nextFree6, parseSubnet6 } from './ipam6.js';
 import { pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
 import { allocatePorts, wantedPorts, type HeldPort } from './ports.js';
+import { macFromIp } from './mac.js';
 import type { NetworkService } from './service.js';
 import type { Endpoint, EndpointSettings, Network, NetworkStore } from './store.js';
 
@@ -163,7 +164,7 @@ export class Attachments {
         if (!ip) throw new EngineError('internal', `no available IPv4 addresses on network ${n.name}`);
       }
       const ip6 = this.allocate6(e, n);
-      this.store.setAddress(c.id, n.id, { ip, ip6, interface: interfaceName, endpointId: randomBytes(32).toString('hex'), mac });
+      this.store.setAddress(c.id, n.id, { ip, ip6, interface: interfaceName, endpointId: randomBytes(32).toString('hex'), mac: mac || macFromIp(ip) });
       return { ip, ip6 };
     });
   }

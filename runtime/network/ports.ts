@@ -98,6 +98,21 @@ export const portError = (ip: string, port: number, why: string) =>
   new EngineError('internal', `driver failed programming external connectivity on endpoint: Bind for ${ip || '0.0.0.0'}:${port} failed: ${why}`);
 
 /**
+ * Where the last search for a free port stopped, per protocol. As dockerd's port allocator, the next
+ * search starts after it and wraps, so a port just released is not handed out again at once: a client
+ * still connecting to the previous holder's port (testcontainers' host-port wait) would otherwise meet
+ * the old forwarding state (conntrack) and stall for tens of seconds.
+ */
+const lastEphemeral = new Map<string, number>();
+
+/** The ports of [from, to] in search order: after `last`, wrapping to `from`. */
+function* afterLast(from: number, to: number, last: number | undefined): Generator<number> {
+  const start = last !== undefined && last >= from && last < to ? last + 1 : from;
+  for (let port = start; port <= to; port++) yield port;
+  for (let port = from; port < start; port++) yield port;
+}
+
+/**
  * Host ports for what the container asks, none of them held by `others` (other containers' ports) or by
  * a program on the host. Fixed ports that are taken fail, as dockerd does: "port is already allocated".
  */
@@ -110,9 +125,13 @@ export async function allocatePorts(wanted: Wanted[], others: HeldPort[]): Promi
     const any = from === 0;
     if (any) [from, to] = ephemeral ??= await ephemeralRange();
     let chosen = 0;
-    for (let port = from; port <= to && !chosen; port++) {
-      if (!taken(w.hostIp, port, w.protocol) && (await bindable(w.hostIp, port, w.protocol))) chosen = port;
+    for (const port of afterLast(from, to, any ? lastEphemeral.get(w.protocol) : undefined)) {
+      if (!taken(w.hostIp, port, w.protocol) && (await bindable(w.hostIp, port, w.protocol))) {
+        chosen = port;
+        break;
+      }
     }
+    if (chosen && any) lastEphemeral.set(w.protocol, chosen);
     if (!chosen) throw portError(w.hostIp, w.from || from, from === to ? 'port is already allocated' : 'all ports are allocated');
     held.push({ HostIp: w.hostIp, HostPort: chosen, ContainerPort: w.containerPort, Protocol: w.protocol });
   }

@@ -7,6 +7,7 @@ import { attachContainer } from '../attach.js';
 import { parseBool } from '../query.js';
 import { parseDetachKeys } from '../session-stream.js';
 import { websocketDuplex } from '../websocket.js';
+import { takeRawSocket } from '../plain-hijack.js';
 import type { VerbOptions } from './family.js';
 
 export const attachRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
@@ -16,9 +17,12 @@ export const attachRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, 
     parseDetachKeys(q.detachKeys ?? q.detachkeys); // a bad sequence is a 400 before the stream
     reply.hijack();
     const socket = reply.raw.socket!;
+    // What the client sends after the request is the container's stdin, as with dockerd.
+    takeRawSocket(socket);
     socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
     await attachContainer(session, socket, {
-      stdin: false, stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), logs: parseBool(q.logs), stream: parseBool(q.stream),
+      stdin: parseBool(q.stdin), stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), logs: parseBool(q.logs), stream: parseBool(q.stream),
+      detachKeys: q.detachKeys ?? q.detachkeys,
     });
     socket.destroySoon?.();
   });

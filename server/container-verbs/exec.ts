@@ -12,6 +12,7 @@ import { execInspect } from '../compat/views/exec.js';
 import { writeEngineError } from '../hijack.js';
 import { runExecSession, startConsoleSize } from '../exec.js';
 
+import { takeRawSocket } from '../plain-hijack.js';
 import type { VerbOptions } from './family.js';
 
 export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
@@ -40,6 +41,7 @@ export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
     api.exec.checkStartable(id); // 404 or 409 before the stream starts
     reply.hijack();
     const socket = reply.raw.socket!;
+    takeRawSocket(socket); // stdin, if attached, is what the client sends after the request
     await runExecSession(api, id, socket, () => {
       socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
     }, { consoleSize: size, tty: body.Tty ?? undefined }).catch((err: Error) => writeEngineError(socket, err));
