@@ -28,7 +28,7 @@ export type ContainerVolumes = Pick<VolumeService, 'find' | 'users' | 'remove' |
 /** Exec sessions, whose records and attach links go with their container. */
 export type ContainerExecs = Pick<ExecStore, 'ofContainer' | 'removeOfContainer'>;
 /** Networks: endpoints planned at create, set up at start, released at exit. */
-export type ContainerNetwork = Pick<Attachments, 'store' | 'plan' | 'addPlanned' | 'prepare' | 'setup' | 'release' | 'holdsResources'>;
+export type ContainerNetwork = Pick<Attachments, 'store' | 'plan' | 'addPlanned' | 'replacePlanned' | 'prepare' | 'setup' | 'release' | 'holdsResources'>;
 
 /** What a container service is built from, in the engine's order. */
 export interface ContainerDeps {

@@ -2,7 +2,7 @@
 // activated, the OCI spec built, conmon started (netavark beside it), the row recorded, `runtime start`.
 // A failure undoes what was done; a container that cannot start with --rm is removed.
 import { rm, writeFile } from 'node:fs/promises';
-import type { ContainerSpec, StartChanges } from './spec.js';
+import type { StartChanges } from './spec.js';
 import { conflict, EngineError, notFound } from '../errors.js';
 import { networkMode } from '../network/attachments.js';
 import { wantedPorts } from '../network/ports.js';
@@ -22,12 +22,13 @@ import { logLimitsOf } from './log-driver.js';
 import type { Container } from './store.js';
 import { validateStart } from './validate.js';
 import { makeWorkingDir } from './workdir.js';
+import { planMounts } from './mount-plan.js';
+import { givenMounts, mergeMountPoints, networkModeChanged, withStartChanges } from './start-changes.js';
 
 /**
  * Starts a created or exited container; false when it was running already (Docker's 304).
- * `changes`: what a Docker client before API 1.24 gives start (its host config). dockerd then replaces
- * the container's host config; berth applies what start reads (ports, restart policy, privileges),
- * checked as create checks them. Mounts and networks were fixed at create.
+ * `changes`: what a Docker client before API 1.24 gives start (its host config), applied as dockerd
+ * 20.10 applies it (start-changes.ts), checked as create checks it.
  */
 export async function start(ctx: ContainerContext, nameOrId: string, changes?: StartChanges): Promise<boolean> {
   let c = ctx.store.resolve(nameOrId);
@@ -38,7 +39,16 @@ export async function start(ctx: ContainerContext, nameOrId: string, changes?: S
     validateStart(next);
     securityOf(next.security);
     wantedPorts(next.ports); // malformed port specs are the request's fault (400), as at create
-    ctx.store.setSpec(c.id, next);
+    const plan = changes.network && networkModeChanged(c.spec, changes.network.mode) ? ctx.network.plan(next) : undefined;
+    const mounts = changes.mounts
+      ? mergeMountPoints(c.mounts, await planMounts(ctx, { ...next, mounts: givenMounts(changes.mounts) }), next.mounts.tmpfs)
+      : c.mounts;
+    const id = c.id;
+    ctx.store.transaction(() => {
+      ctx.store.setSpec(id, next);
+      ctx.store.update(id, { mounts: JSON.stringify(mounts) });
+      if (plan) ctx.network.replacePlanned(id, plan);
+    });
     ctx.changed(c.id);
     c = ctx.store.get(c.id)!;
   }
@@ -184,16 +194,4 @@ async function allOrFirstError<A, B>(promises: [Promise<A>, Promise<B> | undefin
   if (a.status === 'rejected') throw a.reason;
   if (b.status === 'rejected') throw b.reason;
   return [a.value, b.value];
-}
-
-/** The spec with what a start before API 1.24 changed (absent: unchanged; null: cleared). */
-function withStartChanges(spec: ContainerSpec, changes: StartChanges): ContainerSpec {
-  const next: ContainerSpec = { ...spec, ports: { ...spec.ports }, restart: { ...spec.restart }, security: { ...spec.security } };
-  if (changes.publish !== undefined) next.ports.publish = changes.publish ?? undefined;
-  if (changes.publishAll !== undefined) next.ports.publishAll = changes.publishAll;
-  if (changes.restart) next.restart = { ...next.restart, ...changes.restart };
-  if (changes.privileged !== undefined) next.security.privileged = changes.privileged;
-  if (changes.capAdd !== undefined) next.security.capAdd = changes.capAdd ?? undefined;
-  if (changes.capDrop !== undefined) next.security.capDrop = changes.capDrop ?? undefined;
-  return next;
 }

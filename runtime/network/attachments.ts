@@ -117,6 +117,13 @@ export class Attachments {
     else for (const p of plan.endpoints) this.store.addEndpoint(containerId, p);
   }
 
+  /** A start's new network mode (API < 1.24): the container leaves its networks for the new plan's. */
+  replacePlanned(containerId: string, plan: NetworkPlan): void {
+    for (const e of this.store.endpointsOf(containerId)) this.store.removeEndpoint(containerId, e.networkId);
+    this.store.clearPending(containerId);
+    this.addPlanned(containerId, plan);
+  }
+
   /** At start: the networks a create named before they existed join now, or the start fails as dockerd's. */
   private joinPending(c: Container): void {
     const pending = this.store.pendingOf(c.id);
