@@ -92,6 +92,29 @@ describe('docker cp through mounts', () => {
     await ok(['rm', 'volc']);
   });
 
+  it('PUT follows a symlink in the archive\'s path into the volume mounted where it points, as dockerd', async () => {
+    await ok(['volume', 'create', 'cplinkvol']);
+    await ok(['create', '--name', 'linkc', '-v', 'cplinkvol:/vol1', 'busybox', 'true']);
+    const pack = async (entries: [tar.Headers, string?][]) => {
+      const p = tar.pack();
+      for (const [h, body] of entries) p.entry(h, body);
+      p.finalize();
+      const chunks: Buffer[] = [];
+      for await (const c of p) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    };
+    // An absolute and a relative symlink to the mount point, then files below them (no directory entries).
+    const links = await pack([[{ name: 'link', type: 'symlink', linkname: '/vol1' }], [{ name: 'rel', type: 'symlink', linkname: 'vol1' }]]);
+    expect((await engine.docker(['cp', '-', 'linkc:/'], { input: links })).code).toBe(0);
+    const files = await pack([[{ name: 'link/f.txt', mode: 0o644 }, 'via link\n'], [{ name: 'rel/g.txt', mode: 0o644 }, 'via rel\n']]);
+    const put = await engine.docker(['cp', '-', 'linkc:/'], { input: files });
+    expect(put.stderr).toBe('');
+    expect(await ok(['run', '--rm', '-v', 'cplinkvol:/v', 'busybox', 'cat', '/v/f.txt', '/v/g.txt'])).toBe('via link\nvia rel\n');
+    expect((await cpOut('linkc:/link/f.txt')).map((m) => m.content)).toEqual(['via link\n']);
+    await ok(['rm', 'linkc']);
+    await ok(['volume', 'rm', 'cplinkvol']);
+  });
+
   it('copies out of and into a bind mount of a running container', async () => {
     await ok(['run', '-d', '--name', 'bindc', '-v', `${local}:/bnd`, '--tmpfs', '/tm', 'busybox', 'sleep', '300']);
     expect((await cpOut('bindc:/bnd/b.txt')).map((m) => m.content)).toEqual(['bound\n']);
