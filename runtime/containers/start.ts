@@ -14,10 +14,10 @@ import { mountTmpfs } from '../storage/rootfs.js';
 import { crashPoint } from '../util/crash.js';
 import { copyUp as copyVolumeUp } from '../volumes/copy-up.js';
 import { awaitConmonGone, startConmon } from './conmon.js';
-import { now, RUNNING, type ContainerContext } from './context.js';
+import { now, type ContainerContext } from './context.js';
 import { etcFilesIn, writeEtcFiles } from './etc-files.js';
 import { startingHealth } from './health-state.js';
-import { bridgeIp, linkEnv, linkHostsLine, linksOf, liveLinks } from './links.js';
+import { bridgeIp, linkEnv, linkHostsLine, liveLinks } from './links.js';
 import { logLimitsOf } from './log-driver.js';
 import type { Container } from './store.js';
 import { validateStart } from './validate.js';
@@ -70,7 +70,8 @@ export async function run(ctx: ContainerContext, c: Container): Promise<void> {
     const namespaces = namespacesOfRun(ctx, c);
     const mode = networkMode(c.spec.network.mode).kind;
     const links = mode === 'bridge' ? liveLinks(c, (ref) => ctx.store.byName(ref), (t) => bridgeIp(ctx.network.store, t)) : [];
-    const linkLines = mode === 'user' ? userNetworkLinkLines(ctx, c) : links.map(linkHostsLine);
+    // On a user network links resolve by DNS (network/attachments.ts), as dockerd's: no /etc/hosts lines to go stale.
+    const linkLines = mode === 'user' ? [] : links.map(linkHostsLine);
     // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
     const net = await ctx.network.prepare(c);
     crashPoint('start:prepared');
@@ -159,20 +160,6 @@ function namespacesOfRun(ctx: ContainerContext, c: Container): Namespaces {
     const d = ctx.store.get(id);
     if (!d) throw notFound(`No such container: ${id}`);
     return { id: d.id, pid: d.pid, running: d.state === 'running' || d.state === 'paused', ipcMode: d.spec.namespaces.ipc, shm: ctx.paths.shm(d.id) };
-  });
-}
-
-/**
- * Links on user-defined networks (compose v1's `links:`): dockerd's DNS answers the alias to the
- * linking container only; a hosts line for each running target on a shared network does the same.
- */
-function userNetworkLinkLines(ctx: ContainerContext, c: Container): string[] {
-  const store = ctx.network.store;
-  const mine = new Set(store.endpointsOf(c.id).map((e) => e.networkId));
-  return linksOf(c.spec).flatMap(({ target, alias }) => {
-    const t = ctx.store.byName(target) ?? ctx.store.get(target);
-    const ip = t && RUNNING.has(t.state) ? store.endpointsOf(t.id).find((e) => e.ip && mine.has(e.networkId))?.ip : undefined;
-    return ip ? [`${ip}\t${alias}\n`] : [];
   });
 }
 
