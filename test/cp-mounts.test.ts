@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tar from 'tar-stream';
-import { run, TestEngine, TEST_BASE } from './helpers/engine.js';
+import { TestEngine, TEST_BASE } from './helpers/engine.js';
+import { chunkOf } from './helpers/archive.js';
+import { dockerPy } from './helpers/docker-py.js';
 
 const images = inject('images');
 let engine: TestEngine;
@@ -93,9 +95,9 @@ describe('docker cp through mounts', () => {
   it('PUT follows a symlink in the archive\'s path into the volume mounted where it points, as dockerd', async () => {
     await ok(['volume', 'create', 'cplinkvol']);
     await ok(['create', '--name', 'linkc', '-v', 'cplinkvol:/vol1', 'busybox', 'true']);
-    const pack = async (entries: [tar.Headers, string?][]) => {
+    const pack = async (entries: [Partial<tar.Header> & { name: string }, string?][]) => {
       const p = tar.pack();
-      for (const [h, body] of entries) p.entry(h, body);
+      for (const [h, body] of entries) body === undefined ? p.entry(h) : p.entry(h, body);
       p.finalize();
       const chunks: Buffer[] = [];
       for await (const c of p) chunks.push(c as Buffer);
@@ -179,8 +181,7 @@ describe('docker cp through mounts', () => {
   it('PUT keeps the archive owners (docker-py put_archive), and copyUIDGID gives the container user', async () => {
     await ok(['create', '--name', 'ownc', '-u', 'nobody', '-v', 'cpvol:/vol1', 'busybox', 'true']);
     const py = [
-      'import docker, io, tarfile',
-      `client = docker.DockerClient(base_url='unix://${engine.socket}')`,
+      'import io, tarfile',
       "b = io.BytesIO(); t = tarfile.open(fileobj=b, mode='w')",
       "ti = tarfile.TarInfo('owned.txt'); ti.uid = 1042; ti.gid = 1043; ti.size = 2; t.addfile(ti, io.BytesIO(b'hi'))",
       't.close()',
@@ -191,14 +192,14 @@ describe('docker cp through mounts', () => {
       "m = tarfile.open(fileobj=io.BytesIO(b''.join(stream))).getmembers()[0]",
       "print(m.name, m.uid, m.gid, st['name'], st['size'])",
     ].join('\n');
-    const res = await run('/usr/bin/python3', ['-c', py]);
+    const res = await dockerPy(engine.socket, py);
     expect(res.stderr).toBe('');
     expect(res.stdout).toBe('owned.txt 1042 1043 owned.txt 2\n');
     expect((await cpOut('ownc:/tmp/owned.txt')).map((m) => [m.uid, m.gid])).toEqual([[1042, 1043]]);
     const body = await new Promise<Buffer>((resolve) => {
       const pack = tar.pack();
       const chunks: Buffer[] = [];
-      pack.on('data', (c: Buffer) => chunks.push(c));
+      pack.on('data', (c) => chunks.push(chunkOf(c)));
       pack.on('end', () => resolve(Buffer.concat(chunks)));
       pack.entry({ name: 'asuser.txt', uid: 1042, gid: 1043, mode: 0o644 }, 'x');
       pack.finalize();
@@ -237,7 +238,7 @@ describe('a container swapping a directory of its volume for a symlink to /', ()
     const put = await new Promise<Buffer>((resolve) => {
       const pack = tar.pack();
       const chunks: Buffer[] = [];
-      pack.on('data', (c: Buffer) => chunks.push(c));
+      pack.on('data', (c) => chunks.push(chunkOf(c)));
       pack.on('end', () => resolve(Buffer.concat(chunks)));
       pack.entry({ name: written, mode: 0o644 }, 'x');
       pack.finalize();
