@@ -121,7 +121,7 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
 
   const api = createApi(engine);
   await app.register(websocket);
-  const containerView = (c: Container) => containerSummary(api.containers.facts, c);
+  const containerView = (c: Container, version: string) => containerSummary(api.containers.facts, c, version);
   await app.register(systemRoutes, { api, containerView });
   await app.register(imageRoutes, { api });
   await app.register(containerRoutes, { api });

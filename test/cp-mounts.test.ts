@@ -92,6 +92,54 @@ describe('docker cp through mounts', () => {
     await ok(['rm', 'volc']);
   });
 
+  it('PUT follows a symlink in the archive\'s path into the volume mounted where it points, as dockerd', async () => {
+    await ok(['volume', 'create', 'cplinkvol']);
+    await ok(['create', '--name', 'linkc', '-v', 'cplinkvol:/vol1', 'busybox', 'true']);
+    const pack = async (entries: [Partial<tar.Header> & { name: string }, string?][]) => {
+      const p = tar.pack();
+      for (const [h, body] of entries) body === undefined ? p.entry(h) : p.entry(h, body);
+      p.finalize();
+      const chunks: Buffer[] = [];
+      for await (const c of p) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    };
+    // An absolute and a relative symlink to the mount point, then files below them (no directory entries).
+    const links = await pack([[{ name: 'link', type: 'symlink', linkname: '/vol1' }], [{ name: 'rel', type: 'symlink', linkname: 'vol1' }]]);
+    expect((await engine.docker(['cp', '-', 'linkc:/'], { input: links })).code).toBe(0);
+    const files = await pack([[{ name: 'link/f.txt', mode: 0o644 }, 'via link\n'], [{ name: 'rel/g.txt', mode: 0o644 }, 'via rel\n']]);
+    const put = await engine.docker(['cp', '-', 'linkc:/'], { input: files });
+    expect(put.stderr).toBe('');
+    expect(await ok(['run', '--rm', '-v', 'cplinkvol:/v', 'busybox', 'cat', '/v/f.txt', '/v/g.txt'])).toBe('via link\nvia rel\n');
+    expect((await cpOut('linkc:/link/f.txt')).map((m) => m.content)).toEqual(['via link\n']);
+    await ok(['rm', 'linkc']);
+    await ok(['volume', 'rm', 'cplinkvol']);
+  });
+
+  it('mounts a never-started container\'s volumes with driver options for the copy, as dockerd', async () => {
+    const dev = join(local, 'optdev');
+    await mkdir(dev);
+    await writeFile(join(dev, 'h.txt'), 'from the device\n');
+    await ok(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${dev}`, 'cpoptvol']);
+    await ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=1m', 'cptmpvol']);
+    await ok(['create', '--name', 'optc', '-v', 'cpoptvol:/b', '-v', 'cptmpvol:/t', 'busybox', 'true']);
+    const mountpoint = (await ok(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'cpoptvol'])).trim();
+    const mounted = async () => (await readFile('/proc/mounts', 'utf8')).includes(` ${mountpoint} `);
+    try {
+      expect((await cpOut('optc:/b')).map((m) => [m.name, m.content])).toEqual([['b/', ''], ['b/h.txt', 'from the device\n']]);
+      await ok(['cp', join(local, 'in.txt'), 'optc:/b/']);
+      expect(await readFile(join(dev, 'in.txt'), 'utf8')).toBe('copied in\n');
+      // A tmpfs volume is mounted for each copy and gone after it: what one copy put there, the next does not see.
+      await ok(['cp', join(local, 'in.txt'), 'optc:/t/']);
+      expect((await cpOut('optc:/t')).map((m) => m.name)).toEqual(['t/']);
+      // Nothing stays mounted for a container that does not run (a GET releases once its stream has closed).
+      for (let i = 0; i < 50 && (await mounted()); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await mounted()).toBe(false);
+    } finally {
+      await ok(['rm', 'optc']);
+      await ok(['volume', 'rm', 'cpoptvol', 'cptmpvol']);
+    }
+  });
+
   it('copies out of and into a bind mount of a running container', async () => {
     await ok(['run', '-d', '--name', 'bindc', '-v', `${local}:/bnd`, '--tmpfs', '/tm', 'busybox', 'sleep', '300']);
     expect((await cpOut('bindc:/bnd/b.txt')).map((m) => m.content)).toEqual(['bound\n']);
