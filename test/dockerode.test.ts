@@ -18,7 +18,14 @@ afterAll(async () => {
 async function attachWrite(o: { tty: boolean; cmd: string[]; input: string }): Promise<{ output: string; exit: number }> {
   const docker = new Dockerode({ socketPath: engine.socket });
   const c = await docker.createContainer({
-    Image: 'busybox:latest', Cmd: o.cmd, Tty: o.tty, OpenStdin: true, StdinOnce: false, AttachStdin: true, AttachStdout: true, AttachStderr: true,
+    Image: 'busybox:latest',
+    Cmd: o.cmd,
+    Tty: o.tty,
+    OpenStdin: true,
+    StdinOnce: false,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
   });
   created.push(c);
   const stream = await c.attach({ stream: true, stdin: true, stdout: true, stderr: true });
@@ -76,7 +83,9 @@ describe('ephemeral host ports (testcontainers-node publishes 8080 to port "0" i
     const docker = new Dockerode({ socketPath: engine.socket });
     const published = async () => {
       const c = await docker.createContainer({
-        Image: 'busybox:latest', Cmd: ['sleep', '60'], ExposedPorts: { '8080/tcp': {} },
+        Image: 'busybox:latest',
+        Cmd: ['sleep', '60'],
+        ExposedPorts: { '8080/tcp': {} },
         HostConfig: { PortBindings: { '8080/tcp': [{ HostPort: '0' }] } },
       });
       created.push(c);
@@ -98,7 +107,10 @@ describe('a container that takes over a just-freed address', () => {
   it('is reachable from the host at once (its MAC follows the address, as with dockerd)', async () => {
     const docker = new Dockerode({ socketPath: engine.socket });
     const serve = async () => {
-      const c = await docker.createContainer({ Image: 'busybox:latest', Cmd: ['sh', '-c', 'mkdir -p /tmp/w && echo hi > /tmp/w/ok && exec httpd -f -p 8080 -h /tmp/w'] });
+      const c = await docker.createContainer({
+        Image: 'busybox:latest',
+        Cmd: ['sh', '-c', 'mkdir -p /tmp/w && echo hi > /tmp/w/ok && exec httpd -f -p 8080 -h /tmp/w'],
+      });
       created.push(c);
       await c.start();
       const info = await c.inspect();
@@ -108,7 +120,9 @@ describe('a container that takes over a just-freed address', () => {
       // The host talks to it (as a published port's forwarding does): the host learns its MAC.
       let body = '';
       for (const deadline = Date.now() + 8_000; !body && Date.now() < deadline; ) {
-        body = await fetch(`http://${ip}:8080/ok`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text()).catch(() => '');
+        body = await fetch(`http://${ip}:8080/ok`, { signal: AbortSignal.timeout(2_000) })
+          .then((r) => r.text())
+          .catch(() => '');
       }
       await c.remove({ force: true });
       return { ip, mac: bridge.MacAddress, body };
@@ -118,6 +132,11 @@ describe('a container that takes over a just-freed address', () => {
     expect(second.ip).toBe(first.ip); // the address is reused at once, as dockerd reuses it
     expect(first.body).toBe('hi\n');
     expect(second.body).toBe('hi\n'); // a random MAC left it unreachable for ~35 s (stale neighbour entry)
-    expect(second.mac).toBe(`02:42:${second.ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join(':')}`);
+    expect(second.mac).toBe(
+      `02:42:${second.ip
+        .split('.')
+        .map((b) => Number(b).toString(16).padStart(2, '0'))
+        .join(':')}`,
+    );
   }, 60_000);
 });

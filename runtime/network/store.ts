@@ -52,26 +52,65 @@ export interface Endpoint {
 }
 
 interface NetworkRow {
-  id: string; name: string; driver: string; bridge: string; subnets: string; internal: number; attachable: number; ipv6: number;
-  dns: number; options: string; labels: string; created_at: string;
+  id: string;
+  name: string;
+  driver: string;
+  bridge: string;
+  subnets: string;
+  internal: number;
+  attachable: number;
+  ipv6: number;
+  dns: number;
+  options: string;
+  labels: string;
+  created_at: string;
 }
 
 interface EndpointRow {
-  container_id: string; network_id: string; position: number; aliases: string; static_ip: string; static_ip6: string; link_local_ips: string; driver_opts: string;
+  container_id: string;
+  network_id: string;
+  position: number;
+  aliases: string;
+  static_ip: string;
+  static_ip6: string;
+  link_local_ips: string;
+  driver_opts: string;
   endpoint_id: string;
-  ip: string | null; ip6: string | null; mac: string; interface: string;
+  ip: string | null;
+  ip6: string | null;
+  mac: string;
+  interface: string;
 }
 
 const parseNetwork = (r: NetworkRow): Network => ({
-  id: r.id, name: r.name, driver: r.driver, bridge: r.bridge, subnets: JSON.parse(r.subnets) as IPAMConfig[], internal: !!r.internal,
-  attachable: !!r.attachable, ipv6: !!r.ipv6, dns: !!r.dns, options: JSON.parse(r.options) as Record<string, string>,
-  labels: JSON.parse(r.labels) as Record<string, string>, createdAt: r.created_at,
+  id: r.id,
+  name: r.name,
+  driver: r.driver,
+  bridge: r.bridge,
+  subnets: JSON.parse(r.subnets) as IPAMConfig[],
+  internal: !!r.internal,
+  attachable: !!r.attachable,
+  ipv6: !!r.ipv6,
+  dns: !!r.dns,
+  options: JSON.parse(r.options) as Record<string, string>,
+  labels: JSON.parse(r.labels) as Record<string, string>,
+  createdAt: r.created_at,
 });
 
 const parseEndpoint = (r: EndpointRow): Endpoint => ({
-  containerId: r.container_id, networkId: r.network_id, position: r.position, aliases: JSON.parse(r.aliases) as string[], staticIp: r.static_ip, staticIp6: r.static_ip6,
-  linkLocalIps: JSON.parse(r.link_local_ips) as string[], driverOpts: JSON.parse(r.driver_opts) as Record<string, string> | null,
-  endpointId: r.endpoint_id, ip: r.ip, ip6: r.ip6, mac: r.mac, interface: r.interface,
+  containerId: r.container_id,
+  networkId: r.network_id,
+  position: r.position,
+  aliases: JSON.parse(r.aliases) as string[],
+  staticIp: r.static_ip,
+  staticIp6: r.static_ip6,
+  linkLocalIps: JSON.parse(r.link_local_ips) as string[],
+  driverOpts: JSON.parse(r.driver_opts) as Record<string, string> | null,
+  endpointId: r.endpoint_id,
+  ip: r.ip,
+  ip6: r.ip6,
+  mac: r.mac,
+  interface: r.interface,
 });
 
 export class NetworkStore {
@@ -102,9 +141,12 @@ export class NetworkStore {
   resolve(nameOrId: string, wording: 'find' | 'inspect' = 'find'): Network {
     const exact = this.get(nameOrId);
     if (exact) return exact;
-    const ambiguous = (n: number, basis: string) => invalid(wording === 'inspect'
-      ? `${n} matches found based on ${basis}: network ${nameOrId} is ambiguous`
-      : `network ${nameOrId} is ambiguous (${n} matches found based on ${basis})`);
+    const ambiguous = (n: number, basis: string) =>
+      invalid(
+        wording === 'inspect'
+          ? `${n} matches found based on ${basis}: network ${nameOrId} is ambiguous`
+          : `network ${nameOrId} is ambiguous (${n} matches found based on ${basis})`,
+      );
     const named = this.allNamed(nameOrId);
     if (named.length === 1) return named[0]!;
     if (named.length > 1) throw ambiguous(named.length, 'name');
@@ -117,10 +159,25 @@ export class NetworkStore {
   }
 
   insert(n: Network): void {
-    this.db.prepare(
-      `INSERT INTO networks (id, name, driver, bridge, subnets, internal, attachable, ipv6, dns, options, labels, created_at)
+    this.db
+      .prepare(
+        `INSERT INTO networks (id, name, driver, bridge, subnets, internal, attachable, ipv6, dns, options, labels, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(n.id, n.name, n.driver, n.bridge, JSON.stringify(n.subnets), +n.internal, +n.attachable, +n.ipv6, +n.dns, JSON.stringify(n.options), JSON.stringify(n.labels), n.createdAt);
+      )
+      .run(
+        n.id,
+        n.name,
+        n.driver,
+        n.bridge,
+        JSON.stringify(n.subnets),
+        +n.internal,
+        +n.attachable,
+        +n.ipv6,
+        +n.dns,
+        JSON.stringify(n.options),
+        JSON.stringify(n.labels),
+        n.createdAt,
+      );
   }
 
   remove(id: string): void {
@@ -139,21 +196,34 @@ export class NetworkStore {
     return (this.db.prepare('SELECT * FROM endpoints').all() as EndpointRow[]).map(parseEndpoint);
   }
 
-  addEndpoint(containerId: string, e: { networkId: string; aliases: string[]; staticIp: string; staticIp6: string; linkLocalIps: string[]; driverOpts: Record<string, string> | null }): void {
+  addEndpoint(
+    containerId: string,
+    e: { networkId: string; aliases: string[]; staticIp: string; staticIp6: string; linkLocalIps: string[]; driverOpts: Record<string, string> | null },
+  ): void {
     const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
-    this.db.prepare('INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, static_ip6, link_local_ips, driver_opts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    this.db
+      .prepare(
+        'INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, static_ip6, link_local_ips, driver_opts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(containerId, e.networkId, next, JSON.stringify(e.aliases), e.staticIp, e.staticIp6, JSON.stringify(e.linkLocalIps), JSON.stringify(e.driverOpts));
   }
 
   /** Networks a container was created on that did not exist then, in joining order. */
   pendingOf(containerId: string): { name: string; settings: EndpointSettings | null }[] {
-    const rows = this.db.prepare('SELECT name, settings FROM pending_endpoints WHERE container_id = ? ORDER BY position').all(containerId) as { name: string; settings: string }[];
+    const rows = this.db.prepare('SELECT name, settings FROM pending_endpoints WHERE container_id = ? ORDER BY position').all(containerId) as {
+      name: string;
+      settings: string;
+    }[];
     return rows.map((r) => ({ name: r.name, settings: JSON.parse(r.settings) as EndpointSettings | null }));
   }
 
   addPending(containerId: string, name: string, settings: EndpointSettings | null | undefined): void {
-    const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM pending_endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
-    this.db.prepare('INSERT INTO pending_endpoints (container_id, name, position, settings) VALUES (?, ?, ?, ?)').run(containerId, name, next, JSON.stringify(settings ?? null));
+    const next = (
+      this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM pending_endpoints WHERE container_id = ?').get(containerId) as { n: number }
+    ).n;
+    this.db
+      .prepare('INSERT INTO pending_endpoints (container_id, name, position, settings) VALUES (?, ?, ?, ?)')
+      .run(containerId, name, next, JSON.stringify(settings ?? null));
   }
 
   clearPending(containerId: string): void {
@@ -166,7 +236,8 @@ export class NetworkStore {
 
   /** Records an allocation (or, with ip null, its release). */
   setAddress(containerId: string, networkId: string, fields: { ip: string | null; ip6?: string; interface: string; endpointId: string; mac?: string }): void {
-    this.db.prepare('UPDATE endpoints SET ip = ?, ip6 = ?, interface = ?, endpoint_id = ?, mac = ? WHERE container_id = ? AND network_id = ?')
+    this.db
+      .prepare('UPDATE endpoints SET ip = ?, ip6 = ?, interface = ?, endpoint_id = ?, mac = ? WHERE container_id = ? AND network_id = ?')
       .run(fields.ip, fields.ip6 ?? null, fields.interface, fields.endpointId, fields.mac ?? '', containerId, networkId);
   }
 
@@ -181,7 +252,9 @@ export class NetworkStore {
 
   /** IPv6 addresses in use on a network. */
   taken6On(networkId: string): Set<string> {
-    return new Set((this.db.prepare('SELECT ip6 FROM endpoints WHERE network_id = ? AND ip6 IS NOT NULL').all(networkId) as { ip6: string }[]).map((r) => r.ip6));
+    return new Set(
+      (this.db.prepare('SELECT ip6 FROM endpoints WHERE network_id = ? AND ip6 IS NOT NULL').all(networkId) as { ip6: string }[]).map((r) => r.ip6),
+    );
   }
 
   transaction<T>(fn: () => T): T {

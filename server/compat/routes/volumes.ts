@@ -26,18 +26,24 @@ export const volumeRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { ap
     return { Volumes: list.map(volumeView), Warnings: [] };
   });
 
-  app.get('/volumes/:name', { schema: { summary: 'Inspect a volume', params: NameParams, response: { 200: Volume } } }, async (request) => volumeView(api.volumes.inspect(request.params.name)));
+  app.get('/volumes/:name', { schema: { summary: 'Inspect a volume', params: NameParams, response: { 200: Volume } } }, async (request) =>
+    volumeView(api.volumes.inspect(request.params.name)),
+  );
 
   app.delete('/volumes/:name', { schema: { summary: 'Remove a volume', params: NameParams, querystring: VolumeDeleteQuery } }, async (request, reply) => {
     await api.volumes.remove(request.params.name, parseBool(request.query.force));
     return reply.code(204).send();
   });
 
-  app.post('/volumes/prune', { schema: { summary: 'Remove unused volumes', querystring: FiltersQuery, response: { 200: VolumePruneResponse } } }, async (request) => {
-    // Before API 1.42 prune took named volumes too and knew no `all` filter (dockerd 20.10).
-    const legacy = versionBefore(apiVersion(request), '1.42');
-    const f = parseFilters(request.query.filters, legacy ? ['label'] : ['label', 'all']);
-    const { deleted, reclaimed } = await api.volumes.prune(f, legacy || (f.all ?? []).some((v) => parseBool(v)));
-    return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
-  });
+  app.post(
+    '/volumes/prune',
+    { schema: { summary: 'Remove unused volumes', querystring: FiltersQuery, response: { 200: VolumePruneResponse } } },
+    async (request) => {
+      // Before API 1.42 prune took named volumes too and knew no `all` filter (dockerd 20.10).
+      const legacy = versionBefore(apiVersion(request), '1.42');
+      const f = parseFilters(request.query.filters, legacy ? ['label'] : ['label', 'all']);
+      const { deleted, reclaimed } = await api.volumes.prune(f, legacy || (f.all ?? []).some((v) => parseBool(v)));
+      return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
+    },
+  );
 };
