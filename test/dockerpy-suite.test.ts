@@ -1,0 +1,75 @@
+// What docker-py's own integration suite (run from /tmp against berth and a reference dockerd 20.10,
+// see docs of the run in the report) found berth doing differently from dockerd, each as a docker-py
+// script (Debian's python3-docker) against a real engine.
+import { describe, expect, inject, it } from 'vitest';
+import { suiteEngine } from './helpers/suite.js';
+import { cliOf } from './helpers/cli.js';
+import { run } from './helpers/engine.js';
+
+const images = inject('images');
+const engine = suiteEngine({ load: [images.busybox.archive] });
+const { env } = cliOf(() => engine);
+
+/** Runs a docker-py script against the engine; its stdout. */
+async function py(script: string): Promise<string> {
+  const res = await run('/usr/bin/python3', ['-c', `import docker, time\napi = docker.APIClient(base_url='unix://${engine.socket}')\n${script}`], { env: env() });
+  expect(res.code, res.stderr).toBe(0);
+  return res.stdout;
+}
+
+describe('restart policy', () => {
+  it('a container that will restart is running to rm (409) and inspect as soon as wait answers', async () => {
+    // docker-py CreateContainerTest.test_create_with_restart_policy
+    const out = await py(`
+c = api.create_container('busybox', ['sleep', '1'], host_config=api.create_host_config(restart_policy={'Name': 'always'}, network_mode='none'))
+api.start(c)
+api.wait(c)
+state = api.inspect_container(c)['State']
+print(state['Running'], state['Status'] in ('restarting', 'running'))
+try:
+    api.remove_container(c)
+    print('removed')
+except docker.errors.APIError as e:
+    print(e.response.status_code, e.explanation.startswith('You cannot remove a '), e.explanation.endswith('. Stop the container before attempting removal or force remove'))
+api.remove_container(c, force=True)
+print(len(api.containers(all=True)))
+`);
+    expect(out).toBe('True True\n409 True True\n0\n');
+  }, 60_000);
+});
+
+describe('commit', () => {
+  it('commits (pause on) a container whose process ended right after start, as stopped', async () => {
+    // docker-py CommitTest.test_commit, test_commit_with_changes, RemoveImageTest.test_remove
+    const out = await py(`
+for i in range(5):
+    c = api.create_container('busybox', ['touch', '/test'])
+    api.start(c)
+    img = api.commit(c, changes=['EXPOSE 8000'])
+    assert '8000/tcp' in api.inspect_image(img['Id'])['Config']['ExposedPorts']
+    api.remove_container(c, force=True)
+    api.remove_image(img['Id'])
+print('ok')
+`);
+    expect(out).toBe('ok\n');
+  }, 60_000);
+});
+
+describe('volumes created without a name', () => {
+  it('are anonymous: a plain prune (API 1.42+) takes them; a run --rm that mounts one by name keeps it', async () => {
+    // docker-py TestVolumes.test_prune_volumes
+    const out = await py(`
+named = api.create_volume('dp-named')['Name']
+v = api.create_volume()['Name']
+print(v in api.prune_volumes()['VolumesDeleted'], named in [x['Name'] for x in api.volumes()['Volumes']])
+kept = api.create_volume()['Name']
+c = api.create_container('busybox', ['true'], host_config=api.create_host_config(binds=[kept + ':/data'], auto_remove=True))
+api.start(c)
+api.wait(c, condition='removed')
+print(kept in [x['Name'] for x in api.volumes()['Volumes']])
+api.remove_volume(kept)
+api.remove_volume(named)
+`);
+    expect(out).toBe('True True\nTrue\n');
+  }, 60_000);
+});
