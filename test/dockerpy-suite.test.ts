@@ -73,3 +73,32 @@ api.remove_volume(named)
     expect(out).toBe('True True\nTrue\n');
   }, 60_000);
 });
+
+describe('network IPAM as created', () => {
+  it('shows IPAM Options as given (null when none) and keeps AuxiliaryAddresses, which no container gets', async () => {
+    // docker-py TestNetworks.test_create_network_with_ipam_config
+    const out = await py(`
+from docker.types import IPAMConfig, IPAMPool
+import json
+pool = IPAMPool(subnet='172.28.0.0/16', iprange='172.28.5.0/24', gateway='172.28.5.254', aux_addresses={'a': '172.28.5.0', 'b': '172.28.5.1'})
+net = api.create_network('dp-ipam', ipam=IPAMConfig(driver='default', pool_configs=[pool]))['Id']
+ipam = api.inspect_network(net)['IPAM']
+print(json.dumps(ipam, sort_keys=True))
+c = api.create_container('busybox', 'true', host_config=api.create_host_config(network_mode='dp-ipam'))
+api.start(c)
+print(api.inspect_container(c)['NetworkSettings']['Networks']['dp-ipam']['IPAddress'])
+api.remove_container(c, force=True)
+api.remove_network(net)
+other = api.create_network('dp-ipam-opts', ipam=IPAMConfig(driver='default', options={'k': 'v'}))['Id']
+print(json.dumps(api.inspect_network(other)['IPAM']['Options']))
+api.remove_network(other)
+`);
+    const [ipam, ip, options] = out.trim().split('\n');
+    expect(JSON.parse(ipam!)).toEqual({
+      Driver: 'default', Options: null,
+      Config: [{ Subnet: '172.28.0.0/16', IPRange: '172.28.5.0/24', Gateway: '172.28.5.254', AuxiliaryAddresses: { a: '172.28.5.0', b: '172.28.5.1' } }],
+    });
+    expect(ip).toBe('172.28.5.2');
+    expect(options).toBe('{"k": "v"}');
+  }, 60_000);
+});

@@ -153,7 +153,7 @@ export class Attachments {
       const cfg = v4Config(n);
       if (!cfg?.Subnet) throw invalid(`network ${n.name} has no IPv4 subnet`);
       const subnet = parseSubnet(cfg.Subnet);
-      const taken = this.store.takenOn(n.id);
+      const taken = new Set([...this.store.takenOn(n.id), ...Object.values(cfg.AuxiliaryAddresses ?? {})]); // aux addresses are reserved
       let ip = e.staticIp;
       if (ip) {
         if (!contains(subnet, ip)) throw invalid(`Invalid address ${ip}: It does not belong to any of this network's subnets`);
@@ -177,7 +177,7 @@ export class Attachments {
     const cfg = v6Config(n);
     if (!cfg) return undefined;
     const subnet = parseSubnet6(cfg.Subnet!);
-    const taken = this.store.taken6On(n.id);
+    const taken = new Set([...this.store.taken6On(n.id), ...Object.values(cfg.AuxiliaryAddresses ?? {}).map(canonical6)]);
     if (e.staticIp6) {
       const ip6 = canonical6(e.staticIp6);
       if (!contains6(subnet, ip6)) throw invalid(`Invalid address ${e.staticIp6}: It does not belong to any of this network's subnets`);

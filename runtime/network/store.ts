@@ -31,6 +31,8 @@ export interface Network {
   ipv6: boolean;
   dns: boolean;
   options: Record<string, string>;
+  /** IPAM Options as the create gave them; null when it gave none (dockerd shows them as given). */
+  ipamOptions?: Record<string, string> | null;
   labels: Record<string, string>;
   createdAt: string;
 }
@@ -53,7 +55,7 @@ export interface Endpoint {
 
 interface NetworkRow {
   id: string; name: string; driver: string; bridge: string; subnets: string; internal: number; attachable: number; ipv6: number;
-  dns: number; options: string; labels: string; created_at: string;
+  dns: number; options: string; labels: string; created_at: string; ipam_options: string | null;
 }
 
 interface EndpointRow {
@@ -66,6 +68,7 @@ const parseNetwork = (r: NetworkRow): Network => ({
   id: r.id, name: r.name, driver: r.driver, bridge: r.bridge, subnets: JSON.parse(r.subnets) as IPAMConfig[], internal: !!r.internal,
   attachable: !!r.attachable, ipv6: !!r.ipv6, dns: !!r.dns, options: JSON.parse(r.options) as Record<string, string>,
   labels: JSON.parse(r.labels) as Record<string, string>, createdAt: r.created_at,
+  ipamOptions: r.ipam_options === null ? null : (JSON.parse(r.ipam_options) as Record<string, string>),
 });
 
 const parseEndpoint = (r: EndpointRow): Endpoint => ({
@@ -118,9 +121,10 @@ export class NetworkStore {
 
   insert(n: Network): void {
     this.db.prepare(
-      `INSERT INTO networks (id, name, driver, bridge, subnets, internal, attachable, ipv6, dns, options, labels, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(n.id, n.name, n.driver, n.bridge, JSON.stringify(n.subnets), +n.internal, +n.attachable, +n.ipv6, +n.dns, JSON.stringify(n.options), JSON.stringify(n.labels), n.createdAt);
+      `INSERT INTO networks (id, name, driver, bridge, subnets, internal, attachable, ipv6, dns, options, labels, created_at, ipam_options)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(n.id, n.name, n.driver, n.bridge, JSON.stringify(n.subnets), +n.internal, +n.attachable, +n.ipv6, +n.dns, JSON.stringify(n.options), JSON.stringify(n.labels), n.createdAt,
+      n.ipamOptions ? JSON.stringify(n.ipamOptions) : null);
   }
 
   remove(id: string): void {

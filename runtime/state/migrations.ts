@@ -201,6 +201,10 @@ export const migrations: string[] = [
   ALTER TABLE containers ADD COLUMN spec TEXT NOT NULL DEFAULT '{}';
   ALTER TABLE containers ADD COLUMN echo TEXT NOT NULL DEFAULT '{}';
   `,
+  `
+  -- A network's IPAM Options as created (JSON), NULL when none were given: inspect shows them as dockerd does.
+  ALTER TABLE networks ADD COLUMN ipam_options TEXT;
+  `,
 ];
 
 /** Code run after a migration's SQL (by its 1-based number), inside the same transaction. */

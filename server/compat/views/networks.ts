@@ -119,7 +119,7 @@ export function networkView(n: Network, members: NetworkMember[] = []) {
     Scope: 'local',
     Driver: n.driver,
     EnableIPv6: n.ipv6,
-    IPAM: { Driver: 'default', Options: n.name === 'bridge' || n.driver !== 'bridge' ? null : {}, Config: n.subnets },
+    IPAM: { Driver: 'default', Options: n.name === 'bridge' || n.driver !== 'bridge' ? null : (n.ipamOptions ?? null), Config: n.subnets },
     Internal: n.internal,
     Attachable: n.attachable,
     Ingress: false,
