@@ -102,3 +102,16 @@ api.remove_network(other)
     expect(options).toBe('{"k": "v"}');
   }, 60_000);
 });
+
+describe('HostConfig keys as Go reads them', () => {
+  it('takes docker-py\'s CPURealtimePeriod/CPURealtimeRuntime for CpuRealtime* (case-insensitive, as dockerd)', async () => {
+    // docker-py CreateContainerTest.test_create_with_cpu_rt_options (xfail-marked upstream; dockerd passes it)
+    const out = await py(`
+c = api.create_container('busybox', 'true', host_config=api.create_host_config(cpu_rt_period=1000, cpu_rt_runtime=500))
+hc = api.inspect_container(c)['HostConfig']
+print(hc['CpuRealtimePeriod'], hc['CpuRealtimeRuntime'], 'CPURealtimePeriod' in hc)
+api.remove_container(c)
+`);
+    expect(out).toBe('1000 500 False\n');
+  }, 60_000);
+});

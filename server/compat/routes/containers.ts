@@ -18,6 +18,7 @@ import { containerInspect, containerSummary, sizeFields } from '../views/contain
 import { containerNetworks } from '../views/networks.js';
 import { startChangesOf, toSpec, updateOf } from '../create/to-spec.js';
 import { dockerConfig, dockerEcho } from '../create/to-docker.js';
+import { goHostConfigKeys } from '../go-keys.js';
 
 const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task', 'publish', 'expose'] as const;
 const params = ContainerIdParams;
@@ -33,7 +34,9 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api; engine: Engi
 
   app.post('/containers/create', { schema: { summary: 'Create a container', querystring: ContainerCreateQuery, body: ContainerCreateBody, response: { 201: ContainerCreateResponse } } }, async (request, reply) => {
     const { name } = request.query;
-    const { spec, echo } = toSpec(request.body ?? {}, apiVersion(request));
+    const body = request.body ?? {};
+    goHostConfigKeys(body.HostConfig);
+    const { spec, echo } = toSpec(body, apiVersion(request));
     const { id, warnings } = await api.containers.create(spec, echo, name || undefined);
     return reply.code(201).send({ Id: id, Warnings: warnings });
   });
