@@ -26,6 +26,21 @@ export const truthy = (value: string) => !['', '0', 'no', 'false', 'none'].inclu
 /** True when the filter `key` is absent or one of its values passes `test`. */
 export const anyOf = (f: Filters, key: string, test: (v: string) => boolean) => !f[key]?.length || f[key]!.some(test);
 
+/**
+ * moby's filters.Args.Match: a value matches when it equals the source or, read as a regular expression,
+ * matches anywhere in it; a value that is no valid expression matches nothing (no error). Go's leading
+ * `(?i)` is taken as JavaScript's `i` flag.
+ */
+export function filterMatch(value: string, source: string): boolean {
+  if (value === source) return true;
+  const insensitive = value.startsWith('(?i)');
+  try {
+    return new RegExp(insensitive ? value.slice(4) : value, insensitive ? 'i' : '').test(source);
+  } catch {
+    return false;
+  }
+}
+
 /** A filter's `until` (images, containers, networks, build cache): Unix seconds, RFC 3339, or a Go duration before now. Milliseconds. */
 export function parseUntil(value: string): number {
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
@@ -109,7 +124,7 @@ export function containerFilter(f: Filters, lookups: ContainerLookups): (c: Filt
   };
   return (c) =>
     anyOf(f, 'id', (v) => c.id.startsWith(v))
-    && anyOf(f, 'name', (v) => new RegExp(v).test(c.name) || new RegExp(v).test(`/${c.name}`))
+    && anyOf(f, 'name', (v) => filterMatch(v, c.name) || filterMatch(v, `/${c.name}`))
     && anyOf(f, 'status', (v) => v === c.state)
     && anyOf(f, 'exited', (v) => c.state === 'exited' && Number(v) === c.exit_code)
     && matchLabels(c.labels, f.label ?? [])
@@ -147,7 +162,7 @@ export interface FilteredNetwork {
 /** `docker network ls --filter`. `builtin`: bridge, host, none; `inUse`: has endpoints. */
 export function networkFilter(f: Filters, builtin: (n: FilteredNetwork) => boolean, inUse: (n: FilteredNetwork) => boolean): (n: FilteredNetwork) => boolean {
   return (n) =>
-    anyOf(f, 'name', (v) => n.name.includes(v))
+    anyOf(f, 'name', (v) => filterMatch(v, n.name))
     && anyOf(f, 'id', (v) => n.id.includes(v))
     && anyOf(f, 'driver', (v) => v === n.driver)
     && anyOf(f, 'scope', (v) => v === 'local')
@@ -176,7 +191,7 @@ export interface FilteredVolume {
 /** `docker volume ls --filter`; `unused`: no container holds it. */
 export function volumeFilter(f: Filters, unused: (v: FilteredVolume) => boolean): (v: FilteredVolume) => boolean {
   return (v) =>
-    anyOf(f, 'name', (n) => v.name.includes(n))
+    anyOf(f, 'name', (n) => filterMatch(n, v.name))
     && anyOf(f, 'driver', (d) => d === v.driver)
     && matchLabels(v.labels, f.label ?? [])
     && anyOf(f, 'dangling', (d) => truthy(d) === unused(v));

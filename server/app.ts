@@ -122,7 +122,7 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
   const api = createApi(engine);
   await app.register(websocket);
   // The container views still read the engine for networks and images (not yet behind the facade).
-  const containerView = (c: Container) => containerSummary(engine, c);
+  const containerView = (c: Container, version: string) => containerSummary(engine, c, version);
   await app.register(systemRoutes, { api, containerView });
   await app.register(imageRoutes, { api });
   await app.register(containerRoutes, { api, engine });

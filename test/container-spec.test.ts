@@ -3,14 +3,14 @@
 // Config/HostConfig rebuilt from the spec (+ echo) after the image's defaults are merged is what the
 // containers row held before the spec (mergeConfig over the request, the host config as sent).
 import { describe, expect, it } from 'vitest';
-import { toSpec } from '../server/compat/create/to-spec.js';
+import { startChangesOf, toSpec } from '../server/compat/create/to-spec.js';
 import { goHostConfigKeys } from '../server/compat/go-keys.js';
 import { dockerOf } from '../server/compat/create/to-docker.js';
 import { completeSpec } from '../runtime/containers/config.js';
 import { mergeConfig } from './helpers/legacy-config.js';
-import type { ContainerCreateBody } from '../openapi/containers.js';
+import type { ContainerCreateBody, HostConfig } from '../openapi/containers.js';
 import type { ImageConfig } from '../runtime/images/config.js';
-import type { ContainerSpec } from '../runtime/containers/spec.js';
+import type { ContainerSpec, StartChanges } from '../runtime/containers/spec.js';
 import { specOfLegacyRow } from '../runtime/state/spec-migration.js';
 
 const ID = 'abcdef0123456789'.repeat(4);
@@ -178,4 +178,22 @@ describe('Docker create body → ContainerSpec', () => {
       expect(JSON.parse(JSON.stringify({ spec, echo }))).toEqual({ spec, echo });
     }
   });
+});
+
+// A host config given to start (API < 1.24) → StartChanges: a field given (null too) replaces the
+// container's; the network mode is always given (blank = `default`, dockerd's SetDefaultNetModeIfBlank).
+describe('Docker start host config → StartChanges', () => {
+  const rows: { name: string; hc: HostConfig; changes: StartChanges }[] = [
+    { name: 'nothing: the default network', hc: {}, changes: { network: { mode: 'default', namespace: 'private' } } },
+    { name: 'privileges and ports', hc: { Privileged: false, PortBindings: { '80/tcp': [{ HostPort: '8080' }] }, CapAdd: null },
+      changes: { privileged: false, publish: { '80/tcp': [{ hostPort: '8080' }] }, capAdd: null, network: { mode: 'default', namespace: 'private' } } },
+    { name: 'binds and tmpfs over the create ones, on a user network', hc: { Binds: ['/h:/data:ro', 'v:/vol'], Tmpfs: { '/tm': '' }, NetworkMode: 'startnet' },
+      changes: { mounts: { volumes: ['/h:/data:ro', 'v:/vol'], tmpfs: { '/tm': '' } }, network: { mode: 'startnet', namespace: 'private' } } },
+    { name: 'Mounts, VolumesFrom and a volume driver', hc: { Mounts: [{ Type: 'volume', Source: 'v', Target: '/m' }], VolumesFrom: ['other:ro'], VolumeDriver: 'local' },
+      changes: { mounts: { mounts: [{ Type: 'volume', Source: 'v', Target: '/m' }], volumesFrom: ['other:ro'], volumeDriver: 'local' }, network: { mode: 'default', namespace: 'private' } } },
+    { name: 'Binds null clears them', hc: { Binds: null }, changes: { mounts: { volumes: null }, network: { mode: 'default', namespace: 'private' } } },
+    { name: 'none: its own namespace, loopback only', hc: { NetworkMode: 'none' }, changes: { network: { mode: 'none', namespace: 'none' } } },
+    { name: 'host: the host namespace', hc: { NetworkMode: 'host' }, changes: { network: { mode: 'host', namespace: 'host' } } },
+  ];
+  for (const r of rows) it(r.name, () => expect(startChangesOf(structuredClone(r.hc))).toEqual(r.changes));
 });

@@ -8,9 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tar from 'tar-stream';
-import { TestEngine, TEST_BASE } from './helpers/engine.js';
-import { chunkOf } from './helpers/archive.js';
-import { dockerPy } from './helpers/docker-py.js';
+import { run, TestEngine, TEST_BASE } from './helpers/engine.js';
 
 const images = inject('images');
 let engine: TestEngine;
@@ -92,6 +90,54 @@ describe('docker cp through mounts', () => {
     await ok(['rm', 'volc']);
   });
 
+  it('PUT follows a symlink in the archive\'s path into the volume mounted where it points, as dockerd', async () => {
+    await ok(['volume', 'create', 'cplinkvol']);
+    await ok(['create', '--name', 'linkc', '-v', 'cplinkvol:/vol1', 'busybox', 'true']);
+    const pack = async (entries: [tar.Headers, string?][]) => {
+      const p = tar.pack();
+      for (const [h, body] of entries) p.entry(h, body);
+      p.finalize();
+      const chunks: Buffer[] = [];
+      for await (const c of p) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    };
+    // An absolute and a relative symlink to the mount point, then files below them (no directory entries).
+    const links = await pack([[{ name: 'link', type: 'symlink', linkname: '/vol1' }], [{ name: 'rel', type: 'symlink', linkname: 'vol1' }]]);
+    expect((await engine.docker(['cp', '-', 'linkc:/'], { input: links })).code).toBe(0);
+    const files = await pack([[{ name: 'link/f.txt', mode: 0o644 }, 'via link\n'], [{ name: 'rel/g.txt', mode: 0o644 }, 'via rel\n']]);
+    const put = await engine.docker(['cp', '-', 'linkc:/'], { input: files });
+    expect(put.stderr).toBe('');
+    expect(await ok(['run', '--rm', '-v', 'cplinkvol:/v', 'busybox', 'cat', '/v/f.txt', '/v/g.txt'])).toBe('via link\nvia rel\n');
+    expect((await cpOut('linkc:/link/f.txt')).map((m) => m.content)).toEqual(['via link\n']);
+    await ok(['rm', 'linkc']);
+    await ok(['volume', 'rm', 'cplinkvol']);
+  });
+
+  it('mounts a never-started container\'s volumes with driver options for the copy, as dockerd', async () => {
+    const dev = join(local, 'optdev');
+    await mkdir(dev);
+    await writeFile(join(dev, 'h.txt'), 'from the device\n');
+    await ok(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${dev}`, 'cpoptvol']);
+    await ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=1m', 'cptmpvol']);
+    await ok(['create', '--name', 'optc', '-v', 'cpoptvol:/b', '-v', 'cptmpvol:/t', 'busybox', 'true']);
+    const mountpoint = (await ok(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'cpoptvol'])).trim();
+    const mounted = async () => (await readFile('/proc/mounts', 'utf8')).includes(` ${mountpoint} `);
+    try {
+      expect((await cpOut('optc:/b')).map((m) => [m.name, m.content])).toEqual([['b/', ''], ['b/h.txt', 'from the device\n']]);
+      await ok(['cp', join(local, 'in.txt'), 'optc:/b/']);
+      expect(await readFile(join(dev, 'in.txt'), 'utf8')).toBe('copied in\n');
+      // A tmpfs volume is mounted for each copy and gone after it: what one copy put there, the next does not see.
+      await ok(['cp', join(local, 'in.txt'), 'optc:/t/']);
+      expect((await cpOut('optc:/t')).map((m) => m.name)).toEqual(['t/']);
+      // Nothing stays mounted for a container that does not run (a GET releases once its stream has closed).
+      for (let i = 0; i < 50 && (await mounted()); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await mounted()).toBe(false);
+    } finally {
+      await ok(['rm', 'optc']);
+      await ok(['volume', 'rm', 'cpoptvol', 'cptmpvol']);
+    }
+  });
+
   it('copies out of and into a bind mount of a running container', async () => {
     await ok(['run', '-d', '--name', 'bindc', '-v', `${local}:/bnd`, '--tmpfs', '/tm', 'busybox', 'sleep', '300']);
     expect((await cpOut('bindc:/bnd/b.txt')).map((m) => m.content)).toEqual(['bound\n']);
@@ -133,7 +179,8 @@ describe('docker cp through mounts', () => {
   it('PUT keeps the archive owners (docker-py put_archive), and copyUIDGID gives the container user', async () => {
     await ok(['create', '--name', 'ownc', '-u', 'nobody', '-v', 'cpvol:/vol1', 'busybox', 'true']);
     const py = [
-      'import io, tarfile',
+      'import docker, io, tarfile',
+      `client = docker.DockerClient(base_url='unix://${engine.socket}')`,
       "b = io.BytesIO(); t = tarfile.open(fileobj=b, mode='w')",
       "ti = tarfile.TarInfo('owned.txt'); ti.uid = 1042; ti.gid = 1043; ti.size = 2; t.addfile(ti, io.BytesIO(b'hi'))",
       't.close()',
@@ -144,14 +191,14 @@ describe('docker cp through mounts', () => {
       "m = tarfile.open(fileobj=io.BytesIO(b''.join(stream))).getmembers()[0]",
       "print(m.name, m.uid, m.gid, st['name'], st['size'])",
     ].join('\n');
-    const res = await dockerPy(engine.socket, py);
+    const res = await run('/usr/bin/python3', ['-c', py]);
     expect(res.stderr).toBe('');
     expect(res.stdout).toBe('owned.txt 1042 1043 owned.txt 2\n');
     expect((await cpOut('ownc:/tmp/owned.txt')).map((m) => [m.uid, m.gid])).toEqual([[1042, 1043]]);
     const body = await new Promise<Buffer>((resolve) => {
       const pack = tar.pack();
       const chunks: Buffer[] = [];
-      pack.on('data', (c) => chunks.push(chunkOf(c)));
+      pack.on('data', (c: Buffer) => chunks.push(c));
       pack.on('end', () => resolve(Buffer.concat(chunks)));
       pack.entry({ name: 'asuser.txt', uid: 1042, gid: 1043, mode: 0o644 }, 'x');
       pack.finalize();
@@ -190,7 +237,7 @@ describe('a container swapping a directory of its volume for a symlink to /', ()
     const put = await new Promise<Buffer>((resolve) => {
       const pack = tar.pack();
       const chunks: Buffer[] = [];
-      pack.on('data', (c) => chunks.push(chunkOf(c)));
+      pack.on('data', (c: Buffer) => chunks.push(c));
       pack.on('end', () => resolve(Buffer.concat(chunks)));
       pack.entry({ name: written, mode: 0o644 }, 'x');
       pack.finalize();

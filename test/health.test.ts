@@ -58,6 +58,8 @@ describe('healthchecks', () => {
     expect(Object.keys(h.Log[0]!)).toEqual(['Start', 'End', 'ExitCode', 'Output']);
     expect(h.Log[0]).toMatchObject({ ExitCode: 0, Output: 'hi\n' });
     expect(Date.parse(h.Log[0]!.End)).toBeGreaterThanOrEqual(Date.parse(h.Log[0]!.Start));
+    // Go's RFC3339Nano, as dockerd gives them: nanoseconds (trailing zeros dropped), not milliseconds.
+    for (const t of [h.Log[0]!.Start, h.Log[0]!.End]) expect(t).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{4,9}Z$/);
     // The request's fields as sent, zero ones absent (dockerd's omitempty).
     expect(JSON.parse(await ok(['inspect', '-f', '{{json .Config.Healthcheck}}', 'good']))).toEqual({ Test: ['CMD-SHELL', 'echo hi; true'], Interval: 1e9, StartPeriod: 2e9 });
     expect(await ok(['ps', '--filter', 'name=good', '--format', '{{.Status}}'])).toMatch(/^Up .* \(healthy\)\n$/);

@@ -106,6 +106,46 @@ describe('docker-compose one-off containers', () => {
   }, 90_000);
 });
 
+describe('docker-compose v1 links on the project network', () => {
+  it('resolve the link alias by DNS, which follows the linked container to its new address after a restart', async () => {
+    const dir = join(engine.dir, 'compose-links');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'docker-compose.yml'), 'version: "2"\nservices:\n  db:\n    image: busybox\n    command: sleep 300\n  app:\n    image: busybox\n    command: sleep 300\n    links:\n      - db:database\n');
+    const env = { ...process.env, DOCKER_HOST: `unix://${engine.socket}` };
+    const compose = (args: string[]) => new Promise<string>((resolve, reject) => {
+      execFile('docker-compose', ['-p', 'linked', ...args], { cwd: dir, env }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)));
+    });
+    const ipOf = async (name: string) => (await engine.docker(['inspect', '-f', '{{.NetworkSettings.Networks.linked_default.IPAddress}}', name])).stdout.trim();
+    // What the alias resolves to in app (hosts file, then DNS), polled: right after a restart on the network,
+    // aardvark-dns 1.4 leaves the other containers' queries unanswered for up to ~40 s (names too, links or not).
+    const resolvesTo = async (want: string) => {
+      let seen = '';
+      for (let deadline = Date.now() + 75_000; seen !== want && Date.now() < deadline;) {
+        seen = /PING database \(([\d.]+)\)/.exec((await engine.docker(['exec', 'linked_app_1', 'ping', '-c1', '-W1', 'database'])).stdout)?.[1] ?? '';
+        if (seen !== want) await new Promise((r) => setTimeout(r, 250));
+      }
+      return seen;
+    };
+    try {
+      await compose(['up', '-d']);
+      const before = await ipOf('linked_db_1');
+      expect(await resolvesTo(before)).toBe(before);
+      // dockerd writes no /etc/hosts line for a link on a user network (its DNS answers it).
+      expect((await engine.docker(['exec', 'linked_app_1', 'cat', '/etc/hosts'])).stdout).not.toContain('database');
+      // db restarts with another address: a filler takes its old one meanwhile.
+      expect((await engine.docker(['stop', '-t', '0', 'linked_db_1'])).code).toBe(0);
+      expect((await engine.docker(['run', '-d', '--name', 'linkfiller', '--network', 'linked_default', 'busybox', 'sleep', '300'])).code).toBe(0);
+      expect((await engine.docker(['start', 'linked_db_1'])).code).toBe(0);
+      const after = await ipOf('linked_db_1');
+      expect(after).not.toBe(before);
+      expect(await resolvesTo(after)).toBe(after);
+    } finally {
+      await engine.docker(['rm', '-f', 'linkfiller']);
+      await compose(['down', '-t', '0']).catch(() => undefined);
+    }
+  }, 110_000);
+});
+
 describe('a network that does not exist yet', () => {
   it('is looked up at start, as dockerd does: create works, start fails until the network exists', async () => {
     const created = await engine.docker(['create', '--name', 'late', '--network', 'later', '--network-alias', 'lal', 'busybox', 'sleep', '30']);

@@ -7,15 +7,15 @@ import { parseConfig } from '../images/store.js';
 import { networkMode } from '../network/attachments.js';
 import { joinedRef } from '../oci/namespaces.js';
 import { securityOf } from '../oci/spec.js';
-import { planMounts as planMountPoints, type MountPoint } from '../volumes/mounts.js';
 import { commandOf, completeSpec } from './config.js';
 import { now, type ContainerContext } from './context.js';
 import { writeEtcPlaceholder } from './etc-files.js';
 import { linksOf } from './links.js';
 import { logLimitsOf, validateLogDriver } from './log-driver.js';
+import { planMounts, resolveReferenced } from './mount-plan.js';
 import { generateName, validateName } from './names.js';
 import type { ContainerSpec } from './spec.js';
-import type { ClientEcho, Container } from './store.js';
+import type { ClientEcho } from './store.js';
 import { validateCreate } from './validate.js';
 
 /**
@@ -102,37 +102,6 @@ function recordReferences(ctx: ContainerContext, spec: ContainerSpec): Pick<Cont
     });
   }
   return { namespaces, network };
-}
-
-/** A container another one's create names (VolumesFrom, container:<id> modes): dockerd answers 400 when missing. */
-function resolveReferenced(ctx: ContainerContext, ref: string): Container {
-  try {
-    return ctx.store.resolve(ref);
-  } catch (err) {
-    throw err instanceof EngineError && err.kind === 'not-found' ? invalid(err.message) : err;
-  }
-}
-
-/**
- * The mount points of a new container (volumes/mounts.ts), with its volumes made: named ones that do
- * not exist yet, and a generated name for each anonymous one, as dockerd does at create (with
- * the spec's volume driver as their driver).
- */
-async function planMounts(ctx: ContainerContext, spec: ContainerSpec): Promise<MountPoint[]> {
-  const from = (spec.mounts.volumesFrom ?? []).map((entry) => {
-    const [ref = '', mode = 'rw'] = entry.split(':');
-    return { mounts: resolveReferenced(ctx, ref).mounts, mode };
-  });
-  const mounts = planMountPoints(spec.mounts, from);
-  const driver = spec.mounts.volumeDriver;
-  for (const m of mounts) {
-    if (m.type !== 'volume') continue;
-    if (m.anonymous) m.name = randomBytes(32).toString('hex');
-    // --volume-driver: the driver of the volumes this create makes (a plugin berth has not, unless local).
-    if (driver && !m.create?.driver && !ctx.volumes.find(m.name!)) m.create = { ...m.create, driver };
-    await ctx.volumes.forMount(m);
-  }
-  return mounts;
 }
 
 /** The create request's settings for the network of its mode (the CLI may name it `default`). */

@@ -202,7 +202,7 @@ class Writer {
     const st = fd.stat();
     if (st.isSymbolicLink()) {
       fd.close();
-      fd = mkdirInRoot(this.root, posix.join(parent.path, name));
+      fd = mkdirInRoot(this.root, posix.join(parent.path, name), { mounts: this.options.mounts }); // a symlink to a mount point leads into the mount, as in dockerd
     } else if (!st.isDirectory()) {
       fd.close();
       throw new Error(`cannot extract into "/${rel}": not a directory`);

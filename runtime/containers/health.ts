@@ -10,6 +10,7 @@ import type { ExecService } from '../exec/service.js';
 import { readLogBatches } from './logs.js';
 import type { ContainerService } from './service.js';
 import type { Container } from './store.js';
+import { nowNano } from '../util/time.js';
 import {
   applyResult, DEFAULT_TIMEOUT, MAX_OUTPUT, nextProbeDelay, probeCommand, startingHealth, type HealthResult,
 } from './health-state.js';
@@ -19,7 +20,7 @@ const PROBE_LOG_MAX = 1 << 20;
 /** After a timeout the probe gets SIGTERM, then SIGKILL after this long (dockerd's termProcessTimeout). */
 const TERM_GRACE_MS = 10_000;
 
-const now = () => new Date().toISOString();
+const now = nowNano; // probe times with nanoseconds, as dockerd's
 
 /** One container run's monitor: a probe, then the next after the interval, until stopped. */
 class Monitor {

@@ -1,6 +1,7 @@
 // Reads and writes of a container's filesystem from outside it: docker diff, export and cp. Each holds
 // the rootfs mounted for as long as it reads or writes (a stream: until the stream closes) and releases
-// it after, so a running container keeps its mount and a stopped one is unmounted again.
+// it after, so a running container keeps its mount and a stopped one is unmounted again. docker cp also
+// mounts the container's volumes with driver options for the copy, as dockerd does.
 import type { Readable } from 'node:stream';
 import { invalid } from '../errors.js';
 import { archivePath, extractInto, statPath, type PathStat } from './archive.js';
@@ -27,24 +28,33 @@ export function withRootfs<T>(containers: ContainerService, nameOrId: string, fn
   return holding(containers, containers.store.resolve(nameOrId), fn);
 }
 
-async function holding<T>(containers: ContainerService, c: Container, fn: (c: Container, root: string) => Promise<T> | T): Promise<T> {
+/** How a reader or writer holds what it reads: the rootfs alone, or (docker cp) with the option volumes mounted. */
+type Hold = (containers: ContainerService, c: Container) => Promise<() => Promise<void>>;
+
+const rootfsOnly: Hold = async (containers, c) => {
   const wasMounted = await containers.holdRootfs(c);
+  return () => containers.releaseRootfs(c, wasMounted);
+};
+const forCopy: Hold = (containers, c) => containers.holdForCopy(c);
+
+async function holding<T>(containers: ContainerService, c: Container, fn: (c: Container, root: string) => Promise<T> | T, hold: Hold = rootfsOnly): Promise<T> {
+  const release = await hold(containers, c);
   try {
     return await fn(c, containers.paths.merged(c.id));
   } finally {
-    await containers.releaseRootfs(c, wasMounted);
+    await release();
   }
 }
 
 /** A stream out of the held rootfs: released when the stream closes, or at once when making it fails. */
-async function streamFromRootfs<T extends { tar: Readable }>(containers: ContainerService, c: Container, make: (root: string) => T): Promise<T> {
-  const wasMounted = await containers.holdRootfs(c);
+async function streamFromRootfs<T extends { tar: Readable }>(containers: ContainerService, c: Container, make: (root: string) => T, hold: Hold = rootfsOnly): Promise<T> {
+  const release = await hold(containers, c);
   try {
     const made = make(containers.paths.merged(c.id));
-    made.tar.on('close', () => void containers.releaseRootfs(c, wasMounted));
+    made.tar.on('close', () => void release());
     return made;
   } catch (err) {
-    await containers.releaseRootfs(c, wasMounted);
+    await release();
     throw err;
   }
 }
@@ -65,14 +75,14 @@ export async function exportContainer(containers: ContainerService, nameOrId: st
 
 /** docker cp's HEAD: a path's stat, as the container sees it (its volumes and binds included). */
 export function statContainerPath(containers: ContainerService, nameOrId: string, path: string): Promise<PathStat> {
-  return withRootfs(containers, nameOrId, (c, root) => statPath(root, path, nameOrId, containers.cpMounts(c)));
+  return holding(containers, containers.store.resolve(nameOrId), (c, root) => statPath(root, path, nameOrId, containers.cpMounts(c)), forCopy);
 }
 
 /** docker cp out: a path's stat and a tar of it. */
 export async function archiveContainerPath(containers: ContainerService, nameOrId: string, path: string): Promise<{ stat: PathStat; tar: Readable }> {
   const c = containers.store.resolve(nameOrId);
   if (!path) throw invalid('path is required');
-  const archived = await streamFromRootfs(containers, c, (root) => archivePath(root, path, nameOrId, containers.cpMounts(c)));
+  const archived = await streamFromRootfs(containers, c, (root) => archivePath(root, path, nameOrId, containers.cpMounts(c)), forCopy);
   containers.record(c, 'archive-path');
   return archived;
 }
@@ -85,6 +95,6 @@ export async function extractToContainer(containers: ContainerService, nameOrId:
   await holding(containers, c, async (_, root) => {
     const owner = await containers.cpOwner(c, o.copyUIDGID);
     await extractInto(root, path, nameOrId, tar, owner, o.noOverwriteDirNonDir, containers.cpMounts(c), c.spec.security.readonlyRootfs);
-  });
+  }, forCopy);
   containers.record(c, 'extract-to-dir');
 }

@@ -24,7 +24,7 @@ export class Rootfs {
     private readonly store: ContainerStore,
     private readonly paths: ContainerPaths,
     private readonly layers: Pick<LayerStore, 'diffDirs'>,
-    private readonly volumes: Pick<ContainerVolumes, 'mountpoint' | 'openBindSource'>,
+    private readonly volumes: Pick<ContainerVolumes, 'mountpoint' | 'openBindSource' | 'holdForCopy'>,
     /** The exit being settled now for a container, if any: a hold waits for its unmount first. */
     private readonly settling: (id: string) => Promise<unknown> | undefined,
   ) {}
@@ -88,6 +88,25 @@ export class Rootfs {
     this.dropHold(c.id);
     const now = this.store.get(c.id);
     if (!wasMounted && (!now || !RUNNING.has(now.state))) await this.unmount(c.id);
+  }
+
+  /**
+   * docker cp: the rootfs held (hold) and the volumes with driver options mounted, as dockerd mounts them
+   * for a copy (a never-started container would show an empty volume dir otherwise). Returns the release.
+   */
+  async holdForCopy(c: Container): Promise<() => Promise<void>> {
+    const wasMounted = await this.hold(c);
+    let volumes: () => Promise<void>;
+    try {
+      volumes = await this.volumes.holdForCopy(c);
+    } catch (err) {
+      await this.release(c, wasMounted);
+      throw err;
+    }
+    return async () => {
+      await volumes();
+      await this.release(c, wasMounted);
+    };
   }
 
   /** Unmounts the container's rootfs (and its /dev/shm), after a mount still in flight (one made ahead at create) and the holds. */

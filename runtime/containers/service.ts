@@ -100,6 +100,7 @@ export class ContainerService {
   lowerDirs = (c: Container) => this.rootfs.lowerDirs(c);
   holdRootfs = (c: Container) => this.rootfs.hold(c);
   releaseRootfs = (c: Container, wasMounted: boolean) => this.rootfs.release(c, wasMounted);
+  holdForCopy = (c: Container) => this.rootfs.holdForCopy(c);
   cpMounts = (c: Container): CpMounts => this.rootfs.cpMounts(c);
   cpOwner = (c: Container, copyUidGid: boolean): Promise<ExtractOwner> => this.rootfs.cpOwner(c, copyUidGid);
 

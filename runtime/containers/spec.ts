@@ -194,6 +194,13 @@ export interface StartChanges {
   /** null: given as null (none added or dropped any more). */
   capAdd?: string[] | null;
   capDrop?: string[] | null;
+  /**
+   * Mount fields given (null: given as null), each replacing the container's; their mount points are
+   * registered over create's. `volumeDriver`: the driver of the volumes this start makes.
+   */
+  mounts?: { [K in 'volumes' | 'mounts' | 'tmpfs' | 'volumesFrom']?: MountsSpec[K] | null } & { volumeDriver?: string };
+  /** The network mode (a blank one given as `default`); a different one replaces the container's networks. */
+  network?: { mode: string; namespace: NetworkNamespaceMode };
 }
 
 /** The namespace a mode joins (`container:<ref>`), if it joins a container's. */

@@ -2,7 +2,7 @@
 // activated, the OCI spec built, conmon started (netavark beside it), the row recorded, `runtime start`.
 // A failure undoes what was done; a container that cannot start with --rm is removed.
 import { rm, writeFile } from 'node:fs/promises';
-import type { ContainerSpec, StartChanges } from './spec.js';
+import type { StartChanges } from './spec.js';
 import { conflict, EngineError, notFound } from '../errors.js';
 import { networkMode } from '../network/attachments.js';
 import { wantedPorts } from '../network/ports.js';
@@ -14,20 +14,21 @@ import { mountTmpfs } from '../storage/rootfs.js';
 import { crashPoint } from '../util/crash.js';
 import { copyUp as copyVolumeUp } from '../volumes/copy-up.js';
 import { awaitConmonGone, startConmon } from './conmon.js';
-import { now, RUNNING, type ContainerContext } from './context.js';
+import { now, type ContainerContext } from './context.js';
 import { etcFilesIn, writeEtcFiles } from './etc-files.js';
 import { startingHealth } from './health-state.js';
-import { bridgeIp, linkEnv, linkHostsLine, linksOf, liveLinks } from './links.js';
+import { bridgeIp, linkEnv, linkHostsLine, liveLinks } from './links.js';
 import { logLimitsOf } from './log-driver.js';
 import type { Container } from './store.js';
 import { validateStart } from './validate.js';
 import { makeWorkingDir } from './workdir.js';
+import { planMounts } from './mount-plan.js';
+import { givenMounts, mergeMountPoints, networkModeChanged, withStartChanges } from './start-changes.js';
 
 /**
  * Starts a created or exited container; false when it was running already (Docker's 304).
- * `changes`: what a Docker client before API 1.24 gives start (its host config). dockerd then replaces
- * the container's host config; berth applies what start reads (ports, restart policy, privileges),
- * checked as create checks them. Mounts and networks were fixed at create.
+ * `changes`: what a Docker client before API 1.24 gives start (its host config), applied as dockerd
+ * 20.10 applies it (start-changes.ts), checked as create checks it.
  */
 export async function start(ctx: ContainerContext, nameOrId: string, changes?: StartChanges): Promise<boolean> {
   let c = ctx.store.resolve(nameOrId);
@@ -38,7 +39,16 @@ export async function start(ctx: ContainerContext, nameOrId: string, changes?: S
     validateStart(next);
     securityOf(next.security);
     wantedPorts(next.ports); // malformed port specs are the request's fault (400), as at create
-    ctx.store.setSpec(c.id, next);
+    const plan = changes.network && networkModeChanged(c.spec, changes.network.mode) ? ctx.network.plan(next) : undefined;
+    const mounts = changes.mounts
+      ? mergeMountPoints(c.mounts, await planMounts(ctx, { ...next, mounts: givenMounts(changes.mounts) }), next.mounts.tmpfs)
+      : c.mounts;
+    const id = c.id;
+    ctx.store.transaction(() => {
+      ctx.store.setSpec(id, next);
+      ctx.store.update(id, { mounts: JSON.stringify(mounts) });
+      if (plan) ctx.network.replacePlanned(id, plan);
+    });
     ctx.changed(c.id);
     c = ctx.store.get(c.id)!;
   }
@@ -60,7 +70,8 @@ export async function run(ctx: ContainerContext, c: Container): Promise<void> {
     const namespaces = namespacesOfRun(ctx, c);
     const mode = networkMode(c.spec.network.mode).kind;
     const links = mode === 'bridge' ? liveLinks(c, (ref) => ctx.store.byName(ref), (t) => bridgeIp(ctx.network.store, t)) : [];
-    const linkLines = mode === 'user' ? userNetworkLinkLines(ctx, c) : links.map(linkHostsLine);
+    // On a user network links resolve by DNS (network/attachments.ts), as dockerd's: no /etc/hosts lines to go stale.
+    const linkLines = mode === 'user' ? [] : links.map(linkHostsLine);
     // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
     const net = await ctx.network.prepare(c);
     crashPoint('start:prepared');
@@ -153,20 +164,6 @@ function namespacesOfRun(ctx: ContainerContext, c: Container): Namespaces {
 }
 
 /**
- * Links on user-defined networks (compose v1's `links:`): dockerd's DNS answers the alias to the
- * linking container only; a hosts line for each running target on a shared network does the same.
- */
-function userNetworkLinkLines(ctx: ContainerContext, c: Container): string[] {
-  const store = ctx.network.store;
-  const mine = new Set(store.endpointsOf(c.id).map((e) => e.networkId));
-  return linksOf(c.spec).flatMap(({ target, alias }) => {
-    const t = ctx.store.byName(target) ?? ctx.store.get(target);
-    const ip = t && RUNNING.has(t.state) ? store.endpointsOf(t.id).find((e) => e.ip && mine.has(e.networkId))?.ip : undefined;
-    return ip ? [`${ip}\t${alias}\n`] : [];
-  });
-}
-
-/**
  * A volume still empty when first mounted over a directory of the image gets that directory's
  * content (owners, modes and all), as dockerd does — unless the mount said nocopy.
  */
@@ -184,16 +181,4 @@ async function allOrFirstError<A, B>(promises: [Promise<A>, Promise<B> | undefin
   if (a.status === 'rejected') throw a.reason;
   if (b.status === 'rejected') throw b.reason;
   return [a.value, b.value];
-}
-
-/** The spec with what a start before API 1.24 changed (absent: unchanged; null: cleared). */
-function withStartChanges(spec: ContainerSpec, changes: StartChanges): ContainerSpec {
-  const next: ContainerSpec = { ...spec, ports: { ...spec.ports }, restart: { ...spec.restart }, security: { ...spec.security } };
-  if (changes.publish !== undefined) next.ports.publish = changes.publish ?? undefined;
-  if (changes.publishAll !== undefined) next.ports.publishAll = changes.publishAll;
-  if (changes.restart) next.restart = { ...next.restart, ...changes.restart };
-  if (changes.privileged !== undefined) next.security.privileged = changes.privileged;
-  if (changes.capAdd !== undefined) next.security.capAdd = changes.capAdd ?? undefined;
-  if (changes.capDrop !== undefined) next.security.capDrop = changes.capDrop ?? undefined;
-  return next;
 }

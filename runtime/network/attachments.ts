@@ -8,6 +8,7 @@ import { EngineError, conflict, invalid, notFound } from '../errors.js';
 import { Mutex } from '../util/lock.js';
 import type { ContainerSpec, EndpointSpec } from '../containers/spec.js';
 import type { Container, ContainerStore } from '../containers/store.js';
+import { linksOf } from '../containers/links.js';
 import { contains, nextFree, parseSubnet } from './ipam.js';
 import { canonical6, contains6, isIp6, isV6, nextFree6, parseSubnet6 } from './ipam6.js';
 import { pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
@@ -117,6 +118,13 @@ export class Attachments {
     else for (const p of plan.endpoints) this.store.addEndpoint(containerId, p);
   }
 
+  /** A start's new network mode (API < 1.24): the container leaves its networks for the new plan's. */
+  replacePlanned(containerId: string, plan: NetworkPlan): void {
+    for (const e of this.store.endpointsOf(containerId)) this.store.removeEndpoint(containerId, e.networkId);
+    this.store.clearPending(containerId);
+    this.addPlanned(containerId, plan);
+  }
+
   /** At start: the networks a create named before they existed join now, or the start fails as dockerd's. */
   private joinPending(c: Container): void {
     const pending = this.store.pendingOf(c.id);
@@ -143,7 +151,7 @@ export class Attachments {
   }
 
   private attachment(c: Container, e: Endpoint, n: Network): Attachment {
-    const aliases = n.dns ? [...new Set([...e.aliases, c.id.slice(0, 12)])] : [];
+    const aliases = n.dns ? [...new Set([...e.aliases, ...this.linkAliases(c, n), c.id.slice(0, 12)])] : [];
     return { network: netavarkNetwork(n), interfaceName: e.interface, ips: [e.ip!, ...(e.ip6 ? [e.ip6] : [])], aliases, ...(e.mac ? { mac: e.mac } : {}) };
   }
 
@@ -237,6 +245,31 @@ export class Attachments {
     for (const batch of batches) {
       const result = await netavark.setup(netns, c.id, c.name, batch.items.map(({ endpoint, network }) => this.attachment(c, endpoint, network)), batch.ports);
       for (const { network } of batch.items) this.store.setMac(c.id, network.id, result.get(network.id)?.mac ?? '');
+    }
+    await this.announceLinks(c);
+  }
+
+  /**
+   * Legacy links on a user network resolve by DNS, as dockerd's embedded DNS answers them: the aliases
+   * by which containers on `n` link to `c` are names of `c` there. (aardvark-dns answers them to every
+   * container on the network; dockerd only to the one that links.)
+   */
+  private linkAliases(c: Container, n: Network): string[] {
+    const on = new Set(this.store.endpointsOn(n.id).map((e) => e.containerId));
+    return this.containers.all().filter((o) => o.id !== c.id && on.has(o.id))
+      .flatMap((o) => linksOf(o.spec).filter((l) => l.target === c.name || l.target === c.id).map((l) => l.alias));
+  }
+
+  /** A starting container's links to running containers on its user networks: their aliases added to those containers' DNS records. */
+  private async announceLinks(c: Container): Promise<void> {
+    if (!this.netavark || networkMode(c.spec.network.mode).kind !== 'user') return;
+    const mine = new Set(this.endpointsOf(c.id).map(({ network }) => network.id));
+    for (const { target, alias } of linksOf(c.spec)) {
+      const t = this.containers.byName(target) ?? this.containers.get(target);
+      if (!t || (t.state !== 'running' && t.state !== 'paused')) continue;
+      for (const { endpoint, network } of this.endpointsOf(t.id)) {
+        if (endpoint.ip && network.dns && mine.has(network.id)) await this.netavark.addDnsNames(netavarkNetwork(network), t.id, [alias]);
+      }
     }
   }
 

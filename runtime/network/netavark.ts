@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { EngineError } from '../errors.js';
 import { isMounted, unmount } from '../storage/rootfs.js';
 import type { HeldPort } from './ports.js';
+import { addAardvarkNames } from './dns-names.js';
 
 const run = promisify(execFile);
 
@@ -146,6 +147,15 @@ export class Netavark {
     const out = JSON.parse(await this.call('setup', netns, containerId, containerName, attachments, ports)) as Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
     if (gateways.length) await this.awaitDnsReload(gateways, before);
     return new Map(attachments.map((a) => [a.network.name, { mac: out[a.network.name]?.interfaces?.[a.interfaceName]?.mac_address ?? '' }]));
+  }
+
+  /** Adds names to a running container's DNS record on a network (dns-names.ts), waiting for aardvark-dns's reload. */
+  async addDnsNames(network: NetavarkNetwork, containerId: string, names: string[]): Promise<void> {
+    if (!this.aardvark || !network.dns_enabled || names.length === 0) return;
+    const gateways = network.subnets.map((s) => s.gateway).filter((g) => !g.includes(':'));
+    const before = gateways.length && !this.listenersKept ? await dnsListeners(gateways) : new Map<string, string>();
+    const told = await withNetavarkLock(() => addAardvarkNames(this.configDir, network.name, containerId, names));
+    if (told && gateways.length) await this.awaitDnsReload(gateways, before);
   }
 
   /**

@@ -98,6 +98,8 @@ export interface MkdirOptions {
   mode?: number;
   /** Owner of each directory made (default: the engine's, root). */
   owner?: { uid: number; gid: number };
+  /** What is mounted over paths of the root (as openInRoot's): symlinks followed land in the mounts too. */
+  mounts?: MountLookup;
 }
 
 /**
@@ -117,7 +119,7 @@ export function mkdirInRoot(root: string | RootedFd, path: string, options: Mkdi
 
 function mkdirAll(root: RootedFd, path: string, options: MkdirOptions, seen: { hops: number }): RootedFd {
   try {
-    return openDirectory(root, path);
+    return openDirectory(root, path, options.mounts);
   } catch (err) {
     if (!isErrno(err, 'ENOENT') || path === '/') throw err;
   }
@@ -151,12 +153,12 @@ function mkdirAll(root: RootedFd, path: string, options: MkdirOptions, seen: { h
   } finally {
     parent.close();
   }
-  return redirect ? mkdirAll(root, redirect, options, seen) : openDirectory(root, path);
+  return redirect ? mkdirAll(root, redirect, options, seen) : openDirectory(root, path, options.mounts);
 }
 
 /** openInRoot for a path that must be a directory. */
-function openDirectory(root: RootedFd, path: string): RootedFd {
-  const fd = openInRoot(root, path);
+function openDirectory(root: RootedFd, path: string, mounts?: MountLookup): RootedFd {
+  const fd = openInRoot(root, path, { mounts });
   if (!fd.stat().isDirectory()) {
     fd.close();
     throw Object.assign(new Error(`ENOTDIR: not a directory, ${path}`), { code: 'ENOTDIR' });

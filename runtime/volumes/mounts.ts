@@ -126,7 +126,7 @@ function tmpfsOptions(m: MountRequest): string[] {
 }
 
 /** path.Clean of a container path. */
-const cleanTarget = (p: string) => posix.normalize(p.replace(/\\/g, '/')).replace(/(.)\/+$/, '$1');
+export const cleanTarget = (p: string) => posix.normalize(p.replace(/\\/g, '/')).replace(/(.)\/+$/, '$1');
 
 /** A validated mount request as a mount point. `mode`: a Binds entry's mode text. */
 function toMountPoint(m: MountRequest, mode?: string): MountPoint {

@@ -55,6 +55,7 @@ export class VolumeService {
   /** Starts in flight in this process (volume → container IDs): their volume stays mounted though they are not running yet. */
   private readonly starting = new Map<string, Set<string>>();
   private readonly lock = new KeyedMutex();
+  private copies = 0;
 
   /** Staging mount points of pinned mount sources (staging.ts). */
   private readonly staging: SubpathStaging;
@@ -181,16 +182,7 @@ export class VolumeService {
         }
         if (m.type !== 'volume' || !m.name) continue;
         const v = this.find(m.name);
-        if (v && needsMount(v.options)) {
-          await this.lock.run(v.name, async () => {
-            let pins = this.starting.get(v.name);
-            if (!pins) this.starting.set(v.name, (pins = new Set()));
-            pins.add(c.id);
-            if (await isMounted(v.mountpoint)) return;
-            await mkdir(v.mountpoint, { recursive: true, mode: 0o755 });
-            await mountLocal(v.options, v.mountpoint);
-          });
-        }
+        if (v && needsMount(v.options)) await this.pinMounted(v, c.id);
         if (m.subpath) {
           const fd = openSubpath(this.mountpoint(m.name), m.subpath);
           try {
@@ -205,6 +197,47 @@ export class VolumeService {
       throw err;
     }
     return staged;
+  }
+
+  /** Mounts a volume with driver options unless it is, pinned by `holder` (a starting container, a copy) so it stays. */
+  private async pinMounted(v: Volume, holder: string): Promise<void> {
+    await this.lock.run(v.name, async () => {
+      let pins = this.starting.get(v.name);
+      if (!pins) this.starting.set(v.name, (pins = new Set()));
+      pins.add(holder);
+      if (await isMounted(v.mountpoint)) return;
+      await mkdir(v.mountpoint, { recursive: true, mode: 0o755 });
+      await mountLocal(v.options, v.mountpoint);
+    });
+  }
+
+  /**
+   * docker cp on a container that may not run: its volumes with driver options mounted for the copy, as
+   * dockerd mounts them, then unmounted unless a container runs on them. Returns the release.
+   */
+  async holdForCopy(c: Holder): Promise<() => Promise<void>> {
+    const holder = `copy:${c.id}:${++this.copies}`;
+    const held: string[] = [];
+    const release = async () => {
+      for (const name of held) {
+        const pins = this.starting.get(name);
+        pins?.delete(holder);
+        if (pins?.size === 0) this.starting.delete(name);
+        await this.settle(name);
+      }
+    };
+    try {
+      for (const m of c.mounts) {
+        const v = m.type === 'volume' && m.name ? this.find(m.name) : undefined;
+        if (!v || !needsMount(v.options) || held.includes(v.name)) continue;
+        held.push(v.name);
+        await this.pinMounted(v, holder);
+      }
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    return release;
   }
 
   /** A bind source inside a volume or a rootfs: made (Binds) and opened inside that root, then staged. */

@@ -160,8 +160,9 @@ export function updateOf(hc: HostConfig): ContainerUpdate {
 }
 
 /**
- * A host config given to start (API < 1.24) as what start applies of it: ports, restart policy and
- * privileges; a field given (null too) replaces the container's, as dockerd replaces the host config.
+ * A host config given to start (API < 1.24) as what start applies of it: ports, restart policy,
+ * privileges, mounts and the network mode; a field given (null too) replaces the container's, as dockerd
+ * replaces the host config.
  */
 export function startChangesOf(hc: HostConfig): StartChanges {
   const { spec } = toSpec({ HostConfig: hc }, '');
@@ -172,5 +173,13 @@ export function startChangesOf(hc: HostConfig): StartChanges {
   if (hc.Privileged !== undefined) out.privileged = spec.security.privileged;
   if (hc.CapAdd !== undefined) out.capAdd = spec.security.capAdd ?? null;
   if (hc.CapDrop !== undefined) out.capDrop = spec.security.capDrop ?? null;
+  const mounts: NonNullable<StartChanges['mounts']> = {};
+  if (hc.Binds !== undefined) mounts.volumes = spec.mounts.volumes ?? null;
+  if (hc.Mounts !== undefined) mounts.mounts = spec.mounts.mounts ?? null;
+  if (hc.Tmpfs !== undefined) mounts.tmpfs = spec.mounts.tmpfs ?? null;
+  if (hc.VolumesFrom !== undefined) mounts.volumesFrom = spec.mounts.volumesFrom ?? null;
+  if (Object.keys(mounts).length) out.mounts = { ...mounts, volumeDriver: spec.mounts.volumeDriver };
+  // dockerd's SetDefaultNetModeIfBlank: a body without one moves the container to the default network.
+  out.network = { mode: hc.NetworkMode || 'default', namespace: spec.namespaces.network };
   return out;
 }

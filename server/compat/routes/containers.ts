@@ -104,7 +104,7 @@ const SummaryView = Type.Unsafe<object>(ContainerSummary);
 
 // docker ps and docker container prune (kept apart from the other container routes: the filters are
 // the runtime's, runtime/filters.ts). `containerView` shapes a container as docker ps shows it.
-export const containerListRoutes: FastifyPluginAsync<{ api: Api; containerView: (c: Container) => object }> = async (plain, { api, containerView }) => {
+export const containerListRoutes: FastifyPluginAsync<{ api: Api; containerView: (c: Container, version: string) => object }> = async (plain, { api, containerView }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get('/containers/json', { schema: { summary: 'List containers', querystring: ContainerListQuery, response: { 200: Type.Array(SummaryView) } } }, async (request) => {
@@ -112,7 +112,7 @@ export const containerListRoutes: FastifyPluginAsync<{ api: Api; containerView: 
     const list = await api.containers.list({
       all: parseBool(q.all), limit: Number(q.limit ?? -1), size: parseBool(q.size), filters: parseFilters(q.filters, CONTAINER_LIST_FILTERS),
     });
-    return list.map(({ container, size }) => ({ ...containerView(container), ...(size ? sizeFields(size) : {}) }));
+    return list.map(({ container, size }) => ({ ...containerView(container, apiVersion(request)), ...(size ? sizeFields(size) : {}) }));
   });
 
   app.post('/containers/prune', { schema: { summary: 'Remove stopped containers', querystring: ContainerPruneQuery, response: { 200: ContainerPruneResponse } } }, async (request) => {

@@ -11,8 +11,8 @@ import { volumeView } from '../views/volumes.js';
 
 export interface SystemRouteOptions {
   api: Api;
-  /** A container as `docker ps` shows it (the view still reads the engine; system df lists containers so). */
-  containerView: (c: Container) => object;
+  /** A container as `docker ps` shows it at an API version (the view still reads the engine; system df lists containers so). */
+  containerView: (c: Container, version: string) => object;
 }
 
 export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain, { api, containerView }) => {
@@ -148,7 +148,7 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain
     return {
       LayersSize: usage.layersSize,
       Images: usage.images?.map((i) => ({ ...imageSummary(i.image, api.images.names(i.image.id), version), Containers: i.containers, SharedSize: i.sharedSize })) ?? null,
-      Containers: usage.containers?.map((c) => ({ ...containerView(c.container), ...sizeFields(c) })) ?? null,
+      Containers: usage.containers?.map((c) => ({ ...containerView(c.container, version), ...sizeFields(c) })) ?? null,
       Volumes: usage.volumes?.map((v) => ({ ...volumeView(v.volume), UsageData: { Size: v.size, RefCount: v.refCount } })) ?? null,
       BuildCache: usage.buildCache ?? null,
       ...(versionBefore(version, '1.42') && builderSize ? { BuilderSize: builderSize } : {}),

@@ -55,14 +55,21 @@ export function statusText(c: Container): string {
   }
 }
 
-const networkMode = (c: Container) => (!c.spec.network.mode || c.spec.network.mode === 'default' ? 'bridge' : c.spec.network.mode);
+/**
+ * HostConfig.NetworkMode as the create gave it, a blank one being `default` (dockerd 20.10 stores and
+ * echoes that); from API 1.44 `default` reads `bridge`, as newer dockerd answers those clients.
+ */
+const networkMode = (c: Container, version: string) => {
+  const mode = c.spec.network.mode || 'default';
+  return mode === 'default' && !versionBefore(version, '1.44') ? 'bridge' : mode;
+};
 
 /** `SizeRw`/`SizeRootFs` of a list entry or inspect asked with size: dockerd omits them when 0. */
 export const sizeFields = (s: { sizeRw: number; sizeRootFs: number }) => ({
   ...(s.sizeRw ? { SizeRw: s.sizeRw } : {}), ...(s.sizeRootFs ? { SizeRootFs: s.sizeRootFs } : {}),
 });
 
-export function containerSummary(engine: Engine, c: Container): object {
+export function containerSummary(engine: Engine, c: Container, version: string = MAX_API_VERSION): object {
   return {
     Id: c.id,
     Names: [`/${c.name}`],
@@ -74,7 +81,7 @@ export function containerSummary(engine: Engine, c: Container): object {
     Labels: c.spec.labels,
     State: c.state,
     Status: statusText(c),
-    HostConfig: { NetworkMode: networkMode(c) },
+    HostConfig: { NetworkMode: networkMode(c, version) },
     NetworkSettings: { Networks: containerNetworks(engine, c) },
     Mounts: containerMounts(engine, c),
   };
@@ -146,7 +153,7 @@ function currentInspect(engine: Engine, c: Container, version: string) {
       Binds: hc.Binds ?? null,
       ContainerIDFile: '',
       LogConfig: { Type: logDriver(c.spec.log), Config: hc.LogConfig?.Config ?? {} },
-      NetworkMode: networkMode(c),
+      NetworkMode: networkMode(c, version),
       PortBindings: portBindings(hc),
       RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
       AutoRemove: !!hc.AutoRemove,
