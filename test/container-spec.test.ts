@@ -71,6 +71,8 @@ const cases: Case[] = [
   { name: 'NetworkingConfig endpoints', body: { Image: 'busybox', HostConfig: { NetworkMode: 'mynet' }, NetworkingConfig: { EndpointsConfig: { mynet: { Aliases: ['db'], IPAMConfig: { IPv4Address: '10.0.0.5', IPv6Address: 'fd00::5', LinkLocalIPs: ['169.254.0.9'] }, MacAddress: '02:00:00:00:00:01', DriverOpts: { a: 'b' } }, other: null } } },
     spec: { network: { endpoints: { mynet: { aliases: ['db'], ipv4: '10.0.0.5', ipv6: 'fd00::5', linkLocalIps: ['169.254.0.9'], mac: '02:00:00:00:00:01', driverOpts: { a: 'b' } }, other: null } } },
     completed: {} },
+  { name: 'NetworkingConfig endpoint Links', body: { Image: 'busybox', HostConfig: { NetworkMode: 'mynet' }, NetworkingConfig: { EndpointsConfig: { mynet: { Links: ['web:db'] } } } },
+    spec: { network: { endpoints: { mynet: { links: ['web:db'] } } } } },
   { name: 'PortBindings, PublishAllPorts', body: hc({ PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }, { HostPort: '' }], '53/udp': null }, PublishAllPorts: true }),
     spec: { ports: { publish: { '80/tcp': [{ hostIp: '127.0.0.1', hostPort: '8080' }, { hostPort: '' }], '53/udp': null }, publishAll: true } } },
   { name: 'Dns, DnsSearch, DnsOptions, ExtraHosts', body: hc({ Dns: ['1.1.1.1'], DnsSearch: ['example.com'], DnsOptions: ['ndots:2'], ExtraHosts: ['h:10.0.0.1'] }),

@@ -103,6 +103,58 @@ api.remove_network(other)
   }, 60_000);
 });
 
+describe('links on a user network', () => {
+  it('EndpointSettings.Links show in inspect and the alias resolves to the linked container, started later', async () => {
+    // docker-py TestNetworks.test_create_with_links, test_connect_with_links
+    const out = await py(`
+net = api.create_network('dp-links')['Id']
+def started(**kw):
+    c = api.create_container('busybox', 'top', **kw)
+    api.start(c)
+    return c
+a = started(host_config=api.create_host_config(network_mode='dp-links'),
+    networking_config=api.create_networking_config({'dp-links': api.create_endpoint_config(links=[('dp-upstream', 'bar')])}))
+b = started(host_config=api.create_host_config(network_mode='dp-links'))
+api.disconnect_container_from_network(b, 'dp-links')
+api.connect_container_to_network(b, 'dp-links', links=[('dp-upstream', 'baz')])
+print(api.inspect_container(a)['NetworkSettings']['Networks']['dp-links']['Links'], api.inspect_container(b)['NetworkSettings']['Networks']['dp-links']['Links'])
+up = started(name='dp-upstream', host_config=api.create_host_config(network_mode='dp-links'))
+ip = api.inspect_container(up)['NetworkSettings']['Networks']['dp-links']['IPAddress']
+for c, alias in ((a, 'bar'), (b, 'baz')):
+    e = api.exec_create(c, ['nslookup', alias])
+    out = api.exec_start(e).decode()
+    print(api.exec_inspect(e)['ExitCode'], ip in out)
+for c in (a, b, up):
+    api.remove_container(c, force=True)
+api.remove_network(net)
+`);
+    expect(out).toBe("['dp-upstream:bar'] ['dp-upstream:baz']\n0 True\n0 True\n");
+  }, 90_000);
+
+  it('a link given on connect to a container already running resolves at once', async () => {
+    // the same mechanism as the legacy --link's (network/attachments.ts announceLinks), run by connect
+    const out = await py(`
+net = api.create_network('dp-links-now')['Id']
+def started(**kw):
+    c = api.create_container('busybox', 'top', host_config=api.create_host_config(network_mode='dp-links-now'), **kw)
+    api.start(c)
+    return c
+up = started(name='dp-upstream-now')
+ip = api.inspect_container(up)['NetworkSettings']['Networks']['dp-links-now']['IPAddress']
+b = started()
+api.disconnect_container_from_network(b, 'dp-links-now')
+api.connect_container_to_network(b, 'dp-links-now', links=[('dp-upstream-now', 'qux')])
+e = api.exec_create(b, ['nslookup', 'qux'])
+out = api.exec_start(e).decode()
+print(api.exec_inspect(e)['ExitCode'], ip in out)
+for c in (b, up):
+    api.remove_container(c, force=True)
+api.remove_network(net)
+`);
+    expect(out).toBe('0 True\n');
+  }, 90_000);
+});
+
 describe('HostConfig keys as Go reads them', () => {
   it('takes docker-py\'s CPURealtimePeriod/CPURealtimeRuntime for CpuRealtime* (case-insensitive, as dockerd)', async () => {
     // docker-py CreateContainerTest.test_create_with_cpu_rt_options (xfail-marked upstream; dockerd passes it)

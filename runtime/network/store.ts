@@ -46,6 +46,7 @@ export interface Endpoint {
   staticIp6: string;
   linkLocalIps: string[];
   driverOpts: Record<string, string> | null;
+  links: string[]; // EndpointSettings.Links as given ("name:alias")
   endpointId: string;
   ip: string | null;
   ip6: string | null; // set with ip, on a network with IPv6 enabled
@@ -59,7 +60,7 @@ interface NetworkRow {
 }
 
 interface EndpointRow {
-  container_id: string; network_id: string; position: number; aliases: string; static_ip: string; static_ip6: string; link_local_ips: string; driver_opts: string;
+  container_id: string; network_id: string; position: number; aliases: string; static_ip: string; static_ip6: string; link_local_ips: string; driver_opts: string; links: string;
   endpoint_id: string;
   ip: string | null; ip6: string | null; mac: string; interface: string;
 }
@@ -74,6 +75,7 @@ const parseNetwork = (r: NetworkRow): Network => ({
 const parseEndpoint = (r: EndpointRow): Endpoint => ({
   containerId: r.container_id, networkId: r.network_id, position: r.position, aliases: JSON.parse(r.aliases) as string[], staticIp: r.static_ip, staticIp6: r.static_ip6,
   linkLocalIps: JSON.parse(r.link_local_ips) as string[], driverOpts: JSON.parse(r.driver_opts) as Record<string, string> | null,
+  links: JSON.parse(r.links) as string[],
   endpointId: r.endpoint_id, ip: r.ip, ip6: r.ip6, mac: r.mac, interface: r.interface,
 });
 
@@ -143,10 +145,10 @@ export class NetworkStore {
     return (this.db.prepare('SELECT * FROM endpoints').all() as EndpointRow[]).map(parseEndpoint);
   }
 
-  addEndpoint(containerId: string, e: { networkId: string; aliases: string[]; staticIp: string; staticIp6: string; linkLocalIps: string[]; driverOpts: Record<string, string> | null }): void {
+  addEndpoint(containerId: string, e: { networkId: string; aliases: string[]; staticIp: string; staticIp6: string; linkLocalIps: string[]; driverOpts: Record<string, string> | null; links?: string[] }): void {
     const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
-    this.db.prepare('INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, static_ip6, link_local_ips, driver_opts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(containerId, e.networkId, next, JSON.stringify(e.aliases), e.staticIp, e.staticIp6, JSON.stringify(e.linkLocalIps), JSON.stringify(e.driverOpts));
+    this.db.prepare('INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, static_ip6, link_local_ips, driver_opts, links) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(containerId, e.networkId, next, JSON.stringify(e.aliases), e.staticIp, e.staticIp6, JSON.stringify(e.linkLocalIps), JSON.stringify(e.driverOpts), JSON.stringify(e.links ?? []));
   }
 
   /** Networks a container was created on that did not exist then, in joining order. */

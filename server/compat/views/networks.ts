@@ -21,7 +21,7 @@ function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
   const aliases = e && n.dns ? (started ? [...new Set([...e.aliases, c.id.slice(0, 12)])] : e.aliases.length ? e.aliases : null) : null;
   return {
     IPAMConfig: e ? ipamConfig(e.staticIp, e.staticIp6, e.linkLocalIps) : null,
-    Links: null,
+    Links: e?.links.length ? e.links : null,
     Aliases: aliases,
     NetworkID: n.id,
     EndpointID: on ? e!.endpointId : '',
@@ -59,7 +59,7 @@ function pendingView(settings: EndpointSettings | null): ReturnType<typeof endpo
   const ipam = settings?.IPAMConfig;
   return {
     IPAMConfig: ipam ? ipamConfig(ipam.IPv4Address ?? '', ipam.IPv6Address ?? '', ipam.LinkLocalIPs ?? []) ?? {} : null,
-    Links: null, Aliases: settings?.Aliases?.length ? settings.Aliases : null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
+    Links: settings?.Links?.length ? settings.Links : null, Aliases: settings?.Aliases?.length ? settings.Aliases : null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
     IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: settings?.DriverOpts ?? null, DNSNames: null,
   };
 }
