@@ -1,6 +1,6 @@
-// What docker-py's own integration suite (run from /tmp against berth and a reference dockerd 20.10,
-// see docs of the run in the report) found berth doing differently from dockerd, each as a docker-py
-// script (Debian's python3-docker) against a real engine.
+// What docker-py's own integration suite (upstream tests run from outside the repo against berth and a
+// reference dockerd 20.10) found berth doing differently from dockerd, each as a docker-py script
+// (Debian's python3-docker) against a real engine; the upstream test each stands for is named in it.
 import { describe, expect, inject, it } from 'vitest';
 import { suiteEngine } from './helpers/suite.js';
 import { cliOf } from './helpers/cli.js';
