@@ -26,6 +26,7 @@ export type { Filters } from './filters.js';
 // Containers.
 export { isLive, isUp } from './containers/state.js';
 export type { ClientEcho, Container } from './containers/store.js';
+export type { ContainerFacts } from './containers/facts.js';
 export type * from './containers/spec.js';
 export type { ContainerConfig as ImageContainerConfig } from './images/config.js';
 export type { ContainerListOptions, ListedContainer } from './containers/list.js';
@@ -53,6 +54,13 @@ export { parsePortKey } from './network/ports.js';
 // Events.
 export type { EngineEvent } from './events/log.js';
 export type { EventSink, WatchOptions } from './events/watch.js';
+
+// What the containers' views read of a container beyond its record.
+export { commandOf } from './containers/config.js';
+export { logDriver } from './containers/log-driver.js';
+export { linksEcho } from './containers/links.js';
+export { healthText } from './containers/health-state.js';
+export { MASKED_PATHS, READONLY_PATHS } from './oci/defaults.js';
 
 export function createApi(engine: Engine) {
   return {

@@ -121,11 +121,10 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
 
   const api = createApi(engine);
   await app.register(websocket);
-  // The container views still read the engine for networks and images (not yet behind the facade).
-  const containerView = (c: Container, version: string) => containerSummary(engine, c, version);
+  const containerView = (c: Container, version: string) => containerSummary(api.containers.facts, c, version);
   await app.register(systemRoutes, { api, containerView });
   await app.register(imageRoutes, { api });
-  await app.register(containerRoutes, { api, engine });
+  await app.register(containerRoutes, { api });
   await app.register(containerListRoutes, { api, containerView });
   await app.register(statsRoutes, { api });
   await app.register(containerVerbRoutes, { api, family: 'compat' });

@@ -4,6 +4,7 @@ import type { Engine } from '../engine.js';
 import type { Container } from '../containers/store.js';
 import type { WaitCondition } from '../containers/service.js';
 import { top } from '../containers/top.js';
+import { containerFacts } from '../containers/facts.js';
 import { containerLogs, type LogsOptions } from '../containers/container-logs.js';
 import { archiveContainerPath, changes, exportContainer, extractToContainer, statContainerPath, type ExtractOptions } from '../containers/rootfs-io.js';
 import { attachSession, resizeContainer } from '../containers/attach-session.js';
@@ -23,6 +24,8 @@ export function containerApi(engine: Engine) {
   type Service = typeof containers;
   return {
     ...containerListVerbs(engine),
+    /** What views show of containers beyond their records (networks, files, volume mount points). */
+    facts: containerFacts(engine),
     /** The container's record (404 for an unknown name or ID). */
     inspect: (id: string): Container => containers.store.resolve(id),
     /** The writable layer's size, and that with the image's. */

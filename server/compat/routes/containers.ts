@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, invalid, notFound, type Api, type Container, type Engine } from '../../../runtime/api.js';
+import { CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, invalid, notFound, type Api, type Container } from '../../../runtime/api.js';
 import { ContainerPruneQuery, ContainerPruneResponse, ContainerSummary } from '../../../openapi/container-list.js';
 import {
   ChangesResponse, CommitQuery, CommitResponse, ContainerCreateBody, ContainerCreateQuery, ContainerCreateResponse, ContainerIdParams, ContainerInspectResponse, ContainerListQuery,
@@ -13,24 +13,14 @@ import {
 } from '../../../openapi/containers.js';
 import { parseBool, parseFilters } from '../../query.js';
 import { apiVersion } from '../../app.js';
-import { versionBefore } from '../../versioning.js';
-import { containerInspect, containerSummary, sizeFields } from '../views/containers.js';
-import { containerNetworks } from '../views/networks.js';
-import { startChangesOf, toSpec, updateOf } from '../create/to-spec.js';
+import { containerInspect, sizeFields } from '../views/containers.js';
+import { toSpec, updateOf } from '../create/to-spec.js';
 import { dockerConfig, dockerEcho } from '../create/to-docker.js';
 import { goHostConfigKeys } from '../go-keys.js';
 
-const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task', 'publish', 'expose'] as const;
 const params = ContainerIdParams;
 
-/**
- * `engine` is for the views (inspect, list) and the list and prune filters only, until those move behind
- * the facade; every other route calls `api`.
- */
-export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api; engine: Engine }> = async (app, { api, engine }) => {
-  const containers = engine.containers;
-  /** `size=1` (ps -s, inspect -s): the writable layer, and that with the image. */
-  const sizesOf = async (c: Container) => sizeFields(await engine.diskUsage.containerSize(c));
+export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, { api }) => {
 
   app.post('/containers/create', { schema: { summary: 'Create a container', querystring: ContainerCreateQuery, body: ContainerCreateBody, response: { 201: ContainerCreateResponse } } }, async (request, reply) => {
     const { name } = request.query;
@@ -43,7 +33,7 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api; engine: Engi
 
   app.get('/containers/:id/json', { schema: { params, querystring: InspectQuery, response: { 200: ContainerInspectResponse } } }, async (request) => {
     const c = api.containers.inspect(request.params.id);
-    const inspect = containerInspect(engine, c, apiVersion(request));
+    const inspect = containerInspect(api.containers.facts, c, apiVersion(request));
     return parseBool(request.query.size) ? { ...inspect, ...sizeFields(await api.containers.size(c.id)) } : inspect;
   });
 

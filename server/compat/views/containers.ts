@@ -1,15 +1,9 @@
 // Container records shaped as the Docker API returns them (inspect, and the `docker ps` list): Docker's
 // Config and HostConfig rebuilt from the spec and the echo of what the client sent (create/to-docker.ts).
-import type { Container } from '../../../runtime/containers/store.js';
 import type { HostConfig } from '../../../openapi/containers.js';
+import { commandOf, healthText, linksEcho, logDriver, MASKED_PATHS, READONLY_PATHS, type Container, type ContainerFacts } from '../../../runtime/api.js';
 import { containerMounts } from './volumes.js';
-import type { Engine } from '../../../runtime/engine.js';
-import { commandOf } from '../../../runtime/containers/config.js';
-import { logDriver } from '../../../runtime/containers/log-driver.js';
-import { linksEcho } from '../../../runtime/containers/links.js';
 import { containerNetworks, networkSettings, portList } from './networks.js';
-import { healthText } from '../../../runtime/containers/health-state.js';
-import { MASKED_PATHS, READONLY_PATHS } from '../../../runtime/oci/defaults.js';
 import { MAX_API_VERSION, versionBefore } from '../../versioning.js';
 import { dockerOf } from '../create/to-docker.js';
 
@@ -69,7 +63,7 @@ export const sizeFields = (s: { sizeRw: number; sizeRootFs: number }) => ({
   ...(s.sizeRw ? { SizeRw: s.sizeRw } : {}), ...(s.sizeRootFs ? { SizeRootFs: s.sizeRootFs } : {}),
 });
 
-export function containerSummary(engine: Engine, c: Container, version: string = MAX_API_VERSION): object {
+export function containerSummary(facts: ContainerFacts, c: Container, version: string = MAX_API_VERSION): object {
   return {
     Id: c.id,
     Names: [`/${c.name}`],
@@ -82,8 +76,8 @@ export function containerSummary(engine: Engine, c: Container, version: string =
     State: c.state,
     Status: statusText(c),
     HostConfig: { NetworkMode: networkMode(c, version) },
-    NetworkSettings: { Networks: containerNetworks(engine, c) },
-    Mounts: containerMounts(engine, c),
+    NetworkSettings: { Networks: containerNetworks(facts, c) },
+    Mounts: containerMounts(facts, c),
   };
 }
 
@@ -106,14 +100,13 @@ function storedHostConfig(hc: HostConfig, version: string): object {
   };
 }
 
-export function containerInspect(engine: Engine, c: Container, version: string = MAX_API_VERSION): object {
-  const inspect = currentInspect(engine, c, version);
+export function containerInspect(facts: ContainerFacts, c: Container, version: string = MAX_API_VERSION): object {
+  const inspect = currentInspect(facts, c, version);
   return versionBefore(version, '1.21') ? legacyInspect(inspect, c, version) : inspect;
 }
 
-function currentInspect(engine: Engine, c: Container, version: string) {
-  const paths = engine.containers.paths;
-  const layers = engine.images.layers.diffDirs(c.top_layer);
+function currentInspect(facts: ContainerFacts, c: Container, version: string) {
+  const files = facts.files(c);
   const args = command(c);
   const { config, hostConfig: hc } = dockerOf(c.spec, c.echo);
   return {
@@ -137,10 +130,10 @@ function currentInspect(engine: Engine, c: Container, version: string) {
       ...(c.health ? { Health: { Status: c.health.Status, FailingStreak: c.health.FailingStreak, Log: c.health.Log } } : {}),
     },
     Image: c.image_id,
-    ResolvConfPath: `${paths.bundle(c.id)}/resolv.conf`,
-    HostnamePath: `${paths.bundle(c.id)}/hostname`,
-    HostsPath: `${paths.bundle(c.id)}/hosts`,
-    LogPath: paths.log(c.id),
+    ResolvConfPath: files.resolvConf,
+    HostnamePath: files.hostname,
+    HostsPath: files.hosts,
+    LogPath: files.log,
     Name: `/${c.name}`,
     RestartCount: c.restart_count,
     Driver: 'overlay2',
@@ -178,7 +171,7 @@ function currentInspect(engine: Engine, c: Container, version: string) {
       Isolation: hc.Isolation ?? '',
       ShmSize: hc.ShmSize || 67108864,
       Sysctls: hc.Sysctls ?? undefined,
-      Runtime: hc.Runtime || engine.host.defaultRuntime,
+      Runtime: hc.Runtime || facts.defaultRuntime,
       Memory: hc.Memory ?? 0,
       MemorySwap: hc.MemorySwap ?? 0,
       MemoryReservation: hc.MemoryReservation ?? 0,
@@ -206,15 +199,15 @@ function currentInspect(engine: Engine, c: Container, version: string) {
     GraphDriver: {
       Name: 'overlay2',
       Data: {
-        LowerDir: layers.join(':'),
-        MergedDir: paths.merged(c.id),
-        UpperDir: paths.upper(c.id),
-        WorkDir: paths.work(c.id),
+        LowerDir: files.lowerDirs.join(':'),
+        MergedDir: files.merged,
+        UpperDir: files.upper,
+        WorkDir: files.work,
       },
     },
-    Mounts: containerMounts(engine, c),
+    Mounts: containerMounts(facts, c),
     Config: { ...config, Image: c.image_name },
-    NetworkSettings: networkSettings(engine, c),
+    NetworkSettings: networkSettings(facts, c),
   };
 }
 

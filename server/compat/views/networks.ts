@@ -1,6 +1,6 @@
 // Networks, and a container's networks and ports, in dockerd's shapes.
 import type { EndpointSettings } from '../../../openapi/networks.js';
-import { isLive, networkMode, parsePortKey, v4Config, v6Config, type Container, type Endpoint, type Engine, type Network, type NetworkMember } from '../../../runtime/api.js';
+import { isLive, networkMode, parsePortKey, v4Config, v6Config, type Container, type ContainerFacts, type Endpoint, type Network, type NetworkMember } from '../../../runtime/api.js';
 
 const prefixLength = (n: Network) => Number(v4Config(n)?.Subnet?.split('/')[1] ?? 0);
 const prefixLength6 = (n: Network) => Number(v6Config(n)?.Subnet?.split('/')[1] ?? 0);
@@ -38,17 +38,17 @@ function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
 }
 
 /** NetworkSettings.Networks of a container: its endpoints, or the host/none/container mode's entry. */
-export function containerNetworks(engine: Engine, c: Container): Record<string, ReturnType<typeof endpointView>> {
+export function containerNetworks(facts: ContainerFacts, c: Container): Record<string, ReturnType<typeof endpointView>> {
   const mode = networkMode(c.spec.network.mode);
   if (mode.kind === 'host' || mode.kind === 'none') {
-    const n = engine.networks.store.byName(mode.name);
+    const n = facts.networkByName(mode.name);
     return n ? { [n.name]: endpointView(c, n, undefined) } : {};
   }
   if (mode.kind === 'container') return {};
   // Sorted by name: dockerd's JSON encodes this map in key order (testcontainers lists networks in it).
-  const pending = engine.networks.store.pendingOf(c.id).map(({ name, settings }) => [name, pendingView(settings)] as const);
+  const pending = facts.pendingOf(c.id).map(({ name, settings }) => [name, pendingView(settings)] as const);
   const entries = [
-    ...engine.containers.network!.endpointsOf(c.id).map(({ endpoint, network }) => [network.name, endpointView(c, network, endpoint)] as const),
+    ...facts.endpointsOf(c.id).map(({ endpoint, network }) => [network.name, endpointView(c, network, endpoint)] as const),
     ...pending,
   ];
   return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -90,11 +90,11 @@ export function portList(c: Container): object[] {
 }
 
 /** The whole NetworkSettings of inspect; the top-level address fields describe the default bridge. */
-export function networkSettings(engine: Engine, c: Container) {
-  const networks = containerNetworks(engine, c);
+export function networkSettings(facts: ContainerFacts, c: Container) {
+  const networks = containerNetworks(facts, c);
   const bridge = networks.bridge;
   const running = isLive(c);
-  const netns = engine.containers.network?.netavark?.netnsPath(c.id) ?? '';
+  const netns = facts.netnsPath(c.id);
   return {
     Bridge: '', SandboxID: running && netns ? c.id : '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
     Ports: portMap(c), SandboxKey: running && networkMode(c.spec.network.mode).kind !== 'host' ? netns : '',

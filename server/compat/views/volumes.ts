@@ -1,5 +1,5 @@
 // Volumes and container mounts in dockerd's shapes.
-import type { Container, Engine, Volume } from '../../../runtime/api.js';
+import type { Container, ContainerFacts, Volume } from '../../../runtime/api.js';
 
 export function volumeView(v: Volume) {
   return {
@@ -9,10 +9,10 @@ export function volumeView(v: Volume) {
 }
 
 /** A container's mount points, as `Mounts` in inspect and ps. */
-export function containerMounts(engine: Engine, c: Container) {
+export function containerMounts(facts: ContainerFacts, c: Container) {
   return c.mounts.map((m) => {
     if (m.type === 'volume') {
-      return { Type: 'volume', Name: m.name, Source: engine.volumes.mountpoint(m.name!), Destination: m.destination, Driver: 'local', Mode: m.mode, RW: m.rw, Propagation: '' };
+      return { Type: 'volume', Name: m.name, Source: facts.volumeMountpoint(m.name!), Destination: m.destination, Driver: 'local', Mode: m.mode, RW: m.rw, Propagation: '' };
     }
     if (m.type === 'tmpfs') return { Type: 'tmpfs', Source: '', Destination: m.destination, Mode: '', RW: m.rw, Propagation: '' };
     return { Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.mode, RW: m.rw, Propagation: m.propagation };

@@ -1,0 +1,40 @@
+// What a container's views show beyond its record: its networks' records and endpoints, the paths of its
+// files and layers, the mount points of its volumes. Read-only lookups, so an API's views can render a
+// container without holding a store, a path helper or a service.
+import type { Engine } from '../engine.js';
+import type { Endpoint, EndpointSettings, Network } from '../network/store.js';
+import type { Container } from './store.js';
+
+export interface ContainerFacts {
+  /** A network by name (the host/none/bridge mode's own network). */
+  networkByName(name: string): Network | undefined;
+  /** The container's endpoints with their networks. */
+  endpointsOf(id: string): { endpoint: Endpoint; network: Network }[];
+  /** Networks it was created on before they existed: the settings as asked. */
+  pendingOf(id: string): { name: string; settings: EndpointSettings | null }[];
+  /** Its network namespace's path ('' when netavark is not in use). */
+  netnsPath(id: string): string;
+  /** Where a named volume's data is on the host. */
+  volumeMountpoint(name: string): string;
+  /** The files berth keeps for it (bind-mounted /etc files, its log) and its overlay's dirs. */
+  files(c: Container): { resolvConf: string; hostname: string; hosts: string; log: string; lowerDirs: string[]; merged: string; upper: string; work: string };
+  /** The runtime a container gets when its spec names none. */
+  defaultRuntime: string;
+}
+
+export function containerFacts(engine: Engine): ContainerFacts {
+  const { containers, networks, volumes, images } = engine;
+  const { paths } = containers;
+  return {
+    networkByName: (name) => networks.store.byName(name),
+    endpointsOf: (id) => containers.network.endpointsOf(id),
+    pendingOf: (id) => networks.store.pendingOf(id),
+    netnsPath: (id) => containers.network.netavark?.netnsPath(id) ?? '',
+    volumeMountpoint: (name) => volumes.mountpoint(name),
+    files: (c) => ({
+      resolvConf: `${paths.bundle(c.id)}/resolv.conf`, hostname: `${paths.bundle(c.id)}/hostname`, hosts: `${paths.bundle(c.id)}/hosts`, log: paths.log(c.id),
+      lowerDirs: images.layers.diffDirs(c.top_layer), merged: paths.merged(c.id), upper: paths.upper(c.id), work: paths.work(c.id),
+    }),
+    defaultRuntime: engine.host.defaultRuntime,
+  };
+}
