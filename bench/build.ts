@@ -91,5 +91,8 @@ await runBench(async (bench) => {
   });
 
   await printHeader(engines, dir, loadAvg);
-  printTable(rows, engines.map((e) => e.name));
+  printTable(
+    rows,
+    engines.map((e) => e.name),
+  );
 });

@@ -6,9 +6,22 @@ import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { startWithBusybox,
-  docker, engineRss, mean, printHeader, printTable, processesMentioning, rss, runBench, startBerth, startDockerd, step, time,
-  type Engine, type Row,
+import {
+  startWithBusybox,
+  docker,
+  engineRss,
+  mean,
+  printHeader,
+  printTable,
+  processesMentioning,
+  rss,
+  runBench,
+  startBerth,
+  startDockerd,
+  step,
+  time,
+  type Engine,
+  type Row,
 } from './harness.js';
 
 const IMAGE = 'busybox:latest';
@@ -92,8 +105,10 @@ await runBench(async (bench) => {
       await sleep(2000);
       const procs = processesMentioning(dir).filter((p) => isMonitor(e, p.comm));
       const mib = procs.reduce((sum, p) => sum + rss(p.pid, false), 0) / 2 ** 20;
-      process.stderr.write(`bench: ${procs.length} ${e.name} monitor processes (${[...new Set(procs.map((p) => p.comm))].join(', ')}): ` +
-        `${mib.toFixed(1)} MiB, ${((mib * 1024) / Math.max(procs.length, 1)).toFixed(0)} KiB each\n`);
+      process.stderr.write(
+        `bench: ${procs.length} ${e.name} monitor processes (${[...new Set(procs.map((p) => p.comm))].join(', ')}): ` +
+          `${mib.toFixed(1)} MiB, ${((mib * 1024) / Math.max(procs.length, 1)).toFixed(0)} KiB each\n`,
+      );
       if (procs.length) monitors.set(e, mib);
       else process.stderr.write(`bench: no monitor processes found for ${e.name}\n`);
       return ms;

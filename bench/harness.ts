@@ -100,7 +100,10 @@ export function stat(pid: number): { ppid: number; start: string } | undefined {
   }
 }
 
-const pids = () => readdirSync('/proc').map(Number).filter((p) => Number.isInteger(p) && p > 0);
+const pids = () =>
+  readdirSync('/proc')
+    .map(Number)
+    .filter((p) => Number.isInteger(p) && p > 0);
 
 function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
@@ -136,7 +139,10 @@ function proc(pid: number): Proc | undefined {
 
 /** Every process (not this one) whose command line mentions text, e.g. the bench directory. */
 export const processesMentioning = (text: string): Proc[] =>
-  pids().filter((p) => p !== process.pid).map(proc).filter((p): p is Proc => !!p && p.cmdline.includes(text));
+  pids()
+    .filter((p) => p !== process.pid)
+    .map(proc)
+    .filter((p): p is Proc => !!p && p.cmdline.includes(text));
 
 const alive = (p: Proc) => stat(p.pid)?.start === p.start;
 
@@ -209,10 +215,21 @@ export async function startDockerd(dir: string, extraArgs: string[] = [], networ
   const log = join(dir, 'dockerd.log');
   await writeFile(join(dir, 'daemon.json'), '{}\n'); // ignore any host-wide /etc/docker/daemon.json
   const args = [
-    '-H', `unix://${socket}`, '--config-file', join(dir, 'daemon.json'),
-    '--data-root', join(dir, 'dockerd-root'), '--exec-root', join(dir, 'dockerd-exec'), '--pidfile', join(dir, 'dockerd.pid'),
+    '-H',
+    `unix://${socket}`,
+    '--config-file',
+    join(dir, 'daemon.json'),
+    '--data-root',
+    join(dir, 'dockerd-root'),
+    '--exec-root',
+    join(dir, 'dockerd-exec'),
+    '--pidfile',
+    join(dir, 'dockerd.pid'),
     ...(networking ? [] : ['--bridge', 'none', '--iptables=false', '--ip-masq=false']),
-    '--containerd-namespace', 'berthbench', '--containerd-plugins-namespace', 'berthbenchp',
+    '--containerd-namespace',
+    'berthbench',
+    '--containerd-plugins-namespace',
+    'berthbenchp',
     ...extraArgs,
   ];
   const child = spawn(DOCKERD, args, { stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], detached: true });
@@ -291,7 +308,10 @@ export function mountsUnder(dir: string): string[] {
  */
 async function removeLeftovers(dir: string, extra: Proc[]) {
   const found = processesMentioning(dir);
-  const tree = found.flatMap((p) => descendants(p.pid)).map(proc).filter((p): p is Proc => !!p);
+  const tree = found
+    .flatMap((p) => descendants(p.pid))
+    .map(proc)
+    .filter((p): p is Proc => !!p);
   const byPid = new Map([...found, ...tree, ...extra.filter(alive)].map((p) => [p.pid, p]));
   const left = [...byPid.values()];
   if (left.length) {
@@ -369,10 +389,16 @@ export async function printHeader(engines: Engine[], dir: string, loadAvg: strin
   const cli = (await docker(engines[1], ['version', '--format', '{{.Client.Version}}'])).stdout.trim();
   const containerd = (await exec('containerd', ['--version']).catch(() => ({ stdout: '?' }))).stdout.trim();
   console.log();
-  console.log(`machine: ${os.availableParallelism()} CPUs (nproc) ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${os.release()}, load average ${loadAvg} at start`);
-  console.log(`versions: berth ${pkg.version} (server says ${await serverVersion(engines[0])}) on Node ${process.version}; ` +
-    `dockerd ${await serverVersion(engines[1])} (${containerd}); docker CLI ${cli}`);
-  console.log(`state on ${dir} (${spawnSync('findmnt', ['-no', 'FSTYPE', '-T', dir]).stdout?.toString().trim() || '?'}); times are wall clock of the docker CLI command\n`);
+  console.log(
+    `machine: ${os.availableParallelism()} CPUs (nproc) ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${os.release()}, load average ${loadAvg} at start`,
+  );
+  console.log(
+    `versions: berth ${pkg.version} (server says ${await serverVersion(engines[0])}) on Node ${process.version}; ` +
+      `dockerd ${await serverVersion(engines[1])} (${containerd}); docker CLI ${cli}`,
+  );
+  console.log(
+    `state on ${dir} (${spawnSync('findmnt', ['-no', 'FSTYPE', '-T', dir]).stdout?.toString().trim() || '?'}); times are wall clock of the docker CLI command\n`,
+  );
 }
 
 // ---- a run ---------------------------------------------------------------------------------------
@@ -442,11 +468,10 @@ export async function runBench(body: (b: Bench) => Promise<void>) {
       await cleanup();
     }
   } catch (err) {
-    if (!interrupted) console.error(`bench: ${err instanceof Error ? err.stack ?? err.message : err}`);
+    if (!interrupted) console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : err}`);
     process.exitCode = 1;
   }
 }
-
 
 /** Starts berth and dockerd into `engines`, loads the busybox test image into both (checking its ID),
  * and lets them settle. */

@@ -8,9 +8,21 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { startWithBusybox,
-  DOCKER, docker, mean, median, printHeader, printTable, runBench, startBerth, startDockerd, step, time,
-  type Engine, type Row,
+import {
+  startWithBusybox,
+  DOCKER,
+  docker,
+  mean,
+  median,
+  printHeader,
+  printTable,
+  runBench,
+  startBerth,
+  startDockerd,
+  step,
+  time,
+  type Engine,
+  type Row,
 } from './harness.js';
 
 const IMAGE = 'busybox:latest';
@@ -174,16 +186,23 @@ await runBench(async (bench) => {
   const logRuns = new Map<Engine, LogsRun[]>();
   await step(rows, engines, `docker logs c (200 MiB log) into a byte counter, median of ${LOG_RUNS}`, 'ms', async (e) => {
     const t = performance.now();
-    await docker(e, ['run', '-d', '--name', LOGS_CONTAINER, ...NET, IMAGE, 'sh', '-c',
-      `yes ${LOG_LINE.toString().trim()} | head -c ${LOG_BYTES}`]);
+    await docker(e, ['run', '-d', '--name', LOGS_CONTAINER, ...NET, IMAGE, 'sh', '-c', `yes ${LOG_LINE.toString().trim()} | head -c ${LOG_BYTES}`]);
     const exit = (await docker(e, ['wait', LOGS_CONTAINER])).stdout.trim();
-    process.stderr.write(`bench: writing the 200 MiB log on ${e.name} (docker run -d … ; docker wait): ` +
-      `${((performance.now() - t) / 1000).toFixed(1)} s (for information)\n`);
+    process.stderr.write(
+      `bench: writing the 200 MiB log on ${e.name} (docker run -d … ; docker wait): ` + `${((performance.now() - t) / 1000).toFixed(1)} s (for information)\n`,
+    );
     if (exit !== '0') throw new Error(`the log writer exited ${exit}`);
     const runs: LogsRun[] = [];
     for (let i = 0; i < LOG_RUNS; i++) runs.push(await readLogs(e));
-    process.stderr.write(`bench: docker logs on ${e.name}: ${runs.map((r) => `${r.ms.toFixed(0)} ms ` +
-      `(${(LOG_BYTES / 1e3 / r.ms).toFixed(0)} MB/s, peak RSS +${r.growth.toFixed(1)} MiB, polled +${r.sampled.toFixed(1)} MiB)`).join(', ')}\n`);
+    process.stderr.write(
+      `bench: docker logs on ${e.name}: ${runs
+        .map(
+          (r) =>
+            `${r.ms.toFixed(0)} ms ` +
+            `(${(LOG_BYTES / 1e3 / r.ms).toFixed(0)} MB/s, peak RSS +${r.growth.toFixed(1)} MiB, polled +${r.sampled.toFixed(1)} MiB)`,
+        )
+        .join(', ')}\n`,
+    );
     logRuns.set(e, runs);
     return runs.map((r) => r.ms);
   });
@@ -204,8 +223,10 @@ await runBench(async (bench) => {
 
   await printHeader(engines, dir, loadAvg);
   printTable(rows, names);
-  console.log(`\nRSS: berth's node process; dockerd's own process (not its containerd). ` +
-    `Peak = VmHWM after the run (reset to VmRSS before it), minus VmRSS before it.`);
+  console.log(
+    `\nRSS: berth's node process; dockerd's own process (not its containerd). ` +
+      `Peak = VmHWM after the run (reset to VmRSS before it), minus VmRSS before it.`,
+  );
   const failed = rows.filter((r) => r.cells.some((c) => typeof c === 'string' && c.startsWith('error')));
   if (failed.length) throw new Error(`${failed.length} step(s) failed: ${failed.map((r) => r.step).join('; ')}`);
 });

@@ -7,8 +7,16 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import {
-  docker, dockerNetworkingPresent, printHeader, printTable, removeDockerNetworking, runBench, startWithBusybox, step,
-  type Engine, type Row,
+  docker,
+  dockerNetworkingPresent,
+  printHeader,
+  printTable,
+  removeDockerNetworking,
+  runBench,
+  startWithBusybox,
+  step,
+  type Engine,
+  type Row,
 } from './harness.js';
 
 const IMAGE = 'busybox:latest';
@@ -35,7 +43,10 @@ async function removeAll(e: Engine): Promise<void> {
 /** An HTTP GET of /hostname (httpd -h /etc) on 127.0.0.1:port until it answers (a few tries while the server starts). */
 async function answers(port: number): Promise<boolean> {
   for (let i = 0; i < 50; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/hostname`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/hostname`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return true;
     await sleep(100);
   }
@@ -108,7 +119,7 @@ await runBench(async (bench) => {
       bench.track(sender.pid!);
       const ms: number[] = [];
       for (let i = 0; i < TRANSFERS; i++) ms.push(await receive(port));
-      process.stderr.write(`bench: ${e.name}: ${ms.map((m) => `${((TRANSFER / 2 ** 20) / (m / 1000)).toFixed(0)} MiB/s`).join(', ')}\n`);
+      process.stderr.write(`bench: ${e.name}: ${ms.map((m) => `${(TRANSFER / 2 ** 20 / (m / 1000)).toFixed(0)} MiB/s`).join(', ')}\n`);
       return ms;
     } finally {
       sender?.kill('SIGKILL');
@@ -117,7 +128,10 @@ await runBench(async (bench) => {
   });
 
   await printHeader(engines, dir, loadAvg);
-  printTable(rows, engines.map((e) => e.name));
+  printTable(
+    rows,
+    engines.map((e) => e.name),
+  );
 });
 
 // dockerd leaves its docker0 bridge and DOCKER chains behind; unless a dockerd of the host had them, they go.

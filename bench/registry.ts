@@ -10,8 +10,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildSizedArchive } from '../test/images/build.js';
 import { REGISTRY_BINARY, TestRegistry } from '../test/helpers/registry.js';
 import {
-  docker, exec, mean, printHeader, printTable, processesMentioning, runBench, startBerth, startDockerd, step, time,
-  type Bench, type Engine, type Row,
+  docker,
+  exec,
+  mean,
+  printHeader,
+  printTable,
+  processesMentioning,
+  runBench,
+  startBerth,
+  startDockerd,
+  step,
+  time,
+  type Bench,
+  type Engine,
+  type Row,
 } from './harness.js';
 
 // busybox is 2 layers (the binary, then its links and /etc): 6 more of 50 MB make 8 layers, ~300 MB.
@@ -144,5 +156,7 @@ await runBench(async (bench: Bench) => {
   if (engines.some((e) => pulled.get(e) !== pulled.get(engines[0])) || !pulled.get(engines[0])) {
     throw new Error(`the engines pulled different images (${ids})`);
   }
-  console.log(`pulled image ID on both engines: ${pulled.get(engines[0])}${pulled.get(engines[0]) === image.id ? ' (the loaded one)' : ` — not the loaded ${image.id}`}`);
+  console.log(
+    `pulled image ID on both engines: ${pulled.get(engines[0])}${pulled.get(engines[0]) === image.id ? ' (the loaded one)' : ` — not the loaded ${image.id}`}`,
+  );
 });

@@ -13,7 +13,9 @@ export const ContainerSummary = Type.Object(
     ImageID: Type.String(),
     Command: Type.String(),
     Created: Type.Integer(),
-    Ports: Type.Array(Type.Object({ IP: Type.Optional(Type.String()), PrivatePort: Type.Integer(), PublicPort: Type.Optional(Type.Integer()), Type: Type.String() }, Open)),
+    Ports: Type.Array(
+      Type.Object({ IP: Type.Optional(Type.String()), PrivatePort: Type.Integer(), PublicPort: Type.Optional(Type.Integer()), Type: Type.String() }, Open),
+    ),
     Labels: StringMap,
     State: Type.String(),
     Status: Type.String(),

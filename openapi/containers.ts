@@ -117,32 +117,55 @@ export const ContainerCreateBody = Type.Intersect([
 
 export const ContainerCreateQuery = Type.Object({ name: Type.Optional(Type.String()), platform: Type.Optional(Type.String()) });
 export const ContainerCreateResponse = Type.Object({ Id: Type.String(), Warnings: Type.Array(Type.String()) });
-export const ContainerListQuery = Type.Object({ all: Type.Optional(QueryBool), limit: Type.Optional(Type.String()), size: Type.Optional(QueryBool), filters: Type.Optional(Filters) });
+export const ContainerListQuery = Type.Object({
+  all: Type.Optional(QueryBool),
+  limit: Type.Optional(Type.String()),
+  size: Type.Optional(QueryBool),
+  filters: Type.Optional(Filters),
+});
 export const InspectQuery = Type.Object({ size: Type.Optional(QueryBool) });
 export const StopQuery = Type.Object({ t: Type.Optional(Type.String()), signal: Type.Optional(Type.String()) });
 /** libpod's stop: `timeout` (seconds, unsigned) rather than Docker's `t`. */
 export const LibpodStopQuery = Type.Object({ timeout: Type.Optional(Type.String()), ignore: Type.Optional(QueryBool) });
 /** libpod's wait: container states (repeatable), and podman's polling interval (berth is told of changes). */
-export const LibpodWaitQuery = Type.Object({ condition: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])), interval: Type.Optional(Type.String()) });
+export const LibpodWaitQuery = Type.Object({
+  condition: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+  interval: Type.Optional(Type.String()),
+});
 export const KillQuery = Type.Object({ signal: Type.Optional(Type.String()) });
-export const WaitQuery = Type.Object({ condition: Type.Optional(Type.Union([Type.Literal('not-running'), Type.Literal('next-exit'), Type.Literal('removed'), Type.Literal('')])) });
+export const WaitQuery = Type.Object({
+  condition: Type.Optional(Type.Union([Type.Literal('not-running'), Type.Literal('next-exit'), Type.Literal('removed'), Type.Literal('')])),
+});
 export const RemoveQuery = Type.Object({ force: Type.Optional(QueryBool), v: Type.Optional(QueryBool), link: Type.Optional(QueryBool) });
 export const RenameQuery = Type.Object({ name: Type.String() });
 export const LogsQuery = Type.Object({
-  follow: Type.Optional(QueryBool), stdout: Type.Optional(QueryBool), stderr: Type.Optional(QueryBool), since: Type.Optional(Type.String()),
-  until: Type.Optional(Type.String()), timestamps: Type.Optional(QueryBool), tail: Type.Optional(Type.String()),
+  follow: Type.Optional(QueryBool),
+  stdout: Type.Optional(QueryBool),
+  stderr: Type.Optional(QueryBool),
+  since: Type.Optional(Type.String()),
+  until: Type.Optional(Type.String()),
+  timestamps: Type.Optional(QueryBool),
+  tail: Type.Optional(Type.String()),
 });
 export const TopQuery = Type.Object({ ps_args: Type.Optional(Type.String()) });
 export const AttachQuery = Type.Object({
-  stream: Type.Optional(QueryBool), stdin: Type.Optional(QueryBool), stdout: Type.Optional(QueryBool), stderr: Type.Optional(QueryBool),
-  logs: Type.Optional(QueryBool), detachKeys: Type.Optional(Type.String()),
+  stream: Type.Optional(QueryBool),
+  stdin: Type.Optional(QueryBool),
+  stdout: Type.Optional(QueryBool),
+  stderr: Type.Optional(QueryBool),
+  logs: Type.Optional(QueryBool),
+  detachKeys: Type.Optional(Type.String()),
   detachkeys: Type.Optional(Type.String({ description: 'detachKeys, as some clients spell it' })),
 });
 export const ResizeQuery = Type.Object({ h: Type.Optional(Type.String()), w: Type.Optional(Type.String()) });
 
 export const CommitQuery = Type.Object({
-  container: Type.Optional(Type.String()), repo: Type.Optional(Type.String()), tag: Type.Optional(Type.String()),
-  comment: Type.Optional(Type.String()), author: Type.Optional(Type.String()), pause: Type.Optional(QueryBool),
+  container: Type.Optional(Type.String()),
+  repo: Type.Optional(Type.String()),
+  tag: Type.Optional(Type.String()),
+  comment: Type.Optional(Type.String()),
+  author: Type.Optional(Type.String()),
+  pause: Type.Optional(QueryBool),
   changes: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
 });
 
@@ -150,14 +173,20 @@ export const ContainerIdParams = Type.Object({ id: Type.String({ description: 't
 /** `DELETE /containers/{parent}/{alias}?link=1`: a link's name (`/web/db`) spans two segments. */
 export const LinkParams = Type.Object({ parent: Type.String(), alias: Type.String() });
 export const ArchiveQuery = Type.Object({ path: Type.Optional(Type.String()) });
-export const ExtractQuery = Type.Object({ path: Type.Optional(Type.String()), copyUIDGID: Type.Optional(QueryBool), noOverwriteDirNonDir: Type.Optional(QueryBool) });
+export const ExtractQuery = Type.Object({
+  path: Type.Optional(Type.String()),
+  copyUIDGID: Type.Optional(QueryBool),
+  noOverwriteDirNonDir: Type.Optional(QueryBool),
+});
 
 /**
  * Inspect, and each list entry: the view's fields are many and vary with the API version, so only the
  * leading ones are listed (the serializer keeps the rest as built, in their order).
  */
 export const ContainerInspectResponse = Type.Unsafe<object>(Type.Object({ Id: Type.String() }, { additionalProperties: true }));
-export const ContainerListResponse = Type.Array(Type.Unsafe<object>(Type.Object({ Id: Type.String(), Names: Type.Array(Type.String()) }, { additionalProperties: true })));
+export const ContainerListResponse = Type.Array(
+  Type.Unsafe<object>(Type.Object({ Id: Type.String(), Names: Type.Array(Type.String()) }, { additionalProperties: true })),
+);
 /** Kind: 0 modified, 1 added, 2 deleted. No change at all is null, as dockerd sends it. */
 export const ChangesResponse = Nullable(Type.Array(Type.Object({ Path: Type.String(), Kind: Type.Integer() })));
 export const TopResponse = Type.Object({ Titles: Type.Array(Type.String()), Processes: Type.Array(Type.Array(Type.String())) });

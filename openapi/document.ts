@@ -14,9 +14,9 @@ export function openApiDocument(routes: RouteDoc[], version: string, apiVersion:
   const paths: Record<string, Record<string, object>> = {};
   for (const route of routes) {
     const path = route.url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{name}');
-    const parameters: { name: string; in: string; schema: object }[] = Object.entries((route.querystring as { properties?: Record<string, TSchema> } | undefined)?.properties ?? {}).map(
-      ([name, schema]) => ({ name, in: 'query', schema }),
-    );
+    const parameters: { name: string; in: string; schema: object }[] = Object.entries(
+      (route.querystring as { properties?: Record<string, TSchema> } | undefined)?.properties ?? {},
+    ).map(([name, schema]) => ({ name, in: 'query', schema }));
     for (const p of path.matchAll(/\{(\w+)\}/g)) parameters.push({ name: p[1]!, in: 'path', schema: { type: 'string' } });
     const responses: Record<string, object> = {};
     for (const [status, schema] of Object.entries(route.response ?? { 200: undefined })) {

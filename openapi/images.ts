@@ -5,7 +5,9 @@ import { Filters, Nullable, QueryBool, StringMap } from './common.js';
 import { ContainerConfig } from './containers.js';
 
 export const ImageListQuery = Type.Object({
-  all: Type.Optional(QueryBool), digests: Type.Optional(QueryBool), filters: Type.Optional(Filters),
+  all: Type.Optional(QueryBool),
+  digests: Type.Optional(QueryBool),
+  filters: Type.Optional(Filters),
   filter: Type.Optional(Type.String({ description: 'Before API 1.41: one more reference pattern' })),
 });
 export const ImageNameQuery = Type.Object({ names: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])) });

@@ -30,7 +30,10 @@ export const LibpodInfo = Type.Object({
       networkBackend: Type.String(),
       ociRuntime: Runtime,
       os: Type.String(),
-      security: Type.Object({ rootless: Type.Boolean(), seccompEnabled: Type.Boolean(), apparmorEnabled: Type.Boolean(), selinuxEnabled: Type.Boolean() }, Open),
+      security: Type.Object(
+        { rootless: Type.Boolean(), seccompEnabled: Type.Boolean(), apparmorEnabled: Type.Boolean(), selinuxEnabled: Type.Boolean() },
+        Open,
+      ),
     },
     Open,
   ),
@@ -48,8 +51,14 @@ export const LibpodInfo = Type.Object({
   registries: Type.Object({}, Open),
   plugins: Type.Object({ volume: Type.Array(Type.String()), network: Type.Array(Type.String()), log: Type.Array(Type.String()), authorization: Type.Null() }),
   version: Type.Object({
-    APIVersion: Type.String(), Version: Type.String(), GoVersion: Type.String(), GitCommit: Type.String(), BuiltTime: Type.String(), Built: Type.Integer(),
-    OsArch: Type.String(), Os: Type.String(),
+    APIVersion: Type.String(),
+    Version: Type.String(),
+    GoVersion: Type.String(),
+    GitCommit: Type.String(),
+    BuiltTime: Type.String(),
+    Built: Type.Integer(),
+    OsArch: Type.String(),
+    Os: Type.String(),
   }),
 });
 

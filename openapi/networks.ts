@@ -8,7 +8,9 @@ const Loose = { additionalProperties: true } as const;
 export const IPAMConfig = Type.Object(
   // Clients send unset fields as null (docker-py's IPAMPool): dockerd reads them as empty.
   {
-    Subnet: Type.Optional(Nullable(Type.String())), Gateway: Type.Optional(Nullable(Type.String())), IPRange: Type.Optional(Nullable(Type.String())),
+    Subnet: Type.Optional(Nullable(Type.String())),
+    Gateway: Type.Optional(Nullable(Type.String())),
+    IPRange: Type.Optional(Nullable(Type.String())),
     AuxiliaryAddresses: Type.Optional(Nullable(StringMap)),
   },
   Loose,
@@ -25,10 +27,18 @@ export const NetworkCreateBody = Type.Object(
     Ingress: Type.Optional(Type.Boolean()),
     EnableIPv6: Type.Optional(Nullable(Type.Boolean())),
     EnableIPv4: Type.Optional(Nullable(Type.Boolean())),
-    IPAM: Type.Optional(Nullable(Type.Object(
-      { Driver: Type.Optional(Nullable(Type.String())), Config: Type.Optional(Nullable(Type.Array(IPAMConfig))), Options: Type.Optional(Nullable(StringMap)) },
-      Loose,
-    ))),
+    IPAM: Type.Optional(
+      Nullable(
+        Type.Object(
+          {
+            Driver: Type.Optional(Nullable(Type.String())),
+            Config: Type.Optional(Nullable(Type.Array(IPAMConfig))),
+            Options: Type.Optional(Nullable(StringMap)),
+          },
+          Loose,
+        ),
+      ),
+    ),
     Options: Type.Optional(Nullable(StringMap)),
     Labels: Type.Optional(Nullable(StringMap)),
   },
@@ -38,10 +48,18 @@ export const NetworkCreateBody = Type.Object(
 /** One network of a container: as create's NetworkingConfig and as the connect body give it. */
 export const EndpointSettings = Type.Object(
   {
-    IPAMConfig: Type.Optional(Nullable(Type.Object({
-      IPv4Address: Type.Optional(Nullable(Type.String())), IPv6Address: Type.Optional(Nullable(Type.String())),
-      LinkLocalIPs: Type.Optional(Nullable(Type.Array(Type.String()))),
-    }, Loose))),
+    IPAMConfig: Type.Optional(
+      Nullable(
+        Type.Object(
+          {
+            IPv4Address: Type.Optional(Nullable(Type.String())),
+            IPv6Address: Type.Optional(Nullable(Type.String())),
+            LinkLocalIPs: Type.Optional(Nullable(Type.Array(Type.String()))),
+          },
+          Loose,
+        ),
+      ),
+    ),
     Aliases: Type.Optional(Nullable(Type.Array(Type.String()))),
     Links: Type.Optional(Nullable(Type.Array(Type.String()))),
     MacAddress: Type.Optional(Type.String()),
@@ -74,9 +92,16 @@ export const Network = Type.Object({
   Ingress: Type.Boolean(),
   ConfigFrom: Type.Object({ Network: Type.String() }),
   ConfigOnly: Type.Boolean(),
-  Containers: Type.Record(Type.String(), Type.Object({
-    Name: Type.String(), EndpointID: Type.String(), MacAddress: Type.String(), IPv4Address: Type.String(), IPv6Address: Type.String(),
-  })),
+  Containers: Type.Record(
+    Type.String(),
+    Type.Object({
+      Name: Type.String(),
+      EndpointID: Type.String(),
+      MacAddress: Type.String(),
+      IPv4Address: Type.String(),
+      IPv6Address: Type.String(),
+    }),
+  ),
   Options: StringMap,
   Labels: StringMap,
 });

@@ -71,7 +71,14 @@ export const SystemInfo = Type.Object({
   ServerVersion: Type.String(),
   Runtimes: Type.Record(Type.String(), Type.Object({ path: Type.String() })),
   DefaultRuntime: Type.String(),
-  Swarm: Type.Object({ NodeID: Type.String(), NodeAddr: Type.String(), LocalNodeState: Type.String(), ControlAvailable: Type.Boolean(), Error: Type.String(), RemoteManagers: Type.Null() }),
+  Swarm: Type.Object({
+    NodeID: Type.String(),
+    NodeAddr: Type.String(),
+    LocalNodeState: Type.String(),
+    ControlAvailable: Type.Boolean(),
+    Error: Type.String(),
+    RemoteManagers: Type.Null(),
+  }),
   LiveRestoreEnabled: Type.Boolean(),
   Isolation: Type.String(),
   InitBinary: Type.String(),
@@ -88,7 +95,9 @@ export type SystemVersion = Static<typeof SystemVersion>;
 export type SystemInfo = Static<typeof SystemInfo>;
 
 export const DiskUsageQuery = Type.Object({
-  type: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: 'container, image, volume, build-cache (repeated; API ≥ 1.42); all when absent' })),
+  type: Type.Optional(
+    Type.Union([Type.String(), Type.Array(Type.String())], { description: 'container, image, volume, build-cache (repeated; API ≥ 1.42); all when absent' }),
+  ),
 });
 
 export const BuildCacheRecord = Type.Object({
@@ -108,7 +117,10 @@ export const BuildCacheRecord = Type.Object({
 export const SystemDataUsage = Type.Object({
   LayersSize: Type.Integer(),
   Images: Type.Union([Type.Array(ImageSummary), Type.Null()]),
-  Containers: Type.Union([Type.Array(Type.Object({ SizeRw: Type.Optional(Type.Integer()), SizeRootFs: Type.Optional(Type.Integer()) }, { additionalProperties: true })), Type.Null()]),
+  Containers: Type.Union([
+    Type.Array(Type.Object({ SizeRw: Type.Optional(Type.Integer()), SizeRootFs: Type.Optional(Type.Integer()) }, { additionalProperties: true })),
+    Type.Null(),
+  ]),
   Volumes: Type.Union([Type.Array(Volume), Type.Null()]),
   BuildCache: Type.Union([Type.Array(BuildCacheRecord), Type.Null()]),
   BuilderSize: Type.Optional(Type.Integer({ description: 'API < 1.42, when not 0' })),

@@ -3,12 +3,17 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Filters, Nullable, QueryBool, StringMap } from './common.js';
 
-export const VolumeCreateBody = Type.Object({
-  Name: Type.Optional(Type.String()),
-  Driver: Type.Optional(Type.String()),
-  DriverOpts: Type.Optional(Type.Union([StringMap, Type.Null()], { description: 'local driver: type, device, o (as mount(8) takes them), size (refused: no quota support)' })),
-  Labels: Type.Optional(Type.Union([StringMap, Type.Null()])),
-}, { additionalProperties: true });
+export const VolumeCreateBody = Type.Object(
+  {
+    Name: Type.Optional(Type.String()),
+    Driver: Type.Optional(Type.String()),
+    DriverOpts: Type.Optional(
+      Type.Union([StringMap, Type.Null()], { description: 'local driver: type, device, o (as mount(8) takes them), size (refused: no quota support)' }),
+    ),
+    Labels: Type.Optional(Type.Union([StringMap, Type.Null()])),
+  },
+  { additionalProperties: true },
+);
 export const VolumeFiltersQuery = Type.Object({ filters: Type.Optional(Filters) });
 export const VolumeDeleteQuery = Type.Object({ force: Type.Optional(QueryBool) });
 

@@ -18,8 +18,16 @@ export { EngineError, conflict, invalid, notFound } from './errors.js';
 
 // Filters (the server parses `filters`, the runtime matches) and times.
 export {
-  BUILD_PRUNE_FILTERS, CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, EVENT_FILTERS, NETWORK_LIST_FILTERS, NETWORK_PRUNE_FILTERS, SEARCH_FILTERS,
-  VOLUME_LIST_FILTERS, parseEventTime, parseLogTime,
+  BUILD_PRUNE_FILTERS,
+  CONTAINER_LIST_FILTERS,
+  CONTAINER_PRUNE_FILTERS,
+  EVENT_FILTERS,
+  NETWORK_LIST_FILTERS,
+  NETWORK_PRUNE_FILTERS,
+  SEARCH_FILTERS,
+  VOLUME_LIST_FILTERS,
+  parseEventTime,
+  parseLogTime,
 } from './filters.js';
 export type { Filters } from './filters.js';
 

@@ -123,7 +123,10 @@ export class Engine {
     );
     const execs = new ExecService(execStore, containers);
     const health = new HealthMonitor(containers, execs);
-    const builder = new Builder(images, containers, db, { registry: options.registry ?? DEFAULT_REGISTRY_OPTIONS, platform: { os: 'linux', architecture: host.goArch } });
+    const builder = new Builder(images, containers, db, {
+      registry: options.registry ?? DEFAULT_REGISTRY_OPTIONS,
+      platform: { os: 'linux', architecture: host.goArch },
+    });
     const diskUsage = new DiskUsage(images, containers, volumes, () => builder.cacheRecords());
     if (reconcile) await networks.init();
     await containers.init();
@@ -154,7 +157,10 @@ export class Engine {
  * here with a message that says so (a recursive mkdir there reports ENOENT, and later writes EROFS).
  */
 async function makeWritableDir(dir: string, what: string): Promise<void> {
-  const made = await mkdir(dir, { recursive: true, mode: 0o700 }).then(() => undefined, (err: Error) => err);
+  const made = await mkdir(dir, { recursive: true, mode: 0o700 }).then(
+    () => undefined,
+    (err: Error) => err,
+  );
   let existing = dir;
   while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
   try {
@@ -180,7 +186,7 @@ async function refuseLostState(root: string, dbPath: string): Promise<void> {
   if (held.length === 0 || !dbIsEmpty(dbPath)) return;
   throw new Error(
     `the state DB ${dbPath} is missing or empty, but the root ${root} holds ${held.join(', ')} of an earlier state: ` +
-    `starting would delete them. Restore the DB file, or start with --accept-empty-db (BERTH_ACCEPT_EMPTY_DB=1) to start empty and discard them.`,
+      `starting would delete them. Restore the DB file, or start with --accept-empty-db (BERTH_ACCEPT_EMPTY_DB=1) to start empty and discard them.`,
   );
 }
 

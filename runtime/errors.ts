@@ -2,7 +2,10 @@
 export type ErrorKind = 'invalid' | 'forbidden' | 'not-found' | 'conflict' | 'internal' | 'not-implemented';
 
 export class EngineError extends Error {
-  constructor(readonly kind: ErrorKind, message: string) {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -82,7 +82,22 @@ export function parseEventTime(value: string, name: string): bigint {
 
 // ---- containers
 
-export const CONTAINER_LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task', 'publish', 'expose'] as const;
+export const CONTAINER_LIST_FILTERS = [
+  'id',
+  'name',
+  'label',
+  'status',
+  'ancestor',
+  'exited',
+  'before',
+  'since',
+  'health',
+  'volume',
+  'network',
+  'is-task',
+  'publish',
+  'expose',
+] as const;
 export const CONTAINER_PRUNE_FILTERS = ['until', 'label', 'label!'] as const;
 
 /** What a container filter reads of a container. */
@@ -123,21 +138,21 @@ export function containerFilter(f: Filters, lookups: ContainerLookups): (c: Filt
     return list.some((p) => p.port >= from! && p.port <= to! && (!protocol || p.protocol === protocol));
   };
   return (c) =>
-    anyOf(f, 'id', (v) => c.id.startsWith(v))
-    && anyOf(f, 'name', (v) => filterMatch(v, c.name) || filterMatch(v, `/${c.name}`))
-    && anyOf(f, 'status', (v) => v === c.state)
-    && anyOf(f, 'exited', (v) => c.state === 'exited' && Number(v) === c.exit_code)
-    && matchLabels(c.labels, f.label ?? [])
-    && (!ancestors || ancestors.some((id) => id === c.image_id))
-    && anyOf(f, 'health', (v) => v === c.health)
+    anyOf(f, 'id', (v) => c.id.startsWith(v)) &&
+    anyOf(f, 'name', (v) => filterMatch(v, c.name) || filterMatch(v, `/${c.name}`)) &&
+    anyOf(f, 'status', (v) => v === c.state) &&
+    anyOf(f, 'exited', (v) => c.state === 'exited' && Number(v) === c.exit_code) &&
+    matchLabels(c.labels, f.label ?? []) &&
+    (!ancestors || ancestors.some((id) => id === c.image_id)) &&
+    anyOf(f, 'health', (v) => v === c.health) &&
     // No container is a swarm task.
-    && anyOf(f, 'is-task', (v) => !truthy(v))
-    && anyOf(f, 'network', (v) => c.networks().includes(v))
-    && anyOf(f, 'publish', (v) => ports(v, c.published))
-    && anyOf(f, 'expose', (v) => ports(v, c.exposed))
-    && anyOf(f, 'volume', (v) => c.binds.includes(v))
-    && (before === undefined || c.created < before)
-    && (since === undefined || c.created > since);
+    anyOf(f, 'is-task', (v) => !truthy(v)) &&
+    anyOf(f, 'network', (v) => c.networks().includes(v)) &&
+    anyOf(f, 'publish', (v) => ports(v, c.published)) &&
+    anyOf(f, 'expose', (v) => ports(v, c.exposed)) &&
+    anyOf(f, 'volume', (v) => c.binds.includes(v)) &&
+    (before === undefined || c.created < before) &&
+    (since === undefined || c.created > since);
 }
 
 /** docker container prune: created before `until`, with the labels asked (only containers that are not up go: the service's rule). */
@@ -162,13 +177,13 @@ export interface FilteredNetwork {
 /** `docker network ls --filter`. `builtin`: bridge, host, none; `inUse`: has endpoints. */
 export function networkFilter(f: Filters, builtin: (n: FilteredNetwork) => boolean, inUse: (n: FilteredNetwork) => boolean): (n: FilteredNetwork) => boolean {
   return (n) =>
-    anyOf(f, 'name', (v) => filterMatch(v, n.name))
-    && anyOf(f, 'id', (v) => n.id.includes(v))
-    && anyOf(f, 'driver', (v) => v === n.driver)
-    && anyOf(f, 'scope', (v) => v === 'local')
-    && matchLabels(n.labels, f.label ?? [])
-    && anyOf(f, 'type', (v) => v === (builtin(n) ? 'builtin' : 'custom'))
-    && anyOf(f, 'dangling', (v) => truthy(v) === (!inUse(n) && !builtin(n)));
+    anyOf(f, 'name', (v) => filterMatch(v, n.name)) &&
+    anyOf(f, 'id', (v) => n.id.includes(v)) &&
+    anyOf(f, 'driver', (v) => v === n.driver) &&
+    anyOf(f, 'scope', (v) => v === 'local') &&
+    matchLabels(n.labels, f.label ?? []) &&
+    anyOf(f, 'type', (v) => v === (builtin(n) ? 'builtin' : 'custom')) &&
+    anyOf(f, 'dangling', (v) => truthy(v) === (!inUse(n) && !builtin(n)));
 }
 
 /** docker network prune: created before `until`, with the labels asked (unused and not builtin: the service's rule). */
@@ -191,10 +206,10 @@ export interface FilteredVolume {
 /** `docker volume ls --filter`; `unused`: no container holds it. */
 export function volumeFilter(f: Filters, unused: (v: FilteredVolume) => boolean): (v: FilteredVolume) => boolean {
   return (v) =>
-    anyOf(f, 'name', (n) => filterMatch(n, v.name))
-    && anyOf(f, 'driver', (d) => d === v.driver)
-    && matchLabels(v.labels, f.label ?? [])
-    && anyOf(f, 'dangling', (d) => truthy(d) === unused(v));
+    anyOf(f, 'name', (n) => filterMatch(n, v.name)) &&
+    anyOf(f, 'driver', (d) => d === v.driver) &&
+    matchLabels(v.labels, f.label ?? []) &&
+    anyOf(f, 'dangling', (d) => truthy(d) === unused(v));
 }
 
 /** docker volume prune: anonymous volumes (every one with `all`), with the labels asked (unused: the caller's rule). */
@@ -213,15 +228,30 @@ export interface FilteredImage {
 /** The time and label part of image list and prune filters (`before`/`since` given as created times). */
 export function imageTimeLabelFilter(f: { label?: string[]; before?: string; since?: string; until?: number }): (i: FilteredImage) => boolean {
   return (i) =>
-    (!f.label?.length || matchLabels(i.labels, f.label))
-    && (f.before === undefined || i.created < f.before)
-    && (f.since === undefined || i.created > f.since)
-    && (f.until === undefined || Date.parse(i.created) < f.until);
+    (!f.label?.length || matchLabels(i.labels, f.label)) &&
+    (f.before === undefined || i.created < f.before) &&
+    (f.since === undefined || i.created > f.since) &&
+    (f.until === undefined || Date.parse(i.created) < f.until);
 }
 
 // ---- events
 
-export const EVENT_FILTERS = ['container', 'image', 'event', 'type', 'label', 'volume', 'network', 'daemon', 'scope', 'plugin', 'node', 'service', 'secret', 'config'] as const;
+export const EVENT_FILTERS = [
+  'container',
+  'image',
+  'event',
+  'type',
+  'label',
+  'volume',
+  'network',
+  'daemon',
+  'scope',
+  'plugin',
+  'node',
+  'service',
+  'secret',
+  'config',
+] as const;
 
 /** What an event filter reads of an event. */
 export interface FilteredEvent {
@@ -260,9 +290,9 @@ export const SEARCH_FILTERS = ['is-official', 'is-automated', 'stars'] as const;
 export function searchFilter(f: Filters): (r: { star_count: number; is_official: boolean; is_automated: boolean }) => boolean {
   const stars = f.stars?.length ? Number(f.stars[0]) : 0;
   return (r) =>
-    r.star_count >= stars
-    && (!f['is-official']?.length || String(r.is_official) === f['is-official'][0])
-    && (!f['is-automated']?.length || String(r.is_automated) === f['is-automated'][0]);
+    r.star_count >= stars &&
+    (!f['is-official']?.length || String(r.is_official) === f['is-official'][0]) &&
+    (!f['is-automated']?.length || String(r.is_automated) === f['is-automated'][0]);
 }
 
 // ---- build cache

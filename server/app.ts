@@ -52,7 +52,10 @@ export const commonHeaders = {
 export const ERROR_STATUS = { invalid: 400, forbidden: 403, 'not-found': 404, conflict: 409, internal: 500, 'not-implemented': 501 } as const;
 
 /** The common headers as raw header lines, for responses written straight onto a hijacked socket. */
-export const rawCommonHeaders = () => Object.entries(commonHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+export const rawCommonHeaders = () =>
+  Object.entries(commonHeaders)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
 
 export interface AppOptions {
   logger?: boolean;
@@ -148,7 +151,8 @@ export function classifyError(thrown: unknown): { status: number; message: strin
   // Fastify's own errors carry these (validation, body limits, parsers).
   const error: { message?: string; statusCode?: number; validation?: unknown; code?: string } = thrown instanceof Error ? thrown : { message: String(thrown) };
   if (error.validation) return { status: 400, message: `invalid parameter: ${error.message}`, log: false };
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, message: `request body is larger than the limit of ${MAX_JSON_BODY / 1024 / 1024} MiB`, log: false };
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return { status: 413, message: `request body is larger than the limit of ${MAX_JSON_BODY / 1024 / 1024} MiB`, log: false };
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return { status: error.statusCode, message: error.message ?? '', log: false };
   return { status: 500, message: error.message || 'internal error', log: true };
 }

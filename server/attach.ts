@@ -28,10 +28,15 @@ export async function attachContainer(session: AttachSession, socket: Duplex, o:
   session.begin();
 
   if (o.stdin && o.stream && session.openStdin) {
-    void pumpStdin(socket, () => session.stdin(abort.signal), detachKeys, () => {
-      session.detached();
-      abort.abort(); // the container runs on; this client is done
-    });
+    void pumpStdin(
+      socket,
+      () => session.stdin(abort.signal),
+      detachKeys,
+      () => {
+        session.detached();
+        abort.abort(); // the container runs on; this client is done
+      },
+    );
   } else socket.resume(); // the client may half-close; nothing it sends matters
 
   if (o.stdout || o.stderr) {

@@ -12,7 +12,13 @@ import { parseDetachKeys, pumpStdin, streamOutput } from './session-stream.js';
  * process that cannot start is reported in the stream. `tty` (the start request's Tty, else the
  * exec's) decides the framing.
  */
-export async function runExecSession(api: Api, id: string, socket: Duplex, writeHead: () => void, o: { consoleSize?: [number, number]; tty?: boolean } = {}): Promise<void> {
+export async function runExecSession(
+  api: Api,
+  id: string,
+  socket: Duplex,
+  writeHead: () => void,
+  o: { consoleSize?: [number, number]; tty?: boolean } = {},
+): Promise<void> {
   const created = api.exec.checkStartable(id);
   const tty = o.tty ?? !!created.config.Tty;
   // A bad detach sequence of the session (an exec created with it) is refused before the stream opens.
@@ -34,13 +40,22 @@ export async function runExecSession(api: Api, id: string, socket: Duplex, write
   const started = session;
   if (config.AttachStdin) {
     // Detaching closes the session's stdin and ends the stream with dockerd's message.
-    void pumpStdin(socket, async () => api.exec.stdin(started), detachKeys, () => {
-      const message = Buffer.from('exec attach failed: error on attach stdin: read escape sequence\r\n');
-      socket.write(tty ? message : frame(STDOUT, message));
-      abort.abort();
-    }, { closeOnDetach: true });
+    void pumpStdin(
+      socket,
+      async () => api.exec.stdin(started),
+      detachKeys,
+      () => {
+        const message = Buffer.from('exec attach failed: error on attach stdin: read escape sequence\r\n');
+        socket.write(tty ? message : frame(STDOUT, message));
+        abort.abort();
+      },
+      { closeOnDetach: true },
+    );
   } else socket.resume();
-  await streamOutput(socket, api.exec.output(session, { stdout: !!config.AttachStdout, stderr: !!config.AttachStderr, signal: abort.signal }), { tty, signal: abort.signal });
+  await streamOutput(socket, api.exec.output(session, { stdout: !!config.AttachStdout, stderr: !!config.AttachStderr, signal: abort.signal }), {
+    tty,
+    signal: abort.signal,
+  });
   socket.end();
 }
 

@@ -17,7 +17,10 @@ export function frame(stream: number, data: Buffer): Buffer {
  * at a time). Entries may hold several lines (the reader merges them): they are split here, into one
  * buffer per batch.
  */
-export function encodeEntries(entries: { stream: 'stdout' | 'stderr'; time: string; data: Buffer }[], o: { tty: boolean; timestamps?: boolean; perLine?: boolean }): Buffer {
+export function encodeEntries(
+  entries: { stream: 'stdout' | 'stderr'; time: string; data: Buffer }[],
+  o: { tty: boolean; timestamps?: boolean; perLine?: boolean },
+): Buffer {
   if (o.perLine && !o.tty) return framePerLine(entries, !!o.timestamps);
   const parts: Buffer[] = [];
   let header: Buffer | undefined;
@@ -56,7 +59,10 @@ function framePerLine(entries: { stream: 'stdout' | 'stderr'; time: string; data
   let pos = 0;
   const put = (stream: number, ...payload: Buffer[]) => {
     out.writeUInt32BE(stream << 24, pos);
-    out.writeUInt32BE(payload.reduce((n, b) => n + b.length, 0), pos + 4);
+    out.writeUInt32BE(
+      payload.reduce((n, b) => n + b.length, 0),
+      pos + 4,
+    );
     pos += 8;
     for (const b of payload) pos += b.copy(out, pos);
   };
@@ -64,7 +70,7 @@ function framePerLine(entries: { stream: 'stdout' | 'stderr'; time: string; data
     const stream = e.stream === 'stdout' ? STDOUT : STDERR;
     // Timed lines are never merged by the reader: an entry is a line.
     if (timestamps) return put(stream, stamps[i]!, e.data);
-    for (let at = 0; at < e.data.length;) {
+    for (let at = 0; at < e.data.length; ) {
       const nl = e.data.indexOf(0x0a, at);
       const end = nl < 0 ? e.data.length : nl + 1;
       out.writeUInt32BE(stream << 24, pos);

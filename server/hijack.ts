@@ -38,7 +38,8 @@ function writeError(socket: Duplex, status: number, message: string) {
   const reason = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 500: 'Internal Server Error' }[status] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      rawCommonHeaders() + `Connection: close\r\n\r\n${body}`,
+      rawCommonHeaders() +
+      `Connection: close\r\n\r\n${body}`,
   );
 }
 
@@ -110,8 +111,12 @@ async function upgrade(req: IncomingMessage, socket: Duplex, api: Api): Promise<
     // loses what arrives in the same read. dockerd's replay comes later than that; so does this one.
     if (logs) await headReadFirst(socket);
     await attachContainer(session, socket, {
-      stdin: parseBool(q('stdin')), stdout: parseBool(q('stdout')), stderr: parseBool(q('stderr')), logs,
-      stream: parseBool(q('stream')), detachKeys: q('detachKeys') ?? q('detachkeys'),
+      stdin: parseBool(q('stdin')),
+      stdout: parseBool(q('stdout')),
+      stderr: parseBool(q('stderr')),
+      logs,
+      stream: parseBool(q('stream')),
+      detachKeys: q('detachKeys') ?? q('detachkeys'),
     });
     return;
   }
@@ -126,7 +131,10 @@ async function upgrade(req: IncomingMessage, socket: Duplex, api: Api): Promise<
       socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\n${rawCommonHeaders()}\r\n`);
       return;
     }
-    await runExecSession(api, id, socket, () => socket.write(`${UPGRADED}${rawCommonHeaders()}\r\n`), { consoleSize: startConsoleSize(body), tty: body.Tty ?? undefined });
+    await runExecSession(api, id, socket, () => socket.write(`${UPGRADED}${rawCommonHeaders()}\r\n`), {
+      consoleSize: startConsoleSize(body),
+      tty: body.Tty ?? undefined,
+    });
     return;
   }
   writeError(socket, 404, 'page not found');

@@ -129,7 +129,13 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   const idle = values['idle-exit'];
   // Not while containers are health-checked: no probe runs without an engine.
-  if (idle !== undefined) watchIdle(app.server, Number(idle), () => void stop(`idle for ${idle}s`), () => engine.health.active());
+  if (idle !== undefined)
+    watchIdle(
+      app.server,
+      Number(idle),
+      () => void stop(`idle for ${idle}s`),
+      () => engine.health.active(),
+    );
   process.stderr.write(`berth ${BERTH_VERSION} serving on ${fd !== undefined ? `fd ${fd} (socket activation)` : values.socket}\n`);
   await notifyReady();
 }
@@ -161,7 +167,12 @@ async function cleanup(argv: string[]): Promise<void> {
   });
   const id = positionals[0];
   if (!id) throw new Error('usage: berth cleanup [--root DIR] [--run-root DIR] CONTAINER-ID');
-  const engine = await Engine.open({ root: values.root, runRoot: values['run-root'], exitCommand: cleanupCommand(values.root, values['run-root']), reconcile: false });
+  const engine = await Engine.open({
+    root: values.root,
+    runRoot: values['run-root'],
+    exitCommand: cleanupCommand(values.root, values['run-root']),
+    reconcile: false,
+  });
   try {
     await engine.containers.handleExit(id);
   } finally {

@@ -23,7 +23,10 @@ export function parseFilters(raw: string | undefined, allowed: readonly string[]
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (!allowed.includes(key)) throw invalid(`invalid filter '${key}'`);
     if (Array.isArray(value)) out[key] = value.map(String);
-    else if (value && typeof value === 'object') out[key] = Object.entries(value).filter(([, on]) => on).map(([v]) => v);
+    else if (value && typeof value === 'object')
+      out[key] = Object.entries(value)
+        .filter(([, on]) => on)
+        .map(([v]) => v);
     else throw invalid(`invalid filter: ${raw}`);
   }
   return out;
@@ -60,7 +63,8 @@ function takesList(schema: unknown): boolean {
 export function parseGoInt(value: string): number {
   if (!/^[+-]?\d+$/.test(value)) throw new EngineError('internal', `strconv.Atoi: parsing ${JSON.stringify(value)}: invalid syntax`);
   const n = BigInt(value);
-  if (n > 9223372036854775807n || n < -9223372036854775808n) throw new EngineError('internal', `strconv.Atoi: parsing ${JSON.stringify(value)}: value out of range`);
+  if (n > 9223372036854775807n || n < -9223372036854775808n)
+    throw new EngineError('internal', `strconv.Atoi: parsing ${JSON.stringify(value)}: value out of range`);
   return Number(n);
 }
 

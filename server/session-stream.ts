@@ -59,7 +59,10 @@ export class DetachScanner extends Transform {
   private matched = 0;
   detached = false;
 
-  constructor(private readonly keys: Buffer, private readonly onDetach: () => void) {
+  constructor(
+    private readonly keys: Buffer,
+    private readonly onDetach: () => void,
+  ) {
     super();
   }
 
@@ -93,7 +96,13 @@ export class DetachScanner extends Transform {
  * that stdin. The socket is paused until then: `docker run -i` sends stdin before the container has
  * started.
  */
-export async function pumpStdin(socket: Duplex, ready: () => Promise<Writable | undefined>, detachKeys: Buffer, onDetach: () => void, o: { closeOnDetach?: boolean } = {}): Promise<void> {
+export async function pumpStdin(
+  socket: Duplex,
+  ready: () => Promise<Writable | undefined>,
+  detachKeys: Buffer,
+  onDetach: () => void,
+  o: { closeOnDetach?: boolean } = {},
+): Promise<void> {
   socket.pause();
   const stdin = await ready();
   if (!stdin) {

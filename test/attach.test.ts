@@ -45,23 +45,33 @@ describe('docker attach', () => {
 
   it('drives a TTY container and detaches with ctrl-p ctrl-q or --detach-keys, leaving it running', async () => {
     await ok(['run', '-dit', '--name', 'tty', 'busybox', 'sh']);
-    const res = await onTerminal([24, 80], [
-      { send: 'echo attached-$((6*7))\r' }, { expect: 'attached-42' },
-      { send: '\u0010\u0011' }, { expect: 'read escape sequence' },
-    ], ['docker', 'attach', 'tty'], cliEnv());
+    const res = await onTerminal(
+      [24, 80],
+      [{ send: 'echo attached-$((6*7))\r' }, { expect: 'attached-42' }, { send: '\u0010\u0011' }, { expect: 'read escape sequence' }],
+      ['docker', 'attach', 'tty'],
+      cliEnv(),
+    );
     expect(res.code, res.stdout).toBe(1); // the CLI's exit code after a detach, with dockerd too
     expect(await running('tty')).toBe(true);
-    const custom = await onTerminal([24, 80], [
-      { send: 'echo again\r' }, { expect: 'again' }, { send: '\u0018y' }, { expect: 'read escape sequence' },
-    ], ['docker', 'attach', '--detach-keys', 'ctrl-x,y', 'tty'], cliEnv());
+    const custom = await onTerminal(
+      [24, 80],
+      [{ send: 'echo again\r' }, { expect: 'again' }, { send: '\u0018y' }, { expect: 'read escape sequence' }],
+      ['docker', 'attach', '--detach-keys', 'ctrl-x,y', 'tty'],
+      cliEnv(),
+    );
     expect(custom.code, custom.stdout).toBe(1);
     expect(await running('tty')).toBe(true);
   });
 
   it('detaches server-side for clients that send the keys (podman remote, raw clients)', async () => {
     // The sequence arrives split across writes: the server holds its first byte until it knows.
-    const res = await hijack(engine.socket, '/v1.50/containers/tty/attach?stream=1&stdin=1&stdout=1&stderr=1&detachKeys=ctrl-x,y', '',
-      [Buffer.from('echo serverside\r'), Buffer.from('\u0018'), Buffer.from('y')], { keepOpen: true, timeoutMs: 5000 });
+    const res = await hijack(
+      engine.socket,
+      '/v1.50/containers/tty/attach?stream=1&stdin=1&stdout=1&stderr=1&detachKeys=ctrl-x,y',
+      '',
+      [Buffer.from('echo serverside\r'), Buffer.from('\u0018'), Buffer.from('y')],
+      { keepOpen: true, timeoutMs: 5000 },
+    );
     expect(res.head).toMatch(/^HTTP\/1.1 101 UPGRADED/);
     expect(res.body.toString()).toContain('serverside\r\n');
     expect(await running('tty')).toBe(true);
@@ -89,10 +99,21 @@ describe('docker attach', () => {
   });
 
   it('resizes docker run -it at start and on SIGWINCH', async () => {
-    const res = await onTerminal([30, 100], [
-      { expect: '# ' }, { send: 'stty size\r' }, { expect: '30 100' },
-      { resize: [50, 132] }, { sleep: 0.5 }, { send: 'stty size\r' }, { expect: '50 132' }, { send: 'exit 2\r' },
-    ], ['docker', 'run', '-it', '--rm', 'busybox', 'sh'], cliEnv());
+    const res = await onTerminal(
+      [30, 100],
+      [
+        { expect: '# ' },
+        { send: 'stty size\r' },
+        { expect: '30 100' },
+        { resize: [50, 132] },
+        { sleep: 0.5 },
+        { send: 'stty size\r' },
+        { expect: '50 132' },
+        { send: 'exit 2\r' },
+      ],
+      ['docker', 'run', '-it', '--rm', 'busybox', 'sh'],
+      cliEnv(),
+    );
     expect(res.code, res.stdout).toBe(2);
   });
 

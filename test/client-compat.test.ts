@@ -80,7 +80,7 @@ print('ok')
 });
 
 describe('exec through docker-py', () => {
-  it('exec_run gets the whole output, framed by the start request\'s Tty', async () => {
+  it("exec_run gets the whole output, framed by the start request's Tty", async () => {
     await ok(['run', '-d', '--name', 'pyexec', 'busybox', 'sleep', '1000']);
     const out = await py(`
 c = client.containers.get('pyexec')
@@ -98,7 +98,7 @@ print(repr(client.api.exec_start(e['Id'], tty=True)))
     expect(out).toBe("[]\nb'out\\n'\n");
   }, 60_000);
 
-  it('honours the exec\'s detach keys (docker-py sends detachKeys)', async () => {
+  it("honours the exec's detach keys (docker-py sends detachKeys)", async () => {
     const out = await py(`
 e = client.api.exec_create('pyexec', ['cat'], stdin=True, tty=True, detach_keys='ctrl-a,a')
 s = client.api.exec_start(e['Id'], socket=True, tty=True)._sock
@@ -153,9 +153,15 @@ describe('lists and prune', () => {
     await ok(['run', '-d', '--name', 'lim-run', 'busybox', 'sleep', '1000']);
     await ok(['run', '--name', 'lim-exited', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero > /z']);
     await ok(['create', '--name', 'lim-created', 'busybox']);
-    expect((await ok(['ps', '-n', '3', '--format', '{{.Names}}', '--filter', 'name=lim-'])).trim().split('\n')).toEqual(['lim-created', 'lim-exited', 'lim-run']);
+    expect((await ok(['ps', '-n', '3', '--format', '{{.Names}}', '--filter', 'name=lim-'])).trim().split('\n')).toEqual([
+      'lim-created',
+      'lim-exited',
+      'lim-run',
+    ]);
     expect((await ok(['ps', '-n', '1', '--format', '{{.Names}}', '--filter', 'name=lim-exited'])).trim()).toBe('lim-exited');
-    expect(await py(`print(sorted(c.name for c in client.containers.list(limit=3, filters={'name': 'lim-'})))`)).toBe("['lim-created', 'lim-exited', 'lim-run']\n");
+    expect(await py(`print(sorted(c.name for c in client.containers.list(limit=3, filters={'name': 'lim-'})))`)).toBe(
+      "['lim-created', 'lim-exited', 'lim-run']\n",
+    );
     const pruned = await py(`print(client.containers.prune())`);
     const reclaimed = Number(/'SpaceReclaimed': (\d+)/.exec(pruned)?.[1]);
     expect(reclaimed).toBeGreaterThanOrEqual(100_000);
@@ -200,7 +206,19 @@ describe('build', () => {
 describe('berth serve', () => {
   it('--help lists every flag the README names', () => {
     const help = execFileSync(process.execPath, [MAIN, 'serve', '--help']).toString();
-    for (const flag of ['--socket', '--root', '--run-root', '--runtime', '--idle-exit', '--max-layer-size', '--insecure-registry', '--certs-dir', '--registries-conf', '--log', '--accept-empty-db']) {
+    for (const flag of [
+      '--socket',
+      '--root',
+      '--run-root',
+      '--runtime',
+      '--idle-exit',
+      '--max-layer-size',
+      '--insecure-registry',
+      '--certs-dir',
+      '--registries-conf',
+      '--log',
+      '--accept-empty-db',
+    ]) {
       expect(help).toContain(flag);
     }
   });
@@ -209,16 +227,33 @@ describe('berth serve', () => {
     const own = await TestEngine.start();
     try {
       expect((await own.docker(['load', '-i', images.busybox.archive])).code).toBe(0);
-      expect((await own.docker(['run', '-d', '--name', 'chatty', 'busybox', 'sh', '-c', 'while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done'])).code).toBe(0);
+      expect(
+        (
+          await own.docker([
+            'run',
+            '-d',
+            '--name',
+            'chatty',
+            'busybox',
+            'sh',
+            '-c',
+            'while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done',
+          ])
+        ).code,
+      ).toBe(0);
       // Two hijacked attaches that never read: their socket buffers fill and stay full.
-      const stalled = await Promise.all([0, 1].map(async () => {
-        const socket = connect(own.socket);
-        await once(socket, 'connect');
-        socket.write('POST /v1.41/containers/chatty/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n');
-        socket.pause();
-        socket.on('error', () => undefined);
-        return socket;
-      }));
+      const stalled = await Promise.all(
+        [0, 1].map(async () => {
+          const socket = connect(own.socket);
+          await once(socket, 'connect');
+          socket.write(
+            'POST /v1.41/containers/chatty/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n',
+          );
+          socket.pause();
+          socket.on('error', () => undefined);
+          return socket;
+        }),
+      );
       await new Promise((r) => setTimeout(r, 1_500));
       const started = Date.now();
       // Bounded here too: a hung engine fails the test and `destroy` (SIGKILL) still cleans up.

@@ -50,7 +50,9 @@ describe('docker run', () => {
   });
 
   it('applies -e, -w, -u, --entrypoint, --hostname and the image config', async () => {
-    expect(await ok(['run', '--rm', '-e', 'FOO=bar', '-w', '/tmp', '-u', '1000:1000', 'busybox', 'sh', '-c', 'echo $FOO; pwd; id -u; id -g'])).toBe('bar\n/tmp\n1000\n1000\n');
+    expect(await ok(['run', '--rm', '-e', 'FOO=bar', '-w', '/tmp', '-u', '1000:1000', 'busybox', 'sh', '-c', 'echo $FOO; pwd; id -u; id -g'])).toBe(
+      'bar\n/tmp\n1000\n1000\n',
+    );
     expect(await ok(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'via', 'entrypoint'])).toBe('via entrypoint\n');
     expect(await ok(['run', '--rm', '--hostname', 'myhost', 'busybox', 'hostname'])).toBe('myhost\n');
     // The layered image: USER 1000:1000, WORKDIR /data, ENTRYPOINT sh -c, CMD cat c.txt, whiteouts applied.
@@ -95,7 +97,9 @@ describe('docker run', () => {
     expect(await ok(['run', '--rm', '--tmpfs', '/scratch', 'busybox', 'sh', '-c', 'grep " /scratch " /proc/mounts | cut -d" " -f3'])).toBe('tmpfs\n');
     expect(await ok(['run', '--rm', '--sysctl', 'net.ipv4.ip_forward=1', 'busybox', 'cat', '/proc/sys/net/ipv4/ip_forward'])).toBe('1\n');
     expect(await ok(['run', '--rm', '--ulimit', 'nofile=1024:2048', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn'])).toBe('1024\n2048\n');
-    expect(await ok(['run', '--rm', '--cap-drop', 'ALL', '--cap-add', 'CHOWN', 'busybox', 'sh', '-c', 'grep CapEff /proc/self/status'])).toBe('CapEff:\t0000000000000001\n');
+    expect(await ok(['run', '--rm', '--cap-drop', 'ALL', '--cap-add', 'CHOWN', 'busybox', 'sh', '-c', 'grep CapEff /proc/self/status'])).toBe(
+      'CapEff:\t0000000000000001\n',
+    );
     expect(await ok(['run', '--rm', '--add-host', 'db.local:10.1.2.3', 'busybox', 'grep', 'db.local', '/etc/hosts'])).toBe('10.1.2.3\tdb.local\n');
     expect(await ok(['run', '--rm', '--group-add', '65534', 'busybox', 'id', '-G'])).toBe('0 65534\n');
     // The default nofile limit fits under the engine's own (this VM caps it at 20000).
@@ -128,8 +132,21 @@ describe('docker run', () => {
     expect(await ok(['run', '--rm', '--privileged', 'busybox', 'sh', '-c', 'grep CapEff /proc/self/status'])).toBe('CapEff:\t000001ffffffffff\n');
   });
 
-  it('stops with the image\'s or the given stop signal and timeout', async () => {
-    await ok(['run', '-d', '--name', 'stopsig', '--stop-signal', 'USR1', '--stop-timeout', '5', 'busybox', 'sh', '-c', 'trap "exit 11" USR1; while :; do sleep 0.1; done']);
+  it("stops with the image's or the given stop signal and timeout", async () => {
+    await ok([
+      'run',
+      '-d',
+      '--name',
+      'stopsig',
+      '--stop-signal',
+      'USR1',
+      '--stop-timeout',
+      '5',
+      'busybox',
+      'sh',
+      '-c',
+      'trap "exit 11" USR1; while :; do sleep 0.1; done',
+    ]);
     await new Promise((r) => setTimeout(r, 200));
     const started = Date.now();
     await ok(['stop', 'stopsig']);
@@ -152,7 +169,7 @@ describe('docker run', () => {
     }
   });
 
-  it('applies Docker\'s security defaults', async () => {
+  it("applies Docker's security defaults", async () => {
     // Docker's default capability set, as a bitmask in /proc/self/status.
     expect(await ok(['run', '--rm', 'busybox', 'sh', '-c', 'grep CapEff /proc/self/status'])).toBe('CapEff:\t00000000a80425fb\n');
     expect((await docker(['run', '--rm', 'busybox', 'mount', '-t', 'tmpfs', 'none', '/mnt'])).code).not.toBe(0);
@@ -164,7 +181,9 @@ describe('docker run', () => {
 
 describe('the lifecycle', () => {
   it('runs detached, lists, logs, stops, restarts, removes', async () => {
-    const id = (await ok(['run', '-d', '--name', 'ticker', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done'])).trim();
+    const id = (
+      await ok(['run', '-d', '--name', 'ticker', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done'])
+    ).trim();
     expect(id).toMatch(/^[a-f0-9]{64}$/);
     expect(await ok(['ps', '--format', '{{.Names}} {{.Image}} {{.Status}}'])).toMatch(/^ticker busybox Up /m);
     expect((await ok(['ps', '-q'])).trim()).toBe(id.slice(0, 12));
@@ -307,7 +326,16 @@ describe('the lifecycle', () => {
   });
 
   it('copies files in and out with docker cp, never outside the container', async () => {
-    await ok(['run', '-d', '--name', 'cpbox', 'busybox', 'sh', '-c', 'mkdir -p /srv/tmp; echo out > /srv/tmp/out.txt; ln -s ../../../../../../etc /srv/up; sleep 1000']);
+    await ok([
+      'run',
+      '-d',
+      '--name',
+      'cpbox',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir -p /srv/tmp; echo out > /srv/tmp/out.txt; ln -s ../../../../../../etc /srv/up; sleep 1000',
+    ]);
     await new Promise((r) => setTimeout(r, 300));
     const local = await mkdtemp('/var/tmp/berth-cp-');
     try {
@@ -317,7 +345,7 @@ describe('the lifecycle', () => {
       await ok(['cp', 'cpbox:/srv/tmp/out.txt', join(local, 'out.txt')]);
       expect(await readFile(join(local, 'out.txt'), 'utf8')).toBe('out\n');
       await ok(['cp', 'cpbox:/srv/tmp', join(local, 'dir')]);
-      expect((await readFile(join(local, 'dir', 'hello.txt'), 'utf8'))).toBe('hello\n');
+      expect(await readFile(join(local, 'dir', 'hello.txt'), 'utf8')).toBe('hello\n');
       // A symlink that climbs out resolves inside the container's root, as the container sees it.
       await ok(['cp', 'cpbox:/srv/up/passwd', join(local, 'passwd')]);
       expect((await readFile(join(local, 'passwd'), 'utf8')).split('\n')[0]).toBe('root:x:0:0:root:/root:/bin/sh');
@@ -347,16 +375,35 @@ describe('the lifecycle', () => {
     const id = (await ok(['commit', '-m', 'my msg', '-a', 'me', '-c', 'ENV FOO=bar', '-c', 'CMD ["cat","/data.txt"]', 'tocommit', 'mycommit:v1'])).trim();
     expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await ok(['run', '--rm', 'mycommit:v1'])).toBe('committed\n');
-    expect(await ok(['run', '--rm', 'mycommit:v1', 'sh', '-c', 'echo $FOO; ls /bin/vi 2>&1; ls -d /d/e'])).toBe('bar\nls: /bin/vi: No such file or directory\n/d/e\n');
+    expect(await ok(['run', '--rm', 'mycommit:v1', 'sh', '-c', 'echo $FOO; ls /bin/vi 2>&1; ls -d /d/e'])).toBe(
+      'bar\nls: /bin/vi: No such file or directory\n/d/e\n',
+    );
     expect(await ok(['inspect', '--format', '{{.Author}}|{{.Comment}}|{{.Parent}}', 'mycommit:v1'])).toBe(`me|my msg|${images.busybox.id}\n`);
-    expect((await ok(['history', '--format', '{{.ID}} {{.Comment}}', 'mycommit:v1'])).split('\n').slice(0, 2)).toEqual([`${id.slice(7, 19)} my msg`, `${images.busybox.id.slice(7, 19)} `]);
+    expect((await ok(['history', '--format', '{{.ID}} {{.Comment}}', 'mycommit:v1'])).split('\n').slice(0, 2)).toEqual([
+      `${id.slice(7, 19)} my msg`,
+      `${images.busybox.id.slice(7, 19)} `,
+    ]);
     await ok(['rm', 'tocommit']);
     await ok(['rmi', 'mycommit:v1']);
   });
 
   it('bounds logs with --log-opt max-size and max-file, losing nothing but the oldest', async () => {
-    const id = (await ok(['run', '-d', '--name', 'chatty', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c',
-      'i=0; while [ $i -lt 400 ]; do echo line $i; i=$((i+1)); [ $((i % 20)) -eq 0 ] && sleep 0.2; done; sleep 1000'])).trim();
+    const id = (
+      await ok([
+        'run',
+        '-d',
+        '--name',
+        'chatty',
+        '--log-opt',
+        'max-size=2k',
+        '--log-opt',
+        'max-file=3',
+        'busybox',
+        'sh',
+        '-c',
+        'i=0; while [ $i -lt 400 ]; do echo line $i; i=$((i+1)); [ $((i % 20)) -eq 0 ] && sleep 0.2; done; sleep 1000',
+      ])
+    ).trim();
     const following = docker(['logs', '-f', 'chatty']);
     const dir = join(engine.root, 'containers', id, 'userdata');
     // Between a rotation's rename and conmon's reopen there is briefly no ctr.log: read it as empty then.

@@ -34,7 +34,13 @@ async function members(body: Buffer): Promise<Member[]> {
     for await (const entry of extract) {
       const chunks: Buffer[] = [];
       for await (const c of entry) chunks.push(c as Buffer);
-      out.push({ name: entry.header.name, mode: (entry.header.mode ?? 0) & 0o7777, uid: entry.header.uid ?? -1, gid: entry.header.gid ?? -1, content: Buffer.concat(chunks).toString() });
+      out.push({
+        name: entry.header.name,
+        mode: (entry.header.mode ?? 0) & 0o7777,
+        uid: entry.header.uid ?? -1,
+        gid: entry.header.gid ?? -1,
+        content: Buffer.concat(chunks).toString(),
+      });
     }
   })();
   extract.end(body);
@@ -80,7 +86,10 @@ describe('docker cp through mounts', () => {
     const whole = await engine.http('GET', '/containers/volc/archive?path=/'); // binaries: raw bytes, not the CLI's text
     expect(whole.status).toBe(200);
     const all = await members(whole.body);
-    expect(all.filter((m) => m.name.includes('vol1')).map((m) => [m.name, m.content])).toEqual([['./vol1/', ''], ['./vol1/data.txt', 'hello\n']]);
+    expect(all.filter((m) => m.name.includes('vol1')).map((m) => [m.name, m.content])).toEqual([
+      ['./vol1/', ''],
+      ['./vol1/data.txt', 'hello\n'],
+    ]);
     expect(all.some((m) => m.name === './bin/busybox')).toBe(true);
     await ok(['cp', join(local, 'in.txt'), 'volc:/vol1/']);
     expect(await ok(['run', '--rm', '-v', 'cpvol:/v', 'busybox', 'cat', '/v/in.txt'])).toBe('copied in\n');
@@ -90,7 +99,7 @@ describe('docker cp through mounts', () => {
     await ok(['rm', 'volc']);
   });
 
-  it('PUT follows a symlink in the archive\'s path into the volume mounted where it points, as dockerd', async () => {
+  it("PUT follows a symlink in the archive's path into the volume mounted where it points, as dockerd", async () => {
     await ok(['volume', 'create', 'cplinkvol']);
     await ok(['create', '--name', 'linkc', '-v', 'cplinkvol:/vol1', 'busybox', 'true']);
     const pack = async (entries: [tar.Headers, string?][]) => {
@@ -104,7 +113,10 @@ describe('docker cp through mounts', () => {
     // An absolute and a relative symlink to the mount point, then files below them (no directory entries).
     const links = await pack([[{ name: 'link', type: 'symlink', linkname: '/vol1' }], [{ name: 'rel', type: 'symlink', linkname: 'vol1' }]]);
     expect((await engine.docker(['cp', '-', 'linkc:/'], { input: links })).code).toBe(0);
-    const files = await pack([[{ name: 'link/f.txt', mode: 0o644 }, 'via link\n'], [{ name: 'rel/g.txt', mode: 0o644 }, 'via rel\n']]);
+    const files = await pack([
+      [{ name: 'link/f.txt', mode: 0o644 }, 'via link\n'],
+      [{ name: 'rel/g.txt', mode: 0o644 }, 'via rel\n'],
+    ]);
     const put = await engine.docker(['cp', '-', 'linkc:/'], { input: files });
     expect(put.stderr).toBe('');
     expect(await ok(['run', '--rm', '-v', 'cplinkvol:/v', 'busybox', 'cat', '/v/f.txt', '/v/g.txt'])).toBe('via link\nvia rel\n');
@@ -113,7 +125,7 @@ describe('docker cp through mounts', () => {
     await ok(['volume', 'rm', 'cplinkvol']);
   });
 
-  it('mounts a never-started container\'s volumes with driver options for the copy, as dockerd', async () => {
+  it("mounts a never-started container's volumes with driver options for the copy, as dockerd", async () => {
     const dev = join(local, 'optdev');
     await mkdir(dev);
     await writeFile(join(dev, 'h.txt'), 'from the device\n');
@@ -123,7 +135,10 @@ describe('docker cp through mounts', () => {
     const mountpoint = (await ok(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'cpoptvol'])).trim();
     const mounted = async () => (await readFile('/proc/mounts', 'utf8')).includes(` ${mountpoint} `);
     try {
-      expect((await cpOut('optc:/b')).map((m) => [m.name, m.content])).toEqual([['b/', ''], ['b/h.txt', 'from the device\n']]);
+      expect((await cpOut('optc:/b')).map((m) => [m.name, m.content])).toEqual([
+        ['b/', ''],
+        ['b/h.txt', 'from the device\n'],
+      ]);
       await ok(['cp', join(local, 'in.txt'), 'optc:/b/']);
       expect(await readFile(join(dev, 'in.txt'), 'utf8')).toBe('copied in\n');
       // A tmpfs volume is mounted for each copy and gone after it: what one copy put there, the next does not see.
@@ -231,8 +246,20 @@ describe('a container swapping a directory of its volume for a symlink to /', ()
   const BUDGET_MS = 70_000;
 
   it('can not make GET or PUT archive through the volume, or through a bind of a directory in it, reach the host', async () => {
-    const id = (await ok(['run', '-d', '--name', 'volracer', '-v', 'racevol:/v', 'busybox', 'sh', '-c',
-      'mkdir -p /v/d; ln -s / /v/symroot; while :; do mv /v/d /v/tmpd; mv /v/symroot /v/d; mv /v/d /v/symroot; mv /v/tmpd /v/d; done'])).trim();
+    const id = (
+      await ok([
+        'run',
+        '-d',
+        '--name',
+        'volracer',
+        '-v',
+        'racevol:/v',
+        'busybox',
+        'sh',
+        '-c',
+        'mkdir -p /v/d; ln -s / /v/symroot; while :; do mv /v/d /v/tmpd; mv /v/symroot /v/d; mv /v/d /v/symroot; mv /v/tmpd /v/d; done',
+      ])
+    ).trim();
     await new Promise((r) => setTimeout(r, 300)); // the loop is running
     const put = await new Promise<Buffer>((resolve) => {
       const pack = tar.pack();

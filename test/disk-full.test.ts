@@ -22,7 +22,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs a container that writes until the disk is full, and waits until it is. */
 async function fillDisk(name: string): Promise<void> {
-  const id = (await ok(['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/fill bs=1M; dd if=/dev/zero of=/fill2 bs=1k; touch /done; sleep 1000'])).trim();
+  const id = (
+    await ok(['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/fill bs=1M; dd if=/dev/zero of=/fill2 bs=1k; touch /done; sleep 1000'])
+  ).trim();
   const done = join(engine.root, 'containers', id, 'diff', 'done');
   const deadline = Date.now() + 30_000;
   while (!existsSync(done) && Date.now() < deadline) await sleep(100);
@@ -65,10 +67,20 @@ describe('a full disk', () => {
 
     // Whatever else writes fails as an error too, or works; the engine stays up either way.
     for (const args of [
-      ['run', '--rm', 'busybox', 'true'], ['start', 'sleeper'], ['commit', 'filler'], ['cp', image, 'filler:/x'],
-      ['load', '-i', images.layered.archive], ['volume', 'create', 'v'], ['network', 'create', 'n'], ['logs', 'filler'],
-      ['exec', '-d', 'filler', 'true'], ['pause', 'sleeper'], ['unpause', 'sleeper'], ['rename', 'sleeper', 'sleeper2'],
-    ]) await docker(args);
+      ['run', '--rm', 'busybox', 'true'],
+      ['start', 'sleeper'],
+      ['commit', 'filler'],
+      ['cp', image, 'filler:/x'],
+      ['load', '-i', images.layered.archive],
+      ['volume', 'create', 'v'],
+      ['network', 'create', 'n'],
+      ['logs', 'filler'],
+      ['exec', '-d', 'filler', 'true'],
+      ['pause', 'sleeper'],
+      ['unpause', 'sleeper'],
+      ['rename', 'sleeper', 'sleeper2'],
+    ])
+      await docker(args);
     await sleep(2000);
     expect((await docker(['version'])).code).toBe(0);
     expect(engine.stderr).not.toMatch(/unhandled rejection/i);

@@ -29,7 +29,9 @@ describe.skipIf(!haveDockerd())('against a reference dockerd (docker.io)', () =>
     expect(load.stderr).toBe('');
     expect(load.stdout).toContain('Loaded image: busybox:latest');
     expect(load.stdout).toContain('Loaded image: localhost/golden/layered:1.0');
-    const ids = (await dockerd!.docker(['image', 'inspect', '--format', '{{.Id}}', 'busybox:latest', 'localhost/golden/layered:1.0'])).stdout.trim().split('\n');
+    const ids = (await dockerd!.docker(['image', 'inspect', '--format', '{{.Id}}', 'busybox:latest', 'localhost/golden/layered:1.0'])).stdout
+      .trim()
+      .split('\n');
     expect(ids).toEqual([
       'sha256:97a1b8b6078fcd6bde4cfc4cfee09487bdfcf6a4370f638d8f245e9ba287731a',
       'sha256:b8efb374c09bd3da818366ac836d2c01876a86aba7c02275b09341f46f61f219',

@@ -69,7 +69,10 @@ async function buildUntilStarted(dir: string, args: string[] = []) {
 /** Nothing of a build is left: no container, no mount under the engine's directory. */
 async function nothingLeft(): Promise<void> {
   expect((await ok(['ps', '-aq'])).trim()).toBe('');
-  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(engine.dir));
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m?.startsWith(engine.dir));
   expect(mounts).toEqual([]);
 }
 
@@ -108,8 +111,12 @@ describe('docker build', () => {
     expect(await ok(['run', '--rm', 'course:1', 'students'])).toMatch(/^hello from the image, students\n/);
     const config = await inspect('course:1', '.Config');
     expect(config).toMatchObject({
-      User: 'nobody', WorkingDir: '/opt/app', Entrypoint: ['/opt/app/app.sh'], Cmd: ['world'],
-      ExposedPorts: { '8080/tcp': {}, '9090/udp': {} }, Labels: { 'org.example.course': 'containers', version: '1.0' },
+      User: 'nobody',
+      WorkingDir: '/opt/app',
+      Entrypoint: ['/opt/app/app.sh'],
+      Cmd: ['world'],
+      ExposedPorts: { '8080/tcp': {}, '9090/udp': {} },
+      Labels: { 'org.example.course': 'containers', version: '1.0' },
       Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'APP_HOME=/opt/app', 'GREETING=hello from the image'],
     });
     expect(await inspect('course:1', '.Author')).toBe('Student <student@example.com>');
@@ -129,8 +136,13 @@ describe('docker build', () => {
   it('writes the history and checksums dockerd writes', async () => {
     // dockerd 20.10's classic builder gives exactly these lines for this context sent by the docker CLI.
     const dir = await context({
-      'a.txt': 'hello\n', 'dir/sub/x.txt': 'x\n', 'dir/y.txt': 'y\n', 'dir/sub': { dir: true }, dir: { dir: true },
-      Dockerfile: 'FROM busybox\nADD a.txt /add/\nCOPY dir /copied\nCOPY --chown=1000:1000 a.txt /chowned.txt\nHEALTHCHECK --interval=30s --retries=3 CMD wget -q localhost || exit 1\nSHELL ["/bin/sh", "-c"]\nVOLUME /data\n',
+      'a.txt': 'hello\n',
+      'dir/sub/x.txt': 'x\n',
+      'dir/y.txt': 'y\n',
+      'dir/sub': { dir: true },
+      dir: { dir: true },
+      Dockerfile:
+        'FROM busybox\nADD a.txt /add/\nCOPY dir /copied\nCOPY --chown=1000:1000 a.txt /chowned.txt\nHEALTHCHECK --interval=30s --retries=3 CMD wget -q localhost || exit 1\nSHELL ["/bin/sh", "-c"]\nVOLUME /data\n',
     });
     expect((await build(dir, ['-t', 'golden'])).code).toBe(0);
     expect((await history('golden')).slice(0, 6)).toEqual([
@@ -142,7 +154,9 @@ describe('docker build', () => {
       '/bin/sh -c #(nop) ADD file:00ec16333078d287782d462baefc8bb9eb0231dc3aefba3ca3e2f7e5cf0cadda in /add/ ',
     ]);
     expect(await inspect('golden', '.Config.Healthcheck')).toEqual({ Test: ['CMD-SHELL', 'wget -q localhost || exit 1'], Interval: 30e9, Retries: 3 });
-    expect(await ok(['run', '--rm', 'golden', 'sh', '-c', 'cat /add/a.txt /copied/y.txt /copied/sub/x.txt; stat -c "%u:%g" /chowned.txt'])).toBe('hello\ny\nx\n1000:1000\n');
+    expect(await ok(['run', '--rm', 'golden', 'sh', '-c', 'cat /add/a.txt /copied/y.txt /copied/sub/x.txt; stat -c "%u:%g" /chowned.txt'])).toBe(
+      'hello\ny\nx\n1000:1000\n',
+    );
     await rm(dir, { recursive: true });
   });
 
@@ -174,13 +188,29 @@ describe('docker build', () => {
 
   it('takes --build-arg, -f, -t a -t b, --no-cache and --label', async () => {
     const dir = await context({ 'build/Dockerfile.dev': 'FROM busybox\nARG VERSION=1\nARG UNSET\nRUN echo "v=$VERSION u=${UNSET:-none}" > /v\n' });
-    const res = await build(dir, ['-f', join(dir, 'build/Dockerfile.dev'), '--build-arg', 'VERSION=2', '--build-arg', 'EXTRA=1', '-t', 'args:a', '-t', 'args:b', '--label', 'team=infra']);
+    const res = await build(dir, [
+      '-f',
+      join(dir, 'build/Dockerfile.dev'),
+      '--build-arg',
+      'VERSION=2',
+      '--build-arg',
+      'EXTRA=1',
+      '-t',
+      'args:a',
+      '-t',
+      'args:b',
+      '--label',
+      'team=infra',
+    ]);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain('[Warning] One or more build-args [EXTRA] were not consumed');
     expect(res.stdout).toContain('Successfully tagged args:a\nSuccessfully tagged args:b\n');
     expect(await ok(['run', '--rm', 'args:b', 'cat', '/v'])).toBe('v=2 u=none\n');
     expect(await ok(['image', 'inspect', '--format', '{{.Id}}', 'args:a'])).toBe(await ok(['image', 'inspect', '--format', '{{.Id}}', 'args:b']));
-    expect((await history('args:a')).slice(0, 2)).toEqual(['/bin/sh -c #(nop)  LABEL team=infra', '|1 VERSION=2 /bin/sh -c echo "v=$VERSION u=${UNSET:-none}" > /v']);
+    expect((await history('args:a')).slice(0, 2)).toEqual([
+      '/bin/sh -c #(nop)  LABEL team=infra',
+      '|1 VERSION=2 /bin/sh -c echo "v=$VERSION u=${UNSET:-none}" > /v',
+    ]);
     const again = await build(dir, ['-f', join(dir, 'build/Dockerfile.dev'), '--build-arg', 'VERSION=2', '--no-cache']);
     expect(again.code).toBe(0);
     expect(stepsUsingCache(again.stdout)).toBe(0);
@@ -190,8 +220,13 @@ describe('docker build', () => {
   it('leaves out what .dockerignore excludes, keeping its exceptions', async () => {
     const dir = await context({
       '.dockerignore': '# build junk\n*.log\nnode_modules\ndocs\n!docs/keep.md\nsecret?.txt\n',
-      'app.js': 'app', 'debug.log': 'x', 'sub/inner.log': 'kept: only top-level *.log is excluded', 'node_modules/m/index.js': 'x',
-      'docs/a.md': 'x', 'docs/keep.md': 'keep', 'secret1.txt': 'x',
+      'app.js': 'app',
+      'debug.log': 'x',
+      'sub/inner.log': 'kept: only top-level *.log is excluded',
+      'node_modules/m/index.js': 'x',
+      'docs/a.md': 'x',
+      'docs/keep.md': 'keep',
+      'secret1.txt': 'x',
       Dockerfile: 'FROM busybox\nCOPY . /ctx\n',
     });
     expect((await build(dir, ['-t', 'ignored'])).code).toBe(0);
@@ -202,7 +237,12 @@ describe('docker build', () => {
 
   it('extracts local archives (gzip, bzip2, xz, plain) with ADD and downloads URLs', async () => {
     const dir = await context({ 'payload/p.txt': 'payload\n', Dockerfile: '' });
-    for (const [flag, name] of [['-czf', 'p.tar.gz'], ['-cjf', 'p.tar.bz2'], ['-cJf', 'p.tar.xz'], ['-cf', 'p.tar']] as const) {
+    for (const [flag, name] of [
+      ['-czf', 'p.tar.gz'],
+      ['-cjf', 'p.tar.bz2'],
+      ['-cJf', 'p.tar.xz'],
+      ['-cf', 'p.tar'],
+    ] as const) {
       await run('tar', [flag, join(dir, name), '-C', join(dir, 'payload'), '.']);
     }
     const server = createServer((req, res) => {
@@ -213,10 +253,20 @@ describe('docker build', () => {
     await once(server, 'listening');
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
-      await writeFile(join(dir, 'Dockerfile'), `FROM busybox\nADD p.tar.gz /gz/\nADD p.tar.bz2 /bz2\nADD p.tar.xz /xz\nADD p.tar /plain/\nCOPY p.tar.gz /copied/\nADD ${url}/remote.txt /downloads/\n`);
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        `FROM busybox\nADD p.tar.gz /gz/\nADD p.tar.bz2 /bz2\nADD p.tar.xz /xz\nADD p.tar /plain/\nCOPY p.tar.gz /copied/\nADD ${url}/remote.txt /downloads/\n`,
+      );
       const res = await build(dir, ['-t', 'archives']);
       expect(res.code, res.stderr).toBe(0);
-      const out = await ok(['run', '--rm', 'archives', 'sh', '-c', 'cat /gz/p.txt /bz2/p.txt /xz/p.txt /plain/p.txt; ls /copied; cat /downloads/remote.txt; stat -c "%a %Y" /downloads/remote.txt']);
+      const out = await ok([
+        'run',
+        '--rm',
+        'archives',
+        'sh',
+        '-c',
+        'cat /gz/p.txt /bz2/p.txt /xz/p.txt /plain/p.txt; ls /copied; cat /downloads/remote.txt; stat -c "%a %Y" /downloads/remote.txt',
+      ]);
       expect(out).toBe('payload\npayload\npayload\npayload\np.tar.gz\nremote\n600 1445412480\n');
       expect((await history('archives'))[0]).toMatch(/^\/bin\/sh -c #\(nop\) ADD [0-9a-f]{64} in \/downloads\/ $/);
       await writeFile(join(dir, 'Dockerfile'), `FROM busybox\nADD ${url}/missing.txt /x\n`);
@@ -275,8 +325,20 @@ describe('docker build', () => {
 
   it('rebuilds an unchanged context from the cache, fast, and rebuilds from a changed file on', async () => {
     const dir = await context({
-      'a.txt': 'a', 'b.txt': 'b',
-      Dockerfile: ['FROM busybox', 'ENV A=1', 'RUN echo one > /one', 'COPY a.txt /a.txt', 'RUN echo two > /two', 'LABEL l=1', 'COPY b.txt /b.txt', 'WORKDIR /w', 'RUN echo three > /three', 'CMD ["cat", "/b.txt"]'].join('\n'),
+      'a.txt': 'a',
+      'b.txt': 'b',
+      Dockerfile: [
+        'FROM busybox',
+        'ENV A=1',
+        'RUN echo one > /one',
+        'COPY a.txt /a.txt',
+        'RUN echo two > /two',
+        'LABEL l=1',
+        'COPY b.txt /b.txt',
+        'WORKDIR /w',
+        'RUN echo three > /three',
+        'CMD ["cat", "/b.txt"]',
+      ].join('\n'),
     });
     const first = await build(dir, ['-t', 'cached']);
     expect(first.code, first.stderr).toBe(0);

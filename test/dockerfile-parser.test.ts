@@ -37,13 +37,22 @@ describe('the Dockerfile parser', () => {
   });
 
   it('reads JSON and shell forms, flags, KEY=VALUE lists and the legacy ENV form', () => {
-    const [env, legacy, copy, json, health, onbuild] = parseDockerfile([
-      'ENV A=1 B="two words" C=x\\ y', 'ENV PATHS /a /b', 'COPY --chown=1:2 --from=build a b /dst/', 'ENTRYPOINT ["sh", "-c"] trailing',
-      'HEALTHCHECK --interval=5s CMD ["true"]', 'ONBUILD RUN echo hi',
-    ].join('\n')).nodes;
+    const [env, legacy, copy, json, health, onbuild] = parseDockerfile(
+      [
+        'ENV A=1 B="two words" C=x\\ y',
+        'ENV PATHS /a /b',
+        'COPY --chown=1:2 --from=build a b /dst/',
+        'ENTRYPOINT ["sh", "-c"] trailing',
+        'HEALTHCHECK --interval=5s CMD ["true"]',
+        'ONBUILD RUN echo hi',
+      ].join('\n'),
+    ).nodes;
     expect(env!.args).toEqual(['A', '1', 'B', '"two words"', 'C', 'x\\ y']);
     expect([legacy!.args, legacy!.legacy]).toEqual([['PATHS', '/a /b'], true]);
-    expect([copy!.flags, copy!.args]).toEqual([['--chown=1:2', '--from=build'], ['a', 'b', '/dst/']]);
+    expect([copy!.flags, copy!.args]).toEqual([
+      ['--chown=1:2', '--from=build'],
+      ['a', 'b', '/dst/'],
+    ]);
     expect([json!.json, json!.args]).toEqual([true, ['sh', '-c']]);
     expect([health!.flags, health!.args, health!.json]).toEqual([['--interval=5s'], ['CMD', 'true'], true]);
     expect(onbuild!.trigger?.cmd).toBe('run');
@@ -52,12 +61,17 @@ describe('the Dockerfile parser', () => {
   it('groups stages, keeps ARGs before FROM as meta args', () => {
     const plan = parsePlan(['ARG V=1', 'FROM busybox:$V AS Build', 'RUN true', 'FROM scratch', 'COPY --from=build /x /x'].join('\n'));
     expect(plan.metaArgs.map((a) => a.args)).toEqual([[{ key: 'V', value: '1' }]]);
-    expect(plan.stages.map((s) => [s.name, s.base, s.commands.length])).toEqual([['build', 'busybox:$V', 1], ['', 'scratch', 1]]);
+    expect(plan.stages.map((s) => [s.name, s.base, s.commands.length])).toEqual([
+      ['build', 'busybox:$V', 1],
+      ['', 'scratch', 1],
+    ]);
   });
 
   it('names the line of what it refuses', () => {
     expect(errorOf(() => parsePlan('FROM busybox\nFOO bar'))).toBe('dockerfile parse error line 2: unknown instruction: FOO');
-    expect(errorOf(() => parsePlan('FROM busybox\n\nCMD ["a", 1]'))).toBe('dockerfile parse error line 3: when using JSON array syntax, arrays must be comprised of strings only');
+    expect(errorOf(() => parsePlan('FROM busybox\n\nCMD ["a", 1]'))).toBe(
+      'dockerfile parse error line 3: when using JSON array syntax, arrays must be comprised of strings only',
+    );
     expect(errorOf(() => parsePlan('RUN true'))).toBe('dockerfile parse error line 1: no build stage in current context');
     expect(errorOf(() => parsePlan('FROM busybox\nCOPY --foo=1 a /'))).toBe('dockerfile parse error line 2: Unknown flag: foo');
     expect(errorOf(() => parsePlan('FROM busybox\nEXPOSE'))).toBe('dockerfile parse error line 2: EXPOSE requires at least one argument');
@@ -72,9 +86,23 @@ describe('the Dockerfile parser', () => {
 describe('variable substitution', () => {
   const env = envMap(['A=1', 'EMPTY=', 'W=a b']);
   it.each([
-    ['$A', '1'], ['${A}', '1'], ['${A:-x}', '1'], ['${NOPE:-x}', 'x'], ['${EMPTY:-x}', 'x'], ['${EMPTY-x}', ''],
-    ['${A:+alt}', 'alt'], ['${NOPE:+alt}', ''], ['${EMPTY:+alt}', ''], ['${EMPTY+alt}', 'alt'], ["'$A'", '$A'], ['"$A"', '1'],
-    ['\\$A', '$A'], ['a\\ b', 'a b'], ['"q\\"uote"', 'q"uote'], ['${NOPE:-${A}}', '1'], ['$', '$'],
+    ['$A', '1'],
+    ['${A}', '1'],
+    ['${A:-x}', '1'],
+    ['${NOPE:-x}', 'x'],
+    ['${EMPTY:-x}', 'x'],
+    ['${EMPTY-x}', ''],
+    ['${A:+alt}', 'alt'],
+    ['${NOPE:+alt}', ''],
+    ['${EMPTY:+alt}', ''],
+    ['${EMPTY+alt}', 'alt'],
+    ["'$A'", '$A'],
+    ['"$A"', '1'],
+    ['\\$A', '$A'],
+    ['a\\ b', 'a b'],
+    ['"q\\"uote"', 'q"uote'],
+    ['${NOPE:-${A}}', '1'],
+    ['$', '$'],
   ])('%s → %s', (word, expected) => expect(processWord(word, env)).toBe(expected));
 
   it('splits words after substitution, not inside quotes', () => {
@@ -91,8 +119,17 @@ describe('variable substitution', () => {
 describe('.dockerignore', () => {
   const matcher = new PatternMatcher(readDockerignore(['# comment', '*.log', '/build', '**/tmp', 'docs', '!docs/keep.md', 'secret?.txt', ''].join('\n')));
   it.each([
-    ['app.log', true], ['sub/app.log', false], ['build', true], ['build/x/y', true], ['a/b/tmp', true], ['tmp', true], ['docs/a.md', true],
-    ['docs/keep.md', false], ['secret1.txt', true], ['secret12.txt', false], ['src/main.ts', false],
+    ['app.log', true],
+    ['sub/app.log', false],
+    ['build', true],
+    ['build/x/y', true],
+    ['a/b/tmp', true],
+    ['tmp', true],
+    ['docs/a.md', true],
+    ['docs/keep.md', false],
+    ['secret1.txt', true],
+    ['secret12.txt', false],
+    ['src/main.ts', false],
   ])('%s excluded: %s', (path, excluded) => expect(matcher.matches(path)).toBe(excluded));
   it('knows when exceptions need excluded directories walked', () => {
     expect(matcher.exclusions).toBe(true);
@@ -102,7 +139,15 @@ describe('.dockerignore', () => {
 
 describe("Go's formats in history lines", () => {
   it('formats durations and %q as Go does', () => {
-    expect([goDuration(0), goDuration(30e9), goDuration(90e9), goDuration(300e9), goDuration(3600e9), goDuration(1.5e9), goDuration(5e5)]).toEqual(['0s', '30s', '1m30s', '5m0s', '1h0m0s', '1.5s', '500µs']);
+    expect([goDuration(0), goDuration(30e9), goDuration(90e9), goDuration(300e9), goDuration(3600e9), goDuration(1.5e9), goDuration(5e5)]).toEqual([
+      '0s',
+      '30s',
+      '1m30s',
+      '5m0s',
+      '1h0m0s',
+      '1.5s',
+      '500µs',
+    ]);
     expect(parseGoDuration('1m30s')).toBe(90e9);
     expect(parseGoDuration('1.5h')).toBe(5400e9);
     expect(() => parseGoDuration('10')).toThrow('missing unit');

@@ -12,7 +12,9 @@ const { env } = cliOf(() => engine);
 
 /** Runs a docker-py script against the engine; its stdout. */
 async function py(script: string): Promise<string> {
-  const res = await run('/usr/bin/python3', ['-c', `import docker, time\napi = docker.APIClient(base_url='unix://${engine.socket}')\n${script}`], { env: env() });
+  const res = await run('/usr/bin/python3', ['-c', `import docker, time\napi = docker.APIClient(base_url='unix://${engine.socket}')\n${script}`], {
+    env: env(),
+  });
   expect(res.code, res.stderr).toBe(0);
   return res.stdout;
 }
@@ -95,7 +97,8 @@ api.remove_network(other)
 `);
     const [ipam, ip, options] = out.trim().split('\n');
     expect(JSON.parse(ipam!)).toEqual({
-      Driver: 'default', Options: null,
+      Driver: 'default',
+      Options: null,
       Config: [{ Subnet: '172.28.0.0/16', IPRange: '172.28.5.0/24', Gateway: '172.28.5.254', AuxiliaryAddresses: { a: '172.28.5.0', b: '172.28.5.1' } }],
     });
     expect(ip).toBe('172.28.5.2');
@@ -156,7 +159,7 @@ api.remove_network(net)
 });
 
 describe('HostConfig keys as Go reads them', () => {
-  it('takes docker-py\'s CPURealtimePeriod/CPURealtimeRuntime for CpuRealtime* (case-insensitive, as dockerd)', async () => {
+  it("takes docker-py's CPURealtimePeriod/CPURealtimeRuntime for CpuRealtime* (case-insensitive, as dockerd)", async () => {
     // docker-py CreateContainerTest.test_create_with_cpu_rt_options (xfail-marked upstream; dockerd passes it)
     const out = await py(`
 c = api.create_container('busybox', 'true', host_config=api.create_host_config(cpu_rt_period=1000, cpu_rt_runtime=500))

@@ -36,12 +36,29 @@ const ok = async (args: string[], on: Docker = docker) => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-interface Event { status?: string; id?: string; from?: string; Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> }; scope: string; time: number; timeNano: number }
+interface Event {
+  status?: string;
+  id?: string;
+  from?: string;
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope: string;
+  time: number;
+  timeNano: number;
+}
 
 /** `docker events` from `since` until now, parsed. */
 async function eventsSince(on: Docker, since: number, ...filters: string[]): Promise<Event[]> {
-  const out = await ok(['events', '--since', String(since), '--until', String(nowSeconds() + 1), '--format', '{{json .}}', ...filters.flatMap((f) => ['--filter', f])], on);
-  return out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
+  const out = await ok(
+    ['events', '--since', String(since), '--until', String(nowSeconds() + 1), '--format', '{{json .}}', ...filters.flatMap((f) => ['--filter', f])],
+    on,
+  );
+  return out
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Event);
 }
 
 /** The same actions on either engine. */
@@ -96,9 +113,25 @@ describe('docker events', () => {
   });
 
   it('streams live events with filters, and ends at --until', async () => {
-    const child = spawn('docker', ['events', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}', '--filter', 'type=container', '--filter', 'container=live', '--filter', 'event=start', '--filter', 'event=die'], {
-      env: { ...process.env, DOCKER_HOST: `unix://${engine.socket}`, DOCKER_CONFIG: join(engine.dir, 'docker-config') },
-    });
+    const child = spawn(
+      'docker',
+      [
+        'events',
+        '--format',
+        '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}',
+        '--filter',
+        'type=container',
+        '--filter',
+        'container=live',
+        '--filter',
+        'event=start',
+        '--filter',
+        'event=die',
+      ],
+      {
+        env: { ...process.env, DOCKER_HOST: `unix://${engine.socket}`, DOCKER_CONFIG: join(engine.dir, 'docker-config') },
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await sleep(500);
@@ -109,7 +142,10 @@ describe('docker events', () => {
     expect(out).toBe('container start live\ncontainer die live\n');
     // until in the past: the history, then the end of the stream
     const t0 = Date.now();
-    const res = await engine.http('GET', `/events?since=${nowSeconds() - 60}&until=${nowSeconds()}&filters=${encodeURIComponent('{"type":["image"],"event":{"tag":true}}')}`);
+    const res = await engine.http(
+      'GET',
+      `/events?since=${nowSeconds() - 60}&until=${nowSeconds()}&filters=${encodeURIComponent('{"type":["image"],"event":{"tag":true}}')}`,
+    );
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json');

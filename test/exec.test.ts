@@ -38,7 +38,9 @@ describe('docker exec', () => {
   });
 
   it('takes -e, -u, -w and -d', async () => {
-    expect(await ok(['exec', '-e', 'A=1', '-e', 'PATH=/bin', '-u', '1000:1000', '-w', '/tmp', 'box', 'sh', '-c', 'echo $A $PATH; id; pwd'])).toBe('1 /bin\nuid=1000 gid=1000 groups=1000\n/tmp\n');
+    expect(await ok(['exec', '-e', 'A=1', '-e', 'PATH=/bin', '-u', '1000:1000', '-w', '/tmp', 'box', 'sh', '-c', 'echo $A $PATH; id; pwd'])).toBe(
+      '1 /bin\nuid=1000 gid=1000 groups=1000\n/tmp\n',
+    );
     expect(await ok(['exec', '-u', 'nobody', 'box', 'id', '-un'])).toBe('nobody\n');
     expect(await ok(['exec', '-d', 'box', 'sh', '-c', 'sleep 0.3; echo late > /detached'])).toBe('');
     for (let i = 0; i < 50 && (await docker(['exec', 'box', 'cat', '/detached'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
@@ -59,14 +61,23 @@ describe('docker exec', () => {
   });
 
   it('gives exec -it a working shell: prompt, line editing, the terminal size, resizes', async () => {
-    const res = await onTerminal([30, 100], [
-      { expect: '# ' },
-      { send: 'stty size\r' }, { expect: '30 100' },
-      { resize: [45, 132] }, { sleep: 0.5 },
-      { send: 'stty size\r' }, { expect: '45 132' },
-      { send: 'echo abc\u007f\u007fx\r' }, { expect: '\nax' }, // two backspaces: line editing in the shell
-      { send: 'exit 7\r' },
-    ], ['docker', 'exec', '-it', 'box', 'sh'], cliEnv());
+    const res = await onTerminal(
+      [30, 100],
+      [
+        { expect: '# ' },
+        { send: 'stty size\r' },
+        { expect: '30 100' },
+        { resize: [45, 132] },
+        { sleep: 0.5 },
+        { send: 'stty size\r' },
+        { expect: '45 132' },
+        { send: 'echo abc\u007f\u007fx\r' },
+        { expect: '\nax' }, // two backspaces: line editing in the shell
+        { send: 'exit 7\r' },
+      ],
+      ['docker', 'exec', '-it', 'box', 'sh'],
+      cliEnv(),
+    );
     expect(res.code, res.stdout + res.stderr).toBe(7);
   });
 
@@ -89,7 +100,15 @@ describe('docker exec', () => {
   it('keeps the session record, with the exit code, until the container goes', async () => {
     const { Id } = (await engine.http('POST', '/containers/box/exec', { Cmd: ['sh', '-c', 'exit 3'], AttachStdout: true, AttachStderr: true })).json();
     const before = (await engine.http('GET', `/exec/${Id}/json`)).json();
-    expect(before).toMatchObject({ ID: Id, Running: false, ExitCode: null, OpenStdout: true, OpenStdin: false, Pid: 0, ProcessConfig: { entrypoint: 'sh', arguments: ['-c', 'exit 3'], tty: false, privileged: false } });
+    expect(before).toMatchObject({
+      ID: Id,
+      Running: false,
+      ExitCode: null,
+      OpenStdout: true,
+      OpenStdin: false,
+      Pid: 0,
+      ProcessConfig: { entrypoint: 'sh', arguments: ['-c', 'exit 3'], tty: false, privileged: false },
+    });
     // A client without the Upgrade header (dockerode, testcontainers) gets 200 and the raw stream.
     const start = await engine.http('POST', `/exec/${Id}/start`, { Detach: false, Tty: false });
     expect(start.status).toBe(200);
@@ -110,11 +129,16 @@ describe('docker exec', () => {
   });
 
   it('speaks the hijack handshake: 101, framed output, half-close closes stdin', async () => {
-    const { Id } = (await engine.http('POST', '/containers/box/exec', { Cmd: ['sh', '-c', 'cat; echo err >&2'], AttachStdin: true, AttachStdout: true, AttachStderr: true })).json();
+    const { Id } = (
+      await engine.http('POST', '/containers/box/exec', { Cmd: ['sh', '-c', 'cat; echo err >&2'], AttachStdin: true, AttachStdout: true, AttachStderr: true })
+    ).json();
     const res = await hijack(engine.socket, `/v1.50/exec/${Id}/start`, JSON.stringify({ Detach: false, Tty: false }), Buffer.from('piped\n'));
     expect(res.head).toMatch(/^HTTP\/1.1 101 UPGRADED\r\n/);
     expect(res.head).toContain('Content-Type: application/vnd.docker.raw-stream');
-    expect(res.frames).toEqual([{ stream: 1, data: 'piped\n' }, { stream: 2, data: 'err\n' }]);
+    expect(res.frames).toEqual([
+      { stream: 1, data: 'piped\n' },
+      { stream: 2, data: 'err\n' },
+    ]);
   });
 
   it('reads the start body of an Upgrade as the plain start reads it', async () => {
@@ -130,6 +154,11 @@ describe('docker exec', () => {
 
   it('runs several sessions at once (testcontainers starts three)', async () => {
     const results = await Promise.all([1, 2, 3, 4].map((i) => docker(['exec', 'box', 'sh', '-c', `sleep 0.2; echo ${i}; exit ${i}`])));
-    expect(results.map((r) => [r.code, r.stdout])).toEqual([[1, '1\n'], [2, '2\n'], [3, '3\n'], [4, '4\n']]);
+    expect(results.map((r) => [r.code, r.stdout])).toEqual([
+      [1, '1\n'],
+      [2, '2\n'],
+      [3, '3\n'],
+      [4, '4\n'],
+    ]);
   });
 });

@@ -3,16 +3,38 @@
 // images, events) drive the same functions through the API.
 import { describe, expect, it } from 'vitest';
 import {
-  containerFilter, eventFilter, labelFilter, matchLabels, networkFilter, parseEventTime, parseUntil, searchFilter, volumeFilter, type FilteredContainer,
+  containerFilter,
+  eventFilter,
+  labelFilter,
+  matchLabels,
+  networkFilter,
+  parseEventTime,
+  parseUntil,
+  searchFilter,
+  volumeFilter,
+  type FilteredContainer,
 } from '../runtime/filters.js';
 import { isLive, isUp } from '../runtime/containers/state.js';
 
 const container = (over: Partial<FilteredContainer> = {}): FilteredContainer => ({
-  id: 'abc123', name: 'web', state: 'running', exit_code: 0, created: '2026-01-02T00:00:00Z', image_id: 'sha256:img', labels: { app: 'x', tier: '' },
-  health: 'none', networks: () => ['bridge', 'netid'], published: [{ port: 8080, protocol: 'tcp' }], exposed: [{ port: 80, protocol: 'tcp' }], binds: ['/src', '/dst'],
+  id: 'abc123',
+  name: 'web',
+  state: 'running',
+  exit_code: 0,
+  created: '2026-01-02T00:00:00Z',
+  image_id: 'sha256:img',
+  labels: { app: 'x', tier: '' },
+  health: 'none',
+  networks: () => ['bridge', 'netid'],
+  published: [{ port: 8080, protocol: 'tcp' }],
+  exposed: [{ port: 80, protocol: 'tcp' }],
+  binds: ['/src', '/dst'],
   ...over,
 });
-const lookups = { imageId: (ref: string) => (ref === 'busybox' ? 'sha256:img' : undefined), createdOf: (ref: string) => (ref === 'old' ? '2026-01-01T00:00:00Z' : '2026-01-03T00:00:00Z') };
+const lookups = {
+  imageId: (ref: string) => (ref === 'busybox' ? 'sha256:img' : undefined),
+  createdOf: (ref: string) => (ref === 'old' ? '2026-01-01T00:00:00Z' : '2026-01-03T00:00:00Z'),
+};
 
 describe('labels', () => {
   it('matches a key, a key=value, and an empty value', () => {
@@ -70,8 +92,20 @@ describe('per resource', () => {
 
   it('filters networks, volumes, events and search results', () => {
     const n = { id: 'n1', name: 'front', driver: 'bridge', labels: {}, createdAt: '' };
-    expect(networkFilter({ type: ['custom'], dangling: ['true'] }, () => false, () => false)(n)).toBe(true);
-    expect(networkFilter({ type: ['builtin'] }, () => false, () => false)(n)).toBe(false);
+    expect(
+      networkFilter(
+        { type: ['custom'], dangling: ['true'] },
+        () => false,
+        () => false,
+      )(n),
+    ).toBe(true);
+    expect(
+      networkFilter(
+        { type: ['builtin'] },
+        () => false,
+        () => false,
+      )(n),
+    ).toBe(false);
     const v = { name: 'data', driver: 'local', labels: { a: '1' }, anonymous: false };
     expect(volumeFilter({ name: ['dat'], label: ['a=1'], dangling: ['1'] }, () => true)(v)).toBe(true);
     expect(volumeFilter({ dangling: ['false'] }, () => true)(v)).toBe(false);
@@ -85,7 +119,11 @@ describe('per resource', () => {
 
 describe('container states', () => {
   it('names the two meanings of running', () => {
-    expect(['created', 'running', 'paused', 'restarting', 'exited', 'dead', 'removing'].filter((state) => isUp({ state }))).toEqual(['running', 'paused', 'restarting']);
+    expect(['created', 'running', 'paused', 'restarting', 'exited', 'dead', 'removing'].filter((state) => isUp({ state }))).toEqual([
+      'running',
+      'paused',
+      'restarting',
+    ]);
     expect(['created', 'running', 'paused', 'restarting', 'exited', 'dead', 'removing'].filter((state) => isLive({ state }))).toEqual(['running', 'paused']);
   });
 });

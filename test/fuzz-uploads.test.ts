@@ -53,7 +53,14 @@ function mutate(rng: Rng, valid: Buffer): Mutant {
       // A tar header's size field (or anything in the first header) rewritten with digits or junk.
       const body = Buffer.from(valid);
       const block = 512 * rng.int(Math.min(8, Math.floor(body.length / 512)));
-      const field = rng.pick([[124, 12], [148, 8], [100, 8], [156, 1], [0, 100], [257, 6]] as const);
+      const field = rng.pick([
+        [124, 12],
+        [148, 8],
+        [100, 8],
+        [156, 1],
+        [0, 100],
+        [257, 6],
+      ] as const);
       body.write(rng.pick(['77777777777', '99999999999', '\0\0\0\0', 'zzzzzzz', '-1', String(rng.int(1e9))]), block + field[0], field[1], 'latin1');
       return { what: `header field at ${block + field[0]} rewritten`, body, mayBeValid: true };
     }
@@ -75,7 +82,11 @@ function mutate(rng: Rng, valid: Buffer): Mutant {
     default: {
       // Magic numbers of the other compressions, then junk: the tools must fail, not the engine.
       const magic = rng.pick([Buffer.from('BZh91AY&SY'), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.from([0x28, 0xb5, 0x2f, 0xfd])]);
-      return { what: `compression magic ${magic.subarray(0, 3).toString('hex')} + junk`, body: Buffer.concat([magic, rng.bytes(rng.int(2048))]), mayBeValid: false };
+      return {
+        what: `compression magic ${magic.subarray(0, 3).toString('hex')} + junk`,
+        body: Buffer.concat([magic, rng.bytes(rng.int(2048))]),
+        mayBeValid: false,
+      };
     }
   }
 }
@@ -133,11 +144,13 @@ function send(socketPath: string, method: string, path: string, body: Buffer, co
       req.end(body);
       return;
     }
-    req.write(body.subarray(0, cutAfter), () => setTimeout(() => {
-      clearTimeout(timer);
-      req.destroy();
-      resolve('cut');
-    }, 50));
+    req.write(body.subarray(0, cutAfter), () =>
+      setTimeout(() => {
+        clearTimeout(timer);
+        req.destroy();
+        resolve('cut');
+      }, 50),
+    );
   });
 }
 
@@ -157,8 +170,15 @@ beforeAll(async () => {
   const { archive } = await dockerArchive([layer], 'fuzz-base:1');
   valid.load = archive;
   valid.import = layer;
-  valid.build = await tarOf([{ name: 'Dockerfile', content: 'FROM scratch\nCOPY a /a\n' }, { name: 'a', content: 'hello\n' }]);
-  valid.cp = await tarOf([{ name: 'dir/', type: 'directory' }, { name: 'dir/f', content: 'x'.repeat(3000) }, { name: 'dir/l', type: 'symlink', linkname: 'f' }]);
+  valid.build = await tarOf([
+    { name: 'Dockerfile', content: 'FROM scratch\nCOPY a /a\n' },
+    { name: 'a', content: 'hello\n' },
+  ]);
+  valid.cp = await tarOf([
+    { name: 'dir/', type: 'directory' },
+    { name: 'dir/f', content: 'x'.repeat(3000) },
+    { name: 'dir/l', type: 'symlink', linkname: 'f' },
+  ]);
   expect((await engine.http('POST', '/images/load?quiet=1', archive, { 'content-type': 'application/x-tar' })).status).toBe(200);
   const created = await engine.http('POST', '/containers/create', { Image: 'fuzz-base:1', Cmd: ['/bin/sh'] });
   expect(created.status).toBe(201);
@@ -229,7 +249,7 @@ describe(`fuzzed uploads (FUZZ_SEED=${SEED})`, () => {
       expect(ping instanceof Error ? `${ping.message}\n${engine.stderr.slice(-2000)}` : (ping as Answer).status, `${label}: engine gone`).toBe(200);
       expect(answer instanceof Error ? answer.message : 'answered', label).toBe('answered');
       const { status, body } = answer as Answer;
-      expect(status >= 400 && status < 500 || (m.mayBeValid && status < 300), `${label}: answered ${status} ${body.slice(0, 300)}`).toBe(true);
+      expect((status >= 400 && status < 500) || (m.mayBeValid && status < 300), `${label}: answered ${status} ${body.slice(0, 300)}`).toBe(true);
     }
   }, 120_000);
 

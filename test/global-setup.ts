@@ -14,7 +14,11 @@ export default async function setup(project: TestProject) {
   const dir = await mkdtemp('/var/tmp/berth-images-');
   const busybox = await buildBusyboxArchive(join(dir, 'busybox.tar'));
   const layered = await buildLayeredArchive(join(dir, 'layered.tar'));
-  project.provide('images', { dir, busybox: { archive: busybox.archive, id: busybox.id }, layered: { archive: layered.archive, id: layered.id, tag: layered.tag } });
+  project.provide('images', {
+    dir,
+    busybox: { archive: busybox.archive, id: busybox.id },
+    layered: { archive: layered.archive, id: layered.id, tag: layered.tag },
+  });
   return async () => {
     await rm(dir, { recursive: true, force: true });
   };

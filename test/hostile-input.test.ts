@@ -29,7 +29,10 @@ beforeAll(async () => {
   small = await TestEngine.create();
   await small.start([], { BERTH_MAX_LAYER_SIZE: '64MiB' });
   plain = await TestEngine.start();
-  const layer = await tarOf([{ name: 'bin/', type: 'directory' }, { name: 'bin/sh', content: '#!/bin/true\n', mode: 0o755 }]);
+  const layer = await tarOf([
+    { name: 'bin/', type: 'directory' },
+    { name: 'bin/sh', content: '#!/bin/true\n', mode: 0o755 },
+  ]);
   const { archive } = await dockerArchive([layer], 'hostile-base:1');
   for (const engine of [small, plain]) {
     expect((await engine.http('POST', '/images/load?quiet=1', archive, { 'content-type': 'application/x-tar' })).status).toBe(200);
@@ -131,7 +134,9 @@ describe('JSON bodies', () => {
     const chunks: Buffer[] = [];
     socket.on('data', (c: Buffer) => chunks.push(c));
     await new Promise((r) => socket.once('connect', r));
-    socket.write('POST /exec/whatever/start HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n{');
+    socket.write(
+      'POST /exec/whatever/start HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n{',
+    );
     await new Promise((r) => socket.once('close', r));
     const answer = Buffer.concat(chunks).toString();
     expect(answer).toMatch(/^HTTP\/1.1 413 /);
@@ -158,7 +163,7 @@ describe('JSON bodies', () => {
     expect((await plain.docker(['rm', 'many-env'])).code).toBe(0);
   });
 
-  it('refuses a JSON body over 32 MiB with 413 and Docker\'s error shape, which the docker CLI shows', async () => {
+  it("refuses a JSON body over 32 MiB with 413 and Docker's error shape, which the docker CLI shows", async () => {
     const file = join(plain.dir, 'huge.env');
     await writeFile(file, Array.from({ length: 400_000 }, (_, i) => `V${i}=${'x'.repeat(80)}`).join('\n') + '\n');
     const res = await plain.docker(['create', '--env-file', file, 'hostile-base:1', '/bin/sh']);
@@ -199,12 +204,14 @@ describe('compression bombs (--max-layer-size 64MiB)', () => {
     const { archive } = await dockerArchive([Buffer.alloc(65 * MiB)], 'big:1');
     const res = await send(small, 'POST', '/images/load?quiet=1', archive, 'application/x-tar');
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.body).message).toBe("invalid image archive: layer0/layer.tar expands to more than 64 MiB, the engine's limit (berth serve --max-layer-size)");
+    expect(JSON.parse(res.body).message).toBe(
+      "invalid image archive: layer0/layer.tar expands to more than 64 MiB, the engine's limit (berth serve --max-layer-size)",
+    );
     await alive(small);
     await expectTmpEmpty(small);
   });
 
-  it('stops a docker pull at the bound, with the error in the pull\'s stream', async () => {
+  it("stops a docker pull at the bound, with the error in the pull's stream", async () => {
     {
       const { archive } = await dockerArchive([bomb.gz], 'bomb:1', [bomb.diffId]);
       const file = join(small.dir, 'bomb-push.tar');
@@ -227,7 +234,7 @@ describe('compression bombs (--max-layer-size 64MiB)', () => {
     await expectTmpEmpty(small);
   });
 
-  it('stops a remote build context\'s download at the bound', async () => {
+  it("stops a remote build context's download at the bound", async () => {
     // 100 MiB, uncompressed: what arrives is bounded as much as what it expands to.
     const server = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/x-tar' });
@@ -339,13 +346,17 @@ describe('a client that leaves', () => {
 });
 
 describe('attach stdin from a client that resets', () => {
-  it('closes the container\'s stdin and lets go of the output when the client\'s connection fails', async () => {
+  it("closes the container's stdin and lets go of the output when the client's connection fails", async () => {
     expect((await plain.docker(['load', '-i', inject('images').busybox.archive])).code).toBe(0);
     // 8 MB of output first: the client never reads it, so its receive queue is full when it goes, and
     // the engine sees the connection reset (an error), not an end.
     const created = await plain.http('POST', '/containers/create', {
-      Image: 'busybox', Cmd: ['sh', '-c', 'head -c 8000000 /dev/zero; cat >/dev/null; echo done'],
-      OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true,
+      Image: 'busybox',
+      Cmd: ['sh', '-c', 'head -c 8000000 /dev/zero; cat >/dev/null; echo done'],
+      OpenStdin: true,
+      StdinOnce: true,
+      AttachStdin: true,
+      AttachStdout: true,
     });
     expect(created.status).toBe(201);
     const id = created.json().Id as string;
@@ -353,7 +364,9 @@ describe('attach stdin from a client that resets', () => {
       const socket = connect(plain.socket);
       socket.on('error', () => undefined);
       await new Promise((r) => socket.once('connect', r));
-      socket.write(`POST /containers/${id}/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: berth\r\nContent-Length: 0\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+      socket.write(
+        `POST /containers/${id}/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: berth\r\nContent-Length: 0\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
+      );
       socket.pause();
       expect((await plain.http('POST', `/containers/${id}/start`)).status).toBe(204);
       await new Promise((r) => setTimeout(r, 1500));

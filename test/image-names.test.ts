@@ -52,7 +52,10 @@ describe('image names', () => {
     const id = (await ok(['image', 'inspect', '--format', '{{.Id}}', 'other/name:x'])).trim();
 
     const untagged = await ok(['rmi', `${name}:latest`]);
-    expect(untagged.split('\n').filter(Boolean)).toEqual([`Untagged: ${name}:latest`, expect.stringMatching(new RegExp(`^Untagged: ${name}@sha256:[0-9a-f]{64}$`))]);
+    expect(untagged.split('\n').filter(Boolean)).toEqual([
+      `Untagged: ${name}:latest`,
+      expect.stringMatching(new RegExp(`^Untagged: ${name}@sha256:[0-9a-f]{64}$`)),
+    ]);
     expect(await ok(['image', 'inspect', '--format', '{{json .RepoDigests}}', 'other/name:x'])).toBe('[]\n');
 
     const removed = await ok(['rmi', 'other/name:x']);

@@ -45,9 +45,15 @@ describe('docker load', () => {
   });
 
   it('reports layer progress when not quiet', async () => {
-    const res = await engine.http('POST', '/v1.41/images/load?quiet=0', await readFile(join(GOLDEN, 'dockerd-layered.tar')), { 'content-type': 'application/x-tar' });
+    const res = await engine.http('POST', '/v1.41/images/load?quiet=0', await readFile(join(GOLDEN, 'dockerd-layered.tar')), {
+      'content-type': 'application/x-tar',
+    });
     expect(res.status).toBe(200);
-    const lines = res.body.toString().split('\r\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = res.body
+      .toString()
+      .split('\r\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(lines.at(-1)).toEqual({ stream: 'Loaded image: golden/layered:1.0\n' });
   });
 });
@@ -74,7 +80,9 @@ describe('listing and inspecting', () => {
     // The project's images say they were created 2026-01-01, the golden ones later that year.
     const older = ['97a1b8b6078f', images.busybox.id.slice(7, 19), images.layered.id.slice(7, 19)];
     expect(new Set((await ok(['images', '--filter', 'before=golden/layered:1.0', '-q'])).trim().split('\n'))).toEqual(new Set(older));
-    expect(new Set((await ok(['images', '--filter', 'since=busybox:latest', '-q'])).trim().split('\n'))).toEqual(new Set(['66b04af8f074', 'b8efb374c09b', '97a1b8b6078f']));
+    expect(new Set((await ok(['images', '--filter', 'since=busybox:latest', '-q'])).trim().split('\n'))).toEqual(
+      new Set(['66b04af8f074', 'b8efb374c09b', '97a1b8b6078f']),
+    );
     const bad = await engine.docker(['images', '--filter', 'colour=red']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain("invalid filter 'colour'");
@@ -85,7 +93,7 @@ describe('listing and inspecting', () => {
     expect((await ok(['images', '-a', '-q'])).trim().split('\n').length).toBeGreaterThanOrEqual(4);
   });
 
-  it('inspects with Docker\'s shape', async () => {
+  it("inspects with Docker's shape", async () => {
     const img = await inspect('golden/layered:1.0');
     expect(img.RepoTags).toEqual(['golden/layered:1.0']);
     expect(img.Config.User).toBe('1000:1000');
@@ -147,7 +155,15 @@ describe('tag, history, save', () => {
   });
 
   it('shows history like dockerd', async () => {
-    const rows = JSON.parse((await ok(['history', '--format', '{{json .}}', '--no-trunc', 'golden/layered:1.0'])).trim().split('\n').map((l) => l).join(',').replace(/^/, '[').replace(/$/, ']'));
+    const rows = JSON.parse(
+      (await ok(['history', '--format', '{{json .}}', '--no-trunc', 'golden/layered:1.0']))
+        .trim()
+        .split('\n')
+        .map((l) => l)
+        .join(',')
+        .replace(/^/, '[')
+        .replace(/$/, ']'),
+    );
     expect(rows).toHaveLength(12);
     expect(rows[0].ID).toBe('sha256:66b04af8f07427bb8ff60f3e877687b75baaa7c07b321378e33e84ffb9894ecb');
     expect(rows[0].CreatedBy).toContain('CMD ["cat /data/c.txt"]');

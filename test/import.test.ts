@@ -71,7 +71,24 @@ describe('docker import', () => {
 
   it('reads stdin with -, and puts -c and -m into the config', async () => {
     const id = importedId(
-      await ok(['import', '-c', 'CMD ["/bin/echo", "from cmd"]', '-c', 'ENV GREETING=hello', '-c', 'WORKDIR /tmp', '-c', 'LABEL team=ships', '-m', 'a message', '-', 'imported:changes'], await readFile(rootfs)),
+      await ok(
+        [
+          'import',
+          '-c',
+          'CMD ["/bin/echo", "from cmd"]',
+          '-c',
+          'ENV GREETING=hello',
+          '-c',
+          'WORKDIR /tmp',
+          '-c',
+          'LABEL team=ships',
+          '-m',
+          'a message',
+          '-',
+          'imported:changes',
+        ],
+        await readFile(rootfs),
+      ),
     );
     const image = await inspect('imported:changes');
     expect(image.Id).toBe(id);
@@ -86,13 +103,20 @@ describe('docker import', () => {
 
   it('shows one history entry: no command, the comment', async () => {
     await ok(['import', '-m', 'one entry', rootfs, 'imported:history']);
-    const lines = (await ok(['history', '--no-trunc', '--format', '{{json .}}', 'imported:history'])).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await ok(['history', '--no-trunc', '--format', '{{json .}}', 'imported:history']))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ ID: (await inspect('imported:history')).Id, CreatedBy: '', Comment: 'one entry' });
   });
 
   it('decompresses gzip, bzip2 and xz tarballs to the same layer', async () => {
-    for (const [tool, ext] of [['gzip', 'gz'], ['bzip2', 'bz2'], ['xz', 'xz']] as const) {
+    for (const [tool, ext] of [
+      ['gzip', 'gz'],
+      ['bzip2', 'bz2'],
+      ['xz', 'xz'],
+    ] as const) {
       expect((await run(tool, ['-k', '-f', rootfs])).code).toBe(0);
       const file = `${rootfs}.${ext}`;
       expect((await stat(file)).size).toBeLessThan((await stat(rootfs)).size);
@@ -126,7 +150,11 @@ describe('docker import', () => {
     const since = nowSeconds() - 1;
     const id = importedId(await ok(['import', '-c', 'LABEL kind=event', rootfs, 'imported:events']));
     const out = await ok(['events', '--since', String(since), '--until', String(nowSeconds() + 1), '--filter', 'type=image', '--format', '{{json .}}']);
-    const events = out.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.Actor.ID === id);
+    const events = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.Actor.ID === id);
     expect(events.map((e) => [e.Action, e.Actor.Attributes])).toEqual([
       ['tag', { kind: 'event', name: 'imported:events' }],
       ['import', { kind: 'event', name: id }],
@@ -164,9 +192,18 @@ describe('refusals', () => {
     const before = await imageCount();
     const layersBefore = (await readdir(join(engine.root, 'layers'))).sort();
     const cases = {
-      'parent-directory path': [{ name: 'ok.txt', content: 'ok' }, { name: `${climb}/evil.txt`, content: 'x' }],
-      'absolute symlink then a write through it': [{ name: 'escape', type: 'symlink' as const, linkname: sentinel }, { name: 'escape/evil.txt', content: 'x' }],
-      'relative symlink then a write through it': [{ name: 'up', type: 'symlink' as const, linkname: climb }, { name: 'up/evil.txt', content: 'x' }],
+      'parent-directory path': [
+        { name: 'ok.txt', content: 'ok' },
+        { name: `${climb}/evil.txt`, content: 'x' },
+      ],
+      'absolute symlink then a write through it': [
+        { name: 'escape', type: 'symlink' as const, linkname: sentinel },
+        { name: 'escape/evil.txt', content: 'x' },
+      ],
+      'relative symlink then a write through it': [
+        { name: 'up', type: 'symlink' as const, linkname: climb },
+        { name: 'up/evil.txt', content: 'x' },
+      ],
       'hard link to a file outside': [{ name: 'hl', type: 'link' as const, linkname: `${climb}/../../etc/passwd` }],
     };
     for (const [what, entries] of Object.entries(cases)) {
@@ -185,7 +222,10 @@ describe('refusals', () => {
   it('refuses input that is not a tar, and truncated gzip and xz', async () => {
     const garbage = await post('/images/create?fromSrc=-', Buffer.from('this is not a tar archive at all'.repeat(40)));
     expect(garbage.status).toBe(400);
-    for (const [tool, ext, message] of [['gzip', 'gz', /^Error processing tar file: unexpected end of file$/], ['xz', 'xz', /^Error processing tar file \(xz\): .*Unexpected end of input/]] as const) {
+    for (const [tool, ext, message] of [
+      ['gzip', 'gz', /^Error processing tar file: unexpected end of file$/],
+      ['xz', 'xz', /^Error processing tar file \(xz\): .*Unexpected end of input/],
+    ] as const) {
       expect((await run(tool, ['-k', '-f', rootfs])).code).toBe(0);
       const whole = await readFile(`${rootfs}.${ext}`);
       const res = await post('/images/create?fromSrc=-', whole.subarray(0, whole.length >> 1));
@@ -195,7 +235,6 @@ describe('refusals', () => {
     expect(await readdir(join(engine.root, 'tmp'))).toEqual([]);
   });
 });
-
 
 describe('import from a URL', () => {
   /** What the server serves: a rootfs tar and its gzip, under these names. */
@@ -219,7 +258,10 @@ describe('import from a URL', () => {
   const messages = (body: Buffer) => {
     const text = body.toString();
     expect(text.endsWith('\r\n'), text).toBe(true);
-    return text.slice(0, -2).split('\r\n').map((l) => JSON.parse(l));
+    return text
+      .slice(0, -2)
+      .split('\r\n')
+      .map((l) => JSON.parse(l));
   };
   /** What must be unchanged after a failed import: the images, the layers, an empty tmp. */
   const storeState = async () => ({
@@ -328,7 +370,11 @@ describe('import from a URL', () => {
     const progress = all.slice(1, -1);
     expect(progress.length).toBeGreaterThan(0);
     for (const m of progress) {
-      expect(m).toEqual({ status: 'Importing', progressDetail: { current: expect.any(Number), total: size }, progress: expect.stringMatching(/^\[=*> *\] +[\d.]+[kMG]?B\/[\d.]+[kMG]?B$/) });
+      expect(m).toEqual({
+        status: 'Importing',
+        progressDetail: { current: expect.any(Number), total: size },
+        progress: expect.stringMatching(/^\[=*> *\] +[\d.]+[kMG]?B\/[\d.]+[kMG]?B$/),
+      });
     }
     const currents = progress.map((m) => m.progressDetail.current);
     expect(currents).toEqual([...currents].sort((a, b) => a - b));
@@ -344,15 +390,18 @@ describe('import from a URL', () => {
     let first: (chunk: string) => void;
     const firstChunk = new Promise<string>((r) => (first = r));
     const whole = new Promise<string>((resolve, reject) => {
-      const req = request({ socketPath: engine.socket, method: 'POST', path: `/images/create?fromSrc=${encodeURIComponent(source)}&repo=imported:held` }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => {
-          first(c.toString());
-          text += c.toString();
-        });
-        res.on('end', () => resolve(text));
-        res.on('error', reject);
-      });
+      const req = request(
+        { socketPath: engine.socket, method: 'POST', path: `/images/create?fromSrc=${encodeURIComponent(source)}&repo=imported:held` },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => {
+            first(c.toString());
+            text += c.toString();
+          });
+          res.on('end', () => resolve(text));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -400,9 +449,17 @@ describe('import from a URL', () => {
     const cases = [
       [url('/missing.tar'), 404, `failed to GET ${url('/missing.tar')} with status 404 Not Found: no such tarball`],
       [url('/unavailable.tar'), 500, `failed to GET ${url('/unavailable.tar')} with status 503 Service Unavailable: try again later`],
-      [`http://127.0.0.1:${closedPort}/rootfs.tar`, 500, `Get "http://127.0.0.1:${closedPort}/rootfs.tar": dial tcp 127.0.0.1:${closedPort}: connect: connection refused`],
+      [
+        `http://127.0.0.1:${closedPort}/rootfs.tar`,
+        500,
+        `Get "http://127.0.0.1:${closedPort}/rootfs.tar": dial tcp 127.0.0.1:${closedPort}: connect: connection refused`,
+      ],
       // An unknown host: a 500 worded by Go's resolver, as dockerd 20.10 answers (not Node's getaddrinfo ENOTFOUND).
-      ['http://nosuchhost.invalid/rootfs.tar', 500, `Get "http://nosuchhost.invalid/rootfs.tar": dial tcp: lookup nosuchhost.invalid on ${resolverAddress()}: no such host`],
+      [
+        'http://nosuchhost.invalid/rootfs.tar',
+        500,
+        `Get "http://nosuchhost.invalid/rootfs.tar": dial tcp: lookup nosuchhost.invalid on ${resolverAddress()}: no such host`,
+      ],
     ] as const;
     for (const [source, status, message] of cases) {
       const res = await create(source, 'imported:failed');

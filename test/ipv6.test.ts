@@ -77,7 +77,11 @@ describe('IPv6 networks', () => {
     expect(ip6Rules()).toContain(V6); // netavark's v6 rules, which the last test wants gone
 
     const n = JSON.parse(await ok(['network', 'inspect', '-f', '{{json .Containers}}', 'v6net']));
-    expect(Object.values(n).map((c) => (c as { IPv6Address: string }).IPv6Address).sort()).toEqual([`${prefix}2/64`, `${prefix}99/64`]);
+    expect(
+      Object.values(n)
+        .map((c) => (c as { IPv6Address: string }).IPv6Address)
+        .sort(),
+    ).toEqual([`${prefix}2/64`, `${prefix}99/64`]);
     // The DB holds a v6 address once: another --ip6 of it fails the start.
     await ok(['create', '--name', 'six4', '--network', 'v6net', '--ip6', `${prefix}99`, 'busybox', 'true']);
     expect((await docker(['start', 'six4'])).stderr).toContain('Address already in use');
@@ -95,11 +99,15 @@ describe('IPv6 networks', () => {
     expect((await docker(['start', 'six5'])).stderr).toContain("Invalid address fd00:dead::5: It does not belong to any of this network's subnets");
     await ok(['network', 'create', '--subnet', V6PLAIN, 'v6plain']);
     expect(await ok(['network', 'inspect', '-f', '{{.EnableIPv6}} {{len .IPAM.Config}}', 'v6plain'])).toBe('false 2\n');
-    expect(await ok(['run', '--rm', '--network', 'v6plain', '--ip6', `${V6PLAIN.slice(0, -3)}5`, 'busybox', 'ip', '-6', 'addr', 'show', 'eth0'])).not.toContain('global');
+    expect(await ok(['run', '--rm', '--network', 'v6plain', '--ip6', `${V6PLAIN.slice(0, -3)}5`, 'busybox', 'ip', '-6', 'addr', 'show', 'eth0'])).not.toContain(
+      'global',
+    );
     await ok(['network', 'rm', 'v6plain']);
     await ok(['network', 'create', 'v4plain']);
     await ok(['create', '--name', 'six6', '--network', 'v4plain', '--ip6', `${prefix}6`, 'busybox', 'true']);
-    expect((await docker(['start', 'six6'])).stderr).toContain('user specified IP address is supported only when connecting to networks with user configured subnets');
+    expect((await docker(['start', 'six6'])).stderr).toContain(
+      'user specified IP address is supported only when connecting to networks with user configured subnets',
+    );
     await ok(['rm', 'six6']);
     await ok(['network', 'rm', 'v4plain']);
   });
@@ -120,9 +128,15 @@ describe('IPv6 networks', () => {
     for (const n of ['v6net', 'v6only']) await ok(['network', 'rm', n]);
     await sleep(2500); // the shared chains' prune runs 2 s after the last container
     expect(await leftovers(engine, traces)).toEqual([]);
-    const v6 = ip6Rules().split('\n').filter((l) => l.includes(`fd00:b347:${tag}:`) || l.includes(`fd00:b348:${tag}:`));
+    const v6 = ip6Rules()
+      .split('\n')
+      .filter((l) => l.includes(`fd00:b347:${tag}:`) || l.includes(`fd00:b348:${tag}:`));
     expect(v6).toEqual([]);
     // netavark's shared v6 chains go too, once no network (only this suite makes v6 ones) has rules in them.
-    expect(ip6Rules().split('\n').filter((l) => l.includes('NETAVARK'))).toEqual([]);
+    expect(
+      ip6Rules()
+        .split('\n')
+        .filter((l) => l.includes('NETAVARK')),
+    ).toEqual([]);
   });
 });

@@ -13,14 +13,17 @@ afterAll(async () => {
 });
 
 describe('the libpod API', () => {
-  it.each(['/v4.3.1/libpod/_ping', '/v5.2.0/libpod/_ping', '/v4.0.0/libpod/_ping', '/libpod/_ping'])('GET %s answers OK with a libpod version ≥ 4.0.0', async (path) => {
-    const res = await engine.http('GET', path);
-    expect(res.status).toBe(200);
-    expect(res.body.toString()).toBe('OK');
-    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
-    const version = String(res.headers['libpod-api-version']).split('.').map(Number);
-    expect(version[0]).toBeGreaterThanOrEqual(4);
-  });
+  it.each(['/v4.3.1/libpod/_ping', '/v5.2.0/libpod/_ping', '/v4.0.0/libpod/_ping', '/libpod/_ping'])(
+    'GET %s answers OK with a libpod version ≥ 4.0.0',
+    async (path) => {
+      const res = await engine.http('GET', path);
+      expect(res.status).toBe(200);
+      expect(res.body.toString()).toBe('OK');
+      expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+      const version = String(res.headers['libpod-api-version']).split('.').map(Number);
+      expect(version[0]).toBeGreaterThanOrEqual(4);
+    },
+  );
 
   it('answers version with the engine component podman reads', async () => {
     const res = await engine.http('GET', '/v4.3.1/libpod/version');

@@ -70,10 +70,7 @@ describe('bad archives', () => {
   it('refuses a layer whose content does not match its diff ID', async () => {
     const good = await tarOf([{ name: 'a.txt', content: 'a' }]);
     const lie = await tarOf([{ name: 'a.txt', content: 'b' }]);
-    const { archive } = await dockerArchive([good, lie], 'mismatch:1', [
-      sha(good),
-      sha(good),
-    ]);
+    const { archive } = await dockerArchive([good, lie], 'mismatch:1', [sha(good), sha(good)]);
     const res = await load(archive);
     expect(res.status).toBe(400);
     expect(res.json().message).toMatch(/digest mismatch/);
@@ -82,7 +79,13 @@ describe('bad archives', () => {
   it.each([
     ['a parent-directory path', [{ name: '../evil.txt', content: 'x' }]],
     ['a nested parent-directory path', [{ name: 'a/../../evil.txt', content: 'x' }]],
-    ['a write through an absolute symlink', [{ name: 'escape', type: 'symlink' as const, linkname: '/tmp' }, { name: 'escape/evil.txt', content: 'x' }]],
+    [
+      'a write through an absolute symlink',
+      [
+        { name: 'escape', type: 'symlink' as const, linkname: '/tmp' },
+        { name: 'escape/evil.txt', content: 'x' },
+      ],
+    ],
     ['a hard link out of the layer', [{ name: 'hl', type: 'link' as const, linkname: '../../../../etc/passwd' }]],
   ])('refuses %s and writes nothing', async (_what, entries) => {
     const layer = await tarOf(entries);
@@ -135,4 +138,3 @@ describe('kill -9 during a load', () => {
     expect((await engine.http('GET', '/images/golden/layered:1.0/json')).status).toBe(200);
   });
 });
-

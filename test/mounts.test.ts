@@ -36,15 +36,32 @@ describe('mount checks', () => {
       [bind({ Target: '/' }), cfg('bind', "invalid specification: destination can't be '/'")],
       [bind({ VolumeOptions: { NoCopy: true } }), cfg('bind', 'field VolumeOptions must not be specified')],
       [bind({ BindOptions: { Propagation: 'bogus' } }), cfg('bind', 'invalid propagation mode: bogus')],
-      [{ Mounts: [{ Type: 'volume', Source: 'vv', Target: '/x', BindOptions: { Propagation: 'shared' } }] }, cfg('volume', 'field BindOptions must not be specified')],
+      [
+        { Mounts: [{ Type: 'volume', Source: 'vv', Target: '/x', BindOptions: { Propagation: 'shared' } }] },
+        cfg('volume', 'field BindOptions must not be specified'),
+      ],
       [{ Mounts: [{ Type: 'volume', Target: '/x', ReadOnly: true }] }, cfg('volume', 'must not set ReadOnly mode when using anonymous volumes')],
       [{ Mounts: [{ Type: 'volume', Target: '/x', VolumeOptions: { Subpath: 'a' } }] }, cfg('volume', 'must not set Subpath when using anonymous volumes')],
-      [{ Mounts: [{ Type: 'volume', Source: 'vv', Target: '/x', VolumeOptions: { Subpath: '../a' } }] }, cfg('volume', 'subpath must be a relative path within the volume')],
+      [
+        { Mounts: [{ Type: 'volume', Source: 'vv', Target: '/x', VolumeOptions: { Subpath: '../a' } }] },
+        cfg('volume', 'subpath must be a relative path within the volume'),
+      ],
       [{ Mounts: [{ Type: 'tmpfs', Source: 'x', Target: '/x' }] }, cfg('tmpfs', 'field Source must not be specified')],
       [{ Mounts: [{ Type: 'tmpfs', Target: '/x', BindOptions: {} }] }, cfg('tmpfs', 'field BindOptions must not be specified')],
       [{ Mounts: [{ Type: 'tmpfs', Target: '/x', TmpfsOptions: { Options: [['suid']] } }] }, cfg('tmpfs', 'invalid option: suid')],
-      [{ Mounts: [{ Type: 'tmpfs', Target: '/x', TmpfsOptions: { Mode: 'x' } }] }, [400, 'json: cannot unmarshal string into Go struct field TmpfsOptions.HostConfig.Mounts.TmpfsOptions.Mode of type fs.FileMode']],
-      [{ Mounts: [{ Type: 'volume', Target: '/x' }, { Type: 'tmpfs', Target: '/x' }] }, [400, 'Duplicate mount point: /x']],
+      [
+        { Mounts: [{ Type: 'tmpfs', Target: '/x', TmpfsOptions: { Mode: 'x' } }] },
+        [400, 'json: cannot unmarshal string into Go struct field TmpfsOptions.HostConfig.Mounts.TmpfsOptions.Mode of type fs.FileMode'],
+      ],
+      [
+        {
+          Mounts: [
+            { Type: 'volume', Target: '/x' },
+            { Type: 'tmpfs', Target: '/x' },
+          ],
+        },
+        [400, 'Duplicate mount point: /x'],
+      ],
       [{ Binds: [`${engine.dir}:/x`], Mounts: [{ Type: 'tmpfs', Target: '/x/' }] }, [400, 'Duplicate mount point: /x/']],
       [{ Binds: [`${engine.dir}:/x`, 'vv:/x/'] }, [400, 'Duplicate mount point: /x']],
       [{ Binds: [`${engine.dir}:/x`], Tmpfs: { '/x': 'size=1m' } }, [400, 'Duplicate mount point: /x']],
@@ -55,13 +72,20 @@ describe('mount checks', () => {
       [{ Binds: ['a:b:c:d'] }, [400, "invalid volume specification: 'a:b:c:d'"]],
       [{ Binds: [':/x'] }, [400, "invalid volume specification: ':/x'"]],
       [{ Binds: ['/tmp:ro'] }, [400, "invalid volume specification: '/tmp:ro'"]],
-      [{ Binds: ['/tmp:x'] }, [400, `invalid volume specification: '/tmp:x': invalid mount config for type "bind": invalid mount path: 'x' mount path must be absolute`]],
-      [{ Binds: ['rel'] }, [400, `invalid volume specification: 'rel': invalid mount config for type "volume": invalid mount path: 'rel' mount path must be absolute`]],
+      [
+        { Binds: ['/tmp:x'] },
+        [400, `invalid volume specification: '/tmp:x': invalid mount config for type "bind": invalid mount path: 'x' mount path must be absolute`],
+      ],
+      [
+        { Binds: ['rel'] },
+        [400, `invalid volume specification: 'rel': invalid mount config for type "volume": invalid mount path: 'rel' mount path must be absolute`],
+      ],
       // what dockerd takes: a Binds source that does not exist yet (made at start), tmpfs options on a bind
       [{ Binds: [`${engine.dir}/later:/x`] }, [201, 'created']],
       [bind({ TmpfsOptions: { SizeBytes: 1 } }), [201, 'created']],
     ];
-    for (const [hostConfig, expected] of cases) expect([JSON.stringify(hostConfig), ...(await create(hostConfig))]).toEqual([JSON.stringify(hostConfig), ...expected]);
+    for (const [hostConfig, expected] of cases)
+      expect([JSON.stringify(hostConfig), ...(await create(hostConfig))]).toEqual([JSON.stringify(hostConfig), ...expected]);
     expect(existsSync(join(engine.dir, 'later'))).toBe(false);
     // the CLI shows them as dockerd's
     const dup = await docker(['run', '--rm', '-v', '/tmp:/x', '-v', `${engine.dir}:/x`, 'busybox', 'true']);
@@ -73,13 +97,25 @@ describe('mount checks', () => {
   });
 
   it('honours tmpfs size, mode and exec, Binds modes, made bind sources, and volume nocopy and subpath', async () => {
-    const out = await ok(['run', '--rm', '--mount', 'type=tmpfs,dst=/t,tmpfs-size=2m,tmpfs-mode=1770', '-v', `${engine.dir}/made/here:/m`,
-      'busybox', 'sh', '-c', 'grep " /t " /proc/mounts; stat -c %a /t; touch /m/x']);
+    const out = await ok([
+      'run',
+      '--rm',
+      '--mount',
+      'type=tmpfs,dst=/t,tmpfs-size=2m,tmpfs-mode=1770',
+      '-v',
+      `${engine.dir}/made/here:/m`,
+      'busybox',
+      'sh',
+      '-c',
+      'grep " /t " /proc/mounts; stat -c %a /t; touch /m/x',
+    ]);
     expect(out).toMatch(/^tmpfs \/t tmpfs rw,nosuid,nodev,noexec,relatime,size=2048k,mode=1770 0 0\n1770\n$/);
     expect(existsSync(join(engine.dir, 'made', 'here', 'x'))).toBe(true);
     // TmpfsOptions.Options exec: no noexec
     const res = await engine.http('POST', '/containers/create', {
-      Image: 'busybox', Cmd: ['sh', '-c', 'grep " /t " /proc/mounts'], HostConfig: { Mounts: [{ Type: 'tmpfs', Target: '/t', ReadOnly: true, TmpfsOptions: { SizeBytes: 3 << 20, Options: [['exec']] } }] },
+      Image: 'busybox',
+      Cmd: ['sh', '-c', 'grep " /t " /proc/mounts'],
+      HostConfig: { Mounts: [{ Type: 'tmpfs', Target: '/t', ReadOnly: true, TmpfsOptions: { SizeBytes: 3 << 20, Options: [['exec']] } }] },
     });
     expect(res.status).toBe(201);
     const id = res.json().Id;
@@ -109,7 +145,10 @@ describe('mount checks', () => {
     const priv = join(engine.dir, 'private');
     await mkdir(shared);
     await mkdir(priv);
-    for (const [dir, how] of [[shared, '--make-shared'], [priv, '--make-private']] as const) {
+    for (const [dir, how] of [
+      [shared, '--make-shared'],
+      [priv, '--make-private'],
+    ] as const) {
       expect((await run('mount', ['--bind', dir, dir])).code).toBe(0);
       expect((await run('mount', [how, dir])).code).toBe(0);
     }
@@ -119,7 +158,16 @@ describe('mount checks', () => {
       const refusedShared = await docker(['run', '--rm', '--mount', `type=bind,src=${priv},dst=/p,bind-propagation=rshared`, 'busybox', 'true']);
       expect(refusedShared.stderr).toContain(`path ${priv} is mounted on ${priv} but it is not a shared mount`);
       // rshared from a shared mount: the container's mount is in a peer group
-      const info = await ok(['run', '--rm', '--mount', `type=bind,src=${shared},dst=/p,bind-propagation=rshared`, 'busybox', 'grep', ' /p ', '/proc/self/mountinfo']);
+      const info = await ok([
+        'run',
+        '--rm',
+        '--mount',
+        `type=bind,src=${shared},dst=/p,bind-propagation=rshared`,
+        'busybox',
+        'grep',
+        ' /p ',
+        '/proc/self/mountinfo',
+      ]);
       expect(info).toMatch(/ shared:\d+/);
     } finally {
       await run('umount', ['-l', shared]);

@@ -16,7 +16,10 @@ const CASES: [string[], string[]][] = [
   [['Xf-.*a$'], ['alpha', 'beta']],
   [['['], []],
   [['XF-ALPHA'], []],
-  [['lph', 'bet'], ['alpha', 'beta']],
+  [
+    ['lph', 'bet'],
+    ['alpha', 'beta'],
+  ],
 ];
 
 const lines = (s: string) => s.split('\n').filter(Boolean).sort();

@@ -21,7 +21,10 @@ describe('HostConfig.NetworkMode echo', () => {
       expect(res.status).toBe(201);
       const id = res.json().Id;
       try {
-        for (const [version, want] of [['1.41', old], ['1.44', recent]]) {
+        for (const [version, want] of [
+          ['1.41', old],
+          ['1.44', recent],
+        ]) {
           expect((await engine.http('GET', `/v${version}/containers/${id}/json`)).json().HostConfig.NetworkMode).toBe(want);
           const list = (await engine.http('GET', `/v${version}/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ id: [id] }))}`)).json();
           expect(list[0].HostConfig.NetworkMode).toBe(want);

@@ -15,17 +15,18 @@ import { migrations } from '../runtime/state/migrations.js';
 const engine = suiteEngine({ load: [join(GOLDEN, 'dockerd-busybox.tar')] });
 
 const python = (script: string) => dockerPy(engine.socket, script, { version: '1.41' });
-const ids = async (name: string) => (await engine.docker(['network', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Name}}'])).stdout.trim().split('\n')
-  .map((l) => l.split(' ')).filter(([, n]) => n === name).map(([id]) => id);
+const ids = async (name: string) =>
+  (await engine.docker(['network', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Name}}'])).stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter(([, n]) => n === name)
+    .map(([id]) => id);
 
 describe('duplicate network names', () => {
   // docker-py at 1.41, as it talks to dockerd 20.10 (berth's newest version would refuse duplicates).
   it('docker-py (no CheckDuplicate) makes a second network of a name, warned; the CLI refuses a third', async () => {
-    const py = await python([
-      "a = c.api.create_network('dupnet')",
-      "b = c.api.create_network('dupnet')",
-      'print(json.dumps([a, b]))',
-    ].join('\n'));
+    const py = await python(["a = c.api.create_network('dupnet')", "b = c.api.create_network('dupnet')", 'print(json.dumps([a, b]))'].join('\n'));
     expect(py.stderr).toBe('');
     const [a, b] = JSON.parse(py.stdout) as { Id: string; Warning: string }[];
     expect(a!.Warning).toBe('');
@@ -67,7 +68,9 @@ describe('duplicate network names', () => {
 
 describe('concurrent creates of one name', () => {
   it('with CheckDuplicate make exactly one network', async () => {
-    const results = await Promise.all(Array.from({ length: 6 }, () => engine.http('POST', '/v1.41/networks/create', { Name: 'racenet', CheckDuplicate: true })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => engine.http('POST', '/v1.41/networks/create', { Name: 'racenet', CheckDuplicate: true })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
     expect(await ids('racenet')).toHaveLength(1);
     expect((await engine.docker(['network', 'rm', 'racenet'])).code).toBe(0);
@@ -112,16 +115,28 @@ describe('state DB migration to repeatable network names', () => {
       for (const m of migrations.slice(0, rebuild)) old.exec(m);
       old.pragma(`user_version = ${rebuild}`);
       old.pragma('foreign_keys = OFF'); // the fixture's endpoint needs no container row
-      old.prepare("INSERT INTO networks (id, name, driver, bridge, subnets, options, labels, created_at) VALUES ('n1', 'net', 'bridge', 'br', '[]', '{}', '{}', 'x')").run();
+      old
+        .prepare(
+          "INSERT INTO networks (id, name, driver, bridge, subnets, options, labels, created_at) VALUES ('n1', 'net', 'bridge', 'br', '[]', '{}', '{}', 'x')",
+        )
+        .run();
       old.prepare("INSERT INTO endpoints (container_id, network_id, position, aliases) VALUES ('c1', 'n1', 0, '[]')").run();
-      expect(() => old.prepare("INSERT INTO networks (id, name, driver, bridge, subnets, options, labels, created_at) VALUES ('n2', 'net', 'bridge', 'br', '[]', '{}', '{}', 'x')").run()).toThrow(/UNIQUE/);
+      expect(() =>
+        old
+          .prepare(
+            "INSERT INTO networks (id, name, driver, bridge, subnets, options, labels, created_at) VALUES ('n2', 'net', 'bridge', 'br', '[]', '{}', '{}', 'x')",
+          )
+          .run(),
+      ).toThrow(/UNIQUE/);
       old.close();
 
       const db = openDatabase(path);
       try {
         expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
         expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
-        db.prepare("INSERT INTO networks (id, name, driver, bridge, subnets, options, labels, created_at) VALUES ('n2', 'net', 'bridge', 'br', '[]', '{}', '{}', 'x')").run();
+        db.prepare(
+          "INSERT INTO networks (id, name, driver, bridge, subnets, options, labels, created_at) VALUES ('n2', 'net', 'bridge', 'br', '[]', '{}', '{}', 'x')",
+        ).run();
         expect(db.prepare("SELECT COUNT(*) AS n FROM networks WHERE name = 'net'").get()).toEqual({ n: 2 });
         expect(db.prepare('SELECT network_id FROM endpoints').all()).toEqual([{ network_id: 'n1' }]);
         // endpoints still reference the (rebuilt) networks table

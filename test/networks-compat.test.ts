@@ -15,15 +15,17 @@ const python = (script: string) => dockerPy(engine.socket, script);
 
 describe('networks from docker-py', () => {
   it('creates a network from IPAM pools whose unset fields are null, named with a space, and runs a container on it', async () => {
-    const res = await python([
-      "ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet='10.79.0.0/24')])",
-      "n = c.networks.create('py net', ipam=ipam)",
-      'try:',
-      "    print(json.dumps(n.attrs['IPAM']['Config']))",
-      "    print(c.containers.run('busybox', 'ip -4 -o addr show eth0', network='py net', remove=True).decode().split()[3])",
-      'finally:',
-      '    n.remove()',
-    ].join('\n'));
+    const res = await python(
+      [
+        "ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet='10.79.0.0/24')])",
+        "n = c.networks.create('py net', ipam=ipam)",
+        'try:',
+        "    print(json.dumps(n.attrs['IPAM']['Config']))",
+        "    print(c.containers.run('busybox', 'ip -4 -o addr show eth0', network='py net', remove=True).decode().split()[3])",
+        'finally:',
+        '    n.remove()',
+      ].join('\n'),
+    );
     expect(res.stderr).toBe('');
     const [config, address] = res.stdout.trim().split('\n');
     expect(JSON.parse(config!)[0].Subnet).toBe('10.79.0.0/24');
@@ -31,7 +33,11 @@ describe('networks from docker-py', () => {
   }, 60_000);
 
   it('sends the nulls the schema now takes (raw, as docker-py 5 sends them)', async () => {
-    const body = { Name: 'nullpool', CheckDuplicate: true, IPAM: { Driver: 'default', Config: [{ Subnet: '10.79.1.0/24', IPRange: null, Gateway: null, AuxiliaryAddresses: null }], Options: null } };
+    const body = {
+      Name: 'nullpool',
+      CheckDuplicate: true,
+      IPAM: { Driver: 'default', Config: [{ Subnet: '10.79.1.0/24', IPRange: null, Gateway: null, AuxiliaryAddresses: null }], Options: null },
+    };
     const res = await engine.http('POST', '/v1.41/networks/create', body);
     expect(res.status).toBe(201);
     expect((await engine.docker(['network', 'rm', 'nullpool'])).code).toBe(0);
@@ -48,7 +54,17 @@ describe('network names and paths', () => {
   it('lists networks at /networks/ too', async () => {
     const slash = await engine.http('GET', '/v1.41/networks/');
     expect(slash.status).toBe(200);
-    expect(slash.json().map((n: { Name: string }) => n.Name).sort()).toEqual((await engine.http('GET', '/v1.41/networks')).json().map((n: { Name: string }) => n.Name).sort());
+    expect(
+      slash
+        .json()
+        .map((n: { Name: string }) => n.Name)
+        .sort(),
+    ).toEqual(
+      (await engine.http('GET', '/v1.41/networks'))
+        .json()
+        .map((n: { Name: string }) => n.Name)
+        .sort(),
+    );
   });
 });
 
@@ -56,7 +72,18 @@ describe('endpoint settings kept as dockerd keeps them', () => {
   it('stores LinkLocalIPs and DriverOpts from create and connect, and the container still runs', async () => {
     for (const n of ['ll1', 'll2']) expect((await engine.docker(['network', 'create', n])).code).toBe(0);
     try {
-      const created = await engine.docker(['create', '--name', 'llc', '--network', 'name=ll1,driver-opt=com.example.x=y', '--link-local-ip', '169.254.7.7', 'busybox', 'sleep', '30']);
+      const created = await engine.docker([
+        'create',
+        '--name',
+        'llc',
+        '--network',
+        'name=ll1,driver-opt=com.example.x=y',
+        '--link-local-ip',
+        '169.254.7.7',
+        'busybox',
+        'sleep',
+        '30',
+      ]);
       expect(created.stderr).toBe('');
       const connected = await engine.docker(['network', 'connect', '--link-local-ip', '169.254.8.8', '--driver-opt', 'a=b', 'll2', 'llc']);
       expect(connected.stderr).toBe('');
@@ -80,10 +107,12 @@ describe('docker-compose one-off containers', () => {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'docker-compose.yml'), 'version: "3"\nservices:\n  web:\n    image: busybox\n    command: sleep 30\n');
     const env = { ...process.env, DOCKER_HOST: `unix://${engine.socket}` };
-    const compose = (args: string[]) => new Promise<string>((resolve, reject) => {
-      execFile('docker-compose', ['-p', 'oneoff', ...args], { cwd: dir, env }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)));
-    });
-    const aliases = async (name: string) => JSON.parse((await engine.docker(['inspect', '-f', '{{json .NetworkSettings.Networks.oneoff_default.Aliases}}', name])).stdout);
+    const compose = (args: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        execFile('docker-compose', ['-p', 'oneoff', ...args], { cwd: dir, env }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)));
+      });
+    const aliases = async (name: string) =>
+      JSON.parse((await engine.docker(['inspect', '-f', '{{json .NetworkSettings.Networks.oneoff_default.Aliases}}', name])).stdout);
     try {
       const plain = (await compose(['run', '-d', 'web', 'sleep', '30'])).trim();
       const aliased = (await compose(['run', '-d', '--use-aliases', 'web', 'sleep', '30'])).trim();
@@ -110,17 +139,21 @@ describe('docker-compose v1 links on the project network', () => {
   it('resolve the link alias by DNS, which follows the linked container to its new address after a restart', async () => {
     const dir = join(engine.dir, 'compose-links');
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'docker-compose.yml'), 'version: "2"\nservices:\n  db:\n    image: busybox\n    command: sleep 300\n  app:\n    image: busybox\n    command: sleep 300\n    links:\n      - db:database\n');
+    await writeFile(
+      join(dir, 'docker-compose.yml'),
+      'version: "2"\nservices:\n  db:\n    image: busybox\n    command: sleep 300\n  app:\n    image: busybox\n    command: sleep 300\n    links:\n      - db:database\n',
+    );
     const env = { ...process.env, DOCKER_HOST: `unix://${engine.socket}` };
-    const compose = (args: string[]) => new Promise<string>((resolve, reject) => {
-      execFile('docker-compose', ['-p', 'linked', ...args], { cwd: dir, env }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)));
-    });
+    const compose = (args: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        execFile('docker-compose', ['-p', 'linked', ...args], { cwd: dir, env }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)));
+      });
     const ipOf = async (name: string) => (await engine.docker(['inspect', '-f', '{{.NetworkSettings.Networks.linked_default.IPAddress}}', name])).stdout.trim();
     // What the alias resolves to in app (hosts file, then DNS), polled: right after a restart on the network,
     // aardvark-dns 1.4 leaves the other containers' queries unanswered for up to ~40 s (names too, links or not).
     const resolvesTo = async (want: string) => {
       let seen = '';
-      for (let deadline = Date.now() + 75_000; seen !== want && Date.now() < deadline;) {
+      for (let deadline = Date.now() + 75_000; seen !== want && Date.now() < deadline; ) {
         seen = /PING database \(([\d.]+)\)/.exec((await engine.docker(['exec', 'linked_app_1', 'ping', '-c1', '-W1', 'database'])).stdout)?.[1] ?? '';
         if (seen !== want) await new Promise((r) => setTimeout(r, 250));
       }

@@ -69,8 +69,22 @@ describe('the default bridge', () => {
   });
 
   it('shapes /etc/hosts and /etc/resolv.conf with --add-host, --dns, --dns-search, --hostname', async () => {
-    const out = await ok(['run', '--rm', '--add-host', 'db.local:10.1.2.3', '--dns', '10.9.9.9', '--dns-search', 'corp.example', '--hostname', 'named',
-      'busybox', 'sh', '-c', 'cat /etc/hosts /etc/resolv.conf; hostname']);
+    const out = await ok([
+      'run',
+      '--rm',
+      '--add-host',
+      'db.local:10.1.2.3',
+      '--dns',
+      '10.9.9.9',
+      '--dns-search',
+      'corp.example',
+      '--hostname',
+      'named',
+      'busybox',
+      'sh',
+      '-c',
+      'cat /etc/hosts /etc/resolv.conf; hostname',
+    ]);
     expect(out).toContain('10.1.2.3\tdb.local');
     expect(out).toContain('nameserver 10.9.9.9');
     expect(out).toContain('search corp.example');
@@ -86,7 +100,9 @@ describe('published ports', () => {
     expect((await fetchText(`http://${hostAddress()}:${port}/`)).trim()).toBe('hello');
     expect((await ok(['port', 'web'])).trim()).toBe(`80/tcp -> 0.0.0.0:${port}`);
     expect((await ok(['ps', '--filter', 'name=web', '--format', '{{.Ports}}'])).trim()).toBe(`0.0.0.0:${port}->80/tcp`);
-    expect(JSON.parse(await ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'web']))).toEqual({ '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(port) }] });
+    expect(JSON.parse(await ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'web']))).toEqual({
+      '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(port) }],
+    });
     expect((await ok(['ps', '-q', '--filter', `publish=${port}`])).trim()).toHaveLength(12);
 
     // The same host port for a second container: a clear error at start, and nothing half set up.
@@ -136,7 +152,10 @@ describe('published ports', () => {
     expect(JSON.parse(await ok(['inspect', '-f', '{{json .HostConfig.PortBindings}}', 'zero']))['80/tcp']).toEqual([{ HostIp: '', HostPort: '0' }]);
     // The raw body testcontainers sends.
     const created = await engine.http('POST', '/containers/create?name=zero-api', {
-      Image: 'busybox', Cmd: HTTPD('api'), ExposedPorts: { '8080/tcp': {} }, HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '0' }] } },
+      Image: 'busybox',
+      Cmd: HTTPD('api'),
+      ExposedPorts: { '8080/tcp': {} },
+      HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '0' }] } },
     });
     expect(created.status, created.body.toString()).toBe(201);
     expect((await engine.http('POST', '/containers/zero-api/start')).status).toBe(204);
@@ -152,14 +171,27 @@ describe('published ports', () => {
     await ok(['run', '-d', '--name', 'udp', '-p', `${port}:53/udp`, 'busybox', 'sleep', '300']);
     // busybox has no UDP server: a Python echo server runs in the container's network namespace.
     const netns = (await ok(['inspect', '-f', '{{.NetworkSettings.SandboxKey}}', 'udp'])).trim();
-    const server = spawn('nsenter', [`--net=${netns}`, 'python3', '-c',
-      'import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(("0.0.0.0",53))\nd,a=s.recvfrom(100)\ns.sendto(b"echo:"+d,a)'], { stdio: 'ignore' });
+    const server = spawn(
+      'nsenter',
+      [
+        `--net=${netns}`,
+        'python3',
+        '-c',
+        'import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(("0.0.0.0",53))\nd,a=s.recvfrom(100)\ns.sendto(b"echo:"+d,a)',
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       await sleep(300);
       const reply = await new Promise<string>((resolve, reject) => {
         const s = createSocket('udp4');
         const timer = setInterval(() => s.send('ping', port, hostAddress()), 200);
-        const done = (settle: () => void) => { clearInterval(timer); clearTimeout(deadline); s.close(); settle(); };
+        const done = (settle: () => void) => {
+          clearInterval(timer);
+          clearTimeout(deadline);
+          s.close();
+          settle();
+        };
         const deadline = setTimeout(() => done(() => reject(new Error('no UDP reply'))), 5000);
         s.once('message', (m) => done(() => resolve(m.toString())));
       });
@@ -186,7 +218,11 @@ describe('user-defined networks', () => {
     expect(net).toMatchObject({ Name: 'app', Driver: 'bridge', Scope: 'local', Internal: false, Labels: { team: 'a' }, IPAM: { Driver: 'default' } });
     expect(Object.values(net.Containers)).toEqual([expect.objectContaining({ Name: 'server', IPv4Address: `${ip}/24` })]);
     expect((await ok(['network', 'ls', '--filter', 'label=team=a', '--format', '{{.Name}}'])).trim()).toBe('app');
-    expect((await ok(['network', 'ls', '--filter', 'type=builtin', '--format', '{{.Name}}'])).split('\n').filter(Boolean).sort()).toEqual(['bridge', 'host', 'none']);
+    expect((await ok(['network', 'ls', '--filter', 'type=builtin', '--format', '{{.Name}}'])).split('\n').filter(Boolean).sort()).toEqual([
+      'bridge',
+      'host',
+      'none',
+    ]);
 
     // A second network, connected while running, with an alias and a static address.
     await ok(['network', 'create', '--subnet', '10.231.7.0/24', 'back']);
@@ -212,22 +248,27 @@ describe('user-defined networks', () => {
 
   it('lets docker-compose services find each other by service and container name', async () => {
     const dir = await mkdtemp(join(engine.dir, 'compose-'));
-    const compose = (args: string[]) => new Promise<{ code: number; out: string }>((resolve) => {
-      execFile('docker-compose', ['-p', 'shop', ...args], { cwd: dir, env: env() }, (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }));
-    });
-    await writeFile(join(dir, 'docker-compose.yml'), [
-      'version: "3"',
-      'services:',
-      '  web:',
-      '    image: busybox',
-      '    stop_signal: SIGKILL',
-      '    command: sh -c "mkdir -p /www && echo from-web > /www/index.html && exec httpd -f -p 80 -h /www"',
-      '  client:',
-      '    image: busybox',
-      '    depends_on: [web]',
-      '    command: sh -c "for i in 1 2 3 4 5; do wget -qO- http://web/ && break; sleep 0.3; done; wget -qO- http://shop_web_1/"',
-    ].join('\n'));
+    const compose = (args: string[]) =>
+      new Promise<{ code: number; out: string }>((resolve) => {
+        execFile('docker-compose', ['-p', 'shop', ...args], { cwd: dir, env: env() }, (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+        );
+      });
+    await writeFile(
+      join(dir, 'docker-compose.yml'),
+      [
+        'version: "3"',
+        'services:',
+        '  web:',
+        '    image: busybox',
+        '    stop_signal: SIGKILL',
+        '    command: sh -c "mkdir -p /www && echo from-web > /www/index.html && exec httpd -f -p 80 -h /www"',
+        '  client:',
+        '    image: busybox',
+        '    depends_on: [web]',
+        '    command: sh -c "for i in 1 2 3 4 5; do wget -qO- http://web/ && break; sleep 0.3; done; wget -qO- http://shop_web_1/"',
+      ].join('\n'),
+    );
     try {
       const up = await compose(['up', '--abort-on-container-exit', '--exit-code-from', 'client']);
       up.out = up.out.replace(/\x1b\[[0-9;]*m/g, '');
@@ -259,7 +300,11 @@ describe('user-defined networks', () => {
     expect(start.status).toBe(404);
     expect(start.json().message).toBe('network nowhere not found');
     expect((await engine.http('DELETE', `/containers/${unknown.json().Id}`)).status).toBe(204);
-    const bad = await engine.http('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { PortBindings: { 'x/tcp': [{ HostPort: '1' }] } } });
+    const bad = await engine.http('POST', '/containers/create', {
+      Image: 'busybox',
+      Cmd: ['true'],
+      HostConfig: { PortBindings: { 'x/tcp': [{ HostPort: '1' }] } },
+    });
     expect(bad.status).toBe(400);
     const overlap = await engine.http('POST', '/networks/create', { Name: 'dup', IPAM: { Config: [{ Subnet: traces[0]!.subnet }] } });
     expect(overlap.status).toBe(403);

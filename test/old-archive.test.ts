@@ -14,28 +14,59 @@ const B = 'b'.repeat(64);
 const C = 'c'.repeat(64);
 const v1: Record<string, object> = {
   [A]: {
-    id: A, created: '2015-11-20T18:55:13.123456700Z', container: 'd'.repeat(64), container_config: { Hostname: 'x', Cmd: ['/bin/sh', '-c', '#(nop) ADD file:abc in /'] },
-    docker_version: '1.9.1', author: 'berth <t@example.com>', config: { Hostname: 'x', Env: ['PATH=/bin'], Cmd: null }, architecture: 'amd64', os: 'linux', Size: 12,
+    id: A,
+    created: '2015-11-20T18:55:13.123456700Z',
+    container: 'd'.repeat(64),
+    container_config: { Hostname: 'x', Cmd: ['/bin/sh', '-c', '#(nop) ADD file:abc in /'] },
+    docker_version: '1.9.1',
+    author: 'berth <t@example.com>',
+    config: { Hostname: 'x', Env: ['PATH=/bin'], Cmd: null },
+    architecture: 'amd64',
+    os: 'linux',
+    Size: 12,
   },
   [B]: {
-    id: B, parent: A, created: '2015-11-20T18:55:14Z', container_config: { Cmd: ['/bin/sh', '-c', 'echo hi > /hello && true'] },
-    docker_version: '1.9.1', config: { Env: ['PATH=/bin'], Cmd: null }, architecture: 'amd64', os: 'linux', Size: 3,
+    id: B,
+    parent: A,
+    created: '2015-11-20T18:55:14Z',
+    container_config: { Cmd: ['/bin/sh', '-c', 'echo hi > /hello && true'] },
+    docker_version: '1.9.1',
+    config: { Env: ['PATH=/bin'], Cmd: null },
+    architecture: 'amd64',
+    os: 'linux',
+    Size: 3,
   },
   [C]: {
-    id: C, parent: B, created: '2015-11-20T18:55:15.5Z', container_config: { Cmd: ['/bin/sh', '-c', '#(nop) CMD ["sh"]'] },
-    docker_version: '1.9.1', comment: 'old', config: { Env: ['PATH=/bin'], Cmd: ['sh'] }, architecture: 'amd64', os: 'linux', Size: 0,
+    id: C,
+    parent: B,
+    created: '2015-11-20T18:55:15.5Z',
+    container_config: { Cmd: ['/bin/sh', '-c', '#(nop) CMD ["sh"]'] },
+    docker_version: '1.9.1',
+    comment: 'old',
+    config: { Env: ['PATH=/bin'], Cmd: ['sh'] },
+    architecture: 'amd64',
+    os: 'linux',
+    Size: 0,
   },
 };
 
 async function legacyArchive(): Promise<Buffer> {
   const layers: Record<string, Buffer> = {
-    [A]: await tarOf([{ name: 'bin', type: 'directory' }, { name: 'base.txt', content: 'base\n' }]),
+    [A]: await tarOf([
+      { name: 'bin', type: 'directory' },
+      { name: 'base.txt', content: 'base\n' },
+    ]),
     [B]: await tarOf([{ name: 'hello', content: 'hi\n' }]),
     [C]: await tarOf([]),
   };
   const entries: Entry[] = [];
   for (const id of [A, B, C]) {
-    entries.push({ name: id, type: 'directory' }, { name: `${id}/VERSION`, content: '1.0' }, { name: `${id}/json`, content: JSON.stringify(v1[id]) }, { name: `${id}/layer.tar`, content: layers[id] });
+    entries.push(
+      { name: id, type: 'directory' },
+      { name: `${id}/VERSION`, content: '1.0' },
+      { name: `${id}/json`, content: JSON.stringify(v1[id]) },
+      { name: `${id}/layer.tar`, content: layers[id] },
+    );
   }
   entries.push({ name: 'repositories', content: JSON.stringify({ 'old/v1img': { latest: C, base: A } }) });
   return tarOf(entries);
@@ -63,7 +94,9 @@ describe('pre-1.10 docker save archives', () => {
     expect(await ok(['load', '-q', '-i', file])).toBe('');
     const listed = await ok(['images', '-a', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']);
     expect(listed.split('\n').filter(Boolean).sort()).toEqual([`<none>:<none> ${IDS.middle}`, `old/v1img:base ${IDS.base}`, `old/v1img:latest ${IDS.latest}`]);
-    expect(await ok(['image', 'inspect', '--format', '{{.Parent}} {{.Comment}} {{.DockerVersion}} {{json .Config.Cmd}} {{len .RootFS.Layers}}', 'old/v1img'])).toBe(`${IDS.middle} old 1.9.1 ["sh"] 3\n`);
+    expect(
+      await ok(['image', 'inspect', '--format', '{{.Parent}} {{.Comment}} {{.DockerVersion}} {{json .Config.Cmd}} {{len .RootFS.Layers}}', 'old/v1img']),
+    ).toBe(`${IDS.middle} old 1.9.1 ["sh"] 3\n`);
     const history = await ok(['history', '--no-trunc', '--format', '{{.ID}}|{{.CreatedBy}}|{{.Size}}|{{.Comment}}', 'old/v1img']);
     expect(history.split('\n').filter(Boolean)).toEqual([
       `${IDS.latest}|/bin/sh -c #(nop) CMD ["sh"]|0B|old`,
@@ -87,7 +120,8 @@ describe('pre-1.10 docker save archives', () => {
 
   it('refuses a v1 archive whose image names a missing parent', async () => {
     const entries: Entry[] = [
-      { name: `${B}/json`, content: JSON.stringify(v1[B]) }, { name: `${B}/layer.tar`, content: await tarOf([]) },
+      { name: `${B}/json`, content: JSON.stringify(v1[B]) },
+      { name: `${B}/layer.tar`, content: await tarOf([]) },
       { name: 'repositories', content: JSON.stringify({ broken: { latest: B } }) },
     ];
     const res = await engine.docker(['load'], { input: await tarOf(entries) });

@@ -35,7 +35,9 @@ describe('skopeo docker-daemon: (API 1.22)', () => {
     expect((await engine.http('GET', '/v1.12/version')).json().MinAPIVersion).toBe('1.12');
     const old = await engine.http('GET', '/v1.11/version');
     expect(old.status).toBe(400);
-    expect(old.json()).toEqual({ message: 'client version 1.11 is too old. Minimum supported API version is 1.12, please upgrade your client to a newer version' });
+    expect(old.json()).toEqual({
+      message: 'client version 1.11 is too old. Minimum supported API version is 1.12, please upgrade your client to a newer version',
+    });
   });
 });
 
@@ -85,7 +87,18 @@ describe('other pre-1.25 shapes', () => {
     try {
       const current = (await engine.http('GET', '/v1.41/containers/stats20/stats?stream=0')).json();
       const old = (await engine.http('GET', '/v1.20/containers/stats20/stats?stream=0')).json();
-      expect(Object.keys(old).sort()).toEqual(['blkio_stats', 'cpu_stats', 'memory_stats', 'network', 'num_procs', 'pids_stats', 'precpu_stats', 'preread', 'read', 'storage_stats']);
+      expect(Object.keys(old).sort()).toEqual([
+        'blkio_stats',
+        'cpu_stats',
+        'memory_stats',
+        'network',
+        'num_procs',
+        'pids_stats',
+        'precpu_stats',
+        'preread',
+        'read',
+        'storage_stats',
+      ]);
       expect(Object.keys(old.network).sort()).toEqual(Object.keys(current.networks.eth0).sort());
       expect(old.network.rx_packets).toBeGreaterThanOrEqual(current.networks.eth0.rx_packets);
     } finally {

@@ -85,66 +85,93 @@ describe('docker cp against a container swapping /w/d for a symlink to /', () =>
     fdsBefore = await engineFds();
   });
 
-  it('PUT archive never writes outside the container', async () => {
-    const body = await tarOf([{ name: written, content: 'x' }]);
-    const statuses = new Set<number>();
-    const { escapedAt, tries } = await race(async () => {
-      const res = await engine.http('PUT', `/containers/${id}/archive?path=/w/d/`, body, { 'content-type': 'application/x-tar' });
-      statuses.add(res.status);
-      return existsSync(`/${written}`);
-    });
-    expect(escapedAt, `PUT wrote into the host's / after ${escapedAt} tries`).toBe(0);
-    expect(tries).toBe(ATTEMPTS);
-    // The swaps were seen: some copies went through the symlink, into the container's own /.
-    expect((await engine.http('HEAD', `/containers/${id}/archive?path=/${written}`)).status).toBe(200);
-    expect([...statuses].every((s) => s === 200 || s === 404), [...statuses].join()).toBe(true);
-  }, TIMEOUT);
+  it(
+    'PUT archive never writes outside the container',
+    async () => {
+      const body = await tarOf([{ name: written, content: 'x' }]);
+      const statuses = new Set<number>();
+      const { escapedAt, tries } = await race(async () => {
+        const res = await engine.http('PUT', `/containers/${id}/archive?path=/w/d/`, body, { 'content-type': 'application/x-tar' });
+        statuses.add(res.status);
+        return existsSync(`/${written}`);
+      });
+      expect(escapedAt, `PUT wrote into the host's / after ${escapedAt} tries`).toBe(0);
+      expect(tries).toBe(ATTEMPTS);
+      // The swaps were seen: some copies went through the symlink, into the container's own /.
+      expect((await engine.http('HEAD', `/containers/${id}/archive?path=/${written}`)).status).toBe(200);
+      expect(
+        [...statuses].every((s) => s === 200 || s === 404),
+        [...statuses].join(),
+      ).toBe(true);
+    },
+    TIMEOUT,
+  );
 
-  it('GET archive never returns a host file', async () => {
-    const { escapedAt, tries } = await race(async () => {
-      const res = await engine.http('GET', `/containers/${id}/archive?path=/w/d/${probe}`);
-      return res.body.includes(SECRET);
-    });
-    expect(escapedAt, `GET returned the host's /${probe} after ${escapedAt} tries`).toBe(0);
-    expect(tries).toBe(ATTEMPTS);
-  }, TIMEOUT);
+  it(
+    'GET archive never returns a host file',
+    async () => {
+      const { escapedAt, tries } = await race(async () => {
+        const res = await engine.http('GET', `/containers/${id}/archive?path=/w/d/${probe}`);
+        return res.body.includes(SECRET);
+      });
+      expect(escapedAt, `GET returned the host's /${probe} after ${escapedAt} tries`).toBe(0);
+      expect(tries).toBe(ATTEMPTS);
+    },
+    TIMEOUT,
+  );
 
-  it('GET archive of the parent never descends through the swapped symlink', async () => {
-    const { escapedAt, tries } = await race(async () => {
-      const res = await engine.http('GET', `/containers/${id}/archive?path=/w`);
-      return res.body.includes(SECRET);
-    }, 1, 10_000); // GNU tar's own walk, safe before too: a guard, on a short budget
-    expect(escapedAt, `GET /w contained a host file after ${escapedAt} tries`).toBe(0);
-    expect(tries).toBeGreaterThanOrEqual(HEAVY_MIN);
-  }, TIMEOUT);
+  it(
+    'GET archive of the parent never descends through the swapped symlink',
+    async () => {
+      const { escapedAt, tries } = await race(
+        async () => {
+          const res = await engine.http('GET', `/containers/${id}/archive?path=/w`);
+          return res.body.includes(SECRET);
+        },
+        1,
+        10_000,
+      ); // GNU tar's own walk, safe before too: a guard, on a short budget
+      expect(escapedAt, `GET /w contained a host file after ${escapedAt} tries`).toBe(0);
+      expect(tries).toBeGreaterThanOrEqual(HEAVY_MIN);
+    },
+    TIMEOUT,
+  );
 
-  it('HEAD archive (stat) never sees a host file', async () => {
-    const statuses = new Set<number>();
-    const { escapedAt, tries } = await race(async () => {
-      const res = await engine.http('HEAD', `/containers/${id}/archive?path=/w/d/${probe}`);
-      statuses.add(res.status);
-      return res.status === 200; // there is no such file in the container
-    });
-    expect(escapedAt, `HEAD found the host's /${probe} after ${escapedAt} tries`).toBe(0);
-    expect(tries).toBe(ATTEMPTS);
-    expect([...statuses]).toEqual([404]);
-  }, TIMEOUT);
+  it(
+    'HEAD archive (stat) never sees a host file',
+    async () => {
+      const statuses = new Set<number>();
+      const { escapedAt, tries } = await race(async () => {
+        const res = await engine.http('HEAD', `/containers/${id}/archive?path=/w/d/${probe}`);
+        statuses.add(res.status);
+        return res.status === 200; // there is no such file in the container
+      });
+      expect(escapedAt, `HEAD found the host's /${probe} after ${escapedAt} tries`).toBe(0);
+      expect(tries).toBe(ATTEMPTS);
+      expect([...statuses]).toEqual([404]);
+    },
+    TIMEOUT,
+  );
 
-  it('the docker CLI copies neither way through the swap', async () => {
-    const local = await mkdtemp('/var/tmp/berth-race-cli-');
-    try {
-      const cliName = `${written}-cli`;
-      await writeFile(join(local, cliName), 'x');
-      for (let i = 0; i < 40; i++) {
-        await engine.docker(['cp', join(local, cliName), 'cpracer:/w/d/']);
-        expect(existsSync(`/${cliName}`), `docker cp wrote into the host's / after ${i + 1} tries`).toBe(false);
-        const out = await engine.docker(['cp', `cpracer:/w/d/${probe}`, '-']);
-        expect(out.stdout.includes(SECRET), `docker cp returned a host file after ${i + 1} tries`).toBe(false);
+  it(
+    'the docker CLI copies neither way through the swap',
+    async () => {
+      const local = await mkdtemp('/var/tmp/berth-race-cli-');
+      try {
+        const cliName = `${written}-cli`;
+        await writeFile(join(local, cliName), 'x');
+        for (let i = 0; i < 40; i++) {
+          await engine.docker(['cp', join(local, cliName), 'cpracer:/w/d/']);
+          expect(existsSync(`/${cliName}`), `docker cp wrote into the host's / after ${i + 1} tries`).toBe(false);
+          const out = await engine.docker(['cp', `cpracer:/w/d/${probe}`, '-']);
+          expect(out.stdout.includes(SECRET), `docker cp returned a host file after ${i + 1} tries`).toBe(false);
+        }
+      } finally {
+        await rm(local, { recursive: true, force: true });
       }
-    } finally {
-      await rm(local, { recursive: true, force: true });
-    }
-  }, TIMEOUT);
+    },
+    TIMEOUT,
+  );
 
   it('holds no descriptors once the copies are done', async () => {
     expect(await engineFds()).toBeLessThan(fdsBefore + 10);
@@ -165,69 +192,93 @@ describe('diff, commit and export against a container swapping its files for sym
     fdsBefore = await engineFds();
   });
 
-  it('diff never lists a host directory', async () => {
-    const statuses = new Set<number>();
-    const { escapedAt, tries } = await race(async () => {
-      const res = await engine.http('GET', `/containers/${id}/changes`);
-      statuses.add(res.status);
-      return res.body.includes('/inside');
-    });
-    expect(escapedAt, `diff listed the host's /${probeDir} after ${escapedAt} tries`).toBe(0);
-    expect(tries).toBe(ATTEMPTS);
-    expect([...statuses]).toEqual([200]); // entries that vanish mid-walk are not errors
-  }, TIMEOUT);
-
-  it('system df never measures a host directory', async () => {
-    const statuses = new Set<number>();
-    const { escapedAt, tries } = await race(async () => {
-      const res = await engine.http('GET', '/v1.44/system/df?type=container');
-      statuses.add(res.status);
-      const mine = (res.json().Containers ?? []).find((c: { Id: string }) => c.Id === id);
-      return !mine || mine.SizeRw >= 2 ** 39;
-    });
-    expect(escapedAt, `df measured the host's /${probeDir} after ${escapedAt} tries`).toBe(0);
-    expect(tries).toBe(ATTEMPTS);
-    expect([...statuses]).toEqual([200]);
-  }, TIMEOUT);
-
-  it('export never contains a host file', async () => {
-    const statuses = new Set<number>();
-    const { escapedAt, tries } = await race(async () => {
-      const res = await engine.http('GET', `/containers/${id}/export`);
-      statuses.add(res.status);
-      return res.body.includes(SECRET);
-    }, 2, HEAVY_BUDGET_MS);
-    expect([...statuses]).toEqual([200]);
-    expect(escapedAt, `export contained a host file after ${escapedAt} tries`).toBe(0);
-    expect(tries).toBeGreaterThanOrEqual(HEAVY_MIN);
-  }, TIMEOUT);
-
-  it('commit never puts a host file into the layer', async () => {
-    const blobs = join(engine.root, 'blobs', 'sha256');
-    const seen = new Set<string>();
-    const leaked = async () => {
-      for (const name of await readdir(blobs)) {
-        if (seen.has(name)) continue;
-        seen.add(name);
-        if ((await readFile(join(blobs, name))).includes(SECRET)) return true;
-      }
-      return false;
-    };
-    const failures = new Set<string>();
-    try {
+  it(
+    'diff never lists a host directory',
+    async () => {
+      const statuses = new Set<number>();
       const { escapedAt, tries } = await race(async () => {
-        // pause=0: dockerd's default pause would stop the loop; the walk itself must be safe.
-        const res = await engine.http('POST', `/commit?container=${id}&pause=0`);
-        if (res.status !== 201) failures.add(`${res.status} ${res.body}`);
-        return leaked();
-      }, 2, HEAVY_BUDGET_MS);
-      expect(escapedAt, `commit put a host file into a layer after ${escapedAt} tries`).toBe(0);
+        const res = await engine.http('GET', `/containers/${id}/changes`);
+        statuses.add(res.status);
+        return res.body.includes('/inside');
+      });
+      expect(escapedAt, `diff listed the host's /${probeDir} after ${escapedAt} tries`).toBe(0);
+      expect(tries).toBe(ATTEMPTS);
+      expect([...statuses]).toEqual([200]); // entries that vanish mid-walk are not errors
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'system df never measures a host directory',
+    async () => {
+      const statuses = new Set<number>();
+      const { escapedAt, tries } = await race(async () => {
+        const res = await engine.http('GET', '/v1.44/system/df?type=container');
+        statuses.add(res.status);
+        const mine = (res.json().Containers ?? []).find((c: { Id: string }) => c.Id === id);
+        return !mine || mine.SizeRw >= 2 ** 39;
+      });
+      expect(escapedAt, `df measured the host's /${probeDir} after ${escapedAt} tries`).toBe(0);
+      expect(tries).toBe(ATTEMPTS);
+      expect([...statuses]).toEqual([200]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'export never contains a host file',
+    async () => {
+      const statuses = new Set<number>();
+      const { escapedAt, tries } = await race(
+        async () => {
+          const res = await engine.http('GET', `/containers/${id}/export`);
+          statuses.add(res.status);
+          return res.body.includes(SECRET);
+        },
+        2,
+        HEAVY_BUDGET_MS,
+      );
+      expect([...statuses]).toEqual([200]);
+      expect(escapedAt, `export contained a host file after ${escapedAt} tries`).toBe(0);
       expect(tries).toBeGreaterThanOrEqual(HEAVY_MIN);
-      expect([...failures]).toEqual([]); // entries that vanish mid-walk are not errors
-    } finally {
-      await engine.http('POST', '/images/prune?filters=' + encodeURIComponent(JSON.stringify({ dangling: ['true'] })));
-    }
-  }, TIMEOUT);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'commit never puts a host file into the layer',
+    async () => {
+      const blobs = join(engine.root, 'blobs', 'sha256');
+      const seen = new Set<string>();
+      const leaked = async () => {
+        for (const name of await readdir(blobs)) {
+          if (seen.has(name)) continue;
+          seen.add(name);
+          if ((await readFile(join(blobs, name))).includes(SECRET)) return true;
+        }
+        return false;
+      };
+      const failures = new Set<string>();
+      try {
+        const { escapedAt, tries } = await race(
+          async () => {
+            // pause=0: dockerd's default pause would stop the loop; the walk itself must be safe.
+            const res = await engine.http('POST', `/commit?container=${id}&pause=0`);
+            if (res.status !== 201) failures.add(`${res.status} ${res.body}`);
+            return leaked();
+          },
+          2,
+          HEAVY_BUDGET_MS,
+        );
+        expect(escapedAt, `commit put a host file into a layer after ${escapedAt} tries`).toBe(0);
+        expect(tries).toBeGreaterThanOrEqual(HEAVY_MIN);
+        expect([...failures]).toEqual([]); // entries that vanish mid-walk are not errors
+      } finally {
+        await engine.http('POST', '/images/prune?filters=' + encodeURIComponent(JSON.stringify({ dangling: ['true'] })));
+      }
+    },
+    TIMEOUT,
+  );
 
   it('holds no descriptors once the walks are done', async () => {
     expect(await engineFds()).toBeLessThan(fdsBefore + 10);
@@ -257,7 +308,10 @@ describe('docker cp edge cases', () => {
   });
 
   it('names GET entries as dockerd: /dst/ follows and keeps the name, /dst/. gives the content', async () => {
-    const entries = await tarOf([{ name: 'inner', content: 'hi' }, { name: 'l', type: 'symlink', linkname: 'inner' }]);
+    const entries = await tarOf([
+      { name: 'inner', content: 'hi' },
+      { name: 'l', type: 'symlink', linkname: 'inner' },
+    ]);
     expect((await engine.http('PUT', '/containers/cpedge/archive?path=/dst', entries, { 'content-type': 'application/x-tar' })).status).toBe(200);
     const names = async (path: string) => {
       const res = await engine.http('GET', `/containers/cpedge/archive?path=${path}`);
@@ -269,7 +323,12 @@ describe('docker cp edge cases', () => {
         stream.resume();
         stream.on('end', next);
       });
-      await new Promise<void>((resolve, reject) => extract.on('finish', () => resolve()).on('error', reject).end(res.body));
+      await new Promise<void>((resolve, reject) =>
+        extract
+          .on('finish', () => resolve())
+          .on('error', reject)
+          .end(res.body),
+      );
       return list.sort();
     };
     // What dockerd 20.10 answers for the same container paths.
@@ -287,7 +346,12 @@ describe('docker cp edge cases', () => {
     expect(garbage.status, garbage.body.toString()).toBe(400);
     // A client that goes away mid-body.
     await new Promise<void>((resolve) => {
-      const req = httpRequest({ socketPath: engine.socket, method: 'PUT', path: '/containers/cpedge/archive?path=/dst', headers: { 'content-length': '100000', 'content-type': 'application/x-tar' } });
+      const req = httpRequest({
+        socketPath: engine.socket,
+        method: 'PUT',
+        path: '/containers/cpedge/archive?path=/dst',
+        headers: { 'content-length': '100000', 'content-type': 'application/x-tar' },
+      });
       req.on('error', () => resolve());
       req.write(whole.subarray(0, 1024), () => setTimeout(() => (req.destroy(), resolve()), 100));
     });
@@ -304,7 +368,10 @@ describe('a refused upload', () => {
     const create = await engine.docker(['create', '--name', 'refused', 'busybox', 'true']);
     expect(create.code, create.stderr).toBe(0);
     try {
-      const body = await tarOf([{ name: 'tmp', content: Buffer.from('x') }, { name: 'filler', content: Buffer.alloc(32 * 1024 * 1024) }]);
+      const body = await tarOf([
+        { name: 'tmp', content: Buffer.from('x') },
+        { name: 'filler', content: Buffer.alloc(32 * 1024 * 1024) },
+      ]);
       const put = await engine.http('PUT', '/containers/refused/archive?path=/&noOverwriteDirNonDir=true', body, { 'content-type': 'application/x-tar' });
       expect(put.status, put.body.toString()).toBe(400);
       expect(put.json().message).toContain('cannot overwrite directory');
@@ -336,7 +403,7 @@ describe('WORKDIR at start', () => {
 });
 
 describe('User at start', () => {
-  it('is looked up in the container\'s /etc/passwd, never a host file a symlink names', async () => {
+  it("is looked up in the container's /etc/passwd, never a host file a symlink names", async () => {
     const hostPasswd = `/berth-passwd-${tag}`;
     await writeFile(hostPasswd, 'hostonly:x:4242:4242::/:/bin/sh\n');
     try {

@@ -31,7 +31,10 @@ const { docker, ok, env: cliEnv } = cliOf(() => engine);
 
 /** The registry's manifest digest for a tag. */
 async function manifestDigest(name: string, tag: string): Promise<string> {
-  const res = await fetch(`http://${registry.host}/v2/${name}/manifests/${tag}`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+  const res = await fetch(`http://${registry.host}/v2/${name}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+  });
   return res.headers.get('docker-content-digest')!;
 }
 
@@ -43,8 +46,9 @@ describe('docker pull', () => {
     expect(out).toContain(`Digest: ${digest}`);
     expect(out).toContain(`Status: Downloaded newer image for ${registry.host}/busybox:latest`);
     expect(out.trim().split('\n').at(-1)).toBe(`${registry.host}/busybox:latest`);
-    expect((await ok(['image', 'inspect', '-f', '{{.Id}} {{json .RepoDigests}}', `${registry.host}/busybox`])).trim())
-      .toBe(`${images.busybox.id} ["${registry.host}/busybox@${digest}"]`);
+    expect((await ok(['image', 'inspect', '-f', '{{.Id}} {{json .RepoDigests}}', `${registry.host}/busybox`])).trim()).toBe(
+      `${images.busybox.id} ["${registry.host}/busybox@${digest}"]`,
+    );
     expect(await ok(['run', '--rm', `${registry.host}/busybox`, 'echo', 'pulled'])).toBe('pulled\n');
     const again = await ok(['pull', `${registry.host}/busybox:latest`]);
     expect(again).toContain(`Status: Image is up to date for ${registry.host}/busybox:latest`);
@@ -107,28 +111,38 @@ describe('docker pull', () => {
     }
   });
 
-  it.skipIf(!haveDockerd())('draws the progress the docker CLI draws with dockerd', async () => {
-    /** The last state the CLI drew for each layer, and the closing lines, from a pull on a real terminal. */
-    const screen = async (env: NodeJS.ProcessEnv) => {
-      const res = await onTerminal([40, 120], [], ['docker', 'pull', `${registry.host}/team/layered:1.0`], env);
-      expect(res.code, res.stdout).toBe(0);
-      const text = res.stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '\n');
-      const layers = new Map<string, string>();
-      for (const m of text.matchAll(/([0-9a-f]{12}): ([A-Za-z ]+?) *(?=\[|\r|\n|$)/g)) layers.set(m[1]!, m[2]!);
-      return { layers: Object.fromEntries([...layers].sort()), tail: text.split(/\r?\n/).map((l) => l.trim()).filter((l) => /^(Digest|Status):/.test(l)) };
-    };
-    await ok(['rmi', '-f', images.layered.id]).catch(() => undefined);
-    await ok(['rmi', '-f', images.busybox.id]).catch(() => undefined);
-    const dockerd = await ReferenceDockerd.start();
-    try {
-      const ours = await screen(cliEnv());
-      const theirs = await screen({ ...process.env, DOCKER_HOST: `unix://${dockerd.socket}`, DOCKER_CONFIG: join(dockerd.dir, 'docker-config') });
-      expect(Object.values(ours.layers).every((s) => s === 'Pull complete')).toBe(true);
-      expect(ours).toEqual(theirs);
-    } finally {
-      await dockerd.stop();
-    }
-  }, 60_000);
+  it.skipIf(!haveDockerd())(
+    'draws the progress the docker CLI draws with dockerd',
+    async () => {
+      /** The last state the CLI drew for each layer, and the closing lines, from a pull on a real terminal. */
+      const screen = async (env: NodeJS.ProcessEnv) => {
+        const res = await onTerminal([40, 120], [], ['docker', 'pull', `${registry.host}/team/layered:1.0`], env);
+        expect(res.code, res.stdout).toBe(0);
+        const text = res.stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '\n');
+        const layers = new Map<string, string>();
+        for (const m of text.matchAll(/([0-9a-f]{12}): ([A-Za-z ]+?) *(?=\[|\r|\n|$)/g)) layers.set(m[1]!, m[2]!);
+        return {
+          layers: Object.fromEntries([...layers].sort()),
+          tail: text
+            .split(/\r?\n/)
+            .map((l) => l.trim())
+            .filter((l) => /^(Digest|Status):/.test(l)),
+        };
+      };
+      await ok(['rmi', '-f', images.layered.id]).catch(() => undefined);
+      await ok(['rmi', '-f', images.busybox.id]).catch(() => undefined);
+      const dockerd = await ReferenceDockerd.start();
+      try {
+        const ours = await screen(cliEnv());
+        const theirs = await screen({ ...process.env, DOCKER_HOST: `unix://${dockerd.socket}`, DOCKER_CONFIG: join(dockerd.dir, 'docker-config') });
+        expect(Object.values(ours.layers).every((s) => s === 'Pull complete')).toBe(true);
+        expect(ours).toEqual(theirs);
+      } finally {
+        await dockerd.stop();
+      }
+    },
+    60_000,
+  );
 });
 
 describe('multi-platform images', () => {
@@ -136,7 +150,9 @@ describe('multi-platform images', () => {
     await registry.pushArchive(images.busybox.archive, 'multi:amd64');
     await registry.pushArchive(images.layered.archive, 'multi:arm64');
     const manifestOf = async (tag: string) => {
-      const res = await fetch(`http://${registry.host}/v2/multi/manifests/${tag}`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+      const res = await fetch(`http://${registry.host}/v2/multi/manifests/${tag}`, {
+        headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+      });
       const body = Buffer.from(await res.arrayBuffer());
       return { mediaType: res.headers.get('content-type')!, digest: res.headers.get('docker-content-digest')!, size: body.length };
     };
@@ -148,7 +164,11 @@ describe('multi-platform images', () => {
         { ...(await manifestOf('arm64')), platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
       ],
     };
-    const put = await fetch(`http://${registry.host}/v2/multi/manifests/latest`, { method: 'PUT', headers: { 'content-type': index.mediaType }, body: JSON.stringify(index) });
+    const put = await fetch(`http://${registry.host}/v2/multi/manifests/latest`, {
+      method: 'PUT',
+      headers: { 'content-type': index.mediaType },
+      body: JSON.stringify(index),
+    });
     expect(put.status).toBe(201);
     const name = `${registry.host}/multi:latest`;
     const out = await ok(['pull', name]);
@@ -164,7 +184,10 @@ describe('multi-platform images', () => {
     expect(dist.status).toBe(200);
     expect(dist.json()).toEqual({
       Descriptor: { mediaType: index.mediaType, digest: put.headers.get('docker-content-digest'), size: JSON.stringify(index).length },
-      Platforms: [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64', variant: 'v8' }],
+      Platforms: [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      ],
     });
     expect((await engine.http('GET', `/distribution/${registry.host}/nosuch:1/json`)).status).toBe(404);
   });
@@ -223,7 +246,14 @@ describe('an interrupted pull', () => {
  * or, with `stall`, stops relaying there and holds the connection open — and notes Range headers.
  */
 async function cuttingProxy(target: number, cutAfter: number, stall = false) {
-  const state = { server: undefined as unknown as Server, port: 0, cutting: true, ranges: [] as string[], stalled: false, sockets: new Set<import('node:net').Socket>() };
+  const state = {
+    server: undefined as unknown as Server,
+    port: 0,
+    cutting: true,
+    ranges: [] as string[],
+    stalled: false,
+    sockets: new Set<import('node:net').Socket>(),
+  };
   state.server = createServer((client) => {
     const upstream = connect(target, '127.0.0.1');
     state.sockets.add(client).add(upstream);

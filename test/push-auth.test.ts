@@ -20,7 +20,7 @@ afterAll(async () => {
 const manifestStatus = async (repo: string) => (await fetch(`http://${registry.host}/v2/${repo}/manifests/1`)).status;
 
 describe('push credentials', () => {
-  it('refuses a push without X-Registry-Auth with dockerd\'s 400, and the registry gets nothing', async () => {
+  it("refuses a push without X-Registry-Auth with dockerd's 400, and the registry gets nothing", async () => {
     const name = `${registry.host}/berth/unauthed:1`;
     expect((await engine.http('POST', `/images/busybox/tag?repo=${registry.host}/berth/unauthed&tag=1`)).status).toBe(201);
     const missing: Record<string, string>[] = [{}, { 'x-registry-auth': '' }];

@@ -33,7 +33,9 @@ describe('docker push', () => {
     expect(out.match(/: Pushed$/gm)?.length).toBe(4);
     const digest = /^1\.0: digest: (sha256:[0-9a-f]{64}) size: (\d+)$/m.exec(out);
     expect(digest).not.toBeNull();
-    const manifest = await fetch(`http://${registry.host}/v2/berth/layered/manifests/1.0`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+    const manifest = await fetch(`http://${registry.host}/v2/berth/layered/manifests/1.0`, {
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    });
     expect(manifest.headers.get('docker-content-digest')).toBe(digest![1]);
     expect(manifest.headers.get('content-type')).toBe('application/vnd.docker.distribution.manifest.v2+json');
     expect(Number(manifest.headers.get('content-length'))).toBe(Number(digest![2]));

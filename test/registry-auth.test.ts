@@ -21,7 +21,9 @@ let engine: TestEngine;
 beforeAll(async () => {
   dir = await mkdtemp(join(TEST_BASE, 'berth-auth-'));
   // htpasswd wants bcrypt: Python's crypt gives it (cost 4: the registry checks it on every request).
-  const hash = (await run('python3', ['-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))', 'secret'])).stdout.trim();
+  const hash = (
+    await run('python3', ['-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))', 'secret'])
+  ).stdout.trim();
   await writeFile(join(dir, 'htpasswd'), `alice:${hash}\n`);
   basic = await TestRegistry.start(`auth:\n  htpasswd: {realm: berth-basic, path: ${join(dir, 'htpasswd')}}`);
   tokens = await startTokenServer(dir, { alice: 'secret' });
@@ -31,12 +33,20 @@ beforeAll(async () => {
   mirror = await TestRegistry.start();
   origin = await TestRegistry.start();
   await mirror.pushArchive(images.busybox.archive, 'mirrored/busybox:latest');
-  await writeFile(join(dir, 'registries.conf'), [
-    '[[registry]]', `location = "${origin.host}"`,
-    '[[registry.mirror]]', 'location = "127.0.0.1:1"', // down: skipped
-    '[[registry.mirror]]', `location = "${mirror.host}"`,
-    '[[registry]]', 'location = "127.0.0.1:2"', 'blocked = true',
-  ].join('\n'));
+  await writeFile(
+    join(dir, 'registries.conf'),
+    [
+      '[[registry]]',
+      `location = "${origin.host}"`,
+      '[[registry.mirror]]',
+      'location = "127.0.0.1:1"', // down: skipped
+      '[[registry.mirror]]',
+      `location = "${mirror.host}"`,
+      '[[registry]]',
+      'location = "127.0.0.1:2"',
+      'blocked = true',
+    ].join('\n'),
+  );
   engine = await TestEngine.start(['--registries-conf', join(dir, 'registries.conf')]);
   expect((await engine.docker(['load', '-i', images.busybox.archive])).code).toBe(0);
 }, 90_000);

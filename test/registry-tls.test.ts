@@ -27,7 +27,23 @@ beforeAll(async () => {
   await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=berth-test-ca', '-days', '2']);
   await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
   await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
-  await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext']);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext',
+  ]);
   await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=berth-client']);
   await openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.cert', '-days', '2']);
   registry = await TestRegistry.start(
@@ -44,7 +60,9 @@ beforeAll(async () => {
       { name: 'someone/busybox-tools', description: 'tools', star_count: 2, is_official: false, is_automated: true },
       { name: 'other/thing', description: '', star_count: 0, is_official: false, is_automated: false },
     ];
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ query: q, num_results: 2, results: all.filter((r) => r.name.includes(q)).slice(0, Number(url.searchParams.get('n') ?? 25)) }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ query: q, num_results: 2, results: all.filter((r) => r.name.includes(q)).slice(0, Number(url.searchParams.get('n') ?? 25)) }));
   });
   searchServer.listen(0, '127.0.0.1');
   await once(searchServer, 'listening');

@@ -21,15 +21,25 @@ beforeAll(async () => {
   dir = await mkdtemp(join(TEST_BASE, 'berth-seccomp-'));
   await writeFile(join(dir, 'no-mkdir.json'), profile([noMkdir]));
   // Rules for another architecture, or for a capability the container lacks, do not apply (moby's includes).
-  await writeFile(join(dir, 'elsewhere.json'), profile([{ ...noMkdir, includes: { arches: ['s390x'] } }, { ...noMkdir, includes: { caps: ['CAP_SYS_ADMIN'] } }]));
-  await writeFile(join(dir, 'arch-map.json'), profile([noMkdir], { archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] }] }));
+  await writeFile(
+    join(dir, 'elsewhere.json'),
+    profile([
+      { ...noMkdir, includes: { arches: ['s390x'] } },
+      { ...noMkdir, includes: { caps: ['CAP_SYS_ADMIN'] } },
+    ]),
+  );
+  await writeFile(
+    join(dir, 'arch-map.json'),
+    profile([noMkdir], { archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] }] }),
+  );
 });
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const containerCount = async () => (await engine.http('GET', '/containers/json?all=1')).json().length;
-const create = (securityOpt: string[]) => engine.http('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { SecurityOpt: securityOpt } });
+const create = (securityOpt: string[]) =>
+  engine.http('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { SecurityOpt: securityOpt } });
 
 describe('seccomp', () => {
   it('applies a profile given as a file: a rule that refuses mkdir refuses it in the container', async () => {
@@ -49,20 +59,30 @@ describe('seccomp', () => {
 
   it('takes seccomp=builtin and an empty seccomp= as the default profile, as dockerd does', async () => {
     expect(await ok(['run', '--rm', '--security-opt', 'seccomp=builtin', 'busybox', 'grep', 'Seccomp:', '/proc/self/status'])).toMatch(/Seccomp:\s+2/);
-    const res = await engine.http('POST', '/containers/create?name=empty-seccomp', { Image: 'busybox', Cmd: ['grep', 'Seccomp:', '/proc/self/status'], HostConfig: { SecurityOpt: ['seccomp='] } });
+    const res = await engine.http('POST', '/containers/create?name=empty-seccomp', {
+      Image: 'busybox',
+      Cmd: ['grep', 'Seccomp:', '/proc/self/status'],
+      HostConfig: { SecurityOpt: ['seccomp='] },
+    });
     expect(res.status, res.body.toString()).toBe(201);
     expect(await ok(['start', '-a', 'empty-seccomp'])).toMatch(/Seccomp:\s+2/);
     await ok(['rm', 'empty-seccomp']);
   });
 
-  it('refuses a profile it cannot use at create, with dockerd\'s message, making nothing', async () => {
+  it("refuses a profile it cannot use at create, with dockerd's message, making nothing", async () => {
     const before = await containerCount();
     for (const [value, message] of [
       ['garbage', "Decoding seccomp profile failed: invalid character 'g' looking for beginning of value"],
       ['/no/such/profile.json', "Decoding seccomp profile failed: invalid character '/' looking for beginning of value"],
       [profile([], { defaultAction: 'SCMP_ACT_BOGUS' }), 'string SCMP_ACT_BOGUS is not a valid action for seccomp'],
-      [profile([{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_SOMETIMES' }] }]), 'string SCMP_CMP_SOMETIMES is not a valid operator for seccomp'],
-      [profile([], { architectures: ['SCMP_ARCH_X86_64'], archMap: [{ architecture: 'SCMP_ARCH_X86_64' }] }), "'architectures' and 'archMap' were specified in the seccomp profile, use either 'architectures' or 'archMap'"],
+      [
+        profile([{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_SOMETIMES' }] }]),
+        'string SCMP_CMP_SOMETIMES is not a valid operator for seccomp',
+      ],
+      [
+        profile([], { architectures: ['SCMP_ARCH_X86_64'], archMap: [{ architecture: 'SCMP_ARCH_X86_64' }] }),
+        "'architectures' and 'archMap' were specified in the seccomp profile, use either 'architectures' or 'archMap'",
+      ],
     ]) {
       const res = await create([`seccomp=${value}`]);
       expect(res.json(), value).toEqual({ message });
@@ -96,21 +116,36 @@ describe('other security options', () => {
   });
 
   it('sets no_new_privs for no-new-privileges in each of its forms', async () => {
-    const nnp = async (opts: string[]) => (await ok(['run', '--rm', ...opts.flatMap((o) => ['--security-opt', o]), 'busybox', 'grep', 'NoNewPrivs', '/proc/self/status'])).trim();
+    const nnp = async (opts: string[]) =>
+      (await ok(['run', '--rm', ...opts.flatMap((o) => ['--security-opt', o]), 'busybox', 'grep', 'NoNewPrivs', '/proc/self/status'])).trim();
     expect(await nnp([])).toMatch(/NoNewPrivs:\s+0/);
-    for (const opt of ['no-new-privileges', 'no-new-privileges=true', 'no-new-privileges=1', 'no-new-privileges:true']) expect(await nnp([opt]), opt).toMatch(/NoNewPrivs:\s+1/);
+    for (const opt of ['no-new-privileges', 'no-new-privileges=true', 'no-new-privileges=1', 'no-new-privileges:true'])
+      expect(await nnp([opt]), opt).toMatch(/NoNewPrivs:\s+1/);
     expect(await nnp(['no-new-privileges=false'])).toMatch(/NoNewPrivs:\s+0/);
   });
 
   it('mounts the cgroup hierarchy read-write for writable-cgroups=true (Docker 28), read-only otherwise', async () => {
-    const cgroupMount = async (opts: string[]) => ok(['run', '--rm', ...opts, 'busybox', 'sh', '-c', "grep -E ' /sys/fs/cgroup(/memory)? cgroup2? ' /proc/mounts"]);
+    const cgroupMount = async (opts: string[]) =>
+      ok(['run', '--rm', ...opts, 'busybox', 'sh', '-c', "grep -E ' /sys/fs/cgroup(/memory)? cgroup2? ' /proc/mounts"]);
     expect(await cgroupMount(['--security-opt', 'writable-cgroups=true'])).toMatch(/ cgroup2? rw,/);
     expect(await cgroupMount([])).toMatch(/ cgroup2? ro,/);
     expect((await create(['writable-cgroups=maybe'])).json()).toEqual({ message: 'invalid --security-opt 2: "writable-cgroups=maybe"' });
   });
 
   it('takes apparmor= and label= as dockerd does on a host without AppArmor or SELinux: accepted, no effect', async () => {
-    const out = await ok(['run', '--rm', '--security-opt', 'apparmor=my-profile', '--security-opt', 'label=type:foo_t', '--security-opt', 'label=disable', 'busybox', 'echo', 'ran']);
+    const out = await ok([
+      'run',
+      '--rm',
+      '--security-opt',
+      'apparmor=my-profile',
+      '--security-opt',
+      'label=type:foo_t',
+      '--security-opt',
+      'label=disable',
+      'busybox',
+      'echo',
+      'ran',
+    ]);
     expect(out).toBe('ran\n');
   });
 });

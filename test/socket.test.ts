@@ -71,11 +71,14 @@ describe('SIGTERM', () => {
     await engine.start();
     const archive = await readFile(join(GOLDEN, 'dockerd-busybox.tar'));
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ socketPath: engine.socket, method: 'POST', path: '/images/load?quiet=1', headers: { 'content-type': 'application/x-tar' } }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode!, body }));
-      });
+      const req = request(
+        { socketPath: engine.socket, method: 'POST', path: '/images/load?quiet=1', headers: { 'content-type': 'application/x-tar' } },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        },
+      );
       req.on('error', reject);
       req.write(archive.subarray(0, 100_000));
       setTimeout(() => {
@@ -98,9 +101,11 @@ describe('SIGTERM', () => {
 describe('systemd', () => {
   it('serves on a socket passed by socket activation, and exits when idle', async () => {
     const engine = await fresh();
-    const activator = spawn('systemd-socket-activate', [
-      '-l', engine.socket, '--', process.execPath, MAIN, 'serve', '--root', engine.root, '--run-root', engine.runRoot, '--idle-exit', '2',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const activator = spawn(
+      'systemd-socket-activate',
+      ['-l', engine.socket, '--', process.execPath, MAIN, 'serve', '--root', engine.root, '--run-root', engine.runRoot, '--idle-exit', '2'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     activator.stderr!.on('data', (d) => (stderr += d));
     try {
@@ -111,7 +116,9 @@ describe('systemd', () => {
       expect(res.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
       for (let i = 0; i < 40 && !stderr.includes('socket activation'); i++) await new Promise((r) => setTimeout(r, 50));
       expect(stderr).toContain('socket activation');
-      const [code] = await Promise.race([once(activator, 'exit'), new Promise((_, rej) => setTimeout(() => rej(new Error('no idle exit')), 10_000))]) as [number];
+      const [code] = (await Promise.race([once(activator, 'exit'), new Promise((_, rej) => setTimeout(() => rej(new Error('no idle exit')), 10_000))])) as [
+        number,
+      ];
       expect(code).toBe(0);
       expect(stderr).toContain('idle for 2s');
     } finally {
@@ -122,7 +129,11 @@ describe('systemd', () => {
   it('tells NOTIFY_SOCKET it is ready', async () => {
     const engine = await fresh();
     const notifySocket = join(engine.dir, 'notify.sock');
-    const listener = spawn('python3', ['-c', 'import socket,sys\ns=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("bound", flush=True)\nprint(s.recv(4096).decode(), flush=True)', notifySocket]);
+    const listener = spawn('python3', [
+      '-c',
+      'import socket,sys\ns=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("bound", flush=True)\nprint(s.recv(4096).decode(), flush=True)',
+      notifySocket,
+    ]);
     let out = '';
     listener.stdout.on('data', (d) => (out += d));
     try {
@@ -135,4 +146,3 @@ describe('systemd', () => {
     }
   });
 });
-

@@ -52,7 +52,10 @@ function downgrade(path: string): void {
 const columns = (path: string) => {
   const db = new Database(path, { readonly: true });
   try {
-    return { version: db.pragma('user_version', { simple: true }), names: (db.prepare('PRAGMA table_info(containers)').all() as { name: string }[]).map((c) => c.name) };
+    return {
+      version: db.pragma('user_version', { simple: true }),
+      names: (db.prepare('PRAGMA table_info(containers)').all() as { name: string }[]).map((c) => c.name),
+    };
   } finally {
     db.close();
   }
@@ -64,8 +67,36 @@ describe('migration to ContainerSpec rows', () => {
   });
 
   it('survives a kill -9 mid-migration, then migrates; an old container starts, stops and inspects the same', async () => {
-    await ok(['create', '--name', 'old', '-e', 'A=1', '-l', 'team=x', '-p', '127.0.0.1::80', '--cap-add', 'net_admin', '--restart', 'on-failure:2',
-      '--memory', '64m', '--tmpfs', '/scratch:size=1m', '--dns', '1.1.1.1', '--log-opt', 'max-size=1m', '--health-cmd', 'true', '-w', '/tmp', 'busybox', 'sleep', '300']);
+    await ok([
+      'create',
+      '--name',
+      'old',
+      '-e',
+      'A=1',
+      '-l',
+      'team=x',
+      '-p',
+      '127.0.0.1::80',
+      '--cap-add',
+      'net_admin',
+      '--restart',
+      'on-failure:2',
+      '--memory',
+      '64m',
+      '--tmpfs',
+      '/scratch:size=1m',
+      '--dns',
+      '1.1.1.1',
+      '--log-opt',
+      'max-size=1m',
+      '--health-cmd',
+      'true',
+      '-w',
+      '/tmp',
+      'busybox',
+      'sleep',
+      '300',
+    ]);
     const before = await inspect('old');
     const path = join(engine.root, 'berth.db');
     await engine.stop();
@@ -92,7 +123,9 @@ describe('migration to ContainerSpec rows', () => {
     const running = await inspect('old');
     expect(running.State.Running).toBe(true);
     expect(running.NetworkSettings.Ports['80/tcp'][0].HostIp).toBe('127.0.0.1');
-    expect(await ok(['exec', 'old', 'sh', '-c', 'echo $A; pwd; grep nameserver /etc/resolv.conf; mount | grep -c /scratch'])).toBe('1\n/tmp\nnameserver 1.1.1.1\n1');
+    expect(await ok(['exec', 'old', 'sh', '-c', 'echo $A; pwd; grep nameserver /etc/resolv.conf; mount | grep -c /scratch'])).toBe(
+      '1\n/tmp\nnameserver 1.1.1.1\n1',
+    );
     await ok(['stop', '-t', '1', 'old']);
     const after = await inspect('old');
     expect(after.State.Status).toBe('exited');

@@ -18,7 +18,10 @@ const create = async (name: string) => {
 
 describe('start with a host config before API 1.24', () => {
   it('publishes the ports and takes the restart policy given at start (bare or wrapped)', async () => {
-    for (const [name, wrap] of [['startbare', false], ['startwrapped', true]] as const) {
+    for (const [name, wrap] of [
+      ['startbare', false],
+      ['startwrapped', true],
+    ] as const) {
       await create(name);
       try {
         const hc = { PortBindings: { '80/tcp': [{ HostPort: '0' }] }, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 } };
@@ -59,11 +62,21 @@ describe('mounts and network mode given to start before API 1.24', () => {
     await writeFile(join(dir, 'f'), 'hi\n');
     expect((await engine.docker(['network', 'create', 'startnet'])).code).toBe(0);
     try {
-      const created = await engine.http('POST', '/v1.22/containers/create?name=startmounts', { Image: 'busybox', Cmd: ['sleep', '60'], HostConfig: { Binds: [`${dir}:/create`] } });
+      const created = await engine.http('POST', '/v1.22/containers/create?name=startmounts', {
+        Image: 'busybox',
+        Cmd: ['sleep', '60'],
+        HostConfig: { Binds: [`${dir}:/create`] },
+      });
       expect(created.status).toBe(201);
       const hc = { Binds: [`${dir}:/data:ro`, 'startvol:/vol'], Tmpfs: { '/tm': '' }, NetworkMode: 'startnet' };
       expect((await engine.http('POST', '/v1.22/containers/startmounts/start', hc)).status).toBe(204);
-      const seen = await engine.docker(['exec', 'startmounts', 'sh', '-c', 'cat /data/f /create/f; touch /data/x 2>/dev/null || echo ro; grep -c " /tm tmpfs" /proc/mounts; ls -d /vol']);
+      const seen = await engine.docker([
+        'exec',
+        'startmounts',
+        'sh',
+        '-c',
+        'cat /data/f /create/f; touch /data/x 2>/dev/null || echo ro; grep -c " /tm tmpfs" /proc/mounts; ls -d /vol',
+      ]);
       expect(seen.stdout).toBe('hi\nhi\nro\n1\n/vol\n');
       const inspect = (await engine.http('GET', '/v1.22/containers/startmounts/json')).json();
       expect(inspect.HostConfig.Binds).toEqual(hc.Binds);
@@ -82,7 +95,11 @@ describe('mounts and network mode given to start before API 1.24', () => {
   it('a body without NetworkMode puts the container back on the default network, as dockerd does', async () => {
     expect((await engine.docker(['network', 'create', 'startnet2'])).code).toBe(0);
     try {
-      const created = await engine.http('POST', '/v1.22/containers/create?name=startdefault', { Image: 'busybox', Cmd: ['sleep', '60'], HostConfig: { NetworkMode: 'startnet2' } });
+      const created = await engine.http('POST', '/v1.22/containers/create?name=startdefault', {
+        Image: 'busybox',
+        Cmd: ['sleep', '60'],
+        HostConfig: { NetworkMode: 'startnet2' },
+      });
       expect(created.status).toBe(201);
       expect((await engine.http('POST', '/v1.22/containers/startdefault/start', { Privileged: false })).status).toBe(204);
       const inspect = (await engine.http('GET', '/v1.22/containers/startdefault/json')).json();
@@ -90,7 +107,7 @@ describe('mounts and network mode given to start before API 1.24', () => {
       expect(Object.keys(inspect.NetworkSettings.Networks)).toEqual(['bridge']);
       expect((await engine.docker(['stop', '-t', '0', 'startdefault'])).code).toBe(0);
       expect((await engine.http('POST', '/v1.22/containers/startdefault/start', { NetworkMode: 'none' })).status).toBe(204);
-      expect((await engine.docker(['exec', 'startdefault', 'sh', '-c', 'ls /sys/class/net']).then((r) => r.stdout))).toBe('lo\n');
+      expect(await engine.docker(['exec', 'startdefault', 'sh', '-c', 'ls /sys/class/net']).then((r) => r.stdout)).toBe('lo\n');
     } finally {
       await engine.docker(['rm', '-f', 'startdefault']);
       await engine.docker(['network', 'rm', 'startnet2']);

@@ -13,7 +13,10 @@ const { docker, ok } = cliOf(() => engine);
 
 /** What a start that must fail wrote before it exited. */
 async function refusedStart(e: TestEngine, args: string[] = []): Promise<string> {
-  const err = await e.start(args).then(() => undefined, (error: Error) => error);
+  const err = await e.start(args).then(
+    () => undefined,
+    (error: Error) => error,
+  );
   expect(err, 'the engine refused to start').toBeDefined();
   expect(e.process?.exitCode).toBe(1);
   return err!.message;
@@ -65,7 +68,8 @@ describe('a lost state DB', () => {
     expect(before.containers.length).toBe(1);
     await engine.start([], { BERTH_ACCEPT_EMPTY_DB: '1' });
     expect((await ok(['images', '-q'])).trim()).toBe('');
-    for (const layer of before.layers) expect(engine.stderr).toContain(`removing layer ${join(engine.root, 'layers', layer)}: the state DB has no record of it`);
+    for (const layer of before.layers)
+      expect(engine.stderr).toContain(`removing layer ${join(engine.root, 'layers', layer)}: the state DB has no record of it`);
     for (const blob of before.blobs) expect(engine.stderr).toContain(`removing blob ${join(engine.root, 'blobs', 'sha256', blob)}`);
     for (const id of before.containers) expect(engine.stderr).toContain(`removing container directory ${join(engine.root, 'containers', id)}`);
     expect(await listing(engine.root)).toEqual({ layers: [], blobs: [], containers: [] });

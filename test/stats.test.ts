@@ -12,11 +12,20 @@ const images = inject('images');
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
 const BLKIO_KEYS = [
-  'io_service_bytes_recursive', 'io_serviced_recursive', 'io_queue_recursive', 'io_service_time_recursive', 'io_wait_time_recursive',
-  'io_merged_recursive', 'io_time_recursive', 'sectors_recursive',
+  'io_service_bytes_recursive',
+  'io_serviced_recursive',
+  'io_queue_recursive',
+  'io_service_time_recursive',
+  'io_wait_time_recursive',
+  'io_merged_recursive',
+  'io_time_recursive',
+  'sectors_recursive',
 ];
 const TOP_KEYS = ['read', 'preread', 'pids_stats', 'blkio_stats', 'num_procs', 'storage_stats', 'cpu_stats', 'precpu_stats', 'memory_stats', 'name', 'id'];
-const ZERO_CPU = { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
+const ZERO_CPU = {
+  cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 },
+  throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const engine = suiteEngine({ load: [images.busybox.archive] });
@@ -204,11 +213,24 @@ describe('GET /containers/{id}/stats', () => {
     expect(res.ms).toBeLessThan(500);
     // dockerd 20.10's bytes for a created container, name and ID aside.
     const blkio = Object.fromEntries(BLKIO_KEYS.map((k) => [k, null]));
-    const zero = { read: ZERO_TIME, preread: ZERO_TIME, pids_stats: {}, blkio_stats: blkio, num_procs: 0, storage_stats: {}, cpu_stats: ZERO_CPU, precpu_stats: ZERO_CPU, memory_stats: {} };
+    const zero = {
+      read: ZERO_TIME,
+      preread: ZERO_TIME,
+      pids_stats: {},
+      blkio_stats: blkio,
+      num_procs: 0,
+      storage_stats: {},
+      cpu_stats: ZERO_CPU,
+      precpu_stats: ZERO_CPU,
+      memory_stats: {},
+    };
     expect(res.body.toString()).toBe(JSON.stringify({ ...zero, name: '/created', id }) + '\n');
 
     const { docs } = await streamDocuments(engine.socket, '/containers/created/stats', 2);
-    expect(docs).toEqual([{ ...zero, name: '/created', id }, { ...zero, name: '/created', id }]);
+    expect(docs).toEqual([
+      { ...zero, name: '/created', id },
+      { ...zero, name: '/created', id },
+    ]);
   });
 
   it('a stream goes on with zeroed documents after the container exits, and ends when it is removed', async () => {

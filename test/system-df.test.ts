@@ -51,10 +51,15 @@ describe('system df', () => {
   });
 
   it('is what docker system df and df -v print', async () => {
-    const rows = Object.fromEntries((await ok(['system', 'df', '--format', '{{json .}}'])).trim().split('\n').map((l) => {
-      const r = JSON.parse(l);
-      return [r.Type, r];
-    }));
+    const rows = Object.fromEntries(
+      (await ok(['system', 'df', '--format', '{{json .}}']))
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const r = JSON.parse(l);
+          return [r.Type, r];
+        }),
+    );
     expect(rows.Images).toMatchObject({ TotalCount: '2', Active: '2' });
     expect(rows.Containers).toMatchObject({ TotalCount: '2', Active: '0', Size: '4B', Reclaimable: '4B (100%)' });
     expect(rows['Local Volumes']).toMatchObject({ TotalCount: '2', Active: '2', Size: '6B' });

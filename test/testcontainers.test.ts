@@ -66,7 +66,10 @@ async function untar(stream: NodeJS.ReadableStream): Promise<Record<string, stri
 /** What the engine still holds: containers and networks of its own making (bridge, host, none stay). */
 async function remaining(): Promise<{ containers: string[]; networks: string[] }> {
   const containers = (await engine.http('GET', '/containers/json?all=1')).json().map((c: { Names: string[] }) => c.Names[0]);
-  const networks = (await engine.http('GET', '/networks')).json().map((n: { Name: string }) => n.Name).filter((n: string) => !['bridge', 'host', 'none'].includes(n));
+  const networks = (await engine.http('GET', '/networks'))
+    .json()
+    .map((n: { Name: string }) => n.Name)
+    .filter((n: string) => !['bridge', 'host', 'none'].includes(n));
   return { containers, networks };
 }
 
@@ -96,17 +99,28 @@ describe('testcontainers against berth', () => {
 
   it('waits for a log message, an HTTP answer and a successful command', async () => {
     const settled = await Promise.allSettled([
-      new tc.GenericContainer(IMAGE).withCommand(['sh', '-c', 'sleep 1; echo warming; echo all systems go; exec sleep 300']).withWaitStrategy(tc.Wait.forLogMessage('all systems go')).withStartupTimeout(20_000).start(),
-      new tc.GenericContainer(IMAGE).withCommand(['sh', '-c', `sleep 1; ${HTTPD[2]}`]).withExposedPorts(8080)
-        .withWaitStrategy(tc.Wait.forHttp('/index.html', 8080).forStatusCode(200)).withStartupTimeout(20_000).start(),
-      new tc.GenericContainer(IMAGE).withCommand(['sh', '-c', 'sleep 1; touch /tmp/ready; exec sleep 300'])
-        .withWaitStrategy(tc.Wait.forSuccessfulCommand('test -f /tmp/ready')).withStartupTimeout(20_000).start(),
+      new tc.GenericContainer(IMAGE)
+        .withCommand(['sh', '-c', 'sleep 1; echo warming; echo all systems go; exec sleep 300'])
+        .withWaitStrategy(tc.Wait.forLogMessage('all systems go'))
+        .withStartupTimeout(20_000)
+        .start(),
+      new tc.GenericContainer(IMAGE)
+        .withCommand(['sh', '-c', `sleep 1; ${HTTPD[2]}`])
+        .withExposedPorts(8080)
+        .withWaitStrategy(tc.Wait.forHttp('/index.html', 8080).forStatusCode(200))
+        .withStartupTimeout(20_000)
+        .start(),
+      new tc.GenericContainer(IMAGE)
+        .withCommand(['sh', '-c', 'sleep 1; touch /tmp/ready; exec sleep 300'])
+        .withWaitStrategy(tc.Wait.forSuccessfulCommand('test -f /tmp/ready'))
+        .withStartupTimeout(20_000)
+        .start(),
     ]);
     const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
       const failed = settled.find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
-      const [byLog, byHttp, byCommand] = started as [typeof started[0], typeof started[0], typeof started[0]];
+      const [byLog, byHttp, byCommand] = started as [(typeof started)[0], (typeof started)[0], (typeof started)[0]];
       expect((await byLog.exec(['echo', 'up'])).output).toBe('up\n');
       expect(await get(byHttp.getHost(), byHttp.getMappedPort(8080), '/index.html')).toBe('200 hello\n');
       expect((await byCommand.exec(['ls', '/tmp/ready'])).exitCode).toBe(0);
@@ -116,9 +130,12 @@ describe('testcontainers against berth', () => {
   });
 
   it('waits for a healthy health check', async () => {
-    const c = await new tc.GenericContainer(IMAGE).withCommand(['sh', '-c', 'sleep 1; touch /tmp/healthy; exec sleep 300'])
+    const c = await new tc.GenericContainer(IMAGE)
+      .withCommand(['sh', '-c', 'sleep 1; touch /tmp/healthy; exec sleep 300'])
       .withHealthCheck({ test: ['CMD-SHELL', 'test -f /tmp/healthy'], interval: 500, timeout: 1000, retries: 10, startPeriod: 0 })
-      .withWaitStrategy(tc.Wait.forHealthCheck()).withStartupTimeout(20_000).start();
+      .withWaitStrategy(tc.Wait.forHealthCheck())
+      .withStartupTimeout(20_000)
+      .start();
     try {
       const state = JSON.parse((await engine.docker(['inspect', '-f', '{{json .State.Health}}', c.getId()])).stdout);
       expect(state.Status).toBe('healthy');
@@ -126,28 +143,50 @@ describe('testcontainers against berth', () => {
       await c.stop();
     }
     // A check that never passes: start() rejects with the library's words once the container is unhealthy.
-    const failing = new tc.GenericContainer(IMAGE).withName('tc-unhealthy').withCommand(['sleep', '300'])
+    const failing = new tc.GenericContainer(IMAGE)
+      .withName('tc-unhealthy')
+      .withCommand(['sleep', '300'])
       .withHealthCheck({ test: ['CMD', 'false'], interval: 200, timeout: 1000, retries: 2 })
-      .withWaitStrategy(tc.Wait.forHealthCheck()).withStartupTimeout(20_000);
+      .withWaitStrategy(tc.Wait.forHealthCheck())
+      .withStartupTimeout(20_000);
     await expect(failing.start()).rejects.toThrow('Health check failed: unhealthy');
     await engine.docker(['rm', '-f', 'tc-unhealthy']);
   });
 
   it('applies name, hostname, tmpfs, binds, extra hosts, quotas, shm, ulimits, capabilities; execs with output, exit code, user, dir, env', async () => {
-    const c = await new tc.GenericContainer(IMAGE).withCommand(['sleep', '300']).withName('tc-exec').withHostname('tchost')
-      .withTmpFs({ '/scratch': 'rw,size=1m' }).withBindMounts([{ source: home, target: '/home-dir', mode: 'ro' }])
-      .withExtraHosts([{ host: 'db.test', ipAddress: '10.1.2.3' }]).withResourcesQuota({ memory: 0.25, cpu: 0.5 }).withSharedMemorySize(8 * 1024 * 1024)
-      .withUlimits({ nofile: { soft: 1000, hard: 1000 } }).withAddedCapabilities('NET_ADMIN').withWorkingDir('/etc')
-      .withWaitStrategy(tc.Wait.forAll([tc.Wait.forSuccessfulCommand('test -d /scratch'), tc.Wait.forSuccessfulCommand('test -d /home-dir')])).start();
+    const c = await new tc.GenericContainer(IMAGE)
+      .withCommand(['sleep', '300'])
+      .withName('tc-exec')
+      .withHostname('tchost')
+      .withTmpFs({ '/scratch': 'rw,size=1m' })
+      .withBindMounts([{ source: home, target: '/home-dir', mode: 'ro' }])
+      .withExtraHosts([{ host: 'db.test', ipAddress: '10.1.2.3' }])
+      .withResourcesQuota({ memory: 0.25, cpu: 0.5 })
+      .withSharedMemorySize(8 * 1024 * 1024)
+      .withUlimits({ nofile: { soft: 1000, hard: 1000 } })
+      .withAddedCapabilities('NET_ADMIN')
+      .withWorkingDir('/etc')
+      .withWaitStrategy(tc.Wait.forAll([tc.Wait.forSuccessfulCommand('test -d /scratch'), tc.Wait.forSuccessfulCommand('test -d /home-dir')]))
+      .start();
     try {
       expect(c.getName()).toBe('/tc-exec');
       expect(c.getHostname()).toBe('tchost');
       const mounts = await c.exec(['sh', '-c', 'hostname; grep -E " /(scratch|home-dir) " /proc/mounts | cut -d" " -f2,3,4 | cut -d, -f1']);
       expect(mounts.stdout).toMatch(/^tchost\n\/home-dir \S+ ro\n\/scratch tmpfs rw\n$/);
-      const limits = await c.exec(['sh', '-c', 'pwd; grep db.test /etc/hosts; df -k /dev/shm | tail -1; ulimit -n; ip link set lo mtu 1500 && echo net-admin; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max']);
+      const limits = await c.exec([
+        'sh',
+        '-c',
+        'pwd; grep db.test /etc/hosts; df -k /dev/shm | tail -1; ulimit -n; ip link set lo mtu 1500 && echo net-admin; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max',
+      ]);
       expect(limits.stdout, limits.stderr).toMatch(/^\/etc\n10\.1\.2\.3\tdb\.test\nshm +8192 .*\n1000\nnet-admin\n268435456\n$/);
       const hc = JSON.parse((await engine.docker(['inspect', '-f', '{{json .HostConfig}}', c.getId()])).stdout);
-      expect(hc).toMatchObject({ Memory: 268435456, NanoCpus: 500000000, ShmSize: 8388608, CapAdd: ['NET_ADMIN'], Ulimits: [{ Name: 'nofile', Soft: 1000, Hard: 1000 }] });
+      expect(hc).toMatchObject({
+        Memory: 268435456,
+        NanoCpus: 500000000,
+        ShmSize: 8388608,
+        CapAdd: ['NET_ADMIN'],
+        Ulimits: [{ Name: 'nofile', Soft: 1000, Hard: 1000 }],
+      });
       const res = await c.exec(['sh', '-c', 'echo out; echo err >&2; exit 3']);
       expect(res).toEqual({ output: 'out\nerr\n', stdout: 'out\n', stderr: 'err\n', exitCode: 3 });
       const opts = await c.exec(['sh', '-c', 'id -u; pwd; echo $GREETING'], { user: '1000', workingDir: '/tmp', env: { GREETING: 'hi' } });
@@ -162,10 +201,12 @@ describe('testcontainers against berth', () => {
   it('copies content, files and archives in before and after start, and archives out, also from a stopped container', async () => {
     const file = join(home, 'file.txt');
     await writeFile(file, 'from a file\n');
-    const c = await new tc.GenericContainer(IMAGE).withCommand(['sleep', '300'])
+    const c = await new tc.GenericContainer(IMAGE)
+      .withCommand(['sleep', '300'])
       .withCopyContentToContainer([{ content: 'before start\n', target: '/data/before.txt', mode: 0o640 }])
       .withCopyFilesToContainer([{ source: file, target: '/data/file.txt' }])
-      .withWaitStrategy(tc.Wait.forSuccessfulCommand('test -f /data/before.txt')).start();
+      .withWaitStrategy(tc.Wait.forSuccessfulCommand('test -f /data/before.txt'))
+      .start();
     let stopped: Awaited<ReturnType<typeof c.stop>> | undefined;
     try {
       await c.copyContentToContainer([{ content: Buffer.from('after start\n'), target: '/data/after.txt' }]);
@@ -176,7 +217,12 @@ describe('testcontainers against berth', () => {
       const listed = await c.exec(['sh', '-c', 'stat -c "%n %a" /data/before.txt; cat /data/before.txt /data/file.txt /data/after.txt /data/packed/one.txt']);
       expect(listed.stdout).toBe('/data/before.txt 640\nbefore start\nfrom a file\nafter start\none\n');
       const out = await untar(await c.copyArchiveFromContainer('/data'));
-      expect(out).toMatchObject({ 'data/before.txt': 'before start\n', 'data/file.txt': 'from a file\n', 'data/after.txt': 'after start\n', 'data/packed/one.txt': 'one\n' });
+      expect(out).toMatchObject({
+        'data/before.txt': 'before start\n',
+        'data/file.txt': 'from a file\n',
+        'data/after.txt': 'after start\n',
+        'data/packed/one.txt': 'one\n',
+      });
       await c.exec(['sh', '-c', 'echo last > /data/last.txt']);
       stopped = await c.stop({ remove: false });
       expect(await untar(await stopped.copyArchiveFromContainer('/data/last.txt'))).toEqual({ 'last.txt': 'last\n' });
@@ -197,7 +243,11 @@ describe('testcontainers against berth', () => {
         expect(web.getNetworkNames()).toEqual([network.getName(), 'bridge'].sort());
         expect(web.getIpAddress(network.getName())).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
         expect(web.getNetworkId(network.getName())).toBe(network.getId());
-        const client = await new tc.GenericContainer(IMAGE).withCommand(['sleep', '300']).withNetwork(network).withWaitStrategy(tc.Wait.forSuccessfulCommand('true')).start();
+        const client = await new tc.GenericContainer(IMAGE)
+          .withCommand(['sleep', '300'])
+          .withNetwork(network)
+          .withWaitStrategy(tc.Wait.forSuccessfulCommand('true'))
+          .start();
         try {
           const fetched = await client.exec(['wget', '-qO-', 'http://web:8080/index.html']);
           expect(fetched).toMatchObject({ exitCode: 0, stdout: 'hello\n' });
@@ -216,7 +266,12 @@ describe('testcontainers against berth', () => {
   });
 
   it('reuses a running container with withReuse, and starts a new one when the configuration differs', async () => {
-    const reusable = () => new tc.GenericContainer(IMAGE).withCommand(['sleep', '300']).withLabels({ reuse: 'me' }).withWaitStrategy(tc.Wait.forSuccessfulCommand('true')).withReuse();
+    const reusable = () =>
+      new tc.GenericContainer(IMAGE)
+        .withCommand(['sleep', '300'])
+        .withLabels({ reuse: 'me' })
+        .withWaitStrategy(tc.Wait.forSuccessfulCommand('true'))
+        .withReuse();
     const first = await reusable().start();
     const second = await reusable().start();
     const other = await new tc.GenericContainer(IMAGE).withCommand(['sleep', '301']).withWaitStrategy(tc.Wait.forSuccessfulCommand('true')).withReuse().start();
@@ -232,9 +287,11 @@ describe('testcontainers against berth', () => {
 
   it('streams logs as they are written, and the log consumer sees them too', async () => {
     const consumed: string[] = [];
-    const c = await new tc.GenericContainer(IMAGE).withCommand(['sh', '-c', 'echo first; echo to-stderr >&2; sleep 1; echo second; exec sleep 300'])
+    const c = await new tc.GenericContainer(IMAGE)
+      .withCommand(['sh', '-c', 'echo first; echo to-stderr >&2; sleep 1; echo second; exec sleep 300'])
       .withLogConsumer((stream) => stream.on('data', (line: Buffer | string) => consumed.push(line.toString())))
-      .withWaitStrategy(tc.Wait.forLogMessage('first')).start();
+      .withWaitStrategy(tc.Wait.forLogMessage('first'))
+      .start();
     try {
       const stream = await c.logs();
       const seen: string[] = [];
@@ -267,9 +324,12 @@ describe('testcontainers against berth', () => {
     const context = join(home, 'context');
     await mkdir(context);
     await writeFile(join(context, 'hello.txt'), 'hello from the context\n');
-    await writeFile(join(context, 'Dockerfile'), [
-      `FROM ${IMAGE}`, 'ARG WORD=unset', 'COPY hello.txt /hello.txt', 'RUN echo "$WORD" > /word', 'CMD ["sh", "-c", "cat /word; exec sleep 300"]', '',
-    ].join('\n'));
+    await writeFile(
+      join(context, 'Dockerfile'),
+      [`FROM ${IMAGE}`, 'ARG WORD=unset', 'COPY hello.txt /hello.txt', 'RUN echo "$WORD" > /word', 'CMD ["sh", "-c", "cat /word; exec sleep 300"]', ''].join(
+        '\n',
+      ),
+    );
     // deleteOnExit needs Ryuk (disabled here): the test removes its images itself.
     const built = await tc.GenericContainer.fromDockerfile(context).withBuildArgs({ WORD: 'argued' }).build('tc-built:1', { deleteOnExit: false });
     const made: string[] = ['tc-built:1'];
@@ -297,13 +357,17 @@ describe('testcontainers against berth', () => {
   });
 
   it('restarts (the container runs again and answers on its mapped port) and stops', async () => {
-    const c = await new tc.GenericContainer(IMAGE).withCommand(['sh', '-c', 'echo started; echo "$(date +%s%N)" > /tmp/boot; ' + HTTPD[2]]).withExposedPorts(8080).start();
+    const c = await new tc.GenericContainer(IMAGE)
+      .withCommand(['sh', '-c', 'echo started; echo "$(date +%s%N)" > /tmp/boot; ' + HTTPD[2]])
+      .withExposedPorts(8080)
+      .start();
     try {
       const boot = (await c.exec(['cat', '/tmp/boot'])).stdout;
       await c.restart({ timeout: 1_000 });
       const state = JSON.parse((await engine.docker(['inspect', '-f', '{{json .State}}', c.getId()])).stdout);
       expect(state).toMatchObject({ Running: true, Restarting: false });
-      for (let i = 0; i < 50 && (await get(c.getHost(), c.getMappedPort(8080)).catch(() => '')) !== '200 hello\n'; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && (await get(c.getHost(), c.getMappedPort(8080)).catch(() => '')) !== '200 hello\n'; i++)
+        await new Promise((r) => setTimeout(r, 100));
       expect(await get(c.getHost(), c.getMappedPort(8080))).toBe('200 hello\n');
       expect((await c.exec(['cat', '/tmp/boot'])).stdout).not.toBe(boot);
     } finally {

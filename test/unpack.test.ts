@@ -26,8 +26,7 @@ async function makeTar(entries: Entry[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const getfattr = async (name: string, path: string) =>
-  (await exec('getfattr', ['-h', '-n', name, '--only-values', path])).stdout;
+const getfattr = async (name: string, path: string) => (await exec('getfattr', ['-h', '-n', name, '--only-values', path])).stdout;
 
 let base: string; // tmpdir, or /var/tmp where tmpfs lacks user xattrs
 const dirs: string[] = [];
@@ -222,14 +221,8 @@ describe('unpackLayer', () => {
     });
 
     it('hard links out of the layer or to missing files', async () => {
-      await rejects(
-        [{ name: 'passwd', type: 'link', linkname: '../../etc/passwd' }],
-        'unsafe hard link to "../../etc/passwd" in layer: "passwd"',
-      );
-      await rejects(
-        [{ name: 'passwd', type: 'link', linkname: '/etc/passwd' }],
-        'hard link to missing file "/etc/passwd" in layer: "passwd"',
-      );
+      await rejects([{ name: 'passwd', type: 'link', linkname: '../../etc/passwd' }], 'unsafe hard link to "../../etc/passwd" in layer: "passwd"');
+      await rejects([{ name: 'passwd', type: 'link', linkname: '/etc/passwd' }], 'hard link to missing file "/etc/passwd" in layer: "passwd"');
       await rejects(
         [
           { name: 'etc', type: 'symlink', linkname: '/etc' },
@@ -242,9 +235,7 @@ describe('unpackLayer', () => {
     it('a truncated tar', async () => {
       const whole = await makeTar([{ name: 'big', data: 'z'.repeat(10_000) }]);
       const target = await tempDir();
-      await expect(unpackLayer(Readable.from([whole.subarray(0, 512 + 4096)]), target)).rejects.toThrow(
-        'Unexpected end of data',
-      );
+      await expect(unpackLayer(Readable.from([whole.subarray(0, 512 + 4096)]), target)).rejects.toThrow('Unexpected end of data');
     });
 
     it('without leaving the input stream open', async () => {
@@ -268,7 +259,13 @@ describe('unpackLayer', () => {
 it('leaves a failed target for the caller to delete, with nothing outside it', async () => {
   const { parent, target } = await nestedTarget();
   await expect(
-    unpack([{ name: 'ok', data: 'fine' }, { name: '../sibling', data: 'x' }], target),
+    unpack(
+      [
+        { name: 'ok', data: 'fine' },
+        { name: '../sibling', data: 'x' },
+      ],
+      target,
+    ),
   ).rejects.toBeInstanceOf(UnsafeArchiveError);
   expect(await readdir(parent)).toEqual(['diff']);
 });

@@ -16,10 +16,26 @@ const cpus = availableParallelism();
 
 describe('create', () => {
   const refused: [string, object, string][] = [
-    ['an unknown restart policy', { HostConfig: { RestartPolicy: { Name: 'sometimes' } } }, "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'"],
-    ['a negative retry count', { HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: -1 } } }, 'invalid restart policy: maximum retry count cannot be negative'],
-    ['a retry count with always', { HostConfig: { RestartPolicy: { Name: 'always', MaximumRetryCount: 2 } } }, "invalid restart policy: maximum retry count can only be used with 'on-failure'"],
-    ['AutoRemove with a restart policy', { HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } }, "can't create 'AutoRemove' container with restart policy"],
+    [
+      'an unknown restart policy',
+      { HostConfig: { RestartPolicy: { Name: 'sometimes' } } },
+      "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'",
+    ],
+    [
+      'a negative retry count',
+      { HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: -1 } } },
+      'invalid restart policy: maximum retry count cannot be negative',
+    ],
+    [
+      'a retry count with always',
+      { HostConfig: { RestartPolicy: { Name: 'always', MaximumRetryCount: 2 } } },
+      "invalid restart policy: maximum retry count can only be used with 'on-failure'",
+    ],
+    [
+      'AutoRemove with a restart policy',
+      { HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } },
+      "can't create 'AutoRemove' container with restart policy",
+    ],
     ['an unknown stop signal', { StopSignal: 'SIGBOGUS' }, 'Invalid signal: SIGBOGUS'],
     ['negative NanoCpus', { HostConfig: { NanoCpus: -1 } }, `Range of CPUs is from 0.01 to ${cpus}.00, as there are only ${cpus} CPUs available`],
     ['NanoCpus beyond the host', { HostConfig: { NanoCpus: 1e15 } }, `Range of CPUs is from 0.01 to ${cpus}.00, as there are only ${cpus} CPUs available`],
@@ -35,7 +51,7 @@ describe('create', () => {
     ['an unknown capability', { HostConfig: { CapAdd: ['BOGUS'] } }, 'invalid CapAdd: unknown capability: "CAP_BOGUS"'],
     ['an empty environment variable name', { Env: ['=x'] }, 'invalid environment variable: =x'],
   ];
-  it.each(refused)('refuses %s with 400 and dockerd\'s message, making nothing', async (_what, body, message) => {
+  it.each(refused)("refuses %s with 400 and dockerd's message, making nothing", async (_what, body, message) => {
     const before = await containerCount();
     const res = await create(body);
     expect(res.json()).toEqual({ message });
@@ -64,7 +80,10 @@ describe('create', () => {
   });
 
   it('takes null where Go decodes it as zero (clients send it)', async () => {
-    const res = await create({ Healthcheck: { Test: ['CMD', 'true'], Interval: null, Retries: null }, HostConfig: { OomScoreAdj: null, MemorySwappiness: null } }, '?name=nulls');
+    const res = await create(
+      { Healthcheck: { Test: ['CMD', 'true'], Interval: null, Retries: null }, HostConfig: { OomScoreAdj: null, MemorySwappiness: null } },
+      '?name=nulls',
+    );
     expect(res.status, res.body.toString()).toBe(201);
     await engine.http('DELETE', '/containers/nulls');
   });
@@ -90,13 +109,16 @@ describe('create', () => {
 });
 
 describe('update', () => {
-  it('refuses what create refuses, with dockerd\'s 400 rather than runc\'s error, and changes nothing', async () => {
+  it("refuses what create refuses, with dockerd's 400 rather than runc's error, and changes nothing", async () => {
     expect((await create({ Cmd: ['sleep', '1000'] }, '?name=upd')).status).toBe(201);
     expect((await engine.http('POST', '/containers/upd/start')).status).toBe(204);
     try {
       for (const [body, message] of [
         [{ Memory: 1 }, 'Minimum memory limit allowed is 6MB'],
-        [{ RestartPolicy: { Name: 'sometimes' } }, "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'"],
+        [
+          { RestartPolicy: { Name: 'sometimes' } },
+          "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'",
+        ],
         [{ NanoCpus: -1 }, `Range of CPUs is from 0.01 to ${cpus}.00, as there are only ${cpus} CPUs available`],
         [{ CpuShares: -1 }, 'invalid CPU shares (-1): value must be a positive integer'],
       ] as const) {
@@ -119,7 +141,11 @@ describe('stop', () => {
     expect((await create({ Cmd: ['sleep', '1000'] }, '?name=stubborn')).status).toBe(201);
     expect((await engine.http('POST', '/containers/stubborn/start')).status).toBe(204);
     try {
-      for (const [t, reason] of [['99999999999999999999', 'value out of range'], ['abc', 'invalid syntax'], ['1.5', 'invalid syntax']]) {
+      for (const [t, reason] of [
+        ['99999999999999999999', 'value out of range'],
+        ['abc', 'invalid syntax'],
+        ['1.5', 'invalid syntax'],
+      ]) {
         const started = Date.now();
         const res = await engine.http('POST', `/containers/stubborn/stop?t=${t}`);
         expect(Date.now() - started).toBeLessThan(2000);
@@ -134,7 +160,7 @@ describe('stop', () => {
 });
 
 describe('repeated query parameters', () => {
-  it('take the first value (Go\'s url.Values.Get) on create', async () => {
+  it("take the first value (Go's url.Values.Get) on create", async () => {
     const res = await create({}, '?name=first&name=second');
     expect(res.status).toBe(201);
     expect((await engine.http('GET', '/containers/first/json')).json().Id).toBe(res.json().Id);
@@ -143,7 +169,10 @@ describe('repeated query parameters', () => {
   });
 
   it('take the first dockerfile= on /build (docker-py repeats it)', async () => {
-    const context = await tarOf([{ name: 'Dockerfile', content: 'FROM busybox\nLABEL which=first\n' }, { name: 'Other', content: 'FROM busybox\nLABEL which=other\n' }]);
+    const context = await tarOf([
+      { name: 'Dockerfile', content: 'FROM busybox\nLABEL which=first\n' },
+      { name: 'Other', content: 'FROM busybox\nLABEL which=other\n' },
+    ]);
     const res = await engine.http('POST', '/build?dockerfile=Dockerfile&dockerfile=Other&t=repeated:1', context, { 'content-type': 'application/x-tar' });
     expect(res.status, res.body.toString()).toBe(200);
     expect((await engine.http('GET', '/images/repeated:1/json')).json().Config.Labels).toEqual({ which: 'first' });
@@ -168,7 +197,7 @@ describe('repeated query parameters', () => {
 });
 
 describe('the websocket attach', () => {
-  it('answers a missing container with dockerd\'s 404 and message, upgraded or not', async () => {
+  it("answers a missing container with dockerd's 404 and message, upgraded or not", async () => {
     const plain = await engine.http('GET', '/containers/missing/attach/ws?stream=1&stdout=1');
     expect(plain.status).toBe(404);
     expect(plain.json()).toEqual({ message: 'No such container: missing' });
@@ -178,8 +207,10 @@ describe('the websocket attach', () => {
       socket.on('data', (d) => (text += d.toString()));
       socket.on('close', () => resolve(text));
       socket.on('error', reject);
-      socket.write('GET /containers/missing/attach/ws?stream=1&stdout=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n'
-        + 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+      socket.write(
+        'GET /containers/missing/attach/ws?stream=1&stdout=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      );
       setTimeout(() => socket.end(), 1000);
     });
     expect(upgraded).toMatch(/^HTTP\/1\.1 404 /);
@@ -189,7 +220,11 @@ describe('the websocket attach', () => {
 
 describe('tag', () => {
   it('refuses uppercase in a repository name whose first component is not a registry, as dockerd does', async () => {
-    for (const [repo, name] of [['UPPER/case', 'UPPER/case'], ['Upper', 'library/Upper'], ['localhost:5000/UP', 'UP']]) {
+    for (const [repo, name] of [
+      ['UPPER/case', 'UPPER/case'],
+      ['Upper', 'library/Upper'],
+      ['localhost:5000/UP', 'UP'],
+    ]) {
       const res = await engine.http('POST', `/images/busybox/tag?repo=${encodeURIComponent(repo)}`);
       expect(res.json(), repo).toEqual({ message: `invalid reference format: repository name (${name}) must be lowercase` });
       expect(res.status).toBe(400);

@@ -19,13 +19,28 @@ describe('copy-up race', () => {
     // A host file the swapper's symlinks name: the copy runs on the host, where a symlink's target is the host's.
     const probe = join(engine.dir, 'copyup-probe');
     writeFileSync(probe, 'untouched\n');
-    await ok(['run', '-d', '--name', 'swapper', '--network', 'none', '-v', 'cu:/v', 'busybox', 'sh', '-c',
-      `while :; do ln -s ${probe} /v/passwd; ln -s ${probe} /v/group; rm -f /v/passwd /v/group; done`]);
+    await ok([
+      'run',
+      '-d',
+      '--name',
+      'swapper',
+      '--network',
+      'none',
+      '-v',
+      'cu:/v',
+      'busybox',
+      'sh',
+      '-c',
+      `while :; do ln -s ${probe} /v/passwd; ln -s ${probe} /v/group; rm -f /v/passwd /v/group; done`,
+    ]);
     const data = join(engine.root, 'volumes', 'cu', '_data');
     // The copy-up runs at every start into an empty volume, before the user is looked up: a user that
     // does not exist ends each start right there, no process run, so the loop stays short.
     const res = await engine.http('POST', '/containers/create', {
-      Image: 'busybox', Cmd: ['true'], User: 'no-such-user', HostConfig: { NetworkMode: 'none', Binds: ['cu:/etc'] },
+      Image: 'busybox',
+      Cmd: ['true'],
+      User: 'no-such-user',
+      HostConfig: { NetworkMode: 'none', Binds: ['cu:/etc'] },
     });
     expect(res.status, res.body.toString()).toBe(201);
     const id = res.json().Id;

@@ -45,8 +45,20 @@ describe('volume subpath and bind races', () => {
     // the host), each swap one atomic rename, as fast as sh goes: it always exists, so a check by name
     // passes half of the time, and a later use by name finds / half of the time.
     // It does the same to /real in its own rootfs (a bind source inside a container's rootfs).
-    await ok(['run', '-d', '--name', 'swapper', '--network', 'none', '-v', 'race:/v', 'busybox', 'sh', '-c',
-      'mkdir /d; ln -s d /real; while :; do ln -s / /v/a; mv -T /v/a /v/real; ln -s / /a; mv -T /a /real; ln -s d /v/b; mv -T /v/b /v/real; ln -s d /b; mv -T /b /real; done']);
+    await ok([
+      'run',
+      '-d',
+      '--name',
+      'swapper',
+      '--network',
+      'none',
+      '-v',
+      'race:/v',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /d; ln -s d /real; while :; do ln -s / /v/a; mv -T /v/a /v/real; ln -s / /a; mv -T /a /real; ln -s d /v/b; mv -T /v/b /v/real; ln -s d /b; mv -T /b /real; done',
+    ]);
     rootfs = join(engine.root, 'containers', (await ok(['inspect', '-f', '{{.Id}}', 'swapper'])).trim(), 'merged');
   }, 60_000);
   afterAll(async () => {
@@ -105,19 +117,32 @@ describe('volume subpath and bind races', () => {
     expect(await stagingMounts()).toEqual([]);
   }, 120_000);
 
-  it("resolves a bind source inside a volume within the volume: made there, its symlinks never lead to the host", async () => {
+  it('resolves a bind source inside a volume within the volume: made there, its symlinks never lead to the host', async () => {
     await ok(['volume', 'create', 'binds']);
     const made = `made-${probe}`; // unique: what an escape would make in the host's /
     const vol = join(engine.root, 'volumes', 'binds', '_data');
     symlinkSync('/', join(vol, 'up'));
     // Binds make a missing source: inside the volume, through its symlinks as the volume sees them.
-    const out = await ok(['run', '--rm', '--network', 'none', '-v', `${vol}/up/${made}/here:/m`, '-v', `${vol}/up:/root-of-volume`, 'busybox', 'sh', '-c',
-      `touch /m/x; ls /root-of-volume; test -e /root-of-volume/${probe} && echo host; true`]);
+    const out = await ok([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      `${vol}/up/${made}/here:/m`,
+      '-v',
+      `${vol}/up:/root-of-volume`,
+      'busybox',
+      'sh',
+      '-c',
+      `touch /m/x; ls /root-of-volume; test -e /root-of-volume/${probe} && echo host; true`,
+    ]);
     expect(out.split('\n')).toEqual([made, 'up', '']);
     expect(existsSync(join(vol, made, 'here', 'x'))).toBe(true);
     expect(existsSync(`/${made}`)).toBe(false);
     const missing = await engine.http('POST', '/containers/create', {
-      Image: 'busybox', HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'bind', Source: `${vol}/${made}`, Target: '/m' }] },
+      Image: 'busybox',
+      HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'bind', Source: `${vol}/${made}`, Target: '/m' }] },
     });
     expect(missing.status).toBe(201);
     rmSync(join(vol, made), { recursive: true });
@@ -141,7 +166,7 @@ describe('volume subpath and bind races', () => {
       mkdirSync(join(other.root, 'volumes', 'vol', '_data', 'sub'));
       const run = await other.docker(['run', '-d', '--network', 'none', '--mount', 'type=volume,src=vol,dst=/s,volume-subpath=sub', 'busybox', 'true']);
       expect(run.code).not.toBe(0); // the engine died under it
-      await new Promise((r) => other.process!.exitCode !== null || other.process!.signalCode !== null ? r(null) : other.process!.once('exit', r));
+      await new Promise((r) => (other.process!.exitCode !== null || other.process!.signalCode !== null ? r(null) : other.process!.once('exit', r)));
       const staged = async () => (await stagingMounts()).filter((l) => l.includes(other.runRoot));
       expect(await staged()).toHaveLength(1);
       await other.start();

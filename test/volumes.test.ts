@@ -14,13 +14,15 @@ const engine = suiteEngine({ load: [images.busybox.archive, images.layered.archi
 const { docker, ok } = cliOf(() => engine);
 /** What is mounted at a volume's data dir ('' when nothing): `<fstype> <super options>`. */
 const mountedAt = (name: string) => {
-  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === join(engine.root, 'volumes', name, '_data'));
+  const line = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.split(' ')[4] === join(engine.root, 'volumes', name, '_data'));
   if (!line) return '';
   const after = line.split(' - ')[1]!.split(' ');
   return `${after[0]} ${after[2]}`;
 };
 const waitFor = async (what: () => boolean, ms = 10_000) => {
-  for (const end = Date.now() + ms; Date.now() < end && !what();) await new Promise((r) => setTimeout(r, 50));
+  for (const end = Date.now() + ms; Date.now() < end && !what(); ) await new Promise((r) => setTimeout(r, 50));
   return what();
 };
 
@@ -28,7 +30,13 @@ describe('docker volume', () => {
   it('creates, lists, inspects, and keeps data across containers', async () => {
     expect((await ok(['volume', 'create', '--label', 'team=a', 'data'])).trim()).toBe('data');
     const v = JSON.parse(await ok(['volume', 'inspect', 'data']))[0];
-    expect(v).toMatchObject({ Name: 'data', Driver: 'local', Labels: { team: 'a' }, Scope: 'local', Mountpoint: join(engine.root, 'volumes', 'data', '_data') });
+    expect(v).toMatchObject({
+      Name: 'data',
+      Driver: 'local',
+      Labels: { team: 'a' },
+      Scope: 'local',
+      Mountpoint: join(engine.root, 'volumes', 'data', '_data'),
+    });
     expect(await ok(['volume', 'ls', '-q'])).toBe('data\n');
     await ok(['run', '--rm', '-v', 'data:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f']);
     expect(await ok(['run', '--rm', '-v', 'data:/data:ro', 'busybox', 'cat', '/data/f'])).toBe('kept\n');
@@ -38,7 +46,18 @@ describe('docker volume', () => {
     await ok(['create', '--name', 'user', '-v', 'auto:/x', 'busybox', 'true']);
     expect((await ok(['volume', 'ls', '-q'])).split('\n').filter(Boolean).sort()).toEqual(['auto', 'data']);
     const mounts = JSON.parse(await ok(['inspect', '-f', '{{json .Mounts}}', 'user']));
-    expect(mounts).toEqual([{ Type: 'volume', Name: 'auto', Source: join(engine.root, 'volumes', 'auto', '_data'), Destination: '/x', Driver: 'local', Mode: 'z', RW: true, Propagation: '' }]);
+    expect(mounts).toEqual([
+      {
+        Type: 'volume',
+        Name: 'auto',
+        Source: join(engine.root, 'volumes', 'auto', '_data'),
+        Destination: '/x',
+        Driver: 'local',
+        Mode: 'z',
+        RW: true,
+        Propagation: '',
+      },
+    ]);
     expect(await ok(['volume', 'ls', '-q', '--filter', 'dangling=true'])).toBe('data\n');
     expect(await ok(['volume', 'ls', '-q', '--filter', 'label=team=a'])).toBe('data\n');
   });
@@ -90,10 +109,25 @@ describe('docker volume', () => {
     const { mkdir, writeFile } = await import('node:fs/promises');
     await mkdir(dir);
     await writeFile(join(dir, 'h.txt'), 'host\n');
-    const out = await ok(['run', '--name', 'mounter', '--mount', 'type=volume,src=mv,dst=/mv', '--mount', `type=bind,src=${dir},dst=/h,readonly`,
-      '--mount', 'type=tmpfs,dst=/t,tmpfs-size=1048576', 'busybox', 'sh', '-c', 'echo vol > /mv/f; cat /h/h.txt; touch /h/x 2>/dev/null || echo ro; grep " /t " /proc/mounts | grep -c size=1024k']);
+    const out = await ok([
+      'run',
+      '--name',
+      'mounter',
+      '--mount',
+      'type=volume,src=mv,dst=/mv',
+      '--mount',
+      `type=bind,src=${dir},dst=/h,readonly`,
+      '--mount',
+      'type=tmpfs,dst=/t,tmpfs-size=1048576',
+      'busybox',
+      'sh',
+      '-c',
+      'echo vol > /mv/f; cat /h/h.txt; touch /h/x 2>/dev/null || echo ro; grep " /t " /proc/mounts | grep -c size=1024k',
+    ]);
     expect(out).toBe('host\nro\n1\n');
-    expect(await ok(['run', '--rm', '--volumes-from', 'mounter:ro', 'busybox', 'sh', '-c', 'cat /mv/f; cat /h/h.txt; touch /mv/z 2>/dev/null || echo ro'])).toBe('vol\nhost\nro\n');
+    expect(
+      await ok(['run', '--rm', '--volumes-from', 'mounter:ro', 'busybox', 'sh', '-c', 'cat /mv/f; cat /h/h.txt; touch /mv/z 2>/dev/null || echo ro']),
+    ).toBe('vol\nhost\nro\n');
     const mounts = JSON.parse(await ok(['inspect', '-f', '{{json .Mounts}}', 'mounter']));
     expect(mounts.map((m: { Type: string; Destination: string }) => `${m.Type} ${m.Destination}`)).toEqual(['volume /mv', 'bind /h', 'tmpfs /t']);
     await ok(['rm', 'mounter']);
@@ -105,7 +139,9 @@ describe('docker volume', () => {
 
 describe('local driver options (type, device, o)', () => {
   it('mounts a tmpfs volume while containers use it, across an engine restart, and unmounts it after', async () => {
-    expect((await ok(['volume', 'create', '--driver', 'local', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=100m,uid=1000', 'tv'])).trim()).toBe('tv');
+    expect(
+      (await ok(['volume', 'create', '--driver', 'local', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=100m,uid=1000', 'tv'])).trim(),
+    ).toBe('tv');
     const [v] = JSON.parse(await ok(['volume', 'inspect', 'tv']));
     expect(v.Options).toEqual({ type: 'tmpfs', device: 'tmpfs', o: 'size=100m,uid=1000' });
     expect(mountedAt('tv')).toBe(''); // mounted on first use, not at create
@@ -171,14 +207,25 @@ describe('local driver options (type, device, o)', () => {
     expect(bad.stderr).toContain(`error while mounting volume '${data}': failed to mount local volume: mount tmpfs:${data}, data: size=abc: invalid argument`);
     const missing = await docker(['run', '--rm', '-v', 'gone:/b', 'busybox', 'true']);
     expect(missing.code).toBe(127);
-    expect(missing.stderr).toContain(`failed to mount local volume: mount ${join(engine.dir, 'missing')}:${join(engine.root, 'volumes', 'gone', '_data')}, flags: 0x1000: no such file or directory`);
+    expect(missing.stderr).toContain(
+      `failed to mount local volume: mount ${join(engine.dir, 'missing')}:${join(engine.root, 'volumes', 'gone', '_data')}, flags: 0x1000: no such file or directory`,
+    );
     expect(await ok(['ps', '-aq'])).toBe('');
     // --mount volume-opt makes the volume with those options
-    expect(await ok(['run', '--rm', '--mount', 'type=volume,src=viaopt,dst=/v,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=2m',
-      'busybox', 'sh', '-c', 'grep " /v " /proc/mounts | grep -c size=2048k'])).toBe('1\n');
+    expect(
+      await ok([
+        'run',
+        '--rm',
+        '--mount',
+        'type=volume,src=viaopt,dst=/v,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=2m',
+        'busybox',
+        'sh',
+        '-c',
+        'grep " /v " /proc/mounts | grep -c size=2048k',
+      ]),
+    ).toBe('1\n');
     expect(JSON.parse(await ok(['volume', 'inspect', 'viaopt']))[0].Options).toEqual({ type: 'tmpfs', device: 'tmpfs', o: 'size=2m' });
     await ok(['volume', 'rm', 'badv', 'gone', 'viaopt']);
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(join(engine.root, 'volumes'));
   });
 });
-

@@ -41,7 +41,13 @@ export function imageApi(engine: Engine) {
     names: (id: string, reference?: string[]) => images.names(id, reference),
     inspect: (name: string): ImageDetails => {
       const image = images.store.resolve(name);
-      return { image, config: parseConfig(image), tags: images.tags(image.id), digests: images.digests(image.id), layerDirs: images.layers.diffDirs(image.top_layer) };
+      return {
+        image,
+        config: parseConfig(image),
+        tags: images.tags(image.id),
+        digests: images.digests(image.id),
+        layerDirs: images.layers.diffDirs(image.top_layer),
+      };
     },
     history: (name: string) => images.history(name),
     tag: (name: string, repo: string, tag: string | undefined) => images.tag(name, repo, tag),

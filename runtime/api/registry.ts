@@ -16,6 +16,7 @@ export function registryApi(engine: Engine) {
     search: async (term: string, limit: number, filters: Filters, authHeader: string | undefined) =>
       (await search(term, limit, decodeAuthHeader(authHeader), registry())).filter(searchFilter(filters)),
     /** `docker buildx imagetools`-style manifest lookup (GET /distribution/{name}/json). */
-    distribution: (name: string, authHeader: string | undefined) => distributionInspect(name, { credentials: decodeAuthHeader(authHeader), registry: registry() }),
+    distribution: (name: string, authHeader: string | undefined) =>
+      distributionInspect(name, { credentials: decodeAuthHeader(authHeader), registry: registry() }),
   };
 }

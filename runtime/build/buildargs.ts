@@ -46,7 +46,7 @@ export class BuildArgs {
     const out = new Map<string, string>();
     const keys = new Set([...mapping.keys(), ...[...BUILTIN].filter((k) => this.fromOptions.has(k))]);
     for (const key of keys) {
-      const v = BUILTIN.has(key) && !mapping.has(key) ? this.fromOptions.get(key) ?? undefined : this.value(key, mapping);
+      const v = BUILTIN.has(key) && !mapping.has(key) ? (this.fromOptions.get(key) ?? undefined) : this.value(key, mapping);
       if (v !== undefined) out.set(key, v);
     }
     return out;

@@ -82,7 +82,10 @@ export type BuildEvent =
 
 /** A build failure: the message dockerd gives, and a RUN's exit code. */
 export class BuildError extends EngineError {
-  constructor(message: string, readonly code?: number) {
+  constructor(
+    message: string,
+    readonly code?: number,
+  ) {
     super('internal', message);
   }
 }
@@ -106,11 +109,20 @@ export class Builder {
    * steps, --from images) mounted under it, and removing a mounted directory fails.
    */
   static async releaseMounts(staging: string): Promise<void> {
-    const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(staging + '/'));
-    for (const m of mounts.sort((a, b) => b.length - a.length)) await unmount(m.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+    const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
+      .split('\n')
+      .map((l) => l.split(' ')[4])
+      .filter((m): m is string => !!m && m.startsWith(staging + '/'));
+    for (const m of mounts.sort((a, b) => b.length - a.length))
+      await unmount(m.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
   }
 
-  constructor(private readonly images: ImageService, private readonly containers: BuildContainers, db: DB, private readonly options: BuilderOptions) {
+  constructor(
+    private readonly images: ImageService,
+    private readonly containers: BuildContainers,
+    db: DB,
+    private readonly options: BuilderOptions,
+  ) {
     this.records = new BuildCacheStore(db);
   }
 
@@ -155,9 +167,16 @@ export class Builder {
       const parent = image.parent ? this.images.store.get(image.parent) : undefined;
       const own = last && !last.empty_layer && top && top.chain_id !== parent?.top_layer ? top.size : 0;
       out.push({
-        ID: hex(image.id).slice(0, 25), Parents: image.parent ? [hex(image.parent).slice(0, 25)] : null, Type: 'regular',
-        Description: last?.created_by ?? '', InUse: this.images.store.containersUsing(image.id).length > 0, Shared: this.images.store.tagsOf(image.id).length > 0,
-        Size: own, CreatedAt: new Date(row.created_at).toISOString(), LastUsedAt: new Date(row.last_used).toISOString(), UsageCount: row.usage_count,
+        ID: hex(image.id).slice(0, 25),
+        Parents: image.parent ? [hex(image.parent).slice(0, 25)] : null,
+        Type: 'regular',
+        Description: last?.created_by ?? '',
+        InUse: this.images.store.containersUsing(image.id).length > 0,
+        Shared: this.images.store.tagsOf(image.id).length > 0,
+        Size: own,
+        CreatedAt: new Date(row.created_at).toISOString(),
+        LastUsedAt: new Date(row.last_used).toISOString(),
+        UsageCount: row.usage_count,
       });
     }
     return out;
@@ -176,7 +195,10 @@ export class Builder {
     const work = await mkdtemp(join(this.images.tmpDir, 'build-'));
     const run = new BuildRun(this.images, this.containers, this.records, this.options, req, work, emit, platform);
     try {
-      const context = await receiveContext({ body: req.body as never, remote: req.remote, dockerfile: req.dockerfile, signal: req.signal, maxSize: this.images.layers.maxLayerSize }, work);
+      const context = await receiveContext(
+        { body: req.body as never, remote: req.remote, dockerfile: req.dockerfile, signal: req.signal, maxSize: this.images.layers.maxLayerSize },
+        work,
+      );
       let plan: BuildPlan;
       try {
         plan = parsePlan(context.dockerfile);
@@ -214,7 +236,12 @@ function addLabels(plan: BuildPlan, labels: Record<string, string>): void {
   if (!last) return;
   for (const key of Object.keys(labels).sort()) {
     const text = `LABEL ${key}=${labels[key]}`;
-    last.commands.push({ kind: 'label', pairs: [[key, labels[key]!]], noExpand: true, node: { cmd: 'label', original: text, flags: [], args: [], json: false, startLine: 0, endLine: 0 } });
+    last.commands.push({
+      kind: 'label',
+      pairs: [[key, labels[key]!]],
+      noExpand: true,
+      node: { cmd: 'label', original: text, flags: [], args: [], json: false, startLine: 0, endLine: 0 },
+    });
   }
 }
 
@@ -263,13 +290,15 @@ class BuildRun {
     private readonly platform: Platform | undefined,
   ) {
     this.args = new BuildArgs(new Map(Object.entries(req.buildArgs ?? {})));
-    const sources = (req.cacheFrom ?? []).map((ref) => {
-      try {
-        return images.store.resolve(ref);
-      } catch {
-        return undefined; // as dockerd: an image that is not here is skipped
-      }
-    }).filter((i): i is ImageRecord => !!i);
+    const sources = (req.cacheFrom ?? [])
+      .map((ref) => {
+        try {
+          return images.store.resolve(ref);
+        } catch {
+          return undefined; // as dockerd: an image that is not here is skipped
+        }
+      })
+      .filter((i): i is ImageRecord => !!i);
     this.prober = new Prober(req.noCache ? undefined : req.cacheFrom?.length ? new SourceCache(images, sources) : new LocalCache(images));
   }
 
@@ -397,11 +426,16 @@ class BuildRun {
       throw invalid(`invalid reference format: ${name}`);
     }
     if (ref.digest === undefined && /^[a-f0-9]{64}$/.test(name)) return this.images.store.resolve(name);
-    const { id } = await pullImage(this.images, name, {
-      platform: platform ?? this.options.platform,
-      credentials: this.req.credentials?.(ref.domain) ?? {},
-      registry: this.options.registry,
-    }, (progress) => this.emit({ kind: 'progress', progress }));
+    const { id } = await pullImage(
+      this.images,
+      name,
+      {
+        platform: platform ?? this.options.platform,
+        credentials: this.req.credentials?.(ref.domain) ?? {},
+        registry: this.options.registry,
+      },
+      (progress) => this.emit({ kind: 'progress', progress }),
+    );
     return this.images.store.get(id)!;
   }
 
@@ -670,7 +704,8 @@ class BuildRun {
     } catch (err) {
       throw prefixed(`${name} failed`, err);
     }
-    if (infos.length > 1 && !dest.endsWith('/')) throw invalid(`When using ${name} with more than one source file, the destination must be a directory and end with a /`);
+    if (infos.length > 1 && !dest.endsWith('/'))
+      throw invalid(`When using ${name} with more than one source file, the destination must be a directory and end with a /`);
     const flags = `${chown !== undefined ? `--chown=${chown}` : ''}${c.chmod !== undefined ? `--chmod=${c.chmod}` : ''}`;
     const probe = copyConfig(this.state.runConfig);
     probe.Cmd = [...this.shell(), `#(nop) ${name} ${flags}${sourcesHash(infos)} in ${dest} `];
@@ -771,8 +806,13 @@ class BuildRun {
   private async commit(containerConfig: ContainerConfig, o: { container?: string; upper?: string }): Promise<void> {
     const s = this.state;
     const image = await commitStep(this.images, {
-      parent: s.image, parentConfig: s.imageConfig, upper: o.upper, config: copyConfig(s.runConfig), containerConfig,
-      container: o.container, author: s.maintainer,
+      parent: s.image,
+      parentConfig: s.imageConfig,
+      upper: o.upper,
+      config: copyConfig(s.runConfig),
+      containerConfig,
+      container: o.container,
+      author: s.maintainer,
     });
     this.records.made(image.id);
     await this.moveTo(image.id);
@@ -803,7 +843,8 @@ class BuildRun {
     if (config.StopSignal) process.stopSignal = config.StopSignal;
     if (run?.rlimits) process.rlimits = run.rlimits;
     const spec: ContainerSpec = {
-      image: this.state.imageId, process,
+      image: this.state.imageId,
+      process,
       namespaces: { pid: 'private', ipc: 'private', uts: 'private', network: networkNamespace(this.req.networkMode) },
       mounts: { anonymous: Object.keys(config.Volumes ?? {}) },
       ports: { expose: Object.keys(config.ExposedPorts ?? {}) },
@@ -814,7 +855,13 @@ class BuildRun {
       labels: { ...(config.Labels ?? {}), [INTERMEDIATE_LABEL]: '' },
     };
     if (health) {
-      spec.healthcheck = { test: health.Test ?? undefined, interval: health.Interval ?? undefined, timeout: health.Timeout ?? undefined, startPeriod: health.StartPeriod ?? undefined, retries: health.Retries ?? undefined };
+      spec.healthcheck = {
+        test: health.Test ?? undefined,
+        interval: health.Interval ?? undefined,
+        timeout: health.Timeout ?? undefined,
+        startPeriod: health.StartPeriod ?? undefined,
+        retries: health.Retries ?? undefined,
+      };
     }
     return spec;
   }
@@ -834,7 +881,14 @@ class BuildRun {
         this.containers.events.on('changed', listener);
         return () => void this.containers.events.off('changed', listener);
       };
-      for await (const batch of readLogBatches(this.containers.paths.log(id), { stdout: true, stderr: true, follow: true, running, onStateChange, coalesce: true })) {
+      for await (const batch of readLogBatches(this.containers.paths.log(id), {
+        stdout: true,
+        stderr: true,
+        follow: true,
+        running,
+        onStateChange,
+        coalesce: true,
+      })) {
         for (const entry of batch) this.emit({ kind: entry.stream, text: entry.data.toString('utf8') });
       }
       const { code } = await exited;
@@ -857,7 +911,13 @@ class BuildRun {
 
 /** The config of an image that is not there: FROM scratch. */
 function scratchConfig(platform: Platform): ImageConfig {
-  return { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}), rootfs: { type: 'layers', diff_ids: [] }, history: [] };
+  return {
+    architecture: platform.architecture,
+    os: platform.os,
+    ...(platform.variant ? { variant: platform.variant } : {}),
+    rootfs: { type: 'layers', diff_ids: [] },
+    history: [],
+  };
 }
 
 /** mkdir -p inside a rootfs: new directories 0755, root's, made through pinned parents (util/in-root.ts). */

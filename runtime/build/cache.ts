@@ -50,7 +50,10 @@ export class LocalCache implements ImageCache {
 export class SourceCache implements ImageCache {
   private readonly local: LocalCache;
 
-  constructor(private readonly images: ImageService, private sources: ImageRecord[]) {
+  constructor(
+    private readonly images: ImageService,
+    private sources: ImageRecord[],
+  ) {
     this.local = new LocalCache(images);
   }
 
@@ -79,15 +82,29 @@ export class SourceCache implements ImageCache {
   }
 
   /** The intermediate image a history entry of `target` stands for, made over `parent`. */
-  private async restore(parent: ImageRecord | undefined, pc: ImageConfig | undefined, target: ImageRecord, tc: ImageConfig, depth: number, config: ContainerConfig): Promise<string> {
+  private async restore(
+    parent: ImageRecord | undefined,
+    pc: ImageConfig | undefined,
+    target: ImageRecord,
+    tc: ImageConfig,
+    depth: number,
+    config: ContainerConfig,
+  ): Promise<string> {
     const entry = tc.history![depth]!;
     const diffIds = [...(pc?.rootfs?.diff_ids ?? [])];
     const layerIndex = (tc.history ?? []).slice(0, depth).filter((h) => !h.empty_layer).length;
     if (!entry.empty_layer) diffIds.push(tc.rootfs!.diff_ids[layerIndex]!);
-    const bytes = Buffer.from(JSON.stringify({
-      architecture: tc.architecture, ...(tc.author ? { author: tc.author } : {}), config: goConfig(config), created: entry.created,
-      history: [...(pc?.history ?? []), entry], os: tc.os, rootfs: { type: 'layers', diff_ids: diffIds },
-    }));
+    const bytes = Buffer.from(
+      JSON.stringify({
+        architecture: tc.architecture,
+        ...(tc.author ? { author: tc.author } : {}),
+        config: goConfig(config),
+        created: entry.created,
+        history: [...(pc?.history ?? []), entry],
+        os: tc.os,
+        rootfs: { type: 'layers', diff_ids: diffIds },
+      }),
+    );
     const id = sha256(bytes);
     const stack = this.images.layers.stack(target.top_layer);
     const top = diffIds.length > 0 ? stack[diffIds.length - 1]!.chain_id : null;
@@ -111,7 +128,11 @@ function validParent(image: ImageConfig, parent: ImageConfig | undefined): boole
 }
 
 const sameHistory = (a: HistoryEntry, b: HistoryEntry) =>
-  a.created === b.created && (a.created_by ?? '') === (b.created_by ?? '') && (a.author ?? '') === (b.author ?? '') && (a.comment ?? '') === (b.comment ?? '') && !!a.empty_layer === !!b.empty_layer;
+  a.created === b.created &&
+  (a.created_by ?? '') === (b.created_by ?? '') &&
+  (a.author ?? '') === (b.author ?? '') &&
+  (a.comment ?? '') === (b.comment ?? '') &&
+  !!a.empty_layer === !!b.empty_layer;
 
 /** Once a step misses, every later step of the stage is built (the classic builder's cacheBusted). */
 export class Prober {

@@ -76,19 +76,49 @@ export async function download(url: string, file: string, max: number, signal?: 
   }
   if (res.statusCode >= 400) {
     const body = (await res.body.text().catch(() => '')).slice(0, 4096).trim();
-    throw new EngineError(res.statusCode === 404 ? 'not-found' : 'internal', `failed to GET ${url} with status ${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ''}: ${body}`);
+    throw new EngineError(
+      res.statusCode === 404 ? 'not-found' : 'internal',
+      `failed to GET ${url} with status ${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ''}: ${body}`,
+    );
   }
-  await pipeline(res.body, limitSize(max, (m) => tooLarge(url, m)), createWriteStream(file));
+  await pipeline(
+    res.body,
+    limitSize(max, (m) => tooLarge(url, m)),
+    createWriteStream(file),
+  );
   return res.headers;
 }
 
 const TYPEFLAGS: Record<string, string> = {
-  file: '0', link: '1', symlink: '2', 'character-device': '3', 'block-device': '4', directory: '5', fifo: '6', 'contiguous-file': '7',
+  file: '0',
+  link: '1',
+  symlink: '2',
+  'character-device': '3',
+  'block-device': '4',
+  directory: '5',
+  fifo: '6',
+  'contiguous-file': '7',
 };
 
 /** tarsum v1 of an entry's header (mtime left out, as in dockerd; user and group names are not part of it). */
-export function tarsumHeader(h: { name: string; mode: number; uid: number; gid: number; size: number; typeflag: string; linkname: string; uname?: string; gname?: string; devmajor: number; devminor: number; xattrs?: [string, string][] }): string {
-  const xattrs = [...(h.xattrs ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => k + v).join('');
+export function tarsumHeader(h: {
+  name: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  typeflag: string;
+  linkname: string;
+  uname?: string;
+  gname?: string;
+  devmajor: number;
+  devminor: number;
+  xattrs?: [string, string][];
+}): string {
+  const xattrs = [...(h.xattrs ?? [])]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => k + v)
+    .join('');
   return `name${h.name}mode${h.mode}uid${h.uid}gid${h.gid}size${h.size}typeflag${h.typeflag}linkname${h.linkname}uname${h.uname ?? ''}gname${h.gname ?? ''}devmajor${h.devmajor}devminor${h.devminor}${xattrs}`;
 }
 
@@ -100,11 +130,23 @@ async function sumEntries(input: Readable, sums: Map<string, string>): Promise<v
   for await (const entry of extract) {
     const h = entry.header;
     const hash = createHash('sha256');
-    const xattrs = Object.entries((h.pax ?? {}) as Record<string, string>).filter(([k]) => k.startsWith('SCHILY.xattr.')).map(([k, v]) => [k.slice(13), v] as [string, string]);
-    hash.update(tarsumHeader({
-      name: h.name, mode: h.mode ?? 0, uid: h.uid ?? 0, gid: h.gid ?? 0, size: h.size ?? 0, typeflag: TYPEFLAGS[h.type ?? 'file'] ?? '0',
-      linkname: h.linkname ?? '', devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0, xattrs,
-    }));
+    const xattrs = Object.entries((h.pax ?? {}) as Record<string, string>)
+      .filter(([k]) => k.startsWith('SCHILY.xattr.'))
+      .map(([k, v]) => [k.slice(13), v] as [string, string]);
+    hash.update(
+      tarsumHeader({
+        name: h.name,
+        mode: h.mode ?? 0,
+        uid: h.uid ?? 0,
+        gid: h.gid ?? 0,
+        size: h.size ?? 0,
+        typeflag: TYPEFLAGS[h.type ?? 'file'] ?? '0',
+        linkname: h.linkname ?? '',
+        devmajor: h.devmajor ?? 0,
+        devminor: h.devminor ?? 0,
+        xattrs,
+      }),
+    );
     for await (const chunk of entry) hash.update(chunk as Buffer);
     sums.set(h.name.replace(/^\.\//, '').replace(/\/$/, ''), hash.digest('hex'));
   }

@@ -45,7 +45,13 @@ const notFound = (src: SourceRoot, path: string) =>
 let hostNames: Promise<{ users: Map<number, string>; groups: Map<number, string> }> | undefined;
 function namesOnHost() {
   const read = async (file: string) =>
-    new Map((await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => l.split(':')).map((f) => [Number(f[2]), f[0]!] as [number, string]));
+    new Map(
+      (await readFile(file, 'utf8').catch(() => ''))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(':'))
+        .map((f) => [Number(f[2]), f[0]!] as [number, string]),
+    );
   hostNames ??= Promise.all([read('/etc/passwd'), read('/etc/group')]).then(([users, groups]) => ({ users, groups }));
   return hostNames;
 }
@@ -117,13 +123,35 @@ async function fileHash(root: string, rel: string): Promise<string> {
   const st = await lstat(full);
   const { users, groups } = await namesOnHost();
   const name = posix.relative(root, full) + (st.isDirectory() ? '/' : '');
-  const typeflag = st.isFile() ? '0' : st.isDirectory() ? '5' : st.isSymbolicLink() ? '2' : st.isCharacterDevice() ? '3' : st.isBlockDevice() ? '4' : st.isFIFO() ? '6' : '0';
+  const typeflag = st.isFile()
+    ? '0'
+    : st.isDirectory()
+      ? '5'
+      : st.isSymbolicLink()
+        ? '2'
+        : st.isCharacterDevice()
+          ? '3'
+          : st.isBlockDevice()
+            ? '4'
+            : st.isFIFO()
+              ? '6'
+              : '0';
   const device = st.isCharacterDevice() || st.isBlockDevice();
-  const hash = createHash('sha256').update(tarsumHeader({
-    name, mode: st.mode, uid: st.uid, gid: st.gid, size: st.isFile() ? st.size : 0, typeflag,
-    linkname: st.isSymbolicLink() ? await readlink(full) : '', uname: users.get(st.uid) ?? '', gname: groups.get(st.gid) ?? '',
-    devmajor: device ? (st.rdev >> 8) & 0xfff : 0, devminor: device ? (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) : 0,
-  }));
+  const hash = createHash('sha256').update(
+    tarsumHeader({
+      name,
+      mode: st.mode,
+      uid: st.uid,
+      gid: st.gid,
+      size: st.isFile() ? st.size : 0,
+      typeflag,
+      linkname: st.isSymbolicLink() ? await readlink(full) : '',
+      uname: users.get(st.uid) ?? '',
+      gname: groups.get(st.gid) ?? '',
+      devmajor: device ? (st.rdev >> 8) & 0xfff : 0,
+      devminor: device ? (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) : 0,
+    }),
+  );
   if (st.isFile() && st.size > 0) for await (const chunk of createReadStream(full)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
@@ -163,7 +191,13 @@ export async function copyInfos(src: SourceRoot, orig: string, o: { wildcards: b
 }
 
 /** The checksum a COPY/ADD's history names: one source's own, or `multi:` over all of them. */
-export const sourcesHash = (infos: { hash: string }[]) => (infos.length === 1 ? infos[0]!.hash : hashList('multi', infos.map((i) => i.hash)));
+export const sourcesHash = (infos: { hash: string }[]) =>
+  infos.length === 1
+    ? infos[0]!.hash
+    : hashList(
+        'multi',
+        infos.map((i) => i.hash),
+      );
 
 /** Makes the missing directories of `dir` (absolute in the rootfs), new ones 0755 owned by `owner`; returns the host path. */
 async function mkdirs(rootfs: string, dir: string, owner: Identity): Promise<string> {

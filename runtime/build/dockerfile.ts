@@ -4,7 +4,10 @@
 // shell form, `KEY=VALUE` lists, whitespace lists). Errors carry the line they are on.
 
 export class DockerfileError extends Error {
-  constructor(message: string, readonly line?: number) {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
     super(line === undefined ? message : `dockerfile parse error line ${line}: ${message}`);
   }
 }

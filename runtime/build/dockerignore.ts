@@ -93,7 +93,13 @@ function compile(pattern: string, doubleStar = true): RegExp {
       // A character class, as filepath.Match reads it ('^' negates).
       const end = chars.indexOf(']', i + 1);
       if (end === -1) throw new Error('syntax error in pattern');
-      re += '[' + chars.slice(i + 1, end).join('').replace(/\\(.)/g, '\\$1') + ']';
+      re +=
+        '[' +
+        chars
+          .slice(i + 1, end)
+          .join('')
+          .replace(/\\(.)/g, '\\$1') +
+        ']';
       i = end;
     } else if (ch === '\\') {
       re += i + 1 < chars.length ? escapeRegex(chars[++i]!) : '\\\\';

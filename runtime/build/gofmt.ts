@@ -43,7 +43,7 @@ export function goDuration(ns: number): string {
 
 const trimFraction = (v: number) => String(Number(v.toFixed(9)));
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
+const UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
 
 /** time.ParseDuration, in nanoseconds. */
 export function parseGoDuration(text: string): number {

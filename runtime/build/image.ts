@@ -14,14 +14,23 @@ const sortKeys = <T>(map: Record<string, T>) => Object.fromEntries(Object.entrie
 /** A container config as Go's encoding/json writes container.Config: its field order, omitempty fields only when set. */
 export function goConfig(c: ContainerConfig): ContainerConfig {
   const out: Record<string, unknown> = {
-    Hostname: c.Hostname ?? '', Domainname: c.Domainname ?? '', User: c.User ?? '',
-    AttachStdin: !!c.AttachStdin, AttachStdout: !!c.AttachStdout, AttachStderr: !!c.AttachStderr,
+    Hostname: c.Hostname ?? '',
+    Domainname: c.Domainname ?? '',
+    User: c.User ?? '',
+    AttachStdin: !!c.AttachStdin,
+    AttachStdout: !!c.AttachStdout,
+    AttachStderr: !!c.AttachStderr,
   };
   if (c.ExposedPorts && Object.keys(c.ExposedPorts).length > 0) out.ExposedPorts = sortKeys(c.ExposedPorts);
   Object.assign(out, { Tty: !!c.Tty, OpenStdin: !!c.OpenStdin, StdinOnce: !!c.StdinOnce, Env: c.Env ?? null, Cmd: c.Cmd ?? null });
   if (c.Healthcheck) out.Healthcheck = c.Healthcheck;
   if (c.ArgsEscaped) out.ArgsEscaped = true;
-  Object.assign(out, { Image: c.Image ?? '', Volumes: c.Volumes ? sortKeys(c.Volumes) : null, WorkingDir: c.WorkingDir ?? '', Entrypoint: c.Entrypoint ?? null });
+  Object.assign(out, {
+    Image: c.Image ?? '',
+    Volumes: c.Volumes ? sortKeys(c.Volumes) : null,
+    WorkingDir: c.WorkingDir ?? '',
+    Entrypoint: c.Entrypoint ?? null,
+  });
   if (c.NetworkDisabled) out.NetworkDisabled = true;
   if (c.MacAddress) out.MacAddress = c.MacAddress;
   Object.assign(out, { OnBuild: c.OnBuild ?? null, Labels: c.Labels ? sortKeys(c.Labels) : null });
@@ -53,7 +62,10 @@ export interface StepCommit {
 export function commitStep(images: Pick<ImageService, 'store' | 'layers' | 'lock' | 'tmpDir'>, s: StepCommit): Promise<ImageRecord> {
   const p = s.parentConfig;
   return commitImage(images, {
-    parent: s.parent, parentDiffIds: p.rootfs?.diff_ids ?? [], upper: s.upper, emptyLayer: 'skip',
+    parent: s.parent,
+    parentDiffIds: p.rootfs?.diff_ids ?? [],
+    upper: s.upper,
+    emptyLayer: 'skip',
     document: ({ diffIds, empty }) => {
       const created = new Date().toISOString();
       const history = [

@@ -79,7 +79,7 @@ export function parsePlan(text: string): BuildPlan {
 /** One instruction from its text (an ONBUILD trigger of a base image). */
 export function parseTrigger(text: string, escape = '\\'): Instruction {
   const node = nodeFromLine(text, escape, 1, 1);
-  if (node.cmd === 'from') throw new Error('FROM isn\'t allowed as an ONBUILD trigger');
+  if (node.cmd === 'from') throw new Error("FROM isn't allowed as an ONBUILD trigger");
   return parseInstruction(node);
 }
 
@@ -146,7 +146,8 @@ function parseInstruction(node: Node): Instruction {
       flagsOf(node, []);
       atLeastOne(node);
       return {
-        kind: 'arg', node,
+        kind: 'arg',
+        node,
         args: node.args.map((word) => {
           const eq = word.indexOf('=');
           const key = eq === -1 ? word : word.slice(0, eq);
@@ -172,8 +173,13 @@ function parseInstruction(node: Node): Instruction {
       if (node.args.length < 2) throw new Error(`${name} requires at least two arguments, but only one was provided. Destination could not be determined.`);
       if (flags.chmod !== undefined && !/^[0-7]{1,4}$/.test(flags.chmod)) throw new Error(`invalid chmod parameter: ${flags.chmod}`);
       return {
-        kind: node.cmd, node, sources: node.args.slice(0, -1), dest: node.args[node.args.length - 1]!,
-        from: flags.from, chown: flags.chown || undefined, chmod: flags.chmod,
+        kind: node.cmd,
+        node,
+        sources: node.args.slice(0, -1),
+        dest: node.args[node.args.length - 1]!,
+        from: flags.from,
+        chown: flags.chown || undefined,
+        chmod: flags.chmod,
       };
     }
     case 'volume':
@@ -188,7 +194,7 @@ function parseInstruction(node: Node): Instruction {
       atLeastOne(node);
       const trigger = node.trigger!;
       const triggerName = trigger.cmd.toUpperCase();
-      if (triggerName === 'ONBUILD') throw new Error('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
+      if (triggerName === 'ONBUILD') throw new Error("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
       if (triggerName === 'MAINTAINER' || triggerName === 'FROM') throw new Error(`${triggerName} isn't allowed as an ONBUILD trigger`);
       parseInstruction(trigger); // a trigger is checked now, not when an image uses it
       return { kind: 'onbuild', node, expression: node.original.replace(/^\s*ONBUILD\s*/i, '') };

@@ -69,7 +69,11 @@ class Scanner {
 class ShellWord {
   private readonly scanner: Scanner;
 
-  constructor(text: string, private readonly env: Map<string, string>, private readonly escape: string) {
+  constructor(
+    text: string,
+    private readonly env: Map<string, string>,
+    private readonly escape: string,
+  ) {
     this.scanner = new Scanner(text);
   }
 

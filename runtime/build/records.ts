@@ -14,7 +14,9 @@ export class BuildCacheStore {
 
   made(id: string): void {
     const now = Date.now();
-    this.db.prepare('INSERT INTO build_cache (image_id, created_at, last_used) VALUES (?, ?, ?) ON CONFLICT(image_id) DO UPDATE SET last_used = excluded.last_used').run(id, now, now);
+    this.db
+      .prepare('INSERT INTO build_cache (image_id, created_at, last_used) VALUES (?, ?, ?) ON CONFLICT(image_id) DO UPDATE SET last_used = excluded.last_used')
+      .run(id, now, now);
   }
 
   used(id: string): void {

@@ -197,7 +197,8 @@ function concatTars(parts: Readable[]): Readable {
 function archiveFile(fd: RootedFd, name: string): Readable {
   const member = String(fd.fd);
   const child = spawn('tar', ['--numeric-owner', '-h', '-cf', '-', `--transform=s,^${member}$,${sedReplacement(name)},S`, '--', member], {
-    cwd: `/proc/${process.pid}/fd`, stdio: ['ignore', 'pipe', 'ignore'],
+    cwd: `/proc/${process.pid}/fd`,
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
   child.on('close', () => fd.close());
   child.on('error', () => fd.close());
@@ -212,7 +213,16 @@ export type ExtractOwner = { uid: number; gid: number } | undefined;
  * Read-only checks as dockerd's, after the path resolves: a read-only volume or bind holding the path,
  * else a read-only rootfs.
  */
-export async function extractInto(root: string, path: string, container: string, tar: Readable, owner: ExtractOwner, noOverwriteDirNonDir: boolean, mounts = NO_MOUNTS, readonlyRootfs = false): Promise<void> {
+export async function extractInto(
+  root: string,
+  path: string,
+  container: string,
+  tar: Readable,
+  owner: ExtractOwner,
+  noOverwriteDirNonDir: boolean,
+  mounts = NO_MOUNTS,
+  readonlyRootfs = false,
+): Promise<void> {
   const rootFd = openRoot(root);
   let dest: RootedFd | undefined;
   try {

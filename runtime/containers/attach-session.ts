@@ -63,8 +63,14 @@ export function attachSession(containers: ContainerService, nameOrId: string): A
     attached,
     output: (o) =>
       readLogBatches(containers.paths.log(id), {
-        stdout: o.stdout, stderr: o.stderr, follow: o.follow, fromEnd: o.fromEnd, running: attached,
-        onStateChange: changesOf(containers.events, id), signal: o.signal, coalesce: true,
+        stdout: o.stdout,
+        stderr: o.stderr,
+        follow: o.follow,
+        fromEnd: o.fromEnd,
+        running: attached,
+        onStateChange: changesOf(containers.events, id),
+        signal: o.signal,
+        coalesce: true,
       }),
     async stdin(signal) {
       for (;;) {

@@ -35,21 +35,30 @@ export async function commit(ctx: ContainerContext, nameOrId: string, o: CommitO
   const upper = ctx.paths.upper(c.id);
   await mkdir(upper, { recursive: true }); // a container never started has no upper dir yet
   const committed = await commitImage(ctx.images, {
-    parent: image, parentDiffIds: base.rootfs?.diff_ids ?? [], upper, emptyLayer: 'keep', tags,
+    parent: image,
+    parentDiffIds: base.rootfs?.diff_ids ?? [],
+    upper,
+    emptyLayer: 'keep',
+    tags,
     freeze: o.pause && c.state === 'running' ? () => freezeForCommit(runtime, c.id) : undefined,
     document: ({ diffIds }) => {
       const created = now();
-      return Buffer.from(JSON.stringify({
-        ...base,
-        created,
-        author: o.author ?? '',
-        comment: o.comment ?? '',
-        container: c.id,
-        config,
-        container_config: config,
-        rootfs: { type: 'layers', diff_ids: diffIds },
-        history: [...(base.history ?? []), { created, author: o.author || undefined, comment: o.comment || undefined, created_by: commandOf(c.spec).join(' ') }],
-      }));
+      return Buffer.from(
+        JSON.stringify({
+          ...base,
+          created,
+          author: o.author ?? '',
+          comment: o.comment ?? '',
+          container: c.id,
+          config,
+          container_config: config,
+          rootfs: { type: 'layers', diff_ids: diffIds },
+          history: [
+            ...(base.history ?? []),
+            { created, author: o.author || undefined, comment: o.comment || undefined, created_by: commandOf(c.spec).join(' ') },
+          ],
+        }),
+      );
     },
   });
   ctx.record(c, 'commit', { comment: o.comment ?? '', imageID: committed.id, imageRef: tags[0] ?? '' });

@@ -21,7 +21,16 @@ export function normalizeHealth(h: HealthcheckSpec | undefined): HealthcheckSpec
 
 /** The image's HEALTHCHECK (Docker's image config shape) in the spec's terms. */
 const imageHealth = (h: NonNullable<ImageConfig['config']>['Healthcheck']): HealthcheckSpec | undefined =>
-  h ? { test: h.Test ?? undefined, interval: h.Interval ?? undefined, timeout: h.Timeout ?? undefined, startPeriod: h.StartPeriod ?? undefined, startInterval: h.StartInterval ?? undefined, retries: h.Retries ?? undefined } : undefined;
+  h
+    ? {
+        test: h.Test ?? undefined,
+        interval: h.Interval ?? undefined,
+        timeout: h.Timeout ?? undefined,
+        startPeriod: h.StartPeriod ?? undefined,
+        startInterval: h.StartInterval ?? undefined,
+        retries: h.Retries ?? undefined,
+      }
+    : undefined;
 
 /**
  * The spec completed with the image's defaults, as dockerd merges a create over the image config

@@ -35,9 +35,34 @@ export interface ConmonOptions {
 /** Starts conmon (which daemonizes) and returns the container's PID once the runtime has created it. */
 export function startConmon(o: ConmonOptions): Promise<number> {
   const args = [
-    '--api-version', '1', '-c', o.id, '-u', o.uuid, '-r', o.runtimePath, '-b', o.bundle, '-p', `${o.persistDir}/pidfile`,
-    '-n', o.name, '-l', `k8s-file:${o.logPath}`, '--socket-dir-path', o.socketDir,
-    '--conmon-pidfile', o.conmonPidFile, '-0', o.persistDir, '--log-level', 'error', '--runtime-arg', '--root', '--runtime-arg', o.runtimeRoot,
+    '--api-version',
+    '1',
+    '-c',
+    o.id,
+    '-u',
+    o.uuid,
+    '-r',
+    o.runtimePath,
+    '-b',
+    o.bundle,
+    '-p',
+    `${o.persistDir}/pidfile`,
+    '-n',
+    o.name,
+    '-l',
+    `k8s-file:${o.logPath}`,
+    '--socket-dir-path',
+    o.socketDir,
+    '--conmon-pidfile',
+    o.conmonPidFile,
+    '-0',
+    o.persistDir,
+    '--log-level',
+    'error',
+    '--runtime-arg',
+    '--root',
+    '--runtime-arg',
+    o.runtimeRoot,
   ];
   if (o.exitDir) args.push('--exit-dir', o.exitDir);
   if (o.execProcessSpec) args.push('--exec', '--exec-process-spec', o.execProcessSpec);

@@ -38,7 +38,14 @@ export function containerLogs(containers: ContainerService, nameOrId: string, o:
   const log = containers.paths.log(c.id);
   const batches = readLogBatches(log, {
     history: rotatedLogs(log, logLimits(c).maxFile),
-    stdout: o.stdout, stderr: o.stderr, tail: o.tail, since, until, follow: o.follow, signal: o.signal, coalesce: !o.timestamps,
+    stdout: o.stdout,
+    stderr: o.stderr,
+    tail: o.tail,
+    since,
+    until,
+    follow: o.follow,
+    signal: o.signal,
+    coalesce: !o.timestamps,
     running: () => LIVE.includes(containers.store.get(c.id)?.state ?? ''),
   });
   return { tty: c.spec.process.tty, [Symbol.asyncIterator]: () => batches };

@@ -24,7 +24,10 @@ export interface ContainerServiceOptions {
 /** The images a container is made from and committed to. */
 export type ContainerImages = Pick<ImageService, 'store' | 'layers' | 'tmpDir' | 'lock'>;
 /** Volumes as containers use them: made at create, activated at start, released at exit, removed with `rm -v`. */
-export type ContainerVolumes = Pick<VolumeService, 'find' | 'users' | 'remove' | 'forMount' | 'activate' | 'unstage' | 'release' | 'mountpoint' | 'openBindSource' | 'holdForCopy'>;
+export type ContainerVolumes = Pick<
+  VolumeService,
+  'find' | 'users' | 'remove' | 'forMount' | 'activate' | 'unstage' | 'release' | 'mountpoint' | 'openBindSource' | 'holdForCopy'
+>;
 /** Exec sessions, whose records and attach links go with their container. */
 export type ContainerExecs = Pick<ExecStore, 'ofContainer' | 'removeOfContainer'>;
 /** Networks: endpoints planned at create, set up at start, released at exit. */

@@ -59,7 +59,11 @@ export class CpMounts {
     if (sources.etcDir) {
       const files = etcFilesIn(sources.etcDir);
       const placeholder = etcPlaceholderIn(sources.etcDir);
-      for (const [destination, written] of [['/etc/resolv.conf', files.resolvConf], ['/etc/hostname', files.hostname], ['/etc/hosts', files.hosts]] as const) {
+      for (const [destination, written] of [
+        ['/etc/resolv.conf', files.resolvConf],
+        ['/etc/hostname', files.hostname],
+        ['/etc/hosts', files.hosts],
+      ] as const) {
         const source = existsSync(written) ? written : placeholder;
         if (entries.some((e) => e.destination === destination) || !existsSync(source)) continue;
         entries.push({ destination, rw: !sources.readonlyRootfs, volume: false, open: () => openSync(source, O_PATH | constants.O_NOFOLLOW) });

@@ -36,7 +36,9 @@ export async function create(ctx: ContainerContext, request: ContainerSpec, echo
   const finalName = name ? validateName(name) : generateName((n) => !!ctx.store.byName(n));
   const holder = ctx.store.byName(finalName);
   if (holder) {
-    throw conflict(`Conflict. The container name "/${finalName}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    throw conflict(
+      `Conflict. The container name "/${finalName}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+    );
   }
   // API ≥ 1.44 clients (docker CLI 28) give the MAC address per network: the primary one's is the container's.
   const spec = completeSpec({ ...request, ...references }, parseConfig(image), id, { workdir, mac: primaryEndpoint(request)?.mac });
@@ -55,16 +57,36 @@ export async function create(ctx: ContainerContext, request: ContainerSpec, echo
     // The row and its networks together: a container is never half on its networks.
     ctx.store.transaction(() => {
       ctx.store.insert({
-        id, name: finalName, image_id: image.id, image_name: imageName, top_layer: image.top_layer, spec, echo,
-        created: now(), state: 'created', pid: 0, exit_code: 0, error: '', oom_killed: 0, started_at: null, finished_at: null,
-        restart_count: 0, stopped_by_user: 0, run_id: 0, mounts, ports: [], health: null,
+        id,
+        name: finalName,
+        image_id: image.id,
+        image_name: imageName,
+        top_layer: image.top_layer,
+        spec,
+        echo,
+        created: now(),
+        state: 'created',
+        pid: 0,
+        exit_code: 0,
+        error: '',
+        oom_killed: 0,
+        started_at: null,
+        finished_at: null,
+        restart_count: 0,
+        stopped_by_user: 0,
+        run_id: 0,
+        mounts,
+        ports: [],
+        health: null,
       });
       ctx.network.addPlanned(id, endpoints);
     });
   } catch (err) {
     await rm(ctx.paths.dir(id), { recursive: true, force: true });
     if (String(err).includes('UNIQUE constraint failed: containers.name')) {
-      throw conflict(`Conflict. The container name "/${finalName}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`);
+      throw conflict(
+        `Conflict. The container name "/${finalName}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`,
+      );
     }
     throw err;
   }
@@ -90,7 +112,9 @@ function recordReferences(ctx: ContainerContext, spec: ContainerSpec): Pick<Cont
   // Legacy links (not on user-defined networks, where dockerd makes them aliases): by the name it has.
   const linkMode = networkMode(spec.network.mode).kind;
   if (network.links?.length && (linkMode === 'host' || linkMode === 'container')) {
-    throw invalid(`conflicting options: ${linkMode === 'host' ? 'host type networking' : 'container type network'} can't be used with links. This would result in undefined behavior`);
+    throw invalid(
+      `conflicting options: ${linkMode === 'host' ? 'host type networking' : 'container type network'} can't be used with links. This would result in undefined behavior`,
+    );
   }
   if (network.links?.length && linkMode !== 'user') {
     network.links = linksOf(spec).map(({ target, alias }) => {

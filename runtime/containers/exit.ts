@@ -59,7 +59,12 @@ async function settleExit(ctx: ContainerContext, id: string): Promise<Container 
   // Health as of now (a probe may have recorded meanwhile): no monitor runs any more, so "unhealthy".
   const health = stoppedHealth(ctx.store.get(id)?.health ?? null);
   const claimed = ctx.store.transition(id, c.run_id, {
-    state: 'exited', pid: 0, exit_code: code ?? 255, finished_at: now(), oom_killed: oom ? 1 : 0, health,
+    state: 'exited',
+    pid: 0,
+    exit_code: code ?? 255,
+    finished_at: now(),
+    oom_killed: oom ? 1 : 0,
+    health,
   });
   if (!claimed) return undefined;
   ctx.changed(id);
@@ -137,7 +142,8 @@ export function wait(ctx: ContainerContext, nameOrId: string, condition: WaitCon
       last = c;
       const stopped = !RUNNING.has(c.state);
       if (condition === 'not-running' && stopped) return done({ code: c.exit_code, error: c.error || undefined });
-      if (condition === 'next-exit' && stopped && (c.run_id > startRun || RUNNING.has(start.state))) return done({ code: c.exit_code, error: c.error || undefined });
+      if (condition === 'next-exit' && stopped && (c.run_id > startRun || RUNNING.has(start.state)))
+        return done({ code: c.exit_code, error: c.error || undefined });
     };
     const onChange = (id: string) => void (id === start.id && check());
     // Other processes (`berth cleanup`) change the DB too: look every so often besides the events.

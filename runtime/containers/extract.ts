@@ -4,7 +4,21 @@
 // that are symlinks are followed as the container would (inside its root), never by a host path.
 // The layer unpacker (storage/unpack.ts) works on directories nobody else touches; this is its twin for
 // directories someone else does.
-import { constants, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync, rmdirSync, symlinkSync, unlinkSync, chmodSync, chownSync, utimesSync } from 'node:fs';
+import {
+  constants,
+  lchownSync,
+  linkSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmdirSync,
+  symlinkSync,
+  unlinkSync,
+  chmodSync,
+  chownSync,
+  utimesSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -56,7 +70,11 @@ class Writer {
   private readonly dirs = new Map<string, RootedFd>();
   private readonly dirTimes = new Map<string, Date>();
 
-  constructor(private readonly root: RootedFd, private readonly dest: RootedFd, private readonly options: ExtractOptions) {
+  constructor(
+    private readonly root: RootedFd,
+    private readonly dest: RootedFd,
+    private readonly options: ExtractOptions,
+  ) {
     this.dirs.set('', dest);
   }
 
@@ -96,7 +114,9 @@ class Writer {
     const at = dir.child(name);
     const existing = lstatIfThereSync(at);
     if (existing && this.options.noOverwriteDirNonDir && existing.isDirectory() !== isDir) {
-      throw new OverwriteError(existing.isDirectory() ? `cannot overwrite directory "/${rel}" with non-directory` : `cannot overwrite non-directory "/${rel}" with directory`);
+      throw new OverwriteError(
+        existing.isDirectory() ? `cannot overwrite directory "/${rel}" with non-directory` : `cannot overwrite non-directory "/${rel}" with directory`,
+      );
     }
     if (existing && !(isDir && existing.isDirectory())) {
       this.forget(rel);
@@ -138,7 +158,8 @@ class Writer {
         // The target is a name under dest too: linked by that name in its own pinned directory (link(2)
         // never follows a symlink there).
         const target = (h.linkname ?? '').split('/').filter((p) => p !== '' && p !== '.');
-        if (target.length === 0 || target.includes('..')) throw new UnsafeArchiveError(`invalid hard link in archive: ${JSON.stringify(h.name)} to ${JSON.stringify(h.linkname)}`);
+        if (target.length === 0 || target.includes('..'))
+          throw new UnsafeArchiveError(`invalid hard link in archive: ${JSON.stringify(h.name)} to ${JSON.stringify(h.linkname)}`);
         linkSync(this.dirOf(target.slice(0, -1)).child(target[target.length - 1]!), at);
         return;
       }
@@ -158,7 +179,7 @@ class Writer {
         return;
       }
       default:
-        // other types (pax globals, sparse, ...) carry nothing to create
+      // other types (pax globals, sparse, ...) carry nothing to create
     }
   }
 
@@ -244,7 +265,6 @@ function openPathOrMake(parent: RootedFd, name: string): RootedFd {
   return new RootedFd(openSync(parent.child(name), O_PATH | constants.O_NOFOLLOW), path);
 }
 
-
 /**
  * `rm -r` of `name` in `dir` without ever following a name: a directory is descended through a
  * descriptor opened with O_NOFOLLOW, so one swapped for a symlink meanwhile fails instead of leading out.
@@ -265,4 +285,3 @@ function removeAt(dir: RootedFd, name: string): void {
 /** The xattrs a PAX header carries, worded for docker cp. */
 const setXattrs = (path: string, h: tar.Header, noDereference: boolean) =>
   setPaxXattrs(path, h, noDereference, (attr) => `xattr ${attr} of ${JSON.stringify(h.name)} has a binary value that cannot be read`);
-

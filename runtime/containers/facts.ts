@@ -32,8 +32,14 @@ export function containerFacts(engine: Engine): ContainerFacts {
     netnsPath: (id) => containers.network.netavark?.netnsPath(id) ?? '',
     volumeMountpoint: (name) => volumes.mountpoint(name),
     files: (c) => ({
-      resolvConf: `${paths.bundle(c.id)}/resolv.conf`, hostname: `${paths.bundle(c.id)}/hostname`, hosts: `${paths.bundle(c.id)}/hosts`, log: paths.log(c.id),
-      lowerDirs: images.layers.diffDirs(c.top_layer), merged: paths.merged(c.id), upper: paths.upper(c.id), work: paths.work(c.id),
+      resolvConf: `${paths.bundle(c.id)}/resolv.conf`,
+      hostname: `${paths.bundle(c.id)}/hostname`,
+      hosts: `${paths.bundle(c.id)}/hosts`,
+      log: paths.log(c.id),
+      lowerDirs: images.layers.diffDirs(c.top_layer),
+      merged: paths.merged(c.id),
+      upper: paths.upper(c.id),
+      work: paths.work(c.id),
     }),
     defaultRuntime: engine.host.defaultRuntime,
   };

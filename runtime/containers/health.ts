@@ -11,9 +11,7 @@ import { readLogBatches } from './logs.js';
 import type { ContainerService } from './service.js';
 import type { Container } from './store.js';
 import { nowNano } from '../util/time.js';
-import {
-  applyResult, DEFAULT_TIMEOUT, MAX_OUTPUT, nextProbeDelay, probeCommand, startingHealth, type HealthResult,
-} from './health-state.js';
+import { applyResult, DEFAULT_TIMEOUT, MAX_OUTPUT, nextProbeDelay, probeCommand, startingHealth, type HealthResult } from './health-state.js';
 
 /** conmon's bound on a probe's log: only the first MAX_OUTPUT bytes are kept, the disk must not fill. */
 const PROBE_LOG_MAX = 1 << 20;
@@ -51,10 +49,13 @@ class Monitor {
     if (this.stopped) return;
     const c = this.health.current(this);
     if (!c?.health || !c.spec.healthcheck) return;
-    this.timer = setTimeout(() => {
-      this.probing = this.probe().catch((err: Error) => void process.stderr.write(`berth: health check of ${this.id}: ${err.message}\n`));
-      void this.probing.then(() => this.schedule());
-    }, nextProbeDelay(c.spec.healthcheck, c.health.Status, c.started_at));
+    this.timer = setTimeout(
+      () => {
+        this.probing = this.probe().catch((err: Error) => void process.stderr.write(`berth: health check of ${this.id}: ${err.message}\n`));
+        void this.probing.then(() => this.schedule());
+      },
+      nextProbeDelay(c.spec.healthcheck, c.health.Status, c.started_at),
+    );
   }
 
   private async probe(): Promise<void> {
@@ -174,7 +175,7 @@ export class HealthMonitor {
     const deadline = Date.now() + ms;
     const ended = () => {
       const s = this.execs.store.find(execId);
-      return !s ? -1 : s.state === 'exited' ? s.exit_code ?? -1 : undefined;
+      return !s ? -1 : s.state === 'exited' ? (s.exit_code ?? -1) : undefined;
     };
     while (Date.now() < deadline && !signal?.aborted) {
       const code = ended();

@@ -20,7 +20,8 @@ export function validateLogDriver(log: LogSpec | undefined): void {
   if (!(driver in OPTIONS)) throw invalid(`error looking up logging plugin ${driver}: plugin "${driver}" not found`);
   const known = OPTIONS[driver];
   for (const key of Object.keys(log?.options ?? {})) {
-    if (known && !known.includes(key)) throw invalid(driver === 'local' ? `unknown log opt '${key}' for log driver local` : `unknown log opt '${key}' for ${driver} log driver`);
+    if (known && !known.includes(key))
+      throw invalid(driver === 'local' ? `unknown log opt '${key}' for log driver local` : `unknown log opt '${key}' for ${driver} log driver`);
   }
 }
 

@@ -42,7 +42,11 @@ function parseLine(line: Buffer, withTime = true): LogEntry | undefined {
   const tag = String.fromCharCode(line[s2 + 1] ?? 0);
   if ((stream !== 'stdout' && stream !== 'stderr') || (tag !== 'F' && tag !== 'P')) return undefined;
   const start = Math.min(line.length - 1, s2 + 3); // an empty full line is its newline
-  return { stream, time: withTime ? toUtc(line.subarray(0, s1).toString()) : '', data: tag === 'F' ? line.subarray(start) : line.subarray(start, line.length - 1) };
+  return {
+    stream,
+    time: withTime ? toUtc(line.subarray(0, s1).toString()) : '',
+    data: tag === 'F' ? line.subarray(start) : line.subarray(start, line.length - 1),
+  };
 }
 
 /** conmon writes `...166+00:00`; Docker shows `...166Z`. */
@@ -63,7 +67,14 @@ function wanted(e: LogEntry, o: LogReadOptions): boolean {
 async function openTogether(paths: string[]): Promise<(FileHandle | undefined)[]> {
   for (let attempt = 0; ; attempt++) {
     const handles = await Promise.all(paths.map((p) => open(p, 'r').catch(() => undefined)));
-    const inodes = await Promise.all(paths.map((p) => stat(p).then((s) => s.ino, () => undefined)));
+    const inodes = await Promise.all(
+      paths.map((p) =>
+        stat(p).then(
+          (s) => s.ino,
+          () => undefined,
+        ),
+      ),
+    );
     const opened = await Promise.all(handles.map((h) => h?.stat().then((s) => s.ino)));
     if (attempt >= 50 || inodes.every((ino, i) => ino === opened[i])) return handles;
     await Promise.all(handles.map((h) => h?.close()));
@@ -84,7 +95,7 @@ export async function* readLogBatches(path: string, o: LogReadOptions, opened?: 
   let offset = 0;
   let pending = Buffer.alloc(0);
   // The rotated files and the log itself as one set, so a rotation meanwhile neither loses nor repeats lines.
-  const history = o.fromEnd ? [] : o.history ?? [];
+  const history = o.fromEnd ? [] : (o.history ?? []);
   const files = history.length ? await openTogether([...history, path]) : [];
   // The file is held open once it exists: a --rm container's directory may go before we have read all.
   let handle: FileHandle | undefined = opened ?? files.pop();
@@ -157,65 +168,68 @@ export async function* readLogBatches(path: string, o: LogReadOptions, opened?: 
     for await (const batch of readLogBatches(history[i]!, options, file)) older.push(...batch);
   }
   try {
-  if (o.tail !== undefined && o.tail >= 0) {
-    let all: LogEntry[] = older.slice(-o.tail);
-    do all = all.concat(await readNew()).slice(-o.tail); while (!(await atStart()));
-    if (o.tail > 0 && all.length) yield all;
-  } else {
-    if (older.length) yield older;
-    do yield await readNew(); while (!(await atStart()));
-  }
-  counting = false;
-  if (!o.follow) return;
-  // Follow: wake on file changes, and poll as a fallback (the file may not exist yet, or be replaced).
-  // A poke between our last look and the wait must not be lost: it is remembered until then.
-  let wake: (() => void) | undefined;
-  let poked = false;
-  const poke = () => {
-    poked = true;
-    wake?.();
-  };
-  const arm = () => {
-    if (watcher) return;
+    if (o.tail !== undefined && o.tail >= 0) {
+      let all: LogEntry[] = older.slice(-o.tail);
+      do all = all.concat(await readNew()).slice(-o.tail);
+      while (!(await atStart()));
+      if (o.tail > 0 && all.length) yield all;
+    } else {
+      if (older.length) yield older;
+      do yield await readNew();
+      while (!(await atStart()));
+    }
+    counting = false;
+    if (!o.follow) return;
+    // Follow: wake on file changes, and poll as a fallback (the file may not exist yet, or be replaced).
+    // A poke between our last look and the wait must not be lost: it is remembered until then.
+    let wake: (() => void) | undefined;
+    let poked = false;
+    const poke = () => {
+      poked = true;
+      wake?.();
+    };
+    const arm = () => {
+      if (watcher) return;
+      try {
+        watcher = watch(path, poke);
+        watcher.on('error', () => undefined);
+      } catch {
+        // not there yet
+      }
+    };
+    o.signal?.addEventListener('abort', poke);
+    const unsubscribe = o.onStateChange?.(poke);
     try {
-      watcher = watch(path, poke);
-      watcher.on('error', () => undefined);
-    } catch {
-      // not there yet
-    }
-  };
-  o.signal?.addEventListener('abort', poke);
-  const unsubscribe = o.onStateChange?.(poke);
-  try {
-    while (!o.signal?.aborted) {
-      arm();
-      poked = false;
-      const stillRunning = o.running();
-      const entries = await readNew();
-      if (entries.length) yield entries;
-      const drained = await atStart();
-      if (drained && handle && (await rotated())) {
-        // What conmon wrote to the old file between our last read and its reopen comes first.
-        do yield await readNew(); while (!(await atStart()));
-        await moveToNewFile();
-        continue;
+      while (!o.signal?.aborted) {
+        arm();
+        poked = false;
+        const stillRunning = o.running();
+        const entries = await readNew();
+        if (entries.length) yield entries;
+        const drained = await atStart();
+        if (drained && handle && (await rotated())) {
+          // What conmon wrote to the old file between our last read and its reopen comes first.
+          do yield await readNew();
+          while (!(await atStart()));
+          await moveToNewFile();
+          continue;
+        }
+        if (!stillRunning && drained) return;
+        if (drained && !poked) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            // Until the file exists (attach before start), look often: a short-lived --rm container can
+            // come and go within a few tens of milliseconds.
+            setTimeout(resolve, handle ? 100 : 10);
+          });
+          wake = undefined;
+        }
       }
-      if (!stillRunning && drained) return;
-      if (drained && !poked) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          // Until the file exists (attach before start), look often: a short-lived --rm container can
-          // come and go within a few tens of milliseconds.
-          setTimeout(resolve, handle ? 100 : 10);
-        });
-        wake = undefined;
-      }
+    } finally {
+      watcher?.close();
+      unsubscribe?.();
+      o.signal?.removeEventListener('abort', poke);
     }
-  } finally {
-    watcher?.close();
-    unsubscribe?.();
-    o.signal?.removeEventListener('abort', poke);
-  }
   } finally {
     await handle?.close();
   }

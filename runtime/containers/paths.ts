@@ -3,7 +3,10 @@
 import { join } from 'node:path';
 
 export class ContainerPaths {
-  constructor(readonly root: string, readonly runRoot: string) {}
+  constructor(
+    readonly root: string,
+    readonly runRoot: string,
+  ) {}
 
   containersDir = () => join(this.root, 'containers');
   dir = (id: string) => join(this.containersDir(), id);

@@ -37,7 +37,10 @@ export async function reconcile(ctx: ContainerContext): Promise<void> {
     if (state?.status === 'paused' && c.state !== 'paused') {
       // Frozen, but nobody paused it (the DB would say so): a commit or a pause cut short by a crash.
       process.stderr.write(`berth: container ${c.id} was left frozen (paused by a commit or pause cut short): resuming it\n`);
-      await ctx.runtimeOf(c).resume(c.id).catch((err: Error) => process.stderr.write(`berth: resuming ${c.id}: ${err.message}\n`));
+      await ctx
+        .runtimeOf(c)
+        .resume(c.id)
+        .catch((err: Error) => process.stderr.write(`berth: resuming ${c.id}: ${err.message}\n`));
       continue;
     }
     if (state?.status === 'running' && c.state === 'paused') {

@@ -20,7 +20,10 @@ async function removeNow(ctx: ContainerContext, nameOrId: string, force: boolean
     ctx.store.update(c.id, { stopped_by_user: 1 });
     if (c.state !== 'restarting') {
       ctx.record(c, 'kill', { signal: '9' });
-      await ctx.runtimeOf(c).kill(c.id, 9, true).catch(() => undefined);
+      await ctx
+        .runtimeOf(c)
+        .kill(c.id, 9, true)
+        .catch(() => undefined);
       await ctx.exitedWithin(c.id, 30_000);
     }
   }
@@ -58,7 +61,11 @@ export async function removeFiles(ctx: ContainerContext, c: Container, runtimeSt
  * docker container prune: every container that is not running, with label and until filters.
  * `sizeOf` measures each one's writable layer before it goes: SpaceReclaimed, as dockerd counts it.
  */
-export function prune(ctx: ContainerContext, filter: (c: Container) => boolean, sizeOf: (c: Container) => Promise<number>): Promise<{ removed: string[]; reclaimed: number }> {
+export function prune(
+  ctx: ContainerContext,
+  filter: (c: Container) => boolean,
+  sizeOf: (c: Container) => Promise<number>,
+): Promise<{ removed: string[]; reclaimed: number }> {
   return freeingSpace(async () => {
     const removed: string[] = [];
     let reclaimed = 0;

@@ -47,7 +47,12 @@ async function holding<T>(containers: ContainerService, c: Container, fn: (c: Co
 }
 
 /** A stream out of the held rootfs: released when the stream closes, or at once when making it fails. */
-async function streamFromRootfs<T extends { tar: Readable }>(containers: ContainerService, c: Container, make: (root: string) => T, hold: Hold = rootfsOnly): Promise<T> {
+async function streamFromRootfs<T extends { tar: Readable }>(
+  containers: ContainerService,
+  c: Container,
+  make: (root: string) => T,
+  hold: Hold = rootfsOnly,
+): Promise<T> {
   const release = await hold(containers, c);
   try {
     const made = make(containers.paths.merged(c.id));
@@ -88,13 +93,24 @@ export async function archiveContainerPath(containers: ContainerService, nameOrI
 }
 
 /** docker cp in: a client's tar extracted into a directory of the container. */
-export async function extractToContainer(containers: ContainerService, nameOrId: string, path: string, tar: Readable | undefined, o: ExtractOptions): Promise<void> {
+export async function extractToContainer(
+  containers: ContainerService,
+  nameOrId: string,
+  path: string,
+  tar: Readable | undefined,
+  o: ExtractOptions,
+): Promise<void> {
   const c = containers.store.resolve(nameOrId);
   if (!path) throw invalid('path is required');
   if (!tar) throw invalid('expected a tar archive as the request body');
-  await holding(containers, c, async (_, root) => {
-    const owner = await containers.cpOwner(c, o.copyUIDGID);
-    await extractInto(root, path, nameOrId, tar, owner, o.noOverwriteDirNonDir, containers.cpMounts(c), c.spec.security.readonlyRootfs);
-  }, forCopy);
+  await holding(
+    containers,
+    c,
+    async (_, root) => {
+      const owner = await containers.cpOwner(c, o.copyUIDGID);
+      await extractInto(root, path, nameOrId, tar, owner, o.noOverwriteDirNonDir, containers.cpMounts(c), c.spec.security.readonlyRootfs);
+    },
+    forCopy,
+  );
   containers.record(c, 'extract-to-dir');
 }

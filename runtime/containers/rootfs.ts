@@ -130,8 +130,11 @@ export class Rootfs {
       }
     }
     return CpMounts.of({
-      mounts: c.mounts, volumePath: this.volumes.mountpoint, openBind: (source) => this.volumes.openBindSource(source),
-      etcDir: this.paths.bundle(etcOwner), readonlyRootfs: c.spec.security.readonlyRootfs,
+      mounts: c.mounts,
+      volumePath: this.volumes.mountpoint,
+      openBind: (source) => this.volumes.openBindSource(source),
+      etcDir: this.paths.bundle(etcOwner),
+      readonlyRootfs: c.spec.security.readonlyRootfs,
     });
   }
 

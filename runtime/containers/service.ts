@@ -38,7 +38,10 @@ export class ContainerService {
   private readonly rootfs: Rootfs;
   private readonly ctx: ContainerContext;
 
-  constructor(deps: ContainerDeps, private readonly options: ContainerServiceOptions) {
+  constructor(
+    deps: ContainerDeps,
+    private readonly options: ContainerServiceOptions,
+  ) {
     this.events.setMaxListeners(0);
     const { store, paths, images, volumes, network, execs, eventLog } = deps;
     this.store = store;
@@ -47,7 +50,16 @@ export class ContainerService {
     const exiting = new Map<string, Promise<Container | undefined>>();
     this.rootfs = new Rootfs(store, paths, images.layers, volumes, (id) => exiting.get(id));
     const ctx: ContainerContext = {
-      store, paths, images, volumes, network, execs, options, exiting, rootfs: this.rootfs, events: this.events,
+      store,
+      paths,
+      images,
+      volumes,
+      network,
+      execs,
+      options,
+      exiting,
+      rootfs: this.rootfs,
+      events: this.events,
       runtimeOf: (c) => this.runtimeOf(c),
       changed: (id) => void this.events.emit('changed', id),
       // Actor attributes as dockerd gives them: the container's labels, image and name.

@@ -9,8 +9,13 @@ import type { ContainerSpec, MountsSpec, StartChanges } from './spec.js';
 /** The spec with the changes (absent: unchanged; null: cleared). */
 export function withStartChanges(spec: ContainerSpec, changes: StartChanges): ContainerSpec {
   const next: ContainerSpec = {
-    ...spec, ports: { ...spec.ports }, restart: { ...spec.restart }, security: { ...spec.security }, mounts: { ...spec.mounts },
-    network: { ...spec.network }, namespaces: { ...spec.namespaces },
+    ...spec,
+    ports: { ...spec.ports },
+    restart: { ...spec.restart },
+    security: { ...spec.security },
+    mounts: { ...spec.mounts },
+    network: { ...spec.network },
+    namespaces: { ...spec.namespaces },
   };
   if (changes.publish !== undefined) next.ports.publish = changes.publish ?? undefined;
   if (changes.publishAll !== undefined) next.ports.publishAll = changes.publishAll;
@@ -35,7 +40,14 @@ export function withStartChanges(spec: ContainerSpec, changes: StartChanges): Co
 /** The mount fields given, alone: what start plans as new mount points. */
 export function givenMounts(given: NonNullable<StartChanges['mounts']>): MountsSpec {
   const { volumes, mounts, tmpfs, volumesFrom, volumeDriver } = given;
-  return { anonymous: [], volumes: volumes ?? undefined, mounts: mounts ?? undefined, tmpfs: tmpfs ?? undefined, volumesFrom: volumesFrom ?? undefined, volumeDriver };
+  return {
+    anonymous: [],
+    volumes: volumes ?? undefined,
+    mounts: mounts ?? undefined,
+    tmpfs: tmpfs ?? undefined,
+    volumesFrom: volumesFrom ?? undefined,
+    volumeDriver,
+  };
 }
 
 /** dockerd compares the modes as written, a blank one being `default`. */

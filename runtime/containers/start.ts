@@ -69,7 +69,14 @@ export async function run(ctx: ContainerContext, c: Container): Promise<void> {
   try {
     const namespaces = namespacesOfRun(ctx, c);
     const mode = networkMode(c.spec.network.mode).kind;
-    const links = mode === 'bridge' ? liveLinks(c, (ref) => ctx.store.byName(ref), (t) => bridgeIp(ctx.network.store, t)) : [];
+    const links =
+      mode === 'bridge'
+        ? liveLinks(
+            c,
+            (ref) => ctx.store.byName(ref),
+            (t) => bridgeIp(ctx.network.store, t),
+          )
+        : [];
     // On a user network links resolve by DNS (network/attachments.ts), as dockerd's: no /etc/hosts lines to go stale.
     const linkLines = mode === 'user' ? [] : links.map(linkHostsLine);
     // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
@@ -102,9 +109,20 @@ export async function run(ctx: ContainerContext, c: Container): Promise<void> {
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
     if (p.workdir) makeWorkingDir(merged, p.workdir);
     const spec = buildSpec({
-      id, spec: c.spec, env, rootfs: merged, user, etcFiles,
-      initBinary: ctx.options.initBinary, nofileLimit: ctx.options.nofileLimit, cgroupsPath: `/berth/${id}`,
-      volumePath: ctx.volumes.mountpoint, staged, mounts: c.mounts, network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined }, namespaces,
+      id,
+      spec: c.spec,
+      env,
+      rootfs: merged,
+      user,
+      etcFiles,
+      initBinary: ctx.options.initBinary,
+      nofileLimit: ctx.options.nofileLimit,
+      cgroupsPath: `/berth/${id}`,
+      volumePath: ctx.volumes.mountpoint,
+      staged,
+      mounts: c.mounts,
+      network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined },
+      namespaces,
     });
     await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
     const limits = logLimitsOf(c.spec.log);
@@ -113,9 +131,21 @@ export async function run(ctx: ContainerContext, c: Container): Promise<void> {
     // netavark's setup runs beside conmon's `runc create`: the process waits for `runc start`.
     const networkSetup = ctx.network.setup(c);
     const conmon = startConmon({
-      id, uuid: id.slice(0, 12), persistDir: bundle, name: c.name, bundle, runtimePath: runtime.path, runtimeRoot: runtime.stateRoot, exitDir: ctx.paths.exitDir(),
-      logPath: ctx.paths.log(id), logSizeMax, socketDir: ctx.paths.socketDir(), conmonPidFile: ctx.paths.conmonPid(id),
-      stdin: p.stdin, leaveStdinOpen: p.stdin && !p.stdinOnce, tty: p.tty,
+      id,
+      uuid: id.slice(0, 12),
+      persistDir: bundle,
+      name: c.name,
+      bundle,
+      runtimePath: runtime.path,
+      runtimeRoot: runtime.stateRoot,
+      exitDir: ctx.paths.exitDir(),
+      logPath: ctx.paths.log(id),
+      logSizeMax,
+      socketDir: ctx.paths.socketDir(),
+      conmonPidFile: ctx.paths.conmonPid(id),
+      stdin: p.stdin,
+      leaveStdinOpen: p.stdin && !p.stdinOnce,
+      tty: p.tty,
       exitCommand: [...ctx.options.exitCommand, id],
     });
     const [pid] = await allOrFirstError([conmon, networkSetup]);
@@ -124,7 +154,14 @@ export async function run(ctx: ContainerContext, c: Container): Promise<void> {
     // Each run's health starts over (the probe log stays), as dockerd's; the monitor (health.ts) follows.
     const health = startingHealth(c.spec, c.health);
     ctx.store.update(id, {
-      state: 'running', pid, started_at: now(), error: '', exit_code: 0, stopped_by_user: 0, run_id: c.run_id + 1, oom_killed: 0,
+      state: 'running',
+      pid,
+      started_at: now(),
+      error: '',
+      exit_code: 0,
+      stopped_by_user: 0,
+      run_id: c.run_id + 1,
+      oom_killed: 0,
       health: health && JSON.stringify(health),
     });
     ctx.changed(id);
@@ -138,7 +175,11 @@ export async function run(ctx: ContainerContext, c: Container): Promise<void> {
     await ctx.volumes.release(c).catch(() => undefined);
     const exitCode = /no such file or directory|not found/i.test(message) ? 127 : /permission denied/i.test(message) ? 126 : 128;
     ctx.store.update(id, {
-      state: c.run_id > 0 ? 'exited' : 'created', pid: 0, error: message, exit_code: exitCode, finished_at: c.run_id > 0 ? now() : null,
+      state: c.run_id > 0 ? 'exited' : 'created',
+      pid: 0,
+      error: message,
+      exit_code: exitCode,
+      finished_at: c.run_id > 0 ? now() : null,
       health: c.health && JSON.stringify(c.health), // a run that never started has no health of its own
     });
     ctx.changed(id);

@@ -83,17 +83,71 @@ type CgroupReading = Pick<Reading, 'pids_stats' | 'blkio_stats' | 'cpu_stats' | 
 
 // memory_stats.stats: the fixed key sets dockerd copies out of containerd's metrics (missing keys are 0).
 const V1_MEMORY_KEYS = [
-  'cache', 'rss', 'rss_huge', 'mapped_file', 'dirty', 'writeback', 'pgpgin', 'pgpgout', 'pgfault', 'pgmajfault', 'inactive_anon',
-  'active_anon', 'inactive_file', 'active_file', 'unevictable', 'hierarchical_memory_limit', 'hierarchical_memsw_limit',
-  'total_cache', 'total_rss', 'total_rss_huge', 'total_mapped_file', 'total_dirty', 'total_writeback', 'total_pgpgin',
-  'total_pgpgout', 'total_pgfault', 'total_pgmajfault', 'total_inactive_anon', 'total_active_anon', 'total_inactive_file',
-  'total_active_file', 'total_unevictable',
+  'cache',
+  'rss',
+  'rss_huge',
+  'mapped_file',
+  'dirty',
+  'writeback',
+  'pgpgin',
+  'pgpgout',
+  'pgfault',
+  'pgmajfault',
+  'inactive_anon',
+  'active_anon',
+  'inactive_file',
+  'active_file',
+  'unevictable',
+  'hierarchical_memory_limit',
+  'hierarchical_memsw_limit',
+  'total_cache',
+  'total_rss',
+  'total_rss_huge',
+  'total_mapped_file',
+  'total_dirty',
+  'total_writeback',
+  'total_pgpgin',
+  'total_pgpgout',
+  'total_pgfault',
+  'total_pgmajfault',
+  'total_inactive_anon',
+  'total_active_anon',
+  'total_inactive_file',
+  'total_active_file',
+  'total_unevictable',
 ];
 const V2_MEMORY_KEYS = [
-  'anon', 'file', 'kernel_stack', 'slab', 'sock', 'shmem', 'file_mapped', 'file_dirty', 'file_writeback', 'anon_thp',
-  'inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable', 'slab_reclaimable', 'slab_unreclaimable',
-  'pgfault', 'pgmajfault', 'workingset_refault', 'workingset_activate', 'workingset_nodereclaim', 'pgrefill', 'pgscan',
-  'pgsteal', 'pgactivate', 'pgdeactivate', 'pglazyfree', 'pglazyfreed', 'thp_fault_alloc', 'thp_collapse_alloc',
+  'anon',
+  'file',
+  'kernel_stack',
+  'slab',
+  'sock',
+  'shmem',
+  'file_mapped',
+  'file_dirty',
+  'file_writeback',
+  'anon_thp',
+  'inactive_anon',
+  'active_anon',
+  'inactive_file',
+  'active_file',
+  'unevictable',
+  'slab_reclaimable',
+  'slab_unreclaimable',
+  'pgfault',
+  'pgmajfault',
+  'workingset_refault',
+  'workingset_activate',
+  'workingset_nodereclaim',
+  'pgrefill',
+  'pgscan',
+  'pgsteal',
+  'pgactivate',
+  'pgdeactivate',
+  'pglazyfree',
+  'pglazyfreed',
+  'thp_fault_alloc',
+  'thp_collapse_alloc',
 ];
 /** Per-namespace fallback devices the kernel's tunnel modules add to every netns; not the container's. */
 const KERNEL_DEVICES = new Set(['lo', 'tunl0', 'sit0', 'ip6tnl0', 'ip6gre0', 'gre0', 'gretap0', 'erspan0', 'ip_vti0', 'ip6_vti0']);
@@ -105,7 +159,14 @@ const num = (s: string | undefined) => {
   return Number.isFinite(n) ? n : 0;
 };
 /** `key value` lines: memory.stat, cpu.stat, cpuacct.stat, memory.events. */
-const keyed = (s: string | undefined) => new Map((s ?? '').split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 2).map(([k, v]) => [k!, Number(v)]));
+const keyed = (s: string | undefined) =>
+  new Map(
+    (s ?? '')
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f.length === 2)
+      .map(([k, v]) => [k!, Number(v)]),
+  );
 /** Go marshals maps with their keys sorted. */
 const sortedKeys = <T>(o: Record<string, T>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 const pick = (values: Map<string, number>, keys: string[]) => sortedKeys(Object.fromEntries(keys.map((k) => [k, values.get(k) ?? 0])));
@@ -180,11 +241,20 @@ async function readV1(id: string, memTotal: number): Promise<CgroupReading | und
   const { v1 } = await cgroupMounts();
   const file = (controller: string, name: string) => text(join(v1.get(controller) ?? join('/sys/fs/cgroup', controller), 'berth', id, name));
   const [usage, perCpu, acct, cpuStat, memUsage, memMax, memLimitRaw, failcnt, memStat, pidsCurrent, pidsMax, ioBytes, ioServiced] = await Promise.all([
-    file('cpuacct', 'cpuacct.usage'), file('cpuacct', 'cpuacct.usage_percpu'), file('cpuacct', 'cpuacct.stat'), file('cpu', 'cpu.stat'),
-    file('memory', 'memory.usage_in_bytes'), file('memory', 'memory.max_usage_in_bytes'), file('memory', 'memory.limit_in_bytes'),
-    file('memory', 'memory.failcnt'), file('memory', 'memory.stat'), file('pids', 'pids.current'), file('pids', 'pids.max'),
+    file('cpuacct', 'cpuacct.usage'),
+    file('cpuacct', 'cpuacct.usage_percpu'),
+    file('cpuacct', 'cpuacct.stat'),
+    file('cpu', 'cpu.stat'),
+    file('memory', 'memory.usage_in_bytes'),
+    file('memory', 'memory.max_usage_in_bytes'),
+    file('memory', 'memory.limit_in_bytes'),
+    file('memory', 'memory.failcnt'),
+    file('memory', 'memory.stat'),
+    file('pids', 'pids.current'),
+    file('pids', 'pids.max'),
     // No CFQ on current kernels: containerd falls back to the throttle files, which count every device.
-    file('blkio', 'blkio.throttle.io_service_bytes_recursive'), file('blkio', 'blkio.throttle.io_serviced_recursive'),
+    file('blkio', 'blkio.throttle.io_service_bytes_recursive'),
+    file('blkio', 'blkio.throttle.io_serviced_recursive'),
   ]);
   if (usage === undefined) return undefined; // the cgroup is gone: the container exited meanwhile
   const ticks = keyed(acct);
@@ -200,9 +270,19 @@ async function readV1(id: string, memTotal: number): Promise<CgroupReading | und
         usage_in_kernelmode: ((ticks.get('system') ?? 0) * 1e9) / USER_HZ,
         usage_in_usermode: ((ticks.get('user') ?? 0) * 1e9) / USER_HZ,
       },
-      throttling_data: { periods: throttling.get('nr_periods') ?? 0, throttled_periods: throttling.get('nr_throttled') ?? 0, throttled_time: throttling.get('throttled_time') ?? 0 },
+      throttling_data: {
+        periods: throttling.get('nr_periods') ?? 0,
+        throttled_periods: throttling.get('nr_throttled') ?? 0,
+        throttled_time: throttling.get('throttled_time') ?? 0,
+      },
     },
-    memory_stats: memory({ usage: num(memUsage), max_usage: num(memMax), stats: pick(keyed(memStat), V1_MEMORY_KEYS), failcnt: num(failcnt), limit: memLimit(memLimitRaw, memTotal) }),
+    memory_stats: memory({
+      usage: num(memUsage),
+      max_usage: num(memMax),
+      stats: pick(keyed(memStat), V1_MEMORY_KEYS),
+      failcnt: num(failcnt),
+      limit: memLimit(memLimitRaw, memTotal),
+    }),
   };
 }
 
@@ -223,7 +303,12 @@ async function readV2(id: string, memTotal: number): Promise<CgroupReading | und
       throttling_data: { periods: cpu.get('nr_periods') ?? 0, throttled_periods: cpu.get('nr_throttled') ?? 0, throttled_time: usec('throttled_usec') },
     },
     // dockerd's failcnt on v2 is the `oom` count of memory.events.
-    memory_stats: memory({ usage: num(memCurrent), stats: pick(keyed(memStat), V2_MEMORY_KEYS), failcnt: keyed(memEvents).get('oom') ?? 0, limit: memLimit(memMax, memTotal) }),
+    memory_stats: memory({
+      usage: num(memCurrent),
+      stats: pick(keyed(memStat), V2_MEMORY_KEYS),
+      failcnt: keyed(memEvents).get('oom') ?? 0,
+      limit: memLimit(memMax, memTotal),
+    }),
   };
 }
 
@@ -234,7 +319,13 @@ const memory = (m: Required<Pick<MemoryStats, 'usage' | 'stats' | 'failcnt' | 'l
 /** The host's CPU time (ns, the first seven /proc/stat `cpu` fields) and online CPUs, as dockerd counts them. */
 async function systemCpu(): Promise<{ system_cpu_usage: number; online_cpus: number }> {
   const lines = ((await text('/proc/stat')) ?? '').split('\n');
-  const total = lines.find((l) => l.startsWith('cpu '))?.trim().split(/\s+/).slice(1, 8).reduce((sum, v) => sum + Number(v), 0) ?? 0;
+  const total =
+    lines
+      .find((l) => l.startsWith('cpu '))
+      ?.trim()
+      .split(/\s+/)
+      .slice(1, 8)
+      .reduce((sum, v) => sum + Number(v), 0) ?? 0;
   return { system_cpu_usage: (total * 1e9) / USER_HZ, online_cpus: lines.filter((l) => /^cpu\d/.test(l)).length };
 }
 
@@ -249,11 +340,21 @@ async function networkStats(c: Container): Promise<Record<string, NetworkStats> 
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).trim();
     if (colon < 0 || KERNEL_DEVICES.has(name)) continue;
-    const v = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const v = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     // Receive: bytes packets errs drop fifo frame compressed multicast; transmit: bytes packets errs drop ...
     out[name] = {
-      rx_bytes: v[0] ?? 0, rx_packets: v[1] ?? 0, rx_errors: v[2] ?? 0, rx_dropped: v[3] ?? 0,
-      tx_bytes: v[8] ?? 0, tx_packets: v[9] ?? 0, tx_errors: v[10] ?? 0, tx_dropped: v[11] ?? 0,
+      rx_bytes: v[0] ?? 0,
+      rx_packets: v[1] ?? 0,
+      rx_errors: v[2] ?? 0,
+      rx_dropped: v[3] ?? 0,
+      tx_bytes: v[8] ?? 0,
+      tx_packets: v[9] ?? 0,
+      tx_errors: v[10] ?? 0,
+      tx_dropped: v[11] ?? 0,
     };
   }
   return Object.keys(out).length ? sortedKeys(out) : undefined;
@@ -269,7 +370,15 @@ const zeroCpu = (): CpuStats => ({
 
 /** What dockerd publishes for a container that is not running: its name and ID, every value zero. */
 const emptyReading = (c: Container): Reading => ({
-  read: ZERO_TIME, pids_stats: {}, blkio_stats: blkio(null, null, null), num_procs: 0, storage_stats: {}, cpu_stats: zeroCpu(), memory_stats: {}, name: `/${c.name}`, id: c.id,
+  read: ZERO_TIME,
+  pids_stats: {},
+  blkio_stats: blkio(null, null, null),
+  num_procs: 0,
+  storage_stats: {},
+  cpu_stats: zeroCpu(),
+  memory_stats: {},
+  name: `/${c.name}`,
+  id: c.id,
 });
 
 /** A reading of a running container; undefined when its cgroup is gone. */
@@ -283,8 +392,15 @@ export async function readStats(c: Container, host: StatsHost): Promise<Reading 
   if (!cgroup) return undefined;
   const { cpu_usage, throttling_data } = cgroup.cpu_stats;
   return {
-    read, pids_stats: cgroup.pids_stats, blkio_stats: cgroup.blkio_stats, num_procs: 0, storage_stats: {},
-    cpu_stats: { cpu_usage, ...system, throttling_data }, memory_stats: cgroup.memory_stats, name: `/${c.name}`, id: c.id,
+    read,
+    pids_stats: cgroup.pids_stats,
+    blkio_stats: cgroup.blkio_stats,
+    num_procs: 0,
+    storage_stats: {},
+    cpu_stats: { cpu_usage, ...system, throttling_data },
+    memory_stats: cgroup.memory_stats,
+    name: `/${c.name}`,
+    id: c.id,
     ...(networks ? { networks } : {}),
   };
 }
@@ -293,7 +409,17 @@ export async function readStats(c: Container, host: StatsHost): Promise<Reading 
 function documentOf(r: Reading, pre: { read: string; cpu: CpuStats }): ContainerStats {
   const { read, pids_stats, blkio_stats, num_procs, storage_stats, cpu_stats, memory_stats, name, id, networks } = r;
   return {
-    read, preread: pre.read, pids_stats, blkio_stats, num_procs, storage_stats, cpu_stats, precpu_stats: pre.cpu, memory_stats, name, id,
+    read,
+    preread: pre.read,
+    pids_stats,
+    blkio_stats,
+    num_procs,
+    storage_stats,
+    cpu_stats,
+    precpu_stats: pre.cpu,
+    memory_stats,
+    name,
+    id,
     ...(networks ? { networks } : {}),
   };
 }
@@ -323,7 +449,11 @@ export async function* statsDocuments(store: ContainerStore, id: string, host: S
     pre = { read: reading.read, cpu: reading.cpu_stats };
     return doc;
   };
-  const wait = (ms: number) => sleep(ms, undefined, { signal: options.signal }).then(() => true, () => false);
+  const wait = (ms: number) =>
+    sleep(ms, undefined, { signal: options.signal }).then(
+      () => true,
+      () => false,
+    );
 
   if (!options.stream) {
     const c = store.get(id);

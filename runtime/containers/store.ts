@@ -51,8 +51,12 @@ export type ClientEcho = Record<string, unknown>;
 const parse = (row: ContainerRow): Container => {
   const { spec, echo, mounts, ports, health, ...rest } = row;
   return {
-    ...rest, spec: JSON.parse(spec) as ContainerSpec, echo: JSON.parse(echo) as ClientEcho, mounts: JSON.parse(mounts) as MountPoint[],
-    ports: JSON.parse(ports) as HeldPort[], health: health === null ? null : (JSON.parse(health) as HealthState),
+    ...rest,
+    spec: JSON.parse(spec) as ContainerSpec,
+    echo: JSON.parse(echo) as ClientEcho,
+    mounts: JSON.parse(mounts) as MountPoint[],
+    ports: JSON.parse(ports) as HeldPort[],
+    health: health === null ? null : (JSON.parse(health) as HealthState),
   };
 };
 
@@ -90,7 +94,19 @@ export class ContainerStore {
         `INSERT INTO containers (id, name, image_id, image_name, top_layer, spec, echo, created, state, mounts, ports)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(c.id, c.name, c.image_id, c.image_name, c.top_layer, JSON.stringify(c.spec), JSON.stringify(c.echo), c.created, c.state, JSON.stringify(c.mounts), JSON.stringify(c.ports));
+      .run(
+        c.id,
+        c.name,
+        c.image_id,
+        c.image_name,
+        c.top_layer,
+        JSON.stringify(c.spec),
+        JSON.stringify(c.echo),
+        c.created,
+        c.state,
+        JSON.stringify(c.mounts),
+        JSON.stringify(c.ports),
+      );
   }
 
   update(id: string, fields: Partial<Omit<ContainerRow, 'id'>>): void {
@@ -109,7 +125,9 @@ export class ContainerStore {
 
   /** Records a probe's outcome, only while that run still runs (an exit or a pause meanwhile wins). */
   setHealth(id: string, runId: number, health: HealthState): boolean {
-    return this.db.prepare("UPDATE containers SET health = ? WHERE id = ? AND run_id = ? AND state = 'running'").run(JSON.stringify(health), id, runId).changes === 1;
+    return (
+      this.db.prepare("UPDATE containers SET health = ? WHERE id = ? AND run_id = ? AND state = 'running'").run(JSON.stringify(health), id, runId).changes === 1
+    );
   }
 
   setSpec(id: string, spec: ContainerSpec): void {

@@ -10,7 +10,19 @@ import type { ContainerSpec, ContainerUpdate } from './spec.js';
 import { validateUpdate } from './validate.js';
 
 /** The limits docker update changes. */
-const LIMITS = ['memory', 'memorySwap', 'memoryReservation', 'nanoCpus', 'cpuShares', 'cpuPeriod', 'cpuQuota', 'cpusetCpus', 'cpusetMems', 'pidsLimit', 'blkioWeight'] as const;
+const LIMITS = [
+  'memory',
+  'memorySwap',
+  'memoryReservation',
+  'nanoCpus',
+  'cpuShares',
+  'cpuPeriod',
+  'cpuQuota',
+  'cpusetCpus',
+  'cpusetMems',
+  'pidsLimit',
+  'blkioWeight',
+] as const;
 
 /** docker update: new limits (and restart policy) recorded, and applied at once to a running container. */
 export async function update(ctx: ContainerContext, nameOrId: string, changes: ContainerUpdate): Promise<void> {
@@ -20,7 +32,8 @@ export async function update(ctx: ContainerContext, nameOrId: string, changes: C
   for (const key of LIMITS) if (changes.resources[key] != null) Object.assign(resources, { [key]: changes.resources[key] });
   const next: ContainerSpec = { ...c.spec, resources };
   if (changes.restart?.policy) {
-    if (next.restart.autoRemove && changes.restart.policy !== 'no') throw conflict('Restart policy cannot be updated because AutoRemove is enabled for the container');
+    if (next.restart.autoRemove && changes.restart.policy !== 'no')
+      throw conflict('Restart policy cannot be updated because AutoRemove is enabled for the container');
     next.restart = { ...next.restart, ...changes.restart };
   }
   if (resources.memory && resources.memorySwap && resources.memorySwap > 0 && resources.memorySwap < resources.memory) {
@@ -41,7 +54,10 @@ export function rename(ctx: ContainerContext, nameOrId: string, newName: string)
   const name = validateName(newName);
   if (name === c.name) throw conflict(`Renaming a container with the same name as its current name`);
   const holder = ctx.store.byName(name);
-  if (holder) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+  if (holder)
+    throw conflict(
+      `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+    );
   ctx.store.transaction(() => {
     ctx.store.update(c.id, { name });
     // Links name their container: they follow it, as dockerd's link graph does.

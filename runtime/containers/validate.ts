@@ -113,6 +113,7 @@ function validateResources(r: ResourcesSpec, update: boolean): void {
   if (nanoCpus < 0 || nanoCpus > cpus * 1e9) throw invalid(`Range of CPUs is from 0.01 to ${cpus}.00, as there are only ${cpus} CPUs available`);
   const shares = r.cpuShares ?? 0;
   if (shares < 0) throw invalid(`invalid CPU shares (${shares}): value must be a positive integer`);
-  if (period !== 0 && (period < 1000 || period > 1_000_000)) throw invalid('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  if (period !== 0 && (period < 1000 || period > 1_000_000))
+    throw invalid('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
   if (quota > 0 && quota < 1000) throw invalid('CPU cfs quota can not be less than 1ms (i.e. 1000)');
 }

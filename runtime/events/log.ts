@@ -29,7 +29,12 @@ const KEEP = 10_000;
 const POLL_MS = 200;
 
 const toEvent = (r: EventRow): EngineEvent => ({
-  seq: r.seq, timeNano: BigInt(r.time_nano), type: r.type, action: r.action, actorId: r.actor_id, attributes: JSON.parse(r.attributes) as Record<string, string>,
+  seq: r.seq,
+  timeNano: BigInt(r.time_nano),
+  type: r.type,
+  action: r.action,
+  actorId: r.actor_id,
+  attributes: JSON.parse(r.attributes) as Record<string, string>,
 });
 
 /** Unix nanoseconds now, from the wall clock (hrtime for the digits below the millisecond). */
@@ -60,7 +65,9 @@ export class EventLog {
 
   /** Events with time in [since, until] (unix ns), oldest first. */
   history(since: bigint, until?: bigint): EngineEvent[] {
-    const rows = this.db.prepare('SELECT * FROM events WHERE time_nano >= ? AND time_nano <= ? ORDER BY seq').safeIntegers(true)
+    const rows = this.db
+      .prepare('SELECT * FROM events WHERE time_nano >= ? AND time_nano <= ? ORDER BY seq')
+      .safeIntegers(true)
       .all(since, until ?? 9_000_000_000_000_000_000n) as EventRow[];
     return rows.map((r) => toEvent({ ...r, seq: Number(r.seq) }));
   }

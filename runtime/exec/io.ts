@@ -10,8 +10,14 @@ import type { ExecSession } from './store.js';
 
 export function execOutput(execs: ExecService, s: ExecSession, o: { stdout: boolean; stderr: boolean; signal: AbortSignal }): AsyncIterable<LogEntry[]> {
   return readLogBatches(execs.logPath(s), {
-    stdout: o.stdout, stderr: o.stderr, follow: true, fromEnd: false, coalesce: true, signal: o.signal,
-    running: () => execs.store.find(s.id)?.state === 'running', onStateChange: changesOf(execs.changes, s.id),
+    stdout: o.stdout,
+    stderr: o.stderr,
+    follow: true,
+    fromEnd: false,
+    coalesce: true,
+    signal: o.signal,
+    running: () => execs.store.find(s.id)?.state === 'running',
+    onStateChange: changesOf(execs.changes, s.id),
   });
 }
 

@@ -29,7 +29,10 @@ export async function execProcess(bundle: string, rootfs: string, groupAdd: stri
   const base = spec.process;
   const args = config.Cmd ?? [];
   if (args.length === 0) throw invalid('No exec command specified');
-  let env = mergeEnv(base.env.filter((e) => !e.startsWith('TERM=')), config.Env ?? []);
+  let env = mergeEnv(
+    base.env.filter((e) => !e.startsWith('TERM=')),
+    config.Env ?? [],
+  );
   if (config.Tty && !env.some((e) => e.startsWith('TERM='))) env = [...env, 'TERM=xterm'];
   let { user } = base;
   let capabilities = base.capabilities;

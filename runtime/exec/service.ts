@@ -104,9 +104,21 @@ export class ExecService {
       await writeFile(this.logPath(s), '', { flag: 'a' });
       const runtime = this.containers.runtimeOf(c);
       const pid = await startConmon({
-        id: c.id, uuid: this.uuid(s), name: c.name, bundle: dir, persistDir: dir, runtimePath: runtime.path, runtimeRoot: runtime.stateRoot,
-        logPath: this.logPath(s), logSizeMax: o.logSizeMax, socketDir: this.containers.paths.socketDir(), conmonPidFile: `${dir}/conmon.pid`,
-        stdin: !!s.config.AttachStdin, leaveStdinOpen: false, tty: !!s.config.Tty, exitCommand: [],
+        id: c.id,
+        uuid: this.uuid(s),
+        name: c.name,
+        bundle: dir,
+        persistDir: dir,
+        runtimePath: runtime.path,
+        runtimeRoot: runtime.stateRoot,
+        logPath: this.logPath(s),
+        logSizeMax: o.logSizeMax,
+        socketDir: this.containers.paths.socketDir(),
+        conmonPidFile: `${dir}/conmon.pid`,
+        stdin: !!s.config.AttachStdin,
+        leaveStdinOpen: false,
+        tty: !!s.config.Tty,
+        exitCommand: [],
         execProcessSpec: `${dir}/process.json`,
         onExecExit: (code) => this.finish(id, code),
       });

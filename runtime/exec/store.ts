@@ -39,7 +39,8 @@ export class ExecStore {
   constructor(private readonly db: DB) {}
 
   insert(id: string, containerId: string, config: ExecConfig): void {
-    this.db.prepare('INSERT INTO exec_sessions (id, container_id, config, state, created_at) VALUES (?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT INTO exec_sessions (id, container_id, config, state, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(id, containerId, JSON.stringify(config), 'created', Date.now());
   }
 
@@ -61,7 +62,8 @@ export class ExecStore {
 
   /** Moves a session from one state to the next; false when another path got there first. */
   transition(id: string, from: ExecState, to: { state: ExecState; pid?: number; exit_code?: number | null }): boolean {
-    const r = this.db.prepare('UPDATE exec_sessions SET state = ?, pid = COALESCE(?, pid), exit_code = COALESCE(?, exit_code) WHERE id = ? AND state = ?')
+    const r = this.db
+      .prepare('UPDATE exec_sessions SET state = ?, pid = COALESCE(?, pid), exit_code = COALESCE(?, exit_code) WHERE id = ? AND state = ?')
       .run(to.state, to.pid ?? null, to.exit_code ?? null, id, from);
     return r.changes === 1;
   }

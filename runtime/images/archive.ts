@@ -14,7 +14,10 @@ export class SpooledArchive {
   private readonly files = new Set<string>();
   private readonly links = new Map<string, string>();
 
-  private constructor(readonly dir: string, private readonly maxMember: number) {}
+  private constructor(
+    readonly dir: string,
+    private readonly maxMember: number,
+  ) {}
 
   /**
    * Stores the archive's files under dir. `maxMember` bounds each file (no layer is larger); `signal`
@@ -27,9 +30,13 @@ export class SpooledArchive {
       // A cut-off archive fails the entry too, maybe before store() reads it: the extractor's error
       // (which fails the pipeline below) says why, and an unheard 'error' would take the engine down.
       stream.on('error', () => undefined);
-      archive
-        .store(header, stream as unknown as Readable)
-        .then(() => next(), (err: Error) => { stream.resume(); extract.destroy(err); });
+      archive.store(header, stream as unknown as Readable).then(
+        () => next(),
+        (err: Error) => {
+          stream.resume();
+          extract.destroy(err);
+        },
+      );
     });
     try {
       await pipeline(input, extract, { signal: o.signal });
@@ -46,7 +53,11 @@ export class SpooledArchive {
     if (header.type === 'file' || header.type === 'contiguous-file') {
       const path = join(this.dir, 'files', name);
       await mkdir(dirname(path), { recursive: true });
-      await pipeline(stream, limitSize(this.maxMember, (max) => tooLarge(`invalid image archive: ${name}`, max)), createWriteStream(path));
+      await pipeline(
+        stream,
+        limitSize(this.maxMember, (max) => tooLarge(`invalid image archive: ${name}`, max)),
+        createWriteStream(path),
+      );
       this.files.add(name);
       return;
     }

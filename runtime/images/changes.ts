@@ -18,7 +18,10 @@ const shellOrJson = (args: string): string[] => {
 /** Applies `--change` Dockerfile instructions (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL). */
 export function applyChanges(config: ContainerConfig, changes: string[]): ContainerConfig {
   const out: ContainerConfig = { ...config, Env: [...(config.Env ?? [])], Labels: { ...(config.Labels ?? {}) } };
-  for (const change of changes.flatMap((c) => c.split('\n')).map((c) => c.trim()).filter(Boolean)) {
+  for (const change of changes
+    .flatMap((c) => c.split('\n'))
+    .map((c) => c.trim())
+    .filter(Boolean)) {
     const [, keyword = '', rest = ''] = /^(\w+)\s+([\s\S]*)$/.exec(change) ?? [];
     switch (keyword.toUpperCase()) {
       case 'CMD':
@@ -28,7 +31,7 @@ export function applyChanges(config: ContainerConfig, changes: string[]): Contai
         out.Entrypoint = shellOrJson(rest);
         break;
       case 'ENV': {
-        const pairs = rest.includes('=') ? rest.match(/(\S+?)=("[^"]*"|\S*)/g) ?? [] : [rest.replace(/\s+/, '=')];
+        const pairs = rest.includes('=') ? (rest.match(/(\S+?)=("[^"]*"|\S*)/g) ?? []) : [rest.replace(/\s+/, '=')];
         for (const pair of pairs) {
           const [key] = pair.split('=');
           const value = pair.slice(key!.length + 1).replace(/^"(.*)"$/, '$1');

@@ -53,17 +53,19 @@ export async function importImage(service: ImageService, o: ImportOptions, onMes
     const created = new Date().toISOString();
     const comment = o.message || `Imported from ${o.source}`;
     // dockerd's keys, in its (alphabetical) order; no docker_version: berth is not a Docker release.
-    const bytes = Buffer.from(JSON.stringify({
-      architecture: platform.architecture,
-      comment,
-      config,
-      container_config: goConfig({}),
-      created,
-      history: [{ created, comment }],
-      os: platform.os,
-      rootfs: { type: 'layers', diff_ids: [diffId] },
-      ...(platform.variant ? { variant: platform.variant } : {}),
-    }));
+    const bytes = Buffer.from(
+      JSON.stringify({
+        architecture: platform.architecture,
+        comment,
+        config,
+        container_config: goConfig({}),
+        created,
+        history: [{ created, comment }],
+        os: platform.os,
+        rootfs: { type: 'layers', diff_ids: [diffId] },
+        ...(platform.variant ? { variant: platform.variant } : {}),
+      }),
+    );
     const id = sha256(bytes);
     await service.lock.run(async () => {
       try {
@@ -101,7 +103,12 @@ interface Platform {
 
 /** containerd's architecture aliases, with the variant they imply. */
 const ARCH_ALIASES: Record<string, [string, string?]> = {
-  x86_64: ['amd64'], 'x86-64': ['amd64'], aarch64: ['arm64'], i386: ['386'], armhf: ['arm', 'v7'], armel: ['arm', 'v6'],
+  x86_64: ['amd64'],
+  'x86-64': ['amd64'],
+  aarch64: ['arm64'],
+  i386: ['386'],
+  armhf: ['arm', 'v7'],
+  armel: ['arm', 'v6'],
 };
 const GO_ARCH: Record<string, string> = { x64: 'amd64', ia32: '386', ppc64: 'ppc64le' };
 const KNOWN_OS = new Set(['linux', 'windows', 'darwin', 'freebsd', 'netbsd', 'openbsd', 'solaris', 'illumos', 'aix', 'android', 'ios', 'plan9', 'dragonfly']);
@@ -112,7 +119,8 @@ function parsePlatform(specifier: string | undefined): Platform {
   // containerd's default spec on arm64 names the variant: dockerd's imports there say v8.
   if (!specifier) return { os: 'linux', architecture: hostArch, ...(hostArch === 'arm64' ? { variant: 'v8' } : {}) };
   const parts = specifier.toLowerCase().split('/');
-  if (parts.length > 3 || parts.some((p) => !/^[a-z0-9_.-]+$/.test(p))) throw invalid(`"${specifier}": unknown operating system or architecture: invalid argument`);
+  if (parts.length > 3 || parts.some((p) => !/^[a-z0-9_.-]+$/.test(p)))
+    throw invalid(`"${specifier}": unknown operating system or architecture: invalid argument`);
   // One part is an OS (on the host's architecture) or an architecture (on Linux).
   const [os, arch, variant] = parts.length > 1 ? parts : KNOWN_OS.has(parts[0]!) ? [parts[0]!, hostArch] : ['linux', parts[0]!];
   if (os !== 'linux') throw invalid('operating system is not supported');
@@ -123,11 +131,31 @@ function parsePlatform(specifier: string | undefined): Platform {
 
 /** Go's container.Config field order; the omitempty fields appear only when set. */
 const GO_CONFIG_FIELDS: [key: string, empty: unknown][] = [
-  ['Hostname', ''], ['Domainname', ''], ['User', ''], ['AttachStdin', false], ['AttachStdout', false], ['AttachStderr', false],
-  ['ExposedPorts', undefined], ['Tty', false], ['OpenStdin', false], ['StdinOnce', false], ['Env', null], ['Cmd', null],
-  ['Healthcheck', undefined], ['ArgsEscaped', undefined], ['Image', ''], ['Volumes', null], ['WorkingDir', ''], ['Entrypoint', null],
-  ['NetworkDisabled', undefined], ['MacAddress', undefined], ['OnBuild', null], ['Labels', null], ['StopSignal', undefined],
-  ['StopTimeout', undefined], ['Shell', undefined],
+  ['Hostname', ''],
+  ['Domainname', ''],
+  ['User', ''],
+  ['AttachStdin', false],
+  ['AttachStdout', false],
+  ['AttachStderr', false],
+  ['ExposedPorts', undefined],
+  ['Tty', false],
+  ['OpenStdin', false],
+  ['StdinOnce', false],
+  ['Env', null],
+  ['Cmd', null],
+  ['Healthcheck', undefined],
+  ['ArgsEscaped', undefined],
+  ['Image', ''],
+  ['Volumes', null],
+  ['WorkingDir', ''],
+  ['Entrypoint', null],
+  ['NetworkDisabled', undefined],
+  ['MacAddress', undefined],
+  ['OnBuild', null],
+  ['Labels', null],
+  ['StopSignal', undefined],
+  ['StopTimeout', undefined],
+  ['Shell', undefined],
 ];
 
 /**
@@ -218,7 +246,13 @@ async function inflate(input: Readable, out: string, max: number, signal?: Abort
   });
   try {
     const tar = await decompressSniffed(input, (tool, why) => `Error processing tar file (${tool}): ${why}`);
-    await pipeline(tar, limitSize(max, (m) => tooLarge('the imported tarball', m)), measure, createWriteStream(out), { signal });
+    await pipeline(
+      tar,
+      limitSize(max, (m) => tooLarge('the imported tarball', m)),
+      measure,
+      createWriteStream(out),
+      { signal },
+    );
   } catch (err) {
     if (signal?.aborted) throw clientGone();
     if (err instanceof EngineError) throw err;

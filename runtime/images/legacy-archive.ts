@@ -21,8 +21,7 @@ const V1_ONLY = new Set(['id', 'parent', 'Size', 'parent_id', 'layer_id', 'throw
 const V1_ID = /^[a-f0-9]{64}$/;
 
 /** Go's json.Marshal escapes these even inside raw values. */
-const goJson = (value: unknown) =>
-  JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const goJson = (value: unknown) => JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** A time as Go's RFC3339Nano prints it: no trailing zeros in the fraction. */
 const goTime = (t: unknown) => (typeof t === 'string' && t ? t.replace(/\.(\d*?)0+(?=Z|[+-])/, (_m, d: string) => (d ? `.${d}` : '')) : '0001-01-01T00:00:00Z');
@@ -57,10 +56,17 @@ export async function readLegacyArchive(archive: SpooledArchive, diffIdOf: (memb
     ];
     const fields: Record<string, unknown> = { ...v1, rootfs: { type: 'layers', diff_ids: diffIds }, history };
     // Go marshals the map with its keys sorted.
-    const keys = Object.keys(fields).filter((k) => !V1_ONLY.has(k)).sort();
+    const keys = Object.keys(fields)
+      .filter((k) => !V1_ONLY.has(k))
+      .sort();
     const config = Buffer.from(`{${keys.map((k) => `${goJson(k)}:${goJson(fields[k])}`).join(',')}}`);
     const image: LegacyImage = {
-      config, layers: [...(parent?.layers ?? []), member], diffIds, tags: [], silent: true, ...(parent ? { parent: sha256(parent.config) } : {}),
+      config,
+      layers: [...(parent?.layers ?? []), member],
+      diffIds,
+      tags: [],
+      silent: true,
+      ...(parent ? { parent: sha256(parent.config) } : {}),
     };
     loaded.set(v1Id, image);
     order.push(image);

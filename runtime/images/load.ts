@@ -46,9 +46,11 @@ export async function loadImages(service: ImageService, input: Readable, onMessa
   const staging = await mkdtemp(join(service.tmpDir, 'load-'));
   try {
     const archive = await SpooledArchive.spool(input, staging, { maxMember: service.layers.maxLayerSize, signal });
-    const images = archive.has('manifest.json') ? await readDockerArchive(archive)
-      : archive.has('repositories') && !archive.has('index.json') ? await readLegacyArchive(archive, (m) => diffIdOf(archive, m))
-      : await readOciLayout(archive);
+    const images = archive.has('manifest.json')
+      ? await readDockerArchive(archive)
+      : archive.has('repositories') && !archive.has('index.json')
+        ? await readLegacyArchive(archive, (m) => diffIdOf(archive, m))
+        : await readOciLayout(archive);
     await service.lock.run(async () => {
       try {
         for (const image of images) await importImage(service, archive, image, onMessage, signal);

@@ -60,7 +60,8 @@ export async function pullImage(service: ImageService, name: string, o: PullOpti
     if (sha256(configBytes) !== manifest.config.digest) throw invalid(`config digest mismatch for ${shown}: expected ${manifest.config.digest}`);
     const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
     const diffIds = config.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== manifest.layers.length) throw invalid(`invalid image ${shown}: ${manifest.layers.length} layers in the manifest, ${diffIds.length} in the config`);
+    if (diffIds.length !== manifest.layers.length)
+      throw invalid(`invalid image ${shown}: ${manifest.layers.length} layers in the manifest, ${diffIds.length} in the config`);
     const chains = chainIds(diffIds);
     const id = manifest.config.digest;
     const upToDate = ref.tag ? service.store.tagged(referenceString(ref)) === id : !!service.store.get(id);
@@ -89,7 +90,8 @@ export async function pullImage(service: ImageService, name: string, o: PullOpti
 
 /** A registry's failure as the engine's: not found (404, or denied, as dockerd words it) or internal. */
 export function asEngineError(err: unknown): never {
-  if (err instanceof RegistryError) throw new EngineError(err.status === 404 || err.status === 401 || err.status === 403 ? 'not-found' : 'internal', err.message);
+  if (err instanceof RegistryError)
+    throw new EngineError(err.status === 404 || err.status === 401 || err.status === 403 ? 'not-found' : 'internal', err.message);
   throw err;
 }
 
@@ -125,13 +127,21 @@ async function fetchManifest(client: RegistryClient, ref: Reference, reference: 
       }
     })();
     if (code === 'NAME_UNKNOWN' || code === 'UNAUTHORIZED' || code === 'DENIED') {
-      throw new RegistryError(`pull access denied for ${shown.replace(/:[^:/]+$/, '').replace(/@.*$/, '')}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`, 404, code);
+      throw new RegistryError(
+        `pull access denied for ${shown.replace(/:[^:/]+$/, '').replace(/@.*$/, '')}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`,
+        404,
+        code,
+      );
     }
     throw new RegistryError(`manifest for ${shown} not found: manifest unknown: manifest unknown`, 404, code);
   }
   if (res.status === 401 || res.status === 403) {
     await res.body.dump();
-    throw new RegistryError(`pull access denied for ${shown.replace(/:[^:/]+$/, '')}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`, 404, 'DENIED');
+    throw new RegistryError(
+      `pull access denied for ${shown.replace(/:[^:/]+$/, '')}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`,
+      404,
+      'DENIED',
+    );
   }
   if (res.status !== 200) await RegistryClient.fail(res, `fetching the manifest of ${shown}`);
   const bytes = await readBounded(res.body, MAX_MANIFEST_SIZE, () => invalid(`manifest for ${shown} is larger than ${MAX_MANIFEST_SIZE / 1024 / 1024} MiB`));
@@ -146,7 +156,9 @@ async function fetchBlob(client: RegistryClient, ref: Reference, d: Descriptor, 
   if (res.status !== 200) await RegistryClient.fail(res, `fetching blob ${d.digest}`);
   // More than the descriptor says cannot hash to its digest.
   const max = Math.min(d.size >= 0 ? d.size : MAX_CONFIG_SIZE, MAX_CONFIG_SIZE);
-  return readBounded(res.body, max, () => invalid(`blob ${d.digest} is larger than ${max === MAX_CONFIG_SIZE ? `${MAX_CONFIG_SIZE / 1024 / 1024} MiB` : `its size, ${max} bytes`}`));
+  return readBounded(res.body, max, () =>
+    invalid(`blob ${d.digest} is larger than ${max === MAX_CONFIG_SIZE ? `${MAX_CONFIG_SIZE / 1024 / 1024} MiB` : `its size, ${max} bytes`}`),
+  );
 }
 
 /**
@@ -191,12 +203,15 @@ async function downloadLayer(service: ImageService, client: RegistryClient, ref:
     save.end();
   });
   const network = res.body.pipe(saving);
-  const body = resumedAt > 0
-    ? Readable.from((async function* () {
-      yield* createReadStream(partial, { end: resumedAt - 1 }) as AsyncIterable<Buffer>;
-      yield* network as AsyncIterable<Buffer>;
-    })())
-    : network;
+  const body =
+    resumedAt > 0
+      ? Readable.from(
+          (async function* () {
+            yield* createReadStream(partial, { end: resumedAt - 1 }) as AsyncIterable<Buffer>;
+            yield* network as AsyncIterable<Buffer>;
+          })(),
+        )
+      : network;
   // Only a download cut short leaves a partial worth resuming; bad bytes must not be replayed.
   const keepPartial = () => cut;
   // The connection is the registry client's until the body is read: one left paused would hold its close.
@@ -206,8 +221,16 @@ async function downloadLayer(service: ImageService, client: RegistryClient, ref:
 
 /** Downloads and unpacks the missing layers, `concurrency` at a time; records them bottom first. */
 async function fetchLayers(
-  service: ImageService, client: RegistryClient, ref: Reference, layers: Descriptor[], diffIds: string[], chains: string[], scope: string,
-  concurrency: number, progress: (p: Progress) => void, signal?: AbortSignal,
+  service: ImageService,
+  client: RegistryClient,
+  ref: Reference,
+  layers: Descriptor[],
+  diffIds: string[],
+  chains: string[],
+  scope: string,
+  concurrency: number,
+  progress: (p: Progress) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const short = (d: Descriptor) => hex(d.digest).slice(0, 12);
   const missing: number[] = [];
@@ -233,10 +256,13 @@ async function fetchLayers(
   const done: Promise<void>[] = [];
   let next = 0;
   // A pull that shares a layer with one in progress (or with a failed one still cleaning up) waits for it.
-  const runOne = (i: number): Promise<void> => service.downloads.run(layers[i]!.digest, () => fetchOne(i)).catch((err: Error) => {
-    recorded.get(i)!.reject(err); // whatever failed, the layers above must not wait for this one
-    throw err;
-  });
+  const runOne = (i: number): Promise<void> =>
+    service.downloads
+      .run(layers[i]!.digest, () => fetchOne(i))
+      .catch((err: Error) => {
+        recorded.get(i)!.reject(err); // whatever failed, the layers above must not wait for this one
+        throw err;
+      });
   const fetchOne = async (i: number): Promise<void> => {
     const layer = layers[i]!;
     const id = short(layer);
@@ -334,7 +360,11 @@ export async function distributionInspect(name: string, o: Omit<PullOptions, 'pl
     let platforms: Platform[];
     if (parsed.kind === 'index') platforms = parsed.index.manifests.map((m) => m.platform).filter((p): p is Platform => !!p);
     else {
-      const config = JSON.parse((await fetchBlob(client, source, parsed.manifest.config, scope)).toString('utf8')) as { os?: string; architecture?: string; variant?: string };
+      const config = JSON.parse((await fetchBlob(client, source, parsed.manifest.config, scope)).toString('utf8')) as {
+        os?: string;
+        architecture?: string;
+        variant?: string;
+      };
       platforms = [{ architecture: config.architecture ?? '', os: config.os ?? '', ...(config.variant ? { variant: config.variant } : {}) }];
     }
     return { Descriptor: { mediaType, digest: top.digest, size: top.bytes.length }, Platforms: platforms };

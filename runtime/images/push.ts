@@ -66,12 +66,18 @@ async function pushTag(service: ImageService, client: RegistryClient, ref: Refer
   const config = image.config;
   const configDescriptor: Descriptor = { mediaType: MEDIA.dockerConfig, size: config.length, digest: sha256(config) };
   if (!(await exists(client, ref, configDescriptor.digest, scope))) await uploadBytes(client, ref, scope, config, configDescriptor.digest);
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MEDIA.dockerManifest,
-    config: configDescriptor,
-    layers: stack.map((l) => descriptors.get(l.diff_id)!),
-  }, null, 3));
+  const manifest = Buffer.from(
+    JSON.stringify(
+      {
+        schemaVersion: 2,
+        mediaType: MEDIA.dockerManifest,
+        config: configDescriptor,
+        layers: stack.map((l) => descriptors.get(l.diff_id)!),
+      },
+      null,
+      3,
+    ),
+  );
   const res = await client.fetch('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, scope, { headers: { 'content-type': MEDIA.dockerManifest }, body: manifest });
   if (res.status !== 201 && res.status !== 200) await RegistryClient.fail(res, 'pushing the manifest');
   await res.body.dump();
@@ -90,7 +96,14 @@ async function exists(client: RegistryClient, ref: Reference, digest: string, sc
 
 /** One layer: already there, mounted from a sibling repository, or uploaded. Returns its descriptor. */
 async function pushLayer(
-  service: ImageService, client: RegistryClient, ref: Reference, repository: string, scope: string, diffId: string, tarSize: number, id: string,
+  service: ImageService,
+  client: RegistryClient,
+  ref: Reference,
+  repository: string,
+  scope: string,
+  diffId: string,
+  tarSize: number,
+  id: string,
   progress: (p: Progress) => void,
 ): Promise<Descriptor> {
   const host = repository.slice(0, repository.indexOf('/'));
@@ -104,7 +117,11 @@ async function pushLayer(
     if (known.repository === repository) continue;
     // Cross-repository mount: the registry links the blob without an upload (201), or starts one (202).
     const from = known.repository.slice(host.length + 1);
-    const res = await client.fetch('POST', `/v2/${ref.path}/blobs/uploads/?mount=${encodeURIComponent(known.digest)}&from=${encodeURIComponent(from)}`, `${scope} repository:${from}:pull`);
+    const res = await client.fetch(
+      'POST',
+      `/v2/${ref.path}/blobs/uploads/?mount=${encodeURIComponent(known.digest)}&from=${encodeURIComponent(from)}`,
+      `${scope} repository:${from}:pull`,
+    );
     await res.body.dump();
     if (res.status === 201) {
       service.blobs.remember(diffId, { repository, ...descriptor });
@@ -139,7 +156,8 @@ async function pushLayer(
     pending = [];
     pendingSize = 0;
     const res = await client.fetch('PATCH', location, scope, {
-      headers: { 'content-type': 'application/octet-stream', 'content-range': `${compressedSize - body.length}-${compressedSize - 1}` }, body,
+      headers: { 'content-type': 'application/octet-stream', 'content-range': `${compressedSize - body.length}-${compressedSize - 1}` },
+      body,
     });
     if (res.status !== 202) await RegistryClient.fail(res, 'uploading a layer');
     await res.body.dump();

@@ -7,7 +7,16 @@ import { KeyedMutex, Mutex } from '../util/lock.js';
 import { imageTimeLabelFilter, parseUntil } from '../filters.js';
 import { hex } from '../util/digest.js';
 import { ImageStore, parseConfig, type ImageRecord } from './store.js';
-import { familiar, familiarRepository, familiarString, parseReference, parseTaggedReference, referenceString, repositoryName, validateTag } from './reference.js';
+import {
+  familiar,
+  familiarRepository,
+  familiarString,
+  parseReference,
+  parseTaggedReference,
+  referenceString,
+  repositoryName,
+  validateTag,
+} from './reference.js';
 import { freeingSpace } from '../state/reserve.js';
 import { isUp } from '../containers/state.js';
 
@@ -98,7 +107,14 @@ export class ImageService {
     const items: HistoryItem[] = [];
     for (const h of config.history ?? []) {
       const size = h.empty_layer ? 0 : (stack[layer++]?.size ?? 0);
-      items.unshift({ id: '<missing>', created: h.created ? Math.floor(Date.parse(h.created) / 1000) : 0, createdBy: h.created_by ?? '', comment: h.comment ?? '', size, tags: [] });
+      items.unshift({
+        id: '<missing>',
+        created: h.created ? Math.floor(Date.parse(h.created) / 1000) : 0,
+        createdBy: h.created_by ?? '',
+        comment: h.comment ?? '',
+        size,
+        tags: [],
+      });
     }
     for (const item of items) {
       if (!image) break;
@@ -126,7 +142,9 @@ export class ImageService {
         const ref = parseTaggedReference(nameOrId);
         const shown = familiarString(ref.digest ? { ...ref, tag: undefined } : ref);
         if (isSingleReference(refs) && users.length > 0 && !force) {
-          throw conflict(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${short(users[0]!.id)} is using its referenced image ${short(image.id)}`);
+          throw conflict(
+            `conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${short(users[0]!.id)} is using its referenced image ${short(image.id)}`,
+          );
         }
         const key = referenceString(ref.digest ? { ...ref, tag: undefined } : ref);
         if (this.store.untag(key)) {
@@ -225,10 +243,20 @@ const isIdPrefix = (id: string, input: string) => {
 function matchesReference(pattern: string, stored: string): boolean {
   const ref = parseReference(stored);
   const re = new RegExp(
-    '^' + pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$',
+    '^' +
+      pattern
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]') +
+      '$',
   );
   return re.test(familiarString(ref)) || re.test(familiarRepository(ref));
 }
 
 /** What the image filters read of a record (labels parsed only when a label filter asks: see imageTimeLabelFilter). */
-const filtered = (image: ImageRecord) => ({ created: image.created, get labels() { return (image.labels ? JSON.parse(image.labels) : {}) as Record<string, string>; } });
+const filtered = (image: ImageRecord) => ({
+  created: image.created,
+  get labels() {
+    return (image.labels ? JSON.parse(image.labels) : {}) as Record<string, string>;
+  },
+});

@@ -111,8 +111,16 @@ export class ImageStore {
           `INSERT OR IGNORE INTO images (id, config, top_layer, parent, created, size, labels, last_tag_time, added_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
         )
-        .run(image.id, image.config, image.topLayer, image.parent, config.created ?? new Date(0).toISOString(), image.size,
-          config.config?.Labels ? JSON.stringify(config.config.Labels) : null, Date.now());
+        .run(
+          image.id,
+          image.config,
+          image.topLayer,
+          image.parent,
+          config.created ?? new Date(0).toISOString(),
+          image.size,
+          config.config?.Labels ? JSON.stringify(config.config.Labels) : null,
+          Date.now(),
+        );
       for (const tag of tags) {
         const previous = this.tagged(tag);
         if (previous && previous !== image.id) moved.push({ tag, previous });
@@ -124,7 +132,9 @@ export class ImageStore {
 
   /** The tags of a repository (`docker.io/library/busybox` → `latest`, ...). */
   tagsOfRepository(repository: string): string[] {
-    const rows = this.db.prepare("SELECT name FROM tags WHERE substr(name, 1, ?) = ? ORDER BY name").all(repository.length + 1, `${repository}:`) as { name: string }[];
+    const rows = this.db.prepare('SELECT name FROM tags WHERE substr(name, 1, ?) = ? ORDER BY name').all(repository.length + 1, `${repository}:`) as {
+      name: string;
+    }[];
     return rows.map((r) => r.name.slice(repository.length + 1)).filter((t) => !t.includes('/'));
   }
 
@@ -165,4 +175,3 @@ function describe(nameOrId: string): string {
     return nameOrId;
   }
 }
-

@@ -97,9 +97,10 @@ export class Attachments {
       if (n.driver !== 'bridge') throw invalid(`conflicting options: cannot attach both user-defined and non-user-defined network-modes`);
       planned.push(endpointPlan(n, settings));
     }
-    for (const p of planned) if (p.aliases.length && this.networks.store.get(p.networkId)!.name === 'bridge') {
-      throw invalid('network-scoped alias is supported only for containers in user defined networks');
-    }
+    for (const p of planned)
+      if (p.aliases.length && this.networks.store.get(p.networkId)!.name === 'bridge') {
+        throw invalid('network-scoped alias is supported only for containers in user defined networks');
+      }
     return { endpoints: planned };
   }
 
@@ -225,7 +226,10 @@ export class Attachments {
       if (i === 0) ({ ip, ip6 } = assigned);
     });
     await this.portLock.run(async () => {
-      const others = this.containers.all().filter((o) => o.id !== c.id).flatMap((o) => o.ports);
+      const others = this.containers
+        .all()
+        .filter((o) => o.id !== c.id)
+        .flatMap((o) => o.ports);
       const ports = await allocatePorts(wantedPorts(c.spec.ports), others);
       this.containers.update(c.id, { ports: JSON.stringify(ports) });
     });
@@ -244,7 +248,13 @@ export class Attachments {
     const [first, ...rest] = list;
     const batches = [{ items: [first!], ports: fresh.ports }, ...(rest.length ? [{ items: rest, ports: [] as HeldPort[] }] : [])];
     for (const batch of batches) {
-      const result = await netavark.setup(netns, c.id, c.name, batch.items.map(({ endpoint, network }) => this.attachment(c, endpoint, network)), batch.ports);
+      const result = await netavark.setup(
+        netns,
+        c.id,
+        c.name,
+        batch.items.map(({ endpoint, network }) => this.attachment(c, endpoint, network)),
+        batch.ports,
+      );
       for (const { network } of batch.items) this.store.setMac(c.id, network.id, result.get(network.id)?.mac ?? '');
     }
     await this.announceLinks(c);
@@ -256,10 +266,17 @@ export class Attachments {
    * on the network; dockerd only to the one that links.)
    */
   private linkAliases(c: Container, n: Network): string[] {
-    return this.store.endpointsOn(n.id).filter((e) => e.containerId !== c.id).flatMap((e) => {
-      const o = this.containers.get(e.containerId);
-      return o ? linksOn(o, e).filter((l) => l.target === c.name || l.target === c.id).map((l) => l.alias) : [];
-    });
+    return this.store
+      .endpointsOn(n.id)
+      .filter((e) => e.containerId !== c.id)
+      .flatMap((e) => {
+        const o = this.containers.get(e.containerId);
+        return o
+          ? linksOn(o, e)
+              .filter((l) => l.target === c.name || l.target === c.id)
+              .map((l) => l.alias)
+          : [];
+      });
   }
 
   /**
@@ -288,7 +305,13 @@ export class Attachments {
       const rest = list.filter((x) => x !== primary);
       try {
         if (primary) await this.netavark.teardown(c.id, c.name, [this.attachment(c, primary.endpoint, primary.network)], fresh.ports);
-        if (rest.length) await this.netavark.teardown(c.id, c.name, rest.map(({ endpoint, network }) => this.attachment(c, endpoint, network)), []);
+        if (rest.length)
+          await this.netavark.teardown(
+            c.id,
+            c.name,
+            rest.map(({ endpoint, network }) => this.attachment(c, endpoint, network)),
+            [],
+          );
       } catch (err) {
         process.stderr.write(`berth: network teardown of ${c.id}: ${(err as Error).message}\n`);
       }
@@ -336,12 +359,23 @@ export class Attachments {
     if (c.state === 'running' || c.state === 'paused') {
       const netavark = this.requireNetavark();
       const e = this.store.endpointsOf(c.id).find((x) => x.networkId === n.id)!;
-      const used = new Set(this.store.endpointsOf(c.id).map((x) => x.interface).filter(Boolean));
+      const used = new Set(
+        this.store
+          .endpointsOf(c.id)
+          .map((x) => x.interface)
+          .filter(Boolean),
+      );
       let i = 0;
       while (used.has(`eth${i}`)) i++;
       try {
         const { ip, ip6 } = this.allocate(c, e, n, `eth${i}`);
-        const result = await netavark.setup(netavark.netnsPath(c.id), c.id, c.name, [this.attachment(c, { ...e, ip, ip6: ip6 ?? null, interface: `eth${i}` }, n)], []);
+        const result = await netavark.setup(
+          netavark.netnsPath(c.id),
+          c.id,
+          c.name,
+          [this.attachment(c, { ...e, ip, ip6: ip6 ?? null, interface: `eth${i}` }, n)],
+          [],
+        );
         this.store.setMac(c.id, n.id, result.get(n.id)?.mac ?? '');
       } catch (err) {
         await this.disconnect(n.id, c.id, true).catch(() => undefined);
@@ -371,7 +405,11 @@ export class Attachments {
   }
 
   private requireNetavark(): Netavark {
-    if (!this.netavark) throw new EngineError('internal', 'netavark is not installed: bridge networks are not available (install netavark and aardvark-dns, or use --network host/none)');
+    if (!this.netavark)
+      throw new EngineError(
+        'internal',
+        'netavark is not installed: bridge networks are not available (install netavark and aardvark-dns, or use --network host/none)',
+      );
     return this.netavark;
   }
 }
@@ -390,13 +428,18 @@ function endpointPlan(n: Network, settings: EndpointSettings | null | undefined)
   }
   if (staticIp) {
     const cfg = v4Config(n);
-    if (!cfg?.Subnet || !contains(parseSubnet(cfg.Subnet), staticIp)) throw invalid(`Invalid address ${staticIp}: It does not belong to any of this network's subnets`);
+    if (!cfg?.Subnet || !contains(parseSubnet(cfg.Subnet), staticIp))
+      throw invalid(`Invalid address ${staticIp}: It does not belong to any of this network's subnets`);
   }
   // The v6 address's subnet is checked at start, as dockerd 20.10 does (allocate6); here only its form.
   if (staticIp6 && !isIp6(staticIp6)) throw invalid(`invalid IPv6 address: ${staticIp6}`);
   return {
-    networkId: n.id, aliases: [...new Set(settings?.Aliases ?? [])], staticIp, staticIp6,
-    linkLocalIps: settings?.IPAMConfig?.LinkLocalIPs ?? [], driverOpts: settings?.DriverOpts ?? null,
+    networkId: n.id,
+    aliases: [...new Set(settings?.Aliases ?? [])],
+    staticIp,
+    staticIp6,
+    linkLocalIps: settings?.IPAMConfig?.LinkLocalIPs ?? [],
+    driverOpts: settings?.DriverOpts ?? null,
     links: (settings?.Links ?? []).map((l) => {
       const { target, alias } = parseLink(l);
       if (!target || !alias) throw invalid(`invalid link format: ${l}`);
@@ -423,8 +466,14 @@ export function netavarkNetwork(n: Network): NetavarkNetwork {
   return {
     // netavark names its firewall chains after the network's name, which must then be unique on the host
     // (engines side by side each have a `bridge`): it gets the ID.
-    name: n.id, id: n.id, driver: 'bridge', network_interface: n.bridge,
+    name: n.id,
+    id: n.id,
+    driver: 'bridge',
+    network_interface: n.bridge,
     subnets: [v4Config(n), v6Config(n)].filter((s) => s !== undefined).map((s) => ({ subnet: s.Subnet!, gateway: s.Gateway! })),
-    ipv6_enabled: !!v6Config(n), internal: n.internal, dns_enabled: n.dns, ipam_options: { driver: 'host-local' },
+    ipv6_enabled: !!v6Config(n),
+    internal: n.internal,
+    dns_enabled: n.dns,
+    ipam_options: { driver: 'host-local' },
   };
 }

@@ -27,7 +27,10 @@ export function parseSubnet(cidr: string): Subnet {
 }
 
 export const subnetString = (s: Subnet) => `${toIp(s.base)}/${s.bits}`;
-export const contains = (s: Subnet, ip: string) => { const n = toNumber(ip); return n >= s.base && n < s.base + size(s); };
+export const contains = (s: Subnet, ip: string) => {
+  const n = toNumber(ip);
+  return n >= s.base && n < s.base + size(s);
+};
 export const overlaps = (a: Subnet, b: Subnet) => a.base < b.base + size(b) && b.base < a.base + size(a);
 /** The first host address: the gateway, as Docker and Podman choose it. */
 export const firstHost = (s: Subnet) => toIp(s.base + 1);
@@ -49,14 +52,21 @@ export function nextFree(subnet: Subnet, gateway: string, taken: Set<string>, ra
 /** The host's IPv4 routes (destination subnets): a new network must not overlap any of them. */
 export async function hostRoutes(): Promise<Subnet[]> {
   const text = await readFile('/proc/net/route', 'utf8').catch(() => '');
-  const hex = (h: string) => { const le = Number.parseInt(h, 16); return ((le & 0xff) * 2 ** 24) + (((le >>> 8) & 0xff) << 16) + (((le >>> 16) & 0xff) << 8) + ((le >>> 24) & 0xff); };
-  return text.split('\n').slice(1).filter(Boolean).flatMap((line) => {
-    const [, dest, , , , , , mask] = line.trim().split(/\s+/);
-    if (!dest || !mask || dest === '00000000') return [];
-    const m = hex(mask);
-    const bits = m === 0 ? 0 : 32 - Math.log2(2 ** 32 - m);
-    return Number.isInteger(bits) ? [{ base: hex(dest), bits }] : [];
-  });
+  const hex = (h: string) => {
+    const le = Number.parseInt(h, 16);
+    return (le & 0xff) * 2 ** 24 + (((le >>> 8) & 0xff) << 16) + (((le >>> 16) & 0xff) << 8) + ((le >>> 24) & 0xff);
+  };
+  return text
+    .split('\n')
+    .slice(1)
+    .filter(Boolean)
+    .flatMap((line) => {
+      const [, dest, , , , , , mask] = line.trim().split(/\s+/);
+      if (!dest || !mask || dest === '00000000') return [];
+      const m = hex(mask);
+      const bits = m === 0 ? 0 : 32 - Math.log2(2 ** 32 - m);
+      return Number.isInteger(bits) ? [{ base: hex(dest), bits }] : [];
+    });
 }
 
 /**

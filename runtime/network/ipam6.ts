@@ -37,7 +37,7 @@ export function isIp6(ip: string): boolean {
 export function toIp6(n: bigint): string {
   const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
   let best = { at: -1, len: 1 };
-  for (let i = 0; i < 8;) {
+  for (let i = 0; i < 8; ) {
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
     if (j - i > best.len) best = { at: i, len: j - i };
@@ -60,7 +60,10 @@ export function parseSubnet6(cidr: string): Subnet6 {
 }
 
 export const subnet6String = (s: Subnet6) => `${toIp6(s.base)}/${s.bits}`;
-export const contains6 = (s: Subnet6, ip: string) => { const n = toBig6(ip); return n >= s.base && n < s.base + size(s); };
+export const contains6 = (s: Subnet6, ip: string) => {
+  const n = toBig6(ip);
+  return n >= s.base && n < s.base + size(s);
+};
 export const overlaps6 = (a: Subnet6, b: Subnet6) => a.base < b.base + size(b) && b.base < a.base + size(a);
 /** The gateway when none is given: ::1 of the subnet, as dockerd's bridge driver takes it. */
 export const firstHost6 = (s: Subnet6) => toIp6(s.base + 1n);

@@ -25,7 +25,12 @@ const HOST_LOCK = '/run/lock/berth-netavark.lock';
 export async function withNetavarkLock<T>(fn: () => Promise<T>): Promise<T> {
   await mkdir(dirname(HOST_LOCK), { recursive: true });
   const holder = spawn('flock', [HOST_LOCK, 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  await Promise.race([once(holder.stdout!, 'data'), once(holder, 'exit').then(() => { throw new Error('flock failed'); })]);
+  await Promise.race([
+    once(holder.stdout!, 'data'),
+    once(holder, 'exit').then(() => {
+      throw new Error('flock failed');
+    }),
+  ]);
   try {
     return await fn();
   } finally {
@@ -63,11 +68,23 @@ export interface SetupResult {
 }
 
 export class Netavark {
-  constructor(readonly binary: string, readonly aardvark: string | undefined, readonly configDir: string, readonly netnsDir: string) {}
+  constructor(
+    readonly binary: string,
+    readonly aardvark: string | undefined,
+    readonly configDir: string,
+    readonly netnsDir: string,
+  ) {}
 
   static find(configDir: string, netnsDir: string): Netavark | undefined {
     const binary = NETAVARK_PATHS.find((p) => existsSync(p));
-    return binary ? new Netavark(binary, AARDVARK_PATHS.find((p) => existsSync(p)), configDir, netnsDir) : undefined;
+    return binary
+      ? new Netavark(
+          binary,
+          AARDVARK_PATHS.find((p) => existsSync(p)),
+          configDir,
+          netnsDir,
+        )
+      : undefined;
   }
 
   netnsPath = (containerId: string) => `${this.netnsDir}/${containerId}`;
@@ -88,32 +105,50 @@ export class Netavark {
     await rm(path, { force: true });
   }
 
-  private async call(verb: 'setup' | 'teardown', netns: string, containerId: string, containerName: string, attachments: Attachment[], ports: HeldPort[]): Promise<string> {
+  private async call(
+    verb: 'setup' | 'teardown',
+    netns: string,
+    containerId: string,
+    containerName: string,
+    attachments: Attachment[],
+    ports: HeldPort[],
+  ): Promise<string> {
     await mkdir(this.configDir, { recursive: true }); // netavark refuses to start aardvark-dns without it
     const input = {
       container_id: containerId,
       container_name: containerName,
-      networks: Object.fromEntries(attachments.map((a) => [a.network.name, {
-        interface_name: a.interfaceName, static_ips: a.ips, aliases: a.aliases, ...(a.mac ? { static_mac: a.mac } : {}),
-      }])),
+      networks: Object.fromEntries(
+        attachments.map((a) => [
+          a.network.name,
+          {
+            interface_name: a.interfaceName,
+            static_ips: a.ips,
+            aliases: a.aliases,
+            ...(a.mac ? { static_mac: a.mac } : {}),
+          },
+        ]),
+      ),
       network_info: Object.fromEntries(attachments.map((a) => [a.network.name, a.network])),
       port_mappings: ports.map((p) => ({ host_ip: p.HostIp, container_port: p.ContainerPort, host_port: p.HostPort, range: 1, protocol: p.Protocol })),
     };
     const args = ['--config', this.configDir, ...(this.aardvark ? ['-a', this.aardvark] : []), verb, netns];
-    return withNetavarkLock(() => new Promise((resolve, reject) => {
-      const child = execFile(this.binary, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-        if (!err) return resolve(stdout);
-        const text = `${stdout}${stderr}`.trim();
-        let message = text;
-        try {
-          message = (JSON.parse(text) as { error?: string }).error ?? text;
-        } catch {
-          // not JSON
-        }
-        reject(new EngineError('internal', `netavark ${verb}: ${message || err.message}`));
-      });
-      child.stdin!.end(JSON.stringify(input));
-    }));
+    return withNetavarkLock(
+      () =>
+        new Promise((resolve, reject) => {
+          const child = execFile(this.binary, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+            if (!err) return resolve(stdout);
+            const text = `${stdout}${stderr}`.trim();
+            let message = text;
+            try {
+              message = (JSON.parse(text) as { error?: string }).error ?? text;
+            } catch {
+              // not JSON
+            }
+            reject(new EngineError('internal', `netavark ${verb}: ${message || err.message}`));
+          });
+          child.stdin!.end(JSON.stringify(input));
+        }),
+    );
   }
 
   /** Set once aardvark-dns is seen to keep its listeners across a reload (newer versions may). */
@@ -141,10 +176,18 @@ export class Netavark {
 
   /** Sets the container up on its networks; returns each interface's MAC address, by network name. */
   async setup(netns: string, containerId: string, containerName: string, attachments: Attachment[], ports: HeldPort[]): Promise<Map<string, SetupResult>> {
-    const gateways = this.aardvark ? attachments.filter((a) => a.network.dns_enabled).flatMap((a) => a.network.subnets.map((s) => s.gateway)).filter((g) => !g.includes(':')) : [];
+    const gateways = this.aardvark
+      ? attachments
+          .filter((a) => a.network.dns_enabled)
+          .flatMap((a) => a.network.subnets.map((s) => s.gateway))
+          .filter((g) => !g.includes(':'))
+      : [];
     // Only a rebinding aardvark needs the listeners from before (to tell the new ones).
     const before = gateways.length && !this.listenersKept ? await dnsListeners(gateways) : new Map<string, string>();
-    const out = JSON.parse(await this.call('setup', netns, containerId, containerName, attachments, ports)) as Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
+    const out = JSON.parse(await this.call('setup', netns, containerId, containerName, attachments, ports)) as Record<
+      string,
+      { interfaces?: Record<string, { mac_address?: string }> }
+    >;
     if (gateways.length) await this.awaitDnsReload(gateways, before);
     return new Map(attachments.map((a) => [a.network.name, { mac: out[a.network.name]?.interfaces?.[a.interfaceName]?.mac_address ?? '' }]));
   }
@@ -171,7 +214,9 @@ export class Netavark {
       netns = await this.createNetns(`${containerId}.teardown`);
       standIn = true;
       for (const a of attachments) {
-        await run('nsenter', [`--net=${netns}`, 'ip', 'link', 'add', a.interfaceName, 'type', 'veth', 'peer', 'name', `${a.interfaceName}p`]).catch(() => undefined);
+        await run('nsenter', [`--net=${netns}`, 'ip', 'link', 'add', a.interfaceName, 'type', 'veth', 'peer', 'name', `${a.interfaceName}p`]).catch(
+          () => undefined,
+        );
       }
     }
     try {
@@ -188,7 +233,17 @@ export class Netavark {
 /** The UDP port-53 listeners on these gateways: socket inode by gateway. */
 async function dnsListeners(gateways: string[]): Promise<Map<string, string>> {
   // /proc/net/udp names local addresses as little-endian hex, `0109E70A:0035` for 10.231.9.1:53.
-  const hex = new Map(gateways.map((ip) => [`${ip.split('.').reverse().map((b) => Number(b).toString(16).padStart(2, '0')).join('').toUpperCase()}:0035`, ip]));
+  const hex = new Map(
+    gateways.map((ip) => [
+      `${ip
+        .split('.')
+        .reverse()
+        .map((b) => Number(b).toString(16).padStart(2, '0'))
+        .join('')
+        .toUpperCase()}:0035`,
+      ip,
+    ]),
+  );
   const found = new Map<string, string>();
   const table = await readFile('/proc/net/udp', 'utf8').catch(() => '');
   for (const line of table.split('\n')) {
@@ -213,7 +268,10 @@ export function pruneNetavarkChains(): Promise<void> {
 }
 
 async function pruneUnusedChains(tool: 'iptables' | 'ip6tables'): Promise<void> {
-  const save = await run(`${tool}-save`).then((r) => r.stdout, () => '');
+  const save = await run(`${tool}-save`).then(
+    (r) => r.stdout,
+    () => '',
+  );
   if (!save.includes('NETAVARK')) return;
   const tables = new Map<string, string[]>();
   let table = '';
@@ -227,7 +285,10 @@ async function pruneUnusedChains(tool: 'iptables' | 'ip6tables'): Promise<void> 
   if (/:NETAVARK-(?!HOSTPORT-)/.test(save) || filter.some((l) => l.startsWith('-A NETAVARK_FORWARD '))) return;
   if (nat.some((l) => l.startsWith('-A NETAVARK-HOSTPORT-DNAT '))) return;
   const script: string[] = [];
-  for (const [name, lines] of [['nat', nat], ['filter', filter]] as const) {
+  for (const [name, lines] of [
+    ['nat', nat],
+    ['filter', filter],
+  ] as const) {
     const chains = GLOBAL_CHAINS[name];
     const present = chains.filter((c) => save.includes(`:${c} `));
     if (present.length === 0) continue;

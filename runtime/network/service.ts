@@ -31,7 +31,12 @@ export class NetworkService {
   /** Rotates the pools by the engine's root, so engines side by side (tests) start at other subnets. */
   private readonly offset: number;
 
-  constructor(readonly store: NetworkStore, private readonly events: EventLog, root: string, defaultRoot: boolean) {
+  constructor(
+    readonly store: NetworkStore,
+    private readonly events: EventLog,
+    root: string,
+    defaultRoot: boolean,
+  ) {
     this.offset = defaultRoot ? 0 : createHash('sha256').update(root).digest().readUInt32BE(0);
   }
 
@@ -41,20 +46,45 @@ export class NetworkService {
       const subnet = pickSubnet(DEFAULT_POOL.start, DEFAULT_POOL.bits, DEFAULT_POOL.count, await this.usedSubnets(), this.offset % DEFAULT_POOL.count);
       const id = randomBytes(32).toString('hex');
       this.store.insert({
-        id, name: 'bridge', driver: 'bridge', bridge: `berth${id.slice(0, 8)}`.slice(0, 15), subnets: [{ Subnet: subnetString(subnet), Gateway: firstHost(subnet) }],
-        internal: false, attachable: false, ipv6: false, dns: false, createdAt: now(), labels: {},
+        id,
+        name: 'bridge',
+        driver: 'bridge',
+        bridge: `berth${id.slice(0, 8)}`.slice(0, 15),
+        subnets: [{ Subnet: subnetString(subnet), Gateway: firstHost(subnet) }],
+        internal: false,
+        attachable: false,
+        ipv6: false,
+        dns: false,
+        createdAt: now(),
+        labels: {},
         options: {
-          'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true',
-          'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
-          'com.docker.network.bridge.name': `berth${id.slice(0, 8)}`, 'com.docker.network.driver.mtu': '1500',
+          'com.docker.network.bridge.default_bridge': 'true',
+          'com.docker.network.bridge.enable_icc': 'true',
+          'com.docker.network.bridge.enable_ip_masquerade': 'true',
+          'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+          'com.docker.network.bridge.name': `berth${id.slice(0, 8)}`,
+          'com.docker.network.driver.mtu': '1500',
         },
       });
     }
-    for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
+    for (const [name, driver] of [
+      ['host', 'host'],
+      ['none', 'null'],
+    ] as const) {
       if (this.store.byName(name)) continue;
       this.store.insert({
-        id: randomBytes(32).toString('hex'), name, driver, bridge: '', subnets: [], internal: false, attachable: false, ipv6: false, dns: false,
-        options: {}, labels: {}, createdAt: now(),
+        id: randomBytes(32).toString('hex'),
+        name,
+        driver,
+        bridge: '',
+        subnets: [],
+        internal: false,
+        attachable: false,
+        ipv6: false,
+        dns: false,
+        options: {},
+        labels: {},
+        createdAt: now(),
       });
     }
   }
@@ -96,13 +126,15 @@ export class NetworkService {
     const ipamDriver = body.IPAM?.Driver || 'default';
     if (ipamDriver !== 'default') throw invalid(`IPAM driver ${ipamDriver} is not supported`);
     const used = await this.usedSubnets();
-    const configs = (body.IPAM?.Config ?? []).map((c) => {
-      if (!c.Subnet) {
-        if (c.Gateway || c.IPRange) throw invalid('a gateway or IP range needs a subnet');
-        return undefined;
-      }
-      return isV6(c.Subnet) ? this.subnet6(c) : this.subnet4(c);
-    }).filter((s) => s !== undefined);
+    const configs = (body.IPAM?.Config ?? [])
+      .map((c) => {
+        if (!c.Subnet) {
+          if (c.Gateway || c.IPRange) throw invalid('a gateway or IP range needs a subnet');
+          return undefined;
+        }
+        return isV6(c.Subnet) ? this.subnet6(c) : this.subnet4(c);
+      })
+      .filter((s) => s !== undefined);
     // Both families in dockerd's order: v4 (from the pool when none is given), then v6.
     const subnets = configs.filter((s) => !isV6(s.Subnet!));
     const v6 = configs.filter((s) => isV6(s.Subnet!));
@@ -111,7 +143,8 @@ export class NetworkService {
       subnets.push({ Subnet: subnetString(subnet), Gateway: firstHost(subnet) });
     }
     // dockerd 20.10 has no default IPv6 pool: --ipv6 needs a v6 subnet. (One without --ipv6 is kept, unused.)
-    if (body.EnableIPv6 && v6.length === 0) throw notFound('could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
+    if (body.EnableIPv6 && v6.length === 0)
+      throw notFound('could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
     subnets.push(...v6);
     const id = randomBytes(32).toString('hex');
     const options = body.Options ?? {};
@@ -119,8 +152,19 @@ export class NetworkService {
     // Checked again with no await before the insert: a create of the same name may have run meanwhile.
     const warning = duplicate();
     this.store.insert({
-      id, name, driver, bridge, subnets, internal: !!body.Internal, attachable: !!body.Attachable, ipv6: !!body.EnableIPv6, dns: true,
-      options, labels: body.Labels ?? {}, createdAt: now(), ipamOptions: body.IPAM?.Options ?? null,
+      id,
+      name,
+      driver,
+      bridge,
+      subnets,
+      internal: !!body.Internal,
+      attachable: !!body.Attachable,
+      ipv6: !!body.EnableIPv6,
+      dns: true,
+      options,
+      labels: body.Labels ?? {},
+      createdAt: now(),
+      ipamOptions: body.IPAM?.Options ?? null,
     });
     this.events.record('network', 'create', id, { name, type: driver });
     return { id, warning };
@@ -137,13 +181,19 @@ export class NetworkService {
       const range = parseSubnet(c.IPRange);
       if (range.bits < subnet.bits || !contains(subnet, c.IPRange.split('/')[0]!)) throw invalid(`ip range ${c.IPRange} is not in subnet ${c.Subnet}`);
     }
-    return { Subnet: subnetString(subnet), Gateway: c.Gateway || firstHost(subnet), ...(c.IPRange ? { IPRange: c.IPRange } : {}), ...auxAddresses(c, (a) => contains(subnet, a)) };
+    return {
+      Subnet: subnetString(subnet),
+      Gateway: c.Gateway || firstHost(subnet),
+      ...(c.IPRange ? { IPRange: c.IPRange } : {}),
+      ...auxAddresses(c, (a) => contains(subnet, a)),
+    };
   }
 
   /** The same for an IPv6 subnet, kept in canonical form (what netavark and the allocator compare). */
   private subnet6(c: IPAMConfig): IPAMConfig {
     const subnet = parseSubnet6(c.Subnet!);
-    if (subnet6String(subnet) !== canonical6(c.Subnet!.trim().split('/')[0]!) + `/${subnet.bits}`) throw invalid(`invalid subnet ${c.Subnet}: it has host bits set`);
+    if (subnet6String(subnet) !== canonical6(c.Subnet!.trim().split('/')[0]!) + `/${subnet.bits}`)
+      throw invalid(`invalid subnet ${c.Subnet}: it has host bits set`);
     const clash = this.store.all().find((n) => n.subnets.some((s) => isV6(s.Subnet!) && overlaps6(parseSubnet6(s.Subnet!), subnet)));
     if (clash) throw new EngineError('forbidden', `Pool overlaps with other one on this address space`);
     if (c.Gateway && (!isV6(c.Gateway) || !contains6(subnet, c.Gateway))) throw invalid(`gateway ${c.Gateway} is not in subnet ${c.Subnet}`);
@@ -153,7 +203,12 @@ export class NetworkService {
       if (r.bits < subnet.bits || !contains6(subnet, c.IPRange.split('/')[0]!)) throw invalid(`ip range ${c.IPRange} is not in subnet ${c.Subnet}`);
       range = subnet6String(r);
     }
-    return { Subnet: subnet6String(subnet), Gateway: c.Gateway ? canonical6(c.Gateway) : firstHost6(subnet), ...(range ? { IPRange: range } : {}), ...auxAddresses(c, (a) => isV6(a) && contains6(subnet, a)) };
+    return {
+      Subnet: subnet6String(subnet),
+      Gateway: c.Gateway ? canonical6(c.Gateway) : firstHost6(subnet),
+      ...(range ? { IPRange: range } : {}),
+      ...auxAddresses(c, (a) => isV6(a) && contains6(subnet, a)),
+    };
   }
 
   /** docker network rm: refused for the predefined networks and while a running container is on it. */
@@ -198,4 +253,3 @@ function auxAddresses(c: IPAMConfig, inSubnet: (address: string) => boolean): { 
   }
   return { AuxiliaryAddresses: { ...aux } };
 }
-

@@ -55,28 +55,69 @@ export interface Endpoint {
 }
 
 interface NetworkRow {
-  id: string; name: string; driver: string; bridge: string; subnets: string; internal: number; attachable: number; ipv6: number;
-  dns: number; options: string; labels: string; created_at: string; ipam_options: string | null;
+  id: string;
+  name: string;
+  driver: string;
+  bridge: string;
+  subnets: string;
+  internal: number;
+  attachable: number;
+  ipv6: number;
+  dns: number;
+  options: string;
+  labels: string;
+  created_at: string;
+  ipam_options: string | null;
 }
 
 interface EndpointRow {
-  container_id: string; network_id: string; position: number; aliases: string; static_ip: string; static_ip6: string; link_local_ips: string; driver_opts: string; links: string;
+  container_id: string;
+  network_id: string;
+  position: number;
+  aliases: string;
+  static_ip: string;
+  static_ip6: string;
+  link_local_ips: string;
+  driver_opts: string;
+  links: string;
   endpoint_id: string;
-  ip: string | null; ip6: string | null; mac: string; interface: string;
+  ip: string | null;
+  ip6: string | null;
+  mac: string;
+  interface: string;
 }
 
 const parseNetwork = (r: NetworkRow): Network => ({
-  id: r.id, name: r.name, driver: r.driver, bridge: r.bridge, subnets: JSON.parse(r.subnets) as IPAMConfig[], internal: !!r.internal,
-  attachable: !!r.attachable, ipv6: !!r.ipv6, dns: !!r.dns, options: JSON.parse(r.options) as Record<string, string>,
-  labels: JSON.parse(r.labels) as Record<string, string>, createdAt: r.created_at,
+  id: r.id,
+  name: r.name,
+  driver: r.driver,
+  bridge: r.bridge,
+  subnets: JSON.parse(r.subnets) as IPAMConfig[],
+  internal: !!r.internal,
+  attachable: !!r.attachable,
+  ipv6: !!r.ipv6,
+  dns: !!r.dns,
+  options: JSON.parse(r.options) as Record<string, string>,
+  labels: JSON.parse(r.labels) as Record<string, string>,
+  createdAt: r.created_at,
   ipamOptions: r.ipam_options === null ? null : (JSON.parse(r.ipam_options) as Record<string, string>),
 });
 
 const parseEndpoint = (r: EndpointRow): Endpoint => ({
-  containerId: r.container_id, networkId: r.network_id, position: r.position, aliases: JSON.parse(r.aliases) as string[], staticIp: r.static_ip, staticIp6: r.static_ip6,
-  linkLocalIps: JSON.parse(r.link_local_ips) as string[], driverOpts: JSON.parse(r.driver_opts) as Record<string, string> | null,
+  containerId: r.container_id,
+  networkId: r.network_id,
+  position: r.position,
+  aliases: JSON.parse(r.aliases) as string[],
+  staticIp: r.static_ip,
+  staticIp6: r.static_ip6,
+  linkLocalIps: JSON.parse(r.link_local_ips) as string[],
+  driverOpts: JSON.parse(r.driver_opts) as Record<string, string> | null,
   links: JSON.parse(r.links) as string[],
-  endpointId: r.endpoint_id, ip: r.ip, ip6: r.ip6, mac: r.mac, interface: r.interface,
+  endpointId: r.endpoint_id,
+  ip: r.ip,
+  ip6: r.ip6,
+  mac: r.mac,
+  interface: r.interface,
 });
 
 export class NetworkStore {
@@ -107,9 +148,12 @@ export class NetworkStore {
   resolve(nameOrId: string, wording: 'find' | 'inspect' = 'find'): Network {
     const exact = this.get(nameOrId);
     if (exact) return exact;
-    const ambiguous = (n: number, basis: string) => invalid(wording === 'inspect'
-      ? `${n} matches found based on ${basis}: network ${nameOrId} is ambiguous`
-      : `network ${nameOrId} is ambiguous (${n} matches found based on ${basis})`);
+    const ambiguous = (n: number, basis: string) =>
+      invalid(
+        wording === 'inspect'
+          ? `${n} matches found based on ${basis}: network ${nameOrId} is ambiguous`
+          : `network ${nameOrId} is ambiguous (${n} matches found based on ${basis})`,
+      );
     const named = this.allNamed(nameOrId);
     if (named.length === 1) return named[0]!;
     if (named.length > 1) throw ambiguous(named.length, 'name');
@@ -122,11 +166,26 @@ export class NetworkStore {
   }
 
   insert(n: Network): void {
-    this.db.prepare(
-      `INSERT INTO networks (id, name, driver, bridge, subnets, internal, attachable, ipv6, dns, options, labels, created_at, ipam_options)
+    this.db
+      .prepare(
+        `INSERT INTO networks (id, name, driver, bridge, subnets, internal, attachable, ipv6, dns, options, labels, created_at, ipam_options)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(n.id, n.name, n.driver, n.bridge, JSON.stringify(n.subnets), +n.internal, +n.attachable, +n.ipv6, +n.dns, JSON.stringify(n.options), JSON.stringify(n.labels), n.createdAt,
-      n.ipamOptions ? JSON.stringify(n.ipamOptions) : null);
+      )
+      .run(
+        n.id,
+        n.name,
+        n.driver,
+        n.bridge,
+        JSON.stringify(n.subnets),
+        +n.internal,
+        +n.attachable,
+        +n.ipv6,
+        +n.dns,
+        JSON.stringify(n.options),
+        JSON.stringify(n.labels),
+        n.createdAt,
+        n.ipamOptions ? JSON.stringify(n.ipamOptions) : null,
+      );
   }
 
   remove(id: string): void {
@@ -145,21 +204,52 @@ export class NetworkStore {
     return (this.db.prepare('SELECT * FROM endpoints').all() as EndpointRow[]).map(parseEndpoint);
   }
 
-  addEndpoint(containerId: string, e: { networkId: string; aliases: string[]; staticIp: string; staticIp6: string; linkLocalIps: string[]; driverOpts: Record<string, string> | null; links?: string[] }): void {
+  addEndpoint(
+    containerId: string,
+    e: {
+      networkId: string;
+      aliases: string[];
+      staticIp: string;
+      staticIp6: string;
+      linkLocalIps: string[];
+      driverOpts: Record<string, string> | null;
+      links?: string[];
+    },
+  ): void {
     const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
-    this.db.prepare('INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, static_ip6, link_local_ips, driver_opts, links) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(containerId, e.networkId, next, JSON.stringify(e.aliases), e.staticIp, e.staticIp6, JSON.stringify(e.linkLocalIps), JSON.stringify(e.driverOpts), JSON.stringify(e.links ?? []));
+    this.db
+      .prepare(
+        'INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, static_ip6, link_local_ips, driver_opts, links) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        containerId,
+        e.networkId,
+        next,
+        JSON.stringify(e.aliases),
+        e.staticIp,
+        e.staticIp6,
+        JSON.stringify(e.linkLocalIps),
+        JSON.stringify(e.driverOpts),
+        JSON.stringify(e.links ?? []),
+      );
   }
 
   /** Networks a container was created on that did not exist then, in joining order. */
   pendingOf(containerId: string): { name: string; settings: EndpointSettings | null }[] {
-    const rows = this.db.prepare('SELECT name, settings FROM pending_endpoints WHERE container_id = ? ORDER BY position').all(containerId) as { name: string; settings: string }[];
+    const rows = this.db.prepare('SELECT name, settings FROM pending_endpoints WHERE container_id = ? ORDER BY position').all(containerId) as {
+      name: string;
+      settings: string;
+    }[];
     return rows.map((r) => ({ name: r.name, settings: JSON.parse(r.settings) as EndpointSettings | null }));
   }
 
   addPending(containerId: string, name: string, settings: EndpointSettings | null | undefined): void {
-    const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM pending_endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
-    this.db.prepare('INSERT INTO pending_endpoints (container_id, name, position, settings) VALUES (?, ?, ?, ?)').run(containerId, name, next, JSON.stringify(settings ?? null));
+    const next = (
+      this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM pending_endpoints WHERE container_id = ?').get(containerId) as { n: number }
+    ).n;
+    this.db
+      .prepare('INSERT INTO pending_endpoints (container_id, name, position, settings) VALUES (?, ?, ?, ?)')
+      .run(containerId, name, next, JSON.stringify(settings ?? null));
   }
 
   clearPending(containerId: string): void {
@@ -172,7 +262,8 @@ export class NetworkStore {
 
   /** Records an allocation (or, with ip null, its release). */
   setAddress(containerId: string, networkId: string, fields: { ip: string | null; ip6?: string; interface: string; endpointId: string; mac?: string }): void {
-    this.db.prepare('UPDATE endpoints SET ip = ?, ip6 = ?, interface = ?, endpoint_id = ?, mac = ? WHERE container_id = ? AND network_id = ?')
+    this.db
+      .prepare('UPDATE endpoints SET ip = ?, ip6 = ?, interface = ?, endpoint_id = ?, mac = ? WHERE container_id = ? AND network_id = ?')
       .run(fields.ip, fields.ip6 ?? null, fields.interface, fields.endpointId, fields.mac ?? '', containerId, networkId);
   }
 
@@ -187,7 +278,9 @@ export class NetworkStore {
 
   /** IPv6 addresses in use on a network. */
   taken6On(networkId: string): Set<string> {
-    return new Set((this.db.prepare('SELECT ip6 FROM endpoints WHERE network_id = ? AND ip6 IS NOT NULL').all(networkId) as { ip6: string }[]).map((r) => r.ip6));
+    return new Set(
+      (this.db.prepare('SELECT ip6 FROM endpoints WHERE network_id = ? AND ip6 IS NOT NULL').all(networkId) as { ip6: string }[]).map((r) => r.ip6),
+    );
   }
 
   transaction<T>(fn: () => T): T {

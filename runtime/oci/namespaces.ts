@@ -51,7 +51,8 @@ export function namespacesOf(modes: NamespaceModes, donor: (id: string) => Donor
   } else if (ipcRef !== undefined) {
     const d = donor(ipcRef);
     if (!d.running) throw internal(`can't join IPC of container ${d.id}: container ${d.id} is not running`);
-    if (d.ipcMode !== 'shareable') throw internal(`can't join IPC of container ${d.id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
+    if (d.ipcMode !== 'shareable')
+      throw internal(`can't join IPC of container ${d.id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
     ns.ipc = { path: `/proc/${d.pid}/ns/ipc` };
     ns.shm = { bind: d.shm };
   }

@@ -12,7 +12,10 @@ export interface RuntimeState {
 }
 
 export class OciRuntime {
-  constructor(readonly path: string, readonly stateRoot: string) {}
+  constructor(
+    readonly path: string,
+    readonly stateRoot: string,
+  ) {}
 
   private run(args: string[], input?: string): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -47,7 +50,11 @@ export class OciRuntime {
   kill = (id: string, signal: string | number, all = false) => this.run(['kill', ...(all ? ['--all'] : []), id, String(signal)]);
   pause = (id: string) => this.run(['pause', id]);
   resume = (id: string) => this.run(['resume', id]);
-  delete = (id: string) => this.run(['delete', '--force', id]).then(() => undefined, () => undefined);
+  delete = (id: string) =>
+    this.run(['delete', '--force', id]).then(
+      () => undefined,
+      () => undefined,
+    );
   update = (id: string, resources: object) => this.run(['update', '--resources', '-', id], JSON.stringify(resources));
 
   async pids(id: string): Promise<number[]> {
@@ -75,7 +82,11 @@ export class OciRuntime {
       const finish = (released: boolean) => {
         clearTimeout(timer);
         reader.destroy();
-        if (released) unlink(fifo).then(() => resolve(true), () => resolve(true));
+        if (released)
+          unlink(fifo).then(
+            () => resolve(true),
+            () => resolve(true),
+          );
         else resolve(false);
       };
       const timer = setTimeout(() => finish(false), timeoutMs);

@@ -10,20 +10,46 @@ const refused = (message: string) => new EngineError('internal', message);
 const decodeFailed = (message: string) => refused(`Decoding seccomp profile failed: ${message}`);
 
 const ACTIONS = [
-  'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW',
-  'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY',
+  'SCMP_ACT_KILL',
+  'SCMP_ACT_KILL_PROCESS',
+  'SCMP_ACT_KILL_THREAD',
+  'SCMP_ACT_TRAP',
+  'SCMP_ACT_ERRNO',
+  'SCMP_ACT_TRACE',
+  'SCMP_ACT_ALLOW',
+  'SCMP_ACT_LOG',
+  'SCMP_ACT_NOTIFY',
 ];
 const ARCHES = [
-  'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64',
-  'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64',
-  'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X', 'SCMP_ARCH_RISCV64',
+  'SCMP_ARCH_X86',
+  'SCMP_ARCH_X86_64',
+  'SCMP_ARCH_X32',
+  'SCMP_ARCH_ARM',
+  'SCMP_ARCH_AARCH64',
+  'SCMP_ARCH_MIPS',
+  'SCMP_ARCH_MIPS64',
+  'SCMP_ARCH_MIPS64N32',
+  'SCMP_ARCH_MIPSEL',
+  'SCMP_ARCH_MIPSEL64',
+  'SCMP_ARCH_MIPSEL64N32',
+  'SCMP_ARCH_PPC',
+  'SCMP_ARCH_PPC64',
+  'SCMP_ARCH_PPC64LE',
+  'SCMP_ARCH_S390',
+  'SCMP_ARCH_S390X',
+  'SCMP_ARCH_RISCV64',
 ];
 const OPERATORS = ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'];
 
 /** This machine as profiles name it: includes/excludes use libseccomp's names, archMap the SCMP_ARCH ones. */
 const NATIVE: Record<string, [string, string]> = {
-  x64: ['amd64', 'SCMP_ARCH_X86_64'], arm64: ['arm64', 'SCMP_ARCH_AARCH64'], arm: ['arm', 'SCMP_ARCH_ARM'], ia32: ['x86', 'SCMP_ARCH_X86'],
-  ppc64: ['ppc64le', 'SCMP_ARCH_PPC64LE'], s390x: ['s390x', 'SCMP_ARCH_S390X'], riscv64: ['riscv64', 'SCMP_ARCH_RISCV64'],
+  x64: ['amd64', 'SCMP_ARCH_X86_64'],
+  arm64: ['arm64', 'SCMP_ARCH_AARCH64'],
+  arm: ['arm', 'SCMP_ARCH_ARM'],
+  ia32: ['x86', 'SCMP_ARCH_X86'],
+  ppc64: ['ppc64le', 'SCMP_ARCH_PPC64LE'],
+  s390x: ['s390x', 'SCMP_ARCH_S390X'],
+  riscv64: ['riscv64', 'SCMP_ARCH_RISCV64'],
 };
 
 interface Filter {
@@ -59,7 +85,8 @@ function field<T>(from: Json, key: string, type: 'string' | 'number' | 'array' |
 
 function strings(from: Json, key: string, where: string): string[] | undefined {
   const list = field<unknown[]>(from, key, 'array', where, '[]string');
-  if (list?.some((s) => typeof s !== 'string')) throw decodeFailed(`json: cannot unmarshal ${jsonType(list.find((s) => typeof s !== 'string'))} into Go struct field ${where}.${key} of type string`);
+  if (list?.some((s) => typeof s !== 'string'))
+    throw decodeFailed(`json: cannot unmarshal ${jsonType(list.find((s) => typeof s !== 'string'))} into Go struct field ${where}.${key} of type string`);
   return list as string[] | undefined;
 }
 
@@ -94,7 +121,8 @@ export function loadSeccompProfile(text: string, capabilities: string[]): object
   const [native, nativeSeccomp] = NATIVE[arch()] ?? [arch(), ''];
   const arches = [...(architectures ?? [])];
   for (const entry of archMap) {
-    if (jsonType(entry) !== 'object') throw decodeFailed(`json: cannot unmarshal ${jsonType(entry)} into Go struct field Seccomp.archMap of type seccomp.Architecture`);
+    if (jsonType(entry) !== 'object')
+      throw decodeFailed(`json: cannot unmarshal ${jsonType(entry)} into Go struct field Seccomp.archMap of type seccomp.Architecture`);
     if ((entry as Json).architecture === nativeSeccomp) {
       arches.push(nativeSeccomp, ...(strings(entry as Json, 'subArchitectures', 'Architecture') ?? []));
       break;
@@ -105,7 +133,8 @@ export function loadSeccompProfile(text: string, capabilities: string[]): object
   const caps = new Set(capabilities);
   const rules: object[] = [];
   for (const entry of syscalls) {
-    if (jsonType(entry) !== 'object') throw decodeFailed(`json: cannot unmarshal ${jsonType(entry)} into Go struct field Seccomp.syscalls of type seccomp.Syscall`);
+    if (jsonType(entry) !== 'object')
+      throw decodeFailed(`json: cannot unmarshal ${jsonType(entry)} into Go struct field Seccomp.syscalls of type seccomp.Syscall`);
     const call = entry as Json;
     const includes = (field<Json>(call, 'includes', 'object', 'Syscall', 'seccomp.Filter') ?? {}) as Filter;
     const excludes = (field<Json>(call, 'excludes', 'object', 'Syscall', 'seccomp.Filter') ?? {}) as Filter;

@@ -32,9 +32,22 @@ export interface SpecInput {
 }
 
 const RLIMITS: Record<string, string> = {
-  core: 'RLIMIT_CORE', cpu: 'RLIMIT_CPU', data: 'RLIMIT_DATA', fsize: 'RLIMIT_FSIZE', locks: 'RLIMIT_LOCKS', memlock: 'RLIMIT_MEMLOCK',
-  msgqueue: 'RLIMIT_MSGQUEUE', nice: 'RLIMIT_NICE', nofile: 'RLIMIT_NOFILE', nproc: 'RLIMIT_NPROC', rss: 'RLIMIT_RSS',
-  rtprio: 'RLIMIT_RTPRIO', rttime: 'RLIMIT_RTTIME', sigpending: 'RLIMIT_SIGPENDING', stack: 'RLIMIT_STACK', as: 'RLIMIT_AS',
+  core: 'RLIMIT_CORE',
+  cpu: 'RLIMIT_CPU',
+  data: 'RLIMIT_DATA',
+  fsize: 'RLIMIT_FSIZE',
+  locks: 'RLIMIT_LOCKS',
+  memlock: 'RLIMIT_MEMLOCK',
+  msgqueue: 'RLIMIT_MSGQUEUE',
+  nice: 'RLIMIT_NICE',
+  nofile: 'RLIMIT_NOFILE',
+  nproc: 'RLIMIT_NPROC',
+  rss: 'RLIMIT_RSS',
+  rtprio: 'RLIMIT_RTPRIO',
+  rttime: 'RLIMIT_RTTIME',
+  sigpending: 'RLIMIT_SIGPENDING',
+  stack: 'RLIMIT_STACK',
+  as: 'RLIMIT_AS',
 };
 
 /** Entrypoint + command, as Docker runs them. */
@@ -70,8 +83,19 @@ export function buildResources(r: ResourcesSpec, privileged: boolean): object {
   if (privileged) devices.push({ allow: true, access: 'rwm' });
   else {
     devices.push(
-      { allow: true, type: 'c', access: 'm' }, { allow: true, type: 'b', access: 'm' },
-      ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2], [10, 200]].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+      { allow: true, type: 'c', access: 'm' },
+      { allow: true, type: 'b', access: 'm' },
+      ...[
+        [1, 3],
+        [1, 5],
+        [1, 7],
+        [1, 8],
+        [1, 9],
+        [5, 0],
+        [5, 1],
+        [5, 2],
+        [10, 200],
+      ].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
       { allow: true, type: 'c', major: 136, access: 'rwm' },
       ...(r.deviceRules ?? []).map(deviceRule),
     );
@@ -130,7 +154,13 @@ export function buildSpec(input: SpecInput): object {
   ];
   const ns = input.namespaces;
   // IpcMode none: no /dev/shm; host or a donor's IPC: its /dev/shm too, as dockerd mounts it.
-  if (ns?.shm === undefined) mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${spec.resources.shmSize || DEFAULT_SHM_SIZE}`] });
+  if (ns?.shm === undefined)
+    mounts.push({
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${spec.resources.shmSize || DEFAULT_SHM_SIZE}`],
+    });
   else if (ns.shm !== 'none') mounts.push({ destination: '/dev/shm', type: 'bind', source: ns.shm.bind, options: ['rbind', 'rprivate'] });
   const network = input.network.host;
   mounts.push(
@@ -138,7 +168,17 @@ export function buildSpec(input: SpecInput): object {
     { destination: '/etc/hostname', type: 'bind', source: input.etcFiles.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: input.etcFiles.hosts, options: ['rbind', 'rprivate'] },
   );
-  for (const m of input.mounts ?? []) mounts.push(ociMount(m, input.volumePath ?? ((name) => { throw invalid(`volume ${name}: volumes are not available`); }), input.staged?.get(m)));
+  for (const m of input.mounts ?? [])
+    mounts.push(
+      ociMount(
+        m,
+        input.volumePath ??
+          ((name) => {
+            throw invalid(`volume ${name}: volumes are not available`);
+          }),
+        input.staged?.get(m),
+      ),
+    );
   for (const [target, options] of Object.entries(spec.mounts.tmpfs ?? {})) {
     mounts.push({ destination: target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(options ? options.split(',') : [])] });
   }

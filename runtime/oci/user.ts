@@ -10,8 +10,17 @@ export interface ResolvedUser {
   home: string;
 }
 
-interface PasswdEntry { name: string; uid: number; gid: number; home: string }
-interface GroupEntry { name: string; gid: number; members: string[] }
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
 
 async function readInRoot(rootfs: string, path: string): Promise<string> {
   const fd = await withInRoot(rootfs, path, openForRead);
@@ -26,7 +35,10 @@ async function readLines(rootfs: string, path: string): Promise<string[][]> {
   // The rootfs is the container's: a symlinked /etc/passwd must not lead out of it, so it is resolved
   // inside the root and read through the descriptor of what was found (util/in-root.ts).
   const text = await readInRoot(rootfs, path).catch(() => '');
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+  return text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(':'));
 }
 
 const passwd = async (rootfs: string): Promise<PasswdEntry[]> =>

@@ -35,11 +35,18 @@ export function decodeAuthHeader(value: string | undefined): Credentials {
     const json = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
     const parsed = JSON.parse(json) as Record<string, unknown>;
     // podman sends a map of registry → credentials; Docker one object.
-    const entry = typeof parsed.username === 'string' || typeof parsed.identitytoken === 'string' || typeof parsed.registrytoken === 'string'
-      ? parsed
-      : (Object.values(parsed)[0] as Record<string, unknown> | undefined) ?? {};
+    const entry =
+      typeof parsed.username === 'string' || typeof parsed.identitytoken === 'string' || typeof parsed.registrytoken === 'string'
+        ? parsed
+        : ((Object.values(parsed)[0] as Record<string, unknown> | undefined) ?? {});
     const str = (k: string) => (typeof entry[k] === 'string' && entry[k] ? (entry[k] as string) : undefined);
-    return { username: str('username'), password: str('password'), identitytoken: str('identitytoken'), registrytoken: str('registrytoken'), serveraddress: str('serveraddress') };
+    return {
+      username: str('username'),
+      password: str('password'),
+      identitytoken: str('identitytoken'),
+      registrytoken: str('registrytoken'),
+      serveraddress: str('serveraddress'),
+    };
   } catch {
     return {};
   }
@@ -69,7 +76,13 @@ export class TokenCache {
     let res: Dispatcher.ResponseData;
     if (creds.identitytoken) {
       // OAuth refresh-token grant, as dockerd does with a stored identity token.
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identitytoken, client_id: 'docker', scope, ...(service ? { service } : {}) });
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: creds.identitytoken,
+        client_id: 'docker',
+        scope,
+        ...(service ? { service } : {}),
+      });
       res = await request(url, { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' }, dispatcher });
     } else {
       if (service) url.searchParams.set('service', service);
@@ -80,7 +93,9 @@ export class TokenCache {
       if (creds.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`;
       res = await request(url, { method: 'GET', headers, dispatcher });
     }
-    const text = (await readBounded(res.body, MAX_DOCUMENT_SIZE, () => new AuthError(`the token server's answer is larger than ${MAX_DOCUMENT_SIZE / 1024 / 1024} MiB`))).toString();
+    const text = (
+      await readBounded(res.body, MAX_DOCUMENT_SIZE, () => new AuthError(`the token server's answer is larger than ${MAX_DOCUMENT_SIZE / 1024 / 1024} MiB`))
+    ).toString();
     if (res.statusCode === 401 || res.statusCode === 403) throw new AuthError(reason(text) || 'unauthorized: incorrect username or password');
     if (res.statusCode >= 300) throw new AuthError(`token server answered ${res.statusCode}: ${text.slice(0, 200)}`);
     const body = JSON.parse(text) as { token?: string; access_token?: string; expires_in?: number; refresh_token?: string };

@@ -13,7 +13,8 @@ export class BlobIndex {
   constructor(private readonly db: DB) {}
 
   remember(diffId: string, blob: KnownBlob): void {
-    this.db.prepare('INSERT OR REPLACE INTO layer_blobs (diff_id, repository, digest, media_type, size) VALUES (?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT OR REPLACE INTO layer_blobs (diff_id, repository, digest, media_type, size) VALUES (?, ?, ?, ?, ?)')
       .run(diffId, blob.repository, blob.digest, blob.mediaType, blob.size);
   }
 

@@ -15,7 +15,11 @@ export interface Endpoint {
 }
 
 export class RegistryError extends Error {
-  constructor(message: string, readonly status: number, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code?: string,
+  ) {
     super(message);
   }
 }
@@ -34,9 +38,18 @@ export class RegistryClient {
   private readonly tls: Agent;
   private readonly plain: Agent;
 
-  constructor(readonly endpoint: Endpoint, readonly credentials: Credentials = {}, readonly tokens = new TokenCache()) {
+  constructor(
+    readonly endpoint: Endpoint,
+    readonly credentials: Credentials = {},
+    readonly tokens = new TokenCache(),
+  ) {
     this.tls = new Agent({
-      connect: { rejectUnauthorized: !endpoint.insecure, ca: endpoint.tls?.ca?.length ? endpoint.tls.ca : undefined, cert: endpoint.tls?.cert, key: endpoint.tls?.key },
+      connect: {
+        rejectUnauthorized: !endpoint.insecure,
+        ca: endpoint.tls?.ca?.length ? endpoint.tls.ca : undefined,
+        cert: endpoint.tls?.cert,
+        key: endpoint.tls?.key,
+      },
       bodyTimeout: 60_000,
       headersTimeout: 60_000,
     });
@@ -87,7 +100,12 @@ export class RegistryClient {
    * One request to `/v2/...` (or an absolute upload URL the registry gave), authorized for `scope`
    * (`repository:<path>:pull` or `...:pull,push`); a 401 is answered once with the challenge it carries.
    */
-  async fetch(method: Method, path: string, scope: string, o: { headers?: Record<string, string>; body?: Buffer | Readable | string } = {}): Promise<RegistryResponse> {
+  async fetch(
+    method: Method,
+    path: string,
+    scope: string,
+    o: { headers?: Record<string, string>; body?: Buffer | Readable | string } = {},
+  ): Promise<RegistryResponse> {
     const base = await this.baseUrl();
     const url = /^https?:\/\//.test(path) ? path : `${base}${path}`;
     for (let attempt = 0; ; attempt++) {
@@ -96,7 +114,13 @@ export class RegistryClient {
       });
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, { method, headers: { ...o.headers, ...(auth ? { authorization: auth } : {}) }, body: o.body, dispatcher: this.dispatcher(), maxRedirections: method === 'GET' || method === 'HEAD' ? 5 : 0 });
+        res = await request(url, {
+          method,
+          headers: { ...o.headers, ...(auth ? { authorization: auth } : {}) },
+          body: o.body,
+          dispatcher: this.dispatcher(),
+          maxRedirections: method === 'GET' || method === 'HEAD' ? 5 : 0,
+        });
       } catch (err) {
         throw new RegistryError(`${method[0]}${method.slice(1).toLowerCase()} "${url}": ${describe(err)}`, 500);
       }
@@ -116,7 +140,8 @@ export class RegistryClient {
   /** Throws the registry's error for a failed response, in the wording dockerd passes on. */
   static async fail(res: RegistryResponse, what: string): Promise<never> {
     // An error body past the bound says nothing worth the memory: the status speaks alone then.
-    const text = res.status === 405 || res.status >= 500 ? '' : (await readBounded(res.body, MAX_DOCUMENT_SIZE, () => new Error('too large')).catch(() => '')).toString();
+    const text =
+      res.status === 405 || res.status >= 500 ? '' : (await readBounded(res.body, MAX_DOCUMENT_SIZE, () => new Error('too large')).catch(() => '')).toString();
     const why = reason(text);
     let code: string | undefined;
     try {
@@ -138,4 +163,3 @@ function describe(err: unknown): string {
   const e = err as Error & { cause?: Error };
   return dialError(err) ?? ((e.cause ?? e).message || String(err));
 }
-

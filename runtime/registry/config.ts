@@ -48,7 +48,10 @@ export async function readRegistriesConf(path: string): Promise<RegistriesConf> 
       location,
       insecure: r.insecure === true,
       blocked: r.blocked === true,
-      mirrors: (Array.isArray(r.mirror) ? r.mirror : []).map((m: Record<string, unknown>) => ({ location: String(m.location ?? ''), insecure: m.insecure === true })),
+      mirrors: (Array.isArray(r.mirror) ? r.mirror : []).map((m: Record<string, unknown>) => ({
+        location: String(m.location ?? ''),
+        insecure: m.insecure === true,
+      })),
     };
   });
   const mode = String(doc['short-name-mode'] ?? 'permissive');

@@ -44,6 +44,10 @@ export async function endpointFor(domain: string, o: RegistryOptions, insecureHe
   return {
     host,
     insecure,
-    tls: { ca, cert: certFile && keyFile ? await readFile(join(dir, certFile)) : undefined, key: certFile && keyFile ? await readFile(join(dir, keyFile)) : undefined },
+    tls: {
+      ca,
+      cert: certFile && keyFile ? await readFile(join(dir, certFile)) : undefined,
+      key: certFile && keyFile ? await readFile(join(dir, keyFile)) : undefined,
+    },
   };
 }

@@ -58,7 +58,9 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined, na
   }
   const type = (contentType?.split(';')[0]?.trim() || doc.mediaType || '').toLowerCase();
   if (doc.schemaVersion === 1 || type.includes('manifest.v1')) {
-    throw invalid(`[DEPRECATION NOTICE] Docker Image Format v1 and Docker Image manifest version 2, schema 1 support is disabled by default and will be removed in an upcoming release. Suggest the author of ${name} to upgrade the image to the OCI Format or Docker Image manifest v2, schema 2.`);
+    throw invalid(
+      `[DEPRECATION NOTICE] Docker Image Format v1 and Docker Image manifest version 2, schema 1 support is disabled by default and will be removed in an upcoming release. Suggest the author of ${name} to upgrade the image to the OCI Format or Docker Image manifest v2, schema 2.`,
+    );
   }
   if (type === MEDIA.dockerList || type === MEDIA.ociIndex || Array.isArray(doc.manifests)) return { kind: 'index', index: doc as ManifestIndex };
   if (Array.isArray(doc.layers) && doc.config) return { kind: 'image', manifest: doc as ImageManifest };
@@ -72,7 +74,7 @@ export function parsePlatform(spec: string): Platform {
   return { os, architecture: normalizeArch(architecture), variant };
 }
 
-const normalizeArch = (a: string) => ({ x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm' }[a] ?? a);
+const normalizeArch = (a: string) => ({ x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm' })[a] ?? a;
 
 /** The index entry for `want`, as containerd's platform matcher picks it (a variant must match if asked). */
 export function selectPlatform(index: ManifestIndex, want: Platform): Descriptor | undefined {

@@ -34,11 +34,19 @@ export async function search(term: string, limit: number, creds: Credentials, o:
       throw new RegistryError(`Unexpected status code 404`, 404);
     }
     if (res.status !== 200) await RegistryClient.fail(res, 'searching');
-    const text = await readBounded(res.body, MAX_DOCUMENT_SIZE, () => new RegistryError(`search results larger than ${MAX_DOCUMENT_SIZE / 1024 / 1024} MiB`, 502));
+    const text = await readBounded(
+      res.body,
+      MAX_DOCUMENT_SIZE,
+      () => new RegistryError(`search results larger than ${MAX_DOCUMENT_SIZE / 1024 / 1024} MiB`, 502),
+    );
     const body = JSON.parse(text.toString()) as { results?: Partial<SearchResult>[] };
     const prefix = domain === 'docker.io' ? '' : `${domain}/`;
     return (body.results ?? []).slice(0, limit).map((r) => ({
-      name: `${prefix}${r.name ?? ''}`, description: r.description ?? '', star_count: r.star_count ?? 0, is_official: !!r.is_official, is_automated: !!r.is_automated,
+      name: `${prefix}${r.name ?? ''}`,
+      description: r.description ?? '',
+      star_count: r.star_count ?? 0,
+      is_official: !!r.is_official,
+      is_automated: !!r.is_automated,
     }));
   } finally {
     await client.close();

@@ -58,23 +58,25 @@ const diskFull = (err: unknown) => (err as { code?: string })?.code === 'SQLITE_
  */
 function guardWrites(db: DB, path: string, reserve: SpaceReserve): void {
   reserve.restore();
-  const guard = <A extends unknown[], R>(write: (...args: A) => R) => (...args: A): R => {
-    if (db.inTransaction) return write(...args);
-    try {
-      return write(...args);
-    } catch (err) {
-      if (!diskFull(err)) throw err;
-      if (mayUseReserve()) {
-        reserve.release();
-        try {
-          return write(...args);
-        } catch (again) {
-          if (!diskFull(again)) throw again;
+  const guard =
+    <A extends unknown[], R>(write: (...args: A) => R) =>
+    (...args: A): R => {
+      if (db.inTransaction) return write(...args);
+      try {
+        return write(...args);
+      } catch (err) {
+        if (!diskFull(err)) throw err;
+        if (mayUseReserve()) {
+          reserve.release();
+          try {
+            return write(...args);
+          } catch (again) {
+            if (!diskFull(again)) throw again;
+          }
         }
+        throw new EngineError('internal', `write ${path}: no space left on device`);
       }
-      throw new EngineError('internal', `write ${path}: no space left on device`);
-    }
-  };
+    };
   const prepare = db.prepare.bind(db) as (sql: string, ...internal: unknown[]) => Database.Statement;
   db.prepare = ((sql: string, ...internal: unknown[]) => {
     const statement = prepare(sql, ...internal);

@@ -26,7 +26,10 @@ export const mayUseReserve = () => freeing.getStore() === true;
 export class SpaceReserve {
   private held = false;
 
-  constructor(readonly file: string, readonly bytes = RESERVE_BYTES) {
+  constructor(
+    readonly file: string,
+    readonly bytes = RESERVE_BYTES,
+  ) {
     reserves.add(this);
   }
 

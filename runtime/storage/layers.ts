@@ -32,7 +32,12 @@ export class LayerStore {
    * @param maxLayerSize the most bytes a layer (an import, a build context) may expand to: past it the
    * work stops with a 400, so a compression bomb cannot fill the disk.
    */
-  constructor(private readonly db: DB, root: string, private readonly tmpDir: string, readonly maxLayerSize = DEFAULT_MAX_LAYER_SIZE) {
+  constructor(
+    private readonly db: DB,
+    root: string,
+    private readonly tmpDir: string,
+    readonly maxLayerSize = DEFAULT_MAX_LAYER_SIZE,
+  ) {
     this.layersDir = join(root, 'layers');
     this.blobsDir = join(root, 'blobs', 'sha256');
     this.partialDir = join(root, 'partial');
@@ -59,7 +64,9 @@ export class LayerStore {
 
   /** The unpacked dirs of a stack, top first: overlayfs lowerdir order. */
   diffDirs(topChainId: string | null): string[] {
-    return this.stack(topChainId).map((l) => this.diffDir(l.chain_id)).reverse();
+    return this.stack(topChainId)
+      .map((l) => this.diffDir(l.chain_id))
+      .reverse();
   }
 
   /** The layers of a stack, bottom first. */
@@ -93,7 +100,10 @@ export class LayerStore {
    * and becomes its blob at the commit, instead of writing the tar out again.
    */
   async importStream(
-    tarStream: Readable, diffId: string, chainId: string, parent: string | null,
+    tarStream: Readable,
+    diffId: string,
+    chainId: string,
+    parent: string | null,
     o: { beforeCommit?: () => Promise<void>; blobFrom?: string; signal?: AbortSignal } = {},
   ): Promise<LayerRecord> {
     const existing = this.get(chainId);
@@ -229,4 +239,3 @@ export class LayerStore {
     return (await stat(this.blobPath(diffId))).size;
   }
 }
-

@@ -36,7 +36,12 @@ export function parseByteSize(text: string): number {
 
 /** A size in the largest binary unit that divides it (64 GiB, 300 MiB, 1000 bytes). */
 export function formatByteSize(bytes: number): string {
-  for (const [unit, n] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, n] of [
+    ['TiB', 1024 ** 4],
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
     if (bytes % n === 0) return `${bytes / n} ${unit}`;
   }
   return `${bytes} bytes`;

@@ -64,7 +64,10 @@ class Unpacker {
   /** Directory mtimes, applied last because creating children changes them. */
   private readonly dirTimes = new Map<string, Date>();
 
-  constructor(private readonly root: string, private readonly options: UnpackOptions = {}) {}
+  constructor(
+    private readonly root: string,
+    private readonly options: UnpackOptions = {},
+  ) {}
 
   private uid = (h: tar.Header) => this.options.owner?.uid ?? h.uid;
   private gid = (h: tar.Header) => this.options.owner?.gid ?? h.gid;
@@ -164,7 +167,9 @@ class Unpacker {
     const existing = await lstat(path).catch(notFoundAsUndefined);
     if (existing && this.options.noOverwriteDirNonDir && existing.isDirectory() !== isDir) {
       throw new OverwriteError(
-        existing.isDirectory() ? `cannot overwrite directory "/${parts.join('/')}" with non-directory` : `cannot overwrite non-directory "/${parts.join('/')}" with directory`,
+        existing.isDirectory()
+          ? `cannot overwrite directory "/${parts.join('/')}" with non-directory`
+          : `cannot overwrite non-directory "/${parts.join('/')}" with directory`,
       );
     }
     if (existing && !(isDir && existing.isDirectory())) {
@@ -272,8 +277,6 @@ export function run(cmd: string, args: string[]): Promise<void> {
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || `exit code ${code}`}`)),
-    );
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || `exit code ${code}`}`))));
   });
 }

@@ -116,7 +116,10 @@ export class DiskUsage {
     const images = all.map((image) => ({
       image,
       containers: this.images.store.containersUsing(image.id).length,
-      sharedSize: stacks.get(image.id)!.filter((l) => refs.get(l.chain_id)! > 1).reduce((a, l) => a + l.size, 0),
+      sharedSize: stacks
+        .get(image.id)!
+        .filter((l) => refs.get(l.chain_id)! > 1)
+        .reduce((a, l) => a + l.size, 0),
     }));
     return { images, layersSize };
   }
@@ -134,8 +137,12 @@ export class DiskUsage {
   private async volumeUsage(): Promise<NonNullable<DiskUsageReport['volumes']>> {
     // Volumes with driver options are left out, as dockerd does: they are mounts of something else.
     const local = this.volumes.all().filter((v) => v.driver === 'local' && Object.keys(v.options).length === 0);
-    return Promise.all(local.map(async (volume) => ({
-      volume, size: await directorySize(volume.mountpoint), refCount: this.volumes.users(volume.name).length,
-    })));
+    return Promise.all(
+      local.map(async (volume) => ({
+        volume,
+        size: await directorySize(volume.mountpoint),
+        refCount: this.volumes.users(volume.name).length,
+      })),
+    );
   }
 }

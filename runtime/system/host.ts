@@ -57,7 +57,10 @@ async function versionOf(path: string): Promise<{ version: string; commit: strin
 }
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function osRelease(): Promise<{ name: string; version: string }> {

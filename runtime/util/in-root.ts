@@ -17,7 +17,10 @@ const MAX_HOPS = 40;
 /** An O_PATH descriptor of a file or directory inside a root. Close it when done. */
 export class RootedFd {
   private closed = false;
-  constructor(readonly fd: number, /** its path inside the root, for messages */ readonly path: string) {}
+  constructor(
+    readonly fd: number,
+    /** its path inside the root, for messages */ readonly path: string,
+  ) {}
 
   /** A path naming this object itself, for this process (fs calls): the kernel follows the fd, not a name. */
   get self(): string {
@@ -181,7 +184,10 @@ function walk(root: RootedFd, path: string, followLast: boolean, mounts?: MountL
   const stack: RootedFd[] = [];
   const top = () => stack[stack.length - 1] ?? root;
   const names: string[] = [];
-  const pending = posix.normalize('/' + path).split('/').filter(Boolean);
+  const pending = posix
+    .normalize('/' + path)
+    .split('/')
+    .filter(Boolean);
   let hops = 0;
   try {
     while (pending.length > 0) {

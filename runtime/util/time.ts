@@ -7,6 +7,8 @@ const origin = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 export function nowNano(): string {
   const ns = origin + process.hrtime.bigint();
   const iso = new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19);
-  const fraction = String(ns % 1_000_000_000n).padStart(9, '0').replace(/0+$/, '');
+  const fraction = String(ns % 1_000_000_000n)
+    .padStart(9, '0')
+    .replace(/0+$/, '');
   return `${iso}${fraction ? `.${fraction}` : ''}Z`;
 }

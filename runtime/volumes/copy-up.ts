@@ -53,8 +53,9 @@ interface Walk {
 async function xattrsUnder(src: RootedFd): Promise<Map<string, string[]>> {
   const base = `${src.forChild}/.`;
   const out = new Map<string, string[]>();
-  const { stdout } = await run('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'base64', '--absolute-names', base], { maxBuffer: 64 << 20 })
-    .catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' })); // exit 1 for an entry it could not read: keep the rest
+  const { stdout } = await run('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'base64', '--absolute-names', base], { maxBuffer: 64 << 20 }).catch(
+    (err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }),
+  ); // exit 1 for an entry it could not read: keep the rest
   let current: string[] | undefined;
   for (const line of stdout.split('\n')) {
     if (line.startsWith('# file: ')) {

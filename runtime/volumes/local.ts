@@ -9,7 +9,11 @@ const run = promisify(execFile);
 
 const VALID = new Set(['type', 'o', 'device', 'size']);
 /** Each option that needs others, in the order moby's messages name them. */
-const REQUIRED: [string, string[]][] = [['device', ['type']], ['type', ['device']], ['o', ['device', 'type']]];
+const REQUIRED: [string, string[]][] = [
+  ['device', ['type']],
+  ['type', ['device']],
+  ['o', ['device', 'type']],
+];
 
 /** docker/go-units RAMInBytes: `100m`, `1.5g`, `512k`, `1024` (binary units). */
 function ramInBytes(value: string): number {
@@ -44,15 +48,59 @@ export function validateOptions(opts: Record<string, string>): void {
 export const needsMount = (opts: Record<string, string>) => !!(opts.device || opts.type);
 
 // MS_* flags that moby/sys/mount's ParseOptions takes out of `o` (the rest is the fs's data).
-const MS = { RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, SYNCHRONOUS: 16, REMOUNT: 32, MANDLOCK: 64, DIRSYNC: 128, NOATIME: 1024, NODIRATIME: 2048, BIND: 4096, REC: 16384, UNBINDABLE: 1 << 17, PRIVATE: 1 << 18, SLAVE: 1 << 19, SHARED: 1 << 20, RELATIME: 1 << 21, STRICTATIME: 1 << 24 };
+const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  SYNCHRONOUS: 16,
+  REMOUNT: 32,
+  MANDLOCK: 64,
+  DIRSYNC: 128,
+  NOATIME: 1024,
+  NODIRATIME: 2048,
+  BIND: 4096,
+  REC: 16384,
+  UNBINDABLE: 1 << 17,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+  RELATIME: 1 << 21,
+  STRICTATIME: 1 << 24,
+};
 const FLAGS: Record<string, [clear: boolean, flag: number]> = {
-  ro: [false, MS.RDONLY], rw: [true, MS.RDONLY], suid: [true, MS.NOSUID], nosuid: [false, MS.NOSUID], dev: [true, MS.NODEV], nodev: [false, MS.NODEV],
-  exec: [true, MS.NOEXEC], noexec: [false, MS.NOEXEC], sync: [false, MS.SYNCHRONOUS], async: [true, MS.SYNCHRONOUS], dirsync: [false, MS.DIRSYNC],
-  remount: [false, MS.REMOUNT], mand: [false, MS.MANDLOCK], nomand: [true, MS.MANDLOCK], atime: [true, MS.NOATIME], noatime: [false, MS.NOATIME],
-  diratime: [true, MS.NODIRATIME], nodiratime: [false, MS.NODIRATIME], bind: [false, MS.BIND], rbind: [false, MS.BIND | MS.REC],
-  unbindable: [false, MS.UNBINDABLE], runbindable: [false, MS.UNBINDABLE | MS.REC], private: [false, MS.PRIVATE], rprivate: [false, MS.PRIVATE | MS.REC],
-  shared: [false, MS.SHARED], rshared: [false, MS.SHARED | MS.REC], slave: [false, MS.SLAVE], rslave: [false, MS.SLAVE | MS.REC],
-  relatime: [false, MS.RELATIME], norelatime: [true, MS.RELATIME], strictatime: [false, MS.STRICTATIME], nostrictatime: [true, MS.STRICTATIME],
+  ro: [false, MS.RDONLY],
+  rw: [true, MS.RDONLY],
+  suid: [true, MS.NOSUID],
+  nosuid: [false, MS.NOSUID],
+  dev: [true, MS.NODEV],
+  nodev: [false, MS.NODEV],
+  exec: [true, MS.NOEXEC],
+  noexec: [false, MS.NOEXEC],
+  sync: [false, MS.SYNCHRONOUS],
+  async: [true, MS.SYNCHRONOUS],
+  dirsync: [false, MS.DIRSYNC],
+  remount: [false, MS.REMOUNT],
+  mand: [false, MS.MANDLOCK],
+  nomand: [true, MS.MANDLOCK],
+  atime: [true, MS.NOATIME],
+  noatime: [false, MS.NOATIME],
+  diratime: [true, MS.NODIRATIME],
+  nodiratime: [false, MS.NODIRATIME],
+  bind: [false, MS.BIND],
+  rbind: [false, MS.BIND | MS.REC],
+  unbindable: [false, MS.UNBINDABLE],
+  runbindable: [false, MS.UNBINDABLE | MS.REC],
+  private: [false, MS.PRIVATE],
+  rprivate: [false, MS.PRIVATE | MS.REC],
+  shared: [false, MS.SHARED],
+  rshared: [false, MS.SHARED | MS.REC],
+  slave: [false, MS.SLAVE],
+  rslave: [false, MS.SLAVE | MS.REC],
+  relatime: [false, MS.RELATIME],
+  norelatime: [true, MS.RELATIME],
+  strictatime: [false, MS.STRICTATIME],
+  nostrictatime: [true, MS.STRICTATIME],
 };
 const PROPAGATION = MS.SHARED | MS.PRIVATE | MS.SLAVE | MS.UNBINDABLE;
 

@@ -38,7 +38,12 @@ export interface MountRequest {
   Target?: string;
   ReadOnly?: boolean;
   BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean } | null;
-  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string> | null; Subpath?: string; DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null } | null;
+  VolumeOptions?: {
+    NoCopy?: boolean;
+    Labels?: Record<string, string> | null;
+    Subpath?: string;
+    DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null;
+  } | null;
   TmpfsOptions?: { SizeBytes?: number; Mode?: number; Options?: string[][] | null } | null;
 }
 
@@ -85,7 +90,8 @@ function validate(m: MountRequest, bindSourceMustExist: boolean): void {
       if (propagation && !PROPAGATIONS.has(propagation)) throw configError(type, `invalid propagation mode: ${propagation}`);
       if (m.VolumeOptions) throw configError(type, 'field VolumeOptions must not be specified');
       checkAbsolute(type, m.Source);
-      if (bindSourceMustExist && !m.BindOptions?.CreateMountpoint && !existsSync(m.Source)) throw configError(type, `bind source path does not exist: ${m.Source}`);
+      if (bindSourceMustExist && !m.BindOptions?.CreateMountpoint && !existsSync(m.Source))
+        throw configError(type, `bind source path does not exist: ${m.Source}`);
       return;
     }
     case 'volume': {
@@ -95,7 +101,8 @@ function validate(m: MountRequest, bindSourceMustExist: boolean): void {
       if (subpath) {
         if (anonymous) throw configError(type, 'must not set Subpath when using anonymous volumes');
         const clean = posix.normalize(subpath);
-        if (posix.isAbsolute(subpath) || clean === '..' || clean.startsWith('../')) throw configError(type, 'subpath must be a relative path within the volume');
+        if (posix.isAbsolute(subpath) || clean === '..' || clean.startsWith('../'))
+          throw configError(type, 'subpath must be a relative path within the volume');
       }
       if (m.ReadOnly && anonymous) throw configError(type, 'must not set ReadOnly mode when using anonymous volumes');
       return;
@@ -103,9 +110,13 @@ function validate(m: MountRequest, bindSourceMustExist: boolean): void {
     case 'tmpfs':
       if (m.BindOptions) throw configError(type, 'field BindOptions must not be specified');
       if (m.Source) throw configError(type, 'field Source must not be specified');
-      for (const [field, goType] of [['SizeBytes', 'int64'], ['Mode', 'fs.FileMode']] as const) {
+      for (const [field, goType] of [
+        ['SizeBytes', 'int64'],
+        ['Mode', 'fs.FileMode'],
+      ] as const) {
         const value = m.TmpfsOptions?.[field];
-        if (value != null && typeof value !== 'number') throw invalid(`json: cannot unmarshal ${typeof value} into Go struct field TmpfsOptions.HostConfig.Mounts.TmpfsOptions.${field} of type ${goType}`);
+        if (value != null && typeof value !== 'number')
+          throw invalid(`json: cannot unmarshal ${typeof value} into Go struct field TmpfsOptions.HostConfig.Mounts.TmpfsOptions.${field} of type ${goType}`);
       }
       tmpfsOptions(m);
       return;
@@ -136,18 +147,28 @@ function toMountPoint(m: MountRequest, mode?: string): MountPoint {
   switch (m.Type) {
     case 'bind':
       return {
-        type: 'bind', source: posix.normalize(m.Source!).replace(/(.)\/+$/, '$1'), destination, rw, mode: mode ?? '',
+        type: 'bind',
+        source: posix.normalize(m.Source!).replace(/(.)\/+$/, '$1'),
+        destination,
+        rw,
+        mode: mode ?? '',
         propagation: m.BindOptions?.Propagation || 'rprivate',
         ...(fromBinds || m.BindOptions?.CreateMountpoint ? { createSource: true } : {}),
         ...(m.BindOptions?.NonRecursive ? { nonRecursive: true } : {}),
       };
     case 'volume': {
       const vo = m.VolumeOptions;
-      const create = vo && (vo.DriverConfig?.Name || vo.DriverConfig?.Options || vo.Labels)
-        ? { driver: vo.DriverConfig?.Name || undefined, labels: vo.Labels ?? undefined, options: vo.DriverConfig?.Options ?? undefined }
-        : undefined;
+      const create =
+        vo && (vo.DriverConfig?.Name || vo.DriverConfig?.Options || vo.Labels)
+          ? { driver: vo.DriverConfig?.Name || undefined, labels: vo.Labels ?? undefined, options: vo.DriverConfig?.Options ?? undefined }
+          : undefined;
       return {
-        type: 'volume', destination, rw, mode: mode || 'z', propagation: '', noCopy: !!vo?.NoCopy,
+        type: 'volume',
+        destination,
+        rw,
+        mode: mode || 'z',
+        propagation: '',
+        noCopy: !!vo?.NoCopy,
         ...(m.Source ? { name: m.Source } : { anonymous: true }),
         ...(vo?.Subpath ? { subpath: posix.normalize(vo.Subpath) } : {}),
         ...(create ? { create } : {}),
@@ -155,7 +176,11 @@ function toMountPoint(m: MountRequest, mode?: string): MountPoint {
     }
     default:
       return {
-        type: 'tmpfs', destination, rw, mode: '', propagation: '',
+        type: 'tmpfs',
+        destination,
+        rw,
+        mode: '',
+        propagation: '',
         tmpfs: { size: m.TmpfsOptions?.SizeBytes || undefined, mode: m.TmpfsOptions?.Mode || undefined, options: tmpfsOptions(m) },
       };
   }
@@ -254,7 +279,11 @@ export function planMounts(spec: MountsSpec, from: { mounts: MountPoint[]; mode:
 
 /** TmpfsOptions.SizeBytes as moby writes it: the largest of g, m, k that divides it, else bytes. */
 function tmpfsSize(bytes: number): string {
-  for (const [suffix, divisor] of [['g', 2 ** 30], ['m', 2 ** 20], ['k', 2 ** 10]] as const) {
+  for (const [suffix, divisor] of [
+    ['g', 2 ** 30],
+    ['m', 2 ** 20],
+    ['k', 2 ** 10],
+  ] as const) {
     if (bytes % divisor === 0) return `${bytes / divisor}${suffix}`;
   }
   return String(bytes);

@@ -77,8 +77,13 @@ export class VolumeService {
   mountpoint = (name: string) => join(this.root, 'volumes', name, '_data');
 
   private parse = (r: VolumeRow): Volume => ({
-    name: r.name, driver: r.driver, labels: JSON.parse(r.labels) as Record<string, string>, options: JSON.parse(r.options) as Record<string, string>,
-    anonymous: r.anonymous === 1, createdAt: r.created_at, mountpoint: this.mountpoint(r.name),
+    name: r.name,
+    driver: r.driver,
+    labels: JSON.parse(r.labels) as Record<string, string>,
+    options: JSON.parse(r.options) as Record<string, string>,
+    anonymous: r.anonymous === 1,
+    createdAt: r.created_at,
+    mountpoint: this.mountpoint(r.name),
   });
 
   find(name: string): Volume | undefined {
@@ -97,10 +102,15 @@ export class VolumeService {
   }
 
   /** Creates a volume (a generated name when none); an existing one with that name is returned as is, as dockerd does. */
-  async create(o: { name?: string; driver?: string; labels?: Record<string, string>; options?: Record<string, string>; anonymous?: boolean } = {}): Promise<Volume> {
+  async create(
+    o: { name?: string; driver?: string; labels?: Record<string, string>; options?: Record<string, string>; anonymous?: boolean } = {},
+  ): Promise<Volume> {
     const name = o.name || randomBytes(32).toString('hex');
     if (name.length === 1) throw invalid(`create ${name}: volume name is too short, names should be at least two alphanumeric characters`);
-    if (!NAME.test(name)) throw invalid(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+    if (!NAME.test(name))
+      throw invalid(
+        `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+      );
     const driver = o.driver || 'local';
     if (driver !== 'local') throw notFound(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     try {
@@ -111,7 +121,8 @@ export class VolumeService {
     const existing = this.find(name);
     if (existing) return existing;
     await mkdir(this.mountpoint(name), { recursive: true, mode: 0o755 });
-    this.db.prepare('INSERT OR IGNORE INTO volumes (name, driver, labels, options, anonymous, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT OR IGNORE INTO volumes (name, driver, labels, options, anonymous, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(name, driver, JSON.stringify(o.labels ?? {}), JSON.stringify(o.options ?? {}), o.anonymous ? 1 : 0, new Date().toISOString());
     this.events.record('volume', 'create', name, { driver });
     return this.get(name);
@@ -146,7 +157,8 @@ export class VolumeService {
 
   /** The containers (IDs) that mount a volume; with `running`, only those running (or paused, restarting). */
   users(name: string, running = false): string[] {
-    return this.holders.all()
+    return this.holders
+      .all()
       .filter((c) => (!running || isUp(c)) && c.mounts.some((m) => m.type === 'volume' && m.name === name))
       .map((c) => c.id);
   }
@@ -344,7 +356,8 @@ async function checkPropagation(source: string, propagation: string): Promise<vo
   const slave = propagation === 'slave' || propagation === 'rslave';
   if (!shared && !slave) return;
   const { point, tags } = await mountOf(source);
-  if (shared && !tags.some((t) => t.startsWith('shared:'))) throw new EngineError('internal', `path ${source} is mounted on ${point} but it is not a shared mount`);
-  if (slave && !tags.some((t) => t.startsWith('shared:') || t.startsWith('master:'))) throw new EngineError('internal', `path ${source} is mounted on ${point} but it is not a shared or slave mount`);
+  if (shared && !tags.some((t) => t.startsWith('shared:')))
+    throw new EngineError('internal', `path ${source} is mounted on ${point} but it is not a shared mount`);
+  if (slave && !tags.some((t) => t.startsWith('shared:') || t.startsWith('master:')))
+    throw new EngineError('internal', `path ${source} is mounted on ${point} but it is not a shared or slave mount`);
 }
-

@@ -32,7 +32,10 @@ export function openSubpath(volume: string, subpath: string): RootedFd {
   const stack: RootedFd[] = [];
   const root = openRoot(volume);
   const top = () => stack[stack.length - 1] ?? root;
-  const pending = posix.normalize(subpath).split('/').filter((p) => p && p !== '.');
+  const pending = posix
+    .normalize(subpath)
+    .split('/')
+    .filter((p) => p && p !== '.');
   let hops = 0;
   try {
     while (pending.length > 0) {
@@ -130,7 +133,6 @@ export function locateInRoot(path: string, rootOf: (dir: string) => string | und
     resolved = next;
   }
 }
-
 
 /** Staging mount points: `<dir>/<container>/<n>`, n the mount's index among the container's mount points. */
 export class SubpathStaging {

@@ -6,9 +6,24 @@ import { HostConfig } from '../../openapi/containers.js';
 
 /** HostConfig fields berth stores without a schema entry (echoed by inspect, see views/containers.ts). */
 const STORED_ONLY = [
-  'Cgroup', 'CgroupParent', 'UsernsMode', 'BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps',
-  'BlkioDeviceWriteIOps', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'CpuCount', 'CpuPercent', 'IOMaximumIOps', 'IOMaximumBandwidth',
-  'Devices', 'DeviceRequests', 'KernelMemory', 'KernelMemoryTCP',
+  'Cgroup',
+  'CgroupParent',
+  'UsernsMode',
+  'BlkioWeightDevice',
+  'BlkioDeviceReadBps',
+  'BlkioDeviceWriteBps',
+  'BlkioDeviceReadIOps',
+  'BlkioDeviceWriteIOps',
+  'CpuRealtimePeriod',
+  'CpuRealtimeRuntime',
+  'CpuCount',
+  'CpuPercent',
+  'IOMaximumIOps',
+  'IOMaximumBandwidth',
+  'Devices',
+  'DeviceRequests',
+  'KernelMemory',
+  'KernelMemoryTCP',
 ];
 
 const HOST_CONFIG_FIELDS = new Map([...Object.keys(HostConfig.properties), ...STORED_ONLY].map((name) => [name.toLowerCase(), name]));

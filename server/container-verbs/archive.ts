@@ -21,7 +21,10 @@ export const archiveRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app,
   app.put('/containers/:id/archive', { schema: { params, querystring: ExtractQuery } }, async (request, reply) => {
     const q = request.query;
     const tar = request.body instanceof Readable ? request.body : undefined;
-    await api.containers.extract(request.params.id, q.path ?? '', tar, { copyUIDGID: parseBool(q.copyUIDGID), noOverwriteDirNonDir: parseBool(q.noOverwriteDirNonDir) });
+    await api.containers.extract(request.params.id, q.path ?? '', tar, {
+      copyUIDGID: parseBool(q.copyUIDGID),
+      noOverwriteDirNonDir: parseBool(q.noOverwriteDirNonDir),
+    });
     return reply.code(200).send();
   });
 };

@@ -18,7 +18,11 @@ export const attachRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, 
     const socket = reply.raw.socket!;
     socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
     await attachContainer(session, socket, {
-      stdin: false, stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), logs: parseBool(q.logs), stream: parseBool(q.stream),
+      stdin: false,
+      stdout: parseBool(q.stdout),
+      stderr: parseBool(q.stderr),
+      logs: parseBool(q.logs),
+      stream: parseBool(q.stream),
     });
     socket.destroySoon?.();
   });
@@ -27,19 +31,30 @@ export const attachRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, 
 
   // Raw output bytes (never framed) out, stdin in. A missing container is a 404 with dockerd's message
   // before any upgrade (the hook runs for both).
-  app.get('/containers/:id/attach/ws', {
-    websocket: true, schema: { summary: 'Attach to a container via a websocket', params, querystring: AttachQuery }, preHandler: async (request) => void api.containers.inspect(request.params.id),
-  }, async (socket, request) => {
-    const q = request.query;
-    const stream = websocketDuplex(socket);
-    try {
-      const session = api.containers.attach(request.params.id);
-      await attachContainer(session, stream, {
-        stdin: parseBool(q.stdin), stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), logs: parseBool(q.logs), stream: parseBool(q.stream),
-        detachKeys: q.detachKeys, multiplex: false,
-      });
-    } catch (err) {
-      socket.close(1011, (err as Error).message.slice(0, 120));
-    }
-  });
+  app.get(
+    '/containers/:id/attach/ws',
+    {
+      websocket: true,
+      schema: { summary: 'Attach to a container via a websocket', params, querystring: AttachQuery },
+      preHandler: async (request) => void api.containers.inspect(request.params.id),
+    },
+    async (socket, request) => {
+      const q = request.query;
+      const stream = websocketDuplex(socket);
+      try {
+        const session = api.containers.attach(request.params.id);
+        await attachContainer(session, stream, {
+          stdin: parseBool(q.stdin),
+          stdout: parseBool(q.stdout),
+          stderr: parseBool(q.stderr),
+          logs: parseBool(q.logs),
+          stream: parseBool(q.stream),
+          detachKeys: q.detachKeys,
+          multiplex: false,
+        });
+      } catch (err) {
+        socket.close(1011, (err as Error).message.slice(0, 120));
+      }
+    },
+  );
 };

@@ -15,19 +15,23 @@ import { runExecSession, startConsoleSize } from '../exec.js';
 import type { VerbOptions } from './family.js';
 
 export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
-  app.post('/containers/:id/exec', { schema: { summary: 'Create an exec instance', params: ContainerIdParams, body: ExecCreateBody, response: { 201: ExecCreateResponse } } }, async (request, reply) => {
-    const body = foldFieldCase(request.body ?? {}, Object.keys(ExecCreateBody.properties));
-    if (!body.Cmd?.length) throw invalid('No exec command specified');
-    if (body.DetachKeys !== undefined && body.DetachKeys !== null) {
-      if (typeof body.DetachKeys !== 'string') throw invalid('invalid parameter: DetachKeys must be a string');
-      try {
-        parseDetachKeys(body.DetachKeys);
-      } catch {
-        throw new EngineError('internal', `Invalid escape keys (${body.DetachKeys}) provided`); // dockerd's words and status
+  app.post(
+    '/containers/:id/exec',
+    { schema: { summary: 'Create an exec instance', params: ContainerIdParams, body: ExecCreateBody, response: { 201: ExecCreateResponse } } },
+    async (request, reply) => {
+      const body = foldFieldCase(request.body ?? {}, Object.keys(ExecCreateBody.properties));
+      if (!body.Cmd?.length) throw invalid('No exec command specified');
+      if (body.DetachKeys !== undefined && body.DetachKeys !== null) {
+        if (typeof body.DetachKeys !== 'string') throw invalid('invalid parameter: DetachKeys must be a string');
+        try {
+          parseDetachKeys(body.DetachKeys);
+        } catch {
+          throw new EngineError('internal', `Invalid escape keys (${body.DetachKeys}) provided`); // dockerd's words and status
+        }
       }
-    }
-    return reply.code(201).send({ Id: api.exec.create(request.params.id, body) });
-  });
+      return reply.code(201).send({ Id: api.exec.create(request.params.id, body) });
+    },
+  );
 
   app.post('/exec/:id/start', { schema: { summary: 'Start an exec instance', params: ExecIdParams, body: ExecStartBody } }, async (request, reply) => {
     const body = request.body ?? {};
@@ -40,9 +44,15 @@ export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
     api.exec.checkStartable(id); // 404 or 409 before the stream starts
     reply.hijack();
     const socket = reply.raw.socket!;
-    await runExecSession(api, id, socket, () => {
-      socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
-    }, { consoleSize: size, tty: body.Tty ?? undefined }).catch((err: Error) => writeEngineError(socket, err));
+    await runExecSession(
+      api,
+      id,
+      socket,
+      () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
+      },
+      { consoleSize: size, tty: body.Tty ?? undefined },
+    ).catch((err: Error) => writeEngineError(socket, err));
     socket.destroySoon?.();
   });
 
@@ -52,5 +62,7 @@ export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
     return reply.code(family === 'libpod' ? 201 : 200).send();
   });
 
-  app.get('/exec/:id/json', { schema: { params: ExecIdParams, response: { 200: ExecInspectResponse } } }, async (request) => execInspect(api.exec.inspect(request.params.id)));
+  app.get('/exec/:id/json', { schema: { params: ExecIdParams, response: { 200: ExecInspectResponse } } }, async (request) =>
+    execInspect(api.exec.inspect(request.params.id)),
+  );
 };

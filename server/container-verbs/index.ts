@@ -16,5 +16,6 @@ export type { Family, VerbOptions } from './family.js';
 
 export const containerVerbRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
   // Only these options go down: a `prefix` given to this plugin already applies to what it registers.
-  for (const routes of [lifecycleRoutes, waitRoutes, logsRoutes, topRoutes, archiveRoutes, attachRoutes, resizeRoutes, execRoutes]) await app.register(routes, { api, family });
+  for (const routes of [lifecycleRoutes, waitRoutes, logsRoutes, topRoutes, archiveRoutes, attachRoutes, resizeRoutes, execRoutes])
+    await app.register(routes, { api, family });
 };

@@ -32,7 +32,7 @@ export const lifecycleRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (ap
         throw invalid('starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24');
       }
       const body = request.body;
-      const hostConfig = sized && isRecord(body) ? body.HostConfig ?? body : undefined;
+      const hostConfig = sized && isRecord(body) ? (body.HostConfig ?? body) : undefined;
       given = hostConfig ? startChangesOf(validated(HostConfig, hostConfig)) : undefined;
     }
     const started = await api.containers.start(request.params.id, given);

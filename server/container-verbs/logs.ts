@@ -13,7 +13,13 @@ export const logsRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
     const abort = new AbortController();
     request.raw.socket.on('close', () => abort.abort());
     const logs = api.containers.logs(request.params.id, {
-      stdout: parseBool(q.stdout), stderr: parseBool(q.stderr), since: q.since, until: q.until, follow: parseBool(q.follow), timestamps, signal: abort.signal,
+      stdout: parseBool(q.stdout),
+      stderr: parseBool(q.stderr),
+      since: q.since,
+      until: q.until,
+      follow: parseBool(q.follow),
+      timestamps,
+      signal: abort.signal,
       tail: q.tail === undefined || q.tail === 'all' || Number(q.tail) < 0 ? undefined : Number(q.tail),
     });
     const { tty } = logs;

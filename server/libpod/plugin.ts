@@ -59,8 +59,16 @@ export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { a
         Name: 'Podman Engine',
         Version: LIBPOD_API_VERSION,
         Details: {
-          APIVersion: LIBPOD_API_VERSION, Arch: host.goArch, BuildTime: '', Experimental: 'false', GitCommit: '', GoVersion: goVersion,
-          KernelVersion: host.kernelVersion, MinAPIVersion: MIN_LIBPOD_API_VERSION, Os: 'linux', BerthVersion: BERTH_VERSION,
+          APIVersion: LIBPOD_API_VERSION,
+          Arch: host.goArch,
+          BuildTime: '',
+          Experimental: 'false',
+          GitCommit: '',
+          GoVersion: goVersion,
+          KernelVersion: host.kernelVersion,
+          MinAPIVersion: MIN_LIBPOD_API_VERSION,
+          Os: 'linux',
+          BerthVersion: BERTH_VERSION,
         },
       },
     ];
@@ -103,7 +111,10 @@ export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { a
         ociRuntime: { name: runtime?.name ?? '', path: runtime?.path ?? '', package: '', version: runtime?.version ?? '' },
         os: 'linux',
         security: {
-          rootless: false, seccompEnabled: host.securityOptions.some((o) => o.includes('seccomp')), apparmorEnabled: false, selinuxEnabled: false,
+          rootless: false,
+          seccompEnabled: host.securityOptions.some((o) => o.includes('seccomp')),
+          apparmorEnabled: false,
+          selinuxEnabled: false,
         },
       },
       store: {
@@ -117,8 +128,14 @@ export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { a
       registries: {},
       plugins: { volume: ['local'], network: ['bridge'], log: ['k8s-file'], authorization: null },
       version: {
-        APIVersion: LIBPOD_API_VERSION, Version: LIBPOD_API_VERSION, GoVersion: `node${process.versions.node}`, GitCommit: '', BuiltTime: '', Built: 0,
-        OsArch: `linux/${host.goArch}`, Os: 'linux',
+        APIVersion: LIBPOD_API_VERSION,
+        Version: LIBPOD_API_VERSION,
+        GoVersion: `node${process.versions.node}`,
+        GitCommit: '',
+        BuiltTime: '',
+        Built: 0,
+        OsArch: `linux/${host.goArch}`,
+        Os: 'linux',
       },
     };
   });

@@ -26,7 +26,11 @@ export async function tarOf(entries: Entry[]): Promise<Buffer> {
   for (const e of entries) {
     const content = e.content === undefined ? undefined : Buffer.from(e.content);
     await new Promise<void>((resolve, reject) =>
-      pack.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname, mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644), mtime: new Date(0) }, content ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve())),
+      pack.entry(
+        { name: e.name, type: e.type ?? 'file', linkname: e.linkname, mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644), mtime: new Date(0) },
+        content ?? Buffer.alloc(0),
+        (err) => (err ? reject(err) : resolve()),
+      ),
     );
   }
   pack.finalize();
@@ -36,10 +40,21 @@ export async function tarOf(entries: Entry[]): Promise<Buffer> {
 
 /** A docker-archive of one image whose layers are the given tars; diffIds may be overridden to lie. */
 export async function dockerArchive(layers: Buffer[], tag: string, diffIds = layers.map(sha)): Promise<{ archive: Buffer; id: string }> {
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', created: '2026-01-01T00:00:00Z', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: diffIds } }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      created: '2026-01-01T00:00:00Z',
+      config: { Cmd: ['sh'] },
+      rootfs: { type: 'layers', diff_ids: diffIds },
+    }),
+  );
   const id = sha(config);
   const entries: Entry[] = [{ name: `${id.slice(7)}.json`, content: config }];
   layers.forEach((layer, i) => entries.push({ name: `layer${i}/layer.tar`, content: layer }));
-  entries.push({ name: 'manifest.json', content: JSON.stringify([{ Config: `${id.slice(7)}.json`, RepoTags: [tag], Layers: layers.map((_, i) => `layer${i}/layer.tar`) }]) });
+  entries.push({
+    name: 'manifest.json',
+    content: JSON.stringify([{ Config: `${id.slice(7)}.json`, RepoTags: [tag], Layers: layers.map((_, i) => `layer${i}/layer.tar`) }]),
+  });
   return { archive: await tarOf(entries), id };
 }

@@ -10,21 +10,49 @@ export const DOCKERD = '/usr/sbin/dockerd';
 export const haveDockerd = () => existsSync(DOCKERD);
 
 export class ReferenceDockerd {
-  private constructor(readonly dir: string, readonly socket: string, private readonly child: ChildProcess) {}
+  private constructor(
+    readonly dir: string,
+    readonly socket: string,
+    private readonly child: ChildProcess,
+  ) {}
 
   static async start(): Promise<ReferenceDockerd> {
     const dir = await mkdtemp(join(TEST_BASE, 'berth-dockerd-'));
     const socket = join(dir, 'docker.sock');
-    const child = spawn(DOCKERD, [
-      '-H', `unix://${socket}`, '--data-root', join(dir, 'root'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'dockerd.pid'),
-      '--bridge', 'none', '--iptables=false', '--ip-masq=false', '--containerd-namespace', 'berthtest', '--containerd-plugins-namespace', 'berthtestp',
-    ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const child = spawn(
+      DOCKERD,
+      [
+        '-H',
+        `unix://${socket}`,
+        '--data-root',
+        join(dir, 'root'),
+        '--exec-root',
+        join(dir, 'exec'),
+        '--pidfile',
+        join(dir, 'dockerd.pid'),
+        '--bridge',
+        'none',
+        '--iptables=false',
+        '--ip-masq=false',
+        '--containerd-namespace',
+        'berthtest',
+        '--containerd-plugins-namespace',
+        'berthtestp',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    );
     let log = '';
     child.stderr!.on('data', (d) => (log = (log + d).slice(-4000)));
     const ref = new ReferenceDockerd(dir, socket, child);
     for (let i = 0; i < 150; i++) {
       if (child.exitCode !== null) throw new Error(`dockerd exited: ${log}`);
-      if (await httpOn(socket, 'GET', '/_ping').then((r) => r.status === 200, () => false)) return ref;
+      if (
+        await httpOn(socket, 'GET', '/_ping').then(
+          (r) => r.status === 200,
+          () => false,
+        )
+      )
+        return ref;
       await new Promise((r) => setTimeout(r, 200));
     }
     await ref.stop();
@@ -48,7 +76,10 @@ export class ReferenceDockerd {
         // already gone
       }
     }
-    const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1]).filter((m): m is string => !!m && m.startsWith(this.dir));
+    const mounts = (await readFile('/proc/mounts', 'utf8'))
+      .split('\n')
+      .map((l) => l.split(' ')[1])
+      .filter((m): m is string => !!m && m.startsWith(this.dir));
     for (const m of mounts.reverse()) await run('umount', ['-l', m]);
     await rm(this.dir, { recursive: true, force: true });
   }

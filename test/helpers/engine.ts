@@ -29,7 +29,12 @@ export class TestEngine {
   process?: ChildProcess;
   stderr = '';
 
-  constructor(readonly dir: string, readonly socket: string, readonly root: string, readonly runRoot: string) {}
+  constructor(
+    readonly dir: string,
+    readonly socket: string,
+    readonly root: string,
+    readonly runRoot: string,
+  ) {}
 
   static async create(): Promise<TestEngine> {
     const dir = await mkdtemp(join(TEST_BASE, 'berth-test-'));
@@ -77,7 +82,10 @@ export class TestEngine {
   /** Stops the engine and removes everything it made: containers (their conmon and processes), mounts, files. */
   async destroy(): Promise<void> {
     if (this.process && this.process.exitCode === null) {
-      const list = await this.http('GET', '/containers/json?all=1').then((r) => (r.status === 200 ? r.json() : []), () => []);
+      const list = await this.http('GET', '/containers/json?all=1').then(
+        (r) => (r.status === 200 ? r.json() : []),
+        () => [],
+      );
       await Promise.all(list.map((c: { Id: string }) => this.http('DELETE', `/containers/${c.Id}?force=1`).catch(() => undefined)));
     }
     await this.stop('SIGKILL');
@@ -97,9 +105,18 @@ export class TestEngine {
   }
 }
 
-export function httpOn(socketPath: string, method: string, path: string, body?: Buffer | string | object, headers: Record<string, string> = {}): Promise<HttpResult> {
+export function httpOn(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: Buffer | string | object,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
   const payload = body === undefined ? undefined : Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body);
-  const allHeaders = { ...(body !== undefined && !Buffer.isBuffer(body) && typeof body === 'object' ? { 'content-type': 'application/json' } : {}), ...headers };
+  const allHeaders = {
+    ...(body !== undefined && !Buffer.isBuffer(body) && typeof body === 'object' ? { 'content-type': 'application/json' } : {}),
+    ...headers,
+  };
   return new Promise((resolvePromise, reject) => {
     const req = httpRequest({ socketPath, method, path, headers: allHeaders }, (res) => {
       const chunks: Buffer[] = [];
@@ -159,7 +176,10 @@ export async function reapStragglers(dir: string, o: { keepNetworks?: boolean } 
       }
     }
   }
-  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(dir));
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => !!m && m.startsWith(dir));
   for (const m of mounts.reverse()) await run('umount', ['-l', m]);
   if (!o.keepNetworks) await scrubNetworks(join(dir, 'root')).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 100));

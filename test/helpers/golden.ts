@@ -17,6 +17,7 @@ function fromOrigin(): string | undefined {
   }
 }
 
-export const GOLDEN = process.env.BERTH_GOLDEN
-  ?? [join(dirname(checkout), 'shared', 'golden'), fromOrigin()].find((d): d is string => !!d && existsSync(d))
-  ?? join(dirname(checkout), 'shared', 'golden');
+export const GOLDEN =
+  process.env.BERTH_GOLDEN ??
+  [join(dirname(checkout), 'shared', 'golden'), fromOrigin()].find((d): d is string => !!d && existsSync(d)) ??
+  join(dirname(checkout), 'shared', 'golden');

@@ -10,7 +10,7 @@ export interface HijackResult {
 
 export function parseFrames(body: Buffer): { stream: number; data: string }[] {
   const frames: { stream: number; data: string }[] = [];
-  for (let at = 0; at + 8 <= body.length;) {
+  for (let at = 0; at + 8 <= body.length; ) {
     const size = body.readUInt32BE(at + 4);
     frames.push({ stream: body[at]!, data: body.subarray(at + 8, at + 8 + size).toString() });
     at += 8 + size;
@@ -22,7 +22,13 @@ export function parseFrames(body: Buffer): { stream: number; data: string }[] {
  * POSTs `path` with the Upgrade headers, sends `stdin` (several writes 300 ms apart when a list) and
  * half-closes (unless `keepOpen`), reads to the end.
  */
-export function hijack(socketPath: string, path: string, body = '', stdin?: Buffer | Buffer[], o: { keepOpen?: boolean; timeoutMs?: number } = {}): Promise<HijackResult> {
+export function hijack(
+  socketPath: string,
+  path: string,
+  body = '',
+  stdin?: Buffer | Buffer[],
+  o: { keepOpen?: boolean; timeoutMs?: number } = {},
+): Promise<HijackResult> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     const chunks: Buffer[] = [];
@@ -31,7 +37,9 @@ export function hijack(socketPath: string, path: string, body = '', stdin?: Buff
       reject(new Error(`hijack ${path}: no end after ${o.timeoutMs ?? 15000} ms; got ${Buffer.concat(chunks).toString()}`));
     }, o.timeoutMs ?? 15_000);
     socket.on('connect', () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n${body}`);
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n${body}`,
+      );
       void (async () => {
         for (const [i, chunk] of (Array.isArray(stdin) ? stdin : stdin ? [stdin] : []).entries()) {
           if (i > 0) await new Promise((r) => setTimeout(r, 300));

@@ -33,7 +33,6 @@ const envKey = (e: string) => e.split('=')[0]!;
 // null stays null here: an absent Entrypoint or Cmd is not an empty one when merging with the image.
 const asListOrNull = (v: string[] | string | null | undefined): string[] | null => (v == null ? null : asList(v));
 
-
 export function mergeConfig(request: ContainerConfig, image: ImageConfig, id: string): ContainerConfig {
   const ic = image.config ?? {};
   const config: ContainerConfig = { ...request };
@@ -71,4 +70,3 @@ export function mergeConfig(request: ContainerConfig, image: ImageConfig, id: st
   config.AttachStderr = !!request.AttachStderr;
   return config;
 }
-

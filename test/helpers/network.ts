@@ -35,7 +35,10 @@ export async function leftovers(engine: TestEngine, traces: NetworkTrace[], host
     for (const r of rules) if (r.includes(t.subnet)) found.push(`rule ${r}`);
   }
   for (const port of hostPorts) for (const r of rules) if (new RegExp(`--dport ${port}\\b`).test(r)) found.push(`rule ${r}`);
-  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(`${engine.runRoot}/netns`));
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m?.startsWith(`${engine.runRoot}/netns`));
   found.push(...mounts.map((m) => `netns ${m}`));
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;

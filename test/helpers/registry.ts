@@ -19,7 +19,12 @@ async function freePort(): Promise<number> {
 }
 
 export class TestRegistry {
-  private constructor(readonly dir: string, readonly address: string, readonly port: number, private readonly child: ChildProcess) {}
+  private constructor(
+    readonly dir: string,
+    readonly address: string,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {}
 
   /** host:port, as image names use it. */
   get host(): string {
@@ -32,17 +37,20 @@ export class TestRegistry {
     const dir = await mkdtemp(join(TEST_BASE, 'berth-registry-'));
     const address = at?.address ?? '127.0.0.1';
     const port = at ? 5000 : await freePort();
-    await writeFile(join(dir, 'config.yml'), [
-      'version: 0.1',
-      'log: {level: error}',
-      'storage:',
-      `  filesystem: {rootdirectory: ${join(dir, 'data')}}`,
-      '  delete: {enabled: true}',
-      'http:',
-      `  addr: ${address}:${port}`,
-      '  secret: berth-test',
-      extraConfig,
-    ].join('\n'));
+    await writeFile(
+      join(dir, 'config.yml'),
+      [
+        'version: 0.1',
+        'log: {level: error}',
+        'storage:',
+        `  filesystem: {rootdirectory: ${join(dir, 'data')}}`,
+        '  delete: {enabled: true}',
+        'http:',
+        `  addr: ${address}:${port}`,
+        '  secret: berth-test',
+        extraConfig,
+      ].join('\n'),
+    );
     const [command, ...args] = [...(at?.exec ?? []), REGISTRY_BINARY, 'serve', join(dir, 'config.yml')];
     const child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
@@ -51,12 +59,16 @@ export class TestRegistry {
     for (let i = 0; i < 100; i++) {
       if (child.exitCode !== null) throw new Error(`docker-registry exited: ${log}`);
       // A TLS registry: up once it accepts a connection (it may demand a client certificate).
-      const up = scheme === 'http'
-        ? await fetch(`http://${address}:${port}/v2/`).then((r) => r.status < 500, () => false)
-        : await new Promise<boolean>((resolve) => {
-          const socket = createConnection(port, address, () => (socket.destroy(), resolve(true)));
-          socket.on('error', () => resolve(false));
-        });
+      const up =
+        scheme === 'http'
+          ? await fetch(`http://${address}:${port}/v2/`).then(
+              (r) => r.status < 500,
+              () => false,
+            )
+          : await new Promise<boolean>((resolve) => {
+              const socket = createConnection(port, address, () => (socket.destroy(), resolve(true)));
+              socket.on('error', () => resolve(false));
+            });
       if (up) return registry;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -24,7 +24,21 @@ const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 export async function startTokenServer(dir: string, users: Record<string, string>): Promise<TokenServer> {
   const keyFile = join(dir, 'token.key');
   const certFile = join(dir, 'token.crt');
-  const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-subj', '/CN=berth-token', '-days', '2']);
+  const made = await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-subj',
+    '/CN=berth-token',
+    '-days',
+    '2',
+  ]);
   if (made.code !== 0) throw new Error(`openssl: ${made.stderr}`);
   const key = createPrivateKey(await readFile(keyFile));
   const certDer = new X509Certificate(await readFile(certFile)).raw;
@@ -59,15 +73,20 @@ export async function startTokenServer(dir: string, users: Record<string, string
     }
     const scope = url.searchParams.get('scope') ?? undefined;
     requests.push({ account: url.searchParams.get('account') ?? undefined, scope, authenticated: !!user, grant });
-    const access = (scope ?? '').split(' ').filter(Boolean).map((s) => {
-      const [type, name, actions] = s.split(':');
-      const wanted = (actions ?? '').split(',');
-      const granted = user ? wanted : name!.startsWith('public/') ? wanted.filter((a) => a === 'pull') : [];
-      return { type, name, actions: granted };
-    });
+    const access = (scope ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((s) => {
+        const [type, name, actions] = s.split(':');
+        const wanted = (actions ?? '').split(',');
+        const granted = user ? wanted : name!.startsWith('public/') ? wanted.filter((a) => a === 'pull') : [];
+        return { type, name, actions: granted };
+      });
     const now = Math.floor(Date.now() / 1000);
     const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', x5c: [certDer.toString('base64')] }));
-    const claims = b64url(JSON.stringify({ iss: issuer, sub: user ?? '', aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access }));
+    const claims = b64url(
+      JSON.stringify({ iss: issuer, sub: user ?? '', aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access }),
+    );
     const signature = b64url(sign('sha256', Buffer.from(`${header}.${claims}`), key));
     const token = `${header}.${claims}.${signature}`;
     let refresh: string | undefined;
@@ -75,14 +94,21 @@ export async function startTokenServer(dir: string, users: Record<string, string
       refresh = randomBytes(16).toString('hex');
       refreshTokens.set(refresh, user);
     }
-    res.writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString(), ...(refresh ? { refresh_token: refresh } : {}) }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(
+        JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString(), ...(refresh ? { refresh_token: refresh } : {}) }),
+      );
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
   return {
-    realm: `http://127.0.0.1:${port}/token`, service, issuer, certFile, requests,
+    realm: `http://127.0.0.1:${port}/token`,
+    service,
+    issuer,
+    certFile,
+    requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

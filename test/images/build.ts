@@ -192,7 +192,10 @@ async function busyboxSteps(): Promise<Step[]> {
   return [
     {
       createdBy: '/bin/sh -c #(nop) ADD file:busybox in /bin/busybox ',
-      layer: [{ name: 'bin/', type: 'directory' }, { name: 'bin/busybox', data: binary, mode: 0o755 }],
+      layer: [
+        { name: 'bin/', type: 'directory' },
+        { name: 'bin/busybox', data: binary, mode: 0o755 },
+      ],
     },
     {
       createdBy: '/bin/sh -c /bin/busybox --install -s /bin && mkdir -p /etc /tmp /root /proc /sys /dev',
@@ -303,10 +306,7 @@ function noise(size: number, seed: string): StreamedData {
 }
 
 /** For benchmarks: `layers` layers of one incompressible file each, on top of busybox. */
-export async function buildSizedArchive(
-  outFile: string,
-  opts: { tag: string; layers: number; bytesPerLayer: number; seed?: number },
-): Promise<BuiltImage> {
+export async function buildSizedArchive(outFile: string, opts: { tag: string; layers: number; bytesPerLayer: number; seed?: number }): Promise<BuiltImage> {
   const seed = opts.seed ?? 0;
   const steps = await busyboxSteps();
   for (let i = 0; i < opts.layers; i++) {

@@ -6,7 +6,22 @@ import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig } f
 import type { EndpointSettings } from '../../../openapi/networks.js';
 import { EngineError } from '../../../runtime/api.js';
 import type {
-  ContainerSpec, ContainerUpdate, StartChanges, EndpointSpec, LogSpec, MountsSpec, NetworkSpec, PortSpec, ProcessSpec, ResourcesSpec, SecuritySpec, HealthcheckSpec, IpcNamespaceMode, MountRequest, NamespaceMode, NetworkNamespaceMode,
+  ContainerSpec,
+  ContainerUpdate,
+  StartChanges,
+  EndpointSpec,
+  LogSpec,
+  MountsSpec,
+  NetworkSpec,
+  PortSpec,
+  ProcessSpec,
+  ResourcesSpec,
+  SecuritySpec,
+  HealthcheckSpec,
+  IpcNamespaceMode,
+  MountRequest,
+  NamespaceMode,
+  NetworkNamespaceMode,
 } from '../../../runtime/api.js';
 import { versionBefore } from '../../versioning.js';
 
@@ -18,17 +33,79 @@ export type DockerEcho = {
 
 /** Config keys the spec models; every other key is echoed. */
 export const MODELED_CONFIG = [
-  'Hostname', 'Domainname', 'User', 'ExposedPorts', 'Tty', 'OpenStdin', 'StdinOnce', 'Env', 'Cmd', 'Entrypoint', 'Image', 'Volumes',
-  'WorkingDir', 'Labels', 'StopSignal', 'StopTimeout', 'Healthcheck', 'Shell', 'MacAddress', 'NetworkDisabled', 'HostConfig', 'NetworkingConfig',
+  'Hostname',
+  'Domainname',
+  'User',
+  'ExposedPorts',
+  'Tty',
+  'OpenStdin',
+  'StdinOnce',
+  'Env',
+  'Cmd',
+  'Entrypoint',
+  'Image',
+  'Volumes',
+  'WorkingDir',
+  'Labels',
+  'StopSignal',
+  'StopTimeout',
+  'Healthcheck',
+  'Shell',
+  'MacAddress',
+  'NetworkDisabled',
+  'HostConfig',
+  'NetworkingConfig',
 ] as const;
 
 /** HostConfig keys the spec models; every other key is echoed. */
 export const MODELED_HOST_CONFIG = [
-  'Binds', 'VolumesFrom', 'NetworkMode', 'RestartPolicy', 'AutoRemove', 'Privileged', 'ReadonlyRootfs', 'CapAdd', 'CapDrop', 'Dns', 'DnsSearch',
-  'DnsOptions', 'ExtraHosts', 'GroupAdd', 'SecurityOpt', 'Tmpfs', 'Sysctls', 'Ulimits', 'Init', 'ShmSize', 'Runtime', 'Memory', 'MemorySwap',
-  'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight', 'OomKillDisable',
-  'OomScoreAdj', 'MemorySwappiness', 'LogConfig', 'ConsoleSize', 'Mounts', 'PortBindings', 'PublishAllPorts', 'Links', 'PidMode', 'IpcMode', 'UTSMode',
-  'VolumeDriver', 'DeviceCgroupRules', 'Annotations',
+  'Binds',
+  'VolumesFrom',
+  'NetworkMode',
+  'RestartPolicy',
+  'AutoRemove',
+  'Privileged',
+  'ReadonlyRootfs',
+  'CapAdd',
+  'CapDrop',
+  'Dns',
+  'DnsSearch',
+  'DnsOptions',
+  'ExtraHosts',
+  'GroupAdd',
+  'SecurityOpt',
+  'Tmpfs',
+  'Sysctls',
+  'Ulimits',
+  'Init',
+  'ShmSize',
+  'Runtime',
+  'Memory',
+  'MemorySwap',
+  'MemoryReservation',
+  'NanoCpus',
+  'CpuShares',
+  'CpuPeriod',
+  'CpuQuota',
+  'CpusetCpus',
+  'CpusetMems',
+  'PidsLimit',
+  'BlkioWeight',
+  'OomKillDisable',
+  'OomScoreAdj',
+  'MemorySwappiness',
+  'LogConfig',
+  'ConsoleSize',
+  'Mounts',
+  'PortBindings',
+  'PublishAllPorts',
+  'Links',
+  'PidMode',
+  'IpcMode',
+  'UTSMode',
+  'VolumeDriver',
+  'DeviceCgroupRules',
+  'Annotations',
 ] as const;
 
 /** Go decodes JSON null as the zero value: here, as absent. */
@@ -60,7 +137,13 @@ function healthcheck(h: HealthConfig | null | undefined, version: string): Healt
   const out: HealthcheckSpec = {};
   const test = given(h.Test);
   if (test) out.test = test;
-  for (const [from, to] of [['Interval', 'interval'], ['Timeout', 'timeout'], ['StartPeriod', 'startPeriod'], ['StartInterval', 'startInterval'], ['Retries', 'retries']] as const) {
+  for (const [from, to] of [
+    ['Interval', 'interval'],
+    ['Timeout', 'timeout'],
+    ['StartPeriod', 'startPeriod'],
+    ['StartInterval', 'startInterval'],
+    ['Retries', 'retries'],
+  ] as const) {
     const v = given(h[from]);
     if (v !== undefined) out[to] = v;
   }
@@ -100,37 +183,80 @@ export function toSpec(body: ContainerCreateBody, version: string): { spec: Cont
     process: assignDefined<ProcessSpec>(
       { env: config.Env ?? [], tty: !!config.Tty, stdin: !!config.OpenStdin, stdinOnce: !!config.StdinOnce },
       {
-        entrypoint: listOf(config.Entrypoint), command: listOf(config.Cmd), workdir: config.WorkingDir || undefined, user: config.User || undefined,
-        groups: given(hc.GroupAdd), consoleSize: given(hc.ConsoleSize), init: given(hc.Init), shell: given(config.Shell),
-        stopSignal: config.StopSignal || undefined, stopTimeout: given(config.StopTimeout),
-        rlimits: given(hc.Ulimits)?.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })), oomScoreAdj: given(hc.OomScoreAdj),
+        entrypoint: listOf(config.Entrypoint),
+        command: listOf(config.Cmd),
+        workdir: config.WorkingDir || undefined,
+        user: config.User || undefined,
+        groups: given(hc.GroupAdd),
+        consoleSize: given(hc.ConsoleSize),
+        init: given(hc.Init),
+        shell: given(config.Shell),
+        stopSignal: config.StopSignal || undefined,
+        stopTimeout: given(config.StopTimeout),
+        rlimits: given(hc.Ulimits)?.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
+        oomScoreAdj: given(hc.OomScoreAdj),
       },
     ),
     namespaces: { pid: namespace(hc.PidMode), ipc: ipcNamespace(hc.IpcMode), uts: namespace(hc.UTSMode), network: networkNamespace(hc.NetworkMode) },
     mounts: assignDefined<MountsSpec>(
       { anonymous: keysOf(config.Volumes) },
-      { volumes: given(hc.Binds), mounts: given(hc.Mounts) as MountRequest[] | undefined, tmpfs: given(hc.Tmpfs), volumesFrom: given(hc.VolumesFrom), volumeDriver: hc.VolumeDriver || undefined },
+      {
+        volumes: given(hc.Binds),
+        mounts: given(hc.Mounts) as MountRequest[] | undefined,
+        tmpfs: given(hc.Tmpfs),
+        volumesFrom: given(hc.VolumesFrom),
+        volumeDriver: hc.VolumeDriver || undefined,
+      },
     ),
-    ports: assignDefined<PortSpec>({ expose: keysOf(config.ExposedPorts) }, {
-      publish: hc.PortBindings
-        ? Object.fromEntries(Object.entries(hc.PortBindings).map(([key, list]) => [key, list?.map((b) => assignDefined<{ hostIp?: string; hostPort?: string }>({}, { hostIp: b.HostIp, hostPort: b.HostPort })) ?? null]))
-        : undefined,
-      publishAll: given(hc.PublishAllPorts),
-    }),
+    ports: assignDefined<PortSpec>(
+      { expose: keysOf(config.ExposedPorts) },
+      {
+        publish: hc.PortBindings
+          ? Object.fromEntries(
+              Object.entries(hc.PortBindings).map(([key, list]) => [
+                key,
+                list?.map((b) => assignDefined<{ hostIp?: string; hostPort?: string }>({}, { hostIp: b.HostIp, hostPort: b.HostPort })) ?? null,
+              ]),
+            )
+          : undefined,
+        publishAll: given(hc.PublishAllPorts),
+      },
+    ),
     network: assignDefined<NetworkSpec>(
       { mode: hc.NetworkMode ?? '', hostname: config.Hostname ?? '', domainname: config.Domainname ?? '' },
       {
-        endpoints: networking?.EndpointsConfig ? Object.fromEntries(Object.entries(networking.EndpointsConfig).map(([name, e]) => [name, endpoint(e)])) : undefined,
-        mac: config.MacAddress || undefined, dns: given(hc.Dns), dnsSearch: given(hc.DnsSearch), dnsOptions: given(hc.DnsOptions), hosts: given(hc.ExtraHosts), links: given(hc.Links),
+        endpoints: networking?.EndpointsConfig
+          ? Object.fromEntries(Object.entries(networking.EndpointsConfig).map(([name, e]) => [name, endpoint(e)]))
+          : undefined,
+        mac: config.MacAddress || undefined,
+        dns: given(hc.Dns),
+        dnsSearch: given(hc.DnsSearch),
+        dnsOptions: given(hc.DnsOptions),
+        hosts: given(hc.ExtraHosts),
+        links: given(hc.Links),
         disabled: given((config as { NetworkDisabled?: boolean | null }).NetworkDisabled),
       },
     ),
-    resources: assignDefined<ResourcesSpec>({}, {
-      memory: given(hc.Memory), memorySwap: given(hc.MemorySwap), memoryReservation: given(hc.MemoryReservation), nanoCpus: given(hc.NanoCpus),
-      cpuShares: given(hc.CpuShares), cpuPeriod: given(hc.CpuPeriod), cpuQuota: given(hc.CpuQuota), cpusetCpus: given(hc.CpusetCpus), cpusetMems: given(hc.CpusetMems),
-      pidsLimit: given(hc.PidsLimit), blkioWeight: given(hc.BlkioWeight), oomKillDisable: given(hc.OomKillDisable), memorySwappiness: given(hc.MemorySwappiness),
-      deviceRules: given(hc.DeviceCgroupRules), shmSize: given(hc.ShmSize),
-    }),
+    resources: assignDefined<ResourcesSpec>(
+      {},
+      {
+        memory: given(hc.Memory),
+        memorySwap: given(hc.MemorySwap),
+        memoryReservation: given(hc.MemoryReservation),
+        nanoCpus: given(hc.NanoCpus),
+        cpuShares: given(hc.CpuShares),
+        cpuPeriod: given(hc.CpuPeriod),
+        cpuQuota: given(hc.CpuQuota),
+        cpusetCpus: given(hc.CpusetCpus),
+        cpusetMems: given(hc.CpusetMems),
+        pidsLimit: given(hc.PidsLimit),
+        blkioWeight: given(hc.BlkioWeight),
+        oomKillDisable: given(hc.OomKillDisable),
+        memorySwappiness: given(hc.MemorySwappiness),
+        deviceRules: given(hc.DeviceCgroupRules),
+        shmSize: given(hc.ShmSize),
+      },
+    ),
     security: assignDefined<SecuritySpec>(
       { privileged: !!hc.Privileged, readonlyRootfs: !!hc.ReadonlyRootfs },
       { capAdd: given(hc.CapAdd), capDrop: given(hc.CapDrop), options: given(hc.SecurityOpt), sysctls: given(hc.Sysctls) },

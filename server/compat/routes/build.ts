@@ -73,7 +73,9 @@ function buildRequest(q: BuildQuery): BuildRequest {
   set('CpusetMems', q.cpusetmems || undefined);
   set('ShmSize', int('shmsize', q.shmsize));
   set('Ulimits', json('ulimits', q.ulimits));
-  const hosts = list(q.extrahosts).flatMap((h) => h.split(',')).filter(Boolean);
+  const hosts = list(q.extrahosts)
+    .flatMap((h) => h.split(','))
+    .filter(Boolean);
   if (hosts.length) hostConfig.ExtraHosts = hosts;
   const memory = hostConfig.Memory ?? 0;
   const swap = hostConfig.MemorySwap ?? 0;
@@ -163,10 +165,14 @@ export const buildRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { api
     return reply;
   });
 
-  app.post('/build/prune', { schema: { summary: 'Remove the build cache', querystring: BuildPruneQuery, response: { 200: BuildPruneResponse } } }, async (request) => {
-    const { deleted, reclaimed } = await api.build.prune(parseFilters(request.query.filters, BUILD_PRUNE_FILTERS));
-    return { CachesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
-  });
+  app.post(
+    '/build/prune',
+    { schema: { summary: 'Remove the build cache', querystring: BuildPruneQuery, response: { 200: BuildPruneResponse } } },
+    async (request) => {
+      const { deleted, reclaimed } = await api.build.prune(parseFilters(request.query.filters, BUILD_PRUNE_FILTERS));
+      return { CachesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
+    },
+  );
 };
 
 /** What RUN containers take of the build's host config: limits, ulimits, extra hosts. */

@@ -4,8 +4,18 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { PassThrough, Readable } from 'node:stream';
 import { EngineError, type Api, type ImportMessage, type LoadMessage } from '../../../runtime/api.js';
 import {
-  DeleteItem, HistoryItem, ImageCreateQuery, ImageDeleteQuery, ImageInspect, ImageListQuery, ImageLoadQuery, ImageNameQuery, ImagePruneQuery,
-  ImagePruneResponse, ImageSummary, ImageTagQuery,
+  DeleteItem,
+  HistoryItem,
+  ImageCreateQuery,
+  ImageDeleteQuery,
+  ImageInspect,
+  ImageListQuery,
+  ImageLoadQuery,
+  ImageNameQuery,
+  ImagePruneQuery,
+  ImagePruneResponse,
+  ImageSummary,
+  ImageTagQuery,
 } from '../../../openapi/images.js';
 import { Type } from '@sinclair/typebox';
 import { apiVersion, sendError } from '../../app.js';
@@ -75,10 +85,14 @@ export const imageRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { api
       stream.write(JSON.stringify(m) + '\r\n');
     };
     try {
-      await api.images.load(body, (m) => {
-        const message = loadMessage(m, quiet);
-        if (message) send(message);
-      }, clientGoneSignal(reply));
+      await api.images.load(
+        body,
+        (m) => {
+          const message = loadMessage(m, quiet);
+          if (message) send(message);
+        },
+        clientGoneSignal(reply),
+      );
     } catch (err) {
       if (!stream) throw err;
       send(errorMessage((err as Error).message));
@@ -89,40 +103,57 @@ export const imageRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { api
   });
 
   // docker pull (fromImage) and docker import (fromSrc).
-  app.post('/images/create', { schema: { summary: 'Pull (fromImage) or import (fromSrc) an image', querystring: ImageCreateQuery } }, async (request, reply) => {
-    const q = request.query;
-    if (q.fromImage) return pull(api, { fromImage: q.fromImage, tag: q.tag, platform: q.platform }, headerValue(request.headers['x-registry-auth']), reply);
-    if (!q.fromSrc) throw invalid('fromImage or fromSrc is required');
-    const body = request.body;
-    if (q.fromSrc === '-' && body !== undefined && !(body instanceof Readable)) throw invalid('expected a tarball as the request body');
-    const changes = q.changes === undefined ? [] : Array.isArray(q.changes) ? q.changes : [q.changes];
-    // As dockerd: nothing is written until the first message (a download's), so earlier failures are
-    // HTTP errors; later ones end the stream as an error message.
-    let stream: PassThrough | undefined;
-    const send = (m: JsonMessage) => {
-      if (!stream) reply.header('content-type', 'application/json').send((stream = new PassThrough()));
-      stream.write(JSON.stringify(m) + '\r\n');
-    };
-    try {
-      const id = await api.images.import(
-        { source: q.fromSrc, body: body as Readable | undefined, repo: q.repo, tag: q.tag, message: q.message, changes, platform: q.platform, signal: clientGoneSignal(reply) },
-        (m) => send(importMessage(m)),
-      );
-      if (!stream) return reply.header('content-type', 'application/json').send(jsonLines([{ status: id }]));
-      send({ status: id });
-    } catch (err) {
-      if (!stream) throw err;
-      send(errorMessage((err as Error).message));
-    }
-    stream.end();
-    return reply;
-  });
+  app.post(
+    '/images/create',
+    { schema: { summary: 'Pull (fromImage) or import (fromSrc) an image', querystring: ImageCreateQuery } },
+    async (request, reply) => {
+      const q = request.query;
+      if (q.fromImage) return pull(api, { fromImage: q.fromImage, tag: q.tag, platform: q.platform }, headerValue(request.headers['x-registry-auth']), reply);
+      if (!q.fromSrc) throw invalid('fromImage or fromSrc is required');
+      const body = request.body;
+      if (q.fromSrc === '-' && body !== undefined && !(body instanceof Readable)) throw invalid('expected a tarball as the request body');
+      const changes = q.changes === undefined ? [] : Array.isArray(q.changes) ? q.changes : [q.changes];
+      // As dockerd: nothing is written until the first message (a download's), so earlier failures are
+      // HTTP errors; later ones end the stream as an error message.
+      let stream: PassThrough | undefined;
+      const send = (m: JsonMessage) => {
+        if (!stream) reply.header('content-type', 'application/json').send((stream = new PassThrough()));
+        stream.write(JSON.stringify(m) + '\r\n');
+      };
+      try {
+        const id = await api.images.import(
+          {
+            source: q.fromSrc,
+            body: body as Readable | undefined,
+            repo: q.repo,
+            tag: q.tag,
+            message: q.message,
+            changes,
+            platform: q.platform,
+            signal: clientGoneSignal(reply),
+          },
+          (m) => send(importMessage(m)),
+        );
+        if (!stream) return reply.header('content-type', 'application/json').send(jsonLines([{ status: id }]));
+        send({ status: id });
+      } catch (err) {
+        if (!stream) throw err;
+        send(errorMessage((err as Error).message));
+      }
+      stream.end();
+      return reply;
+    },
+  );
 
-  app.post('/images/prune', { schema: { summary: 'Remove unused images', querystring: ImagePruneQuery, response: { 200: ImagePruneResponse } } }, async (request) => {
-    const filters = parseFilters(request.query.filters, PRUNE_FILTERS);
-    const { records, reclaimed } = await api.images.prune({ dangling: boolFilter(filters, 'dangling'), label: filters.label, until: filters.until?.[0] });
-    return { ImagesDeleted: records.length > 0 ? records.map(deleteItem) : null, SpaceReclaimed: reclaimed };
-  });
+  app.post(
+    '/images/prune',
+    { schema: { summary: 'Remove unused images', querystring: ImagePruneQuery, response: { 200: ImagePruneResponse } } },
+    async (request) => {
+      const filters = parseFilters(request.query.filters, PRUNE_FILTERS);
+      const { records, reclaimed } = await api.images.prune({ dangling: boolFilter(filters, 'dangling'), label: filters.label, until: filters.until?.[0] });
+      return { ImagesDeleted: records.length > 0 ? records.map(deleteItem) : null, SpaceReclaimed: reclaimed };
+    },
+  );
 
   // Inspect and history share the wildcard (names hold slashes): either shape; `get` streams a tar.
   const ByName = Type.Union([ImageInspect, Type.Array(HistoryItem)]);
@@ -181,7 +212,8 @@ async function pushAuth(request: FastifyRequest): Promise<string> {
     }
   }
   if (body === undefined) throw invalid(`${MISSING_AUTH}: EOF`);
-  if (typeof body !== 'object' || Array.isArray(body)) throw invalid(`${MISSING_AUTH}: json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into Go value of type registry.AuthConfig`);
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw invalid(`${MISSING_AUTH}: json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into Go value of type registry.AuthConfig`);
   if (body === null) return ''; // Go decodes null as an empty auth config
   return Buffer.from(JSON.stringify(body)).toString('base64');
 }
@@ -204,7 +236,9 @@ function importMessage(m: ImportMessage): JsonMessage {
 function loadMessage(m: LoadMessage, quiet: boolean): JsonMessage | undefined {
   switch (m.kind) {
     case 'layer':
-      return quiet ? undefined : { status: 'Loading layer', progressDetail: { current: m.size, total: m.size }, progress: progressBar(m.size, m.size), id: m.id };
+      return quiet
+        ? undefined
+        : { status: 'Loading layer', progressDetail: { current: m.size, total: m.size }, progress: progressBar(m.size, m.size), id: m.id };
     case 'renamed':
       return { stream: `The image ${m.tag} already exists, renaming the old one with ID ${m.previous} to empty string\n` };
     case 'loaded':

@@ -39,8 +39,15 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain
         Name: 'Engine',
         Version: BERTH_VERSION,
         Details: {
-          ApiVersion: MAX_API_VERSION, Arch: host.goArch, BuildTime: '', Experimental: 'false', GitCommit: '',
-          GoVersion: `node${process.versions.node}`, KernelVersion: host.kernelVersion, MinAPIVersion: MIN_API_VERSION, Os: 'linux',
+          ApiVersion: MAX_API_VERSION,
+          Arch: host.goArch,
+          BuildTime: '',
+          Experimental: 'false',
+          GitCommit: '',
+          GoVersion: `node${process.versions.node}`,
+          KernelVersion: host.kernelVersion,
+          MinAPIVersion: MIN_API_VERSION,
+          Os: 'linux',
         },
       },
     ];
@@ -81,7 +88,12 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain
       ContainersStopped: counts.total - counts.running - counts.restarting - counts.paused,
       Images: images,
       Driver: 'overlay2',
-      DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
+      DriverStatus: [
+        ['Backing Filesystem', 'extfs'],
+        ['Supports d_type', 'true'],
+        ['Native Overlay Diff', 'true'],
+        ['userxattr', 'false'],
+      ],
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
       MemoryLimit: true,
       SwapLimit: true,
@@ -109,8 +121,11 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain
       Architecture: host.architecture,
       IndexServerAddress: 'https://index.docker.io/v1/',
       RegistryConfig: {
-        AllowNondistributableArtifactsCIDRs: [], AllowNondistributableArtifactsHostnames: [], InsecureRegistryCIDRs: ['127.0.0.0/8'],
-        IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } }, Mirrors: [],
+        AllowNondistributableArtifactsCIDRs: [],
+        AllowNondistributableArtifactsHostnames: [],
+        InsecureRegistryCIDRs: ['127.0.0.0/8'],
+        IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } },
+        Mirrors: [],
       },
       NCPU: host.ncpu,
       MemTotal: host.memTotal,
@@ -139,19 +154,25 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain
   };
 
   // dockerd's shape: kinds not asked for are null; `type` is read from API 1.42 on.
-  app.get('/system/df', { schema: { summary: 'Disk usage', querystring: DiskUsageQuery, response: { 200: SystemDataUsage } } }, async (request): Promise<SystemDataUsage> => {
-    const version = apiVersion(request);
-    const asked = request.query.type;
-    const types = asked === undefined || versionBefore(version, '1.42') ? [] : Array.isArray(asked) ? asked : [asked];
-    const usage = await api.system.diskUsage(types);
-    const builderSize = (usage.buildCache ?? []).reduce((a, r) => a + r.Size, 0);
-    return {
-      LayersSize: usage.layersSize,
-      Images: usage.images?.map((i) => ({ ...imageSummary(i.image, api.images.names(i.image.id), version), Containers: i.containers, SharedSize: i.sharedSize })) ?? null,
-      Containers: usage.containers?.map((c) => ({ ...containerView(c.container, version), ...sizeFields(c) })) ?? null,
-      Volumes: usage.volumes?.map((v) => ({ ...volumeView(v.volume), UsageData: { Size: v.size, RefCount: v.refCount } })) ?? null,
-      BuildCache: usage.buildCache ?? null,
-      ...(versionBefore(version, '1.42') && builderSize ? { BuilderSize: builderSize } : {}),
-    };
-  });
+  app.get(
+    '/system/df',
+    { schema: { summary: 'Disk usage', querystring: DiskUsageQuery, response: { 200: SystemDataUsage } } },
+    async (request): Promise<SystemDataUsage> => {
+      const version = apiVersion(request);
+      const asked = request.query.type;
+      const types = asked === undefined || versionBefore(version, '1.42') ? [] : Array.isArray(asked) ? asked : [asked];
+      const usage = await api.system.diskUsage(types);
+      const builderSize = (usage.buildCache ?? []).reduce((a, r) => a + r.Size, 0);
+      return {
+        LayersSize: usage.layersSize,
+        Images:
+          usage.images?.map((i) => ({ ...imageSummary(i.image, api.images.names(i.image.id), version), Containers: i.containers, SharedSize: i.sharedSize })) ??
+          null,
+        Containers: usage.containers?.map((c) => ({ ...containerView(c.container, version), ...sizeFields(c) })) ?? null,
+        Volumes: usage.volumes?.map((v) => ({ ...volumeView(v.volume), UsageData: { Size: v.size, RefCount: v.refCount } })) ?? null,
+        BuildCache: usage.buildCache ?? null,
+        ...(versionBefore(version, '1.42') && builderSize ? { BuilderSize: builderSize } : {}),
+      };
+    },
+  );
 };

@@ -18,7 +18,13 @@ export const volumeRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { ap
   app.post('/volumes/create', { schema: { summary: 'Create a volume', body: VolumeCreateBody, response: { 201: Volume } } }, async (request, reply) => {
     const b = request.body ?? {};
     // As moby (23+): a volume created without a name is anonymous, so a plain prune takes it (docker-py's suite).
-    const v = await api.volumes.create({ name: b.Name, driver: b.Driver, options: b.DriverOpts ?? undefined, labels: b.Labels ?? undefined, anonymous: !b.Name });
+    const v = await api.volumes.create({
+      name: b.Name,
+      driver: b.Driver,
+      options: b.DriverOpts ?? undefined,
+      labels: b.Labels ?? undefined,
+      anonymous: !b.Name,
+    });
     return reply.code(201).send(volumeView(v));
   });
 
@@ -27,18 +33,24 @@ export const volumeRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { ap
     return { Volumes: list.map(volumeView), Warnings: [] };
   });
 
-  app.get('/volumes/:name', { schema: { summary: 'Inspect a volume', params: NameParams, response: { 200: Volume } } }, async (request) => volumeView(api.volumes.inspect(request.params.name)));
+  app.get('/volumes/:name', { schema: { summary: 'Inspect a volume', params: NameParams, response: { 200: Volume } } }, async (request) =>
+    volumeView(api.volumes.inspect(request.params.name)),
+  );
 
   app.delete('/volumes/:name', { schema: { summary: 'Remove a volume', params: NameParams, querystring: VolumeDeleteQuery } }, async (request, reply) => {
     await api.volumes.remove(request.params.name, parseBool(request.query.force));
     return reply.code(204).send();
   });
 
-  app.post('/volumes/prune', { schema: { summary: 'Remove unused volumes', querystring: FiltersQuery, response: { 200: VolumePruneResponse } } }, async (request) => {
-    // Before API 1.42 prune took named volumes too and knew no `all` filter (dockerd 20.10).
-    const legacy = versionBefore(apiVersion(request), '1.42');
-    const f = parseFilters(request.query.filters, legacy ? ['label'] : ['label', 'all']);
-    const { deleted, reclaimed } = await api.volumes.prune(f, legacy || (f.all ?? []).some((v) => parseBool(v)));
-    return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
-  });
+  app.post(
+    '/volumes/prune',
+    { schema: { summary: 'Remove unused volumes', querystring: FiltersQuery, response: { 200: VolumePruneResponse } } },
+    async (request) => {
+      // Before API 1.42 prune took named volumes too and knew no `all` filter (dockerd 20.10).
+      const legacy = versionBefore(apiVersion(request), '1.42');
+      const f = parseFilters(request.query.filters, legacy ? ['label'] : ['label', 'all']);
+      const { deleted, reclaimed } = await api.volumes.prune(f, legacy || (f.all ?? []).some((v) => parseBool(v)));
+      return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
+    },
+  );
 };

@@ -60,7 +60,8 @@ const networkMode = (c: Container, version: string) => {
 
 /** `SizeRw`/`SizeRootFs` of a list entry or inspect asked with size: dockerd omits them when 0. */
 export const sizeFields = (s: { sizeRw: number; sizeRootFs: number }) => ({
-  ...(s.sizeRw ? { SizeRw: s.sizeRw } : {}), ...(s.sizeRootFs ? { SizeRootFs: s.sizeRootFs } : {}),
+  ...(s.sizeRw ? { SizeRw: s.sizeRw } : {}),
+  ...(s.sizeRootFs ? { SizeRootFs: s.sizeRootFs } : {}),
 });
 
 export function containerSummary(facts: ContainerFacts, c: Container, version: string = MAX_API_VERSION): object {
@@ -89,12 +90,22 @@ function storedHostConfig(hc: HostConfig, version: string): object {
   const stored = hc as Record<string, unknown>;
   const or = (key: string, zero: unknown) => stored[key] ?? zero;
   return {
-    Cgroup: or('Cgroup', ''), CgroupParent: or('CgroupParent', ''), UsernsMode: or('UsernsMode', ''),
-    BlkioWeightDevice: or('BlkioWeightDevice', []), BlkioDeviceReadBps: or('BlkioDeviceReadBps', []), BlkioDeviceWriteBps: or('BlkioDeviceWriteBps', []),
-    BlkioDeviceReadIOps: or('BlkioDeviceReadIOps', []), BlkioDeviceWriteIOps: or('BlkioDeviceWriteIOps', []),
-    CpuRealtimePeriod: or('CpuRealtimePeriod', 0), CpuRealtimeRuntime: or('CpuRealtimeRuntime', 0), CpuCount: or('CpuCount', 0), CpuPercent: or('CpuPercent', 0),
-    IOMaximumIOps: or('IOMaximumIOps', 0), IOMaximumBandwidth: or('IOMaximumBandwidth', 0),
-    Devices: or('Devices', []), DeviceRequests: or('DeviceRequests', null),
+    Cgroup: or('Cgroup', ''),
+    CgroupParent: or('CgroupParent', ''),
+    UsernsMode: or('UsernsMode', ''),
+    BlkioWeightDevice: or('BlkioWeightDevice', []),
+    BlkioDeviceReadBps: or('BlkioDeviceReadBps', []),
+    BlkioDeviceWriteBps: or('BlkioDeviceWriteBps', []),
+    BlkioDeviceReadIOps: or('BlkioDeviceReadIOps', []),
+    BlkioDeviceWriteIOps: or('BlkioDeviceWriteIOps', []),
+    CpuRealtimePeriod: or('CpuRealtimePeriod', 0),
+    CpuRealtimeRuntime: or('CpuRealtimeRuntime', 0),
+    CpuCount: or('CpuCount', 0),
+    CpuPercent: or('CpuPercent', 0),
+    IOMaximumIOps: or('IOMaximumIOps', 0),
+    IOMaximumBandwidth: or('IOMaximumBandwidth', 0),
+    Devices: or('Devices', []),
+    DeviceRequests: or('DeviceRequests', null),
     ...(versionBefore(version, '1.42') ? { KernelMemory: or('KernelMemory', 0) } : {}),
     ...(versionBefore(version, '1.52') ? { KernelMemoryTCP: or('KernelMemoryTCP', 0) } : {}),
   };
@@ -213,7 +224,9 @@ function currentInspect(facts: ContainerFacts, c: Container, version: string) {
 
 /** PortBindings as dockerd echoes them: each binding with both fields (testcontainers sends HostPort alone). */
 function portBindings(hc: HostConfig): Record<string, { HostIp: string; HostPort: string }[] | null> {
-  return Object.fromEntries(Object.entries(hc.PortBindings ?? {}).map(([key, list]) => [key, list?.map((b) => ({ HostIp: b.HostIp ?? '', HostPort: b.HostPort ?? '' })) ?? null]));
+  return Object.fromEntries(
+    Object.entries(hc.PortBindings ?? {}).map(([key, list]) => [key, list?.map((b) => ({ HostIp: b.HostIp ?? '', HostPort: b.HostPort ?? '' })) ?? null]),
+  );
 }
 
 /**

@@ -3,9 +3,12 @@
 import type { EngineEvent } from '../../../runtime/api.js';
 
 export function eventMessage(e: EngineEvent) {
-  const legacy = e.type === 'container'
-    ? { status: e.action, id: e.actorId, from: e.attributes.image ?? '' }
-    : e.type === 'image' ? { status: e.action, id: e.actorId } : {};
+  const legacy =
+    e.type === 'container'
+      ? { status: e.action, id: e.actorId, from: e.attributes.image ?? '' }
+      : e.type === 'image'
+        ? { status: e.action, id: e.actorId }
+        : {};
   return {
     ...legacy,
     Type: e.type,

@@ -1,14 +1,26 @@
 // Networks, and a container's networks and ports, in dockerd's shapes.
 import type { EndpointSettings } from '../../../openapi/networks.js';
-import { isLive, networkMode, parsePortKey, v4Config, v6Config, type Container, type ContainerFacts, type Endpoint, type Network, type NetworkMember } from '../../../runtime/api.js';
+import {
+  isLive,
+  networkMode,
+  parsePortKey,
+  v4Config,
+  v6Config,
+  type Container,
+  type ContainerFacts,
+  type Endpoint,
+  type Network,
+  type NetworkMember,
+} from '../../../runtime/api.js';
 
 const prefixLength = (n: Network) => Number(v4Config(n)?.Subnet?.split('/')[1] ?? 0);
 const prefixLength6 = (n: Network) => Number(v6Config(n)?.Subnet?.split('/')[1] ?? 0);
 
 /** IPAMConfig of an endpoint as asked (null when nothing was). */
-const ipamConfig = (v4: string, v6: string, linkLocal: string[]) => (v4 || v6 || linkLocal.length
-  ? { ...(v4 ? { IPv4Address: v4 } : {}), ...(v6 ? { IPv6Address: v6 } : {}), ...(linkLocal.length ? { LinkLocalIPs: linkLocal } : {}) }
-  : null);
+const ipamConfig = (v4: string, v6: string, linkLocal: string[]) =>
+  v4 || v6 || linkLocal.length
+    ? { ...(v4 ? { IPv4Address: v4 } : {}), ...(v6 ? { IPv6Address: v6 } : {}), ...(linkLocal.length ? { LinkLocalIPs: linkLocal } : {}) }
+    : null;
 
 /** One entry of NetworkSettings.Networks: the endpoint's addresses while it runs, empty otherwise. */
 function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
@@ -25,10 +37,10 @@ function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
     Aliases: aliases,
     NetworkID: n.id,
     EndpointID: on ? e!.endpointId : '',
-    Gateway: on ? v4Config(n)?.Gateway ?? '' : '',
+    Gateway: on ? (v4Config(n)?.Gateway ?? '') : '',
     IPAddress: on ? e!.ip! : '',
     IPPrefixLen: on ? prefixLength(n) : 0,
-    IPv6Gateway: on6 ? v6Config(n)?.Gateway ?? '' : '',
+    IPv6Gateway: on6 ? (v6Config(n)?.Gateway ?? '') : '',
     GlobalIPv6Address: on6 ? e!.ip6! : '',
     GlobalIPv6PrefixLen: on6 ? prefixLength6(n) : 0,
     MacAddress: on ? e!.mac : '',
@@ -47,10 +59,7 @@ export function containerNetworks(facts: ContainerFacts, c: Container): Record<s
   if (mode.kind === 'container') return {};
   // Sorted by name: dockerd's JSON encodes this map in key order (testcontainers lists networks in it).
   const pending = facts.pendingOf(c.id).map(({ name, settings }) => [name, pendingView(settings)] as const);
-  const entries = [
-    ...facts.endpointsOf(c.id).map(({ endpoint, network }) => [network.name, endpointView(c, network, endpoint)] as const),
-    ...pending,
-  ];
+  const entries = [...facts.endpointsOf(c.id).map(({ endpoint, network }) => [network.name, endpointView(c, network, endpoint)] as const), ...pending];
   return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
@@ -58,9 +67,20 @@ export function containerNetworks(facts: ContainerFacts, c: Container): Record<s
 function pendingView(settings: EndpointSettings | null): ReturnType<typeof endpointView> {
   const ipam = settings?.IPAMConfig;
   return {
-    IPAMConfig: ipam ? ipamConfig(ipam.IPv4Address ?? '', ipam.IPv6Address ?? '', ipam.LinkLocalIPs ?? []) ?? {} : null,
-    Links: settings?.Links?.length ? settings.Links : null, Aliases: settings?.Aliases?.length ? settings.Aliases : null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
-    IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: settings?.DriverOpts ?? null, DNSNames: null,
+    IPAMConfig: ipam ? (ipamConfig(ipam.IPv4Address ?? '', ipam.IPv6Address ?? '', ipam.LinkLocalIPs ?? []) ?? {}) : null,
+    Links: settings?.Links?.length ? settings.Links : null,
+    Aliases: settings?.Aliases?.length ? settings.Aliases : null,
+    NetworkID: '',
+    EndpointID: '',
+    Gateway: '',
+    IPAddress: '',
+    IPPrefixLen: 0,
+    IPv6Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    MacAddress: '',
+    DriverOpts: settings?.DriverOpts ?? null,
+    DNSNames: null,
   };
 }
 
@@ -96,12 +116,23 @@ export function networkSettings(facts: ContainerFacts, c: Container) {
   const running = isLive(c);
   const netns = facts.netnsPath(c.id);
   return {
-    Bridge: '', SandboxID: running && netns ? c.id : '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-    Ports: portMap(c), SandboxKey: running && networkMode(c.spec.network.mode).kind !== 'host' ? netns : '',
-    SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-    EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: bridge?.GlobalIPv6Address ?? '',
-    GlobalIPv6PrefixLen: bridge?.GlobalIPv6PrefixLen ?? 0, IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0,
-    IPv6Gateway: bridge?.IPv6Gateway ?? '', MacAddress: bridge?.MacAddress ?? '',
+    Bridge: '',
+    SandboxID: running && netns ? c.id : '',
+    HairpinMode: false,
+    LinkLocalIPv6Address: '',
+    LinkLocalIPv6PrefixLen: 0,
+    Ports: portMap(c),
+    SandboxKey: running && networkMode(c.spec.network.mode).kind !== 'host' ? netns : '',
+    SecondaryIPAddresses: null,
+    SecondaryIPv6Addresses: null,
+    EndpointID: bridge?.EndpointID ?? '',
+    Gateway: bridge?.Gateway ?? '',
+    GlobalIPv6Address: bridge?.GlobalIPv6Address ?? '',
+    GlobalIPv6PrefixLen: bridge?.GlobalIPv6PrefixLen ?? 0,
+    IPAddress: bridge?.IPAddress ?? '',
+    IPPrefixLen: bridge?.IPPrefixLen ?? 0,
+    IPv6Gateway: bridge?.IPv6Gateway ?? '',
+    MacAddress: bridge?.MacAddress ?? '',
     Networks: networks,
   };
 }
@@ -110,7 +141,13 @@ export function networkSettings(facts: ContainerFacts, c: Container) {
 export function networkView(n: Network, members: NetworkMember[] = []) {
   const containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> = {};
   for (const m of members) {
-    containers[m.id] = { Name: m.name, EndpointID: m.endpointId, MacAddress: m.mac, IPv4Address: `${m.ip}/${prefixLength(n)}`, IPv6Address: m.ip6 ? `${m.ip6}/${prefixLength6(n)}` : '' };
+    containers[m.id] = {
+      Name: m.name,
+      EndpointID: m.endpointId,
+      MacAddress: m.mac,
+      IPv4Address: `${m.ip}/${prefixLength(n)}`,
+      IPv6Address: m.ip6 ? `${m.ip6}/${prefixLength6(n)}` : '',
+    };
   }
   return {
     Name: n.name,
