@@ -4,6 +4,7 @@
 // containers row held before the spec (mergeConfig over the request, the host config as sent).
 import { describe, expect, it } from 'vitest';
 import { startChangesOf, toSpec } from '../server/compat/create/to-spec.js';
+import { goHostConfigKeys } from '../server/compat/go-keys.js';
 import { dockerOf } from '../server/compat/create/to-docker.js';
 import { completeSpec } from '../runtime/containers/config.js';
 import { mergeConfig } from './helpers/legacy-config.js';
@@ -191,6 +192,11 @@ const cases: Case[] = [
     completed: {},
   },
   {
+    name: 'NetworkingConfig endpoint Links',
+    body: { Image: 'busybox', HostConfig: { NetworkMode: 'mynet' }, NetworkingConfig: { EndpointsConfig: { mynet: { Links: ['web:db'] } } } },
+    spec: { network: { endpoints: { mynet: { links: ['web:db'] } } } },
+  },
+  {
     name: 'PortBindings, PublishAllPorts',
     body: hc({ PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }, { HostPort: '' }], '53/udp': null }, PublishAllPorts: true }),
     spec: { ports: { publish: { '80/tcp': [{ hostIp: '127.0.0.1', hostPort: '8080' }, { hostPort: '' }], '53/udp': null }, publishAll: true } },
@@ -345,6 +351,15 @@ describe('Docker create body → ContainerSpec', () => {
       expect(canonical(migrated.spec), c.name).toEqual(canonical({ ...completed, network }));
       expect(canonical(migrated.echo), c.name).toEqual(canonical(echo));
     }
+  });
+
+  // The create route renames HostConfig keys as Go's JSON matches them (case-insensitively) before toSpec.
+  it('HostConfig keys differing from a field in case only reach the echo as that field (a key spelled exactly wins)', () => {
+    const body = hc({ CPURealtimePeriod: 1000, CpuRealtimeRuntime: 500, CPURealtimeRuntime: 7, memory: 4194304 } as ContainerCreateBody['HostConfig']);
+    goHostConfigKeys(body.HostConfig);
+    const { spec, echo } = toSpec(body, '1.50');
+    expect(spec.resources.memory).toBe(4194304);
+    expect(echo.HostConfig).toEqual({ CpuRealtimePeriod: 1000, CpuRealtimeRuntime: 500 });
   });
 
   it('the spec and the echo are JSON (what the row stores) and survive a round trip', () => {

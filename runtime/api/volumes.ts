@@ -8,6 +8,8 @@ export interface VolumeCreateOptions {
   driver?: string;
   options?: Record<string, string>;
   labels?: Record<string, string>;
+  /** Created without a name (moby 23+): a plain prune takes it. */
+  anonymous?: boolean;
 }
 
 export function volumeApi(engine: Engine) {

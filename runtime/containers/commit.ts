@@ -8,6 +8,7 @@ import { parseTaggedReference, referenceString } from '../images/reference.js';
 import type { ContainerConfig } from '../images/config.js';
 import { parseConfig } from '../images/store.js';
 import { commandOf } from './config.js';
+import type { OciRuntime } from '../oci/runtime.js';
 import { now, type ContainerContext } from './context.js';
 
 export interface CommitOptions {
@@ -39,13 +40,7 @@ export async function commit(ctx: ContainerContext, nameOrId: string, o: CommitO
     upper,
     emptyLayer: 'keep',
     tags,
-    freeze:
-      o.pause && c.state === 'running'
-        ? async () => {
-            await runtime.pause(c.id);
-            return () => runtime.resume(c.id);
-          }
-        : undefined,
+    freeze: o.pause && c.state === 'running' ? () => freezeForCommit(runtime, c.id) : undefined,
     document: ({ diffIds }) => {
       const created = now();
       return Buffer.from(
@@ -68,4 +63,20 @@ export async function commit(ctx: ContainerContext, nameOrId: string, o: CommitO
   });
   ctx.record(c, 'commit', { comment: o.comment ?? '', imageID: committed.id, imageRef: tags[0] ?? '' });
   return committed.id;
+}
+
+/**
+ * Freezes a running container for commit; returns the thaw. A process that ended meanwhile (the DB still
+ * said running: `docker start` then an at-once commit, as docker-py's suite does) is committed as stopped,
+ * as dockerd does, instead of failing on runc's "container not running".
+ */
+async function freezeForCommit(runtime: OciRuntime, id: string): Promise<(() => Promise<unknown>) | undefined> {
+  try {
+    await runtime.pause(id);
+    return () => runtime.resume(id);
+  } catch (err) {
+    const state = await runtime.state(id);
+    if (!state || state.status === 'stopped') return undefined;
+    throw err;
+  }
 }

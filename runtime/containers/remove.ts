@@ -12,17 +12,20 @@ export function remove(ctx: ContainerContext, nameOrId: string, force: boolean, 
 
 async function removeNow(ctx: ContainerContext, nameOrId: string, force: boolean, volumes: boolean): Promise<void> {
   const c = ctx.store.resolve(nameOrId);
-  if (RUNNING.has(c.state) && c.state !== 'restarting') {
+  // As dockerd, a restarting container counts as running: only a forced rm takes it (docker-py's suite).
+  if (RUNNING.has(c.state)) {
     if (!force) {
       throw conflict(`You cannot remove a ${c.state} container ${c.id}. Stop the container before attempting removal or force remove`);
     }
     ctx.store.update(c.id, { stopped_by_user: 1 });
-    ctx.record(c, 'kill', { signal: '9' });
-    await ctx
-      .runtimeOf(c)
-      .kill(c.id, 9, true)
-      .catch(() => undefined);
-    await ctx.exitedWithin(c.id, 30_000);
+    if (c.state !== 'restarting') {
+      ctx.record(c, 'kill', { signal: '9' });
+      await ctx
+        .runtimeOf(c)
+        .kill(c.id, 9, true)
+        .catch(() => undefined);
+      await ctx.exitedWithin(c.id, 30_000);
+    }
   }
   const fresh = ctx.store.get(c.id);
   if (fresh) await ctx.removeFiles(fresh, true, volumes);
@@ -36,9 +39,10 @@ export async function removeFiles(ctx: ContainerContext, c: Container, runtimeSt
   const sessions = ctx.execs.ofContainer(c.id);
   // Networking first, while the record still says what was set up (the row takes its endpoints along).
   if (ctx.network.holdsResources(c)) await ctx.network.release(c);
-  // rm -v, and --rm: the anonymous volumes go too, unless another container mounts them (VolumesFrom).
+  // rm -v, and --rm: the anonymous volumes go too, unless another container mounts them (VolumesFrom);
+  // as moby, not one mounted by its name, though created without one.
   // Their rows go in the same tick as the container's, so whoever sees it removed sees them removed too.
-  const anonymous = anonymousVolumes ? c.mounts.filter((m) => m.type === 'volume' && m.name && ctx.volumes.find(m.name)?.anonymous) : [];
+  const anonymous = anonymousVolumes ? c.mounts.filter((m) => m.type === 'volume' && m.anonymous && m.name && ctx.volumes.find(m.name)?.anonymous) : [];
   const volumeNames = anonymous.map((m) => m.name!).filter((name) => ctx.volumes.users(name).every((user) => user === c.id));
   ctx.store.remove(c.id);
   const volumesGone = Promise.all(volumeNames.map((name) => ctx.volumes.remove(name, []).catch(() => undefined)));

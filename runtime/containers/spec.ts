@@ -83,6 +83,8 @@ export interface EndpointSpec {
   linkLocalIps?: string[];
   mac?: string;
   driverOpts?: Record<string, string>;
+  /** Links on a user network, as given (`name:alias`): the alias resolves to the named container there. */
+  links?: string[];
 }
 
 export interface NetworkSpec {

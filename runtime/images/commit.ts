@@ -24,8 +24,8 @@ export interface ImageCommit {
    * no layer at all (a build step, which marks its history line `empty_layer`).
    */
   emptyLayer: 'keep' | 'skip';
-  /** Stops the writer of the upper dir while its tar is written (docker commit --pause); returns the resume. */
-  freeze?: () => Promise<() => Promise<unknown>>;
+  /** Stops the writer of the upper dir while its tar is written (docker commit --pause); returns the resume, or undefined when there was nothing to freeze. */
+  freeze?: () => Promise<(() => Promise<unknown>) | undefined>;
   /** The image's config document, over its layers' diff IDs (`empty`: this commit added none). */
   document(rootfs: { diffIds: string[]; empty: boolean }): Buffer;
   tags?: string[];

@@ -8,7 +8,7 @@ import { EngineError, conflict, invalid, notFound } from '../errors.js';
 import { Mutex } from '../util/lock.js';
 import type { ContainerSpec, EndpointSpec } from '../containers/spec.js';
 import type { Container, ContainerStore } from '../containers/store.js';
-import { linksOf } from '../containers/links.js';
+import { linksOf, parseLink, type Link } from '../containers/links.js';
 import { contains, nextFree, parseSubnet } from './ipam.js';
 import { canonical6, contains6, isIp6, isV6, nextFree6, parseSubnet6 } from './ipam6.js';
 import { pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
@@ -48,6 +48,7 @@ export interface PlannedEndpoint {
   staticIp6: string;
   linkLocalIps: string[]; // kept as asked, shown by inspect (dockerd stores them too)
   driverOpts: Record<string, string> | null;
+  links: string[];
 }
 
 /** What a create records: the endpoints, or (a network missing yet) the networks by name to join at start. */
@@ -163,7 +164,7 @@ export class Attachments {
       const cfg = v4Config(n);
       if (!cfg?.Subnet) throw invalid(`network ${n.name} has no IPv4 subnet`);
       const subnet = parseSubnet(cfg.Subnet);
-      const taken = this.store.takenOn(n.id);
+      const taken = new Set([...this.store.takenOn(n.id), ...Object.values(cfg.AuxiliaryAddresses ?? {})]); // aux addresses are reserved
       let ip = e.staticIp;
       if (ip) {
         if (!contains(subnet, ip)) throw invalid(`Invalid address ${ip}: It does not belong to any of this network's subnets`);
@@ -187,7 +188,7 @@ export class Attachments {
     const cfg = v6Config(n);
     if (!cfg) return undefined;
     const subnet = parseSubnet6(cfg.Subnet!);
-    const taken = this.store.taken6On(n.id);
+    const taken = new Set([...this.store.taken6On(n.id), ...Object.values(cfg.AuxiliaryAddresses ?? {}).map(canonical6)]);
     if (e.staticIp6) {
       const ip6 = canonical6(e.staticIp6);
       if (!contains6(subnet, ip6)) throw invalid(`Invalid address ${e.staticIp6}: It does not belong to any of this network's subnets`);
@@ -261,31 +262,37 @@ export class Attachments {
   }
 
   /**
-   * Legacy links on a user network resolve by DNS, as dockerd's embedded DNS answers them: the aliases
-   * by which containers on `n` link to `c` are names of `c` there. (aardvark-dns answers them to every
-   * container on the network; dockerd only to the one that links.)
+   * Links on a user network resolve by DNS, as dockerd's embedded DNS answers them: the aliases by which
+   * containers on `n` link to `c` are names of `c` there. (aardvark-dns answers them to every container
+   * on the network; dockerd only to the one that links.)
    */
   private linkAliases(c: Container, n: Network): string[] {
-    const on = new Set(this.store.endpointsOn(n.id).map((e) => e.containerId));
-    return this.containers
-      .all()
-      .filter((o) => o.id !== c.id && on.has(o.id))
-      .flatMap((o) =>
-        linksOf(o.spec)
-          .filter((l) => l.target === c.name || l.target === c.id)
-          .map((l) => l.alias),
-      );
+    return this.store
+      .endpointsOn(n.id)
+      .filter((e) => e.containerId !== c.id)
+      .flatMap((e) => {
+        const o = this.containers.get(e.containerId);
+        return o
+          ? linksOn(o, e)
+              .filter((l) => l.target === c.name || l.target === c.id)
+              .map((l) => l.alias)
+          : [];
+      });
   }
 
-  /** A starting container's links to running containers on its user networks: their aliases added to those containers' DNS records. */
-  private async announceLinks(c: Container): Promise<void> {
-    if (!this.netavark || networkMode(c.spec.network.mode).kind !== 'user') return;
-    const mine = new Set(this.endpointsOf(c.id).map(({ network }) => network.id));
-    for (const { target, alias } of linksOf(c.spec)) {
-      const t = this.containers.byName(target) ?? this.containers.get(target);
-      if (!t || (t.state !== 'running' && t.state !== 'paused')) continue;
-      for (const { endpoint, network } of this.endpointsOf(t.id)) {
-        if (endpoint.ip && network.dns && mine.has(network.id)) await this.netavark.addDnsNames(netavarkNetwork(network), t.id, [alias]);
+  /**
+   * A container's links to running containers on its user networks (all of them, or the one it was just
+   * connected to): their aliases added to those containers' DNS records, as the linking one may come later.
+   */
+  private async announceLinks(c: Container, only?: string): Promise<void> {
+    if (!this.netavark) return;
+    for (const { endpoint, network } of this.endpointsOf(c.id)) {
+      if (!network.dns || (only && network.id !== only)) continue;
+      for (const { target, alias } of linksOn(c, endpoint)) {
+        const t = this.containers.byName(target) ?? this.containers.get(target);
+        if (!t || (t.state !== 'running' && t.state !== 'paused')) continue;
+        const theirs = this.store.endpointsOf(t.id).find((x) => x.networkId === network.id);
+        if (theirs?.ip) await this.netavark.addDnsNames(netavarkNetwork(network), t.id, [alias]);
       }
     }
   }
@@ -375,6 +382,7 @@ export class Attachments {
         await this.disconnect(n.id, c.id, true).catch(() => undefined);
         throw err;
       }
+      await this.announceLinks(c, n.id);
     }
     this.networks.record(n, 'connect', c.id);
   }
@@ -410,7 +418,7 @@ export class Attachments {
 /** An endpoint of the spec as the network API's settings (what pending endpoints record). */
 function endpointSettings(e: EndpointSpec): EndpointSettings {
   const ipam = e.ipv4 || e.ipv6 || e.linkLocalIps !== undefined ? { IPv4Address: e.ipv4, IPv6Address: e.ipv6, LinkLocalIPs: e.linkLocalIps } : undefined;
-  return { Aliases: e.aliases, IPAMConfig: ipam, MacAddress: e.mac, DriverOpts: e.driverOpts };
+  return { Aliases: e.aliases, IPAMConfig: ipam, MacAddress: e.mac, DriverOpts: e.driverOpts, Links: e.links };
 }
 
 function endpointPlan(n: Network, settings: EndpointSettings | null | undefined): PlannedEndpoint {
@@ -433,7 +441,21 @@ function endpointPlan(n: Network, settings: EndpointSettings | null | undefined)
     staticIp6,
     linkLocalIps: settings?.IPAMConfig?.LinkLocalIPs ?? [],
     driverOpts: settings?.DriverOpts ?? null,
+    links: (settings?.Links ?? []).map((l) => {
+      const { target, alias } = parseLink(l);
+      if (!target || !alias) throw invalid(`invalid link format: ${l}`);
+      return l;
+    }),
   };
+}
+
+/**
+ * The links a container has on a network it is on: its legacy ones (HostConfig.Links) on a user network,
+ * and its endpoint's own (EndpointSettings.Links, docker network connect --link).
+ */
+function linksOn(c: Container, e: Endpoint): Link[] {
+  const legacy = networkMode(c.spec.network.mode).kind === 'user' ? linksOf(c.spec) : [];
+  return [...legacy, ...e.links.map(parseLink)];
 }
 
 /** A network's IPv4 subnet (the first, which addresses come from). */

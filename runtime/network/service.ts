@@ -14,7 +14,7 @@ export interface NetworkCreate {
   Internal?: boolean;
   Attachable?: boolean;
   EnableIPv6?: boolean | null;
-  IPAM?: { Driver?: string | null; Config?: IPAMConfig[] | null } | null;
+  IPAM?: { Driver?: string | null; Config?: IPAMConfig[] | null; Options?: Record<string, string> | null } | null;
   Options?: Record<string, string> | null;
   Labels?: Record<string, string> | null;
 }
@@ -164,6 +164,7 @@ export class NetworkService {
       options,
       labels: body.Labels ?? {},
       createdAt: now(),
+      ipamOptions: body.IPAM?.Options ?? null,
     });
     this.events.record('network', 'create', id, { name, type: driver });
     return { id, warning };
@@ -180,7 +181,12 @@ export class NetworkService {
       const range = parseSubnet(c.IPRange);
       if (range.bits < subnet.bits || !contains(subnet, c.IPRange.split('/')[0]!)) throw invalid(`ip range ${c.IPRange} is not in subnet ${c.Subnet}`);
     }
-    return { Subnet: subnetString(subnet), Gateway: c.Gateway || firstHost(subnet), ...(c.IPRange ? { IPRange: c.IPRange } : {}) };
+    return {
+      Subnet: subnetString(subnet),
+      Gateway: c.Gateway || firstHost(subnet),
+      ...(c.IPRange ? { IPRange: c.IPRange } : {}),
+      ...auxAddresses(c, (a) => contains(subnet, a)),
+    };
   }
 
   /** The same for an IPv6 subnet, kept in canonical form (what netavark and the allocator compare). */
@@ -197,7 +203,12 @@ export class NetworkService {
       if (r.bits < subnet.bits || !contains6(subnet, c.IPRange.split('/')[0]!)) throw invalid(`ip range ${c.IPRange} is not in subnet ${c.Subnet}`);
       range = subnet6String(r);
     }
-    return { Subnet: subnet6String(subnet), Gateway: c.Gateway ? canonical6(c.Gateway) : firstHost6(subnet), ...(range ? { IPRange: range } : {}) };
+    return {
+      Subnet: subnet6String(subnet),
+      Gateway: c.Gateway ? canonical6(c.Gateway) : firstHost6(subnet),
+      ...(range ? { IPRange: range } : {}),
+      ...auxAddresses(c, (a) => isV6(a) && contains6(subnet, a)),
+    };
   }
 
   /** docker network rm: refused for the predefined networks and while a running container is on it. */
@@ -228,4 +239,17 @@ export class NetworkService {
   record(n: Network, action: string, containerId: string): void {
     this.events.record('network', action, n.id, { container: containerId, name: n.name, type: n.driver });
   }
+}
+
+/**
+ * A subnet's AuxiliaryAddresses (names to addresses the allocator must not hand out), kept as given and
+ * shown as dockerd shows them; each must lie in its subnet.
+ */
+function auxAddresses(c: IPAMConfig, inSubnet: (address: string) => boolean): { AuxiliaryAddresses?: Record<string, string> } {
+  const aux = c.AuxiliaryAddresses;
+  if (!aux || Object.keys(aux).length === 0) return {};
+  for (const [name, address] of Object.entries(aux)) {
+    if (!inSubnet(address)) throw invalid(`auxiliary address ${name}=${address} is not in subnet ${c.Subnet}`);
+  }
+  return { AuxiliaryAddresses: { ...aux } };
 }

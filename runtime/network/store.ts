@@ -31,6 +31,8 @@ export interface Network {
   ipv6: boolean;
   dns: boolean;
   options: Record<string, string>;
+  /** IPAM Options as the create gave them; null when it gave none (dockerd shows them as given). */
+  ipamOptions?: Record<string, string> | null;
   labels: Record<string, string>;
   createdAt: string;
 }
@@ -44,6 +46,7 @@ export interface Endpoint {
   staticIp6: string;
   linkLocalIps: string[];
   driverOpts: Record<string, string> | null;
+  links: string[]; // EndpointSettings.Links as given ("name:alias")
   endpointId: string;
   ip: string | null;
   ip6: string | null; // set with ip, on a network with IPv6 enabled
@@ -64,6 +67,7 @@ interface NetworkRow {
   options: string;
   labels: string;
   created_at: string;
+  ipam_options: string | null;
 }
 
 interface EndpointRow {
@@ -75,6 +79,7 @@ interface EndpointRow {
   static_ip6: string;
   link_local_ips: string;
   driver_opts: string;
+  links: string;
   endpoint_id: string;
   ip: string | null;
   ip6: string | null;
@@ -95,6 +100,7 @@ const parseNetwork = (r: NetworkRow): Network => ({
   options: JSON.parse(r.options) as Record<string, string>,
   labels: JSON.parse(r.labels) as Record<string, string>,
   createdAt: r.created_at,
+  ipamOptions: r.ipam_options === null ? null : (JSON.parse(r.ipam_options) as Record<string, string>),
 });
 
 const parseEndpoint = (r: EndpointRow): Endpoint => ({
@@ -106,6 +112,7 @@ const parseEndpoint = (r: EndpointRow): Endpoint => ({
   staticIp6: r.static_ip6,
   linkLocalIps: JSON.parse(r.link_local_ips) as string[],
   driverOpts: JSON.parse(r.driver_opts) as Record<string, string> | null,
+  links: JSON.parse(r.links) as string[],
   endpointId: r.endpoint_id,
   ip: r.ip,
   ip6: r.ip6,
@@ -161,8 +168,8 @@ export class NetworkStore {
   insert(n: Network): void {
     this.db
       .prepare(
-        `INSERT INTO networks (id, name, driver, bridge, subnets, internal, attachable, ipv6, dns, options, labels, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO networks (id, name, driver, bridge, subnets, internal, attachable, ipv6, dns, options, labels, created_at, ipam_options)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         n.id,
@@ -177,6 +184,7 @@ export class NetworkStore {
         JSON.stringify(n.options),
         JSON.stringify(n.labels),
         n.createdAt,
+        n.ipamOptions ? JSON.stringify(n.ipamOptions) : null,
       );
   }
 
@@ -198,14 +206,32 @@ export class NetworkStore {
 
   addEndpoint(
     containerId: string,
-    e: { networkId: string; aliases: string[]; staticIp: string; staticIp6: string; linkLocalIps: string[]; driverOpts: Record<string, string> | null },
+    e: {
+      networkId: string;
+      aliases: string[];
+      staticIp: string;
+      staticIp6: string;
+      linkLocalIps: string[];
+      driverOpts: Record<string, string> | null;
+      links?: string[];
+    },
   ): void {
     const next = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS n FROM endpoints WHERE container_id = ?').get(containerId) as { n: number }).n;
     this.db
       .prepare(
-        'INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, static_ip6, link_local_ips, driver_opts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO endpoints (container_id, network_id, position, aliases, static_ip, static_ip6, link_local_ips, driver_opts, links) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(containerId, e.networkId, next, JSON.stringify(e.aliases), e.staticIp, e.staticIp6, JSON.stringify(e.linkLocalIps), JSON.stringify(e.driverOpts));
+      .run(
+        containerId,
+        e.networkId,
+        next,
+        JSON.stringify(e.aliases),
+        e.staticIp,
+        e.staticIp6,
+        JSON.stringify(e.linkLocalIps),
+        JSON.stringify(e.driverOpts),
+        JSON.stringify(e.links ?? []),
+      );
   }
 
   /** Networks a container was created on that did not exist then, in joining order. */

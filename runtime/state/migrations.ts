@@ -201,6 +201,15 @@ export const migrations: string[] = [
   ALTER TABLE containers ADD COLUMN spec TEXT NOT NULL DEFAULT '{}';
   ALTER TABLE containers ADD COLUMN echo TEXT NOT NULL DEFAULT '{}';
   `,
+  `
+  -- A network's IPAM Options as created (JSON), NULL when none were given: inspect shows them as dockerd does.
+  ALTER TABLE networks ADD COLUMN ipam_options TEXT;
+  `,
+  `
+  -- An endpoint's links on a user network (EndpointSettings.Links, JSON ["name:alias"]): shown by inspect,
+  -- and each alias resolves to the named container on that network.
+  ALTER TABLE endpoints ADD COLUMN links TEXT NOT NULL DEFAULT '[]';
+  `,
 ];
 
 /** Code run after a migration's SQL (by its 1-based number), inside the same transaction. */

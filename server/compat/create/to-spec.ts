@@ -163,6 +163,7 @@ function endpoint(e: EndpointSettings | null | undefined): EndpointSpec | null {
   if (ipam) out.linkLocalIps = ipam.LinkLocalIPs ?? []; // present: the IPAM settings were given
   if (e.MacAddress) out.mac = e.MacAddress;
   if (e.DriverOpts) out.driverOpts = e.DriverOpts;
+  if (e.Links?.length) out.links = e.Links;
   return out;
 }
 

@@ -29,6 +29,7 @@ import { apiVersion } from '../../app.js';
 import { containerInspect, sizeFields } from '../views/containers.js';
 import { toSpec, updateOf } from '../create/to-spec.js';
 import { dockerConfig, dockerEcho } from '../create/to-docker.js';
+import { goHostConfigKeys } from '../go-keys.js';
 
 const params = ContainerIdParams;
 
@@ -38,7 +39,9 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
     { schema: { summary: 'Create a container', querystring: ContainerCreateQuery, body: ContainerCreateBody, response: { 201: ContainerCreateResponse } } },
     async (request, reply) => {
       const { name } = request.query;
-      const { spec, echo } = toSpec(request.body ?? {}, apiVersion(request));
+      const body = request.body ?? {};
+      goHostConfigKeys(body.HostConfig);
+      const { spec, echo } = toSpec(body, apiVersion(request));
       const { id, warnings } = await api.containers.create(spec, echo, name || undefined);
       return reply.code(201).send({ Id: id, Warnings: warnings });
     },

@@ -17,7 +17,14 @@ export const volumeRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { ap
 
   app.post('/volumes/create', { schema: { summary: 'Create a volume', body: VolumeCreateBody, response: { 201: Volume } } }, async (request, reply) => {
     const b = request.body ?? {};
-    const v = await api.volumes.create({ name: b.Name, driver: b.Driver, options: b.DriverOpts ?? undefined, labels: b.Labels ?? undefined });
+    // As moby (23+): a volume created without a name is anonymous, so a plain prune takes it (docker-py's suite).
+    const v = await api.volumes.create({
+      name: b.Name,
+      driver: b.Driver,
+      options: b.DriverOpts ?? undefined,
+      labels: b.Labels ?? undefined,
+      anonymous: !b.Name,
+    });
     return reply.code(201).send(volumeView(v));
   });
 

@@ -127,7 +127,7 @@ function currentInspect(facts: ContainerFacts, c: Container, version: string) {
     Args: args.slice(1),
     State: {
       Status: c.state,
-      Running: c.state === 'running' || c.state === 'paused',
+      Running: c.state === 'running' || c.state === 'paused' || c.state === 'restarting', // dockerd: restarting is running
       Paused: c.state === 'paused',
       Restarting: c.state === 'restarting',
       OOMKilled: !!c.oom_killed,

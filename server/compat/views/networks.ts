@@ -33,7 +33,7 @@ function endpointView(c: Container, n: Network, e: Endpoint | undefined) {
   const aliases = e && n.dns ? (started ? [...new Set([...e.aliases, c.id.slice(0, 12)])] : e.aliases.length ? e.aliases : null) : null;
   return {
     IPAMConfig: e ? ipamConfig(e.staticIp, e.staticIp6, e.linkLocalIps) : null,
-    Links: null,
+    Links: e?.links.length ? e.links : null,
     Aliases: aliases,
     NetworkID: n.id,
     EndpointID: on ? e!.endpointId : '',
@@ -68,7 +68,7 @@ function pendingView(settings: EndpointSettings | null): ReturnType<typeof endpo
   const ipam = settings?.IPAMConfig;
   return {
     IPAMConfig: ipam ? (ipamConfig(ipam.IPv4Address ?? '', ipam.IPv6Address ?? '', ipam.LinkLocalIPs ?? []) ?? {}) : null,
-    Links: null,
+    Links: settings?.Links?.length ? settings.Links : null,
     Aliases: settings?.Aliases?.length ? settings.Aliases : null,
     NetworkID: '',
     EndpointID: '',
@@ -156,7 +156,7 @@ export function networkView(n: Network, members: NetworkMember[] = []) {
     Scope: 'local',
     Driver: n.driver,
     EnableIPv6: n.ipv6,
-    IPAM: { Driver: 'default', Options: n.name === 'bridge' || n.driver !== 'bridge' ? null : {}, Config: n.subnets },
+    IPAM: { Driver: 'default', Options: n.name === 'bridge' || n.driver !== 'bridge' ? null : (n.ipamOptions ?? null), Config: n.subnets },
     Internal: n.internal,
     Attachable: n.attachable,
     Ingress: false,
