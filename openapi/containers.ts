@@ -9,7 +9,14 @@ const Loose = { additionalProperties: true } as const;
 export const RestartPolicy = Type.Object({ Name: Type.Optional(Type.String()), MaximumRetryCount: Type.Optional(Type.Integer()) }, Loose);
 export const Ulimit = Type.Object({ Name: Type.String(), Soft: Type.Integer(), Hard: Type.Integer() });
 export const MountSpec = Type.Object(
-  { Type: Type.Optional(Type.String()), Source: Type.Optional(Type.String()), Target: Type.Optional(Type.String()), ReadOnly: Type.Optional(Type.Boolean()) },
+  // null is Go's zero value here, as dockerd decodes it: docker-py's Mount sends Source null (tmpfs,
+  // anonymous volumes) and docker-compose ReadOnly null.
+  {
+    Type: Type.Optional(Type.String()),
+    Source: Type.Optional(Nullable(Type.String())),
+    Target: Type.Optional(Type.String()),
+    ReadOnly: Type.Optional(Nullable(Type.Boolean())),
+  },
   Loose,
 );
 

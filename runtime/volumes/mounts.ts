@@ -34,9 +34,9 @@ export interface MountPoint {
 /** HostConfig.Mounts[] as the API sends it. */
 export interface MountRequest {
   Type?: string;
-  Source?: string;
+  Source?: string | null;
   Target?: string;
-  ReadOnly?: boolean;
+  ReadOnly?: boolean | null;
   BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean } | null;
   VolumeOptions?: {
     NoCopy?: boolean;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { DeleteRecord, HistoryItem as RuntimeHistoryItem, ImageDetails, ImageRecord } from '../../../runtime/api.js';
 import type { DeleteItem, HistoryItem, ImageInspect, ImageSummary } from '../../../openapi/images.js';
 import { versionBefore } from '../../versioning.js';
+import { imageContainerConfig } from './image-container-config.js';
 
 const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000) || 0;
 
@@ -57,7 +58,7 @@ export function imageInspect({ image, config, tags, digests, layerDirs: dirs }: 
   };
   if (versionBefore(version, '1.45')) {
     inspect.Container = config.container ?? '';
-    inspect.ContainerConfig = (config.container_config as ImageInspect['ContainerConfig']) ?? null;
+    inspect.ContainerConfig = imageContainerConfig(config.container_config);
   }
   if (versionBefore(version, '1.44')) inspect.VirtualSize = image.size;
   return inspect;
