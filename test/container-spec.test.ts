@@ -220,6 +220,15 @@ const cases: Case[] = [
   },
   { name: 'IpcMode none, private', body: hc({ IpcMode: 'none' }), spec: { namespaces: { ipc: 'none', pid: 'private', uts: 'private' } } },
   { name: 'IpcMode private', body: hc({ IpcMode: 'private' }), spec: { namespaces: { ipc: 'private' } } },
+  { name: 'API 1.38: a HostConfig without IpcMode is shareable', body: hc({}), version: '1.38', spec: { namespaces: { ipc: 'shareable' } } },
+  { name: 'API 1.38: an IpcMode sent is kept', body: hc({ IpcMode: 'private' }), version: '1.38', spec: { namespaces: { ipc: 'private' } } },
+  { name: 'API 1.38: no HostConfig, no default', body: { Image: 'busybox' }, version: '1.38', spec: { namespaces: { ipc: 'private' } } },
+  { name: 'API 1.40: a HostConfig without IpcMode is private', body: hc({}), version: '1.40', spec: { namespaces: { ipc: 'private' } } },
+  {
+    name: "Env entry without '=' kept (the OCI spec leaves it out of the process)",
+    body: { Image: 'busybox', Env: ['A=1', 'UNSET'] },
+    spec: { process: { env: ['A=1', 'UNSET'] } },
+  },
   // HostConfig: resources
   {
     name: 'memory',
@@ -294,6 +303,8 @@ const cases: Case[] = [
 function legacyRow(c: Case) {
   const { HostConfig, NetworkingConfig, ...request } = structuredClone(c.body);
   if (request.Healthcheck && c.version && c.version < '1.44') request.Healthcheck.StartInterval = undefined;
+  // The create route gave API < 1.40 host configs without an IpcMode 'shareable' before it stored them.
+  if (HostConfig && !HostConfig.IpcMode && c.version && c.version < '1.40') HostConfig.IpcMode = 'shareable';
   const config = mergeConfig(request, c.image ?? IMAGE, ID);
   const mac = NetworkingConfig?.EndpointsConfig?.[HostConfig?.NetworkMode ?? '']?.MacAddress;
   config.MacAddress ||= mac || undefined;

@@ -201,7 +201,9 @@ export function buildSpec(input: SpecInput): object {
     if (!type) throw invalid(`invalid ulimit type: ${u.name}`);
     rlimits.set(type, { type, hard: u.hard, soft: u.soft });
   }
-  const env = input.env;
+  // An entry without '=' (compose's `environment: [NAME]` with NAME unset) stays in Config.Env but
+  // is not in the process's environment, as with dockerd (containerd's WithEnv drops it); runc refuses it.
+  const env = input.env.filter((e) => e.includes('='));
   const capList = { bounding: caps, effective: caps, permitted: caps };
   return {
     ociVersion: '1.0.2',

@@ -178,6 +178,9 @@ export function toSpec(body: ContainerCreateBody, version: string): { spec: Cont
   const hc: HostConfig = body.HostConfig ?? {};
   const networking = body.NetworkingConfig ?? undefined;
   const restart = hc.RestartPolicy ?? undefined;
+  // API < 1.40 clients (docker-compose 1.x speaks 1.38) get IPC mode 'shareable' when they send a
+  // HostConfig without one: dockerd's create route sets it for them, before its daemon default (private).
+  const ipcMode = hc.IpcMode || (body.HostConfig && versionBefore(version, '1.40') ? 'shareable' : undefined);
   const spec: ContainerSpec = {
     image: config.Image ?? '',
     process: assignDefined<ProcessSpec>(
@@ -197,7 +200,7 @@ export function toSpec(body: ContainerCreateBody, version: string): { spec: Cont
         oomScoreAdj: given(hc.OomScoreAdj),
       },
     ),
-    namespaces: { pid: namespace(hc.PidMode), ipc: ipcNamespace(hc.IpcMode), uts: namespace(hc.UTSMode), network: networkNamespace(hc.NetworkMode) },
+    namespaces: { pid: namespace(hc.PidMode), ipc: ipcNamespace(ipcMode), uts: namespace(hc.UTSMode), network: networkNamespace(hc.NetworkMode) },
     mounts: assignDefined<MountsSpec>(
       { anonymous: keysOf(config.Volumes) },
       {
