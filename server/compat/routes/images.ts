@@ -25,6 +25,7 @@ import { clientGoneSignal, errorMessage, humanSize, jsonLines, progressBar, type
 import { validated } from '../../validate.js';
 import { pull, push } from '../../pull.js';
 import { deleteItem, historyItem, imageInspect, imageSummary } from '../views/images.js';
+import { imageInspectVersion } from '../compose-v1.js';
 import type { RouteDoc } from '../../../openapi/document.js';
 
 const LIST_FILTERS = ['before', 'dangling', 'label', 'reference', 'since', 'until'] as const;
@@ -161,7 +162,7 @@ export const imageRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { api
     const { name, operation } = splitName(request.params['*']);
     switch (operation) {
       case 'json':
-        return imageInspect(api.images.inspect(name), apiVersion(request));
+        return imageInspect(api.images.inspect(name), imageInspectVersion(request));
       case 'history':
         return api.images.history(name).map(historyItem);
       case 'get':
