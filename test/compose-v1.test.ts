@@ -84,4 +84,19 @@ describe('docker-compose 1.29', () => {
     expect(env).toContain('SET=1');
     expect(env).not.toContain('NO_DEF');
   });
+
+  it('shows HostConfig.Dns, DnsOptions and DnsSearch as sent: null when a docker-py client sent none, [] from the CLI', async () => {
+    const res = await dockerPy(
+      engine.socket,
+      "x = client.api.create_container('busybox:latest', ['true'], host_config=client.api.create_host_config())\n" +
+        "h = client.api.inspect_container(x)['HostConfig']\nprint(json.dumps([h['Dns'], h['DnsOptions'], h['DnsSearch']]))\nclient.api.remove_container(x)",
+      { version: '1.38' },
+    );
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual([null, null, null]);
+    const id = (await engine.docker(['create', 'busybox:latest', 'true'])).stdout.trim();
+    const hc = (await inspect(id)).HostConfig;
+    await engine.docker(['rm', id]);
+    expect([hc.Dns, hc.DnsOptions, hc.DnsSearch]).toEqual([[], [], []]);
+  });
 });

@@ -165,9 +165,10 @@ function currentInspect(facts: ContainerFacts, c: Container, version: string) {
       VolumesFrom: hc.VolumesFrom ?? null,
       CapAdd: hc.CapAdd ?? null,
       CapDrop: hc.CapDrop ?? null,
-      Dns: hc.Dns ?? [],
-      DnsOptions: hc.DnsOptions ?? [],
-      DnsSearch: hc.DnsSearch ?? [],
+      // As sent, as dockerd 20.10 keeps them: null when absent (docker-py), [] from the docker CLI.
+      Dns: hc.Dns ?? null,
+      DnsOptions: hc.DnsOptions ?? null,
+      DnsSearch: hc.DnsSearch ?? null,
       ExtraHosts: hc.ExtraHosts ?? null,
       Links: linksEcho(c),
       GroupAdd: hc.GroupAdd ?? null,
