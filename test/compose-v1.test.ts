@@ -32,7 +32,7 @@ const inspect = async (id: string) => JSON.parse((await engine.docker(['inspect'
 
 afterEach(async () => {
   if (!dir) return;
-  for (const name of ['recreate', 'mounts', 'envipc']) {
+  for (const name of ['recreate', 'mounts', 'envipc', 'echo']) {
     await run('/usr/bin/docker-compose', ['down', '-v'], {
       cwd: join(dir, name),
       env: { PATH: process.env.PATH, DOCKER_HOST: `unix://${engine.socket}` },
@@ -99,4 +99,17 @@ describe('docker-compose 1.29', () => {
     await engine.docker(['rm', id]);
     expect([hc.Dns, hc.DnsOptions, hc.DnsSearch]).toEqual([[], [], []]);
   });
+
+  it("`up` attached prints every container's exit: its die event comes once a wait would answer", async () => {
+    // compose stops tailing on a container's die event; the tail's last line needs a wait answered first.
+    const d = await project(
+      'echo',
+      'services:\n  simple:\n    image: busybox:latest\n    command: echo simple\n  another:\n    image: busybox:latest\n    command: echo another\n',
+    );
+    for (let i = 0; i < 4; i++) {
+      const out = await compose(d, ['up']);
+      expect(out).toMatch(/echo_simple_1 exited with code 0/);
+      expect(out).toMatch(/echo_another_1 exited with code 0/);
+    }
+  }, 120_000);
 });

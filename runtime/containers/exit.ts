@@ -71,13 +71,17 @@ async function settleExit(ctx: ContainerContext, id: string): Promise<Container 
   const after = ctx.store.get(id)!;
   if (oom) ctx.record(after, 'oom');
   const ranFor = after.started_at ? (Date.now() - Date.parse(after.started_at)) / 1000 : 0;
-  ctx.record(after, 'die', { exitCode: String(code ?? 255), execDuration: String(Math.max(0, Math.round(ranFor))) });
+  // 'die' once the exit is handled, when a wait answers too: docker-compose's `up` drops a container's
+  // log tail on its die event, and would lose the "exited with code" line its wait was still fetching.
+  const die = () => ctx.record(after, 'die', { exitCode: String(code ?? 255), execDuration: String(Math.max(0, Math.round(ranFor))) });
   await ctx.volumes.release(after).catch(() => undefined); // option volumes nothing else runs on are unmounted
   if (after.spec.restart.autoRemove) {
+    die();
     await ctx.removeFiles(after);
     return after;
   }
   await Promise.all([runtime.delete(id), ctx.rootfs.unmount(id), ctx.network.release(after)]);
+  die();
   return after;
 }
 
