@@ -98,14 +98,16 @@ function fieldPaths(value: unknown, path = ''): string[] {
 }
 
 describe('docker stats --no-stream', () => {
-  it('shows a busy loop at about one core, with memory usage and the host memory as limit', async () => {
+  it('shows a busy loop using the CPU, with memory usage and the host memory as limit', async () => {
     await ok(['run', '-d', '--name', 'spinner', '--network', 'none', 'busybox', 'sh', '-c', 'while :; do :; done']);
     await sleep(300);
     const out = await ok(['stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}} {{.MemUsage}}', 'spinner']);
     const m = /^spinner ([\d.]+)% (\S+) \/ (\S+)$/.exec(out);
     expect(m, out).not.toBeNull();
-    expect(Number(m![1])).toBeGreaterThan(50);
-    expect(Number(m![1])).toBeLessThan(200);
+    // About one core on a quiet machine; under load it gets less (15-25 % was seen at load 15 on 2
+    // cores), so no share is asserted: a busy loop shows some CPU, and never more than every core.
+    expect(Number(m![1])).toBeGreaterThan(5);
+    expect(Number(m![1])).toBeLessThanOrEqual(100 * os.cpus().length);
     expect(bytes(m![2]!)).toBeGreaterThan(0);
     // The CLI prints four significant digits: within 1 % of MemTotal.
     expect(Math.abs(bytes(m![3]!) - os.totalmem()) / os.totalmem()).toBeLessThan(0.01);
