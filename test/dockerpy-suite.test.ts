@@ -86,7 +86,7 @@ pool = IPAMPool(subnet='172.28.0.0/16', iprange='172.28.5.0/24', gateway='172.28
 net = api.create_network('dp-ipam', ipam=IPAMConfig(driver='default', pool_configs=[pool]))['Id']
 ipam = api.inspect_network(net)['IPAM']
 print(json.dumps(ipam, sort_keys=True))
-c = api.create_container('busybox', 'true', host_config=api.create_host_config(network_mode='dp-ipam'))
+c = api.create_container('busybox', 'sleep 100', host_config=api.create_host_config(network_mode='dp-ipam'))  # running while inspected: an exited one shows no address
 api.start(c)
 print(api.inspect_container(c)['NetworkSettings']['Networks']['dp-ipam']['IPAddress'])
 api.remove_container(c, force=True)
