@@ -2,10 +2,10 @@
 // followed while the container may still write. What file, what rotation and what "still running" means
 // stay here; the caller frames the entries.
 import { invalid } from '../errors.js';
-import { assertReadableLogs } from './log-driver.js';
+import { assertReadableLogs, logLimitsOf } from './log-driver.js';
 import { rotatedLogs } from './log-rotation.js';
 import { readLogBatches, type LogEntry } from './logs.js';
-import { logLimits, type ContainerService } from './service.js';
+import type { ContainerService } from './service.js';
 
 export interface LogsOptions {
   stdout: boolean;
@@ -37,7 +37,7 @@ export function containerLogs(containers: ContainerService, nameOrId: string, o:
   const until = parseLogTime(o.until);
   const log = containers.paths.log(c.id);
   const batches = readLogBatches(log, {
-    history: rotatedLogs(log, logLimits(c).maxFile),
+    history: rotatedLogs(log, logLimitsOf(c.spec.log).maxFile),
     stdout: o.stdout,
     stderr: o.stderr,
     tail: o.tail,

@@ -13,8 +13,6 @@ import type { ContainerContext, ContainerDeps, ContainerServiceOptions } from '.
 import type { CpMounts } from './cp-mounts.js';
 import { create } from './create.js';
 import { exitedWithin, handleExit, settled, wait, watchExits, type WaitCondition } from './exit.js';
-import { logLimitsOf } from './log-driver.js';
-import type { LogLimits } from './log-rotation.js';
 import type { ContainerPaths } from './paths.js';
 import { reconcile } from './reconcile.js';
 import { prune, remove, removeFiles } from './remove.js';
@@ -120,4 +118,3 @@ export class ContainerService {
 }
 
 /** A container's log bounds (its json-file max-size and max-file options). */
-export const logLimits = (c: Pick<Container, 'spec'>): LogLimits => logLimitsOf(c.spec.log);
