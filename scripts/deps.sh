@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # docker.io (a reference dockerd for the tests and benchmarks that compare against it), zstd (zstd
 # layers), docker-registry and skopeo (a real registry and an independent client for the registry tests),
 # openssl (the tests' CA and token-signing keys), netavark + aardvark-dns + iptables + iproute2 (networks),
-# curl and docker-compose (v1: the networks tests drive compose as users do).
-PACKAGES=(runc crun conmon socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl docker-compose python3-docker)
+# curl and docker-compose (v1: the networks tests drive compose as users do), podman (the client the
+# libpod tests drive, and their oracle service) with catatonit (its --init).
+PACKAGES=(runc crun conmon podman catatonit socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl docker-compose python3-docker)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -5,6 +5,8 @@ export const MIN_API_VERSION = '1.12';
 export const MAX_API_VERSION = '1.50';
 export const BERTH_VERSION = '0.1.0';
 export const LIBPOD_API_VERSION = '4.3.1';
+/** The buildah version podman 4.3.1 reports in `Libpod-Buildah-Version` (its ping). */
+export const BUILDAH_VERSION = '1.28.2';
 
 /** Compares dotted versions numerically: -1, 0 or 1. */
 export function compareVersions(a: string, b: string): number {

@@ -5,16 +5,27 @@
 // `family: 'libpod'` (see `sharedVerbs`).
 //
 // podman --remote sends no Content-Type, not even on JSON bodies (create, exec, volume and network
-// create), so its bodies reach routes as the raw stream (app.ts's `*` parser): a libpod route that takes
-// JSON reads and parses it itself (tar and YAML bodies come the same way).
+// create), so its bodies reach routes as the raw stream (app.ts's `*` parser). A libpod route that
+// declares a body schema takes JSON: the stream is read (bounded) and parsed before validation. Routes
+// that take tar, YAML or secret bytes declare none and read the stream themselves.
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Api } from '../../runtime/api.js';
 import { LibpodInfo, LibpodVersion } from '../../openapi/libpod.js';
 import { classifyError, sendErrorBody } from '../app.js';
-import { BERTH_VERSION, LIBPOD_API_VERSION, MIN_LIBPOD_API_VERSION } from '../versioning.js';
+import { BERTH_VERSION, BUILDAH_VERSION, LIBPOD_API_VERSION, MIN_LIBPOD_API_VERSION } from '../versioning.js';
+import { MAX_JSON_BODY, parseJsonBody } from '../json-body.js';
 import { libpodError } from './errors.js';
+import { readBounded } from './body.js';
+import { containerRoutes } from './routes/containers.js';
+import { imageRoutes } from './routes/images.js';
+import { imageTransferRoutes } from './routes/image-transfer.js';
+import { networkRoutes } from './routes/networks.js';
+import { secretRoutes } from './routes/secrets.js';
+import { systemRoutes } from './routes/system.js';
+import { volumeRoutes } from './routes/volumes.js';
 
 export interface LibpodOptions {
   api: Api;
@@ -31,8 +42,22 @@ const NameParams = Type.Object({ name: Type.String() });
 export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { api, sharedVerbs = [] }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
 
+  // podman's service sends these on every answer; the client needs only Libpod-Api-Version (≥ 4.0.0)
+  // and ignores X-Reference-Id (a Go pointer there, a counter here).
+  let reference = 0;
   app.addHook('onRequest', async (_request, reply) => {
-    reply.header('Libpod-Api-Version', LIBPOD_API_VERSION);
+    reply.headers({
+      'Api-Version': '1.41',
+      'Libpod-Api-Version': LIBPOD_API_VERSION,
+      Server: `Libpod/${LIBPOD_API_VERSION} (linux)`,
+      'X-Reference-Id': `0x${(0xc000000000 + ++reference).toString(16)}`,
+    });
+  });
+
+  // A JSON body without Content-Type (see the header comment): parsed here, validated by the route's schema.
+  app.addHook('preValidation', async (request) => {
+    const body: unknown = request.body;
+    if (request.routeOptions.schema?.body && body instanceof Readable) request.body = parseJsonBody((await readBounded(body, MAX_JSON_BODY)).toString('utf8'));
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -45,7 +70,15 @@ export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { a
 
   // podman --remote pings twice before each command and needs 200 (a Libpod-Api-Version ≥ 4.0.0 when present).
   app.get('/_ping', { schema: { summary: 'Ping (libpod)' } }, async (_request, reply) => {
-    reply.headers({ 'Cache-Control': 'no-cache', Pragma: 'no-cache', 'Content-Type': 'text/plain; charset=utf-8' });
+    reply.headers({
+      'Cache-Control': 'no-cache',
+      Pragma: 'no-cache',
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Libpod-Buildah-Version': BUILDAH_VERSION,
+      'Docker-Experimental': 'true',
+      'Builder-Version': '',
+      'Buildkit-Version': '',
+    });
     return reply.send('OK');
   });
 
@@ -145,6 +178,10 @@ export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { a
     api.containers.idOf(request.params.name);
     return reply.code(204).send();
   });
+
+  // One module per resource (server/libpod/routes/), each over the one facade.
+  for (const routes of [systemRoutes, containerRoutes, imageRoutes, imageTransferRoutes, volumeRoutes, networkRoutes, secretRoutes])
+    await app.register(routes, { api });
 
   // The shared container verbs (built with the family option) register here.
   for (const verbs of sharedVerbs) await app.register(verbs, { api, family: 'libpod' });

@@ -1,0 +1,5 @@
+// libpod: volumes.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Api } from '../../../runtime/api.js';
+
+export const volumeRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (_app, _options) => {};

@@ -1,0 +1,161 @@
+// The podman client (Debian's podman 4.3.1, `podman --remote`) against a berth engine, and Podman's own
+// service on a private socket and root as the oracle: what podman answers is what berth must answer.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { expect } from 'vitest';
+import { TEST_BASE, httpOn, run, type Result } from './engine.js';
+
+export const PODMAN = '/usr/bin/podman';
+export const havePodman = () => existsSync(PODMAN);
+
+export interface PodmanClient {
+  /** `podman --remote --url unix://<socket> ...args`: the result, whatever the exit code. */
+  podman(args: string[], o?: { input?: string | Buffer; env?: NodeJS.ProcessEnv }): Promise<Result>;
+  /** As podman, asserting exit 0; returns stdout. */
+  ok(args: string[], input?: string | Buffer): Promise<string>;
+  /** The client's environment (private HOME, containers.conf and auth file), for commands run otherwise. */
+  env: NodeJS.ProcessEnv;
+  /** The argv prefix: podman --remote --url unix://<socket>. */
+  argv: string[];
+}
+
+/**
+ * A podman client for the engine listening on `socket`, with a private home under `dir`: it reads no
+ * user's configuration and writes its connections and credentials there.
+ */
+export async function podmanClient(socket: string, dir: string): Promise<PodmanClient> {
+  const home = join(dir, 'podman-client');
+  await mkdir(join(home, 'run'), { recursive: true, mode: 0o700 });
+  const conf = join(home, 'containers.conf');
+  if (!existsSync(conf)) await writeFile(conf, '');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_DATA_HOME: join(home, 'data'),
+    XDG_RUNTIME_DIR: join(home, 'run'),
+    CONTAINERS_CONF: conf,
+    REGISTRY_AUTH_FILE: join(home, 'auth.json'),
+  };
+  const argv = ['--remote', '--url', `unix://${socket}`];
+  const podman = (args: string[], o: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}) =>
+    run(PODMAN, [...argv, ...args], { input: o.input, env: { ...env, ...o.env } });
+  const ok = async (args: string[], input?: string | Buffer) => {
+    const res = await podman(args, { input });
+    expect(res.code, `podman ${args.join(' ')}: ${res.stderr}`).toBe(0);
+    return res.stdout;
+  };
+  return { podman, ok, env, argv };
+}
+
+const NETWORKS_STATE = '/run/containers/networks';
+
+/**
+ * Podman's own service (`podman system service`) on a private socket, root, run root, network config and
+ * containers.conf: runc, cgroupfs, file events, and the ulimits this VM allows (nofile 20000; nproc too,
+ * or every infra container fails to start). `stop()` removes all it made, also what podman keeps
+ * outside its root (netavark's IPAM DB when it made it, libpod_parent cgroups, exec monitors).
+ */
+export class PodmanService {
+  private constructor(
+    readonly dir: string,
+    readonly socket: string,
+    private readonly child: ChildProcess,
+    private readonly madeNetworkState: boolean,
+    readonly client: PodmanClient,
+  ) {}
+
+  static async start(o: { defaultNetwork?: string; subnet?: string } = {}): Promise<PodmanService> {
+    const dir = await mkdtemp(join(TEST_BASE, 'berth-podman-'));
+    const socket = join(dir, 'podman.sock');
+    const conf = join(dir, 'containers.conf');
+    await mkdir(join(dir, 'tmp'));
+    await mkdir(join(dir, 'netconf'));
+    await writeFile(
+      conf,
+      [
+        '[containers]',
+        'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
+        '[engine]',
+        'cgroup_manager = "cgroupfs"',
+        'events_logger = "file"',
+        'runtime = "runc"',
+        `tmp_dir = "${join(dir, 'tmp')}"`,
+        '[network]',
+        'network_backend = "netavark"',
+        `default_network = "${o.defaultNetwork ?? 'podman'}"`,
+        `default_subnet = "${o.subnet ?? '10.231.0.0/24'}"`,
+        `network_config_dir = "${join(dir, 'netconf')}"`,
+        '',
+      ].join('\n'),
+    );
+    const madeNetworkState = !existsSync(NETWORKS_STATE);
+    const child = spawn(PODMAN, ['--root', join(dir, 'root'), '--runroot', join(dir, 'runroot'), 'system', 'service', '--time', '0', `unix://${socket}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, CONTAINERS_CONF: conf },
+      detached: true,
+    });
+    let log = '';
+    child.stderr!.on('data', (d) => (log = (log + d).slice(-4000)));
+    const service = new PodmanService(dir, socket, child, madeNetworkState, await podmanClient(socket, dir));
+    for (let i = 0; i < 150; i++) {
+      if (child.exitCode !== null) throw new Error(`podman service exited: ${log}`);
+      const up = await httpOn(socket, 'GET', '/v4.3.1/libpod/_ping').then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (up) return service;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await service.stop();
+    throw new Error(`podman service did not start: ${log}`);
+  }
+
+  podman(args: string[], o?: { input?: string | Buffer; env?: NodeJS.ProcessEnv }): Promise<Result> {
+    return this.client.podman(args, o);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      await this.podman(['pod', 'rm', '-af', '-t', '0']).catch(() => undefined);
+      await this.podman(['rm', '-af', '-t', '0']).catch(() => undefined);
+      const exited = once(this.child, 'exit');
+      this.child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      try {
+        process.kill(-this.child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    // Monitors (conmon) of containers or exec sessions that outlived the service.
+    for (const pid of await readdir('/proc').catch(() => [])) {
+      if (!/^\d+$/.test(pid)) continue;
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (cmdline.includes(this.dir)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+    const mounts = (await readFile('/proc/mounts', 'utf8'))
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m.startsWith(this.dir))
+      .reverse();
+    for (const m of mounts) await run('umount', ['-l', m]);
+    await rm(this.dir, { recursive: true, force: true });
+    if (this.madeNetworkState) await rm(NETWORKS_STATE, { recursive: true, force: true });
+    for (const controller of await readdir('/sys/fs/cgroup').catch(() => [])) {
+      const parent = join('/sys/fs/cgroup', controller, 'libpod_parent');
+      for (const sub of await readdir(parent, { withFileTypes: true }).catch(() => []))
+        if (sub.isDirectory()) await rmdir(join(parent, sub.name)).catch(() => undefined);
+      await rmdir(parent).catch(() => undefined);
+    }
+  }
+}
