@@ -31,6 +31,9 @@ export async function podmanClient(socket: string, dir: string): Promise<PodmanC
   await mkdir(join(home, 'run'), { recursive: true, mode: 0o700 });
   const conf = join(home, 'containers.conf');
   if (!existsSync(conf)) await writeFile(conf, '');
+  // The client stats its auth file before pulls and runs, and fails when it is missing.
+  const auth = join(home, 'auth.json');
+  if (!existsSync(auth)) await writeFile(auth, '{"auths":{}}\n');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: home,
@@ -38,7 +41,7 @@ export async function podmanClient(socket: string, dir: string): Promise<PodmanC
     XDG_DATA_HOME: join(home, 'data'),
     XDG_RUNTIME_DIR: join(home, 'run'),
     CONTAINERS_CONF: conf,
-    REGISTRY_AUTH_FILE: join(home, 'auth.json'),
+    REGISTRY_AUTH_FILE: auth,
   };
   const argv = ['--remote', '--url', `unix://${socket}`];
   const podman = (args: string[], o: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}) =>
