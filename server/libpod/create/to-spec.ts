@@ -147,6 +147,20 @@ function ports(body: SpecGenerator): PortSpec {
   return out;
 }
 
+/** A tmpfs's options with podman's defaults added, as podman stores (and inspect shows) them. */
+function tmpfsOptions(given: string[]): string {
+  const out = [...given];
+  const add = (o: string, unless: string[] = []) => {
+    if (!out.includes(o) && !unless.some((u) => out.includes(u))) out.push(o);
+  };
+  add('rw', ['ro']);
+  add('rprivate', ['private', 'shared', 'rshared', 'slave', 'rslave']);
+  add('nosuid', ['suid']);
+  add('nodev', ['dev']);
+  add('tmpcopyup', ['notmpcopyup']);
+  return out.filter((o) => o !== 'notmpcopyup').join(',');
+}
+
 function mounts(body: SpecGenerator): MountsSpec {
   const out: MountsSpec = { anonymous: [] };
   const volumes: string[] = [];
@@ -158,7 +172,7 @@ function mounts(body: SpecGenerator): MountsSpec {
     else volumes.push(mode ? `${v.Name}:${v.Dest}:${mode}` : `${v.Name}:${v.Dest}`);
   }
   for (const m of body.mounts ?? []) {
-    if (m.type === 'tmpfs') tmpfs[m.destination] = (m.options ?? []).filter((o) => o !== 'tmpfs').join(',');
+    if (m.type === 'tmpfs') tmpfs[m.destination] = tmpfsOptions(m.options ?? []);
     else if (m.type === 'bind') {
       const mode = modeOf(m.options, m.destination);
       const propagation = mode.split(',').find((o) => o.includes('private') || o.includes('slave') || o.includes('shared'));

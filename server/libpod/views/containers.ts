@@ -85,8 +85,10 @@ function portMap(c: Container): Record<string, { HostIp: string; HostPort: strin
 
 function libpodNetworkSettings(facts: ContainerFacts, c: Container) {
   const { Networks: networks, SandboxKey, ...docker } = networkSettings(facts, c);
-  const named = Object.fromEntries(Object.entries(networks).map(([name, e]) => [libpodName(name), e]));
-  const onDefault = networkMode(c.spec.network.mode).kind === 'bridge';
+  const kind = networkMode(c.spec.network.mode).kind;
+  // host, none and another container's namespace are no network to podman.
+  const named = kind === 'bridge' || kind === 'user' ? Object.fromEntries(Object.entries(networks).map(([name, e]) => [libpodName(name), e])) : {};
+  const onDefault = kind === 'bridge';
   return {
     EndpointID: docker.EndpointID,
     Gateway: onDefault ? docker.Gateway : '',
@@ -220,8 +222,8 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       AutoRemove: restart.autoRemove,
       VolumeDriver: '',
       VolumesFrom: c.spec.mounts.volumesFrom ?? null,
-      CapAdd: s.capAdd ?? [],
-      CapDrop: s.capDrop ?? [],
+      CapAdd: (s.capAdd ?? []).map(capName),
+      CapDrop: (s.capDrop ?? []).map(capName),
       Dns: c.spec.network.dns ?? [],
       DnsOptions: c.spec.network.dnsOptions ?? [],
       DnsSearch: c.spec.network.dnsSearch ?? [],
@@ -281,6 +283,9 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
 function healthConfig(h: NonNullable<Container['spec']['healthcheck']>) {
   return { Test: h.test ?? [], StartPeriod: h.startPeriod ?? 0, Interval: h.interval ?? 0, Timeout: h.timeout ?? 0, Retries: h.retries ?? 0 };
 }
+
+/** Capabilities by their full names (`NET_ADMIN` → `CAP_NET_ADMIN`), as podman stores them. */
+const capName = (cap: string) => (cap.toUpperCase().startsWith('CAP_') ? cap.toUpperCase() : `CAP_${cap.toUpperCase()}`);
 
 /** berth's file log is podman's k8s-file (conmon writes both). */
 const libpodLogDriver = (driver: string) => (driver === 'json-file' || driver === 'local' ? 'k8s-file' : driver);
