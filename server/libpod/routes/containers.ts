@@ -65,8 +65,12 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
   app.get('/containers/json', { schema: { summary: 'List containers (libpod)', querystring: LibpodListQuery } }, async (request) => {
     const q = request.query;
     const last = Number(q.last ?? q.limit ?? -1);
-    const list = await api.containers.list({ all: parseBool(q.all), limit: last > 0 ? last : -1, size: parseBool(q.size), filters: listFilters(q.filters) });
-    return list.map(({ container, size }) => listContainer(api.containers.facts, container, size));
+    const filters = listFilters(q.filters);
+    // Without `all`, podman lists running containers only (not paused ones, as Docker does).
+    if (!parseBool(q.all) && !filters.status) filters.status = ['running'];
+    const list = await api.containers.list({ all: parseBool(q.all), limit: last > 0 ? last : -1, size: parseBool(q.size), filters });
+    // Oldest first, as podman lists them (the client sorts only when asked).
+    return list.reverse().map(({ container, size }) => listContainer(api.containers.facts, container, size));
   });
 
   app.get(
