@@ -2,7 +2,7 @@
 // InspectContainerData, rebuilt from the record, its spec and the libpod echo (a container the Docker
 // API made has none: podman's defaults show). The default network is `podman` here.
 import { constants } from 'node:os';
-import { commandOf, isLive, logDriver, networkMode, parsePortKey, type Container, type ContainerFacts } from '../../../runtime/api.js';
+import { commandOf, isLive, qualifiedName, logDriver, networkMode, parsePortKey, type Container, type ContainerFacts } from '../../../runtime/api.js';
 import { containerMounts } from '../../compat/views/volumes.js';
 import { containerNetworks, networkSettings } from '../../compat/views/networks.js';
 import { DEFAULT_NETWORK } from '../create/to-spec.js';
@@ -57,7 +57,7 @@ export function listContainer(facts: ContainerFacts, c: Container, size?: { size
     ExitedAt: unix(c.finished_at),
     ExitCode: c.exit_code,
     Id: c.id,
-    Image: c.image_name,
+    Image: qualifiedName(c.image_name),
     ImageID: bare(c.image_id),
     IsInfra: false,
     Labels: Object.keys(c.spec.labels).length ? c.spec.labels : null,
@@ -147,7 +147,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
     },
     Image: bare(c.image_id),
     ImageDigest: '',
-    ImageName: c.image_name,
+    ImageName: qualifiedName(c.image_name),
     Rootfs: '',
     Pod: '',
     ResolvConfPath: files.resolvConf,
@@ -186,7 +186,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       StdinOnce: p.stdinOnce,
       Env: p.env,
       Cmd: p.command ?? null,
-      Image: c.image_name,
+      Image: qualifiedName(c.image_name),
       Volumes: null,
       WorkingDir: p.workdir ?? '/',
       Entrypoint: (p.entrypoint ?? []).join(' '),
