@@ -343,7 +343,7 @@ describe('Docker create body → ContainerSpec', () => {
       const completed = completeSpec(spec, c.image ?? IMAGE, ID, { mac: mac || undefined });
       if (c.completed) expect(completed).toMatchObject(c.completed);
       // Inspect's source is unchanged: the Docker Config/HostConfig rebuilt from spec + echo is the old row's.
-      expect(canonical(dockerOf(completed, echo))).toEqual(legacyRow(c));
+      expect(canonical(dockerOf(completed, { docker: echo }))).toEqual(legacyRow(c));
     });
   }
 

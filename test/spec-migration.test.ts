@@ -16,6 +16,7 @@ const SPEC_MIGRATION = 14;
 const LATER: Record<number, string> = {
   15: 'ALTER TABLE networks DROP COLUMN ipam_options;',
   16: 'ALTER TABLE endpoints DROP COLUMN links;',
+  17: "UPDATE containers SET echo = coalesce(json_extract(echo, '$.docker'), '{}');",
 };
 
 const ok = async (args: string[]) => {
@@ -38,7 +39,7 @@ function downgrade(path: string): void {
       for (let n = migrations.length; n > SPEC_MIGRATION; n--) db.exec(LATER[n]!);
       db.exec("ALTER TABLE containers ADD COLUMN config TEXT NOT NULL DEFAULT '{}'; ALTER TABLE containers ADD COLUMN host_config TEXT NOT NULL DEFAULT '{}';");
       for (const row of db.prepare('SELECT id, spec, echo FROM containers').all() as { id: string; spec: string; echo: string }[]) {
-        const { config, hostConfig } = dockerOf(JSON.parse(row.spec), JSON.parse(row.echo));
+        const { config, hostConfig } = dockerOf(JSON.parse(row.spec), { docker: JSON.parse(row.echo) });
         db.prepare('UPDATE containers SET config = ?, host_config = ? WHERE id = ?').run(JSON.stringify(config), JSON.stringify(hostConfig), row.id);
       }
       db.exec('ALTER TABLE containers DROP COLUMN spec; ALTER TABLE containers DROP COLUMN echo;');

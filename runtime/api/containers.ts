@@ -40,7 +40,16 @@ export function containerApi(engine: Engine) {
     pause: (id: string) => containers.pause(id),
     unpause: (id: string) => containers.unpause(id),
     rename: (id: string, name: string) => containers.rename(id, name),
-    remove: (id: string, o: { force: boolean; volumes: boolean }) => containers.remove(id, o.force, o.volumes),
+    /**
+     * Removes the container; with `depend`, first the containers that join its namespaces or mount its
+     * volumes (theirs first, recursively). The IDs removed, in order.
+     */
+    remove: async (id: string, o: { force: boolean; volumes: boolean; depend?: boolean }): Promise<string[]> => {
+      const c = containers.store.resolve(id);
+      const order = o.depend ? dependentsFirst(containers.store.all(), c) : [c];
+      for (const d of order) await containers.remove(d.id, o.force, o.volumes);
+      return order.map((d) => d.id);
+    },
     /** Removes a link (`/parent/alias`), not a container. */
     removeLink: (name: string) => containers.removeLink(name),
     update: (...args: Parameters<Service['update']>) => containers.update(...args),
@@ -68,6 +77,19 @@ export function containerApi(engine: Engine) {
     /** Docker's stats documents (the container looked up now). */
     stats: (id: string, o: StatsOptions) => statsDocuments(containers.store, containers.store.resolve(id).id, engine.host, o),
   };
+}
+
+/** The containers that depend on `c` (joined namespaces, volumes-from), deepest first, then `c`. */
+function dependentsFirst(all: Container[], c: Container, seen = new Set<string>()): Container[] {
+  seen.add(c.id);
+  const refs = new Set([c.id, c.name]);
+  const joins = (mode: string) => mode.startsWith('container:') && refs.has(mode.slice('container:'.length));
+  const dependents = all.filter(
+    (d) =>
+      !seen.has(d.id) &&
+      (Object.values(d.spec.namespaces).some(joins) || joins(d.spec.network.mode) || (d.spec.mounts.volumesFrom ?? []).some((v) => refs.has(v.split(':')[0]!))),
+  );
+  return [...dependents.flatMap((d) => (seen.has(d.id) ? [] : dependentsFirst(all, d, seen))), c];
 }
 
 /** docker ps and docker container prune. */

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Engine } from '../engine.js';
 import type { ImageFilters } from '../images/service.js';
 import { parseConfig, type ImageRecord } from '../images/store.js';
+import { parseTaggedReference, referenceString } from '../images/reference.js';
 import type { ImageConfig } from '../images/config.js';
 import { loadImages, type LoadMessage } from '../images/load.js';
 import { importImage, type ImportMessage, type ImportOptions } from '../images/import.js';
@@ -48,6 +49,16 @@ export function imageApi(engine: Engine) {
         digests: images.digests(image.id),
         layerDirs: images.layers.diffDirs(image.top_layer),
       };
+    },
+    /**
+     * libpod's name for a local image: a short name resolved by path in any domain (localhost first),
+     * else the name as given; the image's fully qualified tag when it is one, with the image ID.
+     */
+    resolveLibpod: (name: string): { name: string; id: string } => {
+      const tag = images.store.shortNameTag(name);
+      const image = images.store.resolve(tag ?? name);
+      if (tag || image.id.replace('sha256:', '').startsWith(name.replace('sha256:', ''))) return { name: tag ?? name, id: image.id };
+      return { name: referenceString(parseTaggedReference(name)), id: image.id };
     },
     history: (name: string) => images.history(name),
     tag: (name: string, repo: string, tag: string | undefined) => images.tag(name, repo, tag),

@@ -1,7 +1,9 @@
 // What a container's views show beyond its record: its networks' records and endpoints, the paths of its
 // files and layers, the mount points of its volumes. Read-only lookups, so an API's views can render a
 // container without holding a store, a path helper or a service.
+import { readFileSync } from 'node:fs';
 import type { Engine } from '../engine.js';
+import { isLive } from './state.js';
 import type { Endpoint, EndpointSettings, Network } from '../network/store.js';
 import type { Container } from './store.js';
 
@@ -20,6 +22,8 @@ export interface ContainerFacts {
   files(c: Container): { resolvConf: string; hostname: string; hosts: string; log: string; lowerDirs: string[]; merged: string; upper: string; work: string };
   /** The runtime a container gets when its spec names none. */
   defaultRuntime: string;
+  /** The PID of its monitor (conmon) while it runs; 0 otherwise. */
+  conmonPid(c: Container): number;
 }
 
 export function containerFacts(engine: Engine): ContainerFacts {
@@ -42,5 +46,13 @@ export function containerFacts(engine: Engine): ContainerFacts {
       work: paths.work(c.id),
     }),
     defaultRuntime: engine.host.defaultRuntime,
+    conmonPid: (c) => {
+      if (!isLive(c)) return 0;
+      try {
+        return Number(readFileSync(paths.conmonPid(c.id), 'utf8').trim()) || 0;
+      } catch {
+        return 0;
+      }
+    },
   };
 }

@@ -65,17 +65,19 @@ export function prune(
   ctx: ContainerContext,
   filter: (c: Container) => boolean,
   sizeOf: (c: Container) => Promise<number>,
-): Promise<{ removed: string[]; reclaimed: number }> {
+): Promise<{ removed: string[]; reclaimed: number; sizes: number[] }> {
   return freeingSpace(async () => {
     const removed: string[] = [];
+    const sizes: number[] = [];
     let reclaimed = 0;
     for (const c of ctx.store.all()) {
       if (RUNNING.has(c.state) || !filter(c)) continue;
       const size = await sizeOf(c).catch(() => 0);
       await ctx.removeFiles(c);
       removed.push(c.id);
+      sizes.push(size);
       reclaimed += size;
     }
-    return { removed, reclaimed };
+    return { removed, reclaimed, sizes };
   });
 }

@@ -49,6 +49,10 @@ export interface ProcessSpec {
   stopTimeout?: number;
   rlimits?: { name: string; soft: number; hard: number }[];
   oomScoreAdj?: number;
+  /** The process's umask, octal text (`0022`); absent: runc's default. */
+  umask?: string;
+  /** /etc/localtime from the host's zoneinfo (`Europe/Paris`), or the host's own (`local`). */
+  timezone?: string;
 }
 
 export interface MountsSpec {

@@ -45,8 +45,15 @@ export interface Container extends Omit<ContainerRow, 'spec' | 'echo' | 'mounts'
   health: HealthState | null;
 }
 
-/** An API's own fields of a container, kept for its views and never read by the engine. */
-export type ClientEcho = Record<string, unknown>;
+/**
+ * What each API's client sent that the spec does not model, by API family (`docker`: the compat API's
+ * Config/HostConfig leftovers; `libpod`: the SpecGenerator's), kept for that family's views and never
+ * read by the engine. A container made by one API has no echo of the other: its views show their defaults.
+ */
+export interface ClientEcho {
+  docker?: Record<string, unknown>;
+  libpod?: Record<string, unknown>;
+}
 
 const parse = (row: ContainerRow): Container => {
   const { spec, echo, mounts, ports, health, ...rest } = row;

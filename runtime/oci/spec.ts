@@ -182,6 +182,10 @@ export function buildSpec(input: SpecInput): object {
   for (const [target, options] of Object.entries(spec.mounts.tmpfs ?? {})) {
     mounts.push({ destination: target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(options ? options.split(',') : [])] });
   }
+  if (p.timezone) {
+    const zone = p.timezone === 'local' ? '/etc/localtime' : `/usr/share/zoneinfo/${p.timezone}`;
+    mounts.push({ destination: '/etc/localtime', type: 'bind', source: zone, options: ['rbind', 'ro', 'rprivate'] });
+  }
   if (p.init && input.initBinary) {
     mounts.push({ destination: '/sbin/docker-init', type: 'bind', source: input.initBinary, options: ['rbind', 'ro'] });
     args = ['/sbin/docker-init', '--', ...args];
@@ -211,7 +215,12 @@ export function buildSpec(input: SpecInput): object {
       terminal: p.tty,
       // The client's terminal size from the start ([rows, cols]); resizes follow.
       consoleSize: p.tty && p.consoleSize?.[0] && p.consoleSize[1] ? { height: p.consoleSize[0], width: p.consoleSize[1] } : undefined,
-      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids.length ? user.additionalGids : undefined },
+      user: {
+        uid: user.uid,
+        gid: user.gid,
+        additionalGids: user.additionalGids.length ? user.additionalGids : undefined,
+        umask: p.umask ? Number.parseInt(p.umask, 8) : undefined,
+      },
       args,
       env,
       cwd: p.workdir || '/',

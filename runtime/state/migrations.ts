@@ -210,6 +210,11 @@ export const migrations: string[] = [
   -- and each alias resolves to the named container on that network.
   ALTER TABLE endpoints ADD COLUMN links TEXT NOT NULL DEFAULT '[]';
   `,
+  `
+  -- The echo per API family: what the Docker API's client sent moves under "docker" (libpod's goes under
+  -- "libpod"), so each API's inspect rebuilds its own view of any container.
+  UPDATE containers SET echo = json_object('docker', json(echo)) WHERE echo <> '{}';
+  `,
 ];
 
 /** Code run after a migration's SQL (by its 1-based number), inside the same transaction. */

@@ -17,6 +17,9 @@ const TRANSLATIONS: { pattern: RegExp; cause: string; message: (name: string) =>
   { pattern: /^No such image: (.*)$/, cause: 'image not known', message: (n) => `${n}: image not known` },
   { pattern: /^get (.*): no such volume$/, cause: 'no such volume', message: (n) => `no volume with name "${n}" found: no such volume` },
   { pattern: /^network (.*) not found$/, cause: 'network not found', message: (n) => `unable to find network with name or ID ${n}: network not found` },
+  // Errors libpod's own routes word as podman does, ending in podman's cause.
+  { pattern: /^(.*): container state improper$/, cause: 'container state improper', message: (m) => `${m}: container state improper` },
+  { pattern: /^(.*): that name is already in use$/, cause: 'that name is already in use', message: (m) => `${m}: that name is already in use` },
 ];
 
 /** The body of an engine error as libpod sends it with `status`. */

@@ -11,7 +11,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { Api } from '../../runtime/api.js';
 import { LibpodInfo, LibpodVersion } from '../../openapi/libpod.js';
 import { classifyError, sendErrorBody } from '../app.js';
@@ -36,8 +35,6 @@ export interface LibpodOptions {
    */
   sharedVerbs?: FastifyPluginAsync<{ api: Api; family: 'libpod' }>[];
 }
-
-const NameParams = Type.Object({ name: Type.String() });
 
 export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { api, sharedVerbs = [] }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
@@ -171,12 +168,6 @@ export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { a
         Os: 'linux',
       },
     };
-  });
-
-  // podman container exists: 204, or libpod's 404.
-  app.get('/containers/:name/exists', { schema: { summary: 'Whether a container exists (libpod)', params: NameParams } }, async (request, reply) => {
-    api.containers.idOf(request.params.name);
-    return reply.code(204).send();
   });
 
   // One module per resource (server/libpod/routes/), each over the one facade.

@@ -121,7 +121,7 @@ export function dockerHostConfig(spec: ContainerSpec, echo: DockerEcho): HostCon
 const record = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? { ...v } : {});
 
 /** A stored echo as Docker's (a container the engine or another API made has none: {}). */
-export const dockerEcho = (echo: ClientEcho): DockerEcho => ({ Config: record(echo.Config), HostConfig: record(echo.HostConfig) });
+export const dockerEcho = (echo: ClientEcho): DockerEcho => ({ Config: record(echo.docker?.Config), HostConfig: record(echo.docker?.HostConfig) });
 
 /** Both, as the containers row held them before the spec. */
 export const dockerOf = (spec: ContainerSpec, echo: ClientEcho) => {

@@ -42,7 +42,7 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
       const body = request.body ?? {};
       goHostConfigKeys(body.HostConfig);
       const { spec, echo } = toSpec(body, apiVersion(request));
-      const { id, warnings } = await api.containers.create(spec, echo, name || undefined);
+      const { id, warnings } = await api.containers.create(spec, { docker: echo }, name || undefined);
       return reply.code(201).send({ Id: id, Warnings: warnings });
     },
   );

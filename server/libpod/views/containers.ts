@@ -1,0 +1,312 @@
+// Container records as the libpod API shows them: `podman ps`'s ListContainer and `podman inspect`'s
+// InspectContainerData, rebuilt from the record, its spec and the libpod echo (a container the Docker
+// API made has none: podman's defaults show). The default network is `podman` here.
+import { constants } from 'node:os';
+import { commandOf, isLive, qualifiedName, logDriver, networkMode, parsePortKey, type Container, type ContainerFacts } from '../../../runtime/api.js';
+import { containerMounts } from '../../compat/views/volumes.js';
+import { containerNetworks, networkSettings } from '../../compat/views/networks.js';
+import { DEFAULT_NETWORK } from '../create/to-spec.js';
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+/** Go's zero time as unix seconds: what podman lists for a start or exit that never happened. */
+const ZERO_UNIX = -62135596800;
+
+const echoOf = (c: Container): Record<string, unknown> => c.echo.libpod ?? {};
+const libpodName = (network: string) => (network === 'bridge' ? DEFAULT_NETWORK : network);
+const bare = (id: string) => id.replace(/^sha256:/, '');
+const unix = (t: string | null) => (t ? Math.floor(Date.parse(t) / 1000) : ZERO_UNIX);
+
+/** libpod's state names: Docker's, with a restart counted as running and `dead` as exited. */
+export function libpodState(c: Container): string {
+  switch (c.state) {
+    case 'restarting':
+      return 'running';
+    case 'dead':
+      return 'exited';
+    default:
+      return c.state;
+  }
+}
+
+/** PortMapping entries: the bound host ports while it runs, the asked ones otherwise. */
+export function portMappings(c: Container): { host_ip: string; container_port: number; host_port: number; range: number; protocol: string }[] {
+  if (isLive(c) && c.ports.length)
+    return c.ports.map((p) => ({ host_ip: p.HostIp, container_port: p.ContainerPort, host_port: p.HostPort, range: 1, protocol: p.Protocol }));
+  return Object.entries(c.spec.ports.publish ?? {}).flatMap(([key, list]) => {
+    const [port, protocol] = parsePortKey(key);
+    return (list ?? []).map((b) => ({ host_ip: b.hostIp ?? '', container_port: port, host_port: Number(b.hostPort) || 0, range: 1, protocol }));
+  });
+}
+
+/** Names of the networks it is on. */
+function networkNames(facts: ContainerFacts, c: Container): string[] {
+  const kind = networkMode(c.spec.network.mode).kind;
+  if (kind !== 'bridge' && kind !== 'user') return [];
+  return Object.keys(containerNetworks(facts, c)).map(libpodName);
+}
+
+/** One entry of GET /libpod/containers/json. */
+export function listContainer(facts: ContainerFacts, c: Container, size?: { sizeRw: number; sizeRootFs: number }): object {
+  const ports = portMappings(c);
+  return {
+    AutoRemove: c.spec.restart.autoRemove,
+    Command: commandOf(c.spec),
+    Created: c.created,
+    CreatedAt: '',
+    Exited: c.state === 'exited' || c.state === 'dead',
+    ExitedAt: unix(c.finished_at),
+    ExitCode: c.exit_code,
+    Id: c.id,
+    Image: qualifiedName(c.image_name),
+    ImageID: bare(c.image_id),
+    IsInfra: false,
+    Labels: Object.keys(c.spec.labels).length ? c.spec.labels : null,
+    Mounts: c.mounts.map((m) => m.destination),
+    Names: [c.name],
+    Namespaces: {},
+    Networks: networkNames(facts, c),
+    Pid: c.pid,
+    Pod: '',
+    PodName: '',
+    Ports: ports.length ? ports : null,
+    Size: size ? { rootFsSize: size.sizeRootFs, rwSize: size.sizeRw } : null,
+    StartedAt: unix(c.started_at),
+    State: libpodState(c),
+    Status: c.health && c.state === 'running' ? c.health.Status : '',
+  };
+}
+
+/** NetworkSettings.Ports: each published port with its host side (HostIp as bound, '' for all). */
+function portMap(c: Container): Record<string, { HostIp: string; HostPort: string }[] | null> {
+  const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  for (const p of portMappings(c)) (out[`${p.container_port}/${p.protocol}`] ??= [])!.push({ HostIp: p.host_ip, HostPort: String(p.host_port) });
+  return out;
+}
+
+function libpodNetworkSettings(facts: ContainerFacts, c: Container) {
+  const { Networks: networks, SandboxKey, ...docker } = networkSettings(facts, c);
+  const kind = networkMode(c.spec.network.mode).kind;
+  // host, none and another container's namespace are no network to podman.
+  const named = kind === 'bridge' || kind === 'user' ? Object.fromEntries(Object.entries(networks).map(([name, e]) => [libpodName(name), e])) : {};
+  const onDefault = kind === 'bridge';
+  return {
+    EndpointID: docker.EndpointID,
+    Gateway: onDefault ? docker.Gateway : '',
+    IPAddress: onDefault ? docker.IPAddress : '',
+    IPPrefixLen: onDefault ? docker.IPPrefixLen : 0,
+    IPv6Gateway: docker.IPv6Gateway,
+    GlobalIPv6Address: docker.GlobalIPv6Address,
+    GlobalIPv6PrefixLen: docker.GlobalIPv6PrefixLen,
+    MacAddress: onDefault ? docker.MacAddress : '',
+    Bridge: '',
+    SandboxID: '',
+    HairpinMode: false,
+    LinkLocalIPv6Address: '',
+    LinkLocalIPv6PrefixLen: 0,
+    Ports: portMap(c),
+    SandboxKey,
+    Networks: named,
+  };
+}
+
+const nsMode = (m: string) => (m === 'private' ? 'private' : m);
+
+/** GET /libpod/containers/{id}/json. */
+export function inspectContainer(facts: ContainerFacts, c: Container): object {
+  const files = facts.files(c);
+  const echo = echoOf(c);
+  const { process: p, resources: r, security: s, restart } = c.spec;
+  const args = commandOf(c.spec);
+  const state = libpodState(c);
+  const stopSignal = p.stopSignal ? signalNumber(p.stopSignal) : 15;
+  const nanoCpus = r.nanoCpus ?? (r.cpuQuota && r.cpuPeriod ? Math.round((r.cpuQuota * 1e9) / r.cpuPeriod) : 0);
+  const mounts = containerMounts(facts, c).map((m) => ({ ...m, Options: [] as string[] }));
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: args[0] ?? '',
+    Args: args.slice(1),
+    State: {
+      OciVersion: '1.0.2',
+      Status: state,
+      Running: state === 'running',
+      Paused: c.state === 'paused',
+      Restarting: c.state === 'restarting',
+      OOMKilled: !!c.oom_killed,
+      Dead: c.state === 'dead',
+      Pid: c.pid,
+      ConmonPid: facts.conmonPid(c),
+      ExitCode: c.exit_code,
+      Error: c.error,
+      StartedAt: c.started_at ?? ZERO_TIME,
+      FinishedAt: c.finished_at ?? ZERO_TIME,
+      Health: c.health ? { Status: c.health.Status, FailingStreak: c.health.FailingStreak, Log: c.health.Log } : { Status: '', FailingStreak: 0, Log: null },
+      CgroupPath: `/berth/${c.id}`,
+      CheckpointedAt: ZERO_TIME,
+      RestoredAt: ZERO_TIME,
+    },
+    Image: bare(c.image_id),
+    ImageDigest: '',
+    ImageName: qualifiedName(c.image_name),
+    Rootfs: '',
+    Pod: '',
+    ResolvConfPath: files.resolvConf,
+    HostnamePath: files.hostname,
+    HostsPath: files.hosts,
+    StaticDir: '',
+    OCIConfigPath: '',
+    OCIRuntime: c.spec.runtime || facts.defaultRuntime,
+    ConmonPidFile: '',
+    PidFile: '',
+    Name: c.name,
+    RestartCount: c.restart_count,
+    Driver: 'overlay',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    EffectiveCaps: null,
+    BoundingCaps: null,
+    ExecIDs: [],
+    GraphDriver: { Name: 'overlay', Data: { LowerDir: files.lowerDirs.join(':'), MergedDir: files.merged, UpperDir: files.upper, WorkDir: files.work } },
+    Mounts: mounts,
+    Dependencies: [],
+    NetworkSettings: libpodNetworkSettings(facts, c),
+    Namespace: '',
+    IsInfra: false,
+    IsService: false,
+    Config: {
+      Hostname: c.spec.network.hostname,
+      Domainname: c.spec.network.domainname,
+      User: p.user ?? '',
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: p.tty,
+      OpenStdin: p.stdin,
+      StdinOnce: p.stdinOnce,
+      Env: p.env,
+      Cmd: p.command ?? null,
+      Image: qualifiedName(c.image_name),
+      Volumes: null,
+      WorkingDir: p.workdir ?? '/',
+      Entrypoint: (p.entrypoint ?? []).join(' '),
+      OnBuild: null,
+      Labels: Object.keys(c.spec.labels).length ? c.spec.labels : null,
+      Annotations: c.spec.annotations ?? {},
+      StopSignal: stopSignal,
+      ...(c.spec.healthcheck ? { Healthcheck: healthConfig(c.spec.healthcheck) } : {}),
+      HealthcheckOnFailureAction: 'none',
+      CreateCommand: (echo.containerCreateCommand as string[] | undefined) ?? null,
+      Umask: p.umask ?? '0022',
+      Timeout: 0,
+      StopTimeout: p.stopTimeout ?? 10,
+      Passwd: true,
+      sdNotifyMode: (echo.sdnotifyMode as string | undefined) ?? 'container',
+      ...(p.timezone ? { Timezone: p.timezone } : {}),
+    },
+    HostConfig: {
+      Binds: [...(c.spec.mounts.volumes ?? []), ...(c.spec.mounts.mounts ?? []).map((m) => `${m.Source}:${m.Target}${m.ReadOnly ? ':ro' : ''}`)],
+      CgroupManager: 'cgroupfs',
+      CgroupMode: 'private',
+      ContainerIDFile: '',
+      LogConfig: {
+        Type: libpodLogDriver(logDriver(c.spec.log)),
+        Config: c.spec.log?.options ?? null,
+        Path: files.log,
+        Tag: '',
+        Size: c.spec.log?.options?.['max-size'] ?? '0B',
+      },
+      NetworkMode: networkModeOf(c),
+      PortBindings: portBindings(c),
+      RestartPolicy: { Name: restart.policy, MaximumRetryCount: restart.maxRetries },
+      AutoRemove: restart.autoRemove,
+      VolumeDriver: '',
+      VolumesFrom: c.spec.mounts.volumesFrom ?? null,
+      CapAdd: (s.capAdd ?? []).map(capName),
+      CapDrop: (s.capDrop ?? []).map(capName),
+      Dns: c.spec.network.dns ?? [],
+      DnsOptions: c.spec.network.dnsOptions ?? [],
+      DnsSearch: c.spec.network.dnsSearch ?? [],
+      ExtraHosts: c.spec.network.hosts ?? [],
+      GroupAdd: p.groups ?? [],
+      IpcMode: nsMode(c.spec.namespaces.ipc),
+      Cgroup: '',
+      Cgroups: 'default',
+      Links: null,
+      OomScoreAdj: p.oomScoreAdj ?? 0,
+      PidMode: nsMode(c.spec.namespaces.pid),
+      Privileged: s.privileged,
+      PublishAllPorts: !!c.spec.ports.publishAll,
+      ReadonlyRootfs: s.readonlyRootfs,
+      SecurityOpt: s.options ?? [],
+      Tmpfs: c.spec.mounts.tmpfs ?? {},
+      UTSMode: nsMode(c.spec.namespaces.uts),
+      UsernsMode: '',
+      ShmSize: r.shmSize ?? 65536000,
+      Runtime: 'oci',
+      ConsoleSize: [0, 0],
+      Isolation: '',
+      CpuShares: r.cpuShares ?? 0,
+      Memory: r.memory ?? 0,
+      NanoCpus: nanoCpus,
+      CgroupParent: '',
+      BlkioWeight: r.blkioWeight ?? 0,
+      BlkioWeightDevice: null,
+      BlkioDeviceReadBps: null,
+      BlkioDeviceWriteBps: null,
+      BlkioDeviceReadIOps: null,
+      BlkioDeviceWriteIOps: null,
+      CpuPeriod: r.cpuPeriod ?? 0,
+      CpuQuota: r.cpuQuota ?? 0,
+      CpuRealtimePeriod: 0,
+      CpuRealtimeRuntime: 0,
+      CpusetCpus: r.cpusetCpus ?? '',
+      CpusetMems: r.cpusetMems ?? '',
+      Devices: [],
+      DiskQuota: 0,
+      KernelMemory: 0,
+      MemoryReservation: r.memoryReservation ?? 0,
+      MemorySwap: r.memorySwap ?? 0,
+      MemorySwappiness: r.memorySwappiness ?? 0,
+      OomKillDisable: !!r.oomKillDisable,
+      PidsLimit: r.pidsLimit ?? 0,
+      Ulimits: (p.rlimits ?? []).map((u) => ({ Name: `RLIMIT_${u.name.toUpperCase()}`, Soft: u.soft, Hard: u.hard })),
+      CpuCount: 0,
+      CpuPercent: 0,
+      IOMaximumIOps: 0,
+      IOMaximumBandwidth: 0,
+      CgroupConf: null,
+    },
+  };
+}
+
+function healthConfig(h: NonNullable<Container['spec']['healthcheck']>) {
+  return { Test: h.test ?? [], StartPeriod: h.startPeriod ?? 0, Interval: h.interval ?? 0, Timeout: h.timeout ?? 0, Retries: h.retries ?? 0 };
+}
+
+/** Capabilities by their full names (`NET_ADMIN` → `CAP_NET_ADMIN`), as podman stores them. */
+const capName = (cap: string) => (cap.toUpperCase().startsWith('CAP_') ? cap.toUpperCase() : `CAP_${cap.toUpperCase()}`);
+
+/** berth's file log is podman's k8s-file (conmon writes both). */
+const libpodLogDriver = (driver: string) => (driver === 'json-file' || driver === 'local' ? 'k8s-file' : driver);
+
+function networkModeOf(c: Container): string {
+  const mode = networkMode(c.spec.network.mode);
+  if (mode.kind === 'bridge' || mode.kind === 'user') return 'bridge';
+  return c.spec.network.mode;
+}
+
+function portBindings(c: Container): Record<string, { HostIp: string; HostPort: string }[]> {
+  return Object.fromEntries(
+    Object.entries(c.spec.ports.publish ?? {}).map(([key, list]) => [key, (list ?? []).map((b) => ({ HostIp: b.hostIp ?? '', HostPort: b.hostPort ?? '' }))]),
+  );
+}
+
+const SIGNALS = constants.signals as Record<string, number>;
+
+/** Config.StopSignal: a number in libpod's inspect. */
+function signalNumber(signal: string): number {
+  if (/^\d+$/.test(signal)) return Number(signal);
+  const name = signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+  return SIGNALS[name] ?? 15;
+}

@@ -1,0 +1,156 @@
+// podman --remote run -d with the flags of a typical container: what inspect shows of them, compared with
+// podman's own service, and what the container gets.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TEST_BASE, TestEngine } from '../helpers/engine.js';
+import { PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
+
+const images = inject('images');
+let engine: TestEngine;
+let berth: PodmanClient;
+let oracle: PodmanService;
+let dir: string;
+beforeAll(async () => {
+  [engine, oracle] = await Promise.all([TestEngine.start(), PodmanService.start({ subnet: '10.231.1.0/24' })]);
+  berth = await podmanClient(engine.socket, engine.dir);
+  dir = await mkdtemp(join(TEST_BASE, 'berth-flags-'));
+  await writeFile(join(dir, 'envfile'), 'B=2\nC=3\n');
+  await writeFile(join(dir, 'hello'), 'hi\n');
+  const loaded = await Promise.all([engine.docker(['load', '-i', images.busybox.archive]), oracle.podman(['load', '-i', images.busybox.archive])]);
+  for (const r of loaded) expect(r.code, r.stderr).toBe(0);
+  await oracle.client.ok(['tag', 'localhost/busybox:latest', 'docker.io/library/busybox:latest']);
+  await oracle.client.ok(['rmi', 'localhost/busybox:latest']);
+}, 120_000);
+afterAll(async () => {
+  await Promise.all([engine?.destroy(), oracle?.stop()]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+const both = (args: string[]) => Promise.all([berth.podman(args), oracle.podman(args)]);
+
+describe('podman --remote run -d with flags', () => {
+  it('shows the flags in inspect as podman does, and the container has them', async () => {
+    const run = (port: string) => [
+      'run',
+      '-d',
+      '--name',
+      'full',
+      '-e',
+      'A=1',
+      '--env-file',
+      join(dir, 'envfile'),
+      '-p',
+      `${port}:80`,
+      '-v',
+      'fvol:/data:Z',
+      '-v',
+      `${dir}:/host:ro,z`,
+      '-v',
+      '/anon',
+      '--mount',
+      `type=bind,src=${dir},dst=/h3,ro=true`,
+      '--tmpfs',
+      '/run2:size=1m',
+      '-w',
+      '/tmp',
+      '-u',
+      '1000:1000',
+      '--entrypoint',
+      '/bin/sh',
+      '--init',
+      '--restart',
+      'on-failure:3',
+      '--hostname',
+      'hh',
+      '--cap-add',
+      'NET_ADMIN',
+      '--cap-drop',
+      'CHOWN',
+      '--security-opt',
+      'no-new-privileges',
+      '--memory',
+      '64m',
+      '--cpus',
+      '0.5',
+      '--pids-limit',
+      '100',
+      '--health-cmd',
+      'true',
+      '--health-interval',
+      '30s',
+      '--label',
+      'l=1',
+      '--annotation',
+      'a=b',
+      '--stop-signal',
+      'SIGUSR1',
+      'busybox',
+      '-c',
+      'sleep 1000',
+    ];
+    const [ours, theirs] = await Promise.all([berth.podman(run('18391')), oracle.podman(run('18392'))]);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    const format = [
+      'inspect',
+      '--format',
+      [
+        '{{.State.Status}} {{.Config.Hostname}} {{.Config.User}} {{.Config.WorkingDir}} {{.Config.Entrypoint}} {{.Config.Cmd}}',
+        '{{.Config.StopSignal}} {{.Config.Labels}} {{index .Config.Annotations "a"}} {{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}}',
+        '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}}',
+        '{{.HostConfig.SecurityOpt}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.PidsLimit}}',
+        '{{.HostConfig.Tmpfs}} {{.HostConfig.NetworkMode}}',
+      ].join('|'),
+      'full',
+    ];
+    const [i1, i2] = await both(format);
+    expect(i2.code, i2.stderr).toBe(0);
+    expect(i1).toMatchObject({ code: 0, stdout: i2.stdout });
+    const env = JSON.parse(await berth.ok(['inspect', '--format', '{{json .Config.Env}}', 'full']));
+    expect(env).toEqual(expect.arrayContaining(['A=1', 'B=2', 'C=3']));
+    // podman port reads NetworkSettings.Ports.
+    const [p1, p2] = await both(['port', 'full']);
+    expect(p1).toMatchObject({ code: 0, stdout: p2.stdout.replace('18392', '18391') });
+    // Mounts: a named volume, two binds, an anonymous volume (tmpfs is not a mount point in inspect).
+    const mounts = ['inspect', '--format', '{{range .Mounts}}{{.Type}}:{{.Destination}}:{{.RW}} {{end}}', 'full'];
+    const [m1, m2] = await both(mounts);
+    expect(m1.stdout.trim().split(' ').sort()).toEqual(m2.stdout.trim().split(' ').sort());
+    // What the container has: the user, the workdir, the tmpfs, the read-only bind, the init as PID 1.
+    const [e1, e2] = await both([
+      'exec',
+      'full',
+      'sh',
+      '-c',
+      'id -u; pwd; cat /host/hello; touch /host/x 2>&1 | grep -c Read-only; grep -c /run2 /proc/mounts',
+    ]);
+    expect(e1).toMatchObject({ code: 0, stdout: e2.stdout });
+    await both(['rm', '-f', '-v', 'full']);
+    await both(['volume', 'rm', 'fvol']);
+  });
+
+  it('--network none and host', async () => {
+    for (const net of ['none', 'host']) {
+      const [ours, theirs] = await both(['run', '-d', '--name', `n-${net}`, '--network', net, 'busybox', 'sleep', '100']);
+      expect(theirs.code, theirs.stderr).toBe(0);
+      expect(ours.code, ours.stderr).toBe(0);
+      const [i1, i2] = await both(['inspect', '--format', '{{.HostConfig.NetworkMode}} {{len .NetworkSettings.Networks}}', `n-${net}`]);
+      expect(i1).toMatchObject({ code: 0, stdout: i2.stdout });
+      await both(['rm', '-f', '-t', '0', `n-${net}`]);
+    }
+  });
+
+  it('--replace removes the container of that name first', async () => {
+    await both(['run', '-d', '--name', 'rep', 'busybox', 'sleep', '100']);
+    const first = (await berth.ok(['inspect', '--format', '{{.Id}}', 'rep'])).trim();
+    const [ours, theirs] = await both(['run', '-d', '--replace', '--name', 'rep', 'busybox', 'sleep', '100']);
+    // podman prints the replaced container's name, then the new ID.
+    expect(theirs.stdout).toMatch(/^rep\n[0-9a-f]{64}\n$/);
+    expect(ours).toMatchObject({ code: 0, stdout: expect.stringMatching(/^rep\n[0-9a-f]{64}\n$/) });
+    const second = ours.stdout.split('\n')[1]!;
+    expect(second).not.toBe(first);
+    expect((await berth.ok(['ps', '-a', '-q', '--no-trunc', '--filter', 'name=rep'])).trim()).toBe(second);
+    await both(['rm', '-f', '-t', '0', 'rep']);
+  });
+});

@@ -1,0 +1,115 @@
+// podman --remote ps (its flags), the lifecycle verbs of a detached container, rename, exists, init,
+// rm -a/--depend and container prune, against berth and podman's own service.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { TestEngine } from '../helpers/engine.js';
+import { PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
+
+const images = inject('images');
+let engine: TestEngine;
+let berth: PodmanClient;
+let oracle: PodmanService;
+beforeAll(async () => {
+  [engine, oracle] = await Promise.all([TestEngine.start(), PodmanService.start({ subnet: '10.231.1.0/24' })]);
+  berth = await podmanClient(engine.socket, engine.dir);
+  const loaded = await Promise.all([engine.docker(['load', '-i', images.busybox.archive]), oracle.podman(['load', '-i', images.busybox.archive])]);
+  for (const r of loaded) expect(r.code, r.stderr).toBe(0);
+  await oracle.client.ok(['tag', 'localhost/busybox:latest', 'docker.io/library/busybox:latest']);
+  await oracle.client.ok(['rmi', 'localhost/busybox:latest']);
+}, 120_000);
+afterAll(async () => {
+  await Promise.all([engine?.destroy(), oracle?.stop()]);
+});
+
+const both = (args: string[]) => Promise.all([berth.podman(args), oracle.podman(args)]);
+/** Container IDs differ between the two: compared as <id>. */
+const ids = (text: string) => text.replace(/\b[0-9a-f]{64}\b|\b[0-9a-f]{12}\b/g, '<id>');
+
+/** The same command against both: the same exit code and output (IDs aside). */
+async function same(args: string[], o: { code?: number } = {}) {
+  const [ours, theirs] = await both(args);
+  expect(theirs.code, `oracle: podman ${args.join(' ')}: ${theirs.stderr}`).toBe(o.code ?? 0);
+  expect({ code: ours.code, stdout: ids(ours.stdout) }, `podman ${args.join(' ')}: ${ours.stderr}`).toEqual({ code: theirs.code, stdout: ids(theirs.stdout) });
+  return ours;
+}
+
+describe('podman --remote ps and lifecycle', () => {
+  it('ps -a, -q, --format, --filter, --sort, --size, --external', async () => {
+    await same(['create', '--name', 'p-created', '-l', 'app=x', 'busybox', 'true']);
+    await both(['run', '-d', '--name', 'p-running', '-l', 'app=y', 'busybox', 'sleep', '1000']);
+    await both(['run', '-d', '--name', 'p-exited', 'busybox', 'sh', '-c', 'exit 3']);
+    await both(['wait', 'p-exited']);
+    const names = '{{.Names}} {{.State}} {{.ExitCode}} {{.Labels}}';
+    await same(['ps', '--format', names]);
+    await same(['ps', '-a', '--sort', 'names', '--format', names]);
+    await same(['ps', '-a', '--filter', 'status=exited', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--filter', 'label=app=x', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--filter', 'name=p-run', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--external', '--sort', 'names', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--size', '--sort', 'names', '--format', '{{.Names}}']);
+    const q = await berth.ok(['ps', '-a', '-q']);
+    expect(q.trim().split('\n')).toHaveLength(3);
+    for (const id of q.trim().split('\n')) expect(id).toMatch(/^[0-9a-f]{12}$/);
+    const sized = await berth.ok(['ps', '-a', '--size', '--format', '{{.Names}} {{.Size}}', '--filter', 'name=p-created']);
+    expect(sized).toMatch(/^p-created \d+(\.\d+)?[kMG]?B \(virtual \d+(\.\d+)?[kMG]?B\)\n$/);
+    await both(['rm', '-a', '-f', '-t', '0']);
+    await same(['ps', '-a', '-q']);
+  });
+
+  it('start, stop, restart, kill, pause, unpause of a detached container', async () => {
+    await same(['create', '--name', 'lc', 'busybox', 'sleep', '1000']);
+    const state = ['inspect', '--format', '{{.State.Status}} {{.State.Running}} {{.State.Paused}}', 'lc'];
+    await same(state);
+    await same(['start', 'lc']);
+    await same(state);
+    await same(['pause', 'lc']);
+    await same(state);
+    await same(['ps', '--format', '{{.Names}} {{.State}}']);
+    await same(['unpause', 'lc']);
+    await same(['restart', '-t', '0', 'lc']);
+    await same(state);
+    await same(['kill', 'lc']);
+    await both(['wait', 'lc']);
+    await same(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'lc']);
+    await same(['start', 'lc']);
+    await same(['stop', '-t', '0', 'lc']);
+    await same(['inspect', '--format', '{{.State.Status}} {{.State.Running}}', 'lc']);
+    await same(['rm', 'lc']);
+  });
+
+  it('rename, container exists', async () => {
+    await same(['create', '--name', 'before', 'busybox', 'sleep', '1000']);
+    await same(['rename', 'before', 'after']);
+    await same(['container', 'exists', 'after']);
+    await same(['container', 'exists', 'before'], { code: 1 });
+    await same(['ps', '-a', '--format', '{{.Names}}']);
+    await same(['start', 'after']);
+    await same(['inspect', '--format', '{{.State.Status}}', 'after']);
+    await both(['rm', '-f', '-t', '0', 'after']);
+  });
+
+  it('rm --depend removes the containers joined to it first; rm -v the anonymous volumes', async () => {
+    await both(['run', '-d', '--name', 'base', 'busybox', 'sleep', '1000']);
+    await both(['run', '-d', '--name', 'joiner', '--network', 'container:base', 'busybox', 'sleep', '1000']);
+    const [ours, theirs] = await both(['rm', '-f', '-t', '0', '--depend', 'base']);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    expect(ours.stdout.trim().split('\n').length).toBe(theirs.stdout.trim().split('\n').length);
+    await same(['ps', '-a', '-q']);
+    await both(['run', '-d', '--name', 'anon', '-v', '/anon', 'busybox', 'true']);
+    await both(['wait', 'anon']);
+    await same(['rm', '-v', 'anon']);
+    expect((await engine.docker(['volume', 'ls', '-q'])).stdout).toBe('');
+  });
+
+  it('container prune removes what is not running', async () => {
+    await both(['create', '--name', 'pr1', 'busybox', 'true']);
+    await both(['run', '-d', '--name', 'pr2', 'busybox', 'sleep', '1000']);
+    const [ours, theirs] = await both(['container', 'prune', '-f']);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    expect(ours.stdout).toMatch(/^[0-9a-f]{64}\n/);
+    await same(['ps', '-a', '--format', '{{.Names}}']);
+    await both(['rm', '-f', '-t', '0', 'pr2']);
+  });
+});
