@@ -12,6 +12,7 @@ import { systemApi } from './api/system.js';
 import { buildApi } from './api/build.js';
 import { eventApi } from './api/events.js';
 import { registryApi } from './api/registry.js';
+import { secretApi } from './api/secrets.js';
 
 export type { Engine } from './engine.js';
 export { EngineError, conflict, invalid, notFound } from './errors.js';
@@ -59,6 +60,10 @@ export type { NetworkCreateOptions, EndpointOptions, NetworkMember } from './api
 export { networkMode, v4Config, v6Config } from './network/attachments.js';
 export { parsePortKey } from './network/ports.js';
 
+// Secrets (libpod).
+export type { Secret } from './secrets/store.js';
+export type { SecretCreateOptions } from './api/secrets.js';
+
 // Events.
 export type { EngineEvent } from './events/log.js';
 export type { EventSink, WatchOptions } from './events/watch.js';
@@ -81,6 +86,7 @@ export function createApi(engine: Engine) {
     build: buildApi(engine),
     events: eventApi(engine),
     registry: registryApi(engine),
+    secrets: secretApi(engine),
   };
 }
 export type Api = ReturnType<typeof createApi>;

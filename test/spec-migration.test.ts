@@ -16,6 +16,7 @@ const SPEC_MIGRATION = 14;
 const LATER: Record<number, string> = {
   15: 'ALTER TABLE networks DROP COLUMN ipam_options;',
   16: 'ALTER TABLE endpoints DROP COLUMN links;',
+  17: 'DROP TABLE secrets;',
 };
 
 const ok = async (args: string[]) => {
