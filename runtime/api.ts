@@ -12,6 +12,7 @@ import { systemApi } from './api/system.js';
 import { buildApi } from './api/build.js';
 import { eventApi } from './api/events.js';
 import { registryApi } from './api/registry.js';
+import { secretApi } from './api/secrets.js';
 
 export type { Engine } from './engine.js';
 export { EngineError, conflict, invalid, notFound } from './errors.js';
@@ -60,6 +61,10 @@ export { networkMode, v4Config, v6Config } from './network/attachments.js';
 export { parsePortKey } from './network/ports.js';
 export { qualifiedName } from './images/reference.js';
 
+// Secrets (libpod).
+export type { Secret } from './secrets/store.js';
+export type { SecretCreateOptions } from './api/secrets.js';
+
 // Events.
 export type { EngineEvent } from './events/log.js';
 export type { EventSink, WatchOptions } from './events/watch.js';
@@ -82,6 +87,7 @@ export function createApi(engine: Engine) {
     build: buildApi(engine),
     events: eventApi(engine),
     registry: registryApi(engine),
+    secrets: secretApi(engine),
   };
 }
 export type Api = ReturnType<typeof createApi>;

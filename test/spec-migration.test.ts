@@ -17,6 +17,7 @@ const LATER: Record<number, string> = {
   15: 'ALTER TABLE networks DROP COLUMN ipam_options;',
   16: 'ALTER TABLE endpoints DROP COLUMN links;',
   17: "UPDATE containers SET echo = coalesce(json_extract(echo, '$.docker'), '{}');",
+  18: 'DROP TABLE secrets;',
 };
 
 const ok = async (args: string[]) => {

@@ -47,6 +47,14 @@ export function networkApi(engine: Engine) {
         const c = engine.containers.store.get(id);
         return !!c && isLive(c);
       }),
+    /** The containers (IDs) on a network, running or not (podman's rule for rm without force). */
+    containersOn: (ref: string): string[] => networks.store.endpointsOn(networks.resolve(ref).id).map((e) => e.containerId),
+    /** podman network rm -f: the containers on it are removed (forced), then the network. */
+    removeWithContainers: async (ref: string) => {
+      const n = networks.resolve(ref);
+      for (const e of networks.store.endpointsOn(n.id)) await engine.containers.remove(e.containerId, true, false);
+      networks.remove(n.id, () => false);
+    },
     connect: (ref: string, container: string, settings: EndpointOptions) => attachments.connect(ref, container, settings),
     disconnect: (ref: string, container: string, force: boolean) => attachments.disconnect(ref, container, force),
     /** `docker network prune`: unused user networks created before `until`, with the labels asked; their names. */

@@ -22,6 +22,13 @@ export function volumeApi(engine: Engine) {
     inspect: (name: string) => volumes.get(name),
     /** Refused while a container uses it, unless `force`. */
     remove: (name: string, force = false) => volumes.remove(name, volumes.users(name), force),
+    /** The containers (IDs) that mount it. */
+    users: (name: string) => volumes.users(volumes.get(name).name),
+    /** podman volume rm -f: the containers that mount it go first (forced, their anonymous volumes kept). */
+    removeWithUsers: async (name: string) => {
+      for (const id of volumes.users(volumes.get(name).name)) await engine.containers.remove(id, true, false);
+      await volumes.remove(name, volumes.users(name));
+    },
     /**
      * `docker volume prune`: unused volumes, anonymous ones only unless `all`, with the labels asked.
      * SpaceReclaimed is what each one's directory held (a volume with driver options is not mounted
@@ -30,15 +37,17 @@ export function volumeApi(engine: Engine) {
     prune: async (filters: Filters, all: boolean) => {
       const wanted = volumePruneFilter(filters, all);
       const deleted: string[] = [];
+      const sizes: number[] = [];
       let reclaimed = 0;
       for (const v of volumes.all()) {
         if (!wanted(v) || !unused(v)) continue;
         const size = await directorySize(v.mountpoint);
         await volumes.remove(v.name, []);
         deleted.push(v.name);
+        sizes.push(size);
         reclaimed += size;
       }
-      return { deleted, reclaimed };
+      return { deleted, sizes, reclaimed };
     },
   };
 }

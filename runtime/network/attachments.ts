@@ -15,13 +15,16 @@ import { pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwo
 import { allocatePorts, wantedPorts, type HeldPort } from './ports.js';
 import { macFromIp } from './mac.js';
 import type { NetworkService } from './service.js';
-import type { Endpoint, EndpointSettings, Network, NetworkStore } from './store.js';
+import { DEFAULT_NETWORK_ALIAS, type Endpoint, type EndpointSettings, type Network, type NetworkStore } from './store.js';
 
 export type NetworkModeKind = 'bridge' | 'host' | 'none' | 'container' | 'user';
 
-/** The mode as dockerd reads HostConfig.NetworkMode (the spec's network.mode): '' and 'default' are the bridge. */
+/**
+ * The mode as dockerd reads HostConfig.NetworkMode (the spec's network.mode): '' and 'default' are the
+ * bridge, and so is `podman`, the name podman gives the default network (one network for both APIs).
+ */
 export function networkMode(mode: string): { kind: NetworkModeKind; name: string } {
-  if (mode === '' || mode === 'default' || mode === 'bridge') return { kind: 'bridge', name: 'bridge' };
+  if (mode === '' || mode === 'default' || mode === 'bridge' || mode === DEFAULT_NETWORK_ALIAS) return { kind: 'bridge', name: 'bridge' };
   if (mode === 'host' || mode === 'none') return { kind: mode, name: mode };
   if (mode.startsWith('container:')) return { kind: 'container', name: mode.slice('container:'.length) };
   return { kind: 'user', name: mode };

@@ -17,6 +17,8 @@ export interface NetworkCreate {
   IPAM?: { Driver?: string | null; Config?: IPAMConfig[] | null; Options?: Record<string, string> | null } | null;
   Options?: Record<string, string> | null;
   Labels?: Record<string, string> | null;
+  /** libpod's dns_enabled (aardvark-dns on the network); Docker's user networks always have it. */
+  dnsEnabled?: boolean;
 }
 
 export const PREDEFINED = ['bridge', 'host', 'none'];
@@ -160,7 +162,7 @@ export class NetworkService {
       internal: !!body.Internal,
       attachable: !!body.Attachable,
       ipv6: !!body.EnableIPv6,
-      dns: true,
+      dns: body.dnsEnabled ?? true,
       options,
       labels: body.Labels ?? {},
       createdAt: now(),

@@ -20,6 +20,13 @@ export interface EndpointSettings {
   DriverOpts?: Record<string, string> | null;
 }
 
+/**
+ * podman's name of the default network: berth has one default network, `bridge` to the Docker API and
+ * `podman` to libpod, and a lookup by either name finds it from both (a network really named `podman`
+ * comes first).
+ */
+export const DEFAULT_NETWORK_ALIAS = 'podman';
+
 export interface Network {
   id: string;
   name: string;
@@ -155,6 +162,7 @@ export class NetworkStore {
           : `network ${nameOrId} is ambiguous (${n} matches found based on ${basis})`,
       );
     const named = this.allNamed(nameOrId);
+    if (named.length === 0 && nameOrId === DEFAULT_NETWORK_ALIAS) named.push(...this.allNamed('bridge'));
     if (named.length === 1) return named[0]!;
     if (named.length > 1) throw ambiguous(named.length, 'name');
     if (/^[a-f0-9]+$/.test(nameOrId)) {

@@ -215,6 +215,18 @@ export const migrations: string[] = [
   -- "libpod"), so each API's inspect rebuilds its own view of any container.
   UPDATE containers SET echo = json_object('docker', json(echo)) WHERE echo <> '{}';
   `,
+  `
+  -- Secrets (libpod): their bytes are files under <root>/secrets/filedriver/<id> (runtime/secrets/store.ts).
+  CREATE TABLE secrets (
+    id         TEXT PRIMARY KEY,          -- 25 hex digits, as podman's
+    name       TEXT NOT NULL UNIQUE,
+    driver     TEXT NOT NULL,             -- file
+    options    TEXT NOT NULL,             -- the driver's options (JSON)
+    labels     TEXT NOT NULL,             -- JSON
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
 ];
 
 /** Code run after a migration's SQL (by its 1-based number), inside the same transaction. */

@@ -1,0 +1,148 @@
+// podman --remote network commands against berth, beside Podman's own service: the same output and exit
+// codes. berth's one default network is `podman` to libpod and `bridge` to the Docker API.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TestEngine } from '../helpers/engine.js';
+import { PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
+
+let engine: TestEngine;
+let berth: PodmanClient;
+let oracle: PodmanService;
+const images = inject('images');
+
+// The oracle's default network takes the lower half of this task's /24; its user networks the upper.
+const UPPER = '10.231.6.128/25';
+
+beforeAll(async () => {
+  [engine, oracle] = await Promise.all([TestEngine.start(), PodmanService.start({ subnet: '10.231.6.0/25' })]);
+  berth = await podmanClient(engine.socket, engine.dir);
+  // (Containers on berth come from the docker CLI: libpod's load and create are other slices.)
+  const loaded = await engine.docker(['load', '-i', images.busybox.archive]);
+  expect(loaded.code, loaded.stderr).toBe(0);
+  await oracle.client.ok(['load', '-i', images.busybox.archive]);
+});
+afterAll(async () => {
+  await Promise.all([engine?.destroy(), oracle?.stop()]);
+});
+
+/** The same command against both: berth's stdout, stderr and exit code must be podman's (IDs aside). */
+async function same(args: string[], clean: (s: string) => string = (s) => s.replace(/[0-9a-f]{64}/g, '<id>')) {
+  const [ours, theirs] = await Promise.all([berth.podman(args), oracle.podman(args)]);
+  expect({ code: ours.code, stdout: clean(ours.stdout), stderr: clean(ours.stderr) }, args.join(' ')).toEqual({
+    code: theirs.code,
+    stdout: clean(theirs.stdout),
+    stderr: clean(theirs.stderr),
+  });
+  return ours;
+}
+const both = (args: string[]) => Promise.all([berth.ok(args), oracle.client.ok(args)]);
+const docker = async (args: string[]) => {
+  const r = await engine.docker(args);
+  expect(r.code, `docker ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+};
+
+/** netavark's JSON without what differs per engine (ID, time, bridge name). */
+const portable = (json: string) =>
+  (JSON.parse(json) as Record<string, unknown>[]).map(({ id, created, network_interface, ...rest }) => {
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(Date.parse(String(created))).toBeGreaterThan(0);
+    expect(network_interface).toBeTruthy();
+    return rest;
+  });
+
+describe('podman --remote network', () => {
+  it('creates with subnet, gateway, range, internal, no DNS, labels and options: netavark JSON as podman', async () => {
+    await same([
+      'network',
+      'create',
+      '--subnet',
+      UPPER,
+      '--gateway',
+      '10.231.6.254',
+      '--ip-range',
+      '10.231.6.192/26',
+      '--internal',
+      '--disable-dns',
+      '--label',
+      'k=v',
+      '-o',
+      'mtu=1400',
+      'pn1',
+    ]);
+    await same(['network', 'create', 'pn2']);
+    const [ours, theirs] = await both(['network', 'inspect', 'pn1']);
+    expect(portable(ours)).toEqual(portable(theirs));
+    expect(portable(ours)[0]).toMatchObject({
+      subnets: [{ subnet: UPPER, gateway: '10.231.6.254', lease_range: { start_ip: '10.231.6.193', end_ip: '10.231.6.255' } }],
+    });
+    // A name taken, the default's too.
+    await same(['network', 'create', 'pn1']);
+    await same(['network', 'create', 'podman']);
+    await same(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Labels}} {{.Internal}} {{.DNSEnabled}}']);
+    await same(['network', 'ls', '--format', '{{.Name}}', '--filter', 'label=k=v']);
+    await same(['network', 'ls', '--format', '{{.Name}}', '--filter', 'name=pn']);
+    await same(['network', 'exists', 'pn1']);
+    await same(['network', 'exists', 'nope']);
+    await same(['network', 'inspect', 'nope']);
+    await same(['network', 'rm', 'pn1', 'nope']);
+    await same(['network', 'prune', '-f']);
+    await same(['network', 'ls', '--format', '{{.Name}}']);
+  });
+
+  it('shows the default network as podman; both names find it from either API, docker lists only bridge', async () => {
+    const [ours] = await both(['network', 'inspect', 'podman']);
+    const n = JSON.parse(ours)[0];
+    expect(n).toMatchObject({ name: 'podman', driver: 'bridge', dns_enabled: false, internal: false, ipam_options: { driver: 'host-local' } });
+    expect(n.options).toBeUndefined();
+    expect(n.id).toBe((await docker(['network', 'inspect', '-f', '{{.Id}}', 'bridge'])).trim());
+    // host and none are Docker's only.
+    await same(['network', 'exists', 'host']);
+    expect((await berth.podman(['network', 'exists', 'bridge'])).code).toBe(1);
+    expect((await docker(['network', 'inspect', '-f', '{{.Name}}', 'podman'])).trim()).toBe('bridge');
+    expect((await docker(['network', 'ls', '--format', '{{.Name}}'])).split('\n').sort()).not.toContain('podman');
+    // A container created on `podman` through the Docker API is on the default network.
+    await docker(['create', '--name', 'onpodman', '--network', 'podman', 'busybox', 'true']);
+    expect(JSON.parse(await docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'onpodman']))).toHaveProperty('bridge');
+    await docker(['rm', 'onpodman']);
+  });
+
+  it('refuses to remove a network with containers (exit 2) unless forced, which removes them', async () => {
+    await both(['network', 'create', 'pnu']);
+    await docker(['create', '--name', 'pnuser', '--network', 'pnu', 'busybox', 'true']);
+    await oracle.client.ok(['create', '--name', 'pnuser', '--network', 'pnu', 'busybox', 'true']);
+    await same(['network', 'rm', 'pnu']);
+    await same(['network', 'rm', '-f', 'pnu']);
+    await same(['container', 'exists', 'pnuser']);
+  });
+
+  it('connects and disconnects a running container', async () => {
+    await docker(['run', '-d', '--name', 'pc', 'busybox', 'sleep', '1000']);
+    await oracle.client.ok(['create', '--name', 'pc', 'busybox', 'sleep', '1000']);
+    await oracle.client.ok(['start', 'pc']);
+    await berth.ok(['network', 'create', 'pcn']);
+    await oracle.client.ok(['network', 'create', '--subnet', UPPER, 'pcn']);
+    await same(['network', 'connect', '--alias', 'al', 'pcn', 'pc']);
+    const networks = JSON.parse(await docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'pc']));
+    expect(Object.keys(networks).sort()).toEqual(['bridge', 'pcn']);
+    expect(networks.pcn.Aliases).toContain('al');
+    expect(networks.pcn.IPAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    await same(['network', 'disconnect', 'pcn', 'pc']);
+    expect(Object.keys(JSON.parse(await docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'pc'])))).toEqual(['bridge']);
+    await same(['network', 'connect', 'nope', 'pc']);
+    // A static address on a user network.
+    await berth.ok([
+      'network',
+      'connect',
+      '--ip',
+      (await docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'pcn'])).trim().replace(/\.1$/, '.77'),
+      'pcn',
+      'pc',
+    ]);
+    expect(JSON.parse(await docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'pc'])).pcn.IPAddress).toMatch(/\.77$/);
+    await docker(['rm', '-f', 'pc']);
+  });
+
+  it('refuses network reload remotely (the client does)', async () => {
+    await same(['network', 'reload', '--all']);
+  });
+});
