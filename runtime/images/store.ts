@@ -58,6 +58,11 @@ export class ImageStore {
     return (this.db.prepare('SELECT image_id FROM tags WHERE name = ?').get(ref) as { image_id: string } | undefined)?.image_id;
   }
 
+  /** The image a `repo@sha256:...` reference names, if any. */
+  digested(ref: string): string | undefined {
+    return (this.db.prepare('SELECT image_id FROM digests WHERE name = ?').get(ref) as { image_id: string } | undefined)?.image_id;
+  }
+
   /** Containers created from the image (the containers table is the containers service's; read-only here). */
   containersUsing(id: string): { id: string; state: string }[] {
     return this.db.prepare('SELECT id, state FROM containers WHERE image_id = ?').all(id) as { id: string; state: string }[];
