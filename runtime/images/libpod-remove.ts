@@ -46,7 +46,7 @@ export async function removeLibpodImages(
   for (const { name, match } of targets) {
     const { image, tag } = match;
     if (!service.store.get(image.id)) continue; // removed already by an earlier name
-    const tags = service.store.tagsOf(image.id);
+    const tags = service.store.namesOf(image.id);
     if (tag && tags.length > 1 && !o.all) {
       await service.lock.run(async () => {
         service.store.untag(tag);
@@ -56,7 +56,10 @@ export async function removeLibpodImages(
       continue;
     }
     if (name && !tag && tags.length > 1 && !o.force) {
-      failures.push({ kind: 'other', message: `unable to delete image "${hex(image.id)}" by ID with more than one tag ([${tags.join(' ')}]): please force removal` });
+      failures.push({
+        kind: 'other',
+        message: `unable to delete image "${hex(image.id)}" by ID with more than one tag ([${tags.join(' ')}]): please force removal`,
+      });
       continue;
     }
     const users = service.store.containersUsing(image.id);
@@ -70,7 +73,7 @@ export async function removeLibpodImages(
     for (const user of users) await removeContainer(user.id);
     await freeingSpace(() =>
       service.lock.run(async () => {
-        for (const t of service.store.tagsOf(image.id)) {
+        for (const t of service.store.namesOf(image.id)) {
           service.record('untag', image.id, t);
           report.untagged.push(t);
         }

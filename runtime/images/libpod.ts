@@ -43,7 +43,11 @@ export function storageLayers(stack: LayerRecord[]): LibpodLayer[] {
   const out: LibpodLayer[] = [];
   for (const l of stack) {
     const parent = out.at(-1)?.id;
-    const id = parent ? createHash('sha256').update(`${parent}+${hex(l.diff_id)}`).digest('hex') : hex(l.diff_id);
+    const id = parent
+      ? createHash('sha256')
+          .update(`${parent}+${hex(l.diff_id)}`)
+          .digest('hex')
+      : hex(l.diff_id);
     out.push({ id, diffId: l.diff_id, size: l.tar_size });
   }
   return out;
@@ -61,7 +65,7 @@ export function describe(service: ImageService, image: ImageRecord): LibpodImage
   });
   const stored = service.store.digestsOf(image.id);
   const digest = stored[0]?.split('@')[1] ?? sha256(manifest);
-  const names = service.store.tagsOf(image.id);
+  const names = service.store.namesOf(image.id);
   const repoDigests = [...stored];
   for (const name of names) {
     const d = `${repositoryName(parseReference(name))}@${digest}`;
@@ -152,7 +156,7 @@ export function tree(service: ImageService, name: string): string {
   for (const other of service.store.all()) {
     if (!other.top_layer) continue;
     const top = storageLayers(service.layers.stack(other.top_layer)).at(-1)!.id;
-    topOf.set(top, [...(topOf.get(top) ?? []), ...service.store.tagsOf(other.id)]);
+    topOf.set(top, [...(topOf.get(top) ?? []), ...service.store.namesOf(other.id)]);
   }
   const lines = [`Image ID: ${hex(image.id).slice(0, 12)}`, `Tags:     [${d.names.join(' ')}]`, `Size:     ${humanSize4(d.size)}`];
   if (d.layers.length > 0) lines.push('Image Layers');
@@ -178,7 +182,7 @@ export function tag(service: ImageService, name: string, repo: string, tagName: 
 /** podman untag: one name of the image (500 `tag not known` when it has no such name), or all of them. */
 export function untag(service: ImageService, name: string, repo: string, tagName: string | undefined): void {
   const { image } = lookupLocal(service.store, name);
-  const names = service.store.tagsOf(image.id);
+  const names = service.store.namesOf(image.id);
   if (!repo) {
     for (const n of names) {
       service.store.untag(n);

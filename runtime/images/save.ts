@@ -114,7 +114,8 @@ async function writeArchive(service: ImageService, items: SaveItem[], pack: tar.
     const names = tags.length > 0 ? tags : [undefined];
     for (const tag of names) {
       const annotations: Record<string, string> = {};
-      if (tag && o.naming === 'libpod') annotations['org.opencontainers.image.ref.name'] = tag; // podman's: the full name
+      if (tag && o.naming === 'libpod')
+        annotations['org.opencontainers.image.ref.name'] = tag; // podman's: the full name
       else if (tag) {
         annotations['io.containerd.image.name'] = tag;
         annotations['org.opencontainers.image.ref.name'] = parseReference(tag).tag ?? 'latest';

@@ -46,6 +46,11 @@ export class ImageStore {
     return (this.db.prepare('SELECT name FROM tags WHERE image_id = ? ORDER BY name').all(id) as { name: string }[]).map((r) => r.name);
   }
 
+  /** An image's tags in the order they were given (podman lists names so). */
+  namesOf(id: string): string[] {
+    return (this.db.prepare('SELECT name FROM tags WHERE image_id = ? ORDER BY rowid').all(id) as { name: string }[]).map((r) => r.name);
+  }
+
   digestsOf(id: string): string[] {
     return (this.db.prepare('SELECT name FROM digests WHERE image_id = ? ORDER BY name').all(id) as { name: string }[]).map((r) => r.name);
   }

@@ -46,24 +46,30 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
 
   // Inspect, exists, history and tree: the name may hold slashes (sent escaped, or raw by some calls).
   const ByName = Type.Union([LibpodImageData, Type.Array(LibpodHistoryItem), LibpodImageTree]);
-  app.get('/images/*', { schema: { summary: 'Inspect an image, its history or tree; whether it exists (libpod)', params: RestParams, response: { 200: ByName, 204: Type.Null() } } }, async (request, reply) => {
-    const rest = request.params['*'];
-    const slash = rest.lastIndexOf('/');
-    const [name, operation] = slash === -1 ? [rest, ''] : [rest.slice(0, slash), rest.slice(slash + 1)];
-    switch (operation) {
-      case 'json':
-        return imageData(images.inspect(name));
-      case 'exists':
-        images.exists(name);
-        return reply.code(204).send(null);
-      case 'history':
-        return images.history(name).map(historyItem);
-      case 'tree':
-        return { Tree: images.tree(name) };
-      default:
-        return reply.callNotFound();
-    }
-  });
+  app.get(
+    '/images/*',
+    {
+      schema: { summary: 'Inspect an image, its history or tree; whether it exists (libpod)', params: RestParams, response: { 200: ByName, 204: Type.Null() } },
+    },
+    async (request, reply) => {
+      const rest = request.params['*'];
+      const slash = rest.lastIndexOf('/');
+      const [name, operation] = slash === -1 ? [rest, ''] : [rest.slice(0, slash), rest.slice(slash + 1)];
+      switch (operation) {
+        case 'json':
+          return imageData(images.inspect(name));
+        case 'exists':
+          images.exists(name);
+          return reply.code(204).send(null);
+        case 'history':
+          return images.history(name).map(historyItem);
+        case 'tree':
+          return { Tree: images.tree(name) };
+        default:
+          return reply.callNotFound();
+      }
+    },
+  );
 
   // tag and untag answer 201 with a one-byte body, as podman.
   const created = '\n';
@@ -71,10 +77,14 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
     images.tag(request.params.name, request.query.repo ?? '', request.query.tag || undefined);
     return reply.code(201).header('content-type', 'text/plain; charset=us-ascii').send(created);
   });
-  app.post('/images/:name/untag', { schema: { summary: 'Untag an image (libpod)', params: NameParams, querystring: LibpodTagQuery } }, async (request, reply) => {
-    images.untag(request.params.name, request.query.repo ?? '', request.query.tag || undefined);
-    return reply.code(201).header('content-type', 'text/plain; charset=us-ascii').send(created);
-  });
+  app.post(
+    '/images/:name/untag',
+    { schema: { summary: 'Untag an image (libpod)', params: NameParams, querystring: LibpodTagQuery } },
+    async (request, reply) => {
+      images.untag(request.params.name, request.query.repo ?? '', request.query.tag || undefined);
+      return reply.code(201).header('content-type', 'text/plain; charset=us-ascii').send(created);
+    },
+  );
 
   // podman rmi: failures are inside the 200, the client exits with ExitCode.
   app.delete(
@@ -129,7 +139,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
         source: q.url || '-',
         body: body instanceof Readable ? body : undefined,
         repo: q.reference || undefined,
-        message: q.message,
+        message: q.message || 'imported from tarball', // podman's comment for an import without a message
         changes: list(q.changes),
         platform,
         signal: clientGoneSignal(reply),
@@ -154,7 +164,7 @@ function matchesLibpodFilters(d: { image: { id: string }; names: string[]; conta
   if (filters.reference?.length && !filters.reference.some((p) => d.names.some((n) => referenceMatches(p, n)))) return false;
   if (filters.id?.length && !filters.id.some((id) => d.image.id.slice(7).startsWith(id.replace(/^sha256:/, '')))) return false;
   const containers = filters.containers?.at(-1);
-  if (containers !== undefined && (d.containers > 0) !== parseBool(containers)) return false;
+  if (containers !== undefined && d.containers > 0 !== parseBool(containers)) return false;
   return true;
 }
 
