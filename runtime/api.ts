@@ -62,13 +62,17 @@ export { parsePortKey } from './network/ports.js';
 // Events.
 export type { EngineEvent } from './events/log.js';
 export type { EventSink, WatchOptions } from './events/watch.js';
+export type { LibpodEvent } from './events/views.js';
+
+// System.
+export type { StaticDetails, LiveDetails } from './system/details.js';
 
 // What the containers' views read of a container beyond its record.
 export { commandOf } from './containers/config.js';
 export { logDriver } from './containers/log-driver.js';
 export { linksEcho } from './containers/links.js';
 export { healthText } from './containers/health-state.js';
-export { MASKED_PATHS, READONLY_PATHS } from './oci/defaults.js';
+export { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './oci/defaults.js';
 
 export function createApi(engine: Engine) {
   return {

@@ -30,15 +30,18 @@ export function volumeApi(engine: Engine) {
     prune: async (filters: Filters, all: boolean) => {
       const wanted = volumePruneFilter(filters, all);
       const deleted: string[] = [];
+      /** Each one's size too (libpod reports them per volume). */
+      const removed: { name: string; size: number }[] = [];
       let reclaimed = 0;
       for (const v of volumes.all()) {
         if (!wanted(v) || !unused(v)) continue;
         const size = await directorySize(v.mountpoint);
         await volumes.remove(v.name, []);
         deleted.push(v.name);
+        removed.push({ name: v.name, size });
         reclaimed += size;
       }
-      return { deleted, reclaimed };
+      return { deleted, removed, reclaimed };
     },
   };
 }
