@@ -49,7 +49,6 @@ export type { Progress } from './images/pull.js';
 export type { ImageDetails, PullRequest } from './api/images.js';
 export type { LibpodImage, LibpodHistoryItem } from './images/libpod.js';
 export type { LibpodRemoveReport } from './images/libpod-remove.js';
-export { qualifiedName } from './images/short-names.js';
 export { RegistryError } from './registry/client.js';
 export type { Credentials } from './registry/auth.js';
 export { BuildError } from './build/builder.js';
@@ -71,13 +70,17 @@ export type { SecretCreateOptions } from './api/secrets.js';
 // Events.
 export type { EngineEvent } from './events/log.js';
 export type { EventSink, WatchOptions } from './events/watch.js';
+export type { LibpodEvent } from './events/views.js';
+
+// System.
+export type { StaticDetails, LiveDetails } from './system/details.js';
 
 // What the containers' views read of a container beyond its record.
 export { commandOf } from './containers/config.js';
 export { logDriver } from './containers/log-driver.js';
 export { linksEcho } from './containers/links.js';
 export { healthText } from './containers/health-state.js';
-export { MASKED_PATHS, READONLY_PATHS } from './oci/defaults.js';
+export { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './oci/defaults.js';
 
 export function createApi(engine: Engine) {
   return {

@@ -37,17 +37,18 @@ export function volumeApi(engine: Engine) {
     prune: async (filters: Filters, all: boolean) => {
       const wanted = volumePruneFilter(filters, all);
       const deleted: string[] = [];
-      const sizes: number[] = [];
+      /** Each one's size too (libpod reports them per volume). */
+      const removed: { name: string; size: number }[] = [];
       let reclaimed = 0;
       for (const v of volumes.all()) {
         if (!wanted(v) || !unused(v)) continue;
         const size = await directorySize(v.mountpoint);
         await volumes.remove(v.name, []);
         deleted.push(v.name);
-        sizes.push(size);
+        removed.push({ name: v.name, size });
         reclaimed += size;
       }
-      return { deleted, sizes, reclaimed };
+      return { deleted, removed, reclaimed };
     },
   };
 }

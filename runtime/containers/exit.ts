@@ -75,13 +75,17 @@ async function settleExit(ctx: ContainerContext, id: string): Promise<Container 
   // log tail on its die event, and would lose the "exited with code" line its wait was still fetching.
   const die = () => ctx.record(after, 'die', { exitCode: String(code ?? 255), execDuration: String(Math.max(0, Math.round(ranFor))) });
   await ctx.volumes.release(after).catch(() => undefined); // option volumes nothing else runs on are unmounted
+  // libpod's `cleanup` follows its `died` once the run is undone (the Docker view hides it).
+  const cleanup = () => ctx.record(after, 'cleanup');
   if (after.spec.restart.autoRemove) {
     die();
+    cleanup();
     await ctx.removeFiles(after);
     return after;
   }
   await Promise.all([runtime.delete(id), ctx.rootfs.unmount(id), ctx.network.release(after)]);
   die();
+  cleanup();
   return after;
 }
 

@@ -150,6 +150,7 @@ export async function run(ctx: ContainerContext, c: Container): Promise<void> {
     });
     const [pid] = await allOrFirstError([conmon, networkSetup]);
     await ctx.volumes.unstage(id); // runc has mounted them in the container's namespace
+    ctx.record(c, 'init'); // libpod's: the container exists in the runtime, its process not yet released (hidden from Docker)
     crashPoint('start:created');
     // Each run's health starts over (the probe log stays), as dockerd's; the monitor (health.ts) follows.
     const health = startingHealth(c.spec, c.health);

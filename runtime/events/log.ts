@@ -4,7 +4,8 @@
 import { EventEmitter } from 'node:events';
 import type { DB } from '../state/db.js';
 
-export type EventType = 'container' | 'image' | 'volume' | 'network' | 'daemon' | 'plugin' | 'node' | 'service' | 'secret' | 'config';
+/** Docker's event types, and libpod's own (`pod`, `system`), which the Docker view hides. */
+export type EventType = 'container' | 'image' | 'volume' | 'network' | 'daemon' | 'plugin' | 'node' | 'service' | 'secret' | 'config' | 'pod' | 'system';
 
 export interface EngineEvent {
   seq: number;

@@ -1,8 +1,10 @@
-// docker events: the stored history from `since`, then live events, until `until` or the watcher stops.
-// It subscribes before reading the history, so nothing recorded in between is lost or sent twice.
+// docker events / podman events: the stored history from `since`, then live events, until `until` or
+// the watcher stops. It subscribes before reading the history, so nothing recorded in between is lost
+// or sent twice. Each API family sees the log through its view (views.ts), and filters what it sees.
 import { invalid } from '../errors.js';
-import { eventFilter, type Filters } from '../filters.js';
+import { eventFilter, libpodEventFilter, type Filters } from '../filters.js';
 import type { EngineEvent, EventLog } from './log.js';
+import { dockerView, libpodView, type LibpodEvent, type LibpodViewLookups } from './views.js';
 
 export interface WatchOptions {
   filters?: Filters;
@@ -12,23 +14,40 @@ export interface WatchOptions {
   until?: bigint;
 }
 
-export interface EventSink {
+export interface EventSink<E extends EngineEvent = EngineEvent> {
   /** Called once the options are accepted, before the first event. */
   start(): void;
-  event(e: EngineEvent): void;
+  event(e: E): void;
   /** The watch reached `until`. */
   end(): void;
 }
 
-/** Starts a watch; returns its stop function. Refuses (before `start`) an `until` before `since`. */
+/** Starts a watch over the Docker API's view; returns its stop function. Refuses (before `start`) an `until` before `since`. */
 export function watchEvents(log: EventLog, o: WatchOptions, sink: EventSink): () => void {
+  const matches = eventFilter(o.filters ?? {});
+  return watchView(log, o, dockerView, matches, sink);
+}
+
+/** The same over the libpod API's view, with libpod's filters (an unknown key is refused before `start`). */
+export function watchLibpodEvents(log: EventLog, o: WatchOptions, lookups: LibpodViewLookups, sink: EventSink<LibpodEvent>): () => void {
+  const matches = libpodEventFilter(o.filters ?? {});
+  return watchView(log, o, (e) => libpodView(e, lookups), matches, sink);
+}
+
+function watchView<E extends EngineEvent>(
+  log: EventLog,
+  o: WatchOptions,
+  view: (e: EngineEvent) => E | undefined,
+  matches: (e: E) => boolean,
+  sink: EventSink<E>,
+): () => void {
   const { since, until } = o;
   if (since !== undefined && until !== undefined && until < since) throw invalid('`since` time must be before `until` time');
-  const matches = eventFilter(o.filters ?? {});
   const now = BigInt(Date.now()) * 1_000_000n;
   sink.start();
-  const send = (e: EngineEvent) => {
-    if (matches(e)) sink.event(e);
+  const send = (recorded: EngineEvent) => {
+    const e = view(recorded);
+    if (e && matches(e)) sink.event(e);
   };
   let lastSeq = 0;
   const queued: EngineEvent[] = [];

@@ -30,6 +30,7 @@ export interface HostFacts {
   defaultRuntime: string;
   securityOptions: string[];
   conmonVersion?: string;
+  conmonPath?: string;
 }
 
 async function which(name: string): Promise<string | undefined> {
@@ -103,5 +104,6 @@ export async function hostFacts(defaultRuntime = 'runc'): Promise<HostFacts> {
     defaultRuntime,
     securityOptions,
     conmonVersion: conmon ? (await versionOf(conmon)).version : undefined,
+    conmonPath: conmon,
   };
 }

@@ -12,9 +12,8 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Api } from '../../runtime/api.js';
-import { LibpodInfo, LibpodVersion } from '../../openapi/libpod.js';
 import { classifyError, sendErrorBody } from '../app.js';
-import { BERTH_VERSION, BUILDAH_VERSION, LIBPOD_API_VERSION, MIN_LIBPOD_API_VERSION } from '../versioning.js';
+import { BUILDAH_VERSION, LIBPOD_API_VERSION } from '../versioning.js';
 import { MAX_JSON_BODY, parseJsonBody } from '../json-body.js';
 import { libpodError } from './errors.js';
 import { readBounded } from './body.js';
@@ -77,97 +76,6 @@ export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { a
       'Buildkit-Version': '',
     });
     return reply.send('OK');
-  });
-
-  app.get('/version', { schema: { summary: 'Version (libpod)', response: { 200: LibpodVersion } } }, async () => {
-    const { host } = api.system;
-    const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime) ?? host.runtimes[0];
-    const goVersion = `node${process.versions.node}`;
-    const components: LibpodVersion['Components'] = [
-      {
-        // The client reads the server's API version from the component named so.
-        Name: 'Podman Engine',
-        Version: LIBPOD_API_VERSION,
-        Details: {
-          APIVersion: LIBPOD_API_VERSION,
-          Arch: host.goArch,
-          BuildTime: '',
-          Experimental: 'false',
-          GitCommit: '',
-          GoVersion: goVersion,
-          KernelVersion: host.kernelVersion,
-          MinAPIVersion: MIN_LIBPOD_API_VERSION,
-          Os: 'linux',
-          BerthVersion: BERTH_VERSION,
-        },
-      },
-    ];
-    if (host.conmonVersion) components.push({ Name: 'Conmon', Version: host.conmonVersion, Details: { Package: '' } });
-    if (runtime) components.push({ Name: `OCI Runtime (${runtime.name})`, Version: runtime.version, Details: { Package: '' } });
-    return {
-      Platform: { Name: `linux/${host.goArch}/berth` },
-      Components: components,
-      Version: LIBPOD_API_VERSION,
-      ApiVersion: '1.41',
-      MinAPIVersion: '1.24',
-      GitCommit: '',
-      GoVersion: goVersion,
-      Os: 'linux',
-      Arch: host.goArch,
-      KernelVersion: host.kernelVersion,
-      BuildTime: '',
-    };
-  });
-
-  app.get('/info', { schema: { summary: 'System information (libpod)', response: { 200: LibpodInfo } } }, async (): Promise<LibpodInfo> => {
-    const { host } = api.system;
-    const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime) ?? host.runtimes[0];
-    const { containers, images } = api.system.counts();
-    const running = containers.running + containers.restarting;
-    return {
-      host: {
-        arch: host.goArch,
-        cgroupManager: host.cgroupDriver,
-        cgroupVersion: `v${host.cgroupVersion}`,
-        conmon: { package: '', path: '', version: host.conmonVersion ?? '' },
-        cpus: host.ncpu,
-        distribution: { distribution: host.operatingSystem, version: host.osVersion },
-        eventLogger: 'file',
-        hostname: host.hostname,
-        kernel: host.kernelVersion,
-        logDriver: 'k8s-file',
-        memTotal: host.memTotal,
-        networkBackend: 'netavark',
-        ociRuntime: { name: runtime?.name ?? '', path: runtime?.path ?? '', package: '', version: runtime?.version ?? '' },
-        os: 'linux',
-        security: {
-          rootless: false,
-          seccompEnabled: host.securityOptions.some((o) => o.includes('seccomp')),
-          apparmorEnabled: false,
-          selinuxEnabled: false,
-        },
-      },
-      store: {
-        graphDriverName: 'overlay',
-        graphRoot: api.system.root,
-        runRoot: api.system.runRoot,
-        volumePath: `${api.system.root}/volumes`,
-        containerStore: { number: containers.total, paused: containers.paused, running, stopped: containers.total - running - containers.paused },
-        imageStore: { number: images },
-      },
-      registries: {},
-      plugins: { volume: ['local'], network: ['bridge'], log: ['k8s-file'], authorization: null },
-      version: {
-        APIVersion: LIBPOD_API_VERSION,
-        Version: LIBPOD_API_VERSION,
-        GoVersion: `node${process.versions.node}`,
-        GitCommit: '',
-        BuiltTime: '',
-        Built: 0,
-        OsArch: `linux/${host.goArch}`,
-        Os: 'linux',
-      },
-    };
   });
 
   // One module per resource (server/libpod/routes/), each over the one facade.

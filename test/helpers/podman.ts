@@ -71,7 +71,8 @@ export class PodmanService {
     readonly client: PodmanClient,
   ) {}
 
-  static async start(o: { defaultNetwork?: string; subnet?: string } = {}): Promise<PodmanService> {
+  /** `env`: added to the service's environment (CONTAINERS_REGISTRIES_CONF, say). */
+  static async start(o: { defaultNetwork?: string; subnet?: string; env?: NodeJS.ProcessEnv } = {}): Promise<PodmanService> {
     const dir = await mkdtemp(join(TEST_BASE, 'berth-podman-'));
     const socket = join(dir, 'podman.sock');
     const conf = join(dir, 'containers.conf');
@@ -98,7 +99,7 @@ export class PodmanService {
     const madeNetworkState = !existsSync(NETWORKS_STATE);
     const child = spawn(PODMAN, ['--root', join(dir, 'root'), '--runroot', join(dir, 'runroot'), 'system', 'service', '--time', '0', `unix://${socket}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, CONTAINERS_CONF: conf },
+      env: { ...process.env, ...o.env, CONTAINERS_CONF: conf },
       detached: true,
     });
     let log = '';

@@ -97,8 +97,8 @@ export const volumeRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app,
     { schema: { summary: 'Remove unused volumes (libpod)', querystring: LibpodVolumeFiltersQuery, response: { 200: LibpodVolumePruneResponse } } },
     async (request) => {
       // podman prunes every unused volume, named ones too.
-      const { deleted, sizes } = await api.volumes.prune(parseFilters(request.query.filters, ['label']), true);
-      return deleted.map((name, i) => ({ Id: name, Size: sizes[i]! }));
+      const { removed } = await api.volumes.prune(parseFilters(request.query.filters, ['label']), true);
+      return removed.map((v) => ({ Id: v.name, Size: v.size }));
     },
   );
 };
