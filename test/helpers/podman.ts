@@ -31,6 +31,9 @@ export async function podmanClient(socket: string, dir: string): Promise<PodmanC
   await mkdir(join(home, 'run'), { recursive: true, mode: 0o700 });
   const conf = join(home, 'containers.conf');
   if (!existsSync(conf)) await writeFile(conf, '');
+  // podman pull/push/search/run stat the auth file REGISTRY_AUTH_FILE names and fail when it is missing.
+  const authFile = join(home, 'auth.json');
+  if (!existsSync(authFile)) await writeFile(authFile, '{"auths":{}}');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: home,
@@ -38,7 +41,7 @@ export async function podmanClient(socket: string, dir: string): Promise<PodmanC
     XDG_DATA_HOME: join(home, 'data'),
     XDG_RUNTIME_DIR: join(home, 'run'),
     CONTAINERS_CONF: conf,
-    REGISTRY_AUTH_FILE: join(home, 'auth.json'),
+    REGISTRY_AUTH_FILE: authFile,
   };
   const argv = ['--remote', '--url', `unix://${socket}`];
   const podman = (args: string[], o: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}) =>
