@@ -13,6 +13,8 @@ export const LibpodPullQuery = Type.Object(
     tlsVerify: Type.Optional(Type.String({ description: 'false: plain HTTP and unverified TLS allowed' })),
     quiet: Str,
     allTags: Str,
+    username: Str,
+    password: Str,
     arch: Str,
     os: Str,
     variant: Str,
@@ -25,6 +27,8 @@ export const LibpodPushQuery = Type.Object(
   {
     destination: Type.Optional(Type.String({ description: 'where to push: host/repo[:tag]; default the image name' })),
     tlsVerify: Str,
+    username: Str,
+    password: Str,
     quiet: Str,
   },
   Open,

@@ -69,6 +69,24 @@ describe('podman pull', () => {
     expect((await engine.docker(['image', 'inspect', '-f', '{{.Id}}', `${open.host}/lib/busybox:1`])).stdout.trim()).toBe(images.busybox.id);
   });
 
+  it('prints only the ID with -q, and answers a pull of a local image (policy=missing) with the ID alone', async () => {
+    await same(['pull', '-q', '--tls-verify=false', `${open.host}/lib/busybox:1`]);
+    const id = images.busybox.id.replace('sha256:', '');
+    const res = await engine.http('POST', '/v4.3.1/libpod/images/pull?reference=busybox&policy=missing&quiet=false');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBeUndefined();
+    expect(res.body.toString()).toBe(`{"images":["${id}"],"id":"${id}"}\n`);
+  });
+
+  it('pulls what a short name names locally from its own registry, as podman does (localhost: nothing there)', async () => {
+    expect((await engine.docker(['tag', 'busybox', 'localhost/busybox:latest'])).code).toBe(0);
+    const [ours, theirs] = await Promise.all([berth.podman(['pull', 'busybox']), oracle.podman(['pull', 'busybox'])]);
+    expect(theirs.stderr.split('\n')[0]).toBe('Trying to pull localhost/busybox:latest...');
+    expect(ours.code).toBe(theirs.code);
+    expect(ours.stderr.split('\n')[0]).toBe(theirs.stderr.split('\n')[0]);
+    expect((await engine.docker(['rmi', 'localhost/busybox:latest'])).code).toBe(0);
+  });
+
   it('says what a registry lacks after the 200, and exits 125', async () => {
     await same(['pull', '--tls-verify=false', `${open.host}/lib/nosuch:1`]);
     await same(['pull', '--tls-verify=false', `${open.host}/lib/busybox@sha256:${'0'.repeat(64)}`]);

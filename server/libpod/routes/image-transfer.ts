@@ -45,6 +45,18 @@ export function jsonLineStream(reply: FastifyReply, contentType?: string) {
 
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
+/** The credentials of a pull or push: `username`/`password` in the query when given, else X-Registry-Auth. */
+function authOf(q: { username?: string; password?: string }, header: string | string[] | undefined): string | undefined {
+  if (q.username) return Buffer.from(JSON.stringify({ username: q.username, password: q.password ?? '' })).toString('base64');
+  return headerValue(header);
+}
+
+/** `os`/`arch`/`variant` as one platform; none: the host's. */
+function platformOf(q: { os?: string; arch?: string; variant?: string }): string | undefined {
+  if (!q.os && !q.arch) return undefined;
+  return [q.os || 'linux', q.arch, q.variant].filter(Boolean).join('/');
+}
+
 const tlsVerifyOf = (value: string | undefined) => (value === undefined || value === '' ? undefined : parseBool(value, true));
 
 /** `initializing source docker://<familiar>: <why>`, as containers/image words a pull that failed. */
@@ -71,7 +83,8 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
     const policy = q.policy || 'always';
     const quiet = parseBool(q.quiet);
     const tlsVerify = tlsVerifyOf(q.tlsVerify);
-    const authHeader = headerValue(request.headers['x-registry-auth']);
+    const authHeader = authOf(q, request.headers['x-registry-auth']);
+    const platform = platformOf(q);
     const signal = clientGoneSignal(reply);
     const out = jsonLineStream(reply);
     const say = (text: string) => quiet || out.line({ stream: `${text}\n` });
@@ -93,7 +106,7 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
         say(`Trying to pull ${name}...`);
         let signatures = false;
         try {
-          const pulled = await api.images.pull({ reference: name, authHeader, signal, tlsVerify }, (p) => {
+          const pulled = await api.images.pull({ reference: name, platform, authHeader, signal, tlsVerify }, (p) => {
             if (!signatures && p.status.startsWith('Pulling from')) {
               signatures = true;
               say('Getting image source signatures');
@@ -137,7 +150,7 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
       const say = (text: string) => quiet || out.line({ stream: `${text}\n` });
       try {
         const results = await api.images.push(
-          { name: destination, image: local.id, authHeader: headerValue(request.headers['x-registry-auth']), tlsVerify: tlsVerifyOf(q.tlsVerify) },
+          { name: destination, image: local.id, authHeader: authOf(q, request.headers['x-registry-auth']), tlsVerify: tlsVerifyOf(q.tlsVerify) },
           () => undefined,
         );
         for (const r of results) {
