@@ -42,6 +42,9 @@ export type { ContainerListOptions, ListedContainer } from './containers/list.js
 
 // Images, registries, build.
 export type { ImageRecord } from './images/store.js';
+/** A stored name as Docker shows it (`docker.io/library/busybox:1` → `busybox:1`). */
+export { familiar } from './images/reference.js';
+export { isShortName } from './registry/short-names.js';
 export type { DeleteRecord, HistoryItem, ImageFilters } from './images/service.js';
 export type { LoadMessage } from './images/load.js';
 export type { ImportMessage, ImportOptions } from './images/import.js';

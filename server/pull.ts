@@ -58,5 +58,5 @@ export function pull(api: Api, q: PullQuery, authHeader: string | undefined, rep
 }
 
 export function push(api: Api, name: string, tag: string | undefined, authHeader: string | undefined, reply: FastifyReply): Promise<void> {
-  return streamProgress(reply, (report) => api.images.push(name, tag, authHeader, report));
+  return streamProgress(reply, (report) => api.images.push({ name, tag, authHeader }, report));
 }

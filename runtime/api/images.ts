@@ -14,6 +14,8 @@ import { qualifiedName, resolveLocal } from '../images/short-names.js';
 import { pullImage, type Progress } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
 import { decodeAuthHeader } from '../registry/auth.js';
+import { pullCandidates, resolveLocalShortName } from '../registry/short-names.js';
+import { EngineError } from '../errors.js';
 import { parsePlatform } from '../registry/manifest.js';
 import { DEFAULT_REGISTRY_OPTIONS } from '../registry/endpoints.js';
 
@@ -33,7 +35,29 @@ export interface PullRequest {
   /** The client's X-Registry-Auth header, as sent. */
   authHeader?: string;
   signal?: AbortSignal;
+  /** false: plain HTTP and unverified TLS allowed (podman's --tls-verify=false); else the registry options decide. */
+  tlsVerify?: boolean;
 }
+
+export interface PushRequest {
+  /** The destination: `host/repo[:tag]`. */
+  name: string;
+  tag?: string;
+  /** The client's X-Registry-Auth header, as sent. */
+  authHeader?: string;
+  /** The image to push (podman's source), when not `name` itself. */
+  image?: string;
+  tlsVerify?: boolean;
+}
+
+/** The registry part of a reference, to pick the credentials of a keyed X-Registry-Auth. */
+const domainOf = (name: string) => {
+  try {
+    return parseTaggedReference(name).domain;
+  } catch {
+    return undefined;
+  }
+};
 
 export function imageApi(engine: Engine) {
   const { images } = engine;
@@ -75,10 +99,33 @@ export function imageApi(engine: Engine) {
     save: (names: string[]): Readable => saveImages(images, names),
     pull: (r: PullRequest, report: (p: Progress) => void) => {
       const platform = r.platform ? parsePlatform(r.platform) : { os: 'linux', architecture: engine.host.goArch };
-      return pullImage(images, r.reference, { platform, credentials: decodeAuthHeader(r.authHeader), registry: registry(), signal: r.signal }, report);
+      const credentials = decodeAuthHeader(r.authHeader, domainOf(r.reference));
+      return pullImage(images, r.reference, { platform, credentials, registry: registry(), signal: r.signal, insecure: r.tlsVerify === false }, report);
     },
-    push: (name: string, tag: string | undefined, authHeader: string | undefined, report: (p: Progress) => void) =>
-      pushImage(images, name, tag, { credentials: decodeAuthHeader(authHeader), registry: registry() }, report),
+    push: (r: PushRequest, report: (p: Progress) => void) => {
+      const credentials = decodeAuthHeader(r.authHeader, domainOf(r.name));
+      return pushImage(images, r.name, r.tag, { credentials, registry: registry(), image: r.image, insecure: r.tlsVerify === false }, report);
+    },
+    /**
+     * podman's lookup of a local image: a short name by podman's rules (`busybox` finds
+     * `localhost/busybox`), anything else as dockerd resolves it; the image's ID and the name it matched.
+     */
+    lookupLibpod: (name: string): { id: string; name?: string } | undefined => {
+      const local = resolveLocalShortName(
+        registry().conf,
+        name,
+        images.store.allTags().map((t) => t.name),
+      );
+      if (local) return { id: images.store.tagged(local)!, name: local };
+      try {
+        return { id: images.store.resolve(name).id };
+      } catch (err) {
+        if (err instanceof EngineError && (err.kind === 'not-found' || err.kind === 'invalid')) return undefined;
+        throw err;
+      }
+    },
+    /** Where podman pulls `name` from: itself, or a short name's alias or search registries (podman's error when none). */
+    pullCandidates: (name: string) => pullCandidates(registry().conf, name),
     /** The same images under podman's rules: full names, `localhost/` for names without registry, local short-name lookup. */
     libpod: {
       list: (all: boolean, filters: ImageFilters) => {

@@ -3,7 +3,7 @@ import type { Engine } from '../engine.js';
 import { decodeAuthHeader, type Credentials } from '../registry/auth.js';
 import { DEFAULT_REGISTRY_OPTIONS } from '../registry/endpoints.js';
 import { login } from '../registry/login.js';
-import { search } from '../registry/search.js';
+import { search, searchRegistries } from '../registry/search.js';
 import { distributionInspect } from '../images/pull.js';
 import { searchFilter, type Filters } from '../filters.js';
 
@@ -15,6 +15,11 @@ export function registryApi(engine: Engine) {
     /** `docker search` with the client's X-Registry-Auth header. */
     search: async (term: string, limit: number, filters: Filters, authHeader: string | undefined) =>
       (await search(term, limit, decodeAuthHeader(authHeader), registry())).filter(searchFilter(filters)),
+    /** `podman search`: a registry's catalog or Docker Hub's search; credentials from podman's keyed X-Registry-Auth. */
+    searchLibpod: (term: string, limit: number, authHeader: string | undefined, tlsVerify?: boolean) =>
+      searchRegistries(term, limit, (domain) => decodeAuthHeader(authHeader, domain), registry(), tlsVerify === false),
+    /** One registry's credentials in an X-Registry-Auth or X-Registry-Config header (podman's keyed map, or one object). */
+    credentialsFor: (header: string | undefined, domain: string): Credentials => decodeAuthHeader(header, domain),
     /** `docker buildx imagetools`-style manifest lookup (GET /distribution/{name}/json). */
     distribution: (name: string, authHeader: string | undefined) =>
       distributionInspect(name, { credentials: decodeAuthHeader(authHeader), registry: registry() }),

@@ -40,6 +40,7 @@ import type { DB } from '../state/db.js';
 import { goDuration, goList, goQuote, goQuoteList, goQuoteRune } from './gofmt.js';
 import { freeingSpace } from '../state/reserve.js';
 import { isUp } from '../containers/state.js';
+import { isShortName, pullCandidates, resolveLocalShortName } from '../registry/short-names.js';
 
 /** What a build does with containers: a RUN step's intermediate container, from create to removal, and its rootfs. */
 export type BuildContainers = Pick<
@@ -72,13 +73,31 @@ export interface BuildRequest {
   credentials?: (domain: string) => Credentials;
   squash?: boolean;
   signal?: AbortSignal;
+  /** How FROM finds its image: dockerd's way (docker.io), or podman's short names (runtime/registry/short-names.ts). */
+  names?: 'docker' | 'podman';
 }
 
+/** What a build reports as it goes; each API words it (dockerd's `Step 1/3 : …`, podman's `STEP 1/3: …`). */
 export type BuildEvent =
   | { kind: 'stdout' | 'stderr'; text: string }
   | { kind: 'progress'; progress: Progress }
   /** A stage's image (the last one is the build's). */
-  | { kind: 'image'; id: string };
+  | { kind: 'image'; id: string }
+  /**
+   * A step begins: `index` of `total` over the whole build (meta ARGs included, as dockerd counts), and
+   * `stageIndex` of `stageTotal` in stage `stage` of `stages` (0 for a meta ARG), as podman counts.
+   */
+  | { kind: 'step'; text: string; index: number; total: number; stage: number; stages: number; stageIndex: number; stageTotal: number }
+  /** A step is done: the image the build is at (after FROM, the base; '' for scratch). */
+  | { kind: 'stepped'; id: string; from: boolean }
+  /** The step's image came from the cache. */
+  | { kind: 'cached'; id: string }
+  /** A step's container (RUN), made, then removed. */
+  | { kind: 'container'; id: string }
+  | { kind: 'removed'; id: string }
+  | { kind: 'built'; id: string }
+  /** A tag the image got: as stored (`docker.io/library/x:1`) and as Docker shows it (`x:1`). */
+  | { kind: 'tagged'; reference: string; familiar: string };
 
 /** A build failure: the message dockerd gives, and a RUN's exit code. */
 export class BuildError extends EngineError {
@@ -99,7 +118,6 @@ export interface BuilderOptions {
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
 /** Marks a build's intermediate containers (not the images made of them): one a crash left is removed at the next start. */
 export const INTERMEDIATE_LABEL = 'io.berth.build.intermediate';
-const short = (id: string) => hex(id).slice(0, 12);
 
 export class Builder {
   private readonly records: BuildCacheStore;
@@ -214,13 +232,13 @@ export class Builder {
       addLabels(plan, req.labels ?? {});
       for (const w of plan.warnings) emit({ kind: 'stderr', text: `${w}\n` });
       const id = await run.execute(plan, context);
-      emit({ kind: 'stdout', text: `Successfully built ${short(id)}\n` });
+      emit({ kind: 'built', id });
       const shown: string[] = [];
       for (const ref of tags) {
         this.images.tag(id, `${ref.domain}/${ref.path}`, ref.tag);
         const name = familiarString(parseReference(referenceString(ref)));
         shown.push(name);
-        emit({ kind: 'stdout', text: `Successfully tagged ${name}\n` });
+        emit({ kind: 'tagged', reference: referenceString(ref), familiar: name });
       }
       return { id, tags: shown };
     } finally {
@@ -313,26 +331,26 @@ class BuildRun {
     this.context = context;
     this.contextSource = { root: context.root, sums: context.sums, cache: new Map() };
     const total = plan.metaArgs.length + plan.stages.reduce((n, s) => n + 1 + s.commands.length, 0);
-    let step = 1;
-    const printStep = (text: string) => {
-      this.out(`Step ${step++}/${total} : ${text}`);
-      this.out('\n');
-    };
-    for (const meta of plan.metaArgs) {
-      printStep(meta.node.original);
+    const stages = plan.stages.length;
+    let index = 1;
+    const step = (text: string, stage: number, stageIndex: number, stageTotal: number) =>
+      this.emit({ kind: 'step', text, index: index++, total, stage, stages, stageIndex, stageTotal });
+    for (const [i, meta] of plan.metaArgs.entries()) {
+      step(meta.node.original, 0, i + 1, plan.metaArgs.length);
       this.processMetaArg(meta);
     }
     let last: State | undefined;
-    for (const stage of plan.stages) {
+    for (const [n, stage] of plan.stages.entries()) {
       if (stage.name && this.stages.some((s) => s.name === stage.name)) throw invalid(`duplicate name ${stage.name}`);
-      printStep(stage.source);
+      const stageTotal = 1 + stage.commands.length;
+      step(stage.source, n + 1, 1, stageTotal);
       await this.initializeStage(stage);
-      this.out(` ---> ${short(this.state.imageId)}\n`);
-      for (const instruction of stage.commands) {
+      this.emit({ kind: 'stepped', id: this.state.imageId, from: true });
+      for (const [i, instruction] of stage.commands.entries()) {
         this.checkCancelled();
-        printStep(instruction.node.original);
+        step(instruction.node.original, n + 1, i + 2, stageTotal);
         await this.dispatch(instruction);
-        this.out(` ---> ${short(this.state.imageId)}\n`);
+        this.emit({ kind: 'stepped', id: this.state.imageId, from: false });
       }
       if (this.state.imageId) this.emit({ kind: 'image', id: this.state.imageId });
       this.args.mergeReferenced(this.state.args);
@@ -412,6 +430,7 @@ class BuildRun {
   }
 
   private async localOrPulled(name: string, platform: Platform | undefined, forcePull: boolean): Promise<ImageRecord> {
+    if (this.req.names === 'podman' && isShortName(name)) return this.podmanBase(name, platform, forcePull);
     if (!forcePull) {
       try {
         return this.images.store.resolve(name);
@@ -437,6 +456,27 @@ class BuildRun {
       (progress) => this.emit({ kind: 'progress', progress }),
     );
     return this.images.store.get(id)!;
+  }
+
+  /** A short name as podman finds it: a local image by its rules, else pulled from its alias or search registries. */
+  private async podmanBase(name: string, platform: Platform | undefined, forcePull: boolean): Promise<ImageRecord> {
+    const conf = this.options.registry.conf;
+    const local = resolveLocalShortName(
+      conf,
+      name,
+      this.images.store.allTags().map((t) => t.name),
+    );
+    if (local && !forcePull) return this.images.store.resolve(local);
+    const names = local ? [local] : pullCandidates(conf, name).names;
+    let failure: unknown;
+    for (const candidate of names) {
+      try {
+        return await this.localOrPulled(candidate, platform, true);
+      } catch (err) {
+        failure = err;
+      }
+    }
+    throw failure;
   }
 
   // ---- steps -------------------------------------------------------------------------------------
@@ -468,7 +508,7 @@ class BuildRun {
     if (!remove && !this.req.forceRemove) return;
     for (const id of ids) {
       await this.removeContainer(id);
-      if (!failed || this.req.forceRemove) this.out(`Removing intermediate container ${short(id)}\n`);
+      if (!failed || this.req.forceRemove) this.emit({ kind: 'removed', id });
     }
   }
 
@@ -608,7 +648,7 @@ class BuildRun {
   private async probe(config: ContainerConfig): Promise<boolean> {
     const hit = await this.prober.probe(this.state.imageId, config);
     if (!hit) return false;
-    this.out(' ---> Using cache\n');
+    this.emit({ kind: 'cached', id: hit });
     this.records.used(hit);
     await this.moveTo(hit);
     return true;
@@ -826,7 +866,7 @@ class BuildRun {
     this.liveContainers.add(id);
     this.stepContainers.push(id);
     for (const w of warnings) this.out(` ---> [Warning] ${w}\n`);
-    this.out(` ---> Running in ${short(id)}\n`);
+    this.emit({ kind: 'container', id });
     return id;
   }
 

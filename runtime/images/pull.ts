@@ -36,11 +36,20 @@ export interface PullOptions {
   concurrency?: number;
   /** Aborted when the client goes away: downloads and unpacking stop, nothing is recorded. */
   signal?: AbortSignal;
+  /** Plain HTTP and unverified TLS allowed whatever the registry (podman's --tls-verify=false). */
+  insecure?: boolean;
+}
+
+/** What a pull got: the image, the manifest's digest, and its layers' digests (as the registry has them). */
+export interface PullResult {
+  id: string;
+  digest: string;
+  layers: string[];
 }
 
 const PROGRESS_EVERY_MS = 100;
 
-export async function pullImage(service: ImageService, name: string, o: PullOptions, progress: (p: Progress) => void): Promise<{ id: string; digest: string }> {
+export async function pullImage(service: ImageService, name: string, o: PullOptions, progress: (p: Progress) => void): Promise<PullResult> {
   const ref = parseTaggedReference(name);
   const shown = familiarString(ref);
   const { client, source, top } = await resolveSource(ref, o, shown).catch(asEngineError);
@@ -80,7 +89,7 @@ export async function pullImage(service: ImageService, name: string, o: PullOpti
     service.record('pull', familiarString(ref), familiarString(ref), id);
     progress({ status: `Digest: ${top.digest}` });
     progress({ status: upToDate ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}` });
-    return { id, digest: top.digest };
+    return { id, digest: top.digest, layers: manifest.layers.map((l) => l.digest) };
   } catch (err) {
     asEngineError(err);
   } finally {
@@ -102,7 +111,7 @@ export function asEngineError(err: unknown): never {
 async function resolveSource(ref: Reference, o: Omit<PullOptions, 'platform'>, shown: string) {
   const sources = pullSources(o.registry.conf, ref.domain, ref.path);
   for (const [i, s] of sources.entries()) {
-    const client = new RegistryClient(await endpointFor(s.domain, o.registry, s.insecure), s.mirror ? {} : o.credentials);
+    const client = new RegistryClient(await endpointFor(s.domain, o.registry, s.insecure || !!o.insecure), s.mirror ? {} : o.credentials);
     const source = { ...ref, domain: s.domain, path: s.path };
     try {
       const top = await fetchManifest(client, source, ref.digest ?? ref.tag!, `repository:${s.path}:pull`, shown);

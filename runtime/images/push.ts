@@ -20,6 +20,18 @@ export interface PushOptions {
   credentials: Credentials;
   registry: RegistryOptions;
   concurrency?: number;
+  /** The image to push under `name` (podman's source; its tag there need not exist here); else `name`'s own. */
+  image?: string;
+  /** Plain HTTP and unverified TLS allowed whatever the registry (podman's --tls-verify=false). */
+  insecure?: boolean;
+}
+
+/** What one tag's push sent: the manifest's digest, the config's, and the layers' diff IDs (bottom first). */
+export interface PushResult {
+  tag: string;
+  digest: string;
+  config: string;
+  layers: string[];
 }
 
 /** Uploads are sent in chunks of this size (PATCH), so a layer streams without a temporary file. */
@@ -27,16 +39,24 @@ const CHUNK = 8 << 20;
 const PROGRESS_EVERY_MS = 100;
 
 /** Pushes `name` (with `tag`, or every tag of the repository when none is given). */
-export async function pushImage(service: ImageService, name: string, tag: string | undefined, o: PushOptions, progress: (p: Progress) => void): Promise<void> {
+export async function pushImage(
+  service: ImageService,
+  name: string,
+  tag: string | undefined,
+  o: PushOptions,
+  progress: (p: Progress) => void,
+): Promise<PushResult[]> {
   const repoRef = parseReference(name);
   const repository = familiarString({ ...repoRef, tag: undefined, digest: undefined });
-  const tags = tag || repoRef.tag ? [tag || repoRef.tag!] : service.store.tagsOfRepository(`${repoRef.domain}/${repoRef.path}`);
-  const client = new RegistryClient(await endpointFor(repoRef.domain, o.registry), o.credentials);
+  const tags = tag || repoRef.tag ? [tag || repoRef.tag!] : o.image ? ['latest'] : service.store.tagsOfRepository(`${repoRef.domain}/${repoRef.path}`);
+  const client = new RegistryClient(await endpointFor(repoRef.domain, o.registry, o.insecure), o.credentials);
   try {
     progress({ status: `The push refers to repository [${repository}]` });
     const missing = tags.length === 0 || tags.some((t) => !service.store.tagged(referenceString({ ...repoRef, tag: t, digest: undefined })));
-    if (missing) throw notFound(`An image does not exist locally with the tag: ${repository}`);
-    for (const t of tags) await pushTag(service, client, { ...repoRef, tag: t, digest: undefined }, o, progress);
+    if (missing && !o.image) throw notFound(`An image does not exist locally with the tag: ${repository}`);
+    const results: PushResult[] = [];
+    for (const t of tags) results.push(await pushTag(service, client, { ...repoRef, tag: t, digest: undefined }, o, progress));
+    return results;
   } catch (err) {
     asEngineError(err);
   } finally {
@@ -44,8 +64,8 @@ export async function pushImage(service: ImageService, name: string, tag: string
   }
 }
 
-async function pushTag(service: ImageService, client: RegistryClient, ref: Reference, o: PushOptions, progress: (p: Progress) => void) {
-  const image = service.store.resolve(referenceString(ref));
+async function pushTag(service: ImageService, client: RegistryClient, ref: Reference, o: PushOptions, progress: (p: Progress) => void): Promise<PushResult> {
+  const image = service.store.resolve(o.image ?? referenceString(ref));
   const repository = `${ref.domain}/${ref.path}`;
   const scope = `repository:${ref.path}:pull,push`;
   const stack = service.layers.stack(image.top_layer); // bottom first
@@ -86,6 +106,7 @@ async function pushTag(service: ImageService, client: RegistryClient, ref: Refer
   service.record('push', familiarString(ref), familiarString(ref), image.id);
   progress({ status: `${ref.tag}: digest: ${digest} size: ${manifest.length}` });
   progress({ status: '', aux: { Tag: ref.tag!, Digest: digest, Size: manifest.length } });
+  return { tag: ref.tag!, digest, config: configDescriptor.digest, layers: stack.map((l) => l.diff_id) };
 }
 
 async function exists(client: RegistryClient, ref: Reference, digest: string, scope: string): Promise<boolean> {

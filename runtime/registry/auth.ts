@@ -28,17 +28,25 @@ export function parseChallenge(header: string | undefined): Challenge | undefine
   return { scheme: m[1]!.toLowerCase(), params };
 }
 
-/** The `X-Registry-Auth` header: base64url (or plain base64) JSON; empty or `{}` means anonymous. */
-export function decodeAuthHeader(value: string | undefined): Credentials {
+/** A key of podman's credentials map as a domain: `https://index.docker.io/v1/` → `docker.io`. */
+function keyDomain(key: string): string {
+  const host = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+}
+
+/**
+ * The `X-Registry-Auth` header: base64url (or plain base64) JSON; empty or `{}` means anonymous. podman
+ * sends a map of registry → credentials (its whole auth file): with `domain`, that registry's entry (none:
+ * anonymous), else the first.
+ */
+export function decodeAuthHeader(value: string | undefined, domain?: string): Credentials {
   if (!value) return {};
   try {
     const json = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
     const parsed = JSON.parse(json) as Record<string, unknown>;
-    // podman sends a map of registry → credentials; Docker one object.
-    const entry =
-      typeof parsed.username === 'string' || typeof parsed.identitytoken === 'string' || typeof parsed.registrytoken === 'string'
-        ? parsed
-        : ((Object.values(parsed)[0] as Record<string, unknown> | undefined) ?? {});
+    const single = typeof parsed.username === 'string' || typeof parsed.identitytoken === 'string' || typeof parsed.registrytoken === 'string';
+    const keyed = domain === undefined ? Object.values(parsed)[0] : Object.entries(parsed).find(([k]) => keyDomain(k) === domain)?.[1];
+    const entry = single ? parsed : ((keyed as Record<string, unknown> | undefined) ?? {});
     const str = (k: string) => (typeof entry[k] === 'string' && entry[k] ? (entry[k] as string) : undefined);
     return {
       username: str('username'),

@@ -1,7 +1,10 @@
 // Registry configuration: containers-registries.conf v2 (the file Podman reads) plus Docker's daemon
 // knobs (`--insecure-registry`, certs.d). Decides, for a repository, the ordered places to pull from
-// (mirrors first, then the registry itself) and whether it is insecure or blocked.
-import { readFile } from 'node:fs/promises';
+// (mirrors first, then the registry itself) and whether it is insecure or blocked. For podman's short
+// names: the search registries, the short-name mode and the `[aliases]` table, with the drop-ins of
+// `registries.conf.d/*.conf` beside the file (Debian ships its aliases there) read after it, in name order.
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parse } from 'smol-toml';
 import { invalid } from '../errors.js';
 
@@ -22,17 +25,51 @@ export interface RegistriesConf {
   unqualifiedSearchRegistries: string[];
   shortNameMode: 'enforcing' | 'permissive' | 'disabled';
   registries: RegistryEntry[];
+  /** Short name → repository (`"alpine" = "docker.io/library/alpine"`), and the file each came from. */
+  aliases: Record<string, { target: string; file: string }>;
+  /** The main file, as podman names it in short-name errors. */
+  path: string;
 }
 
-export const EMPTY_CONF: RegistriesConf = { unqualifiedSearchRegistries: [], shortNameMode: 'permissive', registries: [] };
+export const EMPTY_CONF: RegistriesConf = {
+  unqualifiedSearchRegistries: [],
+  shortNameMode: 'permissive',
+  registries: [],
+  aliases: {},
+  path: '/etc/containers/registries.conf',
+};
 
-/** Reads a registries.conf; a missing file is an empty configuration, a malformed one an error. */
+/**
+ * Reads a registries.conf and its drop-ins (a drop-in's search registries and mode replace the file's,
+ * its aliases and registries add to them); a missing file is an empty configuration, a malformed one an
+ * error.
+ */
 export async function readRegistriesConf(path: string): Promise<RegistriesConf> {
+  const dropDir = join(dirname(path), 'registries.conf.d');
+  const dropIns = (await readdir(dropDir).catch(() => [] as string[])).filter((f) => f.endsWith('.conf')).sort();
+  let conf: RegistriesConf = { ...EMPTY_CONF, path };
+  for (const file of [path, ...dropIns.map((f) => join(dropDir, f))]) {
+    const one = await readOne(file);
+    if (!one) continue;
+    conf = {
+      unqualifiedSearchRegistries: one.unqualifiedSearchRegistries ?? conf.unqualifiedSearchRegistries,
+      shortNameMode: one.shortNameMode ?? conf.shortNameMode,
+      registries: [...conf.registries.filter((r) => !one.registries.some((o) => o.prefix === r.prefix)), ...one.registries],
+      aliases: { ...conf.aliases, ...one.aliases },
+      path,
+    };
+  }
+  return conf;
+}
+
+type ConfFile = Pick<RegistriesConf, 'registries' | 'aliases'> & Partial<Pick<RegistriesConf, 'unqualifiedSearchRegistries' | 'shortNameMode'>>;
+
+async function readOne(path: string): Promise<ConfFile | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    return EMPTY_CONF;
+    return undefined;
   }
   let doc: Record<string, unknown>;
   try {
@@ -54,11 +91,17 @@ export async function readRegistriesConf(path: string): Promise<RegistriesConf> 
       })),
     };
   });
-  const mode = String(doc['short-name-mode'] ?? 'permissive');
+  const mode = doc['short-name-mode'] === undefined ? undefined : String(doc['short-name-mode']);
+  const aliases: ConfFile['aliases'] = {};
+  const table = doc.aliases;
+  if (table && typeof table === 'object' && !Array.isArray(table)) {
+    for (const [name, target] of Object.entries(table)) if (typeof target === 'string') aliases[name] = { target, file: path };
+  }
   return {
-    unqualifiedSearchRegistries: list(doc['unqualified-search-registries']),
-    shortNameMode: mode === 'enforcing' || mode === 'disabled' ? mode : 'permissive',
+    unqualifiedSearchRegistries: doc['unqualified-search-registries'] === undefined ? undefined : list(doc['unqualified-search-registries']),
+    shortNameMode: mode === undefined ? undefined : mode === 'enforcing' || mode === 'disabled' ? mode : 'permissive',
     registries,
+    aliases,
   };
 }
 

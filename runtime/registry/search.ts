@@ -52,3 +52,52 @@ export async function search(term: string, limit: number, creds: Credentials, o:
     await client.close();
   }
 }
+
+/** What podman's search lists: the registry searched, then Docker's fields. */
+export interface IndexedSearchResult extends SearchResult {
+  index: string;
+}
+
+/**
+ * podman search: a term with a registry (`host:port/busy`) searches that one, a bare term each of
+ * registries.conf's unqualified-search registries (none: nothing). Docker Hub answers its v1 search;
+ * other registries (distribution has no search) their catalog, the repositories whose name holds the
+ * term, as containers/image does.
+ */
+export async function searchRegistries(
+  term: string,
+  limit: number,
+  creds: (domain: string) => Credentials,
+  o: RegistryOptions,
+  insecure: boolean,
+): Promise<IndexedSearchResult[]> {
+  const i = term.indexOf('/');
+  const first = i > 0 ? term.slice(0, i) : '';
+  const targets =
+    first && (/[.:]/.test(first) || first === 'localhost')
+      ? [{ domain: first, query: term.slice(i + 1) }]
+      : o.conf.unqualifiedSearchRegistries.map((domain) => ({ domain, query: term }));
+  const out: IndexedSearchResult[] = [];
+  for (const { domain, query } of targets) {
+    if (domain === 'docker.io') {
+      out.push(...(await search(query, limit || 25, creds(domain), o)).map((r) => ({ ...r, name: `docker.io/${r.name}`, index: domain })));
+      continue;
+    }
+    const client = new RegistryClient(await endpointFor(domain, o, insecure), creds(domain));
+    try {
+      const res = await client.fetch('GET', `/v2/_catalog`, 'registry:catalog:*');
+      if (res.status !== 200) await RegistryClient.fail(res, 'searching');
+      const text = await readBounded(
+        res.body,
+        MAX_DOCUMENT_SIZE,
+        () => new RegistryError(`search results larger than ${MAX_DOCUMENT_SIZE / 1024 / 1024} MiB`, 502),
+      );
+      const repositories = (JSON.parse(text.toString()) as { repositories?: string[] }).repositories ?? [];
+      const found = repositories.filter((r) => r.includes(query)).slice(0, limit || 25);
+      out.push(...found.map((r) => ({ index: domain, name: `${domain}/${r}`, description: '', star_count: 0, is_official: false, is_automated: false })));
+    } finally {
+      await client.close();
+    }
+  }
+  return out;
+}

@@ -99,16 +99,33 @@ function buildRequest(q: BuildQuery): BuildRequest {
   };
 }
 
-export function buildMessage(e: BuildEvent, withAux: boolean): JsonMessage | undefined {
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+/** A build event as dockerd's messages (a step is two: its text, then a newline). */
+export function buildMessages(e: BuildEvent, withAux: boolean): JsonMessage[] {
   switch (e.kind) {
     case 'stdout':
-      return { stream: e.text };
+      return [{ stream: e.text }];
     case 'stderr':
-      return { stream: `\x1b[91m${e.text}\x1b[0m` };
+      return [{ stream: `\x1b[91m${e.text}\x1b[0m` }];
     case 'progress':
-      return progressMessage(e.progress);
+      return [progressMessage(e.progress)];
     case 'image':
-      return withAux ? { aux: { ID: e.id } } : undefined;
+      return withAux ? [{ aux: { ID: e.id } }] : [];
+    case 'step':
+      return [{ stream: `Step ${e.index}/${e.total} : ${e.text}` }, { stream: '\n' }];
+    case 'stepped':
+      return [{ stream: ` ---> ${short(e.id)}\n` }];
+    case 'cached':
+      return [{ stream: ' ---> Using cache\n' }];
+    case 'container':
+      return [{ stream: ` ---> Running in ${short(e.id)}\n` }];
+    case 'removed':
+      return [{ stream: `Removing intermediate container ${short(e.id)}\n` }];
+    case 'built':
+      return [{ stream: `Successfully built ${short(e.id)}\n` }];
+    case 'tagged':
+      return [{ stream: `Successfully tagged ${e.familiar}\n` }];
   }
 }
 
@@ -148,8 +165,7 @@ export const buildRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { api
       const { id } = await api.build.build(
         { ...options, body, credentials: registryConfig(headerValue(request.headers['x-registry-config'])), signal: abort.signal },
         (e) => {
-          const m = buildMessage(e, withAux);
-          if (m) send(m);
+          for (const m of buildMessages(e, withAux)) send(m);
         },
       );
       if (quiet) write(goJson({ stream: `${id}\n` }) + '\r\n');

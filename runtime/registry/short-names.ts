@@ -1,0 +1,73 @@
+// podman's short names (containers/image's shortnames, libimage's lookup): a name without a registry
+// (`busybox`, `user/app`) names first a local image, by `localhost/<name>`, then by a search registry,
+// then by any image whose name ends in `/<name>` whatever its registry; to pull, it resolves through the
+// `[aliases]` of registries.conf, else to each `unqualified-search-registries` entry in turn. The Docker
+// API never comes here: docker.io is its only registry.
+import { invalid } from '../errors.js';
+import type { RegistriesConf } from './config.js';
+import { parseTaggedReference, referenceString } from '../images/reference.js';
+
+/** A name whose first component is not a registry (no `.` or `:`, not `localhost`): podman's short name. */
+export function isShortName(name: string): boolean {
+  const slash = name.indexOf('/');
+  if (slash === -1) return true;
+  const first = name.slice(0, slash);
+  return !/[.:]/.test(first) && first !== 'localhost';
+}
+
+/** `busybox` → `busybox:latest` (a digest or tag kept), for the tag/digest podman appends to what it resolves to. */
+function splitTag(name: string): { repo: string; suffix: string } {
+  const at = name.indexOf('@');
+  if (at !== -1) return { repo: name.slice(0, at), suffix: name.slice(at) };
+  const colon = name.lastIndexOf(':');
+  if (colon > name.lastIndexOf('/')) return { repo: name.slice(0, colon), suffix: name.slice(colon) };
+  return { repo: name, suffix: ':latest' };
+}
+
+/** A short name qualified with `domain`, normalized as stored (`docker.io/busybox` → `docker.io/library/busybox:latest`). */
+const qualify = (domain: string, name: string) => {
+  const { repo, suffix } = splitTag(name);
+  return referenceString(parseTaggedReference(`${domain}/${repo}${suffix}`));
+};
+
+/**
+ * The stored tag a short name means locally, if any: `localhost/<name>`, then `<search registry>/<name>`,
+ * then any stored name ending in `/<name>` (`busybox` finds `docker.io/library/busybox:latest`).
+ */
+export function resolveLocalShortName(conf: RegistriesConf, name: string, tags: string[]): string | undefined {
+  if (!isShortName(name)) return undefined;
+  const have = new Set(tags);
+  for (const domain of ['localhost', ...conf.unqualifiedSearchRegistries]) {
+    const candidate = qualify(domain, name);
+    if (have.has(candidate)) return candidate;
+  }
+  const { repo, suffix } = splitTag(name);
+  if (suffix.startsWith('@')) return undefined;
+  return tags.find((t) => t.endsWith(`/${repo}${suffix}`));
+}
+
+export interface PullCandidates {
+  /** Fully qualified names to try, in order (stored form, with tag or digest). */
+  names: string[];
+  /** The alias that resolved it, and its file (podman prints `Resolved "x" as an alias (file)`). */
+  alias?: string;
+}
+
+/**
+ * Where a pull of `name` goes: itself when qualified; for a short name its alias, else each search
+ * registry. The service has no terminal, so short-name-mode `enforcing` is `permissive` (all of them, in
+ * order); none is podman's error.
+ */
+export function pullCandidates(conf: RegistriesConf, name: string): PullCandidates {
+  if (!isShortName(name)) return { names: [referenceString(parseTaggedReference(name))] };
+  const { repo, suffix } = splitTag(name);
+  const alias = conf.aliases[repo];
+  if (alias) {
+    const target = splitTag(alias.target).repo;
+    return { names: [referenceString(parseTaggedReference(`${target}${suffix}`))], alias: alias.file };
+  }
+  if (conf.unqualifiedSearchRegistries.length === 0) {
+    throw invalid(`short-name "${name}" did not resolve to an alias and no unqualified-search registries are defined in "${conf.path}"`);
+  }
+  return { names: conf.unqualifiedSearchRegistries.map((domain) => qualify(domain, name)) };
+}

@@ -1,0 +1,102 @@
+// podman build through the libpod API: its query as the builder's request, and the builder's events in
+// podman's (buildah's) words: `STEP 1/3: FROM …` (`[1/2] ` before each line of a multi-stage build),
+// RUN output as it comes, `--> Using cache <id>` and `--> <11 hex>` after each step but FROM, `COMMIT
+// <name>` before the last step's image (unless the cache gave it), `Successfully tagged <full name>`,
+// then the image ID. A failed RUN is `building at STEP "<step>": while running runtime: exit status
+// <code>`; the client exits with that code.
+import { isShortName, type BuildEvent, type BuildRequest } from '../../runtime/api.js';
+import { invalid } from '../../runtime/api.js';
+import type { LibpodBuildQuery } from '../../openapi/libpod-image-transfer.js';
+import { parseBool } from '../query.js';
+
+const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function json<T>(name: string, value: string | undefined): T | undefined {
+  if (!value) return undefined;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    throw invalid(`invalid ${name}: ${value}`);
+  }
+}
+
+/** `pm2build:1` → `localhost/pm2build:1`: podman names what it makes without a registry under localhost. */
+export const qualifyLocal = (name: string) => (isShortName(name) ? `localhost/${name}` : name);
+
+/** The query podman --remote sends, as the builder's request (what the builder has no use for is ignored). */
+export function buildRequestOf(q: LibpodBuildQuery): BuildRequest & { layers: boolean; tags: string[] } {
+  // `dockerfile` is a JSON list of names in the context; an old client's plain name is taken as one.
+  const dockerfiles = q.dockerfile?.startsWith('[') ? (json<string[]>('dockerfile', q.dockerfile) ?? []) : list(q.dockerfile);
+  const pullPolicy = (q.pullpolicy ?? '').toLowerCase();
+  const layers = parseBool(q.layers, true);
+  return {
+    dockerfile: dockerfiles[0] || undefined,
+    tags: list(q.t).filter(Boolean).map(qualifyLocal),
+    buildArgs: json<Record<string, string>>('buildargs', q.buildargs) ?? {},
+    labels: labelsOf(q.labels),
+    target: q.target || undefined,
+    // Without layers buildah keeps no step images, so nothing is taken from the cache either.
+    noCache: parseBool(q.nocache) || !layers,
+    pull: pullPolicy === 'always' || pullPolicy === 'newer' || parseBool(q.pull),
+    remove: parseBool(q.rm, true),
+    forceRemove: parseBool(q.forcerm, true),
+    // networkmode is buildah's policy number: 1 is "none"; 0 (default) and 2 (enabled) the default network.
+    networkMode: q.networkmode === '1' ? 'none' : undefined,
+    // podman sends `platform=/` when none is asked for.
+    platform: q.platform && q.platform !== '/' ? q.platform : undefined,
+    squash: parseBool(q.squash),
+    names: 'podman',
+    layers,
+  };
+}
+
+/** podman sends its --label flags as a JSON list of `key=value`; a JSON object is taken too. */
+function labelsOf(value: string | undefined): Record<string, string> {
+  const parsed = json<string[] | Record<string, string>>('labels', value);
+  if (!Array.isArray(parsed)) return parsed ?? {};
+  return Object.fromEntries(parsed.map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+}
+
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 11);
+
+/** podman's lines for the events of one build (`quiet`: none but the ID). */
+export function buildOutput(tags: string[], given: string[], o: { quiet: boolean; layers: boolean }) {
+  let step: Extract<BuildEvent, { kind: 'step' }> | undefined;
+  let cached = false;
+  const prefix = () => (step && step.stages > 1 ? `[${step.stage}/${step.stages}] ` : '');
+  const final = () => !!step && step.stage === step.stages && step.stageIndex === step.stageTotal;
+  return {
+    event(e: BuildEvent): string[] {
+      if (o.quiet) return [];
+      switch (e.kind) {
+        case 'stdout':
+        case 'stderr':
+          return [e.text];
+        case 'step':
+          step = e;
+          cached = false;
+          return e.stage === 0 ? [] : [`${prefix()}STEP ${e.stageIndex}/${e.stageTotal}: ${e.text}\n`];
+        case 'cached':
+          cached = true;
+          return [`--> Using cache ${e.id.replace(/^sha256:/, '')}\n`];
+        case 'stepped': {
+          if (final()) return cached ? [`--> ${short(e.id)}\n`] : [`${prefix()}COMMIT${given[0] ? ` ${given[0]}` : ''}\n`, `--> ${short(e.id)}\n`];
+          return e.from || (!o.layers && !cached) ? [] : [`--> ${short(e.id)}\n`];
+        }
+        case 'tagged':
+          return [`Successfully tagged ${e.reference}\n`];
+        default:
+          return [];
+      }
+    },
+    finished: (id: string) => [`${id.replace(/^sha256:/, '')}\n`],
+    /** The message of a failed build: a RUN's as buildah words it; a FROM's as "creating build container". */
+    failure(message: string, code: number | undefined): string {
+      if (code !== undefined && step) return `building at STEP "${step.text}": while running runtime: exit status ${code}\n`;
+      // buildah's messages end in a newline (the client prints an empty line after them).
+      if (step && step.stageIndex === 1 && step.stage > 0) return `creating build container: ${message}\n`;
+      return message.endsWith('\n') ? message : `${message}\n`;
+    },
+    tags,
+  };
+}
