@@ -34,6 +34,8 @@ export function containerApi(engine: Engine) {
     /** Whether it started (false: it was running already). */
     start: (...args: Parameters<Service['start']>) => containers.start(...args),
     /** Whether it stopped (false: it was not running). */
+    /** libpod's init: the runtime's container made, its process waiting for start; false if not created or exited. */
+    init: (id: string) => containers.initialize(id),
     stop: (id: string, o: StopOptions = {}) => containers.stop(id, o.timeout, o.signal),
     restart: (id: string, o: StopOptions = {}) => containers.restart(id, o.timeout, o.signal),
     kill: (id: string, signal?: string) => containers.kill(id, signal),

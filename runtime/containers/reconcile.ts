@@ -31,6 +31,8 @@ export async function reconcile(ctx: ContainerContext): Promise<void> {
       if (ctx.runtimeOf(c).knows(c.id)) await ctx.deleteRuntimeContainer(c);
       await ctx.rootfs.unmount(c.id);
       if (ctx.network.holdsResources(c)) await ctx.network.release(c);
+      // An initialized container's runtime half is gone with the engine: it is created again.
+      if (c.state === 'initialized') ctx.store.update(c.id, { state: 'created', pid: 0 });
       continue;
     }
     const state = await ctx.runtimeOf(c).state(c.id);

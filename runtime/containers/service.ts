@@ -17,7 +17,7 @@ import type { ContainerPaths } from './paths.js';
 import { reconcile } from './reconcile.js';
 import { prune, remove, removeFiles } from './remove.js';
 import { Rootfs } from './rootfs.js';
-import { deleteRuntimeContainer, run, start } from './start.js';
+import { deleteRuntimeContainer, init, run, start } from './start.js';
 import { kill, pause, restart, stop, unpause } from './stop.js';
 import type { ContainerSpec, ContainerUpdate, StartChanges } from './spec.js';
 import type { ClientEcho, Container, ContainerStore } from './store.js';
@@ -91,6 +91,7 @@ export class ContainerService {
 
   create = (spec: ContainerSpec, echo: ClientEcho, name?: string) => create(this.ctx, spec, echo, name);
   start = (nameOrId: string, changes?: StartChanges) => start(this.ctx, nameOrId, changes);
+  initialize = (nameOrId: string) => init(this.ctx, nameOrId);
   kill = (nameOrId: string, signal?: string) => kill(this.ctx, nameOrId, signal);
   stop = (nameOrId: string, timeout?: number, signal?: string) => stop(this.ctx, nameOrId, timeout, signal);
   restart = (nameOrId: string, timeout?: number, signal?: string) => restart(this.ctx, nameOrId, timeout, signal);

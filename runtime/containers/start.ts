@@ -33,6 +33,10 @@ import { givenMounts, mergeMountPoints, networkModeChanged, withStartChanges } f
 export async function start(ctx: ContainerContext, nameOrId: string, changes?: StartChanges): Promise<boolean> {
   let c = ctx.store.resolve(nameOrId);
   if (c.state === 'running' || c.state === 'paused') return false;
+  if (c.state === 'initialized') {
+    await release(ctx, c);
+    return true;
+  }
   if (c.state === 'removing') throw conflict(`container is marked for removal and cannot be started`);
   if (changes) {
     const next = withStartChanges(c.spec, changes);
@@ -56,8 +60,38 @@ export async function start(ctx: ContainerContext, nameOrId: string, changes?: S
   return true;
 }
 
-/** One run of a container: rootfs, spec, conmon, runtime start. */
-export async function run(ctx: ContainerContext, c: Container): Promise<void> {
+/**
+ * libpod's init: the run prepared up to the runtime's container, its process waiting for `start`
+ * (state `initialized`). False when it is not in the created or exited state (nothing to do).
+ */
+export async function init(ctx: ContainerContext, nameOrId: string): Promise<boolean> {
+  const c = ctx.store.resolve(nameOrId);
+  if (c.state === 'removing') throw conflict(`container is marked for removal and cannot be started`);
+  if (c.state !== 'created' && c.state !== 'exited') return false;
+  await run(ctx, c, { initOnly: true });
+  return true;
+}
+
+/** The start of an initialized container: its waiting process released. */
+async function release(ctx: ContainerContext, c: Container): Promise<void> {
+  const health = startingHealth(c.spec, c.health);
+  ctx.store.update(c.id, { state: 'running', started_at: now(), health: health && JSON.stringify(health) });
+  ctx.changed(c.id);
+  try {
+    await ctx.runtimeOf(c).start(c.id);
+  } catch (err) {
+    await ctx.deleteRuntimeContainer(c);
+    await Promise.all([ctx.rootfs.unmount(c.id), ctx.network.release(c)]);
+    await ctx.volumes.release(c).catch(() => undefined);
+    ctx.store.update(c.id, { state: 'exited', pid: 0, error: (err as Error).message, exit_code: 128, finished_at: now() });
+    ctx.changed(c.id);
+    throw err instanceof EngineError ? err : new EngineError('internal', (err as Error).message);
+  }
+  ctx.record(c, 'start');
+}
+
+/** One run of a container: rootfs, spec, conmon, runtime start (with `initOnly`, all but the start). */
+export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: boolean } = {}): Promise<void> {
   const runtime = ctx.runtimeOf(c);
   const id = c.id;
   const bundle = ctx.paths.bundle(id);
@@ -153,11 +187,11 @@ export async function run(ctx: ContainerContext, c: Container): Promise<void> {
     ctx.record(c, 'init'); // libpod's: the container exists in the runtime, its process not yet released (hidden from Docker)
     crashPoint('start:created');
     // Each run's health starts over (the probe log stays), as dockerd's; the monitor (health.ts) follows.
-    const health = startingHealth(c.spec, c.health);
+    const health = o.initOnly ? c.health : startingHealth(c.spec, c.health);
     ctx.store.update(id, {
-      state: 'running',
+      state: o.initOnly ? 'initialized' : 'running',
       pid,
-      started_at: now(),
+      started_at: o.initOnly ? c.started_at : now(),
       error: '',
       exit_code: 0,
       stopped_by_user: 0,
@@ -167,6 +201,10 @@ export async function run(ctx: ContainerContext, c: Container): Promise<void> {
     });
     ctx.changed(id);
     crashPoint('start:recorded');
+    if (o.initOnly) {
+      ctx.record(c, 'init');
+      return;
+    }
     await runtime.start(id);
     ctx.record(c, 'start');
   } catch (err) {

@@ -6,7 +6,8 @@ import type { HeldPort } from '../network/ports.js';
 import type { ContainerSpec } from './spec.js';
 import type { HealthState } from './health-state.js';
 
-export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+/** `initialized`: the runtime's container exists, its process waits for `start` (libpod's init). */
+export type ContainerState = 'created' | 'initialized' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
 export interface ContainerRow {
   id: string;
@@ -155,7 +156,7 @@ export class ContainerStore {
 
   count(): Record<ContainerState | 'total', number> {
     const rows = this.db.prepare('SELECT state, count(*) AS n FROM containers GROUP BY state').all() as { state: ContainerState; n: number }[];
-    const out = { created: 0, running: 0, paused: 0, restarting: 0, removing: 0, exited: 0, dead: 0, total: 0 };
+    const out = { created: 0, initialized: 0, running: 0, paused: 0, restarting: 0, removing: 0, exited: 0, dead: 0, total: 0 };
     for (const r of rows) {
       out[r.state] = r.n;
       out.total += r.n;

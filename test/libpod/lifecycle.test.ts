@@ -88,6 +88,24 @@ describe('podman --remote ps and lifecycle', () => {
     await both(['rm', '-f', '-t', '0', 'after']);
   });
 
+  it('init makes the container in the runtime; start then runs it; rm takes an initialized one', async () => {
+    await same(['create', '--name', 'ini', 'busybox', 'sh', '-c', 'echo ran; sleep 1000']);
+    await same(['init', 'ini']);
+    await same(['inspect', '--format', '{{.State.Status}} {{.State.Running}}', 'ini']);
+    await same(['ps', '-a', '--format', '{{.Names}} {{.Status}}']);
+    // The process exists, waiting: nothing ran yet.
+    const pid = Number((await berth.ok(['inspect', '--format', '{{.State.Pid}}', 'ini'])).trim());
+    expect(pid).toBeGreaterThan(0);
+    await same(['start', 'ini']);
+    await same(['inspect', '--format', '{{.State.Status}} {{.State.Running}}', 'ini']);
+    expect((await berth.ok(['inspect', '--format', '{{.State.Pid}}', 'ini'])).trim()).toBe(String(pid));
+    await both(['rm', '-f', '-t', '0', 'ini']);
+    await same(['create', '--name', 'ini2', 'busybox', 'true']);
+    await same(['init', 'ini2']);
+    await same(['rm', 'ini2']);
+    await same(['ps', '-a', '-q']);
+  });
+
   it('rm --depend removes the containers joined to it first; rm -v the anonymous volumes', async () => {
     await both(['run', '-d', '--name', 'base', 'busybox', 'sleep', '1000']);
     await both(['run', '-d', '--name', 'joiner', '--network', 'container:base', 'busybox', 'sleep', '1000']);

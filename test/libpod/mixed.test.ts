@@ -92,4 +92,16 @@ describe('docker and podman --remote over one state', () => {
     await podman.ok(['rm', '-f', '-t', '0', 'onnet', 'short']);
     await docker(['network', 'rm', 'mixnet']);
   });
+
+  it('an initialized container is created again after the engine restarts, and starts', async () => {
+    await podman.ok(['create', '--name', 'ini', 'busybox', 'sleep', '1000']);
+    await podman.ok(['init', 'ini']);
+    expect((await docker(['inspect', '--format', '{{.State.Status}}', 'ini'])).trim()).toBe('created');
+    await engine.stop('SIGKILL');
+    await engine.start();
+    expect((await podman.ok(['inspect', '--format', '{{.State.Status}} {{.State.Pid}}', 'ini'])).trim()).toBe('created 0');
+    await podman.ok(['start', 'ini']);
+    expect((await podman.ok(['inspect', '--format', '{{.State.Status}}', 'ini'])).trim()).toBe('running');
+    await podman.ok(['rm', '-f', '-t', '0', 'ini']);
+  });
 });

@@ -28,6 +28,9 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(h / 24 / 365)} years`;
 }
 
+/** libpod's `initialized` (made in the runtime, not started) is still `created` to Docker. */
+const dockerState = (c: Container) => (c.state === 'initialized' ? 'created' : c.state);
+
 /** The Status column of `docker ps`. */
 export function statusText(c: Container): string {
   const since = (t: string | null) => humanDuration(Date.now() - Date.parse(t ?? new Date().toISOString()));
@@ -74,7 +77,7 @@ export function containerSummary(facts: ContainerFacts, c: Container, version: s
     Created: Math.floor(Date.parse(c.created) / 1000),
     Ports: portList(c),
     Labels: c.spec.labels,
-    State: c.state,
+    State: dockerState(c),
     Status: statusText(c),
     HostConfig: { NetworkMode: networkMode(c, version) },
     NetworkSettings: { Networks: containerNetworks(facts, c) },
@@ -126,7 +129,7 @@ function currentInspect(facts: ContainerFacts, c: Container, version: string) {
     Path: args[0] ?? '',
     Args: args.slice(1),
     State: {
-      Status: c.state,
+      Status: dockerState(c),
       Running: c.state === 'running' || c.state === 'paused' || c.state === 'restarting', // dockerd: restarting is running
       Paused: c.state === 'paused',
       Restarting: c.state === 'restarting',

@@ -127,6 +127,12 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
     },
   );
 
+  // podman init: the container made in the runtime, waiting for start (304 when it is past that).
+  app.post('/containers/:id/init', { schema: { summary: 'Initialize a container (libpod)', params } }, async (request, reply) => {
+    const done = await api.containers.init(request.params.id);
+    return reply.code(done ? 204 : 304).send();
+  });
+
   app.post(
     '/containers/prune',
     { schema: { summary: 'Remove stopped containers (libpod)', querystring: LibpodPruneQuery, response: { 200: LibpodPruneReport } } },
