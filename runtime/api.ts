@@ -63,6 +63,7 @@ export { parsePortKey } from './network/ports.js';
 // Secrets (libpod).
 export type { Secret } from './secrets/store.js';
 export type { SecretCreateOptions } from './api/secrets.js';
+export { secretDestination } from './secrets/container.js';
 
 // Events.
 export type { EngineEvent } from './events/log.js';

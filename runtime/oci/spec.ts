@@ -29,6 +29,8 @@ export interface SpecInput {
   volumePath?: (name: string) => string;
   /** Mount sources pinned at staging mount points, by mount point (VolumeService.activate). */
   staged?: Map<MountPoint, string>;
+  /** Binds the engine adds last (a container's secrets). */
+  extraMounts?: object[];
 }
 
 const RLIMITS: Record<string, string> = {
@@ -182,6 +184,7 @@ export function buildSpec(input: SpecInput): object {
   for (const [target, options] of Object.entries(spec.mounts.tmpfs ?? {})) {
     mounts.push({ destination: target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(options ? options.split(',') : [])] });
   }
+  mounts.push(...(input.extraMounts ?? []));
   if (p.init && input.initBinary) {
     mounts.push({ destination: '/sbin/docker-init', type: 'bind', source: input.initBinary, options: ['rbind', 'ro'] });
     args = ['/sbin/docker-init', '--', ...args];

@@ -17,6 +17,11 @@ const TRANSLATIONS: { pattern: RegExp; cause: string; message: (name: string) =>
   { pattern: /^No such image: (.*)$/, cause: 'image not known', message: (n) => `${n}: image not known` },
   { pattern: /^get (.*): no such volume$/, cause: 'no such volume', message: (n) => `no volume with name "${n}" found: no such volume` },
   { pattern: /^network (.*) not found$/, cause: 'network not found', message: (n) => `unable to find network with name or ID ${n}: network not found` },
+  {
+    pattern: /^no secret with name or id "(.*)": no such secret$/,
+    cause: 'no such secret',
+    message: (n) => `no secret with name or id "${n}": no such secret`,
+  },
 ];
 
 /** The body of an engine error as libpod sends it with `status`. */
