@@ -69,6 +69,7 @@ export { qualifiedName } from './images/reference.js';
 // Secrets (libpod).
 export type { Secret } from './secrets/store.js';
 export type { SecretCreateOptions } from './api/secrets.js';
+export { secretDestination } from './secrets/container.js';
 
 // Events.
 export type { EngineEvent } from './events/log.js';

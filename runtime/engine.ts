@@ -27,6 +27,7 @@ import { Attachments } from './network/attachments.js';
 import { DiskUsage } from './system/df.js';
 import { Builder } from './build/builder.js';
 import { DEFAULT_REGISTRY_OPTIONS } from './registry/endpoints.js';
+import { SecretStore } from './secrets/store.js';
 
 /** Debian's tini-static: a static init that works in any image, run as PID 1 for `--init`. */
 const INIT_BINARY = '/usr/bin/tini-static';
@@ -119,6 +120,7 @@ export class Engine {
         exitCommand: options.exitCommand,
         initBinary: existsSync(INIT_BINARY) ? INIT_BINARY : undefined,
         nofileLimit: await nofileLimit(),
+        secrets: new SecretStore(db, options.root),
       },
     );
     const execs = new ExecService(execStore, containers);

@@ -8,6 +8,7 @@ import type { ImageService } from '../images/service.js';
 import type { Attachments } from '../network/attachments.js';
 import type { OciRuntime } from '../oci/runtime.js';
 import type { VolumeService } from '../volumes/service.js';
+import type { SecretSource } from '../secrets/container.js';
 import type { ContainerPaths } from './paths.js';
 import type { Rootfs } from './rootfs.js';
 import type { Container, ContainerStore } from './store.js';
@@ -19,6 +20,8 @@ export interface ContainerServiceOptions {
   exitCommand: string[];
   initBinary?: string;
   nofileLimit: number;
+  /** Where a container's secrets (libpod) are read at start; without it a container with secrets does not start. */
+  secrets?: SecretSource;
 }
 
 /** The images a container is made from and committed to. */

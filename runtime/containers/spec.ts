@@ -148,6 +148,24 @@ export interface RestartSpec {
   autoRemove: boolean;
 }
 
+/**
+ * A secret the container gets (libpod's --secret): a read-only file, or an environment variable set at
+ * start only (never in process.env, so no inspect shows its value).
+ */
+export interface SecretSpec {
+  /** The secret's ID (resolved at create; a secret removed since fails the start). */
+  id: string;
+  /** Its name as given, for messages. */
+  name: string;
+  type: 'mount' | 'env';
+  /** mount: the path, under /run/secrets when relative; env: the variable's name. */
+  target: string;
+  /** mount: the file's owner and mode (podman's defaults 0, 0, 0444). */
+  uid?: number;
+  gid?: number;
+  mode?: number;
+}
+
 /** Nanosecond durations; absent fields take the image's, then the engine's defaults. */
 export interface HealthcheckSpec {
   test?: string[];
@@ -183,6 +201,8 @@ export interface ContainerSpec {
   annotations?: Record<string, string>;
   /** The OCI runtime to run it with (absent: the engine's default). */
   runtime?: string;
+  /** Secrets (libpod). */
+  secrets?: SecretSpec[];
 }
 
 /** What `update` may change: limits, and the restart policy when one is named. */

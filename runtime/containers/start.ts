@@ -24,6 +24,7 @@ import { validateStart } from './validate.js';
 import { makeWorkingDir } from './workdir.js';
 import { planMounts } from './mount-plan.js';
 import { givenMounts, mergeMountPoints, networkModeChanged, withStartChanges } from './start-changes.js';
+import { materializeSecrets } from '../secrets/container.js';
 
 /**
  * Starts a created or exited container; false when it was running already (Docker's 304).
@@ -141,11 +142,14 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
     if (c.spec.network.mode !== 'host' && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.spec.network.hostname}`);
     if (p.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
+    // Secrets as variables replace the container's own of those names (secrets/container.ts).
+    const secrets = await containerSecrets(ctx, c);
+    const fromSecrets = new Set(secrets.env.map((e) => e.split('=')[0]));
     if (p.workdir) makeWorkingDir(merged, p.workdir);
     const spec = buildSpec({
       id,
       spec: c.spec,
-      env,
+      env: [...env.filter((e) => !fromSecrets.has(e.split('=')[0])), ...secrets.env],
       rootfs: merged,
       user,
       etcFiles,
@@ -155,6 +159,7 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
       volumePath: ctx.volumes.mountpoint,
       staged,
       mounts: c.mounts,
+      extraMounts: secrets.mounts,
       network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined },
       namespaces,
     });
@@ -253,6 +258,13 @@ async function copyUp(ctx: ContainerContext, c: Container): Promise<void> {
     // Both sides are containers' (another one may share the volume): copied by descriptors (copy-up.ts).
     await copyVolumeUp(ctx.paths.merged(c.id), m.destination, ctx.volumes.mountpoint(m.name));
   }
+}
+
+/** A container's secrets as files to bind and variables (secrets/container.ts). */
+async function containerSecrets(ctx: ContainerContext, c: Container) {
+  const wanted = c.spec.secrets ?? [];
+  if (wanted.length && !ctx.options.secrets) throw new EngineError('internal', 'secrets are not available');
+  return ctx.options.secrets ? materializeSecrets(ctx.options.secrets, ctx.paths.bundle(c.id), wanted) : { env: [], mounts: [] };
 }
 
 /** Awaits every promise; rejects with the first failure only after all have settled (nothing left running). */

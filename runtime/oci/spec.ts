@@ -29,6 +29,8 @@ export interface SpecInput {
   volumePath?: (name: string) => string;
   /** Mount sources pinned at staging mount points, by mount point (VolumeService.activate). */
   staged?: Map<MountPoint, string>;
+  /** Binds the engine adds last (a container's secrets). */
+  extraMounts?: object[];
 }
 
 const RLIMITS: Record<string, string> = {
@@ -186,6 +188,7 @@ export function buildSpec(input: SpecInput): object {
     const zone = p.timezone === 'local' ? '/etc/localtime' : `/usr/share/zoneinfo/${p.timezone}`;
     mounts.push({ destination: '/etc/localtime', type: 'bind', source: zone, options: ['rbind', 'ro', 'rprivate'] });
   }
+  mounts.push(...(input.extraMounts ?? []));
   if (p.init && input.initBinary) {
     mounts.push({ destination: '/sbin/docker-init', type: 'bind', source: input.initBinary, options: ['rbind', 'ro'] });
     args = ['/sbin/docker-init', '--', ...args];

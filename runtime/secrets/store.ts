@@ -106,9 +106,9 @@ export class SecretStore {
     return row && parse(row);
   }
 
-  /** The secret's bytes. */
-  data(s: Secret): Promise<Buffer> {
-    return readFile(join(this.dir, s.id));
+  /** A secret's bytes, by name or ID. */
+  async data(ref: string): Promise<Buffer> {
+    return readFile(join(this.dir, this.get(ref).id));
   }
 
   async remove(ref: string): Promise<Secret> {

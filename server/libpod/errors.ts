@@ -26,6 +26,11 @@ const TRANSLATIONS: { pattern: RegExp; cause: string; message: (name: string) =>
   // Errors libpod's own routes word as podman does, ending in podman's cause.
   { pattern: /^(.*): container state improper$/, cause: 'container state improper', message: (m) => `${m}: container state improper` },
   { pattern: /^(.*): that name is already in use$/, cause: 'that name is already in use', message: (m) => `${m}: that name is already in use` },
+  {
+    pattern: /^no secret with name or id "(.*)": no such secret$/,
+    cause: 'no such secret',
+    message: (n) => `no secret with name or id "${n}": no such secret`,
+  },
 ];
 
 /** The body of an engine error as libpod sends it with `status`. */
