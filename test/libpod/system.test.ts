@@ -212,6 +212,32 @@ describe('podman --remote events', () => {
     await docker(['rmi', 'evtag:1']); // system df below counts one row per image name, as podman does
   });
 
+  it("gives Docker's `health_status: x` as libpod's health_status with the status beside it", async () => {
+    await docker(['run', '-d', '--name', 'evhealth', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '100']);
+    try {
+      const deadline = Date.now() + 15_000;
+      let out = '';
+      while (!out && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        const r = await berth.podman([
+          'events',
+          '--stream=false',
+          '--filter',
+          'container=evhealth',
+          '--filter',
+          'event=health_status',
+          '--format',
+          '{{.Status}} {{.HealthStatus}}',
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        out = r.stdout.trim();
+      }
+      expect(out.split('\n')[0]).toBe('health_status healthy');
+    } finally {
+      await docker(['rm', '-f', 'evhealth']);
+    }
+  });
+
   it('takes --since and --until as durations, RFC 3339 or Unix times', async () => {
     await docker(['run', '--name', 'evtime', 'busybox', 'true']);
     const names = async (...args: string[]) => (await events(berth, '--filter', 'container=evtime', '--filter', 'event=start', ...args)).length;
