@@ -32,7 +32,7 @@ describe('podman --remote containers', () => {
     expect(theirs.code, theirs.stderr).toBe(0);
     expect(ours.code, ours.stderr).toBe(0);
     expect(ours.stdout).toMatch(/^[0-9a-f]{64}\n$/);
-    const ps = ['ps', '--format', '{{.Names}} {{.Image}} {{.Command}} {{.State}} {{.Labels}}'];
+    const ps = ['ps', '--format', '{{.Names}} {{.Image}} {{.Command}} {{.Labels}} {{.Ports}} {{.Networks}}'];
     const [ps1, ps2] = await both(ps);
     expect(ps1).toMatchObject({ code: 0, stdout: ps2.stdout });
     const format = [
@@ -51,8 +51,9 @@ describe('podman --remote containers', () => {
     expect(rm1).toMatchObject({ code: rm2.code, stderr: rm2.stderr.replace(/[0-9a-f]{64}/, ours.stdout.trim()) });
     const [st1, st2] = await both(['stop', '-t', '0', 'c1']);
     expect(st1).toMatchObject({ code: 0, stdout: st2.stdout });
-    const [ex1, ex2] = await both(['ps', '-a', '--format', '{{.Names}} {{.State}} {{.ExitCode}}']);
+    const [ex1, ex2] = await both(['ps', '-a', '--format', '{{.Names}} {{.ExitCode}} {{.Exited}}']);
     expect(ex1).toMatchObject({ code: 0, stdout: ex2.stdout });
+    expect(await berth.ok(['ps', '-a', '--format', '{{.Status}}'])).toMatch(/^Exited \(137\) .* ago\n$/);
     const [r1, r2] = await both(['rm', 'c1']);
     expect(r1).toMatchObject({ code: 0, stdout: r2.stdout });
     const [m1, m2] = await both(['rm', 'c1']);

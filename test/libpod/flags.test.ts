@@ -153,4 +153,28 @@ describe('podman --remote run -d with flags', () => {
     expect((await berth.ok(['ps', '-a', '-q', '--no-trunc', '--filter', 'name=rep'])).trim()).toBe(second);
     await both(['rm', '-f', '-t', '0', 'rep']);
   });
+
+  it('-P with --expose, --network podman, a healthcheck, inspect of a missing container', async () => {
+    const [ours, theirs] = await both(['run', '-d', '--name', 'pub', '-P', '--expose', '82', '--network', 'podman', 'busybox', 'sleep', '100']);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    const [i1, i2] = await both(['inspect', '--format', '{{.HostConfig.PublishAllPorts}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}', 'pub']);
+    expect(i1).toMatchObject({ code: 0, stdout: i2.stdout });
+    expect((await berth.ok(['port', 'pub'])).trim()).toMatch(/^82\/tcp -> 0\.0\.0\.0:\d+$/);
+    await both(['rm', '-f', '-t', '0', 'pub']);
+    await berth.ok(['run', '-d', '--name', 'hc', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '100']);
+    let health = '';
+    for (let i = 0; i < 50 && health !== 'healthy'; i++) {
+      health = (await berth.ok(['inspect', '--format', '{{.State.Health.Status}}', 'hc'])).trim();
+      if (health !== 'healthy') await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(health).toBe('healthy');
+    expect(await berth.ok(['ps', '--format', '{{.Names}} {{.Status}}'])).toMatch(/^hc Up .* \(healthy\)\n$/);
+    await berth.ok(['rm', '-f', '-t', '0', 'hc']);
+    const [m1, m2] = await both(['container', 'inspect', 'nope']);
+    expect(m2.code).toBe(125);
+    expect(m1).toMatchObject({ code: m2.code, stderr: m2.stderr });
+    const [s1, s2] = await both(['stop', 'nope']);
+    expect(s1).toMatchObject({ code: s2.code, stderr: s2.stderr });
+  });
 });

@@ -217,7 +217,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
         Size: c.spec.log?.options?.['max-size'] ?? '0B',
       },
       NetworkMode: networkModeOf(c),
-      PortBindings: portBindings(c),
+      PortBindings: portMap(c),
       RestartPolicy: { Name: restart.policy, MaximumRetryCount: restart.maxRetries },
       AutoRemove: restart.autoRemove,
       VolumeDriver: '',
@@ -236,7 +236,8 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       OomScoreAdj: p.oomScoreAdj ?? 0,
       PidMode: nsMode(c.spec.namespaces.pid),
       Privileged: s.privileged,
-      PublishAllPorts: !!c.spec.ports.publishAll,
+      // podman turns -P into port mappings at create: its flag reads false, the ports are in PortBindings.
+      PublishAllPorts: false,
       ReadonlyRootfs: s.readonlyRootfs,
       SecurityOpt: s.options ?? [],
       Tmpfs: c.spec.mounts.tmpfs ?? {},
@@ -294,12 +295,6 @@ function networkModeOf(c: Container): string {
   const mode = networkMode(c.spec.network.mode);
   if (mode.kind === 'bridge' || mode.kind === 'user') return 'bridge';
   return c.spec.network.mode;
-}
-
-function portBindings(c: Container): Record<string, { HostIp: string; HostPort: string }[]> {
-  return Object.fromEntries(
-    Object.entries(c.spec.ports.publish ?? {}).map(([key, list]) => [key, (list ?? []).map((b) => ({ HostIp: b.hostIp ?? '', HostPort: b.hostPort ?? '' }))]),
-  );
 }
 
 const SIGNALS = constants.signals as Record<string, number>;
