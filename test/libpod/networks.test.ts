@@ -78,6 +78,9 @@ describe('podman --remote network', () => {
     // A name taken, the default's too.
     await same(['network', 'create', 'pn1']);
     await same(['network', 'create', 'podman']);
+    await same(['network', 'create', 'bad/name']);
+    // podman reports this refusal in a shape its own client cannot read.
+    await same(['network', 'rm', 'podman']);
     await same(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Labels}} {{.Internal}} {{.DNSEnabled}}']);
     await same(['network', 'ls', '--format', '{{.Name}}', '--filter', 'label=k=v']);
     await same(['network', 'ls', '--format', '{{.Name}}', '--filter', 'name=pn']);
@@ -129,6 +132,8 @@ describe('podman --remote network', () => {
     await same(['network', 'disconnect', 'pcn', 'pc']);
     expect(Object.keys(JSON.parse(await docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'pc'])))).toEqual(['bridge']);
     await same(['network', 'connect', 'nope', 'pc']);
+    await same(['network', 'connect', 'pcn', 'nope']);
+    await same(['network', 'disconnect', 'pcn', 'nope']);
     // A static address on a user network.
     await berth.ok([
       'network',
