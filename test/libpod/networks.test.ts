@@ -79,6 +79,13 @@ describe('podman --remote network', () => {
     await same(['network', 'create', 'pn1']);
     await same(['network', 'create', 'podman']);
     await same(['network', 'create', 'bad/name']);
+    // --ipv6 without a v6 subnet: one picked (a unique local /64) beside the v4 one.
+    await same(['network', 'create', '--ipv6', 'pn6']);
+    await same(['network', 'inspect', '--format', '{{.IPv6Enabled}} {{len .Subnets}}', 'pn6']);
+    expect(JSON.parse(await berth.ok(['network', 'inspect', 'pn6']))[0].subnets[1].subnet).toMatch(
+      /^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::\/64$/,
+    );
+    await same(['network', 'rm', 'pn6']);
     // podman reports this refusal in a shape its own client cannot read.
     await same(['network', 'rm', 'podman']);
     await same(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Labels}} {{.Internal}} {{.DNSEnabled}}']);
