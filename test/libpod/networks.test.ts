@@ -139,6 +139,18 @@ describe('podman --remote network', () => {
     await same(['network', 'disconnect', 'pcn', 'pc']);
     expect(Object.keys(JSON.parse(await docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'pc'])))).toEqual(['bridge']);
     await same(['network', 'connect', 'nope', 'pc']);
+    // On the wire: lowercase connect body, Docker-cased disconnect body, no Content-Type; `OK\n` as text.
+    for (const [verb, body] of [
+      ['connect', { container: 'pc', interface_name: '' }],
+      ['disconnect', { Container: 'pc', Force: false }],
+    ] as const) {
+      const r = await engine.http('POST', `/v4.3.1/libpod/networks/pcn/${verb}`, JSON.stringify(body));
+      expect({ status: r.status, type: r.headers['content-type'], body: r.body.toString() }).toEqual({
+        status: 200,
+        type: 'text/plain; charset=us-ascii',
+        body: 'OK\n',
+      });
+    }
     await same(['network', 'connect', 'pcn', 'nope']);
     await same(['network', 'disconnect', 'pcn', 'nope']);
     // A static address on a user network.
