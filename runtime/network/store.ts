@@ -22,8 +22,9 @@ export interface EndpointSettings {
 
 /**
  * podman's name of the default network: berth has one default network, `bridge` to the Docker API and
- * `podman` to libpod, and a lookup by either name finds it from both (a network really named `podman`
- * comes first).
+ * `podman` to libpod, and a lookup by either name finds it from both (a network really named `podman`,
+ * which only the Docker API can make, comes first; as a network mode, attachments.ts, `podman` is always
+ * the default).
  */
 export const DEFAULT_NETWORK_ALIAS = 'podman';
 

@@ -32,8 +32,8 @@ interface SecretRow {
 
 /** podman's bound: the data of a secret is 1 byte to 512000 bytes. */
 export const MAX_SECRET_SIZE = 512000;
-/** podman's rule for secret names: no '/', ',' or '=', at most 253 characters. */
-const NAME = /^[^/,=\s]{1,253}$/;
+/** podman's rule for secret names: up to 64 of [a-zA-Z0-9-_.], starting and ending alphanumeric. */
+const NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9])?$/;
 
 const parse = (r: SecretRow): Secret => ({
   id: r.id,
@@ -79,7 +79,8 @@ export class SecretStore {
   async create(o: { name: string; data: Buffer; driver?: string; labels?: Record<string, string> }): Promise<Secret> {
     const driver = o.driver || 'file';
     if (driver !== 'file') throw invalid(`${driver}: unsupported secret driver: invalid argument`);
-    if (!NAME.test(o.name)) throw invalid(`secret name "${o.name}" is invalid: must be 1 to 253 characters without "/", "," or "=": invalid argument`);
+    if (!NAME.test(o.name))
+      throw invalid(`only 64 [a-zA-Z0-9-_.] characters allowed, and the start and end character must be [a-zA-Z0-9]: ${o.name}: invalid secret name`);
     if (o.data.length === 0 || o.data.length >= MAX_SECRET_SIZE) throw invalid('secret data must be larger than 0 and less than 512000 bytes');
     if (this.byName(o.name)) throw new EngineError('internal', `${o.name}: secret name in use`);
     const id = randomBytes(13).toString('hex').slice(0, 25);

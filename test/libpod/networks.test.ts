@@ -78,6 +78,16 @@ describe('podman --remote network', () => {
     // A name taken, the default's too.
     await same(['network', 'create', 'pn1']);
     await same(['network', 'create', 'podman']);
+    await same(['network', 'create', 'bad/name']);
+    // --ipv6 without a v6 subnet: one picked (a unique local /64) beside the v4 one.
+    await same(['network', 'create', '--ipv6', 'pn6']);
+    await same(['network', 'inspect', '--format', '{{.IPv6Enabled}} {{len .Subnets}}', 'pn6']);
+    expect(JSON.parse(await berth.ok(['network', 'inspect', 'pn6']))[0].subnets[1].subnet).toMatch(
+      /^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::\/64$/,
+    );
+    await same(['network', 'rm', 'pn6']);
+    // podman reports this refusal in a shape its own client cannot read.
+    await same(['network', 'rm', 'podman']);
     await same(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Labels}} {{.Internal}} {{.DNSEnabled}}']);
     await same(['network', 'ls', '--format', '{{.Name}}', '--filter', 'label=k=v']);
     await same(['network', 'ls', '--format', '{{.Name}}', '--filter', 'name=pn']);
@@ -129,6 +139,20 @@ describe('podman --remote network', () => {
     await same(['network', 'disconnect', 'pcn', 'pc']);
     expect(Object.keys(JSON.parse(await docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'pc'])))).toEqual(['bridge']);
     await same(['network', 'connect', 'nope', 'pc']);
+    // On the wire: lowercase connect body, Docker-cased disconnect body, no Content-Type; `OK\n` as text.
+    for (const [verb, body] of [
+      ['connect', { container: 'pc', interface_name: '' }],
+      ['disconnect', { Container: 'pc', Force: false }],
+    ] as const) {
+      const r = await engine.http('POST', `/v4.3.1/libpod/networks/pcn/${verb}`, JSON.stringify(body));
+      expect({ status: r.status, type: r.headers['content-type'], body: r.body.toString() }).toEqual({
+        status: 200,
+        type: 'text/plain; charset=us-ascii',
+        body: 'OK\n',
+      });
+    }
+    await same(['network', 'connect', 'pcn', 'nope']);
+    await same(['network', 'disconnect', 'pcn', 'nope']);
     // A static address on a user network.
     await berth.ok([
       'network',

@@ -46,6 +46,8 @@ describe('podman --remote secret', () => {
     expect(id).toMatch(/^[0-9a-f]{25}$/);
     await same(['secret', 'create', '--label', 'k=v', 'ps2', '/etc/hostname']);
     await same(['secret', 'create', 'ps1', '/etc/hostname']);
+    await same(['secret', 'create', '--driver', 'foo', 'psx', '/etc/hostname']);
+    await same(['secret', 'create', 'a/b', '/etc/hostname']);
     await same(['secret', 'ls', '--format', '{{.Name}} {{.Driver}}', '--filter', 'name=ps1']);
     await same(['secret', 'ls', '--filter', 'name=ps2', '--format', '{{.Name}}']);
     await same(['secret', 'inspect', '--format', '{{.Spec.Name}} {{.Spec.Driver.Name}} {{.Spec.Labels}}', 'ps2']);

@@ -42,6 +42,9 @@ describe('podman --remote volume', () => {
     await same(['volume', 'ls', '-q', '--filter', 'name=pv2']);
     // podman 4.3 keeps a volume any one filter key matches.
     await same(['volume', 'ls', '-q', '--filter', 'label=team=a', '--filter', 'name=pv2']);
+    await same(['volume', 'ls', '-q', '--filter', 'opt=o=nodev']);
+    await same(['volume', 'ls', '-q', '--filter', 'until=1h']);
+    await same(['volume', 'create', '--driver', 'foo', 'pvf']);
     const inspect = ['volume', 'inspect', '--format', '{{.Name}} {{.Driver}} {{.Labels}} {{.Options}} {{.Scope}} {{.MountCount}}', 'pv1'];
     const out = await same(inspect);
     expect(out.stdout).toBe('pv1 local map[team:a] map[device:tmpfs o:nodev type:tmpfs] local 0\n');

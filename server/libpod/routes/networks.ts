@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { EngineError, NETWORK_PRUNE_FILTERS, type Api, type Network } from '../../../runtime/api.js';
+import { EngineError, parseEventTime, NETWORK_PRUNE_FILTERS, type Api, type Network } from '../../../runtime/api.js';
 import { sendErrorBody } from '../../app.js';
 import { parseBool, parseFilters } from '../../query.js';
 import { isLibpodNetwork, libpodNetworkName, libpodNetworkView, LIBPOD_DEFAULT, DOCKER_DEFAULT, rangeCidr } from '../views/networks.js';
@@ -107,7 +107,7 @@ export const networkRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app
       let list = api.networks.list(listed).filter(isLibpodNetwork);
       if (names?.length) list = list.filter((n) => names.some((p) => nameMatches(p, libpodNetworkName(n))));
       if (until?.length) {
-        const limit = Math.min(...until.map(untilTime));
+        const limit = Math.min(...until.map(untilMs));
         list = list.filter((n) => Date.parse(n.createdAt) < limit);
       }
       return list.map(libpodNetworkView);
@@ -136,7 +136,8 @@ export const networkRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app
       const ref = request.params.name;
       const n = lookup(ref);
       if (!n) return fail(reply, 404, 'network not found', `unable to find network with name or ID ${ref}`);
-      if (n.name === DOCKER_DEFAULT) return fail(reply, 500, 'network is being used', `default network ${LIBPOD_DEFAULT} cannot be removed`);
+      // podman answers this one as a report with a string error, which its own client cannot read (exit 125).
+      if (n.name === DOCKER_DEFAULT) return [{ Name: LIBPOD_DEFAULT, Err: `default network ${LIBPOD_DEFAULT} cannot be removed` }];
       if (parseBool(request.query.force)) await api.networks.removeWithContainers(n.id);
       else {
         // podman refuses while any container is on it, running or not.
@@ -186,7 +187,5 @@ export const networkRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app
   );
 };
 
-/** An `until` filter value: a unix time (seconds) or a date. */
-function untilTime(value: string): number {
-  return /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value);
-}
+/** An `until` value (a unix time, a duration before now, a date) in milliseconds. */
+const untilMs = (value: string) => Number(parseEventTime(value, 'until') / 1_000_000n);

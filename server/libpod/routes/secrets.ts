@@ -19,6 +19,8 @@ import {
 } from '../../../openapi/libpod-secrets.js';
 
 const NameParams = Type.Object({ name: Type.String() });
+/** podman's rule for secret names. */
+const SECRET_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9])?$/;
 /** podman's bound on a secret's data (512000 bytes, exclusive); the body is read a little past it to tell. */
 const MAX_BODY = 512000;
 
@@ -56,6 +58,14 @@ export const secretRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app,
       const data = body instanceof Readable ? await readBounded(body, MAX_BODY + 1) : Buffer.isBuffer(body) ? body : Buffer.alloc(0);
       const labels = jsonMap(q.labels, 'labels');
       jsonMap(q.driveropts, 'driver options');
+      if (q.driver && q.driver !== 'file') return fail(reply, 500, 'invalid driver', '');
+      if (!SECRET_NAME.test(q.name))
+        return fail(
+          reply,
+          500,
+          'invalid secret name',
+          `only 64 [a-zA-Z0-9-_.] characters allowed, and the start and end character must be [a-zA-Z0-9]: ${q.name}`,
+        );
       if (api.secrets.list().some((s) => s.name === q.name)) return fail(reply, 500, 'secret name in use', q.name);
       const s = await api.secrets.create({ name: q.name, data, driver: q.driver, labels });
       return { ID: s.id };

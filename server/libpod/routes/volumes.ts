@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { EngineError, VOLUME_LIST_FILTERS, type Api } from '../../../runtime/api.js';
+import { EngineError, parseEventTime, VOLUME_LIST_FILTERS, type Api, type Volume } from '../../../runtime/api.js';
 import { sendErrorBody } from '../../app.js';
 import { parseBool, parseFilters } from '../../query.js';
 import { libpodVolumeView } from '../views/volumes.js';
@@ -38,6 +38,13 @@ export const volumeRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app,
       // podman refuses a name taken (dockerd hands the volume back); IgnoreIfExists (play kube) takes it.
       const existing = b.Name ? find(b.Name) : undefined;
       if (existing && !b.IgnoreIfExists) return fail(reply, 409, 'volume already exists', `volume with name ${b.Name} already exists`);
+      if (b.Driver && b.Driver !== 'local')
+        return fail(
+          reply,
+          500,
+          'required plugin missing',
+          `volume ${b.Name ?? ''} uses volume plugin ${b.Driver} but it could not be retrieved: no volume plugin with name ${b.Driver} available`,
+        );
       const v =
         existing ?? (await api.volumes.create({ name: b.Name, driver: b.Driver, options: b.Options ?? undefined, labels: b.Label ?? b.Labels ?? undefined }));
       return reply.code(201).send(libpodVolumeView(v));
@@ -48,10 +55,19 @@ export const volumeRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app,
     '/volumes/json',
     { schema: { summary: 'List volumes (libpod)', querystring: LibpodVolumeFiltersQuery, response: { 200: Type.Array(LibpodVolume) } } },
     async (request) => {
-      const filters = parseFilters(request.query.filters, VOLUME_LIST_FILTERS);
+      const filters = parseFilters(request.query.filters, [...VOLUME_LIST_FILTERS, 'until', 'opt']);
       const keys = Object.keys(filters);
       // podman 4.3 keeps a volume that any one filter key matches (values of one key: any too).
-      const kept = keys.length === 0 ? api.volumes.list() : union(keys.map((k) => api.volumes.list({ [k]: filters[k]! })));
+      const matching = (key: string, values: string[]): Volume[] => {
+        if (key === 'until') {
+          const limit = Math.min(...values.map(untilMs));
+          return api.volumes.list().filter((v) => Date.parse(v.createdAt) < limit);
+        }
+        if (key === 'opt')
+          return api.volumes.list().filter((v) => values.some((o) => Object.entries(v.options).some(([k, x]) => `${k}=${x}` === o || k === o)));
+        return api.volumes.list({ [key]: values });
+      };
+      const kept = keys.length === 0 ? api.volumes.list() : union(keys.map((k) => matching(k, filters[k]!)));
       return kept.map((v) => libpodVolumeView(v));
     },
   );
@@ -109,3 +125,6 @@ function union<T extends { name: string }>(lists: T[][]): T[] {
   for (const list of lists) for (const v of list) byName.set(v.name, v);
   return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
+
+/** An `until` value (a unix time, a duration before now, a date) in milliseconds. */
+const untilMs = (value: string) => Number(parseEventTime(value, 'until') / 1_000_000n);
