@@ -28,14 +28,17 @@ export function buildRequestOf(q: LibpodBuildQuery): BuildRequest & { layers: bo
   // `dockerfile` is a JSON list of names in the context; an old client's plain name is taken as one.
   const dockerfiles = q.dockerfile?.startsWith('[') ? (json<string[]>('dockerfile', q.dockerfile) ?? []) : list(q.dockerfile);
   const pullPolicy = (q.pullpolicy ?? '').toLowerCase();
-  const layers = parseBool(q.layers, true);
+  // Without layers (the client sends none for --layers=false and for --squash) buildah runs every step
+  // in one container and commits once: the build's own layers become one over its base, a squash.
+  const layers = parseBool(q.layers) && !parseBool(q.squash);
+  const squash = !layers;
   return {
     dockerfile: dockerfiles[0] || undefined,
     tags: list(q.t).filter(Boolean).map(qualifyLocal),
     buildArgs: json<Record<string, string>>('buildargs', q.buildargs) ?? {},
     labels: labelsOf(q.labels),
     target: q.target || undefined,
-    // Without layers buildah keeps no step images, so nothing is taken from the cache either.
+    // Without layers there are no step images, so nothing is taken from the cache either.
     noCache: parseBool(q.nocache) || !layers,
     pull: pullPolicy === 'always' || pullPolicy === 'newer' || parseBool(q.pull),
     remove: parseBool(q.rm, true),
@@ -44,7 +47,7 @@ export function buildRequestOf(q: LibpodBuildQuery): BuildRequest & { layers: bo
     networkMode: q.networkmode === '1' ? 'none' : undefined,
     // podman sends `platform=/` when none is asked for.
     platform: q.platform && q.platform !== '/' ? q.platform : undefined,
-    squash: parseBool(q.squash),
+    squash,
     names: 'podman',
     layers,
   };
@@ -79,10 +82,12 @@ export function buildOutput(tags: string[], given: string[], o: { quiet: boolean
         case 'cached':
           cached = true;
           return [`--> Using cache ${e.id.replace(/^sha256:/, '')}\n`];
-        case 'stepped': {
-          if (final()) return cached ? [`--> ${short(e.id)}\n`] : [`${prefix()}COMMIT${given[0] ? ` ${given[0]}` : ''}\n`, `--> ${short(e.id)}\n`];
+        case 'stepped':
+          // The last step's image is said at `built` (a squash makes another).
+          if (final()) return cached ? [] : [`${prefix()}COMMIT${given[0] ? ` ${given[0]}` : ''}\n`];
           return e.from || (!o.layers && !cached) ? [] : [`--> ${short(e.id)}\n`];
-        }
+        case 'built':
+          return [`--> ${short(e.id)}\n`];
         case 'tagged':
           return [`Successfully tagged ${e.reference}\n`];
         default:

@@ -190,10 +190,28 @@ describe('podman build', () => {
   });
 
   it('passes build args and labels', async () => {
-    await writeFile(join(ctx, 'Containerfile'), 'FROM busybox\nARG X=1\nRUN echo $X > /x\n');
-    expect((await berth.podman(['build', '--build-arg', 'X=2', '--label', 'l=1', '-t', 'b3', ctx])).code).toBe(0);
+    await build('FROM busybox\nARG X=1\nRUN echo $X > /x\n', ['--build-arg', 'X=2', '--label', 'l=1', '--label', 'k=a b', '-t', 'b3']);
     expect((await engine.docker(['run', '--rm', 'localhost/b3', 'cat', '/x'])).stdout).toBe('2\n');
     expect((await engine.docker(['image', 'inspect', '-f', '{{.Config.Labels.l}}', 'localhost/b3'])).stdout.trim()).toBe('1');
+  });
+
+  it('squashes the layers a build adds into one over its base', async () => {
+    await writeFile(
+      join(ctx, 'Containerfile'),
+      'FROM busybox\nRUN echo a > /a && echo gone > /gone\nRUN rm /gone /bin/true && echo b > /b\nCMD ["cat", "/a", "/b"]\n',
+    );
+    const out = await berth.podman(['build', '--squash', '-t', 'sq', ctx]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(normalize(out.stdout)).toBe(
+      'STEP 1/4: FROM busybox\nSTEP 2/4: RUN echo a > /a && echo gone > /gone\nSTEP 3/4: RUN rm /gone /bin/true && echo b > /b\nSTEP 4/4: CMD ["cat", "/a", "/b"]\nCOMMIT sq\n--> <short>\nSuccessfully tagged localhost/sq:latest\n<id>\n',
+    );
+    const layers = (name: string) => engine.docker(['image', 'inspect', '-f', '{{len .RootFS.Layers}}', name]).then((r) => Number(r.stdout.trim()));
+    expect(await layers('localhost/sq')).toBe((await layers('busybox')) + 1);
+    expect((await engine.docker(['run', '--rm', 'localhost/sq'])).stdout).toBe('a\nb\n');
+    const gone = await engine.docker(['run', '--rm', 'localhost/sq', 'ls', '/gone', '/bin/true']);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toContain('/gone: No such file or directory');
+    expect(gone.stderr).toContain('/bin/true: No such file or directory');
   });
 
   it("exits with a failed RUN's code, and says which step", async () => {
