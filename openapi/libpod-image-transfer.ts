@@ -40,7 +40,7 @@ export const LibpodSearchQuery = Type.Object(
     term: Type.Optional(Type.String()),
     limit: Str,
     tlsVerify: Str,
-    listTags: Str,
+    listtags: Type.Optional(Type.String({ description: 'true: the tags of the repository named by term' })),
     filters: Str,
   },
   Open,

@@ -155,11 +155,21 @@ describe('podman search', () => {
     await same(['search', '--tls-verify=false', `${open.host}/busybox`]);
     await same(['search', '--tls-verify=false', `${open.host}/`], { stdout: false });
     await same(['search', 'busybox']);
+    await same(['search', '--tls-verify=false', '--list-tags', `${open.host}/lib/busybox`]);
+    await same(['search', '--tls-verify=false', '--filter', 'is-official=true', `${open.host}/busybox`]);
   });
 });
 
 /** Build output with IDs made comparable. */
 const normalize = (s: string) => s.replace(/[0-9a-f]{64}/g, '<id>').replace(/--> [0-9a-f]{11}$/gm, '--> <short>');
+
+describe('the Docker API beside it', () => {
+  it('still refuses to squash, as dockerd outside experimental mode', async () => {
+    const res = await engine.http('POST', '/v1.41/build?squash=1', Buffer.alloc(1024));
+    expect(res.status).toBe(400);
+    expect(res.json().message).toBe('squash is only supported with experimental mode');
+  });
+});
 
 describe('podman build', () => {
   let ctx: string;

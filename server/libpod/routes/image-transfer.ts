@@ -8,9 +8,9 @@ import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { BuildError, familiar, invalid, notFound, type Api } from '../../../runtime/api.js';
+import { BuildError, familiar, invalid, notFound, SEARCH_FILTERS, type Api } from '../../../runtime/api.js';
 import { LibpodBuildQuery, LibpodPullQuery, LibpodPushQuery, LibpodSearchQuery, LibpodSearchResult } from '../../../openapi/libpod-image-transfer.js';
-import { headerValue, parseBool } from '../../query.js';
+import { headerValue, parseBool, parseFilters } from '../../query.js';
 import { clientGoneSignal } from '../../streams.js';
 import { buildOutput, buildRequestOf } from '../build-output.js';
 
@@ -176,7 +176,13 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
       if (!q.term) throw invalid('term parameter cannot be empty');
       const limit = q.limit ? Number(q.limit) : 0;
       if (!Number.isInteger(limit) || limit < 0) throw invalid(`invalid limit: ${q.limit}`);
-      const found = await api.registry.searchLibpod(q.term, limit, headerValue(request.headers['x-registry-auth']), tlsVerifyOf(q.tlsVerify));
+      const found = await api.registry.searchLibpod(q.term, {
+        limit,
+        filters: parseFilters(q.filters, SEARCH_FILTERS),
+        listTags: parseBool(q.listtags),
+        authHeader: headerValue(request.headers['x-registry-auth']),
+        tlsVerify: tlsVerifyOf(q.tlsVerify),
+      });
       return found.map((r) => ({
         Index: r.index,
         Name: r.name,
@@ -184,7 +190,7 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
         Stars: r.star_count,
         Official: r.is_official ? '[OK]' : '',
         Automated: r.is_automated ? '[OK]' : '',
-        Tag: '',
+        Tag: r.tag ?? '',
       }));
     },
   );
