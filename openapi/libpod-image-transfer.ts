@@ -74,6 +74,7 @@ export const LibpodBuildQuery = Type.Object(
     networkmode: Str,
     outputformat: Str,
     q: Str,
+    tlsVerify: Type.Optional(Type.String({ description: 'false: base images pulled over plain HTTP or unverified TLS' })),
     extrahosts: Strings,
   },
   Open,

@@ -74,6 +74,8 @@ export interface BuildRequest {
   credentials?: (domain: string) => Credentials;
   squash?: boolean;
   signal?: AbortSignal;
+  /** Plain HTTP and unverified TLS allowed for base images (podman's --tls-verify=false). */
+  insecure?: boolean;
   /** How FROM finds its image: dockerd's way (docker.io), or podman's short names (runtime/registry/short-names.ts). */
   names?: 'docker' | 'podman';
 }
@@ -97,6 +99,9 @@ export type BuildEvent =
   | { kind: 'container'; id: string }
   | { kind: 'removed'; id: string }
   | { kind: 'built'; id: string }
+  /** A base image pulled: its reference before, its ID and layer digests (the registry's) after. */
+  | { kind: 'pull'; reference: string }
+  | { kind: 'pulled'; id: string; layers: string[] }
   /** A tag the image got: as stored (`docker.io/library/x:1`) and as Docker shows it (`x:1`). */
   | { kind: 'tagged'; reference: string; familiar: string };
 
@@ -453,16 +458,19 @@ class BuildRun {
       throw invalid(`invalid reference format: ${name}`);
     }
     if (ref.digest === undefined && /^[a-f0-9]{64}$/.test(name)) return this.images.store.resolve(name);
-    const { id } = await pullImage(
+    this.emit({ kind: 'pull', reference: referenceString(ref) });
+    const { id, layers } = await pullImage(
       this.images,
       name,
       {
         platform: platform ?? this.options.platform,
         credentials: this.req.credentials?.(ref.domain) ?? {},
         registry: this.options.registry,
+        insecure: this.req.insecure,
       },
       (progress) => this.emit({ kind: 'progress', progress }),
     );
+    this.emit({ kind: 'pulled', id, layers });
     return this.images.store.get(id)!;
   }
 

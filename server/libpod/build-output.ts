@@ -48,6 +48,7 @@ export function buildRequestOf(q: LibpodBuildQuery): BuildRequest & { layers: bo
     // podman sends `platform=/` when none is asked for.
     platform: q.platform && q.platform !== '/' ? q.platform : undefined,
     squash,
+    insecure: q.tlsVerify !== undefined && !parseBool(q.tlsVerify, true),
     names: 'podman',
     layers,
   };
@@ -58,6 +59,17 @@ function labelsOf(value: string | undefined): Record<string, string> {
   const parsed = json<string[] | Record<string, string>>('labels', value);
   if (!Array.isArray(parsed)) return parsed ?? {};
   return Object.fromEntries(parsed.map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+}
+
+/** What containers/image prints of a pull once its manifest is known: the blobs (top first), the config. */
+export function pullLines(id: string, layers: string[]): string[] {
+  return [
+    'Getting image source signatures\n',
+    ...[...layers].reverse().map((l) => `Copying blob ${l}\n`),
+    `Copying config ${id}\n`,
+    'Writing manifest to image destination\n',
+    'Storing signatures\n',
+  ];
 }
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 11);
@@ -90,6 +102,10 @@ export function buildOutput(tags: string[], given: string[], o: { quiet: boolean
           return [`--> ${short(e.id)}\n`];
         case 'tagged':
           return [`Successfully tagged ${e.reference}\n`];
+        case 'pull':
+          return [`Trying to pull ${e.reference}...\n`];
+        case 'pulled':
+          return pullLines(e.id, e.layers);
         default:
           return [];
       }

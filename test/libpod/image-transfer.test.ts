@@ -229,6 +229,11 @@ describe('podman build', () => {
     await build('FROM busybox\nRUN nosuchcmd\n', ['-t', 'b7']);
   });
 
+  it('pulls a base image that is not here, saying so as podman does', async () => {
+    await open.pushArchive(images.busybox.archive, 'base/busybox:1');
+    await build(`FROM ${open.host}/base/busybox:1\nRUN echo hi\n`, ['--tls-verify=false', '-t', 'b9']);
+  });
+
   it('refuses a base image the short-name rules cannot find', async () => {
     await build('FROM nosuchbase\nRUN exit 3\n', ['-t', 'b6']);
   });

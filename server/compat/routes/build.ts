@@ -128,6 +128,9 @@ export function buildMessages(e: BuildEvent, withAux: boolean): JsonMessage[] {
       return [{ stream: `Successfully built ${short(e.id)}\n` }];
     case 'tagged':
       return [{ stream: `Successfully tagged ${e.familiar}\n` }];
+    case 'pull':
+    case 'pulled':
+      return []; // dockerd shows the pull's progress alone
   }
 }
 

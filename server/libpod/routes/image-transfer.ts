@@ -12,7 +12,7 @@ import { BuildError, familiar, invalid, notFound, SEARCH_FILTERS, type Api } fro
 import { LibpodBuildQuery, LibpodPullQuery, LibpodPushQuery, LibpodSearchQuery, LibpodSearchResult } from '../../../openapi/libpod-image-transfer.js';
 import { headerValue, parseBool, parseFilters } from '../../query.js';
 import { clientGoneSignal } from '../../streams.js';
-import { buildOutput, buildRequestOf } from '../build-output.js';
+import { buildOutput, buildRequestOf, pullLines } from '../build-output.js';
 
 /** Go's encoding/json escapes <, > and & (podman's lines carry `--\u003e`). */
 export const goJson = (m: object) => JSON.stringify(m).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -112,11 +112,8 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
               say('Getting image source signatures');
             }
           });
-          if (!signatures) say('Getting image source signatures');
-          for (const layer of [...pulled.layers].reverse()) say(`Copying blob ${layer}`); // top first, as podman lists them
-          say(`Copying config ${pulled.id}`);
-          say('Writing manifest to image destination');
-          say('Storing signatures');
+          const lines = pullLines(pulled.id, pulled.layers);
+          for (const line of signatures ? lines.slice(1) : lines) say(line.slice(0, -1));
           return done(pulled.id.replace(/^sha256:/, ''));
         } catch (err) {
           if (signal.aborted) throw err;
