@@ -61,8 +61,8 @@ function labelsOf(value: string | undefined): Record<string, string> {
   return Object.fromEntries(parsed.map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
 }
 
-/** What containers/image prints of a pull once its manifest is known: the blobs (top first), the config. */
-export function pullLines(id: string, layers: string[]): string[] {
+/** What containers/image prints of a copy (pull, push): the blobs (top first), the config, the manifest. */
+export function copyLines(id: string, layers: string[]): string[] {
   return [
     'Getting image source signatures\n',
     ...[...layers].reverse().map((l) => `Copying blob ${l}\n`),
@@ -74,8 +74,8 @@ export function pullLines(id: string, layers: string[]): string[] {
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 11);
 
-/** podman's lines for the events of one build (`quiet`: none but the ID). */
-export function buildOutput(tags: string[], given: string[], o: { quiet: boolean; layers: boolean }) {
+/** podman's lines for the events of one build (`quiet`: none but the ID); `given`: the -t names as typed (COMMIT shows the first). */
+export function buildOutput(given: string[], o: { quiet: boolean; layers: boolean }) {
   let step: Extract<BuildEvent, { kind: 'step' }> | undefined;
   let cached = false;
   const prefix = () => (step && step.stages > 1 ? `[${step.stage}/${step.stages}] ` : '');
@@ -105,7 +105,7 @@ export function buildOutput(tags: string[], given: string[], o: { quiet: boolean
         case 'pull':
           return [`Trying to pull ${e.reference}...\n`];
         case 'pulled':
-          return pullLines(e.id, e.layers);
+          return copyLines(e.id, e.layers);
         default:
           return [];
       }
@@ -118,6 +118,5 @@ export function buildOutput(tags: string[], given: string[], o: { quiet: boolean
       if (step && step.stageIndex === 1 && step.stage > 0) return `creating build container: ${message}\n`;
       return message.endsWith('\n') ? message : `${message}\n`;
     },
-    tags,
   };
 }
