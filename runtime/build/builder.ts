@@ -98,7 +98,8 @@ export type BuildEvent =
   /** A step's container (RUN), made, then removed. */
   | { kind: 'container'; id: string }
   | { kind: 'removed'; id: string }
-  | { kind: 'built'; id: string }
+  /** The build's image, and its layers' diff IDs (bottom first). */
+  | { kind: 'built'; id: string; layers: string[] }
   /** A base image pulled: its reference before, its ID and layer digests (the registry's) after. */
   | { kind: 'pull'; reference: string }
   | { kind: 'pulled'; id: string; layers: string[] }
@@ -238,7 +239,7 @@ export class Builder {
       for (const w of plan.warnings) emit({ kind: 'stderr', text: `${w}\n` });
       let id = await run.execute(plan, context);
       if (req.squash) id = (await squashImage(this.images, this.images.store.get(id)!, run.lastBase, work)).id;
-      emit({ kind: 'built', id });
+      emit({ kind: 'built', id, layers: parseConfig(this.images.store.get(id)!).rootfs?.diff_ids ?? [] });
       const shown: string[] = [];
       for (const ref of tags) {
         this.images.tag(id, `${ref.domain}/${ref.path}`, ref.tag);

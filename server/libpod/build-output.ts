@@ -99,7 +99,8 @@ export function buildOutput(given: string[], o: { quiet: boolean; layers: boolea
           if (final()) return cached ? [] : [`${prefix()}COMMIT${given[0] ? ` ${given[0]}` : ''}\n`];
           return e.from || (!o.layers && !cached) ? [] : [`--> ${short(e.id)}\n`];
         case 'built':
-          return [`--> ${short(e.id)}\n`];
+          // Without layers buildah commits once, and says what it copies (bottom layer first).
+          return [...(o.layers ? [] : copyLines(e.id, [...e.layers].reverse())), `--> ${short(e.id)}\n`];
         case 'tagged':
           return [`Successfully tagged ${e.reference}\n`];
         case 'pull':

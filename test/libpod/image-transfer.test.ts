@@ -195,8 +195,11 @@ describe('podman build', () => {
     await build('FROM busybox\nRUN echo built > /built.txt\nENV A=1\nCMD ["cat", "/built.txt"]\n', []);
   });
 
-  it('numbers the steps of each stage', async () => {
-    await build('FROM busybox AS a\nRUN echo a > /a\nFROM busybox\nCOPY --from=a /a /a\nCMD ["cat", "/a"]\n', ['-t', 'b2']);
+  it('numbers the steps of each stage; without layers (and --squash) commits once, saying what it copies', async () => {
+    const multi = 'FROM busybox AS a\nRUN echo a > /a\nFROM busybox\nCOPY --from=a /a /a\nCMD ["cat", "/a"]\n';
+    await build(multi, ['-t', 'b2']);
+    await build(multi, ['--layers=false', '-t', 'b2n']);
+    await build(multi, ['--squash', '-t', 'b2s']);
   });
 
   it('passes build args and labels', async () => {
@@ -213,7 +216,9 @@ describe('podman build', () => {
     const out = await berth.podman(['build', '--squash', '-t', 'sq', ctx]);
     expect(out.code, out.stderr).toBe(0);
     expect(normalize(out.stdout)).toBe(
-      'STEP 1/4: FROM busybox\nSTEP 2/4: RUN echo a > /a && echo gone > /gone\nSTEP 3/4: RUN rm /gone /bin/true && echo b > /b\nSTEP 4/4: CMD ["cat", "/a", "/b"]\nCOMMIT sq\n--> <short>\nSuccessfully tagged localhost/sq:latest\n<id>\n',
+      'STEP 1/4: FROM busybox\nSTEP 2/4: RUN echo a > /a && echo gone > /gone\nSTEP 3/4: RUN rm /gone /bin/true && echo b > /b\nSTEP 4/4: CMD ["cat", "/a", "/b"]\nCOMMIT sq\nGetting image source signatures\n' +
+        'Copying blob sha256:<id>\n'.repeat(3) +
+        'Copying config sha256:<id>\nWriting manifest to image destination\nStoring signatures\n--> <short>\nSuccessfully tagged localhost/sq:latest\n<id>\n',
     );
     const layers = (name: string) => engine.docker(['image', 'inspect', '-f', '{{len .RootFS.Layers}}', name]).then((r) => Number(r.stdout.trim()));
     expect(await layers('localhost/sq')).toBe((await layers('busybox')) + 1);
