@@ -90,6 +90,7 @@ describe('podman pull', () => {
   it('says what a registry lacks after the 200, and exits 125', async () => {
     await same(['pull', '--tls-verify=false', `${open.host}/lib/nosuch:1`]);
     await same(['pull', '--tls-verify=false', `${open.host}/lib/busybox@sha256:${'0'.repeat(64)}`]);
+    await same(['pull', '--tls-verify=false', '127.0.0.1:1/x']);
   });
 
   it('refuses a short name without an alias when registries.conf has no search registries', async () => {

@@ -66,11 +66,14 @@ function pullFailure(name: string, err: unknown): string {
   const colon = name.lastIndexOf(':');
   const [repo, ref] = at !== -1 ? [name.slice(0, at), name.slice(at + 1)] : [name.slice(0, colon), name.slice(colon + 1)];
   const manifest = /not found: (manifest unknown.*)$/.exec(message);
+  const ping = /^Get "https?:\/\/([^/]+)\/v2\/"/.exec(message);
   const why = manifest
     ? `reading manifest ${ref} in ${repo}: ${manifest[1]}`
     : /^pull access denied/.test(message)
       ? `reading manifest ${ref} in ${repo}: unauthorized: authentication required`
-      : message;
+      : ping
+        ? `pinging container registry ${ping[1]}: ${message}`
+        : message;
   return `initializing source docker://${familiar(name)}: ${why}`;
 }
 
