@@ -3,7 +3,7 @@ import type { Engine } from '../engine.js';
 import { decodeAuthHeader, type Credentials } from '../registry/auth.js';
 import { DEFAULT_REGISTRY_OPTIONS } from '../registry/endpoints.js';
 import { login } from '../registry/login.js';
-import { search, searchRegistries } from '../registry/search.js';
+import { listTags, search, searchRegistries } from '../registry/search.js';
 import { distributionInspect } from '../images/pull.js';
 import { searchFilter, type Filters } from '../filters.js';
 
@@ -16,8 +16,11 @@ export function registryApi(engine: Engine) {
     search: async (term: string, limit: number, filters: Filters, authHeader: string | undefined) =>
       (await search(term, limit, decodeAuthHeader(authHeader), registry())).filter(searchFilter(filters)),
     /** `podman search`: a registry's catalog or Docker Hub's search; credentials from podman's keyed X-Registry-Auth. */
-    searchLibpod: (term: string, limit: number, authHeader: string | undefined, tlsVerify?: boolean) =>
-      searchRegistries(term, limit, (domain) => decodeAuthHeader(authHeader, domain), registry(), tlsVerify === false),
+    searchLibpod: async (term: string, o: { limit: number; filters: Filters; listTags: boolean; authHeader?: string; tlsVerify?: boolean }) => {
+      const creds = (domain: string) => decodeAuthHeader(o.authHeader, domain);
+      if (o.listTags) return listTags(term, o.limit, creds, registry(), o.tlsVerify === false);
+      return (await searchRegistries(term, o.limit, creds, registry(), o.tlsVerify === false)).filter(searchFilter(o.filters));
+    },
     /** One registry's credentials in an X-Registry-Auth or X-Registry-Config header (podman's keyed map, or one object). */
     credentialsFor: (header: string | undefined, domain: string): Credentials => decodeAuthHeader(header, domain),
     /** `docker buildx imagetools`-style manifest lookup (GET /distribution/{name}/json). */

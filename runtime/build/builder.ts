@@ -41,6 +41,7 @@ import { goDuration, goList, goQuote, goQuoteList, goQuoteRune } from './gofmt.j
 import { freeingSpace } from '../state/reserve.js';
 import { isUp } from '../containers/state.js';
 import { isShortName, pullCandidates, resolveLocalShortName } from '../registry/short-names.js';
+import { squashImage } from './squash.js';
 
 /** What a build does with containers: a RUN step's intermediate container, from create to removal, and its rootfs. */
 export type BuildContainers = Pick<
@@ -73,6 +74,8 @@ export interface BuildRequest {
   credentials?: (domain: string) => Credentials;
   squash?: boolean;
   signal?: AbortSignal;
+  /** Plain HTTP and unverified TLS allowed for base images (podman's --tls-verify=false). */
+  insecure?: boolean;
   /** How FROM finds its image: dockerd's way (docker.io), or podman's short names (runtime/registry/short-names.ts). */
   names?: 'docker' | 'podman';
 }
@@ -95,7 +98,11 @@ export type BuildEvent =
   /** A step's container (RUN), made, then removed. */
   | { kind: 'container'; id: string }
   | { kind: 'removed'; id: string }
-  | { kind: 'built'; id: string }
+  /** The build's image, and its layers' diff IDs (bottom first). */
+  | { kind: 'built'; id: string; layers: string[] }
+  /** A base image pulled: its reference before, its ID and layer digests (the registry's) after. */
+  | { kind: 'pull'; reference: string }
+  | { kind: 'pulled'; id: string; layers: string[] }
   /** A tag the image got: as stored (`docker.io/library/x:1`) and as Docker shows it (`x:1`). */
   | { kind: 'tagged'; reference: string; familiar: string };
 
@@ -202,7 +209,6 @@ export class Builder {
 
   /** Validates, receives the context, parses the Dockerfile (errors so far come before any output), builds, tags. */
   async build(req: BuildRequest, emit: (e: BuildEvent) => void): Promise<{ id: string; tags: string[] }> {
-    if (req.squash) throw invalid('squash is only supported with experimental mode');
     const tags = (req.tags ?? []).map((t) => {
       const ref = parseTaggedReference(t);
       if (ref.digest) throw invalid(`refusing to create a tag with a digest reference`);
@@ -229,10 +235,11 @@ export class Builder {
         if (index === -1) throw invalid(`failed to reach build target ${req.target} in Dockerfile`);
         plan.stages = plan.stages.slice(0, index + 1);
       }
-      addLabels(plan, req.labels ?? {});
+      addLabels(plan, req.labels ?? {}, req.names);
       for (const w of plan.warnings) emit({ kind: 'stderr', text: `${w}\n` });
-      const id = await run.execute(plan, context);
-      emit({ kind: 'built', id });
+      let id = await run.execute(plan, context);
+      if (req.squash) id = (await squashImage(this.images, this.images.store.get(id)!, run.lastBase, work)).id;
+      emit({ kind: 'built', id, layers: parseConfig(this.images.store.get(id)!).rootfs?.diff_ids ?? [] });
       const shown: string[] = [];
       for (const ref of tags) {
         this.images.tag(id, `${ref.domain}/${ref.path}`, ref.tag);
@@ -248,12 +255,16 @@ export class Builder {
   }
 }
 
-/** `--label`s become LABEL instructions at the end of the last stage, sorted. */
-function addLabels(plan: BuildPlan, labels: Record<string, string>): void {
+/**
+ * `--label`s become LABEL instructions at the end of the last stage, one per label: sorted as dockerd
+ * writes them (`LABEL a=1`), or in the order given as buildah does (`LABEL "a"="1"`).
+ */
+function addLabels(plan: BuildPlan, labels: Record<string, string>, names: BuildRequest['names']): void {
   const last = plan.stages[plan.stages.length - 1];
   if (!last) return;
-  for (const key of Object.keys(labels).sort()) {
-    const text = `LABEL ${key}=${labels[key]}`;
+  const keys = names === 'podman' ? Object.keys(labels) : Object.keys(labels).sort();
+  for (const key of keys) {
+    const text = names === 'podman' ? `LABEL ${JSON.stringify(key)}=${JSON.stringify(labels[key])}` : `LABEL ${key}=${labels[key]}`;
     last.commands.push({
       kind: 'label',
       pairs: [[key, labels[key]!]],
@@ -287,6 +298,8 @@ class BuildRun {
   private readonly stages: StageResult[] = [];
   /** Intermediate containers of the current step, removed after it. */
   private stepContainers: string[] = [];
+  /** The base image of the last stage started (what --squash keeps below the squashed layer). */
+  lastBase: ImageRecord | undefined;
   /** Every container the build made and has not removed yet. */
   private readonly liveContainers = new Set<string>();
   private readonly mounts: string[] = [];
@@ -345,6 +358,7 @@ class BuildRun {
       const stageTotal = 1 + stage.commands.length;
       step(stage.source, n + 1, 1, stageTotal);
       await this.initializeStage(stage);
+      this.lastBase = this.state.image;
       this.emit({ kind: 'stepped', id: this.state.imageId, from: true });
       for (const [i, instruction] of stage.commands.entries()) {
         this.checkCancelled();
@@ -445,16 +459,19 @@ class BuildRun {
       throw invalid(`invalid reference format: ${name}`);
     }
     if (ref.digest === undefined && /^[a-f0-9]{64}$/.test(name)) return this.images.store.resolve(name);
-    const { id } = await pullImage(
+    this.emit({ kind: 'pull', reference: referenceString(ref) });
+    const { id, layers } = await pullImage(
       this.images,
       name,
       {
         platform: platform ?? this.options.platform,
         credentials: this.req.credentials?.(ref.domain) ?? {},
         registry: this.options.registry,
+        insecure: this.req.insecure,
       },
       (progress) => this.emit({ kind: 'progress', progress }),
     );
+    this.emit({ kind: 'pulled', id, layers });
     return this.images.store.get(id)!;
   }
 

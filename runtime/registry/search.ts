@@ -53,9 +53,36 @@ export async function search(term: string, limit: number, creds: Credentials, o:
   }
 }
 
-/** What podman's search lists: the registry searched, then Docker's fields. */
+/** What podman's search lists: the registry searched, then Docker's fields (and a tag, with --list-tags). */
 export interface IndexedSearchResult extends SearchResult {
   index: string;
+  tag?: string;
+}
+
+/** podman search --list-tags `host/repo`: the repository's tags (/v2/<repo>/tags/list). */
+export async function listTags(
+  term: string,
+  limit: number,
+  creds: (domain: string) => Credentials,
+  o: RegistryOptions,
+  insecure: boolean,
+): Promise<IndexedSearchResult[]> {
+  const i = term.indexOf('/');
+  const first = i > 0 ? term.slice(0, i) : '';
+  if (!first || !(/[.:]/.test(first) || first === 'localhost')) throw new RegistryError(`reference "${term}" must be a docker reference`, 400);
+  const path = term.slice(i + 1).replace(/:[^/]*$/, '');
+  const client = new RegistryClient(await endpointFor(first, o, insecure), creds(first));
+  try {
+    const res = await client.fetch('GET', `/v2/${path}/tags/list`, `repository:${path}:pull`);
+    if (res.status !== 200) await RegistryClient.fail(res, `listing the tags of ${term}`);
+    const text = await readBounded(res.body, MAX_DOCUMENT_SIZE, () => new RegistryError(`tag list larger than ${MAX_DOCUMENT_SIZE / 1024 / 1024} MiB`, 502));
+    const tags = (JSON.parse(text.toString()) as { tags?: string[] | null }).tags ?? [];
+    return tags
+      .slice(0, limit || 25)
+      .map((tag) => ({ index: first, name: `${first}/${path}`, tag, description: '', star_count: 0, is_official: false, is_automated: false }));
+  } finally {
+    await client.close();
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
 // written: no `..`, no writing through symlinks, no hard links to files outside the layer.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -33,6 +33,11 @@ export interface UnpackOptions {
   owner?: { uid: number; gid: number };
   /** Refuse to replace a directory with a non-directory or the reverse (docker cp's noOverwriteDirNonDir). */
   noOverwriteDirNonDir?: boolean;
+  /**
+   * Apply whiteouts to what is there instead of writing them (a layer applied over a mounted rootfs, as
+   * a squash does): `.wh.NAME` removes NAME, `.wh..wh..opq` empties its directory.
+   */
+  applyWhiteouts?: boolean;
 }
 
 export async function unpackLayer(input: NodeJS.ReadableStream, target: string, options: UnpackOptions = {}): Promise<UnpackResult> {
@@ -61,6 +66,8 @@ class Unpacker {
   size = 0;
   /** Relative paths known to be real directories (not symlinks), so parents are checked once. */
   private readonly dirs = new Set<string>(['']);
+  /** Relative paths of the entries this archive made (an opaque whiteout applied spares them). */
+  private readonly created = new Set<string>();
   /** Directory mtimes, applied last because creating children changes them. */
   private readonly dirTimes = new Map<string, Date>();
 
@@ -146,6 +153,7 @@ class Unpacker {
 
   /** OCI whiteouts become overlayfs ones: `.wh.NAME` a 0:0 char device, `.wh..wh..opq` an opaque xattr. */
   private async whiteout(dirParts: string[], base: string, name: string): Promise<void> {
+    if (this.options.applyWhiteouts) return this.applyWhiteout(dirParts, base, name);
     if (base === OPAQUE) {
       await this.checkParents(dirParts, name, true);
       return run('setfattr', ['-h', '-n', 'trusted.overlay.opaque', '-v', 'y', join(this.root, ...dirParts)]);
@@ -154,6 +162,23 @@ class Unpacker {
     const hidden = base.slice(WHITEOUT.length);
     if (hidden === '' || hidden === '.' || hidden === '..') throw unsafe('invalid whiteout', name);
     await run('mknod', [await this.prepare([...dirParts, hidden], name), 'c', '0', '0']);
+  }
+
+  /** A whiteout applied: what it hides is removed (its parents checked as for any entry: no symlink on the way). */
+  private async applyWhiteout(dirParts: string[], base: string, name: string): Promise<void> {
+    if (base !== OPAQUE && base.startsWith(WHITEOUT + WHITEOUT)) return;
+    if (!(await this.checkParents(dirParts, name))) return; // nothing there to hide
+    const dir = join(this.root, ...dirParts);
+    if (base === OPAQUE) {
+      // Only what lower layers had: this layer's own entries in the directory come after its opaque marker.
+      for (const child of await readdir(dir).catch(() => [] as string[])) {
+        if (!this.created.has([...dirParts, child].join('/'))) await rm(join(dir, child), { recursive: true, force: true });
+      }
+      return;
+    }
+    const hidden = base.slice(WHITEOUT.length);
+    if (hidden === '' || hidden === '.' || hidden === '..') throw unsafe('invalid whiteout', name);
+    await rm(join(dir, hidden), { recursive: true, force: true });
   }
 
   /**
@@ -177,6 +202,7 @@ class Unpacker {
       this.forget(parts.join('/'));
     }
     if (isDir && !existing?.isDirectory()) await mkdir(path);
+    if (this.options.applyWhiteouts) this.created.add(parts.join('/'));
     return path;
   }
 

@@ -28,14 +28,17 @@ export function buildRequestOf(q: LibpodBuildQuery): BuildRequest & { layers: bo
   // `dockerfile` is a JSON list of names in the context; an old client's plain name is taken as one.
   const dockerfiles = q.dockerfile?.startsWith('[') ? (json<string[]>('dockerfile', q.dockerfile) ?? []) : list(q.dockerfile);
   const pullPolicy = (q.pullpolicy ?? '').toLowerCase();
-  const layers = parseBool(q.layers, true);
+  // Without layers (the client sends none for --layers=false and for --squash) buildah runs every step
+  // in one container and commits once: the build's own layers become one over its base, a squash.
+  const layers = parseBool(q.layers) && !parseBool(q.squash);
+  const squash = !layers;
   return {
     dockerfile: dockerfiles[0] || undefined,
     tags: list(q.t).filter(Boolean).map(qualifyLocal),
     buildArgs: json<Record<string, string>>('buildargs', q.buildargs) ?? {},
     labels: labelsOf(q.labels),
     target: q.target || undefined,
-    // Without layers buildah keeps no step images, so nothing is taken from the cache either.
+    // Without layers there are no step images, so nothing is taken from the cache either.
     noCache: parseBool(q.nocache) || !layers,
     pull: pullPolicy === 'always' || pullPolicy === 'newer' || parseBool(q.pull),
     remove: parseBool(q.rm, true),
@@ -44,7 +47,8 @@ export function buildRequestOf(q: LibpodBuildQuery): BuildRequest & { layers: bo
     networkMode: q.networkmode === '1' ? 'none' : undefined,
     // podman sends `platform=/` when none is asked for.
     platform: q.platform && q.platform !== '/' ? q.platform : undefined,
-    squash: parseBool(q.squash),
+    squash,
+    insecure: q.tlsVerify !== undefined && !parseBool(q.tlsVerify, true),
     names: 'podman',
     layers,
   };
@@ -57,10 +61,21 @@ function labelsOf(value: string | undefined): Record<string, string> {
   return Object.fromEntries(parsed.map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
 }
 
+/** What containers/image prints of a copy (pull, push): the blobs (top first), the config, the manifest. */
+export function copyLines(id: string, layers: string[]): string[] {
+  return [
+    'Getting image source signatures\n',
+    ...[...layers].reverse().map((l) => `Copying blob ${l}\n`),
+    `Copying config ${id}\n`,
+    'Writing manifest to image destination\n',
+    'Storing signatures\n',
+  ];
+}
+
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 11);
 
-/** podman's lines for the events of one build (`quiet`: none but the ID). */
-export function buildOutput(tags: string[], given: string[], o: { quiet: boolean; layers: boolean }) {
+/** podman's lines for the events of one build (`quiet`: none but the ID); `given`: the -t names as typed (COMMIT shows the first). */
+export function buildOutput(given: string[], o: { quiet: boolean; layers: boolean }) {
   let step: Extract<BuildEvent, { kind: 'step' }> | undefined;
   let cached = false;
   const prefix = () => (step && step.stages > 1 ? `[${step.stage}/${step.stages}] ` : '');
@@ -79,12 +94,19 @@ export function buildOutput(tags: string[], given: string[], o: { quiet: boolean
         case 'cached':
           cached = true;
           return [`--> Using cache ${e.id.replace(/^sha256:/, '')}\n`];
-        case 'stepped': {
-          if (final()) return cached ? [`--> ${short(e.id)}\n`] : [`${prefix()}COMMIT${given[0] ? ` ${given[0]}` : ''}\n`, `--> ${short(e.id)}\n`];
+        case 'stepped':
+          // The last step's image is said at `built` (a squash makes another).
+          if (final()) return cached ? [] : [`${prefix()}COMMIT${given[0] ? ` ${given[0]}` : ''}\n`];
           return e.from || (!o.layers && !cached) ? [] : [`--> ${short(e.id)}\n`];
-        }
+        case 'built':
+          // Without layers buildah commits once, and says what it copies (bottom layer first).
+          return [...(o.layers ? [] : copyLines(e.id, [...e.layers].reverse())), `--> ${short(e.id)}\n`];
         case 'tagged':
           return [`Successfully tagged ${e.reference}\n`];
+        case 'pull':
+          return [`Trying to pull ${e.reference}...\n`];
+        case 'pulled':
+          return copyLines(e.id, e.layers);
         default:
           return [];
       }
@@ -97,6 +119,5 @@ export function buildOutput(tags: string[], given: string[], o: { quiet: boolean
       if (step && step.stageIndex === 1 && step.stage > 0) return `creating build container: ${message}\n`;
       return message.endsWith('\n') ? message : `${message}\n`;
     },
-    tags,
   };
 }

@@ -90,6 +90,7 @@ describe('podman pull', () => {
   it('says what a registry lacks after the 200, and exits 125', async () => {
     await same(['pull', '--tls-verify=false', `${open.host}/lib/nosuch:1`]);
     await same(['pull', '--tls-verify=false', `${open.host}/lib/busybox@sha256:${'0'.repeat(64)}`]);
+    await same(['pull', '--tls-verify=false', '127.0.0.1:1/x']);
   });
 
   it('refuses a short name without an alias when registries.conf has no search registries', async () => {
@@ -155,11 +156,21 @@ describe('podman search', () => {
     await same(['search', '--tls-verify=false', `${open.host}/busybox`]);
     await same(['search', '--tls-verify=false', `${open.host}/`], { stdout: false });
     await same(['search', 'busybox']);
+    await same(['search', '--tls-verify=false', '--list-tags', `${open.host}/lib/busybox`]);
+    await same(['search', '--tls-verify=false', '--filter', 'is-official=true', `${open.host}/busybox`]);
   });
 });
 
 /** Build output with IDs made comparable. */
 const normalize = (s: string) => s.replace(/[0-9a-f]{64}/g, '<id>').replace(/--> [0-9a-f]{11}$/gm, '--> <short>');
+
+describe('the Docker API beside it', () => {
+  it('still refuses to squash, as dockerd outside experimental mode', async () => {
+    const res = await engine.http('POST', '/v1.41/build?squash=1', Buffer.alloc(1024));
+    expect(res.status).toBe(400);
+    expect(res.json().message).toBe('squash is only supported with experimental mode');
+  });
+});
 
 describe('podman build', () => {
   let ctx: string;
@@ -185,20 +196,48 @@ describe('podman build', () => {
     await build('FROM busybox\nRUN echo built > /built.txt\nENV A=1\nCMD ["cat", "/built.txt"]\n', []);
   });
 
-  it('numbers the steps of each stage', async () => {
-    await build('FROM busybox AS a\nRUN echo a > /a\nFROM busybox\nCOPY --from=a /a /a\nCMD ["cat", "/a"]\n', ['-t', 'b2']);
+  it('numbers the steps of each stage; without layers (and --squash) commits once, saying what it copies', async () => {
+    const multi = 'FROM busybox AS a\nRUN echo a > /a\nFROM busybox\nCOPY --from=a /a /a\nCMD ["cat", "/a"]\n';
+    await build(multi, ['-t', 'b2']);
+    await build(multi, ['--layers=false', '-t', 'b2n']);
+    await build(multi, ['--squash', '-t', 'b2s']);
   });
 
   it('passes build args and labels', async () => {
-    await writeFile(join(ctx, 'Containerfile'), 'FROM busybox\nARG X=1\nRUN echo $X > /x\n');
-    expect((await berth.podman(['build', '--build-arg', 'X=2', '--label', 'l=1', '-t', 'b3', ctx])).code).toBe(0);
+    await build('FROM busybox\nARG X=1\nRUN echo $X > /x\n', ['--build-arg', 'X=2', '--label', 'l=1', '--label', 'k=a b', '-t', 'b3']);
     expect((await engine.docker(['run', '--rm', 'localhost/b3', 'cat', '/x'])).stdout).toBe('2\n');
     expect((await engine.docker(['image', 'inspect', '-f', '{{.Config.Labels.l}}', 'localhost/b3'])).stdout.trim()).toBe('1');
+  });
+
+  it('squashes the layers a build adds into one over its base', async () => {
+    await writeFile(
+      join(ctx, 'Containerfile'),
+      'FROM busybox\nRUN echo a > /a && echo gone > /gone\nRUN rm /gone /bin/true && echo b > /b\nCMD ["cat", "/a", "/b"]\n',
+    );
+    const out = await berth.podman(['build', '--squash', '-t', 'sq', ctx]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(normalize(out.stdout)).toBe(
+      'STEP 1/4: FROM busybox\nSTEP 2/4: RUN echo a > /a && echo gone > /gone\nSTEP 3/4: RUN rm /gone /bin/true && echo b > /b\nSTEP 4/4: CMD ["cat", "/a", "/b"]\nCOMMIT sq\nGetting image source signatures\n' +
+        'Copying blob sha256:<id>\n'.repeat(3) +
+        'Copying config sha256:<id>\nWriting manifest to image destination\nStoring signatures\n--> <short>\nSuccessfully tagged localhost/sq:latest\n<id>\n',
+    );
+    const layers = (name: string) => engine.docker(['image', 'inspect', '-f', '{{len .RootFS.Layers}}', name]).then((r) => Number(r.stdout.trim()));
+    expect(await layers('localhost/sq')).toBe((await layers('busybox')) + 1);
+    expect((await engine.docker(['run', '--rm', 'localhost/sq'])).stdout).toBe('a\nb\n');
+    const gone = await engine.docker(['run', '--rm', 'localhost/sq', 'ls', '/gone', '/bin/true']);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toContain('/gone: No such file or directory');
+    expect(gone.stderr).toContain('/bin/true: No such file or directory');
   });
 
   it("exits with a failed RUN's code, and says which step", async () => {
     await build('FROM busybox\nRUN exit 3\n', ['-t', 'b5']);
     await build('FROM busybox\nRUN nosuchcmd\n', ['-t', 'b7']);
+  });
+
+  it('pulls a base image that is not here, saying so as podman does', async () => {
+    await open.pushArchive(images.busybox.archive, 'base/busybox:1');
+    await build(`FROM ${open.host}/base/busybox:1\nRUN echo hi\n`, ['--tls-verify=false', '-t', 'b9']);
   });
 
   it('refuses a base image the short-name rules cannot find', async () => {

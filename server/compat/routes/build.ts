@@ -80,6 +80,8 @@ function buildRequest(q: BuildQuery): BuildRequest {
   const memory = hostConfig.Memory ?? 0;
   const swap = hostConfig.MemorySwap ?? 0;
   if (memory > 0 && swap > 0 && swap < memory) throw new EngineError('invalid', 'The length of the swap must be at least the length of memory');
+  // dockerd squashes only in experimental mode (berth squashes for podman's builds alone).
+  if (parseBool(q.squash)) throw new EngineError('invalid', 'squash is only supported with experimental mode');
   return {
     dockerfile: q.dockerfile || undefined,
     remote: q.remote || undefined,
@@ -126,6 +128,9 @@ export function buildMessages(e: BuildEvent, withAux: boolean): JsonMessage[] {
       return [{ stream: `Successfully built ${short(e.id)}\n` }];
     case 'tagged':
       return [{ stream: `Successfully tagged ${e.familiar}\n` }];
+    case 'pull':
+    case 'pulled':
+      return []; // dockerd shows the pull's progress alone
   }
 }
 

@@ -8,11 +8,11 @@ import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { BuildError, familiar, invalid, notFound, type Api } from '../../../runtime/api.js';
+import { BuildError, familiar, invalid, notFound, SEARCH_FILTERS, type Api } from '../../../runtime/api.js';
 import { LibpodBuildQuery, LibpodPullQuery, LibpodPushQuery, LibpodSearchQuery, LibpodSearchResult } from '../../../openapi/libpod-image-transfer.js';
-import { headerValue, parseBool } from '../../query.js';
+import { headerValue, parseBool, parseFilters } from '../../query.js';
 import { clientGoneSignal } from '../../streams.js';
-import { buildOutput, buildRequestOf } from '../build-output.js';
+import { buildOutput, buildRequestOf, copyLines } from '../build-output.js';
 
 /** Go's encoding/json escapes <, > and & (podman's lines carry `--\u003e`). */
 export const goJson = (m: object) => JSON.stringify(m).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -66,11 +66,14 @@ function pullFailure(name: string, err: unknown): string {
   const colon = name.lastIndexOf(':');
   const [repo, ref] = at !== -1 ? [name.slice(0, at), name.slice(at + 1)] : [name.slice(0, colon), name.slice(colon + 1)];
   const manifest = /not found: (manifest unknown.*)$/.exec(message);
+  const ping = /^Get "https?:\/\/([^/]+)\/v2\/"/.exec(message);
   const why = manifest
     ? `reading manifest ${ref} in ${repo}: ${manifest[1]}`
     : /^pull access denied/.test(message)
       ? `reading manifest ${ref} in ${repo}: unauthorized: authentication required`
-      : message;
+      : ping
+        ? `pinging container registry ${ping[1]}: ${message}`
+        : message;
   return `initializing source docker://${familiar(name)}: ${why}`;
 }
 
@@ -112,11 +115,8 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
               say('Getting image source signatures');
             }
           });
-          if (!signatures) say('Getting image source signatures');
-          for (const layer of [...pulled.layers].reverse()) say(`Copying blob ${layer}`); // top first, as podman lists them
-          say(`Copying config ${pulled.id}`);
-          say('Writing manifest to image destination');
-          say('Storing signatures');
+          const lines = copyLines(pulled.id, pulled.layers);
+          for (const line of signatures ? lines.slice(1) : lines) say(line.slice(0, -1));
           return done(pulled.id.replace(/^sha256:/, ''));
         } catch (err) {
           if (signal.aborted) throw err;
@@ -131,8 +131,8 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
     }
   });
 
-  // podman push [source] [destination]: the source is a local image (podman's lookup), the destination
-  // its name when none is given.
+  // `/images/{name}/push`: names hold slashes, so a wildcard. The images module (local images) has its
+  // own POST `/images/*` (tag, untag): at merge one wildcard dispatches `push` to libpodPush.
   app.post(
     '/images/*',
     { schema: { summary: 'Push an image (libpod)', params: Type.Object({ '*': Type.String() }), querystring: LibpodPushQuery } },
@@ -140,31 +140,7 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
       const rest = request.params['*'];
       const slash = rest.lastIndexOf('/');
       if (slash === -1 || rest.slice(slash + 1) !== 'push') return reply.callNotFound();
-      const source = rest.slice(0, slash);
-      const q = request.query;
-      const local = api.images.lookupLibpod(source);
-      if (!local) throw notFound(`No such image: ${source}`);
-      const destination = q.destination || source;
-      const quiet = parseBool(q.quiet);
-      const out = jsonLineStream(reply);
-      const say = (text: string) => quiet || out.line({ stream: `${text}\n` });
-      try {
-        const results = await api.images.push(
-          { name: destination, image: local.id, authHeader: authOf(q, request.headers['x-registry-auth']), tlsVerify: tlsVerifyOf(q.tlsVerify) },
-          () => undefined,
-        );
-        for (const r of results) {
-          say('Getting image source signatures');
-          for (const layer of [...r.layers].reverse()) say(`Copying blob ${layer}`);
-          say(`Copying config ${r.config}`);
-          say('Writing manifest to image destination');
-          say('Storing signatures');
-        }
-      } catch (err) {
-        out.line({ error: err instanceof Error ? err.message : String(err) });
-      } finally {
-        out.end();
-      }
+      return libpodPush(api, rest.slice(0, slash), request.query, request.headers['x-registry-auth'], reply);
     },
   );
 
@@ -176,7 +152,13 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
       if (!q.term) throw invalid('term parameter cannot be empty');
       const limit = q.limit ? Number(q.limit) : 0;
       if (!Number.isInteger(limit) || limit < 0) throw invalid(`invalid limit: ${q.limit}`);
-      const found = await api.registry.searchLibpod(q.term, limit, headerValue(request.headers['x-registry-auth']), tlsVerifyOf(q.tlsVerify));
+      const found = await api.registry.searchLibpod(q.term, {
+        limit,
+        filters: parseFilters(q.filters, SEARCH_FILTERS),
+        listTags: parseBool(q.listtags),
+        authHeader: headerValue(request.headers['x-registry-auth']),
+        tlsVerify: tlsVerifyOf(q.tlsVerify),
+      });
       return found.map((r) => ({
         Index: r.index,
         Name: r.name,
@@ -184,7 +166,7 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
         Stars: r.star_count,
         Official: r.is_official ? '[OK]' : '',
         Automated: r.is_automated ? '[OK]' : '',
-        Tag: '',
+        Tag: r.tag ?? '',
       }));
     },
   );
@@ -196,7 +178,7 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
     const body = request.body instanceof Readable ? request.body : undefined;
     const signal = clientGoneSignal(reply);
     const out = jsonLineStream(reply, 'application/json');
-    const output = buildOutput(options.tags, list(request.query.t), { quiet: parseBool(request.query.q), layers: options.layers });
+    const output = buildOutput(list(request.query.t), { quiet: parseBool(request.query.q), layers: options.layers });
     try {
       const registryConfig = headerValue(request.headers['x-registry-config']);
       const credentials = (domain: string) => api.registry.credentialsFor(registryConfig, domain);
@@ -214,3 +196,26 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
     }
   });
 };
+
+/**
+ * podman push [source] [destination]: the source is a local image (podman's lookup; missing: libpod's
+ * 404 before the stream), the destination its name when none is given. podman's lines come once the
+ * registry has it all.
+ */
+export async function libpodPush(api: Api, source: string, q: LibpodPushQuery, authHeader: string | string[] | undefined, reply: FastifyReply) {
+  const local = api.images.lookupLibpod(source);
+  if (!local) throw notFound(`No such image: ${source}`);
+  const out = jsonLineStream(reply);
+  try {
+    const results = await api.images.push(
+      { name: q.destination || source, image: local.id, authHeader: authOf(q, authHeader), tlsVerify: tlsVerifyOf(q.tlsVerify) },
+      () => undefined,
+    );
+    if (!parseBool(q.quiet)) for (const r of results) for (const line of copyLines(r.config, r.layers)) out.line({ stream: line });
+  } catch (err) {
+    out.line({ error: err instanceof Error ? err.message : String(err) });
+  } finally {
+    out.end();
+  }
+  return reply;
+}
