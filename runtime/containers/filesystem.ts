@@ -11,13 +11,22 @@ export type ChangeKind = 0 | 1 | 2; // modified, added, deleted (Docker's number
 /** Mount points the runtime creates in the upper dir: not changes the container made. */
 const RUNTIME_PATHS = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/etc', '/sbin/docker-init', '/sbin']);
 
+export interface ChangesOptions {
+  /**
+   * Report /etc as changed when the upper dir has it (podman's view: its /etc always changes at start,
+   * where the runtime puts hosts, hostname and resolv.conf), not hidden as Docker hides it.
+   */
+  showEtc?: boolean;
+}
+
 /**
  * Walks the upper dir: whiteouts are deletions, paths a lower layer has are modifications, the rest
  * additions. Each lower is followed down the same directories by descriptor (undefined where it has no
  * such directory), so a lookup there never follows a symlink either.
  */
-export async function changes(upper: string, lowers: string[]): Promise<{ Path: string; Kind: ChangeKind }[]> {
+export async function changes(upper: string, lowers: string[], o: ChangesOptions = {}): Promise<{ Path: string; Kind: ChangeKind }[]> {
   const out: { Path: string; Kind: ChangeKind }[] = [];
+  const hidden = (path: string) => RUNTIME_PATHS.has(path) && !(o.showEtc && path === '/etc');
   const walk = async (dir: RootedFd, rel: string, below: (RootedFd | undefined)[]): Promise<void> => {
     let names: string[];
     try {
@@ -36,7 +45,7 @@ export async function changes(upper: string, lowers: string[]): Promise<{ Path: 
       }
       let existsBelow = false;
       for (const lower of below) if (!existsBelow && lower) existsBelow = !!(await lstatIfThere(lower.child(name)));
-      if (!(RUNTIME_PATHS.has(path) && (st.isDirectory() || st.size === 0))) out.push({ Path: path, Kind: existsBelow ? 0 : 1 });
+      if (!(hidden(path) && (st.isDirectory() || st.size === 0))) out.push({ Path: path, Kind: existsBelow ? 0 : 1 });
       if (!st.isDirectory()) continue;
       const sub = openChildDirIfThere(dir, name);
       if (!sub) continue;

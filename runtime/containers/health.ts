@@ -11,7 +11,17 @@ import { readLogBatches } from './logs.js';
 import type { ContainerService } from './service.js';
 import type { Container } from './store.js';
 import { nowNano } from '../util/time.js';
-import { applyResult, DEFAULT_TIMEOUT, MAX_OUTPUT, nextProbeDelay, probeCommand, startingHealth, type HealthResult } from './health-state.js';
+import {
+  applyResult,
+  DEFAULT_TIMEOUT,
+  MAX_OUTPUT,
+  nextProbeDelay,
+  probeCommand,
+  startingHealth,
+  type HealthResult,
+  type HealthStatus,
+} from './health-state.js';
+import { conflict } from '../errors.js';
 
 /** conmon's bound on a probe's log: only the first MAX_OUTPUT bytes are kept, the disk must not fill. */
 const PROBE_LOG_MAX = 1 << 20;
@@ -224,9 +234,37 @@ export class HealthMonitor {
   /** A probe's result applied to the run it belongs to; a change of status is an event. */
   record(m: Monitor, result: HealthResult): void {
     const c = this.current(m);
-    if (!c?.health || !c.spec.healthcheck) return;
+    if (c) this.apply(c, result);
+  }
+
+  private apply(c: Container, result: HealthResult): void {
+    if (!c.health || !c.spec.healthcheck) return;
     const next = applyResult(c.health, c.spec.healthcheck, result, c.started_at);
     if (!this.containers.store.setHealth(c.id, c.run_id, next)) return;
     if (next.Status !== c.health.Status) this.containers.record(c, `health_status: ${next.Status}`);
+  }
+
+  /**
+   * One probe now (podman healthcheck run), recorded as the monitor records its own. The verdict is the
+   * probe's: healthy on success; a failure is `starting` within the start period, `unhealthy` after it
+   * (whatever the retries make of the container's status).
+   */
+  async checkNow(nameOrId: string): Promise<{ status: HealthStatus; result: HealthResult }> {
+    const c = this.containers.store.resolve(nameOrId);
+    if (c.state !== 'running') throw conflict(`container ${c.id} is not running`);
+    const command = probeCommand(c.spec);
+    if (!command || !c.spec.healthcheck) throw conflict(`container ${c.id} has no defined healthcheck`);
+    const timeout = (c.spec.healthcheck.timeout || DEFAULT_TIMEOUT) / 1e6;
+    const { result } = await this.runProbe(c, command, timeout, new AbortController().signal);
+    if (!result) throw conflict(`container ${c.id} is not running`); // unreachable: nothing aborts it
+    const now = this.containers.store.get(c.id);
+    if (now && now.state === 'running' && now.run_id === c.run_id) {
+      if (!now.health) this.containers.store.setHealth(c.id, c.run_id, startingHealth(now.spec, null)!);
+      this.apply(this.containers.store.get(c.id)!, result);
+    }
+    if (result.ExitCode === 0) return { status: 'healthy', result };
+    const sinceStart = Date.parse(result.Start) - Date.parse(c.started_at ?? result.Start);
+    const starting = c.health?.Status === 'starting' && sinceStart < (c.spec.healthcheck.startPeriod ?? 0) / 1e6;
+    return { status: starting ? 'starting' : 'unhealthy', result };
   }
 }
