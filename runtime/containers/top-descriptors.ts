@@ -29,6 +29,10 @@ interface Proc {
   gid: { real: string; effective: string };
   groups: string[];
   seccomp: string;
+  /** Capability sets as /proc/<pid>/status writes them (hex masks). */
+  caps: Record<'CapAmb' | 'CapBnd' | 'CapEff' | 'CapInh' | 'CapPrm', string>;
+  /** The LSM label; `?` where the system has none. */
+  label: string;
   args: string;
 }
 
@@ -49,11 +53,33 @@ const elapsedMs = (p: Proc, ctx: Context) => Math.max(0, ctx.nowMs - startSecond
 /** CPU time, whole seconds (as psgo counts it). */
 const cpuSeconds = (p: Proc) => Math.floor(p.cpuTicks / USER_HZ);
 const SECCOMP = ['disabled', 'strict', 'filter'];
+
+/** Linux capabilities by bit (capability.h), as psgo names them: without `CAP_`. */
+const CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
+  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
+  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
+  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+];
+
+/** A capability mask as psgo shows it: `full` (every capability), `none`, or the names sorted. */
+function capabilityNames(hex: string): string {
+  const mask = BigInt(`0x${hex || '0'}`);
+  if (mask === (1n << BigInt(CAPABILITIES.length)) - 1n) return 'full';
+  const names = CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n).sort();
+  return names.length ? names.join(',') : 'none';
+}
 const nameOf = (names: Map<string, string>, id: string) => names.get(id) ?? id;
 
 /** psgo's descriptors: header and value; the AIX code of each where it has one. */
 const DESCRIPTORS: Record<string, { aix?: string; header: string; value: Describe }> = {
   args: { aix: '%a', header: 'COMMAND', value: (p) => p.args || `[${p.comm}]` },
+  capamb: { header: 'AMBIENT CAPS', value: (p) => capabilityNames(p.caps.CapAmb) },
+  capbnd: { header: 'BOUNDING CAPS', value: (p) => capabilityNames(p.caps.CapBnd) },
+  capeff: { header: 'EFFECTIVE CAPS', value: (p) => capabilityNames(p.caps.CapEff) },
+  capinh: { header: 'INHERITED CAPS', value: (p) => capabilityNames(p.caps.CapInh) },
+  capprm: { header: 'PERMITTED CAPS', value: (p) => capabilityNames(p.caps.CapPrm) },
   comm: { aix: '%c', header: 'COMMAND', value: (p) => p.comm },
   etime: { aix: '%t', header: 'ELAPSED', value: (p, ctx) => goDuration(elapsedMs(p, ctx) * 1e6) },
   group: { aix: '%G', header: 'GROUP', value: (p, ctx) => nameOf(ctx.names.groups, p.gid.effective) },
@@ -61,8 +87,8 @@ const DESCRIPTORS: Record<string, { aix?: string; header: string; value: Describ
   hgroup: { header: 'HGROUP', value: (p, ctx) => nameOf(ctx.names.hostGroups, p.gid.effective) },
   hgroups: { header: 'HGROUPS', value: (p) => p.groups.join(',') },
   hpid: { header: 'HPID', value: (p) => String(p.hostPid) },
-  huid: { header: 'HUID', value: (p) => p.uid.effective },
   huser: { header: 'HUSER', value: (p, ctx) => nameOf(ctx.names.hostUsers, p.uid.effective) },
+  label: { header: 'LABEL', value: (p) => p.label },
   nice: { aix: '%n', header: 'NI', value: (p) => p.nice },
   pcpu: {
     aix: '%C',
@@ -83,7 +109,6 @@ const DESCRIPTORS: Record<string, { aix?: string; header: string; value: Describ
   stime: { header: 'STIME', value: (p, ctx) => goTime(startSeconds(p, ctx)) },
   time: { aix: '%x', header: 'TIME', value: (p) => goDuration(cpuSeconds(p) * 1e9) },
   tty: { aix: '%y', header: 'TTY', value: (p) => ttyName(p.ttyNr) },
-  uid: { header: 'UID', value: (p) => p.uid.effective },
   user: { aix: '%U', header: 'USER', value: (p, ctx) => nameOf(ctx.names.users, p.uid.effective) },
   vsz: { aix: '%z', header: 'VSZ', value: (p) => String(p.vsizeKiB) },
 };
@@ -116,10 +141,11 @@ function ttyName(ttyNr: number): string {
 
 async function readProc(hostPid: number): Promise<Proc | undefined> {
   const dir = `/proc/${hostPid}`;
-  const [stat, status, cmdline] = await Promise.all([
+  const [stat, status, cmdline, label] = await Promise.all([
     readFile(`${dir}/stat`, 'utf8').catch(() => undefined),
     readFile(`${dir}/status`, 'utf8').catch(() => undefined),
     readFile(`${dir}/cmdline`).catch(() => undefined),
+    readFile(`${dir}/attr/current`, 'utf8').catch(() => undefined),
   ]);
   if (!stat || !status) return undefined; // ended meanwhile
   // comm is in parentheses and may hold spaces and parentheses: the fields follow the last `)`.
@@ -164,6 +190,14 @@ async function readProc(hostPid: number): Promise<Proc | undefined> {
     gid: { real: gid[0] ?? '0', effective: gid[1] ?? '0' },
     groups: (lines.get('Groups') ?? []).filter(Boolean),
     seccomp: (lines.get('Seccomp') ?? ['?'])[0] ?? '?',
+    caps: {
+      CapAmb: lines.get('CapAmb')?.[0] ?? '0',
+      CapBnd: lines.get('CapBnd')?.[0] ?? '0',
+      CapEff: lines.get('CapEff')?.[0] ?? '0',
+      CapInh: lines.get('CapInh')?.[0] ?? '0',
+      CapPrm: lines.get('CapPrm')?.[0] ?? '0',
+    },
+    label: label?.replace(/\0/g, '').trim() || '?',
     args,
   };
 }

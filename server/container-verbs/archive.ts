@@ -21,16 +21,18 @@ const hasBit = (mode: number, bit: number) => Math.floor(mode / bit) % 2 === 1;
 /** Symlinks followed at most (Linux's MAXSYMLINKS). */
 const MAX_LINKS = 40;
 
-/** Go's filepath.Clean of an absolute path, keeping a trailing slash the client gave (podman's echo of it). */
-function cleanPath(path: string): string {
-  const clean = posix.normalize(posix.join('/', path));
-  const trimmed = clean.length > 1 ? clean.replace(/\/+$/, '') : clean;
-  return path.endsWith('/') && trimmed !== '/' ? `${trimmed}/` : trimmed;
+/** Go's filepath.Base: the last element, trailing slashes dropped (`/` for a root, `.` for nothing). */
+function goBase(path: string): string {
+  if (path === '') return '.';
+  const trimmed = path.replace(/\/+$/, '');
+  return trimmed === '' ? '/' : trimmed.slice(trimmed.lastIndexOf('/') + 1);
 }
 
-/** libpod's stat of `path`: a symlink followed to its end (404 when dangling); the rest as given. */
+/**
+ * libpod's stat of `path` in a running container: the path as given, or for a symlink its end
+ * (followed, named after it; a dangling one is a 404), with the client's trailing slash.
+ */
 async function libpodStat(api: Api, id: string, path: string, given: PathStat) {
-  const wanted = cleanPath(path);
   let resolved = posix.normalize(posix.join('/', path)).replace(/(.)\/+$/, '$1');
   // `link/` is the link itself to podman (then followed), where Docker's stat already followed it.
   const stat = path.endsWith('/') && resolved !== '/' ? await api.containers.statPath(id, resolved) : given;
@@ -41,9 +43,9 @@ async function libpodStat(api: Api, id: string, path: string, given: PathStat) {
     end = await api.containers.statPath(id, resolved); // a dangling link: its 404
   }
   const followed = end !== stat;
-  const linkTarget = followed ? (path.endsWith('/') && resolved !== '/' ? `${resolved}/` : resolved) : wanted;
+  const linkTarget = !followed ? path : path.endsWith('/') && resolved !== '/' ? `${resolved}/` : resolved;
   return {
-    name: posix.basename(resolved) || '/',
+    name: goBase(followed ? resolved : path),
     size: stat.size,
     mode: stat.mode,
     mtime: stat.mtime,
