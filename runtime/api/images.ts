@@ -7,6 +7,7 @@ import type { ImageConfig } from '../images/config.js';
 import { loadImages, type LoadMessage } from '../images/load.js';
 import { importImage, type ImportMessage, type ImportOptions } from '../images/import.js';
 import { saveImages } from '../images/save.js';
+import { changes as layerChanges } from '../containers/filesystem.js';
 import { pullImage, type Progress } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
 import { decodeAuthHeader } from '../registry/auth.js';
@@ -50,6 +51,11 @@ export function imageApi(engine: Engine) {
       };
     },
     history: (name: string) => images.history(name),
+    /** What the image's top layer changes over the layers below it, as podman shows it (podman diff of an image). */
+    changes: async (name: string) => {
+      const [top, ...below] = images.layers.diffDirs(images.store.resolve(name).top_layer);
+      return top ? layerChanges(top, below, { view: 'podman', layer: true }) : [];
+    },
     tag: (name: string, repo: string, tag: string | undefined) => images.tag(name, repo, tag),
     remove: (name: string, force: boolean, prune: boolean) => images.remove(name, force, prune),
     prune: (filters: ImageFilters) => images.prune(filters),

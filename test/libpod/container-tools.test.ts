@@ -110,8 +110,20 @@ describe('podman diff', () => {
       ['diff', 'quit'],
       ['diff', 'nosuch'],
       ['container', 'diff', 'nosuch'],
+      ['image', 'diff', 'nosuch'],
     ]) {
       const [ours, theirs] = await side(args);
+      expect(ours, args.join(' ')).toEqual(theirs);
+    }
+  });
+
+  it('lists an image’s top layer as podman does', async () => {
+    for (const args of [
+      ['diff', 'busybox'],
+      ['image', 'diff', 'busybox'],
+    ]) {
+      const [ours, theirs] = await side(args);
+      expect(theirs.code).toBe(0);
       expect(ours, args.join(' ')).toEqual(theirs);
     }
   });

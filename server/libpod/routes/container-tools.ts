@@ -47,23 +47,29 @@ function libpodChangeError(message: string, changes: string[]): string {
 const wrapped = (err: unknown): err is EngineError => err instanceof EngineError && err.kind !== 'not-found';
 
 export const containerToolRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, { api }) => {
-  // podman diff: the container's changes. An unknown name is libpod's 500 "layer not known" (it looked
-  // for a container, an image and a layer of that name), or "container not known" for container diff.
+  // podman diff: a container's changes, or an image's (its top layer over the ones below). An unknown
+  // name is libpod's 500 "layer not known" (it looked for a container, an image and a layer of that
+  // name), or "container not known" for container diff.
   app.get(
     '/containers/:name/changes',
     { schema: { summary: 'Filesystem changes of a container (libpod)', params, querystring: LibpodChangesQuery, response: { 200: LibpodChangesResponse } } },
     async (request, reply) => {
       const { name } = request.params;
-      let id: string;
+      const difftype = request.query.difftype ?? 'all';
+      const notFound = (err: unknown) => err instanceof EngineError && err.kind === 'not-found';
       try {
-        id = api.containers.idOf(name);
+        if (difftype !== 'image') return await api.containers.changes(api.containers.idOf(name), { view: 'podman' });
       } catch (err) {
-        if (!(err instanceof EngineError) || err.kind !== 'not-found') throw err;
-        const cause = request.query.difftype === 'container' ? 'container not known' : 'layer not known';
-        return sendLibpodError(reply, 500, cause, `${name} not found: ${cause}`);
+        if (!notFound(err)) throw err;
       }
-      // podman's /etc always counts as changed (the runtime's mount points are made in it).
-      return api.containers.changes(id, { showEtc: true });
+      try {
+        if (difftype !== 'container') return await api.images.changes(name);
+      } catch (err) {
+        if (!notFound(err)) throw err;
+      }
+      if (difftype === 'image') return sendLibpodError(reply, 500, 'image not known', `${name} not found: ${name}: image not known`);
+      const cause = difftype === 'container' ? 'container not known' : 'layer not known';
+      return sendLibpodError(reply, 500, cause, `${name} not found: ${cause}`);
     },
   );
 
