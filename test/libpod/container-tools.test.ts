@@ -212,6 +212,7 @@ describe('podman top', () => {
     for (const args of [
       ['top', 'quit'],
       ['top', 'nosuch'],
+      ['top', 'tools', '-o', 'pid'], // ps -o,pid in the container: refused by ps
     ]) {
       const [ours, theirs] = await side(args);
       expect(theirs.code).toBe(125);
