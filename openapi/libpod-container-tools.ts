@@ -1,5 +1,5 @@
-// Schemas of libpod's container tools: diff (changes), commit, export, stats, healthcheck run, and the
-// checkpoint/restore refusal. (cp and top are the shared verbs' routes, openapi/containers.ts.)
+// Schemas of libpod's container tools: diff (changes), commit, export, stats, healthcheck run, the
+// checkpoint/restore refusal, and top's query (cp and top are shared verbs: server/container-verbs).
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, QueryBool } from './common.js';
 
@@ -12,6 +12,13 @@ export const LibpodChangesQuery = Type.Object({
 });
 /** Kind: 0 changed, 1 added, 2 deleted (as Docker's). */
 export const LibpodChangesResponse = Type.Array(Type.Object({ Path: Type.String(), Kind: Type.Integer() }));
+
+/** libpod's ps_args: psgo descriptors, comma-separated (the client joins them), possibly repeated. */
+export const LibpodTopQuery = Type.Object({
+  ps_args: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+  stream: Type.Optional(QueryBool),
+  delay: Type.Optional(Type.String()),
+});
 
 export const LibpodCommitQuery = Type.Object({
   container: Type.String(),

@@ -2,17 +2,10 @@
 // run in the container), answered without Content-Type; once the container is found podman's service
 // has committed to 200, so a failure then is an empty 200 (the client says "unexpected end of JSON input").
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import { ContainerIdParams as params, TopQuery, TopResponse } from '../../openapi/containers.js';
+import { LibpodTopQuery } from '../../openapi/libpod-container-tools.js';
 import { rawHead } from '../raw-reply.js';
 import type { VerbOptions } from './family.js';
-
-/** libpod's ps_args: comma-separated descriptors (the client joins them), possibly repeated. */
-const LibpodTopQuery = Type.Object({
-  ps_args: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
-  stream: Type.Optional(Type.String()),
-  delay: Type.Optional(Type.String()),
-});
 
 export const topRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
   if (family === 'libpod') {
