@@ -14,6 +14,7 @@ import { listContainers, pruneFilter, type ContainerListOptions } from '../conta
 import { networkMode } from '../network/attachments.js';
 import { readStats, statsDocuments, type StatsOptions } from '../containers/stats.js';
 import { isLive } from '../containers/state.js';
+import { STDOUT_CAPTURE } from '../containers/health.js';
 import { describeProcesses, parseDescriptors, psLines } from '../containers/top-descriptors.js';
 import type { TopResult } from '../containers/top.js';
 import { conflict, invalid } from '../errors.js';
@@ -83,9 +84,9 @@ export function containerApi(engine: Engine) {
           (await containers.runtimeOf(c).pids(c.id)).sort((a, b) => a - b),
           descriptors,
         );
-      // An exec session as a health probe is one: the command's exit code and output.
-      const { result } = await engine.health.runProbe(c, ['ps', ...args], 30_000, new AbortController().signal);
-      if (!result || result.ExitCode !== 0) throw invalid(`error executing ps(1) in the container: ${result?.Output.trim() ?? ''}`);
+      // An exec session as a health probe runs one: the command's exit code and (here) its whole stdout.
+      const { result } = await engine.health.runProbe(c, ['ps', ...args], 30_000, new AbortController().signal, STDOUT_CAPTURE);
+      if (!result || result.ExitCode !== 0) throw invalid(`error executing ps(1) in the container: exit code ${result?.ExitCode ?? -1}`);
       return psLines(result.Output, args);
     },
     /** One probe of the container's healthcheck now: the probe's verdict and result (recorded as the monitor's). */
