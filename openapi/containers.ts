@@ -184,6 +184,8 @@ export const ExtractQuery = Type.Object({
   path: Type.Optional(Type.String()),
   copyUIDGID: Type.Optional(QueryBool),
   noOverwriteDirNonDir: Type.Optional(QueryBool),
+  /** podman's spelling (libpod). */
+  nooverwritedirnondir: Type.Optional(QueryBool),
 });
 
 /**

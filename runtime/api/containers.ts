@@ -6,12 +6,18 @@ import type { WaitCondition } from '../containers/service.js';
 import { top } from '../containers/top.js';
 import { containerFacts } from '../containers/facts.js';
 import { containerLogs, type LogsOptions } from '../containers/container-logs.js';
+import type { ChangesOptions } from '../containers/filesystem.js';
 import { archiveContainerPath, changes, exportContainer, extractToContainer, statContainerPath, type ExtractOptions } from '../containers/rootfs-io.js';
 import { attachSession, resizeContainer } from '../containers/attach-session.js';
 import type { Filters } from '../filters.js';
 import { listContainers, pruneFilter, type ContainerListOptions } from '../containers/list.js';
 import { networkMode } from '../network/attachments.js';
-import { statsDocuments, type StatsOptions } from '../containers/stats.js';
+import { readStats, statsDocuments, type StatsOptions } from '../containers/stats.js';
+import { isLive } from '../containers/state.js';
+import { STDOUT_CAPTURE } from '../containers/health.js';
+import { describeProcesses, parseDescriptors, psLines } from '../containers/top-descriptors.js';
+import type { TopResult } from '../containers/top.js';
+import { conflict, invalid } from '../errors.js';
 
 /** Options of stop and restart: seconds before the kill (the container's own, or 10, when undefined), and the signal. */
 export interface StopOptions {
@@ -66,7 +72,7 @@ export function containerApi(engine: Engine) {
     /** The log as batches of entries (refusals thrown here, before any is read). */
     logs: (id: string, o: LogsOptions) => containerLogs(containers, id, o),
     /** What the container changed in its filesystem. */
-    changes: (id: string) => changes(containers, id),
+    changes: (id: string, o: ChangesOptions = {}) => changes(containers, id, o),
     /** The whole filesystem as a tar. */
     export: (id: string): Promise<Readable> => exportContainer(containers, id),
     /** docker cp: a path's stat; the path as a tar; a tar extracted into a directory. */
@@ -76,6 +82,31 @@ export function containerApi(engine: Engine) {
     /** An attach to the container's current (or next) run; the container is looked up now. */
     attach: (id: string) => attachSession(containers, id),
     resize: (id: string, height: number, width: number) => resizeContainer(containers, id, height, width),
+    /**
+     * podman top: psgo's descriptors (none: its defaults) read from /proc; other arguments are ps(1)'s,
+     * run in the container (its lines whole).
+     */
+    topDescribed: async (id: string, args: string[]): Promise<TopResult> => {
+      const c = containers.store.resolve(id);
+      if (c.state !== 'running') throw conflict('top can only be used on running containers');
+      const descriptors = parseDescriptors(args);
+      if (descriptors)
+        return describeProcesses(
+          (await containers.runtimeOf(c).pids(c.id)).sort((a, b) => a - b),
+          descriptors,
+        );
+      // An exec session as a health probe runs one: the command's exit code and (here) its whole stdout.
+      const { result } = await engine.health.runProbe(c, ['ps', ...args], 30_000, new AbortController().signal, STDOUT_CAPTURE);
+      if (!result || result.ExitCode !== 0) throw invalid(`error executing ps(1) in the container: exit code ${result?.ExitCode ?? -1}`);
+      return psLines(result.Output, args);
+    },
+    /** One probe of the container's healthcheck now: the probe's verdict and result (recorded as the monitor's). */
+    healthcheck: (id: string) => engine.health.checkNow(id),
+    /** One reading of a running container's cgroup and network (undefined when it runs no process). */
+    statsReading: async (id: string) => {
+      const c = containers.store.resolve(id);
+      return { container: c, reading: isLive(c) && c.pid > 0 ? await readStats(c, engine.host) : undefined };
+    },
     /** Docker's stats documents (the container looked up now). */
     stats: (id: string, o: StatsOptions) => statsDocuments(containers.store, containers.store.resolve(id).id, engine.host, o),
   };

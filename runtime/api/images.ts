@@ -11,6 +11,7 @@ import { saveImages, type SaveOptions } from '../images/save.js';
 import * as libpod from '../images/libpod.js';
 import { byNewest, removeLibpodImages, type LibpodRemoveOptions } from '../images/libpod-remove.js';
 import { qualifiedName, resolveLocal } from '../images/short-names.js';
+import { changes as layerChanges } from '../containers/filesystem.js';
 import { pullImage, type Progress } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
 import { decodeAuthHeader } from '../registry/auth.js';
@@ -88,6 +89,11 @@ export function imageApi(engine: Engine) {
       return { name: referenceString(parseTaggedReference(name)), id: image.id };
     },
     history: (name: string) => images.history(name),
+    /** What the image's top layer changes over the layers below it, as podman shows it (podman diff of an image). */
+    changes: async (name: string) => {
+      const [top, ...below] = images.layers.diffDirs(images.store.resolve(name).top_layer);
+      return top ? layerChanges(top, below, { view: 'podman', layer: true }) : [];
+    },
     tag: (name: string, repo: string, tag: string | undefined) => images.tag(name, repo, tag),
     remove: (name: string, force: boolean, prune: boolean) => images.remove(name, force, prune),
     prune: (filters: ImageFilters) => images.prune(filters),

@@ -5,7 +5,7 @@ import { invalid } from '../errors.js';
 import { applyChanges } from '../images/changes.js';
 import { commitImage } from '../images/commit.js';
 import { parseTaggedReference, referenceString } from '../images/reference.js';
-import type { ContainerConfig } from '../images/config.js';
+import type { ContainerConfig, ImageConfig } from '../images/config.js';
 import { parseConfig } from '../images/store.js';
 import { commandOf } from './config.js';
 import type { OciRuntime } from '../oci/runtime.js';
@@ -21,6 +21,19 @@ export interface CommitOptions {
   pause: boolean;
   /** The container's config in the image config's shape, as the API shows it: the new image's, changes applied. */
   config: ContainerConfig;
+  /**
+   * The image config's format: Docker's (the default: with `container` and `container_config`), or
+   * OCI's (podman commit's default), which has neither and only the config fields the OCI spec defines.
+   */
+  format?: 'docker' | 'oci';
+}
+
+/** The fields of an OCI image config's `config` (image-spec config.md). */
+const OCI_CONFIG_FIELDS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'ArgsEscaped'];
+
+/** The base image's config without the fields only Docker's format has. */
+function ociFields({ container: _container, container_config: _containerConfig, docker_version: _dockerVersion, ...rest }: ImageConfig): ImageConfig {
+  return rest;
 }
 
 /** Returns the new image's ID. */
@@ -45,13 +58,13 @@ export async function commit(ctx: ContainerContext, nameOrId: string, o: CommitO
       const created = now();
       return Buffer.from(
         JSON.stringify({
-          ...base,
+          ...(o.format === 'oci' ? ociFields(base) : base),
           created,
           author: o.author ?? '',
           comment: o.comment ?? '',
-          container: c.id,
-          config,
-          container_config: config,
+          ...(o.format === 'oci'
+            ? { config: Object.fromEntries(Object.entries(config).filter(([k]) => OCI_CONFIG_FIELDS.includes(k))) }
+            : { container: c.id, config, container_config: config }),
           rootfs: { type: 'layers', diff_ids: diffIds },
           history: [
             ...(base.history ?? []),

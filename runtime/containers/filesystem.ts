@@ -11,13 +11,50 @@ export type ChangeKind = 0 | 1 | 2; // modified, added, deleted (Docker's number
 /** Mount points the runtime creates in the upper dir: not changes the container made. */
 const RUNTIME_PATHS = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/etc', '/sbin/docker-init', '/sbin']);
 
+/** berth's own mount points for --init: its runtime's in either view. */
+const INIT_PATHS = new Set(['/sbin/docker-init', '/sbin']);
+
+/**
+ * What podman leaves out of every diff (libpod's init inodes), whatever the change: the paths its
+ * runtime makes or mounts over.
+ */
+const PODMAN_HIDDEN = new Set([
+  '/dev',
+  '/etc/hostname',
+  '/etc/hosts',
+  '/etc/resolv.conf',
+  '/etc/mtab',
+  '/proc',
+  '/run',
+  '/run/notify',
+  '/run/.containerenv',
+  '/run/secrets',
+  '/sys',
+]);
+
+export interface ChangesOptions {
+  /**
+   * Whose view: Docker's (the default: the runtime's mount points hidden when they are only that, /etc
+   * with them), or podman's (its fixed list hidden whatever happened to them; /etc shows).
+   */
+  view?: 'docker' | 'podman';
+  /** An image layer's changes: no mount point of a container's runtime in it. */
+  layer?: boolean;
+}
+
 /**
  * Walks the upper dir: whiteouts are deletions, paths a lower layer has are modifications, the rest
  * additions. Each lower is followed down the same directories by descriptor (undefined where it has no
  * such directory), so a lookup there never follows a symlink either.
  */
-export async function changes(upper: string, lowers: string[]): Promise<{ Path: string; Kind: ChangeKind }[]> {
+export async function changes(upper: string, lowers: string[], o: ChangesOptions = {}): Promise<{ Path: string; Kind: ChangeKind }[]> {
   const out: { Path: string; Kind: ChangeKind }[] = [];
+  /** Whether a change (a directory, or a file of `size`) is left out. */
+  const hidden = (path: string, mountPoint: boolean) => {
+    if (o.view === 'podman' && PODMAN_HIDDEN.has(path)) return true;
+    if (o.layer) return false;
+    return mountPoint && (o.view === 'podman' ? INIT_PATHS : RUNTIME_PATHS).has(path);
+  };
   const walk = async (dir: RootedFd, rel: string, below: (RootedFd | undefined)[]): Promise<void> => {
     let names: string[];
     try {
@@ -36,7 +73,7 @@ export async function changes(upper: string, lowers: string[]): Promise<{ Path: 
       }
       let existsBelow = false;
       for (const lower of below) if (!existsBelow && lower) existsBelow = !!(await lstatIfThere(lower.child(name)));
-      if (!(RUNTIME_PATHS.has(path) && (st.isDirectory() || st.size === 0))) out.push({ Path: path, Kind: existsBelow ? 0 : 1 });
+      if (!hidden(path, st.isDirectory() || st.size === 0)) out.push({ Path: path, Kind: existsBelow ? 0 : 1 });
       if (!st.isDirectory()) continue;
       const sub = openChildDirIfThere(dir, name);
       if (!sub) continue;

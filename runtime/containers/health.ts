@@ -11,7 +11,17 @@ import { readLogBatches } from './logs.js';
 import type { ContainerService } from './service.js';
 import type { Container } from './store.js';
 import { nowNano } from '../util/time.js';
-import { applyResult, DEFAULT_TIMEOUT, MAX_OUTPUT, nextProbeDelay, probeCommand, startingHealth, type HealthResult } from './health-state.js';
+import {
+  applyResult,
+  DEFAULT_TIMEOUT,
+  MAX_OUTPUT,
+  nextProbeDelay,
+  probeCommand,
+  startingHealth,
+  type HealthResult,
+  type HealthStatus,
+} from './health-state.js';
+import { conflict } from '../errors.js';
 
 /** conmon's bound on a probe's log: only the first MAX_OUTPUT bytes are kept, the disk must not fill. */
 const PROBE_LOG_MAX = 1 << 20;
@@ -19,6 +29,15 @@ const PROBE_LOG_MAX = 1 << 20;
 const TERM_GRACE_MS = 10_000;
 
 const now = nowNano; // probe times with nanoseconds, as dockerd's
+
+/** What a command's Output keeps: its stderr too or not, and up to how many bytes. */
+export interface OutputCapture {
+  stderr: boolean;
+  max: number;
+}
+const PROBE_CAPTURE: OutputCapture = { stderr: true, max: MAX_OUTPUT };
+/** A command's whole stdout, as far as its log keeps it. */
+export const STDOUT_CAPTURE: OutputCapture = { stderr: false, max: PROBE_LOG_MAX };
 
 /** One container run's monitor: a probe, then the next after the interval, until stopped. */
 class Monitor {
@@ -133,9 +152,16 @@ export class HealthMonitor {
    * One probe: an exec session of the command, its exit code and the head of its output. Past the
    * timeout: SIGTERM (SIGKILL after the grace), and dockerd's "Health check exceeded timeout (…)" with
    * exit code -1, given at once; `ended` resolves when the process is gone and its session discarded.
-   * A probe that cannot start gives -1 and the runtime's message. No result once aborted.
+   * A probe that cannot start gives -1 and the runtime's message. No result once aborted. `capture`:
+   * what Output keeps (a probe's: stdout and stderr, MAX_OUTPUT bytes; podman top's ps: all its stdout).
    */
-  async runProbe(c: Container, command: string[], timeoutMs: number, signal: AbortSignal): Promise<{ result?: HealthResult; ended: Promise<void> }> {
+  async runProbe(
+    c: Container,
+    command: string[],
+    timeoutMs: number,
+    signal: AbortSignal,
+    capture: OutputCapture = PROBE_CAPTURE,
+  ): Promise<{ result?: HealthResult; ended: Promise<void> }> {
     const start = now();
     let id: string;
     try {
@@ -151,7 +177,7 @@ export class HealthMonitor {
     }
     const code = await this.exitWithin(execId, timeoutMs, signal);
     if (code !== undefined) {
-      const result = { Start: start, End: now(), ExitCode: code, Output: await this.output(execId) };
+      const result = { Start: start, End: now(), ExitCode: code, Output: await this.output(execId, capture) };
       await this.execs.discard(execId);
       return { result: signal.aborted ? undefined : result, ended: Promise.resolve() };
     }
@@ -200,17 +226,17 @@ export class HealthMonitor {
     return signal?.aborted ? undefined : ended();
   }
 
-  /** Stdout and stderr as written, the first MAX_OUTPUT bytes; more is marked with "...", as dockerd. */
-  private async output(execId: string): Promise<string> {
+  /** Stdout (and stderr) as written, the first `max` bytes; more is marked with "...", as dockerd. */
+  private async output(execId: string, { stderr, max }: OutputCapture): Promise<string> {
     const s = this.execs.store.find(execId);
     if (!s) return '';
     const chunks: Buffer[] = [];
     let size = 0;
     let truncated = false;
-    const entries = readLogBatches(this.execs.logPath(s), { stdout: true, stderr: true, follow: false, running: () => false, coalesce: true });
+    const entries = readLogBatches(this.execs.logPath(s), { stdout: true, stderr, follow: false, running: () => false, coalesce: true });
     for await (const batch of entries) {
       for (const e of batch) {
-        const kept = e.data.subarray(0, MAX_OUTPUT - size);
+        const kept = e.data.subarray(0, max - size);
         chunks.push(kept);
         size += kept.length;
         truncated = kept.length < e.data.length;
@@ -224,9 +250,37 @@ export class HealthMonitor {
   /** A probe's result applied to the run it belongs to; a change of status is an event. */
   record(m: Monitor, result: HealthResult): void {
     const c = this.current(m);
-    if (!c?.health || !c.spec.healthcheck) return;
+    if (c) this.apply(c, result);
+  }
+
+  private apply(c: Container, result: HealthResult): void {
+    if (!c.health || !c.spec.healthcheck) return;
     const next = applyResult(c.health, c.spec.healthcheck, result, c.started_at);
     if (!this.containers.store.setHealth(c.id, c.run_id, next)) return;
     if (next.Status !== c.health.Status) this.containers.record(c, `health_status: ${next.Status}`);
+  }
+
+  /**
+   * One probe now (podman healthcheck run), recorded as the monitor records its own. The verdict is the
+   * probe's: healthy on success; a failure is `starting` within the start period, `unhealthy` after it
+   * (whatever the retries make of the container's status).
+   */
+  async checkNow(nameOrId: string): Promise<{ status: HealthStatus; result: HealthResult }> {
+    const c = this.containers.store.resolve(nameOrId);
+    if (c.state !== 'running') throw conflict(`container ${c.id} is not running`);
+    const command = probeCommand(c.spec);
+    if (!command || !c.spec.healthcheck) throw conflict(`container ${c.id} has no defined healthcheck`);
+    const timeout = (c.spec.healthcheck.timeout || DEFAULT_TIMEOUT) / 1e6;
+    const { result } = await this.runProbe(c, command, timeout, new AbortController().signal);
+    if (!result) throw conflict(`container ${c.id} is not running`); // unreachable: nothing aborts it
+    const current = this.containers.store.get(c.id);
+    if (current && current.state === 'running' && current.run_id === c.run_id) {
+      if (!current.health) this.containers.store.setHealth(c.id, c.run_id, startingHealth(current.spec, null)!);
+      this.apply(this.containers.store.get(c.id)!, result);
+    }
+    if (result.ExitCode === 0) return { status: 'healthy', result };
+    const sinceStart = Date.parse(result.Start) - Date.parse(c.started_at ?? result.Start);
+    const starting = c.health?.Status === 'starting' && sinceStart < (c.spec.healthcheck.startPeriod ?? 0) / 1e6;
+    return { status: starting ? 'starting' : 'unhealthy', result };
   }
 }

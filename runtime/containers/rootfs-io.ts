@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { invalid } from '../errors.js';
 import { archivePath, extractInto, statPath, type PathStat } from './archive.js';
-import { changes as upperChanges, exportRootfs, type ChangeKind } from './filesystem.js';
+import { changes as upperChanges, exportRootfs, type ChangeKind, type ChangesOptions } from './filesystem.js';
 import type { ContainerService } from './service.js';
 import type { Container } from './store.js';
 
@@ -65,9 +65,9 @@ async function streamFromRootfs<T extends { tar: Readable }>(
 }
 
 /** docker diff: what the container changed (its upper dir against the image's layers). */
-export async function changes(containers: ContainerService, nameOrId: string): Promise<Change[]> {
+export async function changes(containers: ContainerService, nameOrId: string, o: ChangesOptions = {}): Promise<Change[]> {
   const c = containers.store.resolve(nameOrId);
-  return upperChanges(containers.paths.upper(c.id), await containers.lowerDirs(c));
+  return upperChanges(containers.paths.upper(c.id), await containers.lowerDirs(c), o);
 }
 
 /** docker export: the whole filesystem as a tar. */

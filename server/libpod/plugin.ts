@@ -18,6 +18,7 @@ import { MAX_JSON_BODY, parseJsonBody } from '../json-body.js';
 import { libpodError } from './errors.js';
 import { readBounded } from './body.js';
 import { containerRoutes } from './routes/containers.js';
+import { containerToolRoutes } from './routes/container-tools.js';
 import { imageRoutes } from './routes/images.js';
 import { imageTransferRoutes } from './routes/image-transfer.js';
 import { networkRoutes } from './routes/networks.js';
@@ -79,7 +80,7 @@ export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { a
   });
 
   // One module per resource (server/libpod/routes/), each over the one facade.
-  for (const routes of [systemRoutes, containerRoutes, imageRoutes, imageTransferRoutes, volumeRoutes, networkRoutes, secretRoutes])
+  for (const routes of [systemRoutes, containerRoutes, containerToolRoutes, imageRoutes, imageTransferRoutes, volumeRoutes, networkRoutes, secretRoutes])
     await app.register(routes, { api });
 
   // The shared container verbs (built with the family option) register here.
