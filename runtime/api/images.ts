@@ -6,7 +6,10 @@ import { parseConfig, type ImageRecord } from '../images/store.js';
 import type { ImageConfig } from '../images/config.js';
 import { loadImages, type LoadMessage } from '../images/load.js';
 import { importImage, type ImportMessage, type ImportOptions } from '../images/import.js';
-import { saveImages } from '../images/save.js';
+import { saveImages, type SaveOptions } from '../images/save.js';
+import * as libpod from '../images/libpod.js';
+import { removeLibpodImages, type LibpodRemoveOptions } from '../images/libpod-remove.js';
+import { qualifiedName, resolveLocal } from '../images/short-names.js';
 import { pullImage, type Progress } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
 import { decodeAuthHeader } from '../registry/auth.js';
@@ -65,5 +68,36 @@ export function imageApi(engine: Engine) {
     },
     push: (name: string, tag: string | undefined, authHeader: string | undefined, report: (p: Progress) => void) =>
       pushImage(images, name, tag, { credentials: decodeAuthHeader(authHeader), registry: registry() }, report),
+    /** The same images under podman's rules: full names, `localhost/` for names without registry, local short-name lookup. */
+    libpod: {
+      list: (all: boolean, filters: ImageFilters) => images.list(all, filters).map((i) => libpod.describe(images, i)),
+      inspect: (name: string) => libpod.describe(images, resolveLocal(images.store, name)),
+      /** Throws not-found (podman's words) when there is no such image. */
+      exists: (name: string) => void resolveLocal(images.store, name),
+      history: (name: string) => libpod.history(images, name),
+      tree: (name: string) => libpod.tree(images, name),
+      tag: (name: string, repo: string, tag: string | undefined) => libpod.tag(images, name, repo, tag),
+      untag: (name: string, repo: string, tag: string | undefined) => libpod.untag(images, name, repo, tag),
+      remove: (names: string[], o: LibpodRemoveOptions) =>
+        removeLibpodImages(images, names, o, async (id) => {
+          await engine.containers.remove(id, true);
+        }),
+      /** Removed images' IDs with their sizes. */
+      prune: async (all: boolean, filters: ImageFilters) => {
+        const before = new Map(images.store.all().map((i) => [i.id, libpod.describe(images, i).size]));
+        await images.prune({ ...filters, dangling: all ? false : true });
+        const after = new Set(images.store.all().map((i) => i.id));
+        return [...before].filter(([id]) => !after.has(id)).map(([id, size]) => ({ id, size }));
+      },
+      /** podman load: the full names loaded (image IDs for images without one). */
+      load: async (body: Readable, signal?: AbortSignal) => {
+        const names: string[] = [];
+        await loadImages(images, body, (m) => m.kind === 'loaded' && names.push(m.name ?? m.id), signal, 'libpod');
+        return names;
+      },
+      save: (names: string[], layout: SaveOptions['layout']): Readable => saveImages(images, names, { naming: 'libpod', layout }),
+      /** podman import: the reference is qualified with `localhost/` when it has no registry. */
+      import: (options: ImportOptions) => importImage(images, { ...options, repo: options.repo ? qualifiedName(options.repo) : undefined }, () => {}),
+    },
   };
 }

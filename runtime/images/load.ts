@@ -11,10 +11,12 @@ import { openLayer } from '../storage/decompress.js';
 import type { ImageConfig } from './config.js';
 import { familiar, familiarString, parseReference, parseTaggedReference, referenceString } from './reference.js';
 import type { ImageService } from './service.js';
+import { qualifiedName } from './short-names.js';
 
 export type LoadMessage =
   | { kind: 'layer'; id: string; size: number }
-  | { kind: 'loaded'; tag?: string; id: string }
+  /** `tag` familiar (Docker's message), `name` as stored (libpod's). */
+  | { kind: 'loaded'; tag?: string; name?: string; id: string }
   | { kind: 'renamed'; tag: string; previous: string };
 
 interface ArchiveImage {
@@ -41,16 +43,30 @@ interface Descriptor {
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
+/**
+ * How names in an archive are stored: Docker's rule puts a name without registry under
+ * `docker.io/library/`, podman's under `localhost/`.
+ */
+export type Naming = 'docker' | 'libpod';
+
+const normalizer = (naming: Naming) => (name: string) => (naming === 'libpod' ? qualifiedName(name) : referenceString(parseTaggedReference(name)));
+
 /** Loads the images of an archive; `signal` (the client went away) stops the work wherever it is. */
-export async function loadImages(service: ImageService, input: Readable, onMessage: (m: LoadMessage) => void, signal?: AbortSignal): Promise<void> {
+export async function loadImages(
+  service: ImageService,
+  input: Readable,
+  onMessage: (m: LoadMessage) => void,
+  signal?: AbortSignal,
+  naming: Naming = 'docker',
+): Promise<void> {
   const staging = await mkdtemp(join(service.tmpDir, 'load-'));
   try {
     const archive = await SpooledArchive.spool(input, staging, { maxMember: service.layers.maxLayerSize, signal });
     const images = archive.has('manifest.json')
-      ? await readDockerArchive(archive)
+      ? await readDockerArchive(archive, normalizer(naming))
       : archive.has('repositories') && !archive.has('index.json')
         ? await readLegacyArchive(archive, (m) => diffIdOf(archive, m))
-        : await readOciLayout(archive);
+        : await readOciLayout(archive, normalizer(naming));
     await service.lock.run(async () => {
       try {
         for (const image of images) await importImage(service, archive, image, onMessage, signal);
@@ -65,7 +81,7 @@ export async function loadImages(service: ImageService, input: Readable, onMessa
   }
 }
 
-async function readDockerArchive(archive: SpooledArchive): Promise<ArchiveImage[]> {
+async function readDockerArchive(archive: SpooledArchive, normalize: (name: string) => string): Promise<ArchiveImage[]> {
   const manifest = await archive.json<DockerManifestEntry[]>('manifest.json');
   if (!Array.isArray(manifest)) throw invalid('invalid image archive: manifest.json is not a list');
   const images: ArchiveImage[] = [];
@@ -76,7 +92,7 @@ async function readDockerArchive(archive: SpooledArchive): Promise<ArchiveImage[
     images.push({
       config: await archive.read(entry.Config),
       layers: entry.Layers,
-      tags: (entry.RepoTags ?? []).map((t) => referenceString(parseTaggedReference(t))),
+      tags: (entry.RepoTags ?? []).map(normalize),
       parent: entry.Parent && isDigest(entry.Parent) ? entry.Parent : undefined,
     });
   }
@@ -95,7 +111,7 @@ const blobMember = (digest: string) => {
   return `blobs/sha256/${hex(digest)}`;
 };
 
-async function readOciLayout(archive: SpooledArchive): Promise<ArchiveImage[]> {
+async function readOciLayout(archive: SpooledArchive, normalize: (name: string) => string): Promise<ArchiveImage[]> {
   if (!archive.has('index.json')) throw invalid('invalid image archive: neither manifest.json nor index.json found');
   const index = await archive.json<{ manifests?: Descriptor[] }>('index.json');
   const images: ArchiveImage[] = [];
@@ -104,7 +120,7 @@ async function readOciLayout(archive: SpooledArchive): Promise<ArchiveImage[]> {
     const manifest = await archive.json<{ config: Descriptor; layers: Descriptor[] }>(blobMember(descriptor.digest));
     const config = await archive.read(blobMember(manifest.config.digest));
     if (sha256(config) !== manifest.config.digest) throw invalid(`invalid image archive: config digest mismatch for ${manifest.config.digest}`);
-    images.push({ config, layers: manifest.layers.map((l) => blobMember(l.digest)), tags: ociTags(top.annotations ?? {}) });
+    images.push({ config, layers: manifest.layers.map((l) => blobMember(l.digest)), tags: ociTags(top.annotations ?? {}, normalize) });
   }
   return images;
 }
@@ -120,12 +136,12 @@ async function selectPlatform(archive: SpooledArchive, descriptor: Descriptor): 
 }
 
 /** containerd names the image in full; OCI's ref.name may be a full reference (podman) or just a tag. */
-function ociTags(annotations: Record<string, string>): string[] {
+function ociTags(annotations: Record<string, string>, normalize: (name: string) => string): string[] {
   for (const candidate of [annotations['io.containerd.image.name'], annotations['org.opencontainers.image.ref.name']]) {
     if (!candidate) continue;
     try {
-      const ref = parseReference(candidate);
-      if (candidate.includes('/') || candidate.includes(':')) return [referenceString(ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' })];
+      parseReference(candidate);
+      if (candidate.includes('/') || candidate.includes(':')) return [normalize(candidate)];
     } catch {
       // a bare tag or something else: not a name we can use
     }
@@ -163,5 +179,5 @@ async function importImage(service: ImageService, archive: SpooledArchive, image
   service.record('load', id, id);
   if (image.silent) return;
   if (image.tags.length === 0) onMessage({ kind: 'loaded', id });
-  for (const tag of image.tags) onMessage({ kind: 'loaded', id, tag: familiarString(parseReference(tag)) });
+  for (const tag of image.tags) onMessage({ kind: 'loaded', id, tag: familiarString(parseReference(tag)), name: tag });
 }

@@ -9,23 +9,35 @@ import type { ImageRecord } from './store.js';
 import { parseConfig } from './store.js';
 import { familiar, parseReference, repositoryName, referenceString } from './reference.js';
 import type { ImageService } from './service.js';
+import type { Naming } from './load.js';
+import { lookupLocal } from './short-names.js';
 
 interface SaveItem {
   image: ImageRecord;
   tags: string[]; // normalized references
 }
 
+export interface SaveOptions {
+  /** Docker's names (looked up and written familiar) or podman's (looked up by its rules, written in full). */
+  naming: Naming;
+  /** `docker`: a docker-archive that is also an OCI layout (Docker 25+); `oci`: an OCI image layout only. */
+  layout: 'docker' | 'oci';
+}
+
 /** Resolves every name up front (a missing one fails before any byte is sent), then streams the tar. */
-export function saveImages(service: ImageService, names: string[]): Readable {
+export function saveImages(service: ImageService, names: string[], o: SaveOptions = { naming: 'docker', layout: 'docker' }): Readable {
   const items = new Map<string, SaveItem>();
   for (const name of names) {
-    const image = service.store.resolve(name);
+    const match = o.naming === 'libpod' ? lookupLocal(service.store, name) : undefined;
+    const image = match?.image ?? service.store.resolve(name);
     const item = items.get(image.id) ?? { image, tags: [] };
     items.set(image.id, item);
-    item.tags.push(...tagsNamed(service, name, image));
+    if (match) {
+      if (match.tag && !item.tags.includes(match.tag)) item.tags.push(match.tag);
+    } else item.tags.push(...tagsNamed(service, name, image));
   }
   const pack = tar.pack();
-  writeArchive(service, [...items.values()], pack).then(
+  writeArchive(service, [...items.values()], pack, o).then(
     () => {
       for (const id of items.keys()) service.record('save', id, id);
       pack.finalize();
@@ -53,7 +65,7 @@ function tagsNamed(service: ImageService, name: string, image: ImageRecord): str
     .map((t) => t.name);
 }
 
-async function writeArchive(service: ImageService, items: SaveItem[], pack: tar.Pack): Promise<void> {
+async function writeArchive(service: ImageService, items: SaveItem[], pack: tar.Pack, o: SaveOptions): Promise<void> {
   const written = new Set<string>();
   const mtime = new Date(0);
   const addBuffer = (name: string, data: Buffer | string) =>
@@ -102,15 +114,18 @@ async function writeArchive(service: ImageService, items: SaveItem[], pack: tar.
     const names = tags.length > 0 ? tags : [undefined];
     for (const tag of names) {
       const annotations: Record<string, string> = {};
-      if (tag) {
+      if (tag && o.naming === 'libpod')
+        annotations['org.opencontainers.image.ref.name'] = tag; // podman's: the full name
+      else if (tag) {
         annotations['io.containerd.image.name'] = tag;
         annotations['org.opencontainers.image.ref.name'] = parseReference(tag).tag ?? 'latest';
       }
       index.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestDigest, size: ociManifest.length, annotations, platform });
     }
-    manifest.push({ Config: configMember, RepoTags: tags.length > 0 ? tags.map(familiar) : null, Layers: layerPaths });
+    const repoTags = o.naming === 'libpod' ? tags : tags.map(familiar);
+    manifest.push({ Config: configMember, RepoTags: tags.length > 0 ? repoTags : null, Layers: layerPaths });
   }
   await addBuffer('index.json', JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: index }));
-  await addBuffer('manifest.json', JSON.stringify(manifest));
+  if (o.layout === 'docker') await addBuffer('manifest.json', JSON.stringify(manifest));
   await addBuffer('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
 }

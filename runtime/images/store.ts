@@ -46,6 +46,11 @@ export class ImageStore {
     return (this.db.prepare('SELECT name FROM tags WHERE image_id = ? ORDER BY name').all(id) as { name: string }[]).map((r) => r.name);
   }
 
+  /** An image's tags in the order they were given (podman lists names so). */
+  namesOf(id: string): string[] {
+    return (this.db.prepare('SELECT name FROM tags WHERE image_id = ? ORDER BY rowid').all(id) as { name: string }[]).map((r) => r.name);
+  }
+
   digestsOf(id: string): string[] {
     return (this.db.prepare('SELECT name FROM digests WHERE image_id = ? ORDER BY name').all(id) as { name: string }[]).map((r) => r.name);
   }
@@ -56,6 +61,11 @@ export class ImageStore {
 
   tagged(ref: string): string | undefined {
     return (this.db.prepare('SELECT image_id FROM tags WHERE name = ?').get(ref) as { image_id: string } | undefined)?.image_id;
+  }
+
+  /** The image a `repo@sha256:...` reference names, if any. */
+  digested(ref: string): string | undefined {
+    return (this.db.prepare('SELECT image_id FROM digests WHERE name = ?').get(ref) as { image_id: string } | undefined)?.image_id;
   }
 
   /** Containers created from the image (the containers table is the containers service's; read-only here). */

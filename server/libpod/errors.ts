@@ -16,6 +16,12 @@ const TRANSLATIONS: { pattern: RegExp; cause: string; message: (name: string) =>
   { pattern: /^No such container: (.*)$/, cause: 'no such container', message: (n) => `no container with name or ID "${n}" found: no such container` },
   { pattern: /^No such image: (.*)$/, cause: 'image not known', message: (n) => `${n}: image not known` },
   { pattern: /^get (.*): no such volume$/, cause: 'no such volume', message: (n) => `no volume with name "${n}" found: no such volume` },
+  {
+    pattern: /^failed to find image (.*?): .*: image not known$/,
+    cause: 'image not known',
+    message: (n) => `failed to find image ${n}: ${n}: image not known`,
+  },
+  { pattern: /^(.*): tag not known$/, cause: 'tag not known', message: (n) => `${n}: tag not known` },
   { pattern: /^network (.*) not found$/, cause: 'network not found', message: (n) => `unable to find network with name or ID ${n}: network not found` },
 ];
 

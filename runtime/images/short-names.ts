@@ -1,0 +1,93 @@
+// Podman's names for local images. A name without a registry is qualified with `localhost/` when the
+// libpod API stores it (tag, load, import), where the Docker API puts `docker.io/library/`. A local
+// lookup of a short name tries `localhost/<name>`, then the name in any registry (`busybox` finds
+// `docker.io/library/busybox` or `quay.io/x/busybox`), as podman's image lookup does.
+import { notFound } from '../errors.js';
+import { hex } from '../util/digest.js';
+import { parseReference, referenceString, type Reference } from './reference.js';
+import type { ImageRecord, ImageStore } from './store.js';
+
+/** Whether the first component of a name is a registry (has a `.` or a `:`, or is `localhost`), as podman splits names. */
+export function hasDomain(name: string): boolean {
+  const slash = name.indexOf('/');
+  if (slash === -1) return false;
+  const first = name.slice(0, slash);
+  return /[.:]/.test(first) || first === 'localhost';
+}
+
+/** A name as the libpod API stores it: `busybox` → `localhost/busybox:latest`; qualified names keep their registry. */
+export function qualifyLocal(name: string): Reference {
+  const ref = parseReference(hasDomain(name) ? name : `localhost/${name}`);
+  return ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' };
+}
+
+/** The stored form of a libpod name (`localhost/busybox:latest`). */
+export const qualifiedName = (name: string) => referenceString(qualifyLocal(name));
+
+/** podman's message for an image it cannot find. */
+export const imageNotKnown = (name: string) => notFound(`failed to find image ${name}: ${name}: image not known`);
+
+export interface LocalMatch {
+  image: ImageRecord;
+  /** The stored name the lookup matched (`localhost/busybox:latest`); none for an ID or a digest. */
+  tag?: string;
+}
+
+/**
+ * Finds a local image the way podman does: a full or short ID, a qualified reference, or a short name
+ * in `localhost/` first and then in any registry (its path with or without docker.io's `library/`).
+ */
+export const resolveLocal = (store: ImageStore, name: string): ImageRecord => lookupLocal(store, name).image;
+
+/** As resolveLocal, also telling which of the image's names was meant. */
+export function lookupLocal(store: ImageStore, name: string): LocalMatch {
+  const id = /^(sha256:)?([a-f0-9]{1,64})$/.exec(name)?.[2];
+  if (id && id.length === 64) {
+    const image = store.get(`sha256:${id}`);
+    if (image) return { image };
+  }
+  let ref: Reference | undefined;
+  try {
+    ref = parseReference(name);
+  } catch {
+    // not a reference: an ID prefix at most
+  }
+  if (ref) {
+    const found = hasDomain(name) ? byReference(store, ref) : byShortName(store, name, ref);
+    if (found) return found;
+  }
+  if (id && id.length >= 3) {
+    const matches = store.all().filter((i) => hex(i.id).startsWith(id));
+    if (matches.length === 1) return { image: matches[0]! };
+  }
+  throw imageNotKnown(name);
+}
+
+function byReference(store: ImageStore, ref: Reference): LocalMatch | undefined {
+  const tagged = ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' };
+  if (tagged.digest) {
+    const withDigest = store.digested(referenceString({ ...tagged, tag: undefined }));
+    if (withDigest) return { image: store.get(withDigest)! };
+    return undefined;
+  }
+  const tag = referenceString(tagged);
+  const id = store.tagged(tag);
+  return id ? { image: store.get(id)!, tag } : undefined;
+}
+
+function byShortName(store: ImageStore, name: string, parsed: Reference): LocalMatch | undefined {
+  const local = byReference(store, qualifyLocal(name));
+  if (local) return local;
+  if (parsed.digest) return undefined;
+  // The short name's path as typed (parseReference put docker.io's `library/` in front of a one-part name).
+  const path = parsed.path.startsWith('library/') && !name.startsWith('library/') ? parsed.path.slice('library/'.length) : parsed.path;
+  const tag = parsed.tag ?? 'latest';
+  const candidates = store.allTags().filter(({ name: stored }) => {
+    const r = parseReference(stored);
+    if (r.tag !== tag) return false;
+    return r.path === path || r.path === `library/${path}` || r.path.endsWith(`/${path}`);
+  });
+  // Prefer docker.io's, then the first by name: podman takes the first match of its ordered search.
+  const pick = candidates.find((c) => c.name.startsWith('docker.io/')) ?? candidates[0];
+  return pick ? { image: store.get(pick.image_id)!, tag: pick.name } : undefined;
+}
