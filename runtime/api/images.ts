@@ -8,7 +8,7 @@ import { loadImages, type LoadMessage } from '../images/load.js';
 import { importImage, type ImportMessage, type ImportOptions } from '../images/import.js';
 import { saveImages, type SaveOptions } from '../images/save.js';
 import * as libpod from '../images/libpod.js';
-import { removeLibpodImages, type LibpodRemoveOptions } from '../images/libpod-remove.js';
+import { byNewest, removeLibpodImages, type LibpodRemoveOptions } from '../images/libpod-remove.js';
 import { qualifiedName, resolveLocal } from '../images/short-names.js';
 import { pullImage, type Progress } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
@@ -85,9 +85,10 @@ export function imageApi(engine: Engine) {
       /** Removed images' IDs with their sizes. */
       prune: async (all: boolean, filters: ImageFilters) => {
         const before = new Map(images.store.all().map((i) => [i.id, libpod.describe(images, i).size]));
+        const order = byNewest(images.store.all()).map((i) => i.id);
         await images.prune({ ...filters, dangling: all ? false : true });
         const after = new Set(images.store.all().map((i) => i.id));
-        return [...before].filter(([id]) => !after.has(id)).map(([id, size]) => ({ id, size }));
+        return order.filter((id) => !after.has(id)).map((id) => ({ id, size: before.get(id) ?? 0 }));
       },
       /** podman load: the full names loaded (image IDs for images without one). */
       load: async (body: Readable, signal?: AbortSignal) => {

@@ -35,7 +35,7 @@ export async function removeLibpodImages(
   const report: LibpodRemoveReport = { deleted: [], untagged: [], exitCode: 0, errors: [] };
   const failures: Failure[] = [];
   const targets: { name?: string; match: LocalMatch }[] = [];
-  if (o.all) for (const image of service.store.all()) targets.push({ match: { image } });
+  if (o.all) for (const image of byNewest(service.store.all())) targets.push({ match: { image } });
   for (const name of names) {
     try {
       targets.push({ name, match: lookupLocal(service.store, name) });
@@ -90,3 +90,6 @@ export async function removeLibpodImages(
   else if (failures.length > 0) report.exitCode = failures.every((f) => f.kind === 'unknown') ? 1 : 125;
   return report;
 }
+
+/** The images most recently added first: the order podman removes all images in. */
+export const byNewest = <T extends { added_at: number }>(images: T[]) => [...images].sort((a, b) => b.added_at - a.added_at);

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { EngineError, type Api, type ImageFilters } from '../../../runtime/api.js';
+import { EngineError, type Api, type ImageFilters, type LibpodImage } from '../../../runtime/api.js';
 import {
   LibpodExportQuery,
   LibpodHistoryItem,
@@ -152,20 +152,29 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
 function imageFilters(filters: FilterMap): ImageFilters {
   return {
     dangling: boolFilter(filters, 'dangling'),
-    label: filters.label,
     before: filters.before?.[0],
     since: filters.since?.[0],
     until: filters.until?.[0],
   };
 }
 
-/** The filters podman has beyond Docker's: reference (any of the full names), id, containers. */
-function matchesLibpodFilters(d: { image: { id: string }; names: string[]; containers: number }, filters: FilterMap): boolean {
+/**
+ * The filters podman matches its own way: values of one filter are alternatives (the 4.3.1 client
+ * even splits `label=k=v` into `k` and `v`); reference against any of the full names; id; containers.
+ */
+function matchesLibpodFilters(d: LibpodImage, filters: FilterMap): boolean {
+  const labels = d.config.config?.Labels ?? {};
+  if (filters.label?.length && !filters.label.some((l) => labelMatches(labels, l))) return false;
   if (filters.reference?.length && !filters.reference.some((p) => d.names.some((n) => referenceMatches(p, n)))) return false;
   if (filters.id?.length && !filters.id.some((id) => d.image.id.slice(7).startsWith(id.replace(/^sha256:/, '')))) return false;
   const containers = filters.containers?.at(-1);
   if (containers !== undefined && d.containers > 0 !== parseBool(containers)) return false;
   return true;
+}
+
+function labelMatches(labels: Record<string, string>, wanted: string): boolean {
+  const eq = wanted.indexOf('=');
+  return eq < 0 ? wanted in labels : labels[wanted.slice(0, eq)] === wanted.slice(eq + 1);
 }
 
 /** A glob against a full name (`localhost/busybox:latest`), its repository, or either without the registry. */
