@@ -70,7 +70,11 @@ export function imageApi(engine: Engine) {
       pushImage(images, name, tag, { credentials: decodeAuthHeader(authHeader), registry: registry() }, report),
     /** The same images under podman's rules: full names, `localhost/` for names without registry, local short-name lookup. */
     libpod: {
-      list: (all: boolean, filters: ImageFilters) => images.list(all, filters).map((i) => libpod.describe(images, i)),
+      list: (all: boolean, filters: ImageFilters) => {
+        // before and since name images by podman's rules; the list takes their IDs.
+        const id = (name: string | undefined) => (name === undefined ? undefined : resolveLocal(images.store, name).id);
+        return images.list(all, { ...filters, before: id(filters.before), since: id(filters.since) }).map((i) => libpod.describe(images, i));
+      },
       inspect: (name: string) => libpod.describe(images, resolveLocal(images.store, name)),
       /** Throws not-found (podman's words) when there is no such image. */
       exists: (name: string) => void resolveLocal(images.store, name),

@@ -75,7 +75,7 @@ export function describe(service: ImageService, image: ImageRecord): LibpodImage
     image,
     config: parseConfig(image),
     names,
-    repoDigests,
+    repoDigests: repoDigests.sort(),
     digest,
     manifestType: V2_MANIFEST,
     layers,

@@ -57,6 +57,9 @@ describe('podman --remote load, images, inspect', () => {
     await same(['images', '--format', '{{.ID}} {{.Repository}} {{.Tag}} {{.Size}} {{.CreatedAt}} {{.Digest}}']);
     await same(['images', '--filter', 'reference=busybox']);
     await same(['images', '--filter', 'label=org.example.role=golden', '--format', '{{.Repository}}']);
+    await same(['images', '--filter', 'before=golden/layered:1.0']);
+    await same(['images', '--filter', 'since=busybox', '--format', '{{.ID}}']);
+    await same(['images', '--filter', 'dangling=true']);
     const { ours, theirs } = await both(['images', '--format', 'json']);
     const pick = (out: string) =>
       (JSON.parse(out) as Record<string, unknown>[]).map(({ Id, RepoTags, Created, Size, Names, Digest, Containers, Labels }) => ({
@@ -101,6 +104,9 @@ describe('podman --remote tag, untag, rmi, prune', () => {
     await same(names);
     await same(['image', 'exists', 'busybox:1']); // a short name finds docker.io/library/busybox:1
     await same(['image', 'inspect', '--format', '{{.Id}}', 'y:2', 'b']);
+    // RepoTags in the order given, the names history newest first.
+    await same(['image', 'inspect', '--format', '{{.RepoTags}} {{.NamesHistory}} {{.RepoDigests}}', 'busybox']);
+    await same(['images', '--format', '{{.History}}']);
     await same(['untag', 'busybox', 'x/y:2']);
     await same(['untag', 'busybox', 'nosuch:1']);
     await same(names);
@@ -188,6 +194,16 @@ describe('podman --remote save and import', () => {
     expect(await berth.ok(['load', '-i', PODMAN_OCI])).toBe('Loaded image: localhost/golden/layered:1.0\n');
     await berth.ok(['rmi', '-f', 'busybox']);
     expect(await berth.ok(['load', '-i', oci])).toBe('Loaded image: localhost/busybox:latest\n');
+  });
+
+  it('loads an archive without names as podman: the ID is what it prints', async () => {
+    const untagged = join(dir, 'untagged.tar');
+    await berth.ok(['save', '-o', untagged, shortId]);
+    const manifest = JSON.parse((await run('tar', ['xOf', untagged, 'manifest.json'])).stdout) as { RepoTags: string[] | null }[];
+    expect(manifest[0]!.RepoTags).toBeNull();
+    await Promise.all([berth.ok(['rmi', '-a', '-f']), oracle.podman(['rmi', '-a', '-f'])]);
+    await same(['load', '-i', untagged]);
+    await same(['images', '-a']);
   });
 
   it('imports a tarball under localhost/ and prints its ID', async () => {

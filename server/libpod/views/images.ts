@@ -21,7 +21,7 @@ export function imageSummary(d: LibpodImage): LibpodImageSummary {
     Containers: d.containers,
     Names: d.names.length > 0 ? d.names : null,
     Digest: d.digest,
-    History: d.names.length > 0 ? d.names : null,
+    History: d.names.length > 0 ? [...d.names].reverse() : null, // podman's names history: newest first
   };
 }
 
@@ -66,7 +66,7 @@ export function imageData(d: LibpodImage): LibpodImageData {
     ManifestType: d.manifestType,
     User: config.config?.User ?? '',
     History: (config.history ?? []).map((h) => ({ ...h })),
-    NamesHistory: d.names,
+    NamesHistory: [...d.names].reverse(),
     ...(config.config?.Healthcheck ? { HealthCheck: config.config.Healthcheck } : {}),
   };
 }
