@@ -13,6 +13,7 @@ import { qualifiedName, resolveLocal } from '../images/short-names.js';
 import { pullImage, type Progress } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
 import { decodeAuthHeader } from '../registry/auth.js';
+import { notFound } from '../errors.js';
 import { parsePlatform } from '../registry/manifest.js';
 import { DEFAULT_REGISTRY_OPTIONS } from '../registry/endpoints.js';
 
@@ -90,7 +91,10 @@ export function imageApi(engine: Engine) {
       prune: async (all: boolean, filters: ImageFilters) => {
         const before = new Map(images.store.all().map((i) => [i.id, libpod.describe(images, i).size]));
         const order = byNewest(images.store.all()).map((i) => i.id);
-        await images.prune({ ...filters, dangling: all ? false : true });
+        // Values of one filter are alternatives to podman (its 4.3.1 client splits `label=k=v` into `k` and `v`).
+        for (const label of filters.label?.length ? filters.label.map((l) => [l]) : [undefined]) {
+          await images.prune({ ...filters, label, dangling: all ? false : true });
+        }
         const after = new Set(images.store.all().map((i) => i.id));
         return order.filter((id) => !after.has(id)).map((id) => ({ id, size: before.get(id) ?? 0 }));
       },
@@ -100,7 +104,16 @@ export function imageApi(engine: Engine) {
         await loadImages(images, body, (m) => m.kind === 'loaded' && names.push(m.name ?? m.id), signal, 'libpod');
         return names;
       },
-      save: (names: string[], layout: SaveOptions['layout']): Readable => saveImages(images, names, { naming: 'libpod', layout }),
+      save: (names: string[], layout: SaveOptions['layout']): Readable => {
+        for (const name of names) {
+          try {
+            resolveLocal(images.store, name);
+          } catch {
+            throw notFound(`${name}: image not known`); // podman's words for save
+          }
+        }
+        return saveImages(images, names, { naming: 'libpod', layout });
+      },
       /** podman import: the reference is qualified with `localhost/` when it has no registry. */
       import: (options: ImportOptions) => importImage(images, { ...options, repo: options.repo ? qualifiedName(options.repo) : undefined }, () => {}),
     },

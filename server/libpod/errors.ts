@@ -21,6 +21,7 @@ const TRANSLATIONS: { pattern: RegExp; cause: string; message: (name: string) =>
     cause: 'image not known',
     message: (n) => `failed to find image ${n}: ${n}: image not known`,
   },
+  { pattern: /^(.*): image not known$/, cause: 'image not known', message: (n) => `${n}: image not known` },
   { pattern: /^(.*): tag not known$/, cause: 'tag not known', message: (n) => `${n}: tag not known` },
   { pattern: /^network (.*) not found$/, cause: 'network not found', message: (n) => `unable to find network with name or ID ${n}: network not found` },
 ];

@@ -148,7 +148,10 @@ describe('podman --remote tag, untag, rmi, prune', () => {
 
   it('prunes unused images with -a', async () => {
     await same(['load', '-i', images.busybox.archive]);
+    await same(['load', '-i', LAYERED]);
     await same(['image', 'prune', '-f']);
+    await same(['image', 'prune', '-a', '-f', '--filter', 'label=org.example.role=golden']);
+    await same(['images', '-a']);
     await same(['image', 'prune', '-a', '-f']);
     await same(['images', '-a']);
   });
@@ -164,6 +167,7 @@ describe('podman --remote save and import', () => {
     await berth.ok(['save', '-o', file, 'busybox']);
     const manifest = JSON.parse((await run('tar', ['xOf', file, 'manifest.json'])).stdout) as { RepoTags: string[] }[];
     expect(manifest.map((m) => m.RepoTags)).toEqual([['localhost/busybox:latest']]);
+    await same(['save', '-o', join(dir, 'none.tar'), 'nosuch']);
     const skopeo = await run('skopeo', ['inspect', `docker-archive:${file}`]);
     expect(skopeo.code, skopeo.stderr).toBe(0);
     // The oracle loads what berth saved and sees the image berth has.
