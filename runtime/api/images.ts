@@ -14,6 +14,7 @@ import { pullImage, type Progress } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
 import { decodeAuthHeader } from '../registry/auth.js';
 import { notFound } from '../errors.js';
+import { changes } from '../containers/filesystem.js';
 import { parsePlatform } from '../registry/manifest.js';
 import { DEFAULT_REGISTRY_OPTIONS } from '../registry/endpoints.js';
 
@@ -34,6 +35,21 @@ export interface PullRequest {
   authHeader?: string;
   signal?: AbortSignal;
 }
+
+/** Paths podman's diff never reports (libpod's initInodes: what it creates in every container). */
+const PODMAN_INIT_PATHS: ReadonlySet<string> = new Set([
+  '/dev',
+  '/etc/hostname',
+  '/etc/hosts',
+  '/etc/mtab',
+  '/etc/resolv.conf',
+  '/proc',
+  '/run',
+  '/run/.containerenv',
+  '/run/notify',
+  '/run/secrets',
+  '/sys',
+]);
 
 export function imageApi(engine: Engine) {
   const { images } = engine;
@@ -81,6 +97,11 @@ export function imageApi(engine: Engine) {
       exists: (name: string) => void resolveLocal(images.store, name),
       history: (name: string) => libpod.history(images, name),
       tree: (name: string) => libpod.tree(images, name),
+      /** podman image diff: what the image's top layer changes over the layers below. */
+      changes: (name: string) => {
+        const [upper, ...lowers] = images.layers.diffDirs(resolveLocal(images.store, name).top_layer);
+        return upper ? changes(upper, lowers, PODMAN_INIT_PATHS) : Promise.resolve([]);
+      },
       tag: (name: string, repo: string, tag: string | undefined) => libpod.tag(images, name, repo, tag),
       untag: (name: string, repo: string, tag: string | undefined) => libpod.untag(images, name, repo, tag),
       remove: (names: string[], o: LibpodRemoveOptions) =>

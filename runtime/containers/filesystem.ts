@@ -14,9 +14,10 @@ const RUNTIME_PATHS = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf'
 /**
  * Walks the upper dir: whiteouts are deletions, paths a lower layer has are modifications, the rest
  * additions. Each lower is followed down the same directories by descriptor (undefined where it has no
- * such directory), so a lookup there never follows a symlink either.
+ * such directory), so a lookup there never follows a symlink either. `skip`: paths not reported when
+ * empty (a container's runtime mount points; an image layer's diff skips none).
  */
-export async function changes(upper: string, lowers: string[]): Promise<{ Path: string; Kind: ChangeKind }[]> {
+export async function changes(upper: string, lowers: string[], skip: ReadonlySet<string> = RUNTIME_PATHS): Promise<{ Path: string; Kind: ChangeKind }[]> {
   const out: { Path: string; Kind: ChangeKind }[] = [];
   const walk = async (dir: RootedFd, rel: string, below: (RootedFd | undefined)[]): Promise<void> => {
     let names: string[];
@@ -36,7 +37,7 @@ export async function changes(upper: string, lowers: string[]): Promise<{ Path: 
       }
       let existsBelow = false;
       for (const lower of below) if (!existsBelow && lower) existsBelow = !!(await lstatIfThere(lower.child(name)));
-      if (!(RUNTIME_PATHS.has(path) && (st.isDirectory() || st.size === 0))) out.push({ Path: path, Kind: existsBelow ? 0 : 1 });
+      if (!(skip.has(path) && (st.isDirectory() || st.size === 0))) out.push({ Path: path, Kind: existsBelow ? 0 : 1 });
       if (!st.isDirectory()) continue;
       const sub = openChildDirIfThere(dir, name);
       if (!sub) continue;

@@ -3,7 +3,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TEST_BASE, TestEngine, run } from '../helpers/engine.js';
+import { TEST_BASE, TestEngine, httpOn, run } from '../helpers/engine.js';
 import { GOLDEN } from '../helpers/golden.js';
 import { PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
 
@@ -93,6 +93,19 @@ describe('podman --remote load, images, inspect', () => {
     await same(['image', 'tree', 'golden/layered:1.0']);
     await same(['image', 'tree', 'busybox']);
     await same(['history', 'nosuch']);
+  });
+
+  it("lists what an image's top layer changes (GET /images/{name}/changes), as podman", async () => {
+    for (const name of ['golden%2Flayered:1.0', 'busybox']) {
+      const path = `/v4.3.1/libpod/images/${name}/changes`;
+      const [ours, theirs] = await Promise.all([engine.http('GET', path), httpOn(oracle.socket, 'GET', path)]);
+      expect(theirs.status).toBe(200);
+      expect({ status: ours.status, body: ours.json() }).toEqual({ status: 200, body: theirs.json() });
+    }
+  });
+
+  it('inspects an image with inspect --type image', async () => {
+    await same(['inspect', '--type', 'image', '--format', '{{.Id}} {{.RepoTags}}', 'busybox']);
   });
 });
 

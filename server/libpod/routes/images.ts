@@ -8,6 +8,7 @@ import { EngineError, type Api, type ImageFilters, type LibpodImage } from '../.
 import {
   LibpodExportQuery,
   LibpodHistoryItem,
+  LibpodChange,
   LibpodImageData,
   LibpodImageListQuery,
   LibpodImagePruneQuery,
@@ -45,7 +46,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
   );
 
   // Inspect, exists, history and tree: the name may hold slashes (sent escaped, or raw by some calls).
-  const ByName = Type.Union([LibpodImageData, Type.Array(LibpodHistoryItem), LibpodImageTree]);
+  const ByName = Type.Union([LibpodImageData, Type.Array(LibpodHistoryItem), LibpodImageTree, Type.Array(LibpodChange)]);
   app.get(
     '/images/*',
     {
@@ -65,6 +66,8 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
           return images.history(name).map(historyItem);
         case 'tree':
           return { Tree: images.tree(name) };
+        case 'changes':
+          return images.changes(name);
         default:
           return reply.callNotFound();
       }
