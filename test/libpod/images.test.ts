@@ -233,3 +233,20 @@ describe('podman --remote save and import', () => {
     );
   });
 });
+
+describe('podman --remote short names of local images', () => {
+  it('finds localhost/<name> first, then the name in any registry', async () => {
+    await Promise.all([berth.podman(['rmi', '-af']), oracle.podman(['rmi', '-af'])]);
+    for (const archive of [images.busybox.archive, LAYERED]) await same(['load', '-i', archive]);
+    await same(['tag', 'golden/layered:1.0', 'quay.io/x/busybox:latest']);
+    await same(['tag', 'busybox', 'docker.io/library/busybox:latest']);
+    const id = ['image', 'inspect', '--format', '{{.Id}}'];
+    await same([...id, 'busybox']); // localhost/busybox
+    await same(['untag', 'busybox', 'localhost/busybox:latest']);
+    await same([...id, 'busybox']); // docker.io/library/busybox
+    await same(['untag', 'busybox', 'docker.io/library/busybox:latest']);
+    await same([...id, 'busybox']); // quay.io/x/busybox
+    await same([...id, 'x/busybox']);
+    await same([...id, 'library/busybox']);
+  });
+});
