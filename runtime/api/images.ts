@@ -96,7 +96,7 @@ export function imageApi(engine: Engine) {
       /** Throws not-found (podman's words) when there is no such image. */
       exists: (name: string) => void resolveLocal(images.store, name),
       history: (name: string) => libpod.history(images, name),
-      tree: (name: string) => libpod.tree(images, name),
+      tree: (name: string, whatRequires = false) => libpod.tree(images, name, whatRequires),
       /** podman image diff: what the image's top layer changes over the layers below. */
       changes: (name: string) => {
         const [upper, ...lowers] = images.layers.diffDirs(resolveLocal(images.store, name).top_layer);

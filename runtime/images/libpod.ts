@@ -148,24 +148,73 @@ export function humanSize4(size: number): string {
   return `${Number(value.toPrecision(4))}${units[i]}`;
 }
 
-/** `podman image tree`: the text podman's service renders. */
-export function tree(service: ImageService, name: string): string {
+interface TreeNode {
+  text: string;
+  items: TreeNode[];
+}
+
+/** A tree printed as podman's (gotree): the root's text, then each item on a branch. */
+function printTree(root: TreeNode): string {
+  const print = (items: TreeNode[], spaces: boolean[]): string =>
+    items
+      .map((item, i) => {
+        const last = i === items.length - 1;
+        const prefix = spaces.map((space) => (space ? '    ' : '│   ')).join('');
+        const text = item.text
+          .split('\n')
+          .map((line, n) => prefix + (n === 0 ? (last ? '└── ' : '├── ') : last ? '    ' : '│   ') + line + '\n')
+          .join('');
+        return text + (item.items.length > 0 ? print(item.items, [...spaces, last]) : '');
+      })
+      .join('');
+  return `${root.text}\n${print(root.items, [])}`;
+}
+
+/**
+ * `podman image tree`: the text podman's service renders. The image's layers bottom up; with
+ * `whatRequires`, its top layer and the layers of images built on it (a branch where layers fork).
+ */
+export function tree(service: ImageService, name: string, whatRequires = false): string {
   const image = resolveLocal(service.store, name);
   const d = describe(service, image);
+  // Every image's layers: which images each layer tops, and each layer's children.
   const topOf = new Map<string, string[]>();
+  const children = new Map<string, LibpodLayer[]>();
   for (const other of service.store.all()) {
-    if (!other.top_layer) continue;
-    const top = storageLayers(service.layers.stack(other.top_layer)).at(-1)!.id;
-    topOf.set(top, [...(topOf.get(top) ?? []), ...service.store.namesOf(other.id)]);
+    const layers = storageLayers(service.layers.stack(other.top_layer));
+    const top = layers.at(-1);
+    if (!top) continue;
+    topOf.set(top.id, [...(topOf.get(top.id) ?? []), ...service.store.namesOf(other.id)]);
+    layers.forEach((l, i) => {
+      const parent = layers[i - 1]?.id ?? '';
+      const siblings = children.get(parent) ?? [];
+      if (!siblings.some((c) => c.id === l.id)) children.set(parent, [...siblings, l]);
+    });
   }
-  const lines = [`Image ID: ${hex(image.id).slice(0, 12)}`, `Tags:     [${d.names.join(' ')}]`, `Size:     ${humanSize4(d.size)}`];
-  if (d.layers.length > 0) lines.push('Image Layers');
-  d.layers.forEach((l, i) => {
-    const branch = i === d.layers.length - 1 ? '└── ' : '├── ';
+  const line = (l: LibpodLayer) => {
     const owners = topOf.get(l.id);
-    lines.push(`${branch}ID: ${l.id.slice(0, 12)} Size: ${humanSize4(l.size)}${owners?.length ? ` Top Layer of: [${owners.join(' ')}]` : ''}`);
-  });
-  return lines.join('\n') + '\n';
+    return `ID: ${l.id.slice(0, 12)} Size: ${humanSize4(l.size).padStart(7)}${owners?.length ? ` Top Layer of: [${owners.join(' ')}]` : ''}`;
+  };
+  const header = [`Image ID: ${hex(image.id).slice(0, 12)}`, `Tags:     [${d.names.join(' ')}]`, `Size:     ${humanSize4(d.size)}`];
+  const top = d.layers.at(-1);
+  const root: TreeNode = { text: [...header, top ? 'Image Layers' : 'No Image Layers'].join('\n'), items: [] };
+  if (!top) return printTree(root);
+  if (!whatRequires) {
+    root.items = d.layers.map((l) => ({ text: line(l), items: [] }));
+    return printTree(root);
+  }
+  // podman's traversal: a layer without siblings continues its parent's branch; siblings each open a branch.
+  const parentOf = new Map<string, string>();
+  for (const [parent, kids] of children) for (const kid of kids) parentOf.set(kid.id, parent);
+  const traverse = (layer: LibpodLayer, tree: TreeNode) => {
+    const siblings = children.get(parentOf.get(layer.id) ?? '') ?? [];
+    const linear = !parentOf.get(layer.id) || siblings.length <= 1;
+    const node: TreeNode = { text: line(layer), items: [] };
+    tree.items.push(node);
+    for (const child of children.get(layer.id) ?? []) traverse(child, linear ? tree : node);
+  };
+  traverse(top, root);
+  return printTree(root);
 }
 
 /** podman tag: the new name is qualified with `localhost/` when it has no registry. */

@@ -249,4 +249,11 @@ describe('podman --remote short names of local images', () => {
     await same([...id, 'x/busybox']);
     await same([...id, 'library/busybox']);
   });
+
+  it("renders image tree --whatrequires: the image's top layer and the layers built on it", async () => {
+    await same(['load', '-i', join(GOLDEN, 'dockerd-busybox.tar')]); // golden/layered's base
+    await same(['image', 'tree', '--whatrequires', 'busybox']);
+    await same(['image', 'tree', '--whatrequires', 'golden/layered:1.0']);
+    await same(['image', 'tree', 'busybox']);
+  });
 });

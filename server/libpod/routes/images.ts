@@ -30,6 +30,7 @@ const LIST_FILTERS = ['before', 'dangling', 'label', 'reference', 'since', 'unti
 const PRUNE_FILTERS = ['dangling', 'label', 'until'] as const;
 const NameParams = Type.Object({ name: Type.String() });
 const RestParams = Type.Object({ '*': Type.String() });
+const ByNameQuery = Type.Object({ whatrequires: Type.Optional(Type.String()) }, { additionalProperties: true });
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, { api }) => {
@@ -50,7 +51,12 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
   app.get(
     '/images/*',
     {
-      schema: { summary: 'Inspect an image, its history or tree; whether it exists (libpod)', params: RestParams, response: { 200: ByName, 204: Type.Null() } },
+      schema: {
+        summary: 'Inspect an image, its history or tree; whether it exists (libpod)',
+        params: RestParams,
+        querystring: ByNameQuery,
+        response: { 200: ByName, 204: Type.Null() },
+      },
     },
     async (request, reply) => {
       const rest = request.params['*'];
@@ -65,7 +71,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
         case 'history':
           return images.history(name).map(historyItem);
         case 'tree':
-          return { Tree: images.tree(name) };
+          return { Tree: images.tree(name, parseBool(request.query.whatrequires)) };
         case 'changes':
           return images.changes(name);
         default:
