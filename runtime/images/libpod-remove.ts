@@ -5,6 +5,7 @@
 import { freeingSpace } from '../state/reserve.js';
 import { hex } from '../util/digest.js';
 import { lookupLocal, type LocalMatch } from './short-names.js';
+import { digestOf } from './libpod.js';
 import type { ImageService } from './service.js';
 
 export interface LibpodRemoveOptions {
@@ -38,7 +39,7 @@ export async function removeLibpodImages(
   if (o.all) for (const image of byNewest(service.store.all())) targets.push({ match: { image } });
   for (const name of names) {
     try {
-      targets.push({ name, match: lookupLocal(service.store, name) });
+      targets.push({ name, match: lookupLocal(service.store, name, digestOf(service)) });
     } catch {
       if (!o.ignore) failures.push({ kind: 'unknown', message: `${name}: image not known` });
     }

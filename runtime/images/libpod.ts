@@ -8,7 +8,7 @@ import { parseConfig, type ImageRecord } from './store.js';
 import type { ImageConfig } from './config.js';
 import type { ImageService } from './service.js';
 import { parseReference, referenceString, repositoryName, validateTag } from './reference.js';
-import { lookupLocal, qualifyLocal, resolveLocal } from './short-names.js';
+import { lookupLocal, qualifyLocal, resolveLocal, type DigestOf } from './short-names.js';
 
 export interface LibpodLayer {
   /** containers/storage's layer ID (hex): the diff ID for the bottom layer, else sha256(parent ID + "+" + diff ID hex). */
@@ -53,16 +53,30 @@ export function storageLayers(stack: LayerRecord[]): LibpodLayer[] {
   return out;
 }
 
-export function describe(service: ImageService, image: ImageRecord): LibpodImage {
-  const stack = service.layers.stack(image.top_layer);
-  const layers = storageLayers(stack);
-  const manifest = JSON.stringify({
+/** The Docker v2 manifest containers/image stores for a loaded image (its digest is the image's Digest). */
+function storedManifest(image: ImageRecord, stack: LayerRecord[]): string {
+  return JSON.stringify({
     schemaVersion: 2,
     mediaType: V2_MANIFEST,
     config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: image.config.length, digest: image.id },
     // containers/image names an archive's layers gzip in the manifest it stores, though they are plain tars.
     layers: stack.map((l) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: l.tar_size, digest: l.diff_id })),
   });
+}
+
+/** An image's manifest digest as podman shows it: a pulled one, else that of the manifest it would store. */
+export const digestOf =
+  (service: ImageService): DigestOf =>
+  (image) =>
+    service.store.digestsOf(image.id)[0]?.split('@')[1] ?? sha256(storedManifest(image, service.layers.stack(image.top_layer)));
+
+/** resolveLocal, with `name@sha256:…` finding images by the digest podman shows. */
+export const findLocal = (service: ImageService, name: string) => resolveLocal(service.store, name, digestOf(service));
+
+export function describe(service: ImageService, image: ImageRecord): LibpodImage {
+  const stack = service.layers.stack(image.top_layer);
+  const layers = storageLayers(stack);
+  const manifest = storedManifest(image, stack);
   const stored = service.store.digestsOf(image.id);
   const digest = stored[0]?.split('@')[1] ?? sha256(manifest);
   const names = service.store.namesOf(image.id);
@@ -98,7 +112,7 @@ export interface LibpodHistoryItem {
  * point (each image once), else `<missing>`; sizes are the layers' tars.
  */
 export function history(service: ImageService, name: string): LibpodHistoryItem[] {
-  const image = resolveLocal(service.store, name);
+  const image = findLocal(service, name);
   const config = parseConfig(image);
   const layers = storageLayers(service.layers.stack(image.top_layer));
   const all = service.store.all();
@@ -175,7 +189,7 @@ function printTree(root: TreeNode): string {
  * `whatRequires`, its top layer and the layers of images built on it (a branch where layers fork).
  */
 export function tree(service: ImageService, name: string, whatRequires = false): string {
-  const image = resolveLocal(service.store, name);
+  const image = findLocal(service, name);
   const d = describe(service, image);
   // Every image's layers: which images each layer tops, and each layer's children.
   const topOf = new Map<string, string[]>();
@@ -219,7 +233,7 @@ export function tree(service: ImageService, name: string, whatRequires = false):
 
 /** podman tag: the new name is qualified with `localhost/` when it has no registry. */
 export function tag(service: ImageService, name: string, repo: string, tagName: string | undefined): void {
-  const image = resolveLocal(service.store, name);
+  const image = findLocal(service, name);
   const ref = qualifyLocal(repo);
   if (ref.digest) throw invalid('refusing to create a tag with a digest reference');
   if (tagName) validateTag(tagName);
@@ -230,7 +244,7 @@ export function tag(service: ImageService, name: string, repo: string, tagName: 
 
 /** podman untag: one name of the image (500 `tag not known` when it has no such name), or all of them. */
 export function untag(service: ImageService, name: string, repo: string, tagName: string | undefined): void {
-  const { image } = lookupLocal(service.store, name);
+  const { image } = lookupLocal(service.store, name, digestOf(service));
   const names = service.store.namesOf(image.id);
   if (!repo) {
     for (const n of names) {

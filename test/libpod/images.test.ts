@@ -81,6 +81,13 @@ describe('podman --remote load, images, inspect', () => {
     await same(['image', 'inspect', 'nosuch']);
   });
 
+  it('finds an image by the digest images --digests shows', async () => {
+    const digest = (await oracle.podman(['image', 'inspect', '--format', '{{.Digest}}', 'golden/layered:1.0'])).stdout.trim();
+    await same(['image', 'inspect', '--format', '{{.Id}} {{.Digest}}', `localhost/golden/layered@${digest}`, `golden/layered@${digest}`]);
+    await same(['image', 'inspect', '--format', '{{.Id}}', `localhost/busybox@${digest}`]); // podman 4.3 ignores the repository
+    await same(['image', 'exists', `localhost/golden/layered@sha256:${'0'.repeat(64)}`]);
+  });
+
   it('answers image exists with 0 or 1', async () => {
     await same(['image', 'exists', 'busybox']);
     const missing = await same(['image', 'exists', 'nosuch']);
