@@ -1,4 +1,4 @@
-// libpod: images (list, inspect, exists, history, tree, tag, untag, remove, prune, load, save, import).
+// libpod: images (list, inspect, exists, history, tree, changes, tag, untag, remove, prune, load, save, import).
 // Names follow podman's rules (runtime: images.libpod): a name without registry is `localhost/<name>`
 // when stored, and a short name finds a local image in any registry.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -46,7 +46,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
     },
   );
 
-  // Inspect, exists, history and tree: the name may hold slashes (sent escaped, or raw by some calls).
+  // Inspect, exists, history, tree and changes: the name may hold slashes (sent escaped, or raw by some calls).
   const ByName = Type.Union([LibpodImageData, Type.Array(LibpodHistoryItem), LibpodImageTree, Type.Array(LibpodChange)]);
   app.get(
     '/images/*',
