@@ -51,7 +51,7 @@ export async function removeLibpodImages(
     if (tag && tags.length > 1 && !o.all) {
       await service.lock.run(async () => {
         service.store.untag(tag);
-        service.record('untag', image.id, tag);
+        service.record('untag', image.id, image.id); // as dockerd records an untag
       });
       report.untagged.push(tag);
       continue;
@@ -75,7 +75,7 @@ export async function removeLibpodImages(
     await freeingSpace(() =>
       service.lock.run(async () => {
         for (const t of service.store.namesOf(image.id)) {
-          service.record('untag', image.id, t);
+          service.record('untag', image.id, image.id);
           report.untagged.push(t);
         }
         for (const d of service.store.digestsOf(image.id)) service.store.untag(d);

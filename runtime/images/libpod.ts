@@ -7,7 +7,7 @@ import type { LayerRecord } from '../storage/layers.js';
 import { parseConfig, type ImageRecord } from './store.js';
 import type { ImageConfig } from './config.js';
 import type { ImageService } from './service.js';
-import { parseReference, referenceString, repositoryName, validateTag } from './reference.js';
+import { familiar, parseReference, referenceString, repositoryName, validateTag } from './reference.js';
 import { lookupLocal, qualifyLocal, resolveLocal, type DigestOf } from './short-names.js';
 
 export interface LibpodLayer {
@@ -239,7 +239,7 @@ export function tag(service: ImageService, name: string, repo: string, tagName: 
   if (tagName) validateTag(tagName);
   const target = referenceString({ ...ref, tag: tagName || ref.tag || 'latest' });
   service.store.setTag(target, image.id);
-  service.record('tag', image.id, target);
+  service.record('tag', image.id, familiar(target)); // as the Docker API records a tag
 }
 
 /** podman untag: one name of the image (500 `tag not known` when it has no such name), or all of them. */
@@ -249,7 +249,7 @@ export function untag(service: ImageService, name: string, repo: string, tagName
   if (!repo) {
     for (const n of names) {
       service.store.untag(n);
-      service.record('untag', image.id, n);
+      service.record('untag', image.id, image.id); // as dockerd records an untag
     }
     return;
   }
@@ -257,5 +257,5 @@ export function untag(service: ImageService, name: string, repo: string, tagName
   const target = referenceString({ ...ref, tag: tagName || ref.tag || 'latest' });
   if (!names.includes(target)) throw new EngineError('internal', `${target}: tag not known`);
   service.store.untag(target);
-  service.record('untag', image.id, target);
+  service.record('untag', image.id, image.id);
 }

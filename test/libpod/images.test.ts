@@ -137,6 +137,25 @@ describe('podman --remote tag, untag, rmi, prune', () => {
     await same(names);
   });
 
+  it('records tag and untag events as the Docker API records them', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    await berth.ok(['tag', 'busybox', 'docker.io/library/evt:1']);
+    await berth.ok(['untag', 'busybox', 'docker.io/library/evt:1']);
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const events = await engine.docker([
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      until,
+      '--filter',
+      'type=image',
+      '--format',
+      '{{.Action}} {{.Actor.Attributes.name}}',
+    ]);
+    expect(events.stdout.split('\n').filter(Boolean).slice(-2)).toEqual(['tag evt:1', `untag ${images.busybox.id}`]); // after the events of earlier tests in the same second
+  });
+
   it('removes images as podman rmi: names, IDs, unknown images, images in use, -f, -a', async () => {
     await same(['tag', 'busybox', 'b2', 'b3']);
     await same(['rmi', 'b2']);
