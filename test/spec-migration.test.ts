@@ -16,6 +16,7 @@ const SPEC_MIGRATION = 14;
 const LATER: Record<number, string> = {
   15: 'ALTER TABLE networks DROP COLUMN ipam_options;',
   16: 'ALTER TABLE endpoints DROP COLUMN links;',
+  17: 'ALTER TABLE images DROP COLUMN manifest_digest; ALTER TABLE images DROP COLUMN manifest_type; ALTER TABLE images DROP COLUMN manifest_size;',
 };
 
 const ok = async (args: string[]) => {

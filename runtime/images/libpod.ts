@@ -68,7 +68,7 @@ function storedManifest(image: ImageRecord, stack: LayerRecord[]): string {
 export const digestOf =
   (service: ImageService): DigestOf =>
   (image) =>
-    service.store.digestsOf(image.id)[0]?.split('@')[1] ?? sha256(storedManifest(image, service.layers.stack(image.top_layer)));
+    service.store.digestsOf(image.id)[0]?.split('@')[1] ?? image.manifest_digest ?? sha256(storedManifest(image, service.layers.stack(image.top_layer)));
 
 /** resolveLocal, with `name@sha256:…` finding images by the digest podman shows. */
 export const findLocal = (service: ImageService, name: string) => resolveLocal(service.store, name, digestOf(service));
@@ -78,7 +78,8 @@ export function describe(service: ImageService, image: ImageRecord): LibpodImage
   const layers = storageLayers(stack);
   const manifest = storedManifest(image, stack);
   const stored = service.store.digestsOf(image.id);
-  const digest = stored[0]?.split('@')[1] ?? sha256(manifest);
+  const digest = stored[0]?.split('@')[1] ?? image.manifest_digest ?? sha256(manifest);
+  const manifestSize = image.manifest_size ?? manifest.length;
   const names = service.store.namesOf(image.id);
   const repoDigests = [...stored];
   for (const name of names) {
@@ -91,9 +92,9 @@ export function describe(service: ImageService, image: ImageRecord): LibpodImage
     names,
     repoDigests: repoDigests.sort(),
     digest,
-    manifestType: V2_MANIFEST,
+    manifestType: image.manifest_type ?? V2_MANIFEST,
     layers,
-    size: layers.reduce((n, l) => n + l.size, 0) + image.config.length + 2 * manifest.length,
+    size: layers.reduce((n, l) => n + l.size, 0) + image.config.length + 2 * manifestSize,
     containers: service.store.containersUsing(image.id).length,
     layerDirs: service.layers.diffDirs(image.top_layer),
   };
