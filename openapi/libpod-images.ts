@@ -102,3 +102,6 @@ export const LibpodImportQuery = Type.Object(
   Open,
 );
 export const LibpodImportReport = Type.Object({ Id: Type.String() });
+
+/** GET /libpod/images/{name}/changes: Kind 0 modified, 1 added, 2 deleted. */
+export const LibpodChange = Type.Object({ Path: Type.String(), Kind: Type.Integer() });

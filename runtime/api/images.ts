@@ -136,14 +136,19 @@ export function imageApi(engine: Engine) {
     libpod: {
       list: (all: boolean, filters: ImageFilters) => {
         // before and since name images by podman's rules; the list takes their IDs.
-        const id = (name: string | undefined) => (name === undefined ? undefined : resolveLocal(images.store, name).id);
+        const id = (name: string | undefined) => (name === undefined ? undefined : libpod.findLocal(images, name).id);
         return images.list(all, { ...filters, before: id(filters.before), since: id(filters.since) }).map((i) => libpod.describe(images, i));
       },
-      inspect: (name: string) => libpod.describe(images, resolveLocal(images.store, name)),
+      inspect: (name: string) => libpod.describe(images, libpod.findLocal(images, name)),
       /** Throws not-found (podman's words) when there is no such image. */
-      exists: (name: string) => void resolveLocal(images.store, name),
+      exists: (name: string) => void libpod.findLocal(images, name),
       history: (name: string) => libpod.history(images, name),
-      tree: (name: string) => libpod.tree(images, name),
+      tree: (name: string, whatRequires = false) => libpod.tree(images, name, whatRequires),
+      /** podman image diff: what the image's top layer changes over the layers below. */
+      changes: (name: string) => {
+        const [upper, ...lowers] = images.layers.diffDirs(libpod.findLocal(images, name).top_layer);
+        return upper ? layerChanges(upper, lowers, { view: 'podman', layer: true }) : Promise.resolve([]);
+      },
       tag: (name: string, repo: string, tag: string | undefined) => libpod.tag(images, name, repo, tag),
       untag: (name: string, repo: string, tag: string | undefined) => libpod.untag(images, name, repo, tag),
       remove: (names: string[], o: LibpodRemoveOptions) =>
@@ -170,7 +175,7 @@ export function imageApi(engine: Engine) {
       save: (names: string[], layout: SaveOptions['layout']): Readable => {
         for (const name of names) {
           try {
-            resolveLocal(images.store, name);
+            libpod.findLocal(images, name);
           } catch {
             throw notFound(`${name}: image not known`); // podman's words for save
           }

@@ -45,7 +45,8 @@ export interface ChangesOptions {
 /**
  * Walks the upper dir: whiteouts are deletions, paths a lower layer has are modifications, the rest
  * additions. Each lower is followed down the same directories by descriptor (undefined where it has no
- * such directory), so a lookup there never follows a symlink either.
+ * such directory), so a lookup there never follows a symlink either. `skip`: paths not reported when
+ * empty (a container's runtime mount points; an image layer's diff skips none).
  */
 export async function changes(upper: string, lowers: string[], o: ChangesOptions = {}): Promise<{ Path: string; Kind: ChangeKind }[]> {
   const out: { Path: string; Kind: ChangeKind }[] = [];

@@ -5,6 +5,7 @@
 import { freeingSpace } from '../state/reserve.js';
 import { hex } from '../util/digest.js';
 import { lookupLocal, type LocalMatch } from './short-names.js';
+import { digestOf } from './libpod.js';
 import type { ImageService } from './service.js';
 
 export interface LibpodRemoveOptions {
@@ -38,7 +39,7 @@ export async function removeLibpodImages(
   if (o.all) for (const image of byNewest(service.store.all())) targets.push({ match: { image } });
   for (const name of names) {
     try {
-      targets.push({ name, match: lookupLocal(service.store, name) });
+      targets.push({ name, match: lookupLocal(service.store, name, digestOf(service)) });
     } catch {
       if (!o.ignore) failures.push({ kind: 'unknown', message: `${name}: image not known` });
     }
@@ -50,7 +51,7 @@ export async function removeLibpodImages(
     if (tag && tags.length > 1 && !o.all) {
       await service.lock.run(async () => {
         service.store.untag(tag);
-        service.record('untag', image.id, tag);
+        service.record('untag', image.id, image.id); // as dockerd records an untag
       });
       report.untagged.push(tag);
       continue;
@@ -74,7 +75,7 @@ export async function removeLibpodImages(
     await freeingSpace(() =>
       service.lock.run(async () => {
         for (const t of service.store.namesOf(image.id)) {
-          service.record('untag', image.id, t);
+          service.record('untag', image.id, image.id);
           report.untagged.push(t);
         }
         for (const d of service.store.digestsOf(image.id)) service.store.untag(d);

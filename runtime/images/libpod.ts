@@ -7,8 +7,8 @@ import type { LayerRecord } from '../storage/layers.js';
 import { parseConfig, type ImageRecord } from './store.js';
 import type { ImageConfig } from './config.js';
 import type { ImageService } from './service.js';
-import { parseReference, referenceString, repositoryName, validateTag } from './reference.js';
-import { lookupLocal, qualifyLocal, resolveLocal } from './short-names.js';
+import { familiar, parseReference, referenceString, repositoryName, validateTag } from './reference.js';
+import { lookupLocal, qualifyLocal, resolveLocal, type DigestOf } from './short-names.js';
 
 export interface LibpodLayer {
   /** containers/storage's layer ID (hex): the diff ID for the bottom layer, else sha256(parent ID + "+" + diff ID hex). */
@@ -53,18 +53,33 @@ export function storageLayers(stack: LayerRecord[]): LibpodLayer[] {
   return out;
 }
 
-export function describe(service: ImageService, image: ImageRecord): LibpodImage {
-  const stack = service.layers.stack(image.top_layer);
-  const layers = storageLayers(stack);
-  const manifest = JSON.stringify({
+/** The Docker v2 manifest containers/image stores for a loaded image (its digest is the image's Digest). */
+function storedManifest(image: ImageRecord, stack: LayerRecord[]): string {
+  return JSON.stringify({
     schemaVersion: 2,
     mediaType: V2_MANIFEST,
     config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: image.config.length, digest: image.id },
     // containers/image names an archive's layers gzip in the manifest it stores, though they are plain tars.
     layers: stack.map((l) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: l.tar_size, digest: l.diff_id })),
   });
+}
+
+/** An image's manifest digest as podman shows it: a pulled one, else that of the manifest it would store. */
+export const digestOf =
+  (service: ImageService): DigestOf =>
+  (image) =>
+    service.store.digestsOf(image.id)[0]?.split('@')[1] ?? image.manifest_digest ?? sha256(storedManifest(image, service.layers.stack(image.top_layer)));
+
+/** resolveLocal, with `name@sha256:…` finding images by the digest podman shows. */
+export const findLocal = (service: ImageService, name: string) => resolveLocal(service.store, name, digestOf(service));
+
+export function describe(service: ImageService, image: ImageRecord): LibpodImage {
+  const stack = service.layers.stack(image.top_layer);
+  const layers = storageLayers(stack);
+  const manifest = storedManifest(image, stack);
   const stored = service.store.digestsOf(image.id);
-  const digest = stored[0]?.split('@')[1] ?? sha256(manifest);
+  const digest = stored[0]?.split('@')[1] ?? image.manifest_digest ?? sha256(manifest);
+  const manifestSize = image.manifest_size ?? manifest.length;
   const names = service.store.namesOf(image.id);
   const repoDigests = [...stored];
   for (const name of names) {
@@ -77,9 +92,9 @@ export function describe(service: ImageService, image: ImageRecord): LibpodImage
     names,
     repoDigests: repoDigests.sort(),
     digest,
-    manifestType: V2_MANIFEST,
+    manifestType: image.manifest_type ?? V2_MANIFEST,
     layers,
-    size: layers.reduce((n, l) => n + l.size, 0) + image.config.length + 2 * manifest.length,
+    size: layers.reduce((n, l) => n + l.size, 0) + image.config.length + 2 * manifestSize,
     containers: service.store.containersUsing(image.id).length,
     layerDirs: service.layers.diffDirs(image.top_layer),
   };
@@ -98,7 +113,7 @@ export interface LibpodHistoryItem {
  * point (each image once), else `<missing>`; sizes are the layers' tars.
  */
 export function history(service: ImageService, name: string): LibpodHistoryItem[] {
-  const image = resolveLocal(service.store, name);
+  const image = findLocal(service, name);
   const config = parseConfig(image);
   const layers = storageLayers(service.layers.stack(image.top_layer));
   const all = service.store.all();
@@ -148,45 +163,94 @@ export function humanSize4(size: number): string {
   return `${Number(value.toPrecision(4))}${units[i]}`;
 }
 
-/** `podman image tree`: the text podman's service renders. */
-export function tree(service: ImageService, name: string): string {
-  const image = resolveLocal(service.store, name);
+interface TreeNode {
+  text: string;
+  items: TreeNode[];
+}
+
+/** A tree printed as podman's (gotree): the root's text, then each item on a branch. */
+function printTree(root: TreeNode): string {
+  const print = (items: TreeNode[], spaces: boolean[]): string =>
+    items
+      .map((item, i) => {
+        const last = i === items.length - 1;
+        const prefix = spaces.map((space) => (space ? '    ' : '│   ')).join('');
+        const text = item.text
+          .split('\n')
+          .map((line, n) => prefix + (n === 0 ? (last ? '└── ' : '├── ') : last ? '    ' : '│   ') + line + '\n')
+          .join('');
+        return text + (item.items.length > 0 ? print(item.items, [...spaces, last]) : '');
+      })
+      .join('');
+  return `${root.text}\n${print(root.items, [])}`;
+}
+
+/**
+ * `podman image tree`: the text podman's service renders. The image's layers bottom up; with
+ * `whatRequires`, its top layer and the layers of images built on it (a branch where layers fork).
+ */
+export function tree(service: ImageService, name: string, whatRequires = false): string {
+  const image = findLocal(service, name);
   const d = describe(service, image);
+  // Every image's layers: which images each layer tops, and each layer's children.
   const topOf = new Map<string, string[]>();
+  const children = new Map<string, LibpodLayer[]>();
   for (const other of service.store.all()) {
-    if (!other.top_layer) continue;
-    const top = storageLayers(service.layers.stack(other.top_layer)).at(-1)!.id;
-    topOf.set(top, [...(topOf.get(top) ?? []), ...service.store.namesOf(other.id)]);
+    const layers = storageLayers(service.layers.stack(other.top_layer));
+    const top = layers.at(-1);
+    if (!top) continue;
+    topOf.set(top.id, [...(topOf.get(top.id) ?? []), ...service.store.namesOf(other.id)]);
+    layers.forEach((l, i) => {
+      const parent = layers[i - 1]?.id ?? '';
+      const siblings = children.get(parent) ?? [];
+      if (!siblings.some((c) => c.id === l.id)) children.set(parent, [...siblings, l]);
+    });
   }
-  const lines = [`Image ID: ${hex(image.id).slice(0, 12)}`, `Tags:     [${d.names.join(' ')}]`, `Size:     ${humanSize4(d.size)}`];
-  if (d.layers.length > 0) lines.push('Image Layers');
-  d.layers.forEach((l, i) => {
-    const branch = i === d.layers.length - 1 ? '└── ' : '├── ';
+  const line = (l: LibpodLayer) => {
     const owners = topOf.get(l.id);
-    lines.push(`${branch}ID: ${l.id.slice(0, 12)} Size: ${humanSize4(l.size)}${owners?.length ? ` Top Layer of: [${owners.join(' ')}]` : ''}`);
-  });
-  return lines.join('\n') + '\n';
+    return `ID: ${l.id.slice(0, 12)} Size: ${humanSize4(l.size).padStart(7)}${owners?.length ? ` Top Layer of: [${owners.join(' ')}]` : ''}`;
+  };
+  const header = [`Image ID: ${hex(image.id).slice(0, 12)}`, `Tags:     [${d.names.join(' ')}]`, `Size:     ${humanSize4(d.size)}`];
+  const top = d.layers.at(-1);
+  const root: TreeNode = { text: [...header, top ? 'Image Layers' : 'No Image Layers'].join('\n'), items: [] };
+  if (!top) return printTree(root);
+  if (!whatRequires) {
+    root.items = d.layers.map((l) => ({ text: line(l), items: [] }));
+    return printTree(root);
+  }
+  // podman's traversal: a layer without siblings continues its parent's branch; siblings each open a branch.
+  const parentOf = new Map<string, string>();
+  for (const [parent, kids] of children) for (const kid of kids) parentOf.set(kid.id, parent);
+  const traverse = (layer: LibpodLayer, tree: TreeNode) => {
+    const siblings = children.get(parentOf.get(layer.id) ?? '') ?? [];
+    const linear = !parentOf.get(layer.id) || siblings.length <= 1;
+    const node: TreeNode = { text: line(layer), items: [] };
+    tree.items.push(node);
+    for (const child of children.get(layer.id) ?? []) traverse(child, linear ? tree : node);
+  };
+  traverse(top, root);
+  return printTree(root);
 }
 
 /** podman tag: the new name is qualified with `localhost/` when it has no registry. */
 export function tag(service: ImageService, name: string, repo: string, tagName: string | undefined): void {
-  const image = resolveLocal(service.store, name);
+  const image = findLocal(service, name);
   const ref = qualifyLocal(repo);
   if (ref.digest) throw invalid('refusing to create a tag with a digest reference');
   if (tagName) validateTag(tagName);
   const target = referenceString({ ...ref, tag: tagName || ref.tag || 'latest' });
   service.store.setTag(target, image.id);
-  service.record('tag', image.id, target);
+  service.record('tag', image.id, familiar(target)); // as the Docker API records a tag
 }
 
 /** podman untag: one name of the image (500 `tag not known` when it has no such name), or all of them. */
 export function untag(service: ImageService, name: string, repo: string, tagName: string | undefined): void {
-  const { image } = lookupLocal(service.store, name);
+  const { image } = lookupLocal(service.store, name, digestOf(service));
   const names = service.store.namesOf(image.id);
   if (!repo) {
     for (const n of names) {
       service.store.untag(n);
-      service.record('untag', image.id, n);
+      service.record('untag', image.id, image.id); // as dockerd records an untag
     }
     return;
   }
@@ -194,5 +258,5 @@ export function untag(service: ImageService, name: string, repo: string, tagName
   const target = referenceString({ ...ref, tag: tagName || ref.tag || 'latest' });
   if (!names.includes(target)) throw new EngineError('internal', `${target}: tag not known`);
   service.store.untag(target);
-  service.record('untag', image.id, target);
+  service.record('untag', image.id, image.id);
 }

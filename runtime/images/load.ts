@@ -25,6 +25,7 @@ interface ArchiveImage {
   tags: string[]; // normalized references
   parent?: string;
   silent?: boolean; // a v1 archive's image: loaded without a "Loaded image" message, as dockerd
+  manifest?: { digest: string; mediaType: string; size: number }; // an OCI layout's
 }
 
 interface DockerManifestEntry {
@@ -117,10 +118,20 @@ async function readOciLayout(archive: SpooledArchive, normalize: (name: string) 
   const images: ArchiveImage[] = [];
   for (const top of index.manifests ?? []) {
     const descriptor = await selectPlatform(archive, top);
-    const manifest = await archive.json<{ config: Descriptor; layers: Descriptor[] }>(blobMember(descriptor.digest));
+    const manifest = await archive.json<{ mediaType?: string; config: Descriptor; layers: Descriptor[] }>(blobMember(descriptor.digest));
+    const manifestBytes = await archive.read(blobMember(descriptor.digest)); // its digest and size: podman shows them
     const config = await archive.read(blobMember(manifest.config.digest));
     if (sha256(config) !== manifest.config.digest) throw invalid(`invalid image archive: config digest mismatch for ${manifest.config.digest}`);
-    images.push({ config, layers: manifest.layers.map((l) => blobMember(l.digest)), tags: ociTags(top.annotations ?? {}, normalize) });
+    images.push({
+      config,
+      layers: manifest.layers.map((l) => blobMember(l.digest)),
+      tags: ociTags(top.annotations ?? {}, normalize),
+      manifest: {
+        digest: sha256(manifestBytes),
+        mediaType: descriptor.mediaType ?? manifest.mediaType ?? 'application/vnd.oci.image.manifest.v1+json',
+        size: manifestBytes.length,
+      },
+    });
   }
   return images;
 }
@@ -175,6 +186,7 @@ async function importImage(service: ImageService, archive: SpooledArchive, image
   const id = sha256(image.config);
   const parent = image.parent && service.store.get(image.parent) ? image.parent : null;
   const moved = service.store.commit({ id, config: image.config, topLayer: chains.at(-1) ?? null, parent, size }, image.tags);
+  if (image.manifest) service.store.setManifest(id, image.manifest);
   for (const m of moved) onMessage({ kind: 'renamed', tag: familiar(m.tag), previous: m.previous });
   service.record('load', id, id);
   if (image.silent) return;

@@ -11,6 +11,7 @@ import { familiar, parseReference, repositoryName, referenceString } from './ref
 import type { ImageService } from './service.js';
 import type { Naming } from './load.js';
 import { lookupLocal } from './short-names.js';
+import { digestOf } from './libpod.js';
 
 interface SaveItem {
   image: ImageRecord;
@@ -28,7 +29,7 @@ export interface SaveOptions {
 export function saveImages(service: ImageService, names: string[], o: SaveOptions = { naming: 'docker', layout: 'docker' }): Readable {
   const items = new Map<string, SaveItem>();
   for (const name of names) {
-    const match = o.naming === 'libpod' ? lookupLocal(service.store, name) : undefined;
+    const match = o.naming === 'libpod' ? lookupLocal(service.store, name, digestOf(service)) : undefined;
     const image = match?.image ?? service.store.resolve(name);
     const item = items.get(image.id) ?? { image, tags: [] };
     items.set(image.id, item);

@@ -37,10 +37,13 @@ export interface LocalMatch {
  * Finds a local image the way podman does: a full or short ID, a qualified reference, or a short name
  * in `localhost/` first and then in any registry (its path with or without docker.io's `library/`).
  */
-export const resolveLocal = (store: ImageStore, name: string): ImageRecord => lookupLocal(store, name).image;
+export const resolveLocal = (store: ImageStore, name: string, digestOf?: DigestOf): ImageRecord => lookupLocal(store, name, digestOf).image;
+
+/** An image's manifest digest when none is stored (podman's for a loaded image): `name@sha256:…` finds it too. */
+export type DigestOf = (image: ImageRecord) => string;
 
 /** As resolveLocal, also telling which of the image's names was meant. */
-export function lookupLocal(store: ImageStore, name: string): LocalMatch {
+export function lookupLocal(store: ImageStore, name: string, digestOf?: DigestOf): LocalMatch {
   const id = /^(sha256:)?([a-f0-9]{1,64})$/.exec(name)?.[2];
   if (id && id.length === 64) {
     const image = store.get(`sha256:${id}`);
@@ -53,7 +56,7 @@ export function lookupLocal(store: ImageStore, name: string): LocalMatch {
     // not a reference: an ID prefix at most
   }
   if (ref) {
-    const found = hasDomain(name) ? byReference(store, ref) : byShortName(store, name, ref);
+    const found = hasDomain(name) ? byReference(store, ref, digestOf) : byShortName(store, name, ref, digestOf);
     if (found) return found;
   }
   if (id && id.length >= 3) {
@@ -63,20 +66,22 @@ export function lookupLocal(store: ImageStore, name: string): LocalMatch {
   throw imageNotKnown(name);
 }
 
-function byReference(store: ImageStore, ref: Reference): LocalMatch | undefined {
+function byReference(store: ImageStore, ref: Reference, digestOf?: DigestOf): LocalMatch | undefined {
   const tagged = ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' };
   if (tagged.digest) {
     const withDigest = store.digested(referenceString({ ...tagged, tag: undefined }));
     if (withDigest) return { image: store.get(withDigest)! };
-    return undefined;
+    // podman 4.3 matches the digest whatever repository the reference names.
+    const image = digestOf ? store.all().find((i) => digestOf(i) === tagged.digest) : undefined;
+    return image ? { image } : undefined;
   }
   const tag = referenceString(tagged);
   const id = store.tagged(tag);
   return id ? { image: store.get(id)!, tag } : undefined;
 }
 
-function byShortName(store: ImageStore, name: string, parsed: Reference): LocalMatch | undefined {
-  const local = byReference(store, qualifyLocal(name));
+function byShortName(store: ImageStore, name: string, parsed: Reference, digestOf?: DigestOf): LocalMatch | undefined {
+  const local = byReference(store, qualifyLocal(name), digestOf);
   if (local) return local;
   if (parsed.digest) return undefined;
   // The short name's path as typed (parseReference put docker.io's `library/` in front of a one-part name).

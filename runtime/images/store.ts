@@ -15,6 +15,10 @@ export interface ImageRecord {
   labels: string | null;
   last_tag_time: string | null;
   added_at: number;
+  /** The manifest the image came with (an OCI layout's), else NULL. */
+  manifest_digest?: string | null;
+  manifest_type?: string | null;
+  manifest_size?: number | null;
 }
 
 export interface NewImage {
@@ -181,6 +185,11 @@ export class ImageStore {
       this.db.prepare('INSERT INTO tags (name, image_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id').run(ref, id);
       this.db.prepare('UPDATE images SET last_tag_time = ? WHERE id = ?').run(new Date().toISOString(), id);
     })();
+  }
+
+  /** Records the manifest an image came with (podman shows its digest, type and size). */
+  setManifest(id: string, m: { digest: string; mediaType: string; size: number }): void {
+    this.db.prepare('UPDATE images SET manifest_digest = ?, manifest_type = ?, manifest_size = ? WHERE id = ?').run(m.digest, m.mediaType, m.size, id);
   }
 
   /** Removes a tag or digest reference; returns whether it existed. */

@@ -227,6 +227,13 @@ export const migrations: string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  `
+  -- The manifest an image came with when the archive held one (an OCI layout): podman shows its digest,
+  -- media type and size. NULL when berth computes the manifest podman would store (docker-archives).
+  ALTER TABLE images ADD COLUMN manifest_digest TEXT;
+  ALTER TABLE images ADD COLUMN manifest_type TEXT;
+  ALTER TABLE images ADD COLUMN manifest_size INTEGER;
+  `,
 ];
 
 /** Code run after a migration's SQL (by its 1-based number), inside the same transaction. */

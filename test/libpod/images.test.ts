@@ -3,7 +3,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TEST_BASE, TestEngine, run } from '../helpers/engine.js';
+import { TEST_BASE, TestEngine, httpOn, run } from '../helpers/engine.js';
 import { GOLDEN } from '../helpers/golden.js';
 import { PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
 
@@ -81,6 +81,13 @@ describe('podman --remote load, images, inspect', () => {
     await same(['image', 'inspect', 'nosuch']);
   });
 
+  it('finds an image by the digest images --digests shows', async () => {
+    const digest = (await oracle.podman(['image', 'inspect', '--format', '{{.Digest}}', 'golden/layered:1.0'])).stdout.trim();
+    await same(['image', 'inspect', '--format', '{{.Id}} {{.Digest}}', `localhost/golden/layered@${digest}`, `golden/layered@${digest}`]);
+    await same(['image', 'inspect', '--format', '{{.Id}}', `localhost/busybox@${digest}`]); // podman 4.3 ignores the repository
+    await same(['image', 'exists', `localhost/golden/layered@sha256:${'0'.repeat(64)}`]);
+  });
+
   it('answers image exists with 0 or 1', async () => {
     await same(['image', 'exists', 'busybox']);
     const missing = await same(['image', 'exists', 'nosuch']);
@@ -93,6 +100,19 @@ describe('podman --remote load, images, inspect', () => {
     await same(['image', 'tree', 'golden/layered:1.0']);
     await same(['image', 'tree', 'busybox']);
     await same(['history', 'nosuch']);
+  });
+
+  it("lists what an image's top layer changes (GET /images/{name}/changes), as podman", async () => {
+    for (const name of ['golden%2Flayered:1.0', 'busybox']) {
+      const path = `/v4.3.1/libpod/images/${name}/changes`;
+      const [ours, theirs] = await Promise.all([engine.http('GET', path), httpOn(oracle.socket, 'GET', path)]);
+      expect(theirs.status).toBe(200);
+      expect({ status: ours.status, body: ours.json() }).toEqual({ status: 200, body: theirs.json() });
+    }
+  });
+
+  it('inspects an image with inspect --type image', async () => {
+    await same(['inspect', '--type', 'image', '--format', '{{.Id}} {{.RepoTags}}', 'busybox']);
   });
 });
 
@@ -115,6 +135,25 @@ describe('podman --remote tag, untag, rmi, prune', () => {
     await same(['tag', shortId, 'busybox']);
     await same(['tag', 'nosuch', 'x']);
     await same(names);
+  });
+
+  it('records tag and untag events as the Docker API records them', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    await berth.ok(['tag', 'busybox', 'docker.io/library/evt:1']);
+    await berth.ok(['untag', 'busybox', 'docker.io/library/evt:1']);
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const events = await engine.docker([
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      until,
+      '--filter',
+      'type=image',
+      '--format',
+      '{{.Action}} {{.Actor.Attributes.name}}',
+    ]);
+    expect(events.stdout.split('\n').filter(Boolean).slice(-2)).toEqual(['tag evt:1', `untag ${images.busybox.id}`]); // after the events of earlier tests in the same second
   });
 
   it('removes images as podman rmi: names, IDs, unknown images, images in use, -f, -a', async () => {
@@ -194,8 +233,10 @@ describe('podman --remote save and import', () => {
       expect(res.code, `${ref}: ${res.stderr}`).toBe(0);
       expect(JSON.parse(res.stdout).rootfs.diff_ids).toHaveLength(2);
     }
-    // Back in: an OCI archive podman wrote, and the one berth wrote, load under their full names.
-    expect(await berth.ok(['load', '-i', PODMAN_OCI])).toBe('Loaded image: localhost/golden/layered:1.0\n');
+    // Back in: an OCI archive podman wrote, and the one berth wrote, load under their full names; the
+    // archive's manifest is the image's (its digest, type and size, as podman's service shows them).
+    await same(['load', '-i', PODMAN_OCI]);
+    await same(['image', 'inspect', '--format', '{{.Id}} {{.Digest}} {{.ManifestType}} {{.Size}}', 'b8efb374c09b']);
     await berth.ok(['rmi', '-f', 'busybox']);
     expect(await berth.ok(['load', '-i', oci])).toBe('Loaded image: localhost/busybox:latest\n');
   });
@@ -218,5 +259,29 @@ describe('podman --remote save and import', () => {
     expect(await berth.ok(['image', 'inspect', '--format', '{{.Id}} {{.Comment}} {{.Config.Cmd}}', 'localhost/imported:1'])).toBe(
       `${out.slice(7, -1)} from a test [/x]\n`,
     );
+  });
+});
+
+describe('podman --remote short names of local images', () => {
+  it('finds localhost/<name> first, then the name in any registry', async () => {
+    await Promise.all([berth.podman(['rmi', '-af']), oracle.podman(['rmi', '-af'])]);
+    for (const archive of [images.busybox.archive, LAYERED]) await same(['load', '-i', archive]);
+    await same(['tag', 'golden/layered:1.0', 'quay.io/x/busybox:latest']);
+    await same(['tag', 'busybox', 'docker.io/library/busybox:latest']);
+    const id = ['image', 'inspect', '--format', '{{.Id}}'];
+    await same([...id, 'busybox']); // localhost/busybox
+    await same(['untag', 'busybox', 'localhost/busybox:latest']);
+    await same([...id, 'busybox']); // docker.io/library/busybox
+    await same(['untag', 'busybox', 'docker.io/library/busybox:latest']);
+    await same([...id, 'busybox']); // quay.io/x/busybox
+    await same([...id, 'x/busybox']);
+    await same([...id, 'library/busybox']);
+  });
+
+  it("renders image tree --whatrequires: the image's top layer and the layers built on it", async () => {
+    await same(['load', '-i', join(GOLDEN, 'dockerd-busybox.tar')]); // golden/layered's base
+    await same(['image', 'tree', '--whatrequires', 'busybox']);
+    await same(['image', 'tree', '--whatrequires', 'golden/layered:1.0']);
+    await same(['image', 'tree', 'busybox']);
   });
 });

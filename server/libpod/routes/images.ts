@@ -1,4 +1,4 @@
-// libpod: images (list, inspect, exists, history, tree, tag, untag, remove, prune, load, save, import).
+// libpod: images (list, inspect, exists, history, tree, changes, tag, untag, remove, prune, load, save, import).
 // Names follow podman's rules (runtime: images.libpod): a name without registry is `localhost/<name>`
 // when stored, and a short name finds a local image in any registry.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -8,6 +8,7 @@ import { EngineError, type Api, type ImageFilters, type LibpodImage } from '../.
 import {
   LibpodExportQuery,
   LibpodHistoryItem,
+  LibpodChange,
   LibpodImageData,
   LibpodImageListQuery,
   LibpodImagePruneQuery,
@@ -29,6 +30,7 @@ const LIST_FILTERS = ['before', 'dangling', 'label', 'reference', 'since', 'unti
 const PRUNE_FILTERS = ['dangling', 'label', 'until'] as const;
 const NameParams = Type.Object({ name: Type.String() });
 const RestParams = Type.Object({ '*': Type.String() });
+const ByNameQuery = Type.Object({ whatrequires: Type.Optional(Type.String()) }, { additionalProperties: true });
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, { api }) => {
@@ -44,12 +46,17 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
     },
   );
 
-  // Inspect, exists, history and tree: the name may hold slashes (sent escaped, or raw by some calls).
-  const ByName = Type.Union([LibpodImageData, Type.Array(LibpodHistoryItem), LibpodImageTree]);
+  // Inspect, exists, history, tree and changes: the name may hold slashes (sent escaped, or raw by some calls).
+  const ByName = Type.Union([LibpodImageData, Type.Array(LibpodHistoryItem), LibpodImageTree, Type.Array(LibpodChange)]);
   app.get(
     '/images/*',
     {
-      schema: { summary: 'Inspect an image, its history or tree; whether it exists (libpod)', params: RestParams, response: { 200: ByName, 204: Type.Null() } },
+      schema: {
+        summary: 'Inspect an image, its history or tree; whether it exists (libpod)',
+        params: RestParams,
+        querystring: ByNameQuery,
+        response: { 200: ByName, 204: Type.Null() },
+      },
     },
     async (request, reply) => {
       const rest = request.params['*'];
@@ -64,7 +71,9 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
         case 'history':
           return images.history(name).map(historyItem);
         case 'tree':
-          return { Tree: images.tree(name) };
+          return { Tree: images.tree(name, parseBool(request.query.whatrequires)) };
+        case 'changes':
+          return images.changes(name);
         default:
           return reply.callNotFound();
       }
