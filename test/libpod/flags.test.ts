@@ -177,4 +177,34 @@ describe('podman --remote run -d with flags', () => {
     const [s1, s2] = await both(['stop', 'nope']);
     expect(s1).toMatchObject({ code: s2.code, stderr: s2.stderr });
   });
+
+  it('--umask and --tz reach the process', async () => {
+    const run = [
+      'run',
+      '-d',
+      '--name',
+      'tz',
+      '--umask',
+      '0027',
+      '--tz',
+      'Asia/Tokyo',
+      'busybox',
+      'sh',
+      '-c',
+      'umask; date +%Z; ls -l /etc/localtime | grep -c Tokyo; sleep 100',
+    ];
+    const [ours, theirs] = await both(run);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    const [l1, l2] = await Promise.all([engine.docker(['logs', 'tz']), oracle.podman(['logs', 'tz'])]);
+    expect(l2.stdout).toBe('0027\nJST\n0\n');
+    expect(l1.stdout.split('\n').slice(0, 2)).toEqual(['0027', 'JST']);
+    const [i1, i2] = await both(['inspect', '--format', '{{.Config.Umask}} {{.Config.Timezone}}', 'tz']);
+    expect(i1).toMatchObject({ code: 0, stdout: i2.stdout });
+    await both(['rm', '-f', '-t', '0', 'tz']);
+    const [b1, b2] = await both(['create', '--tz', 'Nowhere/Place', 'busybox', 'true']);
+    expect(b2.code).toBe(125);
+    expect(b1).toMatchObject({ code: 125, stderr: b2.stderr });
+  });
 });

@@ -130,4 +130,20 @@ describe('podman --remote ps and lifecycle', () => {
     await same(['ps', '-a', '--format', '{{.Names}}']);
     await both(['rm', '-f', '-t', '0', 'pr2']);
   });
+
+  it('verbs on a container in the wrong state answer as podman', async () => {
+    await same(['create', '--name', 'idle', 'busybox', 'sleep', '1000']);
+    for (const verb of [['stop'], ['kill'], ['pause'], ['unpause'], ['restart', '-t', '0']]) {
+      const [ours, theirs] = await both([...verb, 'idle']);
+      expect({ code: ours.code, stdout: ours.stdout, stderr: ids(ours.stderr) }, verb.join(' ')).toEqual({
+        code: theirs.code,
+        stdout: theirs.stdout,
+        stderr: ids(theirs.stderr),
+      });
+      await both(['stop', '-t', '0', 'idle']);
+    }
+    await same(['start', 'idle']);
+    await same(['start', 'idle']);
+    await both(['rm', '-f', '-t', '0', 'idle']);
+  });
 });

@@ -234,6 +234,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       Cgroups: 'default',
       Links: null,
       OomScoreAdj: p.oomScoreAdj ?? 0,
+      Init: !!p.init,
       PidMode: nsMode(c.spec.namespaces.pid),
       Privileged: s.privileged,
       // podman turns -P into port mappings at create: its flag reads false, the ports are in PortBindings.
