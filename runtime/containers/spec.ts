@@ -183,6 +183,15 @@ export interface ContainerSpec {
   annotations?: Record<string, string>;
   /** The OCI runtime to run it with (absent: the engine's default). */
   runtime?: string;
+  /** Host devices made in the container (`--device host[:container[:perms]]`). */
+  devices?: DeviceSpec[];
+}
+
+export interface DeviceSpec {
+  host: string;
+  container: string;
+  /** Cgroup access: some of r, w, m. */
+  permissions: string;
 }
 
 /** What `update` may change: limits, and the restart policy when one is named. */

@@ -7,6 +7,7 @@ import type { ContainerSpec, ContainerUpdate, ResourcesSpec, RestartSpec } from 
 import { invalid } from '../errors.js';
 import { ALL_CAPABILITIES } from '../oci/defaults.js';
 import { parseSignal } from './signals.js';
+import { deviceOf } from '../oci/spec.js';
 
 /** Below this a container cannot even start (moby's linuxMinMemory). */
 const MIN_MEMORY = 6 * 1024 * 1024;
@@ -23,6 +24,7 @@ export function validateCreate(spec: ContainerSpec): string | undefined {
   if (spec.restart.autoRemove && !isNoRestart(spec.restart)) throw invalid(`can't create 'AutoRemove' container with restart policy`);
   validateRestartPolicy(spec.restart);
   validateTimezone(spec.process.timezone);
+  for (const d of spec.devices ?? []) deviceOf(d);
   validateCapabilities('CapAdd', spec.security.capAdd);
   validateCapabilities('CapDrop', spec.security.capDrop);
   validateResources(spec.resources, false);

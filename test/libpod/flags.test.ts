@@ -207,4 +207,18 @@ describe('podman --remote run -d with flags', () => {
     expect(b2.code).toBe(125);
     expect(b1).toMatchObject({ code: 125, stderr: b2.stderr });
   });
+
+  it('--device makes the host device in the container', async () => {
+    const [ours, theirs] = await both(['run', '-d', '--name', 'dev', '--device', '/dev/null:/dev/mynull', 'busybox', 'sleep', '100']);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    const [e1, e2] = await both(['exec', 'dev', 'sh', '-c', 'echo x > /dev/mynull && echo written; stat -c "%t,%T %F" /dev/mynull']);
+    expect(e1).toMatchObject({ code: 0, stdout: e2.stdout });
+    const [i1, i2] = await both(['inspect', '--format', '{{range .HostConfig.Devices}}{{.PathOnHost}}>{{.PathInContainer}}{{end}}', 'dev']);
+    expect(i1).toMatchObject({ code: 0, stdout: i2.stdout });
+    await both(['rm', '-f', '-t', '0', 'dev']);
+    const [b1, b2] = await both(['create', '--device', '/dev/nope', 'busybox', 'true']);
+    expect(b2.code).toBe(125);
+    expect(b1.code).toBe(125);
+  });
 });

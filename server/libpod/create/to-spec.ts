@@ -7,6 +7,7 @@ import type { SpecGenerator } from '../../../openapi/libpod-containers.js';
 import {
   invalid,
   type ContainerSpec,
+  type DeviceSpec,
   type EndpointSpec,
   type HealthcheckSpec,
   type MountRequest,
@@ -65,6 +66,7 @@ const MODELED = new Set([
   'dns_search',
   'dns_option',
   'hostadd',
+  'devices',
 ]);
 
 /** The libpod echo: SpecGenerator keys as sent (`containerCreateCommand`, `raw_image_name`, `systemd`...). */
@@ -208,6 +210,13 @@ function resources(body: SpecGenerator): ResourcesSpec {
   return out;
 }
 
+/** `--device host[:container][:perms]` as podman sends it in `path`. */
+function device(path: string): DeviceSpec {
+  const [host = '', ...rest] = path.split(':');
+  const perms = rest.length && /^[rwm]+$/.test(rest[rest.length - 1]!) ? rest.pop()! : 'rwm';
+  return { host, container: rest[0] || host, permissions: perms };
+}
+
 function healthcheck(h: SpecGenerator['healthconfig']): HealthcheckSpec | undefined {
   if (!h) return undefined;
   const out: HealthcheckSpec = {};
@@ -222,7 +231,6 @@ function healthcheck(h: SpecGenerator['healthconfig']): HealthcheckSpec | undefi
 /** The body as a spec for `image` (the route's resolution of the name), and the libpod echo. */
 export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpec; echo: LibpodEcho } {
   if (body.pod) throw invalid('pods are not supported by berth yet');
-  if (body.devices?.length) throw invalid('--device is not supported by berth yet');
   if (body.secrets?.length) throw invalid('secrets are not supported by berth yet');
   if (body.overlay_volumes?.length || body.image_volumes?.length) throw invalid('overlay and image volumes are not supported by berth yet');
   const env = Object.entries(body.env ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -282,6 +290,7 @@ export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpe
   if (log?.driver === 'none') spec.log = { driver: 'none' };
   else if (log?.driver && log.driver !== 'k8s-file' && log.driver !== 'json-file') throw invalid(`log driver ${log.driver} is not supported by berth`);
   else if (log?.size && log.size > 0) spec.log = { driver: 'json-file', options: { 'max-size': String(log.size) } };
+  if (body.devices?.length) spec.devices = body.devices.map((d) => device(d.path));
   const echo = Object.fromEntries(Object.entries(body).filter(([k]) => !MODELED.has(k)));
   return { spec, echo };
 }

@@ -264,7 +264,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       CpuRealtimeRuntime: 0,
       CpusetCpus: r.cpusetCpus ?? '',
       CpusetMems: r.cpusetMems ?? '',
-      Devices: [],
+      Devices: (c.spec.devices ?? []).map((d) => ({ PathOnHost: d.host, PathInContainer: d.container, CgroupPermissions: d.permissions })),
       DiskQuota: 0,
       KernelMemory: 0,
       MemoryReservation: r.memoryReservation ?? 0,
