@@ -109,6 +109,10 @@ describe('podman --remote ps and lifecycle', () => {
   it('rm --depend removes the containers joined to it first; rm -v the anonymous volumes', async () => {
     await both(['run', '-d', '--name', 'base', 'busybox', 'sleep', '1000']);
     await both(['run', '-d', '--name', 'joiner', '--network', 'container:base', 'busybox', 'sleep', '1000']);
+    // Without --depend, a container others join is refused.
+    const [n1, n2] = await both(['rm', '-f', '-t', '0', 'base']);
+    expect(n2.code).not.toBe(0);
+    expect({ code: n1.code, stderr: ids(n1.stderr) }).toEqual({ code: n2.code, stderr: ids(n2.stderr) });
     const [ours, theirs] = await both(['rm', '-f', '-t', '0', '--depend', 'base']);
     expect(theirs.code, theirs.stderr).toBe(0);
     expect(ours.code, ours.stderr).toBe(0);

@@ -105,6 +105,13 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
         if (parseBool(q.ignore) && err instanceof EngineError && err.kind === 'not-found') return [];
         throw err;
       }
+      const dependents = parseBool(q.depend) ? [] : api.containers.dependents(id);
+      if (dependents.length) {
+        throw new EngineError(
+          'internal',
+          `container ${id} has dependent containers which must be removed before it: ${dependents.join(', ')}: container already exists`,
+        );
+      }
       try {
         const removed = await api.containers.remove(id, { force: parseBool(q.force), volumes: parseBool(q.volumes ?? q.v), depend: parseBool(q.depend) });
         return removed.map((r) => ({ Id: r, RawInput: r === id ? raw : r }));
