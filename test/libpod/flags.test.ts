@@ -221,4 +221,15 @@ describe('podman --remote run -d with flags', () => {
     expect(b2.code).toBe(125);
     expect(b1.code).toBe(125);
   });
+
+  it('--read-only: the root is read-only, the tmpfs mounts podman adds are writable', async () => {
+    const [ours, theirs] = await both(['run', '-d', '--name', 'ro', '--read-only', 'busybox', 'sleep', '100']);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    const [e1, e2] = await both(['exec', 'ro', 'sh', '-c', 'touch /x 2>&1 | grep -c Read-only; touch /tmp/x /run/x /var/tmp/x && echo ok']);
+    expect(e1).toMatchObject({ code: 0, stdout: e2.stdout });
+    const [i1, i2] = await both(['inspect', '--format', '{{.HostConfig.ReadonlyRootfs}} {{len .HostConfig.Tmpfs}}', 'ro']);
+    expect(i1).toMatchObject({ code: 0, stdout: i2.stdout });
+    await both(['rm', '-f', '-t', '0', 'ro']);
+  });
 });

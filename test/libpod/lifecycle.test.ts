@@ -39,12 +39,17 @@ describe('podman --remote ps and lifecycle', () => {
     await both(['run', '-d', '--name', 'p-running', '-l', 'app=y', 'busybox', 'sleep', '1000']);
     await both(['run', '-d', '--name', 'p-exited', 'busybox', 'sh', '-c', 'exit 3']);
     await both(['wait', 'p-exited']);
-    const names = '{{.Names}} {{.State}} {{.ExitCode}} {{.Labels}}';
+    const names = '{{.Names}} {{.ExitCode}} {{.Exited}} {{.Labels}}';
     await same(['ps', '--format', names]);
     await same(['ps', '-a', '--sort', 'names', '--format', names]);
     await same(['ps', '-a', '--filter', 'status=exited', '--format', '{{.Names}}']);
     await same(['ps', '-a', '--filter', 'label=app=x', '--format', '{{.Names}}']);
     await same(['ps', '-a', '--filter', 'name=p-run', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--filter', 'status=created', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--filter', 'ancestor=docker.io/library/busybox:latest', '--sort', 'names', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--filter', 'network=podman', '--sort', 'names', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--filter', 'exited=3', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--last', '1', '--format', '{{.Names}}']);
     await same(['ps', '-a', '--external', '--sort', 'names', '--format', '{{.Names}}']);
     await same(['ps', '-a', '--size', '--sort', 'names', '--format', '{{.Names}}']);
     const q = await berth.ok(['ps', '-a', '-q']);
