@@ -68,6 +68,8 @@ export interface MountsSpec {
   volumeDriver?: string;
   /** Anonymous volumes at these paths (the image's VOLUMEs are merged in at create). */
   anonymous: string[];
+  /** Destinations whose source (volume or host directory) is chowned to the container's user at start (podman's `:U`). */
+  chownToUser?: string[];
 }
 
 export interface PortSpec {

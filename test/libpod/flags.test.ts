@@ -232,4 +232,22 @@ describe('podman --remote run -d with flags', () => {
     expect(i1).toMatchObject({ code: 0, stdout: i2.stdout });
     await both(['rm', '-f', '-t', '0', 'ro']);
   });
+
+  it(':U gives the mount source to the container user', async () => {
+    const dirs = await Promise.all([mkdtemp(join(TEST_BASE, 'berth-u-')), mkdtemp(join(TEST_BASE, 'berth-u-'))]);
+    try {
+      const run = (d: string) => ['run', '-d', '--name', 'uown', '-u', '1000:1001', '-v', `${d}:/h:U`, '-v', 'uvol:/data:U', 'busybox', 'sleep', '100'];
+      const [ours, theirs] = await Promise.all([berth.podman(run(dirs[0]!)), oracle.podman(run(dirs[1]!))]);
+      expect(theirs.code, theirs.stderr).toBe(0);
+      expect(ours.code, ours.stderr).toBe(0);
+      const [e1, e2] = await both(['exec', 'uown', 'sh', '-c', 'stat -c %u:%g /h /data; touch /h/f /data/f && echo ok']);
+      expect(e2.stdout).toBe('1000:1001\n1000:1001\nok\n');
+      expect(e1).toMatchObject({ code: 0, stdout: e2.stdout });
+      await both(['rm', '-f', '-t', '0', '-v', 'uown']);
+      await engine.docker(['volume', 'rm', 'uvol']);
+      await oracle.podman(['volume', 'rm', 'uvol']);
+    } finally {
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    }
+  });
 });

@@ -84,7 +84,7 @@ function modeOf(options: string[] | null | undefined, what: string): string {
   const out: string[] = [];
   for (const o of options ?? []) {
     if (BIND_MODES.has(o)) out.push(o);
-    else if (o === 'U' || o === 'O' || o === 'idmap') throw invalid(`${what}: the ${o} option is not supported by berth`);
+    else if (o === 'O' || o === 'idmap') throw invalid(`${what}: the ${o} option is not supported by berth`);
     // bind/rbind, nosuid/nodev/noexec: berth's bind mounts are rbind, nosuid is not applied to binds.
   }
   return out.join(',');
@@ -187,6 +187,12 @@ function mounts(body: SpecGenerator): MountsSpec {
       });
     } else throw invalid(`mount type ${m.type} is not supported by berth`);
   }
+  // `:U`: the source is chowned to the container's user at start.
+  const chown = [
+    ...(body.volumes ?? []).filter((v) => v.Options?.includes('U')).map((v) => v.Dest),
+    ...(body.mounts ?? []).filter((m) => m.options?.includes('U')).map((m) => m.destination),
+  ];
+  if (chown.length) out.chownToUser = chown;
   if (volumes.length) out.volumes = volumes;
   if (requests.length) out.mounts = requests;
   if (Object.keys(tmpfs).length) out.tmpfs = tmpfs;
