@@ -101,7 +101,7 @@ describe('podman --remote run -d with flags', () => {
         '{{.Config.StopSignal}} {{.Config.Labels}} {{index .Config.Annotations "a"}} {{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}}',
         '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}}',
         '{{.HostConfig.SecurityOpt}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.PidsLimit}}',
-        '{{.HostConfig.Tmpfs}} {{.HostConfig.NetworkMode}}',
+        '{{.HostConfig.Tmpfs}} {{.HostConfig.NetworkMode}} {{.HostConfig.IpcMode}} {{len .HostConfig.Binds}}',
       ].join('|'),
       'full',
     ];

@@ -54,7 +54,7 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
       const image = api.images.resolveLibpod(body.image ?? '');
       const { spec, echo } = toSpec(body, image.name);
       try {
-        const { id, warnings } = await api.containers.create(spec, { libpod: echo }, body.name || undefined);
+        const { id, warnings } = await api.containers.create(spec, { libpod: echo }, body.name || undefined, { singleCharName: true });
         return reply.code(201).send({ Id: id, Warnings: warnings });
       } catch (err) {
         throw libpodRefusal(err, { id: '', name: body.name });
