@@ -38,7 +38,7 @@ describe('podman --remote containers', () => {
     const format = [
       'inspect',
       '--format',
-      '{{.Name}} {{.State.Status}} {{.State.Running}} {{.ImageName}} {{.Config.Cmd}} {{.Config.Labels}} {{.HostConfig.NetworkMode}} {{.Config.StopSignal}} {{.Config.Umask}} {{.HostConfig.Binds}} {{range .Mounts}}{{.Name}} {{.Options}}{{end}}',
+      '{{.Name}} {{.State.Status}} {{.State.Running}} {{.ImageName}} {{.Config.Cmd}} {{.Config.Labels}} {{.HostConfig.NetworkMode}} {{.Config.StopSignal}} {{.Config.Umask}} {{.HostConfig.Binds}} {{range .Mounts}}{{.Name}} {{.Options}}{{end}} {{.EffectiveCaps}}',
       'c1',
     ];
     const [i1, i2] = await both(format);

@@ -2,7 +2,17 @@
 // InspectContainerData, rebuilt from the record, its spec and the libpod echo (a container the Docker
 // API made has none: podman's defaults show). The default network is `podman` here.
 import { constants } from 'node:os';
-import { commandOf, isLive, qualifiedName, logDriver, networkMode, parsePortKey, type Container, type ContainerFacts } from '../../../runtime/api.js';
+import {
+  capabilities,
+  commandOf,
+  isLive,
+  qualifiedName,
+  logDriver,
+  networkMode,
+  parsePortKey,
+  type Container,
+  type ContainerFacts,
+} from '../../../runtime/api.js';
 import { containerMounts } from '../../compat/views/volumes.js';
 import { containerNetworks, networkSettings } from '../../compat/views/networks.js';
 import { DEFAULT_NETWORK } from '../create/to-spec.js';
@@ -118,6 +128,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
   const { process: p, resources: r, security: s, restart } = c.spec;
   const args = commandOf(c.spec);
   const state = libpodState(c);
+  const caps = [...capabilities(s)].sort();
   const stopSignal = p.stopSignal ? signalNumber(p.stopSignal) : 15;
   const nanoCpus = r.nanoCpus ?? (r.cpuQuota && r.cpuPeriod ? Math.round((r.cpuQuota * 1e9) / r.cpuPeriod) : 0);
   // The options podman lists for its mounts: volumes nosuid,nodev; every bind recursive.
@@ -168,8 +179,8 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    EffectiveCaps: null,
-    BoundingCaps: null,
+    EffectiveCaps: caps,
+    BoundingCaps: caps,
     ExecIDs: [],
     GraphDriver: { Name: 'overlay', Data: { LowerDir: files.lowerDirs.join(':'), MergedDir: files.merged, UpperDir: files.upper, WorkDir: files.work } },
     Mounts: mounts,
