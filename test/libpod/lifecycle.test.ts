@@ -84,6 +84,11 @@ describe('podman --remote ps and lifecycle', () => {
 
   it('rename, container exists', async () => {
     await same(['create', '--name', 'before', 'busybox', 'sleep', '1000']);
+    await same(['create', '--name', 'taken', 'busybox', 'true']);
+    const [t1, t2] = await both(['rename', 'before', 'taken']);
+    expect(t2.code).toBe(125);
+    expect({ code: t1.code, stderr: ids(t1.stderr) }).toEqual({ code: t2.code, stderr: ids(t2.stderr) });
+    await same(['rm', 'taken']);
     await same(['rename', 'before', 'after']);
     await same(['container', 'exists', 'after']);
     await same(['container', 'exists', 'before'], { code: 1 });

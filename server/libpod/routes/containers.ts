@@ -125,10 +125,13 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
     '/containers/:id/rename',
     { schema: { summary: 'Rename a container (libpod)', params, querystring: Type.Object({ name: Type.String() }) } },
     async (request, reply) => {
+      const { name } = request.query;
+      const id = api.containers.idOf(request.params.id);
       try {
-        api.containers.rename(request.params.id, request.query.name);
+        api.containers.rename(id, name);
       } catch (err) {
-        throw libpodRefusal(err, { id: request.params.id, name: request.query.name });
+        if (!(err instanceof EngineError) || err.kind !== 'conflict') throw err;
+        throw new EngineError('conflict', `renaming container ${id}: name ${name} already in use, cannot rename container ${id}: container already exists`);
       }
       return reply.code(204).send();
     },
