@@ -61,11 +61,20 @@ export const lifecycleRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (ap
     });
   }
 
-  app.post('/containers/:id/restart', { schema: { params, querystring: StopQuery } }, async (request, reply) => {
-    const { t, signal } = request.query;
-    await api.containers.restart(request.params.id, { timeout: t ? parseGoInt(t) : undefined, signal });
-    return reply.code(204).send();
-  });
+  if (family === 'compat') {
+    app.post('/containers/:id/restart', { schema: { params, querystring: StopQuery } }, async (request, reply) => {
+      const { t, signal } = request.query;
+      await api.containers.restart(request.params.id, { timeout: t ? parseGoInt(t) : undefined, signal });
+      return reply.code(204).send();
+    });
+  } else {
+    // libpod's restart: `timeout`, as its stop.
+    app.post('/containers/:id/restart', { schema: { params, querystring: LibpodStopQuery } }, async (request, reply) => {
+      const { timeout } = request.query;
+      await api.containers.restart(request.params.id, { timeout: timeout ? parseUint(timeout) : undefined });
+      return reply.code(204).send();
+    });
+  }
 
   app.post('/containers/:id/kill', { schema: { params, querystring: KillQuery } }, async (request, reply) => {
     try {
