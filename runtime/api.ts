@@ -85,6 +85,7 @@ export { logDriver } from './containers/log-driver.js';
 export { linksEcho } from './containers/links.js';
 export { healthText } from './containers/health-state.js';
 export { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './oci/defaults.js';
+export { capabilities } from './oci/spec.js';
 
 export function createApi(engine: Engine) {
   return {

@@ -52,6 +52,13 @@ export function containerApi(engine: Engine) {
      * Removes the container; with `depend`, first the containers that join its namespaces or mount its
      * volumes (theirs first, recursively). The IDs removed, in order.
      */
+    /** The IDs of the containers that depend on it (joined namespaces, volumes-from), deepest first. */
+    dependents: (id: string): string[] => {
+      const c = containers.store.resolve(id);
+      return dependentsFirst(containers.store.all(), c)
+        .slice(0, -1)
+        .map((d) => d.id);
+    },
     remove: async (id: string, o: { force: boolean; volumes: boolean; depend?: boolean }): Promise<string[]> => {
       const c = containers.store.resolve(id);
       const order = o.depend ? dependentsFirst(containers.store.all(), c) : [c];

@@ -22,7 +22,13 @@ import { validateCreate } from './validate.js';
  * `request`: the spec as the API made it, completed here with the image's defaults; `echo`: the
  * creating API's own fields, stored for its views.
  */
-export async function create(ctx: ContainerContext, request: ContainerSpec, echo: ClientEcho, name?: string): Promise<{ id: string; warnings: string[] }> {
+export async function create(
+  ctx: ContainerContext,
+  request: ContainerSpec,
+  echo: ClientEcho,
+  name?: string,
+  o: { singleCharName?: boolean } = {},
+): Promise<{ id: string; warnings: string[] }> {
   if (!request.image) throw invalid('config cannot be empty in order to create a container');
   // What dockerd refuses before it looks at the image; security options as start would apply them.
   const workdir = validateCreate(request);
@@ -33,7 +39,7 @@ export async function create(ctx: ContainerContext, request: ContainerSpec, echo
   const runtime = request.runtime || ctx.options.defaultRuntime;
   if (!ctx.options.runtimes.has(runtime)) throw invalid(`unknown or invalid runtime name: ${runtime}`);
   const id = randomBytes(32).toString('hex');
-  const finalName = name ? validateName(name) : generateName((n) => !!ctx.store.byName(n));
+  const finalName = name ? validateName(name, { single: o.singleCharName }) : generateName((n) => !!ctx.store.byName(n));
   const holder = ctx.store.byName(finalName);
   if (holder) {
     throw conflict(

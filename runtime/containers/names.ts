@@ -6,9 +6,11 @@ const VALID = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 /** The longest name a request path can carry (the server's path parameter limit): longer ones could never be addressed. */
 export const MAX_NAME_LENGTH = 2048;
 
-export function validateName(name: string): string {
+/** `single`: one character is a name too (podman's rule; Docker's needs two). */
+export function validateName(name: string, o: { single?: boolean } = {}): string {
   if (name.replace(/^\//, '').length > MAX_NAME_LENGTH) throw invalid(`Invalid container name: longer than ${MAX_NAME_LENGTH} characters`);
-  if (!VALID.test(name)) throw invalid(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  if (!VALID.test(name) && !(o.single && /^[a-zA-Z0-9]$/.test(name)))
+    throw invalid(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   return name.replace(/^\//, '');
 }
 

@@ -89,7 +89,7 @@ export class ContainerService {
     this.ctx.record(c, action, extra);
   }
 
-  create = (spec: ContainerSpec, echo: ClientEcho, name?: string) => create(this.ctx, spec, echo, name);
+  create = (spec: ContainerSpec, echo: ClientEcho, name?: string, o?: { singleCharName?: boolean }) => create(this.ctx, spec, echo, name, o);
   start = (nameOrId: string, changes?: StartChanges) => start(this.ctx, nameOrId, changes);
   initialize = (nameOrId: string) => init(this.ctx, nameOrId);
   kill = (nameOrId: string, signal?: string) => kill(this.ctx, nameOrId, signal);

@@ -68,6 +68,8 @@ export interface MountsSpec {
   volumeDriver?: string;
   /** Anonymous volumes at these paths (the image's VOLUMEs are merged in at create). */
   anonymous: string[];
+  /** Destinations whose source (volume or host directory) is chowned to the container's user at start (podman's `:U`). */
+  chownToUser?: string[];
 }
 
 export interface PortSpec {
@@ -203,6 +205,15 @@ export interface ContainerSpec {
   runtime?: string;
   /** Secrets (libpod). */
   secrets?: SecretSpec[];
+  /** Host devices made in the container (`--device host[:container[:perms]]`). */
+  devices?: DeviceSpec[];
+}
+
+export interface DeviceSpec {
+  host: string;
+  container: string;
+  /** Cgroup access: some of r, w, m. */
+  permissions: string;
 }
 
 /** What `update` may change: limits, and the restart policy when one is named. */

@@ -1,7 +1,8 @@
 // docker start: one run of a container. Network prepared, rootfs mounted, /etc files written, volumes
 // activated, the OCI spec built, conmon started (netavark beside it), the row recorded, `runtime start`.
 // A failure undoes what was done; a container that cannot start with --rm is removed.
-import { rm, writeFile } from 'node:fs/promises';
+import { lchown, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { StartChanges } from './spec.js';
 import { conflict, EngineError, notFound } from '../errors.js';
 import { networkMode } from '../network/attachments.js';
@@ -136,6 +137,11 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
     await copyUp(ctx, c);
     const p = c.spec.process;
     const user = await resolveUser(merged, p.user ?? '', p.groups ?? []);
+    for (const destination of c.spec.mounts.chownToUser ?? []) {
+      const m = c.mounts.find((point) => point.destination === destination);
+      const source = m?.type === 'volume' ? ctx.volumes.mountpoint(m.name!) : m?.source;
+      if (source) await chownTree(source, user.uid, user.gid);
+    }
     // Links' variables first; the container's own replace them (moby's ReplaceOrAppendEnvValues).
     const own = new Set(p.env.map((e) => e.split('=')[0]));
     const env = [...links.flatMap((l) => linkEnv(c.name, l)).filter((e) => !own.has(e.split('=')[0])), ...p.env];
@@ -230,6 +236,17 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
     // A container that cannot start has ended: --rm removes it (the CLI waits for condition=removed).
     if (c.spec.restart.autoRemove) await ctx.removeFiles(ctx.store.get(id)!).catch(() => undefined);
     throw err instanceof EngineError ? err : new EngineError('internal', message);
+  }
+}
+
+/** `:U`: the tree under a mount's source owned by the container's user (links themselves, not their targets). */
+async function chownTree(path: string, uid: number, gid: number): Promise<void> {
+  await lchown(path, uid, gid);
+  const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    const child = join(path, e.name);
+    if (e.isDirectory()) await chownTree(child, uid, gid);
+    else await lchown(child, uid, gid);
   }
 }
 

@@ -1,11 +1,13 @@
 // What dockerd refuses at create (and, for resources and the restart policy, at update) before anything
 // is made: moby's verifyContainerSettings, in its order and with its messages (API 1.50).
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { posix } from 'node:path';
 import type { ContainerSpec, ContainerUpdate, ResourcesSpec, RestartSpec } from './spec.js';
 import { invalid } from '../errors.js';
 import { ALL_CAPABILITIES } from '../oci/defaults.js';
 import { parseSignal } from './signals.js';
+import { deviceOf } from '../oci/spec.js';
 
 /** Below this a container cannot even start (moby's linuxMinMemory). */
 const MIN_MEMORY = 6 * 1024 * 1024;
@@ -21,6 +23,8 @@ export function validateCreate(spec: ContainerSpec): string | undefined {
   const workingDir = validateProcess(spec);
   if (spec.restart.autoRemove && !isNoRestart(spec.restart)) throw invalid(`can't create 'AutoRemove' container with restart policy`);
   validateRestartPolicy(spec.restart);
+  validateTimezone(spec.process.timezone);
+  for (const d of spec.devices ?? []) deviceOf(d);
   validateCapabilities('CapAdd', spec.security.capAdd);
   validateCapabilities('CapDrop', spec.security.capDrop);
   validateResources(spec.resources, false);
@@ -116,4 +120,11 @@ function validateResources(r: ResourcesSpec, update: boolean): void {
   if (period !== 0 && (period < 1000 || period > 1_000_000))
     throw invalid('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
   if (quota > 0 && quota < 1000) throw invalid('CPU cfs quota can not be less than 1ms (i.e. 1000)');
+}
+
+/** `--tz`: a zone the host's zoneinfo has (or `local`), refused at create as podman does. */
+function validateTimezone(tz: string | undefined): void {
+  if (!tz || tz === 'local') return;
+  if (tz.includes('..') || !existsSync(`/usr/share/zoneinfo/${tz}`))
+    throw invalid(`running container create option: stat /usr/share/zoneinfo/${tz}: no such file or directory`);
 }

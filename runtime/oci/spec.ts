@@ -1,7 +1,8 @@
 // The OCI runtime spec of a container: Docker's defaults and the container's spec (image defaults merged in).
+import { statSync } from 'node:fs';
 import { EngineError, invalid } from '../errors.js';
 import { commandOf } from '../containers/config.js';
-import type { ContainerSpec, ResourcesSpec, SecuritySpec } from '../containers/spec.js';
+import type { ContainerSpec, DeviceSpec, ResourcesSpec, SecuritySpec } from '../containers/spec.js';
 import type { ResolvedUser } from './user.js';
 import { ociMount, type MountPoint } from '../volumes/mounts.js';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS, defaultSeccomp } from './defaults.js';
@@ -77,6 +78,30 @@ function deviceRule(rule: string): object {
   if (!m) throw new EngineError('internal', `invalid device cgroup rule format: '${rule}'`);
   const num = (v: string) => (v === '*' ? undefined : Number(v));
   return { allow: true, type: m[1], major: num(m[2]!), minor: num(m[3]!), access: m[4] };
+}
+
+/** A host device as the OCI spec makes it in the container, and the cgroup rule that allows it. */
+export function deviceOf(d: DeviceSpec): { node: object; rule: object } {
+  let st;
+  try {
+    st = statSync(d.host, { bigint: true });
+  } catch {
+    throw invalid(`stat ${d.host}: no such file or directory`);
+  }
+  const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : undefined;
+  if (!type) throw invalid(`${d.host} is not a device`);
+  const major = Number(((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn));
+  const minor = Number((st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn));
+  return {
+    node: { path: d.container, type, major, minor, fileMode: Number(st.mode & 0o777n), uid: 0, gid: 0 },
+    rule: { allow: true, type, major, minor, access: d.permissions },
+  };
+}
+
+function withDevices(resources: object, devices: { rule: object }[]): object {
+  const r = resources as { devices: object[] };
+  r.devices.push(...devices.map((d) => d.rule));
+  return r;
 }
 
 /** The OCI linux.resources section for a container's resources (also what `runc update` takes). */
@@ -212,6 +237,7 @@ export function buildSpec(input: SpecInput): object {
   // is not in the process's environment, as with dockerd (containerd's WithEnv drops it); runc refuses it.
   const env = input.env.filter((e) => e.includes('='));
   const capList = { bounding: caps, effective: caps, permitted: caps };
+  const devices = (spec.devices ?? []).map(deviceOf);
   return {
     ociVersion: '1.0.2',
     process: {
@@ -237,7 +263,8 @@ export function buildSpec(input: SpecInput): object {
     hostname: network || ns?.uts === 'host' ? undefined : spec.network.hostname, // runc sets none without a UTS namespace of its own
     mounts,
     linux: {
-      resources: buildResources(spec.resources, s.privileged),
+      resources: withDevices(buildResources(spec.resources, s.privileged), devices),
+      devices: devices.length ? devices.map((d) => d.node) : undefined,
       cgroupsPath: input.cgroupsPath,
       namespaces,
       sysctl: s.sysctls,

@@ -1,7 +1,7 @@
 // start, stop, restart, kill, pause, unpause. Both families answer 204, and 304 for a start of a running
 // container or a stop of a stopped one (podman's libpod handlers answer as Docker's).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { invalid, type StartChanges } from '../../runtime/api.js';
+import { EngineError, invalid, type StartChanges } from '../../runtime/api.js';
 import { startChangesOf } from '../compat/create/to-spec.js';
 import { ContainerIdParams as params, HostConfig, KillQuery, LibpodStopQuery, StopQuery } from '../../openapi/containers.js';
 import { apiVersion } from '../app.js';
@@ -17,6 +17,14 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function parseUint(value: string): number {
   if (!/^\d+$/.test(value)) throw invalid(`failed to parse parameters: timeout: ${JSON.stringify(value)} is not an unsigned integer`);
   return Number(value);
+}
+
+/** libpod's wording of a verb refused for the container's state (a conflict), with podman's cause. */
+function stateRefusal(api: VerbOptions['api'], ref: string, err: unknown, words: (id: string, state: string) => string): unknown {
+  if (!(err instanceof EngineError) || err.kind !== 'conflict') return err;
+  const c = api.containers.inspect(ref);
+  const state = c.state === 'dead' ? 'exited' : c.state === 'restarting' ? 'running' : c.state;
+  return new EngineError('conflict', `${words(c.id, state)}: container state improper`);
 }
 
 export const lifecycleRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
@@ -53,24 +61,47 @@ export const lifecycleRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (ap
     });
   }
 
-  app.post('/containers/:id/restart', { schema: { params, querystring: StopQuery } }, async (request, reply) => {
-    const { t, signal } = request.query;
-    await api.containers.restart(request.params.id, { timeout: t ? parseGoInt(t) : undefined, signal });
-    return reply.code(204).send();
-  });
+  if (family === 'compat') {
+    app.post('/containers/:id/restart', { schema: { params, querystring: StopQuery } }, async (request, reply) => {
+      const { t, signal } = request.query;
+      await api.containers.restart(request.params.id, { timeout: t ? parseGoInt(t) : undefined, signal });
+      return reply.code(204).send();
+    });
+  } else {
+    // libpod's restart: `timeout`, as its stop.
+    app.post('/containers/:id/restart', { schema: { params, querystring: LibpodStopQuery } }, async (request, reply) => {
+      const { timeout } = request.query;
+      await api.containers.restart(request.params.id, { timeout: timeout ? parseUint(timeout) : undefined });
+      return reply.code(204).send();
+    });
+  }
 
   app.post('/containers/:id/kill', { schema: { params, querystring: KillQuery } }, async (request, reply) => {
-    await api.containers.kill(request.params.id, request.query.signal);
+    try {
+      await api.containers.kill(request.params.id, request.query.signal);
+    } catch (err) {
+      throw family === 'libpod'
+        ? stateRefusal(api, request.params.id, err, (id, state) => `can only kill running containers. ${id} is in state ${state}`)
+        : err;
+    }
     return reply.code(204).send();
   });
 
   app.post('/containers/:id/pause', { schema: { params } }, async (request, reply) => {
-    await api.containers.pause(request.params.id);
+    try {
+      await api.containers.pause(request.params.id);
+    } catch (err) {
+      throw family === 'libpod' ? stateRefusal(api, request.params.id, err, (_id, state) => `"${state}" is not running, can't pause`) : err;
+    }
     return reply.code(204).send();
   });
 
   app.post('/containers/:id/unpause', { schema: { params } }, async (request, reply) => {
-    await api.containers.unpause(request.params.id);
+    try {
+      await api.containers.unpause(request.params.id);
+    } catch (err) {
+      throw family === 'libpod' ? stateRefusal(api, request.params.id, err, (id) => `"${id}" is not paused, can't unpause`) : err;
+    }
     return reply.code(204).send();
   });
 };

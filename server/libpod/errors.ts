@@ -26,6 +26,7 @@ const TRANSLATIONS: { pattern: RegExp; cause: string; message: (name: string) =>
   { pattern: /^network (.*) not found$/, cause: 'network not found', message: (n) => `unable to find network with name or ID ${n}: network not found` },
   // Errors libpod's own routes word as podman does, ending in podman's cause.
   { pattern: /^(.*): container state improper$/, cause: 'container state improper', message: (m) => `${m}: container state improper` },
+  { pattern: /^(.*): container already exists$/, cause: 'container already exists', message: (m) => `${m}: container already exists` },
   { pattern: /^(.*): that name is already in use$/, cause: 'that name is already in use', message: (m) => `${m}: that name is already in use` },
   {
     pattern: /^no secret with name or id "(.*)": no such secret$/,

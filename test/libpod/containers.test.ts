@@ -27,7 +27,7 @@ const both = (args: string[]) => Promise.all([berth.podman(args), oracle.podman(
 
 describe('podman --remote containers', () => {
   it('run -d, ps, inspect, stop, rm as against podman', async () => {
-    const run = ['run', '-d', '--name', 'c1', '-e', 'A=1', '-l', 'l=1', 'busybox', 'sleep', '1000'];
+    const run = ['run', '-d', '--name', 'c1', '-e', 'A=1', '-l', 'l=1', '-v', 'cvol:/data', 'busybox', 'sleep', '1000'];
     const [ours, theirs] = await both(run);
     expect(theirs.code, theirs.stderr).toBe(0);
     expect(ours.code, ours.stderr).toBe(0);
@@ -38,7 +38,7 @@ describe('podman --remote containers', () => {
     const format = [
       'inspect',
       '--format',
-      '{{.Name}} {{.State.Status}} {{.State.Running}} {{.ImageName}} {{.Config.Cmd}} {{.Config.Labels}} {{.HostConfig.NetworkMode}} {{.Config.StopSignal}} {{.Config.Umask}}',
+      '{{.Name}} {{.State.Status}} {{.State.Running}} {{.ImageName}} {{.Config.Cmd}} {{.Config.Labels}} {{.HostConfig.NetworkMode}} {{.Config.StopSignal}} {{.Config.Umask}} {{.HostConfig.Binds}} {{range .Mounts}}{{.Name}} {{.Options}}{{end}} {{.EffectiveCaps}}',
       'c1',
     ];
     const [i1, i2] = await both(format);
@@ -54,14 +54,20 @@ describe('podman --remote containers', () => {
     const [ex1, ex2] = await both(['ps', '-a', '--format', '{{.Names}} {{.ExitCode}} {{.Exited}}']);
     expect(ex1).toMatchObject({ code: 0, stdout: ex2.stdout });
     expect(await berth.ok(['ps', '-a', '--format', '{{.Status}}'])).toMatch(/^Exited \(137\) .* ago\n$/);
-    const [r1, r2] = await both(['rm', 'c1']);
+    const [r1, r2] = await both(['rm', '-v', 'c1']);
     expect(r1).toMatchObject({ code: 0, stdout: r2.stdout });
+    await Promise.all([engine.docker(['volume', 'rm', 'cvol']), oracle.podman(['volume', 'rm', 'cvol'])]);
     const [m1, m2] = await both(['rm', 'c1']);
     expect(m2.code).toBe(1);
     expect(m1).toMatchObject({ code: 1, stderr: m2.stderr });
   });
 
   it('refuses a name in use with podman words and exit code', async () => {
+    // One character is a name to podman (Docker needs two).
+    const [o1, o2] = await both(['create', '--name', 'd', 'busybox', 'true']);
+    expect(o2.code, o2.stderr).toBe(0);
+    expect(o1.code, o1.stderr).toBe(0);
+    await both(['rm', 'd']);
     await berth.ok(['create', '--name', 'dup', 'busybox', 'true']);
     await oracle.client.ok(['create', '--name', 'dup', 'busybox', 'true']);
     const [ours, theirs] = await both(['create', '--name', 'dup', 'busybox', 'true']);

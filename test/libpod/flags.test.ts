@@ -101,7 +101,7 @@ describe('podman --remote run -d with flags', () => {
         '{{.Config.StopSignal}} {{.Config.Labels}} {{index .Config.Annotations "a"}} {{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}}',
         '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}}',
         '{{.HostConfig.SecurityOpt}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.PidsLimit}}',
-        '{{.HostConfig.Tmpfs}} {{.HostConfig.NetworkMode}}',
+        '{{.HostConfig.Tmpfs}} {{.HostConfig.NetworkMode}} {{.HostConfig.IpcMode}} {{len .HostConfig.Binds}}',
       ].join('|'),
       'full',
     ];
@@ -176,5 +176,78 @@ describe('podman --remote run -d with flags', () => {
     expect(m1).toMatchObject({ code: m2.code, stderr: m2.stderr });
     const [s1, s2] = await both(['stop', 'nope']);
     expect(s1).toMatchObject({ code: s2.code, stderr: s2.stderr });
+  });
+
+  it('--umask and --tz reach the process', async () => {
+    const run = [
+      'run',
+      '-d',
+      '--name',
+      'tz',
+      '--umask',
+      '0027',
+      '--tz',
+      'Asia/Tokyo',
+      'busybox',
+      'sh',
+      '-c',
+      'umask; date +%Z; ls -l /etc/localtime | grep -c Tokyo; sleep 100',
+    ];
+    const [ours, theirs] = await both(run);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    const [l1, l2] = await Promise.all([engine.docker(['logs', 'tz']), oracle.podman(['logs', 'tz'])]);
+    expect(l2.stdout).toBe('0027\nJST\n0\n');
+    expect(l1.stdout.split('\n').slice(0, 2)).toEqual(['0027', 'JST']);
+    const [i1, i2] = await both(['inspect', '--format', '{{.Config.Umask}} {{.Config.Timezone}}', 'tz']);
+    expect(i1).toMatchObject({ code: 0, stdout: i2.stdout });
+    await both(['rm', '-f', '-t', '0', 'tz']);
+    const [b1, b2] = await both(['create', '--tz', 'Nowhere/Place', 'busybox', 'true']);
+    expect(b2.code).toBe(125);
+    expect(b1).toMatchObject({ code: 125, stderr: b2.stderr });
+  });
+
+  it('--device makes the host device in the container', async () => {
+    const [ours, theirs] = await both(['run', '-d', '--name', 'dev', '--device', '/dev/null:/dev/mynull', 'busybox', 'sleep', '100']);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    const [e1, e2] = await both(['exec', 'dev', 'sh', '-c', 'echo x > /dev/mynull && echo written; stat -c "%t,%T %F" /dev/mynull']);
+    expect(e1).toMatchObject({ code: 0, stdout: e2.stdout });
+    const [i1, i2] = await both(['inspect', '--format', '{{range .HostConfig.Devices}}{{.PathOnHost}}>{{.PathInContainer}}{{end}}', 'dev']);
+    expect(i1).toMatchObject({ code: 0, stdout: i2.stdout });
+    await both(['rm', '-f', '-t', '0', 'dev']);
+    const [b1, b2] = await both(['create', '--device', '/dev/nope', 'busybox', 'true']);
+    expect(b2.code).toBe(125);
+    expect(b1.code).toBe(125);
+  });
+
+  it('--read-only: the root is read-only, the tmpfs mounts podman adds are writable', async () => {
+    const [ours, theirs] = await both(['run', '-d', '--name', 'ro', '--read-only', 'busybox', 'sleep', '100']);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    const [e1, e2] = await both(['exec', 'ro', 'sh', '-c', 'touch /x 2>&1 | grep -c Read-only; touch /tmp/x /run/x /var/tmp/x && echo ok']);
+    expect(e1).toMatchObject({ code: 0, stdout: e2.stdout });
+    const [i1, i2] = await both(['inspect', '--format', '{{.HostConfig.ReadonlyRootfs}} {{len .HostConfig.Tmpfs}}', 'ro']);
+    expect(i1).toMatchObject({ code: 0, stdout: i2.stdout });
+    await both(['rm', '-f', '-t', '0', 'ro']);
+  });
+
+  it(':U gives the mount source to the container user', async () => {
+    const dirs = await Promise.all([mkdtemp(join(TEST_BASE, 'berth-u-')), mkdtemp(join(TEST_BASE, 'berth-u-'))]);
+    try {
+      const run = (d: string) => ['run', '-d', '--name', 'uown', '-u', '1000:1001', '-v', `${d}:/h:U`, '-v', 'uvol:/data:U', 'busybox', 'sleep', '100'];
+      const [ours, theirs] = await Promise.all([berth.podman(run(dirs[0]!)), oracle.podman(run(dirs[1]!))]);
+      expect(theirs.code, theirs.stderr).toBe(0);
+      expect(ours.code, ours.stderr).toBe(0);
+      const [e1, e2] = await both(['exec', 'uown', 'sh', '-c', 'stat -c %u:%g /h /data; touch /h/f /data/f && echo ok']);
+      expect(e2.stdout).toBe('1000:1001\n1000:1001\nok\n');
+      expect(e1).toMatchObject({ code: 0, stdout: e2.stdout });
+      await both(['rm', '-f', '-t', '0', '-v', 'uown']);
+      await engine.docker(['volume', 'rm', 'uvol']);
+      await oracle.podman(['volume', 'rm', 'uvol']);
+    } finally {
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    }
   });
 });

@@ -39,12 +39,17 @@ describe('podman --remote ps and lifecycle', () => {
     await both(['run', '-d', '--name', 'p-running', '-l', 'app=y', 'busybox', 'sleep', '1000']);
     await both(['run', '-d', '--name', 'p-exited', 'busybox', 'sh', '-c', 'exit 3']);
     await both(['wait', 'p-exited']);
-    const names = '{{.Names}} {{.State}} {{.ExitCode}} {{.Labels}}';
+    const names = '{{.Names}} {{.ExitCode}} {{.Exited}} {{.Labels}}';
     await same(['ps', '--format', names]);
     await same(['ps', '-a', '--sort', 'names', '--format', names]);
     await same(['ps', '-a', '--filter', 'status=exited', '--format', '{{.Names}}']);
     await same(['ps', '-a', '--filter', 'label=app=x', '--format', '{{.Names}}']);
     await same(['ps', '-a', '--filter', 'name=p-run', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--filter', 'status=created', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--filter', 'ancestor=docker.io/library/busybox:latest', '--sort', 'names', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--filter', 'network=podman', '--sort', 'names', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--filter', 'exited=3', '--format', '{{.Names}}']);
+    await same(['ps', '-a', '--last', '1', '--format', '{{.Names}}']);
     await same(['ps', '-a', '--external', '--sort', 'names', '--format', '{{.Names}}']);
     await same(['ps', '-a', '--size', '--sort', 'names', '--format', '{{.Names}}']);
     const q = await berth.ok(['ps', '-a', '-q']);
@@ -66,7 +71,11 @@ describe('podman --remote ps and lifecycle', () => {
     await same(state);
     await same(['ps', '--format', '{{.Names}} {{.State}}']);
     await same(['unpause', 'lc']);
-    await same(['restart', '-t', '0', 'lc']);
+    // restart -t 0 kills at once (sleep as PID 1 ignores SIGTERM: a 10 s wait otherwise).
+    const began = Date.now();
+    await berth.ok(['restart', '-t', '0', 'lc']);
+    expect(Date.now() - began).toBeLessThan(5000);
+    await oracle.client.ok(['restart', '-t', '0', 'lc']);
     await same(state);
     await same(['kill', 'lc']);
     await both(['wait', 'lc']);
@@ -79,6 +88,11 @@ describe('podman --remote ps and lifecycle', () => {
 
   it('rename, container exists', async () => {
     await same(['create', '--name', 'before', 'busybox', 'sleep', '1000']);
+    await same(['create', '--name', 'taken', 'busybox', 'true']);
+    const [t1, t2] = await both(['rename', 'before', 'taken']);
+    expect(t2.code).toBe(125);
+    expect({ code: t1.code, stderr: ids(t1.stderr) }).toEqual({ code: t2.code, stderr: ids(t2.stderr) });
+    await same(['rm', 'taken']);
     await same(['rename', 'before', 'after']);
     await same(['container', 'exists', 'after']);
     await same(['container', 'exists', 'before'], { code: 1 });
@@ -109,6 +123,10 @@ describe('podman --remote ps and lifecycle', () => {
   it('rm --depend removes the containers joined to it first; rm -v the anonymous volumes', async () => {
     await both(['run', '-d', '--name', 'base', 'busybox', 'sleep', '1000']);
     await both(['run', '-d', '--name', 'joiner', '--network', 'container:base', 'busybox', 'sleep', '1000']);
+    // Without --depend, a container others join is refused.
+    const [n1, n2] = await both(['rm', '-f', '-t', '0', 'base']);
+    expect(n2.code).not.toBe(0);
+    expect({ code: n1.code, stderr: ids(n1.stderr) }).toEqual({ code: n2.code, stderr: ids(n2.stderr) });
     const [ours, theirs] = await both(['rm', '-f', '-t', '0', '--depend', 'base']);
     expect(theirs.code, theirs.stderr).toBe(0);
     expect(ours.code, ours.stderr).toBe(0);
@@ -129,5 +147,21 @@ describe('podman --remote ps and lifecycle', () => {
     expect(ours.stdout).toMatch(/^[0-9a-f]{64}\n/);
     await same(['ps', '-a', '--format', '{{.Names}}']);
     await both(['rm', '-f', '-t', '0', 'pr2']);
+  });
+
+  it('verbs on a container in the wrong state answer as podman', async () => {
+    await same(['create', '--name', 'idle', 'busybox', 'sleep', '1000']);
+    for (const verb of [['stop'], ['kill'], ['pause'], ['unpause'], ['restart', '-t', '0']]) {
+      const [ours, theirs] = await both([...verb, 'idle']);
+      expect({ code: ours.code, stdout: ours.stdout, stderr: ids(ours.stderr) }, verb.join(' ')).toEqual({
+        code: theirs.code,
+        stdout: theirs.stdout,
+        stderr: ids(theirs.stderr),
+      });
+      await both(['stop', '-t', '0', 'idle']);
+    }
+    await same(['start', 'idle']);
+    await same(['start', 'idle']);
+    await both(['rm', '-f', '-t', '0', 'idle']);
   });
 });

@@ -104,4 +104,14 @@ describe('docker and podman --remote over one state', () => {
     expect((await podman.ok(['inspect', '--format', '{{.State.Status}}', 'ini'])).trim()).toBe('running');
     await podman.ok(['rm', '-f', '-t', '0', 'ini']);
   });
+
+  it('run -d --rm: the container goes when it exits', async () => {
+    await podman.ok(['run', '-d', '--rm', '--name', 'gone', 'busybox', 'true']);
+    let code = 0;
+    for (let i = 0; i < 50 && code === 0; i++) {
+      code = (await podman.podman(['container', 'exists', 'gone'])).code;
+      if (code === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(code).toBe(1);
+  });
 });

@@ -7,6 +7,7 @@ import type { SpecGenerator } from '../../../openapi/libpod-containers.js';
 import {
   invalid,
   type ContainerSpec,
+  type DeviceSpec,
   type EndpointSpec,
   type HealthcheckSpec,
   type MountRequest,
@@ -65,6 +66,7 @@ const MODELED = new Set([
   'dns_search',
   'dns_option',
   'hostadd',
+  'devices',
 ]);
 
 /** The libpod echo: SpecGenerator keys as sent (`containerCreateCommand`, `raw_image_name`, `systemd`...). */
@@ -82,7 +84,7 @@ function modeOf(options: string[] | null | undefined, what: string): string {
   const out: string[] = [];
   for (const o of options ?? []) {
     if (BIND_MODES.has(o)) out.push(o);
-    else if (o === 'U' || o === 'O' || o === 'idmap') throw invalid(`${what}: the ${o} option is not supported by berth`);
+    else if (o === 'O' || o === 'idmap') throw invalid(`${what}: the ${o} option is not supported by berth`);
     // bind/rbind, nosuid/nodev/noexec: berth's bind mounts are rbind, nosuid is not applied to binds.
   }
   return out.join(',');
@@ -185,6 +187,12 @@ function mounts(body: SpecGenerator): MountsSpec {
       });
     } else throw invalid(`mount type ${m.type} is not supported by berth`);
   }
+  // `:U`: the source is chowned to the container's user at start.
+  const chown = [
+    ...(body.volumes ?? []).filter((v) => v.Options?.includes('U')).map((v) => v.Dest),
+    ...(body.mounts ?? []).filter((m) => m.options?.includes('U')).map((m) => m.destination),
+  ];
+  if (chown.length) out.chownToUser = chown;
   if (volumes.length) out.volumes = volumes;
   if (requests.length) out.mounts = requests;
   if (Object.keys(tmpfs).length) out.tmpfs = tmpfs;
@@ -208,6 +216,13 @@ function resources(body: SpecGenerator): ResourcesSpec {
   return out;
 }
 
+/** `--device host[:container][:perms]` as podman sends it in `path`. */
+function device(path: string): DeviceSpec {
+  const [host = '', ...rest] = path.split(':');
+  const perms = rest.length && /^[rwm]+$/.test(rest[rest.length - 1]!) ? rest.pop()! : 'rwm';
+  return { host, container: rest[0] || host, permissions: perms };
+}
+
 function healthcheck(h: SpecGenerator['healthconfig']): HealthcheckSpec | undefined {
   if (!h) return undefined;
   const out: HealthcheckSpec = {};
@@ -222,7 +237,6 @@ function healthcheck(h: SpecGenerator['healthconfig']): HealthcheckSpec | undefi
 /** The body as a spec for `image` (the route's resolution of the name), and the libpod echo. */
 export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpec; echo: LibpodEcho } {
   if (body.pod) throw invalid('pods are not supported by berth yet');
-  if (body.devices?.length) throw invalid('--device is not supported by berth yet');
   if (body.secrets?.length) throw invalid('secrets are not supported by berth yet');
   if (body.overlay_volumes?.length || body.image_volumes?.length) throw invalid('overlay and image volumes are not supported by berth yet');
   const env = Object.entries(body.env ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -282,6 +296,7 @@ export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpe
   if (log?.driver === 'none') spec.log = { driver: 'none' };
   else if (log?.driver && log.driver !== 'k8s-file' && log.driver !== 'json-file') throw invalid(`log driver ${log.driver} is not supported by berth`);
   else if (log?.size && log.size > 0) spec.log = { driver: 'json-file', options: { 'max-size': String(log.size) } };
+  if (body.devices?.length) spec.devices = body.devices.map((d) => device(d.path));
   const echo = Object.fromEntries(Object.entries(body).filter(([k]) => !MODELED.has(k)));
   return { spec, echo };
 }

@@ -54,7 +54,7 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
       const image = api.images.resolveLibpod(body.image ?? '');
       const { spec, echo } = toSpec(body, image.name);
       try {
-        const { id, warnings } = await api.containers.create(spec, { libpod: echo }, body.name || undefined);
+        const { id, warnings } = await api.containers.create(spec, { libpod: echo }, body.name || undefined, { singleCharName: true });
         return reply.code(201).send({ Id: id, Warnings: warnings });
       } catch (err) {
         throw libpodRefusal(err, { id: '', name: body.name });
@@ -105,6 +105,13 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
         if (parseBool(q.ignore) && err instanceof EngineError && err.kind === 'not-found') return [];
         throw err;
       }
+      const dependents = parseBool(q.depend) ? [] : api.containers.dependents(id);
+      if (dependents.length) {
+        throw new EngineError(
+          'internal',
+          `container ${id} has dependent containers which must be removed before it: ${dependents.join(', ')}: container already exists`,
+        );
+      }
       try {
         const removed = await api.containers.remove(id, { force: parseBool(q.force), volumes: parseBool(q.volumes ?? q.v), depend: parseBool(q.depend) });
         return removed.map((r) => ({ Id: r, RawInput: r === id ? raw : r }));
@@ -118,10 +125,13 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
     '/containers/:id/rename',
     { schema: { summary: 'Rename a container (libpod)', params, querystring: Type.Object({ name: Type.String() }) } },
     async (request, reply) => {
+      const { name } = request.query;
+      const id = api.containers.idOf(request.params.id);
       try {
-        api.containers.rename(request.params.id, request.query.name);
+        api.containers.rename(id, name);
       } catch (err) {
-        throw libpodRefusal(err, { id: request.params.id, name: request.query.name });
+        if (!(err instanceof EngineError) || err.kind !== 'conflict') throw err;
+        throw new EngineError('conflict', `renaming container ${id}: name ${name} already in use, cannot rename container ${id}: container already exists`);
       }
       return reply.code(204).send();
     },

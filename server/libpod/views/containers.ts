@@ -2,7 +2,17 @@
 // InspectContainerData, rebuilt from the record, its spec and the libpod echo (a container the Docker
 // API made has none: podman's defaults show). The default network is `podman` here.
 import { constants } from 'node:os';
-import { commandOf, isLive, qualifiedName, logDriver, networkMode, parsePortKey, type Container, type ContainerFacts } from '../../../runtime/api.js';
+import {
+  capabilities,
+  commandOf,
+  isLive,
+  qualifiedName,
+  logDriver,
+  networkMode,
+  parsePortKey,
+  type Container,
+  type ContainerFacts,
+} from '../../../runtime/api.js';
 import { containerMounts } from '../../compat/views/volumes.js';
 import { containerNetworks, networkSettings } from '../../compat/views/networks.js';
 import { DEFAULT_NETWORK } from '../create/to-spec.js';
@@ -118,9 +128,14 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
   const { process: p, resources: r, security: s, restart } = c.spec;
   const args = commandOf(c.spec);
   const state = libpodState(c);
+  const caps = [...capabilities(s)].sort();
   const stopSignal = p.stopSignal ? signalNumber(p.stopSignal) : 15;
   const nanoCpus = r.nanoCpus ?? (r.cpuQuota && r.cpuPeriod ? Math.round((r.cpuQuota * 1e9) / r.cpuPeriod) : 0);
-  const mounts = containerMounts(facts, c).map((m) => ({ ...m, Options: [] as string[] }));
+  // The options podman lists for its mounts: volumes nosuid,nodev; every bind recursive.
+  const mounts = containerMounts(facts, c).map((m) => ({
+    ...m,
+    Options: m.Type === 'volume' ? ['nosuid', 'nodev', 'rbind'] : m.Type === 'bind' ? ['rbind'] : [],
+  }));
   return {
     Id: c.id,
     Created: c.created,
@@ -164,8 +179,8 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    EffectiveCaps: null,
-    BoundingCaps: null,
+    EffectiveCaps: caps,
+    BoundingCaps: caps,
     ExecIDs: [],
     GraphDriver: { Name: 'overlay', Data: { LowerDir: files.lowerDirs.join(':'), MergedDir: files.merged, UpperDir: files.upper, WorkDir: files.work } },
     Mounts: mounts,
@@ -205,7 +220,10 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       ...(p.timezone ? { Timezone: p.timezone } : {}),
     },
     HostConfig: {
-      Binds: [...(c.spec.mounts.volumes ?? []), ...(c.spec.mounts.mounts ?? []).map((m) => `${m.Source}:${m.Target}${m.ReadOnly ? ':ro' : ''}`)],
+      // Every volume (named and anonymous) and bind mount point, as podman lists them.
+      Binds: c.mounts
+        .filter((m) => m.type !== 'tmpfs')
+        .map((m) => libpodBind(`${m.type === 'volume' ? m.name : m.source}:${m.destination}:${[m.rw ? 'rw' : 'ro', m.propagation].filter(Boolean).join(',')}`)),
       CgroupManager: 'cgroupfs',
       CgroupMode: 'private',
       ContainerIDFile: '',
@@ -229,11 +247,13 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       DnsSearch: c.spec.network.dnsSearch ?? [],
       ExtraHosts: c.spec.network.hosts ?? [],
       GroupAdd: p.groups ?? [],
-      IpcMode: nsMode(c.spec.namespaces.ipc),
+      // podman's private IPC namespace is joinable: it calls it shareable.
+      IpcMode: c.spec.namespaces.ipc === 'private' ? 'shareable' : c.spec.namespaces.ipc,
       Cgroup: '',
       Cgroups: 'default',
       Links: null,
       OomScoreAdj: p.oomScoreAdj ?? 0,
+      Init: !!p.init,
       PidMode: nsMode(c.spec.namespaces.pid),
       Privileged: s.privileged,
       // podman turns -P into port mappings at create: its flag reads false, the ports are in PortBindings.
@@ -263,7 +283,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       CpuRealtimeRuntime: 0,
       CpusetCpus: r.cpusetCpus ?? '',
       CpusetMems: r.cpusetMems ?? '',
-      Devices: [],
+      Devices: (c.spec.devices ?? []).map((d) => ({ PathOnHost: d.host, PathInContainer: d.container, CgroupPermissions: d.permissions })),
       DiskQuota: 0,
       KernelMemory: 0,
       MemoryReservation: r.memoryReservation ?? 0,
@@ -283,6 +303,16 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
 
 function healthConfig(h: NonNullable<Container['spec']['healthcheck']>) {
   return { Test: h.test ?? [], StartPeriod: h.startPeriod ?? 0, Interval: h.interval ?? 0, Timeout: h.timeout ?? 0, Retries: h.retries ?? 0 };
+}
+
+/** A `src:dst[:mode]` entry as podman lists it: the mode, rw by default, then its propagation and mount flags. */
+function libpodBind(entry: string): string {
+  const [source = '', destination = '', mode = ''] = entry.split(':');
+  const given = mode.split(',').filter((o) => o && o !== 'z' && o !== 'Z');
+  const options = given.some((o) => o === 'ro' || o === 'rw') ? given : ['rw', ...given];
+  if (!options.some((o) => /private|slave|shared/.test(o))) options.push('rprivate');
+  if (!source.startsWith('/')) options.push('nosuid', 'nodev');
+  return `${source}:${destination}:${[...options, 'rbind'].join(',')}`;
 }
 
 /** Capabilities by their full names (`NET_ADMIN` → `CAP_NET_ADMIN`), as podman stores them. */
