@@ -148,7 +148,24 @@ export const SpecGenerator = Type.Object(
     dns_option: Type.Optional(Nullable(Strs)),
     hostadd: Type.Optional(Nullable(Strs)),
     pod: Type.Optional(Type.String()),
-    secrets: Type.Optional(Nullable(Type.Array(Type.Unknown()))),
+    // --secret name[,target=,uid=,gid=,mode=] as files; type=env ones in secret_env ({VAR: secret}).
+    secrets: Type.Optional(
+      Nullable(
+        Type.Array(
+          Type.Object(
+            {
+              Source: Type.String(),
+              Target: Type.Optional(Type.String()),
+              UID: Type.Optional(Type.Integer()),
+              GID: Type.Optional(Type.Integer()),
+              Mode: Type.Optional(Type.Integer()),
+            },
+            { additionalProperties: true },
+          ),
+        ),
+      ),
+    ),
+    secret_env: Type.Optional(Nullable(Type.Record(Type.String(), Type.String()))),
     containerCreateCommand: Type.Optional(Nullable(Strs)),
   },
   Open,

@@ -237,7 +237,6 @@ function healthcheck(h: SpecGenerator['healthconfig']): HealthcheckSpec | undefi
 /** The body as a spec for `image` (the route's resolution of the name), and the libpod echo. */
 export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpec; echo: LibpodEcho } {
   if (body.pod) throw invalid('pods are not supported by berth yet');
-  if (body.secrets?.length) throw invalid('secrets are not supported by berth yet');
   if (body.overlay_volumes?.length || body.image_volumes?.length) throw invalid('overlay and image volumes are not supported by berth yet');
   const env = Object.entries(body.env ?? {}).map(([k, v]) => `${k}=${v}`);
   // podman's defaults (containers.conf's env, and libpod's own marker), unless the client set them.

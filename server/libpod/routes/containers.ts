@@ -16,6 +16,7 @@ import {
 } from '../../../openapi/libpod-containers.js';
 import { parseBool, parseFilters, type FilterMap } from '../../query.js';
 import { toSpec } from '../create/to-spec.js';
+import { secretsToSpec } from '../create/secrets.js';
 import { inspectContainer, listContainer } from '../views/containers.js';
 
 /** The error libpod answers (500) with podman's wording, when the engine refused in dockerd's. */
@@ -53,6 +54,7 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
       const body = request.body;
       const image = api.images.resolveLibpod(body.image ?? '');
       const { spec, echo } = toSpec(body, image.name);
+      spec.secrets = secretsToSpec(api, body.secrets, body.secret_env);
       try {
         const { id, warnings } = await api.containers.create(spec, { libpod: echo }, body.name || undefined, { singleCharName: true });
         return reply.code(201).send({ Id: id, Warnings: warnings });
