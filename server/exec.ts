@@ -2,22 +2,27 @@
 // client's stdin, and end when the process has ended and its output is drained.
 import type { Duplex } from 'node:stream';
 import type { Api } from '../runtime/api.js';
-import { frame, STDOUT } from './framing.js';
+import { frame, STDERR, STDOUT } from './framing.js';
+import { libpodError } from './libpod/errors.js';
 import { parseDetachKeys, pumpStdin, streamOutput } from './session-stream.js';
+
+/** podman's exit code for a command that is not there (define.ExecErrorCodeNotFound). */
+export const NOT_FOUND = 127;
 
 /**
  * Starts exec session `id`. What start refuses outright (no such session, run already, container not
  * running) is an HTTP error; then `writeHead` answers (101 or 200) before the process starts, as dockerd
  * does: docker-py reads the head with a buffered reader and loses bytes that come in the same read. A
- * process that cannot start is reported in the stream. `tty` (the start request's Tty, else the
- * exec's) decides the framing.
+ * process that cannot start is reported in the stream: dockerd's way (the message as stdout, exit code
+ * 126), or with `libpod` podman's (`Error: <message>` as stderr, exit code 127 for a command not there).
+ * `tty` (the start request's Tty, else the exec's) decides the framing.
  */
 export async function runExecSession(
   api: Api,
   id: string,
   socket: Duplex,
   writeHead: () => void,
-  o: { consoleSize?: [number, number]; tty?: boolean } = {},
+  o: { consoleSize?: [number, number]; tty?: boolean; libpod?: boolean } = {},
 ): Promise<void> {
   const created = api.exec.checkStartable(id);
   const tty = o.tty ?? !!created.config.Tty;
@@ -26,11 +31,15 @@ export async function runExecSession(
   writeHead();
   let session;
   try {
-    session = await api.exec.start(id, { consoleSize: o.consoleSize });
+    session = await api.exec.start(id, { consoleSize: o.consoleSize, notFoundCode: o.libpod ? NOT_FOUND : undefined });
   } catch (err) {
-    // As dockerd: the message goes as stdout and the exit code is 126.
-    const message = Buffer.from(`${(err as Error).message}\r\n`);
-    socket.end(tty ? message : frame(STDOUT, message));
+    if (o.libpod) {
+      const message = Buffer.from(`Error: ${libpodError(err as Error, 500).message}\n`);
+      socket.end(tty ? message : frame(STDERR, message));
+    } else {
+      const message = Buffer.from(`${(err as Error).message}\r\n`);
+      socket.end(tty ? message : frame(STDOUT, message));
+    }
     return;
   }
   const abort = new AbortController();

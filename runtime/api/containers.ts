@@ -8,6 +8,8 @@ import { containerFacts } from '../containers/facts.js';
 import { containerLogs, type LogsOptions } from '../containers/container-logs.js';
 import { archiveContainerPath, changes, exportContainer, extractToContainer, statContainerPath, type ExtractOptions } from '../containers/rootfs-io.js';
 import { attachSession, resizeContainer } from '../containers/attach-session.js';
+import { removedExitCode, waitForState } from '../containers/wait-state.js';
+import type { ContainerState } from '../containers/store.js';
 import type { Filters } from '../filters.js';
 import { listContainers, pruneFilter, type ContainerListOptions } from '../containers/list.js';
 import { networkMode } from '../network/attachments.js';
@@ -50,6 +52,10 @@ export function containerApi(engine: Engine) {
      * here, before any answer has begun); the promise rejects when the signal aborts.
      */
     wait: (id: string, condition: WaitCondition, signal?: AbortSignal) => containers.wait(id, condition, signal),
+    /** Resolves once the container is in one of `states` (looked at every `intervalMs`); rejects when it is gone or on abort. */
+    waitForState: (id: string, states: ContainerState[], intervalMs: number, signal?: AbortSignal) => waitForState(containers, id, states, intervalMs, signal),
+    /** The exit code of a container (by full ID) removed already, while its exit file is kept; undefined otherwise. */
+    removedExitCode: (id: string) => removedExitCode(containers, id),
     /** `ps` (with these arguments) narrowed to the container's processes. */
     top: (id: string, psArgs?: string) => top(containers, id, psArgs),
     /** The log as batches of entries (refusals thrown here, before any is read). */

@@ -10,8 +10,7 @@ import { ContainerIdParams, ResizeQuery } from '../../openapi/containers.js';
 import { rawCommonHeaders } from '../app.js';
 import { execInspect } from '../compat/views/exec.js';
 import { writeEngineError } from '../hijack.js';
-import { runExecSession, startConsoleSize } from '../exec.js';
-
+import { NOT_FOUND, runExecSession, startConsoleSize } from '../exec.js';
 import { takeRawSocket } from '../plain-hijack.js';
 import type { VerbOptions } from './family.js';
 
@@ -38,8 +37,9 @@ export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
     const body = request.body ?? {};
     const { id } = request.params;
     const size = startConsoleSize(body);
+    const libpod = family === 'libpod';
     if (body.Detach) {
-      await api.exec.start(id, { consoleSize: size });
+      await api.exec.start(id, { consoleSize: size, notFoundCode: libpod ? NOT_FOUND : undefined });
       return reply.code(200).send();
     }
     api.exec.checkStartable(id); // 404 or 409 before the stream starts
@@ -51,9 +51,10 @@ export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
       id,
       socket,
       () => {
-        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
+        // podman's head is the content type alone: no length, no chunking, the stream ends at close.
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + (libpod ? '' : rawCommonHeaders()) + '\r\n');
       },
-      { consoleSize: size, tty: body.Tty ?? undefined },
+      { consoleSize: size, tty: body.Tty ?? undefined, libpod },
     ).catch((err: Error) => writeEngineError(socket, err));
     socket.destroySoon?.();
   });
