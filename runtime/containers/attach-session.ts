@@ -89,10 +89,27 @@ export function attachSession(containers: ContainerService, nameOrId: string): A
   };
 }
 
-/** A running container's terminal size (ignored without a TTY, or when conmon is not there to take it). */
-export async function resizeContainer(containers: ContainerService, nameOrId: string, height: number, width: number): Promise<void> {
+/**
+ * A running container's terminal size (ignored without a TTY, or when conmon is not there to take it).
+ * With `beforeStart` (podman's, whose attach makes the terminal before start), a created container's
+ * size is kept for its start: `podman run -it` sends it between the attach and the start.
+ */
+export async function resizeContainer(
+  containers: ContainerService,
+  nameOrId: string,
+  height: number,
+  width: number,
+  o: { beforeStart?: boolean } = {},
+): Promise<void> {
   const c = containers.store.resolve(nameOrId);
-  if (c.state !== 'running') throw conflict(`Container ${c.id} is not running`);
-  if (c.spec.process.tty) await resizeTerminal(containers.paths.controlFifo(c.id), height, width).catch(() => undefined);
+  if (o.beforeStart && c.state === 'created') {
+    if (c.spec.process.tty && height > 0 && width > 0) {
+      const spec = { ...c.spec, process: { ...c.spec.process, consoleSize: [height, width] } };
+      containers.store.update(c.id, { spec: JSON.stringify(spec) });
+    }
+  } else {
+    if (c.state !== 'running') throw conflict(`Container ${c.id} is not running`);
+    if (c.spec.process.tty) await resizeTerminal(containers.paths.controlFifo(c.id), height, width).catch(() => undefined);
+  }
   containers.record(c, 'resize', { height: String(height), width: String(width) });
 }
