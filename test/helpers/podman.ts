@@ -31,6 +31,8 @@ export async function podmanClient(socket: string, dir: string): Promise<PodmanC
   await mkdir(join(home, 'run'), { recursive: true, mode: 0o700 });
   const conf = join(home, 'containers.conf');
   if (!existsSync(conf)) await writeFile(conf, '');
+  // `podman run` stats the auth file it is given (REGISTRY_AUTH_FILE) and fails when it is missing.
+  if (!existsSync(join(home, 'auth.json'))) await writeFile(join(home, 'auth.json'), '{"auths":{}}');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: home,
