@@ -55,7 +55,7 @@ export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
         socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + (libpod ? '' : rawCommonHeaders()) + '\r\n');
       },
       { consoleSize: size, tty: body.Tty ?? undefined, libpod },
-    ).catch((err: Error) => writeEngineError(socket, err));
+    ).catch((err: Error) => writeEngineError(socket, err, libpod));
     socket.destroySoon?.();
   });
 
