@@ -77,6 +77,7 @@ describe('libpod attach on the wire', () => {
     // podman's router answers shouldrestart with its plain 404, which the client ignores.
     const should = await engine.http('POST', `/v4.3.1/libpod/containers/${id}/shouldrestart`);
     expect({ status: should.status, body: should.body.toString() }).toEqual({ status: 404, body: 'Not Found\n' });
+    expect((await engine.http('DELETE', `/containers/${id}`)).status).toBe(204);
   });
 
   it("refuses an attach to a missing container with libpod's body, before any upgrade", async () => {
