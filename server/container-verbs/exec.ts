@@ -2,7 +2,7 @@
 // detached starts), resize, inspect. The Upgrade form of start is in hijack.ts. Both families answer
 // alike, but for resize: 201 from libpod (podman's), 200 from Docker's.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { EngineError, invalid } from '../../runtime/api.js';
+import { EngineError, conflict, invalid } from '../../runtime/api.js';
 import { foldFieldCase } from '../json-body.js';
 import { parseDetachKeys } from '../session-stream.js';
 import { ExecCreateBody, ExecCreateResponse, ExecIdParams, ExecInspectResponse, ExecStartBody } from '../../openapi/exec.js';
@@ -28,6 +28,12 @@ export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
         } catch {
           throw new EngineError('internal', `Invalid escape keys (${body.DetachKeys}) provided`); // dockerd's words and status
         }
+      }
+      if (family === 'libpod') {
+        // podman's refusals, in its words and statuses.
+        const c = api.containers.inspect(request.params.id);
+        if (c.state === 'paused') throw conflict(`cannot create exec session as container ${c.id} is paused`);
+        if (c.state !== 'running') throw new EngineError('internal', 'can only create exec sessions on running containers: container state improper');
       }
       return reply.code(201).send({ Id: api.exec.create(request.params.id, body) });
     },

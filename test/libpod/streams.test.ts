@@ -114,6 +114,21 @@ describe('podman --remote exec', () => {
     }
   });
 
+  it('refuses a stopped or paused container as podman', async () => {
+    await runBoth(['--name', 'ended'], ['true']);
+    await Promise.all([engine.docker(['wait', 'ended']), oracle.podman(['wait', 'ended'])]);
+    expect(await same(['exec', 'ended', 'true'])).toMatchObject({
+      code: 125,
+      stderr: 'Error: can only create exec sessions on running containers: container state improper\n',
+    });
+    await runBoth(['--name', 'paused'], ['sleep', '1000']);
+    await Promise.all([engine.docker(['pause', 'paused']), oracle.podman(['pause', 'paused'])]);
+    const [ours, theirs] = await both(['exec', 'paused', 'true']);
+    const ids = (text: string) => text.replace(/\b[0-9a-f]{64}\b/g, '<id>');
+    expect({ code: ours.code, stderr: ids(ours.stderr) }).toEqual({ code: theirs.code, stderr: ids(theirs.stderr) });
+    expect(ours.code).toBe(125);
+  });
+
   it('takes -u, -w and -e', async () => {
     const args = ['exec', '-u', '1000', '-w', '/tmp', '-e', 'FOO=bar', 'box', 'sh', '-c', 'id -u; pwd; echo $FOO'];
     expect(await same(args)).toMatchObject({ code: 0, stdout: '1000\n/tmp\nbar\n' });
