@@ -160,6 +160,18 @@ describe('podman --remote exec', () => {
   });
 });
 
+describe('libpod exec on the wire', () => {
+  it('resizes a running session with 201, and answers a detached start 200 without a stream', async () => {
+    const created = await engine.http('POST', '/v4.3.1/libpod/containers/box/exec', JSON.stringify({ Cmd: ['sleep', '5'], Tty: true, AttachStdout: true }));
+    expect(created.status).toBe(201);
+    const { Id: id } = created.json() as { Id: string };
+    const started = await engine.http('POST', `/v4.3.1/libpod/exec/${id}/start`, JSON.stringify({ Detach: true, Tty: true, h: 0, w: 0 }));
+    expect({ status: started.status, body: started.body.length }).toEqual({ status: 200, body: 0 });
+    expect((await engine.http('POST', `/v4.3.1/libpod/exec/${id}/resize?h=40&running=true&w=120`)).status).toBe(201);
+    expect((await engine.http('GET', `/v4.3.1/libpod/exec/${id}/json`)).json()).toMatchObject({ ID: id, Running: true, ProcessConfig: { tty: true } });
+  });
+});
+
 describe('libpod wait on the wire', () => {
   it('answers the exit code as text, and -1 for a state reached', async () => {
     const id = (await engine.docker(['run', '-d', 'busybox', 'sh', '-c', 'sleep 0.5; exit 5'])).stdout.trim();
