@@ -70,8 +70,8 @@ export function containerApi(engine: Engine) {
     extract: (id: string, path: string, tar: Readable | undefined, o: ExtractOptions) => extractToContainer(containers, id, path, tar, o),
     /** An attach to the container's current (or next) run; the container is looked up now. */
     attach: (id: string) => attachSession(containers, id),
-    /** A terminal's size; `beforeStart`: a created container's is kept for its start (podman's). */
-    resize: (id: string, height: number, width: number, o: { beforeStart?: boolean } = {}) => resizeContainer(containers, id, height, width, o),
+    /** A terminal's size; `libpod`: podman's (a created container's kept for its start, its refusal in its words). */
+    resize: (id: string, height: number, width: number, o: { libpod?: boolean } = {}) => resizeContainer(containers, id, height, width, o),
     /** Docker's stats documents (the container looked up now). */
     stats: (id: string, o: StatsOptions) => statsDocuments(containers.store, containers.store.resolve(id).id, engine.host, o),
   };

@@ -7,7 +7,7 @@ import type { VerbOptions } from './family.js';
 export const resizeRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
   app.post('/containers/:id/resize', { schema: { params, querystring: ResizeQuery } }, async (request, reply) => {
     const { h, w } = request.query;
-    await api.containers.resize(request.params.id, Number(h ?? 0), Number(w ?? 0), { beforeStart: family === 'libpod' });
+    await api.containers.resize(request.params.id, Number(h ?? 0), Number(w ?? 0), { libpod: family === 'libpod' });
     return reply.code(200).send();
   });
 };

@@ -127,6 +127,18 @@ describe('podman --remote run (attached)', () => {
     expect((await onPty(berth, ['run', '-it', '--rm', 'busybox', 'sh', '-c', "'exit 5'"])).code).toBe(5);
   });
 
+  it('start -a of an initialized container: its stdin and its terminal size', async ({ skip }) => {
+    if (!canCreate) skip();
+    await both(['create', '-i', '--name', 'ii', 'busybox', 'sh', '-c', 'cat; echo end']);
+    await both(['init', 'ii']);
+    expect(await same(['start', '-a', '-i', 'ii'], { input: 'hi-init\n' })).toMatchObject({ code: 0, stdout: 'hi-init\nend\n' });
+    await both(['create', '-t', '--name', 'it', 'busybox', 'stty', 'size']);
+    await both(['init', 'it']);
+    const [ours, theirs] = await Promise.all([onPty(berth, ['start', '-a', 'it']), onPty(oracle.client, ['start', '-a', 'it'])]);
+    expect(ours).toEqual({ code: 0, stdout: '33 99\r\n' });
+    expect(ours).toEqual(theirs);
+  });
+
   it('start -a, attach and wait', async ({ skip }) => {
     if (!canCreate) skip();
     await both(['create', '--name', 'sa', 'busybox', 'sh', '-c', 'echo start-attached; exit 2']);

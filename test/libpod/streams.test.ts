@@ -26,7 +26,7 @@ beforeAll(async () => {
   const loaded = await Promise.all([engine.docker(['load', '-i', images.busybox.archive]), oracle.podman(['load', '-i', images.busybox.archive])]);
   for (const r of loaded) expect(r.code, r.stderr).toBe(0);
   await runBoth(['--name', 'box'], ['sleep', '1000']);
-  await runBoth(['--name', 'talker'], ['sh', '-c', 'echo o1; echo e1 >&2; echo o2; sleep 1000']);
+  await runBoth(['--name', 'talker'], ['sh', '-c', 'echo o1; sleep 0.1; echo e1 >&2; sleep 0.1; echo o2; sleep 1000']);
   await runBoth(['-t', '--name', 'tty'], ['sh', '-c', 'echo tty1; sleep 1000']);
 }, 120_000);
 afterAll(async () => {
@@ -217,7 +217,14 @@ describe('libpod resize', () => {
       if (!logs) await new Promise((r) => setTimeout(r, 100));
     }
     expect(logs).toBe('33 99\r\n');
-    // Docker's resize of a created container is still a conflict.
+    // podman's refusal of an exited container's, in its words; Docker's of a created one's is still a conflict.
+    await runBoth(['--name', 'resized-ended'], ['true']);
+    await Promise.all([engine.docker(['wait', 'resized-ended']), oracle.podman(['wait', 'resized-ended'])]);
+    const theirs = await run('curl', ['-s', '-X', 'POST', '--unix-socket', oracle.socket, 'http://d/v4.3.1/libpod/containers/resized-ended/resize?h=33&w=99']);
+    const ours = await lpPost('/containers/resized-ended/resize?h=33&w=99');
+    // (the cause, "container state improper", is the core branch's translation of such messages)
+    const { message, response } = JSON.parse(theirs.stdout) as { message: string; response: number };
+    expect({ status: ours.status, message: ours.json().message }).toEqual({ status: response, message });
     const other = (await engine.docker(['create', '-t', 'busybox', 'true'])).stdout.trim();
     expect((await engine.http('POST', `/containers/${other}/resize?h=33&w=99`)).status).toBe(409);
   });
