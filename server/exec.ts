@@ -1,7 +1,7 @@
 // An exec session on a hijacked connection: start it, stream its output (from its conmon log) and the
 // client's stdin, and end when the process has ended and its output is drained.
 import type { Duplex } from 'node:stream';
-import type { Api } from '../runtime/api.js';
+import { EngineError, type Api } from '../runtime/api.js';
 import { frame, STDERR, STDOUT } from './framing.js';
 import { libpodError } from './libpod/errors.js';
 import { parseDetachKeys, pumpStdin, streamOutput } from './session-stream.js';
@@ -25,16 +25,22 @@ export async function runExecSession(
   o: { consoleSize?: [number, number]; tty?: boolean; libpod?: boolean } = {},
 ): Promise<void> {
   const created = api.exec.checkStartable(id);
-  const tty = o.tty ?? !!created.config.Tty;
+  // podman's start body says whether the client has a terminal; the session's own Tty decides the framing.
+  const tty = (o.libpod ? undefined : o.tty) ?? !!created.config.Tty;
   // A bad detach sequence of the session (an exec created with it) is refused before the stream opens.
   const detachKeys = created.config.Tty && created.config.AttachStdin ? parseDetachKeys(created.config.DetachKeys || undefined) : Buffer.alloc(0);
-  writeHead();
+  // podman prepares the process (its user, its directory) before it answers: what fails there is an
+  // HTTP error (500), what the runtime refuses comes in the stream.
+  if (!o.libpod) writeHead();
   let session;
   try {
     session = await api.exec.start(id, { consoleSize: o.consoleSize, notFoundCode: o.libpod ? NOT_FOUND : undefined });
   } catch (err) {
     if (o.libpod) {
-      const message = Buffer.from(`Error: ${libpodError(err as Error, 500).message}\n`);
+      const e = err as Error;
+      if (!e.message.startsWith('OCI runtime')) throw e instanceof EngineError && e.kind !== 'invalid' ? e : new EngineError('internal', e.message);
+      writeHead();
+      const message = Buffer.from(`Error: ${libpodError(e, 500).message}\n`);
       socket.end(tty ? message : frame(STDERR, message));
     } else {
       const message = Buffer.from(`${(err as Error).message}\r\n`);
@@ -42,6 +48,7 @@ export async function runExecSession(
     }
     return;
   }
+  if (o.libpod) writeHead();
   const abort = new AbortController();
   socket.on('close', () => abort.abort());
   socket.on('error', () => abort.abort());

@@ -24,6 +24,12 @@ const TRANSLATIONS: { pattern: RegExp; cause: string | ((inner: string) => strin
     cause: ociCause,
     message: (inner, cause) => `runc: ${runcMessage(inner)}: ${cause}`,
   },
+  // A user or group the container does not have (exec -u): the lookup's words are the cause.
+  {
+    pattern: /^unable to find (?:user|group) .*?: (no matching entries in (?:passwd|group) file)$/,
+    cause: (inner) => inner,
+    message: (_inner, _cause, whole) => whole,
+  },
   // A query podman's schema decoder refuses: the decoder's words are the cause.
   { pattern: /^failed to parse parameters for \S+: (.*)$/s, cause: (inner) => inner, message: (_inner, _cause, whole) => whole },
 ];

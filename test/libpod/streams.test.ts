@@ -129,6 +129,15 @@ describe('podman --remote exec', () => {
     expect(ours.code).toBe(125);
   });
 
+  it('refuses a user the container does not have before the stream, as podman (exit 125)', async () => {
+    const res = await same(['exec', '-u', 'nosuchuser', 'box', 'true']);
+    expect(res).toMatchObject({ code: 125, stderr: 'Error: unable to find user nosuchuser: no matching entries in passwd file\n' });
+  });
+
+  it("passes a TTY session's output raw with -t, though the client has no terminal", async () => {
+    expect(await same(['exec', '-t', 'box', 'echo', 'hi'])).toMatchObject({ code: 0, stdout: 'hi\r\n' });
+  });
+
   it('takes -u, -w and -e', async () => {
     const args = ['exec', '-u', '1000', '-w', '/tmp', '-e', 'FOO=bar', 'box', 'sh', '-c', 'id -u; pwd; echo $FOO'];
     expect(await same(args)).toMatchObject({ code: 0, stdout: '1000\n/tmp\nbar\n' });
