@@ -120,7 +120,9 @@ async function upgrade(req: IncomingMessage, socket: Duplex, api: Api): Promise<
       stderr: parseBool(q('stderr')),
       logs,
       stream: parseBool(q('stream')),
-      detachKeys: q('detachKeys') ?? q('detachkeys'),
+      // podman's service (4.3.1) does not detach on the keys: they reach the container, and the client,
+      // which waits for the exit after its attach ends, would wait on a container left running.
+      detachKeys: isLibpod(req.url) ? '' : (q('detachKeys') ?? q('detachkeys')),
     });
     return;
   }

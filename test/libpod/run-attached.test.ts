@@ -127,6 +127,15 @@ describe('podman --remote run (attached)', () => {
     expect((await onPty(berth, ['run', '-it', '--rm', 'busybox', 'sh', '-c', "'exit 5'"])).code).toBe(5);
   });
 
+  it("run -it passes ctrl-p ctrl-q to the container, as podman's service (its client would wait on a detached one)", async ({ skip }) => {
+    if (!canCreate) skip();
+    const typed = "(sleep 1.5; printf '\\020\\021'; sleep 0.5; printf 'exit 3\\n') | timeout 15 script -qec";
+    const command = (client: PodmanClient) => `${typed} '${['podman', ...client.argv, 'run', '-it', '--rm', 'busybox', 'sh'].join(' ')}' /dev/null`;
+    const [ours, theirs] = await Promise.all([berth, oracle.client].map((client) => run('sh', ['-c', command(client)], { env: client.env })));
+    expect(theirs.code).toBe(3);
+    expect(ours.code).toBe(3);
+  });
+
   it('start -a of an initialized container: its stdin and its terminal size', async ({ skip }) => {
     if (!canCreate) skip();
     await both(['create', '-i', '--name', 'ii', 'busybox', 'sh', '-c', 'cat; echo end']);
