@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { EngineError, type Api } from '../runtime/api.js';
 import { frame, STDERR, STDOUT } from './framing.js';
 import { libpodError } from './libpod/errors.js';
-import { parseDetachKeys, pumpStdin, streamOutput } from './session-stream.js';
+import { headReadFirst, parseDetachKeys, pumpStdin, streamOutput } from './session-stream.js';
 
 /** podman's exit code for a command that is not there (define.ExecErrorCodeNotFound). */
 export const NOT_FOUND = 127;
@@ -40,6 +40,7 @@ export async function runExecSession(
       const e = err as Error;
       if (!e.message.startsWith('OCI runtime')) throw e instanceof EngineError && e.kind !== 'invalid' ? e : new EngineError('internal', e.message);
       writeHead();
+      await headReadFirst(socket);
       const message = Buffer.from(`Error: ${libpodError(e, 500).message}\n`);
       socket.end(tty ? message : frame(STDERR, message));
     } else {
@@ -48,7 +49,11 @@ export async function runExecSession(
     }
     return;
   }
-  if (o.libpod) writeHead();
+  if (o.libpod) {
+    // The process runs already: its first output must not come in the head's read.
+    writeHead();
+    await headReadFirst(socket);
+  }
   const abort = new AbortController();
   socket.on('close', () => abort.abort());
   socket.on('error', () => abort.abort());

@@ -6,26 +6,13 @@ import { EngineError, type Api } from '../runtime/api.js';
 import { ExecStartBody } from '../openapi/exec.js';
 import { validated } from './validate.js';
 import { NOT_FOUND, runExecSession, startConsoleSize } from './exec.js';
-import { parseDetachKeys } from './session-stream.js';
+import { headReadFirst, parseDetachKeys } from './session-stream.js';
 import { attachContainer } from './attach.js';
 import { checkVersion, splitVersion } from './versioning.js';
 import { ERROR_STATUS, rawCommonHeaders } from './app.js';
 import { parseBool } from './query.js';
 import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
 import { libpodError } from './libpod/errors.js';
-
-/** Time for a client to read a 101 head on its own before the stream's first bytes follow it. */
-const HEAD_ALONE_MS = 50;
-
-function headReadFirst(socket: Duplex): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, HEAD_ALONE_MS);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
 
 /** A body announced larger than any JSON body may be; refused before it is read. */
 class BodyTooLarge extends Error {
