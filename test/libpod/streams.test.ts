@@ -112,6 +112,8 @@ describe('podman --remote exec', () => {
       expect(ours.stderr).toBe(`${theirs.stderr.split('\n')[0]}\n`);
       expect(ours.stdout).toBe('');
     }
+    // Every time: the message follows the head at once, and a client reading the head buffered lost it.
+    for (let i = 0; i < 5; i++) expect((await berth.podman(['exec', 'box', 'nosuch'])).stderr).toMatch(/^Error: runc: exec failed: .*not found\n$/);
   });
 
   it('refuses a stopped or paused container as podman', async () => {
