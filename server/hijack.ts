@@ -5,26 +5,14 @@ import type { Duplex } from 'node:stream';
 import { EngineError, type Api } from '../runtime/api.js';
 import { ExecStartBody } from '../openapi/exec.js';
 import { validated } from './validate.js';
-import { runExecSession, startConsoleSize } from './exec.js';
-import { parseDetachKeys } from './session-stream.js';
+import { NOT_FOUND, runExecSession, startConsoleSize } from './exec.js';
+import { headReadFirst, parseDetachKeys } from './session-stream.js';
 import { attachContainer } from './attach.js';
 import { checkVersion, splitVersion } from './versioning.js';
 import { ERROR_STATUS, rawCommonHeaders } from './app.js';
 import { parseBool } from './query.js';
 import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
-
-/** Time for a client to read a 101 head on its own before the stream's first bytes follow it. */
-const HEAD_ALONE_MS = 50;
-
-function headReadFirst(socket: Duplex): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, HEAD_ALONE_MS);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
+import { libpodError } from './libpod/errors.js';
 
 /** A body announced larger than any JSON body may be; refused before it is read. */
 class BodyTooLarge extends Error {
@@ -33,8 +21,11 @@ class BodyTooLarge extends Error {
   }
 }
 
-function writeError(socket: Duplex, status: number, message: string) {
-  const body = JSON.stringify({ message });
+/** A libpod request (`/libpod/...`, versioned or not): its errors have libpod's body. */
+const isLibpod = (url: string | undefined) => /^\/(?:v[\d.]+\/)?libpod(?:\/|\?|$)/.test(url ?? '');
+
+function writeError(socket: Duplex, status: number, message: string, libpod = false) {
+  const body = JSON.stringify(libpod ? libpodError({ message }, status) : { message });
   const reason = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 500: 'Internal Server Error' }[status] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
@@ -43,11 +34,11 @@ function writeError(socket: Duplex, status: number, message: string) {
   );
 }
 
-/** An error as an HTTP response on a raw socket: before a hijacked stream has started. */
-export function writeEngineError(socket: Duplex, err: Error): void {
-  if (err instanceof BodyTooLarge) writeError(socket, 413, err.message);
-  else if (err instanceof EngineError) writeError(socket, ERROR_STATUS[err.kind], err.message);
-  else writeError(socket, 500, err.message);
+/** An error as an HTTP response on a raw socket: before a hijacked stream has started (libpod's body with `libpod`). */
+export function writeEngineError(socket: Duplex, err: Error, libpod = false): void {
+  if (err instanceof BodyTooLarge) writeError(socket, 413, err.message, libpod);
+  else if (err instanceof EngineError) writeError(socket, ERROR_STATUS[err.kind], err.message, libpod);
+  else writeError(socket, 500, err.message, libpod);
 }
 
 /**
@@ -64,7 +55,7 @@ export function handleUpgrades(server: Server, api: Api): void {
     }
     socket.on('error', () => undefined);
     if (head.length > 0) socket.unshift(head);
-    void upgrade(req, socket, api).catch((err: Error) => writeEngineError(socket, err));
+    void upgrade(req, socket, api).catch((err: Error) => writeEngineError(socket, err, isLibpod(req.url)));
   });
 }
 
@@ -116,7 +107,9 @@ async function upgrade(req: IncomingMessage, socket: Duplex, api: Api): Promise<
       stderr: parseBool(q('stderr')),
       logs,
       stream: parseBool(q('stream')),
-      detachKeys: q('detachKeys') ?? q('detachkeys'),
+      // podman's service (4.3.1) does not detach on the keys: they reach the container, and the client,
+      // which waits for the exit after its attach ends, would wait on a container left running.
+      detachKeys: isLibpod(req.url) ? '' : (q('detachKeys') ?? q('detachkeys')),
     });
     return;
   }
@@ -126,16 +119,20 @@ async function upgrade(req: IncomingMessage, socket: Duplex, api: Api): Promise<
     const raw = (await readBody(req, socket)).toString();
     // Validated as the plain start's body is (Fastify's schema): `"Detach": "yes"` is a 400, not a detached start.
     const body = validated(ExecStartBody, parseJsonBody(raw), 'body');
+    const libpod = isLibpod(req.url);
     if (body.Detach) {
-      await api.exec.start(id, { consoleSize: startConsoleSize(body) });
+      await api.exec.start(id, { consoleSize: startConsoleSize(body), notFoundCode: libpod ? NOT_FOUND : undefined });
       socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\n${rawCommonHeaders()}\r\n`);
       return;
     }
     await runExecSession(api, id, socket, () => socket.write(`${UPGRADED}${rawCommonHeaders()}\r\n`), {
       consoleSize: startConsoleSize(body),
       tty: body.Tty ?? undefined,
+      libpod,
     });
     return;
   }
-  writeError(socket, 404, 'page not found');
+  if (isLibpod(req.url))
+    socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 10\r\nConnection: close\r\n\r\nNot Found\n`);
+  else writeError(socket, 404, 'page not found');
 }

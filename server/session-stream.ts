@@ -34,6 +34,23 @@ function drainedOrGone(socket: Duplex): Promise<void> {
   });
 }
 
+/** Time for a client to read a response head on its own before the stream's first bytes follow it. */
+const HEAD_ALONE_MS = 50;
+
+/**
+ * Waits a moment after a head: clients that read the head with a buffered reader and then take the raw
+ * connection (docker-py, podman's exec) lose the bytes that came in the same read.
+ */
+export function headReadFirst(socket: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, HEAD_ALONE_MS);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 const CTRL: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 };
 
 /** Docker's detach key syntax: `ctrl-p,ctrl-q`, `a,ctrl-@`...; an empty string disables detaching. */

@@ -9,6 +9,8 @@ import { containerLogs, type LogsOptions } from '../containers/container-logs.js
 import type { ChangesOptions } from '../containers/filesystem.js';
 import { archiveContainerPath, changes, exportContainer, extractToContainer, statContainerPath, type ExtractOptions } from '../containers/rootfs-io.js';
 import { attachSession, resizeContainer } from '../containers/attach-session.js';
+import { removedExitCode, waitForState } from '../containers/wait-state.js';
+import type { ContainerState } from '../containers/store.js';
 import type { Filters } from '../filters.js';
 import { listContainers, pruneFilter, type ContainerListOptions } from '../containers/list.js';
 import { networkMode } from '../network/attachments.js';
@@ -74,6 +76,10 @@ export function containerApi(engine: Engine) {
      * here, before any answer has begun); the promise rejects when the signal aborts.
      */
     wait: (id: string, condition: WaitCondition, signal?: AbortSignal) => containers.wait(id, condition, signal),
+    /** Resolves once the container is in one of `states` (looked at every `intervalMs`); rejects when it is gone or on abort. */
+    waitForState: (id: string, states: ContainerState[], intervalMs: number, signal?: AbortSignal) => waitForState(containers, id, states, intervalMs, signal),
+    /** The exit code of a container (by full ID) removed already, while its exit file is kept; undefined otherwise. */
+    removedExitCode: (id: string) => removedExitCode(containers, id),
     /** `ps` (with these arguments) narrowed to the container's processes. */
     top: (id: string, psArgs?: string) => top(containers, id, psArgs),
     /** The log as batches of entries (refusals thrown here, before any is read). */
@@ -88,7 +94,8 @@ export function containerApi(engine: Engine) {
     extract: (id: string, path: string, tar: Readable | undefined, o: ExtractOptions) => extractToContainer(containers, id, path, tar, o),
     /** An attach to the container's current (or next) run; the container is looked up now. */
     attach: (id: string) => attachSession(containers, id),
-    resize: (id: string, height: number, width: number) => resizeContainer(containers, id, height, width),
+    /** A terminal's size; `libpod`: podman's (a created container's kept for its start, its refusal in its words). */
+    resize: (id: string, height: number, width: number, o: { libpod?: boolean } = {}) => resizeContainer(containers, id, height, width, o),
     /**
      * podman top: psgo's descriptors (none: its defaults) read from /proc; other arguments are ps(1)'s,
      * run in the container (its lines whole).

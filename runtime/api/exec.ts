@@ -17,7 +17,8 @@ export function execApi(engine: Engine) {
     /** What start would refuse (no such session, run already, container not running), refused now. */
     checkStartable: (id: string): ExecSession => execs.checkStartable(id).session,
     /** Starts the process; resolves once it runs. */
-    start: (id: string, o: Pick<ExecStartOptions, 'consoleSize'> = {}): Promise<ExecSession> => execs.start(id, { consoleSize: o.consoleSize }),
+    start: (id: string, o: Pick<ExecStartOptions, 'consoleSize' | 'notFoundCode'> = {}): Promise<ExecSession> =>
+      execs.start(id, { consoleSize: o.consoleSize, notFoundCode: o.notFoundCode }),
     /** A started session's output, in batches, until its process has ended and its log is drained. */
     output: (s: ExecSession, o: { stdout: boolean; stderr: boolean; signal: AbortSignal }) => execOutput(execs, s, o),
     stdin: (s: ExecSession) => execStdin(execs, s),

@@ -16,7 +16,12 @@ export interface ExecStartOptions {
   consoleSize?: [number, number];
   /** conmon's bound on the session's log file (health probes keep only the head of their output). */
   logSizeMax?: number;
+  /** The exit code recorded when the command is not there (podman: 127); 126, dockerd's, for every other failure. */
+  notFoundCode?: number;
 }
+
+/** runc's words for a command that is not there (as podman tells 127 from 126). */
+export const commandNotFound = (message: string) => /executable file not found|no such file or directory/.test(message);
 
 /** dockerd's event action: entrypoint, a space, the arguments (so `exec_create: true ` for a lone word). */
 const actionOf = (action: string, cmd: string[] | null | undefined) => `${action}: ${cmd?.[0] ?? ''} ${(cmd ?? []).slice(1).join(' ')}`;
@@ -128,7 +133,8 @@ export class ExecService {
       this.watchExitFile(s);
       return this.store.get(id);
     } catch (err) {
-      this.store.transition(id, 'running', { state: 'exited', exit_code: 126 });
+      const code = o.notFoundCode !== undefined && commandNotFound((err as Error).message) ? o.notFoundCode : 126;
+      this.store.transition(id, 'running', { state: 'exited', exit_code: code });
       this.changes.emit('changed', id);
       throw err;
     }

@@ -26,7 +26,7 @@ export const attachRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, 
       stderr: parseBool(q.stderr),
       logs: parseBool(q.logs),
       stream: parseBool(q.stream),
-      detachKeys: q.detachKeys ?? q.detachkeys,
+      detachKeys: family === 'libpod' ? '' : (q.detachKeys ?? q.detachkeys), // podman's does not detach (hijack.ts)
     });
     socket.destroySoon?.();
   });

@@ -2,7 +2,7 @@
 // detached starts), resize, inspect. The Upgrade form of start is in hijack.ts. Both families answer
 // alike, but for resize: 201 from libpod (podman's), 200 from Docker's.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { EngineError, invalid } from '../../runtime/api.js';
+import { EngineError, conflict, invalid } from '../../runtime/api.js';
 import { foldFieldCase } from '../json-body.js';
 import { parseDetachKeys } from '../session-stream.js';
 import { ExecCreateBody, ExecCreateResponse, ExecIdParams, ExecInspectResponse, ExecStartBody } from '../../openapi/exec.js';
@@ -10,8 +10,7 @@ import { ContainerIdParams, ResizeQuery } from '../../openapi/containers.js';
 import { rawCommonHeaders } from '../app.js';
 import { execInspect } from '../compat/views/exec.js';
 import { writeEngineError } from '../hijack.js';
-import { runExecSession, startConsoleSize } from '../exec.js';
-
+import { NOT_FOUND, runExecSession, startConsoleSize } from '../exec.js';
 import { takeRawSocket } from '../plain-hijack.js';
 import type { VerbOptions } from './family.js';
 
@@ -30,6 +29,12 @@ export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
           throw new EngineError('internal', `Invalid escape keys (${body.DetachKeys}) provided`); // dockerd's words and status
         }
       }
+      if (family === 'libpod') {
+        // podman's refusals, in its words and statuses.
+        const c = api.containers.inspect(request.params.id);
+        if (c.state === 'paused') throw conflict(`cannot create exec session as container ${c.id} is paused`);
+        if (c.state !== 'running') throw new EngineError('internal', 'can only create exec sessions on running containers: container state improper');
+      }
       return reply.code(201).send({ Id: api.exec.create(request.params.id, body) });
     },
   );
@@ -38,8 +43,9 @@ export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
     const body = request.body ?? {};
     const { id } = request.params;
     const size = startConsoleSize(body);
+    const libpod = family === 'libpod';
     if (body.Detach) {
-      await api.exec.start(id, { consoleSize: size });
+      await api.exec.start(id, { consoleSize: size, notFoundCode: libpod ? NOT_FOUND : undefined });
       return reply.code(200).send();
     }
     api.exec.checkStartable(id); // 404 or 409 before the stream starts
@@ -51,10 +57,11 @@ export const execRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
       id,
       socket,
       () => {
-        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
+        // podman's head is the content type alone: no length, no chunking, the stream ends at close.
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + (libpod ? '' : rawCommonHeaders()) + '\r\n');
       },
-      { consoleSize: size, tty: body.Tty ?? undefined },
-    ).catch((err: Error) => writeEngineError(socket, err));
+      { consoleSize: size, tty: body.Tty ?? undefined, libpod },
+    ).catch((err: Error) => writeEngineError(socket, err, libpod));
     socket.destroySoon?.();
   });
 

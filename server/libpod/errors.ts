@@ -12,7 +12,7 @@ export interface LibpodErrorBody {
 }
 
 /** dockerd's wording → libpod's cause and message. */
-const TRANSLATIONS: { pattern: RegExp; cause: string; message: (name: string) => string }[] = [
+const TRANSLATIONS: { pattern: RegExp; cause: string | ((inner: string) => string); message: (name: string, cause: string, whole: string) => string }[] = [
   { pattern: /^No such container: (.*)$/, cause: 'no such container', message: (n) => `no container with name or ID "${n}" found: no such container` },
   { pattern: /^No such image: (.*)$/, cause: 'image not known', message: (n) => `${n}: image not known` },
   { pattern: /^get (.*): no such volume$/, cause: 'no such volume', message: (n) => `no volume with name "${n}" found: no such volume` },
@@ -33,13 +33,49 @@ const TRANSLATIONS: { pattern: RegExp; cause: string; message: (name: string) =>
     cause: 'no such secret',
     message: (n) => `no secret with name or id "${n}": no such secret`,
   },
+  // runc's failure to start a process: podman names the runtime and wraps the cause the client reads
+  // (its exit code is 127 when the message says "not found" or "no such file", 126 otherwise).
+  {
+    pattern: /^OCI runtime (?:create|exec) failed: (.*?)(?:: unknown)?$/s,
+    cause: ociCause,
+    message: (inner, cause) => `runc: ${runcMessage(inner)}: ${cause}`,
+  },
+  // A user or group the container does not have (exec -u): the lookup's words are the cause.
+  {
+    pattern: /^unable to find (?:user|group) .*?: (no matching entries in (?:passwd|group) file)$/,
+    cause: (inner) => inner,
+    message: (_inner, _cause, whole) => whole,
+  },
+  // A query podman's schema decoder refuses: the decoder's words are the cause.
+  { pattern: /^failed to parse parameters for \S+: (.*)$/s, cause: (inner) => inner, message: (_inner, _cause, whole) => whole },
 ];
+
+/** podman's define.ErrOCIRuntime* cause for runc's message. */
+function ociCause(inner: string): string {
+  if (/executable file not found|no such file or directory/.test(inner)) return 'OCI runtime attempted to invoke a command that was not found';
+  if (/permission denied/.test(inner)) return 'OCI permission denied';
+  return 'OCI runtime error';
+}
+
+/** runc's own message out of its logrus line (`time=… level=error msg="…"`). */
+function runcMessage(text: string): string {
+  const quoted = /(?:^|\s)msg=("(?:[^"\\]|\\.)*")/.exec(text)?.[1];
+  if (!quoted) return text;
+  try {
+    const value: unknown = JSON.parse(quoted);
+    return typeof value === 'string' ? value : text;
+  } catch {
+    return text;
+  }
+}
 
 /** The body of an engine error as libpod sends it with `status`. */
 export function libpodError(error: Pick<EngineError, 'message'>, status: number): LibpodErrorBody {
   for (const t of TRANSLATIONS) {
     const m = t.pattern.exec(error.message);
-    if (m) return { cause: t.cause, message: t.message(m[1]!), response: status };
+    if (!m) continue;
+    const cause = typeof t.cause === 'string' ? t.cause : t.cause(m[1]!);
+    return { cause, message: t.message(m[1]!, cause, error.message), response: status };
   }
   // An error that wraps nothing is its own cause.
   return { cause: error.message, message: error.message, response: status };

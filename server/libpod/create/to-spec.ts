@@ -245,7 +245,9 @@ export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpe
     ['TERM', 'xterm'],
   ] as const)
     if (!(k in (body.env ?? {}))) env.unshift(`${k}=${v}`);
-  const process: ProcessSpec = { env, tty: !!body.terminal, stdin: !!body.stdin, stdinOnce: false };
+  // podman closes the container's stdin when the attached client's input ends (its inspect says
+  // StdinOnce false all the same: the view shows the client's value).
+  const process: ProcessSpec = { env, tty: !!body.terminal, stdin: !!body.stdin, stdinOnce: !!body.stdin };
   if (body.entrypoint) process.entrypoint = body.entrypoint;
   if (body.command) process.command = body.command;
   if (body.work_dir) process.workdir = body.work_dir;

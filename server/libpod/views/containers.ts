@@ -198,7 +198,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       AttachStderr: false,
       Tty: p.tty,
       OpenStdin: p.stdin,
-      StdinOnce: p.stdinOnce,
+      StdinOnce: false, // podman's inspect, although its attach closes stdin at the client's end (to-spec.ts)
       Env: p.env,
       Cmd: p.command ?? null,
       Image: qualifiedName(c.image_name),
