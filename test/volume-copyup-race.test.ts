@@ -61,5 +61,5 @@ describe('copy-up race', () => {
       await ok(['volume', 'rm', 'cu']);
     }
     expect(copied).toBeGreaterThan(ATTEMPTS / 10); // copies were raced, not all skipped
-  }, 150_000);
+  }, 300_000); // 1000 starts: about a minute on an idle machine, minutes on a loaded one
 });
