@@ -56,3 +56,19 @@ describe('ps --filter ancestor', () => {
     await both(['rm', 'anc']);
   });
 });
+
+describe('stop of an initialized container', () => {
+  it('kills its waiting process: exited, as podman’s service leaves it, and it starts again', async () => {
+    await both(['create', '--name', 'ini', 'busybox', 'sleep', '100']);
+    await both(['init', 'ini']);
+    const [ours, theirs] = await side(['stop', 'ini']);
+    expect(ours).toEqual(theirs);
+    const state = ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}} {{.State.Pid}} {{.State.FinishedAt.IsZero}}', 'ini'];
+    const [after, afterTheirs] = await side(state);
+    expect(afterTheirs.stdout).toBe('exited 2 0 false\n');
+    expect(after).toEqual(afterTheirs);
+    expect(await berth.ok(['start', 'ini'])).toBe('ini\n');
+    expect(await berth.ok(['inspect', '--format', '{{.State.Status}}', 'ini'])).toBe('running\n');
+    await both(['rm', '-f', '-t', '0', 'ini']);
+  });
+});
