@@ -72,3 +72,23 @@ describe('stop of an initialized container', () => {
     await both(['rm', '-f', '-t', '0', 'ini']);
   });
 });
+
+describe('events', () => {
+  it('records one init per podman init, as podman’s service does, and hides libpod’s own from the Docker view', async () => {
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    await both(['create', '--name', 'ev', 'busybox', 'true']);
+    await both(['init', 'ev']);
+    await both(['run', '--name', 'ev2', 'busybox', 'true']);
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const events = ['events', '--since', since, '--until', until, '--filter', 'type=container', '--format', '{{.Status}} {{.Name}}'];
+    const [ours, theirs] = await Promise.all([berth.ok(events), oracle.client.ok(events)]);
+    // podman's `sync` events come from its own state database: berth has none.
+    const inits = (out: string) => out.split('\n').filter((l) => /^init ev2?$/.test(l));
+    expect(inits(theirs)).toEqual(['init ev', 'init ev2']);
+    expect(inits(ours)).toEqual(inits(theirs));
+    const docker = await engine.docker(['events', '--since', since, '--until', until, '--format', '{{.Action}} {{.Actor.Attributes.name}}']);
+    expect(docker.stdout).toContain('start ev2');
+    expect(docker.stdout).not.toMatch(/^(init|cleanup) /m); // (and no libpod action of an earlier test)
+    await both(['rm', '-f', 'ev', 'ev2']);
+  });
+});
