@@ -48,7 +48,8 @@ export async function handleExit(ctx: ContainerContext, id: string): Promise<voi
 /** Records the exit and undoes the run (runtime state, rootfs, network); the container if this call claimed it. */
 async function settleExit(ctx: ContainerContext, id: string): Promise<Container | undefined> {
   const c = ctx.store.get(id);
-  if (!c || !RUNNING.has(c.state) || c.state === 'restarting') return undefined;
+  // An initialized container's waiting process can end too (libpod's stop kills it).
+  if (!c || !(RUNNING.has(c.state) || c.state === 'initialized') || c.state === 'restarting') return undefined;
   const runtime = ctx.runtimeOf(c);
   const code = await readExitCode(ctx.paths.exitFile(id));
   if (code === undefined) {
@@ -123,7 +124,7 @@ export async function exitedWithin(ctx: ContainerContext, id: string, ms: number
       return true;
     }
     const c = ctx.store.get(id);
-    if (!c || !RUNNING.has(c.state)) {
+    if (!c || !(RUNNING.has(c.state) || c.state === 'initialized')) {
       await ctx.settled(id);
       return true;
     }

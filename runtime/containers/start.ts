@@ -212,10 +212,7 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
     });
     ctx.changed(id);
     crashPoint('start:recorded');
-    if (o.initOnly) {
-      ctx.record(c, 'init');
-      return;
-    }
+    if (o.initOnly) return; // its `init` is recorded above, once
     await runtime.start(id);
     ctx.record(c, 'start');
   } catch (err) {

@@ -5,6 +5,7 @@ import { freeingSpace } from '../state/reserve.js';
 import { RUNNING, type ContainerContext } from './context.js';
 import { stoppedHealth } from './health-state.js';
 import { parseSignal } from './signals.js';
+import type { Container } from './store.js';
 
 /** Kill, stop and rm free space: on a full disk their DB writes use the reserve (state/reserve.ts). */
 export function kill(ctx: ContainerContext, nameOrId: string, signal?: string): Promise<void> {
@@ -39,6 +40,7 @@ async function stopNow(ctx: ContainerContext, nameOrId: string, timeout?: number
     ctx.changed(c.id);
     return true;
   }
+  if (c.state === 'initialized') return stopInitialized(ctx, c, timeout, signal);
   if (!RUNNING.has(c.state)) return false;
   ctx.store.update(c.id, { stopped_by_user: 1 });
   const runtime = ctx.runtimeOf(c);
@@ -53,6 +55,22 @@ async function stopNow(ctx: ContainerContext, nameOrId: string, timeout?: number
     await ctx.exitedWithin(c.id, 30_000);
   }
   ctx.record(ctx.store.get(c.id) ?? c, 'stop');
+  return true;
+}
+
+/**
+ * libpod's stop of an initialized container: its waiting process is killed as a running one's would be
+ * and the exit handled (exited, the run undone); podman records no kill or stop, only died and cleanup.
+ */
+async function stopInitialized(ctx: ContainerContext, c: Container, timeout?: number, signal?: string): Promise<boolean> {
+  ctx.store.update(c.id, { stopped_by_user: 1 });
+  const runtime = ctx.runtimeOf(c);
+  const wait = timeout ?? c.spec.process.stopTimeout ?? 10;
+  await runtime.kill(c.id, parseSignal(signal || c.spec.process.stopSignal, 'SIGTERM')).catch(() => undefined);
+  if (!(await ctx.exitedWithin(c.id, wait < 0 ? Infinity : wait * 1000))) {
+    await runtime.kill(c.id, 9, true).catch(() => undefined);
+    await ctx.exitedWithin(c.id, 30_000);
+  }
   return true;
 }
 

@@ -123,11 +123,11 @@ export class ContainerStore {
     this.db.prepare(`UPDATE containers SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`).run({ ...fields, id });
   }
 
-  /** Moves a run's state on only if it is still that run and still running: one caller wins. */
+  /** Moves a run's state on only if it is still that run and still running (or initialized): one caller wins. */
   transition(id: string, runId: number, fields: Partial<Omit<ContainerRow, 'id'>>): boolean {
     const keys = Object.keys(fields);
     const sql = `UPDATE containers SET ${keys.map((k) => `${k} = @${k}`).join(', ')}
-                 WHERE id = @id AND run_id = @runId AND state IN ('running', 'paused')`;
+                 WHERE id = @id AND run_id = @runId AND state IN ('running', 'paused', 'initialized')`;
     return this.db.prepare(sql).run({ ...fields, id, runId }).changes === 1;
   }
 

@@ -239,7 +239,8 @@ export function buildSpec(input: SpecInput): object {
   const capList = { bounding: caps, effective: caps, permitted: caps };
   const devices = (spec.devices ?? []).map(deviceOf);
   return {
-    ociVersion: '1.0.2',
+    // runc's spec version (`runc --version`), as dockerd and podman write it.
+    ociVersion: '1.0.2-dev',
     process: {
       terminal: p.tty,
       // The client's terminal size from the start ([rows, cols]); resizes follow.

@@ -365,6 +365,16 @@ describe('checkpoint, restore, mount', () => {
     expect(missing.status).toBe(404);
   });
 
+  it('answers the client’s checkpoint and restore (it inspects first) as podman’s service does', async () => {
+    for (const verb of ['checkpoint', 'restore']) {
+      for (const extra of [['tools'], ['quit'], ['nosuch'], ['--all']]) {
+        const [ours, theirs] = await side(['container', verb, ...extra]);
+        expect(theirs.code).not.toBe(0);
+        expect(ours).toEqual(theirs);
+      }
+    }
+  });
+
   it('leaves mount and unmount to the client, which refuses them remotely', async () => {
     for (const verb of ['mount', 'unmount']) {
       const [ours, theirs] = await side([verb, 'tools']);

@@ -121,6 +121,28 @@ function libpodNetworkSettings(facts: ContainerFacts, c: Container) {
 
 const nsMode = (m: string) => (m === 'private' ? 'private' : m);
 
+const flag = (on: boolean) => (on ? 'TRUE' : 'FALSE');
+
+/**
+ * The annotations podman's service puts on every container (the creation time and the flags it records
+ * at create; its own marker and the stop signal once the runtime's spec is made, at the first init or
+ * start), under the container's own: berth's containers get them in the view.
+ */
+function libpodAnnotations(c: Container, stopSignal: number): Record<string, string> {
+  const { process: p, security: s, restart } = c.spec;
+  const ran = c.run_id > 0;
+  return {
+    ...(ran ? { 'io.container.manager': 'libpod' } : {}),
+    'io.kubernetes.cri-o.Created': c.created,
+    'io.podman.annotations.autoremove': flag(restart.autoRemove),
+    'io.podman.annotations.init': flag(!!p.init),
+    'io.podman.annotations.privileged': flag(s.privileged),
+    'io.podman.annotations.publish-all': flag(!!c.spec.ports.publishAll),
+    ...(ran ? { 'org.opencontainers.image.stopSignal': String(stopSignal) } : {}),
+    ...c.spec.annotations,
+  };
+}
+
 /** GET /libpod/containers/{id}/json. */
 export function inspectContainer(facts: ContainerFacts, c: Container): object {
   const files = facts.files(c);
@@ -142,7 +164,8 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
     Path: args[0] ?? '',
     Args: args.slice(1),
     State: {
-      OciVersion: '1.0.2',
+      // The runtime spec's version berth writes in config.json (runtime/oci/spec.ts), as podman's.
+      OciVersion: '1.0.2-dev',
       Status: state,
       Running: state === 'running',
       Paused: c.state === 'paused',
@@ -207,7 +230,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       Entrypoint: (p.entrypoint ?? []).join(' '),
       OnBuild: null,
       Labels: Object.keys(c.spec.labels).length ? c.spec.labels : null,
-      Annotations: c.spec.annotations ?? {},
+      Annotations: libpodAnnotations(c, stopSignal),
       StopSignal: stopSignal,
       ...(c.spec.healthcheck ? { Healthcheck: healthConfig(c.spec.healthcheck) } : {}),
       HealthcheckOnFailureAction: 'none',
