@@ -3,7 +3,7 @@
 // each engine and the ratio berth/podman (lower is better). Needs root and podman (the service runs
 // privately, as the tests' oracle: test/helpers/podman.ts). The engines take turns run by run.
 // Every container runs with --network none on both engines: networking is not compared.
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,6 +34,9 @@ async function removeAll(c: PodmanClient): Promise<number> {
   return ids.length;
 }
 
+// Every container ID the run made, to check at the end that none of their cgroups was left behind.
+const containerIds = new Set<string>();
+
 const load = () =>
   os
     .loadavg()
@@ -56,7 +59,19 @@ await runBench(async (bench) => {
     [engines[1]!, service.client],
   ]);
   const of = (e: Engine) => clients.get(e)!;
+  const since = new Date().toISOString();
   bench.beforeStop(async () => {
+    // Every container the run made (run --rm ones included), from each engine's events, for the cgroup check below.
+    const until = new Date(Date.now() + 1000).toISOString();
+    const events = [
+      docker(berth, ['events', '--since', since, '--until', until, '--filter', 'type=container', '--filter', 'event=create', '--format', '{{.ID}}']),
+      podman(service.client, ['events', '--since', since, '--until', until, '--filter', 'event=create', '--format', '{{.ID}}']),
+    ];
+    for (const ev of events)
+      await ev.then(
+        (r) => lines(r.stdout).forEach((id) => containerIds.add(id)),
+        (err: Error) => process.stderr.write(`bench: listing the run's containers: ${err.message}\n`),
+      );
     for (const [e, c] of clients) await removeAll(c).catch((err: Error) => process.stderr.write(`bench: removing ${e.name}'s containers: ${err.message}\n`));
   });
   // berth gets the image through its Docker API (one state for both APIs), podman's service through podman.
@@ -119,3 +134,22 @@ await runBench(async (bench) => {
     engines.map((e) => e.name),
   );
 });
+
+// The containers' cgroups (berth: berth/<id>; podman with cgroupfs: libpod_parent/libpod-<id>, the parent
+// itself removed by PodmanService.stop when empty) go with them; remove any left empty and say so.
+const left: string[] = [];
+let removed = 0;
+for (const controller of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : [])
+  for (const id of containerIds)
+    for (const path of [join('/sys/fs/cgroup', controller, 'berth', id), join('/sys/fs/cgroup', controller, 'libpod_parent', `libpod-${id}`)]) {
+      if (!existsSync(path)) continue;
+      try {
+        rmdirSync(path);
+        removed++;
+      } catch {
+        left.push(path);
+      }
+    }
+process.stderr.write(`bench: ${containerIds.size} containers made by the run\n`);
+if (removed) process.stderr.write(`bench: removed ${removed} empty cgroup(s) left by the containers\n`);
+if (left.length) process.stderr.write(`bench: cgroups left behind: ${left.join(', ')}\n`);
