@@ -362,6 +362,50 @@ export async function step(rows: Row[], engines: Engine[], label: string, unit: 
   rows.push(row);
 }
 
+/**
+ * As step, but the engines take turns: each of `rounds` rounds runs `run` once on every engine (the
+ * order alternating from round to round), so load that comes and goes on the machine falls on both
+ * alike. `prepare` runs first on each engine (not timed), `check` after the last round. An engine that
+ * fails gets the error in its cell and sits out the remaining rounds.
+ */
+export async function interleaved(
+  rows: Row[],
+  engines: Engine[],
+  label: string,
+  unit: Row['unit'],
+  o: { rounds: number; prepare?: (e: Engine) => Promise<void>; run: (e: Engine) => Promise<number>; check?: (e: Engine) => Promise<void> },
+) {
+  const runs = engines.map(() => [] as number[]);
+  const failed: (string | undefined)[] = engines.map(() => undefined);
+  const attempt = async (i: number, fn: () => Promise<unknown>) => {
+    if (interrupted) throw new Error('interrupted');
+    if (failed[i] !== undefined) return;
+    try {
+      await fn();
+    } catch (err) {
+      process.stderr.write(`bench: ${label} on ${engines[i]!.name}: ${(err as Error).message}\n`);
+      failed[i] = `error: ${(err as Error).message.split('\n')[0]}`;
+    }
+  };
+  for (const [i, e] of engines.entries()) if (o.prepare) await attempt(i, () => o.prepare!(e));
+  for (let r = 0; r < o.rounds; r++) {
+    const order = engines.map((_, i) => i);
+    if (r % 2) order.reverse();
+    for (const i of order) await attempt(i, async () => runs[i]!.push(await o.run(engines[i]!)));
+  }
+  for (const [i, e] of engines.entries()) if (o.check) await attempt(i, () => o.check!(e));
+  const row: Row = { step: label, unit, cells: [] };
+  for (const [i, e] of engines.entries()) {
+    const xs = runs[i]!;
+    if (failed[i] === undefined)
+      process.stderr.write(
+        `bench: ${label} on ${e.name}: ${xs.map((x) => x.toFixed(unit === 'ms' ? 0 : 1)).join(', ')} ${unit} (mean ${mean(xs).toFixed(unit === 'ms' ? 0 : 1)})\n`,
+      );
+    row.cells.push(failed[i] ?? median(xs));
+  }
+  rows.push(row);
+}
+
 export function printTable(rows: Row[], names: string[]) {
   const fmt = (c: Cell, unit: string) => (typeof c === 'number' ? `${c.toFixed(unit === 'ms' ? 0 : 1)} ${unit}` : c);
   const table = [

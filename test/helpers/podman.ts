@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { expect } from 'vitest';
 import { TEST_BASE, httpOn, run, type Result } from './engine.js';
 
 export const PODMAN = '/usr/bin/podman';
@@ -47,6 +46,8 @@ export async function podmanClient(socket: string, dir: string): Promise<PodmanC
   const podman = (args: string[], o: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}) =>
     run(PODMAN, [...argv, ...args], { input: o.input, env: { ...env, ...o.env } });
   const ok = async (args: string[], input?: string | Buffer) => {
+    // Imported here, not at the top: the benchmark (bench/libpod.ts) runs this module outside vitest.
+    const { expect } = await import('vitest');
     const res = await podman(args, { input });
     expect(res.code, `podman ${args.join(' ')}: ${res.stderr}`).toBe(0);
     return res.stdout;
@@ -116,6 +117,11 @@ export class PodmanService {
     }
     await service.stop();
     throw new Error(`podman service did not start: ${log}`);
+  }
+
+  /** The service's process (the benchmark measures its memory). */
+  get pid(): number {
+    return this.child.pid!;
   }
 
   podman(args: string[], o?: { input?: string | Buffer; env?: NodeJS.ProcessEnv }): Promise<Result> {
