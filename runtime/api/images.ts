@@ -90,11 +90,6 @@ export function imageApi(engine: Engine) {
       return { name: referenceString(parseTaggedReference(name)), id: image.id };
     },
     history: (name: string) => images.history(name),
-    /** What the image's top layer changes over the layers below it, as podman shows it (podman diff of an image). */
-    changes: async (name: string) => {
-      const [top, ...below] = images.layers.diffDirs(images.store.resolve(name).top_layer);
-      return top ? layerChanges(top, below, { view: 'podman', layer: true }) : [];
-    },
     tag: (name: string, repo: string, tag: string | undefined) => images.tag(name, repo, tag),
     remove: (name: string, force: boolean, prune: boolean) => images.remove(name, force, prune),
     prune: (filters: ImageFilters) => images.prune(filters),

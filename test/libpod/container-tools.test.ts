@@ -127,6 +127,19 @@ describe('podman diff', () => {
       expect(ours, args.join(' ')).toEqual(theirs);
     }
   });
+
+  it('finds the image by podman’s short-name lookup (a name only under localhost/)', async () => {
+    const [tagged, taggedThere] = await side(['tag', 'busybox', 'onlyhere']);
+    expect([tagged.code, taggedThere.code]).toEqual([0, 0]);
+    for (const args of [
+      ['diff', 'onlyhere'],
+      ['image', 'diff', 'onlyhere'],
+    ]) {
+      const [ours, theirs] = await side(args);
+      expect(theirs.code).toBe(0);
+      expect(ours, args.join(' ')).toEqual(theirs);
+    }
+  });
 });
 
 describe('podman commit', () => {

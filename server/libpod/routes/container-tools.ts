@@ -63,7 +63,7 @@ export const containerToolRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
         if (!notFound(err)) throw err;
       }
       try {
-        if (difftype !== 'container') return await api.images.changes(name);
+        if (difftype !== 'container') return await api.images.libpod.changes(name);
       } catch (err) {
         if (!notFound(err)) throw err;
       }
