@@ -10,7 +10,7 @@ import { importImage, type ImportMessage, type ImportOptions } from '../images/i
 import { saveImages, type SaveOptions } from '../images/save.js';
 import * as libpod from '../images/libpod.js';
 import { byNewest, removeLibpodImages, type LibpodRemoveOptions } from '../images/libpod-remove.js';
-import { lookupLocal, lookupLocalIfAny, qualifiedName } from '../images/short-names.js';
+import { lookupLocal, lookupLocalIfAny, localhostQualified } from '../images/short-names.js';
 import { changes as layerChanges } from '../containers/filesystem.js';
 import { pullImage, type Progress } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
@@ -166,7 +166,7 @@ export function imageApi(engine: Engine) {
         return saveImages(images, names, { naming: 'libpod', layout });
       },
       /** podman import: the reference is qualified with `localhost/` when it has no registry. */
-      import: (options: ImportOptions) => importImage(images, { ...options, repo: options.repo ? qualifiedName(options.repo) : undefined }, () => {}),
+      import: (options: ImportOptions) => importImage(images, { ...options, repo: options.repo ? localhostQualified(options.repo) : undefined }, () => {}),
     },
   };
 }

@@ -23,8 +23,8 @@ export function qualifyLocal(name: string): Reference {
   return ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' };
 }
 
-/** The stored form of a libpod name (`localhost/busybox:latest`). */
-export const qualifiedName = (name: string) => referenceString(qualifyLocal(name));
+/** A name as the libpod API stores it, as a string (`busybox` → `localhost/busybox:latest`). */
+export const localhostQualified = (name: string) => referenceString(qualifyLocal(name));
 
 /** podman's message for an image it cannot find. */
 export const imageNotKnown = (name: string) => notFound(`failed to find image ${name}: ${name}: image not known`);
