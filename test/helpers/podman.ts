@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { expect } from 'vitest';
-import { TEST_BASE, httpOn, run, type Result } from './engine.js';
+import { TEST_BASE, TestEngine, httpOn, run, type Result } from './engine.js';
 
 export const PODMAN = '/usr/bin/podman';
 export const havePodman = () => existsSync(PODMAN);
@@ -161,5 +161,38 @@ export class PodmanService {
         if (sub.isDirectory()) await rmdir(join(parent, sub.name)).catch(() => undefined);
       await rmdir(parent).catch(() => undefined);
     }
+  }
+}
+
+export interface SideBySide {
+  engine: TestEngine;
+  /** podman --remote against berth. */
+  berth: PodmanClient;
+  /** Podman's own service, the oracle. */
+  oracle: PodmanService;
+}
+
+/**
+ * A berth engine beside Podman's own service on `subnet`, as the libpod tests compare them. `busybox`
+ * (an archive) is loaded into both, berth's through the docker CLI; with `dockerName` the oracle's copy
+ * is renamed docker.io/library/busybox, the name berth's docker load gives it (podman's says
+ * localhost/busybox). On a failure both are stopped.
+ */
+export async function sideBySide(o: { subnet: string; busybox?: string; dockerName?: boolean }): Promise<SideBySide> {
+  const [engine, oracle] = await Promise.all([TestEngine.start(), PodmanService.start({ subnet: o.subnet })]);
+  try {
+    const berth = await podmanClient(engine.socket, engine.dir);
+    if (o.busybox) {
+      const loaded = await Promise.all([engine.docker(['load', '-i', o.busybox]), oracle.podman(['load', '-i', o.busybox])]);
+      for (const r of loaded) expect(r.code, r.stderr).toBe(0);
+    }
+    if (o.dockerName) {
+      await oracle.client.ok(['tag', 'localhost/busybox:latest', 'docker.io/library/busybox:latest']);
+      await oracle.client.ok(['rmi', 'localhost/busybox:latest']);
+    }
+    return { engine, berth, oracle };
+  } catch (err) {
+    await Promise.all([engine.destroy(), oracle.stop()]);
+    throw err;
   }
 }

@@ -2,7 +2,7 @@
 // codes. berth's one default network is `podman` to libpod and `bridge` to the Docker API.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestEngine } from '../helpers/engine.js';
-import { PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
+import { PodmanService, sideBySide, type PodmanClient } from '../helpers/podman.js';
 
 let engine: TestEngine;
 let berth: PodmanClient;
@@ -13,12 +13,8 @@ const images = inject('images');
 const UPPER = '10.231.6.128/25';
 
 beforeAll(async () => {
-  [engine, oracle] = await Promise.all([TestEngine.start(), PodmanService.start({ subnet: '10.231.6.0/25' })]);
-  berth = await podmanClient(engine.socket, engine.dir);
-  // (Containers on berth come from the docker CLI: libpod's load and create are other slices.)
-  const loaded = await engine.docker(['load', '-i', images.busybox.archive]);
-  expect(loaded.code, loaded.stderr).toBe(0);
-  await oracle.client.ok(['load', '-i', images.busybox.archive]);
+  // (Containers on berth come from the docker CLI.)
+  ({ engine, berth, oracle } = await sideBySide({ subnet: '10.231.6.0/25', busybox: images.busybox.archive }));
 });
 afterAll(async () => {
   await Promise.all([engine?.destroy(), oracle?.stop()]);
