@@ -98,3 +98,14 @@ export function normalizedName(name: string): string {
     return name;
   }
 }
+
+/** A reference filter's glob as Go's path.Match reads it: `*` and `?` stop at `/`. */
+export const referenceGlob = (pattern: string) =>
+  new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]') +
+      '$',
+  );

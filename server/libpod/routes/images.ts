@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { EngineError, type Api, type ImageFilters, type LibpodImage } from '../../../runtime/api.js';
+import { EngineError, referenceGlob, type Api, type ImageFilters, type LibpodImage } from '../../../runtime/api.js';
 import {
   LibpodExportQuery,
   LibpodHistoryItem,
@@ -187,14 +187,7 @@ function labelMatches(labels: Record<string, string>, wanted: string): boolean {
 
 /** A glob against a full name (`localhost/busybox:latest`), its repository, or either without the registry. */
 function referenceMatches(pattern: string, name: string): boolean {
-  const re = new RegExp(
-    '^' +
-      pattern
-        .replace(/[.+^${}()|\\]/g, '\\$&')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]') +
-      '$',
-  );
+  const re = referenceGlob(pattern);
   const repo = name.slice(0, name.lastIndexOf(':'));
   const forms = [name, repo];
   const slash = name.indexOf('/');
