@@ -2,7 +2,7 @@
 // codes. berth's one default network is `podman` to libpod and `bridge` to the Docker API.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestEngine } from '../helpers/engine.js';
-import { PodmanService, sideBySide, type PodmanClient } from '../helpers/podman.js';
+import { PodmanService, sameAsOracle, sideBySide, type PodmanClient } from '../helpers/podman.js';
 
 let engine: TestEngine;
 let berth: PodmanClient;
@@ -21,15 +21,7 @@ afterAll(async () => {
 });
 
 /** The same command against both: berth's stdout, stderr and exit code must be podman's (IDs aside). */
-async function same(args: string[], clean: (s: string) => string = (s) => s.replace(/[0-9a-f]{64}/g, '<id>')) {
-  const [ours, theirs] = await Promise.all([berth.podman(args), oracle.podman(args)]);
-  expect({ code: ours.code, stdout: clean(ours.stdout), stderr: clean(ours.stderr) }, args.join(' ')).toEqual({
-    code: theirs.code,
-    stdout: clean(theirs.stdout),
-    stderr: clean(theirs.stderr),
-  });
-  return ours;
-}
+const same = (args: string[], clean = (s: string) => s.replace(/[0-9a-f]{64}/g, '<id>')) => sameAsOracle({ berth, oracle }, args, clean);
 const both = (args: string[]) => Promise.all([berth.ok(args), oracle.client.ok(args)]);
 const docker = async (args: string[]) => {
   const r = await engine.docker(args);
