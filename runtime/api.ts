@@ -64,7 +64,7 @@ export type { Endpoint, Network } from './network/store.js';
 export type { NetworkCreateOptions, EndpointOptions, NetworkMember } from './api/networks.js';
 export { networkMode, v4Config, v6Config } from './network/attachments.js';
 export { parsePortKey } from './network/ports.js';
-export { qualifiedName } from './images/reference.js';
+export { normalizedName, referenceGlob } from './images/reference.js';
 
 // Secrets (libpod).
 export type { Secret } from './secrets/store.js';

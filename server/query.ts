@@ -70,3 +70,16 @@ export function parseGoInt(value: string): number {
 
 /** A header's value when it came once as a string (X-Registry-Auth...); undefined otherwise. */
 export const headerValue = (value: string | string[] | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** A query parameter that may be repeated, as a list (absent: none). */
+export const repeated = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** A query parameter that holds JSON (`buildargs={"A":"1"}`); what does not parse is the client's error. */
+export function jsonParam<T>(name: string, value: string | undefined): T | undefined {
+  if (!value) return undefined;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    throw invalid(`invalid ${name}: ${value}`);
+  }
+}

@@ -10,13 +10,13 @@ import { importImage, type ImportMessage, type ImportOptions } from '../images/i
 import { saveImages, type SaveOptions } from '../images/save.js';
 import * as libpod from '../images/libpod.js';
 import { byNewest, removeLibpodImages, type LibpodRemoveOptions } from '../images/libpod-remove.js';
-import { qualifiedName, resolveLocal } from '../images/short-names.js';
+import { lookupLocal, lookupLocalIfAny, localhostQualified } from '../images/short-names.js';
 import { changes as layerChanges } from '../containers/filesystem.js';
 import { pullImage, type Progress } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
 import { decodeAuthHeader } from '../registry/auth.js';
-import { pullCandidates, resolveLocalShortName } from '../registry/short-names.js';
-import { EngineError, notFound } from '../errors.js';
+import { pullCandidates } from '../registry/short-names.js';
+import { notFound } from '../errors.js';
 import { parsePlatform } from '../registry/manifest.js';
 import { DEFAULT_REGISTRY_OPTIONS } from '../registry/endpoints.js';
 
@@ -63,6 +63,8 @@ const domainOf = (name: string) => {
 export function imageApi(engine: Engine) {
   const { images } = engine;
   const registry = () => engine.options.registry ?? DEFAULT_REGISTRY_OPTIONS;
+  const podmanLookup = () => ({ digestOf: libpod.digestOf(images), searchRegistries: registry().conf.unqualifiedSearchRegistries });
+  const lookupPodman = (name: string) => lookupLocal(images.store, name, podmanLookup());
   return {
     /** `docker images`: without `all`, untagged parents are hidden. */
     list: (all: boolean, filters: ImageFilters) => images.list(all, filters),
@@ -79,21 +81,15 @@ export function imageApi(engine: Engine) {
       };
     },
     /**
-     * libpod's name for a local image: a short name resolved by path in any domain (localhost first),
-     * else the name as given; the image's fully qualified tag when it is one, with the image ID.
+     * libpod's name for a local image, by podman's lookup: the image's fully qualified tag when one
+     * matched, an ID as given, else the name as the Docker API stores it; with the image ID.
      */
     resolveLibpod: (name: string): { name: string; id: string } => {
-      const tag = images.store.shortNameTag(name);
-      const image = images.store.resolve(tag ?? name);
+      const { image, tag } = lookupPodman(name);
       if (tag || image.id.replace('sha256:', '').startsWith(name.replace('sha256:', ''))) return { name: tag ?? name, id: image.id };
       return { name: referenceString(parseTaggedReference(name)), id: image.id };
     },
     history: (name: string) => images.history(name),
-    /** What the image's top layer changes over the layers below it, as podman shows it (podman diff of an image). */
-    changes: async (name: string) => {
-      const [top, ...below] = images.layers.diffDirs(images.store.resolve(name).top_layer);
-      return top ? layerChanges(top, below, { view: 'podman', layer: true }) : [];
-    },
     tag: (name: string, repo: string, tag: string | undefined) => images.tag(name, repo, tag),
     remove: (name: string, force: boolean, prune: boolean) => images.remove(name, force, prune),
     prune: (filters: ImageFilters) => images.prune(filters),
@@ -112,23 +108,10 @@ export function imageApi(engine: Engine) {
       const credentials = decodeAuthHeader(r.authHeader, domainOf(r.name));
       return pushImage(images, r.name, r.tag, { credentials, registry: registry(), image: r.image, insecure: r.tlsVerify === false }, report);
     },
-    /**
-     * podman's lookup of a local image: a short name by podman's rules (`busybox` finds
-     * `localhost/busybox`), anything else as dockerd resolves it; the image's ID and the name it matched.
-     */
+    /** podman's lookup of a local image: its ID and the name it matched; undefined when there is none. */
     lookupLibpod: (name: string): { id: string; name?: string } | undefined => {
-      const local = resolveLocalShortName(
-        registry().conf,
-        name,
-        images.store.allTags().map((t) => t.name),
-      );
-      if (local) return { id: images.store.tagged(local)!, name: local };
-      try {
-        return { id: images.store.resolve(name).id };
-      } catch (err) {
-        if (err instanceof EngineError && (err.kind === 'not-found' || err.kind === 'invalid')) return undefined;
-        throw err;
-      }
+      const local = lookupLocalIfAny(images.store, name, podmanLookup());
+      return local && { id: local.image.id, name: local.tag };
     },
     /** Where podman pulls `name` from: itself, or a short name's alias or search registries (podman's error when none). */
     pullCandidates: (name: string) => pullCandidates(registry().conf, name),
@@ -183,7 +166,7 @@ export function imageApi(engine: Engine) {
         return saveImages(images, names, { naming: 'libpod', layout });
       },
       /** podman import: the reference is qualified with `localhost/` when it has no registry. */
-      import: (options: ImportOptions) => importImage(images, { ...options, repo: options.repo ? qualifiedName(options.repo) : undefined }, () => {}),
+      import: (options: ImportOptions) => importImage(images, { ...options, repo: options.repo ? localhostQualified(options.repo) : undefined }, () => {}),
     },
   };
 }

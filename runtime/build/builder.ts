@@ -40,7 +40,8 @@ import type { DB } from '../state/db.js';
 import { goDuration, goList, goQuote, goQuoteList, goQuoteRune } from './gofmt.js';
 import { freeingSpace } from '../state/reserve.js';
 import { isUp } from '../containers/state.js';
-import { isShortName, pullCandidates, resolveLocalShortName } from '../registry/short-names.js';
+import { isShortName, pullCandidates } from '../registry/short-names.js';
+import { lookupLocalIfAny } from '../images/short-names.js';
 import { squashImage } from './squash.js';
 
 /** What a build does with containers: a RUN step's intermediate container, from create to removal, and its rootfs. */
@@ -478,13 +479,9 @@ class BuildRun {
   /** A short name as podman finds it: a local image by its rules, else pulled from its alias or search registries. */
   private async podmanBase(name: string, platform: Platform | undefined, forcePull: boolean): Promise<ImageRecord> {
     const conf = this.options.registry.conf;
-    const local = resolveLocalShortName(
-      conf,
-      name,
-      this.images.store.allTags().map((t) => t.name),
-    );
-    if (local && !forcePull) return this.images.store.resolve(local);
-    const names = local ? [local] : pullCandidates(conf, name).names;
+    const local = lookupLocalIfAny(this.images.store, name, { searchRegistries: conf.unqualifiedSearchRegistries });
+    if (local && !forcePull) return local.image;
+    const names = local?.tag ? [local.tag] : pullCandidates(conf, name).names;
     let failure: unknown;
     for (const candidate of names) {
       try {

@@ -39,7 +39,7 @@ export async function removeLibpodImages(
   if (o.all) for (const image of byNewest(service.store.all())) targets.push({ match: { image } });
   for (const name of names) {
     try {
-      targets.push({ name, match: lookupLocal(service.store, name, digestOf(service)) });
+      targets.push({ name, match: lookupLocal(service.store, name, { digestOf: digestOf(service) }) });
     } catch {
       if (!o.ignore) failures.push({ kind: 'unknown', message: `${name}: image not known` });
     }

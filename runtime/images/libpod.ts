@@ -8,7 +8,7 @@ import { parseConfig, type ImageRecord } from './store.js';
 import type { ImageConfig } from './config.js';
 import type { ImageService } from './service.js';
 import { familiar, parseReference, referenceString, repositoryName, validateTag } from './reference.js';
-import { lookupLocal, qualifyLocal, resolveLocal, type DigestOf } from './short-names.js';
+import { lookupLocal, qualifyLocal, type DigestOf } from './short-names.js';
 
 export interface LibpodLayer {
   /** containers/storage's layer ID (hex): the diff ID for the bottom layer, else sha256(parent ID + "+" + diff ID hex). */
@@ -70,8 +70,8 @@ export const digestOf =
   (image) =>
     service.store.digestsOf(image.id)[0]?.split('@')[1] ?? image.manifest_digest ?? sha256(storedManifest(image, service.layers.stack(image.top_layer)));
 
-/** resolveLocal, with `name@sha256:…` finding images by the digest podman shows. */
-export const findLocal = (service: ImageService, name: string) => resolveLocal(service.store, name, digestOf(service));
+/** podman's lookup of a local image, with `name@sha256:…` finding images by the digest podman shows. */
+export const findLocal = (service: ImageService, name: string) => lookupLocal(service.store, name, { digestOf: digestOf(service) }).image;
 
 export function describe(service: ImageService, image: ImageRecord): LibpodImage {
   const stack = service.layers.stack(image.top_layer);
@@ -245,7 +245,7 @@ export function tag(service: ImageService, name: string, repo: string, tagName: 
 
 /** podman untag: one name of the image (500 `tag not known` when it has no such name), or all of them. */
 export function untag(service: ImageService, name: string, repo: string, tagName: string | undefined): void {
-  const { image } = lookupLocal(service.store, name, digestOf(service));
+  const { image } = lookupLocal(service.store, name, { digestOf: digestOf(service) });
   const names = service.store.namesOf(image.id);
   if (!repo) {
     for (const n of names) {

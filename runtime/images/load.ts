@@ -11,7 +11,7 @@ import { openLayer } from '../storage/decompress.js';
 import type { ImageConfig } from './config.js';
 import { familiar, familiarString, parseReference, parseTaggedReference, referenceString } from './reference.js';
 import type { ImageService } from './service.js';
-import { qualifiedName } from './short-names.js';
+import { localhostQualified } from './short-names.js';
 
 export type LoadMessage =
   | { kind: 'layer'; id: string; size: number }
@@ -50,7 +50,7 @@ const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'applica
  */
 export type Naming = 'docker' | 'libpod';
 
-const normalizer = (naming: Naming) => (name: string) => (naming === 'libpod' ? qualifiedName(name) : referenceString(parseTaggedReference(name)));
+const normalizer = (naming: Naming) => (name: string) => (naming === 'libpod' ? localhostQualified(name) : referenceString(parseTaggedReference(name)));
 
 /** Loads the images of an archive; `signal` (the client went away) stops the work wherever it is. */
 export async function loadImages(

@@ -89,8 +89,8 @@ export function familiarString(ref: Reference): string {
 /** Familiar form of a stored reference string. */
 export const familiar = (stored: string) => familiarString(parseReference(stored));
 
-/** A name as stored (`busybox` → `docker.io/library/busybox:latest`); IDs and what does not parse, as given. */
-export function qualifiedName(name: string): string {
+/** A name normalized as the engine stores it (`busybox` → `docker.io/library/busybox:latest`); IDs and what does not parse, as given. */
+export function normalizedName(name: string): string {
   if (/^(sha256:)?[a-f0-9]{12,64}$/.test(name)) return name;
   try {
     return referenceString(parseTaggedReference(name));
@@ -98,3 +98,14 @@ export function qualifiedName(name: string): string {
     return name;
   }
 }
+
+/** A reference filter's glob as Go's path.Match reads it: `*` and `?` stop at `/`. */
+export const referenceGlob = (pattern: string) =>
+  new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]') +
+      '$',
+  );

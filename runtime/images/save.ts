@@ -29,7 +29,7 @@ export interface SaveOptions {
 export function saveImages(service: ImageService, names: string[], o: SaveOptions = { naming: 'docker', layout: 'docker' }): Readable {
   const items = new Map<string, SaveItem>();
   for (const name of names) {
-    const match = o.naming === 'libpod' ? lookupLocal(service.store, name, digestOf(service)) : undefined;
+    const match = o.naming === 'libpod' ? lookupLocal(service.store, name, { digestOf: digestOf(service) }) : undefined;
     const image = match?.image ?? service.store.resolve(name);
     const item = items.get(image.id) ?? { image, tags: [] };
     items.set(image.id, item);

@@ -13,6 +13,7 @@ import {
   familiarString,
   parseReference,
   parseTaggedReference,
+  referenceGlob,
   referenceString,
   repositoryName,
   validateTag,
@@ -242,14 +243,7 @@ const isIdPrefix = (id: string, input: string) => {
 /** Docker's reference filter: a path.Match glob against the familiar name, with or without the tag. */
 function matchesReference(pattern: string, stored: string): boolean {
   const ref = parseReference(stored);
-  const re = new RegExp(
-    '^' +
-      pattern
-        .replace(/[.+^${}()|\\]/g, '\\$&')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]') +
-      '$',
-  );
+  const re = referenceGlob(pattern);
   return re.test(familiarString(ref)) || re.test(familiarRepository(ref));
 }
 

@@ -1,8 +1,10 @@
 // Podman's names for local images. A name without a registry is qualified with `localhost/` when the
 // libpod API stores it (tag, load, import), where the Docker API puts `docker.io/library/`. A local
-// lookup of a short name tries `localhost/<name>`, then the name in any registry (`busybox` finds
-// `docker.io/library/busybox` or `quay.io/x/busybox`), as podman's image lookup does.
-import { notFound } from '../errors.js';
+// lookup of a short name tries `localhost/<name>`, then `<search registry>/<name>` for each of
+// registries.conf's search registries, then the name in any registry (`busybox` finds
+// `docker.io/library/busybox` or `quay.io/x/busybox`), as podman's image lookup does. Every podman
+// lookup of a local image (inspect, create, pull's policy, push, build's FROM) comes here.
+import { EngineError, notFound } from '../errors.js';
 import { hex } from '../util/digest.js';
 import { parseReference, referenceString, type Reference } from './reference.js';
 import type { ImageRecord, ImageStore } from './store.js';
@@ -21,8 +23,8 @@ export function qualifyLocal(name: string): Reference {
   return ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' };
 }
 
-/** The stored form of a libpod name (`localhost/busybox:latest`). */
-export const qualifiedName = (name: string) => referenceString(qualifyLocal(name));
+/** A name as the libpod API stores it, as a string (`busybox` → `localhost/busybox:latest`). */
+export const localhostQualified = (name: string) => referenceString(qualifyLocal(name));
 
 /** podman's message for an image it cannot find. */
 export const imageNotKnown = (name: string) => notFound(`failed to find image ${name}: ${name}: image not known`);
@@ -33,17 +35,21 @@ export interface LocalMatch {
   tag?: string;
 }
 
-/**
- * Finds a local image the way podman does: a full or short ID, a qualified reference, or a short name
- * in `localhost/` first and then in any registry (its path with or without docker.io's `library/`).
- */
-export const resolveLocal = (store: ImageStore, name: string, digestOf?: DigestOf): ImageRecord => lookupLocal(store, name, digestOf).image;
-
 /** An image's manifest digest when none is stored (podman's for a loaded image): `name@sha256:…` finds it too. */
 export type DigestOf = (image: ImageRecord) => string;
 
-/** As resolveLocal, also telling which of the image's names was meant. */
-export function lookupLocal(store: ImageStore, name: string, digestOf?: DigestOf): LocalMatch {
+export interface LookupOptions {
+  digestOf?: DigestOf;
+  /** registries.conf's unqualified-search-registries, tried in order after `localhost/`. */
+  searchRegistries?: readonly string[];
+}
+
+/**
+ * Finds a local image the way podman does: a full or short ID, a qualified reference, or a short name
+ * in `localhost/` first, then in each search registry, then in any registry (its path with or without
+ * docker.io's `library/`); also telling which of the image's names was meant. Throws podman's not-found.
+ */
+export function lookupLocal(store: ImageStore, name: string, o: LookupOptions = {}): LocalMatch {
   const id = /^(sha256:)?([a-f0-9]{1,64})$/.exec(name)?.[2];
   if (id && id.length === 64) {
     const image = store.get(`sha256:${id}`);
@@ -56,7 +62,7 @@ export function lookupLocal(store: ImageStore, name: string, digestOf?: DigestOf
     // not a reference: an ID prefix at most
   }
   if (ref) {
-    const found = hasDomain(name) ? byReference(store, ref, digestOf) : byShortName(store, name, ref, digestOf);
+    const found = hasDomain(name) ? byReference(store, ref, o.digestOf) : byShortName(store, name, ref, o);
     if (found) return found;
   }
   if (id && id.length >= 3) {
@@ -80,9 +86,21 @@ function byReference(store: ImageStore, ref: Reference, digestOf?: DigestOf): Lo
   return id ? { image: store.get(id)!, tag } : undefined;
 }
 
-function byShortName(store: ImageStore, name: string, parsed: Reference, digestOf?: DigestOf): LocalMatch | undefined {
-  const local = byReference(store, qualifyLocal(name), digestOf);
-  if (local) return local;
+/** As lookupLocal, undefined where it finds nothing. */
+export function lookupLocalIfAny(store: ImageStore, name: string, o: LookupOptions = {}): LocalMatch | undefined {
+  try {
+    return lookupLocal(store, name, o);
+  } catch (err) {
+    if (err instanceof EngineError && err.kind === 'not-found') return undefined;
+    throw err;
+  }
+}
+
+function byShortName(store: ImageStore, name: string, parsed: Reference, o: LookupOptions): LocalMatch | undefined {
+  for (const domain of ['localhost', ...(o.searchRegistries ?? [])]) {
+    const found = byReference(store, parseReference(`${domain}/${name}`), o.digestOf);
+    if (found) return found;
+  }
   if (parsed.digest) return undefined;
   // The short name's path as typed (parseReference put docker.io's `library/` in front of a one-part name).
   const path = parsed.path.startsWith('library/') && !name.startsWith('library/') ? parsed.path.slice('library/'.length) : parsed.path;

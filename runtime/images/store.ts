@@ -113,29 +113,6 @@ export class ImageStore {
   }
 
   /**
-   * libpod's local lookup of a short name (no registry in it, `busybox`, `team/app:1`): the stored tag
-   * with that path and tag in any domain, `localhost/` first, then docker.io's (`library/` implied),
-   * then the others by name. Undefined when the name is qualified or nothing matches.
-   */
-  shortNameTag(input: string): string | undefined {
-    const first = input.split('/')[0]!;
-    if (input.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')) return undefined;
-    if (input.includes('@') || /^(sha256:)?[a-f0-9]{64}$/.test(input)) return undefined;
-    let ref: Reference;
-    try {
-      ref = parseTaggedReference(input);
-    } catch {
-      return undefined;
-    }
-    const path = input.includes('/') ? ref.path : ref.path.replace(/^library\//, '');
-    const wanted = `${path}:${ref.tag}`;
-    const rows = this.db.prepare("SELECT name FROM tags WHERE name LIKE '%/' || ?").all(wanted) as { name: string }[];
-    const names = rows.map((r) => r.name).filter((n) => n.slice(n.indexOf('/') + 1) === wanted || n === `docker.io/library/${wanted}`);
-    const rank = (n: string) => (n.startsWith('localhost/') ? 0 : n.startsWith('docker.io/') ? 1 : 2);
-    return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))[0];
-  }
-
-  /**
    * Records an image and points tags at it, in one transaction. Returns the tags that moved away from
    * another image (that image stays, untagged, as Docker leaves it).
    */

@@ -4,6 +4,7 @@ import { RegistryClient, RegistryError } from './client.js';
 import type { Credentials } from './auth.js';
 import { endpointFor, type RegistryOptions } from './endpoints.js';
 import { MAX_DOCUMENT_SIZE, readBounded } from './bodies.js';
+import { hasDomain } from '../images/short-names.js';
 
 export interface SearchResult {
   name: string;
@@ -67,9 +68,9 @@ export async function listTags(
   o: RegistryOptions,
   insecure: boolean,
 ): Promise<IndexedSearchResult[]> {
+  if (!hasDomain(term)) throw new RegistryError(`reference "${term}" must be a docker reference`, 400);
   const i = term.indexOf('/');
-  const first = i > 0 ? term.slice(0, i) : '';
-  if (!first || !(/[.:]/.test(first) || first === 'localhost')) throw new RegistryError(`reference "${term}" must be a docker reference`, 400);
+  const first = term.slice(0, i);
   const path = term.slice(i + 1).replace(/:[^/]*$/, '');
   const client = new RegistryClient(await endpointFor(first, o, insecure), creds(first));
   try {
@@ -99,11 +100,9 @@ export async function searchRegistries(
   insecure: boolean,
 ): Promise<IndexedSearchResult[]> {
   const i = term.indexOf('/');
-  const first = i > 0 ? term.slice(0, i) : '';
-  const targets =
-    first && (/[.:]/.test(first) || first === 'localhost')
-      ? [{ domain: first, query: term.slice(i + 1) }]
-      : o.conf.unqualifiedSearchRegistries.map((domain) => ({ domain, query: term }));
+  const targets = hasDomain(term)
+    ? [{ domain: term.slice(0, i), query: term.slice(i + 1) }]
+    : o.conf.unqualifiedSearchRegistries.map((domain) => ({ domain, query: term }));
   const out: IndexedSearchResult[] = [];
   for (const { domain, query } of targets) {
     if (domain === 'docker.io') {

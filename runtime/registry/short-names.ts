@@ -1,19 +1,14 @@
 // podman's short names (containers/image's shortnames, libimage's lookup): a name without a registry
-// (`busybox`, `user/app`) names first a local image, by `localhost/<name>`, then by a search registry,
-// then by any image whose name ends in `/<name>` whatever its registry; to pull, it resolves through the
+// (`busybox`, `user/app`) names first a local image (images/short-names.ts finds it); to pull, it resolves through the
 // `[aliases]` of registries.conf, else to each `unqualified-search-registries` entry in turn. The Docker
 // API never comes here: docker.io is its only registry.
 import { invalid } from '../errors.js';
 import type { RegistriesConf } from './config.js';
 import { parseTaggedReference, referenceString } from '../images/reference.js';
+import { hasDomain } from '../images/short-names.js';
 
 /** A name whose first component is not a registry (no `.` or `:`, not `localhost`): podman's short name. */
-export function isShortName(name: string): boolean {
-  const slash = name.indexOf('/');
-  if (slash === -1) return true;
-  const first = name.slice(0, slash);
-  return !/[.:]/.test(first) && first !== 'localhost';
-}
+export const isShortName = (name: string) => !hasDomain(name);
 
 /** `busybox` → `busybox:latest` (a digest or tag kept), for the tag/digest podman appends to what it resolves to. */
 function splitTag(name: string): { repo: string; suffix: string } {
@@ -29,22 +24,6 @@ const qualify = (domain: string, name: string) => {
   const { repo, suffix } = splitTag(name);
   return referenceString(parseTaggedReference(`${domain}/${repo}${suffix}`));
 };
-
-/**
- * The stored tag a short name means locally, if any: `localhost/<name>`, then `<search registry>/<name>`,
- * then any stored name ending in `/<name>` (`busybox` finds `docker.io/library/busybox:latest`).
- */
-export function resolveLocalShortName(conf: RegistriesConf, name: string, tags: string[]): string | undefined {
-  if (!isShortName(name)) return undefined;
-  const have = new Set(tags);
-  for (const domain of ['localhost', ...conf.unqualifiedSearchRegistries]) {
-    const candidate = qualify(domain, name);
-    if (have.has(candidate)) return candidate;
-  }
-  const { repo, suffix } = splitTag(name);
-  if (suffix.startsWith('@')) return undefined;
-  return tags.find((t) => t.endsWith(`/${repo}${suffix}`));
-}
 
 export interface PullCandidates {
   /** Fully qualified names to try, in order (stored form, with tag or digest). */

@@ -5,20 +5,8 @@
 // then the image ID. A failed RUN is `building at STEP "<step>": while running runtime: exit status
 // <code>`; the client exits with that code.
 import { isShortName, type BuildEvent, type BuildRequest } from '../../runtime/api.js';
-import { invalid } from '../../runtime/api.js';
 import type { LibpodBuildQuery } from '../../openapi/libpod-image-transfer.js';
-import { parseBool } from '../query.js';
-
-const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-
-function json<T>(name: string, value: string | undefined): T | undefined {
-  if (!value) return undefined;
-  try {
-    return JSON.parse(value) as T;
-  } catch {
-    throw invalid(`invalid ${name}: ${value}`);
-  }
-}
+import { parseBool, repeated, jsonParam } from '../query.js';
 
 /** `pm2build:1` → `localhost/pm2build:1`: podman names what it makes without a registry under localhost. */
 export const qualifyLocal = (name: string) => (isShortName(name) ? `localhost/${name}` : name);
@@ -26,7 +14,7 @@ export const qualifyLocal = (name: string) => (isShortName(name) ? `localhost/${
 /** The query podman --remote sends, as the builder's request (what the builder has no use for is ignored). */
 export function buildRequestOf(q: LibpodBuildQuery): BuildRequest & { layers: boolean; tags: string[] } {
   // `dockerfile` is a JSON list of names in the context; an old client's plain name is taken as one.
-  const dockerfiles = q.dockerfile?.startsWith('[') ? (json<string[]>('dockerfile', q.dockerfile) ?? []) : list(q.dockerfile);
+  const dockerfiles = q.dockerfile?.startsWith('[') ? (jsonParam<string[]>('dockerfile', q.dockerfile) ?? []) : repeated(q.dockerfile);
   const pullPolicy = (q.pullpolicy ?? '').toLowerCase();
   // Without layers (the client sends none for --layers=false and for --squash) buildah runs every step
   // in one container and commits once: the build's own layers become one over its base, a squash.
@@ -34,8 +22,8 @@ export function buildRequestOf(q: LibpodBuildQuery): BuildRequest & { layers: bo
   const squash = !layers;
   return {
     dockerfile: dockerfiles[0] || undefined,
-    tags: list(q.t).filter(Boolean).map(qualifyLocal),
-    buildArgs: json<Record<string, string>>('buildargs', q.buildargs) ?? {},
+    tags: repeated(q.t).filter(Boolean).map(qualifyLocal),
+    buildArgs: jsonParam<Record<string, string>>('buildargs', q.buildargs) ?? {},
     labels: labelsOf(q.labels),
     target: q.target || undefined,
     // Without layers there are no step images, so nothing is taken from the cache either.
@@ -56,7 +44,7 @@ export function buildRequestOf(q: LibpodBuildQuery): BuildRequest & { layers: bo
 
 /** podman sends its --label flags as a JSON list of `key=value`; a JSON object is taken too. */
 function labelsOf(value: string | undefined): Record<string, string> {
-  const parsed = json<string[] | Record<string, string>>('labels', value);
+  const parsed = jsonParam<string[] | Record<string, string>>('labels', value);
   if (!Array.isArray(parsed)) return parsed ?? {};
   return Object.fromEntries(parsed.map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
 }

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { TEST_BASE, httpOn, run, type Result } from './engine.js';
+import { TEST_BASE, TestEngine, httpOn, run, type Result } from './engine.js';
 
 export const PODMAN = '/usr/bin/podman';
 export const havePodman = () => existsSync(PODMAN);
@@ -168,4 +168,50 @@ export class PodmanService {
       await rmdir(parent).catch(() => undefined);
     }
   }
+}
+
+export interface SideBySide {
+  engine: TestEngine;
+  /** podman --remote against berth. */
+  berth: PodmanClient;
+  /** Podman's own service, the oracle. */
+  oracle: PodmanService;
+}
+
+/**
+ * A berth engine beside Podman's own service on `subnet`, as the libpod tests compare them. `busybox`
+ * (an archive) is loaded into both, berth's through the docker CLI; with `dockerName` the oracle's copy
+ * is renamed docker.io/library/busybox, the name berth's docker load gives it (podman's says
+ * localhost/busybox). On a failure both are stopped.
+ */
+export async function sideBySide(o: { subnet: string; busybox?: string; dockerName?: boolean }): Promise<SideBySide> {
+  const [engine, oracle] = await Promise.all([TestEngine.start(), PodmanService.start({ subnet: o.subnet })]);
+  try {
+    const berth = await podmanClient(engine.socket, engine.dir);
+    if (o.busybox) {
+      const { expect } = await import('vitest'); // imported late: the bench loads this file outside vitest
+      const loaded = await Promise.all([engine.docker(['load', '-i', o.busybox]), oracle.podman(['load', '-i', o.busybox])]);
+      for (const r of loaded) expect(r.code, r.stderr).toBe(0);
+    }
+    if (o.dockerName) {
+      await oracle.client.ok(['tag', 'localhost/busybox:latest', 'docker.io/library/busybox:latest']);
+      await oracle.client.ok(['rmi', 'localhost/busybox:latest']);
+    }
+    return { engine, berth, oracle };
+  } catch (err) {
+    await Promise.all([engine.destroy(), oracle.stop()]);
+    throw err;
+  }
+}
+
+/** Runs `args` against berth and the oracle: berth's exit code, stdout and stderr must be podman's (after `clean`); berth's result. */
+export async function sameAsOracle(s: { berth: PodmanClient; oracle: PodmanService }, args: string[], clean = (text: string) => text): Promise<Result> {
+  const [ours, theirs] = await Promise.all([s.berth.podman(args), s.oracle.podman(args)]);
+  const { expect } = await import('vitest');
+  expect({ code: ours.code, stdout: clean(ours.stdout), stderr: clean(ours.stderr) }, args.join(' ')).toEqual({
+    code: theirs.code,
+    stdout: clean(theirs.stdout),
+    stderr: clean(theirs.stderr),
+  });
+  return ours;
 }

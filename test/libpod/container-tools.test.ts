@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TEST_BASE, TestEngine, run } from '../helpers/engine.js';
-import { PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
+import { PodmanService, sideBySide, type PodmanClient } from '../helpers/podman.js';
 
 const images = inject('images');
 
@@ -34,17 +34,10 @@ const side = (args: string[]) => Promise.all([berth.podman(args), oracle.podman(
 const noIds = (s: string) => s.replace(/\b[0-9a-f]{64}\b/g, '<id>');
 
 beforeAll(async () => {
-  [engine, oracle] = await Promise.all([TestEngine.start(), PodmanService.start({ subnet: '10.231.3.0/24' })]);
-  berth = await podmanClient(engine.socket, engine.dir);
+  ({ engine, berth, oracle } = await sideBySide({ subnet: '10.231.3.0/24', busybox: images.busybox.archive }));
   work = await mkdtemp(join(TEST_BASE, 'berth-tools-'));
   // podman run reads the client's auth file (for its pull): it must exist.
   for (const client of [berth, oracle.client]) await writeFile(client.env.REGISTRY_AUTH_FILE!, '{"auths":{}}');
-  const [loaded, loadedThere] = await Promise.all([
-    engine.docker(['load', '-i', images.busybox.archive]),
-    oracle.podman(['load', '-i', images.busybox.archive]),
-  ]);
-  expect(loaded.code, loaded.stderr).toBe(0);
-  expect(loadedThere.code, loadedThere.stderr).toBe(0);
   await both('tools', ['busybox', 'sleep', '1000']);
   await both('quit', ['busybox', 'true']);
   const probe = (cmd: string, interval: string) => ['--health-cmd', cmd, '--health-interval', interval, 'busybox', 'sleep', '1000'];
@@ -121,6 +114,19 @@ describe('podman diff', () => {
     for (const args of [
       ['diff', 'busybox'],
       ['image', 'diff', 'busybox'],
+    ]) {
+      const [ours, theirs] = await side(args);
+      expect(theirs.code).toBe(0);
+      expect(ours, args.join(' ')).toEqual(theirs);
+    }
+  });
+
+  it('finds the image by podman’s short-name lookup (a name only under localhost/)', async () => {
+    const [tagged, taggedThere] = await side(['tag', 'busybox', 'onlyhere']);
+    expect([tagged.code, taggedThere.code]).toEqual([0, 0]);
+    for (const args of [
+      ['diff', 'onlyhere'],
+      ['image', 'diff', 'onlyhere'],
     ]) {
       const [ours, theirs] = await side(args);
       expect(theirs.code).toBe(0);

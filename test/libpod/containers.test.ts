@@ -3,20 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { TestEngine } from '../helpers/engine.js';
-import { PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
+import { PodmanService, sideBySide, type PodmanClient } from '../helpers/podman.js';
 
 const images = inject('images');
 let engine: TestEngine;
 let berth: PodmanClient;
 let oracle: PodmanService;
 beforeAll(async () => {
-  [engine, oracle] = await Promise.all([TestEngine.start(), PodmanService.start({ subnet: '10.231.1.0/24' })]);
-  berth = await podmanClient(engine.socket, engine.dir);
-  const loaded = await Promise.all([engine.docker(['load', '-i', images.busybox.archive]), oracle.podman(['load', '-i', images.busybox.archive])]);
-  for (const r of loaded) expect(r.code, r.stderr).toBe(0);
-  // podman names a loaded `busybox:latest` localhost/busybox; berth's Docker load docker.io/library/busybox.
-  await oracle.client.ok(['tag', 'localhost/busybox:latest', 'docker.io/library/busybox:latest']);
-  await oracle.client.ok(['rmi', 'localhost/busybox:latest']);
+  ({ engine, berth, oracle } = await sideBySide({ subnet: '10.231.1.0/24', busybox: images.busybox.archive, dockerName: true }));
 }, 120_000);
 afterAll(async () => {
   await Promise.all([engine?.destroy(), oracle?.stop()]);

@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEST_BASE, TestEngine } from '../helpers/engine.js';
-import { PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
+import { PodmanService, sideBySide, type PodmanClient } from '../helpers/podman.js';
 
 const images = inject('images');
 let engine: TestEngine;
@@ -13,15 +13,10 @@ let berth: PodmanClient;
 let oracle: PodmanService;
 let dir: string;
 beforeAll(async () => {
-  [engine, oracle] = await Promise.all([TestEngine.start(), PodmanService.start({ subnet: '10.231.1.0/24' })]);
-  berth = await podmanClient(engine.socket, engine.dir);
+  ({ engine, berth, oracle } = await sideBySide({ subnet: '10.231.1.0/24', busybox: images.busybox.archive, dockerName: true }));
   dir = await mkdtemp(join(TEST_BASE, 'berth-flags-'));
   await writeFile(join(dir, 'envfile'), 'B=2\nC=3\n');
   await writeFile(join(dir, 'hello'), 'hi\n');
-  const loaded = await Promise.all([engine.docker(['load', '-i', images.busybox.archive]), oracle.podman(['load', '-i', images.busybox.archive])]);
-  for (const r of loaded) expect(r.code, r.stderr).toBe(0);
-  await oracle.client.ok(['tag', 'localhost/busybox:latest', 'docker.io/library/busybox:latest']);
-  await oracle.client.ok(['rmi', 'localhost/busybox:latest']);
 }, 120_000);
 afterAll(async () => {
   await Promise.all([engine?.destroy(), oracle?.stop()]);

@@ -2,7 +2,7 @@
 // codes. berth's one default network is `podman` to libpod and `bridge` to the Docker API.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestEngine } from '../helpers/engine.js';
-import { PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
+import { PodmanService, sameAsOracle, sideBySide, type PodmanClient } from '../helpers/podman.js';
 
 let engine: TestEngine;
 let berth: PodmanClient;
@@ -13,27 +13,15 @@ const images = inject('images');
 const UPPER = '10.231.6.128/25';
 
 beforeAll(async () => {
-  [engine, oracle] = await Promise.all([TestEngine.start(), PodmanService.start({ subnet: '10.231.6.0/25' })]);
-  berth = await podmanClient(engine.socket, engine.dir);
-  // (Containers on berth come from the docker CLI: libpod's load and create are other slices.)
-  const loaded = await engine.docker(['load', '-i', images.busybox.archive]);
-  expect(loaded.code, loaded.stderr).toBe(0);
-  await oracle.client.ok(['load', '-i', images.busybox.archive]);
+  // (Containers on berth come from the docker CLI.)
+  ({ engine, berth, oracle } = await sideBySide({ subnet: '10.231.6.0/25', busybox: images.busybox.archive }));
 });
 afterAll(async () => {
   await Promise.all([engine?.destroy(), oracle?.stop()]);
 });
 
 /** The same command against both: berth's stdout, stderr and exit code must be podman's (IDs aside). */
-async function same(args: string[], clean: (s: string) => string = (s) => s.replace(/[0-9a-f]{64}/g, '<id>')) {
-  const [ours, theirs] = await Promise.all([berth.podman(args), oracle.podman(args)]);
-  expect({ code: ours.code, stdout: clean(ours.stdout), stderr: clean(ours.stderr) }, args.join(' ')).toEqual({
-    code: theirs.code,
-    stdout: clean(theirs.stdout),
-    stderr: clean(theirs.stderr),
-  });
-  return ours;
-}
+const same = (args: string[], clean = (s: string) => s.replace(/[0-9a-f]{64}/g, '<id>')) => sameAsOracle({ berth, oracle }, args, clean);
 const both = (args: string[]) => Promise.all([berth.ok(args), oracle.client.ok(args)]);
 const docker = async (args: string[]) => {
   const r = await engine.docker(args);

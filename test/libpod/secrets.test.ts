@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestEngine, run } from '../helpers/engine.js';
-import { PODMAN, PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
+import { PODMAN, PodmanService, sideBySide, type PodmanClient } from '../helpers/podman.js';
 
 let engine: TestEngine;
 let berth: PodmanClient;
@@ -13,8 +13,7 @@ let oracle: PodmanService;
 const images = inject('images');
 
 beforeAll(async () => {
-  [engine, oracle] = await Promise.all([TestEngine.start(), PodmanService.start({ subnet: '10.231.6.0/24' })]);
-  berth = await podmanClient(engine.socket, engine.dir);
+  ({ engine, berth, oracle } = await sideBySide({ subnet: '10.231.6.0/24' }));
 });
 afterAll(async () => {
   await Promise.all([engine?.destroy(), oracle?.stop()]);

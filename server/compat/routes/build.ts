@@ -11,21 +11,10 @@ import { BUILD_PRUNE_FILTERS, BuildError, EngineError, type Api, type BuildEvent
 import type { HostConfig } from '../../../openapi/containers.js';
 import { BuildPruneQuery, BuildPruneResponse, BuildQuery } from '../../../openapi/build.js';
 import { apiVersion, commonHeaders, ERROR_STATUS, sendError } from '../../app.js';
-import { headerValue, parseBool, parseFilters } from '../../query.js';
+import { headerValue, parseBool, parseFilters, repeated, jsonParam } from '../../query.js';
 import { errorMessage, type JsonMessage } from '../../streams.js';
 import { progressMessage } from '../../pull.js';
 import { toSpec } from '../create/to-spec.js';
-
-const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-
-function json<T>(name: string, value: string | undefined): T | undefined {
-  if (!value) return undefined;
-  try {
-    return JSON.parse(value) as T;
-  } catch {
-    throw new EngineError('invalid', `invalid ${name}: ${value}`);
-  }
-}
 
 const int = (name: string, value: string | undefined): number | undefined => {
   if (value === undefined || value === '') return undefined;
@@ -72,8 +61,8 @@ function buildRequest(q: BuildQuery): BuildRequest {
   set('CpusetCpus', q.cpusetcpus || undefined);
   set('CpusetMems', q.cpusetmems || undefined);
   set('ShmSize', int('shmsize', q.shmsize));
-  set('Ulimits', json('ulimits', q.ulimits));
-  const hosts = list(q.extrahosts)
+  set('Ulimits', jsonParam('ulimits', q.ulimits));
+  const hosts = repeated(q.extrahosts)
     .flatMap((h) => h.split(','))
     .filter(Boolean);
   if (hosts.length) hostConfig.ExtraHosts = hosts;
@@ -85,9 +74,9 @@ function buildRequest(q: BuildQuery): BuildRequest {
   return {
     dockerfile: q.dockerfile || undefined,
     remote: q.remote || undefined,
-    tags: list(q.t).filter(Boolean),
-    buildArgs: json<Record<string, string | null>>('buildargs', q.buildargs) ?? {},
-    labels: json<Record<string, string>>('labels', q.labels) ?? {},
+    tags: repeated(q.t).filter(Boolean),
+    buildArgs: jsonParam<Record<string, string | null>>('buildargs', q.buildargs) ?? {},
+    labels: jsonParam<Record<string, string>>('labels', q.labels) ?? {},
     target: q.target || undefined,
     noCache: parseBool(q.nocache),
     pull: parseBool(q.pull),
@@ -95,7 +84,7 @@ function buildRequest(q: BuildQuery): BuildRequest {
     forceRemove: parseBool(q.forcerm),
     networkMode: q.networkmode && q.networkmode !== 'default' ? q.networkmode : undefined,
     platform: q.platform || undefined,
-    cacheFrom: json<string[]>('cachefrom', q.cachefrom) ?? [],
+    cacheFrom: jsonParam<string[]>('cachefrom', q.cachefrom) ?? [],
     run: runOf(hostConfig),
     squash: parseBool(q.squash),
   };

@@ -16,15 +16,13 @@ import {
   type LibpodContainerStats,
 } from '../../../openapi/libpod-container-tools.js';
 import { sendErrorBody } from '../../app.js';
-import { parseBool } from '../../query.js';
+import { parseBool, repeated } from '../../query.js';
 import { libpodError } from '../errors.js';
 import { rawHead } from '../../raw-reply.js';
 import { libpodSample, type PreviousSample } from '../stats-report.js';
 
 /** What podman's service says while CRIU cannot run (none installed, or older than 3.11). */
 const NO_CRIU = 'checkpoint/restore requires at least CRIU 31100';
-
-const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** A name without a registry domain is podman's local one: `x` → `localhost/x` (Docker's would be docker.io's). */
 export function libpodRepository(repo: string): string {
@@ -63,7 +61,7 @@ export const containerToolRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
         if (!notFound(err)) throw err;
       }
       try {
-        if (difftype !== 'container') return await api.images.changes(name);
+        if (difftype !== 'container') return await api.images.libpod.changes(name);
       } catch (err) {
         if (!notFound(err)) throw err;
       }
@@ -91,7 +89,7 @@ export const containerToolRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
         return sendLibpodError(reply, 500, message, message);
       }
       const c = api.containers.inspect(q.container);
-      const changes = list(q.changes);
+      const changes = repeated(q.changes);
       try {
         const id = await api.containers.commit(c.id, {
           config: dockerConfig(c.spec, dockerEcho(c.echo)),
@@ -145,7 +143,7 @@ export const containerToolRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
     const q = request.query;
     const stream = parseBool(q.stream, true);
     const interval = Math.max(1, Number(q.interval ?? 5) || 5) * 1000;
-    const named = list(q.containers);
+    const named = repeated(q.containers);
     const res = rawHead(reply, 200);
     const abort = new AbortController();
     res.on('close', () => abort.abort());

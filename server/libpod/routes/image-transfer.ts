@@ -10,7 +10,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { BuildError, familiar, invalid, notFound, SEARCH_FILTERS, type Api } from '../../../runtime/api.js';
 import { LibpodBuildQuery, LibpodPullQuery, LibpodPushQuery, LibpodSearchQuery, LibpodSearchResult } from '../../../openapi/libpod-image-transfer.js';
-import { headerValue, parseBool, parseFilters } from '../../query.js';
+import { headerValue, parseBool, parseFilters, repeated } from '../../query.js';
 import { clientGoneSignal } from '../../streams.js';
 import { buildOutput, buildRequestOf, copyLines } from '../build-output.js';
 
@@ -42,8 +42,6 @@ export function jsonLineStream(reply: FastifyReply, contentType?: string) {
     },
   };
 }
-
-const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** The credentials of a pull or push: `username`/`password` in the query when given, else X-Registry-Auth. */
 function authOf(q: { username?: string; password?: string }, header: string | string[] | undefined): string | undefined {
@@ -178,7 +176,7 @@ export const imageTransferRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
     const body = request.body instanceof Readable ? request.body : undefined;
     const signal = clientGoneSignal(reply);
     const out = jsonLineStream(reply, 'application/json');
-    const output = buildOutput(list(request.query.t), { quiet: parseBool(request.query.q), layers: options.layers });
+    const output = buildOutput(repeated(request.query.t), { quiet: parseBool(request.query.q), layers: options.layers });
     try {
       const registryConfig = headerValue(request.headers['x-registry-config']);
       const credentials = (domain: string) => api.registry.credentialsFor(registryConfig, domain);

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { EngineError, type Api, type ImageFilters, type LibpodImage } from '../../../runtime/api.js';
+import { EngineError, referenceGlob, type Api, type ImageFilters, type LibpodImage } from '../../../runtime/api.js';
 import {
   LibpodExportQuery,
   LibpodHistoryItem,
@@ -22,7 +22,7 @@ import {
   LibpodLoadReport,
   LibpodTagQuery,
 } from '../../../openapi/libpod-images.js';
-import { boolFilter, parseBool, parseFilters, type FilterMap } from '../../query.js';
+import { boolFilter, parseBool, parseFilters, type FilterMap, repeated } from '../../query.js';
 import { clientGoneSignal } from '../../streams.js';
 import { historyItem, imageData, imageSummary } from '../views/images.js';
 
@@ -31,7 +31,6 @@ const PRUNE_FILTERS = ['dangling', 'label', 'until'] as const;
 const NameParams = Type.Object({ name: Type.String() });
 const RestParams = Type.Object({ '*': Type.String() });
 const ByNameQuery = Type.Object({ whatrequires: Type.Optional(Type.String()) }, { additionalProperties: true });
-const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, { api }) => {
   const images = api.images.libpod;
@@ -101,7 +100,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
     { schema: { summary: 'Remove images (libpod)', querystring: LibpodImageRemoveQuery, response: { 200: LibpodImageRemoveReport } } },
     async (request) => {
       const q = request.query;
-      const r = await images.remove(list(q.images), { all: parseBool(q.all), force: parseBool(q.force), ignore: parseBool(q.ignore) });
+      const r = await images.remove(repeated(q.images), { all: parseBool(q.all), force: parseBool(q.force), ignore: parseBool(q.ignore) });
       return {
         ...(r.deleted.length > 0 ? { Deleted: r.deleted } : {}),
         ...(r.untagged.length > 0 ? { Untagged: r.untagged } : {}),
@@ -130,7 +129,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
   // podman save: every format comes as a tar (the client unpacks the dir formats); docker-dir is a
   // docker-archive, as podman 4.3.1 sends it.
   app.get('/images/export', { schema: { summary: 'Save images (libpod)', querystring: LibpodExportQuery } }, async (request, reply) => {
-    const references = list(request.query.references);
+    const references = repeated(request.query.references);
     if (references.length === 0) throw new EngineError('invalid', 'no image references given');
     const format = request.query.format ?? 'docker-archive';
     const layout = format === 'oci-archive' || format === 'oci-dir' ? 'oci' : 'docker';
@@ -149,7 +148,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, 
         body: body instanceof Readable ? body : undefined,
         repo: q.reference || undefined,
         message: q.message || 'imported from tarball', // podman's comment for an import without a message
-        changes: list(q.changes),
+        changes: repeated(q.changes),
         platform,
         signal: clientGoneSignal(reply),
       });
@@ -188,14 +187,7 @@ function labelMatches(labels: Record<string, string>, wanted: string): boolean {
 
 /** A glob against a full name (`localhost/busybox:latest`), its repository, or either without the registry. */
 function referenceMatches(pattern: string, name: string): boolean {
-  const re = new RegExp(
-    '^' +
-      pattern
-        .replace(/[.+^${}()|\\]/g, '\\$&')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]') +
-      '$',
-  );
+  const re = referenceGlob(pattern);
   const repo = name.slice(0, name.lastIndexOf(':'));
   const forms = [name, repo];
   const slash = name.indexOf('/');
