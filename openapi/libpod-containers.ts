@@ -136,6 +136,9 @@ export const SpecGenerator = Type.Object(
     resource_limits: Type.Optional(Nullable(Resources)),
     healthconfig: Type.Optional(Nullable(HealthConfig)),
     pidns: Type.Optional(Namespace),
+    userns: Type.Optional(Namespace),
+    // --requires: containers started before this one (each must exist).
+    dependencyContainers: Type.Optional(Nullable(Type.Array(Type.String()))),
     ipcns: Type.Optional(Namespace),
     utsns: Type.Optional(Namespace),
     netns: Type.Optional(Namespace),

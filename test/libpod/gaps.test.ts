@@ -92,3 +92,14 @@ describe('events', () => {
     await both(['rm', '-f', 'ev', 'ev2']);
   });
 });
+
+describe('create refusals', () => {
+  it.each([
+    [['--userns=keep-id']], // podman's rootless mode
+    [['--requires', 'nosuchdependency']],
+  ])('refuses run %j as podman does', async (flags) => {
+    const [ours, theirs] = await side(['run', '--rm', '--network', 'none', ...flags, 'busybox', 'true']);
+    expect(theirs.code).toBe(125);
+    expect({ code: ours.code, stderr: ours.stderr }).toEqual({ code: theirs.code, stderr: theirs.stderr });
+  });
+});

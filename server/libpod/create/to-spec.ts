@@ -234,9 +234,22 @@ function healthcheck(h: SpecGenerator['healthconfig']): HealthcheckSpec | undefi
   return out;
 }
 
+/**
+ * --userns: rootful berth runs containers in the host's user namespace (`host`, or podman's default
+ * `private`, which rootful podman also maps 1:1). keep-id is podman's rootless mode; the others need
+ * ID ranges berth does not allocate yet.
+ */
+function userNamespace(ns: SpecGenerator['userns']): void {
+  const mode = ns?.nsmode ?? '';
+  if (mode === '' || mode === 'host' || mode === 'private' || mode === 'default') return;
+  if (mode === 'keep-id') throw invalid('keep-id is only supported in rootless mode');
+  throw invalid(`user namespace mode ${mode} is not supported by berth`);
+}
+
 /** The body as a spec for `image` (the route's resolution of the name), and the libpod echo. */
 export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpec; echo: LibpodEcho } {
   if (body.pod) throw invalid('pods are not supported by berth yet');
+  userNamespace(body.userns);
   if (body.overlay_volumes?.length || body.image_volumes?.length) throw invalid('overlay and image volumes are not supported by berth yet');
   const env = Object.entries(body.env ?? {}).map(([k, v]) => `${k}=${v}`);
   // podman's defaults (containers.conf's env, and libpod's own marker), unless the client set them.

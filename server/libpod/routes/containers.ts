@@ -3,7 +3,7 @@
 // same records, each API's views rebuilt from the spec and its own echo.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, EngineError, type Api } from '../../../runtime/api.js';
+import { CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, EngineError, notFound, type Api } from '../../../runtime/api.js';
 import {
   LibpodCreateResponse,
   LibpodIdParams as params,
@@ -55,6 +55,17 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
       const image = api.images.resolveLibpod(body.image ?? '');
       const { spec, echo } = toSpec(body, image.name);
       spec.secrets = secretsToSpec(api, body.secrets, body.secret_env);
+      for (const dependency of body.dependencyContainers ?? []) {
+        try {
+          api.containers.idOf(dependency);
+        } catch (err) {
+          if (err instanceof EngineError && err.kind === 'not-found')
+            throw notFound(
+              `"${dependency}" is not a valid container, cannot be used as a dependency: no container with name or ID "${dependency}" found: no such container`,
+            );
+          throw err;
+        }
+      }
       try {
         const { id, warnings } = await api.containers.create(spec, { libpod: echo }, body.name || undefined, { singleCharName: true });
         return reply.code(201).send({ Id: id, Warnings: warnings });
