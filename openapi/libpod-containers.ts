@@ -115,7 +115,11 @@ export const SpecGenerator = Type.Object(
     init: Type.Optional(Type.Boolean()),
     mounts: Type.Optional(Nullable(Type.Array(OciMount))),
     volumes: Type.Optional(Nullable(Type.Array(NamedVolume))),
-    overlay_volumes: Type.Optional(Nullable(Type.Array(Type.Unknown()))),
+    overlay_volumes: Type.Optional(
+      Nullable(
+        Type.Array(Type.Object({ destination: Type.String(), source: Type.String(), options: Type.Optional(Nullable(Type.Array(Type.String()))) }, Open)),
+      ),
+    ),
     image_volumes: Type.Optional(Nullable(Type.Array(Type.Unknown()))),
     read_only_filesystem: Type.Optional(Type.Boolean()),
     devices: Type.Optional(Nullable(Type.Array(Type.Object({ path: Type.String() }, Open)))),

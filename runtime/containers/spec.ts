@@ -207,6 +207,17 @@ export interface ContainerSpec {
   secrets?: SecretSpec[];
   /** Host devices made in the container (`--device host[:container[:perms]]`). */
   devices?: DeviceSpec[];
+  /**
+   * Host directories mounted as the lower layer of an overlay (podman's `-v src:dst:O`): the container
+   * writes to a fresh upper layer each run, the host directory stays as it is.
+   */
+  overlays?: OverlaySpec[];
+}
+
+export interface OverlaySpec {
+  /** The host directory (absolute). */
+  source: string;
+  target: string;
 }
 
 export interface DeviceSpec {

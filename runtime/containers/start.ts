@@ -1,6 +1,7 @@
 // docker start: one run of a container. Network prepared, rootfs mounted, /etc files written, volumes
 // activated, the OCI spec built, conmon started (netavark beside it), the row recorded, `runtime start`.
 // A failure undoes what was done; a container that cannot start with --rm is removed.
+import { prepareOverlays } from './overlays.js';
 import { lchown, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StartChanges } from './spec.js';
@@ -165,7 +166,7 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
       volumePath: ctx.volumes.mountpoint,
       staged,
       mounts: c.mounts,
-      extraMounts: secrets.mounts,
+      extraMounts: [...secrets.mounts, ...(await prepareOverlays(bundle, c.spec.overlays))],
       network: { host: net.hostNetwork, netns: 'netns' in net ? net.netns : undefined },
       namespaces,
     });

@@ -1,7 +1,8 @@
 // podman --remote beside Podman's own service where the container engineers found berth's answers
 // differed: libpod inspect's fixed fields, ps's ancestor filter, stop of an initialized container,
 // and what the Docker view shows of libpod's own events.
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestEngine } from '../helpers/engine.js';
 import { PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
@@ -101,5 +102,17 @@ describe('create refusals', () => {
     const [ours, theirs] = await side(['run', '--rm', '--network', 'none', ...flags, 'busybox', 'true']);
     expect(theirs.code).toBe(125);
     expect({ code: ours.code, stderr: ours.stderr }).toEqual({ code: theirs.code, stderr: theirs.stderr });
+  });
+});
+
+describe('overlay volumes', () => {
+  it('-v dir:dst:O: the container sees the host directory and writes over it, the host directory stays as it was', async () => {
+    const dir = join(engine.dir, 'overlay-source');
+    await mkdir(dir);
+    await writeFile(join(dir, 'f'), 'from the host\n');
+    const [ours, theirs] = await side(['run', '--rm', '--network', 'none', '-v', `${dir}:/x:O`, 'busybox', 'sh', '-c', 'cat /x/f; echo b > /x/g; ls /x']);
+    expect(theirs).toMatchObject({ code: 0, stdout: 'from the host\nf\ng\n' });
+    expect(ours).toMatchObject({ code: theirs.code, stdout: theirs.stdout });
+    expect(await readdir(dir)).toEqual(['f']);
   });
 });

@@ -67,6 +67,7 @@ const MODELED = new Set([
   'dns_option',
   'hostadd',
   'devices',
+  'overlay_volumes',
 ]);
 
 /** The libpod echo: SpecGenerator keys as sent (`containerCreateCommand`, `raw_image_name`, `systemd`...). */
@@ -250,7 +251,7 @@ function userNamespace(ns: SpecGenerator['userns']): void {
 export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpec; echo: LibpodEcho } {
   if (body.pod) throw invalid('pods are not supported by berth yet');
   userNamespace(body.userns);
-  if (body.overlay_volumes?.length || body.image_volumes?.length) throw invalid('overlay and image volumes are not supported by berth yet');
+  if (body.image_volumes?.length) throw invalid('image volumes are not supported by berth yet');
   const env = Object.entries(body.env ?? {}).map(([k, v]) => `${k}=${v}`);
   // podman's defaults (containers.conf's env, and libpod's own marker), unless the client set them.
   for (const [k, v] of [
@@ -311,6 +312,11 @@ export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpe
   else if (log?.driver && log.driver !== 'k8s-file' && log.driver !== 'json-file') throw invalid(`log driver ${log.driver} is not supported by berth`);
   else if (log?.size && log.size > 0) spec.log = { driver: 'json-file', options: { 'max-size': String(log.size) } };
   if (body.devices?.length) spec.devices = body.devices.map((d) => device(d.path));
+  if (body.overlay_volumes?.length)
+    spec.overlays = body.overlay_volumes.map((o) => {
+      if (!o.source.startsWith('/')) throw invalid(`overlay volume source ${o.source} must be an absolute path`);
+      return { source: o.source, target: o.destination };
+    });
   const echo = Object.fromEntries(Object.entries(body).filter(([k]) => !MODELED.has(k)));
   return { spec, echo };
 }
