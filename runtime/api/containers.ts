@@ -54,7 +54,7 @@ export function containerApi(engine: Engine) {
      * Removes the container; with `depend`, first the containers that join its namespaces or mount its
      * volumes (theirs first, recursively). The IDs removed, in order.
      */
-    /** The IDs of the containers that depend on it (joined namespaces, volumes-from), deepest first. */
+    /** The IDs of the containers that depend on it (joined namespaces, volumes-from, `--requires`), deepest first. */
     dependents: (id: string): string[] => {
       const c = containers.store.resolve(id);
       return dependentsFirst(containers.store.all(), c)
@@ -126,7 +126,7 @@ export function containerApi(engine: Engine) {
   };
 }
 
-/** The containers that depend on `c` (joined namespaces, volumes-from), deepest first, then `c`. */
+/** The containers that depend on `c` (joined namespaces, volumes-from, `--requires`), deepest first, then `c`. */
 function dependentsFirst(all: Container[], c: Container, seen = new Set<string>()): Container[] {
   seen.add(c.id);
   const refs = new Set([c.id, c.name]);
@@ -134,7 +134,10 @@ function dependentsFirst(all: Container[], c: Container, seen = new Set<string>(
   const dependents = all.filter(
     (d) =>
       !seen.has(d.id) &&
-      (Object.values(d.spec.namespaces).some(joins) || joins(d.spec.network.mode) || (d.spec.mounts.volumesFrom ?? []).some((v) => refs.has(v.split(':')[0]!))),
+      (Object.values(d.spec.namespaces).some(joins) ||
+        joins(d.spec.network.mode) ||
+        (d.spec.mounts.volumesFrom ?? []).some((v) => refs.has(v.split(':')[0]!)) ||
+        (d.spec.dependencies ?? []).includes(c.id)),
   );
   return [...dependents.flatMap((d) => (seen.has(d.id) ? [] : dependentsFirst(all, d, seen))), c];
 }

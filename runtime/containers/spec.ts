@@ -212,6 +212,8 @@ export interface ContainerSpec {
    * writes to a fresh upper layer each run, the host directory stays as it is.
    */
   overlays?: OverlaySpec[];
+  /** Containers (IDs) started before this one and removed only with it (podman's `--requires`). */
+  dependencies?: string[];
 }
 
 export interface OverlaySpec {

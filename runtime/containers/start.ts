@@ -41,6 +41,8 @@ export async function start(ctx: ContainerContext, nameOrId: string, changes?: S
     return true;
   }
   if (c.state === 'removing') throw conflict(`container is marked for removal and cannot be started`);
+  // podman's --requires: the containers it depends on run first.
+  for (const dependency of c.spec.dependencies ?? []) if (ctx.store.get(dependency)) await start(ctx, dependency);
   if (changes) {
     const next = withStartChanges(c.spec, changes);
     validateStart(next);

@@ -116,3 +116,23 @@ describe('overlay volumes', () => {
     expect(await readdir(dir)).toEqual(['f']);
   });
 });
+
+describe('--requires', () => {
+  it('starts the containers required first, refuses their removal alone and removes them with --depend, as podman does', async () => {
+    const ids = (text: string) => text.replace(/[0-9a-f]{64}/g, '<id>');
+    await both(['run', '-d', '--name', 'req1', '--network', 'none', 'busybox', 'sleep', '1000']);
+    await both(['create', '--name', 'req2', '--network', 'none', '--requires', 'req1', 'busybox', 'sleep', '1000']);
+    await both(['stop', '-t', '0', 'req1']);
+    await both(['start', 'req2']);
+    const running = ['ps', '--filter', 'name=req', '--format', '{{.Names}}', '--sort', 'names'];
+    const [ours, theirs] = await both(running);
+    expect(theirs).toBe('req1\nreq2\n');
+    expect(ours).toBe(theirs);
+    const [refusedOurs, refusedTheirs] = await side(['rm', '-f', 'req1']);
+    expect(refusedTheirs.code).toBe(125);
+    expect({ code: refusedOurs.code, stderr: ids(refusedOurs.stderr) }).toEqual({ code: refusedTheirs.code, stderr: ids(refusedTheirs.stderr) });
+    const [removedOurs, removedTheirs] = await both(['rm', '-f', '--depend', 'req1']);
+    expect(ids(removedOurs)).toBe(ids(removedTheirs));
+    expect(await berth.ok(['ps', '-a', '--filter', 'name=req', '--format', '{{.Names}}'])).toBe('');
+  });
+});

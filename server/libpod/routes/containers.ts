@@ -55,9 +55,9 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
       const image = api.images.resolveLibpod(body.image ?? '');
       const { spec, echo } = toSpec(body, image.name);
       spec.secrets = secretsToSpec(api, body.secrets, body.secret_env);
-      for (const dependency of body.dependencyContainers ?? []) {
+      const dependencies = (body.dependencyContainers ?? []).map((dependency) => {
         try {
-          api.containers.idOf(dependency);
+          return api.containers.idOf(dependency);
         } catch (err) {
           if (err instanceof EngineError && err.kind === 'not-found')
             throw notFound(
@@ -65,7 +65,8 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
             );
           throw err;
         }
-      }
+      });
+      if (dependencies.length) spec.dependencies = dependencies;
       try {
         const { id, warnings } = await api.containers.create(spec, { libpod: echo }, body.name || undefined, { singleCharName: true });
         return reply.code(201).send({ Id: id, Warnings: warnings });
@@ -127,7 +128,9 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
       }
       try {
         const removed = await api.containers.remove(id, { force: parseBool(q.force), volumes: parseBool(q.volumes ?? q.v), depend: parseBool(q.depend) });
-        return removed.map((r) => ({ Id: r, RawInput: r === id ? raw : r }));
+        // With --depend, podman reports every container by its ID (the name given too).
+        const depend = parseBool(q.depend);
+        return removed.map((r) => ({ Id: r, RawInput: r === id && !depend ? raw : r }));
       } catch (err) {
         throw libpodRefusal(err, { id });
       }
