@@ -84,6 +84,7 @@ export { commandOf } from './containers/config.js';
 export { logDriver } from './containers/log-driver.js';
 export { linksEcho } from './containers/links.js';
 export { healthText } from './containers/health-state.js';
+export { logrusMessage } from './containers/conmon.js';
 export { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './oci/defaults.js';
 export { capabilities } from './oci/spec.js';
 

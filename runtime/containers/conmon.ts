@@ -123,7 +123,7 @@ export function startConmon(o: ConmonOptions): Promise<number> {
  * runc's error as dockerd words it: the message of its logrus line (`time=… level=error msg="…"`),
  * unquoted; anything else as it is.
  */
-function logrusMessage(text: string): string {
+export function logrusMessage(text: string): string {
   const quoted = /(?:^|\s)msg=("(?:[^"\\]|\\.)*")/.exec(text)?.[1];
   if (!quoted) return text;
   try {

@@ -3,7 +3,7 @@
 // `response`; podman --remote reads `response` to tell "not found" from other failures (a generic
 // inspect falls through container → image → volume → network only on 404). The runtime words its
 // errors as dockerd does; the ones libpod words differently are translated here.
-import type { EngineError } from '../../runtime/api.js';
+import { logrusMessage, type EngineError } from '../../runtime/api.js';
 
 export interface LibpodErrorBody {
   cause: string;
@@ -38,7 +38,7 @@ const TRANSLATIONS: { pattern: RegExp; cause: string | ((inner: string) => strin
   {
     pattern: /^OCI runtime (?:create|exec) failed: (.*?)(?:: unknown)?$/s,
     cause: ociCause,
-    message: (inner, cause) => `runc: ${runcMessage(inner)}: ${cause}`,
+    message: (inner, cause) => `runc: ${logrusMessage(inner)}: ${cause}`,
   },
   // A user or group the container does not have (exec -u): the lookup's words are the cause.
   {
@@ -55,18 +55,6 @@ function ociCause(inner: string): string {
   if (/executable file not found|no such file or directory/.test(inner)) return 'OCI runtime attempted to invoke a command that was not found';
   if (/permission denied/.test(inner)) return 'OCI permission denied';
   return 'OCI runtime error';
-}
-
-/** runc's own message out of its logrus line (`time=… level=error msg="…"`). */
-function runcMessage(text: string): string {
-  const quoted = /(?:^|\s)msg=("(?:[^"\\]|\\.)*")/.exec(text)?.[1];
-  if (!quoted) return text;
-  try {
-    const value: unknown = JSON.parse(quoted);
-    return typeof value === 'string' ? value : text;
-  } catch {
-    return text;
-  }
 }
 
 /** The body of an engine error as libpod sends it with `status`. */

@@ -204,9 +204,14 @@ export async function sideBySide(o: { subnet: string; busybox?: string; dockerNa
   }
 }
 
-/** Runs `args` against berth and the oracle: berth's exit code, stdout and stderr must be podman's (after `clean`); berth's result. */
-export async function sameAsOracle(s: { berth: PodmanClient; oracle: PodmanService }, args: string[], clean = (text: string) => text): Promise<Result> {
-  const [ours, theirs] = await Promise.all([s.berth.podman(args), s.oracle.podman(args)]);
+/** Runs `args` (with `input` on stdin) against berth and the oracle: berth's exit code, stdout and stderr must be podman's (after `clean`); berth's result. */
+export async function sameAsOracle(
+  s: { berth: PodmanClient; oracle: PodmanService },
+  args: string[],
+  clean = (text: string) => text,
+  input?: string,
+): Promise<Result> {
+  const [ours, theirs] = await Promise.all([s.berth.podman(args, { input }), s.oracle.podman(args, { input })]);
   const { expect } = await import('vitest');
   expect({ code: ours.code, stdout: clean(ours.stdout), stderr: clean(ours.stderr) }, args.join(' ')).toEqual({
     code: theirs.code,

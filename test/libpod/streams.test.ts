@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { TestEngine, run } from '../helpers/engine.js';
-import { PodmanService, podmanClient, type PodmanClient } from '../helpers/podman.js';
+import { sameAsOracle, sideBySide, type PodmanClient, type PodmanService } from '../helpers/podman.js';
 
 const images = inject('images');
 let engine: TestEngine;
@@ -21,10 +21,7 @@ async function runBoth(options: string[], command: string[]) {
 }
 
 beforeAll(async () => {
-  [engine, oracle] = await Promise.all([TestEngine.start(), PodmanService.start({ subnet: '10.231.2.0/24' })]);
-  berth = await podmanClient(engine.socket, engine.dir);
-  const loaded = await Promise.all([engine.docker(['load', '-i', images.busybox.archive]), oracle.podman(['load', '-i', images.busybox.archive])]);
-  for (const r of loaded) expect(r.code, r.stderr).toBe(0);
+  ({ engine, berth, oracle } = await sideBySide({ subnet: '10.231.2.0/24', busybox: images.busybox.archive }));
   await runBoth(['--name', 'box'], ['sleep', '1000']);
   await runBoth(['--name', 'talker'], ['sh', '-c', 'echo o1; sleep 0.1; echo e1 >&2; sleep 0.1; echo o2; sleep 1000']);
   await runBoth(['-t', '--name', 'tty'], ['sh', '-c', 'echo tty1; sleep 1000']);
@@ -36,15 +33,7 @@ afterAll(async () => {
 const both = (args: string[], input?: string) => Promise.all([berth.podman(args, { input }), oracle.podman(args, { input })]);
 
 /** The same command against both: the same exit code, stdout and stderr. */
-async function same(args: string[], o: { input?: string } = {}) {
-  const [ours, theirs] = await both(args, o.input);
-  expect({ code: ours.code, stdout: ours.stdout, stderr: ours.stderr }, `podman ${args.join(' ')}`).toEqual({
-    code: theirs.code,
-    stdout: theirs.stdout,
-    stderr: theirs.stderr,
-  });
-  return ours;
-}
+const same = (args: string[], o: { input?: string } = {}) => sameAsOracle({ berth, oracle }, args, undefined, o.input);
 
 /** A command on a terminal (script(1)) of `rows`x`cols`: what it printed and its exit code. */
 async function onPty(client: PodmanClient, args: string[], rows = 33, cols = 99) {
