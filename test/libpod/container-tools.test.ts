@@ -218,10 +218,12 @@ describe('podman top', () => {
     const made = await engine.docker(['run', '-d', '--name', 'many', 'busybox', 'sh', '-c', 'for i in $(seq 200); do sleep 1000 & done; wait']);
     expect(made.code, made.stderr).toBe(0);
     try {
+      // A forked child shows as `sh` until it has exec'd sleep: wait for all 200 sleeps.
       let lines: string[] = [];
-      for (let i = 0; i < 50 && lines.length < 202; i++) {
+      const sleeps = () => lines.filter((l) => l.endsWith('sleep 1000')).length;
+      for (let i = 0; i < 50 && sleeps() < 200; i++) {
         lines = (await berth.ok(['top', 'many', '-ef'])).trimEnd().split('\n');
-        if (lines.length < 202) await new Promise((r) => setTimeout(r, 100));
+        if (sleeps() < 200) await new Promise((r) => setTimeout(r, 100));
       }
       // ps's header, sh and its 200 sleeps (some 8 kB: more than a health probe's output keeps).
       expect(lines).toHaveLength(202);
