@@ -13,6 +13,7 @@ import { buildApi } from './api/build.js';
 import { eventApi } from './api/events.js';
 import { registryApi } from './api/registry.js';
 import { secretApi } from './api/secrets.js';
+import { podApi } from './api/pods.js';
 
 export type { Engine } from './engine.js';
 export { EngineError, conflict, invalid, notFound } from './errors.js';
@@ -71,6 +72,13 @@ export type { Secret } from './secrets/store.js';
 export type { SecretCreateOptions } from './api/secrets.js';
 export { secretDestination } from './secrets/container.js';
 
+// Pods (libpod).
+export type { PodSpec, PodResources, SharedNamespace } from './pods/spec.js';
+export type { Pod } from './pods/store.js';
+export type { PodStatus, PodVerbReport } from './pods/service.js';
+export type { PodDetails } from './api/pods.js';
+export { PAUSE_IMAGE } from './pods/pause-image.js';
+
 // Events.
 export type { EngineEvent } from './events/log.js';
 export type { EventSink, WatchOptions } from './events/watch.js';
@@ -100,6 +108,7 @@ export function createApi(engine: Engine) {
     events: eventApi(engine),
     registry: registryApi(engine),
     secrets: secretApi(engine),
+    pods: podApi(engine),
   };
 }
 export type Api = ReturnType<typeof createApi>;

@@ -1,4 +1,6 @@
 // The engine: state DB, stores and services for one root. The API server holds one of these.
+import { PodService } from './pods/service.js';
+import { PodStore } from './pods/store.js';
 import { access, constants, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -79,6 +81,8 @@ export class Engine {
     /** `docker system df`. */
     readonly diskUsage: DiskUsage,
     readonly host: HostFacts,
+    /** Pods (libpod): groups of containers around an infra container. */
+    readonly pods: PodService,
   ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -129,18 +133,20 @@ export class Engine {
       registry: options.registry ?? DEFAULT_REGISTRY_OPTIONS,
       platform: { os: 'linux', architecture: host.goArch },
     });
+    const pods = new PodService(new PodStore(db), containers, images, events);
     const diskUsage = new DiskUsage(images, containers, volumes, () => builder.cacheRecords());
     if (reconcile) await networks.init();
     await containers.init();
     if (reconcile) {
       await volumes.releaseStaging(); // first: reconciling may restart containers, which stage afresh
       await containers.reconcile();
+      await pods.reconcile(); // after containers: it looks at their records
       await volumes.reconcile(); // option volumes left mounted with no running container
       // Layers that nothing uses (a load killed before its commit) and files no row owns.
       await images.lock.run(() => layers.gc());
       await builder.removeLeftovers();
     }
-    return new Engine(options, await engineId(options.root), db, events, images, volumes, networks, containers, execs, health, builder, diskUsage, host);
+    return new Engine(options, await engineId(options.root), db, events, images, volumes, networks, containers, execs, health, builder, diskUsage, host, pods);
   }
 
   close(): void {

@@ -19,6 +19,7 @@ const LATER: Record<number, string> = {
   17: "UPDATE containers SET echo = coalesce(json_extract(echo, '$.docker'), '{}');",
   18: 'DROP TABLE secrets;',
   19: 'ALTER TABLE images DROP COLUMN manifest_digest; ALTER TABLE images DROP COLUMN manifest_type; ALTER TABLE images DROP COLUMN manifest_size;',
+  20: 'DROP TABLE pods;',
 };
 
 const ok = async (args: string[]) => {

@@ -20,6 +20,9 @@ import { STDOUT_CAPTURE } from '../containers/health.js';
 import { describeProcesses, parseDescriptors, psLines } from '../containers/top-descriptors.js';
 import type { TopResult } from '../containers/top.js';
 import { conflict, invalid } from '../errors.js';
+import type { ContainerSpec } from '../containers/spec.js';
+
+type Tail<T extends unknown[]> = T extends [unknown, ...infer R] ? R : never;
 
 /** Options of stop and restart: seconds before the kill (the container's own, or 10, when undefined), and the signal. */
 export interface StopOptions {
@@ -38,7 +41,8 @@ export function containerApi(engine: Engine) {
     inspect: (id: string): Container => containers.store.resolve(id),
     /** The writable layer's size, and that with the image's. */
     size: (id: string) => engine.diskUsage.containerSize(containers.store.resolve(id)),
-    create: (...args: Parameters<Service['create']>) => containers.create(...args),
+    /** A member of a pod (`spec.pod`) joins the pod's namespaces and cgroup (runtime/pods). */
+    create: (spec: ContainerSpec, ...rest: Tail<Parameters<Service['create']>>) => containers.create(spec.pod ? engine.pods.memberSpec(spec) : spec, ...rest),
     /** Whether it started (false: it was running already). */
     start: (...args: Parameters<Service['start']>) => containers.start(...args),
     /** Whether it stopped (false: it was not running). */
@@ -63,6 +67,8 @@ export function containerApi(engine: Engine) {
     },
     remove: async (id: string, o: { force: boolean; volumes: boolean; depend?: boolean }): Promise<string[]> => {
       const c = containers.store.resolve(id);
+      const pod = engine.pods.infraOf(c.id);
+      if (pod) throw conflict(`container ${c.id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`);
       const order = o.depend ? dependentsFirst(containers.store.all(), c) : [c];
       for (const d of order) await containers.remove(d.id, o.force, o.volumes);
       return order.map((d) => d.id);

@@ -110,7 +110,7 @@ export async function create(
  */
 function recordReferences(ctx: ContainerContext, spec: ContainerSpec): Pick<ContainerSpec, 'namespaces' | 'network'> {
   const namespaces = { ...spec.namespaces };
-  for (const key of ['ipc', 'pid'] as const) {
+  for (const key of ['ipc', 'pid', 'uts'] as const) {
     const ref = joinedRef(namespaces[key]);
     if (ref !== undefined) namespaces[key] = `container:${resolveReferenced(ctx, ref).id}`;
   }

@@ -188,8 +188,10 @@ export interface ContainerSpec {
   image: string;
   process: ProcessSpec;
   namespaces: Namespaces;
-  /** The pod the container belongs to (libpod). */
+  /** The pod the container belongs to (libpod): its ID, resolved at create (runtime/pods/members.ts). */
   pod?: string;
+  /** The cgroup its own cgroup is made under (absent: `/berth`); a pod's members share the pod's. */
+  cgroupParent?: string;
   mounts: MountsSpec;
   ports: PortSpec;
   network: NetworkSpec;

@@ -1,6 +1,7 @@
 // docker start: one run of a container. Network prepared, rootfs mounted, /etc files written, volumes
 // activated, the OCI spec built, conmon started (netavark beside it), the row recorded, `runtime start`.
 // A failure undoes what was done; a container that cannot start with --rm is removed.
+import { containerCgroup } from '../oci/cgroups.js';
 import { prepareOverlays } from './overlays.js';
 import { lchown, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -164,7 +165,7 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
       etcFiles,
       initBinary: ctx.options.initBinary,
       nofileLimit: ctx.options.nofileLimit,
-      cgroupsPath: `/berth/${id}`,
+      cgroupsPath: `/${containerCgroup(id, c.spec.cgroupParent)}`,
       volumePath: ctx.volumes.mountpoint,
       staged,
       mounts: c.mounts,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { HostFacts } from '../system/host.js';
 import type { Container, ContainerStore } from './store.js';
 import { isLive } from './state.js';
+import { cgroupMounts, containerCgroup } from '../oci/cgroups.js';
 
 export type StatsHost = Pick<HostFacts, 'cgroupVersion' | 'memTotal'>;
 
@@ -171,26 +172,6 @@ const keyed = (s: string | undefined) =>
 const sortedKeys = <T>(o: Record<string, T>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 const pick = (values: Map<string, number>, keys: string[]) => sortedKeys(Object.fromEntries(keys.map((k) => [k, values.get(k) ?? 0])));
 
-let mounts: Promise<{ v1: Map<string, string>; v2?: string }> | undefined;
-
-/** Where each hierarchy is mounted (cpu and cpuacct may share one), from mountinfo, once. */
-function cgroupMounts() {
-  mounts ??= text('/proc/self/mountinfo').then((info = '') => {
-    const v1 = new Map<string, string>();
-    let v2: string | undefined;
-    for (const line of info.split('\n')) {
-      const [before, after] = line.split(' - ');
-      const mountPoint = before?.split(' ')[4];
-      const [fsType, , superOptions = ''] = after?.split(' ') ?? [];
-      if (!mountPoint) continue;
-      if (fsType === 'cgroup2') v2 ??= mountPoint;
-      if (fsType === 'cgroup') for (const o of superOptions.split(',')) if (!v1.has(o)) v1.set(o, mountPoint);
-    }
-    return { v1, v2 };
-  });
-  return mounts;
-}
-
 const pids = (current: string | undefined, max: string | undefined): PidsStats => omitZeros({ current: num(current), limit: num(max) });
 
 /** Go's omitempty for the number fields of a struct. */
@@ -237,9 +218,9 @@ const blkio = (bytes: BlkioStatEntry[] | null, serviced: BlkioStatEntry[] | null
   sectors_recursive: others,
 });
 
-async function readV1(id: string, memTotal: number): Promise<CgroupReading | undefined> {
+async function readV1(cgroup: string, memTotal: number): Promise<CgroupReading | undefined> {
   const { v1 } = await cgroupMounts();
-  const file = (controller: string, name: string) => text(join(v1.get(controller) ?? join('/sys/fs/cgroup', controller), 'berth', id, name));
+  const file = (controller: string, name: string) => text(join(v1.get(controller) ?? join('/sys/fs/cgroup', controller), cgroup, name));
   const [usage, perCpu, acct, cpuStat, memUsage, memMax, memLimitRaw, failcnt, memStat, pidsCurrent, pidsMax, ioBytes, ioServiced] = await Promise.all([
     file('cpuacct', 'cpuacct.usage'),
     file('cpuacct', 'cpuacct.usage_percpu'),
@@ -286,9 +267,9 @@ async function readV1(id: string, memTotal: number): Promise<CgroupReading | und
   };
 }
 
-async function readV2(id: string, memTotal: number): Promise<CgroupReading | undefined> {
+async function readV2(cgroup: string, memTotal: number): Promise<CgroupReading | undefined> {
   const { v2 = '/sys/fs/cgroup' } = await cgroupMounts();
-  const file = (name: string) => text(join(v2, 'berth', id, name));
+  const file = (name: string) => text(join(v2, cgroup, name));
   const [cpuStat, memCurrent, memMax, memStat, memEvents, pidsCurrent, pidsMax, io] = await Promise.all(
     ['cpu.stat', 'memory.current', 'memory.max', 'memory.stat', 'memory.events', 'pids.current', 'pids.max', 'io.stat'].map(file),
   );
@@ -385,7 +366,9 @@ const emptyReading = (c: Container): Reading => ({
 export async function readStats(c: Container, host: StatsHost): Promise<Reading | undefined> {
   const read = now();
   const [cgroup, system, networks] = await Promise.all([
-    host.cgroupVersion === '2' ? readV2(c.id, host.memTotal) : readV1(c.id, host.memTotal),
+    host.cgroupVersion === '2'
+      ? readV2(containerCgroup(c.id, c.spec.cgroupParent), host.memTotal)
+      : readV1(containerCgroup(c.id, c.spec.cgroupParent), host.memTotal),
     systemCpu(),
     networkStats(c),
   ]);

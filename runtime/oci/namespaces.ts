@@ -35,6 +35,13 @@ export interface Donor {
 /** The namespaces to run with; `donor` looks up a container a mode names (by the ID create recorded). */
 export function namespacesOf(modes: NamespaceModes, donor: (id: string) => Donor): Namespaces {
   const ns: Namespaces = { pid: undefined, ipc: undefined, uts: modes.uts === 'host' ? 'host' : undefined };
+  // A pod's members join its infra container's UTS namespace (libpod; Docker has only host).
+  const utsRef = joinedRef(modes.uts);
+  if (utsRef !== undefined) {
+    const d = donor(utsRef);
+    if (!d.running) throw internal(`container ${d.id} is not running`);
+    ns.uts = { path: `/proc/${d.pid}/ns/uts` };
+  }
   const pidRef = joinedRef(modes.pid);
   if (modes.pid === 'host') ns.pid = 'host';
   else if (pidRef !== undefined) {

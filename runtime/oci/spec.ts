@@ -261,7 +261,7 @@ export function buildSpec(input: SpecInput): object {
       oomScoreAdj: p.oomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, readonly: s.readonlyRootfs },
-    hostname: network || ns?.uts === 'host' ? undefined : spec.network.hostname, // runc sets none without a UTS namespace of its own
+    hostname: network || ns?.uts ? undefined : spec.network.hostname, // runc sets none without a UTS namespace of its own (host's, or a pod's)
     mounts,
     linux: {
       resources: withDevices(buildResources(spec.resources, s.privileged), devices),

@@ -234,6 +234,18 @@ export const migrations: string[] = [
   ALTER TABLE images ADD COLUMN manifest_type TEXT;
   ALTER TABLE images ADD COLUMN manifest_size INTEGER;
   `,
+  `
+  -- Pods (libpod): members are containers whose spec names the pod. infra_id is '' until the infra
+  -- container exists: a pod whose spec asks for one but has none was cut off while made (reconcile removes it).
+  CREATE TABLE pods (
+    id       TEXT PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE,
+    spec     TEXT NOT NULL,   -- PodSpec (JSON)
+    echo     TEXT NOT NULL,   -- the creating API's own fields (JSON)
+    infra_id TEXT NOT NULL,
+    created  TEXT NOT NULL
+  );
+  `,
 ];
 
 /** Code run after a migration's SQL (by its 1-based number), inside the same transaction. */

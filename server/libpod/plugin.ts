@@ -25,6 +25,11 @@ import { networkRoutes } from './routes/networks.js';
 import { secretRoutes } from './routes/secrets.js';
 import { systemRoutes } from './routes/system.js';
 import { volumeRoutes } from './routes/volumes.js';
+import { podRoutes } from './routes/pods.js';
+import { podVerbRoutes } from './routes/pod-verbs.js';
+import { generateKubeRoutes } from './routes/generate-kube.js';
+import { playKubeRoutes } from './routes/play-kube.js';
+import { generateSystemdRoutes } from './routes/generate-systemd.js';
 
 export interface LibpodOptions {
   api: Api;
@@ -80,7 +85,21 @@ export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { a
   });
 
   // One module per resource (server/libpod/routes/), each over the one facade.
-  for (const routes of [systemRoutes, containerRoutes, containerToolRoutes, imageRoutes, imageTransferRoutes, volumeRoutes, networkRoutes, secretRoutes])
+  for (const routes of [
+    systemRoutes,
+    containerRoutes,
+    containerToolRoutes,
+    imageRoutes,
+    imageTransferRoutes,
+    volumeRoutes,
+    networkRoutes,
+    secretRoutes,
+    podRoutes,
+    podVerbRoutes,
+    generateKubeRoutes,
+    playKubeRoutes,
+    generateSystemdRoutes,
+  ])
     await app.register(routes, { api });
 
   // The shared container verbs (built with the family option) register here.

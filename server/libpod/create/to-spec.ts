@@ -249,7 +249,6 @@ function userNamespace(ns: SpecGenerator['userns']): void {
 
 /** The body as a spec for `image` (the route's resolution of the name), and the libpod echo. */
 export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpec; echo: LibpodEcho } {
-  if (body.pod) throw invalid('pods are not supported by berth yet');
   userNamespace(body.userns);
   if (body.image_volumes?.length) throw invalid('image volumes are not supported by berth yet');
   const env = Object.entries(body.env ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -304,6 +303,7 @@ export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpe
     restart: { policy: policy === 'no' ? '' : policy, maxRetries: body.restart_tries ?? 0, autoRemove: !!body.remove },
     labels: body.labels ?? {},
   };
+  if (body.pod) spec.pod = body.pod;
   const health = healthcheck(body.healthconfig);
   if (health) spec.healthcheck = health;
   if (body.annotations && Object.keys(body.annotations).length) spec.annotations = body.annotations;

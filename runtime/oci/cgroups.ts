@@ -1,0 +1,31 @@
+// Where the host's cgroup hierarchies are mounted (v1 controllers, or the v2 unified one), and where a
+// container's cgroup lies in them: runc makes `<cgroupParent>/<id>` under each (cgroupfs driver).
+import { readFile } from 'node:fs/promises';
+
+let mounts: Promise<{ v1: Map<string, string>; v2?: string }> | undefined;
+
+/** Where each hierarchy is mounted (cpu and cpuacct may share one), from mountinfo, once. */
+export function cgroupMounts(): Promise<{ v1: Map<string, string>; v2?: string }> {
+  mounts ??= readFile('/proc/self/mountinfo', 'utf8')
+    .catch(() => '')
+    .then((info) => {
+      const v1 = new Map<string, string>();
+      let v2: string | undefined;
+      for (const line of info.split('\n')) {
+        const [before, after] = line.split(' - ');
+        const mountPoint = before?.split(' ')[4];
+        const [fsType, , superOptions = ''] = after?.split(' ') ?? [];
+        if (!mountPoint) continue;
+        if (fsType === 'cgroup2') v2 ??= mountPoint;
+        if (fsType === 'cgroup') for (const o of superOptions.split(',')) if (!v1.has(o)) v1.set(o, mountPoint);
+      }
+      return { v1, v2 };
+    });
+  return mounts;
+}
+
+/** The default parent of containers' cgroups. */
+export const DEFAULT_CGROUP_PARENT = '/berth';
+
+/** A container's cgroup path (relative to each hierarchy's mount point, without the leading '/'). */
+export const containerCgroup = (id: string, parent = DEFAULT_CGROUP_PARENT) => `${parent}/${id}`.replace(/^\/+/, '');

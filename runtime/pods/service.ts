@@ -1,0 +1,280 @@
+// Pods (libpod): a row per pod, an infra container holding the namespaces members share, a cgroup
+// parenting them. A pod's state is derived from its members', as podman derives it. Verbs act on the
+// members through the container service, infra first on the way up and last on the way down.
+//
+// Crash order: create writes the row (infra_id '') before the infra container and records the infra
+// after; remove takes members, then the infra, then the row. A pod that wants an infra container but
+// has none was cut off in either, and reconcile() finishes it (removes the row).
+import { randomBytes } from 'node:crypto';
+import type { ContainerService } from '../containers/service.js';
+import type { ContainerSpec } from '../containers/spec.js';
+import type { Container } from '../containers/store.js';
+import { generateName, validateName } from '../containers/names.js';
+import { conflict, EngineError, invalid } from '../errors.js';
+import type { EventLog } from '../events/log.js';
+import type { ImageService } from '../images/service.js';
+import { ensurePodCgroup, podCgroupParent, removePodCgroup } from './cgroup.js';
+import { PAUSE_IMAGE, pauseImage } from './pause-image.js';
+import type { PodSpec } from './spec.js';
+import type { Pod, PodStore } from './store.js';
+
+/** podman's pod states (libpod/define/podstate.go). */
+export type PodStatus = 'Created' | 'Running' | 'Degraded' | 'Exited' | 'Paused' | 'Error';
+
+/** What a verb on a pod did: the pod, and each member's error by container ID (podman's Errs). */
+export interface PodVerbReport {
+  id: string;
+  errors: Record<string, Error>;
+}
+
+export class PodService {
+  constructor(
+    readonly store: PodStore,
+    private readonly containers: ContainerService,
+    private readonly images: ImageService,
+    private readonly eventLog: EventLog,
+  ) {}
+
+  /** podman's pod events carry the pod's name only. */
+  record(pod: Pick<Pod, 'id' | 'name'>, action: string): void {
+    this.eventLog.record('pod', action, pod.id, { name: pod.name });
+  }
+
+  /** The pod's containers: the infra container first, then by creation. */
+  members(podId: string): Container[] {
+    const pod = this.store.get(podId);
+    const all = this.containers.store.all().filter((c) => c.spec.pod === podId);
+    return all.sort((a, b) => (a.id === pod?.infraId ? -1 : b.id === pod?.infraId ? 1 : a.created < b.created ? -1 : a.created > b.created ? 1 : 0));
+  }
+
+  /** The pod's state from its members' (libpod's createPodStatusResults): the infra container counts. */
+  status(podId: string, members = this.members(podId)): PodStatus {
+    if (members.length === 0) return 'Created';
+    let running = 0;
+    let paused = 0;
+    let exited = 0;
+    let errored = 0;
+    for (const c of members) {
+      if (c.state === 'running') running++;
+      else if (c.state === 'paused') paused++;
+      else if (c.state === 'exited' || c.state === 'dead') exited++;
+      else if (c.state !== 'created' && c.state !== 'initialized') errored++;
+    }
+    if (running > 0 && running < members.length) return 'Degraded';
+    if (running === members.length) return 'Running';
+    if (paused === members.length) return 'Paused';
+    if (exited === members.length) return 'Exited';
+    if (errored > 0) return 'Error';
+    return 'Created';
+  }
+
+  async create(spec: PodSpec, echo: Record<string, unknown>, name?: string): Promise<string> {
+    const taken = (n: string) => !!this.store.byName(n) || !!this.containers.store.byName(n);
+    const podName = name ? validateName(name) : generateName(taken);
+    if (this.store.byName(podName)) throw conflict(`adding pod to state: name "${podName}" is in use: pod already exists`);
+    if (spec.share.length && !spec.infra) throw invalid('you must have an infra container to share namespaces');
+    const id = randomBytes(32).toString('hex');
+    const pod: Pod = { id, name: podName, spec, echo, infraId: '', created: new Date().toISOString() };
+    this.store.insert(pod);
+    try {
+      await ensurePodCgroup(id, spec.resources);
+      if (spec.infra) {
+        const image = spec.infra.image || (await pauseImage(this.images), PAUSE_IMAGE);
+        const made = await this.containers.create(
+          this.infraSpec(pod, spec.infra, image),
+          { libpod: { isInfra: true } },
+          spec.infraName || `${id.slice(0, 12)}-infra`,
+        );
+        this.store.setInfra(id, made.id);
+      }
+    } catch (err) {
+      this.store.delete(id);
+      await removePodCgroup(id);
+      throw err;
+    }
+    this.record(pod, 'create');
+    return id;
+  }
+
+  /** The infra container: the pod's network, ports, hostname and volumes, its IPC joinable. */
+  private infraSpec(pod: Pod, infra: ContainerSpec, image: string): ContainerSpec {
+    const shares = new Set(pod.spec.share);
+    return {
+      ...infra,
+      image,
+      pod: pod.id,
+      cgroupParent: podCgroupParent(pod.id),
+      namespaces: { ...infra.namespaces, ipc: shares.has('ipc') ? 'shareable' : infra.namespaces.ipc },
+      network: { ...infra.network, hostname: pod.spec.hostname || pod.name },
+    };
+  }
+
+  /**
+   * A member's spec: the pod's ID, its cgroup, and the infra container's namespaces for those the pod
+   * shares (network, ports and hostname are then the pod's). The infra container starts first.
+   */
+  memberSpec(spec: ContainerSpec): ContainerSpec {
+    const pod = this.store.resolve(spec.pod!);
+    const member: ContainerSpec = { ...spec, pod: pod.id, cgroupParent: podCgroupParent(pod.id) };
+    if (!pod.infraId) return member;
+    const shares = new Set(pod.spec.share);
+    const infra = `container:${pod.infraId}` as const;
+    const namespaces = { ...spec.namespaces };
+    if (shares.has('ipc')) namespaces.ipc = infra;
+    if (shares.has('uts')) namespaces.uts = infra;
+    if (shares.has('pid')) namespaces.pid = infra;
+    member.namespaces = namespaces;
+    if (shares.has('net')) {
+      if (Object.keys(spec.ports.publish ?? {}).length || spec.ports.publishAll)
+        throw invalid(
+          'invalid config provided: published or exposed ports must be defined when the pod is created: network cannot be configured when it is shared with a pod',
+        );
+      namespaces.network = infra;
+      member.network = { ...spec.network, mode: infra, endpoints: undefined, hostname: pod.spec.hostname || pod.name };
+    } else if (shares.has('uts')) {
+      member.network = { ...spec.network, hostname: pod.spec.hostname || pod.name };
+    }
+    member.dependencies = [pod.infraId, ...(spec.dependencies ?? []).filter((d) => d !== pod.infraId)];
+    return member;
+  }
+
+  /** Starts the infra container, then the others (each member's error is reported, not thrown). */
+  async start(ref: string): Promise<PodVerbReport> {
+    const pod = this.store.resolve(ref);
+    await ensurePodCgroup(pod.id, pod.spec.resources);
+    const errors: Record<string, Error> = {};
+    const [first, ...rest] = this.members(pod.id);
+    const go = (c: Container) =>
+      this.containers.start(c.id).then(
+        () => undefined,
+        (err: Error) => void (errors[c.id] = err),
+      );
+    if (first) {
+      if (first.id === pod.infraId) await go(first);
+      else rest.unshift(first);
+    }
+    if (!errors[pod.infraId]) await Promise.all(rest.map(go));
+    this.record(pod, 'start');
+    return { id: pod.id, errors };
+  }
+
+  /** Stops the members, then the infra container. */
+  async stop(ref: string, timeout?: number): Promise<PodVerbReport> {
+    const pod = this.store.resolve(ref);
+    const errors: Record<string, Error> = {};
+    const stop = (c: Container) =>
+      this.containers.stop(c.id, timeout).then(
+        () => undefined,
+        (err: Error) => void (errors[c.id] = err),
+      );
+    const members = this.members(pod.id);
+    await Promise.all(members.filter((c) => c.id !== pod.infraId).map(stop));
+    const infra = members.find((c) => c.id === pod.infraId);
+    if (infra) await stop(infra);
+    this.record(pod, 'stop');
+    return { id: pod.id, errors };
+  }
+
+  async restart(ref: string, timeout?: number): Promise<PodVerbReport> {
+    const stopped = await this.stop(ref, timeout);
+    const started = await this.start(ref);
+    return { id: started.id, errors: { ...stopped.errors, ...started.errors } };
+  }
+
+  /** A signal to every running member (the infra container too). */
+  async kill(ref: string, signal?: string): Promise<PodVerbReport> {
+    return this.each(
+      ref,
+      'kill',
+      (c) => this.containers.kill(c.id, signal),
+      (c) => c.state === 'running' || c.state === 'paused',
+    );
+  }
+
+  async pause(ref: string): Promise<PodVerbReport> {
+    return this.each(
+      ref,
+      'pause',
+      (c) => this.containers.pause(c.id),
+      (c) => c.state === 'running',
+    );
+  }
+
+  async unpause(ref: string): Promise<PodVerbReport> {
+    return this.each(
+      ref,
+      'unpause',
+      (c) => this.containers.unpause(c.id),
+      (c) => c.state === 'paused',
+    );
+  }
+
+  private async each(ref: string, action: string, verb: (c: Container) => Promise<unknown>, applies: (c: Container) => boolean): Promise<PodVerbReport> {
+    const pod = this.store.resolve(ref);
+    const errors: Record<string, Error> = {};
+    await Promise.all(
+      this.members(pod.id)
+        .filter(applies)
+        .map((c) =>
+          verb(c).then(
+            () => undefined,
+            (err: Error) => void (errors[c.id] = err),
+          ),
+        ),
+    );
+    this.record(pod, action);
+    return { id: pod.id, errors };
+  }
+
+  /**
+   * Removes the pod: its members, then the infra container, then the row. Without `force` a running
+   * member refuses it (nothing is removed).
+   */
+  async remove(ref: string, o: { force?: boolean; timeout?: number } = {}): Promise<{ id: string; removed: string[] }> {
+    const pod = this.store.resolve(ref);
+    const members = this.members(pod.id);
+    const live = members.filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting');
+    if (live.length && !o.force) {
+      throw new EngineError(
+        'conflict',
+        `pod ${pod.id} has containers that are not ready to be removed: cannot remove container ${live[0]!.id} as it is running - running or paused containers cannot be removed without force: container state improper`,
+      );
+    }
+    if (live.length) await this.stop(pod.id, o.timeout);
+    const removed: string[] = [];
+    const others = members.filter((c) => c.id !== pod.infraId);
+    for (const c of others) {
+      await this.containers.remove(c.id, true, false);
+      removed.push(c.id);
+    }
+    if (pod.infraId && this.containers.store.get(pod.infraId)) {
+      await this.containers.remove(pod.infraId, true, false);
+      removed.push(pod.infraId);
+    }
+    this.store.delete(pod.id);
+    await removePodCgroup(pod.id);
+    this.record(pod, 'remove');
+    return { id: pod.id, removed };
+  }
+
+  /** Whether a container is the infra container of a pod that still exists (it goes only with the pod). */
+  infraOf(containerId: string): Pod | undefined {
+    return this.store.all().find((p) => p.infraId === containerId);
+  }
+
+  /**
+   * At start: a pod cut off while made or removed (it wants an infra container and has none) goes; the
+   * others get their cgroups back (a reboot empties them).
+   */
+  async reconcile(): Promise<void> {
+    for (const pod of this.store.all()) {
+      if (pod.spec.infra && (!pod.infraId || !this.containers.store.get(pod.infraId))) {
+        for (const c of this.members(pod.id)) await this.containers.remove(c.id, true, false).catch(() => undefined);
+        this.store.delete(pod.id);
+        await removePodCgroup(pod.id);
+      } else {
+        await ensurePodCgroup(pod.id, pod.spec.resources);
+      }
+    }
+  }
+}
