@@ -7,7 +7,7 @@
 // has none was cut off in either, and reconcile() finishes it (removes the row).
 import { randomBytes } from 'node:crypto';
 import type { ContainerService } from '../containers/service.js';
-import type { ContainerSpec } from '../containers/spec.js';
+import type { ContainerSpec, MountsSpec } from '../containers/spec.js';
 import type { Container } from '../containers/store.js';
 import { generateName } from '../containers/names.js';
 import { conflict, EngineError, invalid } from '../errors.js';
@@ -123,6 +123,7 @@ export class PodService {
     const pod = this.store.resolve(spec.pod!);
     const member: ContainerSpec = { ...spec, pod: pod.id, cgroupParent: podCgroupParent(pod.id) };
     if (!pod.infraId) return member;
+    member.mounts = withPodVolumes(spec.mounts, pod.spec.infra?.mounts);
     const shares = new Set(pod.spec.share);
     const infra = `container:${pod.infraId}` as const;
     const namespaces = { ...spec.namespaces };
@@ -303,4 +304,18 @@ export class PodService {
 export function multiError(errors: string[]): string {
   const n = errors.length;
   return `${n} error${n === 1 ? '' : 's'} occurred:\n${errors.map((e) => `\t* ${e}`).join('\n')}\n\n`;
+}
+
+/**
+ * A member's mounts with the pod's volumes (podman's `pod create -v`: every member mounts them), except
+ * where the member mounts something of its own at the same path.
+ */
+function withPodVolumes(own: MountsSpec, pod: MountsSpec | undefined): MountsSpec {
+  if (!pod) return own;
+  const target = (v: string) => v.split(':')[1] ?? v;
+  const taken = new Set([...(own.volumes ?? []).map(target), ...(own.mounts ?? []).map((m) => m.Target), ...own.anonymous]);
+  const volumes = (pod.volumes ?? []).filter((v) => !taken.has(target(v)));
+  const mounts = (pod.mounts ?? []).filter((m) => !taken.has(m.Target));
+  if (!volumes.length && !mounts.length) return own;
+  return { ...own, volumes: [...volumes, ...(own.volumes ?? [])], mounts: [...mounts, ...(own.mounts ?? [])] };
 }
