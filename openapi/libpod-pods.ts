@@ -30,3 +30,10 @@ export const PodSpecGenerator = Type.Composite([SpecGenerator, PodOnly], { addit
 export type PodSpecGenerator = Static<typeof PodSpecGenerator>;
 
 export const PodCreateResponse = Type.Object({ Id: Type.String() });
+
+export const PodListQuery = Type.Object({ filters: Type.Optional(Type.String()) });
+
+export const PodRemoveQuery = Type.Object({ force: Type.Optional(Type.String()), t: Type.Optional(Type.String()), timeout: Type.Optional(Type.String()) });
+
+/** podman's PodRmReport: `Err` is null when the pod went. */
+export const PodRemoveReport = Type.Object({ Err: Nullable(Type.String()), Id: Type.String() });

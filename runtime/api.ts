@@ -78,6 +78,7 @@ export type { Pod } from './pods/store.js';
 export type { PodStatus, PodVerbReport } from './pods/service.js';
 export type { PodDetails } from './api/pods.js';
 export { PAUSE_IMAGE } from './pods/pause-image.js';
+export { POD_LIST_FILTERS } from './pods/filters.js';
 
 // Events.
 export type { EngineEvent } from './events/log.js';

@@ -1,6 +1,10 @@
 // The pods verbs (libpod) the server may call.
 import type { Engine } from '../engine.js';
 import type { Container } from '../containers/store.js';
+import { DEFAULT_CGROUP_PARENT } from '../oci/cgroups.js';
+import { podCgroupParent } from '../pods/cgroup.js';
+import type { Filters } from '../filters.js';
+import { podFilter } from '../pods/filters.js';
 import type { PodSpec } from '../pods/spec.js';
 import type { Pod } from '../pods/store.js';
 import type { PodStatus, PodVerbReport } from '../pods/service.js';
@@ -10,20 +14,27 @@ export interface PodDetails {
   pod: Pod;
   members: Container[];
   status: PodStatus;
+  /** The cgroup pods are made under (podman's CgroupParent), and the pod's own (its CgroupPath). */
+  cgroupParent: string;
+  cgroupPath: string;
 }
 
 export function podApi(engine: Engine) {
   const { pods } = engine;
   const details = (pod: Pod): PodDetails => {
     const members = pods.members(pod.id);
-    return { pod, members, status: pods.status(pod.id, members) };
+    return { pod, members, status: pods.status(pod.id, members), cgroupParent: DEFAULT_CGROUP_PARENT, cgroupPath: podCgroupParent(pod.id) };
   };
   return {
     create: (spec: PodSpec, echo: Record<string, unknown>, name?: string): Promise<string> => pods.create(spec, echo, name),
     /** 404 (podman's words) for an unknown name or ID. */
     inspect: (ref: string): PodDetails => details(pods.store.resolve(ref)),
     exists: (ref: string): boolean => !!pods.store.find(ref),
-    list: (): PodDetails[] => pods.store.all().map(details),
+    /** Oldest first; `filters` as podman's pod ps (see runtime/pods/filters.ts). */
+    list: (filters: Filters = {}, networksOf: (d: PodDetails) => string[] = () => []): PodDetails[] => {
+      const keep = podFilter(filters, networksOf);
+      return pods.store.all().map(details).filter(keep);
+    },
     start: (ref: string): Promise<PodVerbReport> => pods.start(ref),
     stop: (ref: string, timeout?: number): Promise<PodVerbReport> => pods.stop(ref, timeout),
     restart: (ref: string, timeout?: number): Promise<PodVerbReport> => pods.restart(ref, timeout),
@@ -31,5 +42,17 @@ export function podApi(engine: Engine) {
     pause: (ref: string): Promise<PodVerbReport> => pods.pause(ref),
     unpause: (ref: string): Promise<PodVerbReport> => pods.unpause(ref),
     remove: (ref: string, o: { force?: boolean; timeout?: number } = {}) => pods.remove(ref, o),
+    /** Removes the pods whose members have all exited (podman's pod prune); their IDs and errors. */
+    prune: async (): Promise<{ id: string; error?: Error }[]> => {
+      const out: { id: string; error?: Error }[] = [];
+      for (const pod of pods.store.all()) {
+        if (pods.status(pod.id) !== 'Exited') continue;
+        await pods.remove(pod.id, { force: true }).then(
+          () => out.push({ id: pod.id }),
+          (error: Error) => out.push({ id: pod.id, error }),
+        );
+      }
+      return out;
+    },
   };
 }

@@ -7,9 +7,9 @@
 // has none was cut off in either, and reconcile() finishes it (removes the row).
 import { randomBytes } from 'node:crypto';
 import type { ContainerService } from '../containers/service.js';
-import type { ContainerSpec } from '../containers/spec.js';
+import type { ContainerSpec, MountsSpec } from '../containers/spec.js';
 import type { Container } from '../containers/store.js';
-import { generateName, validateName } from '../containers/names.js';
+import { generateName } from '../containers/names.js';
 import { conflict, EngineError, invalid } from '../errors.js';
 import type { EventLog } from '../events/log.js';
 import type { ImageService } from '../images/service.js';
@@ -17,6 +17,9 @@ import { ensurePodCgroup, podCgroupParent, removePodCgroup } from './cgroup.js';
 import { PAUSE_IMAGE, pauseImage } from './pause-image.js';
 import type { PodSpec } from './spec.js';
 import type { Pod, PodStore } from './store.js';
+
+/** podman's rule for pod names. */
+const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** podman's pod states (libpod/define/podstate.go). */
 export type PodStatus = 'Created' | 'Running' | 'Degraded' | 'Exited' | 'Paused' | 'Error';
@@ -70,7 +73,8 @@ export class PodService {
 
   async create(spec: PodSpec, echo: Record<string, unknown>, name?: string): Promise<string> {
     const taken = (n: string) => !!this.store.byName(n) || !!this.containers.store.byName(n);
-    const podName = name ? validateName(name) : generateName(taken);
+    if (name && !POD_NAME.test(name)) throw invalid('running pod create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument');
+    const podName = name || generateName(taken);
     if (this.store.byName(podName)) throw conflict(`adding pod to state: name "${podName}" is in use: pod already exists`);
     if (spec.share.length && !spec.infra) throw invalid('you must have an infra container to share namespaces');
     const id = randomBytes(32).toString('hex');
@@ -103,6 +107,8 @@ export class PodService {
       ...infra,
       image,
       pod: pod.id,
+      // podman gives the infra container the pod's labels.
+      labels: { ...pod.spec.labels, ...infra.labels },
       cgroupParent: podCgroupParent(pod.id),
       namespaces: { ...infra.namespaces, ipc: shares.has('ipc') ? 'shareable' : infra.namespaces.ipc },
       network: { ...infra.network, hostname: pod.spec.hostname || pod.name },
@@ -117,6 +123,7 @@ export class PodService {
     const pod = this.store.resolve(spec.pod!);
     const member: ContainerSpec = { ...spec, pod: pod.id, cgroupParent: podCgroupParent(pod.id) };
     if (!pod.infraId) return member;
+    member.mounts = withPodVolumes(spec.mounts, pod.spec.infra?.mounts);
     const shares = new Set(pod.spec.share);
     const infra = `container:${pod.infraId}` as const;
     const namespaces = { ...spec.namespaces };
@@ -228,21 +235,35 @@ export class PodService {
 
   /**
    * Removes the pod: its members, then the infra container, then the row. Without `force` a running
-   * member refuses it (nothing is removed).
+   * member is refused, as podman refuses it: the members that can go go, the running ones and the infra
+   * container stay, and the error lists each (podman's multi-error). The infra container's own state
+   * does not matter: it is stopped with the pod.
    */
   async remove(ref: string, o: { force?: boolean; timeout?: number } = {}): Promise<{ id: string; removed: string[] }> {
     const pod = this.store.resolve(ref);
     const members = this.members(pod.id);
-    const live = members.filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting');
-    if (live.length && !o.force) {
-      throw new EngineError(
-        'conflict',
-        `pod ${pod.id} has containers that are not ready to be removed: cannot remove container ${live[0]!.id} as it is running - running or paused containers cannot be removed without force: container state improper`,
-      );
-    }
-    if (live.length) await this.stop(pod.id, o.timeout);
+    const others = members.filter((c) => c.id !== pod.infraId).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const live = (c: Container) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
     const removed: string[] = [];
-    const others = members.filter((c) => c.id !== pod.infraId);
+    if (!o.force && others.some(live)) {
+      const errors: string[] = [];
+      for (const c of others) {
+        if (live(c))
+          errors.push(
+            `removing container ${c.id} from pod ${pod.id}: cannot remove container ${c.id} as it is running - running or paused containers cannot be removed without force: container state improper`,
+          );
+        else {
+          await this.containers.remove(c.id, true, false);
+          removed.push(c.id);
+        }
+      }
+      if (pod.infraId)
+        errors.push(
+          `removing container ${pod.infraId} from pod ${pod.id}: a container that depends on container ${pod.infraId} still exists: dependency exists`,
+        );
+      throw new EngineError('conflict', multiError(errors));
+    }
+    if (members.some(live)) await this.stop(pod.id, o.timeout);
     for (const c of others) {
       await this.containers.remove(c.id, true, false);
       removed.push(c.id);
@@ -277,4 +298,24 @@ export class PodService {
       }
     }
   }
+}
+
+/** Go's multierror text (podman wraps its per-container errors in one). */
+export function multiError(errors: string[]): string {
+  const n = errors.length;
+  return `${n} error${n === 1 ? '' : 's'} occurred:\n${errors.map((e) => `\t* ${e}`).join('\n')}\n\n`;
+}
+
+/**
+ * A member's mounts with the pod's volumes (podman's `pod create -v`: every member mounts them), except
+ * where the member mounts something of its own at the same path.
+ */
+function withPodVolumes(own: MountsSpec, pod: MountsSpec | undefined): MountsSpec {
+  if (!pod) return own;
+  const target = (v: string) => v.split(':')[1] ?? v;
+  const taken = new Set([...(own.volumes ?? []).map(target), ...(own.mounts ?? []).map((m) => m.Target), ...own.anonymous]);
+  const volumes = (pod.volumes ?? []).filter((v) => !taken.has(target(v)));
+  const mounts = (pod.mounts ?? []).filter((m) => !taken.has(m.Target));
+  if (!volumes.length && !mounts.length) return own;
+  return { ...own, volumes: [...volumes, ...(own.volumes ?? [])], mounts: [...mounts, ...(own.mounts ?? [])] };
 }

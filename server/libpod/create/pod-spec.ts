@@ -13,7 +13,7 @@ const DEFAULT_SHARE: SharedNamespace[] = ['ipc', 'net', 'uts'];
 export function toPodSpec(body: PodSpecGenerator): { spec: PodSpec; echo: Record<string, unknown> } {
   const share = (body.shared_namespaces ?? DEFAULT_SHARE).map((n) => {
     const ns = n === 'network' ? 'net' : n;
-    if (!NAMESPACES.has(ns as SharedNamespace)) throw invalid(`Invalid kernel namespace to share: ${n}. Options are: cgroup, ipc, net, pid, uts or none`);
+    if (!NAMESPACES.has(ns as SharedNamespace)) throw invalid(`invalid kernel namespace to share: ${n}. Options are: cgroup, ipc, net, pid, uts or none`);
     return ns as SharedNamespace;
   });
   const limits = body.resource_limits;

@@ -3,7 +3,7 @@
 // same records, each API's views rebuilt from the spec and its own echo.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, EngineError, notFound, type Api } from '../../../runtime/api.js';
+import { CONTAINER_LIST_FILTERS, CONTAINER_PRUNE_FILTERS, EngineError, notFound, type Api, type Container } from '../../../runtime/api.js';
 import {
   LibpodCreateResponse,
   LibpodIdParams as params,
@@ -17,7 +17,7 @@ import {
 import { parseBool, parseFilters, type FilterMap } from '../../query.js';
 import { toSpec } from '../create/to-spec.js';
 import { secretsToSpec } from '../create/secrets.js';
-import { inspectContainer, listContainer } from '../views/containers.js';
+import { inspectContainer, listContainer, type PodOfContainer } from '../views/containers.js';
 
 /** The error libpod answers (500) with podman's wording, when the engine refused in dockerd's. */
 function libpodRefusal(err: unknown, c: { id: string; name?: string }): unknown {
@@ -40,10 +40,24 @@ function libpodRefusal(err: unknown, c: { id: string; name?: string }): unknown 
 
 /** podman's filters as the runtime's: its default network is `podman`, its stopped containers `exited`. */
 function listFilters(raw: string | undefined): FilterMap {
-  const filters = parseFilters(raw, CONTAINER_LIST_FILTERS);
+  const filters = parseFilters(raw, [...CONTAINER_LIST_FILTERS, 'pod']);
   if (filters.network) filters.network = filters.network.map((n) => (n === 'podman' ? 'bridge' : n));
   if (filters.status) filters.status = filters.status.map((s) => (s === 'stopped' ? 'exited' : s));
   return filters;
+}
+
+/** The pod of each container (looked up once per request: a list shows many). */
+function podsOf(api: Api): (c: Container) => PodOfContainer | undefined {
+  const cache = new Map<string, PodOfContainer | undefined>();
+  return (c) => {
+    const ref = c.spec.pod;
+    if (!ref) return undefined;
+    if (!cache.has(ref)) {
+      const found = api.pods.exists(ref) ? api.pods.inspect(ref) : undefined;
+      cache.set(ref, found && { id: found.pod.id, name: found.pod.name, infra: found.members.find((m) => m.id === found.pod.infraId) });
+    }
+    return cache.get(ref);
+  };
 }
 
 export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, { api }) => {
@@ -82,9 +96,16 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
     const filters = listFilters(q.filters);
     // Without `all`, podman lists running containers only (not paused ones, as Docker does).
     if (!parseBool(q.all) && !filters.status) filters.status = ['running'];
-    const list = await api.containers.list({ all: parseBool(q.all), limit: last > 0 ? last : -1, size: parseBool(q.size), filters });
+    // pod=: the members of the pods named (by name, ID or ID prefix; an unknown one matches nothing).
+    const { pod: podRefs, ...rest } = filters;
+    const inPods = podRefs && new Set(podRefs.flatMap((ref) => (api.pods.exists(ref) ? [api.pods.inspect(ref).pod.id] : [])));
+    const list = await api.containers.list({ all: parseBool(q.all), limit: last > 0 ? last : -1, size: parseBool(q.size), filters: rest });
+    const pods = podsOf(api);
     // Oldest first, as podman lists them (the client sorts only when asked).
-    return list.reverse().map(({ container, size }) => listContainer(api.containers.facts, container, size));
+    return list
+      .reverse()
+      .filter(({ container }) => !inPods || (!!container.spec.pod && inPods.has(container.spec.pod)))
+      .map(({ container, size }) => listContainer(api.containers.facts, container, size, pods(container)));
   });
 
   app.get(
@@ -92,7 +113,7 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
     { schema: { summary: 'Inspect a container (libpod)', params, querystring: Type.Object({ size: Type.Optional(Type.String()) }) } },
     async (request) => {
       const c = api.containers.inspect(request.params.id);
-      const inspect = inspectContainer(api.containers.facts, c);
+      const inspect = inspectContainer(api.containers.facts, c, podsOf(api)(c));
       if (!parseBool(request.query.size)) return inspect;
       const size = await api.containers.size(c.id);
       return { ...inspect, SizeRw: size.sizeRw, SizeRootFs: size.sizeRootFs };
@@ -119,6 +140,10 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
         if (parseBool(q.ignore) && err instanceof EngineError && err.kind === 'not-found') return [];
         throw err;
       }
+      // The infra container goes only with its pod (before its members count as dependents), 500 as podman.
+      const pod = podsOf(api)(api.containers.inspect(id));
+      if (pod?.infra?.id === id)
+        throw new EngineError('internal', `container ${id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`);
       const dependents = parseBool(q.depend) ? [] : api.containers.dependents(id);
       if (dependents.length) {
         throw new EngineError(

@@ -49,18 +49,31 @@ export function portMappings(c: Container): { host_ip: string; container_port: n
 }
 
 /** Names of the networks it is on. */
-function networkNames(facts: ContainerFacts, c: Container): string[] {
+export function networkNames(facts: ContainerFacts, c: Container): string[] {
   const kind = networkMode(c.spec.network.mode).kind;
   if (kind !== 'bridge' && kind !== 'user') return [];
   return Object.keys(containerNetworks(facts, c)).map(libpodName);
 }
 
+/** The pod a container is in, as its views show it (the infra container holds the pod's network). */
+export interface PodOfContainer {
+  id: string;
+  name: string;
+  infra?: Container;
+}
+
+/** The container whose network a pod member shows: the infra container's when it joined it. */
+const networkHolder = (c: Container, pod?: PodOfContainer) => (pod?.infra && c.spec.namespaces.network === `container:${pod.infra.id}` ? pod.infra : c);
+const isInfra = (c: Container, pod?: PodOfContainer) => !!pod && pod.infra?.id === c.id;
+
 /** One entry of GET /libpod/containers/json. */
-export function listContainer(facts: ContainerFacts, c: Container, size?: { sizeRw: number; sizeRootFs: number }): object {
-  const ports = portMappings(c);
+export function listContainer(facts: ContainerFacts, c: Container, size?: { sizeRw: number; sizeRootFs: number }, pod?: PodOfContainer): object {
+  const ports = portMappings(networkHolder(c, pod));
+  const infra = isInfra(c, pod);
   return {
     AutoRemove: c.spec.restart.autoRemove,
-    Command: commandOf(c.spec),
+    // The infra container runs its image's entrypoint: podman lists no command for it.
+    Command: infra ? null : commandOf(c.spec),
     Created: c.created,
     CreatedAt: '',
     Exited: c.state === 'exited' || c.state === 'dead',
@@ -69,15 +82,15 @@ export function listContainer(facts: ContainerFacts, c: Container, size?: { size
     Id: c.id,
     Image: normalizedName(c.image_name),
     ImageID: bare(c.image_id),
-    IsInfra: false,
+    IsInfra: infra,
     Labels: Object.keys(c.spec.labels).length ? c.spec.labels : null,
     Mounts: c.mounts.map((m) => m.destination),
     Names: [c.name],
     Namespaces: {},
     Networks: networkNames(facts, c),
     Pid: c.pid,
-    Pod: '',
-    PodName: '',
+    Pod: pod?.id ?? '',
+    PodName: pod?.name ?? '',
     Ports: ports.length ? ports : null,
     Size: size ? { rootFsSize: size.sizeRootFs, rwSize: size.sizeRw } : null,
     StartedAt: unix(c.started_at),
@@ -128,11 +141,15 @@ const flag = (on: boolean) => (on ? 'TRUE' : 'FALSE');
  * at create; its own marker and the stop signal once the runtime's spec is made, at the first init or
  * start), under the container's own: berth's containers get them in the view.
  */
-function libpodAnnotations(c: Container, stopSignal: number): Record<string, string> {
+function libpodAnnotations(c: Container, stopSignal: number, pod?: PodOfContainer): Record<string, string> {
   const { process: p, security: s, restart } = c.spec;
   const ran = c.run_id > 0;
+  // A pod's member (not its infra container) names its pod as CRI-O's sandbox.
+  const member: Record<string, string> =
+    pod && !isInfra(c, pod) ? { 'io.kubernetes.cri-o.ContainerType': 'container', 'io.kubernetes.cri-o.SandboxID': pod.id } : {};
   return {
     ...(ran ? { 'io.container.manager': 'libpod' } : {}),
+    ...member,
     'io.kubernetes.cri-o.Created': c.created,
     'io.podman.annotations.autoremove': flag(restart.autoRemove),
     'io.podman.annotations.init': flag(!!p.init),
@@ -143,8 +160,8 @@ function libpodAnnotations(c: Container, stopSignal: number): Record<string, str
   };
 }
 
-/** GET /libpod/containers/{id}/json. */
-export function inspectContainer(facts: ContainerFacts, c: Container): object {
+/** GET /libpod/containers/{id}/json: a pod member shows the pod's network (its infra container's). */
+export function inspectContainer(facts: ContainerFacts, c: Container, pod?: PodOfContainer): object {
   const files = facts.files(c);
   const echo = echoOf(c);
   const { process: p, resources: r, security: s, restart } = c.spec;
@@ -179,7 +196,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       StartedAt: c.started_at ?? ZERO_TIME,
       FinishedAt: c.finished_at ?? ZERO_TIME,
       Health: c.health ? { Status: c.health.Status, FailingStreak: c.health.FailingStreak, Log: c.health.Log } : { Status: '', FailingStreak: 0, Log: null },
-      CgroupPath: `/berth/${c.id}`,
+      CgroupPath: `${c.spec.cgroupParent ?? '/berth'}/${c.id}`,
       CheckpointedAt: ZERO_TIME,
       RestoredAt: ZERO_TIME,
     },
@@ -187,7 +204,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
     ImageDigest: '',
     ImageName: normalizedName(c.image_name),
     Rootfs: '',
-    Pod: '',
+    Pod: pod?.id ?? '',
     ResolvConfPath: files.resolvConf,
     HostnamePath: files.hostname,
     HostsPath: files.hosts,
@@ -207,10 +224,10 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
     ExecIDs: [],
     GraphDriver: { Name: 'overlay', Data: { LowerDir: files.lowerDirs.join(':'), MergedDir: files.merged, UpperDir: files.upper, WorkDir: files.work } },
     Mounts: mounts,
-    Dependencies: [],
-    NetworkSettings: libpodNetworkSettings(facts, c),
+    Dependencies: c.spec.dependencies ?? [],
+    NetworkSettings: libpodNetworkSettings(facts, networkHolder(c, pod)),
     Namespace: '',
-    IsInfra: false,
+    IsInfra: isInfra(c, pod),
     IsService: false,
     Config: {
       Hostname: c.spec.network.hostname,
@@ -230,7 +247,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       Entrypoint: (p.entrypoint ?? []).join(' '),
       OnBuild: null,
       Labels: Object.keys(c.spec.labels).length ? c.spec.labels : null,
-      Annotations: libpodAnnotations(c, stopSignal),
+      Annotations: libpodAnnotations(c, stopSignal, pod),
       StopSignal: stopSignal,
       ...(c.spec.healthcheck ? { Healthcheck: healthConfig(c.spec.healthcheck) } : {}),
       HealthcheckOnFailureAction: 'none',
@@ -293,7 +310,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container): object {
       CpuShares: r.cpuShares ?? 0,
       Memory: r.memory ?? 0,
       NanoCpus: nanoCpus,
-      CgroupParent: '',
+      CgroupParent: c.spec.cgroupParent ?? '',
       BlkioWeight: r.blkioWeight ?? 0,
       BlkioWeightDevice: null,
       BlkioDeviceReadBps: null,
