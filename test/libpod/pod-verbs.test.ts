@@ -236,10 +236,26 @@ describe('pod events', () => {
       '{{.ID}} {{.Name}} {{.Attributes}}',
     ]);
 
-    // dockerd has no pods: its clients never see these.
-    const docker = await engine.docker(['events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--format', '{{.Type}} {{.Action}}']);
-    expect(docker.stdout).toContain('container create');
-    expect(docker.stdout).not.toContain('pod');
+    // A member's own events name its pod.
+    const member = await same([
+      'events',
+      '--stream=false',
+      '--since',
+      since,
+      '--filter',
+      'container=pe-a',
+      '--filter',
+      'event=create',
+      '--format',
+      '{{.Type}} {{.Status}} {{.Name}} {{.PodID}}',
+    ]);
+    expect(noIds(member.stdout)).toBe('container create pe-a <id>\n');
+
+    // dockerd has no pods: its clients never see these, nor a member's pod.
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const docker = await engine.docker(['events', '--since', since, '--until', until, '--format', '{{.Type}} {{.Action}} {{json .Actor.Attributes}}']);
+    expect(docker.stdout).toContain('container create {"image":"docker.io/library/busybox:latest","name":"pe-a"}');
+    expect(docker.stdout).not.toMatch(/^pod |podId/m);
   });
 });
 
