@@ -2,7 +2,7 @@
 // pod events, against berth beside Podman's own service: the same output, errors and exit codes, and
 // the pod's state after each verb derived as podman derives it.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { TestEngine } from '../helpers/engine.js';
+import { httpOn, type TestEngine } from '../helpers/engine.js';
 import { sameAsOracle, sideBySide, type PodmanClient, type PodmanService } from '../helpers/podman.js';
 
 let engine: TestEngine;
@@ -125,6 +125,44 @@ describe('podman pod start/stop/restart/kill/pause/unpause', () => {
   });
 });
 
+describe('the wire', () => {
+  it('answers podman’s statuses and bodies: 304 with nothing to do, the error bodies', async () => {
+    await both(['pod', 'create', '--name', 'pw']);
+    const wire = async (method: string, path: string) => {
+      const answers = await Promise.all(
+        [engine.socket, oracle.socket].map(async (socket) => {
+          const r = await httpOn(socket, method, `/v4.3.1/libpod${path}`);
+          // (podman's bodies end in a newline, berth's JSON not: no client minds.)
+          return { status: r.status, type: r.headers['content-type'] ?? '', body: noIds(r.body.toString()).trimEnd() };
+        }),
+      );
+      expect(answers[0], `${method} ${path}`).toEqual(answers[1]);
+      return answers[0]!;
+    };
+    expect((await wire('POST', '/pods/pw/stop')).status).toBe(304);
+    expect((await wire('POST', '/pods/pw/kill')).status).toBe(409);
+    await wire('POST', '/pods/pw/kill?signal=BOGUS');
+    await wire('POST', '/pods/nope/kill');
+    expect(await wire('POST', '/pods/pw/pause')).toEqual({ status: 200, type: 'application/json', body: '{"Errs":null,"Id":"<id>"}' });
+    await wire('POST', '/pods/pw/unpause');
+    await wire('POST', '/pods/pw/start');
+    expect((await wire('POST', '/pods/pw/start')).status).toBe(304);
+    await wire('GET', '/pods/nope/top');
+    await wire('GET', '/pods/stats?namesOrIDs=nope');
+    // podman's handler writes its error, then the reports too (a missing return): the error alone here.
+    const conflicting = await httpOn(engine.socket, 'GET', '/v4.3.1/libpod/pods/stats?namesOrIDs=pw&all=true');
+    expect([conflicting.status, conflicting.json()]).toEqual([
+      500,
+      { cause: '--all, --latest and arguments cannot be used together', message: '--all, --latest and arguments cannot be used together', response: 500 },
+    ]);
+    await both(['create', '--pod', 'pw', '--name', 'pw-bad', 'busybox', '/nonexistent']);
+    const start = await wire('POST', '/pods/pw/start');
+    expect(start.status).toBe(409);
+    expect(JSON.parse(start.body)).toMatchObject({ Errs: [expect.stringMatching(/^starting container <id>: runc: /)], Id: '<id>' });
+    await both(['pod', 'rm', '-f', '-t', '0', 'pw']);
+  });
+});
+
 describe('podman pod top', () => {
   it('lists every running member’s processes with psgo’s descriptors', async () => {
     await both(['pod', 'create', '--name', 'pt']);
@@ -161,6 +199,23 @@ describe('podman pod top', () => {
     await same(['pod', 'pause', 'pt']);
     await same(['pod', 'top', 'pt']); // nothing running
     await same(['pod', 'rm', '-f', '-t', '0', 'pt']);
+  });
+});
+
+describe('podman pod top, one PID namespace', () => {
+  it('lists a shared PID namespace once', async () => {
+    await both(['pod', 'create', '--share', 'pid,net,ipc,uts', '--name', 'pp']);
+    await both(['run', '-d', '--pod', 'pp', '--name', 'pp-a', 'busybox', 'sleep', '1000']);
+    await both(['run', '-d', '--pod', 'pp', '--name', 'pp-b', 'busybox', 'sleep', '2000']);
+    // (The sleeps' PIDs depend on what ran before them in the namespace.)
+    const top = await same(['pod', 'top', 'pp', 'ppid', 'args']);
+    expect(
+      top.stdout
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s{2,}/)),
+    ).toEqual([['0', '/catatonit -P'], ['0', 'sleep 1000'], ['0', 'sleep 2000'], ['']]);
+    await same(['pod', 'rm', '-f', '-t', '0', 'pp']);
   });
 });
 
