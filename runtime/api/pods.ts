@@ -41,6 +41,10 @@ export function podApi(engine: Engine) {
     kill: (ref: string, signal?: string): Promise<PodVerbReport> => pods.kill(ref, signal),
     pause: (ref: string): Promise<PodVerbReport> => pods.pause(ref),
     unpause: (ref: string): Promise<PodVerbReport> => pods.unpause(ref),
+    /** podman pod top (PodService.top): undefined when podman's service answers an empty 200. */
+    top: (ref: string, args: string[]) => pods.top(ref, args),
+    /** The pods `pod stats` reports on: those named (404 for an unknown one), or all. */
+    statsTargets: (refs: string[]): PodDetails[] => (refs.length ? refs.map((r) => details(pods.store.resolve(r))) : pods.store.all().map(details)),
     remove: (ref: string, o: { force?: boolean; timeout?: number } = {}) => pods.remove(ref, o),
     /** Removes the pods whose members have all exited (podman's pod prune); their IDs and errors. */
     prune: async (): Promise<{ id: string; error?: Error }[]> => {

@@ -60,8 +60,16 @@ export class ContainerService {
       events: this.events,
       runtimeOf: (c) => this.runtimeOf(c),
       changed: (id) => void this.events.emit('changed', id),
-      // Actor attributes as dockerd gives them: the container's labels, image and name.
-      record: (c, action, extra = {}) => eventLog.record('container', action, c.id, { ...c.spec.labels, image: c.image_name, name: c.name, ...extra }),
+      // Actor attributes as dockerd gives them: the container's labels, image and name (and a pod
+      // member's pod, which libpod reports and the Docker view drops).
+      record: (c, action, extra = {}) =>
+        eventLog.record('container', action, c.id, {
+          ...c.spec.labels,
+          image: c.image_name,
+          name: c.name,
+          ...(c.spec.pod ? { podId: c.spec.pod } : {}),
+          ...extra,
+        }),
       run: (c) => run(ctx, c),
       handleExit: (id) => handleExit(ctx, id),
       exitedWithin: (id, ms) => exitedWithin(ctx, id, ms),

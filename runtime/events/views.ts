@@ -13,6 +13,10 @@ const LIBPOD_ONLY_TYPES: ReadonlySet<string> = new Set(['pod', 'system']);
 /** The Docker API's view: every event but libpod's own. */
 export function dockerView(e: EngineEvent): EngineEvent | undefined {
   if (LIBPOD_ONLY_TYPES.has(e.type) || LIBPOD_ONLY_ACTIONS[e.type]?.has(e.action)) return undefined;
+  if (e.type === 'container' && e.attributes.podId !== undefined) {
+    const { podId: _pod, ...attributes } = e.attributes;
+    return { ...e, attributes };
+  }
   return e;
 }
 

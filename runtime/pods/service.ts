@@ -6,11 +6,15 @@
 // after; remove takes members, then the infra, then the row. A pod that wants an infra container but
 // has none was cut off in either, and reconcile() finishes it (removes the row).
 import { randomBytes } from 'node:crypto';
+import { readlink } from 'node:fs/promises';
 import type { ContainerService } from '../containers/service.js';
 import type { ContainerSpec, MountsSpec } from '../containers/spec.js';
 import type { Container } from '../containers/store.js';
 import { generateName } from '../containers/names.js';
 import { conflict, EngineError, invalid } from '../errors.js';
+import { parseSignal } from '../containers/signals.js';
+import { describeProcesses, parseDescriptors } from '../containers/top-descriptors.js';
+import type { TopResult } from '../containers/top.js';
 import type { EventLog } from '../events/log.js';
 import type { ImageService } from '../images/service.js';
 import { ensurePodCgroup, podCgroupParent, removePodCgroup } from './cgroup.js';
@@ -22,12 +26,28 @@ import type { Pod, PodStore } from './store.js';
 const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** podman's pod states (libpod/define/podstate.go). */
-export type PodStatus = 'Created' | 'Running' | 'Degraded' | 'Exited' | 'Paused' | 'Error';
+export type PodStatus = 'Created' | 'Running' | 'Degraded' | 'Stopped' | 'Exited' | 'Paused' | 'Error';
 
-/** What a verb on a pod did: the pod, and each member's error by container ID (podman's Errs). */
+/** Why a member's verb failed, as podman words it before the error (`starting container <id>: ...`). */
+export type PodVerb = 'start' | 'stop' | 'restart' | 'kill' | 'pause' | 'unpause';
+
+/**
+ * What a verb on a pod did: the pod, and each member's error by container ID (podman's Errs, in member
+ * order). `unchanged`: there was nothing to do (podman's 304: a start of a running pod, a stop of one
+ * that runs nothing).
+ */
 export interface PodVerbReport {
   id: string;
   errors: Record<string, Error>;
+  unchanged?: boolean;
+}
+
+/** Member states a stop acts on (and a start leaves alone). */
+const STOPPABLE: ReadonlySet<string> = new Set(['running', 'paused', 'restarting']);
+
+/** Errors in the members' order (the order podman's report lists them in). */
+function ordered(members: Container[], errors: Record<string, Error>): Record<string, Error> {
+  return Object.fromEntries(members.filter((c) => errors[c.id]).map((c) => [c.id, errors[c.id]!]));
 }
 
 export class PodService {
@@ -36,7 +56,33 @@ export class PodService {
     private readonly containers: ContainerService,
     private readonly images: ImageService,
     private readonly eventLog: EventLog,
-  ) {}
+  ) {
+    containers.events.on('changed', (id: string) => void this.applyExitPolicy(id).catch(() => undefined));
+  }
+
+  /** Pods whose infra container the exit policy is stopping now (one stop each). */
+  private readonly exiting = new Set<string>();
+
+  /**
+   * podman's `--exit-policy stop`: when the last member other than the infra container has exited,
+   * the infra container stops too (and the pod with it).
+   */
+  private async applyExitPolicy(containerId: string): Promise<void> {
+    const c = this.containers.store.get(containerId);
+    if (!c?.spec.pod || c.state !== 'exited') return;
+    const pod = this.store.get(c.spec.pod);
+    if (!pod || pod.spec.exitPolicy !== 'stop' || pod.infraId === c.id || this.exiting.has(pod.id)) return;
+    const members = this.members(pod.id);
+    const infra = members.find((m) => m.id === pod.infraId);
+    if (!infra || infra.state !== 'running' || members.some((m) => m !== infra && STOPPABLE.has(m.state))) return;
+    this.exiting.add(pod.id);
+    try {
+      await this.containers.stop(infra.id);
+      this.record(pod, 'stop');
+    } finally {
+      this.exiting.delete(pod.id);
+    }
+  }
 
   /** podman's pod events carry the pod's name only. */
   record(pod: Pick<Pod, 'id' | 'name'>, action: string): void {
@@ -50,7 +96,11 @@ export class PodService {
     return all.sort((a, b) => (a.id === pod?.infraId ? -1 : b.id === pod?.infraId ? 1 : a.created < b.created ? -1 : a.created > b.created ? 1 : 0));
   }
 
-  /** The pod's state from its members' (libpod's createPodStatusResults): the infra container counts. */
+  /**
+   * The pod's state from its members' (libpod's createPodStatusResults; the infra container counts):
+   * any running → Running (all) or Degraded; else all paused → Paused, all exited → Exited, some
+   * exited → Stopped, an odd state → Error, otherwise Created.
+   */
   status(podId: string, members = this.members(podId)): PodStatus {
     if (members.length === 0) return 'Created';
     let running = 0;
@@ -60,13 +110,14 @@ export class PodService {
     for (const c of members) {
       if (c.state === 'running') running++;
       else if (c.state === 'paused') paused++;
-      else if (c.state === 'exited' || c.state === 'dead') exited++;
+      // A container between restarts is stopped to podman (its restarts happen within an exit).
+      else if (c.state === 'exited' || c.state === 'dead' || c.state === 'restarting') exited++;
       else if (c.state !== 'created' && c.state !== 'initialized') errored++;
     }
-    if (running > 0 && running < members.length) return 'Degraded';
-    if (running === members.length) return 'Running';
+    if (running > 0) return running === members.length ? 'Running' : 'Degraded';
     if (paused === members.length) return 'Paused';
     if (exited === members.length) return 'Exited';
+    if (exited > 0) return 'Stopped';
     if (errored > 0) return 'Error';
     return 'Created';
   }
@@ -145,62 +196,101 @@ export class PodService {
     return member;
   }
 
-  /** Starts the infra container, then the others (each member's error is reported, not thrown). */
+  /**
+   * Starts the members that do not run: the infra container first, then the others together (a member
+   * that fails is reported, not thrown; an infra that fails starts no other). Nothing to do when the
+   * pod runs already (podman's 304). The pod's `start` event only when all started.
+   */
   async start(ref: string): Promise<PodVerbReport> {
     const pod = this.store.resolve(ref);
+    const members = this.members(pod.id);
+    if (this.status(pod.id, members) === 'Running') return { id: pod.id, errors: {}, unchanged: true };
     await ensurePodCgroup(pod.id, pod.spec.resources);
     const errors: Record<string, Error> = {};
-    const [first, ...rest] = this.members(pod.id);
     const go = (c: Container) =>
       this.containers.start(c.id).then(
         () => undefined,
         (err: Error) => void (errors[c.id] = err),
       );
-    if (first) {
-      if (first.id === pod.infraId) await go(first);
-      else rest.unshift(first);
-    }
-    if (!errors[pod.infraId]) await Promise.all(rest.map(go));
-    this.record(pod, 'start');
-    return { id: pod.id, errors };
+    const idle = members.filter((c) => !STOPPABLE.has(c.state));
+    const infra = idle.find((c) => c.id === pod.infraId);
+    if (infra) await go(infra);
+    if (!errors[pod.infraId]) await Promise.all(idle.filter((c) => c !== infra).map(go));
+    if (!Object.keys(errors).length) this.record(pod, 'start');
+    return { id: pod.id, errors: ordered(members, errors) };
   }
 
-  /** Stops the members, then the infra container. */
+  /**
+   * Stops the running and paused members, then the infra container. Nothing to do when none runs
+   * (podman's 304). podman 4.3.1 also answers 304 for a Degraded or Paused pod and leaves it as it is;
+   * berth stops it (what `pod stop` is for; the client prints the same either way).
+   */
   async stop(ref: string, timeout?: number): Promise<PodVerbReport> {
     const pod = this.store.resolve(ref);
+    const members = this.members(pod.id);
+    if (!members.some((c) => STOPPABLE.has(c.state))) return { id: pod.id, errors: {}, unchanged: true };
+    const errors = await this.stopMembers(pod, members, timeout);
+    if (!Object.keys(errors).length) this.record(pod, 'stop');
+    return { id: pod.id, errors: ordered(members, errors) };
+  }
+
+  private async stopMembers(pod: Pod, members: Container[], timeout?: number): Promise<Record<string, Error>> {
     const errors: Record<string, Error> = {};
     const stop = (c: Container) =>
       this.containers.stop(c.id, timeout).then(
         () => undefined,
         (err: Error) => void (errors[c.id] = err),
       );
-    const members = this.members(pod.id);
     await Promise.all(members.filter((c) => c.id !== pod.infraId).map(stop));
     const infra = members.find((c) => c.id === pod.infraId);
     if (infra) await stop(infra);
-    this.record(pod, 'stop');
-    return { id: pod.id, errors };
+    return errors;
   }
 
+  /** Stops what runs, then starts every member (podman records the pod's stop and start at the end). */
   async restart(ref: string, timeout?: number): Promise<PodVerbReport> {
-    const stopped = await this.stop(ref, timeout);
-    const started = await this.start(ref);
-    return { id: started.id, errors: { ...stopped.errors, ...started.errors } };
+    const pod = this.store.resolve(ref);
+    const members = this.members(pod.id);
+    const errors = await this.stopMembers(pod, members, timeout);
+    await ensurePodCgroup(pod.id, pod.spec.resources);
+    const go = (c: Container) =>
+      this.containers.start(c.id).then(
+        () => undefined,
+        (err: Error) => void (errors[c.id] = err),
+      );
+    const infra = members.find((c) => c.id === pod.infraId);
+    if (infra && !errors[infra.id]) await go(infra);
+    if (!infra || !errors[infra.id]) await Promise.all(members.filter((c) => c !== infra && !errors[c.id]).map(go));
+    if (!Object.keys(errors).length) {
+      this.record(pod, 'stop');
+      this.record(pod, 'start');
+    }
+    return { id: pod.id, errors: ordered(members, errors) };
   }
 
-  /** A signal to every running member (the infra container too). */
-  async kill(ref: string, signal?: string): Promise<PodVerbReport> {
+  /**
+   * A signal to every running member (the infra container too); a pod that runs none is refused as
+   * podman refuses it. The signal is checked first.
+   */
+  async kill(ref: string, signal = 'KILL'): Promise<PodVerbReport> {
+    parseSignal(signal);
+    const pod = this.store.resolve(ref);
+    const members = this.members(pod.id);
+    if (!members.some((c) => c.state === 'running')) throw conflict(`cannot kill a pod with no running containers: ${pod.id}`);
     return this.each(
-      ref,
+      pod,
+      members,
       'kill',
       (c) => this.containers.kill(c.id, signal),
-      (c) => c.state === 'running' || c.state === 'paused',
+      (c) => c.state === 'running',
     );
   }
 
   async pause(ref: string): Promise<PodVerbReport> {
+    const pod = this.store.resolve(ref);
     return this.each(
-      ref,
+      pod,
+      this.members(pod.id),
       'pause',
       (c) => this.containers.pause(c.id),
       (c) => c.state === 'running',
@@ -208,29 +298,70 @@ export class PodService {
   }
 
   async unpause(ref: string): Promise<PodVerbReport> {
+    const pod = this.store.resolve(ref);
     return this.each(
-      ref,
+      pod,
+      this.members(pod.id),
       'unpause',
       (c) => this.containers.unpause(c.id),
       (c) => c.state === 'paused',
     );
   }
 
-  private async each(ref: string, action: string, verb: (c: Container) => Promise<unknown>, applies: (c: Container) => boolean): Promise<PodVerbReport> {
-    const pod = this.store.resolve(ref);
+  private async each(
+    pod: Pod,
+    members: Container[],
+    action: PodVerb,
+    verb: (c: Container) => Promise<unknown>,
+    applies: (c: Container) => boolean,
+  ): Promise<PodVerbReport> {
     const errors: Record<string, Error> = {};
     await Promise.all(
-      this.members(pod.id)
-        .filter(applies)
-        .map((c) =>
-          verb(c).then(
-            () => undefined,
-            (err: Error) => void (errors[c.id] = err),
-          ),
+      members.filter(applies).map((c) =>
+        verb(c).then(
+          () => undefined,
+          (err: Error) => void (errors[c.id] = err),
         ),
+      ),
     );
-    this.record(pod, action);
-    return { id: pod.id, errors };
+    if (!Object.keys(errors).length) this.record(pod, action);
+    return { id: pod.id, errors: ordered(members, errors) };
+  }
+
+  /**
+   * podman pod top: the processes of the running members described by psgo's descriptors (none: its
+   * defaults), each PID namespace once (members that share the pod's show the same processes), the
+   * members in ID order as podman lists them. Undefined when there is nothing podman would describe:
+   * no running member, or an argument that is not a descriptor (podman's service then answers an empty
+   * 200; `pod top` runs no ps(1) in a member).
+   */
+  async top(ref: string, args: string[]): Promise<TopResult | undefined> {
+    const pod = this.store.resolve(ref);
+    const descriptors = parseDescriptors(args);
+    if (!descriptors) return undefined;
+    const running = this.members(pod.id)
+      .filter((c) => c.state === 'running')
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    const byNamespace = new Map<string, number[]>();
+    for (const c of running) {
+      const pids = await this.containers
+        .runtimeOf(c)
+        .pids(c.id)
+        .catch(() => []);
+      if (!pids.length) continue;
+      const ns = await readlink(`/proc/${pids[0]}/ns/pid`).catch(() => `gone:${c.id}`);
+      byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), ...pids]);
+    }
+    if (!byNamespace.size) return undefined;
+    let result: TopResult | undefined;
+    for (const pids of byNamespace.values()) {
+      const part = await describeProcesses(
+        [...new Set(pids)].sort((a, b) => a - b),
+        descriptors,
+      );
+      result = result ? { titles: result.titles, processes: [...result.processes, ...part.processes] } : part;
+    }
+    return result;
   }
 
   /**
