@@ -1,0 +1,64 @@
+// Kubernetes YAML as podman writes it (its objects go through JSON and then Go's yaml.v2): every map's
+// keys sorted with yaml.v2's order, sequences not indented under their key, strings that YAML 1.1
+// would read as something else (`"300"`, `"false"`, `"null"`, timestamps) double-quoted, other
+// strings that cannot be plain single-quoted, multi-line strings as literal blocks.
+import { Document, Scalar, visit, type Pair } from 'yaml';
+
+/** yaml.v2's key order: rune by rune, a non-letter before a letter, runs of digits by their value. */
+export function compareKeys(a: string, b: string): number {
+  const ar = [...a];
+  const br = [...b];
+  const letter = (c: string) => /\p{L}/u.test(c);
+  const digit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+  for (let i = 0; i < ar.length && i < br.length; i++) {
+    const x = ar[i]!;
+    const y = br[i]!;
+    if (x === y) continue;
+    const xl = letter(x);
+    const yl = letter(y);
+    if (xl && yl) return x < y ? -1 : 1;
+    if (xl || yl) return yl ? -1 : 1;
+    let an = 0n;
+    let bn = 0n;
+    if (x === '0' || y === '0') {
+      for (let j = i - 1; j >= 0 && digit(ar[j]); j--)
+        if (ar[j] !== '0') {
+          an = 1n;
+          bn = 1n;
+          break;
+        }
+    }
+    let ai = i;
+    let bi = i;
+    for (; digit(ar[ai]); ai++) an = an * 10n + BigInt(ar[ai]!.charCodeAt(0) - 48);
+    for (; digit(br[bi]); bi++) bn = bn * 10n + BigInt(br[bi]!.charCodeAt(0) - 48);
+    if (an !== bn) return an < bn ? -1 : 1;
+    if (ai !== bi) return ai < bi ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return ar.length - br.length;
+}
+
+const keyOf = (p: Pair) => {
+  const k = p.key;
+  return String(k instanceof Scalar ? k.value : k);
+};
+
+/** One YAML document (no `---`), ending in a newline. */
+export function toYaml(object: unknown): string {
+  // No anchors: an object met twice is written twice, as Go writes it.
+  const doc = new Document(object, { version: '1.1', aliasDuplicateObjects: false, sortMapEntries: (a, b) => compareKeys(keyOf(a), keyOf(b)) });
+  const tags = doc.schema.tags;
+  // A string YAML 1.1 would resolve to another type is written double-quoted, as yaml.v2 writes it.
+  const ambiguous = (s: string) => tags.some((t) => t.default && t.tag !== 'tag:yaml.org,2002:str' && t.test?.test(s));
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && !node.value.includes('\n') && ambiguous(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return doc.toString({
+    indentSeq: false,
+    singleQuote: true,
+    lineWidth: 80,
+  });
+}
