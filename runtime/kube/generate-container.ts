@@ -3,6 +3,7 @@
 import { statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import type { Engine } from '../engine.js';
+import { EngineError } from '../errors.js';
 import type { Container } from '../containers/store.js';
 import type { ContainerConfig } from '../images/config.js';
 import { parseConfig } from '../images/store.js';
@@ -168,6 +169,14 @@ async function securityContext(engine: Engine, c: Container, image: ContainerCon
   const s = c.spec.security;
   const sc: k.SecurityContext = {};
   if (!s.privileged) sc.capabilities = capabilityChanges(c);
+  // SELinux options as the libpod client sent them (`label=disable` runs the container as spc_t).
+  const selinux = c.echo.libpod?.selinux_opts;
+  const label = Array.isArray(selinux) ? selinux.map(String) : [];
+  for (const opt of label) {
+    const [key = '', value = ''] = opt.split(/[:=](.*)/s);
+    if (opt === 'disable') sc.seLinuxOptions = { type: 'spc_t' };
+    else if ((key === 'type' || key === 'level') && value) sc.seLinuxOptions = { [key]: value };
+  }
   if ((s.options ?? []).some((o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true'))
     sc.allowPrivilegeEscalation = false;
   if (s.privileged) sc.privileged = true;
@@ -209,6 +218,8 @@ function annotations(c: Container, name: string): Record<string, string> {
 }
 
 export async function kubeContainer(engine: Engine, c: Container): Promise<KubeContainerParts> {
+  // podman writes no devices (Kubernetes names them differently); a privileged container has all of /dev.
+  if (c.spec.devices?.length && !c.spec.security.privileged) throw new EngineError('not-implemented', 'linux devices: not yet implemented');
   const image = imageConfigOf(engine, c);
   const p = c.spec.process;
   const name = kubeName(c.name);

@@ -22,7 +22,9 @@ export const generateKubeRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async
         yaml = await api.kube.generateKube(names, { service: GO_TRUE.has(service) });
       } catch (err) {
         if (!(err instanceof EngineError)) throw err;
-        return sendErrorBody(reply, 500, { cause: err.message, message: `generating YAML: ${err.message}`, response: 500 });
+        // podman's ErrNotImplemented is wrapped: the cause is its own words, at the end.
+        const cause = err.kind === 'not-implemented' ? err.message.slice(err.message.lastIndexOf(': ') + 2) : err.message;
+        return sendErrorBody(reply, 500, { cause, message: `generating YAML: ${err.message}`, response: 500 });
       }
       return reply.type('application/x-tar').send(yaml);
     },
