@@ -39,6 +39,17 @@ export function compareKeys(a: string, b: string): number {
   return ar.length - br.length;
 }
 
+/** What yaml.v2 writes without escapes (a tab is not: it double-quotes the string). */
+const printable = (s: string) => !/[^\n\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u.test(s) && !s.includes('\uFEFF');
+
+/** Whether a one-line string can be written plain in block context (yaml.v2's analysis). */
+function plain(s: string): boolean {
+  if (s === '' || /^\s|\s$/.test(s)) return false;
+  if (/^[,[\]{}#&*!|>'"%@`]/.test(s)) return false;
+  if (/^[-?:](\s|$)/.test(s)) return false;
+  return !/:(\s|$)|\s#/.test(s);
+}
+
 const keyOf = (p: Pair) => {
   const k = p.key;
   return String(k instanceof Scalar ? k.value : k);
@@ -53,7 +64,11 @@ export function toYaml(object: unknown): string {
   const ambiguous = (s: string) => tags.some((t) => t.default && t.tag !== 'tag:yaml.org,2002:str' && t.test?.test(s));
   visit(doc, {
     Scalar(_key, node) {
-      if (typeof node.value === 'string' && !node.value.includes('\n') && ambiguous(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+      const v = node.value;
+      if (typeof v !== 'string') return;
+      if (!printable(v) || (!v.includes('\n') && ambiguous(v))) node.type = Scalar.QUOTE_DOUBLE;
+      // The writer would double-quote a string with a single quote in it; yaml.v2 single-quotes it.
+      else if (!v.includes('\n') && v.includes("'") && !plain(v)) node.type = Scalar.QUOTE_SINGLE;
     },
   });
   return doc.toString({

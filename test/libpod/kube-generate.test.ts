@@ -185,6 +185,13 @@ describe('podman --remote generate kube', () => {
     expect(pod).toMatchObject({ spec: { containers: [{ securityContext: { privileged: true, readOnlyRootFilesystem: true }, stdin: true, tty: true }] } });
   });
 
+  it('quotes strings as podman does (YAML 1.1 look-alikes double-quoted, others single-quoted, lines as a block)', async () => {
+    const args = ["'q'", "it's", 'a: b # c', 'line1\nline2', 'null', 'yes', 'on', '-x', '1.5', '2026-01-01', 'ünï', 'a\tb', ' x', 'x:y', '#no', '*a'];
+    await both(['create', '--name', 'kquote', '--entrypoint', '/bin/echo', 'busybox', '-c', ...args]);
+    const [pod] = await same(['kquote']);
+    expect(pod).toMatchObject({ spec: { containers: [{ command: ['/bin/echo'], args: ['-c', ...args] }] } });
+  });
+
   it('writes what podman writes of capabilities, users and privileges', async () => {
     const variants = [
       ['--cap-add', 'SYS_TIME', '--cap-add', 'NET_ADMIN'],
