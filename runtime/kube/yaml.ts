@@ -71,9 +71,61 @@ export function toYaml(object: unknown): string {
       else if (!v.includes('\n') && v.includes("'") && !plain(v)) node.type = Scalar.QUOTE_SINGLE;
     },
   });
-  return doc.toString({
-    indentSeq: false,
-    singleQuote: true,
-    lineWidth: 80,
-  });
+  return fold(doc.toString({ indentSeq: false, singleQuote: true, lineWidth: 0 }));
+}
+
+/** yaml.v2's line width: past this column, the next single space of a plain or single-quoted scalar breaks the line. */
+const BEST_WIDTH = 80;
+
+/** A line holding one scalar: its indentation, `- ` and `key: ` prefixes, and the scalar as written. */
+const SCALAR_LINE = /^( *)((?:- )?)((?:[^\s'"#-][^:]*: )?)(.*)$/;
+
+/**
+ * Long plain and single-quoted scalars folded as yaml.v2 folds them (the writer above leaves every
+ * scalar on one line): at a single space once the line is past 80 columns, continuing two columns in
+ * from the entry the scalar belongs to. Lines of block scalars are left as they are.
+ */
+function fold(text: string): string {
+  const out: string[] = [];
+  let blockIndent = -1; // inside a block scalar: the indentation its lines exceed
+  for (const line of text.split('\n')) {
+    const indent = line.length - line.trimStart().length;
+    if (blockIndent >= 0 && (line.trim() === '' || indent > blockIndent)) {
+      out.push(line);
+      continue;
+    }
+    blockIndent = /(^|: |- )[|>][-+]?$/.test(line.trimStart()) ? indent : -1;
+    const m = SCALAR_LINE.exec(line);
+    const chars = [...line];
+    if (!m || chars.length <= BEST_WIDTH) {
+      out.push(line);
+      continue;
+    }
+    const [, lead = '', dash = '', key = '', scalar = ''] = m;
+    if (scalar === '' || /^["|>{[&*!]/.test(scalar)) {
+      out.push(line);
+      continue;
+    }
+    const quoted = scalar.startsWith("'");
+    // yaml.v2 writes a scalar two columns in from its mapping's keys, or from its sequence's dashes.
+    const next = ' '.repeat(lead.length + 2 + (dash && key ? 2 : 0));
+    const start = chars.length - [...scalar].length;
+    let folded = chars.slice(0, start).join('');
+    let column = start;
+    const body = [...scalar];
+    for (let i = 0; i < body.length; i++) {
+      const c = body[i]!;
+      const first = quoted ? i === 1 : i === 0;
+      const last = quoted ? i === body.length - 2 : i === body.length - 1;
+      if (c === ' ' && body[i - 1] !== ' ' && body[i + 1] !== ' ' && column > BEST_WIDTH && !first && !last) {
+        folded += `\n${next}`;
+        column = next.length;
+        continue;
+      }
+      folded += c;
+      column++;
+    }
+    out.push(key || dash ? folded : line);
+  }
+  return out.join('\n');
 }

@@ -192,6 +192,13 @@ describe('podman --remote generate kube', () => {
     expect(pod).toMatchObject({ spec: { containers: [{ command: ['/bin/echo'], args: ['-c', ...args] }] } });
   });
 
+  it('folds long strings where podman folds them', async () => {
+    const long = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ');
+    await both(['create', '--name', 'klong', '-e', `LONG=${long} `, '--entrypoint', '/bin/echo', 'busybox', long, `it's ${long}`, `${long}:`]);
+    const [pod] = await same(['klong']);
+    expect(pod).toMatchObject({ spec: { containers: [{ env: [{ name: 'LONG', value: `${long} ` }], args: [long, `it's ${long}`, `${long}:`] }] } });
+  });
+
   it('writes what podman writes of capabilities, users and privileges', async () => {
     const variants = [
       ['--cap-add', 'SYS_TIME', '--cap-add', 'NET_ADMIN'],
