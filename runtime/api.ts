@@ -14,6 +14,7 @@ import { eventApi } from './api/events.js';
 import { registryApi } from './api/registry.js';
 import { secretApi } from './api/secrets.js';
 import { podApi } from './api/pods.js';
+import { kubeApi } from './api/kube.js';
 
 export type { Engine } from './engine.js';
 export { EngineError, conflict, invalid, notFound } from './errors.js';
@@ -79,6 +80,7 @@ export type { PodStatus, PodVerbReport } from './pods/service.js';
 export type { PodDetails } from './api/pods.js';
 export { PAUSE_IMAGE } from './pods/pause-image.js';
 export { POD_LIST_FILTERS } from './pods/filters.js';
+export type { GenerateKubeOptions } from './api/kube.js';
 
 // Events.
 export type { EngineEvent } from './events/log.js';
@@ -110,6 +112,7 @@ export function createApi(engine: Engine) {
     registry: registryApi(engine),
     secrets: secretApi(engine),
     pods: podApi(engine),
+    kube: kubeApi(engine),
   };
 }
 export type Api = ReturnType<typeof createApi>;
