@@ -14,6 +14,7 @@ import { eventApi } from './api/events.js';
 import { registryApi } from './api/registry.js';
 import { secretApi } from './api/secrets.js';
 import { podApi } from './api/pods.js';
+import { systemdApi } from './api/systemd.js';
 
 export type { Engine } from './engine.js';
 export { EngineError, conflict, invalid, notFound } from './errors.js';
@@ -79,6 +80,10 @@ export type { PodStatus, PodVerbReport } from './pods/service.js';
 export type { PodDetails } from './api/pods.js';
 export { PAUSE_IMAGE } from './pods/pause-image.js';
 
+// systemd units (libpod's generate systemd).
+export type { SystemdOptions } from './api/systemd.js';
+export type { UnitContext } from './systemd/generate.js';
+
 // Events.
 export type { EngineEvent } from './events/log.js';
 export type { EventSink, WatchOptions } from './events/watch.js';
@@ -109,6 +114,7 @@ export function createApi(engine: Engine) {
     registry: registryApi(engine),
     secrets: secretApi(engine),
     pods: podApi(engine),
+    systemd: systemdApi(engine),
   };
 }
 export type Api = ReturnType<typeof createApi>;
