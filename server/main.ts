@@ -10,6 +10,7 @@ import { buildApp } from './app.js';
 import { activationFd, listen, notifyReady, prepareSocketPath, secureSocket, watchIdle } from './listen.js';
 import { BERTH_VERSION } from './versioning.js';
 import { parseByteSize } from '../runtime/storage/streams.js';
+import { quadletCommand } from '../runtime/systemd/quadlet-command.js';
 
 const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS]
                    [--max-layer-size SIZE] [--insecure-registry HOST]... [--certs-dir DIR]
@@ -194,6 +195,19 @@ if (command === 'cleanup') {
     process.stderr.write(`berth: ${err.message}\n`);
     process.exit(1);
   });
+} else if (command === 'quadlet') {
+  // Quadlet files → systemd units (also a systemd generator: `berth quadlet --generator DIR...`).
+  quadletCommand(
+    rest,
+    (s) => process.stdout.write(s),
+    (s) => process.stderr.write(s),
+  ).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`berth quadlet: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
 } else if (command === 'version' || command === '--version') {
   process.stdout.write(`berth ${BERTH_VERSION}\n`);
 } else {

@@ -2,12 +2,17 @@
 // rewriting of a client's argv so that it reaches berth's socket (a unit runs on the engine's host,
 // where the client's configuration — its connections, CONTAINER_HOST — is not).
 
-/** One argument as systemd reads it on an Exec line: `%` and `$` doubled, quoted when it holds blanks or quotes. */
-export function escapeArg(arg: string): string {
-  const s = arg.replace(/[%$]/g, (c) => c + c);
-  if (s === '' || /[\s"'\\;]/.test(s)) return JSON.stringify(s);
-  return s;
-}
+const quoted = (s: string) => (s === '' || /[\s"'\\;]/.test(s) ? JSON.stringify(s) : s);
+
+/**
+ * One argument as systemd reads it on an Exec line: `%` and `$` doubled (the word reaches podman as
+ * it is, neither a specifier nor expanded from the unit's environment), quoted when it holds blanks
+ * or quotes.
+ */
+export const escapeArg = (arg: string) => quoted(arg.replace(/[%$]/g, (c) => c + c));
+
+/** A Quadlet file's word: a unit-file word already (`%h` there is the specifier, `%%` a percent sign), so only `$` is doubled. */
+export const escapeUnitWord = (word: string) => quoted(word.replace(/\$/g, '$$$$'));
 
 /**
  * podman's layout: the first word, then every argument that starts with `-` on a continuation line

@@ -40,13 +40,15 @@ export function unitValues(text: string, key: string): string[] {
 }
 
 /**
- * An Exec line as the argv systemd runs: words split at blanks, double-quoted words unescaped, then
- * the specifiers `%t` (runtime dir), `%n` (unit name), `%i`, `%%` and `$$` resolved.
+ * An Exec line as the argv systemd runs: its `-` prefix (failure allowed) dropped, words split at
+ * blanks, double-quoted words unescaped, then the specifiers `%t` (runtime dir), `%n` (unit name),
+ * `%N` (without its suffix), `%i`, `%%` and `$$` resolved.
  */
 export function execArgv(line: string, spec: { t: string; n: string; i?: string }): string[] {
-  const words = line.match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? [];
+  const words = line.replace(/^-/, '').match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? [];
   return words.map((w) => {
     const unquoted = w.startsWith('"') ? (JSON.parse(w) as string) : w;
-    return unquoted.replace(/%[tni%]|\$\$/g, (s) => (s === '%t' ? spec.t : s === '%n' ? spec.n : s === '%i' ? (spec.i ?? '') : s === '%%' ? '%' : '$'));
+    const specifiers: Record<string, string> = { '%t': spec.t, '%n': spec.n, '%N': spec.n.replace(/\.[a-z]+$/, ''), '%i': spec.i ?? '', '%%': '%', $$: '$' };
+    return unquoted.replace(/%[tnNi%]|\$\$/g, (s) => specifiers[s]!);
   });
 }
