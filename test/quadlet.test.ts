@@ -2,7 +2,7 @@
 // The units pass systemd-analyze verify; the generator writes them with their [Install] links; a
 // converted .container's own command lines run the container under a test engine.
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MAIN, TestEngine, run } from './helpers/engine.js';
@@ -103,7 +103,10 @@ describe('berth quadlet', () => {
   it('runs as a systemd generator: units and their [Install] links in the normal directory', async () => {
     const gen = await mkdtemp(join(engine.dir, 'gen-'));
     const dirs = ['normal', 'early', 'late'].map((d) => join(gen, d));
-    const res = await quadlet(['--generator', ...dirs], { BERTH_QUADLET_DIRS: `${join(gen, 'none')}:${src}` });
+    // As installed: berth linked into system-generators/ under the generator's name, given only the directories.
+    const link = join(gen, 'berth-quadlet-generator');
+    await symlink(MAIN, link);
+    const res = await run(process.execPath, [link, ...dirs], { env: { ...process.env, BERTH_QUADLET_DIRS: `${join(gen, 'none')}:${src}` } });
     expect(res, res.stderr).toMatchObject({ code: 0, stderr: '' });
     expect((await readdir(dirs[0]!)).sort()).toEqual([
       'app.service',
