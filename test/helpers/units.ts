@@ -32,7 +32,7 @@ export async function verifyUnits(units: Record<string, string>, o: { dependenci
 
 /** The values of `key=` in `text` (continuation lines joined), in order. */
 export function unitValues(text: string, key: string): string[] {
-  const joined = text.replace(/\\\n\t?/g, ' ');
+  const joined = text.replace(/ *\\\n\t?/g, ' ');
   return joined
     .split('\n')
     .filter((l) => l.startsWith(`${key}=`))

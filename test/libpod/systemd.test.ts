@@ -235,6 +235,26 @@ describe('podman --remote generate systemd', () => {
     ]);
   });
 
+  it('points a --new unit at berth whichever way the client reached it, and keeps it attached', async () => {
+    // CONTAINER_HOST instead of --url: the recorded argv has no socket; a -d the unit's client must not take.
+    const made = await run(PODMAN, ['--remote', 'run', '-dt', '--name', 'h1', 'busybox', 'sleep', '300'], {
+      env: { ...berth.env, CONTAINER_HOST: `unix://${engine.socket}` },
+    });
+    expect(made.code, made.stderr).toBe(0);
+    const text = (await units(berth, ['--new', '--name', 'h1']))['container-h1']!;
+    expect(unitValues(text, 'ExecStart')).toEqual([
+      `/usr/bin/podman --remote --url unix://${engine.socket} run --cidfile=%t/%n.ctr-id --cgroups=no-conmon --rm --replace -t --name h1 busybox sleep 300`,
+    ]);
+    await berth.ok(['rm', '-f', '-t', '0', 'h1']);
+    // A container the Docker API made has no podman command to replay: podman's words.
+    expect((await engine.docker(['create', '--name', 'd1', 'busybox', 'true'])).code).toBe(0);
+    const res = await berth.podman(['generate', 'systemd', '--new', 'd1']);
+    expect(res.code).toBe(125);
+    expect(res.stderr).toMatch(
+      /Error: generating systemd units: cannot use --new on container "[0-9a-f]{64}": no create command found: only works on containers created directly with podman but not via REST API\n$/,
+    );
+  });
+
   it('fails as podman does', async () => {
     const clean = (s: string) => s.replace(/^time=.*\n/gm, '');
     await sameAsOracle({ berth, oracle }, ['generate', 'systemd', 'nope'], clean);
