@@ -19,6 +19,8 @@
 //   (BindsTo); there is no process of the pod's to follow on this side of the socket. Hence no
 //   Restart= either (systemd 252 refuses it on a oneshot unit): the members' units restart;
 // - `RestartSec=` is written when asked: podman 4.3.1 takes --restart-sec and drops it;
+// - a container's own stop timeout (`--stop-timeout` at create) counts when generate is given none:
+//   podman's service uses 10 s then, and a container that needs longer to stop would be killed early;
 // - the header names berth.
 import { dropFlags, escapeArg, layout, podFlagValued, positionalStart, runFlagValued, splitCommand } from './argv.js';
 

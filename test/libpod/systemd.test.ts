@@ -199,7 +199,32 @@ describe('podman --remote generate systemd', () => {
     expect(fresh.ours['pod-p1']).toContain('Wants=container-m1.service container-m2.service\nBefore=container-m1.service container-m2.service\n');
     expect(fresh.ours['container-m2']).toContain('BindsTo=pod-p1.service\nAfter=pod-p1.service\n');
     expect(fresh.ours['container-m2']).toContain('TimeoutStopSec=63\n');
-    expect(fresh.diffs['container-m1']!.onlyPodman).toContain('\t--sdnotify=conmon \\');
+    // Members differ from podman's as a lone container does (m2 made by `create`: podman adds its -d),
+    // and m2's own --stop-timeout 3 counts: podman's service ignores it (10 unless --stop-timeout is
+    // given to generate), so a container that needs long to stop would be killed early.
+    expect(fresh.diffs['container-m2']).toEqual({
+      onlyBerth: [
+        ...SOCKET_DEPS,
+        'TimeoutStopSec=63',
+        'ExecStop=/usr/bin/podman --remote --url unix://SOCK stop \\',
+        '\t--ignore -t 3 \\',
+        'ExecStopPost=/usr/bin/podman --remote --url unix://SOCK rm \\',
+        '\t--ignore -t 3 \\',
+        ...FOREGROUND,
+      ],
+      onlyPodman: [
+        'RequiresMountsFor=%t/containers',
+        'TimeoutStopSec=70',
+        '\t--sdnotify=conmon \\',
+        '\t-d \\',
+        'ExecStop=/usr/bin/podman stop \\',
+        '\t--ignore -t 10 \\',
+        'ExecStopPost=/usr/bin/podman rm \\',
+        '\t--ignore -t 10 \\',
+        'Type=notify',
+        'NotifyAccess=all',
+      ],
+    });
     const old = await compare(['--name', 'p1']);
     expect(Object.keys(old.diffs).sort()).toEqual(['container-m1', 'container-m2', 'pod-p1']);
     expect(old.diffs['pod-p1']!.onlyPodman).toEqual([
