@@ -332,4 +332,23 @@ describe('podman --remote generate systemd', () => {
     expect(await berth.ok(['ps', '-a', '-q', '--filter', 'name=svc1'])).toBe('');
     await rm(runtimeDir, { recursive: true });
   });
+
+  it("runs an existing container's unit: start --attach follows it, stop ends it", async () => {
+    await berth.ok(['create', '--name', 'svc2', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; echo up; sleep 300 & wait']);
+    const text = (await units(berth, ['--name', 'svc2']))['container-svc2']!;
+    const spec = { t: engine.dir, n: 'container-svc2.service' };
+    const [cmd, ...args] = execArgv(unitValues(text, 'ExecStart')[0]!, spec);
+    const main = spawn(cmd!, args, { env: berth.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    main.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => main.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 100 && !out.includes('up'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toBe('up\n');
+    const stop = execArgv(unitValues(text, 'ExecStop')[0]!, spec);
+    expect((await run(stop[0]!, stop.slice(1), { env: berth.env })).code).toBe(0);
+    expect(await exited).toBe(0);
+    // The container stays (no --new: the unit starts and stops it, it does not own it).
+    expect(await berth.ok(['inspect', '--format', '{{.State.Status}}', 'svc2'])).toBe('exited\n');
+    await berth.ok(['rm', 'svc2']);
+  });
 });
