@@ -15,6 +15,7 @@ import { registryApi } from './api/registry.js';
 import { secretApi } from './api/secrets.js';
 import { podApi } from './api/pods.js';
 import { kubeApi } from './api/kube.js';
+import { systemdApi } from './api/systemd.js';
 
 export type { Engine } from './engine.js';
 export { EngineError, conflict, invalid, notFound } from './errors.js';
@@ -82,6 +83,10 @@ export { PAUSE_IMAGE } from './pods/pause-image.js';
 export { POD_LIST_FILTERS } from './pods/filters.js';
 export type { GenerateKubeOptions } from './api/kube.js';
 
+// systemd units (libpod's generate systemd).
+export type { SystemdOptions } from './api/systemd.js';
+export type { UnitContext } from './systemd/generate.js';
+
 // Events.
 export type { EngineEvent } from './events/log.js';
 export type { EventSink, WatchOptions } from './events/watch.js';
@@ -113,6 +118,7 @@ export function createApi(engine: Engine) {
     secrets: secretApi(engine),
     pods: podApi(engine),
     kube: kubeApi(engine),
+    systemd: systemdApi(engine),
   };
 }
 export type Api = ReturnType<typeof createApi>;

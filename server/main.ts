@@ -3,17 +3,19 @@
 import { parseArgs } from 'node:util';
 import { readRegistriesConf } from '../runtime/registry/config.js';
 import { writeFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Socket } from 'node:net';
 import { Engine } from '../runtime/engine.js';
 import { buildApp } from './app.js';
 import { activationFd, listen, notifyReady, prepareSocketPath, secureSocket, watchIdle } from './listen.js';
 import { BERTH_VERSION } from './versioning.js';
 import { parseByteSize } from '../runtime/storage/streams.js';
+import { quadletCommand } from '../runtime/systemd/quadlet-command.js';
 
 const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS]
                    [--max-layer-size SIZE] [--insecure-registry HOST]... [--certs-dir DIR]
                    [--registries-conf FILE] [--log] [--accept-empty-db]
+       berth quadlet [--dry-run] [-o DIR] [SOURCE...]   (Quadlet files → systemd units; --help)
 
   --socket     API socket (env BERTH_SOCKET, default /run/berth/berth.sock)
   --root       persistent state (env BERTH_ROOT, default /var/lib/berth)
@@ -180,7 +182,10 @@ async function cleanup(argv: string[]): Promise<void> {
   }
 }
 
-const [command, ...rest] = process.argv.slice(2);
+// Linked into /usr/lib/systemd/system-generators/ as berth-quadlet-generator, berth is run by systemd
+// with the generator's directories as its only arguments.
+const asGenerator = basename(process.argv[1] ?? '') === 'berth-quadlet-generator';
+const [command, ...rest] = asGenerator ? ['quadlet', '--generator', ...process.argv.slice(2)] : process.argv.slice(2);
 if (command === 'cleanup') {
   cleanup(rest).then(
     () => process.exit(0),
@@ -194,6 +199,19 @@ if (command === 'cleanup') {
     process.stderr.write(`berth: ${err.message}\n`);
     process.exit(1);
   });
+} else if (command === 'quadlet') {
+  // Quadlet files → systemd units (also a systemd generator: `berth quadlet --generator DIR...`).
+  quadletCommand(
+    rest,
+    (s) => process.stdout.write(s),
+    (s) => process.stderr.write(s),
+  ).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`berth quadlet: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
 } else if (command === 'version' || command === '--version') {
   process.stdout.write(`berth ${BERTH_VERSION}\n`);
 } else {
