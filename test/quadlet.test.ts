@@ -125,13 +125,15 @@ describe('berth quadlet', () => {
     await writeFile(join(gen, 'bad', 'bad.container'), '[Container]\nImage=busybox\nBogus=1\n');
     await writeFile(join(gen, 'bad', 'noimage.container'), '[Container]\nExec=true\n');
     await writeFile(join(gen, 'bad', 'notify.container'), '[Container]\nImage=busybox\nNotify=true\n');
+    await writeFile(join(gen, 'bad', 'quote.container'), "[Container]\nImage=busybox\nExec=sh -c 'true\n");
     await writeFile(join(gen, 'bad', 'ok.volume'), '[Volume]\n');
     const bad = await quadlet(['--generator', join(gen, 'out')], { BERTH_QUADLET_DIRS: join(gen, 'bad') });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(
       `berth quadlet: ${join(gen, 'bad', 'bad.container')}: unsupported key 'Bogus' in group 'Container'\n` +
         `berth quadlet: ${join(gen, 'bad', 'noimage.container')}: no Image key specified\n` +
-        `berth quadlet: ${join(gen, 'bad', 'notify.container')}: Notify=true needs conmon to reach systemd's notify socket, which a remote engine cannot\n`,
+        `berth quadlet: ${join(gen, 'bad', 'notify.container')}: Notify=true needs conmon to reach systemd's notify socket, which a remote engine cannot\n` +
+        `berth quadlet: ${join(gen, 'bad', 'quote.container')}: unterminated quote in: sh -c 'true\n`,
     );
     expect(await readdir(join(gen, 'out'))).toEqual(['ok-volume.service']);
     await rm(gen, { recursive: true });

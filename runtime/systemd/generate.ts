@@ -180,7 +180,6 @@ function containerUnit(c: UnitContainer, o: SystemdOptions, ctx: UnitContext, po
     if (!run) throw new UnitError(`container's create command is too short or invalid: [${c.createCommand.join(' ')}]`);
     const flagsEnd = positionalStart(run.args, runFlagValued);
     const flags = run.args.slice(0, flagsEnd);
-    const has = (...names: string[]) => flags.some((f) => names.includes(f.split('=')[0]!));
     const valueOf = (name: string) => {
       const i = flags.findIndex((f) => f === name || f.startsWith(`${name}=`));
       return i < 0 ? undefined : flags[i]!.includes('=') ? flags[i]!.slice(name.length + 1) : flags[i + 1];
@@ -194,14 +193,12 @@ function containerUnit(c: UnitContainer, o: SystemdOptions, ctx: UnitContext, po
       if (p === 'on-failure' && burst) startLimitBurst = burst;
     }
     const drop = new Set(['--cidfile', '--rm', '--cgroups', '--restart', '-d', '--detach', '--sdnotify', ...(pod ? ['--pod', '--pod-id-file'] : [])]);
+    const kept = dropFlags(run.args, flagsEnd, drop, runFlagValued);
+    const positionals = run.args.length - flagsEnd;
+    // Combined short flags lose their -d (`-dit` → `-it`): the unit's client stays attached.
+    const undetached = kept.map((a, i) => (i < kept.length - positionals && /^-[A-Za-z]{2,}$/.test(a) ? `-${a.slice(1).replaceAll('d', '')}` : a));
     // The recorded words are escaped for systemd; the unit's own (%t, %n, %i) are specifiers.
-    let args = dropFlags(run.args, flagsEnd, drop, runFlagValued)
-      .map(escapeArg)
-      .map((a, i, all) => {
-        // Combined short flags lose their -d (`-dit` → `-it`): the unit's client stays attached.
-        const inFlags = i < all.length - (run.args.length - flagsEnd);
-        return inFlags && /^-[A-Za-z]{2,}$/.test(a) && a.includes('d') ? `-${a.slice(1).replaceAll('d', '')}` : a;
-      });
+    let args = undetached.map(escapeArg);
     if (o.template) {
       const i = args.findIndex((a) => a === '--name' || a.startsWith('--name='));
       if (i < 0) args = [`--name=${base}-%i`, ...args];

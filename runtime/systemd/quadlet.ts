@@ -15,7 +15,7 @@
 // - a `.pod` unit is a oneshot with no PIDFile (nothing of the pod's runs on the unit's side).
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { escapeUnitWord } from './argv.js';
-import { formatUnitFile, parseUnitFile, splitWords, type UnitEntry, type UnitFile } from './unit-file.js';
+import { formatUnitFile, parseUnitFile, splitWords, UnitSyntaxError, type UnitEntry, type UnitFile } from './unit-file.js';
 
 export const QUADLET_KINDS = ['.container', '.volume', '.network', '.kube', '.pod'] as const;
 type Kind = (typeof QUADLET_KINDS)[number];
@@ -102,10 +102,7 @@ const render = (argv: Word[]) => argv.map((w) => (w instanceof Own ? w.word : es
 const bool = (v: string) => ['1', 'yes', 'true', 'on'].includes(v.toLowerCase());
 
 class Group {
-  constructor(
-    private readonly entries: UnitEntry[],
-    readonly file: string,
-  ) {}
+  constructor(private readonly entries: UnitEntry[]) {}
   all = (key: string) => this.entries.filter((e) => e.key === key).map((e) => e.value);
   /** The last value (a later line overrides, as systemd reads single-valued keys). */
   one = (key: string) => this.all(key).at(-1);
@@ -155,8 +152,9 @@ export function convertQuadlets(sources: QuadletSource[], o: QuadletOptions): { 
     try {
       units.push(convertOne(p.path, p.kind, p.file, o, names, members.get(basename(p.path)) ?? []));
     } catch (err) {
-      if (!(err instanceof QuadletError)) throw err;
-      errors.push(err.message);
+      if (err instanceof QuadletError) errors.push(err.message);
+      else if (err instanceof UnitSyntaxError) errors.push(`${p.path}: ${err.message}`);
+      else throw err;
     }
   }
   return { units, errors };
@@ -167,7 +165,7 @@ function convertOne(path: string, kind: Kind, file: UnitFile, o: QuadletOptions,
   const own = file.find((s) => s.name === sectionName);
   if (!own) throw new QuadletError(`${path}: no [${sectionName}] section`);
   for (const e of own.entries) if (!KEYS[kind].includes(e.key)) throw new QuadletError(`${path}: unsupported key '${e.key}' in group '${sectionName}'`);
-  const g = new Group(own.entries, path);
+  const g = new Group(own.entries);
   const client = (...words: string[]) => [o.executable, '--remote', '--url', o.url, ...words];
   const unit: UnitEntry[] = [
     { key: 'SourcePath', value: path },
