@@ -63,7 +63,11 @@ const domainOf = (name: string) => {
 export function imageApi(engine: Engine) {
   const { images } = engine;
   const registry = () => engine.options.registry ?? DEFAULT_REGISTRY_OPTIONS;
-  const podmanLookup = () => ({ digestOf: libpod.digestOf(images), searchRegistries: registry().conf.unqualifiedSearchRegistries });
+  const podmanLookup = () => ({
+    digestOf: libpod.digestOf(images),
+    searchRegistries: registry().conf.unqualifiedSearchRegistries,
+    aliases: registry().conf.aliases,
+  });
   const lookupPodman = (name: string) => lookupLocal(images.store, name, podmanLookup());
   return {
     /** `docker images`: without `all`, untagged parents are hidden. */

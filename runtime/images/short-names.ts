@@ -1,6 +1,6 @@
 // Podman's names for local images. A name without a registry is qualified with `localhost/` when the
 // libpod API stores it (tag, load, import), where the Docker API puts `docker.io/library/`. A local
-// lookup of a short name tries `localhost/<name>`, then `<search registry>/<name>` for each of
+// lookup of a short name tries its registries.conf alias, then `localhost/<name>`, then `<search registry>/<name>` for each of
 // registries.conf's search registries, then the name in any registry (`busybox` finds
 // `docker.io/library/busybox` or `quay.io/x/busybox`), as podman's image lookup does. Every podman
 // lookup of a local image (inspect, create, pull's policy, push, build's FROM) comes here.
@@ -42,6 +42,8 @@ export interface LookupOptions {
   digestOf?: DigestOf;
   /** registries.conf's unqualified-search-registries, tried in order after `localhost/`. */
   searchRegistries?: readonly string[];
+  /** registries.conf's `[aliases]` (short name → qualified repository): an alias is the first candidate. */
+  aliases?: Readonly<Record<string, { target: string }>>;
 }
 
 /**
@@ -97,6 +99,14 @@ export function lookupLocalIfAny(store: ImageStore, name: string, o: LookupOptio
 }
 
 function byShortName(store: ImageStore, name: string, parsed: Reference, o: LookupOptions): LocalMatch | undefined {
+  // An alias first (c/image's ResolveLocally: Debian aliases `busybox` to docker.io/library/busybox),
+  // then localhost/, then the search registries.
+  const repo = name.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+  const alias = o.aliases?.[repo];
+  if (alias) {
+    const found = byReference(store, parseReference(alias.target + name.slice(repo.length)), o.digestOf);
+    if (found) return found;
+  }
   for (const domain of ['localhost', ...(o.searchRegistries ?? [])]) {
     const found = byReference(store, parseReference(`${domain}/${name}`), o.digestOf);
     if (found) return found;

@@ -136,3 +136,15 @@ describe('--requires', () => {
     expect(await berth.ok(['ps', '-a', '--filter', 'name=req', '--format', '{{.Names}}'])).toBe('');
   });
 });
+
+describe('a short name with a registries.conf alias', () => {
+  it('finds the alias’s image first, before localhost/ (Debian aliases busybox to docker.io)', async () => {
+    await both(['tag', 'localhost/busybox:latest', 'docker.io/library/busybox:latest']);
+    await both(['create', '--name', 'aliased', 'busybox', 'true']);
+    const [ours, theirs] = await both(['inspect', 'aliased', '--format', '{{.ImageName}}']);
+    expect(theirs.trim()).toBe('docker.io/library/busybox:latest');
+    expect(ours).toBe(theirs);
+    await both(['rm', 'aliased']);
+    await both(['untag', 'docker.io/library/busybox:latest']);
+  });
+});
