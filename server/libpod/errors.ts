@@ -33,7 +33,6 @@ const TRANSLATIONS: { pattern: RegExp; cause: string | ((inner: string) => strin
     cause: 'no such secret',
     message: (n) => `no secret with name or id "${n}": no such secret`,
   },
-  { pattern: /^(no pod with name or ID .* found): no such pod$/, cause: 'no such pod', message: (_m, _c, whole) => whole },
   // runc's failure to start a process: podman names the runtime and wraps the cause the client reads
   // (its exit code is 127 when the message says "not found" or "no such file", 126 otherwise).
   {
