@@ -197,25 +197,29 @@ export class PodService {
   }
 
   /**
-   * Starts the members that do not run: the infra container first, then the others together (a member
-   * that fails is reported, not thrown; an infra that fails starts no other). Nothing to do when the
-   * pod runs already (podman's 304). The pod's `start` event only when all started.
+   * Starts the members that do not run: the infra container first, then the others together. A member
+   * that fails is reported, not thrown, as podman reports it: a paused one cannot start, and when the
+   * infra container fails the others are not tried (their dependency failed). Nothing to do when the
+   * pod runs already (podman's 304); a pod without containers is refused. The pod's `start` event only
+   * when all started.
    */
   async start(ref: string): Promise<PodVerbReport> {
     const pod = this.store.resolve(ref);
     const members = this.members(pod.id);
+    if (!members.length) throw new EngineError('conflict', `no containers in pod ${pod.id} have no dependencies, cannot start pod: no such container`);
     if (this.status(pod.id, members) === 'Running') return { id: pod.id, errors: {}, unchanged: true };
     await ensurePodCgroup(pod.id, pod.spec.resources);
     const errors: Record<string, Error> = {};
-    const go = (c: Container) =>
-      this.containers.start(c.id).then(
-        () => undefined,
-        (err: Error) => void (errors[c.id] = err),
-      );
-    const idle = members.filter((c) => !STOPPABLE.has(c.state));
+    const go = async (c: Container) => {
+      if (c.state === 'paused') return void (errors[c.id] = conflict(`cannot start paused container ${c.id}: container state improper`));
+      await this.containers.start(c.id).catch((err: Error) => void (errors[c.id] = err));
+    };
+    const idle = members.filter((c) => c.state !== 'running' && c.state !== 'restarting');
     const infra = idle.find((c) => c.id === pod.infraId);
     if (infra) await go(infra);
-    if (!errors[pod.infraId]) await Promise.all(idle.filter((c) => c !== infra).map(go));
+    const rest = idle.filter((c) => c !== infra);
+    if (infra && errors[infra.id]) for (const c of rest) errors[c.id] = conflict(`a dependency of container ${c.id} failed to start: container state improper`);
+    else await Promise.all(rest.map(go));
     if (!Object.keys(errors).length) this.record(pod, 'start');
     return { id: pod.id, errors: ordered(members, errors) };
   }
@@ -247,10 +251,13 @@ export class PodService {
     return errors;
   }
 
-  /** Stops what runs, then starts every member (podman records the pod's stop and start at the end). */
+  /**
+   * Stops what runs, then starts every member, except paused ones, which podman's restart leaves as
+   * they are. podman records the pod's stop and start at the end.
+   */
   async restart(ref: string, timeout?: number): Promise<PodVerbReport> {
     const pod = this.store.resolve(ref);
-    const members = this.members(pod.id);
+    const members = this.members(pod.id).filter((c) => c.state !== 'paused');
     const errors = await this.stopMembers(pod, members, timeout);
     await ensurePodCgroup(pod.id, pod.spec.resources);
     const go = (c: Container) =>

@@ -42,9 +42,16 @@ function seconds(value: string | undefined): number | undefined {
 export const podVerbRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, { api }) => {
   const response = { 200: PodVerbResponse, 409: PodVerbResponse };
 
-  app.post('/pods/:name/start', { schema: { summary: 'Start a pod (libpod)', params, response } }, async (request, reply) =>
-    sendReport(reply, 'start', await api.pods.start(request.params.name)),
-  );
+  // A pod without containers: podman's 409 with its cause (the client, expecting a report, prints an
+  // empty error).
+  app.post('/pods/:name/start', { schema: { summary: 'Start a pod (libpod)', params, response } }, async (request, reply) => {
+    try {
+      return sendReport(reply, 'start', await api.pods.start(request.params.name));
+    } catch (err) {
+      if (!(err instanceof EngineError) || err.kind !== 'conflict' || !err.message.endsWith(': no such container')) throw err;
+      return sendErrorBody(reply, 409, { cause: 'no such container', message: err.message, response: 409 });
+    }
+  });
   app.post('/pods/:name/stop', { schema: { summary: 'Stop a pod (libpod)', params, querystring: PodStopQuery, response } }, async (request, reply) =>
     sendReport(reply, 'stop', await api.pods.stop(request.params.name, seconds(request.query.timeout))),
   );
