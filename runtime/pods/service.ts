@@ -76,6 +76,8 @@ export class PodService {
     if (name && !POD_NAME.test(name)) throw invalid('running pod create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument');
     const podName = name || generateName(taken);
     if (this.store.byName(podName)) throw conflict(`adding pod to state: name "${podName}" is in use: pod already exists`);
+    // Pods and containers share podman's namespace of names.
+    if (this.containers.store.byName(podName)) throw conflict(`adding pod to state: name "${podName}" is in use: container already exists`);
     if (spec.share.length && !spec.infra) throw invalid('you must have an infra container to share namespaces');
     const id = randomBytes(32).toString('hex');
     const pod: Pod = { id, name: podName, spec, echo, infraId: '', created: new Date().toISOString() };

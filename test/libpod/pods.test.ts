@@ -53,6 +53,12 @@ describe('podman --remote pod create, ps, inspect', () => {
     await same(['pod', 'create', '--name', 'pd']);
     await same(['pod', 'create', '--name', 'px', '--share', 'net,foo']);
     await same(['pod', 'create', '--name', 'a!b']);
+    // Pods and containers share names: a container's name, or an infra name a container has, is taken.
+    await both(['create', '--name', 'taken', 'busybox', 'true']);
+    await same(['pod', 'create', '--name', 'taken']);
+    await same(['pod', 'create', '--name', 'pt', '--infra-name', 'taken']);
+    await both(['rm', 'taken']);
+    await oracle.client.podman(['pod', 'rm', 'pt']); // (podman 4.3 leaves the pod whose infra container failed)
     // (the client refuses these itself)
     await same(['pod', 'create', '--name', 'px', '--infra=false', '--share', 'net']);
     await same(['pod', 'create', '--name', 'px', '--share', 'cgroup,net']);
