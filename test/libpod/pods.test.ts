@@ -217,6 +217,11 @@ describe('what members of a pod share (berth)', () => {
     expect(ps).toMatch(/^\s*1 catatonit$/m);
     expect(ps).toMatch(/ httpd$/m);
     expect((await berth.ok(['exec', 'httpd', 'hostname'])).trim()).toBe('web');
+    // The Docker API shows a member with the pod's network and ports, as podman's compat API does.
+    const dockerPs = await engine.docker(['ps', '--filter', 'name=httpd', '--format', '{{.Ports}} {{.Networks}}']);
+    expect(dockerPs.stdout.trim()).toBe('0.0.0.0:18295->8080/tcp bridge');
+    const dockerInspect = await engine.docker(['inspect', '--format', '{{json .NetworkSettings.Ports}} {{.NetworkSettings.IPAddress}}', 'httpd']);
+    expect(dockerInspect.stdout).toMatch(/^\{"8080\/tcp":\[\{"HostIp":"0\.0\.0\.0","HostPort":"18295"\}\]\} \d+\.\d+\.\d+\.\d+\n$/);
     // A member's cgroup is under the pod's.
     if (v1) expect(existsSync(`${cgroup}/${(await berth.ok(['inspect', '--format', '{{.Id}}', 'httpd'])).trim()}`)).toBe(true);
     await berth.ok(['pod', 'rm', '-f', '-t', '0', 'web']);
