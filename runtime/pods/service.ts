@@ -139,7 +139,9 @@ export class PodService {
           'invalid config provided: published or exposed ports must be defined when the pod is created: network cannot be configured when it is shared with a pod',
         );
       namespaces.network = infra;
-      member.network = { ...spec.network, mode: infra, endpoints: undefined, hostname: pod.spec.hostname || pod.name };
+      // The pod's hostname only with its UTS namespace: otherwise the member keeps its own.
+      const hostname = shares.has('uts') ? pod.spec.hostname || pod.name : spec.network.hostname;
+      member.network = { ...spec.network, mode: infra, endpoints: undefined, hostname };
     } else if (shares.has('uts')) {
       member.network = { ...spec.network, hostname: pod.spec.hostname || pod.name };
     }

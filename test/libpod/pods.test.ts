@@ -92,6 +92,13 @@ describe('podman --remote pod create, ps, inspect', () => {
     const format =
       '{{.Pod}} {{.Dependencies}} {{.HostConfig.NetworkMode}} {{.HostConfig.IpcMode}} {{.HostConfig.UTSMode}} {{.HostConfig.PidMode}} {{.IsInfra}}';
     await same(['inspect', '--format', format, 'pdm']);
+    // Without the UTS namespace shared a member keeps its own hostname (its short ID).
+    await same(['pod', 'create', '--name', 'pu', '--share', 'pid,net']);
+    await same(['run', '--pod', 'pu', '--name', 'pum', 'busybox', 'sh', '-c', 'hostname | wc -c']);
+    await same(['inspect', '--format', format, 'pum']);
+    const [hostname, shortId] = (await berth.ok(['inspect', '--format', '{{.Config.Hostname}} {{.Id}}', 'pum'])).trim().split(' ');
+    expect(hostname).toBe(shortId?.slice(0, 12));
+    await same(['pod', 'rm', '-f', 'pu']);
     const [podId, infraId] = (await berth.ok(['pod', 'inspect', '--format', '{{.Id}} {{.InfraContainerID}}', 'pd'])).trim().split(' ');
     expect((await berth.ok(['inspect', '--format', '{{.Pod}} {{.HostConfig.CgroupParent}} {{.Dependencies}}', 'pdm'])).trim()).toBe(
       `${podId} /berth/pod-${podId} [${infraId}]`,
