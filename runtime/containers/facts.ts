@@ -24,6 +24,11 @@ export interface ContainerFacts {
   defaultRuntime: string;
   /** The PID of its monitor (conmon) while it runs; 0 otherwise. */
   conmonPid(c: Container): number;
+  /**
+   * The container whose network it shows: a pod member joined to its pod's infra container shows the
+   * infra container's (podman's views of members, in both APIs); any other container its own.
+   */
+  networkHolder(c: Container): Container;
 }
 
 export function containerFacts(engine: Engine): ContainerFacts {
@@ -46,6 +51,11 @@ export function containerFacts(engine: Engine): ContainerFacts {
       work: paths.work(c.id),
     }),
     defaultRuntime: engine.host.defaultRuntime,
+    networkHolder: (c) => {
+      const infraId = c.spec.pod ? engine.pods.store.get(c.spec.pod)?.infraId : undefined;
+      const infra = infraId && c.spec.namespaces.network === `container:${infraId}` ? containers.store.get(infraId) : undefined;
+      return infra ?? c;
+    },
     conmonPid: (c) => {
       if (!isLive(c)) return 0;
       try {

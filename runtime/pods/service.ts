@@ -127,6 +127,8 @@ export class PodService {
     if (name && !POD_NAME.test(name)) throw invalid('running pod create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument');
     const podName = name || generateName(taken);
     if (this.store.byName(podName)) throw conflict(`adding pod to state: name "${podName}" is in use: pod already exists`);
+    // Pods and containers share podman's namespace of names.
+    if (this.containers.store.byName(podName)) throw conflict(`adding pod to state: name "${podName}" is in use: container already exists`);
     if (spec.share.length && !spec.infra) throw invalid('you must have an infra container to share namespaces');
     const id = randomBytes(32).toString('hex');
     const pod: Pod = { id, name: podName, spec, echo, infraId: '', created: new Date().toISOString() };
@@ -188,7 +190,9 @@ export class PodService {
           'invalid config provided: published or exposed ports must be defined when the pod is created: network cannot be configured when it is shared with a pod',
         );
       namespaces.network = infra;
-      member.network = { ...spec.network, mode: infra, endpoints: undefined, hostname: pod.spec.hostname || pod.name };
+      // The pod's hostname only with its UTS namespace: otherwise the member keeps its own.
+      const hostname = shares.has('uts') ? pod.spec.hostname || pod.name : spec.network.hostname;
+      member.network = { ...spec.network, mode: infra, endpoints: undefined, hostname };
     } else if (shares.has('uts')) {
       member.network = { ...spec.network, hostname: pod.spec.hostname || pod.name };
     }

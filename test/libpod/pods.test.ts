@@ -53,6 +53,12 @@ describe('podman --remote pod create, ps, inspect', () => {
     await same(['pod', 'create', '--name', 'pd']);
     await same(['pod', 'create', '--name', 'px', '--share', 'net,foo']);
     await same(['pod', 'create', '--name', 'a!b']);
+    // Pods and containers share names: a container's name, or an infra name a container has, is taken.
+    await both(['create', '--name', 'taken', 'busybox', 'true']);
+    await same(['pod', 'create', '--name', 'taken']);
+    await same(['pod', 'create', '--name', 'pt', '--infra-name', 'taken']);
+    await both(['rm', 'taken']);
+    await oracle.client.podman(['pod', 'rm', 'pt']); // (podman 4.3 leaves the pod whose infra container failed)
     // (the client refuses these itself)
     await same(['pod', 'create', '--name', 'px', '--infra=false', '--share', 'net']);
     await same(['pod', 'create', '--name', 'px', '--share', 'cgroup,net']);
@@ -86,6 +92,13 @@ describe('podman --remote pod create, ps, inspect', () => {
     const format =
       '{{.Pod}} {{.Dependencies}} {{.HostConfig.NetworkMode}} {{.HostConfig.IpcMode}} {{.HostConfig.UTSMode}} {{.HostConfig.PidMode}} {{.IsInfra}}';
     await same(['inspect', '--format', format, 'pdm']);
+    // Without the UTS namespace shared a member keeps its own hostname (its short ID).
+    await same(['pod', 'create', '--name', 'pu', '--share', 'pid,net']);
+    await same(['run', '--pod', 'pu', '--name', 'pum', 'busybox', 'sh', '-c', 'hostname | wc -c']);
+    await same(['inspect', '--format', format, 'pum']);
+    const [hostname, shortId] = (await berth.ok(['inspect', '--format', '{{.Config.Hostname}} {{.Id}}', 'pum'])).trim().split(' ');
+    expect(hostname).toBe(shortId?.slice(0, 12));
+    await same(['pod', 'rm', '-f', 'pu']);
     const [podId, infraId] = (await berth.ok(['pod', 'inspect', '--format', '{{.Id}} {{.InfraContainerID}}', 'pd'])).trim().split(' ');
     expect((await berth.ok(['inspect', '--format', '{{.Pod}} {{.HostConfig.CgroupParent}} {{.Dependencies}}', 'pdm'])).trim()).toBe(
       `${podId} /berth/pod-${podId} [${infraId}]`,
@@ -211,6 +224,11 @@ describe('what members of a pod share (berth)', () => {
     expect(ps).toMatch(/^\s*1 catatonit$/m);
     expect(ps).toMatch(/ httpd$/m);
     expect((await berth.ok(['exec', 'httpd', 'hostname'])).trim()).toBe('web');
+    // The Docker API shows a member with the pod's network and ports, as podman's compat API does.
+    const dockerPs = await engine.docker(['ps', '--filter', 'name=httpd', '--format', '{{.Ports}} {{.Networks}}']);
+    expect(dockerPs.stdout.trim()).toBe('0.0.0.0:18295->8080/tcp bridge');
+    const dockerInspect = await engine.docker(['inspect', '--format', '{{json .NetworkSettings.Ports}} {{.NetworkSettings.IPAddress}}', 'httpd']);
+    expect(dockerInspect.stdout).toMatch(/^\{"8080\/tcp":\[\{"HostIp":"0\.0\.0\.0","HostPort":"18295"\}\]\} \d+\.\d+\.\d+\.\d+\n$/);
     // A member's cgroup is under the pod's.
     if (v1) expect(existsSync(`${cgroup}/${(await berth.ok(['inspect', '--format', '{{.Id}}', 'httpd'])).trim()}`)).toBe(true);
     await berth.ok(['pod', 'rm', '-f', '-t', '0', 'web']);

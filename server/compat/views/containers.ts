@@ -75,12 +75,12 @@ export function containerSummary(facts: ContainerFacts, c: Container, version: s
     ImageID: c.image_id,
     Command: command(c).join(' '),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: portList(c),
+    Ports: portList(facts.networkHolder(c)),
     Labels: c.spec.labels,
     State: dockerState(c),
     Status: statusText(c),
     HostConfig: { NetworkMode: networkMode(c, version) },
-    NetworkSettings: { Networks: containerNetworks(facts, c) },
+    NetworkSettings: { Networks: containerNetworks(facts, facts.networkHolder(c)) },
     Mounts: containerMounts(facts, c),
   };
 }
@@ -222,7 +222,7 @@ function currentInspect(facts: ContainerFacts, c: Container, version: string) {
     },
     Mounts: containerMounts(facts, c),
     Config: { ...config, Image: c.image_name },
-    NetworkSettings: networkSettings(facts, c),
+    NetworkSettings: networkSettings(facts, facts.networkHolder(c)),
   };
 }
 

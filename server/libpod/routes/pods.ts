@@ -14,14 +14,23 @@ import { inspectPod, listPod } from '../views/pods.js';
 const NameParams = Type.Object({ name: Type.String() });
 
 /** podman's causes: the sentinel a Go error wraps last (`...: pod already exists`), else the whole. */
-const SENTINELS = /: (pod already exists|invalid argument|invalid pod spec|no such pod|container state improper|dependency exists)$/;
+const SENTINELS =
+  /: (pod already exists|container already exists|that name is already in use|invalid argument|invalid pod spec|no such pod|container state improper|dependency exists)$/;
 
 /** An error in libpod's body: the cause as podman derives it from the message. */
 function fail(reply: FastifyReply, status: number, message: string, cause = SENTINELS.exec(message)?.[1] ?? message) {
   return sendErrorBody(reply, status, { cause, message, response: status });
 }
 
-const statusOf = (err: EngineError) => (err.kind === 'not-found' ? 404 : err.kind === 'conflict' && /already exists$/.test(err.message) ? 409 : 500);
+const statusOf = (err: EngineError) => (err.kind === 'not-found' ? 404 : err.kind === 'conflict' && /pod already exists$/.test(err.message) ? 409 : 500);
+
+/** The engine's words for an infra container name in use (dockerd's), as podman says it. */
+function podmanWords(message: string): string {
+  const taken = /The container name "\/(.*)" is already in use by container "([0-9a-f]{64})"/.exec(message);
+  if (taken)
+    return `creating container storage: the container name "${taken[1]}" is already in use by ${taken[2]}. You have to remove that container to be able to reuse that name: that name is already in use`;
+  return message;
+}
 
 /** The keys of a filters query (podman answers its own error for an unknown one, see runtime/pods/filters.ts). */
 function filterKeys(raw: string | undefined): string[] {
@@ -51,7 +60,7 @@ export const podRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app, { 
         return reply.code(201).send({ Id: id });
       } catch (err) {
         if (!(err instanceof EngineError) || err.kind === 'internal') throw err;
-        return fail(reply, statusOf(err), `failed to make pod: ${err.message}`);
+        return fail(reply, statusOf(err), `failed to make pod: ${podmanWords(err.message)}`);
       }
     },
   );

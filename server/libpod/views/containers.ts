@@ -62,13 +62,11 @@ export interface PodOfContainer {
   infra?: Container;
 }
 
-/** The container whose network a pod member shows: the infra container's when it joined it. */
-const networkHolder = (c: Container, pod?: PodOfContainer) => (pod?.infra && c.spec.namespaces.network === `container:${pod.infra.id}` ? pod.infra : c);
 const isInfra = (c: Container, pod?: PodOfContainer) => !!pod && pod.infra?.id === c.id;
 
 /** One entry of GET /libpod/containers/json. */
 export function listContainer(facts: ContainerFacts, c: Container, size?: { sizeRw: number; sizeRootFs: number }, pod?: PodOfContainer): object {
-  const ports = portMappings(networkHolder(c, pod));
+  const ports = portMappings(facts.networkHolder(c));
   const infra = isInfra(c, pod);
   return {
     AutoRemove: c.spec.restart.autoRemove,
@@ -225,7 +223,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container, pod?: PodO
     GraphDriver: { Name: 'overlay', Data: { LowerDir: files.lowerDirs.join(':'), MergedDir: files.merged, UpperDir: files.upper, WorkDir: files.work } },
     Mounts: mounts,
     Dependencies: c.spec.dependencies ?? [],
-    NetworkSettings: libpodNetworkSettings(facts, networkHolder(c, pod)),
+    NetworkSettings: libpodNetworkSettings(facts, facts.networkHolder(c)),
     Namespace: '',
     IsInfra: isInfra(c, pod),
     IsService: false,
