@@ -1,7 +1,7 @@
 // podman --remote generate kube against berth, beside Podman's own service: the same YAML for the same
 // containers, pods and volumes (times, IDs, NodePorts and the "Created with" line aside), and every
 // document it writes valid Kubernetes (checked against the API's schemas by kubernetes-models).
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -127,6 +127,40 @@ describe('podman --remote generate kube', () => {
     expect(pod).toMatchObject({ kind: 'Pod', metadata: { name: 'kc1-pod', labels: { app: 'kc1-pod' } } });
     const [service] = await same(['--service', 'kc1']);
     expect(service).toMatchObject({ kind: 'Service', spec: { type: 'NodePort', selector: { app: 'kc1-pod' } } });
+  });
+
+  it('answers `kube generate` and `generate kube -f` (the client writes the file) alike', async () => {
+    const ours = await sameAsOracle({ berth, oracle }, ['kube', 'generate', 'kc1'], clean);
+    validated(ours.stdout);
+    const file = join(dir, 'kc1.yaml');
+    await berth.ok(['generate', 'kube', '-f', file, 'kc1']);
+    const written = await readFile(file, 'utf8');
+    // (Printing it, the client adds a newline.)
+    expect(`${clean(written)}\n`).toBe(clean(ours.stdout));
+  });
+
+  it('writes a container made through the Docker API as valid Kubernetes', async () => {
+    const made = await engine.docker(['create', '--name', 'kdocker', '-e', 'X=1', '-p', '18485:80', '--memory', '64m', '-t', 'busybox', 'sleep', '60']);
+    expect(made.code, made.stderr).toBe(0);
+    const text = await berth.ok(['generate', 'kube', '-s', 'kdocker']);
+    const [service, pod] = validated(text);
+    expect(service).toMatchObject({ kind: 'Service', spec: { ports: [{ port: 80 }] } });
+    expect(pod).toMatchObject({
+      metadata: { annotations: { 'io.kubernetes.cri-o.TTY/kdocker': 'true' } },
+      spec: {
+        containers: [
+          {
+            name: 'kdocker',
+            image: 'docker.io/library/busybox:latest',
+            command: ['sleep', '60'],
+            env: [{ name: 'X', value: '1' }],
+            ports: [{ containerPort: 80, hostPort: 18485 }],
+            resources: { limits: { memory: '64Mi' } },
+            tty: true,
+          },
+        ],
+      },
+    });
   });
 
   it('writes env, command and args, working dir, user, limits, capabilities, ports, DNS and volumes', async () => {
