@@ -219,6 +219,12 @@ describe('podman --remote generate kube', () => {
     expect(pod).toMatchObject({ spec: { containers: [{ securityContext: { privileged: true, readOnlyRootFilesystem: true }, stdin: true, tty: true }] } });
   });
 
+  it('writes anonymous volumes and --mount mounts as podman does', async () => {
+    await both(['create', '--name', 'kanon', '-v', '/anon', '--mount', `type=bind,source=${dir}/data,target=/mb,readonly`, 'busybox', 'true']);
+    const [pod] = await same(['kanon']);
+    expect(pod).toMatchObject({ spec: { volumes: [{ hostPath: { path: `${dir}/data`, type: 'Directory' } }, { persistentVolumeClaim: {} }] } });
+  });
+
   it('quotes strings as podman does (YAML 1.1 look-alikes double-quoted, others single-quoted, lines as a block)', async () => {
     const args = ["'q'", "it's", 'a: b # c', 'line1\nline2', 'null', 'yes', 'on', '-x', '1.5', '2026-01-01', 'ünï', 'a\tb', ' x', 'x:y', '#no', '*a'];
     await both(['create', '--name', 'kquote', '--entrypoint', '/bin/echo', 'busybox', '-c', ...args]);
@@ -240,6 +246,8 @@ describe('podman --remote generate kube', () => {
       ['--security-opt', 'no-new-privileges', '-u', 'nobody'],
       ['-u', '1000', '--cpus', '0.3', '--memory', '100m'],
       ['--security-opt', 'label=disable', '-p', '127.0.0.1:18482:99'],
+      ['--network', 'host', '--hostname', 'kvm'],
+      ['--network', 'host'],
     ];
     for (const [i, args] of variants.entries()) {
       await both(['create', '--name', `kcap${i}`, ...args, 'busybox', 'true']);
