@@ -5,6 +5,7 @@ import { hostname as osHostname } from 'node:os';
 import type { Engine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import type { Container } from '../containers/store.js';
+import type { NetworkSpec } from '../containers/spec.js';
 import type { ContainerConfig } from '../images/config.js';
 import { parseConfig } from '../images/store.js';
 import { normalizedName } from '../images/reference.js';
@@ -24,6 +25,19 @@ const DEFAULT_ENV: Record<string, string> = {
 const MAX_ANNOTATION = 63;
 
 export const truncateAnnotation = (value: string): string => [...value.trim()].slice(0, MAX_ANNOTATION).join('');
+
+/** A container's DNS settings; an option `name:value` splits (podman 4.3 fails on one without a value: berth writes its name). */
+export function dnsConfig(net: NetworkSpec): k.PodDNSConfig {
+  const dns: k.PodDNSConfig = {};
+  if (net.dns?.length) dns.nameservers = net.dns;
+  if (net.dnsSearch?.length) dns.searches = net.dnsSearch;
+  if (net.dnsOptions?.length)
+    dns.options = net.dnsOptions.map((o) => {
+      const i = o.indexOf(':');
+      return i < 0 ? { name: o } : { name: o.slice(0, i), value: o.slice(i + 1) };
+    });
+  return dns;
+}
 
 /** Kubernetes names have no underscores: podman drops them. */
 export const kubeName = (name: string): string => name.replaceAll('_', '');
@@ -260,13 +274,5 @@ export async function kubeContainer(engine: Engine, c: Container): Promise<KubeC
   const v = volumes(c);
   if (v.mounts.length) container.volumeMounts = v.mounts;
   if (p.workdir && p.workdir !== '/' && p.workdir !== (image.WorkingDir ?? '')) container.workingDir = p.workdir;
-  const dns: k.PodDNSConfig = {};
-  if (net.dns?.length) dns.nameservers = net.dns;
-  if (net.dnsSearch?.length) dns.searches = net.dnsSearch;
-  if (net.dnsOptions?.length)
-    dns.options = net.dnsOptions.map((o) => {
-      const i = o.indexOf(':');
-      return i < 0 ? { name: o } : { name: o.slice(0, i), value: o.slice(i + 1) };
-    });
-  return { container, volumes: v.volumes, dns, annotations: annotations(c, name), hostname };
+  return { container, volumes: v.volumes, dns: dnsConfig(net), annotations: annotations(c, name), hostname };
 }
