@@ -96,10 +96,12 @@ export function containerPorts(c: Container): k.ContainerPort[] {
   const out: k.ContainerPort[] = [];
   for (const [key, bindings] of Object.entries(c.spec.ports.publish ?? {})) {
     const [port = '0', proto = 'tcp'] = key.split('/');
+    // A binding without a host port has the one the engine picked at start (none while not running).
+    const given = new Set((bindings ?? []).map((b) => Number(b.hostPort)).filter(Boolean));
+    const picked = c.ports.filter((h) => h.ContainerPort === Number(port) && h.Protocol === proto && !given.has(h.HostPort)).map((h) => h.HostPort);
     for (const b of bindings ?? []) {
       const p: k.ContainerPort = { containerPort: Number(port) };
-      const held = c.ports.find((h) => h.ContainerPort === Number(port) && h.Protocol === proto);
-      const hostPort = b.hostPort ? Number(b.hostPort) : held?.HostPort;
+      const hostPort = b.hostPort ? Number(b.hostPort) : picked.shift();
       if (hostPort) p.hostPort = hostPort;
       if (b.hostIp) p.hostIP = b.hostIp;
       if (proto === 'udp') p.protocol = 'UDP';

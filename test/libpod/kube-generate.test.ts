@@ -163,6 +163,19 @@ describe('podman --remote generate kube', () => {
     });
   });
 
+  it('writes the host ports a running container was given', async () => {
+    await berth.ok(['run', '-d', '--name', 'krun', '-p', '18486:80', '-p', '80', 'busybox', 'sleep', '60']);
+    const picked = (await berth.ok(['port', 'krun']))
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.split(':').pop()));
+    expect(picked).toHaveLength(2);
+    const [pod] = validated(await berth.ok(['generate', 'kube', 'krun']));
+    const ports = (pod as { spec: { containers: { ports: { hostPort: number }[] }[] } }).spec.containers[0]!.ports;
+    expect(ports.map((p) => p.hostPort).sort()).toEqual(picked.sort());
+    await berth.ok(['rm', '-f', '-t', '0', 'krun']);
+  });
+
   it('writes env, command and args, working dir, user, limits, capabilities, ports, DNS and volumes', async () => {
     await both([
       'create',
