@@ -1,7 +1,7 @@
 // podman --remote generate kube against berth, beside Podman's own service: the same YAML for the same
 // containers, pods and volumes (times, IDs, NodePorts and the "Created with" line aside), and every
 // document it writes valid Kubernetes (checked against the API's schemas by kubernetes-models).
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -24,13 +24,23 @@ beforeAll(async () => {
   await writeFile(join(dir, 'file.conf'), 'x\n');
 });
 afterAll(async () => {
+  await berth?.podman(['pod', 'rm', '-af', '-t', '0']);
   await Promise.all([engine?.destroy(), oracle?.stop()]);
   if (dir) await rm(dir, { recursive: true, force: true });
+  // The pods' cgroups, should the engine have kept them (a pod's is made with it, removed with it).
+  for (const id of pods) {
+    for (const controller of await readdir('/sys/fs/cgroup').catch(() => []))
+      await rmdir(join('/sys/fs/cgroup', controller, 'berth', `pod-${id}`)).catch(() => undefined);
+  }
 });
+
+/** The pods made on berth (their IDs). */
+const pods = new Set<string>();
 
 /** The same command against both engines, asserting it succeeds on both. */
 const both = async (args: string[]) => {
-  await berth.ok(args);
+  const out = await berth.ok(args);
+  if (args[0] === 'pod' && args[1] === 'create') pods.add(out.trim());
   await oracle.client.ok(args);
 };
 
