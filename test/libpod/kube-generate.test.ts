@@ -257,9 +257,24 @@ describe('podman --remote generate kube', () => {
 
   it('folds long strings where podman folds them', async () => {
     const long = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ');
-    await both(['create', '--name', 'klong', '-e', `LONG=${long} `, '--entrypoint', '/bin/echo', 'busybox', long, `it's ${long}`, `${long}:`]);
+    await both([
+      'create',
+      '--name',
+      'klong',
+      '-e',
+      `LONG=${long} `,
+      '--entrypoint',
+      '/bin/echo',
+      'busybox',
+      long,
+      `it's ${long}`,
+      `${long}:`,
+      `\t${long}  two  words`,
+    ]);
     const [pod] = await same(['klong']);
-    expect(pod).toMatchObject({ spec: { containers: [{ env: [{ name: 'LONG', value: `${long} ` }], args: [long, `it's ${long}`, `${long}:`] }] } });
+    expect(pod).toMatchObject({
+      spec: { containers: [{ env: [{ name: 'LONG', value: `${long} ` }], args: [long, `it's ${long}`, `${long}:`, `\t${long}  two  words`] }] },
+    });
   });
 
   it('writes what podman writes of capabilities, users and privileges', async () => {
