@@ -360,6 +360,12 @@ describe('podman --remote generate kube', () => {
     await both(['pod', 'create', '--name', 'kp3', '--infra=false']);
     await both(['create', '--pod', 'kp3', '--name', 'kp3a', '--restart', 'always', 'busybox', 'true']);
     await same(['-s', 'kp3']);
+    await both(['pod', 'create', '--name', 'kp5', '--network', 'host']);
+    await both(['create', '--pod', 'kp5', '--name', 'kp5a', 'busybox', 'true']);
+    await same(['kp5']);
+    await both(['pod', 'create', '--name', 'kp6', '--share', 'ipc,uts']);
+    await both(['create', '--pod', 'kp6', '--name', 'kp6a', '-p', '18487:80', 'busybox', 'true']);
+    await same(['kp6']);
   });
 
   it('refuses what podman refuses, in its words', async () => {
