@@ -5,6 +5,7 @@ import { hostname as osHostname } from 'node:os';
 import type { Engine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import type { Container } from '../containers/store.js';
+import type { NetworkSpec } from '../containers/spec.js';
 import type { ContainerConfig } from '../images/config.js';
 import { parseConfig } from '../images/store.js';
 import { normalizedName } from '../images/reference.js';
@@ -24,6 +25,19 @@ const DEFAULT_ENV: Record<string, string> = {
 const MAX_ANNOTATION = 63;
 
 export const truncateAnnotation = (value: string): string => [...value.trim()].slice(0, MAX_ANNOTATION).join('');
+
+/** A container's DNS settings; an option `name:value` splits (podman 4.3 fails on one without a value: berth writes its name). */
+export function dnsConfig(net: NetworkSpec): k.PodDNSConfig {
+  const dns: k.PodDNSConfig = {};
+  if (net.dns?.length) dns.nameservers = net.dns;
+  if (net.dnsSearch?.length) dns.searches = net.dnsSearch;
+  if (net.dnsOptions?.length)
+    dns.options = net.dnsOptions.map((o) => {
+      const i = o.indexOf(':');
+      return i < 0 ? { name: o } : { name: o.slice(0, i), value: o.slice(i + 1) };
+    });
+  return dns;
+}
 
 /** Kubernetes names have no underscores: podman drops them. */
 export const kubeName = (name: string): string => name.replaceAll('_', '');
@@ -82,10 +96,12 @@ export function containerPorts(c: Container): k.ContainerPort[] {
   const out: k.ContainerPort[] = [];
   for (const [key, bindings] of Object.entries(c.spec.ports.publish ?? {})) {
     const [port = '0', proto = 'tcp'] = key.split('/');
+    // A binding without a host port has the one the engine picked at start (none while not running).
+    const given = new Set((bindings ?? []).map((b) => Number(b.hostPort)).filter(Boolean));
+    const picked = c.ports.filter((h) => h.ContainerPort === Number(port) && h.Protocol === proto && !given.has(h.HostPort)).map((h) => h.HostPort);
     for (const b of bindings ?? []) {
       const p: k.ContainerPort = { containerPort: Number(port) };
-      const held = c.ports.find((h) => h.ContainerPort === Number(port) && h.Protocol === proto);
-      const hostPort = b.hostPort ? Number(b.hostPort) : held?.HostPort;
+      const hostPort = b.hostPort ? Number(b.hostPort) : picked.shift();
       if (hostPort) p.hostPort = hostPort;
       if (b.hostIp) p.hostIP = b.hostIp;
       if (proto === 'udp') p.protocol = 'UDP';
@@ -260,13 +276,5 @@ export async function kubeContainer(engine: Engine, c: Container): Promise<KubeC
   const v = volumes(c);
   if (v.mounts.length) container.volumeMounts = v.mounts;
   if (p.workdir && p.workdir !== '/' && p.workdir !== (image.WorkingDir ?? '')) container.workingDir = p.workdir;
-  const dns: k.PodDNSConfig = {};
-  if (net.dns?.length) dns.nameservers = net.dns;
-  if (net.dnsSearch?.length) dns.searches = net.dnsSearch;
-  if (net.dnsOptions?.length)
-    dns.options = net.dnsOptions.map((o) => {
-      const i = o.indexOf(':');
-      return i < 0 ? { name: o } : { name: o.slice(0, i), value: o.slice(i + 1) };
-    });
-  return { container, volumes: v.volumes, dns, annotations: annotations(c, name), hostname };
+  return { container, volumes: v.volumes, dns: dnsConfig(net), annotations: annotations(c, name), hostname };
 }

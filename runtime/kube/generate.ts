@@ -6,7 +6,7 @@ import { EngineError } from '../errors.js';
 import type { Container } from '../containers/store.js';
 import type { Pod as PodRecord } from '../pods/store.js';
 import type { Volume as VolumeRecord } from '../volumes/service.js';
-import { containerPorts, kubeContainer, kubeName, type KubeContainerParts } from './generate-container.js';
+import { containerPorts, dnsConfig, kubeContainer, kubeName, type KubeContainerParts } from './generate-container.js';
 import type * as k from './types.js';
 import { toYaml } from './yaml.js';
 
@@ -107,7 +107,7 @@ async function containersPod(engine: Engine, containers: Container[]): Promise<{
   for (const c of containers) parts.push(await kubeContainer(engine, c));
   const last = parts[parts.length - 1]!.container.resources ?? {};
   for (const { container } of parts) if (container.resources) container.resources = last;
-  const annotations = Object.assign({}, ...parts.map((p) => p.annotations)) as Record<string, string>;
+  const annotations = Object.fromEntries(parts.flatMap((p) => Object.entries(p.annotations)));
   const spec: k.PodSpec = { automountServiceAccountToken: false, containers: parts.map((p) => p.container) };
   const dns = mergeDns(parts);
   if (dns) spec.dnsConfig = dns;
@@ -145,26 +145,15 @@ async function podPod(engine: Engine, record: PodRecord): Promise<{ pod: k.Pod; 
         first = false;
       }
     }
-    // Written from the pod as it is (no pointer trick): every container has its resources, maybe `{}`.
+    // podman writes a pod's Go structs as they are: every container has its resources, maybe `{}`.
     part.container.resources ??= {};
     parts.push(part);
   }
-  // The pod's YAML keeps the fields of Go's structs in each container.
   const containers = parts.map((p) => p.container);
-  const annotations = Object.assign({}, ...parts.map((p) => p.annotations)) as Record<string, string>;
+  const annotations = Object.fromEntries(parts.flatMap((p) => Object.entries(p.annotations)));
   const spec: k.PodSpec = { automountServiceAccountToken: false, containers };
-  if (infra) {
-    const net = infra.spec.network;
-    const dns: k.PodDNSConfig = {};
-    if (net.dns?.length) dns.nameservers = net.dns;
-    if (net.dnsSearch?.length) dns.searches = net.dnsSearch;
-    if (net.dnsOptions?.length)
-      dns.options = net.dnsOptions.map((o) => {
-        const i = o.indexOf(':');
-        return i < 0 ? { name: o } : { name: o.slice(0, i), value: o.slice(i + 1) };
-      });
-    if (Object.keys(dns).length) spec.dnsConfig = dns;
-  }
+  const dns = infra && dnsConfig(infra.spec.network);
+  if (dns && Object.keys(dns).length) spec.dnsConfig = dns;
   spec.enableServiceLinks = false;
   const aliases = (infra?.spec.network.hosts ?? []).map((h) => {
     const i = h.indexOf(':');

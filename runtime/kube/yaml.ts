@@ -81,7 +81,7 @@ const BEST_WIDTH = 80;
 const SCALAR_LINE = /^( *)((?:- )?)((?:[^\s'"#-][^:]*: )?)(.*)$/;
 
 /**
- * Long plain and single-quoted scalars folded as yaml.v2 folds them (the writer above leaves every
+ * Long plain and quoted scalars folded as yaml.v2 folds them (the writer above leaves every
  * scalar on one line): at a single space once the line is past 80 columns, continuing two columns in
  * from the entry the scalar belongs to. Lines of block scalars are left as they are.
  */
@@ -102,11 +102,12 @@ function fold(text: string): string {
       continue;
     }
     const [, lead = '', dash = '', key = '', scalar = ''] = m;
-    if (scalar === '' || /^["|>{[&*!]/.test(scalar)) {
+    if (scalar === '' || /^[|>{[&*!]/.test(scalar)) {
       out.push(line);
       continue;
     }
-    const quoted = scalar.startsWith("'");
+    const quoted = scalar.startsWith("'") || scalar.startsWith('"');
+    const double = scalar.startsWith('"');
     // yaml.v2 writes a scalar two columns in from its mapping's keys, or from its sequence's dashes.
     const next = ' '.repeat(lead.length + 2 + (dash && key ? 2 : 0));
     const start = chars.length - [...scalar].length;
@@ -117,9 +118,11 @@ function fold(text: string): string {
       const c = body[i]!;
       const first = quoted ? i === 1 : i === 0;
       const last = quoted ? i === body.length - 2 : i === body.length - 1;
-      if (c === ' ' && body[i - 1] !== ' ' && body[i + 1] !== ' ' && column > BEST_WIDTH && !first && !last) {
-        folded += `\n${next}`;
-        column = next.length;
+      // A double-quoted string breaks before a second space too, escaping it with a backslash.
+      if (c === ' ' && body[i - 1] !== ' ' && (double || body[i + 1] !== ' ') && column > BEST_WIDTH && !first && !last) {
+        const escape = double && body[i + 1] === ' ' ? '\\' : '';
+        folded += `\n${next}${escape}`;
+        column = next.length + escape.length;
         continue;
       }
       folded += c;

@@ -1,7 +1,7 @@
 // podman --remote generate kube against berth, beside Podman's own service: the same YAML for the same
 // containers, pods and volumes (times, IDs, NodePorts and the "Created with" line aside), and every
 // document it writes valid Kubernetes (checked against the API's schemas by kubernetes-models).
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -24,13 +24,23 @@ beforeAll(async () => {
   await writeFile(join(dir, 'file.conf'), 'x\n');
 });
 afterAll(async () => {
+  await berth?.podman(['pod', 'rm', '-af', '-t', '0']);
   await Promise.all([engine?.destroy(), oracle?.stop()]);
   if (dir) await rm(dir, { recursive: true, force: true });
+  // The pods' cgroups, should the engine have kept them (a pod's is made with it, removed with it).
+  for (const id of pods) {
+    for (const controller of await readdir('/sys/fs/cgroup').catch(() => []))
+      await rmdir(join('/sys/fs/cgroup', controller, 'berth', `pod-${id}`)).catch(() => undefined);
+  }
 });
+
+/** The pods made on berth (their IDs). */
+const pods = new Set<string>();
 
 /** The same command against both engines, asserting it succeeds on both. */
 const both = async (args: string[]) => {
-  await berth.ok(args);
+  const out = await berth.ok(args);
+  if (args[0] === 'pod' && args[1] === 'create') pods.add(out.trim());
   await oracle.client.ok(args);
 };
 
@@ -129,6 +139,53 @@ describe('podman --remote generate kube', () => {
     expect(service).toMatchObject({ kind: 'Service', spec: { type: 'NodePort', selector: { app: 'kc1-pod' } } });
   });
 
+  it('answers `kube generate` and `generate kube -f` (the client writes the file) alike', async () => {
+    const ours = await sameAsOracle({ berth, oracle }, ['kube', 'generate', 'kc1'], clean);
+    validated(ours.stdout);
+    const file = join(dir, 'kc1.yaml');
+    await berth.ok(['generate', 'kube', '-f', file, 'kc1']);
+    const written = await readFile(file, 'utf8');
+    // (Printing it, the client adds a newline.)
+    expect(`${clean(written)}\n`).toBe(clean(ours.stdout));
+  });
+
+  it('writes a container made through the Docker API as valid Kubernetes', async () => {
+    const made = await engine.docker(['create', '--name', 'kdocker', '-e', 'X=1', '-p', '18485:80', '--memory', '64m', '-t', 'busybox', 'sleep', '60']);
+    expect(made.code, made.stderr).toBe(0);
+    const text = await berth.ok(['generate', 'kube', '-s', 'kdocker']);
+    const [service, pod] = validated(text);
+    expect(service).toMatchObject({ kind: 'Service', spec: { ports: [{ port: 80 }] } });
+    expect(pod).toMatchObject({
+      metadata: { annotations: { 'io.kubernetes.cri-o.TTY/kdocker': 'true' } },
+      spec: {
+        containers: [
+          {
+            name: 'kdocker',
+            image: 'docker.io/library/busybox:latest',
+            command: ['sleep', '60'],
+            env: [{ name: 'X', value: '1' }],
+            ports: [{ containerPort: 80, hostPort: 18485 }],
+            resources: { limits: { memory: '64Mi' } },
+            tty: true,
+          },
+        ],
+      },
+    });
+  });
+
+  it('writes the host ports a running container was given', async () => {
+    await berth.ok(['run', '-d', '--name', 'krun', '-p', '18486:80', '-p', '80', 'busybox', 'sleep', '60']);
+    const picked = (await berth.ok(['port', 'krun']))
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.split(':').pop()));
+    expect(picked).toHaveLength(2);
+    const [pod] = validated(await berth.ok(['generate', 'kube', 'krun']));
+    const ports = (pod as { spec: { containers: { ports: { hostPort: number }[] }[] } }).spec.containers[0]!.ports;
+    expect(ports.map((p) => p.hostPort).sort()).toEqual(picked.sort());
+    await berth.ok(['rm', '-f', '-t', '0', 'krun']);
+  });
+
   it('writes env, command and args, working dir, user, limits, capabilities, ports, DNS and volumes', async () => {
     await both([
       'create',
@@ -185,6 +242,12 @@ describe('podman --remote generate kube', () => {
     expect(pod).toMatchObject({ spec: { containers: [{ securityContext: { privileged: true, readOnlyRootFilesystem: true }, stdin: true, tty: true }] } });
   });
 
+  it('writes anonymous volumes and --mount mounts as podman does', async () => {
+    await both(['create', '--name', 'kanon', '-v', '/anon', '--mount', `type=bind,source=${dir}/data,target=/mb,readonly`, 'busybox', 'true']);
+    const [pod] = await same(['kanon']);
+    expect(pod).toMatchObject({ spec: { volumes: [{ hostPath: { path: `${dir}/data`, type: 'Directory' } }, { persistentVolumeClaim: {} }] } });
+  });
+
   it('quotes strings as podman does (YAML 1.1 look-alikes double-quoted, others single-quoted, lines as a block)', async () => {
     const args = ["'q'", "it's", 'a: b # c', 'line1\nline2', 'null', 'yes', 'on', '-x', '1.5', '2026-01-01', 'ünï', 'a\tb', ' x', 'x:y', '#no', '*a'];
     await both(['create', '--name', 'kquote', '--entrypoint', '/bin/echo', 'busybox', '-c', ...args]);
@@ -194,9 +257,24 @@ describe('podman --remote generate kube', () => {
 
   it('folds long strings where podman folds them', async () => {
     const long = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ');
-    await both(['create', '--name', 'klong', '-e', `LONG=${long} `, '--entrypoint', '/bin/echo', 'busybox', long, `it's ${long}`, `${long}:`]);
+    await both([
+      'create',
+      '--name',
+      'klong',
+      '-e',
+      `LONG=${long} `,
+      '--entrypoint',
+      '/bin/echo',
+      'busybox',
+      long,
+      `it's ${long}`,
+      `${long}:`,
+      `\t${long}  two  words`,
+    ]);
     const [pod] = await same(['klong']);
-    expect(pod).toMatchObject({ spec: { containers: [{ env: [{ name: 'LONG', value: `${long} ` }], args: [long, `it's ${long}`, `${long}:`] }] } });
+    expect(pod).toMatchObject({
+      spec: { containers: [{ env: [{ name: 'LONG', value: `${long} ` }], args: [long, `it's ${long}`, `${long}:`, `\t${long}  two  words`] }] },
+    });
   });
 
   it('writes what podman writes of capabilities, users and privileges', async () => {
@@ -206,6 +284,8 @@ describe('podman --remote generate kube', () => {
       ['--security-opt', 'no-new-privileges', '-u', 'nobody'],
       ['-u', '1000', '--cpus', '0.3', '--memory', '100m'],
       ['--security-opt', 'label=disable', '-p', '127.0.0.1:18482:99'],
+      ['--network', 'host', '--hostname', 'kvm'],
+      ['--network', 'host'],
     ];
     for (const [i, args] of variants.entries()) {
       await both(['create', '--name', `kcap${i}`, ...args, 'busybox', 'true']);
@@ -280,6 +360,12 @@ describe('podman --remote generate kube', () => {
     await both(['pod', 'create', '--name', 'kp3', '--infra=false']);
     await both(['create', '--pod', 'kp3', '--name', 'kp3a', '--restart', 'always', 'busybox', 'true']);
     await same(['-s', 'kp3']);
+    await both(['pod', 'create', '--name', 'kp5', '--network', 'host']);
+    await both(['create', '--pod', 'kp5', '--name', 'kp5a', 'busybox', 'true']);
+    await same(['kp5']);
+    await both(['pod', 'create', '--name', 'kp6', '--share', 'ipc,uts']);
+    await both(['create', '--pod', 'kp6', '--name', 'kp6a', '-p', '18487:80', 'busybox', 'true']);
+    await same(['kp6']);
   });
 
   it('refuses what podman refuses, in its words', async () => {

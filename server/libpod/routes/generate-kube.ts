@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { EngineError, invalid, type Api } from '../../../runtime/api.js';
 import { sendErrorBody } from '../../app.js';
-import { GenerateKubeQuery } from '../../../openapi/libpod-kube.js';
+import { GenerateKubeQuery } from '../../../openapi/libpod-generate-kube.js';
 
 const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
