@@ -82,6 +82,12 @@ export class TestEngine {
   /** Stops the engine and removes everything it made: containers (their conmon and processes), mounts, files. */
   async destroy(): Promise<void> {
     if (this.process && this.process.exitCode === null) {
+      // Pods first: their infra containers go only with them (and so do the pods' cgroups).
+      const pods = await this.http('GET', '/v4.3.1/libpod/pods/json').then(
+        (r) => (r.status === 200 ? r.json() : []),
+        () => [],
+      );
+      await Promise.all(pods.map((p: { Id: string }) => this.http('DELETE', `/v4.3.1/libpod/pods/${p.Id}?force=true`).catch(() => undefined)));
       const list = await this.http('GET', '/containers/json?all=1').then(
         (r) => (r.status === 200 ? r.json() : []),
         () => [],
