@@ -13,6 +13,7 @@ import { ERROR_STATUS, rawCommonHeaders } from './app.js';
 import { parseBool } from './query.js';
 import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
 import { libpodError } from './libpod/errors.js';
+import { holdAttach } from './container-verbs/attach-waiting.js';
 
 /** A body announced larger than any JSON body may be; refused before it is read. */
 class BodyTooLarge extends Error {
@@ -97,20 +98,26 @@ async function upgrade(req: IncomingMessage, socket: Duplex, api: Api): Promise<
     await readBody(req, socket);
     parseDetachKeys(q('detachKeys') ?? q('detachkeys')); // a bad sequence is a 400 before the stream
     const logs = parseBool(q('logs'));
-    socket.write(`${UPGRADED}\r\n`);
-    // The log replay would follow the head at once: docker-py reads the head with a buffered reader and
-    // loses what arrives in the same read. dockerd's replay comes later than that; so does this one.
-    if (logs) await headReadFirst(socket);
-    await attachContainer(session, socket, {
-      stdin: parseBool(q('stdin')),
-      stdout: parseBool(q('stdout')),
-      stderr: parseBool(q('stderr')),
-      logs,
-      stream: parseBool(q('stream')),
-      // podman's service (4.3.1) does not detach on the keys: they reach the container, and the client,
-      // which waits for the exit after its attach ends, would wait on a container left running.
-      detachKeys: isLibpod(req.url) ? '' : (q('detachKeys') ?? q('detachkeys')),
-    });
+    // A libpod start while this attach is open fails as the attach would have (container-verbs/attach-waiting.ts).
+    const release = isLibpod(req.url) ? holdAttach(session.id) : undefined;
+    try {
+      socket.write(`${UPGRADED}\r\n`);
+      // The log replay would follow the head at once: docker-py reads the head with a buffered reader and
+      // loses what arrives in the same read. dockerd's replay comes later than that; so does this one.
+      if (logs) await headReadFirst(socket);
+      await attachContainer(session, socket, {
+        stdin: parseBool(q('stdin')),
+        stdout: parseBool(q('stdout')),
+        stderr: parseBool(q('stderr')),
+        logs,
+        stream: parseBool(q('stream')),
+        // podman's service (4.3.1) does not detach on the keys: they reach the container, and the client,
+        // which waits for the exit after its attach ends, would wait on a container left running.
+        detachKeys: isLibpod(req.url) ? '' : (q('detachKeys') ?? q('detachkeys')),
+      });
+    } finally {
+      release?.();
+    }
     return;
   }
   const exec = /^(?:\/libpod)?\/exec\/([^/]+)\/start$/.exec(parsed.pathname);

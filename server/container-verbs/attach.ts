@@ -9,6 +9,7 @@ import { parseDetachKeys } from '../session-stream.js';
 import { websocketDuplex } from '../websocket.js';
 import { takeRawSocket } from '../plain-hijack.js';
 import type { VerbOptions } from './family.js';
+import { holdAttach } from './attach-waiting.js';
 
 export const attachRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
   app.post('/containers/:id/attach', { schema: { params, querystring: AttachQuery } }, async (request, reply) => {
@@ -20,14 +21,19 @@ export const attachRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, 
     // What the client sends after the request is the container's stdin, as with dockerd.
     takeRawSocket(socket);
     socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n' + rawCommonHeaders() + '\r\n');
-    await attachContainer(session, socket, {
-      stdin: parseBool(q.stdin),
-      stdout: parseBool(q.stdout),
-      stderr: parseBool(q.stderr),
-      logs: parseBool(q.logs),
-      stream: parseBool(q.stream),
-      detachKeys: family === 'libpod' ? '' : (q.detachKeys ?? q.detachkeys), // podman's does not detach (hijack.ts)
-    });
+    const release = family === 'libpod' ? holdAttach(session.id) : undefined; // attach-waiting.ts
+    try {
+      await attachContainer(session, socket, {
+        stdin: parseBool(q.stdin),
+        stdout: parseBool(q.stdout),
+        stderr: parseBool(q.stderr),
+        logs: parseBool(q.logs),
+        stream: parseBool(q.stream),
+        detachKeys: family === 'libpod' ? '' : (q.detachKeys ?? q.detachkeys), // podman's does not detach (hijack.ts)
+      });
+    } finally {
+      release?.();
+    }
     socket.destroySoon?.();
   });
 

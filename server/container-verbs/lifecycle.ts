@@ -9,6 +9,7 @@ import { parseGoInt } from '../query.js';
 import { validated } from '../validate.js';
 import { versionBefore } from '../versioning.js';
 import type { VerbOptions } from './family.js';
+import { attachFailure, attachOpenOn } from './attach-waiting.js';
 
 /** A JSON object (not null, not an array). */
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -43,7 +44,14 @@ export const lifecycleRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (ap
       const hostConfig = sized && isRecord(body) ? (body.HostConfig ?? body) : undefined;
       given = hostConfig ? startChangesOf(validated(HostConfig, hostConfig)) : undefined;
     }
-    const started = await api.containers.start(request.params.id, given);
+    // podman's attach prepares the container: a start its open attach waits on fails as that attach.
+    const attached = family === 'libpod' ? attachOpenOn(request.params.id) : undefined;
+    let started: boolean;
+    try {
+      started = await api.containers.start(request.params.id, given);
+    } catch (err) {
+      throw attached ? attachFailure(attached, err) : err;
+    }
     return reply.code(started ? 204 : 304).send();
   });
 

@@ -69,3 +69,11 @@ export function libpodError(error: Pick<EngineError, 'message'>, status: number)
   // An error that wraps nothing is its own cause.
   return { cause: error.message, message: error.message, response: status };
 }
+
+// podman's attach prepares (inits) the container before its 101; a run that fails there is the attach's
+// failure, worded so (container-verbs/attach-waiting.ts): the inner error translated as on its own.
+TRANSLATIONS.push({
+  pattern: /^preparing container \S+ for attach: (.*)$/s,
+  cause: (inner) => libpodError({ message: inner }, 0).cause,
+  message: (inner, _cause, whole) => `${whole.slice(0, whole.length - inner.length)}${libpodError({ message: inner }, 0).message}`,
+});
