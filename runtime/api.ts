@@ -14,6 +14,7 @@ import { eventApi } from './api/events.js';
 import { registryApi } from './api/registry.js';
 import { secretApi } from './api/secrets.js';
 import { podApi } from './api/pods.js';
+import { kubePlayApi } from './api/kube-play.js';
 
 export type { Engine } from './engine.js';
 export { EngineError, conflict, invalid, notFound } from './errors.js';
@@ -78,6 +79,7 @@ export type { Pod } from './pods/store.js';
 export type { PodStatus, PodVerbReport } from './pods/service.js';
 export type { PodDetails } from './api/pods.js';
 export { PAUSE_IMAGE } from './pods/pause-image.js';
+export type { KubePlayOptions, KubePlayReport, KubeDownReport } from './api/kube-play.js';
 
 // Events.
 export type { EngineEvent } from './events/log.js';
@@ -109,6 +111,7 @@ export function createApi(engine: Engine) {
     registry: registryApi(engine),
     secrets: secretApi(engine),
     pods: podApi(engine),
+    kubePlay: kubePlayApi(engine),
   };
 }
 export type Api = ReturnType<typeof createApi>;
