@@ -36,7 +36,7 @@ export interface MemberContext {
   annotations: Record<string, string>;
 }
 
-const RESTART: Record<string, string> = { Always: 'always', OnFailure: 'on-failure', Never: '' };
+const RESTART: Record<string, string> = { Always: 'always', OnFailure: 'on-failure', Never: 'no' };
 
 function baseSpec(image: string): ContainerSpec {
   return {

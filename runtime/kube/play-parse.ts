@@ -1,5 +1,5 @@
-// A `play kube` YAML file as the objects podman 4.3 plays: Pods, Deployments (one replica, its pod named
-// `<name>-pod-0`), PersistentVolumeClaims, ConfigMaps and Secrets. Other kinds (Service, DaemonSet...)
+// A `play kube` YAML file as the objects podman 4.3 plays: Pods, Deployments (a pod per replica, named
+// `<name>-pod-<i>`), PersistentVolumeClaims, ConfigMaps and Secrets. Other kinds (Service, DaemonSet...)
 // are skipped, as podman 4.3 skips them; a file with none it plays is refused in podman's words.
 import { parseAllDocuments, stringify } from 'yaml';
 import { invalid } from '../errors.js';
@@ -43,11 +43,14 @@ export function readDocuments(text: string): KubeDocuments {
         break;
       case 'Deployment': {
         if (!meta.name) throw invalid('deployment does not have a name');
-        // podman 4.3 plays one replica whatever the count, named as its first.
+        // A pod per replica (1 when not given), `<name>-pod-<i>`, each from the template.
         const template = isObject(spec.template) ? spec.template : {};
-        const name = `${meta.name}-pod-0`;
+        const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
         const templateMeta = (isObject(template.metadata) ? template.metadata : {}) as KubeMeta;
-        out.pods.push({ name, errorPrefix: `encountered while bringing up pod ${name}: `, meta: templateMeta, spec: (template.spec ?? {}) as KubePodSpec });
+        for (let i = 0; i < replicas; i++) {
+          const name = `${meta.name}-pod-${i}`;
+          out.pods.push({ name, errorPrefix: `encountered while bringing up pod ${name}: `, meta: templateMeta, spec: (template.spec ?? {}) as KubePodSpec });
+        }
         break;
       }
       case 'PersistentVolumeClaim':
