@@ -93,7 +93,7 @@ spec:
       containers:
       - name: web
         image: localhost/busybox:latest
-        command: ["sh", "-c", "echo $GREETING; sleep 300"]
+        command: ["sh", "-c", "echo $GREETING; trap 'exit 0' TERM; sleep 300 & wait"]
         envFrom:
         - configMapRef: {name: cm1}
         volumeMounts:
@@ -123,7 +123,7 @@ describe('podman --remote play kube', () => {
   it('plays a Deployment with a ConfigMap and a PersistentVolumeClaim; --replace and kube down answer as podman', async () => {
     const yaml = await file('dep.yaml', DEPLOYMENT);
     await same(['play', 'kube', yaml]);
-    await same(['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.State}}', '--filter', 'name=dep1']);
+    await same(['ps', '-a', '--format', '{{.Names}} {{.Image}}', '--filter', 'name=dep1']);
     await same(['volume', 'ls']);
     const [ours, theirs] = await Promise.all([fields(berth, 'dep1-pod-0-web', MEMBER), fields(oracle.client, 'dep1-pod-0-web', MEMBER)]);
     expect(ours).toBe(theirs);
@@ -174,7 +174,7 @@ spec:
   - name: c1
     image: busybox
     command: ["sh", "-c"]
-    args: ["mkdir -p /tmp/www && echo served > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"]
+    args: ["trap 'exit 0' TERM; mkdir -p /tmp/www && echo served > /tmp/www/index.html && httpd -f -p 8080 -h /tmp/www & wait"]
     workingDir: /tmp
     env:
     - {name: A, value: "1"}
@@ -197,7 +197,7 @@ spec:
     - {name: made, mountPath: /made}
   - name: c2
     image: busybox
-    args: ["sleep", "300"]
+    args: ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"]
   volumes:
   - name: cfg
     configMap: {name: cm2}
@@ -209,8 +209,10 @@ spec:
     );
     // One side at a time: both publish the same host port.
     const run = async (client: PodmanClient) => {
-      const played = await client.podman(['play', 'kube', yaml]);
-      const members = await Promise.all(['pod2-c1', 'pod2-c2'].map((n) => fields(client, n, `${MEMBER}|{{.Config.Annotations.note}}`)));
+      const played = await client.podman(['play', 'kube', '--annotation', 'extra=given', yaml]);
+      const members = await Promise.all(
+        ['pod2-c1', 'pod2-c2'].map((n) => fields(client, n, `${MEMBER}|{{.Config.Annotations.note}} {{.Config.Annotations.extra}}`)),
+      );
       const inside = await client.ok(['exec', 'pod2-c1', 'sh', '-c', 'id -u; id -g; hostname; pwd; cat /cfg/file.txt; echo; echo $A $FROMCM $FROMSEC']);
       const served = await get(23180);
       const down = await client.podman(['kube', 'down', yaml]);
@@ -249,6 +251,34 @@ spec:
     await same(['play', 'kube', '--start=false', yaml]);
     await same(['ps', '-a', '--format', '{{.Names}} {{.State}}', '--filter', 'name=d2-pod-']);
     await same(['kube', 'down', yaml]);
+  });
+
+  it('--network puts the pod on the networks named (podman: the default one), else on podman-default-kube-network', async () => {
+    const yaml = await file(
+      'net.yaml',
+      `apiVersion: v1
+kind: Pod
+metadata: {name: netpod}
+spec:
+  containers:
+  - {name: c, image: busybox, command: [sh, -c, "trap 'exit 0' TERM; sleep 300 & wait"]}
+`,
+    );
+    /** The networks of the pod's infra container (the member joins its namespace). */
+    const networks = async (client: PodmanClient) => {
+      const mode = (await client.ok(['inspect', '--format', '{{.HostConfig.NetworkMode}}', 'netpod-c'])).trim();
+      expect(mode).toMatch(/^container:[0-9a-f]{64}$/);
+      return client.ok(['inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', mode.slice('container:'.length)]);
+    };
+    await both(['network', 'create', 'kn1']);
+    for (const flags of [[], ['--network', 'podman'], ['--network', 'kn1']]) {
+      await same(['play', 'kube', ...flags, yaml]);
+      const [ours, theirs] = await Promise.all([networks(berth), networks(oracle.client)]);
+      expect(ours).toBe(theirs);
+      await same(['kube', 'down', yaml]);
+    }
+    await same(['network', 'ls', '--format', '{{.Name}}']);
+    await both(['network', 'rm', 'kn1']);
   });
 
   it('answers podman’s errors with its exit codes', async () => {
@@ -322,7 +352,7 @@ spec:
   it('plays a pod podman generated back into an equivalent pod (round trip)', async () => {
     await oracle.client.ok(['pod', 'create', '--name', 'rt', '-p', '23251:80']);
     await oracle.client.ok(['volume', 'create', 'rtvol']);
-    const command = 'mkdir -p /www && echo round > /www/index.html && exec httpd -f -p 80 -h /www';
+    const command = "trap 'exit 0' TERM; mkdir -p /www && echo round > /www/index.html && httpd -f -p 80 -h /www & wait";
     await oracle.client.ok([
       'run',
       '-d',
@@ -392,7 +422,7 @@ spec:
   containers:
   - name: c
     image: busybox
-    command: [sleep, "300"]
+    command: [sh, -c, "trap 'exit 0' TERM; sleep 300 & wait"]
     env:
     - name: PW
       valueFrom: {secretKeyRef: {name: sec1, key: password}}
@@ -422,7 +452,7 @@ spec:
   initContainers:
   - {name: init, image: busybox, command: [sh, -c, "echo from-init > /work/x"], volumeMounts: [{name: work, mountPath: /work}]}
   containers:
-  - {name: c, image: busybox, command: [sleep, "300"], volumeMounts: [{name: work, mountPath: /work}]}
+  - {name: c, image: busybox, command: [sh, -c, "trap 'exit 0' TERM; sleep 300 & wait"], volumeMounts: [{name: work, mountPath: /work}]}
   volumes:
   - {name: work, emptyDir: {}}
 `,
