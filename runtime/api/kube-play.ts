@@ -26,6 +26,8 @@ export interface KubePlayOptions {
   staticMacs: string[];
   /** The client's X-Registry-Auth, for pulls. */
   authHeader?: string;
+  /** false: pulls may use plain HTTP or unverified TLS (--tls-verify=false). */
+  tlsVerify?: boolean;
 }
 
 export interface KubePlayedPod {
@@ -82,7 +84,7 @@ export function kubePlayApi(engine: Engine) {
   const secrets = new SecretStore(engine.db, engine.options.root);
 
   /** The image to create from, pulled as podman does (policy Missing unless the container says otherwise). */
-  async function imageOf(c: KubeContainer, authHeader?: string): Promise<string> {
+  async function imageOf(c: KubeContainer, o: Pick<KubePlayOptions, 'authHeader' | 'tlsVerify'>): Promise<string> {
     const name = c.image ?? '';
     if (!name) throw invalid(`container ${c.name} has no image`);
     const policy = (c.imagePullPolicy ?? '').toLowerCase();
@@ -91,7 +93,7 @@ export function kubePlayApi(engine: Engine) {
     const errors: string[] = [];
     for (const candidate of images.pullCandidates(name).names) {
       try {
-        await images.pull({ reference: candidate, authHeader }, () => undefined);
+        await images.pull({ reference: candidate, authHeader: o.authHeader, tlsVerify: o.tlsVerify }, () => undefined);
         return candidate;
       } catch (err) {
         errors.push(`initializing source docker://${candidate}: ${err instanceof Error ? err.message : String(err)}`);
@@ -123,7 +125,7 @@ export function kubePlayApi(engine: Engine) {
     const spec = podSpecOf(pod, { networks: o.networks, ip: o.staticIps[index], mac: o.staticMacs[index], annotations: o.annotations });
     const podId = await pods.create(spec, { createCommand: null }, pod.name);
     const member = async (c: KubeContainer) => {
-      const image = await imageOf(c, o.authHeader);
+      const image = await imageOf(c, o);
       const s = memberSpecOf(c, { ...ctx, pod, podId, image, volumes });
       return s;
     };

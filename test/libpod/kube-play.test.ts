@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TEST_BASE, type TestEngine } from '../helpers/engine.js';
 import { sameAsOracle, sideBySide, type PodmanClient, type PodmanService } from '../helpers/podman.js';
+import { TestRegistry } from '../helpers/registry.js';
 
 let engine: TestEngine;
 let berth: PodmanClient;
@@ -279,6 +280,31 @@ spec:
     }
     await same(['network', 'ls', '--format', '{{.Name}}']);
     await both(['network', 'rm', 'kn1']);
+  });
+
+  it('pulls an image it lacks, as podman does (--tls-verify=false for a plain-HTTP registry)', async () => {
+    const registry = await TestRegistry.start();
+    try {
+      await registry.pushArchive(images.busybox.archive, 'lib/busybox:kube');
+      const image = `${registry.host}/lib/busybox:kube`;
+      const yaml = await file(
+        'pull.yaml',
+        `apiVersion: v1
+kind: Pod
+metadata: {name: pullpod}
+spec:
+  containers:
+  - {name: c, image: "${image}", command: [sh, -c, "trap 'exit 0' TERM; sleep 300 & wait"]}
+`,
+      );
+      await same(['play', 'kube', '--tls-verify=false', yaml]);
+      await same(['image', 'exists', image]);
+      await same(['inspect', '--format', '{{.ImageName}} {{.State.Status}}', 'pullpod-c']);
+      await same(['kube', 'down', yaml]);
+      await both(['rmi', image]);
+    } finally {
+      await registry.stop();
+    }
   });
 
   it('answers podman’s errors with its exit codes', async () => {

@@ -66,7 +66,8 @@ function playOptions(q: Query, authHeader: string | undefined): KubePlayOptions 
     annotations,
     staticIps: list(q.staticIPs),
     staticMacs: list(q.staticMACs),
-    authHeader: first(q['x-registry-auth']) ?? authHeader,
+    authHeader,
+    ...(first(q.tlsVerify) !== undefined ? { tlsVerify: parseBool(first(q.tlsVerify)) } : {}),
   };
 }
 
