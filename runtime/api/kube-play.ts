@@ -34,8 +34,8 @@ export interface KubePlayedPod {
   id: string;
   containers: string[];
   initContainers: string[];
-  /** Members that failed to start: podman's `error starting container <id>: <err>`. */
-  containerErrors: string[];
+  /** Members that failed to start, and why (in the engine's words). */
+  containerErrors: { id: string; message: string }[];
 }
 
 export interface KubePlayReport {
@@ -151,7 +151,7 @@ export function kubePlayApi(engine: Engine) {
     }
     if (o.start) {
       const started = await pods.start(podId);
-      for (const [id, err] of Object.entries(started.errors)) played.containerErrors.push(`error starting container ${id}: ${err.message}`);
+      for (const [id, err] of Object.entries(started.errors)) played.containerErrors.push({ id, message: err.message });
     }
     return played;
   }

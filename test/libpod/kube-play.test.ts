@@ -371,6 +371,21 @@ spec:
     await same(['kube', 'down', join(dir, 'daemonset.yaml')]);
     await same(['kube', 'down', join(dir, 'mount.yaml')]);
     await same(['kube', 'down', join(dir, 'deploymentEnv.yaml')]);
+    // A member that fails to start: the pod is made, the others run, the client reports it and exits 125.
+    const bad = await file(
+      'bad.yaml',
+      `apiVersion: v1
+kind: Pod
+metadata: {name: bad}
+spec:
+  containers:
+  - {name: c, image: busybox, command: [nonexistent]}
+  - {name: ok, image: busybox, command: [sh, -c, "trap 'exit 0' TERM; sleep 300 & wait"]}
+`,
+    );
+    await same(['play', 'kube', bad]);
+    await same(['ps', '-a', '--format', '{{.Names}} {{.State}}', '--filter', 'name=bad-c']);
+    await same(['kube', 'down', bad]);
     // The 4.3.1 client has none of these flags (refused before any request).
     for (const flag of ['--build', '--configmap=x.yaml', '--publish=1:1']) await same(['play', 'kube', flag, taken]);
   });

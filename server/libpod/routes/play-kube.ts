@@ -9,6 +9,7 @@ import { PlayKubeReport } from '../../../openapi/libpod-kube-play.js';
 import { sendErrorBody } from '../../app.js';
 import { parseBool } from '../../query.js';
 import { readBounded } from '../body.js';
+import { libpodError } from '../errors.js';
 
 /** A YAML file's bound (podman reads the whole body; a kube file is small). */
 const MAX_YAML = 16 * 1024 * 1024;
@@ -84,7 +85,8 @@ export const playKubeRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (ap
               Containers: p.containers.length ? p.containers : null,
               InitContainers: p.initContainers.length ? p.initContainers : null,
               Logs: null,
-              ContainerErrors: p.containerErrors.length ? p.containerErrors : null,
+              // podman's words for each: `starting container <id>: <libpod's error>`.
+              ContainerErrors: p.containerErrors.length ? p.containerErrors.map((e) => `starting container ${e.id}: ${libpodError(e, 500).message}`) : null,
             }))
           : null,
         Volumes: r.volumes.length ? r.volumes.map((Name) => ({ Name })) : null,
