@@ -26,6 +26,8 @@ export interface KubePlayOptions {
   staticMacs: string[];
   /** The client's X-Registry-Auth, for pulls. */
   authHeader?: string;
+  /** --log-driver of every container. */
+  logDriver?: string;
   /** false: pulls may use plain HTTP or unverified TLS (--tls-verify=false). */
   tlsVerify?: boolean;
 }
@@ -185,7 +187,7 @@ export function kubePlayApi(engine: Engine) {
         }
       }
       for (const name of names) read.set(name, secrets.find(name) ? storedSecretValues(await secrets.data(name)) : undefined);
-      const ctx = { configMaps: docs.configMaps, secret: (name: string) => read.get(name), annotations: o.annotations };
+      const ctx = { configMaps: docs.configMaps, secret: (name: string) => read.get(name), annotations: o.annotations, logDriver: o.logDriver };
       for (const [i, pod] of docs.pods.entries()) {
         try {
           report.pods.push(await playPod(pod, i, ctx, o));

@@ -34,6 +34,8 @@ export interface MemberContext {
   /** Secrets by name: their values by key (undefined: no such secret). */
   secret: (name: string) => Record<string, Buffer> | undefined;
   annotations: Record<string, string>;
+  /** --log-driver: '' (the default: k8s-file, berth's file), k8s-file, json-file or none. */
+  logDriver?: string;
 }
 
 const RESTART: Record<string, string> = { Always: 'always', OnFailure: 'on-failure', Never: 'no' };
@@ -221,6 +223,9 @@ export function memberSpecOf(c: KubeContainer, ctx: MemberContext): ContainerSpe
   spec.mounts = mounts(c, ctx);
   const policy = ctx.pod.spec.restartPolicy ?? 'Always';
   spec.restart.policy = RESTART[policy] ?? 'always';
+  const driver = ctx.logDriver ?? '';
+  if (driver === 'none') spec.log = { driver: 'none' };
+  else if (driver && driver !== 'k8s-file' && driver !== 'json-file') throw invalid(`log driver ${driver} is not supported by berth`);
   spec.labels = { ...(ctx.pod.meta.labels ?? {}) };
   const annotations = { ...(ctx.pod.meta.annotations ?? {}), ...ctx.annotations };
   if (Object.keys(annotations).length) spec.annotations = annotations;

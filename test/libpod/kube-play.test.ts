@@ -386,6 +386,25 @@ spec:
     await same(['play', 'kube', bad]);
     await same(['ps', '-a', '--format', '{{.Names}} {{.State}}', '--filter', 'name=bad-c']);
     await same(['kube', 'down', bad]);
+    // A member's name taken by a container: podman's words, the pod left made.
+    await both(['create', '--name', 'taken-c', 'busybox', 'true']);
+    const taken2 = await file(
+      'taken.yaml',
+      `apiVersion: v1
+kind: Pod
+metadata: {name: taken}
+spec:
+  containers:
+  - {name: c, image: busybox, command: [sleep, "1"]}
+`,
+    );
+    await same(['play', 'kube', taken2]);
+    await same(['kube', 'down', taken2]);
+    await both(['rm', 'taken-c']);
+    // --log-driver none: no logs kept.
+    await same(['play', 'kube', '--start=false', '--log-driver', 'none', taken2]);
+    await same(['inspect', '--format', '{{.HostConfig.LogConfig.Type}}', 'taken-c']);
+    await same(['kube', 'down', taken2]);
     // The 4.3.1 client has none of these flags (refused before any request).
     for (const flag of ['--build', '--configmap=x.yaml', '--publish=1:1']) await same(['play', 'kube', flag, taken]);
   });

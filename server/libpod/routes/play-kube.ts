@@ -10,6 +10,7 @@ import { sendErrorBody } from '../../app.js';
 import { parseBool } from '../../query.js';
 import { readBounded } from '../body.js';
 import { libpodError } from '../errors.js';
+import { libpodRefusal } from './containers.js';
 
 /** A YAML file's bound (podman reads the whole body; a kube file is small). */
 const MAX_YAML = 16 * 1024 * 1024;
@@ -32,7 +33,10 @@ const CAUSES = [
 
 /** podman's error: `<what> YAML file: <message>`, its cause the innermost wrapped error. */
 function fail(reply: FastifyReply, what: string, err: unknown): FastifyReply {
-  const message = err instanceof Error ? err.message : String(err);
+  // A member's name taken: podman's words (the name is in dockerd's message).
+  const name = err instanceof Error ? /container name "\/?([^"]+)" is already in use/.exec(err.message)?.[1] : undefined;
+  const refused = libpodRefusal(err, { id: '', name });
+  const message = refused instanceof Error ? refused.message : String(refused);
   const known = CAUSES.find((c) => message.endsWith(`: ${c}`));
   // A Deployment's pod wraps its error without %w: the whole of it is the cause.
   const cause = known ?? message.replace(/^encountered while bringing up pod [^:]*: /, '');
@@ -68,6 +72,7 @@ function playOptions(q: Query, authHeader: string | undefined): KubePlayOptions 
     staticIps: list(q.staticIPs),
     staticMacs: list(q.staticMACs),
     authHeader,
+    logDriver: first(q.logdriver) ?? '',
     ...(first(q.tlsVerify) !== undefined ? { tlsVerify: parseBool(first(q.tlsVerify)) } : {}),
   };
 }
