@@ -1,6 +1,6 @@
 // podman --remote play kube / kube play / kube down against berth, beside Podman's own service: the same
 // output and exit codes, and pods whose containers are made as podman makes them (inspect fields).
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TEST_BASE, type TestEngine } from '../helpers/engine.js';
@@ -252,6 +252,10 @@ spec:
     await same(['play', 'kube', '--start=false', yaml]);
     await same(['ps', '-a', '--format', '{{.Names}} {{.State}}', '--filter', 'name=d2-pod-']);
     await same(['kube', 'down', yaml]);
+    // From standard input (`-`): the client reads it and sends the same body.
+    const text = await readFile(yaml, 'utf8');
+    await sameAsOracle({ berth, oracle }, ['kube', 'play', '--start=false', '-'], clean, text);
+    await sameAsOracle({ berth, oracle }, ['kube', 'down', '-'], clean, text);
   });
 
   it('--network puts the pod on the networks named (podman: the default one), else on podman-default-kube-network', async () => {
