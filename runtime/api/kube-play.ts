@@ -7,7 +7,7 @@ import { EngineError, invalid, notFound } from '../errors.js';
 import { SecretStore } from '../secrets/store.js';
 import { readDocuments, requirePlayable, secretValues } from '../kube/play-parse.js';
 import { KUBE_NETWORK, memberSpecOf, podSpecOf, type MemberContext } from '../kube/play-convert.js';
-import { emptyDirs, EMPTY_DIR_LABEL, hostVolumes } from '../kube/play-volumes.js';
+import { emptyDirs, EMPTY_DIR_LABEL, hostVolumes, makeSubPaths } from '../kube/play-volumes.js';
 import type { KubeContainer, KubePodTemplate, KubeSecret } from '../kube/play-types.js';
 import { parse as parseYaml } from 'yaml';
 import { podApi } from './pods.js';
@@ -122,10 +122,12 @@ export function kubePlayApi(engine: Engine) {
     ctx: Omit<MemberContext, 'pod' | 'podId' | 'image' | 'volumes'>,
     o: KubePlayOptions,
   ): Promise<KubePlayedPod> {
-    const volumes = await hostVolumes(pod, { volumes: engine.volumes, configMaps: ctx.configMaps, secret: ctx.secret });
+    const volumeContext = { volumes: engine.volumes, configMaps: ctx.configMaps, secret: ctx.secret };
+    const volumes = await hostVolumes(pod, volumeContext);
     if (!pod.spec.hostNetwork && !o.networks.length) await kubeNetwork();
     const spec = podSpecOf(pod, { networks: o.networks, ip: o.staticIps[index], mac: o.staticMacs[index], annotations: o.annotations });
     const podId = await pods.create(spec, { createCommand: null }, pod.name);
+    await makeSubPaths(pod, volumes, volumeContext);
     const member = async (c: KubeContainer) => {
       const image = await imageOf(c, o);
       const s = memberSpecOf(c, { ...ctx, pod, podId, image, volumes });

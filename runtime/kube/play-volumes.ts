@@ -44,6 +44,8 @@ async function hostPath(v: KubeVolume): Promise<HostVolume> {
   const missing = () => failed(v, `in parsing HostPath in YAML: stat ${path}: no such file or directory`);
   switch (type) {
     case '':
+      // Any kind, as long as it is there.
+      if (!kind) throw missing();
       break;
     case 'DirectoryOrCreate':
       if (!kind) await mkdir(path, { recursive: true, mode: 0o755 });
@@ -131,6 +133,26 @@ export async function hostVolumes(pod: KubePodTemplate, ctx: VolumeContext): Pro
     } else throw failed(v, 'HostPath, ConfigMap, EmptyDir, Secret, and PersistentVolumeClaim are currently the only supported VolumeSource');
   }
   return out;
+}
+
+/**
+ * Each volume mount's subPath made in its volume or host directory when missing, as Kubernetes makes it
+ * (podman 4.3.1 ignores subPath and mounts the whole volume; 4.4 honours it).
+ */
+export async function makeSubPaths(pod: KubePodTemplate, volumes: Map<string, HostVolume>, ctx: VolumeContext): Promise<void> {
+  for (const c of [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])]) {
+    for (const m of c.volumeMounts ?? []) {
+      if (!m.subPath) continue;
+      const sub = posix.normalize(m.subPath);
+      if (posix.isAbsolute(sub) || sub === '..' || sub.startsWith('../')) throw invalid(`subPath ${m.subPath} must be a relative path within the volume`);
+      const host = volumes.get(m.name);
+      if (host?.type === 'bind') await mkdir(join(host.path, sub), { recursive: true, mode: 0o755 });
+      else if (host?.type === 'volume') {
+        const volume = ctx.volumes.find(host.name) ?? (await ctx.volumes.create({ name: host.name }));
+        await mkdir(join(volume.mountpoint, sub), { recursive: true, mode: 0o755 });
+      }
+    }
+  }
 }
 
 /** The emptyDir volumes a pod made (by name), to remove with it. */

@@ -311,6 +311,69 @@ spec:
     }
   });
 
+  it('checks or makes hostPath volumes by type, fills ConfigMap volumes (items too); berth honours subPath', async () => {
+    const untyped = join(dir, 'untyped');
+    await mkdir(untyped);
+    const yaml = await file(
+      'paths.yaml',
+      `apiVersion: v1
+kind: ConfigMap
+metadata: {name: cmi}
+data: {a: A, b: B}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: paths}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    command: [sh, -c, "trap 'exit 0' TERM; sleep 300 & wait"]
+    volumeMounts:
+    - {name: untyped, mountPath: /untyped}
+    - {name: foc, mountPath: /foc}
+    - {name: cm, mountPath: /cm, readOnly: true}
+  volumes:
+  - {name: untyped, hostPath: {path: ${untyped}}}
+  - {name: foc, hostPath: {path: ${join(dir, 'foc.txt')}, type: FileOrCreate}}
+  - {name: cm, configMap: {name: cmi, items: [{key: a, path: aa}]}}
+`,
+    );
+    const look = 'find /untyped /foc /cm | sort; cat /cm/aa; echo; touch /cm/x 2>/dev/null || echo read-only';
+    for (const client of [oracle.client, berth]) {
+      await client.ok(['play', 'kube', yaml]);
+      expect(await client.ok(['exec', 'paths-c', 'sh', '-c', look])).toBe('/cm\n/cm/aa\n/foc\n/untyped\nA\nread-only\n');
+      await client.ok(['kube', 'down', yaml]);
+      await client.ok(['volume', 'rm', 'cmi']);
+      await rm(join(dir, 'foc.txt'));
+    }
+    // subPath: a directory of the volume (made when missing), where podman 4.3.1 mounts the whole volume.
+    const sub = await file(
+      'subpath.yaml',
+      `apiVersion: v1
+kind: Pod
+metadata: {name: sub}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    command: [sh, -c, "echo in-sub > /v/f; echo in-host > /h/f; trap 'exit 0' TERM; sleep 300 & wait"]
+    volumeMounts:
+    - {name: v, mountPath: /v, subPath: one/two}
+    - {name: h, mountPath: /h, subPath: deeper}
+  volumes:
+  - {name: v, persistentVolumeClaim: {claimName: subvol}}
+  - {name: h, hostPath: {path: ${untyped}, type: Directory}}
+`,
+    );
+    await berth.ok(['play', 'kube', sub]);
+    await berth.ok(['run', '--rm', '-v', 'subvol:/all', 'busybox', 'sh', '-c', 'until [ -f /all/one/two/f ]; do sleep 0.1; done']);
+    expect(await berth.ok(['run', '--rm', '-v', 'subvol:/all', 'busybox', 'cat', '/all/one/two/f'])).toBe('in-sub\n');
+    expect(await readFile(join(untyped, 'deeper', 'f'), 'utf8')).toBe('in-host\n');
+    await berth.ok(['kube', 'down', sub]);
+    await berth.ok(['volume', 'rm', 'subvol']);
+  });
+
   it('answers podman’s errors with its exit codes', async () => {
     const cases: Record<string, string> = {
       shortname: `apiVersion: v1
@@ -328,6 +391,15 @@ spec:
   - {name: c, image: busybox, command: [sleep, "300"], volumeMounts: [{name: h, mountPath: /h}]}
   volumes:
   - {name: h, hostPath: {path: ${join(dir, 'nonexistent')}, type: Directory}}
+`,
+      untyped: `apiVersion: v1
+kind: Pod
+metadata: {name: e4}
+spec:
+  containers:
+  - {name: c, image: busybox, command: [sleep, "300"], volumeMounts: [{name: h, mountPath: /h}]}
+  volumes:
+  - {name: h, hostPath: {path: ${join(dir, 'nonexistent')}}}
 `,
       mount: `apiVersion: v1
 kind: Pod
