@@ -125,14 +125,10 @@ export function kubePlayApi(engine: Engine) {
     const volumeContext = { volumes: engine.volumes, configMaps: ctx.configMaps, secret: ctx.secret };
     const volumes = await hostVolumes(pod, volumeContext);
     if (!pod.spec.hostNetwork && !o.networks.length) await kubeNetwork();
-    const spec = podSpecOf(pod, { networks: o.networks, ip: o.staticIps[index], mac: o.staticMacs[index], annotations: o.annotations });
+    const spec = podSpecOf(pod, { networks: o.networks, ip: o.staticIps[index], mac: o.staticMacs[index] });
     const podId = await pods.create(spec, { createCommand: null }, pod.name);
     await makeSubPaths(pod, volumes, volumeContext);
-    const member = async (c: KubeContainer) => {
-      const image = await imageOf(c, o);
-      const s = memberSpecOf(c, { ...ctx, pod, podId, image, volumes });
-      return s;
-    };
+    const member = async (c: KubeContainer) => memberSpecOf(c, { ...ctx, pod, podId, image: await imageOf(c, o), volumes });
     const played: KubePlayedPod = { id: podId, containers: [], initContainers: [], containerErrors: [] };
     // Init containers run to their end, in order, before the others are made; then they go (podman's `once`).
     const inits = pod.spec.initContainers ?? [];

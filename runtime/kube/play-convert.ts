@@ -21,7 +21,6 @@ export interface PodOptions {
   networks: string[];
   ip?: string;
   mac?: string;
-  annotations: Record<string, string>;
 }
 
 /** What a member's spec reads besides its own container. */
