@@ -16,6 +16,7 @@ import { secretApi } from './api/secrets.js';
 import { podApi } from './api/pods.js';
 import { kubeApi } from './api/kube.js';
 import { systemdApi } from './api/systemd.js';
+import { kubePlayApi } from './api/kube-play.js';
 
 export type { Engine } from './engine.js';
 export { EngineError, conflict, invalid, notFound } from './errors.js';
@@ -86,6 +87,7 @@ export type { GenerateKubeOptions } from './api/kube.js';
 // systemd units (libpod's generate systemd).
 export type { SystemdOptions } from './api/systemd.js';
 export type { UnitContext } from './systemd/generate.js';
+export type { KubePlayOptions, KubePlayReport, KubeDownReport } from './api/kube-play.js';
 
 // Events.
 export type { EngineEvent } from './events/log.js';
@@ -119,6 +121,7 @@ export function createApi(engine: Engine) {
     pods: podApi(engine),
     kube: kubeApi(engine),
     systemd: systemdApi(engine),
+    kubePlay: kubePlayApi(engine),
   };
 }
 export type Api = ReturnType<typeof createApi>;

@@ -20,7 +20,7 @@ import { secretsToSpec } from '../create/secrets.js';
 import { inspectContainer, listContainer, type PodOfContainer } from '../views/containers.js';
 
 /** The error libpod answers (500) with podman's wording, when the engine refused in dockerd's. */
-function libpodRefusal(err: unknown, c: { id: string; name?: string }): unknown {
+export function libpodRefusal(err: unknown, c: { id: string; name?: string }): unknown {
   if (!(err instanceof EngineError) || err.kind !== 'conflict') return err;
   if (/is already in use/.test(err.message) && c.name) {
     const holder = /by container "([0-9a-f]{64})"/.exec(err.message)?.[1];
