@@ -7,8 +7,9 @@ import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PODMAN, PodmanService, podmanClient, type PodmanClient } from '../test/helpers/podman.js';
-import { docker, engineRss, exec, interleaved, printTable, rss, runBench, startBerth, type Engine, type Row } from './harness.js';
+import { PODMAN, type PodmanClient } from '../test/helpers/podman.js';
+import { besidePodman, loadAverage, podman } from './podman-side.js';
+import { docker, engineRss, exec, interleaved, printTable, rss, runBench, type Row } from './harness.js';
 
 const RUN_RM_COUNT = 20; // `podman run --rm … true`, per engine, interleaved
 // Untimed runs first on each engine: a fresh berth runs its request path in V8's interpreter for the first
@@ -23,13 +24,6 @@ const SUBNET = '10.231.199.0/24';
 
 const lines = (s: string) => s.trim().split('\n').filter(Boolean);
 
-/** The podman client against one engine, timed (the harness's exec: killed on interrupt). */
-async function podman(c: PodmanClient, args: string[]) {
-  const res = await exec(PODMAN, [...c.argv, ...args], c.env);
-  if (res.code !== 0) throw new Error(`podman ${args[0]}: ${res.stderr.trim().split('\n').pop() || `exit ${res.code}`}`);
-  return res;
-}
-
 /** Every container of the engine, removed (for the cleanup). */
 async function removeAll(c: PodmanClient): Promise<number> {
   const ids = lines((await podman(c, ['ps', '-aq'])).stdout);
@@ -40,28 +34,9 @@ async function removeAll(c: PodmanClient): Promise<number> {
 // Every container ID the run made, to check at the end that none of their cgroups was left behind.
 const containerIds = new Set<string>();
 
-const load = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-
 await runBench(async (bench) => {
-  const { dir, engines } = bench;
-  const { buildBusyboxArchive } = await import('../test/images/build.js');
-  const busybox = await buildBusyboxArchive(join(dir, 'busybox.tar'), 'busybox:latest');
-  const berth = await startBerth(dir);
-  engines.push(berth);
-  // Podman's service as the tests' oracle runs it (test/helpers/podman.ts): private socket, root, run
-  // root, network config and containers.conf; its stop() also removes what podman keeps outside its root.
-  const service = await PodmanService.start({ subnet: SUBNET });
-  process.stderr.write(`bench: podman's service in ${service.dir}, berth in ${dir}\n`);
-  engines.push({ name: 'podman', pid: service.pid, env: {}, stop: () => service.stop() });
-  const clients = new Map<Engine, PodmanClient>([
-    [engines[0]!, await podmanClient(join(dir, 'berth.sock'), dir)],
-    [engines[1]!, service.client],
-  ]);
-  const of = (e: Engine) => clients.get(e)!;
+  const { engines } = bench;
+  const { berth, service, busybox, clients, of } = await besidePodman(bench, SUBNET);
   const since = new Date().toISOString();
   bench.beforeStop(async () => {
     // Every container the run made (run --rm ones included), from each engine's events, for the cgroup check below.
@@ -77,15 +52,12 @@ await runBench(async (bench) => {
       );
     for (const [e, c] of clients) await removeAll(c).catch((err: Error) => process.stderr.write(`bench: removing ${e.name}'s containers: ${err.message}\n`));
   });
-  // berth gets the image through its Docker API (one state for both APIs), podman's service through podman.
-  await docker(berth, ['load', '-i', busybox.archive]);
-  await podman(service.client, ['load', '-i', busybox.archive]);
   for (const e of engines) {
     const id = (await podman(of(e), ['image', 'inspect', '--format', '{{.Id}}', 'busybox'])).stdout.trim();
     if (id.replace(/^sha256:/, '') !== busybox.id.replace(/^sha256:/, '')) throw new Error(`${e.name} has busybox as ${id}, expected ${busybox.id}`);
   }
   await sleep(2000);
-  const loadAtStart = load();
+  const loadAtStart = loadAverage();
   const rows: Row[] = [];
 
   // 1. latency of a whole short-lived container: pull check, create, attach, start, wait, remove.
@@ -130,7 +102,7 @@ await runBench(async (bench) => {
   for (const e of engines) servers.push(`${e.name} ${(await podman(of(e), ['version', '--format', '{{.Server.Version}}'])).stdout.trim()}`);
   console.log();
   console.log(
-    `machine: ${os.availableParallelism()} CPUs ${cpu}, Linux ${os.release()}, load average ${loadAtStart} at start, ${load()} at the end (1, 5, 15 min)`,
+    `machine: ${os.availableParallelism()} CPUs ${cpu}, Linux ${os.release()}, load average ${loadAtStart} at start, ${loadAverage()} at the end (1, 5, 15 min)`,
   );
   console.log(
     `client: ${client}, --remote against berth and podman's service (servers: ${servers.join(', ')}); runs interleaved; times are wall clock of the client\n`,

@@ -1,13 +1,12 @@
 // berth quadlet: Quadlet files (podman 4.4+'s format) → units that drive berth through podman --remote.
 // The units pass systemd-analyze verify; the generator writes them with their [Install] links; a
 // converted .container's own command lines run the container under a test engine.
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MAIN, TestEngine, run } from './helpers/engine.js';
 import { podmanClient, type PodmanClient } from './helpers/podman.js';
-import { execArgv, unitValues, verifyUnits } from './helpers/units.js';
+import { execArgv, startMain, unitValues, verifyUnits } from './helpers/units.js';
 
 let engine: TestEngine;
 let berth: PodmanClient;
@@ -153,12 +152,7 @@ describe('berth quadlet', () => {
     for (let i = 0; i < 2; i++) for (const [k, line] of argv('data-volume.service', 'ExecStart').entries()) await exec(line, k === 0);
     expect(await berth.ok(['volume', 'inspect', '--format', '{{.Labels}}', 'systemd-data'])).toBe('map[k:v]\n');
     for (const line of argv('web.service', 'ExecStartPre')) await exec(line);
-    const [cmd, ...args] = argv('web.service', 'ExecStart')[0]!;
-    const main = spawn(cmd!, args, { env: berth.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    main.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => main.on('exit', (code) => resolve(code)));
-    for (let i = 0; i < 100 && !out.includes('up'); i++) await new Promise((r) => setTimeout(r, 100));
+    const { out, exited } = await startMain(argv('web.service', 'ExecStart')[0]!, berth.env, 'up');
     expect(out).toBe('up\n');
     expect(await berth.ok(['inspect', '--format', '{{.State.Status}} {{index .Config.Labels "app"}}', 'systemd-web'])).toBe('running web\n');
     expect(await berth.ok(['exec', 'systemd-web', 'sh', '-c', 'cat /data/note; echo $FOO; echo $BAZ'])).toBe('up /root 50%\nbar\na b\n');

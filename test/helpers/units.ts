@@ -1,5 +1,6 @@
 // Unit files in tests: systemd-analyze verify on a directory of them, and their Exec lines as argv
 // (what systemd would run), so a test can run a unit's commands itself, with no systemd as PID 1.
+import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,4 +52,18 @@ export function execArgv(line: string, spec: { t: string; n: string; i?: string 
     const specifiers: Record<string, string> = { '%t': spec.t, '%n': spec.n, '%N': spec.n.replace(/\.[a-z]+$/, ''), '%i': spec.i ?? '', '%%': '%', $$: '$' };
     return unquoted.replace(/%[tnNi%]|\$\$/g, (s) => specifiers[s]!);
   });
+}
+
+/**
+ * A unit's ExecStart run in the foreground, as systemd runs a Type=exec service, until it prints
+ * `marker` (or 10 s pass): what it printed, and its exit code once it ends.
+ */
+export async function startMain(argv: string[], env: NodeJS.ProcessEnv, marker: string): Promise<{ out: string; exited: Promise<number | null> }> {
+  const [cmd, ...args] = argv;
+  const main = spawn(cmd!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  main.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => main.on('exit', (code) => resolve(code)));
+  for (let i = 0; i < 100 && !out.includes(marker); i++) await new Promise((r) => setTimeout(r, 100));
+  return { out, exited };
 }

@@ -1,13 +1,12 @@
 // podman --remote generate systemd against berth, beside Podman's own service: the same units but for
 // the differences berth makes on purpose (runtime/systemd/generate.ts), each listed and said why here;
 // every unit passes systemd-analyze verify; a unit's own command lines run a container under berth.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestEngine, run } from '../helpers/engine.js';
 import { PODMAN, PodmanService, sameAsOracle, sideBySide, type PodmanClient } from '../helpers/podman.js';
-import { execArgv, unitValues, verifyUnits } from '../helpers/units.js';
+import { execArgv, startMain, unitValues, verifyUnits } from '../helpers/units.js';
 
 let engine: TestEngine;
 let berth: PodmanClient;
@@ -314,12 +313,7 @@ describe('podman --remote generate systemd', () => {
     const line = (key: string) => execArgv(unitValues(text, key)[0]!, spec);
     for (const pre of unitValues(text, 'ExecStartPre')) expect((await run(execArgv(pre, spec)[0]!, execArgv(pre, spec).slice(1))).code).toBe(0);
     // ExecStart runs in the foreground for as long as the container does (Type=exec).
-    const [cmd, ...args] = line('ExecStart');
-    const main = spawn(cmd!, args, { env: berth.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    main.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => main.on('exit', (code) => resolve(code)));
-    for (let i = 0; i < 100 && !out.includes('up'); i++) await new Promise((r) => setTimeout(r, 100));
+    const { out, exited } = await startMain(line('ExecStart'), berth.env, 'up');
     expect(out).toBe('up\n');
     expect(await berth.ok(['inspect', '--format', '{{.State.Status}}', 'svc1'])).toBe('running\n');
     const cid = (await readFile(join(runtimeDir, 'container-svc1.service.ctr-id'), 'utf8')).trim();
@@ -337,12 +331,7 @@ describe('podman --remote generate systemd', () => {
     await berth.ok(['create', '--name', 'svc2', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; echo up; sleep 300 & wait']);
     const text = (await units(berth, ['--name', 'svc2']))['container-svc2']!;
     const spec = { t: engine.dir, n: 'container-svc2.service' };
-    const [cmd, ...args] = execArgv(unitValues(text, 'ExecStart')[0]!, spec);
-    const main = spawn(cmd!, args, { env: berth.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    main.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => main.on('exit', (code) => resolve(code)));
-    for (let i = 0; i < 100 && !out.includes('up'); i++) await new Promise((r) => setTimeout(r, 100));
+    const { out, exited } = await startMain(execArgv(unitValues(text, 'ExecStart')[0]!, spec), berth.env, 'up');
     expect(out).toBe('up\n');
     const stop = execArgv(unitValues(text, 'ExecStop')[0]!, spec);
     expect((await run(stop[0]!, stop.slice(1), { env: berth.env })).code).toBe(0);

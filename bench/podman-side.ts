@@ -1,0 +1,42 @@
+// berth beside Podman's own service for the libpod benches: both engines started (the service as the
+// tests' oracle runs it: test/helpers/podman.ts, private socket, root, network config and
+// containers.conf; its stop() also removes what podman keeps outside its root), busybox loaded into
+// each, and the same `podman --remote` client aimed at either.
+import os from 'node:os';
+import { join } from 'node:path';
+import { PODMAN, PodmanService, podmanClient, type PodmanClient } from '../test/helpers/podman.js';
+import { docker, exec, startBerth, type Bench, type Engine } from './harness.js';
+
+/** The podman client against one engine, timed (the harness's exec: killed on interrupt); throws on failure. */
+export async function podman(c: PodmanClient, args: string[]) {
+  const res = await exec(PODMAN, [...c.argv, ...args], c.env);
+  if (res.code !== 0) throw new Error(`podman ${args.join(' ')}: ${res.stderr.trim().split('\n').pop() || `exit ${res.code}`}`);
+  return res;
+}
+
+/** The load averages (1, 5, 15 min) as the benches print them. */
+export const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/** berth and podman's service (`subnet`: its default network's), in `bench.engines` in that order, busybox in both. */
+export async function besidePodman(bench: Bench, subnet: string) {
+  const { dir, engines } = bench;
+  const { buildBusyboxArchive } = await import('../test/images/build.js');
+  const busybox = await buildBusyboxArchive(join(dir, 'busybox.tar'), 'busybox:latest');
+  const berth = await startBerth(dir);
+  engines.push(berth);
+  const service = await PodmanService.start({ subnet });
+  process.stderr.write(`bench: podman's service in ${service.dir}, berth in ${dir}\n`);
+  engines.push({ name: 'podman', pid: service.pid, env: {}, stop: () => service.stop() });
+  const clients = new Map<Engine, PodmanClient>([
+    [berth, await podmanClient(join(dir, 'berth.sock'), dir)],
+    [engines[1]!, service.client],
+  ]);
+  // berth gets the image through its Docker API (one state for both APIs), podman's service through podman.
+  await docker(berth, ['load', '-i', busybox.archive]);
+  await podman(service.client, ['load', '-i', busybox.archive]);
+  return { berth, service, busybox, clients, of: (e: Engine) => clients.get(e)! };
+}
