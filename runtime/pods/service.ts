@@ -83,8 +83,10 @@ export class PodService {
     const pod: Pod = { id, name: podName, spec, echo, infraId: '', created: new Date().toISOString() };
     this.store.insert(pod);
     try {
-      await ensurePodCgroup(id, spec.resources);
+      // podman makes a pod's cgroup only with an infra container (CreateCgroup); without one, members
+      // are ordinary containers as far as cgroups go, and the pod's limits bind nothing.
       if (spec.infra) {
+        await ensurePodCgroup(id, spec.resources);
         const image = spec.infra.image || (await pauseImage(this.images), PAUSE_IMAGE);
         const made = await this.containers.create(
           this.infraSpec(pod, spec.infra, image),
@@ -123,8 +125,8 @@ export class PodService {
    */
   memberSpec(spec: ContainerSpec): ContainerSpec {
     const pod = this.store.resolve(spec.pod!);
+    if (!pod.infraId) return { ...spec, pod: pod.id };
     const member: ContainerSpec = { ...spec, pod: pod.id, cgroupParent: podCgroupParent(pod.id) };
-    if (!pod.infraId) return member;
     member.mounts = withPodVolumes(spec.mounts, pod.spec.infra?.mounts);
     const shares = new Set(pod.spec.share);
     const infra = `container:${pod.infraId}` as const;
@@ -297,7 +299,7 @@ export class PodService {
         for (const c of this.members(pod.id)) await this.containers.remove(c.id, true, false).catch(() => undefined);
         this.store.delete(pod.id);
         await removePodCgroup(pod.id);
-      } else {
+      } else if (pod.spec.infra) {
         await ensurePodCgroup(pod.id, pod.spec.resources);
       }
     }

@@ -92,6 +92,9 @@ describe('podman --remote pod create, ps, inspect', () => {
     const format =
       '{{.Pod}} {{.Dependencies}} {{.HostConfig.NetworkMode}} {{.HostConfig.IpcMode}} {{.HostConfig.UTSMode}} {{.HostConfig.PidMode}} {{.IsInfra}}';
     await same(['inspect', '--format', format, 'pdm']);
+    // A pod without infra container makes no cgroup: its members are under the default parent.
+    await same(['create', '--pod', 'pn', '--name', 'pnx', 'busybox', 'true']);
+    await same(['inspect', '--format', `${format} {{.HostConfig.CgroupParent}}`, 'pnx']);
     // Without the UTS namespace shared a member keeps its own hostname (its short ID).
     await same(['pod', 'create', '--name', 'pu', '--share', 'pid,net']);
     await same(['run', '--pod', 'pu', '--name', 'pum', 'busybox', 'sh', '-c', 'hostname | wc -c']);
