@@ -150,6 +150,8 @@ describe('podman --remote pod create, ps, inspect', () => {
       // that match all or none of a pod's containers give the same answer every run.)
       'ctr-names=.',
       'ctr-names=zzz',
+      'ctr-ids=.',
+      'ctr-ids=^g',
       'ctr-status=running',
       'ctr-status=created',
       'ctr-number=0',
