@@ -58,6 +58,7 @@ describe('podman --remote pod create, ps, inspect', () => {
     await same(['pod', 'create', '--name', 'taken']);
     await same(['pod', 'create', '--name', 'pt', '--infra-name', 'taken']);
     await both(['rm', 'taken']);
+    await same(['create', '--name', 'pd', 'busybox', 'true']);
     await oracle.client.podman(['pod', 'rm', 'pt']); // (podman 4.3 leaves the pod whose infra container failed)
     // (the client refuses these itself)
     await same(['pod', 'create', '--name', 'px', '--infra=false', '--share', 'net']);
