@@ -49,6 +49,7 @@ describe('podman --remote pod create, ps, inspect', () => {
     await same(['pod', 'create', '--name', 'pn', '--infra=false']);
     await same(['pod', 'create', '--name', 'pd', '--label', 'team=a']);
     await same(['pod', 'create', '--name', 'pi', '--infra-name', 'myinfra']);
+    await same(['pod', 'create', '--name', 'pm', '--mac-address', '02:42:0a:00:00:77', '--dns-search', 'example.com']);
     // Refusals: a name in use, a namespace podman does not know, a bad name, keep-id as root.
     await same(['pod', 'create', '--name', 'pd']);
     await same(['pod', 'create', '--name', 'px', '--share', 'net,foo']);
@@ -64,7 +65,7 @@ describe('podman --remote pod create, ps, inspect', () => {
     await same(['pod', 'create', '--name', 'px', '--infra=false', '--share', 'net']);
     await same(['pod', 'create', '--name', 'px', '--share', 'cgroup,net']);
 
-    for (const name of ['pf', 'pn', 'pd', 'pi']) {
+    for (const name of ['pf', 'pn', 'pd', 'pi', 'pm']) {
       const [ours, theirs] = await both(['pod', 'inspect', name]);
       expect(comparable(JSON.parse(ours)), name).toEqual(comparable(JSON.parse(theirs)));
     }
