@@ -204,7 +204,10 @@ describe('what members of a pod share (berth)', () => {
     ).trim();
     const cgroup = `/sys/fs/cgroup/memory/berth/pod-${id}`;
     const v1 = existsSync('/sys/fs/cgroup/memory/berth');
-    if (v1) expect((await readFile(`${cgroup}/memory.limit_in_bytes`, 'utf8')).trim()).toBe(String(64 * 1024 * 1024));
+    if (v1) {
+      expect((await readFile(`${cgroup}/memory.limit_in_bytes`, 'utf8')).trim()).toBe(String(64 * 1024 * 1024));
+      expect((await readFile(`/sys/fs/cgroup/cpu/berth/pod-${id}/cpu.cfs_quota_us`, 'utf8')).trim()).toBe('50000');
+    }
     await berth.ok([
       'run',
       '-d',
