@@ -50,6 +50,7 @@ describe('podman --remote pod create, ps, inspect', () => {
     await same(['pod', 'create', '--name', 'pd', '--label', 'team=a']);
     await same(['pod', 'create', '--name', 'pi', '--infra-name', 'myinfra']);
     await same(['pod', 'create', '--name', 'pm', '--mac-address', '02:42:0a:00:00:77', '--dns-search', 'example.com']);
+    await same(['pod', 'create', '--name', 'psp', '--share-parent=false']);
     // Refusals: a name in use, a namespace podman does not know, a bad name, keep-id as root.
     await same(['pod', 'create', '--name', 'pd']);
     await same(['pod', 'create', '--name', 'px', '--share', 'net,foo']);
@@ -65,7 +66,7 @@ describe('podman --remote pod create, ps, inspect', () => {
     await same(['pod', 'create', '--name', 'px', '--infra=false', '--share', 'net']);
     await same(['pod', 'create', '--name', 'px', '--share', 'cgroup,net']);
 
-    for (const name of ['pf', 'pn', 'pd', 'pi', 'pm']) {
+    for (const name of ['pf', 'pn', 'pd', 'pi', 'pm', 'psp']) {
       const [ours, theirs] = await both(['pod', 'inspect', name]);
       expect(comparable(JSON.parse(ours)), name).toEqual(comparable(JSON.parse(theirs)));
     }
@@ -97,6 +98,10 @@ describe('podman --remote pod create, ps, inspect', () => {
     // A pod without infra container makes no cgroup: its members are under the default parent.
     await same(['create', '--pod', 'pn', '--name', 'pnx', 'busybox', 'true']);
     await same(['inspect', '--format', `${format} {{.HostConfig.CgroupParent}}`, 'pnx']);
+    // --share-parent=false: no pod cgroup either.
+    await same(['create', '--pod', 'psp', '--name', 'pspm', 'busybox', 'true']);
+    await same(['inspect', '--format', '{{.HostConfig.CgroupParent}}', 'pspm']);
+    await same(['pod', 'inspect', '--format', '{{.CreateCgroup}}', 'psp']);
     // Without the UTS namespace shared a member keeps its own hostname (its short ID).
     await same(['pod', 'create', '--name', 'pu', '--share', 'pid,net']);
     await same(['run', '--pod', 'pu', '--name', 'pum', 'busybox', 'sh', '-c', 'hostname | wc -c']);

@@ -30,6 +30,7 @@ export function toPodSpec(body: PodSpecGenerator): { spec: PodSpec; echo: Record
     exitPolicy: body.exit_policy === 'stop' ? 'stop' : 'continue',
   };
   if (body.hostname) spec.hostname = body.hostname;
+  if (body.share_parent === false) spec.shareParent = false;
   if (!body.no_infra) {
     // The infra container takes the body's container fields; not its name, labels or the pod's limits.
     const { name: _name, labels: _labels, resource_limits: _limits, hostname: _hostname, pod: _pod, ...infraBody } = body;

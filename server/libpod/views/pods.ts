@@ -74,9 +74,9 @@ export function inspectPod(facts: ContainerFacts, d: PodDetails): object {
   const nonEmpty = (list: string[] | undefined) => (list?.length ? list : null);
   return {
     ...common,
-    CreateCgroup: true,
+    CreateCgroup: !!d.cgroupPath,
     CgroupParent: d.cgroupParent,
-    CgroupPath: d.cgroupPath,
+    ...(d.cgroupPath ? { CgroupPath: d.cgroupPath } : {}),
     CreateInfra: true,
     InfraContainerID: infra.id,
     InfraConfig: {
