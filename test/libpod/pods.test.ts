@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { TestEngine } from '../helpers/engine.js';
+import { httpOn, type TestEngine } from '../helpers/engine.js';
 import { sameAsOracle, sideBySide, type PodmanClient, type PodmanService } from '../helpers/podman.js';
 
 let engine: TestEngine;
@@ -55,6 +55,7 @@ describe('podman --remote pod create, ps, inspect', () => {
     await same(['pod', 'create', '--name', 'pd']);
     await same(['pod', 'create', '--name', 'px', '--share', 'net,foo']);
     await same(['pod', 'create', '--name', 'a!b']);
+    await same(['pod', 'create', '--name', 'px', '--exit-policy', 'bogus']);
     // Pods and containers share names: a container's name, or an infra name a container has, is taken.
     await both(['create', '--name', 'taken', 'busybox', 'true']);
     await same(['pod', 'create', '--name', 'taken']);
@@ -79,6 +80,22 @@ describe('podman --remote pod create, ps, inspect', () => {
     await same(['inspect', '--format', '{{.Config.Hostname}} {{.Config.Labels}} {{.IsInfra}} {{.Pod}}', 'myinfra'], (s) =>
       clean(s).replace(/io\.buildah\.version:[^\] ]+ ?/, ''),
     );
+  });
+
+  it("answers podman's error bodies (cause, message, status)", async () => {
+    const ask = async (method: string, path: string, body?: object) => {
+      const [ours, theirs] = await Promise.all([engine.http(method, path, body), httpOn(oracle.socket, method, path, body)]);
+      expect({ status: ours.status, body: ours.json() }, `${method} ${path}`).toEqual({ status: theirs.status, body: theirs.json() });
+    };
+    await ask('POST', '/v4.3.1/libpod/pods/create', { name: 'pd' });
+    await ask('POST', '/v4.3.1/libpod/pods/create', { name: 'px', shared_namespaces: ['foo'] });
+    await ask('POST', '/v4.3.1/libpod/pods/create', { name: 'a b' });
+    await ask('POST', '/v4.3.1/libpod/pods/create', { name: 'px', exit_policy: 'bogus' });
+    await ask('GET', '/v4.3.1/libpod/pods/nope/json');
+    await ask('GET', '/v4.3.1/libpod/pods/nope/exists');
+    await ask('DELETE', '/v4.3.1/libpod/pods/nope');
+    await ask('GET', `/v4.3.1/libpod/pods/json?filters=${encodeURIComponent('{"bogus":["1"]}')}`);
+    await ask('GET', `/v4.3.1/libpod/pods/json?filters=${encodeURIComponent('{"status":["x"]}')}`);
   });
 
   it('runs containers in pods: --pod, --pod new:, create --pod, a missing pod', async () => {

@@ -16,6 +16,8 @@ export function toPodSpec(body: PodSpecGenerator): { spec: PodSpec; echo: Record
     if (!NAMESPACES.has(ns as SharedNamespace)) throw invalid(`invalid kernel namespace to share: ${n}. Options are: cgroup, ipc, net, pid, uts or none`);
     return ns as SharedNamespace;
   });
+  if (body.exit_policy && body.exit_policy !== 'continue' && body.exit_policy !== 'stop')
+    throw invalid(`running pod create option: invalid pod exit policy: "${body.exit_policy}"`);
   const limits = body.resource_limits;
   const spec: PodSpec = {
     labels: body.labels ?? {},
