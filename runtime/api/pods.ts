@@ -7,14 +7,14 @@ import type { Filters } from '../filters.js';
 import { podFilter } from '../pods/filters.js';
 import type { PodSpec } from '../pods/spec.js';
 import type { Pod } from '../pods/store.js';
-import type { PodStatus, PodVerbReport } from '../pods/service.js';
+import { hasCgroup, type PodStatus, type PodVerbReport } from '../pods/service.js';
 
 /** A pod as views show it: its record, its members (infra first) and its derived state. */
 export interface PodDetails {
   pod: Pod;
   members: Container[];
   status: PodStatus;
-  /** The cgroup pods are made under (podman's CgroupParent), and the pod's own (its CgroupPath). */
+  /** The cgroup pods are made under (podman's CgroupParent), and the pod's own (its CgroupPath; '' without one). */
   cgroupParent: string;
   cgroupPath: string;
 }
@@ -23,7 +23,13 @@ export function podApi(engine: Engine) {
   const { pods } = engine;
   const details = (pod: Pod): PodDetails => {
     const members = pods.members(pod.id);
-    return { pod, members, status: pods.status(pod.id, members), cgroupParent: DEFAULT_CGROUP_PARENT, cgroupPath: podCgroupParent(pod.id) };
+    return {
+      pod,
+      members,
+      status: pods.status(pod.id, members),
+      cgroupParent: DEFAULT_CGROUP_PARENT,
+      cgroupPath: hasCgroup(pod.spec) ? podCgroupParent(pod.id) : '',
+    };
   };
   return {
     create: (spec: PodSpec, echo: Record<string, unknown>, name?: string): Promise<string> => pods.create(spec, echo, name),

@@ -51,11 +51,14 @@ export function podFilter(filters: Filters, networksOf: (d: PodDetails) => strin
         for (const v of values) if (!POD_STATUSES.includes(v)) throw invalid(`${v} is not a valid pod status`);
         tests.push((d) => values.includes(d.status.toLowerCase()));
         break;
+      // podman 4.3 looks at the pod's first container (by ID) only, for its ID as for its name.
       case 'ctr-ids':
-        tests.push((d) => d.members.some((c) => values.some((v) => c.id.startsWith(v))));
+        tests.push((d) => {
+          const first = [...d.members].sort(byId)[0];
+          return !!first && values.some((v) => matches(v, first.id));
+        });
         break;
       case 'ctr-names':
-        // podman 4.3 looks at the pod's first container (by ID) only.
         tests.push((d) => {
           const first = [...d.members].sort(byId)[0];
           return !!first && values.some((v) => matches(v, first.name));

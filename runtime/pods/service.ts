@@ -22,6 +22,9 @@ import { PAUSE_IMAGE, pauseImage } from './pause-image.js';
 import type { PodSpec } from './spec.js';
 import type { Pod, PodStore } from './store.js';
 
+/** Whether the pod has a cgroup parenting its members (podman's CreateCgroup). */
+export const hasCgroup = (spec: PodSpec) => !!spec.infra && spec.shareParent !== false;
+
 /** podman's rule for pod names. */
 const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -134,8 +137,10 @@ export class PodService {
     const pod: Pod = { id, name: podName, spec, echo, infraId: '', created: new Date().toISOString() };
     this.store.insert(pod);
     try {
-      await ensurePodCgroup(id, spec.resources);
+      // podman makes a pod's cgroup only with an infra container (CreateCgroup); without one, members
+      // are ordinary containers as far as cgroups go, and the pod's limits bind nothing.
       if (spec.infra) {
+        if (hasCgroup(spec)) await ensurePodCgroup(id, spec.resources);
         const image = spec.infra.image || (await pauseImage(this.images), PAUSE_IMAGE);
         const made = await this.containers.create(
           this.infraSpec(pod, spec.infra, image),
@@ -162,7 +167,7 @@ export class PodService {
       pod: pod.id,
       // podman gives the infra container the pod's labels.
       labels: { ...pod.spec.labels, ...infra.labels },
-      cgroupParent: podCgroupParent(pod.id),
+      cgroupParent: hasCgroup(pod.spec) ? podCgroupParent(pod.id) : infra.cgroupParent,
       namespaces: { ...infra.namespaces, ipc: shares.has('ipc') ? 'shareable' : infra.namespaces.ipc },
       network: { ...infra.network, hostname: pod.spec.hostname || pod.name },
     };
@@ -174,8 +179,8 @@ export class PodService {
    */
   memberSpec(spec: ContainerSpec): ContainerSpec {
     const pod = this.store.resolve(spec.pod!);
-    const member: ContainerSpec = { ...spec, pod: pod.id, cgroupParent: podCgroupParent(pod.id) };
-    if (!pod.infraId) return member;
+    if (!pod.infraId) return { ...spec, pod: pod.id };
+    const member: ContainerSpec = { ...spec, pod: pod.id, cgroupParent: hasCgroup(pod.spec) ? podCgroupParent(pod.id) : spec.cgroupParent };
     member.mounts = withPodVolumes(spec.mounts, pod.spec.infra?.mounts);
     const shares = new Set(pod.spec.share);
     const infra = `container:${pod.infraId}` as const;
@@ -435,7 +440,7 @@ export class PodService {
         for (const c of this.members(pod.id)) await this.containers.remove(c.id, true, false).catch(() => undefined);
         this.store.delete(pod.id);
         await removePodCgroup(pod.id);
-      } else {
+      } else if (hasCgroup(pod.spec)) {
         await ensurePodCgroup(pod.id, pod.spec.resources);
       }
     }

@@ -28,6 +28,12 @@ export interface PodSpec {
   /** The infra container's name (default `<pod ID 12>-infra`). */
   infraName?: string;
   resources: PodResources;
+  /**
+   * false: the pod has no cgroup of its own and its members keep the default parent (podman's
+   * `--share-parent=false`, needed to share the cgroup namespace). Absent: it has one when it has an
+   * infra container.
+   */
+  shareParent?: false;
   /** `stop`: the pod stops when its last member exits (podman's --exit-policy); `continue`: it does not. */
   exitPolicy: 'continue' | 'stop';
 }

@@ -33,6 +33,7 @@ const TRANSLATIONS: { pattern: RegExp; cause: string | ((inner: string) => strin
     cause: 'no such secret',
     message: (n) => `no secret with name or id "${n}": no such secret`,
   },
+  { pattern: /^(.*): pod already exists$/, cause: 'pod already exists', message: (m) => `${m}: pod already exists` },
   { pattern: /^(.*): no such pod$/, cause: 'no such pod', message: (m) => `${m}: no such pod` },
   // runc's failure to start a process: podman names the runtime and wraps the cause the client reads
   // (its exit code is 127 when the message says "not found" or "no such file", 126 otherwise).

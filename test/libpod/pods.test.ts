@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { TestEngine } from '../helpers/engine.js';
+import { httpOn, type TestEngine } from '../helpers/engine.js';
 import { sameAsOracle, sideBySide, type PodmanClient, type PodmanService } from '../helpers/podman.js';
 
 let engine: TestEngine;
@@ -49,21 +49,25 @@ describe('podman --remote pod create, ps, inspect', () => {
     await same(['pod', 'create', '--name', 'pn', '--infra=false']);
     await same(['pod', 'create', '--name', 'pd', '--label', 'team=a']);
     await same(['pod', 'create', '--name', 'pi', '--infra-name', 'myinfra']);
+    await same(['pod', 'create', '--name', 'pm', '--mac-address', '02:42:0a:00:00:77', '--dns-search', 'example.com']);
+    await same(['pod', 'create', '--name', 'psp', '--share-parent=false']);
     // Refusals: a name in use, a namespace podman does not know, a bad name, keep-id as root.
     await same(['pod', 'create', '--name', 'pd']);
     await same(['pod', 'create', '--name', 'px', '--share', 'net,foo']);
     await same(['pod', 'create', '--name', 'a!b']);
+    await same(['pod', 'create', '--name', 'px', '--exit-policy', 'bogus']);
     // Pods and containers share names: a container's name, or an infra name a container has, is taken.
     await both(['create', '--name', 'taken', 'busybox', 'true']);
     await same(['pod', 'create', '--name', 'taken']);
     await same(['pod', 'create', '--name', 'pt', '--infra-name', 'taken']);
     await both(['rm', 'taken']);
+    await same(['create', '--name', 'pd', 'busybox', 'true']);
     await oracle.client.podman(['pod', 'rm', 'pt']); // (podman 4.3 leaves the pod whose infra container failed)
     // (the client refuses these itself)
     await same(['pod', 'create', '--name', 'px', '--infra=false', '--share', 'net']);
     await same(['pod', 'create', '--name', 'px', '--share', 'cgroup,net']);
 
-    for (const name of ['pf', 'pn', 'pd', 'pi']) {
+    for (const name of ['pf', 'pn', 'pd', 'pi', 'pm', 'psp']) {
       const [ours, theirs] = await both(['pod', 'inspect', name]);
       expect(comparable(JSON.parse(ours)), name).toEqual(comparable(JSON.parse(theirs)));
     }
@@ -76,6 +80,22 @@ describe('podman --remote pod create, ps, inspect', () => {
     await same(['inspect', '--format', '{{.Config.Hostname}} {{.Config.Labels}} {{.IsInfra}} {{.Pod}}', 'myinfra'], (s) =>
       clean(s).replace(/io\.buildah\.version:[^\] ]+ ?/, ''),
     );
+  });
+
+  it("answers podman's error bodies (cause, message, status)", async () => {
+    const ask = async (method: string, path: string, body?: object) => {
+      const [ours, theirs] = await Promise.all([engine.http(method, path, body), httpOn(oracle.socket, method, path, body)]);
+      expect({ status: ours.status, body: ours.json() }, `${method} ${path}`).toEqual({ status: theirs.status, body: theirs.json() });
+    };
+    await ask('POST', '/v4.3.1/libpod/pods/create', { name: 'pd' });
+    await ask('POST', '/v4.3.1/libpod/pods/create', { name: 'px', shared_namespaces: ['foo'] });
+    await ask('POST', '/v4.3.1/libpod/pods/create', { name: 'a b' });
+    await ask('POST', '/v4.3.1/libpod/pods/create', { name: 'px', exit_policy: 'bogus' });
+    await ask('GET', '/v4.3.1/libpod/pods/nope/json');
+    await ask('GET', '/v4.3.1/libpod/pods/nope/exists');
+    await ask('DELETE', '/v4.3.1/libpod/pods/nope');
+    await ask('GET', `/v4.3.1/libpod/pods/json?filters=${encodeURIComponent('{"bogus":["1"]}')}`);
+    await ask('GET', `/v4.3.1/libpod/pods/json?filters=${encodeURIComponent('{"status":["x"]}')}`);
   });
 
   it('runs containers in pods: --pod, --pod new:, create --pod, a missing pod', async () => {
@@ -92,6 +112,13 @@ describe('podman --remote pod create, ps, inspect', () => {
     const format =
       '{{.Pod}} {{.Dependencies}} {{.HostConfig.NetworkMode}} {{.HostConfig.IpcMode}} {{.HostConfig.UTSMode}} {{.HostConfig.PidMode}} {{.IsInfra}}';
     await same(['inspect', '--format', format, 'pdm']);
+    // A pod without infra container makes no cgroup: its members are under the default parent.
+    await same(['create', '--pod', 'pn', '--name', 'pnx', 'busybox', 'true']);
+    await same(['inspect', '--format', `${format} {{.HostConfig.CgroupParent}}`, 'pnx']);
+    // --share-parent=false: no pod cgroup either.
+    await same(['create', '--pod', 'psp', '--name', 'pspm', 'busybox', 'true']);
+    await same(['inspect', '--format', '{{.HostConfig.CgroupParent}}', 'pspm']);
+    await same(['pod', 'inspect', '--format', '{{.CreateCgroup}}', 'psp']);
     // Without the UTS namespace shared a member keeps its own hostname (its short ID).
     await same(['pod', 'create', '--name', 'pu', '--share', 'pid,net']);
     await same(['run', '--pod', 'pu', '--name', 'pum', 'busybox', 'sh', '-c', 'hostname | wc -c']);
@@ -147,6 +174,8 @@ describe('podman --remote pod create, ps, inspect', () => {
       // that match all or none of a pod's containers give the same answer every run.)
       'ctr-names=.',
       'ctr-names=zzz',
+      'ctr-ids=.',
+      'ctr-ids=^g',
       'ctr-status=running',
       'ctr-status=created',
       'ctr-number=0',
@@ -197,7 +226,10 @@ describe('what members of a pod share (berth)', () => {
     ).trim();
     const cgroup = `/sys/fs/cgroup/memory/berth/pod-${id}`;
     const v1 = existsSync('/sys/fs/cgroup/memory/berth');
-    if (v1) expect((await readFile(`${cgroup}/memory.limit_in_bytes`, 'utf8')).trim()).toBe(String(64 * 1024 * 1024));
+    if (v1) {
+      expect((await readFile(`${cgroup}/memory.limit_in_bytes`, 'utf8')).trim()).toBe(String(64 * 1024 * 1024));
+      expect((await readFile(`/sys/fs/cgroup/cpu/berth/pod-${id}/cpu.cfs_quota_us`, 'utf8')).trim()).toBe('50000');
+    }
     await berth.ok([
       'run',
       '-d',

@@ -16,6 +16,8 @@ export function toPodSpec(body: PodSpecGenerator): { spec: PodSpec; echo: Record
     if (!NAMESPACES.has(ns as SharedNamespace)) throw invalid(`invalid kernel namespace to share: ${n}. Options are: cgroup, ipc, net, pid, uts or none`);
     return ns as SharedNamespace;
   });
+  if (body.exit_policy && body.exit_policy !== 'continue' && body.exit_policy !== 'stop')
+    throw invalid(`running pod create option: invalid pod exit policy: "${body.exit_policy}"`);
   const limits = body.resource_limits;
   const spec: PodSpec = {
     labels: body.labels ?? {},
@@ -30,6 +32,7 @@ export function toPodSpec(body: PodSpecGenerator): { spec: PodSpec; echo: Record
     exitPolicy: body.exit_policy === 'stop' ? 'stop' : 'continue',
   };
   if (body.hostname) spec.hostname = body.hostname;
+  if (body.share_parent === false) spec.shareParent = false;
   if (!body.no_infra) {
     // The infra container takes the body's container fields; not its name, labels or the pod's limits.
     const { name: _name, labels: _labels, resource_limits: _limits, hostname: _hostname, pod: _pod, ...infraBody } = body;

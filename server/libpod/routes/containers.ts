@@ -66,6 +66,9 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
     { schema: { summary: 'Create a container (libpod)', body: SpecGenerator, response: { 201: LibpodCreateResponse } } },
     async (request, reply) => {
       const body = request.body;
+      // Pods and containers share podman's names.
+      if (body.name && api.pods.exists(body.name) && api.pods.inspect(body.name).pod.name === body.name)
+        throw new EngineError('internal', `name "${body.name}" is in use: pod already exists`);
       const image = api.images.resolveLibpod(body.image ?? '');
       const { spec, echo } = toSpec(body, image.name);
       spec.secrets = secretsToSpec(api, body.secrets, body.secret_env);

@@ -17,8 +17,11 @@ const NameParams = Type.Object({ name: Type.String() });
 const SENTINELS =
   /: (pod already exists|container already exists|that name is already in use|invalid argument|invalid pod spec|no such pod|container state improper|dependency exists)$/;
 
+/** The wrappers podman puts around a pod create error's cause. */
+const WRAPPERS = /^(failed to make pod: )?(running pod create option: )?/;
+
 /** An error in libpod's body: the cause as podman derives it from the message. */
-function fail(reply: FastifyReply, status: number, message: string, cause = SENTINELS.exec(message)?.[1] ?? message) {
+function fail(reply: FastifyReply, status: number, message: string, cause = SENTINELS.exec(message)?.[1] ?? message.replace(WRAPPERS, '')) {
   return sendErrorBody(reply, status, { cause, message, response: status });
 }
 

@@ -74,16 +74,17 @@ export function inspectPod(facts: ContainerFacts, d: PodDetails): object {
   const nonEmpty = (list: string[] | undefined) => (list?.length ? list : null);
   return {
     ...common,
-    CreateCgroup: true,
+    CreateCgroup: !!d.cgroupPath,
     CgroupParent: d.cgroupParent,
-    CgroupPath: d.cgroupPath,
+    ...(d.cgroupPath ? { CgroupPath: d.cgroupPath } : {}),
     CreateInfra: true,
     InfraContainerID: infra.id,
     InfraConfig: {
       PortBindings: ports,
       HostNetwork: hostNetwork,
+      // podman 4.3 reports neither, even for a pod made with --ip or --mac-address.
       StaticIP: '',
-      StaticMAC: net.mac ?? '',
+      StaticMAC: '',
       NoManageResolvConf: false,
       DNSServer: nonEmpty(net.dns),
       DNSSearch: nonEmpty(net.dnsSearch),
@@ -94,7 +95,7 @@ export function inspectPod(facts: ContainerFacts, d: PodDetails): object {
       NetworkOptions: null,
       ...cpu,
       pid_ns: 'private',
-      userns: (pod.echo.userns as string | undefined) || 'host',
+      userns: 'host',
       uts_ns: 'private',
     },
     SharedNamespaces: SHARED_ORDER.filter((n) => shared.has(n)),
