@@ -217,7 +217,7 @@ export class PodService {
     const members = this.members(pod.id);
     if (!members.length) throw new EngineError('conflict', `no containers in pod ${pod.id} have no dependencies, cannot start pod: no such container`);
     if (this.status(pod.id, members) === 'Running') return { id: pod.id, errors: {}, unchanged: true };
-    await ensurePodCgroup(pod.id, pod.spec.resources);
+    if (hasCgroup(pod.spec)) await ensurePodCgroup(pod.id, pod.spec.resources);
     const errors: Record<string, Error> = {};
     const go = async (c: Container) => {
       if (c.state === 'paused') return void (errors[c.id] = conflict(`cannot start paused container ${c.id}: container state improper`));
@@ -268,7 +268,7 @@ export class PodService {
     const pod = this.store.resolve(ref);
     const members = this.members(pod.id).filter((c) => c.state !== 'paused');
     const errors = await this.stopMembers(pod, members, timeout);
-    await ensurePodCgroup(pod.id, pod.spec.resources);
+    if (hasCgroup(pod.spec)) await ensurePodCgroup(pod.id, pod.spec.resources);
     const go = (c: Container) =>
       this.containers.start(c.id).then(
         () => undefined,
@@ -410,7 +410,8 @@ export class PodService {
         );
       throw new EngineError('conflict', multiError(errors));
     }
-    if (members.some(live)) await this.stop(pod.id, o.timeout);
+    // Stopped as pod stop stops them, without its event: podman records only the removal.
+    if (members.some(live)) await this.stopMembers(pod, members, o.timeout);
     for (const c of others) {
       await this.containers.remove(c.id, true, false);
       removed.push(c.id);

@@ -41,7 +41,7 @@ describe('kill -9 of the engine with pods', () => {
       'busybox',
       'sh',
       '-c',
-      'mkdir /w && echo survived > /w/index.html && exec httpd -f -p 8080 -h /w',
+      'mkdir -p /w && echo survived > /w/index.html && exec httpd -f -p 8080 -h /w',
     ]);
     await berth.ok(['run', '-d', '--pod', 'sp', '--name', 'spsleep', 'busybox', 'sleep', '600']);
     const before = await states();
