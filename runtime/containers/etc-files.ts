@@ -36,7 +36,8 @@ export async function writeEtcPlaceholder(dir: string): Promise<void> {
   await chmod(file, 0o755);
 }
 
-export async function writeEtcFiles(dir: string, spec: ContainerSpec, net: EtcNetwork): Promise<EtcFiles> {
+/** `bareHostname`: /etc/hostname without a newline, as podman writes it (dockerd ends it with one). */
+export async function writeEtcFiles(dir: string, spec: ContainerSpec, net: EtcNetwork, o: { bareHostname?: boolean } = {}): Promise<EtcFiles> {
   const n = spec.network;
   const files = etcFilesIn(dir);
   const hostNetwork = net.hostNetwork;
@@ -51,7 +52,7 @@ export async function writeEtcFiles(dir: string, spec: ContainerSpec, net: EtcNe
   for (const ip of [net.ip, net.ip6]) if (ip && n.hostname) hosts += `${ip}\t${names}\n`;
   const hostname = hostNetwork || spec.namespaces.uts === 'host' ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : n.hostname;
   await writeFile(files.hosts, hosts);
-  await writeFile(files.hostname, `${hostname}\n`);
+  await writeFile(files.hostname, o.bareHostname ? hostname : `${hostname}\n`);
   await writeFile(files.resolvConf, await resolvConf(n, hostNetwork, net.nameservers));
   return files;
 }
