@@ -126,7 +126,9 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
     const [, etcFiles] = await Promise.all([
       ctx.rootfs.mount(c),
       // container:<id> shares that container's /etc files, as its network.
-      'joined' in net && net.joined ? etcFilesIn(ctx.paths.bundle(net.joined.id)) : writeEtcFiles(bundle, c.spec, { ...net, links: linkLines }, { bareHostname: !!c.echo.libpod }),
+      'joined' in net && net.joined
+        ? etcFilesIn(ctx.paths.bundle(net.joined.id))
+        : writeEtcFiles(bundle, c.spec, { ...net, links: linkLines }, { bareHostname: !!c.echo.libpod }),
       // The log exists before the container does, so attached clients hold it open from the first byte.
       writeFile(ctx.paths.log(id), '', { flag: 'a' }),
     ]);

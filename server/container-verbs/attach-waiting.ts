@@ -4,27 +4,35 @@
 // would end this attach's stream with it), so a start that fails while an attach is open is worded so.
 import { EngineError } from '../../runtime/api.js';
 
-const open = new Map<string, number>();
+// Each open attach is a token; the start that follows it takes the token (one start per attach, as
+// podman's client sends), so a later start of the same container is not worded as that attach's.
+const open = new Map<string, Set<symbol>>();
 
 /** Records an open libpod attach on container `id`; returns its release. */
 export function holdAttach(id: string): () => void {
-  open.set(id, (open.get(id) ?? 0) + 1);
-  let released = false;
+  const token = Symbol(id);
+  const tokens = open.get(id) ?? new Set<symbol>();
+  tokens.add(token);
+  open.set(id, tokens);
   return () => {
-    if (released) return;
-    released = true;
-    const left = (open.get(id) ?? 1) - 1;
-    if (left > 0) open.set(id, left);
-    else open.delete(id);
+    tokens.delete(token);
+    if (tokens.size === 0 && open.get(id) === tokens) open.delete(id);
   };
 }
 
-/** The ID of the container `ref` (an ID or its prefix, as the client names it) with a libpod attach open. */
-export function attachOpenOn(ref: string): string | undefined {
-  if (open.has(ref)) return ref;
-  if (ref.length < 3 || !/^[0-9a-f]+$/.test(ref)) return undefined;
-  for (const id of open.keys()) if (id.startsWith(ref)) return id;
-  return undefined;
+/**
+ * Takes an open, untaken libpod attach on the container `ref` (an ID or its prefix, as the client
+ * names it): the container's ID, or undefined when there is none.
+ */
+export function takeAttach(ref: string): string | undefined {
+  let id: string | undefined = open.has(ref) ? ref : undefined;
+  if (!id && ref.length >= 3 && /^[0-9a-f]+$/.test(ref)) for (const key of open.keys()) if (key.startsWith(ref)) id = key;
+  const tokens = id ? open.get(id) : undefined;
+  const token = tokens?.values().next().value;
+  if (!id || !tokens || token === undefined) return undefined;
+  tokens.delete(token);
+  if (tokens.size === 0) open.delete(id);
+  return id;
 }
 
 /** A start's failure as podman's attach words it (a 409, as podman's). */

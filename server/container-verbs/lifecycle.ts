@@ -9,7 +9,7 @@ import { parseGoInt } from '../query.js';
 import { validated } from '../validate.js';
 import { versionBefore } from '../versioning.js';
 import type { VerbOptions } from './family.js';
-import { attachFailure, attachOpenOn } from './attach-waiting.js';
+import { attachFailure, takeAttach } from './attach-waiting.js';
 
 /** A JSON object (not null, not an array). */
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -45,7 +45,7 @@ export const lifecycleRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (ap
       given = hostConfig ? startChangesOf(validated(HostConfig, hostConfig)) : undefined;
     }
     // podman's attach prepares the container: a start its open attach waits on fails as that attach.
-    const attached = family === 'libpod' ? attachOpenOn(request.params.id) : undefined;
+    const attached = family === 'libpod' ? takeAttach(request.params.id) : undefined;
     let started: boolean;
     try {
       started = await api.containers.start(request.params.id, given);

@@ -97,12 +97,15 @@ describe('podman pull', () => {
   });
 
   it('pulls what a short name names locally from its own registry, as podman does (localhost: nothing there)', async () => {
-    expect((await engine.docker(['tag', 'busybox', 'localhost/busybox:latest'])).code).toBe(0);
-    const [ours, theirs] = await Promise.all([berth.podman(['pull', 'busybox']), oracle.podman(['pull', 'busybox'])]);
-    expect(theirs.stderr.split('\n')[0]).toBe('Trying to pull localhost/busybox:latest...');
+    // A name without a registries.conf alias (Debian aliases busybox: its alias would be the first candidate).
+    expect((await engine.docker(['tag', 'busybox', 'localhost/mylocal:latest'])).code).toBe(0);
+    await oracle.client.ok(['tag', 'busybox', 'localhost/mylocal:latest']);
+    const [ours, theirs] = await Promise.all([berth.podman(['pull', 'mylocal']), oracle.podman(['pull', 'mylocal'])]);
+    expect(theirs.stderr.split('\n')[0]).toBe('Trying to pull localhost/mylocal:latest...');
     expect(ours.code).toBe(theirs.code);
     expect(ours.stderr.split('\n')[0]).toBe(theirs.stderr.split('\n')[0]);
-    expect((await engine.docker(['rmi', 'localhost/busybox:latest'])).code).toBe(0);
+    expect((await engine.docker(['rmi', 'localhost/mylocal:latest'])).code).toBe(0);
+    await oracle.client.ok(['rmi', 'localhost/mylocal:latest']);
   });
 
   it('says what a registry lacks after the 200, and exits 125', async () => {
@@ -129,6 +132,8 @@ describe('podman pull', () => {
     expect(out.stderr).toMatch(
       new RegExp(`^Trying to pull 127\\.0\\.0\\.1:1/lib/busybox:1\\.\\.\\.\nTrying to pull ${open.host.replace(/\./g, '\\.')}/lib/busybox:1\\.\\.\\.\n`),
     );
+    // Gone again, so the alias has nothing local to name (a local image under the alias's name would be pulled by that name).
+    expect((await searching.docker(['rmi', `${open.host}/lib/busybox:1`])).code).toBe(0);
     const alias = await berthSearching.podman(['pull', '--tls-verify=false', 'mybox:1']);
     expect(alias.code, alias.stderr).toBe(0);
     expect(alias.stderr).toContain(`Resolved "mybox" as an alias (${join(dir, 'registries.conf')})\nTrying to pull ${open.host}/lib/busybox:1...\n`);

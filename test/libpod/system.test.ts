@@ -31,7 +31,7 @@ beforeAll(async () => {
   await writeFile(registries, REGISTRIES);
   [engine, oracle] = await Promise.all([
     TestEngine.start(['--registries-conf', registries]),
-    PodmanService.start({ subnet: '10.231.7.0/24', env: { CONTAINERS_REGISTRIES_CONF: registries } }),
+    PodmanService.start({ subnet: '10.231.27.0/24', env: { CONTAINERS_REGISTRIES_CONF: registries } }),
   ]);
   berth = await podmanClient(engine.socket, engine.dir);
   await writeFile(join(engine.dir, 'podman-client', 'auth.json'), '{}');
