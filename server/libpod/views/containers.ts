@@ -148,7 +148,8 @@ function libpodAnnotations(c: Container, stopSignal: number, pod?: PodOfContaine
   return {
     ...(ran ? { 'io.container.manager': 'libpod' } : {}),
     ...member,
-    'io.kubernetes.cri-o.Created': c.created,
+    // Go's RFC3339Nano text (trailing zeros of the fraction dropped), as the client re-prints Created.
+    'io.kubernetes.cri-o.Created': c.created.replace(/(\.\d*?)0+Z$/, '$1Z').replace(/\.Z$/, 'Z'),
     'io.podman.annotations.autoremove': flag(restart.autoRemove),
     'io.podman.annotations.init': flag(!!p.init),
     'io.podman.annotations.privileged': flag(s.privileged),
