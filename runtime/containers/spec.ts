@@ -20,6 +20,8 @@ export interface Namespaces {
   ipc: IpcNamespaceMode;
   uts: NamespaceMode;
   network: NetworkNamespaceMode;
+  /** The cgroup namespace (absent: a new one); a pod sharing `cgroup` gives its members the infra's. */
+  cgroup?: NamespaceMode;
 }
 
 export interface ProcessSpec {

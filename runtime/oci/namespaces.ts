@@ -15,6 +15,7 @@ export interface Namespaces {
   pid: NamespaceMode;
   ipc: NamespaceMode;
   uts: NamespaceMode;
+  cgroup?: NamespaceMode;
   /** /dev/shm: a tmpfs of its own (undefined), none (IpcMode none), or a bind of the host's or the donor's. */
   shm?: { bind: string } | 'none';
 }
@@ -41,6 +42,12 @@ export function namespacesOf(modes: NamespaceModes, donor: (id: string) => Donor
     const d = donor(utsRef);
     if (!d.running) throw internal(`container ${d.id} is not running`);
     ns.uts = { path: `/proc/${d.pid}/ns/uts` };
+  }
+  const cgroupRef = joinedRef(modes.cgroup);
+  if (cgroupRef !== undefined) {
+    const d = donor(cgroupRef);
+    if (!d.running) throw internal(`container ${d.id} is not running`);
+    ns.cgroup = { path: `/proc/${d.pid}/ns/cgroup` };
   }
   const pidRef = joinedRef(modes.pid);
   if (modes.pid === 'host') ns.pid = 'host';

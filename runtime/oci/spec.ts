@@ -225,7 +225,7 @@ export function buildSpec(input: SpecInput): object {
   }
   namespaces.push({ type: 'mount' });
   if (!network) namespaces.push(input.network.netns ? { type: 'network', path: input.network.netns } : { type: 'network' });
-  namespaces.push({ type: 'cgroup' });
+  namespaces.push(ns?.cgroup && ns.cgroup !== 'host' ? { type: 'cgroup', path: ns.cgroup.path } : { type: 'cgroup' });
   const rlimits = new Map<string, { type: string; hard: number; soft: number }>();
   rlimits.set('RLIMIT_NOFILE', { type: 'RLIMIT_NOFILE', hard: input.nofileLimit, soft: input.nofileLimit });
   for (const u of p.rlimits ?? []) {

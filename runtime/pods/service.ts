@@ -188,6 +188,7 @@ export class PodService {
     if (shares.has('ipc')) namespaces.ipc = infra;
     if (shares.has('uts')) namespaces.uts = infra;
     if (shares.has('pid')) namespaces.pid = infra;
+    if (shares.has('cgroup')) namespaces.cgroup = infra;
     member.namespaces = namespaces;
     if (shares.has('net')) {
       if (Object.keys(spec.ports.publish ?? {}).length || spec.ports.publishAll)

@@ -2,7 +2,7 @@
 // containers joining pods (run/create --pod, --pod new:), ps --pod and the pod filter, and what members
 // share (localhost, the pod's published port, PID namespace, the pod cgroup's limits).
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { httpOn, type TestEngine } from '../helpers/engine.js';
 import { sameAsOracle, sideBySide, type PodmanClient, type PodmanService } from '../helpers/podman.js';
@@ -265,5 +265,18 @@ describe('what members of a pod share (berth)', () => {
     if (v1) expect(existsSync(`${cgroup}/${(await berth.ok(['inspect', '--format', '{{.Id}}', 'httpd'])).trim()}`)).toBe(true);
     await berth.ok(['pod', 'rm', '-f', '-t', '0', 'web']);
     expect(existsSync(cgroup)).toBe(false);
+  });
+
+  it("--share cgroup: members join the infra container's cgroup namespace", async () => {
+    await berth.ok(['pod', 'create', '--name', 'cg', '--share', 'cgroup,net', '--share-parent=false']);
+    await berth.ok(['run', '-d', '--pod', 'cg', '--name', 'cgm', 'busybox', 'sleep', '100']);
+    const infra = (await berth.ok(['pod', 'inspect', '--format', '{{.InfraContainerID}}', 'cg'])).trim();
+    const pid = (await berth.ok(['inspect', '--format', '{{.State.Pid}}', infra])).trim();
+    const own = (await berth.ok(['exec', 'cgm', 'readlink', '/proc/self/ns/cgroup'])).trim();
+    expect(own).toMatch(/^cgroup:\[\d+\]$/);
+    expect(own).toBe(await readlink(`/proc/${pid}/ns/cgroup`));
+    // podman 4.3 shows a member joining the infra's cgroup namespace as `host`.
+    expect(await berth.ok(['inspect', '--format', '{{.HostConfig.CgroupMode}}', 'cgm'])).toBe('host\n');
+    await berth.ok(['pod', 'rm', '-f', '-t', '0', 'cg']);
   });
 });

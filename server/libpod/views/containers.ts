@@ -264,7 +264,7 @@ export function inspectContainer(facts: ContainerFacts, c: Container, pod?: PodO
         .filter((m) => m.type !== 'tmpfs')
         .map((m) => libpodBind(`${m.type === 'volume' ? m.name : m.source}:${m.destination}:${[m.rw ? 'rw' : 'ro', m.propagation].filter(Boolean).join(',')}`)),
       CgroupManager: 'cgroupfs',
-      CgroupMode: 'private',
+      CgroupMode: c.spec.namespaces.cgroup ? 'host' : 'private', // podman 4.3 shows a member joining the infra's cgroup namespace as host
       ContainerIDFile: '',
       LogConfig: {
         Type: libpodLogDriver(logDriver(c.spec.log)),
