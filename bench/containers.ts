@@ -2,7 +2,6 @@
 // one run. Prints each step's result on each engine and the ratio berth/dockerd (lower is better).
 // Needs root, the docker CLI and Debian's docker.io (a private dockerd + containerd is started).
 // Every container runs with --network none on both engines: networking is not compared.
-import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import {
   time,
   type Engine,
   type Row,
+  sweepCgroups,
 } from './harness.js';
 
 const IMAGE = 'busybox:latest';
@@ -145,21 +145,4 @@ await runBench(async (bench) => {
 });
 
 // The containers' cgroups (berth: /berth/<id>, dockerd: /docker/<id>) go with them; remove any left empty.
-const left: string[] = [];
-let removed = 0;
-for (const controller of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
-  for (const parent of ['berth', 'docker']) {
-    for (const id of containerIds) {
-      const path = join('/sys/fs/cgroup', controller, parent, id);
-      if (!existsSync(path)) continue;
-      try {
-        rmdirSync(path);
-        removed++;
-      } catch {
-        left.push(path);
-      }
-    }
-  }
-}
-if (removed) process.stderr.write(`bench: removed ${removed} empty cgroup(s) left by the containers\n`);
-if (left.length) process.stderr.write(`bench: cgroups left behind: ${left.join(', ')}\n`);
+sweepCgroups(containerIds, (id) => [join('berth', id), join('docker', id)]);

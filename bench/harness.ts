@@ -2,7 +2,7 @@
 // private berth and a private reference dockerd started side by side under one temporary directory,
 // timing, memory, the results table, and a cleanup that leaves nothing of the run behind.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { once } from 'node:events';
@@ -530,4 +530,26 @@ export async function startWithBusybox(dir: string, engines: Engine[], image: st
     if (id !== busybox.id) throw new Error(`${e.name} loaded ${image} as ${id}, expected ${busybox.id}`);
   }
   await sleep(2000);
+}
+
+/**
+ * The cgroups a run's containers left (each container's paths under every controller, as `pathsOf`
+ * names them relative to a controller): removed when empty, and said on stderr, as are those that stay.
+ */
+export function sweepCgroups(ids: Iterable<string>, pathsOf: (id: string) => string[]): void {
+  const left: string[] = [];
+  let removed = 0;
+  for (const controller of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : [])
+    for (const id of ids)
+      for (const path of pathsOf(id).map((p) => join('/sys/fs/cgroup', controller, p))) {
+        if (!existsSync(path)) continue;
+        try {
+          rmdirSync(path);
+          removed++;
+        } catch {
+          left.push(path);
+        }
+      }
+  if (removed) process.stderr.write(`bench: removed ${removed} empty cgroup(s) left by the containers\n`);
+  if (left.length) process.stderr.write(`bench: cgroups left behind: ${left.join(', ')}\n`);
 }

@@ -3,13 +3,13 @@
 // each engine and the ratio berth/podman (lower is better). Needs root and podman (the service runs
 // privately, as the tests' oracle: test/helpers/podman.ts). The engines take turns run by run.
 // Every container runs with --network none on both engines: networking is not compared.
-import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PODMAN, type PodmanClient } from '../test/helpers/podman.js';
 import { besidePodman, loadAverage, podman } from './podman-side.js';
-import { docker, engineRss, exec, interleaved, printTable, rss, runBench, type Row } from './harness.js';
+import { docker, engineRss, exec, interleaved, printTable, rss, runBench, sweepCgroups, type Row } from './harness.js';
 
 const RUN_RM_COUNT = 20; // `podman run --rm … true`, per engine, interleaved
 // Untimed runs first on each engine: a fresh berth runs its request path in V8's interpreter for the first
@@ -115,19 +115,5 @@ await runBench(async (bench) => {
 
 // The containers' cgroups (berth: berth/<id>; podman with cgroupfs: libpod_parent/libpod-<id>, the parent
 // itself removed by PodmanService.stop when empty) go with them; remove any left empty and say so.
-const left: string[] = [];
-let removed = 0;
-for (const controller of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : [])
-  for (const id of containerIds)
-    for (const path of [join('/sys/fs/cgroup', controller, 'berth', id), join('/sys/fs/cgroup', controller, 'libpod_parent', `libpod-${id}`)]) {
-      if (!existsSync(path)) continue;
-      try {
-        rmdirSync(path);
-        removed++;
-      } catch {
-        left.push(path);
-      }
-    }
 process.stderr.write(`bench: ${containerIds.size} containers made by the run\n`);
-if (removed) process.stderr.write(`bench: removed ${removed} empty cgroup(s) left by the containers\n`);
-if (left.length) process.stderr.write(`bench: cgroups left behind: ${left.join(', ')}\n`);
+sweepCgroups(containerIds, (id) => [join('berth', id), join('libpod_parent', `libpod-${id}`)]);
