@@ -21,12 +21,13 @@ export interface PodDetails {
 
 export function podApi(engine: Engine) {
   const { pods } = engine;
-  const details = (pod: Pod): PodDetails => {
-    const members = pods.members(pod.id);
+  /** `all`: the containers, read once for a list of pods. */
+  const details = (pod: Pod, all?: Container[]): PodDetails => {
+    const members = pods.members(pod, all);
     return {
       pod,
       members,
-      status: pods.status(pod.id, members),
+      status: pods.status(members),
       cgroupParent: DEFAULT_CGROUP_PARENT,
       cgroupPath: hasCgroup(pod.spec) ? podCgroupParent(pod.id) : '',
     };
@@ -39,7 +40,11 @@ export function podApi(engine: Engine) {
     /** Oldest first; `filters` as podman's pod ps (see runtime/pods/filters.ts). */
     list: (filters: Filters = {}, networksOf: (d: PodDetails) => string[] = () => []): PodDetails[] => {
       const keep = podFilter(filters, networksOf);
-      return pods.store.all().map(details).filter(keep);
+      const all = engine.containers.store.all();
+      return pods.store
+        .all()
+        .map((pod) => details(pod, all))
+        .filter(keep);
     },
     start: (ref: string): Promise<PodVerbReport> => pods.start(ref),
     stop: (ref: string, timeout?: number): Promise<PodVerbReport> => pods.stop(ref, timeout),
@@ -50,13 +55,18 @@ export function podApi(engine: Engine) {
     /** podman pod top (PodService.top): undefined when podman's service answers an empty 200. */
     top: (ref: string, args: string[]) => pods.top(ref, args),
     /** The pods `pod stats` reports on: those named (404 for an unknown one), or all. */
-    statsTargets: (refs: string[]): PodDetails[] => (refs.length ? refs.map((r) => details(pods.store.resolve(r))) : pods.store.all().map(details)),
+    statsTargets: (refs: string[]): PodDetails[] => {
+      const targets = refs.length ? refs.map((r) => pods.store.resolve(r)) : pods.store.all();
+      const all = engine.containers.store.all();
+      return targets.map((pod) => details(pod, all));
+    },
     remove: (ref: string, o: { force?: boolean; timeout?: number } = {}) => pods.remove(ref, o),
     /** Removes the pods whose members have all exited (podman's pod prune); their IDs and errors. */
     prune: async (): Promise<{ id: string; error?: Error }[]> => {
       const out: { id: string; error?: Error }[] = [];
+      const all = engine.containers.store.all();
       for (const pod of pods.store.all()) {
-        if (pods.status(pod.id) !== 'Exited') continue;
+        if (pods.status(pods.members(pod, all)) !== 'Exited') continue;
         await pods.remove(pod.id, { force: true }).then(
           () => out.push({ id: pod.id }),
           (error: Error) => out.push({ id: pod.id, error }),

@@ -32,7 +32,7 @@ export function systemdApi(engine: Engine) {
       try {
         const pod = pods.store.find(ref);
         if (pod) {
-          const members = pods.members(pod.id).map(unitContainer);
+          const members = pods.members(pod).map(unitContainer);
           const infra = members.find((m) => m.id === pod.infraId);
           return podUnits({ id: pod.id, name: pod.name, createCommand: strings(pod.echo.createCommand), infra, members }, o, ctx);
         }

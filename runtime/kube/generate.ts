@@ -127,7 +127,7 @@ const RESTART: Record<string, k.PodSpec['restartPolicy']> = { always: 'Always', 
 
 /** A pod as a Pod (podman's Pod.GenerateForKube): the infra's ports go on the first member, its DNS and hosts on the pod. */
 async function podPod(engine: Engine, record: PodRecord): Promise<{ pod: k.Pod; ports: k.ContainerPort[] }> {
-  const all = engine.pods.members(record.id);
+  const all = engine.pods.members(record);
   if (all.length === 0) throw failure(`pod ${record.id} has no containers`);
   const infra = all.find((c) => c.id === record.infraId);
   const members = all.filter((c) => c !== infra).sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : 0));

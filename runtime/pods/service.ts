@@ -75,7 +75,7 @@ export class PodService {
     if (!c?.spec.pod || c.state !== 'exited') return;
     const pod = this.store.get(c.spec.pod);
     if (!pod || pod.spec.exitPolicy !== 'stop' || pod.infraId === c.id || this.exiting.has(pod.id)) return;
-    const members = this.members(pod.id);
+    const members = this.members(pod);
     const infra = members.find((m) => m.id === pod.infraId);
     if (!infra || infra.state !== 'running' || members.some((m) => m !== infra && STOPPABLE.has(m.state))) return;
     this.exiting.add(pod.id);
@@ -93,10 +93,9 @@ export class PodService {
   }
 
   /** The pod's containers: the infra container first, then by creation. */
-  members(podId: string): Container[] {
-    const pod = this.store.get(podId);
-    const all = this.containers.store.all().filter((c) => c.spec.pod === podId);
-    return all.sort((a, b) => (a.id === pod?.infraId ? -1 : b.id === pod?.infraId ? 1 : a.created < b.created ? -1 : a.created > b.created ? 1 : 0));
+  members(pod: Pod, all: Container[] = this.containers.store.all()): Container[] {
+    const mine = all.filter((c) => c.spec.pod === pod.id);
+    return mine.sort((a, b) => (a.id === pod.infraId ? -1 : b.id === pod.infraId ? 1 : a.created < b.created ? -1 : a.created > b.created ? 1 : 0));
   }
 
   /**
@@ -104,7 +103,7 @@ export class PodService {
    * any running → Running (all) or Degraded; else all paused → Paused, all exited → Exited, some
    * exited → Stopped, an odd state → Error, otherwise Created.
    */
-  status(podId: string, members = this.members(podId)): PodStatus {
+  status(members: Container[]): PodStatus {
     if (members.length === 0) return 'Created';
     let running = 0;
     let paused = 0;
@@ -215,9 +214,9 @@ export class PodService {
    */
   async start(ref: string): Promise<PodVerbReport> {
     const pod = this.store.resolve(ref);
-    const members = this.members(pod.id);
+    const members = this.members(pod);
     if (!members.length) throw new EngineError('conflict', `no containers in pod ${pod.id} have no dependencies, cannot start pod: no such container`);
-    if (this.status(pod.id, members) === 'Running') return { id: pod.id, errors: {}, unchanged: true };
+    if (this.status(members) === 'Running') return { id: pod.id, errors: {}, unchanged: true };
     if (hasCgroup(pod.spec)) await ensurePodCgroup(pod.id, pod.spec.resources);
     const errors: Record<string, Error> = {};
     const go = async (c: Container) => {
@@ -241,7 +240,7 @@ export class PodService {
    */
   async stop(ref: string, timeout?: number): Promise<PodVerbReport> {
     const pod = this.store.resolve(ref);
-    const members = this.members(pod.id);
+    const members = this.members(pod);
     if (!members.some((c) => STOPPABLE.has(c.state))) return { id: pod.id, errors: {}, unchanged: true };
     const errors = await this.stopMembers(pod, members, timeout);
     if (!Object.keys(errors).length) this.record(pod, 'stop');
@@ -267,7 +266,7 @@ export class PodService {
    */
   async restart(ref: string, timeout?: number): Promise<PodVerbReport> {
     const pod = this.store.resolve(ref);
-    const members = this.members(pod.id).filter((c) => c.state !== 'paused');
+    const members = this.members(pod).filter((c) => c.state !== 'paused');
     const errors = await this.stopMembers(pod, members, timeout);
     if (hasCgroup(pod.spec)) await ensurePodCgroup(pod.id, pod.spec.resources);
     const go = (c: Container) =>
@@ -292,7 +291,7 @@ export class PodService {
   async kill(ref: string, signal = 'KILL'): Promise<PodVerbReport> {
     parseSignal(signal);
     const pod = this.store.resolve(ref);
-    const members = this.members(pod.id);
+    const members = this.members(pod);
     if (!members.some((c) => c.state === 'running')) throw conflict(`cannot kill a pod with no running containers: ${pod.id}`);
     return this.each(
       pod,
@@ -307,7 +306,7 @@ export class PodService {
     const pod = this.store.resolve(ref);
     return this.each(
       pod,
-      this.members(pod.id),
+      this.members(pod),
       'pause',
       (c) => this.containers.pause(c.id),
       (c) => c.state === 'running',
@@ -318,7 +317,7 @@ export class PodService {
     const pod = this.store.resolve(ref);
     return this.each(
       pod,
-      this.members(pod.id),
+      this.members(pod),
       'unpause',
       (c) => this.containers.unpause(c.id),
       (c) => c.state === 'paused',
@@ -356,7 +355,7 @@ export class PodService {
     const pod = this.store.resolve(ref);
     const descriptors = parseDescriptors(args);
     if (!descriptors) return undefined;
-    const running = this.members(pod.id)
+    const running = this.members(pod)
       .filter((c) => c.state === 'running')
       .sort((a, b) => (a.id < b.id ? -1 : 1));
     const byNamespace = new Map<string, number[]>();
@@ -389,7 +388,7 @@ export class PodService {
    */
   async remove(ref: string, o: { force?: boolean; timeout?: number } = {}): Promise<{ id: string; removed: string[] }> {
     const pod = this.store.resolve(ref);
-    const members = this.members(pod.id);
+    const members = this.members(pod);
     const others = members.filter((c) => c.id !== pod.infraId).sort((a, b) => (a.id < b.id ? -1 : 1));
     const live = (c: Container) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
     const removed: string[] = [];
@@ -439,7 +438,7 @@ export class PodService {
   async reconcile(): Promise<void> {
     for (const pod of this.store.all()) {
       if (pod.spec.infra && (!pod.infraId || !this.containers.store.get(pod.infraId))) {
-        for (const c of this.members(pod.id)) await this.containers.remove(c.id, true, false).catch(() => undefined);
+        for (const c of this.members(pod)) await this.containers.remove(c.id, true, false).catch(() => undefined);
         this.store.delete(pod.id);
         await removePodCgroup(pod.id);
       } else if (hasCgroup(pod.spec)) {
