@@ -15,7 +15,7 @@ import { logLimitsOf, validateLogDriver } from './log-driver.js';
 import { planMounts, resolveReferenced } from './mount-plan.js';
 import { generateName, validateName } from './names.js';
 import type { ContainerSpec } from './spec.js';
-import type { ClientEcho } from './store.js';
+import type { ClientEcho, Container } from './store.js';
 import { validateCreate } from './validate.js';
 
 /**
@@ -39,11 +39,11 @@ export async function create(
   const runtime = request.runtime || ctx.options.defaultRuntime;
   if (!ctx.options.runtimes.has(runtime)) throw invalid(`unknown or invalid runtime name: ${runtime}`);
   const id = randomBytes(32).toString('hex');
-  const finalName = name ? validateName(name, { single: o.singleCharName }) : generateName((n) => !!ctx.store.byName(n));
-  const holder = ctx.store.byName(finalName);
+  const finalName = name ? validateName(name, { single: o.singleCharName }) : generateName((n) => ctx.store.idOfName(n) !== undefined);
+  const holder = ctx.store.idOfName(finalName);
   if (holder) {
     throw conflict(
-      `Conflict. The container name "/${finalName}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      `Conflict. The container name "/${finalName}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`,
     );
   }
   // API ≥ 1.44 clients (docker CLI 28) give the MAC address per network: the primary one's is the container's.
@@ -59,32 +59,33 @@ export async function create(
   await mkdir(ctx.paths.dir(id));
   await mkdir(ctx.paths.bundle(id));
   await writeEtcPlaceholder(ctx.paths.bundle(id));
+  const created: Container = {
+    id,
+    name: finalName,
+    image_id: image.id,
+    image_name: imageName,
+    top_layer: image.top_layer,
+    spec,
+    echo,
+    created: now(),
+    state: 'created',
+    pid: 0,
+    exit_code: 0,
+    error: '',
+    oom_killed: 0,
+    started_at: null,
+    finished_at: null,
+    restart_count: 0,
+    stopped_by_user: 0,
+    run_id: 0,
+    mounts,
+    ports: [],
+    health: null,
+  };
   try {
     // The row and its networks together: a container is never half on its networks.
     ctx.store.transaction(() => {
-      ctx.store.insert({
-        id,
-        name: finalName,
-        image_id: image.id,
-        image_name: imageName,
-        top_layer: image.top_layer,
-        spec,
-        echo,
-        created: now(),
-        state: 'created',
-        pid: 0,
-        exit_code: 0,
-        error: '',
-        oom_killed: 0,
-        started_at: null,
-        finished_at: null,
-        restart_count: 0,
-        stopped_by_user: 0,
-        run_id: 0,
-        mounts,
-        ports: [],
-        health: null,
-      });
+      ctx.store.insert(created);
       ctx.network.addPlanned(id, endpoints);
     });
   } catch (err) {
@@ -97,7 +98,6 @@ export async function create(
     throw err;
   }
   ctx.changed(id);
-  const created = ctx.store.get(id)!;
   ctx.record(created, 'create');
   // Mounted ahead: `docker run` starts it right after, and the mount is a process spawn it need not wait on then.
   void ctx.rootfs.mount(created).catch(() => undefined);

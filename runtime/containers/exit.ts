@@ -2,7 +2,7 @@
 // option volumes), then --rm or the restart policy. Runs in the API server (watchExits) and in
 // `berth cleanup` (conmon's exit command); whichever comes first does the work. And docker wait.
 import { existsSync, watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { freeingSpace } from '../state/reserve.js';
 import { now, RUNNING, sleep, type ContainerContext } from './context.js';
 import { stoppedHealth } from './health-state.js';
@@ -21,10 +21,15 @@ export function watchExits(ctx: ContainerContext): () => void {
     if (file) void ctx.handleExit(String(file)).catch(() => undefined);
   });
   const sweep = setInterval(() => {
-    for (const c of ctx.store.all()) {
-      if (c.state !== 'running' && c.state !== 'paused') continue;
-      if (existsSync(ctx.paths.exitFile(c.id))) void ctx.handleExit(c.id).catch(() => undefined);
-      else void rotateIfNeeded(ctx.paths, c.id, logLimitsOf(c.spec.log)).catch(() => undefined);
+    // Only the running containers' IDs and log settings: parsing every row twice a second was a CPU
+    // cost that grew with the number of containers.
+    for (const c of ctx.store.inStates(['running', 'paused'])) {
+      void access(ctx.paths.exitFile(c.id))
+        .then(
+          () => ctx.handleExit(c.id),
+          () => rotateIfNeeded(ctx.paths, c.id, logLimitsOf(c.log)),
+        )
+        .catch(() => undefined);
     }
   }, 500);
   return () => {

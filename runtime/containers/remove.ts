@@ -4,6 +4,7 @@ import { conflict } from '../errors.js';
 import { freeingSpace } from '../state/reserve.js';
 import { RUNNING, type ContainerContext } from './context.js';
 import type { Container } from './store.js';
+import type { OciRuntime } from '../oci/runtime.js';
 
 /** docker rm [-f] [-v]: `volumes` also removes the container's anonymous volumes. */
 export function remove(ctx: ContainerContext, nameOrId: string, force: boolean, volumes = false): Promise<void> {
@@ -49,12 +50,18 @@ export async function removeFiles(ctx: ContainerContext, c: Container, runtimeSt
   ctx.execs.removeOfContainer(c.id);
   ctx.changed(c.id);
   ctx.record(c, 'destroy');
-  await Promise.all([runtimeState ? ctx.runtimeOf(c).delete(c.id) : undefined, ctx.rootfs.unmount(c.id)]);
+  // The runtime's container only when the runtime has one (a `runc delete` is a Go binary's start, ~10–30 ms):
+  // a container never started, or whose exit was settled (which deleted it), has none.
+  await Promise.all([runtimeState ? deleteIfKnown(ctx.runtimeOf(c), c.id) : undefined, ctx.rootfs.unmount(c.id)]);
   await rm(ctx.paths.dir(c.id), { recursive: true, force: true });
   // conmon's links to the attach sockets (the container's, its exec sessions'), named by short IDs.
   for (const id of [c.id, ...sessions.map((s) => s.id)]) await rm(ctx.paths.attachLink(id), { force: true });
   await volumesGone;
   // The exit file stays (it is small, under the run root): a `wait` that sees the container gone reads its code there.
+}
+
+async function deleteIfKnown(runtime: OciRuntime, id: string): Promise<void> {
+  if (await runtime.has(id)) await runtime.delete(id);
 }
 
 /**

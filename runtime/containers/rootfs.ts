@@ -3,7 +3,7 @@
 // sees mounted over it.
 import { mkdir } from 'node:fs/promises';
 import type { LayerStore } from '../storage/layers.js';
-import { isMounted, mountOverlay, unmount } from '../storage/rootfs.js';
+import { mountOverlay, unmountOwn } from '../storage/rootfs.js';
 import { resolveUser } from '../oci/user.js';
 import type { ExtractOwner } from './archive.js';
 import { CpMounts } from './cp-mounts.js';
@@ -44,12 +44,9 @@ export class Rootfs {
   mount(c: Container): Promise<boolean> {
     const inFlight = this.mounting.get(c.id);
     if (inFlight) return inFlight.then(() => true);
-    const mounting = (async () => {
-      const merged = this.paths.merged(c.id);
-      if (await isMounted(merged)) return true;
-      await mountOverlay(await this.lowerDirs(c), this.paths.upper(c.id), this.paths.work(c.id), merged);
-      return false;
-    })().finally(() => this.mounting.delete(c.id));
+    const mounting = (async () => mountOverlay(await this.lowerDirs(c), this.paths.upper(c.id), this.paths.work(c.id), this.paths.merged(c.id)))().finally(() =>
+      this.mounting.delete(c.id),
+    );
     this.mounting.set(c.id, mounting);
     return mounting;
   }
@@ -115,7 +112,7 @@ export class Rootfs {
     const held = this.holds.get(id)?.released;
     // Bounded: a client that stops reading an export must not keep a removal waiting for ever.
     if (held) await Promise.race([held, new Promise((resolve) => setTimeout(resolve, HOLD_WAIT_MS).unref())]);
-    await Promise.all([unmount(this.paths.merged(id)), unmount(this.paths.shm(id))]);
+    await Promise.all([unmountOwn(this.paths.merged(id)), unmountOwn(this.paths.shm(id))]);
   }
 
   /** What docker cp sees mounted in the container: its volumes and binds, and its network files once written. */

@@ -85,6 +85,19 @@ export class ContainerStore {
     return row && parse(row);
   }
 
+  /** The ID of the container holding a name, without reading (and parsing) its row. */
+  idOfName(name: string): string | undefined {
+    return (this.db.prepare('SELECT id FROM containers WHERE name = ?').get(name) as { id: string } | undefined)?.id;
+  }
+
+  /** The IDs of the containers in these states, and their log settings (the exit sweep's view: no row parsed). */
+  inStates(states: ContainerState[]): { id: string; log: ContainerSpec['log'] }[] {
+    const rows = this.db
+      .prepare(`SELECT id, json_extract(spec, '$.log') AS log FROM containers WHERE state IN (${states.map(() => '?').join(', ')})`)
+      .all(...states) as { id: string; log: string | null }[];
+    return rows.map((r) => ({ id: r.id, log: r.log === null ? undefined : (JSON.parse(r.log) as ContainerSpec['log']) }));
+  }
+
   /** Full ID, name (with or without its leading slash), or a unique ID prefix, in dockerd's order. */
   resolve(nameOrId: string): Container {
     const exact = this.get(nameOrId) ?? this.byName(nameOrId.replace(/^\//, ''));

@@ -1,7 +1,7 @@
 // The OCI runtime command line (runc, or crun where it works), with a private state root per engine.
 import { execFile } from 'node:child_process';
 import { constants, existsSync, openSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { access, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { EngineError } from '../errors.js';
 
@@ -33,6 +33,13 @@ export class OciRuntime {
 
   /** Whether the runtime has state for the container (runc and crun keep a directory per container): no process spawned. */
   knows = (id: string) => existsSync(`${this.stateRoot}/${id}`);
+
+  /** knows(), off the event loop. */
+  has = (id: string): Promise<boolean> =>
+    access(`${this.stateRoot}/${id}`).then(
+      () => true,
+      () => false,
+    );
 
   /** The runtime's view of a container, or undefined when it does not know it. */
   async state(id: string): Promise<RuntimeState | undefined> {
