@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors.js';
+import { forget, spawnOff } from '../util/spawner.js';
 
 export interface ConmonOptions {
   id: string;
@@ -77,11 +78,11 @@ export function startConmon(o: ConmonOptions): Promise<number> {
   }
   return new Promise((resolve, reject) => {
     // fd 3 is the sync pipe: conmon writes {"data": pid} or {"data": -1, "message": "..."} on it.
-    const child = spawn('conmon', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, _OCI_SYNCPIPE: '3' }, detached: true });
+    const child = startMonitor(args);
     let sync = '';
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    child.onStderr((d) => (stderr += d.toString()));
+    const pipe = { destroy: () => child.closeSync() };
     let settled = false;
     const answer = () => {
       const lines = sync.split('\n').filter((l) => l.includes('"data"') && l.trim().endsWith('}'));
@@ -93,30 +94,73 @@ export function startConmon(o: ConmonOptions): Promise<number> {
           const code = (JSON.parse(lines[1]) as { data: number }).data;
           // After the start's own continuation (which records exec_start): a quick exit comes in the same read.
           setImmediate(() => o.onExecExit?.(code));
-          (pipe as unknown as { destroy(): void }).destroy();
+          pipe.destroy();
         }
         return;
       }
       settled = true;
       const msg = JSON.parse(line) as { data: number; message?: string };
       // The daemonized conmon keeps its end; a container needs nothing more from it, an exec its exit code.
-      if (!o.onExecExit || msg.data <= 0) (pipe as unknown as { destroy(): void }).destroy();
+      if (!o.onExecExit || msg.data <= 0) pipe.destroy();
       else if (lines[1]) answer();
       if (msg.data > 0) resolve(msg.data);
       else if (o.execProcessSpec) reject(new EngineError('invalid', `OCI runtime exec failed: ${logrusMessage((msg.message ?? stderr).trim())}: unknown`));
       else reject(new EngineError('invalid', `OCI runtime create failed: ${(msg.message ?? stderr).trim()}`));
     };
-    pipe.on('data', (d: Buffer) => {
+    child.onSync((d) => {
       sync += d.toString();
       answer();
     });
-    child.on('error', (err) => reject(new EngineError('internal', `cannot run conmon: ${err.message}`)));
-    pipe.on('end', () => {
+    child.onError((err) => reject(new EngineError('internal', `cannot run conmon: ${err.message}`)));
+    child.onSyncEnd(() => {
       answer();
       if (!settled) reject(new EngineError('internal', `conmon failed: ${stderr.trim() || 'no answer on the sync pipe'}`));
     });
-    child.unref();
   });
+}
+
+/** conmon started, through the process helper when it runs (util/spawner.ts), and what is read of it. */
+interface Monitor {
+  onStderr(fn: (d: Buffer) => void): void;
+  onSync(fn: (d: Buffer) => void): void;
+  onSyncEnd(fn: () => void): void;
+  onError(fn: (err: Error) => void): void;
+  /** Closes our end of the sync pipe. */
+  closeSync(): void;
+}
+
+function startMonitor(args: string[]): Monitor {
+  const off = spawnOff('conmon', args, { stderr: true, fd3: true, detached: true, env: { _OCI_SYNCPIPE: '3' } });
+  if (off) {
+    // The helper keeps what it relays of this process until the sync pipe is done with.
+    let syncDone = false;
+    let exited = false;
+    // Closed by us: nothing more is delivered (as after destroying a pipe's read end).
+    let closed = false;
+    const done = () => syncDone && exited && forget(off);
+    off.events.on('exit', () => ((exited = true), done()));
+    off.events.on('end:fd3', () => ((syncDone = true), done()));
+    return {
+      onStderr: (fn) => off.events.on('stderr', fn),
+      onSync: (fn) => off.events.on('fd3', (d: Buffer) => closed || fn(d)),
+      onSyncEnd: (fn) => off.events.on('end:fd3', () => closed || fn()),
+      onError: (fn) => off.events.on('error', fn),
+      closeSync: () => {
+        closed = true;
+        off.closeFd3();
+      },
+    };
+  }
+  const child = spawn('conmon', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, _OCI_SYNCPIPE: '3' }, detached: true });
+  child.unref();
+  const pipe = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
+  return {
+    onStderr: (fn) => child.stderr!.on('data', fn),
+    onSync: (fn) => pipe.on('data', fn),
+    onSyncEnd: (fn) => pipe.on('end', fn),
+    onError: (fn) => child.on('error', fn),
+    closeSync: () => pipe.destroy(),
+  };
 }
 
 /**

@@ -1,9 +1,9 @@
 // The OCI runtime command line (runc, or crun where it works), with a private state root per engine.
-import { execFile } from 'node:child_process';
 import { constants, existsSync, openSync } from 'node:fs';
 import { access, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { EngineError } from '../errors.js';
+import { execFileOff } from '../util/spawner.js';
 
 export interface RuntimeState {
   id: string;
@@ -17,14 +17,14 @@ export class OciRuntime {
     readonly stateRoot: string,
   ) {}
 
+  /** Through the process helper (util/spawner.ts): the engine's event loop does not wait on a fork. */
   private run(args: string[], input?: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = execFile(this.path, ['--root', this.stateRoot, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
-        if (err) reject(new EngineError('internal', `${this.name} ${args[0]}: ${(stderr || err.message).trim()}`));
-        else resolve(stdout);
-      });
-      if (input !== undefined) child.stdin!.end(input);
-    });
+    return execFileOff(this.path, ['--root', this.stateRoot, ...args], { timeout: 30_000, input }).then(
+      (r) => r.stdout,
+      (err: Error & { stderr?: string }) => {
+        throw new EngineError('internal', `${this.name} ${args[0]}: ${(err.stderr || err.message).trim()}`);
+      },
+    );
   }
 
   get name(): string {
