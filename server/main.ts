@@ -152,7 +152,8 @@ function cleanupCommand(root: string, runRoot: string): string[] {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const pidFile = join(runRoot, 'berth.pid');
   const script =
-    `pid=$(cat ${q(pidFile)} 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && exit 0; ` +
+    // `read`, a builtin, not $(cat …): no process besides the shell's own on every container exit.
+    `pid=; { read -r pid < ${q(pidFile)}; } 2>/dev/null; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && exit 0; ` +
     `exec ${q(process.execPath)} ${q(process.argv[1]!)} cleanup --root ${q(root)} --run-root ${q(runRoot)} "$1"`;
   return ['/bin/sh', '-c', script, 'berth-cleanup'];
 }

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileOff, forget, spawnOff } from '../runtime/util/spawner.js';
-import { hasOwnMount, mountOverlay, mountTmpfs, unmountOwn } from '../runtime/storage/rootfs.js';
+import { hasOwnMount, isMounted, mountOverlay, mountTmpfs, unmountOwn } from '../runtime/storage/rootfs.js';
 
 describe('execFileOff', () => {
   it('collects stdout and stderr and gives stdin', async () => {
@@ -54,7 +54,7 @@ describe('mounts through the helper', () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-mounts-'));
   });
   afterAll(async () => {
-    for (const m of ['t', 'o/merged']) await unmountOwn(join(dir, m));
+    for (const m of ['t', 'o/merged', 'with space']) await unmountOwn(join(dir, m));
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -81,6 +81,19 @@ describe('mounts through the helper', () => {
     expect((await stat(join(o, 'merged', 'f'))).size).toBe(1);
     await unmountOwn(join(o, 'merged'));
     expect(await hasOwnMount(join(o, 'merged'))).toBe(false);
+  });
+
+  it('finds mounts in the mount table, for concurrent callers too, and paths with spaces', async () => {
+    const at = join(dir, 'with space');
+    const other = join(dir, 'with');
+    expect(await isMounted(at)).toBe(false);
+    await mountTmpfs(at, 'size=1m');
+    // Many at once share reads of the table; each sees the mount made before it asked.
+    expect(await Promise.all(Array.from({ length: 20 }, () => isMounted(at)))).toEqual(Array(20).fill(true));
+    expect(await isMounted(other)).toBe(false);
+    expect(await isMounted(dir)).toBe(false);
+    await unmountOwn(at);
+    expect(await Promise.all(Array.from({ length: 5 }, () => isMounted(at)))).toEqual(Array(5).fill(false));
   });
 
   it('reports a mount that fails', async () => {

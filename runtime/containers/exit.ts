@@ -142,12 +142,13 @@ export async function exitedWithin(ctx: ContainerContext, id: string, ms: number
 export function wait(ctx: ContainerContext, nameOrId: string, condition: WaitCondition, signal?: AbortSignal): Promise<{ code: number; error?: string }> {
   const start = ctx.store.resolve(nameOrId);
   const startRun = start.run_id;
-  let last = start;
+  let last: { state: string; exit_code: number; error: string } = start;
   return new Promise((resolve, reject) => {
     let finished = false;
     const check = async () => {
       if (finished) return;
-      const c = ctx.store.get(start.id);
+      // The state columns only: this runs on every change of the container and every 250 ms.
+      const c = ctx.store.status(start.id);
       if (!c) {
         // Gone (--rm, or removed by another process): its exit code outlives it in the exit file.
         const code = RUNNING.has(last.state) || last.state === 'created' ? await readExitCode(ctx.paths.exitFile(start.id)) : undefined;

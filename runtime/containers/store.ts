@@ -85,6 +85,13 @@ export class ContainerStore {
     return row && parse(row);
   }
 
+  /** A container's state columns only (no JSON parsed): what a wait looks at every time it looks. */
+  status(id: string): Pick<ContainerRow, 'state' | 'run_id' | 'exit_code' | 'error'> | undefined {
+    return this.db.prepare('SELECT state, run_id, exit_code, error FROM containers WHERE id = ?').get(id) as
+      | Pick<ContainerRow, 'state' | 'run_id' | 'exit_code' | 'error'>
+      | undefined;
+  }
+
   /** The ID of the container holding a name, without reading (and parsing) its row. */
   idOfName(name: string): string | undefined {
     return (this.db.prepare('SELECT id FROM containers WHERE name = ?').get(name) as { id: string } | undefined)?.id;

@@ -11,9 +11,41 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** Whether anything is mounted at path (the mount table's 5th field, escaped as the kernel escapes it). */
 export async function isMounted(path: string): Promise<boolean> {
-  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
-  return mounts.split('\n').some((line) => line.split(' ')[4] === path);
+  const mounts = await mountTable();
+  const field = ` ${path.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)} `;
+  // A search, not a split of every line: the table has a line per mount on the host (hundreds, with
+  // containers running), and this runs several times per container start and exit.
+  for (let at = mounts.indexOf(field); at >= 0; at = mounts.indexOf(field, at + 1)) {
+    const lineStart = mounts.lastIndexOf('\n', at) + 1;
+    let spaces = 0;
+    for (let i = lineStart; i <= at; i++) if (mounts.charCodeAt(i) === 32) spaces++;
+    if (spaces === 4) return true;
+  }
+  return false;
+}
+
+let tableRead: Promise<string> | undefined;
+let nextRead: Promise<string> | undefined;
+
+/**
+ * /proc/self/mountinfo, read once for all the callers that asked while the read before was under way:
+ * each caller gets a read that started after it asked (it sees every mount made before), and
+ * concurrent starts and exits share reads instead of each generating the whole table.
+ */
+function mountTable(): Promise<string> {
+  if (!tableRead) {
+    tableRead = readFile('/proc/self/mountinfo', 'utf8').finally(() => (tableRead = undefined));
+    return tableRead;
+  }
+  nextRead ??= tableRead
+    .catch(() => undefined)
+    .then(() => {
+      nextRead = undefined;
+      return mountTable();
+    });
+  return nextRead;
 }
 
 /**
