@@ -1,7 +1,7 @@
 // When a container's process ends: the exit recorded, the run undone (runtime state, rootfs, network,
 // option volumes), then --rm or the restart policy. Runs in the API server (watchExits) and in
 // `berth cleanup` (conmon's exit command); whichever comes first does the work. And docker wait.
-import { existsSync, watch } from 'node:fs';
+import { watch } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { freeingSpace } from '../state/reserve.js';
 import { now, RUNNING, sleep, type ContainerContext } from './context.js';
@@ -61,7 +61,7 @@ async function settleExit(ctx: ContainerContext, id: string): Promise<Container 
     const state = await runtime.state(id);
     if (state && state.status !== 'stopped') return undefined; // still running
   }
-  const oom = existsSync(`${ctx.paths.bundle(id)}/oom`);
+  const oom = await exists(`${ctx.paths.bundle(id)}/oom`);
   // Health as of now (a probe may have recorded meanwhile): no monitor runs any more, so "unhealthy".
   const health = stoppedHealth(ctx.store.get(id)?.health ?? null);
   const claimed = ctx.store.transition(id, c.run_id, {
@@ -124,7 +124,7 @@ export async function settled(ctx: ContainerContext, id: string): Promise<void> 
 export async function exitedWithin(ctx: ContainerContext, id: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (existsSync(ctx.paths.exitFile(id))) {
+    if (await exists(ctx.paths.exitFile(id))) {
       await ctx.handleExit(id);
       return true;
     }
@@ -183,6 +183,12 @@ export function wait(ctx: ContainerContext, nameOrId: string, condition: WaitCon
     void check();
   });
 }
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /** The exit code conmon wrote; undefined when there is no file. A file still being written is waited for. */
 async function readExitCode(file: string): Promise<number | undefined> {
