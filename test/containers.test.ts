@@ -245,6 +245,19 @@ describe('the lifecycle', () => {
     await ok(['rm', ...ids]);
   });
 
+  it('names every one of many containers created at once, and removes them all (no generated name drawn twice)', async () => {
+    const created = await Promise.all(
+      Array.from({ length: 150 }, () => engine.http('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'none' } })),
+    );
+    expect(created.map((r) => r.status)).toEqual(Array(150).fill(201));
+    const ids = created.map((r) => (JSON.parse(r.body.toString()) as { Id: string }).Id);
+    const removed = await Promise.all(ids.map((id) => engine.http('DELETE', `/containers/${id}`)));
+    expect(removed.map((r) => r.status)).toEqual(Array(150).fill(204));
+    for (const id of ids) expect(existsSync(join(engine.root, 'containers', id))).toBe(false);
+    const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+    for (const id of ids) expect(mounts).not.toContain(id);
+  });
+
   it('keeps images that containers use', async () => {
     await ok(['tag', 'busybox', 'inuse:1']);
     await ok(['run', '-d', '--name', 'user', 'inuse:1', 'sleep', '1000']);

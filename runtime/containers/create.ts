@@ -39,7 +39,35 @@ export async function create(
   const runtime = request.runtime || ctx.options.defaultRuntime;
   if (!ctx.options.runtimes.has(runtime)) throw invalid(`unknown or invalid runtime name: ${runtime}`);
   const id = randomBytes(32).toString('hex');
-  const finalName = name ? validateName(name, { single: o.singleCharName }) : generateName((n) => ctx.store.idOfName(n) !== undefined);
+  // A generated name is held from here to the insert: concurrent creates (200 clients at once) drew the
+  // same name between the check and the insert, and the second failed with a name conflict it never asked for.
+  const generating = creating.get(ctx) ?? new Set<string>();
+  creating.set(ctx, generating);
+  const finalName = name
+    ? validateName(name, { single: o.singleCharName })
+    : generateName((n) => generating.has(n) || ctx.store.idOfName(n) !== undefined);
+  if (!name) generating.add(finalName);
+  try {
+    return await createNamed(ctx, request, echo, finalName, workdir, references, image, runtime, id);
+  } finally {
+    if (!name) generating.delete(finalName);
+  }
+}
+
+/** Generated names of the creates under way, per container service. */
+const creating = new WeakMap<ContainerContext, Set<string>>();
+
+async function createNamed(
+  ctx: ContainerContext,
+  request: ContainerSpec,
+  echo: ClientEcho,
+  finalName: string,
+  workdir: ReturnType<typeof validateCreate>,
+  references: Pick<ContainerSpec, 'namespaces' | 'network'>,
+  image: ReturnType<ContainerContext['images']['store']['resolve']>,
+  runtime: string,
+  id: string,
+): Promise<{ id: string; warnings: string[] }> {
   const holder = ctx.store.idOfName(finalName);
   if (holder) {
     throw conflict(
