@@ -43,9 +43,7 @@ export async function create(
   // same name between the check and the insert, and the second failed with a name conflict it never asked for.
   const generating = creating.get(ctx) ?? new Set<string>();
   creating.set(ctx, generating);
-  const finalName = name
-    ? validateName(name, { single: o.singleCharName })
-    : generateName((n) => generating.has(n) || ctx.store.idOfName(n) !== undefined);
+  const finalName = name ? validateName(name, { single: o.singleCharName }) : generateName((n) => generating.has(n) || ctx.store.idOfName(n) !== undefined);
   if (!name) generating.add(finalName);
   try {
     return await createNamed(ctx, request, echo, finalName, workdir, references, image, runtime, id);
