@@ -11,7 +11,7 @@ import type { Container, ContainerStore } from '../containers/store.js';
 import { linksOf, parseLink, type Link } from '../containers/links.js';
 import { contains, nextFree, parseSubnet } from './ipam.js';
 import { canonical6, contains6, isIp6, isV6, nextFree6, parseSubnet6 } from './ipam6.js';
-import { pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
+import { dropNetwork, pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
 import { allocatePorts, wantedPorts, type HeldPort } from './ports.js';
 import { macFromIp } from './mac.js';
 import type { NetworkService } from './service.js';
@@ -237,7 +237,13 @@ export class Attachments {
       const ports = await allocatePorts(wantedPorts(c.spec.ports), others);
       this.containers.update(c.id, { ports: JSON.stringify(ports) });
     });
-    const netns = await netavark.createNetns(c.id);
+    // What setup will ask of netavark: with one network and no ports, createNetns may do it all itself.
+    const allocated = this.endpointsOf(c.id).filter(({ endpoint }) => endpoint.ip);
+    const netns = await netavark.createNetns(
+      c.id,
+      allocated.map(({ endpoint, network }) => this.attachment(c, endpoint, network)),
+      this.containers.get(c.id)?.ports ?? [],
+    );
     const nameservers = list.filter(({ network }) => network.dns).map(({ network }) => v4Config(network)!.Gateway!);
     return { netns, hostNetwork: false, ip, ip6, nameservers: [...new Set(nameservers)] };
   }
@@ -308,13 +314,15 @@ export class Attachments {
       const primary = list.find(({ endpoint }) => endpoint.interface === 'eth0');
       const rest = list.filter((x) => x !== primary);
       try {
-        if (primary) await this.netavark.teardown(c.id, c.name, [this.attachment(c, primary.endpoint, primary.network)], fresh.ports);
+        // The namespace goes right after (removeNetns), and the veths with it.
+        if (primary) await this.netavark.teardown(c.id, c.name, [this.attachment(c, primary.endpoint, primary.network)], fresh.ports, true);
         if (rest.length)
           await this.netavark.teardown(
             c.id,
             c.name,
             rest.map(({ endpoint, network }) => this.attachment(c, endpoint, network)),
             [],
+            true,
           );
       } catch (err) {
         process.stderr.write(`berth: network teardown of ${c.id}: ${(err as Error).message}\n`);
@@ -340,6 +348,17 @@ export class Attachments {
   }
 
   private pruneTimer?: NodeJS.Timeout;
+
+  /**
+   * After a network's removal from the store: its bridge and firewall rules, kept while it existed
+   * (netavark.ts, anchorName), go. A failure is logged: the network is gone either way.
+   */
+  async dropNetwork(n: Network): Promise<void> {
+    if (!this.netavark || n.driver !== 'bridge' || !n.bridge) return;
+    await dropNetwork(this.netavark, netavarkNetwork(n)).catch((err: Error) => {
+      process.stderr.write(`berth: removing network ${n.name}'s bridge ${n.bridge}: ${err.message}\n`);
+    });
+  }
 
   /** Whether anything of a start's networking may be left (allocations, a namespace file). */
   holdsResources(c: Container): boolean {
