@@ -64,23 +64,26 @@ async function ensureAnchor(n: NetavarkNetwork): Promise<void> {
 }
 
 /**
- * Runs inside a container's new network namespace (`unshare --net=<path>`) when berth sets its one network
- * up itself: router advertisements ignored on the interfaces to come (as netavark disables autoconf),
- * then the `ip` batch on stdin (directBatch).
+ * Runs inside a container's new network namespace (`unshare --net=<path> sh -c … sh <host netns> <host
+ * veth> <bridge>`) when berth sets its one network up itself, all from one process of the engine's:
+ * router advertisements ignored on the interfaces to come (netavark disables autoconf), the `ip` batch on
+ * stdin (directBatch), then, back in the engine's namespace, the host end of the veth onto the bridge.
  */
-const DIRECT_NETNS = 'echo 0 2>/dev/null >/proc/sys/net/ipv6/conf/default/autoconf; exec ip -b -';
+const DIRECT_NETNS = 'echo 0 2>/dev/null >/proc/sys/net/ipv6/conf/default/autoconf; ip -b - && exec nsenter --net="$1" ip link set "$2" master "$3" up';
 
 /**
  * What netavark's bridge driver does in a container's namespace, for an IPv4 network: loopback up, the veth
- * (its host end created straight into berth's namespace, enslaved by setupDirect), the address, the
- * default route through the gateway (none on an internal network), with netavark's metric.
+ * (its host end made straight in the engine's namespace), the address, the default route through the
+ * gateway (none on an internal network), with netavark's metric.
  */
+const HOST_NETNS = `/proc/${process.pid}/ns/net`;
+
 function directBatch(a: Attachment, hostVeth: string): string {
   const subnet = a.network.subnets[0]!;
   const dev = a.interfaceName;
   const lines = [
     'link set lo up',
-    `link add ${dev} address ${a.mac} type veth peer name ${hostVeth} netns /proc/${process.pid}/ns/net`,
+    `link add ${dev} address ${a.mac} type veth peer name ${hostVeth} netns ${HOST_NETNS}`,
     `addr add ${a.ips[0]}/${subnet.subnet.split('/')[1]} broadcast + dev ${dev}`,
     `link set ${dev} up`,
     ...(a.network.internal ? [] : [`route add default via ${subnet.gateway} dev ${dev} metric 100`]),
@@ -176,7 +179,11 @@ export class Netavark {
     if (a && (await this.directOk(a))) {
       const hostVeth = `veth${randomBytes(5).toString('hex')}`;
       try {
-        await runWithInput('unshare', [`--net=${path}`, 'sh', '-c', DIRECT_NETNS], directBatch(a, hostVeth));
+        await runWithInput(
+          'unshare',
+          [`--net=${path}`, 'sh', '-c', DIRECT_NETNS, 'sh', HOST_NETNS, hostVeth, a.network.network_interface],
+          directBatch(a, hostVeth),
+        );
         this.direct.set(containerId, hostVeth);
         return path;
       } catch (err) {
@@ -196,9 +203,8 @@ export class Netavark {
     return !n.dns_enabled || !this.aardvark || existsSync(join(this.configDir, 'aardvark-dns', n.name));
   }
 
-  /** Completes createNetns's interface: the host end on the bridge and up, the container's DNS record. */
-  private async setupDirect(hostVeth: string, containerId: string, containerName: string, a: Attachment): Promise<Map<string, SetupResult>> {
-    await run('ip', ['link', 'set', hostVeth, 'master', a.network.network_interface, 'up']);
+  /** What createNetns's interface still lacks: the container's DNS record. */
+  private async setupDirect(containerId: string, containerName: string, a: Attachment): Promise<Map<string, SetupResult>> {
     if (a.network.dns_enabled && this.aardvark) {
       const gateways = a.network.subnets.map((s) => s.gateway);
       const before = this.listenersKept ? new Map<string, string>() : await dnsListeners(gateways);
@@ -362,7 +368,7 @@ export class Netavark {
     const hostVeth = this.direct.get(containerId);
     if (hostVeth && attachments.length === 1 && ports.length === 0) {
       this.direct.delete(containerId);
-      return this.setupDirect(hostVeth, containerId, containerName, attachments[0]!);
+      return this.setupDirect(containerId, containerName, attachments[0]!);
     }
     const gateways = this.aardvark
       ? attachments
