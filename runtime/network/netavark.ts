@@ -2,7 +2,8 @@
 // makes the bridge, the veth in the container's network namespace, the firewall rules and port forwards,
 // and keeps aardvark-dns's name records. Network namespaces are files under the run root (bind mounts of
 // nsfs), so they outlive the engine with their containers.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -23,8 +24,86 @@ const run = promisify(execFile);
 // removes what a setup is about to use. So all of it, in any berth process, runs under one host lock.
 const HOST_LOCK = '/run/lock/berth-netavark.lock';
 
-/** Runs fn holding the host's netavark lock (held by a flock child, released if this process dies). */
-export async function withNetavarkLock<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs fn holding the host's netavark lock (held by a child process, released if this process dies). */
+export function withNetavarkLock<T>(fn: () => Promise<T>): Promise<T> {
+  return hostLock.run(fn);
+}
+
+/**
+ * One long-lived perl child per process holds the lock for it: a line `x` takes it (flock LOCK_EX), `u`
+ * gives it back, each answered `ok`; when this process dies its stdin closes and the lock goes with it.
+ * A `flock … sh` child per call cost two processes each time. (perl-base is essential on Debian; without
+ * perl, the flock child it is.) Calls in this process take their turns before it.
+ */
+const LOCK_HOLDER = `use Fcntl ':flock'; $| = 1; open(my $f, '>>', $ARGV[0]) or die "$ARGV[0]: $!\n";
+while (my $c = <STDIN>) { flock($f, $c =~ /^x/ ? LOCK_EX : LOCK_UN) or die "flock: $!\n"; print "ok\n"; }`;
+
+class HostLock {
+  private holder?: ChildProcessWithoutNullStreams;
+  private readonly answers: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private readonly turns = new Mutex();
+  private readonly perl = existsSync('/usr/bin/perl');
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.perl) return withFlockChild(fn);
+    return this.turns.run(async () => {
+      await this.ask('x');
+      try {
+        return await fn();
+      } finally {
+        // If the holder died the kernel released the lock with it.
+        await this.ask('u').catch(() => undefined);
+      }
+    });
+  }
+
+  private async ask(request: 'x' | 'u'): Promise<void> {
+    const child = await this.holderProcess();
+    const answered = new Promise<void>((resolve, reject) => this.answers.push({ resolve, reject }));
+    // Referenced only while an answer is awaited: an idle holder keeps no process (berth cleanup) alive.
+    (child.stdout as unknown as Socket).ref();
+    child.stdin.write(`${request}\n`);
+    try {
+      await answered;
+    } finally {
+      if (this.answers.length === 0) (child.stdout as unknown as Socket).unref();
+    }
+  }
+
+  private async holderProcess(): Promise<ChildProcessWithoutNullStreams> {
+    if (this.holder) return this.holder;
+    await mkdir(dirname(HOST_LOCK), { recursive: true });
+    const child = spawn('perl', ['-e', LOCK_HOLDER, HOST_LOCK], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.holder = child;
+    let buffered = '';
+    let errors = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      buffered += d;
+      for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+        buffered = buffered.slice(i + 1);
+        this.answers.shift()?.resolve();
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (errors += d.toString()));
+    const gone = (err: Error) => {
+      if (this.holder === child) this.holder = undefined;
+      for (const a of this.answers.splice(0)) a.reject(err);
+    };
+    child.on('error', gone);
+    child.on('exit', () => gone(new Error(`the host lock's holder exited${errors ? `: ${errors.trim()}` : ''}`)));
+    child.unref();
+    (child.stdin as unknown as Socket).unref();
+    (child.stdout as unknown as Socket).unref();
+    (child.stderr as unknown as Socket).unref();
+    return child;
+  }
+}
+
+const hostLock = new HostLock();
+
+/** The lock held by a `flock` child for one call (where there is no perl). */
+async function withFlockChild<T>(fn: () => Promise<T>): Promise<T> {
   await mkdir(dirname(HOST_LOCK), { recursive: true });
   const holder = spawn('flock', [HOST_LOCK, 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'ignore'] });
   await Promise.race([
