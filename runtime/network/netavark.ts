@@ -73,7 +73,7 @@ class HostLock {
   private async holderProcess(): Promise<ChildProcessWithoutNullStreams> {
     if (this.holder) return this.holder;
     await mkdir(dirname(HOST_LOCK), { recursive: true });
-    const child = spawn('perl', ['-e', LOCK_HOLDER, HOST_LOCK], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/perl', ['-e', LOCK_HOLDER, HOST_LOCK], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.holder = child;
     let buffered = '';
     let errors = '';
@@ -286,24 +286,29 @@ export class Netavark {
   private async setupDirect(containerId: string, containerName: string, a: Attachment): Promise<Map<string, SetupResult>> {
     if (a.network.dns_enabled && this.aardvark) {
       const gateways = a.network.subnets.map((s) => s.gateway);
-      const before = this.listenersKept ? new Map<string, string>() : await dnsListeners(gateways);
-      await this.directDns(a, containerId, containerName);
+      const before = await this.directDns(a, containerId, containerName, gateways);
       await this.awaitDnsReload(gateways, before);
     }
     return new Map([[a.network.name, { mac: a.mac! }]]);
   }
 
-  /** The container's line in aardvark-dns's file of the network (as netavark writes it), and aardvark-dns told. */
-  private async directDns(a: Attachment, containerId: string, containerName: string): Promise<void> {
+  /**
+   * The container's line in aardvark-dns's file of the network (as netavark writes it), and aardvark-dns
+   * told; returns its listeners from just before (taken in turn: a reload for another container before
+   * this one's line was written must not pass for this one's).
+   */
+  private async directDns(a: Attachment, containerId: string, containerName: string, gateways: string[]): Promise<Map<string, string>> {
     const dir = join(this.configDir, 'aardvark-dns');
     const file = join(dir, a.network.name);
     const names = [...new Set([containerName, ...a.aliases].filter(Boolean))];
-    await this.dnsLock.run(async () => {
+    return this.dnsLock.run(async () => {
+      const before = this.listenersKept ? new Map<string, string>() : await dnsListeners(gateways);
       const text = (await readFile(file, 'utf8').catch(() => undefined)) ?? `${a.network.subnets.map((s) => s.gateway).join(',')}\n`;
       const lines = text.split('\n').filter((l, i) => l && (i === 0 || !l.startsWith(`${containerId} `)));
       await writeAtomic(file, `${[...lines, `${containerId} ${a.ips[0]}  ${names.join(',')}`].join('\n')}\n`);
       // Not running (its last network's file went meanwhile): started as netavark starts it.
       if (!(await this.signalAardvark())) await run(this.aardvark!, ['--config', dir, '-p', '53', 'run']);
+      return before;
     });
   }
 
