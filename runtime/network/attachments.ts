@@ -11,7 +11,7 @@ import type { Container, ContainerStore } from '../containers/store.js';
 import { linksOf, parseLink, type Link } from '../containers/links.js';
 import { contains, nextFree, parseSubnet } from './ipam.js';
 import { canonical6, contains6, isIp6, isV6, nextFree6, parseSubnet6 } from './ipam6.js';
-import { dropNetwork, pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
+import { dropNetwork, isAnchored, pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
 import { allocatePorts, wantedPorts, type HeldPort } from './ports.js';
 import { macFromIp } from './mac.js';
 import type { NetworkService } from './service.js';
@@ -338,13 +338,19 @@ export class Attachments {
 
   /**
    * Once nothing of this engine is on a bridge, netavark's shared chains go (if nobody else has rules in
-   * them). Off the exit path and a little later: the next `docker run` would only make them again.
+   * them). Off the exit path and a little later: the next `docker run` would only make them again. While
+   * one of its networks is anchored (netavark.ts) that network's rules keep them in use: nothing to ask
+   * iptables then.
    */
   pruneChainsSoon(): void {
     const idle = () => !this.store.allEndpoints().some((e) => e.ip);
     if (!this.netavark || !idle()) return;
     clearTimeout(this.pruneTimer);
-    this.pruneTimer = setTimeout(() => void (idle() ? pruneNetavarkChains() : undefined), 2000).unref();
+    this.pruneTimer = setTimeout(async () => {
+      if (!idle()) return;
+      for (const n of this.store.all()) if (n.driver === 'bridge' && n.bridge && (await isAnchored(netavarkNetwork(n)))) return;
+      await pruneNetavarkChains().catch((err: Error) => process.stderr.write(`berth: pruning netavark's chains: ${err.message}\n`));
+    }, 2000).unref();
   }
 
   private pruneTimer?: NodeJS.Timeout;

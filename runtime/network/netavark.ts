@@ -129,13 +129,13 @@ async function withFlockChild<T>(fn: () => Promise<T>): Promise<T> {
 export const anchorName = (networkId: string) => `bk-${networkId.slice(0, 12)}`;
 
 /** Whether the network's anchor is on its bridge (sysfs: no process). */
-async function anchored(n: NetavarkNetwork): Promise<boolean> {
+export async function isAnchored(n: NetavarkNetwork): Promise<boolean> {
   const master = await readlink(`/sys/class/net/${anchorName(n.id)}/master`).catch(() => '');
   return master !== '' && basename(master) === n.network_interface;
 }
 
 async function ensureAnchor(n: NetavarkNetwork): Promise<void> {
-  if (!n.network_interface || (await anchored(n))) return;
+  if (!n.network_interface || (await isAnchored(n))) return;
   const name = anchorName(n.id);
   if (existsSync(`/sys/class/net/${name}`)) await run('ip', ['link', 'set', name, 'master', n.network_interface]);
   // A veth pair (the dummy driver may not be loaded), left down: one end on the bridge, the other loose.
@@ -278,7 +278,7 @@ export class Netavark {
   private async directOk(a: Attachment): Promise<boolean> {
     const n = a.network;
     if (!this.warmed.has(n.id) || n.ipv6_enabled || n.subnets.length !== 1 || a.ips.length !== 1 || !a.mac) return false;
-    if (!(await anchored(n))) return false;
+    if (!(await isAnchored(n))) return false;
     return !n.dns_enabled || !this.aardvark || existsSync(join(this.configDir, 'aardvark-dns', n.name));
   }
 
@@ -489,7 +489,7 @@ export class Netavark {
   async teardown(containerId: string, containerName: string, attachments: Attachment[], ports: HeldPort[], netnsGoing = false): Promise<void> {
     if (attachments.length === 0) return;
     const [only] = attachments;
-    if (netnsGoing && attachments.length === 1 && ports.length === 0 && (await anchored(only!.network))) {
+    if (netnsGoing && attachments.length === 1 && ports.length === 0 && (await isAnchored(only!.network))) {
       if (only!.network.dns_enabled && this.aardvark) await this.directDnsRemove(only!.network, containerId);
       return;
     }
