@@ -229,14 +229,17 @@ export class Attachments {
       const assigned = this.allocate(c, endpoint, network, `eth${i}`, i === 0 ? c.spec.network.mac : undefined);
       if (i === 0) ({ ip, ip6 } = assigned);
     });
-    await this.portLock.run(async () => {
-      const others = this.containers
-        .all()
-        .filter((o) => o.id !== c.id)
-        .flatMap((o) => o.ports);
-      const ports = await allocatePorts(wantedPorts(c.spec.ports), others);
-      this.containers.update(c.id, { ports: JSON.stringify(ports) });
-    });
+    const wanted = wantedPorts(c.spec.ports);
+    // Without ports to publish (and none held) there is nothing to compare with every other container's.
+    if (wanted.length || this.containers.get(c.id)?.ports.length)
+      await this.portLock.run(async () => {
+        const others = this.containers
+          .all()
+          .filter((o) => o.id !== c.id)
+          .flatMap((o) => o.ports);
+        const ports = await allocatePorts(wanted, others);
+        this.containers.update(c.id, { ports: JSON.stringify(ports) });
+      });
     // What setup will ask of netavark: with one network and no ports, createNetns may do it all itself.
     const allocated = this.endpointsOf(c.id).filter(({ endpoint }) => endpoint.ip);
     const netns = await netavark.createNetns(
