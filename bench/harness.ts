@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scrubNetworks } from '../test/helpers/network.js';
 
 export const DOCKER = '/usr/local/bin/docker';
 export const DOCKERD = '/usr/sbin/dockerd';
@@ -195,7 +196,9 @@ export async function startBerth(dir: string): Promise<Engine> {
   const log = join(dir, 'berth.log');
   const args = [BERTH_MAIN, 'serve', '--socket', socket, '--root', join(dir, 'berth-root'), '--run-root', join(dir, 'berth-run')];
   const child = spawn(process.execPath, args, { stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], detached: true });
-  const engine: Engine = { name: 'berth', pid: child.pid!, env: cliEnv(dir, socket), stop: () => terminate(child, 15_000) };
+  // berth keeps its networks' bridges and rules while they exist (as dockerd keeps docker0): they go with the run.
+  const stop = () => terminate(child, 15_000).then(() => scrubNetworks(join(dir, 'berth-root')));
+  const engine: Engine = { name: 'berth', pid: child.pid!, env: cliEnv(dir, socket), stop };
   try {
     await waitForPing('berth', child, socket, log, 20_000);
   } catch (err) {

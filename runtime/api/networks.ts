@@ -41,26 +41,30 @@ export function networkApi(engine: Engine) {
       }
       return { network, members };
     },
-    /** Refused for the predefined networks and while a live container is on it. */
-    remove: (ref: string) =>
-      networks.remove(ref, (id) => {
+    /** Refused for the predefined networks and while a live container is on it; then its bridge and rules go. */
+    remove: async (ref: string): Promise<void> => {
+      const n = networks.remove(ref, (id) => {
         const c = engine.containers.store.get(id);
         return !!c && isLive(c);
-      }),
+      });
+      await attachments.dropNetwork(n);
+    },
     /** The containers (IDs) on a network, running or not (podman's rule for rm without force). */
     containersOn: (ref: string): string[] => networks.store.endpointsOn(networks.resolve(ref).id).map((e) => e.containerId),
     /** podman network rm -f: the containers on it are removed (forced), then the network. */
     removeWithContainers: async (ref: string) => {
       const n = networks.resolve(ref);
       for (const e of networks.store.endpointsOn(n.id)) await engine.containers.remove(e.containerId, true, false);
-      networks.remove(n.id, () => false);
+      await attachments.dropNetwork(networks.remove(n.id, () => false));
     },
     connect: (ref: string, container: string, settings: EndpointOptions) => attachments.connect(ref, container, settings),
     disconnect: (ref: string, container: string, force: boolean) => attachments.disconnect(ref, container, force),
     /** `docker network prune`: unused user networks created before `until`, with the labels asked; their names. */
-    prune: (filters: Filters): string[] => {
+    prune: async (filters: Filters): Promise<string[]> => {
       const matches = networkPruneFilter(filters);
-      return networks.prune((n) => !matches(n));
+      const removed = networks.prune((n) => !matches(n));
+      for (const n of removed) await attachments.dropNetwork(n);
+      return removed.map((n) => n.name);
     },
   };
 }

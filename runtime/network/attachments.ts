@@ -11,7 +11,7 @@ import type { Container, ContainerStore } from '../containers/store.js';
 import { linksOf, parseLink, type Link } from '../containers/links.js';
 import { contains, nextFree, parseSubnet } from './ipam.js';
 import { canonical6, contains6, isIp6, isV6, nextFree6, parseSubnet6 } from './ipam6.js';
-import { pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
+import { dropNetwork, isAnchored, pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
 import { allocatePorts, wantedPorts, type HeldPort } from './ports.js';
 import { macFromIp } from './mac.js';
 import type { NetworkService } from './service.js';
@@ -229,15 +229,24 @@ export class Attachments {
       const assigned = this.allocate(c, endpoint, network, `eth${i}`, i === 0 ? c.spec.network.mac : undefined);
       if (i === 0) ({ ip, ip6 } = assigned);
     });
-    await this.portLock.run(async () => {
-      const others = this.containers
-        .all()
-        .filter((o) => o.id !== c.id)
-        .flatMap((o) => o.ports);
-      const ports = await allocatePorts(wantedPorts(c.spec.ports), others);
-      this.containers.update(c.id, { ports: JSON.stringify(ports) });
-    });
-    const netns = await netavark.createNetns(c.id);
+    const wanted = wantedPorts(c.spec.ports);
+    // Without ports to publish (and none held) there is nothing to compare with every other container's.
+    if (wanted.length || this.containers.get(c.id)?.ports.length)
+      await this.portLock.run(async () => {
+        const others = this.containers
+          .all()
+          .filter((o) => o.id !== c.id)
+          .flatMap((o) => o.ports);
+        const ports = await allocatePorts(wanted, others);
+        this.containers.update(c.id, { ports: JSON.stringify(ports) });
+      });
+    // What setup will ask of netavark: with one network and no ports, createNetns may do it all itself.
+    const allocated = this.endpointsOf(c.id).filter(({ endpoint }) => endpoint.ip);
+    const netns = await netavark.createNetns(
+      c.id,
+      allocated.map(({ endpoint, network }) => this.attachment(c, endpoint, network)),
+      this.containers.get(c.id)?.ports ?? [],
+    );
     const nameservers = list.filter(({ network }) => network.dns).map(({ network }) => v4Config(network)!.Gateway!);
     return { netns, hostNetwork: false, ip, ip6, nameservers: [...new Set(nameservers)] };
   }
@@ -308,13 +317,15 @@ export class Attachments {
       const primary = list.find(({ endpoint }) => endpoint.interface === 'eth0');
       const rest = list.filter((x) => x !== primary);
       try {
-        if (primary) await this.netavark.teardown(c.id, c.name, [this.attachment(c, primary.endpoint, primary.network)], fresh.ports);
+        // The namespace goes right after (removeNetns), and the veths with it.
+        if (primary) await this.netavark.teardown(c.id, c.name, [this.attachment(c, primary.endpoint, primary.network)], fresh.ports, true);
         if (rest.length)
           await this.netavark.teardown(
             c.id,
             c.name,
             rest.map(({ endpoint, network }) => this.attachment(c, endpoint, network)),
             [],
+            true,
           );
       } catch (err) {
         process.stderr.write(`berth: network teardown of ${c.id}: ${(err as Error).message}\n`);
@@ -330,16 +341,33 @@ export class Attachments {
 
   /**
    * Once nothing of this engine is on a bridge, netavark's shared chains go (if nobody else has rules in
-   * them). Off the exit path and a little later: the next `docker run` would only make them again.
+   * them). Off the exit path and a little later: the next `docker run` would only make them again. While
+   * one of its networks is anchored (netavark.ts) that network's rules keep them in use: nothing to ask
+   * iptables then.
    */
   pruneChainsSoon(): void {
     const idle = () => !this.store.allEndpoints().some((e) => e.ip);
     if (!this.netavark || !idle()) return;
     clearTimeout(this.pruneTimer);
-    this.pruneTimer = setTimeout(() => void (idle() ? pruneNetavarkChains() : undefined), 2000).unref();
+    this.pruneTimer = setTimeout(async () => {
+      if (!idle()) return;
+      for (const n of this.store.all()) if (n.driver === 'bridge' && n.bridge && (await isAnchored(netavarkNetwork(n)))) return;
+      await pruneNetavarkChains().catch((err: Error) => process.stderr.write(`berth: pruning netavark's chains: ${err.message}\n`));
+    }, 2000).unref();
   }
 
   private pruneTimer?: NodeJS.Timeout;
+
+  /**
+   * After a network's removal from the store: its bridge and firewall rules, kept while it existed
+   * (netavark.ts, anchorName), go. A failure is logged: the network is gone either way.
+   */
+  async dropNetwork(n: Network): Promise<void> {
+    if (!this.netavark || n.driver !== 'bridge' || !n.bridge) return;
+    await dropNetwork(this.netavark, netavarkNetwork(n)).catch((err: Error) => {
+      process.stderr.write(`berth: removing network ${n.name}'s bridge ${n.bridge}: ${err.message}\n`);
+    });
+  }
 
   /** Whether anything of a start's networking may be left (allocations, a namespace file). */
   holdsResources(c: Container): boolean {

@@ -2,15 +2,18 @@
 // makes the bridge, the veth in the container's network namespace, the firewall rules and port forwards,
 // and keeps aardvark-dns's name records. Network namespaces are files under the run root (bind mounts of
 // nsfs), so they outlive the engine with their containers.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { EngineError } from '../errors.js';
 import { isMounted, unmount } from '../storage/rootfs.js';
+import { Mutex } from '../util/lock.js';
 import type { HeldPort } from './ports.js';
 import { addAardvarkNames } from './dns-names.js';
 
@@ -21,8 +24,86 @@ const run = promisify(execFile);
 // removes what a setup is about to use. So all of it, in any berth process, runs under one host lock.
 const HOST_LOCK = '/run/lock/berth-netavark.lock';
 
-/** Runs fn holding the host's netavark lock (held by a flock child, released if this process dies). */
-export async function withNetavarkLock<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs fn holding the host's netavark lock (held by a child process, released if this process dies). */
+export function withNetavarkLock<T>(fn: () => Promise<T>): Promise<T> {
+  return hostLock.run(fn);
+}
+
+/**
+ * One long-lived perl child per process holds the lock for it: a line `x` takes it (flock LOCK_EX), `u`
+ * gives it back, each answered `ok`; when this process dies its stdin closes and the lock goes with it.
+ * A `flock … sh` child per call cost two processes each time. (perl-base is essential on Debian; without
+ * perl, the flock child it is.) Calls in this process take their turns before it.
+ */
+const LOCK_HOLDER = `use Fcntl ':flock'; $| = 1; open(my $f, '>>', $ARGV[0]) or die "$ARGV[0]: $!\n";
+while (my $c = <STDIN>) { flock($f, $c =~ /^x/ ? LOCK_EX : LOCK_UN) or die "flock: $!\n"; print "ok\n"; }`;
+
+class HostLock {
+  private holder?: ChildProcessWithoutNullStreams;
+  private readonly answers: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private readonly turns = new Mutex();
+  private readonly perl = existsSync('/usr/bin/perl');
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.perl) return withFlockChild(fn);
+    return this.turns.run(async () => {
+      await this.ask('x');
+      try {
+        return await fn();
+      } finally {
+        // If the holder died the kernel released the lock with it.
+        await this.ask('u').catch(() => undefined);
+      }
+    });
+  }
+
+  private async ask(request: 'x' | 'u'): Promise<void> {
+    const child = await this.holderProcess();
+    const answered = new Promise<void>((resolve, reject) => this.answers.push({ resolve, reject }));
+    // Referenced only while an answer is awaited: an idle holder keeps no process (berth cleanup) alive.
+    (child.stdout as unknown as Socket).ref();
+    child.stdin.write(`${request}\n`);
+    try {
+      await answered;
+    } finally {
+      if (this.answers.length === 0) (child.stdout as unknown as Socket).unref();
+    }
+  }
+
+  private async holderProcess(): Promise<ChildProcessWithoutNullStreams> {
+    if (this.holder) return this.holder;
+    await mkdir(dirname(HOST_LOCK), { recursive: true });
+    const child = spawn('/usr/bin/perl', ['-e', LOCK_HOLDER, HOST_LOCK], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.holder = child;
+    let buffered = '';
+    let errors = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      buffered += d;
+      for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+        buffered = buffered.slice(i + 1);
+        this.answers.shift()?.resolve();
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (errors += d.toString()));
+    const gone = (err: Error) => {
+      if (this.holder === child) this.holder = undefined;
+      for (const a of this.answers.splice(0)) a.reject(err);
+    };
+    child.on('error', gone);
+    child.on('exit', () => gone(new Error(`the host lock's holder exited${errors ? `: ${errors.trim()}` : ''}`)));
+    child.unref();
+    (child.stdin as unknown as Socket).unref();
+    (child.stdout as unknown as Socket).unref();
+    (child.stderr as unknown as Socket).unref();
+    return child;
+  }
+}
+
+const hostLock = new HostLock();
+
+/** The lock held by a `flock` child for one call (where there is no perl). */
+async function withFlockChild<T>(fn: () => Promise<T>): Promise<T> {
   await mkdir(dirname(HOST_LOCK), { recursive: true });
   const holder = spawn('flock', [HOST_LOCK, 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'ignore'] });
   await Promise.race([
@@ -36,6 +117,71 @@ export async function withNetavarkLock<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     holder.stdin!.end();
   }
+}
+
+/**
+ * A network's bridge and firewall chains stay while the network exists, as dockerd keeps docker0 and its
+ * rules: after netavark's first setup on a network berth enslaves a link (the anchor) to the bridge,
+ * so that netavark's teardown of the last container finds the bridge in use and leaves it and the
+ * network's chains (netavark removes them only when no link has the bridge as its master). Removing the
+ * network drops the anchor first, then netavark tears the empty bridge and the chains down (`drop`).
+ */
+export const anchorName = (networkId: string) => `bk-${networkId.slice(0, 12)}`;
+
+/** Whether the network's anchor is on its bridge (sysfs: no process). */
+export async function isAnchored(n: NetavarkNetwork): Promise<boolean> {
+  const master = await readlink(`/sys/class/net/${anchorName(n.id)}/master`).catch(() => '');
+  return master !== '' && basename(master) === n.network_interface;
+}
+
+async function ensureAnchor(n: NetavarkNetwork): Promise<void> {
+  if (!n.network_interface || (await isAnchored(n))) return;
+  const name = anchorName(n.id);
+  if (existsSync(`/sys/class/net/${name}`)) await run('ip', ['link', 'set', name, 'master', n.network_interface]);
+  // A veth pair (the dummy driver may not be loaded), left down: one end on the bridge, the other loose.
+  else await run('ip', ['link', 'add', name, 'master', n.network_interface, 'type', 'veth', 'peer', 'name', name.replace(/^bk-/, 'bq-')]);
+}
+
+/**
+ * Runs inside a container's new network namespace (`unshare --net=<path> sh -c … sh <host netns> <host
+ * veth> <bridge>`) when berth sets its one network up itself, all from one process of the engine's:
+ * router advertisements ignored on the interfaces to come (netavark disables autoconf), the `ip` batch on
+ * stdin (directBatch), then, back in the engine's namespace, the host end of the veth onto the bridge.
+ */
+const DIRECT_NETNS = 'echo 0 2>/dev/null >/proc/sys/net/ipv6/conf/default/autoconf; ip -b - && exec nsenter --net="$1" ip link set "$2" master "$3" up';
+
+/**
+ * What netavark's bridge driver does in a container's namespace, for an IPv4 network: loopback up, the veth
+ * (its host end made straight in the engine's namespace), the address, the default route through the
+ * gateway (none on an internal network), with netavark's metric.
+ */
+const HOST_NETNS = `/proc/${process.pid}/ns/net`;
+
+function directBatch(a: Attachment, hostVeth: string): string {
+  const subnet = a.network.subnets[0]!;
+  const dev = a.interfaceName;
+  const lines = [
+    'link set lo up',
+    `link add ${dev} address ${a.mac} type veth peer name ${hostVeth} netns ${HOST_NETNS}`,
+    `addr add ${a.ips[0]}/${subnet.subnet.split('/')[1]} broadcast + dev ${dev}`,
+    `link set ${dev} up`,
+    ...(a.network.internal ? [] : [`route add default via ${subnet.gateway} dev ${dev} metric 100`]),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function runWithInput(cmd: string, args: string[], input: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(cmd, args, { timeout: 30_000 }, (err, _stdout, stderr) =>
+      err ? reject(new Error(`${cmd}: ${String(stderr).trim() || err.message}`)) : resolve(),
+    );
+    child.stdin!.end(input);
+  });
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.berth-tmp`, text);
+  await rename(`${file}.berth-tmp`, file);
 }
 
 export const NETAVARK_PATHS = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark', '/usr/local/libexec/podman/netavark'];
@@ -89,17 +235,111 @@ export class Netavark {
 
   netnsPath = (containerId: string) => `${this.netnsDir}/${containerId}`;
 
-  /** A new network namespace, pinned by a bind mount at the container's netns path. */
-  async createNetns(containerId: string): Promise<string> {
+  /** Networks netavark set up in this process's life: their bridge and firewall rules are known to be in place. */
+  private readonly warmed = new Set<string>();
+  /** Containers whose one network createNetns set up itself, until their setup: the host end of the veth. */
+  private readonly direct = new Map<string, string>();
+  /** aardvark-dns's files have one writer at a time: netavark, or berth (directDns, addDnsNames). */
+  private readonly dnsLock = new Mutex();
+
+  /**
+   * A new network namespace, pinned by a bind mount at the container's netns path. A container with one
+   * network that netavark has set up before in this process's life (its bridge anchored, so its rules
+   * stay), IPv4 only and no published ports, gets its interface here, in the same process: on a warm
+   * network netavark would only check its ~16 rules again (an iptables process each). Its setup then
+   * enslaves the host end (setupDirect).
+   */
+  async createNetns(containerId: string, attachments: Attachment[] = [], ports: HeldPort[] = []): Promise<string> {
     const path = this.netnsPath(containerId);
     if (await isMounted(path)) return path;
     await mkdir(this.netnsDir, { recursive: true });
     await writeFile(path, '');
+    const a = attachments.length === 1 && ports.length === 0 ? attachments[0]! : undefined;
+    if (a && (await this.directOk(a))) {
+      const hostVeth = `veth${randomBytes(5).toString('hex')}`;
+      try {
+        await runWithInput(
+          'unshare',
+          [`--net=${path}`, 'sh', '-c', DIRECT_NETNS, 'sh', HOST_NETNS, hostVeth, a.network.network_interface],
+          directBatch(a, hostVeth),
+        );
+        this.direct.set(containerId, hostVeth);
+        return path;
+      } catch (err) {
+        process.stderr.write(`berth: network namespace of ${containerId}: ${(err as Error).message}; netavark sets it up\n`);
+        await unmount(path);
+      }
+    }
     await run('unshare', [`--net=${path}`, 'true']);
     return path;
   }
 
+  /** Whether berth may set this network up itself (createNetns): warm, anchored, IPv4 only, its DNS server up. */
+  private async directOk(a: Attachment): Promise<boolean> {
+    const n = a.network;
+    if (!this.warmed.has(n.id) || n.ipv6_enabled || n.subnets.length !== 1 || a.ips.length !== 1 || !a.mac) return false;
+    if (!(await isAnchored(n))) return false;
+    return !n.dns_enabled || !this.aardvark || existsSync(join(this.configDir, 'aardvark-dns', n.name));
+  }
+
+  /** What createNetns's interface still lacks: the container's DNS record. */
+  private async setupDirect(containerId: string, containerName: string, a: Attachment): Promise<Map<string, SetupResult>> {
+    if (a.network.dns_enabled && this.aardvark) {
+      const gateways = a.network.subnets.map((s) => s.gateway);
+      const before = await this.directDns(a, containerId, containerName, gateways);
+      await this.awaitDnsReload(gateways, before);
+    }
+    return new Map([[a.network.name, { mac: a.mac! }]]);
+  }
+
+  /**
+   * The container's line in aardvark-dns's file of the network (as netavark writes it), and aardvark-dns
+   * told; returns its listeners from just before (taken in turn: a reload for another container before
+   * this one's line was written must not pass for this one's).
+   */
+  private async directDns(a: Attachment, containerId: string, containerName: string, gateways: string[]): Promise<Map<string, string>> {
+    const dir = join(this.configDir, 'aardvark-dns');
+    const file = join(dir, a.network.name);
+    const names = [...new Set([containerName, ...a.aliases].filter(Boolean))];
+    return this.dnsLock.run(async () => {
+      const before = this.listenersKept ? new Map<string, string>() : await dnsListeners(gateways);
+      const text = (await readFile(file, 'utf8').catch(() => undefined)) ?? `${a.network.subnets.map((s) => s.gateway).join(',')}\n`;
+      const lines = text.split('\n').filter((l, i) => l && (i === 0 || !l.startsWith(`${containerId} `)));
+      await writeAtomic(file, `${[...lines, `${containerId} ${a.ips[0]}  ${names.join(',')}`].join('\n')}\n`);
+      // Not running (its last network's file went meanwhile): started as netavark starts it.
+      if (!(await this.signalAardvark())) await run(this.aardvark!, ['--config', dir, '-p', '53', 'run']);
+      return before;
+    });
+  }
+
+  /** Removes the container's line, keeping the file (and aardvark-dns serving the network) for the next one. */
+  private async directDnsRemove(n: NetavarkNetwork, containerId: string): Promise<void> {
+    const file = join(this.configDir, 'aardvark-dns', n.name);
+    await this.dnsLock.run(async () => {
+      const text = await readFile(file, 'utf8').catch(() => undefined);
+      if (text === undefined) return;
+      const lines = text.split('\n').filter(Boolean);
+      const kept = lines.filter((l, i) => i === 0 || !l.startsWith(`${containerId} `));
+      if (kept.length === lines.length) return;
+      await writeAtomic(file, `${kept.join('\n')}\n`);
+      await this.signalAardvark();
+    });
+  }
+
+  /** SIGHUP to this engine's aardvark-dns (it rereads its files); false when it is not running. */
+  private async signalAardvark(signal: NodeJS.Signals = 'SIGHUP'): Promise<boolean> {
+    const pid = Number((await readFile(join(this.configDir, 'aardvark-dns', 'aardvark.pid'), 'utf8').catch(() => '')).trim());
+    if (!(pid > 0)) return false;
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async removeNetns(containerId: string): Promise<void> {
+    this.direct.delete(containerId);
     const path = this.netnsPath(containerId);
     await unmount(path);
     await rm(path, { force: true });
@@ -132,23 +372,56 @@ export class Netavark {
       port_mappings: ports.map((p) => ({ host_ip: p.HostIp, container_port: p.ContainerPort, host_port: p.HostPort, range: 1, protocol: p.Protocol })),
     };
     const args = ['--config', this.configDir, ...(this.aardvark ? ['-a', this.aardvark] : []), verb, netns];
-    return withNetavarkLock(
-      () =>
-        new Promise((resolve, reject) => {
-          const child = execFile(this.binary, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-            if (!err) return resolve(stdout);
-            const text = `${stdout}${stderr}`.trim();
-            let message = text;
-            try {
-              message = (JSON.parse(text) as { error?: string }).error ?? text;
-            } catch {
-              // not JSON
-            }
-            reject(new EngineError('internal', `netavark ${verb}: ${message || err.message}`));
-          });
-          child.stdin!.end(JSON.stringify(input));
-        }),
+    const exec = () =>
+      new Promise<string>((resolve, reject) => {
+        const child = execFile(this.binary, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+          if (!err) return resolve(stdout);
+          const text = `${stdout}${stderr}`.trim();
+          let message = text;
+          try {
+            message = (JSON.parse(text) as { error?: string }).error ?? text;
+          } catch {
+            // not JSON
+          }
+          reject(new EngineError('internal', `netavark ${verb}: ${message || err.message}`));
+        });
+        child.stdin!.end(JSON.stringify(input));
+      });
+    return withNetavarkLock(() =>
+      this.dnsLock.run(async () => {
+        const out = await exec();
+        if (verb === 'setup') {
+          for (const a of attachments) {
+            // The bridge and its rules stay from now on (anchorName); a failure only costs the next run a netavark setup.
+            await ensureAnchor(a.network).then(
+              () => this.warmed.add(a.network.id),
+              (err: Error) => process.stderr.write(`berth: anchor of ${a.network.network_interface}: ${err.message}\n`),
+            );
+          }
+        }
+        return out;
+      }),
     );
+  }
+
+  /** A network being removed: no more direct setups on it. */
+  forget(network: NetavarkNetwork): void {
+    this.warmed.delete(network.id);
+  }
+
+  /** After a network's removal: its DNS file, if one stayed (directDnsRemove keeps it), and aardvark-dns told. */
+  async dropDns(network: NetavarkNetwork): Promise<void> {
+    if (!this.aardvark) return;
+    const dir = join(this.configDir, 'aardvark-dns');
+    await this.dnsLock.run(async () => {
+      const text = await readFile(join(dir, network.name), 'utf8').catch(() => undefined);
+      if (text === undefined) return;
+      // Only when no container is in it (network rm refuses while one is).
+      if (text.split('\n').filter(Boolean).length > 1) return;
+      await rm(join(dir, network.name), { force: true });
+      const left = (await readdir(dir).catch(() => [] as string[])).filter((f) => f !== 'aardvark.pid' && !f.endsWith('.berth-tmp'));
+      await this.signalAardvark(left.length ? 'SIGHUP' : 'SIGTERM');
+    });
   }
 
   /** Set once aardvark-dns is seen to keep its listeners across a reload (newer versions may). */
@@ -176,6 +449,11 @@ export class Netavark {
 
   /** Sets the container up on its networks; returns each interface's MAC address, by network name. */
   async setup(netns: string, containerId: string, containerName: string, attachments: Attachment[], ports: HeldPort[]): Promise<Map<string, SetupResult>> {
+    const hostVeth = this.direct.get(containerId);
+    if (hostVeth && attachments.length === 1 && ports.length === 0) {
+      this.direct.delete(containerId);
+      return this.setupDirect(containerId, containerName, attachments[0]!);
+    }
     const gateways = this.aardvark
       ? attachments
           .filter((a) => a.network.dns_enabled)
@@ -197,17 +475,24 @@ export class Netavark {
     if (!this.aardvark || !network.dns_enabled || names.length === 0) return;
     const gateways = network.subnets.map((s) => s.gateway).filter((g) => !g.includes(':'));
     const before = gateways.length && !this.listenersKept ? await dnsListeners(gateways) : new Map<string, string>();
-    const told = await withNetavarkLock(() => addAardvarkNames(this.configDir, network.name, containerId, names));
+    const told = await this.dnsLock.run(() => addAardvarkNames(this.configDir, network.name, containerId, names));
     if (told && gateways.length) await this.awaitDnsReload(gateways, before);
   }
 
   /**
    * Undoes setup: DNS records, veth, port forwards, firewall rules, and the bridge once nothing is on
    * it. When the namespace is gone (a reboot, a run root reset) a stand-in with the same interface names
-   * is made, because netavark stops at a missing veth before it reaches the rules.
+   * is made, because netavark stops at a missing veth before it reaches the rules. When the namespace goes
+   * right after (`netnsGoing`: the veth goes with it) and the network is anchored, one network without
+   * ports needs nothing of netavark: its rules are the network's, which stay; only its DNS record goes.
    */
-  async teardown(containerId: string, containerName: string, attachments: Attachment[], ports: HeldPort[]): Promise<void> {
+  async teardown(containerId: string, containerName: string, attachments: Attachment[], ports: HeldPort[], netnsGoing = false): Promise<void> {
     if (attachments.length === 0) return;
+    const [only] = attachments;
+    if (netnsGoing && attachments.length === 1 && ports.length === 0 && (await isAnchored(only!.network))) {
+      if (only!.network.dns_enabled && this.aardvark) await this.directDnsRemove(only!.network, containerId);
+      return;
+    }
     let netns = this.netnsPath(containerId);
     let standIn = false;
     if (!(await isMounted(netns))) {
@@ -228,6 +513,22 @@ export class Netavark {
       if (standIn) await this.removeNetns(`${containerId}.teardown`);
     }
   }
+}
+
+/**
+ * The removal of a network that containers used: its anchor goes, then netavark's teardown of a stand-in
+ * finds the bridge empty and removes it with the network's firewall chains (and DNS file); then
+ * netavark's shared chains, if no one else's network uses them.
+ */
+export async function dropNetwork(netavark: Netavark, network: NetavarkNetwork): Promise<void> {
+  netavark.forget(network);
+  await run('ip', ['link', 'del', anchorName(network.id)]).catch(() => undefined);
+  if (network.network_interface && existsSync(`/sys/class/net/${network.network_interface}`)) {
+    const standIn: Attachment = { network, interfaceName: 'eth0', ips: network.subnets.map((s) => s.gateway), aliases: [] };
+    await netavark.teardown(randomBytes(32).toString('hex'), 'berth-network-rm', [standIn], []);
+  }
+  await netavark.dropDns(network);
+  await pruneNetavarkChains();
 }
 
 /** The UDP port-53 listeners on these gateways: socket inode by gateway. */

@@ -214,7 +214,7 @@ export class NetworkService {
   }
 
   /** docker network rm: refused for the predefined networks and while a running container is on it. */
-  remove(nameOrId: string, running: (containerId: string) => boolean): void {
+  remove(nameOrId: string, running: (containerId: string) => boolean): Network {
     const n = this.store.resolve(nameOrId);
     if (PREDEFINED.includes(n.name)) throw new EngineError('forbidden', `${n.name} is a pre-defined network and cannot be removed`);
     const active = this.store.endpointsOn(n.id).filter((e) => e.ip !== null || running(e.containerId));
@@ -224,16 +224,17 @@ export class NetworkService {
       this.store.remove(n.id);
     });
     this.events.record('network', 'destroy', n.id, { name: n.name, type: n.driver });
+    return n;
   }
 
   /** docker network prune: user networks no container is on. */
-  prune(keep: (n: Network) => boolean): string[] {
-    const removed: string[] = [];
+  prune(keep: (n: Network) => boolean): Network[] {
+    const removed: Network[] = [];
     for (const n of this.store.all()) {
       if (PREDEFINED.includes(n.name) || keep(n) || this.store.endpointsOn(n.id).length) continue;
       this.store.remove(n.id);
       this.events.record('network', 'destroy', n.id, { name: n.name, type: n.driver });
-      removed.push(n.name);
+      removed.push(n);
     }
     return removed;
   }

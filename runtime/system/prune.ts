@@ -25,7 +25,7 @@ export interface SystemPruneOptions {
 /** The prunes of each kind, as their own verbs do them. */
 export interface PruneSteps {
   containers(filters: Filters): Promise<PruneItem[]>;
-  networks(filters: Filters): string[];
+  networks(filters: Filters): Promise<string[]>;
   volumes(filters: Filters): Promise<PruneItem[]>;
   images(all: boolean, filters: Filters): Promise<PruneItem[]>;
 }
@@ -34,7 +34,7 @@ const only = (f: Filters, keys: string[]): Filters => Object.fromEntries(Object.
 
 export async function systemPrune(steps: PruneSteps, o: SystemPruneOptions): Promise<SystemPruneReport> {
   const containers = await steps.containers(only(o.filters, ['until', 'label', 'label!']));
-  const networks = steps.networks(only(o.filters, ['until', 'label', 'label!']));
+  const networks = await steps.networks(only(o.filters, ['until', 'label', 'label!']));
   const volumes = o.volumes ? await steps.volumes(only(o.filters, ['label', 'label!'])) : [];
   const images = await steps.images(o.all, only(o.filters, ['until', 'label']));
   const reclaimed = [...containers, ...volumes, ...images].reduce((a, i) => a + i.size, 0);

@@ -9,13 +9,15 @@ import type { TestEngine } from './engine.js';
 export interface NetworkTrace {
   bridge: string;
   subnet: string;
+  /** The link that keeps the bridge while the network exists (runtime/network/netavark.ts's anchorName). */
+  anchor: string;
 }
 
 /** The bridge and subnet of a network, as its inspect document gives them (remember them before rm). */
 export async function traceOf(engine: TestEngine, name: string): Promise<NetworkTrace> {
   const n = (await engine.http('GET', `/networks/${name}`)).json();
   const bridge = n.Options?.['com.docker.network.bridge.name'] || `br-${String(n.Id).slice(0, 12)}`;
-  return { bridge, subnet: n.IPAM.Config[0].Subnet };
+  return { bridge, subnet: n.IPAM.Config[0].Subnet, anchor: `bk-${String(n.Id).slice(0, 12)}` };
 }
 
 const sh = (cmd: string, args: string[], input?: string) => {
@@ -32,6 +34,7 @@ export async function leftovers(engine: TestEngine, traces: NetworkTrace[], host
   const rules = sh('iptables-save', []).split('\n');
   for (const t of traces) {
     if (sh('ip', ['link', 'show', t.bridge]).trim()) found.push(`bridge ${t.bridge}`);
+    if (sh('ip', ['link', 'show', t.anchor]).trim()) found.push(`anchor ${t.anchor}`);
     for (const r of rules) if (r.includes(t.subnet)) found.push(`rule ${r}`);
   }
   for (const port of hostPorts) for (const r of rules) if (new RegExp(`--dport ${port}\\b`).test(r)) found.push(`rule ${r}`);
@@ -81,7 +84,12 @@ export async function scrubNetworks(root: string): Promise<void> {
     return; // no networks table (an engine from before networks)
   }
   const subnets = rows.flatMap((r) => (JSON.parse(r.subnets) as { Subnet: string }[]).map((s) => s.Subnet));
-  for (const r of rows) if (sh('ip', ['link', 'show', r.bridge]).trim()) sh('ip', ['link', 'del', r.bridge]);
+  const { anchorName, pruneNetavarkChains } = await import('../../runtime/network/netavark.js');
+  for (const r of rows) {
+    // The anchor that keeps a network's bridge while the network exists (runtime/network/netavark.ts).
+    if (sh('ip', ['link', 'show', anchorName(r.id)]).trim()) sh('ip', ['link', 'del', anchorName(r.id)]);
+    if (sh('ip', ['link', 'show', r.bridge]).trim()) sh('ip', ['link', 'del', r.bridge]);
+  }
   // The rules of these networks: by subnet, and port forwards by the network name netavark put in their
   // comment (berth names netavark networks by ID); then the per-network chains they jump to.
   const ours = (line: string) => subnets.some((s) => line.includes(s)) || rows.some((r) => line.includes(`dnat name: ${r.id} `));
@@ -101,6 +109,5 @@ export async function scrubNetworks(root: string): Promise<void> {
     for (const c of chains) if (save.includes(`:${c} `)) blocks.push(`*nat\n-F ${c}\n-X ${c}\nCOMMIT\n`);
     for (const input of blocks) sh(`${tool}-restore`, ['--noflush'], input);
   }
-  const { pruneNetavarkChains } = await import('../../runtime/network/netavark.js');
   await pruneNetavarkChains();
 }

@@ -50,7 +50,7 @@ export const networkRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { a
   });
 
   app.delete('/networks/*', { schema: { summary: 'Remove a network', params: RestParams } }, async (request, reply) => {
-    api.networks.remove(request.params['*']);
+    await api.networks.remove(request.params['*']);
     return reply.code(204).send();
   });
 
@@ -90,7 +90,7 @@ export const networkRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { a
     '/networks/prune',
     { schema: { summary: 'Remove unused networks', querystring: FiltersQuery, response: { 200: NetworkPruneResponse } } },
     async (request) => {
-      return { NetworksDeleted: api.networks.prune(parseFilters(request.query.filters, NETWORK_PRUNE_FILTERS)) };
+      return { NetworksDeleted: await api.networks.prune(parseFilters(request.query.filters, NETWORK_PRUNE_FILTERS)) };
     },
   );
 };

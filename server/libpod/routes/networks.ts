@@ -143,7 +143,7 @@ export const networkRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app
         // podman refuses while any container is on it, running or not.
         if (api.networks.containersOn(n.id).length)
           return fail(reply, 500, 'network is being used', `"${ref}" has associated containers with it. Use -f to forcibly delete containers and pods`);
-        api.networks.remove(n.id);
+        await api.networks.remove(n.id);
       }
       return [{ Name: n.name, Err: null }];
     },
@@ -152,7 +152,7 @@ export const networkRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app
   app.post(
     '/networks/prune',
     { schema: { summary: 'Remove unused networks (libpod)', querystring: LibpodNetworkFiltersQuery, response: { 200: LibpodNetworkPruneReport } } },
-    async (request) => api.networks.prune(parseFilters(request.query.filters, NETWORK_PRUNE_FILTERS)).map((name) => ({ Name: name, Error: null })),
+    async (request) => (await api.networks.prune(parseFilters(request.query.filters, NETWORK_PRUNE_FILTERS))).map((name) => ({ Name: name, Error: null })),
   );
 
   // connect and disconnect answer 200 `OK\n` as text (podman's WriteResponse of a string).
