@@ -12,8 +12,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { EngineError } from '../errors.js';
-import { isMounted, unmount } from '../storage/rootfs.js';
+import { hasOwnMount, unmountOwn } from '../storage/rootfs.js';
 import { Mutex } from '../util/lock.js';
+import { execFileOff } from '../util/spawner.js';
 import type { HeldPort } from './ports.js';
 import { addAardvarkNames } from './dns-names.js';
 
@@ -170,12 +171,10 @@ function directBatch(a: Attachment, hostVeth: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-function runWithInput(cmd: string, args: string[], input: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { timeout: 30_000 }, (err, _stdout, stderr) =>
-      err ? reject(new Error(`${cmd}: ${String(stderr).trim() || err.message}`)) : resolve(),
-    );
-    child.stdin!.end(input);
+/** Through the engine's spawn helper (util/spawner.ts): no fork of the engine on a container's start path. */
+async function runWithInput(cmd: string, args: string[], input: string): Promise<void> {
+  await execFileOff(cmd, args, { input, timeout: 30_000 }).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`${cmd}: ${String(err.stderr ?? '').trim() || err.message}`);
   });
 }
 
@@ -251,7 +250,8 @@ export class Netavark {
    */
   async createNetns(containerId: string, attachments: Attachment[] = [], ports: HeldPort[] = []): Promise<string> {
     const path = this.netnsPath(containerId);
-    if (await isMounted(path)) return path;
+    // nsfs has a device of its own: two stats, not a read of the host's mount table.
+    if (await hasOwnMount(path)) return path;
     await mkdir(this.netnsDir, { recursive: true });
     await writeFile(path, '');
     const a = attachments.length === 1 && ports.length === 0 ? attachments[0]! : undefined;
@@ -267,10 +267,10 @@ export class Netavark {
         return path;
       } catch (err) {
         process.stderr.write(`berth: network namespace of ${containerId}: ${(err as Error).message}; netavark sets it up\n`);
-        await unmount(path);
+        await unmountOwn(path);
       }
     }
-    await run('unshare', [`--net=${path}`, 'true']);
+    await execFileOff('unshare', [`--net=${path}`, 'true'], { timeout: 30_000 });
     return path;
   }
 
@@ -341,7 +341,7 @@ export class Netavark {
   async removeNetns(containerId: string): Promise<void> {
     this.direct.delete(containerId);
     const path = this.netnsPath(containerId);
-    await unmount(path);
+    await unmountOwn(path);
     await rm(path, { force: true });
   }
 
@@ -495,7 +495,7 @@ export class Netavark {
     }
     let netns = this.netnsPath(containerId);
     let standIn = false;
-    if (!(await isMounted(netns))) {
+    if (!(await hasOwnMount(netns))) {
       netns = await this.createNetns(`${containerId}.teardown`);
       standIn = true;
       for (const a of attachments) {
