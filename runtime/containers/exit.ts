@@ -21,8 +21,7 @@ export function watchExits(ctx: ContainerContext): () => void {
     if (file) void ctx.handleExit(String(file)).catch(() => undefined);
   });
   const sweep = setInterval(() => {
-    for (const c of ctx.store.all()) {
-      if (c.state !== 'running' && c.state !== 'paused') continue;
+    for (const c of ctx.store.live()) {
       if (existsSync(ctx.paths.exitFile(c.id))) void ctx.handleExit(c.id).catch(() => undefined);
       else void rotateIfNeeded(ctx.paths, c.id, logLimitsOf(c.spec.log)).catch(() => undefined);
     }
