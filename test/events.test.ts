@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
 import { inject } from 'vitest';
 import { TestEngine, type Result } from './helpers/engine.js';
 import { ReferenceDockerd, haveDockerd } from './helpers/dockerd.js';
@@ -164,4 +165,41 @@ describe('docker events', () => {
     expect(events.at(-1)!.Actor.Attributes).toMatchObject({ exitCode: '4', keep: 'yes', image: 'busybox' });
     await ok(['rm', 'outlive']);
   }, 30_000);
+});
+
+describe('streaming requests on a kept-alive connection', () => {
+  // Each events, logs and wait request used to add a 'close' listener to the connection's socket
+  // (holding the request's watch or abort controller) that stayed until the client hung up: a client
+  // that keeps its connection (an SDK, compose) piled them up, and Node warned past ten.
+  it('leave no listener behind on the connection', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const reused: boolean[] = [];
+    const get = (method: string, path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ socketPath: engine.socket, method, path, agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end();
+        reused.push(req.reusedSocket);
+      });
+    try {
+      const id = (await ok(['create', '--network', 'none', 'busybox', 'true'])).trim();
+      await ok(['start', id]);
+      expect((await ok(['wait', id])).trim()).toBe('0');
+      for (let i = 0; i < 12; i++) {
+        expect(await get('GET', `/events?since=${nowSeconds() - 5}&until=${nowSeconds()}`)).toBe(200);
+        expect(await get('GET', `/v4.3.1/libpod/events?stream=false&since=${nowSeconds() - 5}`)).toBe(200);
+        expect(await get('GET', `/containers/${id}/logs?stdout=1&stderr=1`)).toBe(200);
+        expect(await get('POST', `/containers/${id}/wait`)).toBe(200);
+        expect(await get('POST', `/v4.3.1/libpod/containers/${id}/wait`)).toBe(200);
+      }
+      expect(reused.slice(1).every(Boolean)).toBe(true); // all on one connection
+      expect(engine.stderr).not.toContain('MaxListenersExceededWarning');
+      await ok(['rm', id]);
+    } finally {
+      agent.destroy();
+    }
+  });
 });

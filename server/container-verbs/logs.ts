@@ -16,7 +16,7 @@ export const logsRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
     const q = request.query;
     const timestamps = parseBool(q.timestamps);
     const abort = new AbortController();
-    request.raw.socket.on('close', () => abort.abort());
+    reply.raw.on('close', () => abort.abort());
     const logs = api.containers.logs(request.params.id, {
       stdout: parseBool(q.stdout),
       stderr: parseBool(q.stderr),

@@ -65,7 +65,7 @@ export const waitRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
       const { exit, states } = libpodConditions(request.query.condition, request.originalUrl);
       const interval = request.query.interval === undefined ? 250 : parseGoDuration(request.query.interval);
       const abort = new AbortController();
-      request.raw.socket.on('close', () => abort.abort());
+      reply.raw.on('close', () => abort.abort());
       const answer = (code: number) => reply.header('content-type', 'text/plain; charset=us-ascii').send(`${code}\n`);
       // A container --rm removed before this wait came (`podman run --rm` waits once start has answered).
       const removed = await api.containers.removedExitCode(id);
@@ -97,7 +97,7 @@ export const waitRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { 
     const res = reply.raw;
     res.writeHead(200, { ...commonHeaders, 'Content-Type': 'application/json' });
     res.flushHeaders();
-    request.raw.socket.on('close', () => abort.abort());
+    reply.raw.on('close', () => abort.abort());
     try {
       const { code, error } = await result;
       res.end(JSON.stringify({ Error: error ? { Message: error } : null, StatusCode: code }) + '\n');

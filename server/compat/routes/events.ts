@@ -29,7 +29,7 @@ export const eventRoutes: FastifyPluginAsync<{ api: Api }> = async (plain, { api
         end: () => res.end(),
       },
     );
-    request.raw.socket.on('close', () => {
+    reply.raw.on('close', () => {
       stop();
       res.end();
     });

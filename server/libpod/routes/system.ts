@@ -99,7 +99,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app,
       res.end(JSON.stringify({ cause: message.split(': ').pop(), message: `failed to parse event filters: ${message}`, response: 500 }) + '\n');
       return;
     }
-    request.raw.socket.on('close', () => {
+    reply.raw.on('close', () => {
       stop();
       res.end();
     });
