@@ -11,6 +11,7 @@ import { activationFd, listen, notifyReady, prepareSocketPath, secureSocket, wat
 import { BERTH_VERSION } from './versioning.js';
 import { parseByteSize } from '../runtime/storage/streams.js';
 import { quadletCommand } from '../runtime/systemd/quadlet-command.js';
+import { collectWhenIdle } from '../runtime/util/idle-gc.js';
 
 const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS]
                    [--max-layer-size SIZE] [--insecure-registry HOST]... [--certs-dir DIR]
@@ -98,6 +99,8 @@ async function serve(argv: string[]): Promise<void> {
   const stopWatchingExits = engine.containers.watchExits();
   // After reconcile (in Engine.open): running containers' healthchecks resume.
   const stopHealthchecks = engine.health.start();
+  // What start-up and bursts of work grew goes back once the engine is quiet (runtime/util/idle-gc.ts).
+  const stopIdleGc = collectWhenIdle();
   const pidFile = join(values['run-root'], 'berth.pid');
   await writeFile(pidFile, `${process.pid}\n`);
 
@@ -117,6 +120,7 @@ async function serve(argv: string[]): Promise<void> {
     await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref())]);
     try {
       stopWatchingExits();
+      stopIdleGc();
       await stopHealthchecks(); // probes in flight are killed: none writes to a closed DB
       engine.close();
       await rm(pidFile, { force: true });
