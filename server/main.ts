@@ -100,7 +100,7 @@ async function serve(argv: string[]): Promise<void> {
   // After reconcile (in Engine.open): running containers' healthchecks resume.
   const stopHealthchecks = engine.health.start();
   // What start-up and bursts of work grew goes back once the engine is quiet (runtime/util/idle-gc.ts).
-  const stopIdleGc = collectWhenIdle();
+  const stopIdleGc = collectWhenIdle({ since: 0 });
   const pidFile = join(values['run-root'], 'berth.pid');
   await writeFile(pidFile, `${process.pid}\n`);
 

@@ -15,6 +15,8 @@ export interface IdleGcOptions {
   idleIntervals?: number;
   /** How much the V8 heap (committed) must have grown since the last collection, in bytes. */
   minGrowth?: number;
+  /** The heap size growth counts from (default: its size now); 0 makes start-up's own garbage count. */
+  since?: number;
 }
 
 /** When to collect: the heap grew by `minGrowth` since the last collection, and `idleIntervals` passed idle. */
@@ -73,7 +75,7 @@ export async function collectGarbage(): Promise<boolean> {
  * event loop some tens of ms, only after an idle interval and at most once per `minGrowth` of growth.
  */
 export function collectWhenIdle(o: IdleGcOptions = {}, collect: () => Promise<boolean> = collectGarbage): () => void {
-  const policy = new IdleGcPolicy(committedHeap(), {
+  const policy = new IdleGcPolicy(o.since ?? committedHeap(), {
     idleBelow: o.idleBelow ?? 0.02,
     idleIntervals: o.idleIntervals ?? 2,
     minGrowth: o.minGrowth ?? 8 * 2 ** 20,
