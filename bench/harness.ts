@@ -4,12 +4,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BuiltImage } from '../test/images/build.js';
 
 export const DOCKER = '/usr/local/bin/docker';
 export const DOCKERD = '/usr/sbin/dockerd';
@@ -19,6 +20,10 @@ export interface Engine {
   name: string;
   pid: number;
   env: NodeJS.ProcessEnv; // DOCKER_HOST / DOCKER_CONFIG for the CLI
+  /** Its API socket (for requests without the CLI: `api`). */
+  socket?: string;
+  /** Milliseconds from its launch to the first answered /_ping. */
+  startMs?: number;
   stop(): Promise<void>;
 }
 
@@ -56,6 +61,56 @@ export async function docker(engine: Engine, args: string[]): Promise<Run> {
   return res;
 }
 
+/** An answer of the engine's API (`api`), with the milliseconds from sending to the body's end. */
+export interface ApiResult {
+  status: number;
+  body: string;
+  ms: number;
+}
+
+/** A keep-alive connection of its own for one API client (`api`'s agent option). */
+export const apiAgent = () => new Agent({ keepAlive: true, maxSockets: 1 });
+
+/**
+ * One request to an engine's API on its socket (node:http, no CLI): a JSON body when given. Throws on a
+ * failed connection or, unless `anyStatus`, on a status of 300 or more (with the engine's message).
+ */
+export function api(
+  e: Engine,
+  method: string,
+  path: string,
+  o: { body?: object; agent?: Agent; anyStatus?: boolean; timeoutMs?: number } = {},
+): Promise<ApiResult> {
+  const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const req = request(
+      {
+        socketPath: e.socket,
+        method,
+        path,
+        agent: o.agent,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        timeout: o.timeoutMs ?? 300_000,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 300 && !o.anyStatus) reject(new Error(`${method} ${path.split('?')[0]}: ${status} ${body.trim().slice(0, 200)}`));
+          else resolve({ status, body, ms: performance.now() - start });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer`)));
+    req.end(payload);
+  });
+}
+
 /** Wall-clock milliseconds of one docker CLI command (CLI start-up included, as a user sees it). */
 export const time = async (engine: Engine, args: string[]) => (await docker(engine, args)).ms;
 
@@ -83,7 +138,7 @@ async function waitForPing(name: string, child: ChildProcess, socket: string, lo
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) break;
     if ((await ping(socket)) === 200) return;
-    await sleep(100);
+    await sleep(20); // fine enough to time a start (Engine.startMs)
   }
   const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '';
   throw new Error(`${name} did not answer /_ping on ${socket}\n${tail}`);
@@ -190,14 +245,27 @@ async function killAll(procs: Proc[], sig: NodeJS.Signals, waitMs: number) {
 
 const cliEnv = (dir: string, socket: string) => ({ ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'docker-config') });
 
-export async function startBerth(dir: string): Promise<Engine> {
-  const socket = join(dir, 'berth.sock');
-  const log = join(dir, 'berth.log');
-  const args = [BERTH_MAIN, 'serve', '--socket', socket, '--root', join(dir, 'berth-root'), '--run-root', join(dir, 'berth-run')];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], detached: true });
-  const engine: Engine = { name: 'berth', pid: child.pid!, env: cliEnv(dir, socket), stop: () => terminate(child, 15_000) };
+export const berthPaths = (dir: string, prefix = 'berth') => ({
+  socket: join(dir, `${prefix}.sock`),
+  root: join(dir, `${prefix}-root`),
+  runRoot: join(dir, `${prefix}-run`),
+  log: join(dir, `${prefix}.log`),
+});
+
+/** `node dist/server/main.js serve` on DIR/berth.sock (paths named by `prefix`), env added to its environment. */
+export async function startBerth(dir: string, o: { env?: NodeJS.ProcessEnv; prefix?: string } = {}): Promise<Engine> {
+  const { socket, root, runRoot, log } = berthPaths(dir, o.prefix);
+  const args = [BERTH_MAIN, 'serve', '--socket', socket, '--root', root, '--run-root', runRoot];
+  const start = performance.now();
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
+    detached: true,
+    env: { ...process.env, ...o.env },
+  });
+  const engine: Engine = { name: 'berth', pid: child.pid!, env: cliEnv(dir, socket), socket, stop: () => terminate(child, 15_000) };
   try {
     await waitForPing('berth', child, socket, log, 20_000);
+    engine.startMs = performance.now() - start;
   } catch (err) {
     await engine.stop();
     throw err;
@@ -232,6 +300,7 @@ export async function startDockerd(dir: string, extraArgs: string[] = [], networ
     'berthbenchp',
     ...extraArgs,
   ];
+  const start = performance.now();
   const child = spawn(DOCKERD, args, { stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], detached: true });
   const pid = child.pid!;
   const stop = async () => {
@@ -247,9 +316,10 @@ export async function startDockerd(dir: string, extraArgs: string[] = [], networ
       kill('SIGKILL');
     }
   };
-  const engine: Engine = { name: 'dockerd', pid, env: cliEnv(dir, socket), stop };
+  const engine: Engine = { name: 'dockerd', pid, env: cliEnv(dir, socket), socket, stop };
   try {
     await waitForPing('dockerd', child, socket, log);
+    engine.startMs = performance.now() - start;
   } catch (err) {
     await engine.stop();
     throw err;
@@ -363,6 +433,29 @@ export async function step(rows: Row[], engines: Engine[], label: string, unit: 
 }
 
 /**
+ * As step, for a step that measures several rows at once: fn gives one cell per label (a number, or a
+ * text such as `n/a`). A failure on an engine puts its error in each of that engine's cells.
+ */
+export async function stepRows(rows: Row[], engines: Engine[], labels: { step: string; unit: Row['unit'] }[], fn: (e: Engine) => Promise<Cell[]>) {
+  const added = labels.map((l): Row => ({ ...l, cells: [] }));
+  for (const e of engines) {
+    if (interrupted) throw new Error('interrupted');
+    let cells: Cell[];
+    try {
+      cells = await fn(e);
+    } catch (err) {
+      cells = labels.map(() => `error: ${(err as Error).message.split('\n')[0]}`);
+    }
+    for (const [i, row] of added.entries()) {
+      const c = cells[i] ?? 'n/a';
+      row.cells.push(c);
+      process.stderr.write(`bench: ${row.step} on ${e.name}: ${typeof c === 'number' ? `${c.toFixed(1)} ${row.unit}` : c}\n`);
+    }
+  }
+  rows.push(...added);
+}
+
+/**
  * As step, but the engines take turns: each of `rounds` rounds runs `run` once on every engine (the
  * order alternating from round to round), so load that comes and goes on the machine falls on both
  * alike. `prepare` runs first on each engine (not timed), `check` after the last round. An engine that
@@ -407,7 +500,7 @@ export async function interleaved(
 }
 
 export function printTable(rows: Row[], names: string[]) {
-  const fmt = (c: Cell, unit: string) => (typeof c === 'number' ? `${c.toFixed(unit === 'ms' ? 0 : 1)} ${unit}` : c);
+  const fmt = (c: Cell, unit: string) => (typeof c === 'number' ? `${c.toFixed(unit === 'ms' && c >= 10 ? 0 : 1)} ${unit}` : c);
   const table = [
     ['step', ...names, `ratio ${names[0]}/${names[1]}`],
     ...rows.map((r) => {
@@ -520,16 +613,22 @@ export async function runBench(body: (b: Bench) => Promise<void>) {
 /** Starts berth and dockerd into `engines`, loads the busybox test image into both (checking its ID),
  * and lets them settle. */
 export async function startWithBusybox(dir: string, engines: Engine[], image: string, dockerdNetworking = false): Promise<void> {
+  engines.push(await startBerth(dir), await startDockerd(dir, [], dockerdNetworking));
+  await loadBusybox(dir, engines, image);
+  await sleep(2000);
+}
+
+/** Builds the busybox test image (DIR/busybox.tar) and loads it into each engine with `docker load`, checking its ID. */
+export async function loadBusybox(dir: string, engines: Engine[], image: string): Promise<BuiltImage> {
   process.stderr.write('bench: building the busybox image\n');
   const { buildBusyboxArchive } = await import('../test/images/build.js');
   const busybox = await buildBusyboxArchive(join(dir, 'busybox.tar'), image);
-  engines.push(await startBerth(dir), await startDockerd(dir, [], dockerdNetworking));
   for (const e of engines) {
     await docker(e, ['load', '-i', busybox.archive]);
     const id = (await docker(e, ['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim();
     if (id !== busybox.id) throw new Error(`${e.name} loaded ${image} as ${id}, expected ${busybox.id}`);
   }
-  await sleep(2000);
+  return busybox;
 }
 
 /**
