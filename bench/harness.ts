@@ -500,7 +500,9 @@ export async function interleaved(
 }
 
 export function printTable(rows: Row[], names: string[]) {
-  const fmt = (c: Cell, unit: string) => (typeof c === 'number' ? `${c.toFixed(unit === 'ms' && c >= 10 ? 0 : 1)} ${unit}` : c);
+  // An error's text is cut short in the table (stderr has it whole).
+  const fmt = (c: Cell, unit: string) =>
+    typeof c === 'number' ? `${c.toFixed(unit === 'ms' && c >= 10 ? 0 : 1)} ${unit}` : c.length > 90 ? `${c.slice(0, 89)}…` : c;
   const table = [
     ['step', ...names, `ratio ${names[0]}/${names[1]}`],
     ...rows.map((r) => {
