@@ -353,9 +353,18 @@ function dockerRulesUndo(): string[] {
 /** Whether dockerd's networking is on the host already (another dockerd): then the bench leaves it alone. */
 export const dockerNetworkingPresent = () => dockerRulesUndo().length > 0 || spawnSync('ip', ['link', 'show', 'docker0']).status === 0;
 
-/** After a networking dockerd stopped: its docker0 bridge and iptables chains go (dockerd leaves them). */
+/**
+ * After a networking dockerd stopped: its docker0 bridge and iptables chains go (dockerd leaves them),
+ * and any veth pair of its default bridge that a dockerd killed mid-start left half made.
+ */
 export function removeDockerNetworking(): void {
   spawnSync('ip', ['link', 'del', 'docker0']);
+  // Pairs whose both ends are still here (never moved into a container), named as libnetwork names them
+  // (veth + 7 hex digits; netavark's are vethN): a dockerd killed mid-start leaves them.
+  const links = JSON.parse(spawnSync('ip', ['-j', 'link', 'show', 'type', 'veth']).stdout?.toString() || '[]') as { ifname: string; link?: string }[];
+  const names = new Set(links.map((l) => l.ifname));
+  const dockerish = (n?: string) => !!n && /^veth[0-9a-f]{7}$/.test(n) && names.has(n);
+  for (const l of links) if (dockerish(l.ifname) && dockerish(l.link) && names.delete(l.ifname)) spawnSync('ip', ['link', 'del', l.ifname]);
   const undo = dockerRulesUndo();
   for (let i = 0; i < undo.length; i += 3) spawnSync('iptables-restore', ['--noflush'], { input: `${undo.slice(i, i + 3).join('\n')}\n` });
 }
@@ -551,6 +560,8 @@ export interface Bench {
   beforeStop(fn: () => Promise<void>): void;
   /** Processes the run started that do not mention dir (containers): killed at the end if still there. */
   track(pid: number): void;
+  /** Runs fn at the very end (also after an error or a signal), once the engines stopped and dir is gone. */
+  afterStop(fn: () => void): void;
 }
 
 /**
@@ -574,6 +585,7 @@ export async function runBench(body: (b: Bench) => Promise<void>) {
 
   const dir = await mkdtemp('/var/tmp/berth-bench-');
   const hooks: (() => Promise<void>)[] = [];
+  const finals: (() => void)[] = [];
   const tracked: Proc[] = [];
   const bench: Bench = {
     dir,
@@ -583,6 +595,7 @@ export async function runBench(body: (b: Bench) => Promise<void>) {
       const p = proc(pid);
       if (p) tracked.push(p);
     },
+    afterStop: (fn) => finals.push(fn),
   };
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
@@ -591,6 +604,13 @@ export async function runBench(body: (b: Bench) => Promise<void>) {
       for (const fn of hooks) await fn().catch((err) => console.error(`bench: cleanup: ${err instanceof Error ? err.message : err}`));
       for (const e of bench.engines) await e.stop().catch((err) => console.error(`bench: stopping ${e.name}: ${err}`));
       await removeLeftovers(dir, tracked);
+      for (const fn of finals) {
+        try {
+          fn();
+        } catch (err) {
+          console.error(`bench: cleanup: ${err instanceof Error ? err.message : err}`);
+        }
+      }
     })());
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
