@@ -57,7 +57,11 @@ export function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv = proce
 /** Runs the docker CLI against an engine; throws with its stderr if it fails. */
 export async function docker(engine: Engine, args: string[]): Promise<Run> {
   const res = await exec(DOCKER, args, engine.env);
-  if (res.code !== 0) throw new Error(`docker ${args[0]}: ${res.stderr.trim().split('\n').pop() || `exit ${res.code}`}`);
+  if (res.code !== 0) {
+    // The CLI's last line is often only "Run 'docker run --help' …": the daemon's error comes before it.
+    const said = res.stderr.trim().split('\n');
+    throw new Error(`docker ${args[0]}: ${said.find((l) => /error/i.test(l)) ?? (said.pop() || `exit ${res.code}`)}`);
+  }
   return res;
 }
 

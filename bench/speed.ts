@@ -5,7 +5,7 @@
 // cold start under socket activation, memory; `--soak` adds 10 000 create + rm on berth alone. One table:
 // berth, the reference and the ratio (lower is better for berth). Needs root, the docker CLI, docker.io,
 // podman and systemd-socket-activate. See bench/README.md, "Speed (issue 17)".
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -78,6 +78,9 @@ const wedged = new Map<Engine, string>();
 const answering = (e: Engine) => {
   const why = wedged.get(e);
   if (why) throw new Error(`skipped: ${why}`);
+  // docker0 is host-wide: something else on the host has deleted it under a running bench.
+  if (e.name === 'dockerd' && spawnSync('ip', ['link', 'show', 'docker0']).status !== 0)
+    throw new Error("docker0 is gone (deleted by something else on the host): dockerd's default network cannot work");
 };
 
 /** The engine's containers (all), through the API. */
@@ -144,9 +147,14 @@ async function concurrentClients(e: Engine): Promise<{ wall: number; gets: numbe
             continue;
           }
           const id = await create(e, agent, nextName());
-          await api(e, 'POST', `/containers/${id}/start`, { agent });
-          const { StatusCode } = JSON.parse((await api(e, 'POST', `/containers/${id}/wait`, { agent })).body) as { StatusCode: number };
-          if (StatusCode !== 0) throw new Error(`container exited ${StatusCode}`);
+          try {
+            await api(e, 'POST', `/containers/${id}/start`, { agent });
+            const { StatusCode } = JSON.parse((await api(e, 'POST', `/containers/${id}/wait`, { agent })).body) as { StatusCode: number };
+            if (StatusCode !== 0) throw new Error(`container exited ${StatusCode}`);
+          } catch (err) {
+            await api(e, 'DELETE', `/containers/${id}?force=1`, { agent, anyStatus: true }).catch(() => undefined); // not left for the next steps
+            throw err;
+          }
           await api(e, 'DELETE', `/containers/${id}`, { agent });
           cycles++;
         } catch (err) {
