@@ -283,6 +283,7 @@ export async function startBerth(dir: string, o: { env?: NodeJS.ProcessEnv; pref
  * (removed afterwards by removeDockerNetworking).
  */
 export async function startDockerd(dir: string, extraArgs: string[] = [], networking = false): Promise<Engine> {
+  if (networking) await holdDockerNetworkingLock();
   const socket = join(dir, 'dockerd.sock');
   const log = join(dir, 'dockerd.log');
   await writeFile(join(dir, 'daemon.json'), '{}\n'); // ignore any host-wide /etc/docker/daemon.json
@@ -352,6 +353,36 @@ function dockerRulesUndo(): string[] {
     undo.push(`*${t}`, `-X ${name}`, 'COMMIT');
   }
   return undo;
+}
+
+const DOCKER_NETWORKING_LOCK = '/run/lock/berth-bench-docker0.lock';
+let networkingLock: Promise<void> | undefined;
+
+/**
+ * docker0 and dockerd's chains are host-wide: one bench at a time may run a networking dockerd (another's
+ * end would delete the bridge under it). Held with flock(1) by a small shell until this process exits
+ * (it watches this process, so a killed bench frees it too); waits up to 20 minutes for another bench.
+ */
+function holdDockerNetworkingLock(): Promise<void> {
+  return (networkingLock ??= new Promise<void>((resolve, reject) => {
+    const holder = spawn(
+      'flock',
+      ['-w', '1200', DOCKER_NETWORKING_LOCK, 'sh', '-c', `echo locked; while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done`],
+      { stdio: ['ignore', 'pipe', 'ignore'], detached: true },
+    );
+    holder.unref();
+    process.on('exit', () => holder.kill());
+    let said = '';
+    holder.stdout!.on('data', (d: Buffer) => {
+      said += d;
+      if (said.includes('locked')) {
+        (holder.stdout as unknown as { unref?: () => void }).unref?.();
+        resolve();
+      }
+    });
+    holder.on('exit', () => reject(new Error(`another bench holds ${DOCKER_NETWORKING_LOCK} (its dockerd has docker0)`)));
+    process.stderr.write(`bench: waiting for ${DOCKER_NETWORKING_LOCK} if another bench holds it\n`);
+  }));
 }
 
 /** Whether dockerd's networking is on the host already (another dockerd): then the bench leaves it alone. */
