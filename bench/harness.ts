@@ -4,13 +4,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scrubNetworks } from '../test/helpers/network.js';
+import type { BuiltImage } from '../test/images/build.js';
 
 export const DOCKER = '/usr/local/bin/docker';
 export const DOCKERD = '/usr/sbin/dockerd';
@@ -20,6 +21,10 @@ export interface Engine {
   name: string;
   pid: number;
   env: NodeJS.ProcessEnv; // DOCKER_HOST / DOCKER_CONFIG for the CLI
+  /** Its API socket (for requests without the CLI: `api`). */
+  socket?: string;
+  /** Milliseconds from its launch to the first answered /_ping. */
+  startMs?: number;
   stop(): Promise<void>;
 }
 
@@ -53,8 +58,62 @@ export function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv = proce
 /** Runs the docker CLI against an engine; throws with its stderr if it fails. */
 export async function docker(engine: Engine, args: string[]): Promise<Run> {
   const res = await exec(DOCKER, args, engine.env);
-  if (res.code !== 0) throw new Error(`docker ${args[0]}: ${res.stderr.trim().split('\n').pop() || `exit ${res.code}`}`);
+  if (res.code !== 0) {
+    // The CLI's last line is often only "Run 'docker run --help' …": the daemon's error comes before it.
+    const said = res.stderr.trim().split('\n');
+    throw new Error(`docker ${args[0]}: ${said.find((l) => /error/i.test(l)) ?? (said.pop() || `exit ${res.code}`)}`);
+  }
   return res;
+}
+
+/** An answer of the engine's API (`api`), with the milliseconds from sending to the body's end. */
+export interface ApiResult {
+  status: number;
+  body: string;
+  ms: number;
+}
+
+/** A keep-alive connection of its own for one API client (`api`'s agent option). */
+export const apiAgent = () => new Agent({ keepAlive: true, maxSockets: 1 });
+
+/**
+ * One request to an engine's API on its socket (node:http, no CLI): a JSON body when given. Throws on a
+ * failed connection or, unless `anyStatus`, on a status of 300 or more (with the engine's message).
+ */
+export function api(
+  e: Engine,
+  method: string,
+  path: string,
+  o: { body?: object; agent?: Agent; anyStatus?: boolean; timeoutMs?: number } = {},
+): Promise<ApiResult> {
+  const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const req = request(
+      {
+        socketPath: e.socket,
+        method,
+        path,
+        agent: o.agent,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        timeout: o.timeoutMs ?? 300_000,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 300 && !o.anyStatus) reject(new Error(`${method} ${path.split('?')[0]}: ${status} ${body.trim().slice(0, 200)}`));
+          else resolve({ status, body, ms: performance.now() - start });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer`)));
+    req.end(payload);
+  });
 }
 
 /** Wall-clock milliseconds of one docker CLI command (CLI start-up included, as a user sees it). */
@@ -84,7 +143,7 @@ async function waitForPing(name: string, child: ChildProcess, socket: string, lo
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) break;
     if ((await ping(socket)) === 200) return;
-    await sleep(100);
+    await sleep(20); // fine enough to time a start (Engine.startMs)
   }
   const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '';
   throw new Error(`${name} did not answer /_ping on ${socket}\n${tail}`);
@@ -191,16 +250,33 @@ async function killAll(procs: Proc[], sig: NodeJS.Signals, waitMs: number) {
 
 const cliEnv = (dir: string, socket: string) => ({ ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'docker-config') });
 
-export async function startBerth(dir: string): Promise<Engine> {
-  const socket = join(dir, 'berth.sock');
-  const log = join(dir, 'berth.log');
-  const args = [BERTH_MAIN, 'serve', '--socket', socket, '--root', join(dir, 'berth-root'), '--run-root', join(dir, 'berth-run')];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], detached: true });
-  // berth keeps its networks' bridges and rules while they exist (as dockerd keeps docker0): they go with the run.
-  const stop = () => terminate(child, 15_000).then(() => scrubNetworks(join(dir, 'berth-root')));
-  const engine: Engine = { name: 'berth', pid: child.pid!, env: cliEnv(dir, socket), stop };
+export const berthPaths = (dir: string, prefix = 'berth') => ({
+  socket: join(dir, `${prefix}.sock`),
+  root: join(dir, `${prefix}-root`),
+  runRoot: join(dir, `${prefix}-run`),
+  log: join(dir, `${prefix}.log`),
+});
+
+/** `node dist/server/main.js serve` on DIR/berth.sock (paths named by `prefix`), env added to its environment. */
+export async function startBerth(dir: string, o: { env?: NodeJS.ProcessEnv; prefix?: string } = {}): Promise<Engine> {
+  const { socket, root, runRoot, log } = berthPaths(dir, o.prefix);
+  const args = [BERTH_MAIN, 'serve', '--socket', socket, '--root', root, '--run-root', runRoot];
+  const start = performance.now();
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
+    detached: true,
+    env: { ...process.env, ...o.env },
+  });
+  const engine: Engine = {
+    name: 'berth',
+    pid: child.pid!,
+    env: cliEnv(dir, socket),
+    socket, // berth keeps its networks' bridges and rules while they exist (as dockerd keeps docker0): they go with the run.
+    stop: () => terminate(child, 15_000).then(() => scrubNetworks(root)),
+  };
   try {
     await waitForPing('berth', child, socket, log, 20_000);
+    engine.startMs = performance.now() - start;
   } catch (err) {
     await engine.stop();
     throw err;
@@ -214,6 +290,7 @@ export async function startBerth(dir: string): Promise<Engine> {
  * (removed afterwards by removeDockerNetworking).
  */
 export async function startDockerd(dir: string, extraArgs: string[] = [], networking = false): Promise<Engine> {
+  if (networking) await holdDockerNetworkingLock();
   const socket = join(dir, 'dockerd.sock');
   const log = join(dir, 'dockerd.log');
   await writeFile(join(dir, 'daemon.json'), '{}\n'); // ignore any host-wide /etc/docker/daemon.json
@@ -235,6 +312,7 @@ export async function startDockerd(dir: string, extraArgs: string[] = [], networ
     'berthbenchp',
     ...extraArgs,
   ];
+  const start = performance.now();
   const child = spawn(DOCKERD, args, { stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], detached: true });
   const pid = child.pid!;
   const stop = async () => {
@@ -250,9 +328,10 @@ export async function startDockerd(dir: string, extraArgs: string[] = [], networ
       kill('SIGKILL');
     }
   };
-  const engine: Engine = { name: 'dockerd', pid, env: cliEnv(dir, socket), stop };
+  const engine: Engine = { name: 'dockerd', pid, env: cliEnv(dir, socket), socket, stop };
   try {
     await waitForPing('dockerd', child, socket, log);
+    engine.startMs = performance.now() - start;
   } catch (err) {
     await engine.stop();
     throw err;
@@ -283,12 +362,51 @@ function dockerRulesUndo(): string[] {
   return undo;
 }
 
+const DOCKER_NETWORKING_LOCK = '/run/lock/berth-bench-docker0.lock';
+let networkingLock: Promise<void> | undefined;
+
+/**
+ * docker0 and dockerd's chains are host-wide: one bench at a time may run a networking dockerd (another's
+ * end would delete the bridge under it). Held with flock(1) by a small shell until this process exits
+ * (it watches this process, so a killed bench frees it too); waits up to 20 minutes for another bench.
+ */
+function holdDockerNetworkingLock(): Promise<void> {
+  return (networkingLock ??= new Promise<void>((resolve, reject) => {
+    const holder = spawn(
+      'flock',
+      ['-w', '1200', DOCKER_NETWORKING_LOCK, 'sh', '-c', `echo locked; while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done`],
+      { stdio: ['ignore', 'pipe', 'ignore'], detached: true },
+    );
+    holder.unref();
+    process.on('exit', () => holder.kill());
+    let said = '';
+    holder.stdout!.on('data', (d: Buffer) => {
+      said += d;
+      if (said.includes('locked')) {
+        (holder.stdout as unknown as { unref?: () => void }).unref?.();
+        resolve();
+      }
+    });
+    holder.on('exit', () => reject(new Error(`another bench holds ${DOCKER_NETWORKING_LOCK} (its dockerd has docker0)`)));
+    process.stderr.write(`bench: waiting for ${DOCKER_NETWORKING_LOCK} if another bench holds it\n`);
+  }));
+}
+
 /** Whether dockerd's networking is on the host already (another dockerd): then the bench leaves it alone. */
 export const dockerNetworkingPresent = () => dockerRulesUndo().length > 0 || spawnSync('ip', ['link', 'show', 'docker0']).status === 0;
 
-/** After a networking dockerd stopped: its docker0 bridge and iptables chains go (dockerd leaves them). */
+/**
+ * After a networking dockerd stopped: its docker0 bridge and iptables chains go (dockerd leaves them),
+ * and any veth pair of its default bridge that a dockerd killed mid-start left half made.
+ */
 export function removeDockerNetworking(): void {
   spawnSync('ip', ['link', 'del', 'docker0']);
+  // Pairs whose both ends are still here (never moved into a container), named as libnetwork names them
+  // (veth + 7 hex digits; netavark's are vethN): a dockerd killed mid-start leaves them.
+  const links = JSON.parse(spawnSync('ip', ['-j', 'link', 'show', 'type', 'veth']).stdout?.toString() || '[]') as { ifname: string; link?: string }[];
+  const names = new Set(links.map((l) => l.ifname));
+  const dockerish = (n?: string) => !!n && /^veth[0-9a-f]{7}$/.test(n) && names.has(n);
+  for (const l of links) if (dockerish(l.ifname) && dockerish(l.link) && names.delete(l.ifname)) spawnSync('ip', ['link', 'del', l.ifname]);
   const undo = dockerRulesUndo();
   for (let i = 0; i < undo.length; i += 3) spawnSync('iptables-restore', ['--noflush'], { input: `${undo.slice(i, i + 3).join('\n')}\n` });
 }
@@ -366,6 +484,29 @@ export async function step(rows: Row[], engines: Engine[], label: string, unit: 
 }
 
 /**
+ * As step, for a step that measures several rows at once: fn gives one cell per label (a number, or a
+ * text such as `n/a`). A failure on an engine puts its error in each of that engine's cells.
+ */
+export async function stepRows(rows: Row[], engines: Engine[], labels: { step: string; unit: Row['unit'] }[], fn: (e: Engine) => Promise<Cell[]>) {
+  const added = labels.map((l): Row => ({ ...l, cells: [] }));
+  for (const e of engines) {
+    if (interrupted) throw new Error('interrupted');
+    let cells: Cell[];
+    try {
+      cells = await fn(e);
+    } catch (err) {
+      cells = labels.map(() => `error: ${(err as Error).message.split('\n')[0]}`);
+    }
+    for (const [i, row] of added.entries()) {
+      const c = cells[i] ?? 'n/a';
+      row.cells.push(c);
+      process.stderr.write(`bench: ${row.step} on ${e.name}: ${typeof c === 'number' ? `${c.toFixed(1)} ${row.unit}` : c}\n`);
+    }
+  }
+  rows.push(...added);
+}
+
+/**
  * As step, but the engines take turns: each of `rounds` rounds runs `run` once on every engine (the
  * order alternating from round to round), so load that comes and goes on the machine falls on both
  * alike. `prepare` runs first on each engine (not timed), `check` after the last round. An engine that
@@ -410,7 +551,9 @@ export async function interleaved(
 }
 
 export function printTable(rows: Row[], names: string[]) {
-  const fmt = (c: Cell, unit: string) => (typeof c === 'number' ? `${c.toFixed(unit === 'ms' ? 0 : 1)} ${unit}` : c);
+  // An error's text is cut short in the table (stderr has it whole).
+  const fmt = (c: Cell, unit: string) =>
+    typeof c === 'number' ? `${c.toFixed(unit === 'ms' && c >= 10 ? 0 : 1)} ${unit}` : c.length > 90 ? `${c.slice(0, 89)}…` : c;
   const table = [
     ['step', ...names, `ratio ${names[0]}/${names[1]}`],
     ...rows.map((r) => {
@@ -459,6 +602,8 @@ export interface Bench {
   beforeStop(fn: () => Promise<void>): void;
   /** Processes the run started that do not mention dir (containers): killed at the end if still there. */
   track(pid: number): void;
+  /** Runs fn at the very end (also after an error or a signal), once the engines stopped and dir is gone. */
+  afterStop(fn: () => void): void;
 }
 
 /**
@@ -482,6 +627,7 @@ export async function runBench(body: (b: Bench) => Promise<void>) {
 
   const dir = await mkdtemp('/var/tmp/berth-bench-');
   const hooks: (() => Promise<void>)[] = [];
+  const finals: (() => void)[] = [];
   const tracked: Proc[] = [];
   const bench: Bench = {
     dir,
@@ -491,6 +637,7 @@ export async function runBench(body: (b: Bench) => Promise<void>) {
       const p = proc(pid);
       if (p) tracked.push(p);
     },
+    afterStop: (fn) => finals.push(fn),
   };
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
@@ -499,6 +646,13 @@ export async function runBench(body: (b: Bench) => Promise<void>) {
       for (const fn of hooks) await fn().catch((err) => console.error(`bench: cleanup: ${err instanceof Error ? err.message : err}`));
       for (const e of bench.engines) await e.stop().catch((err) => console.error(`bench: stopping ${e.name}: ${err}`));
       await removeLeftovers(dir, tracked);
+      for (const fn of finals) {
+        try {
+          fn();
+        } catch (err) {
+          console.error(`bench: cleanup: ${err instanceof Error ? err.message : err}`);
+        }
+      }
     })());
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
@@ -523,16 +677,22 @@ export async function runBench(body: (b: Bench) => Promise<void>) {
 /** Starts berth and dockerd into `engines`, loads the busybox test image into both (checking its ID),
  * and lets them settle. */
 export async function startWithBusybox(dir: string, engines: Engine[], image: string, dockerdNetworking = false): Promise<void> {
+  engines.push(await startBerth(dir), await startDockerd(dir, [], dockerdNetworking));
+  await loadBusybox(dir, engines, image);
+  await sleep(2000);
+}
+
+/** Builds the busybox test image (DIR/busybox.tar) and loads it into each engine with `docker load`, checking its ID. */
+export async function loadBusybox(dir: string, engines: Engine[], image: string): Promise<BuiltImage> {
   process.stderr.write('bench: building the busybox image\n');
   const { buildBusyboxArchive } = await import('../test/images/build.js');
   const busybox = await buildBusyboxArchive(join(dir, 'busybox.tar'), image);
-  engines.push(await startBerth(dir), await startDockerd(dir, [], dockerdNetworking));
   for (const e of engines) {
     await docker(e, ['load', '-i', busybox.archive]);
     const id = (await docker(e, ['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim();
     if (id !== busybox.id) throw new Error(`${e.name} loaded ${image} as ${id}, expected ${busybox.id}`);
   }
-  await sleep(2000);
+  return busybox;
 }
 
 /**

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { PODMAN, PodmanService, podmanClient, type PodmanClient } from '../test/helpers/podman.js';
+import type { BuiltImage } from '../test/images/build.js';
 import { docker, exec, startBerth, type Bench, type Engine } from './harness.js';
 
 /** The podman client against one engine, timed (the harness's exec: killed on interrupt); throws on failure. */
@@ -21,22 +22,27 @@ export const loadAverage = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
-/** berth and podman's service (`subnet`: its default network's), in `bench.engines` in that order, busybox in both. */
-export async function besidePodman(bench: Bench, subnet: string) {
+/**
+ * berth and podman's service (`subnet`: its default network's), in `bench.engines` in that order, busybox in
+ * both. With `o.berth` (a berth the bench started, busybox `o.busybox` loaded already) only the service is
+ * started and pushed into `bench.engines` after the engines already there; the returned `podmanSide` is it.
+ */
+export async function besidePodman(bench: Bench, subnet: string, o: { berth?: Engine; busybox?: BuiltImage } = {}) {
   const { dir, engines } = bench;
   const { buildBusyboxArchive } = await import('../test/images/build.js');
-  const busybox = await buildBusyboxArchive(join(dir, 'busybox.tar'), 'busybox:latest');
-  const berth = await startBerth(dir);
-  engines.push(berth);
+  const busybox = o.busybox ?? (await buildBusyboxArchive(join(dir, 'busybox.tar'), 'busybox:latest'));
+  const berth = o.berth ?? (await startBerth(dir));
+  if (!o.berth) engines.push(berth);
   const service = await PodmanService.start({ subnet });
   process.stderr.write(`bench: podman's service in ${service.dir}, berth in ${dir}\n`);
-  engines.push({ name: 'podman', pid: service.pid, env: {}, stop: () => service.stop() });
+  const podmanSide: Engine = { name: 'podman', pid: service.pid, env: {}, socket: service.socket, stop: () => service.stop() };
+  engines.push(podmanSide);
   const clients = new Map<Engine, PodmanClient>([
     [berth, await podmanClient(join(dir, 'berth.sock'), dir)],
-    [engines[1]!, service.client],
+    [podmanSide, service.client],
   ]);
   // berth gets the image through its Docker API (one state for both APIs), podman's service through podman.
-  await docker(berth, ['load', '-i', busybox.archive]);
+  if (!o.busybox) await docker(berth, ['load', '-i', busybox.archive]);
   await podman(service.client, ['load', '-i', busybox.archive]);
-  return { berth, service, busybox, clients, of: (e: Engine) => clients.get(e)! };
+  return { berth, service, podmanSide, busybox, clients, of: (e: Engine) => clients.get(e)! };
 }

@@ -23,6 +23,7 @@ import { handleUpgrades } from './hijack.js';
 import { libpodRoutes } from './libpod/plugin.js';
 import { firstOfRepeated } from './query.js';
 import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
+import { loopStats } from './loop-stats.js';
 
 // Every route may carry an OpenAPI summary (openapi/document.ts lists it).
 declare module 'fastify' {
@@ -114,6 +115,8 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
     return sendError(reply, status, message);
   });
   app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'page not found'));
+
+  loopStats(app); // GET /_berth/loop with BERTH_LOOP_STATS=1 (bench/speed.ts); not a route, not documented
 
   const routes: RouteDoc[] = [];
   app.addHook('onRoute', (route) => {
