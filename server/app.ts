@@ -23,6 +23,7 @@ import { handleUpgrades } from './hijack.js';
 import { libpodRoutes } from './libpod/plugin.js';
 import { firstOfRepeated } from './query.js';
 import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
+import { lazySchemaCompilers } from './validate.js';
 
 // Every route may carry an OpenAPI summary (openapi/document.ts lists it).
 declare module 'fastify' {
@@ -75,6 +76,8 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
     },
     // No coercion: bodies must arrive as sent (null stays null); query values are validated as strings.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Each route's schemas compiled on its first use (validate.ts), not all ~300 routes' at start.
+    schemaController: { compilersFactory: lazySchemaCompilers() },
   });
 
   // Bodies: JSON (an empty one is no body), and anything else (tar archives, empty text/plain) as a raw
