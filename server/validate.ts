@@ -30,8 +30,8 @@ type Serialize = (data: unknown) => string;
 type Compile<F> = (route: { schema: unknown; method?: string; url?: string; httpPart?: string; httpStatus?: string; contentType?: string }) => F;
 type Builder<F, O> = (externalSchemas: unknown, options: O) => Compile<F>;
 
-/** Compilations not made yet, oldest first: `warm` makes them ahead of their first request. */
-const pending = new Set<() => void>();
+/** Compilations not made yet, with the route each is for (warmSchemas makes some ahead of their first request). */
+const pending = new Map<() => void, string>();
 
 /**
  * Fastify's compilers (its ajv and fast-json-stringify ones, with the options Fastify passes), each
@@ -52,7 +52,7 @@ export function lazySchemaCompilers(): NonNullable<FastifyServerOptions['schemaC
         fn = compile(route);
         pending.delete(make);
       };
-      pending.add(make);
+      pending.set(make, `${route.method} ${route.url}`);
       const validate: Validate = (data) => {
         if (!fn) make();
         const ok = fn!(data);
@@ -72,7 +72,7 @@ export function lazySchemaCompilers(): NonNullable<FastifyServerOptions['schemaC
         fn = compile(route);
         pending.delete(make);
       };
-      pending.add(make);
+      pending.set(make, `${route.method} ${route.url}`);
       return (data) => {
         if (!fn) make();
         return fn!(data);
@@ -85,10 +85,50 @@ export function lazySchemaCompilers(): NonNullable<FastifyServerOptions['schemaC
 
 /** Compiles every schema not compiled yet (tests: a broken schema fails here as it would at start). */
 export function compileAllSchemas(): void {
-  for (const make of [...pending]) make();
+  for (const make of [...pending.keys()]) make();
 }
 
-/** How many compilations are still to be made (tests). */
-export function pendingSchemaCount(): number {
-  return pending.size;
+/** The routes whose compilations are still to be made (tests), one entry per schema. */
+export function pendingSchemaRoutes(): string[] {
+  return [...pending.values()];
+}
+
+/**
+ * The routes a session's first commands use (`docker run`, `ps`, `images`, `inspect`, podman's
+ * equivalents), for warmSchemas. Not warmed by default: compiled ahead they cost ~25 MB of RSS (the
+ * create bodies most), which an engine that only answers `docker version` or `ps` never needs.
+ */
+export const FIRST_ROUTES: ReadonlySet<string> = new Set([
+  'GET /version',
+  'GET /info',
+  'GET /containers/json',
+  'POST /containers/create',
+  'GET /containers/:id/json',
+  'POST /containers/:id/wait',
+  'DELETE /containers/:id',
+  'GET /images/json',
+  'POST /images/create',
+  'GET /libpod/version',
+  'GET /libpod/info',
+  'GET /libpod/containers/json',
+  'POST /libpod/containers/create',
+  'GET /libpod/containers/:id/json',
+  'GET /libpod/images/json',
+]);
+
+/**
+ * Compiles the schemas of these routes (`METHOD /url` as registered) not compiled yet, one per turn of
+ * the event loop, so requests that come meanwhile wait for one compilation at most; settles when all are.
+ */
+export function warmSchemas(routes: ReadonlySet<string>): Promise<void> {
+  const makes = [...pending].filter(([, route]) => routes.has(route)).map(([make]) => make);
+  return new Promise((resolve) => {
+    const next = () => {
+      const make = makes.shift();
+      if (!make) return resolve();
+      if (pending.has(make)) make();
+      setImmediate(next);
+    };
+    setImmediate(next);
+  });
 }
