@@ -68,6 +68,10 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
     // Image names in paths carry slashes and colons; never reject a long URL or treat %2F specially.
     routerOptions: { maxParamLength: 2048 },
     forceCloseConnections: 'idle',
+    // dockerd answers HEAD only on /_ping and a container's archive (404 elsewhere, as an unknown path),
+    // podman on its pings and the archive: those routes declare HEAD; the ~300 automatic HEAD twins of
+    // GET routes cost start time and answered where dockerd does not.
+    exposeHeadRoutes: false,
     rewriteUrl(req) {
       const { version, libpodVersion, url } = splitVersion(req.url ?? '/');
       if (version) requestedVersions.set(req, version);
