@@ -48,6 +48,9 @@ const result = await build({
       'const __dirname = __berthDirname(__filename);',
     ].join('\n'),
   },
+  // Whitespace and syntax only (names kept for stack traces): V8 parses a third less at each start.
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: 'linked',
   sourcesContent: false,
   outfile: entry,
