@@ -86,6 +86,9 @@ export class Engine {
   ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
+    // The host's facts run processes (`runc --version`…): they come while the root is prepared.
+    const hostFound = hostFacts(options.defaultRuntime);
+    hostFound.catch(() => undefined); // awaited below; a failure before then must not go unhandled
     await makeWritableDir(options.root, 'root');
     await makeWritableDir(options.runRoot, 'run root');
     const reconcile = options.reconcile ?? true;
@@ -101,7 +104,7 @@ export class Engine {
     const db = openDatabase(dbPath, { reserveDir: options.root });
     const layers = new LayerStore(db, options.root, tmpDir, options.maxLayerSize);
     await layers.init();
-    const host = await hostFacts(options.defaultRuntime);
+    const host = await hostFound;
     const runtimes = new Map(host.runtimes.map((r) => [r.name, new OciRuntime(r.path, join(options.runRoot, r.name))]));
     if (!runtimes.has(host.defaultRuntime)) {
       db.close();

@@ -24,6 +24,7 @@ import { libpodRoutes } from './libpod/plugin.js';
 import { firstOfRepeated } from './query.js';
 import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
 import { loopStats } from './loop-stats.js';
+import { lazySchemaCompilers } from './validate.js';
 
 // Every route may carry an OpenAPI summary (openapi/document.ts lists it).
 declare module 'fastify' {
@@ -68,6 +69,10 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
     // Image names in paths carry slashes and colons; never reject a long URL or treat %2F specially.
     routerOptions: { maxParamLength: 2048 },
     forceCloseConnections: 'idle',
+    // dockerd answers HEAD only on /_ping and a container's archive (404 elsewhere, as an unknown path),
+    // podman on its pings and the archive: those routes declare HEAD; the ~300 automatic HEAD twins of
+    // GET routes cost start time and answered where dockerd does not.
+    exposeHeadRoutes: false,
     rewriteUrl(req) {
       const { version, libpodVersion, url } = splitVersion(req.url ?? '/');
       if (version) requestedVersions.set(req, version);
@@ -76,6 +81,8 @@ export async function buildApp(engine: Engine, options: AppOptions = {}): Promis
     },
     // No coercion: bodies must arrive as sent (null stays null); query values are validated as strings.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Each route's schemas compiled on its first use (validate.ts), not all ~300 routes' at start.
+    schemaController: { compilersFactory: lazySchemaCompilers() },
   });
 
   // Bodies: JSON (an empty one is no body), and anything else (tar archives, empty text/plain) as a raw

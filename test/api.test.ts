@@ -32,6 +32,15 @@ describe('ping and versions', () => {
     expect(res.headers['api-version']).toBe('1.50');
   });
 
+  it('answers HEAD on a GET-only route as dockerd does: 404 page not found (only /_ping and the archive take HEAD)', async () => {
+    for (const path of ['/v1.41/version', '/containers/json', '/v1.41/info']) {
+      const res = await engine.http('HEAD', path);
+      expect(res.status).toBe(404);
+      expect(res.body.length).toBe(0);
+      expect(res.headers['content-type']).toBe('application/json');
+    }
+  });
+
   it('refuses versions it does not speak, with Docker messages', async () => {
     const tooNew = await engine.http('GET', '/v1.51/version');
     expect(tooNew.status).toBe(400);

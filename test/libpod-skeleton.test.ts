@@ -25,6 +25,13 @@ describe('the libpod API', () => {
     },
   );
 
+  it('HEAD /libpod/_ping answers 200 with its headers, as podman does', async () => {
+    const res = await engine.http('HEAD', '/v4.3.1/libpod/_ping');
+    expect(res.status).toBe(200);
+    expect(res.body.length).toBe(0);
+    expect(String(res.headers['libpod-api-version'])).toMatch(/^[4-9]\./);
+  });
+
   it('answers version with the engine component podman reads', async () => {
     const res = await engine.http('GET', '/v4.3.1/libpod/version');
     expect(res.status).toBe(200);

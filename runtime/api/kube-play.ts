@@ -9,7 +9,7 @@ import { readDocuments, requirePlayable, secretValues } from '../kube/play-parse
 import { KUBE_NETWORK, memberSpecOf, podSpecOf, type MemberContext } from '../kube/play-convert.js';
 import { emptyDirs, EMPTY_DIR_LABEL, hostVolumes, makeSubPaths } from '../kube/play-volumes.js';
 import type { KubeContainer, KubePodTemplate, KubeSecret } from '../kube/play-types.js';
-import { parse as parseYaml } from 'yaml';
+import { yaml as yamlModule } from '../util/lazy-modules.js';
 import { podApi } from './pods.js';
 import { containerApi } from './containers.js';
 import { imageApi } from './images.js';
@@ -71,7 +71,7 @@ function storedSecretValues(data: Buffer): Record<string, Buffer> | undefined {
     // not JSON
   }
   try {
-    const doc: unknown = parseYaml(text);
+    const doc: unknown = yamlModule().parse(text);
     if (doc && typeof doc === 'object' && (doc as { kind?: unknown }).kind === 'Secret') return secretValues(doc as KubeSecret);
   } catch {
     // not YAML

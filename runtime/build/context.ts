@@ -10,7 +10,8 @@ import { join, posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { request } from 'undici';
+import type { request } from 'undici';
+import { undici } from '../util/lazy-modules.js';
 import { EngineError, invalid } from '../errors.js';
 import { unpackLayer, UnsafeArchiveError } from '../storage/unpack.js';
 import { decompressSniffed } from '../storage/decompress.js';
@@ -70,7 +71,7 @@ export async function download(url: string, file: string, max: number, signal?: 
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(`unsupported protocol scheme "${parsed.protocol.slice(0, -1)}"`);
   let res: Awaited<ReturnType<typeof request>>;
   try {
-    res = await request(parsed, { method: 'GET', maxRedirections: 10, signal });
+    res = await undici().request(parsed, { method: 'GET', maxRedirections: 10, signal });
   } catch (err) {
     throw new EngineError('internal', `Get "${url}": ${(err as Error).message}`);
   }

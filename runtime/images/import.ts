@@ -7,7 +7,8 @@ import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { request } from 'undici';
+import type { request } from 'undici';
+import { undici } from '../util/lazy-modules.js';
 import { decompressSniffed } from '../storage/decompress.js';
 import { clientGone, limitSize, tooLarge } from '../storage/streams.js';
 import { EngineError, invalid, notFound } from '../errors.js';
@@ -189,7 +190,7 @@ async function download(source: string, onMessage: (m: ImportMessage) => void): 
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw failed(`unsupported protocol scheme "${url.protocol.slice(0, -1)}"`);
   let res: Awaited<ReturnType<typeof request>>;
   try {
-    res = await request(url, { method: 'GET', maxRedirections: 10 });
+    res = await undici().request(url, { method: 'GET', maxRedirections: 10 });
   } catch (err) {
     // Go's wording, as dockerd 20.10 answers (a 500, an unknown host too).
     throw failed(dialError(err) ?? (err as Error).message);

@@ -1,7 +1,7 @@
 // A `play kube` YAML file as the objects podman 4.3 plays: Pods, Deployments (a pod per replica, named
 // `<name>-pod-<i>`), PersistentVolumeClaims, ConfigMaps and Secrets. Other kinds (Service, DaemonSet...)
 // are skipped, as podman 4.3 skips them; a file with none it plays is refused in podman's words.
-import { parseAllDocuments, stringify } from 'yaml';
+import { yaml } from '../util/lazy-modules.js';
 import { invalid } from '../errors.js';
 import type { KubeDocuments, KubeMeta, KubePodSpec, KubeSecret } from './play-types.js';
 
@@ -11,7 +11,7 @@ const isObject = (v: unknown): v is Doc => typeof v === 'object' && v !== null &
 
 /** The file's documents (empty ones dropped); podman's error when the YAML does not parse. */
 export function splitDocuments(text: string): Doc[] {
-  const docs = parseAllDocuments(text);
+  const docs = yaml().parseAllDocuments(text);
   const out: Doc[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     const error = doc.errors[0];
@@ -27,7 +27,7 @@ export function splitDocuments(text: string): Doc[] {
 /** A Secret as podman stores it in its secret (sigs.k8s.io/yaml's marshalling: sorted keys, null creationTimestamp). */
 function secretYaml(doc: Doc): string {
   const meta = isObject(doc.metadata) ? doc.metadata : {};
-  return stringify({ ...doc, metadata: { creationTimestamp: null, ...meta } }, { sortMapEntries: true });
+  return yaml().stringify({ ...doc, metadata: { creationTimestamp: null, ...meta } }, { sortMapEntries: true });
 }
 
 /** The pods, volumes, config maps and secrets of a file, as podman reads them. */

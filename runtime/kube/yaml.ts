@@ -2,7 +2,8 @@
 // keys sorted with yaml.v2's order, sequences not indented under their key, strings that YAML 1.1
 // would read as something else (`"300"`, `"false"`, `"null"`, timestamps) double-quoted, other
 // strings that cannot be plain single-quoted, multi-line strings as literal blocks.
-import { Document, Scalar, visit, type Pair } from 'yaml';
+import type { Pair } from 'yaml';
+import { yaml } from '../util/lazy-modules.js';
 
 /** yaml.v2's key order: rune by rune, a non-letter before a letter, runs of digits by their value. */
 export function compareKeys(a: string, b: string): number {
@@ -52,11 +53,12 @@ function plain(s: string): boolean {
 
 const keyOf = (p: Pair) => {
   const k = p.key;
-  return String(k instanceof Scalar ? k.value : k);
+  return String(k instanceof yaml().Scalar ? (k as { value: unknown }).value : k);
 };
 
 /** One YAML document (no `---`), ending in a newline. */
 export function toYaml(object: unknown): string {
+  const { Document, Scalar, visit } = yaml();
   // No anchors: an object met twice is written twice, as Go writes it.
   const doc = new Document(object, { version: '1.1', aliasDuplicateObjects: false, sortMapEntries: (a, b) => compareKeys(keyOf(a), keyOf(b)) });
   const tags = doc.schema.tags;

@@ -1,7 +1,8 @@
 // Registry authentication, as the distribution spec and dockerd do it: a 401 carries a
 // `WWW-Authenticate` challenge; Basic sends the credentials, Bearer trades them (or nothing, for
 // anonymous pulls) at the realm for a token scoped to the repository, cached until it expires.
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from '../util/lazy-modules.js';
 import { MAX_DOCUMENT_SIZE, readBounded } from './bodies.js';
 
 /** What a client sends in `X-Registry-Auth` (base64url JSON), or what `docker login` stored. */
@@ -91,7 +92,12 @@ export class TokenCache {
         scope,
         ...(service ? { service } : {}),
       });
-      res = await request(url, { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' }, dispatcher });
+      res = await undici().request(url, {
+        method: 'POST',
+        body: form.toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        dispatcher,
+      });
     } else {
       if (service) url.searchParams.set('service', service);
       if (scope) url.searchParams.set('scope', scope);
@@ -99,7 +105,7 @@ export class TokenCache {
       if (creds.username !== undefined) url.searchParams.set('offline_token', 'true');
       const headers: Record<string, string> = {};
       if (creds.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`;
-      res = await request(url, { method: 'GET', headers, dispatcher });
+      res = await undici().request(url, { method: 'GET', headers, dispatcher });
     }
     const text = (
       await readBounded(res.body, MAX_DOCUMENT_SIZE, () => new AuthError(`the token server's answer is larger than ${MAX_DOCUMENT_SIZE / 1024 / 1024} MiB`))

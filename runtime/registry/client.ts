@@ -1,7 +1,8 @@
 // A client of one registry (OCI distribution / Docker Registry HTTP API v2) over undici: scheme
 // choice (HTTPS, then plain HTTP only for an insecure registry), TLS from certs.d, and the auth
 // dance of auth.ts, retried once per request with what a 401 asked for.
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { undici } from '../util/lazy-modules.js';
 import { Readable } from 'node:stream';
 import { AuthError, parseChallenge, reason, TokenCache, type Challenge, type Credentials } from './auth.js';
 import { MAX_DOCUMENT_SIZE, readBounded } from './bodies.js';
@@ -43,7 +44,7 @@ export class RegistryClient {
     readonly credentials: Credentials = {},
     readonly tokens = new TokenCache(),
   ) {
-    this.tls = new Agent({
+    this.tls = new (undici().Agent)({
       connect: {
         rejectUnauthorized: !endpoint.insecure,
         ca: endpoint.tls?.ca?.length ? endpoint.tls.ca : undefined,
@@ -53,7 +54,7 @@ export class RegistryClient {
       bodyTimeout: 60_000,
       headersTimeout: 60_000,
     });
-    this.plain = new Agent({ bodyTimeout: 60_000, headersTimeout: 60_000 });
+    this.plain = new (undici().Agent)({ bodyTimeout: 60_000, headersTimeout: 60_000 });
   }
 
   async close(): Promise<void> {
@@ -68,15 +69,17 @@ export class RegistryClient {
   async baseUrl(): Promise<string> {
     if (!this.scheme) {
       try {
-        const res = await request(`https://${this.endpoint.host}/v2/`, { method: 'GET', dispatcher: this.tls });
+        const res = await undici().request(`https://${this.endpoint.host}/v2/`, { method: 'GET', dispatcher: this.tls });
         await res.body.dump();
         this.scheme = 'https';
         this.challenge = parseChallenge(header(res.headers, 'www-authenticate'));
       } catch (err) {
         if (!this.endpoint.insecure) throw new RegistryError(`Get "https://${this.endpoint.host}/v2/": ${describe(err)}`, 500);
-        const res = await request(`http://${this.endpoint.host}/v2/`, { method: 'GET', dispatcher: this.plain }).catch((e: Error) => {
-          throw new RegistryError(`Get "http://${this.endpoint.host}/v2/": ${describe(e)}`, 500);
-        });
+        const res = await undici()
+          .request(`http://${this.endpoint.host}/v2/`, { method: 'GET', dispatcher: this.plain })
+          .catch((e: Error) => {
+            throw new RegistryError(`Get "http://${this.endpoint.host}/v2/": ${describe(e)}`, 500);
+          });
         await res.body.dump();
         this.scheme = 'http';
         this.challenge = parseChallenge(header(res.headers, 'www-authenticate'));
@@ -114,7 +117,7 @@ export class RegistryClient {
       });
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, {
+        res = await undici().request(url, {
           method,
           headers: { ...o.headers, ...(auth ? { authorization: auth } : {}) },
           body: o.body,

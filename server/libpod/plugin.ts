@@ -71,17 +71,22 @@ export const libpodRoutes: FastifyPluginAsync<LibpodOptions> = async (plain, { a
   app.setNotFoundHandler((_request, reply) => reply.code(404).header('content-type', 'text/plain; charset=utf-8').send('Not Found\n'));
 
   // podman --remote pings twice before each command and needs 200 (a Libpod-Api-Version ≥ 4.0.0 when present).
-  app.get('/_ping', { schema: { summary: 'Ping (libpod)' } }, async (_request, reply) => {
-    reply.headers({
-      'Cache-Control': 'no-cache',
-      Pragma: 'no-cache',
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Libpod-Buildah-Version': BUILDAH_VERSION,
-      'Docker-Experimental': 'true',
-      'Builder-Version': '',
-      'Buildkit-Version': '',
-    });
-    return reply.send('OK');
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/_ping',
+    schema: { summary: 'Ping (libpod)' },
+    handler: async (_request, reply) => {
+      reply.headers({
+        'Cache-Control': 'no-cache',
+        Pragma: 'no-cache',
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Libpod-Buildah-Version': BUILDAH_VERSION,
+        'Docker-Experimental': 'true',
+        'Builder-Version': '',
+        'Buildkit-Version': '',
+      });
+      return reply.send('OK');
+    },
   });
 
   // One module per resource (server/libpod/routes/), each over the one facade.
