@@ -2,8 +2,7 @@
 // makes the bridge, the veth in the container's network namespace, the firewall rules and port forwards,
 // and keeps aardvark-dns's name records. Network namespaces are files under the run root (bind mounts of
 // nsfs), so they outlive the engine with their containers.
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { Socket } from 'node:net';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -14,6 +13,7 @@ import { promisify } from 'node:util';
 import { EngineError } from '../errors.js';
 import { hasOwnMount, unmountOwn } from '../storage/rootfs.js';
 import { Mutex } from '../util/lock.js';
+import { LineHelper } from '../util/line-helper.js';
 import { execFileOff } from '../util/spawner.js';
 import type { HeldPort } from './ports.js';
 import { addAardvarkNames } from './dns-names.js';
@@ -40,64 +40,41 @@ const LOCK_HOLDER = `use Fcntl ':flock'; $| = 1; open(my $f, '>>', $ARGV[0]) or 
 while (my $c = <STDIN>) { flock($f, $c =~ /^x/ ? LOCK_EX : LOCK_UN) or die "flock: $!\n"; print "ok\n"; }`;
 
 class HostLock {
-  private holder?: ChildProcessWithoutNullStreams;
   private readonly answers: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private readonly turns = new Mutex();
-  private readonly perl = existsSync('/usr/bin/perl');
+  private readonly holder = new LineHelper('/usr/bin/perl', ['-e', LOCK_HOLDER, HOST_LOCK], {
+    encoding: 'utf8',
+    disabled: !existsSync('/usr/bin/perl'),
+    line: () => this.answers.shift()?.resolve(),
+    // If the holder died the kernel released the lock with it.
+    gone: (err) => {
+      for (const a of this.answers.splice(0)) a.reject(err);
+    },
+  });
 
   run<T>(fn: () => Promise<T>): Promise<T> {
-    if (!this.perl) return withFlockChild(fn);
     return this.turns.run(async () => {
+      await mkdir(dirname(HOST_LOCK), { recursive: true });
+      if (!this.holder.available()) return withFlockChild(fn);
       await this.ask('x');
       try {
         return await fn();
       } finally {
-        // If the holder died the kernel released the lock with it.
         await this.ask('u').catch(() => undefined);
       }
     });
   }
 
   private async ask(request: 'x' | 'u'): Promise<void> {
-    const child = await this.holderProcess();
     const answered = new Promise<void>((resolve, reject) => this.answers.push({ resolve, reject }));
     // Referenced only while an answer is awaited: an idle holder keeps no process (berth cleanup) alive.
-    (child.stdout as unknown as Socket).ref();
-    child.stdin.write(`${request}\n`);
+    this.holder.awaiting(true);
+    if (!this.holder.send(request)) this.answers.pop()?.reject(new Error('the host lock holder is not available'));
     try {
       await answered;
     } finally {
-      if (this.answers.length === 0) (child.stdout as unknown as Socket).unref();
+      if (this.answers.length === 0) this.holder.awaiting(false);
     }
-  }
-
-  private async holderProcess(): Promise<ChildProcessWithoutNullStreams> {
-    if (this.holder) return this.holder;
-    await mkdir(dirname(HOST_LOCK), { recursive: true });
-    const child = spawn('/usr/bin/perl', ['-e', LOCK_HOLDER, HOST_LOCK], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.holder = child;
-    let buffered = '';
-    let errors = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => {
-      buffered += d;
-      for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
-        buffered = buffered.slice(i + 1);
-        this.answers.shift()?.resolve();
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (errors += d.toString()));
-    const gone = (err: Error) => {
-      if (this.holder === child) this.holder = undefined;
-      for (const a of this.answers.splice(0)) a.reject(err);
-    };
-    child.on('error', gone);
-    child.on('exit', () => gone(new Error(`the host lock's holder exited${errors ? `: ${errors.trim()}` : ''}`)));
-    child.unref();
-    (child.stdin as unknown as Socket).unref();
-    (child.stdout as unknown as Socket).unref();
-    (child.stderr as unknown as Socket).unref();
-    return child;
   }
 }
 

@@ -3,11 +3,11 @@
 // calls (Node has no binding for them): a `mount`/`umount` process per call cost the event loop a fork
 // of the engine (1–6 ms, more under load) and the call ~5–20 ms. Where the helper cannot run (no perl,
 // an architecture whose syscall numbers it does not know), the util-linux binaries do it as before.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { LineHelper } from '../util/line-helper.js';
 
 const run = promisify(execFile);
 
@@ -148,10 +148,24 @@ interface Pending {
  * from a call means the helper is not available: the caller runs the binary.
  */
 class Mounter {
-  private child?: ChildProcess;
-  private broken = !SYSCALLS[process.arch] || process.env.BERTH_MOUNT_HELPER === '0';
   private readonly pending: Pending[] = [];
-  private buffered = '';
+  private readonly helper: LineHelper;
+
+  constructor() {
+    const [nrMount, nrUmount2] = SYSCALLS[process.arch] ?? [0, 0];
+    this.helper = new LineHelper('perl', ['-e', HELPER, String(nrMount), String(nrUmount2)], {
+      encoding: 'utf8',
+      disabled: !SYSCALLS[process.arch] || process.env.BERTH_MOUNT_HELPER === '0',
+      line: (line) => {
+        this.pending.shift()?.resolve(line);
+        if (this.pending.length === 0) this.helper.awaiting(false);
+      },
+      // Requests it did not answer are answered "no helper": their callers run the binary.
+      gone: () => {
+        for (const p of this.pending.splice(0)) p.resolve('');
+      },
+    });
+  }
 
   /** True once mounted; throws the mount's error; undefined without a helper. */
   async mount(source: string, target: string, type: string, flags: number, data: string): Promise<true | undefined> {
@@ -174,53 +188,13 @@ class Mounter {
   }
 
   private request(fields: string[]): Promise<string | undefined> {
-    if (fields.some((f) => /[\t\n]/.test(f))) return Promise.resolve(undefined);
-    const child = this.helper();
-    if (!child) return Promise.resolve(undefined);
+    if (fields.some((f) => /[\t\n]/.test(f)) || !this.helper.available()) return Promise.resolve(undefined);
     // Referenced while an answer is awaited (a short-lived `berth cleanup` must not exit before it).
-    if (this.pending.length === 0) (child.stdout as Socket).ref();
+    if (this.pending.length === 0) this.helper.awaiting(true);
     return new Promise((resolve) => {
       this.pending.push({ resolve: (answer) => resolve(answer === '' ? undefined : answer) });
-      child.stdin!.write(`${fields.join('\t')}\n`);
+      this.helper.send(fields.join('\t'));
     });
-  }
-
-  private helper(): ChildProcess | undefined {
-    if (this.broken) return undefined;
-    if (this.child) return this.child;
-    const [nrMount, nrUmount2] = SYSCALLS[process.arch]!;
-    const child = spawn('perl', ['-e', HELPER, String(nrMount), String(nrUmount2)], { stdio: ['pipe', 'pipe', 'ignore'] });
-    this.child = child;
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      this.buffered += chunk;
-      let nl: number;
-      while ((nl = this.buffered.indexOf('\n')) >= 0) {
-        const line = this.buffered.slice(0, nl);
-        this.buffered = this.buffered.slice(nl + 1);
-        this.pending.shift()?.resolve(line);
-      }
-      if (this.pending.length === 0) (child.stdout as Socket).unref();
-    });
-    const gone = () => {
-      if (this.child !== child) return;
-      this.child = undefined;
-      this.buffered = '';
-      // Requests it did not answer are answered "no helper" (their callers run the binary); a helper that
-      // could not start (no perl) is not tried again.
-      if (!started) this.broken = true;
-      for (const p of this.pending.splice(0)) p.resolve('');
-    };
-    let started = false;
-    child.on('spawn', () => (started = true));
-    child.on('error', gone);
-    child.on('exit', gone);
-    child.stdin!.on('error', () => undefined);
-    // Never what keeps the engine (or `berth cleanup`) running.
-    child.unref();
-    (child.stdin as Socket).unref();
-    (child.stdout as Socket).unref();
-    return child;
   }
 }
 

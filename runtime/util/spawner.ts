@@ -3,9 +3,9 @@
 // (measured with --cpu-prof: `runc delete` and conmon starts were the longest blocks of the loop while
 // containers started). A small helper process (perl, ~5 MB) forks instead, and relays each child's
 // pid, output and exit over one pipe. Where it cannot run (no perl), child_process does it as before.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import { LineHelper } from './line-helper.js';
 
 /** What a caller sees of a process started through the helper (a narrow ChildProcess). */
 export interface Spawned {
@@ -118,73 +118,46 @@ const STREAM: Record<string, string> = { O: 'stdout', E: 'stderr', '3': 'fd3' };
 const ENDS: Record<string, string> = { o: 'stdout', e: 'stderr', c: 'fd3' };
 
 class Spawner {
-  private child?: ChildProcess;
-  private broken = process.env.BERTH_SPAWN_HELPER === '0';
   private readonly live = new Map<string, EventEmitter>();
   private next = 0;
-  private buffered = '';
+  private readonly helper = new LineHelper('perl', ['-e', HELPER], {
+    encoding: 'latin1',
+    disabled: process.env.BERTH_SPAWN_HELPER === '0',
+    line: (line) => {
+      this.answer(line.split(' '));
+      if (this.live.size === 0) this.helper.awaiting(false);
+    },
+    gone: () => {
+      for (const events of this.live.values()) events.emit('error', new Error('the process helper ended'));
+      this.live.clear();
+    },
+  });
 
   /** Undefined when the helper is not available: the caller uses child_process. */
   spawn(path: string, args: string[], o: SpawnOptions = {}): Spawned | undefined {
-    const helper = this.helper();
-    if (!helper) return undefined;
+    if (!this.helper.available()) return undefined;
     const id = String(++this.next);
     const events = new EventEmitter();
     this.live.set(id, events);
-    if (this.live.size === 1) (helper.stdout as Socket).ref();
+    if (this.live.size === 1) this.helper.awaiting(true);
     let flags = 0;
     for (const k of ['stdout', 'stderr', 'fd3', 'detached'] as const) if (o[k]) flags |= FLAG[k];
     if (o.input !== undefined) flags |= FLAG.input;
     const env = Object.entries(o.env ?? {})
       .map(([k, v]) => `${k}=${v}`)
       .join('\0');
-    helper.stdin!.write(`S ${id} ${flags} ${hex(env)} ${hex(o.input ?? '')} ${[path, ...args].map(hex).join(' ')}\n`);
+    this.helper.send(`S ${id} ${flags} ${hex(env)} ${hex(o.input ?? '')} ${[path, ...args].map(hex).join(' ')}`);
     let exited = false;
     events.once('exit', () => (exited = true));
     return {
       events,
       kill: (signal = 'SIGTERM') => {
-        if (exited || !this.child) return;
+        if (exited || !this.helper.running()) return;
         const number = typeof signal === 'number' ? signal : SIGNALS[signal];
-        if (number) this.child.stdin!.write(`K ${id} ${number}\n`);
+        if (number) this.helper.send(`K ${id} ${number}`);
       },
-      closeFd3: () => void this.child?.stdin!.write(`C ${id}\n`),
+      closeFd3: () => void (this.helper.running() && this.helper.send(`C ${id}`)),
     };
-  }
-
-  private helper(): ChildProcess | undefined {
-    if (this.broken) return undefined;
-    if (this.child) return this.child;
-    const child = spawn('perl', ['-e', HELPER], { stdio: ['pipe', 'pipe', 'ignore'] });
-    this.child = child;
-    child.stdout!.setEncoding('latin1');
-    child.stdout!.on('data', (chunk: string) => {
-      this.buffered += chunk;
-      let nl: number;
-      while ((nl = this.buffered.indexOf('\n')) >= 0) {
-        const line = this.buffered.slice(0, nl);
-        this.buffered = this.buffered.slice(nl + 1);
-        this.answer(line.split(' '));
-      }
-      if (this.live.size === 0) (child.stdout as Socket).unref();
-    });
-    let started = false;
-    child.on('spawn', () => (started = true));
-    const gone = () => {
-      if (this.child !== child) return;
-      this.child = undefined;
-      this.buffered = '';
-      if (!started) this.broken = true;
-      for (const events of this.live.values()) events.emit('error', new Error('the process helper ended'));
-      this.live.clear();
-    };
-    child.on('error', gone);
-    child.on('exit', gone);
-    child.stdin!.on('error', () => undefined);
-    child.unref();
-    (child.stdin as Socket).unref();
-    (child.stdout as Socket).unref();
-    return child;
   }
 
   private answer([id, kind, ...rest]: string[]): void {
@@ -208,7 +181,7 @@ class Spawner {
   /** Forgets a process once its caller has all it wants of it. */
   forget(s: Spawned): void {
     for (const [id, events] of this.live) if (events === s.events) this.live.delete(id);
-    if (this.live.size === 0 && this.child) (this.child.stdout as Socket).unref();
+    if (this.live.size === 0) this.helper.awaiting(false);
   }
 }
 
