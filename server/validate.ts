@@ -40,47 +40,49 @@ const pending = new Map<() => void, string>();
  * same ajv's (Fastify reads `errors` off the function it got, so the wrapper carries them over).
  */
 export function lazySchemaCompilers(): NonNullable<FastifyServerOptions['schemaController']>['compilersFactory'] {
-  let validatorBuilder: Builder<Validate, unknown> | undefined;
-  let serializerBuilder: Builder<Serialize, unknown> | undefined;
-  const buildValidator: Builder<Validate, unknown> = (externalSchemas, options) => {
-    let compile: Compile<Validate> | undefined;
-    return (route) => {
-      let fn: Validate | undefined;
-      const make = () => {
-        validatorBuilder ??= (require('@fastify/ajv-compiler') as () => Builder<Validate, unknown>)();
-        compile ??= validatorBuilder(externalSchemas, options);
-        fn = compile(route);
-        pending.delete(make);
-      };
-      pending.set(make, `${route.method} ${route.url}`);
+  const buildValidator = lazily<Validate>(
+    () => (require('@fastify/ajv-compiler') as () => Builder<Validate, unknown>)(),
+    (get) => {
       const validate: Validate = (data) => {
-        if (!fn) make();
-        const ok = fn!(data);
-        validate.errors = fn!.errors;
+        const fn = get();
+        const ok = fn(data);
+        validate.errors = fn.errors;
         return ok;
       };
       return validate;
-    };
-  };
-  const buildSerializer: Builder<Serialize, unknown> = (externalSchemas, options) => {
-    let compile: Compile<Serialize> | undefined;
+    },
+  );
+  const buildSerializer = lazily<Serialize>(
+    () => (require('@fastify/fast-json-stringify-compiler') as () => Builder<Serialize, unknown>)(),
+    (get) => (data) => get()(data),
+  );
+  // Fastify's factory types name ajv's and fast-json-stringify's own types; these are the same shapes.
+  return { buildValidator, buildSerializer } as never;
+}
+
+/**
+ * A compiler builder (`load`: Fastify's, loaded on first use) whose compilers hand each route a stand-in
+ * (`wrap`) that compiles the route's schema when first called.
+ */
+function lazily<F>(load: () => Builder<F, unknown>, wrap: (get: () => F) => F): Builder<F, unknown> {
+  let builder: Builder<F, unknown> | undefined;
+  return (externalSchemas, options) => {
+    let compile: Compile<F> | undefined;
     return (route) => {
-      let fn: Serialize | undefined;
+      let fn: F | undefined;
       const make = () => {
-        serializerBuilder ??= (require('@fastify/fast-json-stringify-compiler') as () => Builder<Serialize, unknown>)();
-        compile ??= serializerBuilder(externalSchemas, options);
+        builder ??= load();
+        compile ??= builder(externalSchemas, options);
         fn = compile(route);
         pending.delete(make);
       };
       pending.set(make, `${route.method} ${route.url}`);
-      return (data) => {
+      return wrap(() => {
         if (!fn) make();
-        return fn!(data);
-      };
+        return fn!;
+      });
     };
   };
-  // Fastify's factory types name ajv's and fast-json-stringify's own types; these are the same shapes.
-  return { buildValidator, buildSerializer } as never;
 }
 
 /** Compiles every schema not compiled yet (tests: a broken schema fails here as it would at start). */
