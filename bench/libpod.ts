@@ -8,7 +8,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PODMAN, type PodmanClient } from '../test/helpers/podman.js';
-import { besidePodman, loadAverage, podman } from './podman-side.js';
+import { besidePodman, loadAverage, podman, podmanRunRm } from './podman-side.js';
 import { docker, engineRss, exec, interleaved, printTable, rss, runBench, sweepCgroups, type Row } from './harness.js';
 
 const RUN_RM_COUNT = 20; // `podman run --rm … true`, per engine, interleaved
@@ -61,16 +61,11 @@ await runBench(async (bench) => {
   const rows: Row[] = [];
 
   // 1. latency of a whole short-lived container: pull check, create, attach, start, wait, remove.
-  await interleaved(rows, engines, `podman --remote run --rm busybox true, median of ${RUN_RM_COUNT} (after ${RUN_RM_WARMUP} untimed)`, 'ms', {
+  await podmanRunRm(rows, engines, of, {
+    label: `podman --remote run --rm busybox true, median of ${RUN_RM_COUNT} (after ${RUN_RM_WARMUP} untimed)`,
     rounds: RUN_RM_COUNT,
-    prepare: async (e) => {
-      for (let i = 0; i < RUN_RM_WARMUP; i++) await podman(of(e), ['run', '--rm', ...NET, 'busybox', 'true']);
-    },
-    run: async (e) => (await podman(of(e), ['run', '--rm', ...NET, 'busybox', 'true'])).ms,
-    check: async (e) => {
-      const left = lines((await podman(of(e), ['ps', '-aq'])).stdout);
-      if (left.length) throw new Error(`${left.length} container(s) left after run --rm`);
-    },
+    warmup: RUN_RM_WARMUP,
+    net: NET,
   });
 
   // 2. `podman ps -a` with 200 containers (made first on each engine, not timed).

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { PODMAN, PodmanService, podmanClient, type PodmanClient } from '../test/helpers/podman.js';
 import type { BuiltImage } from '../test/images/build.js';
-import { docker, exec, startBerth, type Bench, type Engine } from './harness.js';
+import { docker, exec, interleaved, startBerth, type Bench, type Engine, type Row } from './harness.js';
 
 /** The podman client against one engine, timed (the harness's exec: killed on interrupt); throws on failure. */
 export async function podman(c: PodmanClient, args: string[]) {
@@ -45,4 +45,28 @@ export async function besidePodman(bench: Bench, subnet: string, o: { berth?: En
   if (!o.busybox) await docker(berth, ['load', '-i', busybox.archive]);
   await podman(service.client, ['load', '-i', busybox.archive]);
   return { berth, service, podmanSide, busybox, clients, of: (e: Engine) => clients.get(e)! };
+}
+
+/**
+ * `podman --remote run --rm [net] busybox true` on each engine in turns: `warmup` untimed runs first, then
+ * `rounds` timed ones (the median goes in the table); after each engine's turn no container may be left.
+ */
+export function podmanRunRm(
+  rows: Row[],
+  engines: Engine[],
+  of: (e: Engine) => PodmanClient,
+  o: { label: string; rounds: number; warmup: number; net: string[] },
+) {
+  const run = (e: Engine) => podman(of(e), ['run', '--rm', ...o.net, 'busybox', 'true']);
+  return interleaved(rows, engines, o.label, 'ms', {
+    rounds: o.rounds,
+    prepare: async (e) => {
+      for (let i = 0; i < o.warmup; i++) await run(e);
+    },
+    run: async (e) => (await run(e)).ms,
+    check: async (e) => {
+      const left = (await podman(of(e), ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+      if (left.length) throw new Error(`${left.length} container(s) left after run --rm`);
+    },
+  });
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PODMAN } from '../test/helpers/podman.js';
-import { besidePodman, loadAverage, podman } from './podman-side.js';
+import { besidePodman, loadAverage, podman, podmanRunRm } from './podman-side.js';
 import {
   api,
   apiAgent,
@@ -417,23 +417,12 @@ await runBench(async (bench) => {
     const side = await besidePodman(bench, PODMAN_SUBNET, { berth, busybox });
     const of = side.of;
     const net = ['--network', 'none'];
-    await interleaved(
-      rows,
-      [berth, side.podmanSide],
-      `8. podman --remote run --rm --network none busybox true, median of ${RUNS} (reference: podman's service)`,
-      'ms',
-      {
-        rounds: RUNS,
-        prepare: async (e) => {
-          for (let i = 0; i < WARMUP; i++) await podman(of(e), ['run', '--rm', ...net, 'busybox', 'true']);
-        },
-        run: async (e) => (await podman(of(e), ['run', '--rm', ...net, 'busybox', 'true'])).ms,
-        check: async (e) => {
-          const left = lines((await podman(of(e), ['ps', '-aq'])).stdout);
-          if (left.length) throw new Error(`${left.length} container(s) left after run --rm`);
-        },
-      },
-    );
+    await podmanRunRm(rows, [berth, side.podmanSide], of, {
+      label: `8. podman --remote run --rm --network none busybox true, median of ${RUNS} (reference: podman's service)`,
+      rounds: RUNS,
+      warmup: WARMUP,
+      net,
+    });
     const client = (await exec(PODMAN, ['--version'])).stdout.trim();
     const server = (await podman(side.service.client, ['version', '--format', '{{.Server.Version}}'])).stdout.trim();
     podmanVersions = `${client} (client), podman's service ${server}`;
