@@ -47,3 +47,14 @@ describe('idle collection', () => {
     expect(before - after).toBeGreaterThan(50 * MiB);
   });
 });
+
+describe('the bundled engine', () => {
+  // dist/server/main.js runs dist/server/berth.cjs as a vm.Script (scripts/bundle.mjs), where import() has no
+  // loader: the idle collection's import('node:inspector') failed there, and the engine never collected.
+  it('has no dynamic import() (it fails in the launcher), so the idle collection can load the inspector', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const bundle = await readFile(new URL('../dist/server/berth.cjs', import.meta.url), 'utf8');
+    // import( as a call, not a method named import (`layers.import(`, `async import(`).
+    expect(bundle.match(/(?<![.\w$]|async )import\(/g) ?? []).toEqual([]);
+  });
+});

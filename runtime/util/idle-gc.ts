@@ -3,6 +3,7 @@
 // an idle engine allocates nothing, so it would sit at its peak (measured: ~145–175 MiB after 200
 // containers were created, listed and inspected, against ~100 MiB once collected). Shrinking the young
 // generation with --max-semi-space-size instead tripled the time spent collecting under load.
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 
@@ -54,7 +55,9 @@ const committedHeap = () => getHeapStatistics().total_heap_size;
  */
 export async function collectGarbage(): Promise<boolean> {
   try {
-    const { Session } = await import('node:inspector');
+    // require, not import(): the bundled engine runs as a vm.Script (scripts/bundle.mjs), where a dynamic
+    // import() has no loader and fails.
+    const { Session } = createRequire(import.meta.url)('node:inspector') as typeof import('node:inspector');
     const session = new Session();
     session.connect();
     try {
