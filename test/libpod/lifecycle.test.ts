@@ -17,6 +17,12 @@ afterAll(async () => {
 });
 
 const both = (args: string[]) => Promise.all([berth.podman(args), oracle.podman(args)]);
+/** A setup step: it must succeed on both (on a failure, berth's own log says why). */
+async function bothOk(args: string[]) {
+  const [ours, theirs] = await both(args);
+  expect(theirs.code, `oracle: podman ${args.join(' ')}: ${theirs.stderr}`).toBe(0);
+  expect(ours.code, `podman ${args.join(' ')}: ${ours.stderr}\nengine: ${engine.stderr.slice(-3000)}`).toBe(0);
+}
 /** Container IDs differ between the two: compared as <id>. */
 const ids = (text: string) => text.replace(/\b[0-9a-f]{64}\b|\b[0-9a-f]{12}\b/g, '<id>');
 
@@ -31,9 +37,9 @@ async function same(args: string[], o: { code?: number } = {}) {
 describe('podman --remote ps and lifecycle', () => {
   it('ps -a, -q, --format, --filter, --sort, --size, --external', async () => {
     await same(['create', '--name', 'p-created', '-l', 'app=x', 'busybox', 'true']);
-    await both(['run', '-d', '--name', 'p-running', '-l', 'app=y', 'busybox', 'sleep', '1000']);
-    await both(['run', '-d', '--name', 'p-exited', 'busybox', 'sh', '-c', 'exit 3']);
-    await both(['wait', 'p-exited']);
+    await bothOk(['run', '-d', '--name', 'p-running', '-l', 'app=y', 'busybox', 'sleep', '1000']);
+    await bothOk(['run', '-d', '--name', 'p-exited', 'busybox', 'sh', '-c', 'exit 3']);
+    await bothOk(['wait', 'p-exited']);
     const names = '{{.Names}} {{.ExitCode}} {{.Exited}} {{.Labels}}';
     await same(['ps', '--format', names]);
     await same(['ps', '-a', '--sort', 'names', '--format', names]);
@@ -52,7 +58,7 @@ describe('podman --remote ps and lifecycle', () => {
     for (const id of q.trim().split('\n')) expect(id).toMatch(/^[0-9a-f]{12}$/);
     const sized = await berth.ok(['ps', '-a', '--size', '--format', '{{.Names}} {{.Size}}', '--filter', 'name=p-created']);
     expect(sized).toMatch(/^p-created \d+(\.\d+)?[kMG]?B \(virtual \d+(\.\d+)?[kMG]?B\)\n$/);
-    await both(['rm', '-a', '-f', '-t', '0']);
+    await bothOk(['rm', '-a', '-f', '-t', '0']);
     await same(['ps', '-a', '-q']);
   });
 
@@ -73,7 +79,7 @@ describe('podman --remote ps and lifecycle', () => {
     await oracle.client.ok(['restart', '-t', '0', 'lc']);
     await same(state);
     await same(['kill', 'lc']);
-    await both(['wait', 'lc']);
+    await bothOk(['wait', 'lc']);
     await same(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'lc']);
     await same(['start', 'lc']);
     await same(['stop', '-t', '0', 'lc']);
@@ -116,8 +122,8 @@ describe('podman --remote ps and lifecycle', () => {
   });
 
   it('rm --depend removes the containers joined to it first; rm -v the anonymous volumes', async () => {
-    await both(['run', '-d', '--name', 'base', 'busybox', 'sleep', '1000']);
-    await both(['run', '-d', '--name', 'joiner', '--network', 'container:base', 'busybox', 'sleep', '1000']);
+    await bothOk(['run', '-d', '--name', 'base', 'busybox', 'sleep', '1000']);
+    await bothOk(['run', '-d', '--name', 'joiner', '--network', 'container:base', 'busybox', 'sleep', '1000']);
     // Without --depend, a container others join is refused.
     const [n1, n2] = await both(['rm', '-f', '-t', '0', 'base']);
     expect(n2.code).not.toBe(0);
@@ -127,15 +133,15 @@ describe('podman --remote ps and lifecycle', () => {
     expect(ours.code, ours.stderr).toBe(0);
     expect(ours.stdout.trim().split('\n').length).toBe(theirs.stdout.trim().split('\n').length);
     await same(['ps', '-a', '-q']);
-    await both(['run', '-d', '--name', 'anon', '-v', '/anon', 'busybox', 'true']);
-    await both(['wait', 'anon']);
+    await bothOk(['run', '-d', '--name', 'anon', '-v', '/anon', 'busybox', 'true']);
+    await bothOk(['wait', 'anon']);
     await same(['rm', '-v', 'anon']);
     expect((await engine.docker(['volume', 'ls', '-q'])).stdout).toBe('');
   });
 
   it('container prune removes what is not running', async () => {
-    await both(['create', '--name', 'pr1', 'busybox', 'true']);
-    await both(['run', '-d', '--name', 'pr2', 'busybox', 'sleep', '1000']);
+    await bothOk(['create', '--name', 'pr1', 'busybox', 'true']);
+    await bothOk(['run', '-d', '--name', 'pr2', 'busybox', 'sleep', '1000']);
     const [ours, theirs] = await both(['container', 'prune', '-f']);
     expect(theirs.code, theirs.stderr).toBe(0);
     expect(ours.code, ours.stderr).toBe(0);
