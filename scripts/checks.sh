@@ -16,6 +16,7 @@ step() {
   fi
 }
 step 'types (src, test, bench)' npx tsc -p tsconfig.test.json
+step 'types (console)' npx tsc -p console/tsconfig.json
 step 'import boundaries' npx depcruise --config .dependency-cruiser.cjs server runtime openapi
 step 'format' npx biome format --reporter=summary .
 if [ ${#failed[@]} -gt 0 ]; then

@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 # layers), docker-registry and skopeo (a real registry and an independent client for the registry tests),
 # openssl (the tests' CA and token-signing keys), netavark + aardvark-dns + iptables + iproute2 (networks),
 # curl and docker-compose (v1: the networks tests drive compose as users do), podman (the client the
-# libpod tests drive, and their oracle service) with catatonit (its --init).
-PACKAGES=(runc crun conmon podman catatonit socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl docker-compose python3-docker)
+# libpod tests drive, and their oracle service) with catatonit (its --init), chromium (the console's
+# browser tests), cockpit-ws + cockpit-bridge + cockpit-podman (the GUI Debian ships for Podman, tested
+# against berth).
+PACKAGES=(runc crun conmon podman catatonit socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl docker-compose python3-docker chromium cockpit-ws cockpit-bridge cockpit-podman)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -26,6 +28,10 @@ fi
 # docker-registry's package starts a registry on :5000 where systemd runs; the tests start their own.
 if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
   systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+# cockpit-ws's package listens on :9090 where systemd runs; the tests start their own cockpit-ws.
+if [[ " ${missing[*]} " == *" cockpit-ws "* ]] && command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
+  systemctl disable --now cockpit.socket >/dev/null 2>&1 || true
 fi
 # `npm ci` installs exactly the committed lock (complete for every platform), so the tree stays clean.
 # It is skipped when node_modules was installed from this very lock by this Node (a stamp holds both):
