@@ -107,13 +107,20 @@ export async function* readLogBatches(path: string, o: LogReadOptions, opened?: 
   let watcher: ReturnType<typeof watch> | undefined;
   /** The log was rotated: renamed away, and conmon (which creates the new file only when it reopens,
    * so the old one is final by then) writes a new file. */
+  let next: FileHandle | undefined;
   const rotated = async (): Promise<boolean> => {
+    if (next) return true;
     const current = await stat(path).catch(() => undefined);
-    return !!current && !!handle && current.ino !== (await handle.stat()).ino;
+    if (!current || !handle || current.ino === (await handle.stat()).ino) return false;
+    // The new file is held open as soon as it is seen, not when the old one is drained: a follower
+    // that lags (a loaded machine) must still find it after `rm -f` has taken the directory away.
+    next = await open(path, 'r').catch(() => undefined);
+    return true;
   };
   const moveToNewFile = async () => {
     await handle?.close();
-    handle = undefined;
+    handle = next;
+    next = undefined;
     offset = 0;
     pending = Buffer.alloc(0);
     watcher?.close();
@@ -206,8 +213,9 @@ export async function* readLogBatches(path: string, o: LogReadOptions, opened?: 
         const stillRunning = o.running();
         const entries = await readNew();
         if (entries.length) yield entries;
+        const rotation = !!handle && (await rotated());
         const drained = await atStart();
-        if (drained && handle && (await rotated())) {
+        if (drained && rotation) {
           // What conmon wrote to the old file between our last read and its reopen comes first.
           do yield await readNew();
           while (!(await atStart()));
@@ -232,5 +240,6 @@ export async function* readLogBatches(path: string, o: LogReadOptions, opened?: 
     }
   } finally {
     await handle?.close();
+    await next?.close();
   }
 }

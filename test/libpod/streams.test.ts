@@ -150,10 +150,11 @@ describe('podman --remote exec', () => {
   });
 
   it("gives -it a terminal of the client's size, and its exit code", async () => {
-    const [ours, theirs] = await Promise.all([
-      onPty(berth, ['exec', '-it', 'box', 'stty', 'size']),
-      onPty(oracle.client, ['exec', '-it', 'box', 'stty', 'size']),
-    ]);
+    const args = ['exec', '-it', 'box', 'stty', 'size'];
+    let [ours, theirs] = await Promise.all([onPty(berth, args), onPty(oracle.client, args)]);
+    // podman's own service sometimes loses a short -it output on a loaded machine (exit 0, nothing
+    // printed): the oracle is asked again then, berth never.
+    for (let i = 0; i < 3 && theirs.code === 0 && theirs.stdout === ''; i++) theirs = await onPty(oracle.client, args);
     expect(ours).toEqual({ code: 0, stdout: '33 99\r\n' });
     expect(ours).toEqual(theirs);
     expect(await onPty(berth, ['exec', '-it', 'box', 'sh', '-c', "'exit 4'"])).toEqual({ code: 4, stdout: '' });
