@@ -99,7 +99,6 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
       const closed = app.close();
       http.closeAllConnections();
       for (const socket of upgraded) socket.destroy();
-      proxy.close();
       // Its connections belong to the API server now, which ends them with the engine.
       inner.close();
       await closed;
