@@ -151,7 +151,8 @@ describe('the token', () => {
 
   it('answers 401 without it, with a wrong one and with a wrong cookie: a page for /, JSON for /api', async () => {
     const wrong = c.token.replace(/^./, (ch) => (ch === '0' ? '1' : '0'));
-    for (const headers of [{}, { cookie: `berth_console=${wrong}` }, { cookie: 'berth_console=' }, { authorization: `Bearer ${wrong}` }]) {
+    const cases: Record<string, string>[] = [{}, { cookie: `berth_console=${wrong}` }, { cookie: 'berth_console=' }, { authorization: `Bearer ${wrong}` }];
+    for (const headers of cases) {
       for (const path of ['/', '/app.js', '/index.html', '/api/_ping', '/api/v1.50/containers/json']) {
         const r = await fetchAll('GET', path, headers);
         expect(r.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
