@@ -5,11 +5,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pack } from 'tar-stream';
 import { startConsoleEngine, type ConsoleEngine } from '../helpers/console.js';
-import { TestEngine } from '../helpers/engine.js';
+import { MAIN, TestEngine } from '../helpers/engine.js';
 import { parseFrames } from '../helpers/hijack.js';
 
 const images = inject('images');
@@ -323,6 +325,18 @@ describe('the proxy', () => {
 });
 
 describe('without --console', () => {
+  it("keeps the console out of the engine's bundle: it is loaded from its own file, only under the flag", async () => {
+    const dist = new URL('../../dist/server/', import.meta.url);
+    const engineBundle = await readFile(new URL('berth.cjs', dist), 'utf8');
+    const consoleBundle = await readFile(new URL('console.cjs', dist), 'utf8');
+    // Strings only the console's code holds (its cookie, its CSRF header, @fastify/static's send).
+    for (const mark of ['berth_console', 'X-Berth-Console', 'x-berth-console', '@fastify/send']) {
+      expect(engineBundle.includes(mark), mark).toBe(false);
+    }
+    expect(consoleBundle).toContain('berth_console');
+    expect(consoleBundle).toContain('x-berth-console');
+  });
+
   it('has no listener and no token; BERTH_CONSOLE turns it on, and the token goes with the engine', async () => {
     const plain = await TestEngine.start();
     try {
@@ -332,6 +346,20 @@ describe('without --console', () => {
       expect(files).not.toContain('console-token');
       expect(files).not.toContain('console-api.sock');
       expect(await plain.stop()).toBe(0);
+
+      // A bad address or a port taken: the engine says so and exits (killed after 20 s if it does not).
+      const serve = (address: string) =>
+        spawnSync(process.execPath, [MAIN, 'serve', '--socket', plain.socket, '--root', plain.root, '--run-root', plain.runRoot, '--console', address], {
+          encoding: 'utf8',
+          timeout: 20_000,
+        });
+      const bad = serve('localhost:port');
+      expect([bad.status, bad.stderr]).toEqual([1, 'berth: --console: expected [HOST:]PORT, got "localhost:port"\n']);
+      const taken = new URL(c.origin).port;
+      const busy = serve(`127.0.0.1:${taken}`);
+      expect(busy.status).toBe(1);
+      expect(busy.stderr).toMatch(new RegExp(`--console 127.0.0.1:${taken}: .*EADDRINUSE`));
+      expect(await readdir(plain.runRoot)).not.toContain('console-api.sock');
 
       await plain.start([], { BERTH_CONSOLE: '127.0.0.1:0' });
       await until(() => /console at http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}\n/.test(plain.stderr));
@@ -343,6 +371,34 @@ describe('without --console', () => {
       expect(after).not.toContain('console-api.sock');
     } finally {
       await plain.destroy();
+    }
+  });
+});
+
+describe('under socket activation', () => {
+  it('proxies to the engine that systemd started on an fd (it has no socket path of its own)', async () => {
+    const activated = await TestEngine.create();
+    const activator = spawn(
+      'systemd-socket-activate',
+      ['-l', activated.socket, '--', process.execPath, MAIN, 'serve', '--root', activated.root, '--run-root', activated.runRoot, '--console', '127.0.0.1:0'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    activator.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await until(async () => (await stat(activated.socket).catch(() => undefined)) !== undefined);
+      // The first connection starts the engine, and with it the console.
+      expect((await activated.http('GET', '/_ping')).status).toBe(200);
+      await until(() => /console at /.test(stderr));
+      const [, origin, token] = /console at (http:\/\/[^/\s]+)\/\?token=([0-9a-f]+)/.exec(stderr)!;
+      const res = await fetch(`${origin}/api/v1.50/version`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { ApiVersion: string }).ApiVersion).toBe('1.50');
+    } finally {
+      const exited = once(activator, 'exit');
+      activator.kill('SIGTERM');
+      await exited;
+      await activated.destroy();
     }
   });
 });
