@@ -48,7 +48,10 @@ class ImagePage extends ResourcePage {
 
   protected async load(): Promise<void> {
     const path = `${DOCKER}/images/${encodeURIComponent(this.ref)}`;
-    const [doc, history] = await Promise.all([getJson<ImageInspect>(`${path}/json`, this.life.signal), getJson<HistoryItem[]>(`${path}/history`, this.life.signal)]);
+    const [doc, history] = await Promise.all([
+      getJson<ImageInspect>(`${path}/json`, this.life.signal),
+      getJson<HistoryItem[]>(`${path}/history`, this.life.signal),
+    ]);
     this.doc = doc;
     this.history = history;
   }

@@ -139,7 +139,12 @@ export function download(name: string, text: string, type = 'text/plain'): void 
 }
 
 /** The value of a named field of the form that submitted an event. */
-export function formOf(e: Event): { form: HTMLFormElement; text: (name: string) => string; checked: (name: string) => boolean; file: (name: string) => File | undefined } {
+export function formOf(e: Event): {
+  form: HTMLFormElement;
+  text: (name: string) => string;
+  checked: (name: string) => boolean;
+  file: (name: string) => File | undefined;
+} {
   e.preventDefault();
   const form = e.currentTarget;
   if (!(form instanceof HTMLFormElement)) throw new Error('not a form');
