@@ -5,7 +5,7 @@ import { html } from 'lit';
 import { DOCKER, jsonLines, query } from '../api.js';
 import { link } from '../router.js';
 import { shortId } from '../ui.js';
-import { ResourcePage, messageOf } from './resources-ui.js';
+import { ResourcePage, imageLink, messageOf } from './resources-ui.js';
 
 interface EngineEvent {
   Type: string;
@@ -132,7 +132,7 @@ class EventsPage extends ResourcePage {
   private object(e: EngineEvent, name: string | undefined) {
     const label = name ?? (e.Actor.ID.length === 64 ? shortId(e.Actor.ID) : e.Actor.ID);
     if (e.Type === 'container' && e.Action !== 'destroy') return html`<a href=${link('containers', e.Actor.ID)}>${label}</a>`;
-    if (e.Type === 'image' && e.Action !== 'delete' && e.Action !== 'untag') return html`<a href=${link('images', e.Actor.ID)}>${label}</a>`;
+    if (e.Type === 'image' && e.Action !== 'delete' && e.Action !== 'untag') return html`<a href=${imageLink(e.Actor.ID)}>${label}</a>`;
     return label;
   }
 }

@@ -4,7 +4,7 @@ import { html } from 'lit';
 import { DOCKER, getJson, query, send } from '../api.js';
 import { link } from '../router.js';
 import { ago, bytes, shortId } from '../ui.js';
-import { ResourcePage, epoch, formOf, rawJson } from './resources-ui.js';
+import { ResourcePage, routeId, epoch, formOf, rawJson } from './resources-ui.js';
 
 interface ImageInspect {
   Id: string;
@@ -43,7 +43,7 @@ class ImagePage extends ResourcePage {
 
   /** The route's :id (the shell sets it as the element's id attribute). */
   private get ref(): string {
-    return this.getAttribute('id') ?? '';
+    return routeId(this);
   }
 
   protected async load(): Promise<void> {

@@ -2,11 +2,10 @@
 // from an uploaded context, and remove (a conflict offers the forced removal with the engine's reason).
 import { html } from 'lit';
 import { DOCKER, jsonLines, query, send, getJson, ApiError } from '../api.js';
-import { link } from '../router.js';
 import { ago, bytes, shortId } from '../ui.js';
 import { PullProgress, layersView, type PullMessage } from './images-pull.js';
 import { buildContext } from './images-tar.js';
-import { ResourcePage, formOf, messageOf } from './resources-ui.js';
+import { ResourcePage, formOf, imageLink, messageOf } from './resources-ui.js';
 
 export interface ImageSummary {
   Id: string;
@@ -168,7 +167,7 @@ class ImagesPage extends ResourcePage {
   private pullView() {
     const p = this.pull;
     if (!p) return '';
-    return html`<section aria-label="Pull progress">
+    return html`<section aria-label="Pull progress" data-updates=${p.updates} data-done=${this.pulling ? 'no' : 'yes'}>
       <h2>Pull ${this.pulling ? html`<span class="res-muted">in progress</span>` : html`<span class="res-muted">finished</span>`}</h2>
       ${p.error ? html`<p class="error" role="alert">${p.error}</p>` : ''} ${layersView(p)}
     </section>`;
@@ -181,7 +180,7 @@ class ImagesPage extends ResourcePage {
       <h2>Build ${this.building ? html`<span class="res-muted">in progress</span>` : ''}</h2>
       ${b.error ? html`<p class="error" role="alert">${b.error}</p>` : ''}
       <pre class="res-log">${b.log}</pre>
-      ${b.id ? html`<p>Built <a href=${link('images', b.id)}>${shortId(b.id)}</a></p>` : ''}
+      ${b.id ? html`<p>Built <a href=${imageLink(b.id)}>${shortId(b.id)}</a></p>` : ''}
     </section>`;
   }
 
@@ -196,14 +195,16 @@ class ImagesPage extends ResourcePage {
           const tags = tagsOf(img);
           return html`<tr>
             <td>
-              ${tags.length ? tags.map((t) => html`<div><a href=${link('images', img.Id)}>${t}</a></div>`) : html`<a href=${link('images', img.Id)}>&lt;none&gt;</a>`}
+              ${tags.length ? tags.map((t) => html`<div><a href=${imageLink(img.Id)}>${t}</a></div>`) : html`<a href=${imageLink(img.Id)}>&lt;none&gt;</a>`}
             </td>
             <td class="res-mono">${shortId(img.Id)}</td>
             <td>${bytes(img.Size)}</td>
             <td class="wide-only">${ago(img.Created)}</td>
-            <td class="res-actions">
-              <a href=${link('images', img.Id)}>Run…</a>
+            <td>
+              <div class="res-actions">
+              <a href=${imageLink(img.Id)}>Run…</a>
               <button ?disabled=${this.busy} @click=${() => this.removeImage(img.Id)} aria-label="Remove ${tags[0] ?? shortId(img.Id)}">Remove</button>
+              </div>
             </td>
           </tr>`;
         })}

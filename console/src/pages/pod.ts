@@ -5,14 +5,14 @@ import { LIBPOD, getJson } from '../api.js';
 import { link } from '../router.js';
 import { ago, shortId } from '../ui.js';
 import { generateKube, podVerb, removePod, type PodInspect, type PodVerb } from './pods-api.js';
-import { ResourcePage, download, epoch, rawJson, stateBadge } from './resources-ui.js';
+import { ResourcePage, routeId, download, epoch, rawJson, stateBadge } from './resources-ui.js';
 
 class PodPage extends ResourcePage {
   static override properties = { ...ResourcePage.properties, doc: { state: true } };
   declare doc: PodInspect | undefined;
 
   private get ref(): string {
-    return this.getAttribute('id') ?? '';
+    return routeId(this);
   }
 
   protected async load(): Promise<void> {

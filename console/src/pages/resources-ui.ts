@@ -4,6 +4,7 @@
 import { html } from 'lit';
 import { ApiError } from '../api.js';
 import { Page } from '../page.js';
+import { link } from '../router.js';
 import { errorBanner } from '../ui.js';
 
 const STYLES = `
@@ -29,6 +30,7 @@ const STYLES = `
 dl.res-summary { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; background: white; padding: 0.75rem; border: 1px solid var(--border); border-radius: 6px; }
 dl.res-summary dt { font-weight: 600; }
 dl.res-summary dd { margin: 0; overflow-wrap: anywhere; }
+details { margin: 0.5rem 0; }
 details pre, pre.res-json { background: white; border: 1px solid var(--border); padding: 0.5rem; overflow: auto; max-height: 30rem; font-size: 0.8rem; }
 .res-events td { font-size: 0.9rem; }
 @media (max-width: 640px) {
@@ -164,6 +166,24 @@ export function formOf(e: Event): {
       return f instanceof HTMLInputElement ? (f.files?.[0] ?? undefined) : undefined;
     },
   };
+}
+
+/**
+ * The route's :id of a page (the shell sets it as the element's id attribute), decoded: the router's
+ * decodeURI leaves %3A and %2F of an image reference (`sha256:…`, `host:5000/name:tag`) encoded.
+ */
+export function routeId(el: Element): string {
+  const raw = el.getAttribute('id') ?? '';
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** An image's page: by its hex ID (no colon in the URL), or by a reference. */
+export function imageLink(ref: string): string {
+  return link('images', ref.replace(/^sha256:/, ''));
 }
 
 /** A container's, a pod's state as a badge. */
