@@ -4,8 +4,10 @@
 // kube out and in; volumes and networks the docker CLI then sees; the live events list. Every wait is
 // for a condition (the machine may be busy), never a sleep.
 import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { tarOf } from '../helpers/archive.js';
 import { launchBrowser, screenshot } from '../helpers/browser.js';
 import { cliOf } from '../helpers/cli.js';
 import { startConsoleEngine, type ConsoleEngine } from '../helpers/console.js';
@@ -99,20 +101,52 @@ describe('images page', () => {
     await page.getByRole('table', { name: 'Images' }).getByRole('link', { name: 'console-built:1' }).waitFor();
   });
 
-  it('removes an image; a conflict is said and can be forced', async () => {
+  it("removes an image; a conflict is said in the engine's words and can be forced", async () => {
     await ok(['create', '--name', 'holder', 'console-built:1']);
+    const id = (await ok(['image', 'inspect', '-f', '{{.Id}}', 'console-built:1'])).trim();
+    const refused = await docker(['rmi', id]);
+    expect(refused.code).not.toBe(0);
     await page.getByRole('button', { name: 'Remove console-built:1' }).click();
-    const alert = page.getByRole('alert');
-    await alert
-      .getByText('holder', { exact: false })
-      .or(alert.getByText(/conflict|being used/))
-      .first()
-      .waitFor();
+    const alert = page.getByRole('alert').filter({ has: page.getByRole('button', { name: 'Remove anyway (force)' }) });
+    await alert.waitFor();
+    expect(refused.stderr).toContain((await alert.locator('p').textContent())!.trim());
     expect((await docker(['image', 'inspect', 'console-built:1'])).code).toBe(0);
-    await page.getByRole('button', { name: 'Remove anyway (force)' }).click();
+    await alert.getByRole('button', { name: 'Remove anyway (force)' }).click();
     await expect.poll(async () => (await docker(['image', 'inspect', 'console-built:1'])).code, POLL).not.toBe(0);
     await page.getByRole('table', { name: 'Images' }).getByRole('link', { name: 'console-built:1' }).waitFor({ state: 'detached' });
     await ok(['rm', 'holder']);
+  });
+
+  it('builds from an uploaded .tar.gz context as it is', async () => {
+    const context = gzipSync(
+      await tarOf([
+        { name: 'Dockerfile', content: `FROM ${busybox}\nCOPY greeting /greeting\nCMD ["cat", "/greeting"]\n` },
+        { name: 'greeting', content: 'hello from a context\n' },
+      ]),
+    );
+    await page.getByLabel('Build context').setInputFiles({ name: 'context.tar.gz', mimeType: 'application/gzip', buffer: context });
+    await page.getByLabel('Tag', { exact: true }).fill('console-ctx:1');
+    await page.getByRole('button', { name: 'Build', exact: true }).click();
+    await page.getByRole('region', { name: 'Build output' }).getByText('Successfully tagged console-ctx:1').waitFor();
+    expect(await ok(['run', '--rm', 'console-ctx:1'])).toBe('hello from a context\n');
+    await ok(['rmi', 'console-ctx:1']);
+  });
+
+  it('reads in a narrow window: nothing wider than the screen', async () => {
+    await page.setViewportSize({ width: 400, height: 800 });
+    try {
+      for (const hash of ['#/images', '#/pods', '#/volumes', '#/networks', '#/events']) {
+        await open(hash);
+        await page.locator('main h1').waitFor();
+        await page.locator('main table, main p').first().waitFor();
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), hash).toBeLessThanOrEqual(400);
+      }
+      await open('#/images');
+      await page.getByRole('table', { name: 'Images' }).waitFor();
+      await screenshot(page, 'console-images-narrow');
+    } finally {
+      await page.setViewportSize({ width: 1200, height: 900 });
+    }
   });
 
   it("shows an image's history and runs a container from it", async () => {
@@ -178,10 +212,15 @@ describe('pods pages', () => {
   it('creates a pod from the page and removes it', async () => {
     await open('#/pods');
     await page.getByLabel('Pod name').fill('page-pod');
+    await page.getByLabel(/^Published ports/).fill('127.0.0.1:28391:80, 28392:53/udp');
     await page.getByRole('button', { name: 'Create pod' }).click();
     await page.locator('tr[data-pod="page-pod"]').waitFor();
     const names = async () => (await podman.ok(['pod', 'ps', '--format', '{{.Name}}'])).split('\n');
     expect(await names()).toContain('page-pod');
+    expect(JSON.parse(await podman.ok(['pod', 'inspect', '-f', '{{json .InfraConfig.PortBindings}}', 'page-pod']))).toEqual({
+      '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '28391' }],
+      '53/udp': [{ HostIp: '', HostPort: '28392' }],
+    });
     await page.getByRole('group', { name: 'Pod page-pod' }).getByRole('button', { name: 'Remove' }).click();
     await page.locator('tr[data-pod="page-pod"]').waitFor({ state: 'detached' });
     expect(await names()).not.toContain('page-pod');
@@ -263,9 +302,10 @@ describe('events page', () => {
     await table.locator('tr', { hasText: 'ev-one' }).filter({ hasText: 'create' }).waitFor();
     await page.getByRole('button', { name: 'Pause' }).click();
     await ok(['volume', 'create', 'ev-two']);
-    await page.getByRole('button', { name: 'Resume (1 new)' }).waitFor();
+    const resume = page.getByRole('button', { name: /^Resume \(\d+ new\)$/ });
+    await resume.waitFor();
     expect(await table.locator('tr', { hasText: 'ev-two' }).count()).toBe(0);
-    await page.getByRole('button', { name: 'Resume (1 new)' }).click();
+    await resume.click();
     await table.locator('tr', { hasText: 'ev-two' }).waitFor();
     // Newest first: ev-two's row comes before ev-one's.
     const rows = await table.locator('tbody tr').allTextContents();

@@ -2,7 +2,7 @@
 // filter by type, and a pause that holds new events back until resumed. A dropped stream reconnects from
 // the last event's time.
 import { html } from 'lit';
-import { DOCKER, jsonLines, query } from '../api.js';
+import { DOCKER, lines, query, request } from '../api.js';
 import { link } from '../router.js';
 import { shortId } from '../ui.js';
 import { ResourcePage, imageLink, messageOf } from './resources-ui.js';
@@ -54,8 +54,10 @@ class EventsPage extends ResourcePage {
     try {
       while (!signal.aborted) {
         try {
+          const res = await request('GET', `${DOCKER}/events${query({ since: this.last })}`, { signal });
           this.live = true;
-          for await (const ev of jsonLines<EngineEvent>('GET', `${DOCKER}/events${query({ since: this.last })}`, { signal })) {
+          for await (const line of lines(res)) {
+            const ev = JSON.parse(line) as EngineEvent;
             this.last = ev.time;
             this.take(ev);
           }
@@ -107,7 +109,7 @@ class EventsPage extends ResourcePage {
       </div>
       ${this.errorView()}
       <p class="res-muted" role="status">${this.live ? (this.paused ? 'Paused' : 'Live') : 'Connecting…'} · ${shown.length} event(s)</p>
-      <table aria-label="Events" class="res-events">
+      <table aria-label="Events" class="res-table res-events">
         <thead><tr><th>Time</th><th>Type</th><th>Action</th><th>Object</th><th class="wide-only">Attributes</th></tr></thead>
         <tbody>
           ${shown.map((e) => {

@@ -121,13 +121,13 @@ class ImagePage extends ResourcePage {
   }
 
   private historyTable(items: HistoryItem[]) {
-    return html`<table aria-label="History">
-      <thead><tr><th>Layer</th><th>Created</th><th>Created by</th><th>Size</th></tr></thead>
+    return html`<table class="res-table" aria-label="History">
+      <thead><tr><th>Layer</th><th class="wide-only">Created</th><th>Created by</th><th>Size</th></tr></thead>
       <tbody>
         ${items.map(
           (h) => html`<tr>
             <td class="res-mono">${h.Id && h.Id !== '<missing>' ? shortId(h.Id) : '<missing>'}</td>
-            <td>${ago(h.Created)}</td>
+            <td class="wide-only">${ago(h.Created)}</td>
             <td class="res-mono">${h.CreatedBy}${h.Comment ? html` <span class="res-muted">(${h.Comment})</span>` : ''}</td>
             <td>${bytes(h.Size)}</td>
           </tr>`,

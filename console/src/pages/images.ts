@@ -133,7 +133,7 @@ class ImagesPage extends ResourcePage {
 
   override render() {
     return html`
-      <div class="res-head"><h1>Images</h1></div>
+      <div class="res-head"><h1>Images</h1>${this.refreshButton()}</div>
       ${this.errorView()}
       ${
         this.conflict
@@ -186,9 +186,9 @@ class ImagesPage extends ResourcePage {
 
   private table(images: ImageSummary[]) {
     if (!images.length) return html`<p>No images.</p>`;
-    return html`<table aria-label="Images">
+    return html`<table class="res-table" aria-label="Images">
       <thead>
-        <tr><th>Repository:tag</th><th>ID</th><th>Size</th><th class="wide-only">Created</th><th>Actions</th></tr>
+        <tr><th>Repository:tag</th><th class="wide-only">ID</th><th>Size</th><th class="wide-only">Created</th><th>Actions</th></tr>
       </thead>
       <tbody>
         ${images.map((img) => {
@@ -197,7 +197,7 @@ class ImagesPage extends ResourcePage {
             <td>
               ${tags.length ? tags.map((t) => html`<div><a href=${imageLink(img.Id)}>${t}</a></div>`) : html`<a href=${imageLink(img.Id)}>&lt;none&gt;</a>`}
             </td>
-            <td class="res-mono">${shortId(img.Id)}</td>
+            <td class="res-mono wide-only">${shortId(img.Id)}</td>
             <td>${bytes(img.Size)}</td>
             <td class="wide-only">${ago(img.Created)}</td>
             <td>

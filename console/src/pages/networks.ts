@@ -71,7 +71,7 @@ class NetworksPage extends ResourcePage {
 
   override render() {
     return html`
-      <div class="res-head"><h1>Networks</h1></div>
+      <div class="res-head"><h1>Networks</h1>${this.refreshButton()}</div>
       ${this.errorView()} ${this.notice ? html`<p role="status">${this.notice}</p>` : ''}
       <div class="res-forms">
         <form class="res-form" aria-label="Create a network" @submit=${this.onCreate}>
@@ -94,7 +94,7 @@ class NetworksPage extends ResourcePage {
   }
 
   private table(networks: Network[]) {
-    return html`<table aria-label="Networks">
+    return html`<table class="res-table" aria-label="Networks">
       <thead><tr><th>Name</th><th>Driver</th><th>Subnet</th><th class="wide-only">Containers</th><th>Actions</th></tr></thead>
       <tbody>
         ${networks.map((n) => {

@@ -52,7 +52,7 @@ class PodPage extends ResourcePage {
         <button ?disabled=${this.busy} @click=${() => this.removeThis()}>Remove</button>
       </div>
       <h2>Members</h2>
-      <table aria-label="Members">
+      <table class="res-table" aria-label="Members">
         <thead><tr><th>Name</th><th>ID</th><th>State</th></tr></thead>
         <tbody>
           ${(d.Containers ?? []).map(

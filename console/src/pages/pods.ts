@@ -47,7 +47,7 @@ class PodsPage extends ResourcePage {
 
   override render() {
     return html`
-      <div class="res-head"><h1>Pods</h1></div>
+      <div class="res-head"><h1>Pods</h1>${this.refreshButton()}</div>
       ${this.errorView()}
       <div class="res-forms">
         <form class="res-form" aria-label="Create a pod" @submit=${this.onCreate}>
@@ -85,7 +85,7 @@ class PodsPage extends ResourcePage {
 
   private table(pods: PodSummary[]) {
     if (!pods.length) return html`<p>No pods.</p>`;
-    return html`<table aria-label="Pods">
+    return html`<table class="res-table" aria-label="Pods">
       <thead><tr><th>Name</th><th>Status</th><th>Members</th><th class="wide-only">Created</th><th>Actions</th></tr></thead>
       <tbody>
         ${pods.map((p) => {

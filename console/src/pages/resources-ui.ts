@@ -33,6 +33,8 @@ dl.res-summary dd { margin: 0; overflow-wrap: anywhere; }
 details { margin: 0.5rem 0; }
 details pre, pre.res-json { background: white; border: 1px solid var(--border); padding: 0.5rem; overflow: auto; max-height: 30rem; font-size: 0.8rem; }
 .res-events td { font-size: 0.9rem; }
+.res-table th { overflow-wrap: normal; white-space: nowrap; }
+.res-table button, .res-table .res-state { white-space: nowrap; }
 @media (max-width: 640px) {
   .res-layers li { grid-template-columns: 1fr; gap: 0.1rem; }
   dl.res-summary { grid-template-columns: 1fr; }
@@ -103,6 +105,10 @@ export abstract class ResourcePage extends Page {
     }
     await this.refresh();
     return ok;
+  }
+
+  protected refreshButton() {
+    return html`<button ?disabled=${this.busy} @click=${() => this.refresh()}>Refresh</button>`;
   }
 
   protected errorView() {

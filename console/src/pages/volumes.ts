@@ -65,7 +65,7 @@ class VolumesPage extends ResourcePage {
 
   override render() {
     return html`
-      <div class="res-head"><h1>Volumes</h1></div>
+      <div class="res-head"><h1>Volumes</h1>${this.refreshButton()}</div>
       ${this.errorView()} ${this.notice ? html`<p role="status">${this.notice}</p>` : ''}
       <div class="res-forms">
         <form class="res-form" aria-label="Create a volume" @submit=${this.onCreate}>
@@ -91,7 +91,7 @@ class VolumesPage extends ResourcePage {
 
   private table(volumes: Volume[]) {
     if (!volumes.length) return html`<p>No volumes.</p>`;
-    return html`<table aria-label="Volumes">
+    return html`<table class="res-table" aria-label="Volumes">
       <thead><tr><th>Name</th><th>Driver</th><th class="wide-only">Created</th><th>Actions</th></tr></thead>
       <tbody>
         ${volumes.map((v) => {
