@@ -101,6 +101,16 @@ describe('images page', () => {
     await page.getByRole('table', { name: 'Images' }).getByRole('link', { name: 'console-built:1' }).waitFor();
   });
 
+  it("shows a failed build's error as the engine says it", async () => {
+    await page.getByLabel('Build context').setInputFiles({ name: 'Dockerfile', mimeType: 'text/plain', buffer: Buffer.from(`FROM ${busybox}\nRUN exit 3\n`) });
+    await page.getByLabel('Tag', { exact: true }).fill('console-broken:1');
+    await page.getByRole('button', { name: 'Build', exact: true }).click();
+    const alert = page.getByRole('region', { name: 'Build output' }).getByRole('alert');
+    await alert.waitFor();
+    expect((await alert.textContent())!.trim()).toBe("The command '/bin/sh -c exit 3' returned a non-zero code: 3");
+    expect((await docker(['image', 'inspect', 'console-broken:1'])).code).not.toBe(0);
+  });
+
   it("removes an image; a conflict is said in the engine's words and can be forced", async () => {
     await ok(['create', '--name', 'holder', 'console-built:1']);
     const id = (await ok(['image', 'inspect', '-f', '{{.Id}}', 'console-built:1'])).trim();
@@ -163,6 +173,12 @@ describe('images page', () => {
     const id = decodeURIComponent(new URL(page.url()).hash.split('/').at(-1)!);
     expect((await ok(['inspect', '-f', '{{.Id}} {{.State.Running}} {{.Config.Image}}', 'from-console'])).trim()).toBe(`${id} true ${busybox}`);
     await ok(['rm', '-f', 'from-console']);
+  });
+  it("says the engine's error for an image that is not there", async () => {
+    await open('#/images/nonexistent');
+    const cli = await docker(['image', 'inspect', 'nonexistent']);
+    await page.getByRole('alert').waitFor();
+    expect(cli.stderr).toContain((await page.getByRole('alert').textContent())!.trim());
   });
 });
 
