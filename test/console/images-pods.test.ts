@@ -174,6 +174,16 @@ describe('images page', () => {
     expect((await ok(['inspect', '-f', '{{.Id}} {{.State.Running}} {{.Config.Image}}', 'from-console'])).trim()).toBe(`${id} true ${busybox}`);
     await ok(['rm', '-f', 'from-console']);
   });
+  it('removes a tag from its image page, the image staying under its other name', async () => {
+    await ok(['tag', busybox, 'console-extra:1']);
+    await open(`#/images/${encodeURIComponent('console-extra:1')}`);
+    await page.getByRole('heading', { name: 'Image console-extra:1' }).waitFor();
+    await page.getByRole('button', { name: 'Remove image' }).click();
+    await page.waitForURL(/#\/images$/);
+    expect((await docker(['image', 'inspect', 'console-extra:1'])).code).not.toBe(0);
+    expect((await ok(['image', 'inspect', '-f', '{{.Id}}', busybox])).trim()).toBe(images.busybox.id);
+  });
+
   it("says the engine's error for an image that is not there", async () => {
     await open('#/images/nonexistent');
     const cli = await docker(['image', 'inspect', 'nonexistent']);
@@ -203,7 +213,7 @@ describe('pods pages', () => {
     await screenshot(page, 'console-pod');
   });
 
-  it('stops and starts the pod from its page, as podman then sees it', async () => {
+  it('stops, starts, pauses and unpauses the pod from its page, as podman then sees it', async () => {
     const state = async () => (await podman.ok(['pod', 'inspect', '-f', '{{.State}}', 'console-pod'])).trim();
     await page.getByRole('group', { name: 'Pod actions' }).getByRole('button', { name: 'Stop', exact: true }).click();
     await expect.poll(state, POLL).toBe('Exited');
@@ -211,6 +221,10 @@ describe('pods pages', () => {
     await page.getByRole('group', { name: 'Pod actions' }).getByRole('button', { name: 'Start', exact: true }).click();
     await expect.poll(state, POLL).toBe('Running');
     await page.getByRole('heading', { name: /^Pod console-pod Running/ }).waitFor();
+    await page.getByRole('group', { name: 'Pod actions' }).getByRole('button', { name: 'Pause', exact: true }).click();
+    await expect.poll(state, POLL).toBe('Paused');
+    await page.getByRole('group', { name: 'Pod actions' }).getByRole('button', { name: 'Unpause', exact: true }).click();
+    await expect.poll(state, POLL).toBe('Running');
   });
 
   it('generates kube YAML as a download named for the pod', async () => {

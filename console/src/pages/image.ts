@@ -1,10 +1,10 @@
 // An image's page (#/images/ID): what it is (tags, size, platform, its config), its history, and Run:
 // create and start a container from it, then go to that container's page.
 import { html } from 'lit';
-import { DOCKER, getJson, query, send } from '../api.js';
+import { ApiError, DOCKER, getJson, query, send } from '../api.js';
 import { link } from '../router.js';
 import { ago, bytes, shortId } from '../ui.js';
-import { ResourcePage, routeId, epoch, formOf, rawJson } from './resources-ui.js';
+import { ResourcePage, conflictBanner, messageOf, routeId, epoch, formOf, rawJson } from './resources-ui.js';
 
 interface ImageInspect {
   Id: string;
@@ -36,10 +36,15 @@ interface HistoryItem {
   Tags: string[] | null;
 }
 
+/** An ID shortened as docker shows it; a name as it is. */
+const shortName = (ref: string) => (/^(sha256:)?[0-9a-f]{64}$/.test(ref) ? shortId(ref) : ref);
+
 class ImagePage extends ResourcePage {
-  static override properties = { ...ResourcePage.properties, doc: { state: true }, history: { state: true } };
+  static override properties = { ...ResourcePage.properties, doc: { state: true }, history: { state: true }, conflict: { state: true } };
   declare doc: ImageInspect | undefined;
   declare history: HistoryItem[] | undefined;
+  /** The engine's reason for refusing a removal that forcing would override. */
+  declare conflict: string | undefined;
 
   /** The route's :id (the shell sets it as the element's id attribute). */
   private get ref(): string {
@@ -67,7 +72,7 @@ class ImagePage extends ResourcePage {
     const ok = await this.act(async () => {
       created = await send<{ Id: string }>('POST', `${DOCKER}/containers/create${query({ name: name || undefined })}`, {
         json: {
-          Image: doc.RepoTags?.[0] ?? doc.Id,
+          Image: this.imageRef(doc),
           ...(command ? { Cmd: command.split(/\s+/) } : {}),
           ...(tty ? { Tty: true, OpenStdin: true } : {}),
         },
@@ -77,12 +82,46 @@ class ImagePage extends ResourcePage {
     if (ok && created) location.hash = link('containers', created.Id);
   }
 
+  /** What to name the image by: the route's reference, or for an ID its first tag (as `docker run` shows it). */
+  private imageRef(doc: ImageInspect): string {
+    const hex = doc.Id.replace(/^sha256:/, '');
+    const byId = this.ref.replace(/^sha256:/, '');
+    return byId.length >= 12 && hex.startsWith(byId) ? (doc.RepoTags?.[0] ?? doc.Id) : this.ref;
+  }
+
+  /** Removes the image (by the route's reference: a tag is untagged), then back to the list. */
+  private async removeImage(force = false): Promise<void> {
+    this.error = undefined;
+    this.conflict = undefined;
+    this.busy = true;
+    try {
+      await send('DELETE', `${DOCKER}/images/${encodeURIComponent(this.ref)}${query({ force: force || undefined })}`);
+      location.hash = '#/images';
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409 && !force) this.conflict = err.message;
+      else this.error = messageOf(err);
+    } finally {
+      this.busy = false;
+    }
+  }
+
   override render() {
     const d = this.doc;
     return html`
       <p><a href="#/images">← Images</a></p>
-      <h1>Image ${d ? (d.RepoTags?.[0] ?? shortId(d.Id)) : shortId(this.ref)}</h1>
-      ${this.errorView()} ${d ? this.details(d) : this.error ? '' : html`<p class="res-muted">Loading…</p>`}
+      <h1>Image ${d ? shortName(this.imageRef(d)) : shortName(this.ref)}</h1>
+      ${this.errorView()}
+      ${
+        this.conflict
+          ? conflictBanner(
+              this.conflict,
+              () => this.removeImage(true),
+              () => (this.conflict = undefined),
+            )
+          : ''
+      }
+      ${d ? html`<div class="res-actions"><button ?disabled=${this.busy} @click=${() => this.removeImage()}>Remove image</button></div>` : ''}
+      ${d ? this.details(d) : this.error ? '' : html`<p class="res-muted">Loading…</p>`}
     `;
   }
 

@@ -5,7 +5,7 @@ import { DOCKER, jsonLines, query, send, getJson, ApiError } from '../api.js';
 import { ago, bytes, shortId } from '../ui.js';
 import { PullProgress, layersView, type PullMessage } from './images-pull.js';
 import { buildContext } from './images-tar.js';
-import { ResourcePage, formOf, imageLink, messageOf } from './resources-ui.js';
+import { ResourcePage, conflictBanner, formOf, imageLink, messageOf } from './resources-ui.js';
 
 export interface ImageSummary {
   Id: string;
@@ -135,17 +135,7 @@ class ImagesPage extends ResourcePage {
     return html`
       <div class="res-head"><h1>Images</h1>${this.refreshButton()}</div>
       ${this.errorView()}
-      ${
-        this.conflict
-          ? html`<div class="error" role="alert">
-            <p>${this.conflict.message}</p>
-            <div class="res-actions">
-              <button class="primary" @click=${() => this.removeImage(this.conflict!.id, true)}>Remove anyway (force)</button>
-              <button @click=${() => (this.conflict = undefined)}>Keep it</button>
-            </div>
-          </div>`
-          : ''
-      }
+      ${this.conflictView()}
       <div class="res-forms">
         <form class="res-form" aria-label="Pull an image" @submit=${this.onPull}>
           <h2>Pull</h2>
@@ -162,6 +152,16 @@ class ImagesPage extends ResourcePage {
       ${this.pullView()} ${this.buildView()}
       ${this.images === undefined ? html`<p class="res-muted">Loading…</p>` : this.table(this.images)}
     `;
+  }
+
+  private conflictView() {
+    const c = this.conflict;
+    if (!c) return '';
+    return conflictBanner(
+      c.message,
+      () => this.removeImage(c.id, true),
+      () => (this.conflict = undefined),
+    );
   }
 
   private pullView() {

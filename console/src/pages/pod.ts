@@ -46,6 +46,8 @@ class PodPage extends ResourcePage {
         <button ?disabled=${this.busy} @click=${() => this.verb('start')}>Start</button>
         <button ?disabled=${this.busy} @click=${() => this.verb('stop')}>Stop</button>
         <button ?disabled=${this.busy} @click=${() => this.verb('restart')}>Restart</button>
+        <button ?disabled=${this.busy} @click=${() => this.verb('pause')}>Pause</button>
+        <button ?disabled=${this.busy} @click=${() => this.verb('unpause')}>Unpause</button>
         <button ?disabled=${this.busy} @click=${() => this.act(async () => download(`${d.Name}.yaml`, await generateKube(d.Id), 'application/yaml'))}>
           Generate kube
         </button>

@@ -192,6 +192,17 @@ export function imageLink(ref: string): string {
   return link('images', ref.replace(/^sha256:/, ''));
 }
 
+/** A refusal that forcing overrides (an image in use): the engine's reason, and the choice. */
+export function conflictBanner(message: string, force: () => void, keep: () => void) {
+  return html`<div class="error" role="alert">
+    <p>${message}</p>
+    <div class="res-actions">
+      <button class="primary" @click=${force}>Remove anyway (force)</button>
+      <button @click=${keep}>Keep it</button>
+    </div>
+  </div>`;
+}
+
 /** A container's, a pod's state as a badge. */
 export function stateBadge(state: string | undefined) {
   const s = (state ?? '').toLowerCase();
