@@ -29,8 +29,17 @@ export interface Match {
 }
 
 export function match(hash: string): Match {
-  const path = decodeURI(hash.replace(/^#/, '').split('?')[0] || '/');
-  const parts = path.split('/').filter(Boolean);
+  // Split first, then decode each part: an ID like host:5000/x:tag travels as one encoded part.
+  const parts = (hash.replace(/^#/, '').split('?')[0] || '/')
+    .split('/')
+    .filter(Boolean)
+    .map((p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        return p;
+      }
+    });
   for (const route of ROUTES) {
     const want = route.pattern.split('/').filter(Boolean);
     if (want.length !== parts.length) continue;
