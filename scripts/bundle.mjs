@@ -11,6 +11,9 @@
 // here by running `berth version` once): a start then deserializes the compiled top level instead of
 // parsing 2 MB (~50 ms of CPU). Node rejects a cache from another Node or V8 flags and compiles as usual.
 // dist/server/berth.cjs.map maps the bundle to the TypeScript sources.
+// The web console's server (server/console/) is a bundle of its own, dist/server/console.cjs, required by
+// main.ts only under --console: the engine's bundle holds none of it, so without the flag it is neither
+// parsed nor in memory.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -35,14 +38,12 @@ const bundledRequires = {
     });
   },
 };
-const result = await build({
-  entryPoints: [entry],
+const options = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
   external: ['better-sqlite3'],
-  plugins: [bundledRequires],
   // The ES modules' import.meta.url (createRequire's base) is the bundle's own URL. The banner comes
   // before esbuild's "use strict", so it says it first: the bundle stays strict, as ES modules are.
   define: { 'import.meta.url': '__berthModuleUrl' },
@@ -52,10 +53,10 @@ const result = await build({
   minifySyntax: true,
   sourcemap: 'linked',
   sourcesContent: false,
-  outfile: bundle,
-  write: false,
   logLevel: 'warning',
-});
+};
+const result = await build({ ...options, entryPoints: [entry], plugins: [bundledRequires], outfile: bundle, write: false });
+await build({ ...options, entryPoints: ['dist/server/console/server.js'], outfile: 'dist/server/console.cjs' });
 
 // Written beside, then renamed: a reader never sees half a file. The old cache goes first, so a cache is
 // never read with a bundle it was not made from (V8 checks only the source's length).

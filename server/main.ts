@@ -5,6 +5,8 @@ import { readRegistriesConf } from '../runtime/registry/config.js';
 import { writeFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Socket } from 'node:net';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Engine } from '../runtime/engine.js';
 import { buildApp } from './app.js';
 import { activationFd, listen, notifyReady, prepareSocketPath, secureSocket, watchIdle } from './listen.js';
@@ -12,10 +14,11 @@ import { BERTH_VERSION } from './versioning.js';
 import { parseByteSize } from '../runtime/storage/streams.js';
 import { quadletCommand } from '../runtime/systemd/quadlet-command.js';
 import { collectWhenIdle } from '../runtime/util/idle-gc.js';
+import type * as ConsoleModule from './console/server.js';
 
 const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS]
                    [--max-layer-size SIZE] [--insecure-registry HOST]... [--certs-dir DIR]
-                   [--registries-conf FILE] [--log] [--accept-empty-db]
+                   [--registries-conf FILE] [--console [HOST:]PORT] [--log] [--accept-empty-db]
        berth quadlet [--dry-run] [-o DIR] [SOURCE...]   (Quadlet files → systemd units; --help)
 
   --socket     API socket (env BERTH_SOCKET, default /run/berth/berth.sock)
@@ -31,6 +34,9 @@ const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] 
                (env BERTH_CERTS_DIR, default /etc/docker/certs.d)
   --registries-conf  containers-registries.conf v2: mirrors, insecure and blocked registries
                (env BERTH_REGISTRIES_CONF, default /etc/containers/registries.conf)
+  --console    serve the web console on HOST:PORT (env BERTH_CONSOLE; off by default; HOST defaults
+               to 127.0.0.1, port 0 takes a free one). Its token is written to <run-root>/console-token
+               and the URL with it printed once on stderr
   --log        log requests to stderr
   --accept-empty-db  start even though the state DB is missing or empty over a root that holds layers or
                containers, which are then discarded (env BERTH_ACCEPT_EMPTY_DB=1; refused without it)
@@ -56,6 +62,7 @@ async function serve(argv: string[]): Promise<void> {
       'certs-dir': { type: 'string', default: process.env.BERTH_CERTS_DIR || '/etc/docker/certs.d' },
       'registries-conf': { type: 'string', default: process.env.BERTH_REGISTRIES_CONF || '/etc/containers/registries.conf' },
       'max-layer-size': { type: 'string', default: process.env.BERTH_MAX_LAYER_SIZE || '64GiB' },
+      console: { type: 'string', default: process.env.BERTH_CONSOLE || undefined },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -64,6 +71,9 @@ async function serve(argv: string[]): Promise<void> {
     process.exit(0);
   }
   const maxLayerSize = parseByteSize(values['max-layer-size']);
+  // The console's code is loaded only when asked for: without the flag it costs the engine nothing.
+  const consoleModule = values.console === undefined ? undefined : loadConsole();
+  const consoleAddress = values.console === undefined ? undefined : consoleModule?.parseConsoleAddress(values.console);
   const fd = activationFd();
   // Refuse a live socket before touching the state: a second engine must not disturb the first.
   if (fd === undefined) await prepareSocketPath(values.socket);
@@ -96,6 +106,17 @@ async function serve(argv: string[]): Promise<void> {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  // After the API listens: the console's requests go to it.
+  let consoleServer: ConsoleModule.ConsoleServer | undefined;
+  if (consoleModule && consoleAddress) {
+    consoleServer = await consoleModule.startConsole({
+      address: consoleAddress,
+      runRoot: values['run-root'],
+      api: app.server,
+      staticRoot: fileURLToPath(new URL('../console/', import.meta.url)),
+    });
+    process.stderr.write(`berth: console at ${consoleServer.url}\n`);
+  }
   const stopWatchingExits = engine.containers.watchExits();
   // After reconcile (in Engine.open): running containers' healthchecks resume.
   const stopHealthchecks = engine.health.start();
@@ -111,7 +132,9 @@ async function serve(argv: string[]): Promise<void> {
     process.stderr.write(`berth: ${reason}, shutting down\n`);
     // Stop accepting, let requests in flight finish (bounded), then close the DB cleanly. Past the
     // grace every socket goes, hijacked and upgraded ones too (the HTTP server no longer tracks them):
-    // an attach whose client stopped reading must not hold the engine up.
+    // an attach whose client stopped reading must not hold the engine up. The console goes at once: its
+    // followed streams would only hold the grace up, and its token stops being valid.
+    await consoleServer?.close().catch((err: Error) => process.stderr.write(`berth: closing the console: ${err.message}\n`));
     const closed = app.close();
     const graceOver = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     await Promise.race([closed, graceOver]);
@@ -144,6 +167,14 @@ async function serve(argv: string[]): Promise<void> {
     );
   process.stderr.write(`berth ${BERTH_VERSION} serving on ${fd !== undefined ? `fd ${fd} (socket activation)` : values.socket}\n`);
   await notifyReady();
+}
+
+/**
+ * The console's server, from dist/server/console.cjs (scripts/bundle.mjs bundles it apart from the
+ * engine): required, not imported, so nothing of it is loaded or even parsed unless --console is given.
+ */
+function loadConsole(): typeof ConsoleModule {
+  return createRequire(import.meta.url)('./console.cjs') as typeof ConsoleModule;
 }
 
 /**
