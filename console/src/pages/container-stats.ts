@@ -74,7 +74,15 @@ class ContainerStats extends Page {
           legend: { show: true },
           scales: { y: { range: (_u, _min, max) => [0, Math.max(max, c.title === 'CPU' ? 1 : 1024)] } },
           axes: [{}, { values: (_u, ticks) => ticks.map(c.unit), size: 80 }],
-          series: [{}, ...c.series.map((label, j) => ({ label, stroke: ['#1f6feb', '#d1242f'][j], width: 2, value: (_u: uPlot, v: number | null) => (v === null ? '—' : c.unit(v)) }))],
+          series: [
+            {},
+            ...c.series.map((label, j) => ({
+              label,
+              stroke: ['#1f6feb', '#d1242f'][j],
+              width: 2,
+              value: (_u: uPlot, v: number | null) => (v === null ? '—' : c.unit(v)),
+            })),
+          ],
         },
         [[], ...c.series.map(() => [])],
         box,
@@ -123,9 +131,11 @@ class ContainerStats extends Page {
     return html`
       ${errorBanner(this.error)}
       <p role="status" class="muted">
-        ${c
-          ? `CPU ${c.cpu.toFixed(1)} %, memory ${bytes(c.memory)}${c.limit ? ` of ${bytes(c.limit)}` : ''}, network ${bytes(c.rx)}/s in, ${bytes(c.tx)}/s out`
-          : 'waiting for the first sample…'}
+        ${
+          c
+            ? `CPU ${c.cpu.toFixed(1)} %, memory ${bytes(c.memory)}${c.limit ? ` of ${bytes(c.limit)}` : ''}, network ${bytes(c.rx)}/s in, ${bytes(c.tx)}/s out`
+            : 'waiting for the first sample…'
+        }
       </p>
       <div class="charts">
         ${CHARTS.map((ch) => html`<figure><figcaption>${ch.title}</figcaption><div class="chart"></div></figure>`)}

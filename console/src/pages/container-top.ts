@@ -28,8 +28,9 @@ class ContainerTop extends Page {
     return html`
       <div class="toolbar"><button @click=${() => void this.load()}>Refresh</button></div>
       ${errorBanner(this.error)}
-      ${this.top
-        ? html`<table class="list">
+      ${
+        this.top
+          ? html`<table class="list">
             <thead>
               <tr>${this.top.Titles.map((t) => html`<th>${t}</th>`)}</tr>
             </thead>
@@ -37,7 +38,8 @@ class ContainerTop extends Page {
               ${this.top.Processes.map((p) => html`<tr>${p.map((v) => html`<td>${v}</td>`)}</tr>`)}
             </tbody>
           </table>`
-        : ''}
+          : ''
+      }
     `;
   }
 }

@@ -19,7 +19,17 @@ interface Inspect {
   Created: string;
   Image: string;
   RestartCount: number;
-  State: { Status: string; Running: boolean; Paused: boolean; Pid: number; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string; Health?: { Status: string } };
+  State: {
+    Status: string;
+    Running: boolean;
+    Paused: boolean;
+    Pid: number;
+    ExitCode: number;
+    Error: string;
+    StartedAt: string;
+    FinishedAt: string;
+    Health?: { Status: string };
+  };
   Config: {
     Image: string;
     Cmd: string[] | null;
@@ -68,7 +78,7 @@ class ContainerPage extends Page {
     void this.load().then(() => {
       if (!this.info) return;
       const reload = debounce(() => void this.load(), 100);
-      watchEvents({ type: ['container'], container: [this.info.Id] }, reload, this.abort.signal, reload);
+      watchEvents({ type: ['container'], container: [this.info.Id] }, reload, this.abort.signal, (open) => open && reload());
     });
   }
 
@@ -112,11 +122,13 @@ class ContainerPage extends Page {
         <h1>${name}</h1>
         <span class="state state-${c.State.Status}">${this.gone ? 'removed' : c.State.Status}</span>
         <span class="actions">
-          ${this.gone
-            ? nothing
-            : VERBS.filter((v) => v.when(c.State.Status)).map(
-                (v) => html`<button ?disabled=${this.busy} aria-label="${v.label} ${name}" @click=${() => this.act(v)}>${v.label}</button>`,
-              )}
+          ${
+            this.gone
+              ? nothing
+              : VERBS.filter((v) => v.when(c.State.Status)).map(
+                  (v) => html`<button ?disabled=${this.busy} aria-label="${v.label} ${name}" @click=${() => this.act(v)}>${v.label}</button>`,
+                )
+          }
         </span>
       </div>
       ${errorBanner(this.error)}
@@ -190,26 +202,31 @@ class ContainerPage extends Page {
             <dt>Hostname</dt><dd>${c.Config.Hostname}</dd>
             <dt>Mode</dt><dd>${c.HostConfig.NetworkMode ?? '—'}</dd>
             ${networks.map(
-              ([n, v]) => html`<dt>${n}</dt><dd>${v.IPAddress || '—'}${v.GlobalIPv6Address ? `, ${v.GlobalIPv6Address}` : ''} <span class="muted">gw ${v.Gateway || '—'}, ${v.MacAddress || ''}</span></dd>`,
+              ([n, v]) =>
+                html`<dt>${n}</dt><dd>${v.IPAddress || '—'}${v.GlobalIPv6Address ? `, ${v.GlobalIPv6Address}` : ''} <span class="muted">gw ${v.Gateway || '—'}, ${v.MacAddress || ''}</span></dd>`,
             )}
             <dt>Ports</dt>
             <dd>
-              ${ports.length
-                ? ports.map(([p, b]) => html`<div>${p}${b?.length ? ` → ${b.map((x) => `${x.HostIp || '0.0.0.0'}:${x.HostPort}`).join(', ')}` : ''}</div>`)
-                : 'none'}
+              ${
+                ports.length
+                  ? ports.map(([p, b]) => html`<div>${p}${b?.length ? ` → ${b.map((x) => `${x.HostIp || '0.0.0.0'}:${x.HostPort}`).join(', ')}` : ''}</div>`)
+                  : 'none'
+              }
             </dd>
           </dl>
         </section>
         <section class="card" aria-labelledby="sec-mounts">
           <h2 id="sec-mounts">Mounts</h2>
-          ${c.Mounts.length
-            ? html`<table class="list">
+          ${
+            c.Mounts.length
+              ? html`<table class="list">
                 <thead><tr><th>Type</th><th>Source</th><th>Destination</th><th>Mode</th></tr></thead>
                 <tbody>
                   ${c.Mounts.map((m) => html`<tr><td>${m.Type}</td><td>${m.Name ?? m.Source}</td><td>${m.Destination}</td><td>${m.RW ? 'rw' : 'ro'}</td></tr>`)}
                 </tbody>
               </table>`
-            : html`<p>none</p>`}
+              : html`<p>none</p>`
+          }
         </section>
       </div>
       <details class="raw">

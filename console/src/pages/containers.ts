@@ -51,12 +51,14 @@ export function portsText(ports: ContainerSummary['Ports']): string {
 }
 
 class ContainersPage extends Page {
-  static override properties = { list: { state: true }, error: { state: true }, busy: { state: true }, creating: { state: true } };
+  static override properties = { live: { state: true }, list: { state: true }, error: { state: true }, busy: { state: true }, creating: { state: true } };
   declare list: ContainerSummary[] | undefined;
   declare error: string | undefined;
   /** IDs with a verb under way (their buttons are disabled meanwhile). */
   declare busy: Set<string>;
   declare creating: boolean;
+  /** The events stream is open: the list follows the engine. */
+  declare live: boolean;
   private abort = new AbortController();
   /** Loads may overlap (events in bursts): only the latest one's answer is shown. */
   private generation = 0;
@@ -65,6 +67,7 @@ class ContainersPage extends Page {
     super();
     this.busy = new Set();
     this.creating = false;
+    this.live = false;
   }
 
   override connectedCallback(): void {
@@ -72,7 +75,10 @@ class ContainersPage extends Page {
     this.abort = new AbortController();
     void this.load();
     const reload = debounce(() => void this.load(), 50);
-    watchEvents({ type: ['container'] }, reload, this.abort.signal, reload);
+    watchEvents({ type: ['container'] }, reload, this.abort.signal, (open) => {
+      this.live = open;
+      if (open) reload();
+    });
   }
 
   override disconnectedCallback(): void {
@@ -109,17 +115,20 @@ class ContainersPage extends Page {
     return html`
       <div class="heading">
         <h1>Containers</h1>
+        <span class="muted" role="status">${this.live ? 'live' : 'connecting…'}</span>
         <button class="primary" aria-expanded=${this.creating} @click=${() => (this.creating = !this.creating)}>Create</button>
       </div>
-      ${this.creating
-        ? html`<berth-container-create
+      ${
+        this.creating
+          ? html`<berth-container-create
             @created=${() => {
               this.creating = false;
               void this.load();
             }}
             @cancel=${() => (this.creating = false)}
           ></berth-container-create>`
-        : nothing}
+          : nothing
+      }
       ${errorBanner(this.error)} ${this.list ? this.table(this.list) : html`<p>Loading…</p>`}
     `;
   }

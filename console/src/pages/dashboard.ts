@@ -10,7 +10,13 @@ interface Summary {
   states: Record<string, number>;
   images: number;
   volumes: number;
-  df: { LayersSize?: number; Images?: { Size: number; SharedSize: number }[]; Containers?: { SizeRw?: number }[]; Volumes?: { UsageData?: { Size: number } }[]; BuildCache?: { Size: number }[] | null };
+  df: {
+    LayersSize?: number;
+    Images?: { Size: number; SharedSize: number }[];
+    Containers?: { SizeRw?: number }[];
+    Volumes?: { UsageData?: { Size: number } }[];
+    BuildCache?: { Size: number }[] | null;
+  };
   version: { Version: string; ApiVersion: string; Os: string; Arch: string; KernelVersion?: string; Components?: { Name: string; Version: string }[] };
   info: { Name: string; NCPU: number; MemTotal: number; OperatingSystem: string };
   /** libpod's /info host.uptime: the host's, in podman's words (the API has no engine start time). */
@@ -30,7 +36,7 @@ class DashboardPage extends Page {
     this.abort = new AbortController();
     void this.load();
     const reload = debounce(() => void this.load(), 300);
-    watchEvents({ type: ['container', 'image', 'volume'] }, reload, this.abort.signal, reload);
+    watchEvents({ type: ['container', 'image', 'volume'] }, reload, this.abort.signal, (open) => open && reload());
   }
 
   override disconnectedCallback(): void {

@@ -10,18 +10,23 @@ export interface EngineEvent {
   time: number;
 }
 
-/** Calls `onConnect` each time the stream is open (again): a page reloads its list then. */
-export function watchEvents(filters: Record<string, string[]>, onEvent: (e: EngineEvent) => void, signal: AbortSignal, onConnect?: () => void): void {
+/**
+ * Calls `onOpen(true)` each time the stream is open (again): a page reloads its list then, for what
+ * happened while there was no stream; `onOpen(false)` when it broke.
+ */
+export function watchEvents(filters: Record<string, string[]>, onEvent: (e: EngineEvent) => void, signal: AbortSignal, onOpen?: (open: boolean) => void): void {
   void (async () => {
     while (!signal.aborted) {
       try {
         const res = await request('GET', `${DOCKER}/events${query({ filters })}`, { signal });
-        onConnect?.(); // what happened while there was no stream is seen by a fresh load
+        onOpen?.(true);
         for await (const line of lines(res)) onEvent(JSON.parse(line) as EngineEvent);
       } catch {
         // broken or aborted: retried below unless the page is gone
       }
-      if (!signal.aborted) await new Promise((r) => setTimeout(r, 1000));
+      if (signal.aborted) return;
+      onOpen?.(false);
+      await new Promise((r) => setTimeout(r, 1000));
     }
   })();
 }
