@@ -72,10 +72,16 @@ describe('containers', () => {
     const row = page.locator('tr', { has: page.getByRole('link', { name: 'live', exact: true }) });
     await row.locator('.state', { hasText: /^running$/ }).waitFor({ timeout: 5_000 });
     const elapsed = Date.now() - returned;
+    // The bound, measured from the CLI's return (the row is waited for up to 5 s so a miss says by
+    // how much). Seen: 130-250 ms, and 131 ms with three busy loops on this 2-CPU machine.
     expect(elapsed, 'from the CLI returning to the row showing the container running').toBeLessThanOrEqual(1_000);
     expect(await notReloaded()).toBe(true);
     expect(await row.textContent()).toContain('0.0.0.0:18080->80/tcp');
     await screenshot(page, 'console-containers');
+    await page.setViewportSize({ width: 400, height: 800 }); // a phone's width: the actions stay reachable
+    expect(await page.getByRole('button', { name: 'Stop live', exact: true }).isVisible()).toBe(true);
+    await screenshot(page, 'console-containers-narrow');
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   it('stops a container from the page, and docker inspect agrees', async () => {

@@ -72,7 +72,11 @@ class ContainerStats extends Page {
           width: box.clientWidth || 300,
           height: 160,
           legend: { show: true },
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(max, c.title === 'CPU' ? 1 : 1024)] } },
+          scales: {
+            // The last two minutes, whatever number of samples there is yet.
+            x: { time: true, range: (_u, _min, max) => [max - WINDOW, max] },
+            y: { range: (_u, _min, max) => [0, Math.max(max, c.title === 'CPU' ? 1 : 1024)] },
+          },
           axes: [{}, { values: (_u, ticks) => ticks.map(c.unit), size: 80 }],
           series: [
             {},

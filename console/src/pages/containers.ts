@@ -158,10 +158,12 @@ class ContainersPage extends Page {
                 <td><span class="state state-${c.State}">${c.State}</span></td>
                 <td class="wide-only">${c.Status}</td>
                 <td class="wide-only">${portsText(c.Ports)}</td>
-                <td class="actions">
-                  ${VERBS.filter((v) => v.when(c.State)).map(
-                    (v) => html`<button ?disabled=${busy} aria-label="${v.label} ${name}" @click=${() => this.act(c, v)}>${v.label}</button>`,
-                  )}
+                <td>
+                  <div class="actions">
+                    ${VERBS.filter((v) => v.when(c.State)).map(
+                      (v) => html`<button ?disabled=${busy} aria-label="${v.label} ${name}" @click=${() => this.act(c, v)}>${v.label}</button>`,
+                    )}
+                  </div>
                 </td>
               </tr>
             `;
