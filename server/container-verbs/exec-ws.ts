@@ -3,8 +3,9 @@
 // (text or binary), its output goes out as binary messages, raw (a TTY session's bytes; without a TTY
 // stdout and stderr are mixed, unframed). When the process has ended and its output is drained the
 // websocket closes with 1000 and `exit <code>`; a failure after the upgrade closes it with 1011 and the
-// message. What start refuses outright (no such session, started already, container not running) is an
-// HTTP error before the upgrade, as with the attach websocket.
+// message; a client that closes first hangs the process up (SIGHUP). What start refuses outright (no
+// such session, started already, container not running) is an HTTP error before the upgrade, as with
+// the attach websocket.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ExecIdParams as params } from '../../openapi/exec.js';
 import { ResizeQuery } from '../../openapi/containers.js';
@@ -28,6 +29,9 @@ export const execWebsocketRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async
       const w = Number(request.query.w ?? 0);
       // `tty: true` means unframed output whatever the session's Tty. The session's end closes the websocket here, with its exit code, not when the duplex ends.
       const stream = websocketDuplex({ send: socket.send.bind(socket), on: socket.on.bind(socket), close: () => undefined });
+      // A client that goes away is a terminal hung up: the process gets SIGHUP, as from a closed
+      // terminal window (dockerd's exec would leave it running, a shell for each closed browser tab).
+      socket.on('close', () => api.exec.signal(id, 'SIGHUP'));
       try {
         await runExecSession(api, id, stream, () => undefined, { consoleSize: h && w ? [h, w] : undefined, tty: true });
         const code = api.exec.inspect(id).exit_code;

@@ -55,6 +55,21 @@ describe('exec over a websocket', () => {
     expect((await engine.http('GET', `/exec/${Id}/json`)).json().ExitCode).toBe(3);
   });
 
+  it('ends the shell when the client goes away (a closed browser tab leaves no process)', async () => {
+    const create = await engine.http('POST', '/v1.50/containers/box/exec', { Cmd: ['/bin/sh'], Tty: true, AttachStdin: true, AttachStdout: true });
+    const { Id } = create.json();
+    const s = open(`/v1.50/exec/${Id}/start/ws`);
+    await s.opened;
+    s.ws.send('echo up\r');
+    await until(() => s.received().includes('up'));
+    s.ws.close();
+    let running = true;
+    await until(() => {
+      void engine.http('GET', `/exec/${Id}/json`).then((r) => (running = r.json().Running));
+      return !running;
+    });
+  });
+
   it('answers on the unversioned path too, and refuses a session that is not there or has run', async () => {
     const create = await engine.http('POST', '/containers/box/exec', { Cmd: ['echo', 'plain'], AttachStdout: true });
     const { Id } = create.json();
