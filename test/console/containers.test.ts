@@ -104,7 +104,7 @@ describe('containers', () => {
     const form = page.getByRole('form', { name: 'Create a container' });
     await form.getByLabel('Image').fill('busybox');
     await form.getByLabel('Name').fill('formed');
-    await form.getByLabel('Command').fill(`sh -c 'echo "$GREETING"; sleep 600'`);
+    await form.getByLabel('Command').fill(`sh -c 'trap "exit 0" TERM; echo "$GREETING"; sleep 600 & wait'`);
     await form.getByLabel('Ports').fill('127.0.0.1:18081:81\n82/udp');
     await form.getByLabel('Environment').fill('GREETING=hello from the form\nB=2');
     await form.getByLabel('Volumes').fill('formvol:/data');
@@ -123,7 +123,12 @@ describe('containers', () => {
     await form.getByRole('button', { name: 'Create and start' }).click();
     expect(await form.getByRole('alert').textContent()).toMatch(/already in use/);
     await form.getByRole('button', { name: 'Cancel' }).click();
-    await ok(['rm', '-f', 'formed']);
+    // Remove is offered once the container is stopped.
+    expect(await page.getByRole('button', { name: 'Remove formed', exact: true }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Stop formed', exact: true }).click();
+    await page.getByRole('button', { name: 'Remove formed', exact: true }).click();
+    await row.waitFor({ state: 'detached', timeout: 20_000 });
+    expect((await con.engine.docker(['inspect', 'formed'])).code).not.toBe(0);
     await ok(['volume', 'rm', 'formvol']);
   });
 });
