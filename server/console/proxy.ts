@@ -2,7 +2,7 @@
 // or a pull's progress goes out as it comes, a build context goes in as it is sent. When either side goes
 // away the other is ended, so a closed tab does not leave a request running in the engine. Upgrades
 // (websockets, Docker's `Upgrade: tcp` hijack) are passed through as raw bytes once the head is sent.
-import { Agent, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, request, type ServerResponse } from 'node:http';
+import { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, request, type ServerResponse } from 'node:http';
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { sendJson } from './auth.js';
@@ -25,9 +25,6 @@ function forwardHeaders(headers: IncomingHttpHeaders, drop: Set<string>): Outgoi
 }
 
 export class ApiProxy {
-  // Kept-alive connections to the API socket: the page's many small requests reuse them.
-  private readonly agent = new Agent({ keepAlive: true });
-
   constructor(private readonly socketPath: string) {}
 
   request(req: IncomingMessage, res: ServerResponse): void {
@@ -36,7 +33,9 @@ export class ApiProxy {
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined && req.method !== 'GET' && req.method !== 'HEAD') {
       headers['content-length'] = '0';
     }
-    const up = request({ socketPath: this.socketPath, agent: this.agent, method: req.method, path: upstreamPath(req.url ?? '/api'), headers });
+    // A connection per request (agent: false), closed with it: a Unix socket costs little, and the
+    // engine sees its client leave exactly when the browser's request ends.
+    const up = request({ socketPath: this.socketPath, agent: false, method: req.method, path: upstreamPath(req.url ?? '/api'), headers });
     up.on('response', (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardHeaders(answer.headers, new Set()));
       // A stream's head goes now: a client following events sees the 200 before the first event.
@@ -86,9 +85,5 @@ export class ApiProxy {
     upstream.on('close', () => {
       if (!client.writableEnded) client.end();
     });
-  }
-
-  close(): void {
-    this.agent.destroy();
   }
 }

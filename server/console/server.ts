@@ -45,16 +45,13 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
   const proxy = new ApiProxy(apiSocket);
   const upgraded = new Set<Duplex>();
 
-  let server: HttpServer | undefined;
   const app = Fastify({
-    // No limit on a request's duration: a build context may take long to upload.
-    serverFactory: (serveStatic) => {
-      server = createServer({ requestTimeout: 0 }, (req, res) => front(req, res, serveStatic));
-      return server;
-    },
+    // Every request passes the token and CSRF checks first; the API never reaches Fastify. No limit on
+    // a request's duration: a build context may take long to upload.
+    serverFactory: (serveStatic) => createServer({ requestTimeout: 0 }, (req, res) => front(req, res, serveStatic)),
   });
   await app.register(fastifyStatic, { root: o.staticRoot, index: 'index.html' });
-  const http = server!;
+  const http = app.server;
 
   function front(req: IncomingMessage, res: ServerResponse, serveStatic: (req: IncomingMessage, res: ServerResponse) => void): void {
     for (const [name, value] of Object.entries(SAFE_HEADERS)) res.setHeader(name, value);
@@ -89,7 +86,13 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
     proxy.upgrade(req, socket, head);
   });
 
-  await app.listen({ host: o.address.host, port: o.address.port });
+  try {
+    await app.listen({ host: o.address.host, port: o.address.port });
+  } catch (err) {
+    inner.close();
+    await rm(apiSocket, { force: true });
+    throw new Error(`--console ${urlHost(o.address.host, o.address.port)}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   await writeTokenFile(tokenFile, token);
   const bound = http.address();
   const port = typeof bound === 'object' && bound ? bound.port : o.address.port;
@@ -99,7 +102,6 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
       const closed = app.close();
       http.closeAllConnections();
       for (const socket of upgraded) socket.destroy();
-      proxy.close();
       // Its connections belong to the API server now, which ends them with the engine.
       inner.close();
       await closed;
