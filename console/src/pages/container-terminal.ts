@@ -56,9 +56,25 @@ class ContainerTerminal extends Page {
     super.disconnectedCallback();
   }
 
+  /** The size sent last, and whether a resize request is on its way (one at a time, so they cannot cross). */
+  private sent = '';
+  private sending = false;
+
+  /** Tells the session the terminal's size, when it changed; the latest size wins. */
   private async resize(rows: number, cols: number) {
-    if (!this.exec || this.status !== 'connected') return;
-    await send('POST', `${DOCKER}/exec/${this.exec}/resize?h=${rows}&w=${cols}`).catch(() => undefined); // the session may be gone
+    if (!this.exec || this.status !== 'connected' || this.sending) return;
+    const size = `h=${rows}&w=${cols}`;
+    if (size === this.sent) return;
+    this.sending = true;
+    try {
+      await send('POST', `${DOCKER}/exec/${this.exec}/resize?${size}`);
+      this.sent = size;
+    } catch {
+      // the session has ended
+    } finally {
+      this.sending = false;
+    }
+    if (this.term && `h=${this.term.rows}&w=${this.term.cols}` !== this.sent) void this.resize(this.term.rows, this.term.cols);
   }
 
   private async connect() {
@@ -92,9 +108,11 @@ class ContainerTerminal extends Page {
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
     this.typed = false;
+    this.sent = `h=${term.rows}&w=${term.cols}`; // the size the session starts with
     socket.onopen = () => {
       this.status = 'connected';
       term.focus();
+      void this.resize(term.rows, term.cols); // a fit while connecting
     };
     socket.onmessage = (m: MessageEvent<ArrayBuffer | string>) => {
       term.write(typeof m.data === 'string' ? m.data : new Uint8Array(m.data));
