@@ -76,6 +76,8 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
   }
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node took its own error handler off the socket with the upgrade: a reset must not go uncaught.
+    socket.on('error', () => socket.destroy());
     const path = (req.url ?? '/').split('?')[0]!;
     if (!authorized(req, token)) return refuse(socket, 401, 'the console token is missing or wrong');
     if (!isApiPath(path)) return refuse(socket, 404, `no upgrade at ${path}`);
@@ -114,7 +116,9 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
 /** A socket only root can use (born 0600), whose connections the API server takes as its own. */
 async function listenPrivate(path: string, api: HttpServer): Promise<NetServer> {
   await rm(path, { force: true });
-  const inner = createNetServer((socket: Socket) => api.emit('connection', socket));
+  // As the API's own server accepts: half-open allowed (a hijacked stream's stdin ends while its output
+  // still flows), no Nagle delay.
+  const inner = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => api.emit('connection', socket));
   const umask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {

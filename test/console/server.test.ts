@@ -273,7 +273,8 @@ describe('the proxy', () => {
   });
 
   it("passes Docker's hijacked attach (Upgrade: tcp) both ways", async () => {
-    await docker('run', '-di', '--name', 'hij', 'busybox', 'sh', '-c', 'while read l; do echo "got $l"; done');
+    // It ticks too: a client gone without a word is seen at the engine's next write, as on its own socket.
+    await docker('run', '-di', '--name', 'hij', 'busybox', 'sh', '-c', '(while :; do echo tick; sleep 0.5; done) & while read l; do echo "got $l"; done');
     const socket: Socket = connect(Number(new URL(c.origin).port), '127.0.0.1');
     let raw = Buffer.alloc(0);
     socket.on('data', (d: Buffer) => (raw = Buffer.concat([raw, d])));
@@ -292,6 +293,33 @@ describe('the proxy', () => {
     await until(async () => (await apiConnections()) === 0);
     expect(await running('hij')).toBe(true);
     await docker('rm', '-f', 'hij');
+  });
+
+  it("passes stdin's end (a half-close) through a hijacked exec, and the output to its end", async () => {
+    await docker('run', '-d', '--name', 'execbox', 'busybox', 'sleep', '600');
+    const mark = { cookie: cookie(), 'x-berth-console': '1', 'content-type': 'application/json' };
+    const created = await fetchAll('POST', '/api/v1.50/containers/execbox/exec', mark, JSON.stringify({ AttachStdin: true, AttachStdout: true, Cmd: ['cat'] }));
+    expect(created.status, created.body).toBe(201);
+    const { Id } = JSON.parse(created.body) as { Id: string };
+    const body = '{"Detach":false,"Tty":false}';
+    const socket: Socket = connect(Number(new URL(c.origin).port), '127.0.0.1');
+    let raw = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => (raw = Buffer.concat([raw, d])));
+    const ended = new Promise<void>((resolve) => socket.on('end', () => resolve()));
+    socket.write(
+      `POST /api/v1.50/exec/${Id}/start HTTP/1.1\r\nHost: ${new URL(c.origin).host}\r\nCookie: ${cookie()}\r\nX-Berth-Console: 1\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n${body}`,
+    );
+    await until(() => raw.includes('\r\n\r\n'));
+    expect(raw.toString()).toMatch(/^HTTP\/1.1 101/);
+    socket.end('one line\nand another\n');
+    // cat sees the end of its stdin and exits; the engine ends the stream, and the proxy passes that on.
+    await ended;
+    const frames = parseFrames(raw.subarray(raw.indexOf('\r\n\r\n') + 4));
+    expect(frames.map((f) => f.data).join('')).toBe('one line\nand another\n');
+    socket.destroy();
+    await until(async () => (await apiConnections()) === 0);
+    await docker('rm', '-f', 'execbox');
   });
 
   it("passes a websocket (attach/ws) from the console's own origin, and refuses one from another", async () => {

@@ -57,7 +57,7 @@ describe('the token in the browser', () => {
     await context.close();
   });
 
-  it("keeps another origin's page on the same host out, though the browser sends it the cookie", async () => {
+  it("keeps another origin's page on the same host out, though the browser sends it the cookie; the console's own websocket works", async () => {
     expect((await c.engine.docker(['load', '-i', images.busybox.archive])).code).toBe(0);
     const run = await c.engine.docker(['run', '-di', '--name', 'target', 'busybox', 'sh', '-c', 'while read l; do echo "got $l"; done']);
     expect(run.code, run.stderr).toBe(0);
@@ -93,6 +93,26 @@ describe('the token in the browser', () => {
       expect(outcome).toEqual({ simple: 'sent', marked: 'failed', ws: 'refused' });
       const state = await c.engine.docker(['inspect', '-f', '{{.State.Running}}', 'target']);
       expect(state.stdout.trim()).toBe('true');
+      // The same websocket from the console's own page opens, and carries the container's stdin and output.
+      await page.goto(`${c.origin}/`);
+      const echoed = await page.evaluate(
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const socket = new WebSocket(`ws://${location.host}/api/v1.50/containers/target/attach/ws?stream=1&stdin=1&stdout=1`);
+            socket.binaryType = 'arraybuffer';
+            let text = '';
+            socket.onopen = () => socket.send('from the page\n');
+            socket.onmessage = (m) => {
+              text += new TextDecoder().decode(m.data as ArrayBuffer);
+              if (text.includes('got from the page')) {
+                socket.close();
+                resolve(text);
+              }
+            };
+            socket.onerror = () => reject(new Error('the websocket failed'));
+          }),
+      );
+      expect(echoed).toBe('got from the page\n');
       await context.close();
     } finally {
       await new Promise((resolve) => other.close(resolve));
