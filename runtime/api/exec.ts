@@ -23,5 +23,7 @@ export function execApi(engine: Engine) {
     output: (s: ExecSession, o: { stdout: boolean; stderr: boolean; signal: AbortSignal }) => execOutput(execs, s, o),
     stdin: (s: ExecSession) => execStdin(execs, s),
     resize: (id: string, height: number, width: number) => resizeExec(execs, id, height, width),
+    /** Signals a running session's process (the exec websocket's hangup when its client goes away). */
+    signal: (id: string, signal: NodeJS.Signals) => execs.signal(id, signal),
   };
 }

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { archiveRoutes } from './archive.js';
 import { attachRoutes } from './attach.js';
 import { execRoutes } from './exec.js';
+import { execWebsocketRoutes } from './exec-ws.js';
 import type { VerbOptions } from './family.js';
 import { lifecycleRoutes } from './lifecycle.js';
 import { logsRoutes } from './logs.js';
@@ -16,6 +17,6 @@ export type { Family, VerbOptions } from './family.js';
 
 export const containerVerbRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
   // Only these options go down: a `prefix` given to this plugin already applies to what it registers.
-  for (const routes of [lifecycleRoutes, waitRoutes, logsRoutes, topRoutes, archiveRoutes, attachRoutes, resizeRoutes, execRoutes])
+  for (const routes of [lifecycleRoutes, waitRoutes, logsRoutes, topRoutes, archiveRoutes, attachRoutes, resizeRoutes, execRoutes, execWebsocketRoutes])
     await app.register(routes, { api, family });
 };
