@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 describe('dashboard', () => {
-  it('counts containers by state, images and volumes, with disk use and the engine version', async () => {
+  it('counts containers by state, images and volumes, with disk use and the engine version and uptime', async () => {
     await ok(['run', '-d', '--name', 'dash-up', 'busybox', 'sleep', '600']);
     await ok(['create', '--name', 'dash-created', 'busybox', 'true']);
     await ok(['volume', 'create', 'dash-vol']);
@@ -56,6 +56,8 @@ describe('dashboard', () => {
     expect(await card('Containers').locator('.big').textContent()).toBe('2');
     const version = await ok(['version', '-f', '{{.Server.Version}}']);
     expect(await card('Engine').textContent()).toContain(`berth ${version}`);
+    // The engine's uptime: it started seconds or minutes ago (this file's engine).
+    expect(await card('Engine').textContent()).toMatch(/Engine uptime\s*(\d+s|\d+m \d+s)\b/);
     expect(await card('Disk usage').textContent()).toMatch(/Images\s*[\d.]+ [kMG]?B/);
     await screenshot(page, 'console-dashboard');
     await ok(['rm', '-f', 'dash-up', 'dash-created']);

@@ -1,5 +1,6 @@
 // The dashboard: containers by state, images, volumes, disk use (`system df`), the engine's version and
-// the host's uptime. Kept current from the events stream.
+// the engine's uptime (its start time is a detail of /version's Engine component). Kept current from the
+// events stream.
 import { html } from 'lit';
 import { DOCKER, LIBPOD, getJson } from '../api.js';
 import { Page } from '../page.js';
@@ -17,7 +18,14 @@ interface Summary {
     Volumes?: { UsageData?: { Size: number } }[];
     BuildCache?: { Size: number }[] | null;
   };
-  version: { Version: string; ApiVersion: string; Os: string; Arch: string; KernelVersion?: string; Components?: { Name: string; Version: string }[] };
+  version: {
+    Version: string;
+    ApiVersion: string;
+    Os: string;
+    Arch: string;
+    KernelVersion?: string;
+    Components?: { Name: string; Version: string; Details?: Record<string, string> }[];
+  };
   info: { Name: string; NCPU: number; MemTotal: number; OperatingSystem: string };
   /** libpod's /info host.uptime: the host's, in podman's words (the API has no engine start time). */
   uptime?: string;
@@ -110,6 +118,7 @@ class DashboardPage extends Page {
             <dt>API</dt><dd>${s.version.ApiVersion}</dd>
             <dt>Host</dt><dd>${s.info.Name}, ${s.info.OperatingSystem}</dd>
             <dt>Platform</dt><dd>${s.version.Os}/${s.version.Arch}, ${s.info.NCPU} CPUs, ${bytes(s.info.MemTotal)}</dd>
+            <dt>Engine uptime</dt><dd>${engineUptime(s.version) ?? '—'}</dd>
             <dt title="libpod /info host.uptime">Host uptime</dt><dd>${s.uptime ?? '—'}</dd>
           </dl>
         </section>
@@ -118,3 +127,21 @@ class DashboardPage extends Page {
   }
 }
 customElements.define('berth-dashboard', DashboardPage);
+
+/** "2d 3h 4m" since the engine started (berth's /version Engine detail StartedAt). */
+function engineUptime(version: Summary['version']): string | undefined {
+  const started = Date.parse(version.Components?.find((c) => c.Name === 'Engine')?.Details?.StartedAt ?? '');
+  if (Number.isNaN(started)) return undefined;
+  const s = Math.max(0, Math.floor((Date.now() - started) / 1000));
+  const parts = [
+    [Math.floor(s / 86400), 'd'],
+    [Math.floor((s % 86400) / 3600), 'h'],
+    [Math.floor((s % 3600) / 60), 'm'],
+    [s % 60, 's'],
+  ] as const;
+  const first = parts.findIndex(([n]) => n > 0);
+  return parts
+    .slice(first < 0 ? 3 : first, (first < 0 ? 3 : first) + 2)
+    .map(([n, unit]) => `${n}${unit}`)
+    .join(' ');
+}

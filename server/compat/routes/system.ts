@@ -15,6 +15,9 @@ export interface SystemRouteOptions {
   containerView: (c: Container, version: string) => object;
 }
 
+// The engine's start (this module loads once, at start).
+const STARTED_AT = new Date().toISOString();
+
 export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain, { api, containerView }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const ping = {
@@ -48,6 +51,8 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain
           KernelVersion: host.kernelVersion,
           MinAPIVersion: MIN_API_VERSION,
           Os: 'linux',
+          // berth's own detail (dockerd has none): when this engine started, the console's uptime.
+          StartedAt: STARTED_AT,
         },
       },
     ];
