@@ -50,7 +50,9 @@ export function handleUpgrades(server: Server, api: Api): void {
   const websocketListeners = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
   server.removeAllListeners('upgrade');
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (req.headers.upgrade?.toLowerCase() === 'websocket') {
+    // A WebSocket handshake carries Sec-WebSocket-Key. cockpit-podman sends `Upgrade: WebSocket` without
+    // one on libpod's exec start and attach, and podman hijacks those as any other upgrade.
+    if (req.headers.upgrade?.toLowerCase() === 'websocket' && req.headers['sec-websocket-key'] !== undefined) {
       for (const listener of websocketListeners) listener.call(server, req, socket, head);
       return;
     }
