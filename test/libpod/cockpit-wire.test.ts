@@ -113,9 +113,7 @@ describe("cockpit-podman's terminal", () => {
       }
       return out;
     };
-    const [ours, theirs] = await Promise.all(
-      engines().map(async (e) => answers(e.socket, (await e.client.ok(['run', '-dit', 'busybox', 'sh'])).trim())),
-    );
+    const [ours, theirs] = await Promise.all(engines().map(async (e) => answers(e.socket, (await e.client.ok(['run', '-dit', 'busybox', 'sh'])).trim())));
     expect(ours).toEqual(theirs);
   });
 });
