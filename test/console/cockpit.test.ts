@@ -1,7 +1,7 @@
 // cockpit-podman (Debian's, unchanged) against berth: cockpit-ws with a local session (test/helpers/
 // cockpit.ts) whose /run/podman/podman.sock is berth's socket, driven in Debian's Chromium. It lists
 // what podman --remote and the docker CLI made (containers, the pod and its member, images), follows
-// the events stream, stops and starts a container and the pod, shows a container's logs, and opens a
+// the events stream, stops, starts and restarts a container, stops and starts the pod, shows a container's logs, and opens a
 // terminal: an exec session, and an attach to a TTY container.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -137,10 +137,25 @@ describe.skipIf(!haveCockpitPodman())('cockpit-podman against berth', () => {
     expect(await stateOf('cockpit-web')).toMatch(/^Up /);
   });
 
+  it('restarts a container from the page (podman sees a new start)', async () => {
+    const startedAt = () => podman.ok(['inspect', '--format', '{{.State.StartedAt}}', 'cockpit-web']);
+    const before = await startedAt();
+    const row = containerRow('cockpit-web');
+    await row.getByRole('button', { name: 'Actions' }).click();
+    await page.getByRole('menuitem', { name: 'Restart', exact: true }).click();
+    await expect.poll(startedAt, { timeout: WAIT }).not.toBe(before);
+    // cockpit-podman shows "restarting" from the restart event until the next one: once a later
+    // event has reached the page, the container must show as running.
+    await podman.ok(['run', '-d', '--name', 'cockpit-marker', 'busybox', 'true']);
+    await shows(containerRow('cockpit-marker'), 'a container made after the restart');
+    await shows(row.locator('.ct-badge-container-running'), 'the container, running after its restart');
+    expect(await stateOf('cockpit-web')).toMatch(/^Up /);
+  });
+
   it('shows the lines a container printed in its logs', async () => {
     const panel = await openTab('cockpit-web', 'Logs');
-    // Printed at each of its two starts.
-    await terminalShows(panel, 'the logs', (text) => text.match(/hello from berth 42/g)?.length === 2);
+    // Printed at each of its three starts.
+    await terminalShows(panel, 'the logs', (text) => text.match(/hello from berth 42/g)?.length === 3);
     await screenshot(page, 'cockpit-podman-logs');
   });
 

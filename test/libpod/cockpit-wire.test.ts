@@ -61,6 +61,30 @@ async function post(socket: string, path: string, body: object): Promise<{ statu
   return { status: res.status, json: res.json() };
 }
 
+describe("cockpit-podman's events", () => {
+  it('reports a restart before the start that ends it, as podman does (cockpit-podman shows "restarting" until the next event)', async () => {
+    const sequences = await Promise.all(
+      engines().map(async (e) => {
+        const name = `restarted-${e.name}`;
+        await e.client.ok(['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done']);
+        await e.client.ok(['restart', name]);
+        const out = await e.client.ok(['events', '--stream=false', '--filter', `container=${name}`, '--format', '{{.Status}}']);
+        const statuses = out.trim().split('\n');
+        return statuses.slice(statuses.indexOf('start') + 1); // what the restart recorded
+      }),
+    );
+    // podman: sync, restart, died, cleanup, init, start (berth also says kill and stop, as its stop does).
+    for (const statuses of sequences) {
+      expect(
+        statuses.filter((s) => s === 'restart'),
+        statuses.join(),
+      ).toHaveLength(1);
+      expect(statuses.at(-1), statuses.join()).toBe('start');
+      expect(statuses.indexOf('restart'), statuses.join()).toBeLessThan(statuses.indexOf('died'));
+    }
+  });
+});
+
 describe("cockpit-podman's terminal", () => {
   it('exec start over HTTP/1.0 with Upgrade: WebSocket and no key: 101, then the shell runs what it is sent', async () => {
     for (const e of engines()) {
