@@ -24,6 +24,13 @@ let page: Page;
 /** What the page said on its console: shown when a test fails. */
 const pageLog: string[] = [];
 
+/**
+ * A container's actions and their menu, found by their markup: after cockpit-podman's "Create container"
+ * dialog closes, the page's root stays aria-hidden (PatternFly's modal), which hides it from role queries.
+ */
+const ACTIONS = 'button[aria-label="Actions"]';
+const menuItem = (name: string): Locator => page.locator('.pf-c-dropdown__menu-item', { hasText: new RegExp(`^${name}$`) });
+
 /** The rows of a container (its row and its expandable details) in the containers card. */
 const containerRow = (name: string): Locator =>
   page.locator('#containers-containers tbody', { has: page.locator('.container-name', { hasText: new RegExp(`^${name}$`) }) });
@@ -126,13 +133,13 @@ describe.skipIf(!haveCockpitPodman())('cockpit-podman against berth', () => {
 
   it('stops a container from the page (podman ps agrees), then starts it again', async () => {
     const row = containerRow('cockpit-web');
-    await row.getByRole('button', { name: 'Actions' }).click();
-    await page.getByRole('menuitem', { name: 'Stop', exact: true }).click();
+    await row.locator(ACTIONS).click();
+    await menuItem('Stop').click();
     await shows(row.locator('.ct-badge-container-exited'), 'the container, exited');
     expect(await stateOf('cockpit-web')).toMatch(/^Exited /);
     await screenshot(page, 'cockpit-podman-stopped');
-    await row.getByRole('button', { name: 'Actions' }).click();
-    await page.getByRole('menuitem', { name: 'Start', exact: true }).click();
+    await row.locator(ACTIONS).click();
+    await menuItem('Start').click();
     await shows(row.locator('.ct-badge-container-running'), 'the container, running again');
     expect(await stateOf('cockpit-web')).toMatch(/^Up /);
   });
@@ -141,8 +148,8 @@ describe.skipIf(!haveCockpitPodman())('cockpit-podman against berth', () => {
     const startedAt = () => podman.ok(['inspect', '--format', '{{.State.StartedAt}}', 'cockpit-web']);
     const before = await startedAt();
     const row = containerRow('cockpit-web');
-    await row.getByRole('button', { name: 'Actions' }).click();
-    await page.getByRole('menuitem', { name: 'Restart', exact: true }).click();
+    await row.locator(ACTIONS).click();
+    await menuItem('Restart').click();
     await expect.poll(startedAt, { timeout: WAIT }).not.toBe(before);
     // cockpit-podman shows "restarting" from the restart event until the next one: once a later
     // event has reached the page, the container must show as running.
@@ -169,15 +176,34 @@ describe.skipIf(!haveCockpitPodman())('cockpit-podman against berth', () => {
     await screenshot(page, 'cockpit-podman-attach');
   });
 
+  it('creates and runs a container from an image (its dialog), then deletes it', async () => {
+    const show = page.getByRole('button', { name: 'Show images' });
+    if (await show.isVisible()) await show.click();
+    const image = page.locator('#containers-images tbody', { hasText: 'docker.io/library/busybox:latest' });
+    await image.getByRole('button', { name: 'Create container' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.locator('#run-image-dialog-name').fill('cockpit-made');
+    await dialog.locator('#run-image-dialog-command').fill('echo made in cockpit');
+    await dialog.getByRole('button', { name: 'Create and run' }).click();
+    await shows(containerRow('cockpit-made').locator('.ct-badge-container-exited'), 'the container made in the dialog, run and exited');
+    expect((await podman.ok(['logs', 'cockpit-made'])).trim()).toBe('made in cockpit');
+    await screenshot(page, 'cockpit-podman-created');
+    await containerRow('cockpit-made').locator(ACTIONS).click();
+    await menuItem('Delete').click();
+    await page.locator('.btn-ctr-delete').click();
+    await containerRow('cockpit-made').waitFor({ state: 'detached', timeout: WAIT });
+    expect((await podman.podman(['container', 'exists', 'cockpit-made'])).code).toBe(1);
+  });
+
   it('stops the pod from the page (podman pod ps agrees), then starts it again', async () => {
     const pod = page.locator('#table-cockpit-pod');
     const podState = async () => (await podman.ok(['pod', 'ps', '--filter', 'name=^cockpit-pod$', '--format', '{{.Status}}'])).trim();
     await pod.locator('#pod-cockpit-pod-system-action-toggle').click();
-    await page.getByRole('menuitem', { name: 'Stop', exact: true }).click();
+    await menuItem('Stop').click();
     await shows(pod.locator('.ct-badge-pod-exited'), 'the pod, exited');
     expect(await podState()).toBe('Exited');
     await pod.locator('#pod-cockpit-pod-system-action-toggle').click();
-    await page.getByRole('menuitem', { name: 'Start', exact: true }).click();
+    await menuItem('Start').click();
     await shows(pod.locator('.ct-badge-pod-running'), 'the pod, running again');
     expect(await podState()).toBe('Running');
     expect(await stateOf('cockpit-member')).toMatch(/^Up /);
