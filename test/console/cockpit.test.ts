@@ -168,6 +168,10 @@ describe.skipIf(!haveCockpitPodman())('cockpit-podman against berth', () => {
 
   it('opens a terminal in a running container (an exec session) that runs echo hi', async () => {
     await echoHi('cockpit-web');
+    // The terminal's size: cockpit-podman resizes the session as soon as it has sent the start.
+    const panel = containerRow('cockpit-web').getByRole('tabpanel');
+    await page.keyboard.type('stty size\n');
+    await terminalShows(panel, 'stty size', (text) => /^24 \d+\s*$/m.test(text));
     await screenshot(page, 'cockpit-podman-console');
   });
 

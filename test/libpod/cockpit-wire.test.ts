@@ -109,6 +109,39 @@ describe("cockpit-podman's terminal", () => {
     }
   });
 
+  it('a resize sent as soon as the session runs (cockpit-podman sends it right after the start) sizes its terminal', async () => {
+    for (const e of engines()) {
+      const id = (await e.client.ok(['run', '-d', 'busybox', 'sleep', '1000'])).trim();
+      const created = await post(e.socket, `/v1.12/libpod/containers/${id}/exec`, {
+        AttachStderr: true,
+        AttachStdout: true,
+        AttachStdin: true,
+        Tty: true,
+        Cmd: ['/bin/sh'],
+      });
+      const exec = created.json.Id;
+      const body = JSON.stringify({ Detach: false, Tty: false });
+      const conn = connect(e.socket);
+      let out = '';
+      conn.on('data', (d: Buffer) => (out += d.toString('latin1')));
+      conn.write(
+        `POST /v1.12/libpod/exec/${exec}/start HTTP/1.0\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+      try {
+        // Running as soon as the engine says so: berth's conmon may still be starting then.
+        await expect
+          .poll(async () => (await httpOn(e.socket, 'GET', `/v1.12/libpod/exec/${exec}/json`)).json().Running, { interval: 5, timeout: 20_000 })
+          .toBe(true);
+        expect((await httpOn(e.socket, 'POST', `/v1.12/libpod/exec/${exec}/resize?h=24&w=150`, '')).status, e.name).toBe(201);
+        await expect.poll(() => out.includes('\r\n\r\n'), { timeout: 20_000 }).toBe(true);
+        conn.write('stty size\n');
+        await expect.poll(() => out, { timeout: 20_000 }).toMatch(/\r\n24 150\r\n/);
+      } finally {
+        conn.destroy();
+      }
+    }
+  });
+
   it('attach to a TTY container naming stdin, stdout and stderr but not stream: it streams', async () => {
     for (const e of engines()) {
       const id = (await e.client.ok(['run', '-dit', 'busybox', 'sh'])).trim();
