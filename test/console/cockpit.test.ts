@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { TestEngine } from '../helpers/engine.js';
 import { launchBrowser, screenshot } from '../helpers/browser.js';
-import { haveCockpitPodman, startCockpit, type Cockpit } from '../helpers/cockpit.js';
+import { startCockpit, type Cockpit } from '../helpers/cockpit.js';
 import { podmanClient, type PodmanClient } from '../helpers/podman.js';
 
 const images = inject('images');
@@ -87,7 +87,7 @@ async function echoHi(name: string): Promise<void> {
   await terminalShows(panel, `${name}'s echo hi`, (text) => /^\s*hi\s*$/m.test(text));
 }
 
-describe.skipIf(!haveCockpitPodman())('cockpit-podman against berth', () => {
+describe('cockpit-podman against berth', () => {
   beforeAll(async () => {
     engine = await TestEngine.start();
     const loaded = await engine.docker(['load', '-i', images.busybox.archive]);

@@ -5,7 +5,6 @@
 // from a temporary upper directory. The namespace, the overlay and the symlink go with the process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -13,7 +12,6 @@ import { TEST_BASE } from './engine.js';
 
 export const COCKPIT_WS = '/usr/lib/cockpit/cockpit-ws';
 export const COCKPIT_BRIDGE = '/usr/bin/cockpit-bridge';
-export const haveCockpitPodman = () => existsSync(COCKPIT_WS) && existsSync(COCKPIT_BRIDGE) && existsSync('/usr/share/cockpit/podman/manifest.json');
 
 export interface Cockpit {
   /** http://127.0.0.1:PORT */
