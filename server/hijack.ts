@@ -10,10 +10,10 @@ import { headReadFirst, parseDetachKeys } from './session-stream.js';
 import { attachContainer } from './attach.js';
 import { checkVersion, splitVersion } from './versioning.js';
 import { ERROR_STATUS, rawCommonHeaders } from './app.js';
-import { parseBool } from './query.js';
 import { MAX_JSON_BODY, parseJsonBody } from './json-body.js';
 import { libpodError } from './libpod/errors.js';
 import { holdAttach } from './container-verbs/attach-waiting.js';
+import { dockerAttachQuery, libpodAttachQuery } from './libpod/attach-query.js';
 
 /** A body announced larger than any JSON body may be; refused before it is read. */
 class BodyTooLarge extends Error {
@@ -50,7 +50,9 @@ export function handleUpgrades(server: Server, api: Api): void {
   const websocketListeners = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
   server.removeAllListeners('upgrade');
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (req.headers.upgrade?.toLowerCase() === 'websocket') {
+    // A WebSocket handshake carries Sec-WebSocket-Key. cockpit-podman sends `Upgrade: WebSocket` without
+    // one on libpod's exec start and attach, and podman hijacks those as any other upgrade.
+    if (req.headers.upgrade?.toLowerCase() === 'websocket' && req.headers['sec-websocket-key'] !== undefined) {
       for (const listener of websocketListeners) listener.call(server, req, socket, head);
       return;
     }
@@ -93,11 +95,13 @@ async function upgrade(req: IncomingMessage, socket: Duplex, api: Api): Promise<
   const q = (k: string) => parsed.searchParams.get(k) ?? undefined;
   const attach = /^(?:\/libpod)?\/containers\/([^/]+)\/attach$/.exec(parsed.pathname);
   if (req.method === 'POST' && attach) {
+    const query = { stdin: q('stdin'), stdout: q('stdout'), stderr: q('stderr'), logs: q('logs'), stream: q('stream') };
+    const streams = isLibpod(req.url) ? libpodAttachQuery(query) : dockerAttachQuery(query);
     const session = api.containers.attach(decodeURIComponent(attach[1]!));
     // Drain the (empty) request body the CLI announces with Content-Length: 0; the raw bytes follow.
     await readBody(req, socket);
     parseDetachKeys(q('detachKeys') ?? q('detachkeys')); // a bad sequence is a 400 before the stream
-    const logs = parseBool(q('logs'));
+    const { logs } = streams;
     // A libpod start while this attach is open fails as the attach would have (container-verbs/attach-waiting.ts).
     const release = isLibpod(req.url) ? holdAttach(session.id) : undefined;
     try {
@@ -106,11 +110,7 @@ async function upgrade(req: IncomingMessage, socket: Duplex, api: Api): Promise<
       // loses what arrives in the same read. dockerd's replay comes later than that; so does this one.
       if (logs) await headReadFirst(socket);
       await attachContainer(session, socket, {
-        stdin: parseBool(q('stdin')),
-        stdout: parseBool(q('stdout')),
-        stderr: parseBool(q('stderr')),
-        logs,
-        stream: parseBool(q('stream')),
+        ...streams,
         // podman's service (4.3.1) does not detach on the keys: they reach the container, and the client,
         // which waits for the exit after its attach ends, would wait on a container left running.
         detachKeys: isLibpod(req.url) ? '' : (q('detachKeys') ?? q('detachkeys')),

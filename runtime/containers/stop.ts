@@ -76,6 +76,9 @@ async function stopInitialized(ctx: ContainerContext, c: Container, timeout?: nu
 
 export async function restart(ctx: ContainerContext, nameOrId: string, timeout?: number, signal?: string): Promise<void> {
   const c = ctx.store.resolve(nameOrId);
+  // podman reports a restart before its stop and start, dockerd after them (each view shows its own):
+  // cockpit-podman shows a container as restarting from its restart event until the next one.
+  ctx.record(c, 'restart-begin');
   await stop(ctx, c.id, timeout, signal);
   const fresh = ctx.store.get(c.id)!;
   await ctx.run(fresh);

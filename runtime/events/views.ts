@@ -7,7 +7,7 @@ import { parseTaggedReference, referenceString } from '../images/reference.js';
 import type { EngineEvent } from './log.js';
 
 /** Recorded for the libpod view only: dockerd has no such events. */
-const LIBPOD_ONLY_ACTIONS: Record<string, ReadonlySet<string>> = { container: new Set(['init', 'cleanup']) };
+const LIBPOD_ONLY_ACTIONS: Record<string, ReadonlySet<string>> = { container: new Set(['init', 'cleanup', 'restart-begin']) };
 const LIBPOD_ONLY_TYPES: ReadonlySet<string> = new Set(['pod', 'system']);
 
 /** The Docker API's view: every event but libpod's own. */
@@ -35,7 +35,8 @@ const CONTAINER_ACTIONS: Record<string, string> = {
   cleanup: 'cleanup',
   kill: 'kill',
   stop: 'stop',
-  restart: 'restart',
+  // podman's restart event comes first; Docker's `restart` (recorded once the container runs again) it has not.
+  'restart-begin': 'restart',
   pause: 'pause',
   unpause: 'unpause',
   rename: 'rename',

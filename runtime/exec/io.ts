@@ -26,9 +26,12 @@ export function execStdin(execs: ExecService, s: ExecSession): Writable {
   return openStdin(execs.attachSocket(s)).stdin;
 }
 
-/** A running session's terminal size (ignored without a TTY, or when conmon is not there to take it). */
+/** A running session's terminal size (ignored without a TTY, or when conmon is gone); kept for a session still starting. */
 export async function resizeExec(execs: ExecService, id: string, height: number, width: number): Promise<void> {
   const s = execs.inspect(id);
   if (s.state !== 'running') throw invalid(`Exec ${s.id} is not running`);
-  if (s.config.Tty) await resizeTerminal(execs.controlFifo(s), height, width).catch(() => undefined);
+  if (!s.config.Tty) return;
+  // Started, its conmon not up yet (no PID): start applies the size once it is.
+  if (!s.pid) execs.pendingResize.set(s.id, [height, width]);
+  else await resizeTerminal(execs.controlFifo(s), height, width).catch(() => undefined);
 }

@@ -7,6 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { EventEmitter } from 'node:events';
 import { conflict } from '../errors.js';
 import { startConmon } from '../containers/conmon.js';
+import { resizeTerminal } from '../containers/attach.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Container } from '../containers/store.js';
 import { execProcess } from './process.js';
@@ -32,6 +33,11 @@ export type ExecContainers = Pick<ContainerService, 'store' | 'paths' | 'record'
 export class ExecService {
   /** 'changed' (exec ID) when a session starts or ends. */
   readonly changes = new EventEmitter();
+  /**
+   * Terminal sizes asked for while a session's conmon was still starting (cockpit-podman resizes right
+   * after it sends the start): applied once conmon is there, or the terminal would keep no size (0x0).
+   */
+  readonly pendingResize = new Map<string, [number, number]>();
 
   constructor(
     readonly store: ExecStore,
@@ -128,11 +134,15 @@ export class ExecService {
         onExecExit: (code) => this.finish(id, code),
       });
       this.store.transition(id, 'running', { state: 'running', pid });
+      const size = this.pendingResize.get(id);
+      this.pendingResize.delete(id);
+      if (size) await resizeTerminal(this.controlFifo(s), ...size).catch(() => undefined);
       this.containers.record(c, actionOf('exec_start', s.config.Cmd), { execID: id });
       this.changes.emit('changed', id);
       this.watchExitFile(s);
       return this.store.get(id);
     } catch (err) {
+      this.pendingResize.delete(id);
       const code = o.notFoundCode !== undefined && commandNotFound((err as Error).message) ? o.notFoundCode : 126;
       this.store.transition(id, 'running', { state: 'exited', exit_code: code });
       this.changes.emit('changed', id);

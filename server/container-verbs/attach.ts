@@ -10,11 +10,13 @@ import { websocketDuplex } from '../websocket.js';
 import { takeRawSocket } from '../plain-hijack.js';
 import type { VerbOptions } from './family.js';
 import { holdAttach } from './attach-waiting.js';
+import { dockerAttachQuery, libpodAttachQuery } from '../libpod/attach-query.js';
 
 export const attachRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, { api, family }) => {
   app.post('/containers/:id/attach', { schema: { params, querystring: AttachQuery } }, async (request, reply) => {
-    const session = api.containers.attach(request.params.id);
     const q = request.query;
+    const streams = family === 'libpod' ? libpodAttachQuery(q) : dockerAttachQuery(q);
+    const session = api.containers.attach(request.params.id);
     parseDetachKeys(q.detachKeys ?? q.detachkeys); // a bad sequence is a 400 before the stream
     reply.hijack();
     const socket = reply.raw.socket!;
@@ -24,11 +26,7 @@ export const attachRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, 
     const release = family === 'libpod' ? holdAttach(session.id) : undefined; // attach-waiting.ts
     try {
       await attachContainer(session, socket, {
-        stdin: parseBool(q.stdin),
-        stdout: parseBool(q.stdout),
-        stderr: parseBool(q.stderr),
-        logs: parseBool(q.logs),
-        stream: parseBool(q.stream),
+        ...streams,
         detachKeys: family === 'libpod' ? '' : (q.detachKeys ?? q.detachkeys), // podman's does not detach (hijack.ts)
       });
     } finally {
