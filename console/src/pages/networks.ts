@@ -18,15 +18,9 @@ interface Network {
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
 
 class NetworksPage extends ResourcePage {
-  static override properties = { ...ResourcePage.properties, networks: { state: true }, notice: { state: true }, inspected: { state: true } };
+  static override properties = { ...ResourcePage.properties, networks: { state: true }, notice: { state: true } };
   declare networks: Network[] | undefined;
   declare notice: string | undefined;
-  declare inspected: Map<string, unknown>;
-
-  constructor() {
-    super();
-    this.inspected = new Map();
-  }
 
   protected async load(): Promise<void> {
     const networks = await getJson<Network[]>(`${DOCKER}/networks`, this.life.signal);
@@ -59,13 +53,6 @@ class NetworksPage extends ResourcePage {
       const r = await send<{ NetworksDeleted: string[] | null }>('POST', `${DOCKER}/networks/prune`);
       const gone = r?.NetworksDeleted ?? [];
       this.notice = `Pruned ${gone.length} network(s)${gone.length ? `: ${gone.join(', ')}` : ''}`;
-    });
-  }
-
-  private async onToggle(e: Event, id: string): Promise<void> {
-    if (!(e.currentTarget instanceof HTMLDetailsElement) || !e.currentTarget.open || this.inspected.has(id)) return;
-    await this.act(async () => {
-      this.inspected = new Map(this.inspected).set(id, await getJson(`${DOCKER}/networks/${encodeURIComponent(id)}`));
     });
   }
 
@@ -102,7 +89,7 @@ class NetworksPage extends ResourcePage {
           const members = Object.values(n.Containers ?? {}).map((c) => c.Name);
           return html`<tr data-network=${n.Name}>
             <td>
-              <details @toggle=${(e: Event) => this.onToggle(e, n.Id)}>
+              <details @toggle=${(e: Event) => this.inspectOnOpen(e, n.Id, `${DOCKER}/networks/${encodeURIComponent(n.Id)}`)}>
                 <summary>${n.Name} <span class="res-muted res-mono">${shortId(n.Id)}</span>${n.Internal ? html` <span class="res-state">internal</span>` : ''}</summary>
                 <pre>${JSON.stringify(doc ?? n, null, 2)}</pre>
               </details>

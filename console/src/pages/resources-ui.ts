@@ -2,7 +2,7 @@
 // errors, small parsers for the create forms, a file download, and their few styles (adopted by the
 // document once, so console/style.css stays the shell's).
 import { html } from 'lit';
-import { ApiError } from '../api.js';
+import { ApiError, getJson } from '../api.js';
 import { Page } from '../page.js';
 import { link } from '../router.js';
 import { errorBanner } from '../ui.js';
@@ -56,15 +56,26 @@ export function adoptStyles(): void {
  * `life` is aborted when the page leaves, ending its streams.
  */
 export abstract class ResourcePage extends Page {
-  static override properties = { error: { state: true }, busy: { state: true } };
+  static override properties = { error: { state: true }, busy: { state: true }, inspected: { state: true } };
   declare error: string | undefined;
   declare busy: boolean;
+  /** Inspect documents fetched when a row's <details> open, by the row's key. */
+  declare inspected: Map<string, unknown>;
   protected life = new AbortController();
 
   constructor() {
     super();
     this.busy = false;
+    this.inspected = new Map();
     adoptStyles();
+  }
+
+  /** A row's <details> toggled: the first time it opens, its inspect document is fetched from `url`. */
+  protected async inspectOnOpen(e: Event, key: string, url: string): Promise<void> {
+    if (!(e.currentTarget instanceof HTMLDetailsElement) || !e.currentTarget.open || this.inspected.has(key)) return;
+    await this.act(async () => {
+      this.inspected = new Map(this.inspected).set(key, await getJson(url));
+    });
   }
 
   override connectedCallback(): void {

@@ -16,16 +16,9 @@ interface Volume {
 }
 
 class VolumesPage extends ResourcePage {
-  static override properties = { ...ResourcePage.properties, volumes: { state: true }, notice: { state: true }, inspected: { state: true } };
+  static override properties = { ...ResourcePage.properties, volumes: { state: true }, notice: { state: true } };
   declare volumes: Volume[] | undefined;
   declare notice: string | undefined;
-  /** Inspect documents fetched when a row's details open, by name. */
-  declare inspected: Map<string, unknown>;
-
-  constructor() {
-    super();
-    this.inspected = new Map();
-  }
 
   protected async load(): Promise<void> {
     const { Volumes } = await getJson<{ Volumes: Volume[] | null }>(`${DOCKER}/volumes`, this.life.signal);
@@ -53,13 +46,6 @@ class VolumesPage extends ResourcePage {
       );
       const gone = r?.VolumesDeleted ?? [];
       this.notice = `Pruned ${gone.length} volume(s)${gone.length ? `: ${gone.join(', ')}` : ''}; ${bytes(r?.SpaceReclaimed ?? 0)} reclaimed`;
-    });
-  }
-
-  private async onToggle(e: Event, name: string): Promise<void> {
-    if (!(e.currentTarget instanceof HTMLDetailsElement) || !e.currentTarget.open || this.inspected.has(name)) return;
-    await this.act(async () => {
-      this.inspected = new Map(this.inspected).set(name, await getJson(`${DOCKER}/volumes/${encodeURIComponent(name)}`));
     });
   }
 
@@ -99,7 +85,7 @@ class VolumesPage extends ResourcePage {
           const doc = this.inspected.get(v.Name);
           return html`<tr data-volume=${v.Name}>
             <td>
-              <details @toggle=${(e: Event) => this.onToggle(e, v.Name)}>
+              <details @toggle=${(e: Event) => this.inspectOnOpen(e, v.Name, `${DOCKER}/volumes/${encodeURIComponent(v.Name)}`)}>
                 <summary class="res-mono">${v.Name}</summary>
                 <pre>${JSON.stringify(doc ?? v, null, 2)}</pre>
               </details>
