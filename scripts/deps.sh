@@ -10,10 +10,10 @@ cd "$(dirname "$0")/.."
 # layers), docker-registry and skopeo (a real registry and an independent client for the registry tests),
 # openssl (the tests' CA and token-signing keys), netavark + aardvark-dns + iptables + iproute2 (networks),
 # curl and docker-compose (v1: the networks tests drive compose as users do), podman (the client the
-# libpod tests drive, and their oracle service) with catatonit (its --init), chromium (the console's
+# libpod tests drive, and their oracle service) with catatonit (its --init), chromium and firefox-esr (the console's
 # browser tests), cockpit-ws + cockpit-bridge + cockpit-podman (the GUI Debian ships for Podman, tested
 # against berth).
-PACKAGES=(runc crun conmon podman catatonit socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl docker-compose python3-docker chromium cockpit-ws cockpit-bridge cockpit-podman)
+PACKAGES=(runc crun conmon podman catatonit socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl docker-compose python3-docker chromium firefox-esr cockpit-ws cockpit-bridge cockpit-podman)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
