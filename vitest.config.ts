@@ -8,5 +8,6 @@ export default defineConfig({
     // Tests start real engines and mount real filesystems: run files one at a time.
     fileParallelism: false,
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/leak-check.ts'],
   },
 });
