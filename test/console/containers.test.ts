@@ -101,6 +101,23 @@ describe('containers', () => {
     await row.locator('.state', { hasText: /^running$/ }).waitFor({ timeout: 20_000 });
   });
 
+  it("is reachable by keyboard: Tab from the top reaches a row's Stop, and Enter stops the container", async () => {
+    const row = page.locator('tr', { has: page.getByRole('link', { name: 'live', exact: true }) });
+    await page.locator('a.brand').focus();
+    const focusedName = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.trim() ?? '');
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = (await focusedName()) === 'Stop live';
+    }
+    expect(reached, 'Tab never reached the Stop button of the row').toBe(true);
+    await page.keyboard.press('Enter');
+    await row.locator('.state', { hasText: /^exited$/ }).waitFor({ timeout: 20_000 });
+    expect(await ok(['inspect', '-f', '{{.State.Running}}', 'live'])).toBe('false');
+    await ok(['start', 'live']);
+    await row.locator('.state', { hasText: /^running$/ }).waitFor({ timeout: 20_000 });
+  });
+
   it('creates and starts a container from the form, with its env, ports and volumes', async () => {
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     const form = page.getByRole('form', { name: 'Create a container' });
