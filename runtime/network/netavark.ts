@@ -80,6 +80,23 @@ class HostLock {
 
 const hostLock = new HostLock();
 
+/** What netavark says when another netavark on the host (podman's, which does not take berth's lock) made
+ * or removed one of the chains both share between its check and its change. */
+const LOST_CHAIN_RACE = /Chain already exists|No chain\/target\/match by that name|Another app is currently holding the xtables lock/;
+
+/** A setup that lost that race is undone (teardown) and run again, up to three times. */
+async function setupRetried(exec: (verb: 'setup' | 'teardown') => Promise<string>): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await exec('setup');
+    } catch (err) {
+      if (attempt >= 3 || !LOST_CHAIN_RACE.test((err as Error).message)) throw err;
+      await exec('teardown').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
+}
+
 /** The lock held by a `flock` child for one call (where there is no perl). */
 async function withFlockChild<T>(fn: () => Promise<T>): Promise<T> {
   await mkdir(dirname(HOST_LOCK), { recursive: true });
@@ -348,9 +365,9 @@ export class Netavark {
       network_info: Object.fromEntries(attachments.map((a) => [a.network.name, a.network])),
       port_mappings: ports.map((p) => ({ host_ip: p.HostIp, container_port: p.ContainerPort, host_port: p.HostPort, range: 1, protocol: p.Protocol })),
     };
-    const args = ['--config', this.configDir, ...(this.aardvark ? ['-a', this.aardvark] : []), verb, netns];
-    const exec = () =>
+    const exec = (v: 'setup' | 'teardown') =>
       new Promise<string>((resolve, reject) => {
+        const args = ['--config', this.configDir, ...(this.aardvark ? ['-a', this.aardvark] : []), v, netns];
         const child = execFile(this.binary, args, { timeout: 30_000 }, (err, stdout, stderr) => {
           if (!err) return resolve(stdout);
           const text = `${stdout}${stderr}`.trim();
@@ -360,13 +377,13 @@ export class Netavark {
           } catch {
             // not JSON
           }
-          reject(new EngineError('internal', `netavark ${verb}: ${message || err.message}`));
+          reject(new EngineError('internal', `netavark ${v}: ${message || err.message}`));
         });
         child.stdin!.end(JSON.stringify(input));
       });
     return withNetavarkLock(() =>
       this.dnsLock.run(async () => {
-        const out = await exec();
+        const out = verb === 'setup' ? await setupRetried(exec) : await exec(verb);
         if (verb === 'setup') {
           for (const a of attachments) {
             // The bridge and its rules stay from now on (anchorName); a failure only costs the next run a netavark setup.

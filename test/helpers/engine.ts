@@ -182,12 +182,14 @@ export async function reapStragglers(dir: string, o: { keepNetworks?: boolean } 
       }
     }
   }
+  // Networks first: the record they are read from may sit on a mount of its own under dir (disk-full's
+  // loop-mounted root), gone once the mounts below are.
+  if (!o.keepNetworks) await scrubNetworks(join(dir, 'root')).catch(() => undefined);
   const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
     .split('\n')
     .map((l) => l.split(' ')[4])
     .filter((m): m is string => !!m && m.startsWith(dir));
   for (const m of mounts.reverse()) await run('umount', ['-l', m]);
-  if (!o.keepNetworks) await scrubNetworks(join(dir, 'root')).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 100));
   for (const cg of cgroupDirs) await rmdir(cg).catch(() => undefined);
   // The shared parent goes too once no engine has containers in it (rmdir refuses a non-empty one).
