@@ -129,7 +129,13 @@ describe('containers', () => {
     await form.getByLabel('Volumes').fill('formvol:/data');
     await form.getByRole('button', { name: 'Create and start' }).click();
     const row = page.locator('tr', { has: page.getByRole('link', { name: 'formed', exact: true }) });
-    await row.locator('.state', { hasText: /^running$/ }).waitFor({ timeout: 20_000 });
+    await row
+      .locator('.state', { hasText: /^running$/ })
+      .waitFor({ timeout: 20_000 })
+      .catch(async (err: Error) => {
+        // What the page said (the engine's error, if the start failed) belongs in the failure.
+        throw new Error(`${err.message}\npage alerts: ${(await page.getByRole('alert').allTextContents()).join(' | ')}`);
+      });
     const inspect = JSON.parse(await ok(['inspect', 'formed']))[0];
     expect(inspect.Config.Env).toEqual(expect.arrayContaining(['GREETING=hello from the form', 'B=2']));
     expect(inspect.HostConfig.PortBindings).toEqual({ '81/tcp': [{ HostIp: '127.0.0.1', HostPort: '18081' }], '82/udp': [{ HostIp: '', HostPort: '' }] });
