@@ -85,17 +85,22 @@ describe("cockpit-podman's events", () => {
   });
 });
 
+/** A running container and a TTY shell exec session in it, created as cockpit-podman creates one. */
+async function shellExec(e: ReturnType<typeof engines>[number]) {
+  const id = (await e.client.ok(['run', '-d', 'busybox', 'sleep', '1000'])).trim();
+  return post(e.socket, `/v1.12/libpod/containers/${id}/exec`, {
+    AttachStderr: true,
+    AttachStdout: true,
+    AttachStdin: true,
+    Tty: true,
+    Cmd: ['/bin/sh'],
+  });
+}
+
 describe("cockpit-podman's terminal", () => {
   it('exec start over HTTP/1.0 with Upgrade: WebSocket and no key: 101, then the shell runs what it is sent', async () => {
     for (const e of engines()) {
-      const id = (await e.client.ok(['run', '-d', 'busybox', 'sleep', '1000'])).trim();
-      const created = await post(e.socket, `/v1.12/libpod/containers/${id}/exec`, {
-        AttachStderr: true,
-        AttachStdout: true,
-        AttachStdin: true,
-        Tty: true,
-        Cmd: ['/bin/sh'],
-      });
+      const created = await shellExec(e);
       expect(created.status, e.name).toBe(201);
       const body = JSON.stringify({ Detach: false, Tty: false });
       const out = await exchange(
@@ -111,14 +116,7 @@ describe("cockpit-podman's terminal", () => {
 
   it('a resize sent as soon as the session runs (cockpit-podman sends it right after the start) sizes its terminal', async () => {
     for (const e of engines()) {
-      const id = (await e.client.ok(['run', '-d', 'busybox', 'sleep', '1000'])).trim();
-      const created = await post(e.socket, `/v1.12/libpod/containers/${id}/exec`, {
-        AttachStderr: true,
-        AttachStdout: true,
-        AttachStdin: true,
-        Tty: true,
-        Cmd: ['/bin/sh'],
-      });
+      const created = await shellExec(e);
       const exec = created.json.Id;
       const body = JSON.stringify({ Detach: false, Tty: false });
       const conn = connect(e.socket);
