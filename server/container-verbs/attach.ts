@@ -4,7 +4,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AttachQuery, ContainerIdParams as params } from '../../openapi/containers.js';
 import { rawCommonHeaders } from '../app.js';
 import { attachContainer } from '../attach.js';
-import { parseBool } from '../query.js';
 import { parseDetachKeys } from '../session-stream.js';
 import { websocketDuplex } from '../websocket.js';
 import { takeRawSocket } from '../plain-hijack.js';
@@ -52,11 +51,7 @@ export const attachRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app, 
       try {
         const session = api.containers.attach(request.params.id);
         await attachContainer(session, stream, {
-          stdin: parseBool(q.stdin),
-          stdout: parseBool(q.stdout),
-          stderr: parseBool(q.stderr),
-          logs: parseBool(q.logs),
-          stream: parseBool(q.stream),
+          ...dockerAttachQuery(q),
           detachKeys: q.detachKeys,
           multiplex: false,
         });
