@@ -1,6 +1,7 @@
 // Who may use the console: a request carries the token in the cookie the page got for it (or as a
 // Bearer token, for scripts), and a state-changing one also proves it comes from the console's own page.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { tokenMatches } from './token.js';
 
 export const COOKIE = 'berth_console';
@@ -66,6 +67,14 @@ export function sendUnauthorized(res: ServerResponse, path: string): void {
 export function sendJson(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(`${JSON.stringify({ message })}\n`);
+}
+
+/** An upgrade refused: an HTTP answer on the raw socket, then closed. */
+export function refuse(socket: Duplex, status: number, message: string): void {
+  const body = `${JSON.stringify({ message })}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 export function isApiPath(path: string): boolean {

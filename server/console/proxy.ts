@@ -5,7 +5,7 @@
 import { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, request, type ServerResponse } from 'node:http';
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { sendJson } from './auth.js';
+import { refuse, sendJson } from './auth.js';
 
 // Hop-by-hop headers belong to one connection; Node writes its own.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -73,12 +73,7 @@ export class ApiProxy {
     upstream.pipe(client);
     upstream.on('error', (err) => {
       if (answered) client.destroy();
-      else {
-        const body = `${JSON.stringify({ message: `the engine's socket: ${err.message}` })}\n`;
-        client.end(
-          `HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-        );
-      }
+      else refuse(client, 502, `the engine's socket: ${err.message}`);
     });
     client.on('error', () => upstream.destroy());
     client.on('close', () => upstream.destroy());

@@ -4,7 +4,7 @@
 // The API is reached through a private socket in run-root whose connections go to the API's own HTTP
 // server: the same path whether the engine listens on a socket path or on an fd from systemd (which has
 // no path to connect to), and the requests count for the engine's idle exit and its shutdown like any.
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse, STATUS_CODES } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import Fastify from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { type ConsoleAddress, urlHost } from './address.js';
-import { authorized, crossSiteRefusal, isApiPath, sendJson, sendUnauthorized, tokenCookie } from './auth.js';
+import { authorized, crossSiteRefusal, isApiPath, refuse, sendJson, sendUnauthorized, tokenCookie } from './auth.js';
 import { ApiProxy } from './proxy.js';
 import { newToken, tokenMatches, writeTokenFile } from './token.js';
 
@@ -132,12 +132,4 @@ async function listenPrivate(path: string, api: HttpServer): Promise<NetServer> 
     process.umask(umask);
   }
   return inner;
-}
-
-/** An upgrade refused: an HTTP answer on the raw socket, then closed. */
-function refuse(socket: Duplex, status: number, message: string): void {
-  const body = `${JSON.stringify({ message })}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }
