@@ -22,6 +22,10 @@ export interface Namespaces {
   network: NetworkNamespaceMode;
   /** The cgroup namespace (absent: a new one); a pod sharing `cgroup` gives its members the infra's. */
   cgroup?: NamespaceMode;
+  /** --userns as given (podman's modes: '' or host, keep-id[:uid=,gid=], nomap, auto[:size=]); rootless/userns-modes.ts. */
+  user?: string;
+  /** auto's slice of the engine's user namespace, claimed at create (rootless/userns-slices.ts). */
+  userRange?: { start: number; size: number };
 }
 
 export interface ProcessSpec {

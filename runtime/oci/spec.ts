@@ -175,7 +175,11 @@ export function buildSpec(input: SpecInput): object {
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', s.privileged ? 'rw' : 'ro'] },
+    // A user namespace of the container's own may mount sysfs only for a network namespace it owns
+    // (one runc makes after it); joined ones (the host's, a bridge's) get the engine's /sys bound, as podman's.
+    input.namespaces?.user && (input.network.host || input.network.netns)
+      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', s.privileged ? 'rw' : 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', writableCgroups ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
   ];
@@ -224,6 +228,7 @@ export function buildSpec(input: SpecInput): object {
     if (mode !== 'host') namespaces.push(mode ? { type, path: mode.path } : { type });
   }
   namespaces.push({ type: 'mount' });
+  if (ns?.user) namespaces.push({ type: 'user' });
   if (!network) namespaces.push(input.network.netns ? { type: 'network', path: input.network.netns } : { type: 'network' });
   namespaces.push(ns?.cgroup && ns.cgroup !== 'host' ? { type: 'cgroup', path: ns.cgroup.path } : { type: 'cgroup' });
   const rlimits = new Map<string, { type: string; hard: number; soft: number }>();
@@ -268,6 +273,8 @@ export function buildSpec(input: SpecInput): object {
       devices: devices.length ? devices.map((d) => d.node) : undefined,
       cgroupsPath: input.cgroupsPath,
       namespaces,
+      uidMappings: ns?.user?.uidMappings,
+      gidMappings: ns?.user?.gidMappings,
       sysctl: s.sysctls,
       seccomp,
       maskedPaths: s.privileged ? undefined : MASKED_PATHS,
