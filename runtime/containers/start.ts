@@ -13,7 +13,7 @@ import { DEFAULT_SHM_SIZE } from '../oci/defaults.js';
 import { namespacesOf, type Namespaces } from '../oci/namespaces.js';
 import { buildSpec, securityOf } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
-import { addKeepIdUser, shiftRootfs, userNamespaceOf } from '../rootless/userns-modes.js';
+import { addKeepIdUser, makeTraversable, shiftRootfs, userNamespaceOf } from '../rootless/userns-modes.js';
 import { mountTmpfs } from '../storage/rootfs.js';
 import { crashPoint } from '../util/crash.js';
 import { copyUp as copyVolumeUp } from '../volumes/copy-up.js';
@@ -148,6 +148,11 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
     if (userns) {
       await addKeepIdUser(merged, c.spec);
       await shiftRootfs(merged, userns, join(bundle, 'userns-mapped'));
+      await makeTraversable(userns, [
+        merged,
+        bundle,
+        ...c.mounts.map((m) => (m.type === 'volume' && m.name ? ctx.volumes.mountpoint(m.name) : (m.source ?? '/'))),
+      ]);
       namespaces.user = userns;
     }
     const user = await resolveUser(merged, p.user ?? '', p.groups ?? []);

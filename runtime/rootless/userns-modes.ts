@@ -12,7 +12,7 @@
 // image's top layer (idmapped mounts need runc 1.2 and a kernel-owned filesystem).
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { chmod, lchown, lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EngineError, invalid } from '../errors.js';
 import { openForRead, withInRoot, type RootedFd } from '../util/in-root.js';
 import { rootless } from './mode.js';
@@ -229,6 +229,32 @@ export async function shiftRootfs(rootfs: string, ns: UserNamespace, marker: str
     writeSync(fd, applied);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Whether a mapping leaves out ns 0, the user: the container's root then has no rights over the user's 0700 directories. */
+export const mapsUser = (ns: UserNamespace): boolean =>
+  toNs(
+    0,
+    ns.uidMappings.map((m) => ({ ...m, containerID: m.hostID, hostID: m.containerID })),
+  ) !== undefined;
+
+/**
+ * runc mounts the rootfs and the bind sources from inside the container's user namespace: with nomap and
+ * auto its root is not the user and must be able to search the way there. As podman does (its storage
+ * and /run/user/<uid> become 0711), the user's directories above each path gain --x for group and
+ * others; directories that are not the user's (/home, /run/user: nobody here) end the walk.
+ */
+export async function makeTraversable(ns: UserNamespace, paths: string[]): Promise<void> {
+  if (mapsUser(ns)) return;
+  const seen = new Set<string>();
+  for (const path of paths) {
+    for (let dir = dirname(path); dir !== '/' && !seen.has(dir); dir = dirname(dir)) {
+      seen.add(dir);
+      const st = await lstat(dir).catch(() => undefined);
+      if (!st?.isDirectory() || st.uid !== 0) break;
+      if ((st.mode & 0o011) !== 0o011) await chmod(dir, (st.mode & 0o7777) | 0o011);
+    }
   }
 }
 

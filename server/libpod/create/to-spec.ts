@@ -243,6 +243,7 @@ function healthcheck(h: SpecGenerator['healthconfig']): HealthcheckSpec | undefi
 function userNamespace(ns: SpecGenerator['userns']): string {
   const mode = ns?.nsmode ?? '';
   if (mode === '' || mode === 'default') return '';
+  if (mode === 'no-map') return 'nomap'; // the client's name for it
   return ns?.value ? `${mode}:${ns.value}` : mode;
 }
 
