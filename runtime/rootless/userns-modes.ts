@@ -152,20 +152,22 @@ function keepIdMap(id: number, max: number): IdMapping[] {
  * auto's slice, claimed at create from what existing containers hold (`held`): called where the row is
  * inserted, in the same synchronous step, so two creates cannot draw the same slice. Other modes: none.
  */
-export function claimUserRange(spec: { namespaces: { user?: string; userRange?: IdRange } }, held: () => { namespaces: { userRange?: IdRange } }[]): void {
-  if (!rootless() || spec.namespaces.userRange) return;
+export function claimUserRange(spec: { namespaces: { user?: string }; userRange?: IdRange }, held: () => { userRange?: IdRange }[]): void {
+  // A create's own (a clone's copy of another container's spec) never counts: every container draws its own.
+  delete spec.userRange;
+  if (!rootless()) return;
   const mode = parseUserns(spec.namespaces.user ?? '');
   if (mode.kind !== 'auto') return;
   const taken = held()
-    .map((s) => s.namespaces.userRange)
+    .map((s) => s.userRange)
     .filter(isIdRange);
   const range = claimRange(taken, mode.size ?? AUTO_SIZE, Math.min(nsMax('/proc/self/uid_map'), nsMax('/proc/self/gid_map')));
   if (!range) throw new EngineError('internal', 'creating container storage: could not find enough available IDs');
-  spec.namespaces.userRange = range;
+  spec.userRange = range;
 }
 
 /** The user namespace a container runs in, or undefined for the engine's own (host, and rootful engines). */
-export function userNamespaceOf(spec: { namespaces: { user?: string; userRange?: IdRange } }): UserNamespace | undefined {
+export function userNamespaceOf(spec: { namespaces: { user?: string }; userRange?: IdRange }): UserNamespace | undefined {
   if (!rootless()) return undefined;
   const mode = parseUserns(spec.namespaces.user ?? '');
   const self = outsideIds();
@@ -181,7 +183,7 @@ export function userNamespaceOf(spec: { namespaces: { user?: string; userRange?:
         gidMappings: [{ containerID: 0, hostID: 1, size: nsMax('/proc/self/gid_map') }],
       };
     case 'auto': {
-      const r = spec.namespaces.userRange;
+      const r = spec.userRange;
       if (!r) throw new EngineError('internal', 'creating container storage: could not find enough available IDs');
       const one = [{ containerID: 0, hostID: r.start, size: r.size }];
       return { uidMappings: one, gidMappings: one };
