@@ -297,8 +297,8 @@ async function addEntry(rootfs: string, path: string, at: number, field: string,
 
 /**
  * keep-id's /etc/passwd and /etc/group lines, as podman adds them when the image has none for the uid:
- * `name:*:uid:gid::<workdir>:/bin/sh` and `name:x:gid:name` for the user's own IDs; a keep-id:uid=
- * other than the user's gets podman's generic `uid:*:uid:gid:container user:/:/bin/sh`.
+ * `name:*:uid:gid::<workdir>:/bin/sh` and `name:x:gid:name` for the user's own IDs; keep-id:uid=
+ * gets podman's generic `uid:*:uid:gid:container user:/:/bin/sh` and `gid:x:gid:uid`.
  */
 export async function addKeepIdUser(rootfs: string, spec: { namespaces: { user?: string }; process: { workdir?: string } }): Promise<void> {
   if (!rootless()) return;
@@ -313,5 +313,6 @@ export async function addKeepIdUser(rootfs: string, spec: { namespaces: { user?:
     if (mode.gid === undefined) await addEntry(rootfs, 'etc/group', 2, String(gid), `${name}:x:${gid}:${name}`);
   } else {
     await addEntry(rootfs, 'etc/passwd', 2, String(uid), `${uid}:*:${uid}:${gid}:container user:/:/bin/sh`);
+    await addEntry(rootfs, 'etc/group', 2, String(gid), `${gid}:x:${gid}:${uid}`);
   }
 }
