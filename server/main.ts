@@ -15,15 +15,20 @@ import { parseByteSize } from '../runtime/storage/streams.js';
 import { quadletCommand } from '../runtime/systemd/quadlet-command.js';
 import { collectWhenIdle } from '../runtime/util/idle-gc.js';
 import type * as ConsoleModule from './console/server.js';
+import { launcherCommand } from '../runtime/rootless/launch.js';
+import { rootless } from '../runtime/rootless/mode.js';
 
 const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS]
                    [--max-layer-size SIZE] [--insecure-registry HOST]... [--certs-dir DIR]
                    [--registries-conf FILE] [--console [HOST:]PORT] [--log] [--accept-empty-db]
        berth quadlet [--dry-run] [-o DIR] [SOURCE...]   (Quadlet files → systemd units; --help)
+       berth unshare [--root DIR] [--run-root DIR] [--] [COMMAND...]   (rootless: run COMMAND as uid 0 of
+                   the engine's user namespace, e.g. to chown files into the container's ids)
 
-  --socket     API socket (env BERTH_SOCKET, default /run/berth/berth.sock)
-  --root       persistent state (env BERTH_ROOT, default /var/lib/berth)
-  --run-root   runtime state (env BERTH_RUN_ROOT, default /run/berth)
+  --socket     API socket (env BERTH_SOCKET, default /run/berth/berth.sock;
+               rootless: $XDG_RUNTIME_DIR/berth/berth.sock)
+  --root       persistent state (env BERTH_ROOT, default /var/lib/berth; rootless: ~/.local/share/berth)
+  --run-root   runtime state (env BERTH_RUN_ROOT, default /run/berth; rootless: $XDG_RUNTIME_DIR/berth)
   --runtime    default OCI runtime (env BERTH_RUNTIME, default runc)
   --idle-exit  exit after this many seconds without a connection (for socket activation)
   --max-layer-size  the most a layer, an import or a build context may expand to, e.g. 512MiB
@@ -98,7 +103,7 @@ async function serve(argv: string[]): Promise<void> {
     } finally {
       process.umask(umask);
     }
-    await secureSocket(values.socket);
+    await secureSocket(values.socket, { ownerOnly: rootless() });
   }
   // Every connection, until it closes: shutdown ends the ones left after its grace.
   const sockets = new Set<Socket>();
@@ -189,7 +194,8 @@ function cleanupCommand(root: string, runRoot: string): string[] {
   const script =
     // `read`, a builtin, not $(cat …): no process besides the shell's own on every container exit.
     `pid=; { read -r pid < ${q(pidFile)}; } 2>/dev/null; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && exit 0; ` +
-    `exec ${q(process.execPath)} ${q(process.argv[1]!)} cleanup --root ${q(root)} --run-root ${q(runRoot)} "$1"`;
+    // Rootless: the command runs inside the pause namespace (conmon is born there), as uid 0 of it.
+    `${rootless() ? 'export BERTH_ROOTLESS=1; ' : ''}exec ${q(process.execPath)} ${q(process.argv[1]!)} cleanup --root ${q(root)} --run-root ${q(runRoot)} "$1"`;
   return ['/bin/sh', '-c', script, 'berth-cleanup'];
 }
 
@@ -222,7 +228,11 @@ async function cleanup(argv: string[]): Promise<void> {
 // with the generator's directories as its only arguments.
 const asGenerator = basename(process.argv[1] ?? '') === 'berth-quadlet-generator';
 const [command, ...rest] = asGenerator ? ['quadlet', '--generator', ...process.argv.slice(2)] : process.argv.slice(2);
-if (command === 'cleanup') {
+const launched = asGenerator ? undefined : launcherCommand(process.argv.slice(2));
+if (launched) {
+  // A normal user's serve or unshare (when main.ts runs unbundled; the bundle's launcher does it first).
+  launched.then((code) => process.exit(code));
+} else if (command === 'cleanup') {
   cleanup(rest).then(
     () => process.exit(0),
     (err: Error) => {
@@ -230,6 +240,10 @@ if (command === 'cleanup') {
       process.exit(1);
     },
   );
+} else if (command === 'unshare') {
+  // Only root and an engine's own children get here: a normal user's is runtime/rootless/launch.ts's.
+  process.stderr.write(`berth unshare: ${rootless() ? 'already inside the rootless namespace' : 'please use unshare with rootless'}\n`);
+  process.exit(125);
 } else if (command === 'serve') {
   serve(rest).catch((err: Error) => {
     process.stderr.write(`berth: ${err.message}\n`);
