@@ -10,7 +10,7 @@
 //   cgroupfs driver). Limits of controllers not delegated are dropped with a warning.
 // - cgroup v2 without a writable cgroup: as v1, but stats read nothing rather than being refused.
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResourcesSpec } from '../containers/spec.js';
 import { EngineError } from '../errors.js';
@@ -188,6 +188,17 @@ export function refuseRootlessStats(): void {
   if (p.kind === 'none' && !p.v2) throw new EngineError('conflict', V1_STATS_ERROR);
 }
 
+/** Whether containers run without a cgroup of their own (a rootless engine without a delegated one). */
+export function withoutCgroups(): boolean {
+  return rootless() && decided().kind === 'none';
+}
+
+/** podman's words for pause where there is no cgroup to freeze (libpod/container_api.go; 500 there). */
+export function refuseRootlessPause(): void {
+  if (withoutCgroups())
+    throw new EngineError('internal', 'can not pause containers on rootless containers with cgroup V1: this container does not have a cgroup');
+}
+
 /**
  * A rootless container's cgroup for the spec and stats: `/<base>/containers/<id>` when delegated,
  * undefined (no cgroupsPath, runc makes none) otherwise.
@@ -195,4 +206,36 @@ export function refuseRootlessStats(): void {
 export async function rootlessCgroupPath(id: string): Promise<string | undefined> {
   const p = await rootlessCgroups();
   return p.kind === 'delegated' ? `/${p.base}/containers/${id}` : undefined;
+}
+
+/**
+ * A container's processes where it has no cgroup to list them (runc ps reads the cgroup): those in its
+ * init's PID namespace, or with the host's (`--pid host`) the init and its descendants.
+ */
+export async function pidsWithoutCgroup(init: number): Promise<number[]> {
+  const ns = (pid: number | 'self') => readlink(`/proc/${pid}/ns/pid`).catch(() => undefined);
+  const [initNs, ownNs] = await Promise.all([ns(init), ns('self')]);
+  if (!initNs) return [];
+  const all = (await readdir('/proc')).filter((e) => /^\d+$/.test(e)).map(Number);
+  if (initNs !== ownNs) {
+    const same = await Promise.all(all.map(async (pid) => ((await ns(pid)) === initNs ? pid : undefined)));
+    return same.filter((pid): pid is number => pid !== undefined);
+  }
+  const parent = new Map<number, number>();
+  await Promise.all(
+    all.map(async (pid) => {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      parent.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    }),
+  );
+  const mine = new Set([init]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parent) {
+      if (mine.has(pid) || !mine.has(ppid)) continue;
+      mine.add(pid);
+      grew = true;
+    }
+  }
+  return [...mine];
 }
