@@ -5,6 +5,7 @@ import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { chunkOf } from '../helpers/archive.js';
 import { run } from '../helpers/engine.js';
 import { RootlessEngine, RootlessUser } from '../helpers/rootless.js';
 
@@ -23,12 +24,17 @@ afterAll(async () => {
 });
 
 /** A layer tar made here (tar-stream: no root needed to describe devices or foreign owners). */
-async function layerTar(entries: tar.Headers[]): Promise<Buffer> {
+async function layerTar(entries: (Partial<tar.Header> & { name: string })[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((resolve) => pack.on('end', resolve));
-  for (const e of entries) pack.entry({ mode: 0o644, uid: 0, gid: 0, mtime: new Date(0), ...e }, e.type === 'file' || !e.type ? 'data\n' : undefined);
+  pack.on('data', (c) => chunks.push(chunkOf(c)));
+  const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
+  for (const e of entries) {
+    const body = (e.type ?? 'file') === 'file' ? 'data\n' : '';
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({ mode: 0o644, uid: 0, gid: 0, mtime: new Date(0), ...e }, body, (err) => (err ? reject(err) : resolve())),
+    );
+  }
   pack.finalize();
   await done;
   return Buffer.concat(chunks);
