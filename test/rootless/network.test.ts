@@ -52,12 +52,12 @@ class User {
   }
 
   /** The user's live processes (zombies waiting for init to reap them are gone already), as `pid cmdline`. */
-  async processes(): Promise<string[]> {
+  async processes(o: { zombies?: boolean } = {}): Promise<string[]> {
     const out = await run('ps', ['-u', String(this.uid), '-o', 'pid=,stat=,args=']);
     return out.stdout
       .split('\n')
       .map((l) => l.trim())
-      .filter((l) => l && !/^\d+\s+Z/.test(l));
+      .filter((l) => l && (o.zombies || !/^\d+\s+Z/.test(l)));
   }
 
   async destroy(): Promise<void> {
@@ -263,7 +263,8 @@ describe('rootless networking', () => {
     const port = await freePort();
     await engine.ok(['run', '-d', '--name', 'before', '-p', `${port}:80`, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
     await run('pkill', ['-9', '-U', String(user.uid)]);
-    await until(async () => (await user.processes()).length === 0, 30_000, 'every process of the user to end');
+    // Reaped too: a dead pause's pid must not pass for a live one.
+    await until(async () => (await user.processes({ zombies: true })).length === 0, 60_000, 'every process of the user to be reaped');
     await engine.start();
     expect(await engine.ok(['inspect', '-f', '{{.State.Status}}', 'before'])).toBe('exited\n');
     const id = (await engine.ok(['start', 'before'])) && (await engine.ok(['inspect', '-f', '{{.Id}}', 'before'])).trim();
@@ -271,5 +272,5 @@ describe('rootless networking', () => {
     await engine.ok(['kill', 'before']);
     await engine.ok(['rm', 'before']);
     await until(async () => (await helpers(user)).length === 0, 10_000, 'the helpers to end');
-  });
+  }, 120_000);
 });
