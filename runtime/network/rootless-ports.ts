@@ -36,7 +36,12 @@ export class RootlessPorts {
     private readonly netnsPath: string,
   ) {}
 
-  private pidFile = (containerId: string) => join(this.dir, `${containerId}.pid`);
+  /**
+   * The container's: its record, log, and rootlessport's own files (TmpDir: its driver's socket, whose
+   * path must fit the 108 bytes of a socket address: the short ID).
+   */
+  private home = (containerId: string) => join(this.dir, containerId.slice(0, 12));
+  private pidFile = (containerId: string) => join(this.home(containerId), 'pid');
 
   /** The container's forwarder, listening when this returns; fails with what rootlessport said. */
   async start(containerId: string, childIp: string, ports: HeldPort[]): Promise<void> {
@@ -46,24 +51,25 @@ export class RootlessPorts {
     if (!binary) throw new EngineError('internal', 'rootlessport is not installed (Debian: package podman): a rootless engine needs it to publish ports');
     const sctp = ports.find((p) => p.Protocol !== 'tcp' && p.Protocol !== 'udp');
     if (sctp) throw new EngineError('internal', `rootlessport cannot expose ${sctp.Protocol} port ${sctp.HostPort}: only tcp and udp`);
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const home = this.home(containerId);
+    await mkdir(home, { recursive: true, mode: 0o700 });
     const config = {
       Mappings: ports.map((p) => ({ host_ip: p.HostIp, container_port: p.ContainerPort, host_port: p.HostPort, range: 1, protocol: p.Protocol })),
       NetNSPath: this.netnsPath,
       ExitFD: 3,
       ReadyFD: 4,
-      TmpDir: this.dir,
+      TmpDir: home,
       ChildIP: childIp,
       ContainerID: containerId,
       RootlessCNI: true,
     };
     // It runs until its exit fd reads EOF: a FIFO it holds both ends of never does, so it lives until
     // stop() ends it, whatever becomes of the engine.
-    const fifo = join(this.dir, `${containerId}.exit`);
+    const fifo = join(home, 'exit');
     await rm(fifo, { force: true });
     await execFileOff('mkfifo', ['-m', '0600', fifo]);
     const exitFd = openSync(fifo, 'r+');
-    const logPath = join(this.dir, `${containerId}.log`);
+    const logPath = join(home, 'log');
     const log = await open(logPath, 'w');
     const child = spawn(binary, [], { detached: true, stdio: ['pipe', log.fd, log.fd, exitFd, 'pipe'] });
     closeSync(exitFd);
@@ -97,7 +103,6 @@ export class RootlessPorts {
         // gone meanwhile
       }
     }
-    await rm(this.pidFile(containerId), { force: true });
-    await rm(join(this.dir, `${containerId}.log`), { force: true });
+    await rm(this.home(containerId), { recursive: true, force: true });
   }
 }

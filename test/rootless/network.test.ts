@@ -257,6 +257,8 @@ describe('rootless networking', () => {
     const mounts = await must(engine.unshare('cat /proc/self/mountinfo'));
     expect(mounts).not.toContain('/netns/');
     expect(await must(engine.unshare(`ls -A ${engine.runRoot()}/netns`))).toBe('');
+    // rootlessport's records and files went with each forwarder.
+    expect(await must(engine.unshare(`ls -A ${engine.runRoot()}/rootlessport`))).toBe('');
   });
 
   it('starts afresh after the pause namespace died (everything gone): ports and names work again', async () => {
