@@ -3,15 +3,14 @@
 // (names on a user network), rootlessport (published ports, kept across an engine kill -9 and restart,
 // released with the container), podman's privileged-port error, --network none/host, a /dev/net/tun the
 // user cannot open, and nothing left behind once the containers and networks are gone.
+import { readFile } from 'node:fs/promises';
 import { createServer, get, type Server } from 'node:http';
-import { copyFile, chmod, rm } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { MAIN, run, type Result } from '../helpers/engine.js';
+import { run } from '../helpers/engine.js';
+import { RootlessEngine, RootlessUser } from '../helpers/rootless.js';
 
 const images = inject('images');
-const NAME = 'rlnet';
-const PATH = '/usr/local/bin:/usr/bin:/bin';
 
 async function until<T>(what: () => Promise<T | undefined | false>, ms = 30_000, label = 'condition'): Promise<T> {
   const start = Date.now();
@@ -23,88 +22,25 @@ async function until<T>(what: () => Promise<T | undefined | false>, ms = 30_000,
   }
 }
 
-/** A throwaway user with a subuid range, a /run/user dir and an ACL on /dev/net/tun; all removed after. */
-class User {
-  constructor(
-    readonly name: string,
-    readonly uid: number,
-    readonly home: string,
-  ) {}
-
-  readonly runtimeDir = () => `/run/user/${this.uid}`;
-
-  static async create(name: string): Promise<User> {
-    await must(run('useradd', ['-m', name]));
-    const uid = Number((await must(run('id', ['-u', name]))).trim());
-    const home = (await must(run('sh', ['-c', `getent passwd ${name} | cut -d: -f6`]))).trim();
-    const user = new User(name, uid, home);
-    await must(run('install', ['-d', '-m', '0700', '-o', name, '-g', name, user.runtimeDir()]));
-    await user.grantTun();
-    return user;
-  }
-
-  grantTun = () => must(run('setfacl', ['-m', `u:${this.uid}:rw`, '/dev/net/tun']));
-  revokeTun = () => must(run('setfacl', ['-x', `u:${this.uid}`, '/dev/net/tun']));
-
-  run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
-    const vars = Object.entries({ HOME: this.home, XDG_RUNTIME_DIR: this.runtimeDir(), PATH, ...env }).map(([k, v]) => `${k}=${v}`);
-    return run('runuser', ['-u', this.name, '--', 'env', '-i', ...vars, cmd, ...args]);
-  }
-
-  /** The user's live processes (zombies waiting for init to reap them are gone already), as `pid cmdline`. */
-  async processes(o: { zombies?: boolean } = {}): Promise<string[]> {
-    const out = await run('ps', ['-u', String(this.uid), '-o', 'pid=,stat=,args=']);
-    return out.stdout
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && (o.zombies || !/^\d+\s+Z/.test(l)));
-  }
-
-  async destroy(): Promise<void> {
-    await run('pkill', ['-9', '-U', String(this.uid)]);
-    await until(async () => (await this.processes()).length === 0, 30_000, `${this.name}'s processes to end`).catch(() => undefined);
-    await run('setfacl', ['-x', `u:${this.uid}`, '/dev/net/tun']);
-    await run('userdel', ['-f', '-r', this.name]);
-    await rm(this.runtimeDir(), { recursive: true, force: true });
-  }
-}
-
-async function must(p: Promise<Result>): Promise<string> {
+async function must(p: Promise<{ code: number; stdout: string; stderr: string }>): Promise<string> {
   const r = await p;
   if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
 
-/** `berth serve` as the user (it re-runs itself in its pause namespace); the engine's files are the user's defaults. */
-class Engine {
-  constructor(readonly user: User) {}
-
-  readonly socket = () => `${this.user.runtimeDir()}/berth/berth.sock`;
-  readonly runRoot = () => `${this.user.runtimeDir()}/berth`;
-
-  async start(): Promise<void> {
-    const log = `${this.user.runtimeDir()}/engine.log`;
-    await must(this.user.run('sh', ['-c', `setsid ${process.execPath} ${MAIN} serve >${log} 2>&1 </dev/null &`]));
-    await until(async () => (await this.docker(['version', '--format', '{{.Server.Version}}'])).code === 0, 60_000, 'the engine');
+/** The user's live processes' command lines (a zombie waiting for init to reap it is gone already). */
+async function commandLines(user: RootlessUser): Promise<string[]> {
+  const lines: string[] = [];
+  for (const pid of await user.processes()) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (!stat || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+    lines.push((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ').trim());
   }
-
-  /** The engine only (outer and inner processes): containers, conmon, slirp4netns, rootlessport stay. */
-  async kill9(): Promise<void> {
-    const pids = (await run('pgrep', ['-U', String(this.user.uid), '-f', 'main.js serve'])).stdout.split('\n').filter(Boolean);
-    if (pids.length) await run('kill', ['-9', ...pids]);
-    await until(async () => (await run('pgrep', ['-U', String(this.user.uid), '-f', 'main.js serve'])).stdout.trim() === '', 30_000, 'the engine to die');
-  }
-
-  docker = (args: string[]) => this.user.run('docker', args, { DOCKER_HOST: `unix://${this.socket()}` });
-  podman = (args: string[]) => this.user.run('podman', ['--remote', '--url', `unix://${this.socket()}`, ...args]);
-
-  async ok(args: string[]): Promise<string> {
-    return must(this.docker(args));
-  }
-
-  /** A command in the engine's namespaces (uid 0 of the pause's user and mount namespaces). */
-  unshare = (script: string) => this.user.run(process.execPath, [MAIN, 'unshare', '--', 'sh', '-c', script]);
+  return lines.filter(Boolean);
 }
+
+const grantTun = (user: RootlessUser) => must(run('setfacl', ['-m', `u:${user.uid}:rw`, '/dev/net/tun']));
+const revokeTun = (user: RootlessUser) => must(run('setfacl', ['-x', `u:${user.uid}`, '/dev/net/tun']));
 
 const hostIp = Object.values(networkInterfaces())
   .flat()
@@ -132,11 +68,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const helpers = async (user: User) => (await user.processes()).filter((p) => /slirp4netns|aardvark-dns|rootlessport/.test(p));
+const helpers = async (user: RootlessUser) => (await commandLines(user)).filter((p) => /slirp4netns|aardvark-dns|rootlessport/.test(p));
 
 describe('rootless networking', () => {
-  let user: User;
-  let engine: Engine;
+  let user: RootlessUser;
+  let engine: RootlessEngine;
   let web: Server;
   let webPort = 0;
 
@@ -144,17 +80,13 @@ describe('rootless networking', () => {
     web = createServer((_req, res) => res.end('hello from the host\n'));
     await new Promise<void>((r) => web.listen(0, hostIp, r));
     webPort = (web.address() as { port: number }).port;
-    user = await User.create(NAME);
-    engine = new Engine(user);
-    await engine.start();
-    const tar = `/tmp/${NAME}-busybox.tar`;
-    await copyFile(images.busybox.archive, tar);
-    await chmod(tar, 0o644);
-    await engine.ok(['load', '-i', tar]);
-    await rm(tar, { force: true });
+    user = await RootlessUser.create('rlnet');
+    engine = await RootlessEngine.start(user);
+    await engine.load(images.busybox.archive);
   }, 180_000);
 
   afterAll(async () => {
+    await engine?.destroy();
     await user?.destroy();
     await new Promise((r) => web?.close(r));
   }, 120_000);
@@ -173,7 +105,7 @@ describe('rootless networking', () => {
     expect((await helpers(user)).some((p) => p.includes('rootlessport'))).toBe(true);
     await engine.kill9();
     expect(await fetchHost(port, '/hostname')).toBe(`${id.slice(0, 12)}\n`);
-    await engine.start();
+    await engine.restart();
     expect(await engine.ok(['ps', '--format', '{{.Names}} {{.Ports}}'])).toBe(`web 0.0.0.0:${port}->80/tcp\n`);
     expect(await fetchHost(port, '/hostname')).toBe(`${id.slice(0, 12)}\n`);
     await engine.ok(['kill', 'web']);
@@ -192,7 +124,7 @@ describe('rootless networking', () => {
     expect(await fetchHost(port, '/hostname')).not.toMatch(/^error/);
     await engine.kill9();
     await until(async () => (await helpers(user)).every((p) => !p.includes('rootlessport')), 20_000, 'rootlessport to end');
-    await engine.start();
+    await engine.restart();
     expect(await engine.ok(['inspect', '-f', '{{.State.Status}}', 'short'])).toBe('exited\n');
     await engine.ok(['rm', 'short']);
   });
@@ -236,7 +168,7 @@ describe('rootless networking', () => {
   });
 
   it('names /dev/net/tun when the user cannot open it, and still runs --network none and host', async () => {
-    await user.revokeTun();
+    await revokeTun(user);
     try {
       // (web1 is on n1, so its slirp4netns runs: a new network setup still checks the device.)
       const r = await engine.docker(['run', '--rm', 'busybox', 'true']);
@@ -245,7 +177,7 @@ describe('rootless networking', () => {
       expect(await engine.ok(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'ok'])).toBe('ok\n');
       expect(await engine.ok(['run', '--rm', '--network', 'host', 'busybox', 'echo', 'ok'])).toBe('ok\n');
     } finally {
-      await user.grantTun();
+      await grantTun(user);
     }
   });
 
@@ -254,20 +186,18 @@ describe('rootless networking', () => {
     await engine.ok(['rm', 'web1']);
     await engine.ok(['network', 'rm', 'n1']);
     await until(async () => (await helpers(user)).length === 0, 10_000, 'the helpers to end');
-    const mounts = await must(engine.unshare('cat /proc/self/mountinfo'));
+    const mounts = await must(engine.unshare(['cat', '/proc/self/mountinfo']));
     expect(mounts).not.toContain('/netns/');
-    expect(await must(engine.unshare(`ls -A ${engine.runRoot()}/netns`))).toBe('');
+    expect(await must(engine.unshare(['ls', '-A', `${engine.runRoot}/netns`]))).toBe('');
     // rootlessport's records and files went with each forwarder.
-    expect(await must(engine.unshare(`ls -A ${engine.runRoot()}/rootlessport`))).toBe('');
+    expect(await must(engine.unshare(['ls', '-A', `${engine.runRoot}/rootlessport`]))).toBe('');
   });
 
   it('starts afresh after the pause namespace died (everything gone): ports and names work again', async () => {
     const port = await freePort();
     await engine.ok(['run', '-d', '--name', 'before', '-p', `${port}:80`, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
-    await run('pkill', ['-9', '-U', String(user.uid)]);
-    // Reaped too: a dead pause's pid must not pass for a live one.
-    await until(async () => (await user.processes({ zombies: true })).length === 0, 60_000, 'every process of the user to be reaped');
-    await engine.start();
+    await user.killAll();
+    await engine.restart();
     expect(await engine.ok(['inspect', '-f', '{{.State.Status}}', 'before'])).toBe('exited\n');
     const id = (await engine.ok(['start', 'before'])) && (await engine.ok(['inspect', '-f', '{{.Id}}', 'before'])).trim();
     expect(await fetchHost(port, '/hostname')).toBe(`${id.slice(0, 12)}\n`);
