@@ -64,7 +64,6 @@ export class RootlessNetns {
    * The caller holds the engine's netavark lock. True when the namespace was made now.
    */
   async ensure(): Promise<boolean> {
-    await checkTun();
     const slirp = SLIRP_PATHS.find((p) => existsSync(p));
     if (!slirp) throw new EngineError('internal', 'slirp4netns is not installed: rootless bridge networks need it (or use --network host or --network none)');
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
@@ -78,6 +77,8 @@ export class RootlessNetns {
     const held = await this.slirp();
     if (held && held.ino === ino) return fresh;
     if (held) process.kill(held.pid, 'SIGTERM'); // its namespace is gone
+    // (A running slirp4netns has the device open already: checked only for a new one.)
+    await checkTun();
     await writeFile(this.resolvConf, `nameserver ${SLIRP_DNS}\n`);
     const pid = await this.startSlirp(slirp);
     await writeFile(this.record, `${pid} ${ino}\n`);

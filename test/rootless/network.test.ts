@@ -168,9 +168,11 @@ describe('rootless networking', () => {
   });
 
   it('names /dev/net/tun when the user cannot open it, and still runs --network none and host', async () => {
+    // Nothing on the networks: the next bridge container needs a new slirp4netns.
+    await engine.ok(['kill', 'web1']);
+    await until(async () => (await helpers(user)).length === 0, 10_000, 'slirp4netns to end');
     await revokeTun(user);
     try {
-      // (web1 is on n1, so its slirp4netns runs: a new network setup still checks the device.)
       const r = await engine.docker(['run', '--rm', 'busybox', 'true']);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain('rootless networking needs /dev/net/tun for slirp4netns');
@@ -179,6 +181,7 @@ describe('rootless networking', () => {
     } finally {
       await grantTun(user);
     }
+    await engine.ok(['start', 'web1']);
   });
 
   it('leaves nothing once the containers and the network are gone: no slirp4netns, aardvark-dns, rootlessport, namespace', async () => {
