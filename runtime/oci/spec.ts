@@ -8,7 +8,6 @@ import { ociMount, type MountPoint } from '../volumes/mounts.js';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS, defaultSeccomp } from './defaults.js';
 import { loadSeccompProfile } from './seccomp.js';
 import { parseSecurityOptions } from './security.js';
-import { rootless } from '../rootless/mode.js';
 import type { Namespaces } from './namespaces.js';
 import { rootless } from '../rootless/mode.js';
 
@@ -260,11 +259,7 @@ export function buildSpec(input: SpecInput): object {
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    // Rootless on the host's network: a user namespace may not mount a sysfs of a network namespace it
-    // does not own; the host's /sys is bound instead, as podman does.
-    rootless() && input.network.host
-      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rprivate', 'nosuid', 'noexec', 'nodev', s.privileged ? 'rw' : 'ro', 'rbind'] }
-      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', s.privileged ? 'rw' : 'ro'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', s.privileged ? 'rw' : 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', writableCgroups ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
   ];
