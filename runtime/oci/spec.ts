@@ -259,11 +259,7 @@ export function buildSpec(input: SpecInput): object {
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    // A user namespace of the container's own may mount sysfs only for a network namespace it owns
-    // (one runc makes after it); joined ones (the host's, a bridge's) get the engine's /sys bound, as podman's.
-    input.namespaces?.user && (input.network.host || input.network.netns)
-      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', s.privileged ? 'rw' : 'ro'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', s.privileged ? 'rw' : 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', writableCgroups ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
   ];
@@ -331,7 +327,10 @@ export function buildSpec(input: SpecInput): object {
     }
     rlimits.set(type, { type, hard: u.hard, soft: u.soft });
   }
-  if (rootless()) rootlessMounts(mounts, { hostNetwork: network, hostPid: ns?.pid === 'host', hostIpc: ns?.ipc === 'host', privileged: s.privileged });
+  // A user namespace of the container's own (--userns keep-id...) owns no network namespace it joins (a
+  // bridge's, made by the engine): sysfs is the host's bound then too, as podman's.
+  const foreignNetns = network || (ns?.user !== undefined && input.network.netns !== undefined);
+  if (rootless()) rootlessMounts(mounts, { hostNetwork: foreignNetns, hostPid: ns?.pid === 'host', hostIpc: ns?.ipc === 'host', privileged: s.privileged });
   // An entry without '=' (compose's `environment: [NAME]` with NAME unset) stays in Config.Env but
   // is not in the process's environment, as with dockerd (containerd's WithEnv drops it); runc refuses it.
   const env = input.env.filter((e) => e.includes('='));

@@ -87,6 +87,23 @@ describe('--userns modes as podman runs them rootless', () => {
     expect(squeeze(r.stdout)).toBe('1\n0'); // one line, and no line maps ns 0 (the user)
   });
 
+  it.each([['keep-id'], ['nomap'], ['auto']])(
+    '%s on the default network: the bridge’s address inside (sysfs of a namespace it does not own is bound)',
+    async (mode) => {
+      const r = await engine.podman([
+        'run',
+        '--rm',
+        '--userns',
+        mode,
+        'busybox',
+        'sh',
+        '-c',
+        'ip -o -4 addr show eth0 | wc -l; ls /sys/class/net | grep -c lo',
+      ]);
+      expect({ code: r.code, out: squeeze(r.stdout), err: r.stderr }).toEqual({ code: 0, out: '1\n1', err: '' });
+    },
+  );
+
   it('auto: each existing container holds its slice (created or exited), removal frees it, as podman’s', async () => {
     const map = async (flags: string[]) => squeeze((await berthRun(flags, ['head', '-1', '/proc/self/uid_map'])).stdout);
     try {
