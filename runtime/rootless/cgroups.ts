@@ -181,11 +181,15 @@ export async function refuseRootlessUpdate(r: ResourcesSpec): Promise<void> {
   if (warnings.length) throw new EngineError('internal', warnings[0]!);
 }
 
-/** stats: refused where containers have no cgroups to read (v1), as podman's service refuses them (409). */
-export function refuseRootlessStats(): void {
+/**
+ * stats: refused where containers have no cgroups to read (v1), as podman's service refuses them: 409
+ * for containers, 500 for pods (its engine's error, `pod stats ...`).
+ */
+export function refuseRootlessStats(o: { pod?: boolean } = {}): void {
   if (!rootless()) return;
   const p = decided();
-  if (p.kind === 'none' && !p.v2) throw new EngineError('conflict', V1_STATS_ERROR);
+  if (p.kind !== 'none' || p.v2) return;
+  throw o.pod ? new EngineError('internal', `pod ${V1_STATS_ERROR}`) : new EngineError('conflict', V1_STATS_ERROR);
 }
 
 /** Whether containers run without a cgroup of their own (a rootless engine without a delegated one). */

@@ -141,6 +141,16 @@ describe('a rootless engine on this cgroup v1 host', () => {
     expect((await api('GET', '/v4.0.0/libpod/containers/stats?stream=false')).status).toBe(409);
   });
 
+  it('runs pods without a pod cgroup, and refuses pod stats as podman does', async () => {
+    await engine.podman(['pod', 'create', '--name', 'rlpod', '--network', 'none', '-m', '64m']).then((r) => expect(r.stderr).toBe(''));
+    const r = await engine.podman(['run', '--rm', '--pod', 'rlpod', 'busybox', 'echo', 'in-pod']);
+    expect(r.stdout.trim()).toBe('in-pod');
+    const stats = await engine.podman(['pod', 'stats', '--no-stream', 'rlpod']);
+    expect(stats.code).not.toBe(0);
+    expect(stats.stderr).toContain(`pod ${V1_STATS_ERROR}`);
+    expect((await engine.podman(['pod', 'rm', '-f', 'rlpod'])).code).toBe(0);
+  });
+
   it('refuses docker update with limits, with the same message', async () => {
     const r = await engine.docker(['update', '-m', '100m', 'limited']);
     expect(r.code).not.toBe(0);
