@@ -3,7 +3,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MAIN, run } from '../helpers/engine.js';
-import { RootlessEngine, RootlessUser } from '../helpers/rootless.js';
+import { RootlessEngine, RootlessUser, rootlessMain } from '../helpers/rootless.js';
 
 let user: RootlessUser;
 let engine: RootlessEngine;
@@ -54,6 +54,18 @@ describe('berth serve as a normal user', () => {
     ]);
     // The host sees the engine as the user, not root.
     expect(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${engine.pid}/status`, 'utf8'))?.[1]).toBe(String(user.uid));
+  });
+
+  it('says it is rootless in docker info and podman info, with podman’s id mappings', async () => {
+    expect(await engine.ok(['info', '--format', '{{json .SecurityOptions}}'])).toContain('name=rootless');
+    const r = await engine.podman(['info', '--format', '{{.Host.Security.Rootless}} {{json .Host.IDMappings.UIDMap}}']);
+    expect(r.stderr).toBe('');
+    const [flag, map] = r.stdout.trim().split(' ');
+    expect(flag).toBe('true');
+    expect(JSON.parse(map!)).toEqual([
+      { container_id: 0, host_id: user.uid, size: 1 },
+      { container_id: 1, host_id: user.subuid.start, size: user.subuid.count },
+    ]);
   });
 
   it('loads images into the user’s root, owned by the user and the subuid range on the host', async () => {
@@ -123,7 +135,7 @@ describe('a user without subordinate ids', () => {
     const bare = await RootlessUser.create();
     try {
       await run('sed', ['-i', `/^${bare.name}:/d`, '/etc/subuid', '/etc/subgid']);
-      const r = await bare.run(process.execPath, [MAIN, 'serve']);
+      const r = await bare.run(process.execPath, [rootlessMain(), 'serve']);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toBe(
         `berth: user ${bare.name} (uid ${bare.uid}) has no range in /etc/subuid: rootless containers need subordinate ids. ` +
