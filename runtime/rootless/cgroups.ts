@@ -105,8 +105,11 @@ function hostFacts(): CgroupFacts {
   return { unifiedMount: '/sys/fs/cgroup', own, writable, controllers: read(join(dir, 'cgroup.controllers')) };
 }
 
-/** The engine into `<base>/engine` (v2's no-internal-processes rule), controllers on for the containers. */
-async function prepareDelegated(p: Extract<RootlessCgroups, { kind: 'delegated' }>): Promise<void> {
+/**
+ * The engine into `<base>/engine` (v2's no-internal-processes rule), controllers on for the containers.
+ * Exported for a test on a fixture directory.
+ */
+export async function prepareDelegated(p: Extract<RootlessCgroups, { kind: 'delegated' }>): Promise<void> {
   const base = join(p.mount, p.base);
   const engine = join(base, 'engine');
   await mkdir(engine, { recursive: true });

@@ -4,7 +4,10 @@
 // Also the spec's other rootless adjustments: host namespaces' /sys, /proc and /dev/mqueue bound,
 // oom_score_adj not below the engine's, a ulimit above the user's hard limit refused clearly.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { allowedLimits, decideCgroups, ownCgroup, V1_LIMITS_WARNING, V1_STATS_ERROR } from '../../runtime/rootless/cgroups.js';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { allowedLimits, decideCgroups, ownCgroup, prepareDelegated, V1_LIMITS_WARNING, V1_STATS_ERROR } from '../../runtime/rootless/cgroups.js';
 import { RootlessEngine, RootlessUser } from '../helpers/rootless.js';
 
 describe('the rootless cgroup decision (fixtures)', () => {
@@ -29,6 +32,22 @@ describe('the rootless cgroup decision (fixtures)', () => {
       base: own,
       controllers: ['cpu', 'memory', 'pids'],
     });
+  });
+
+  it('moves the engine into the engine leaf and turns the delegated controllers on for the containers (a fixture tree)', async () => {
+    const mount = await mkdtemp(join(tmpdir(), 'rl-cgroup-'));
+    try {
+      const base = 'user.slice/u/berth.service';
+      await mkdir(join(mount, base), { recursive: true });
+      await writeFile(join(mount, base, 'cgroup.procs'), '4242\n');
+      await prepareDelegated({ kind: 'delegated', mount, base, controllers: ['cpu', 'memory', 'pids'] });
+      const read = (f: string) => readFile(join(mount, base, f), 'utf8');
+      expect(await read('engine/cgroup.procs')).toBe('4242');
+      expect(await read('cgroup.subtree_control')).toBe('+cpu +memory +pids');
+      expect(await read('containers/cgroup.subtree_control')).toBe('+cpu +memory +pids');
+    } finally {
+      await rm(mount, { recursive: true, force: true });
+    }
   });
 
   it('drops every limit with podman’s warning on v1, only those of controllers not delegated on v2', () => {
