@@ -40,11 +40,11 @@ describe('the rootless cgroup decision (fixtures)', () => {
       const base = 'user.slice/u/berth.service';
       await mkdir(join(mount, base), { recursive: true });
       await writeFile(join(mount, base, 'cgroup.procs'), '4242\n');
-      await prepareDelegated({ kind: 'delegated', mount, base, controllers: ['cpu', 'memory', 'pids'] });
+      expect(await prepareDelegated({ kind: 'delegated', mount, base, controllers: ['cpu', 'memory', 'pids'] })).toEqual(['cpu', 'memory', 'pids']);
       const read = (f: string) => readFile(join(mount, base, f), 'utf8');
       expect(await read('engine/cgroup.procs')).toBe('4242');
-      expect(await read('cgroup.subtree_control')).toBe('+cpu +memory +pids');
-      expect(await read('containers/cgroup.subtree_control')).toBe('+cpu +memory +pids');
+      expect(await read('cgroup.subtree_control')).toBe('+cpu\n+memory\n+pids\n');
+      expect(await read('containers/cgroup.subtree_control')).toBe('+cpu\n+memory\n+pids\n');
     } finally {
       await rm(mount, { recursive: true, force: true });
     }
