@@ -129,7 +129,7 @@ export function containerApi(engine: Engine) {
       return { container: c, reading: isLive(c) && c.pid > 0 ? await readStats(c, engine.host) : undefined };
     },
     /** Throws where no stats can be had at all (a rootless engine on cgroup v1: podman's 409). */
-    refuseStats: () => refuseRootlessStats(),
+    refuseStats: (o: { pod?: boolean } = {}) => refuseRootlessStats(o),
     /** Docker's stats documents (the container looked up now). */
     stats: (id: string, o: StatsOptions) => statsDocuments(containers.store, containers.store.resolve(id).id, engine.host, o),
   };

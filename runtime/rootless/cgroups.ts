@@ -10,7 +10,7 @@
 //   cgroupfs driver). Limits of controllers not delegated are dropped with a warning.
 // - cgroup v2 without a writable cgroup: as v1, but stats read nothing rather than being refused.
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResourcesSpec } from '../containers/spec.js';
 import { EngineError } from '../errors.js';
@@ -71,8 +71,8 @@ export function rootlessCgroups(): Promise<RootlessCgroups> {
     const p = decided();
     if (p.kind !== 'delegated') return p;
     try {
-      await prepareDelegated(p);
-      return p;
+      decision = { ...p, controllers: await prepareDelegated(p) };
+      return decision;
     } catch (err) {
       process.stderr.write(`berth: cgroup ${p.base} cannot be used for containers (${(err as Error).message}): limits are ignored\n`);
       decision = { kind: 'none', v2: true };
@@ -105,19 +105,31 @@ function hostFacts(): CgroupFacts {
   return { unifiedMount: '/sys/fs/cgroup', own, writable, controllers: read(join(dir, 'cgroup.controllers')) };
 }
 
-/** The engine into `<base>/engine` (v2's no-internal-processes rule), controllers on for the containers. */
-async function prepareDelegated(p: Extract<RootlessCgroups, { kind: 'delegated' }>): Promise<void> {
+/**
+ * The engine into `<base>/engine` (v2's no-internal-processes rule: every process of `<base>` goes, the
+ * launcher and pause with it), then each delegated controller turned on for the containers. Returns
+ * those that could be (one the kernel refuses, a threaded cgroup's, say, does not cost the others).
+ * Exported for a test on a fixture directory.
+ */
+export async function prepareDelegated(p: Extract<RootlessCgroups, { kind: 'delegated' }>): Promise<string[]> {
   const base = join(p.mount, p.base);
   const engine = join(base, 'engine');
   await mkdir(engine, { recursive: true });
   const procs = (await readFile(join(base, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean);
   for (const pid of procs) await writeFile(join(engine, 'cgroup.procs'), pid).catch(() => undefined); // gone meanwhile
-  const enable = p.controllers.map((c) => `+${c}`).join(' ');
   await mkdir(join(base, 'containers'), { recursive: true });
-  if (enable) {
-    await writeFile(join(base, 'cgroup.subtree_control'), enable);
-    await writeFile(join(base, 'containers', 'cgroup.subtree_control'), enable);
+  const enabled: string[] = [];
+  for (const c of p.controllers) {
+    try {
+      // Appended (one `+name` a write, as cgroupfs takes them): a fixture file keeps them all.
+      await appendFile(join(base, 'cgroup.subtree_control'), `+${c}\n`);
+      await appendFile(join(base, 'containers', 'cgroup.subtree_control'), `+${c}\n`);
+      enabled.push(c);
+    } catch {
+      // not this one
+    }
   }
+  return enabled;
 }
 
 /** The controller each limit needs (cgroup v2 names). */
@@ -181,11 +193,15 @@ export async function refuseRootlessUpdate(r: ResourcesSpec): Promise<void> {
   if (warnings.length) throw new EngineError('internal', warnings[0]!);
 }
 
-/** stats: refused where containers have no cgroups to read (v1), as podman's service refuses them (409). */
-export function refuseRootlessStats(): void {
+/**
+ * stats: refused where containers have no cgroups to read (v1), as podman's service refuses them: 409
+ * for containers, 500 for pods (its engine's error, `pod stats ...`).
+ */
+export function refuseRootlessStats(o: { pod?: boolean } = {}): void {
   if (!rootless()) return;
   const p = decided();
-  if (p.kind === 'none' && !p.v2) throw new EngineError('conflict', V1_STATS_ERROR);
+  if (p.kind !== 'none' || p.v2) return;
+  throw o.pod ? new EngineError('internal', `pod ${V1_STATS_ERROR}`) : new EngineError('conflict', V1_STATS_ERROR);
 }
 
 /** Whether containers run without a cgroup of their own (a rootless engine without a delegated one). */

@@ -32,7 +32,8 @@ export async function mountRootlessOverlay(options: string, merged: string, nati
       driver = 'userxattr';
       return;
     } catch (err) {
-      if (driver === 'userxattr') throw err; // it worked before: this failure is this mount's
+      // It worked before, or this is not the kernel refusing the option (EINVAL): this mount's own failure.
+      if (driver === 'userxattr' || !/invalid argument|bad option|unknown parameter/i.test((err as Error).message)) throw err;
       try {
         await fuseOverlay(options, merged);
       } catch (fuseErr) {

@@ -4,7 +4,10 @@
 // Also the spec's other rootless adjustments: host namespaces' /sys, /proc and /dev/mqueue bound,
 // oom_score_adj not below the engine's, a ulimit above the user's hard limit refused clearly.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { allowedLimits, decideCgroups, ownCgroup, V1_LIMITS_WARNING, V1_STATS_ERROR } from '../../runtime/rootless/cgroups.js';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { allowedLimits, decideCgroups, ownCgroup, prepareDelegated, V1_LIMITS_WARNING, V1_STATS_ERROR } from '../../runtime/rootless/cgroups.js';
 import { RootlessEngine, RootlessUser } from '../helpers/rootless.js';
 
 describe('the rootless cgroup decision (fixtures)', () => {
@@ -29,6 +32,22 @@ describe('the rootless cgroup decision (fixtures)', () => {
       base: own,
       controllers: ['cpu', 'memory', 'pids'],
     });
+  });
+
+  it('moves the engine into the engine leaf and turns the delegated controllers on for the containers (a fixture tree)', async () => {
+    const mount = await mkdtemp(join(tmpdir(), 'rl-cgroup-'));
+    try {
+      const base = 'user.slice/u/berth.service';
+      await mkdir(join(mount, base), { recursive: true });
+      await writeFile(join(mount, base, 'cgroup.procs'), '4242\n');
+      expect(await prepareDelegated({ kind: 'delegated', mount, base, controllers: ['cpu', 'memory', 'pids'] })).toEqual(['cpu', 'memory', 'pids']);
+      const read = (f: string) => readFile(join(mount, base, f), 'utf8');
+      expect(await read('engine/cgroup.procs')).toBe('4242');
+      expect(await read('cgroup.subtree_control')).toBe('+cpu\n+memory\n+pids\n');
+      expect(await read('containers/cgroup.subtree_control')).toBe('+cpu\n+memory\n+pids\n');
+    } finally {
+      await rm(mount, { recursive: true, force: true });
+    }
   });
 
   it('drops every limit with podman’s warning on v1, only those of controllers not delegated on v2', () => {
@@ -139,6 +158,16 @@ describe('a rootless engine on this cgroup v1 host', () => {
     expect(p.stderr).toContain(V1_STATS_ERROR);
     expect((await api('GET', '/containers/limited/stats?stream=false')).status).toBe(409);
     expect((await api('GET', '/v4.0.0/libpod/containers/stats?stream=false')).status).toBe(409);
+  });
+
+  it('runs pods without a pod cgroup, and refuses pod stats as podman does', async () => {
+    await engine.podman(['pod', 'create', '--name', 'rlpod', '--network', 'none', '-m', '64m']).then((r) => expect(r.stderr).toBe(''));
+    const r = await engine.podman(['run', '--rm', '--pod', 'rlpod', 'busybox', 'echo', 'in-pod']);
+    expect(r.stdout.trim()).toBe('in-pod');
+    const stats = await engine.podman(['pod', 'stats', '--no-stream', 'rlpod']);
+    expect(stats.code).not.toBe(0);
+    expect(stats.stderr).toContain(`pod ${V1_STATS_ERROR}`);
+    expect((await engine.podman(['pod', 'rm', '-f', 'rlpod'])).code).toBe(0);
   });
 
   it('refuses docker update with limits, with the same message', async () => {

@@ -169,6 +169,22 @@ describe('rootless storage', () => {
     expect((await run('cat', [join(dir, 'sub', 'f')])).stdout).toBe('host\n');
   });
 
+  it('does the same through podman --remote: run, delete and remake a lower dir, commit, rm, rmi', async () => {
+    const pod = async (args: string[]) => {
+      const r = await engine.podman(args);
+      if (r.code !== 0) throw new Error(`podman ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    await pod(['run', '--name', 'pc1', '--network', 'none', 'busybox', 'sh', '-c', 'mkdir -p /srv/a && echo 1 > /srv/a/f']);
+    await pod(['commit', 'pc1', 'pimg1']);
+    expect(await pod(['run', '--name', 'pc2', '--network', 'none', 'pimg1', 'sh', '-c', 'rm -rf /srv && mkdir /srv && ls -A /srv && echo ok'])).toBe('ok');
+    await pod(['commit', 'pc2', 'pimg2']);
+    expect(await pod(['run', '--rm', '--network', 'none', 'pimg2', 'ls', '-A', '/srv'])).toBe('');
+    expect(await pod(['run', '--rm', '--network', 'none', 'pimg1', 'cat', '/srv/a/f'])).toBe('1');
+    await pod(['rm', 'pc1', 'pc2']);
+    await pod(['rmi', 'pimg2', 'pimg1']);
+  });
+
   it('removes containers, images and their layers (rm, rmi, system prune)', async () => {
     await engine.ok(['rm', 'base', 'redo']);
     await engine.ok(['rmi', 'rl-redone', 'rl-base']);
