@@ -316,3 +316,17 @@ export async function addKeepIdUser(rootfs: string, spec: { namespaces: { user?:
     await addEntry(rootfs, 'etc/group', 2, String(gid), `${gid}:x:${gid}:${uid}`);
   }
 }
+
+/**
+ * commit, diff and export read the container's files as the engine's namespace owns them. A container
+ * in a user namespace of its own (keep-id, nomap, auto) has its rootfs chowned to that mapping, so they
+ * would record shifted owners (and diff would list every file): refused until berth unmaps them as
+ * podman's storage does.
+ */
+export function refuseMappedRootfs(spec: { namespaces: { user?: string }; userRange?: IdRange }, verb: string): void {
+  if (!userNamespaceOf(spec)) return;
+  throw new EngineError(
+    'conflict',
+    `berth cannot ${verb} a container with --userns=${spec.namespaces.user}: its root filesystem is owned as that user namespace maps it`,
+  );
+}
