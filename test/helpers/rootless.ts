@@ -132,7 +132,8 @@ export class RootlessUser {
       .map((l) => l.split(' ')[4])
       .filter((m): m is string => !!m && (m.startsWith(this.home) || m.startsWith(this.runtimeDir)));
     for (const m of mounts.reverse()) await run('umount', ['-l', m]);
-    await run('setfacl', ['-x', `u:${this.uid}`, '/dev/net/tun']);
+    // The tun device's ACL, and /dev/fuse's where a test gave it (fuse-overlayfs).
+    for (const dev of ['/dev/net/tun', '/dev/fuse']) await run('setfacl', ['-x', `u:${this.uid}`, dev]);
     await run('userdel', ['-r', '-f', this.name]);
     await run('sed', ['-i', `/^${this.name}:/d`, '/etc/subuid', '/etc/subgid']);
     await rm(this.runtimeDir, { recursive: true, force: true });
@@ -161,6 +162,29 @@ export class RootlessEngine {
     engine.options = o;
     await engine.restart();
     return engine;
+  }
+
+  /** A new user (RootlessUser.create(prefix)) and its engine, with `load`'s archive loaded; the user goes if the engine fails. */
+  static async forNewUser(
+    prefix: string,
+    o: { load?: string; env?: Record<string, string>; before?: (user: RootlessUser) => Promise<unknown> } = {},
+  ): Promise<RootlessEngine> {
+    const user = await RootlessUser.create(prefix);
+    try {
+      await o.before?.(user);
+      const engine = await RootlessEngine.start(user, { env: o.env });
+      if (o.load) await engine.load(o.load);
+      return engine;
+    } catch (err) {
+      await user.destroy();
+      throw err;
+    }
+  }
+
+  /** destroy(), then the user too (forNewUser's counterpart). */
+  async destroyWithUser(): Promise<void> {
+    await this.destroy();
+    await this.user.destroy();
   }
 
   stderr(): string {

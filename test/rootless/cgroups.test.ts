@@ -67,15 +67,11 @@ describe('a rootless engine on this cgroup v1 host', () => {
   let engine: RootlessEngine;
 
   beforeAll(async () => {
-    user = await RootlessUser.create('rlstore');
-    engine = await RootlessEngine.start(user);
-    await engine.load(inject('images').busybox.archive);
+    engine = await RootlessEngine.forNewUser('rlstore', { load: inject('images').busybox.archive });
+    user = engine.user;
   });
 
-  afterAll(async () => {
-    await engine?.destroy();
-    await user?.destroy();
-  });
+  afterAll(() => engine?.destroyWithUser());
 
   /** An API call as the user, on the engine's socket. */
   const api = async (method: string, path: string, body?: object) => {

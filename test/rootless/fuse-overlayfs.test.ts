@@ -9,17 +9,16 @@ let user: RootlessUser;
 let engine: RootlessEngine;
 
 beforeAll(async () => {
-  user = await RootlessUser.create('rlfuse');
-  await run('setfacl', ['-m', `u:${user.uid}:rw`, '/dev/fuse']);
-  engine = await RootlessEngine.start(user, { env: { BERTH_ROOTLESS_OVERLAY: 'fuse-overlayfs' } });
-  await engine.load(inject('images').busybox.archive);
+  engine = await RootlessEngine.forNewUser('rlfuse', {
+    load: inject('images').busybox.archive,
+    env: { BERTH_ROOTLESS_OVERLAY: 'fuse-overlayfs' },
+    before: (u) => run('setfacl', ['-m', `u:${u.uid}:rw`, '/dev/fuse']),
+  });
+  user = engine.user;
 });
 
-afterAll(async () => {
-  await engine?.destroy();
-  if (user) await run('setfacl', ['-x', `u:${user.uid}`, '/dev/fuse']);
-  await user?.destroy();
-});
+// The user's destroy takes the /dev/fuse ACL with it.
+afterAll(() => engine?.destroyWithUser());
 
 // Live ones: an ended daemon stays a zombie until this VM's PID 1 reaps it.
 const fuseDaemons = async () => {

@@ -11,15 +11,13 @@ let other: RootlessUser;
 let engine: RootlessEngine;
 
 beforeAll(async () => {
-  user = await RootlessUser.create('rlsec');
   other = await RootlessUser.create('rlsec');
-  engine = await RootlessEngine.start(user);
-  await engine.load(inject('images').busybox.archive);
+  engine = await RootlessEngine.forNewUser('rlsec', { load: inject('images').busybox.archive });
+  user = engine.user;
 });
 
 afterAll(async () => {
-  await engine?.destroy();
-  await user?.destroy();
+  await engine?.destroyWithUser();
   await other?.destroy();
 });
 

@@ -13,15 +13,11 @@ let user: RootlessUser;
 let engine: RootlessEngine;
 
 beforeAll(async () => {
-  user = await RootlessUser.create('rlstore');
-  engine = await RootlessEngine.start(user);
-  await engine.load(inject('images').busybox.archive);
+  engine = await RootlessEngine.forNewUser('rlstore', { load: inject('images').busybox.archive });
+  user = engine.user;
 });
 
-afterAll(async () => {
-  await engine?.destroy();
-  await user?.destroy();
-});
+afterAll(() => engine?.destroyWithUser());
 
 /** A layer tar made here (tar-stream: no root needed to describe devices or foreign owners). */
 async function layerTar(entries: (Partial<tar.Header> & { name: string })[]): Promise<Buffer> {
