@@ -12,8 +12,10 @@ cd "$(dirname "$0")/.."
 # curl and docker-compose (v1: the networks tests drive compose as users do), podman (the client the
 # libpod tests drive, and their oracle service) with catatonit (its --init), chromium and firefox-esr (the console's
 # browser tests), cockpit-ws + cockpit-bridge + cockpit-podman (the GUI Debian ships for Podman, tested
-# against berth).
-PACKAGES=(runc crun conmon podman catatonit socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl docker-compose python3-docker chromium firefox-esr cockpit-ws cockpit-bridge cockpit-podman)
+# against berth), uidmap + slirp4netns + fuse-overlayfs (rootless: newuidmap/newgidmap map the user's
+# subordinate ids, slirp4netns connects rootless networks, fuse-overlayfs where the kernel refuses
+# overlayfs in a user namespace) and acl (the rootless tests give their user the tun device).
+PACKAGES=(uidmap slirp4netns fuse-overlayfs acl runc crun conmon podman catatonit socat tini attr procps busybox-static systemd python3 docker.io zstd docker-registry skopeo openssl netavark aardvark-dns iptables iproute2 curl docker-compose python3-docker chromium firefox-esr cockpit-ws cockpit-bridge cockpit-podman)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

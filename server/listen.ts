@@ -38,8 +38,12 @@ export async function prepareSocketPath(path: string): Promise<void> {
   await unlink(path);
 }
 
-/** 0660, group `berth` when that group exists (its members may use the engine), else root's. */
-export async function secureSocket(path: string): Promise<void> {
+/**
+ * 0660, group `berth` when that group exists (its members may use the engine), else root's. A rootless
+ * engine's socket is the user's alone (0600): its group means nothing to the engine's user namespace.
+ */
+export async function secureSocket(path: string, o: { ownerOnly?: boolean } = {}): Promise<void> {
+  if (o.ownerOnly) return chmod(path, 0o600);
   const groups = await readFile('/etc/group', 'utf8').catch(() => '');
   const gid = /^berth:[^:]*:(\d+):/m.exec(groups)?.[1];
   if (gid !== undefined) await chown(path, process.getuid?.() ?? 0, Number(gid));

@@ -15,15 +15,20 @@ import { parseByteSize } from '../runtime/storage/streams.js';
 import { quadletCommand } from '../runtime/systemd/quadlet-command.js';
 import { collectWhenIdle } from '../runtime/util/idle-gc.js';
 import type * as ConsoleModule from './console/server.js';
+import { needsPause, serveRootless, unshare } from '../runtime/rootless/launch.js';
+import { rootless } from '../runtime/rootless/mode.js';
 
 const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS]
                    [--max-layer-size SIZE] [--insecure-registry HOST]... [--certs-dir DIR]
                    [--registries-conf FILE] [--console [HOST:]PORT] [--log] [--accept-empty-db]
        berth quadlet [--dry-run] [-o DIR] [SOURCE...]   (Quadlet files → systemd units; --help)
+       berth unshare [--root DIR] [--run-root DIR] [--] [COMMAND...]   (rootless: run COMMAND as uid 0 of
+                   the engine's user namespace, e.g. to chown files into the container's ids)
 
-  --socket     API socket (env BERTH_SOCKET, default /run/berth/berth.sock)
-  --root       persistent state (env BERTH_ROOT, default /var/lib/berth)
-  --run-root   runtime state (env BERTH_RUN_ROOT, default /run/berth)
+  --socket     API socket (env BERTH_SOCKET, default /run/berth/berth.sock;
+               rootless: $XDG_RUNTIME_DIR/berth/berth.sock)
+  --root       persistent state (env BERTH_ROOT, default /var/lib/berth; rootless: ~/.local/share/berth)
+  --run-root   runtime state (env BERTH_RUN_ROOT, default /run/berth; rootless: $XDG_RUNTIME_DIR/berth)
   --runtime    default OCI runtime (env BERTH_RUNTIME, default runc)
   --idle-exit  exit after this many seconds without a connection (for socket activation)
   --max-layer-size  the most a layer, an import or a build context may expand to, e.g. 512MiB
@@ -98,7 +103,7 @@ async function serve(argv: string[]): Promise<void> {
     } finally {
       process.umask(umask);
     }
-    await secureSocket(values.socket);
+    await secureSocket(values.socket, { ownerOnly: rootless() });
   }
   // Every connection, until it closes: shutdown ends the ones left after its grace.
   const sockets = new Set<Socket>();
@@ -189,7 +194,8 @@ function cleanupCommand(root: string, runRoot: string): string[] {
   const script =
     // `read`, a builtin, not $(cat …): no process besides the shell's own on every container exit.
     `pid=; { read -r pid < ${q(pidFile)}; } 2>/dev/null; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && exit 0; ` +
-    `exec ${q(process.execPath)} ${q(process.argv[1]!)} cleanup --root ${q(root)} --run-root ${q(runRoot)} "$1"`;
+    // Rootless: the command runs inside the pause namespace (conmon is born there), as uid 0 of it.
+    `${rootless() ? 'export BERTH_ROOTLESS=1; ' : ''}exec ${q(process.execPath)} ${q(process.argv[1]!)} cleanup --root ${q(root)} --run-root ${q(runRoot)} "$1"`;
   return ['/bin/sh', '-c', script, 'berth-cleanup'];
 }
 
@@ -230,6 +236,17 @@ if (command === 'cleanup') {
       process.exit(1);
     },
   );
+} else if (command === 'serve' && needsPause()) {
+  // A normal user: the engine runs inside the user's pause namespace (runtime/rootless/launch.ts).
+  const { values } = parseArgs({
+    args: rest,
+    strict: false,
+    options: { socket: { type: 'string' }, root: { type: 'string' }, 'run-root': { type: 'string' } },
+  });
+  const given = { socket: str(values.socket), root: str(values.root), runRoot: str(values['run-root']) };
+  exitWith(() => serveRootless(rest, given), 'berth');
+} else if (command === 'unshare') {
+  exitWith(() => unshareCommand(rest), 'berth unshare');
 } else if (command === 'serve') {
   serve(rest).catch((err: Error) => {
     process.stderr.write(`berth: ${err.message}\n`);
@@ -253,4 +270,39 @@ if (command === 'cleanup') {
 } else {
   process.stdout.write(USAGE);
   process.exit(command === undefined || command === 'help' || command === '--help' ? 0 : 2);
+}
+
+function str(v: string | boolean | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function exitWith(run: () => Promise<number>, name: string): void {
+  run().then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`${name}: ${err.message}\n`);
+      process.exit(125);
+    },
+  );
+}
+
+/** `berth unshare [--root DIR] [--run-root DIR] [--] [COMMAND...]`: options end at the command. */
+async function unshareCommand(argv: string[]): Promise<number> {
+  const given: { root?: string; runRoot?: string } = {};
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (a === '--root' || a === '--run-root') {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      given[a === '--root' ? 'root' : 'runRoot'] = v;
+    } else break;
+  }
+  // podman's words: as root there is no namespace to enter, and inside one we are there already.
+  if (!needsPause()) throw new Error(rootless() ? 'already inside the rootless namespace' : 'please use unshare with rootless');
+  return unshare(argv.slice(i), given);
 }

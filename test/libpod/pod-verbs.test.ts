@@ -326,7 +326,20 @@ describe('pod events', () => {
     const events = await same(['events', '--stream=false', '--since', since, '--filter', 'pod=pe', '--format', '{{.Type}} {{.Status}} {{.Name}}']);
     expect(events.stdout).toBe(['create', 'pause', 'unpause', 'kill', 'start', 'stop', 'stop', 'start', 'stop', 'remove'].map((a) => `pod ${a} pe\n`).join(''));
     // pod= keeps the earlier tests' pods out: which of them fall inside the one-second --since differs by timing.
-    await same(['events', '--stream=false', '--since', since, '--filter', 'type=pod', '--filter', 'event=remove', '--filter', 'pod=pe', '--format', '{{.Status}} {{.Name}} {{.ID}}']);
+    await same([
+      'events',
+      '--stream=false',
+      '--since',
+      since,
+      '--filter',
+      'type=pod',
+      '--filter',
+      'event=remove',
+      '--filter',
+      'pod=pe',
+      '--format',
+      '{{.Status}} {{.Name}} {{.ID}}',
+    ]);
     await same([
       'events',
       '--stream=false',

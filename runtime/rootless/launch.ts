@@ -1,0 +1,78 @@
+// A normal user's `berth serve` (and `berth unshare`): find or start the pause namespace, then run the
+// engine (or the command) inside it through nsenter. Node cannot setns into a user namespace (it is
+// multi-threaded from the start), so the engine is a child born inside; this process stays as its
+// parent, passing on signals and the exit status, as a terminal and systemd expect of `berth serve`.
+import { spawn } from 'node:child_process';
+import { userInfo } from 'node:os';
+import { ensurePause } from './pause.js';
+import { type RootlessPaths, rootlessPaths } from './paths.js';
+import { subIdRanges } from './subids.js';
+
+/** Whether this process must re-run itself in the pause namespace: not root, not inside already. */
+export function needsPause(): boolean {
+  return (process.getuid?.() ?? 0) !== 0 && process.env.BERTH_ROOTLESS !== '1';
+}
+
+export interface Launch {
+  paths: RootlessPaths;
+  pause: number;
+  user: { name: string; uid: number; gid: number };
+}
+
+/** The user, their default paths (flags or BERTH_* variables win), and the pause namespace's pid. */
+export function preparePause(given: Partial<RootlessPaths>): Launch {
+  const info = userInfo();
+  const user = { name: info.username, uid: info.uid, gid: info.gid };
+  const defaults = rootlessPaths(process.env, user.uid, info.homedir);
+  const paths = {
+    socket: given.socket || process.env.BERTH_SOCKET || defaults.socket,
+    root: given.root || process.env.BERTH_ROOT || defaults.root,
+    runRoot: given.runRoot || process.env.BERTH_RUN_ROOT || defaults.runRoot,
+  };
+  const ids = subIdRanges(user);
+  return { paths, pause: ensurePause(paths.runRoot, user.uid, ids), user };
+}
+
+// LISTEN_PID must name the process that serves (nsenter execs node in this shell's pid), and the socket
+// systemd passed stays fd 3. The engine's tools (netavark's iptables, mount) live in sbin.
+const JOIN = `[ -n "$LISTEN_FDS" ] && export LISTEN_PID=$$; exec nsenter --user --mount --preserve-credentials -t "$0" -- "$@"`;
+
+/** Runs `command` in the pause namespace as its uid 0; resolves to its exit status (128+n on a signal). */
+export function runInPause(pause: number, command: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const activated = env.LISTEN_FDS !== undefined && Number(env.LISTEN_PID) === process.pid;
+  const childEnv: NodeJS.ProcessEnv = { ...env, PATH: `${env.PATH || '/usr/bin:/bin'}:/usr/sbin:/sbin` };
+  if (!activated) {
+    delete childEnv.LISTEN_FDS;
+    delete childEnv.LISTEN_PID;
+  }
+  const child = spawn('/bin/sh', ['-c', JOIN, String(pause), ...command], {
+    stdio: activated ? ['inherit', 'inherit', 'inherit', 3] : 'inherit',
+    env: childEnv,
+  });
+  const pass = (signal: NodeJS.Signals) => () => child.kill(signal);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, pass(signal));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+  });
+}
+
+const signalNumber = (s: NodeJS.Signals): number => ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 })[s as string] ?? 1;
+
+/** `berth serve` as a normal user: say where things are, then serve from inside the namespace. */
+export async function serveRootless(argv: string[], given: Partial<RootlessPaths>): Promise<number> {
+  const launch = preparePause(given);
+  const { paths, user } = launch;
+  process.stderr.write(`berth: rootless as ${user.name} (uid ${user.uid}): socket ${paths.socket}, root ${paths.root}, run root ${paths.runRoot}\n`);
+  const env = { ...process.env, BERTH_ROOTLESS: '1', BERTH_SOCKET: paths.socket, BERTH_ROOT: paths.root, BERTH_RUN_ROOT: paths.runRoot };
+  return runInPause(launch.pause, [process.execPath, process.argv[1]!, 'serve', ...argv], env);
+}
+
+/** `berth unshare [CMD...]`: CMD (default the user's shell) as uid 0 of the engine's namespace. */
+export async function unshare(command: string[], given: Partial<RootlessPaths>): Promise<number> {
+  const launch = preparePause(given);
+  const cmd = command.length > 0 ? command : [process.env.SHELL || '/bin/sh'];
+  // As `podman unshare` sets CONTAINERS_GRAPHROOT/RUNROOT: scripts find the engine's files.
+  const env = { ...process.env, BERTH_ROOT: launch.paths.root, BERTH_RUN_ROOT: launch.paths.runRoot };
+  return runInPause(launch.pause, cmd, env);
+}

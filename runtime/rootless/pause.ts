@@ -1,0 +1,74 @@
+// The pause process: a `sleep` that holds the user's user namespace (uid 0 = the user, 1..N = the subuid
+// range) and a private mount namespace, as podman's catatonit pause does. The engine, its conmons and
+// their containers live in these namespaces; the pause keeps them alive across engine restarts, so a
+// restarted engine joins the same namespaces and finds its overlay mounts and network namespaces again.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readlinkSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IdRange } from './subids.js';
+
+export const pauseFile = (runRoot: string): string => join(runRoot, 'pause.pid');
+
+/** The live pause's pid: a process of ours, in a user namespace other than ours, holding a mapping. */
+export function livePause(runRoot: string, uid: number): number | undefined {
+  try {
+    const pid = Number(readFileSync(pauseFile(runRoot), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 1) return undefined;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) return undefined;
+    if (readlinkSync(`/proc/${pid}/ns/user`) === readlinkSync('/proc/self/ns/user')) return undefined;
+    return readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split('\n').length >= 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The run root, made 0700 and ours; another user's directory there is refused (it could be a trap). */
+export function ownRunRoot(runRoot: string, uid: number): void {
+  mkdirSync(runRoot, { recursive: true, mode: 0o700 });
+  const st = lstatSync(runRoot);
+  if (!st.isDirectory() || st.uid !== uid) throw new Error(`${runRoot} is not a directory owned by uid ${uid}; refusing to use it`);
+}
+
+// Under flock: a second berth starting at the same moment finds the first one's pause instead of making
+// its own. unshare (util-linux ≥ 2.38) writes both maps through newuidmap/newgidmap; setsid detaches the
+// pause from the caller's session so it outlives the engine and the terminal.
+const START = `
+pidfile=$1; shift
+pid=$(cat "$pidfile" 2>/dev/null || true)
+if [ -n "$pid" ] && [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ] && [ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ]; then exit 0; fi
+setsid unshare "$@" sleep infinity </dev/null >/dev/null 2>"$pidfile.err" &
+pid=$!
+i=0
+until [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ]; do
+  if ! kill -0 $pid 2>/dev/null || [ $i -ge 1000 ]; then cat "$pidfile.err" >&2; rm -f "$pidfile.err"; exit 1; fi
+  i=$((i+1)); sleep 0.01
+done
+rm -f "$pidfile.err"
+echo $pid > "$pidfile.tmp" && mv "$pidfile.tmp" "$pidfile"
+`;
+
+/** The pause's pid, started when none lives. */
+export function ensurePause(runRoot: string, uid: number, ids: { uid: IdRange; gid: IdRange }): number {
+  const live = livePause(runRoot, uid);
+  if (live) return live;
+  ownRunRoot(runRoot, uid);
+  const args = [
+    '--user',
+    '--mount',
+    '--propagation',
+    'private',
+    '--map-root-user',
+    `--map-users=${ids.uid.start},1,${ids.uid.count}`,
+    `--map-groups=${ids.gid.start},1,${ids.gid.count}`,
+  ];
+  const r = spawnSync('flock', [join(runRoot, 'pause.lock'), 'sh', '-c', START, 'sh', pauseFile(runRoot), ...args], { encoding: 'utf8' });
+  if (r.error) throw new Error(`starting the pause process: ${r.error.message} (is util-linux installed?)`);
+  const pid = livePause(runRoot, uid);
+  if (r.status !== 0 || !pid) {
+    const why = r.stderr.trim() || `exit ${r.status}`;
+    const hint = /newuidmap|newgidmap/.test(why) ? ' (install the uidmap package: newuidmap and newgidmap must be setuid root)' : '';
+    throw new Error(`cannot create the rootless user namespace: ${why}${hint}`);
+  }
+  return pid;
+}
