@@ -1,0 +1,339 @@
+// The user flows of issue 19 as a normal user lives them: the real docker CLI and podman --remote,
+// run as the user against its rootless berth — run, exec, logs, cp both ways, build, commit, volumes,
+// push and pull with a local registry, pods — then the engine killed -9 and started again (its
+// containers kept running and still obeying), and at the end nothing of the user left on the host.
+// Where the output is the point it is compared with rootless podman run by the same user (runc: crun
+// refuses this hybrid cgroup host). Containers use --network none where networking is not the point;
+// one flow uses the default network on purpose.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { run, type Result } from '../helpers/engine.js';
+import { TestRegistry } from '../helpers/registry.js';
+import { RootlessEngine, RootlessUser } from '../helpers/rootless.js';
+
+let user: RootlessUser;
+let engine: RootlessEngine;
+let registry: TestRegistry;
+let destroyed = false;
+
+const NONE = ['--network', 'none'];
+
+/** Rootless podman itself, as the same user (its own storage under the user's home). */
+const podmanLocal = (args: string[], o: { input?: Buffer } = {}) => user.run('podman', ['--runtime', 'runc', ...args], o);
+
+function ok(r: Result, what: string): string {
+  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** podman --remote against the rootless berth: its stdout, or a throw with its stderr. */
+const podman = async (args: string[], o: { input?: string | Buffer } = {}) => ok(await engine.podman(args, o), `podman --remote ${args.join(' ')}`);
+
+/** As the user: a shell command (to make files the way the user would). */
+const sh = async (script: string) => ok(await user.run('sh', ['-c', script]), script);
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const owner = async (path: string) => {
+  const st = await stat(path);
+  return { uid: st.uid, gid: st.gid };
+};
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+beforeAll(async () => {
+  user = await RootlessUser.create('rlflows');
+  engine = await RootlessEngine.start(user);
+  const archive = await readFile(inject('images').busybox.archive);
+  await engine.load(inject('images').busybox.archive);
+  ok(await podmanLocal(['load'], { input: archive }), 'podman load');
+  registry = await TestRegistry.start();
+});
+
+afterAll(async () => {
+  if (!destroyed) {
+    await engine?.destroy();
+    await user?.destroy();
+  }
+  // Rootless podman's lock file outlives its user (docs/rootless/network-cgroups-systemd.md §7).
+  if (user) await run('rm', ['-f', `/dev/shm/libpod_rootless_lock_${user.uid}`]);
+  await registry?.stop();
+});
+
+describe('run, exec, logs', () => {
+  it('docker run --rm busybox id: root in the container, as rootless podman says', async () => {
+    // dockerd adds the primary group as a supplementary one (groups=0(root)); podman does not.
+    expect(await engine.ok(['run', '--rm', ...NONE, 'busybox', 'id'])).toBe('uid=0(root) gid=0(root) groups=0(root)\n');
+    const ids = 'echo $(id -u):$(id -g) $(id -un):$(id -gn); cat /proc/self/uid_map /proc/self/gid_map';
+    const ours = await engine.ok(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', ids]);
+    expect(ours).toContain('0:0 root:root\n');
+    expect(ours).toBe(ok(await podmanLocal(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', ids]), 'podman run'));
+  });
+
+  it('docker run --rm busybox id on the default network (rootless networking)', async () => {
+    expect(await engine.ok(['run', '--rm', 'busybox', 'id'])).toBe('uid=0(root) gid=0(root) groups=0(root)\n');
+  });
+
+  it('podman --remote run --rm busybox id: the same as rootless podman', async () => {
+    const ours = await podman(['run', '--rm', ...NONE, 'busybox', 'id']);
+    expect(ours).toMatch(/^uid=0\(root\) gid=0\(root\)/);
+    const ids = 'echo $(id -u):$(id -g) $(id -un):$(id -gn); cat /proc/self/uid_map /proc/self/gid_map';
+    expect(await podman(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', ids])).toBe(
+      ok(await podmanLocal(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', ids]), 'podman run'),
+    );
+  });
+
+  it('run -d, logs, exec: the container root is the user on the host, uid 1000 a subordinate id', async () => {
+    const id = (await engine.ok(['run', '-d', ...NONE, '--name', 'web', 'busybox', 'sh', '-c', 'echo started; echo to-stderr >&2; exec sleep 600'])).trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const logs = await until('the logs', async () => {
+      const r = await engine.docker(['logs', 'web']);
+      return r.stdout.includes('started') && r.stderr.includes('to-stderr') ? r : undefined;
+    });
+    expect(logs.stdout).toBe('started\n');
+    expect(logs.stderr).toBe('to-stderr\n');
+
+    expect(await engine.ok(['exec', 'web', 'id', '-u'])).toBe('0\n');
+    expect(await engine.ok(['exec', '-u', '1000', 'web', 'id', '-u'])).toBe('1000\n');
+    expect(await engine.ok(['exec', '-i', 'web', 'cat'], { input: 'through stdin\n' })).toBe('through stdin\n');
+    expect((await engine.docker(['exec', 'web', 'sh', '-c', 'exit 3'])).code).toBe(3);
+    expect(await podman(['exec', 'web', 'cat', '/proc/self/uid_map'])).toMatch(
+      new RegExp(`^\\s*0\\s+${user.uid}\\s+1\\n\\s*1\\s+${user.subuid.start}\\s+${user.subuid.count}\\n$`),
+    );
+
+    // The container's process as the host sees it: the user, not root.
+    const pid = Number((await engine.ok(['inspect', '-f', '{{.State.Pid}}', 'web'])).trim());
+    expect(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]).toBe(String(user.uid));
+  });
+});
+
+describe('cp both ways', () => {
+  let bind: string;
+
+  beforeAll(async () => {
+    bind = join(user.home, 'bind');
+    await sh(`mkdir -p ${bind} && echo payload > ~/in.txt`);
+    await engine.ok(['run', '-d', ...NONE, '--name', 'cpc', '-v', `${bind}:/data`, 'busybox', 'sleep', '600']);
+  });
+
+  it('podman --remote cp in: container root owns it, so the user owns it on the bind mount (as rootless podman)', async () => {
+    await podman(['cp', join(user.home, 'in.txt'), 'cpc:/data/by-podman.txt']);
+    expect(await engine.ok(['exec', 'cpc', 'stat', '-c', '%u:%g', '/data/by-podman.txt'])).toBe('0:0\n');
+    expect(await owner(join(bind, 'by-podman.txt'))).toEqual({ uid: user.uid, gid: user.gid });
+
+    // Rootless podman itself, same user, same kind of bind.
+    const theirs = join(user.home, 'bind-podman');
+    await sh(`mkdir -p ${theirs}`);
+    ok(await podmanLocal(['run', '-d', ...NONE, '--name', 'cpc', '-v', `${theirs}:/data`, 'busybox', 'sleep', '600']), 'podman run');
+    ok(await podmanLocal(['cp', join(user.home, 'in.txt'), 'cpc:/data/by-podman.txt']), 'podman cp');
+    expect(await owner(join(theirs, 'by-podman.txt'))).toEqual(await owner(join(bind, 'by-podman.txt')));
+    ok(await podmanLocal(['rm', '-f', '-t', '0', 'cpc']), 'podman rm');
+  });
+
+  it('docker cp in: entries owned by root land as container root, the user on the bind mount', async () => {
+    // dockerd keeps an archive's owners (with or without -a when the container names no user): a tar
+    // of root's entries is container root's.
+    const tar = ok(await user.run('tar', ['--owner=0', '--group=0', '-C', user.home, '-cf', `${user.home}/in.tar`, 'in.txt']), 'tar');
+    expect(tar).toBe('');
+    await engine.ok(['cp', '-', 'cpc:/data'], { input: await readFile(join(user.home, 'in.tar')) });
+    expect(await engine.ok(['exec', 'cpc', 'stat', '-c', '%u:%g', '/data/in.txt'])).toBe('0:0\n');
+    expect(await owner(join(bind, 'in.txt'))).toEqual({ uid: user.uid, gid: user.gid });
+    // The CLI's own tar of the user's file names the user's uid: kept, as dockerd keeps it; inside the
+    // container that is uid <user's uid>, on the host the subordinate id for it.
+    await engine.ok(['cp', join(user.home, 'in.txt'), 'cpc:/data/by-docker.txt']);
+    expect(await engine.ok(['exec', 'cpc', 'stat', '-c', '%u', '/data/by-docker.txt'])).toBe(`${user.uid}\n`);
+    expect((await owner(join(bind, 'by-docker.txt'))).uid).toBe(user.subuid.start + user.uid - 1);
+  });
+
+  it('docker cp out: what the container root (and uid 1000) made comes out owned by the user', async () => {
+    await engine.ok(['exec', 'cpc', 'sh', '-c', 'mkdir /made && echo root > /made/r && echo app > /made/a && chown 1000:1000 /made/a']);
+    // In the container's rootfs the host sees the user and a subordinate id.
+    await engine.ok(['cp', 'cpc:/made', join(user.home, 'out')]);
+    expect(await readFile(join(user.home, 'out/r'), 'utf8')).toBe('root\n');
+    expect(await owner(join(user.home, 'out/r'))).toEqual({ uid: user.uid, gid: user.gid });
+    expect(await owner(join(user.home, 'out/a'))).toEqual({ uid: user.uid, gid: user.gid });
+    await podman(['cp', 'cpc:/made/a', join(user.home, 'out-podman')]);
+    expect(await readFile(join(user.home, 'out-podman'), 'utf8')).toBe('app\n');
+    expect(await owner(join(user.home, 'out-podman'))).toEqual({ uid: user.uid, gid: user.gid });
+  });
+
+  it('a file the container root writes on the bind is the user’s; uid 1000’s is subuid start + 999', async () => {
+    await engine.ok(['exec', 'cpc', 'sh', '-c', 'echo x > /data/r && echo y > /data/a && chown 1000:1000 /data/a']);
+    expect(await owner(join(bind, 'r'))).toEqual({ uid: user.uid, gid: user.gid });
+    expect(await owner(join(bind, 'a'))).toEqual({ uid: user.subuid.start + 999, gid: user.subuid.start + 999 });
+  });
+});
+
+describe('build and commit', () => {
+  it('docker build: RUN, COPY, COPY --chown, USER 1000', async () => {
+    await sh(
+      [
+        'mkdir -p ~/ctx && cd ~/ctx && echo copied > f.txt',
+        `printf '%s\\n' 'FROM busybox' 'RUN echo built > /built && echo app:x:1000:1000::/home/app:/bin/sh >> /etc/passwd && mkdir -p /home/app && chown 1000:1000 /home/app' 'COPY f.txt /app/f.txt' 'COPY --chown=1000:1000 f.txt /home/app/g.txt' 'USER 1000' 'RUN id -u > /home/app/uid && whoami >> /home/app/uid' 'CMD cat /built /app/f.txt /home/app/uid' > Dockerfile`,
+      ].join(' && '),
+    );
+    const out = await engine.docker(['build', ...NONE, '-t', 'flows/built', join(user.home, 'ctx')]);
+    expect(out.stderr + out.stdout).toContain('Successfully tagged flows/built:latest');
+    expect(out.code).toBe(0);
+    expect(await engine.ok(['run', '--rm', ...NONE, 'flows/built'])).toBe('built\ncopied\n1000\napp\n');
+    expect(await engine.ok(['run', '--rm', ...NONE, 'flows/built', 'stat', '-c', '%u:%g %n', '/app/f.txt', '/home/app/g.txt', '/home/app/uid'])).toBe(
+      '0:0 /app/f.txt\n1000:1000 /home/app/g.txt\n1000:1000 /home/app/uid\n',
+    );
+    expect((await engine.ok(['inspect', '-f', '{{.Config.User}}', 'flows/built'])).trim()).toBe('1000');
+  });
+
+  it('podman --remote build of the same context', async () => {
+    await podman(['build', ...NONE, '-t', 'flows/built-podman', join(user.home, 'ctx')]);
+    expect(await podman(['run', '--rm', ...NONE, 'flows/built-podman'])).toBe('built\ncopied\n1000\napp\n');
+  });
+
+  it('docker commit of a running container (no freezer rootless on cgroup v1: committed running)', async () => {
+    await engine.ok(['exec', 'web', 'sh', '-c', 'echo committed > /c.txt']);
+    const id = (await engine.ok(['commit', '-c', 'CMD ["cat", "/c.txt"]', 'web', 'flows/committed'])).trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await engine.ok(['run', '--rm', ...NONE, 'flows/committed'])).toBe('committed\n');
+    expect((await engine.ok(['inspect', '-f', '{{.State.Status}}', 'web'])).trim()).toBe('running');
+  });
+});
+
+describe('volumes', () => {
+  it('volume create, ls, a file written in it owned by the user on the host, rm', async () => {
+    await engine.ok(['volume', 'create', 'fv']);
+    expect(await engine.ok(['volume', 'ls', '-q'])).toContain('fv\n');
+    const mountpoint = (await engine.ok(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'fv'])).trim();
+    expect(mountpoint).toBe(join(engine.root, 'volumes/fv/_data'));
+    await engine.ok(['run', '--rm', ...NONE, '-v', 'fv:/v', 'busybox', 'sh', '-c', 'echo vol > /v/f && mkdir /v/d && chown 1000:1000 /v/d']);
+    expect(await readFile(join(mountpoint, 'f'), 'utf8')).toBe('vol\n');
+    expect(await owner(join(mountpoint, 'f'))).toEqual({ uid: user.uid, gid: user.gid });
+    expect(await owner(join(mountpoint, 'd'))).toEqual({ uid: user.subuid.start + 999, gid: user.subuid.start + 999 });
+    // Another container sees it.
+    expect(await engine.ok(['run', '--rm', ...NONE, '-v', 'fv:/v', 'busybox', 'cat', '/v/f'])).toBe('vol\n');
+    await engine.ok(['volume', 'rm', 'fv']);
+    expect(await engine.ok(['volume', 'ls', '-q'])).not.toContain('fv');
+    await expect(stat(join(engine.root, 'volumes/fv'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('podman --remote volume create / ls / rm', async () => {
+    await podman(['volume', 'create', 'pv']);
+    expect(await podman(['volume', 'ls', '-q'])).toContain('pv\n');
+    await podman(['run', '--rm', ...NONE, '-v', 'pv:/v', 'busybox', 'touch', '/v/f']);
+    expect(await owner(join(engine.root, 'volumes/pv/_data/f'))).toEqual({ uid: user.uid, gid: user.gid });
+    await podman(['volume', 'rm', 'pv']);
+    expect(await podman(['volume', 'ls', '-q'])).not.toContain('pv');
+  });
+});
+
+describe('registry', () => {
+  it('docker push from the rootless engine to a local registry, then pull it back and run it', async () => {
+    const ref = `${registry.host}/flows/built:1`;
+    await engine.ok(['tag', 'flows/built', ref]);
+    const pushed = await engine.ok(['push', ref]);
+    expect(pushed).toMatch(/1: digest: sha256:[0-9a-f]{64}/);
+    const tags = (await (await fetch(`http://${registry.host}/v2/flows/built/tags/list`)).json()) as { tags: string[] };
+    expect(tags.tags).toEqual(['1']);
+    await engine.ok(['rmi', ref, 'flows/built']);
+    expect(await engine.ok(['pull', ref])).toContain(`Status: Downloaded newer image for ${ref}`);
+    // uid 1000's files came back owned by uid 1000 (the subuid range held them through the round trip).
+    expect(await engine.ok(['run', '--rm', ...NONE, ref, 'stat', '-c', '%u:%g', '/home/app/g.txt'])).toBe('1000:1000\n');
+  });
+
+  it('pull of an image another client pushed (skopeo), by docker and podman --remote', async () => {
+    await registry.pushArchive(inject('images').busybox.archive, 'flows/bb:1');
+    const ref = `${registry.host}/flows/bb:1`;
+    await engine.ok(['pull', ref]);
+    expect(await engine.ok(['run', '--rm', ...NONE, ref, 'echo', 'pulled'])).toBe('pulled\n');
+    await engine.ok(['rmi', ref]);
+    await podman(['pull', '--tls-verify=false', ref]);
+    expect(await podman(['run', '--rm', ...NONE, ref, 'id', '-u'])).toBe('0\n');
+  });
+});
+
+describe('pods through podman --remote', () => {
+  it('pod create, a container in it, pod ps, pod stop and rm', async () => {
+    const podId = (await podman(['pod', 'create', '--name', 'fp', ...NONE])).trim();
+    expect(podId).toMatch(/^[0-9a-f]{64}$/);
+    await podman(['run', '-d', '--pod', 'fp', '--name', 'fpc', 'busybox', 'sleep', '600']);
+    const row = await until('the pod running', async () => {
+      const out = await podman(['pod', 'ps', '--filter', 'name=fp', '--format', '{{.Name}} {{.Status}} {{.NumberOfContainers}}']);
+      return out.includes('Running') ? out : undefined;
+    });
+    expect(row).toBe('fp Running 2\n');
+    // Members share the infra container's UTS namespace: the pod's name is the hostname.
+    expect(await podman(['exec', 'fpc', 'hostname'])).toBe('fp\n');
+    expect(await podman(['exec', 'fpc', 'id', '-u'])).toBe('0\n');
+    await podman(['pod', 'stop', '-t', '1', 'fp']);
+    expect(await podman(['pod', 'ps', '--filter', 'name=fp', '--format', '{{.Status}}'])).toBe('Exited\n');
+    await podman(['pod', 'rm', 'fp']);
+    expect(await podman(['pod', 'ps', '-q'])).toBe('');
+  });
+});
+
+describe('the engine killed -9', () => {
+  it('leaves its containers running; a restarted engine sees them running and can stop them', async () => {
+    await engine.ok(['run', '-d', ...NONE, '--name', 'survivor', 'busybox', 'sh', '-c', 'trap "exit 7" TERM; echo up; while :; do sleep 1; done']);
+    await until('the survivor up', async () => ((await engine.ok(['logs', 'survivor'])).includes('up') ? true : undefined));
+    const pids = new Map<string, number>();
+    for (const name of ['survivor', 'web', 'cpc']) pids.set(name, Number((await engine.ok(['inspect', '-f', '{{.State.Pid}}', name])).trim()));
+
+    await engine.kill9();
+    for (const [name, pid] of pids) expect(alive(pid), `${name} (pid ${pid}) alive`).toBe(true);
+
+    await engine.restart();
+    const running = await engine.ok(['ps', '--format', '{{.Names}} {{.State}}']);
+    expect(running.split('\n').filter(Boolean).sort()).toEqual(['cpc running', 'survivor running', 'web running']);
+    for (const [name, pid] of pids) expect((await engine.ok(['inspect', '-f', '{{.State.Pid}}', name])).trim()).toBe(String(pid));
+    // Still theirs to use: exec and logs through the new engine.
+    expect(await engine.ok(['exec', 'survivor', 'echo', 'still here'])).toBe('still here\n');
+    expect(await engine.ok(['logs', 'survivor'])).toBe('up\n');
+
+    // SIGTERM, trapped: exit code 7; sleep as PID 1 ignores SIGTERM: killed after the timeout.
+    await engine.ok(['stop', '-t', '10', 'survivor']);
+    expect((await engine.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'survivor'])).trim()).toBe('exited 7');
+    const started = Date.now();
+    await engine.ok(['stop', '-t', '1', 'web', 'cpc']);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    for (const name of ['web', 'cpc']) expect((await engine.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', name])).trim()).toBe('exited 137');
+    for (const [name, pid] of pids) await until(`${name}'s process gone`, async () => (alive(pid) ? undefined : true));
+    await engine.ok(['rm', 'survivor', 'web', 'cpc']);
+    expect(await engine.ok(['ps', '-aq'])).toBe('');
+  });
+});
+
+describe('destroy', () => {
+  it('leaves nothing: no process of the uid or its subordinate ids, no mount under its dirs, no user', async () => {
+    // Something running to take away, in berth and in podman.
+    await engine.ok(['run', '-d', ...NONE, 'busybox', 'sleep', '600']);
+    ok(await podmanLocal(['run', '-d', ...NONE, 'busybox', 'sleep', '600']), 'podman run -d');
+    const { uid, name, home, runtimeDir } = user;
+    destroyed = true;
+    await engine.destroy();
+    await user.destroy();
+    await run('rm', ['-f', `/dev/shm/libpod_rootless_lock_${uid}`]);
+
+    expect(await user.processes()).toEqual([]);
+    const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '');
+    expect(mounts.filter((m) => m.startsWith(home) || m.startsWith(runtimeDir))).toEqual([]);
+    expect((await run('id', [name])).code).not.toBe(0);
+    for (const file of ['/etc/subuid', '/etc/subgid']) expect(await readFile(file, 'utf8')).not.toMatch(new RegExp(`^${name}:`, 'm'));
+    expect((await run('getfacl', ['-p', '/dev/net/tun'])).stdout).not.toContain(`user:${name}:`);
+    expect((await run('getfacl', ['-n', '-p', '/dev/net/tun'])).stdout).not.toContain(`user:${uid}:`);
+    for (const dir of [home, runtimeDir, `/tmp/berth-run-${uid}`]) await expect(stat(dir)).rejects.toThrow(/ENOENT/);
+    expect((await readdir('/dev/shm')).filter((f) => f.endsWith(`_${uid}`))).toEqual([]);
+  });
+});
