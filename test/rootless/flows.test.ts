@@ -315,6 +315,48 @@ describe('the engine killed -9', () => {
   });
 });
 
+describe('the engine down while its containers end', () => {
+  it('a container that exits and a --rm one that exits while no engine runs: seen exited (and removed) after the restart', async () => {
+    const gate = join(user.home, 'gate');
+    await sh(`mkdir -p ${gate}`);
+    const wait = 'while [ ! -e /gate/go ]; do sleep 0.1; done; exit 5';
+    await engine.ok(['run', '-d', ...NONE, '--name', 'ends', '-v', `${gate}:/gate`, 'busybox', 'sh', '-c', wait]);
+    await engine.ok(['run', '-d', ...NONE, '--rm', '--name', 'goes', '-v', `${gate}:/gate`, 'busybox', 'sh', '-c', wait]);
+    const pids = await Promise.all(['ends', 'goes'].map(async (n) => Number((await engine.ok(['inspect', '-f', '{{.State.Pid}}', n])).trim())));
+    await engine.kill9();
+    await sh(`touch ${gate}/go`);
+    for (const pid of pids) await until(`pid ${pid} gone`, async () => (alive(pid) ? undefined : true));
+    await engine.restart();
+    const ended = await until('the exit recorded', async () => {
+      const out = (await engine.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'ends'])).trim();
+      return out === 'exited 5' ? out : undefined;
+    });
+    expect(ended).toBe('exited 5');
+    await until('the --rm container removed', async () => ((await engine.docker(['inspect', 'goes'])).code !== 0 ? true : undefined));
+    // It starts again (its rootfs mounted anew) and ends at once: the gate is open.
+    expect((await engine.docker(['start', '-a', 'ends'])).code).toBe(5);
+    await engine.ok(['rm', 'ends']);
+  });
+
+  it('everything of the user killed (the pause too, as an OOM or a logout would): the engine starts anew, its containers exited and able to start again', async () => {
+    await engine.ok(['run', '-d', ...NONE, '--name', 'orphan', 'busybox', 'sleep', '600']);
+    const oldPause = await engine.pausePid();
+    await engine.kill9();
+    await user.killAll();
+    await engine.restart();
+    expect(await engine.pausePid()).not.toBe(oldPause);
+    const state = await until('the container seen exited', async () => {
+      const out = (await engine.ok(['inspect', '-f', '{{.State.Status}}', 'orphan'])).trim();
+      return out === 'exited' ? out : undefined;
+    });
+    expect(state).toBe('exited');
+    await engine.ok(['start', 'orphan']);
+    expect(await engine.ok(['exec', 'orphan', 'echo', 'again'])).toBe('again\n');
+    await engine.ok(['rm', '-f', 'orphan']);
+    expect(await engine.ok(['ps', '-aq'])).toBe('');
+  });
+});
+
 describe('destroy', () => {
   it('leaves nothing: no process of the uid or its subordinate ids, no mount under its dirs, no user', async () => {
     // Something running to take away, in berth and in podman.
