@@ -85,7 +85,14 @@ ${marker}: runs berth.cjs (the engine bundled) through V8's code cache when it h
 ${imports.replace(', writeFileSync', '')}
 
 const file = fileURLToPath(new URL('./berth.cjs', import.meta.url));
-if (process.sourceMapsEnabled) {
+// A normal user's serve/unshare re-runs berth inside the user's namespace; this process only waits for
+// it, so it loads the launcher's few modules and none of the engine (runtime/rootless/launch.ts).
+const launched = process.getuid?.() !== 0 && process.env.BERTH_ROOTLESS !== '1' && ['serve', 'unshare'].includes(process.argv[2])
+  ? (await import('../runtime/rootless/launch.js')).launcherCommand(process.argv.slice(2))
+  : undefined;
+if (launched) {
+  process.exitCode = await launched;
+} else if (process.sourceMapsEnabled) {
   // node --enable-source-maps: Node's loader, which applies berth.cjs.map to traces (no code cache).
   createRequire(import.meta.url)(file);
 } else {

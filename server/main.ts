@@ -15,7 +15,7 @@ import { parseByteSize } from '../runtime/storage/streams.js';
 import { quadletCommand } from '../runtime/systemd/quadlet-command.js';
 import { collectWhenIdle } from '../runtime/util/idle-gc.js';
 import type * as ConsoleModule from './console/server.js';
-import { needsPause, serveRootless, unshare } from '../runtime/rootless/launch.js';
+import { launcherCommand } from '../runtime/rootless/launch.js';
 import { rootless } from '../runtime/rootless/mode.js';
 
 const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] [--runtime runc|crun] [--idle-exit SECONDS]
@@ -228,7 +228,11 @@ async function cleanup(argv: string[]): Promise<void> {
 // with the generator's directories as its only arguments.
 const asGenerator = basename(process.argv[1] ?? '') === 'berth-quadlet-generator';
 const [command, ...rest] = asGenerator ? ['quadlet', '--generator', ...process.argv.slice(2)] : process.argv.slice(2);
-if (command === 'cleanup') {
+const launched = asGenerator ? undefined : launcherCommand(process.argv.slice(2));
+if (launched) {
+  // A normal user's serve or unshare (when main.ts runs unbundled; the bundle's launcher does it first).
+  launched.then((code) => process.exit(code));
+} else if (command === 'cleanup') {
   cleanup(rest).then(
     () => process.exit(0),
     (err: Error) => {
@@ -236,17 +240,10 @@ if (command === 'cleanup') {
       process.exit(1);
     },
   );
-} else if (command === 'serve' && needsPause()) {
-  // A normal user: the engine runs inside the user's pause namespace (runtime/rootless/launch.ts).
-  const { values } = parseArgs({
-    args: rest,
-    strict: false,
-    options: { socket: { type: 'string' }, root: { type: 'string' }, 'run-root': { type: 'string' } },
-  });
-  const given = { socket: str(values.socket), root: str(values.root), runRoot: str(values['run-root']) };
-  exitWith(() => serveRootless(rest, given), 'berth');
 } else if (command === 'unshare') {
-  exitWith(() => unshareCommand(rest), 'berth unshare');
+  // Only root and an engine's own children get here: a normal user's is runtime/rootless/launch.ts's.
+  process.stderr.write(`berth unshare: ${rootless() ? 'already inside the rootless namespace' : 'please use unshare with rootless'}\n`);
+  process.exit(125);
 } else if (command === 'serve') {
   serve(rest).catch((err: Error) => {
     process.stderr.write(`berth: ${err.message}\n`);
@@ -270,39 +267,4 @@ if (command === 'cleanup') {
 } else {
   process.stdout.write(USAGE);
   process.exit(command === undefined || command === 'help' || command === '--help' ? 0 : 2);
-}
-
-function str(v: string | boolean | undefined): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function exitWith(run: () => Promise<number>, name: string): void {
-  run().then(
-    (code) => process.exit(code),
-    (err: Error) => {
-      process.stderr.write(`${name}: ${err.message}\n`);
-      process.exit(125);
-    },
-  );
-}
-
-/** `berth unshare [--root DIR] [--run-root DIR] [--] [COMMAND...]`: options end at the command. */
-async function unshareCommand(argv: string[]): Promise<number> {
-  const given: { root?: string; runRoot?: string } = {};
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (a === '--root' || a === '--run-root') {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      given[a === '--root' ? 'root' : 'runRoot'] = v;
-    } else break;
-  }
-  // podman's words: as root there is no namespace to enter, and inside one we are there already.
-  if (!needsPause()) throw new Error(rootless() ? 'already inside the rootless namespace' : 'please use unshare with rootless');
-  return unshare(argv.slice(i), given);
 }

@@ -1,6 +1,8 @@
-// Every test file: the berth bridges it leaves behind are named on stderr (a file's engines must take
-// their networks with them; one file leaves a default network's bridge and has not been found yet).
+// Every test file: the berth bridges and the users it leaves behind are named on stderr (a file's
+// engines must take their networks with them; a rootless test's user goes with its processes, its
+// subordinate ids and its runtime dir).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect } from 'vitest';
 
 const bridges = () =>
@@ -11,11 +13,21 @@ const bridges = () =>
       .filter((name) => name.startsWith('berth')),
   );
 
-let before = new Set<string>();
+const users = () =>
+  new Set(
+    readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .map((l) => l.split(':')[0] ?? ''),
+  );
+
+let before = { bridges: new Set<string>(), users: new Set<string>() };
 beforeAll(() => {
-  before = bridges();
+  before = { bridges: bridges(), users: users() };
 });
 afterAll(() => {
-  const left = [...bridges()].filter((b) => !before.has(b));
-  if (left.length) process.stderr.write(`berth leak check: ${expect.getState().testPath ?? 'a test file'} left bridge(s) ${left.join(' ')}\n`);
+  const file = expect.getState().testPath ?? 'a test file';
+  const left = [...bridges()].filter((b) => !before.bridges.has(b));
+  if (left.length) process.stderr.write(`berth leak check: ${file} left bridge(s) ${left.join(' ')}\n`);
+  const leftUsers = [...users()].filter((u) => !before.users.has(u));
+  if (leftUsers.length) process.stderr.write(`berth leak check: ${file} left user(s) ${leftUsers.join(' ')}\n`);
 });

@@ -3,6 +3,7 @@
 // multi-threaded from the start), so the engine is a child born inside; this process stays as its
 // parent, passing on signals and the exit status, as a terminal and systemd expect of `berth serve`.
 import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
 import { ensurePause } from './pause.js';
 import { type RootlessPaths, rootlessPaths } from './paths.js';
@@ -75,4 +76,57 @@ export async function unshare(command: string[], given: Partial<RootlessPaths>):
   // As `podman unshare` sets CONTAINERS_GRAPHROOT/RUNROOT: scripts find the engine's files.
   const env = { ...process.env, BERTH_ROOT: launch.paths.root, BERTH_RUN_ROOT: launch.paths.runRoot };
   return runInPause(launch.pause, cmd, env);
+}
+
+/**
+ * `berth serve` or `berth unshare` run by a normal user outside the namespace: the launcher's whole job,
+ * resolving to the exit status; undefined for every other command and user. dist/server/main.js calls
+ * this before it loads the engine's bundle, so the process left waiting holds none of it.
+ */
+export function launcherCommand(argv: string[]): Promise<number> | undefined {
+  const [command, ...rest] = argv;
+  if (!needsPause() || (command !== 'serve' && command !== 'unshare')) return undefined;
+  const name = command === 'serve' ? 'berth' : 'berth unshare';
+  const run = async () => {
+    if (command === 'unshare') {
+      const { given, cmd } = unshareArgs(rest);
+      return unshare(cmd, given);
+    }
+    if (rest.includes('--help') || rest.includes('-h')) return runInPauseless(rest);
+    const { values } = parseArgs({
+      args: rest,
+      strict: false,
+      options: { socket: { type: 'string' }, root: { type: 'string' }, 'run-root': { type: 'string' } },
+    });
+    const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+    return serveRootless(rest, { socket: str(values.socket), root: str(values.root), runRoot: str(values['run-root']) });
+  };
+  return run().catch((err: Error) => {
+    process.stderr.write(`${name}: ${err.message}\n`);
+    return 125;
+  });
+}
+
+/** `serve --help` needs no namespace: the engine prints its usage. */
+function runInPauseless(rest: string[]): Promise<number> {
+  const child = spawn(process.execPath, [process.argv[1]!, 'serve', ...rest], { stdio: 'inherit', env: { ...process.env, BERTH_ROOTLESS: '1' } });
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+}
+
+/** `[--root DIR] [--run-root DIR] [--] [COMMAND...]`: options end at the command. */
+export function unshareArgs(argv: string[]): { given: Partial<RootlessPaths>; cmd: string[] } {
+  const given: Partial<RootlessPaths> = {};
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (a !== '--root' && a !== '--run-root') break;
+    const v = argv[++i];
+    if (v === undefined) throw new Error(`${a} needs a value`);
+    given[a === '--root' ? 'root' : 'runRoot'] = v;
+  }
+  return { given, cmd: argv.slice(i) };
 }

@@ -3,7 +3,7 @@
 // their containers live in these namespaces; the pause keeps them alive across engine restarts, so a
 // restarted engine joins the same namespaces and finds its overlay mounts and network namespaces again.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readlinkSync, lstatSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IdRange } from './subids.js';
 
@@ -37,7 +37,12 @@ const START = `
 pidfile=$1; shift
 pid=$(cat "$pidfile" 2>/dev/null || true)
 if [ -n "$pid" ] && [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ] && [ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ]; then exit 0; fi
-setsid unshare "$@" sleep infinity </dev/null >/dev/null 2>"$pidfile.err" &
+if [ -n "$BERTH_JOIN" ]; then
+  # The namespaces outlived their pause (killed by the user, OOM): a new pause joins them.
+  setsid nsenter --user --mount --preserve-credentials -t "$BERTH_JOIN" sleep infinity </dev/null >/dev/null 2>"$pidfile.err" &
+else
+  setsid unshare "$@" sleep infinity </dev/null >/dev/null 2>"$pidfile.err" &
+fi
 pid=$!
 i=0
 until [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ]; do
@@ -47,6 +52,27 @@ done
 rm -f "$pidfile.err"
 echo $pid > "$pidfile.tmp" && mv "$pidfile.tmp" "$pidfile"
 `;
+
+/**
+ * A live conmon of this run root's containers, in a user namespace of ours: when the pause died while
+ * containers ran, their monitors still hold its namespaces, and the next pause joins them there (podman
+ * does the same from a conmon's pid), so the engine finds its containers and their mounts again.
+ */
+export function namespaceHolder(runRoot: string, uid: number): number | undefined {
+  const own = readlinkSync('/proc/self/ns/user');
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'conmon') continue;
+      if (Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]) !== uid) continue;
+      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(join(runRoot, 'exits'))) continue;
+      if (readlinkSync(`/proc/${entry}/ns/user`) !== own) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
 
 /** The pause's pid, started when none lives. */
 export function ensurePause(runRoot: string, uid: number, ids: { uid: IdRange; gid: IdRange }): number {
@@ -62,7 +88,9 @@ export function ensurePause(runRoot: string, uid: number, ids: { uid: IdRange; g
     `--map-users=${ids.uid.start},1,${ids.uid.count}`,
     `--map-groups=${ids.gid.start},1,${ids.gid.count}`,
   ];
-  const r = spawnSync('flock', [join(runRoot, 'pause.lock'), 'sh', '-c', START, 'sh', pauseFile(runRoot), ...args], { encoding: 'utf8' });
+  const holder = namespaceHolder(runRoot, uid);
+  const env = { ...process.env, BERTH_JOIN: holder ? String(holder) : '' };
+  const r = spawnSync('flock', [join(runRoot, 'pause.lock'), 'sh', '-c', START, 'sh', pauseFile(runRoot), ...args], { encoding: 'utf8', env });
   if (r.error) throw new Error(`starting the pause process: ${r.error.message} (is util-linux installed?)`);
   const pid = livePause(runRoot, uid);
   if (r.status !== 0 || !pid) {

@@ -5,6 +5,7 @@ import { constants } from 'node:fs';
 import os from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { rootless } from '../rootless/mode.js';
 
 const run = promisify(execFile);
 
@@ -31,6 +32,22 @@ export interface HostFacts {
   securityOptions: string[];
   conmonVersion?: string;
   conmonPath?: string;
+  /** Rootless: the engine's user namespace maps (container id → host id), as podman's info shows them. */
+  idMappings?: { uidmap: IdMapping[]; gidmap: IdMapping[] };
+}
+
+export interface IdMapping {
+  container_id: number;
+  host_id: number;
+  size: number;
+}
+
+async function idMap(file: string): Promise<IdMapping[]> {
+  return (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .map(([container_id = 0, host_id = 0, size = 0]) => ({ container_id, host_id, size }));
 }
 
 async function which(name: string): Promise<string | undefined> {
@@ -92,6 +109,8 @@ export async function hostFacts(defaultRuntime = 'runc'): Promise<HostFacts> {
   if (/^Seccomp:/m.test(status)) securityOptions.push('name=seccomp,profile=builtin');
   if ((await readFile('/sys/module/apparmor/parameters/enabled', 'utf8').catch(() => 'N')).startsWith('Y')) securityOptions.unshift('name=apparmor');
   if (cgroupVersion === '2') securityOptions.push('name=cgroupns');
+  // As a rootless dockerd says of itself.
+  if (rootless()) securityOptions.push('name=rootless');
   const release = await osRelease();
   const arch = os.arch();
   return {
@@ -110,5 +129,6 @@ export async function hostFacts(defaultRuntime = 'runc'): Promise<HostFacts> {
     securityOptions,
     conmonVersion: (await conmonVersion)?.version,
     conmonPath: conmon,
+    idMappings: rootless() ? { uidmap: await idMap('/proc/self/uid_map'), gidmap: await idMap('/proc/self/gid_map') } : undefined,
   };
 }

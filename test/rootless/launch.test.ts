@@ -56,6 +56,18 @@ describe('berth serve as a normal user', () => {
     expect(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${engine.pid}/status`, 'utf8'))?.[1]).toBe(String(user.uid));
   });
 
+  it('says it is rootless in docker info and podman info, with podman’s id mappings', async () => {
+    expect(await engine.ok(['info', '--format', '{{json .SecurityOptions}}'])).toContain('name=rootless');
+    const r = await engine.podman(['info', '--format', '{{.Host.Security.Rootless}} {{json .Host.IDMappings.UIDMap}}']);
+    expect(r.stderr).toBe('');
+    const [flag, map] = r.stdout.trim().split(' ');
+    expect(flag).toBe('true');
+    expect(JSON.parse(map!)).toEqual([
+      { container_id: 0, host_id: user.uid, size: 1 },
+      { container_id: 1, host_id: user.subuid.start, size: user.subuid.count },
+    ]);
+  });
+
   it('loads images into the user’s root, owned by the user and the subuid range on the host', async () => {
     await engine.load(inject('images').busybox.archive);
     expect(await engine.ok(['images', '--format', '{{.Repository}}:{{.Tag}}'])).toContain('busybox:latest');

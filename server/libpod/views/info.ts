@@ -44,7 +44,7 @@ export function libpodInfo(api: Api, o: { details: StaticDetails; live: LiveDeta
       distribution: details.distribution,
       eventLogger: 'file',
       hostname: host.hostname,
-      idMappings: { gidmap: null, uidmap: null },
+      idMappings: { gidmap: host.idMappings?.gidmap ?? null, uidmap: host.idMappings?.uidmap ?? null },
       kernel: host.kernelVersion,
       logDriver: 'k8s-file',
       memFree: live.memFree,
@@ -57,7 +57,7 @@ export function libpodInfo(api: Api, o: { details: StaticDetails; live: LiveDeta
       security: {
         apparmorEnabled: host.securityOptions.includes('name=apparmor'),
         capabilities: [...DEFAULT_CAPABILITIES].sort().join(','),
-        rootless: false,
+        rootless: host.securityOptions.includes('name=rootless'),
         seccompEnabled: host.securityOptions.some((s) => s.includes('seccomp')),
         seccompProfilePath: '', // berth's profile is built in
         selinuxEnabled: false,
