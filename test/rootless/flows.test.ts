@@ -51,6 +51,35 @@ const owner = async (path: string) => {
   return { uid: st.uid, gid: st.gid };
 };
 
+/** A tar of `entries` (ustar headers written here: the test decides owners and types the CLI would not). */
+function tarOf(entries: { name: string; uid?: number; type?: 'file' | 'char' | 'fifo'; body?: string }[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const body = Buffer.from(e.body ?? '');
+    const h = Buffer.alloc(512);
+    const put = (value: string, offset: number, length: number) => h.write(value, offset, length, 'ascii');
+    const octal = (n: number, length: number) => n.toString(8).padStart(length - 1, '0');
+    put(e.name, 0, 100);
+    put(octal(e.type === 'fifo' || e.type === 'char' ? 0o600 : 0o644, 8), 100, 8);
+    put(octal(e.uid ?? 0, 8), 108, 8);
+    put(octal(e.uid ?? 0, 8), 116, 8);
+    put(octal(body.length, 12), 124, 12);
+    put(octal(Math.floor(Date.now() / 1000), 12), 136, 12);
+    put(e.type === 'char' ? '3' : e.type === 'fifo' ? '6' : '0', 156, 1);
+    put('ustar\x0000', 257, 8);
+    if (e.type === 'char') {
+      put(octal(1, 8), 329, 8);
+      put(octal(3, 8), 337, 8);
+    }
+    put('        ', 148, 8);
+    let sum = 0;
+    for (const byte of h) sum += byte;
+    put(`${octal(sum, 7)}\0`, 148, 8);
+    blocks.push(h, body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  return Buffer.concat([...blocks, Buffer.alloc(1024)]);
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -183,6 +212,24 @@ describe('cp both ways', () => {
     await podman(['cp', 'cpc:/made/a', join(user.home, 'out-podman')]);
     expect(await readFile(join(user.home, 'out-podman'), 'utf8')).toBe('app\n');
     expect(await owner(join(user.home, 'out-podman'))).toEqual({ uid: user.uid, gid: user.gid });
+  });
+
+  it('docker cp in of an id past the subuid range: podman’s error naming the file; device nodes skipped, a FIFO made', async () => {
+    const far = tarOf([{ name: 'far.txt', uid: 70000, body: 'x\n' }]);
+    const r = await engine.docker(['cp', '-', 'cpc:/tmp'], { input: far });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(
+      'error setting ownership of "/tmp/far.txt" to 70000:70000: lchown /tmp/far.txt: invalid argument: 70000:70000 is not mapped in the rootless user namespace (ids 0-65536; see /etc/subuid and /etc/subgid)',
+    );
+    await engine.ok(['exec', 'cpc', 'mkdir', '/devs']);
+    await engine.ok(['cp', '-', 'cpc:/devs'], {
+      input: tarOf([
+        { name: 'null2', type: 'char' },
+        { name: 'pipe', type: 'fifo' },
+        { name: 'plain', body: 'p\n' },
+      ]),
+    });
+    expect(await engine.ok(['exec', 'cpc', 'sh', '-c', 'cd /devs && for f in *; do stat -c "%F %n" $f; done'])).toBe('fifo pipe\nregular file plain\n');
   });
 
   it('a file the container root writes on the bind is the user’s; uid 1000’s is subuid start + 999', async () => {
