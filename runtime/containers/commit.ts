@@ -9,7 +9,6 @@ import type { ContainerConfig, ImageConfig } from '../images/config.js';
 import { parseConfig } from '../images/store.js';
 import { commandOf } from './config.js';
 import type { OciRuntime } from '../oci/runtime.js';
-import { rootless } from '../rootless/mode.js';
 import { now, type ContainerContext } from './context.js';
 
 export interface CommitOptions {
@@ -91,9 +90,6 @@ async function freezeForCommit(runtime: OciRuntime, id: string): Promise<(() => 
   } catch (err) {
     const state = await runtime.state(id);
     if (!state || state.status === 'stopped') return undefined;
-    // Rootless on cgroup v1 a container has no freezer (runc: "cgroups not configured for container"):
-    // commit it running, as podman does by default (its commit pauses only when asked).
-    if (rootless()) return undefined;
     throw err;
   }
 }

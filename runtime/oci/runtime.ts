@@ -57,12 +57,7 @@ export class OciRuntime {
   async start(id: string): Promise<void> {
     if (!(await this.releaseInit(id))) await this.run(['start', id]);
   }
-  /**
-   * `all` signals every process of the container's cgroup; a container without one (rootless on cgroup
-   * v1: runc says "lstat : no such file or directory") gets the signal on its init process instead.
-   */
-  kill = (id: string, signal: string | number, all = false): Promise<string> =>
-    all ? this.run(['kill', '--all', id, String(signal)]).catch(() => this.kill(id, signal)) : this.run(['kill', id, String(signal)]);
+  kill = (id: string, signal: string | number, all = false) => this.run(['kill', ...(all ? ['--all'] : []), id, String(signal)]);
   pause = (id: string) => this.run(['pause', id]);
   resume = (id: string) => this.run(['resume', id]);
   delete = (id: string) =>

@@ -3,7 +3,6 @@
 import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cgroupMounts, DEFAULT_CGROUP_PARENT } from '../oci/cgroups.js';
-import { rootless } from '../rootless/mode.js';
 import type { PodResources } from './spec.js';
 
 /** The pod's cgroup parent (podman's CgroupPath, `/libpod_parent/<id>` there). */
@@ -11,13 +10,8 @@ export const podCgroupParent = (podId: string) => `${DEFAULT_CGROUP_PARENT}/pod-
 
 const write = (dir: string, file: string, value: string) => writeFile(join(dir, file), value).catch(() => undefined);
 
-/**
- * Makes the pod's cgroup in each hierarchy with the pod's limits (again after a reboot emptied them).
- * A rootless engine makes none: the host's hierarchies are root's, and rootless podman, too, only names
- * the pod's cgroup path (its members run without limits there, like any rootless container on v1).
- */
+/** Makes the pod's cgroup in each hierarchy with the pod's limits (again after a reboot emptied them). */
 export async function ensurePodCgroup(podId: string, r: PodResources): Promise<void> {
-  if (rootless()) return;
   const { v1, v2 } = await cgroupMounts();
   const rel = podCgroupParent(podId).slice(1);
   if (v1.size === 0 && v2) {
