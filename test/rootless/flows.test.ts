@@ -158,6 +158,7 @@ describe('run, exec, logs', () => {
       new RegExp(`^\\s*0\\s+${user.uid}\\s+1\\n\\s*1\\s+${user.subuid.start}\\s+${user.subuid.count}\\n$`),
     );
 
+    expect((await engine.ok(['top', 'web', '-o', 'pid,args'])).split('\n')[1]).toMatch(/^\s*\d+\s+sleep 600$/);
     // The container's process as the host sees it: the user, not root.
     const pid = Number((await engine.ok(['inspect', '-f', '{{.State.Pid}}', 'web'])).trim());
     expect(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]).toBe(String(user.uid));
@@ -336,6 +337,9 @@ describe('pods through podman --remote', () => {
     // Members share the infra container's UTS namespace: the pod's name is the hostname.
     expect(await podman(['exec', 'fpc', 'hostname'])).toBe('fp\n');
     expect(await podman(['exec', 'fpc', 'id', '-u'])).toBe('0\n');
+    // top without a cgroup to ask (rootless on cgroup v1): the processes of the members' PID namespaces.
+    const top = await podman(['pod', 'top', 'fp', 'args']);
+    expect(top.split('\n').filter(Boolean).sort()).toEqual(['/catatonit -P', 'COMMAND', 'sleep 600']);
     await podman(['pod', 'stop', '-t', '1', 'fp']);
     expect(await podman(['pod', 'ps', '--filter', 'name=fp', '--format', '{{.Status}}'])).toBe('Exited\n');
     await podman(['pod', 'rm', 'fp']);
