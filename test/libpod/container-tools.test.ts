@@ -67,6 +67,20 @@ describe('podman cp', () => {
     expect(await readFile(join(work, 'dir', 'x'), 'utf8')).toBe('hi\n');
   });
 
+  it('owns what it copies in by the container user (root here), as podman does; --archive=false keeps the owners', async () => {
+    const file = join(work, 'owned.txt');
+    await writeFile(file, 'owned\n');
+    await run('chown', ['4321:4321', file]);
+    const owners = async (client: PodmanClient) => {
+      await client.ok(['cp', file, 'tools:/data/owned-a.txt']);
+      await client.ok(['cp', '--archive=false', file, 'tools:/data/owned-b.txt']);
+      return client.ok(['exec', 'tools', 'stat', '-c', '%u:%g', '/data/owned-a.txt', '/data/owned-b.txt']);
+    };
+    const [ours, theirs] = await Promise.all([owners(berth), owners(oracle.client)]);
+    expect(theirs).toBe('0:0\n4321:4321\n');
+    expect(ours).toBe(theirs);
+  });
+
   it('says as podman does that a source is missing', async () => {
     const [ours, theirs] = await side(['cp', 'tools:/nosuchfile', join(work, 'none')]);
     expect(theirs.code).toBe(125);
