@@ -501,6 +501,24 @@ describe('the engine down while its containers end', () => {
   });
 });
 
+describe('a reboot (or a logout that empties /run/user/<uid>)', () => {
+  it('every process of the user gone and the run root wiped: the engine starts anew, containers exited, volumes and images kept', async () => {
+    await engine.ok(['volume', 'create', 'kept']);
+    await engine.ok(['run', '-d', ...NONE, '--name', 'rebooted', '-v', 'kept:/k', 'busybox', 'sh', '-c', 'echo before > /k/f; exec sleep 600']);
+    await until('the volume written', async () => ((await engine.docker(['exec', 'rebooted', 'cat', '/k/f'])).stdout === 'before\n' ? true : undefined));
+    await engine.kill9();
+    await user.killAll();
+    await run('rm', ['-rf', engine.runRoot]);
+    await engine.restart();
+    expect((await engine.ok(['inspect', '-f', '{{.State.Status}}', 'rebooted'])).trim()).toBe('exited');
+    await engine.ok(['start', 'rebooted']);
+    expect(await engine.ok(['exec', 'rebooted', 'cat', '/k/f'])).toBe('before\n');
+    expect(await engine.ok(['images', '-q', 'busybox'])).not.toBe('');
+    await engine.ok(['rm', '-f', 'rebooted']);
+    await engine.ok(['volume', 'rm', 'kept']);
+  });
+});
+
 describe('destroy', () => {
   it('leaves nothing: no process of the uid or its subordinate ids, no mount under its dirs, no user', async () => {
     // Something running to take away, in berth and in podman.
