@@ -3,11 +3,52 @@
 // and podman --remote run as the user against its socket. destroy() takes it all away again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir, readlink, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MAIN, type Result, httpOn, run } from './engine.js';
 
 const PATH = '/usr/local/bin:/usr/bin:/bin';
+
+// The test user runs the checkout's dist/ and node_modules. A checkout under a directory others cannot
+// enter (CI's clone under /root) is bind-mounted where they can, while a test user exists.
+const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+let shared: { dir: string; users: number } | undefined;
+
+function reachable(path: string): boolean {
+  for (let p = path; p !== '/'; p = dirname(p)) if ((statSync(p).mode & 0o001) === 0) return false;
+  return true;
+}
+
+async function shareCheckout(): Promise<void> {
+  if (shared) {
+    shared.users++;
+    return;
+  }
+  if (reachable(CHECKOUT)) {
+    shared = { dir: CHECKOUT, users: 1 };
+    return;
+  }
+  const dir = await mkdtemp('/var/tmp/berth-rl-checkout-');
+  await chmod(dir, 0o755);
+  await must('mount', ['--bind', '-o', 'ro', CHECKOUT, dir]);
+  shared = { dir, users: 1 };
+}
+
+async function unshareCheckout(): Promise<void> {
+  if (!shared || --shared.users > 0) return;
+  const { dir } = shared;
+  shared = undefined;
+  if (dir === CHECKOUT) return;
+  await run('umount', ['-l', dir]);
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** dist/server/main.js as the test user reaches it. */
+export function rootlessMain(): string {
+  return join(shared?.dir ?? CHECKOUT, relative(CHECKOUT, MAIN));
+}
 
 export class RootlessUser {
   private constructor(
@@ -25,6 +66,7 @@ export class RootlessUser {
   /** A new user `<prefix><random>` with subordinate ids, a runtime dir and use of /dev/net/tun. */
   static async create(prefix = 'brl'): Promise<RootlessUser> {
     const name = `${prefix}${randomBytes(3).toString('hex')}`;
+    await shareCheckout();
     await must('useradd', ['-m', '-s', '/bin/sh', name]);
     const id = (flag: string) => must('id', [flag, name]).then((s) => Number(s.trim()));
     const [uid, gid] = [await id('-u'), await id('-g')];
@@ -96,6 +138,7 @@ export class RootlessUser {
     await rm(this.runtimeDir, { recursive: true, force: true });
     await rm(`/tmp/berth-run-${this.uid}`, { recursive: true, force: true });
     await rm(this.home, { recursive: true, force: true });
+    await unshareCheckout();
   }
 }
 
@@ -126,10 +169,14 @@ export class RootlessEngine {
   /** Starts the engine again (after stop or kill9): the same user, paths and namespace. */
   async restart(o: { args?: string[]; env?: Record<string, string> } = {}): Promise<void> {
     this.err = '';
-    const child = spawn('runuser', ['-u', this.user.name, '--', 'env', '-i', ...this.user.env(o.env), process.execPath, MAIN, 'serve', ...(o.args ?? [])], {
-      cwd: this.user.home,
-      stdio: ['ignore', 'inherit', 'pipe'],
-    });
+    const child = spawn(
+      'runuser',
+      ['-u', this.user.name, '--', 'env', '-i', ...this.user.env(o.env), process.execPath, rootlessMain(), 'serve', ...(o.args ?? [])],
+      {
+        cwd: this.user.home,
+        stdio: ['ignore', 'inherit', 'pipe'],
+      },
+    );
     this.launcher = child;
     child.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
     const deadline = Date.now() + 30_000;
@@ -168,7 +215,7 @@ export class RootlessEngine {
 
   /** `berth unshare -- args` as the user. */
   unshare(args: string[]): Promise<Result> {
-    return this.user.run(process.execPath, [MAIN, 'unshare', '--', ...args]);
+    return this.user.run(process.execPath, [rootlessMain(), 'unshare', '--', ...args]);
   }
 
   /** docker's stdout; throws with its stderr when it fails. */

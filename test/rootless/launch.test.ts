@@ -3,7 +3,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MAIN, run } from '../helpers/engine.js';
-import { RootlessEngine, RootlessUser } from '../helpers/rootless.js';
+import { RootlessEngine, RootlessUser, rootlessMain } from '../helpers/rootless.js';
 
 let user: RootlessUser;
 let engine: RootlessEngine;
@@ -135,7 +135,7 @@ describe('a user without subordinate ids', () => {
     const bare = await RootlessUser.create();
     try {
       await run('sed', ['-i', `/^${bare.name}:/d`, '/etc/subuid', '/etc/subgid']);
-      const r = await bare.run(process.execPath, [MAIN, 'serve']);
+      const r = await bare.run(process.execPath, [rootlessMain(), 'serve']);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toBe(
         `berth: user ${bare.name} (uid ${bare.uid}) has no range in /etc/subuid: rootless containers need subordinate ids. ` +
