@@ -140,6 +140,37 @@ describe('run, exec, logs', () => {
     );
   });
 
+  it('run -i: stdin in, the exit code out (docker and podman --remote)', async () => {
+    for (const client of [engine.docker.bind(engine), engine.podman.bind(engine)]) {
+      const r = await client(['run', '--rm', '-i', ...NONE, 'busybox', 'sh', '-c', 'cat; exit 3'], { input: 'piped\n' });
+      expect({ code: r.code, out: r.stdout }).toEqual({ code: 3, out: 'piped\n' });
+    }
+  });
+
+  it('a healthcheck runs in the rootless container', async () => {
+    await engine.ok([
+      'run',
+      '-d',
+      ...NONE,
+      '--name',
+      'hc',
+      '--health-cmd',
+      'test -e /tmp/ok',
+      '--health-interval',
+      '1s',
+      'busybox',
+      'sh',
+      '-c',
+      'touch /tmp/ok; exec sleep 600',
+    ]);
+    const health = await until('healthy', async () => {
+      const h = (await engine.ok(['inspect', '-f', '{{.State.Health.Status}}', 'hc'])).trim();
+      return h === 'healthy' ? h : undefined;
+    });
+    expect(health).toBe('healthy');
+    await engine.ok(['rm', '-f', 'hc']);
+  });
+
   it('run -d, logs, exec: the container root is the user on the host, uid 1000 a subordinate id', async () => {
     const id = (await engine.ok(['run', '-d', ...NONE, '--name', 'web', 'busybox', 'sh', '-c', 'echo started; echo to-stderr >&2; exec sleep 600'])).trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
@@ -287,6 +318,15 @@ describe('volumes', () => {
     await engine.ok(['volume', 'rm', 'fv']);
     expect(await engine.ok(['volume', 'ls', '-q'])).not.toContain('fv');
     await expect(stat(join(engine.root, 'volumes/fv'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('podman --remote run -v vol:/v:U --user 1000: the volume chowned to the container user (subuid start + 999 on the host)', async () => {
+    await podman(['volume', 'create', 'uv']);
+    await podman(['run', '--rm', ...NONE, '-v', 'uv:/v:U', '--user', '1000:1000', 'busybox', 'touch', '/v/x']);
+    const data = join(engine.root, 'volumes/uv/_data');
+    expect(await owner(data)).toEqual({ uid: user.subuid.start + 999, gid: user.subuid.start + 999 });
+    expect(await owner(join(data, 'x'))).toEqual({ uid: user.subuid.start + 999, gid: user.subuid.start + 999 });
+    await podman(['volume', 'rm', 'uv']);
   });
 
   it('podman --remote volume create / ls / rm', async () => {
