@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { run, type Result } from '../helpers/engine.js';
@@ -78,6 +79,22 @@ function tarOf(entries: { name: string; uid?: number; type?: 'file' | 'char' | '
     blocks.push(h, body, Buffer.alloc((512 - (body.length % 512)) % 512));
   }
   return Buffer.concat([...blocks, Buffer.alloc(1024)]);
+}
+
+/** Each entry's name and uid in a tar (ustar headers; PAX and GNU long-name records skipped over). */
+function tarOwners(tar: Buffer): [string, number][] {
+  const out: [string, number][] = [];
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const h = tar.subarray(at, at + 512);
+    if (h.every((b) => b === 0)) break;
+    const field = (offset: number, length: number) => h.toString('ascii', offset, offset + length).replace(/\0.*$/s, '');
+    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
+    const type = field(156, 1);
+    const name = (field(345, 155) ? `${field(345, 155)}/` : '') + field(0, 100);
+    if (type !== 'x' && type !== 'g' && type !== 'L') out.push([name.replace(/^\.\//, ''), Number.parseInt(field(108, 8).trim() || '0', 8)]);
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
 }
 
 async function freePort(): Promise<number> {
@@ -347,6 +364,18 @@ describe('registry', () => {
     expect(pushed).toMatch(/1: digest: sha256:[0-9a-f]{64}/);
     const tags = (await (await fetch(`http://${registry.host}/v2/flows/built/tags/list`)).json()) as { tags: string[] };
     expect(tags.tags).toEqual(['1']);
+    // The pushed layers carry the container's ids (0, 1000), never the host's subordinate ones.
+    const manifest = (await (
+      await fetch(`http://${registry.host}/v2/flows/built/manifests/1`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } })
+    ).json()) as { layers: { digest: string }[] };
+    const owners = new Map<string, number>();
+    for (const layer of manifest.layers) {
+      const blob = Buffer.from(await (await fetch(`http://${registry.host}/v2/flows/built/blobs/${layer.digest}`)).arrayBuffer());
+      for (const [name, uid] of tarOwners(gunzipSync(blob))) owners.set(name, uid);
+    }
+    expect(owners.get('home/app/g.txt')).toBe(1000);
+    expect(owners.get('app/f.txt')).toBe(0);
+    expect([...owners.values()].filter((uid) => uid >= 65536)).toEqual([]);
     await engine.ok(['rmi', ref, 'flows/built']);
     expect(await engine.ok(['pull', ref])).toContain(`Status: Downloaded newer image for ${ref}`);
     // uid 1000's files came back owned by uid 1000 (the subuid range held them through the round trip).
