@@ -4,7 +4,7 @@
 // containers kept running and still obeying), and at the end nothing of the user left on the host.
 // Where the output is the point it is compared with rootless podman run by the same user (runc: crun
 // refuses this hybrid cgroup host). Containers use --network none where networking is not the point;
-// one flow uses the default network on purpose.
+// the default network, -p and a user network have flows of their own.
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
