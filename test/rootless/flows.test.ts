@@ -332,6 +332,15 @@ describe('volumes', () => {
     expect(await owner(join(mountpoint, 'd'))).toEqual({ uid: user.subuid.start + 999, gid: user.subuid.start + 999 });
     // Another container sees it.
     expect(await engine.ok(['run', '--rm', ...NONE, '-v', 'fv:/v', 'busybox', 'cat', '/v/f'])).toBe('vol\n');
+    // Rootless podman's volume holds the same owners on the host.
+    ok(await podmanLocal(['volume', 'create', 'fv']), 'podman volume create');
+    ok(
+      await podmanLocal(['run', '--rm', ...NONE, '-v', 'fv:/v', 'busybox', 'sh', '-c', 'echo vol > /v/f && mkdir /v/d && chown 1000:1000 /v/d']),
+      'podman run',
+    );
+    const theirs = ok(await podmanLocal(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'fv']), 'podman volume inspect').trim();
+    for (const name of ['f', 'd']) expect(await owner(join(theirs, name))).toEqual(await owner(join(mountpoint, name)));
+    ok(await podmanLocal(['volume', 'rm', 'fv']), 'podman volume rm');
     await engine.ok(['volume', 'rm', 'fv']);
     expect(await engine.ok(['volume', 'ls', '-q'])).not.toContain('fv');
     await expect(stat(join(engine.root, 'volumes/fv'))).rejects.toThrow(/ENOENT/);
@@ -394,25 +403,42 @@ describe('registry', () => {
 });
 
 describe('pods through podman --remote', () => {
-  it('pod create, a container in it, pod ps, pod stop and rm', async () => {
-    const podId = (await podman(['pod', 'create', '--name', 'fp', ...NONE])).trim();
-    expect(podId).toMatch(/^[0-9a-f]{64}$/);
-    await podman(['run', '-d', '--pod', 'fp', '--name', 'fpc', 'busybox', 'sleep', '600']);
-    const row = await until('the pod running', async () => {
-      const out = await podman(['pod', 'ps', '--filter', 'name=fp', '--format', '{{.Name}} {{.Status}} {{.NumberOfContainers}}']);
-      return out.includes('Running') ? out : undefined;
-    });
-    expect(row).toBe('fp Running 2\n');
+  /** The pod flow through one client; what it saw, to compare. */
+  async function podFlow(client: (args: string[]) => Promise<Result>): Promise<string[]> {
+    const out = async (args: string[]) => ok(await client(args), `podman ${args.join(' ')}`);
+    const seen: string[] = [];
+    seen.push((await out(['pod', 'create', '--name', 'fp', ...NONE])).replace(/^[0-9a-f]{64}\n$/, '<pod id>'));
+    await out(['run', '-d', '--pod', 'fp', '--name', 'fpc', 'busybox', 'sleep', '600']);
+    seen.push(
+      await until('the pod running', async () => {
+        const row = await out(['pod', 'ps', '--filter', 'name=fp', '--format', '{{.Name}} {{.Status}} {{.NumberOfContainers}}']);
+        return row.includes('Running') ? row : undefined;
+      }),
+    );
     // Members share the infra container's UTS namespace: the pod's name is the hostname.
-    expect(await podman(['exec', 'fpc', 'hostname'])).toBe('fp\n');
-    expect(await podman(['exec', 'fpc', 'id', '-u'])).toBe('0\n');
-    // top without a cgroup to ask (rootless on cgroup v1): the processes of the members' PID namespaces.
-    const top = await podman(['pod', 'top', 'fp', 'args']);
-    expect(top.split('\n').filter(Boolean).sort()).toEqual(['/catatonit -P', 'COMMAND', 'sleep 600']);
-    await podman(['pod', 'stop', '-t', '1', 'fp']);
-    expect(await podman(['pod', 'ps', '--filter', 'name=fp', '--format', '{{.Status}}'])).toBe('Exited\n');
-    await podman(['pod', 'rm', 'fp']);
-    expect(await podman(['pod', 'ps', '-q'])).toBe('');
+    seen.push(await out(['exec', 'fpc', 'hostname']), await out(['exec', 'fpc', 'id', '-u']));
+    // top (rootless on cgroup v1 there is no cgroup to ask): the members' processes. Rootless podman's
+    // psgo ends each command line with a space (the cmdline's last NUL); its rootful service does not.
+    const top = await out(['pod', 'top', 'fp', 'args']);
+    seen.push(
+      top
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .filter(Boolean)
+        .sort()
+        .join('|'),
+    );
+    await out(['pod', 'stop', '-t', '1', 'fp']);
+    seen.push(await out(['pod', 'ps', '--filter', 'name=fp', '--format', '{{.Status}}']));
+    await out(['pod', 'rm', 'fp']);
+    seen.push(await out(['pod', 'ps', '-q']));
+    return seen;
+  }
+
+  it('pod create, a container in it, pod ps, exec, pod top, pod stop and rm: as rootless podman shows them', async () => {
+    const ours = await podFlow((args) => engine.podman(args));
+    expect(ours).toEqual(['<pod id>', 'fp Running 2\n', 'fp\n', '0\n', '/catatonit -P|COMMAND|sleep 600', 'Exited\n', '']);
+    expect(ours).toEqual(await podFlow((args) => podmanLocal(args)));
   });
 });
 
