@@ -306,17 +306,27 @@ describe('build and commit', () => {
     expect((await engine.ok(['inspect', '-f', '{{.Config.User}}', 'flows/built'])).trim()).toBe('1000');
   });
 
-  it('podman --remote build of the same context', async () => {
+  it('podman --remote build of the same context: the image rootless podman builds from it', async () => {
     await podman(['build', ...NONE, '-t', 'flows/built-podman', join(user.home, 'ctx')]);
-    expect(await podman(['run', '--rm', ...NONE, 'flows/built-podman'])).toBe('built\ncopied\n1000\napp\n');
+    const probe = ['stat', '-c', '%u:%g %a %n', '/built', '/app/f.txt', '/home/app/g.txt', '/home/app/uid'];
+    const ours = [await podman(['run', '--rm', ...NONE, 'flows/built-podman']), await podman(['run', '--rm', ...NONE, 'flows/built-podman', ...probe])];
+    expect(ours[0]).toBe('built\ncopied\n1000\napp\n');
+    ok(await podmanLocal(['build', ...NONE, '-t', 'flows/built-podman', join(user.home, 'ctx')]), 'podman build');
+    const theirs = [
+      ok(await podmanLocal(['run', '--rm', ...NONE, 'flows/built-podman']), 'podman run'),
+      ok(await podmanLocal(['run', '--rm', ...NONE, 'flows/built-podman', ...probe]), 'podman run'),
+    ];
+    expect(ours).toEqual(theirs);
   });
 
   it('docker commit of a running container (no freezer rootless on cgroup v1: committed running)', async () => {
-    await engine.ok(['exec', 'web', 'sh', '-c', 'echo committed > /c.txt']);
-    const id = (await engine.ok(['commit', '-c', 'CMD ["cat", "/c.txt"]', 'web', 'flows/committed'])).trim();
+    await engine.ok(['run', '-d', ...NONE, '--name', 'tocommit', 'busybox', 'sleep', '600']);
+    await engine.ok(['exec', 'tocommit', 'sh', '-c', 'echo committed > /c.txt']);
+    const id = (await engine.ok(['commit', '-c', 'CMD ["cat", "/c.txt"]', 'tocommit', 'flows/committed'])).trim();
     expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await engine.ok(['run', '--rm', ...NONE, 'flows/committed'])).toBe('committed\n');
-    expect((await engine.ok(['inspect', '-f', '{{.State.Status}}', 'web'])).trim()).toBe('running');
+    expect((await engine.ok(['inspect', '-f', '{{.State.Status}}', 'tocommit'])).trim()).toBe('running');
+    await engine.ok(['rm', '-f', 'tocommit']);
   });
 });
 
