@@ -12,6 +12,7 @@ import { OverwriteError, UnsafeArchiveError } from '../storage/unpack.js';
 import { isErrno, openInRoot, openParentInRoot, openRoot, RootedFd } from '../util/in-root.js';
 import { CpMounts } from './cp-mounts.js';
 import { extractInRoot } from './extract.js';
+import { toTarEnd } from './tar-end.js';
 
 export interface PathStat {
   name: string;
@@ -93,7 +94,7 @@ export function statPath(root: string, path: string, container: string, mounts =
 /** The stat of a path in the container and a tar of it, named as the client asked for it. */
 export function archivePath(root: string, path: string, container: string, mounts = NO_MOUNTS): { stat: PathStat; tar: Readable } {
   const { dir, name, rename, stat, file } = locate(root, path, container, mounts);
-  if (file) return { stat, tar: archiveFile(dir, rename ?? name) };
+  if (file) return { stat, tar: toTarEnd(archiveFile(dir, rename ?? name)) };
   const jobs: TarJob[] = [{ dir, name, outName: rename ?? name, base: name === '.' ? dir.path : posix.join(dir.path, name), excludes: [] }];
   let started = false;
   try {
@@ -112,7 +113,7 @@ export function archivePath(root: string, path: string, container: string, mount
     started = true;
     const tars = jobs.map((job) => (job.file ? archiveFile(job.dir, job.outName) : archiveDir(job)));
     // Each buffered from now on: node drains (drops) a child's stdout nobody listens to once it exits.
-    return { stat, tar: tars.length === 1 ? tars[0]! : concatTars(tars.map((t) => t.pipe(new PassThrough()))) };
+    return { stat, tar: tars.length === 1 ? toTarEnd(tars[0]!) : concatTars(tars.map((t) => t.pipe(new PassThrough()))) };
   } finally {
     // The children have changed into them: spawn returns after its exec (files stay open for their tar).
     for (const job of jobs) if (!started || !job.file) job.dir.close();
