@@ -70,6 +70,12 @@ describe('toTarEnd', () => {
     }
   });
 
+  it('drops only zeros: anything else after the end marker goes out whole, zeros before it included', async () => {
+    const gnu = await gnuTar(['small']);
+    const odd = Buffer.concat([gnu, Buffer.from('not padding')]);
+    for (const size of [1, 512, 3000, odd.length]) expect((await collect(toTarEnd(chunked(odd, size)))).equals(odd), `chunks of ${size}`).toBe(true);
+  });
+
   it('destroys its source when its reader goes away', async () => {
     const source = new Readable({ read() {} });
     const end = toTarEnd(source);

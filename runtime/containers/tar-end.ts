@@ -14,12 +14,15 @@ function entrySize(header: Buffer): number {
     for (let i = 1; i < field.length; i++) size = size * 256 + field[i]!;
     return size;
   }
-  return Number.parseInt(field.toString('ascii').replace(/[\0 ].*$/s, '') || '0', 8);
+  return Number.parseInt(field.toString('ascii').replace(/\0.*$/s, '').trim() || '0', 8) || 0;
 }
 
 const isZero = (block: Buffer) => block.every((b) => b === 0);
 
-/** Passes a tar stream through up to its end marker (two zero blocks) and drops the padding after. */
+/**
+ * Passes a tar stream through up to its end marker (two zero blocks) and holds back the zeros after it:
+ * dropped at the end, or sent after all if anything else follows (then it was not the end).
+ */
 class TarEnd extends Transform {
   /** Bytes of entry data (whole blocks) still to pass before the next header. */
   private data = 0;
@@ -27,9 +30,23 @@ class TarEnd extends Transform {
   private partial = Buffer.alloc(0);
   private zeros = 0;
   private ended = false;
+  /** Zero bytes held back after the end marker: only ever padding, or they go out after all. */
+  private held = 0;
+  /** Something other than zeros came after the end marker: the rest passes as it comes. */
+  private verbatim = false;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    if (this.ended) return done();
+    if (this.verbatim) return done(null, chunk);
+    if (this.ended) {
+      if (isZero(chunk)) {
+        this.held += chunk.length;
+        return done();
+      }
+      // Not padding: this was no end (never seen from GNU tar); nothing is lost.
+      this.verbatim = true;
+      this.push(Buffer.alloc(this.held));
+      return done(null, chunk);
+    }
     const buf = this.partial.length ? Buffer.concat([this.partial, chunk]) : chunk;
     let at = 0;
     while (at < buf.length) {
@@ -53,7 +70,11 @@ class TarEnd extends Transform {
       this.data = Math.ceil(entrySize(header) / BLOCK) * BLOCK;
     }
     this.push(buf.subarray(0, at));
-    this.partial = this.ended ? Buffer.alloc(0) : Buffer.from(buf.subarray(at));
+    if (this.ended) {
+      this.partial = Buffer.alloc(0);
+      return this._transform(buf.subarray(at), _encoding, done);
+    }
+    this.partial = Buffer.from(buf.subarray(at));
     done();
   }
 
