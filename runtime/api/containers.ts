@@ -15,6 +15,7 @@ import type { Filters } from '../filters.js';
 import { listContainers, pruneFilter, type ContainerListOptions } from '../containers/list.js';
 import { networkMode } from '../network/attachments.js';
 import { readStats, statsDocuments, type StatsOptions } from '../containers/stats.js';
+import { refuseRootlessStats } from '../rootless/cgroups.js';
 import { isLive } from '../containers/state.js';
 import { STDOUT_CAPTURE } from '../containers/health.js';
 import { describeProcesses, parseDescriptors, psLines } from '../containers/top-descriptors.js';
@@ -127,6 +128,8 @@ export function containerApi(engine: Engine) {
       const c = containers.store.resolve(id);
       return { container: c, reading: isLive(c) && c.pid > 0 ? await readStats(c, engine.host) : undefined };
     },
+    /** Throws where no stats can be had at all (a rootless engine on cgroup v1: podman's 409). */
+    refuseStats: (o: { pod?: boolean } = {}) => refuseRootlessStats(o),
     /** Docker's stats documents (the container looked up now). */
     stats: (id: string, o: StatsOptions) => statsDocuments(containers.store, containers.store.resolve(id).id, engine.host, o),
   };

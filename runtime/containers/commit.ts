@@ -10,6 +10,7 @@ import { parseConfig } from '../images/store.js';
 import { commandOf } from './config.js';
 import type { OciRuntime } from '../oci/runtime.js';
 import { now, type ContainerContext } from './context.js';
+import { withoutCgroups } from '../rootless/cgroups.js';
 
 export interface CommitOptions {
   repo?: string;
@@ -53,7 +54,8 @@ export async function commit(ctx: ContainerContext, nameOrId: string, o: CommitO
     upper,
     emptyLayer: 'keep',
     tags,
-    freeze: o.pause && c.state === 'running' ? () => freezeForCommit(runtime, c.id) : undefined,
+    // Without a cgroup there is no freezer: committed running, as podman commits on cgroup v1 rootless.
+    freeze: o.pause && c.state === 'running' && !withoutCgroups() ? () => freezeForCommit(runtime, c.id) : undefined,
     document: ({ diffIds }) => {
       const created = now();
       return Buffer.from(

@@ -17,6 +17,7 @@ import { generateName, validateName } from './names.js';
 import type { ContainerSpec } from './spec.js';
 import type { ClientEcho, Container } from './store.js';
 import { validateCreate } from './validate.js';
+import { rootlessCreateLimits } from '../rootless/cgroups.js';
 
 /**
  * `request`: the spec as the API made it, completed here with the image's defaults; `echo`: the
@@ -32,6 +33,10 @@ export async function create(
   if (!request.image) throw invalid('config cannot be empty in order to create a container');
   // What dockerd refuses before it looks at the image; security options as start would apply them.
   const workdir = validateCreate(request);
+  // Rootless: limits its cgroups cannot hold dropped; libpod's answer warns, the compat API's does not (podman's).
+  const limits = await rootlessCreateLimits(request.resources);
+  request = { ...request, resources: limits.resources };
+  const warnings = echo.libpod ? limits.warnings : [];
   securityOf(request.security);
   validateLogDriver(request.log);
   const references = recordReferences(ctx, request);
@@ -46,7 +51,7 @@ export async function create(
   const finalName = name ? validateName(name, { single: o.singleCharName }) : generateName((n) => generating.has(n) || ctx.store.idOfName(n) !== undefined);
   if (!name) generating.add(finalName);
   try {
-    return await createNamed(ctx, request, echo, finalName, workdir, references, image, runtime, id);
+    return { ...(await createNamed(ctx, request, echo, finalName, workdir, references, image, runtime, id)), warnings };
   } finally {
     if (!name) generating.delete(finalName);
   }

@@ -4,6 +4,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OverlaySpec } from './spec.js';
+import { rootless } from '../rootless/mode.js';
 
 export interface OciOverlay {
   destination: string;
@@ -24,7 +25,8 @@ export async function prepareOverlays(bundle: string, overlays: OverlaySpec[] = 
       destination: o.target,
       type: 'overlay',
       source: 'overlay',
-      options: [`lowerdir=${o.source}`, `upperdir=${join(dir, 'upper')}`, `workdir=${join(dir, 'work')}`],
+      // Rootless: overlay in a user namespace keeps its marks as user.* xattrs (storage/rootless-overlay.ts).
+      options: [`lowerdir=${o.source}`, `upperdir=${join(dir, 'upper')}`, `workdir=${join(dir, 'work')}`, ...(rootless() ? ['userxattr'] : [])],
     });
   }
   return mounts;

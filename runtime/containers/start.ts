@@ -2,6 +2,8 @@
 // activated, the OCI spec built, conmon started (netavark beside it), the row recorded, `runtime start`.
 // A failure undoes what was done; a container that cannot start with --rm is removed.
 import { containerCgroup } from '../oci/cgroups.js';
+import { allowedLimits, rootlessCgroupPath, rootlessCgroups } from '../rootless/cgroups.js';
+import { rootless } from '../rootless/mode.js';
 import { prepareOverlays } from './overlays.js';
 import { lchown, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -167,7 +169,9 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
       etcFiles,
       initBinary: ctx.options.initBinary,
       nofileLimit: ctx.options.nofileLimit,
-      cgroupsPath: `/${containerCgroup(id, c.spec.cgroupParent)}`,
+      // Rootless: the delegated cgroup's, or none (rootless/cgroups.ts); limits it cannot hold left out.
+      cgroupsPath: rootless() ? await rootlessCgroupPath(id) : `/${containerCgroup(id, c.spec.cgroupParent)}`,
+      resources: rootless() ? allowedLimits(c.spec.resources, await rootlessCgroups()).resources : undefined,
       volumePath: ctx.volumes.mountpoint,
       staged,
       mounts: c.mounts,

@@ -7,6 +7,8 @@ import type { HostFacts } from '../system/host.js';
 import type { Container, ContainerStore } from './store.js';
 import { isLive } from './state.js';
 import { cgroupMounts, containerCgroup } from '../oci/cgroups.js';
+import { refuseRootlessStats, rootlessCgroupPath } from '../rootless/cgroups.js';
+import { rootless } from '../rootless/mode.js';
 
 export type StatsHost = Pick<HostFacts, 'cgroupVersion' | 'memTotal'>;
 
@@ -364,24 +366,25 @@ const emptyReading = (c: Container): Reading => ({
 
 /** A reading of a running container; undefined when its cgroup is gone. */
 export async function readStats(c: Container, host: StatsHost): Promise<Reading | undefined> {
+  refuseRootlessStats();
   const read = now();
-  const [cgroup, system, networks] = await Promise.all([
-    host.cgroupVersion === '2'
-      ? readV2(containerCgroup(c.id, c.spec.cgroupParent), host.memTotal)
-      : readV1(containerCgroup(c.id, c.spec.cgroupParent), host.memTotal),
+  // Rootless: the delegated cgroup's path (rootless/cgroups.ts), or none to read.
+  const cgroup = rootless() ? (await rootlessCgroupPath(c.id))?.slice(1) : containerCgroup(c.id, c.spec.cgroupParent);
+  const [reading, system, networks] = await Promise.all([
+    cgroup === undefined ? undefined : host.cgroupVersion === '2' ? readV2(cgroup, host.memTotal) : readV1(cgroup, host.memTotal),
     systemCpu(),
     networkStats(c),
   ]);
-  if (!cgroup) return undefined;
-  const { cpu_usage, throttling_data } = cgroup.cpu_stats;
+  if (!reading) return undefined;
+  const { cpu_usage, throttling_data } = reading.cpu_stats;
   return {
     read,
-    pids_stats: cgroup.pids_stats,
-    blkio_stats: cgroup.blkio_stats,
+    pids_stats: reading.pids_stats,
+    blkio_stats: reading.blkio_stats,
     num_procs: 0,
     storage_stats: {},
     cpu_stats: { cpu_usage, ...system, throttling_data },
-    memory_stats: cgroup.memory_stats,
+    memory_stats: reading.memory_stats,
     name: `/${c.name}`,
     id: c.id,
     ...(networks ? { networks } : {}),
@@ -422,7 +425,12 @@ export interface StatsOptions {
  * zeroed one at once for a container that is not running; for one-shot the first reading; otherwise the
  * second of two readings a second apart, so that precpu_stats is filled.
  */
-export async function* statsDocuments(store: ContainerStore, id: string, host: StatsHost, options: StatsOptions): AsyncGenerator<ContainerStats> {
+export function statsDocuments(store: ContainerStore, id: string, host: StatsHost, options: StatsOptions): AsyncGenerator<ContainerStats> {
+  refuseRootlessStats(); // before any answer is under way
+  return documents(store, id, host, options);
+}
+
+async function* documents(store: ContainerStore, id: string, host: StatsHost, options: StatsOptions): AsyncGenerator<ContainerStats> {
   let pre = { read: ZERO_TIME, cpu: zeroCpu() };
   const next = async (): Promise<ContainerStats | undefined> => {
     const c = store.get(id);

@@ -1,5 +1,6 @@
 // docker kill, stop, restart, pause, unpause: signals through the OCI runtime; a stop or a SIGKILL
 // answers once the exit is recorded (exit.ts), as dockerd's does.
+import { refuseRootlessPause } from '../rootless/cgroups.js';
 import { conflict } from '../errors.js';
 import { freeingSpace } from '../state/reserve.js';
 import { RUNNING, type ContainerContext } from './context.js';
@@ -89,6 +90,7 @@ export async function pause(ctx: ContainerContext, nameOrId: string): Promise<vo
   const c = ctx.store.resolve(nameOrId);
   if (c.state === 'paused') throw conflict(`Container ${c.id} is already paused`);
   if (c.state !== 'running') throw conflict(`Container ${c.id} is not running`);
+  refuseRootlessPause(); // no freezer without a cgroup
   await ctx.runtimeOf(c).pause(c.id);
   // No probes while paused: dockerd then says unhealthy until the next probe after unpause.
   ctx.store.update(c.id, { state: 'paused', health: stoppedHealth(ctx.store.get(c.id)?.health ?? null) });

@@ -8,6 +8,7 @@ import { bridgeIp, linkHostsLine, linksOf, renameLinkTarget } from './links.js';
 import { validateName } from './names.js';
 import type { ContainerSpec, ContainerUpdate } from './spec.js';
 import { validateUpdate } from './validate.js';
+import { refuseRootlessUpdate } from '../rootless/cgroups.js';
 
 /** The limits docker update changes. */
 const LIMITS = [
@@ -28,6 +29,7 @@ const LIMITS = [
 export async function update(ctx: ContainerContext, nameOrId: string, changes: ContainerUpdate): Promise<void> {
   const c = ctx.store.resolve(nameOrId);
   validateUpdate(changes);
+  await refuseRootlessUpdate(changes.resources); // no cgroup to hold them (rootless/cgroups.ts)
   const resources = { ...c.spec.resources };
   for (const key of LIMITS) if (changes.resources[key] != null) Object.assign(resources, { [key]: changes.resources[key] });
   const next: ContainerSpec = { ...c.spec, resources };

@@ -4,6 +4,7 @@
 // from the record, then clears it. Whatever a kill -9 interrupts, the record says what to undo.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { EngineError, conflict, invalid, notFound } from '../errors.js';
 import { Mutex } from '../util/lock.js';
 import type { ContainerSpec, EndpointSpec } from '../containers/spec.js';
@@ -14,6 +15,7 @@ import { canonical6, contains6, isIp6, isV6, nextFree6, parseSubnet6 } from './i
 import { dropNetwork, isAnchored, pruneNetavarkChains, type Attachment, type Netavark, type NetavarkNetwork } from './netavark.js';
 import { allocatePorts, wantedPorts, type HeldPort } from './ports.js';
 import { macFromIp } from './mac.js';
+import { RootlessPorts } from './rootless-ports.js';
 import type { NetworkService } from './service.js';
 import { DEFAULT_NETWORK_ALIAS, type Endpoint, type EndpointSettings, type Network, type NetworkStore } from './store.js';
 
@@ -59,13 +61,18 @@ export type NetworkPlan = { endpoints: PlannedEndpoint[] } | { pending: [string,
 
 export class Attachments {
   private readonly portLock = new Mutex();
+  /** A rootless engine's port forwarders (rootless-ports.ts): netavark's DNAT would be in its own namespace. */
+  private readonly rootlessPorts?: RootlessPorts;
 
   constructor(
     readonly store: NetworkStore,
     readonly networks: NetworkService,
     private readonly containers: ContainerStore,
     readonly netavark: Netavark | undefined,
-  ) {}
+  ) {
+    const ns = netavark?.rootlessNs;
+    if (ns) this.rootlessPorts = new RootlessPorts(join(dirname(netavark.netnsDir), 'rootlessport'), ns.path);
+  }
 
   /**
    * The networks a new container joins, validated now so that create fails and not start. Except that a
@@ -270,6 +277,7 @@ export class Attachments {
       );
       for (const { network } of batch.items) this.store.setMac(c.id, network.id, result.get(network.id)?.mac ?? '');
     }
+    await this.rootlessPorts?.start(c.id, first!.endpoint.ip!, fresh.ports);
     await this.announceLinks(c);
   }
 
@@ -313,6 +321,7 @@ export class Attachments {
   async release(c: Container): Promise<void> {
     const list = this.endpointsOf(c.id).filter(({ endpoint }) => endpoint.ip);
     const fresh = this.containers.get(c.id) ?? c;
+    await this.rootlessPorts?.stop(c.id);
     if (this.netavark) {
       const primary = list.find(({ endpoint }) => endpoint.interface === 'eth0');
       const rest = list.filter((x) => x !== primary);
@@ -337,6 +346,8 @@ export class Attachments {
       if (this.containers.get(c.id)) this.containers.update(c.id, { ports: '[]' });
     });
     if (list.length) this.pruneChainsSoon();
+    // Rootless: the last container off the networks takes the rootless namespace and slirp4netns with it.
+    await this.netavark?.stopRootlessIfIdle(() => !this.store.allEndpoints().some((e) => e.ip));
   }
 
   /**
@@ -347,7 +358,7 @@ export class Attachments {
    */
   pruneChainsSoon(): void {
     const idle = () => !this.store.allEndpoints().some((e) => e.ip);
-    if (!this.netavark || !idle()) return;
+    if (!this.netavark || this.netavark.rootlessNs || !idle()) return;
     clearTimeout(this.pruneTimer);
     this.pruneTimer = setTimeout(async () => {
       if (!idle()) return;
@@ -427,6 +438,7 @@ export class Attachments {
     if (!e) throw new EngineError('forbidden', `container ${c.id} is not connected to network ${n.name}`);
     if (e.ip && this.netavark) {
       const ports = e.interface === 'eth0' ? c.ports : [];
+      if (ports.length) await this.rootlessPorts?.stop(c.id);
       await this.netavark.teardown(c.id, c.name, [this.attachment(c, e, n)], ports).catch((err: Error) => {
         if (!force) throw err;
       });

@@ -15,19 +15,25 @@ import { hasOwnMount, unmountOwn } from '../storage/rootfs.js';
 import { Mutex } from '../util/lock.js';
 import { LineHelper } from '../util/line-helper.js';
 import { execFileOff } from '../util/spawner.js';
+import { rootless } from '../rootless/mode.js';
 import type { HeldPort } from './ports.js';
 import { addAardvarkNames } from './dns-names.js';
+import { RootlessNetns } from './rootless-netns.js';
 
 const run = promisify(execFile);
 
 // netavark's chains are shared by every engine on the host (NETAVARK_FORWARD, the port-forward chains):
 // a teardown that finds a bridge empty removes chains a setup beside it is appending to, and a prune
 // removes what a setup is about to use. So all of it, in any berth process, runs under one host lock.
+// A rootless engine's netavark works in its own rootless namespace (rootless-netns.ts): its lock is the
+// engine's, under its run root.
 const HOST_LOCK = '/run/lock/berth-netavark.lock';
 
 /** Runs fn holding the host's netavark lock (held by a child process, released if this process dies). */
-export function withNetavarkLock<T>(fn: () => Promise<T>): Promise<T> {
-  return hostLock.run(fn);
+export function withNetavarkLock<T>(fn: () => Promise<T>, path = HOST_LOCK): Promise<T> {
+  let lock = locks.get(path);
+  if (!lock) locks.set(path, (lock = new HostLock(path)));
+  return lock.run(fn);
 }
 
 /**
@@ -42,20 +48,24 @@ while (my $c = <STDIN>) { flock($f, $c =~ /^x/ ? LOCK_EX : LOCK_UN) or die "floc
 class HostLock {
   private readonly answers: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private readonly turns = new Mutex();
-  private readonly holder = new LineHelper('/usr/bin/perl', ['-e', LOCK_HOLDER, HOST_LOCK], {
-    encoding: 'utf8',
-    disabled: !existsSync('/usr/bin/perl'),
-    line: () => this.answers.shift()?.resolve(),
-    // If the holder died the kernel released the lock with it.
-    gone: (err) => {
-      for (const a of this.answers.splice(0)) a.reject(err);
-    },
-  });
+  private readonly holder: LineHelper;
+
+  constructor(readonly path: string) {
+    this.holder = new LineHelper('/usr/bin/perl', ['-e', LOCK_HOLDER, path], {
+      encoding: 'utf8',
+      disabled: !existsSync('/usr/bin/perl'),
+      line: () => this.answers.shift()?.resolve(),
+      // If the holder died the kernel released the lock with it.
+      gone: (err) => {
+        for (const a of this.answers.splice(0)) a.reject(err);
+      },
+    });
+  }
 
   run<T>(fn: () => Promise<T>): Promise<T> {
     return this.turns.run(async () => {
-      await mkdir(dirname(HOST_LOCK), { recursive: true });
-      if (!this.holder.available()) return withFlockChild(fn);
+      await mkdir(dirname(this.path), { recursive: true });
+      if (!this.holder.available()) return withFlockChild(this.path, fn);
       await this.ask('x');
       try {
         return await fn();
@@ -78,7 +88,7 @@ class HostLock {
   }
 }
 
-const hostLock = new HostLock();
+const locks = new Map<string, HostLock>();
 
 /** What netavark says when another netavark on the host (podman's, which does not take berth's lock) made
  * or removed one of the chains both share between its check and its change. */
@@ -98,9 +108,9 @@ async function setupRetried(exec: (verb: 'setup' | 'teardown') => Promise<string
 }
 
 /** The lock held by a `flock` child for one call (where there is no perl). */
-async function withFlockChild<T>(fn: () => Promise<T>): Promise<T> {
-  await mkdir(dirname(HOST_LOCK), { recursive: true });
-  const holder = spawn('flock', [HOST_LOCK, 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'ignore'] });
+async function withFlockChild<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(path), { recursive: true });
+  const holder = spawn('flock', [path, 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'ignore'] });
   await Promise.race([
     once(holder.stdout!, 'data'),
     once(holder, 'exit').then(() => {
@@ -165,6 +175,19 @@ function directBatch(a: Attachment, hostVeth: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Rootless: netavark (and the aardvark-dns it starts) in a private mount namespace whose /etc/resolv.conf
+ * is slirp4netns's resolver ($0), so that names outside are forwarded where the namespace reaches them.
+ */
+const ROOTLESS_MOUNTNS = ['unshare', '-m', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"'];
+
+/** netavark runs iptables: a user's PATH may lack the sbin directories. */
+function sbinPath(): NodeJS.ProcessEnv {
+  const dirs = (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':');
+  for (const d of ['/usr/local/sbin', '/usr/sbin', '/sbin']) if (!dirs.includes(d)) dirs.push(d);
+  return { ...process.env, PATH: dirs.join(':') };
+}
+
 /** Through the engine's spawn helper (util/spawner.ts): no fork of the engine on a container's start path. */
 async function runWithInput(cmd: string, args: string[], input: string): Promise<void> {
   await execFileOff(cmd, args, { input, timeout: 30_000 }).catch((err: Error & { stderr?: string }) => {
@@ -212,6 +235,8 @@ export class Netavark {
     readonly aardvark: string | undefined,
     readonly configDir: string,
     readonly netnsDir: string,
+    /** A rootless engine's: where netavark, aardvark-dns and the bridges work (netnsDir's `rootless`). */
+    readonly rootlessNs?: RootlessNetns,
   ) {}
 
   static find(configDir: string, netnsDir: string): Netavark | undefined {
@@ -222,8 +247,36 @@ export class Netavark {
           AARDVARK_PATHS.find((p) => existsSync(p)),
           configDir,
           netnsDir,
+          rootless() ? new RootlessNetns(dirname(netnsDir)) : undefined,
         )
       : undefined;
+  }
+
+  /** The host's lock, or a rootless engine's own (its chains are in its own namespace). */
+  private lock<T>(fn: () => Promise<T>): Promise<T> {
+    return this.rootlessNs ? withNetavarkLock(fn, join(dirname(this.netnsDir), 'netavark.lock')) : withNetavarkLock(fn);
+  }
+
+  /** /proc/net/udp of the namespace aardvark-dns listens in: a rootless engine's is its aardvark-dns's own. */
+  private async udpTable(): Promise<string> {
+    if (!this.rootlessNs) return '/proc/net/udp';
+    const pid = Number((await readFile(join(this.configDir, 'aardvark-dns', 'aardvark.pid'), 'utf8').catch(() => '')).trim());
+    return pid > 0 ? `/proc/${pid}/net/udp` : '/nonexistent';
+  }
+
+  /**
+   * A rootless engine with nothing on its networks any more (`idle`, asked under the lock: a start
+   * allocates its addresses before it takes it): aardvark-dns, slirp4netns and the namespace go.
+   */
+  async stopRootlessIfIdle(idle: () => boolean): Promise<void> {
+    const ns = this.rootlessNs;
+    if (!ns) return;
+    await this.lock(async () => {
+      if (!idle() || !(await ns.exists())) return;
+      await this.signalAardvark('SIGTERM');
+      await rm(join(this.configDir, 'aardvark-dns'), { recursive: true, force: true });
+      await ns.stop();
+    });
   }
 
   netnsPath = (containerId: string) => `${this.netnsDir}/${containerId}`;
@@ -270,6 +323,8 @@ export class Netavark {
 
   /** Whether berth may set this network up itself (createNetns): warm, anchored, IPv4 only, its DNS server up. */
   private async directOk(a: Attachment): Promise<boolean> {
+    // Rootless: the bridges are in the rootless namespace, not the engine's, and are not anchored.
+    if (this.rootlessNs) return false;
     const n = a.network;
     if (!this.warmed.has(n.id) || n.ipv6_enabled || n.subnets.length !== 1 || a.ips.length !== 1 || !a.mac) return false;
     if (!(await isAnchored(n))) return false;
@@ -296,7 +351,7 @@ export class Netavark {
     const file = join(dir, a.network.name);
     const names = [...new Set([containerName, ...a.aliases].filter(Boolean))];
     return this.dnsLock.run(async () => {
-      const before = this.listenersKept ? new Map<string, string>() : await dnsListeners(gateways);
+      const before = this.listenersKept ? new Map<string, string>() : await dnsListeners(gateways, await this.udpTable());
       const text = (await readFile(file, 'utf8').catch(() => undefined)) ?? `${a.network.subnets.map((s) => s.gateway).join(',')}\n`;
       const lines = text.split('\n').filter((l, i) => l && (i === 0 || !l.startsWith(`${containerId} `)));
       await writeAtomic(file, `${[...lines, `${containerId} ${a.ips[0]}  ${names.join(',')}`].join('\n')}\n`);
@@ -363,12 +418,20 @@ export class Netavark {
         ]),
       ),
       network_info: Object.fromEntries(attachments.map((a) => [a.network.name, a.network])),
-      port_mappings: ports.map((p) => ({ host_ip: p.HostIp, container_port: p.ContainerPort, host_port: p.HostPort, range: 1, protocol: p.Protocol })),
+      // Rootless: published ports are rootlessport's (rootless-ports.ts), no DNAT in the namespace.
+      port_mappings: (this.rootlessNs ? [] : ports).map((p) => ({
+        host_ip: p.HostIp,
+        container_port: p.ContainerPort,
+        host_port: p.HostPort,
+        range: 1,
+        protocol: p.Protocol,
+      })),
     };
+    const ns = this.rootlessNs;
     const exec = (v: 'setup' | 'teardown') =>
       new Promise<string>((resolve, reject) => {
-        const args = ['--config', this.configDir, ...(this.aardvark ? ['-a', this.aardvark] : []), v, netns];
-        const child = execFile(this.binary, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+        const args = ['--config', this.configDir, ...(ns ? ['--rootless', 'true'] : []), ...(this.aardvark ? ['-a', this.aardvark] : []), v, netns];
+        const cb = (err: Error | null, stdout: string, stderr: string) => {
           if (!err) return resolve(stdout);
           const text = `${stdout}${stderr}`.trim();
           let message = text;
@@ -378,13 +441,18 @@ export class Netavark {
             // not JSON
           }
           reject(new EngineError('internal', `netavark ${v}: ${message || err.message}`));
-        });
+        };
+        const child = ns
+          ? execFile('nsenter', [`--net=${ns.path}`, ...ROOTLESS_MOUNTNS, ns.resolvConf, this.binary, ...args], { timeout: 30_000, env: sbinPath() }, cb)
+          : execFile(this.binary, args, { timeout: 30_000 }, cb);
         child.stdin!.end(JSON.stringify(input));
       });
-    return withNetavarkLock(() =>
+    return this.lock(() =>
       this.dnsLock.run(async () => {
+        // A namespace made anew (the pause died): aardvark-dns's records were of the one that is gone.
+        if (ns && verb === 'setup' && (await ns.ensure())) await rm(join(this.configDir, 'aardvark-dns'), { recursive: true, force: true });
         const out = verb === 'setup' ? await setupRetried(exec) : await exec(verb);
-        if (verb === 'setup') {
+        if (verb === 'setup' && !ns) {
           for (const a of attachments) {
             // The bridge and its rules stay from now on (anchorName); a failure only costs the next run a netavark setup.
             await ensureAnchor(a.network).then(
@@ -430,7 +498,7 @@ export class Netavark {
   private async awaitDnsReload(gateways: string[], before: Map<string, string>): Promise<void> {
     let allUpSince: number | undefined;
     for (const start = Date.now(); Date.now() - start < 2000; await sleep(5)) {
-      const now = await dnsListeners(gateways);
+      const now = await dnsListeners(gateways, await this.udpTable());
       if (!gateways.every((g) => now.has(g))) continue;
       if (this.listenersKept || gateways.every((g) => now.get(g) !== before.get(g))) return;
       allUpSince ??= Date.now();
@@ -455,7 +523,7 @@ export class Netavark {
           .filter((g) => !g.includes(':'))
       : [];
     // Only a rebinding aardvark needs the listeners from before (to tell the new ones).
-    const before = gateways.length && !this.listenersKept ? await dnsListeners(gateways) : new Map<string, string>();
+    const before = gateways.length && !this.listenersKept ? await dnsListeners(gateways, await this.udpTable()) : new Map<string, string>();
     const out = JSON.parse(await this.call('setup', netns, containerId, containerName, attachments, ports)) as Record<
       string,
       { interfaces?: Record<string, { mac_address?: string }> }
@@ -468,7 +536,7 @@ export class Netavark {
   async addDnsNames(network: NetavarkNetwork, containerId: string, names: string[]): Promise<void> {
     if (!this.aardvark || !network.dns_enabled || names.length === 0) return;
     const gateways = network.subnets.map((s) => s.gateway).filter((g) => !g.includes(':'));
-    const before = gateways.length && !this.listenersKept ? await dnsListeners(gateways) : new Map<string, string>();
+    const before = gateways.length && !this.listenersKept ? await dnsListeners(gateways, await this.udpTable()) : new Map<string, string>();
     const told = await this.dnsLock.run(() => addAardvarkNames(this.configDir, network.name, containerId, names));
     if (told && gateways.length) await this.awaitDnsReload(gateways, before);
   }
@@ -482,6 +550,8 @@ export class Netavark {
    */
   async teardown(containerId: string, containerName: string, attachments: Attachment[], ports: HeldPort[], netnsGoing = false): Promise<void> {
     if (attachments.length === 0) return;
+    // Rootless, its namespace gone (the pause died): the bridges, veths and aardvark-dns's view went with it.
+    if (this.rootlessNs && !(await this.rootlessNs.exists())) return;
     const [only] = attachments;
     if (netnsGoing && attachments.length === 1 && ports.length === 0 && (await isAnchored(only!.network))) {
       if (only!.network.dns_enabled && this.aardvark) await this.directDnsRemove(only!.network, containerId);
@@ -516,6 +586,8 @@ export class Netavark {
  */
 export async function dropNetwork(netavark: Netavark, network: NetavarkNetwork): Promise<void> {
   netavark.forget(network);
+  // Rootless: no anchor; the bridge went with the network's last container (and the chains are the namespace's).
+  if (netavark.rootlessNs) return netavark.dropDns(network);
   await run('ip', ['link', 'del', anchorName(network.id)]).catch(() => undefined);
   if (network.network_interface && existsSync(`/sys/class/net/${network.network_interface}`)) {
     const standIn: Attachment = { network, interfaceName: 'eth0', ips: network.subnets.map((s) => s.gateway), aliases: [] };
@@ -526,7 +598,7 @@ export async function dropNetwork(netavark: Netavark, network: NetavarkNetwork):
 }
 
 /** The UDP port-53 listeners on these gateways: socket inode by gateway. */
-async function dnsListeners(gateways: string[]): Promise<Map<string, string>> {
+async function dnsListeners(gateways: string[], table = '/proc/net/udp'): Promise<Map<string, string>> {
   // /proc/net/udp names local addresses as little-endian hex, `0109E70A:0035` for 10.231.9.1:53.
   const hex = new Map(
     gateways.map((ip) => [
@@ -540,8 +612,8 @@ async function dnsListeners(gateways: string[]): Promise<Map<string, string>> {
     ]),
   );
   const found = new Map<string, string>();
-  const table = await readFile('/proc/net/udp', 'utf8').catch(() => '');
-  for (const line of table.split('\n')) {
+  const text = await readFile(table, 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
     const fields = line.trim().split(/\s+/);
     const ip = hex.get(fields[1] ?? '');
     if (ip && fields[9]) found.set(ip, fields[9]);
@@ -555,6 +627,7 @@ const GLOBAL_CHAINS = { nat: ['NETAVARK-HOSTPORT-DNAT', 'NETAVARK-HOSTPORT-MASQ'
  * of anyone's (berth's or Podman's) has rules left in them, they go too: nothing stale stays.
  */
 export function pruneNetavarkChains(): Promise<void> {
+  if (rootless()) return Promise.resolve(); // its chains are in its own namespace, which goes when idle
   // netavark makes them in both families (ip6tables too, for IPv6 networks): each is pruned on its own.
   return withNetavarkLock(async () => {
     await pruneUnusedChains('iptables');

@@ -6,6 +6,8 @@ import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { EngineError, invalid } from '../errors.js';
 import type { PortSpec } from '../containers/spec.js';
+import { rootless } from '../rootless/mode.js';
+import { privilegedPortError } from './rootless-ports.js';
 
 /** A host port held by a running container (the `ports` column). */
 export interface HeldPort {
@@ -72,19 +74,29 @@ export function wantedPorts(ports: Pick<PortSpec, 'expose' | 'publish' | 'publis
 const clash = (a: { HostIp: string; HostPort: number; Protocol: string }, ip: string, port: number, protocol: string) =>
   a.HostPort === port && a.Protocol === protocol && (a.HostIp === '' || ip === '' || a.HostIp === ip);
 
-/** Whether the host lets us bind the port now (another program may hold it). */
-function bindable(ip: string, port: number, protocol: string): Promise<boolean> {
+/**
+ * Whether the host lets us bind the port now (another program may hold it). A rootless engine binds with
+ * the user's rights, as its forwarder will: a privileged port fails with podman's message.
+ */
+async function bindable(ip: string, port: number, protocol: string): Promise<boolean> {
+  const code = await bindError(ip, port, protocol);
+  if (code === 'EACCES' && rootless()) throw await privilegedPortError(ip, port, protocol);
+  return code === undefined;
+}
+
+function bindError(ip: string, port: number, protocol: string): Promise<string | undefined> {
   return new Promise((resolve) => {
+    const failed = (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error');
     if (protocol === 'udp') {
       const s = createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind({ port, address: ip || '0.0.0.0', exclusive: true }, () => s.close(() => resolve(true)));
+      s.once('error', failed);
+      s.bind({ port, address: ip || '0.0.0.0', exclusive: true }, () => s.close(() => resolve(undefined)));
       return;
     }
-    if (protocol !== 'tcp') return resolve(true);
+    if (protocol !== 'tcp') return resolve(undefined);
     const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: ip || '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
+    server.once('error', failed);
+    server.listen({ port, host: ip || '0.0.0.0', exclusive: true }, () => server.close(() => resolve(undefined)));
   });
 }
 

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { access, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { EngineError } from '../errors.js';
+import { pidsWithoutCgroup, withoutCgroups } from '../rootless/cgroups.js';
 import { execFileOff } from '../util/spawner.js';
 
 const openFd = promisify(openCallback);
@@ -57,7 +58,9 @@ export class OciRuntime {
   async start(id: string): Promise<void> {
     if (!(await this.releaseInit(id))) await this.run(['start', id]);
   }
-  kill = (id: string, signal: string | number, all = false) => this.run(['kill', ...(all ? ['--all'] : []), id, String(signal)]);
+  // `--all` signals through the container's cgroup: without one (rootless/cgroups.ts) runc refuses it, so
+  // the container's init alone (its PID namespace goes with it).
+  kill = (id: string, signal: string | number, all = false) => this.run(['kill', ...(all && !withoutCgroups() ? ['--all'] : []), id, String(signal)]);
   pause = (id: string) => this.run(['pause', id]);
   resume = (id: string) => this.run(['resume', id]);
   delete = (id: string) =>
@@ -68,6 +71,10 @@ export class OciRuntime {
   update = (id: string, resources: object) => this.run(['update', '--resources', '-', id], JSON.stringify(resources));
 
   async pids(id: string): Promise<number[]> {
+    if (withoutCgroups()) {
+      const state = await this.state(id);
+      return state?.pid ? pidsWithoutCgroup(state.pid) : [];
+    }
     return JSON.parse((await this.run(['ps', '--format', 'json', id])) || '[]') as number[];
   }
 

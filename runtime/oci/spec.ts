@@ -1,5 +1,5 @@
 // The OCI runtime spec of a container: Docker's defaults and the container's spec (image defaults merged in).
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { EngineError, invalid } from '../errors.js';
 import { commandOf } from '../containers/config.js';
 import type { ContainerSpec, DeviceSpec, ResourcesSpec, SecuritySpec } from '../containers/spec.js';
@@ -9,6 +9,7 @@ import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_SHM_SIZE, MASKED_PATHS,
 import { loadSeccompProfile } from './seccomp.js';
 import { parseSecurityOptions } from './security.js';
 import type { Namespaces } from './namespaces.js';
+import { rootless } from '../rootless/mode.js';
 
 export interface SpecInput {
   id: string;
@@ -20,7 +21,10 @@ export interface SpecInput {
   etcFiles: { hosts: string; hostname: string; resolvConf: string };
   initBinary?: string; // a static init to run as PID 1 when the spec asks for one
   nofileLimit: number; // the engine's own RLIMIT_NOFILE hard limit: containers cannot exceed it
-  cgroupsPath: string;
+  /** The container's cgroup; none for a rootless container without a delegated cgroup (runc makes none, no resources). */
+  cgroupsPath?: string;
+  /** The limits that apply (a rootless engine's, without those its cgroups cannot hold); the spec's by default. */
+  resources?: ResourcesSpec;
   /** The network namespace: the host's, a path to join (bridge networks, container:<id>), or a new one. */
   network: { host: boolean; netns?: string };
   /** PID, IPC and UTS namespaces (namespaces.ts); all new when absent. */
@@ -153,6 +157,86 @@ export function buildResources(r: ResourcesSpec, privileged: boolean): object {
 }
 
 /**
+ * A rootless container cannot mount what belongs to a namespace of the host's user namespace: sysfs of
+ * the host's network namespace, proc of its PID namespace, mqueue of its IPC namespace (EPERM). The
+ * host's are bound instead, as podman does; /sys then brings its cgroup mounts along.
+ */
+function rootlessMounts(mounts: object[], o: { hostNetwork: boolean; hostPid: boolean; hostIpc: boolean; privileged: boolean }): void {
+  const replace = (destination: string, by: object | undefined) => {
+    const at = mounts.findIndex((m) => (m as { destination: string }).destination === destination);
+    if (at < 0) return;
+    if (by) mounts.splice(at, 1, by);
+    else mounts.splice(at, 1);
+  };
+  if (o.hostNetwork) {
+    replace('/sys', { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', o.privileged ? 'rw' : 'ro'] });
+    replace('/sys/fs/cgroup', undefined);
+  }
+  if (o.hostPid) replace('/proc', { destination: '/proc', type: 'bind', source: '/proc', options: ['rbind', 'nosuid', 'noexec', 'nodev'] });
+  // The host's mqueue where it has one mounted there (this VM has none: then no /dev/mqueue at all).
+  if (o.hostIpc)
+    replace(
+      '/dev/mqueue',
+      existsSync('/dev/mqueue')
+        ? { destination: '/dev/mqueue', type: 'bind', source: '/dev/mqueue', options: ['rbind', 'nosuid', 'noexec', 'nodev'] }
+        : undefined,
+    );
+}
+
+let oomScoreAdj: number | undefined;
+let hardLimits: Map<string, number> | undefined;
+
+/** The engine's own oom_score_adj (read once: nothing changes it). */
+function ownOomScoreAdj(): number {
+  oomScoreAdj ??= Number(readOr('/proc/self/oom_score_adj', '0').trim()) || 0;
+  return oomScoreAdj;
+}
+
+/** The engine's own hard rlimits by OCI name, from /proc/self/limits ("unlimited" left out). */
+function ownHardLimits(): Map<string, number> {
+  if (hardLimits) return hardLimits;
+  const names: Record<string, string> = {
+    'Max cpu time': 'RLIMIT_CPU',
+    'Max file size': 'RLIMIT_FSIZE',
+    'Max data size': 'RLIMIT_DATA',
+    'Max stack size': 'RLIMIT_STACK',
+    'Max core file size': 'RLIMIT_CORE',
+    'Max resident set': 'RLIMIT_RSS',
+    'Max processes': 'RLIMIT_NPROC',
+    'Max open files': 'RLIMIT_NOFILE',
+    'Max locked memory': 'RLIMIT_MEMLOCK',
+    'Max address space': 'RLIMIT_AS',
+    'Max file locks': 'RLIMIT_LOCKS',
+    'Max pending signals': 'RLIMIT_SIGPENDING',
+    'Max msgqueue size': 'RLIMIT_MSGQUEUE',
+    'Max nice priority': 'RLIMIT_NICE',
+    'Max realtime priority': 'RLIMIT_RTPRIO',
+    'Max realtime timeout': 'RLIMIT_RTTIME',
+  };
+  hardLimits = new Map();
+  for (const line of readOr('/proc/self/limits', '').split('\n')) {
+    const m = /^(Max [a-z ]+?)\s{2,}(\S+)\s+(\S+)/.exec(line);
+    const type = m && names[m[1]!];
+    if (type && m[3] !== 'unlimited') hardLimits.set(type, Number(m[3]));
+  }
+  return hardLimits;
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** buildResources without the device rules. */
+function buildLimits(r: ResourcesSpec): object {
+  const { devices: _devices, ...limits } = buildResources(r, false) as { devices?: unknown };
+  return limits;
+}
+
+/**
  * no-new-privileges and the seccomp section from the container's security options (Docker's default
  * profile unless one is given; none when privileged or `seccomp=unconfined`). Create calls it to
  * refuse what start could not use.
@@ -231,8 +315,18 @@ export function buildSpec(input: SpecInput): object {
   for (const u of p.rlimits ?? []) {
     const type = RLIMITS[u.name];
     if (!type) throw invalid(`invalid ulimit type: ${u.name}`);
+    // Raising a hard limit takes CAP_SYS_RESOURCE in the host's user namespace: runc would fail with
+    // "error setting rlimit type N: operation not permitted".
+    const own = rootless() ? ownHardLimits().get(type) : undefined;
+    if (own !== undefined && u.hard > own) {
+      throw new EngineError(
+        'internal',
+        `ulimit ${u.name}=${u.soft}:${u.hard}: the hard limit is above the user's own (${own}), which a rootless container cannot raise`,
+      );
+    }
     rlimits.set(type, { type, hard: u.hard, soft: u.soft });
   }
+  if (rootless()) rootlessMounts(mounts, { hostNetwork: network, hostPid: ns?.pid === 'host', hostIpc: ns?.ipc === 'host', privileged: s.privileged });
   // An entry without '=' (compose's `environment: [NAME]` with NAME unset) stays in Config.Env but
   // is not in the process's environment, as with dockerd (containerd's WithEnv drops it); runc refuses it.
   const env = input.env.filter((e) => e.includes('='));
@@ -258,13 +352,20 @@ export function buildSpec(input: SpecInput): object {
       capabilities: user.uid === 0 ? capList : { bounding: caps, effective: [], permitted: [] },
       rlimits: [...rlimits.values()],
       noNewPrivileges,
-      oomScoreAdj: p.oomScoreAdj ?? 0,
+      // Rootless: not below the engine's own, which only a privileged process could lower (podman clamps too).
+      oomScoreAdj: rootless() ? Math.max(p.oomScoreAdj ?? 0, ownOomScoreAdj()) : (p.oomScoreAdj ?? 0),
     },
     root: { path: input.rootfs, readonly: s.readonlyRootfs },
     hostname: network || ns?.uts ? undefined : spec.network.hostname, // runc sets none without a UTS namespace of its own (host's, or a pod's)
     mounts,
     linux: {
-      resources: withDevices(buildResources(spec.resources, s.privileged), devices),
+      // Rootless: limits only (runc cannot apply device rules without privilege; /dev is what it binds).
+      resources:
+        input.cgroupsPath === undefined
+          ? undefined
+          : rootless()
+            ? buildLimits(input.resources ?? spec.resources)
+            : withDevices(buildResources(input.resources ?? spec.resources, s.privileged), devices),
       devices: devices.length ? devices.map((d) => d.node) : undefined,
       cgroupsPath: input.cgroupsPath,
       namespaces,

@@ -4,6 +4,7 @@ import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cgroupMounts, DEFAULT_CGROUP_PARENT } from '../oci/cgroups.js';
 import type { PodResources } from './spec.js';
+import { rootless } from '../rootless/mode.js';
 
 /** The pod's cgroup parent (podman's CgroupPath, `/libpod_parent/<id>` there). */
 export const podCgroupParent = (podId: string) => `${DEFAULT_CGROUP_PARENT}/pod-${podId}`;
@@ -12,6 +13,8 @@ const write = (dir: string, file: string, value: string) => writeFile(join(dir, 
 
 /** Makes the pod's cgroup in each hierarchy with the pod's limits (again after a reboot emptied them). */
 export async function ensurePodCgroup(podId: string, r: PodResources): Promise<void> {
+  // Rootless: members get their cgroups (or none) from rootless/cgroups.ts; no pod parent, no pod limits.
+  if (rootless()) return;
   const { v1, v2 } = await cgroupMounts();
   const rel = podCgroupParent(podId).slice(1);
   if (v1.size === 0 && v2) {
@@ -43,6 +46,7 @@ export async function ensurePodCgroup(podId: string, r: PodResources): Promise<v
 
 /** Removes the pod's cgroup from every hierarchy (its members' are gone: runc removed them). */
 export async function removePodCgroup(podId: string): Promise<void> {
+  if (rootless()) return;
   const { v1, v2 } = await cgroupMounts();
   const rel = podCgroupParent(podId).slice(1);
   for (const mountPoint of new Set([...v1.values(), ...(v2 ? [v2] : [])])) await removeTree(join(mountPoint, rel));

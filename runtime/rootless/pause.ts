@@ -16,6 +16,8 @@ export function livePause(runRoot: string, uid: number): number | undefined {
     if (!Number.isInteger(pid) || pid <= 1) return undefined;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) return undefined;
+    // A killed pause stays a zombie until PID 1 reaps it, its namespaces already gone.
+    if (/^State:\s+Z/m.test(status)) return undefined;
     if (readlinkSync(`/proc/${pid}/ns/user`) === readlinkSync('/proc/self/ns/user')) return undefined;
     return readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split('\n').length >= 1 ? pid : undefined;
   } catch {
@@ -36,7 +38,7 @@ export function ownRunRoot(runRoot: string, uid: number): void {
 const START = `
 pidfile=$1; shift
 pid=$(cat "$pidfile" 2>/dev/null || true)
-if [ -n "$pid" ] && [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ] && [ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ]; then exit 0; fi
+if [ -n "$pid" ] && [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null && [ -n "$(readlink /proc/$pid/ns/user)" ] && [ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ]; then exit 0; fi
 if [ -n "$BERTH_JOIN" ]; then
   # The namespaces outlived their pause (killed by the user, OOM): a new pause joins them.
   setsid nsenter --user --mount --preserve-credentials -t "$BERTH_JOIN" sleep infinity </dev/null >/dev/null 2>"$pidfile.err" &

@@ -8,6 +8,8 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { LineHelper } from '../util/line-helper.js';
+import { rootless } from '../rootless/mode.js';
+import { mountRootlessOverlay } from './rootless-overlay.js';
 
 const run = promisify(execFile);
 
@@ -63,10 +65,15 @@ export async function mountOverlay(lower: string[], upper: string, work: string,
   if (await hasOwnMount(merged)) return true;
   await Promise.all([upper, work, merged].map((dir) => mkdir(dir, { recursive: true })));
   const options = `lowerdir=${lower.join(':')},upperdir=${upper},workdir=${work}`;
-  if (await mounter.mount('overlay', merged, 'overlay', 0, options)) return false;
+  if (rootless()) await mountRootlessOverlay(options, merged, (withUserxattr) => overlayMount(withUserxattr, merged));
+  else await overlayMount(options, merged);
+  return false;
+}
+
+async function overlayMount(options: string, merged: string): Promise<void> {
+  if (await mounter.mount('overlay', merged, 'overlay', 0, options)) return;
   // -n (no mtab), -i (no helpers), --no-canonicalize (our paths are absolute): less work per start.
   await run('mount', ['-n', '-i', '--no-canonicalize', '-t', 'overlay', 'overlay', '-o', options, merged]);
-  return false;
 }
 
 /** A tmpfs at path (a shareable container's /dev/shm, which others bind too); a no-op when mounted already. */

@@ -3,11 +3,13 @@
 // written: no `..`, no writing through symlinks, no hard links to files outside the layer.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, readFile, rm, symlink, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { rootless } from '../rootless/mode.js';
+import { opaqueXattr } from './rootless-overlay.js';
 
 /** A layer entry that would escape the target directory (or otherwise cannot be trusted). */
 export class UnsafeArchiveError extends Error {}
@@ -112,7 +114,7 @@ class Unpacker {
         const path = await this.prepare(parts, h.name);
         await symlink(h.linkname ?? '', path);
         this.size += Buffer.byteLength(h.linkname ?? ''); // a symlink's lstat size, as Docker counts it
-        await lchown(path, this.uid(h), this.gid(h));
+        await this.chown(path, h);
         await lutimes(path, h.mtime, h.mtime);
         return this.setXattrs(path, h);
       }
@@ -136,6 +138,10 @@ class Unpacker {
       case 'block-device':
       case 'fifo': {
         await drain(entry);
+        // In a user namespace mknod of a real device is refused (EPERM): skipped, as dockerd's and
+        // c/storage's unpack skip them there (the runtime makes /dev). A 0:0 char device is overlay's
+        // whiteout, which the namespace's root may make; FIFOs too.
+        if (rootless() && h.type !== 'fifo' && !(h.type === 'character-device' && !h.devmajor && !h.devminor)) return;
         const path = await this.prepare(parts, h.name);
         const kind = h.type === 'fifo' ? ['p'] : [h.type === 'block-device' ? 'b' : 'c', `${h.devmajor}`, `${h.devminor}`];
         await run('mknod', [path, ...kind]); // Node has no mknod(2)
@@ -156,7 +162,7 @@ class Unpacker {
     if (this.options.applyWhiteouts) return this.applyWhiteout(dirParts, base, name);
     if (base === OPAQUE) {
       await this.checkParents(dirParts, name, true);
-      return run('setfattr', ['-h', '-n', 'trusted.overlay.opaque', '-v', 'y', join(this.root, ...dirParts)]);
+      return run('setfattr', ['-h', '-n', opaqueXattr(), '-v', 'y', join(this.root, ...dirParts)]);
     }
     if (base.startsWith(WHITEOUT + WHITEOUT)) return; // other AUFS metadata: meaningless to overlayfs
     const hidden = base.slice(WHITEOUT.length);
@@ -240,10 +246,23 @@ class Unpacker {
   }
 
   private async finishEntry(path: string, h: tar.Header, setTime = true): Promise<void> {
-    await lchown(path, this.uid(h), this.gid(h));
+    await this.chown(path, h);
     await chmod(path, h.mode & 0o7777); // after chown, which clears setuid/setgid
     await this.setXattrs(path, h); // after chown, which drops security.capability
     if (setTime) await utimes(path, h.mtime, h.mtime);
+  }
+
+  /** The entry's owner. In a user namespace an owner outside its map is EINVAL: said in podman's words, with the map's size. */
+  private async chown(path: string, h: tar.Header): Promise<void> {
+    const [uid, gid] = [this.uid(h), this.gid(h)];
+    await lchown(path, uid, gid).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EINVAL' || !rootless()) throw err;
+      const name = `/${path.slice(this.root.length + 1)}`;
+      throw new Error(
+        `potentially insufficient UIDs or GIDs available in user namespace (requested ${uid}:${gid} for ${name}): ` +
+          `Check /etc/subuid and /etc/subgid (${await mappedIds()}): lchown ${name}: invalid argument`,
+      );
+    });
   }
 
   private setXattrs(path: string, h: tar.Header): Promise<void> {
@@ -271,6 +290,17 @@ export async function setPaxXattrs(path: string, h: tar.Header, noDereference: b
       if (!optional) throw err;
     });
   }
+}
+
+/** What the namespace maps, for the message of an owner outside it. */
+async function mappedIds(): Promise<string> {
+  const count = async (file: string) =>
+    (await readFile(file, 'utf8').catch(() => ''))
+      .split('\n')
+      .map((line) => Number(line.trim().split(/\s+/)[2] ?? 0))
+      .reduce((a, b) => a + b, 0);
+  const [uids, gids] = await Promise.all([count('/proc/self/uid_map'), count('/proc/self/gid_map')]);
+  return `the user namespace maps uids 0-${uids - 1} and gids 0-${gids - 1}: the user and the range given to it there`;
 }
 
 /** Splits a tar path into components; `./`, `/` and `.` vanish, and `..` is refused. */

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import tar from 'tar-stream';
+import { opaqueXattr } from './rootless-overlay.js';
 import { lstatIfThere, openChildDirIfThere, openRoot, type RootedFd } from '../util/in-root.js';
 
 const run = promisify(execFile);
@@ -17,7 +18,7 @@ export const MOUNT_POINTS = new Set(['etc/hosts', 'etc/hostname', 'etc/resolv.co
 
 /** Whether an upper-dir directory hides what is below it; `dir` may be a descriptor's /proc path (followed). */
 export async function isOpaque(dir: string): Promise<boolean> {
-  const { stdout } = await run('getfattr', ['--absolute-names', '--only-values', '-n', 'trusted.overlay.opaque', dir]).catch(() => ({ stdout: '' }));
+  const { stdout } = await run('getfattr', ['--absolute-names', '--only-values', '-n', opaqueXattr(), dir]).catch(() => ({ stdout: '' }));
   return stdout.trim() === 'y';
 }
 

@@ -144,6 +144,7 @@ export const containerToolRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = asyn
     const stream = parseBool(q.stream, true);
     const interval = Math.max(1, Number(q.interval ?? 5) || 5) * 1000;
     const named = repeated(q.containers);
+    api.containers.refuseStats(); // an error answer, before the 200's head
     const res = rawHead(reply, 200);
     const abort = new AbortController();
     res.on('close', () => abort.abort());

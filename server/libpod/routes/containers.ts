@@ -86,6 +86,9 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
       if (dependencies.length) spec.dependencies = dependencies;
       try {
         const { id, warnings } = await api.containers.create(spec, { libpod: echo }, body.name || undefined, { singleCharName: true });
+        // podman's warning, in its create's Warnings (podman-remote prints them).
+        if (/^(host|none|container:)/.test(spec.network.mode) && Object.keys(spec.ports.publish ?? {}).length)
+          warnings.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
         return reply.code(201).send({ Id: id, Warnings: warnings });
       } catch (err) {
         throw libpodRefusal(err, { id: '', name: body.name });

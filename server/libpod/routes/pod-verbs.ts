@@ -105,6 +105,7 @@ export const podVerbRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app
         const message = '--all, --latest and arguments cannot be used together';
         return sendErrorBody(reply, 500, { cause: message, message, response: 500 });
       }
+      api.containers.refuseStats({ pod: true }); // a rootless engine on cgroup v1 has none to give
       let pods;
       try {
         pods = api.pods.statsTargets(names);
