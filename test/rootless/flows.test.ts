@@ -453,7 +453,7 @@ describe('pods through podman --remote', () => {
   });
 });
 
-// Rootless networking is the network helper's part of issue 19: these flows fail until it lands.
+// Rootless networking (runtime/network/rootless-*.ts): the rootless netns, slirp4netns, port forwarding.
 describe('networks (rootless netns, slirp4netns, port forwarding)', () => {
   it('run -d -p: the host reaches the container’s httpd on 127.0.0.1:<port>', async () => {
     const port = await freePort();
@@ -479,6 +479,39 @@ describe('networks (rootless netns, slirp4netns, port forwarding)', () => {
     } finally {
       await engine.docker(['rm', '-f', 'pub']);
     }
+  });
+
+  it('a pod publishing a port (podman --remote pod create -p), its member serving it', async () => {
+    const port = await freePort();
+    await podman(['pod', 'create', '--name', 'pubpod', '-p', `${port}:80`]);
+    try {
+      await podman([
+        'run',
+        '-d',
+        '--pod',
+        'pubpod',
+        '--name',
+        'pubpodc',
+        'busybox',
+        'sh',
+        '-c',
+        'mkdir -p /w && echo pod-web > /w/index.html && exec httpd -f -h /w',
+      ]);
+      const body = await until('the pod’s port', async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/`);
+        return r.ok ? r.text() : undefined;
+      });
+      expect(body).toBe('pod-web\n');
+    } finally {
+      await engine.podman(['pod', 'rm', '-f', '-t', '0', 'pubpod']);
+    }
+  });
+
+  it('docker build on the default network (its RUN steps in containers with a network)', async () => {
+    await sh(`mkdir -p ~/netctx && printf '%s\\n' 'FROM busybox' 'RUN ip -o -4 addr show | grep -v " lo " | wc -l > /ifaces' > ~/netctx/Dockerfile`);
+    const out = await engine.docker(['build', '-t', 'flows/netbuilt', join(user.home, 'netctx')]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(await engine.ok(['run', '--rm', ...NONE, 'flows/netbuilt', 'cat', '/ifaces'])).toBe('1\n');
   });
 
   it('network create: containers resolve each other by name (docker CLI), and podman --remote joins it', async () => {
