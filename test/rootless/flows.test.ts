@@ -574,6 +574,30 @@ describe('the engine killed -9', () => {
   });
 });
 
+describe('a published port across an engine kill -9', () => {
+  it('keeps serving while no engine runs and after the restart; stop closes it, rm releases it', async () => {
+    const port = await freePort();
+    await engine.ok(['run', '-d', '--name', 'kp', '-p', `${port}:80`, 'busybox', 'sh', '-c', 'mkdir -p /w && echo kp > /w/index.html && exec httpd -f -h /w']);
+    const get = async () => {
+      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+      return r.ok ? r.text() : undefined;
+    };
+    expect(await until('the port', get)).toBe('kp\n');
+    await engine.kill9();
+    expect(await get()).toBe('kp\n');
+    await engine.restart();
+    expect(await get()).toBe('kp\n');
+    await engine.ok(['stop', '-t', '0', 'kp']);
+    await expect(get()).rejects.toThrow();
+    await engine.ok(['rm', 'kp']);
+    // The port is free again: the host can listen on it.
+    const server = createServer();
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    await new Promise((r) => server.close(r));
+  });
+});
+
 describe('the engine down while its containers end', () => {
   it('a container that exits and a --rm one that exits while no engine runs: seen exited (and removed) after the restart', async () => {
     const gate = join(user.home, 'gate');
