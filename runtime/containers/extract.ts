@@ -87,7 +87,7 @@ class Writer {
     try {
       await this.make(entry);
     } catch (err) {
-      throw ownershipError(err, posix.join('/', this.dest.path, entry.header.name), this.uid(entry.header), this.gid(entry.header));
+      throw entryError(err, posix.join('/', this.dest.path, entry.header.name), this.uid(entry.header), this.gid(entry.header));
     }
   }
 
@@ -295,14 +295,21 @@ function removeAt(dir: RootedFd, name: string): void {
 }
 
 /**
- * A chown the kernel refused with EINVAL: an id the user namespace does not map (rootless: past the
- * user's subuid/subgid range). Worded as podman's copier words it, with where the ids come from.
+ * An entry's failure said of its path in the container: a refusal as Go words it (`open /p: permission
+ * denied`), and a chown refused with EINVAL (an id the user namespace does not map: rootless, past the
+ * user's subuid/subgid range) as podman's copier words it, with where the ids come from.
  */
-function ownershipError(err: unknown, path: string, uid: number, gid: number): unknown {
+function entryError(err: unknown, path: string, uid: number, gid: number): unknown {
+  const said = FS_WORDS[(err as NodeJS.ErrnoException).code ?? ''];
+  // Refusals by the kernel, said of the container's path (not the descriptor path the call used), as Go says them.
+  if (said && isErrno(err, 'EACCES', 'EPERM', 'EROFS')) return new Error(`${(err as NodeJS.ErrnoException).syscall ?? 'open'} ${path}: ${said}`);
   if (!isErrno(err, 'EINVAL') || !/chown/.test((err as NodeJS.ErrnoException).syscall ?? '')) return err;
   const where = rootless() ? `: ${uid}:${gid} is not mapped in the rootless user namespace (ids 0-${mappedIds() - 1}; see /etc/subuid and /etc/subgid)` : '';
   return new Error(`error setting ownership of "${path}" to ${uid}:${gid}: lchown ${path}: invalid argument${where}`);
 }
+
+/** Go's words (strerror) for the refusals said of a container path. */
+const FS_WORDS: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system' };
 
 /** How many uids this process's user namespace maps. */
 function mappedIds(): number {

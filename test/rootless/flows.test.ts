@@ -282,6 +282,25 @@ describe('cp both ways', () => {
     expect(await engine.ok(['exec', 'cpc', 'sh', '-c', 'cd /devs && for f in *; do stat -c "%F %n" $f; done'])).toBe('fifo pipe\nregular file plain\n');
   });
 
+  it('cp through a bind of the host’s /etc: nothing the user may not read comes out, nothing goes in', async () => {
+    await engine.ok(['run', '-d', ...NONE, '--name', 'etcc', '-v', '/etc:/hostetc', 'busybox', 'sleep', '600']);
+    try {
+      // /etc/shadow is root's: an error, not an empty archive that "copies" nothing.
+      const out = await engine.docker(['cp', 'etcc:/hostetc/shadow', join(user.home, 'shadow')]);
+      expect({ code: out.code, stderr: out.stderr.trim() }).toEqual({ code: 1, stderr: 'Error response from daemon: open /hostetc/shadow: permission denied' });
+      await expect(stat(join(user.home, 'shadow'))).rejects.toThrow(/ENOENT/);
+      expect((await engine.podman(['cp', 'etcc:/hostetc/shadow', join(user.home, 'shadow')])).stderr).toContain('open /hostetc/shadow: permission denied');
+      // What the user may read comes out.
+      await engine.ok(['cp', 'etcc:/hostetc/hostname', join(user.home, 'hostname')]);
+      expect(await readFile(join(user.home, 'hostname'), 'utf8')).toBe(await readFile('/etc/hostname', 'utf8'));
+      const into = await engine.docker(['cp', join(user.home, 'in.txt'), 'etcc:/hostetc/']);
+      expect(into.stderr.trim()).toBe('Error response from daemon: cannot extract the archive: open /hostetc/in.txt: permission denied');
+      await expect(stat('/etc/in.txt')).rejects.toThrow(/ENOENT/);
+    } finally {
+      await engine.docker(['rm', '-f', 'etcc']);
+    }
+  });
+
   it('a file the container root writes on the bind is the user’s; uid 1000’s is subuid start + 999', async () => {
     await engine.ok(['exec', 'cpc', 'sh', '-c', 'echo x > /data/r && echo y > /data/a && chown 1000:1000 /data/a']);
     expect(await owner(join(bind, 'r'))).toEqual({ uid: user.uid, gid: user.gid });
