@@ -269,7 +269,7 @@ describe('cp both ways', () => {
     const r = await engine.docker(['cp', '-', 'cpc:/tmp'], { input: far });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(
-      'error setting ownership of "/tmp/far.txt" to 70000:70000: lchown /tmp/far.txt: invalid argument: 70000:70000 is not mapped in the rootless user namespace (ids 0-65536; see /etc/subuid and /etc/subgid)',
+      `error setting ownership of "/tmp/far.txt" to 70000:70000: lchown /tmp/far.txt: invalid argument: 70000:70000 is not mapped in the rootless user namespace (ids 0-${user.subuid.count}; see /etc/subuid and /etc/subgid)`,
     );
     await engine.ok(['exec', 'cpc', 'mkdir', '/devs']);
     await engine.ok(['cp', '-', 'cpc:/devs'], {
