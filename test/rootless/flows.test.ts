@@ -432,6 +432,22 @@ describe('registry', () => {
   });
 });
 
+describe('save and load', () => {
+  it('docker save to a file of the user’s, rmi, docker load: the image back with its owners; podman --remote too', async () => {
+    await engine.ok(['tag', 'localhost/flows/built-podman', 'flows/saved']);
+    await engine.ok(['save', '-o', join(user.home, 'saved.tar'), 'flows/saved']);
+    expect(await owner(join(user.home, 'saved.tar'))).toEqual({ uid: user.uid, gid: user.gid });
+    await engine.ok(['rmi', 'flows/saved']);
+    expect(await engine.ok(['load', '-i', join(user.home, 'saved.tar')])).toBe('Loaded image: flows/saved:latest\n');
+    const owners = ['stat', '-c', '%u:%g %n', '/app/f.txt', '/home/app/g.txt'];
+    expect(await engine.ok(['run', '--rm', ...NONE, 'flows/saved', ...owners])).toBe('0:0 /app/f.txt\n1000:1000 /home/app/g.txt\n');
+    await podman(['save', '-o', join(user.home, 'saved-podman.tar'), 'flows/saved']);
+    await podman(['rmi', 'flows/saved']);
+    expect(await podman(['load', '-i', join(user.home, 'saved-podman.tar')])).toContain('flows/saved:latest');
+    expect(await podman(['run', '--rm', ...NONE, 'flows/saved', ...owners])).toBe('0:0 /app/f.txt\n1000:1000 /home/app/g.txt\n');
+  });
+});
+
 describe('pods through podman --remote', () => {
   /** The pod flow through one client; what it saw, to compare. */
   async function podFlow(client: (args: string[]) => Promise<Result>): Promise<string[]> {
