@@ -68,6 +68,7 @@ export const HostConfig = Type.Object(
     PidMode: Type.Optional(Type.String()),
     IpcMode: Type.Optional(Type.String()),
     UTSMode: Type.Optional(Type.String()),
+    UsernsMode: Type.Optional(Type.String()),
     Isolation: Type.Optional(Type.String()),
     VolumeDriver: Type.Optional(Type.String()),
     DeviceCgroupRules: Type.Optional(StrList),

@@ -11,6 +11,7 @@ import { commandOf } from './config.js';
 import type { OciRuntime } from '../oci/runtime.js';
 import { now, type ContainerContext } from './context.js';
 import { withoutCgroups } from '../rootless/cgroups.js';
+import { refuseMappedRootfs } from '../rootless/userns-modes.js';
 
 export interface CommitOptions {
   repo?: string;
@@ -40,6 +41,7 @@ function ociFields({ container: _container, container_config: _containerConfig, 
 /** Returns the new image's ID. */
 export async function commit(ctx: ContainerContext, nameOrId: string, o: CommitOptions): Promise<string> {
   const c = ctx.store.resolve(nameOrId);
+  refuseMappedRootfs(c.spec, 'commit');
   const image = ctx.images.store.get(c.image_id);
   if (!image) throw invalid(`the image of container ${c.id} was removed: cannot commit`);
   const base = parseConfig(image);

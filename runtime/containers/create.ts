@@ -16,6 +16,7 @@ import { planMounts, resolveReferenced } from './mount-plan.js';
 import { generateName, validateName } from './names.js';
 import type { ContainerSpec } from './spec.js';
 import type { ClientEcho, Container } from './store.js';
+import { claimUserRange, completeUserns } from '../rootless/userns-modes.js';
 import { validateCreate } from './validate.js';
 import { rootlessCreateLimits } from '../rootless/cgroups.js';
 
@@ -39,6 +40,7 @@ export async function create(
   const warnings = echo.libpod ? limits.warnings : [];
   securityOf(request.security);
   validateLogDriver(request.log);
+  completeUserns(request);
   const references = recordReferences(ctx, request);
   const image = ctx.images.store.resolve(request.image);
   const runtime = request.runtime || ctx.options.defaultRuntime;
@@ -116,6 +118,7 @@ async function createNamed(
   try {
     // The row and its networks together: a container is never half on its networks.
     ctx.store.transaction(() => {
+      claimUserRange(spec, () => ctx.store.all().map((c) => c.spec));
       ctx.store.insert(created);
       ctx.network.addPlanned(id, endpoints);
     });

@@ -2,6 +2,7 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerSpec, NetworkSpec } from './spec.js';
+import { rootless } from '../rootless/mode.js';
 
 export interface EtcFiles {
   hosts: string;
@@ -57,6 +58,8 @@ export async function writeEtcFiles(dir: string, spec: ContainerSpec, net: EtcNe
   return files;
 }
 
+const SLIRP_DNS = '10.0.2.3';
+
 /**
  * The host's resolver config, minus loopback nameservers the container cannot reach, with --dns
  * overrides. On networks with DNS, their aardvark-dns comes first (it forwards other names upstream).
@@ -65,10 +68,14 @@ async function resolvConf(n: NetworkSpec, hostNetwork: boolean, networkServers: 
   const host = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   const lines = host.split('\n');
   let nameservers = lines.filter((l) => /^\s*nameserver\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!);
-  if (!hostNetwork) nameservers = nameservers.filter((n) => !n.startsWith('127.') && n !== '::1');
+  const loopback = (n: string) => n.startsWith('127.') || n === '::1';
+  // Rootless networks reach the host through slirp4netns, whose 10.0.2.3 forwards to the host's own
+  // resolver, loopback ones (systemd-resolved's 127.0.0.53) included.
+  if (!hostNetwork && rootless() && nameservers.some(loopback)) nameservers = [...new Set(nameservers.map((n) => (loopback(n) ? SLIRP_DNS : n)))];
+  if (!hostNetwork) nameservers = nameservers.filter((n) => !loopback(n));
   if (n.dns?.length) nameservers = n.dns;
   if (networkServers.length) nameservers = [...networkServers, ...(n.dns ?? [])];
-  if (nameservers.length === 0) nameservers = ['8.8.8.8', '8.8.4.4'];
+  if (nameservers.length === 0) nameservers = rootless() && !hostNetwork ? [SLIRP_DNS] : ['8.8.8.8', '8.8.4.4'];
   const search = n.dnsSearch?.length ? n.dnsSearch : lines.filter((l) => /^\s*search\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
   const options = n.dnsOptions?.length ? n.dnsOptions : lines.filter((l) => /^\s*options\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
   let out = nameservers.map((n) => `nameserver ${n}\n`).join('');

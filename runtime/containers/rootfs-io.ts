@@ -8,6 +8,7 @@ import { archivePath, extractInto, statPath, type PathStat } from './archive.js'
 import { changes as upperChanges, exportRootfs, type ChangeKind, type ChangesOptions } from './filesystem.js';
 import type { ContainerService } from './service.js';
 import type { Container } from './store.js';
+import { refuseMappedRootfs } from '../rootless/userns-modes.js';
 
 export type { PathStat } from './archive.js';
 export type { ChangeKind } from './filesystem.js';
@@ -69,12 +70,14 @@ async function streamFromRootfs<T extends { tar: Readable }>(
 /** docker diff: what the container changed (its upper dir against the image's layers). */
 export async function changes(containers: ContainerService, nameOrId: string, o: ChangesOptions = {}): Promise<Change[]> {
   const c = containers.store.resolve(nameOrId);
+  refuseMappedRootfs(c.spec, 'diff');
   return upperChanges(containers.paths.upper(c.id), await containers.lowerDirs(c), o);
 }
 
 /** docker export: the whole filesystem as a tar. */
 export async function exportContainer(containers: ContainerService, nameOrId: string): Promise<Readable> {
   const c = containers.store.resolve(nameOrId);
+  refuseMappedRootfs(c.spec, 'export');
   const { tar } = await streamFromRootfs(containers, c, (root) => ({ tar: exportRootfs(root) }));
   containers.record(c, 'export');
   return tar;

@@ -22,6 +22,8 @@ export interface Namespaces {
   network: NetworkNamespaceMode;
   /** The cgroup namespace (absent: a new one); a pod sharing `cgroup` gives its members the infra's. */
   cgroup?: NamespaceMode;
+  /** --userns as given (podman's modes: '' or host, keep-id[:uid=,gid=], nomap, auto[:size=]); rootless/userns-modes.ts. */
+  user?: string;
 }
 
 export interface ProcessSpec {
@@ -190,6 +192,8 @@ export interface ContainerSpec {
   image: string;
   process: ProcessSpec;
   namespaces: Namespaces;
+  /** --userns auto's slice of the engine's user namespace, claimed at create (rootless/userns-slices.ts). */
+  userRange?: { start: number; size: number };
   /** The pod the container belongs to (libpod): its ID, resolved at create (runtime/pods/members.ts). */
   pod?: string;
   /** The cgroup its own cgroup is made under (absent: `/berth`); a pod's members share the pod's. */

@@ -15,6 +15,7 @@ import { DEFAULT_SHM_SIZE } from '../oci/defaults.js';
 import { namespacesOf, type Namespaces } from '../oci/namespaces.js';
 import { buildSpec, securityOf } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
+import { addKeepIdUser, makeTraversable, shiftRootfs, userNamespaceOf } from '../rootless/userns-modes.js';
 import { mountTmpfs } from '../storage/rootfs.js';
 import { crashPoint } from '../util/crash.js';
 import { copyUp as copyVolumeUp } from '../volumes/copy-up.js';
@@ -144,6 +145,18 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
     crashPoint('start:staged');
     await copyUp(ctx, c);
     const p = c.spec.process;
+    // --userns keep-id/nomap/auto (rootless): the rootfs owned as that namespace sees it.
+    const userns = userNamespaceOf(c.spec);
+    if (userns) {
+      await addKeepIdUser(merged, c.spec);
+      await shiftRootfs(merged, userns, join(bundle, 'userns-mapped'));
+      await makeTraversable(userns, [
+        merged,
+        bundle,
+        ...c.mounts.map((m) => (m.type === 'volume' && m.name ? ctx.volumes.mountpoint(m.name) : (m.source ?? '/'))),
+      ]);
+      namespaces.user = userns;
+    }
     const user = await resolveUser(merged, p.user ?? '', p.groups ?? []);
     for (const destination of c.spec.mounts.chownToUser ?? []) {
       const m = c.mounts.find((point) => point.destination === destination);

@@ -4,6 +4,7 @@
 // tmpfs on the host, as dockerd makes it: a mount cannot be bound from another mount namespace).
 import { EngineError } from '../errors.js';
 import type { Namespaces as NamespaceModes } from '../containers/spec.js';
+import type { UserNamespace } from '../rootless/userns-modes.js';
 
 // dockerd answers a start that cannot join with a 500.
 const internal = (message: string) => new EngineError('internal', message);
@@ -18,6 +19,8 @@ export interface Namespaces {
   cgroup?: NamespaceMode;
   /** /dev/shm: a tmpfs of its own (undefined), none (IpcMode none), or a bind of the host's or the donor's. */
   shm?: { bind: string } | 'none';
+  /** A user namespace of the container's own (rootless --userns keep-id, nomap, auto); absent: the engine's. */
+  user?: UserNamespace;
 }
 
 /** The container a mode names (`container:<name or id>`), if it names one. */

@@ -308,6 +308,7 @@ export function buildSpec(input: SpecInput): object {
     if (mode !== 'host') namespaces.push(mode ? { type, path: mode.path } : { type });
   }
   namespaces.push({ type: 'mount' });
+  if (ns?.user) namespaces.push({ type: 'user' });
   if (!network) namespaces.push(input.network.netns ? { type: 'network', path: input.network.netns } : { type: 'network' });
   namespaces.push(ns?.cgroup && ns.cgroup !== 'host' ? { type: 'cgroup', path: ns.cgroup.path } : { type: 'cgroup' });
   const rlimits = new Map<string, { type: string; hard: number; soft: number }>();
@@ -326,7 +327,10 @@ export function buildSpec(input: SpecInput): object {
     }
     rlimits.set(type, { type, hard: u.hard, soft: u.soft });
   }
-  if (rootless()) rootlessMounts(mounts, { hostNetwork: network, hostPid: ns?.pid === 'host', hostIpc: ns?.ipc === 'host', privileged: s.privileged });
+  // A user namespace of the container's own (--userns keep-id...) owns no network namespace it joins (a
+  // bridge's, made by the engine): sysfs is the host's bound then too, as podman's.
+  const foreignNetns = network || (ns?.user !== undefined && input.network.netns !== undefined);
+  if (rootless()) rootlessMounts(mounts, { hostNetwork: foreignNetns, hostPid: ns?.pid === 'host', hostIpc: ns?.ipc === 'host', privileged: s.privileged });
   // An entry without '=' (compose's `environment: [NAME]` with NAME unset) stays in Config.Env but
   // is not in the process's environment, as with dockerd (containerd's WithEnv drops it); runc refuses it.
   const env = input.env.filter((e) => e.includes('='));
@@ -369,6 +373,8 @@ export function buildSpec(input: SpecInput): object {
       devices: devices.length ? devices.map((d) => d.node) : undefined,
       cgroupsPath: input.cgroupsPath,
       namespaces,
+      uidMappings: ns?.user?.uidMappings,
+      gidMappings: ns?.user?.gidMappings,
       sysctl: s.sysctls,
       seccomp,
       maskedPaths: s.privileged ? undefined : MASKED_PATHS,

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { rootless } from '../rootless/mode.js';
+import { withoutCgroups } from '../rootless/cgroups.js';
 
 const run = promisify(execFile);
 
@@ -32,6 +33,8 @@ export interface HostFacts {
   securityOptions: string[];
   conmonVersion?: string;
   conmonPath?: string;
+  /** Whether containers get cgroup limits (not a rootless engine without a delegated cgroup). */
+  cgroupLimits: boolean;
   /** Rootless: the engine's user namespace maps (container id → host id), as podman's info shows them. */
   idMappings?: { uidmap: IdMapping[]; gidmap: IdMapping[] };
 }
@@ -129,6 +132,7 @@ export async function hostFacts(defaultRuntime = 'runc'): Promise<HostFacts> {
     securityOptions,
     conmonVersion: (await conmonVersion)?.version,
     conmonPath: conmon,
+    cgroupLimits: !withoutCgroups(),
     idMappings: rootless() ? { uidmap: await idMap('/proc/self/uid_map'), gidmap: await idMap('/proc/self/gid_map') } : undefined,
   };
 }

@@ -17,7 +17,8 @@ export async function verifyUnits(units: Record<string, string>, o: { dependenci
   const base = o.base ?? '/tmp';
   const dir = await mkdtemp(join(base, 'berth-units-'));
   try {
-    for (const f of await readdir(REPO_UNITS)) await copyFile(join(REPO_UNITS, f), join(dir, f));
+    // (systemd/user/ holds the per-user units: a directory, not one of these)
+    for (const f of await readdir(REPO_UNITS, { withFileTypes: true })) if (f.isFile()) await copyFile(join(REPO_UNITS, f.name), join(dir, f.name));
     for (const [name, text] of Object.entries(units)) await writeFile(join(dir, name), text);
     // Units the tested ones name (Requires=, Wants=...) must exist for systemd to load them.
     for (const dep of o.dependencies ?? []) await writeFile(join(dir, dep), '[Unit]\nDescription=a dependency\n[Service]\nType=oneshot\nExecStart=/bin/true\n');

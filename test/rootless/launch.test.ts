@@ -58,6 +58,10 @@ describe('berth serve as a normal user', () => {
 
   it('says it is rootless in docker info and podman info, with podman’s id mappings', async () => {
     expect(await engine.ok(['info', '--format', '{{json .SecurityOptions}}'])).toContain('name=rootless');
+    // No cgroup of its own on this v1 host: no limits, as a rootless dockerd says; overlay with userxattr.
+    expect((await engine.ok(['info', '--format', '{{.MemoryLimit}} {{.PidsLimit}} {{.CgroupDriver}} {{json .DriverStatus}}'])).trim()).toBe(
+      'false false none [["Backing Filesystem","extfs"],["Supports d_type","true"],["Native Overlay Diff","true"],["userxattr","true"]]',
+    );
     const r = await engine.podman(['info', '--format', '{{.Host.Security.Rootless}} {{json .Host.IDMappings.UIDMap}}']);
     expect(r.stderr).toBe('');
     const [flag, map] = r.stdout.trim().split(' ');

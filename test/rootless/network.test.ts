@@ -98,6 +98,23 @@ describe('rootless networking', () => {
     await until(async () => (await helpers(user)).length === 0, 10_000, 'slirp4netns to end');
   });
 
+  it('gives containers slirp4netns’s resolver where the host’s is on loopback (systemd-resolved’s 127.0.0.53)', async () => {
+    // The engine reads /etc/resolv.conf in the pause's mount namespace: a loopback-only one there.
+    const bind = await engine.unshare([
+      'sh',
+      '-c',
+      'printf "nameserver 127.0.0.53\\nsearch example.test\\n" > "$HOME/resolv.loop" && mount --bind "$HOME/resolv.loop" /etc/resolv.conf',
+    ]);
+    expect(bind).toMatchObject({ code: 0 });
+    try {
+      expect(await engine.ok(['run', '--rm', 'busybox', 'cat', '/etc/resolv.conf'])).toBe('nameserver 10.0.2.3\nsearch example.test\n');
+      // --network host keeps the host's own.
+      expect(await engine.ok(['run', '--rm', '--network', 'host', 'busybox', 'cat', '/etc/resolv.conf'])).toBe('nameserver 127.0.0.53\nsearch example.test\n');
+    } finally {
+      await engine.unshare(['umount', '/etc/resolv.conf']);
+    }
+  });
+
   it('publishes a port with rootlessport, kept across an engine kill -9 and restart, released with the container', async () => {
     const port = await freePort();
     const id = (await engine.ok(['run', '-d', '--name', 'web', '-p', `${port}:80`, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'])).trim();

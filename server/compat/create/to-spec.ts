@@ -200,7 +200,14 @@ export function toSpec(body: ContainerCreateBody, version: string): { spec: Cont
         oomScoreAdj: given(hc.OomScoreAdj),
       },
     ),
-    namespaces: { pid: namespace(hc.PidMode), ipc: ipcNamespace(ipcMode), uts: namespace(hc.UTSMode), network: networkNamespace(hc.NetworkMode) },
+    namespaces: {
+      pid: namespace(hc.PidMode),
+      ipc: ipcNamespace(ipcMode),
+      uts: namespace(hc.UTSMode),
+      network: networkNamespace(hc.NetworkMode),
+      // UsernsMode, as podman's compat API reads it (its modes on a rootless engine); echoed for inspect too.
+      ...(hc.UsernsMode && { user: hc.UsernsMode }),
+    },
     mounts: assignDefined<MountsSpec>(
       { anonymous: keysOf(config.Volumes) },
       {

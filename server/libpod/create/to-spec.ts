@@ -236,20 +236,20 @@ function healthcheck(h: SpecGenerator['healthconfig']): HealthcheckSpec | undefi
 }
 
 /**
- * --userns: rootful berth runs containers in the host's user namespace (`host`, or podman's default
- * `private`, which rootful podman also maps 1:1). keep-id is podman's rootless mode; the others need
- * ID ranges berth does not allocate yet.
+ * --userns as podman's client sends it (`{nsmode, value}`), back in the CLI's text; the engine checks it
+ * (runtime/rootless/userns-modes.ts: rootless modes, podman's errors on a rootful engine). `default` is
+ * containers.conf's default: host.
  */
-function userNamespace(ns: SpecGenerator['userns']): void {
+function userNamespace(ns: SpecGenerator['userns']): string {
   const mode = ns?.nsmode ?? '';
-  if (mode === '' || mode === 'host' || mode === 'private' || mode === 'default') return;
-  if (mode === 'keep-id') throw invalid('keep-id is only supported in rootless mode');
-  throw invalid(`user namespace mode ${mode} is not supported by berth`);
+  if (mode === '' || mode === 'default') return '';
+  if (mode === 'no-map') return 'nomap'; // the client's name for it
+  return ns?.value ? `${mode}:${ns.value}` : mode;
 }
 
 /** The body as a spec for `image` (the route's resolution of the name), and the libpod echo. */
 export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpec; echo: LibpodEcho } {
-  userNamespace(body.userns);
+  const userns = userNamespace(body.userns);
   if (body.image_volumes?.length) throw invalid('image volumes are not supported by berth yet');
   const env = Object.entries(body.env ?? {}).map(([k, v]) => `${k}=${v}`);
   // podman's defaults (containers.conf's env, and libpod's own marker), unless the client set them.
@@ -294,7 +294,13 @@ export function toSpec(body: SpecGenerator, image: string): { spec: ContainerSpe
   const spec: ContainerSpec = {
     image,
     process,
-    namespaces: { pid: namespace(body.pidns, 'pid'), ipc: namespace(body.ipcns, 'ipc'), uts: namespace(body.utsns, 'uts'), network: net.ns },
+    namespaces: {
+      pid: namespace(body.pidns, 'pid'),
+      ipc: namespace(body.ipcns, 'ipc'),
+      uts: namespace(body.utsns, 'uts'),
+      network: net.ns,
+      ...(userns && { user: userns }),
+    },
     mounts: mounts(body),
     ports: ports(body),
     network: networkSpec,

@@ -301,7 +301,8 @@ export function inspectContainer(facts: ContainerFacts, c: Container, pod?: PodO
       SecurityOpt: s.options ?? [],
       Tmpfs: c.spec.mounts.tmpfs ?? {},
       UTSMode: nsMode(c.spec.namespaces.uts),
-      UsernsMode: '',
+      // podman's inspect: '' in the engine's own user namespace, `private` in one of the container's own (keep-id, nomap, auto).
+      UsernsMode: ['', 'host'].includes(c.spec.namespaces.user ?? '') ? '' : 'private',
       ShmSize: r.shmSize ?? 65536000,
       Runtime: 'oci',
       ConsoleSize: [0, 0],

@@ -1,0 +1,332 @@
+// `--userns` for a rootless engine, as podman 4.3 rootless does it. The engine runs in its pause user
+// namespace as uid 0 = the user, 1..N = the user's subuid range (runtime/rootless/pause.ts); the IDs
+// below are that namespace's ("ns IDs"), which is what runc (inside it too) writes into the
+// container's uid_map.
+//   host (also ''):  no user namespace of its own: container root is the user (podman's rootless default)
+//   keep-id[:uid=U,gid=G]: container U is the user (ns 0), 0..U-1 are ns 1..U, the rest 1:1 after it;
+//                    the process runs as U:G and /etc/passwd gains the user's entry
+//   nomap:           container 0..N-1 are ns 1..N: the user is not in the container at all
+//   auto[:size=S]:   a slice of S (1024) ns IDs of its own, not shared with another existing container
+// A container in its own user namespace sees the image's files through that mapping, so its rootfs is
+// chowned once (file of image uid X -> ns owner map(X)), as podman's storage makes a mapped copy of the
+// image's top layer (idmapped mounts need runc 1.2 and a kernel-owned filesystem).
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { chmod, lchown, lstat, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { EngineError, invalid } from '../errors.js';
+import { openForRead, withInRoot, type RootedFd } from '../util/in-root.js';
+import { rootless } from './mode.js';
+import { type IdRange, claimRange, isIdRange } from './userns-slices.js';
+
+/** One line of a uid_map or gid_map, as the OCI spec writes it. */
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+/** A container's own user namespace: its mappings (ns IDs on the host side). */
+export interface UserNamespace {
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
+}
+
+/** A parsed --userns value. */
+export type UsernsMode =
+  | { kind: 'host' }
+  | { kind: 'keep-id'; uid?: number; gid?: number }
+  | { kind: 'nomap' }
+  | { kind: 'auto'; size?: number }
+  | { kind: 'private' }
+  | { kind: 'join'; ref: string };
+
+/** podman's default size of an `auto` namespace (containers.conf has no other here). */
+export const AUTO_SIZE = 1024;
+
+// podman reports a bad number with Go's strconv text.
+function parseCount(text: string): number {
+  if (!/^\d+$/.test(text)) throw invalid(`strconv.ParseUint: parsing "${text}": invalid syntax`);
+  return Number(text);
+}
+
+/** `key=value,...` options after `mode:`; unknown keys are podman's error. */
+function options(text: string, known: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of text.split(',')) {
+    const [key = '', ...rest] = part.split('=');
+    if (!known.includes(key)) throw invalid(`unknown option specified: "${key}"`);
+    out.set(key, rest.join('='));
+  }
+  return out;
+}
+
+/** A --userns value (podman's ParseUserNamespace); '' is host. */
+export function parseUserns(text: string): UsernsMode {
+  const colon = text.indexOf(':');
+  const mode = colon < 0 ? text : text.slice(0, colon);
+  const rest = colon < 0 ? undefined : text.slice(colon + 1);
+  switch (mode) {
+    case '':
+    case 'host':
+      return { kind: 'host' };
+    case 'private':
+      return { kind: 'private' };
+    case 'nomap':
+      return { kind: 'nomap' };
+    case 'keep-id': {
+      if (rest === undefined) return { kind: 'keep-id' };
+      const o = options(rest, ['uid', 'gid']);
+      const uid = o.get('uid');
+      const gid = o.get('gid');
+      return { kind: 'keep-id', ...(uid !== undefined && { uid: parseCount(uid) }), ...(gid !== undefined && { gid: parseCount(gid) }) };
+    }
+    case 'auto': {
+      if (rest === undefined) return { kind: 'auto' };
+      // podman's uidmapping=/gidmapping= pin extra ranges: not modelled, refused rather than ignored.
+      const o = options(rest, ['size', 'uidmapping', 'gidmapping']);
+      if (o.has('uidmapping') || o.has('gidmapping')) throw invalid('auto user namespace uidmapping/gidmapping options are not supported by berth');
+      const size = o.get('size');
+      return size === undefined ? { kind: 'auto' } : { kind: 'auto', size: parseCount(size) };
+    }
+    case 'container':
+    case 'ns':
+      if (rest) return { kind: 'join', ref: text };
+  }
+  throw invalid(`unrecognized namespace mode ${text} passed`);
+}
+
+/**
+ * Checks a create's --userns and completes it: keep-id's process user when none was asked (podman sets
+ * it at create, so exec and inspect see it too). A rootful engine keeps running every container in the
+ * host's user namespace (host, private and '' alike, as before) and refuses the rootless-only modes in
+ * podman's words.
+ */
+export function completeUserns(spec: { namespaces: { user?: string }; process: { user?: string } }): void {
+  const text = spec.namespaces.user ?? '';
+  const mode = parseUserns(text);
+  if (!rootless()) {
+    if (mode.kind === 'keep-id' || mode.kind === 'nomap') throw invalid(`${mode.kind} is only supported in rootless mode`);
+    if (mode.kind === 'auto' || mode.kind === 'join') throw invalid(`user namespace mode ${text} is not supported by berth`);
+    return;
+  }
+  if (mode.kind === 'private') throw invalid('must provide at least one UID or GID mapping to configure a user namespace');
+  if (mode.kind === 'join') throw invalid(`user namespace mode ${text} is not supported by berth`);
+  if (mode.kind === 'keep-id' && !spec.process.user) {
+    const self = outsideIds();
+    spec.process.user = `${mode.uid ?? self.uid}:${mode.gid ?? self.gid}`;
+  }
+}
+
+/** The user's host uid and gid: what ns 0 maps to (/proc/self/uid_map's `0 <uid> 1`). */
+export function outsideIds(): { uid: number; gid: number } {
+  const zero = (file: string) => {
+    const line = mapLines(file).find((l) => l.containerID === 0);
+    return line ? line.hostID : 0;
+  };
+  return { uid: zero('/proc/self/uid_map'), gid: zero('/proc/self/gid_map') };
+}
+
+function mapLines(file: string): IdMapping[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .filter((f) => f.length === 3 && f.every(Number.isFinite))
+    .map(([containerID = 0, hostID = 0, size = 0]) => ({ containerID, hostID, size }));
+}
+
+/** The highest ns ID the engine's namespace has (65536 with a 65536-ID subuid range: podman's maxUID). */
+function nsMax(file: string): number {
+  return mapLines(file).reduce((max, l) => Math.max(max, l.containerID + l.size - 1), 0);
+}
+
+function keepIdMap(id: number, max: number): IdMapping[] {
+  const out: IdMapping[] = [
+    { containerID: 0, hostID: 1, size: Math.min(id, max) },
+    { containerID: id, hostID: 0, size: 1 },
+  ];
+  if (max > id) out.push({ containerID: id + 1, hostID: id + 1, size: max - id });
+  return out.filter((m) => m.size > 0);
+}
+
+/**
+ * auto's slice, claimed at create from what existing containers hold (`held`): called where the row is
+ * inserted, in the same synchronous step, so two creates cannot draw the same slice. Other modes: none.
+ */
+export function claimUserRange(spec: { namespaces: { user?: string }; userRange?: IdRange }, held: () => { userRange?: IdRange }[]): void {
+  // A create's own (a clone's copy of another container's spec) never counts: every container draws its own.
+  delete spec.userRange;
+  if (!rootless()) return;
+  const mode = parseUserns(spec.namespaces.user ?? '');
+  if (mode.kind !== 'auto') return;
+  const taken = held()
+    .map((s) => s.userRange)
+    .filter(isIdRange);
+  const range = claimRange(taken, mode.size ?? AUTO_SIZE, Math.min(nsMax('/proc/self/uid_map'), nsMax('/proc/self/gid_map')));
+  if (!range) throw new EngineError('internal', 'creating container storage: could not find enough available IDs');
+  spec.userRange = range;
+}
+
+/** The user namespace a container runs in, or undefined for the engine's own (host, and rootful engines). */
+export function userNamespaceOf(spec: { namespaces: { user?: string }; userRange?: IdRange }): UserNamespace | undefined {
+  if (!rootless()) return undefined;
+  const mode = parseUserns(spec.namespaces.user ?? '');
+  const self = outsideIds();
+  switch (mode.kind) {
+    case 'keep-id':
+      return {
+        uidMappings: keepIdMap(mode.uid ?? self.uid, nsMax('/proc/self/uid_map')),
+        gidMappings: keepIdMap(mode.gid ?? self.gid, nsMax('/proc/self/gid_map')),
+      };
+    case 'nomap':
+      return {
+        uidMappings: [{ containerID: 0, hostID: 1, size: nsMax('/proc/self/uid_map') }],
+        gidMappings: [{ containerID: 0, hostID: 1, size: nsMax('/proc/self/gid_map') }],
+      };
+    case 'auto': {
+      const r = spec.userRange;
+      if (!r) throw new EngineError('internal', 'creating container storage: could not find enough available IDs');
+      const one = [{ containerID: 0, hostID: r.start, size: r.size }];
+      return { uidMappings: one, gidMappings: one };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A container ID through a mapping (undefined: not mapped). */
+function toNs(id: number, map: IdMapping[]): number | undefined {
+  const m = map.find((l) => id >= l.containerID && id < l.containerID + l.size);
+  return m ? m.hostID + (id - m.containerID) : undefined;
+}
+
+/**
+ * The rootfs owned as the container sees it: each file of image owner X (stored as ns X) chowned to
+ * map(X); owners the mapping lacks stay (the container sees them as nobody, as podman's). Done once per
+ * container: `marker` (in its bundle) records the mappings applied. Mount points below are left alone.
+ */
+export async function shiftRootfs(rootfs: string, ns: UserNamespace, marker: string): Promise<void> {
+  const applied = JSON.stringify(ns);
+  const done = await lstat(marker).then(
+    () => readFileSync(marker, 'utf8'),
+    () => '',
+  );
+  if (done === applied) return;
+  if (done) throw new EngineError('internal', `the rootfs of this container was mapped for another user namespace (${marker})`);
+  const dev = (await lstat(rootfs)).dev;
+  const shift = async (path: string): Promise<void> => {
+    const st = await lstat(path);
+    if (st.dev !== dev) return;
+    const uid = toNs(st.uid, ns.uidMappings);
+    const gid = toNs(st.gid, ns.gidMappings);
+    if ((uid !== undefined && uid !== st.uid) || (gid !== undefined && gid !== st.gid)) {
+      await lchown(path, uid ?? st.uid, gid ?? st.gid);
+      // chown clears set-id bits; the image's are part of what the container should see.
+      if (!st.isSymbolicLink() && st.mode & 0o6000) await chmod(path, st.mode & 0o7777);
+    }
+    if (st.isDirectory()) for (const name of await readdir(path)) await shift(join(path, name));
+  };
+  await shift(rootfs);
+  const fd = openSync(marker, 'w', 0o600);
+  try {
+    writeSync(fd, applied);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Whether a mapping leaves out ns 0, the user: the container's root then has no rights over the user's 0700 directories. */
+export const mapsUser = (ns: UserNamespace): boolean =>
+  toNs(
+    0,
+    ns.uidMappings.map((m) => ({ ...m, containerID: m.hostID, hostID: m.containerID })),
+  ) !== undefined;
+
+/**
+ * runc mounts the rootfs and the bind sources from inside the container's user namespace: with nomap and
+ * auto its root is not the user and must be able to search the way there. As podman does (its storage
+ * and /run/user/<uid> become 0711), the user's directories above each path gain --x for group and
+ * others; directories that are not the user's (/home, /run/user: nobody here) end the walk.
+ */
+export async function makeTraversable(ns: UserNamespace, paths: string[]): Promise<void> {
+  if (mapsUser(ns)) return;
+  const seen = new Set<string>();
+  for (const path of paths) {
+    for (let dir = dirname(path); dir !== '/' && !seen.has(dir); dir = dirname(dir)) {
+      seen.add(dir);
+      const st = await lstat(dir).catch(() => undefined);
+      if (!st?.isDirectory() || st.uid !== 0) break;
+      if ((st.mode & 0o011) !== 0o011) await chmod(dir, (st.mode & 0o7777) | 0o011);
+    }
+  }
+}
+
+/** The user's name in the host's passwd (the engine shares its files), for keep-id's entry. */
+function hostUserName(uid: number): string {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find((f) => f[2] === String(uid));
+  return line?.[0] || String(uid);
+}
+
+/** Appends `line` to a file of the rootfs (resolved inside it) unless a line already has `field` at index `at`. */
+async function addEntry(rootfs: string, path: string, at: number, field: string, line: string): Promise<void> {
+  await withInRoot(
+    rootfs,
+    path,
+    (fd: RootedFd) => {
+      if (!fd.stat().isFile()) return;
+      const readFd = openForRead(fd);
+      let text: string;
+      try {
+        text = readFileSync(readFd, 'utf8');
+      } finally {
+        closeSync(readFd);
+      }
+      if (text.split('\n').some((l) => l.split(':')[at] === field)) return;
+      const out = openSync(fd.self, 'a');
+      try {
+        writeSync(out, `${text && !text.endsWith('\n') ? '\n' : ''}${line}\n`);
+      } finally {
+        closeSync(out);
+      }
+    },
+    { followLast: true },
+  ).catch(() => undefined); // an image without /etc/passwd gets none, as podman's
+}
+
+/**
+ * keep-id's /etc/passwd and /etc/group lines, as podman adds them when the image has none for the uid:
+ * `name:*:uid:gid::<workdir>:/bin/sh` and `name:x:gid:name` for the user's own IDs; keep-id:uid=
+ * gets podman's generic `uid:*:uid:gid:container user:/:/bin/sh` and `gid:x:gid:uid`.
+ */
+export async function addKeepIdUser(rootfs: string, spec: { namespaces: { user?: string }; process: { workdir?: string } }): Promise<void> {
+  if (!rootless()) return;
+  const mode = parseUserns(spec.namespaces.user ?? '');
+  if (mode.kind !== 'keep-id') return;
+  const self = outsideIds();
+  const uid = mode.uid ?? self.uid;
+  const gid = mode.gid ?? self.gid;
+  if (mode.uid === undefined) {
+    const name = hostUserName(self.uid);
+    await addEntry(rootfs, 'etc/passwd', 2, String(uid), `${name}:*:${uid}:${gid}::${spec.process.workdir || '/'}:/bin/sh`);
+    if (mode.gid === undefined) await addEntry(rootfs, 'etc/group', 2, String(gid), `${name}:x:${gid}:${name}`);
+  } else {
+    await addEntry(rootfs, 'etc/passwd', 2, String(uid), `${uid}:*:${uid}:${gid}:container user:/:/bin/sh`);
+    await addEntry(rootfs, 'etc/group', 2, String(gid), `${gid}:x:${gid}:${uid}`);
+  }
+}
+
+/**
+ * commit, diff and export read the container's files as the engine's namespace owns them. A container
+ * in a user namespace of its own (keep-id, nomap, auto) has its rootfs chowned to that mapping, so they
+ * would record shifted owners (and diff would list every file): refused until berth unmaps them as
+ * podman's storage does.
+ */
+export function refuseMappedRootfs(spec: { namespaces: { user?: string }; userRange?: IdRange }, verb: string): void {
+  if (!userNamespaceOf(spec)) return;
+  throw new EngineError(
+    'conflict',
+    `berth cannot ${verb} a container with --userns=${spec.namespaces.user}: its root filesystem is owned as that user namespace maps it`,
+  );
+}
