@@ -19,6 +19,8 @@ import { RootlessPorts } from './rootless-ports.js';
 import type { NetworkService } from './service.js';
 import { DEFAULT_NETWORK_ALIAS, type Endpoint, type EndpointSettings, type Network, type NetworkStore } from './store.js';
 
+const ROOTLESS_LINGER_MS = Number(process.env.BERTH_ROOTLESS_NET_LINGER || 60) * 1000;
+
 export type NetworkModeKind = 'bridge' | 'host' | 'none' | 'container' | 'user';
 
 /**
@@ -346,9 +348,25 @@ export class Attachments {
       if (this.containers.get(c.id)) this.containers.update(c.id, { ports: '[]' });
     });
     if (list.length) this.pruneChainsSoon();
-    // Rootless: the last container off the networks takes the rootless namespace and slirp4netns with it.
-    await this.netavark?.stopRootlessIfIdle(() => !this.store.allEndpoints().some((e) => e.ip));
+    this.stopRootlessSoon();
   }
+
+  /**
+   * Rootless: the rootless namespace and its slirp4netns outlive the last container off the networks by
+   * a linger (BERTH_ROOTLESS_NET_LINGER seconds, default 60): a `run --rm` after another then finds them
+   * up (~230 ms less a run here). An engine gone before the timer leaves them to the next one.
+   */
+  private stopRootlessSoon(): void {
+    if (!this.netavark?.rootlessNs) return;
+    const idle = () => !this.store.allEndpoints().some((e) => e.ip);
+    if (!idle()) return;
+    clearTimeout(this.rootlessTimer);
+    this.rootlessTimer = setTimeout(() => {
+      this.netavark?.stopRootlessIfIdle(idle).catch((err: Error) => process.stderr.write(`berth: stopping the rootless network namespace: ${err.message}\n`));
+    }, ROOTLESS_LINGER_MS).unref();
+  }
+
+  private rootlessTimer?: NodeJS.Timeout;
 
   /**
    * Once nothing of this engine is on a bridge, netavark's shared chains go (if nobody else has rules in

@@ -158,7 +158,8 @@ export class RootlessEngine {
   static async start(user: RootlessUser, o: { args?: string[]; env?: Record<string, string> } = {}): Promise<RootlessEngine> {
     const runRoot = join(user.runtimeDir, 'berth');
     const engine = new RootlessEngine(user, join(runRoot, 'berth.sock'), join(user.home, '.local/share/berth'), runRoot);
-    await engine.restart(o);
+    engine.options = o;
+    await engine.restart();
     return engine;
   }
 
@@ -166,8 +167,10 @@ export class RootlessEngine {
     return this.err;
   }
 
-  /** Starts the engine again (after stop or kill9): the same user, paths and namespace. */
-  async restart(o: { args?: string[]; env?: Record<string, string> } = {}): Promise<void> {
+  private options: { args?: string[]; env?: Record<string, string> } = {};
+
+  /** Starts the engine again (after stop or kill9): the same user, paths and namespace, and options unless given others. */
+  async restart(o: { args?: string[]; env?: Record<string, string> } = this.options): Promise<void> {
     this.err = '';
     const child = spawn(
       'runuser',

@@ -81,7 +81,8 @@ describe('rootless networking', () => {
     await new Promise<void>((r) => web.listen(0, hostIp, r));
     webPort = (web.address() as { port: number }).port;
     user = await RootlessUser.create('rlnet');
-    engine = await RootlessEngine.start(user);
+    // The namespace goes at once when the last container leaves (default: a minute later; tested below).
+    engine = await RootlessEngine.start(user, { env: { BERTH_ROOTLESS_NET_LINGER: '0' } });
     await engine.load(images.busybox.archive);
   }, 180_000);
 
@@ -96,6 +97,28 @@ describe('rootless networking', () => {
     expect(out).toBe('hello from the host\n');
     // The last container off the networks took the rootless namespace and its slirp4netns with it.
     await until(async () => (await helpers(user)).length === 0, 10_000, 'slirp4netns to end');
+  });
+
+  it('keeps the rootless namespace and its slirp4netns a while after the last container (the next run reuses them)', async () => {
+    await engine.stop();
+    await engine.restart({});
+    try {
+      const slirp = async () => (await helpers(user)).filter((p) => p.includes('slirp4netns'));
+      await engine.ok(['run', '--rm', 'busybox', 'true']);
+      const first = await slirp();
+      expect(first).toHaveLength(1);
+      await engine.ok(['run', '--rm', 'busybox', 'true']);
+      expect(await slirp()).toEqual(first);
+      const pid = (await run('pgrep', ['-u', String(user.uid), '-x', 'slirp4netns'])).stdout.trim();
+      await engine.ok(['run', '--rm', 'busybox', 'true']);
+      expect((await run('pgrep', ['-u', String(user.uid), '-x', 'slirp4netns'])).stdout.trim()).toBe(pid);
+    } finally {
+      await engine.stop();
+      await engine.restart({ env: { BERTH_ROOTLESS_NET_LINGER: '0' } });
+      // The lingering namespace goes with the next container off the networks.
+      await engine.ok(['run', '--rm', 'busybox', 'true']);
+      await until(async () => (await helpers(user)).length === 0, 10_000, 'slirp4netns to end');
+    }
   });
 
   it('gives containers slirp4netns’s resolver where the host’s is on loopback (systemd-resolved’s 127.0.0.53)', async () => {
