@@ -3,7 +3,7 @@
 // may be running and swapping any directory for a symlink meanwhile, so nothing here uses a host path
 // into the rootfs: paths are resolved to pinned descriptors (util/in-root.ts), and tar works from one.
 import { spawn } from 'node:child_process';
-import { lstatSync, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -12,6 +12,7 @@ import { OverwriteError, UnsafeArchiveError } from '../storage/unpack.js';
 import { isErrno, openInRoot, openParentInRoot, openRoot, RootedFd } from '../util/in-root.js';
 import { CpMounts } from './cp-mounts.js';
 import { extractInRoot } from './extract.js';
+import { toTarEnd } from './tar-end.js';
 
 export interface PathStat {
   name: string;
@@ -93,7 +94,13 @@ export function statPath(root: string, path: string, container: string, mounts =
 /** The stat of a path in the container and a tar of it, named as the client asked for it. */
 export function archivePath(root: string, path: string, container: string, mounts = NO_MOUNTS): { stat: PathStat; tar: Readable } {
   const { dir, name, rename, stat, file } = locate(root, path, container, mounts);
-  if (file) return { stat, tar: archiveFile(dir, rename ?? name) };
+  try {
+    checkReadable(dir, name, path);
+  } catch (err) {
+    dir.close();
+    throw err;
+  }
+  if (file) return { stat, tar: toTarEnd(archiveFile(dir, rename ?? name)) };
   const jobs: TarJob[] = [{ dir, name, outName: rename ?? name, base: name === '.' ? dir.path : posix.join(dir.path, name), excludes: [] }];
   let started = false;
   try {
@@ -112,7 +119,7 @@ export function archivePath(root: string, path: string, container: string, mount
     started = true;
     const tars = jobs.map((job) => (job.file ? archiveFile(job.dir, job.outName) : archiveDir(job)));
     // Each buffered from now on: node drains (drops) a child's stdout nobody listens to once it exits.
-    return { stat, tar: tars.length === 1 ? tars[0]! : concatTars(tars.map((t) => t.pipe(new PassThrough()))) };
+    return { stat, tar: tars.length === 1 ? toTarEnd(tars[0]!) : concatTars(tars.map((t) => t.pipe(new PassThrough()))) };
   } finally {
     // The children have changed into them: spawn returns after its exec (files stay open for their tar).
     for (const job of jobs) if (!started || !job.file) job.dir.close();
@@ -131,6 +138,25 @@ function reachedByName(root: string, destination: string, mounts: CpMounts): boo
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return true;
     return false;
+  }
+}
+
+/**
+ * The path must be readable (a directory: listable) by the engine: tar would otherwise leave an unreadable
+ * member out and send an empty archive, a copy that "works" and brings nothing. Rootless, a bind of the
+ * host's /etc holds files the user may not read (shadow). Entries below a directory are tar's to skip.
+ */
+function checkReadable(dir: RootedFd, name: string, path: string): void {
+  const at = name === '.' ? dir.self : dir.child(name);
+  try {
+    // Only files and directories are opened: a symlink is archived as one, and opening a device or a
+    // FIFO could act on it.
+    const st = name === '.' ? dir.stat() : lstatSync(at);
+    if (!st.isFile() && !st.isDirectory()) return;
+    closeSync(openSync(at, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK));
+  } catch (err) {
+    if (isErrno(err, 'EACCES', 'EPERM')) throw new EngineError('internal', `open ${posix.normalize(`/${path}`)}: permission denied`);
+    // Anything else is tar's to meet.
   }
 }
 

@@ -12,6 +12,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   rmdirSync,
   symlinkSync,
   unlinkSync,
@@ -24,6 +25,7 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { isErrno, lstatIfThereSync, mkdirInRoot, openInRoot, RootedFd, type MountLookup } from '../util/in-root.js';
+import { rootless } from '../rootless/mode.js';
 import { drain, OverwriteError, run, setPaxXattrs, UnsafeArchiveError } from '../storage/unpack.js';
 
 const O_PATH = 0o10000000;
@@ -82,6 +84,14 @@ class Writer {
   private gid = (h: tar.Header) => this.options.owner?.gid ?? h.gid ?? 0;
 
   async entry(entry: Entry): Promise<void> {
+    try {
+      await this.make(entry);
+    } catch (err) {
+      throw entryError(err, posix.join('/', this.dest.path, entry.header.name), this.uid(entry.header), this.gid(entry.header));
+    }
+  }
+
+  private async make(entry: Entry): Promise<void> {
     const h = entry.header;
     const parts = h.name.split('/').filter((p) => p !== '' && p !== '.');
     if (parts.includes('..')) throw new UnsafeArchiveError(`invalid path in archive: ${JSON.stringify(h.name)}`);
@@ -166,6 +176,8 @@ class Writer {
       case 'character-device':
       case 'block-device':
       case 'fifo': {
+        // No device nodes in a user namespace (mknod: EPERM): skipped, as podman's copier and c/storage do.
+        if (h.type !== 'fifo' && rootless()) return;
         const kind = h.type === 'fifo' ? ['p'] : [h.type === 'block-device' ? 'b' : 'c', `${h.devmajor}`, `${h.devminor}`];
         await run('mknod', [`${dir.forChild}/${name}`, ...kind]); // Node has no mknod(2); mknod never follows
         const fd = new RootedFd(openSync(at, O_PATH | constants.O_NOFOLLOW), rel);
@@ -280,6 +292,31 @@ function removeAt(dir: RootedFd, name: string): void {
     sub.close();
   }
   rmdirSync(dir.child(name));
+}
+
+/**
+ * An entry's failure said of its path in the container: a refusal as Go words it (`open /p: permission
+ * denied`), and a chown refused with EINVAL (an id the user namespace does not map: rootless, past the
+ * user's subuid/subgid range) as podman's copier words it, with where the ids come from.
+ */
+function entryError(err: unknown, path: string, uid: number, gid: number): unknown {
+  const said = FS_WORDS[(err as NodeJS.ErrnoException).code ?? ''];
+  // Refusals by the kernel, said of the container's path (not the descriptor path the call used), as Go says them.
+  if (said && isErrno(err, 'EACCES', 'EPERM', 'EROFS')) return new Error(`${(err as NodeJS.ErrnoException).syscall ?? 'open'} ${path}: ${said}`);
+  if (!isErrno(err, 'EINVAL') || !/chown/.test((err as NodeJS.ErrnoException).syscall ?? '')) return err;
+  const where = rootless() ? `: ${uid}:${gid} is not mapped in the rootless user namespace (ids 0-${mappedIds() - 1}; see /etc/subuid and /etc/subgid)` : '';
+  return new Error(`error setting ownership of "${path}" to ${uid}:${gid}: lchown ${path}: invalid argument${where}`);
+}
+
+/** Go's words (strerror) for the refusals said of a container path. */
+const FS_WORDS: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system' };
+
+/** How many uids this process's user namespace maps. */
+function mappedIds(): number {
+  return readFileSync('/proc/self/uid_map', 'utf8')
+    .trim()
+    .split('\n')
+    .reduce((n, line) => n + Number(line.trim().split(/\s+/)[2] ?? 0), 0);
 }
 
 /** The xattrs a PAX header carries, worded for docker cp. */

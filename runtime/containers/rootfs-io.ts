@@ -21,6 +21,8 @@ export interface Change {
 export interface ExtractOptions {
   /** Own what is extracted by the container's configured user, not the archive's owners. */
   copyUIDGID: boolean;
+  /** With copyUIDGID and no configured user, root owns it (podman's getContainerUser); dockerd keeps the archive's owners. */
+  rootWithoutUser?: boolean;
   noOverwriteDirNonDir: boolean;
 }
 
@@ -110,7 +112,7 @@ export async function extractToContainer(
     containers,
     c,
     async (_, root) => {
-      const owner = await containers.cpOwner(c, o.copyUIDGID);
+      const owner = (await containers.cpOwner(c, o.copyUIDGID)) ?? (o.copyUIDGID && o.rootWithoutUser ? { uid: 0, gid: 0 } : undefined);
       await extractInto(root, path, nameOrId, tar, owner, o.noOverwriteDirNonDir, containers.cpMounts(c), c.spec.security.readonlyRootfs);
     },
     forCopy,

@@ -86,7 +86,9 @@ export const archiveRoutes: FastifyPluginAsyncTypebox<VerbOptions> = async (app,
     const q = request.query;
     const tar = request.body instanceof Readable ? request.body : undefined;
     await api.containers.extract(request.params.id, q.path ?? '', tar, {
-      copyUIDGID: parseBool(q.copyUIDGID),
+      // podman chowns by default (its cp -a), to the container's user or root: dockerd keeps the archive's owners.
+      copyUIDGID: parseBool(q.copyUIDGID, family === 'libpod'),
+      rootWithoutUser: family === 'libpod',
       // podman sends the name in lower case.
       noOverwriteDirNonDir: parseBool(family === 'libpod' ? (q.noOverwriteDirNonDir ?? q.nooverwritedirnondir) : q.noOverwriteDirNonDir),
     });
