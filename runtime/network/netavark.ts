@@ -139,12 +139,27 @@ export async function isAnchored(n: NetavarkNetwork): Promise<boolean> {
   return master !== '' && basename(master) === n.network_interface;
 }
 
-async function ensureAnchor(n: NetavarkNetwork): Promise<void> {
-  if (!n.network_interface || (await isAnchored(n))) return;
+/** `ip` in the engine's network namespace, or (rootless) in its rootless one, whose sysfs it cannot read. */
+const ipIn = (netns: string | undefined, args: string[]) => (netns ? run('nsenter', [`--net=${netns}`, 'ip', ...args]) : run('ip', args));
+
+/** The anchor's bridge: `ip -o link show` says `master <bridge>`. */
+async function anchorMaster(n: NetavarkNetwork, netns: string | undefined): Promise<string | undefined> {
+  if (!netns) return (await isAnchored(n)) ? n.network_interface : existsSync(`/sys/class/net/${anchorName(n.id)}`) ? '' : undefined;
+  const out = await ipIn(netns, ['-o', 'link', 'show', anchorName(n.id)]).then(
+    (r) => r.stdout,
+    () => undefined,
+  );
+  return out === undefined ? undefined : (/ master (\S+)/.exec(out)?.[1] ?? '');
+}
+
+async function ensureAnchor(n: NetavarkNetwork, netns?: string): Promise<void> {
+  if (!n.network_interface) return;
+  const master = await anchorMaster(n, netns);
+  if (master === n.network_interface) return;
   const name = anchorName(n.id);
-  if (existsSync(`/sys/class/net/${name}`)) await run('ip', ['link', 'set', name, 'master', n.network_interface]);
+  if (master !== undefined) await ipIn(netns, ['link', 'set', name, 'master', n.network_interface]);
   // A veth pair (the dummy driver may not be loaded), left down: one end on the bridge, the other loose.
-  else await run('ip', ['link', 'add', name, 'master', n.network_interface, 'type', 'veth', 'peer', 'name', name.replace(/^bk-/, 'bq-')]);
+  else await ipIn(netns, ['link', 'add', name, 'master', n.network_interface, 'type', 'veth', 'peer', 'name', name.replace(/^bk-/, 'bq-')]);
 }
 
 /**
@@ -452,11 +467,12 @@ export class Netavark {
         // A namespace made anew (the pause died): aardvark-dns's records were of the one that is gone.
         if (ns && verb === 'setup' && (await ns.ensure())) await rm(join(this.configDir, 'aardvark-dns'), { recursive: true, force: true });
         const out = verb === 'setup' ? await setupRetried(exec) : await exec(verb);
-        if (verb === 'setup' && !ns) {
+        if (verb === 'setup') {
           for (const a of attachments) {
             // The bridge and its rules stay from now on (anchorName); a failure only costs the next run a netavark setup.
-            await ensureAnchor(a.network).then(
-              () => this.warmed.add(a.network.id),
+            // Rootless: in the rootless namespace, while it lingers (berth's own fast path stays off there).
+            await ensureAnchor(a.network, ns?.path).then(
+              () => !ns && this.warmed.add(a.network.id),
               (err: Error) => process.stderr.write(`berth: anchor of ${a.network.network_interface}: ${err.message}\n`),
             );
           }
@@ -586,15 +602,22 @@ export class Netavark {
  */
 export async function dropNetwork(netavark: Netavark, network: NetavarkNetwork): Promise<void> {
   netavark.forget(network);
-  // Rootless: no anchor; the bridge went with the network's last container (and the chains are the namespace's).
-  if (netavark.rootlessNs) return netavark.dropDns(network);
-  await run('ip', ['link', 'del', anchorName(network.id)]).catch(() => undefined);
-  if (network.network_interface && existsSync(`/sys/class/net/${network.network_interface}`)) {
+  // Rootless: the anchor and bridge are in the rootless namespace (if it still lingers), its chains too.
+  const ns = netavark.rootlessNs;
+  if (ns && !(await ns.exists())) return netavark.dropDns(network);
+  await ipIn(ns?.path, ['link', 'del', anchorName(network.id)]).catch(() => undefined);
+  const bridgeUp = ns
+    ? await ipIn(ns.path, ['link', 'show', network.network_interface]).then(
+        () => true,
+        () => false,
+      )
+    : existsSync(`/sys/class/net/${network.network_interface}`);
+  if (network.network_interface && bridgeUp) {
     const standIn: Attachment = { network, interfaceName: 'eth0', ips: network.subnets.map((s) => s.gateway), aliases: [] };
     await netavark.teardown(randomBytes(32).toString('hex'), 'berth-network-rm', [standIn], []);
   }
   await netavark.dropDns(network);
-  await pruneNetavarkChains();
+  if (!ns) await pruneNetavarkChains();
 }
 
 /** The UDP port-53 listeners on these gateways: socket inode by gateway. */

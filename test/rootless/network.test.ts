@@ -112,6 +112,22 @@ describe('rootless networking', () => {
       const pid = (await run('pgrep', ['-u', String(user.uid), '-x', 'slirp4netns'])).stdout.trim();
       await engine.ok(['run', '--rm', 'busybox', 'true']);
       expect((await run('pgrep', ['-u', String(user.uid), '-x', 'slirp4netns'])).stdout.trim()).toBe(pid);
+      // The networks' bridges stay in it too (anchored, as rootful berth keeps them), until the network goes.
+      const bridges = async () => {
+        const r = await engine.unshare(['nsenter', `--net=${engine.runRoot}/netns/rootless`, 'ip', '-o', 'link', 'show', 'type', 'bridge']);
+        if (r.code !== 0) throw new Error(r.stderr);
+        return r.stdout
+          .split('\n')
+          .map((l) => l.split(': ')[1])
+          .filter(Boolean);
+      };
+      await engine.ok(['network', 'create', 'n-anchor']);
+      const bridge = (await must(engine.podman(['network', 'inspect', '-f', '{{.NetworkInterface}}', 'n-anchor']))).trim();
+      expect(bridge).not.toBe('');
+      await engine.ok(['run', '--rm', '--network', 'n-anchor', 'busybox', 'true']);
+      expect(await bridges()).toContain(bridge);
+      await engine.ok(['network', 'rm', 'n-anchor']);
+      expect(await bridges()).not.toContain(bridge);
     } finally {
       await engine.stop();
       await engine.restart({ env: { BERTH_ROOTLESS_NET_LINGER: '0' } });
