@@ -323,49 +323,17 @@ describe('pod events', () => {
     for (const verb of [['pause'], ['unpause'], ['kill'], ['start'], ['stop', '-t', '0'], ['restart'], ['kill', '-s', 'BOGUS'], ['stop', '-t', '0'], ['stop']])
       await same(['pod', ...verb, 'pe']);
     await both(['pod', 'rm', 'pe']);
-    const events = await same(['events', '--stream=false', '--since', since, '--filter', 'pod=pe', '--format', '{{.Type}} {{.Status}} {{.Name}}']);
+    // Both engines' events since the test began, through these filters, in this format.
+    const eventsSince = (filters: string[], format: string) =>
+      same(['events', '--stream=false', '--since', since, ...filters.flatMap((f) => ['--filter', f]), '--format', format]);
+    const events = await eventsSince(['pod=pe'], '{{.Type}} {{.Status}} {{.Name}}');
     expect(events.stdout).toBe(['create', 'pause', 'unpause', 'kill', 'start', 'stop', 'stop', 'start', 'stop', 'remove'].map((a) => `pod ${a} pe\n`).join(''));
     // pod= keeps the earlier tests' pods out: which of them fall inside the one-second --since differs by timing.
-    await same([
-      'events',
-      '--stream=false',
-      '--since',
-      since,
-      '--filter',
-      'type=pod',
-      '--filter',
-      'event=remove',
-      '--filter',
-      'pod=pe',
-      '--format',
-      '{{.Status}} {{.Name}} {{.ID}}',
-    ]);
-    await same([
-      'events',
-      '--stream=false',
-      '--since',
-      since,
-      '--filter',
-      'pod=pe',
-      '--filter',
-      'event=create',
-      '--format',
-      '{{.ID}} {{.Name}} {{.Attributes}}',
-    ]);
+    await eventsSince(['type=pod', 'event=remove', 'pod=pe'], '{{.Status}} {{.Name}} {{.ID}}');
+    await eventsSince(['pod=pe', 'event=create'], '{{.ID}} {{.Name}} {{.Attributes}}');
 
     // A member's own events name its pod.
-    const member = await same([
-      'events',
-      '--stream=false',
-      '--since',
-      since,
-      '--filter',
-      'container=pe-a',
-      '--filter',
-      'event=create',
-      '--format',
-      '{{.Type}} {{.Status}} {{.Name}} {{.PodID}}',
-    ]);
+    const member = await eventsSince(['container=pe-a', 'event=create'], '{{.Type}} {{.Status}} {{.Name}} {{.PodID}}');
     expect(noIds(member.stdout)).toBe('container create pe-a <id>\n');
 
     // dockerd has no pods: its clients never see these, nor a member's pod.
