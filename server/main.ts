@@ -36,9 +36,11 @@ const USAGE = `Usage: berth serve [--socket PATH] [--root DIR] [--run-root DIR] 
   --insecure-registry  a registry host[:port] reached over plain HTTP or unverified TLS;
                repeatable
   --certs-dir  TLS material per registry, <dir>/<host:port>/{ca.crt,client.cert,client.key}
-               (env BERTH_CERTS_DIR, default /etc/docker/certs.d)
+               (env BERTH_CERTS_DIR, default /etc/docker/certs.d; rootless: ~/.config/docker/certs.d
+               where it exists)
   --registries-conf  containers-registries.conf v2: mirrors, insecure and blocked registries
-               (env BERTH_REGISTRIES_CONF, default /etc/containers/registries.conf)
+               (env BERTH_REGISTRIES_CONF, default /etc/containers/registries.conf; rootless:
+               ~/.config/containers/registries.conf where it exists)
   --console    serve the web console on HOST:PORT (env BERTH_CONSOLE; off by default; HOST defaults
                to 127.0.0.1, port 0 takes a free one). Its token is written to <run-root>/console-token
                and the URL with it printed once on stderr

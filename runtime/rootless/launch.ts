@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
 import { ensurePause } from './pause.js';
-import { type RootlessPaths, rootlessPaths } from './paths.js';
+import { type RootlessPaths, rootlessPaths, userRegistryConfig } from './paths.js';
 import { subIdRanges } from './subids.js';
 
 /** Whether this process must re-run itself in the pause namespace: not root, not inside already. */
@@ -65,7 +65,14 @@ export async function serveRootless(argv: string[], given: Partial<RootlessPaths
   const launch = preparePause(given);
   const { paths, user } = launch;
   process.stderr.write(`berth: rootless as ${user.name} (uid ${user.uid}): socket ${paths.socket}, root ${paths.root}, run root ${paths.runRoot}\n`);
-  const env = { ...process.env, BERTH_ROOTLESS: '1', BERTH_SOCKET: paths.socket, BERTH_ROOT: paths.root, BERTH_RUN_ROOT: paths.runRoot };
+  const env = {
+    ...process.env,
+    ...userRegistryConfig(process.env, userInfo().homedir),
+    BERTH_ROOTLESS: '1',
+    BERTH_SOCKET: paths.socket,
+    BERTH_ROOT: paths.root,
+    BERTH_RUN_ROOT: paths.runRoot,
+  };
   return runInPause(launch.pause, [process.execPath, process.argv[1]!, 'serve', ...argv], env);
 }
 

@@ -1,6 +1,6 @@
 // Where a rootless engine keeps things by default: the user's runtime dir for what lives until reboot
 // (socket, run root), the user's data dir for what persists (root), as podman's rootless defaults.
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface RootlessPaths {
@@ -26,4 +26,19 @@ export function rootlessPaths(env: NodeJS.ProcessEnv, uid: number, home: string)
   const runRoot = rt ? join(rt, 'berth') : `/tmp/berth-run-${uid}`;
   const data = env.XDG_DATA_HOME || join(home, '.local/share');
   return { socket: join(runRoot, 'berth.sock'), root: join(data, 'berth'), runRoot };
+}
+
+/**
+ * The user's own registry configuration, where it exists, as podman rootless reads
+ * ~/.config/containers/registries.conf and a rootless dockerd ~/.config/docker/certs.d: BERTH_* values,
+ * so flags and the user's own variables still win.
+ */
+export function userRegistryConfig(env: NodeJS.ProcessEnv, home: string): Record<string, string> {
+  const config = env.XDG_CONFIG_HOME || join(home, '.config');
+  const found: Record<string, string> = {};
+  const conf = join(config, 'containers/registries.conf');
+  const certs = join(config, 'docker/certs.d');
+  if (!env.BERTH_REGISTRIES_CONF && existsSync(conf)) found.BERTH_REGISTRIES_CONF = conf;
+  if (!env.BERTH_CERTS_DIR && existsSync(certs)) found.BERTH_CERTS_DIR = certs;
+  return found;
 }

@@ -7,7 +7,7 @@
 // the default network, -p and a user network have flows of their own.
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -429,6 +429,24 @@ describe('registry', () => {
     await engine.ok(['rmi', ref]);
     await podman(['pull', '--tls-verify=false', ref]);
     expect(await podman(['run', '--rm', ...NONE, ref, 'id', '-u'])).toBe('0\n');
+  });
+
+  it('reads the user’s own ~/.config/containers/registries.conf, as rootless podman does', async () => {
+    await registry.pushArchive(inject('images').busybox.archive, 'flows/conf:1');
+    const conf = join(user.home, '.config/containers/registries.conf');
+    const text = `[[registry]]\nprefix = "mirror.example"\nlocation = "${registry.host}"\ninsecure = true\n`;
+    ok(await user.run('sh', ['-c', `mkdir -p "$(dirname "$1")" && cat > "$1"`, 'sh', conf], { input: text }), 'writing registries.conf');
+    await engine.stop();
+    await engine.restart();
+    try {
+      await engine.ok(['pull', 'mirror.example/flows/conf:1']);
+      expect(await engine.ok(['run', '--rm', ...NONE, 'mirror.example/flows/conf:1', 'echo', 'via the user’s conf'])).toBe('via the user’s conf\n');
+      await engine.ok(['rmi', 'mirror.example/flows/conf:1']);
+    } finally {
+      await rm(conf, { force: true });
+      await engine.stop();
+      await engine.restart();
+    }
   });
 });
 
