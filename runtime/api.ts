@@ -51,6 +51,7 @@ export { familiar } from './images/reference.js';
 export { isShortName } from './registry/short-names.js';
 export type { DeleteRecord, HistoryItem, ImageFilters } from './images/service.js';
 export type { LoadMessage } from './images/load.js';
+export type { IdMapping } from './rootless/idmap.js';
 export type { ImportMessage, ImportOptions } from './images/import.js';
 export type { Progress } from './images/pull.js';
 export type { ImageDetails, PullRequest } from './api/images.js';

@@ -30,6 +30,7 @@ import { DiskUsage } from './system/df.js';
 import { Builder } from './build/builder.js';
 import { DEFAULT_REGISTRY_OPTIONS } from './registry/endpoints.js';
 import { SecretStore } from './secrets/store.js';
+import { ownHardLimits } from './oci/own-limits.js';
 
 /** Debian's tini-static: a static init that works in any image, run as PID 1 for `--init`. */
 const INIT_BINARY = '/usr/bin/tini-static';
@@ -126,7 +127,7 @@ export class Engine {
         defaultRuntime: host.defaultRuntime,
         exitCommand: options.exitCommand,
         initBinary: existsSync(INIT_BINARY) ? INIT_BINARY : undefined,
-        nofileLimit: await nofileLimit(),
+        nofileLimit: nofileLimit(),
         secrets: new SecretStore(db, options.root),
       },
     );
@@ -225,8 +226,7 @@ async function engineId(root: string): Promise<string> {
   return id;
 }
 
-async function nofileLimit(): Promise<number> {
-  const limits = await readFile('/proc/self/limits', 'utf8').catch(() => '');
-  const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(limits)?.[1];
-  return hard && /^\d+$/.test(hard) ? Math.min(DEFAULT_NOFILE, Number(hard)) : DEFAULT_NOFILE;
+function nofileLimit(): number {
+  const hard = ownHardLimits().get('RLIMIT_NOFILE');
+  return hard === undefined ? DEFAULT_NOFILE : Math.min(DEFAULT_NOFILE, hard);
 }

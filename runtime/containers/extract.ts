@@ -12,7 +12,6 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   rmdirSync,
   symlinkSync,
   unlinkSync,
@@ -25,6 +24,7 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { isErrno, lstatIfThereSync, mkdirInRoot, openInRoot, RootedFd, type MountLookup } from '../util/in-root.js';
+import { mappedCount } from '../rootless/idmap.js';
 import { rootless } from '../rootless/mode.js';
 import { drain, OverwriteError, run, setPaxXattrs, UnsafeArchiveError } from '../storage/unpack.js';
 
@@ -304,20 +304,14 @@ function entryError(err: unknown, path: string, uid: number, gid: number): unkno
   // Refusals by the kernel, said of the container's path (not the descriptor path the call used), as Go says them.
   if (said && isErrno(err, 'EACCES', 'EPERM', 'EROFS')) return new Error(`${(err as NodeJS.ErrnoException).syscall ?? 'open'} ${path}: ${said}`);
   if (!isErrno(err, 'EINVAL') || !/chown/.test((err as NodeJS.ErrnoException).syscall ?? '')) return err;
-  const where = rootless() ? `: ${uid}:${gid} is not mapped in the rootless user namespace (ids 0-${mappedIds() - 1}; see /etc/subuid and /etc/subgid)` : '';
+  const where = rootless()
+    ? `: ${uid}:${gid} is not mapped in the rootless user namespace (ids 0-${mappedCount('uid') - 1}; see /etc/subuid and /etc/subgid)`
+    : '';
   return new Error(`error setting ownership of "${path}" to ${uid}:${gid}: lchown ${path}: invalid argument${where}`);
 }
 
 /** Go's words (strerror) for the refusals said of a container path. */
 const FS_WORDS: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system' };
-
-/** How many uids this process's user namespace maps. */
-function mappedIds(): number {
-  return readFileSync('/proc/self/uid_map', 'utf8')
-    .trim()
-    .split('\n')
-    .reduce((n, line) => n + Number(line.trim().split(/\s+/)[2] ?? 0), 0);
-}
 
 /** The xattrs a PAX header carries, worded for docker cp. */
 const setXattrs = (path: string, h: tar.Header, noDereference: boolean) =>

@@ -357,16 +357,21 @@ export class Attachments {
    * up (~230 ms less a run here). An engine gone before the timer leaves them to the next one.
    */
   private stopRootlessSoon(): void {
-    if (!this.netavark?.rootlessNs) return;
-    const idle = () => !this.store.allEndpoints().some((e) => e.ip);
-    if (!idle()) return;
+    if (!this.netavark?.rootlessNs || !this.idle()) return;
     clearTimeout(this.rootlessTimer);
     this.rootlessTimer = setTimeout(() => {
-      this.netavark?.stopRootlessIfIdle(idle).catch((err: Error) => process.stderr.write(`berth: stopping the rootless network namespace: ${err.message}\n`));
+      this.netavark
+        ?.stopRootlessIfIdle(() => this.idle())
+        .catch((err: Error) => process.stderr.write(`berth: stopping the rootless network namespace: ${err.message}\n`));
     }, ROOTLESS_LINGER_MS).unref();
   }
 
   private rootlessTimer?: NodeJS.Timeout;
+
+  /** Nothing of this engine on a bridge network now. */
+  private idle(): boolean {
+    return !this.store.allEndpoints().some((e) => e.ip);
+  }
 
   /**
    * Once nothing of this engine is on a bridge, netavark's shared chains go (if nobody else has rules in
@@ -375,11 +380,10 @@ export class Attachments {
    * iptables then.
    */
   pruneChainsSoon(): void {
-    const idle = () => !this.store.allEndpoints().some((e) => e.ip);
-    if (!this.netavark || this.netavark.rootlessNs || !idle()) return;
+    if (!this.netavark || this.netavark.rootlessNs || !this.idle()) return;
     clearTimeout(this.pruneTimer);
     this.pruneTimer = setTimeout(async () => {
-      if (!idle()) return;
+      if (!this.idle()) return;
       for (const n of this.store.all()) if (n.driver === 'bridge' && n.bridge && (await isAnchored(netavarkNetwork(n)))) return;
       await pruneNetavarkChains().catch((err: Error) => process.stderr.write(`berth: pruning netavark's chains: ${err.message}\n`));
     }, 2000).unref();

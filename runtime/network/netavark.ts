@@ -196,13 +196,6 @@ function directBatch(a: Attachment, hostVeth: string): string {
  */
 const ROOTLESS_MOUNTNS = ['unshare', '-m', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"'];
 
-/** netavark runs iptables: a user's PATH may lack the sbin directories. */
-function sbinPath(): NodeJS.ProcessEnv {
-  const dirs = (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':');
-  for (const d of ['/usr/local/sbin', '/usr/sbin', '/sbin']) if (!dirs.includes(d)) dirs.push(d);
-  return { ...process.env, PATH: dirs.join(':') };
-}
-
 /** Through the engine's spawn helper (util/spawner.ts): no fork of the engine on a container's start path. */
 async function runWithInput(cmd: string, args: string[], input: string): Promise<void> {
   await execFileOff(cmd, args, { input, timeout: 30_000 }).catch((err: Error & { stderr?: string }) => {
@@ -458,7 +451,7 @@ export class Netavark {
           reject(new EngineError('internal', `netavark ${v}: ${message || err.message}`));
         };
         const child = ns
-          ? execFile('nsenter', [`--net=${ns.path}`, ...ROOTLESS_MOUNTNS, ns.resolvConf, this.binary, ...args], { timeout: 30_000, env: sbinPath() }, cb)
+          ? execFile('nsenter', [`--net=${ns.path}`, ...ROOTLESS_MOUNTNS, ns.resolvConf, this.binary, ...args], { timeout: 30_000 }, cb)
           : execFile(this.binary, args, { timeout: 30_000 }, cb);
         child.stdin!.end(JSON.stringify(input));
       });

@@ -10,18 +10,12 @@ import { join } from 'node:path';
 import { EngineError } from '../errors.js';
 import { hasOwnMount, unmountOwn } from '../storage/rootfs.js';
 import { execFileOff } from '../util/spawner.js';
+import { outsideIds } from '../rootless/idmap.js';
 
 export const TUN = '/dev/net/tun';
 const SLIRP_PATHS = ['/usr/bin/slirp4netns', '/usr/local/bin/slirp4netns', '/usr/libexec/podman/slirp4netns'];
 /** slirp4netns's resolver, reached from the namespace; aardvark-dns forwards there (netavark.ts). */
 const SLIRP_DNS = '10.0.2.3';
-
-/** The user's uid on the host: the outside of uid 0 in the pause's user namespace. */
-export async function hostUid(): Promise<number> {
-  const map = await readFile('/proc/self/uid_map', 'utf8').catch(() => '');
-  const outside = Number(map.trim().split(/\s+/)[1]);
-  return Number.isInteger(outside) ? outside : (process.getuid?.() ?? 0);
-}
 
 /**
  * slirp4netns opens /dev/net/tun (so would pasta): a host without udev may have it root-only. Said at
@@ -33,7 +27,7 @@ export async function checkTun(): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'it does not exist (is the tun module loaded?)' : `this user cannot open it read-write (${code})`;
-    const uid = await hostUid();
+    const uid = outsideIds().uid;
     throw new EngineError(
       'internal',
       `rootless networking needs ${TUN} for slirp4netns, but ${why}: allow it (for example \`setfacl -m u:${uid}:rw ${TUN}\`, ` +

@@ -10,6 +10,7 @@ import { loadSeccompProfile } from './seccomp.js';
 import { parseSecurityOptions } from './security.js';
 import type { Namespaces } from './namespaces.js';
 import { rootless } from '../rootless/mode.js';
+import { ownHardLimits } from './own-limits.js';
 
 export interface SpecInput {
   id: string;
@@ -184,42 +185,11 @@ function rootlessMounts(mounts: object[], o: { hostNetwork: boolean; hostPid: bo
 }
 
 let oomScoreAdj: number | undefined;
-let hardLimits: Map<string, number> | undefined;
 
 /** The engine's own oom_score_adj (read once: nothing changes it). */
 function ownOomScoreAdj(): number {
   oomScoreAdj ??= Number(readOr('/proc/self/oom_score_adj', '0').trim()) || 0;
   return oomScoreAdj;
-}
-
-/** The engine's own hard rlimits by OCI name, from /proc/self/limits ("unlimited" left out). */
-function ownHardLimits(): Map<string, number> {
-  if (hardLimits) return hardLimits;
-  const names: Record<string, string> = {
-    'Max cpu time': 'RLIMIT_CPU',
-    'Max file size': 'RLIMIT_FSIZE',
-    'Max data size': 'RLIMIT_DATA',
-    'Max stack size': 'RLIMIT_STACK',
-    'Max core file size': 'RLIMIT_CORE',
-    'Max resident set': 'RLIMIT_RSS',
-    'Max processes': 'RLIMIT_NPROC',
-    'Max open files': 'RLIMIT_NOFILE',
-    'Max locked memory': 'RLIMIT_MEMLOCK',
-    'Max address space': 'RLIMIT_AS',
-    'Max file locks': 'RLIMIT_LOCKS',
-    'Max pending signals': 'RLIMIT_SIGPENDING',
-    'Max msgqueue size': 'RLIMIT_MSGQUEUE',
-    'Max nice priority': 'RLIMIT_NICE',
-    'Max realtime priority': 'RLIMIT_RTPRIO',
-    'Max realtime timeout': 'RLIMIT_RTTIME',
-  };
-  hardLimits = new Map();
-  for (const line of readOr('/proc/self/limits', '').split('\n')) {
-    const m = /^(Max [a-z ]+?)\s{2,}(\S+)\s+(\S+)/.exec(line);
-    const type = m && names[m[1]!];
-    if (type && m[3] !== 'unlimited') hardLimits.set(type, Number(m[3]));
-  }
-  return hardLimits;
 }
 
 function readOr(file: string, fallback: string): string {

@@ -4,7 +4,7 @@
 // parent, passing on signals and the exit status, as a terminal and systemd expect of `berth serve`.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { userInfo } from 'node:os';
+import { constants, userInfo } from 'node:os';
 import { ensurePause } from './pause.js';
 import { type RootlessPaths, rootlessPaths, userRegistryConfig } from './paths.js';
 import { subIdRanges } from './subids.js';
@@ -35,13 +35,20 @@ export function preparePause(given: Partial<RootlessPaths>): Launch {
 }
 
 // LISTEN_PID must name the process that serves (nsenter execs node in this shell's pid), and the socket
-// systemd passed stays fd 3. The engine's tools (netavark's iptables, mount) live in sbin.
+// systemd passed stays fd 3.
 const JOIN = `[ -n "$LISTEN_FDS" ] && export LISTEN_PID=$$; exec nsenter --user --mount --preserve-credentials -t "$0" -- "$@"`;
+
+/** A user's PATH may lack the sbin directories (netavark runs iptables, the engine mount and ip). */
+function withSbin(path = '/usr/local/bin:/usr/bin:/bin'): string {
+  const dirs = path.split(':');
+  for (const d of ['/usr/local/sbin', '/usr/sbin', '/sbin']) if (!dirs.includes(d)) dirs.push(d);
+  return dirs.join(':');
+}
 
 /** Runs `command` in the pause namespace as its uid 0; resolves to its exit status (128+n on a signal). */
 export function runInPause(pause: number, command: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const activated = env.LISTEN_FDS !== undefined && Number(env.LISTEN_PID) === process.pid;
-  const childEnv: NodeJS.ProcessEnv = { ...env, PATH: `${env.PATH || '/usr/bin:/bin'}:/usr/sbin:/sbin` };
+  const childEnv: NodeJS.ProcessEnv = { ...env, PATH: withSbin(env.PATH) };
   if (!activated) {
     delete childEnv.LISTEN_FDS;
     delete childEnv.LISTEN_PID;
@@ -54,11 +61,9 @@ export function runInPause(pause: number, command: string[], env: NodeJS.Process
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, pass(signal));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
   });
 }
-
-const signalNumber = (s: NodeJS.Signals): number => ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 })[s as string] ?? 1;
 
 /** `berth serve` as a normal user: say where things are, then serve from inside the namespace. */
 export async function serveRootless(argv: string[], given: Partial<RootlessPaths>): Promise<number> {

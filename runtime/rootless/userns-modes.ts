@@ -15,15 +15,9 @@ import { chmod, lchown, lstat, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EngineError, invalid } from '../errors.js';
 import { openForRead, withInRoot, type RootedFd } from '../util/in-root.js';
+import { type IdMapping, nsMax, outsideIds } from './idmap.js';
 import { rootless } from './mode.js';
 import { type IdRange, claimRange, isIdRange } from './userns-slices.js';
-
-/** One line of a uid_map or gid_map, as the OCI spec writes it. */
-export interface IdMapping {
-  containerID: number;
-  hostID: number;
-  size: number;
-}
 
 /** A container's own user namespace: its mappings (ns IDs on the host side). */
 export interface UserNamespace {
@@ -117,28 +111,6 @@ export function completeUserns(spec: { namespaces: { user?: string }; process: {
   }
 }
 
-/** The user's host uid and gid: what ns 0 maps to (/proc/self/uid_map's `0 <uid> 1`). */
-export function outsideIds(): { uid: number; gid: number } {
-  const zero = (file: string) => {
-    const line = mapLines(file).find((l) => l.containerID === 0);
-    return line ? line.hostID : 0;
-  };
-  return { uid: zero('/proc/self/uid_map'), gid: zero('/proc/self/gid_map') };
-}
-
-function mapLines(file: string): IdMapping[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/).map(Number))
-    .filter((f) => f.length === 3 && f.every(Number.isFinite))
-    .map(([containerID = 0, hostID = 0, size = 0]) => ({ containerID, hostID, size }));
-}
-
-/** The highest ns ID the engine's namespace has (65536 with a 65536-ID subuid range: podman's maxUID). */
-function nsMax(file: string): number {
-  return mapLines(file).reduce((max, l) => Math.max(max, l.containerID + l.size - 1), 0);
-}
-
 function keepIdMap(id: number, max: number): IdMapping[] {
   const out: IdMapping[] = [
     { containerID: 0, hostID: 1, size: Math.min(id, max) },
@@ -161,7 +133,7 @@ export function claimUserRange(spec: { namespaces: { user?: string }; userRange?
   const taken = held()
     .map((s) => s.userRange)
     .filter(isIdRange);
-  const range = claimRange(taken, mode.size ?? AUTO_SIZE, Math.min(nsMax('/proc/self/uid_map'), nsMax('/proc/self/gid_map')));
+  const range = claimRange(taken, mode.size ?? AUTO_SIZE, Math.min(nsMax('uid'), nsMax('gid')));
   if (!range) throw new EngineError('internal', 'creating container storage: could not find enough available IDs');
   spec.userRange = range;
 }
@@ -174,13 +146,13 @@ export function userNamespaceOf(spec: { namespaces: { user?: string }; userRange
   switch (mode.kind) {
     case 'keep-id':
       return {
-        uidMappings: keepIdMap(mode.uid ?? self.uid, nsMax('/proc/self/uid_map')),
-        gidMappings: keepIdMap(mode.gid ?? self.gid, nsMax('/proc/self/gid_map')),
+        uidMappings: keepIdMap(mode.uid ?? self.uid, nsMax('uid')),
+        gidMappings: keepIdMap(mode.gid ?? self.gid, nsMax('gid')),
       };
     case 'nomap':
       return {
-        uidMappings: [{ containerID: 0, hostID: 1, size: nsMax('/proc/self/uid_map') }],
-        gidMappings: [{ containerID: 0, hostID: 1, size: nsMax('/proc/self/gid_map') }],
+        uidMappings: [{ containerID: 0, hostID: 1, size: nsMax('uid') }],
+        gidMappings: [{ containerID: 0, hostID: 1, size: nsMax('gid') }],
       };
     case 'auto': {
       const r = spec.userRange;

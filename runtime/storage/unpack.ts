@@ -3,11 +3,12 @@
 // written: no `..`, no writing through symlinks, no hard links to files outside the layer.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, readFile, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { mappedCount } from '../rootless/idmap.js';
 import { rootless } from '../rootless/mode.js';
 import { opaqueXattr } from './rootless-overlay.js';
 
@@ -260,7 +261,7 @@ class Unpacker {
       const name = `/${path.slice(this.root.length + 1)}`;
       throw new Error(
         `potentially insufficient UIDs or GIDs available in user namespace (requested ${uid}:${gid} for ${name}): ` +
-          `Check /etc/subuid and /etc/subgid (${await mappedIds()}): lchown ${name}: invalid argument`,
+          `Check /etc/subuid and /etc/subgid (${mappedIds()}): lchown ${name}: invalid argument`,
       );
     });
   }
@@ -293,14 +294,8 @@ export async function setPaxXattrs(path: string, h: tar.Header, noDereference: b
 }
 
 /** What the namespace maps, for the message of an owner outside it. */
-async function mappedIds(): Promise<string> {
-  const count = async (file: string) =>
-    (await readFile(file, 'utf8').catch(() => ''))
-      .split('\n')
-      .map((line) => Number(line.trim().split(/\s+/)[2] ?? 0))
-      .reduce((a, b) => a + b, 0);
-  const [uids, gids] = await Promise.all([count('/proc/self/uid_map'), count('/proc/self/gid_map')]);
-  return `the user namespace maps uids 0-${uids - 1} and gids 0-${gids - 1}: the user and the range given to it there`;
+function mappedIds(): string {
+  return `the user namespace maps uids 0-${mappedCount('uid') - 1} and gids 0-${mappedCount('gid') - 1}: the user and the range given to it there`;
 }
 
 /** Splits a tar path into components; `./`, `/` and `.` vanish, and `..` is refused. */

@@ -5,6 +5,7 @@ import { constants } from 'node:fs';
 import os from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { type IdMapping, ownIdMap } from '../rootless/idmap.js';
 import { rootless } from '../rootless/mode.js';
 import { withoutCgroups } from '../rootless/cgroups.js';
 
@@ -35,22 +36,8 @@ export interface HostFacts {
   conmonPath?: string;
   /** Whether containers get cgroup limits (not a rootless engine without a delegated cgroup). */
   cgroupLimits: boolean;
-  /** Rootless: the engine's user namespace maps (container id → host id), as podman's info shows them. */
+  /** Rootless: the engine's user namespace maps (ns id → host id), which podman's info shows. */
   idMappings?: { uidmap: IdMapping[]; gidmap: IdMapping[] };
-}
-
-export interface IdMapping {
-  container_id: number;
-  host_id: number;
-  size: number;
-}
-
-async function idMap(file: string): Promise<IdMapping[]> {
-  return (await readFile(file, 'utf8'))
-    .trim()
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/).map(Number))
-    .map(([container_id = 0, host_id = 0, size = 0]) => ({ container_id, host_id, size }));
 }
 
 async function which(name: string): Promise<string | undefined> {
@@ -133,6 +120,6 @@ export async function hostFacts(defaultRuntime = 'runc'): Promise<HostFacts> {
     conmonVersion: (await conmonVersion)?.version,
     conmonPath: conmon,
     cgroupLimits: !withoutCgroups(),
-    idMappings: rootless() ? { uidmap: await idMap('/proc/self/uid_map'), gidmap: await idMap('/proc/self/gid_map') } : undefined,
+    idMappings: rootless() ? { uidmap: ownIdMap('uid'), gidmap: ownIdMap('gid') } : undefined,
   };
 }

@@ -1,5 +1,5 @@
 // podman's `info` document (define.Info) from what the engine knows of its host, store and registries.
-import { DEFAULT_CAPABILITIES, type Api, type LiveDetails, type StaticDetails } from '../../../runtime/api.js';
+import { DEFAULT_CAPABILITIES, type Api, type IdMapping, type LiveDetails, type StaticDetails } from '../../../runtime/api.js';
 import type { LibpodInfo } from '../../../openapi/libpod-system.js';
 import { LIBPOD_API_VERSION } from '../../versioning.js';
 
@@ -11,6 +11,9 @@ export function uptimeText(seconds: number): string {
   const text = h ? `${h}h ${m}m ${s}s` : m ? `${m}m ${s}s` : `${s}s`;
   return h ? `${text} (Approximately ${(h / 24).toFixed(2)} days)` : text;
 }
+
+/** podman's names for a map's lines; null where the engine has none (rootful). */
+const podmanIdMap = (map: IdMapping[] | undefined) => map?.map((m) => ({ container_id: m.containerID, host_id: m.hostID, size: m.size })) ?? null;
 
 export function libpodInfo(api: Api, o: { details: StaticDetails; live: LiveDetails; socket: string; buildahVersion: string }): LibpodInfo {
   const { host, root, runRoot } = api.system;
@@ -44,7 +47,7 @@ export function libpodInfo(api: Api, o: { details: StaticDetails; live: LiveDeta
       distribution: details.distribution,
       eventLogger: 'file',
       hostname: host.hostname,
-      idMappings: { gidmap: host.idMappings?.gidmap ?? null, uidmap: host.idMappings?.uidmap ?? null },
+      idMappings: { gidmap: podmanIdMap(host.idMappings?.gidmap), uidmap: podmanIdMap(host.idMappings?.uidmap) },
       kernel: host.kernelVersion,
       logDriver: 'k8s-file',
       memFree: live.memFree,
