@@ -60,11 +60,15 @@ export function listen(server: Server, target: { fd: number } | { path: string }
   });
 }
 
-/** Tells systemd we are ready (Type=notify). Node has no datagram Unix sockets, so systemd-notify sends it. */
+/**
+ * Tells systemd we are ready (Type=notify). Node has no datagram Unix sockets, so systemd-notify sends it.
+ * The main PID it names is the process systemd started: a rootless engine's launcher (its parent's
+ * parent, which systemd sees exit), not the engine, whose exit systemd would never see.
+ */
 export function notifyReady(env = process.env): Promise<void> {
   if (!env.NOTIFY_SOCKET) return Promise.resolve();
   return new Promise((resolve) => {
-    execFile('systemd-notify', ['--ready', `--pid=${process.pid}`], { env }, () => resolve());
+    execFile('systemd-notify', ['--ready', `--pid=${env.BERTH_LAUNCHER_PID || process.pid}`], { env }, () => resolve());
   });
 }
 

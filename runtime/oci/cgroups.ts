@@ -16,7 +16,9 @@ export function cgroupMounts(): Promise<{ v1: Map<string, string>; v2?: string }
         const mountPoint = before?.split(' ')[4];
         const [fsType, , superOptions = ''] = after?.split(' ') ?? [];
         if (!mountPoint) continue;
-        if (fsType === 'cgroup2') v2 ??= mountPoint;
+        // /sys/fs/cgroup wins: a hybrid host's /sys/fs/cgroup/unified is hidden where a namespace mounted
+        // the unified hierarchy over /sys/fs/cgroup (as a test of delegated v2 does).
+        if (fsType === 'cgroup2' && (v2 === undefined || mountPoint === '/sys/fs/cgroup')) v2 = mountPoint;
         if (fsType === 'cgroup') for (const o of superOptions.split(',')) if (!v1.has(o)) v1.set(o, mountPoint);
       }
       return { v1, v2 };

@@ -4,10 +4,12 @@
 //   (its rootless mode then skips cgroups), and limits are dropped at create, as podman does: libpod's
 //   create answers its warning, the compat API drops them silently (podman's
 //   verifyContainerResourcesCgroupV1). stats and update have nothing to read or write: refused.
-// - cgroup v2 with the engine's own cgroup writable (a `systemctl --user` unit with Delegate=yes): the
-//   engine moves itself (and whatever shares its cgroup) into `<own>/engine`, enables the controllers it
-//   was given in `<own>` and `<own>/containers`, and containers go to `<own>/containers/<id>` (runc's
-//   cgroupfs driver). Limits of controllers not delegated are dropped with a warning.
+// - cgroup v2 with a cgroup of ours: the pause's (started in a delegated systemd scope where a user
+//   manager runs: runtime/rootless/pause.ts), else the engine's own (a host or CI container that gave it
+//   a writable one). Its processes move to a leaf (`pause` or `engine`), the controllers it was given are
+//   enabled in it and in `containers`, and containers go to `<it>/containers/<id>` (runc's cgroupfs
+//   driver). Limits of controllers not delegated are dropped with a warning. The engine's systemd unit
+//   is never the one: restarting it there would fail (see delegatedScope).
 // - cgroup v2 without a writable cgroup: as v1, but stats read nothing rather than being refused.
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import type { ResourcesSpec } from '../containers/spec.js';
 import { EngineError } from '../errors.js';
 import { rootless } from './mode.js';
+import { pauseFile } from './pause.js';
 
 /** podman's words (libpod/runtime_ctr.go). */
 export const V1_LIMITS_WARNING = 'Resource limits are not supported and ignored on cgroups V1 rootless systems';
@@ -24,15 +27,20 @@ export const V1_STATS_ERROR = 'stats is not supported in rootless mode without c
 export type RootlessCgroups =
   /** No cgroups for containers; `v2`: a unified host whose cgroup was not delegated to us. */
   | { kind: 'none'; v2: boolean }
-  /** Containers under `<base>/containers/<id>` (base relative to the v2 mount, no leading '/'). */
-  | { kind: 'delegated'; mount: string; base: string; controllers: string[] };
+  /** Containers under `<base>/containers/<id>` (base relative to the v2 mount, no leading '/'); base's own processes in `<base>/<leaf>`. */
+  | { kind: 'delegated'; mount: string; base: string; leaf: Leaf; controllers: string[] };
+
+/** Where a delegated cgroup's own processes go: the pause's scope keeps the pause, the engine's the engine. */
+type Leaf = 'pause' | 'engine';
 
 /** What the decision reads (tests give fixture values). */
 export interface CgroupFacts {
   /** Where cgroup2 is mounted when it is THE hierarchy (/sys/fs/cgroup a cgroup2fs); undefined on v1/hybrid. */
   unifiedMount?: string;
-  /** The engine's own v2 cgroup (ownCgroup of /proc/self/cgroup). */
+  /** The cgroup to fill (ownCgroup of the pause's or the engine's /proc/PID/cgroup). */
   own?: string;
+  /** Whose it is (default the engine's). */
+  leaf?: Leaf;
   /** Whether its cgroup.procs is writable (the subtree is ours). */
   writable: boolean;
   /** Its cgroup.controllers text: the controllers we were given. */
@@ -40,12 +48,12 @@ export interface CgroupFacts {
 }
 
 /**
- * The engine's own v2 cgroup from /proc/self/cgroup text (relative, no leading '/'): the `0::` line,
- * less the `engine` leaf a former engine made (a restarted one may start in it).
+ * A process's v2 cgroup from /proc/PID/cgroup text (relative, no leading '/'): the `0::` line, less the
+ * `engine` or `pause` leaf a former engine moved it to (a restarted one may start in it).
  */
 export function ownCgroup(selfCgroup: string): string | undefined {
   const own = /^0::(.*)$/m.exec(selfCgroup)?.[1];
-  return own === undefined ? undefined : own.replace(/\/engine$/, '').replace(/^\/+/, '');
+  return own === undefined ? undefined : own.replace(/\/(engine|pause)$/, '').replace(/^\/+/, '');
 }
 
 /** The decision from the host's facts: pure, so tests can feed it fixture files. */
@@ -53,7 +61,7 @@ export function decideCgroups(f: CgroupFacts): RootlessCgroups {
   if (!f.unifiedMount) return { kind: 'none', v2: false };
   // The root cgroup is never ours to fill (and an empty own path means we could not tell).
   if (!f.own || !f.writable) return { kind: 'none', v2: true };
-  return { kind: 'delegated', mount: f.unifiedMount, base: f.own, controllers: f.controllers.split(/\s+/).filter(Boolean) };
+  return { kind: 'delegated', mount: f.unifiedMount, base: f.own, leaf: f.leaf ?? 'engine', controllers: f.controllers.split(/\s+/).filter(Boolean) };
 }
 
 let decision: RootlessCgroups | undefined;
@@ -93,27 +101,36 @@ function hostFacts(): CgroupFacts {
   const unified = read('/proc/self/mountinfo')
     .split('\n')
     .some((l) => l.split(' ')[4] === '/sys/fs/cgroup' && l.split(' - ')[1]?.startsWith('cgroup2 '));
-  const own = ownCgroup(read('/proc/self/cgroup'));
-  if (!unified || !own) return { unifiedMount: unified ? '/sys/fs/cgroup' : undefined, own, writable: false, controllers: '' };
-  const dir = join('/sys/fs/cgroup', own);
-  let writable = true;
-  try {
-    accessSync(join(dir, 'cgroup.procs'), constants.W_OK);
-  } catch {
-    writable = false;
-  }
-  return { unifiedMount: '/sys/fs/cgroup', own, writable, controllers: read(join(dir, 'cgroup.controllers')) };
+  const runRoot = process.env.BERTH_RUN_ROOT;
+  const pause = runRoot ? read(pauseFile(runRoot)).trim() : '';
+  // The pause's cgroup first (its delegated scope), then the engine's own.
+  const candidates: { own?: string; leaf: Leaf }[] = [
+    { own: pause ? ownCgroup(read(`/proc/${pause}/cgroup`)) : undefined, leaf: 'pause' },
+    { own: ownCgroup(read('/proc/self/cgroup')), leaf: 'engine' },
+  ];
+  const writable = (own: string) => {
+    try {
+      accessSync(join('/sys/fs/cgroup', own, 'cgroup.procs'), constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const mount = unified ? '/sys/fs/cgroup' : undefined;
+  const ours = unified ? candidates.find((c) => c.own && writable(c.own)) : undefined;
+  if (!ours?.own) return { unifiedMount: mount, own: candidates[1]!.own, writable: false, controllers: '' };
+  return { unifiedMount: mount, own: ours.own, leaf: ours.leaf, writable: true, controllers: read(join('/sys/fs/cgroup', ours.own, 'cgroup.controllers')) };
 }
 
 /**
- * The engine into `<base>/engine` (v2's no-internal-processes rule: every process of `<base>` goes, the
- * launcher and pause with it), then each delegated controller turned on for the containers. Returns
- * those that could be (one the kernel refuses, a threaded cgroup's, say, does not cost the others).
- * Exported for a test on a fixture directory.
+ * The base's processes into `<base>/<leaf>` (v2's no-internal-processes rule: every process of `<base>`
+ * goes: the pause, or the engine with its launcher), then each delegated controller turned on for the
+ * containers. Returns those that could be (one the kernel refuses, a threaded cgroup's, say, does not
+ * cost the others). Exported for a test on a fixture directory.
  */
 export async function prepareDelegated(p: Extract<RootlessCgroups, { kind: 'delegated' }>): Promise<string[]> {
   const base = join(p.mount, p.base);
-  const engine = join(base, 'engine');
+  const engine = join(base, p.leaf);
   await mkdir(engine, { recursive: true });
   const procs = (await readFile(join(base, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean);
   for (const pid of procs) await writeFile(join(engine, 'cgroup.procs'), pid).catch(() => undefined); // gone meanwhile

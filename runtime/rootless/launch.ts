@@ -77,6 +77,8 @@ export async function serveRootless(argv: string[], given: Partial<RootlessPaths
     BERTH_SOCKET: paths.socket,
     BERTH_ROOT: paths.root,
     BERTH_RUN_ROOT: paths.runRoot,
+    // systemd's main PID (server/listen.ts notifyReady).
+    BERTH_LAUNCHER_PID: String(process.pid),
   };
   return runInPause(launch.pause, [process.execPath, process.argv[1]!, 'serve', ...argv], env);
 }

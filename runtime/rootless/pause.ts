@@ -3,7 +3,7 @@
 // their containers live in these namespaces; the pause keeps them alive across engine restarts, so a
 // restarted engine joins the same namespaces and finds its overlay mounts and network namespaces again.
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IdRange } from './subids.js';
 
@@ -34,23 +34,32 @@ export function ownRunRoot(runRoot: string, uid: number): void {
 
 // Under flock: a second berth starting at the same moment finds the first one's pause instead of making
 // its own. unshare (util-linux ≥ 2.38) writes both maps through newuidmap/newgidmap; setsid detaches the
-// pause from the caller's session so it outlives the engine and the terminal.
+// pause from the caller's session so it outlives the engine and the terminal. $BERTH_SCOPE, when set, is
+// the systemd-run prefix that puts the pause in a delegated scope of its own (delegatedScope); where
+// that fails, the pause starts without it.
 const START = `
 pidfile=$1; shift
 pid=$(cat "$pidfile" 2>/dev/null || true)
 if [ -n "$pid" ] && [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null && [ -n "$(readlink /proc/$pid/ns/user)" ] && [ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ]; then exit 0; fi
-if [ -n "$BERTH_JOIN" ]; then
-  # The namespaces outlived their pause (killed by the user, OOM): a new pause joins them.
-  setsid nsenter --user --mount --preserve-credentials -t "$BERTH_JOIN" sleep infinity </dev/null >/dev/null 2>"$pidfile.err" &
-else
-  setsid unshare "$@" sleep infinity </dev/null >/dev/null 2>"$pidfile.err" &
+start() {
+  scope=$1; shift
+  if [ -n "$BERTH_JOIN" ]; then
+    # The namespaces outlived their pause (killed by the user, OOM): a new pause joins them.
+    setsid $scope nsenter --user --mount --preserve-credentials -t "$BERTH_JOIN" sleep infinity </dev/null >/dev/null 2>"$pidfile.err" &
+  else
+    setsid $scope unshare "$@" sleep infinity </dev/null >/dev/null 2>"$pidfile.err" &
+  fi
+  pid=$!
+  i=0
+  until [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ]; do
+    if ! kill -0 $pid 2>/dev/null || [ $i -ge 1000 ]; then return 1; fi
+    i=$((i+1)); sleep 0.01
+  done
+}
+if ! { [ -n "$BERTH_SCOPE" ] && start "$BERTH_SCOPE" "$@"; }; then
+  [ -n "$BERTH_SCOPE" ] && echo "berth: no delegated cgroup for containers (systemd-run: $(cat "$pidfile.err")): limits are ignored" >&2
+  start "" "$@" || { cat "$pidfile.err" >&2; rm -f "$pidfile.err"; exit 1; }
 fi
-pid=$!
-i=0
-until [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ]; do
-  if ! kill -0 $pid 2>/dev/null || [ $i -ge 1000 ]; then cat "$pidfile.err" >&2; rm -f "$pidfile.err"; exit 1; fi
-  i=$((i+1)); sleep 0.01
-done
 rm -f "$pidfile.err"
 echo $pid > "$pidfile.tmp" && mv "$pidfile.tmp" "$pidfile"
 `;
@@ -76,6 +85,19 @@ export function namespaceHolder(runRoot: string, uid: number): number | undefine
   return undefined;
 }
 
+/**
+ * The systemd-run prefix that starts the pause in a transient scope with Delegate=yes, where a user
+ * systemd manager runs on cgroup v2 (its private socket is there): containers' cgroups go under the
+ * pause's scope (runtime/rootless/cgroups.ts), as podman's go in scopes of the user's manager. Not under
+ * the engine's own unit: a process cannot join a cgroup whose controllers are enabled for children, so
+ * systemd could not start berth.service again (socket activation after --idle-exit) while containers ran.
+ */
+export function delegatedScope(env: NodeJS.ProcessEnv): string {
+  if (!env.XDG_RUNTIME_DIR || !existsSync(join(env.XDG_RUNTIME_DIR, 'systemd/private'))) return '';
+  if (!existsSync('/sys/fs/cgroup/cgroup.controllers')) return '';
+  return 'systemd-run --user --scope --quiet --collect --property=Delegate=yes --description=berth-rootless-pause';
+}
+
 /** The pause's pid, started when none lives. */
 export function ensurePause(runRoot: string, uid: number, ids: { uid: IdRange; gid: IdRange }): number {
   const live = livePause(runRoot, uid);
@@ -91,7 +113,7 @@ export function ensurePause(runRoot: string, uid: number, ids: { uid: IdRange; g
     `--map-groups=${ids.gid.start},1,${ids.gid.count}`,
   ];
   const holder = namespaceHolder(runRoot, uid);
-  const env = { ...process.env, BERTH_JOIN: holder ? String(holder) : '' };
+  const env = { ...process.env, BERTH_JOIN: holder ? String(holder) : '', BERTH_SCOPE: delegatedScope(process.env) };
   const r = spawnSync('flock', [join(runRoot, 'pause.lock'), 'sh', '-c', START, 'sh', pauseFile(runRoot), ...args], { encoding: 'utf8', env });
   if (r.error) throw new Error(`starting the pause process: ${r.error.message} (is util-linux installed?)`);
   const pid = livePause(runRoot, uid);

@@ -1,6 +1,6 @@
 // A rootless engine's cgroups: on this cgroup v1 host its containers get none, so limits are dropped
 // with podman's warning (libpod) or silently (compat), and stats and update say why they cannot be had.
-// The v2 decision (the engine's delegated cgroup) is checked on fixtures: this VM has no v2 host.
+// The v2 decision is checked on fixtures here, and for real under a user manager in user-manager.test.ts.
 // Also the spec's other rootless adjustments: host namespaces' /sys, /proc and /dev/mqueue bound,
 // oom_score_adj not below the engine's, a ulimit above the user's hard limit refused clearly.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -16,6 +16,7 @@ describe('the rootless cgroup decision (fixtures)', () => {
   it('finds the engine’s own v2 cgroup, less the engine leaf a former engine made', () => {
     expect(ownCgroup(v2Self)).toBe('user.slice/user-1000.slice/user@1000.service/app.slice/berth.service');
     expect(ownCgroup('0::/user.slice/u/berth.service/engine\n')).toBe('user.slice/u/berth.service');
+    expect(ownCgroup('0::/user.slice/u/app.slice/run-r1.scope/pause\n')).toBe('user.slice/u/app.slice/run-r1.scope');
     // This VM's hybrid host: v1 lines and an empty v2 one.
     expect(ownCgroup('4:memory:/process_api/x\n1:cpu:/\n0::/\n')).toBe('');
     expect(ownCgroup('4:memory:/x\n')).toBeUndefined();
@@ -30,7 +31,13 @@ describe('the rootless cgroup decision (fixtures)', () => {
       kind: 'delegated',
       mount: '/sys/fs/cgroup',
       base: own,
+      leaf: 'engine',
       controllers: ['cpu', 'memory', 'pids'],
+    });
+    // The pause's delegated scope: its processes go to the pause leaf.
+    expect(decideCgroups({ unifiedMount: '/sys/fs/cgroup', own: 'a/run-r1.scope', leaf: 'pause', writable: true, controllers: 'memory' })).toMatchObject({
+      base: 'a/run-r1.scope',
+      leaf: 'pause',
     });
   });
 
@@ -40,7 +47,11 @@ describe('the rootless cgroup decision (fixtures)', () => {
       const base = 'user.slice/u/berth.service';
       await mkdir(join(mount, base), { recursive: true });
       await writeFile(join(mount, base, 'cgroup.procs'), '4242\n');
-      expect(await prepareDelegated({ kind: 'delegated', mount, base, controllers: ['cpu', 'memory', 'pids'] })).toEqual(['cpu', 'memory', 'pids']);
+      expect(await prepareDelegated({ kind: 'delegated', mount, base, leaf: 'engine', controllers: ['cpu', 'memory', 'pids'] })).toEqual([
+        'cpu',
+        'memory',
+        'pids',
+      ]);
       const read = (f: string) => readFile(join(mount, base, f), 'utf8');
       expect(await read('engine/cgroup.procs')).toBe('4242');
       expect(await read('cgroup.subtree_control')).toBe('+cpu\n+memory\n+pids\n');
@@ -55,7 +66,13 @@ describe('the rootless cgroup decision (fixtures)', () => {
     const v1 = allowedLimits(r, { kind: 'none', v2: false });
     expect(v1.resources).toEqual({ shmSize: 1 << 20, memorySwappiness: -1 });
     expect(v1.warnings).toEqual([V1_LIMITS_WARNING]);
-    const v2 = allowedLimits(r, { kind: 'delegated', mount: '/sys/fs/cgroup', base: 'u/berth.service', controllers: ['memory', 'pids', 'cpu'] });
+    const v2 = allowedLimits(r, {
+      kind: 'delegated',
+      mount: '/sys/fs/cgroup',
+      base: 'u/berth.service',
+      leaf: 'engine',
+      controllers: ['memory', 'pids', 'cpu'],
+    });
     expect(v2.resources).toEqual({ memory: 64 << 20, nanoCpus: 1e9, pidsLimit: 10, shmSize: 1 << 20, memorySwappiness: -1 });
     expect(v2.warnings).toEqual(['Resource limits ignored: the io cgroup controller(s) are not delegated to u/berth.service (delegated: memory pids cpu)']);
     expect(allowedLimits({ shmSize: 1 }, { kind: 'none', v2: false }).warnings).toEqual([]);

@@ -1,8 +1,8 @@
-// systemd/user/berth.{socket,service}: the per-user units of a rootless berth. No user manager runs on
-// the test machines (PID 1 is not systemd), so: `systemd-analyze --user verify` as the user, and the
-// service's ExecStart run under systemd-socket-activate as the user, as the user manager would run it
-// (fd 3 = the socket, LISTEN_PID/LISTEN_FDS, NOTIFY_SOCKET, XDG_RUNTIME_DIR), through the launcher that
-// re-runs the engine in its pause namespace.
+// systemd/user/berth.{socket,service}: the per-user units of a rootless berth: `systemd-analyze --user
+// verify` as the user, and the service's ExecStart run under systemd-socket-activate as the user, as the
+// user manager would run it (fd 3 = the socket, LISTEN_PID/LISTEN_FDS, NOTIFY_SOCKET, XDG_RUNTIME_DIR),
+// through the launcher that re-runs the engine in its pause namespace. test/rootless/user-manager.test.ts
+// runs them under a real `systemd --user`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, copyFile, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
