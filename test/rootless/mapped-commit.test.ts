@@ -196,4 +196,18 @@ describe('a container in a user namespace of its own', () => {
     for (const dir of dirs) expect(await lstat(dir).catch(() => undefined), dir).toBeUndefined();
     expect(await readdir(join(engine.root, 'containers'))).toEqual([]);
   });
+
+  it('through fuse-overlayfs (where the kernel refuses overlay with userxattr): the same diff and commit', async () => {
+    await run('setfacl', ['-m', `u:${engine.user.uid}:rw`, '/dev/fuse']); // the user's destroy takes it away
+    await engine.stop();
+    await engine.restart({ env: { BERTH_ROOTLESS_OVERLAY: 'fuse-overlayfs' } });
+    await changed('fuse', 'keep-id');
+    try {
+      await expectOwnChanges('fuse');
+      await expectCommitted('fuse', 'fuse-image');
+    } finally {
+      await engine.docker(['rm', 'fuse']);
+      await engine.docker(['rmi', 'fuse-image']);
+    }
+  });
 });
