@@ -11,7 +11,7 @@ import { commandOf } from './config.js';
 import type { OciRuntime } from '../oci/runtime.js';
 import { now, type ContainerContext } from './context.js';
 import { withoutCgroups } from '../rootless/cgroups.js';
-import { refuseMappedRootfs } from '../rootless/userns-modes.js';
+import { ownersAsSeen } from '../rootless/mapped-layer.js';
 
 export interface CommitOptions {
   repo?: string;
@@ -41,7 +41,8 @@ function ociFields({ container: _container, container_config: _containerConfig, 
 /** Returns the new image's ID. */
 export async function commit(ctx: ContainerContext, nameOrId: string, o: CommitOptions): Promise<string> {
   const c = ctx.store.resolve(nameOrId);
-  refuseMappedRootfs(c.spec, 'commit');
+  // A container in a user namespace of its own: its changes recorded with the owners it sees.
+  const owners = await ownersAsSeen(c.spec, ctx.paths.legacyMapped(c.id), 'commit');
   const image = ctx.images.store.get(c.image_id);
   if (!image) throw invalid(`the image of container ${c.id} was removed: cannot commit`);
   const base = parseConfig(image);
@@ -54,6 +55,7 @@ export async function commit(ctx: ContainerContext, nameOrId: string, o: CommitO
     parent: image,
     parentDiffIds: base.rootfs?.diff_ids ?? [],
     upper,
+    owners,
     emptyLayer: 'keep',
     tags,
     // Without a cgroup there is no freezer: committed running, as podman commits on cgroup v1 rootless.

@@ -13,6 +13,19 @@ export class ContainerPaths {
   upper = (id: string) => join(this.dir(id), 'diff');
   work = (id: string) => join(this.dir(id), 'work');
   merged = (id: string) => join(this.dir(id), 'merged');
+  /**
+   * A rootless container in a user namespace of its own: the image's layers as it sees them (chowned
+   * once), below its upper dir; made under the `mapped.*` names and renamed to `mapped` when complete.
+   */
+  mapped = (id: string) => ({
+    layer: join(this.dir(id), 'mapped'),
+    temp: join(this.dir(id), 'mapped.tmp'),
+    work: join(this.dir(id), 'mapped.work'),
+    mount: join(this.dir(id), 'mapped.mnt'),
+    upper: this.upper(id),
+  });
+  /** What an engine before mapped layers left in the bundle of such a container whose rootfs it chowned in place. */
+  legacyMapped = (id: string) => join(this.bundle(id), 'userns-mapped');
   /** An IpcMode shareable container's /dev/shm, mounted on the host so that joiners can bind it. */
   shm = (id: string) => join(this.dir(id), 'shm');
   /** The OCI bundle: config.json, generated /etc files, the log; conmon's persist dir too. */

@@ -8,7 +8,7 @@ import { archivePath, extractInto, statPath, type PathStat } from './archive.js'
 import { changes as upperChanges, exportRootfs, type ChangeKind, type ChangesOptions } from './filesystem.js';
 import type { ContainerService } from './service.js';
 import type { Container } from './store.js';
-import { refuseMappedRootfs } from '../rootless/userns-modes.js';
+import { ownersAsSeen } from '../rootless/mapped-layer.js';
 
 export type { PathStat } from './archive.js';
 export type { ChangeKind } from './filesystem.js';
@@ -70,15 +70,16 @@ async function streamFromRootfs<T extends { tar: Readable }>(
 /** docker diff: what the container changed (its upper dir against the image's layers). */
 export async function changes(containers: ContainerService, nameOrId: string, o: ChangesOptions = {}): Promise<Change[]> {
   const c = containers.store.resolve(nameOrId);
-  refuseMappedRootfs(c.spec, 'diff');
+  await ownersAsSeen(c.spec, containers.paths.legacyMapped(c.id), 'diff'); // refused for a legacy mapped container
   return upperChanges(containers.paths.upper(c.id), await containers.lowerDirs(c), o);
 }
 
 /** docker export: the whole filesystem as a tar. */
 export async function exportContainer(containers: ContainerService, nameOrId: string): Promise<Readable> {
   const c = containers.store.resolve(nameOrId);
-  refuseMappedRootfs(c.spec, 'export');
-  const { tar } = await streamFromRootfs(containers, c, (root) => ({ tar: exportRootfs(root) }));
+  // A container in a user namespace of its own: the owners it sees.
+  const owners = await ownersAsSeen(c.spec, containers.paths.legacyMapped(c.id), 'export');
+  const { tar } = await streamFromRootfs(containers, c, (root) => ({ tar: exportRootfs(root, owners) }));
   containers.record(c, 'export');
   return tar;
 }

@@ -1,7 +1,9 @@
 // A container's root filesystem: the overlay of its image's layers and its upper dir, mounted for a run
 // or held for a reader or writer from outside (cp, export, a build step's WORKDIR), and what docker cp
 // sees mounted over it.
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
+import { makeMappedLayer } from '../rootless/mapped-layer.js';
+import { addKeepIdUser, userNamespaceOf } from '../rootless/userns-modes.js';
 import type { LayerStore } from '../storage/layers.js';
 import { mountOverlay, unmountOwn } from '../storage/rootfs.js';
 import { resolveUser } from '../oci/user.js';
@@ -18,6 +20,8 @@ const HOLD_WAIT_MS = 10_000;
 export class Rootfs {
   /** Mounts in flight (one per container): a start, a copy or a removal waits for the same one. */
   private readonly mounting = new Map<string, Promise<boolean>>();
+  /** Mapped layers being made (one per container): a mount, a diff or a removal waits for the same one. */
+  private readonly mapping = new Map<string, Promise<void>>();
   private readonly holds = new Map<string, { count: number; released: Promise<void>; release: () => void }>();
 
   constructor(
@@ -29,7 +33,10 @@ export class Rootfs {
     private readonly settling: (id: string) => Promise<unknown> | undefined,
   ) {}
 
-  /** The image's layer dirs under a container, top first (an empty dir for an image without layers). */
+  /**
+   * The image's layer dirs under a container, top first (an empty dir for an image without layers); for
+   * a rootless container in a user namespace of its own, its mapped layer on top (made at the first call).
+   */
   async lowerDirs(c: Container): Promise<string[]> {
     const lower = this.layers.diffDirs(c.top_layer);
     if (lower.length === 0) {
@@ -37,7 +44,16 @@ export class Rootfs {
       await mkdir(empty, { recursive: true });
       lower.push(empty);
     }
-    return lower;
+    const ns = userNamespaceOf(c.spec);
+    // One whose rootfs an engine before mapped layers chowned in place keeps it as it is.
+    if (!ns || (await lstat(this.paths.legacyMapped(c.id)).catch(() => undefined))) return lower;
+    let making = this.mapping.get(c.id);
+    if (!making) {
+      making = makeMappedLayer(this.paths.mapped(c.id), lower, ns, (root) => addKeepIdUser(root, c.spec)).finally(() => this.mapping.delete(c.id));
+      this.mapping.set(c.id, making);
+    }
+    await making;
+    return [this.paths.mapped(c.id).layer, ...lower];
   }
 
   /** Mounts the container's rootfs; returns whether it was mounted already. */
@@ -109,10 +125,12 @@ export class Rootfs {
   /** Unmounts the container's rootfs (and its /dev/shm), after a mount still in flight (one made ahead at create) and the holds. */
   async unmount(id: string): Promise<void> {
     await this.mounting.get(id)?.catch(() => undefined);
+    await this.mapping.get(id)?.catch(() => undefined);
     const held = this.holds.get(id)?.released;
     // Bounded: a client that stops reading an export must not keep a removal waiting for ever.
     if (held) await Promise.race([held, new Promise((resolve) => setTimeout(resolve, HOLD_WAIT_MS).unref())]);
-    await Promise.all([unmountOwn(this.paths.merged(id)), unmountOwn(this.paths.shm(id))]);
+    // The mapped layer's shifting mount too: an engine killed while it made one left it mounted.
+    await Promise.all([unmountOwn(this.paths.merged(id)), unmountOwn(this.paths.shm(id)), unmountOwn(this.paths.mapped(id).mount)]);
   }
 
   /** What docker cp sees mounted in the container: its volumes and binds, and its network files once written. */

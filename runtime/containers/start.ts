@@ -15,7 +15,7 @@ import { DEFAULT_SHM_SIZE } from '../oci/defaults.js';
 import { namespacesOf, type Namespaces } from '../oci/namespaces.js';
 import { buildSpec, securityOf } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
-import { addKeepIdUser, makeTraversable, shiftRootfs, userNamespaceOf } from '../rootless/userns-modes.js';
+import { addKeepIdUser, makeTraversable, userNamespaceOf } from '../rootless/userns-modes.js';
 import { mountTmpfs } from '../storage/rootfs.js';
 import { crashPoint } from '../util/crash.js';
 import { copyUp as copyVolumeUp } from '../volumes/copy-up.js';
@@ -145,11 +145,12 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
     crashPoint('start:staged');
     await copyUp(ctx, c);
     const p = c.spec.process;
-    // --userns keep-id/nomap/auto (rootless): the rootfs owned as that namespace sees it.
+    // --userns keep-id/nomap/auto (rootless): the rootfs is owned as that namespace sees it by its mapped
+    // layer (rootfs.ts), which holds keep-id's passwd entry too; a container from before mapped layers
+    // (chowned in place) may lack it.
     const userns = userNamespaceOf(c.spec);
     if (userns) {
       await addKeepIdUser(merged, c.spec);
-      await shiftRootfs(merged, userns, join(bundle, 'userns-mapped'));
       await makeTraversable(userns, [
         merged,
         bundle,

@@ -3,7 +3,7 @@
 // chain IDs, then under the images lock the layer imported and the image recorded, once.
 import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeUpperAsLayer } from '../storage/upper-layer.js';
+import { type OwnerMap, writeUpperAsLayer } from '../storage/upper-layer.js';
 import { crashPoint } from '../util/crash.js';
 import { chainIds, sha256 } from '../util/digest.js';
 import type { ImageService } from './service.js';
@@ -19,6 +19,8 @@ export interface ImageCommit {
   parentDiffIds: string[];
   /** The changes, an overlay upper dir; none (or absent): nothing changed. */
   upper?: string;
+  /** How the upper dir's owners are recorded (a rootless container in a user namespace of its own); as stored without. */
+  owners?: OwnerMap;
   /**
    * What no change makes: an empty layer of its own (docker commit, whose upper dir must then exist), or
    * no layer at all (a build step, which marks its history line `empty_layer`).
@@ -41,7 +43,7 @@ export async function commitImage(images: Pick<ImageService, 'store' | 'layers' 
     const layerFile = join(work, 'layer.tar');
     let diffId = EMPTY_TAR;
     try {
-      if (c.upper && (await lstat(c.upper).catch(() => undefined))) ({ diffId } = await writeUpperAsLayer(c.upper, layerFile));
+      if (c.upper && (await lstat(c.upper).catch(() => undefined))) ({ diffId } = await writeUpperAsLayer(c.upper, layerFile, c.owners));
     } finally {
       await resume?.().catch(() => undefined);
     }

@@ -7,12 +7,12 @@
 //                    the process runs as U:G and /etc/passwd gains the user's entry
 //   nomap:           container 0..N-1 are ns 1..N: the user is not in the container at all
 //   auto[:size=S]:   a slice of S (1024) ns IDs of its own, not shared with another existing container
-// A container in its own user namespace sees the image's files through that mapping, so its rootfs is
-// chowned once (file of image uid X -> ns owner map(X)), as podman's storage makes a mapped copy of the
-// image's top layer (idmapped mounts need runc 1.2 and a kernel-owned filesystem).
+// A container in its own user namespace sees the image's files through that mapping: a mapped copy of
+// the image's layers is made for it once (mapped-layer.ts), as podman's storage makes one (idmapped
+// mounts need runc 1.2 and a kernel-owned filesystem).
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { chmod, lchown, lstat, readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, lstat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { EngineError, invalid } from '../errors.js';
 import { openForRead, withInRoot, type RootedFd } from '../util/in-root.js';
 import { type IdMapping, nsMax, outsideIds } from './idmap.js';
@@ -166,44 +166,9 @@ export function userNamespaceOf(spec: { namespaces: { user?: string }; userRange
 }
 
 /** A container ID through a mapping (undefined: not mapped). */
-function toNs(id: number, map: IdMapping[]): number | undefined {
+export function toNs(id: number, map: IdMapping[]): number | undefined {
   const m = map.find((l) => id >= l.containerID && id < l.containerID + l.size);
   return m ? m.hostID + (id - m.containerID) : undefined;
-}
-
-/**
- * The rootfs owned as the container sees it: each file of image owner X (stored as ns X) chowned to
- * map(X); owners the mapping lacks stay (the container sees them as nobody, as podman's). Done once per
- * container: `marker` (in its bundle) records the mappings applied. Mount points below are left alone.
- */
-export async function shiftRootfs(rootfs: string, ns: UserNamespace, marker: string): Promise<void> {
-  const applied = JSON.stringify(ns);
-  const done = await lstat(marker).then(
-    () => readFileSync(marker, 'utf8'),
-    () => '',
-  );
-  if (done === applied) return;
-  if (done) throw new EngineError('internal', `the rootfs of this container was mapped for another user namespace (${marker})`);
-  const dev = (await lstat(rootfs)).dev;
-  const shift = async (path: string): Promise<void> => {
-    const st = await lstat(path);
-    if (st.dev !== dev) return;
-    const uid = toNs(st.uid, ns.uidMappings);
-    const gid = toNs(st.gid, ns.gidMappings);
-    if ((uid !== undefined && uid !== st.uid) || (gid !== undefined && gid !== st.gid)) {
-      await lchown(path, uid ?? st.uid, gid ?? st.gid);
-      // chown clears set-id bits; the image's are part of what the container should see.
-      if (!st.isSymbolicLink() && st.mode & 0o6000) await chmod(path, st.mode & 0o7777);
-    }
-    if (st.isDirectory()) for (const name of await readdir(path)) await shift(join(path, name));
-  };
-  await shift(rootfs);
-  const fd = openSync(marker, 'w', 0o600);
-  try {
-    writeSync(fd, applied);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Whether a mapping leaves out ns 0, the user: the container's root then has no rights over the user's 0700 directories. */
@@ -287,18 +252,4 @@ export async function addKeepIdUser(rootfs: string, spec: { namespaces: { user?:
     await addEntry(rootfs, 'etc/passwd', 2, String(uid), `${uid}:*:${uid}:${gid}:container user:/:/bin/sh`);
     await addEntry(rootfs, 'etc/group', 2, String(gid), `${gid}:x:${gid}:${uid}`);
   }
-}
-
-/**
- * commit, diff and export read the container's files as the engine's namespace owns them. A container
- * in a user namespace of its own (keep-id, nomap, auto) has its rootfs chowned to that mapping, so they
- * would record shifted owners (and diff would list every file): refused until berth unmaps them as
- * podman's storage does.
- */
-export function refuseMappedRootfs(spec: { namespaces: { user?: string }; userRange?: IdRange }, verb: string): void {
-  if (!userNamespaceOf(spec)) return;
-  throw new EngineError(
-    'conflict',
-    `berth cannot ${verb} a container with --userns=${spec.namespaces.user}: its root filesystem is owned as that user namespace maps it`,
-  );
 }

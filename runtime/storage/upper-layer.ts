@@ -16,6 +16,17 @@ const run = promisify(execFile);
 /** Runtime-made mount points in the upper dir: not part of what the container changed. */
 export const MOUNT_POINTS = new Set(['etc/hosts', 'etc/hostname', 'etc/resolv.conf']);
 
+/**
+ * Owners as a layer (or an export) records them, from the engine's namespace ids: a rootless container
+ * in a user namespace of its own writes what it sees (rootless/mapped-layer.ts).
+ */
+export interface OwnerMap {
+  uid(id: number): number;
+  gid(id: number): number;
+  /** How many ids (0..n-1) the engine's namespace has: those the map may change. */
+  ids: { uid: number; gid: number };
+}
+
 /** Whether an upper-dir directory hides what is below it; `dir` may be a descriptor's /proc path (followed). */
 export async function isOpaque(dir: string): Promise<boolean> {
   const { stdout } = await run('getfattr', ['--absolute-names', '--only-values', '-n', opaqueXattr(), dir]).catch(() => ({ stdout: '' }));
@@ -26,9 +37,10 @@ export async function isOpaque(dir: string): Promise<boolean> {
  * Writes the upper dir as an OCI layer tar (overlay whiteouts back to `.wh.` entries); returns its diff ID.
  * The container may be running (commit without pause, a build step): the walk goes through descriptors,
  * and each file is opened O_NOFOLLOW and described by what was opened, so a name swapped for a symlink
- * is never followed out of the upper dir (util/in-root.ts).
+ * is never followed out of the upper dir (util/in-root.ts). `owners`: how each file's owner is recorded
+ * (as stored without).
  */
-export async function writeUpperAsLayer(upper: string, out: string): Promise<{ diffId: string }> {
+export async function writeUpperAsLayer(upper: string, out: string, owners?: OwnerMap): Promise<{ diffId: string }> {
   const pack = tar.pack();
   const hash = createHash('sha256');
   const measure = new Transform({
@@ -46,7 +58,12 @@ export async function writeUpperAsLayer(upper: string, out: string): Promise<{ d
       const path = rel ? `${rel}/${name}` : name;
       const st = await lstatIfThere(dir.child(name));
       if (!st) continue; // gone meanwhile
-      const header = (s: Stats) => ({ uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, mtime: s.mtime });
+      const header = (s: Stats) => ({
+        uid: owners ? owners.uid(s.uid) : s.uid,
+        gid: owners ? owners.gid(s.gid) : s.gid,
+        mode: s.mode & 0o7777,
+        mtime: s.mtime,
+      });
       if (st.isCharacterDevice() && st.rdev === 0) {
         await entry({ name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, ...header(st), mode: 0o644 });
       } else if (st.isDirectory()) {
