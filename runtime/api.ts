@@ -83,6 +83,7 @@ export type { PodStatus, PodVerbReport } from './pods/service.js';
 export type { PodDetails } from './api/pods.js';
 export { PAUSE_IMAGE } from './pods/pause-image.js';
 export { POD_LIST_FILTERS } from './pods/filters.js';
+export { inspectedUserns, sharesUserns } from './pods/userns.js';
 export type { GenerateKubeOptions } from './api/kube.js';
 
 // systemd units (libpod's generate systemd).

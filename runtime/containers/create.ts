@@ -40,7 +40,7 @@ export async function create(
   const warnings = echo.libpod ? limits.warnings : [];
   securityOf(request.security);
   validateLogDriver(request.log);
-  completeUserns(request);
+  completeUserns(request, (ref) => ctx.store.resolve(ref));
   const references = recordReferences(ctx, request);
   const image = ctx.images.store.resolve(request.image);
   const runtime = request.runtime || ctx.options.defaultRuntime;

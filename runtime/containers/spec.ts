@@ -187,6 +187,13 @@ export interface LogSpec {
   options?: Record<string, string>;
 }
 
+/** One line of a uid_map or gid_map (rootless/idmap.ts). */
+export interface IdMappingSpec {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
 export interface ContainerSpec {
   /** The image as the client named it. */
   image: string;
@@ -194,6 +201,8 @@ export interface ContainerSpec {
   namespaces: Namespaces;
   /** --userns auto's slice of the engine's user namespace, claimed at create (rootless/userns-slices.ts). */
   userRange?: { start: number; size: number };
+  /** --userns container:<id> (rootless): that container's user namespace mappings, recorded at create (rootless/userns-modes.ts). */
+  joinedUserns?: { uidMappings: IdMappingSpec[]; gidMappings: IdMappingSpec[] };
   /** The pod the container belongs to (libpod): its ID, resolved at create (runtime/pods/members.ts). */
   pod?: string;
   /** The cgroup its own cgroup is made under (absent: `/berth`); a pod's members share the pod's. */

@@ -283,7 +283,7 @@ function namespacesOfRun(ctx: ContainerContext, c: Container): Namespaces {
     const d = ctx.store.get(id);
     if (!d) throw notFound(`No such container: ${id}`);
     return { id: d.id, pid: d.pid, running: d.state === 'running' || d.state === 'paused', ipcMode: d.spec.namespaces.ipc, shm: ctx.paths.shm(d.id) };
-  });
+  }, c.id);
 }
 
 /**

@@ -2,7 +2,7 @@
 // IpcMode and UTSMode: private (IPC's 'shareable', 'none' too) is a new one, 'host' none at all,
 // 'container:<id>' that running container's (IPC only from a 'shareable' donor, whose /dev/shm is a
 // tmpfs on the host, as dockerd makes it: a mount cannot be bound from another mount namespace).
-import { EngineError } from '../errors.js';
+import { EngineError, conflict } from '../errors.js';
 import type { Namespaces as NamespaceModes } from '../containers/spec.js';
 import type { UserNamespace } from '../rootless/userns-modes.js';
 
@@ -19,8 +19,13 @@ export interface Namespaces {
   cgroup?: NamespaceMode;
   /** /dev/shm: a tmpfs of its own (undefined), none (IpcMode none), or a bind of the host's or the donor's. */
   shm?: { bind: string } | 'none';
-  /** A user namespace of the container's own (rootless --userns keep-id, nomap, auto); absent: the engine's. */
+  /**
+   * The container's user namespace (rootless --userns keep-id, nomap, auto, container:<id>); absent:
+   * the engine's. Its mappings with `userPath` too: runc joins that one and reads who root is from them.
+   */
   user?: UserNamespace;
+  /** --userns container:<id>: that running container's user namespace, joined. */
+  userPath?: string;
 }
 
 /** The container a mode names (`container:<name or id>`), if it names one. */
@@ -36,9 +41,19 @@ export interface Donor {
   shm: string;
 }
 
-/** The namespaces to run with; `donor` looks up a container a mode names (by the ID create recorded). */
-export function namespacesOf(modes: NamespaceModes, donor: (id: string) => Donor): Namespaces {
+/**
+ * The namespaces to run with; `donor` looks up a container a mode names (by the ID create recorded).
+ * `self`: the container's own ID (for podman's words).
+ */
+export function namespacesOf(modes: NamespaceModes, donor: (id: string) => Donor, self = ''): Namespaces {
   const ns: Namespaces = { pid: undefined, ipc: undefined, uts: modes.uts === 'host' ? 'host' : undefined };
+  // --userns container:<id> (and a pod's members): podman's run waits on it as on a dependency.
+  const userRef = joinedRef(modes.user);
+  if (userRef !== undefined) {
+    const d = donor(userRef);
+    if (!d.running) throw conflict(`some dependencies of container ${self} are not started: ${d.id}: container state improper`);
+    ns.userPath = `/proc/${d.pid}/ns/user`;
+  }
   // A pod's members join its infra container's UTS namespace (libpod; Docker has only host).
   const utsRef = joinedRef(modes.uts);
   if (utsRef !== undefined) {

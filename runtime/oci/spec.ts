@@ -162,7 +162,7 @@ export function buildResources(r: ResourcesSpec, privileged: boolean): object {
  * the host's network namespace, proc of its PID namespace, mqueue of its IPC namespace (EPERM). The
  * host's are bound instead, as podman does; /sys then brings its cgroup mounts along.
  */
-function rootlessMounts(mounts: object[], o: { hostNetwork: boolean; hostPid: boolean; hostIpc: boolean; privileged: boolean }): void {
+function rootlessMounts(mounts: object[], o: { hostNetwork: boolean; hostPid: boolean; hostIpc: boolean; foreignIpc: boolean; privileged: boolean }): void {
   const replace = (destination: string, by: object | undefined) => {
     const at = mounts.findIndex((m) => (m as { destination: string }).destination === destination);
     if (at < 0) return;
@@ -182,6 +182,7 @@ function rootlessMounts(mounts: object[], o: { hostNetwork: boolean; hostPid: bo
         ? { destination: '/dev/mqueue', type: 'bind', source: '/dev/mqueue', options: ['rbind', 'nosuid', 'noexec', 'nodev'] }
         : undefined,
     );
+  if (o.foreignIpc) replace('/dev/mqueue', undefined);
 }
 
 let oomScoreAdj: number | undefined;
@@ -278,7 +279,11 @@ export function buildSpec(input: SpecInput): object {
     if (mode !== 'host') namespaces.push(mode ? { type, path: mode.path } : { type });
   }
   namespaces.push({ type: 'mount' });
-  if (ns?.user) namespaces.push({ type: 'user' });
+  // runc joins a user namespace before the others, and from inside it an engine-made network namespace
+  // (a bridge's, a pod's) is out of reach (setns: EPERM). A container that joins one gets a user
+  // namespace of its own with the same mappings instead; joined by path only when it has no such netns.
+  const userPath = network || input.network.netns === undefined ? ns?.userPath : undefined;
+  if (ns?.user) namespaces.push(userPath ? { type: 'user', path: userPath } : { type: 'user' });
   if (!network) namespaces.push(input.network.netns ? { type: 'network', path: input.network.netns } : { type: 'network' });
   namespaces.push(ns?.cgroup && ns.cgroup !== 'host' ? { type: 'cgroup', path: ns.cgroup.path } : { type: 'cgroup' });
   const rlimits = new Map<string, { type: string; hard: number; soft: number }>();
@@ -300,7 +305,10 @@ export function buildSpec(input: SpecInput): object {
   // A user namespace of the container's own (--userns keep-id...) owns no network namespace it joins (a
   // bridge's, made by the engine): sysfs is the host's bound then too, as podman's.
   const foreignNetns = network || (ns?.user !== undefined && input.network.netns !== undefined);
-  if (rootless()) rootlessMounts(mounts, { hostNetwork: foreignNetns, hostPid: ns?.pid === 'host', hostIpc: ns?.ipc === 'host', privileged: s.privileged });
+  // A new user namespace does not own an IPC namespace it joins (another container's): mqueue cannot be mounted for it.
+  const foreignIpc = ns?.user !== undefined && !userPath && typeof ns.ipc === 'object';
+  if (rootless())
+    rootlessMounts(mounts, { hostNetwork: foreignNetns, hostPid: ns?.pid === 'host', hostIpc: ns?.ipc === 'host', foreignIpc, privileged: s.privileged });
   // An entry without '=' (compose's `environment: [NAME]` with NAME unset) stays in Config.Env but
   // is not in the process's environment, as with dockerd (containerd's WithEnv drops it); runc refuses it.
   const env = input.env.filter((e) => e.includes('='));

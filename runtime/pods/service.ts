@@ -20,6 +20,7 @@ import type { ImageService } from '../images/service.js';
 import { ensurePodCgroup, podCgroupParent, removePodCgroup } from './cgroup.js';
 import { PAUSE_IMAGE, pauseImage } from './pause-image.js';
 import type { PodSpec } from './spec.js';
+import { sharesUserns } from './userns.js';
 import type { Pod, PodStore } from './store.js';
 
 /** Whether the pod has a cgroup parenting its members (podman's CreateCgroup). */
@@ -174,7 +175,8 @@ export class PodService {
 
   /**
    * A member's spec: the pod's ID, its cgroup, and the infra container's namespaces for those the pod
-   * shares (network, ports and hostname are then the pod's). The infra container starts first.
+   * shares (network, ports and hostname are then the pod's), its user namespace where the pod has one
+   * of its own (pods/userns.ts). The infra container starts first.
    */
   memberSpec(spec: ContainerSpec): ContainerSpec {
     const pod = this.store.resolve(spec.pod!);
@@ -188,6 +190,14 @@ export class PodService {
     if (shares.has('uts')) namespaces.uts = infra;
     if (shares.has('pid')) namespaces.pid = infra;
     if (shares.has('cgroup')) namespaces.cgroup = infra;
+    if (sharesUserns(pod.spec)) {
+      // podman's client refuses a member's own --userns; its pod's is the one it runs in.
+      if (spec.namespaces.user) throw invalid('--userns and --pod cannot be set together');
+      namespaces.user = infra;
+      // podman's FromPod: the infra container's user (keep-id's) unless the member names one.
+      const infraUser = this.containers.store.get(pod.infraId)?.spec.process.user;
+      if (!spec.process.user && infraUser) member.process = { ...spec.process, user: infraUser };
+    }
     member.namespaces = namespaces;
     if (shares.has('net')) {
       if (Object.keys(spec.ports.publish ?? {}).length || spec.ports.publishAll)

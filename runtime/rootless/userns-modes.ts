@@ -7,6 +7,8 @@
 //                    the process runs as U:G and /etc/passwd gains the user's entry
 //   nomap:           container 0..N-1 are ns 1..N: the user is not in the container at all
 //   auto[:size=S]:   a slice of S (1024) ns IDs of its own, not shared with another existing container
+//   container:<id>:  that container's user namespace, joined (runc gets /proc/<pid>/ns/user): its
+//                    mappings, recorded at create (a pod's members join their infra container's so)
 // A container in its own user namespace sees the image's files through that mapping: a mapped copy of
 // the image's layers is made for it once (mapped-layer.ts), as podman's storage makes one (idmapped
 // mounts need runc 1.2 and a kernel-owned filesystem).
@@ -32,7 +34,8 @@ export type UsernsMode =
   | { kind: 'nomap' }
   | { kind: 'auto'; size?: number }
   | { kind: 'private' }
-  | { kind: 'join'; ref: string };
+  | { kind: 'container'; ref: string }
+  | { kind: 'ns'; path: string };
 
 /** podman's default size of an `auto` namespace (containers.conf has no other here). */
 export const AUTO_SIZE = 1024;
@@ -83,28 +86,59 @@ export function parseUserns(text: string): UsernsMode {
       return size === undefined ? { kind: 'auto' } : { kind: 'auto', size: parseCount(size) };
     }
     case 'container':
+      if (rest) return { kind: 'container', ref: rest };
+      break;
     case 'ns':
-      if (rest) return { kind: 'join', ref: text };
+      if (rest) return { kind: 'ns', path: rest };
   }
   throw invalid(`unrecognized namespace mode ${text} passed`);
 }
 
+/** What a create needs of the container a `container:<ref>` mode names. */
+export interface UsernsTarget {
+  id: string;
+  spec: { namespaces: { user?: string }; userRange?: IdRange; joinedUserns?: UserNamespace };
+}
+
 /**
  * Checks a create's --userns and completes it: keep-id's process user when none was asked (podman sets
- * it at create, so exec and inspect see it too). A rootful engine keeps running every container in the
- * host's user namespace (host, private and '' alike, as before) and refuses the rootless-only modes in
- * podman's words.
+ * it at create, so exec and inspect see it too); container:<ref>'s target by its full ID, and its
+ * mappings (the rootfs is owned as they map it). `target` looks the named container up (its not-found
+ * error becomes podman's). A rootful engine keeps running every container in the host's user namespace (host,
+ * private and '' alike, as before) and refuses the rootless-only modes in podman's words.
  */
-export function completeUserns(spec: { namespaces: { user?: string }; process: { user?: string } }): void {
+export function completeUserns(
+  spec: { namespaces: { user?: string }; process: { user?: string }; joinedUserns?: UserNamespace },
+  target?: (ref: string) => UsernsTarget,
+): void {
+  // A create's own (a clone's copy of another container's spec) never counts: it is the target's, now.
+  delete spec.joinedUserns;
   const text = spec.namespaces.user ?? '';
   const mode = parseUserns(text);
   if (!rootless()) {
     if (mode.kind === 'keep-id' || mode.kind === 'nomap') throw invalid(`${mode.kind} is only supported in rootless mode`);
-    if (mode.kind === 'auto' || mode.kind === 'join') throw invalid(`user namespace mode ${text} is not supported by berth`);
+    if (mode.kind === 'auto' || mode.kind === 'container' || mode.kind === 'ns') throw invalid(`user namespace mode ${text} is not supported by berth`);
     return;
   }
   if (mode.kind === 'private') throw invalid('must provide at least one UID or GID mapping to configure a user namespace');
-  if (mode.kind === 'join') throw invalid(`user namespace mode ${text} is not supported by berth`);
+  if (mode.kind === 'ns') throw invalid(`user namespace mode ${text} is not supported by berth`);
+  if (mode.kind === 'container') {
+    let found: UsernsTarget | undefined;
+    try {
+      found = target?.(mode.ref);
+    } catch (err) {
+      if (!(err instanceof EngineError && err.kind === 'not-found')) throw err;
+    }
+    if (!found)
+      throw new EngineError(
+        'not-found',
+        `looking up container to share user namespace with: no container with name or ID "${mode.ref}" found: no such container`,
+      );
+    spec.namespaces.user = `container:${found.id}`;
+    // A target in the engine's own namespace (host) has none to join: the container runs there too.
+    const joined = userNamespaceOf(found.spec);
+    if (joined) spec.joinedUserns = joined;
+  }
   if (mode.kind === 'keep-id' && !spec.process.user) {
     const self = outsideIds();
     spec.process.user = `${mode.uid ?? self.uid}:${mode.gid ?? self.gid}`;
@@ -139,7 +173,7 @@ export function claimUserRange(spec: { namespaces: { user?: string }; userRange?
 }
 
 /** The user namespace a container runs in, or undefined for the engine's own (host, and rootful engines). */
-export function userNamespaceOf(spec: { namespaces: { user?: string }; userRange?: IdRange }): UserNamespace | undefined {
+export function userNamespaceOf(spec: { namespaces: { user?: string }; userRange?: IdRange; joinedUserns?: UserNamespace }): UserNamespace | undefined {
   if (!rootless()) return undefined;
   const mode = parseUserns(spec.namespaces.user ?? '');
   const self = outsideIds();
@@ -160,6 +194,8 @@ export function userNamespaceOf(spec: { namespaces: { user?: string }; userRange
       const one = [{ containerID: 0, hostID: r.start, size: r.size }];
       return { uidMappings: one, gidMappings: one };
     }
+    case 'container':
+      return spec.joinedUserns;
     default:
       return undefined;
   }

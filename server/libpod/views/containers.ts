@@ -131,6 +131,7 @@ function libpodNetworkSettings(facts: ContainerFacts, c: Container) {
 }
 
 const nsMode = (m: string) => (m === 'private' ? 'private' : m);
+const usernsMode = (m: string) => (m === '' || m === 'host' ? '' : m.startsWith('container:') ? m : 'private');
 
 const flag = (on: boolean) => (on ? 'TRUE' : 'FALSE');
 
@@ -301,8 +302,9 @@ export function inspectContainer(facts: ContainerFacts, c: Container, pod?: PodO
       SecurityOpt: s.options ?? [],
       Tmpfs: c.spec.mounts.tmpfs ?? {},
       UTSMode: nsMode(c.spec.namespaces.uts),
-      // podman's inspect: '' in the engine's own user namespace, `private` in one of the container's own (keep-id, nomap, auto).
-      UsernsMode: ['', 'host'].includes(c.spec.namespaces.user ?? '') ? '' : 'private',
+      // podman's inspect: '' in the engine's own user namespace, `private` in one of the container's own
+      // (keep-id, nomap, auto), `container:<id>` in another's (a pod's members too).
+      UsernsMode: usernsMode(c.spec.namespaces.user ?? ''),
       ShmSize: r.shmSize ?? 65536000,
       Runtime: 'oci',
       ConsoleSize: [0, 0],

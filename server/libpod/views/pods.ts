@@ -1,7 +1,7 @@
 // Pods as the libpod API shows them: `podman pod ps`'s ListPodsReport and `podman pod inspect`'s
 // InspectPodData, rebuilt from the pod's record, its members and its infra container. podman lists a
 // pod's containers in its database's order (by ID); its cgroup parent is berth's (`/berth`).
-import type { Container, ContainerFacts, PodDetails } from '../../../runtime/api.js';
+import { type Container, type ContainerFacts, type PodDetails, inspectedUserns, sharesUserns } from '../../../runtime/api.js';
 import { containerMounts } from '../../compat/views/volumes.js';
 import { libpodState, networkNames, portMappings } from './containers.js';
 
@@ -9,7 +9,7 @@ const byId = (a: Container, b: Container) => (a.id < b.id ? -1 : a.id > b.id ? 1
 const infraOf = (d: PodDetails) => d.members.find((c) => c.id === d.pod.infraId);
 
 /** podman's order of shared namespaces in inspect, whatever order `--share` gave. */
-const SHARED_ORDER = ['uts', 'cgroup', 'pid', 'ipc', 'net'] as const;
+const SHARED_ORDER = ['uts', 'cgroup', 'pid', 'ipc', 'net', 'user'] as const;
 
 /** One entry of GET /libpod/pods/json. */
 export function listPod(facts: ContainerFacts, d: PodDetails): object {
@@ -70,7 +70,8 @@ export function inspectPod(facts: ContainerFacts, d: PodDetails): object {
     Options: m.Type === 'volume' ? ['nosuid', 'nodev', 'rbind'] : m.Type === 'bind' ? ['rbind'] : [],
     Propagation: 'rprivate',
   }));
-  const shared = new Set<string>(spec.share);
+  // A pod with a user namespace of its own shares it too (`--userns`, not `--share`).
+  const shared = new Set<string>([...spec.share, ...(sharesUserns(spec) ? ['user'] : [])]);
   const nonEmpty = (list: string[] | undefined) => (list?.length ? list : null);
   return {
     ...common,
@@ -95,7 +96,7 @@ export function inspectPod(facts: ContainerFacts, d: PodDetails): object {
       NetworkOptions: null,
       ...cpu,
       pid_ns: 'private',
-      userns: 'host',
+      userns: inspectedUserns(spec),
       uts_ns: 'private',
     },
     SharedNamespaces: SHARED_ORDER.filter((n) => shared.has(n)),
