@@ -277,13 +277,17 @@ export async function deleteRuntimeContainer(ctx: ContainerContext, c: Container
   await awaitConmonGone(c.id, ctx.paths.conmonPid(c.id));
 }
 
-/** The PID/IPC/UTS namespaces a run joins: those of the containers its modes name, running. */
+/** The PID/IPC/UTS (and user) namespaces a run joins: those of the containers its modes name, running. */
 function namespacesOfRun(ctx: ContainerContext, c: Container): Namespaces {
-  return namespacesOf(c.spec.namespaces, (id) => {
-    const d = ctx.store.get(id);
-    if (!d) throw notFound(`No such container: ${id}`);
-    return { id: d.id, pid: d.pid, running: d.state === 'running' || d.state === 'paused', ipcMode: d.spec.namespaces.ipc, shm: ctx.paths.shm(d.id) };
-  }, c.id);
+  return namespacesOf(
+    c.spec.namespaces,
+    (id) => {
+      const d = ctx.store.get(id);
+      if (!d) throw notFound(`No such container: ${id}`);
+      return { id: d.id, pid: d.pid, running: d.state === 'running' || d.state === 'paused', ipcMode: d.spec.namespaces.ipc, shm: ctx.paths.shm(d.id) };
+    },
+    c.id,
+  );
 }
 
 /**
