@@ -174,6 +174,22 @@ describe('run --userns=container:<id>', () => {
     }
   });
 
+  it('HostConfig.UsernsMode container:<name> through the Docker API (podman’s compat API parses it as --userns)', async () => {
+    try {
+      await berthOk(['run', '-d', '--name', 'target', '--network', 'none', '--userns', 'nomap', 'busybox', 'sleep', '60']);
+      const created = await httpOn(engine.socket, 'POST', '/v1.41/containers/create', {
+        Image: 'busybox',
+        Cmd: ['cat', '/proc/self/uid_map'],
+        HostConfig: { UsernsMode: 'container:target', NetworkMode: 'none' },
+      });
+      expect(created.status).toBe(201);
+      const id: string = created.json().Id;
+      expect((await engine.docker(['start', '-a', id])).stdout).toBe(await berthOk(['exec', 'target', 'cat', '/proc/self/uid_map']));
+    } finally {
+      await cleanBoth();
+    }
+  });
+
   it('a target that does not run or does not exist: podman’s errors', async () => {
     try {
       await both(['create', '--name', 'idle', '--userns', 'keep-id', 'busybox', 'sleep', '60']);
