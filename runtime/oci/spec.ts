@@ -284,6 +284,12 @@ export function buildSpec(input: SpecInput): object {
   // namespace of its own with the same mappings instead; joined by path only when it has no such netns.
   const userPath = network || input.network.netns === undefined ? ns?.userPath : undefined;
   if (ns?.user) namespaces.push(userPath ? { type: 'user', path: userPath } : { type: 'user' });
+  // Nor can a new user namespace mount /proc for a PID namespace it joins (runc's error would be about its oom count).
+  if (ns?.user && !userPath && typeof ns.pid === 'object')
+    throw new EngineError(
+      'internal',
+      'berth cannot run a container in a user namespace of its own and another container’s PID namespace (a pod with --userns and --share pid on a bridge, --pid container:<id> with --userns): its /proc cannot be mounted there',
+    );
   if (!network) namespaces.push(input.network.netns ? { type: 'network', path: input.network.netns } : { type: 'network' });
   namespaces.push(ns?.cgroup && ns.cgroup !== 'host' ? { type: 'cgroup', path: ns.cgroup.path } : { type: 'cgroup' });
   const rlimits = new Map<string, { type: string; hard: number; soft: number }>();

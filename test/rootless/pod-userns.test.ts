@@ -141,6 +141,17 @@ describe('pod create --userns', () => {
     }
   });
 
+  it('--share pid on the pod’s bridge: a member is refused with why (runc cannot mount its /proc)', async () => {
+    try {
+      await berthOk(['pod', 'create', '--name', 'pp', '--userns', 'keep-id', '--share', 'pid,net,ipc,uts']);
+      const r = await engine.podman(['run', '--rm', '--pod', 'pp', 'busybox', 'true']);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('berth cannot run a container in a user namespace of its own and another container’s PID namespace');
+    } finally {
+      await cleanBoth();
+    }
+  });
+
   it('a member with a --userns of its own is refused as podman’s client refuses it', async () => {
     try {
       await berthOk(['pod', 'create', '--name', 'pr', '--userns', 'keep-id']);
