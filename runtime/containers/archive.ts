@@ -11,8 +11,11 @@ import { EngineError, invalid, notFound } from '../errors.js';
 import { OverwriteError, UnsafeArchiveError } from '../storage/unpack.js';
 import { isErrno, openInRoot, openParentInRoot, openRoot, RootedFd } from '../util/in-root.js';
 import { CpMounts } from './cp-mounts.js';
-import { extractInRoot } from './extract.js';
+import type { OwnersToNs } from '../rootless/mapped-layer.js';
+import type { OwnerMap } from '../storage/upper-layer.js';
+import { extractInRoot, UnmappedOwnerError } from './extract.js';
 import { toTarEnd } from './tar-end.js';
+import { tarOwnerMaps } from './tar-owner-map.js';
 
 export interface PathStat {
   name: string;
@@ -91,8 +94,11 @@ export function statPath(root: string, path: string, container: string, mounts =
   return stat;
 }
 
-/** The stat of a path in the container and a tar of it, named as the client asked for it. */
-export function archivePath(root: string, path: string, container: string, mounts = NO_MOUNTS): { stat: PathStat; tar: Readable } {
+/**
+ * The stat of a path in the container and a tar of it, named as the client asked for it. `owners`: a
+ * container in a user namespace of its own, whose owners tar writes as it sees them (as export does).
+ */
+export function archivePath(root: string, path: string, container: string, mounts = NO_MOUNTS, owners?: OwnerMap): { stat: PathStat; tar: Readable } {
   const { dir, name, rename, stat, file } = locate(root, path, container, mounts);
   try {
     checkReadable(dir, name, path);
@@ -100,7 +106,7 @@ export function archivePath(root: string, path: string, container: string, mount
     dir.close();
     throw err;
   }
-  if (file) return { stat, tar: toTarEnd(archiveFile(dir, rename ?? name)) };
+  if (file) return { stat, tar: toTarEnd(archiveFile(dir, rename ?? name, owners)) };
   const jobs: TarJob[] = [{ dir, name, outName: rename ?? name, base: name === '.' ? dir.path : posix.join(dir.path, name), excludes: [] }];
   let started = false;
   try {
@@ -117,7 +123,7 @@ export function archivePath(root: string, path: string, container: string, mount
       }
     }
     started = true;
-    const tars = jobs.map((job) => (job.file ? archiveFile(job.dir, job.outName) : archiveDir(job)));
+    const tars = jobs.map((job) => (job.file ? archiveFile(job.dir, job.outName, owners) : archiveDir(job, owners)));
     // Each buffered from now on: node drains (drops) a child's stdout nobody listens to once it exits.
     return { stat, tar: tars.length === 1 ? toTarEnd(tars[0]!) : concatTars(tars.map((t) => t.pipe(new PassThrough()))) };
   } finally {
@@ -173,14 +179,20 @@ interface TarJob {
   file?: boolean;
 }
 
-function archiveDir(job: TarJob): Readable {
-  const args = ['--numeric-owner', '-cf', '-'];
+function archiveDir(job: TarJob, owners?: OwnerMap): Readable {
+  const maps = tarOwnerMaps(owners);
+  const args = ['--numeric-owner', ...maps.args, '-cf', '-'];
   // S: symlink targets are the container's data, not member names.
   if (job.name === '.' && job.outName !== '.') args.push(`--transform=s,^\\.,${sedReplacement(job.outName)},S`);
   if (job.excludes.length) args.push('--no-wildcards', '--anchored', ...job.excludes.map((e) => `--exclude=${e}`));
   // tar starts in the pinned directory and names one member in it; it never follows symlinks below.
-  const child = spawn('tar', [...args, '--', job.name], { cwd: job.dir.forChild, stdio: ['ignore', 'pipe', 'ignore'] });
-  return child.stdout;
+  try {
+    const child = spawn('tar', [...args, '--', job.name], { cwd: job.dir.forChild, stdio: ['ignore', 'pipe', 'ignore', ...maps.fds] });
+    if (!child.stdout) throw new Error('tar: spawned without its output pipe');
+    return child.stdout;
+  } finally {
+    maps.close();
+  }
 }
 
 /**
@@ -220,15 +232,21 @@ function concatTars(parts: Readable[]): Readable {
  * kernel reopens that inode; -h follows only this magic link, a file has nothing below), which stays
  * open until tar is done.
  */
-function archiveFile(fd: RootedFd, name: string): Readable {
+function archiveFile(fd: RootedFd, name: string, owners?: OwnerMap): Readable {
   const member = String(fd.fd);
-  const child = spawn('tar', ['--numeric-owner', '-h', '-cf', '-', `--transform=s,^${member}$,${sedReplacement(name)},S`, '--', member], {
-    cwd: `/proc/${process.pid}/fd`,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  child.on('close', () => fd.close());
-  child.on('error', () => fd.close());
-  return child.stdout;
+  const maps = tarOwnerMaps(owners);
+  try {
+    const child = spawn('tar', ['--numeric-owner', ...maps.args, '-h', '-cf', '-', `--transform=s,^${member}$,${sedReplacement(name)},S`, '--', member], {
+      cwd: `/proc/${process.pid}/fd`,
+      stdio: ['ignore', 'pipe', 'ignore', ...maps.fds],
+    });
+    child.on('close', () => fd.close());
+    child.on('error', () => fd.close());
+    if (!child.stdout) throw new Error('tar: spawned without its output pipe');
+    return child.stdout;
+  } finally {
+    maps.close();
+  }
 }
 
 /** How PUT owns what it makes: the archive's owners (dockerd keeps them), or with copyUIDGID the container's user. */
@@ -248,6 +266,7 @@ export async function extractInto(
   noOverwriteDirNonDir: boolean,
   mounts = NO_MOUNTS,
   readonlyRootfs = false,
+  ids?: OwnersToNs,
 ): Promise<void> {
   const rootFd = openRoot(root);
   let dest: RootedFd | undefined;
@@ -263,10 +282,10 @@ export async function extractInto(
     const volume = mounts.volumeHolding(dest.path);
     if (volume && !volume.rw) throw new EngineError('internal', 'mounted volume is marked read-only');
     if (!volume && readonlyRootfs) throw new EngineError('internal', 'container rootfs is marked read-only');
-    await extractInRoot(tar, rootFd, dest, { owner, noOverwriteDirNonDir, mounts: mounts.writableLookup });
+    await extractInRoot(tar, rootFd, dest, { owner, noOverwriteDirNonDir, mounts: mounts.writableLookup, ids });
   } catch (err) {
     if (err instanceof EngineError) throw err;
-    if (err instanceof UnsafeArchiveError || err instanceof OverwriteError) throw invalid(err.message);
+    if (err instanceof UnsafeArchiveError || err instanceof OverwriteError || err instanceof UnmappedOwnerError) throw invalid(err.message);
     throw invalid(`cannot extract the archive: ${(err as Error).message}`);
   } finally {
     dest?.close();

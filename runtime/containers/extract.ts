@@ -26,6 +26,7 @@ import tar from 'tar-stream';
 import { isErrno, lstatIfThereSync, mkdirInRoot, openInRoot, RootedFd, type MountLookup } from '../util/in-root.js';
 import { mappedCount } from '../rootless/idmap.js';
 import { rootless } from '../rootless/mode.js';
+import type { OwnersToNs } from '../rootless/mapped-layer.js';
 import { drain, OverwriteError, run, setPaxXattrs, UnsafeArchiveError } from '../storage/unpack.js';
 
 const O_PATH = 0o10000000;
@@ -41,6 +42,11 @@ export interface ExtractOptions {
   noOverwriteDirNonDir?: boolean;
   /** What is mounted in the container (util/in-root.ts): entries below a mount point go into its source. */
   mounts?: MountLookup;
+  /**
+   * A container in a user namespace of its own: owners (the archive's or `owner`, container ids) are
+   * written as the ns ids it maps them from, and the directories made on the way are its root's.
+   */
+  ids?: OwnersToNs;
 }
 
 type Entry = AsyncIterable<unknown> & { header: tar.Header };
@@ -61,7 +67,7 @@ export async function extractInRoot(input: Readable, root: RootedFd, dest: Roote
     extractor.destroy();
     // Not destroyed: the server reads and drops the rest, so the client (still sending) gets the answer.
     input.unpipe(extractor);
-    throw failure && !(err instanceof UnsafeArchiveError || err instanceof OverwriteError) ? failure : err;
+    throw failure && !(err instanceof UnsafeArchiveError || err instanceof OverwriteError || err instanceof UnmappedOwnerError) ? failure : err;
   } finally {
     writer.close();
   }
@@ -80,14 +86,33 @@ class Writer {
     this.dirs.set('', dest);
   }
 
-  private uid = (h: tar.Header) => this.options.owner?.uid ?? h.uid ?? 0;
-  private gid = (h: tar.Header) => this.options.owner?.gid ?? h.gid ?? 0;
+  /** The owner an entry gets, as the container sees it. */
+  private seenUid = (h: tar.Header) => this.options.owner?.uid ?? h.uid ?? 0;
+  private seenGid = (h: tar.Header) => this.options.owner?.gid ?? h.gid ?? 0;
+  /**
+   * Container ids as stored: through the container's own user namespace where it has one. An id it does
+   * not map fails the copy, as podman's copier (idtools' ToHost) fails it; nothing is written as nobody.
+   */
+  private toNs(uid: number, gid: number): { uid: number; gid: number } {
+    const ids = this.options.ids;
+    if (!ids) return { uid, gid };
+    const nsUid = ids.uid(uid);
+    const nsGid = ids.gid(gid);
+    if (nsUid === undefined || nsGid === undefined) {
+      const [kind, id] = nsUid === undefined ? ['UID', uid] : ['GID', gid];
+      throw new UnmappedOwnerError(
+        `copier: put: error mapping container filesystem owner ${uid}:${gid} to host filesystem owners: container ${kind} ${id} cannot be mapped to a host ID`,
+      );
+    }
+    return { uid: nsUid, gid: nsGid };
+  }
 
   async entry(entry: Entry): Promise<void> {
     try {
       await this.make(entry);
     } catch (err) {
-      throw entryError(err, posix.join('/', this.dest.path, entry.header.name), this.uid(entry.header), this.gid(entry.header));
+      if (err instanceof UnmappedOwnerError) throw err;
+      throw entryError(err, posix.join('/', this.dest.path, entry.header.name), this.seenUid(entry.header), this.seenGid(entry.header));
     }
   }
 
@@ -101,6 +126,8 @@ class Writer {
       if (isDir) return; // `.`: the destination itself, as dockerd leaves it
       throw new UnsafeArchiveError(`invalid path in archive: ${JSON.stringify(h.name)}`);
     }
+    // The owner as stored (an ns id), known before anything is made.
+    const { uid, gid } = this.toNs(this.seenUid(h), this.seenGid(h));
     if (this.dirs.size > MAX_OPEN_DIRS) this.forget('');
     const rel = parts.join('/');
     const name = parts[parts.length - 1]!;
@@ -115,7 +142,7 @@ class Writer {
       }
       this.forget(rel);
       this.dirs.set(rel, mount);
-      chownSync(mount.self, this.uid(h), this.gid(h));
+      chownSync(mount.self, uid, gid);
       chmodSync(mount.self, h.mode & 0o7777);
       await setXattrs(mount.forChild, h, false);
       this.dirTimes.set(rel, h.mtime);
@@ -139,7 +166,7 @@ class Writer {
         const file = await open(at, CREATE, 0o600);
         try {
           for await (const chunk of entry) await file.write(chunk as Buffer);
-          await file.chown(this.uid(h), this.gid(h));
+          await file.chown(uid, gid);
           await file.chmod(mode); // after chown, which clears setuid/setgid
           await setXattrs(`/proc/${process.pid}/fd/${file.fd}`, h, false);
           await file.utimes(h.mtime, h.mtime);
@@ -153,7 +180,7 @@ class Writer {
         const fd = new RootedFd(openSync(at, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW), posix.join(dir.path, name));
         this.forget(rel);
         this.dirs.set(rel, fd);
-        chownSync(fd.self, this.uid(h), this.gid(h));
+        chownSync(fd.self, uid, gid);
         chmodSync(fd.self, mode);
         await setXattrs(fd.forChild, h, false);
         this.dirTimes.set(rel, h.mtime);
@@ -161,7 +188,7 @@ class Writer {
       }
       case 'symlink':
         symlinkSync(h.linkname ?? '', at);
-        lchownSync(at, this.uid(h), this.gid(h));
+        lchownSync(at, uid, gid);
         lutimesSync(at, h.mtime, h.mtime);
         return setXattrs(`${dir.forChild}/${name}`, h, true);
       case 'link': {
@@ -182,7 +209,7 @@ class Writer {
         await run('mknod', [`${dir.forChild}/${name}`, ...kind]); // Node has no mknod(2); mknod never follows
         const fd = new RootedFd(openSync(at, O_PATH | constants.O_NOFOLLOW), rel);
         try {
-          chownSync(fd.self, this.uid(h), this.gid(h));
+          chownSync(fd.self, uid, gid);
           chmodSync(fd.self, mode);
           utimesSync(fd.self, h.mtime, h.mtime);
         } finally {
@@ -231,7 +258,7 @@ class Writer {
       mount.close();
       throw new Error(`cannot extract into "/${rel}": not a directory`);
     }
-    let fd = mount ?? openPathOrMake(parent, name);
+    let fd = mount ?? openPathOrMake(parent, name, this.options.ids && this.toNs(0, 0));
     const st = fd.stat();
     if (st.isSymbolicLink()) {
       fd.close();
@@ -262,19 +289,25 @@ class Writer {
   }
 }
 
-function openPathOrMake(parent: RootedFd, name: string): RootedFd {
+/** The entry `name` of `parent`, a directory made (0755, of `owner` where given) when missing. */
+function openPathOrMake(parent: RootedFd, name: string, owner?: { uid: number; gid: number }): RootedFd {
   const path = posix.join(parent.path, name);
   try {
     return new RootedFd(openSync(parent.child(name), O_PATH | constants.O_NOFOLLOW), path);
   } catch (err) {
     if (!isErrno(err, 'ENOENT')) throw err;
   }
+  let made = false;
   try {
     mkdirSync(parent.child(name), 0o755);
+    made = true;
   } catch (err) {
     if (!isErrno(err, 'EEXIST')) throw err;
   }
-  return new RootedFd(openSync(parent.child(name), O_PATH | constants.O_NOFOLLOW), path);
+  const fd = new RootedFd(openSync(parent.child(name), O_PATH | constants.O_NOFOLLOW), path);
+  // Through the descriptor: the name may have been swapped meanwhile (then it is not a directory, and refused).
+  if (made && owner && fd.stat().isDirectory()) chownSync(fd.self, owner.uid, owner.gid);
+  return fd;
 }
 
 /**
@@ -309,6 +342,9 @@ function entryError(err: unknown, path: string, uid: number, gid: number): unkno
     : '';
   return new Error(`error setting ownership of "${path}" to ${uid}:${gid}: lchown ${path}: invalid argument${where}`);
 }
+
+/** An owner the container's user namespace does not map (its message is podman's). */
+export class UnmappedOwnerError extends Error {}
 
 /** Go's words (strerror) for the refusals said of a container path. */
 const FS_WORDS: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system' };

@@ -2,13 +2,11 @@
 // The container may be running: its upper dir is walked through descriptors (util/in-root.ts), so a
 // directory swapped for a symlink is never followed out of it.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { readdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { OwnerMap } from '../storage/upper-layer.js';
 import { isErrno, lstatIfThere, openChildDirIfThere, openRoot, type RootedFd } from '../util/in-root.js';
+import { tarOwnerMaps } from './tar-owner-map.js';
 
 export type ChangeKind = 0 | 1 | 2; // modified, added, deleted (Docker's numbering)
 
@@ -108,34 +106,13 @@ export async function changes(upper: string, lowers: string[], o: ChangesOptions
  * `owners`: how owners are written (as stored without), through tar's --owner-map and --group-map.
  */
 export function exportRootfs(merged: string, owners?: OwnerMap): Readable {
-  const maps = owners ? [idMapFd(owners.uid, owners.ids.uid), idMapFd(owners.gid, owners.ids.gid)] : [];
-  const args = ['--numeric-owner', '--xattrs', ...(owners ? ['--owner-map=/dev/fd/3', '--group-map=/dev/fd/4'] : []), '-cf', '-', '.'];
+  const maps = tarOwnerMaps(owners);
+  const args = ['--numeric-owner', '--xattrs', ...maps.args, '-cf', '-', '.'];
   try {
-    const child = spawn('tar', args, { cwd: merged, stdio: ['ignore', 'pipe', 'ignore', ...maps] });
+    const child = spawn('tar', args, { cwd: merged, stdio: ['ignore', 'pipe', 'ignore', ...maps.fds] });
     if (!child.stdout) throw new Error('tar: spawned without its output pipe');
     return child.stdout;
   } finally {
-    for (const fd of maps) closeSync(fd);
-  }
-}
-
-/**
- * tar's id map (`+old +new` lines for the ids 0..count-1 that `map` changes) in an unlinked file, open:
- * handed to tar as a descriptor, which it opens as /dev/fd/N (a pipe of Node's is a socket, which cannot
- * be opened so).
- */
-function idMapFd(map: (id: number) => number, count: number): number {
-  const lines: string[] = [];
-  for (let id = 0; id < count; id++) {
-    const to = map(id);
-    if (to !== id) lines.push(`+${id} +${to}\n`);
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'berth-export-'));
-  try {
-    const file = join(dir, 'map');
-    writeFileSync(file, lines.join(''), { mode: 0o600 });
-    return openSync(file, 'r');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    maps.close();
   }
 }

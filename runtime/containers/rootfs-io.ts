@@ -8,7 +8,7 @@ import { archivePath, extractInto, statPath, type PathStat } from './archive.js'
 import { changes as upperChanges, exportRootfs, type ChangeKind, type ChangesOptions } from './filesystem.js';
 import type { ContainerService } from './service.js';
 import type { Container } from './store.js';
-import { ownersAsSeen } from '../rootless/mapped-layer.js';
+import { cpOwnerMaps, ownersAsSeen } from '../rootless/mapped-layer.js';
 
 export type { PathStat } from './archive.js';
 export type { ChangeKind } from './filesystem.js';
@@ -93,7 +93,9 @@ export function statContainerPath(containers: ContainerService, nameOrId: string
 export async function archiveContainerPath(containers: ContainerService, nameOrId: string, path: string): Promise<{ stat: PathStat; tar: Readable }> {
   const c = containers.store.resolve(nameOrId);
   if (!path) throw invalid('path is required');
-  const archived = await streamFromRootfs(containers, c, (root) => archivePath(root, path, nameOrId, containers.cpMounts(c)), forCopy);
+  // A container in a user namespace of its own: the owners it sees (as export writes them).
+  const owners = cpOwnerMaps(c.spec)?.out;
+  const archived = await streamFromRootfs(containers, c, (root) => archivePath(root, path, nameOrId, containers.cpMounts(c), owners), forCopy);
   containers.record(c, 'archive-path');
   return archived;
 }
@@ -114,7 +116,9 @@ export async function extractToContainer(
     c,
     async (_, root) => {
       const owner = (await containers.cpOwner(c, o.copyUIDGID)) ?? (o.copyUIDGID && o.rootWithoutUser ? { uid: 0, gid: 0 } : undefined);
-      await extractInto(root, path, nameOrId, tar, owner, o.noOverwriteDirNonDir, containers.cpMounts(c), c.spec.security.readonlyRootfs);
+      // Owners are container ids (the archive's, or its user's): a user namespace of its own stores them as the ns ids it maps.
+      const ids = cpOwnerMaps(c.spec)?.in;
+      await extractInto(root, path, nameOrId, tar, owner, o.noOverwriteDirNonDir, containers.cpMounts(c), c.spec.security.readonlyRootfs, ids);
     },
     forCopy,
   );

@@ -92,6 +92,15 @@ function toContainer(id: number, map: IdMapping[]): number {
   return m ? m.containerID + (id - m.hostID) : OVERFLOW_ID;
 }
 
+/** ns ids -> the ids a container sees (those it lacks: the overflow id), for tar's owner maps. */
+function seenThrough(ns: UserNamespace): OwnerMap {
+  return {
+    uid: (id) => toContainer(id, ns.uidMappings),
+    gid: (id) => toContainer(id, ns.gidMappings),
+    ids: { uid: nsMax('uid') + 1, gid: nsMax('gid') + 1 },
+  };
+}
+
 /**
  * How commit and export write a container's owners: as it sees them (undefined: as stored, the engine's
  * own namespace). A container whose rootfs was chowned in place by an engine before mapped layers (its
@@ -110,9 +119,22 @@ export async function ownersAsSeen(
       `berth cannot ${verb} a container with --userns=${spec.namespaces.user}: its root filesystem is owned as that user namespace maps it (created before berth kept a mapped layer: recreate it)`,
     );
   }
-  return {
-    uid: (id) => toContainer(id, ns.uidMappings),
-    gid: (id) => toContainer(id, ns.gidMappings),
-    ids: { uid: nsMax('uid') + 1, gid: nsMax('gid') + 1 },
-  };
+  return seenThrough(ns);
+}
+
+/** Container ids -> ns ids (undefined: the container's namespace has no such id): what docker cp in writes. */
+export interface OwnersToNs {
+  uid(id: number): number | undefined;
+  gid(id: number): number | undefined;
+}
+
+/**
+ * docker cp's owner maps for a container (undefined: the engine's own namespace, ids as they are): `out`
+ * as the container sees the ns ids (ownersAsSeen's), `in` its inverse. Legacy containers included: their
+ * files are stored through the same mapping, only their upper dir differs (which cp does not read whole).
+ */
+export function cpOwnerMaps(spec: { namespaces: { user?: string }; userRange?: IdRange }): { out: OwnerMap; in: OwnersToNs } | undefined {
+  const ns = userNamespaceOf(spec);
+  if (!ns) return undefined;
+  return { out: seenThrough(ns), in: { uid: (id) => toNs(id, ns.uidMappings), gid: (id) => toNs(id, ns.gidMappings) } };
 }
