@@ -122,8 +122,13 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
         : [];
     // On a user network links resolve by DNS (network/attachments.ts), as dockerd's: no /etc/hosts lines to go stale.
     const linkLines = mode === 'user' ? [] : links.map(linkHostsLine);
+    // --userns keep-id/nomap/auto, container:<id>, a pod's (rootless): the container's user namespace,
+    // which its network namespace is made in (rootless/netns-owner.ts) so that runc can join both.
+    const userns = userNamespaceOf(c.spec);
+    const owner = userns && (namespaces.userPath ? { join: namespaces.userPath } : { mappings: userns });
     // Addresses, ports and the namespace first (recorded), so a failure below knows what to undo.
-    const net = await ctx.network.prepare(c);
+    const net = await ctx.network.prepare(c, owner);
+    if (net.userns) namespaces.userPath = net.userns;
     crashPoint('start:prepared');
     // Independent steps at once: each is a process or a few syscalls, and `docker run` waits on them.
     const [, etcFiles] = await Promise.all([
@@ -148,7 +153,6 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
     // --userns keep-id/nomap/auto (rootless): the rootfs is owned as that namespace sees it by its mapped
     // layer (rootfs.ts), which holds keep-id's passwd entry too; a container from before mapped layers
     // (chowned in place) may lack it.
-    const userns = userNamespaceOf(c.spec);
     if (userns) {
       await addKeepIdUser(merged, c.spec);
       await makeTraversable(userns, [

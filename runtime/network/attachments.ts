@@ -16,6 +16,7 @@ import { dropNetwork, isAnchored, pruneNetavarkChains, type Attachment, type Net
 import { allocatePorts, wantedPorts, type HeldPort } from './ports.js';
 import { macFromIp } from './mac.js';
 import { RootlessPorts } from './rootless-ports.js';
+import type { UserNamespace } from '../rootless/userns-modes.js';
 import type { NetworkService } from './service.js';
 import { DEFAULT_NETWORK_ALIAS, type Endpoint, type EndpointSettings, type Network, type NetworkStore } from './store.js';
 
@@ -46,6 +47,8 @@ export interface StartNetwork {
   nameservers: string[];
   /** container:<id>: that container, whose /etc files are shared. */
   joined?: Container;
+  /** Rootless: the user namespace the netns was made in (a pinned new one, or the one joined), for runc to join by path. */
+  userns?: string;
 }
 
 export interface PlannedEndpoint {
@@ -216,7 +219,7 @@ export class Attachments {
    * Before a start: addresses, host ports and the network namespace, all recorded. The caller writes
    * the /etc files from the result, then runs `setup` beside the runtime's create.
    */
-  async prepare(c: Container): Promise<StartNetwork> {
+  async prepare(c: Container, owner?: { mappings: UserNamespace } | { join: string }): Promise<StartNetwork> {
     const mode = networkMode(c.spec.network.mode);
     if (mode.kind === 'host') return { hostNetwork: true, nameservers: [] };
     if (mode.kind === 'none') return { hostNetwork: false, nameservers: [] };
@@ -251,13 +254,17 @@ export class Attachments {
       });
     // What setup will ask of netavark: with one network and no ports, createNetns may do it all itself.
     const allocated = this.endpointsOf(c.id).filter(({ endpoint }) => endpoint.ip);
+    // A container in a user namespace of its own: its netns made in it (rootless/netns-owner.ts).
+    const inUserns = owner && ('join' in owner ? owner : { mappings: owner.mappings, pin: netavark.usernsPath(c.id) });
     const netns = await netavark.createNetns(
       c.id,
       allocated.map(({ endpoint, network }) => this.attachment(c, endpoint, network)),
       this.containers.get(c.id)?.ports ?? [],
+      inUserns,
     );
     const nameservers = list.filter(({ network }) => network.dns).map(({ network }) => v4Config(network)!.Gateway!);
-    return { netns, hostNetwork: false, ip, ip6, nameservers: [...new Set(nameservers)] };
+    const userns = inUserns && ('join' in inUserns ? inUserns.join : inUserns.pin);
+    return { netns, hostNetwork: false, ip, ip6, nameservers: [...new Set(nameservers)], ...(userns && { userns }) };
   }
 
   /** netavark setup of every allocated endpoint (the primary one with the published ports). */

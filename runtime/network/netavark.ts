@@ -12,6 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { EngineError } from '../errors.js';
 import { hasOwnMount, unmountOwn } from '../storage/rootfs.js';
+import { type NetnsOwner, netnsInUserns } from '../rootless/netns-owner.js';
 import { Mutex } from '../util/lock.js';
 import { LineHelper } from '../util/line-helper.js';
 import { execFileOff } from '../util/spawner.js';
@@ -288,6 +289,8 @@ export class Netavark {
   }
 
   netnsPath = (containerId: string) => `${this.netnsDir}/${containerId}`;
+  /** A rootless container's own user namespace, pinned where its network namespace was made in it (netns-owner.ts). */
+  usernsPath = (containerId: string) => `${this.netnsDir}/${containerId}.userns`;
 
   /** Networks netavark set up in this process's life: their bridge and firewall rules are known to be in place. */
   private readonly warmed = new Set<string>();
@@ -303,12 +306,16 @@ export class Netavark {
    * network netavark would only check its ~16 rules again (an iptables process each). Its setup then
    * enslaves the host end (setupDirect).
    */
-  async createNetns(containerId: string, attachments: Attachment[] = [], ports: HeldPort[] = []): Promise<string> {
+  async createNetns(containerId: string, attachments: Attachment[] = [], ports: HeldPort[] = [], owner?: NetnsOwner): Promise<string> {
     const path = this.netnsPath(containerId);
     // nsfs has a device of its own: two stats, not a read of the host's mount table.
     if (await hasOwnMount(path)) return path;
     await mkdir(this.netnsDir, { recursive: true });
     await writeFile(path, '');
+    if (owner) {
+      await netnsInUserns(path, owner);
+      return path;
+    }
     const a = attachments.length === 1 && ports.length === 0 ? attachments[0]! : undefined;
     if (a && (await this.directOk(a))) {
       const hostVeth = `veth${randomBytes(5).toString('hex')}`;
@@ -397,9 +404,10 @@ export class Netavark {
 
   async removeNetns(containerId: string): Promise<void> {
     this.direct.delete(containerId);
-    const path = this.netnsPath(containerId);
-    await unmountOwn(path);
-    await rm(path, { force: true });
+    for (const path of [this.netnsPath(containerId), this.usernsPath(containerId)]) {
+      await unmountOwn(path);
+      await rm(path, { force: true });
+    }
   }
 
   private async call(

@@ -279,10 +279,10 @@ export function buildSpec(input: SpecInput): object {
     if (mode !== 'host') namespaces.push(mode ? { type, path: mode.path } : { type });
   }
   namespaces.push({ type: 'mount' });
-  // runc joins a user namespace before the others, and from inside it an engine-made network namespace
-  // (a bridge's, a pod's) is out of reach (setns: EPERM). A container that joins one gets a user
-  // namespace of its own with the same mappings instead; joined by path only when it has no such netns.
-  const userPath = network || input.network.netns === undefined ? ns?.userPath : undefined;
+  // runc joins a user namespace before the others: an engine-made network namespace (a bridge's, a
+  // pod's) of such a container was made in it (rootless/netns-owner.ts), and the user namespace is
+  // joined by path (pinned for a new one).
+  const userPath = ns?.userPath;
   if (ns?.user) namespaces.push(userPath ? { type: 'user', path: userPath } : { type: 'user' });
   // Nor can a new user namespace mount /proc for a PID namespace it joins (runc's error would be about its oom count).
   if (ns?.user && !userPath && typeof ns.pid === 'object')

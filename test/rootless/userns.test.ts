@@ -104,6 +104,34 @@ describe('--userns modes as podman runs them rootless', () => {
     },
   );
 
+  it.each([['keep-id'], ['nomap'], ['auto']])('%s on the default network: exec (podman and docker) and a published port', async (mode) => {
+    const name = `ex-${mode}`;
+    const up = await engine.podman([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '-p',
+      '18089:8080',
+      '--userns',
+      mode,
+      'busybox',
+      'sh',
+      '-c',
+      'echo hi > /tmp/i; exec httpd -f -p 8080 -h /tmp',
+    ]);
+    expect(up.stderr).toBe('');
+    try {
+      // runc exec joins the user namespace first, then the network namespace: made in it, so within reach.
+      const viaPodman = await engine.podman(['exec', name, 'sh', '-c', 'cat /tmp/i']);
+      expect({ code: viaPodman.code, out: viaPodman.stdout, err: viaPodman.stderr }).toEqual({ code: 0, out: 'hi\n', err: '' });
+      expect((await engine.docker(['exec', name, 'cat', '/tmp/i'])).stdout).toBe('hi\n');
+      expect(await (await fetch('http://127.0.0.1:18089/i')).text()).toBe('hi\n');
+    } finally {
+      await engine.podman(['rm', '-f', '-t', '0', name]);
+    }
+  });
+
   it('auto: each existing container holds its slice (created or exited), removal frees it, as podman’s', async () => {
     const map = async (flags: string[]) => squeeze((await berthRun(flags, ['head', '-1', '/proc/self/uid_map'])).stdout);
     try {
