@@ -297,6 +297,14 @@ export class RootlessEngine {
   }
 }
 
+/** Output with each line's runs of blanks made one (uid_map columns, ls -ln), trimmed: to compare engines' output. */
+export const squeeze = (text: string): string =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => l.replace(/\s+/g, ' ').trim())
+    .join('\n');
+
 async function must(cmd: string, args: string[]): Promise<string> {
   const r = await run(cmd, args);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);

@@ -5,16 +5,11 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { httpOn, run } from '../helpers/engine.js';
-import { RootlessEngine } from '../helpers/rootless.js';
+import { RootlessEngine, squeeze } from '../helpers/rootless.js';
 
 let engine: RootlessEngine;
 
-const lines = (text: string) =>
-  text
-    .trim()
-    .split('\n')
-    .map((l) => l.replace(/\s+/g, ' ').trim())
-    .join('\n');
+const lines = squeeze;
 
 /** podman run by the user itself (its own storage: the oracle). */
 const podman = (args: string[]) => engine.user.run('podman', args);

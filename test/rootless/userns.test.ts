@@ -4,19 +4,13 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestEngine, httpOn } from '../helpers/engine.js';
-import { RootlessEngine, RootlessUser } from '../helpers/rootless.js';
+import { RootlessEngine, RootlessUser, squeeze } from '../helpers/rootless.js';
 
 let user: RootlessUser;
 let engine: RootlessEngine;
 
 // What a container tells of its user namespace: who it is, its maps, the last passwd and group lines.
 const PROBE = 'id; cat /proc/self/uid_map /proc/self/gid_map; tail -1 /etc/passwd; tail -1 /etc/group; ls -ln /bin/busybox | cut -c1-30';
-const squeeze = (text: string) =>
-  text
-    .trim()
-    .split('\n')
-    .map((l) => l.replace(/\s+/g, ' ').trim())
-    .join('\n');
 
 /** podman run by the user itself (its own storage: the oracle). */
 const podman = (args: string[]) => user.run('podman', args);
