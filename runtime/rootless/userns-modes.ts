@@ -19,7 +19,7 @@ import { EngineError, invalid } from '../errors.js';
 import { openForRead, withInRoot, type RootedFd } from '../util/in-root.js';
 import { type IdMapping, nsMax, outsideIds } from './idmap.js';
 import { rootless } from './mode.js';
-import { type IdRange, claimRange, isIdRange } from './userns-slices.js';
+import { type IdRange, autoMapping, autoSpan, claimRange, isIdRange } from './userns-slices.js';
 
 /** A container's own user namespace: its mappings (ns IDs on the host side). */
 export interface UserNamespace {
@@ -32,7 +32,7 @@ export type UsernsMode =
   | { kind: 'host' }
   | { kind: 'keep-id'; uid?: number; gid?: number }
   | { kind: 'nomap' }
-  | { kind: 'auto'; size?: number }
+  | { kind: 'auto'; size?: number; uidMappings?: IdMapping[]; gidMappings?: IdMapping[] }
   | { kind: 'private' }
   | { kind: 'container'; ref: string }
   | { kind: 'ns'; path: string };
@@ -46,15 +46,31 @@ function parseCount(text: string): number {
   return Number(text);
 }
 
-/** `key=value,...` options after `mode:`; unknown keys are podman's error. */
+/** `key=value,...` options after `mode:`; unknown keys are podman's error; a key given twice keeps the last. */
 function options(text: string, known: string[]): Map<string, string> {
-  const out = new Map<string, string>();
+  return new Map([...optionList(text, known)].map(([k, v]) => [k, v.at(-1)!]));
+}
+
+/** Every value of each key (auto's uidmapping= and gidmapping= may be repeated). */
+function optionList(text: string, known: string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
   for (const part of text.split(',')) {
     const [key = '', ...rest] = part.split('=');
     if (!known.includes(key)) throw invalid(`unknown option specified: "${key}"`);
-    out.set(key, rest.join('='));
+    out.set(key, [...(out.get(key) ?? []), rest.join('=')]);
   }
   return out;
+}
+
+/** `uidmapping=C:H:N` (H an ns ID: 0 is the user), in containers/storage's words when malformed. */
+function idRun(kind: 'UID' | 'GID', text: string): IdMapping {
+  const f = text.split(':');
+  if (f.length !== 3 || !f.every((x) => /^\d+$/.test(x)))
+    throw invalid(
+      `failed to create ParseUIDMap ${kind}=[${text}]: initializing ID mappings: ${kind} setting is malformed expected ["uint32:uint32:uint32"]: ["${text}"]`,
+    );
+  const [containerID, hostID, size] = f.map(Number) as [number, number, number];
+  return { containerID, hostID, size };
 }
 
 /** A --userns value (podman's ParseUserNamespace); '' is host. */
@@ -79,11 +95,16 @@ export function parseUserns(text: string): UsernsMode {
     }
     case 'auto': {
       if (rest === undefined) return { kind: 'auto' };
-      // podman's uidmapping=/gidmapping= pin extra ranges: not modelled, refused rather than ignored.
-      const o = options(rest, ['size', 'uidmapping', 'gidmapping']);
-      if (o.has('uidmapping') || o.has('gidmapping')) throw invalid('auto user namespace uidmapping/gidmapping options are not supported by berth');
-      const size = o.get('size');
-      return size === undefined ? { kind: 'auto' } : { kind: 'auto', size: parseCount(size) };
+      const o = optionList(rest, ['size', 'uidmapping', 'gidmapping']);
+      const size = o.get('size')?.at(-1);
+      const uids = (o.get('uidmapping') ?? []).map((t) => idRun('UID', t));
+      const gids = (o.get('gidmapping') ?? []).map((t) => idRun('GID', t));
+      return {
+        kind: 'auto',
+        ...(size !== undefined && { size: parseCount(size) }),
+        ...(uids.length && { uidMappings: uids }),
+        ...(gids.length && { gidMappings: gids }),
+      };
     }
     case 'container':
       if (rest) return { kind: 'container', ref: rest };
@@ -167,7 +188,19 @@ export function claimUserRange(spec: { namespaces: { user?: string }; userRange?
   const taken = held()
     .map((s) => s.userRange)
     .filter(isIdRange);
-  const range = claimRange(taken, mode.size ?? AUTO_SIZE, Math.min(nsMax('uid'), nsMax('gid')));
+  const size = mode.size ?? AUTO_SIZE;
+  const max = Math.min(nsMax('uid'), nsMax('gid'));
+  // An extra run's ns IDs must exist (podman's storage fails its chown otherwise).
+  for (const [kind, run] of [...(mode.uidMappings ?? []).map((m) => ['UID', m] as const), ...(mode.gidMappings ?? []).map((m) => ['GID', m] as const)])
+    if (run.hostID + run.size - 1 > max)
+      throw new EngineError(
+        'internal',
+        `creating container storage: potentially insufficient UIDs or GIDs available in user namespace (requested ${run.hostID}:${run.size} for ${kind}): Check /etc/subuid and /etc/subgid if configured locally`,
+      );
+  // The slice spans what the container IDs outside the extra runs take, less the ns IDs those runs hold.
+  const span = (start: number) => Math.max(autoSpan(start, size, mode.uidMappings ?? []), autoSpan(start, size, mode.gidMappings ?? []));
+  let range = claimRange(taken, span(1), max);
+  for (let i = 0; i < 8 && range && range.size < span(range.start); i++) range = claimRange(taken, span(range.start), max);
   if (!range) throw new EngineError('internal', 'creating container storage: could not find enough available IDs');
   spec.userRange = range;
 }
@@ -191,8 +224,8 @@ export function userNamespaceOf(spec: { namespaces: { user?: string }; userRange
     case 'auto': {
       const r = spec.userRange;
       if (!r) throw new EngineError('internal', 'creating container storage: could not find enough available IDs');
-      const one = [{ containerID: 0, hostID: r.start, size: r.size }];
-      return { uidMappings: one, gidMappings: one };
+      const size = mode.size ?? AUTO_SIZE;
+      return { uidMappings: autoMapping(r, size, mode.uidMappings ?? []), gidMappings: autoMapping(r, size, mode.gidMappings ?? []) };
     }
     case 'container':
       return spec.joinedUserns;

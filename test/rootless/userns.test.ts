@@ -45,6 +45,11 @@ describe('--userns modes as podman runs them rootless', () => {
     ['nomap', ['--userns', 'nomap']],
     ['auto', ['--userns', 'auto']],
     ['auto:size=500', ['--userns', 'auto:size=500']],
+    // containers/storage's extra runs: the rest of the slice around them (the user as container root, 1000, ...).
+    ['auto:uidmapping=0:0:1', ['--userns', 'auto:uidmapping=0:0:1']],
+    ['auto:uidmapping=1000:0:1', ['--userns', 'auto:uidmapping=1000:0:1']],
+    ['auto:gidmapping=0:500:2,size=100', ['--userns', 'auto:gidmapping=0:500:2,size=100']],
+    ['auto:uidmapping=0:5:1,uidmapping=10:20:2', ['--userns', 'auto:uidmapping=0:5:1,uidmapping=10:20:2']],
   ])('%s: the same user, maps, passwd and group lines and image owners as podman', async (_name, flags) => {
     const [ours, theirs] = [await berthRun(flags, ['sh', '-c', PROBE]), await podmanRun(flags, ['sh', '-c', PROBE])];
     expect(theirs.code).toBe(0);
@@ -154,6 +159,7 @@ describe('--userns modes as podman runs them rootless', () => {
     ['auto:size=70000'], // more than the subuid range
     ['auto:size=abc'],
     ['auto:foo=1'],
+    ['auto:uidmapping=0:0'],
     ['keep-id:foo=1'],
     ['bogus'],
     ['private'],
