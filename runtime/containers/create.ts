@@ -19,6 +19,8 @@ import type { ClientEcho, Container } from './store.js';
 import { claimUserRange, completeUserns } from '../rootless/userns-modes.js';
 import { validateCreate } from './validate.js';
 import { rootlessCreateLimits } from '../rootless/cgroups.js';
+import { rootless } from '../rootless/mode.js';
+import { hostControllers, limitSupport, supportedLimits } from '../oci/controllers.js';
 
 /**
  * `request`: the spec as the API made it, completed here with the image's defaults; `echo`: the
@@ -34,10 +36,11 @@ export async function create(
   if (!request.image) throw invalid('config cannot be empty in order to create a container');
   // What dockerd refuses before it looks at the image; security options as start would apply them.
   const workdir = validateCreate(request);
-  // Rootless: limits its cgroups cannot hold dropped; libpod's answer warns, the compat API's does not (podman's).
-  const limits = await rootlessCreateLimits(request.resources);
+  // Limits the host's cgroups cannot hold are dropped with a warning. Rootless: libpod's answer warns, the
+  // compat API's does not (podman's); rootful: dockerd's warnings (oci/controllers.ts).
+  const limits = rootless() ? await rootlessCreateLimits(request.resources) : supportedLimits(request.resources, limitSupport(await hostControllers()));
   request = { ...request, resources: limits.resources };
-  const warnings = echo.libpod ? limits.warnings : [];
+  const warnings = echo.libpod || !rootless() ? limits.warnings : [];
   securityOf(request.security);
   validateLogDriver(request.log);
   completeUserns(request, (ref) => ctx.store.resolve(ref));

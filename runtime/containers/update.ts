@@ -9,6 +9,8 @@ import { validateName } from './names.js';
 import type { ContainerSpec, ContainerUpdate } from './spec.js';
 import { validateUpdate } from './validate.js';
 import { refuseRootlessUpdate } from '../rootless/cgroups.js';
+import { rootless } from '../rootless/mode.js';
+import { hostControllers, limitSupport, supportedLimits } from '../oci/controllers.js';
 
 /** The limits docker update changes. */
 const LIMITS = [
@@ -25,13 +27,17 @@ const LIMITS = [
   'blkioWeight',
 ] as const;
 
-/** docker update: new limits (and restart policy) recorded, and applied at once to a running container. */
-export async function update(ctx: ContainerContext, nameOrId: string, changes: ContainerUpdate): Promise<void> {
+/**
+ * docker update: new limits (and restart policy) recorded, and applied at once to a running container.
+ * Returns dockerd's warnings for limits the host's cgroups cannot hold (dropped).
+ */
+export async function update(ctx: ContainerContext, nameOrId: string, changes: ContainerUpdate): Promise<{ warnings: string[] }> {
   const c = ctx.store.resolve(nameOrId);
   validateUpdate(changes);
   await refuseRootlessUpdate(changes.resources); // no cgroup to hold them (rootless/cgroups.ts)
+  const wanted = rootless() ? { resources: changes.resources, warnings: [] } : supportedLimits(changes.resources, limitSupport(await hostControllers()));
   const resources = { ...c.spec.resources };
-  for (const key of LIMITS) if (changes.resources[key] != null) Object.assign(resources, { [key]: changes.resources[key] });
+  for (const key of LIMITS) if (wanted.resources[key] != null) Object.assign(resources, { [key]: wanted.resources[key] });
   const next: ContainerSpec = { ...c.spec, resources };
   if (changes.restart?.policy) {
     if (next.restart.autoRemove && changes.restart.policy !== 'no')
@@ -49,6 +55,7 @@ export async function update(ctx: ContainerContext, nameOrId: string, changes: C
   ctx.store.setSpec(c.id, next);
   ctx.changed(c.id);
   ctx.record(c, 'update');
+  return { warnings: wanted.warnings };
 }
 
 export function rename(ctx: ContainerContext, nameOrId: string, newName: string): void {

@@ -7,6 +7,7 @@ import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import type { HostFacts } from './host.js';
+import { hostControllers } from '../oci/controllers.js';
 
 const run = promisify(execFile);
 
@@ -58,17 +59,6 @@ async function binary(path: string | undefined): Promise<Binary> {
   return { path, package: pkg, version };
 }
 
-async function controllers(cgroupVersion: '1' | '2'): Promise<string[]> {
-  if (cgroupVersion === '2') return (await readFile('/sys/fs/cgroup/cgroup.controllers', 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean);
-  // v1: `subsys hierarchy num enabled`; hierarchy 0 = not mounted.
-  return (await readFile('/proc/cgroups', 'utf8').catch(() => ''))
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.split(/\s+/))
-    .filter(([, hierarchy, , enabled]) => hierarchy !== '0' && enabled === '1')
-    .map(([name]) => name!);
-}
-
 async function osRelease(): Promise<StaticDetails['distribution']> {
   const text = await readFile('/etc/os-release', 'utf8').catch(() => '');
   const get = (k: string) => new RegExp(`^${k}="?([^"\\n]*)"?$`, 'm').exec(text)?.[1] ?? '';
@@ -80,9 +70,12 @@ let cached: Promise<StaticDetails> | undefined;
 /** Read once per process. */
 export function readStaticDetails(host: HostFacts, conmonPath: string | undefined): Promise<StaticDetails> {
   const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime) ?? host.runtimes[0];
-  cached ??= Promise.all([binary(conmonPath), binary(runtime?.path), osRelease(), controllers(host.cgroupVersion)]).then(
-    ([conmon, rt, distribution, cgroupControllers]) => ({ conmon, runtime: rt, distribution, cgroupControllers }),
-  );
+  cached ??= Promise.all([binary(conmonPath), binary(runtime?.path), osRelease(), hostControllers()]).then(([conmon, rt, distribution, cgroupControllers]) => ({
+    conmon,
+    runtime: rt,
+    distribution,
+    cgroupControllers,
+  }));
   return cached;
 }
 

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { type IdMapping, ownIdMap } from '../rootless/idmap.js';
+import { hostControllers, limitSupport } from '../oci/controllers.js';
 import { rootless } from '../rootless/mode.js';
 import { withoutCgroups } from '../rootless/cgroups.js';
 
@@ -36,6 +37,8 @@ export interface HostFacts {
   conmonPath?: string;
   /** Whether containers get cgroup limits (not a rootless engine without a delegated cgroup). */
   cgroupLimits: boolean;
+  /** The controllers limits use that the host has (v2 names: memory, cpu, cpuset, pids, io). */
+  limitControllers: string[];
   /** Rootless: the engine's user namespace maps (ns id → host id), which podman's info shows. */
   idMappings?: { uidmap: IdMapping[]; gidmap: IdMapping[] };
 }
@@ -120,6 +123,7 @@ export async function hostFacts(defaultRuntime = 'runc'): Promise<HostFacts> {
     conmonVersion: (await conmonVersion)?.version,
     conmonPath: conmon,
     cgroupLimits: !withoutCgroups(),
+    limitControllers: [...limitSupport(await hostControllers())].filter((c) => ['memory', 'cpu', 'cpuset', 'pids', 'io'].includes(c)),
     idMappings: rootless() ? { uidmap: ownIdMap('uid'), gidmap: ownIdMap('gid') } : undefined,
   };
 }

@@ -47,10 +47,11 @@ export class TestEngine {
     return engine;
   }
 
-  /** Starts `berth serve` and waits until /_ping answers. */
-  async start(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  /** Starts `berth serve` and waits until /_ping answers; `wrap`: a command that execs it (its argv follows). */
+  async start(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<void> {
     this.stderr = '';
-    const child = spawn(process.execPath, [MAIN, 'serve', '--socket', this.socket, '--root', this.root, '--run-root', this.runRoot, ...extraArgs], {
+    const argv = [...wrap, process.execPath, MAIN, 'serve', '--socket', this.socket, '--root', this.root, '--run-root', this.runRoot, ...extraArgs];
+    const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['ignore', 'inherit', 'pipe'],
       env: { ...process.env, ...env },
     });

@@ -78,8 +78,8 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (a
   });
 
   app.post('/containers/:id/update', { schema: { params, body: HostConfig, response: { 200: ContainerUpdateResponse } } }, async (request) => {
-    await api.containers.update(request.params.id, updateOf(request.body ?? {}));
-    return { Warnings: [] };
+    const { warnings } = await api.containers.update(request.params.id, updateOf(request.body ?? {}));
+    return { Warnings: warnings };
   });
 
   app.get('/containers/:id/changes', { schema: { params, response: { 200: ChangesResponse } } }, async (request) => {

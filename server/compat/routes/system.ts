@@ -83,6 +83,7 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain
 
   const systemInfo = (): SystemInfo => {
     const { host } = api.system;
+    const has = (controller: string) => host.cgroupLimits && host.limitControllers.includes(controller);
     const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime);
     const { containers: counts, images } = api.system.counts();
     return {
@@ -100,15 +101,16 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain
         ['userxattr', String(host.securityOptions.includes('name=rootless'))],
       ],
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
-      // A rootless engine without a delegated cgroup has no limits at all (as a rootless dockerd says).
-      MemoryLimit: host.cgroupLimits,
-      SwapLimit: host.cgroupLimits,
-      CpuCfsPeriod: host.cgroupLimits,
-      CpuCfsQuota: host.cgroupLimits,
-      CPUShares: host.cgroupLimits,
-      CPUSet: host.cgroupLimits,
-      PidsLimit: host.cgroupLimits,
-      OomKillDisable: host.cgroupLimits && host.cgroupVersion === '1',
+      // A rootless engine without a delegated cgroup has no limits at all (as a rootless dockerd says);
+      // a host without a controller none of its kind.
+      MemoryLimit: has('memory'),
+      SwapLimit: has('memory'),
+      CpuCfsPeriod: has('cpu'),
+      CpuCfsQuota: has('cpu'),
+      CPUShares: has('cpu'),
+      CPUSet: has('cpuset'),
+      PidsLimit: has('pids'),
+      OomKillDisable: has('memory') && host.cgroupVersion === '1',
       IPv4Forwarding: true,
       BridgeNfIptables: true,
       BridgeNfIp6tables: true,
@@ -155,7 +157,7 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain
       InitCommit: { ID: '', Expected: '' },
       SecurityOptions: host.securityOptions,
       CDISpecDirs: [],
-      Warnings: null,
+      Warnings: host.cgroupLimits ? controllerWarnings(has) : null,
     };
   };
 
@@ -182,3 +184,21 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain
     },
   );
 };
+
+/** dockerd's `docker info` warnings for controllers the host lacks (null: none), as on cgroup v2. */
+function controllerWarnings(has: (controller: string) => boolean): string[] | null {
+  const out: string[] = [];
+  if (!has('memory')) out.push('WARNING: No memory limit support', 'WARNING: No swap limit support');
+  if (!has('cpu')) out.push('WARNING: No cpu cfs quota support', 'WARNING: No cpu cfs period support', 'WARNING: No cpu shares support');
+  if (!has('cpuset')) out.push('WARNING: No cpuset support');
+  if (!has('io'))
+    out.push(
+      'WARNING: No io.weight support',
+      'WARNING: No io.weight (per device) support',
+      'WARNING: No io.max (rbps) support',
+      'WARNING: No io.max (wbps) support',
+      'WARNING: No io.max (riops) support',
+      'WARNING: No io.max (wiops) support',
+    );
+  return out.length ? out : null;
+}
