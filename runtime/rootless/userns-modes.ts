@@ -197,6 +197,8 @@ export function claimUserRange(spec: { namespaces: { user?: string }; userRange?
         'internal',
         `creating container storage: potentially insufficient UIDs or GIDs available in user namespace (requested ${run.hostID}:${run.size} for ${kind}): Check /etc/subuid and /etc/subgid if configured locally`,
       );
+  // More than the namespace holds can never fit (and must not cost a walk of every ID).
+  if (size > max) throw new EngineError('internal', 'creating container storage: could not find enough available IDs');
   // The slice spans what the container IDs outside the extra runs take, less the ns IDs those runs hold.
   const span = (start: number) => Math.max(autoSpan(start, size, mode.uidMappings ?? []), autoSpan(start, size, mode.gidMappings ?? []));
   let range = claimRange(taken, span(1), max);

@@ -157,6 +157,7 @@ describe('--userns modes as podman runs them rootless', () => {
 
   it.each([
     ['auto:size=70000'], // more than the subuid range
+    ['auto:size=1000000000'], // refused at once, not after a walk of every ID
     ['auto:size=abc'],
     ['auto:foo=1'],
     ['auto:uidmapping=0:0'],
