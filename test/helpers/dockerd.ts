@@ -1,8 +1,8 @@
 // A private reference dockerd (Debian's docker.io) on its own socket and data root, for comparisons.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, readFile, readdir, rm, rmdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { once } from 'node:events';
 import { TEST_BASE, httpOn, run, type Result } from './engine.js';
 
@@ -38,6 +38,9 @@ export class ReferenceDockerd {
         'berthtest',
         '--containerd-plugins-namespace',
         'berthtestp',
+        // Its containers' cgroups under a parent of its own, removed with it (stop).
+        '--cgroup-parent',
+        `/${basename(dir)}`,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
     );
@@ -82,5 +85,8 @@ export class ReferenceDockerd {
       .filter((m): m is string => !!m && m.startsWith(this.dir));
     for (const m of mounts.reverse()) await run('umount', ['-l', m]);
     await rm(this.dir, { recursive: true, force: true });
+    // The cgroup parent in each hierarchy (its containers' children went with them).
+    const hierarchies = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
+    for (const h of ['', ...hierarchies]) await rmdir(join('/sys/fs/cgroup', h, basename(this.dir))).catch(() => undefined);
   }
 }
