@@ -5,7 +5,7 @@
 // memory cgroup) does: limits of those are dropped with dockerd's warnings (its answers were taken from
 // dockerd run the same way), not failed by runc at start.
 import { readFileSync } from 'node:fs';
-import { readFile, readdir, rmdir, stat } from 'node:fs/promises';
+import { readFile, readdir, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestEngine } from './helpers/engine.js';
@@ -24,6 +24,9 @@ const NANO = 'NanoCPUs can not be set, as your kernel does not support CPU CFS s
 
 describe.skipIf(!UNIFIED)('rootful berth on cgroup v2 (the unified hierarchy of this hybrid host)', () => {
   let engine: TestEngine;
+  /** The root's controllers for children before: runc enables every available one along a path it makes. */
+  let enabledBefore: string[] = [];
+  const subtree = (dir: string) => readFile(join(dir, 'cgroup.subtree_control'), 'utf8').then((t) => t.split(/\s+/).filter(Boolean));
   const cgroup = (id: string) => join(UNIFIED!, 'berth', id);
   const ok = async (args: string[]) => {
     const r = await engine.docker(args);
@@ -32,6 +35,7 @@ describe.skipIf(!UNIFIED)('rootful berth on cgroup v2 (the unified hierarchy of 
   };
 
   beforeAll(async () => {
+    enabledBefore = await subtree(UNIFIED!);
     engine = await TestEngine.create();
     await engine.start([], {}, ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mount --bind ${UNIFIED} /sys/fs/cgroup && exec "$0" "$@"`]);
     await ok(['load', '-i', inject('images').busybox.archive]);
@@ -39,10 +43,13 @@ describe.skipIf(!UNIFIED)('rootful berth on cgroup v2 (the unified hierarchy of 
 
   afterAll(async () => {
     await engine?.destroy();
-    // The engine's cgroup parent, empty once its containers went.
+    // The engine's cgroup parent, empty once its containers went (other engines' may remain in it), and
+    // the controllers runc turned on for children, turned off again from the bottom up.
     const parent = join(UNIFIED!, 'berth');
     for (const d of await readdir(parent).catch(() => [])) await rmdir(join(parent, d)).catch(() => undefined);
     await rmdir(parent).catch(() => undefined);
+    for (const c of (await subtree(UNIFIED!)).filter((c) => !enabledBefore.includes(c)))
+      for (const dir of [parent, UNIFIED!]) await writeFile(join(dir, 'cgroup.subtree_control'), `-${c}`).catch(() => undefined);
   });
 
   it('says cgroup v2 and, as dockerd, which limits it cannot hold', async () => {
