@@ -213,8 +213,10 @@ export class RootlessEngine {
         (r) => r.status === 200,
         () => false,
       );
-      if (up) {
-        this.pid = Number((await readFile(join(this.runRoot, 'berth.pid'), 'utf8')).trim());
+      // The engine writes berth.pid just after it starts listening: wait for that too.
+      const pid = up ? await readFile(join(this.runRoot, 'berth.pid'), 'utf8').catch(() => '') : '';
+      if (pid.trim()) {
+        this.pid = Number(pid.trim());
         return;
       }
       await new Promise((r) => setTimeout(r, 100));
