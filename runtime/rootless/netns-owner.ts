@@ -6,10 +6,9 @@
 // the engine, root of the namespace above, writes the new one's id maps and binds both to files (the
 // network namespace at the path netavark sets up, the user namespace pinned for runc to join by path),
 // then lets the process go.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readlink, readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { execFile } from 'node:child_process';
 import type { IdMapping } from './idmap.js';
 import type { UserNamespace } from './userns-modes.js';
 
