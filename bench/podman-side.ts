@@ -33,7 +33,7 @@ export async function besidePodman(bench: Bench, subnet: string, o: { berth?: En
   const busybox = o.busybox ?? (await buildBusyboxArchive(join(dir, 'busybox.tar'), 'busybox:latest'));
   const berth = o.berth ?? (await startBerth(dir));
   if (!o.berth) engines.push(berth);
-  const service = await PodmanService.start({ subnet });
+  const service = await PodmanService.start({ subnet, ownNetavarkLock: true });
   process.stderr.write(`bench: podman's service in ${service.dir}, berth in ${dir}\n`);
   const podmanSide: Engine = { name: 'podman', pid: service.pid, env: {}, socket: service.socket, stop: () => service.stop() };
   engines.push(podmanSide);

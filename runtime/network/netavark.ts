@@ -28,10 +28,10 @@ const run = promisify(execFile);
 // removes what a setup is about to use. So all of it, in any berth process, runs under one host lock.
 // A rootless engine's netavark works in its own rootless namespace (rootless-netns.ts): its lock is the
 // engine's, under its run root.
-const HOST_LOCK = '/run/lock/berth-netavark.lock';
+export const HOST_NETAVARK_LOCK = '/run/lock/berth-netavark.lock';
 
 /** Runs fn holding the host's netavark lock (held by a child process, released if this process dies). */
-export function withNetavarkLock<T>(fn: () => Promise<T>, path = HOST_LOCK): Promise<T> {
+export function withNetavarkLock<T>(fn: () => Promise<T>, path = HOST_NETAVARK_LOCK): Promise<T> {
   let lock = locks.get(path);
   if (!lock) locks.set(path, (lock = new HostLock(path)));
   return lock.run(fn);

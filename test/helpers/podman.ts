@@ -2,10 +2,11 @@
 // service on a private socket and root as the oracle: what podman answers is what berth must answer.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { TEST_BASE, TestEngine, httpOn, run, type Result } from './engine.js';
+import { HOST_NETAVARK_LOCK } from '../../runtime/network/netavark.js';
 
 export const PODMAN = '/usr/bin/podman';
 export const havePodman = () => existsSync(PODMAN);
@@ -72,13 +73,27 @@ export class PodmanService {
     readonly client: PodmanClient,
   ) {}
 
-  /** `env`: added to the service's environment (CONTAINERS_REGISTRIES_CONF, say). */
-  static async start(o: { defaultNetwork?: string; subnet?: string; env?: NodeJS.ProcessEnv } = {}): Promise<PodmanService> {
+  /**
+   * `env`: added to the service's environment (CONTAINERS_REGISTRIES_CONF, say). `ownNetavarkLock`: the
+   * service's netavark runs without berth's host lock (the bench, so that podman pays no wrapper).
+   */
+  static async start(o: { defaultNetwork?: string; subnet?: string; env?: NodeJS.ProcessEnv; ownNetavarkLock?: boolean } = {}): Promise<PodmanService> {
     const dir = await mkdtemp(join(TEST_BASE, 'berth-podman-'));
     const socket = join(dir, 'podman.sock');
     const conf = join(dir, 'containers.conf');
     await mkdir(join(dir, 'tmp'));
     await mkdir(join(dir, 'netconf'));
+    // Podman serializes its netavark calls through a lock of its own, berth through its host lock, and
+    // netavark checks a shared chain before making it: a berth and a podman setting up at the same moment
+    // lose that race (podman's `iptables: Chain already exists`). Tests run both side by side, so the
+    // oracle's netavark is a wrapper that takes berth's lock first (flock -o: aardvark-dns, which netavark
+    // leaves running, does not keep it).
+    const helpers = join(dir, 'helpers');
+    await mkdir(helpers);
+    if (!o.ownNetavarkLock) {
+      await writeFile(join(helpers, 'netavark'), `#!/bin/sh\nexec flock -o ${HOST_NETAVARK_LOCK} /usr/lib/podman/netavark "$@"\n`);
+      await chmod(join(helpers, 'netavark'), 0o755);
+    }
     await writeFile(
       conf,
       [
@@ -88,6 +103,7 @@ export class PodmanService {
         'cgroup_manager = "cgroupfs"',
         'events_logger = "file"',
         'runtime = "runc"',
+        `helper_binaries_dir = ["${helpers}", "/usr/local/libexec/podman", "/usr/local/lib/podman", "/usr/libexec/podman", "/usr/lib/podman"]`,
         `tmp_dir = "${join(dir, 'tmp')}"`,
         '[network]',
         'network_backend = "netavark"',
