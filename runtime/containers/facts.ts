@@ -45,7 +45,7 @@ export function containerFacts(engine: Engine): ContainerFacts {
       hostname: `${paths.bundle(c.id)}/hostname`,
       hosts: `${paths.bundle(c.id)}/hosts`,
       log: paths.log(c.id),
-      lowerDirs: images.layers.diffDirs(c.top_layer),
+      lowerDirs: containers.shownLowerDirs(c),
       merged: paths.merged(c.id),
       upper: paths.upper(c.id),
       work: paths.work(c.id),

@@ -1,7 +1,8 @@
 // A container's root filesystem: the overlay of its image's layers and its upper dir, mounted for a run
 // or held for a reader or writer from outside (cp, export, a build step's WORKDIR), and what docker cp
 // sees mounted over it.
-import { lstat, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { makeMappedLayer } from '../rootless/mapped-layer.js';
 import { addKeepIdUser, userNamespaceOf } from '../rootless/userns-modes.js';
 import type { LayerStore } from '../storage/layers.js';
@@ -44,9 +45,8 @@ export class Rootfs {
       await mkdir(empty, { recursive: true });
       lower.push(empty);
     }
-    const ns = userNamespaceOf(c.spec);
-    // One whose rootfs an engine before mapped layers chowned in place keeps it as it is.
-    if (!ns || (await lstat(this.paths.legacyMapped(c.id)).catch(() => undefined))) return lower;
+    const ns = this.mappedNamespace(c);
+    if (!ns) return lower;
     let making = this.mapping.get(c.id);
     if (!making) {
       making = makeMappedLayer(this.paths.mapped(c.id), lower, ns, (root) => addKeepIdUser(root, c.spec)).finally(() => this.mapping.delete(c.id));
@@ -54,6 +54,18 @@ export class Rootfs {
     }
     await making;
     return [this.paths.mapped(c.id).layer, ...lower];
+  }
+
+  /** The image's layer dirs under a container as inspect shows them: its mapped layer on top where it has one (made or to be made). */
+  shownLowerDirs(c: Container): string[] {
+    const lower = this.layers.diffDirs(c.top_layer);
+    return this.mappedNamespace(c) ? [this.paths.mapped(c.id).layer, ...lower] : lower;
+  }
+
+  /** The user namespace a container's mapped layer is shifted into; none for one whose rootfs an engine before mapped layers chowned in place. */
+  private mappedNamespace(c: Container) {
+    const ns = userNamespaceOf(c.spec);
+    return ns && !existsSync(this.paths.legacyMapped(c.id)) ? ns : undefined;
   }
 
   /** Mounts the container's rootfs; returns whether it was mounted already. */

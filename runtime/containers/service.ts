@@ -117,6 +117,7 @@ export class ContainerService {
 
   // The rootfs, for readers and writers from outside (cp, export, diff, a build step).
   lowerDirs = (c: Container) => this.rootfs.lowerDirs(c);
+  shownLowerDirs = (c: Container) => this.rootfs.shownLowerDirs(c);
   holdRootfs = (c: Container) => this.rootfs.hold(c);
   releaseRootfs = (c: Container, wasMounted: boolean) => this.rootfs.release(c, wasMounted);
   holdForCopy = (c: Container) => this.rootfs.holdForCopy(c);

@@ -7,6 +7,8 @@
 import { access, readFile } from 'node:fs/promises';
 import type { ResourcesSpec } from '../containers/spec.js';
 import { invalid } from '../errors.js';
+import { rootlessCgroups } from '../rootless/cgroups.js';
+import { rootless } from '../rootless/mode.js';
 
 let cached: Promise<string[]> | undefined;
 
@@ -27,6 +29,16 @@ export function hostControllers(): Promise<string[]> {
       .map(([name]) => name!);
   })();
   return cached;
+}
+
+/**
+ * The controllers containers get: the host's, or a rootless engine's delegated ones (none on v1 or
+ * without a delegated cgroup, as rootless podman's info says `[]`).
+ */
+export async function containerControllers(): Promise<string[]> {
+  if (!rootless()) return hostControllers();
+  const plan = await rootlessCgroups();
+  return plan.kind === 'delegated' ? plan.controllers : [];
 }
 
 /** What the limits can use: v2's names (v1's blkio is io). */

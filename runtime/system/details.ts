@@ -7,7 +7,7 @@ import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import type { HostFacts } from './host.js';
-import { hostControllers } from '../oci/controllers.js';
+import { containerControllers } from '../oci/controllers.js';
 
 const run = promisify(execFile);
 
@@ -70,12 +70,14 @@ let cached: Promise<StaticDetails> | undefined;
 /** Read once per process. */
 export function readStaticDetails(host: HostFacts, conmonPath: string | undefined): Promise<StaticDetails> {
   const runtime = host.runtimes.find((r) => r.name === host.defaultRuntime) ?? host.runtimes[0];
-  cached ??= Promise.all([binary(conmonPath), binary(runtime?.path), osRelease(), hostControllers()]).then(([conmon, rt, distribution, cgroupControllers]) => ({
-    conmon,
-    runtime: rt,
-    distribution,
-    cgroupControllers,
-  }));
+  cached ??= Promise.all([binary(conmonPath), binary(runtime?.path), osRelease(), containerControllers()]).then(
+    ([conmon, rt, distribution, cgroupControllers]) => ({
+      conmon,
+      runtime: rt,
+      distribution,
+      cgroupControllers,
+    }),
+  );
   return cached;
 }
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { type IdMapping, ownIdMap } from '../rootless/idmap.js';
-import { hostControllers, limitSupport } from '../oci/controllers.js';
+import { containerControllers, limitSupport } from '../oci/controllers.js';
 import { rootless } from '../rootless/mode.js';
 import { withoutCgroups } from '../rootless/cgroups.js';
 
@@ -123,7 +123,7 @@ export async function hostFacts(defaultRuntime = 'runc'): Promise<HostFacts> {
     conmonVersion: (await conmonVersion)?.version,
     conmonPath: conmon,
     cgroupLimits: !withoutCgroups(),
-    limitControllers: [...limitSupport(await hostControllers())].filter((c) => ['memory', 'cpu', 'cpuset', 'pids', 'io'].includes(c)),
+    limitControllers: [...limitSupport(await containerControllers())].filter((c) => ['memory', 'cpu', 'cpuset', 'pids', 'io'].includes(c)),
     idMappings: rootless() ? { uidmap: ownIdMap('uid'), gidmap: ownIdMap('gid') } : undefined,
   };
 }

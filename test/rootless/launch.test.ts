@@ -62,6 +62,11 @@ describe('berth serve as a normal user', () => {
     expect((await engine.ok(['info', '--format', '{{.MemoryLimit}} {{.PidsLimit}} {{.CgroupDriver}} {{json .DriverStatus}}'])).trim()).toBe(
       'false false none [["Backing Filesystem","extfs"],["Supports d_type","true"],["Native Overlay Diff","true"],["userxattr","true"]]',
     );
+    // No controllers for containers either: rootless podman's info, run by the same user, says [] too.
+    const controllers = ['info', '--format', '{{json .Host.CgroupControllers}}'];
+    const theirs = await user.run('podman', controllers);
+    expect(theirs.stdout.trim(), theirs.stderr).toBe('[]');
+    expect((await engine.podman(controllers)).stdout.trim()).toBe('[]');
     const r = await engine.podman(['info', '--format', '{{.Host.Security.Rootless}} {{json .Host.IDMappings.UIDMap}}']);
     expect(r.stderr).toBe('');
     const [flag, map] = r.stdout.trim().split(' ');

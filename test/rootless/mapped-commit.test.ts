@@ -64,6 +64,10 @@ describe('a container in a user namespace of its own', () => {
       const dir = join(engine.root, 'containers', await idOf('keep'));
       expect(await readdir(join(dir, 'diff'))).not.toContain('bin');
       expect((await lstat(join(dir, 'mapped', 'bin', 'busybox'))).uid).toBe(engine.user.subuid.start); // container root: ns 1
+      // inspect names the mapped layer as the top lower dir, as the overlay mounts it (it named the image's alone).
+      const lower = (await engine.ok(['inspect', '-f', '{{.GraphDriver.Data.LowerDir}}', 'keep'])).trim().split(':');
+      expect(lower[0]).toBe(join(dir, 'mapped'));
+      expect(lower.length).toBeGreaterThan(1);
     } finally {
       await engine.docker(['rm', 'keep']);
       await engine.docker(['rmi', 'keep-image']);
@@ -174,6 +178,7 @@ describe('a container in a user namespace of its own', () => {
       expect(made.code, made.stderr).toBe(0);
       expect((await engine.ok(['start', '-a', 'legacy'])).trim()).toBe('0');
       expect(await readdir(dir)).not.toContain('mapped');
+      expect((await engine.ok(['inspect', '-f', '{{.GraphDriver.Data.LowerDir}}', 'legacy'])).trim()).not.toContain('mapped');
       for (const [verb, args] of [
         ['commit', ['commit', 'legacy', 'legacy-image']],
         ['diff', ['diff', 'legacy']],

@@ -202,6 +202,10 @@ describe.skipIf(!ROOT)('rootless berth under systemd --user on cgroup v2', () =>
     expect(controllers.split(' ')).toEqual(
       expect.arrayContaining((await readFile(join(manager.root, manager.cgroup, 'cgroup.controllers'), 'utf8')).trim().split(' ').filter(Boolean)),
     );
+    // podman info names the controllers the scope was given, not the host's.
+    const given = (await readFile(join(manager.root, manager.cgroup, `app.slice/${scope}/cgroup.controllers`), 'utf8')).trim().split(' ').filter(Boolean);
+    const info = await user.run('podman', ['--remote', '--url', `unix://${socket()}`, 'info', '--format', '{{json .Host.CgroupControllers}}']);
+    expect(JSON.parse(info.stdout)).toEqual(given);
   });
 
   it('reads stats from the container’s cgroup, and pauses it with the v2 freezer', async () => {
