@@ -202,10 +202,6 @@ describe.skipIf(!ROOT)('rootless berth under systemd --user on cgroup v2', () =>
     expect(controllers.split(' ')).toEqual(
       expect.arrayContaining((await readFile(join(manager.root, manager.cgroup, 'cgroup.controllers'), 'utf8')).trim().split(' ').filter(Boolean)),
     );
-    // podman info names the controllers the scope was given, not the host's.
-    const given = (await readFile(join(manager.root, manager.cgroup, `app.slice/${scope}/cgroup.controllers`), 'utf8')).trim().split(' ').filter(Boolean);
-    const info = await user.run('podman', ['--remote', '--url', `unix://${socket()}`, 'info', '--format', '{{json .Host.CgroupControllers}}']);
-    expect(JSON.parse(info.stdout)).toEqual(given);
   });
 
   it('reads stats from the container’s cgroup, and pauses it with the v2 freezer', async () => {
@@ -233,6 +229,11 @@ describe.skipIf(!ROOT)('rootless berth under systemd --user on cgroup v2', () =>
     const r = await user.run('podman', ['--remote', '--url', `unix://${socket()}`, 'run', '--rm', '-m', '32m', 'busybox', 'true']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/Resource limits ignored: the memory cgroup controller\(s\) are not delegated to .*run-[^ ]+\.scope/);
+    // podman info names the controllers the engine was given (systemd enables none of this VM's
+    // hugetlb-only v2 for the scope), as the warning does, not the host's.
+    const delegated = /\(delegated: ([^)]*)\)/.exec(r.stderr)![1]!;
+    const info = await user.run('podman', ['--remote', '--url', `unix://${socket()}`, 'info', '--format', '{{json .Host.CgroupControllers}}']);
+    expect(JSON.parse(info.stdout)).toEqual(delegated === 'none' ? [] : delegated.split(' '));
     expect((await docker(['run', '--rm', '-m', '32m', 'busybox', 'true'])).code).toBe(0);
   });
 
