@@ -137,7 +137,8 @@ describe('podman --remote run -d with flags', () => {
   });
 
   it('--replace removes the container of that name first', async () => {
-    await both(['run', '-d', '--name', 'rep', 'busybox', 'sleep', '100']);
+    // --replace stops it with its stop timeout (sleep as PID 1 ignores SIGTERM): 1 s, not the default 10.
+    await both(['run', '-d', '--name', 'rep', '--stop-timeout', '1', 'busybox', 'sleep', '100']);
     const first = (await berth.ok(['inspect', '--format', '{{.Id}}', 'rep'])).trim();
     const [ours, theirs] = await both(['run', '-d', '--replace', '--name', 'rep', 'busybox', 'sleep', '100']);
     // podman prints the replaced container's name, then the new ID.

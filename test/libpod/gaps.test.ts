@@ -122,8 +122,9 @@ describe('overlay volumes', () => {
 describe('--requires', () => {
   it('starts the containers required first, refuses their removal alone and removes them with --depend, as podman does', async () => {
     const ids = (text: string) => text.replace(/[0-9a-f]{64}/g, '<id>');
-    await both(['run', '-d', '--name', 'req1', '--network', 'none', 'busybox', 'sleep', '1000']);
-    await both(['create', '--name', 'req2', '--network', 'none', '--requires', 'req1', 'busybox', 'sleep', '1000']);
+    // A 1 s stop timeout: rm -f stops them with it (sleep as PID 1 ignores SIGTERM; the default is 10 s each).
+    await both(['run', '-d', '--name', 'req1', '--stop-timeout', '1', '--network', 'none', 'busybox', 'sleep', '1000']);
+    await both(['create', '--name', 'req2', '--stop-timeout', '1', '--network', 'none', '--requires', 'req1', 'busybox', 'sleep', '1000']);
     await both(['stop', '-t', '0', 'req1']);
     await both(['start', 'req2']);
     const running = ['ps', '--filter', 'name=req', '--format', '{{.Names}}', '--sort', 'names'];

@@ -164,6 +164,6 @@ describe("a container's secrets", () => {
     const showPcs2 = ['exec', 'ps', 'sh', '-c', 'stat -c "%a %u %g %n" /run/secrets/* /etc/app.key; cat /run/secrets/pcs2; echo "[$SEC]"'];
     const [ours, theirs] = await Promise.all([berth.ok(showPcs2), oracle.client.ok(showPcs2)]);
     expect(ours).toBe(theirs);
-    await Promise.all([berth.ok(['rm', '-f', 'ps']), oracle.client.ok(['rm', '-f', 'ps'])]);
+    await Promise.all([berth.ok(['rm', '-f', '-t', '0', 'ps']), oracle.client.ok(['rm', '-f', '-t', '0', 'ps'])]);
   });
 });
