@@ -9,6 +9,7 @@ import { readFile, readdir, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestEngine } from './helpers/engine.js';
+import { podmanClient } from './helpers/podman.js';
 
 /** The hybrid host's v2 hierarchy, where it is not /sys/fs/cgroup itself. */
 const UNIFIED = readFileSync('/proc/self/mountinfo', 'utf8')
@@ -108,5 +109,20 @@ describe.skipIf(!UNIFIED)('rootful berth on cgroup v2 (the unified hierarchy of 
     const nano = await engine.http('POST', `/containers/${id}/update`, { NanoCpus: 1e8 });
     expect({ status: nano.status, message: nano.json().message }).toEqual({ status: 400, message: NANO });
     await ok(['rm', '-f', id]);
+  });
+
+  // The v1 hierarchies, hidden under the unified one mounted over /sys/fs/cgroup, were taken for
+  // mounted: a pod's cgroup went to <unified>/cpu/berth/pod-<id>, <unified>/memory/... (left behind).
+  it('makes a pod’s cgroup in the v2 hierarchy, its members under it, and removes it with the pod', async () => {
+    const podman = await podmanClient(engine.socket, engine.dir);
+    const pod = await podman.podman(['pod', 'create', '--name', 'v2pod', '--memory', '64m']);
+    expect(pod.code, pod.stderr).toBe(0);
+    const member = await podman.podman(['run', '-d', '--pod', 'v2pod', '--network', 'none', 'busybox', 'sleep', '60']);
+    expect(member.code, member.stderr).toBe(0);
+    const dir = join(UNIFIED!, 'berth', `pod-${pod.stdout.trim()}`);
+    expect(await readdir(dir)).toContain(member.stdout.trim());
+    for (const v1 of ['cpu', 'memory', 'pids']) expect(await stat(join(UNIFIED!, v1)).catch(() => undefined), v1).toBeUndefined();
+    expect((await podman.podman(['pod', 'rm', '-f', '-t', '0', 'v2pod'])).code).toBe(0);
+    expect(await stat(dir).catch(() => undefined)).toBeUndefined();
   });
 });

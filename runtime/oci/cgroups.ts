@@ -19,6 +19,9 @@ export function cgroupMounts(): Promise<{ v1: Map<string, string>; v2?: string }
         // /sys/fs/cgroup wins: a hybrid host's /sys/fs/cgroup/unified is hidden where a namespace mounted
         // the unified hierarchy over /sys/fs/cgroup (as a test of delegated v2 does).
         if (fsType === 'cgroup2' && (v2 === undefined || mountPoint === '/sys/fs/cgroup')) v2 = mountPoint;
+        // That mount also hides the v1 hierarchies mounted below /sys/fs/cgroup before it: their paths
+        // now lead into the unified hierarchy (where a v1 layout would make cgroups named cpu, memory...).
+        if (fsType === 'cgroup2' && mountPoint === '/sys/fs/cgroup') for (const [c, m] of v1) if (m.startsWith('/sys/fs/cgroup/')) v1.delete(c);
         if (fsType === 'cgroup') for (const o of superOptions.split(',')) if (!v1.has(o)) v1.set(o, mountPoint);
       }
       return { v1, v2 };
