@@ -197,6 +197,25 @@ const HTTPD = ['sh', '-c', 'mkdir -p /www && echo hello > /www/index.html && ech
     expect(inner).toBe('rdk-target\nrdk-target\n');
   });
 
+  it("a container reaches another's published port at its network's gateway, as on a rootful engine", async () => {
+    const port = await freePort();
+    // Rootless podman (--network podman, runc), the same user, answers with the server's hostname too:
+    // netavark's DNAT rules are in its rootless namespace beside rootlessport. Before, berth's refused
+    // ("wget: can't connect to remote host (10.x.0.1): Connection refused").
+    const id = (await sh(`docker run -d --name rdk-gw -p ${port}:80 busybox httpd -f -p 80 -h /etc`)).trim();
+    try {
+      // (Expanded by the container's shell: the user's shell passes \$ on as $.)
+      const dial = `wget -q -O- http://\\$(ip route | awk '/default/ {print \\$3}'):${port}/hostname`;
+      await sh('docker network create rdk-other >/dev/null');
+      // From the default bridge and from a user network (each dials its own gateway), and from the host.
+      expect(await sh(`docker run --rm busybox sh -c "${dial}"`)).toBe(`${id.slice(0, 12)}\n`);
+      expect(await sh(`docker run --rm --network rdk-other busybox sh -c "${dial}"`)).toBe(`${id.slice(0, 12)}\n`);
+      expect(await sh(`wget -q -O- http://127.0.0.1:${port}/hostname`)).toBe(`${id.slice(0, 12)}\n`);
+    } finally {
+      await sh('docker rm -f rdk-gw >/dev/null; docker network rm rdk-other >/dev/null');
+    }
+  });
+
   it('--device: the host node bound in (read-only without w), as rootless podman makes it; docker CLI and podman --remote', async () => {
     const script =
       'ls -ln /dev/mynull /dev/z; echo x > /dev/mynull && echo wrote; head -c 3 /dev/z | wc -c; grep -E "/dev/(mynull|z) " /proc/mounts | cut -d" " -f2,4 | cut -d, -f1';
