@@ -178,7 +178,7 @@ const HTTPD = ['sh', '-c', 'mkdir -p /www && echo hello > /www/index.html && ech
     // The sandbox has /.dockerenv, where the library would take the bridge's gateway (inside the rootless
     // network namespace) as the host, as it would with rootless dockerd: a user sets the override. Ryuk's
     // image comes from Docker Hub, which tests cannot reach; what it does is checked below.
-    const out = await sh('TESTCONTAINERS_HOST_OVERRIDE=localhost TESTCONTAINERS_RYUK_DISABLED=true node tc.cjs');
+    const out = await sh(`TESTCONTAINERS_HOST_OVERRIDE=localhost TESTCONTAINERS_RYUK_DISABLED=true ${process.execPath} tc.cjs`);
     expect(JSON.parse(out)).toEqual({
       dockerode: 0,
       listening: ['localhost', 'hello\n'],
@@ -197,7 +197,7 @@ const HTTPD = ['sh', '-c', 'mkdir -p /www && echo hello > /www/index.html && ech
     expect(inner).toBe('rdk-target\nrdk-target\n');
   });
 
-  it("a container reaches another's published port at its network's gateway, as on a rootful engine", async () => {
+  it("a container reaches another's published port at its network's gateway and at host-gateway, as on a rootful engine", async () => {
     const port = await freePort();
     // Rootless podman (--network podman, runc), the same user, answers with the server's hostname too:
     // netavark's DNAT rules are in its rootless namespace beside rootlessport. Before, berth's refused
@@ -211,6 +211,14 @@ const HTTPD = ['sh', '-c', 'mkdir -p /www && echo hello > /www/index.html && ech
       expect(await sh(`docker run --rm busybox sh -c "${dial}"`)).toBe(`${id.slice(0, 12)}\n`);
       expect(await sh(`docker run --rm --network rdk-other busybox sh -c "${dial}"`)).toBe(`${id.slice(0, 12)}\n`);
       expect(await sh(`wget -q -O- http://127.0.0.1:${port}/hostname`)).toBe(`${id.slice(0, 12)}\n`);
+      // Compose files' `extra_hosts: [host.docker.internal:host-gateway]`: dockerd writes its docker0 address
+      // (the default bridge's gateway), rootful berth now too; before, the line read "host-gateway".
+      const gateway = (await sh(`docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}'`)).trim();
+      expect(
+        await sh(
+          `docker run --rm --network rdk-other --add-host host.docker.internal:host-gateway busybox sh -c "grep host.docker /etc/hosts; wget -q -O- http://host.docker.internal:${port}/hostname"`,
+        ),
+      ).toBe(`${gateway}\thost.docker.internal\n${id.slice(0, 12)}\n`);
     } finally {
       await sh('docker rm -f rdk-gw >/dev/null; docker network rm rdk-other >/dev/null');
     }
