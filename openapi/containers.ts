@@ -72,6 +72,16 @@ export const HostConfig = Type.Object(
     Isolation: Type.Optional(Type.String()),
     VolumeDriver: Type.Optional(Type.String()),
     DeviceCgroupRules: Type.Optional(StrList),
+    Devices: Type.Optional(
+      Nullable(
+        Type.Array(
+          Type.Object(
+            { PathOnHost: Type.Optional(Type.String()), PathInContainer: Type.Optional(Type.String()), CgroupPermissions: Type.Optional(Type.String()) },
+            Loose,
+          ),
+        ),
+      ),
+    ),
   },
   Loose,
 );

@@ -21,6 +21,8 @@ export interface EtcNetwork {
   nameservers: string[];
   /** Legacy links' lines (links.ts). */
   links?: string[];
+  /** What `--add-host NAME:host-gateway` names: the default bridge's gateway, as dockerd's docker0 address. */
+  hostGateway?: string;
 }
 
 export const etcFilesIn = (dir: string): EtcFiles => ({ hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') });
@@ -45,7 +47,8 @@ export async function writeEtcFiles(dir: string, spec: ContainerSpec, net: EtcNe
   let hosts = hostNetwork ? await readFile('/etc/hosts', 'utf8').catch(() => BASE_HOSTS) : BASE_HOSTS;
   for (const entry of n.hosts ?? []) {
     const sep = entry.indexOf(':') >= 0 && !entry.includes('=') ? entry.indexOf(':') : entry.indexOf('=');
-    if (sep > 0) hosts += `${entry.slice(sep + 1)}\t${entry.slice(0, sep)}\n`;
+    const ip = entry.slice(sep + 1) === 'host-gateway' ? net.hostGateway : entry.slice(sep + 1);
+    if (sep > 0 && ip) hosts += `${ip}\t${entry.slice(0, sep)}\n`;
   }
   hosts += (net.links ?? []).join('');
   // dockerd's line for the container itself, last: its address, its FQDN (with --domainname) and hostname.

@@ -87,3 +87,8 @@ export function liveLinks(c: Container, lookup: (id: string) => Container | unde
 export function bridgeIp(networks: Pick<NetworkStore, 'endpointsOf' | 'get'>, c: Container): string | undefined {
   return networks.endpointsOf(c.id).find((e) => e.ip && networks.get(e.networkId)?.name === 'bridge')?.ip ?? undefined;
 }
+
+/** The default bridge's IPv4 gateway: what `--add-host NAME:host-gateway` names, as dockerd's docker0 address. */
+export function defaultBridgeGateway(networks: Pick<NetworkStore, 'byName'>): string | undefined {
+  return networks.byName('bridge')?.subnets.find((s) => s.Gateway && !s.Gateway.includes(':'))?.Gateway ?? undefined;
+}

@@ -23,7 +23,7 @@ import { awaitConmonGone, startConmon } from './conmon.js';
 import { now, type ContainerContext } from './context.js';
 import { etcFilesIn, writeEtcFiles } from './etc-files.js';
 import { startingHealth } from './health-state.js';
-import { bridgeIp, linkEnv, linkHostsLine, liveLinks } from './links.js';
+import { bridgeIp, defaultBridgeGateway, linkEnv, linkHostsLine, liveLinks } from './links.js';
 import { logLimitsOf } from './log-driver.js';
 import type { Container } from './store.js';
 import { validateStart } from './validate.js';
@@ -136,7 +136,7 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
       // container:<id> shares that container's /etc files, as its network.
       'joined' in net && net.joined
         ? etcFilesIn(ctx.paths.bundle(net.joined.id))
-        : writeEtcFiles(bundle, c.spec, { ...net, links: linkLines }, { bareHostname: !!c.echo.libpod }),
+        : writeEtcFiles(bundle, c.spec, { ...net, links: linkLines, hostGateway: defaultBridgeGateway(ctx.network.store) }, { bareHostname: !!c.echo.libpod }),
       // The log exists before the container does, so attached clients hold it open from the first byte.
       writeFile(ctx.paths.log(id), '', { flag: 'a' }),
     ]);

@@ -434,8 +434,9 @@ export class Netavark {
         ]),
       ),
       network_info: Object.fromEntries(attachments.map((a) => [a.network.name, a.network])),
-      // Rootless: published ports are rootlessport's (rootless-ports.ts), no DNAT in the namespace.
-      port_mappings: (this.rootlessNs ? [] : ports).map((p) => ({
+      // Rootless too: rootlessport (rootless-ports.ts) forwards the host's ports, and netavark's DNAT in the
+      // rootless namespace serves containers that dial the gateway's port there, as podman sets both up.
+      port_mappings: ports.map((p) => ({
         host_ip: p.HostIp,
         container_port: p.ContainerPort,
         host_port: p.HostPort,

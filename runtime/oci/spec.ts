@@ -320,6 +320,16 @@ export function buildSpec(input: SpecInput): object {
   const env = input.env.filter((e) => e.includes('='));
   const capList = { bounding: caps, effective: caps, permitted: caps };
   const devices = (spec.devices ?? []).map(deviceOf);
+  // Rootless: the kernel refuses mknod in a user namespace, so the host's node is bound in instead, read-only
+  // without 'w' (podman's addDevice does the same for a rootless container).
+  if (rootless())
+    for (const d of spec.devices ?? [])
+      mounts.push({
+        destination: d.container,
+        type: 'bind',
+        source: d.host,
+        options: ['slave', 'nosuid', 'noexec', d.permissions.includes('w') ? 'rw' : 'ro', 'rbind'],
+      });
   return {
     // runc's spec version (`runc --version`), as dockerd and podman write it.
     ociVersion: '1.0.2-dev',
@@ -354,7 +364,7 @@ export function buildSpec(input: SpecInput): object {
           : rootless()
             ? buildLimits(input.resources ?? spec.resources)
             : withDevices(buildResources(input.resources ?? spec.resources, s.privileged), devices),
-      devices: devices.length ? devices.map((d) => d.node) : undefined,
+      devices: devices.length && !rootless() ? devices.map((d) => d.node) : undefined,
       cgroupsPath: input.cgroupsPath,
       namespaces,
       uidMappings: ns?.user?.uidMappings,

@@ -280,6 +280,13 @@ export function toSpec(body: ContainerCreateBody, version: string): { spec: Cont
   const annotations = (hc as { Annotations?: Record<string, string> | null }).Annotations;
   if (annotations) spec.annotations = annotations;
   if (hc.Runtime) spec.runtime = hc.Runtime;
+  // --device (compose's devices:): echoed for inspect as given, made in the container as dockerd makes them.
+  const devices = given(hc.Devices)?.map((d) => ({
+    host: d.PathOnHost ?? '',
+    container: d.PathInContainer || (d.PathOnHost ?? ''),
+    permissions: d.CgroupPermissions || 'rwm',
+  }));
+  if (devices?.length) spec.devices = devices;
   // Windows' isolation modes: dockerd on Linux refuses them with a 500.
   if (hc.Isolation && hc.Isolation !== 'default') throw new EngineError('internal', `Invalid isolation: "${hc.Isolation}" - linux only supports 'default'`);
   const echo: DockerEcho = {
