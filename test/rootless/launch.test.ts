@@ -62,6 +62,10 @@ describe('berth serve as a normal user', () => {
     expect((await engine.ok(['info', '--format', '{{.MemoryLimit}} {{.PidsLimit}} {{.CgroupDriver}} {{json .DriverStatus}}'])).trim()).toBe(
       'false false none [["Backing Filesystem","extfs"],["Supports d_type","true"],["Native Overlay Diff","true"],["userxattr","true"]]',
     );
+    // And its warning, a rootless dockerd's words (the docker CLI prints it under `docker info`).
+    expect(JSON.parse(await engine.ok(['info', '--format', '{{json .Warnings}}']))).toEqual([
+      'WARNING: Running in rootless-mode without cgroups. To enable cgroups in rootless-mode, you need to boot the system in cgroup v2 mode.',
+    ]);
     // No controllers for containers either: rootless podman's info, run by the same user, says [] too.
     const controllers = ['info', '--format', '{{json .Host.CgroupControllers}}'];
     const theirs = await user.run('podman', controllers);

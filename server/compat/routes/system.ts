@@ -157,7 +157,7 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain
       InitCommit: { ID: '', Expected: '' },
       SecurityOptions: host.securityOptions,
       CDISpecDirs: [],
-      Warnings: host.cgroupLimits ? controllerWarnings(has) : null,
+      Warnings: host.cgroupLimits ? controllerWarnings(has) : [rootlessWithoutCgroups(host.cgroupVersion)],
     };
   };
 
@@ -184,6 +184,12 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (plain
     },
   );
 };
+
+/** What a rootless dockerd's `docker info` says where it has no cgroups (its cgroup driver `none`): limits are ignored. */
+const rootlessWithoutCgroups = (version: '1' | '2') =>
+  version === '2'
+    ? 'WARNING: Running in rootless-mode without cgroups. Systemd is required to enable cgroups in rootless-mode.'
+    : 'WARNING: Running in rootless-mode without cgroups. To enable cgroups in rootless-mode, you need to boot the system in cgroup v2 mode.';
 
 /** dockerd's `docker info` warnings for controllers the host lacks (null: none), as on cgroup v2. */
 function controllerWarnings(has: (controller: string) => boolean): string[] | null {
