@@ -163,7 +163,7 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
       ]);
       namespaces.user = userns;
     }
-    const user = await resolveUser(merged, p.user ?? '', p.groups ?? []);
+    const user = await resolveUser(merged, p.user ?? '', p.groups ?? [], { primaryGroup: c.echo.libpod ? 'non-root' : 'always' });
     if (c.echo.libpod) {
       for (const m of c.mounts) {
         if (m.type !== 'volume' || !m.name || !ctx.volumes.claimChown(m.name)) continue;
