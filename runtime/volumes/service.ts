@@ -30,6 +30,8 @@ export interface Volume {
   anonymous: boolean;
   createdAt: string;
   mountpoint: string;
+  /** No libpod container has mounted it yet (podman's NeedsChown: first-owner.ts). */
+  needsChown: boolean;
 }
 
 interface VolumeRow {
@@ -39,6 +41,7 @@ interface VolumeRow {
   options: string;
   anonymous: number;
   created_at: string;
+  needs_chown: number;
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -84,6 +87,7 @@ export class VolumeService {
     anonymous: r.anonymous === 1,
     createdAt: r.created_at,
     mountpoint: this.mountpoint(r.name),
+    needsChown: r.needs_chown === 1,
   });
 
   find(name: string): Volume | undefined {
