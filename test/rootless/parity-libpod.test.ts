@@ -75,6 +75,56 @@ describe('podman --remote on a rootless berth, as rootless podman', () => {
     }
   });
 
+  it('id in run and exec: the primary group among the supplementary ones only where podman puts it', async () => {
+    try {
+      // podman's exec: `uid=0(root) gid=0(root)`, `uid=1000 gid=0(root)`, `uid=65534(nobody)
+      // gid=65534(nobody)`: no `groups=` (berth added the primary group, as dockerd does); its run adds it
+      // for a user other than root.
+      const [run, runOracle] = await both(['run', '-d', '--name', 'ids', '--network', 'none', 'busybox', 'sleep', '600']);
+      expect(run).toMatch(/^[0-9a-f]{64}\n$/);
+      expect(runOracle).toMatch(/^[0-9a-f]{64}\n$/);
+      for (const user of [[], ['-u', '1000'], ['-u', 'nobody'], ['-u', '1000:1000']]) {
+        const [ours, theirs] = await both(['exec', ...user, 'ids', 'id']);
+        expect(ours).toBe(theirs);
+      }
+      expect(await berth(['exec', 'ids', 'id'])).toBe('uid=0(root) gid=0(root)\n');
+      const [nobody, nobodyOracle] = await both(['run', '--rm', '--network', 'none', '--user', 'nobody', 'busybox', 'id']);
+      expect(nobody).toBe(nobodyOracle);
+      expect(nobody).toBe('uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n');
+      const [root, rootOracle] = await both(['run', '--rm', '--network', 'none', 'busybox', 'id']);
+      expect(root).toBe(rootOracle);
+      expect(root).toBe('uid=0(root) gid=0(root)\n');
+      // Docker's side keeps dockerd's.
+      expect(await docker(['run', '--rm', '--network', 'none', '--user', 'nobody', 'busybox', 'id'])).toBe(
+        'uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n',
+      );
+    } finally {
+      await both(['rm', '-f', '-t', '0', 'ids']);
+    }
+  });
+
+  it('inspect .Mounts of a named volume and a bind as podman’s', async () => {
+    try {
+      await Promise.all([engine.user.run('mkdir', ['-p', 'data']), both(['volume', 'create', 'mv'])]);
+      // podman: `volume mv <mountpoint> /data local  true rprivate [nosuid nodev rbind]` (berth: Mode `z`,
+      // no propagation, as dockerd shows a volume).
+      const run = ['run', '-d', '--name', 'mnt', '--network', 'none', '-v', 'mv:/data', '-v', `${engine.user.home}/data:/hd:ro`, 'busybox', 'sleep', '600'];
+      await both(run);
+      const format = '{{range .Mounts}}{{.Type}} {{.Name}} {{.Destination}} {{.Driver}} {{.Mode}} {{.RW}} {{.Propagation}} {{.Options}}|{{end}}';
+      const [ours, theirs] = await both(['inspect', '--format', format, 'mnt']);
+      expect(ours).toBe(theirs);
+      expect(ours.trim()).toBe('volume mv /data local  true rprivate [nosuid nodev rbind]|bind  /hd   false rprivate [rbind]|');
+      // The volume, once a libpod container mounted it: NeedsChown false, as podman's.
+      const volume = ['volume', 'inspect', '--format', '{{.NeedsCopyUp}} {{.NeedsChown}}', 'mv'];
+      const [vol, volOracle] = await both(volume);
+      expect(vol).toBe(volOracle);
+      expect(vol.trim()).toBe('true false');
+    } finally {
+      await both(['rm', '-f', '-t', '0', 'mnt']);
+      await both(['volume', 'rm', '-f', 'mv']);
+    }
+  });
+
   it('image rm of a built image takes its dangling intermediate images along, as podman’s', async () => {
     // podman: `Untagged: localhost/pimg:latest`, then two `Deleted:` (the image and the RUN step's
     // intermediate); berth deleted one and left a `<none>` image for `system prune` to find.
