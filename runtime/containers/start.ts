@@ -23,6 +23,7 @@ import { giveFirstOwner } from '../volumes/first-owner.js';
 import { awaitConmonGone, startConmon } from './conmon.js';
 import { now, type ContainerContext } from './context.js';
 import { etcFilesIn, writeEtcFiles } from './etc-files.js';
+import { addPodmanUser } from './podman-user.js';
 import { startingHealth } from './health-state.js';
 import { bridgeIp, linkEnv, linkHostsLine, liveLinks } from './links.js';
 import { logLimitsOf } from './log-driver.js';
@@ -164,6 +165,8 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
       namespaces.user = userns;
     }
     const user = await resolveUser(merged, p.user ?? '', p.groups ?? [], { primaryGroup: c.echo.libpod ? 'non-root' : 'always' });
+    // After the lookup, as podman's: the lines it adds name the user but add it to no group.
+    if (c.echo.libpod) await addPodmanUser(merged, p.user, p.workdir);
     if (c.echo.libpod) {
       for (const m of c.mounts) {
         if (m.type !== 'volume' || !m.name || !ctx.volumes.claimChown(m.name)) continue;
