@@ -94,10 +94,22 @@ describe('podman --remote on a rootless berth, as rootless podman', () => {
       const [root, rootOracle] = await both(['run', '--rm', '--network', 'none', 'busybox', 'id']);
       expect(root).toBe(rootOracle);
       expect(root).toBe('uid=0(root) gid=0(root)\n');
+      // A uid the image lacks gets podman's passwd and group lines: `uid=1000(1000) gid=1000(1000)
+      // groups=1000(1000)`, `1000:*:1000:1000:container user:/:/bin/sh`, `1000:x:1000:1000` (berth
+      // named none); with no group, gid 0 and the uid's own group line.
+      for (const user of ['1000:1000', '1000']) {
+        const probe = ['run', '--rm', '--network', 'none', '--user', user, 'busybox', 'sh', '-c', 'id; tail -1 /etc/passwd; tail -1 /etc/group'];
+        const [ours, theirs] = await both(probe);
+        expect(ours).toBe(theirs);
+      }
+      expect(await berth(['run', '--rm', '--network', 'none', '--user', '1000', 'busybox', 'sh', '-c', 'id; tail -1 /etc/passwd'])).toBe(
+        'uid=1000(1000) gid=0(root) groups=0(root)\n1000:*:1000:0:container user:/:/bin/sh\n',
+      );
       // Docker's side keeps dockerd's.
       expect(await docker(['run', '--rm', '--network', 'none', '--user', 'nobody', 'busybox', 'id'])).toBe(
         'uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n',
       );
+      expect(await docker(['run', '--rm', '--network', 'none', '--user', '1000', 'busybox', 'id'])).toBe('uid=1000 gid=0(root) groups=0(root)\n');
     } finally {
       await both(['rm', '-f', '-t', '0', 'ids']);
     }
