@@ -137,6 +137,24 @@ describe('podman --remote on a rootless berth, as rootless podman', () => {
     }
   });
 
+  it('network connect of a container already on the network: podman’s error', async () => {
+    try {
+      await both(['network', 'create', 'pn']);
+      await both(['run', '-d', '--name', 'onnet', '--network', 'pn', 'busybox', 'sleep', '600']);
+      // podman: `Error: container <id> is already connected to network "pn": network is already
+      // connected`, exit 125 (berth said dockerd's `endpoint with name onnet already exists in network pn`).
+      const args = ['network', 'connect', 'pn', 'onnet'];
+      const [ours, theirs] = await Promise.all([engine.podman(args), engine.user.run('podman', args)]);
+      const [id, theirId] = await both(['inspect', '--format', '{{.Id}}', 'onnet']);
+      expect(ours.code).toBe(125);
+      expect(ours.code).toBe(theirs.code);
+      expect(ours.stderr.replace(id.trim(), '<id>')).toBe(theirs.stderr.replace(theirId.trim(), '<id>'));
+    } finally {
+      await both(['rm', '-f', '-t', '0', 'onnet']);
+      await both(['network', 'rm', 'pn']);
+    }
+  });
+
   it('image rm of a built image takes its dangling intermediate images along, as podman’s', async () => {
     // podman: `Untagged: localhost/pimg:latest`, then two `Deleted:` (the image and the RUN step's
     // intermediate); berth deleted one and left a `<none>` image for `system prune` to find.
