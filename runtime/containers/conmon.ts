@@ -165,10 +165,12 @@ function startMonitor(args: string[]): Monitor {
 
 /**
  * runc's error as dockerd words it: the message of its logrus line (`time=… level=error msg="…"`),
- * unquoted; anything else as it is.
+ * unquoted; anything else as it is. The error line's where warnings come before it (rootless runc
+ * without cgroups warns `unable to get oom kill count` first).
  */
 export function logrusMessage(text: string): string {
-  const quoted = /(?:^|\s)msg=("(?:[^"\\]|\\.)*")/.exec(text)?.[1];
+  const line = text.split('\n').find((l) => /(?:^|\s)level=(?:error|fatal)\s/.test(l)) ?? text;
+  const quoted = /(?:^|\s)msg=("(?:[^"\\]|\\.)*")/.exec(line)?.[1];
   if (!quoted) return text;
   try {
     const value: unknown = JSON.parse(quoted);

@@ -29,7 +29,7 @@ export type ContainerImages = Pick<ImageService, 'store' | 'layers' | 'tmpDir' |
 /** Volumes as containers use them: made at create, activated at start, released at exit, removed with `rm -v`. */
 export type ContainerVolumes = Pick<
   VolumeService,
-  'find' | 'users' | 'remove' | 'forMount' | 'activate' | 'unstage' | 'release' | 'mountpoint' | 'openBindSource' | 'holdForCopy'
+  'find' | 'users' | 'remove' | 'forMount' | 'activate' | 'unstage' | 'release' | 'mountpoint' | 'openBindSource' | 'holdForCopy' | 'claimChown'
 >;
 /** Exec sessions, whose records and attach links go with their container. */
 export type ContainerExecs = Pick<ExecStore, 'ofContainer' | 'removeOfContainer'>;

@@ -19,9 +19,11 @@ import { addKeepIdUser, makeTraversable, userNamespaceOf } from '../rootless/use
 import { mountTmpfs } from '../storage/rootfs.js';
 import { crashPoint } from '../util/crash.js';
 import { copyUp as copyVolumeUp } from '../volumes/copy-up.js';
+import { giveFirstOwner } from '../volumes/first-owner.js';
 import { awaitConmonGone, startConmon } from './conmon.js';
 import { now, type ContainerContext } from './context.js';
 import { etcFilesIn, writeEtcFiles } from './etc-files.js';
+import { addPodmanUser } from './podman-user.js';
 import { startingHealth } from './health-state.js';
 import { bridgeIp, defaultBridgeGateway, linkEnv, linkHostsLine, liveLinks } from './links.js';
 import { logLimitsOf } from './log-driver.js';
@@ -162,7 +164,15 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
       ]);
       namespaces.user = userns;
     }
-    const user = await resolveUser(merged, p.user ?? '', p.groups ?? []);
+    const user = await resolveUser(merged, p.user ?? '', p.groups ?? [], { primaryGroup: c.echo.libpod ? 'non-root' : 'always' });
+    // After the lookup, as podman's: the lines it adds name the user but add it to no group.
+    if (c.echo.libpod) await addPodmanUser(merged, p.user, p.workdir);
+    if (c.echo.libpod) {
+      for (const m of c.mounts) {
+        if (m.type !== 'volume' || !m.name || !ctx.volumes.claimChown(m.name)) continue;
+        await giveFirstOwner({ rootfs: merged, destination: m.destination, mountpoint: ctx.volumes.mountpoint(m.name), user, userns });
+      }
+    }
     for (const destination of c.spec.mounts.chownToUser ?? []) {
       const m = c.mounts.find((point) => point.destination === destination);
       const source = m?.type === 'volume' ? ctx.volumes.mountpoint(m.name!) : m?.source;

@@ -4,6 +4,8 @@
 // are ps(1)'s: libpod then runs `ps` in the container and returns its lines whole (topFallback).
 import { readFile, readlink } from 'node:fs/promises';
 import { goDuration } from '../build/gofmt.js';
+import { type IdKind, type IdMapping, ownIdMap } from '../rootless/idmap.js';
+import { rootless } from '../rootless/mode.js';
 import type { TopResult } from './top.js';
 
 /** sysconf(_SC_CLK_TCK): 100 on every Linux. */
@@ -40,7 +42,9 @@ interface Context {
   procs: Map<number, Proc>;
   bootTime: number;
   nowMs: number;
-  names: { users: Map<string, string>; groups: Map<string, string>; hostUsers: Map<string, string>; hostGroups: Map<string, string> };
+  names: { users: Map<string, string>; groups: Map<string, string> };
+  /** An engine-namespace id as the host names it (huser, hgroup, hgroups). */
+  host: Record<IdKind, (id: string) => string>;
 }
 
 type Describe = (p: Proc, ctx: Context) => string;
@@ -120,10 +124,10 @@ const DESCRIPTORS: Record<string, { aix?: string; header: string; value: Describ
   etime: { aix: '%t', header: 'ELAPSED', value: (p, ctx) => goDuration(elapsedMs(p, ctx) * 1e6) },
   group: { aix: '%G', header: 'GROUP', value: (p, ctx) => nameOf(ctx.names.groups, p.gid.effective) },
   groups: { header: 'GROUPS', value: (p, ctx) => p.groups.map((g) => nameOf(ctx.names.groups, g)).join(',') },
-  hgroup: { header: 'HGROUP', value: (p, ctx) => nameOf(ctx.names.hostGroups, p.gid.effective) },
-  hgroups: { header: 'HGROUPS', value: (p) => p.groups.join(',') },
+  hgroup: { header: 'HGROUP', value: (p, ctx) => ctx.host.gid(p.gid.effective) },
+  hgroups: { header: 'HGROUPS', value: (p, ctx) => (rootless() ? p.groups.map(ctx.host.gid) : p.groups).join(',') },
   hpid: { header: 'HPID', value: (p) => String(p.hostPid) },
-  huser: { header: 'HUSER', value: (p, ctx) => nameOf(ctx.names.hostUsers, p.uid.effective) },
+  huser: { header: 'HUSER', value: (p, ctx) => ctx.host.uid(p.uid.effective) },
   label: { header: 'LABEL', value: (p) => p.label },
   nice: { aix: '%n', header: 'NI', value: (p) => p.nice },
   pcpu: {
@@ -248,6 +252,24 @@ async function idNames(path: string): Promise<Map<string, string>> {
   return out;
 }
 
+/** An id of the engine's namespace as the host sees it; the kernel's overflow id where it maps none. */
+function outside(map: IdMapping[], id: string): string {
+  const n = Number(id);
+  const line = map.find((l) => n >= l.containerID && n < l.containerID + l.size);
+  return String(line ? line.hostID + n - line.containerID : 65534);
+}
+
+/**
+ * Host names of ids. Rootful: the host's files. Rootless, as podman's psgo (FillMappings): the id mapped
+ * through the engine's own namespace to the host's, then named from the container's files (psgo looks
+ * it up in the container's mount namespace), so usually a number: HUSER `1002` for container root.
+ */
+function hostNamer(kind: IdKind, hostFile: Map<string, string>, containerFile: Map<string, string>): (id: string) => string {
+  if (!rootless()) return (id) => nameOf(hostFile, id);
+  const map = ownIdMap(kind);
+  return (id) => nameOf(containerFile, outside(map, id));
+}
+
 async function bootTime(): Promise<number> {
   const stat = await readFile('/proc/stat', 'utf8');
   return Number(/^btime (\d+)$/m.exec(stat)?.[1] ?? 0);
@@ -272,7 +294,13 @@ export async function describeProcesses(hostPids: number[], descriptors: string[
     idNames('/etc/group'),
     bootTime(),
   ]);
-  const ctx: Context = { procs, bootTime: boot, nowMs: Date.now(), names: { users, groups, hostUsers, hostGroups } };
+  const ctx: Context = {
+    procs,
+    bootTime: boot,
+    nowMs: Date.now(),
+    names: { users, groups },
+    host: { uid: hostNamer('uid', hostUsers, users), gid: hostNamer('gid', hostGroups, groups) },
+  };
   const chosen = descriptors.map((d) => DESCRIPTORS[d]!);
   return {
     titles: chosen.map((d) => d.header),

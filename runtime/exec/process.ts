@@ -2,7 +2,7 @@
 // rlimits, no_new_privileges) with the exec request's command, env, user, dir and terminal on top.
 import { readFile } from 'node:fs/promises';
 import { invalid } from '../errors.js';
-import { resolveUser } from '../oci/user.js';
+import { type PrimaryGroup, resolveUser } from '../oci/user.js';
 import { ALL_CAPABILITIES } from '../oci/defaults.js';
 import type { ExecConfig } from './store.js';
 
@@ -24,7 +24,14 @@ function mergeEnv(base: string[], extra: string[]): string[] {
   return [...out.values()];
 }
 
-export async function execProcess(bundle: string, rootfs: string, groupAdd: string[], config: ExecConfig): Promise<OciProcess> {
+/** `primaryGroup`: resolveUser's (`never` for a libpod container: podman's exec -u adds none). */
+export async function execProcess(
+  bundle: string,
+  rootfs: string,
+  groupAdd: string[],
+  config: ExecConfig,
+  primaryGroup: PrimaryGroup = 'always',
+): Promise<OciProcess> {
   const spec = JSON.parse(await readFile(`${bundle}/config.json`, 'utf8')) as { process: OciProcess };
   const base = spec.process;
   const args = config.Cmd ?? [];
@@ -37,7 +44,7 @@ export async function execProcess(bundle: string, rootfs: string, groupAdd: stri
   let { user } = base;
   let capabilities = base.capabilities;
   if (config.User) {
-    const resolved = await resolveUser(rootfs, config.User, groupAdd);
+    const resolved = await resolveUser(rootfs, config.User, groupAdd, { primaryGroup });
     user = { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids.length ? resolved.additionalGids : undefined };
     env = mergeEnv(env, config.Env?.some((e) => e.startsWith('HOME=')) ? [] : [`HOME=${resolved.home || '/'}`]);
     // As for the container's process: a non-root user keeps only the bounding set.

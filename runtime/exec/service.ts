@@ -110,7 +110,13 @@ export class ExecService {
     try {
       await mkdir(dir, { recursive: true });
       const config = { ...s.config, ConsoleSize: o.consoleSize ?? s.config.ConsoleSize };
-      const process = await execProcess(this.containers.paths.bundle(c.id), this.containers.paths.merged(c.id), c.spec.process.groups ?? [], config);
+      const process = await execProcess(
+        this.containers.paths.bundle(c.id),
+        this.containers.paths.merged(c.id),
+        c.spec.process.groups ?? [],
+        config,
+        c.echo.libpod ? 'never' : 'always',
+      );
       await writeFile(`${dir}/process.json`, JSON.stringify(process));
       await writeFile(this.logPath(s), '', { flag: 'a' });
       const runtime = this.containers.runtimeOf(c);

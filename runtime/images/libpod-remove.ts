@@ -7,6 +7,7 @@ import { hex } from '../util/digest.js';
 import { lookupLocal, type LocalMatch } from './short-names.js';
 import { digestOf } from './libpod.js';
 import type { ImageService } from './service.js';
+import type { ImageRecord } from './store.js';
 
 export interface LibpodRemoveOptions {
   all: boolean;
@@ -79,9 +80,13 @@ export async function removeLibpodImages(
           report.untagged.push(t);
         }
         for (const d of service.store.digestsOf(image.id)) service.store.untag(d);
-        service.record('delete', image.id, image.id);
-        service.store.remove(image.id);
-        report.deleted.push(hex(image.id));
+        // Then its parents while dangling (no name, no other child, no container): a build's
+        // intermediate images go with the image built, as podman's libimage removes them.
+        for (let gone: ImageRecord | undefined = image; gone; gone = danglingParent(service, gone)) {
+          service.record('delete', gone.id, gone.id);
+          service.store.remove(gone.id);
+          report.deleted.push(hex(gone.id));
+        }
         await service.layers.gc();
       }),
     );
@@ -90,6 +95,13 @@ export async function removeLibpodImages(
   if (failures.some((f) => f.kind === 'in-use')) report.exitCode = 2;
   else if (failures.length > 0) report.exitCode = failures.every((f) => f.kind === 'unknown') ? 1 : 125;
   return report;
+}
+
+/** The parent of a removed image when nothing else holds it: no name, no child left, no container. */
+function danglingParent(service: ImageService, image: ImageRecord): ImageRecord | undefined {
+  const parent = image.parent ? service.store.get(image.parent) : undefined;
+  if (!parent || service.store.namesOf(parent.id).length > 0 || service.store.children(parent.id).length > 0) return undefined;
+  return service.store.containersUsing(parent.id).length > 0 ? undefined : parent;
 }
 
 /** The images most recently added first: the order podman removes all images in. */

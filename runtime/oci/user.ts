@@ -49,8 +49,14 @@ const groups = async (rootfs: string): Promise<GroupEntry[]> =>
 
 const isNumber = (s: string) => /^\d+$/.test(s);
 
+/**
+ * Whether the primary group is a supplementary one too: `always` as dockerd; `non-root` as podman's run
+ * (`id`: root shows no `groups=`, nobody `groups=65534(nobody)`); `never` as podman's exec.
+ */
+export type PrimaryGroup = 'always' | 'non-root' | 'never';
+
 /** Resolves `user`, `uid`, `user:group`, `uid:gid` plus extra groups (names or numbers). */
-export async function resolveUser(rootfs: string, spec: string, groupAdd: string[] = []): Promise<ResolvedUser> {
+export async function resolveUser(rootfs: string, spec: string, groupAdd: string[] = [], o: { primaryGroup?: PrimaryGroup } = {}): Promise<ResolvedUser> {
   const [userPart = '', groupPart] = (spec || '0').split(':');
   const users = await passwd(rootfs);
   const allGroups = await groups(rootfs);
@@ -75,7 +81,8 @@ export async function resolveUser(rootfs: string, spec: string, groupAdd: string
   }
   // Supplementary groups, as Docker (libcontainer) sets them: the primary group, those listing the user
   // by name (only when no explicit group was given), then GroupAdd.
-  const additional = new Set<number>([gid]);
+  const primary = o.primaryGroup ?? 'always';
+  const additional = new Set<number>(primary === 'always' || (primary === 'non-root' && uid !== 0) ? [gid] : []);
   if (name && groupPart === undefined) for (const g of allGroups) if (g.members.includes(name) && g.gid !== gid) additional.add(g.gid);
   for (const extra of groupAdd) {
     const group = allGroups.find((g) => (isNumber(extra) ? g.gid === Number(extra) : g.name === extra));

@@ -278,7 +278,7 @@ function hostUserName(uid: number): string {
 }
 
 /** Appends `line` to a file of the rootfs (resolved inside it) unless a line already has `field` at index `at`. */
-async function addEntry(rootfs: string, path: string, at: number, field: string, line: string): Promise<void> {
+export async function addEntry(rootfs: string, path: string, at: number, field: string, line: string): Promise<void> {
   await withInRoot(
     rootfs,
     path,

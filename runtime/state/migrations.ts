@@ -246,6 +246,11 @@ export const migrations: string[] = [
     created  TEXT NOT NULL
   );
   `,
+  `
+  -- libpod's NeedsChown: set on a new volume, cleared by the first libpod container that mounts it, which
+  -- gives it its user (or its target directory's owner and mode) as podman does. Volumes before: done.
+  ALTER TABLE volumes ADD COLUMN needs_chown INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Code run after a migration's SQL (by its 1-based number), inside the same transaction. */

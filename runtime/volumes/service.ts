@@ -30,6 +30,8 @@ export interface Volume {
   anonymous: boolean;
   createdAt: string;
   mountpoint: string;
+  /** No libpod container has mounted it yet (podman's NeedsChown: first-owner.ts). */
+  needsChown: boolean;
 }
 
 interface VolumeRow {
@@ -39,6 +41,7 @@ interface VolumeRow {
   options: string;
   anonymous: number;
   created_at: string;
+  needs_chown: number;
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -84,6 +87,7 @@ export class VolumeService {
     anonymous: r.anonymous === 1,
     createdAt: r.created_at,
     mountpoint: this.mountpoint(r.name),
+    needsChown: r.needs_chown === 1,
   });
 
   find(name: string): Volume | undefined {
@@ -122,10 +126,15 @@ export class VolumeService {
     if (existing) return existing;
     await mkdir(this.mountpoint(name), { recursive: true, mode: 0o755 });
     this.db
-      .prepare('INSERT OR IGNORE INTO volumes (name, driver, labels, options, anonymous, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare('INSERT OR IGNORE INTO volumes (name, driver, labels, options, anonymous, created_at, needs_chown) VALUES (?, ?, ?, ?, ?, ?, 1)')
       .run(name, driver, JSON.stringify(o.labels ?? {}), JSON.stringify(o.options ?? {}), o.anonymous ? 1 : 0, new Date().toISOString());
     this.events.record('volume', 'create', name, { driver });
     return this.get(name);
+  }
+
+  /** Whether this is the volume's first chown (libpod's NeedsChown), which it then is no more. */
+  claimChown(name: string): boolean {
+    return this.db.prepare('UPDATE volumes SET needs_chown = 0 WHERE name = ? AND needs_chown = 1').run(name).changes === 1;
   }
 
   /** Removes a volume; `users` are the containers that mount it (409 unless there are none). */

@@ -166,11 +166,18 @@ export const networkRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app
       if (!n) return fail(reply, 404, 'network not found', `unable to find network with name or ID ${request.params.name}`);
       const b = request.body;
       const ips = b.static_ips ?? [];
-      await api.networks.connect(n.id, b.container, {
-        Aliases: b.aliases ?? null,
-        IPAMConfig: ips.length ? { IPv4Address: ips.find((ip) => !isV6(ip)) ?? null, IPv6Address: ips.find(isV6) ?? null } : null,
-        ...(b.static_mac ? { MacAddress: b.static_mac } : {}),
-      });
+      try {
+        await api.networks.connect(n.id, b.container, {
+          Aliases: b.aliases ?? null,
+          IPAMConfig: ips.length ? { IPv4Address: ips.find((ip) => !isV6(ip)) ?? null, IPv6Address: ips.find(isV6) ?? null } : null,
+          ...(b.static_mac ? { MacAddress: b.static_mac } : {}),
+        });
+      } catch (err) {
+        // dockerd's "endpoint with name … already exists" in podman's words (its 500, by the container's ID).
+        if (!(err instanceof EngineError && /^endpoint with name .* already exists in network /.test(err.message))) throw err;
+        const id = api.containers.inspect(b.container).id;
+        return fail(reply, 500, 'network is already connected', `container ${id} is already connected to network "${libpodNetworkName(n)}"`);
+      }
       return ok(reply);
     },
   );

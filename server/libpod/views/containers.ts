@@ -170,9 +170,12 @@ export function inspectContainer(facts: ContainerFacts, c: Container, pod?: PodO
   const caps = [...capabilities(s)].sort();
   const stopSignal = p.stopSignal ? signalNumber(p.stopSignal) : 15;
   const nanoCpus = r.nanoCpus ?? (r.cpuQuota && r.cpuPeriod ? Math.round((r.cpuQuota * 1e9) / r.cpuPeriod) : 0);
-  // The options podman lists for its mounts: volumes nosuid,nodev; every bind recursive.
+  // The options podman lists for its mounts: volumes nosuid,nodev; every bind recursive. A volume's
+  // Mode is only a private relabel asked for (`Z`: dockerd's default `z`, which podman does not show, is
+  // not told from one asked for), its propagation podman's rprivate.
   const mounts = containerMounts(facts, c).map((m) => ({
     ...m,
+    ...(m.Type === 'volume' ? { Mode: m.Mode.split(',').includes('Z') ? 'Z' : '', Propagation: m.Propagation || 'rprivate' } : {}),
     Options: m.Type === 'volume' ? ['nosuid', 'nodev', 'rbind'] : m.Type === 'bind' ? ['rbind'] : [],
   }));
   return {

@@ -1,5 +1,5 @@
-// Volumes in podman's shape (labels and options always maps; the copy-up and chown flags of a volume
-// no container has used yet, as podman shows a new one).
+// Volumes in podman's shape (labels and options always maps; the copy-up flag of a volume no container
+// has used yet, as podman shows a new one; NeedsChown until a libpod container first mounted it).
 import type { Volume } from '../../../runtime/api.js';
 import type { LibpodVolume } from '../../../openapi/libpod-volumes.js';
 
@@ -14,6 +14,6 @@ export function libpodVolumeView(v: Volume, mountCount = 0): LibpodVolume {
     Options: v.options,
     MountCount: mountCount,
     NeedsCopyUp: true,
-    NeedsChown: true,
+    NeedsChown: v.needsChown,
   };
 }
