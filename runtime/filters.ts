@@ -67,15 +67,16 @@ export function parseLogTime(value: string | undefined): number | undefined {
 }
 
 /** Docker's event timestamps: Unix seconds with an optional fraction (to nanoseconds), RFC 3339, or a duration before now. Nanoseconds. */
-export function parseEventTime(value: string, name: string): bigint {
+export function parseEventTime(value: string, name: string, o: { durationAhead?: boolean } = {}): bigint {
   const unix = /^(\d+)(?:\.(\d{1,9}))?$/.exec(value);
   if (unix) return BigInt(unix[1]!) * 1_000_000_000n + BigInt((unix[2] ?? '').padEnd(9, '0') || '0');
-  // A Go duration (time.ParseDuration: `90s`, `1h30m`, `1.5h`) before now.
+  // A Go duration (time.ParseDuration: `90s`, `1h30m`, `1.5h`) before now; after it with `durationAhead`
+  // (libpod's `until`: podman's ParseInputTime adds it to now).
   if (/^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(value)) {
     let ms = 0;
     for (const [, n, unit] of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
       ms += Number(n) * { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 }[unit as 'ns'];
-    return BigInt(Math.round(Date.now() - ms)) * 1_000_000n;
+    return BigInt(Math.round(Date.now() + (o.durationAhead ? ms : -ms))) * 1_000_000n;
   }
   const t = Date.parse(value);
   if (Number.isNaN(t)) throw invalid(`failed to parse value ${value} for ${name}: invalid timestamp`);

@@ -87,7 +87,10 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ api: Api }> = async (app,
     try {
       const filters = parseFilters(q.filters, Object.keys(safeJson(q.filters)));
       const since = q.since ? timeOf(q.since, 'since') : stream ? undefined : 0n;
-      const until = q.until ? timeOf(q.until, 'until') : stream ? undefined : BigInt(Date.now()) * 1_000_000n;
+      // Without streaming, what is recorded now is all there is: an until after now (a duration is) ends there.
+      const asked = q.until ? timeOf(q.until, 'until') : undefined;
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const until = stream ? asked : asked !== undefined && asked < now ? asked : now;
       stop = api.events.watchLibpod(
         { filters, since, until },
         { start: begin, event: (e) => res.write(JSON.stringify(libpodEventMessage(e)) + '\n'), end: () => res.end() },
@@ -145,7 +148,7 @@ const safeJson = (raw: string | undefined): object => {
 /** podman's time parse (durations, RFC 3339, Unix seconds), with its wording when none fits. */
 function timeOf(value: string, name: 'since' | 'until'): bigint {
   try {
-    return parseEventTime(value, name);
+    return parseEventTime(value, name, { durationAhead: name === 'until' });
   } catch {
     throw new Error(`unable to convert ${name} time of ${value}: unable to interpret time value`);
   }
