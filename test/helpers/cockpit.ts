@@ -6,9 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { TEST_BASE } from './engine.js';
+import { freePort } from './network.js';
 
 export const COCKPIT_WS = '/usr/lib/cockpit/cockpit-ws';
 export const COCKPIT_BRIDGE = '/usr/bin/cockpit-bridge';
@@ -29,16 +30,6 @@ export interface Cockpit {
 }
 
 /** A loopback TCP port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 const accepts = (port: number) =>
   new Promise<boolean>((resolve) => {
     const probe = connect(port, '127.0.0.1');

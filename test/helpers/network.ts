@@ -3,6 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { TestEngine } from './engine.js';
 
@@ -110,4 +112,15 @@ export async function scrubNetworks(root: string): Promise<void> {
     for (const input of blocks) sh(`${tool}-restore`, ['--noflush'], input);
   }
   await pruneNetavarkChains();
+}
+
+/** A TCP port free on `host` now (the kernel's pick for a listener, closed again). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const server = createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  const address = server.address();
+  await new Promise((r) => server.close(r));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
 }

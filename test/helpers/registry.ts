@@ -2,21 +2,13 @@
 // port, its storage in a temp dir; stopped and removed by stop().
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { TEST_BASE, run } from './engine.js';
+import { freePort } from './network.js';
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  return port;
-}
 
 export class TestRegistry {
   private constructor(

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAIN, type Result, httpOn, run } from './engine.js';
@@ -311,4 +311,16 @@ async function must(cmd: string, args: string[]): Promise<string> {
   const r = await run(cmd, args);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
+}
+
+/**
+ * Rootless podman itself as the user (the oracle of the rootless tests): podman's defaults (crun,
+ * systemd, journald) do not run as a user on this VM, so its containers.conf names runc, cgroupfs and
+ * file events.
+ */
+export async function configurePodman(user: RootlessUser): Promise<void> {
+  const dir = `${user.home}/.config/containers`;
+  await run('install', ['-d', '-o', user.name, '-g', String(user.gid), `${user.home}/.config`, dir]);
+  await writeFile(`${dir}/containers.conf`, '[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n');
+  await run('chown', [`${user.name}:${user.gid}`, `${dir}/containers.conf`]);
 }

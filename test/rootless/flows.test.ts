@@ -8,13 +8,14 @@
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { run, type Result } from '../helpers/engine.js';
 import { TestRegistry } from '../helpers/registry.js';
 import { RootlessEngine, RootlessUser } from '../helpers/rootless.js';
+import { freePort } from '../helpers/network.js';
 
 let user: RootlessUser;
 let engine: RootlessEngine;
@@ -95,15 +96,6 @@ function tarOwners(tar: Buffer): [string, number][] {
     at += 512 + Math.ceil(size / 512) * 512;
   }
   return out;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 const alive = (pid: number) => {

@@ -9,6 +9,7 @@ import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { run } from '../helpers/engine.js';
 import { RootlessEngine, RootlessUser } from '../helpers/rootless.js';
+import { freePort } from '../helpers/network.js';
 
 const images = inject('images');
 
@@ -60,14 +61,6 @@ function fetchHost(port: number, path = '/'): Promise<string> {
 }
 
 /** A port nothing listens on now (the kernel's pick). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '0.0.0.0', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 const helpers = async (user: RootlessUser) => (await commandLines(user)).filter((p) => /slirp4netns|aardvark-dns|rootlessport/.test(p));
 
 describe('rootless networking', () => {
@@ -155,7 +148,7 @@ describe('rootless networking', () => {
   });
 
   it('publishes a port with rootlessport, kept across an engine kill -9 and restart, released with the container', async () => {
-    const port = await freePort();
+    const port = await freePort('0.0.0.0');
     const id = (await engine.ok(['run', '-d', '--name', 'web', '-p', `${port}:80`, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'])).trim();
     expect(await fetchHost(port, '/hostname')).toBe(`${id.slice(0, 12)}\n`);
     expect((await helpers(user)).some((p) => p.includes('rootlessport'))).toBe(true);
@@ -175,7 +168,7 @@ describe('rootless networking', () => {
   });
 
   it('releases the forwarder of a container that exits while the engine is down (berth cleanup)', async () => {
-    const port = await freePort();
+    const port = await freePort('0.0.0.0');
     await engine.ok(['run', '-d', '--name', 'short', '-p', `${port}:80`, 'busybox', 'sh', '-c', 'httpd -p 80 -h /etc; sleep 3']);
     expect(await fetchHost(port, '/hostname')).not.toMatch(/^error/);
     await engine.kill9();
@@ -218,7 +211,7 @@ describe('rootless networking', () => {
   it('gives --network none only lo, and --network host the host interfaces (podman warns about -p)', async () => {
     expect(await engine.ok(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net'])).toBe('lo\n');
     expect(await engine.ok(['run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', '-4', 'addr'])).toContain(` inet ${hostIp}/`);
-    const p = await engine.podman(['run', '--rm', '--network', 'host', '-p', `${await freePort()}:80`, 'busybox', 'true']);
+    const p = await engine.podman(['run', '--rm', '--network', 'host', '-p', `${await freePort('0.0.0.0')}:80`, 'busybox', 'true']);
     expect(p.code).toBe(0);
     expect(p.stderr).toContain('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
   });
@@ -253,7 +246,7 @@ describe('rootless networking', () => {
   });
 
   it('starts afresh after the pause namespace died (everything gone): ports and names work again', async () => {
-    const port = await freePort();
+    const port = await freePort('0.0.0.0');
     await engine.ok(['run', '-d', '--name', 'before', '-p', `${port}:80`, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
     await user.killAll();
     await engine.restart();

@@ -3,13 +3,12 @@
 // dockerode and testcontainers 11, a client in a container talking through the mounted socket (as
 // testcontainers' ryuk does), and --device. What they do here they do against a rootful berth too; the
 // documented differences (no cgroups on v1: stats, pause, limits; ports < 1024) are left out.
-import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Result, TestEngine } from '../helpers/engine.js';
 import { RootlessEngine, rootlessMain } from '../helpers/rootless.js';
+import { freePort } from '../helpers/network.js';
 
 let engine: RootlessEngine;
 
@@ -20,15 +19,6 @@ function ok(r: Result, what: string): string {
 
 /** As the user: a shell command, with DOCKER_HOST naming its rootless socket. */
 const sh = async (script: string) => ok(await engine.user.run('sh', ['-c', script], { env: { DOCKER_HOST: `unix://${engine.socket}` } }), script);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** A file in the user's home, written as the user (its scripts and build contexts). */
 const put = (path: string, text: string) => sh(`mkdir -p "$(dirname ${path})" && cat > ${path} <<'EOF_RDK'\n${text}\nEOF_RDK`);

@@ -1,10 +1,10 @@
 // The libpod API of a rootless berth through podman --remote, against rootless podman 4.3 itself run by
 // the same user (its own storage; runc, cgroupfs and a file events log from the user's containers.conf,
 // as this VM needs): what a podman user types after the course notes, where the two differed.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { run, type Result } from '../helpers/engine.js';
-import { RootlessEngine, squeeze } from '../helpers/rootless.js';
+import { RootlessEngine, configurePodman, squeeze } from '../helpers/rootless.js';
 
 let engine: RootlessEngine;
 
@@ -25,12 +25,8 @@ beforeAll(async () => {
   const archive = inject('images').busybox.archive;
   engine = await RootlessEngine.forNewUser('rpm', {
     load: archive,
-    // podman's defaults (crun, systemd, journald) do not run as a user on this VM.
     before: async (user) => {
-      const dir = `${user.home}/.config/containers`;
-      await run('install', ['-d', '-o', user.name, '-g', String(user.gid), `${user.home}/.config`, dir]);
-      await writeFile(`${dir}/containers.conf`, '[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n');
-      await run('chown', [`${user.name}:${user.gid}`, `${dir}/containers.conf`]);
+      await configurePodman(user);
       await run('runuser', [
         '-u',
         user.name,

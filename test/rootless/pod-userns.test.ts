@@ -2,10 +2,10 @@
 // user on the same machine (its own storage; runc, cgroupfs and a file events log from the user's
 // containers.conf, as this VM needs): a pod's members join its infra container's user namespace, so
 // all see one mapping; a container joins a running one's.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { httpOn, run } from '../helpers/engine.js';
-import { RootlessEngine, squeeze } from '../helpers/rootless.js';
+import { httpOn } from '../helpers/engine.js';
+import { RootlessEngine, configurePodman, squeeze } from '../helpers/rootless.js';
 
 let engine: RootlessEngine;
 
@@ -44,13 +44,7 @@ beforeAll(async () => {
   const archive = inject('images').busybox.archive;
   engine = await RootlessEngine.forNewUser('rlp', {
     load: archive,
-    // podman's defaults (crun, systemd, journald) do not run as a user on this VM.
-    before: async (user) => {
-      const dir = `${user.home}/.config/containers`;
-      await run('install', ['-d', '-o', user.name, '-g', String(user.gid), `${user.home}/.config`, dir]);
-      await writeFile(`${dir}/containers.conf`, '[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n');
-      await run('chown', [`${user.name}:${user.gid}`, `${dir}/containers.conf`]);
-    },
+    before: configurePodman,
   });
   const loaded = await engine.user.run('podman', ['load'], { input: await readFile(archive) });
   if (loaded.code !== 0) throw new Error(`podman load: ${loaded.stderr}`);
