@@ -20,6 +20,7 @@ const LATER: Record<number, string> = {
   18: 'DROP TABLE secrets;',
   19: 'ALTER TABLE images DROP COLUMN manifest_digest; ALTER TABLE images DROP COLUMN manifest_type; ALTER TABLE images DROP COLUMN manifest_size;',
   20: 'DROP TABLE pods;',
+  21: 'ALTER TABLE volumes DROP COLUMN needs_chown;',
 };
 
 const ok = async (args: string[]) => {

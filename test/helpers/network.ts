@@ -114,6 +114,34 @@ export async function scrubNetworks(root: string): Promise<void> {
   await pruneNetavarkChains();
 }
 
+/**
+ * Port forwards netavark left to containers on `subnet` (an IPv4 /24: podman's oracle, whose cleanup can
+ * race its own `rm -f` of a container with a restart policy): the DNAT rules to addresses in it, the
+ * jumps to them (same port, same chain), then the per-network chains nothing jumps to any more.
+ */
+export function dropPortForwards(subnet: string): void {
+  const prefix = subnet.replace(/\.0\/24$/, '.');
+  if (prefix === subnet) return;
+  const save = sh('iptables-save', ['-t', 'nat']);
+  const lines = save.split('\n');
+  const gone = new Set<string>(); // `<chain> <dport>`
+  const blocks: string[] = [];
+  for (const line of lines) {
+    const m = /^-A (NETAVARK-DN-[0-9A-F]+) .*--dport (\d+) .*--to-destination (\d+\.\d+\.\d+\.\d+)/.exec(line);
+    if (!m || !m[3]!.startsWith(prefix)) continue;
+    gone.add(`${m[1]} ${m[2]}`);
+    blocks.push(`*nat\n-D${line.slice(2)}\nCOMMIT\n`);
+  }
+  for (const line of lines) {
+    const m = /^-A NETAVARK-HOSTPORT-DNAT .*--dport (\d+) .*-j (NETAVARK-DN-[0-9A-F]+)/.exec(line);
+    if (m && gone.has(`${m[2]} ${m[1]}`)) blocks.push(`*nat\n-D${line.slice(2)}\nCOMMIT\n`);
+  }
+  for (const input of blocks) sh('iptables-restore', ['--noflush'], input);
+  const after = sh('iptables-save', ['-t', 'nat']);
+  for (const c of new Set([...gone].map((g) => g.split(' ')[0]!)))
+    if (!after.includes(`-j ${c}`) && !after.includes(`-A ${c} `)) sh('iptables-restore', ['--noflush'], `*nat\n-X ${c}\nCOMMIT\n`);
+}
+
 /** A TCP port free on `host` now (the kernel's pick for a listener, closed again). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const server = createServer();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { TEST_BASE, TestEngine, httpOn, run, type Result } from './engine.js';
 import { HOST_NETAVARK_LOCK } from '../../runtime/network/netavark.js';
+import { dropPortForwards } from './network.js';
 
 export const PODMAN = '/usr/bin/podman';
 export const havePodman = () => existsSync(PODMAN);
@@ -71,6 +72,8 @@ export class PodmanService {
     private readonly child: ChildProcess,
     private readonly madeNetworkState: boolean,
     readonly client: PodmanClient,
+    /** Its default network's subnet: the port forwards it may leave are to addresses in it. */
+    private readonly subnet: string,
   ) {}
 
   /**
@@ -79,6 +82,7 @@ export class PodmanService {
    */
   static async start(o: { defaultNetwork?: string; subnet?: string; env?: NodeJS.ProcessEnv; ownNetavarkLock?: boolean } = {}): Promise<PodmanService> {
     const dir = await mkdtemp(join(TEST_BASE, 'berth-podman-'));
+    const subnet = o.subnet ?? '10.231.0.0/24';
     const socket = join(dir, 'podman.sock');
     const conf = join(dir, 'containers.conf');
     await mkdir(join(dir, 'tmp'));
@@ -108,7 +112,7 @@ export class PodmanService {
         '[network]',
         'network_backend = "netavark"',
         `default_network = "${o.defaultNetwork ?? 'podman'}"`,
-        `default_subnet = "${o.subnet ?? '10.231.0.0/24'}"`,
+        `default_subnet = "${subnet}"`,
         `network_config_dir = "${join(dir, 'netconf')}"`,
         '',
       ].join('\n'),
@@ -121,7 +125,7 @@ export class PodmanService {
     });
     let log = '';
     child.stderr!.on('data', (d) => (log = (log + d).slice(-4000)));
-    const service = new PodmanService(dir, socket, child, madeNetworkState, await podmanClient(socket, dir));
+    const service = new PodmanService(dir, socket, child, madeNetworkState, await podmanClient(socket, dir), subnet);
     for (let i = 0; i < 150; i++) {
       if (child.exitCode !== null) throw new Error(`podman service exited: ${log}`);
       const up = await httpOn(socket, 'GET', '/v4.3.1/libpod/_ping').then(
@@ -176,6 +180,7 @@ export class PodmanService {
       .reverse();
     for (const m of mounts) await run('umount', ['-l', m]);
     await rm(this.dir, { recursive: true, force: true });
+    dropPortForwards(this.subnet);
     if (this.madeNetworkState) await rm(NETWORKS_STATE, { recursive: true, force: true });
     for (const controller of await readdir('/sys/fs/cgroup').catch(() => [])) {
       const parent = join('/sys/fs/cgroup', controller, 'libpod_parent');
