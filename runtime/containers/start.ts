@@ -166,8 +166,8 @@ export async function run(ctx: ContainerContext, c: Container, o: { initOnly?: b
     }
     const user = await resolveUser(merged, p.user ?? '', p.groups ?? [], { primaryGroup: c.echo.libpod ? 'non-root' : 'always' });
     // After the lookup, as podman's: the lines it adds name the user but add it to no group.
-    if (c.echo.libpod) await addPodmanUser(merged, p.user, p.workdir);
     if (c.echo.libpod) {
+      await addPodmanUser(merged, p.user, p.workdir);
       for (const m of c.mounts) {
         if (m.type !== 'volume' || !m.name || !ctx.volumes.claimChown(m.name)) continue;
         await giveFirstOwner({ rootfs: merged, destination: m.destination, mountpoint: ctx.volumes.mountpoint(m.name), user, userns });

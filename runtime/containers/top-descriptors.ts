@@ -4,7 +4,8 @@
 // are ps(1)'s: libpod then runs `ps` in the container and returns its lines whole (topFallback).
 import { readFile, readlink } from 'node:fs/promises';
 import { goDuration } from '../build/gofmt.js';
-import { type IdKind, type IdMapping, ownIdMap } from '../rootless/idmap.js';
+import { type IdKind, ownIdMap } from '../rootless/idmap.js';
+import { toNs } from '../rootless/userns-modes.js';
 import { rootless } from '../rootless/mode.js';
 import type { TopResult } from './top.js';
 
@@ -252,13 +253,6 @@ async function idNames(path: string): Promise<Map<string, string>> {
   return out;
 }
 
-/** An id of the engine's namespace as the host sees it; the kernel's overflow id where it maps none. */
-function outside(map: IdMapping[], id: string): string {
-  const n = Number(id);
-  const line = map.find((l) => n >= l.containerID && n < l.containerID + l.size);
-  return String(line ? line.hostID + n - line.containerID : 65534);
-}
-
 /**
  * Host names of ids. Rootful: the host's files. Rootless, as podman's psgo (FillMappings): the id mapped
  * through the engine's own namespace to the host's, then named from the container's files (psgo looks
@@ -267,7 +261,8 @@ function outside(map: IdMapping[], id: string): string {
 function hostNamer(kind: IdKind, hostFile: Map<string, string>, containerFile: Map<string, string>): (id: string) => string {
   if (!rootless()) return (id) => nameOf(hostFile, id);
   const map = ownIdMap(kind);
-  return (id) => nameOf(containerFile, outside(map, id));
+  // The kernel's overflow id where the namespace maps none.
+  return (id) => nameOf(containerFile, String(toNs(Number(id), map) ?? 65534));
 }
 
 async function bootTime(): Promise<number> {

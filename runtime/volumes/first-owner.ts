@@ -5,7 +5,7 @@
 import type { Stats } from 'node:fs';
 import { chmod, lchown } from 'node:fs/promises';
 import type { IdMapping } from '../rootless/idmap.js';
-import type { UserNamespace } from '../rootless/userns-modes.js';
+import { toNs, type UserNamespace } from '../rootless/userns-modes.js';
 import { openInRoot } from '../util/in-root.js';
 
 export interface FirstOwner {
@@ -27,10 +27,7 @@ export async function giveFirstOwner(o: FirstOwner): Promise<void> {
     await chmod(o.mountpoint, target.mode & 0o7777);
     return;
   }
-  const outer = (map: IdMapping[] | undefined, id: number) => {
-    const line = map?.find((l) => id >= l.containerID && id < l.containerID + l.size);
-    return line ? line.hostID + id - line.containerID : id;
-  };
+  const outer = (map: IdMapping[] | undefined, id: number) => toNs(id, map ?? []) ?? id;
   await lchown(o.mountpoint, outer(o.userns?.uidMappings, o.user.uid), outer(o.userns?.gidMappings, o.user.gid));
 }
 
